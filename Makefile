@@ -1,0 +1,43 @@
+# The README's contract: `make demo` and `make test` work on a fresh machine with only python3.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-dev
+
+.PHONY: demo test lint typecheck bench bench-large fuzz manifest schemas docs clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/socialvalue-tom value examples/portfolio.csv --by theme
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	$(PY) -m pytest benchmarks -q -m "not slow" --benchmark-columns=min,median,mean,rounds --benchmark-group-by=group
+
+bench-large: $(STAMP)
+	$(PY) -m pytest benchmarks -q -m slow --benchmark-columns=min,median,mean,rounds --benchmark-group-by=group
+
+fuzz: $(STAMP)
+	$(PY) -m pytest tests/fuzz -q -m slow -p no:randomly
+
+manifest: $(STAMP)
+	$(PY) -c "from socialvalue_tom.tables import write_manifest; print(write_manifest())"
+
+schemas: $(STAMP)
+	$(PY) -m socialvalue_tom.schemas docs/schemas
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks

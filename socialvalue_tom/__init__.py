@@ -1,0 +1,73 @@
+"""socialvalue_tom: value social outcomes on public contracts against open, versioned proxy tables.
+
+>>> import socialvalue_tom as sv
+>>> table = sv.load_table("uk-national", version="2024")  # doctest: +SKIP
+"""
+
+from socialvalue_tom._version import __version__
+from socialvalue_tom.engine import sensitivity, value
+from socialvalue_tom.errors import (
+    BulkValidationError,
+    IllustrativeValueWarning,
+    NoTableInForceError,
+    OutcomeError,
+    ProxyTableError,
+    RowIssue,
+    RuleError,
+    SocialValueError,
+    SocialValueWarning,
+    TableIntegrityError,
+    UnitError,
+    UnknownMeasureError,
+    UnknownRegionError,
+    UnknownTableError,
+)
+from socialvalue_tom.outcome import Assumptions, Outcome
+from socialvalue_tom.tables import (
+    Measure,
+    PriceIndex,
+    ProxyTable,
+    Source,
+    TableRef,
+    TableSet,
+    available_tables,
+    load_index,
+    load_table,
+)
+from socialvalue_tom.units import Quantity, ureg
+from socialvalue_tom.valuation import TraceStep, Valuation
+
+__all__ = [
+    "Assumptions",
+    "BulkValidationError",
+    "IllustrativeValueWarning",
+    "Measure",
+    "NoTableInForceError",
+    "Outcome",
+    "OutcomeError",
+    "PriceIndex",
+    "ProxyTable",
+    "ProxyTableError",
+    "Quantity",
+    "RowIssue",
+    "RuleError",
+    "SocialValueError",
+    "SocialValueWarning",
+    "Source",
+    "TableIntegrityError",
+    "TableRef",
+    "TableSet",
+    "TraceStep",
+    "UnitError",
+    "UnknownMeasureError",
+    "UnknownRegionError",
+    "UnknownTableError",
+    "Valuation",
+    "__version__",
+    "available_tables",
+    "load_index",
+    "load_table",
+    "sensitivity",
+    "ureg",
+    "value",
+]

@@ -1,0 +1,215 @@
+"""Scalar valuation: one outcome in, one :class:`Valuation` with its trace out.
+
+The arithmetic is :func:`socialvalue_tom.rules.run_pipeline`, shared with the bulk path; this
+module looks up the per-outcome inputs and writes the trace.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from socialvalue_tom._version import __version__
+from socialvalue_tom.errors import OutcomeError, RuleError
+from socialvalue_tom.outcome import Assumptions, Outcome, financial_year
+from socialvalue_tom.rules.pipeline import RuleInputs, Stages, run_pipeline
+from socialvalue_tom.tables.catalogue import TableSet, resolve_tables
+from socialvalue_tom.tables.schema import MeasureSpec
+from socialvalue_tom.tables.table import ProxyTable
+from socialvalue_tom.valuation import TraceStep, Valuation
+
+__all__ = ["DEFAULT_ASSUMPTIONS", "TablesLike", "sensitivity", "value"]
+
+TablesLike = str | ProxyTable | TableSet | Sequence[ProxyTable]
+DEFAULT_ASSUMPTIONS = Assumptions()
+
+
+@lru_cache(maxsize=32)
+def _family(name: str) -> TableSet:
+    return resolve_tables(name)
+
+
+def table_set(tables: TablesLike) -> TableSet:
+    """Resolve ``tables`` to a :class:`TableSet` (family names are cached)."""
+    return _family(tables) if isinstance(tables, str) else resolve_tables(tables)
+
+
+@dataclass(frozen=True, slots=True)
+class RowContext:
+    """What the scalar engine looked up for one outcome (used to write the trace)."""
+
+    table: ProxyTable
+    carried: bool
+    measure: MeasureSpec
+    unit: str
+    region: str
+    region_used: str
+    price_year: int
+    schedule: str
+    base_year: int | None
+
+
+def pick(row: float | None, call: float | None, table: float) -> float:
+    """Outcome value, else caller's assumption, else the table's measure default."""
+    if row is not None:
+        return row
+    return table if call is None else call
+
+
+def _inputs(o: Outcome, tset: TableSet, a: Assumptions) -> tuple[RuleInputs[float], RowContext]:
+    table, carried = tset.select(o.date, carry_forward=a.carry_forward)
+    spec = table.measure(o.measure)
+    m = table.measure_index[spec.code]
+    r = table.region_position(o.region)
+    unit = o.unit if o.unit is not None else spec.unit
+    factor = table.unit_factor(spec.code, unit)
+    _check_row(o, spec, o.quantity * factor)
+    proxy_arr = {"central": table.proxy_matrix, "low": table.proxy_low,
+                 "high": table.proxy_high}[a.bound]
+    reduction = grade_reduction(table, o.confidence) if a.apply_confidence else 0.0
+    fy = financial_year(o.date)
+    offset = discount_offset(fy, a.discount_base_year)
+    schedule = measure_schedule(spec.health, a.discount_schedule)
+    price_year = a.price_year if a.price_year is not None else table.spec.price_base_year
+    x = RuleInputs(
+        quantity=o.quantity, factor=factor, proxy=float(proxy_arr[m, r]),
+        sign=float(table.sign[m]),
+        deadweight=pick(o.deadweight, a.deadweight, spec.deadweight),
+        displacement=pick(o.displacement, a.displacement, spec.displacement),
+        attribution=pick(o.attribution, a.attribution, spec.attribution),
+        reduction=reduction, years=o.years,
+        drop_off=pick(o.drop_off, a.drop_off, spec.drop_off),
+        offset=offset, uplift=uplift_factor(table, price_year),
+        cap=cap_limit(float(table.cap_ratio[m]), o.contract_value), schedule=schedule,
+    )
+    ctx = RowContext(table, carried, spec, unit, table.region_codes[r],
+                     table.region_codes[int(table.region_used[m, r])], price_year, schedule,
+                     a.discount_base_year)
+    return x, ctx
+
+
+def _check_row(o: Outcome, spec: MeasureSpec, canonical: float) -> None:
+    missing = [f for f in spec.requires if f not in o.fields]
+    if missing:
+        raise OutcomeError(
+            f"measure {spec.code!r} requires field(s) {', '.join(missing)} on the outcome "
+            f"(pass fields={{{missing[0]!r}: ...}})", field=missing[0], measure=spec.code)
+    bounds = spec.quantity_bounds
+    if bounds is not None and not (
+        (bounds.min is None or canonical >= bounds.min)
+        and (bounds.max is None or canonical <= bounds.max)
+    ):
+        raise OutcomeError(
+            f"quantity {canonical:g} {spec.unit} of {spec.code!r} is outside the table's bounds "
+            f"[{bounds.min}, {bounds.max}]", field="quantity", measure=spec.code)
+
+
+def grade_reduction(table: ProxyTable, grade: str | None) -> float:
+    """The optimism-bias reduction for a confidence grade (0 when no grade is given)."""
+    if grade is None:
+        return 0.0
+    if grade not in table.grades:
+        known = ", ".join(table.grades) or "none (the table declares no grades)"
+        raise OutcomeError(f"unknown confidence grade {grade!r}: table "
+                           f"{table.name}:{table.version} has {known}", field="confidence")
+    return table.grades[grade]
+
+
+def discount_offset(year: int, base: int | None) -> int:
+    """Years from the discount base year to the outcome's first year."""
+    if base is None:
+        return 0
+    if year < base:
+        raise RuleError(f"outcome year {year} is before the discount base year {base}: "
+                        "choose a base year no later than the earliest outcome",
+                        field="date", year=year, base=base)
+    return year - base
+
+
+def measure_schedule(health: bool, schedule: str) -> str:
+    """Health measures use the Green Book health rates when the standard schedule is asked."""
+    return "health" if health and schedule == "green-book" else schedule
+
+
+def uplift_factor(table: ProxyTable, price_year: int) -> float:
+    """Index ratio from the edition's price base to ``price_year`` (1.0 when they agree)."""
+    base = table.spec.price_base_year
+    if price_year == base:
+        return 1.0
+    if table.price_index is None:
+        raise RuleError(f"table {table.name}:{table.version} declares no price index, so it "
+                        f"cannot be restated from {base} to {price_year} prices",
+                        field="price_year")
+    return table.price_index.factor(base, price_year)
+
+
+def cap_limit(ratio: float, contract_value: float | None) -> float:
+    """The cap in GBP: ratio x contract value, or ``inf`` when no cap or no contract value."""
+    if math.isnan(ratio) or contract_value is None:
+        return math.inf
+    return ratio * contract_value
+
+
+def _expression_gross(o: Outcome, ctx: RowContext, x: RuleInputs[float]) -> float | None:
+    expr = ctx.table.expressions.get(ctx.measure.code)
+    if expr is None:
+        return None
+    m = ctx.table.measure_index[ctx.measure.code]
+    r = ctx.table.region_codes.index(ctx.region)
+    env = dict(ctx.table.parameters_for(ctx.measure.code))
+    env.update(o.fields)
+    env.update(quantity=x.quantity * x.factor, proxy=x.proxy,
+               proxy_low=float(ctx.table.proxy_low[m, r]),
+               proxy_high=float(ctx.table.proxy_high[m, r]))
+    return float(expr.evaluate_scalar(env))
+
+
+def value(outcome: Outcome, table: TablesLike, *,
+          assumptions: Assumptions | None = None) -> Valuation:
+    """Value one outcome against a table edition or family; returns a :class:`Valuation`.
+
+    ``table`` may be a :class:`ProxyTable`, a family name (the edition in force on the outcome's
+    date is used) or a sequence of editions.
+    """
+    a = assumptions or DEFAULT_ASSUMPTIONS
+    x, ctx = _inputs(outcome, table_set(table), a)
+    stages = run_pipeline(x, _expression_gross(outcome, ctx, x))
+    if not math.isfinite(stages.value):
+        raise RuleError(f"measure {ctx.measure.code!r} gave a non-finite value "
+                        f"({stages.value}); check its expression", measure=ctx.measure.code)
+    return _valuation(outcome, x, ctx, stages)
+
+
+def sensitivity(outcome: Outcome, table: TablesLike, *,
+                assumptions: Assumptions | None = None) -> dict[str, Valuation]:
+    """Low, central and high valuations using each proxy's recorded bounds."""
+    a = assumptions or DEFAULT_ASSUMPTIONS
+    return {b: value(outcome, table, assumptions=a.model_copy(update={"bound": b}))
+            for b in ("low", "central", "high")}
+
+
+def _valuation(o: Outcome, x: RuleInputs[float], ctx: RowContext,
+               s: Stages[float]) -> Valuation:
+    t, spec = ctx.table, ctx.measure
+    pv = spec.proxies[ctx.region_used]
+    return Valuation.model_construct(
+        format="socialvalue_tom.trace/v1", engine_version=__version__, measure=spec.code,
+        amount=float(s.value), gross=float(s.gross) * x.sign, currency="GBP",
+        quantity=o.quantity, unit=ctx.unit, canonical_quantity=float(s.canonical),
+        canonical_unit=spec.unit, region_requested=ctx.region, region_used=ctx.region_used,
+        table=t.name, version=t.version, digest=t.digest, carried_forward=ctx.carried,
+        proxy=x.proxy, proxy_source=pv.source, price_base_year=t.spec.price_base_year,
+        price_year=ctx.price_year, theme=spec.theme, value_type=spec.value_type,
+        disbenefit=spec.disbenefit, illustrative=pv.illustrative,
+        steps=tuple(trace_steps(o, x, ctx, s)),
+    )
+
+
+def trace_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
+                s: Stages[float]) -> list[TraceStep]:
+    """The trace lines for one outcome (shared with ``explain_row``)."""
+    from socialvalue_tom.trace import build_steps
+
+    return build_steps(o, x, ctx, s)

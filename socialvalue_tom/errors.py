@@ -1,0 +1,164 @@
+"""The exception hierarchy of socialvalue_tom.
+
+Every error raised on purpose by the library is a :class:`SocialValueError`. Each class carries a
+stable ``code`` (the anchor of its heading in ``docs/errors.md``), keeps the offending values as
+attributes, and pickles (Dask ships errors from workers back to the client).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "BulkValidationError",
+    "IllustrativeValueWarning",
+    "NoTableInForceError",
+    "OutcomeError",
+    "ProxyTableError",
+    "RowIssue",
+    "RuleError",
+    "SocialValueError",
+    "SocialValueWarning",
+    "TableIntegrityError",
+    "UnitError",
+    "UnknownMeasureError",
+    "UnknownRegionError",
+    "UnknownTableError",
+]
+
+
+def _rebuild(cls: type[SocialValueError], message: str, details: dict[str, Any]) -> Any:
+    return cls(message, **details)
+
+
+class SocialValueError(Exception):
+    """Root of every error the library raises on purpose.
+
+    ``message`` says what was wrong and what was expected; keyword ``details`` are kept as
+    attributes (``err.measure``, ``err.row`` ...) so callers need not parse text.
+    """
+
+    code = "social-value-error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        for key, val in details.items():
+            setattr(self, key, val)
+
+    def __str__(self) -> str:
+        return f"{self.message} [see docs/errors.md#{self.code}]"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.message, self.details))
+
+
+class ProxyTableError(SocialValueError, ValueError):
+    """A proxy table file is malformed: names the file and the field or line at fault."""
+
+    code = "proxy-table-error"
+
+
+class TableIntegrityError(ProxyTableError):
+    """An embedded table's content no longer matches the digest in the shipped manifest."""
+
+    code = "table-integrity-error"
+
+
+class UnknownTableError(SocialValueError, LookupError):
+    """No table family or version of that name is in the catalogue."""
+
+    code = "unknown-table"
+
+
+class NoTableInForceError(SocialValueError, LookupError):
+    """No edition of the family covers the outcome's date."""
+
+    code = "no-table-in-force"
+
+
+class UnknownMeasureError(SocialValueError, LookupError):
+    """The measure code is not in the table."""
+
+    code = "unknown-measure"
+
+
+class UnknownRegionError(SocialValueError, LookupError):
+    """The region is not one the table knows."""
+
+    code = "unknown-region"
+
+
+class UnitError(SocialValueError, ValueError):
+    """Unknown unit, or a unit whose dimension does not match the measure's canonical unit."""
+
+    code = "unit-error"
+
+
+class OutcomeError(SocialValueError, ValueError):
+    """An outcome is invalid: negative, NaN or infinite quantity, a missing or malformed field."""
+
+    code = "outcome-error"
+
+
+class RuleError(SocialValueError, ValueError):
+    """A rule cannot be applied: bad assumption, excluded double count, cap or validation rule."""
+
+    code = "rule-error"
+
+
+@dataclass(frozen=True, slots=True)
+class RowIssue:
+    """One problem found in one row of a bulk input.
+
+    ``row`` is the row's position in the caller's input (0-based; for files, the data row number
+    counting from 0 after the header), ``index`` the DataFrame index label.
+    """
+
+    row: int
+    field: str
+    code: str
+    reason: str
+    index: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The issue as a plain dict (for DataFrames and JSON)."""
+        return {
+            "row": self.row,
+            "index": self.index,
+            "field": self.field,
+            "code": self.code,
+            "reason": self.reason,
+        }
+
+
+class BulkValidationError(OutcomeError):
+    """``value_frame(errors="raise")`` found bad rows: ``issues`` lists every one of them."""
+
+    code = "bulk-validation-error"
+
+    issues: Sequence[RowIssue]
+
+    def __init__(self, message: str, **details: Any) -> None:
+        details.setdefault("issues", ())
+        super().__init__(message, **details)
+
+    @classmethod
+    def from_issues(cls, issues: Sequence[RowIssue]) -> BulkValidationError:
+        """Build the error with a message showing the count and the first issues."""
+        rows = sorted({i.row for i in issues})
+        shown = "; ".join(f"row {i.row} field {i.field!r}: {i.reason}" for i in issues[:5])
+        more = f" (and {len(issues) - 5} more)" if len(issues) > 5 else ""
+        msg = f"{len(issues)} problem(s) in {len(rows)} row(s): {shown}{more}"
+        return cls(msg, issues=tuple(issues))
+
+
+class SocialValueWarning(UserWarning):
+    """Base of the library's warnings."""
+
+
+class IllustrativeValueWarning(SocialValueWarning):
+    """The table used carries values labelled illustrative: not for decisions."""

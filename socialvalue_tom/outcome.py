@@ -1,0 +1,113 @@
+"""Outcome (one reported or committed result) and Assumptions (caller-level rule settings)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from socialvalue_tom.errors import OutcomeError, RuleError
+
+__all__ = ["MAX_YEARS", "Assumptions", "Outcome"]
+
+MAX_YEARS = 125
+Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+#: Largest quantity accepted: well above any real claim, far below float overflow.
+MAX_QUANTITY = 1e12
+
+
+def _describe(exc: ValidationError) -> tuple[str, str]:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "<outcome>"
+    reason = first["msg"].removeprefix("Value error, ")
+    return field, f"{reason} (got {first.get('input')!r})"
+
+
+class Outcome(BaseModel):
+    """One outcome to value: a quantity of a measure, in a unit, in a region, on a date.
+
+    Invalid input raises :class:`OutcomeError` (negative, NaN or infinite quantity, missing or
+    malformed fields), never a pydantic error. ``fields`` carries extra numeric attributes that a
+    measure may require or use in its expression (e.g. ``{"level": 3}``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    measure: str = Field(min_length=1, max_length=128)
+    quantity: float = Field(ge=0.0, le=MAX_QUANTITY, allow_inf_nan=False)
+    unit: str | None = Field(default=None, max_length=64)
+    region: str = Field(min_length=1, max_length=64)
+    date: dt.date
+    years: int = Field(default=1, ge=1, le=MAX_YEARS)
+    deadweight: Fraction | None = None
+    displacement: Fraction | None = None
+    attribution: Fraction | None = None
+    drop_off: Fraction | None = None
+    confidence: str | None = None
+    contract_id: str | None = None
+    supplier_id: str | None = None
+    stage: Literal["commitment", "delivered"] | None = None
+    contract_value: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
+    fields: dict[str, float] = Field(default_factory=dict)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            field, reason = _describe(exc)
+            raise OutcomeError(f"outcome field {field!r}: {reason}", field=field,
+                               errors=exc.errors(include_url=False)) from None
+
+    @field_validator("quantity", mode="before")
+    @classmethod
+    def _no_bool_or_text(cls, v: Any) -> Any:
+        if isinstance(v, bool) or v is None:
+            raise ValueError("quantity must be a number")
+        return v
+
+    @field_validator("fields")
+    @classmethod
+    def _finite_fields(cls, v: dict[str, float]) -> dict[str, float]:
+        for name, val in v.items():
+            if not math.isfinite(val):
+                raise ValueError(f"field {name!r} must be finite")
+        return v
+
+
+class Assumptions(BaseModel):
+    """Caller-level settings for the rules.
+
+    ``deadweight``/``displacement``/``attribution``/``drop_off`` override the table's measure
+    defaults (an outcome's own values override these). ``discount_base_year`` (a financial year)
+    turns on discounting to that year; ``None`` discounts each outcome from its own year, so a
+    one-year outcome is not discounted. ``price_year`` restates values in that financial year's
+    prices with the table's price index; ``None`` keeps the edition's price base.
+    ``carry_forward`` allows an edition past its ``valid_to`` (strict by default).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deadweight: Fraction | None = None
+    displacement: Fraction | None = None
+    attribution: Fraction | None = None
+    drop_off: Fraction | None = None
+    discount_base_year: int | None = Field(default=None, ge=1900, le=2200)
+    discount_schedule: Literal["green-book", "health", "none"] = "green-book"
+    price_year: int | None = Field(default=None, ge=1900, le=2200)
+    carry_forward: bool = False
+    apply_confidence: bool = True
+    bound: Literal["central", "low", "high"] = "central"
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            field, reason = _describe(exc)
+            raise RuleError(f"assumption {field!r}: {reason}", field=field) from None
+
+
+def financial_year(day: dt.date) -> int:
+    """UK financial year starting in April: 2024-04-01..2025-03-31 is 2024."""
+    return day.year if day.month >= 4 else day.year - 1

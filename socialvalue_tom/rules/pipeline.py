@@ -1,0 +1,61 @@
+"""The ordered valuation pipeline: one definition, run by the scalar engine (N = 1, floats) and
+by the bulk path (float64 arrays)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic
+
+from socialvalue_tom.rules import steps
+from socialvalue_tom.rules.steps import Num
+
+__all__ = ["RuleInputs", "Stages", "run_pipeline"]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInputs(Generic[Num]):
+    """Everything the arithmetic needs, already looked up, per outcome (scalars or arrays)."""
+
+    quantity: Num          # as given
+    factor: Num            # unit conversion factor to the canonical unit
+    proxy: Num             # GBP per canonical unit (after regional fallback)
+    sign: Num              # +1 benefit, -1 disbenefit
+    deadweight: Num
+    displacement: Num
+    attribution: Num
+    reduction: Num         # optimism-bias reduction for the confidence grade (0 if none)
+    years: Num
+    drop_off: Num
+    offset: Num            # first year minus discount base year (>= 0)
+    uplift: Num            # price index ratio (1 if no restatement)
+    cap: Num               # cap on the value in GBP (inf if none)
+    schedule: str          # discount schedule name
+
+
+@dataclass(frozen=True, slots=True)
+class Stages(Generic[Num]):
+    """The running amount after each rule, for the trace and the provenance columns."""
+
+    canonical: Num
+    gross: Num
+    net: Num
+    confident: Num
+    duration: Num
+    discounted: Num
+    uplifted: Num
+    capped: Num
+    value: Num
+
+
+def run_pipeline(x: RuleInputs[Num], gross: Num | None = None) -> Stages[Num]:
+    """Apply every rule in order. ``gross`` overrides ``canonical * proxy`` (custom measures)."""
+    canonical = steps.convert(x.quantity, x.factor)
+    g = steps.gross(canonical, x.proxy) if gross is None else gross
+    net = steps.additionality(g, x.deadweight, x.displacement, x.attribution)
+    confident = steps.confidence(net, x.reduction)
+    duration = steps.duration_factor(x.years, x.drop_off, x.offset, x.schedule)
+    discounted = confident * duration
+    uplifted = steps.uplift(discounted, x.uplift)
+    capped = steps.apply_cap(uplifted, x.cap)
+    return Stages(canonical, g, net, confident, duration, discounted, uplifted, capped,
+                  capped * x.sign)

@@ -1,0 +1,28 @@
+"""Proxy tables: the file format, loading, the embedded catalogue and edition selection."""
+
+from socialvalue_tom.tables.catalogue import (
+    TableSet,
+    available_tables,
+    load_index,
+    load_table,
+    write_manifest,
+)
+from socialvalue_tom.tables.schema import MeasureSpec as Measure
+from socialvalue_tom.tables.schema import SourceSpec as Source
+from socialvalue_tom.tables.schema import TableFile
+from socialvalue_tom.tables.table import PriceIndex, ProxyTable, ResolvedProxy, TableRef
+
+__all__ = [
+    "Measure",
+    "PriceIndex",
+    "ProxyTable",
+    "ResolvedProxy",
+    "Source",
+    "TableFile",
+    "TableRef",
+    "TableSet",
+    "available_tables",
+    "load_index",
+    "load_table",
+    "write_manifest",
+]

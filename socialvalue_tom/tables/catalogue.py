@@ -1,0 +1,235 @@
+"""The catalogue of tables: the embedded default (``proxies/`` shipped in the wheel) and users'
+own files; effective-date selection of editions; the tamper-evidence manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from socialvalue_tom.errors import (
+    NoTableInForceError,
+    ProxyTableError,
+    TableIntegrityError,
+    UnknownTableError,
+)
+from socialvalue_tom.tables._loader import read_model
+from socialvalue_tom.tables.schema import IndexFile, TableFile
+from socialvalue_tom.tables.table import PriceIndex, ProxyTable, TableRef, canonical_digest
+
+__all__ = [
+    "TableSet",
+    "available_tables",
+    "embedded_dir",
+    "load_index",
+    "load_table",
+    "resolve_tables",
+    "write_manifest",
+]
+
+MANIFEST = "manifest.json"
+_NON_FAMILY_DIRS = {"indices", "crosswalks"}
+_lock = threading.Lock()
+
+
+def embedded_dir() -> Path:
+    """Folder of the embedded tables: inside the installed package, else the source checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "_proxies", here.parent / "proxies"):
+        if (candidate / MANIFEST).is_file() or candidate.is_dir():
+            return candidate
+    raise ProxyTableError("the embedded proxy tables are missing from this installation",
+                          path=str(here / "_proxies"), line=None, field=None)
+
+
+def _read_manifest(root: Path) -> dict[str, str]:
+    path = root / MANIFEST
+    if not path.is_file():
+        raise TableIntegrityError(f"{path}: the manifest of embedded table digests is missing",
+                                  path=str(path), line=None, field=None)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in data["digests"].items()}
+
+
+def _embedded_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.glob("*/*.yaml") if p.parent.name not in _NON_FAMILY_DIRS)
+
+
+@lru_cache(maxsize=64)
+def _load_index_file(path: Path) -> PriceIndex:
+    return PriceIndex(read_model(path, IndexFile), path)
+
+
+def load_index(name: str, *, root: Path | None = None) -> PriceIndex:
+    """Load the price index ``name`` from ``proxies/indices/`` (checked against the manifest)."""
+    root = root or embedded_dir()
+    path = root / "indices" / f"{name}.yaml"
+    if not path.is_file():
+        raise UnknownTableError(f"unknown price index {name!r}: no file {path}", name=name)
+    index = _load_index_file(path)
+    if root == embedded_dir():
+        _check_integrity(root, path, index.digest)
+    return index
+
+
+def _check_integrity(root: Path, path: Path, digest: str) -> None:
+    rel = path.relative_to(root).as_posix()
+    expected = _read_manifest(root).get(rel)
+    if expected is None:
+        raise TableIntegrityError(f"{path}: embedded file is not in the manifest",
+                                  path=str(path), line=None, field=None)
+    if expected != digest:
+        raise TableIntegrityError(
+            f"{path}: content digest {digest[:16]}... does not match the manifest "
+            f"({expected[:16]}...): the embedded table was modified",
+            path=str(path), line=None, field=None, expected=expected, actual=digest,
+        )
+
+
+@lru_cache(maxsize=256)
+def _load_file(path: Path, embedded: bool, mtime_ns: int) -> ProxyTable:
+    spec = read_model(path, TableFile)
+    if embedded:
+        _check_integrity(path.parent.parent, path, canonical_digest(spec))
+    price_index = None
+    if spec.price_index is not None:
+        root = path.parent.parent if embedded else embedded_dir()
+        local = path.parent / f"{spec.price_index}.index.yaml"
+        price_index = (PriceIndex(read_model(local, IndexFile), local) if local.is_file()
+                       else load_index(spec.price_index, root=root))
+    return ProxyTable(spec, path=path, price_index=price_index)
+
+
+def _load_path(path: Path, embedded: bool = False) -> ProxyTable:
+    path = path.resolve()
+    if not path.is_file():
+        raise ProxyTableError(f"{path}: no such table file", path=str(path), line=None,
+                              field=None)
+    with _lock:
+        return _load_file(path, embedded, path.stat().st_mtime_ns)
+
+
+def _family_editions(name: str) -> list[ProxyTable]:
+    root = embedded_dir()
+    folder = root / name
+    if name in _NON_FAMILY_DIRS or not folder.is_dir():
+        families = sorted(p.parent.name for p in _embedded_files(root))
+        raise UnknownTableError(
+            f"unknown table family {name!r}: available are {', '.join(sorted(set(families)))}",
+            name=name,
+        )
+    editions = [_load_path(p, embedded=True) for p in sorted(folder.glob("*.yaml"))]
+    return TableSet(editions).editions
+
+
+def available_tables() -> list[TableRef]:
+    """Every embedded table edition, as :class:`TableRef` sorted by family and start date."""
+    refs = [_load_path(p, embedded=True).ref for p in _embedded_files(embedded_dir())]
+    return sorted(refs, key=lambda r: (r.name, r.valid_from))
+
+
+def load_table(name: str | None = None, *, version: str | None = None,
+               on: dt.date | None = None, path: str | Path | None = None,
+               carry_forward: bool = False) -> ProxyTable:
+    """Load a table edition.
+
+    ``load_table("uk-national", version="2024")`` picks an edition by label;
+    ``load_table("uk-national", on=date)`` the edition in force that day (strict: outside every
+    edition is :class:`NoTableInForceError`, unless ``carry_forward`` takes the latest earlier
+    edition); ``load_table(path="my/2025.yaml")`` reads a user's own file.
+    """
+    if path is not None:
+        if name is not None or version is not None:
+            raise TypeError("give either a table name (with version/on) or path=, not both")
+        return _load_path(Path(path))
+    if name is None:
+        raise TypeError("load_table() needs a table family name or path=")
+    editions = _family_editions(name)
+    if version is not None:
+        for table in editions:
+            if table.version == str(version):
+                if on is not None and not table.covers(on):
+                    raise NoTableInForceError(
+                        f"{name}:{version} is valid {table.valid_from}..{table.valid_to}, "
+                        f"not on {on}", name=name, date=on)
+                return table
+        raise UnknownTableError(
+            f"unknown version {version!r} of {name}: available are "
+            f"{', '.join(t.version for t in editions)}", name=name, version=version)
+    if on is None:
+        raise TypeError("load_table(name) needs version= or on= to pick an edition")
+    return TableSet(editions).select(on, carry_forward=carry_forward)[0]
+
+
+class TableSet:
+    """Editions of one family, sorted by start date and checked not to overlap."""
+
+    def __init__(self, editions: Iterable[ProxyTable]) -> None:
+        self.editions = sorted(editions, key=lambda t: t.valid_from)
+        if not self.editions:
+            raise UnknownTableError("no table edition given", name=None)
+        names = {t.name for t in self.editions}
+        if len(names) > 1:
+            raise ProxyTableError(f"editions of several families mixed: {sorted(names)}",
+                                  path=None, line=None, field="family")
+        for a, b in zip(self.editions, self.editions[1:], strict=False):
+            if b.valid_from <= a.valid_to:
+                raise ProxyTableError(
+                    f"{b.path or b.version}: validity {b.valid_from}..{b.valid_to} overlaps "
+                    f"{a.name}:{a.version} ({a.valid_from}..{a.valid_to})",
+                    path=str(b.path), line=None, field="valid_from")
+
+    @property
+    def name(self) -> str:
+        """The family name."""
+        return self.editions[0].name
+
+    def ranges(self) -> str:
+        """The editions' validity ranges, for messages."""
+        return ", ".join(f"{t.version} ({t.valid_from}..{t.valid_to})" for t in self.editions)
+
+    def select(self, day: dt.date, *, carry_forward: bool = False) -> tuple[ProxyTable, bool]:
+        """The edition in force on ``day`` and whether it was carried forward past its end."""
+        for table in self.editions:
+            if table.covers(day):
+                return table, False
+        earlier = [t for t in self.editions if t.valid_to < day]
+        if carry_forward and earlier:
+            return earlier[-1], True
+        hint = "" if carry_forward or not earlier else " (carry_forward=True would use the latest)"
+        raise NoTableInForceError(
+            f"no edition of {self.name} is in force on {day}: editions cover "
+            f"{self.ranges()}{hint}", name=self.name, date=day)
+
+
+def resolve_tables(tables: str | ProxyTable | TableSet | Sequence[ProxyTable]) -> TableSet:
+    """Turn what a caller passed as ``tables`` into a :class:`TableSet`."""
+    if isinstance(tables, TableSet):
+        return tables
+    if isinstance(tables, ProxyTable):
+        return TableSet([tables])
+    if isinstance(tables, str):
+        return TableSet(_family_editions(tables))
+    return TableSet(list(tables))
+
+
+def write_manifest(root: Path | None = None) -> Path:
+    """Recompute the digests of the embedded tables and indices into ``manifest.json``.
+
+    Run by maintainers after an intended change to a table (``make manifest``).
+    """
+    root = root or embedded_dir()
+    digests: dict[str, str] = {}
+    for path in _embedded_files(root):
+        digests[path.relative_to(root).as_posix()] = canonical_digest(read_model(path, TableFile))
+    for path in sorted((root / "indices").glob("*.yaml")):
+        digests[path.relative_to(root).as_posix()] = canonical_digest(read_model(path, IndexFile))
+    out = root / MANIFEST
+    out.write_text(json.dumps({"format": "socialvalue_tom.manifest/v1", "digests": digests},
+                              indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    _load_file.cache_clear()
+    _load_index_file.cache_clear()
+    return out

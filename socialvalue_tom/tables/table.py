@@ -1,0 +1,310 @@
+"""ProxyTable: one validated edition of a proxy table, compiled into dense arrays.
+
+Regional fallback is resolved once, at load: ``proxy_matrix[m, r]`` holds the proxy for measure
+``m`` in region ``r`` or, where the table has none, in the nearest ancestor region, and
+``region_used[m, r]`` says which region supplied it. The hot path is then a single gather.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from socialvalue_tom.errors import ProxyTableError, RuleError, UnknownMeasureError, UnknownRegionError
+from socialvalue_tom.tables.schema import IndexFile, MeasureSpec, SourceSpec, TableFile
+from socialvalue_tom.units import canonical_unit, conversion_factor
+
+if TYPE_CHECKING:
+    from socialvalue_tom.rules.expressions import Expression
+
+__all__ = ["PriceIndex", "ProxyTable", "ResolvedProxy", "TableRef", "canonical_digest"]
+
+
+def canonical_digest(model: TableFile | IndexFile) -> str:
+    """sha256 of the model's canonical JSON: same content, same digest, whatever the layout."""
+    payload = json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
+                         ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def normalise_region(region: str) -> str:
+    """Lower-case, trim, and turn spaces and underscores into hyphens ("Northern Ireland")."""
+    return re.sub(r"[\s_]+", "-", region.strip().lower())
+
+
+@dataclass(frozen=True, slots=True)
+class TableRef:
+    """A table edition in the catalogue: family name, version, validity and digest."""
+
+    name: str
+    version: str
+    valid_from: dt.date
+    valid_to: dt.date
+    digest: str
+    path: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedProxy:
+    """The proxy used for a (measure, region): the value and where it came from."""
+
+    value: float
+    low: float
+    high: float
+    region_requested: str
+    region_used: str
+    source: SourceSpec
+    illustrative: bool
+
+    @property
+    def fell_back(self) -> bool:
+        """True when the region used is not the region requested."""
+        return self.region_used != self.region_requested
+
+
+class PriceIndex:
+    """A price index series (e.g. HM Treasury GDP deflators) for price-base uplift."""
+
+    def __init__(self, spec: IndexFile, path: Path | None = None) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.path = path
+        self.digest = canonical_digest(spec)
+        self.values: Mapping[int, float] = MappingProxyType(dict(spec.values))
+
+    def factor(self, from_year: int, to_year: int) -> float:
+        """Ratio index[to_year] / index[from_year]; :class:`RuleError` if a year is missing."""
+        for year in (from_year, to_year):
+            if year not in self.values:
+                years = sorted(self.values)
+                raise RuleError(
+                    f"price index {self.name!r} has no value for {year}: it covers "
+                    f"{years[0]}..{years[-1]}", index=self.name, year=year,
+                )
+        return self.values[to_year] / self.values[from_year]
+
+
+class ProxyTable:
+    """One validated, immutable edition of a proxy table.
+
+    Build it with :func:`socialvalue_tom.load_table`. ``measures`` maps codes to
+    :class:`Measure`; ``digest`` identifies the content; ``proxy(measure, region)`` resolves a
+    proxy with the declared regional fallback.
+    """
+
+    def __init__(self, spec: TableFile, *, path: Path | None = None,
+                 price_index: PriceIndex | None = None) -> None:
+        self.spec = spec
+        self.path = path
+        self.digest = canonical_digest(spec)
+        self.price_index = price_index
+        self.measures: Mapping[str, MeasureSpec] = MappingProxyType({m.code: m for m in spec.measures})
+        self.sources: Mapping[str, SourceSpec] = MappingProxyType({s.id: s for s in spec.sources})
+        self.region_codes: tuple[str, ...] = tuple(r.code for r in spec.regions)
+        self._region_index = {c: i for i, c in enumerate(self.region_codes)}
+        self._region_alias = {normalise_region(r.name): r.code for r in spec.regions}
+        self._region_alias.update({normalise_region(c): c for c in self.region_codes})
+        self.measure_codes: tuple[str, ...] = tuple(self.measures)
+        self.measure_index: Mapping[str, int] = MappingProxyType(
+            {c: i for i, c in enumerate(self.measure_codes)})
+        self._where = str(path) if path else f"{spec.family}:{spec.version}"
+        self._compile()
+
+    # -- identity -------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """The table family, e.g. ``uk-national``."""
+        return self.spec.family
+
+    @property
+    def version(self) -> str:
+        """The edition label, e.g. ``2024``."""
+        return self.spec.version
+
+    @property
+    def valid_from(self) -> dt.date:
+        """First day this edition is in force."""
+        return self.spec.valid_from
+
+    @property
+    def valid_to(self) -> dt.date:
+        """Last day this edition is in force (inclusive)."""
+        return self.spec.valid_to
+
+    @property
+    def ref(self) -> TableRef:
+        """A :class:`TableRef` naming this edition."""
+        return TableRef(self.name, self.version, self.valid_from, self.valid_to, self.digest,
+                        str(self.path or ""))
+
+    def __repr__(self) -> str:
+        return (f"<ProxyTable {self.name}:{self.version} {self.valid_from}..{self.valid_to} "
+                f"{len(self.measures)} measures digest={self.digest[:12]}>")
+
+    def covers(self, day: dt.date) -> bool:
+        """True when ``day`` falls within this edition's validity."""
+        return self.valid_from <= day <= self.valid_to
+
+    # -- lookups --------------------------------------------------------------------------
+    def measure(self, code: str) -> MeasureSpec:
+        """The measure ``code``; :class:`UnknownMeasureError` suggests close codes."""
+        try:
+            return self.measures[code]
+        except (KeyError, TypeError):
+            raise self.unknown_measure(code) from None
+
+    def unknown_measure(self, code: object) -> UnknownMeasureError:
+        """Build the error for an unknown measure code, with suggestions."""
+        import difflib
+
+        close = difflib.get_close_matches(str(code), self.measure_codes, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        return UnknownMeasureError(
+            f"unknown measure {code!r} in table {self.name}:{self.version}{hint}",
+            measure=code, table=self.name, version=self.version,
+        )
+
+    def region_code(self, region: str) -> str:
+        """Canonical region code for ``region`` (case, spaces and names tolerated)."""
+        code = self._region_alias.get(normalise_region(region)) if isinstance(region, str) else None
+        if code is None:
+            raise UnknownRegionError(
+                f"unknown region {region!r} in table {self.name}:{self.version}: expected one of "
+                f"{', '.join(self.region_codes)}", region=region, table=self.name,
+            )
+        return code
+
+    def region_position(self, region: str) -> int:
+        """Index of the region in the dense arrays (raises :class:`UnknownRegionError`)."""
+        return self._region_index[self.region_code(region)]
+
+    def proxy(self, measure: str, region: str) -> ResolvedProxy:
+        """Resolve the proxy for ``measure`` in ``region`` with the declared fallback."""
+        m = self.measure_index.get(measure)
+        if m is None:
+            raise self.unknown_measure(measure)
+        r = self.region_position(region)
+        used = self.region_codes[int(self.region_used[m, r])]
+        pv = self.measures[measure].proxies[used]
+        return ResolvedProxy(
+            value=float(self.proxy_matrix[m, r]), low=float(self.proxy_low[m, r]),
+            high=float(self.proxy_high[m, r]), region_requested=self.region_codes[r],
+            region_used=used, source=self.sources[pv.source], illustrative=pv.illustrative,
+        )
+
+    def unit_factor(self, measure: str, unit: str | None) -> float:
+        """Factor from ``unit`` to the measure's canonical unit, honouring ``accepts``."""
+        spec = self.measure(measure)
+        if unit is None:
+            return 1.0
+        if spec.accepts is not None and unit.strip() not in spec.accepts:
+            from socialvalue_tom.errors import UnitError
+
+            raise UnitError(
+                f"unit {unit!r} is not accepted for measure {measure!r}: expected one of "
+                f"{', '.join(spec.accepts)}", unit=unit, measure=measure,
+                expected=list(spec.accepts),
+            )
+        return conversion_factor(unit, spec.unit, measure)
+
+    # -- compilation ----------------------------------------------------------------------
+    def _parents(self) -> dict[str, str | None]:
+        return {r.code: r.parent for r in self.spec.regions}
+
+    def _chain(self, region: str) -> list[str]:
+        parents = self._parents()
+        chain: list[str] = []
+        cur: str | None = region
+        while cur is not None:
+            chain.append(cur)
+            cur = parents[cur]
+        if self.spec.fallback_region not in chain:
+            chain.append(self.spec.fallback_region)
+        return chain
+
+    def _compile(self) -> None:
+        n_m, n_r = len(self.measure_codes), len(self.region_codes)
+        value = np.empty((n_m, n_r))
+        low = np.empty((n_m, n_r))
+        high = np.empty((n_m, n_r))
+        used = np.empty((n_m, n_r), dtype=np.intp)
+        chains = [self._chain(r) for r in self.region_codes]
+        for m, spec in enumerate(self.measures.values()):
+            try:
+                canonical_unit(spec.unit)
+            except Exception as exc:
+                raise ProxyTableError(f"{self._where}: measure {spec.code!r}: {exc}",
+                                      path=self._where, field=f"measures.{spec.code}.unit",
+                                      line=None) from exc
+            for r, chain in enumerate(chains):
+                region = next(c for c in chain if c in spec.proxies)
+                pv = spec.proxies[region]
+                value[m, r] = pv.value
+                low[m, r] = pv.value if pv.low is None else pv.low
+                high[m, r] = pv.value if pv.high is None else pv.high
+                used[m, r] = self._region_index[region]
+        self.proxy_matrix = _frozen(value)
+        self.proxy_low = _frozen(low)
+        self.proxy_high = _frozen(high)
+        self.region_used = _frozen(used)
+        ms = list(self.measures.values())
+        self.sign = _frozen(np.array([-1.0 if m.disbenefit else 1.0 for m in ms]))
+        self.deadweight = _frozen(np.array([m.deadweight for m in ms]))
+        self.displacement = _frozen(np.array([m.displacement for m in ms]))
+        self.attribution = _frozen(np.array([m.attribution for m in ms]))
+        self.drop_off = _frozen(np.array([m.drop_off for m in ms]))
+        self.health = _frozen(np.array([m.health for m in ms]))
+        self.cap_ratio = _frozen(np.array([m.cap_ratio or math.nan for m in ms]))
+        self.bound_min = _frozen(np.array([_bound(m, "min", -math.inf) for m in ms]))
+        self.bound_max = _frozen(np.array([_bound(m, "max", math.inf) for m in ms]))
+        self.grades: Mapping[str, float] = MappingProxyType(
+            dict(self.spec.confidence_grades.grades) if self.spec.confidence_grades else {})
+        self.expressions: Mapping[str, Expression] = MappingProxyType(self._compile_expressions())
+
+    def expression_names(self, spec: MeasureSpec) -> set[str]:
+        """Names an expression of ``spec`` may use."""
+        return ({"quantity", "proxy", "proxy_low", "proxy_high"} | set(spec.requires)
+                | set(spec.parameters) | set(self.spec.parameters))
+
+    def _compile_expressions(self) -> dict[str, Expression]:
+        from socialvalue_tom.rules.expressions import compile_expression
+
+        out: dict[str, Expression] = {}
+        for i, spec in enumerate(self.spec.measures):
+            if spec.expression is None:
+                continue
+            origin = f"{self._where}: measures[{i}] ({spec.code}).expression"
+            out[spec.code] = compile_expression(
+                spec.expression, allowed_names=self.expression_names(spec), origin=origin)
+        return out
+
+    def parameters_for(self, code: str) -> dict[str, float]:
+        """Table-level then measure-level parameters visible to the measure's expression."""
+        params = {k: p.value for k, p in self.spec.parameters.items()}
+        params.update(self.measures[code].parameters)
+        return params
+
+
+def _bound(m: MeasureSpec, which: str, default: float) -> float:
+    if m.quantity_bounds is None:
+        return default
+    val = getattr(m.quantity_bounds, which)
+    return default if val is None else float(val)
+
+
+def _frozen(arr: np.ndarray) -> np.ndarray:
+    arr.setflags(write=False)
+    return arr

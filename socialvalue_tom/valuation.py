@@ -1,0 +1,87 @@
+"""Valuation: the result of valuing one outcome, with a structured, readable trace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["TRACE_FORMAT", "TraceStep", "Valuation"]
+
+TRACE_FORMAT = "socialvalue_tom.trace/v1"
+
+
+class TraceStep(BaseModel):
+    """One rule applied: its name, a readable line with inputs and units, and the amount after."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    detail: str
+    amount: float | None = None
+
+
+class Valuation(BaseModel):
+    """The value of one outcome in GBP and how it was derived.
+
+    ``amount`` is the float result (negative for a disbenefit); ``table``, ``version``,
+    ``digest`` and ``proxy`` say which edition and proxy were used; ``steps`` is the trace and
+    :meth:`explain` renders it. Serialises to JSON and back without loss
+    (``Valuation.model_validate_json(v.model_dump_json()) == v``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    format: str = TRACE_FORMAT
+    engine_version: str
+    measure: str
+    amount: float
+    gross: float
+    currency: str = "GBP"
+    quantity: float
+    unit: str
+    canonical_quantity: float
+    canonical_unit: str
+    region_requested: str
+    region_used: str
+    table: str
+    version: str
+    digest: str
+    carried_forward: bool = False
+    proxy: float
+    proxy_source: str
+    price_base_year: int
+    price_year: int
+    theme: str
+    value_type: str
+    disbenefit: bool = False
+    illustrative: bool = False
+    steps: tuple[TraceStep, ...] = ()
+
+    @property
+    def pennies(self) -> int:
+        """The amount in whole pence (rounded half away from zero at the edge)."""
+        from socialvalue_tom.money import to_pence
+
+        return to_pence(self.amount)
+
+    def explain(self) -> str:
+        """The derivation, one numbered line per rule, with units and the running amount."""
+        head = (f"Valuation of {self.quantity:g} {self.unit} of {self.measure} "
+                f"({self.region_requested}) with {self.table}:{self.version} "
+                f"[digest {self.digest[:12]}]")
+        lines = [head]
+        for i, step in enumerate(self.steps, 1):
+            tail = "" if step.amount is None else f"  -> {_gbp(step.amount)}"
+            lines.append(f"  {i:>2}. {step.rule:<13} {step.detail}{tail}")
+        lines.append(f"  = {_gbp(self.amount)} ({self.price_year} prices)")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The valuation as JSON-ready data."""
+        return self.model_dump(mode="json")
+
+
+def _gbp(x: float) -> str:
+    sign = "-" if x < 0 else ""
+    return f"{sign}£{abs(x):,.2f}"
