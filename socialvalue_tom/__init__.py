@@ -22,6 +22,7 @@ from socialvalue_tom.errors import (
     UnknownRegionError,
     UnknownTableError,
 )
+from socialvalue_tom.frame import explain_row, value_frame
 from socialvalue_tom.outcome import Assumptions, Outcome
 from socialvalue_tom.tables import (
     Measure,
@@ -65,9 +66,11 @@ __all__ = [
     "Valuation",
     "__version__",
     "available_tables",
+    "explain_row",
     "load_index",
     "load_table",
     "sensitivity",
     "ureg",
     "value",
+    "value_frame",
 ]

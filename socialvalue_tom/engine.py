@@ -194,7 +194,7 @@ def _valuation(o: Outcome, x: RuleInputs[float], ctx: RowContext,
                s: Stages[float]) -> Valuation:
     t, spec = ctx.table, ctx.measure
     pv = spec.proxies[ctx.region_used]
-    return Valuation.model_construct(
+    v = Valuation.model_construct(
         format="socialvalue_tom.trace/v1", engine_version=__version__, measure=spec.code,
         amount=float(s.value), gross=float(s.gross) * x.sign, currency="GBP",
         quantity=o.quantity, unit=ctx.unit, canonical_quantity=float(s.canonical),
@@ -202,9 +202,10 @@ def _valuation(o: Outcome, x: RuleInputs[float], ctx: RowContext,
         table=t.name, version=t.version, digest=t.digest, carried_forward=ctx.carried,
         proxy=x.proxy, proxy_source=pv.source, price_base_year=t.spec.price_base_year,
         price_year=ctx.price_year, theme=spec.theme, value_type=spec.value_type,
-        disbenefit=spec.disbenefit, illustrative=pv.illustrative,
-        steps=tuple(trace_steps(o, x, ctx, s)),
+        disbenefit=spec.disbenefit, illustrative=pv.illustrative, steps=None,
     )
+    v._build_steps = lambda: trace_steps(o, x, ctx, s)
+    return v
 
 
 def trace_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,

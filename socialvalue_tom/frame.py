@@ -10,6 +10,7 @@ bound the memory of intermediates. Every bad row is reported (row, field, reason
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -23,19 +24,23 @@ from socialvalue_tom.engine import (
     measure_schedule,
     table_set,
     uplift_factor,
+    value,
 )
 from socialvalue_tom.errors import (
     BulkValidationError,
     OutcomeError,
     RowIssue,
+    RuleError,
     SocialValueError,
 )
-from socialvalue_tom.outcome import MAX_QUANTITY, MAX_YEARS, Assumptions
+from socialvalue_tom.outcome import MAX_QUANTITY, MAX_YEARS, Assumptions, Outcome
+from socialvalue_tom.rules.exclusions import ExclusionResult, exclusion_scales
 from socialvalue_tom.rules.pipeline import RuleInputs, run_pipeline
 from socialvalue_tom.tables.catalogue import TableSet
-from socialvalue_tom.tables.table import ProxyTable, normalise_region
+from socialvalue_tom.tables.table import ProxyTable
+from socialvalue_tom.valuation import TraceStep, Valuation
 
-__all__ = ["OUTPUT_COLUMNS", "REQUIRED_COLUMNS", "issues_frame", "value_frame"]
+__all__ = ["OUTPUT_COLUMNS", "REQUIRED_COLUMNS", "explain_row", "issues_frame", "value_frame"]
 
 REQUIRED_COLUMNS = ("measure", "quantity", "unit", "region", "date")
 FRACTION_COLUMNS = ("deadweight", "displacement", "attribution", "drop_off")
@@ -113,15 +118,130 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
                            field=str(dup[0]), columns=dup)
     a = assumptions or DEFAULT_ASSUMPTIONS
     tset = table_set(tables)
+    for t in tset.editions:
+        _EDITIONS[t.digest] = t
     n = len(df)
     issues = _Issues(n, row_offset, df.index)
     cols = _Columns(n)
+    excl = _exclusions(df, tset, a)
+    if excl is not None:
+        for pos, reason in excl.rejected:
+            issues.add(np.ones(1, dtype=bool), "measure", "double-counting", reason,
+                       np.array([pos]))
     for start in range(0, n, BLOCK):
-        _value_block(df.iloc[start:start + BLOCK], start, tset, a, issues, cols)
+        scale = None if excl is None else excl.scale[start:start + BLOCK]
+        _value_block(df.iloc[start:start + BLOCK], start, tset, a, issues, cols, scale)
     if issues.items and errors == "raise":
         raise BulkValidationError.from_issues(
             sorted(issues.items, key=lambda i: (i.row, i.field)))
-    return _output(df, cols, tset, issues, a)
+    out = _output(df, cols, tset, issues, a)
+    if excl is not None:
+        out["claim_share"] = excl.scale
+        out["exclusion"] = pd.Categorical(excl.fired)
+    return out
+
+
+def _exclusions(df: pd.DataFrame, tset: TableSet, a: Assumptions) -> ExclusionResult | None:
+    """Pre-pass over the rows whose measures take part in an exclusion."""
+    if not any(t.spec.exclusions for t in tset.editions):
+        return None
+    codes = {c for t in tset.editions for ex in t.spec.exclusions for c in ex.measures}
+    n = len(df)
+    rows = np.flatnonzero(df["measure"].isin(codes).to_numpy())
+    q = np.full(n, np.nan)
+    ed = np.full(n, -1, dtype=np.intp)
+    if rows.size:
+        scratch = _Issues(rows.size, 0, df.index[rows])
+        sub = df.iloc[rows]
+        local = np.arange(rows.size)
+        q[rows] = _numeric(sub["quantity"], "quantity", scratch, local, required=True)
+        ed[rows] = _select_editions(_days(sub["date"], scratch, local), tset, a, scratch,
+                                    local)[0]
+    return exclusion_scales(df, q, ed, tset.editions)
+
+
+#: Editions used by value_frame, by digest, so explain_row can find them again.
+_EDITIONS: weakref.WeakValueDictionary[str, ProxyTable] = weakref.WeakValueDictionary()
+
+
+def explain_row(out: pd.DataFrame, i: int) -> str:
+    """The trace of row ``i`` (position) of a ``value_frame`` result, as ``value().explain()``.
+
+    The row's recorded inputs, edition (by digest) and assumptions are valued again by the
+    scalar engine; the result must equal the row's ``value_gbp`` exactly, or a
+    :class:`RuleError` says the trace cannot be reproduced.
+    """
+    return valuation_of_row(out, i).explain()
+
+
+def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
+    """The :class:`Valuation` of row ``i`` of a ``value_frame`` result (see :func:`explain_row`)."""
+    meta = out.attrs.get("socialvalue_tom")
+    if meta is None:
+        raise RuleError("this DataFrame has no valuation metadata: pass the result of "
+                        "value_frame() (its .attrs must be kept)", field="attrs")
+    row = out.iloc[i]
+    if pd.isna(row["value_gbp"]):
+        found = meta_issues(out, i)
+        raise OutcomeError(f"row {i} was not valued: {found or 'no value'}", row=i,
+                           field="value_gbp")
+    table = _EDITIONS.get(str(row["digest"]))
+    if table is None:
+        raise RuleError(f"edition with digest {row['digest']} is no longer loaded",
+                        field="digest")
+    a = Assumptions(**meta["assumptions"])
+    share = float(row["claim_share"]) if "claim_share" in out.columns else 1.0
+    outcome = _outcome_of(row, table, share)
+    v = value(outcome, table, assumptions=a)
+    if v.amount != float(row["value_gbp"]):
+        raise RuleError(f"row {i}: the scalar engine gives {v.amount!r}, the frame "
+                        f"{row['value_gbp']!r}: the trace cannot be reproduced", row=i,
+                        field="value_gbp")
+    if share != 1.0:
+        note = TraceStep(rule="exclusion", detail=(
+            f"double counting: only {share:.6g} of the claimed {row['quantity']} "
+            f"{row['unit']} counted (exclusion {row['exclusion']!r}); quantity valued "
+            f"{outcome.quantity:g}"))
+        v = v.model_copy(update={"steps": (note, *v.trace)})
+    return v
+
+
+def meta_issues(out: pd.DataFrame, i: int) -> str:
+    """The issues recorded for row position ``i``, as text."""
+    issues = out.attrs.get("issues")
+    if issues is None or issues.empty:
+        return ""
+    rows = issues[issues["row"] == i]
+    return "; ".join(f"{f}: {r}" for f, r in zip(rows["field"], rows["reason"], strict=True))
+
+
+def _outcome_of(row: pd.Series, table: ProxyTable, share: float) -> Outcome:
+    def opt(name: str) -> Any:
+        if name not in row.index:
+            return None
+        val = row[name]
+        return None if val is None or (not isinstance(val, str) and pd.isna(val)) else val
+
+    q = float(pd.to_numeric(row["quantity"]))
+    if share != 1.0:
+        q = q * share
+    spec = table.measure(str(row["measure"]))
+    day = _parse_day(row["date"])
+    assert day is not None
+    fields = {n: float(row[n]) for n in spec.requires if opt(n) is not None}
+    data: dict[str, Any] = {
+        "measure": str(row["measure"]), "quantity": q, "unit": opt("unit"),
+        "region": str(row["region"]),
+        "date": (np.datetime64(day, "D").astype(object)), "fields": fields,
+    }
+    for name in (*FRACTION_COLUMNS, "contract_value"):
+        if opt(name) is not None:
+            data[name] = float(opt(name))
+    if opt("years") is not None:
+        data["years"] = int(opt("years"))
+    if opt("confidence") is not None:
+        data["confidence"] = str(opt("confidence"))
+    return Outcome(**data)
 
 
 class _Columns:
@@ -231,7 +351,7 @@ def _numeric(series: pd.Series, name: str, issues: _Issues, rows: np.ndarray,
 
 
 def _value_block(block: pd.DataFrame, start: int, tset: TableSet, a: Assumptions,
-                 issues: _Issues, out: _Columns) -> None:
+                 issues: _Issues, out: _Columns, scale: np.ndarray | None) -> None:
     n = len(block)
     rows = np.arange(start, start + n)
     q = _numeric(block["quantity"], "quantity", issues, rows, required=True)
@@ -239,6 +359,8 @@ def _value_block(block: pd.DataFrame, start: int, tset: TableSet, a: Assumptions
                rows)
     issues.add(q > MAX_QUANTITY, "quantity", "too-large",
                lambda p: f"quantity {q[p - start]:g} is above {MAX_QUANTITY:g}", rows)
+    if scale is not None:
+        q = q * scale  # the share counted after double-counting exclusions (1.0 = all)
     day = _days(block["date"], issues, rows)
     ed, carried = _select_editions(day, tset, a, issues, rows)
     extra = _optional(block, issues, rows)

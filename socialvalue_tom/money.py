@@ -1,27 +1,34 @@
 """Money at the edge: floats inside, pennies outside.
 
-Rule: a float amount is rounded to the penny once, when reported, from its shortest decimal
-representation (``repr``), half away from zero (``ROUND_HALF_UP`` in :mod:`decimal`). Totals are
-the exactly rounded sum of the float amounts (:func:`math.fsum`), so they do not depend on row
-order, then rounded the same way.
+Rule: a float amount is rounded to the penny once, when reported, in two documented steps:
+
+1. its shortest decimal representation (``repr``) is snapped to the micro-pound (6 decimal places,
+   half-even). This removes binary floating-point noise: ``3.5 * 250 * 1.025`` is
+   ``896.8749999999999`` in floats but ``896.875`` in exact arithmetic;
+2. the result is rounded to the penny half away from zero (``ROUND_HALF_UP``): ``£896.88``.
+
+Totals are the exactly rounded sum of the float amounts (:func:`math.fsum`), so they do not depend
+on row order, then rounded the same way. Tests check this against a Decimal reference.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 __all__ = ["format_gbp", "to_pence", "to_pounds", "total"]
 
 _PENNY = Decimal("0.01")
+_MICRO = Decimal("0.000001")
 
 
 def to_pounds(amount: float) -> Decimal:
     """``amount`` rounded to the penny as a :class:`~decimal.Decimal` (e.g. ``Decimal('12.35')``)."""
     if not math.isfinite(amount):
         raise ValueError(f"amount {amount!r} is not finite")
-    return Decimal(repr(float(amount))).quantize(_PENNY, rounding=ROUND_HALF_UP)
+    snapped = Decimal(repr(float(amount))).quantize(_MICRO, rounding=ROUND_HALF_EVEN)
+    return snapped.quantize(_PENNY, rounding=ROUND_HALF_UP)
 
 
 def to_pence(amount: float) -> int:

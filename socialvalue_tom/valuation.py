@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr, SerializerFunctionWrapHandler, model_serializer
 
 __all__ = ["TRACE_FORMAT", "TraceStep", "Valuation"]
 
@@ -56,7 +57,34 @@ class Valuation(BaseModel):
     value_type: str
     disbenefit: bool = False
     illustrative: bool = False
-    steps: tuple[TraceStep, ...] = ()
+    steps: tuple[TraceStep, ...] | None = None
+
+    # The trace is built on first use (explain(), .trace, serialisation), not at valuation
+    # time: most bulk and API callers never read it, and building it dominates value()'s cost.
+    _build_steps: Callable[[], list[TraceStep]] | None = PrivateAttr(default=None)
+
+    @property
+    def trace(self) -> tuple[TraceStep, ...]:
+        """The trace steps, built on first access."""
+        if self.steps is None:
+            built = tuple(self._build_steps()) if self._build_steps is not None else ()
+            object.__setattr__(self, "steps", built)  # frozen model: fill the lazy field once
+        assert self.steps is not None
+        return self.steps
+
+    def __eq__(self, other: object) -> bool:
+        # Compare content only: the private lazy builder is not part of a valuation's value.
+        if not isinstance(other, Valuation):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    def __hash__(self) -> int:
+        return hash((self.measure, self.amount, self.digest, self.quantity, self.unit))
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, handler: SerializerFunctionWrapHandler) -> Any:
+        _ = self.trace
+        return handler(self)
 
     @property
     def pennies(self) -> int:
@@ -71,7 +99,7 @@ class Valuation(BaseModel):
                 f"({self.region_requested}) with {self.table}:{self.version} "
                 f"[digest {self.digest[:12]}]")
         lines = [head]
-        for i, step in enumerate(self.steps, 1):
+        for i, step in enumerate(self.trace, 1):
             tail = "" if step.amount is None else f"  -> {_gbp(step.amount)}"
             lines.append(f"  {i:>2}. {step.rule:<13} {step.detail}{tail}")
         lines.append(f"  = {_gbp(self.amount)} ({self.price_year} prices)")
@@ -83,5 +111,6 @@ class Valuation(BaseModel):
 
 
 def _gbp(x: float) -> str:
-    sign = "-" if x < 0 else ""
-    return f"{sign}£{abs(x):,.2f}"
+    from socialvalue_tom.money import format_gbp
+
+    return format_gbp(x)

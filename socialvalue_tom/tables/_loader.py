@@ -62,7 +62,7 @@ def read_yaml(path: Path, text: str | None = None) -> Any:
             raise ProxyTableError(f"{path}: cannot read table file ({exc})", path=str(path),
                                   line=None, field=None) from exc
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+        return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from socialvalue_tom.errors import ProxyTableError, RuleError, UnknownMeasureError, UnknownRegionError
+from socialvalue_tom.errors import (
+    ProxyTableError,
+    RuleError,
+    UnknownMeasureError,
+    UnknownRegionError,
+)
 from socialvalue_tom.tables.schema import IndexFile, MeasureSpec, SourceSpec, TableFile
 from socialvalue_tom.units import canonical_unit, conversion_factor
 

@@ -299,7 +299,8 @@ def test_missing_name_at_evaluation() -> None:
 
 def test_non_numeric_value_at_evaluation() -> None:
     expr = compile_expression("x + 1", origin=ORIGIN)
-    for bad in ("abc", np.array(["1", "2"]), None, np.array([1 + 2j]), [1.0, "x"]):
+    bads: list[Any] = ["abc", np.array(["1", "2"]), None, np.array([1 + 2j]), [1.0, "x"]]
+    for bad in bads:
         with pytest.raises(ProxyTableError, match="not numeric") as info:
             expr.evaluate({"x": bad})
         assert ORIGIN in str(info.value)
@@ -310,13 +311,15 @@ def test_evaluate_scalar() -> None:
     value = expr.evaluate_scalar({"level": 3, "hi": 10.0, "lo": 5.0, "q": 2.5})
     assert type(value) is float
     assert value == 25.0
+    env: dict[str, Any] = {"level": np.array([1.0, 2.0]), "hi": 1.0, "lo": 0.0, "q": 1.0}
     with pytest.raises(ProxyTableError, match="scalar"):
-        expr.evaluate_scalar({"level": np.array([1.0, 2.0]), "hi": 1.0, "lo": 0.0, "q": 1.0})
+        expr.evaluate_scalar(env)
 
 
 def test_unused_env_entries_are_ignored() -> None:
     expr = compile_expression("a + 1", allowed_names={"a", "b"})
-    assert expr.evaluate_scalar({"a": 1.0, "b": "not even a number"}) == 2.0
+    env: dict[str, Any] = {"a": 1.0, "b": "not even a number"}
+    assert expr.evaluate_scalar(env) == 2.0
 
 
 # --- the Expression object ----------------------------------------------------------------------
@@ -337,7 +340,7 @@ def test_expression_pickles_and_compares() -> None:
     assert hash(clone) == hash(expr)
     assert clone.names == expr.names
     assert clone.allowed_names == frozenset({"a", "b"})
-    env = {"a": np.array([-1.0, 0.25, 5.0]), "b": 1.0}
+    env: dict[str, Any] = {"a": np.array([-1.0, 0.25, 5.0]), "b": 1.0}
     np.testing.assert_array_equal(clone.evaluate(env), expr.evaluate(env))
     assert compile_expression("a + 1") != compile_expression("a+1")
 
@@ -600,7 +603,8 @@ _CMPS = ("<", "<=", ">", ">=", "==", "!=")
 def expressions_st(draw: st.DrawFn, depth: int = 0) -> str:
     """A random well-formed expression over the names a, b, c (at most 5 levels deep)."""
     if depth >= 5 or draw(st.integers(0, 2)) == 0:
-        return draw(st.sampled_from(_NAMES + _LITERALS))
+        leaf: str = draw(st.sampled_from(_NAMES + _LITERALS))
+        return leaf
     sub = expressions_st(depth + 1)
     kind = draw(st.sampled_from(["binop", "neg", "not", "and", "or", "cmp", "chain", "fn"]))
     if kind == "binop":
