@@ -37,6 +37,7 @@ from socialvalue_tom.tables.table import ProxyTable, normalise_region
 __all__ = [
     "GROUPS",
     "annotate",
+    "editions_used",
     "import_extra",
     "render_report",
     "report_html",
@@ -94,7 +95,7 @@ def annotate(valued: pd.DataFrame, tables: Any = None) -> pd.DataFrame:
     if {"theme", "canonical_unit", "illustrative"} <= set(valued.columns):
         return out
     eds = _editions(valued, tables)
-    keys = valued[need].astype(object)
+    keys = _bare(valued)[need].astype(object)
     info: dict[str, list[Any]] = {"theme": [], "title": [], "value_type": [],
                                   "canonical_unit": [], "illustrative": []}
     cache: dict[tuple[Any, ...], tuple[Any, ...]] = {}
@@ -200,7 +201,7 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
         [{'supplier_id': 'a', 'net_gbp': Decimal('250.00'), 'sv_ratio': 0.25}, {'supplier_id': 'b', 'net_gbp': Decimal('100.00'), 'sv_ratio': 0.2}]
     """  # noqa: E501
     keys = [by] if isinstance(by, str) else list(by)
-    frame = _grouping_frame(valued, keys, tables)
+    frame = _bare(_grouping_frame(valued, keys, tables))
     cols = [GROUPS.get(k, k) for k in keys]
     ok = frame[pd.to_numeric(frame["value_gbp"], errors="coerce").notna()]
     cv = _contract_values(ok)
@@ -241,6 +242,7 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
         raise ValueError(f"targets vs delivered needs column(s) {', '.join(missing)}")
     if by_measure and "canonical_unit" not in valued.columns:
         valued = annotate(valued, tables)
+    valued = _bare(valued)
     ok = valued[pd.to_numeric(valued["value_gbp"], errors="coerce").notna()]
     keys = ["contract_id", "measure"] if by_measure else ["contract_id"]
     records = []
@@ -325,10 +327,28 @@ def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None) -> list[str]:
     return notes
 
 
-def _editions_table(valued: pd.DataFrame) -> pd.DataFrame:
-    cols = [c for c in ("table", "version", "digest") if c in valued.columns]
-    eds = valued[cols].dropna().astype(str).drop_duplicates().sort_values(cols)
-    return eds.reset_index(drop=True)
+def editions_used(valued: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """The (table, version, digest) triples of the valued rows, sorted.
+
+    Examples:
+        >>> editions_used(pd.DataFrame({"table": ["t", "t", None], "version": ["1", "1", None],
+        ...                             "digest": ["ab", "ab", None]}))
+        [('t', '1', 'ab')]
+    """
+    cols = [valued[c].tolist() for c in ("table", "version", "digest")]
+    return sorted({(str(t), str(v), str(d)) for t, v, d in zip(*cols, strict=True)
+                   if not (pd.isna(t) or pd.isna(v) or pd.isna(d))})
+
+
+def _bare(frame: pd.DataFrame) -> pd.DataFrame:
+    """A shallow copy without ``attrs``.
+
+    ``value_frame`` keeps a DataFrame of issues in ``attrs``; pandas compares attrs with ``==``
+    when it combines frames (concat, multi-column astype), which fails on a DataFrame.
+    """
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out
 
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}
@@ -364,7 +384,8 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
     if {"contract_id", "stage"} <= set(frame.columns):
         tvd = targets_vs_delivered(frame)
         parts += ["<h2>Targets vs delivered</h2>", _table(tvd)]
-    parts += ["<h2>Editions used</h2>", _table(_editions_table(frame))]
+    eds = pd.DataFrame(editions_used(frame), columns=["table", "version", "digest"])
+    parts += ["<h2>Editions used</h2>", _table(eds)]
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"

@@ -1,0 +1,398 @@
+"""The ``socialvalue-tom`` command line (also ``python -m socialvalue_tom``).
+
+Commands: ``value`` (value an outcome file and print totals), ``report`` (HTML report),
+``template`` (Excel returns template) and ``tables list|show|diff|validate``. See docs/cli.md.
+
+Exit codes: 0 success; 1 bad rows in the input (listed in ``<stem>.issues.csv``) or an invalid
+table given to ``tables validate``; 2 usage error (unknown option, missing or unreadable file,
+unknown table or measure).
+
+Needs typer and rich (the ``cli`` extra).
+
+Added in 0.1.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+try:
+    import typer
+    from rich.console import Console
+    from rich.table import Table
+except ImportError as exc:  # pragma: no cover - exercised by test_cli with sys.modules patched
+    raise ImportError("the socialvalue-tom command needs typer and rich: "
+                      "pip install 'socialvalue_tom[cli]'") from exc
+
+import pandas as pd
+
+from socialvalue_tom.engine import TablesLike, table_set
+from socialvalue_tom.errors import SocialValueError
+from socialvalue_tom.money import format_gbp
+from socialvalue_tom.outcome import Assumptions
+from socialvalue_tom.tables.catalogue import available_tables, load_table
+from socialvalue_tom.tables.table import ProxyTable
+
+__all__ = ["app", "main"]
+
+#: Rows above which ``value`` shows a progress bar (on a terminal only).
+PROGRESS_ROWS = 50_000
+_CHUNK = 50_000
+_SHOWN_ISSUES = 20
+_T = TypeVar("_T")
+
+app = typer.Typer(name="socialvalue-tom", no_args_is_help=True, add_completion=False,
+                  help="Value social outcomes on public contracts against open proxy tables.")
+tables_app = typer.Typer(no_args_is_help=True, help="List, show, compare and validate tables.")
+app.add_typer(tables_app, name="tables")
+
+out_console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class By(StrEnum):
+    """Groupings for ``value --by``."""
+
+    theme = "theme"
+    measure = "measure"
+    supplier = "supplier"
+    contract = "contract"
+    region = "region"
+    year = "year"
+
+
+class Errors(StrEnum):
+    """``--errors`` modes (as ``value_frame``)."""
+
+    raise_ = "raise"
+    collect = "collect"
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    err_console.print(f"error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+def _guard(fn: Callable[[], _T], code: int = 2) -> _T:
+    """Run ``fn``; a library error becomes a message on stderr and exit ``code``."""
+    try:
+        return fn()
+    except (SocialValueError, ValueError, OSError) as exc:
+        _fail(str(exc), code)
+
+
+def _resolve_tables(spec: str) -> TablesLike:
+    """A family name, or a path to a table file (``.yaml``/``.yml``)."""
+    path = Path(spec)
+    if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
+        if not path.is_file():
+            _fail(f"table file {spec} does not exist")
+        return _guard(lambda: load_table(path=path))
+    _guard(lambda: table_set(spec))
+    return spec
+
+
+def _one_table(spec: str) -> ProxyTable:
+    """``NAME``, ``NAME:VERSION`` or a table file path: one edition (latest when no version)."""
+    path = Path(spec)
+    if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
+        table = _resolve_tables(spec)
+        assert isinstance(table, ProxyTable)
+        return table
+    name, _, version = spec.partition(":")
+    if version:
+        return _guard(lambda: load_table(name, version=version))
+    return _guard(lambda: table_set(name).editions[-1])
+
+
+def _assumptions(price_year: int | None, discount_base_year: int | None,
+                 carry_forward: bool) -> Assumptions:
+    return _guard(lambda: Assumptions(price_year=price_year, carry_forward=carry_forward,
+                                      discount_base_year=discount_base_year))
+
+
+def _read(path: Path) -> pd.DataFrame:
+    from socialvalue_tom import io as svio
+
+    if not path.is_file():
+        _fail(f"input file {path} does not exist")
+    return _guard(lambda: svio.read_outcomes(path))
+
+
+def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.DataFrame:
+    """``value_frame`` with errors collected, in chunks with a progress bar on a terminal."""
+    from socialvalue_tom.frame import value_frame
+
+    def run(part: pd.DataFrame, offset: int) -> pd.DataFrame:
+        return _guard(lambda: value_frame(part, tables, errors="collect", assumptions=a,
+                                          row_offset=offset))
+
+    if len(df) <= PROGRESS_ROWS or not sys.stdout.isatty():
+        return run(df, 0)
+    from rich.progress import Progress
+
+    parts = []
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task("valuing", total=len(df))
+        for start in range(0, len(df), _CHUNK):
+            parts.append(run(df.iloc[start:start + _CHUNK], start))
+            bar.update(task, advance=len(parts[-1]))
+    attrs = {"issues": pd.concat([p.attrs["issues"] for p in parts], ignore_index=True),
+             "socialvalue_tom": parts[0].attrs["socialvalue_tom"]}
+    for p in parts:
+        p.attrs = {}  # pandas compares attrs on concat, which fails on the issues DataFrame
+    out = pd.concat(parts)
+    out.attrs = attrs
+    return out
+
+
+def _issues_path(inp: Path, out: Path | None) -> Path:
+    base = out if out is not None else inp
+    return base.with_name(f"{base.stem}.issues.csv")
+
+
+def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None) -> Path:
+    """Write ``<stem>.issues.csv`` (row, line, field, code, reason) and print the first ones."""
+    path = _issues_path(inp, out)
+    frame = issues[["row", "field", "code", "reason"]].copy()
+    header = inp.suffix.lower() in (".csv", ".xlsx")
+    # Row numbers are 0-based data rows; the line (CSV) or sheet row (Excel) adds the header.
+    frame.insert(1, "line", frame["row"] + 2 if header else None)
+    frame.to_csv(path, index=False)
+    for r in frame.head(_SHOWN_ISSUES).itertuples(index=False):
+        where = f"row {r.row}" + (f" (line {r.line})" if header else "")
+        err_console.print(f"{inp.name}: {where}, field {r.field!r}: {r.reason}", markup=False)
+    more = len(frame) - _SHOWN_ISSUES
+    tail = f" ({more} more not shown)" if more > 0 else ""
+    err_console.print(f"{len(frame)} problem(s) in {frame['row'].nunique()} row(s){tail}; "
+                      f"listed in {path}", markup=False)
+    return path
+
+
+def _value_input(inp: Path, tables: str, a: Assumptions) -> pd.DataFrame:
+    return _value_chunks(_read(inp), _resolve_tables(tables), a)
+
+
+def _totals_table(summary: pd.DataFrame, group: str | None) -> Table:
+    table = Table(title="Social value" + (f" by {group}" if group else ""))
+    cols = [c for c in summary.columns if c not in ("rows", "benefits_gbp", "disbenefits_gbp",
+                                                    "net_gbp", "contract_value_gbp", "sv_ratio")]
+    for c in cols:
+        table.add_column(c)
+    for c in ("Rows", "Benefits", "Disbenefits", "Net"):
+        table.add_column(c, justify="right")
+    ratio = "sv_ratio" in summary.columns
+    if ratio:
+        table.add_column("SV per £", justify="right")
+    for row in summary.to_dict("records"):
+        cells = [str(row[c]) for c in cols]
+        cells += [str(row["rows"]), format_gbp(row["benefits_gbp"]),
+                  format_gbp(row["disbenefits_gbp"]), format_gbp(row["net_gbp"])]
+        if ratio:
+            cells.append(f"{row['sv_ratio']:.4f}")
+        table.add_row(*cells)
+    return table
+
+
+def _print_totals(valued: pd.DataFrame, by: By | None) -> None:
+    from socialvalue_tom.report import annotate, editions_used, summarise
+
+    frame = _guard(lambda: annotate(valued))
+    keys = [by.value] if by is not None else []
+    summary = _guard(lambda: summarise(frame, by=keys))
+    if by is not None:
+        total = summarise(frame, by=[]).assign(**{str(summary.columns[0]): "Total"})
+        summary = pd.concat([summary, total[summary.columns]], ignore_index=True)
+    out_console.print(_totals_table(summary, by.value if by else None))
+    for t, v, d in editions_used(frame):
+        out_console.print(f"Table {t}:{v} digest {d}", markup=False)
+    illus = int(frame["illustrative"].astype("boolean").fillna(False).sum())
+    if illus:
+        out_console.print(f"Caveat: {illus} row(s) use proxy values labelled illustrative: "
+                          "not for decisions.", markup=False)
+
+
+TablesOpt = Annotated[str, typer.Option(
+    "--tables", help="Table family name (e.g. uk-national) or a table file (.yaml).")]
+ErrorsOpt = Annotated[Errors, typer.Option(
+    "--errors", help="raise: stop on any bad row; collect: value the good rows.")]
+PriceYearOpt = Annotated[int | None, typer.Option(help="Restate values in this year's prices.")]
+BaseYearOpt = Annotated[int | None, typer.Option(help="Discount to this financial year.")]
+CarryOpt = Annotated[bool, typer.Option(help="Use the latest edition past its valid_to date.")]
+
+
+@app.command("value")
+def value_cmd(
+    input: Annotated[Path, typer.Argument(help="Outcomes: .csv, .xlsx or .parquet.")],
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="Write valued rows (.csv, .xlsx or .parquet).")] = None,
+    tables: TablesOpt = "uk-national",
+    by: Annotated[By | None, typer.Option(help="Print totals per group.")] = None,
+    errors: ErrorsOpt = Errors.raise_,
+    price_year: PriceYearOpt = None,
+    discount_base_year: BaseYearOpt = None,
+    carry_forward: CarryOpt = False,
+) -> None:
+    """Value an outcome file and print totals (penny-rounded)."""
+    a = _assumptions(price_year, discount_base_year, carry_forward)
+    valued = _value_input(input, tables, a)
+    issues = valued.attrs["issues"]
+    if len(issues) and errors is Errors.raise_:
+        _report_issues(issues, input, output)
+        err_console.print("nothing written (use --errors collect to value the good rows)")
+        raise typer.Exit(1)
+    if output is not None:
+        from socialvalue_tom import io as svio
+
+        _guard(lambda: svio.write_valuations(valued, output))
+    _print_totals(valued, by)
+    if output is not None:
+        out_console.print(f"Wrote {len(valued)} row(s) to {output}", markup=False)
+    if len(issues):
+        _report_issues(issues, input, output)
+        raise typer.Exit(1)
+
+
+@app.command("report")
+def report_cmd(
+    input: Annotated[Path, typer.Argument(help="Outcomes: .csv, .xlsx or .parquet.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
+    tables: TablesOpt = "uk-national",
+    errors: ErrorsOpt = Errors.raise_,
+    title: Annotated[str, typer.Option(help="Report title.")] = "Social value report",
+    price_year: PriceYearOpt = None,
+    discount_base_year: BaseYearOpt = None,
+    carry_forward: CarryOpt = False,
+) -> None:
+    """Write a self-contained HTML report (totals, themes, suppliers, targets, caveats)."""
+    from socialvalue_tom.report import render_report
+
+    a = _assumptions(price_year, discount_base_year, carry_forward)
+    valued = _value_input(input, tables, a)
+    issues = valued.attrs["issues"]
+    if len(issues) and errors is Errors.raise_:
+        _report_issues(issues, input, output)
+        raise typer.Exit(1)
+    _guard(lambda: render_report(valued, output, title=title))
+    out_console.print(f"Wrote report to {output}", markup=False)
+    if len(issues):
+        _report_issues(issues, input, output)
+        raise typer.Exit(1)
+
+
+@app.command("template")
+def template_cmd(
+    measures: Annotated[str, typer.Option(help="Comma-separated measure codes.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx file to write.")],
+    tables: TablesOpt = "uk-national",
+) -> None:
+    """Write an Excel returns template with drop-down lists for measure, unit and region."""
+    from socialvalue_tom.templates import write_template
+
+    if output.suffix.lower() != ".xlsx":
+        _fail(f"template output must be a .xlsx file, not {output.name}")
+    codes = [c.strip() for c in measures.split(",") if c.strip()]
+    if not codes:
+        _fail("--measures needs at least one measure code")
+    resolved = _resolve_tables(tables)
+    _guard(lambda: write_template(codes, output, resolved))
+    out_console.print(f"Wrote template for {', '.join(codes)} to {output}", markup=False)
+
+
+@tables_app.command("list")
+def tables_list() -> None:
+    """List the embedded table editions."""
+    table = Table(title="Embedded tables")
+    for c in ("Table", "Version", "Valid from", "Valid to", "Digest"):
+        table.add_column(c)
+    for ref in _guard(available_tables):
+        table.add_row(ref.name, ref.version, str(ref.valid_from), str(ref.valid_to),
+                      ref.digest[:12])
+    out_console.print(table)
+
+
+@tables_app.command("show")
+def tables_show(
+    name: Annotated[str, typer.Argument(help="NAME, NAME:VERSION or a table file.")],
+    measure: Annotated[str | None, typer.Option(help="Show one measure's proxies.")] = None,
+) -> None:
+    """Show a table edition's header and measures, or one measure's proxies per region."""
+    t = _one_table(name)
+    out_console.print(f"{t.name}:{t.version}  {t.spec.title}", markup=False)
+    out_console.print(f"valid {t.valid_from}..{t.valid_to}, {t.spec.price_base_year} prices, "
+                      f"illustrative: {str(t.spec.illustrative).lower()}", markup=False)
+    out_console.print(f"digest {t.digest}", markup=False)
+    out_console.print(_measure_table(t, measure) if measure else _measures_table(t))
+
+
+def _measures_table(t: ProxyTable) -> Table:
+    table = Table(title=f"{len(t.measures)} measures")
+    for c in ("Code", "Theme", "Unit", f"Proxy ({t.spec.fallback_region})", "Title"):
+        table.add_column(c, justify="right" if c.startswith("Proxy") else "left")
+    fb = t.spec.fallback_region
+    for code, m in t.measures.items():
+        table.add_row(code, m.theme, m.unit, format_gbp(m.proxies[fb].value), m.title)
+    return table
+
+
+def _measure_table(t: ProxyTable, code: str) -> Table:
+    m = _guard(lambda: t.measure(code))
+    table = Table(title=f"{code}: {m.title} (GBP per {m.unit})")
+    for c in ("Region", "Used", "Value", "Low", "High", "Source", "Illustrative"):
+        table.add_column(c)
+    for region in t.region_codes:
+        p = t.proxy(code, region)
+        table.add_row(region, p.region_used, format_gbp(p.value), format_gbp(p.low),
+                      format_gbp(p.high), p.source.id, "yes" if p.illustrative else "no")
+    return table
+
+
+@tables_app.command("diff")
+def tables_diff(
+    old: Annotated[str, typer.Argument(help="NAME:VERSION or a table file.")],
+    new: Annotated[str, typer.Argument(help="NAME:VERSION or a table file.")],
+) -> None:
+    """Show measures and proxies added, removed or changed from OLD to NEW."""
+    from socialvalue_tom.tables.diff import diff_tables
+
+    a, b = _one_table(old), _one_table(new)
+    diff = diff_tables(a, b)
+    head = f"{a.name}:{a.version} -> {b.name}:{b.version}"
+    if diff.empty:
+        out_console.print(f"{head}: no differences", markup=False)
+        return
+    table = Table(title=f"{head}: {len(diff)} change(s)")
+    for c in ("Change", "Measure", "Region", "Old", "New", "Change %", "Fields"):
+        table.add_column(c)
+    for r in diff.to_dict("records"):
+        pct = "" if pd.isna(r["pct_change"]) else f"{r['pct_change']:+.1f}%"
+        table.add_row(str(r["change"]), str(r["measure"]), str(r["region"]),
+                      _money(r["old_value"]), _money(r["new_value"]), pct,
+                      str(r["fields_changed"]))
+    out_console.print(table)
+
+
+def _money(x: Any) -> str:
+    return "" if pd.isna(x) else format_gbp(float(x))
+
+
+@tables_app.command("validate")
+def tables_validate(
+    file: Annotated[Path, typer.Argument(help="A table file (.yaml) to check.")],
+) -> None:
+    """Check a table file against the format; print its digest (exit 1 when invalid)."""
+    if not file.is_file():
+        _fail(f"table file {file} does not exist")
+    t = _guard(lambda: load_table(path=file), code=1)
+    out_console.print(f"valid: {t.name}:{t.version} ({len(t.measures)} measures, valid "
+                      f"{t.valid_from}..{t.valid_to})", markup=False)
+    out_console.print(f"digest sha256:{t.digest}", markup=False)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Run the command line (the ``socialvalue-tom`` console script)."""
+    return app(args=argv, prog_name="socialvalue-tom")

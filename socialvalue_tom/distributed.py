@@ -1,0 +1,208 @@
+"""``value_frame`` over the partitions of a Dask DataFrame (the ``dask`` extra).
+
+How the pieces travel:
+
+* **Tables.** The client resolves ``tables`` once into a small :class:`TableHandle`: the family
+  name, or the editions' file paths, plus their digests (or, for editions built in memory
+  without a file, their validated specs). ``ProxyTable`` itself does not pickle (it holds
+  ``MappingProxyType`` views), and shipping dense arrays with every task would be wasteful. Each
+  worker process resolves the handle once through the library's own load caches and checks the
+  digests, so every partition is valued with the very editions the client saw.
+* **Row numbers.** Issues carry *global* row numbers, as if the whole Dask DataFrame were one
+  pandas frame: partition lengths are computed first (one pass over the data, a ``len`` per
+  partition) and each partition is valued with ``row_offset`` = the rows before it.
+* **errors="raise".** A partition with bad rows raises
+  :class:`~socialvalue_tom.BulkValidationError` on the worker; it pickles, so ``compute()``
+  raises it on the client with ``.issues`` (the bad rows of that partition, global row numbers).
+* **errors="collect".** Issues live in the result: four extra columns ``issue_row`` (nullable
+  Int64, the global row), ``issue_field``, ``issue_code`` and ``issue_reason`` (strings), empty
+  on good rows. ``value_frame`` stops at a row's first problem, so one row has at most one
+  issue. :func:`issues` turns them into the same DataFrame as ``value_frame``'s
+  ``attrs["issues"]``.
+
+The output's ``meta`` is built explicitly, by valuing the empty ``ddf._meta``: the input columns
+plus ``value_frame``'s output columns with their exact dtypes (categoricals with the known
+categories of the editions used).
+
+Added in 0.1.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from socialvalue_tom.engine import TablesLike, table_set
+from socialvalue_tom.errors import ProxyTableError
+from socialvalue_tom.frame import ISSUE_COLUMNS, value_frame
+from socialvalue_tom.outcome import Assumptions
+from socialvalue_tom.tables.catalogue import TableSet
+from socialvalue_tom.tables.table import PriceIndex, ProxyTable
+
+__all__ = ["ISSUE_OUTPUT_COLUMNS", "TableHandle", "issues", "value_dask"]
+
+#: Columns added by ``value_dask(..., errors="collect")``.
+ISSUE_OUTPUT_COLUMNS = ("issue_row", "issue_field", "issue_code", "issue_reason")
+
+
+def _dask() -> Any:
+    try:
+        import dask.dataframe as dd
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("dask is needed for value_dask: "
+                          "pip install 'socialvalue_tom[dask]'") from exc
+    return dd
+
+
+@dataclass(frozen=True)
+class TableHandle:
+    """A picklable reference to the editions a computation uses.
+
+    ``family`` (an embedded family name) or ``paths`` (one file per edition) say where to load
+    them from; ``specs`` carries the validated content of editions that have no file. ``digests``
+    are checked after loading, on every worker.
+    """
+
+    digests: tuple[str, ...]
+    family: str | None = None
+    paths: tuple[str, ...] = ()
+    specs: tuple[tuple[Any, Any, str | None], ...] = ()
+
+    @classmethod
+    def from_tables(cls, tables: TablesLike) -> TableHandle:
+        """Resolve ``tables`` on the client and describe it compactly."""
+        tset = table_set(tables)
+        digests = tuple(t.digest for t in tset.editions)
+        if isinstance(tables, str):
+            return cls(digests, family=tables)
+        if all(t.path is not None for t in tset.editions):
+            return cls(digests, paths=tuple(str(t.path) for t in tset.editions))
+        specs = tuple((t.spec, t.price_index.spec if t.price_index else None,
+                       str(t.price_index.path) if t.price_index and t.price_index.path else None)
+                      for t in tset.editions)
+        return cls(digests, specs=specs)
+
+    def resolve(self) -> TableSet:
+        """The editions, loaded once per process (cached by digest) and digest-checked."""
+        with _cache_lock:
+            cached = _worker_tables.get(self.digests)
+            if cached is None:
+                cached = self._load()
+                _worker_tables[self.digests] = cached
+            return cached
+
+    def _load(self) -> TableSet:
+        from socialvalue_tom.tables.catalogue import load_table
+
+        if self.family is not None:
+            tset = table_set(self.family)
+        elif self.paths:
+            tset = TableSet([load_table(path=p) for p in self.paths])
+        else:
+            tset = TableSet([ProxyTable(spec, price_index=_index(ispec, ipath))
+                             for spec, ispec, ipath in self.specs])
+        got = tuple(t.digest for t in tset.editions)
+        if got != self.digests:
+            raise ProxyTableError(
+                f"the tables loaded on this worker ({', '.join(d[:12] for d in got)}) differ "
+                f"from the client's ({', '.join(d[:12] for d in self.digests)}): a table file "
+                "changed during the computation, or workers see other files",
+                path=", ".join(self.paths) or self.family, line=None, field=None)
+        return tset
+
+
+def _index(spec: Any, path: str | None) -> PriceIndex | None:
+    return None if spec is None else PriceIndex(spec, Path(path) if path else None)
+
+
+_cache_lock = threading.Lock()
+_worker_tables: dict[tuple[str, ...], TableSet] = {}
+
+
+def _value_partition(part: pd.DataFrame, handle: TableHandle, offsets: Sequence[int],
+                     errors: Literal["raise", "collect"], assumptions: Assumptions | None,
+                     partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Value one partition; runs on the workers."""
+    number = partition_info["number"] if partition_info is not None else 0
+    offset = int(offsets[number]) if offsets else 0
+    out = value_frame(part, handle.resolve(), errors=errors, assumptions=assumptions,
+                      row_offset=offset)
+    found = out.attrs.get("issues")
+    # attrs holding a DataFrame would break Dask's concatenation (pandas compares attrs).
+    out.attrs = {}
+    if errors == "collect":
+        _add_issue_columns(out, found, offset)
+    return out
+
+
+def _add_issue_columns(out: pd.DataFrame, found: pd.DataFrame | None, offset: int) -> None:
+    n = len(out)
+    row = pd.array([pd.NA] * n, dtype="Int64")
+    text = {c: np.full(n, None, dtype=object) for c in ("field", "code", "reason")}
+    if found is not None and len(found):
+        pos = found["row"].to_numpy(dtype=np.int64) - offset
+        row[pos] = found["row"].to_numpy(dtype=np.int64)
+        for c, arr in text.items():
+            arr[pos] = found[c].to_numpy(dtype=object)
+    out["issue_row"] = row
+    for c, arr in text.items():
+        out[f"issue_{c}"] = pd.array(arr, dtype="str")
+
+
+def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
+               errors: Literal["raise", "collect"] = "raise",
+               assumptions: Assumptions | None = None) -> Any:
+    """Value every row of a Dask DataFrame; returns a lazy Dask DataFrame.
+
+    Each partition is valued with :func:`~socialvalue_tom.frame.value_frame` (same columns,
+    same bits). Row numbers in issues are global (see the module docs); computing them costs one
+    pass over ``ddf`` for the partition lengths, done here, eagerly.
+
+    Args:
+        ddf: a ``dask.dataframe.DataFrame`` with the columns ``value_frame`` needs.
+        tables: family name, edition or editions; resolved once on the client.
+        errors: ``"raise"``: computing raises :class:`~socialvalue_tom.BulkValidationError` for
+            the first failing partition; ``"collect"``: adds the ``issue_*`` columns.
+        assumptions: caller-level :class:`~socialvalue_tom.Assumptions`.
+
+    Examples:
+        >>> import dask.dataframe as dd  # doctest: +SKIP
+        >>> valued = value_dask(dd.read_parquet("outcomes/"), errors="collect")  # doctest: +SKIP
+        >>> valued["value_gbp"].sum().compute()  # doctest: +SKIP
+    """
+    if errors not in ("raise", "collect"):
+        raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    _dask()
+    handle = TableHandle.from_tables(tables)
+    meta = value_frame(ddf._meta, handle.resolve(), errors="collect", assumptions=assumptions)
+    meta.attrs = {}
+    if errors == "collect":
+        _add_issue_columns(meta, None, 0)
+    lengths = ddf.map_partitions(len).compute()
+    offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(lengths)[:-1]]))
+    return ddf.map_partitions(_value_partition, handle, offsets, errors, assumptions,
+                              meta=meta, align_dataframes=False)
+
+
+def issues(valued: Any) -> pd.DataFrame:
+    """Compute the issues of a ``value_dask(..., errors="collect")`` result.
+
+    Returns a pandas DataFrame with the columns of ``value_frame``'s ``attrs["issues"]`` (row,
+    index, field, code, reason), sorted by row.
+    """
+    cols = list(ISSUE_OUTPUT_COLUMNS)
+    bad = valued[cols][valued["issue_row"].notna()].compute()
+    frame = pd.DataFrame({
+        "row": bad["issue_row"].astype("int64").to_numpy(),
+        "index": bad.index.to_numpy(dtype=object),
+        "field": bad["issue_field"].to_numpy(dtype=object),
+        "code": bad["issue_code"].to_numpy(dtype=object),
+        "reason": bad["issue_reason"].to_numpy(dtype=object),
+    }, columns=ISSUE_COLUMNS)
+    return frame.sort_values("row", kind="stable").reset_index(drop=True)

@@ -1,0 +1,295 @@
+"""Value outcome files larger than memory: read in batches, value, write, summarise.
+
+:func:`value_file` streams the batches of :func:`socialvalue_tom.io.iter_outcome_batches`
+through ``value_frame(batch, errors="collect", row_offset=offset)``, appends the valued rows to
+the output file and keeps only running totals, so memory is bounded by ``chunksize`` whatever
+the file's length. A bad row is reported by its row number in the file (0-based, header
+excluded), not its position in the batch.
+
+Totals are exact. ``math.fsum`` gives the correctly rounded sum of the values it sees; a running
+``fsum([running, *chunk])`` would round once per chunk. Instead each chunk's values are reduced to
+a short non-overlapping expansion of their exact sum: ``s0 = fsum(chunk)``,
+``s1 = fsum(chunk + [-s0])``, ... until the residual is 0 (two or three terms in practice). The
+expansions of all chunks sum exactly to the sum of all values, so ``fsum`` of all the expansion
+terms equals ``fsum`` of all the values: the total does not depend on ``chunksize``.
+
+Added in 0.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from socialvalue_tom import io as svio
+from socialvalue_tom.engine import TablesLike, table_set
+from socialvalue_tom.errors import BulkValidationError, RowIssue
+from socialvalue_tom.frame import issues_frame, value_frame
+from socialvalue_tom.money import to_pounds
+from socialvalue_tom.outcome import Assumptions
+from socialvalue_tom.tables.catalogue import TableSet
+
+__all__ = ["ExactSum", "FileSummary", "value_file"]
+
+_OUT_SUFFIXES = (".csv", ".parquet")
+
+
+class ExactSum:
+    """Accumulates float64 values in chunks; :meth:`value` is ``math.fsum`` of all of them.
+
+    Examples:
+        >>> s = ExactSum()
+        >>> s.add([1e16, 1.0]); s.add([-1e16])
+        >>> s.value()
+        1.0
+    """
+
+    def __init__(self) -> None:
+        self._terms: list[float] = []
+
+    def add(self, values: Iterable[float] | np.ndarray) -> None:
+        """Add a chunk of finite values (NaN must be filtered out by the caller)."""
+        chunk = values.tolist() if isinstance(values, np.ndarray) else list(values)
+        if not chunk:
+            return
+        terms: list[float] = []
+        while True:
+            s = math.fsum([*chunk, *(-t for t in terms)])
+            if s == 0.0:
+                break
+            terms.append(s)
+        self._terms.extend(terms)
+        if len(self._terms) > 4096:
+            # Re-compress: the terms' own expansion is exact and short.
+            merged = ExactSum()
+            merged.add(self._terms)
+            self._terms = merged._terms
+
+    def value(self) -> float:
+        """The correctly rounded sum of everything added."""
+        return math.fsum(self._terms)
+
+
+@dataclass
+class FileSummary:
+    """What :func:`value_file` did: counts, totals, issues and the editions used.
+
+    ``total_gbp`` and ``by_theme`` are exact float sums rounded to the penny once
+    (see :mod:`socialvalue_tom.money`); ``issues`` has columns row, index, field, code, reason
+    with ``row`` the file row (0-based, header excluded).
+    """
+
+    path: Path
+    out: Path | None
+    rows: int
+    valued: int
+    bad_rows: int
+    total_gbp: Decimal
+    by_theme: dict[str, Decimal]
+    issues: pd.DataFrame
+    editions: tuple[str, ...]
+    chunks: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _Writer:
+    """Appends valued batches to a temporary file next to ``out``; renamed on success."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.suffix = out.suffix.lower()
+        if self.suffix not in _OUT_SUFFIXES:
+            raise svio.InputFileError(
+                f"{out}: cannot stream valuations to {out.suffix or '(no extension)'!r}: "
+                f"expected one of {', '.join(_OUT_SUFFIXES)}", path=str(out))
+        if self.suffix == ".parquet":
+            svio._require("pyarrow.parquet")
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        self._pq: Any = None
+        self._schema: Any = None
+        self._header = True
+
+    def write(self, df: pd.DataFrame) -> None:
+        if self.suffix == ".csv":
+            plain = df.copy(deep=False)
+            plain.attrs = {}
+            plain.to_csv(self.tmp, mode="w" if self._header else "a", header=self._header,
+                         index=False)
+            self._header = False
+            return
+        import pyarrow.parquet as pq
+
+        table = svio.arrow_table(df, self._schema)
+        if self._pq is None:
+            self._schema = table.schema
+            self._pq = pq.ParquetWriter(self.tmp, self._schema)
+        self._pq.write_table(table)
+
+    def commit(self) -> None:
+        if self._pq is not None:
+            self._pq.close()
+        os.replace(self.tmp, self.out)
+
+    def abort(self) -> None:
+        if self._pq is not None:
+            with contextlib.suppress(Exception):
+                self._pq.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
+               tables: TablesLike = "uk-national", chunksize: int = 100_000,
+               errors: Literal["raise", "collect"] = "raise",
+               assumptions: Assumptions | None = None,
+               progress: bool | None = None) -> FileSummary:
+    """Value an outcome file in batches of ``chunksize`` rows, in constant memory.
+
+    Args:
+        path: ``.csv``, ``.parquet`` or ``.xlsx`` outcome file (see :mod:`socialvalue_tom.io`).
+        out: where to write the valued rows (``.csv`` or ``.parquet``), or None for totals only.
+            The file appears only when the run succeeds (written to a temporary file, renamed).
+        tables: family name, edition or editions, as for ``value_frame``.
+        chunksize: rows per batch; bounds memory, does not change any result.
+        errors: ``"raise"`` values the whole file, then raises one
+            :class:`~socialvalue_tom.BulkValidationError` listing every bad row, and writes no
+            output; ``"collect"`` writes bad rows with ``value_gbp`` NaN and returns the issues.
+        assumptions: caller-level :class:`~socialvalue_tom.Assumptions`.
+        progress: show a ``rich`` progress bar; None shows one when ``rich`` is installed and
+            stdout is a terminal.
+
+    Returns:
+        A :class:`FileSummary`.
+
+    Examples:
+        >>> s = value_file("outcomes.csv", "valued.parquet", errors="collect")  # doctest: +SKIP
+        >>> s.rows, s.valued, s.total_gbp, s.issues.head()  # doctest: +SKIP
+    """
+    if errors not in ("raise", "collect"):
+        raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    src = Path(path)
+    tset = table_set(tables)
+    batches = svio.iter_outcome_batches(src, chunksize)
+    writer = _Writer(Path(out)) if out is not None else None
+    try:
+        acc = _run(_with_progress(batches, src, progress), tset, writer, assumptions,
+                   stop_writing_on_issue=errors == "raise")
+        if acc.issues and errors == "raise":
+            raise BulkValidationError.from_issues(
+                sorted(acc.issues, key=lambda i: (i.row, i.field)))
+        if writer is not None:
+            writer.commit()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    return acc.summary(src, Path(out) if out is not None else None)
+
+
+@dataclass
+class _Accumulator:
+    """Running counts and exact sums over the batches."""
+
+    themes: Mapping[tuple[str, str], str]
+    rows: int = 0
+    valued: int = 0
+    chunks: int = 0
+    total: ExactSum = field(default_factory=ExactSum)
+    by_theme: dict[str, ExactSum] = field(default_factory=dict)
+    issues: list[RowIssue] = field(default_factory=list)
+    editions: set[str] = field(default_factory=set)
+
+    def add(self, valued: pd.DataFrame, issues: pd.DataFrame) -> None:
+        self.chunks += 1
+        self.rows += len(valued)
+        self.issues.extend(RowIssue(row=int(r["row"]), field=str(r["field"]),
+                                    code=str(r["code"]), reason=str(r["reason"]),
+                                    index=_plain(r["index"]))
+                           for r in issues.to_dict("records"))
+        vals = valued["value_gbp"].to_numpy(dtype=np.float64)
+        ok = ~np.isnan(vals)
+        self.valued += int(ok.sum())
+        self.total.add(vals[ok])
+        if not ok.any():
+            return
+        good = valued.loc[ok, ["version", "measure"]]
+        groups = good.groupby(["version", "measure"], observed=True, sort=False).indices
+        vals_ok = vals[ok]
+        for (version, measure), idx in groups.items():
+            self.editions.add(str(version))
+            theme = self.themes.get((str(version), str(measure)), "unknown")
+            self.by_theme.setdefault(theme, ExactSum()).add(vals_ok[idx])
+
+    def summary(self, src: Path, out: Path | None) -> FileSummary:
+        bad = len({i.row for i in self.issues})
+        return FileSummary(
+            path=src, out=out, rows=self.rows, valued=self.valued, bad_rows=bad,
+            total_gbp=to_pounds(self.total.value()),
+            by_theme={k: to_pounds(v.value()) for k, v in sorted(self.by_theme.items())},
+            issues=issues_frame(self.issues), editions=tuple(sorted(self.editions)),
+            chunks=self.chunks)
+
+
+def _plain(x: Any) -> Any:
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _run(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet, writer: _Writer | None,
+         assumptions: Assumptions | None, *, stop_writing_on_issue: bool) -> _Accumulator:
+    """Value each batch, fold it into the accumulator and append it to the output.
+
+    With ``stop_writing_on_issue`` (errors="raise") nothing more is written once a bad row is
+    seen: the output will be discarded, but the rest of the file is still checked.
+    """
+    themes = {(t.version, code): m.theme for t in tset.editions for code, m in t.measures.items()}
+    acc = _Accumulator(themes)
+    for offset, batch in batches:
+        valued = value_frame(batch, tset, errors="collect", assumptions=assumptions,
+                             row_offset=offset)
+        acc.add(valued, valued.attrs["issues"])
+        if writer is not None and not (stop_writing_on_issue and acc.issues):
+            writer.write(valued)
+    return acc
+
+
+def _with_progress(batches: Iterator[tuple[int, pd.DataFrame]], src: Path,
+                   progress: bool | None) -> Iterator[tuple[int, pd.DataFrame]]:
+    """Wrap ``batches`` in a rich progress bar counting rows, when asked or when interactive."""
+    if progress is None:
+        progress = sys.stdout.isatty()
+    if not progress:
+        yield from batches
+        return
+    try:
+        from rich.progress import Progress
+    except ImportError:
+        yield from batches
+        return
+    total = _row_count(src)
+    with Progress(transient=True) as bar:
+        task = bar.add_task(f"valuing {src.name}", total=total)
+        for offset, batch in batches:
+            yield offset, batch
+            bar.update(task, advance=len(batch))
+
+
+def _row_count(src: Path) -> int | None:
+    """Rows in a Parquet file from its footer; None (unknown) for other formats."""
+    if src.suffix.lower() != ".parquet":
+        return None
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(src) as pf:
+        return int(pf.metadata.num_rows)

@@ -1,0 +1,90 @@
+"""Differences between two table editions, per measure and region.
+
+Examples:
+    >>> import socialvalue_tom as sv
+    >>> old = sv.load_table(path="tests/data/tables/tiny.yaml")  # doctest: +SKIP
+    >>> diff_tables(old, old).empty  # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from socialvalue_tom.tables.schema import MeasureSpec, ProxyValue
+from socialvalue_tom.tables.table import ProxyTable
+
+__all__ = ["DIFF_COLUMNS", "diff_tables"]
+
+DIFF_COLUMNS = ["change", "measure", "region", "old_value", "new_value", "pct_change",
+                "fields_changed"]
+#: Measure fields compared (the proxies are compared region by region).
+_MEASURE_FIELDS = tuple(f for f in MeasureSpec.model_fields if f not in ("code", "proxies"))
+_PROXY_FIELDS = tuple(ProxyValue.model_fields)
+
+
+def _changed(old: Any, new: Any, fields: tuple[str, ...]) -> list[str]:
+    return [f for f in fields if getattr(old, f) != getattr(new, f)]
+
+
+def _pct(old: float | None, new: float | None) -> float:
+    if old is None or new is None or old == 0:
+        return math.nan
+    return (new - old) / old * 100.0
+
+
+def _measure_rows(code: str, old: MeasureSpec | None,
+                  new: MeasureSpec | None) -> list[dict[str, Any]]:
+    if old is None or new is None:
+        spec = new if old is None else old
+        assert spec is not None
+        change = "added" if old is None else "removed"
+        return [_record(change, code, region, old, new) for region in spec.proxies]
+    measure_fields = _changed(old, new, _MEASURE_FIELDS)
+    rows = []
+    for region in sorted(set(old.proxies) | set(new.proxies)):
+        po, pn = old.proxies.get(region), new.proxies.get(region)
+        if po is None or pn is None:
+            change = "added" if po is None else "removed"
+            rows.append(_record(change, code, region, old, new, measure_fields))
+            continue
+        fields = measure_fields + _changed(po, pn, _PROXY_FIELDS)
+        if fields:
+            rows.append(_record("changed", code, region, old, new, fields))
+    return rows
+
+
+def _record(change: str, code: str, region: str, old: MeasureSpec | None,
+            new: MeasureSpec | None, fields: list[str] | None = None) -> dict[str, Any]:
+    po = old.proxies.get(region) if old is not None else None
+    pn = new.proxies.get(region) if new is not None else None
+    ov = po.value if po is not None else None
+    nv = pn.value if pn is not None else None
+    return {"change": change, "measure": code, "region": region,
+            "old_value": math.nan if ov is None else ov,
+            "new_value": math.nan if nv is None else nv,
+            "pct_change": _pct(ov, nv), "fields_changed": ", ".join(fields or [])}
+
+
+def diff_tables(old: ProxyTable, new: ProxyTable) -> pd.DataFrame:
+    """What changed from ``old`` to ``new``: one row per (measure, region) that differs.
+
+    Columns: ``change`` (``added``, ``removed`` or ``changed``), ``measure``, ``region``,
+    ``old_value`` and ``new_value`` (proxy in GBP per canonical unit; NaN where absent),
+    ``pct_change`` (NaN where either side is absent or the old value is 0) and
+    ``fields_changed`` (comma-separated: measure fields such as ``unit`` or ``deadweight``, and
+    proxy fields such as ``value``, ``source`` or ``illustrative``). A measure added or removed
+    gives one row per region it has a proxy for. Identical editions give an empty frame.
+    Rows are sorted by measure, then region.
+    """
+    rows: list[dict[str, Any]] = []
+    for code in sorted(set(old.measures) | set(new.measures)):
+        rows += _measure_rows(code, old.measures.get(code), new.measures.get(code))
+    frame = pd.DataFrame.from_records(rows, columns=DIFF_COLUMNS)
+    frame["old_value"] = frame["old_value"].astype("float64")
+    frame["new_value"] = frame["new_value"].astype("float64")
+    frame["pct_change"] = frame["pct_change"].astype("float64")
+    return frame

@@ -1,0 +1,113 @@
+"""Excel returns templates: a sheet a supplier fills in, which ``socialvalue-tom value`` reads back.
+
+The template has one sheet, ``returns``, with a header row of the columns
+:func:`socialvalue_tom.frame.value_frame` reads, and drop-down lists (Excel data validation) for
+``measure``, ``unit``, ``region`` and ``stage``. Needs openpyxl (the ``excel`` extra).
+
+Added in 0.1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from socialvalue_tom.engine import TablesLike, table_set
+from socialvalue_tom.report import import_extra
+from socialvalue_tom.tables.table import ProxyTable
+
+__all__ = ["TEMPLATE_COLUMNS", "template_table", "write_template"]
+
+TEMPLATE_COLUMNS = ("measure", "quantity", "unit", "region", "date", "contract_id",
+                    "supplier_id", "stage", "contract_value", "evidence")
+_SHEET = "returns"
+_LISTS_SHEET = "lists"
+#: Excel's limit on an inline list (the formula text of a list validation).
+_INLINE_LIMIT = 255
+
+
+def template_table(tables: TablesLike, on: dt.date | None = None) -> ProxyTable:
+    """The edition a template is built from: in force on ``on``, else the latest edition."""
+    editions = table_set(tables).editions
+    if on is None:
+        return editions[-1]
+    return table_set(tables).select(on)[0]
+
+
+def _lists(table: ProxyTable, measures: Sequence[str]) -> dict[str, list[str]]:
+    specs = [table.measure(code) for code in measures]
+    units: list[str] = []
+    for spec in specs:
+        units += [spec.unit, *(spec.accepts or ())]
+    return {"measure": [s.code for s in specs], "unit": list(dict.fromkeys(units)),
+            "region": list(table.region_codes), "stage": ["commitment", "delivered"]}
+
+
+def _validation(wb: Any, ws: Any, column: str, values: list[str]) -> Any:
+    """A list validation: inline when short enough, else a range on a hidden ``lists`` sheet."""
+    dv_cls = import_extra("openpyxl.worksheet.datavalidation", "excel").DataValidation
+    inline = '"' + ",".join(values) + '"'
+    if len(inline) <= _INLINE_LIMIT and not any("," in v for v in values):
+        formula = inline
+    else:
+        lists = wb[_LISTS_SHEET] if _LISTS_SHEET in wb.sheetnames else wb.create_sheet(_LISTS_SHEET)
+        lists.sheet_state = "hidden"
+        col = lists.max_column + 1 if lists.max_row > 1 or lists["A1"].value else 1
+        letter = import_extra("openpyxl.utils", "excel").get_column_letter(col)
+        for i, v in enumerate(values, 1):
+            lists.cell(row=i, column=col, value=v)
+        formula = f"{_LISTS_SHEET}!${letter}$1:${letter}${len(values)}"
+    dv = dv_cls(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
+                errorTitle=f"Unknown {column}", error=f"Choose a {column} from the list")
+    ws.add_data_validation(dv)
+    return dv
+
+
+def write_template(measures: Sequence[str], path: str | Path, tables: TablesLike = "uk-national",
+                   *, rows: int = 500, on: dt.date | None = None) -> Path:
+    """Write an Excel returns template for ``measures`` to ``path`` and return the path.
+
+    ``tables`` gives the measure codes, units and regions offered in the drop-down lists (the
+    edition in force on ``on``, else the latest). Validation covers the first ``rows`` data
+    rows. Columns a measure requires (such as ``level``) are added after the standard ones.
+    An unknown measure code raises :class:`~socialvalue_tom.UnknownMeasureError`.
+    """
+    openpyxl = import_extra("openpyxl", "excel")
+    comments = import_extra("openpyxl.comments", "excel")
+    table = template_table(tables, on)
+    lists = _lists(table, measures)
+    required = [f for c in measures for f in table.measure(c).requires]
+    columns = [*TEMPLATE_COLUMNS, *dict.fromkeys(r for r in required if r not in TEMPLATE_COLUMNS)]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = _SHEET
+    ws.append(columns)
+    ws.freeze_panes = "A2"
+    letters = {name: openpyxl.utils.get_column_letter(i) for i, name in enumerate(columns, 1)}
+    for name, letter in letters.items():
+        ws.column_dimensions[letter].width = max(14, len(name) + 4)
+    guide = "\n".join(f"{c}: {table.measure(c).title} ({table.measure(c).unit})" for c in measures)
+    ws[f"{letters['measure']}1"].comment = comments.Comment(
+        f"{table.name}:{table.version}\n{guide}", "socialvalue_tom")
+    for name, values in lists.items():
+        dv = _validation(wb, ws, name, values)
+        dv.add(f"{letters[name]}2:{letters[name]}{rows + 1}")
+    _number_rules(openpyxl, ws, letters, rows)
+    out = Path(path)
+    wb.save(out)
+    return out
+
+
+def _number_rules(openpyxl: Any, ws: Any, letters: dict[str, str], rows: int) -> None:
+    dv_cls = openpyxl.worksheet.datavalidation.DataValidation
+    qty = dv_cls(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                 showErrorMessage=True, error="quantity must be a number, 0 or more")
+    day = dv_cls(type="date", operator="greaterThan", formula1="1", allow_blank=True,
+                 showErrorMessage=True, error="date must be a date (YYYY-MM-DD)")
+    for dv, name in ((qty, "quantity"), (day, "date")):
+        ws.add_data_validation(dv)
+        dv.add(f"{letters[name]}2:{letters[name]}{rows + 1}")
+    for r in range(2, rows + 2):
+        ws[f"{letters['date']}{r}"].number_format = "yyyy-mm-dd"

@@ -1,0 +1,80 @@
+"""Shared fixtures: the tiny table, the embedded tables (read-only) and an outcome factory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+# ``strategies`` and ``reference`` are imported by name from any test folder.
+for _p in (str(TESTS), str(ROOT)):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+
+import socialvalue_tom as sv  # noqa: E402
+from socialvalue_tom.tables._loader import read_model  # noqa: E402
+from socialvalue_tom.tables.schema import IndexFile, TableFile  # noqa: E402
+from socialvalue_tom.tables.table import PriceIndex, ProxyTable  # noqa: E402
+
+DATA = TESTS / "data"
+TINY = DATA / "tables" / "tiny.yaml"
+TINY_INDEX = DATA / "tables" / "tiny-deflator.index.yaml"
+BAD_TABLES = DATA / "bad_tables"
+BAD_INPUTS = DATA / "bad_inputs"
+#: A day inside tiny:2024 (financial year 2024).
+DAY = dt.date(2024, 6, 1)
+
+
+def fresh_tiny() -> ProxyTable:
+    """A private tiny table (not the cached one): for tests that try to mutate it."""
+    return ProxyTable(read_model(TINY, TableFile), path=TINY,
+                      price_index=PriceIndex(read_model(TINY_INDEX, IndexFile), TINY_INDEX))
+
+
+@pytest.fixture(scope="session")
+def tiny_table() -> ProxyTable:
+    """tests/data/tables/tiny.yaml, loaded once. Read-only: never mutate it."""
+    return sv.load_table(path=TINY)
+
+
+@pytest.fixture(scope="session")
+def uk_tables() -> list[ProxyTable]:
+    """The embedded uk-national editions, loaded once. Read-only."""
+    return [sv.load_table("uk-national", version=r.version)
+            for r in sv.available_tables() if r.name == "uk-national"]
+
+
+@pytest.fixture
+def make_outcome() -> Callable[..., sv.Outcome]:
+    """Factory: ``make_outcome(measure=..., quantity=...)`` with defaults for the rest."""
+
+    def make(**kw: Any) -> sv.Outcome:
+        kw.setdefault("measure", "jobs-priority")
+        kw.setdefault("quantity", 1.0)
+        kw.setdefault("region", "uk")
+        kw.setdefault("date", DAY)
+        return sv.Outcome(**kw)
+
+    return make
+
+
+@pytest.fixture
+def clean_caches() -> Iterator[None]:
+    """Clear the catalogue's caches before and after (for tests that repoint embedded_dir)."""
+    from socialvalue_tom import engine
+    from socialvalue_tom.tables import catalogue
+
+    def clear() -> None:
+        catalogue._load_file.cache_clear()
+        catalogue._load_index_file.cache_clear()
+        engine._family.cache_clear()
+
+    clear()
+    yield
+    clear()

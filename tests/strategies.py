@@ -1,0 +1,111 @@
+"""Hypothesis strategies over tests/data/tables/tiny.yaml: units, outcomes, portfolios."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+from hypothesis import strategies as st
+
+import socialvalue_tom as sv
+
+#: Measures of tiny.yaml and units of the right dimension, with the factor to the canonical unit.
+UNITS: dict[str, dict[str | None, float]] = {
+    "jobs-local": {None: 1.0, "FTE": 1.0, "fte": 1.0},
+    "jobs-priority": {None: 1.0, "FTE": 1.0, "full_time_equivalent": 1.0},
+    "env-carbon": {None: 1.0, "tCO2e": 1.0, "kgCO2e": 0.001, "ktCO2e": 1000.0},
+    "env-carbon-added": {"tCO2e": 1.0, "kgCO2e": 0.001},
+    "growth-local-spend": {"GBP": 1.0, "kGBP": 1000.0, "£": 1.0, "pence": 0.01},
+    "jobs-apprentice": {"week": 1.0},
+    "social-volunteering": {"hour": 1.0, "minute": 1 / 60, "day": 24.0, "week": 168.0},
+}
+MEASURES = tuple(UNITS)
+REGIONS = ("uk", "england", "london", "scotland", "Scotland", "United Kingdom")
+GRADES = (None, "A", "B", "C")
+FIRST_DAY = dt.date(2024, 4, 1)
+LAST_DAY = dt.date(2025, 3, 31)
+
+fractions = st.one_of(st.none(), st.sampled_from([0.0, 0.1, 0.25, 0.5, 1.0]),
+                      st.floats(0.0, 1.0, allow_nan=False))
+days = st.dates(FIRST_DAY, LAST_DAY)
+
+
+@st.composite
+def quantities(draw: st.DrawFn, measure: str, unit: str | None) -> float:
+    """A valid quantity in ``unit`` (apprenticeships stay within the 520-week bound)."""
+    top = 520.0 if measure == "jobs-apprentice" else 1e6
+    top = top / UNITS[measure][unit] if measure != "jobs-apprentice" else top
+    return draw(st.one_of(
+        st.integers(0, int(min(top, 10_000))).map(float),
+        st.decimals(0, min(top, 1e5), places=3, allow_nan=False, allow_infinity=False).map(float),
+        st.floats(0.0, min(top, 1e6), allow_nan=False, allow_infinity=False),
+    ))
+
+
+@st.composite
+def outcome_rows(draw: st.DrawFn, measures: tuple[str, ...] = MEASURES) -> dict[str, Any]:
+    """One valid outcome as a flat dict (the columns of a value_frame input)."""
+    measure = draw(st.sampled_from(measures))
+    unit = draw(st.sampled_from(list(UNITS[measure])))
+    row: dict[str, Any] = {
+        "measure": measure,
+        "quantity": draw(quantities(measure, unit)),
+        "unit": unit,
+        "region": draw(st.sampled_from(REGIONS)),
+        "date": draw(days),
+        "years": draw(st.one_of(st.none(), st.integers(1, 12))),
+        "deadweight": draw(fractions),
+        "displacement": draw(st.one_of(st.none(), st.just(0.2))),
+        "attribution": draw(st.one_of(st.none(), st.just(0.05))),
+        "drop_off": draw(fractions),
+        "confidence": draw(st.sampled_from(GRADES)),
+        "contract_value": draw(st.one_of(st.none(), st.floats(1.0, 1e7))),
+        "level": draw(st.sampled_from([1.0, 2.0, 3.0, 4.0])) if measure == "jobs-apprentice"
+        else None,
+    }
+    return row
+
+
+def portfolios(min_size: int = 1, max_size: int = 25) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """Lists of valid outcome rows."""
+    return st.lists(outcome_rows(), min_size=min_size, max_size=max_size)
+
+
+assumptions = st.builds(
+    sv.Assumptions,
+    deadweight=st.one_of(st.none(), st.just(0.3)),
+    drop_off=st.one_of(st.none(), st.just(0.1)),
+    discount_base_year=st.sampled_from([None, 2020, 2024]),
+    discount_schedule=st.sampled_from(["green-book", "health", "none"]),
+    price_year=st.sampled_from([None, 2023, 2024, 2025]),
+    apply_confidence=st.booleans(),
+    bound=st.sampled_from(["central", "low", "high"]),
+)
+
+
+def to_outcome(row: dict[str, Any]) -> sv.Outcome:
+    """The scalar Outcome for a row (None means 'not given')."""
+    kw = {k: v for k, v in row.items() if v is not None and k != "level"}
+    if row.get("level") is not None:
+        kw["fields"] = {"level": row["level"]}
+    return sv.Outcome(**kw)
+
+
+def to_frame(rows: list[dict[str, Any]], *, text_dates: bool = True) -> pd.DataFrame:
+    """The rows as a value_frame input (dates as ISO text or datetime64)."""
+    df = pd.DataFrame(rows, columns=list(outcome_rows_columns()))
+    df["date"] = ([d.isoformat() for d in df["date"]] if text_dates
+                  else pd.to_datetime(df["date"]))
+    for col in ("quantity", "years", "deadweight", "displacement", "attribution", "drop_off",
+                "contract_value", "level"):
+        df[col] = pd.to_numeric(df[col], errors="raise").astype("float64")
+    df["confidence"] = df["confidence"].astype(object)
+    df["unit"] = df["unit"].astype(object)
+    return df
+
+
+def outcome_rows_columns() -> tuple[str, ...]:
+    """Column order of :func:`outcome_rows`."""
+    return ("measure", "quantity", "unit", "region", "date", "years", "deadweight",
+            "displacement", "attribution", "drop_off", "confidence", "contract_value", "level")

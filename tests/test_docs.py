@@ -1,0 +1,39 @@
+"""The docs' code blocks run, and the error reference covers every error code."""
+
+from __future__ import annotations
+
+import doctest
+import re
+from pathlib import Path
+
+import pytest
+
+import socialvalue_tom as sv
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+WITH_EXAMPLES = sorted(p.name for p in DOCS.glob("*.md") if ">>> " in p.read_text())
+
+
+@pytest.mark.parametrize("name", WITH_EXAMPLES)
+def test_doc_examples_run(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(DOCS.parent)
+    result = doctest.testfile(str(DOCS / name), module_relative=False,
+                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0, f"{result.failed} example(s) failed in docs/{name}"
+
+
+def test_worked_examples_and_rules_pages_have_examples() -> None:
+    assert {"worked-examples.md", "rules.md"} <= set(WITH_EXAMPLES)
+
+
+def _error_classes() -> list[type[sv.SocialValueError]]:
+    return [getattr(sv, n) for n in sv.__all__
+            if isinstance(getattr(sv, n), type) and issubclass(getattr(sv, n), sv.SocialValueError)]
+
+
+def test_every_error_code_has_a_heading_in_errors_md() -> None:
+    text = (DOCS / "errors.md").read_text()
+    headings = set(re.findall(r"^## `?([a-z-]+)`?", text, flags=re.M))
+    codes = {cls.code for cls in _error_classes()}
+    assert codes == headings

@@ -1,0 +1,124 @@
+"""The shipped proxy library: provenance of every value and derivations that cannot drift."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+import socialvalue_tom as sv
+from socialvalue_tom.money import to_pounds
+from socialvalue_tom.rules.expressions import compile_expression
+from socialvalue_tom.tables.catalogue import embedded_dir
+from socialvalue_tom.tables.schema import THEMES
+
+EDITIONS = ("2023", "2024", "2025")
+OPEN_LICENCES = ("OGL", "CC0", "CC-BY-4.0", "CC BY 4.0", "MIT")
+
+
+@pytest.fixture(scope="module", params=EDITIONS)
+def edition(request: pytest.FixtureRequest) -> sv.ProxyTable:
+    return sv.load_table("uk-national", version=request.param)
+
+
+def test_three_editions_are_listed_with_financial_year_validity() -> None:
+    refs = [r for r in sv.available_tables() if r.name == "uk-national"]
+    assert [r.version for r in refs] == list(EDITIONS)
+    for ref in refs:
+        year = int(ref.version)
+        assert ref.valid_from == dt.date(year, 4, 1)
+        assert ref.valid_to == dt.date(year + 1, 3, 31)
+        assert len(ref.digest) == 64
+
+
+@pytest.mark.parametrize(("day", "version"), [
+    (dt.date(2023, 4, 1), "2023"), (dt.date(2024, 3, 31), "2023"), (dt.date(2024, 4, 1), "2024"),
+    (dt.date(2024, 7, 1), "2024"), (dt.date(2025, 3, 31), "2024"), (dt.date(2025, 4, 1), "2025"),
+    (dt.date(2026, 3, 31), "2025"),
+])
+def test_edition_in_force_on_each_boundary(day: dt.date, version: str) -> None:
+    assert sv.load_table("uk-national", on=day).version == version
+
+
+@pytest.mark.parametrize("day", [dt.date(2023, 3, 31), dt.date(2026, 4, 1), dt.date(1999, 1, 1)])
+def test_no_edition_outside_the_series(day: dt.date) -> None:
+    with pytest.raises(sv.NoTableInForceError, match=str(day)):
+        sv.load_table("uk-national", on=day)
+
+
+def test_edition_covers_the_issue_s_measure_set(edition: sv.ProxyTable) -> None:
+    assert len(edition.measures) >= 40
+    assert {m.theme for m in edition.measures.values()} == set(THEMES)
+    codes = set(edition.measures)
+    for needed in ("jobs-local-fte", "env-carbon-saved"):
+        assert needed in codes
+    for region in ("england", "scotland", "wales", "northern-ireland", "london"):
+        assert region in edition.region_codes
+    assert edition.spec.fallback_region == "uk"
+    assert edition.spec.price_base_year == int(edition.version)
+    assert edition.price_index is not None
+
+
+def test_every_value_has_source_licence_unit_price_base_and_derivation(
+        edition: sv.ProxyTable) -> None:
+    for source in edition.sources.values():
+        assert source.url.startswith("https://"), source.id
+        assert source.licence.startswith(OPEN_LICENCES), (source.id, source.licence)
+        assert source.year >= 1990
+    for m in edition.measures.values():
+        assert m.unit and m.evidence, m.code
+        assert m.value_type in ("economic", "fiscal", "social", "environmental")
+        for region, pv in m.proxies.items():
+            assert pv.source in edition.sources, (m.code, region)
+            if pv.illustrative:
+                assert edition.spec.illustrative, (m.code, region)
+            else:
+                assert pv.derivation is not None, (m.code, region)
+
+
+def _recompute(formula: str, inputs: dict[str, float]) -> Decimal:
+    expr = compile_expression(formula, allowed_names=set(inputs), origin="derivation")
+    return to_pounds(float(expr.evaluate_scalar(inputs)))
+
+
+def test_every_derived_value_recomputes_from_its_recorded_inputs(edition: sv.ProxyTable) -> None:
+    checked = 0
+    for m in edition.measures.values():
+        for region, pv in m.proxies.items():
+            d = pv.derivation
+            if d is None:
+                continue
+            where = f"{edition.version} {m.code} {region}"
+            assert _recompute(d.formula, d.inputs) == Decimal(str(pv.value)), where
+            if d.low_formula is not None:
+                assert pv.low is not None
+                assert _recompute(d.low_formula, d.inputs) == Decimal(str(pv.low)), where
+            if d.high_formula is not None:
+                assert pv.high is not None
+                assert _recompute(d.high_formula, d.inputs) == Decimal(str(pv.high)), where
+            checked += 1
+    assert checked >= 40
+
+
+def test_carbon_is_valued_with_low_and_high_bounds(edition: sv.ProxyTable) -> None:
+    pv = edition.measures["env-carbon-saved"].proxies["uk"]
+    assert pv.low is not None and pv.high is not None
+    assert pv.low < pv.value < pv.high
+    assert edition.measures["env-carbon-saved"].unit == "tCO2e"
+
+
+def test_shipped_manifest_matches_the_embedded_files() -> None:
+    import json
+
+    manifest = json.loads((embedded_dir() / "manifest.json").read_text())["digests"]
+    refs = {f"{r.name}/{r.version}.yaml": r.digest for r in sv.available_tables()}
+    for rel, digest in refs.items():
+        assert manifest[rel] == digest
+
+
+def test_no_licensed_third_party_values_are_shipped() -> None:
+    # TOMs/HACT values may not be embedded; their codes only live in proxies/crosswalks/.
+    for path in (embedded_dir() / "uk-national").glob("*.yaml"):
+        text = path.read_text().lower()
+        assert "socialvalueportal" not in text and "hact.org.uk" not in text, path
