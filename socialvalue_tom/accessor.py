@@ -1,0 +1,61 @@
+"""A pandas accessor: ``df.socialvalue`` (registered when this module is imported).
+
+Examples:
+    >>> import pandas as pd
+    >>> import socialvalue_tom.accessor  # registers df.socialvalue
+    >>> hasattr(pd.DataFrame(), "socialvalue")
+    True
+
+Typical use::
+
+    valued = outcomes.socialvalue.value(tables="uk-national", errors="collect")
+    valued.socialvalue.summarise(by=["theme"])
+    print(valued.socialvalue.explain(0))
+
+Added in 0.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from socialvalue_tom.engine import TablesLike
+
+__all__ = ["SocialValueAccessor"]
+
+
+@pd.api.extensions.register_dataframe_accessor("socialvalue")
+class SocialValueAccessor:
+    """``df.socialvalue``: value, summarise and explain a DataFrame of outcomes."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+
+    def value(self, tables: TablesLike = "uk-national", **kwargs: Any) -> pd.DataFrame:
+        """``value_frame(df, tables, **kwargs)``: a new, valued DataFrame."""
+        from socialvalue_tom.frame import value_frame
+
+        return value_frame(self._frame, tables, **kwargs)
+
+    def summarise(self, by: str | Sequence[str] = ("theme",), *,
+                  tables: Any = None) -> pd.DataFrame:
+        """Totals per group of a valued DataFrame (see :func:`socialvalue_tom.report.summarise`)."""
+        from socialvalue_tom.report import summarise
+
+        self._require_valued("summarise")
+        return summarise(self._frame, by=by, tables=tables)
+
+    def explain(self, i: int) -> str:
+        """The derivation of row ``i`` (0-based position) of a valued DataFrame, as text."""
+        from socialvalue_tom.frame import explain_row
+
+        self._require_valued("explain")
+        return str(explain_row(self._frame, i))
+
+    def _require_valued(self, what: str) -> None:
+        if "value_gbp" not in self._frame.columns:
+            raise ValueError(f"df.socialvalue.{what}() needs a valued DataFrame: "
+                             "call df.socialvalue.value() first")
