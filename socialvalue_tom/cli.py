@@ -50,8 +50,16 @@ app = typer.Typer(name="socialvalue-tom", no_args_is_help=True, add_completion=F
 tables_app = typer.Typer(no_args_is_help=True, help="List, show, compare and validate tables.")
 app.add_typer(tables_app, name="tables")
 
-out_console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _console(stderr: bool = False) -> Console:
+    """A console on stdout or stderr; 200 columns at most when not writing to a terminal.
+
+    Rich would otherwise assume 80 columns for pipes and files and truncate table cells.
+    """
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 200
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
 class By(StrEnum):
@@ -73,7 +81,7 @@ class Errors(StrEnum):
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    err_console.print(f"error: {message}", markup=False)
+    _console(stderr=True).print(f"error: {message}", markup=False)
     raise typer.Exit(code)
 
 
@@ -136,17 +144,17 @@ def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.Da
     from rich.progress import Progress
 
     parts = []
-    with Progress(console=err_console, transient=True) as bar:
+    with Progress(console=_console(stderr=True), transient=True) as bar:
         task = bar.add_task("valuing", total=len(df))
         for start in range(0, len(df), _CHUNK):
             parts.append(run(df.iloc[start:start + _CHUNK], start))
             bar.update(task, advance=len(parts[-1]))
-    attrs = {"issues": pd.concat([p.attrs["issues"] for p in parts], ignore_index=True),
-             "socialvalue_tom": parts[0].attrs["socialvalue_tom"]}
+    issues = pd.concat([p.attrs["issues"] for p in parts], ignore_index=True)
+    attrs: dict[str, Any] = {"issues": issues, "socialvalue_tom": parts[0].attrs["socialvalue_tom"]}
     for p in parts:
-        p.attrs = {}  # pandas compares attrs on concat, which fails on the issues DataFrame
+        p.attrs.clear()  # pandas compares attrs on concat, which fails on the issues DataFrame
     out = pd.concat(parts)
-    out.attrs = attrs
+    out.attrs.update(attrs)
     return out
 
 
@@ -163,13 +171,14 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None) -> Path:
     # Row numbers are 0-based data rows; the line (CSV) or sheet row (Excel) adds the header.
     frame.insert(1, "line", frame["row"] + 2 if header else None)
     frame.to_csv(path, index=False)
+    err = _console(stderr=True)
     for r in frame.head(_SHOWN_ISSUES).itertuples(index=False):
         where = f"row {r.row}" + (f" (line {r.line})" if header else "")
-        err_console.print(f"{inp.name}: {where}, field {r.field!r}: {r.reason}", markup=False)
+        err.print(f"{inp.name}: {where}, field {r.field!r}: {r.reason}", markup=False)
     more = len(frame) - _SHOWN_ISSUES
     tail = f" ({more} more not shown)" if more > 0 else ""
-    err_console.print(f"{len(frame)} problem(s) in {frame['row'].nunique()} row(s){tail}; "
-                      f"listed in {path}", markup=False)
+    err.print(f"{len(frame)} problem(s) in {frame['row'].nunique()} row(s){tail}; "
+              f"listed in {path}", markup=False)
     return path
 
 
@@ -207,12 +216,12 @@ def _print_totals(valued: pd.DataFrame, by: By | None) -> None:
     if by is not None:
         total = summarise(frame, by=[]).assign(**{str(summary.columns[0]): "Total"})
         summary = pd.concat([summary, total[summary.columns]], ignore_index=True)
-    out_console.print(_totals_table(summary, by.value if by else None))
+    _console().print(_totals_table(summary, by.value if by else None))
     for t, v, d in editions_used(frame):
-        out_console.print(f"Table {t}:{v} digest {d}", markup=False)
+        _console().print(f"Table {t}:{v} digest {d}", markup=False)
     illus = int(frame["illustrative"].astype("boolean").fillna(False).sum())
     if illus:
-        out_console.print(f"Caveat: {illus} row(s) use proxy values labelled illustrative: "
+        _console().print(f"Caveat: {illus} row(s) use proxy values labelled illustrative: "
                           "not for decisions.", markup=False)
 
 
@@ -243,7 +252,7 @@ def value_cmd(
     issues = valued.attrs["issues"]
     if len(issues) and errors is Errors.raise_:
         _report_issues(issues, input, output)
-        err_console.print("nothing written (use --errors collect to value the good rows)")
+        _console(stderr=True).print("nothing written (use --errors collect to value the good rows)")
         raise typer.Exit(1)
     if output is not None:
         from socialvalue_tom import io as svio
@@ -251,7 +260,7 @@ def value_cmd(
         _guard(lambda: svio.write_valuations(valued, output))
     _print_totals(valued, by)
     if output is not None:
-        out_console.print(f"Wrote {len(valued)} row(s) to {output}", markup=False)
+        _console().print(f"Wrote {len(valued)} row(s) to {output}", markup=False)
     if len(issues):
         _report_issues(issues, input, output)
         raise typer.Exit(1)
@@ -278,7 +287,7 @@ def report_cmd(
         _report_issues(issues, input, output)
         raise typer.Exit(1)
     _guard(lambda: render_report(valued, output, title=title))
-    out_console.print(f"Wrote report to {output}", markup=False)
+    _console().print(f"Wrote report to {output}", markup=False)
     if len(issues):
         _report_issues(issues, input, output)
         raise typer.Exit(1)
@@ -300,7 +309,7 @@ def template_cmd(
         _fail("--measures needs at least one measure code")
     resolved = _resolve_tables(tables)
     _guard(lambda: write_template(codes, output, resolved))
-    out_console.print(f"Wrote template for {', '.join(codes)} to {output}", markup=False)
+    _console().print(f"Wrote template for {', '.join(codes)} to {output}", markup=False)
 
 
 @tables_app.command("list")
@@ -312,7 +321,7 @@ def tables_list() -> None:
     for ref in _guard(available_tables):
         table.add_row(ref.name, ref.version, str(ref.valid_from), str(ref.valid_to),
                       ref.digest[:12])
-    out_console.print(table)
+    _console().print(table)
 
 
 @tables_app.command("show")
@@ -322,11 +331,11 @@ def tables_show(
 ) -> None:
     """Show a table edition's header and measures, or one measure's proxies per region."""
     t = _one_table(name)
-    out_console.print(f"{t.name}:{t.version}  {t.spec.title}", markup=False)
-    out_console.print(f"valid {t.valid_from}..{t.valid_to}, {t.spec.price_base_year} prices, "
+    _console().print(f"{t.name}:{t.version}  {t.spec.title}", markup=False)
+    _console().print(f"valid {t.valid_from}..{t.valid_to}, {t.spec.price_base_year} prices, "
                       f"illustrative: {str(t.spec.illustrative).lower()}", markup=False)
-    out_console.print(f"digest {t.digest}", markup=False)
-    out_console.print(_measure_table(t, measure) if measure else _measures_table(t))
+    _console().print(f"digest {t.digest}", markup=False)
+    _console().print(_measure_table(t, measure) if measure else _measures_table(t))
 
 
 def _measures_table(t: ProxyTable) -> Table:
@@ -363,7 +372,7 @@ def tables_diff(
     diff = diff_tables(a, b)
     head = f"{a.name}:{a.version} -> {b.name}:{b.version}"
     if diff.empty:
-        out_console.print(f"{head}: no differences", markup=False)
+        _console().print(f"{head}: no differences", markup=False)
         return
     table = Table(title=f"{head}: {len(diff)} change(s)")
     for c in ("Change", "Measure", "Region", "Old", "New", "Change %", "Fields"):
@@ -373,7 +382,7 @@ def tables_diff(
         table.add_row(str(r["change"]), str(r["measure"]), str(r["region"]),
                       _money(r["old_value"]), _money(r["new_value"]), pct,
                       str(r["fields_changed"]))
-    out_console.print(table)
+    _console().print(table)
 
 
 def _money(x: Any) -> str:
@@ -388,9 +397,9 @@ def tables_validate(
     if not file.is_file():
         _fail(f"table file {file} does not exist")
     t = _guard(lambda: load_table(path=file), code=1)
-    out_console.print(f"valid: {t.name}:{t.version} ({len(t.measures)} measures, valid "
+    _console().print(f"valid: {t.name}:{t.version} ({len(t.measures)} measures, valid "
                       f"{t.valid_from}..{t.valid_to})", markup=False)
-    out_console.print(f"digest sha256:{t.digest}", markup=False)
+    _console().print(f"digest sha256:{t.digest}", markup=False)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -1,0 +1,52 @@
+"""A built wheel carries the embedded tables, the manifest and py.typed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("git") is None:  # pragma: no cover - CI has git
+        pytest.fail("git is needed to copy the source tree")
+    src = tmp_path_factory.mktemp("src")
+    out = tmp_path_factory.mktemp("dist")
+    for name in ("pyproject.toml", "README.md", "socialvalue_tom", "proxies"):
+        path = ROOT / name
+        if path.is_dir():
+            shutil.copytree(path, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(path, src / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(out), str(src)], check=True)
+    return next(out.glob("socialvalue_tom-*.whl"))
+
+
+def test_wheel_contains_embedded_tables_and_manifest(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for rel in ("uk-national/2023.yaml", "uk-national/2024.yaml", "uk-national/2025.yaml",
+                "indices/uk-gdp-deflator.yaml", "manifest.json"):
+        assert f"socialvalue_tom/_proxies/{rel}" in names, rel
+    assert "socialvalue_tom/py.typed" in names
+
+
+def test_installed_wheel_loads_its_own_tables(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
+                    str(target), str(wheel)], check=True)
+    code = ("import socialvalue_tom as sv, socialvalue_tom.tables.catalogue as c; "
+            "print(c.embedded_dir()); print(len(sv.available_tables()))")
+    env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, cwd=tmp_path, check=True)
+    where, count = out.stdout.split()
+    assert where.startswith(str(target)) and where.endswith("_proxies")
+    assert int(count) >= 3

@@ -1,0 +1,105 @@
+"""Properties of the valuation (hypothesis, tiny.yaml): unit invariance, linearity,
+scalar == vectorised (bit for bit), order independence, JSON round trip."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import UNITS, assumptions, outcome_rows, portfolios, to_frame, to_outcome
+
+import socialvalue_tom as sv
+from socialvalue_tom import money
+from socialvalue_tom.frame import value_frame
+
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow])
+
+
+def same_bits(a: float, b: float) -> bool:
+    """Bit-identical floats (0.0 and -0.0 differ; NaN equals NaN of the same payload)."""
+    return np.float64(a).view(np.uint64) == np.float64(b).view(np.uint64)
+
+
+@SETTINGS
+@given(row=outcome_rows(), a=assumptions)
+def test_value_when_same_claim_in_another_unit_is_unit_invariant(
+        tiny_table: Any, row: dict[str, Any], a: sv.Assumptions) -> None:
+    """The same claim stated in any unit of the right dimension has the same value."""
+    units = UNITS[row["measure"]]
+    if len(units) < 2:
+        return
+    base = to_outcome(row)
+    v0 = sv.value(base, tiny_table, assumptions=a).amount
+    for unit, f in units.items():
+        other = dict(row, unit=unit, quantity=row["quantity"] * units[row["unit"]] / f)
+        v1 = sv.value(to_outcome(other), tiny_table, assumptions=a).amount
+        assert math.isclose(v0, v1, rel_tol=1e-9, abs_tol=1e-9), (unit, v0, v1)
+        out = value_frame(to_frame([other]), tiny_table, assumptions=a)
+        assert math.isclose(out["value_gbp"].iloc[0], v0, rel_tol=1e-9, abs_tol=1e-9)
+
+
+@SETTINGS
+@given(row=outcome_rows(), k=st.sampled_from([0.0, 0.5, 2.0, 3.0, 10.0, 0.001]))
+def test_value_when_quantity_scaled_is_linear(tiny_table: Any, row: dict[str, Any],
+                                              k: float) -> None:
+    """value(k q) == k value(q) (no cap in play), and a disbenefit is never positive."""
+    row = dict(row, contract_value=None)
+    if row["measure"] == "jobs-apprentice":
+        row["quantity"] = min(row["quantity"], 520.0 / max(k, 1.0))
+    v1 = sv.value(to_outcome(row), tiny_table).amount
+    vk = sv.value(to_outcome(dict(row, quantity=row["quantity"] * k)), tiny_table).amount
+    assert math.isclose(vk, k * v1, rel_tol=1e-9, abs_tol=1e-9)
+    if row["measure"] == "env-carbon-added":
+        assert vk <= 0.0 and math.copysign(1.0, vk) == -1.0
+    else:
+        assert vk >= 0.0
+
+
+@SETTINGS
+@given(rows=portfolios(), a=assumptions, text_dates=st.booleans(),
+       cv_cap=st.booleans())
+def test_value_frame_when_valid_portfolio_equals_scalar_bit_for_bit(
+        tiny_table: Any, rows: list[dict[str, Any]], a: sv.Assumptions, text_dates: bool,
+        cv_cap: bool) -> None:
+    """Each row's value_gbp is bit-identical to sv.value(outcome).amount."""
+    if a.discount_base_year == 2024 and any(r["date"].month < 4 for r in rows):
+        a = a.model_copy(update={"discount_base_year": 2020})
+    out = value_frame(to_frame(rows, text_dates=text_dates), tiny_table, assumptions=a)
+    assert out.attrs["issues"].empty
+    for i, row in enumerate(rows):
+        v = sv.value(to_outcome(row), tiny_table, assumptions=a)
+        assert same_bits(out["value_gbp"].iloc[i], v.amount), (i, row, v.amount)
+        assert out["proxy_gbp"].iloc[i] == v.proxy
+        assert out["region_used"].iloc[i] == v.region_used
+        assert out["digest"].iloc[i] == tiny_table.digest
+
+
+@SETTINGS
+@given(rows=portfolios(min_size=2), seed=st.randoms(use_true_random=False))
+def test_value_frame_when_rows_shuffled_gives_same_values_and_total(
+        tiny_table: Any, rows: list[dict[str, Any]], seed: Any) -> None:
+    """Shuffling rows permutes the values and leaves money.total unchanged."""
+    order = list(range(len(rows)))
+    seed.shuffle(order)
+    a = value_frame(to_frame(rows), tiny_table)["value_gbp"].to_numpy()
+    b = value_frame(to_frame([rows[i] for i in order]), tiny_table)["value_gbp"].to_numpy()
+    assert a[order].view(np.uint64).tolist() == b.view(np.uint64).tolist()
+    assert money.total(a) == money.total(b)
+    assert money.total(a) == money.total(sorted(a.tolist()))
+
+
+@SETTINGS
+@given(row=outcome_rows(), a=assumptions)
+def test_valuation_when_dumped_to_json_round_trips(tiny_table: Any, row: dict[str, Any],
+                                                   a: sv.Assumptions) -> None:
+    """Valuation.model_validate_json(v.model_dump_json()) == v, trace included."""
+    v = sv.value(to_outcome(row), tiny_table, assumptions=a)
+    back = sv.Valuation.model_validate_json(v.model_dump_json())
+    assert back == v
+    assert back.explain() == v.explain()
+    assert back.pennies == v.pennies

@@ -1,0 +1,76 @@
+"""The flat public API: complete, sorted, documented, and nothing leaks from private modules."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import subprocess
+import sys
+from pathlib import Path
+
+import socialvalue_tom as sv
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_all_is_sorted_and_unique() -> None:
+    assert list(sv.__all__) == sorted(set(sv.__all__))
+
+
+def test_all_names_exist_and_every_public_name_is_listed() -> None:
+    for name in sv.__all__:
+        assert hasattr(sv, name), name
+    public = {n for n, obj in vars(sv).items()
+              if not n.startswith("_") and not inspect.ismodule(obj)}
+    assert public <= set(sv.__all__), public - set(sv.__all__)
+
+
+def test_contract_names_from_the_issues_are_exported() -> None:
+    for name in ("available_tables", "load_table", "Outcome", "value", "Valuation",
+                 "value_frame", "explain_row", "SocialValueError", "UnknownMeasureError",
+                 "UnknownRegionError", "UnitError", "OutcomeError", "NoTableInForceError",
+                 "ProxyTableError", "sensitivity", "TableRef", "Measure"):
+        assert name in sv.__all__, name
+
+
+def test_public_names_have_docstrings() -> None:
+    for name in sv.__all__:
+        obj = getattr(sv, name)
+        if name == "Quantity":  # pint's class, documented by pint
+            continue
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            assert inspect.getdoc(obj), name
+
+
+def test_public_classes_do_not_come_from_private_modules() -> None:
+    for name in sv.__all__:
+        obj = getattr(sv, name)
+        module = getattr(obj, "__module__", "") or ""
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            parts = module.split(".")
+            assert not any(p.startswith("_") for p in parts[1:]), (name, module)
+
+
+def test_every_error_is_a_social_value_error_with_a_code() -> None:
+    errors = [getattr(sv, n) for n in sv.__all__ if n.endswith("Error")]
+    assert len(errors) >= 10
+    for cls in errors:
+        assert issubclass(cls, sv.SocialValueError)
+        assert cls.code and cls.code == cls.code.lower()
+
+
+def test_api_reference_is_current() -> None:
+    spec = importlib.util.spec_from_file_location("gen_api", ROOT / "docs" / "gen_api.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (ROOT / "docs" / "api.md").read_text() == module.render(), (
+        "docs/api.md is stale: run python docs/gen_api.py")
+
+
+def test_import_does_not_pull_heavy_optional_extras() -> None:
+    # pandas and pint import pyarrow and dask themselves when installed; our extras must wait.
+    code = ("import sys, socialvalue_tom; heavy = [m for m in ('matplotlib', 'openpyxl', "
+            "'typer', 'rich', 'distributed') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
