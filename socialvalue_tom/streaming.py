@@ -13,6 +13,15 @@ a short non-overlapping expansion of their exact sum: ``s0 = fsum(chunk)``,
 expansions of all chunks sum exactly to the sum of all values, so ``fsum`` of all the expansion
 terms equals ``fsum`` of all the values: the total does not depend on ``chunksize``.
 
+Double-counting exclusions (``exclusions:`` in a table) are the one rule that looks across rows:
+rows of the measures an exclusion names are grouped by contract. A chunk boundary must not split a
+group, so when the editions declare exclusions ``value_file`` reads the file twice. The first pass
+keeps only the rows of excluded measures (all columns) and values them together, exactly as
+``value_frame`` would inside the whole file; the second pass values every other row batch by
+batch and splices the pre-valued rows back in file order. Memory is then bounded by ``chunksize``
+plus the rows of excluded measures (see docs/performance.md for the frame.py hook that would
+make this constant too).
+
 Added in 0.1.
 """
 
@@ -40,7 +49,7 @@ from socialvalue_tom.money import to_pounds
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.tables.catalogue import TableSet
 
-__all__ = ["ExactSum", "FileSummary", "value_file"]
+__all__ = ["ExactSum", "FileSummary", "exclusion_measures", "value_file"]
 
 _OUT_SUFFIXES = (".csv", ".parquet")
 
@@ -181,11 +190,13 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
         raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
     src = Path(path)
     tset = table_set(tables)
-    batches = svio.iter_outcome_batches(src, chunksize)
+    codes = exclusion_measures(tset)
     writer = _Writer(Path(out)) if out is not None else None
     try:
+        pre = _pre_value(src, chunksize, codes, tset, assumptions) if codes else None
+        batches = svio.iter_outcome_batches(src, chunksize)
         acc = _run(_with_progress(batches, src, progress), tset, writer, assumptions,
-                   stop_writing_on_issue=errors == "raise")
+                   stop_writing_on_issue=errors == "raise", pre=pre, codes=codes)
         if acc.issues and errors == "raise":
             raise BulkValidationError.from_issues(
                 sorted(acc.issues, key=lambda i: (i.row, i.field)))
@@ -211,13 +222,18 @@ class _Accumulator:
     issues: list[RowIssue] = field(default_factory=list)
     editions: set[str] = field(default_factory=set)
 
-    def add(self, valued: pd.DataFrame, issues: pd.DataFrame) -> None:
-        self.chunks += 1
-        self.rows += len(valued)
+    def add_issues(self, issues: pd.DataFrame) -> None:
+        """Record issues (a ``value_frame`` issues table numbered by file row)."""
         self.issues.extend(RowIssue(row=int(r["row"]), field=str(r["field"]),
                                     code=str(r["code"]), reason=str(r["reason"]),
                                     index=_plain(r["index"]))
                            for r in issues.to_dict("records"))
+
+    def add(self, valued: pd.DataFrame, issues: pd.DataFrame) -> None:
+        """Fold one valued batch and its issues into the totals."""
+        self.chunks += 1
+        self.rows += len(valued)
+        self.add_issues(issues)
         vals = valued["value_gbp"].to_numpy(dtype=np.float64)
         ok = ~np.isnan(vals)
         self.valued += int(ok.sum())
@@ -246,8 +262,59 @@ def _plain(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
 
 
+def exclusion_measures(tset: TableSet) -> frozenset[str]:
+    """Measure codes named by any exclusion of any edition (rows valued across chunks)."""
+    return frozenset(c for t in tset.editions for ex in t.spec.exclusions for c in ex.measures)
+
+
+def _file_rows(valued: pd.DataFrame) -> pd.DataFrame:
+    """Issues of a ``value_frame`` call on a subset of file rows, numbered by file row."""
+    found: pd.DataFrame = valued.attrs["issues"].copy()
+    found["row"] = found["index"].astype(np.int64)
+    return found
+
+
+def _value_rows(rows: pd.DataFrame, tset: TableSet,
+                assumptions: Assumptions | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Value rows that are not contiguous in the file (index labels = file rows)."""
+    valued = value_frame(rows, tset, errors="collect", assumptions=assumptions)
+    found = _file_rows(valued)
+    valued.attrs = {}
+    return valued, found
+
+
+def _pre_value(src: Path, chunksize: int, codes: frozenset[str], tset: TableSet,
+               assumptions: Assumptions | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """First pass: value the rows of excluded measures together (see the module docs)."""
+    keep = [b[b["measure"].isin(codes)] for _, b in svio.iter_outcome_batches(src, chunksize)]
+    rows = pd.concat(keep) if keep else pd.DataFrame()
+    return _value_rows(rows, tset, assumptions)
+
+
+def _batches_valued(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet,
+                    assumptions: Assumptions | None,
+                    pre: tuple[pd.DataFrame, pd.DataFrame] | None,
+                    codes: frozenset[str]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Second pass: (valued batch, its issues) in file order."""
+    for offset, batch in batches:
+        if pre is None:
+            valued = value_frame(batch, tset, errors="collect", assumptions=assumptions,
+                                 row_offset=offset)
+            found = valued.attrs["issues"]
+            valued.attrs = {}
+            yield valued, found
+            continue
+        mask = batch["measure"].isin(codes).to_numpy()
+        valued, found = _value_rows(batch[~mask], tset, assumptions)
+        if mask.any():
+            valued = pd.concat([valued, pre[0].loc[batch.index[mask]]]).sort_index()
+        yield valued, found
+
+
 def _run(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet, writer: _Writer | None,
-         assumptions: Assumptions | None, *, stop_writing_on_issue: bool) -> _Accumulator:
+         assumptions: Assumptions | None, *, stop_writing_on_issue: bool,
+         pre: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+         codes: frozenset[str] = frozenset()) -> _Accumulator:
     """Value each batch, fold it into the accumulator and append it to the output.
 
     With ``stop_writing_on_issue`` (errors="raise") nothing more is written once a bad row is
@@ -255,10 +322,10 @@ def _run(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet, writer: _W
     """
     themes = {(t.version, code): m.theme for t in tset.editions for code, m in t.measures.items()}
     acc = _Accumulator(themes)
-    for offset, batch in batches:
-        valued = value_frame(batch, tset, errors="collect", assumptions=assumptions,
-                             row_offset=offset)
-        acc.add(valued, valued.attrs["issues"])
+    if pre is not None:
+        acc.add_issues(pre[1])
+    for valued, found in _batches_valued(batches, tset, assumptions, pre, codes):
+        acc.add(valued, found)
         if writer is not None and not (stop_writing_on_issue and acc.issues):
             writer.write(valued)
     return acc
