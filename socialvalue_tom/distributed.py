@@ -20,6 +20,13 @@ How the pieces travel:
   issue. :func:`issues` turns them into the same DataFrame as ``value_frame``'s
   ``attrs["issues"]``.
 
+* **Exclusions.** Double-counting exclusions group rows by contract (``contract_id``, plus
+  ``stage``) across the whole input, but partitions are valued separately. The pass that counts
+  partition lengths also collects, per partition, the contract keys of rows of excluded
+  measures; if one group spans partitions, :class:`~socialvalue_tom.RuleError` asks for a
+  repartition that keeps each contract in one partition (``ddf.shuffle(on="contract_id")``),
+  instead of silently counting a claim twice.
+
 The output's ``meta`` is built explicitly, by valuing the empty ``ddf._meta``: the input columns
 plus ``value_frame``'s output columns with their exact dtypes (categoricals with the known
 categories of the editions used).
@@ -39,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from socialvalue_tom.engine import TablesLike, table_set
-from socialvalue_tom.errors import ProxyTableError
+from socialvalue_tom.errors import ProxyTableError, RuleError
 from socialvalue_tom.frame import ISSUE_COLUMNS, value_frame
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.tables.catalogue import TableSet
@@ -184,10 +191,49 @@ def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
     meta.attrs = {}
     if errors == "collect":
         _add_issue_columns(meta, None, 0)
-    lengths = ddf.map_partitions(len).compute()
-    offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(lengths)[:-1]]))
+    offsets = _offsets_checked(ddf, handle.resolve())
     return ddf.map_partitions(_value_partition, handle, offsets, errors, assumptions,
                               meta=meta, align_dataframes=False)
+
+
+def _partition_facts(part: pd.DataFrame,
+                     groups: tuple[tuple[str, frozenset[str], tuple[str, ...]], ...],
+                     ) -> tuple[int, frozenset[tuple[str, ...]]]:
+    """Length of a partition and the exclusion groups (id + key values) its rows belong to."""
+    keys: set[tuple[str, ...]] = set()
+    for ex_id, measures, key in groups:
+        rows = part[part["measure"].isin(measures)] if "measure" in part.columns else part[:0]
+        if rows.empty:
+            continue
+        cols = [c for c in (*key, "stage") if c in rows.columns]
+        if not cols:
+            keys.add((ex_id,))
+            continue
+        sub = rows[cols].astype(object).where(rows[cols].notna(), "<missing>").astype(str)
+        keys.update((ex_id, *k) for k in sub.drop_duplicates().itertuples(index=False))
+    return len(part), frozenset(keys)
+
+
+def _offsets_checked(ddf: Any, tset: TableSet) -> tuple[int, ...]:
+    """Global row offset of each partition; refuses exclusion groups split across partitions."""
+    import dask
+
+    groups = tuple({(ex.id, frozenset(ex.measures), ex.key): None for t in tset.editions
+                    for ex in t.spec.exclusions})
+    facts = dask.compute(*[dask.delayed(_partition_facts)(p, groups)
+                           for p in ddf.to_delayed()])
+    seen: dict[tuple[str, ...], int] = {}
+    for number, (_, keys) in enumerate(facts):
+        for k in keys:
+            first = seen.setdefault(k, number)
+            if first != number:
+                raise RuleError(
+                    f"exclusion {k[0]!r} groups rows by contract, but the group {k[1:]!r} has "
+                    f"rows in partitions {first} and {number}, which are valued separately: "
+                    "repartition so that each contract is in one partition, e.g. "
+                    "ddf.shuffle(on='contract_id')", field="partitions", exclusion=k[0])
+    lengths = [n for n, _ in facts]
+    return tuple(int(x) for x in np.concatenate([[0], np.cumsum(lengths)[:-1]]))
 
 
 def issues(valued: Any) -> pd.DataFrame:

@@ -199,7 +199,7 @@ def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
                         field="value_gbp")
     if share != 1.0:
         note = TraceStep(rule="exclusion", detail=(
-            f"double counting: only {share:.6g} of the claimed {row['quantity']} "
+            f"double counting: only {share:.6g} of the claimed {float(row['quantity']):g} "
             f"{row['unit']} counted (exclusion {row['exclusion']!r}); quantity valued "
             f"{outcome.quantity:g}"))
         v = v.model_copy(update={"steps": (note, *v.trace)})

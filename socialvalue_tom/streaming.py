@@ -284,11 +284,12 @@ def _value_rows(rows: pd.DataFrame, tset: TableSet,
 
 
 def _pre_value(src: Path, chunksize: int, codes: frozenset[str], tset: TableSet,
-               assumptions: Assumptions | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+               assumptions: Assumptions | None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """First pass: value the rows of excluded measures together (see the module docs)."""
     keep = [b[b["measure"].isin(codes)] for _, b in svio.iter_outcome_batches(src, chunksize)]
-    rows = pd.concat(keep) if keep else pd.DataFrame()
-    return _value_rows(rows, tset, assumptions)
+    if not keep:  # no data rows at all: nothing to value in either pass
+        return None
+    return _value_rows(pd.concat(keep), tset, assumptions)
 
 
 def _batches_valued(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet,
