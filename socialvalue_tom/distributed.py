@@ -216,8 +216,9 @@ def _partition_facts(part: pd.DataFrame,
 
 def _offsets_checked(ddf: Any, tset: TableSet) -> tuple[int, ...]:
     """Global row offset of each partition; refuses exclusion groups split across partitions."""
-    import dask
+    import dask as dask_module
 
+    dask: Any = dask_module  # dask's top level is not typed
     groups = tuple({(ex.id, frozenset(ex.measures), ex.key): None for t in tset.editions
                     for ex in t.spec.exclusions})
     facts = dask.compute(*[dask.delayed(_partition_facts)(p, groups)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from socialvalue_tom.engine import (
     DEFAULT_ASSUMPTIONS,
@@ -271,12 +272,12 @@ def _output(df: pd.DataFrame, c: _Columns, tset: TableSet, issues: _Issues,
     reg = np.full(len(df), -1, dtype=np.int16)
     for (e, i), j in remap.items():
         reg[(c.edition == e) & (c.region == i)] = j
-    out["region_used"] = pd.Categorical.from_codes(reg, categories=regions)
+    out["region_used"] = pd.Categorical.from_codes(reg, categories=pd.Index(regions))
     for col, labels in (("table", [t.name for t in eds]), ("version", [t.version for t in eds]),
                         ("digest", [t.digest for t in eds])):
         uniq = list(dict.fromkeys(labels))
         codes = np.array([uniq.index(x) for x in labels] + [-1], dtype=np.int16)[c.edition]
-        out[col] = pd.Categorical.from_codes(codes, categories=uniq)
+        out[col] = pd.Categorical.from_codes(codes, categories=pd.Index(uniq))
     out.attrs = dict(out.attrs)
     out.attrs["issues"] = issues_frame(issues.items)
     out.attrs["socialvalue_tom"] = {
@@ -307,14 +308,14 @@ def _days(series: pd.Series, issues: _Issues, rows: np.ndarray) -> np.ndarray:
         return np.where(nat, bad_day, vals)
     codes, uniques = _codes(series)
     parsed = np.array([_parse_day(u) for u in uniques] + [None], dtype=object)
-    day = parsed[codes]
     missing = codes < 0
     issues.add(missing, "date", "missing", "date is missing", rows)
-    bad = np.array([d is None for d in day]) & ~missing
-    issues.add(bad, "date", "bad-date",
+    unparsed = np.array([d is None for d in parsed])  # per distinct value, not per row
+    issues.add(unparsed[codes] & ~missing, "date", "bad-date",
                lambda p: f"date {series.iloc[p - rows[0]]!r} is not an ISO date (YYYY-MM-DD)",
                rows)
-    return np.array([bad_day if d is None else d for d in parsed], dtype=np.int64)[codes]
+    days = np.array([bad_day if d is None else d for d in parsed], dtype=np.int64)
+    return np.asarray(days[codes], dtype=np.int64)
 
 
 def _parse_day(value: Any) -> int | None:
@@ -498,7 +499,8 @@ def _unit_factors(t: ProxyTable, m: np.ndarray, u: np.ndarray, u_uniq: np.ndarra
     bad = np.isnan(factor) & (m >= 0)
     _mask_issue(issues, bad, rows, "unit", "unit-error",
                 lambda p: messages.get(int(keys[np.searchsorted(rows, p)]), "bad unit"))
-    return factor
+    result: np.ndarray = factor
+    return result
 
 
 def _check_fields(block: pd.DataFrame, t: ProxyTable, m: np.ndarray, sel: np.ndarray,
@@ -542,7 +544,8 @@ def _reductions(block: pd.DataFrame, t: ProxyTable, sel: np.ndarray, rows: np.nd
     _mask_issue(issues, np.isnan(red), rows, "confidence", "unknown-grade",
                 lambda p: (f"unknown confidence grade {block['confidence'].iloc[p - start]!r}: "
                            f"table {t.name}:{t.version} has {', '.join(t.grades) or 'none'}"))
-    return red
+    result: np.ndarray = red
+    return result
 
 
 def _override(extra: dict[str, np.ndarray], name: str, sel: np.ndarray, call: float | None,
@@ -617,7 +620,7 @@ def _financial_years(days: np.ndarray) -> np.ndarray:
     return np.where(month >= 4, year, year - 1)
 
 
-def _expression_gross(block: pd.DataFrame, t: ProxyTable, x: RuleInputs[np.ndarray],
+def _expression_gross(block: pd.DataFrame, t: ProxyTable, x: RuleInputs[NDArray[np.float64]],
                       m: np.ndarray, r: np.ndarray, sel: np.ndarray) -> np.ndarray | None:
     if not t.expressions:
         return None

@@ -24,7 +24,7 @@ _MICRO = Decimal("0.000001")
 
 
 def to_pounds(amount: float) -> Decimal:
-    """``amount`` rounded to the penny as a :class:`~decimal.Decimal` (e.g. ``Decimal('12.35')``)."""
+    """``amount`` rounded to the penny as a :class:`~decimal.Decimal`, e.g. ``Decimal('12.35')``."""
     if not math.isfinite(amount):
         raise ValueError(f"amount {amount!r} is not finite")
     snapped = Decimal(repr(float(amount))).quantize(_MICRO, rounding=ROUND_HALF_EVEN)

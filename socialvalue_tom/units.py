@@ -11,6 +11,7 @@ with ``GBP`` as its base, and carbon is ``[carbon]`` with ``tCO2e`` as its base.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import pint
 
@@ -34,8 +35,11 @@ _ALIASES = {"£": "GBP", "£k": "kGBP", "k£": "kGBP", "kgbp": "kGBP"}
 _MAX_UNIT_LENGTH = 64
 
 
-def _build_registry() -> pint.UnitRegistry:
-    registry = pint.UnitRegistry(on_redefinition="raise", autoconvert_offset_to_baseunit=False)
+_Registry = pint.UnitRegistry  # pint's registry is generic in its stubs; we use the default
+
+
+def _build_registry() -> Any:
+    registry: Any = _Registry(on_redefinition="raise", autoconvert_offset_to_baseunit=False)
     for line in _DEFINITIONS.strip().splitlines():
         registry.define(line)
     registry.define("kGBP = 1000 GBP")
@@ -43,7 +47,7 @@ def _build_registry() -> pint.UnitRegistry:
 
 
 #: The package's unit registry. Never mutated after import; pint's global registry is untouched.
-ureg: pint.UnitRegistry = _build_registry()
+ureg: Any = _build_registry()
 Quantity = ureg.Quantity
 
 
@@ -63,7 +67,7 @@ def _parse(unit: str) -> pint.Unit:
                         unit=unit[:_MAX_UNIT_LENGTH])
     text = normalise_unit(unit)
     try:
-        parsed = ureg.parse_units(text)
+        parsed: pint.Unit = ureg.parse_units(text)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
         raise UnitError(f"unknown unit {unit!r}", unit=unit) from exc
     except Exception as exc:  # pint's parser raises assorted errors on garbage input

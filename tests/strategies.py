@@ -38,7 +38,8 @@ def quantities(draw: st.DrawFn, measure: str, unit: str | None) -> float:
     top = top / UNITS[measure][unit] if measure != "jobs-apprentice" else top
     return draw(st.one_of(
         st.integers(0, int(min(top, 10_000))).map(float),
-        st.decimals(0, min(top, 1e5), places=3, allow_nan=False, allow_infinity=False).map(float),
+        st.decimals(0, int(min(top, 1e5)), places=3, allow_nan=False,
+                    allow_infinity=False).map(float),
         st.floats(0.0, min(top, 1e6), allow_nan=False, allow_infinity=False),
     ))
 
@@ -63,13 +64,19 @@ def outcome_rows(draw: st.DrawFn, measures: tuple[str, ...] = MEASURES) -> dict[
         "contract_value": draw(st.one_of(st.none(), st.floats(1.0, 1e7))),
         "level": draw(st.sampled_from([1.0, 2.0, 3.0, 4.0])) if measure == "jobs-apprentice"
         else None,
+        "contract_id": None,
     }
     return row
 
 
+def _own_contracts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # One contract per row, so no double-counting exclusion groups rows together.
+    return [dict(r, contract_id=f"c{i}") for i, r in enumerate(rows)]
+
+
 def portfolios(min_size: int = 1, max_size: int = 25) -> st.SearchStrategy[list[dict[str, Any]]]:
-    """Lists of valid outcome rows."""
-    return st.lists(outcome_rows(), min_size=min_size, max_size=max_size)
+    """Lists of valid outcome rows, each on its own contract."""
+    return st.lists(outcome_rows(), min_size=min_size, max_size=max_size).map(_own_contracts)
 
 
 assumptions = st.builds(
@@ -101,6 +108,7 @@ def to_frame(rows: list[dict[str, Any]], *, text_dates: bool = True) -> pd.DataF
                 "contract_value", "level"):
         df[col] = pd.to_numeric(df[col], errors="raise").astype("float64")
     df["confidence"] = df["confidence"].astype(object)
+    df["contract_id"] = df["contract_id"].astype(object)
     df["unit"] = df["unit"].astype(object)
     return df
 
@@ -108,4 +116,5 @@ def to_frame(rows: list[dict[str, Any]], *, text_dates: bool = True) -> pd.DataF
 def outcome_rows_columns() -> tuple[str, ...]:
     """Column order of :func:`outcome_rows`."""
     return ("measure", "quantity", "unit", "region", "date", "years", "deadweight",
-            "displacement", "attribution", "drop_off", "confidence", "contract_value", "level")
+            "displacement", "attribution", "drop_off", "confidence", "contract_value", "level",
+            "contract_id")

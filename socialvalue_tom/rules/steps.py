@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = [
     "DISCOUNT_SCHEDULES",
@@ -23,7 +24,7 @@ __all__ = [
     "uplift",
 ]
 
-Num = TypeVar("Num", float, np.ndarray)
+Num = TypeVar("Num", float, NDArray[np.float64])
 
 #: HM Treasury Green Book discount schedules: (last year of band, annual rate).
 DISCOUNT_SCHEDULES: dict[str, tuple[tuple[int, float], ...]] = {
@@ -80,10 +81,11 @@ def duration_factor(years: Num, drop_off: Num, offset: Num, schedule: str) -> Nu
     """
     df = discount_factors(schedule)
     if np.ndim(years) == 0:
-        acc, keep = 0.0, 1.0
+        acc: float = 0.0
+        keep: float = 1.0
         for t in range(int(years)):
             acc = acc + keep * float(df[int(offset) + t])
-            keep = keep * (1.0 - drop_off)
+            keep = keep * float(1.0 - drop_off)
         return acc  # type: ignore[return-value]
     years_a = np.asarray(years)
     off = np.asarray(offset, dtype=np.intp)

@@ -116,7 +116,8 @@ class ProxyTable:
         self.path = path
         self.digest = canonical_digest(spec)
         self.price_index = price_index
-        self.measures: Mapping[str, MeasureSpec] = MappingProxyType({m.code: m for m in spec.measures})
+        self.measures: Mapping[str, MeasureSpec] = MappingProxyType(
+            {m.code: m for m in spec.measures})
         self.sources: Mapping[str, SourceSpec] = MappingProxyType({s.id: s for s in spec.sources})
         self.region_codes: tuple[str, ...] = tuple(r.code for r in spec.regions)
         self._region_index = {c: i for i, c in enumerate(self.region_codes)}

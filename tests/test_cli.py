@@ -1,0 +1,321 @@
+"""The socialvalue-tom command line: exit codes, printed totals, files written.
+
+Values are hand-computed from tests/data/tables/tiny.yaml (see tests/test_report.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import socialvalue_tom as sv
+from socialvalue_tom.cli import app
+
+TINY = Path(__file__).parent / "data" / "tables" / "tiny.yaml"
+runner = CliRunner()
+
+PORTFOLIO = """measure,quantity,unit,region,date,supplier_id,contract_id,contract_value
+jobs-local,2,FTE,london,2024-05-01,acme,c1,1000000
+env-carbon,10,tCO2e,uk,2024-06-01,acme,c1,1000000
+env-carbon-added,1,tCO2e,uk,2024-06-01,beta,c2,500000
+social-volunteering,100,hour,scotland,2024-07-01,beta,c2,500000
+"""
+BAD = """measure,quantity,unit,region,date
+jobs-local,2,FTE,london,2024-05-01
+jobs-locl,1,FTE,uk,2024-05-01
+env-carbon,-3,tCO2e,uk,2024-05-01
+"""
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def invoke(*args: str | Path):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_value_when_by_theme_then_prints_totals(tmp_path: Path) -> None:
+    """Totals per theme and overall, penny-rounded, with the edition's digest; exit 0."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    result = invoke("value", src, "--tables", TINY, "--by", "theme")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert re.search(r"environment\s*│\s*2\s*│\s*£2,500\.00\s*│\s*-£250\.00\s*│\s*£2,250\.00", out)
+    assert re.search(r"jobs\s*│\s*1\s*│\s*£54,000\.00", out)
+    assert re.search(r"Total\s*│\s*4\s*│\s*£57,950\.00\s*│\s*-£250\.00\s*│\s*£57,700\.00", out)
+    assert sv.load_table(path=TINY).digest in out
+    assert "illustrative" in out
+
+
+def test_value_when_by_supplier_then_sv_ratio(tmp_path: Path) -> None:
+    """SV per £ of contract value: acme 56,500 / 1,000,000."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    result = invoke("value", src, "--tables", TINY, "--by", "supplier")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"acme\s*│\s*2\s*│.*£56,500\.00\s*│\s*0\.0565", result.stdout)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+def test_value_when_output_then_file_written(tmp_path: Path, suffix: str) -> None:
+    """-o writes the valued rows in the format named by the extension."""
+    from socialvalue_tom.io import read_outcomes
+
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    out = tmp_path / f"valued{suffix}"
+    result = invoke("value", src, "-o", out, "--tables", TINY)
+    assert result.exit_code == 0, result.output
+    back = read_outcomes(out)
+    assert back["value_gbp"].astype(float).tolist() == [54000.0, 2500.0, -250.0, 1450.0]
+
+
+def test_value_when_bad_rows_then_exit_1_and_issues_file(tmp_path: Path) -> None:
+    """Bad rows: exit 1, messages name row and field, <stem>.issues.csv lists them."""
+    src = _write(tmp_path, "bad.csv", BAD)
+    out = tmp_path / "valued.csv"
+    result = invoke("value", src, "-o", out, "--tables", TINY)
+    assert result.exit_code == 1
+    assert "row 1 (line 3), field 'measure'" in result.stderr
+    assert "did you mean jobs-local" in result.stderr
+    assert "row 2 (line 4), field 'quantity'" in result.stderr
+    assert not out.exists()  # errors=raise writes nothing
+    issues = pd.read_csv(tmp_path / "valued.issues.csv")
+    assert issues[["row", "line", "field"]].values.tolist() == [[1, 3, "measure"],
+                                                                 [2, 4, "quantity"]]
+    assert "negative" in issues["reason"].iloc[1]
+
+
+def test_value_when_collect_then_good_rows_written_and_exit_1(tmp_path: Path) -> None:
+    """--errors collect values the good rows, writes them, still exits 1."""
+    src = _write(tmp_path, "bad.csv", BAD)
+    out = tmp_path / "valued.csv"
+    result = invoke("value", src, "-o", out, "--tables", TINY, "--errors", "collect")
+    assert result.exit_code == 1
+    values = pd.read_csv(out)["value_gbp"]
+    assert values.iloc[0] == 54000.0 and values.iloc[1:].isna().all()
+    assert "£54,000.00" in result.stdout
+    assert (tmp_path / "valued.issues.csv").is_file()
+
+
+def test_value_when_no_output_then_issues_next_to_input(tmp_path: Path) -> None:
+    """Without -o the issues file goes next to INPUT."""
+    src = _write(tmp_path, "returns.csv", BAD)
+    assert invoke("value", src, "--tables", TINY).exit_code == 1
+    assert (tmp_path / "returns.issues.csv").is_file()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["value", "missing.csv"], "does not exist"),
+    (["value", "{src}", "--tables", "no-such-family"], "unknown table family"),
+    (["value", "{src}", "--tables", "nope.yaml"], "does not exist"),
+    (["value", "{txt}"], ".txt"),
+    (["value", "{src}", "--bogus"], "No such option"),
+    (["value", "{src}", "--by", "colour"], "colour"),
+    (["value", "{nocol}", "--tables", str(TINY)], "missing required column"),
+])
+def test_value_when_usage_error_then_exit_2(tmp_path: Path, args: list[str],
+                                            message: str) -> None:
+    """Unknown options, missing or unreadable files, unknown tables: exit 2 with a message."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    txt = _write(tmp_path, "p.txt", PORTFOLIO)
+    nocol = _write(tmp_path, "nocol.csv", "measure,quantity\njobs-local,1\n")
+    argv = [a.format(src=src, txt=txt, nocol=nocol) for a in args]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_value_when_by_supplier_without_column_then_exit_2(tmp_path: Path) -> None:
+    """Grouping by a column the input lacks is a usage error naming the column."""
+    src = _write(tmp_path, "bad.csv", BAD.replace("jobs-locl", "jobs-local").replace("-3", "3"))
+    result = invoke("value", src, "--tables", TINY, "--by", "supplier")
+    assert result.exit_code == 2
+    assert "supplier_id" in result.stderr
+
+
+def test_value_when_price_year_then_uplifted(tmp_path: Path) -> None:
+    """--price-year 2025 restates 2024 prices with the tiny deflator (102.5 / 100)."""
+    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,date\n"
+                                    "env-carbon,10,tCO2e,uk,2024-06-01\n")
+    result = invoke("value", src, "--tables", TINY, "--price-year", "2025")
+    assert result.exit_code == 0, result.output
+    assert "£2,562.50" in result.stdout  # 10 x 250 x 1.025
+
+
+def test_value_when_date_before_discount_base_then_exit_1(tmp_path: Path) -> None:
+    """An outcome before --discount-base-year is a bad row naming the date field."""
+    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,date\n"
+                                    "env-carbon,10,tCO2e,uk,2024-06-01\n")
+    result = invoke("value", src, "--tables", TINY, "--discount-base-year", "2025")
+    assert result.exit_code == 1
+    assert "field 'date'" in result.stderr
+
+
+def test_value_when_after_table_validity_then_carry_forward_allows(tmp_path: Path) -> None:
+    """Past valid_to: a bad row, unless --carry-forward uses the latest edition."""
+    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,date\n"
+                                    "env-carbon,1,tCO2e,uk,2025-06-01\n")
+    strict = invoke("value", src, "--tables", TINY)
+    assert strict.exit_code == 1 and "no edition of tiny" in strict.stderr
+    carried = invoke("value", src, "--tables", TINY, "--carry-forward")
+    assert carried.exit_code == 0, carried.output
+    assert "£250.00" in carried.stdout
+
+
+def test_value_when_embedded_default_tables_then_values(tmp_path: Path) -> None:
+    """With no --tables the embedded uk-national family is used (the `make demo` path)."""
+    table = sv.load_table("uk-national", version="2024")
+    code = next(iter(table.measures))
+    unit = table.measures[code].unit
+    src = _write(tmp_path, "p.csv", f"measure,quantity,unit,region,date\n"
+                                    f"{code},1,{unit},uk,2024-06-01\n")
+    result = invoke("value", src, "--by", "theme")
+    assert result.exit_code == 0, result.output
+    assert f"uk-national:2024 digest {table.digest}" in result.stdout
+
+
+def test_report_when_valued_then_html_written(tmp_path: Path) -> None:
+    """report writes a self-contained HTML file with the totals."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    out = tmp_path / "report.html"
+    result = invoke("report", src, "-o", out, "--tables", TINY, "--title", "Q1")
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "<h1>Q1</h1>" in text and "£57,700.00" in text and "data:image/png;base64," in text
+
+
+def test_report_when_bad_rows_then_exit_1(tmp_path: Path) -> None:
+    """report refuses bad rows by default, as value does."""
+    src = _write(tmp_path, "bad.csv", BAD)
+    result = invoke("report", src, "-o", tmp_path / "r.html", "--tables", TINY)
+    assert result.exit_code == 1
+    assert not (tmp_path / "r.html").exists()
+    assert (tmp_path / "r.issues.csv").is_file()
+
+
+def test_tables_list_when_embedded_then_lists_editions() -> None:
+    """tables list shows each embedded edition with its validity."""
+    result = invoke("tables", "list")
+    assert result.exit_code == 0, result.output
+    for ref in sv.available_tables():
+        assert re.search(rf"{ref.name}\s*│\s*{ref.version}\s*│\s*{ref.valid_from}", result.stdout)
+
+
+def test_tables_show_when_measure_then_regions_with_fallback() -> None:
+    """Per-region proxies: london has its own, scotland falls back to uk."""
+    result = invoke("tables", "show", TINY, "--measure", "jobs-local")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"london\s*│\s*london\s*│\s*£30,000\.00", result.stdout)
+    assert re.search(r"scotland\s*│\s*uk\s*│\s*£20,000\.00\s*│\s*£15,000\.00\s*│\s*£25,000\.00",
+                     result.stdout)
+
+
+def test_tables_show_when_name_version_then_header_and_measures() -> None:
+    """NAME:VERSION shows the header, digest and every measure."""
+    table = sv.load_table("uk-national", version="2024")
+    result = invoke("tables", "show", "uk-national:2024")
+    assert result.exit_code == 0, result.output
+    assert f"digest {table.digest}" in result.stdout
+    assert f"{len(table.measures)} measures" in result.stdout
+
+
+def test_tables_show_when_unknown_measure_then_exit_2() -> None:
+    """An unknown measure code is a usage error with suggestions."""
+    result = invoke("tables", "show", TINY, "--measure", "jobs-locl")
+    assert result.exit_code == 2
+    assert "did you mean jobs-local" in result.stderr
+
+
+def test_tables_diff_when_value_changed_then_listed(tmp_path: Path) -> None:
+    """diff shows changed proxies with old, new and percentage change."""
+    index = TINY.with_name("tiny-deflator.index.yaml")
+    _write(tmp_path, index.name, index.read_text(encoding="utf-8"))
+    new = _write(tmp_path, "new.yaml", TINY.read_text(encoding="utf-8").replace(
+        "uk: {value: 20000.00, low: 15000.00", "uk: {value: 22000.00, low: 15000.00"))
+    result = invoke("tables", "diff", TINY, new)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"changed\s*│\s*jobs-local\s*│\s*uk\s*│\s*£20,000\.00\s*│\s*£22,000\.00"
+                     r"\s*│\s*\+10\.0%\s*│\s*value", result.stdout)
+    same = invoke("tables", "diff", TINY, TINY)
+    assert "no differences" in same.stdout
+
+
+def test_tables_validate_when_valid_then_digest(tmp_path: Path) -> None:
+    """validate prints the digest of a valid file and exits 0."""
+    result = invoke("tables", "validate", TINY)
+    assert result.exit_code == 0, result.output
+    assert f"digest sha256:{sv.load_table(path=TINY).digest}" in result.stdout
+
+
+def test_tables_validate_when_invalid_then_exit_1(tmp_path: Path) -> None:
+    """An invalid table exits 1 and names the problem; a missing file exits 2."""
+    bad = _write(tmp_path, "bad.yaml", TINY.read_text(encoding="utf-8").replace(
+        "fallback_region: uk", "fallback_region: mars"))
+    result = invoke("tables", "validate", bad)
+    assert result.exit_code == 1
+    assert "mars" in result.stderr
+    assert invoke("tables", "validate", tmp_path / "none.yaml").exit_code == 2
+
+
+def test_template_when_filled_then_value_reads_it_back(tmp_path: Path) -> None:
+    """Round trip: template -> rows filled with openpyxl -> value."""
+    import datetime as dt
+
+    import openpyxl
+
+    path = tmp_path / "returns.xlsx"
+    result = invoke("template", "--measures", "jobs-local,env-carbon", "-o", path,
+                    "--tables", TINY)
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["returns"]
+    ws = wb["returns"]
+    header = [c.value for c in ws[1]]
+    assert header[:5] == ["measure", "quantity", "unit", "region", "date"]
+    lists = {str(dv.sqref).split(":")[0][0]: dv.formula1
+             for dv in ws.data_validations.dataValidation if dv.type == "list"}
+    assert lists["A"] == '"jobs-local,env-carbon"'
+    assert lists["C"] == '"FTE,tCO2e"'
+    assert lists["D"] == '"uk,england,london,scotland"'
+    ws.append(["jobs-local", 2, "FTE", "london", dt.date(2024, 5, 1), "c1", "acme"])
+    ws.append(["env-carbon", 10, "tCO2e", "uk", dt.date(2024, 6, 1), "c1", "acme"])
+    wb.save(path)
+    valued = invoke("value", path, "--tables", TINY)
+    assert valued.exit_code == 0, valued.output
+    assert "£56,500.00" in valued.stdout  # 54,000 + 2,500
+
+
+def test_template_when_unknown_measure_then_exit_2(tmp_path: Path) -> None:
+    """An unknown code is named; nothing is written."""
+    path = tmp_path / "t.xlsx"
+    result = invoke("template", "--measures", "jobs-local,bogus", "-o", path, "--tables", TINY)
+    assert result.exit_code == 2
+    assert "'bogus'" in result.stderr
+    assert not path.exists()
+
+
+def test_python_dash_m_when_help_then_lists_commands() -> None:
+    """`python -m socialvalue_tom --help` runs the same app."""
+    proc = subprocess.run([sys.executable, "-m", "socialvalue_tom", "--help"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    for command in ("value", "report", "template", "tables"):
+        assert command in proc.stdout
+
+
+def test_cli_when_typer_missing_then_import_error_names_extra(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the cli extra, importing the CLI says how to install it."""
+    monkeypatch.setitem(sys.modules, "typer", None)
+    monkeypatch.delitem(sys.modules, "socialvalue_tom.cli")
+    with pytest.raises(ImportError, match=re.escape("pip install 'socialvalue_tom[cli]'")):
+        importlib.import_module("socialvalue_tom.cli")

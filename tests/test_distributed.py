@@ -1,0 +1,142 @@
+"""value_frame over Dask partitions on a real multi-process cluster (socialvalue_tom.distributed)."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import socialvalue_tom as sv
+from socialvalue_tom.frame import value_frame
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+from socialvalue_tom.distributed import TableHandle, issues, value_dask  # noqa: E402
+
+TINY = Path(__file__).parent / "data" / "tables" / "tiny.yaml"
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[object]:
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+    with cluster, distributed.Client(cluster) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def tiny() -> sv.ProxyTable:
+    return sv.load_table(path=TINY)
+
+
+def _portfolio(n: int, bad: tuple[int, ...] = ()) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    kinds = [("jobs-local", "FTE"), ("jobs-priority", "FTE"), ("env-carbon", "kg_CO2e"),
+             ("growth-local-spend", "GBP"), ("jobs-apprentice", "week"),
+             ("social-volunteering", "hour")]
+    k = rng.integers(0, len(kinds), n)
+    df = pd.DataFrame({
+        "measure": [kinds[i][0] for i in k],
+        "quantity": rng.uniform(0, 50, n).round(2),
+        "unit": [kinds[i][1] for i in k],
+        "region": rng.choice(["uk", "england", "london", "scotland"], n),
+        "date": rng.choice(["2024-04-01", "2024-12-01"], n),
+        "years": rng.integers(1, 4, n),
+        "level": rng.integers(1, 5, n),
+        "contract_value": 5000.0,
+        # Contracts are contiguous blocks of 25 rows: no contract spans two partitions of 50.
+        "contract_id": [f"C{i // 25:03d}" for i in range(n)],
+    })
+    for i in bad:
+        df.loc[i, "quantity"] = -1.0
+    return df
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out.attrs = {}
+    return out
+
+
+def test_value_dask_when_computed_on_workers_equals_value_frame(
+        client: object, tiny: sv.ProxyTable) -> None:
+    """Every column of every row equals value_frame on the same pandas frame, bit for bit."""
+    df = _portfolio(400)
+    got = value_dask(dd.from_pandas(df, npartitions=8), tiny).compute()
+    want = _plain(value_frame(df, tiny))
+    assert got["value_gbp"].to_numpy().tobytes() == want["value_gbp"].to_numpy().tobytes()
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_value_dask_when_collecting_reports_global_rows(
+        client: object, tiny: sv.ProxyTable) -> None:
+    """Collect mode keeps bad rows (NaN) and numbers issues as rows of the whole input."""
+    df = _portfolio(400, bad=(5, 260, 399))
+    valued = value_dask(dd.from_pandas(df, npartitions=8), tiny, errors="collect")
+    found = issues(valued)
+    assert found["row"].tolist() == [5, 260, 399]
+    assert found["index"].tolist() == [5, 260, 399]
+    assert set(found["code"]) == {"negative"}
+    want = value_frame(df, tiny, errors="collect")
+    pd.testing.assert_frame_equal(found, want.attrs["issues"], check_dtype=False)
+    got = valued.compute()
+    assert got["value_gbp"].to_numpy().tobytes() == want["value_gbp"].to_numpy().tobytes()
+    assert got["issue_code"].notna().sum() == 3
+
+
+def test_value_dask_when_worker_finds_bad_rows_raises_typed_error(
+        client: object, tiny: sv.ProxyTable) -> None:
+    """A BulkValidationError raised on a worker arrives on the client with its issues."""
+    df = _portfolio(400, bad=(260,))
+    valued = value_dask(dd.from_pandas(df, npartitions=8), tiny)
+    with pytest.raises(sv.BulkValidationError) as info:
+        valued.compute()
+    assert [(i.row, i.field, i.code) for i in info.value.issues] == [(260, "quantity",
+                                                                       "negative")]
+
+
+def test_value_dask_when_contract_spans_partitions_refuses(
+        client: object, tiny: sv.ProxyTable) -> None:
+    """An exclusion group split across partitions is refused with the repartition advice."""
+    df = _portfolio(400)
+    df["contract_id"] = "same"
+    with pytest.raises(sv.RuleError, match="shuffle"):
+        value_dask(dd.from_pandas(df, npartitions=4), tiny)
+
+
+def test_value_dask_when_shuffled_by_contract_equals_value_frame(
+        client: object, tiny: sv.ProxyTable) -> None:
+    """After a shuffle on contract_id, each row's value equals value_frame's for that row."""
+    df = _portfolio(400)
+    df["contract_id"] = [f"C{i % 7}" for i in range(400)]
+    ddf = dd.from_pandas(df, npartitions=4).shuffle(on="contract_id")
+    got = value_dask(ddf, tiny).compute().sort_index()
+    want = value_frame(df, tiny)
+    assert got["value_gbp"].to_numpy().tobytes() == want["value_gbp"].to_numpy().tobytes()
+
+
+def test_table_handle_when_pickled_resolves_same_editions(tiny: sv.ProxyTable) -> None:
+    """The handle shipped to workers is small, pickles, and resolves to the same digests."""
+    for tables in (tiny, [tiny]):
+        handle = TableHandle.from_tables(tables)
+        assert handle.paths == (str(tiny.path),)
+        back = pickle.loads(pickle.dumps(handle))
+        assert [t.digest for t in back.resolve().editions] == [tiny.digest]
+    memory = sv.ProxyTable(tiny.spec, price_index=tiny.price_index)
+    handle = TableHandle.from_tables(memory)
+    assert handle.specs and not handle.paths
+    assert pickle.loads(pickle.dumps(handle)).resolve().editions[0].digest == tiny.digest
+
+
+def test_bulk_validation_error_when_pickled_keeps_issues() -> None:
+    """BulkValidationError with issues round-trips through pickle (how Dask ships it)."""
+    err = sv.BulkValidationError.from_issues([sv.RowIssue(7, "quantity", "negative", "bad", 7)])
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is sv.BulkValidationError
+    assert back.issues == err.issues
+    assert str(back) == str(err)

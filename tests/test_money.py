@@ -1,0 +1,92 @@
+"""money: penny rounding at the edge, order-independent totals, and agreement with a Decimal
+reference implementation of the whole valuation (tests/reference.py)."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from reference import near_half_penny, pounds, reference_value
+from strategies import assumptions, portfolios, to_frame, to_outcome
+
+import socialvalue_tom as sv
+from socialvalue_tom import money
+from socialvalue_tom.frame import value_frame
+
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow])
+
+
+@pytest.mark.parametrize(("amount", "expected"), [
+    (0.0, "0.00"), (0.125, "0.13"), (-0.125, "-0.13"), (1.005, "1.01"), (2.675, "2.68"),
+    (875.0, "875.00"), (54000.0, "54000.00"), (0.004999, "0.00"), (-0.005, "-0.01"),
+    (25624.999999999996, "25625.00"), (896.8749999999999, "896.88"),
+])
+def test_to_pounds_when_rounding_is_half_away_from_zero(amount: float, expected: str) -> None:
+    """to_pounds rounds the float's decimal form half away from zero."""
+    assert money.to_pounds(amount) == Decimal(expected)
+    assert money.to_pence(amount) == int(Decimal(expected) * 100)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_to_pounds_when_not_finite_raises(bad: float) -> None:
+    """A non-finite amount is refused, naming the value."""
+    with pytest.raises(ValueError, match="not finite"):
+        money.to_pounds(bad)
+
+
+@pytest.mark.parametrize("amount", [1e22, 1e26, 1e30, -3.5e40, 1.7976931348623157e308])
+def test_to_pounds_when_amount_is_huge_is_exact(amount: float) -> None:
+    """Any finite float rounds to a Decimal penny amount (no decimal.InvalidOperation)."""
+    assert money.to_pounds(amount) == Decimal(repr(amount)).quantize(Decimal("0.01"))
+    assert money.total([amount]) == money.to_pounds(amount)
+
+
+def test_total_when_cancelling_terms_is_exact_and_order_independent() -> None:
+    """total() sums exactly (fsum): 1e16 + 1 - 1e16 is 1, in any order."""
+    assert money.total([1e16, 1.0, -1e16]) == Decimal("1.00")
+    assert money.total([1.0, -1e16, 1e16]) == Decimal("1.00")
+    assert money.total([0.1] * 10) == Decimal("1.00")
+    assert money.total([]) == Decimal("0.00")
+
+
+@pytest.mark.parametrize(("amount", "text"), [
+    (1234.567, "£1,234.57"), (-1234.567, "-£1,234.57"), (0.0, "£0.00"),
+    (Decimal("1000000.5"), "£1,000,000.50"), (-0.001, "£0.00"),
+])
+def test_format_gbp_when_formatting_shows_pounds_and_pence(amount: Any, text: str) -> None:
+    """format_gbp uses a pound sign, thousands separators, 2 dp, a leading minus."""
+    assert money.format_gbp(amount) == text
+
+
+def test_valuation_pennies_when_hand_computed(tiny_table: Any, make_outcome: Any) -> None:
+    """3,500 kgCO2e in Scotland: 3.5 x £250 = £875.00 = 87,500p (fallback to uk)."""
+    v = sv.value(make_outcome(measure="env-carbon", quantity=3500, unit="kgCO2e",
+                              region="scotland"), tiny_table)
+    assert v.pennies == 87_500
+
+
+@SETTINGS
+@given(rows=portfolios(max_size=20), a=assumptions)
+def test_total_when_portfolio_random_agrees_with_decimal_reference(
+        tiny_table: Any, rows: list[dict[str, Any]], a: sv.Assumptions) -> None:
+    """Each row and the total agree to the penny with the Decimal reference (a difference of
+    one penny is tolerated only where the exact value sits on a half-penny, within float
+    error)."""
+    if a.discount_base_year == 2024 and any(r["date"].month < 4 for r in rows):
+        a = a.model_copy(update={"discount_base_year": 2020})
+    out = value_frame(to_frame(rows), tiny_table, assumptions=a)
+    refs = [reference_value(r, tiny_table, a) for r in rows]
+    for row, ref, got in zip(rows, refs, out["value_gbp"], strict=True):
+        scalar = sv.value(to_outcome(row), tiny_table, assumptions=a).amount
+        assert money.to_pounds(scalar) == money.to_pounds(got)
+        diff = abs(money.to_pounds(got) - pounds(ref))
+        assert diff == 0 or (diff == Decimal("0.01") and near_half_penny(ref)), (row, ref, got)
+    exact_total = sum(refs, Decimal(0))
+    diff = abs(money.total(out["value_gbp"]) - pounds(exact_total))
+    assert diff == 0 or (diff == Decimal("0.01") and near_half_penny(exact_total))
