@@ -182,8 +182,10 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None) -> Path:
     return path
 
 
-def _value_input(inp: Path, tables: str, a: Assumptions) -> pd.DataFrame:
-    return _value_chunks(_read(inp), _resolve_tables(tables), a)
+def _value_input(inp: Path, tables: str,
+                 a: Assumptions) -> tuple[pd.DataFrame, TablesLike]:
+    resolved = _resolve_tables(tables)
+    return _value_chunks(_read(inp), resolved, a), resolved
 
 
 def _totals_table(summary: pd.DataFrame, group: str | None) -> Table:
@@ -207,10 +209,10 @@ def _totals_table(summary: pd.DataFrame, group: str | None) -> Table:
     return table
 
 
-def _print_totals(valued: pd.DataFrame, by: By | None) -> None:
+def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> None:
     from socialvalue_tom.report import annotate, editions_used, summarise
 
-    frame = _guard(lambda: annotate(valued))
+    frame = _guard(lambda: annotate(valued, tables))
     keys = [by.value] if by is not None else []
     summary = _guard(lambda: summarise(frame, by=keys))
     if by is not None:
@@ -248,7 +250,7 @@ def value_cmd(
 ) -> None:
     """Value an outcome file and print totals (penny-rounded)."""
     a = _assumptions(price_year, discount_base_year, carry_forward)
-    valued = _value_input(input, tables, a)
+    valued, resolved = _value_input(input, tables, a)
     issues = valued.attrs["issues"]
     if len(issues) and errors is Errors.raise_:
         _report_issues(issues, input, output)
@@ -258,7 +260,7 @@ def value_cmd(
         from socialvalue_tom import io as svio
 
         _guard(lambda: svio.write_valuations(valued, output))
-    _print_totals(valued, by)
+    _print_totals(valued, by, resolved)
     if output is not None:
         _console().print(f"Wrote {len(valued)} row(s) to {output}", markup=False)
     if len(issues):
@@ -281,12 +283,12 @@ def report_cmd(
     from socialvalue_tom.report import render_report
 
     a = _assumptions(price_year, discount_base_year, carry_forward)
-    valued = _value_input(input, tables, a)
+    valued, resolved = _value_input(input, tables, a)
     issues = valued.attrs["issues"]
     if len(issues) and errors is Errors.raise_:
         _report_issues(issues, input, output)
         raise typer.Exit(1)
-    _guard(lambda: render_report(valued, output, title=title))
+    _guard(lambda: render_report(valued, output, title=title, tables=resolved))
     _console().print(f"Wrote report to {output}", markup=False)
     if len(issues):
         _report_issues(issues, input, output)

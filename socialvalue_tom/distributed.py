@@ -244,7 +244,7 @@ def issues(valued: Any) -> pd.DataFrame:
     index, field, code, reason), sorted by row.
     """
     cols = list(ISSUE_OUTPUT_COLUMNS)
-    bad = valued[cols][valued["issue_row"].notna()].compute()
+    bad = valued[cols][~valued["issue_row"].isna()].compute()
     frame = pd.DataFrame({
         "row": bad["issue_row"].astype("int64").to_numpy(),
         "index": bad.index.to_numpy(dtype=object),

@@ -15,20 +15,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 
 __all__ = ["format_gbp", "to_pence", "to_pounds", "total"]
 
 _PENNY = Decimal("0.01")
 _MICRO = Decimal("0.000001")
+# Enough digits for any finite double (about 1e308) to keep micro-pound precision.
+_CONTEXT = Context(prec=400)
 
 
 def to_pounds(amount: float) -> Decimal:
     """``amount`` rounded to the penny as a :class:`~decimal.Decimal`, e.g. ``Decimal('12.35')``."""
     if not math.isfinite(amount):
         raise ValueError(f"amount {amount!r} is not finite")
-    snapped = Decimal(repr(float(amount))).quantize(_MICRO, rounding=ROUND_HALF_EVEN)
-    return snapped.quantize(_PENNY, rounding=ROUND_HALF_UP)
+    exact = Decimal(repr(float(amount)))
+    snapped = exact.quantize(_MICRO, rounding=ROUND_HALF_EVEN, context=_CONTEXT)
+    return snapped.quantize(_PENNY, rounding=ROUND_HALF_UP, context=_CONTEXT)
 
 
 def to_pence(amount: float) -> int:

@@ -63,8 +63,8 @@ class Outcome(BaseModel):
     @field_validator("quantity", mode="before")
     @classmethod
     def _no_bool_or_text(cls, v: Any) -> Any:
-        if isinstance(v, bool) or v is None:
-            raise ValueError("quantity must be a number")
+        if isinstance(v, bool | str | bytes) or v is None:
+            raise ValueError("quantity must be a number, not text or a boolean")
         return v
 
     @field_validator("fields")

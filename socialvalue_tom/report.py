@@ -68,18 +68,41 @@ def import_extra(module: str, extra: str) -> ModuleType:
 # -- annotation --------------------------------------------------------------------------------
 
 def _editions(valued: pd.DataFrame, tables: Any) -> dict[tuple[str, str], ProxyTable]:
-    """The table editions behind ``valued``: from ``tables`` or from ``valued.attrs``."""
+    """The table editions behind ``valued``: ``tables``, else those recorded in ``attrs``.
+
+    ``value_frame`` records ``{"name:version": digest}``; embedded editions are found by name and
+    checked against the digest. A user's own table file cannot be found again: pass ``tables=``.
+    """
     from socialvalue_tom.engine import table_set
-    from socialvalue_tom.tables.catalogue import load_table
 
     if tables is not None:
-        eds = table_set(tables).editions
-    else:
-        paths = valued.attrs.get("socialvalue_tom", {}).get("editions", {})
-        if not paths or not all(paths.values()):
-            raise ValueError("cannot tell which table editions valued these rows: pass tables=")
-        eds = [load_table(path=p) for p in paths.values()]
-    return {(t.name, t.version): t for t in eds}
+        return {(t.name, t.version): t for t in table_set(tables).editions}
+    recorded = valued.attrs.get("socialvalue_tom", {}).get("editions", {})
+    found = {}
+    for label, mark in recorded.items():
+        name, _, version = str(label).partition(":")
+        table = _recorded_edition(name, version, str(mark))
+        if table is None:
+            raise ValueError(f"cannot find table edition {label} that valued these rows: "
+                             "pass tables= (the family name, table or editions used)")
+        found[(name, version)] = table
+    if not found:
+        raise ValueError("cannot tell which table editions valued these rows: pass tables=")
+    return found
+
+
+def _recorded_edition(name: str, version: str, mark: str) -> ProxyTable | None:
+    """An edition recorded as a digest (embedded tables) or as a file path."""
+    from socialvalue_tom.errors import SocialValueError
+    from socialvalue_tom.tables.catalogue import load_table
+
+    try:
+        if mark and Path(mark).suffix in (".yaml", ".yml") and Path(mark).is_file():
+            return load_table(path=mark)
+        table = load_table(name, version=version)
+    except SocialValueError:
+        return None
+    return table if table.digest == mark else None
 
 
 def annotate(valued: pd.DataFrame, tables: Any = None) -> pd.DataFrame:
@@ -383,6 +406,8 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
         parts += _section(frame, "supplier", "By supplier")
     if {"contract_id", "stage"} <= set(frame.columns):
         tvd = targets_vs_delivered(frame)
+        tvd["delivered_pct"] = [f"{x:.1f}%" if not math.isnan(x) else ""
+                                for x in tvd["delivered_pct"]]
         parts += ["<h2>Targets vs delivered</h2>", _table(tvd)]
     eds = pd.DataFrame(editions_used(frame), columns=["table", "version", "digest"])
     parts += ["<h2>Editions used</h2>", _table(eds)]

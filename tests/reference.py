@@ -112,8 +112,10 @@ def reference_value(row: dict[str, Any], table: ProxyTable,
         offset = 0 if a.discount_base_year is None else fy - a.discount_base_year
         schedule = ("health" if spec.health and a.discount_schedule == "green-book"
                     else a.discount_schedule)
-        duration = sum((((ONE - drop) ** t) * discount(offset + t, schedule)
-                        for t in range(int(years))), D(0))
+        duration, keep = D(0), ONE
+        for t in range(int(years)):
+            duration += keep * discount(offset + t, schedule)
+            keep *= ONE - drop
         value = net * duration
         base = table.spec.price_base_year
         price_year = base if a.price_year is None else a.price_year

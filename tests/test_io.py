@@ -146,7 +146,7 @@ def test_read_xlsx_when_cells_are_merged_raises_input_file_error(tmp_path: Path)
     """Merged cells are refused with the ranges named."""
     path = _workbook(tmp_path / "o.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
                                                        "2024-05-01", "1"]], merge="A2:B2")
-    with pytest.raises(svio.InputFileError, match="merged cells.*A2:B2"):
+    with pytest.raises(svio.InputFileError, match=r"merged cells.*A2:B2"):
         svio.read_outcomes(path)
 
 

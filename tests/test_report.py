@@ -57,9 +57,10 @@ def valued(portfolio: pd.DataFrame, tiny: sv.ProxyTable) -> pd.DataFrame:
     return value_frame(portfolio, tiny)
 
 
-def test_summarise_when_by_theme_then_totals_match_hand_values(valued: pd.DataFrame) -> None:
+def test_summarise_when_by_theme_then_totals_match_hand_values(valued: pd.DataFrame,
+                                                               tiny: sv.ProxyTable) -> None:
     """By theme: benefits and disbenefits apart, net = their sum, pennies as Decimal."""
-    s = summarise(valued, by="theme").set_index("theme")
+    s = summarise(valued, by="theme", tables=tiny).set_index("theme")
     assert list(s.index) == ["environment", "jobs", "social"]
     assert s.loc["environment", "benefits_gbp"] == Decimal("2500.00")  # 10 t x £250
     assert s.loc["environment", "disbenefits_gbp"] == Decimal("-250.00")  # 1 t added
@@ -86,7 +87,7 @@ def test_summarise_when_contract_has_two_values_then_rule_error(valued: pd.DataF
     bad = valued.copy()
     bad.loc[1, "contract_value"] = 2_000_000.0
     with pytest.raises(RuleError, match="'c1'"):
-        summarise(bad, by="theme")
+        summarise(bad, by="supplier")
 
 
 def test_summarise_when_by_year_region_and_measure_then_groups(valued: pd.DataFrame) -> None:
@@ -125,22 +126,33 @@ def test_summarise_when_rows_not_valued_then_left_out(portfolio: pd.DataFrame,
     assert s["net_gbp"].iloc[0] == Decimal("3700.00")
 
 
-def test_annotate_when_tables_recorded_then_theme_and_illustrative(valued: pd.DataFrame) -> None:
-    """Measure info comes from the editions recorded in attrs."""
-    a = annotate(valued)
+def test_annotate_when_tables_given_then_theme_and_illustrative(valued: pd.DataFrame,
+                                                               tiny: sv.ProxyTable) -> None:
+    """Measure info comes from the tables that valued the rows."""
+    a = annotate(valued, tiny)
     assert a["theme"].tolist() == ["jobs", "environment", "environment", "social"]
     assert a["canonical_unit"].tolist() == ["FTE", "tCO2e", "tCO2e", "hour"]
     assert a["illustrative"].tolist() == [True] * 4
 
 
-def test_annotate_when_no_attrs_then_asks_for_tables(valued: pd.DataFrame,
-                                                     tiny: sv.ProxyTable) -> None:
-    """Without attrs the caller must say which tables valued the rows."""
+def test_annotate_when_user_table_not_given_then_asks_for_tables(valued: pd.DataFrame) -> None:
+    """A user's own table cannot be found again from attrs: the caller must pass it."""
+    with pytest.raises(ValueError, match="tables="):
+        annotate(valued)
     bare = valued.copy()
     bare.attrs = {}
     with pytest.raises(ValueError, match="tables="):
         annotate(bare)
-    assert annotate(bare, tiny)["theme"].iloc[0] == "jobs"
+
+
+def test_annotate_when_embedded_tables_then_found_from_attrs() -> None:
+    """Embedded editions are found again from the digests value_frame records."""
+    table = sv.load_table("uk-national", version="2024")
+    code = next(iter(table.measures))
+    v = value_frame(pd.DataFrame({"measure": [code], "quantity": [1],
+                                  "unit": [table.measures[code].unit], "region": ["uk"],
+                                  "date": ["2024-06-01"]}), "uk-national")
+    assert annotate(v)["theme"].iloc[0] == table.measures[code].theme
 
 
 def test_targets_vs_delivered_when_under_delivered_then_shortfall(tiny: sv.ProxyTable) -> None:
@@ -156,7 +168,7 @@ def test_targets_vs_delivered_when_under_delivered_then_shortfall(tiny: sv.Proxy
     assert t.loc["c1", "shortfall_gbp"] == Decimal("9000.00")
     assert t.loc["c1", "delivered_pct"] == pytest.approx(75.0)
     assert t.loc["c2", "shortfall_gbp"] == Decimal("0.00")  # over-delivered: no shortfall
-    m = targets_vs_delivered(v, by_measure=True).set_index(["contract_id", "measure"])
+    m = targets_vs_delivered(v, by_measure=True, tables=tiny).set_index(["contract_id", "measure"])
     assert m.loc[("c1", "jobs-local"), "committed_quantity"] == 2.0
     assert m.loc[("c1", "jobs-local"), "delivered_quantity"] == 1.5
     assert m.loc[("c1", "jobs-local"), "unit"] == "FTE"
@@ -171,7 +183,7 @@ def test_targets_vs_delivered_when_no_stage_then_value_error(valued: pd.DataFram
 def test_report_html_when_valued_then_self_contained_with_sections(valued: pd.DataFrame,
                                                                    tiny: sv.ProxyTable) -> None:
     """Totals, themes, suppliers, editions with digest, illustrative caveat, inline PNGs."""
-    text = report_html(valued, title="Q1 <portfolio>")
+    text = report_html(valued, title="Q1 <portfolio>", tables=tiny)
     assert "<h1>Q1 &lt;portfolio&gt;</h1>" in text
     assert "£57,700.00" in text
     for heading in ("By theme", "By supplier", "Editions used", "Caveats"):
@@ -191,7 +203,7 @@ def test_report_html_when_issues_then_counted_in_caveats(portfolio: pd.DataFrame
     """Rows that were not valued are reported as left out."""
     portfolio.loc[2, "measure"] = "nope"
     v = value_frame(portfolio, tiny, errors="collect")
-    path = render_report(v, tmp_path / "r.html")
+    path = render_report(v, tmp_path / "r.html", tables=tiny)
     assert "1 problem(s) in the input" in path.read_text(encoding="utf-8")
 
 
@@ -209,11 +221,11 @@ def test_import_extra_when_module_missing_then_names_extra(monkeypatch: pytest.M
 
 
 def test_report_html_when_matplotlib_missing_then_import_error(
-        valued: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+        valued: pd.DataFrame, tiny: sv.ProxyTable, monkeypatch: pytest.MonkeyPatch) -> None:
     """The report extra is imported lazily and its absence is actionable."""
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match=re.escape("socialvalue_tom[report]")):
-        report_html(valued)
+        report_html(valued, tables=tiny)
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -221,11 +233,12 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
 def test_render_report_script_when_chromium_then_screenshot(valued: pd.DataFrame,
+                                                            tiny: sv.ProxyTable,
                                                             tmp_path: Path) -> None:
     """scripts/render_report.sh renders the report to a non-trivial PNG."""
     import subprocess
 
-    html = render_report(valued, tmp_path / "report.html")
+    html = render_report(valued, tmp_path / "report.html", tables=tiny)
     script = Path(__file__).parent.parent / "scripts" / "render_report.sh"
     png = tmp_path / "report.png"
     subprocess.run(["bash", str(script), str(html), str(png)], check=True, timeout=180,

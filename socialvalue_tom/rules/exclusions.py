@@ -11,16 +11,18 @@ An exclusion lists measures in precedence order. Within one group of rows (same 
 
 Measures of one exclusion must share a canonical unit (checked here, a ``ProxyTableError``).
 Without a key column the whole input is one group: the conservative reading.
+
+The work is vectorised: totals per (group, precedence rank) come from one ``bincount``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom.errors import ProxyTableError, SocialValueError
+from socialvalue_tom.errors import ProxyTableError
 from socialvalue_tom.tables.table import ProxyTable
 
 __all__ = ["ExclusionResult", "exclusion_scales"]
@@ -31,8 +33,13 @@ class ExclusionResult:
     """Per-row share of the claim counted (1.0 = all), the exclusion that fired, rejections."""
 
     scale: np.ndarray
-    fired: np.ndarray                  # object array: exclusion id or None
-    rejected: list[tuple[int, str]]    # (row position, reason)
+    fired: np.ndarray                  # int16 code into ``ids`` (-1: none fired)
+    ids: list[str] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (row position, reason)
+
+    def fired_categorical(self) -> pd.Categorical:
+        """The exclusion that fired on each row, as a categorical (NaN where none)."""
+        return pd.Categorical.from_codes(self.fired, categories=pd.Index(self.ids, dtype=object))
 
 
 def _check_units(t: ProxyTable) -> None:
@@ -45,80 +52,80 @@ def _check_units(t: ProxyTable) -> None:
                 path=str(t.path), line=None, field=f"exclusions.{ex.id}")
 
 
-def exclusion_scales(df: pd.DataFrame, quantity: np.ndarray, edition: np.ndarray,
-                     tables: list[ProxyTable]) -> ExclusionResult | None:
-    """Compute claim shares for every row; ``None`` when no edition declares exclusions.
+def exclusion_scales(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
+                     measure: np.ndarray, tables: list[ProxyTable]) -> ExclusionResult | None:
+    """Claim shares for every row; ``None`` when no edition declares exclusions.
 
-    ``quantity`` is the row's quantity as given and ``edition`` the index of the edition in
-    force (-1 where none): rows that are invalid for other reasons are left untouched here and
-    reported by the caller.
+    ``canonical`` is each row's quantity in its measure's canonical unit, ``edition`` and
+    ``measure`` the row's edition and measure positions (-1 where the row is invalid: such rows
+    are left alone here and reported by the caller).
     """
     if not any(t.spec.exclusions for t in tables):
         return None
     n = len(df)
-    scale = np.ones(n)
-    fired = np.full(n, None, dtype=object)
-    rejected: list[tuple[int, str]] = []
-    measure = df["measure"].astype(object).to_numpy()
-    unit = df["unit"].astype(object).to_numpy()
+    result = ExclusionResult(scale=np.ones(n), fired=np.full(n, -1, dtype=np.int16))
+    n_m = max(len(t.measure_codes) for t in tables)
+    keys = _KeyCodes(df)
+    ok = (edition >= 0) & (measure >= 0) & np.isfinite(canonical)
+    flat = np.where(ok, edition * n_m + measure, len(tables) * n_m)  # last slot: invalid rows
     for e, t in enumerate(tables):
         _check_units(t)
         for ex in t.spec.exclusions:
-            rows = np.flatnonzero((edition == e) & np.isin(measure, list(ex.measures)))
-            if rows.size == 0:
-                continue
-            canon = _canonical(t, measure[rows], unit[rows], quantity[rows])
-            keep = np.isfinite(canon) & (canon >= 0)
-            rows, canon = rows[keep], canon[keep]
-            keys = _group_keys(df, rows, ex.key)
-            frame = pd.DataFrame({"g": keys, "m": measure[rows], "q": canon, "row": rows})
-            for _, grp in frame.groupby("g", sort=False):
-                _apply_group(grp, ex.measures, ex.mode, ex.id, scale, fired, rejected)
-    return ExclusionResult(scale, fired, rejected)
+            rank_of = np.full(len(tables) * n_m + 1, -1, dtype=np.intp)
+            for k, code in enumerate(ex.measures):
+                rank_of[e * n_m + t.measure_index[code]] = k
+            rank = rank_of[flat]
+            rows = np.flatnonzero(rank >= 0)
+            if rows.size:
+                _apply(keys.group_ids(rows, ex.key), rows, rank[rows], canonical[rows],
+                       ex.measures, ex.mode, ex.id, result)
+    return result
 
 
-def _canonical(t: ProxyTable, measures: np.ndarray, units: np.ndarray,
-               q: np.ndarray) -> np.ndarray:
-    out = np.full(len(q), np.nan)
-    cache: dict[tuple[object, object], float] = {}
-    for i, (m, u) in enumerate(zip(measures.tolist(), units.tolist(), strict=True)):
-        key = (m, u)
-        if key not in cache:
-            try:
-                cache[key] = t.unit_factor(m, None if u is None or u != u else str(u))
-            except SocialValueError:
-                cache[key] = np.nan
-        out[i] = q[i] * cache[key]
-    return out
+def _apply(group: np.ndarray, rows: np.ndarray, rank: np.ndarray, canon: np.ndarray,
+           order: tuple[str, ...], mode: str, ex_id: str, result: ExclusionResult) -> None:
+    n_rank = len(order)
+    n_group = int(group.max(initial=-1)) + 1
+    totals = np.bincount(group * n_rank + rank, weights=canon,
+                         minlength=n_group * n_rank).reshape(n_group, n_rank)
+    before = np.cumsum(totals, axis=1) - totals          # claimed under earlier measures
+    total_r, before_r = totals[group, rank], before[group, rank]
+    later = (before_r > 0) & (total_r > 0)
+    if mode == "reject":
+        first = np.argmax(totals > 0, axis=1)
+        for r, g, k in zip(rows[later].tolist(), group[later].tolist(), rank[later].tolist(),
+                           strict=True):
+            result.rejected.append((r, (
+                f"double counting: {order[k]!r} is also claimed as {order[first[g]]!r} for the "
+                f"same contract (exclusion {ex_id!r})")))
+        return
+    share = np.where(later, np.maximum(total_r - before_r, 0.0) / np.where(later, total_r, 1.0),
+                     1.0)
+    result.scale[rows] = share
+    if ex_id not in result.ids:
+        result.ids.append(ex_id)
+    result.fired[rows[later]] = result.ids.index(ex_id)
 
 
-def _group_keys(df: pd.DataFrame, rows: np.ndarray, key: tuple[str, ...]) -> np.ndarray:
-    cols = [c for c in (*key, "stage") if c in df.columns]
-    if not cols:
-        return np.zeros(len(rows), dtype=np.int64)
-    sub = df.iloc[rows][cols].astype(object).where(df.iloc[rows][cols].notna(), "<missing>")
-    return pd.MultiIndex.from_frame(sub.astype(str)).factorize()[0]
+class _KeyCodes:
+    """Key columns factorised once per input, combined into dense group ids on demand."""
 
+    def __init__(self, df: pd.DataFrame) -> None:
+        self.df = df
+        self.codes: dict[str, tuple[np.ndarray, int]] = {}
 
-def _apply_group(grp: pd.DataFrame, order: tuple[str, ...], mode: str, ex_id: str,
-                 scale: np.ndarray, fired: np.ndarray, rejected: list[tuple[int, str]]) -> None:
-    totals = grp.groupby("m")["q"].sum()
-    claimed, first = 0.0, None
-    for code in order:
-        total = float(totals.get(code, 0.0))
-        rows = grp.loc[grp["m"] == code, "row"].to_numpy()
-        if total <= 0.0:
-            continue
-        if first is None:
-            first, claimed = code, total
-            continue
-        if mode == "reject":
-            for r in rows.tolist():
-                rejected.append((r, f"double counting: {code!r} is also claimed as {first!r} "
-                                    f"for the same contract (exclusion {ex_id!r})"))
-            continue
-        allowed = max(total - claimed, 0.0)
-        share = allowed / total
-        scale[rows] = share
-        fired[rows] = ex_id
-        claimed += total
+    def _column(self, name: str) -> tuple[np.ndarray, int]:
+        if name not in self.codes:
+            codes, uniq = pd.factorize(self.df[name], use_na_sentinel=True)
+            # missing keys form their own group (the conservative reading)
+            self.codes[name] = (np.where(codes < 0, len(uniq), codes), len(uniq) + 1)
+        return self.codes[name]
+
+    def group_ids(self, rows: np.ndarray, key: tuple[str, ...]) -> np.ndarray:
+        """Dense group id per row in ``rows`` from the key columns (plus ``stage``)."""
+        cols = [c for c in (*key, "stage") if c in self.df.columns]
+        combined = np.zeros(len(rows), dtype=np.int64)
+        for name in cols:
+            codes, width = self._column(name)
+            combined = combined * width + codes[rows]
+        return np.unique(combined, return_inverse=True)[1].astype(np.intp)

@@ -50,8 +50,13 @@ def _read_manifest(root: Path) -> dict[str, str]:
     if not path.is_file():
         raise TableIntegrityError(f"{path}: the manifest of embedded table digests is missing",
                                   path=str(path), line=None, field=None)
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {str(k): str(v) for k, v in data["digests"].items()}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in data["digests"].items()}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise TableIntegrityError(f"{path}: the manifest of embedded table digests is unreadable "
+                                  f"({type(exc).__name__}: {exc})", path=str(path), line=None,
+                                  field=None) from exc
 
 
 def _embedded_files(root: Path) -> list[Path]:

@@ -1,0 +1,111 @@
+"""Rebuilding the trace of one row of a bulk valuation.
+
+``value_frame`` records, per row, the edition (by digest) and its inputs; here the row is valued
+again by the scalar engine, which must give the same float, and its trace is returned.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from socialvalue_tom.engine import value
+from socialvalue_tom.errors import OutcomeError, RuleError
+from socialvalue_tom.outcome import Assumptions, Outcome
+from socialvalue_tom.tables.table import ProxyTable
+from socialvalue_tom.valuation import TraceStep, Valuation
+
+__all__ = ["remember_editions", "valuation_of_row"]
+
+_FRACTIONS = ("deadweight", "displacement", "attribution", "drop_off")
+#: Editions used by value_frame, by digest, so a row's trace can find its edition again.
+_EDITIONS: dict[str, ProxyTable] = {}
+_LOCK = threading.Lock()
+
+
+def remember_editions(editions: list[ProxyTable]) -> None:
+    """Keep the editions a bulk valuation used, by digest (a few tables: kept for the process)."""
+    with _LOCK:
+        for t in editions:
+            _EDITIONS.setdefault(t.digest, t)
+
+
+def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
+    """The :class:`Valuation` of row ``i`` (position) of a ``value_frame`` result.
+
+    The row's recorded inputs, edition and assumptions are valued again by the scalar engine;
+    the result must equal the row's ``value_gbp`` exactly, or a :class:`RuleError` says the trace
+    cannot be reproduced. A row whose claim a double-counting exclusion reduced gets a first
+    ``exclusion`` step saying how much was counted.
+    """
+    meta = out.attrs.get("socialvalue_tom")
+    if meta is None:
+        raise RuleError("this DataFrame has no valuation metadata: pass the result of "
+                        "value_frame() (its .attrs must be kept)", field="attrs")
+    row = out.iloc[i]
+    if pd.isna(row["value_gbp"]):
+        raise OutcomeError(f"row {i} was not valued: {row_issues(out, i) or 'no value'}", row=i,
+                           field="value_gbp")
+    with _LOCK:
+        table = _EDITIONS.get(str(row["digest"]))
+    if table is None:
+        raise RuleError(f"edition with digest {row['digest']} is not loaded in this process",
+                        field="digest")
+    share = float(row["claim_share"]) if "claim_share" in out.columns else 1.0
+    outcome = _outcome_of(row, table, share)
+    v = value(outcome, table, assumptions=Assumptions(**meta["assumptions"]))
+    if v.amount != float(row["value_gbp"]):
+        raise RuleError(f"row {i}: the scalar engine gives {v.amount!r}, the frame "
+                        f"{row['value_gbp']!r}: the trace cannot be reproduced", row=i,
+                        field="value_gbp")
+    if share != 1.0:
+        note = TraceStep(rule="exclusion", detail=(
+            f"double counting: only {share:.6g} of the claimed {float(row['quantity']):g} "
+            f"{row['unit']} counted (exclusion {row['exclusion']!r}); quantity valued "
+            f"{outcome.quantity:g}"))
+        v = v.model_copy(update={"steps": (note, *v.trace)})
+    return v
+
+
+def row_issues(out: pd.DataFrame, i: int) -> str:
+    """The issues recorded for row position ``i``, as text."""
+    issues = out.attrs.get("issues")
+    if issues is None or issues.empty:
+        return ""
+    rows = issues[issues["row"] == i]
+    return "; ".join(f"{f}: {r}" for f, r in zip(rows["field"], rows["reason"], strict=True))
+
+
+def _present(row: pd.Series, name: str) -> Any:
+    if name not in row.index:
+        return None
+    val = row[name]
+    return None if val is None or (not isinstance(val, str) and pd.isna(val)) else val
+
+
+def _outcome_of(row: pd.Series, table: ProxyTable, share: float) -> Outcome:
+    from socialvalue_tom.frame import _parse_day
+
+    q = float(pd.to_numeric(row["quantity"]))
+    if share != 1.0:
+        q = q * share  # the same float operation as the bulk path
+    spec = table.measure(str(row["measure"]))
+    day = _parse_day(row["date"])
+    if day is None:
+        raise OutcomeError(f"row date {row['date']!r} cannot be read", field="date")
+    data: dict[str, Any] = {
+        "measure": spec.code, "quantity": q, "unit": _present(row, "unit"),
+        "region": str(row["region"]), "date": np.datetime64(day, "D").astype(object),
+        "fields": {n: float(row[n]) for n in spec.requires if _present(row, n) is not None},
+    }
+    for name in (*_FRACTIONS, "contract_value"):
+        if _present(row, name) is not None:
+            data[name] = float(_present(row, name))
+    if _present(row, "years") is not None:
+        data["years"] = int(_present(row, "years"))
+    if _present(row, "confidence") is not None:
+        data["confidence"] = str(_present(row, "confidence"))
+    return Outcome(**data)

@@ -1,0 +1,118 @@
+"""Editions of a family stacked into dense arrays indexed by (edition, measure, region).
+
+Bulk valuation gathers every per-row figure from these arrays in one step, whatever the mix of
+editions in the input. Built once per distinct set of editions (keyed by content digests).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from socialvalue_tom.rules.expressions import Expression
+from socialvalue_tom.tables.catalogue import TableSet
+from socialvalue_tom.tables.table import ProxyTable
+
+__all__ = ["EditionStack", "stack_of"]
+
+_EPOCH = np.datetime64("1970-01-01", "D")
+
+
+@dataclass(frozen=True)
+class CustomMeasure:
+    """A measure with an expression, located in the stack."""
+
+    edition: int
+    measure: int
+    code: str
+    expression: Expression
+    requires: tuple[str, ...]
+
+
+class EditionStack:
+    """Dense, read-only arrays over the editions of a :class:`TableSet`."""
+
+    def __init__(self, tset: TableSet) -> None:
+        eds = tset.editions
+        self.tset = tset
+        self.editions: list[ProxyTable] = eds
+        self.starts = np.array([_days(t.valid_from) for t in eds], dtype=np.int64)
+        self.ends = np.array([_days(t.valid_to) for t in eds], dtype=np.int64)
+        self.regions: list[str] = sorted({r for t in eds for r in t.region_codes})
+        n_e = len(eds)
+        n_m = max(len(t.measure_codes) for t in eds)
+        n_r = max(len(t.region_codes) for t in eds)
+        shape = (n_e, n_m, n_r)
+        self.proxy = {b: np.zeros(shape) for b in ("central", "low", "high")}
+        self.region_used = np.full(shape, -1, dtype=np.int16)
+        per_measure = ("sign", "deadweight", "displacement", "attribution", "drop_off",
+                       "cap_ratio", "bound_min", "bound_max")
+        self.measure_arrays = {k: np.zeros((n_e, n_m)) for k in per_measure}
+        self.health = np.zeros((n_e, n_m), dtype=bool)
+        self.requires = np.zeros((n_e, n_m), dtype=bool)
+        self.custom: list[CustomMeasure] = []
+        for e, t in enumerate(eds):
+            self._fill(e, t)
+        self.n_measures, self.n_regions = n_m, n_r
+        bounds = (self.measure_arrays["bound_min"], self.measure_arrays["bound_max"])
+        self.has_bounds = bool(np.isfinite(bounds[0]).any() or np.isfinite(bounds[1]).any())
+        self.has_caps = bool(np.isfinite(self.measure_arrays["cap_ratio"]).any())
+        for arr in (*self.proxy.values(), self.region_used, *self.measure_arrays.values(),
+                    self.health, self.requires):
+            arr.setflags(write=False)
+
+    def _fill(self, e: int, t: ProxyTable) -> None:
+        m, r = len(t.measure_codes), len(t.region_codes)
+        self.proxy["central"][e, :m, :r] = t.proxy_matrix
+        self.proxy["low"][e, :m, :r] = t.proxy_low
+        self.proxy["high"][e, :m, :r] = t.proxy_high
+        union = np.array([self.regions.index(c) for c in t.region_codes], dtype=np.int16)
+        self.region_used[e, :m, :r] = union[t.region_used]
+        for name, arr in self.measure_arrays.items():
+            arr[e, :m] = getattr(t, name)
+        self.health[e, :m] = t.health
+        for i, spec in enumerate(t.measures.values()):
+            self.requires[e, i] = bool(spec.requires)
+            expr = t.expressions.get(spec.code)
+            if expr is not None:
+                self.custom.append(CustomMeasure(e, i, spec.code, expr, spec.requires))
+
+    def uplift(self, price_year: int | None) -> np.ndarray:
+        """Price-base uplift factor per edition for ``price_year`` (None: each edition's own)."""
+        from socialvalue_tom.engine import uplift_factor
+
+        return np.array([1.0 if price_year is None else uplift_factor(t, price_year)
+                         for t in self.editions])
+
+    def cap_inf(self) -> float:
+        """The "no cap" value."""
+        return math.inf
+
+
+def _days(day: object) -> int:
+    return int((np.datetime64(day, "D") - _EPOCH).astype(np.int64))
+
+
+_CACHE: OrderedDict[tuple[str, ...], EditionStack] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def stack_of(tset: TableSet) -> EditionStack:
+    """The (cached) stack for ``tset``; same editions by content, same stack."""
+    key = tuple(f"{t.digest}:{t.price_index.digest if t.price_index else ''}:{t.path}"
+                for t in tset.editions)
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
+    built = EditionStack(tset)
+    with _LOCK:
+        _CACHE[key] = built
+        while len(_CACHE) > 16:
+            _CACHE.popitem(last=False)
+    return built

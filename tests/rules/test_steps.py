@@ -1,0 +1,51 @@
+"""rules.steps: each rule on scalars and arrays alike, with hand-computed values."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from socialvalue_tom.rules import steps
+
+
+def test_discount_factors_when_green_book_steps_down_by_band() -> None:
+    """DF[t] = DF[t-1]/(1+r): 3.5% to year 30, 3.0% to 75, 2.5% after; read-only."""
+    df = steps.discount_factors("green-book")
+    assert df[0] == 1.0 and df[1] == pytest.approx(1 / 1.035)
+    assert df[31] / df[30] == pytest.approx(1 / 1.03)
+    assert df[76] / df[75] == pytest.approx(1 / 1.025)
+    assert df[200] / df[199] == pytest.approx(1 / 1.025)
+    assert df.flags.writeable is False
+    assert steps.discount_factors("health")[1] == pytest.approx(1 / 1.015)
+    assert (steps.discount_factors("none") == 1.0).all()
+
+
+@pytest.mark.parametrize(("years", "drop", "offset", "expected"), [
+    (1, 0.0, 0, 1.0), (3, 0.2, 0, 1 + 0.8 / 1.035 + 0.64 / 1.035**2),
+    (2, 0.0, 1, 1 / 1.035 + 1 / 1.035**2), (2, 1.0, 0, 1.0),
+])
+def test_duration_factor_when_scalar_or_array_agree(years: int, drop: float, offset: int,
+                                                    expected: float) -> None:
+    """sum_t (1-d)^t DF[offset+t]; array and scalar paths give the same bits."""
+    s = steps.duration_factor(years, drop, offset, "green-book")
+    a = steps.duration_factor(np.array([years, 1.0]), np.array([drop, 0.0]),
+                              np.array([offset, 0]), "green-book")
+    assert s == pytest.approx(expected, rel=1e-14)
+    assert np.float64(s).view(np.uint64) == a[0:1].view(np.uint64)[0]
+    assert a[1] == 1.0
+
+
+def test_rules_when_applied_give_hand_values() -> None:
+    """convert, gross, additionality, confidence, uplift and cap."""
+    assert steps.convert(3500.0, 0.001) == pytest.approx(3.5)
+    assert steps.gross(3.5, 250.0) == 875.0
+    assert steps.additionality(60000.0, 0.1, 0.0, 0.0) == pytest.approx(54000.0)
+    assert steps.additionality(100.0, 0.5, 0.5, 0.5) == 12.5
+    assert steps.confidence(25000.0, 0.1) == 22500.0
+    assert steps.uplift(25000.0, 1.025) == pytest.approx(25625.0)
+    assert steps.apply_cap(45000.0, 5000.0) == 5000.0
+    assert steps.apply_cap(45000.0, math.inf) == 45000.0
+    np.testing.assert_array_equal(steps.apply_cap(np.array([1.0, 9.0]), np.array([5.0, 5.0])),
+                                  [1.0, 5.0])

@@ -1,0 +1,218 @@
+"""The catalogue: edition selection, TableSet checks, and tamper evidence of the embedded
+tables (a copy of proxies/ with embedded_dir() pointed at it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import TINY
+
+import socialvalue_tom as sv
+from socialvalue_tom.tables import catalogue
+from socialvalue_tom.tables.catalogue import TableSet, embedded_dir, write_manifest
+from socialvalue_tom.tables.schema import TableFile
+from socialvalue_tom.tables.table import ProxyTable
+
+
+@pytest.fixture
+def proxies_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 clean_caches: None) -> Path:
+    """A copy of the embedded proxies/ folder that the catalogue now reads."""
+    root = (tmp_path / "proxies").resolve()
+    shutil.copytree(embedded_dir(), root)
+    if not (root / "manifest.json").is_file():
+        write_manifest(root)
+    monkeypatch.setattr(catalogue, "embedded_dir", lambda: root)
+    catalogue._load_file.cache_clear()
+    catalogue._load_index_file.cache_clear()
+    return root
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _first_value_line(path: Path) -> str:
+    return next(line for line in path.read_text().splitlines()
+                if line.strip().startswith("value: ") and line.strip()[7:8].isdigit())
+
+
+def test_catalogue_when_copy_unmodified_loads(proxies_copy: Path) -> None:
+    """An untouched copy loads and has the same digests as the shipped tables."""
+    refs = sv.available_tables()
+    assert refs and all(Path(r.path).is_relative_to(proxies_copy) for r in refs)
+    manifest = json.loads((proxies_copy / "manifest.json").read_text())["digests"]
+    for r in refs:
+        assert manifest[f"{r.name}/{r.version}.yaml"] == r.digest
+
+
+def test_catalogue_when_value_modified_raises_integrity_error(proxies_copy: Path) -> None:
+    """Changing one proxy value in an embedded edition is detected on every entry point."""
+    path = proxies_copy / "uk-national" / "2024.yaml"
+    line = _first_value_line(path)
+    number = line.split("value: ")[1].split()[0].rstrip(",}")
+    _edit(path, line, line.replace(number, str(float(number) + 1.0), 1))
+    with pytest.raises(sv.TableIntegrityError, match="2024.yaml") as info:
+        sv.load_table("uk-national", version="2024")
+    assert info.value.expected != info.value.actual
+    assert isinstance(info.value, sv.ProxyTableError)
+    with pytest.raises(sv.TableIntegrityError):
+        sv.available_tables()
+    with pytest.raises(sv.TableIntegrityError):
+        sv.value(sv.Outcome(measure="x", quantity=1, region="uk", date=dt.date(2024, 6, 1)),
+                 "uk-national")
+
+
+def test_catalogue_when_only_comments_and_layout_change_keeps_digest(proxies_copy: Path) -> None:
+    """The digest is of canonical content: comments, blank lines and flow style do not count."""
+    path = proxies_copy / "uk-national" / "2024.yaml"
+    before = sv.load_table("uk-national", version="2024").digest
+    text = path.read_text()
+    path.write_text("# a reviewer's comment\n\n" + text.replace("\n", "   \n", 5)
+                    + "\n# trailing comment\n")
+    catalogue._load_file.cache_clear()
+    assert sv.load_table("uk-national", version="2024").digest == before
+
+
+def test_catalogue_when_price_index_modified_raises_integrity_error(proxies_copy: Path) -> None:
+    """Tampering with the embedded deflator is detected when a table uses it."""
+    path = proxies_copy / "indices" / "uk-gdp-deflator.yaml"
+    data = yaml.safe_load(path.read_text())
+    year = sorted(data["values"])[0]
+    _edit(path, f"{year}: ", f"{year}: 1")
+    with pytest.raises(sv.TableIntegrityError, match="uk-gdp-deflator"):
+        sv.load_index("uk-gdp-deflator")
+
+
+def test_catalogue_when_edition_added_without_manifest_entry_raises(proxies_copy: Path) -> None:
+    """A new file dropped into the embedded folder is not in the manifest: refused."""
+    src = proxies_copy / "uk-national" / "2025.yaml"
+    extra = proxies_copy / "uk-national" / "2026.yaml"
+    text = src.read_text().replace("2025-04-01", "2026-04-01").replace("2026-03-31",
+                                                                       "2027-03-31")
+    extra.write_text(text.replace("version: '2025'", "version: '2026'"))
+    with pytest.raises(sv.TableIntegrityError, match="not in the manifest"):
+        sv.available_tables()
+
+
+def test_catalogue_when_manifest_missing_raises(proxies_copy: Path) -> None:
+    """Without the manifest nothing embedded loads."""
+    (proxies_copy / "manifest.json").unlink()
+    with pytest.raises(sv.TableIntegrityError, match="manifest"):
+        sv.load_table("uk-national", version="2024")
+
+
+def test_catalogue_when_manifest_corrupt_raises_integrity_error(proxies_copy: Path) -> None:
+    """A manifest that is not valid JSON (or lacks digests) is a TableIntegrityError."""
+    for text in ("{not json", '{"format": "x"}', "[]"):
+        (proxies_copy / "manifest.json").write_text(text)
+        catalogue._load_file.cache_clear()
+        with pytest.raises(sv.TableIntegrityError, match="manifest"):
+            sv.load_table("uk-national", version="2024")
+
+
+def test_catalogue_when_listed_edition_deleted_raises_integrity_error(proxies_copy: Path) -> None:
+    """Deleting an edition the manifest lists is tampering too: it must not go unnoticed."""
+    (proxies_copy / "uk-national" / "2025.yaml").unlink()
+    with pytest.raises(sv.TableIntegrityError, match="2025.yaml"):
+        sv.available_tables()
+
+
+def test_write_manifest_when_rerun_records_intended_change(proxies_copy: Path) -> None:
+    """After an intended change, write_manifest() makes the copy load again."""
+    path = proxies_copy / "uk-national" / "2024.yaml"
+    line = _first_value_line(path)
+    _edit(path, line, line.replace("value: ", "value: 1", 1))
+    write_manifest(proxies_copy)
+    assert sv.load_table("uk-national", version="2024").version == "2024"
+
+
+# -- selection and TableSet --------------------------------------------------------------------
+
+def _edition(version: str, start: dt.date, end: dt.date) -> ProxyTable:
+    data = yaml.safe_load(TINY.read_text())
+    data.update(version=version, valid_from=start, valid_to=end, price_index=None)
+    return ProxyTable(TableFile.model_validate(data))
+
+
+def test_table_set_when_validity_overlaps_raises() -> None:
+    """Two editions of one family whose validity overlaps are refused, naming both."""
+    a = _edition("a", dt.date(2024, 4, 1), dt.date(2025, 3, 31))
+    b = _edition("b", dt.date(2025, 3, 31), dt.date(2026, 3, 31))
+    with pytest.raises(sv.ProxyTableError, match=r"overlaps tiny:a") as info:
+        TableSet([b, a])
+    assert info.value.field == "valid_from"
+
+
+def test_table_set_when_families_mixed_or_empty_raises(tiny_table: Any) -> None:
+    """Editions must share one family; an empty set is an UnknownTableError."""
+    other = ProxyTable(TableFile.model_validate(
+        dict(yaml.safe_load(TINY.read_text()), family="other", price_index=None)))
+    with pytest.raises(sv.ProxyTableError, match="several families"):
+        TableSet([tiny_table, other])
+    with pytest.raises(sv.UnknownTableError):
+        TableSet([])
+
+
+def test_table_set_when_gap_between_editions_selects_strictly() -> None:
+    """Dates in a gap are not in force unless carried forward from the earlier edition."""
+    a = _edition("a", dt.date(2024, 4, 1), dt.date(2025, 3, 31))
+    b = _edition("b", dt.date(2026, 4, 1), dt.date(2027, 3, 31))
+    ts = TableSet([b, a])
+    assert [t.version for t in ts.editions] == ["a", "b"]
+    assert ts.select(dt.date(2026, 4, 1)) == (b, False)
+    assert ts.select(dt.date(2025, 3, 31)) == (a, False)
+    with pytest.raises(sv.NoTableInForceError, match="2025-06-01"):
+        ts.select(dt.date(2025, 6, 1))
+    assert ts.select(dt.date(2025, 6, 1), carry_forward=True) == (a, True)
+    o = sv.Outcome(measure="jobs-priority", quantity=1, region="uk", date=dt.date(2026, 5, 1))
+    assert sv.value(o, [a, b]).version == "b"
+
+
+def test_load_table_when_on_date_picks_edition_in_force(uk_tables: Any) -> None:
+    """load_table(name, on=day) returns the edition covering the day."""
+    for t in uk_tables:
+        assert sv.load_table("uk-national", on=t.valid_to).version == t.version
+    last = uk_tables[-1]
+    later = last.valid_to + dt.timedelta(days=1)
+    with pytest.raises(sv.NoTableInForceError):
+        sv.load_table("uk-national", on=later)
+    assert sv.load_table("uk-national", on=later, carry_forward=True) is last
+
+
+def test_load_table_when_version_not_in_force_on_date_raises(uk_tables: Any) -> None:
+    """version= and on= together must agree."""
+    t = uk_tables[0]
+    with pytest.raises(sv.NoTableInForceError, match=t.version):
+        sv.load_table("uk-national", version=t.version, on=t.valid_to + dt.timedelta(days=1))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"name": "uk-national"},
+                                    {"name": "uk-national", "path": "x.yaml"}])
+def test_load_table_when_arguments_incomplete_raises_type_error(kwargs: dict[str, Any]) -> None:
+    """Missing or conflicting arguments are a TypeError that says what to pass."""
+    with pytest.raises(TypeError, match="load_table|path="):
+        sv.load_table(**kwargs)
+
+
+@pytest.mark.parametrize("name", ["indices", "crosswalks", "../uk-national", "nope"])
+def test_load_table_when_family_unknown_lists_available(name: str) -> None:
+    """Folders that are not families and unknown names are UnknownTableError."""
+    with pytest.raises(sv.UnknownTableError, match="uk-national"):
+        sv.load_table(name, version="2024")
+
+
+def test_available_tables_when_listed_are_sorted_and_carry_digests(uk_tables: Any) -> None:
+    """TableRef list: sorted by family and start date, with the loaded digests."""
+    refs = [r for r in sv.available_tables() if r.name == "uk-national"]
+    assert [r.valid_from for r in refs] == sorted(r.valid_from for r in refs)
+    assert [r.digest for r in refs] == [t.digest for t in uk_tables]
+    assert str(refs[0]) == f"uk-national:{refs[0].version}"

@@ -1,0 +1,68 @@
+"""diff_tables: what changed between two editions."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+import socialvalue_tom as sv
+from socialvalue_tom.tables.diff import DIFF_COLUMNS, diff_tables
+
+TINY = Path(__file__).parent.parent / "data" / "tables" / "tiny.yaml"
+
+
+@pytest.fixture
+def edited(tmp_path: Path) -> sv.ProxyTable:
+    """tiny.yaml with jobs-local uk +10%, env-carbon's unit and source text, and changes."""
+    index = TINY.with_name("tiny-deflator.index.yaml")
+    (tmp_path / index.name).write_text(index.read_text(encoding="utf-8"), encoding="utf-8")
+    text = TINY.read_text(encoding="utf-8")
+    text = text.replace("uk: {value: 20000.00, low: 15000.00",
+                        "uk: {value: 22000.00, low: 15000.00")
+    text = text.replace(
+        "      london: {value: 30000.00, source: test-source, illustrative: true}\n", "")
+    text = text.replace("    title: Carbon saved\n    unit: tCO2e", "    title: Carbon saved\n"
+                        "    unit: kgCO2e")
+    text = text.replace("      scotland: {value: 14.50, source: test-source, illustrative: true}",
+                        "      scotland: {value: 14.50, source: test-source, illustrative: true}\n"
+                        "      london: {value: 16.00, source: test-source, illustrative: true}")
+    path = tmp_path / "tiny-2.yaml"
+    path.write_text(text, encoding="utf-8")
+    return sv.load_table(path=path)
+
+
+def test_diff_tables_when_identical_then_empty() -> None:
+    """No differences: an empty frame with the documented columns."""
+    t = sv.load_table(path=TINY)
+    d = diff_tables(t, t)
+    assert d.empty and list(d.columns) == DIFF_COLUMNS
+
+
+def test_diff_tables_when_edited_then_each_change_listed(edited: sv.ProxyTable) -> None:
+    """Value change with percentage, removed and added regions, a measure field change."""
+    d = diff_tables(sv.load_table(path=TINY), edited).set_index(["measure", "region"])
+    row = d.loc[("jobs-local", "uk")]
+    assert row["change"] == "changed"
+    assert (row["old_value"], row["new_value"]) == (20000.0, 22000.0)
+    assert row["pct_change"] == pytest.approx(10.0)
+    assert row["fields_changed"] == "value"
+    removed = d.loc[("jobs-local", "london")]
+    assert removed["change"] == "removed" and math.isnan(removed["new_value"])
+    added = d.loc[("social-volunteering", "london")]
+    assert added["change"] == "added" and added["new_value"] == 16.0
+    unit = d.loc[("env-carbon", "uk")]
+    assert unit["fields_changed"] == "unit"
+    assert unit["pct_change"] == 0.0
+    assert len(d) == 4
+
+
+def test_diff_tables_when_measure_removed_then_row_per_region() -> None:
+    """Diffing the other way round reports the reverse changes."""
+    t = sv.load_table(path=TINY)
+    uk = sv.load_table("uk-national", version="2024")
+    d = diff_tables(t, uk)
+    assert set(d["change"]) >= {"added", "removed"}
+    gone = d[(d["measure"] == "jobs-local") & (d["change"] == "removed")]
+    assert sorted(gone["region"]) == ["london", "uk"]

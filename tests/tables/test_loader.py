@@ -1,0 +1,146 @@
+"""The table loader: one malformed file per failure mode in tests/data/bad_tables/, each a
+ProxyTableError whose message names the file and the line or field at fault."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import BAD_TABLES, TINY
+
+import socialvalue_tom as sv
+from socialvalue_tom.tables._loader import read_model, read_yaml
+from socialvalue_tom.tables.schema import TableFile
+
+#: fixture name -> words the message must contain (besides the file name).
+EXPECTED: dict[str, tuple[str, ...]] = {
+    "wrong_field_type": ("price_base_year", "integer"),
+    "unknown_key": ("colour", "Extra inputs"),
+    "missing_source": ("measures[1].proxies.uk.source", "required"),
+    "missing_sources_section": ("sources", "required"),
+    "duplicate_measure_code": ("duplicate measure code", "jobs-local"),
+    "duplicate_yaml_key": ("duplicate key 'title'", "first at line 4"),
+    "duplicate_nested_key": ("duplicate key 'uk'",),
+    "negative_proxy": ("measures[3].proxies.uk.value", "greater than or equal to 0"),
+    "bad_date": ("valid_from", "date"),
+    "bad_date_unquoted": ("valid_from", "day is out of range"),
+    "bad_date_format": ("valid_from", "date"),
+    "valid_to_before_valid_from": ("valid_to 2024-03-31", "valid_from 2024-04-01"),
+    "unknown_source_cited": ("unknown source", "nowhere-stats"),
+    "missing_fallback_proxy": ("fallback region", "'uk'", "jobs-priority"),
+    "illustrative_without_header": ("illustrative: true",),
+    "non_illustrative_without_derivation": ("derivation",),
+    "too_many_decimals": ("25000.005", "2 decimal places"),
+    "expression_not_whitelisted": ("'%'", "not allowed", "growth-local-spend"),
+    "expression_import": ("__import__", "not allowed"),
+    "expression_attribute": ("attribute access",),
+    "expression_lambda": ("lambda",),
+    "expression_huge_exponent": ("exponent",),
+    "expression_deep": ("nested too deeply",),
+    "expression_unknown_name": ("secret_multiplier",),
+    "yaml_python_tag": ("python/object/apply:os.system",),
+    "region_parent_cycle": ("cycle", "'uk'"),
+    "top_level_list": ("mapping", "list"),
+    "top_level_scalar": ("mapping", "str"),
+    "empty": ("mapping",),
+    "comment_only": ("mapping",),
+    "binary_garbage": ("utf-8", "position"),
+    "null_bytes": ("#x0000", "position"),
+    "derivation_formula_unsafe": ("formula", "__import__"),
+    "unknown_unit": ("parsec_of_joy", "env-carbon"),
+    "low_above_value": ("low 300.0", "250.0"),
+    "tab_indentation": ("'\\t'",),
+}
+#: Failures where no line can exist (the file is not text): the position is named instead.
+NO_LINE = {"binary_garbage", "null_bytes"}
+
+
+def test_bad_tables_when_listed_cover_every_fixture() -> None:
+    """Every fixture in bad_tables/ has an expectation, and vice versa."""
+    assert {p.stem for p in BAD_TABLES.glob("*.yaml")} == set(EXPECTED)
+
+
+def test_control_when_tiny_table_loads() -> None:
+    """The valid tiny.yaml, from which every fixture is a one-change mutation, loads."""
+    assert len(sv.load_table(path=TINY).measures) == 7
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_load_table_when_file_malformed_raises_proxy_table_error(name: str) -> None:
+    """The error is a ProxyTableError (never a yaml/pydantic/pint one) naming file and place."""
+    path = BAD_TABLES / f"{name}.yaml"
+    with pytest.raises(sv.ProxyTableError) as info:
+        sv.load_table(path=path)
+    err = info.value
+    msg = str(err)
+    assert path.name in msg
+    for needle in EXPECTED[name]:
+        assert needle in msg, (needle, msg)
+    if name not in NO_LINE:
+        has_line = re.search(r"\.yaml:\d+:", msg) is not None or err.details.get("line")
+        has_field = (err.details.get("field") not in (None, "<file>")
+                     or re.search(r"measures\[\d+\]", msg) is not None)
+        assert has_line or has_field, msg
+
+
+def test_load_table_when_date_unparsable_by_yaml_names_its_line() -> None:
+    """An unquoted impossible date (YAML's own timestamp) is reported at its line, 5."""
+    with pytest.raises(sv.ProxyTableError) as info:
+        sv.load_table(path=BAD_TABLES / "bad_date_unquoted.yaml")
+    assert info.value.details.get("line") == 5
+    assert ".yaml:5:" in str(info.value)
+
+
+def test_load_table_when_unit_unknown_links_docs_once() -> None:
+    """A wrapped error's message is not doubled: one docs link, the table's own."""
+    with pytest.raises(sv.ProxyTableError) as info:
+        sv.load_table(path=BAD_TABLES / "unknown_unit.yaml")
+    assert str(info.value).count("[see docs/errors.md#") == 1
+
+
+def test_read_yaml_when_python_tag_never_constructs_objects(tmp_path: Path) -> None:
+    """The safe loader refuses every python/* tag: nothing is called or imported."""
+    marker = tmp_path / "pwned"
+    for tag in ("!!python/object/apply:os.system", "!!python/object/new:os.system",
+                "!!python/name:os.system", "!!python/module:os"):
+        text = f"a: {tag} ['touch {marker}']\n"
+        with pytest.raises(sv.ProxyTableError, match="constructor"):
+            read_yaml(tmp_path / "t.yaml", text)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("text", [
+    "[" * 5000, "a: &a [*a]\n", "{" * 200 + "}" * 200, "a: !!binary xyz\n", "? [a, b]\n: c\n",
+    "a: 1\na: 2\n", "<<: {a: 1}\n<<: {b: 2}\n", "- !!set {a, b}\n",
+])
+def test_read_yaml_when_text_hostile_raises_only_proxy_table_error(tmp_path: Path,
+                                                                   text: str) -> None:
+    """Deep nesting, recursive aliases, odd tags and keys: a ProxyTableError or plain data."""
+    try:
+        read_model(tmp_path / "t.yaml", TableFile, text)
+    except sv.ProxyTableError as err:
+        assert "t.yaml" in str(err)
+
+
+def test_read_model_when_file_too_big_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                 ) -> None:
+    """Files over the size limit are refused before parsing."""
+    from socialvalue_tom.tables import _loader
+
+    monkeypatch.setattr(_loader, "_MAX_FILE_BYTES", 10)
+    path = tmp_path / "big.yaml"
+    path.write_text("format: socialvalue_tom.table/v1\n")
+    with pytest.raises(sv.ProxyTableError, match="byte limit"):
+        read_yaml(path)
+
+
+def test_load_table_when_error_pickles_keeps_location() -> None:
+    """ProxyTableError keeps path, line and field through pickle (Dask workers)."""
+    import pickle
+
+    with pytest.raises(sv.ProxyTableError) as info:
+        sv.load_table(path=BAD_TABLES / "negative_proxy.yaml")
+    back = pickle.loads(pickle.dumps(info.value))
+    assert (back.path, back.line, back.field) == (info.value.path, 68,
+                                                  "measures[3].proxies.uk.value")

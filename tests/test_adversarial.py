@@ -1,0 +1,122 @@
+"""Hostile or odd inputs: only SocialValueError subclasses may escape, and the scalar and bulk
+paths must agree on what they accept."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import BAD_INPUTS, TINY
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import socialvalue_tom as sv
+from socialvalue_tom.frame import value_frame
+from socialvalue_tom.tables.schema import TableFile
+from socialvalue_tom.tables.table import ProxyTable
+
+ROW = {"measure": "jobs-local", "quantity": 1.0, "unit": "FTE", "region": "uk",
+       "date": "2024-06-01"}
+
+
+@pytest.mark.parametrize(("column", "value"), [("measure", " jobs-local "),
+                                               ("confidence", " B "), ("region", " uk ")])
+def test_paths_when_text_has_surrounding_spaces_agree(tiny_table: Any, column: str,
+                                                      value: str) -> None:
+    """Outcome strips whitespace; value_frame must value the same row the same way."""
+    row = dict(ROW, **{column: value})
+    scalar = sv.value(sv.Outcome(**row), tiny_table).amount
+    out = value_frame(pd.DataFrame([row]), tiny_table, errors="collect")
+    assert out.attrs["issues"].empty, out.attrs["issues"].to_dict("records")
+    assert out["value_gbp"].iloc[0] == scalar
+
+
+def test_value_when_discount_horizon_exceeded_raises_rule_error(tiny_table: Any) -> None:
+    """A base year far before the outcome plus many years is a RuleError, not an IndexError."""
+    data = yaml.safe_load(TINY.read_text())
+    data.update(valid_from=dt.date(2150, 4, 1), valid_to=dt.date(2151, 3, 31), price_index=None)
+    far = ProxyTable(TableFile.model_validate(data))
+    o = sv.Outcome(**dict(ROW, date=dt.date(2150, 6, 1)), years=3)
+    a = sv.Assumptions(discount_base_year=1900)
+    try:
+        v = sv.value(o, far, assumptions=a)
+    except sv.SocialValueError:
+        pass
+    else:
+        assert v.amount > 0
+    try:
+        value_frame(pd.DataFrame([dict(ROW, date="2150-06-01", years=3)]), far, assumptions=a,
+                    errors="collect")
+    except sv.SocialValueError:
+        pass
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(kw=st.fixed_dictionaries({}, optional={
+    "measure": st.one_of(st.text(max_size=10), st.integers(), st.none()),
+    "quantity": st.one_of(st.floats(), st.integers(), st.text(max_size=5), st.booleans()),
+    "unit": st.one_of(st.text(max_size=10), st.sampled_from(["FTE", "hour", "kgCO2e", "£"])),
+    "region": st.one_of(st.text(max_size=8), st.sampled_from(["uk", "London"])),
+    "date": st.one_of(st.dates(), st.text(max_size=12), st.integers()),
+    "years": st.integers(-5, 500), "confidence": st.text(max_size=3),
+    "contract_value": st.floats(), "fields": st.dictionaries(st.text(max_size=5), st.floats()),
+}))
+def test_value_when_outcome_fields_are_garbage_raises_only_our_errors(tiny_table: Any,
+                                                                      kw: dict[str, Any]) -> None:
+    """Any garbage outcome gives a valuation or a SocialValueError, never another exception."""
+    try:
+        sv.value(sv.Outcome(**kw), tiny_table)
+    except sv.SocialValueError:
+        pass
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.fixed_dictionaries({
+    "measure": st.sampled_from(["jobs-local", "env-carbon", "jobs-apprentice", "x", ""]),
+    "quantity": st.one_of(st.floats(), st.text(max_size=4), st.none()),
+    "unit": st.one_of(st.sampled_from(["FTE", "kgCO2e", "week", "hour", "??", ""]), st.none()),
+    "region": st.one_of(st.sampled_from(["uk", "london", "mars"]), st.none()),
+    "date": st.one_of(st.sampled_from(["2024-06-01", "2025-01-01", "bad", ""]), st.none()),
+    "years": st.one_of(st.floats(-2, 200), st.none()),
+    "level": st.one_of(st.floats(), st.none()),
+    "contract_value": st.one_of(st.floats(), st.none()),
+}), min_size=1, max_size=20))
+def test_value_frame_when_rows_are_garbage_collects_issues(tiny_table: Any,
+                                                           rows: list[dict[str, Any]]) -> None:
+    """Garbage rows are collected as issues; only SocialValueError may be raised."""
+    df = pd.DataFrame(rows)
+    out = value_frame(df, tiny_table, errors="collect")
+    bad = set(out.attrs["issues"]["row"])
+    for i in range(len(df)):
+        assert (i in bad) == bool(pd.isna(out["value_gbp"].iloc[i]))
+
+
+def test_read_outcomes_when_csv_has_bom_reads_header(tmp_path: Any) -> None:
+    """A UTF-8 BOM does not end up in the first column's name."""
+    io = pytest.importorskip("socialvalue_tom.io")
+    df = io.read_outcomes(BAD_INPUTS / "bom.csv")
+    assert list(df.columns)[:2] == ["measure", "quantity"]
+
+
+def test_read_outcomes_when_bytes_not_utf8_names_the_file() -> None:
+    """Latin-1 bytes: an InputFileError (an OutcomeError) naming the file, or clean text."""
+    io = pytest.importorskip("socialvalue_tom.io")
+    try:
+        df = io.read_outcomes(BAD_INPUTS / "latin1.csv")
+    except sv.OutcomeError as err:
+        assert "latin1.csv" in str(err)
+    else:
+        assert df["note"].iloc[0] in ("café", "caf\ufffd")
+
+
+def test_read_outcomes_when_cell_is_a_formula_it_stays_text(tiny_table: Any) -> None:
+    """A spreadsheet formula in a cell is plain text: an unknown measure issue."""
+    io = pytest.importorskip("socialvalue_tom.io")
+    df = io.read_outcomes(BAD_INPUTS / "formula.csv")
+    out = value_frame(df, tiny_table, errors="collect")
+    assert out.attrs["issues"]["code"].tolist() == ["unknown-measure"]

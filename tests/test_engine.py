@@ -1,0 +1,245 @@
+"""engine.value(): hand-computed valuations from tests/data/tables/tiny.yaml, in pence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+import socialvalue_tom as sv
+from socialvalue_tom.engine import cap_limit, discount_offset, measure_schedule
+
+
+def pence(outcome: sv.Outcome, table: Any, **assume: Any) -> int:
+    return sv.value(outcome, table, assumptions=sv.Assumptions(**assume)).pennies
+
+
+def test_value_when_carbon_in_kg_in_scotland_falls_back_to_uk(tiny_table: Any,
+                                                               make_outcome: Any) -> None:
+    """3,500 kgCO2e in Scotland = 3.5 t x £250 (uk fallback) = £875.00."""
+    v = sv.value(make_outcome(measure="env-carbon", quantity=3500, unit="kgCO2e",
+                              region="scotland"), tiny_table)
+    assert v.pennies == 87_500
+    assert (v.region_requested, v.region_used) == ("scotland", "uk")
+    assert v.canonical_quantity == pytest.approx(3.5) and v.canonical_unit == "tCO2e"
+    assert v.proxy == 250.0 and v.proxy_source == "test-source"
+
+
+@pytest.mark.parametrize(("region", "expected", "used"), [
+    ("london", 5_400_000, "london"), ("London", 5_400_000, "london"),
+    ("england", 3_600_000, "uk"), ("scotland", 3_600_000, "uk"), ("uk", 3_600_000, "uk"),
+    ("United Kingdom", 3_600_000, "uk"),
+])
+def test_value_when_local_jobs_apply_deadweight_and_regional_proxy(
+        tiny_table: Any, make_outcome: Any, region: str, expected: int, used: str) -> None:
+    """2 FTE x proxy x (1 - deadweight 0.1): London £30,000 gives £54,000.00."""
+    v = sv.value(make_outcome(measure="jobs-local", quantity=2, unit="FTE", region=region),
+                 tiny_table)
+    assert v.pennies == expected and v.region_used == used
+
+
+@pytest.mark.parametrize(("level", "expected"), [(3, 300_000), (4, 300_000), (2, 150_000),
+                                                 (2.99, 150_000)])
+def test_value_when_apprenticeship_level_picks_proxy_bound(tiny_table: Any, make_outcome: Any,
+                                                           level: float, expected: int) -> None:
+    """where(level >= 3, proxy_high, proxy_low) x 10 weeks: £3,000 or £1,500."""
+    o = make_outcome(measure="jobs-apprentice", quantity=10, unit="week",
+                     fields={"level": level})
+    assert sv.value(o, tiny_table).pennies == expected
+
+
+def test_value_when_apprenticeship_lacks_level_raises(tiny_table: Any,
+                                                      make_outcome: Any) -> None:
+    """A measure's required field missing is an OutcomeError naming the field."""
+    with pytest.raises(sv.OutcomeError, match="level") as info:
+        sv.value(make_outcome(measure="jobs-apprentice", quantity=10, unit="week"), tiny_table)
+    assert info.value.field == "level"
+
+
+@pytest.mark.parametrize(("quantity", "unit", "error", "needle"), [
+    (521, "week", sv.OutcomeError, "bounds"), (10, "hour", sv.UnitError, "week"),
+    (10, "weeks", sv.UnitError, "not accepted"),
+])
+def test_value_when_apprenticeship_outside_bounds_or_units_raises(
+        tiny_table: Any, make_outcome: Any, quantity: float, unit: str, error: type,
+        needle: str) -> None:
+    """Quantity bounds and the measure's accepted units are enforced."""
+    with pytest.raises(error, match=needle):
+        sv.value(make_outcome(measure="jobs-apprentice", quantity=quantity, unit=unit,
+                              fields={"level": 3}), tiny_table)
+
+
+@pytest.mark.parametrize(("grade", "apply", "expected"), [
+    (None, True, 2_500_000), ("A", True, 2_500_000), ("B", True, 2_250_000),
+    ("C", True, 1_500_000), ("B", False, 2_500_000),
+])
+def test_value_when_confidence_grade_reduces(tiny_table: Any, make_outcome: Any,
+                                             grade: str | None, apply: bool,
+                                             expected: int) -> None:
+    """Grade B reduces the value 10% (optimism bias); apply_confidence=False ignores grades."""
+    o = make_outcome(confidence=grade)
+    assert pence(o, tiny_table, apply_confidence=apply) == expected
+
+
+def test_value_when_confidence_grade_unknown_raises(tiny_table: Any, make_outcome: Any) -> None:
+    """An unknown grade names itself and the table's grades."""
+    with pytest.raises(sv.OutcomeError, match=r"'Z'.*A, B, C"):
+        sv.value(make_outcome(confidence="Z"), tiny_table)
+
+
+def test_value_when_three_years_with_drop_off_discounts_green_book(tiny_table: Any,
+                                                                   make_outcome: Any) -> None:
+    """£25,000 x (1 + 0.8/1.035 + 0.64/1.035^2) = £59,259.84."""
+    v = sv.value(make_outcome(years=3, drop_off=0.2), tiny_table)
+    assert v.amount == pytest.approx(25000 * (1 + 0.8 / 1.035 + 0.64 / 1.035**2), rel=1e-12)
+    assert v.pennies == 5_925_984
+    assert "duration" in [s.rule for s in v.trace]
+
+
+@pytest.mark.parametrize(("region", "schedule", "expected"), [
+    ("uk", "green-book", 297_783), ("scotland", "green-book", 287_857),
+    ("uk", "health", 297_783), ("uk", "none", 300_000),
+])
+def test_value_when_health_measure_uses_health_rate(tiny_table: Any, make_outcome: Any,
+                                                    region: str, schedule: str,
+                                                    expected: int) -> None:
+    """Health measures discount at 1.5%: 100 h x £15 x (1 + 1/1.015) = £2,977.83."""
+    o = make_outcome(measure="social-volunteering", quantity=100, unit="hour", region=region,
+                     years=2)
+    assert pence(o, tiny_table, discount_schedule=schedule) == expected
+
+
+def test_value_when_non_health_measure_uses_green_book_rate(tiny_table: Any,
+                                                            make_outcome: Any) -> None:
+    """A non-health measure over 2 years: £25,000 x (1 + 1/1.035) = £49,154.59."""
+    assert pence(make_outcome(years=2), tiny_table) == 4_915_459
+
+
+@pytest.mark.parametrize(("year", "expected"), [(2025, 2_562_500), (2024, 2_500_000),
+                                                (2023, 2_450_000)])
+def test_value_when_price_year_restates_with_deflator(tiny_table: Any, make_outcome: Any,
+                                                      year: int, expected: int) -> None:
+    """2024 prices to 2025: x 102.5/100 = £25,625.00 (tiny-deflator)."""
+    v = sv.value(make_outcome(), tiny_table, assumptions=sv.Assumptions(price_year=year))
+    assert v.pennies == expected and v.price_year == year and v.price_base_year == 2024
+
+
+@pytest.mark.parametrize(("contract_value", "expected"), [
+    (10_000, 500_000), (200_000, 4_500_000), (None, 4_500_000), (90_000, 4_500_000),
+    (89_999.98, 4_499_999),
+])
+def test_value_when_cap_ratio_limits_to_share_of_contract(
+        tiny_table: Any, make_outcome: Any, contract_value: float | None, expected: int) -> None:
+    """£100,000 local spend x £0.60 x (1 - leakage 0.25) = £45,000, capped at 0.5 x contract."""
+    o = make_outcome(measure="growth-local-spend", quantity=100_000, unit="GBP",
+                     contract_value=contract_value)
+    v = sv.value(o, tiny_table)
+    assert v.pennies == expected
+    assert ("cap" in [s.rule for s in v.trace]) == (contract_value is not None)
+
+
+def test_value_when_disbenefit_is_negative(tiny_table: Any, make_outcome: Any) -> None:
+    """2 tCO2e emitted x £250 = -£500.00."""
+    v = sv.value(make_outcome(measure="env-carbon-added", quantity=2, unit="tCO2e"), tiny_table)
+    assert v.pennies == -50_000 and v.amount < 0 and v.disbenefit and v.gross == -500.0
+    assert "disbenefit" in [s.rule for s in v.trace]
+
+
+def test_value_when_after_valid_to_needs_carry_forward(tiny_table: Any,
+                                                       make_outcome: Any) -> None:
+    """Past valid_to: strict by default (with a hint); carry_forward=True uses the edition."""
+    o = make_outcome(date=dt.date(2025, 6, 1))
+    with pytest.raises(sv.NoTableInForceError, match="carry_forward=True"):
+        sv.value(o, tiny_table)
+    v = sv.value(o, tiny_table, assumptions=sv.Assumptions(carry_forward=True))
+    assert v.carried_forward and v.pennies == 2_500_000
+    assert "CARRIED FORWARD" in v.explain()
+
+
+def test_value_when_before_valid_from_is_never_carried(tiny_table: Any,
+                                                       make_outcome: Any) -> None:
+    """carry_forward only carries forward: an earlier date is still not in force."""
+    with pytest.raises(sv.NoTableInForceError, match="2024-03-31"):
+        sv.value(make_outcome(date=dt.date(2024, 3, 31)), tiny_table,
+                 assumptions=sv.Assumptions(carry_forward=True))
+
+
+@pytest.mark.parametrize(("base", "expected"), [(None, 2_500_000), (2024, 2_500_000),
+                                                (2023, 2_415_459), (2022, 2_333_777)])
+def test_value_when_discount_base_year_discounts_to_it(tiny_table: Any, make_outcome: Any,
+                                                       base: int | None, expected: int) -> None:
+    """FY2024 outcome discounted to base 2022: £25,000 / 1.035^2 = £23,337.77."""
+    assert pence(make_outcome(), tiny_table, discount_base_year=base) == expected
+
+
+def test_value_when_discount_base_year_after_outcome_raises(tiny_table: Any,
+                                                            make_outcome: Any) -> None:
+    """A base year later than the outcome's year is a RuleError naming both years."""
+    with pytest.raises(sv.RuleError, match=r"2024.*2025"):
+        sv.value(make_outcome(), tiny_table, assumptions=sv.Assumptions(discount_base_year=2025))
+
+
+@pytest.mark.parametrize(("outcome_kw", "assume", "expected"), [
+    ({}, {}, 1_800_000), ({}, {"deadweight": 0.5}, 1_000_000),
+    ({"deadweight": 0.0}, {"deadweight": 0.5}, 2_000_000),
+    ({"displacement": 0.5, "attribution": 0.5}, {}, 450_000),
+])
+def test_value_when_overrides_follow_outcome_then_assumption_then_table(
+        tiny_table: Any, make_outcome: Any, outcome_kw: dict[str, Any], assume: dict[str, Any],
+        expected: int) -> None:
+    """Outcome values beat assumptions, which beat the table's defaults."""
+    o = make_outcome(measure="jobs-local", **outcome_kw)
+    assert pence(o, tiny_table, **assume) == expected
+
+
+def test_sensitivity_when_bounds_recorded_gives_low_central_high(tiny_table: Any,
+                                                                 make_outcome: Any) -> None:
+    """1 tCO2e: low £125, central £250, high £375."""
+    out = sv.sensitivity(make_outcome(measure="env-carbon", unit="tCO2e"), tiny_table)
+    assert {k: v.pennies for k, v in out.items()} == {"low": 12_500, "central": 25_000,
+                                                     "high": 37_500}
+
+
+def test_value_when_valued_records_provenance(tiny_table: Any, make_outcome: Any) -> None:
+    """The valuation names its edition, digest, source and the illustrative flag."""
+    v = sv.value(make_outcome(), tiny_table)
+    assert (v.table, v.version, v.digest) == ("tiny", "2024", tiny_table.digest)
+    assert v.illustrative and v.theme == "jobs" and v.value_type == "fiscal"
+    text = v.explain()
+    assert "tiny:2024" in text and "£25,000.00" in text and "ILLUSTRATIVE" in text
+
+
+def test_value_when_family_name_given_picks_edition_by_date(uk_tables: Any) -> None:
+    """value(o, 'uk-national') uses the edition in force on the outcome's date."""
+    common = set.intersection(*(set(t.measure_codes) for t in uk_tables))
+    code = sorted(common)[0]
+    for t in uk_tables:
+        o = sv.Outcome(measure=code, quantity=1, region="uk", date=t.valid_from)
+        v = sv.value(o, "uk-national")
+        assert (v.version, v.digest) == (t.version, t.digest)
+        assert v.amount == sv.value(o, t).amount
+
+
+def test_value_when_outcome_field_shadows_table_parameter_it_is_ignored(
+        tiny_table: Any, make_outcome: Any) -> None:
+    """An outcome's ``fields`` must not override a table parameter used by an expression
+    (here ``leakage``): the value stays £45, as value_frame computes it."""
+    o = make_outcome(measure="growth-local-spend", quantity=100, unit="GBP",
+                     fields={"leakage": 0.0})
+    try:
+        amount = sv.value(o, tiny_table).amount
+    except sv.OutcomeError:
+        return
+    assert amount == pytest.approx(45.0)
+
+
+def test_helpers_when_edge_values_behave() -> None:
+    """cap_limit, discount_offset and measure_schedule on their edges."""
+    assert cap_limit(float("nan"), 100.0) == float("inf")
+    assert cap_limit(0.5, None) == float("inf")
+    assert cap_limit(0.5, 100.0) == 50.0
+    assert discount_offset(2024, None) == 0 and discount_offset(2026, 2024) == 2
+    assert measure_schedule(True, "green-book") == "health"
+    assert measure_schedule(True, "none") == "none"
+    assert measure_schedule(False, "health") == "health"

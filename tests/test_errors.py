@@ -1,0 +1,117 @@
+"""Errors: every class is a SocialValueError, has a code, pickles with message and attributes,
+and the library's messages name the offending value and what was expected."""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import pytest
+
+import socialvalue_tom as sv
+from socialvalue_tom import errors
+from socialvalue_tom.outcome import Assumptions
+from socialvalue_tom.units import conversion_factor
+
+CLASSES = [getattr(errors, n) for n in errors.__all__
+           if isinstance(getattr(errors, n), type)
+           and issubclass(getattr(errors, n), Exception)
+           and not issubclass(getattr(errors, n), Warning)]
+
+
+def test_error_classes_when_listed_are_all_found() -> None:
+    """The hierarchy of style.md 5.2 is all there."""
+    names = {c.__name__ for c in CLASSES}
+    assert {"SocialValueError", "ProxyTableError", "TableIntegrityError", "UnknownTableError",
+            "NoTableInForceError", "UnknownMeasureError", "UnknownRegionError", "UnitError",
+            "OutcomeError", "RuleError", "BulkValidationError"} <= names
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_error_when_pickled_keeps_message_and_attributes(cls: type[errors.SocialValueError]
+                                                         ) -> None:
+    """A pickle round trip keeps type, str, message, code and every detail attribute."""
+    err = cls("value 'x' is wrong: expected 'y'", measure="x", expected="y", row=3)
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is cls
+    assert str(back) == str(err)
+    assert back.message == err.message
+    assert (back.measure, back.expected, back.row) == ("x", "y", 3)
+    assert back.code == cls.code
+    assert isinstance(back, sv.SocialValueError)
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_error_when_formatted_links_its_docs_heading(cls: type[errors.SocialValueError]) -> None:
+    """str(err) ends with the docs anchor of the class's stable code."""
+    assert str(cls("boom")).endswith(f"[see docs/errors.md#{cls.code}]")
+    assert issubclass(cls, sv.SocialValueError)
+
+
+@pytest.mark.parametrize(("cls", "builtin"), [
+    (sv.ProxyTableError, ValueError), (sv.TableIntegrityError, sv.ProxyTableError),
+    (sv.UnknownTableError, LookupError), (sv.NoTableInForceError, LookupError),
+    (sv.UnknownMeasureError, LookupError), (sv.UnknownRegionError, LookupError),
+    (sv.UnitError, ValueError), (sv.OutcomeError, ValueError), (sv.RuleError, ValueError),
+    (sv.BulkValidationError, sv.OutcomeError),
+])
+def test_error_when_caught_as_builtin_mixes_in(cls: type, builtin: type) -> None:
+    """Lookup errors are LookupError (not KeyError); value errors are ValueError."""
+    assert issubclass(cls, builtin)
+    assert not issubclass(cls, KeyError)
+
+
+def test_bulk_validation_error_when_pickled_keeps_issues() -> None:
+    """BulkValidationError keeps its RowIssue tuple through pickle; str shows count and 5."""
+    issues = [sv.RowIssue(row=i, field="quantity", code="negative", reason=f"quantity -{i}")
+              for i in range(7)]
+    err = sv.BulkValidationError.from_issues(issues)
+    back = pickle.loads(pickle.dumps(err))
+    assert back.issues == tuple(issues)
+    assert "7 problem(s) in 7 row(s)" in str(back)
+    assert "row 4 field 'quantity'" in str(back) and "row 5" not in str(back)
+    assert "(and 2 more)" in str(back)
+
+
+def _raised(fn: Any) -> sv.SocialValueError:
+    with pytest.raises(sv.SocialValueError) as info:
+        fn()
+    return info.value
+
+
+def _pickles(err: sv.SocialValueError) -> None:
+    back = pickle.loads(pickle.dumps(err))
+    assert str(back) == str(err) and type(back) is type(err)
+
+
+def test_library_errors_when_raised_name_value_and_expectation(tiny_table: Any,
+                                                               make_outcome: Any) -> None:
+    """Each real error names the offending value and what was expected, and pickles."""
+    cases: list[tuple[Any, type, tuple[str, ...]]] = [
+        (lambda: sv.value(make_outcome(measure="jobs-locl"), tiny_table),
+         sv.UnknownMeasureError, ("'jobs-locl'", "did you mean jobs-local")),
+        (lambda: sv.value(make_outcome(region="mars"), tiny_table),
+         sv.UnknownRegionError, ("'mars'", "uk, england, london, scotland")),
+        (lambda: sv.value(make_outcome(unit="hour"), tiny_table),
+         sv.UnitError, ("'hour'", "FTE")),
+        (lambda: conversion_factor("parsec_of_joy", "FTE"), sv.UnitError, ("'parsec_of_joy'",)),
+        (lambda: make_outcome(quantity=-1), sv.OutcomeError, ("quantity", "-1")),
+        (lambda: sv.value(make_outcome(date="2023-06-01"), tiny_table),
+         sv.NoTableInForceError, ("2023-06-01", "2024-04-01..2025-03-31")),
+        (lambda: sv.value(make_outcome(), tiny_table,
+                          assumptions=Assumptions(price_year=2030)),
+         sv.RuleError, ("2030", "2023..2025")),
+        (lambda: sv.load_table("no-such-family", version="1"),
+         sv.UnknownTableError, ("'no-such-family'", "uk-national")),
+        (lambda: sv.load_table("uk-national", version="1999"),
+         sv.UnknownTableError, ("'1999'", "2024")),
+        (lambda: sv.load_table(path="/nonexistent/table.yaml"),
+         sv.ProxyTableError, ("/nonexistent/table.yaml",)),
+        (lambda: Assumptions(deadweight=1.5), sv.RuleError, ("deadweight", "1.5")),
+    ]
+    for fn, cls, needles in cases:
+        err = _raised(fn)
+        assert type(err) is cls, (cls, err)
+        for needle in needles:
+            assert needle in str(err), (needle, str(err))
+        _pickles(err)

@@ -1,0 +1,192 @@
+"""value_frame(): validation of every row (raise / collect), column dtypes, dates, and the
+promise that the input is not mutated. Fixtures in tests/data/bad_inputs/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import BAD_INPUTS
+
+import socialvalue_tom as sv
+from socialvalue_tom.frame import value_frame
+
+#: mixed.csv: row -> (field, code) of the issue it must produce (rows 0 and 14 are valid).
+MIXED_ISSUES = {
+    1: ("quantity", "negative"), 2: ("quantity", "missing"), 3: ("quantity", "not-a-number"),
+    4: ("measure", "unknown-measure"), 5: ("region", "unknown-region"), 6: ("unit", "unit-error"),
+    7: ("date", "bad-date"), 8: ("quantity", "not-finite"), 9: ("quantity", "too-large"),
+    10: ("unit", "unit-error"), 11: ("level", "missing-field"),
+    12: ("deadweight", "out-of-range"), 13: ("years", "out-of-range"),
+    15: ("date", "no-table-in-force"),
+}
+
+
+def _mixed() -> pd.DataFrame:
+    return pd.read_csv(BAD_INPUTS / "mixed.csv", dtype={"quantity": object})
+
+
+def _frame(**cols: Any) -> pd.DataFrame:
+    base: dict[str, Any] = {"measure": ["jobs-local", "env-carbon", "social-volunteering"],
+                            "quantity": [2.0, 3500.0, 100.0],
+                            "unit": ["FTE", "kgCO2e", "hour"],
+                            "region": ["london", "scotland", "scotland"],
+                            "date": ["2024-06-01", "2024-06-01", "2025-03-31"]}
+    base.update(cols)
+    return pd.DataFrame(base)
+
+
+EXPECTED = [54000.0, 875.0, 1450.0]
+
+
+def test_value_frame_when_collect_values_good_rows_and_lists_bad(tiny_table: Any) -> None:
+    """Good rows are valued; each bad row is NaN and listed once with field and code."""
+    out = value_frame(_mixed(), tiny_table, errors="collect")
+    assert out["value_gbp"].iloc[0] == 54000.0 and out["value_gbp"].iloc[14] == 875.0
+    bad = sorted(MIXED_ISSUES)
+    assert out["value_gbp"].iloc[bad].isna().all()
+    issues = out.attrs["issues"]
+    got = {int(r.row): (r.field, r.code) for r in issues.itertuples()}
+    assert got == MIXED_ISSUES
+    assert list(issues.columns) == ["row", "index", "field", "code", "reason"]
+    reasons = dict(zip(issues["row"], issues["reason"], strict=True))
+    assert "-1" in reasons[1] and "'abc'" in reasons[3] and "01/06/2024" in reasons[7]
+    assert "jobs-locl" in reasons[4] and "mars" in reasons[5] and "hour" in reasons[6]
+    assert "level" in reasons[11] and "1.5" in reasons[12]
+
+
+def test_value_frame_when_raise_lists_every_bad_row(tiny_table: Any) -> None:
+    """errors='raise': one BulkValidationError with every bad row (row, field, reason)."""
+    with pytest.raises(sv.BulkValidationError) as info:
+        value_frame(_mixed(), tiny_table)
+    err = info.value
+    assert {(i.row, i.field) for i in err.issues} == {(r, f) for r, (f, _) in
+                                                      MIXED_ISSUES.items()}
+    assert f"{len(MIXED_ISSUES)} problem(s) in {len(MIXED_ISSUES)} row(s)" in str(err)
+    assert "row 1 field 'quantity'" in str(err)
+    assert isinstance(err, sv.OutcomeError)
+
+
+def test_value_frame_when_row_offset_given_shifts_row_numbers(tiny_table: Any) -> None:
+    """Row numbers are offset (streaming) and index labels recorded."""
+    df = _frame(quantity=[2.0, -1.0, 100.0])
+    df.index = ["a", "b", "c"]
+    out = value_frame(df, tiny_table, errors="collect", row_offset=1000)
+    issue = out.attrs["issues"].iloc[0]
+    assert (issue["row"], issue["index"], issue["field"]) == (1001, "b", "quantity")
+
+
+def test_value_frame_when_required_column_missing_raises(tiny_table: Any) -> None:
+    """A missing column is named, with the list of required columns."""
+    df = pd.read_csv(BAD_INPUTS / "missing_region_column.csv")
+    with pytest.raises(sv.OutcomeError, match="missing required column.*region") as info:
+        value_frame(df, tiny_table, errors="collect")
+    assert info.value.field == "region"
+
+
+def test_value_frame_when_column_duplicated_raises(tiny_table: Any) -> None:
+    """Duplicated columns are ambiguous: refused, naming the column."""
+    df = _frame()
+    df = pd.concat([df, df[["quantity"]]], axis=1)
+    with pytest.raises(sv.OutcomeError, match="duplicated column.*quantity"):
+        value_frame(df, tiny_table)
+
+
+@pytest.mark.parametrize("errors", ["ignore", "warn", None])
+def test_value_frame_when_errors_mode_unknown_raises(tiny_table: Any, errors: Any) -> None:
+    """Only 'raise' and 'collect' are accepted."""
+    with pytest.raises(ValueError, match="raise.*collect"):
+        value_frame(_frame(), tiny_table, errors=errors)
+
+
+@pytest.mark.parametrize("dtype", ["object", "string", "category", "string[pyarrow]"])
+def test_value_frame_when_text_columns_have_any_dtype_gives_same_values(tiny_table: Any,
+                                                                        dtype: str) -> None:
+    """object, string, categorical and pyarrow-string text columns give identical results."""
+    df = _frame()
+    for col in ("measure", "unit", "region", "date"):
+        df[col] = df[col].astype(dtype)
+    out = value_frame(df, tiny_table)
+    assert out["value_gbp"].tolist() == EXPECTED
+
+
+@pytest.mark.parametrize("dates", [
+    pd.to_datetime(["2024-06-01", "2024-06-01", "2025-03-31"]),
+    pd.to_datetime(["2024-06-01", "2024-06-01", "2025-03-31"]).astype("datetime64[s]"),
+    pd.Series(["2024-06-01", "2024-06-01", "2025-03-31"], dtype="string[pyarrow]"),
+])
+def test_value_frame_when_dates_are_datetime64_or_text_agree(tiny_table: Any, dates: Any) -> None:
+    """datetime64 columns and ISO text give the same values."""
+    out = value_frame(_frame(date=list(dates) if not hasattr(dates, "dtype") else dates),
+                      tiny_table)
+    assert out["value_gbp"].tolist() == EXPECTED
+
+
+@pytest.mark.parametrize("bad_date", ["01/06/2024", "2024/06/01", "June 1 2024", "2024-13-01",
+                                      "", "yesterday", "2024-06-01xyz", "2024-06-01 junk"])
+def test_value_frame_when_date_format_odd_is_rejected(tiny_table: Any, bad_date: str) -> None:
+    """Anything but an ISO date (optionally with an ISO time) is a bad-date issue."""
+    out = value_frame(_frame(date=["2024-06-01", bad_date, "2024-06-01"]), tiny_table,
+                      errors="collect")
+    issues = out.attrs["issues"]
+    assert issues["row"].tolist() == [1] and issues["field"].tolist() == ["date"]
+    assert np.isnan(out["value_gbp"].iloc[1])
+
+
+@pytest.mark.parametrize(("value", "code"), [
+    ("ten", "not-a-number"), (np.nan, "missing"), (np.inf, "not-finite"),
+    (-np.inf, "not-finite"), (-5.0, "negative"), (1e300, "too-large"), (None, "missing"),
+])
+def test_value_frame_when_quantity_bad_is_an_issue(tiny_table: Any, value: Any,
+                                                   code: str) -> None:
+    """Strings, NaN, inf, negative and huge quantities are issues with their own codes."""
+    out = value_frame(_frame(quantity=[2.0, value, 100.0]), tiny_table, errors="collect")
+    issues = out.attrs["issues"]
+    assert issues[["row", "field", "code"]].values.tolist() == [[1, "quantity", code]]
+    assert out["value_gbp"].iloc[[0, 2]].tolist() == [54000.0, 1450.0]
+
+
+def test_value_frame_when_quantity_is_boolean_is_an_issue(tiny_table: Any) -> None:
+    """True is not a quantity (the scalar Outcome refuses it too)."""
+    df = _frame(quantity=[True, False, True])
+    out = value_frame(df, tiny_table, errors="collect")
+    assert out.attrs["issues"]["field"].tolist() == ["quantity"] * 3
+
+
+@pytest.mark.parametrize("unit", ["parsec", "hour", 7, "FTE**2"])
+def test_value_frame_when_unit_unknown_or_wrong_is_an_issue(tiny_table: Any, unit: Any) -> None:
+    """Unknown units and units of the wrong dimension are unit issues naming the unit."""
+    out = value_frame(_frame(unit=[unit, "kgCO2e", "hour"]), tiny_table, errors="collect")
+    issues = out.attrs["issues"]
+    assert issues[["row", "field"]].values.tolist() == [[0, "unit"]]
+    assert str(unit) in issues["reason"].iloc[0]
+
+
+def test_value_frame_when_valued_passes_columns_through_and_does_not_mutate(
+        tiny_table: Any) -> None:
+    """Extra columns come back untouched; the caller's frame is unchanged."""
+    df = _frame(note=["x", None, "z"], supplier_id=["s1", "s2", "s3"])
+    df.attrs["source"] = "test"
+    before = df.copy(deep=True)
+    out = value_frame(df, tiny_table)
+    pd.testing.assert_frame_equal(df, before)
+    assert df.attrs == {"source": "test"}
+    pd.testing.assert_series_equal(out["note"], before["note"])
+    pd.testing.assert_series_equal(out["supplier_id"], before["supplier_id"])
+    assert out["value_gbp"].tolist() == EXPECTED
+    assert out["region_used"].tolist() == ["london", "uk", "scotland"]
+    assert set(out["version"]) == {"2024"} and set(out["digest"]) == {tiny_table.digest}
+
+
+def test_value_frame_when_empty_returns_empty_result(tiny_table: Any) -> None:
+    """No rows: an empty result with the output columns and no issues."""
+    out = value_frame(_frame().iloc[:0], tiny_table)
+    assert len(out) == 0 and "value_gbp" in out.columns and out.attrs["issues"].empty
+
+
+def test_value_frame_when_not_a_dataframe_raises_type_error(tiny_table: Any) -> None:
+    """A list of dicts is not accepted silently."""
+    with pytest.raises(TypeError, match="DataFrame"):
+        value_frame([{"measure": "jobs-local"}], tiny_table)  # type: ignore[arg-type]

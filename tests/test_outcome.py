@@ -1,0 +1,78 @@
+"""Outcome and Assumptions: validation raises OutcomeError / RuleError, never pydantic's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+import socialvalue_tom as sv
+from socialvalue_tom.outcome import financial_year
+
+GOOD: dict[str, Any] = {"measure": "jobs-local", "quantity": 2, "unit": "FTE",
+                        "region": "london", "date": dt.date(2024, 6, 1)}
+
+
+def test_outcome_when_valid_is_frozen_and_stripped() -> None:
+    """A valid outcome is immutable; text fields are stripped."""
+    o = sv.Outcome(**dict(GOOD, region="  london "))
+    assert o.region == "london" and o.quantity == 2.0 and o.years == 1
+    with pytest.raises(ValidationError):
+        o.quantity = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("field", "value", "needle"), [
+    ("quantity", -1, "-1"), ("quantity", -0.01, "-0.01"), ("quantity", math.nan, "nan"),
+    ("quantity", math.inf, "inf"), ("quantity", -math.inf, "inf"), ("quantity", 1e13, "10000000000000.0"),
+    ("quantity", True, "True"), ("quantity", False, "False"), ("quantity", None, "None"),
+    ("quantity", "5", "'5'"), ("quantity", "five", "'five'"), ("quantity", [1], "[1]"),
+    ("years", 0, "0"), ("years", 126, "126"), ("years", 2.5, "2.5"),
+    ("deadweight", 1.5, "1.5"), ("deadweight", -0.1, "-0.1"), ("drop_off", math.nan, "nan"),
+    ("date", "01/06/2024", "01/06/2024"), ("date", "2024-02-30", "2024-02-30"),
+    ("measure", "", "''"), ("region", "", "''"), ("contract_value", 0, "0"),
+    ("contract_value", -5, "-5"), ("stage", "maybe", "maybe"),
+    ("fields", {"level": math.inf}, "level"), ("fields", {"level": "high"}, "high"),
+    ("colour", "blue", "colour"),
+])
+def test_outcome_when_field_invalid_raises_outcome_error(field: str, value: Any,
+                                                         needle: str) -> None:
+    """Each invalid field raises OutcomeError naming the field and the offending value."""
+    with pytest.raises(sv.OutcomeError) as info:
+        sv.Outcome(**dict(GOOD, **{field: value}))
+    err = info.value
+    assert field in str(err) and needle in str(err)
+    assert err.field.split(".")[0] == field
+    assert not isinstance(err, ValidationError)
+    assert err.__cause__ is None  # the pydantic error is not leaked as the cause
+
+
+@pytest.mark.parametrize("missing", ["measure", "quantity", "region", "date"])
+def test_outcome_when_required_field_missing_raises_outcome_error(missing: str) -> None:
+    """A missing required field is named."""
+    data = {k: v for k, v in GOOD.items() if k != missing}
+    with pytest.raises(sv.OutcomeError, match=missing) as info:
+        sv.Outcome(**data)
+    assert info.value.field == missing
+    assert "required" in str(info.value).lower()
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("deadweight", 2.0), ("discount_base_year", 1800), ("price_year", 3000),
+    ("discount_schedule", "cheap"), ("bound", "median"), ("carry", True),
+])
+def test_assumptions_when_invalid_raise_rule_error(field: str, value: Any) -> None:
+    """Bad assumptions raise RuleError naming the field."""
+    with pytest.raises(sv.RuleError, match=field):
+        sv.Assumptions(**{field: value})
+
+
+@pytest.mark.parametrize(("day", "year"), [
+    (dt.date(2024, 4, 1), 2024), (dt.date(2025, 3, 31), 2024), (dt.date(2024, 3, 31), 2023),
+    (dt.date(2024, 12, 31), 2024),
+])
+def test_financial_year_when_date_given_starts_in_april(day: dt.date, year: int) -> None:
+    """The UK financial year runs April to March."""
+    assert financial_year(day) == year

@@ -1,0 +1,59 @@
+"""JSON Schemas for procurement systems."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import socialvalue_tom as sv
+from socialvalue_tom.schemas import SCHEMA_FILES, json_schema, main, schema_text, write_schemas
+
+DOCS = Path(__file__).parent.parent / "docs" / "schemas"
+TINY = Path(__file__).parent / "data" / "tables" / "tiny.yaml"
+
+
+@pytest.mark.parametrize("kind", sorted(SCHEMA_FILES))
+def test_committed_schema_when_regenerated_then_identical(kind: str) -> None:
+    """docs/schemas/ holds exactly what `make schemas` generates (regenerate after a change)."""
+    committed = (DOCS / SCHEMA_FILES[kind]).read_text(encoding="utf-8")
+    assert committed == schema_text(kind), f"run `make schemas`: {SCHEMA_FILES[kind]} is stale"
+
+
+@pytest.mark.parametrize("kind, title, field", [
+    ("outcome", "Outcome", "quantity"), ("valuation", "Valuation", "digest"),
+    ("table", "TableFile", "measures"), ("index", "IndexFile", "values")])
+def test_json_schema_when_kind_then_model_fields(kind: str, title: str, field: str) -> None:
+    """Each schema is the model's, with the 2020-12 dialect."""
+    schema = json_schema(kind)  # type: ignore[arg-type]
+    assert schema["title"] == title
+    assert field in schema["properties"]
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_json_schema_when_unknown_kind_then_lists_kinds() -> None:
+    """An unknown kind names the valid ones."""
+    with pytest.raises(ValueError, match="outcome, valuation, table, index"):
+        json_schema("bid")  # type: ignore[arg-type]
+
+
+def test_valuation_json_when_round_tripped_then_equal() -> None:
+    """A Valuation (with its trace) survives JSON without loss."""
+    table = sv.load_table(path=TINY)
+    v = sv.value(sv.Outcome(measure="jobs-apprentice", quantity=12.5, unit="week", region="london",
+                            date="2024-09-30", fields={"level": 3}), table)
+    back = sv.Valuation.model_validate_json(v.model_dump_json())
+    assert back == v
+    assert back.amount == v.amount and back.steps == v.steps
+    assert json.loads(v.model_dump_json())["digest"] == table.digest
+
+
+def test_main_when_folder_then_writes_every_schema(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m socialvalue_tom.schemas FOLDER` writes one file per kind."""
+    assert main([str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(SCHEMA_FILES.values())
+    assert "outcome.schema.json" in capsys.readouterr().out
+    assert main([]) == 2
+    assert [p.name for p in write_schemas(tmp_path)] == list(SCHEMA_FILES.values())

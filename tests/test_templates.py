@@ -1,0 +1,70 @@
+"""Excel returns templates."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+import socialvalue_tom as sv
+from socialvalue_tom.templates import template_table, write_template
+
+TINY = Path(__file__).parent / "data" / "tables" / "tiny.yaml"
+
+
+def _lists(path: Path) -> dict[str, str]:
+    import openpyxl
+
+    ws = openpyxl.load_workbook(path)["returns"]
+    return {str(dv.sqref).split(":")[0].rstrip("0123456789"): dv.formula1
+            for dv in ws.data_validations.dataValidation if dv.type == "list"}
+
+
+def test_write_template_when_measure_requires_field_then_column_added(tmp_path: Path) -> None:
+    """jobs-apprentice requires `level`: the template has that column after the standard ones."""
+    import openpyxl
+
+    path = write_template(["jobs-apprentice"], tmp_path / "t.xlsx", sv.load_table(path=TINY))
+    header = [c.value for c in openpyxl.load_workbook(path)["returns"][1]]
+    assert header[-1] == "level"
+    assert _lists(path)["C"] == '"week"'  # accepts: [week]
+    assert _lists(path)["H"] == '"commitment,delivered"'
+
+
+def test_write_template_when_list_too_long_then_hidden_lists_sheet(tmp_path: Path) -> None:
+    """Lists over Excel's 255-character limit move to a hidden sheet."""
+    import openpyxl
+
+    table = sv.load_table("uk-national", version="2024")
+    codes = list(table.measures)
+    path = write_template(codes, tmp_path / "t.xlsx", table)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[0] == "returns"
+    assert wb["lists"].sheet_state == "hidden"
+    assert re.fullmatch(r"lists!\$A\$1:\$A\$\d+", _lists(path)["A"])
+    assert wb["lists"]["A1"].value == codes[0]
+
+
+def test_write_template_when_unknown_measure_then_error() -> None:
+    """An unknown code raises UnknownMeasureError with a suggestion."""
+    with pytest.raises(sv.UnknownMeasureError, match="jobs-local"):
+        write_template(["jobs-locl"], "unused.xlsx", sv.load_table(path=TINY))
+
+
+def test_template_table_when_family_then_latest_or_in_force() -> None:
+    """A family gives its latest edition, or the one in force on a date."""
+    import datetime as dt
+
+    refs = [r for r in sv.available_tables() if r.name == "uk-national"]
+    assert template_table("uk-national").version == refs[-1].version
+    assert template_table("uk-national", dt.date(2024, 6, 1)).version == "2024"
+
+
+def test_write_template_when_openpyxl_missing_then_names_extra(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The excel extra is imported lazily, with an actionable error."""
+    monkeypatch.setitem(sys.modules, "openpyxl", None)
+    with pytest.raises(ImportError, match=re.escape("pip install 'socialvalue_tom[excel]'")):
+        write_template(["jobs-local"], tmp_path / "t.xlsx", sv.load_table(path=TINY))

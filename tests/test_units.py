@@ -1,0 +1,69 @@
+"""units: the package registry, canonical units, conversion factors and unit errors."""
+
+from __future__ import annotations
+
+import pint
+import pytest
+
+import socialvalue_tom as sv
+from socialvalue_tom.units import canonical_unit, conversion_factor, normalise_unit, ureg
+
+
+@pytest.mark.parametrize(("unit", "canonical", "factor"), [
+    ("kgCO2e", "tCO2e", 0.001), ("tCO2e", "tCO2e", 1.0), ("ktCO2e", "tCO2e", 1000.0),
+    ("MtCO2e", "tCO2e", 1e6), ("FTE", "FTE", 1.0), ("fte", "FTE", 1.0),
+    ("GBP", "GBP", 1.0), ("£", "GBP", 1.0), ("£k", "GBP", 1000.0), ("kGBP", "GBP", 1000.0),
+    ("pence", "GBP", 0.01), ("p", "GBP", 0.01), ("week", "hour", 168.0), ("day", "hour", 24.0),
+    ("minute", "hour", 1 / 60), ("person", "person", 1.0), ("hires", "person", 1.0),
+    (" kgCO2e ", "tCO2e", 0.001),
+])
+def test_conversion_factor_when_same_dimension_gives_factor(unit: str, canonical: str,
+                                                            factor: float) -> None:
+    """A unit of the measure's dimension converts with the exact factor."""
+    assert conversion_factor(unit, canonical) == pytest.approx(factor, rel=1e-15)
+
+
+@pytest.mark.parametrize(("unit", "canonical"), [
+    ("hour", "FTE"), ("FTE", "hour"), ("person", "FTE"), ("tCO2e", "GBP"), ("kg", "tCO2e"),
+    ("GBP", "FTE"), ("FTE**2", "FTE"), ("1/FTE", "FTE"), ("dimensionless", "GBP"),
+])
+def test_conversion_factor_when_wrong_dimension_raises_unit_error(unit: str,
+                                                                  canonical: str) -> None:
+    """Hours given where FTE is expected (and the like) is a UnitError naming both."""
+    with pytest.raises(sv.UnitError) as info:
+        conversion_factor(unit, canonical, "some-measure")
+    err = info.value
+    assert repr(unit) in str(err) and repr(canonical) in str(err)
+    assert "some-measure" in str(err)
+    assert err.unit == unit and err.expected == canonical
+    assert isinstance(err.__cause__, pint.errors.DimensionalityError)
+
+
+@pytest.mark.parametrize("unit", ["parsec_of_joy", "foo bar", "", "   ", "FTE)", "**",
+                                  "x" * 65, "__import__('os')", "1e999999 FTE", "FTE; rm"])
+def test_conversion_factor_when_unit_unknown_raises_unit_error(unit: str) -> None:
+    """Unknown, empty, over-long or unparsable units are UnitError (never a pint error)."""
+    with pytest.raises(sv.UnitError) as info:
+        conversion_factor(unit, "FTE")
+    assert repr(unit[:20]) in str(info.value) or unit.strip() == ""
+
+
+def test_ureg_when_imported_is_not_pints_global_registry() -> None:
+    """The package registry is its own: pint's application registry is untouched."""
+    assert ureg is not pint.get_application_registry()
+    assert sv.ureg is ureg and sv.Quantity is ureg.Quantity
+    with pytest.raises(pint.errors.UndefinedUnitError):
+        pint.UnitRegistry().parse_units("FTE")
+
+
+def test_canonical_unit_when_alias_normalises() -> None:
+    """canonical_unit validates and maps currency symbols to registry names."""
+    assert canonical_unit("£") == "GBP"
+    assert normalise_unit(" £k ") == "kGBP"
+    with pytest.raises(sv.UnitError):
+        canonical_unit("nonsense-unit")
+
+
+def test_quantity_when_built_from_registry_converts() -> None:
+    """sv.Quantity carries the domain dimensions: 3,500 kgCO2e is 3.5 tCO2e."""
+    assert sv.Quantity(3500, "kgCO2e").to("tCO2e").magnitude == pytest.approx(3.5)
