@@ -77,10 +77,33 @@ def _label(x: Hashable) -> Any:
     return x.item() if isinstance(x, np.generic) else x
 
 
-def issues_frame(issues: list[RowIssue]) -> pd.DataFrame:
-    """Issues as a DataFrame with columns row, index, field, code, reason (sorted by row)."""
+class IssueTable(pd.DataFrame):
+    """The issues of a bulk valuation: a DataFrame with columns row, index, field, code, reason.
+
+    It lives in ``out.attrs["issues"]``. ``==`` between two issue tables is identity, not
+    elementwise: pandas compares ``attrs`` with ``==`` when it combines frames (``pd.concat``),
+    which a plain DataFrame in ``attrs`` turns into an error. Frames derived from it (selections,
+    copies) are plain DataFrames.
+    """
+
+    @property
+    def _constructor(self) -> type[pd.DataFrame]:  # type: ignore[override]
+        return pd.DataFrame
+
+    def __eq__(self, other: object) -> Any:
+        return self is other
+
+    def __ne__(self, other: object) -> Any:
+        return self is not other
+
+    __hash__ = object.__hash__
+
+
+def issues_frame(issues: list[RowIssue]) -> IssueTable:
+    """Issues as an :class:`IssueTable` (row, index, field, code, reason), sorted by row."""
     frame = pd.DataFrame([i.as_dict() for i in issues], columns=ISSUE_COLUMNS)
-    return frame.sort_values(["row", "field"], kind="stable").reset_index(drop=True)
+    ordered = frame.sort_values(["row", "field"], kind="stable").reset_index(drop=True)
+    return IssueTable(ordered)
 
 
 def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,

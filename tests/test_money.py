@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from reference import near_half_penny, pounds, reference_value
 from strategies import assumptions, portfolios, to_frame, to_outcome
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -90,6 +90,10 @@ class PriceIndex:
         self.digest = canonical_digest(spec)
         self.values: Mapping[int, float] = MappingProxyType(dict(spec.values))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its validated spec (mapping proxies do not pickle); same digest.
+        return (PriceIndex, (self.spec, self.path))
+
     def factor(self, from_year: int, to_year: int) -> float:
         """Ratio index[to_year] / index[from_year]; :class:`RuleError` if a year is missing."""
         for year in (from_year, to_year):
@@ -128,6 +132,11 @@ class ProxyTable:
             {c: i for i, c in enumerate(self.measure_codes)})
         self._where = str(path) if path else f"{spec.family}:{spec.version}"
         self._compile()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its validated spec, so a pickled table (sent to a Dask worker, say)
+        # is the same table with the same digest; the arrays are recompiled on arrival.
+        return (_rebuild_table, (self.spec, self.path, self.price_index))
 
     # -- identity -------------------------------------------------------------------------
     @property
@@ -302,6 +311,11 @@ class ProxyTable:
         params = {k: p.value for k, p in self.spec.parameters.items()}
         params.update(self.measures[code].parameters)
         return params
+
+
+def _rebuild_table(spec: TableFile, path: Path | None,
+                   price_index: PriceIndex | None) -> ProxyTable:
+    return ProxyTable(spec, path=path, price_index=price_index)
 
 
 def _bound(m: MeasureSpec, which: str, default: float) -> float:
