@@ -5,6 +5,7 @@
 """
 
 from socialvalue_tom._version import __version__
+from socialvalue_tom.bids import score_bids
 from socialvalue_tom.engine import sensitivity, value
 from socialvalue_tom.errors import (
     BulkValidationError,
@@ -22,8 +23,11 @@ from socialvalue_tom.errors import (
     UnknownRegionError,
     UnknownTableError,
 )
-from socialvalue_tom.frame import explain_row, value_frame
+from socialvalue_tom.frame import IssueTable, explain_row, value_frame
 from socialvalue_tom.outcome import Assumptions, Outcome
+from socialvalue_tom.report import summarise, targets_vs_delivered
+from socialvalue_tom.schemas import json_schema
+from socialvalue_tom.streaming import FileSummary, value_file
 from socialvalue_tom.tables import (
     Measure,
     PriceIndex,
@@ -32,6 +36,7 @@ from socialvalue_tom.tables import (
     TableRef,
     TableSet,
     available_tables,
+    diff_tables,
     load_index,
     load_table,
 )
@@ -41,7 +46,9 @@ from socialvalue_tom.valuation import TraceStep, Valuation
 __all__ = [
     "Assumptions",
     "BulkValidationError",
+    "FileSummary",
     "IllustrativeValueWarning",
+    "IssueTable",
     "Measure",
     "NoTableInForceError",
     "Outcome",
@@ -66,11 +73,17 @@ __all__ = [
     "Valuation",
     "__version__",
     "available_tables",
+    "diff_tables",
     "explain_row",
+    "json_schema",
     "load_index",
     "load_table",
+    "score_bids",
     "sensitivity",
+    "summarise",
+    "targets_vs_delivered",
     "ureg",
     "value",
+    "value_file",
     "value_frame",
 ]

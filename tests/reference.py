@@ -132,7 +132,10 @@ def pounds(x: Decimal) -> Decimal:
     return x.quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
-def near_half_penny(x: Decimal, rel: Decimal = D("1e-10")) -> bool:
+REL = D("1e-10")
+
+
+def near_half_penny(x: Decimal, rel: Decimal = REL) -> bool:
     """True when ``x`` lies so close to a half-penny that float error may round it either way."""
     cents = abs(x) * 100
     frac = cents - int(cents)

@@ -85,7 +85,7 @@ def test_value_dask_when_collecting_reports_global_rows(
     assert found["index"].tolist() == [5, 260, 399]
     assert set(found["code"]) == {"negative"}
     want = value_frame(df, tiny, errors="collect")
-    pd.testing.assert_frame_equal(found, want.attrs["issues"], check_dtype=False)
+    pd.testing.assert_frame_equal(found, pd.DataFrame(want.attrs["issues"]), check_dtype=False)
     got = valued.compute()
     assert got["value_gbp"].to_numpy().tobytes() == want["value_gbp"].to_numpy().tobytes()
     assert got["issue_code"].notna().sum() == 3

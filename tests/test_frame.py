@@ -81,7 +81,7 @@ def test_value_frame_when_row_offset_given_shifts_row_numbers(tiny_table: Any) -
 def test_value_frame_when_required_column_missing_raises(tiny_table: Any) -> None:
     """A missing column is named, with the list of required columns."""
     df = pd.read_csv(BAD_INPUTS / "missing_region_column.csv")
-    with pytest.raises(sv.OutcomeError, match="missing required column.*region") as info:
+    with pytest.raises(sv.OutcomeError, match=r"missing required column.*region") as info:
         value_frame(df, tiny_table, errors="collect")
     assert info.value.field == "region"
 
@@ -90,14 +90,14 @@ def test_value_frame_when_column_duplicated_raises(tiny_table: Any) -> None:
     """Duplicated columns are ambiguous: refused, naming the column."""
     df = _frame()
     df = pd.concat([df, df[["quantity"]]], axis=1)
-    with pytest.raises(sv.OutcomeError, match="duplicated column.*quantity"):
+    with pytest.raises(sv.OutcomeError, match=r"duplicated column.*quantity"):
         value_frame(df, tiny_table)
 
 
 @pytest.mark.parametrize("errors", ["ignore", "warn", None])
 def test_value_frame_when_errors_mode_unknown_raises(tiny_table: Any, errors: Any) -> None:
     """Only 'raise' and 'collect' are accepted."""
-    with pytest.raises(ValueError, match="raise.*collect"):
+    with pytest.raises(ValueError, match=r"raise.*collect"):
         value_frame(_frame(), tiny_table, errors=errors)
 
 

@@ -26,7 +26,8 @@ def test_outcome_when_valid_is_frozen_and_stripped() -> None:
 
 @pytest.mark.parametrize(("field", "value", "needle"), [
     ("quantity", -1, "-1"), ("quantity", -0.01, "-0.01"), ("quantity", math.nan, "nan"),
-    ("quantity", math.inf, "inf"), ("quantity", -math.inf, "inf"), ("quantity", 1e13, "10000000000000.0"),
+    ("quantity", math.inf, "inf"), ("quantity", -math.inf, "inf"),
+    ("quantity", 1e13, "10000000000000.0"),
     ("quantity", True, "True"), ("quantity", False, "False"), ("quantity", None, "None"),
     ("quantity", "5", "'5'"), ("quantity", "five", "'five'"), ("quantity", [1], "[1]"),
     ("years", 0, "0"), ("years", 126, "126"), ("years", 2.5, "2.5"),

@@ -7,6 +7,7 @@ from socialvalue_tom.tables.catalogue import (
     load_table,
     write_manifest,
 )
+from socialvalue_tom.tables.diff import diff_tables
 from socialvalue_tom.tables.schema import MeasureSpec as Measure
 from socialvalue_tom.tables.schema import SourceSpec as Source
 from socialvalue_tom.tables.schema import TableFile
@@ -22,6 +23,7 @@ __all__ = [
     "TableRef",
     "TableSet",
     "available_tables",
+    "diff_tables",
     "load_index",
     "load_table",
     "write_manifest",

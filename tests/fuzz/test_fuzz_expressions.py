@@ -24,7 +24,8 @@ OPS = ["+", "-", "*", "/", "**", "%", "//", "@", "<", "<=", "==", "!=", "and", "
 
 def _expr(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.one_of(
-        st.tuples(children, st.sampled_from(OPS), children).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(children, st.sampled_from(OPS), children).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"),
         st.tuples(st.sampled_from(["-", "+", "not ", "~"]), children).map("".join),
         st.tuples(st.sampled_from(["where", "min", "max", "clip", "abs", "__import__", "x.y"]),
                   st.lists(children, max_size=4)).map(lambda t: f"{t[0]}({', '.join(t[1])})"),

@@ -60,7 +60,7 @@ def test_catalogue_when_value_modified_raises_integrity_error(proxies_copy: Path
     line = _first_value_line(path)
     number = line.split("value: ")[1].split()[0].rstrip(",}")
     _edit(path, line, line.replace(number, str(float(number) + 1.0), 1))
-    with pytest.raises(sv.TableIntegrityError, match="2024.yaml") as info:
+    with pytest.raises(sv.TableIntegrityError, match=r"2024\.yaml") as info:
         sv.load_table("uk-national", version="2024")
     assert info.value.expected != info.value.actual
     assert isinstance(info.value, sv.ProxyTableError)
@@ -122,7 +122,7 @@ def test_catalogue_when_manifest_corrupt_raises_integrity_error(proxies_copy: Pa
 def test_catalogue_when_listed_edition_deleted_raises_integrity_error(proxies_copy: Path) -> None:
     """Deleting an edition the manifest lists is tampering too: it must not go unnoticed."""
     (proxies_copy / "uk-national" / "2025.yaml").unlink()
-    with pytest.raises(sv.TableIntegrityError, match="2025.yaml"):
+    with pytest.raises(sv.TableIntegrityError, match=r"2025\.yaml"):
         sv.available_tables()
 
 
@@ -185,7 +185,7 @@ def test_load_table_when_on_date_picks_edition_in_force(uk_tables: Any) -> None:
     later = last.valid_to + dt.timedelta(days=1)
     with pytest.raises(sv.NoTableInForceError):
         sv.load_table("uk-national", on=later)
-    assert sv.load_table("uk-national", on=later, carry_forward=True) is last
+    assert sv.load_table("uk-national", on=later, carry_forward=True).digest == last.digest
 
 
 def test_load_table_when_version_not_in_force_on_date_raises(uk_tables: Any) -> None:
@@ -199,7 +199,7 @@ def test_load_table_when_version_not_in_force_on_date_raises(uk_tables: Any) -> 
                                     {"name": "uk-national", "path": "x.yaml"}])
 def test_load_table_when_arguments_incomplete_raises_type_error(kwargs: dict[str, Any]) -> None:
     """Missing or conflicting arguments are a TypeError that says what to pass."""
-    with pytest.raises(TypeError, match="load_table|path="):
+    with pytest.raises(TypeError, match=r"load_table|path="):
         sv.load_table(**kwargs)
 
 
