@@ -593,22 +593,25 @@ def _custom_gross(df: pd.DataFrame, s: EditionStack, x: RuleInputs[FloatArray],
 
 def _output(df: pd.DataFrame, c: _Columns, s: EditionStack, issues: _Issues, a: Assumptions,
             excl: ExclusionResult | None) -> pd.DataFrame:
-    out = df.copy(deep=False)
     eds = s.editions
-    out["value_gbp"] = c.value
-    out["gross_gbp"] = c.gross
-    out["proxy_gbp"] = c.proxy
-    out["canonical_quantity"] = c.canonical
-    out["region_used"] = pd.Categorical.from_codes(c.region, categories=pd.Index(s.regions))
+    new: dict[str, Any] = {
+        "value_gbp": c.value, "gross_gbp": c.gross, "proxy_gbp": c.proxy,
+        "canonical_quantity": c.canonical,
+        "region_used": pd.Categorical.from_codes(c.region, categories=pd.Index(s.regions)),
+    }
     for col, labels in (("table", [t.name for t in eds]), ("version", [t.version for t in eds]),
                         ("digest", [t.digest for t in eds])):
         uniq = list(dict.fromkeys(labels))
         codes = np.array([uniq.index(x) for x in labels] + [-1], dtype=np.int16)[c.edition]
-        out[col] = pd.Categorical.from_codes(codes, categories=pd.Index(uniq))
+        new[col] = pd.Categorical.from_codes(codes, categories=pd.Index(uniq))
     if excl is not None:
-        out["claim_share"] = excl.scale
-        out["exclusion"] = excl.fired_categorical()
-    out.attrs = dict(out.attrs)
+        new["claim_share"] = excl.scale
+        new["exclusion"] = excl.fired_categorical()
+    # One concat instead of a setitem per column (much cheaper on small frames); columns of a
+    # previous valuation in the input are replaced, not duplicated.
+    kept = df.drop(columns=[k for k in new if k in df.columns])
+    out = pd.concat([kept, pd.DataFrame(new, index=df.index, copy=False)], axis=1)
+    out.attrs = {k: v for k, v in df.attrs.items() if k not in ("issues", "socialvalue_tom")}
     out.attrs["issues"] = issues_frame(issues.items)
     out.attrs["socialvalue_tom"] = {
         "assumptions": a.model_dump(mode="json"),
