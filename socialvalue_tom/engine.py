@@ -71,6 +71,7 @@ def _inputs(o: Outcome, tset: TableSet, a: Assumptions) -> tuple[RuleInputs[floa
     reduction = grade_reduction(table, o.confidence) if a.apply_confidence else 0.0
     fy = financial_year(o.date)
     offset = discount_offset(fy, a.discount_base_year)
+    check_horizon(offset, o.years)
     schedule = measure_schedule(spec.health, a.discount_schedule)
     price_year = a.price_year if a.price_year is not None else table.spec.price_base_year
     x = RuleInputs(
@@ -128,6 +129,16 @@ def discount_offset(year: int, base: int | None) -> int:
     return year - base
 
 
+def check_horizon(offset: int, years: int) -> None:
+    """The discount table covers years 0..250 from the base year; beyond is an error."""
+    from socialvalue_tom.rules.steps import DISCOUNT_YEARS
+
+    if offset + years - 1 > DISCOUNT_YEARS:
+        raise RuleError(f"outcome runs to year {offset + years - 1} after the discount base "
+                        f"year, beyond the {DISCOUNT_YEARS}-year discount horizon: choose a "
+                        "later base year", field="years", offset=offset, years=years)
+
+
 def measure_schedule(health: bool, schedule: str) -> str:
     """Health measures use the Green Book health rates when the standard schedule is asked."""
     return "health" if health and schedule == "green-book" else schedule
@@ -159,7 +170,9 @@ def _expression_gross(o: Outcome, ctx: RowContext, x: RuleInputs[float]) -> floa
     m = ctx.table.measure_index[ctx.measure.code]
     r = ctx.table.region_codes.index(ctx.region)
     env = dict(ctx.table.parameters_for(ctx.measure.code))
-    env.update(o.fields)
+    # Only the fields the measure requires reach its expression (as in bulk): an outcome field
+    # can never shadow a table parameter.
+    env.update({k: v for k, v in o.fields.items() if k in ctx.measure.requires})
     env.update(quantity=x.quantity * x.factor, proxy=x.proxy,
                proxy_low=float(ctx.table.proxy_low[m, r]),
                proxy_high=float(ctx.table.proxy_high[m, r]))

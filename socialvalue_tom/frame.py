@@ -31,6 +31,7 @@ from socialvalue_tom.errors import (
 from socialvalue_tom.outcome import MAX_QUANTITY, MAX_YEARS, Assumptions
 from socialvalue_tom.rules.exclusions import ExclusionResult, exclusion_scales
 from socialvalue_tom.rules.pipeline import RuleInputs, run_pipeline
+from socialvalue_tom.rules.steps import DISCOUNT_YEARS
 from socialvalue_tom.tables.stack import EditionStack, stack_of
 
 __all__ = ["OUTPUT_COLUMNS", "REQUIRED_COLUMNS", "explain_row", "issues_frame", "value_frame"]
@@ -87,7 +88,7 @@ class IssueTable(pd.DataFrame):
     """
 
     @property
-    def _constructor(self) -> type[pd.DataFrame]:  # type: ignore[override]
+    def _constructor(self) -> type[pd.DataFrame]:
         return pd.DataFrame
 
     def __eq__(self, other: object) -> Any:
@@ -96,7 +97,7 @@ class IssueTable(pd.DataFrame):
     def __ne__(self, other: object) -> Any:
         return self is not other
 
-    __hash__ = object.__hash__
+    __hash__ = object.__hash__  # type: ignore[assignment]
 
 
 def issues_frame(issues: list[RowIssue]) -> IssueTable:
@@ -222,6 +223,11 @@ def _lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: _Issues)
     if a.discount_base_year is not None:
         issues.add(fy < a.discount_base_year, "date", "before-discount-base",
                    f"outcome year is before the discount base year {a.discount_base_year}")
+        years = extra.get("years", np.ones(len(df)))
+        last = fy - a.discount_base_year + np.where(np.isnan(years), 1.0, years) - 1
+        issues.add(last > DISCOUNT_YEARS, "years", "beyond-horizon",
+                   f"outcome runs beyond the {DISCOUNT_YEARS}-year discount horizon after the "
+                   f"base year {a.discount_base_year}")
     return _Rows(q, ed, m, r, factor, fy, reduction, extra)
 
 
@@ -317,7 +323,7 @@ def _financial_years(days: NDArray[np.int64]) -> NDArray[np.int64]:
 def _measures(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
               issues: _Issues) -> NDArray[np.intp]:
     codes, uniq = _codes(series)
-    table = np.array([[t.measure_index.get(u, -1) if isinstance(u, str) else -1
+    table = np.array([[t.measure_index.get(u.strip(), -1) if isinstance(u, str) else -1
                        for u in uniq] + [-1] for t in s.editions], dtype=np.intp)
     m: NDArray[np.intp] = _per_edition(table, ed, codes, -1)
     issues.add((m < 0) & (codes < 0), "measure", "missing", "measure is missing")
@@ -386,7 +392,7 @@ def _optional(df: pd.DataFrame, issues: _Issues) -> dict[str, FloatArray]:
         vals = _numeric(df[name], name, issues, required=False)
         if name in FRACTION_COLUMNS:
             issues.add((vals < 0) | (vals > 1), name, "out-of-range",
-                       lambda p, v=vals, k=name: f"{k} {v[p]:g} is not in [0, 1]")
+                       _out_of_unit_interval(name, vals))
         elif name == "years":
             whole = np.isnan(vals) | ((vals == np.floor(vals)) & (vals >= 1)
                                       & (vals <= MAX_YEARS))
@@ -397,10 +403,16 @@ def _optional(df: pd.DataFrame, issues: _Issues) -> dict[str, FloatArray]:
         extra[name] = vals
     if "stage" in df.columns:
         st = df["stage"]
-        bad = st.notna().to_numpy() & ~st.isin(_STAGES).to_numpy()
+        codes, uniq = _codes(st)
+        known = np.array([isinstance(u, str) and u.strip() in _STAGES for u in uniq] + [True])
+        bad = ~known[codes]
         issues.add(bad, "stage", "bad-stage",
                    lambda p: f"stage {st.iloc[p]!r} is not commitment or delivered")
     return extra
+
+
+def _out_of_unit_interval(name: str, vals: FloatArray) -> Callable[[int], str]:
+    return lambda p: f"{name} {vals[p]:g} is not in [0, 1]"
 
 
 def _field_values(df: pd.DataFrame, name: str) -> FloatArray:
@@ -445,7 +457,7 @@ def _reductions(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp], a: Assu
     if "confidence" not in df.columns or not a.apply_confidence:
         return np.zeros(len(df))
     codes, uniq = _codes(df["confidence"])
-    table = np.array([[t.grades.get(str(g), np.nan) for g in uniq] + [0.0]
+    table = np.array([[t.grades.get(str(g).strip(), np.nan) for g in uniq] + [0.0]
                       for t in s.editions])
     red: FloatArray = _per_edition(table, ed, codes, 0.0)
     issues.add(np.isnan(red), "confidence", "unknown-grade",
@@ -501,7 +513,7 @@ def _block(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: _Rows,
            issues: _Issues) -> None:
     if isinstance(idx, slice):
         idx = np.arange(idx.start, idx.stop)
-    ed, m, r = rows.ed[idx], rows.m[idx], rows.r[idx]
+    ed, m = rows.ed[idx], rows.m[idx]
     em = ed * s.n_measures + m            # flat (edition, measure) position
     health = s.health.ravel().take(em)
     schedules = [(a.discount_schedule, ~health)]
@@ -557,7 +569,8 @@ def _run(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: _Rows, i_: np.
 
 def _store(out: _Columns, i_: np.ndarray, finite: np.ndarray, *cols: np.ndarray) -> None:
     """Write results for the rows that gave a finite value (all of them, usually)."""
-    targets = (out.value, out.gross, out.proxy, out.canonical, out.edition, out.region)
+    targets: tuple[np.ndarray, ...] = (out.value, out.gross, out.proxy, out.canonical,
+                                       out.edition, out.region)
     if finite.all():
         for target, col in zip(targets, cols, strict=True):
             target[i_] = col

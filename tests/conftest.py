@@ -78,13 +78,3 @@ def clean_caches() -> Iterator[None]:
     clear()
     yield
     clear()
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Long fuzz runs (``@pytest.mark.slow``) run only when asked for with ``-m slow``."""
-    if config.getoption("markexpr", ""):
-        return
-    skip = pytest.mark.skip(reason="slow: run with `make fuzz` (pytest -m slow)")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)

@@ -33,6 +33,8 @@ DISCOUNT_SCHEDULES: dict[str, tuple[tuple[int, float], ...]] = {
     "none": ((125, 0.0),),
 }
 HORIZON = 125
+#: Last year (after the discount base year) the discount table covers.
+DISCOUNT_YEARS = 2 * HORIZON
 
 
 @lru_cache(maxsize=8)
@@ -44,7 +46,7 @@ def discount_factors(schedule: str) -> np.ndarray:
     outcome and a long duration).
     """
     bands = DISCOUNT_SCHEDULES[schedule]
-    df = np.empty(2 * HORIZON + 1)
+    df = np.empty(DISCOUNT_YEARS + 1)
     df[0] = 1.0
     for t in range(1, len(df)):
         rate = next((r for last, r in bands if t <= last), bands[-1][1])

@@ -47,6 +47,18 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    # PyYAML raises a bare ValueError (no line) for impossible dates such as 2024-02-30.
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"invalid date {node.value!r}: {exc}", node.start_mark) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
 def read_yaml(path: Path, text: str | None = None) -> Any:
     """Parse a YAML file safely; any problem is a :class:`ProxyTableError` naming file and line."""
     if text is None:

@@ -126,13 +126,26 @@ def _family_editions(name: str) -> list[ProxyTable]:
             f"unknown table family {name!r}: available are {', '.join(sorted(set(families)))}",
             name=name,
         )
+    _check_none_missing(root, f"{name}/")
     editions = [_load_path(p, embedded=True) for p in sorted(folder.glob("*.yaml"))]
     return TableSet(editions).editions
 
 
+def _check_none_missing(root: Path, prefix: str = "") -> None:
+    """Every file the manifest lists must be present: a deleted edition is tampering too."""
+    missing = sorted(rel for rel in _read_manifest(root)
+                     if rel.startswith(prefix) and not (root / rel).is_file())
+    if missing:
+        raise TableIntegrityError(
+            f"{root}: embedded file(s) listed in the manifest are missing: {', '.join(missing)}",
+            path=str(root), line=None, field=None, missing=missing)
+
+
 def available_tables() -> list[TableRef]:
     """Every embedded table edition, as :class:`TableRef` sorted by family and start date."""
-    refs = [_load_path(p, embedded=True).ref for p in _embedded_files(embedded_dir())]
+    root = embedded_dir()
+    _check_none_missing(root)
+    refs = [_load_path(p, embedded=True).ref for p in _embedded_files(root)]
     return sorted(refs, key=lambda r: (r.name, r.valid_from))
 
 

@@ -10,9 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "ConfidenceGrades",
@@ -32,6 +40,34 @@ TABLE_FORMAT = "socialvalue_tom.table/v1"
 INDEX_FORMAT = "socialvalue_tom.index/v1"
 THEMES = ("jobs", "growth", "social", "environment", "innovation")
 VALUE_TYPES = ("economic", "fiscal", "social", "environmental")
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FrozenMapping(dict[Any, Any]):
+    """A dict that refuses changes after construction (and still pickles and serialises).
+
+    Frozen pydantic models still hold mutable dicts; storing them read-only keeps a loaded
+    table, and so its digest, from being changed in place.
+    """
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("proxy-table mappings are read-only; build a new table instead")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse
+    __ior__ = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenMapping, (dict(self),))
+
+
+def _freeze(value: dict[Any, Any]) -> Mapping[Any, Any]:
+    return FrozenMapping(value)
+
+
+#: A dict validated as usual, then stored read-only.
+FrozenDict = Annotated[dict[K, V], AfterValidator(_freeze)]
 
 _CODE = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 Code = Annotated[str, Field(pattern=_CODE)]
@@ -69,7 +105,7 @@ class Region(_Model):
 class Derivation(_Model):
     """How a proxy was derived: raw published figures and a safe formula over them."""
 
-    inputs: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(min_length=1)
+    inputs: FrozenDict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(min_length=1)
     formula: str = Field(min_length=1, max_length=1000)
     low_formula: str | None = Field(default=None, max_length=1000)
     high_formula: str | None = Field(default=None, max_length=1000)
@@ -142,11 +178,11 @@ class MeasureSpec(_Model):
     quantity_bounds: QuantityBounds | None = None
     cap_ratio: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | None = None
     expression: str | None = Field(default=None, max_length=1000)
-    parameters: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(
-        default_factory=dict
+    parameters: FrozenDict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(
+        default_factory=dict, validate_default=True
     )
     notes: str | None = None
-    proxies: dict[Code, ProxyValue] = Field(min_length=1)
+    proxies: FrozenDict[Code, ProxyValue] = Field(min_length=1)
 
 
 class Exclusion(_Model):
@@ -163,7 +199,7 @@ class ConfidenceGrades(_Model):
     """Confidence grades and the fractional reduction (optimism bias) each applies."""
 
     source: Code | None = None
-    grades: dict[str, Fraction] = Field(min_length=1)
+    grades: FrozenDict[str, Fraction] = Field(min_length=1)
 
 
 class TableFile(_Model):
@@ -183,7 +219,7 @@ class TableFile(_Model):
     regions: tuple[Region, ...] = Field(min_length=1)
     fallback_region: Code
     sources: tuple[SourceSpec, ...] = Field(min_length=1)
-    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    parameters: FrozenDict[str, Parameter] = Field(default_factory=dict, validate_default=True)
     confidence_grades: ConfidenceGrades | None = None
     exclusions: tuple[Exclusion, ...] = ()
     notes: str | None = None
@@ -191,7 +227,7 @@ class TableFile(_Model):
 
     @field_validator("parameters")
     @classmethod
-    def _parameter_names(cls, v: dict[str, Parameter]) -> dict[str, Parameter]:
+    def _parameter_names(cls, v: Mapping[str, Parameter]) -> Mapping[str, Parameter]:
         for name in v:
             if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", name):
                 raise ValueError(f"parameter name {name!r} must be lowercase snake_case")
@@ -289,6 +325,7 @@ class IndexFile(_Model):
     reference_year: int
     published: dt.date
     source: SourceSpec
-    values: dict[int, Annotated[float, Field(gt=0.0, allow_inf_nan=False)]] = Field(min_length=1)
+    values: FrozenDict[int, Annotated[float, Field(gt=0.0, allow_inf_nan=False)]] = Field(
+        min_length=1)
     projected_from: int | None = None
     notes: str | None = None

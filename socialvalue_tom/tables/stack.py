@@ -6,6 +6,7 @@ editions in the input. Built once per distinct set of editions (keyed by content
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import threading
 from collections import OrderedDict
@@ -61,8 +62,9 @@ class EditionStack:
         bounds = (self.measure_arrays["bound_min"], self.measure_arrays["bound_max"])
         self.has_bounds = bool(np.isfinite(bounds[0]).any() or np.isfinite(bounds[1]).any())
         self.has_caps = bool(np.isfinite(self.measure_arrays["cap_ratio"]).any())
-        for arr in (*self.proxy.values(), self.region_used, *self.measure_arrays.values(),
-                    self.health, self.requires):
+        frozen: list[np.ndarray] = [*self.proxy.values(), self.region_used,
+                                    *self.measure_arrays.values(), self.health, self.requires]
+        for arr in frozen:
             arr.setflags(write=False)
 
     def _fill(self, e: int, t: ProxyTable) -> None:
@@ -93,8 +95,8 @@ class EditionStack:
         return math.inf
 
 
-def _days(day: object) -> int:
-    return int((np.datetime64(day, "D") - _EPOCH).astype(np.int64))
+def _days(day: dt.date) -> int:
+    return (day - dt.date(1970, 1, 1)).days
 
 
 _CACHE: OrderedDict[tuple[str, ...], EditionStack] = OrderedDict()

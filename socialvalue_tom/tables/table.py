@@ -23,6 +23,7 @@ import numpy as np
 from socialvalue_tom.errors import (
     ProxyTableError,
     RuleError,
+    SocialValueError,
     UnknownMeasureError,
     UnknownRegionError,
 )
@@ -261,7 +262,8 @@ class ProxyTable:
             try:
                 canonical_unit(spec.unit)
             except Exception as exc:
-                raise ProxyTableError(f"{self._where}: measure {spec.code!r}: {exc}",
+                reason = exc.message if isinstance(exc, SocialValueError) else str(exc)
+                raise ProxyTableError(f"{self._where}: measure {spec.code!r}: {reason}",
                                       path=self._where, field=f"measures.{spec.code}.unit",
                                       line=None) from exc
             for r, chain in enumerate(chains):
@@ -299,12 +301,26 @@ class ProxyTable:
 
         out: dict[str, Expression] = {}
         for i, spec in enumerate(self.spec.measures):
+            self._check_derivations(i, spec, compile_expression)
             if spec.expression is None:
                 continue
             origin = f"{self._where}: measures[{i}] ({spec.code}).expression"
             out[spec.code] = compile_expression(
                 spec.expression, allowed_names=self.expression_names(spec), origin=origin)
         return out
+
+    def _check_derivations(self, i: int, spec: MeasureSpec, compile_expression: Any) -> None:
+        """Derivation formulas are data too: they must pass the same safe-expression checks."""
+        for region, pv in spec.proxies.items():
+            d = pv.derivation
+            if d is None:
+                continue
+            for name in ("formula", "low_formula", "high_formula"):
+                text = getattr(d, name)
+                if text is not None:
+                    compile_expression(text, allowed_names=set(d.inputs), origin=(
+                        f"{self._where}: measures[{i}] ({spec.code}).proxies.{region}"
+                        f".derivation.{name}"))
 
     def parameters_for(self, code: str) -> dict[str, float]:
         """Table-level then measure-level parameters visible to the measure's expression."""

@@ -24,7 +24,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "duplicate_nested_key": ("duplicate key 'uk'",),
     "negative_proxy": ("measures[3].proxies.uk.value", "greater than or equal to 0"),
     "bad_date": ("valid_from", "date"),
-    "bad_date_unquoted": ("valid_from", "day is out of range"),
+    "bad_date_unquoted": ("2024-02-30", "day is out of range"),
     "bad_date_format": ("valid_from", "date"),
     "valid_to_before_valid_from": ("valid_to 2024-03-31", "valid_from 2024-04-01"),
     "unknown_source_cited": ("unknown source", "nowhere-stats"),
