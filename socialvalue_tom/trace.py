@@ -40,9 +40,11 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
                     else f"{_num(s.canonical)} {spec.unit} x {_gbp(x.proxy)}")
     steps.append(TraceStep(rule="gross", detail=gross_detail, amount=float(s.gross)))
     if (x.deadweight, x.displacement, x.attribution) != (0.0, 0.0, 0.0):
+        basis = (f"; table defaults from {spec.additionality_source}"
+                 if spec.additionality_source else "")
         steps.append(TraceStep(rule="additionality", detail=(
             f"x (1 - deadweight {x.deadweight:g}) x (1 - displacement {x.displacement:g}) "
-            f"x (1 - attribution {x.attribution:g})"), amount=float(s.net)))
+            f"x (1 - attribution {x.attribution:g}){basis}"), amount=float(s.net)))
     if x.reduction != 0.0 or o.confidence is not None:
         steps.append(TraceStep(rule="confidence", detail=(
             f"confidence grade {o.confidence!r}: optimism-bias reduction {x.reduction:g}"),

@@ -38,3 +38,14 @@ def test_every_error_code_has_a_heading_in_errors_md() -> None:
     headings = set(re.findall(r"^## `?([a-z-]+)`?", text, flags=re.M))
     codes = {cls.code for cls in _error_classes()}
     assert codes == headings
+
+
+def test_measure_catalogue_is_current() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_measures", DOCS / "gen_measures.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (DOCS / "measures.md").read_text() == module.render(), (
+        "docs/measures.md is stale: run python docs/gen_measures.py")
