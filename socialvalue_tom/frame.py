@@ -181,11 +181,12 @@ class _Rows:
     """Per-row lookups (positions are -1 where the row is invalid)."""
 
     q: FloatArray
-    ed: NDArray[np.intp]
-    m: NDArray[np.intp]
-    r: NDArray[np.intp]
+    ed: NDArray[np.int16]
+    m: NDArray[np.int16]
+    em: NDArray[np.int32]      # flat (edition, measure) position in the stack
+    emr: NDArray[np.int32]     # flat (edition, measure, region) position
     factor: FloatArray
-    fy: NDArray[np.int64]
+    fy: NDArray[np.int16]
     reduction: FloatArray
     extra: dict[str, FloatArray]
 
@@ -211,8 +212,9 @@ def _per_edition(table: np.ndarray, ed: NDArray[np.intp], codes: NDArray[np.intp
 
 def _lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: _Issues) -> _Rows:
     q = _quantity(df["quantity"], issues)
-    day, fy = _days(df["date"], issues)
-    ed = _editions(day, s, a, issues)
+    dates = _days(df["date"], issues)
+    ed = _editions(dates, s, a, issues)
+    fy = dates.per_row(_financial_years(dates.days))
     m = _measures(df["measure"], s, ed, issues)
     r = _regions(df["region"], s, ed, issues)
     factor = _unit_factors(df["unit"], s, ed, m, issues)
@@ -228,7 +230,11 @@ def _lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: _Issues)
         issues.add(last > DISCOUNT_YEARS, "years", "beyond-horizon",
                    f"outcome runs beyond the {DISCOUNT_YEARS}-year discount horizon after the "
                    f"base year {a.discount_base_year}")
-    return _Rows(q, ed, m, r, factor, fy, reduction, extra)
+    # Stored compactly for the arithmetic phase, with flat positions into the stack's arrays.
+    em = np.where((ed >= 0) & (m >= 0), ed * s.n_measures + m, 0)
+    emr = em * s.n_regions + np.where(r >= 0, r, 0)
+    return _Rows(q, ed.astype(np.int16), m.astype(np.int16), em.astype(np.int32),
+                 emr.astype(np.int32), factor, fy.astype(np.int16), reduction, extra)
 
 
 def _numeric(series: pd.Series, name: str, issues: _Issues, *, required: bool) -> FloatArray:
@@ -264,14 +270,30 @@ def _quantity(series: pd.Series, issues: _Issues) -> FloatArray:
     return q
 
 
-def _days(series: pd.Series, issues: _Issues) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Dates as int64 days since the epoch, and their financial years; bad dates are issues."""
+@dataclass
+class _Dates:
+    """Dates as int64 days since the epoch: per distinct value (``codes`` into ``days``) for
+    text and categorical columns, per row (``codes`` None) for datetime64 columns."""
+
+    days: NDArray[np.int64]
+    codes: NDArray[np.intp] | None
+
+    def day(self, p: int) -> int:
+        """The day of row ``p``."""
+        return int(self.days[p] if self.codes is None else self.days[self.codes[p]])
+
+    def per_row(self, per_value: np.ndarray) -> np.ndarray:
+        """Gather a per-value result onto the rows."""
+        return per_value if self.codes is None else per_value[self.codes]
+
+
+def _days(series: pd.Series, issues: _Issues) -> _Dates:
+    """Read the date column once per distinct value; missing and bad dates are issues."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         nat = series.isna().to_numpy()
         issues.add(nat, "date", "missing", "date is missing")
         vals = series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
-        days = np.where(nat, _BAD_DAY, vals)
-        return days, _financial_years(days)
+        return _Dates(np.where(nat, _BAD_DAY, vals), None)
     codes, uniq = _codes(series)
     parsed = [_parse_day(u) for u in uniq]
     issues.add(codes < 0, "date", "missing", "date is missing")
@@ -279,7 +301,7 @@ def _days(series: pd.Series, issues: _Issues) -> tuple[NDArray[np.int64], NDArra
     issues.add(unparsed[codes], "date", "bad-date",
                lambda p: f"date {series.iloc[p]!r} is not an ISO date (YYYY-MM-DD)")
     table = np.array([_BAD_DAY if d is None else d for d in parsed] + [_BAD_DAY], dtype=np.int64)
-    return table[codes], _financial_years(table)[codes]  # per distinct date, then gathered
+    return _Dates(table, codes)
 
 
 def _parse_day(value: Any) -> int | None:
@@ -299,17 +321,18 @@ def _parse_day(value: Any) -> int | None:
         return None
 
 
-def _editions(day: NDArray[np.int64], s: EditionStack, a: Assumptions,
+def _editions(dates: _Dates, s: EditionStack, a: Assumptions,
               issues: _Issues) -> NDArray[np.intp]:
+    day = dates.days
     idx = np.searchsorted(s.starts, day, side="right") - 1
     inside = (idx >= 0) & (day <= s.ends[np.clip(idx, 0, None)])
-    ok = inside | ((idx >= 0) & a.carry_forward)
-    ok &= day != _BAD_DAY
-    issues.add(~ok, "date", "no-table-in-force",
+    ok = (inside | ((idx >= 0) & a.carry_forward)) & (day != _BAD_DAY)
+    issues.add(dates.per_row(~ok), "date", "no-table-in-force",
                lambda p: (f"no edition of {s.tset.name} is in force on "
-                          f"{np.datetime64(int(day[p]), 'D')}: editions cover "
+                          f"{np.datetime64(dates.day(p), 'D')}: editions cover "
                           f"{s.tset.ranges()}"))
-    return np.where(ok, idx, -1).astype(np.intp)
+    ed: NDArray[np.intp] = dates.per_row(np.where(ok, idx, -1).astype(np.intp))
+    return ed
 
 
 def _financial_years(days: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -498,91 +521,96 @@ def _arithmetic(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: _Rows,
     return out
 
 
-def _pick(rows: _Rows, name: str, idx: np.ndarray | slice, call: float | None,
+Rows = np.ndarray | slice  # which rows a block covers: positions, or a contiguous range
+
+
+def _pick(rows: _Rows, name: str, sel: Rows, call: float | None,
           default: FloatArray) -> FloatArray:
     base = default if call is None else np.full(default.shape, call)
     col = rows.extra.get(name)
     if col is None:
         return base
-    vals = col[idx]
+    vals = col[sel]
     return np.where(np.isnan(vals), base, vals)
 
 
-def _block(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: _Rows,
-           idx: np.ndarray | slice, uplift: FloatArray, scale: FloatArray | None, out: _Columns,
+def _block(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: _Rows, sel: Rows,
+           uplift: FloatArray, scale: FloatArray | None, out: _Columns,
            issues: _Issues) -> None:
-    if isinstance(idx, slice):
-        idx = np.arange(idx.start, idx.stop)
-    ed, m = rows.ed[idx], rows.m[idx]
-    em = ed * s.n_measures + m            # flat (edition, measure) position
-    health = s.health.ravel().take(em)
-    schedules = [(a.discount_schedule, ~health)]
-    if health.any():
-        schedules.append(("health" if a.discount_schedule == "green-book"
-                          else a.discount_schedule, health))
-    for schedule, mask in schedules:
-        sub = idx[mask] if len(schedules) > 1 else idx
-        em_ = em[mask] if len(schedules) > 1 else em
-        _run(df, s, a, rows, sub, em_, uplift, scale, schedule, out, issues)
-
-
-def _run(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: _Rows, i_: np.ndarray,
-         em: np.ndarray, uplift: FloatArray, scale: FloatArray | None, schedule: str,
-         out: _Columns, issues: _Issues) -> None:
-    if i_.size == 0:
+    health = s.health.ravel().take(rows.em[sel])
+    if not health.any():
+        _run(df, s, a, rows, sel, uplift, scale, a.discount_schedule, out, issues)
         return
+    idx = np.arange(sel.start, sel.stop) if isinstance(sel, slice) else sel
+    other = "health" if a.discount_schedule == "green-book" else a.discount_schedule
+    for schedule, mask in ((a.discount_schedule, ~health), (other, health)):
+        if mask.any():
+            _run(df, s, a, rows, idx[mask], uplift, scale, schedule, out, issues)
+
+
+def _run(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: _Rows, sel: Rows,
+         uplift: FloatArray, scale: FloatArray | None, schedule: str, out: _Columns,
+         issues: _Issues) -> None:
     per = {k: v.ravel() for k, v in s.measure_arrays.items()}
-    e_, m_, r_ = rows.ed[i_], rows.m[i_], rows.r[i_]
-    q = rows.q[i_] if scale is None else rows.q[i_] * scale[i_]
-    cap = np.full(i_.size, np.inf)
+    em, emr = rows.em[sel], rows.emr[sel]
+    n = len(em)
+    q = rows.q[sel] if scale is None else rows.q[sel] * scale[sel]
+    cap: FloatArray | float = np.inf
     cv = rows.extra.get("contract_value")
     if cv is not None and s.has_caps:
-        ratio, cvs = per["cap_ratio"].take(em), cv[i_]
+        ratio, cvs = per["cap_ratio"].take(em), cv[sel]
         has = ~np.isnan(ratio) & ~np.isnan(cvs)
+        cap = np.full(n, np.inf)
         cap[has] = ratio[has] * cvs[has]
     base = a.discount_base_year
-    emr = em * s.n_regions + r_
-    x = RuleInputs(
-        quantity=q, factor=rows.factor[i_], proxy=s.proxy[a.bound].ravel().take(emr),
+    x: RuleInputs[Any] = RuleInputs(  # arrays and scalars mix
+        quantity=q, factor=rows.factor[sel], proxy=s.proxy[a.bound].ravel().take(emr),
         sign=per["sign"].take(em),
-        deadweight=_pick(rows, "deadweight", i_, a.deadweight, per["deadweight"].take(em)),
-        displacement=_pick(rows, "displacement", i_, a.displacement,
+        deadweight=_pick(rows, "deadweight", sel, a.deadweight, per["deadweight"].take(em)),
+        displacement=_pick(rows, "displacement", sel, a.displacement,
                            per["displacement"].take(em)),
-        attribution=_pick(rows, "attribution", i_, a.attribution, per["attribution"].take(em)),
-        reduction=rows.reduction[i_],
-        years=_pick(rows, "years", i_, None, np.ones(i_.size)),
-        drop_off=_pick(rows, "drop_off", i_, a.drop_off, per["drop_off"].take(em)),
-        offset=np.zeros(i_.size, dtype=np.intp) if base is None
-        else (rows.fy[i_] - base).astype(np.intp),
-        uplift=uplift.take(e_), cap=cap, schedule=schedule,
+        attribution=_pick(rows, "attribution", sel, a.attribution,
+                          per["attribution"].take(em)),
+        reduction=rows.reduction[sel],
+        years=_pick(rows, "years", sel, None, np.ones(n)),
+        drop_off=_pick(rows, "drop_off", sel, a.drop_off, per["drop_off"].take(em)),
+        offset=np.zeros(n, dtype=np.intp) if base is None
+        else rows.fy[sel].astype(np.intp) - base,
+        uplift=uplift.take(rows.ed[sel]) if (uplift != 1.0).any() else 1.0, cap=cap,
+        schedule=schedule,
     )
-    st = run_pipeline(x, _custom_gross(df, s, x, e_, m_, r_, i_))
+    st = run_pipeline(x, _custom_gross(df, s, x, rows, sel))
+    idx = np.arange(sel.start, sel.stop) if isinstance(sel, slice) else sel
     finite = np.isfinite(st.value)
     if not finite.all():
         bad = np.zeros(issues.n, dtype=bool)
-        bad[i_[~finite]] = True
+        bad[idx[~finite]] = True
         issues.add(bad, "measure", "non-finite",
                    "the measure's expression gave a non-finite value")
-    _store(out, i_, finite, st.value, st.gross * x.sign, x.proxy, st.canonical, e_,
-           s.region_used.ravel().take(emr))
+    _store(out, sel, idx, finite, st.value, st.gross * x.sign, x.proxy, st.canonical,
+           rows.ed[sel], s.region_used.ravel().take(emr))
 
 
-def _store(out: _Columns, i_: np.ndarray, finite: np.ndarray, *cols: np.ndarray) -> None:
+def _store(out: _Columns, sel: Rows, idx: np.ndarray, finite: np.ndarray,
+           *cols: np.ndarray) -> None:
     """Write results for the rows that gave a finite value (all of them, usually)."""
     targets: tuple[np.ndarray, ...] = (out.value, out.gross, out.proxy, out.canonical,
                                        out.edition, out.region)
     if finite.all():
         for target, col in zip(targets, cols, strict=True):
-            target[i_] = col
+            target[sel] = col
         return
-    ok = i_[finite]
+    ok = idx[finite]
     for target, col in zip(targets, cols, strict=True):
         target[ok] = col[finite]
 
 
-def _custom_gross(df: pd.DataFrame, s: EditionStack, x: RuleInputs[FloatArray],
-                  ed: np.ndarray, m: np.ndarray, r: np.ndarray,
-                  idx: np.ndarray) -> FloatArray | None:
+def _custom_gross(df: pd.DataFrame, s: EditionStack, x: RuleInputs[Any], rows: _Rows,
+                  sel: Rows) -> FloatArray | None:
+    if not s.custom:
+        return None
+    ed, m = rows.ed[sel], rows.m[sel]
+    idx = np.arange(sel.start, sel.stop) if isinstance(sel, slice) else sel
     gross: FloatArray | None = None
     for c in s.custom:
         mask = (ed == c.edition) & (m == c.measure)
@@ -594,10 +622,10 @@ def _custom_gross(df: pd.DataFrame, s: EditionStack, x: RuleInputs[FloatArray],
         env: dict[str, Any] = dict(t.parameters_for(c.code))
         for name in c.requires:
             env[name] = _field_values(df, name)[idx[mask]]
-        canonical = (x.quantity * x.factor)[mask]
-        env.update(quantity=canonical, proxy=x.proxy[mask],
-                   proxy_low=s.proxy["low"][ed[mask], m[mask], r[mask]],
-                   proxy_high=s.proxy["high"][ed[mask], m[mask], r[mask]])
+        emr = rows.emr[sel][mask]
+        env.update(quantity=(x.quantity * x.factor)[mask], proxy=x.proxy[mask],
+                   proxy_low=s.proxy["low"].ravel().take(emr),
+                   proxy_high=s.proxy["high"].ravel().take(emr))
         gross[mask] = c.expression.evaluate(env)
     return gross
 

@@ -66,6 +66,7 @@ def exclusion_scales(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarra
     result = ExclusionResult(scale=np.ones(n), fired=np.full(n, -1, dtype=np.int16))
     n_m = max(len(t.measure_codes) for t in tables)
     keys = _KeyCodes(df)
+    edition, measure = edition.astype(np.intp), measure.astype(np.intp)
     ok = (edition >= 0) & (measure >= 0) & np.isfinite(canonical)
     flat = np.where(ok, edition * n_m + measure, len(tables) * n_m)  # last slot: invalid rows
     for e, t in enumerate(tables):

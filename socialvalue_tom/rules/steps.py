@@ -89,15 +89,23 @@ def duration_factor(years: Num, drop_off: Num, offset: Num, schedule: str) -> Nu
             acc = acc + keep * float(df[int(offset) + t])
             keep = keep * float(1.0 - drop_off)
         return acc  # type: ignore[return-value]
+    # Vector path, same operations as the scalar loop: year 0 gives 0.0 + 1.0 * DF[offset],
+    # which is exactly DF[offset]; later years add keep * DF[offset + t] only while t < years
+    # (adding 0.0 elsewhere leaves the non-negative sum's bits unchanged).
     years_a = np.asarray(years)
     off = np.asarray(offset, dtype=np.intp)
-    acc_a = np.zeros(years_a.shape)
-    keep_a = np.ones(years_a.shape)
+    acc_a = df.take(off)
+    horizon = int(years_a.max(initial=0))
+    if horizon <= 1:
+        return acc_a  # type: ignore[return-value]
     retain = 1.0 - np.asarray(drop_off)
-    for t in range(int(years_a.max(initial=0))):
-        live = years_a > t
-        acc_a = np.where(live, acc_a + keep_a * df[np.where(live, off + t, 0)], acc_a)
-        keep_a = keep_a * retain
+    keep_a = np.multiply(retain, 1.0)
+    term = np.empty_like(acc_a)
+    for t in range(1, horizon):
+        np.multiply(keep_a, df.take(off + t, mode="clip"), out=term)
+        term[years_a <= t] = 0.0
+        acc_a += term
+        keep_a *= retain
     return acc_a  # type: ignore[return-value]
 
 
