@@ -219,6 +219,10 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> No
         total = summarise(frame, by=[]).assign(**{str(summary.columns[0]): "Total"})
         summary = pd.concat([summary, total[summary.columns]], ignore_index=True)
     _console().print(_totals_table(summary, by.value if by else None))
+    sums = summary["benefits_gbp"] + summary["disbenefits_gbp"]
+    if (sums != summary["net_gbp"]).any():
+        _console().print("Note: each figure is rounded once from its exact sum, so a net can "
+                         "differ by a penny from the rounded columns beside it.", markup=False)
     for t, v, d in editions_used(frame):
         _console().print(f"Table {t}:{v} digest {d}", markup=False)
     illus = int(frame["illustrative"].astype("boolean").fillna(False).sum())
