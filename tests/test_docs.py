@@ -49,3 +49,13 @@ def test_measure_catalogue_is_current() -> None:
     spec.loader.exec_module(module)
     assert (DOCS / "measures.md").read_text() == module.render(), (
         "docs/measures.md is stale: run python docs/gen_measures.py")
+
+
+def test_every_row_issue_code_is_documented() -> None:
+    source = (DOCS.parent / "socialvalue_tom" / "frame.py").read_text()
+    pattern = r'issues\.add\((?:[^()]|\([^()]*\))*?,\s*(?:"[a-z_]+"|name|field_name),\s*"([a-z-]+)"'
+    used = set(re.findall(pattern, source, flags=re.S)) | {"missing-field"}
+    assert len(used) >= 15
+    table = (DOCS / "errors.md").read_text().split("# Row issue codes", 1)[1]
+    documented = set(re.findall(r"^\| `([a-z-]+)` \|", table, flags=re.M))
+    assert used == documented

@@ -1,0 +1,71 @@
+"""explain_row rebuilds a bulk row's trace: the same text as the scalar value().explain()."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from strategies import assumptions, portfolios, to_frame, to_outcome
+
+import socialvalue_tom as sv
+from socialvalue_tom.frame import value_frame
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=portfolios(max_size=8), a=assumptions)
+def test_explain_row_when_any_valid_row_equals_scalar_explain(
+        tiny_table: Any, rows: list[dict[str, Any]], a: sv.Assumptions) -> None:
+    out = value_frame(to_frame(rows), tiny_table, assumptions=a)
+    for i, row in enumerate(rows):
+        assert sv.explain_row(out, i) == sv.value(to_outcome(row), tiny_table,
+                                                  assumptions=a).explain()
+
+
+def test_explain_row_when_exclusion_fired_shows_share_then_scalar_trace(tiny_table: Any) -> None:
+    df = pd.DataFrame({"contract_id": ["C1", "C1"], "measure": ["jobs-priority", "jobs-local"],
+                       "quantity": [1.0, 4.0], "unit": ["FTE", "FTE"], "region": ["uk", "uk"],
+                       "date": ["2024-09-30", "2024-09-30"]})
+    out = value_frame(df, tiny_table)
+    lines = sv.explain_row(out, 1).splitlines()
+    assert "only 0.75 of the claimed 4 FTE counted" in lines[1]
+    assert "'priority-within-local'" in lines[1]
+    # 3 FTE x 20,000 x (1 - 0.1) = 54,000.00
+    reduced = sv.Outcome(measure="jobs-local", quantity=3.0, unit="FTE", region="uk",
+                         date=pd.Timestamp("2024-09-30").date())
+    scalar = sv.value(reduced, tiny_table).explain().splitlines()
+
+    def unnumbered(ls: list[str]) -> list[str]:
+        return [re.sub(r"^\s+\d+\. ", "", x) for x in ls]
+
+    assert lines[0] == scalar[0] and unnumbered(lines[2:]) == unnumbered(scalar[1:])
+    assert lines[-1] == "  = £54,000.00 (2024 prices)"
+
+
+def test_explain_row_when_row_was_not_valued_names_its_issue(tiny_table: Any) -> None:
+    df = pd.DataFrame({"measure": ["jobs-local"], "quantity": [-2.0], "unit": ["FTE"],
+                       "region": ["uk"], "date": ["2024-09-30"]})
+    out = value_frame(df, tiny_table, errors="collect")
+    with pytest.raises(sv.OutcomeError, match=r"row 0 was not valued: quantity: quantity -2"):
+        sv.explain_row(out, 0)
+
+
+def test_explain_row_when_metadata_dropped_says_so(tiny_table: Any) -> None:
+    df = pd.DataFrame({"measure": ["jobs-local"], "quantity": [2.0], "unit": ["FTE"],
+                       "region": ["uk"], "date": ["2024-09-30"]})
+    out = value_frame(df, tiny_table)
+    out.attrs = {}
+    with pytest.raises(sv.RuleError, match="no valuation metadata"):
+        sv.explain_row(out, 0)
+
+
+def test_explain_row_when_value_tampered_refuses_to_explain(tiny_table: Any) -> None:
+    df = pd.DataFrame({"measure": ["jobs-local"], "quantity": [2.0], "unit": ["FTE"],
+                       "region": ["uk"], "date": ["2024-09-30"]})
+    out = value_frame(df, tiny_table)
+    out.loc[0, "value_gbp"] = 1.0
+    with pytest.raises(sv.RuleError, match="cannot be reproduced"):
+        sv.explain_row(out, 0)
