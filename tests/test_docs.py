@@ -59,3 +59,16 @@ def test_every_row_issue_code_is_documented() -> None:
     table = (DOCS / "errors.md").read_text().split("# Row issue codes", 1)[1]
     documented = set(re.findall(r"^\| `([a-z-]+)` \|", table, flags=re.M))
     assert used == documented
+
+
+def test_readme_quickstart_runs(monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(DOCS.parent)
+    readme = (DOCS.parent / "README.md").read_text()
+    assert readme.index("make demo") < readme.index("make test") < readme.index("## Quickstart")
+    block = readme.split("## Quickstart", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # the README's own example code
+    assert "valued" in namespace
+    out = capsys.readouterr().out
+    assert "env-carbon-saved" in out and "2024" in out
