@@ -95,14 +95,14 @@ def test_value_frame_when_rows_are_garbage_collects_issues(tiny_table: Any,
 
 def test_read_outcomes_when_csv_has_bom_reads_header(tmp_path: Any) -> None:
     """A UTF-8 BOM does not end up in the first column's name."""
-    io = pytest.importorskip("socialvalue_tom.io")
+    from socialvalue_tom import io
     df = io.read_outcomes(BAD_INPUTS / "bom.csv")
     assert list(df.columns)[:2] == ["measure", "quantity"]
 
 
 def test_read_outcomes_when_bytes_not_utf8_names_the_file() -> None:
     """Latin-1 bytes: an InputFileError (an OutcomeError) naming the file, or clean text."""
-    io = pytest.importorskip("socialvalue_tom.io")
+    from socialvalue_tom import io
     try:
         df = io.read_outcomes(BAD_INPUTS / "latin1.csv")
     except sv.OutcomeError as err:
@@ -113,7 +113,7 @@ def test_read_outcomes_when_bytes_not_utf8_names_the_file() -> None:
 
 def test_read_outcomes_when_cell_is_a_formula_it_stays_text(tiny_table: Any) -> None:
     """A spreadsheet formula in a cell is plain text: an unknown measure issue."""
-    io = pytest.importorskip("socialvalue_tom.io")
+    from socialvalue_tom import io
     df = io.read_outcomes(BAD_INPUTS / "formula.csv")
     out = value_frame(df, tiny_table, errors="collect")
     assert out.attrs["issues"]["code"].tolist() == ["unknown-measure"]

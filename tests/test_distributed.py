@@ -6,17 +6,15 @@ import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
+import dask.dataframe as dd
+import distributed
 import numpy as np
 import pandas as pd
 import pytest
 
 import socialvalue_tom as sv
+from socialvalue_tom.distributed import TableHandle, issues, value_dask
 from socialvalue_tom.frame import value_frame
-
-dd = pytest.importorskip("dask.dataframe")
-distributed = pytest.importorskip("distributed")
-
-from socialvalue_tom.distributed import TableHandle, issues, value_dask  # noqa: E402
 
 TINY = Path(__file__).parent / "data" / "tables" / "tiny.yaml"
 
