@@ -256,10 +256,7 @@ def value_cmd(
     a = _assumptions(price_year, discount_base_year, carry_forward)
     valued, resolved = _value_input(input, tables, a)
     issues = valued.attrs["issues"]
-    if len(issues) and errors is Errors.raise_:
-        _report_issues(issues, input, output)
-        _console(stderr=True).print("nothing written (use --errors collect to value the good rows)")
-        raise typer.Exit(1)
+    _stop_if_raising(issues, errors, input, output)
     if output is not None:
         from socialvalue_tom import io as svio
 
@@ -267,6 +264,20 @@ def value_cmd(
     _print_totals(valued, by, resolved)
     if output is not None:
         _console().print(f"Wrote {len(valued)} row(s) to {output}", markup=False)
+    _exit_if_any(issues, input, output)
+
+
+def _stop_if_raising(issues: pd.DataFrame, errors: Errors, input: Path,
+                     output: Path | None) -> None:
+    """With --errors raise, bad rows stop the command before anything is written (exit 1)."""
+    if len(issues) and errors is Errors.raise_:
+        _report_issues(issues, input, output)
+        _console(stderr=True).print("nothing written (use --errors collect to value the good rows)")
+        raise typer.Exit(1)
+
+
+def _exit_if_any(issues: pd.DataFrame, input: Path, output: Path | None) -> None:
+    """With --errors collect, the good rows were used; bad rows still mean exit 1."""
     if len(issues):
         _report_issues(issues, input, output)
         raise typer.Exit(1)
@@ -289,14 +300,10 @@ def report_cmd(
     a = _assumptions(price_year, discount_base_year, carry_forward)
     valued, resolved = _value_input(input, tables, a)
     issues = valued.attrs["issues"]
-    if len(issues) and errors is Errors.raise_:
-        _report_issues(issues, input, output)
-        raise typer.Exit(1)
+    _stop_if_raising(issues, errors, input, output)
     _guard(lambda: render_report(valued, output, title=title, tables=resolved))
     _console().print(f"Wrote report to {output}", markup=False)
-    if len(issues):
-        _report_issues(issues, input, output)
-        raise typer.Exit(1)
+    _exit_if_any(issues, input, output)
 
 
 @app.command("template")
