@@ -72,3 +72,41 @@ def test_readme_quickstart_runs(monkeypatch: pytest.MonkeyPatch,
     assert "valued" in namespace
     out = capsys.readouterr().out
     assert "env-carbon-saved" in out and "2024" in out
+
+
+def _fenced_blocks(text: str) -> list[tuple[str, str]]:
+    """(language, content) of each fenced block in Markdown text."""
+    blocks, lang, lines = [], None, []
+    for line in text.splitlines():
+        if lang is None and line.startswith("```"):
+            lang, lines = line[3:].strip(), []
+        elif lang is not None and line.strip() == "```":
+            blocks.append((lang, "\n".join(lines) + "\n"))
+            lang = None
+        elif lang is not None:
+            lines.append(line)
+    return blocks
+
+
+def test_tutorial_runs_end_to_end_and_its_shown_outputs_hold(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    blocks = _fenced_blocks((DOCS / "tutorial.md").read_text())
+    (tmp_path / "examples").mkdir()
+    shutil.copy(DOCS.parent / "examples" / "portfolio.csv", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    for lang, code in blocks:
+        if lang == "python":
+            exec(compile(code, "docs/tutorial.md", "exec"), namespace)  # the tutorial's code
+    printed = capsys.readouterr().out
+    assert (tmp_path / "portfolio.html").stat().st_size > 10_000
+    checker = doctest.OutputChecker()
+    shown = [code for lang, code in blocks if lang == ""]
+    assert len(shown) >= 2
+    for want in shown:
+        assert checker.check_output("..." + want.strip() + "...", printed,
+                                    doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE), (
+            f"the tutorial shows output its code does not print:\n{want}")
