@@ -3,6 +3,7 @@ mapped to the file, line and field at fault."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -110,6 +111,29 @@ def _line_of(text: str, loc: Sequence[int | str]) -> int | None:
     return line
 
 
+def _line_of_named(text: str, message: str) -> int | None:
+    """Best-effort line of the code or id a cross-check message names.
+
+    ``duplicate measure code: x`` points at the second ``x``; ``measure 'x' ...`` at the first
+    line that declares ``x`` as a value (``code: x``, ``id: x``, ``- x``).
+    """
+    dup = re.search(r"duplicate [a-z ]+: ([^,\s]+)", message)
+    named = dup or re.search(r"'([^']+)'", message)
+    if named is None:
+        return None
+    token = re.escape(named.group(1))
+    # Prefer the line that declares the value (``- code: x``, ``{code: x, ...}``, ``id: x``),
+    # then any line that mentions it as a value.
+    patterns = (rf"(?:^|[\s{{,])(?:code|id):\s*['\"]?{token}['\"]?\s*(?:[,}}#]|$)",
+                rf"(?:^|[\s{{,\[-])(?:[a-z_]+:\s*)?['\"]?{token}['\"]?\s*(?:[,}}\]#]|$)")
+    for pattern in patterns:
+        lines = [text.count("\n", 0, m.start() + 1) + 1
+                 for m in re.finditer(pattern, text, flags=re.M)]
+        if lines:
+            return lines[1] if dup and len(lines) > 1 else lines[0]
+    return None
+
+
 def _field_path(loc: Sequence[int | str]) -> str:
     out = ""
     for part in loc:
@@ -136,6 +160,8 @@ def read_model(path: Path, model: type[M], text: str | None = None) -> M:
         loc = [p for p in first["loc"] if not isinstance(p, str) or not p.startswith("function-")]
         field = _field_path(loc)
         line = _line_of(text, loc)
+        if not loc:  # a whole-file cross-check: point at the line of the value it names
+            line = _line_of_named(text, first["msg"]) or line
         msg = first["msg"].removeprefix("Value error, ")
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
         raise ProxyTableError(
