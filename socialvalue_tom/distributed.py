@@ -22,10 +22,10 @@ How the pieces travel:
 
 * **Exclusions.** Double-counting exclusions group rows by contract (``contract_id``, plus
   ``stage``) across the whole input, but partitions are valued separately. The pass that counts
-  partition lengths also collects, per partition, the contract keys of rows of excluded
-  measures; if one group spans partitions, :class:`~socialvalue_tom.RuleError` asks for a
-  repartition that keeps each contract in one partition (``ddf.shuffle(on="contract_id")``),
-  instead of silently counting a claim twice.
+  partition lengths also collects each partition's claims
+  (:func:`socialvalue_tom.frame.claims_of`: five small columns per row of an excluded measure);
+  they are concatenated on the client and sent with every partition, so a contract split across
+  partitions is counted exactly as ``value_frame`` counts it in one frame.
 
 The output's ``meta`` is built explicitly, by valuing the empty ``ddf._meta``: the input columns
 plus ``value_frame``'s output columns with their exact dtypes (categoricals with the known
@@ -46,8 +46,8 @@ import numpy as np
 import pandas as pd
 
 from socialvalue_tom.engine import TablesLike, table_set
-from socialvalue_tom.errors import ProxyTableError, RuleError
-from socialvalue_tom.frame import ISSUE_COLUMNS, value_frame
+from socialvalue_tom.errors import ProxyTableError
+from socialvalue_tom.frame import ISSUE_COLUMNS, claims_of, value_frame
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.tables.catalogue import TableSet
 from socialvalue_tom.tables.table import PriceIndex, ProxyTable
@@ -134,12 +134,13 @@ _worker_tables: dict[tuple[str, ...], TableSet] = {}
 
 def _value_partition(part: pd.DataFrame, handle: TableHandle, offsets: Sequence[int],
                      errors: Literal["raise", "collect"], assumptions: Assumptions | None,
+                     claims: pd.DataFrame | None,
                      partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
     """Value one partition; runs on the workers."""
     number = partition_info["number"] if partition_info is not None else 0
     offset = int(offsets[number]) if offsets else 0
     out = value_frame(part, handle.resolve(), errors=errors, assumptions=assumptions,
-                      row_offset=offset)
+                      row_offset=offset, claims=claims)
     found = out.attrs.get("issues")
     # attrs holding a DataFrame would break Dask's concatenation (pandas compares attrs).
     out.attrs = {}
@@ -191,50 +192,35 @@ def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
     meta.attrs = {}
     if errors == "collect":
         _add_issue_columns(meta, None, 0)
-    offsets = _offsets_checked(ddf, handle.resolve())
-    return ddf.map_partitions(_value_partition, handle, offsets, errors, assumptions,
+    offsets, claims = _offsets_and_claims(ddf, handle, assumptions)
+    return ddf.map_partitions(_value_partition, handle, offsets, errors, assumptions, claims,
                               meta=meta, align_dataframes=False)
 
 
-def _partition_facts(part: pd.DataFrame,
-                     groups: tuple[tuple[str, frozenset[str], tuple[str, ...]], ...],
-                     ) -> tuple[int, frozenset[tuple[str, ...]]]:
-    """Length of a partition and the exclusion groups (id + key values) its rows belong to."""
-    keys: set[tuple[str, ...]] = set()
-    for ex_id, measures, key in groups:
-        rows = part[part["measure"].isin(measures)] if "measure" in part.columns else part[:0]
-        if rows.empty:
-            continue
-        cols = [c for c in (*key, "stage") if c in rows.columns]
-        if not cols:
-            keys.add((ex_id,))
-            continue
-        sub = rows[cols].astype(object).where(rows[cols].notna(), "<missing>").astype(str)
-        keys.update((ex_id, *k) for k in sub.drop_duplicates().itertuples(index=False))
-    return len(part), frozenset(keys)
+def _partition_facts(part: pd.DataFrame, handle: TableHandle, codes: frozenset[str],
+                     assumptions: Assumptions | None) -> tuple[int, pd.DataFrame | None]:
+    """Length of a partition and the claims of its rows that exclusions govern."""
+    if not codes or "measure" not in part.columns:
+        return len(part), None
+    rows = part[part["measure"].isin(codes)]
+    return len(part), claims_of(rows, handle.resolve(), assumptions=assumptions)
 
 
-def _offsets_checked(ddf: Any, tset: TableSet) -> tuple[int, ...]:
-    """Global row offset of each partition; refuses exclusion groups split across partitions."""
+def _offsets_and_claims(ddf: Any, handle: TableHandle, assumptions: Assumptions | None,
+                        ) -> tuple[tuple[int, ...], pd.DataFrame | None]:
+    """Global row offset of each partition, and the claims of the whole input (one pass)."""
     import dask as dask_module
 
     dask: Any = dask_module  # dask's top level is not typed
-    groups = tuple({(ex.id, frozenset(ex.measures), ex.key): None for t in tset.editions
-                    for ex in t.spec.exclusions})
-    facts = dask.compute(*[dask.delayed(_partition_facts)(p, groups)
+    tset = handle.resolve()
+    codes = frozenset(c for t in tset.editions for ex in t.spec.exclusions for c in ex.measures)
+    facts = dask.compute(*[dask.delayed(_partition_facts)(p, handle, codes, assumptions)
                            for p in ddf.to_delayed()])
-    seen: dict[tuple[str, ...], int] = {}
-    for number, (_, keys) in enumerate(facts):
-        for k in keys:
-            first = seen.setdefault(k, number)
-            if first != number:
-                raise RuleError(
-                    f"exclusion {k[0]!r} groups rows by contract, but the group {k[1:]!r} has "
-                    f"rows in partitions {first} and {number}, which are valued separately: "
-                    "repartition so that each contract is in one partition, e.g. "
-                    "ddf.shuffle(on='contract_id')", field="partitions", exclusion=k[0])
     lengths = [n for n, _ in facts]
-    return tuple(int(x) for x in np.concatenate([[0], np.cumsum(lengths)[:-1]]))
+    offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(lengths)[:-1]]))
+    parts = [c for _, c in facts if c is not None]
+    claims = pd.concat(parts, ignore_index=True) if parts else None
+    return offsets, claims
 
 
 def issues(valued: Any) -> pd.DataFrame:

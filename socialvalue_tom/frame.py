@@ -29,12 +29,13 @@ from socialvalue_tom.errors import (
     SocialValueError,
 )
 from socialvalue_tom.outcome import MAX_QUANTITY, MAX_YEARS, Assumptions
-from socialvalue_tom.rules.exclusions import ExclusionResult, exclusion_scales
+from socialvalue_tom.rules.exclusions import ExclusionResult, claim_rows, exclusion_scales
 from socialvalue_tom.rules.pipeline import RuleInputs, run_pipeline
 from socialvalue_tom.rules.steps import DISCOUNT_YEARS
 from socialvalue_tom.tables.stack import EditionStack, stack_of
 
-__all__ = ["OUTPUT_COLUMNS", "REQUIRED_COLUMNS", "explain_row", "issues_frame", "value_frame"]
+__all__ = ["OUTPUT_COLUMNS", "REQUIRED_COLUMNS", "claims_of", "explain_row", "issues_frame",
+           "value_frame"]
 
 REQUIRED_COLUMNS = ("measure", "quantity", "unit", "region", "date")
 FRACTION_COLUMNS = ("deadweight", "displacement", "attribution", "drop_off")
@@ -109,7 +110,8 @@ def issues_frame(issues: list[RowIssue]) -> IssueTable:
 
 def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
                 errors: Literal["raise", "collect"] = "raise",
-                assumptions: Assumptions | None = None, row_offset: int = 0) -> pd.DataFrame:
+                assumptions: Assumptions | None = None, row_offset: int = 0,
+                claims: pd.DataFrame | None = None) -> pd.DataFrame:
     """Value every row of ``df``; returns a new DataFrame (the input is not mutated).
 
     Required columns: ``measure, quantity, unit, region, date`` (text, categorical or
@@ -126,6 +128,10 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     valid rows are valued, bad rows get ``value_gbp`` NaN and are listed in
     ``out.attrs["issues"]`` (a DataFrame: row, index, field, code, reason). ``row_offset`` is
     added to row numbers (used when streaming files in chunks).
+
+    ``claims``: when ``df`` is one piece of a larger input (a file chunk, a Dask partition),
+    the :func:`claims_of` of every piece together, so that double-counting exclusions see the
+    claims of the whole input; by default ``df``'s own.
     """
     _check_input(df, errors)
     a = assumptions or DEFAULT_ASSUMPTIONS
@@ -134,7 +140,7 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     issues = _Issues(len(df), row_offset, df.index)
     rows = _lookups(df, stack, a, issues)
     excl = exclusion_scales(df, np.where(issues.bad, np.nan, rows.q * rows.factor), rows.ed,
-                            rows.m, stack.editions)
+                            rows.m, stack.editions, claims)
     if excl is not None:
         for pos, reason in excl.rejected:
             one = np.zeros(len(df), dtype=bool)
@@ -144,6 +150,24 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     cols = _arithmetic(df, stack, a, rows, issues, None if excl is None else excl.scale)
     _raise_if(issues, errors)
     return _output(df, cols, stack, issues, a, excl)
+
+
+def claims_of(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
+              assumptions: Assumptions | None = None) -> pd.DataFrame:
+    """The claims in ``df`` that double-counting exclusions govern, one row each (edition,
+    exclusion, group label, rank, canonical quantity): small, and they add up across pieces.
+
+    ``pd.concat`` the claims of every piece of an input and pass them to
+    ``value_frame(piece, ..., claims=...)`` to value the pieces as one input. Rows that are
+    invalid for other reasons are left out (``value_frame`` reports them).
+    """
+    _check_input(df, "collect")
+    a = assumptions or DEFAULT_ASSUMPTIONS
+    stack = stack_of(table_set(tables))
+    issues = _Issues(len(df), 0, df.index)
+    rows = _lookups(df, stack, a, issues)
+    canonical = np.where(issues.bad, np.nan, rows.q * rows.factor)
+    return claim_rows(df, canonical, rows.ed, rows.m, stack.editions)
 
 
 def _raise_if(issues: _Issues, errors: str) -> None:

@@ -14,13 +14,12 @@ expansions of all chunks sum exactly to the sum of all values, so ``fsum`` of al
 terms equals ``fsum`` of all the values: the total does not depend on ``chunksize``.
 
 Double-counting exclusions (``exclusions:`` in a table) are the one rule that looks across rows:
-rows of the measures an exclusion names are grouped by contract. A chunk boundary must not split a
-group, so when the editions declare exclusions ``value_file`` reads the file twice. The first pass
-keeps only the rows of excluded measures (all columns) and values them together, exactly as
-``value_frame`` would inside the whole file; the second pass values every other row batch by
-batch and splices the pre-valued rows back in file order. Memory is then bounded by ``chunksize``
-plus the rows of excluded measures (see docs/performance.md for the frame.py hook that would
-make this constant too).
+rows of the measures an exclusion names are grouped by contract, and a chunk boundary may split
+a group. So when the editions declare exclusions ``value_file`` reads the file twice: the first
+pass collects each batch's claims (:func:`socialvalue_tom.frame.claims_of`: five small columns
+per row of an excluded measure), the second values every batch with the claims of the whole
+file, giving exactly what ``value_frame`` gives on the whole file. Memory is then bounded by
+``chunksize`` plus those claim rows.
 
 Added in 0.1.
 """
@@ -44,7 +43,7 @@ import pandas as pd
 from socialvalue_tom import io as svio
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import BulkValidationError, RowIssue
-from socialvalue_tom.frame import issues_frame, value_frame
+from socialvalue_tom.frame import claims_of, issues_frame, value_frame
 from socialvalue_tom.money import to_pounds
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.tables.catalogue import TableSet
@@ -193,10 +192,10 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
     codes = exclusion_measures(tset)
     writer = _Writer(Path(out)) if out is not None else None
     try:
-        pre = _pre_value(src, chunksize, codes, tset, assumptions) if codes else None
+        claims = _claims(src, chunksize, codes, tset, assumptions) if codes else None
         batches = svio.iter_outcome_batches(src, chunksize)
         acc = _run(_with_progress(batches, src, progress), tset, writer, assumptions,
-                   stop_writing_on_issue=errors == "raise", pre=pre, codes=codes)
+                   stop_writing_on_issue=errors == "raise", claims=claims)
         if acc.issues and errors == "raise":
             raise BulkValidationError.from_issues(
                 sorted(acc.issues, key=lambda i: (i.row, i.field)))
@@ -267,55 +266,33 @@ def exclusion_measures(tset: TableSet) -> frozenset[str]:
     return frozenset(c for t in tset.editions for ex in t.spec.exclusions for c in ex.measures)
 
 
-def _file_rows(valued: pd.DataFrame) -> pd.DataFrame:
-    """Issues of a ``value_frame`` call on a subset of file rows, numbered by file row."""
-    found: pd.DataFrame = valued.attrs["issues"].copy()
-    found["row"] = found["index"].astype(np.int64)
-    return found
+def _claims(src: Path, chunksize: int, codes: frozenset[str], tset: TableSet,
+            assumptions: Assumptions | None) -> pd.DataFrame:
+    """First pass: the claims that double-counting exclusions govern, from every batch.
 
-
-def _value_rows(rows: pd.DataFrame, tset: TableSet,
-                assumptions: Assumptions | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Value rows that are not contiguous in the file (index labels = file rows)."""
-    valued = value_frame(rows, tset, errors="collect", assumptions=assumptions)
-    found = _file_rows(valued)
-    valued.attrs = {}
-    return valued, found
-
-
-def _pre_value(src: Path, chunksize: int, codes: frozenset[str], tset: TableSet,
-               assumptions: Assumptions | None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """First pass: value the rows of excluded measures together (see the module docs)."""
-    keep = [b[b["measure"].isin(codes)] for _, b in svio.iter_outcome_batches(src, chunksize)]
-    if not keep:  # no data rows at all: nothing to value in either pass
-        return None
-    return _value_rows(pd.concat(keep), tset, assumptions)
+    Only the rows of excluded measures are read into it, as five small columns each (edition,
+    exclusion, group label, rank, quantity), so memory grows with those rows, not the file.
+    """
+    parts = [claims_of(b[b["measure"].isin(codes)], tset, assumptions=assumptions)
+             for _, b in svio.iter_outcome_batches(src, chunksize)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def _batches_valued(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet,
                     assumptions: Assumptions | None,
-                    pre: tuple[pd.DataFrame, pd.DataFrame] | None,
-                    codes: frozenset[str]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+                    claims: pd.DataFrame | None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Second pass: (valued batch, its issues) in file order."""
     for offset, batch in batches:
-        if pre is None:
-            valued = value_frame(batch, tset, errors="collect", assumptions=assumptions,
-                                 row_offset=offset)
-            found = valued.attrs["issues"]
-            valued.attrs = {}
-            yield valued, found
-            continue
-        mask = batch["measure"].isin(codes).to_numpy()
-        valued, found = _value_rows(batch[~mask], tset, assumptions)
-        if mask.any():
-            valued = pd.concat([valued, pre[0].loc[batch.index[mask]]]).sort_index()
+        valued = value_frame(batch, tset, errors="collect", assumptions=assumptions,
+                             row_offset=offset, claims=claims)
+        found = valued.attrs["issues"]
+        valued.attrs = {}
         yield valued, found
 
 
 def _run(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet, writer: _Writer | None,
          assumptions: Assumptions | None, *, stop_writing_on_issue: bool,
-         pre: tuple[pd.DataFrame, pd.DataFrame] | None = None,
-         codes: frozenset[str] = frozenset()) -> _Accumulator:
+         claims: pd.DataFrame | None = None) -> _Accumulator:
     """Value each batch, fold it into the accumulator and append it to the output.
 
     With ``stop_writing_on_issue`` (errors="raise") nothing more is written once a bad row is
@@ -323,9 +300,7 @@ def _run(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet, writer: _W
     """
     themes = {(t.version, code): m.theme for t in tset.editions for code, m in t.measures.items()}
     acc = _Accumulator(themes)
-    if pre is not None:
-        acc.add_issues(pre[1])
-    for valued, found in _batches_valued(batches, tset, assumptions, pre, codes):
+    for valued, found in _batches_valued(batches, tset, assumptions, claims):
         acc.add(valued, found)
         if writer is not None and not (stop_writing_on_issue and acc.issues):
             writer.write(valued)

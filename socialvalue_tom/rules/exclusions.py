@@ -10,9 +10,14 @@ An exclusion lists measures in precedence order. Within one group of rows (same 
   rejected as issues.
 
 Measures of one exclusion must share a canonical unit (checked here, a ``ProxyTableError``).
-Without a key column the whole input is one group: the conservative reading.
+A missing key value is a group of its own; without a key column the whole input is one group
+(the conservative reading).
 
-The work is vectorised: totals per (group, precedence rank) come from one ``bincount``.
+Totals per (group, precedence rank) add each group's claims in ascending order of value, so the
+same claims give the same bits whatever their row order. For input that arrives in pieces (file
+chunks, Dask partitions), :func:`claim_rows` lists each piece's claims with a text label per
+group, and the pieces' lists together give the same totals as the whole input
+(``exclusion_scales(..., claims=all_pieces)``).
 """
 
 from __future__ import annotations
@@ -25,7 +30,12 @@ import pandas as pd
 from socialvalue_tom.errors import ProxyTableError
 from socialvalue_tom.tables.table import ProxyTable
 
-__all__ = ["ExclusionResult", "exclusion_scales"]
+__all__ = ["CLAIM_COLUMNS", "ExclusionResult", "claim_rows", "exclusion_scales"]
+
+#: Columns of :func:`claim_rows`.
+CLAIM_COLUMNS = ["edition", "exclusion", "group", "rank", "quantity"]
+_MISSING = "\x00missing"
+_SEP = "\x1f"
 
 
 @dataclass
@@ -52,23 +62,40 @@ def _check_units(t: ProxyTable) -> None:
                 path=str(t.path), line=None, field=f"exclusions.{ex.id}")
 
 
-def exclusion_scales(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
-                     measure: np.ndarray, tables: list[ProxyTable]) -> ExclusionResult | None:
-    """Claim shares for every row; ``None`` when no edition declares exclusions.
+@dataclass
+class _Claims:
+    """The rows of one exclusion in one edition: positions, precedence rank, group."""
 
-    ``canonical`` is each row's quantity in its measure's canonical unit, ``edition`` and
-    ``measure`` the row's edition and measure positions (-1 where the row is invalid: such rows
-    are left alone here and reported by the caller).
-    """
-    if not any(t.spec.exclusions for t in tables):
-        return None
-    n = len(df)
-    result = ExclusionResult(scale=np.ones(n), fired=np.full(n, -1, dtype=np.int16))
+    edition: str
+    exclusion: str
+    order: tuple[str, ...]
+    mode: str
+    rows: np.ndarray
+    rank: np.ndarray
+    group: np.ndarray          # dense group id per row
+    first: np.ndarray          # a row position of each group (for its label)
+    cols: list[str]            # key columns that exist in the input
+    quantity: np.ndarray
+
+    def labels(self, df: pd.DataFrame) -> np.ndarray:
+        """A text label per group from its key values: the same in every chunk."""
+        if not self.cols:
+            return np.array([""], dtype=object)
+        keys = df[self.cols].iloc[self.first].astype(object)
+        text = keys.where(keys.notna(), _MISSING).astype(str)
+        joined = text[self.cols[0]]
+        for name in self.cols[1:]:
+            joined = joined + _SEP + text[name]
+        return joined.to_numpy(dtype=object)
+
+
+def _claims(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
+            measure: np.ndarray, tables: list[ProxyTable]) -> list[_Claims]:
     n_m = max(len(t.measure_codes) for t in tables)
-    keys = _KeyCodes(df)
     edition, measure = edition.astype(np.intp), measure.astype(np.intp)
     ok = (edition >= 0) & (measure >= 0) & np.isfinite(canonical)
     flat = np.where(ok, edition * n_m + measure, len(tables) * n_m)  # last slot: invalid rows
+    found = []
     for e, t in enumerate(tables):
         _check_units(t)
         for ex in t.spec.exclusions:
@@ -78,55 +105,104 @@ def exclusion_scales(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarra
             rank = rank_of[flat]
             rows = np.flatnonzero(rank >= 0)
             if rows.size:
-                _apply(keys.group_ids(rows, ex.key), rows, rank[rows], canonical[rows],
-                       ex.measures, ex.mode, ex.id, result)
+                cols = [c for c in (*ex.key, "stage") if c in df.columns]
+                group, first = _groups(df, rows, cols)
+                found.append(_Claims(f"{t.name}:{t.version}", ex.id, ex.measures, ex.mode,
+                                     rows, rank[rows], group, first, cols, canonical[rows]))
+    return found
+
+
+def _groups(df: pd.DataFrame, rows: np.ndarray, cols: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Dense group id per row (by key values) and one row position per group."""
+    if not cols:
+        return np.zeros(len(rows), dtype=np.intp), rows[:1]
+    combined = np.zeros(len(rows), dtype=np.int64)
+    for name in cols:
+        codes, uniq = pd.factorize(df[name].iloc[rows], use_na_sentinel=True)
+        combined = combined * (len(uniq) + 1) + np.where(codes < 0, len(uniq), codes)
+    _, first, group = np.unique(combined, return_index=True, return_inverse=True)
+    return group.astype(np.intp).ravel(), rows[first]
+
+
+def _sorted_sums(gid: np.ndarray, q: np.ndarray, size: int) -> np.ndarray:
+    """Sum of ``q`` per id, each group added in ascending order of value (order independent)."""
+    out = np.zeros(size)
+    if gid.size == 0:
+        return out
+    order = np.lexsort((q, gid))
+    ids = gid[order]
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    out[ids[starts]] = np.add.reduceat(q[order], starts)
+    return out
+
+
+def claim_rows(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
+               measure: np.ndarray, tables: list[ProxyTable]) -> pd.DataFrame:
+    """Every claim of this input that an exclusion governs, one row each (see the module doc):
+    edition, exclusion, group label, precedence rank and canonical quantity."""
+    parts = [pd.DataFrame({"edition": c.edition, "exclusion": c.exclusion,
+                           "group": c.labels(df)[c.group], "rank": c.rank,
+                           "quantity": c.quantity})
+             for c in _claims(df, canonical, edition, measure, tables)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in CLAIM_COLUMNS[:3]
+                                          else ("int64" if c == "rank" else "float64"))
+                             for c in CLAIM_COLUMNS})
+    return pd.concat(parts, ignore_index=True)
+
+
+def _totals(c: _Claims, df: pd.DataFrame,
+            claims: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Totals per (group, rank) for this input's groups, and each row's group position."""
+    n_rank = len(c.order)
+    if claims is None:
+        n_group = int(c.group.max(initial=-1)) + 1
+        sums = _sorted_sums(c.group * n_rank + c.rank, c.quantity, n_group * n_rank)
+        return sums.reshape(n_group, n_rank), c.group
+    mine = claims[(claims["edition"] == c.edition) & (claims["exclusion"] == c.exclusion)]
+    labels = pd.Index(c.labels(df))
+    pos = labels.get_indexer(mine["group"].to_numpy(dtype=object))
+    keep = pos >= 0
+    if len(labels.unique()) != len(labels):
+        raise ValueError("exclusion group labels are not unique")
+    ids = pos[keep] * n_rank + mine["rank"].to_numpy()[keep]
+    sums = _sorted_sums(ids, mine["quantity"].to_numpy(dtype=np.float64)[keep],
+                        len(labels) * n_rank)
+    return sums.reshape(len(labels), n_rank), c.group
+
+
+def exclusion_scales(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
+                     measure: np.ndarray, tables: list[ProxyTable],
+                     claims: pd.DataFrame | None = None) -> ExclusionResult | None:
+    """Claim shares for every row; ``None`` when no edition declares exclusions.
+
+    ``canonical`` is each row's quantity in its measure's canonical unit, ``edition`` and
+    ``measure`` the row's edition and measure positions (-1 where the row is invalid: such rows
+    are left alone here and reported by the caller). ``claims``: the :func:`claim_rows` of the
+    whole input this frame is part of (its own rows included); by default, this frame alone.
+    """
+    if not any(t.spec.exclusions for t in tables):
+        return None
+    n = len(df)
+    result = ExclusionResult(scale=np.ones(n), fired=np.full(n, -1, dtype=np.int16))
+    for c in _claims(df, canonical, edition, measure, tables):
+        per_group, g = _totals(c, df, claims)
+        before_all = np.cumsum(per_group, axis=1) - per_group   # claimed under earlier ranks
+        total_r, before_r = per_group[g, c.rank], before_all[g, c.rank]
+        later = (before_r > 0) & (total_r > 0)
+        if c.mode == "reject":
+            first = np.argmax(per_group > 0, axis=1)
+            for r, gi, k in zip(c.rows[later].tolist(), g[later].tolist(),
+                                c.rank[later].tolist(), strict=True):
+                result.rejected.append((r, (
+                    f"double counting: {c.order[k]!r} is also claimed as {c.order[first[gi]]!r} "
+                    f"for the same contract (exclusion {c.exclusion!r})")))
+            continue
+        share = np.where(later, np.maximum(total_r - before_r, 0.0)
+                         / np.where(later, total_r, 1.0), 1.0)
+        result.scale[c.rows] = share
+        if later.any():
+            if c.exclusion not in result.ids:
+                result.ids.append(c.exclusion)
+            result.fired[c.rows[later]] = result.ids.index(c.exclusion)
     return result
-
-
-def _apply(group: np.ndarray, rows: np.ndarray, rank: np.ndarray, canon: np.ndarray,
-           order: tuple[str, ...], mode: str, ex_id: str, result: ExclusionResult) -> None:
-    n_rank = len(order)
-    n_group = int(group.max(initial=-1)) + 1
-    totals = np.bincount(group * n_rank + rank, weights=canon,
-                         minlength=n_group * n_rank).reshape(n_group, n_rank)
-    before = np.cumsum(totals, axis=1) - totals          # claimed under earlier measures
-    total_r, before_r = totals[group, rank], before[group, rank]
-    later = (before_r > 0) & (total_r > 0)
-    if mode == "reject":
-        first = np.argmax(totals > 0, axis=1)
-        for r, g, k in zip(rows[later].tolist(), group[later].tolist(), rank[later].tolist(),
-                           strict=True):
-            result.rejected.append((r, (
-                f"double counting: {order[k]!r} is also claimed as {order[first[g]]!r} for the "
-                f"same contract (exclusion {ex_id!r})")))
-        return
-    share = np.where(later, np.maximum(total_r - before_r, 0.0) / np.where(later, total_r, 1.0),
-                     1.0)
-    result.scale[rows] = share
-    if ex_id not in result.ids:
-        result.ids.append(ex_id)
-    result.fired[rows[later]] = result.ids.index(ex_id)
-
-
-class _KeyCodes:
-    """Key columns factorised once per input, combined into dense group ids on demand."""
-
-    def __init__(self, df: pd.DataFrame) -> None:
-        self.df = df
-        self.codes: dict[str, tuple[np.ndarray, int]] = {}
-
-    def _column(self, name: str) -> tuple[np.ndarray, int]:
-        if name not in self.codes:
-            codes, uniq = pd.factorize(self.df[name], use_na_sentinel=True)
-            # missing keys form their own group (the conservative reading)
-            self.codes[name] = (np.where(codes < 0, len(uniq), codes), len(uniq) + 1)
-        return self.codes[name]
-
-    def group_ids(self, rows: np.ndarray, key: tuple[str, ...]) -> np.ndarray:
-        """Dense group id per row in ``rows`` from the key columns (plus ``stage``)."""
-        cols = [c for c in (*key, "stage") if c in self.df.columns]
-        combined = np.zeros(len(rows), dtype=np.int64)
-        for name in cols:
-            codes, width = self._column(name)
-            combined = combined * width + codes[rows]
-        return np.unique(combined, return_inverse=True)[1].astype(np.intp)
