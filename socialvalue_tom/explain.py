@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._bulk.lookups import parse_day
 from socialvalue_tom.engine import value
 from socialvalue_tom.errors import OutcomeError, RuleError
 from socialvalue_tom.outcome import Assumptions, Outcome
@@ -87,13 +88,11 @@ def _present(row: pd.Series, name: str) -> Any:
 
 
 def _outcome_of(row: pd.Series, table: ProxyTable, share: float) -> Outcome:
-    from socialvalue_tom.frame import _parse_day
-
     q = float(pd.to_numeric(row["quantity"]))
     if share != 1.0:
         q = q * share  # the same float operation as the bulk path
     spec = table.measure(str(row["measure"]))
-    day = _parse_day(row["date"])
+    day = parse_day(row["date"])
     if day is None:
         raise OutcomeError(f"row date {row['date']!r} cannot be read", field="date")
     data: dict[str, Any] = {

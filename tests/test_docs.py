@@ -52,7 +52,9 @@ def test_measure_catalogue_is_current() -> None:
 
 
 def test_every_row_issue_code_is_documented() -> None:
-    source = (DOCS.parent / "socialvalue_tom" / "frame.py").read_text()
+    package = DOCS.parent / "socialvalue_tom"
+    source = "".join(p.read_text() for p in (package / "frame.py", *sorted(
+        (package / "_bulk").glob("*.py"))))
     pattern = r'issues\.add\((?:[^()]|\([^()]*\))*?,\s*(?:"[a-z_]+"|name|field_name),\s*"([a-z-]+)"'
     used = set(re.findall(pattern, source, flags=re.S)) | {"missing-field"}
     assert len(used) >= 15

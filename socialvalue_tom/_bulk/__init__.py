@@ -1,0 +1,1 @@
+"""Internals of bulk valuation (``socialvalue_tom.frame``): lookups, arithmetic, issues."""

@@ -1,0 +1,163 @@
+"""Phase 2 of bulk valuation: the rule pipeline on the valid rows, in blocks.
+
+Blocks bound the memory of intermediates; contiguous blocks are views, not copies. The
+arithmetic is :func:`socialvalue_tom.rules.run_pipeline`, the same as the scalar engine's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from socialvalue_tom._bulk.issues import Issues
+from socialvalue_tom._bulk.lookups import FloatArray, Rows, field_values
+from socialvalue_tom.outcome import Assumptions
+from socialvalue_tom.rules.pipeline import RuleInputs, run_pipeline
+from socialvalue_tom.tables.stack import EditionStack
+
+__all__ = ["BLOCK", "Columns", "arithmetic"]
+
+BLOCK = 1 << 17
+
+
+@dataclass
+class Columns:
+    """Output arrays."""
+
+    value: FloatArray
+    gross: FloatArray
+    proxy: FloatArray
+    canonical: FloatArray
+    region: NDArray[np.int16]
+    edition: NDArray[np.int16]
+
+
+def arithmetic(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: Rows,
+                issues: Issues, scale: FloatArray | None) -> Columns:
+    n = len(df)
+    out = Columns(np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan),
+                   np.full(n, np.nan), np.full(n, -1, dtype=np.int16),
+                   np.full(n, -1, dtype=np.int16))
+    uplift = s.uplift(a.price_year)
+    if not issues.bad.any():  # the common case: contiguous blocks, views instead of copies
+        for start in range(0, n, BLOCK):
+            _block(df, s, a, rows, slice(start, min(start + BLOCK, n)), uplift, scale, out,
+                   issues)
+        return out
+    valid = np.flatnonzero(~issues.bad)
+    for start in range(0, valid.size, BLOCK):
+        _block(df, s, a, rows, valid[start:start + BLOCK], uplift, scale, out, issues)
+    return out
+
+
+Sel = np.ndarray | slice  # which rows a block covers: positions, or a contiguous range
+
+
+def _pick(rows: Rows, name: str, sel: Sel, call: float | None,
+          default: FloatArray) -> FloatArray:
+    base = default if call is None else np.full(default.shape, call)
+    col = rows.extra.get(name)
+    if col is None:
+        return base
+    vals = col[sel]
+    return np.where(np.isnan(vals), base, vals)
+
+
+def _block(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: Rows, sel: Sel,
+           uplift: FloatArray, scale: FloatArray | None, out: Columns,
+           issues: Issues) -> None:
+    health = s.health.ravel().take(rows.em[sel])
+    if not health.any():
+        _run(df, s, a, rows, sel, uplift, scale, a.discount_schedule, out, issues)
+        return
+    idx = np.arange(sel.start, sel.stop) if isinstance(sel, slice) else sel
+    other = "health" if a.discount_schedule == "green-book" else a.discount_schedule
+    for schedule, mask in ((a.discount_schedule, ~health), (other, health)):
+        if mask.any():
+            _run(df, s, a, rows, idx[mask], uplift, scale, schedule, out, issues)
+
+
+def _run(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: Rows, sel: Sel,
+         uplift: FloatArray, scale: FloatArray | None, schedule: str, out: Columns,
+         issues: Issues) -> None:
+    per = {k: v.ravel() for k, v in s.measure_arrays.items()}
+    em, emr = rows.em[sel], rows.emr[sel]
+    n = len(em)
+    q = rows.q[sel] if scale is None else rows.q[sel] * scale[sel]
+    cap: FloatArray | float = np.inf
+    cv = rows.extra.get("contract_value")
+    if cv is not None and s.has_caps:
+        ratio, cvs = per["cap_ratio"].take(em), cv[sel]
+        has = ~np.isnan(ratio) & ~np.isnan(cvs)
+        cap = np.full(n, np.inf)
+        cap[has] = ratio[has] * cvs[has]
+    base = a.discount_base_year
+    x: RuleInputs[Any] = RuleInputs(  # arrays and scalars mix
+        quantity=q, factor=rows.factor[sel], proxy=s.proxy[a.bound].ravel().take(emr),
+        sign=per["sign"].take(em),
+        deadweight=_pick(rows, "deadweight", sel, a.deadweight, per["deadweight"].take(em)),
+        displacement=_pick(rows, "displacement", sel, a.displacement,
+                           per["displacement"].take(em)),
+        attribution=_pick(rows, "attribution", sel, a.attribution,
+                          per["attribution"].take(em)),
+        reduction=rows.reduction[sel],
+        years=_pick(rows, "years", sel, None, np.ones(n)),
+        drop_off=_pick(rows, "drop_off", sel, a.drop_off, per["drop_off"].take(em)),
+        offset=np.zeros(n, dtype=np.intp) if base is None
+        else rows.fy[sel].astype(np.intp) - base,
+        uplift=uplift.take(rows.ed[sel]) if (uplift != 1.0).any() else 1.0, cap=cap,
+        schedule=schedule,
+    )
+    st = run_pipeline(x, _custom_gross(df, s, x, rows, sel))
+    idx = np.arange(sel.start, sel.stop) if isinstance(sel, slice) else sel
+    finite = np.isfinite(st.value)
+    if not finite.all():
+        bad = np.zeros(issues.n, dtype=bool)
+        bad[idx[~finite]] = True
+        issues.add(bad, "measure", "non-finite",
+                   "the measure's expression gave a non-finite value")
+    _store(out, sel, idx, finite, st.value, st.gross * x.sign, x.proxy, st.canonical,
+           rows.ed[sel], s.region_used.ravel().take(emr))
+
+
+def _store(out: Columns, sel: Sel, idx: np.ndarray, finite: np.ndarray,
+           *cols: np.ndarray) -> None:
+    """Write results for the rows that gave a finite value (all of them, usually)."""
+    targets: tuple[np.ndarray, ...] = (out.value, out.gross, out.proxy, out.canonical,
+                                       out.edition, out.region)
+    if finite.all():
+        for target, col in zip(targets, cols, strict=True):
+            target[sel] = col
+        return
+    ok = idx[finite]
+    for target, col in zip(targets, cols, strict=True):
+        target[ok] = col[finite]
+
+
+def _custom_gross(df: pd.DataFrame, s: EditionStack, x: RuleInputs[Any], rows: Rows,
+                  sel: Sel) -> FloatArray | None:
+    if not s.custom:
+        return None
+    ed, m = rows.ed[sel], rows.m[sel]
+    idx = np.arange(sel.start, sel.stop) if isinstance(sel, slice) else sel
+    gross: FloatArray | None = None
+    for c in s.custom:
+        mask = (ed == c.edition) & (m == c.measure)
+        if not mask.any():
+            continue
+        if gross is None:
+            gross = x.quantity * x.factor * x.proxy
+        t = s.editions[c.edition]
+        env: dict[str, Any] = dict(t.parameters_for(c.code))
+        for name in c.requires:
+            env[name] = field_values(df, name)[idx[mask]]
+        emr = rows.emr[sel][mask]
+        env.update(quantity=(x.quantity * x.factor)[mask], proxy=x.proxy[mask],
+                   proxy_low=s.proxy["low"].ravel().take(emr),
+                   proxy_high=s.proxy["high"].ravel().take(emr))
+        gross[mask] = c.expression.evaluate(env)
+    return gross

@@ -1,0 +1,45 @@
+"""Row issues collected during bulk valuation (one per bad row: the first problem found)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from socialvalue_tom.errors import RowIssue
+
+__all__ = ["Issues"]
+
+
+@dataclass
+class Issues:
+    """Collects issues; ``bad`` marks rows that must not be valued (first issue wins)."""
+
+    n: int
+    offset: int
+    index: pd.Index
+    items: list[RowIssue] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.bad = np.zeros(self.n, dtype=bool)
+
+    def add(self, mask: np.ndarray, field_name: str, code: str,
+            reason: str | Callable[[int], str]) -> None:
+        """Record an issue for each row where ``mask`` is true and no issue is recorded yet."""
+        if not mask.any():
+            return
+        pos = np.flatnonzero(mask & ~self.bad)
+        if pos.size == 0:
+            return
+        self.bad[pos] = True
+        for p in pos.tolist():
+            text = reason(p) if callable(reason) else reason
+            self.items.append(RowIssue(row=self.offset + p, field=field_name, code=code,
+                                       reason=text, index=_label(self.index[p])))
+
+
+def _label(x: Hashable) -> Any:
+    return x.item() if isinstance(x, np.generic) else x

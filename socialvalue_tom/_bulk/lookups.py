@@ -1,0 +1,344 @@
+"""Phase 1 of bulk valuation: per-row lookups, worked out once per distinct value.
+
+Each text column is factorised once; what depends only on a distinct value (pint for each
+(measure, unit) pair, the edition for each date, the measure and region positions in each
+edition) is computed once per distinct value and gathered onto the rows. Every bad row is
+reported here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from socialvalue_tom._bulk.issues import Issues
+from socialvalue_tom.errors import OutcomeError, SocialValueError
+from socialvalue_tom.outcome import MAX_QUANTITY, MAX_YEARS, Assumptions
+from socialvalue_tom.rules.steps import DISCOUNT_YEARS
+from socialvalue_tom.tables.stack import EditionStack
+
+__all__ = ["FRACTION_COLUMNS", "FloatArray", "Rows", "field_values", "lookups", "parse_day"]
+
+FRACTION_COLUMNS = ("deadweight", "displacement", "attribution", "drop_off")
+_STAGES = ("commitment", "delivered")
+_BAD_DAY = np.int64(-(2**62))
+FloatArray = NDArray[np.float64]
+
+
+@dataclass
+class Rows:
+    """Per-row lookups (positions are -1 where the row is invalid)."""
+
+    q: FloatArray
+    ed: NDArray[np.int16]
+    m: NDArray[np.int16]
+    em: NDArray[np.int32]      # flat (edition, measure) position in the stack
+    emr: NDArray[np.int32]     # flat (edition, measure, region) position
+    factor: FloatArray
+    fy: NDArray[np.int16]
+    reduction: FloatArray
+    extra: dict[str, FloatArray]
+
+
+def _codes(series: pd.Series) -> tuple[NDArray[np.intp], np.ndarray]:
+    """Integer codes and distinct values (-1 for missing), free for categoricals."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return (series.cat.codes.to_numpy().astype(np.intp),
+                np.asarray(series.cat.categories, dtype=object))
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes.astype(np.intp, copy=False), np.asarray(uniques, dtype=object)
+
+
+def _per_edition(table: np.ndarray, ed: NDArray[np.intp], codes: NDArray[np.intp],
+                 fill: Any) -> np.ndarray:
+    """Gather ``table[ed, code]`` per row (a flat take: faster than 2-D fancy indexing);
+    ``fill`` where the row has no edition. The last column of ``table`` is for missing codes."""
+    width = table.shape[1]
+    flat = np.where(ed >= 0, ed * width + codes, -1)
+    padded = np.append(table.ravel(), fill)
+    return padded.take(flat)
+
+
+def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues) -> Rows:
+    q = _quantity(df["quantity"], issues)
+    dates = _days(df["date"], issues)
+    ed = _editions(dates, s, a, issues)
+    fy = dates.per_row(_financial_years(dates.days))
+    m = _measures(df["measure"], s, ed, issues)
+    r = _regions(df["region"], s, ed, issues)
+    factor = _unit_factors(df["unit"], s, ed, m, issues)
+    extra = _optional(df, issues)
+    _check_requires(df, s, ed, m, issues)
+    _check_bounds(s, ed, m, q * factor, issues)
+    reduction = _reductions(df, s, ed, a, issues)
+    if a.discount_base_year is not None:
+        issues.add(fy < a.discount_base_year, "date", "before-discount-base",
+                   f"outcome year is before the discount base year {a.discount_base_year}")
+        years = extra.get("years", np.ones(len(df)))
+        last = fy - a.discount_base_year + np.where(np.isnan(years), 1.0, years) - 1
+        issues.add(last > DISCOUNT_YEARS, "years", "beyond-horizon",
+                   f"outcome runs beyond the {DISCOUNT_YEARS}-year discount horizon after the "
+                   f"base year {a.discount_base_year}")
+    # Stored compactly for the arithmetic phase, with flat positions into the stack's arrays.
+    em = np.where((ed >= 0) & (m >= 0), ed * s.n_measures + m, 0)
+    emr = em * s.n_regions + np.where(r >= 0, r, 0)
+    return Rows(q, ed.astype(np.int16), m.astype(np.int16), em.astype(np.int32),
+                 emr.astype(np.int32), factor, fy.astype(np.int16), reduction, extra)
+
+
+def _numeric(series: pd.Series, name: str, issues: Issues, *, required: bool) -> FloatArray:
+    """float64 values; text, missing (when required) and non-finite values are issues."""
+    if series.dtype == np.float64:
+        vals: FloatArray = series.to_numpy()
+        isna_in = np.isnan(vals)
+    elif pd.api.types.is_bool_dtype(series.dtype):
+        vals = np.full(len(series), np.nan)
+        isna_in = np.zeros(len(series), dtype=bool)
+        issues.add(np.ones(len(series), dtype=bool), name, "not-a-number",
+                   lambda p: f"{name} {series.iloc[p]!r} is a boolean, not a number")
+    else:
+        if series.dtype == object:  # booleans hidden in a text column are not numbers
+            is_bool = series.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
+            issues.add(is_bool, name, "not-a-number",
+                       lambda p: f"{name} {series.iloc[p]!r} is a boolean, not a number")
+        vals = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        isna_in = series.isna().to_numpy()
+        issues.add(np.isnan(vals) & ~isna_in, name, "not-a-number",
+                   lambda p: f"{name} {series.iloc[p]!r} is not a number")
+    if required:
+        issues.add(isna_in, name, "missing", f"{name} is missing")
+    issues.add(np.isinf(vals), name, "not-finite", f"{name} must be finite")
+    return vals
+
+
+def _quantity(series: pd.Series, issues: Issues) -> FloatArray:
+    q = _numeric(series, "quantity", issues, required=True)
+    issues.add(q < 0, "quantity", "negative", lambda p: f"quantity {q[p]:g} is negative")
+    issues.add(q > MAX_QUANTITY, "quantity", "too-large",
+               lambda p: f"quantity {q[p]:g} is above {MAX_QUANTITY:g}")
+    return q
+
+
+@dataclass
+class _Dates:
+    """Dates as int64 days since the epoch: per distinct value (``codes`` into ``days``) for
+    text and categorical columns, per row (``codes`` None) for datetime64 columns."""
+
+    days: NDArray[np.int64]
+    codes: NDArray[np.intp] | None
+
+    def day(self, p: int) -> int:
+        """The day of row ``p``."""
+        return int(self.days[p] if self.codes is None else self.days[self.codes[p]])
+
+    def per_row(self, per_value: np.ndarray) -> np.ndarray:
+        """Gather a per-value result onto the rows."""
+        return per_value if self.codes is None else per_value[self.codes]
+
+
+def _days(series: pd.Series, issues: Issues) -> _Dates:
+    """Read the date column once per distinct value; missing and bad dates are issues."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        nat = series.isna().to_numpy()
+        issues.add(nat, "date", "missing", "date is missing")
+        vals = series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+        return _Dates(np.where(nat, _BAD_DAY, vals), None)
+    codes, uniq = _codes(series)
+    parsed = [parse_day(u) for u in uniq]
+    issues.add(codes < 0, "date", "missing", "date is missing")
+    unparsed = np.array([d is None for d in parsed] + [False])
+    issues.add(unparsed[codes], "date", "bad-date",
+               lambda p: f"date {series.iloc[p]!r} is not an ISO date (YYYY-MM-DD)")
+    table = np.array([_BAD_DAY if d is None else d for d in parsed] + [_BAD_DAY], dtype=np.int64)
+    return _Dates(table, codes)
+
+
+def parse_day(value: Any) -> int | None:
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return (value - dt.date(1970, 1, 1)).days
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else int(value.astype("datetime64[D]").astype(np.int64))
+    if not isinstance(value, str):
+        return None
+    try:
+        return (dt.date.fromisoformat(value.strip()) - dt.date(1970, 1, 1)).days
+    except ValueError:
+        return None
+
+
+def _editions(dates: _Dates, s: EditionStack, a: Assumptions,
+              issues: Issues) -> NDArray[np.intp]:
+    day = dates.days
+    idx = np.searchsorted(s.starts, day, side="right") - 1
+    inside = (idx >= 0) & (day <= s.ends[np.clip(idx, 0, None)])
+    ok = (inside | ((idx >= 0) & a.carry_forward)) & (day != _BAD_DAY)
+    issues.add(dates.per_row(~ok), "date", "no-table-in-force",
+               lambda p: (f"no edition of {s.tset.name} is in force on "
+                          f"{np.datetime64(dates.day(p), 'D')}: editions cover "
+                          f"{s.tset.ranges()}"))
+    ed: NDArray[np.intp] = dates.per_row(np.where(ok, idx, -1).astype(np.intp))
+    return ed
+
+
+def _financial_years(days: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Financial year (starting in April) of each day."""
+    d = np.where(days == _BAD_DAY, 0, days).astype("datetime64[D]")
+    year = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = (d.astype("datetime64[M]").astype(np.int64) % 12) + 1
+    return np.where(month >= 4, year, year - 1)
+
+
+def _measures(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
+              issues: Issues) -> NDArray[np.intp]:
+    codes, uniq = _codes(series)
+    table = np.array([[t.measure_index.get(u.strip(), -1) if isinstance(u, str) else -1
+                       for u in uniq] + [-1] for t in s.editions], dtype=np.intp)
+    m: NDArray[np.intp] = _per_edition(table, ed, codes, -1)
+    issues.add((m < 0) & (codes < 0), "measure", "missing", "measure is missing")
+    issues.add(m < 0, "measure", "unknown-measure",
+               lambda p: s.editions[int(ed[p])].unknown_measure(series.iloc[p]).message)
+    return m
+
+
+def _region_position(t: Any, u: Any) -> int:
+    if not isinstance(u, str):
+        return -1
+    try:
+        return int(t.region_position(u))
+    except SocialValueError:
+        return -1
+
+
+def _regions(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
+             issues: Issues) -> NDArray[np.intp]:
+    codes, uniq = _codes(series)
+    table = np.array([[_region_position(t, u) for u in uniq] + [-1] for t in s.editions],
+                     dtype=np.intp)
+    r: NDArray[np.intp] = _per_edition(table, ed, codes, -1)
+    issues.add(r < 0, "region", "unknown-region",
+               lambda p: (f"unknown region {series.iloc[p]!r}: expected one of "
+                          f"{', '.join(s.editions[int(ed[p])].region_codes)}"))
+    return r
+
+
+def _unit_factors(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
+                  m: NDArray[np.intp], issues: Issues) -> FloatArray:
+    """Factor per row from pint, run once per distinct (edition, measure, unit)."""
+    codes, uniq = _codes(series)
+    n_u = len(uniq) + 1                      # the last slot: unit missing -> canonical
+    n_m = max(len(t.measure_codes) for t in s.editions)
+    valid = (ed >= 0) & (m >= 0)
+    key = (np.where(valid, ed, 0) * n_m + np.where(valid, m, 0)) * n_u + np.where(
+        codes >= 0, codes, n_u - 1)
+    size = len(s.editions) * n_m * n_u
+    present = (np.flatnonzero(np.bincount(key[valid], minlength=size)) if size <= 1 << 22
+               else np.unique(key[valid]))
+    table = np.full(size, np.nan)
+    messages: dict[int, str] = {}
+    for k in present.tolist():
+        em, ui = divmod(k, n_u)
+        e, mi = divmod(em, n_m)
+        t = s.editions[e]
+        unit = None if ui == n_u - 1 else uniq[ui]
+        try:
+            if unit is not None and not isinstance(unit, str):
+                raise OutcomeError(f"unit {unit!r} is not text")
+            table[k] = t.unit_factor(t.measure_codes[mi], unit)
+        except SocialValueError as exc:
+            messages[k] = exc.message
+    factor: FloatArray = table[key]
+    issues.add(valid & np.isnan(factor), "unit", "unit-error",
+               lambda p: messages.get(int(key[p]), "bad unit"))
+    return factor
+
+
+def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
+    extra: dict[str, FloatArray] = {}
+    for name in (*FRACTION_COLUMNS, "years", "contract_value"):
+        if name not in df.columns:
+            continue
+        vals = _numeric(df[name], name, issues, required=False)
+        if name in FRACTION_COLUMNS:
+            issues.add((vals < 0) | (vals > 1), name, "out-of-range",
+                       _out_of_unit_interval(name, vals))
+        elif name == "years":
+            whole = np.isnan(vals) | ((vals == np.floor(vals)) & (vals >= 1)
+                                      & (vals <= MAX_YEARS))
+            issues.add(~whole, name, "out-of-range",
+                       f"years must be a whole number from 1 to {MAX_YEARS}")
+        else:
+            issues.add(vals <= 0, name, "out-of-range", "contract_value must be positive")
+        extra[name] = vals
+    if "stage" in df.columns:
+        st = df["stage"]
+        codes, uniq = _codes(st)
+        known = np.array([isinstance(u, str) and u.strip() in _STAGES for u in uniq] + [True])
+        bad = ~known[codes]
+        issues.add(bad, "stage", "bad-stage",
+                   lambda p: f"stage {st.iloc[p]!r} is not commitment or delivered")
+    return extra
+
+
+def _out_of_unit_interval(name: str, vals: FloatArray) -> Callable[[int], str]:
+    return lambda p: f"{name} {vals[p]:g} is not in [0, 1]"
+
+
+def field_values(df: pd.DataFrame, name: str) -> FloatArray:
+    if name not in df.columns:
+        return np.full(len(df), np.nan)
+    return pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _check_requires(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp],
+                    m: NDArray[np.intp], issues: Issues) -> None:
+    if not s.requires.any():
+        return
+    needs = s.requires[np.clip(ed, 0, None), np.clip(m, 0, None)] & (ed >= 0) & (m >= 0)
+    if not needs.any():
+        return
+    for e, t in enumerate(s.editions):
+        for i, spec in enumerate(t.measures.values()):
+            for name in spec.requires:
+                mask = needs & (ed == e) & (m == i)
+                if mask.any():
+                    issues.add(mask & ~np.isfinite(field_values(df, name)), name,
+                               "missing-field",
+                               f"measure {spec.code!r} requires a numeric {name!r} on each row")
+
+
+def _check_bounds(s: EditionStack, ed: NDArray[np.intp], m: NDArray[np.intp],
+                  canonical: FloatArray, issues: Issues) -> None:
+    if not s.has_bounds:
+        return
+    e0, m0 = np.clip(ed, 0, None), np.clip(m, 0, None)
+    lo = s.measure_arrays["bound_min"][e0, m0]
+    hi = s.measure_arrays["bound_max"][e0, m0]
+    out = (ed >= 0) & (m >= 0) & ((canonical < lo) | (canonical > hi))
+    issues.add(out, "quantity", "out-of-bounds",
+               lambda p: (f"quantity {canonical[p]:g} of "
+                          f"{s.editions[int(ed[p])].measure_codes[int(m[p])]!r} is outside the "
+                          f"table's bounds [{lo[p]:g}, {hi[p]:g}]"))
+
+
+def _reductions(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp], a: Assumptions,
+                issues: Issues) -> FloatArray:
+    if "confidence" not in df.columns or not a.apply_confidence:
+        return np.zeros(len(df))
+    codes, uniq = _codes(df["confidence"])
+    table = np.array([[t.grades.get(str(g).strip(), np.nan) for g in uniq] + [0.0]
+                      for t in s.editions])
+    red: FloatArray = _per_edition(table, ed, codes, 0.0)
+    issues.add(np.isnan(red), "confidence", "unknown-grade",
+               lambda p: (f"unknown confidence grade {df['confidence'].iloc[p]!r}: table has "
+                          f"{', '.join(s.editions[int(ed[p])].grades) or 'no grades'}"))
+    return red
