@@ -137,7 +137,7 @@ def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.Da
 
     def run(part: pd.DataFrame, offset: int) -> pd.DataFrame:
         return _guard(lambda: value_frame(part, tables, errors="collect", assumptions=a,
-                                          row_offset=offset))
+                                          row_offset=offset, detail=True))
 
     if len(df) <= PROGRESS_ROWS or not sys.stdout.isatty():
         return run(df, 0)

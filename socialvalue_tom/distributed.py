@@ -134,13 +134,13 @@ _worker_tables: dict[tuple[str, ...], TableSet] = {}
 
 def _value_partition(part: pd.DataFrame, handle: TableHandle, offsets: Sequence[int],
                      errors: Literal["raise", "collect"], assumptions: Assumptions | None,
-                     claims: pd.DataFrame | None,
+                     claims: pd.DataFrame | None, detail: bool,
                      partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
     """Value one partition; runs on the workers."""
     number = partition_info["number"] if partition_info is not None else 0
     offset = int(offsets[number]) if offsets else 0
     out = value_frame(part, handle.resolve(), errors=errors, assumptions=assumptions,
-                      row_offset=offset, claims=claims)
+                      row_offset=offset, claims=claims, detail=detail)
     found = out.attrs.get("issues")
     # attrs holding a DataFrame would break Dask's concatenation (pandas compares attrs).
     out.attrs = {}
@@ -165,7 +165,7 @@ def _add_issue_columns(out: pd.DataFrame, found: pd.DataFrame | None, offset: in
 
 def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
                errors: Literal["raise", "collect"] = "raise",
-               assumptions: Assumptions | None = None) -> Any:
+               assumptions: Assumptions | None = None, detail: bool = False) -> Any:
     """Value every row of a Dask DataFrame; returns a lazy Dask DataFrame.
 
     Each partition is valued with :func:`~socialvalue_tom.frame.value_frame` (same columns,
@@ -178,6 +178,7 @@ def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
         errors: ``"raise"``: computing raises :class:`~socialvalue_tom.BulkValidationError` for
             the first failing partition; ``"collect"``: adds the ``issue_*`` columns.
         assumptions: caller-level :class:`~socialvalue_tom.Assumptions`.
+        detail: also add ``gross_gbp`` and ``canonical_quantity`` (see ``value_frame``).
 
     Examples:
         >>> import dask.dataframe as dd  # doctest: +SKIP
@@ -188,13 +189,14 @@ def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
         raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
     _dask()
     handle = TableHandle.from_tables(tables)
-    meta = value_frame(ddf._meta, handle.resolve(), errors="collect", assumptions=assumptions)
+    offsets, claims = _offsets_and_claims(ddf, handle, assumptions)
+    meta = value_frame(ddf._meta, handle.resolve(), errors="collect", assumptions=assumptions,
+                       claims=claims, detail=detail)
     meta.attrs = {}
     if errors == "collect":
         _add_issue_columns(meta, None, 0)
-    offsets, claims = _offsets_and_claims(ddf, handle, assumptions)
     return ddf.map_partitions(_value_partition, handle, offsets, errors, assumptions, claims,
-                              meta=meta, align_dataframes=False)
+                              detail, meta=meta, align_dataframes=False)
 
 
 def _partition_facts(part: pd.DataFrame, handle: TableHandle, codes: frozenset[str],

@@ -17,13 +17,22 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._bulk.arithmetic import Columns, arithmetic
+from socialvalue_tom._bulk.arithmetic import BLOCK, Columns, arithmetic
 from socialvalue_tom._bulk.issues import Issues
-from socialvalue_tom._bulk.lookups import lookups
+from socialvalue_tom._bulk.lookups import Rows, Seen, lookups
 from socialvalue_tom.engine import DEFAULT_ASSUMPTIONS, TablesLike, table_set
 from socialvalue_tom.errors import BulkValidationError, OutcomeError, RowIssue
 from socialvalue_tom.outcome import Assumptions
-from socialvalue_tom.rules.exclusions import ExclusionResult, claim_rows, exclusion_scales
+from socialvalue_tom.rules.exclusions import (
+    ClaimTotals,
+    ExclusionResult,
+    GroupKeys,
+    GroupTotals,
+    claim_rows,
+    claims_in_blocks,
+    exclusion_scales,
+    group_totals,
+)
 from socialvalue_tom.tables.stack import EditionStack, stack_of
 
 __all__ = ["OUTPUT_COLUMNS", "REQUIRED_COLUMNS", "claims_of", "explain_row", "issues_frame",
@@ -67,7 +76,7 @@ def issues_frame(issues: list[RowIssue]) -> IssueTable:
 def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
                 errors: Literal["raise", "collect"] = "raise",
                 assumptions: Assumptions | None = None, row_offset: int = 0,
-                claims: pd.DataFrame | None = None) -> pd.DataFrame:
+                claims: pd.DataFrame | None = None, detail: bool = False) -> pd.DataFrame:
     """Value every row of ``df``; returns a new DataFrame (the input is not mutated).
 
     Required columns: ``measure, quantity, unit, region, date`` (text, categorical or
@@ -75,9 +84,10 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     ``deadweight``, ``displacement``, ``attribution``, ``drop_off``, ``confidence``,
     ``contract_value``, ``stage``, ``contract_id`` (double-counting key), fields a measure
     requires, and any other columns (passed through). A missing ``unit`` means the measure's
-    canonical unit. Adds ``value_gbp`` (negative for disbenefits), ``gross_gbp``,
-    ``proxy_gbp``, ``canonical_quantity``, ``region_used``, ``table``, ``version``, ``digest``
-    (and ``claim_share``, ``exclusion`` when the tables declare exclusions).
+    canonical unit. Adds ``value_gbp`` (negative for disbenefits), ``proxy_gbp``,
+    ``region_used``, ``table``, ``version`` and ``digest``; with ``detail=True`` also
+    ``gross_gbp`` (before additionality and the other rules) and ``canonical_quantity``; and,
+    when a double-counting exclusion reduced a claim, ``claim_share`` and ``exclusion``.
 
     ``errors="raise"``: any bad row raises one :class:`BulkValidationError` (an
     :class:`OutcomeError`) listing every bad row, and nothing is valued. ``errors="collect"``:
@@ -88,24 +98,32 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     ``claims``: when ``df`` is one piece of a larger input (a file chunk, a Dask partition),
     the :func:`claims_of` of every piece together, so that double-counting exclusions see the
     claims of the whole input; by default ``df``'s own.
+
+    The rows are valued in blocks of :data:`~socialvalue_tom._bulk.arithmetic.BLOCK`, so the
+    memory used beyond the output columns stays small whatever the input's length.
     """
     _check_input(df, errors)
     a = assumptions or DEFAULT_ASSUMPTIONS
     stack = stack_of(table_set(tables))
     _remember(stack)
-    issues = Issues(len(df), row_offset, df.index)
-    rows = lookups(df, stack, a, issues)
-    excl = exclusion_scales(df, np.where(issues.bad, np.nan, rows.q * rows.factor), rows.ed,
-                            rows.m, stack.editions, claims)
-    if excl is not None:
-        for pos, reason in excl.rejected:
-            one = np.zeros(len(df), dtype=bool)
-            one[pos] = True
-            issues.add(one, "measure", "double-counting", reason)
+    n = len(df)
+    issues = Issues(n, row_offset, df.index)
+    totals, keys = _claim_totals(df, stack, a, claims)
+    out = Columns.empty(n, detail, len(stack.editions), len(stack.regions))
+    shares = _Shares(n, [ex.id for t in stack.editions for ex in t.spec.exclusions],
+                     always=claims is not None)
+    uplift = stack.uplift(a.price_year)
+    seen = Seen()
+    for start in range(0, n, BLOCK):
+        stop = min(start + BLOCK, n)
+        block, local = df.iloc[start:stop], issues.block(start, stop)
+        rows = lookups(block, stack, a, local, seen)
+        scale = _exclusions(block, stack, rows, local, (totals, keys), shares, start)
+        if errors == "raise" and issues.items:
+            continue  # nothing will be returned: only look for the other bad rows
+        arithmetic(block, stack, a, rows, local, scale, out, start, uplift)
     _raise_if(issues, errors)
-    cols = arithmetic(df, stack, a, rows, issues, None if excl is None else excl.scale)
-    _raise_if(issues, errors)
-    return _output(df, cols, stack, issues, a, excl)
+    return _output(df, out, stack, issues, a, shares)
 
 
 def claims_of(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
@@ -118,12 +136,106 @@ def claims_of(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     invalid for other reasons are left out (``value_frame`` reports them).
     """
     _check_input(df, "collect")
-    a = assumptions or DEFAULT_ASSUMPTIONS
     stack = stack_of(table_set(tables))
-    issues = Issues(len(df), 0, df.index)
-    rows = lookups(df, stack, a, issues)
+    return _claims(df, stack, assumptions or DEFAULT_ASSUMPTIONS)
+
+
+def _claims(df: pd.DataFrame, stack: EditionStack, a: Assumptions) -> pd.DataFrame:
+    codes = [c for t in stack.editions for ex in t.spec.exclusions for c in ex.measures]
+    parts = []
+    for start in range(0, len(df), BLOCK):
+        block = df.iloc[start:start + BLOCK]
+        mine = block[block["measure"].isin(codes).to_numpy()]
+        if len(mine):
+            scratch = Issues(len(mine), 0, mine.index)
+            rows = lookups(mine, stack, a, scratch)
+            canonical = np.where(scratch.bad, np.nan, rows.q * rows.factor)
+            parts.append(claim_rows(mine, canonical, rows.ed, rows.m, stack.editions))
+    if not parts:
+        return claim_rows(df.iloc[:0], np.zeros(0), np.zeros(0, dtype=np.intp),
+                          np.zeros(0, dtype=np.intp), stack.editions)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _claim_totals(df: pd.DataFrame, stack: EditionStack, a: Assumptions,
+                  claims: pd.DataFrame | None,
+                  ) -> tuple[ClaimTotals | GroupTotals | None, GroupKeys | None]:
+    """Totals the exclusions of each block are judged against (None: the block's own, which
+    is right when the input is one block), and the input's group keys when they are used."""
+    if not any(t.spec.exclusions for t in stack.editions):
+        return None, None
+    if claims is not None:
+        return ClaimTotals.from_claims(claims, stack.editions), None
+    if len(df) <= BLOCK:
+        return None, None
+    keys = GroupKeys(df)
+    codes = [c for t in stack.editions for ex in t.spec.exclusions for c in ex.measures]
+    found = []
+    for start in range(0, len(df), BLOCK):
+        block = df.iloc[start:start + BLOCK]
+        pick = np.flatnonzero(block["measure"].isin(codes).to_numpy())
+        if pick.size:
+            mine = block.iloc[pick]
+            scratch = Issues(len(mine), 0, mine.index)
+            rows = lookups(mine, stack, a, scratch)
+            canonical = np.where(scratch.bad, np.nan, rows.q * rows.factor)
+            found += claims_in_blocks(mine, canonical, rows.ed, rows.m, stack.editions, keys,
+                                      start + pick)
+    return group_totals(found, keys), keys
+
+
+class _Shares:
+    """``claim_share`` and ``exclusion`` columns: created when an exclusion reduces a claim,
+    or always (``always``: a piece of a larger input, whose pieces must share columns)."""
+
+    def __init__(self, n: int, declared: list[str], *, always: bool) -> None:
+        self.n = n
+        self.ids: list[str] = list(dict.fromkeys(declared))
+        self.scale: np.ndarray | None = None
+        self.fired: np.ndarray | None = None
+        if always and self.ids:
+            self._create()
+
+    def _create(self) -> None:
+        self.scale = np.ones(self.n)
+        self.fired = np.full(self.n, -1, dtype=np.int16)
+
+    def record(self, excl: ExclusionResult, start: int) -> None:
+        if not (excl.fired >= 0).any():
+            return
+        if self.scale is None or self.fired is None:
+            self._create()
+        assert self.scale is not None and self.fired is not None
+        stop = start + len(excl.scale)
+        self.scale[start:stop] = excl.scale
+        remap = np.array([*(self._id(i) for i in excl.ids), -1], dtype=np.int16)
+        self.fired[start:stop] = remap[excl.fired]
+
+    def _id(self, name: str) -> int:
+        if name not in self.ids:
+            self.ids.append(name)
+        return self.ids.index(name)
+
+
+def _exclusions(block: pd.DataFrame, stack: EditionStack, rows: Rows, issues: Issues,
+                judged: tuple[ClaimTotals | GroupTotals | None, GroupKeys | None],
+                shares: _Shares, start: int) -> np.ndarray | None:
+    """The share of each row's claim to count (None: all of every claim)."""
+    if not stack.excluded.ravel().take(rows.em).any():
+        return None  # no row of this block is a claim an exclusion governs
     canonical = np.where(issues.bad, np.nan, rows.q * rows.factor)
-    return claim_rows(df, canonical, rows.ed, rows.m, stack.editions)
+    totals, keys = judged
+    where = np.arange(start, start + len(block)) if keys is not None else None
+    excl = exclusion_scales(block, canonical, rows.ed, rows.m, stack.editions, totals, keys,
+                            where)
+    if excl is None:
+        return None
+    for pos, reason in excl.rejected:
+        one = np.zeros(len(block), dtype=bool)
+        one[pos] = True
+        issues.add(one, "measure", "double-counting", reason)
+    shares.record(excl, start)
+    return excl.scale
 
 
 def _raise_if(issues: Issues, errors: str) -> None:
@@ -157,24 +269,28 @@ def _remember(stack: EditionStack) -> None:
 # -- output ---------------------------------------------------------------------------------------
 
 def _output(df: pd.DataFrame, c: Columns, s: EditionStack, issues: Issues, a: Assumptions,
-            excl: ExclusionResult | None) -> pd.DataFrame:
+            shares: _Shares) -> pd.DataFrame:
     eds = s.editions
-    new: dict[str, Any] = {
-        "value_gbp": c.value, "gross_gbp": c.gross, "proxy_gbp": c.proxy,
-        "canonical_quantity": c.canonical,
-        "region_used": pd.Categorical.from_codes(c.region, categories=pd.Index(s.regions)),
-    }
+    new: dict[str, Any] = {"value_gbp": c.value}
+    if c.gross is not None:
+        new["gross_gbp"] = c.gross
+    new["proxy_gbp"] = c.proxy
+    if c.canonical is not None:
+        new["canonical_quantity"] = c.canonical
+    new["region_used"] = pd.Categorical.from_codes(c.region, categories=pd.Index(s.regions))
     for col, labels in (("table", [t.name for t in eds]), ("version", [t.version for t in eds]),
                         ("digest", [t.digest for t in eds])):
         uniq = list(dict.fromkeys(labels))
-        codes = np.array([uniq.index(x) for x in labels] + [-1], dtype=np.int16)[c.edition]
-        new[col] = pd.Categorical.from_codes(codes, categories=pd.Index(uniq))
-    if excl is not None:
-        new["claim_share"] = excl.scale
-        new["exclusion"] = excl.fired_categorical()
+        codes = np.array([uniq.index(x) for x in labels] + [-1], dtype=c.edition.dtype)
+        new[col] = pd.Categorical.from_codes(codes[c.edition], categories=pd.Index(uniq))
+    if shares.scale is not None and shares.fired is not None:
+        new["claim_share"] = shares.scale
+        new["exclusion"] = pd.Categorical.from_codes(
+            shares.fired, categories=pd.Index(shares.ids, dtype=object))
     # One concat instead of a setitem per column (much cheaper on small frames); columns of a
     # previous valuation in the input are replaced, not duplicated.
-    kept = df.drop(columns=[k for k in new if k in df.columns])
+    kept = df.drop(columns=[k for k in (*OUTPUT_COLUMNS, "claim_share", "exclusion")
+                            if k in df.columns])
     out = pd.concat([kept, pd.DataFrame(new, index=df.index, copy=False)], axis=1)
     out.attrs = {k: v for k, v in df.attrs.items() if k not in ("issues", "socialvalue_tom")}
     out.attrs["issues"] = issues_frame(issues.items)

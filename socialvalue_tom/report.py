@@ -263,6 +263,9 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     missing = [c for c in ("contract_id", "stage", "value_gbp") if c not in valued.columns]
     if missing:
         raise ValueError(f"targets vs delivered needs column(s) {', '.join(missing)}")
+    if by_measure and "canonical_quantity" not in valued.columns:
+        raise RuleError("quantities per measure need canonical_quantity: value the outcomes "
+                        "with value_frame(..., detail=True)", field="canonical_quantity")
     if by_measure and "canonical_unit" not in valued.columns:
         valued = annotate(valued, tables)
     valued = _bare(valued)
@@ -287,8 +290,7 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
 
 
 def _quantity(g: pd.DataFrame) -> list[float]:
-    col = "canonical_quantity" if "canonical_quantity" in g.columns else "quantity"
-    return [float(x) for x in pd.to_numeric(g[col], errors="coerce").dropna()]
+    return [float(x) for x in pd.to_numeric(g["canonical_quantity"], errors="coerce").dropna()]
 
 
 def _canonical_unit(g: pd.DataFrame) -> str:

@@ -162,7 +162,7 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
                tables: TablesLike = "uk-national", chunksize: int = 100_000,
                errors: Literal["raise", "collect"] = "raise",
                assumptions: Assumptions | None = None,
-               progress: bool | None = None) -> FileSummary:
+               progress: bool | None = None, detail: bool = False) -> FileSummary:
     """Value an outcome file in batches of ``chunksize`` rows, in constant memory.
 
     Args:
@@ -177,6 +177,7 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
         assumptions: caller-level :class:`~socialvalue_tom.Assumptions`.
         progress: show a ``rich`` progress bar; None shows one when ``rich`` is installed and
             stdout is a terminal.
+        detail: also write ``gross_gbp`` and ``canonical_quantity`` (see ``value_frame``).
 
     Returns:
         A :class:`FileSummary`.
@@ -195,7 +196,7 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
         claims = _claims(src, chunksize, codes, tset, assumptions) if codes else None
         batches = svio.iter_outcome_batches(src, chunksize)
         acc = _run(_with_progress(batches, src, progress), tset, writer, assumptions,
-                   stop_writing_on_issue=errors == "raise", claims=claims)
+                   stop_writing_on_issue=errors == "raise", claims=claims, detail=detail)
         if acc.issues and errors == "raise":
             raise BulkValidationError.from_issues(
                 sorted(acc.issues, key=lambda i: (i.row, i.field)))
@@ -279,12 +280,12 @@ def _claims(src: Path, chunksize: int, codes: frozenset[str], tset: TableSet,
 
 
 def _batches_valued(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet,
-                    assumptions: Assumptions | None,
-                    claims: pd.DataFrame | None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+                    assumptions: Assumptions | None, claims: pd.DataFrame | None,
+                    detail: bool) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Second pass: (valued batch, its issues) in file order."""
     for offset, batch in batches:
         valued = value_frame(batch, tset, errors="collect", assumptions=assumptions,
-                             row_offset=offset, claims=claims)
+                             row_offset=offset, claims=claims, detail=detail)
         found = valued.attrs["issues"]
         valued.attrs = {}
         yield valued, found
@@ -292,7 +293,7 @@ def _batches_valued(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet,
 
 def _run(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet, writer: _Writer | None,
          assumptions: Assumptions | None, *, stop_writing_on_issue: bool,
-         claims: pd.DataFrame | None = None) -> _Accumulator:
+         claims: pd.DataFrame | None = None, detail: bool = False) -> _Accumulator:
     """Value each batch, fold it into the accumulator and append it to the output.
 
     With ``stop_writing_on_issue`` (errors="raise") nothing more is written once a bad row is
@@ -300,7 +301,7 @@ def _run(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet, writer: _W
     """
     themes = {(t.version, code): m.theme for t in tset.editions for code, m in t.measures.items()}
     acc = _Accumulator(themes)
-    for valued, found in _batches_valued(batches, tset, assumptions, claims):
+    for valued, found in _batches_valued(batches, tset, assumptions, claims, detail):
         acc.add(valued, found)
         if writer is not None and not (stop_writing_on_issue and acc.issues):
             writer.write(valued)

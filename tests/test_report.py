@@ -161,7 +161,7 @@ def test_targets_vs_delivered_when_under_delivered_then_shortfall(tiny: sv.Proxy
         "measure": ["jobs-local", "jobs-local", "env-carbon"], "quantity": [2, 1.5, 4],
         "unit": ["FTE", "FTE", "tCO2e"], "region": ["uk"] * 3, "date": ["2024-05-01"] * 3,
         "contract_id": ["c1", "c1", "c2"], "stage": ["commitment", "delivered", "delivered"]})
-    v = value_frame(df, tiny)
+    v = value_frame(df, tiny, detail=True)
     t = targets_vs_delivered(v).set_index("contract_id")
     assert t.loc["c1", "committed_gbp"] == Decimal("36000.00")
     assert t.loc["c1", "delivered_gbp"] == Decimal("27000.00")
@@ -245,3 +245,17 @@ def test_render_report_script_when_chromium_then_screenshot(valued: pd.DataFrame
                    capture_output=True)
     data = png.read_bytes()
     assert data.startswith(b"\x89PNG") and len(data) > 10_000
+
+
+def test_targets_vs_delivered_when_quantities_asked_without_detail_refuses(
+        tiny: sv.ProxyTable) -> None:
+    """Quantities per measure need canonical units: summing raw quantities in mixed units
+    (kgCO2e and tCO2e) would be a wrong number, so the call says how to get them."""
+    df = pd.DataFrame({"contract_id": ["c1", "c1"], "stage": ["commitment", "delivered"],
+                       "measure": ["env-carbon", "env-carbon"], "quantity": [1.0, 500.0],
+                       "unit": ["tCO2e", "kgCO2e"], "region": ["uk", "uk"],
+                       "date": ["2024-09-30", "2024-09-30"]})
+    with pytest.raises(sv.RuleError, match=r"detail=True"):
+        targets_vs_delivered(value_frame(df, tiny), by_measure=True, tables=tiny)
+    m = targets_vs_delivered(value_frame(df, tiny, detail=True), by_measure=True, tables=tiny)
+    assert m[["committed_quantity", "delivered_quantity"]].values.tolist() == [[1.0, 0.5]]

@@ -56,8 +56,8 @@ def test_value_file_when_chunked_equals_whole_file_value_frame(
         tmp_path: Path, tiny: sv.ProxyTable) -> None:
     """Every row's value is bit-identical to value_frame on the whole file; totals agree."""
     src = _csv(_portfolio(1000), tmp_path / "o.csv")
-    whole = value_frame(svio.read_outcomes(src), tiny)
-    summary = value_file(src, tmp_path / "v.parquet", tables=tiny, chunksize=97)
+    whole = value_frame(svio.read_outcomes(src), tiny, detail=True)
+    summary = value_file(src, tmp_path / "v.parquet", tables=tiny, chunksize=97, detail=True)
     got = svio.read_outcomes(tmp_path / "v.parquet")
     assert got["value_gbp"].to_numpy().tobytes() == whole["value_gbp"].to_numpy().tobytes()
     assert got["gross_gbp"].tolist() == whole["gross_gbp"].tolist()

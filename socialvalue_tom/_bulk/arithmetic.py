@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import FloatArray, Rows, field_values
@@ -21,37 +20,39 @@ from socialvalue_tom.tables.stack import EditionStack
 
 __all__ = ["BLOCK", "Columns", "arithmetic"]
 
-BLOCK = 1 << 17
+BLOCK = 1 << 16
 
 
 @dataclass
 class Columns:
-    """Output arrays."""
+    """Output arrays for the whole input; ``gross`` and ``canonical`` only with ``detail``."""
 
     value: FloatArray
-    gross: FloatArray
     proxy: FloatArray
-    canonical: FloatArray
-    region: NDArray[np.int16]
-    edition: NDArray[np.int16]
+    gross: FloatArray | None
+    canonical: FloatArray | None
+    region: np.ndarray
+    edition: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int, detail: bool, n_editions: int, n_regions: int) -> Columns:
+        """NaN values and -1 codes, with the smallest integer type that holds the codes."""
+        code = np.int8 if max(n_editions, n_regions) < 127 else np.int16
+        return cls(np.full(n, np.nan), np.full(n, np.nan),
+                   np.full(n, np.nan) if detail else None,
+                   np.full(n, np.nan) if detail else None,
+                   np.full(n, -1, dtype=code), np.full(n, -1, dtype=code))
 
 
-def arithmetic(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: Rows,
-                issues: Issues, scale: FloatArray | None) -> Columns:
-    n = len(df)
-    out = Columns(np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan),
-                   np.full(n, np.nan), np.full(n, -1, dtype=np.int16),
-                   np.full(n, -1, dtype=np.int16))
-    uplift = s.uplift(a.price_year)
-    if not issues.bad.any():  # the common case: contiguous blocks, views instead of copies
-        for start in range(0, n, BLOCK):
-            _block(df, s, a, rows, slice(start, min(start + BLOCK, n)), uplift, scale, out,
-                   issues)
-        return out
+def arithmetic(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: Rows, issues: Issues,
+               scale: FloatArray | None, out: Columns, start: int, uplift: FloatArray) -> None:
+    """Value the valid rows of one block (``df`` is the block; it starts at row ``start``)."""
+    if not issues.bad.any():  # the common case: a contiguous range, views instead of copies
+        _block(df, s, a, rows, slice(0, len(df)), uplift, scale, out, issues, start)
+        return
     valid = np.flatnonzero(~issues.bad)
-    for start in range(0, valid.size, BLOCK):
-        _block(df, s, a, rows, valid[start:start + BLOCK], uplift, scale, out, issues)
-    return out
+    if valid.size:
+        _block(df, s, a, rows, valid, uplift, scale, out, issues, start)
 
 
 Sel = np.ndarray | slice  # which rows a block covers: positions, or a contiguous range
@@ -68,22 +69,22 @@ def _pick(rows: Rows, name: str, sel: Sel, call: float | None,
 
 
 def _block(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: Rows, sel: Sel,
-           uplift: FloatArray, scale: FloatArray | None, out: Columns,
-           issues: Issues) -> None:
+           uplift: FloatArray, scale: FloatArray | None, out: Columns, issues: Issues,
+           start: int) -> None:
     health = s.health.ravel().take(rows.em[sel])
     if not health.any():
-        _run(df, s, a, rows, sel, uplift, scale, a.discount_schedule, out, issues)
+        _run(df, s, a, rows, sel, uplift, scale, a.discount_schedule, out, issues, start)
         return
     idx = np.arange(sel.start, sel.stop) if isinstance(sel, slice) else sel
     other = "health" if a.discount_schedule == "green-book" else a.discount_schedule
     for schedule, mask in ((a.discount_schedule, ~health), (other, health)):
         if mask.any():
-            _run(df, s, a, rows, idx[mask], uplift, scale, schedule, out, issues)
+            _run(df, s, a, rows, idx[mask], uplift, scale, schedule, out, issues, start)
 
 
 def _run(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: Rows, sel: Sel,
          uplift: FloatArray, scale: FloatArray | None, schedule: str, out: Columns,
-         issues: Issues) -> None:
+         issues: Issues, start: int) -> None:
     per = {k: v.ravel() for k, v in s.measure_arrays.items()}
     em, emr = rows.em[sel], rows.emr[sel]
     n = len(em)
@@ -120,21 +121,25 @@ def _run(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: Rows, sel: Sel
         bad[idx[~finite]] = True
         issues.add(bad, "measure", "non-finite",
                    "the measure's expression gave a non-finite value")
-    _store(out, sel, idx, finite, st.value, st.gross * x.sign, x.proxy, st.canonical,
-           rows.ed[sel], s.region_used.ravel().take(emr))
+    pairs: list[tuple[np.ndarray, np.ndarray]] = [
+        (out.value, st.value), (out.proxy, x.proxy), (out.edition, rows.ed[sel]),
+        (out.region, s.region_used.ravel().take(emr))]
+    if out.gross is not None and out.canonical is not None:
+        pairs += [(out.gross, st.gross * x.sign), (out.canonical, st.canonical)]
+    _store(pairs, sel, idx, finite, start)
 
 
-def _store(out: Columns, sel: Sel, idx: np.ndarray, finite: np.ndarray,
-           *cols: np.ndarray) -> None:
+def _store(pairs: list[tuple[np.ndarray, np.ndarray]], sel: Sel, idx: np.ndarray,
+           finite: np.ndarray, start: int) -> None:
     """Write results for the rows that gave a finite value (all of them, usually)."""
-    targets: tuple[np.ndarray, ...] = (out.value, out.gross, out.proxy, out.canonical,
-                                       out.edition, out.region)
     if finite.all():
-        for target, col in zip(targets, cols, strict=True):
-            target[sel] = col
+        where: Sel = (slice(start + sel.start, start + sel.stop) if isinstance(sel, slice)
+                      else idx + start)
+        for target, col in pairs:
+            target[where] = col
         return
-    ok = idx[finite]
-    for target, col in zip(targets, cols, strict=True):
+    ok = idx[finite] + start
+    for target, col in pairs:
         target[ok] = col[finite]
 
 

@@ -16,15 +16,27 @@ __all__ = ["Issues"]
 
 @dataclass
 class Issues:
-    """Collects issues; ``bad`` marks rows that must not be valued (first issue wins)."""
+    """Collects issues; ``bad`` marks rows that must not be valued (first issue wins).
+
+    ``block(start, stop)`` gives a view over some rows: masks and the reason callbacks' row
+    positions are then local to the block, while recorded rows stay global.
+    """
 
     n: int
     offset: int
     index: pd.Index
     items: list[RowIssue] = field(default_factory=list)
+    start: int = 0
+    bad: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def __post_init__(self) -> None:
-        self.bad = np.zeros(self.n, dtype=bool)
+        if self.bad.size != self.n:
+            self.bad = np.zeros(self.n, dtype=bool)
+
+    def block(self, start: int, stop: int) -> Issues:
+        """A view of rows ``start:stop`` sharing this collection's marks and items."""
+        return Issues(stop - start, self.offset + start, self.index[start:stop], self.items,
+                      self.start + start, self.bad[start:stop])
 
     def add(self, mask: np.ndarray, field_name: str, code: str,
             reason: str | Callable[[int], str]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,8 @@ from socialvalue_tom.outcome import MAX_QUANTITY, MAX_YEARS, Assumptions
 from socialvalue_tom.rules.steps import DISCOUNT_YEARS
 from socialvalue_tom.tables.stack import EditionStack
 
-__all__ = ["FRACTION_COLUMNS", "FloatArray", "Rows", "field_values", "lookups", "parse_day"]
+__all__ = ["FRACTION_COLUMNS", "FloatArray", "Rows", "Seen", "field_values", "lookups",
+           "parse_day"]
 
 FRACTION_COLUMNS = ("deadweight", "displacement", "attribution", "drop_off")
 _STAGES = ("commitment", "delivered")
@@ -65,14 +66,25 @@ def _per_edition(table: np.ndarray, ed: NDArray[np.intp], codes: NDArray[np.intp
     return padded.take(flat)
 
 
-def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues) -> Rows:
+@dataclass
+class Seen:
+    """What the blocks of one input have already worked out per distinct value."""
+
+    days: dict[Any, int | None] = field(default_factory=dict)
+    units: dict[tuple[int, int, Any], float | str] = field(default_factory=dict)
+
+
+def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
+            seen: Seen | None = None) -> Rows:
+    """Per-row figures for ``df`` (one block); ``seen`` carries work across blocks."""
+    seen = seen if seen is not None else Seen()
     q = _quantity(df["quantity"], issues)
-    dates = _days(df["date"], issues)
+    dates = _days(df["date"], issues, seen.days)
     ed = _editions(dates, s, a, issues)
     fy = dates.per_row(_financial_years(dates.days))
     m = _measures(df["measure"], s, ed, issues)
     r = _regions(df["region"], s, ed, issues)
-    factor = _unit_factors(df["unit"], s, ed, m, issues)
+    factor = _unit_factors(df["unit"], s, ed, m, issues, seen.units)
     extra = _optional(df, issues)
     _check_requires(df, s, ed, m, issues)
     _check_bounds(s, ed, m, q * factor, issues)
@@ -142,7 +154,7 @@ class _Dates:
         return per_value if self.codes is None else per_value[self.codes]
 
 
-def _days(series: pd.Series, issues: Issues) -> _Dates:
+def _days(series: pd.Series, issues: Issues, seen: dict[Any, int | None]) -> _Dates:
     """Read the date column once per distinct value; missing and bad dates are issues."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         nat = series.isna().to_numpy()
@@ -150,7 +162,7 @@ def _days(series: pd.Series, issues: Issues) -> _Dates:
         vals = series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
         return _Dates(np.where(nat, _BAD_DAY, vals), None)
     codes, uniq = _codes(series)
-    parsed = [parse_day(u) for u in uniq]
+    parsed = [seen[u] if u in seen else seen.setdefault(u, parse_day(u)) for u in uniq]
     issues.add(codes < 0, "date", "missing", "date is missing")
     unparsed = np.array([d is None for d in parsed] + [False])
     issues.add(unparsed[codes], "date", "bad-date",
@@ -232,7 +244,8 @@ def _regions(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
 
 
 def _unit_factors(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
-                  m: NDArray[np.intp], issues: Issues) -> FloatArray:
+                  m: NDArray[np.intp], issues: Issues,
+                  seen: dict[tuple[int, int, Any], float | str]) -> FloatArray:
     """Factor per row from pint, run once per distinct (edition, measure, unit)."""
     codes, uniq = _codes(series)
     n_u = len(uniq) + 1                      # the last slot: unit missing -> canonical
@@ -248,18 +261,29 @@ def _unit_factors(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
     for k in present.tolist():
         em, ui = divmod(k, n_u)
         e, mi = divmod(em, n_m)
-        t = s.editions[e]
         unit = None if ui == n_u - 1 else uniq[ui]
-        try:
-            if unit is not None and not isinstance(unit, str):
-                raise OutcomeError(f"unit {unit!r} is not text")
-            table[k] = t.unit_factor(t.measure_codes[mi], unit)
-        except SocialValueError as exc:
-            messages[k] = exc.message
+        memo = (e, mi, unit)
+        if memo not in seen:
+            seen[memo] = _unit_factor(s.editions[e], mi, unit)
+        found = seen[memo]
+        if isinstance(found, str):
+            messages[k] = found
+        else:
+            table[k] = found
     factor: FloatArray = table[key]
     issues.add(valid & np.isnan(factor), "unit", "unit-error",
                lambda p: messages.get(int(key[p]), "bad unit"))
     return factor
+
+
+def _unit_factor(t: Any, mi: int, unit: Any) -> float | str:
+    """The factor for a measure and unit, or the reason there is none."""
+    try:
+        if unit is not None and not isinstance(unit, str):
+            raise OutcomeError(f"unit {unit!r} is not text")
+        return float(t.unit_factor(t.measure_codes[mi], unit))
+    except SocialValueError as exc:
+        return exc.message
 
 
 def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:

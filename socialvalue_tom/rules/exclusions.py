@@ -17,7 +17,7 @@ Totals per (group, precedence rank) add each group's claims in ascending order o
 same claims give the same bits whatever their row order. For input that arrives in pieces (file
 chunks, Dask partitions), :func:`claim_rows` lists each piece's claims with a text label per
 group, and the pieces' lists together give the same totals as the whole input
-(``exclusion_scales(..., claims=all_pieces)``).
+(``exclusion_scales(..., totals=ClaimTotals.from_claims(all_pieces, tables))``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,17 @@ import pandas as pd
 from socialvalue_tom.errors import ProxyTableError
 from socialvalue_tom.tables.table import ProxyTable
 
-__all__ = ["CLAIM_COLUMNS", "ExclusionResult", "claim_rows", "exclusion_scales"]
+__all__ = [
+    "CLAIM_COLUMNS",
+    "ClaimTotals",
+    "ExclusionResult",
+    "GroupKeys",
+    "GroupTotals",
+    "claim_rows",
+    "claims_in_blocks",
+    "exclusion_scales",
+    "group_totals",
+]
 
 #: Columns of :func:`claim_rows`.
 CLAIM_COLUMNS = ["edition", "exclusion", "group", "rank", "quantity"]
@@ -89,8 +99,39 @@ class _Claims:
         return joined.to_numpy(dtype=object)
 
 
+class GroupKeys:
+    """Group ids of a whole in-memory input, by key columns: worked out once (one factorisation
+    per key column) and shared by its blocks, so no text labels are needed."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self.df = df
+        self._codes: dict[tuple[str, ...], tuple[np.ndarray, int]] = {}
+
+    def codes(self, cols: list[str]) -> tuple[np.ndarray, int]:
+        """Dense group id of every row of the input, and the number of groups."""
+        key = tuple(cols)
+        if key not in self._codes:
+            combined = np.zeros(len(self.df), dtype=np.int64)
+            for name in cols:
+                codes, uniq = pd.factorize(self.df[name], use_na_sentinel=True)
+                combined = combined * (len(uniq) + 1) + np.where(codes < 0, len(uniq), codes)
+            dense, uniq_ids = pd.factorize(combined)
+            self._codes[key] = (dense.astype(np.int32), len(uniq_ids))
+        return self._codes[key]
+
+
+@dataclass(frozen=True)
+class GroupTotals:
+    """Claims summed per (global group id, rank), by (edition label, exclusion id)."""
+
+    by_key: dict[tuple[str, str], np.ndarray]
+
+
 def _claims(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
-            measure: np.ndarray, tables: list[ProxyTable]) -> list[_Claims]:
+            measure: np.ndarray, tables: list[ProxyTable], keys: GroupKeys | None = None,
+            where: np.ndarray | None = None) -> list[_Claims]:
+    """The claims of each exclusion; with ``keys``, groups are the whole input's ids (``where``
+    gives the positions of ``df``'s rows in that input)."""
     n_m = max(len(t.measure_codes) for t in tables)
     edition, measure = edition.astype(np.intp), measure.astype(np.intp)
     ok = (edition >= 0) & (measure >= 0) & np.isfinite(canonical)
@@ -106,7 +147,10 @@ def _claims(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
             rows = np.flatnonzero(rank >= 0)
             if rows.size:
                 cols = [c for c in (*ex.key, "stage") if c in df.columns]
-                group, first = _groups(df, rows, cols)
+                if keys is not None and where is not None:
+                    group, first = keys.codes(cols)[0][where[rows]].astype(np.intp), rows[:0]
+                else:
+                    group, first = _groups(df, rows, cols)
                 found.append(_Claims(f"{t.name}:{t.version}", ex.id, ex.measures, ex.mode,
                                      rows, rank[rows], group, first, cols, canonical[rows]))
     return found
@@ -151,42 +195,94 @@ def claim_rows(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
     return pd.concat(parts, ignore_index=True)
 
 
+@dataclass(frozen=True)
+class ClaimTotals:
+    """Claims summed per (group, rank), by (edition label, exclusion id): built once from the
+    :func:`claim_rows` of a whole input, then used for each of its pieces."""
+
+    by_key: dict[tuple[str, str], tuple[pd.Index, np.ndarray]]
+
+    @classmethod
+    def from_claims(cls, claims: pd.DataFrame, tables: list[ProxyTable]) -> ClaimTotals:
+        """Index the totals of ``claims`` (the same claims give the same bits, in any order)."""
+        ranks = {(f"{t.name}:{t.version}", ex.id): len(ex.measures)
+                 for t in tables for ex in t.spec.exclusions}
+        by_key: dict[tuple[str, str], tuple[pd.Index, np.ndarray]] = {}
+        if len(claims):
+            for (edition, exclusion), grp in claims.groupby(["edition", "exclusion"],
+                                                            sort=False):
+                n_rank = ranks.get((str(edition), str(exclusion)))
+                if n_rank is None:
+                    continue
+                gid, labels = pd.factorize(grp["group"].to_numpy(dtype=object))
+                ids = gid * n_rank + grp["rank"].to_numpy(dtype=np.intp)
+                sums = _sorted_sums(ids, grp["quantity"].to_numpy(dtype=np.float64),
+                                    len(labels) * n_rank)
+                by_key[(str(edition), str(exclusion))] = (
+                    pd.Index(labels), sums.reshape(len(labels), n_rank))
+        return cls(by_key)
+
+
+def claims_in_blocks(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
+                     measure: np.ndarray, tables: list[ProxyTable], keys: GroupKeys,
+                     where: np.ndarray) -> list[_Claims]:
+    """The claims of some rows of an in-memory input (``where``: their positions in it)."""
+    return _claims(df, canonical, edition, measure, tables, keys, where)
+
+
+def group_totals(claims: list[_Claims], keys: GroupKeys) -> GroupTotals:
+    """Add up claims gathered from the blocks of one input (global group ids)."""
+    parts: dict[tuple[str, str], list[_Claims]] = {}
+    for c in claims:
+        parts.setdefault((c.edition, c.exclusion), []).append(c)
+    by_key = {}
+    for key, cs in parts.items():
+        n_rank = len(cs[0].order)
+        n_group = keys.codes(cs[0].cols)[1]
+        ids = np.concatenate([c.group * n_rank + c.rank for c in cs])
+        q = np.concatenate([c.quantity for c in cs])
+        by_key[key] = _sorted_sums(ids, q, n_group * n_rank).reshape(n_group, n_rank)
+    return GroupTotals(by_key)
+
+
 def _totals(c: _Claims, df: pd.DataFrame,
-            claims: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
-    """Totals per (group, rank) for this input's groups, and each row's group position."""
+            totals: ClaimTotals | GroupTotals | None) -> tuple[np.ndarray, np.ndarray]:
+    """Totals per (group, rank), and each row's position among those groups."""
     n_rank = len(c.order)
-    if claims is None:
+    if isinstance(totals, GroupTotals):
+        return totals.by_key[(c.edition, c.exclusion)], c.group
+    if totals is None:  # the input is the whole: its own claims, grouped by integer ids
         n_group = int(c.group.max(initial=-1)) + 1
         sums = _sorted_sums(c.group * n_rank + c.rank, c.quantity, n_group * n_rank)
         return sums.reshape(n_group, n_rank), c.group
-    mine = claims[(claims["edition"] == c.edition) & (claims["exclusion"] == c.exclusion)]
-    labels = pd.Index(c.labels(df))
-    pos = labels.get_indexer(mine["group"].to_numpy(dtype=object))
-    keep = pos >= 0
-    if len(labels.unique()) != len(labels):
-        raise ValueError("exclusion group labels are not unique")
-    ids = pos[keep] * n_rank + mine["rank"].to_numpy()[keep]
-    sums = _sorted_sums(ids, mine["quantity"].to_numpy(dtype=np.float64)[keep],
-                        len(labels) * n_rank)
-    return sums.reshape(len(labels), n_rank), c.group
+    labels, per_group = totals.by_key.get((c.edition, c.exclusion),
+                                          (pd.Index([]), np.zeros((0, n_rank))))
+    where = labels.get_indexer(pd.Index(c.labels(df)))
+    if (where < 0).any():
+        raise ValueError("the claim totals do not cover every exclusion group of this input")
+    return per_group, where[c.group]
 
 
 def exclusion_scales(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
                      measure: np.ndarray, tables: list[ProxyTable],
-                     claims: pd.DataFrame | None = None) -> ExclusionResult | None:
+                     totals: ClaimTotals | GroupTotals | None = None,
+                     keys: GroupKeys | None = None,
+                     where: np.ndarray | None = None) -> ExclusionResult | None:
     """Claim shares for every row; ``None`` when no edition declares exclusions.
 
     ``canonical`` is each row's quantity in its measure's canonical unit, ``edition`` and
     ``measure`` the row's edition and measure positions (-1 where the row is invalid: such rows
-    are left alone here and reported by the caller). ``claims``: the :func:`claim_rows` of the
-    whole input this frame is part of (its own rows included); by default, this frame alone.
+    are left alone here and reported by the caller). ``totals``: the :class:`ClaimTotals` of
+    the whole input this frame is part of (its own rows included), or the
+    :class:`GroupTotals` of an in-memory input this frame is a block of (then ``keys`` and
+    ``where``, the block's row positions, are given too); by default, this frame's own.
     """
     if not any(t.spec.exclusions for t in tables):
         return None
     n = len(df)
     result = ExclusionResult(scale=np.ones(n), fired=np.full(n, -1, dtype=np.int16))
-    for c in _claims(df, canonical, edition, measure, tables):
-        per_group, g = _totals(c, df, claims)
+    for c in _claims(df, canonical, edition, measure, tables, keys, where):
+        per_group, g = _totals(c, df, totals)
         before_all = np.cumsum(per_group, axis=1) - per_group   # claimed under earlier ranks
         total_r, before_r = per_group[g, c.rank], before_all[g, c.rank]
         later = (before_r > 0) & (total_r > 0)

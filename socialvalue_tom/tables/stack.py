@@ -55,6 +55,7 @@ class EditionStack:
         self.measure_arrays = {k: np.zeros((n_e, n_m)) for k in per_measure}
         self.health = np.zeros((n_e, n_m), dtype=bool)
         self.requires = np.zeros((n_e, n_m), dtype=bool)
+        self.excluded = np.zeros((n_e, n_m), dtype=bool)  # named by a double-counting exclusion
         self.custom: list[CustomMeasure] = []
         for e, t in enumerate(eds):
             self._fill(e, t)
@@ -63,7 +64,8 @@ class EditionStack:
         self.has_bounds = bool(np.isfinite(bounds[0]).any() or np.isfinite(bounds[1]).any())
         self.has_caps = bool(np.isfinite(self.measure_arrays["cap_ratio"]).any())
         frozen: list[np.ndarray] = [*self.proxy.values(), self.region_used,
-                                    *self.measure_arrays.values(), self.health, self.requires]
+                                    *self.measure_arrays.values(), self.health, self.requires,
+                                    self.excluded]
         for arr in frozen:
             arr.setflags(write=False)
 
@@ -77,6 +79,9 @@ class EditionStack:
         for name, arr in self.measure_arrays.items():
             arr[e, :m] = getattr(t, name)
         self.health[e, :m] = t.health
+        for ex in t.spec.exclusions:
+            for code in ex.measures:
+                self.excluded[e, t.measure_index[code]] = True
         for i, spec in enumerate(t.measures.values()):
             self.requires[e, i] = bool(spec.requires)
             expr = t.expressions.get(spec.code)

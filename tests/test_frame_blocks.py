@@ -1,0 +1,75 @@
+"""Valuing in blocks gives the same bits as one block, exclusions across blocks included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import socialvalue_tom as sv
+from socialvalue_tom import frame
+from socialvalue_tom.frame import claims_of, value_frame
+
+
+def _portfolio(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    kinds = [("jobs-local", "FTE"), ("jobs-priority", "FTE"), ("env-carbon", "kgCO2e"),
+             ("growth-local-spend", "GBP"), ("social-volunteering", "hour")]
+    k = rng.integers(0, len(kinds), n)
+    return pd.DataFrame({
+        "measure": [kinds[i][0] for i in k],
+        "quantity": rng.uniform(0, 20, n).round(2),
+        "unit": [kinds[i][1] for i in k],
+        "region": rng.choice(["uk", "england", "london", "scotland"], n),
+        "date": rng.choice(["2024-04-01", "2024-09-30", "2025-03-31"], n),
+        "contract_id": rng.choice([f"C{i}" for i in range(13)] + [None], n),
+        "stage": rng.choice(["commitment", "delivered"], n),
+    })
+
+
+@pytest.mark.parametrize("block", [7, 64, 1000])
+def test_value_frame_when_valued_in_blocks_equals_one_block(
+        tiny_table: Any, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    df = _portfolio(500)
+    whole = value_frame(df, tiny_table, detail=True)
+    assert (whole["claim_share"] < 1).any()  # exclusions fire across the whole input
+    monkeypatch.setattr(frame, "BLOCK", block)
+    blocked = value_frame(df, tiny_table, detail=True)
+    for col in ("value_gbp", "gross_gbp", "proxy_gbp", "canonical_quantity", "claim_share"):
+        assert blocked[col].to_numpy().tobytes() == whole[col].to_numpy().tobytes(), col
+    assert blocked["exclusion"].astype(object).tolist() == whole["exclusion"].astype(
+        object).tolist()
+
+
+def test_value_frame_when_pieces_share_claims_equals_whole(tiny_table: Any) -> None:
+    df = _portfolio(300)
+    whole = value_frame(df, tiny_table)
+    pieces = [df.iloc[i:i + 40] for i in range(0, len(df), 40)]
+    claims = pd.concat([claims_of(p, tiny_table) for p in pieces], ignore_index=True)
+    got = pd.concat([value_frame(p, tiny_table, claims=claims, row_offset=i * 40)
+                     for i, p in enumerate(pieces)])
+    assert got["value_gbp"].to_numpy().tobytes() == whole["value_gbp"].to_numpy().tobytes()
+    alone = pd.concat([value_frame(p, tiny_table) for p in pieces])
+    assert alone["value_gbp"].to_numpy().tobytes() != whole["value_gbp"].to_numpy().tobytes()
+
+
+def test_value_frame_when_blocks_have_bad_rows_reports_global_rows(
+        tiny_table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    df = _portfolio(100)
+    df.loc[[3, 57, 99], "quantity"] = -1.0
+    monkeypatch.setattr(frame, "BLOCK", 16)
+    with pytest.raises(sv.BulkValidationError) as info:
+        value_frame(df, tiny_table, row_offset=1000)
+    assert [i.row for i in info.value.issues] == [1003, 1057, 1099]
+    out = value_frame(df, tiny_table, errors="collect")
+    assert out["value_gbp"].isna().tolist() == [i in (3, 57, 99) for i in range(100)]
+    assert out.attrs["issues"]["row"].tolist() == [3, 57, 99]
+
+
+def test_value_frame_when_detail_off_adds_only_the_lean_columns(tiny_table: Any) -> None:
+    out = value_frame(_portfolio(20).assign(contract_id=[f"C{i}" for i in range(20)]),
+                      tiny_table)
+    added = [c for c in out.columns if c not in _portfolio(1).columns]
+    assert added == ["value_gbp", "proxy_gbp", "region_used", "table", "version", "digest"]
