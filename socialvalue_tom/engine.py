@@ -32,8 +32,17 @@ def _family(name: str) -> TableSet:
 
 
 def table_set(tables: TablesLike) -> TableSet:
-    """Resolve ``tables`` to a :class:`TableSet` (family names are cached)."""
-    return _family(tables) if isinstance(tables, str) else resolve_tables(tables)
+    """Resolve ``tables`` to a :class:`TableSet` (family names and single editions cached)."""
+    if isinstance(tables, str):
+        return _family(tables)
+    if isinstance(tables, ProxyTable):
+        # A table is immutable, so the one-edition set built for it can be kept with it.
+        cached: TableSet | None = tables.__dict__.get("_as_table_set")
+        if cached is None:
+            cached = resolve_tables(tables)
+            tables.__dict__["_as_table_set"] = cached
+        return cached
+    return resolve_tables(tables)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +216,8 @@ def _valuation(o: Outcome, x: RuleInputs[float], ctx: RowContext,
                s: Stages[float]) -> Valuation:
     t, spec = ctx.table, ctx.measure
     pv = spec.proxies[ctx.region_used]
-    v = Valuation.model_construct(
+    return Valuation.from_engine(
+        lambda: trace_steps(o, x, ctx, s),
         format="socialvalue_tom.trace/v1", engine_version=__version__, measure=spec.code,
         amount=float(s.value), gross=float(s.gross) * x.sign, currency="GBP",
         quantity=o.quantity, unit=ctx.unit, canonical_quantity=float(s.canonical),
@@ -217,8 +227,6 @@ def _valuation(o: Outcome, x: RuleInputs[float], ctx: RowContext,
         price_year=ctx.price_year, theme=spec.theme, value_type=spec.value_type,
         disbenefit=spec.disbenefit, illustrative=pv.illustrative, steps=None,
     )
-    v._build_steps = lambda: trace_steps(o, x, ctx, s)
-    return v
 
 
 def trace_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,

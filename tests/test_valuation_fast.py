@@ -1,0 +1,34 @@
+"""The engine's fast Valuation constructor builds what pydantic's model_construct builds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+from typing import Any
+
+import socialvalue_tom as sv
+
+
+def _outcome() -> sv.Outcome:
+    return sv.Outcome(measure="jobs-apprentice", quantity=10, unit="week", region="london",
+                      date=dt.date(2024, 9, 30), years=3, fields={"level": 3}, confidence="B")
+
+
+def test_from_engine_when_built_equals_model_construct_and_validates(tiny_table: Any) -> None:
+    v = sv.value(_outcome(), tiny_table)
+    data = {k: getattr(v, k) for k in sv.Valuation.model_fields}
+    slow = sv.Valuation.model_construct(**data)
+    assert v.model_fields_set == slow.model_fields_set == set(sv.Valuation.model_fields)
+    assert v.model_dump() == slow.model_dump() | {"steps": v.model_dump()["steps"]}
+    # what the engine builds is valid by the model's own rules
+    again = sv.Valuation.model_validate(v.model_dump())
+    assert again == v and again.explain() == v.explain()
+
+
+def test_from_engine_when_copied_pickled_or_dumped_keeps_its_trace(tiny_table: Any) -> None:
+    v = sv.value(_outcome(), tiny_table)
+    text = v.explain()
+    assert pickle.loads(pickle.dumps(v)).explain() == text
+    assert v.model_copy().explain() == text
+    assert sv.Valuation.model_validate_json(v.model_dump_json()).explain() == text
+    assert len(v.trace) == len(v.model_dump()["steps"]) >= 5
