@@ -7,7 +7,6 @@ editions in the input. Built once per distinct set of editions (keyed by content
 from __future__ import annotations
 
 import datetime as dt
-import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -94,10 +93,6 @@ class EditionStack:
 
         return np.array([1.0 if price_year is None else uplift_factor(t, price_year)
                          for t in self.editions])
-
-    def cap_inf(self) -> float:
-        """The "no cap" value."""
-        return math.inf
 
 
 def _days(day: dt.date) -> int:
