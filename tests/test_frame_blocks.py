@@ -73,3 +73,17 @@ def test_value_frame_when_detail_off_adds_only_the_lean_columns(tiny_table: Any)
                       tiny_table)
     added = [c for c in out.columns if c not in _portfolio(1).columns]
     assert added == ["value_gbp", "proxy_gbp", "region_used", "table", "version", "digest"]
+
+
+def test_exclusion_when_suppliers_share_a_contract_counts_each_supplier_apart(
+        tiny_table: Any) -> None:
+    """Two tenderers bid on one contract: B's local jobs are not reduced by A's priority hires
+    (a hire by one supplier is not a job at another)."""
+    df = pd.DataFrame({"contract_id": ["T1"] * 3, "supplier_id": ["A", "B", "A"],
+                       "measure": ["jobs-priority", "jobs-local", "jobs-local"],
+                       "quantity": [1.0, 4.0, 4.0], "unit": ["FTE"] * 3,
+                       "region": ["uk"] * 3, "date": ["2024-09-30"] * 3})
+    out = value_frame(df, tiny_table)
+    # B: 4 x 20,000 x 0.9 = 72,000 (untouched); A: 3 of 4 FTE count = 54,000
+    assert [round(v, 2) for v in out["value_gbp"]] == [25000.0, 72000.0, 54000.0]
+    assert out["claim_share"].tolist() == [1.0, 1.0, 0.75]

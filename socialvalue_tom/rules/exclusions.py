@@ -1,7 +1,8 @@
 """Double-counting exclusions across measures, declared by the table and enforced in bulk.
 
 An exclusion lists measures in precedence order. Within one group of rows (same key columns,
-``contract_id`` by default, plus ``stage`` when present, and the same edition):
+``contract_id`` by default, plus ``stage`` and ``supplier_id`` when present, and the same
+edition):
 
 - ``count_once``: a later measure's claims are reduced by the quantity already claimed under
   earlier ones (a priority-group hire is also a local job: count the FTE once). Every row of the
@@ -42,6 +43,9 @@ __all__ = [
     "group_totals",
 ]
 
+#: Columns that always separate groups when present: commitments are not deliveries, and one
+#: supplier's hire is not another's (in bid evaluation, tenderers share a contract_id).
+ALWAYS_APART = ("stage", "supplier_id")
 #: Columns of :func:`claim_rows`.
 CLAIM_COLUMNS = ["edition", "exclusion", "group", "rank", "quantity"]
 _MISSING = "\x00missing"
@@ -146,7 +150,7 @@ def _claims(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
             rank = rank_of[flat]
             rows = np.flatnonzero(rank >= 0)
             if rows.size:
-                cols = [c for c in (*ex.key, "stage") if c in df.columns]
+                cols = [c for c in dict.fromkeys((*ex.key, *ALWAYS_APART)) if c in df.columns]
                 if keys is not None and where is not None:
                     group, first = keys.codes(cols)[0][where[rows]].astype(np.intp), rows[:0]
                 else:
