@@ -12,6 +12,7 @@ Double-counting exclusions act between the two phases.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import numpy as np
@@ -140,17 +141,24 @@ def claims_of(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     return _claims(df, stack, assumptions or DEFAULT_ASSUMPTIONS)
 
 
-def _claims(df: pd.DataFrame, stack: EditionStack, a: Assumptions) -> pd.DataFrame:
+def _governed(df: pd.DataFrame, stack: EditionStack, a: Assumptions,
+              ) -> Iterator[tuple[pd.DataFrame, np.ndarray, Rows, np.ndarray]]:
+    """Block by block, the rows whose measures an exclusion names: (those rows, their positions
+    in ``df``, their lookups, their canonical quantities, NaN where the row is invalid)."""
     codes = [c for t in stack.editions for ex in t.spec.exclusions for c in ex.measures]
-    parts = []
     for start in range(0, len(df), BLOCK):
         block = df.iloc[start:start + BLOCK]
-        mine = block[block["measure"].isin(codes).to_numpy()]
-        if len(mine):
+        pick = np.flatnonzero(block["measure"].isin(codes).to_numpy())
+        if pick.size:
+            mine = block.iloc[pick]
             scratch = Issues(len(mine), 0, mine.index)
             rows = lookups(mine, stack, a, scratch)
-            canonical = np.where(scratch.bad, np.nan, rows.q * rows.factor)
-            parts.append(claim_rows(mine, canonical, rows.ed, rows.m, stack.editions))
+            yield mine, start + pick, rows, np.where(scratch.bad, np.nan, rows.q * rows.factor)
+
+
+def _claims(df: pd.DataFrame, stack: EditionStack, a: Assumptions) -> pd.DataFrame:
+    parts = [claim_rows(mine, canonical, rows.ed, rows.m, stack.editions)
+             for mine, _, rows, canonical in _governed(df, stack, a)]
     if not parts:
         return claim_rows(df.iloc[:0], np.zeros(0), np.zeros(0, dtype=np.intp),
                           np.zeros(0, dtype=np.intp), stack.editions)
@@ -169,18 +177,9 @@ def _claim_totals(df: pd.DataFrame, stack: EditionStack, a: Assumptions,
     if len(df) <= BLOCK:
         return None, None
     keys = GroupKeys(df)
-    codes = [c for t in stack.editions for ex in t.spec.exclusions for c in ex.measures]
-    found = []
-    for start in range(0, len(df), BLOCK):
-        block = df.iloc[start:start + BLOCK]
-        pick = np.flatnonzero(block["measure"].isin(codes).to_numpy())
-        if pick.size:
-            mine = block.iloc[pick]
-            scratch = Issues(len(mine), 0, mine.index)
-            rows = lookups(mine, stack, a, scratch)
-            canonical = np.where(scratch.bad, np.nan, rows.q * rows.factor)
-            found += claims_in_blocks(mine, canonical, rows.ed, rows.m, stack.editions, keys,
-                                      start + pick)
+    found = [c for mine, where, rows, canonical in _governed(df, stack, a)
+             for c in claims_in_blocks(mine, canonical, rows.ed, rows.m, stack.editions, keys,
+                                       where)]
     return group_totals(found, keys), keys
 
 
