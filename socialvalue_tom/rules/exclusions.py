@@ -115,11 +115,7 @@ class GroupKeys:
         """Dense group id of every row of the input, and the number of groups."""
         key = tuple(cols)
         if key not in self._codes:
-            combined = np.zeros(len(self.df), dtype=np.int64)
-            for name in cols:
-                codes, uniq = pd.factorize(self.df[name], use_na_sentinel=True)
-                combined = combined * (len(uniq) + 1) + np.where(codes < 0, len(uniq), codes)
-            dense, uniq_ids = pd.factorize(combined)
+            dense, uniq_ids = pd.factorize(_combined(self.df, slice(None), cols))
             self._codes[key] = (dense.astype(np.int32), len(uniq_ids))
         return self._codes[key]
 
@@ -164,12 +160,18 @@ def _groups(df: pd.DataFrame, rows: np.ndarray, cols: list[str]) -> tuple[np.nda
     """Dense group id per row (by key values) and one row position per group."""
     if not cols:
         return np.zeros(len(rows), dtype=np.intp), rows[:1]
-    combined = np.zeros(len(rows), dtype=np.int64)
+    _, first, group = np.unique(_combined(df, rows, cols), return_index=True,
+                                return_inverse=True)
+    return group.astype(np.intp).ravel(), rows[first]
+
+
+def _combined(df: pd.DataFrame, rows: np.ndarray | slice, cols: list[str]) -> np.ndarray:
+    """One int64 per row standing for its values in ``cols`` (missing is a value too)."""
+    combined = np.zeros(len(df.index[rows]), dtype=np.int64)
     for name in cols:
         codes, uniq = pd.factorize(df[name].iloc[rows], use_na_sentinel=True)
         combined = combined * (len(uniq) + 1) + np.where(codes < 0, len(uniq), codes)
-    _, first, group = np.unique(combined, return_index=True, return_inverse=True)
-    return group.astype(np.intp).ravel(), rows[first]
+    return combined
 
 
 def _sorted_sums(gid: np.ndarray, q: np.ndarray, size: int) -> np.ndarray:
