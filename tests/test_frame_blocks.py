@@ -7,6 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import portfolios, to_frame
 
 import socialvalue_tom as sv
 from socialvalue_tom import frame
@@ -87,3 +90,29 @@ def test_exclusion_when_suppliers_share_a_contract_counts_each_supplier_apart(
     # B: 4 x 20,000 x 0.9 = 72,000 (untouched); A: 3 of 4 FTE count = 54,000
     assert [round(v, 2) for v in out["value_gbp"]] == [25000.0, 72000.0, 54000.0]
     assert out["claim_share"].tolist() == [1.0, 1.0, 0.75]
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=portfolios(min_size=1, max_size=30), piece=st.integers(1, 12),
+       contracts=st.integers(1, 3), block=st.integers(1, 16))
+def test_value_frame_when_split_anyhow_equals_whole(
+        tiny_table: Any, rows: list[dict[str, Any]], piece: int, contracts: int,
+        block: int) -> None:
+    """Property: pieces valued with the whole input's claims, or one frame valued in blocks of
+    any size, give the bits of one frame in one block (exclusions firing across pieces)."""
+    df = to_frame(rows)
+    df["contract_id"] = [f"C{i % contracts}" for i in range(len(df))]
+    whole = value_frame(df, tiny_table, errors="collect")
+    pieces = [df.iloc[i:i + piece] for i in range(0, len(df), piece)]
+    claims = pd.concat([claims_of(p, tiny_table) for p in pieces], ignore_index=True)
+    got = pd.concat([value_frame(p, tiny_table, errors="collect", claims=claims,
+                                 row_offset=i * piece) for i, p in enumerate(pieces)])
+    assert got["value_gbp"].to_numpy().tobytes() == whole["value_gbp"].to_numpy().tobytes()
+    original = frame.BLOCK
+    try:
+        frame.BLOCK = block
+        blocked = value_frame(df, tiny_table, errors="collect")
+    finally:
+        frame.BLOCK = original
+    assert blocked["value_gbp"].to_numpy().tobytes() == whole["value_gbp"].to_numpy().tobytes()
