@@ -1,0 +1,39 @@
+"""The command outputs shown in docs/cli.md are what the commands print."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = (ROOT / "docs" / "cli.md").read_text()
+#: Commands whose shown output depends only on shipped files (no files written by the docs).
+CHECKED = ("socialvalue-tom value examples/portfolio.csv --by theme",
+           "socialvalue-tom tables list",
+           "socialvalue-tom tables show tests/data/tables/tiny.yaml --measure jobs-local",
+           "socialvalue-tom tables validate tests/data/tables/tiny.yaml")
+
+
+def _shown(command: str) -> str:
+    """The lines the doc shows after ``$ command`` up to the next prompt or fence."""
+    block = DOC.split(f"$ {command}\n", 1)[1]
+    return re.split(r"\n(?:\$ |```)", block, maxsplit=1)[0]
+
+
+@pytest.mark.parametrize("command", CHECKED)
+def test_cli_doc_shows_what_the_command_prints(command: str) -> None:
+    args = shlex.split(command)[1:]
+    env = dict(os.environ, COLUMNS="200", NO_COLOR="1", TERM="dumb")
+    done = subprocess.run([sys.executable, "-m", "socialvalue_tom", *args], cwd=ROOT,
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    want = [line.rstrip() for line in _shown(command).splitlines() if line.strip()]
+    got = [line.rstrip() for line in done.stdout.splitlines() if line.strip()]
+    assert [re.sub(r"\s+", " ", x).strip() for x in want] == [
+        re.sub(r"\s+", " ", x).strip() for x in got]
