@@ -44,6 +44,12 @@ def tiny_table() -> ProxyTable:
 
 
 @pytest.fixture(scope="session")
+def tiny(tiny_table: ProxyTable) -> ProxyTable:
+    """The same table as ``tiny_table``, under the short name most test modules use."""
+    return tiny_table
+
+
+@pytest.fixture(scope="session")
 def uk_tables() -> list[ProxyTable]:
     """The embedded uk-national editions, loaded once. Read-only."""
     return [sv.load_table("uk-national", version=r.version)

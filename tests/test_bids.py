@@ -7,7 +7,6 @@ C 80 tCO2e: 20,000.
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,13 +14,6 @@ import pytest
 import socialvalue_tom as sv
 from socialvalue_tom.bids import score_bids, scores_from_values
 from socialvalue_tom.errors import BulkValidationError
-
-TINY = Path(__file__).parent / "data" / "tables" / "tiny.yaml"
-
-
-@pytest.fixture(scope="module")
-def tiny() -> sv.ProxyTable:
-    return sv.load_table(path=TINY)
 
 
 @pytest.fixture

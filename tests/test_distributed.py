@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator
-from pathlib import Path
 
 import dask.dataframe as dd
 import distributed
@@ -16,8 +15,6 @@ import socialvalue_tom as sv
 from socialvalue_tom.distributed import TableHandle, issues, value_dask
 from socialvalue_tom.frame import value_frame
 
-TINY = Path(__file__).parent / "data" / "tables" / "tiny.yaml"
-
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[object]:
@@ -26,10 +23,6 @@ def client() -> Iterator[object]:
     with cluster, distributed.Client(cluster) as c:
         yield c
 
-
-@pytest.fixture(scope="module")
-def tiny() -> sv.ProxyTable:
-    return sv.load_table(path=TINY)
 
 
 def _portfolio(n: int, bad: tuple[int, ...] = ()) -> pd.DataFrame:

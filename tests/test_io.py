@@ -14,7 +14,6 @@ import socialvalue_tom as sv
 from socialvalue_tom import io as svio
 from socialvalue_tom.frame import value_frame
 
-TINY = Path(__file__).parent / "data" / "tables" / "tiny.yaml"
 HEADER = "measure,quantity,unit,region,date,contract_id,confidence\n"
 ROWS = [
     "jobs-local,2,FTE,london,2024-05-01,007,A\n",
@@ -22,10 +21,6 @@ ROWS = [
     "social-volunteering,10,hour,scotland,2025-01-15,0012,\n",
 ]
 
-
-@pytest.fixture(scope="module")
-def tiny() -> sv.ProxyTable:
-    return sv.load_table(path=TINY)
 
 
 def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:

@@ -30,13 +30,6 @@ from socialvalue_tom.report import (
     targets_vs_delivered,
 )
 
-TINY = Path(__file__).parent / "data" / "tables" / "tiny.yaml"
-
-
-@pytest.fixture(scope="module")
-def tiny() -> sv.ProxyTable:
-    return sv.load_table(path=TINY)
-
 
 @pytest.fixture
 def portfolio() -> pd.DataFrame:

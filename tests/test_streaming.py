@@ -16,13 +16,6 @@ from socialvalue_tom.frame import value_frame
 from socialvalue_tom.money import total
 from socialvalue_tom.streaming import ExactSum, value_file
 
-TINY = Path(__file__).parent / "data" / "tables" / "tiny.yaml"
-
-
-@pytest.fixture(scope="module")
-def tiny() -> sv.ProxyTable:
-    return sv.load_table(path=TINY)
-
 
 def _portfolio(n: int, bad: tuple[int, ...] = ()) -> pd.DataFrame:
     rng = np.random.default_rng(7)
