@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._bulk.lookups import parse_day
+from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, parse_day
 from socialvalue_tom.engine import value
 from socialvalue_tom.errors import OutcomeError, RuleError
 from socialvalue_tom.outcome import Assumptions, Outcome
@@ -21,7 +21,6 @@ from socialvalue_tom.valuation import TraceStep, Valuation
 
 __all__ = ["remember_editions", "valuation_of_row"]
 
-_FRACTIONS = ("deadweight", "displacement", "attribution", "drop_off")
 #: Editions used by value_frame, by digest, so a row's trace can find its edition again.
 _EDITIONS: dict[str, ProxyTable] = {}
 _LOCK = threading.Lock()
@@ -100,7 +99,7 @@ def _outcome_of(row: pd.Series, table: ProxyTable, share: float) -> Outcome:
         "region": str(row["region"]), "date": np.datetime64(day, "D").astype(object),
         "fields": {n: float(row[n]) for n in spec.requires if _present(row, n) is not None},
     }
-    for name in (*_FRACTIONS, "contract_value"):
+    for name in (*FRACTION_COLUMNS, "contract_value"):
         if _present(row, name) is not None:
             data[name] = float(_present(row, name))
     if _present(row, "years") is not None:

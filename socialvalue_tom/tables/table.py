@@ -24,6 +24,7 @@ from socialvalue_tom.errors import (
     ProxyTableError,
     RuleError,
     SocialValueError,
+    UnitError,
     UnknownMeasureError,
     UnknownRegionError,
 )
@@ -227,8 +228,6 @@ class ProxyTable:
         if unit is None:
             return 1.0
         if spec.accepts is not None and unit.strip() not in spec.accepts:
-            from socialvalue_tom.errors import UnitError
-
             raise UnitError(
                 f"unit {unit!r} is not accepted for measure {measure!r}: expected one of "
                 f"{', '.join(spec.accepts)}", unit=unit, measure=measure,
