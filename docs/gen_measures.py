@@ -33,7 +33,32 @@ def render() -> str:
             cells.append("-" if pv is None else
                          f"{pv.value:,.2f}" + (" (illustrative)" if pv.illustrative else ""))
         out.append("| " + " | ".join(cells) + " |")
+    out += _regional_section(editions)
     return "\n".join(out) + "\n"
+
+
+def _regional_section(editions: list[sv.ProxyTable]) -> list[str]:
+    """Values of their own for regions other than ``uk``; '-' means the region falls back."""
+    latest = editions[-1]
+    regions = [r.code for r in latest.spec.regions if r.code != latest.spec.fallback_region]
+    codes = [code for code in latest.measures
+             if any(set(t.measures[code].proxies) - {"uk"} for t in editions if code in t.measures)]
+    out = ["", "## Regional values", "",
+           "Measures with a value of their own for a region other than `uk`, GBP per canonical unit "
+           "by edition (2023 / 2024 / 2025). A dash means the region has no value of its own in "
+           "that edition and falls back up the region tree to `uk`.", ""]
+    head = ["code", *regions]
+    out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for code in codes:
+        cells = [f"`{code}`"]
+        for region in regions:
+            vals = []
+            for t in editions:
+                pv = t.measures[code].proxies.get(region) if code in t.measures else None
+                vals.append("-" if pv is None else f"{pv.value:,.2f}")
+            cells.append(" / ".join(vals))
+        out.append("| " + " | ".join(cells) + " |")
+    return out
 
 
 if __name__ == "__main__":

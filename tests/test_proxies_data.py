@@ -122,3 +122,51 @@ def test_no_licensed_third_party_values_are_shipped() -> None:
     for path in (embedded_dir() / "uk-national").glob("*.yaml"):
         text = path.read_text().lower()
         assert "socialvalueportal" not in text and "hact.org.uk" not in text, path
+
+
+#: Regions with an ASHE median of their own in each edition; others use the declared fallback (uk).
+OWN_WAGE_REGIONS = {"2023": {"uk", "london", "northern-ireland", "wales"},
+                    "2024": {"uk", "london", "northern-ireland"},
+                    "2025": {"uk", "london", "northern-ireland"}}
+
+
+def test_wage_based_proxies_cover_the_regions_with_a_published_median(
+        edition: sv.ProxyTable) -> None:
+    wage_based = [m for m in edition.measures.values()
+                  if (d := m.proxies["uk"].derivation) and "median_weekly_pay_ft" in d.inputs]
+    assert len(wage_based) == 8
+    for m in wage_based:
+        assert set(m.proxies) == OWN_WAGE_REGIONS[edition.version], m.code
+        uk_pay = m.proxies["uk"].derivation.inputs["median_weekly_pay_ft"]  # type: ignore[union-attr]
+        london_pay = m.proxies["london"].derivation.inputs["median_weekly_pay_ft"]  # type: ignore[union-attr]
+        assert london_pay > uk_pay, m.code  # London is the highest-paid region in every year
+
+
+def test_wales_2023_is_valued_at_its_own_median_and_scotland_falls_back() -> None:
+    on = dt.date(2023, 6, 1)
+    wales = sv.value(sv.Outcome(measure="jobs-local-fte", quantity=2, unit="FTE", region="wales",
+                                date=on), "uk-national")
+    scotland = sv.value(sv.Outcome(measure="jobs-local-fte", quantity=2, unit="FTE",
+                                   region="scotland", date=on), "uk-national")
+    assert wales.region_used == "wales" and scotland.region_used == "uk"
+    # 633.7 x 52 = 32,952.40 per FTE; x 2 FTE x (1 - 0.25 displacement) = 49,428.60
+    assert wales.pennies == 4_942_860
+    assert scotland.pennies == 5_319_600  # 682 x 52 x 2 x 0.75
+
+
+#: DESNZ data tables 1-19 (November 2023), table 3, central carbon values in 2022 prices: the
+#: cross-check recorded in the desnz-carbon-values source notes.
+DESNZ_CENTRAL_2022_PRICES = {"2023": 264.93, "2024": 268.97, "2025": 273.06}
+
+
+def test_carbon_raw_figures_agree_with_the_later_desnz_series_up_to_rounding() -> None:
+    inputs = {ed: sv.load_table("uk-national", version=ed).measures["env-carbon-saved"]
+              .proxies["uk"].derivation.inputs for ed in EDITIONS}  # type: ignore[union-attr]
+    factor = (sum(DESNZ_CENTRAL_2022_PRICES.values())
+              / sum(i["central_2020_prices"] for i in inputs.values()))
+    for ed, i in inputs.items():
+        central = i["central_2020_prices"]
+        # One price-base factor maps one series onto the other; the 2020-price figures are whole
+        # pounds, so each may differ from the rescaled later figure by at most half a pound.
+        assert abs(central - DESNZ_CENTRAL_2022_PRICES[ed] / factor) <= 0.5, ed
+        assert (i["low_2020_prices"], i["high_2020_prices"]) == (central * 0.5, central * 1.5), ed
