@@ -44,9 +44,9 @@ def _regional_section(editions: list[sv.ProxyTable]) -> list[str]:
     codes = [code for code in latest.measures
              if any(set(t.measures[code].proxies) - {"uk"} for t in editions if code in t.measures)]
     out = ["", "## Regional values", "",
-           "Measures with a value of their own for a region other than `uk`, GBP per canonical unit "
-           "by edition (2023 / 2024 / 2025). A dash means the region has no value of its own in "
-           "that edition and falls back up the region tree to `uk`.", ""]
+           "Measures with a value of their own for a region other than `uk`, GBP per canonical "
+           "unit by edition (2023 / 2024 / 2025). A dash means the region has no value of its own "
+           "in that edition and falls back up the region tree to `uk`.", ""]
     head = ["code", *regions]
     out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for code in codes:
