@@ -393,13 +393,20 @@ def tables_diff(
     for r in diff.to_dict("records"):
         pct = "" if pd.isna(r["pct_change"]) else f"{r['pct_change']:+.1f}%"
         table.add_row(str(r["change"]), str(r["measure"]), str(r["region"]),
-                      _money(r["old_value"]), _money(r["new_value"]), pct,
+                      _money_from(r["old_value"], r["region"], r["old_region_used"]),
+                      _money_from(r["new_value"], r["region"], r["new_region_used"]), pct,
                       str(r["fields_changed"]))
     _console().print(table)
 
 
 def _money(x: Any) -> str:
     return "" if pd.isna(x) else format_gbp(float(x))
+
+
+def _money_from(x: Any, region: str, used: str) -> str:
+    """Money, naming the region it comes from when that is a fallback."""
+    text = _money(x)
+    return f"{text} ({used})" if text and used and used != region else text
 
 
 @tables_app.command("validate")

@@ -20,7 +20,7 @@ from socialvalue_tom.tables.table import ProxyTable
 __all__ = ["DIFF_COLUMNS", "diff_tables"]
 
 DIFF_COLUMNS = ["change", "measure", "region", "old_value", "new_value", "pct_change",
-                "fields_changed"]
+                "fields_changed", "old_region_used", "new_region_used"]
 #: Measure fields compared (the proxies are compared region by region).
 _MEASURE_FIELDS = tuple(f for f in MeasureSpec.model_fields if f not in ("code", "proxies"))
 _PROXY_FIELDS = tuple(ProxyValue.model_fields)
@@ -36,17 +36,17 @@ def _pct(old: float | None, new: float | None) -> float:
     return (new - old) / old * 100.0
 
 
-def _measure_rows(code: str, old: MeasureSpec | None,
-                  new: MeasureSpec | None) -> list[dict[str, Any]]:
-    if old is None or new is None:
-        spec = new if old is None else old
+def _measure_rows(code: str, old: ProxyTable, new: ProxyTable) -> list[dict[str, Any]]:
+    mo, mn = old.measures.get(code), new.measures.get(code)
+    if mo is None or mn is None:
+        spec = mn if mo is None else mo
         assert spec is not None
-        change = "added" if old is None else "removed"
+        change = "added" if mo is None else "removed"
         return [_record(change, code, region, old, new) for region in spec.proxies]
-    measure_fields = _changed(old, new, _MEASURE_FIELDS)
+    measure_fields = _changed(mo, mn, _MEASURE_FIELDS)
     rows = []
-    for region in sorted(set(old.proxies) | set(new.proxies)):
-        po, pn = old.proxies.get(region), new.proxies.get(region)
+    for region in sorted(set(mo.proxies) | set(mn.proxies)):
+        po, pn = mo.proxies.get(region), mn.proxies.get(region)
         if po is None or pn is None:
             change = "added" if po is None else "removed"
             rows.append(_record(change, code, region, old, new, measure_fields))
@@ -57,32 +57,44 @@ def _measure_rows(code: str, old: MeasureSpec | None,
     return rows
 
 
-def _record(change: str, code: str, region: str, old: MeasureSpec | None,
-            new: MeasureSpec | None, fields: list[str] | None = None) -> dict[str, Any]:
-    po = old.proxies.get(region) if old is not None else None
-    pn = new.proxies.get(region) if new is not None else None
-    ov = po.value if po is not None else None
-    nv = pn.value if pn is not None else None
+def _resolved(table: ProxyTable, code: str, region: str) -> tuple[float | None, str]:
+    """The proxy ``region`` gets for ``code`` in ``table`` (its own or by fallback), and from
+    which region; ``(None, "")`` where the measure is absent or the region not declared."""
+    if code not in table.measures or region not in table.region_codes:
+        return None, ""
+    p = table.proxy(code, region)
+    return p.value, p.region_used
+
+
+def _record(change: str, code: str, region: str, old: ProxyTable, new: ProxyTable,
+            fields: list[str] | None = None) -> dict[str, Any]:
+    ov, old_used = _resolved(old, code, region)
+    nv, new_used = _resolved(new, code, region)
     return {"change": change, "measure": code, "region": region,
             "old_value": math.nan if ov is None else ov,
             "new_value": math.nan if nv is None else nv,
-            "pct_change": _pct(ov, nv), "fields_changed": ", ".join(fields or [])}
+            "pct_change": _pct(ov, nv), "fields_changed": ", ".join(fields or []),
+            "old_region_used": old_used, "new_region_used": new_used}
 
 
 def diff_tables(old: ProxyTable, new: ProxyTable) -> pd.DataFrame:
     """What changed from ``old`` to ``new``: one row per (measure, region) that differs.
 
-    Columns: ``change`` (``added``, ``removed`` or ``changed``), ``measure``, ``region``,
-    ``old_value`` and ``new_value`` (proxy in GBP per canonical unit; NaN where absent),
-    ``pct_change`` (NaN where either side is absent or the old value is 0) and
-    ``fields_changed`` (comma-separated: measure fields such as ``unit`` or ``deadweight``, and
-    proxy fields such as ``value``, ``source`` or ``illustrative``). A measure added or removed
-    gives one row per region it has a proxy for. Identical editions give an empty frame.
-    Rows are sorted by measure, then region.
+    Columns: ``change`` (``added``, ``removed`` or ``changed``: whether the region has a proxy
+    of its own in each edition), ``measure``, ``region``, ``old_value`` and ``new_value`` (the
+    proxy, GBP per canonical unit, that the region gets in each edition: its own or, where it has
+    none, its declared fallback's; NaN where the measure is absent or the region not declared),
+    ``pct_change`` (NaN where either side is NaN or the old value is 0), ``fields_changed``
+    (comma-separated: measure fields such as ``unit`` or ``deadweight``, and proxy fields such
+    as ``value``, ``source`` or ``illustrative``), and ``old_region_used`` / ``new_region_used``
+    (the region whose proxy gives each value, ``""`` where there is none). So a region whose
+    own value is dropped shows ``removed`` with the fallback value it now gets and the change.
+    A measure added or removed gives one row per region it has a proxy for. Identical editions
+    give an empty frame. Rows are sorted by measure, then region.
     """
     rows: list[dict[str, Any]] = []
     for code in sorted(set(old.measures) | set(new.measures)):
-        rows += _measure_rows(code, old.measures.get(code), new.measures.get(code))
+        rows += _measure_rows(code, old, new)
     frame = pd.DataFrame.from_records(rows, columns=DIFF_COLUMNS)
     frame["old_value"] = frame["old_value"].astype("float64")
     frame["new_value"] = frame["new_value"].astype("float64")

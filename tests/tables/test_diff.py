@@ -48,10 +48,16 @@ def test_diff_tables_when_edited_then_each_change_listed(edited: sv.ProxyTable) 
     assert (row["old_value"], row["new_value"]) == (20000.0, 22000.0)
     assert row["pct_change"] == pytest.approx(10.0)
     assert row["fields_changed"] == "value"
+    assert (row["old_region_used"], row["new_region_used"]) == ("uk", "uk")
+    # london loses its own value: it now gets the uk value (via england), and the diff says so
     removed = d.loc[("jobs-local", "london")]
-    assert removed["change"] == "removed" and math.isnan(removed["new_value"])
+    assert removed["change"] == "removed"
+    assert (removed["old_value"], removed["new_value"]) == (30000.0, 22000.0)
+    assert (removed["old_region_used"], removed["new_region_used"]) == ("london", "uk")
+    assert removed["pct_change"] == pytest.approx(-26.6666667)
     added = d.loc[("social-volunteering", "london")]
     assert added["change"] == "added" and added["new_value"] == 16.0
+    assert added["old_region_used"] != "london" and added["new_region_used"] == "london"
     unit = d.loc[("env-carbon", "uk")]
     assert unit["fields_changed"] == "unit"
     assert unit["pct_change"] == 0.0
@@ -66,3 +72,21 @@ def test_diff_tables_when_measure_removed_then_row_per_region() -> None:
     assert set(d["change"]) >= {"added", "removed"}
     gone = d[(d["measure"] == "jobs-local") & (d["change"] == "removed")]
     assert sorted(gone["region"]) == ["london", "uk"]
+
+
+def test_diff_tables_when_region_value_dropped_then_fallback_value_shown() -> None:
+    """Wales has its own wage proxy in 2023 only: 2024 values it at the UK median."""
+    d = diff_tables(sv.load_table("uk-national", version="2023"),
+                    sv.load_table("uk-national", version="2024")).set_index(["measure", "region"])
+    wales = d.loc[("jobs-local-fte", "wales")]
+    assert wales["change"] == "removed"
+    assert (wales["old_value"], wales["new_value"]) == (32952.4, 37856.0)
+    assert (wales["old_region_used"], wales["new_region_used"]) == ("wales", "uk")
+
+
+def test_diff_tables_when_measure_absent_then_no_value_and_no_region_used() -> None:
+    t = sv.load_table(path=TINY)
+    d = diff_tables(t, sv.load_table("uk-national", version="2024"))
+    gone = d[(d["measure"] == "jobs-local") & (d["region"] == "uk")].iloc[0]
+    assert math.isnan(gone["new_value"]) and gone["new_region_used"] == ""
+    assert math.isnan(gone["pct_change"])
