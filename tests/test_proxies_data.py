@@ -170,3 +170,30 @@ def test_carbon_raw_figures_agree_with_the_later_desnz_series_up_to_rounding() -
         # pounds, so each may differ from the rescaled later figure by at most half a pound.
         assert abs(central - DESNZ_CENTRAL_2022_PRICES[ed] / factor) <= 0.5, ed
         assert (i["low_2020_prices"], i["high_2020_prices"]) == (central * 0.5, central * 1.5), ed
+
+
+LANDFILL_MEASURES = ("env-waste-recycled", "env-waste-reused", "env-waste-recovered",
+                     "env-inert-waste-diverted")
+
+
+def test_landfill_proxies_use_each_nation_s_own_tax(edition: sv.ProxyTable) -> None:
+    year = edition.version
+    for code in LANDFILL_MEASURES:
+        proxies = edition.measures[code].proxies
+        assert set(proxies) == {"uk", "scotland", "wales"}, code
+        assert proxies["uk"].source == f"hmrc-landfill-tax-{year}"
+        assert proxies["scotland"].source == f"scot-slft-{year}"
+        assert proxies["wales"].source == f"wra-ldt-rates-{year}"
+        # Scotland has kept its rates equal to the UK's in every year of the series
+        assert proxies["scotland"].value == proxies["uk"].value, code
+
+
+def test_wales_2025_lower_rate_is_its_own_and_values_inert_waste() -> None:
+    t = sv.load_table("uk-national", version="2025")
+    inert = t.measures["env-inert-waste-diverted"].proxies
+    standard = t.measures["env-waste-recycled"].proxies["wales"].value
+    assert (inert["uk"].value, inert["wales"].value) == (4.05, 6.30)
+    assert inert["wales"].value == pytest.approx(standard * 0.05, abs=0.01)  # 5% of standard
+    v = sv.value(sv.Outcome(measure="env-inert-waste-diverted", quantity=10, unit="tonne",
+                            region="wales", date=dt.date(2025, 6, 1)), "uk-national")
+    assert v.region_used == "wales" and v.pennies == 6_300
