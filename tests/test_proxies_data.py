@@ -14,7 +14,9 @@ from socialvalue_tom.tables.catalogue import embedded_dir
 from socialvalue_tom.tables.schema import THEMES
 
 EDITIONS = ("2023", "2024", "2025")
-OPEN_LICENCES = ("OGL", "CC0", "CC-BY-4.0", "CC BY 4.0", "MIT")
+#: Open licences a shipped source may carry (docs/proxies.md, "Sources").
+OPEN_LICENCES = ("OGL", "CC0", "CC-BY-4.0", "CC BY 4.0", "MIT",
+                 "Scottish-Parliament-Copyright-Licence")
 
 
 @pytest.fixture(scope="module", params=EDITIONS)
