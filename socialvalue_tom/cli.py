@@ -254,9 +254,7 @@ def value_cmd(
 ) -> None:
     """Value an outcome file and print totals (penny-rounded)."""
     a = _assumptions(price_year, discount_base_year, carry_forward)
-    valued, resolved = _value_input(input, tables, a)
-    issues = valued.attrs["issues"]
-    _stop_if_raising(issues, errors, input, output)
+    valued, resolved, issues = _value_or_stop(input, tables, a, errors, output)
     if output is not None:
         from socialvalue_tom import io as svio
 
@@ -265,6 +263,15 @@ def value_cmd(
     if output is not None:
         _console().print(f"Wrote {len(valued)} row(s) to {output}", markup=False)
     _exit_if_any(issues, input, output)
+
+
+def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,
+                   output: Path | None) -> tuple[pd.DataFrame, TablesLike, pd.DataFrame]:
+    """Value the input file; the valued rows, the tables used and the bad-row issues."""
+    valued, resolved = _value_input(input, tables, a)
+    issues = valued.attrs["issues"]
+    _stop_if_raising(issues, errors, input, output)
+    return valued, resolved, issues
 
 
 def _stop_if_raising(issues: pd.DataFrame, errors: Errors, input: Path,
@@ -298,9 +305,7 @@ def report_cmd(
     from socialvalue_tom.report import render_report
 
     a = _assumptions(price_year, discount_base_year, carry_forward)
-    valued, resolved = _value_input(input, tables, a)
-    issues = valued.attrs["issues"]
-    _stop_if_raising(issues, errors, input, output)
+    valued, resolved, issues = _value_or_stop(input, tables, a, errors, output)
     _guard(lambda: render_report(valued, output, title=title, tables=resolved))
     _console().print(f"Wrote report to {output}", markup=False)
     _exit_if_any(issues, input, output)
