@@ -40,9 +40,11 @@ def render() -> str:
 def _regional_section(editions: list[sv.ProxyTable]) -> list[str]:
     """Values of their own for regions other than ``uk``; '-' means the region falls back."""
     latest = editions[-1]
-    regions = [r.code for r in latest.spec.regions if r.code != latest.spec.fallback_region]
+    fallback = latest.spec.fallback_region
+    regions = [r.code for r in latest.spec.regions if r.code != fallback]
     codes = [code for code in latest.measures
-             if any(set(t.measures[code].proxies) - {"uk"} for t in editions if code in t.measures)]
+             if any(set(t.measures[code].proxies) - {fallback}
+                    for t in editions if code in t.measures)]
     out = ["", "## Regional values", "",
            "Measures with a value of their own for a region other than `uk`, GBP per canonical "
            "unit by edition (2023 / 2024 / 2025). A dash means the region has no value of its own "
