@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
@@ -118,3 +119,37 @@ def outcome_rows_columns() -> tuple[str, ...]:
     return ("measure", "quantity", "unit", "region", "date", "years", "deadweight",
             "displacement", "attribution", "drop_off", "confidence", "contract_value", "level",
             "contract_id")
+
+
+#: One accepted unit per measure of tiny.yaml, for seeded (non-hypothesis) random portfolios.
+SEEDED_KINDS = (("jobs-local", "FTE"), ("jobs-priority", "FTE"), ("env-carbon", "kg_CO2e"),
+                ("env-carbon-added", "tCO2e"), ("growth-local-spend", "GBP"),
+                ("jobs-apprentice", "week"), ("social-volunteering", "hour"))
+
+
+def seeded_portfolio(n: int, *, seed: int, regions: tuple[str, ...], dates: tuple[str, ...],
+                     contract_ids: list[str], contract_value: float, decimals: int = 2,
+                     grades: bool = False, bad: tuple[int, ...] = ()) -> pd.DataFrame:
+    """A reproducible random portfolio of n valid rows over tiny.yaml.
+
+    For tests that need one large fixed frame (batching, partitioning) rather than
+    hypothesis examples; rows listed in ``bad`` get a negative quantity.
+    """
+    rng = np.random.default_rng(seed)
+    k = rng.integers(0, len(SEEDED_KINDS), n)
+    df = pd.DataFrame({
+        "measure": [SEEDED_KINDS[i][0] for i in k],
+        "quantity": rng.uniform(0, 50, n).round(decimals),
+        "unit": [SEEDED_KINDS[i][1] for i in k],
+        "region": rng.choice(list(regions), n),
+        "date": rng.choice(list(dates), n),
+        "years": rng.integers(1, 4, n),
+    })
+    if grades:
+        df["confidence"] = rng.choice(["A", "B", "C"], n)
+    df["level"] = rng.integers(1, 5, n)
+    df["contract_value"] = contract_value
+    df["contract_id"] = contract_ids
+    for i in bad:
+        df.loc[i, "quantity"] = -1.0
+    return df

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import dask.dataframe as dd
 import distributed
-import numpy as np
 import pandas as pd
 import pytest
+from strategies import seeded_portfolio
 
 import socialvalue_tom as sv
 from socialvalue_tom.distributed import TableHandle, issues, value_dask
@@ -26,26 +26,11 @@ def client() -> Iterator[object]:
 
 
 def _portfolio(n: int, bad: tuple[int, ...] = ()) -> pd.DataFrame:
-    rng = np.random.default_rng(3)
-    kinds = [("jobs-local", "FTE"), ("jobs-priority", "FTE"), ("env-carbon", "kg_CO2e"),
-             ("growth-local-spend", "GBP"), ("jobs-apprentice", "week"),
-             ("social-volunteering", "hour")]
-    k = rng.integers(0, len(kinds), n)
-    df = pd.DataFrame({
-        "measure": [kinds[i][0] for i in k],
-        "quantity": rng.uniform(0, 50, n).round(2),
-        "unit": [kinds[i][1] for i in k],
-        "region": rng.choice(["uk", "england", "london", "scotland"], n),
-        "date": rng.choice(["2024-04-01", "2024-12-01"], n),
-        "years": rng.integers(1, 4, n),
-        "level": rng.integers(1, 5, n),
-        "contract_value": 5000.0,
-        # Contracts are contiguous blocks of 25 rows: no contract spans two partitions of 50.
-        "contract_id": [f"C{i // 25:03d}" for i in range(n)],
-    })
-    for i in bad:
-        df.loc[i, "quantity"] = -1.0
-    return df
+    # Contracts are contiguous blocks of 25 rows: no contract spans two partitions of 50.
+    return seeded_portfolio(n, seed=3, regions=("uk", "england", "london", "scotland"),
+                            dates=("2024-04-01", "2024-12-01"),
+                            contract_ids=[f"C{i // 25:03d}" for i in range(n)],
+                            contract_value=5000.0, bad=bad)
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:

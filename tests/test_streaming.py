@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from strategies import seeded_portfolio
 
 import socialvalue_tom as sv
 from socialvalue_tom import io as svio
@@ -18,26 +19,10 @@ from socialvalue_tom.streaming import ExactSum, value_file
 
 
 def _portfolio(n: int, bad: tuple[int, ...] = ()) -> pd.DataFrame:
-    rng = np.random.default_rng(7)
-    kinds = [("jobs-local", "FTE"), ("jobs-priority", "FTE"), ("env-carbon", "kg_CO2e"),
-             ("env-carbon-added", "tCO2e"), ("growth-local-spend", "GBP"),
-             ("jobs-apprentice", "week"), ("social-volunteering", "hour")]
-    k = rng.integers(0, len(kinds), n)
-    df = pd.DataFrame({
-        "measure": [kinds[i][0] for i in k],
-        "quantity": rng.uniform(0, 50, n).round(3),
-        "unit": [kinds[i][1] for i in k],
-        "region": rng.choice(["uk", "england", "london", "scotland", "London"], n),
-        "date": rng.choice(["2024-04-01", "2024-09-30", "2025-03-31"], n),
-        "years": rng.integers(1, 4, n),
-        "confidence": rng.choice(["A", "B", "C"], n),
-        "level": rng.integers(1, 5, n),
-        "contract_value": 1000.0,
-        "contract_id": [f"{i % 97:04d}" for i in range(n)],
-    })
-    for i in bad:
-        df.loc[i, "quantity"] = -1.0
-    return df
+    return seeded_portfolio(n, seed=7, regions=("uk", "england", "london", "scotland", "London"),
+                            dates=("2024-04-01", "2024-09-30", "2025-03-31"),
+                            contract_ids=[f"{i % 97:04d}" for i in range(n)],
+                            contract_value=1000.0, decimals=3, grades=True, bad=bad)
 
 
 def _csv(df: pd.DataFrame, path: Path) -> Path:
