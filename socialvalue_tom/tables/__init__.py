@@ -1,5 +1,6 @@
 """Proxy tables: the file format, loading, the embedded catalogue and edition selection."""
 
+from socialvalue_tom.tables.amend import AmendmentFile, amend_table
 from socialvalue_tom.tables.catalogue import (
     TableSet,
     available_tables,
@@ -14,6 +15,7 @@ from socialvalue_tom.tables.schema import TableFile
 from socialvalue_tom.tables.table import PriceIndex, ProxyTable, ResolvedProxy, TableRef
 
 __all__ = [
+    "AmendmentFile",
     "Measure",
     "PriceIndex",
     "ProxyTable",
@@ -22,6 +24,7 @@ __all__ = [
     "TableFile",
     "TableRef",
     "TableSet",
+    "amend_table",
     "available_tables",
     "diff_tables",
     "load_index",

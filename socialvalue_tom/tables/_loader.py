@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from socialvalue_tom.errors import ProxyTableError
 
-__all__ = ["read_model", "read_yaml"]
+__all__ = ["read_model", "read_text", "read_yaml"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -141,14 +141,19 @@ def _field_path(loc: Sequence[int | str]) -> str:
     return out or "<file>"
 
 
+def read_text(path: Path) -> str:
+    """The file's text (a BOM tolerated); unreadable is a :class:`ProxyTableError`."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProxyTableError(f"{path}: cannot read table file ({exc})", path=str(path),
+                              line=None, field=None) from exc
+
+
 def read_model(path: Path, model: type[M], text: str | None = None) -> M:
     """Read ``path`` and validate it as ``model``; errors name file, line and field."""
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ProxyTableError(f"{path}: cannot read table file ({exc})", path=str(path),
-                                  line=None, field=None) from exc
+        text = read_text(path)
     data = read_yaml(path, text)
     if not isinstance(data, dict):
         raise ProxyTableError(f"{path}: expected a mapping at the top of the file, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -16,7 +17,8 @@ from socialvalue_tom.errors import (
     TableIntegrityError,
     UnknownTableError,
 )
-from socialvalue_tom.tables._loader import read_model
+from socialvalue_tom.tables._loader import read_model, read_text
+from socialvalue_tom.tables.amend import AmendmentFile, apply_amendment
 from socialvalue_tom.tables.schema import IndexFile, TableFile
 from socialvalue_tom.tables.table import PriceIndex, ProxyTable, TableRef, canonical_digest
 
@@ -32,7 +34,8 @@ __all__ = [
 
 MANIFEST = "manifest.json"
 _NON_FAMILY_DIRS = {"indices", "crosswalks"}
-_lock = threading.Lock()
+# Re-entrant: loading an amendment file loads the embedded edition it amends.
+_lock = threading.RLock()
 
 
 def embedded_dir() -> Path:
@@ -94,9 +97,16 @@ def _check_integrity(root: Path, path: Path, digest: str) -> None:
         )
 
 
+#: An amendment file declares its format on a top-level line (a table file's is table/v1).
+_AMENDMENT = re.compile(r"^format:\s*['\"]?socialvalue_tom\.amendment/", re.M)
+
+
 @lru_cache(maxsize=256)
 def _load_file(path: Path, embedded: bool, mtime_ns: int) -> ProxyTable:
-    spec = read_model(path, TableFile)
+    text = None if embedded else read_text(path)
+    if text is not None and _AMENDMENT.search(text):
+        return apply_amendment(path, read_model(path, AmendmentFile, text))
+    spec = read_model(path, TableFile, text)
     if embedded:
         _check_integrity(path.parent.parent, path, canonical_digest(spec))
     price_index = None

@@ -1,0 +1,299 @@
+"""Local amendments: an edition plus verified regional values, as a separately labelled edition."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import socialvalue_tom as sv
+from socialvalue_tom.tables.amend import AMENDMENT_FORMAT
+
+SOURCE = {"id": "buyer-ashe-check", "title": "ASHE figure checked by the buyer",
+          "publisher": "Example Council", "year": 2025, "url": "https://example.org/ashe",
+          "licence": "OGL-3.0"}
+
+
+def _wage(weekly: float, source: str = "buyer-ashe-check") -> dict[str, Any]:
+    return {"value": round(weekly * 52, 2), "source": source, "derivation": {
+        "inputs": {"median_weekly_pay_ft": weekly, "weeks_per_year": 52.0},
+        "formula": "median_weekly_pay_ft * weeks_per_year"}}
+
+
+@pytest.fixture(scope="module")
+def base() -> sv.ProxyTable:
+    return sv.load_table("uk-national", version="2025")
+
+
+@pytest.fixture(scope="module")
+def amended(base: sv.ProxyTable) -> sv.ProxyTable:
+    return sv.amend_table(base, version="2025-example.1", sources=[SOURCE],
+                          proxies={"jobs-local-fte": {"Scotland": _wage(750.5)}})
+
+
+def test_amendment_gives_the_region_its_own_value_and_leaves_the_rest(
+        base: sv.ProxyTable, amended: sv.ProxyTable) -> None:
+    got = amended.proxy("jobs-local-fte", "scotland")
+    assert (got.value, got.region_used, got.source.id) == (39026.0, "scotland", "buyer-ashe-check")
+    assert base.proxy("jobs-local-fte", "scotland").region_used == "uk"  # base untouched
+    for region in base.region_codes:
+        if region != "scotland":
+            assert amended.proxy("jobs-local-fte", region) == base.proxy("jobs-local-fte", region)
+    assert (amended.proxy_matrix[base.measure_index["jobs-local-fte"] + 1:]
+            == base.proxy_matrix[base.measure_index["jobs-local-fte"] + 1:]).all()
+
+
+def test_amendment_is_its_own_edition_and_names_what_it_amends(
+        base: sv.ProxyTable, amended: sv.ProxyTable) -> None:
+    assert amended.version == "2025-example.1" and amended.name == base.name
+    assert (amended.valid_from, amended.valid_to) == (base.valid_from, base.valid_to)
+    assert amended.spec.price_base_year == base.spec.price_base_year
+    assert amended.price_index is base.price_index
+    assert amended.digest != base.digest
+    assert f"uk-national:2025 (digest {base.digest})" in (amended.spec.notes or "")
+    assert "jobs-local-fte/scotland" in (amended.spec.notes or "")
+
+
+def test_valuation_with_an_amendment_uses_and_names_it(amended: sv.ProxyTable) -> None:
+    outcome = sv.Outcome(measure="jobs-local-fte", quantity=2, unit="FTE", region="Scotland",
+                         date=dt.date(2025, 6, 1))
+    v = sv.value(outcome, amended)
+    displacement = Decimal(str(amended.measure("jobs-local-fte").displacement))
+    assert v.region_used == "scotland" and v.proxy == 39026.0
+    assert Decimal(str(v.amount)).quantize(Decimal("0.01")) == Decimal("39026") * 2 * (
+        1 - displacement)
+    assert (v.version, v.digest) == ("2025-example.1", amended.digest)
+
+
+def test_an_amended_edition_sits_beside_the_published_earlier_ones(
+        amended: sv.ProxyTable) -> None:
+    editions = [sv.load_table("uk-national", version=v) for v in ("2023", "2024")] + [amended]
+    df = pd.DataFrame({"measure": ["jobs-local-fte"] * 2, "quantity": [1.0, 1.0],
+                       "unit": ["FTE"] * 2, "region": ["scotland"] * 2,
+                       "date": ["2024-06-01", "2025-06-01"]})
+    out = sv.value_frame(df, tables=editions, detail=True)
+    assert list(out["version"]) == ["2024", "2025-example.1"]
+    assert out["proxy_gbp"].iloc[1] == 39026.0
+
+
+def test_amendment_pickles_to_the_same_edition(amended: sv.ProxyTable) -> None:
+    again = pickle.loads(pickle.dumps(amended))
+    assert again.digest == amended.digest
+    assert again.proxy("jobs-local-fte", "scotland") == amended.proxy("jobs-local-fte", "scotland")
+
+
+def test_diff_against_the_base_shows_exactly_the_amended_value(
+        base: sv.ProxyTable, amended: sv.ProxyTable) -> None:
+    d = sv.diff_tables(base, amended)
+    assert d[["change", "measure", "region", "old_region_used", "new_region_used"]].to_dict(
+        "records") == [{"change": "added", "measure": "jobs-local-fte", "region": "scotland",
+                        "old_region_used": "uk", "new_region_used": "scotland"}]
+
+
+def test_amendment_must_carry_its_own_version_label(base: sv.ProxyTable) -> None:
+    with pytest.raises(sv.ProxyTableError, match="its own version label"):
+        sv.amend_table(base, version="2025", sources=[SOURCE],
+                       proxies={"jobs-local-fte": {"scotland": _wage(750.5)}})
+
+
+def test_amendment_of_unknown_measure_or_region_is_a_typed_error(base: sv.ProxyTable) -> None:
+    with pytest.raises(sv.UnknownMeasureError, match="did you mean"):
+        sv.amend_table(base, version="x1", sources=[SOURCE],
+                       proxies={"jobs-local-ft": {"scotland": _wage(750.5)}})
+    with pytest.raises(sv.UnknownRegionError):
+        sv.amend_table(base, version="x1", sources=[SOURCE],
+                       proxies={"jobs-local-fte": {"Cornwall": _wage(750.5)}})
+
+
+def test_correcting_a_published_value_needs_replace(base: sv.ProxyTable) -> None:
+    with pytest.raises(sv.ProxyTableError, match="already has a value for london"):
+        sv.amend_table(base, version="x1", sources=[SOURCE],
+                       proxies={"jobs-local-fte": {"london": _wage(960.0)}})
+    fixed = sv.amend_table(base, version="x1", sources=[SOURCE], replace=True,
+                           proxies={"jobs-local-fte": {"london": _wage(960.0)}})
+    assert fixed.proxy("jobs-local-fte", "london").value == 49920.0
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    (lambda p: p.pop("derivation"), "needs a derivation"),
+    (lambda p: p.update(value=39000.0), "gives 39026.00 from its inputs"),
+    (lambda p: p.update(source="nobody"), "unknown source 'nobody'"),
+    (lambda p: p.update(value=-1.0), "greater than or equal to 0"),
+    (lambda p: p["derivation"].update(formula="__import__('os')"), "unknown function"),
+])
+def test_a_malformed_added_value_is_refused(base: sv.ProxyTable, change: Any,
+                                            match: str) -> None:
+    proxy = _wage(750.5)
+    change(proxy)
+    with pytest.raises(sv.ProxyTableError, match=match):
+        sv.amend_table(base, version="x1", sources=[SOURCE],
+                       proxies={"jobs-local-fte": {"scotland": proxy}})
+
+
+def test_a_low_or_high_bound_must_recompute_too(base: sv.ProxyTable) -> None:
+    proxy = _wage(750.5)
+    proxy["low"] = 1.0
+    proxy["derivation"]["low_formula"] = "median_weekly_pay_ft * weeks_per_year / 2"
+    with pytest.raises(sv.ProxyTableError, match=r"low_formula .* gives 19513\.00"):
+        sv.amend_table(base, version="x1", sources=[SOURCE],
+                       proxies={"jobs-local-fte": {"scotland": proxy}})
+
+
+def test_an_added_source_may_not_reuse_a_published_id(base: sv.ProxyTable) -> None:
+    with pytest.raises(sv.ProxyTableError, match="duplicate source id: ons-ashe-2025"):
+        sv.amend_table(base, version="x1", sources=[{**SOURCE, "id": "ons-ashe-2025"}],
+                       proxies={"jobs-local-fte": {"scotland": _wage(750.5, "ons-ashe-2025")}})
+
+
+def test_an_added_value_may_cite_a_published_source(base: sv.ProxyTable) -> None:
+    t = sv.amend_table(base, version="x1",
+                       proxies={"jobs-local-fte": {"scotland": _wage(750.5, "ons-ashe-2025")}})
+    assert t.proxy("jobs-local-fte", "scotland").source.id == "ons-ashe-2025"
+
+
+# -- amendment files ---------------------------------------------------------------------------
+
+def _amendment_file(tmp_path: Path, extra: str = "", digest: str | None = None) -> Path:
+    pin = f"digest: '{digest}'\n" if digest else ""
+    path = tmp_path / "scotland-2025.yaml"
+    path.write_text(f"""\
+format: {AMENDMENT_FORMAT}
+amends: uk-national:2025
+{pin}version: 2025-example.1
+notes: Scottish median checked against the publication by the buyer.
+sources:
+- id: buyer-ashe-check
+  title: ASHE figure checked by the buyer
+  publisher: Example Council
+  year: 2025
+  url: https://example.org/ashe
+  licence: OGL-3.0
+proxies:
+  jobs-local-fte:
+    scotland:
+      value: 39026.00
+      source: buyer-ashe-check
+      derivation:
+        inputs: {{median_weekly_pay_ft: 750.5, weeks_per_year: 52}}
+        formula: median_weekly_pay_ft * weeks_per_year
+{extra}""", encoding="utf-8")
+    return path
+
+
+def test_amendment_file_loads_like_a_table(tmp_path: Path, base: sv.ProxyTable,
+                                           amended: sv.ProxyTable) -> None:
+    t = sv.load_table(path=_amendment_file(tmp_path, digest=base.digest))
+    assert t.version == "2025-example.1" and t.path == tmp_path / "scotland-2025.yaml"
+    assert t.proxy("jobs-local-fte", "scotland") == amended.proxy("jobs-local-fte", "scotland")
+    assert "checked against the publication by the buyer" in (t.spec.notes or "")
+
+
+def test_amendment_file_pinned_to_another_digest_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(sv.ProxyTableError, match="the edition changed since"):
+        sv.load_table(path=_amendment_file(tmp_path, digest="0" * 64))
+
+
+def test_amendment_file_with_a_typo_names_the_line(tmp_path: Path) -> None:
+    path = _amendment_file(tmp_path, extra="replcae: true\n")
+    with pytest.raises(sv.ProxyTableError) as err:
+        sv.load_table(path=path)
+    assert err.value.line == 20 and err.value.field == "replcae"
+
+
+def test_amendment_file_of_an_unknown_edition_is_a_typed_error(tmp_path: Path) -> None:
+    path = _amendment_file(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "uk-national:2025", "uk-national:2031"), encoding="utf-8")
+    with pytest.raises(sv.UnknownTableError, match="unknown version '2031'"):
+        sv.load_table(path=path)
+
+
+def test_amendment_json_schema_is_published() -> None:
+    schema = sv.json_schema("amendment")
+    assert schema["title"] == "AmendmentFile"
+    assert {"amends", "version", "proxies"} <= set(schema["required"])
+
+
+def test_an_illustrative_added_value_still_needs_a_derivation(base: sv.ProxyTable) -> None:
+    # The published header is illustrative (its spend placeholders), so the file format alone
+    # would accept an illustrative value without a derivation; an amendment never does.
+    proxy = {"value": 1.0, "source": "buyer-ashe-check", "illustrative": True}
+    with pytest.raises(sv.ProxyTableError, match="has no derivation"):
+        sv.amend_table(base, version="x1", sources=[SOURCE],
+                       proxies={"growth-local-spend": {"scotland": proxy}})
+
+
+def test_cli_reads_amendment_files_wherever_it_reads_tables(tmp_path: Path,
+                                                            base: sv.ProxyTable) -> None:
+    from typer.testing import CliRunner
+
+    from socialvalue_tom.cli import app
+
+    runner = CliRunner()
+    path = _amendment_file(tmp_path, digest=base.digest)
+    diff = runner.invoke(app, ["tables", "diff", "uk-national:2025", str(path)])
+    assert diff.exit_code == 0, diff.output
+    assert re.search(r"added\s*│\s*jobs-local-fte\s*│\s*scotland\s*│\s*£39,863\.20 \(uk\)\s*│"
+                     r"\s*£39,026\.00", diff.stdout), diff.stdout
+    check = runner.invoke(app, ["tables", "validate", str(path)])
+    assert check.exit_code == 0, check.output
+    assert f"digest sha256:{sv.load_table(path=path).digest}" in check.stdout
+    src = tmp_path / "p.csv"
+    src.write_text("measure,quantity,unit,region,date\njobs-local-fte,1,FTE,scotland,2025-06-01\n",
+                   encoding="utf-8")
+    valued = runner.invoke(app, ["value", str(src), "--tables", str(path)])
+    assert valued.exit_code == 0, valued.output
+    assert "2025-example.1" in valued.stdout
+
+
+def test_the_amendment_file_shown_in_the_docs_loads(tmp_path: Path) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "proxies.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(format: socialvalue_tom\.amendment/v1\n.*?)```", doc, re.S)
+    assert block is not None
+    path = tmp_path / "amendment.yaml"
+    path.write_text(block.group(1), encoding="utf-8")
+    t = sv.load_table(path=path)
+    assert t.proxy("jobs-local-fte", "scotland").source.id == "example-council-check"
+
+
+@pytest.mark.parametrize("text", [
+    f"format: {AMENDMENT_FORMAT}\namends: !!python/object/apply:os.system ['true']\n",
+    f"format: {AMENDMENT_FORMAT}\nformat: {AMENDMENT_FORMAT}\n",
+    f"format: {AMENDMENT_FORMAT}\namends: uk-national:2025\nversion: x1\nproxies: {{}}\n",
+    f"format: {AMENDMENT_FORMAT}\namends: uk-national\nversion: x1\nproxies: {{a: {{}}}}\n",
+    f"format: {AMENDMENT_FORMAT}\n- a list\n",
+])
+def test_a_malformed_amendment_file_is_only_ever_a_proxy_table_error(tmp_path: Path,
+                                                                     text: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError):
+        sv.load_table(path=path)
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"proxies": {"jobs-local-fte": {"scotland": 39026.0}}}, "proxies.jobs-local-fte.scotland"),
+    ({"proxies": {"jobs-local-fte": ["scotland"]}}, "proxies.jobs-local-fte"),
+    ({"proxies": ["jobs-local-fte"]}, "proxies"),
+    ({"proxies": {"jobs-local-fte": {"scotland": _wage(750.5)}}, "sources": ["a source"]},
+     "sources"),
+])
+def test_amend_table_given_garbage_raises_a_typed_error_naming_the_field(
+        base: sv.ProxyTable, kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(sv.ProxyTableError, match="must be a mapping") as err:
+        sv.amend_table(base, version="x1", **kwargs)
+    assert err.value.field == field
+
+
+def test_a_schema_error_names_the_measure_not_its_position(base: sv.ProxyTable) -> None:
+    proxy = {**_wage(750.5), "value": 1.234}
+    with pytest.raises(sv.ProxyTableError) as err:
+        sv.amend_table(base, version="x1", sources=[SOURCE],
+                       proxies={"jobs-local-fte": {"scotland": proxy}})
+    assert err.value.field.startswith("measures.jobs-local-fte.proxies.scotland")
