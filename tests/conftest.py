@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -78,9 +79,28 @@ def clean_caches() -> Iterator[None]:
 
     def clear() -> None:
         catalogue._load_file.cache_clear()
+        catalogue._load_amendment.cache_clear()
         catalogue._load_index_file.cache_clear()
         engine._family.cache_clear()
 
     clear()
     yield
     clear()
+
+
+@pytest.fixture
+def proxies_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 clean_caches: None) -> Path:
+    """A copy of the embedded proxies/ folder that the catalogue now reads."""
+    from socialvalue_tom.tables import catalogue
+    from socialvalue_tom.tables.catalogue import embedded_dir, write_manifest
+
+    root = (tmp_path / "proxies").resolve()
+    shutil.copytree(embedded_dir(), root)
+    if not (root / "manifest.json").is_file():
+        write_manifest(root)
+    monkeypatch.setattr(catalogue, "embedded_dir", lambda: root)
+    catalogue._load_file.cache_clear()
+    catalogue._load_amendment.cache_clear()
+    catalogue._load_index_file.cache_clear()
+    return root

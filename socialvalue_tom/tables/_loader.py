@@ -63,17 +63,7 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestam
 def read_yaml(path: Path, text: str | None = None) -> Any:
     """Parse a YAML file safely; any problem is a :class:`ProxyTableError` naming file and line."""
     if text is None:
-        try:
-            size = path.stat().st_size
-            if size > _MAX_FILE_BYTES:
-                raise ProxyTableError(
-                    f"{path}: file is {size} bytes, over the {_MAX_FILE_BYTES} byte limit",
-                    path=str(path), line=None, field=None,
-                )
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ProxyTableError(f"{path}: cannot read table file ({exc})", path=str(path),
-                                  line=None, field=None) from exc
+        text = read_text(path)
     try:
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
@@ -144,17 +134,28 @@ def _field_path(loc: Sequence[int | str]) -> str:
 def read_text(path: Path) -> str:
     """The file's text (a BOM tolerated); unreadable is a :class:`ProxyTableError`."""
     try:
+        size = path.stat().st_size
+        if size > _MAX_FILE_BYTES:  # checked before reading: a huge file is refused, not parsed
+            raise ProxyTableError(
+                f"{path}: file is {size} bytes, over the {_MAX_FILE_BYTES} byte limit",
+                path=str(path), line=None, field=None,
+            )
         return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ProxyTableError(f"{path}: cannot read table file ({exc})", path=str(path),
                               line=None, field=None) from exc
 
 
-def read_model(path: Path, model: type[M], text: str | None = None) -> M:
-    """Read ``path`` and validate it as ``model``; errors name file, line and field."""
+def read_model(path: Path, model: type[M], text: str | None = None,
+               data: Any = None) -> M:
+    """Read ``path`` and validate it as ``model``; errors name file, line and field.
+
+    ``text`` (and ``data``, the YAML already parsed from it) spare a second read or parse.
+    """
     if text is None:
         text = read_text(path)
-    data = read_yaml(path, text)
+    if data is None:
+        data = read_yaml(path, text)
     if not isinstance(data, dict):
         raise ProxyTableError(f"{path}: expected a mapping at the top of the file, "
                               f"got {type(data).__name__}", path=str(path), line=1, field=None)

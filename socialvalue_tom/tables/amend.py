@@ -15,6 +15,8 @@ values and their sources to an edition and returns a new, separately labelled ed
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
-from socialvalue_tom.errors import ProxyTableError
+from socialvalue_tom.errors import ProxyTableError, UnknownTableError
 from socialvalue_tom.money import to_pounds
 from socialvalue_tom.tables.schema import (
     Code,
@@ -34,7 +36,8 @@ from socialvalue_tom.tables.schema import (
 )
 from socialvalue_tom.tables.table import ProxyTable
 
-__all__ = ["AMENDMENT_FORMAT", "AmendmentFile", "amend_table", "apply_amendment"]
+__all__ = ["AMENDMENT_FORMAT", "AmendmentFile", "amend_table", "amended_base",
+           "apply_amendment"]
 
 AMENDMENT_FORMAT = "socialvalue_tom.amendment/v1"
 _VERSION = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -53,18 +56,31 @@ class AmendmentFile(_Model):
     proxies: FrozenDict[Code, FrozenDict[Code, ProxyValue]] = Field(min_length=1)
 
 
+class _Context:
+    """Where an amendment comes from, for error messages (a file, or a call)."""
+
+    def __init__(self, table: ProxyTable, version: object, path: Path | None) -> None:
+        self.path = path
+        self.where = str(path) if path else f"amendment {version} of {table.name}:{table.version}"
+
+    def error(self, message: str, field: str | None, **details: Any) -> ProxyTableError:
+        return ProxyTableError(f"{self.where}: {message}",
+                               path=str(self.path) if self.path else None, line=None, field=field,
+                               **details)
+
+
 def amend_table(table: ProxyTable, *, version: str,
                 proxies: Mapping[str, Mapping[str, ProxyValue | Mapping[str, Any]]],
                 sources: Iterable[SourceSpec | Mapping[str, Any]] = (),
-                replace: bool = False, notes: str | None = None,
-                path: Path | None = None) -> ProxyTable:
+                replace: bool = False, notes: str | None = None) -> ProxyTable:
     """A new edition: ``table`` with added regional proxy values and the sources they cite.
 
     ``proxies`` maps measure code -> region (code or name) -> proxy value (a mapping with
     ``value``, ``source`` and ``derivation``, as in a table file). ``sources`` are added to the
     edition's sources; a value may cite either. A value for a (measure, region) the edition
     already has is a correction: it is refused unless ``replace=True``. ``version`` labels the
-    new edition and must differ from the edition amended.
+    new edition: it may not be the label of the edition amended or of any embedded edition of
+    the family.
 
     Raises :class:`UnknownMeasureError` / :class:`UnknownRegionError` for codes the edition
     lacks and :class:`ProxyTableError` for anything else malformed, including a derivation that
@@ -85,106 +101,175 @@ def amend_table(table: ProxyTable, *, version: str,
         >>> base.proxy("jobs-local-fte", "scotland").region_used
         'uk'
     """
-    where = str(path) if path else f"amendment {version} of {table.name}:{table.version}"
-    if version == table.version:
-        raise ProxyTableError(
-            f"{where}: an amendment needs its own version label, not {version!r} (the edition "
-            "it amends): results must never be mistaken for the published edition",
-            path=str(path) if path else None, line=None, field="version")
-    data = table.spec.model_dump(mode="python")
-    data["sources"] = [*data["sources"], *(_plain(s, "sources", where, path) for s in sources)]
-    by_code = {m["code"]: m for m in data["measures"]}
-    added: list[tuple[str, str]] = []
-    for code, by_region in _plain(proxies, "proxies", where, path).items():
-        table.measure(code)  # UnknownMeasureError, with suggestions
-        measure = by_code[code]
-        for region_name, pv in _plain(by_region, f"proxies.{code}", where, path).items():
-            region = table.region_code(region_name)  # UnknownRegionError
-            if region in measure["proxies"] and not replace:
-                raise ProxyTableError(
-                    f"{where}: {code} already has a value for {region} in "
-                    f"{table.name}:{table.version}; set replace to correct it",
-                    path=str(path) if path else None, line=None,
-                    field=f"proxies.{code}.{region_name}")
-            measure["proxies"] = {**measure["proxies"],
-                                  region: _plain(pv, f"proxies.{code}.{region_name}", where, path)}
-            added.append((code, region))
-    data["version"] = version
-    data["title"] = f"{table.spec.title} (amended: {version})"
-    what = ", ".join(f"{c}/{r}" for c, r in added)
-    record = (f"Amendment {version} of {table.name}:{table.version} (digest {table.digest}): "
-              f"{'replaces or adds' if replace else 'adds'} {what}.")
-    data["notes"] = "\n\n".join(x for x in (table.spec.notes, record, notes) if x)
-    spec = _validate(data, where, path)
-    for code, region in added:
-        _check_derivation(code, region, spec.measures[table.measure_index[code]].proxies[region],
-                          where, path)
-    return ProxyTable(spec, path=path, price_index=table.price_index)
+    return _amend(table, version=version, proxies=proxies, sources=sources, replace=replace,
+                  notes=notes, path=None)
 
 
-def apply_amendment(path: Path, amendment: AmendmentFile) -> ProxyTable:
-    """The edition an amendment file describes (called by ``load_table(path=...)``)."""
+def amended_base(path: Path, amendment: AmendmentFile) -> ProxyTable:
+    """The embedded edition an amendment file amends, checked against its digest pin."""
     from socialvalue_tom.tables.catalogue import load_table
 
     name, version = amendment.amends.split(":", 1)
-    base = load_table(name, version=version)
+    try:
+        base = load_table(name, version=version)
+    except UnknownTableError as exc:
+        raise UnknownTableError(f"{path}: amends {amendment.amends}: {exc.message}",
+                                **exc.details) from None
     if amendment.digest is not None and amendment.digest != base.digest:
         raise ProxyTableError(
             f"{path}: amends {amendment.amends} with digest {amendment.digest[:12]}..., but the "
             f"installed edition has digest {base.digest[:12]}...: the edition changed since the "
             "amendment was written; check the amendment against it and update the digest",
             path=str(path), line=None, field="digest")
-    return amend_table(base, version=amendment.version, proxies=amendment.proxies,
-                       sources=amendment.sources, replace=amendment.replace,
-                       notes=amendment.notes, path=path)
+    return base
 
 
-def _plain(item: Any, field: str, where: str, path: Path | None) -> dict[str, Any]:
+def apply_amendment(path: Path, amendment: AmendmentFile) -> ProxyTable:
+    """The edition an amendment file describes (called by ``load_table(path=...)``)."""
+    return _amend(amended_base(path, amendment), version=amendment.version,
+                  proxies=amendment.proxies, sources=amendment.sources,
+                  replace=amendment.replace, notes=amendment.notes, path=path)
+
+
+def _amend(table: ProxyTable, *, version: str, proxies: Any, sources: Any, replace: bool,
+           notes: str | None, path: Path | None) -> ProxyTable:
+    if not isinstance(table, ProxyTable):
+        raise ProxyTableError(f"amend_table() amends a ProxyTable (from load_table), not "
+                              f"{type(table).__name__}", path=None, line=None, field="table")
+    ctx = _Context(table, version, path)
+    _check_arguments(ctx, table, version, sources, replace, notes)
+    data = table.spec.model_dump(mode="python")
+    added_sources = [_plain(s, "sources", ctx) for s in sources]
+    data["sources"] = [*data["sources"], *added_sources]
+    by_code = {m["code"]: m for m in data["measures"]}
+    changes: list[tuple[str, str, float | None]] = []  # (measure, region, published value)
+    for code, by_region in _plain(proxies, "proxies", ctx).items():
+        table.measure(code)  # UnknownMeasureError, with suggestions
+        measure = by_code[code]
+        published = dict(measure["proxies"])
+        seen: set[str] = set()
+        for region_name, pv in _plain(by_region, f"proxies.{code}", ctx).items():
+            region = table.region_code(region_name)  # UnknownRegionError
+            field = f"proxies.{code}.{region_name}"
+            if region in seen:
+                raise ctx.error(f"{code} is given twice for {region}", field)
+            seen.add(region)
+            if region in published and not replace:
+                raise ctx.error(
+                    f"{code} already has a value for {region} in {table.name}:{table.version} "
+                    f"(GBP {published[region]['value']}); set replace to correct it", field)
+            old = published[region]["value"] if region in published else None
+            measure["proxies"] = {**measure["proxies"], region: _plain(pv, field, ctx)}
+            changes.append((code, region, old))
+    if not changes:
+        raise ctx.error("adds no value: give at least one measure and region", "proxies")
+    data["version"] = version
+    data["title"] = f"{table.spec.title} (amended: {version})"
+    data["notes"] = "\n\n".join(
+        x for x in (table.spec.notes, _record(table, version, changes), notes) if x)
+    spec = _validate(data, ctx, n_published_sources=len(table.spec.sources))
+    for code, region, _old in changes:
+        _check_derivation(code, region, spec.measures[table.measure_index[code]].proxies[region],
+                          ctx)
+    return ProxyTable(spec, path=path, price_index=table.price_index)
+
+
+def _check_arguments(ctx: _Context, table: ProxyTable, version: object, sources: object,
+                     replace: object, notes: object) -> None:
+    if not isinstance(version, str) or not re.fullmatch(_VERSION, version) or len(version) > 32:
+        raise ctx.error(f"version label {version!r} must be 1-32 letters, digits, '.', '_' or "
+                        "'-', starting with a letter or digit", "version")
+    taken = {table.version, *_embedded_versions(table.name)}
+    if version in taken:
+        raise ctx.error(
+            f"an amendment needs a version label of its own, not {version!r} (already the label "
+            f"of an edition of {table.name}: {', '.join(sorted(taken))}): its results must never "
+            "be mistaken for a published edition's", "version")
+    if not isinstance(replace, bool):
+        raise ctx.error(f"replace must be true or false, not {replace!r}", "replace")
+    if notes is not None and not isinstance(notes, str):
+        raise ctx.error(f"notes must be text, not {type(notes).__name__}", "notes")
+    if isinstance(sources, str | bytes | Mapping) or not isinstance(sources, Iterable):
+        raise ctx.error(f"sources must be a list of sources, not {type(sources).__name__}",
+                        "sources")
+
+
+def _embedded_versions(family: str) -> set[str]:
+    """Labels of the embedded editions of ``family`` (none for a user's own family)."""
+    from socialvalue_tom.tables.catalogue import _family_editions
+
+    try:
+        return {t.version for t in _family_editions(family)}
+    except UnknownTableError:
+        return set()
+
+
+def _record(table: ProxyTable, version: str, changes: list[tuple[str, str, float | None]]) -> str:
+    """The note an amended edition carries: what it amends, what it adds, what it replaces."""
+    added = [f"{c}/{r}" for c, r, old in changes if old is None]
+    replaced = [f"{c}/{r} (was GBP {old})" for c, r, old in changes if old is not None]
+    parts = [f"Amendment {version} of {table.name}:{table.version} (digest {table.digest})"]
+    if added:
+        parts.append(f"adds {', '.join(added)}")
+    if replaced:
+        parts.append(f"replaces {', '.join(replaced)}")
+    return "; ".join(parts) + "."
+
+
+def _plain(item: Any, field: str, ctx: _Context) -> dict[str, Any]:
     """A model or mapping as a plain dict; anything else is a typed error naming the field."""
     if isinstance(item, _Model):
         return item.model_dump(mode="python")
     if isinstance(item, Mapping):
         return dict(item)
-    raise ProxyTableError(f"{where}: {field} must be a mapping, not {type(item).__name__}",
-                          path=str(path) if path else None, line=None, field=field)
+    raise ctx.error(f"{field} must be a mapping, not {type(item).__name__}", field)
 
 
-def _validate(data: dict[str, Any], where: str, path: Path | None) -> TableFile:
+def _validate(data: dict[str, Any], ctx: _Context, n_published_sources: int) -> TableFile:
     try:
         return TableFile.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = list(first["loc"])
+        loc: list[Any] = list(first["loc"])
+        # Name what the caller wrote: the measure by its code, an added source by its position
+        # among the added sources (the published ones come first in the merged list).
         if len(loc) > 1 and loc[0] == "measures" and isinstance(loc[1], int):
-            loc[1] = data["measures"][loc[1]]["code"]  # name the measure, not its position
+            loc[1] = data["measures"][loc[1]]["code"]
+        elif len(loc) > 1 and loc[0] == "sources" and isinstance(loc[1], int):
+            loc[1] -= n_published_sources
         field = ".".join(str(p) for p in loc) or None
         msg = first["msg"].removeprefix("Value error, ")
-        raise ProxyTableError(f"{where}: {msg}" + (f" (field {field})" if field else ""),
-                              path=str(path) if path else None, line=None, field=field,
-                              errors=exc.errors(include_url=False)) from exc
+        raise ctx.error(msg + (f" (field {field})" if field else ""), field,
+                        errors=exc.errors(include_url=False)) from exc
 
 
-def _check_derivation(code: str, region: str, pv: ProxyValue, where: str,
-                      path: Path | None) -> None:
+def _check_derivation(code: str, region: str, pv: ProxyValue, ctx: _Context) -> None:
     """An added value must say how it was derived, and the derivation must give that value."""
     from socialvalue_tom.rules.expressions import compile_expression
 
     field = f"proxies.{code}.{region}.derivation"
     d = pv.derivation
     if d is None:
-        raise ProxyTableError(
-            f"{where}: {code} in {region} has no derivation: record the raw figure(s) as inputs "
-            "and the formula that gives the value (e.g. formula: x, inputs: {x: 123.45})",
-            path=str(path) if path else None, line=None, field=field)
+        raise ctx.error(
+            f"{code} in {region} has no derivation: record the raw figure(s) as inputs and the "
+            "formula that gives the value (e.g. formula: x, inputs: {x: 123.45})", field)
     for name, stored in (("formula", pv.value), ("low_formula", pv.low),
                          ("high_formula", pv.high)):
         text = getattr(d, name)
         if text is None:
+            if stored is not None and name != "formula":
+                raise ctx.error(f"{code} in {region} gives {name.removesuffix('_formula')} "
+                                f"{stored} without a {name} to derive it", f"{field}.{name}")
             continue
-        expr = compile_expression(text, allowed_names=set(d.inputs), origin=f"{where}: {field}")
-        got = to_pounds(float(expr.evaluate_scalar(dict(d.inputs))))
+        expr = compile_expression(text, allowed_names=set(d.inputs), origin=f"{ctx.where}: {field}")
+        if not expr.names:
+            raise ctx.error(f"{code} in {region}: {name} {text!r} uses none of its inputs",
+                            f"{field}.{name}")
+        raw = float(expr.evaluate_scalar(dict(d.inputs)))
+        if not math.isfinite(raw):
+            raise ctx.error(f"{code} in {region}: {name} {text!r} gives {raw} from its inputs",
+                            f"{field}.{name}")
+        got = to_pounds(raw)
         if stored is None or got != Decimal(str(stored)):
-            raise ProxyTableError(
-                f"{where}: {code} in {region}: {name} {text!r} gives {got} from its inputs, but "
-                f"the stored value is {stored}", path=str(path) if path else None, line=None,
-                field=f"{field}.{name}")
+            raise ctx.error(f"{code} in {region}: {name} {text!r} gives {got} from its inputs, "
+                            f"but the stored value is {stored}", f"{field}.{name}")

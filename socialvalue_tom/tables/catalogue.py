@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -17,8 +16,13 @@ from socialvalue_tom.errors import (
     TableIntegrityError,
     UnknownTableError,
 )
-from socialvalue_tom.tables._loader import read_model, read_text
-from socialvalue_tom.tables.amend import AmendmentFile, apply_amendment
+from socialvalue_tom.tables._loader import read_model, read_text, read_yaml
+from socialvalue_tom.tables.amend import (
+    AMENDMENT_FORMAT,
+    AmendmentFile,
+    amended_base,
+    apply_amendment,
+)
 from socialvalue_tom.tables.schema import IndexFile, TableFile
 from socialvalue_tom.tables.table import PriceIndex, ProxyTable, TableRef, canonical_digest
 
@@ -97,15 +101,12 @@ def _check_integrity(root: Path, path: Path, digest: str) -> None:
         )
 
 
-#: An amendment file declares its format on a top-level line (a table file's is table/v1).
-_AMENDMENT = re.compile(r"^format:\s*['\"]?socialvalue_tom\.amendment/", re.M)
-
-
 @lru_cache(maxsize=256)
-def _load_file(path: Path, embedded: bool, mtime_ns: int) -> ProxyTable:
-    text = None if embedded else read_text(path)
-    if text is not None and _AMENDMENT.search(text):
-        return apply_amendment(path, read_model(path, AmendmentFile, text))
+def _load_file(path: Path, embedded: bool, key: int | str) -> ProxyTable:
+    """A table file, cached by ``key``: the mtime of an embedded file (its content is pinned by the
+    manifest digest) or the whole text of a user's file (an edit that keeps the mtime, as
+    ``cp -p`` does, is still seen)."""
+    text = key if isinstance(key, str) else None
     spec = read_model(path, TableFile, text)
     if embedded:
         _check_integrity(path.parent.parent, path, canonical_digest(spec))
@@ -118,13 +119,36 @@ def _load_file(path: Path, embedded: bool, mtime_ns: int) -> ProxyTable:
     return ProxyTable(spec, path=path, price_index=price_index)
 
 
+@lru_cache(maxsize=64)
+def _load_amendment(path: Path, text: str, base_digest: str) -> ProxyTable:
+    """An amendment file, cached by its text and by the digest of the edition it amends, so a
+    changed base edition is re-checked (digest pin) rather than served from the cache."""
+    return apply_amendment(path, read_model(path, AmendmentFile, text))
+
+
+def _amendment_in(path: Path, text: str) -> AmendmentFile | None:
+    """The amendment ``text`` holds, or None for a table file (decided on the parsed format)."""
+    if AMENDMENT_FORMAT not in text:  # cheap test first: table files are large
+        return None
+    data = read_yaml(path, text)
+    if not isinstance(data, dict) or data.get("format") != AMENDMENT_FORMAT:
+        return None
+    return read_model(path, AmendmentFile, text, data)
+
+
 def _load_path(path: Path, embedded: bool = False) -> ProxyTable:
     path = path.resolve()
     if not path.is_file():
         raise ProxyTableError(f"{path}: no such table file", path=str(path), line=None,
                               field=None)
     with _lock:
-        return _load_file(path, embedded, path.stat().st_mtime_ns)
+        if embedded:
+            return _load_file(path, True, path.stat().st_mtime_ns)
+        text = read_text(path)
+        amendment = _amendment_in(path, text)
+        if amendment is not None:
+            return _load_amendment(path, text, amended_base(path, amendment).digest)
+        return _load_file(path, False, text)
 
 
 def _family_editions(name: str) -> list[ProxyTable]:
@@ -203,6 +227,13 @@ class TableSet:
         if len(names) > 1:
             raise ProxyTableError(f"editions of several families mixed: {sorted(names)}",
                                   path=None, line=None, field="family")
+        labels = [t.version for t in self.editions]
+        if len(set(labels)) < len(labels):
+            twice = sorted({v for v in labels if labels.count(v) > 1})
+            raise ProxyTableError(
+                f"editions of {self.editions[0].name} with the same version label "
+                f"{', '.join(twice)}: results name editions by label, so labels must differ",
+                path=None, line=None, field="version")
         for a, b in zip(self.editions, self.editions[1:], strict=False):
             if b.valid_from <= a.valid_to:
                 raise ProxyTableError(
@@ -259,5 +290,6 @@ def write_manifest(root: Path | None = None) -> Path:
     out.write_text(json.dumps({"format": "socialvalue_tom.manifest/v1", "digests": digests},
                               indent=2, sort_keys=True) + "\n", encoding="utf-8")
     _load_file.cache_clear()
+    _load_amendment.cache_clear()
     _load_index_file.cache_clear()
     return out

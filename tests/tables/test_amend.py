@@ -96,10 +96,24 @@ def test_diff_against_the_base_shows_exactly_the_amended_value(
                         "old_region_used": "uk", "new_region_used": "scotland"}]
 
 
-def test_amendment_must_carry_its_own_version_label(base: sv.ProxyTable) -> None:
-    with pytest.raises(sv.ProxyTableError, match="its own version label"):
-        sv.amend_table(base, version="2025", sources=[SOURCE],
+@pytest.mark.parametrize("version", ["2025", "2024", " 2025", "2025 ", "", "a" * 33, 2026])
+def test_amendment_must_carry_a_version_label_of_its_own(base: sv.ProxyTable,
+                                                         version: Any) -> None:
+    """Not the amended edition's, not a sibling's (even padded), and a valid label."""
+    with pytest.raises(sv.ProxyTableError, match="version label") as err:
+        sv.amend_table(base, version=version, sources=[SOURCE],
                        proxies={"jobs-local-fte": {"scotland": _wage(750.5)}})
+    assert err.value.field == "version"
+
+
+def test_editions_sharing_a_label_cannot_be_used_together(amended: sv.ProxyTable) -> None:
+    twin = sv.amend_table(amended, version="2025-example.2", proxies={
+        "jobs-local-fte": {"wales": _wage(700.0, "ons-ashe-2025")}})
+    earlier = sv.load_table("uk-national", version="2024")
+    relabelled = sv.amend_table(earlier, version="2025-example.2", proxies={
+        "jobs-local-fte": {"wales": _wage(690.0, "ons-ashe-2024")}})
+    with pytest.raises(sv.ProxyTableError, match="same version label"):
+        sv.TableSet([relabelled, twin])
 
 
 def test_amendment_of_unknown_measure_or_region_is_a_typed_error(base: sv.ProxyTable) -> None:
@@ -122,6 +136,13 @@ def test_correcting_a_published_value_needs_replace(base: sv.ProxyTable) -> None
 
 @pytest.mark.parametrize(("change", "match"), [
     (lambda p: p.pop("derivation"), "needs a derivation"),
+    (lambda p: p.update(derivation={"inputs": {"x": 1.0, "y": 0.0}, "formula": "x / y"}),
+     "gives inf"),
+    (lambda p: p.update(derivation={"inputs": {"x": 0.0}, "formula": "x / x"}), "gives nan"),
+    (lambda p: p.update(derivation={"inputs": {"x": 1.0}, "formula": "39026"}),
+     "uses none of its inputs"),
+    (lambda p: p.update(low=1.0), "gives low 1.0 without a low_formula"),
+    (lambda p: p.update(high=1e9), "without a high_formula"),
     (lambda p: p.update(value=39000.0), "gives 39026.00 from its inputs"),
     (lambda p: p.update(source="nobody"), "unknown source 'nobody'"),
     (lambda p: p.update(value=-1.0), "greater than or equal to 0"),
@@ -297,3 +318,106 @@ def test_a_schema_error_names_the_measure_not_its_position(base: sv.ProxyTable) 
         sv.amend_table(base, version="x1", sources=[SOURCE],
                        proxies={"jobs-local-fte": {"scotland": proxy}})
     assert err.value.field.startswith("measures.jobs-local-fte.proxies.scotland")
+
+
+def test_an_amendment_that_adds_nothing_or_repeats_a_region_is_refused(
+        base: sv.ProxyTable) -> None:
+    with pytest.raises(sv.ProxyTableError, match="adds no value"):
+        sv.amend_table(base, version="x1", proxies={"jobs-local-fte": {}})
+    with pytest.raises(sv.ProxyTableError, match="given twice for scotland"):
+        sv.amend_table(base, version="x1", sources=[SOURCE], replace=True, proxies={
+            "jobs-local-fte": {"Scotland": _wage(750.5), "scotland": _wage(751.0)}})
+
+
+def test_the_notes_record_what_was_added_and_what_was_replaced(base: sv.ProxyTable) -> None:
+    t = sv.amend_table(base, version="x1", sources=[SOURCE], replace=True, proxies={
+        "jobs-local-fte": {"scotland": _wage(750.5), "london": _wage(960.0)}})
+    assert ("adds jobs-local-fte/scotland; replaces jobs-local-fte/london (was GBP 49816.0)."
+            in (t.spec.notes or ""))
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"sources": None}, "sources"),
+    ({"sources": 5}, "sources"),
+    ({"sources": SOURCE}, "sources"),
+    ({"notes": 5}, "notes"),
+    ({"replace": "no"}, "replace"),
+])
+def test_amend_table_given_wrong_argument_types_raises_typed_errors(
+        base: sv.ProxyTable, kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(sv.ProxyTableError) as err:
+        sv.amend_table(base, version="x1", **{
+            "proxies": {"jobs-local-fte": {"scotland": _wage(750.5)}}, **kwargs})
+    assert err.value.field == field
+
+
+@pytest.mark.parametrize("table", ["uk-national", None])
+def test_amend_table_needs_a_loaded_edition(table: Any) -> None:
+    with pytest.raises(sv.ProxyTableError, match="amends a ProxyTable"):
+        sv.amend_table(table, version="x1", proxies={"jobs-local-fte": {}})
+
+
+def test_an_error_in_an_added_source_names_its_position_among_the_added(
+        base: sv.ProxyTable) -> None:
+    with pytest.raises(sv.ProxyTableError) as err:
+        sv.amend_table(base, version="x1", sources=[SOURCE, {**SOURCE, "id": "b", "url": "x"}],
+                       proxies={"jobs-local-fte": {"scotland": _wage(750.5)}})
+    assert err.value.field == "sources.1.url"
+
+
+def test_amendment_file_in_json_is_read_as_an_amendment(tmp_path: Path,
+                                                        amended: sv.ProxyTable) -> None:
+    import json
+
+    import yaml
+
+    data = yaml.safe_load(_amendment_file(tmp_path).read_text(encoding="utf-8"))
+    path = tmp_path / "scotland-2025.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    t = sv.load_table(path=path)
+    assert t.proxy("jobs-local-fte", "scotland") == amended.proxy("jobs-local-fte", "scotland")
+
+
+def test_a_table_whose_notes_mention_the_amendment_format_is_still_a_table(
+        tmp_path: Path) -> None:
+    tiny = Path(__file__).parents[1] / "data" / "tables" / "tiny.yaml"
+    index = tiny.with_name("tiny-deflator.index.yaml")
+    (tmp_path / index.name).write_text(index.read_text(encoding="utf-8"), encoding="utf-8")
+    path = tmp_path / "tiny.yaml"
+    path.write_text(tiny.read_text(encoding="utf-8") + (
+        f'notes: "not an\n\nformat: {AMENDMENT_FORMAT} file"\n'), encoding="utf-8")
+    assert sv.load_table(path=path).name == "tiny"
+
+
+def test_an_edit_that_keeps_the_file_time_is_still_seen(tmp_path: Path) -> None:
+    import os
+
+    path = _amendment_file(tmp_path)
+    assert sv.load_table(path=path).proxy("jobs-local-fte", "scotland").value == 39026.0
+    stat = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("750.5", "750.0").replace(
+        "39026.00", "39000.00"), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as cp -p or rsync -a would
+    assert sv.load_table(path=path).proxy("jobs-local-fte", "scotland").value == 39000.0
+
+
+def test_a_changed_base_edition_is_rechecked_not_served_from_cache(
+        tmp_path: Path, proxies_copy: Path) -> None:
+    from socialvalue_tom.tables import write_manifest
+
+    pinned = _amendment_file(tmp_path, digest=sv.load_table("uk-national", version="2025").digest)
+    assert sv.load_table(path=pinned).version == "2025-example.1"
+    edition = proxies_copy / "uk-national" / "2025.yaml"
+    edition.write_text(edition.read_text(encoding="utf-8").replace(
+        "title: UK national", "title: Corrected UK national", 1), encoding="utf-8")
+    write_manifest(proxies_copy)
+    with pytest.raises(sv.ProxyTableError, match="the edition changed since"):
+        sv.load_table(path=pinned)
+
+
+def test_amendment_file_of_an_unknown_edition_names_the_file(tmp_path: Path) -> None:
+    path = _amendment_file(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "uk-national:2025", "uk-national:2031"), encoding="utf-8")
+    with pytest.raises(sv.UnknownTableError, match=r"scotland-2025\.yaml: amends uk-national:2031"):
+        sv.load_table(path=path)

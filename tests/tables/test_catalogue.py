@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +14,9 @@ from conftest import TINY
 
 import socialvalue_tom as sv
 from socialvalue_tom.tables import catalogue
-from socialvalue_tom.tables.catalogue import TableSet, embedded_dir, write_manifest
+from socialvalue_tom.tables.catalogue import TableSet, write_manifest
 from socialvalue_tom.tables.schema import TableFile
 from socialvalue_tom.tables.table import ProxyTable
-
-
-@pytest.fixture
-def proxies_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                 clean_caches: None) -> Path:
-    """A copy of the embedded proxies/ folder that the catalogue now reads."""
-    root = (tmp_path / "proxies").resolve()
-    shutil.copytree(embedded_dir(), root)
-    if not (root / "manifest.json").is_file():
-        write_manifest(root)
-    monkeypatch.setattr(catalogue, "embedded_dir", lambda: root)
-    catalogue._load_file.cache_clear()
-    catalogue._load_index_file.cache_clear()
-    return root
 
 
 def _edit(path: Path, old: str, new: str) -> None:

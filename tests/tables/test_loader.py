@@ -133,6 +133,8 @@ def test_read_model_when_file_too_big_is_refused(tmp_path: Path, monkeypatch: py
     path.write_text("format: socialvalue_tom.table/v1\n")
     with pytest.raises(sv.ProxyTableError, match="byte limit"):
         read_yaml(path)
+    with pytest.raises(sv.ProxyTableError, match="byte limit"):  # the path users take too
+        sv.load_table(path=path)
 
 
 def test_load_table_when_error_pickles_keeps_location() -> None:
