@@ -34,7 +34,7 @@ from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import SocialValueError
 from socialvalue_tom.money import format_gbp
 from socialvalue_tom.outcome import Assumptions
-from socialvalue_tom.tables.catalogue import available_tables, load_table
+from socialvalue_tom.tables.catalogue import TableSet, available_tables, load_table
 from socialvalue_tom.tables.table import ProxyTable
 
 __all__ = ["app", "main"]
@@ -94,6 +94,23 @@ def _guard(fn: Callable[[], _T], code: int = 2) -> _T:
 
 
 def _resolve_tables(spec: str) -> TablesLike:
+    """A family name or a table file, or several of them separated by commas.
+
+    With several, the editions of the named families are used except where a file's edition
+    covers the same dates: the file's edition (an amendment of that year, say) takes its place.
+    """
+    parts = [p.strip() for p in spec.split(",")] if not Path(spec).is_file() else [spec]
+    if len(parts) == 1:
+        return _resolve_one_tables(parts[0])
+    resolved = [_resolve_one_tables(p) for p in parts if p]
+    files = [t for t in resolved if isinstance(t, ProxyTable)]
+    family = [e for t in resolved if not isinstance(t, ProxyTable)
+              for e in table_set(t).editions
+              if not any(f.valid_from <= e.valid_to and e.valid_from <= f.valid_to for f in files)]
+    return _guard(lambda: TableSet([*family, *files]))
+
+
+def _resolve_one_tables(spec: str) -> TablesLike:
     """A family name, or a path to a table file (``.yaml``/``.yml``)."""
     path = Path(spec)
     if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
@@ -108,7 +125,7 @@ def _one_table(spec: str) -> ProxyTable:
     """``NAME``, ``NAME:VERSION`` or a table file path: one edition (latest when no version)."""
     path = Path(spec)
     if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
-        table = _resolve_tables(spec)
+        table = _resolve_one_tables(spec)
         assert isinstance(table, ProxyTable)
         return table
     name, _, version = spec.partition(":")
@@ -232,7 +249,8 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> No
 
 
 TablesOpt = Annotated[str, typer.Option(
-    "--tables", help="Table family name (e.g. uk-national) or a table file (.yaml).")]
+    "--tables", help="Table family name (e.g. uk-national) or a table file (.yaml), or "
+    "several separated by commas: a file's edition replaces the family's for its dates.")]
 ErrorsOpt = Annotated[Errors, typer.Option(
     "--errors", help="raise: stop on any bad row; collect: value the good rows.")]
 PriceYearOpt = Annotated[int | None, typer.Option(help="Restate values in this year's prices.")]

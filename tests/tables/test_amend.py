@@ -421,3 +421,25 @@ def test_amendment_file_of_an_unknown_edition_names_the_file(tmp_path: Path) -> 
         "uk-national:2025", "uk-national:2031"), encoding="utf-8")
     with pytest.raises(sv.UnknownTableError, match=r"scotland-2025\.yaml: amends uk-national:2031"):
         sv.load_table(path=path)
+
+
+def test_cli_combines_a_family_with_an_amendment_for_a_multi_year_portfolio(
+        tmp_path: Path, base: sv.ProxyTable) -> None:
+    from typer.testing import CliRunner
+
+    from socialvalue_tom.cli import app
+
+    path = _amendment_file(tmp_path, digest=base.digest)
+    src = tmp_path / "p.csv"
+    src.write_text("measure,quantity,unit,region,date\n"
+                   "jobs-local-fte,1,FTE,scotland,2024-06-01\n"
+                   "jobs-local-fte,1,FTE,scotland,2025-06-01\n", encoding="utf-8")
+    out = tmp_path / "v.csv"
+    result = CliRunner().invoke(app, ["value", str(src), "--tables", f"uk-national,{path}",
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    valued = pd.read_csv(out)
+    assert list(valued["version"]) == ["2024", "2025-example.1"]
+    assert list(valued["region_used"]) == ["uk", "scotland"]
+    twice = CliRunner().invoke(app, ["value", str(src), "--tables", f"{path},{path}"])
+    assert twice.exit_code == 2 and "same version label" in twice.output
