@@ -22,13 +22,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from socialvalue_tom.errors import ProxyTableError, UnknownTableError
 from socialvalue_tom.money import to_pounds
 from socialvalue_tom.tables.schema import (
     Code,
     FrozenDict,
+    MeasureSpec,
     ProxyValue,
     SourceSpec,
     TableFile,
@@ -44,7 +45,8 @@ _VERSION = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 
 class AmendmentFile(_Model):
-    """An amendment file: which edition it amends, its own label, added sources and values."""
+    """An amendment file: which edition it amends, its own label, added sources, regional values
+    for the edition's measures and whole new (local) measures."""
 
     format: Literal["socialvalue_tom.amendment/v1"]
     amends: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*:[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -53,7 +55,15 @@ class AmendmentFile(_Model):
     notes: str | None = None
     replace: bool = False
     sources: tuple[SourceSpec, ...] = ()
-    proxies: FrozenDict[Code, FrozenDict[Code, ProxyValue]] = Field(min_length=1)
+    proxies: FrozenDict[Code, FrozenDict[Code, ProxyValue]] = Field(default_factory=dict,
+                                                                    validate_default=True)
+    measures: tuple[MeasureSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _adds_something(self) -> AmendmentFile:
+        if not self.proxies and not self.measures:
+            raise ValueError("an amendment adds proxies, measures or both: it has neither")
+        return self
 
 
 class _Context:
@@ -70,17 +80,19 @@ class _Context:
 
 
 def amend_table(table: ProxyTable, *, version: str,
-                proxies: Mapping[str, Mapping[str, ProxyValue | Mapping[str, Any]]],
+                proxies: Mapping[str, Mapping[str, ProxyValue | Mapping[str, Any]]] | None = None,
+                measures: Iterable[MeasureSpec | Mapping[str, Any]] = (),
                 sources: Iterable[SourceSpec | Mapping[str, Any]] = (),
                 replace: bool = False, notes: str | None = None) -> ProxyTable:
-    """A new edition: ``table`` with added regional proxy values and the sources they cite.
+    """A new edition: ``table`` with added regional values, local measures and their sources.
 
     ``proxies`` maps measure code -> region (code or name) -> proxy value (a mapping with
-    ``value``, ``source`` and ``derivation``, as in a table file). ``sources`` are added to the
-    edition's sources; a value may cite either. A value for a (measure, region) the edition
-    already has is a correction: it is refused unless ``replace=True``. ``version`` labels the
-    new edition: it may not be the label of the edition amended or of any embedded edition of
-    the family.
+    ``value``, ``source`` and ``derivation``, as in a table file). ``measures`` are whole new
+    measures (as in a table file, custom expressions included) with codes the edition does not
+    use: a local measure set on top of the national one. ``sources`` are added to the edition's
+    sources; a value may cite either. A value for a (measure, region) the edition already has is
+    a correction: it is refused unless ``replace=True``. ``version`` labels the new edition: it
+    may not be the label of the edition amended or of any embedded edition of the family.
 
     Raises :class:`UnknownMeasureError` / :class:`UnknownRegionError` for codes the edition
     lacks and :class:`ProxyTableError` for anything else malformed, including a derivation that
@@ -101,8 +113,8 @@ def amend_table(table: ProxyTable, *, version: str,
         >>> base.proxy("jobs-local-fte", "scotland").region_used
         'uk'
     """
-    return _amend(table, version=version, proxies=proxies, sources=sources, replace=replace,
-                  notes=notes, path=None)
+    return _amend(table, version=version, proxies={} if proxies is None else proxies,
+                  measures=measures, sources=sources, replace=replace, notes=notes, path=None)
 
 
 def amended_base(path: Path, amendment: AmendmentFile) -> ProxyTable:
@@ -127,17 +139,19 @@ def amended_base(path: Path, amendment: AmendmentFile) -> ProxyTable:
 def apply_amendment(path: Path, amendment: AmendmentFile) -> ProxyTable:
     """The edition an amendment file describes (called by ``load_table(path=...)``)."""
     return _amend(amended_base(path, amendment), version=amendment.version,
-                  proxies=amendment.proxies, sources=amendment.sources,
-                  replace=amendment.replace, notes=amendment.notes, path=path)
+                  proxies=amendment.proxies, measures=amendment.measures,
+                  sources=amendment.sources, replace=amendment.replace, notes=amendment.notes,
+                  path=path)
 
 
-def _amend(table: ProxyTable, *, version: str, proxies: Any, sources: Any, replace: bool,
-           notes: str | None, path: Path | None) -> ProxyTable:
+def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sources: Any,
+           replace: bool, notes: str | None, path: Path | None) -> ProxyTable:
     if not isinstance(table, ProxyTable):
         raise ProxyTableError(f"amend_table() amends a ProxyTable (from load_table), not "
                               f"{type(table).__name__}", path=None, line=None, field="table")
     ctx = _Context(table, version, path)
     _check_arguments(ctx, table, version, sources, replace, notes)
+    _check_list(ctx, measures, "measures")
     data = table.spec.model_dump(mode="python")
     added_sources = [_plain(s, "sources", ctx) for s in sources]
     data["sources"] = [*data["sources"], *added_sources]
@@ -161,16 +175,25 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, sources: Any, repla
             old = published[region]["value"] if region in published else None
             measure["proxies"] = {**measure["proxies"], region: _plain(pv, field, ctx)}
             changes.append((code, region, old))
+    new_measures = [_plain(m, "measures", ctx) for m in measures]
+    for m in new_measures:
+        new_code = str(m.get("code"))
+        if new_code in by_code:
+            raise ctx.error(f"measure {new_code!r} is already in {table.name}:{table.version}: "
+                            "give its regional values under proxies instead", "measures")
+        by_code[new_code] = m
+        changes.extend((new_code, str(region), None) for region in m.get("proxies") or {})
+    data["measures"] = [*data["measures"], *new_measures]
     if not changes:
         raise ctx.error("adds no value: give at least one measure and region", "proxies")
     data["version"] = version
     data["title"] = f"{table.spec.title} (amended: {version})"
-    data["notes"] = "\n\n".join(
-        x for x in (table.spec.notes, _record(table, version, changes), notes) if x)
+    record = _record(table, version, changes, [str(m.get("code")) for m in new_measures])
+    data["notes"] = "\n\n".join(x for x in (table.spec.notes, record, notes) if x)
     spec = _validate(data, ctx, n_published_sources=len(table.spec.sources))
+    position = {m.code: i for i, m in enumerate(spec.measures)}
     for code, region, _old in changes:
-        _check_derivation(code, region, spec.measures[table.measure_index[code]].proxies[region],
-                          ctx)
+        _check_derivation(code, region, spec.measures[position[code]].proxies[region], ctx)
     return ProxyTable(spec, path=path, price_index=table.price_index)
 
 
@@ -189,9 +212,12 @@ def _check_arguments(ctx: _Context, table: ProxyTable, version: object, sources:
         raise ctx.error(f"replace must be true or false, not {replace!r}", "replace")
     if notes is not None and not isinstance(notes, str):
         raise ctx.error(f"notes must be text, not {type(notes).__name__}", "notes")
-    if isinstance(sources, str | bytes | Mapping) or not isinstance(sources, Iterable):
-        raise ctx.error(f"sources must be a list of sources, not {type(sources).__name__}",
-                        "sources")
+    _check_list(ctx, sources, "sources")
+
+
+def _check_list(ctx: _Context, items: object, field: str) -> None:
+    if isinstance(items, str | bytes | Mapping) or not isinstance(items, Iterable):
+        raise ctx.error(f"{field} must be a list, not {type(items).__name__}", field)
 
 
 def _embedded_versions(family: str) -> set[str]:
@@ -204,11 +230,14 @@ def _embedded_versions(family: str) -> set[str]:
         return set()
 
 
-def _record(table: ProxyTable, version: str, changes: list[tuple[str, str, float | None]]) -> str:
-    """The note an amended edition carries: what it amends, what it adds, what it replaces."""
-    added = [f"{c}/{r}" for c, r, old in changes if old is None]
+def _record(table: ProxyTable, version: str, changes: list[tuple[str, str, float | None]],
+            new_codes: list[str]) -> str:
+    """The note an amended edition carries: what it amends, adds and replaces."""
+    added = [f"{c}/{r}" for c, r, old in changes if old is None and c not in new_codes]
     replaced = [f"{c}/{r} (was GBP {old})" for c, r, old in changes if old is not None]
     parts = [f"Amendment {version} of {table.name}:{table.version} (digest {table.digest})"]
+    if new_codes:
+        parts.append(f"adds measure(s) {', '.join(new_codes)}")
     if added:
         parts.append(f"adds {', '.join(added)}")
     if replaced:

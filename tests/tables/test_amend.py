@@ -238,7 +238,8 @@ def test_amendment_file_of_an_unknown_edition_is_a_typed_error(tmp_path: Path) -
 def test_amendment_json_schema_is_published() -> None:
     schema = sv.json_schema("amendment")
     assert schema["title"] == "AmendmentFile"
-    assert {"amends", "version", "proxies"} <= set(schema["required"])
+    assert {"amends", "version"} <= set(schema["required"])
+    assert {"proxies", "measures", "sources"} <= set(schema["properties"])
 
 
 def test_an_illustrative_added_value_still_needs_a_derivation(base: sv.ProxyTable) -> None:
@@ -281,6 +282,10 @@ def test_the_amendment_file_shown_in_the_docs_loads(tmp_path: Path) -> None:
     path.write_text(block.group(1), encoding="utf-8")
     t = sv.load_table(path=path)
     assert t.proxy("jobs-local-fte", "scotland").source.id == "example-council-check"
+    local = re.search(r"```yaml\n(measures:\n.*?)```", doc, re.S)
+    assert local is not None
+    path.write_text(block.group(1) + local.group(1), encoding="utf-8")
+    assert sv.load_table(path=path).proxy("local-care-leaver-mentoring", "wales").value == 16.5
 
 
 @pytest.mark.parametrize("text", [
@@ -443,3 +448,83 @@ def test_cli_combines_a_family_with_an_amendment_for_a_multi_year_portfolio(
     assert list(valued["region_used"]) == ["uk", "scotland"]
     twice = CliRunner().invoke(app, ["value", str(src), "--tables", f"{path},{path}"])
     assert twice.exit_code == 2 and "same version label" in twice.output
+
+
+# -- local measures ------------------------------------------------------------------------------
+
+def _local_measure(**overrides: Any) -> dict[str, Any]:
+    """A council's own measure: hours of mentoring for care leavers, valued at a checked wage."""
+    spec: dict[str, Any] = {
+        "code": "local-care-leaver-mentoring", "theme": "social",
+        "outcome": "Care leavers supported into work", "title": "Mentoring hours for care leavers",
+        "unit": "hour", "value_type": "social", "displacement": 0.1,
+        "evidence": "Mentoring log signed by the leaving-care team.",
+        "expression": "quantity * proxy * uplift", "parameters": {"uplift": 1.5},
+        "proxies": {"uk": {"value": 16.5, "source": "buyer-ashe-check", "derivation": {
+            "inputs": {"hourly_pay": 11.0, "on_cost": 1.5}, "formula": "hourly_pay * on_cost"}}},
+    }
+    spec.update(overrides)
+    return spec
+
+
+@pytest.fixture(scope="module")
+def local(base: sv.ProxyTable) -> sv.ProxyTable:
+    return sv.amend_table(base, version="2025-local.1", sources=[SOURCE],
+                          measures=[_local_measure()],
+                          proxies={"jobs-local-fte": {"scotland": _wage(750.5)}})
+
+
+def test_a_local_measure_is_added_beside_the_national_ones(base: sv.ProxyTable,
+                                                           local: sv.ProxyTable) -> None:
+    assert local.measure_codes == (*base.measure_codes, "local-care-leaver-mentoring")
+    assert "adds measure(s) local-care-leaver-mentoring; adds jobs-local-fte/scotland." in (
+        local.spec.notes or "")
+    d = sv.diff_tables(base, local)
+    assert set(zip(d["change"], d["measure"], d["region"], strict=True)) == {
+        ("added", "local-care-leaver-mentoring", "uk"), ("added", "jobs-local-fte", "scotland")}
+
+
+def test_a_local_measure_is_valued_alike_by_value_and_value_frame(local: sv.ProxyTable) -> None:
+    rows = [("local-care-leaver-mentoring", 40.0, "hour", "wales"),
+            ("jobs-local-fte", 1.0, "FTE", "scotland"),
+            ("local-care-leaver-mentoring", 90.0, "minute", "uk")]
+    df = pd.DataFrame(rows, columns=["measure", "quantity", "unit", "region"])
+    df["date"] = "2025-06-01"
+    out = sv.value_frame(df, tables=local)
+    for i, (measure, quantity, unit, region) in enumerate(rows):
+        one = sv.value(sv.Outcome(measure=measure, quantity=quantity, unit=unit, region=region,
+                                  date=dt.date(2025, 6, 1)), local)
+        assert out["value_gbp"].iloc[i] == pytest.approx(one.amount, abs=1e-9)
+    # 40 h x GBP 16.50 x uplift 1.5, less 10% displacement; 90 minutes are 1.5 h.
+    assert Decimal(str(out["value_gbp"].iloc[0])).quantize(Decimal("0.01")) == Decimal("891.00")
+    assert Decimal(str(out["value_gbp"].iloc[2])).quantize(Decimal("0.01")) == Decimal("33.41")
+
+
+@pytest.mark.parametrize(("overrides", "match"), [
+    ({"code": "jobs-local-fte"}, "already in uk-national:2025"),
+    ({"proxies": {"scotland": _local_measure()["proxies"]["uk"]}}, "fallback region 'uk'"),
+    ({"proxies": {"uk": {"value": 16.5, "source": "buyer-ashe-check"}}}, "needs a derivation"),
+    ({"expression": "quantity * proxy * bonus"}, "bonus"),
+    ({"unit": "FTE-hours"}, "FTE-hours|unit"),
+])
+def test_a_malformed_local_measure_is_refused(base: sv.ProxyTable, overrides: dict[str, Any],
+                                              match: str) -> None:
+    with pytest.raises(sv.ProxyTableError, match=match):
+        sv.amend_table(base, version="x1", sources=[SOURCE],
+                       measures=[_local_measure(**overrides)])
+
+
+def test_amendment_file_may_add_only_measures(tmp_path: Path) -> None:
+    import yaml
+
+    path = tmp_path / "local.yaml"
+    path.write_text(yaml.safe_dump({
+        "format": AMENDMENT_FORMAT, "amends": "uk-national:2025", "version": "2025-local.1",
+        "sources": [SOURCE], "measures": [_local_measure()]}), encoding="utf-8")
+    t = sv.load_table(path=path)
+    assert t.proxy("local-care-leaver-mentoring", "london").value == 16.5
+    empty = tmp_path / "empty.yaml"
+    empty.write_text(f"format: {AMENDMENT_FORMAT}\namends: uk-national:2025\nversion: x1\n",
+                     encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="adds proxies, measures or both"):
+        sv.load_table(path=empty)
