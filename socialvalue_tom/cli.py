@@ -149,15 +149,23 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.DataFrame:
-    """``value_frame`` with errors collected, in chunks with a progress bar on a terminal."""
-    from socialvalue_tom.frame import value_frame
+    """``value_frame`` with errors collected, in chunks with a progress bar on a terminal.
+
+    The chunks share the claim totals of the whole input, so double-counting exclusions see a
+    contract whole even when its rows fall in different chunks: the totals are the same with or
+    without a terminal.
+    """
+    from socialvalue_tom.frame import claims_of, value_frame
+
+    if len(df) <= PROGRESS_ROWS or not sys.stdout.isatty():
+        return _guard(lambda: value_frame(df, tables, errors="collect", assumptions=a,
+                                          detail=True))
+    claims = _guard(lambda: claims_of(df, tables, assumptions=a))
 
     def run(part: pd.DataFrame, offset: int) -> pd.DataFrame:
         return _guard(lambda: value_frame(part, tables, errors="collect", assumptions=a,
-                                          row_offset=offset, detail=True))
+                                          row_offset=offset, claims=claims, detail=True))
 
-    if len(df) <= PROGRESS_ROWS or not sys.stdout.isatty():
-        return run(df, 0)
     from rich.progress import Progress
 
     parts = []
@@ -286,6 +294,8 @@ def value_cmd(
 def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,
                    output: Path | None) -> tuple[pd.DataFrame, TablesLike, pd.DataFrame]:
     """Value the input file; the valued rows, the tables used and the bad-row issues."""
+    if output is not None and output.resolve() == input.resolve():
+        _fail(f"the output {output} is the input file: write the results somewhere else")
     valued, resolved = _value_input(input, tables, a)
     issues = valued.attrs["issues"]
     _stop_if_raising(issues, errors, input, output)
@@ -322,6 +332,8 @@ def report_cmd(
     """Write a self-contained HTML report (totals, themes, suppliers, targets, caveats)."""
     from socialvalue_tom.report import render_report
 
+    if output.suffix.lower() not in (".html", ".htm"):
+        _fail(f"report output must be an .html file, not {output.name}")
     a = _assumptions(price_year, discount_base_year, carry_forward)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output)
     _guard(lambda: render_report(valued, output, title=title, tables=resolved))

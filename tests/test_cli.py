@@ -319,3 +319,34 @@ def test_cli_when_typer_missing_then_import_error_names_extra(
     monkeypatch.delitem(sys.modules, "socialvalue_tom.cli")
     with pytest.raises(ImportError, match=re.escape("pip install 'socialvalue_tom[cli]'")):
         importlib.import_module("socialvalue_tom.cli")
+
+
+def test_value_chunks_on_a_terminal_apply_exclusions_across_chunks(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a progress bar the input is valued in chunks; a contract split across two chunks
+    is still counted once, so the totals equal those printed without a terminal."""
+    from socialvalue_tom import cli
+    from socialvalue_tom.frame import value_frame
+
+    df = pd.DataFrame({"measure": ["jobs-priority", "env-carbon", "env-carbon", "jobs-local"],
+                       "quantity": [1.0, 1.0, 1.0, 2.0], "unit": ["FTE", "tCO2e", "tCO2e", "FTE"],
+                       "region": ["uk"] * 4, "date": ["2024-05-01"] * 4,
+                       "contract_id": ["C1", "C2", "C3", "C1"]})
+    table = sv.load_table(path=TINY)
+    whole = value_frame(df, table, errors="collect", detail=True)
+    monkeypatch.setattr(cli, "PROGRESS_ROWS", 1)
+    monkeypatch.setattr(cli, "_CHUNK", 2)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    chunked = cli._value_chunks(df, table, sv.Assumptions())
+    assert list(chunked["value_gbp"]) == list(whole["value_gbp"])
+    assert chunked["value_gbp"].iloc[3] == 18000.0  # 1 of the 2 FTE is the priority hire
+
+
+def test_value_and_report_never_overwrite_their_input(tmp_path: Path) -> None:
+    """Writing the results over the supplier's file is refused (exit 2), the file untouched."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    same = invoke("value", src, "-o", src, "--tables", TINY)
+    assert same.exit_code == 2 and "is the input file" in same.stderr
+    report = invoke("report", src, "-o", src, "--tables", TINY)
+    assert report.exit_code == 2 and "must be an .html file" in report.stderr
+    assert src.read_text(encoding="utf-8") == PORTFOLIO
