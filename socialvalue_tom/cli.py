@@ -346,12 +346,15 @@ def template_cmd(
     measures: Annotated[str, typer.Option(help="Comma-separated measure codes.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx file to write.")],
     tables: TablesOpt = "uk-national",
+    force: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
 ) -> None:
     """Write an Excel returns template with drop-down lists for measure, unit and region."""
     from socialvalue_tom.templates import write_template
 
     if output.suffix.lower() != ".xlsx":
         _fail(f"template output must be a .xlsx file, not {output.name}")
+    if output.exists() and not force:
+        _fail(f"{output} exists (it may be a filled-in return): choose another name or --force")
     codes = [c.strip() for c in measures.split(",") if c.strip()]
     if not codes:
         _fail("--measures needs at least one measure code")

@@ -350,3 +350,15 @@ def test_value_and_report_never_overwrite_their_input(tmp_path: Path) -> None:
     report = invoke("report", src, "-o", src, "--tables", TINY)
     assert report.exit_code == 2 and "must be an .html file" in report.stderr
     assert src.read_text(encoding="utf-8") == PORTFOLIO
+
+
+def test_template_does_not_replace_an_existing_workbook_unless_forced(tmp_path: Path) -> None:
+    """A filled-in return is not overwritten by accident."""
+    out = tmp_path / "returns.xlsx"
+    out.write_bytes(b"filled in")
+    refused = invoke("template", "--measures", "jobs-local", "-o", out, "--tables", TINY)
+    assert refused.exit_code == 2 and "--force" in refused.stderr
+    assert out.read_bytes() == b"filled in"
+    forced = invoke("template", "--measures", "jobs-local", "-o", out, "--tables", TINY, "--force")
+    assert forced.exit_code == 0, forced.output
+    assert out.read_bytes()[:2] == b"PK"  # an .xlsx (zip) now
