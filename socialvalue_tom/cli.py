@@ -193,13 +193,22 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None) -> Path:
     path = _issues_path(inp, out)
     frame = issues[["row", "field", "code", "reason"]].copy()
     header = inp.suffix.lower() in (".csv", ".xlsx")
-    # Row numbers are 0-based data rows; the line (CSV) or sheet row (Excel) adds the header.
-    frame.insert(1, "line", frame["row"] + 2 if header else None)
+    # Row numbers are 0-based data rows; the line (CSV) or sheet row (Excel) is looked up in the
+    # file, because blank lines and multi-line quoted values make it more than row + 2.
+    if header:
+        from socialvalue_tom import io as svio
+
+        lines = _guard(lambda: svio.source_lines(inp, frame["row"].unique()))
+        frame.insert(1, "line", frame["row"].map(lines).astype("Int64"))
+    else:
+        frame.insert(1, "line", None)
     frame.to_csv(path, index=False)
     err = _console(stderr=True)
-    for r in frame.head(_SHOWN_ISSUES).itertuples(index=False):
-        where = f"row {r.row}" + (f" (line {r.line})" if header else "")
-        err.print(f"{inp.name}: {where}, field {r.field!r}: {r.reason}", markup=False)
+    shown = frame.head(_SHOWN_ISSUES)
+    for row, line, field, reason in zip(shown["row"], shown["line"], shown["field"],
+                                        shown["reason"], strict=True):
+        where = f"row {row}" + (f" (line {int(line)})" if header and not pd.isna(line) else "")
+        err.print(f"{inp.name}: {where}, field {field!r}: {reason}", markup=False)
     more = len(frame) - _SHOWN_ISSUES
     tail = f" ({more} more not shown)" if more > 0 else ""
     err.print(f"{len(frame)} problem(s) in {frame['row'].nunique()} row(s){tail}; "

@@ -172,10 +172,14 @@ def cap_limit(ratio: float, contract_value: float | None) -> float:
     return ratio * contract_value
 
 
-def _expression_gross(o: Outcome, ctx: RowContext, x: RuleInputs[float]) -> float | None:
-    expr = ctx.table.expressions.get(ctx.measure.code)
-    if expr is None:
-        return None
+#: Names every expression may use, supplied by the engine (not parameters or fields).
+PROXY_NAMES = ("quantity", "proxy", "proxy_low", "proxy_high")
+
+
+def expression_env(o: Outcome, ctx: RowContext, x: RuleInputs[float]) -> dict[str, float]:
+    """The names a measure's expression is evaluated with: the table's and the measure's
+    parameters, then the outcome fields the measure requires, then the canonical quantity and
+    the proxies (later ones win)."""
     m = ctx.table.measure_index[ctx.measure.code]
     r = ctx.table.region_codes.index(ctx.region)
     env = dict(ctx.table.parameters_for(ctx.measure.code))
@@ -185,7 +189,14 @@ def _expression_gross(o: Outcome, ctx: RowContext, x: RuleInputs[float]) -> floa
     env.update(quantity=x.quantity * x.factor, proxy=x.proxy,
                proxy_low=float(ctx.table.proxy_low[m, r]),
                proxy_high=float(ctx.table.proxy_high[m, r]))
-    return float(expr.evaluate_scalar(env))
+    return env
+
+
+def _expression_gross(o: Outcome, ctx: RowContext, x: RuleInputs[float]) -> float | None:
+    expr = ctx.table.expressions.get(ctx.measure.code)
+    if expr is None:
+        return None
+    return float(expr.evaluate_scalar(expression_env(o, ctx, x)))
 
 
 def value(outcome: Outcome, table: TablesLike, *,

@@ -113,7 +113,6 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     out = Columns.empty(n, detail, len(stack.editions), len(stack.regions))
     shares = _Shares(n, [ex.id for t in stack.editions for ex in t.spec.exclusions],
                      always=claims is not None)
-    uplift = stack.uplift(a.price_year)
     seen = Seen()
     for start in range(0, n, BLOCK):
         stop = min(start + BLOCK, n)
@@ -122,6 +121,8 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
         scale = _exclusions(block, stack, rows, local, (totals, keys), shares, start)
         if errors == "raise" and issues.items:
             continue  # nothing will be returned: only look for the other bad rows
+        # Only the editions this block's valid rows use are restated (as in the scalar engine).
+        uplift = stack.uplift(a.price_year, rows.ed[~local.bad])
         arithmetic(block, stack, a, rows, local, scale, out, start, uplift)
     _raise_if(issues, errors)
     return _output(df, out, stack, issues, a, shares)
@@ -145,15 +146,23 @@ def _governed(df: pd.DataFrame, stack: EditionStack, a: Assumptions,
               ) -> Iterator[tuple[pd.DataFrame, np.ndarray, Rows, np.ndarray]]:
     """Block by block, the rows whose measures an exclusion names: (those rows, their positions
     in ``df``, their lookups, their canonical quantities, NaN where the row is invalid)."""
-    codes = [c for t in stack.editions for ex in t.spec.exclusions for c in ex.measures]
+    codes = {c for t in stack.editions for ex in t.spec.exclusions for c in ex.measures}
     for start in range(0, len(df), BLOCK):
         block = df.iloc[start:start + BLOCK]
-        pick = np.flatnonzero(block["measure"].isin(codes).to_numpy())
+        pick = np.flatnonzero(_named(block["measure"], codes))
         if pick.size:
             mine = block.iloc[pick]
             scratch = Issues(len(mine), 0, mine.index)
             rows = lookups(mine, stack, a, scratch)
             yield mine, start + pick, rows, np.where(scratch.bad, np.nan, rows.q * rows.factor)
+
+
+def _named(measure: pd.Series, codes: set[str]) -> np.ndarray:
+    """Whether each row's measure is one of ``codes``, read as the lookups read it (text
+    stripped of surrounding whitespace): worked out once per distinct value."""
+    found, uniq = pd.factorize(measure, use_na_sentinel=True)
+    named = [isinstance(u, str) and u.strip() in codes for u in np.asarray(uniq, dtype=object)]
+    return np.array([*named, False], dtype=bool)[found]
 
 
 def _claims(df: pd.DataFrame, stack: EditionStack, a: Assumptions) -> pd.DataFrame:

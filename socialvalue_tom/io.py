@@ -6,6 +6,13 @@ pandas does not parse the dates (``value_frame`` does, and reports a bad one by 
 not turn a contract code such as ``007`` into the number 7. Other columns keep the types the
 reader infers (numbers for ``quantity``, ``years``...).
 
+The same rows give the same values from CSV and ``.xlsx``: only an empty cell is missing (text
+such as ``NA``, ``N/A``, ``null`` or ``nan`` stays text, as a spreadsheet keeps it); header
+names are stripped of surrounding spaces, and a blank or repeated column name, or a value with
+no column name (past the last named column), is refused rather than renamed or dropped.
+Blank lines and rows are skipped; :func:`source_lines` gives the line or sheet row a data
+row came from.
+
 Optional dependencies are imported only when a format needs them: Parquet needs ``pyarrow``
 (``pip install 'socialvalue_tom[parquet]'``) and Excel needs ``openpyxl``
 (``pip install 'socialvalue_tom[excel]'``).
@@ -19,16 +26,21 @@ Added in 0.1.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import datetime as dt
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from socialvalue_tom.errors import OutcomeError
+from socialvalue_tom.errors import OutcomeError, SocialValueError
 
 __all__ = [
     "SUFFIXES",
@@ -36,6 +48,7 @@ __all__ = [
     "InputFileError",
     "iter_outcome_batches",
     "read_outcomes",
+    "source_lines",
     "write_valuations",
 ]
 
@@ -127,23 +140,95 @@ def read_outcomes(path: str | os.PathLike[str], *, sheet: str | int | None = Non
     return _arrow_to_pandas(_arrow_text(table))
 
 
-def _csv_options() -> dict[str, Any]:
-    # utf-8-sig decodes plain UTF-8 too and drops a byte-order mark written by Excel.
-    return {"dtype": dict.fromkeys(TEXT_COLUMNS, str), "encoding": "utf-8-sig",
-            "encoding_errors": "strict", "skipinitialspace": False}
+@dataclass(frozen=True)
+class _CsvLayout:
+    """How pandas is told to read a CSV file's columns.
+
+    ``header`` is the header row under the rules of :func:`_header` (names stripped, repeated
+    or blank names refused), so CSV and ``.xlsx`` headers mean the same. ``extra`` names one
+    placeholder column per field the first data row has beyond the header: without them pandas
+    would make the first column the index (shifting every column left) or, with
+    ``index_col=False``, silently drop those fields.
+    """
+
+    header: list[str]
+    extra: list[str]
+
+    @property
+    def names(self) -> list[str]:
+        return [*self.header, *self.extra]
+
+
+def _csv_layout(p: Path) -> _CsvLayout:
+    """Read the header row and the first data row with the csv module (blank lines skipped, as
+    pandas skips them)."""
+    try:
+        # errors="replace": undecodable bytes are reported by pandas, which reads every byte,
+        # in the batch where they are (this peek decodes the file's first block only).
+        with p.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+            rows = (r for r in csv.reader(fh) if not _blank_line(r))
+            first, data = next(rows, None), next(rows, None)
+    except csv.Error as exc:
+        raise _malformed(p, exc) from exc
+    if first is None:
+        raise _no_header(p)
+    cells = tuple(c if c.strip() else None for c in first)
+    if all(c is None for c in cells):
+        raise _fail(p, "the header row is blank: expected the column names in the first row")
+    header = _header(p, "header row", cells)
+    prefix = "\x00extra"
+    while any(h.startswith(prefix) for h in header):  # never clash with a real column name
+        prefix += "_"
+    width = len(data) if data is not None else 0
+    return _CsvLayout(header, [f"{prefix}{i}" for i in range(max(0, width - len(header)))])
+
+
+def _blank_line(row: list[str]) -> bool:
+    return not row or (len(row) == 1 and not row[0].strip())
+
+
+def _csv_options(layout: _CsvLayout) -> dict[str, Any]:
+    return {
+        "dtype": dict.fromkeys(TEXT_COLUMNS, str),
+        # utf-8-sig decodes plain UTF-8 too and drops a byte-order mark written by Excel.
+        "encoding": "utf-8-sig", "encoding_errors": "strict", "skipinitialspace": False,
+        # Only an empty field is missing: pandas' default NA strings ('NA', 'N/A', 'null',
+        # 'None', 'nan'...) are real contract codes, regions or typos, and .xlsx keeps them too.
+        "keep_default_na": False, "na_values": [""],
+        # The header row is read by _csv_layout; pandas skips it and uses the cleaned names.
+        "header": 0, "names": layout.names, "index_col": False,
+    }
+
+
+def _without_extra(p: Path, df: pd.DataFrame, layout: _CsvLayout) -> pd.DataFrame:
+    """Drop the placeholder columns, refusing any value found in them (it would be lost)."""
+    if not layout.extra:
+        return df
+    extra = df[layout.extra]
+    found = extra.notna().to_numpy().any(axis=1)
+    if found.any():
+        pos = int(found.argmax())
+        value = next(v for v in extra.iloc[pos] if not pd.isna(v))
+        row = int(df.index[pos])
+        raise _fail(p, f"row {row} has a value with no column name ({value!r}, after column "
+                       f"{layout.header[-1]!r}): name the column in the header row or remove "
+                       "the value", row=row)
+    return df.drop(columns=layout.extra)
 
 
 def _read_csv(p: Path) -> pd.DataFrame:
-    try:
-        df: pd.DataFrame = pd.read_csv(p, **_csv_options())
-    except UnicodeDecodeError as exc:
-        raise _decode_error(p, exc) from exc
-    except pd.errors.EmptyDataError as exc:
-        raise _fail(p, "the file has no header row: expected a header row and outcome rows") \
-            from exc
-    except pd.errors.ParserError as exc:
-        raise _fail(p, f"not a well-formed CSV file ({exc})") from exc
-    return df
+    layout = _csv_layout(p)
+    with _csv_errors(p):
+        df: pd.DataFrame = pd.read_csv(p, **_csv_options(layout))
+    return _without_extra(p, df, layout)
+
+
+def _no_header(p: Path) -> InputFileError:
+    return _fail(p, "the file has no header row: expected a header row and outcome rows")
+
+
+def _malformed(p: Path, exc: Exception) -> InputFileError:
+    return _fail(p, f"not a well-formed CSV file ({exc})")
 
 
 def _decode_error(p: Path, exc: UnicodeDecodeError) -> InputFileError:
@@ -180,7 +265,8 @@ def _arrow_to_pandas(table: Any, offset: int = 0) -> pd.DataFrame:
     return df
 
 
-def _read_xlsx(p: Path, sheet: str | int | None) -> pd.DataFrame:
+def _sheet_rows(p: Path, sheet: str | int | None) -> tuple[str, list[tuple[Any, ...]]]:
+    """The title and the cell values, row by row, of the sheet to read."""
     openpyxl = _require("openpyxl")
     try:
         # data_only=True: a formula cell gives the value Excel last calculated and saved.
@@ -189,22 +275,46 @@ def _read_xlsx(p: Path, sheet: str | int | None) -> pd.DataFrame:
         raise _fail(p, f"not a readable .xlsx workbook ({exc})") from exc
     try:
         ws = _pick_sheet(p, wb, sheet)
-        rows = list(ws.iter_rows(values_only=True))
+        return ws.title, list(ws.iter_rows(values_only=True))
     finally:
         wb.close()
-    where = f"sheet {ws.title!r}"
-    if not rows or all(v is None for v in rows[0]):
-        raise _fail(p, f"{where} is empty: expected a header row in row 1", sheet=ws.title)
+
+
+def _blank_row(row: tuple[Any, ...]) -> bool:
+    return all(v is None for v in row)
+
+
+def _read_xlsx(p: Path, sheet: str | int | None) -> pd.DataFrame:
+    title, rows = _sheet_rows(p, sheet)
+    where = f"sheet {title!r}"
+    if not rows or _blank_row(rows[0]):
+        raise _fail(p, f"{where} is empty: expected a header row in row 1", sheet=title)
     header = _header(p, where, rows[0])
-    width = len(header)
-    body = [r[:width] for r in rows[1:] if any(v is not None for v in r)]
-    df = pd.DataFrame(body, columns=header) if body else pd.DataFrame(columns=header)
+    _check_unnamed(p, title, rows, len(header))
+    body = [r[:len(header)] for r in rows[1:] if not _blank_row(r)]
+    # dtype=object keeps each cell as openpyxl gave it: letting pandas infer a text column
+    # would turn a blank cell's None into NaN, which _cell_text would write as 'nan'.
+    df = pd.DataFrame(body or None, columns=header, dtype=object)
     for name in header:
         if name in TEXT_COLUMNS:
             df[name] = pd.array([_cell_text(v) for v in df[name]], dtype="str")
-        elif df[name].dtype == object:
-            df[name] = _maybe_numeric(df[name])
+        else:
+            df[name] = _typed(df[name])
     return df
+
+
+def _check_unnamed(p: Path, sheet: str, rows: list[tuple[Any, ...]], width: int) -> None:
+    """Refuse a value right of the last named column: it would be lost."""
+    from openpyxl.utils import get_column_letter
+
+    for number, row in enumerate(rows[1:], start=2):
+        col = next((i for i, v in enumerate(row[width:], start=width + 1) if v is not None),
+                   None)
+        if col is not None:
+            cell = f"{get_column_letter(col)}{number}"
+            raise _fail(p, f"sheet {sheet!r}: cell {cell} has a value with no column name "
+                           f"({row[col - 1]!r}): name the column in row 1 or clear the cell",
+                        sheet=sheet, cell=cell)
 
 
 def _pick_sheet(p: Path, wb: Any, sheet: str | int | None) -> Any:
@@ -238,7 +348,7 @@ def _header(p: Path, where: str, first: tuple[Any, ...]) -> list[str]:
     blank = [i + 1 for i, v in enumerate(cells) if v is None or str(v).strip() == ""]
     if blank:
         raise _fail(p, f"{where}: header cell(s) in column(s) {blank} are blank: every column "
-                       "needs a name in row 1", columns=blank)
+                       "needs a name in the header row", columns=blank)
     header = [str(v).strip() for v in cells]
     dup = sorted({h for h in header if header.count(h) > 1})
     if dup:
@@ -248,8 +358,9 @@ def _header(p: Path, where: str, first: tuple[Any, ...]) -> list[str]:
 
 
 def _cell_text(v: Any) -> str | None:
-    """An Excel cell as text: dates as ISO dates, whole numbers without a trailing ``.0``."""
-    if v is None:
+    """An Excel cell as text: dates as ISO dates, whole numbers without a trailing ``.0``;
+    None for a blank cell."""
+    if _missing(v):
         return None
     if isinstance(v, dt.datetime):
         return v.date().isoformat() if v.time() == dt.time() else v.isoformat()
@@ -260,12 +371,24 @@ def _cell_text(v: Any) -> str | None:
     return str(v)
 
 
-def _maybe_numeric(col: pd.Series) -> pd.Series:
-    """Numbers stay numbers; a column holding any text is left as it is (value_frame reports it)."""
-    vals = [v for v in col if v is not None]
+def _missing(v: Any) -> bool:
+    """None, NaN, NA or NaT (and not a list-like, whose isna is per element)."""
+    return v is None or bool(pd.api.types.is_scalar(v) and pd.isna(v))
+
+
+def _typed(col: pd.Series) -> pd.Series:
+    """An object column of cells typed as pandas would infer it, keeping blanks missing.
+
+    Numbers become a number column; text (with blanks) a ``str`` column, as read from CSV;
+    a column holding numbers and text is left as it is (value_frame reports the text).
+    """
+    vals = [v for v in col if not _missing(v)]
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals):
         return pd.to_numeric(col, errors="coerce")
-    return col
+    if all(isinstance(v, str) for v in vals):
+        return pd.Series(pd.array([None if _missing(v) else v for v in col], dtype="str"),
+                         index=col.index, name=col.name)
+    return col.infer_objects()
 
 
 # -- streaming ----------------------------------------------------------------------------------
@@ -308,27 +431,33 @@ def iter_outcome_batches(path: str | os.PathLike[str],
 
 
 def _iter_csv(p: Path, chunksize: int) -> Iterator[tuple[int, pd.DataFrame]]:
-    try:
-        reader = pd.read_csv(p, chunksize=chunksize, **_csv_options())
-    except pd.errors.EmptyDataError as exc:
-        raise _fail(p, "the file has no header row: expected a header row and outcome rows") \
-            from exc
-    except UnicodeDecodeError as exc:
-        raise _decode_error(p, exc) from exc
+    layout = _csv_layout(p)
+    # pandas may parse the first rows when the reader is created: the same errors as next().
+    with _csv_errors(p):
+        reader = pd.read_csv(p, chunksize=chunksize, **_csv_options(layout))
     offset = 0
     with reader:
         while True:
-            try:
-                chunk = next(reader)
-            except StopIteration:
+            with _csv_errors(p):
+                chunk = next(reader, None)
+            if chunk is None:
                 return
-            except UnicodeDecodeError as exc:
-                raise _decode_error(p, exc) from exc
-            except pd.errors.ParserError as exc:
-                raise _fail(p, f"not a well-formed CSV file ({exc})") from exc
             chunk.index = pd.RangeIndex(offset, offset + len(chunk))
-            yield offset, chunk
+            yield offset, _without_extra(p, chunk, layout)
             offset += len(chunk)
+
+
+@contextlib.contextmanager
+def _csv_errors(p: Path) -> Iterator[None]:
+    """Turn the pandas and codec errors of reading a CSV file into InputFileError."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        raise _decode_error(p, exc) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise _no_header(p) from exc
+    except pd.errors.ParserError as exc:
+        raise _malformed(p, exc) from exc
 
 
 def _iter_parquet(p: Path, chunksize: int) -> Iterator[tuple[int, pd.DataFrame]]:
@@ -344,6 +473,67 @@ def _iter_parquet(p: Path, chunksize: int) -> Iterator[tuple[int, pd.DataFrame]]
             offset += batch.num_rows
 
 
+# -- where rows come from -----------------------------------------------------------------------
+
+def source_lines(path: str | os.PathLike[str], rows: Iterable[int], *,
+                 sheet: str | int | None = None) -> dict[int, int]:
+    """Where data rows start in the file, as an editor or a spreadsheet numbers them.
+
+    ``rows`` are 0-based data rows (header excluded), as in the ``row`` column of issues;
+    the result maps each to its 1-based CSV line or ``.xlsx`` sheet row. The readers skip
+    blank lines and a quoted CSV value may span lines, so the line is not always ``row + 2``.
+    The file is scanned again, up to the last row asked for: call this for the few rows that
+    need a line (e.g. bad rows), not for every row. Parquet files have no lines (``{}``);
+    rows past the end of the file, or past a part the scan cannot read, are left out.
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "o.csv"
+        >>> _ = p.write_text("measure,quantity\\njobs-local,1\\n\\n\\njobs-local,-1\\n")
+        >>> source_lines(p, [0, 1])
+        {0: 2, 1: 5}
+    """
+    p = Path(path)
+    wanted = {int(r) for r in rows}
+    suffix = p.suffix.lower()
+    if not wanted or suffix not in (".csv", ".xlsx") or not p.is_file():
+        return {}
+    if suffix == ".xlsx":
+        try:
+            _, cells = _sheet_rows(p, sheet)
+        except InputFileError:
+            return {}
+        numbers = (n for n, r in enumerate(cells, start=1) if not _blank_row(r))
+        return _numbered(numbers, wanted)
+    with contextlib.closing(_csv_record_lines(p)) as lines:  # closes the file on early stop
+        return _numbered(lines, wanted)
+
+
+def _csv_record_lines(p: Path) -> Generator[int, None, None]:
+    """The line where each non-blank CSV record starts (the header's first), with the blank
+    line rule of :func:`_blank_line`; stops quietly where the file cannot be parsed."""
+    with p.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(fh)
+        start = 1
+        with contextlib.suppress(csv.Error):
+            for record in reader:
+                if not _blank_line(record):
+                    yield start
+                start = reader.line_num + 1
+
+
+def _numbered(record_lines: Iterator[int], wanted: set[int]) -> dict[int, int]:
+    """Map data rows to lines, given the line of every record, the header first."""
+    found: dict[int, int] = {}
+    last = max(wanted)
+    for row, line in enumerate(record_lines, start=-1):
+        if row in wanted:
+            found[row] = line
+        if row >= last:
+            break
+    return found
+
+
 # -- writing ------------------------------------------------------------------------------------
 
 def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
@@ -352,8 +542,15 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     The index is not written and ``df.attrs`` (e.g. the issues table) are dropped; write
     ``df.attrs["issues"]`` separately if you need it. Returns the path written.
 
+    The rows go to a temporary file next to ``path``, renamed to ``path`` once complete: a
+    failed write leaves a previous file as it was. Text is untrusted (it comes from suppliers):
+    in ``.xlsx``, text starting with ``=``, ``+``, ``-`` or ``@`` is written as a text cell,
+    never a formula, and control characters that a worksheet cannot hold are replaced by
+    U+FFFD. In ``.parquet``, columns of mixed or other Python objects are written as text.
+
     Raises:
-        InputFileError: unknown extension, or more rows than an Excel sheet holds.
+        InputFileError: unknown extension, more rows than an Excel sheet holds, a folder that
+            does not exist, or values the format cannot hold (time zones in ``.xlsx``...).
 
     Examples:
         >>> import tempfile, pathlib
@@ -368,18 +565,93 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
                        f"{', '.join(SUFFIXES)}", suffix=p.suffix)
     plain = df.copy(deep=False)
     plain.attrs = {}
-    if suffix == ".csv":
-        plain.to_csv(p, index=False)
-    elif suffix == ".xlsx":
+    if suffix == ".xlsx":
         _require("openpyxl")
         if len(plain) + 1 > EXCEL_MAX_ROWS:
             raise _fail(p, f"{len(plain)} rows do not fit in an Excel sheet "
                            f"({EXCEL_MAX_ROWS - 1} at most): write .csv or .parquet instead")
-        plain.to_excel(p, index=False, engine="openpyxl")
-    else:
-        pq = _require("pyarrow.parquet")
-        pq.write_table(arrow_table(plain), p)
+    elif suffix == ".parquet":
+        _require("pyarrow.parquet")
+    writers: dict[str, Callable[[pd.DataFrame, Path], None]] = {
+        ".csv": _write_csv, ".xlsx": _write_xlsx, ".parquet": _write_parquet}
+    _write_through_temp(p, lambda tmp: writers[suffix](plain, tmp))
     return p
+
+
+def _write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
+    """Run ``write`` on a temporary file next to ``p`` and rename it to ``p`` on success; any
+    error is an InputFileError and removes the temporary file."""
+    if not p.parent.is_dir():
+        raise _fail(p, f"cannot write the file: the folder {p.parent} does not exist")
+    # A fresh name (not mkstemp) so that the file gets the usual permissions.
+    tmp = p.with_name(f".{p.name}.{uuid.uuid4().hex}.part{p.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, p)
+    except Exception as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, SocialValueError):
+            raise
+        # pandas, openpyxl and pyarrow raise many unrelated types (OSError, ValueError,
+        # ArrowInvalid, IllegalCharacterError...): all mean this frame cannot be written here.
+        raise _fail(p, f"cannot write the file ({type(exc).__name__}: {exc})") from exc
+
+
+def _write_csv(df: pd.DataFrame, target: Path) -> None:
+    df.to_csv(target, index=False)
+
+
+def _write_parquet(df: pd.DataFrame, target: Path) -> None:
+    pq = _require("pyarrow.parquet")
+    pq.write_table(arrow_table(df), target)
+
+
+#: Text a spreadsheet would read as a formula (formula injection: suppliers are untrusted).
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _write_xlsx(df: pd.DataFrame, target: Path) -> None:
+    safe, risky = _xlsx_safe(df)
+    with pd.ExcelWriter(target, engine="openpyxl") as xw:
+        safe.to_excel(xw, index=False)
+        ws = next(iter(xw.sheets.values()))
+        for row, col in risky:
+            # openpyxl makes text starting with '=' a formula and '#N/A' an error value: make
+            # them text cells; quotePrefix keeps them text when someone edits the cell in Excel.
+            cell = ws.cell(row=row, column=col)
+            cell.data_type = "s"
+            cell.quotePrefix = True
+
+
+def _xlsx_safe(df: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
+    """``df`` with text a worksheet can hold, and the (sheet row, column) of every cell, header
+    included, whose text a spreadsheet would not read as plain text."""
+    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+
+    def clean(v: Any) -> Any:
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v
+
+    def risky(v: Any) -> bool:
+        return isinstance(v, str) and (v.startswith(_FORMULA_STARTS) or v in ERROR_CODES)
+
+    out = df.copy(deep=False)
+    names = [clean(c) for c in df.columns]
+    cells = [(1, j) for j, name in enumerate(names, 1) if risky(name)]
+    out.columns = pd.RangeIndex(len(names))
+    for j, (_, col) in enumerate(df.items()):
+        if col.dtype == object or isinstance(col.dtype, pd.CategoricalDtype | pd.StringDtype):
+            values = [clean(v) for v in col]
+            cells += [(i, j + 1) for i, v in enumerate(values, 2) if risky(v)]
+            out[j] = _objects(values)
+    out.columns = pd.Index(names)
+    return out, cells
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    """A 1-d object array (np.array would nest list values); set by position, not by index."""
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr
 
 
 def arrow_table(df: pd.DataFrame, schema: Any = None) -> Any:
@@ -387,15 +659,31 @@ def arrow_table(df: pd.DataFrame, schema: Any = None) -> Any:
 
     Categorical columns become plain strings, integers become float64 and all-null columns
     become strings, so batches of one file share one schema (see :func:`stable_schema`).
+    Object columns (mixed numbers and text, e.g. a quantity column an ``.xlsx`` file fills
+    with ``2`` and ``abc``) become text, or booleans when they hold only booleans and blanks:
+    by their dtype, not their values, so every batch of a file gets the same type.
     """
     import pyarrow as pa
 
     plain = df.copy(deep=False)
     plain.attrs = {}
+    names = list(plain.columns)
+    plain.columns = pd.RangeIndex(len(names))
+    for j, (_, col) in enumerate(df.items()):
+        if col.dtype == object:
+            plain[j] = _object_column(col)  # an array: set by position, whatever the index
+    plain.columns = pd.Index(names)
     table = pa.Table.from_pandas(plain, preserve_index=False)
     if schema is None:
         schema = stable_schema(table.schema)
     return table.cast(schema)
+
+
+def _object_column(col: pd.Series) -> Any:
+    vals = [v for v in col if not _missing(v)]
+    if vals and all(isinstance(v, bool | np.bool_) for v in vals):
+        return pd.array([None if _missing(v) else bool(v) for v in col], dtype="boolean")
+    return pd.array([None if _missing(v) else str(v) for v in col], dtype="str")
 
 
 def stable_schema(schema: Any) -> Any:

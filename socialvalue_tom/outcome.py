@@ -6,7 +6,15 @@ import datetime as dt
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from socialvalue_tom.errors import OutcomeError, RuleError
 
@@ -16,6 +24,14 @@ MAX_YEARS = 125
 Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 #: Largest quantity accepted: well above any real claim, far below float overflow.
 MAX_QUANTITY = 1e12
+
+
+def _no_bool(value: Any, info: ValidationInfo) -> Any:
+    """A boolean is not a number here (pydantic would read True as 1): value_frame reports a
+    boolean in these columns as an issue, so the scalar models refuse it too."""
+    if isinstance(value, bool | np.bool_):
+        raise ValueError(f"{info.field_name} must be a number, not a boolean")
+    return value
 
 
 def _describe(exc: ValidationError) -> tuple[str, str]:
@@ -60,6 +76,9 @@ class Outcome(BaseModel):
             raise OutcomeError(f"outcome field {field!r}: {reason}", field=field,
                                errors=exc.errors(include_url=False)) from None
 
+    _numbers_not_bool = field_validator("years", "deadweight", "displacement", "attribution",
+                                        "drop_off", "contract_value", mode="before")(_no_bool)
+
     @field_validator("quantity", mode="before")
     @classmethod
     def _no_bool_or_text(cls, v: Any) -> Any:
@@ -99,6 +118,9 @@ class Assumptions(BaseModel):
     carry_forward: bool = False
     apply_confidence: bool = True
     bound: Literal["central", "low", "high"] = "central"
+
+    _fractions_not_bool = field_validator("deadweight", "displacement", "attribution",
+                                          "drop_off", mode="before")(_no_bool)
 
     def __init__(self, **data: Any) -> None:
         try:

@@ -31,7 +31,7 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -112,7 +112,12 @@ class FileSummary:
 
 
 class _Writer:
-    """Appends valued batches to a temporary file next to ``out``; renamed on success."""
+    """Appends valued batches to a temporary file next to ``out``; renamed on success.
+
+    Every batch must give the same file whatever ``chunksize`` is, so a Parquet column that is
+    empty in the first batches is not fixed to the type pandas guessed for it (float64 for an
+    empty CSV column): see :class:`_ParquetSchema`.
+    """
 
     def __init__(self, out: Path) -> None:
         self.out = out
@@ -123,39 +128,137 @@ class _Writer:
                 f"expected one of {', '.join(_OUT_SUFFIXES)}", path=str(out))
         if self.suffix == ".parquet":
             svio._require("pyarrow.parquet")
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-        os.close(fd)
-        self.tmp = Path(tmp)
+        self.tmp = self._new_tmp()
         self._pq: Any = None
-        self._schema: Any = None
+        self._schema: _ParquetSchema | None = None
         self._header = True
 
+    def _new_tmp(self) -> Path:
+        if not self.out.parent.is_dir():
+            raise self._error(f"the folder {self.out.parent} does not exist")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.out.name}.", suffix=".part",
+                                       dir=self.out.parent)
+        except OSError as exc:
+            raise self._error(f"cannot write here ({exc})") from exc
+        os.close(fd)
+        return Path(tmp)
+
+    def _error(self, reason: str) -> svio.InputFileError:
+        return svio.InputFileError(f"{self.out}: {reason}", path=str(self.out))
+
     def write(self, df: pd.DataFrame) -> None:
-        if self.suffix == ".csv":
-            plain = df.copy(deep=False)
-            plain.attrs = {}
-            plain.to_csv(self.tmp, mode="w" if self._header else "a", header=self._header,
-                         index=False)
-            self._header = False
-            return
+        try:
+            if self.suffix == ".csv":
+                self._write_csv(df)
+            else:
+                self._write_parquet(df)
+        except svio.InputFileError:
+            raise
+        except Exception as exc:  # OSError, and pyarrow's many unrelated types
+            raise self._error(f"cannot write the valuations ({type(exc).__name__}: {exc})") \
+                from exc
+
+    def _write_csv(self, df: pd.DataFrame) -> None:
+        plain = df.copy(deep=False)
+        plain.attrs = {}
+        plain.to_csv(self.tmp, mode="w" if self._header else "a", header=self._header,
+                     index=False)
+        self._header = False
+
+    def _write_parquet(self, df: pd.DataFrame) -> None:
         import pyarrow.parquet as pq
 
-        table = svio.arrow_table(df, self._schema)
-        if self._pq is None:
-            self._schema = table.schema
-            self._pq = pq.ParquetWriter(self.tmp, self._schema)
+        table = svio.arrow_table(df)
+        if self._schema is None:
+            self._schema = _ParquetSchema(table)
+            self._pq = pq.ParquetWriter(self.tmp, self._schema.schema)
+        else:
+            first = int(df.index[0]) if len(df) else 0
+            if self._schema.widen(table, lambda msg: self._error(f"{msg} (from row {first})")):
+                self._rewrite()
+            table = self._schema.conform(table)
         self._pq.write_table(table)
+
+    def _rewrite(self) -> None:
+        """Copy what was written into a new file with the widened schema (a column that was
+        empty so far gets the type of the values that arrived), one row group at a time."""
+        import pyarrow.parquet as pq
+
+        assert self._schema is not None
+        self._pq.close()
+        old, self.tmp = self.tmp, self._new_tmp()
+        try:
+            self._pq = pq.ParquetWriter(self.tmp, self._schema.schema)
+            with pq.ParquetFile(old) as pf:
+                for i in range(pf.num_row_groups):
+                    self._pq.write_table(self._schema.conform(pf.read_row_group(i)))
+        finally:
+            old.unlink(missing_ok=True)
 
     def commit(self) -> None:
         if self._pq is not None:
             self._pq.close()
-        os.replace(self.tmp, self.out)
+        try:
+            os.replace(self.tmp, self.out)
+        except OSError as exc:
+            raise self._error(f"cannot write the file ({exc})") from exc
 
     def abort(self) -> None:
         if self._pq is not None:
             with contextlib.suppress(Exception):
                 self._pq.close()
         self.tmp.unlink(missing_ok=True)
+
+
+class _ParquetSchema:
+    """The schema of a Parquet file written batch by batch, as it would be for the whole file.
+
+    A column whose values are all null so far is *open*: its type is only pandas' guess (an
+    empty CSV column is float64), and the first batch with values in it decides the type.
+    Two batches with values of different types (numbers, then text) cannot share a column:
+    an InputFileError, since no type would give the file the whole-file read gives.
+    """
+
+    def __init__(self, table: Any) -> None:
+        self.schema = table.schema
+        self.open = _all_null(table)
+
+    def widen(self, table: Any, error: Callable[[str], Exception]) -> bool:
+        """Take in a batch's types; True when a column already written changes type."""
+        import pyarrow as pa
+
+        if table.schema.names != self.schema.names:
+            raise error(f"a batch has columns {table.schema.names}, not {self.schema.names}")
+        empty = _all_null(table)
+        fields, changed = [], False
+        for have, new in zip(self.schema, table.schema, strict=True):
+            name = have.name
+            if name in self.open and name not in empty:
+                self.open.discard(name)
+                changed |= new.type != have.type
+                have = pa.field(name, new.type)
+            elif name not in empty and new.type != have.type:
+                raise error(f"column {name!r} holds {have.type} values in earlier rows and "
+                            f"{new.type} values later: a Parquet column has one type; make "
+                            "the column all numbers or all text, or write .csv")
+            fields.append(have)
+        self.schema = pa.schema(fields)
+        return changed
+
+    def conform(self, table: Any) -> Any:
+        """``table`` in this schema; its all-null columns are rebuilt with the schema's type
+        (a cast between unrelated types, float64 to bool say, may not exist)."""
+        import pyarrow as pa
+
+        cols = [pa.nulls(table.num_rows, f.type) if c.null_count == table.num_rows
+                else c.cast(f.type) for f, c in zip(self.schema, table.columns, strict=True)]
+        return pa.Table.from_arrays(cols, schema=self.schema)
+
+
+def _all_null(table: Any) -> set[str]:
+    return {f.name for f, c in zip(table.schema, table.columns, strict=True)
+            if c.null_count == table.num_rows}
 
 
 def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
@@ -245,7 +348,8 @@ class _Accumulator:
         vals_ok = vals[ok]
         for (version, measure), idx in groups.items():
             self.editions.add(str(version))
-            theme = self.themes.get((str(version), str(measure)), "unknown")
+            # value_frame reads 'env-carbon ' as env-carbon: so does the theme lookup.
+            theme = self.themes.get((str(version), str(measure).strip()), "unknown")
             self.by_theme.setdefault(theme, ExactSum()).add(vals_ok[idx])
 
     def summary(self, src: Path, out: Path | None) -> FileSummary:
@@ -274,9 +378,28 @@ def _claims(src: Path, chunksize: int, codes: frozenset[str], tset: TableSet,
     Only the rows of excluded measures are read into it, as five small columns each (edition,
     exclusion, group label, rank, quantity), so memory grows with those rows, not the file.
     """
-    parts = [claims_of(b[b["measure"].isin(codes)], tset, assumptions=assumptions)
+    parts = [claims_of(_excluded_rows(b, codes), tset, assumptions=assumptions)
              for _, b in svio.iter_outcome_batches(src, chunksize)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _excluded_rows(batch: pd.DataFrame, codes: frozenset[str]) -> pd.DataFrame:
+    """The rows of ``batch`` whose measure an exclusion names, measure codes trimmed.
+
+    value_frame trims the measure text ('jobs-local ' is jobs-local), so the claims must be
+    found, and labelled, the same way or they miss rows the second pass values.
+    """
+    measure = _trimmed(batch["measure"])
+    pick = measure.isin(codes).to_numpy()
+    return batch.loc[pick].assign(measure=measure.to_numpy()[pick])
+
+
+def _trimmed(col: pd.Series) -> pd.Series:
+    """Text with surrounding spaces removed, once per distinct value; other values as they are."""
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    trimmed = [u.strip() if isinstance(u, str) else u for u in uniq]
+    values = np.array([*trimmed, None], dtype=object)[codes]
+    return pd.Series(values, index=col.index, dtype=object)
 
 
 def _batches_valued(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING
 
 from socialvalue_tom.valuation import TraceStep, _gbp
@@ -10,6 +11,7 @@ from socialvalue_tom.valuation import TraceStep, _gbp
 if TYPE_CHECKING:
     from socialvalue_tom.engine import RowContext
     from socialvalue_tom.outcome import Outcome
+    from socialvalue_tom.rules.expressions import Expression
     from socialvalue_tom.rules.pipeline import RuleInputs, Stages
 
 __all__ = ["build_steps"]
@@ -36,7 +38,7 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
         f"{_gbp(x.proxy)} per {spec.unit} for {where}{label}; source {src.id}: {src.title} "
         f"({src.publisher}, {src.year}, {src.licence})")))
     expr = t.expressions.get(spec.code)
-    gross_detail = (f"expression {expr.text!r}" if expr is not None
+    gross_detail = (_expression_detail(o, x, ctx, expr) if expr is not None
                     else f"{_num(s.canonical)} {spec.unit} x {_gbp(x.proxy)}")
     steps.append(TraceStep(rule="gross", detail=gross_detail, amount=float(s.gross)))
     if (x.deadweight, x.displacement, x.attribution) != (0.0, 0.0, 0.0):
@@ -69,6 +71,36 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
         steps.append(TraceStep(rule="disbenefit", detail="a disbenefit: counted as negative",
                                amount=float(s.value)))
     return steps
+
+
+def _expression_detail(o: Outcome, x: RuleInputs[float], ctx: RowContext,
+                       expr: Expression) -> str:
+    """The expression and the value of each name it uses, in the order they appear, with
+    where each came from: ``quantity = 10 week, proxy_high = £300.00, leakage = 0.25 (table
+    parameter)``."""
+    from socialvalue_tom.engine import PROXY_NAMES, expression_env
+
+    env = expression_env(o, ctx, x)
+    spec = ctx.measure
+
+    def shown(name: str) -> str:
+        val = env[name]
+        if name == "quantity":
+            return f"quantity = {_num(val)} {spec.unit}"
+        if name in PROXY_NAMES:
+            return f"{name} = {_gbp(val)}"
+        if name in spec.requires and name in o.fields:
+            return f"{name} = {_num(val)} (outcome field)"
+        where = "measure parameter" if name in spec.parameters else "table parameter"
+        return f"{name} = {_num(val)} ({where})"
+
+    def position(name: str) -> int:
+        found = re.search(rf"\b{re.escape(name)}\b", expr.text)
+        return found.start() if found else len(expr.text)
+
+    names = sorted(expr.names, key=lambda n: (position(n), n))
+    inputs = ", ".join(shown(n) for n in names if n in env)
+    return f"expression {expr.text!r}" + (f" with {inputs}" if inputs else "")
 
 
 def _edition_step(o: Outcome, ctx: RowContext) -> TraceStep:

@@ -362,3 +362,15 @@ def test_template_does_not_replace_an_existing_workbook_unless_forced(tmp_path: 
     forced = invoke("template", "--measures", "jobs-local", "-o", out, "--tables", TINY, "--force")
     assert forced.exit_code == 0, forced.output
     assert out.read_bytes()[:2] == b"PK"  # an .xlsx (zip) now
+
+
+def test_value_reports_the_real_line_of_a_bad_row_after_blank_lines(tmp_path: Path) -> None:
+    """A blank line before a bad row: the printed line is the one an editor shows."""
+    src = _write(tmp_path, "b.csv", "measure,quantity,unit,region,date\n"
+                 "jobs-local,2,FTE,london,2024-05-01\n\n"
+                 "jobs-local,-1,FTE,london,2024-05-01\n")
+    result = invoke("value", src, "--tables", TINY, "--errors", "collect")
+    assert result.exit_code == 1
+    assert "row 1 (line 4)" in result.stderr
+    issues = pd.read_csv(tmp_path / "b.issues.csv")
+    assert list(issues["line"]) == [4]

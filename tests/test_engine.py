@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pandas as pd
 import pytest
 
 import socialvalue_tom as sv
@@ -171,6 +172,30 @@ def test_value_when_discount_base_year_discounts_to_it(tiny_table: Any, make_out
                                                        base: int | None, expected: int) -> None:
     """FY2024 outcome discounted to base 2022: £25,000 / 1.035^2 = £23,337.77."""
     assert pence(make_outcome(), tiny_table, discount_base_year=base) == expected
+
+
+@pytest.mark.parametrize(("measure", "unit", "quantity", "bands"), [
+    ("jobs-priority", "FTE", 1.0, (1.035, 1.03, 1.025, 1.02)),
+    ("social-volunteering", "hour", 1000.0, (1.015, 1.0129, 1.0107, 1.0086)),
+])
+def test_value_when_years_run_past_125_discount_at_the_long_term_rate(
+        tiny_table: Any, make_outcome: Any, measure: str, unit: str, quantity: float,
+        bands: tuple[float, ...]) -> None:
+    """FY2024 discounted to base 1900 (offset 124) over 3 years: years 124, 125 and 126 after
+    the base; year 126 is in the 2.0% band (health: 0.86%), not the 2.5% one (1.07%):
+    £25,000 x (DF124 + DF125 + DF126), DF125 = 1 / (1.035^30 1.03^45 1.025^50), by hand.
+    The frame gives the same bits."""
+    r1, r2, r3, r4 = bands
+    df125 = 1 / (r1**30 * r2**45 * r3**50)
+    hand = 25000.0 * (df125 * r3 + df125 + df125 / r4) * (quantity * 15 / 25000
+                                                          if unit == "hour" else 1.0)
+    a = sv.Assumptions(discount_base_year=1900)
+    o = make_outcome(measure=measure, unit=unit, quantity=quantity, years=3)
+    v = sv.value(o, tiny_table, assumptions=a)
+    assert v.amount == pytest.approx(hand, rel=1e-12)
+    row = pd.DataFrame({"measure": [measure], "quantity": [quantity], "unit": [unit],
+                        "region": ["uk"], "date": [o.date], "years": [3]})
+    assert sv.value_frame(row, tiny_table, assumptions=a)["value_gbp"].tolist() == [v.amount]
 
 
 def test_value_when_discount_base_year_after_outcome_raises(tiny_table: Any,

@@ -69,3 +69,40 @@ def test_explain_row_when_value_tampered_refuses_to_explain(tiny_table: Any) -> 
     out.loc[0, "value_gbp"] = 1.0
     with pytest.raises(sv.RuleError, match="cannot be reproduced"):
         sv.explain_row(out, 0)
+
+
+def _gross_line(v: sv.Valuation) -> str:
+    return next(s.detail for s in v.trace if s.rule == "gross")
+
+
+def test_trace_when_expression_picks_proxy_high_lists_its_inputs(tiny_table: Any,
+                                                                   make_outcome: Any) -> None:
+    """where(level >= 3, proxy_high, proxy_low) * quantity at level 3: the trace shows the
+    inputs it used (10 weeks x £300.00 = £3,000.00), not only the central proxy (£200.00)."""
+    v = sv.value(make_outcome(measure="jobs-apprentice", quantity=10, unit="week",
+                              fields={"level": 3}), tiny_table)
+    line = _gross_line(v)
+    assert line.startswith("expression 'where(level >= 3, proxy_high, proxy_low) * quantity'")
+    for part in ("level = 3 (outcome field)", "proxy_high = £300.00", "proxy_low = £150.00",
+                 "quantity = 10 week"):
+        assert part in line, line
+    assert "proxy = " not in line  # not used by the expression
+    assert next(s.amount for s in v.trace if s.rule == "gross") == 3000.0
+
+
+def test_trace_when_expression_uses_a_table_parameter_lists_it(tiny_table: Any,
+                                                                make_outcome: Any) -> None:
+    """quantity * proxy * (1 - leakage): leakage 0.25 comes from the table."""
+    v = sv.value(make_outcome(measure="growth-local-spend", quantity=1000, unit="GBP"),
+                 tiny_table)
+    line = _gross_line(v)
+    assert "leakage = 0.25 (table parameter)" in line, line
+    assert "quantity = 1,000 GBP" in line and "proxy = £0.60" in line, line
+
+
+def test_explain_row_when_expression_measure_shows_the_same_inputs(tiny_table: Any) -> None:
+    df = pd.DataFrame({"measure": ["jobs-apprentice"], "quantity": [10.0], "unit": ["week"],
+                       "region": ["uk"], "date": ["2024-09-30"], "level": [2]})
+    out = value_frame(df, tiny_table)
+    text = sv.explain_row(out, 0)
+    assert "level = 2 (outcome field)" in text and "proxy_low = £150.00" in text

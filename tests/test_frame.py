@@ -3,12 +3,14 @@ promise that the input is not mutated. Fixtures in tests/data/bad_inputs/."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
-from conftest import BAD_INPUTS
+from conftest import BAD_INPUTS, TINY
 
 import socialvalue_tom as sv
 from socialvalue_tom.frame import value_frame
@@ -122,6 +124,114 @@ def test_value_frame_when_dates_are_datetime64_or_text_agree(tiny_table: Any, da
     out = value_frame(_frame(date=list(dates) if not hasattr(dates, "dtype") else dates),
                       tiny_table)
     assert out["value_gbp"].tolist() == EXPECTED
+
+
+_WALL = ["2024-04-01 00:30", "2024-04-01 00:00", "2025-03-31 23:30"]
+
+
+@pytest.mark.parametrize("tz", ["Europe/London", "Asia/Tokyo", "America/New_York"])
+@pytest.mark.parametrize("kind", ["datetime64", "object", "arrow"])
+def test_value_frame_when_dates_are_timezone_aware_uses_the_local_date(
+        tiny_table: Any, tz: str, kind: str) -> None:
+    """A timezone-aware date is read on its own wall clock: 2024-04-01 00:30 in London is
+    2024-04-01 (in force: tiny 2024), not 2024-03-31 23:30 UTC (no edition in force)."""
+    aware = pd.Series(pd.to_datetime(_WALL).tz_localize(tz))
+    dates = {"datetime64": aware, "object": aware.astype(object),
+             "arrow": aware.astype(pd.ArrowDtype(pa.timestamp("s", tz=tz)))}[kind]
+    df = _frame(date=dates)
+    out = value_frame(df, tiny_table)
+    assert out["value_gbp"].tolist() == EXPECTED
+    for i in range(3):
+        assert "for date 20" in sv.explain_row(out, i)
+    assert "for date 2024-04-01" in sv.explain_row(out, 0)
+
+
+def test_value_frame_when_object_dates_are_one_instant_in_two_zones_uses_each_wall_date(
+        tiny_table: Any) -> None:
+    """The same instant is 2024-04-01 in London and 2024-03-31 in UTC: two dates, not one."""
+    london = pd.Timestamp("2024-04-01 00:30", tz="Europe/London")
+    out = value_frame(_frame(date=pd.Series([london, london.tz_convert("UTC"), london],
+                                            dtype=object)), tiny_table, errors="collect")
+    assert out.attrs["issues"][["row", "code"]].values.tolist() == [[1, "no-table-in-force"]]
+    assert "2024-03-31" in out.attrs["issues"]["reason"].iloc[0]
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us"])
+def test_value_frame_when_datetime64_holds_far_dates_reads_them_exactly(
+        tiny_table: Any, unit: str) -> None:
+    """2300-01-01 in a datetime64[s] column is 2300-01-01 (an [ns] cast read it as 1715-06-13):
+    carried forward, it is valued as the scalar engine values it; otherwise its issue names
+    it."""
+    dates = pd.Series(np.array(["2024-06-01", "2300-01-01", "1900-06-01"],
+                               dtype=f"datetime64[{unit}]"))
+    out = value_frame(_frame(date=dates), tiny_table, errors="collect")
+    reasons = out.attrs["issues"].set_index("row")["reason"]
+    assert "on 2300-01-01" in reasons[1] and "on 1900-06-01" in reasons[2]
+    a = sv.Assumptions(carry_forward=True)
+    out = value_frame(_frame(date=dates).iloc[:2], tiny_table, assumptions=a)
+    scalar = sv.value(sv.Outcome(measure="env-carbon", quantity=3500.0, unit="kgCO2e",
+                                 region="scotland", date=dt.date(2300, 1, 1)), tiny_table,
+                      assumptions=a)
+    assert out["value_gbp"].tolist() == [EXPECTED[0], scalar.amount]
+    assert "for date 2300-01-01" in sv.explain_row(out, 1)
+
+
+def test_value_frame_when_datetime64_date_is_past_year_9999_is_a_bad_date(
+        tiny_table: Any) -> None:
+    """A date no ``datetime.date`` can hold (the scalar Outcome cannot) is a bad-date issue."""
+    dates = pd.Series(np.array(["2024-06-01", "12000-01-01", "2024-06-01"],
+                               dtype="datetime64[s]"))
+    for column in (dates, dates.astype(object)):
+        out = value_frame(_frame(date=column), tiny_table, errors="collect")
+        assert out.attrs["issues"][["row", "code"]].values.tolist() == [[1, "bad-date"]]
+
+
+def test_value_frame_when_dates_are_arrow_dates_agree(tiny_table: Any) -> None:
+    dates = pd.Series([dt.date(2024, 6, 1), dt.date(2024, 6, 1), dt.date(2025, 3, 31)],
+                      dtype=pd.ArrowDtype(pa.date32()))
+    assert value_frame(_frame(date=dates), tiny_table)["value_gbp"].tolist() == EXPECTED
+    out = value_frame(_frame(date=dates.where(pd.Series([True, False, True]))), tiny_table,
+                      errors="collect")
+    assert out.attrs["issues"][["row", "code"]].values.tolist() == [[1, "missing"]]
+
+
+def _with_unindexed_2023(tmp_path: Any, tiny_table: Any) -> list[Any]:
+    """tiny 2024 (with its price index) and a 2023 edition that declares none."""
+    text = TINY.read_text().replace('version: "2024"', 'version: "2023"').replace(
+        "valid_from: 2024-04-01", "valid_from: 2023-04-01").replace(
+        "valid_to: 2025-03-31", "valid_to: 2024-03-31").replace(
+        "price_base_year: 2024", "price_base_year: 2023").replace(
+        "price_index: tiny-deflator\n", "")
+    path = tmp_path / "tiny-2023.yaml"
+    path.write_text(text)
+    old = sv.load_table(path=path)
+    assert old.price_index is None
+    return [old, tiny_table]
+
+
+def test_value_frame_when_unused_edition_has_no_price_index_values_the_rest(
+        tiny_table: Any, tmp_path: Any) -> None:
+    """Restating 2024 rows in 2025 prices needs only the 2024 edition's index: the 2023
+    edition, which no row uses, may have none (the scalar engine does not need it either)."""
+    tables = _with_unindexed_2023(tmp_path, tiny_table)
+    a = sv.Assumptions(price_year=2025)
+    out = value_frame(_frame(), tables, assumptions=a)
+    scalar = [sv.value(sv.Outcome(**{str(k): v for k, v in row.items()}), tables,
+                       assumptions=a).amount
+              for row in _frame().to_dict("records")]
+    assert out["value_gbp"].tolist() == scalar == [v * 1.025 for v in EXPECTED]
+
+
+def test_value_frame_when_used_edition_has_no_price_index_raises_like_scalar(
+        tiny_table: Any, tmp_path: Any) -> None:
+    tables = _with_unindexed_2023(tmp_path, tiny_table)
+    a = sv.Assumptions(price_year=2025)
+    df = _frame(date=["2024-06-01", "2023-06-01", "2024-06-01"])
+    with pytest.raises(sv.RuleError, match="tiny:2023 declares no price index"):
+        value_frame(df, tables, assumptions=a)
+    with pytest.raises(sv.RuleError, match="tiny:2023 declares no price index"):
+        sv.value(sv.Outcome(**{str(k): v for k, v in df.to_dict("records")[1].items()}),
+                 tables, assumptions=a)
 
 
 @pytest.mark.parametrize("bad_date", ["01/06/2024", "2024/06/01", "June 1 2024", "2024-13-01",

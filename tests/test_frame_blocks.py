@@ -116,3 +116,39 @@ def test_value_frame_when_split_anyhow_equals_whole(
     finally:
         frame.BLOCK = original
     assert blocked["value_gbp"].to_numpy().tobytes() == whole["value_gbp"].to_numpy().tobytes()
+
+
+
+def _spaced_claims(copies: int) -> pd.DataFrame:
+    """Per contract: 1 priority FTE and 4 local FTE (as two rows whose measure has spaces,
+    which value_frame reads as jobs-local), and carbon rows between them."""
+    one = pd.DataFrame({"measure": ["env-carbon", " jobs-local", "env-carbon", "jobs-priority ",
+                                    "jobs-local "],
+                        "quantity": [1.0, 2.0, 1.0, 1.0, 2.0],
+                        "unit": ["tCO2e", "FTE", "tCO2e", "FTE", "FTE"],
+                        "region": ["uk"] * 5, "date": ["2024-09-30"] * 5})
+    big = pd.concat([one] * copies, ignore_index=True)
+    big["contract_id"] = [f"C{i // len(one)}" for i in range(len(big))]
+    return big
+
+
+@pytest.mark.parametrize(("copies", "block"), [(3, 4), (13108, 1 << 16)])
+def test_value_frame_when_excluded_measure_has_spaces_in_blocks_equals_one_block(
+        tiny_table: Any, monkeypatch: pytest.MonkeyPatch, copies: int, block: int) -> None:
+    """'jobs-local ' is the measure jobs-local (value_frame strips it): the claims gathered for
+    the blocks of a long input must see it too (no KeyError from an exclusion whose claims were
+    all missed), and blocks give the bits of one block: 3 of each contract's 4 local FTE count.
+    The second case is the real block size with more than one block (65,540 rows)."""
+    df = _spaced_claims(copies)
+    assert (len(df) > block) and (len(df) <= 4 * block)
+    monkeypatch.setattr(frame, "BLOCK", block)
+    blocked = value_frame(df, tiny_table, detail=True)
+    assert blocked["claim_share"].tolist() == [1.0, 0.75, 1.0, 1.0, 0.75] * copies
+    # 2 FTE x 20,000 x 0.9 x 0.75 = 27,000 per local row
+    assert blocked["value_gbp"].round(2).tolist()[:5] == [250.0, 27000.0, 250.0, 25000.0,
+                                                          27000.0]
+    monkeypatch.setattr(frame, "BLOCK", len(df))
+    whole = value_frame(df, tiny_table, detail=True)
+    assert blocked["value_gbp"].to_numpy().tobytes() == whole["value_gbp"].to_numpy().tobytes()
+    claims = claims_of(df, tiny_table)
+    assert len(claims) == 3 * copies and set(claims["rank"]) == {0, 1}

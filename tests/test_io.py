@@ -232,3 +232,289 @@ def test_input_file_error_when_pickled_keeps_path() -> None:
     assert type(back) is svio.InputFileError
     assert back.path == "x.csv"
     assert str(back) == str(err)
+
+
+# -- the same data gives the same values in every format -------------------------------------
+
+BLANKS_HEADER = ["measure", "quantity", "unit", "region", "date", "contract_id", "stage",
+                 "supplier_id", "evidence"]
+BLANKS_ROWS: list[list[object]] = [
+    ["jobs-local", 2, None, "uk", "2024-05-01", None, None, None, None],
+    ["jobs-local", 3, "FTE", "london", "2024-05-01", "7", "delivered", "s1", "photo"],
+]
+
+
+def _csv_of(rows: list[list[object]]) -> str:
+    return "".join(",".join("" if v is None else str(v) for v in r) + "\n" for r in rows)
+
+
+def test_read_xlsx_when_optional_cells_blank_gives_missing_values_as_csv_does(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """A blank cell is missing, never the text 'nan', and values exactly as the same CSV row."""
+    xl = svio.read_outcomes(_workbook(tmp_path / "o.xlsx", [BLANKS_HEADER, *BLANKS_ROWS]))
+    csv = svio.read_outcomes(_write(tmp_path / "o.csv", _csv_of([BLANKS_HEADER, *BLANKS_ROWS])))
+    for col in ("unit", "contract_id", "stage", "supplier_id", "evidence"):
+        assert pd.isna(xl.loc[0, col]) and pd.isna(csv.loc[0, col]), col
+        assert xl[col].tolist()[1:] == csv[col].tolist()[1:], col
+    a, b = value_frame(xl, tiny), value_frame(csv, tiny)
+    assert a["value_gbp"].tolist() == b["value_gbp"].tolist()
+
+
+NA_LIKE = ["NA", "N/A", "null", "None", "#N/A", "nan", "n/a", "NULL", "-NaN"]
+
+
+def test_read_csv_when_text_looks_like_na_keeps_the_text(tmp_path: Path) -> None:
+    """'NA', 'N/A', 'null'... are text (distinct contracts), as in .xlsx; only blank is missing."""
+    rows = [["jobs-local", 1, "FTE", "uk", "2024-05-01", code] for code in NA_LIKE]
+    rows.append(["jobs-local", 1, "FTE", "uk", "2024-05-01", None])
+    path = _write(tmp_path / "o.csv", _csv_of([XL_HEADER, *rows]))
+    df = svio.read_outcomes(path)
+    assert df["contract_id"].tolist()[:-1] == NA_LIKE
+    assert pd.isna(df["contract_id"].iloc[-1])
+    chunked = pd.concat(b for _, b in svio.iter_outcome_batches(path, chunksize=4))
+    pd.testing.assert_frame_equal(chunked, df)
+    xl = svio.read_outcomes(_workbook(tmp_path / "o.xlsx", [XL_HEADER, *rows]))
+    assert xl["contract_id"].tolist()[:-1] == NA_LIKE
+
+
+def test_value_frame_when_na_like_contracts_in_csv_are_distinct_groups(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """Contracts 'NA' and 'N/A' are two exclusion groups: CSV gives the money .xlsx gives."""
+    rows: list[list[object]] = [["jobs-priority", 1, "FTE", "uk", "2024-05-01", "NA"],
+                                ["jobs-local", 1, "FTE", "uk", "2024-05-01", "N/A"]]
+    csv = svio.read_outcomes(_write(tmp_path / "o.csv", _csv_of([XL_HEADER, *rows])))
+    xl = svio.read_outcomes(_workbook(tmp_path / "o.xlsx", [XL_HEADER, *rows]))
+    a, b = value_frame(csv, tiny), value_frame(xl, tiny)
+    assert a["value_gbp"].tolist() == b["value_gbp"].tolist()
+    assert "claim_share" not in a.columns
+
+
+@pytest.mark.parametrize("cell", ["NA", "N/A", "abc"])
+def test_value_frame_when_csv_number_cell_is_na_text_reports_a_row_issue(
+        tmp_path: Path, tiny: sv.ProxyTable, cell: str) -> None:
+    """'NA' in a number column is text, as in .xlsx: a row issue, not a silent default."""
+    text = _csv_of([[*XL_HEADER, "deadweight"],
+                    ["jobs-local", 1, "FTE", "uk", "2024-05-01", "1", cell],
+                    ["jobs-local", 1, "FTE", "uk", "2024-05-01", "2", "0.1"]])
+    out = value_frame(svio.read_outcomes(_write(tmp_path / "o.csv", text)), tiny,
+                      errors="collect")
+    assert out.attrs["issues"]["row"].tolist() == [0]
+    assert out.attrs["issues"]["field"].tolist() == ["deadweight"]
+    assert not pd.isna(out["value_gbp"].iloc[1])
+
+
+# -- malformed CSV ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("good_rows", [0, 3])
+def test_iter_outcome_batches_when_quote_unclosed_raises_input_file_error(
+        tmp_path: Path, good_rows: int) -> None:
+    """An unclosed quote, in the first row or later, is an InputFileError from every reader,
+    never a pandas ParserError."""
+    path = _write(tmp_path / "o.csv",
+                  HEADER + ROWS[0] * good_rows + 'jobs-local,1,FTE,"uk,2024\n')
+    with pytest.raises(svio.InputFileError, match="well-formed"):
+        svio.read_outcomes(path)
+    for size in (1, 2, 100):
+        with pytest.raises(svio.InputFileError, match="well-formed"):
+            list(svio.iter_outcome_batches(path, chunksize=size))
+
+
+def test_read_csv_when_rows_end_with_an_empty_field_keeps_columns_in_place(
+        tmp_path: Path) -> None:
+    """A trailing comma on every row does not turn the first column into the index."""
+    text = "measure,quantity,unit,region,date\n" + "jobs-local,2,FTE,uk,2024-05-01,\n" * 3
+    path = _write(tmp_path / "o.csv", text)
+    df = svio.read_outcomes(path)
+    assert df.columns.tolist() == ["measure", "quantity", "unit", "region", "date"]
+    assert df["measure"].tolist() == ["jobs-local"] * 3
+    assert df["date"].tolist() == ["2024-05-01"] * 3
+    assert df.index.tolist() == [0, 1, 2]
+    chunked = pd.concat(b for _, b in svio.iter_outcome_batches(path, chunksize=2))
+    pd.testing.assert_frame_equal(chunked, df)
+
+
+@pytest.mark.parametrize("rows", [["jobs-local,2,FTE,uk,2024-05-01,oops\n",
+                                   "jobs-local,2,FTE,uk,2024-05-01,\n"],
+                                  ["jobs-local,2,FTE,uk,2024-05-01,\n",
+                                   "jobs-local,2,FTE,uk,2024-05-01,oops\n"],
+                                  ["jobs-local,2,FTE,uk,2024-05-01\n",
+                                   "jobs-local,2,FTE,uk,2024-05-01,oops\n"]])
+def test_read_csv_when_a_value_has_no_column_name_raises_input_file_error(
+        tmp_path: Path, rows: list[str]) -> None:
+    """A value past the last named column is refused, not silently dropped."""
+    path = _write(tmp_path / "o.csv", "measure,quantity,unit,region,date\n" + "".join(rows))
+    with pytest.raises(svio.InputFileError, match=r"no column name|well-formed"):
+        svio.read_outcomes(path)
+    with pytest.raises(svio.InputFileError, match=r"no column name|well-formed"):
+        list(svio.iter_outcome_batches(path, chunksize=1))
+
+
+def test_read_xlsx_when_a_value_has_no_column_name_raises_input_file_error(
+        tmp_path: Path) -> None:
+    """An .xlsx value right of the last named column is refused, as in CSV."""
+    path = _workbook(tmp_path / "o.xlsx", [XL_HEADER,
+                                           ["jobs-local", 2, "FTE", "uk", "2024-05-01", "1",
+                                            "oops"]])
+    with pytest.raises(svio.InputFileError, match="no column name"):
+        svio.read_outcomes(path)
+
+
+# -- CSV headers follow the .xlsx header rules -------------------------------------------------
+
+def test_read_csv_when_header_names_have_spaces_strips_them(tmp_path: Path) -> None:
+    """' quantity ' is the quantity column, as in .xlsx; text columns stay text."""
+    text = "measure , quantity,unit,region,date, contract_id\njobs-local,2,FTE,uk,2024-05-01,007\n"
+    path = _write(tmp_path / "o.csv", text)
+    for df in (svio.read_outcomes(path),
+               pd.concat(b for _, b in svio.iter_outcome_batches(path, chunksize=1))):
+        assert df.columns.tolist() == XL_HEADER
+        assert df.loc[0, "contract_id"] == "007"
+        assert df.loc[0, "quantity"] == 2
+
+
+@pytest.mark.parametrize(("header", "words"),
+                         [("measure,quantity,unit,region,date,quantity", "repeated"),
+                          ("measure,quantity,unit,region,date, quantity ", "repeated"),
+                          ("measure,,unit,region,date", "blank")])
+def test_read_csv_when_header_repeats_or_is_blank_raises_input_file_error(
+        tmp_path: Path, header: str, words: str) -> None:
+    """Repeated or blank column names are refused, not renamed to 'quantity.1' or 'Unnamed'."""
+    path = _write(tmp_path / "o.csv", header + "\njobs-local,2,FTE,uk,2024-05-01,3\n")
+    with pytest.raises(svio.InputFileError, match=words):
+        svio.read_outcomes(path)
+    with pytest.raises(svio.InputFileError, match=words):
+        list(svio.iter_outcome_batches(path, chunksize=1))
+
+
+def test_read_csv_when_header_row_is_blank_raises_input_file_error(tmp_path: Path) -> None:
+    """A header of only commas is refused like a blank .xlsx header row."""
+    path = _write(tmp_path / "o.csv", ",,,\njobs-local,2,FTE,uk\n")
+    with pytest.raises(svio.InputFileError, match="header"):
+        svio.read_outcomes(path)
+
+
+# -- writing: untrusted text, odd columns, unwritable places ----------------------------------
+
+def test_write_valuations_when_text_looks_like_a_formula_writes_text(tmp_path: Path) -> None:
+    """Supplier text starting with '=', '+', '-' or '@' is a text cell, never a formula."""
+    import openpyxl
+
+    risky = ["=1+2", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "=HYPERLINK(\"http://x\")"]
+    path = svio.write_valuations(pd.DataFrame({"supplier_id": risky, "value_gbp": 1.0}),
+                                 tmp_path / "v.xlsx")
+    wb = openpyxl.load_workbook(path)  # not data_only: a formula would show as data_type 'f'
+    cells = [row[0] for row in wb.active.iter_rows(min_row=2)]
+    assert [c.data_type for c in cells] == ["s"] * len(risky)
+    assert [c.value for c in cells] == risky
+    assert svio.read_outcomes(path)["supplier_id"].tolist() == risky
+
+
+def test_write_valuations_when_text_has_control_characters_replaces_them(
+        tmp_path: Path) -> None:
+    """Characters XML cannot hold are replaced (U+FFFD), not an openpyxl error."""
+    df = pd.DataFrame({"evidence": ["ok\x01done", "tab\tkept"], "value_gbp": [1.0, 2.0]})
+    path = svio.write_valuations(df, tmp_path / "v.xlsx")
+    back = svio.read_outcomes(path)
+    assert back["evidence"].tolist() == ["ok\ufffddone", "tab\tkept"]
+    assert back["value_gbp"].tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_write_valuations_when_folder_missing_raises_input_file_error(
+        tmp_path: Path, suffix: str) -> None:
+    """A missing output folder is an InputFileError naming the file, not a raw OSError."""
+    path = tmp_path / "nope" / f"v{suffix}"
+    with pytest.raises(svio.InputFileError) as info:
+        svio.write_valuations(pd.DataFrame({"value_gbp": [1.0]}), path)
+    assert info.value.path == str(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_write_valuations_when_it_fails_keeps_the_previous_file(
+        tmp_path: Path, suffix: str) -> None:
+    """A failed write leaves an existing output as it was, and no temporary file behind."""
+    path = tmp_path / f"v{suffix}"
+    path.write_bytes(b"previous")
+    # Each column breaks one writer: Excel has no time zones, Parquet no Python objects and
+    # UTF-8 no lone surrogates.
+    bad = pd.DataFrame({"when": pd.to_datetime(["2024-01-01"]).tz_localize("UTC"),
+                        "x": [object()], "text": pd.Series(["\ud800"], dtype=object)})
+    with pytest.raises(svio.InputFileError):
+        svio.write_valuations(bad, path)
+    assert path.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_write_valuations_when_column_mixes_numbers_and_text_writes_parquet(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """An .xlsx quantity column holding 2 and 'abc' (kept by errors='collect') is written as
+    text, not a pyarrow error."""
+    src = svio.read_outcomes(_workbook(tmp_path / "o.xlsx", [
+        XL_HEADER, ["jobs-local", 2, "FTE", "uk", "2024-05-01", "1"],
+        ["jobs-local", "abc", "FTE", "uk", "2024-05-01", "2"]]))
+    valued = value_frame(src, tiny, errors="collect")
+    back = svio.read_outcomes(svio.write_valuations(valued, tmp_path / "v.parquet"))
+    assert back["quantity"].tolist() == ["2", "abc"]
+    assert back["value_gbp"].tolist()[0] == valued["value_gbp"].tolist()[0]
+    assert pd.isna(back["value_gbp"].iloc[1])
+
+
+# -- source lines -------------------------------------------------------------------------------
+
+def test_source_lines_when_csv_has_blank_lines_and_multiline_values_gives_real_lines(
+        tmp_path: Path) -> None:
+    """Blank lines (skipped by the reader) and quoted values spanning lines are counted."""
+    text = ("\n" + HEADER + ROWS[0] + "\n   \n"
+            + 'env-carbon,1.5,tCO2e,england,2024-06-30,12,"B\nsecond line"\n'
+            + "\r\n" + ROWS[2])
+    path = _write(tmp_path / "o.csv", text)
+    df = svio.read_outcomes(path)
+    assert df["measure"].tolist() == ["jobs-local", "env-carbon", "social-volunteering"]
+    assert svio.source_lines(path, [2, 0, 1, 7]) == {0: 3, 1: 6, 2: 9}
+    lines = text.splitlines()
+    assert lines[8].startswith("social-volunteering")
+
+
+def test_source_lines_when_xlsx_has_blank_rows_gives_sheet_rows(tmp_path: Path) -> None:
+    """Blank sheet rows are skipped by the reader but counted in the sheet row number."""
+    path = _workbook(tmp_path / "o.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
+                                                       "2024-05-01", "1"],
+                                           [], [None, None],
+                                           ["env-carbon", 1, "tCO2e", "uk", "2024-05-01", "2"]])
+    assert svio.read_outcomes(path)["measure"].tolist() == ["jobs-local", "env-carbon"]
+    assert svio.source_lines(path, [0, 1]) == {0: 2, 1: 5}
+
+
+def test_source_lines_when_parquet_or_missing_gives_nothing(tmp_path: Path) -> None:
+    """Parquet files have no lines; a missing file or no rows give an empty mapping."""
+    src = _write(tmp_path / "o.csv", HEADER + ROWS[0])
+    pq_path = svio.write_valuations(svio.read_outcomes(src), tmp_path / "o.parquet")
+    assert svio.source_lines(pq_path, [0]) == {}
+    assert svio.source_lines(tmp_path / "missing.csv", [0]) == {}
+    assert svio.source_lines(src, []) == {}
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".parquet"])
+def test_write_valuations_when_index_repeats_and_columns_are_objects_keeps_rows(
+        tmp_path: Path, suffix: str) -> None:
+    """Object columns are converted by position: a repeated index label loses nothing."""
+    df = pd.DataFrame({"note": pd.Series(["=a", 2, None], dtype=object),
+                       "flag": pd.Series([True, None, False], dtype=object),
+                       "value_gbp": [1.0, 2.0, 3.0]})
+    df.index = pd.Index([0, 0, 1])
+    back = svio.read_outcomes(svio.write_valuations(df, tmp_path / f"v{suffix}"))
+    assert back["note"].tolist()[:2] == ["=a", "2" if suffix == ".parquet" else 2]
+    assert pd.isna(back["note"].iloc[2])
+    assert back["flag"].tolist()[0] == True  # noqa: E712 - numpy or Python bool
+    assert back["value_gbp"].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_write_valuations_when_text_is_an_excel_error_code_writes_text(tmp_path: Path) -> None:
+    """A supplier's '#N/A' stays text in .xlsx, not an Excel error value."""
+    import openpyxl
+
+    path = svio.write_valuations(pd.DataFrame({"contract_id": ["#N/A", "#REF!"]}),
+                                 tmp_path / "v.xlsx")
+    cells = [r[0] for r in openpyxl.load_workbook(path).active.iter_rows(min_row=2)]
+    assert [c.data_type for c in cells] == ["s", "s"]
+    assert svio.read_outcomes(path)["contract_id"].tolist() == ["#N/A", "#REF!"]

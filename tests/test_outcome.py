@@ -6,6 +6,8 @@ import datetime as dt
 import math
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 from pydantic import ValidationError
 
@@ -48,6 +50,40 @@ def test_outcome_when_field_invalid_raises_outcome_error(field: str, value: Any,
     assert err.field.split(".")[0] == field
     assert not isinstance(err, ValidationError)
     assert err.__cause__ is None  # the pydantic error is not leaked as the cause
+
+
+NUMBERS = ["years", "deadweight", "displacement", "attribution", "drop_off", "contract_value"]
+
+
+@pytest.mark.parametrize("value", [True, False, np.True_, np.False_])
+@pytest.mark.parametrize("field", NUMBERS)
+def test_outcome_when_number_is_a_boolean_raises_outcome_error(field: str, value: Any) -> None:
+    """True is not 1 year, nor a deadweight of 1: value_frame reports a boolean in these columns
+    as an issue ('deadweight True is a boolean, not a number'), so the scalar Outcome refuses it
+    too."""
+    with pytest.raises(sv.OutcomeError, match=f"{field} must be a number, not a boolean") as info:
+        sv.Outcome(**dict(GOOD, **{field: value}))
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize("field", NUMBERS)
+def test_outcome_when_number_is_a_boolean_value_frame_agrees(tiny_table: Any, field: str) -> None:
+    row = {k: [v] for k, v in GOOD.items()} | {field: [True]}
+    out = sv.value_frame(pd.DataFrame(row), tiny_table, errors="collect")
+    assert out.attrs["issues"][["field", "code"]].values.tolist() == [[field, "not-a-number"]]
+
+
+@pytest.mark.parametrize("value", [True, False, np.True_])
+@pytest.mark.parametrize("field", ["deadweight", "displacement", "attribution", "drop_off"])
+def test_assumptions_when_fraction_is_a_boolean_raise_rule_error(field: str, value: Any) -> None:
+    with pytest.raises(sv.RuleError, match=f"{field} must be a number, not a boolean"):
+        sv.Assumptions(**{field: value})
+
+
+@pytest.mark.parametrize(("field", "value"), [("years", 3), ("deadweight", 1), ("drop_off", 0),
+                                              ("contract_value", 10), ("deadweight", 0.5)])
+def test_outcome_when_number_is_an_int_or_float_is_accepted(field: str, value: Any) -> None:
+    assert getattr(sv.Outcome(**dict(GOOD, **{field: value})), field) == value
 
 
 @pytest.mark.parametrize("missing", ["measure", "quantity", "region", "date"])

@@ -163,3 +163,118 @@ def test_exact_sum_when_chunks_cancel_equals_fsum_of_everything() -> None:
     acc2.add([1e16, 1.0])
     acc2.add([-1e16])
     assert acc2.value() == 1.0
+
+
+def _text_file(path: Path, rows: list[str],
+               header: str = "measure,quantity,unit,region,date,contract_id,evidence\n") -> Path:
+    path.write_text(header + "".join(rows), encoding="utf-8")
+    return path
+
+
+def _same_frames(frames: list[pd.DataFrame]) -> None:
+    for other in frames[1:]:
+        pd.testing.assert_frame_equal(other, frames[0])
+
+
+def test_value_file_when_measure_has_spaces_values_it_as_the_trimmed_code(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """'jobs-local ' (an exclusion's measure) and 'env-carbon ' value as the trimmed codes, in
+    the right theme, with the money of the trimmed file."""
+    rows = ["jobs-priority,1,FTE,uk,2024-05-01,c1,\n", "jobs-local ,1,FTE,uk,2024-05-01,c1,\n",
+            " jobs-local,2,FTE,uk,2024-05-01,c2,\n", "env-carbon ,1.5,tCO2e,uk,2024-05-01,c3,\n"]
+    spaced = _text_file(tmp_path / "spaced.csv", rows)
+    trimmed = _text_file(tmp_path / "trimmed.csv",
+                         [",".join(f.strip() for f in r.split(",")) + "\n" for r in rows])
+    want = value_file(trimmed, tables=tiny, chunksize=1)
+    for size in (1, 2, 3, 4):
+        got = value_file(spaced, tables=tiny, chunksize=size)
+        assert (got.total_gbp, got.by_theme, got.valued) == (want.total_gbp, want.by_theme, 4)
+    assert set(want.by_theme) == {"jobs", "environment"}
+
+
+def test_value_file_when_text_column_blank_in_first_chunks_writes_parquet(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """An optional text column empty in the first chunks and filled later: the same Parquet
+    file for any chunk size, never a pyarrow cast error."""
+    rows = ["jobs-local,1,FTE,uk,2024-05-01,c1,\n"] * 2 + [
+        "jobs-local,2,FTE,uk,2024-05-01,c2,photo\n", "jobs-local,3,FTE,uk,2024-05-01,c3,\n"]
+    src = _text_file(tmp_path / "o.csv", rows)
+    frames = []
+    for size in (1, 2, 3, 4):
+        value_file(src, tmp_path / f"v{size}.parquet", tables=tiny, chunksize=size)
+        frames.append(svio.read_outcomes(tmp_path / f"v{size}.parquet"))
+    _same_frames(frames)
+    assert frames[0]["evidence"].tolist()[2] == "photo"
+    assert frames[0]["evidence"].isna().tolist() == [True, True, False, True]
+
+
+def test_value_file_when_number_column_empty_in_first_chunk_keeps_numbers(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """A number column empty in the first chunk stays a number column in Parquet."""
+    rows = ["jobs-local,1,FTE,uk,2024-05-01,c1,\n", "jobs-local,2,FTE,uk,2024-05-01,c2,0.5\n"]
+    src = _text_file(tmp_path / "o.csv", rows)
+    frames = []
+    for size in (1, 2):
+        value_file(src, tmp_path / f"v{size}.parquet", tables=tiny, chunksize=size)
+        frames.append(svio.read_outcomes(tmp_path / f"v{size}.parquet"))
+    _same_frames(frames)
+    assert frames[0]["evidence"].dtype == np.float64
+
+
+def test_value_file_when_xlsx_quantity_mixes_numbers_and_text_writes_parquet(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """Collect mode on an .xlsx whose quantity holds 2 and 'abc': the same Parquet file for any
+    chunk size, the bad row reported."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["measure", "quantity", "unit", "region", "date", "contract_id"])
+    ws.append(["jobs-local", 2, "FTE", "uk", "2024-05-01", "1"])
+    ws.append(["jobs-local", "abc", "FTE", "uk", "2024-05-01", "2"])
+    ws.append(["jobs-local", 3, "FTE", "uk", "2024-05-01", "3"])
+    wb.save(tmp_path / "o.xlsx")
+    frames = []
+    for size in (1, 2, 3):
+        s = value_file(tmp_path / "o.xlsx", tmp_path / f"v{size}.parquet", tables=tiny,
+                       chunksize=size, errors="collect")
+        assert s.issues["row"].tolist() == [1]
+        frames.append(svio.read_outcomes(tmp_path / f"v{size}.parquet"))
+    _same_frames(frames)
+    assert frames[0]["quantity"].tolist() == ["2", "abc", "3"]
+
+
+def test_value_file_when_csv_column_turns_from_numbers_to_text_raises_input_file_error(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """Numbers in the first chunks and text later cannot share one Parquet column type: an
+    InputFileError naming the column, and no output."""
+    rows = ["jobs-local,1,FTE,uk,2024-05-01,c1,1\n", "jobs-local,2,FTE,uk,2024-05-01,c2,x\n"]
+    src = _text_file(tmp_path / "o.csv", rows)
+    out = tmp_path / "v.parquet"
+    with pytest.raises(svio.InputFileError, match="evidence"):
+        value_file(src, out, tables=tiny, chunksize=1, errors="collect")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv"]
+
+
+@pytest.mark.parametrize("text", ['measure,quantity,unit,region,date\njobs-local,1,FTE,uk,"2024\n',
+                                  "measure,quantity,unit,region,date\n"
+                                  + "jobs-local,1,FTE,uk,2024-05-01\n" * 5
+                                  + 'jobs-local,1,FTE,"uk,2024-05-01\n'])
+def test_value_file_when_csv_is_malformed_raises_input_file_error(
+        tmp_path: Path, tiny: sv.ProxyTable, text: str) -> None:
+    """An unclosed quote (first or later chunk) is an InputFileError, not a ParserError."""
+    src = tmp_path / "o.csv"
+    src.write_text(text)
+    with pytest.raises(svio.InputFileError, match="well-formed"):
+        value_file(src, tmp_path / "v.csv", tables=tiny, chunksize=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv"]
+
+
+def test_value_file_when_output_folder_missing_raises_input_file_error(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """A missing output folder is an InputFileError naming the output, not a raw OSError."""
+    src = _csv(_portfolio(5), tmp_path / "o.csv")
+    out = tmp_path / "nope" / "v.parquet"
+    with pytest.raises(svio.InputFileError) as info:
+        value_file(src, out, tables=tiny)
+    assert info.value.path == str(out)

@@ -29,6 +29,9 @@ __all__ = ["FRACTION_COLUMNS", "FloatArray", "Rows", "Seen", "field_values", "lo
 FRACTION_COLUMNS = ("deadweight", "displacement", "attribution", "drop_off")
 _STAGES = ("commitment", "delivered")
 _BAD_DAY = np.int64(-(2**62))
+#: The days (since 1970-01-01) of datetime.date.min and datetime.date.max.
+_MIN_DAY = (dt.date.min - dt.date(1970, 1, 1)).days
+_MAX_DAY = (dt.date.max - dt.date(1970, 1, 1)).days
 FloatArray = NDArray[np.float64]
 
 
@@ -155,13 +158,29 @@ class _Dates:
 
 
 def _days(series: pd.Series, issues: Issues, seen: dict[Any, int | None]) -> _Dates:
-    """Read the date column once per distinct value; missing and bad dates are issues."""
+    """Read the date column once per distinct value; missing and bad dates are issues.
+
+    A timezone-aware date is the date on its own wall clock (2024-04-01 00:30 in London is
+    2024-04-01, as ``Timestamp.date()`` says), and a datetime64 column is read from its own
+    unit, so dates far from 1970 keep their day. Dates a ``datetime.date`` cannot hold (the
+    scalar ``Outcome`` cannot) are bad dates.
+    """
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        nat = series.isna().to_numpy()
-        issues.add(nat, "date", "missing", "date is missing")
-        vals = series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
-        return _Dates(np.where(nat, _BAD_DAY, vals), None)
+        wall = series.dt.tz_localize(None) if _zone(series) is not None else series
+        stamps = wall.to_numpy()
+        if stamps.dtype.kind == "M":
+            nat = np.isnat(stamps)
+            issues.add(nat, "date", "missing", "date is missing")
+            vals = stamps.astype("datetime64[D]").astype(np.int64)
+            far = ~nat & ((vals < _MIN_DAY) | (vals > _MAX_DAY))
+            issues.add(far, "date", "bad-date",
+                       lambda p: f"date {series.iloc[p]!r} is not a date in the years 1-9999")
+            return _Dates(np.where(nat | far, _BAD_DAY, vals), None)
+        series = series.astype(object)  # pyarrow dates: read as datetime.date values below
     codes, uniq = _codes(series)
+    if any(_aware(u) for u in uniq):
+        # Equal instants in different zones are one value to factorize, but not one date.
+        codes, uniq = _codes(series.map(_wall_clock))
     parsed = [seen[u] if u in seen else seen.setdefault(u, parse_day(u)) for u in uniq]
     issues.add(codes < 0, "date", "missing", "date is missing")
     unparsed = np.array([d is None for d in parsed] + [False])
@@ -171,9 +190,38 @@ def _days(series: pd.Series, issues: Issues, seen: dict[Any, int | None]) -> _Da
     return _Dates(table, codes)
 
 
+def _zone(series: pd.Series) -> Any:
+    """The time zone of a datetime column (None: naive, or a pyarrow date column)."""
+    try:
+        return series.dt.tz
+    except NotImplementedError:  # pyarrow date32/date64: dates have no zone
+        return None
+
+
+def _aware(value: Any) -> bool:
+    return isinstance(value, dt.datetime) and value.tzinfo is not None
+
+
+def _wall_clock(value: Any) -> Any:
+    """A timezone-aware datetime as the naive datetime on its own wall clock."""
+    return value.replace(tzinfo=None) if _aware(value) else value
+
+
 def parse_day(value: Any) -> int | None:
+    """Days since 1970-01-01 of a date, a datetime (its own wall-clock date when it is
+    timezone-aware), a datetime64 or ISO text; ``None`` for anything else, and for days a
+    ``datetime.date`` cannot hold."""
+    day = _parse_day(value)
+    return None if day is None or not _MIN_DAY <= day <= _MAX_DAY else day
+
+
+def _parse_day(value: Any) -> int | None:
+    if value is pd.NaT:
+        return None
     if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
+        if value.tzinfo is not None:
+            value = value.tz_localize(None)
+        return int(value.to_datetime64().astype("datetime64[D]").astype(np.int64))
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):

@@ -1,20 +1,25 @@
 """Double-counting exclusions across measures, declared by the table and enforced in bulk.
 
-An exclusion lists measures in precedence order. Within one group of rows (same key columns,
-``contract_id`` by default, plus ``stage`` and ``supplier_id`` when present, and the same
-edition):
+An exclusion lists parts, then the whole they belong to: the last measure is the whole (all local
+employment), the earlier ones distinct parts of it (hires from each priority group). Within one
+group of rows (same key columns, ``contract_id`` by default, plus ``stage`` and ``supplier_id``
+when present, text stripped as validation strips it, and the same edition):
 
-- ``count_once``: a later measure's claims are reduced by the quantity already claimed under
-  earlier ones (a priority-group hire is also a local job: count the FTE once). Every row of the
-  reduced measure is scaled by the same share, so the result does not depend on row order.
-- ``reject``: when two of the measures are both claimed, the rows of the later measures are
-  rejected as issues.
+- ``count_once``: the parts count in full; the whole's claims are reduced by the sum of the
+  parts' claims, never below zero (a priority-group hire is also a local job: count the FTE
+  once). Every row of the whole is scaled by the same share, so the result does not depend on
+  row order. Parts are not reduced by each other: one hire claimed under two parts is for the
+  evidence rules to prevent, the engine cannot see it.
+- ``reject``: when the whole is claimed alongside any of its parts, the whole's rows are
+  rejected as issues (parts alongside parts are fine).
+
+With two measures, the first is the part and the second the whole.
 
 Measures of one exclusion must share a canonical unit (checked here, a ``ProxyTableError``).
 A missing key value is a group of its own; without a key column the whole input is one group
 (the conservative reading).
 
-Totals per (group, precedence rank) add each group's claims in ascending order of value, so the
+Totals per (group, rank) add each group's claims in ascending order of value, so the
 same claims give the same bits whatever their row order. For input that arrives in pieces (file
 chunks, Dask partitions), :func:`claim_rows` lists each piece's claims with a text label per
 group, and the pieces' lists together give the same totals as the whole input
@@ -78,7 +83,7 @@ def _check_units(t: ProxyTable) -> None:
 
 @dataclass
 class _Claims:
-    """The rows of one exclusion in one edition: positions, precedence rank, group."""
+    """The rows of one exclusion in one edition: positions, rank (the whole is the last), group."""
 
     edition: str
     exclusion: str
@@ -95,7 +100,7 @@ class _Claims:
         """A text label per group from its key values: the same in every chunk."""
         if not self.cols:
             return np.array([""], dtype=object)
-        keys = df[self.cols].iloc[self.first].astype(object)
+        keys = df[self.cols].iloc[self.first].astype(object).map(_stripped)
         text = keys.where(keys.notna(), _MISSING).astype(str)
         joined = text[self.cols[0]]
         for name in self.cols[1:]:
@@ -169,9 +174,23 @@ def _combined(df: pd.DataFrame, rows: np.ndarray | slice, cols: list[str]) -> np
     """One int64 per row standing for its values in ``cols`` (missing is a value too)."""
     combined = np.zeros(len(df.index[rows]), dtype=np.int64)
     for name in cols:
-        codes, uniq = pd.factorize(df[name].iloc[rows], use_na_sentinel=True)
-        combined = combined * (len(uniq) + 1) + np.where(codes < 0, len(uniq), codes)
+        codes, n_uniq = _key_codes(df[name].iloc[rows])
+        combined = combined * (n_uniq + 1) + np.where(codes < 0, n_uniq, codes)
     return combined
+
+
+def _stripped(value: object) -> object:
+    """A key value as validation reads it: text without surrounding whitespace."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def _key_codes(series: pd.Series) -> tuple[np.ndarray, int]:
+    """Dense codes of a key column's values, text stripped first (-1 for missing), and the
+    number of distinct values: ``"delivered "`` is the stage ``"delivered"``."""
+    codes, uniq = pd.factorize(series, use_na_sentinel=True)
+    values = pd.Index([_stripped(u) for u in np.asarray(uniq, dtype=object)], dtype=object)
+    merged, distinct = pd.factorize(values, use_na_sentinel=True)
+    return np.append(merged, -1)[codes], len(distinct)  # code -1 picks the appended -1
 
 
 def _sorted_sums(gid: np.ndarray, q: np.ndarray, size: int) -> np.ndarray:
@@ -189,7 +208,8 @@ def _sorted_sums(gid: np.ndarray, q: np.ndarray, size: int) -> np.ndarray:
 def claim_rows(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
                measure: np.ndarray, tables: list[ProxyTable]) -> pd.DataFrame:
     """Every claim of this input that an exclusion governs, one row each (see the module doc):
-    edition, exclusion, group label, precedence rank and canonical quantity."""
+    edition, exclusion, group label, rank (position in the exclusion's list) and canonical
+    quantity."""
     parts = [pd.DataFrame({"edition": c.edition, "exclusion": c.exclusion,
                            "group": c.labels(df)[c.group], "rank": c.rank,
                            "quantity": c.quantity})
@@ -289,22 +309,31 @@ def exclusion_scales(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarra
     result = ExclusionResult(scale=np.ones(n), fired=np.full(n, -1, dtype=np.int16))
     for c in _claims(df, canonical, edition, measure, tables, keys, where):
         per_group, g = _totals(c, df, totals)
-        before_all = np.cumsum(per_group, axis=1) - per_group   # claimed under earlier ranks
-        total_r, before_r = per_group[g, c.rank], before_all[g, c.rank]
-        later = (before_r > 0) & (total_r > 0)
+        whole = len(c.order) - 1
+        parts = _parts_claimed(per_group)
+        total_r, parts_r = per_group[g, c.rank], parts[g]
+        fires = (c.rank == whole) & (parts_r > 0) & (total_r > 0)
         if c.mode == "reject":
-            first = np.argmax(per_group > 0, axis=1)
-            for r, gi, k in zip(c.rows[later].tolist(), g[later].tolist(),
-                                c.rank[later].tolist(), strict=True):
+            first = np.argmax(per_group[:, :whole] > 0, axis=1)
+            for r, gi in zip(c.rows[fires].tolist(), g[fires].tolist(), strict=True):
                 result.rejected.append((r, (
-                    f"double counting: {c.order[k]!r} is also claimed as {c.order[first[gi]]!r} "
-                    f"for the same contract (exclusion {c.exclusion!r})")))
+                    f"double counting: {c.order[whole]!r} is also claimed as "
+                    f"{c.order[first[gi]]!r} for the same contract (exclusion {c.exclusion!r})")))
             continue
-        share = np.where(later, np.maximum(total_r - before_r, 0.0)
-                         / np.where(later, total_r, 1.0), 1.0)
+        share = np.where(fires, np.maximum(total_r - parts_r, 0.0)
+                         / np.where(fires, total_r, 1.0), 1.0)
         result.scale[c.rows] = share
-        if later.any():
+        if fires.any():
             if c.exclusion not in result.ids:
                 result.ids.append(c.exclusion)
-            result.fired[c.rows[later]] = result.ids.index(c.exclusion)
+            result.fired[c.rows[fires]] = result.ids.index(c.exclusion)
     return result
+
+
+def _parts_claimed(per_group: np.ndarray) -> np.ndarray:
+    """Per group, the claims of the parts (every rank but the last) added in rank order: the
+    quantity the whole (the last rank) must not count again."""
+    parts = np.zeros(per_group.shape[0])
+    for k in range(per_group.shape[1] - 1):
+        parts = parts + per_group[:, k]
+    return parts

@@ -26,31 +26,41 @@ __all__ = [
 
 Num = TypeVar("Num", float, NDArray[np.float64])
 
-#: HM Treasury Green Book discount schedules: (last year of band, annual rate).
-DISCOUNT_SCHEDULES: dict[str, tuple[tuple[int, float], ...]] = {
-    "green-book": ((30, 0.035), (75, 0.030), (125, 0.025)),
-    "health": ((30, 0.015), (75, 0.0129), (125, 0.0107)),
-    "none": ((125, 0.0),),
+#: HM Treasury Green Book discount schedules: (last year of band, annual rate); the last band
+#: (``None``) runs on without end. Green Book: 3.5% for years 0-30, 3.0% 31-75, 2.5% 76-125,
+#: 2.0% 126-200, 1.5% 201-300, 1.0% from 301; health: the same bands at 1.5%, 1.29%, 1.07%,
+#: 0.86%, 0.64% and 0.43% (the Green Book's rounding).
+DISCOUNT_SCHEDULES: dict[str, tuple[tuple[int | None, float], ...]] = {
+    "green-book": ((30, 0.035), (75, 0.030), (125, 0.025), (200, 0.020), (300, 0.015),
+                   (None, 0.010)),
+    "health": ((30, 0.015), (75, 0.0129), (125, 0.0107), (200, 0.0086), (300, 0.0064),
+               (None, 0.0043)),
+    "none": ((None, 0.0),),
 }
 HORIZON = 125
 #: Last year (after the discount base year) the discount table covers.
 DISCOUNT_YEARS = 2 * HORIZON
 
 
+def _rate(bands: tuple[tuple[int | None, float], ...], t: int) -> float:
+    """The annual rate of year ``t`` in a schedule."""
+    return next(r for last, r in bands if last is None or t <= last)
+
+
 @lru_cache(maxsize=8)
 def discount_factors(schedule: str) -> np.ndarray:
     """Discount factor for years 0..250: DF[0] = 1, DF[t] = DF[t-1] / (1 + r(t)).
 
-    The rate steps down by band (Green Book: 3.5% years 1-30, 3.0% 31-75, 2.5% 76-125); years
-    past 125 keep the last rate (they are reachable only with a base year long before the
-    outcome and a long duration).
+    The rate steps down by band (Green Book: 3.5% years 1-30, 3.0% 31-75, 2.5% 76-125, 2.0%
+    126-200, 1.5% 201-300; see :data:`DISCOUNT_SCHEDULES`). Years past 125 are reachable only
+    with a base year long before the outcome and a long duration. Scalar and bulk valuations
+    both read this one table.
     """
     bands = DISCOUNT_SCHEDULES[schedule]
     df = np.empty(DISCOUNT_YEARS + 1)
     df[0] = 1.0
     for t in range(1, len(df)):
-        rate = next((r for last, r in bands if t <= last), bands[-1][1])
-        df[t] = df[t - 1] / (1.0 + rate)
+        df[t] = df[t - 1] / (1.0 + _rate(bands, t))
     df.setflags(write=False)
     return df
 

@@ -186,7 +186,12 @@ class MeasureSpec(_Model):
 
 
 class Exclusion(_Model):
-    """Measures that must not both be claimed for the same contract (double counting)."""
+    """A double-counting rule: ``measures`` lists parts first and the whole they belong to last.
+
+    ``count_once``: within a contract (and stage and supplier), each part counts in full and the
+    whole counts only what the parts do not cover. ``reject``: the whole claimed with a part is an
+    issue.
+    """
 
     id: Code
     measures: tuple[Code, ...] = Field(min_length=2)

@@ -87,12 +87,21 @@ class EditionStack:
             if expr is not None:
                 self.custom.append(CustomMeasure(e, i, spec.code, expr, spec.requires))
 
-    def uplift(self, price_year: int | None) -> np.ndarray:
-        """Price-base uplift factor per edition for ``price_year`` (None: each edition's own)."""
+    def uplift(self, price_year: int | None, used: np.ndarray | None = None) -> np.ndarray:
+        """Price-base uplift factor per edition for ``price_year`` (None: each edition's own).
+
+        ``used``: the edition positions rows use; only those are restated (NaN for the others),
+        so an edition no row uses needs no price index, as in the scalar engine. A used edition
+        that cannot be restated raises :class:`~socialvalue_tom.errors.RuleError`.
+        """
         from socialvalue_tom.engine import uplift_factor
 
-        return np.array([1.0 if price_year is None else uplift_factor(t, price_year)
-                         for t in self.editions])
+        if price_year is None:
+            return np.ones(len(self.editions))
+        wanted = (set(range(len(self.editions))) if used is None
+                  else {int(e) for e in np.unique(used) if e >= 0})
+        return np.array([uplift_factor(t, price_year) if e in wanted else np.nan
+                         for e, t in enumerate(self.editions)])
 
 
 def _days(day: dt.date) -> int:

@@ -11,15 +11,40 @@ from socialvalue_tom.rules import steps
 
 
 def test_discount_factors_when_green_book_steps_down_by_band() -> None:
-    """DF[t] = DF[t-1]/(1+r): 3.5% to year 30, 3.0% to 75, 2.5% after; read-only."""
+    """DF[t] = DF[t-1]/(1+r): 3.5% to year 30, 3.0% to 75, 2.5% to 125, 2.0% to 200, 1.5% to
+    300; read-only."""
     df = steps.discount_factors("green-book")
     assert df[0] == 1.0 and df[1] == pytest.approx(1 / 1.035)
     assert df[31] / df[30] == pytest.approx(1 / 1.03)
     assert df[76] / df[75] == pytest.approx(1 / 1.025)
-    assert df[200] / df[199] == pytest.approx(1 / 1.025)
+    assert df[125] / df[124] == pytest.approx(1 / 1.025)
+    assert df[126] / df[125] == pytest.approx(1 / 1.02)
+    assert df[200] / df[199] == pytest.approx(1 / 1.02)
+    assert df[201] / df[200] == pytest.approx(1 / 1.015)
     assert df.flags.writeable is False
     assert steps.discount_factors("health")[1] == pytest.approx(1 / 1.015)
     assert (steps.discount_factors("none") == 1.0).all()
+
+
+def test_discount_factors_when_past_year_125_use_the_long_term_bands() -> None:
+    """Hand-computed: DF[250] = 1 / (1.035^30 1.03^45 1.025^50 1.02^75 1.015^50) (Green Book)
+    = 1 / 339.1516; health: 1.015^30 1.0129^45 1.0107^50 1.0086^75 1.0064^50."""
+    green = 1 / (1.035**30 * 1.03**45 * 1.025**50 * 1.02**75 * 1.015**50)
+    health = 1 / (1.015**30 * 1.0129**45 * 1.0107**50 * 1.0086**75 * 1.0064**50)
+    assert steps.discount_factors("green-book")[250] == pytest.approx(green, rel=1e-12)
+    assert steps.discount_factors("health")[250] == pytest.approx(health, rel=1e-12)
+    assert steps.discount_factors("green-book")[250] == pytest.approx(1 / 339.1516, rel=1e-6)
+    assert steps.discount_factors("health")[150] == pytest.approx(
+        1 / (1.015**30 * 1.0129**45 * 1.0107**50 * 1.0086**25), rel=1e-12)
+
+
+def test_discount_schedules_when_listed_follow_the_green_book_bands() -> None:
+    """Green Book: 3.5% (0-30), 3.0% (31-75), 2.5% (76-125), 2.0% (126-200), 1.5% (201-300),
+    1.0% (301+); health: 1.5%, 1.29%, 1.07%, 0.86%, 0.64%, 0.43%."""
+    assert steps.DISCOUNT_SCHEDULES["green-book"] == (
+        (30, 0.035), (75, 0.030), (125, 0.025), (200, 0.020), (300, 0.015), (None, 0.010))
+    assert steps.DISCOUNT_SCHEDULES["health"] == (
+        (30, 0.015), (75, 0.0129), (125, 0.0107), (200, 0.0086), (300, 0.0064), (None, 0.0043))
 
 
 @pytest.mark.parametrize(("years", "drop", "offset", "expected"), [

@@ -1,0 +1,204 @@
+"""rules.exclusions: an exclusion lists parts, then the whole they belong to.
+
+The parts are distinct shares of the whole (a hire from one priority group, another priority
+group's hire), so they are never reduced by each other; the whole (the last measure) is reduced by
+the sum of the parts' claims. Values are hand-computed from tests/data/tables/tiny.yaml, and from
+the embedded uk-national tables.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import TINY, TINY_INDEX
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import socialvalue_tom as sv
+from socialvalue_tom import frame
+from socialvalue_tom.frame import claims_of, value_frame
+
+#: A second priority measure (a copy of jobs-priority at £10,000), inserted before env-carbon.
+_PRIORITY_B = """\
+  - code: jobs-priority-b
+    theme: jobs
+    outcome: More people from another priority group in work
+    title: Other priority-group hires (FTE)
+    unit: FTE
+    value_type: fiscal
+    proxies:
+      uk: {value: 10000.00, source: test-source, illustrative: true}
+  - code: env-carbon
+"""
+
+
+def _three_part_table(tmp_path: Path, mode: str) -> Any:
+    """tiny with exclusion [jobs-priority, jobs-priority-b, jobs-local] in ``mode``."""
+    text = TINY.read_text()
+    text = text.replace("measures: [jobs-priority, jobs-local]",
+                        "measures: [jobs-priority, jobs-priority-b, jobs-local]")
+    text = text.replace("mode: count_once", f"mode: {mode}")
+    text = text.replace("  - code: env-carbon\n", _PRIORITY_B, 1)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(text)
+    shutil.copy(TINY_INDEX, tmp_path / TINY_INDEX.name)
+    return sv.load_table(path=path)
+
+
+def _rows(measures: list[str], quantities: list[float], **cols: Any) -> pd.DataFrame:
+    n = len(measures)
+    base: dict[str, Any] = {"contract_id": ["C1"] * n, "measure": measures,
+                            "quantity": quantities, "unit": ["FTE"] * n, "region": ["uk"] * n,
+                            "date": ["2024-09-30"] * n}
+    base.update(cols)
+    return pd.DataFrame(base)
+
+
+def _pounds(out: pd.DataFrame) -> list[float]:
+    return [round(float(v), 2) for v in out["value_gbp"]]
+
+
+def test_count_once_when_two_parts_and_whole_reduces_only_the_whole(tmp_path: Path) -> None:
+    """1 priority FTE + 1 other priority FTE + 5 local FTE: the parts count in full (25,000 and
+    10,000); the whole loses both: 5 - 2 = 3 FTE x 20,000 x 0.9 = 54,000."""
+    t = _three_part_table(tmp_path, "count_once")
+    out = value_frame(_rows(["jobs-priority", "jobs-priority-b", "jobs-local"],
+                            [1.0, 1.0, 5.0]), t)
+    assert _pounds(out) == [25000.0, 10000.0, 54000.0]
+    assert out["claim_share"].tolist() == [1.0, 1.0, 0.6]
+    assert out["exclusion"].isna().tolist() == [True, True, False]
+
+
+def test_count_once_when_parts_exceed_whole_never_goes_negative(tmp_path: Path) -> None:
+    """Parts of 2 + 3 FTE against a whole of 4: the whole counts 0, the parts stay in full."""
+    t = _three_part_table(tmp_path, "count_once")
+    out = value_frame(_rows(["jobs-local", "jobs-priority-b", "jobs-priority"],
+                            [4.0, 3.0, 2.0]), t)
+    assert _pounds(out) == [0.0, 30000.0, 50000.0]
+    assert out["claim_share"].tolist() == [0.0, 1.0, 1.0]
+
+
+def test_count_once_when_only_parts_claimed_changes_nothing(tmp_path: Path) -> None:
+    t = _three_part_table(tmp_path, "count_once")
+    out = value_frame(_rows(["jobs-priority-b", "jobs-priority"], [2.0, 1.0]), t)
+    assert _pounds(out) == [20000.0, 25000.0]
+    assert "claim_share" not in out.columns
+
+
+def test_count_once_when_rows_shuffled_or_chunked_gives_same_bits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Order independence, and blocks and pieces agree with the whole, with three measures."""
+    t = _three_part_table(tmp_path, "count_once")
+    rng = np.random.default_rng(3)
+    n = 300
+    df = _rows(list(rng.choice(["jobs-priority", "jobs-priority-b", "jobs-local"], n)),
+               list(rng.uniform(0, 5, n).round(2)),
+               contract_id=list(rng.choice(np.array(["C1", "C2", "C3", None], dtype=object), n)),
+               stage=list(rng.choice(["commitment", "delivered"], n)))
+    whole = value_frame(df, t)
+    assert (whole["claim_share"] < 1).any()
+    order = rng.permutation(n)
+    shuffled = value_frame(df.iloc[order], t)
+    assert shuffled["value_gbp"].to_numpy().tobytes() == whole["value_gbp"].to_numpy()[
+        order].tobytes()
+    pieces = [df.iloc[i:i + 70] for i in range(0, n, 70)]
+    claims = pd.concat([claims_of(p, t) for p in pieces], ignore_index=True)
+    got = pd.concat([value_frame(p, t, claims=claims) for p in pieces])
+    assert got["value_gbp"].to_numpy().tobytes() == whole["value_gbp"].to_numpy().tobytes()
+    monkeypatch.setattr(frame, "BLOCK", 16)
+    blocked = value_frame(df, t)
+    assert blocked["value_gbp"].to_numpy().tobytes() == whole["value_gbp"].to_numpy().tobytes()
+
+
+def test_count_once_when_uk_national_priority_groups_count_each_hire(
+        uk_tables: Any) -> None:
+    """The reviewer's case on uk-national 2024: one long-term unemployed hire, one disabled hire
+    and 5 local FTE: both priority hires count; 3 local FTE count (5 jobs in all, not 4)."""
+    out = value_frame(_rows(["jobs-priority-ltu", "jobs-priority-disabled", "jobs-local-fte"],
+                            [1.0, 1.0, 5.0], region=["london"] * 3), "uk-national")
+    assert out["claim_share"].tolist() == [1.0, 1.0, 0.6]
+    alone = [sv.value(sv.Outcome(measure=m, quantity=q, unit="FTE", region="london",
+                                 date=pd.Timestamp("2024-09-30").date()), "uk-national").amount
+             for m, q in (("jobs-priority-ltu", 1.0), ("jobs-priority-disabled", 1.0),
+                          ("jobs-local-fte", 3.0))]
+    assert out["value_gbp"].tolist() == alone
+
+
+def test_reject_when_whole_claimed_with_a_part_rejects_the_whole_only(tmp_path: Path) -> None:
+    t = _three_part_table(tmp_path, "reject")
+    with pytest.raises(sv.BulkValidationError) as info:
+        value_frame(_rows(["jobs-priority", "jobs-priority-b", "jobs-local"],
+                          [1.0, 1.0, 5.0]), t)
+    assert [(i.row, i.code) for i in info.value.issues] == [(2, "double-counting")]
+    assert "'jobs-local' is also claimed as 'jobs-priority'" in info.value.issues[0].reason
+
+
+def test_reject_when_only_parts_claimed_values_both(tmp_path: Path) -> None:
+    """Two parts are distinct shares of the whole: claiming both is not double counting."""
+    t = _three_part_table(tmp_path, "reject")
+    out = value_frame(_rows(["jobs-priority", "jobs-priority-b"], [1.0, 2.0]), t)
+    assert _pounds(out) == [25000.0, 20000.0]
+    assert out.attrs["issues"].empty
+
+
+@pytest.mark.parametrize("column", ["stage", "contract_id", "supplier_id"])
+def test_exclusion_groups_when_key_has_surrounding_spaces_are_stripped(
+        tiny_table: Any, column: str) -> None:
+    """'delivered ' is validated as 'delivered', so it is the same group: 3 of the 4 local FTE
+    count (54,000), not all 4 (72,000). The same for contract_id and supplier_id."""
+    keys = {"stage": ["delivered", "delivered "], "contract_id": ["C1", " C1 "],
+            "supplier_id": ["S1", "S1\t"]}
+    df = _rows(["jobs-priority", "jobs-local"], [1.0, 4.0], **{column: keys[column]})
+    out = value_frame(df, tiny_table)
+    assert _pounds(out) == [25000.0, 54000.0]
+    pieces = [df.iloc[:1], df.iloc[1:]]
+    claims = pd.concat([claims_of(p, tiny_table) for p in pieces], ignore_index=True)
+    got = pd.concat([value_frame(p, tiny_table, claims=claims) for p in pieces])
+    assert _pounds(got) == [25000.0, 54000.0]
+
+
+def test_exclusion_groups_when_key_is_categorical_with_spaces_are_stripped(
+        tiny_table: Any) -> None:
+    df = _rows(["jobs-priority", "jobs-local"], [1.0, 4.0],
+               stage=pd.Categorical(["delivered", " delivered"]))
+    assert _pounds(value_frame(df, tiny_table)) == [25000.0, 54000.0]
+
+
+@pytest.fixture(scope="module")
+def three_parts(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return _three_part_table(tmp_path_factory.mktemp("three"), "count_once")
+
+
+_MEASURES = ["jobs-priority", "jobs-priority-b", "jobs-local"]
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(claims=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1000), st.integers(0, 2)),
+                       min_size=1, max_size=25),
+       seed=st.integers(0, 2**32 - 1))
+def test_count_once_when_any_claims_counts_parts_in_full_and_the_rest_of_the_whole(
+        three_parts: Any, claims: list[tuple[int, int, int]], seed: int) -> None:
+    """Property: per contract, every part counts in full; the whole counts max(whole - parts,
+    0) of its claims; any row order gives the same bits per row."""
+    df = _rows([_MEASURES[m] for m, _, _ in claims], [q / 100 for _, q, _ in claims],
+               contract_id=[f"C{c}" for _, _, c in claims])
+    out = value_frame(df, three_parts, detail=True)
+    share = out["claim_share"] if "claim_share" in out else pd.Series(1.0, index=out.index)
+    counted = out["canonical_quantity"]  # the quantity valued, after the share
+    for c in {c for _, _, c in claims}:
+        mine = df["contract_id"] == f"C{c}"
+        whole = mine & (df["measure"] == "jobs-local")
+        parts = mine & (df["measure"] != "jobs-local")
+        assert (share[parts] == 1.0).all()
+        left = max(df.loc[whole, "quantity"].sum() - df.loc[parts, "quantity"].sum(), 0.0)
+        assert counted[whole].sum() == pytest.approx(left, abs=1e-9)
+    order = np.random.default_rng(seed).permutation(len(df))
+    again = value_frame(df.iloc[order], three_parts)
+    assert again["value_gbp"].to_numpy().tobytes() == out["value_gbp"].to_numpy()[
+        order].tobytes()
