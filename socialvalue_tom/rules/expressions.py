@@ -35,6 +35,7 @@ fault.
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -498,7 +499,11 @@ def _compile(
     if not stripped:
         raise _error(origin, text, "the expression is empty")
     try:
-        tree = ast.parse(stripped, mode="eval")
+        with warnings.catch_warnings():
+            # "1or x" parses with a SyntaxWarning: refuse it like any other syntax error
+            # rather than let Python print a warning about a table's text.
+            warnings.simplefilter("error", SyntaxWarning)
+            tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
         reason = f"invalid syntax: {exc.msg}"
         line, col = exc.lineno, exc.offset

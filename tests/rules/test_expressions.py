@@ -671,3 +671,14 @@ def test_vectorised_equals_scalar_bit_for_bit(text: str, size: int, data: st.Dat
             assert np.isnan(got), (text, i, scalar_env)
         else:
             assert bits(got) == bits(want), (text, i, scalar_env, got, want)
+
+
+def test_text_python_only_warns_about_is_refused_without_a_warning() -> None:
+    """'1or quantity' parses with a SyntaxWarning in Python: here it is a syntax error, quietly."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with pytest.raises(ProxyTableError, match="invalid syntax"):
+            compile_expression("1or quantity", allowed_names={"quantity"}, origin="t")
+    assert [str(w.message) for w in seen] == []
