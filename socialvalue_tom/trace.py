@@ -60,7 +60,8 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
         base = t.spec.price_base_year
         steps.append(TraceStep(rule="uplift", detail=(
             f"{base} -> {ctx.price_year} prices with {idx.name} (index {base} = "
-            f"{idx.values[base]:g}, {ctx.price_year} = {idx.values[ctx.price_year]:g}; "
+            f"{idx.values[base]:g}{idx.projected_mark(base)}, {ctx.price_year} = "
+            f"{idx.values[ctx.price_year]:g}{idx.projected_mark(ctx.price_year)}; "
             f"source {idx.spec.source.id}): x {_num(x.uplift)}"), amount=float(s.uplifted)))
     if not math.isinf(x.cap):
         fired = s.capped < s.uplifted

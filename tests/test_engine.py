@@ -268,3 +268,18 @@ def test_helpers_when_edge_values_behave() -> None:
     assert measure_schedule(True, "green-book") == "health"
     assert measure_schedule(True, "none") == "none"
     assert measure_schedule(False, "health") == "health"
+
+
+def test_uplift_to_a_forecast_year_says_the_index_value_is_projected() -> None:
+    """The deflator's OBR-forecast years are marked in the trace; outturn years are not."""
+    o = sv.Outcome(measure="env-carbon-saved", quantity=1, unit="tCO2e", region="uk",
+                   date=dt.date(2024, 6, 1))
+    table = sv.load_table("uk-national", version="2024")
+    assert table.price_index is not None and table.price_index.spec.projected_from == 2025
+
+    def uplift(year: int) -> str:
+        v = sv.value(o, table, assumptions=sv.Assumptions(price_year=year))
+        return next(s.detail for s in v.trace if s.rule == "uplift")
+
+    assert "2030 = 113.642 (projected)" in uplift(2030)
+    assert "projected" not in uplift(2022)

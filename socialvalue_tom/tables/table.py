@@ -96,6 +96,15 @@ class PriceIndex:
         # Rebuilt from its validated spec (mapping proxies do not pickle); same digest.
         return (PriceIndex, (self.spec, self.path))
 
+    def is_projected(self, year: int) -> bool:
+        """True when the index value for ``year`` is a forecast, not an outturn."""
+        start = self.spec.projected_from
+        return start is not None and year >= start
+
+    def projected_mark(self, year: int) -> str:
+        """`` (projected)`` for a forecast year, for traces; empty otherwise."""
+        return " (projected)" if self.is_projected(year) else ""
+
     def factor(self, from_year: int, to_year: int) -> float:
         """Ratio index[to_year] / index[from_year]; :class:`RuleError` if a year is missing."""
         for year in (from_year, to_year):
