@@ -31,7 +31,8 @@ def to_pounds(amount: float) -> Decimal:
         raise ValueError(f"amount {amount!r} is not finite")
     exact = Decimal(repr(float(amount)))
     snapped = exact.quantize(_MICRO, rounding=ROUND_HALF_EVEN, context=_CONTEXT)
-    return snapped.quantize(_PENNY, rounding=ROUND_HALF_UP, context=_CONTEXT)
+    pounds = snapped.quantize(_PENNY, rounding=ROUND_HALF_UP, context=_CONTEXT)
+    return pounds.copy_abs() if pounds.is_zero() else pounds  # never "-0.00"
 
 
 def to_pence(amount: float) -> int:

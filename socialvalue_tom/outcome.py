@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -18,12 +19,32 @@ from pydantic import (
 
 from socialvalue_tom.errors import OutcomeError, RuleError
 
-__all__ = ["MAX_YEARS", "Assumptions", "Outcome"]
+__all__ = ["ISO_DATE", "MAX_YEARS", "Assumptions", "Outcome", "to_day"]
 
 MAX_YEARS = 125
 Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 #: Largest quantity accepted: well above any real claim, far below float overflow.
 MAX_QUANTITY = 1e12
+#: Date text: ISO calendar form only (Python's fromisoformat would also take 20240401 and
+#: 2024-W14-1; a bare number would be read by pydantic as a Unix timestamp).
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def to_day(value: Any) -> Any:
+    """A date given as a date, a datetime (its own wall-clock date), a numpy datetime64 or
+    ``YYYY-MM-DD`` text, as a :class:`datetime.date`; anything else is refused (ValueError)."""
+    if isinstance(value, bool | int | float | np.number):
+        raise ValueError("date must be a date or YYYY-MM-DD text, not a number")
+    if isinstance(value, str):
+        text = value.strip()
+        if not ISO_DATE.fullmatch(text):
+            raise ValueError("date must be an ISO date, YYYY-MM-DD")
+        return dt.date.fromisoformat(text)
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, np.datetime64) and not np.isnat(value):
+        return value.astype("datetime64[D]").item()
+    return value
 
 
 def _no_bool(value: Any, info: ValidationInfo) -> Any:
@@ -78,6 +99,11 @@ class Outcome(BaseModel):
 
     _numbers_not_bool = field_validator("years", "deadweight", "displacement", "attribution",
                                         "drop_off", "contract_value", mode="before")(_no_bool)
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _a_day(cls, v: Any) -> Any:
+        return to_day(v)
 
     @field_validator("quantity", mode="before")
     @classmethod

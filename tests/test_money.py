@@ -91,3 +91,9 @@ def test_total_when_portfolio_random_agrees_with_decimal_reference(
     exact_total = sum(refs, Decimal(0))
     diff = abs(money.total(out["value_gbp"]) - pounds(exact_total))
     assert diff == 0 or (diff == Decimal("0.01") and near_half_penny(exact_total))
+
+
+@pytest.mark.parametrize("amount", [-0.0, -0.001, -0.004999])
+def test_to_pounds_when_rounding_to_zero_is_never_negative_zero(amount: float) -> None:
+    """A zero-quantity disbenefit is GBP 0.00, not -0.00."""
+    assert str(money.to_pounds(amount)) == "0.00"

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import TINY
 from pydantic import ValidationError
 
 import socialvalue_tom as sv
@@ -113,3 +114,27 @@ def test_assumptions_when_invalid_raise_rule_error(field: str, value: Any) -> No
 def test_financial_year_when_date_given_starts_in_april(day: dt.date, year: int) -> None:
     """The UK financial year runs April to March."""
     assert financial_year(day) == year
+
+
+@pytest.mark.parametrize("date", ["20240401", "2024-W14-1", "1711929600", 1711929600, 20240401,
+                                  "2024-4-1", "01/04/2024"])
+def test_outcome_date_is_a_date_or_iso_text_never_a_number(date: object) -> None:
+    """Only YYYY-MM-DD text (or a date object): no basic/week ISO forms, no Unix timestamps."""
+    with pytest.raises(sv.OutcomeError, match="date"):
+        sv.Outcome(measure="jobs-local", quantity=1, region="uk", date=date)
+
+
+def test_outcome_date_from_a_datetime_is_its_own_calendar_date() -> None:
+    """As value_frame reads a datetime column: the wall-clock date, time of day dropped."""
+    for value in (dt.datetime(2024, 4, 1, 10, 30), np.datetime64("2024-04-01T23:59"),
+                  dt.datetime(2024, 4, 1, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))):
+        o = sv.Outcome(measure="jobs-local", quantity=1, region="uk", date=value)
+        assert o.date == dt.date(2024, 4, 1)
+
+
+def test_value_frame_refuses_the_date_forms_the_scalar_refuses() -> None:
+    df = pd.DataFrame({"measure": ["jobs-local"] * 3, "quantity": [1.0] * 3, "unit": ["FTE"] * 3,
+                       "region": ["uk"] * 3, "date": ["20240401", "2024-W14-1", "2024-04-01"]})
+    out = sv.value_frame(df, sv.load_table(path=TINY), errors="collect")
+    issues = out.attrs["issues"]
+    assert list(issues["row"]) == [0, 1] and set(issues["code"]) == {"bad-date"}

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom.errors import OutcomeError, SocialValueError
-from socialvalue_tom.outcome import MAX_QUANTITY, MAX_YEARS, Assumptions
+from socialvalue_tom.outcome import ISO_DATE, MAX_QUANTITY, MAX_YEARS, Assumptions
 from socialvalue_tom.rules.steps import DISCOUNT_YEARS
 from socialvalue_tom.tables.stack import EditionStack
 
@@ -230,8 +230,11 @@ def _parse_day(value: Any) -> int | None:
         return None if np.isnat(value) else int(value.astype("datetime64[D]").astype(np.int64))
     if not isinstance(value, str):
         return None
+    text = value.strip()
+    if not ISO_DATE.fullmatch(text):  # the scalar Outcome accepts exactly this form too
+        return None
     try:
-        return (dt.date.fromisoformat(value.strip()) - dt.date(1970, 1, 1)).days
+        return (dt.date.fromisoformat(text) - dt.date(1970, 1, 1)).days
     except ValueError:
         return None
 
