@@ -68,6 +68,10 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
         steps.append(TraceStep(rule="cap", detail=(
             f"cap {spec.cap_ratio:g} x contract value {_gbp(o.contract_value or 0.0)} = "
             f"{_gbp(x.cap)}: {'applied' if fired else 'not reached'}"), amount=float(s.capped)))
+    elif spec.cap_ratio is not None:
+        steps.append(TraceStep(rule="cap", detail=(
+            f"cap {spec.cap_ratio:g} x contract value not applied: the outcome gives no "
+            "contract_value"), amount=float(s.capped)))
     if x.sign < 0:
         steps.append(TraceStep(rule="disbenefit", detail="a disbenefit: counted as negative",
                                amount=float(s.value)))

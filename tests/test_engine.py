@@ -137,7 +137,9 @@ def test_value_when_cap_ratio_limits_to_share_of_contract(
                      contract_value=contract_value)
     v = sv.value(o, tiny_table)
     assert v.pennies == expected
-    assert ("cap" in [s.rule for s in v.trace]) == (contract_value is not None)
+    cap = [s.detail for s in v.trace if s.rule == "cap"]
+    assert len(cap) == 1  # applied, not reached, or (no contract value) not applicable
+    assert ("no contract_value" in cap[0]) == (contract_value is None)
 
 
 def test_value_when_disbenefit_is_negative(tiny_table: Any, make_outcome: Any) -> None:

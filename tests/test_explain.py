@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 import pandas as pd
 import pytest
+from conftest import TINY
 from hypothesis import HealthCheck, given, settings
 from strategies import assumptions, portfolios, to_frame, to_outcome
 
@@ -106,3 +108,12 @@ def test_explain_row_when_expression_measure_shows_the_same_inputs(tiny_table: A
     out = value_frame(df, tiny_table)
     text = sv.explain_row(out, 0)
     assert "level = 2 (outcome field)" in text and "proxy_low = £150.00" in text
+
+
+def test_trace_says_when_a_measure_s_cap_could_not_be_applied() -> None:
+    """A capped measure valued without contract_value is uncapped, and the trace says why."""
+    table = sv.load_table(path=TINY)
+    o = sv.Outcome(measure="growth-local-spend", quantity=1000, unit="GBP", region="uk",
+                   date=dt.date(2024, 6, 1))
+    steps = [s for s in sv.value(o, table).trace if s.rule == "cap"]
+    assert len(steps) == 1 and "no contract_value" in steps[0].detail
