@@ -105,6 +105,9 @@ def _check_input(path: str | os.PathLike[str]) -> tuple[Path, str]:
 def read_outcomes(path: str | os.PathLike[str], *, sheet: str | int | None = None) -> pd.DataFrame:
     """Read an outcome file (``.csv``, ``.xlsx`` or ``.parquet``) into a DataFrame.
 
+    CSV is UTF-8 (a byte-order mark is fine), separated by commas, semicolons or tabs (the one
+    that splits the header row into the most fields); only an empty field is missing.
+
     Args:
         path: the file; the format comes from its extension.
         sheet: for ``.xlsx`` only, a sheet name or 0-based position (default: the first sheet).
@@ -153,6 +156,7 @@ class _CsvLayout:
 
     header: list[str]
     extra: list[str]
+    delimiter: str = ","
 
     @property
     def names(self) -> list[str]:
@@ -162,11 +166,13 @@ class _CsvLayout:
 def _csv_layout(p: Path) -> _CsvLayout:
     """Read the header row and the first data row with the csv module (blank lines skipped, as
     pandas skips them)."""
+    _refuse_utf16(p)
+    delimiter = _delimiter(p)
     try:
         # errors="replace": undecodable bytes are reported by pandas, which reads every byte,
         # in the batch where they are (this peek decodes the file's first block only).
         with p.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-            rows = (r for r in csv.reader(fh) if not _blank_line(r))
+            rows = (r for r in csv.reader(fh, delimiter=delimiter) if not _blank_line(r))
             first, data = next(rows, None), next(rows, None)
     except csv.Error as exc:
         raise _malformed(p, exc) from exc
@@ -180,7 +186,35 @@ def _csv_layout(p: Path) -> _CsvLayout:
     while any(h.startswith(prefix) for h in header):  # never clash with a real column name
         prefix += "_"
     width = len(data) if data is not None else 0
-    return _CsvLayout(header, [f"{prefix}{i}" for i in range(max(0, width - len(header)))])
+    return _CsvLayout(header, [f"{prefix}{i}" for i in range(max(0, width - len(header)))],
+                      delimiter)
+
+
+#: Field separators a CSV file may use: Excel writes ';' where the decimal mark is a comma.
+_DELIMITERS = (",", ";", "\t")
+
+
+def _delimiter(p: Path) -> str:
+    """The separator that splits the header row into the most fields (',' on a tie)."""
+    try:
+        with p.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+            line = next((x for x in fh if x.strip()), "")
+    except OSError as exc:
+        raise _fail(p, f"cannot read the file ({exc})") from exc
+    counts = {d: len(next(csv.reader([line], delimiter=d), [])) for d in _DELIMITERS}
+    return max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
+
+
+def _refuse_utf16(p: Path) -> None:
+    """Excel's "Unicode Text" is UTF-16: say so, rather than report undecodable bytes."""
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(2)
+    except OSError as exc:
+        raise _fail(p, f"cannot read the file ({exc})") from exc
+    if head in (b"\xff\xfe", b"\xfe\xff"):
+        raise _fail(p, "the file is UTF-16 text: save it as 'CSV UTF-8' and try again",
+                    encoding="utf-16")
 
 
 def _blank_line(row: list[str]) -> bool:
@@ -196,7 +230,7 @@ def _csv_options(layout: _CsvLayout) -> dict[str, Any]:
         # 'None', 'nan'...) are real contract codes, regions or typos, and .xlsx keeps them too.
         "keep_default_na": False, "na_values": [""],
         # The header row is read by _csv_layout; pandas skips it and uses the cleaned names.
-        "header": 0, "names": layout.names, "index_col": False,
+        "header": 0, "names": layout.names, "index_col": False, "sep": layout.delimiter,
     }
 
 
@@ -505,15 +539,15 @@ def source_lines(path: str | os.PathLike[str], rows: Iterable[int], *,
             return {}
         numbers = (n for n, r in enumerate(cells, start=1) if not _blank_row(r))
         return _numbered(numbers, wanted)
-    with contextlib.closing(_csv_record_lines(p)) as lines:  # closes the file on early stop
+    with contextlib.closing(_csv_record_lines(p, _delimiter(p))) as lines:  # closes on stop
         return _numbered(lines, wanted)
 
 
-def _csv_record_lines(p: Path) -> Generator[int, None, None]:
+def _csv_record_lines(p: Path, delimiter: str) -> Generator[int, None, None]:
     """The line where each non-blank CSV record starts (the header's first), with the blank
     line rule of :func:`_blank_line`; stops quietly where the file cannot be parsed."""
     with p.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-        reader = csv.reader(fh)
+        reader = csv.reader(fh, delimiter=delimiter)
         start = 1
         with contextlib.suppress(csv.Error):
             for record in reader:

@@ -518,3 +518,24 @@ def test_write_valuations_when_text_is_an_excel_error_code_writes_text(tmp_path:
     cells = [r[0] for r in openpyxl.load_workbook(path).active.iter_rows(min_row=2)]
     assert [c.data_type for c in cells] == ["s", "s"]
     assert svio.read_outcomes(path)["contract_id"].tolist() == ["#N/A", "#REF!"]
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_read_csv_when_semicolon_or_tab_separated_reads_as_comma_separated(
+        tmp_path: Path, sep: str) -> None:
+    """Excel saves ';'-separated CSV where the decimal mark is a comma: same rows either way."""
+    text = HEADER + "".join(ROWS)
+    comma = svio.read_outcomes(_write(tmp_path / "c.csv", text))
+    other = svio.read_outcomes(_write(tmp_path / "s.csv", text.replace(",", sep)))
+    pd.testing.assert_frame_equal(other, comma)
+    assert svio.source_lines(tmp_path / "s.csv", [0, 1]) == {0: 2, 1: 3}
+    batches = list(svio.iter_outcome_batches(tmp_path / "s.csv", chunksize=2))
+    pd.testing.assert_frame_equal(pd.concat([b for _, b in batches]), comma)
+
+
+def test_read_csv_when_utf16_says_so(tmp_path: Path) -> None:
+    """Excel's 'Unicode Text' is UTF-16: the error names the encoding and the fix."""
+    path = tmp_path / "u.csv"
+    path.write_bytes((HEADER + ROWS[0]).encode("utf-16"))
+    with pytest.raises(svio.InputFileError, match="UTF-16 text: save it as 'CSV UTF-8'"):
+        svio.read_outcomes(path)
