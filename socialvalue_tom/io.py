@@ -393,11 +393,12 @@ def _header(p: Path, where: str, first: tuple[Any, ...]) -> list[str]:
 
 def _cell_text(v: Any) -> str | None:
     """An Excel cell as text: dates as ISO dates, whole numbers without a trailing ``.0``;
-    None for a blank cell."""
+    None for a blank cell. A date-time cell gives its date, as a datetime column of a Parquet
+    file or a DataFrame does (valuation works on days)."""
     if _missing(v):
         return None
     if isinstance(v, dt.datetime):
-        return v.date().isoformat() if v.time() == dt.time() else v.isoformat()
+        return v.date().isoformat()
     if isinstance(v, dt.date):
         return v.isoformat()
     if isinstance(v, float) and v.is_integer():

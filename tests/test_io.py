@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import TINY
 
 import socialvalue_tom as sv
 from socialvalue_tom import io as svio
@@ -539,3 +540,13 @@ def test_read_csv_when_utf16_says_so(tmp_path: Path) -> None:
     path.write_bytes((HEADER + ROWS[0]).encode("utf-16"))
     with pytest.raises(svio.InputFileError, match="UTF-16 text: save it as 'CSV UTF-8'"):
         svio.read_outcomes(path)
+
+
+def test_read_xlsx_when_a_date_cell_has_a_time_gives_its_date(tmp_path: Path) -> None:
+    """'01/05/2024 10:30' in Excel is the day 2024-05-01, as in a Parquet datetime column."""
+    path = _workbook(tmp_path / "t.xlsx", [["measure", "quantity", "unit", "region", "date"],
+                                           ["jobs-local", 2, "FTE", "london",
+                                            dt.datetime(2024, 5, 1, 10, 30)]])
+    df = svio.read_outcomes(path)
+    assert df.loc[0, "date"] == "2024-05-01"
+    assert value_frame(df, sv.load_table(path=TINY), errors="collect").attrs["issues"].empty
