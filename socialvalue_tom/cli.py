@@ -432,7 +432,10 @@ def tables_diff(
     diff = diff_tables(a, b)
     head = f"{a.name}:{a.version} -> {b.name}:{b.version}"
     if diff.empty:
-        _console().print(f"{head}: no differences", markup=False)
+        same = a.digest == b.digest
+        _console().print(f"{head}: no differences" + ("" if same else (
+            " in values or rules (only labels differ: version, title, validity or review "
+            "date)")), markup=False)
         return
     table = Table(title=f"{head}: {len(diff)} change(s)")
     for c in ("Change", "Measure", "Region", "Old", "New", "Change %", "Fields"):

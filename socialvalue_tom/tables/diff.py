@@ -24,6 +24,11 @@ DIFF_COLUMNS = ["change", "measure", "region", "old_value", "new_value", "pct_ch
 #: Measure fields compared (the proxies are compared region by region).
 _MEASURE_FIELDS = tuple(f for f in MeasureSpec.model_fields if f not in ("code", "proxies"))
 _PROXY_FIELDS = tuple(ProxyValue.model_fields)
+#: Table-level fields that can change valuations or their provenance. The labels that always
+#: differ between two editions (version, title, validity, review date) are left out.
+_TABLE_FIELDS = ("currency", "price_base_year", "price_index", "illustrative", "regions",
+                 "fallback_region", "sources", "parameters", "confidence_grades", "exclusions",
+                 "notes")
 
 
 def _changed(old: Any, new: Any, fields: tuple[str, ...]) -> list[str]:
@@ -45,7 +50,8 @@ def _measure_rows(code: str, old: ProxyTable, new: ProxyTable) -> list[dict[str,
         return [_record(change, code, region, old, new) for region in spec.proxies]
     measure_fields = _changed(mo, mn, _MEASURE_FIELDS)
     rows = []
-    for region in sorted(set(mo.proxies) | set(mn.proxies)):
+    own = set(mo.proxies) | set(mn.proxies)
+    for region in sorted(own):
         po, pn = mo.proxies.get(region), mn.proxies.get(region)
         if po is None or pn is None:
             change = "added" if po is None else "removed"
@@ -54,7 +60,27 @@ def _measure_rows(code: str, old: ProxyTable, new: ProxyTable) -> list[dict[str,
         fields = measure_fields + _changed(po, pn, _PROXY_FIELDS)
         if fields:
             rows.append(_record("changed", code, region, old, new, fields))
+    for region in sorted(set(old.region_codes) & set(new.region_codes) - own):
+        # No value of its own on either side: it changes only if it now falls back elsewhere
+        # (the region tree changed); a change of the value it inherits is shown where it is set.
+        if _resolved(old, code, region)[1] != _resolved(new, code, region)[1]:
+            rows.append(_record("fallback", code, region, old, new, ["regions"]))
     return rows
+
+
+def _table_rows(old: ProxyTable, new: ProxyTable) -> list[dict[str, Any]]:
+    """One row naming the table-level fields that changed (regions, parameters, exclusions...),
+    which change valuations without any proxy changing; none when they are all the same."""
+    fields = [f for f in _TABLE_FIELDS if getattr(old.spec, f) != getattr(new.spec, f)]
+    old_index, new_index = old.price_index, new.price_index
+    if (old_index is not None and new_index is not None
+            and old_index.digest != new_index.digest and "price_index" not in fields):
+        fields.append("price index values")
+    if not fields:
+        return []
+    return [{"change": "table", "measure": "", "region": "", "old_value": math.nan,
+             "new_value": math.nan, "pct_change": math.nan, "fields_changed": ", ".join(fields),
+             "old_region_used": "", "new_region_used": ""}]
 
 
 def _resolved(table: ProxyTable, code: str, region: str) -> tuple[float | None, str]:
@@ -81,7 +107,12 @@ def diff_tables(old: ProxyTable, new: ProxyTable) -> pd.DataFrame:
     """What changed from ``old`` to ``new``: one row per (measure, region) that differs.
 
     Columns: ``change`` (``added``, ``removed`` or ``changed``: whether the region has a proxy
-    of its own in each edition), ``measure``, ``region``, ``old_value`` and ``new_value`` (the
+    of its own in each edition; ``fallback``: a region with no proxy of its own on either side
+    that now takes its value from another region, because the region tree changed; ``table``:
+    the one first row, when present, naming table-level fields that changed, such as
+    ``regions``, ``parameters``, ``exclusions``, ``confidence_grades`` or ``sources``, which
+    change valuations or provenance without any proxy changing), ``measure``, ``region``,
+    ``old_value`` and ``new_value`` (the
     proxy, GBP per canonical unit, that the region gets in each edition: its own or, where it has
     none, its declared fallback's; NaN where the measure is absent or the region not declared),
     ``pct_change`` (NaN where either side is NaN or the old value is 0), ``fields_changed``
@@ -90,9 +121,10 @@ def diff_tables(old: ProxyTable, new: ProxyTable) -> pd.DataFrame:
     (the region whose proxy gives each value, ``""`` where there is none). So a region whose
     own value is dropped shows ``removed`` with the fallback value it now gets and the change.
     A measure added or removed gives one row per region it has a proxy for. Identical editions
-    give an empty frame. Rows are sorted by measure, then region.
+    give an empty frame (the labels version, title and validity are not compared). Rows are
+    sorted by measure, then region, after the ``table`` row.
     """
-    rows: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = _table_rows(old, new)
     for code in sorted(set(old.measures) | set(new.measures)):
         rows += _measure_rows(code, old, new)
     frame = pd.DataFrame.from_records(rows, columns=DIFF_COLUMNS)

@@ -92,8 +92,11 @@ def test_diff_against_the_base_shows_exactly_the_amended_value(
         base: sv.ProxyTable, amended: sv.ProxyTable) -> None:
     d = sv.diff_tables(base, amended)
     assert d[["change", "measure", "region", "old_region_used", "new_region_used"]].to_dict(
-        "records") == [{"change": "added", "measure": "jobs-local-fte", "region": "scotland",
+        "records") == [{"change": "table", "measure": "", "region": "", "old_region_used": "",
+                        "new_region_used": ""},
+                       {"change": "added", "measure": "jobs-local-fte", "region": "scotland",
                         "old_region_used": "uk", "new_region_used": "scotland"}]
+    assert d.iloc[0]["fields_changed"] == "sources, notes"  # the added source, the record
 
 
 @pytest.mark.parametrize("version", ["2025", "2024", " 2025", "2025 ", "", "a" * 33, 2026])
@@ -481,7 +484,8 @@ def test_a_local_measure_is_added_beside_the_national_ones(base: sv.ProxyTable,
         local.spec.notes or "")
     d = sv.diff_tables(base, local)
     assert set(zip(d["change"], d["measure"], d["region"], strict=True)) == {
-        ("added", "local-care-leaver-mentoring", "uk"), ("added", "jobs-local-fte", "scotland")}
+        ("table", "", ""), ("added", "local-care-leaver-mentoring", "uk"),
+        ("added", "jobs-local-fte", "scotland")}
 
 
 def test_a_local_measure_is_valued_alike_by_value_and_value_frame(local: sv.ProxyTable) -> None:

@@ -1,0 +1,69 @@
+"""diff_tables: changes that reach a region through fallback, and table-level changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import socialvalue_tom as sv
+
+TINY = Path(__file__).parent.parent / "data" / "tables" / "tiny.yaml"
+
+
+def _edited(tmp_path: Path, old: str, new: str) -> sv.ProxyTable:
+    index = TINY.with_name("tiny-deflator.index.yaml")
+    (tmp_path / index.name).write_text(index.read_text(encoding="utf-8"), encoding="utf-8")
+    text = TINY.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "edited.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return sv.load_table(path=path)
+
+
+@pytest.fixture
+def tiny() -> sv.ProxyTable:
+    return sv.load_table(path=TINY)
+
+
+def test_diff_when_a_region_moves_in_the_tree_lists_its_new_fallbacks(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """Scotland re-parented under London now gets London's own values: shown per measure."""
+    moved = _edited(tmp_path, "{code: scotland, name: Scotland, parent: uk}",
+                    "{code: scotland, name: Scotland, parent: london}")
+    d = sv.diff_tables(tiny, moved)
+    assert d.iloc[0]["change"] == "table" and "regions" in d.iloc[0]["fields_changed"]
+    fallback = d[d["change"] == "fallback"]
+    assert not fallback.empty and set(fallback["region"]) == {"scotland"}
+    row = fallback[fallback["measure"] == "jobs-local"].iloc[0]
+    assert (row["old_region_used"], row["new_region_used"]) == ("uk", "london")
+    assert (row["old_value"], row["new_value"]) == (20000.0, 30000.0)
+
+
+def test_diff_when_only_a_table_parameter_changes_is_not_empty(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """A parameter used by an expression changes values with no proxy changing."""
+    changed = _edited(tmp_path, "value: 0.25", "value: 0.5")
+    d = sv.diff_tables(tiny, changed)
+    assert list(d["change"]) == ["table"] and d.iloc[0]["fields_changed"] == "parameters"
+
+
+def test_diff_of_an_edition_with_itself_is_empty(tiny: sv.ProxyTable) -> None:
+    assert sv.diff_tables(tiny, tiny).empty
+
+
+def test_cli_diff_shows_table_and_fallback_rows_and_never_claims_sameness_wrongly(
+        tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from socialvalue_tom.cli import app
+
+    moved = _edited(tmp_path, "{code: scotland, name: Scotland, parent: uk}",
+                    "{code: scotland, name: Scotland, parent: london}")
+    result = CliRunner().invoke(app, ["tables", "diff", str(TINY), str(moved.path)])
+    assert result.exit_code == 0, result.output
+    assert "table" in result.stdout and "fallback" in result.stdout
+    assert "£30,000.00 (london)" in result.stdout
+    relabelled = _edited(tmp_path, "title: ", "title: Renamed ")
+    same = CliRunner().invoke(app, ["tables", "diff", str(TINY), str(relabelled.path)])
+    assert "no differences in values or rules (only labels differ" in same.stdout
