@@ -20,9 +20,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from socialvalue_tom.engine import TablesLike
+from socialvalue_tom.errors import OutcomeError, RuleError
 
 __all__ = ["SocialValueAccessor"]
 
@@ -49,13 +51,22 @@ class SocialValueAccessor:
         return summarise(self._frame, by=by, tables=tables)
 
     def explain(self, i: int) -> str:
-        """The derivation of row ``i`` (0-based position) of a valued DataFrame, as text."""
+        """The derivation of row ``i`` (0-based position) of a valued DataFrame, as text.
+
+        A position that is not a row (negative, or past the last row) raises
+        :class:`~socialvalue_tom.RuleError` naming the number of rows.
+        """
         from socialvalue_tom.frame import explain_row
 
         self._require_valued("explain")
-        return str(explain_row(self._frame, i))
+        n = len(self._frame)
+        # Negative positions are refused too: row numbers in traces and issues count from 0.
+        if isinstance(i, bool) or not isinstance(i, int | np.integer) or not 0 <= i < n:
+            raise RuleError(f"no row {i!r} to explain: the DataFrame has {n} rows "
+                            f"(positions 0 to {n - 1})", field="row", row=i, rows=n)
+        return str(explain_row(self._frame, int(i)))
 
     def _require_valued(self, what: str) -> None:
         if "value_gbp" not in self._frame.columns:
-            raise ValueError(f"df.socialvalue.{what}() needs a valued DataFrame: "
-                             "call df.socialvalue.value() first")
+            raise OutcomeError(f"df.socialvalue.{what}() needs a valued DataFrame: "
+                               "call df.socialvalue.value() first", field="value_gbp")

@@ -25,14 +25,17 @@ Added in 0.1.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from socialvalue_tom.engine import TablesLike
+from socialvalue_tom.errors import BulkValidationError, OutcomeError, RuleError
 from socialvalue_tom.money import format_gbp, total
 from socialvalue_tom.outcome import Assumptions
 
@@ -48,12 +51,10 @@ def scores_from_values(values: pd.Series, *, weighting: float = 10.0,
                        method: Method = "proportional") -> pd.Series:
     """Scores out of ``weighting`` for the values in ``values`` (index: tenderer).
 
-    See the module docstring for the formulas. NaN values score 0.
+    See the module docstring for the formulas. NaN values score 0. A bad ``method`` or
+    ``weighting`` raises :class:`~socialvalue_tom.RuleError` (a ``ValueError``).
     """
-    if method not in ("proportional", "rank"):
-        raise ValueError(f"method must be 'proportional' or 'rank', not {method!r}")
-    if not weighting > 0:
-        raise ValueError(f"weighting must be positive, not {weighting!r}")
+    _check_scoring(weighting, method)
     vals = values.astype("float64")
     if method == "proportional":
         best = vals.max(skipna=True)
@@ -65,32 +66,119 @@ def scores_from_values(values: pd.Series, *, weighting: float = 10.0,
     return (weighting * (n - ranks + 1) / n).fillna(0.0)
 
 
-def _prices(bid_prices: Mapping[str, float] | pd.Series | None,
-            suppliers: list[str]) -> pd.Series:
+def _check_scoring(weighting: float, method: str) -> None:
+    if method not in ("proportional", "rank"):
+        raise RuleError(f"method must be 'proportional' or 'rank', not {method!r}",
+                        field="method")
+    if not weighting > 0:
+        raise RuleError(f"weighting must be positive, not {weighting!r}", field="weighting")
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (
+        isinstance(value, float | np.floating) and math.isnan(value))
+
+
+def _tenderer(value: Any) -> str | None:
+    """The tenderer a supplier id names: its text, stripped as value_frame strips text cells
+    (``None`` when there is none)."""
+    text = "" if _missing(value) else str(value).strip()
+    return text or None
+
+
+def _tenderers(ids: Iterable[Any], where: str) -> list[str | None]:
+    """The tenderer of each id; two different ids that read as one tenderer (1 and "1",
+    "A" and "A ") are refused rather than merged: they may be two bidders."""
+    first: dict[str, Any] = {}
+    found = []
+    for value in ids:
+        key = _tenderer(value)
+        if key is not None:
+            seen = first.setdefault(key, value)
+            if (isinstance(seen, str), str(seen)) != (isinstance(value, str), str(value)):
+                raise RuleError(f"{where}: {seen!r} and {value!r} both read as the same tenderer "
+                                f"{key!r}: give each tenderer one id", field="supplier_id",
+                                supplier_id=key)
+        found.append(key)
+    return found
+
+
+def _price_map(bid_prices: Mapping[Any, Any] | pd.Series | None) -> dict[str, float]:
+    """Bid prices by tenderer (text, as supplier ids are read); each a positive number."""
     if bid_prices is None:
-        return pd.Series(np.nan, index=suppliers, dtype="float64")
-    prices = pd.Series(dict(bid_prices), dtype="float64").reindex(suppliers)
-    missing = prices.index[prices.isna()].tolist()
-    if missing:
-        raise ValueError(f"no bid price for supplier(s) {', '.join(map(str, missing))}")
-    bad = prices.index[prices <= 0].tolist()
-    if bad:
-        raise ValueError(f"bid price must be positive for supplier(s) {', '.join(map(str, bad))}")
+        return {}
+    items = list(bid_prices.items())
+    keys = _tenderers((k for k, _ in items), "bid_prices")
+    prices = {}
+    for key, (raw, price) in zip(keys, items, strict=True):
+        if key is None:
+            raise RuleError(f"bid_prices has a key with no supplier id: {raw!r}",
+                            field="bid_prices")
+        prices[key] = _price(key, price)
     return prices
 
 
+def _price(supplier: str, price: Any) -> float:
+    if isinstance(price, bool | np.bool_) or _missing(price):
+        return math.nan  # reported as no bid price for the tenderers that need one
+    try:
+        value = float(price)
+    except (TypeError, ValueError):
+        raise RuleError(f"bid price for supplier {supplier} is not a number: {price!r}",
+                        field="bid_prices", supplier_id=supplier) from None
+    if not 0 < value < math.inf:
+        raise RuleError(f"bid price must be positive for supplier(s) {supplier}",
+                        field="bid_prices", supplier_id=supplier)
+    return value
+
+
+def _prices(given: dict[str, float], suppliers: list[str], needed: bool) -> pd.Series:
+    if not needed:
+        return pd.Series(np.nan, index=suppliers, dtype="float64")
+    prices = pd.Series(given, dtype="float64").reindex(suppliers)
+    missing = prices.index[prices.isna()].tolist()
+    if missing:
+        raise RuleError(f"no bid price for supplier(s) {', '.join(missing)}",
+                        field="bid_prices", suppliers=missing)
+    return prices
+
+
+def _commitment_rows(commitments: pd.DataFrame) -> np.ndarray:
+    """Which rows are commitments: any but ``delivered``, read as value_frame validates the
+    stage (surrounding spaces stripped; a missing stage is a commitment)."""
+    if "stage" not in commitments.columns:
+        return np.ones(len(commitments), dtype=bool)
+    stage = commitments["stage"].astype(object)
+    return np.array([not (isinstance(s, str) and s.strip() == "delivered") for s in stage],
+                    dtype=bool)
+
+
+def _committed(values: np.ndarray, keys: list[str | None],
+               suppliers: list[str]) -> dict[str, Decimal]:
+    """Each tenderer's committed value, summed exactly and rounded once (0 with no rows)."""
+    amounts: dict[str, list[float]] = {s: [] for s in suppliers}
+    for value, key in zip(values.tolist(), keys, strict=True):
+        if key is not None:
+            amounts[key].append(value)
+    return {s: total(amounts[s]) for s in suppliers}
+
+
 def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
-               bid_prices: Mapping[str, float] | pd.Series | None = None,
+               bid_prices: Mapping[Any, float] | pd.Series | None = None,
                weighting: float = 10.0, method: Method = "proportional",
                basis: Basis = "absolute", assumptions: Assumptions | None = None) -> pd.DataFrame:
     """Rank tenderers on their committed social value.
 
     Args:
         commitments: outcome rows (as :func:`~socialvalue_tom.frame.value_frame` reads) with a
-            ``supplier_id`` column; rows whose ``stage`` is ``delivered`` are ignored.
+            ``supplier_id`` column; rows whose ``stage`` is ``delivered`` (surrounding spaces
+            stripped, as validation reads it) are ignored. Every other row must name its
+            tenderer. Supplier ids are read as text, stripped: two different ids that read
+            the same (``1`` and ``"1"``) are refused.
         tables: the tables to value with (family name, edition or editions).
-        bid_prices: each tenderer's bid price in GBP; needed for ``basis="per-gbp"`` and
-            otherwise used to report value per GBP.
+        bid_prices: each tenderer's bid price in GBP, keyed by supplier id (matched as text);
+            needed for ``basis="per-gbp"`` and otherwise used to report value per GBP. A
+            bidder here with no commitment rows is scored on a committed value of 0.
         weighting: the marks available for social value (e.g. 10 for a 10% weighting).
         method: ``"proportional"`` or ``"rank"`` (see the module docstring).
         basis: score on ``"absolute"`` committed value or value ``"per-gbp"`` of bid price.
@@ -101,35 +189,65 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
         (:class:`~decimal.Decimal`), ``bid_price_gbp``, ``value_per_gbp``, ``score`` and
         ``trace`` (how the score was reached). ``attrs["trace"]`` holds the whole evaluation
         trace as a list of lines. Any bad commitment row raises
-        :class:`~socialvalue_tom.BulkValidationError` naming the row and field.
+        :class:`~socialvalue_tom.BulkValidationError` naming the row (in ``commitments``) and
+        field; a commitment with no ``supplier_id``, clashing ids and bad arguments raise
+        :class:`~socialvalue_tom.RuleError`.
     """
-    from socialvalue_tom.frame import value_frame
-
     if "supplier_id" not in commitments.columns:
-        raise ValueError("commitments need a supplier_id column naming each tenderer")
+        raise OutcomeError("commitments need a supplier_id column naming each tenderer",
+                           field="supplier_id")
     if basis not in ("absolute", "per-gbp"):
-        raise ValueError(f"basis must be 'absolute' or 'per-gbp', not {basis!r}")
-    rows = commitments
-    trace = [f"Scoring {commitments['supplier_id'].nunique()} tenderer(s) by {method} on "
-             f"{basis} committed social value, out of {weighting:g} marks."]
-    if "stage" in commitments.columns:
-        rows = commitments[commitments["stage"].fillna("commitment") != "delivered"]
-        if len(rows) < len(commitments):
-            trace.append(f"Ignored {len(commitments) - len(rows)} delivered row(s).")
-    valued = value_frame(rows, tables, errors="raise", assumptions=assumptions)
-    trace.append("Valued with " + ", ".join(valued.attrs["socialvalue_tom"]["editions"]) + ".")
-    suppliers = sorted(str(s) for s in rows["supplier_id"].dropna().unique())
-    committed = {s: total(valued.loc[valued["supplier_id"].astype(str) == s, "value_gbp"])
-                 for s in suppliers}
-    prices = _prices(bid_prices, suppliers)
+        raise RuleError(f"basis must be 'absolute' or 'per-gbp', not {basis!r}", field="basis")
     if basis == "per-gbp" and bid_prices is None:
-        raise ValueError("basis='per-gbp' needs bid_prices")
+        raise RuleError("basis='per-gbp' needs bid_prices", field="bid_prices")
+    _check_scoring(weighting, method)
+    is_commitment = _commitment_rows(commitments)
+    rows = commitments[is_commitment]
+    keys = _tenderers(rows["supplier_id"], "supplier_id")
+    _refuse_anonymous(np.flatnonzero(is_commitment), keys)
+    given = _price_map(bid_prices)
+    suppliers = sorted({k for k in keys if k is not None} | set(given))
+    prices = _prices(given, suppliers, bid_prices is not None)
+    trace = [f"Scoring {len(suppliers)} tenderer(s) by {method} on "
+             f"{basis} committed social value, out of {weighting:g} marks."]
+    if len(rows) < len(commitments):
+        trace.append(f"Ignored {len(commitments) - len(rows)} delivered row(s).")
+    valued = _value(rows, np.flatnonzero(is_commitment), tables, assumptions)
+    trace.append("Valued with " + ", ".join(valued.attrs["socialvalue_tom"]["editions"]) + ".")
+    committed = _committed(valued["value_gbp"].to_numpy(dtype=np.float64), keys, suppliers)
+    absent = [s for s in suppliers if s not in set(keys)]
+    if absent:
+        trace.append(f"No commitment rows from {', '.join(absent)}: scored on "
+                     f"{format_gbp(Decimal('0.00'))} committed.")
     per_gbp = pd.Series({s: float(committed[s]) / prices[s] for s in suppliers}, dtype="float64")
     basis_values = (pd.Series({s: float(v) for s, v in committed.items()}, dtype="float64")
                     if basis == "absolute" else per_gbp)
     scores = scores_from_values(basis_values, weighting=weighting, method=method)
     return _result(suppliers, committed, prices, per_gbp, basis_values, scores, trace,
                    weighting, method)
+
+
+def _value(rows: pd.DataFrame, positions: np.ndarray, tables: TablesLike,
+           assumptions: Assumptions | None) -> pd.DataFrame:
+    """``value_frame(rows)``; a bad row is named by its row in the caller's input (``rows``
+    leaves the delivered rows out, which would shift the positions value_frame reports)."""
+    from socialvalue_tom.frame import value_frame
+
+    try:
+        return value_frame(rows, tables, errors="raise", assumptions=assumptions)
+    except BulkValidationError as exc:
+        issues = [dataclasses.replace(i, row=int(positions[i.row])) for i in exc.issues]
+        raise BulkValidationError.from_issues(issues) from None
+
+
+def _refuse_anonymous(positions: np.ndarray, keys: list[str | None]) -> None:
+    """A commitment with no supplier_id belongs to no tenderer: refused, not dropped."""
+    bad = [int(p) for p, k in zip(positions, keys, strict=True) if k is None]
+    if bad:
+        shown = ", ".join(map(str, bad[:10])) + (f" (and {len(bad) - 10} more)"
+                                                 if len(bad) > 10 else "")
+        raise RuleError(f"commitment row(s) {shown} have no supplier_id: every commitment "
+                        "must name its tenderer", field="supplier_id", rows=bad)
 
 
 def _line(s: str, committed: Decimal, price: float, basis_value: float, best: float,

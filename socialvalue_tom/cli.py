@@ -248,7 +248,7 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> No
 
     frame = _guard(lambda: annotate(valued, tables))
     keys = [by.value] if by is not None else []
-    summary = _guard(lambda: summarise(frame, by=keys))
+    summary = _guard(lambda: summarise(frame, by=keys, tables=tables))
     if by is not None:
         total = summarise(frame, by=[]).assign(**{str(summary.columns[0]): "Total"})
         summary = pd.concat([summary, total[summary.columns]], ignore_index=True)

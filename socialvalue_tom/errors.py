@@ -57,9 +57,16 @@ class SocialValueError(Exception):
 
 
 class ProxyTableError(SocialValueError, ValueError):
-    """A proxy table file is malformed: names the file and the field or line at fault."""
+    """A proxy table file is malformed: names the file and the field or line at fault.
+
+    ``path``, ``line`` (1-based) and ``field`` (``measures[0].expression``) are always set:
+    ``None`` where they are unknown or do not apply (an expression compiled on its own).
+    """
 
     code = "proxy-table-error"
+    path: str | None = None
+    line: int | None = None
+    field: str | None = None
 
 
 class TableIntegrityError(ProxyTableError):

@@ -45,6 +45,9 @@ def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
     if meta is None:
         raise RuleError("this DataFrame has no valuation metadata: pass the result of "
                         "value_frame() (its .attrs must be kept)", field="attrs")
+    if isinstance(i, bool) or not isinstance(i, int | np.integer) or not 0 <= i < len(out):
+        raise RuleError(f"no row {i!r}: the DataFrame has {len(out)} row(s) (positions 0 to "
+                        f"{len(out) - 1})", field="row", row=i)
     row = out.iloc[i]
     if pd.isna(row["value_gbp"]):
         raise OutcomeError(f"row {i} was not valued: {row_issues(out, i) or 'no value'}", row=i,

@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom.errors import RuleError
+from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError
 from socialvalue_tom.money import format_gbp, total
+from socialvalue_tom.outcome import financial_year, to_day
 from socialvalue_tom.tables.table import ProxyTable, normalise_region
 
 __all__ = [
@@ -48,6 +49,23 @@ __all__ = [
 #: Short grouping names accepted by :func:`summarise` and the CLI's ``--by``, and their columns.
 GROUPS = {"theme": "theme", "measure": "measure", "supplier": "supplier_id",
           "contract": "contract_id", "region": "region", "year": "year"}
+#: The columns of a ``value_frame`` result that say which table entry valued each row.
+_VALUED_COLUMNS = ("table", "version", "measure", "region_used")
+#: The columns :func:`annotate` derives from the tables.
+_INFO_COLUMNS = ("theme", "title", "value_type", "canonical_unit", "illustrative")
+_META = "socialvalue_tom"
+
+
+def _text(value: Any) -> Any:
+    """A text cell as value_frame validates it (surrounding whitespace stripped)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def _stripped(series: pd.Series) -> pd.Series:
+    """``series`` with its text cells stripped (worked out once per distinct value)."""
+    codes, uniq = pd.factorize(series.astype(object), use_na_sentinel=True)
+    values = np.array([*(_text(u) for u in uniq), None], dtype=object)
+    return pd.Series(values[codes], index=series.index, dtype=object)
 
 
 def import_extra(module: str, extra: str) -> ModuleType:
@@ -83,17 +101,18 @@ def _editions(valued: pd.DataFrame, tables: Any) -> dict[tuple[str, str], ProxyT
         name, _, version = str(label).partition(":")
         table = _recorded_edition(name, version, str(mark))
         if table is None:
-            raise ValueError(f"cannot find table edition {label} that valued these rows: "
-                             "pass tables= (the family name, table or editions used)")
+            raise RuleError(f"cannot find table edition {label} that valued these rows: "
+                            "pass tables= (the family name, table or editions used)",
+                            field="tables", edition=label)
         found[(name, version)] = table
     if not found:
-        raise ValueError("cannot tell which table editions valued these rows: pass tables=")
+        raise RuleError("cannot tell which table editions valued these rows: pass tables=",
+                        field="tables")
     return found
 
 
 def _recorded_edition(name: str, version: str, mark: str) -> ProxyTable | None:
     """An edition recorded as a digest (embedded tables) or as a file path."""
-    from socialvalue_tom.errors import SocialValueError
     from socialvalue_tom.tables.catalogue import load_table
 
     try:
@@ -110,73 +129,156 @@ def annotate(valued: pd.DataFrame, tables: Any = None) -> pd.DataFrame:
 
     ``tables`` (a family name, :class:`ProxyTable` or editions) says which tables valued the
     rows; by default the editions recorded by ``value_frame`` in ``valued.attrs`` are used.
-    Rows that were not valued get missing values.
+    The columns always come from the tables: input columns of those names (a supplier's own
+    ``theme`` or ``illustrative``, say) are replaced. Rows that were not valued get missing
+    values. Needs the ``table``, ``version``, ``measure`` and ``region_used`` columns of a
+    ``value_frame`` result (:class:`~socialvalue_tom.RuleError` otherwise).
     """
-    out = valued.copy(deep=False)
-    out.attrs = dict(valued.attrs)
-    need = ["table", "version", "measure", "region_used"]
-    if {"theme", "canonical_unit", "illustrative"} <= set(valued.columns):
-        return out
+    missing = [c for c in _VALUED_COLUMNS if c not in valued.columns]
+    if missing:
+        raise RuleError(f"annotate needs the result of value_frame: column(s) "
+                        f"{', '.join(missing)} are missing", field=missing[0])
     eds = _editions(valued, tables)
-    keys = _bare(valued)[need].astype(object)
-    info: dict[str, list[Any]] = {"theme": [], "title": [], "value_type": [],
-                                  "canonical_unit": [], "illustrative": []}
+    keys = _bare(valued)[list(_VALUED_COLUMNS)].astype(object)
+    info: dict[str, list[Any]] = {name: [] for name in _INFO_COLUMNS}
     cache: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     for key in keys.itertuples(index=False, name=None):
         if key not in cache:
             cache[key] = _measure_info(eds, key)
         for name, val in zip(info, cache[key], strict=True):
             info[name].append(val)
+    out = valued.copy(deep=False)
     for name, vals in info.items():
-        if name not in out.columns:
-            out[name] = pd.Series(vals, index=valued.index, dtype=object)
+        out[name] = pd.Series(vals, index=valued.index, dtype=object)
+    out.attrs = dict(valued.attrs)
+    meta = valued.attrs.get(_META)
+    # Marks the columns as derived, so summarise and the report need not look the tables up
+    # again; value_frame replaces this entry, so a re-valued frame is annotated afresh.
+    out.attrs[_META] = {**(meta if isinstance(meta, dict) else {}), "annotated": True}
     return out
+
+
+def _with_info(valued: pd.DataFrame, column: str, tables: Any) -> pd.DataFrame:
+    """``valued`` with :func:`annotate`'s columns derived from the tables.
+
+    A frame :func:`annotate` made is kept as it is. A frame the caller built without the
+    ``value_frame`` columns keeps its own ``column`` (it has no table entries to look up).
+    """
+    meta = valued.attrs.get(_META)
+    if isinstance(meta, dict) and meta.get("annotated"):
+        return valued
+    if column in valued.columns and not set(_VALUED_COLUMNS) <= set(valued.columns):
+        return valued
+    return annotate(valued, tables)
 
 
 def _measure_info(eds: dict[tuple[str, str], ProxyTable], key: tuple[Any, ...]) -> tuple[Any, ...]:
     table, version, measure, region = key
     t = eds.get((str(table), str(version))) if not pd.isna(table) else None
-    if t is None or measure not in t.measures:
+    code = _text(measure)  # value_frame looked the code up stripped
+    if t is None or not isinstance(code, str) or code not in t.measures:
         return (None, None, None, None, None)
-    spec = t.measures[measure]
+    spec = t.measures[code]
     pv = spec.proxies.get(str(region))
     return (spec.theme, spec.title, spec.value_type, spec.unit,
             bool(pv.illustrative) if pv else None)
 
 
 def _financial_year(dates: pd.Series) -> pd.Series:
-    day = pd.to_datetime(dates, errors="coerce")
-    year = day.dt.year - (day.dt.month < 4).astype("Int64")
-    return year.astype("Int64")
+    """UK financial year of each date, each read as value_frame reads it (stripped
+    ``YYYY-MM-DD`` text, a date, a datetime's own date); NA where there is no such date."""
+    codes, uniq = pd.factorize(dates.astype(object), use_na_sentinel=True)
+    years = pd.array([*(_year_of(u) for u in uniq), None], dtype="Int64")
+    return pd.Series(years[codes], index=dates.index)
+
+
+def _year_of(value: Any) -> int | None:
+    if value is pd.NaT:
+        return None
+    try:
+        day = to_day(value)
+    except ValueError:
+        return None
+    return financial_year(day) if isinstance(day, dt.date) else None
+
+
+def _known_editions(valued: pd.DataFrame, tables: Any) -> dict[tuple[str, str], ProxyTable]:
+    """The editions behind ``valued``, or none when it was not valued by known tables.
+
+    Only editions recorded in ``attrs`` may be missing without an error: tables the caller
+    names must be found.
+    """
+    if not {"table", "version"} <= set(valued.columns):
+        return {}
+    if tables is not None:
+        return _editions(valued, tables)
+    try:
+        return _editions(valued, None)
+    except SocialValueError:
+        return {}
+
+
+def _regions(valued: pd.DataFrame, tables: Any) -> pd.Series:
+    """Each row's region as a group key: the region code the row's edition resolves ("UK" and
+    "United Kingdom" are both ``uk``) when the tables are known, else the normalised text."""
+    eds = _known_editions(valued, tables)
+    cache: dict[tuple[Any, Any, Any], Any] = {}
+    keys = []
+    for key in _bare(valued)[["table", "version", "region"] if eds else ["region"]].astype(
+            object).itertuples(index=False, name=None):
+        if key not in cache:
+            cache[key] = _region_key(eds, key)
+        keys.append(cache[key])
+    return pd.Series(keys, index=valued.index, dtype=object)
+
+
+def _region_key(eds: dict[tuple[str, str], ProxyTable], key: tuple[Any, ...]) -> Any:
+    *edition, region = key
+    if not isinstance(region, str):
+        return region
+    t = eds.get((str(edition[0]), str(edition[1]))) if edition else None
+    if t is not None:
+        try:
+            return t.region_code(region)
+        except SocialValueError:
+            pass  # not a region of the table (a row that was not valued): group as text
+    return normalise_region(region)
 
 
 def _grouping_frame(valued: pd.DataFrame, keys: list[str], tables: Any) -> pd.DataFrame:
+    """``valued`` with its group columns as the groups are defined (derived, not trusted)."""
     cols = [GROUPS.get(k, k) for k in keys]
-    frame = valued
-    if "theme" in cols and "theme" not in valued.columns:
-        frame = annotate(valued, tables)
+    frame = _with_info(valued, "theme", tables) if "theme" in cols else valued
     frame = frame.copy(deep=False)
-    if "year" in cols and "year" not in valued.columns:
+    if "year" in cols and "date" in valued.columns:
         frame["year"] = _financial_year(valued["date"])
-    if "region" in cols:
-        frame["region"] = valued["region"].map(
-            lambda r: normalise_region(r) if isinstance(r, str) else r)
+    if "region" in cols and "region" in valued.columns:
+        frame["region"] = _regions(valued, tables)
+    if "measure" in cols and "measure" in valued.columns:
+        frame["measure"] = _stripped(valued["measure"])
     missing = [k for k, c in zip(keys, cols, strict=True) if c not in frame.columns]
     if missing:
-        raise ValueError(f"cannot group by {', '.join(missing)}: the input has no "
-                         f"{', '.join(GROUPS.get(k, k) for k in missing)} column")
+        raise OutcomeError(f"cannot group by {', '.join(missing)}: the input has no "
+                           f"{', '.join(GROUPS.get(k, k) for k in missing)} column",
+                           field=GROUPS.get(missing[0], missing[0]))
     return frame
 
 
 # -- summaries ---------------------------------------------------------------------------------
 
 def _contract_values(frame: pd.DataFrame) -> pd.Series | None:
-    """Each contract's value, once (``None`` without contract_id and contract_value columns)."""
+    """Each contract's value, once (``None`` without contract_id and contract_value columns).
+
+    Read from every row, valued or not: a row that was not valued still says what its
+    contract is worth, and must not contradict another row unnoticed. Values value_frame
+    refuses (not a positive, finite number) are left out: it reports those rows as issues.
+    """
     if "contract_value" not in frame.columns or "contract_id" not in frame.columns:
         return None
-    cv = frame[["contract_id", "contract_value"]].dropna()
-    cv = cv.assign(contract_value=pd.to_numeric(cv["contract_value"], errors="coerce")).dropna()
-    spread = cv.groupby("contract_id", sort=False)["contract_value"].nunique()
+    value = pd.to_numeric(frame["contract_value"], errors="coerce").astype("float64")
+    keep = frame["contract_id"].notna() & np.isfinite(value) & (value > 0)
+    cv = pd.DataFrame({"contract_id": frame["contract_id"][keep], "contract_value": value[keep]})
+    spread = cv.groupby("contract_id", sort=True)["contract_value"].nunique()
     if (spread > 1).any():
         bad = spread[spread > 1].index[0]
         raise RuleError(f"contract {bad!r} has more than one contract_value: give each "
@@ -184,7 +286,7 @@ def _contract_values(frame: pd.DataFrame) -> pd.Series | None:
     return cv.drop_duplicates("contract_id").set_index("contract_id")["contract_value"]
 
 
-def _row(values: np.ndarray, contracts: Sequence[Any], cv: pd.Series | None) -> dict[str, Any]:
+def _row(values: np.ndarray, contracts: pd.Series, cv: pd.Series | None) -> dict[str, Any]:
     row: dict[str, Any] = {
         "rows": int(values.size),
         "benefits_gbp": total(values[values > 0].tolist()),
@@ -192,28 +294,41 @@ def _row(values: np.ndarray, contracts: Sequence[Any], cv: pd.Series | None) -> 
         "net_gbp": total(values.tolist()),
     }
     if cv is not None:
-        ids = [c for c in dict.fromkeys(contracts) if c in cv.index]
-        value = math.fsum(float(cv[c]) for c in ids)
+        # The ratio sets the value of contracts against their own outcomes only: a contract
+        # with no value says nothing about what its outcomes cost.
+        has = contracts.isin(cv.index).to_numpy(dtype=bool)
+        value = math.fsum(float(cv[c]) for c in dict.fromkeys(contracts[has]))
         row["contract_value_gbp"] = total([value])
-        row["sv_ratio"] = float(row["net_gbp"]) / value if value > 0 else math.nan
+        row["sv_ratio"] = math.fsum(values[has].tolist()) / value if value > 0 else math.nan
     return row
+
+
+def _valued_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows with a value, ``value_gbp`` as float64 (rows not valued count in no total)."""
+    value = pd.to_numeric(frame["value_gbp"], errors="coerce").astype("float64")
+    return frame[value.notna()].assign(value_gbp=value[value.notna()])
 
 
 def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
               tables: Any = None) -> pd.DataFrame:
     """Totals per group, rounded to the penny at the edge.
 
-    ``by`` names groups: ``theme``, ``measure``, ``supplier`` (column ``supplier_id``),
-    ``contract`` (``contract_id``), ``region`` (the region requested, normalised), ``year``
-    (UK financial year of ``date``) or any column; ``by=()`` gives one overall row. Returns one
-    row per group with ``rows`` (valued rows), ``benefits_gbp``, ``disbenefits_gbp`` (negative)
-    and ``net_gbp`` as :class:`~decimal.Decimal`. ``net_gbp`` is the exactly rounded sum of all
-    amounts, so it can differ by a penny from ``benefits_gbp + disbenefits_gbp``.
+    ``by`` names groups: ``theme``, ``measure`` (the code as validated, surrounding spaces
+    stripped), ``supplier`` (column ``supplier_id``), ``contract`` (``contract_id``),
+    ``region`` (the region code the table resolves, so "UK" and "United Kingdom" group
+    together; without known tables, the region requested, normalised), ``year`` (UK financial
+    year of ``date``) or any column; ``by=()`` gives one overall row. Rows with no value in a
+    group column form a group of their own. Returns one row per group with ``rows`` (valued
+    rows), ``benefits_gbp``, ``disbenefits_gbp`` (negative) and ``net_gbp`` as
+    :class:`~decimal.Decimal`. ``net_gbp`` is the exactly rounded sum of all amounts, so it can
+    differ by a penny from ``benefits_gbp + disbenefits_gbp``.
 
     When ``contract_id`` and ``contract_value`` columns are present, adds
-    ``contract_value_gbp`` (each contract's value counted once per group) and ``sv_ratio``
-    (net social value per GBP of contract value). Rows that were not valued (``value_gbp``
-    missing) are left out. ``theme`` is looked up in the tables (see :func:`annotate`).
+    ``contract_value_gbp`` (each contract's value counted once per group; values are read from
+    every row, valued or not) and ``sv_ratio``: the net social value of the rows whose contract
+    has a value, per GBP of those contracts' values (NaN when no contract in the group has a
+    value). Rows that were not valued (``value_gbp`` missing) are left out of every total.
+    ``theme`` is looked up in the tables (see :func:`annotate`), never taken from the input.
 
     Examples:
         >>> df = pd.DataFrame({"supplier_id": ["a", "a", "b"], "contract_id": ["c1", "c1", "c2"],
@@ -226,16 +341,16 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
     keys = [by] if isinstance(by, str) else list(by)
     frame = _bare(_grouping_frame(valued, keys, tables))
     cols = [GROUPS.get(k, k) for k in keys]
-    ok = frame[pd.to_numeric(frame["value_gbp"], errors="coerce").notna()]
-    cv = _contract_values(ok)
-    contracts = ok["contract_id"] if cv is not None else pd.Series(None, index=ok.index)
+    cv = _contract_values(frame)
+    ok = _valued_rows(frame)
     records = []
     groups = (ok.groupby(cols, sort=True, observed=True, dropna=False) if cols
               else [((), ok)])
     for key, g in groups:
         values = g["value_gbp"].to_numpy(dtype=np.float64)
         row = dict(zip(cols, key if isinstance(key, tuple) else (key,), strict=True))
-        row.update(_row(values, contracts.loc[g.index].tolist(), cv))
+        contracts = g["contract_id"] if cv is not None else pd.Series(dtype=object)
+        row.update(_row(values, contracts, cv))
         records.append(row)
     columns = [*cols, "rows", "benefits_gbp", "disbenefits_gbp", "net_gbp"]
     if cv is not None:
@@ -247,12 +362,14 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
                          tables: Any = None) -> pd.DataFrame:
     """Committed vs delivered social value per contract, with the shortfall.
 
-    Needs ``contract_id`` and ``stage`` (``commitment`` or ``delivered``) columns. Returns one row
-    per contract (per contract and measure with ``by_measure=True``, which adds the
+    Needs ``contract_id`` and ``stage`` (``commitment`` or ``delivered``, read as value_frame
+    validates them: surrounding spaces stripped) columns. Returns one row per contract (rows
+    with no ``contract_id`` form one group, with a missing ``contract_id``, as in
+    :func:`summarise`; per contract and measure with ``by_measure=True``, which adds the
     ``unit`` and ``committed_quantity``/``delivered_quantity`` in the measure's canonical unit,
     looked up as in :func:`annotate`)
     with ``committed_gbp``, ``delivered_gbp``, ``shortfall_gbp`` (committed minus delivered,
-    never below zero; :class:`~decimal.Decimal`) and ``delivered_pct``.
+    never below zero; :class:`~decimal.Decimal`) and ``delivered_pct`` (from the exact sums).
 
     Examples:
         >>> df = pd.DataFrame({"contract_id": ["c1", "c1"], "stage": ["commitment", "delivered"],
@@ -262,31 +379,40 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     """  # noqa: E501
     missing = [c for c in ("contract_id", "stage", "value_gbp") if c not in valued.columns]
     if missing:
-        raise ValueError(f"targets vs delivered needs column(s) {', '.join(missing)}")
+        raise OutcomeError(f"targets vs delivered needs column(s) {', '.join(missing)}",
+                           field=missing[0])
     if by_measure and "canonical_quantity" not in valued.columns:
         raise RuleError("quantities per measure need canonical_quantity: value the outcomes "
                         "with value_frame(..., detail=True)", field="canonical_quantity")
-    if by_measure and "canonical_unit" not in valued.columns:
-        valued = annotate(valued, tables)
-    valued = _bare(valued)
-    ok = valued[pd.to_numeric(valued["value_gbp"], errors="coerce").notna()]
+    if by_measure:
+        valued = _with_info(valued, "canonical_unit", tables)
+    ok = _valued_rows(_bare(valued))
+    ok = ok.assign(stage=_stripped(ok["stage"]))
     keys = ["contract_id", "measure"] if by_measure else ["contract_id"]
+    if by_measure:
+        ok = ok.assign(measure=_stripped(ok["measure"]))
     records = []
-    for key, g in ok.groupby(keys, sort=True, observed=True):
+    for key, g in ok.groupby(keys, sort=True, observed=True, dropna=False):
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
         com, dlv = g[g["stage"] == "commitment"], g[g["stage"] == "delivered"]
         if by_measure:
             row["unit"] = _canonical_unit(g)
             row["committed_quantity"] = math.fsum(_quantity(com))
             row["delivered_quantity"] = math.fsum(_quantity(dlv))
-        c_gbp, d_gbp = total(com["value_gbp"].tolist()), total(dlv["value_gbp"].tolist())
-        row.update(committed_gbp=c_gbp, delivered_gbp=d_gbp,
-                   shortfall_gbp=max(c_gbp - d_gbp, Decimal("0.00")),
-                   delivered_pct=float(d_gbp / c_gbp * 100) if c_gbp > 0 else math.nan)
+        row.update(_shortfall(com["value_gbp"].tolist(), dlv["value_gbp"].tolist()))
         records.append(row)
     extra = ["unit", "committed_quantity", "delivered_quantity"] if by_measure else []
     return pd.DataFrame.from_records(records, columns=[
         *keys, *extra, "committed_gbp", "delivered_gbp", "shortfall_gbp", "delivered_pct"])
+
+
+def _shortfall(committed: list[float], delivered: list[float]) -> dict[str, Any]:
+    c_gbp, d_gbp = total(committed), total(delivered)
+    exact_c, exact_d = math.fsum(committed), math.fsum(delivered)
+    return {"committed_gbp": c_gbp, "delivered_gbp": d_gbp,
+            "shortfall_gbp": max(c_gbp - d_gbp, Decimal("0.00")),
+            # From the exact sums: rounding both first would skew small amounts.
+            "delivered_pct": exact_d / exact_c * 100 if exact_c > 0 else math.nan}
 
 
 def _quantity(g: pd.DataFrame) -> list[float]:
@@ -307,10 +433,13 @@ def _chart(labels: list[str], values: list[float], title: str) -> str:
     plt = importlib.import_module("matplotlib.pyplot")
     fig, ax = plt.subplots(figsize=(8, 0.5 + 0.45 * max(len(labels), 1)), dpi=100)
     colours = ["#2a7f62" if v >= 0 else "#b5473a" for v in values]
-    ax.barh(labels, values, color=colours)
+    # Bars at positions, not categories: two labels that read the same stay two bars.
+    where = list(range(len(labels)))
+    ax.barh(where, values, color=colours)
+    ax.set_yticks(where, labels=[_plain(x) for x in labels])
     ax.invert_yaxis()
     ax.set_xlabel("GBP")
-    ax.set_title(title)
+    ax.set_title(_plain(title))
     ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda x, _: f"£{x:,.0f}"))
     fig.tight_layout()
     buf = io.BytesIO()
@@ -318,6 +447,21 @@ def _chart(labels: list[str], values: list[float], title: str) -> str:
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f'<img alt="{html.escape(title)}" src="data:image/png;base64,{data}">'
+
+
+def _plain(text: str) -> str:
+    """``text`` as a matplotlib label shown literally.
+
+    Labels are supplier ids and the like (untrusted): a pair of ``$`` would make matplotlib
+    parse the text as mathtext, which draws "Jones $5 & $6" as maths and raises on "$\\foo$".
+    An escaped ``\\$`` never starts mathtext and is drawn as ``$``.
+    """
+    return text.replace("$", "\\$")
+
+
+def _label(x: Any) -> str:
+    """A group key as a chart label (missing keys are a group of their own)."""
+    return "(none)" if x is None or (not isinstance(x, str) and pd.isna(x)) else str(x)
 
 
 def _cell(x: Any) -> str:
@@ -422,7 +566,7 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
 def _section(frame: pd.DataFrame, by: str, heading: str) -> list[str]:
     s = summarise(frame, by=by)
     col = GROUPS[by]
-    chart = _chart([str(x) for x in s[col]], [float(x) for x in s["net_gbp"]],
+    chart = _chart([_label(x) for x in s[col]], [float(x) for x in s["net_gbp"]],
                    f"Net social value {heading.lower()}")
     return [f"<h2>{heading}</h2>", _table(s), chart]
 

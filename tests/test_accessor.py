@@ -53,3 +53,17 @@ def test_explain_when_valued_then_trace_matches_scalar(outcomes: pd.DataFrame) -
                                  date="2024-06-01"), tiny)
     assert text == scalar.explain()
     assert "£1,000.00" in text
+
+
+@pytest.mark.parametrize("i", [2, 99, -3])
+def test_explain_when_row_out_of_range_then_typed_error(outcomes: pd.DataFrame, i: int) -> None:
+    """A row that does not exist is a SocialValueError naming how many rows there are."""
+    valued = outcomes.socialvalue.value(tables=sv.load_table(path=TINY))
+    with pytest.raises(sv.SocialValueError, match="2 rows"):
+        valued.socialvalue.explain(i)
+
+
+def test_summarise_when_not_valued_then_typed_error(outcomes: pd.DataFrame) -> None:
+    """The 'value first' error is a SocialValueError (and still a ValueError)."""
+    with pytest.raises(sv.SocialValueError):
+        outcomes.socialvalue.summarise()

@@ -13,7 +13,7 @@ import pytest
 
 import socialvalue_tom as sv
 from socialvalue_tom.bids import score_bids, scores_from_values
-from socialvalue_tom.errors import BulkValidationError
+from socialvalue_tom.errors import BulkValidationError, RuleError
 
 
 @pytest.fixture
@@ -96,3 +96,83 @@ def test_scores_from_values_when_no_positive_value_then_zero() -> None:
     tied = scores_from_values(pd.Series({"a": 5.0, "b": 5.0, "c": 1.0}), method="rank",
                               weighting=3)
     assert tied.tolist() == [3.0, 3.0, 1.0]
+
+
+def test_score_bids_when_stage_has_spaces_then_read_as_validated(commitments: pd.DataFrame,
+                                                                 tiny: sv.ProxyTable) -> None:
+    """' delivered' passes validation as delivered, so it is not a commitment."""
+    extra = commitments.iloc[[1]].assign(stage="delivered ", quantity=1000)
+    both = pd.concat([commitments.assign(stage=" commitment"), extra], ignore_index=True)
+    r = score_bids(both, tables=tiny)
+    assert r.set_index("supplier_id").loc["B", "committed_gbp"] == Decimal("10000.00")
+    assert "Ignored 1 delivered row(s)." in r.attrs["trace"]
+
+
+def test_score_bids_when_numeric_ids_then_bid_prices_matched_as_text(
+        commitments: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """Supplier ids and bid_prices keys are compared as text on both sides."""
+    numeric = commitments.assign(supplier_id=[1, 2, 3])
+    r = score_bids(numeric, tables=tiny, bid_prices={1: 1e6, 2: 1e5, "3": 4e5}, basis="per-gbp")
+    assert r["supplier_id"].tolist() == ["2", "3", "1"]
+
+
+@pytest.mark.parametrize("ids, prices", [
+    ([1, "1", "C"], None),
+    (["A", "A ", "C"], None),
+    (["A", "B", "C"], {"A": 1.0, "B": 1.0, "C": 1.0, " C": 2.0}),
+])
+def test_score_bids_when_two_ids_read_the_same_then_rule_error(
+        commitments: pd.DataFrame, tiny: sv.ProxyTable, ids: list, prices: dict | None) -> None:
+    """Two different ids that read as the same tenderer are refused, not merged or crashed."""
+    with pytest.raises(RuleError, match="same tenderer"):
+        score_bids(commitments.assign(supplier_id=ids), tables=tiny, bid_prices=prices)
+
+
+def test_score_bids_when_commitment_has_no_supplier_then_rule_error(
+        commitments: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """A commitment nobody made cannot be scored nor silently dropped."""
+    commitments["supplier_id"] = ["A", None, " "]
+    with pytest.raises(RuleError, match=r"row\(s\) 1, 2"):
+        score_bids(commitments, tables=tiny)
+
+
+def test_score_bids_when_bidder_has_no_commitments_then_scored_zero(
+        commitments: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """A bidder in bid_prices with no commitment rows is scored on 0 and counts in n."""
+    prices = {"A": 1.0, "B": 1.0, "C": 1.0, "D": 1.0}
+    r = score_bids(commitments, tables=tiny, bid_prices=prices, method="rank", weighting=8)
+    assert r["supplier_id"].tolist() == ["A", "C", "B", "D"]
+    assert r["committed_gbp"].tolist()[-1] == Decimal("0.00")
+    assert r["score"].tolist() == pytest.approx([8.0, 6.0, 4.0, 2.0])
+    assert r.attrs["trace"][0].startswith("Scoring 4 tenderer(s)")
+
+
+def test_score_bids_when_only_delivered_rows_then_not_counted_as_tenderer(
+        commitments: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """The trace header counts the tenderers scored, not suppliers with only delivered rows."""
+    extra = commitments.iloc[[1]].assign(stage="delivered", supplier_id="Z")
+    r = score_bids(pd.concat([commitments, extra], ignore_index=True), tables=tiny)
+    assert r["supplier_id"].tolist() == ["A", "C", "B"]
+    assert r.attrs["trace"][0].startswith("Scoring 3 tenderer(s)")
+
+
+def test_score_bids_when_misconfigured_then_social_value_error(commitments: pd.DataFrame,
+                                                              tiny: sv.ProxyTable) -> None:
+    """Configuration mistakes are typed (and still ValueErrors)."""
+    with pytest.raises(RuleError):
+        score_bids(commitments, tables=tiny, basis="per-gbp")
+    with pytest.raises(RuleError):
+        score_bids(commitments, tables=tiny, method="median")  # type: ignore[arg-type]
+    with pytest.raises(sv.SocialValueError, match="supplier_id"):
+        score_bids(commitments.drop(columns="supplier_id"), tables=tiny)
+
+
+def test_score_bids_when_bad_row_after_delivered_rows_then_named_by_input_row(
+        commitments: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """Row numbers in the error are the caller's, not positions among the commitments."""
+    delivered = commitments.iloc[[0]].assign(stage="delivered")
+    both = pd.concat([delivered, commitments.assign(stage="commitment")], ignore_index=True)
+    both.loc[3, "unit"] = "hour"
+    with pytest.raises(BulkValidationError, match="row 3 field 'unit'") as err:
+        score_bids(both, tables=tiny)
+    assert [i.row for i in err.value.issues] == [3]

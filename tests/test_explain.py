@@ -117,3 +117,14 @@ def test_trace_says_when_a_measure_s_cap_could_not_be_applied() -> None:
                    date=dt.date(2024, 6, 1))
     steps = [s for s in sv.value(o, table).trace if s.rule == "cap"]
     assert len(steps) == 1 and "no contract_value" in steps[0].detail
+
+
+@pytest.mark.parametrize("i", [2, 99, -1, True, 1.0])
+def test_explain_row_when_there_is_no_such_row_raises_a_typed_error(i: Any) -> None:
+    """Not pandas' IndexError, and no negative positions (issue lookups count from 0)."""
+    df = pd.DataFrame({"measure": ["jobs-local", "env-carbon"], "quantity": [1.0, 1.0],
+                       "unit": ["FTE", "tCO2e"], "region": ["uk", "uk"],
+                       "date": ["2024-06-01", "2024-06-01"]})
+    out = value_frame(df, sv.load_table(path=TINY))
+    with pytest.raises(sv.RuleError, match="the DataFrame has 2 row"):
+        sv.explain_row(out, i)

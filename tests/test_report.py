@@ -9,6 +9,8 @@ tiny.yaml, 2024 prices, no discounting for one-year outcomes:
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import math
 import re
 import sys
 from decimal import Decimal
@@ -252,3 +254,150 @@ def test_targets_vs_delivered_when_quantities_asked_without_detail_refuses(
         targets_vs_delivered(value_frame(df, tiny), by_measure=True, tables=tiny)
     m = targets_vs_delivered(value_frame(df, tiny, detail=True), by_measure=True, tables=tiny)
     assert m[["committed_quantity", "delivered_quantity"]].values.tolist() == [[1.0, 0.5]]
+
+
+# -- text cells as value_frame reads them (surrounding spaces stripped) --------------------------
+
+def _jobs(n: int, **cols: list) -> pd.DataFrame:
+    """``n`` rows of 1 FTE jobs-local in uk (18,000 each), with ``cols`` on top."""
+    base = {"measure": ["jobs-local"] * n, "quantity": [1.0] * n, "unit": ["FTE"] * n,
+            "region": ["uk"] * n, "date": ["2024-05-01"] * n}
+    return pd.DataFrame({**base, **cols})
+
+
+def test_targets_vs_delivered_when_stage_has_spaces_then_read_as_validated(
+        tiny: sv.ProxyTable) -> None:
+    """' delivered' and 'delivered ' pass validation as delivered, so they count as delivered."""
+    df = _jobs(3, contract_id=["c1"] * 3, stage=[" commitment", " delivered", "delivered "])
+    t = targets_vs_delivered(value_frame(df, tiny)).set_index("contract_id")
+    assert t.loc["c1", "committed_gbp"] == Decimal("18000.00")
+    assert t.loc["c1", "delivered_gbp"] == Decimal("36000.00")
+
+
+def test_measure_with_spaces_when_annotated_and_grouped_then_one_code(
+        tiny: sv.ProxyTable) -> None:
+    """' jobs-local' is valued as jobs-local: same theme, same group, same caveat, same row."""
+    df = _jobs(3, measure=[" jobs-local", "jobs-local ", "jobs-local"],
+               contract_id=["c1"] * 3, stage=["commitment", "delivered", "delivered"])
+    v = value_frame(df, tiny, detail=True)
+    assert annotate(v, tiny)["theme"].tolist() == ["jobs"] * 3
+    assert annotate(v, tiny)["illustrative"].tolist() == [True] * 3
+    assert summarise(v, by="theme", tables=tiny)["theme"].tolist() == ["jobs"]
+    assert summarise(v, by="measure", tables=tiny)["measure"].tolist() == ["jobs-local"]
+    m = targets_vs_delivered(v, by_measure=True, tables=tiny)
+    assert m[["measure", "unit", "committed_quantity", "delivered_quantity"]].values.tolist() == [
+        ["jobs-local", "FTE", 1.0, 2.0]]
+    assert "3 of 3 valued rows" in report_html(v, tables=tiny)
+
+
+@pytest.mark.parametrize("dates", [
+    [" 2024-03-31", "2024-05-01", "2025-01-15"],
+    ["2024-05-01", " 2024-03-31", "2025-01-15"],
+    ["2025-01-15 ", "2024-05-01", " 2024-03-31"],
+])
+def test_summarise_when_dates_have_spaces_then_year_whatever_the_order(dates: list) -> None:
+    """Each date is read as value_frame reads it, not by a format guessed from the first."""
+    df = pd.DataFrame({"date": dates, "value_gbp": [1.0, 2.0, 4.0]})
+    years = summarise(df, by="year").set_index("year")["rows"].to_dict()
+    assert years == {2023: 1, 2024: 2}
+
+
+def test_summarise_when_datetimes_then_year_of_their_date() -> None:
+    """Datetimes (naive, aware, datetime64) give the financial year of their own date."""
+    df = pd.DataFrame({"date": [dt.datetime(2024, 3, 31, 23, 30), dt.date(2024, 4, 1),
+                                pd.Timestamp("2024-03-31 23:30", tz="Europe/London")],
+                       "value_gbp": [1.0, 2.0, 4.0]})
+    years = summarise(df, by="year").set_index("year")["rows"].to_dict()
+    assert years == {2023: 2, 2024: 1}
+
+
+def test_annotate_when_input_has_theme_columns_then_tables_win(tiny: sv.ProxyTable) -> None:
+    """A supplier's theme/illustrative columns cannot relabel rows or hide the caveat."""
+    df = pd.DataFrame({"measure": ["growth-local-spend"], "quantity": [1000.0], "unit": ["GBP"],
+                       "region": ["uk"], "date": ["2024-05-01"], "theme": ["jobs"],
+                       "illustrative": [False], "canonical_unit": ["FTE"], "title": ["x"]})
+    v = value_frame(df, tiny)
+    a = annotate(v, tiny)
+    assert a[["theme", "illustrative", "canonical_unit", "title"]].values.tolist() == [
+        ["growth", True, "GBP", "Spend with local SMEs"]]
+    assert summarise(v, by="theme", tables=tiny)["theme"].tolist() == ["growth"]
+    assert "1 of 1 valued rows" in report_html(v, tables=tiny)
+
+
+def test_annotate_when_not_value_frame_output_then_rule_error() -> None:
+    """Measure information needs the table columns value_frame adds: a typed error says so."""
+    with pytest.raises(RuleError, match="value_frame"):
+        annotate(pd.DataFrame({"theme": ["jobs"], "value_gbp": [1.0]}), "uk-national")
+
+
+@pytest.mark.parametrize("supplier", ["$\\foo$", "A$^{x$", "Jones $5 & $6 Ltd", "a\\$b$"])
+def test_report_html_when_supplier_has_dollars_then_plain_text_label(
+        valued: pd.DataFrame, tiny: sv.ProxyTable, supplier: str) -> None:
+    """Supplier names are text, never mathtext: no crash, and no label is read as maths."""
+    from matplotlib import cbook
+
+    from socialvalue_tom.report import _plain
+
+    v = valued.assign(supplier_id=supplier)
+    assert "By supplier" in report_html(v, tables=tiny)
+    label = _plain(supplier)
+    assert not cbook.is_math_text(label)
+    assert label.replace("\\$", "$") == supplier  # matplotlib shows \\$ as $
+
+
+def test_summarise_when_some_contracts_unvalued_then_ratio_of_valued_contracts() -> None:
+    """sv_ratio = net of the rows of contracts with a value / those contracts' values."""
+    df = pd.DataFrame({"supplier_id": ["a", "a", "b"], "contract_id": ["c1", "c2", "c3"],
+                       "contract_value": [1000.0, None, None],
+                       "value_gbp": [100.0, 900.0, 50.0]})
+    s = summarise(df, by="supplier").set_index("supplier_id")
+    assert s.loc["a", "net_gbp"] == Decimal("1000.00")
+    assert s.loc["a", "contract_value_gbp"] == Decimal("1000.00")
+    assert s.loc["a", "sv_ratio"] == pytest.approx(0.1)
+    assert math.isnan(s.loc["b", "sv_ratio"])
+
+
+def test_summarise_when_contract_value_on_unvalued_row_then_still_used() -> None:
+    """Contract values are read from every row: a row that was not valued still says what
+    its contract is worth, and cannot contradict a valued row unnoticed."""
+    df = pd.DataFrame({"contract_id": ["c1", "c1"], "contract_value": [None, 1000.0],
+                       "value_gbp": [100.0, math.nan]})
+    s = summarise(df, by=())
+    assert s["contract_value_gbp"].iloc[0] == Decimal("1000.00")
+    assert s["sv_ratio"].iloc[0] == pytest.approx(0.1)
+    clash = df.assign(contract_value=[500.0, 1000.0])
+    with pytest.raises(RuleError, match="'c1'"):
+        summarise(clash, by=())
+
+
+def test_targets_vs_delivered_when_no_contract_id_then_kept_like_summarise() -> None:
+    """Rows with no contract_id form their own group, as in summarise(by='contract')."""
+    df = pd.DataFrame({"contract_id": ["c1", None, None],
+                       "stage": ["commitment", "commitment", "delivered"],
+                       "value_gbp": [10.0, 100.0, 40.0]})
+    t = targets_vs_delivered(df)
+    assert len(t) == 2 == len(summarise(df, by="contract"))
+    assert t["committed_gbp"].sum() == Decimal("110.00")
+    none = t[t["contract_id"].isna()]
+    assert none["delivered_gbp"].tolist() == [Decimal("40.00")]
+
+
+def test_targets_vs_delivered_when_pct_then_from_exact_sums() -> None:
+    """delivered_pct is delivered / committed before rounding (0.01 / 0.015, not 0.01 / 0.02)."""
+    df = pd.DataFrame({"contract_id": ["c1", "c1"], "stage": ["commitment", "delivered"],
+                       "value_gbp": [0.015, 0.01]})
+    assert targets_vs_delivered(df)["delivered_pct"].iloc[0] == pytest.approx(200 / 3)
+
+
+def test_summarise_when_region_names_differ_then_grouped_by_table_code(
+        tiny: sv.ProxyTable) -> None:
+    """'UK', 'uk' and 'United Kingdom' are one region of the table: one group, its code."""
+    v = value_frame(_jobs(3, region=["UK", "United Kingdom", " uk"]), tiny)
+    r = summarise(v, by="region", tables=tiny)
+    assert r[["region", "rows"]].values.tolist() == [["uk", 3]]
+
+
+def test_annotate_when_edition_not_found_then_typed_error(valued: pd.DataFrame) -> None:
+    """An edition that cannot be found again is a SocialValueError naming tables=."""
+    with pytest.raises(sv.SocialValueError, match="tables="):
+        annotate(valued)

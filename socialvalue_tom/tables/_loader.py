@@ -12,23 +12,36 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from socialvalue_tom.errors import ProxyTableError
+from socialvalue_tom.tables.schema import FieldCheckError
 
-__all__ = ["read_model", "read_text", "read_yaml"]
+__all__ = ["error_at", "line_of_field", "read_model", "read_text", "read_yaml"]
 
 M = TypeVar("M", bound=BaseModel)
 
 _MAX_FILE_BYTES = 16 * 1024 * 1024
+#: Nesting (of lists and mappings) reported when the parser runs out of stack.
+_MAX_NESTING = 100
+
+_TAG = "tag:yaml.org,2002:"
+_MERGE = object()  # stands for the merge key ``<<`` among a mapping's own keys
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate mapping keys (YAML's own rule, which PyYAML ignores)."""
+    """SafeLoader that rejects duplicate mapping keys (YAML's own rule, which PyYAML ignores),
+    keys YAML reads as booleans or null, and the tags whose data is not plain."""
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    loader.flatten_mapping(node)
+    # Duplicates are looked for among the keys written in this mapping; keys merged in with
+    # ``<<`` come first in the flattened mapping, so a key written here overrides them (YAML's
+    # merge semantics) rather than being reported as a duplicate.
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        if key_node.tag == f"{_TAG}merge":
+            key: Any = _MERGE
+        else:
+            _check_key_is_text_or_number(key_node)
+            key = loader.construct_object(key_node, deep=True)
         try:
             hash(key)
         except TypeError:
@@ -36,16 +49,44 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
                 None, None, "found an unhashable mapping key", key_node.start_mark
             ) from None
         if key in seen:
+            shown = "'<<'" if key is _MERGE else repr(key)
             raise yaml.constructor.ConstructorError(
                 None, None,
-                f"duplicate key {key!r} (first at line {seen[key] + 1})",
+                f"duplicate key {shown} (first at line {seen[key] + 1})",
                 key_node.start_mark,
             )
         seen[key] = key_node.start_mark.line
     return loader.construct_mapping(node, deep=deep)
 
 
+def _check_key_is_text_or_number(node: yaml.Node) -> None:
+    """A plain ``no:``, ``on:`` or ``~:`` key is a boolean or null to YAML: never what was meant."""
+    if not isinstance(node, yaml.ScalarNode) or node.style is not None:
+        return
+    if node.tag == f"{_TAG}bool":
+        value = "true" if node.value.lower() in ("yes", "true", "on") else "false"
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the key '{node.value}' was read as the boolean {value}: quote it "
+            f"('{node.value}') to use it as text", node.start_mark)
+    if node.tag == f"{_TAG}null":
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the key '{node.value}' was read as null: quote it ('{node.value}') "
+            "to use it as text, or give the key", node.start_mark)
+
+
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _refuse_tag(loader: _StrictLoader, node: yaml.Node) -> Any:
+    # !!set builds a Python set, whose order (and so a table's digest) depends on
+    # PYTHONHASHSEED; !!omap and !!pairs build lists of pairs; !!binary builds bytes.
+    raise yaml.constructor.ConstructorError(
+        None, None, f"the YAML tag !!{node.tag.removeprefix(_TAG)} is not allowed in a table "
+        "file: write plain mappings, lists, text, numbers, booleans and dates", node.start_mark)
+
+
+for _name in ("set", "omap", "pairs", "binary"):
+    _StrictLoader.add_constructor(f"{_TAG}{_name}", _refuse_tag)
 
 
 def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
@@ -69,36 +110,144 @@ def read_yaml(path: Path, text: str | None = None) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
+        field = None
+        if isinstance(exc, yaml.constructor.ConstructorError) and mark is not None:
+            field = _field_at(text, mark.line, mark.column)  # the text parsed: find the node
+        at = f" field {field}:" if field else ""
         raise ProxyTableError(
-            f"{path}:{line}: {exc.problem or exc.context}",
-            path=str(path), line=line, field=None,
+            f"{path}:{line}:{at} {exc.problem or exc.context}",
+            path=str(path), line=line, field=field,
         ) from exc
-    except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: NUL, say
+        line = text.count("\n", 0, exc.position) + 1
+        raise ProxyTableError(
+            f"{path}:{line}: unacceptable character #x{exc.character:04x} (position "
+            f"{exc.position}): {exc.reason}", path=str(path), line=line, field=None) from exc
+    except RecursionError as exc:
+        line = _deep_line(text)
+        raise ProxyTableError(
+            f"{path}:{line}: lists and mappings nested too deeply (more than {_MAX_NESTING} "
+            "levels)", path=str(path), line=line, field=None) from exc
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
         raise ProxyTableError(f"{path}: not valid YAML ({type(exc).__name__}: {exc})",
                               path=str(path), line=None, field=None) from exc
 
 
-def _line_of(text: str, loc: Sequence[int | str]) -> int | None:
-    """Best-effort 1-based line of the node at ``loc`` (pydantic's error location)."""
+def _deep_line(text: str) -> int | None:
+    """Line where lists and mappings first nest more than :data:`_MAX_NESTING` deep (the scanner
+    does not recurse, unlike PyYAML's composer)."""
+    depth = 0
+    opening = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken,
+               yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)
+    closing = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
     try:
-        node: Any = yaml.compose(text, Loader=yaml.SafeLoader)
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, opening):
+                depth += 1
+                if depth > _MAX_NESTING:
+                    return int(token.start_mark.line) + 1
+            elif isinstance(token, closing):
+                depth -= 1
     except yaml.YAMLError:
         return None
-    line = node.start_mark.line + 1 if node is not None else None
+    return None
+
+
+def _field_at(text: str, line: int, column: int) -> str | None:
+    """Field path (``measures[0].proxies.no``) of the key or value that starts at the 0-based
+    ``line`` and ``column``; None when the text does not compose or nothing starts there."""
+    try:
+        root: Any = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return None
+    seen: set[int] = set()
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        node, where = stack.pop()
+        if id(node) in seen:  # aliases share nodes, and may be recursive
+            continue
+        seen.add(id(node))
+        children: list[tuple[str, tuple[Any, ...]]]
+        if isinstance(node, yaml.MappingNode):
+            children = [(f"{where}.{_key_text(k)}" if where else _key_text(k), (k, v))
+                        for k, v in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(f"{where}[{i}]", (v,)) for i, v in enumerate(node.value)]
+        else:
+            continue
+        for sub, nodes in children:
+            if any((n.start_mark.line, n.start_mark.column) == (line, column) for n in nodes):
+                return sub
+            stack.append((nodes[-1], sub))
+    return None
+
+
+def _key_text(node: Any) -> str:
+    return str(node.value) if isinstance(node, yaml.ScalarNode) else "<key>"
+
+
+def _node_at(text: str, loc: Sequence[int | str]) -> Any:
+    """Best-effort YAML node at ``loc`` (pydantic's error location), or the nearest above it."""
+    try:
+        node: Any = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return None
     for part in loc:
         if isinstance(node, yaml.MappingNode):
             match = [v for k, v in node.value if k.value == str(part)]
             if not match:
-                return line
+                return node
             node = match[0]
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(
             node.value
         ):
             node = node.value[part]
         else:
-            return line
-        line = node.start_mark.line + 1
-    return line
+            return node
+    return node
+
+
+def _line_of(text: str, loc: Sequence[int | str]) -> int | None:
+    """Best-effort 1-based line of the node at ``loc`` (pydantic's error location)."""
+    node = _node_at(text, loc)
+    return int(node.start_mark.line) + 1 if node is not None else None
+
+
+def line_of_field(text: str, field: str) -> int | None:
+    """Best-effort 1-based line of ``field`` (``measures[4].proxies.uk.derivation.formula``).
+
+    Mapping keys may contain dots (region codes can), so at each mapping the longest key that
+    the rest of the path starts with is taken.
+    """
+    try:
+        node: Any = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return None
+    rest = field
+    while node is not None and rest:
+        if isinstance(node, yaml.SequenceNode):
+            m = re.match(r"\[(\d+)\]\.?", rest)
+            if m is None or int(m.group(1)) >= len(node.value):
+                break
+            node, rest = node.value[int(m.group(1))], rest[m.end():]
+        elif isinstance(node, yaml.MappingNode):
+            keys = [(k.value, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)
+                    and rest.startswith(k.value) and rest[len(k.value):][:1] in ("", ".", "[")]
+            if not keys:
+                break
+            key, node = max(keys, key=lambda kv: len(kv[0]))
+            rest = rest[len(key):].removeprefix(".")
+        else:
+            break
+    return int(node.start_mark.line) + 1 if node is not None else None
+
+
+def error_at(path: Path, text: str, field: str, message: str,
+             **details: Any) -> ProxyTableError:
+    """A :class:`ProxyTableError` at ``field`` of the file ``path`` (its line looked up)."""
+    line = line_of_field(text, field)
+    return ProxyTableError(f"{path}:{line}: field {field}: {message}", path=str(path), line=line,
+                           field=field, **details)
 
 
 def _line_of_named(text: str, message: str) -> int | None:
@@ -124,10 +273,26 @@ def _line_of_named(text: str, message: str) -> int | None:
     return None
 
 
-def _field_path(loc: Sequence[int | str]) -> str:
+def _field_path(loc: Sequence[int | str], data: Any = None) -> str:
+    """``measures[3].proxies.uk.value``: list positions in brackets, mapping keys after dots.
+
+    ``data`` (the parsed file) tells an integer mapping key (an index year) from a position.
+    """
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if part == "[key]":  # pydantic's mark for an error in the mapping key just named
+            continue
+        if isinstance(part, int) and not isinstance(data, dict):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+        if isinstance(data, dict | list):
+            try:
+                data = data[part]  # type: ignore[index]
+            except (KeyError, IndexError, TypeError):
+                data = None
+        else:
+            data = None
     return out or "<file>"
 
 
@@ -163,12 +328,27 @@ def read_model(path: Path, model: type[M], text: str | None = None,
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = [p for p in first["loc"] if not isinstance(p, str) or not p.startswith("function-")]
-        field = _field_path(loc)
-        line = _line_of(text, loc)
+        loc: list[int | str] = [p for p in first["loc"]
+                                if not isinstance(p, str) or not p.startswith("function-")]
+        cause = first.get("ctx", {}).get("error")
+        if isinstance(cause, FieldCheckError):  # a check that knows the field at fault
+            loc += cause.loc
+        field = _field_path(loc, data)
+        node = _node_at(text, [p for p in loc if p != "[key]"])
+        line = int(node.start_mark.line) + 1 if node is not None else None
         if not loc:  # a whole-file cross-check: point at the line of the value it names
             line = _line_of_named(text, first["msg"]) or line
         msg = first["msg"].removeprefix("Value error, ")
+        given = first.get("input")
+        if loc and loc[-1] == "[key]":
+            msg = f"the key {given!r} ({type(given).__name__}): {msg}"
+        elif (first["type"] == "string_type" and isinstance(node, yaml.ScalarNode)
+              and node.style is None and given is not None and not isinstance(given, str)):
+            kind = ("boolean" if isinstance(given, bool) else "number"
+                    if isinstance(given, int | float) else type(given).__name__)
+            read_as = f"the {kind} {str(given).lower() if isinstance(given, bool) else given}"
+            msg = (f"{msg}: '{node.value}' was read as {read_as}; quote it ('{node.value}') to "
+                   "use it as text")
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
         raise ProxyTableError(
             f"{path}:{line}: field {field}: {msg}{more}",

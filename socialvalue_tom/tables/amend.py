@@ -28,6 +28,8 @@ from socialvalue_tom.errors import ProxyTableError, UnknownTableError
 from socialvalue_tom.money import to_pounds
 from socialvalue_tom.tables.schema import (
     Code,
+    FieldCheckError,
+    Flag,
     FrozenDict,
     MeasureSpec,
     ProxyValue,
@@ -53,7 +55,7 @@ class AmendmentFile(_Model):
     digest: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     version: str = Field(min_length=1, max_length=32, pattern=_VERSION)
     notes: str | None = None
-    replace: bool = False
+    replace: Flag = False
     sources: tuple[SourceSpec, ...] = ()
     proxies: FrozenDict[Code, FrozenDict[Code, ProxyValue]] = Field(default_factory=dict,
                                                                     validate_default=True)
@@ -260,6 +262,9 @@ def _validate(data: dict[str, Any], ctx: _Context, n_published_sources: int) -> 
     except ValidationError as exc:
         first = exc.errors()[0]
         loc: list[Any] = list(first["loc"])
+        cause = first.get("ctx", {}).get("error")
+        if isinstance(cause, FieldCheckError):  # a check that knows the field at fault
+            loc += cause.loc
         # Name what the caller wrote: the measure by its code, an added source by its position
         # among the added sources (the published ones come first in the merged list).
         if len(loc) > 1 and loc[0] == "measures" and isinstance(loc[1], int):

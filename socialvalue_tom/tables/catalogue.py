@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -16,14 +17,14 @@ from socialvalue_tom.errors import (
     TableIntegrityError,
     UnknownTableError,
 )
-from socialvalue_tom.tables._loader import read_model, read_text, read_yaml
+from socialvalue_tom.tables._loader import error_at, line_of_field, read_model, read_text, read_yaml
 from socialvalue_tom.tables.amend import (
     AMENDMENT_FORMAT,
     AmendmentFile,
     amended_base,
     apply_amendment,
 )
-from socialvalue_tom.tables.schema import IndexFile, TableFile
+from socialvalue_tom.tables.schema import _CODE, THEME_PREFIXES, IndexFile, TableFile
 from socialvalue_tom.tables.table import PriceIndex, ProxyTable, TableRef, canonical_digest
 
 __all__ = [
@@ -70,17 +71,31 @@ def _embedded_files(root: Path) -> list[Path]:
     return sorted(p for p in root.glob("*/*.yaml") if p.parent.name not in _NON_FAMILY_DIRS)
 
 
+def _is_name(name: object) -> bool:
+    """Whether ``name`` can name a family or index: a code, so never a path (``..``, ``a/b``)."""
+    return isinstance(name, str) and re.fullmatch(_CODE, name) is not None
+
+
 @lru_cache(maxsize=64)
 def _load_index_file(path: Path) -> PriceIndex:
-    return PriceIndex(read_model(path, IndexFile), path)
+    text = read_text(path)
+    index = PriceIndex(read_model(path, IndexFile, text), path)
+    if index.name != path.stem:
+        raise error_at(path, text, "name", f"the index in {path.name} is named {index.name!r}: "
+                       f"an index file must hold the index it is named after ({path.stem!r})")
+    return index
 
 
 def load_index(name: str, *, root: Path | None = None) -> PriceIndex:
     """Load the price index ``name`` from ``proxies/indices/`` (checked against the manifest)."""
     root = root or embedded_dir()
-    path = root / "indices" / f"{name}.yaml"
-    if not path.is_file():
-        raise UnknownTableError(f"unknown price index {name!r}: no file {path}", name=name)
+    folder = root / "indices"
+    path = folder / f"{name}.yaml"
+    if not _is_name(name) or not path.is_file():
+        available = sorted(p.stem for p in folder.glob("*.yaml"))
+        raise UnknownTableError(
+            f"unknown price index {name!r} (no file {path}): available are "
+            f"{', '.join(available) or '(none)'}", name=name, available=available)
     index = _load_index_file(path)
     if root == embedded_dir():
         _check_integrity(root, path, index.digest)
@@ -102,28 +117,97 @@ def _check_integrity(root: Path, path: Path, digest: str) -> None:
 
 
 @lru_cache(maxsize=256)
-def _load_file(path: Path, embedded: bool, key: int | str) -> ProxyTable:
+def _read_table(path: Path, text: str) -> TableFile:
+    """A user's table file, parsed and validated (cached by its whole text)."""
+    return read_model(path, TableFile, text)
+
+
+@lru_cache(maxsize=256)
+def _load_file(path: Path, embedded: bool, key: int | str,
+               index_text: str | None = None) -> ProxyTable:
     """A table file, cached by ``key``: the mtime of an embedded file (its content is pinned by the
     manifest digest) or the whole text of a user's file (an edit that keeps the mtime, as
-    ``cp -p`` does, is still seen)."""
-    text = key if isinstance(key, str) else None
-    spec = read_model(path, TableFile, text)
+    ``cp -p`` does, is still seen), and by ``index_text``, the text of the user's local
+    ``<price_index>.index.yaml`` (None: there is none), so an edit to that file is seen too."""
     if embedded:
+        text = read_text(path)
+        spec = read_model(path, TableFile, text)
         _check_integrity(path.parent.parent, path, canonical_digest(spec))
-    price_index = None
-    if spec.price_index is not None:
-        root = path.parent.parent if embedded else embedded_dir()
-        local = path.parent / f"{spec.price_index}.index.yaml"
-        price_index = (PriceIndex(read_model(local, IndexFile), local) if local.is_file()
-                       else load_index(spec.price_index, root=root))
-    return ProxyTable(spec, path=path, price_index=price_index)
+    else:
+        assert isinstance(key, str)
+        text = key
+        spec = _read_table(path, text)
+    _check_theme_prefixes(path, text, spec)
+    price_index = _price_index(path, text, spec, embedded, index_text)
+    try:
+        return ProxyTable(spec, path=path, price_index=price_index)
+    except ProxyTableError as exc:  # an expression or unit: add the line of the field at fault
+        raise _with_line(exc, path, text) from exc
+
+
+def _check_theme_prefixes(path: Path, text: str, spec: TableFile) -> None:
+    for i, m in enumerate(spec.measures):
+        prefix = THEME_PREFIXES[m.theme]
+        if not m.code.startswith(prefix):
+            raise error_at(path, text, f"measures[{i}].code",
+                           f"measure {m.code!r} has theme {m.theme!r}, so its code must start "
+                           f"with {prefix!r}")
+
+
+def _price_index(path: Path, text: str, spec: TableFile, embedded: bool,
+                 index_text: str | None) -> PriceIndex | None:
+    """The table's price index: a user's table may keep it beside the table file, as
+    ``<price_index>.index.yaml``; otherwise (and always for an embedded table) it is the embedded
+    index of that name. The table's price base must be one of its years."""
+    name = spec.price_index
+    if name is None:
+        return None
+    root = path.parent.parent if embedded else embedded_dir()
+    local = path.parent / f"{name}.index.yaml"
+    if index_text is not None and not embedded:
+        index = PriceIndex(read_model(local, IndexFile, index_text), local)
+        if index.name != name:
+            raise error_at(local, index_text, "name",
+                           f"the index is named {index.name!r}, but {path.name} names its price "
+                           f"index {name!r}: the file {local.name} must hold the index {name!r}")
+    else:
+        try:
+            index = load_index(name, root=root)
+        except UnknownTableError as exc:
+            available = ", ".join(exc.details.get("available") or ()) or "(none)"
+            beside = "" if embedded else f"{local} beside the table, then "
+            raise error_at(path, text, "price_index",
+                           f"no price index {name!r}: looked for {beside}"
+                           f"{root / 'indices' / f'{name}.yaml'} among the embedded indices "
+                           f"(available are {available})") from None
+    if spec.price_base_year not in index.values:
+        years = sorted(index.values)
+        raise error_at(path, text, "price_base_year",
+                       f"price_base_year {spec.price_base_year} has no value in the price index "
+                       f"{name!r} ({index.path}), which covers {years[0]}..{years[-1]}")
+    return index
+
+
+def _with_line(exc: ProxyTableError, path: Path, text: str) -> ProxyTableError:
+    """``exc`` with the line of its field in ``text`` (and in its message, after the path)."""
+    line = line_of_field(text, exc.field) if exc.line is None and exc.field else None
+    if line is None:
+        return exc
+    message = exc.message
+    if message.startswith(f"{path}: "):
+        message = f"{path}:{line}: {message[len(str(path)) + 2:]}"
+    return type(exc)(message, **{**exc.details, "line": line})
 
 
 @lru_cache(maxsize=64)
 def _load_amendment(path: Path, text: str, base_digest: str) -> ProxyTable:
     """An amendment file, cached by its text and by the digest of the edition it amends, so a
     changed base edition is re-checked (digest pin) rather than served from the cache."""
-    return apply_amendment(path, read_model(path, AmendmentFile, text))
+    amendment = read_model(path, AmendmentFile, text)
+    try:
+        return apply_amendment(path, amendment)
+    except ProxyTableError as exc:  # a check against the edition amended: add the field's line
+        raise _with_line(exc, path, text) from exc
 
 
 def _amendment_in(path: Path, text: str) -> AmendmentFile | None:
@@ -147,14 +231,24 @@ def _load_path(path: Path, embedded: bool = False) -> ProxyTable:
         text = read_text(path)
         amendment = _amendment_in(path, text)
         if amendment is not None:
-            return _load_amendment(path, text, amended_base(path, amendment).digest)
-        return _load_file(path, False, text)
+            try:
+                base = amended_base(path, amendment)
+            except ProxyTableError as exc:  # the digest pin: add its line
+                raise _with_line(exc, path, text) from exc
+            return _load_amendment(path, text, base.digest)
+        spec = _read_table(path, text)
+        index_text = None
+        if spec.price_index is not None:
+            local = path.parent / f"{spec.price_index}.index.yaml"
+            if local.is_file():
+                index_text = read_text(local)
+        return _load_file(path, False, text, index_text)
 
 
 def _family_editions(name: str) -> list[ProxyTable]:
     root = embedded_dir()
-    folder = root / name
-    if name in _NON_FAMILY_DIRS or not folder.is_dir():
+    folder = root / name if _is_name(name) else None
+    if folder is None or name in _NON_FAMILY_DIRS or not folder.is_dir():
         families = sorted(p.parent.name for p in _embedded_files(root))
         raise UnknownTableError(
             f"unknown table family {name!r}: available are {', '.join(sorted(set(families)))}",
@@ -189,9 +283,11 @@ def load_table(name: str | None = None, *, version: str | None = None,
     """Load a table edition.
 
     ``load_table("uk-national", version="2024")`` picks an edition by label;
-    ``load_table("uk-national", on=date)`` the edition in force that day (strict: outside every
-    edition is :class:`NoTableInForceError`, unless ``carry_forward`` takes the latest earlier
-    edition); ``load_table(path="my/2025.yaml")`` reads a user's own file.
+    ``load_table("uk-national", on=date)`` the edition in force that day (a ``datetime``, or
+    ``pandas.Timestamp``, counts as its date; strict: outside every edition is
+    :class:`NoTableInForceError`, unless ``carry_forward`` takes the latest earlier edition);
+    ``load_table(path="my/2025.yaml")`` reads a user's own file, and its price index from
+    ``<price_index>.index.yaml`` beside it when there is one (else the embedded index).
     """
     if path is not None:
         if name is not None or version is not None:
@@ -199,21 +295,34 @@ def load_table(name: str | None = None, *, version: str | None = None,
         return _load_path(Path(path))
     if name is None:
         raise TypeError("load_table() needs a table family name or path=")
+    day = None if on is None else _as_day(on)
     editions = _family_editions(name)
     if version is not None:
         for table in editions:
             if table.version == str(version):
-                if on is not None and not table.covers(on):
+                if day is not None and not table.covers(day):
                     raise NoTableInForceError(
                         f"{name}:{version} is valid {table.valid_from}..{table.valid_to}, "
-                        f"not on {on}", name=name, date=on)
+                        f"not on {day}", name=name, date=day)
                 return table
         raise UnknownTableError(
             f"unknown version {version!r} of {name}: available are "
             f"{', '.join(t.version for t in editions)}", name=name, version=version)
-    if on is None:
+    if day is None:
         raise TypeError("load_table(name) needs version= or on= to pick an edition")
-    return TableSet(editions).select(on, carry_forward=carry_forward)[0]
+    return TableSet(editions).select(day, carry_forward=carry_forward)[0]
+
+
+def _as_day(on: object) -> dt.date:
+    """``on`` as a date: a date, or a datetime (``pandas.Timestamp`` too) whose date is used."""
+    if isinstance(on, dt.datetime):
+        day = on.date()
+        if isinstance(day, dt.date):  # pandas.NaT is a datetime whose date() is NaT
+            return day
+    elif isinstance(on, dt.date):
+        return on
+    raise TypeError(f"load_table(): on= must be a date (or a datetime, whose date is used), "
+                    f"not {type(on).__name__} {on!r}")
 
 
 class TableSet:
@@ -290,6 +399,7 @@ def write_manifest(root: Path | None = None) -> Path:
     out.write_text(json.dumps({"format": "socialvalue_tom.manifest/v1", "digests": digests},
                               indent=2, sort_keys=True) + "\n", encoding="utf-8")
     _load_file.cache_clear()
+    _read_table.cache_clear()
     _load_amendment.cache_clear()
     _load_index_file.cache_clear()
     return out

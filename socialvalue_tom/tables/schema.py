@@ -16,16 +16,22 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     field_validator,
     model_validator,
 )
+
+from socialvalue_tom.errors import SocialValueError
+from socialvalue_tom.units import canonical_unit, conversion_factor
 
 __all__ = [
     "ConfidenceGrades",
     "Derivation",
     "Exclusion",
+    "FieldCheckError",
     "IndexFile",
     "MeasureSpec",
     "Parameter",
@@ -34,11 +40,15 @@ __all__ = [
     "Region",
     "SourceSpec",
     "TableFile",
+    "normalise_region",
 ]
 
 TABLE_FORMAT = "socialvalue_tom.table/v1"
 INDEX_FORMAT = "socialvalue_tom.index/v1"
 THEMES = ("jobs", "growth", "social", "environment", "innovation")
+#: The prefix a measure's code starts with, by theme (checked when a table file is loaded).
+THEME_PREFIXES = {"jobs": "jobs-", "growth": "growth-", "social": "social-",
+                  "environment": "env-", "innovation": "innov-"}
 VALUE_TYPES = ("economic", "fiscal", "social", "environmental")
 
 K = TypeVar("K")
@@ -69,10 +79,50 @@ def _freeze(value: dict[Any, Any]) -> Mapping[Any, Any]:
 #: A dict validated as usual, then stored read-only.
 FrozenDict = Annotated[dict[K, V], AfterValidator(_freeze)]
 
+class FieldCheckError(ValueError):
+    """A check that fails at a place below the model running it.
+
+    ``loc`` (field names and list positions) is appended to the model's own location, so the
+    loader names the field at fault (``regions[3].code``) and its line, not just the model.
+    """
+
+    def __init__(self, message: str, *loc: str | int) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+def normalise_region(region: str) -> str:
+    """Lower-case, trim, and turn spaces and underscores into hyphens ("Northern Ireland")."""
+    return re.sub(r"[\s_]+", "-", region.strip().lower())
+
+
+def _iso_date(value: Any) -> Any:
+    """A date as YAML writes it, or ISO ``YYYY-MM-DD`` text; never a number or a time of day."""
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"{value.isoformat(sep=' ')} is a date and time: give the date only "
+                         "(YYYY-MM-DD)")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a valid date: {exc}") from None
+    shown = f"{value!r}" if isinstance(value, str) else f"{value!r} ({type(value).__name__})"
+    raise ValueError(f"{shown} is not a date: write it as YYYY-MM-DD")
+
+
 _CODE = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 Code = Annotated[str, Field(pattern=_CODE)]
-Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-Money = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+# Numbers, flags, years and dates are strict: a YAML boolean is not 1.0, text is not a number, a
+# number is not a date, 2024.0 is not a year. A YAML integer is still a valid float (stored as a
+# float, so the canonical JSON, and with it the digest, is the same as for 2024.0 written out).
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+Fraction = Annotated[float, Strict(), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Money = Annotated[float, Strict(), Field(ge=0.0, allow_inf_nan=False)]
+Flag = Annotated[bool, Strict()]
+Year = Annotated[int, Strict(), Field(ge=1900, le=2200)]
+Day = Annotated[dt.date, BeforeValidator(_iso_date), Strict()]
 Theme = Literal["jobs", "growth", "social", "environment", "innovation"]
 ValueType = Literal["economic", "fiscal", "social", "environmental"]
 
@@ -87,10 +137,10 @@ class SourceSpec(_Model):
     id: Code
     title: str = Field(min_length=1)
     publisher: str = Field(min_length=1)
-    year: int = Field(ge=1900, le=2200)
+    year: Year
     url: str = Field(pattern=r"^https?://\S+$")
     licence: str = Field(min_length=1)
-    published: dt.date | None = None
+    published: Day | None = None
     notes: str | None = None
 
 
@@ -105,7 +155,7 @@ class Region(_Model):
 class Derivation(_Model):
     """How a proxy was derived: raw published figures and a safe formula over them."""
 
-    inputs: FrozenDict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(min_length=1)
+    inputs: FrozenDict[str, Number] = Field(min_length=1)
     formula: str = Field(min_length=1, max_length=1000)
     low_formula: str | None = Field(default=None, max_length=1000)
     high_formula: str | None = Field(default=None, max_length=1000)
@@ -118,7 +168,7 @@ class ProxyValue(_Model):
     low: Money | None = None
     high: Money | None = None
     source: Code
-    illustrative: bool = False
+    illustrative: Flag = False
     derivation: Derivation | None = None
 
     @field_validator("value", "low", "high")
@@ -142,14 +192,14 @@ class ProxyValue(_Model):
 class QuantityBounds(_Model):
     """Inclusive bounds on an outcome's quantity in the measure's canonical unit."""
 
-    min: Annotated[float, Field(allow_inf_nan=False)] | None = None
-    max: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    min: Number | None = None
+    max: Number | None = None
 
 
 class Parameter(_Model):
     """A named constant a table or measure declares for use in expressions."""
 
-    value: Annotated[float, Field(allow_inf_nan=False)]
+    value: Number
     unit: str | None = None
     source: Code | None = None
     notes: str | None = None
@@ -163,26 +213,44 @@ class MeasureSpec(_Model):
     outcome: str = Field(min_length=1)
     title: str = Field(min_length=1)
     unit: str = Field(min_length=1, max_length=64)
-    accepts: tuple[str, ...] | None = None
+    accepts: Annotated[tuple[str, ...], Field(min_length=1)] | None = None
     value_type: ValueType
-    disbenefit: bool = False
+    disbenefit: Flag = False
     methodology: str | None = None
     deadweight: Fraction = 0.0
     displacement: Fraction = 0.0
     attribution: Fraction = 0.0
     drop_off: Fraction = 0.0
     additionality_source: Code | None = None
-    health: bool = False
+    health: Flag = False
     evidence: str | None = None
     requires: tuple[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")], ...] = ()
     quantity_bounds: QuantityBounds | None = None
-    cap_ratio: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | None = None
+    cap_ratio: Annotated[float, Strict(), Field(gt=0.0, allow_inf_nan=False)] | None = None
     expression: str | None = Field(default=None, max_length=1000)
-    parameters: FrozenDict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(
-        default_factory=dict, validate_default=True
-    )
+    parameters: FrozenDict[str, Number] = Field(default_factory=dict, validate_default=True)
     notes: str | None = None
     proxies: FrozenDict[Code, ProxyValue] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _units(self) -> MeasureSpec:
+        """The canonical unit parses, and every unit in ``accepts`` converts to it."""
+        try:
+            canonical_unit(self.unit)
+        except Exception as exc:  # pint raises many types; the unit is the measure's fault
+            raise FieldCheckError(f"measure {self.code!r}: {_reason(exc)}", "unit") from None
+        for j, unit in enumerate(self.accepts or ()):
+            try:
+                conversion_factor(unit, self.unit, self.code)
+            except Exception as exc:
+                raise FieldCheckError(
+                    f"measure {self.code!r} accepts {unit!r}, which does not convert to its "
+                    f"unit {self.unit!r}: {_reason(exc)}", "accepts", j) from None
+        return self
+
+
+def _reason(exc: Exception) -> str:
+    return exc.message if isinstance(exc, SocialValueError) else f"{exc}"
 
 
 class Exclusion(_Model):
@@ -214,13 +282,13 @@ class TableFile(_Model):
     family: Code
     version: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     title: str = Field(min_length=1)
-    valid_from: dt.date
-    valid_to: dt.date
-    review_by: dt.date | None = None
+    valid_from: Day
+    valid_to: Day
+    review_by: Day | None = None
     currency: Literal["GBP"]
-    price_base_year: int = Field(ge=1900, le=2200)
+    price_base_year: Year
     price_index: Code | None = None
-    illustrative: bool = False
+    illustrative: Flag = False
     regions: tuple[Region, ...] = Field(min_length=1)
     fallback_region: Code
     sources: tuple[SourceSpec, ...] = Field(min_length=1)
@@ -270,6 +338,7 @@ def _check_cross_references(t: TableFile) -> None:
         if r.parent is not None and r.parent not in regions:
             raise ValueError(f"region {r.code!r} has unknown parent {r.parent!r}")
     _check_region_tree(t)
+    _check_region_aliases(t)
     for name, p in t.parameters.items():
         if p.source is not None and p.source not in sources:
             raise ValueError(f"parameter {name!r} cites unknown source {p.source!r}")
@@ -293,6 +362,38 @@ def _check_region_tree(t: TableFile) -> None:
                 raise ValueError(f"region {code!r} is in a parent cycle")
             seen.add(cur)
             cur = parents[cur]
+    # Without cycles, every chain of parents ends at a root: the fallback region must be the
+    # only one, so a lookup climbs to it rather than jumping there from another root, and no
+    # region falls back down to a child.
+    fallback = t.fallback_region
+    if parents[fallback] is not None:
+        raise FieldCheckError(
+            f"fallback_region {fallback!r} has parent {parents[fallback]!r}: the fallback region "
+            "must be the root of the region tree, the region every other one falls back to",
+            "fallback_region")
+    for i, r in enumerate(t.regions):
+        if r.parent is None and r.code != fallback:
+            raise FieldCheckError(
+                f"region {r.code!r} has no parent: every region but the fallback region "
+                f"{fallback!r} needs one, so that its lookups fall back up the tree to "
+                f"{fallback!r}", "regions", i)
+
+
+def _check_region_aliases(t: TableFile) -> None:
+    """Codes and names are matched ignoring case, spaces and '_' (``normalise_region``): two
+    regions that read alike would leave one of them unreachable."""
+    taken: dict[str, tuple[str, str, str]] = {}  # normalised -> (region code, "code"/"name", text)
+    for i, r in enumerate(t.regions):
+        for what, text in (("code", r.code), ("name", r.name)):
+            key = normalise_region(text)
+            other = taken.get(key)
+            if other is not None and other[0] != r.code:
+                raise FieldCheckError(
+                    f"region {r.code!r} {what} {text!r} reads the same as the {other[1]} "
+                    f"{other[2]!r} of region {other[0]!r}: region codes and names are matched "
+                    "ignoring case, spaces and '_', so each must differ from every other",
+                    "regions", i, what)
+            taken.setdefault(key, (r.code, what, text))
 
 
 def _check_measure(m: MeasureSpec, t: TableFile, sources: set[str], regions: set[str]) -> None:
@@ -327,10 +428,40 @@ class IndexFile(_Model):
     name: Code
     title: str = Field(min_length=1)
     basis: Literal["financial-year", "calendar-year"]
-    reference_year: int
-    published: dt.date
+    reference_year: Year
+    published: Day
     source: SourceSpec
-    values: FrozenDict[int, Annotated[float, Field(gt=0.0, allow_inf_nan=False)]] = Field(
-        min_length=1)
-    projected_from: int | None = None
+    values: FrozenDict[Year, Annotated[float, Strict(), Field(gt=0.0, allow_inf_nan=False)]] = (
+        Field(min_length=1))
+    projected_from: Year | None = None
     notes: str | None = None
+
+    @model_validator(mode="after")
+    def _years(self) -> IndexFile:
+        """Years run without a gap, and the reference and first forecast years are among them."""
+        years = sorted(self.values)
+        missing = sorted(set(range(years[0], years[-1] + 1)) - set(years))
+        if missing:
+            raise FieldCheckError(
+                f"values must give every year from {years[0]} to {years[-1]}: no value for "
+                f"{_spans(missing)}", "values")
+        if self.reference_year not in self.values:
+            raise FieldCheckError(
+                f"reference_year {self.reference_year} has no value: values cover "
+                f"{years[0]}..{years[-1]}", "reference_year")
+        if self.projected_from is not None and self.projected_from not in self.values:
+            raise FieldCheckError(
+                f"projected_from {self.projected_from} has no value: values cover "
+                f"{years[0]}..{years[-1]}", "projected_from")
+        return self
+
+
+def _spans(years: list[int]) -> str:
+    """Sorted years as ranges: ``2021..2023, 2026``."""
+    spans: list[list[int]] = []
+    for y in years:
+        if spans and y == spans[-1][1] + 1:
+            spans[-1][1] = y
+        else:
+            spans.append([y, y])
+    return ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in spans)

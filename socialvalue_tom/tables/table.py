@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from socialvalue_tom.errors import (
     UnknownRegionError,
 )
 from socialvalue_tom.tables.schema import IndexFile, MeasureSpec, SourceSpec, TableFile
+from socialvalue_tom.tables.schema import normalise_region as normalise_region
 from socialvalue_tom.units import canonical_unit, conversion_factor
 
 if TYPE_CHECKING:
@@ -42,11 +42,6 @@ def canonical_digest(model: TableFile | IndexFile) -> str:
     payload = json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
                          ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def normalise_region(region: str) -> str:
-    """Lower-case, trim, and turn spaces and underscores into hyphens ("Northern Ireland")."""
-    return re.sub(r"[\s_]+", "-", region.strip().lower())
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,13 +262,12 @@ class ProxyTable:
         used = np.empty((n_m, n_r), dtype=np.intp)
         chains = [self._chain(r) for r in self.region_codes]
         for m, spec in enumerate(self.measures.values()):
-            try:
+            try:  # checked when the spec is validated; again here for a spec built otherwise
                 canonical_unit(spec.unit)
             except Exception as exc:
                 reason = exc.message if isinstance(exc, SocialValueError) else str(exc)
-                raise ProxyTableError(f"{self._where}: measure {spec.code!r}: {reason}",
-                                      path=self._where, field=f"measures.{spec.code}.unit",
-                                      line=None) from exc
+                raise self._error(f"measure {spec.code!r}: {reason}",
+                                  f"measures[{m}].unit") from exc
             for r, chain in enumerate(chains):
                 region = next(c for c in chain if c in spec.proxies)
                 pv = spec.proxies[region]
@@ -312,9 +306,9 @@ class ProxyTable:
             self._check_derivations(i, spec, compile_expression)
             if spec.expression is None:
                 continue
-            origin = f"{self._where}: measures[{i}] ({spec.code}).expression"
-            out[spec.code] = compile_expression(
-                spec.expression, allowed_names=self.expression_names(spec), origin=origin)
+            out[spec.code] = self._compile_field(
+                compile_expression, spec.expression, self.expression_names(spec),
+                f"measures[{i}].expression", spec.code)
         return out
 
     def _check_derivations(self, i: int, spec: MeasureSpec, compile_expression: Any) -> None:
@@ -326,9 +320,30 @@ class ProxyTable:
             for name in ("formula", "low_formula", "high_formula"):
                 text = getattr(d, name)
                 if text is not None:
-                    compile_expression(text, allowed_names=set(d.inputs), origin=(
-                        f"{self._where}: measures[{i}] ({spec.code}).proxies.{region}"
-                        f".derivation.{name}"))
+                    self._compile_field(compile_expression, text, set(d.inputs),
+                                        f"measures[{i}].proxies.{region}.derivation.{name}",
+                                        spec.code)
+
+    def _compile_field(self, compile_expression: Any, text: str, names: set[str], field: str,
+                       code: str) -> Expression:
+        """Compile the expression at ``field``; its error names the table file and the field
+        (the loader adds the line) besides the expression details."""
+        origin = f"{self._where}: field {field} ({code})"
+        try:
+            expr: Expression = compile_expression(text, allowed_names=names, origin=origin)
+        except ProxyTableError as exc:
+            raise self._error(exc.message.removeprefix(f"{self._where}: "), field,
+                              **{k: v for k, v in exc.details.items()
+                                 if k not in ("path", "line", "field")}) from None
+        return expr
+
+    def _error(self, message: str, field: str, **details: Any) -> ProxyTableError:
+        """An error in this table's content at ``field`` (schema style: ``measures[0].unit``)."""
+        if not message.startswith("field "):
+            message = f"field {field}: {message}"
+        return ProxyTableError(f"{self._where}: {message}",
+                               path=str(self.path) if self.path else None, line=None,
+                               field=field, **details)
 
     def parameters_for(self, code: str) -> dict[str, float]:
         """Table-level then measure-level parameters visible to the measure's expression."""

@@ -550,6 +550,18 @@ def test_error_is_picklable() -> None:
     assert str(clone) == str(info.value)
 
 
+@pytest.mark.parametrize("text", ["a.b", "", 5])
+def test_error_has_the_location_attributes_of_every_proxy_table_error(text: Any) -> None:
+    """path, line and field exist (None: a bare expression has no file) beside the details."""
+    with pytest.raises(ProxyTableError) as info:
+        compile_expression(text, origin=ORIGIN)
+    err = info.value
+    assert (err.path, err.line, err.field) == (None, None, None)
+    assert err.origin == ORIGIN and err.expression == text
+    clone = pickle.loads(pickle.dumps(err))
+    assert (clone.path, clone.line, clone.field) == (None, None, None)
+
+
 # --- property-based -----------------------------------------------------------------------------
 
 TOKENS = [

@@ -1,0 +1,442 @@
+"""Load-time checks of table and index files: each malformed file (a one-change mutation of
+tests/data/tables/tiny.yaml or its index) is a ProxyTableError naming file, line and field, never
+a raw error and never a silently different number."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import TINY, TINY_INDEX
+
+import socialvalue_tom as sv
+
+TEXT = TINY.read_text()
+INDEX = TINY_INDEX.read_text()
+VOLUNTEERING_UK = "      uk: {value: 15.00, source: test-source, illustrative: true}\n"
+LONDON_JOBS = "      london: {value: 30000.00, source: test-source, illustrative: true}"
+SCOTLAND_REGION = "  - {code: scotland, name: Scotland, parent: uk}"
+
+
+def sub(old: str, new: str, text: str = TEXT) -> str:
+    """``text`` with the first ``old`` replaced (which must be there)."""
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+def line_of(text: str, needle: str, nth: int = 0) -> int:
+    """1-based line of the ``nth`` line containing ``needle``."""
+    return [i for i, line in enumerate(text.splitlines(), 1) if needle in line][nth]
+
+
+def write(tmp_path: Path, text: str, index: str | None = INDEX) -> Path:
+    """The table as ``t.yaml`` in ``tmp_path``, with its local index beside it."""
+    path = tmp_path / "t.yaml"
+    path.write_text(text, encoding="utf-8")
+    if index is not None:
+        (tmp_path / "tiny-deflator.index.yaml").write_text(index, encoding="utf-8")
+    return path
+
+
+def load_error(path: Path) -> sv.ProxyTableError:
+    with pytest.raises(sv.ProxyTableError) as info:
+        sv.load_table(path=path)
+    err = info.value
+    assert isinstance(err.path, str) and "t" in err.path
+    return err
+
+
+# -- 1. region codes and names that read the same -----------------------------------------------
+
+@pytest.mark.parametrize(("regions", "field", "words"), [
+    ("  - {code: north_east, name: North East, parent: england}\n"
+     "  - {code: north-east, name: NE, parent: england}", "regions[5].code",
+     ("'north-east'", "'north_east'")),
+    ("  - {code: north-east, name: North, parent: england}\n"
+     "  - {code: north-west, name: north, parent: england}", "regions[5].name",
+     ("'north'", "'North'")),
+    ("  - {code: wales, name: London, parent: uk}", "regions[4].name", ("'London'", "'london'")),
+])
+def test_load_table_when_region_codes_or_names_collide_raises(
+        tmp_path: Path, regions: str, field: str, words: tuple[str, ...]) -> None:
+    """Two regions whose codes or names normalise alike would make one unreachable."""
+    text = sub(SCOTLAND_REGION, SCOTLAND_REGION + "\n" + regions)
+    err = load_error(write(tmp_path, text))
+    assert err.field == field
+    assert err.line == line_of(text, "- {code:", int(field.split("[")[1].split("]")[0]))
+    for word in words:
+        assert word in str(err)
+
+
+# -- 2. strict numbers, flags and dates ---------------------------------------------------------
+
+@pytest.mark.parametrize(("old", "new", "field"), [
+    (VOLUNTEERING_UK, VOLUNTEERING_UK.replace("15.00", "true"), "measures[6].proxies.uk.value"),
+    (VOLUNTEERING_UK, VOLUNTEERING_UK.replace("15.00", "'15.00'"),
+     "measures[6].proxies.uk.value"),
+    ("    deadweight: 0.1\n", "    deadweight: yes\n", "measures[0].deadweight"),
+    ("quantity_bounds: {min: 0, max: 520}", "quantity_bounds: {min: 0, max: on}",
+     "measures[5].quantity_bounds.max"),
+    ("leakage: {value: 0.25", "leakage: {value: '0.25'", "parameters.leakage.value"),
+    ("valid_from: 2024-04-01", "valid_from: 1711929600", "valid_from"),
+    ("valid_from: 2024-04-01", "valid_from: 1711929600.0", "valid_from"),
+    ("valid_from: 2024-04-01", "valid_from: '1711929600'", "valid_from"),
+    ("valid_from: 2024-04-01", "valid_from: 2024-04-01T00:00:00", "valid_from"),
+    ("valid_from: 2024-04-01", "valid_from: '2024-4-1'", "valid_from"),
+    ("    licence: CC0-1.0\n", "    licence: CC0-1.0\n    published: 0\n",
+     "sources[0].published"),
+    ("price_base_year: 2024", "price_base_year: '2024'", "price_base_year"),
+    ("price_base_year: 2024", "price_base_year: 2024.0", "price_base_year"),
+    ("price_base_year: 2024", "price_base_year: true", "price_base_year"),
+    ("    year: 2024\n", "    year: 2024.0\n", "sources[0].year"),
+    ("illustrative: true\nregions", "illustrative: 1\nregions", "illustrative"),
+    ("    disbenefit: true\n", "    disbenefit: 1\n", "measures[3].disbenefit"),
+])
+def test_load_table_when_value_of_wrong_type_is_refused_not_coerced(
+        tmp_path: Path, old: str, new: str, field: str) -> None:
+    """No bool for a number, no number or text for a date, no text or float for a year."""
+    text = sub(old, new)
+    err = load_error(write(tmp_path, text))
+    assert err.field == field
+    changed = next(line for line in new.split("\n") if line not in old.split("\n"))
+    assert err.line == line_of(text, changed.split(",")[0].strip())
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("valid_from: 2024-04-01", "valid_from: '2024-04-01'"),
+    ("uk: {value: 20000.00,", "uk: {value: 20000,"),
+    ("    deadweight: 0.1\n", "    deadweight: 0.10\n"),
+    ("    cap_ratio: 0.5\n", "    cap_ratio: 0.50\n"),
+    ("illustrative: true\nregions", "illustrative: yes\nregions"),
+])
+def test_load_table_when_value_written_another_valid_way_keeps_the_digest(
+        tmp_path: Path, tiny_table: Any, old: str, new: str) -> None:
+    """YAML ints where floats are expected, quoted ISO dates and YAML booleans still load, to
+    the same content digest."""
+    assert sv.load_table(path=write(tmp_path, sub(old, new))).digest == tiny_table.digest
+
+
+@pytest.mark.parametrize(("old", "new", "field"), [
+    ("reference_year: 2024", "reference_year: '2024'", "reference_year"),
+    ("published: 2025-01-01", "published: 0", "published"),
+    ("2024: 100.0", "2024: true", "values.2024"),
+])
+def test_load_table_when_index_value_of_wrong_type_is_refused(
+        tmp_path: Path, old: str, new: str, field: str) -> None:
+    index = sub(old, new, INDEX)
+    err = load_error(write(tmp_path, TEXT, index))
+    assert err.path == str((tmp_path / "tiny-deflator.index.yaml").resolve())
+    assert err.field == field
+    assert err.line == line_of(index, new.split(",")[0])
+
+
+# -- 3. YAML tags whose data is not plain -------------------------------------------------------
+
+@pytest.mark.parametrize("tagged", [
+    "!!set {week: null}", "!!omap [{week: 1}]", "!!pairs [{week: 1}]", "!!binary d2Vlaw==",
+])
+def test_load_table_when_yaml_tag_not_plain_data_raises_at_its_line(
+        tmp_path: Path, tagged: str) -> None:
+    """!!set (its order depends on PYTHONHASHSEED), !!omap, !!pairs and !!binary are refused."""
+    text = sub("    accepts: [week]", f"    accepts: {tagged}")
+    err = load_error(write(tmp_path, text))
+    assert err.line == line_of(text, "accepts: !!")
+    assert tagged.split()[0].removeprefix("!!") in str(err)
+
+
+# -- 4. index files -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("values", "field", "words"), [
+    ("{2023: 98.0, '2024': 100.0, 2024: 101.0}", "values.2024", ("integer",)),
+    ("{2023.0: 98.0, 2024: 100.0, 2025: 102.5}", "values.2023.0", ("integer",)),
+    ("{2020: 90.0, 2024: 100.0, 2025: 102.5}", "values", ("2021", "2023", "no value")),
+])
+def test_load_table_when_index_years_not_unique_contiguous_integers_raises(
+        tmp_path: Path, values: str, field: str, words: tuple[str, ...]) -> None:
+    index = sub("{2023: 98.0, 2024: 100.0, 2025: 102.5}", values, INDEX)
+    err = load_error(write(tmp_path, TEXT, index))
+    assert err.path == str((tmp_path / "tiny-deflator.index.yaml").resolve())
+    assert err.field == field
+    assert err.line == line_of(index, "values:")
+    for word in words:
+        assert word in str(err)
+
+
+def test_load_table_when_index_reference_year_has_no_value_raises(tmp_path: Path) -> None:
+    index = sub("reference_year: 2024", "reference_year: 1999", INDEX)
+    err = load_error(write(tmp_path, TEXT, index))
+    assert (err.field, err.line) == ("reference_year", line_of(index, "reference_year"))
+    assert "1999" in str(err)
+
+
+def test_load_table_when_index_lacks_price_base_year_names_the_table(tmp_path: Path) -> None:
+    """A table whose price base its index does not cover fails at load, not at uplift time."""
+    index = sub("{2023: 98.0, 2024: 100.0, 2025: 102.5}", "{2020: 90.0, 2021: 95.0}", INDEX)
+    index = sub("reference_year: 2024", "reference_year: 2021", index)
+    path = write(tmp_path, TEXT, index)
+    err = load_error(path)
+    assert (err.path, err.field) == (str(path.resolve()), "price_base_year")
+    assert err.line == line_of(TEXT, "price_base_year")
+    assert "2020..2021" in str(err)
+
+
+def test_load_table_when_local_index_has_another_name_raises(tmp_path: Path) -> None:
+    index = sub("name: tiny-deflator", "name: other-deflator", INDEX)
+    err = load_error(write(tmp_path, TEXT, index))
+    assert err.path == str((tmp_path / "tiny-deflator.index.yaml").resolve())
+    assert (err.field, err.line) == ("name", line_of(index, "name:"))
+    assert "'other-deflator'" in str(err) and "'tiny-deflator'" in str(err)
+
+
+def test_load_index_when_file_names_another_index_raises(tmp_path: Path) -> None:
+    (tmp_path / "indices").mkdir()
+    (tmp_path / "indices" / "other.yaml").write_text(INDEX)
+    with pytest.raises(sv.ProxyTableError, match="'tiny-deflator'") as info:
+        sv.load_index("other", root=tmp_path)
+    assert info.value.field == "name"
+
+
+# -- 5. a price index that is nowhere -----------------------------------------------------------
+
+def test_load_table_when_price_index_missing_names_table_field_and_both_places(
+        tmp_path: Path) -> None:
+    text = sub("price_index: tiny-deflator", "price_index: no-such-index")
+    path = write(tmp_path, text)
+    err = load_error(path)
+    assert (err.path, err.field, err.line) == (str(path.resolve()), "price_index",
+                                               line_of(text, "price_index"))
+    assert "no-such-index.index.yaml" in str(err)
+    assert "indices" in str(err) and "uk-gdp-deflator" in str(err)
+
+
+# -- 6. accepts ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("accepts", "field", "word"), [
+    ("[]", "measures[0].accepts", "at least 1"),
+    ("[FTE, hour]", "measures[0].accepts[1]", "hour"),
+    ("[FTE, bogus-unit]", "measures[0].accepts[1]", "bogus-unit"),
+])
+def test_load_table_when_accepts_empty_or_unconvertible_raises(
+        tmp_path: Path, accepts: str, field: str, word: str) -> None:
+    text = sub("    unit: FTE\n", f"    unit: FTE\n    accepts: {accepts}\n")
+    err = load_error(write(tmp_path, text))
+    assert (err.field, err.line) == (field, line_of(text, "accepts: " + accepts[:2]))
+    assert word in str(err)
+
+
+def test_load_table_when_accepts_other_spelling_of_the_unit_loads(tmp_path: Path) -> None:
+    text = sub("    unit: FTE\n", "    unit: FTE\n    accepts: [FTE, fte]\n")
+    assert sv.load_table(path=write(tmp_path, text)).unit_factor("jobs-local", "fte") == 1.0
+
+
+# -- 7. every load error names path, field and line ---------------------------------------------
+
+@pytest.mark.parametrize(("old", "new", "field", "needle"), [
+    ("    expression: quantity * proxy * (1 - leakage)",
+     "    expression: quantity * unknown_name", "measures[4].expression", "unknown_name"),
+    ("    expression: quantity * proxy * (1 - leakage)",
+     "    expression: __import__('os').system('x')", "measures[4].expression", "__import__"),
+    (VOLUNTEERING_UK, VOLUNTEERING_UK.replace(
+        "illustrative: true}", "illustrative: true, derivation: {inputs: {a: 1}, formula: "
+        "'a.b'}}"), "measures[6].proxies.uk.derivation.formula", "formula: 'a.b'"),
+    ("    unit: FTE\n", "    unit: furlong-fortnight\n", "measures[0].unit", "furlong"),
+    ("    unit: FTE\n", "    unit: kg/0\n", "measures[0].unit", "kg/0"),
+])
+def test_load_table_when_expression_formula_or_unit_bad_names_line_and_field(
+        tmp_path: Path, old: str, new: str, field: str, needle: str) -> None:
+    text = sub(old, new)
+    path = write(tmp_path, text)
+    err = load_error(path)
+    assert (err.path, err.field, err.line) == (str(path.resolve()), field, line_of(text, needle))
+    assert f"t.yaml:{err.line}:" in str(err)
+
+
+def test_load_table_when_expression_bad_keeps_expression_details(tmp_path: Path) -> None:
+    text = sub("    expression: quantity * proxy * (1 - leakage)",
+               "    expression: quantity * unknown_name")
+    err = load_error(write(tmp_path, text))
+    assert err.expression == "quantity * unknown_name"
+    assert err.position == (1, 12)
+    assert "unknown name" in err.reason
+
+
+@pytest.mark.parametrize("nested", ["[" * 500 + "]" * 500, "{a: " * 500 + "1" + "}" * 500])
+def test_load_table_when_nested_too_deeply_names_the_line(tmp_path: Path, nested: str) -> None:
+    text = sub("title: Tiny test table (illustrative values)\n",
+               "title: Tiny test table (illustrative values)\nnotes: " + nested + "\n")
+    err = load_error(write(tmp_path, text))
+    assert err.line == line_of(text, "notes:")
+    assert "nested" in str(err)
+
+
+def test_load_table_when_nul_character_names_the_line(tmp_path: Path) -> None:
+    text = sub("title: Tiny", "title: Ti\x00ny")
+    err = load_error(write(tmp_path, text))
+    assert err.line == line_of(text, "title: Ti")
+    assert "#x0000" in str(err)
+
+
+# -- 8. YAML booleans and null as mapping keys --------------------------------------------------
+
+@pytest.mark.parametrize(("key", "words"), [
+    ("no", ("'no' was read as the boolean false", "quote it")),
+    ("on", ("'on' was read as the boolean true", "quote it")),
+    ("~", ("'~' was read as null", "quote it")),
+])
+def test_load_table_when_mapping_key_read_as_boolean_or_null_says_quote_it(
+        tmp_path: Path, key: str, words: tuple[str, ...]) -> None:
+    text = sub(LONDON_JOBS, LONDON_JOBS.replace("london:", f"{key}:"))
+    text = sub("{code: london,", f"{{code: '{key}',", text) if key != "~" else text
+    err = load_error(write(tmp_path, text))
+    assert err.line == line_of(text, f"      {key}: {{value: 30000.00")
+    assert err.field == f"measures[0].proxies.{key}"
+    for word in words:
+        assert word in str(err)
+
+
+def test_load_table_when_string_value_read_as_boolean_says_quote_it(tmp_path: Path) -> None:
+    text = sub(SCOTLAND_REGION, "  - {code: no, name: Norway, parent: uk}")
+    err = load_error(write(tmp_path, text))
+    assert (err.field, err.line) == ("regions[3].code", line_of(text, "Norway"))
+    assert "quote it" in str(err)
+
+
+# -- 9. family and index names ------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["..", ".", "uk-national/..", "/tmp", "UK-National", ""])
+def test_load_table_when_family_name_not_a_code_raises_unknown_table(name: str) -> None:
+    """Never a path outside the catalogue: the name is checked before a path is built."""
+    with pytest.raises(sv.UnknownTableError, match="available are uk-national"):
+        sv.load_table(name, version="x")
+
+
+@pytest.mark.parametrize("name", ["..", "../uk-national/2024", "nope"])
+def test_load_index_when_name_unknown_lists_available(name: str) -> None:
+    with pytest.raises(sv.UnknownTableError, match="available are uk-gdp-deflator"):
+        sv.load_index(name)
+
+
+# -- 10. load_table(on=...) ---------------------------------------------------------------------
+
+def test_load_table_when_on_is_a_datetime_uses_its_date() -> None:
+    pd = pytest.importorskip("pandas")
+    assert sv.load_table("uk-national", on=dt.datetime(2024, 3, 31, 23, 30)).version == "2023"
+    assert sv.load_table("uk-national", on=pd.Timestamp("2024-04-01 00:30")).version == "2024"
+
+
+@pytest.mark.parametrize("on", ["2024-04-01", 20240401, 2024.5])
+def test_load_table_when_on_not_a_date_raises_clear_type_error(on: Any) -> None:
+    with pytest.raises(TypeError, match="on= must be a date"):
+        sv.load_table("uk-national", on=on)
+
+
+# -- 11. the region tree reaches the fallback region --------------------------------------------
+
+def test_load_table_when_second_root_raises(tmp_path: Path) -> None:
+    text = sub(SCOTLAND_REGION, "  - {code: scotland, name: Scotland}")
+    err = load_error(write(tmp_path, text))
+    assert (err.field, err.line) == ("regions[3]", line_of(text, "code: scotland"))
+    assert "fallback region 'uk'" in str(err)
+
+
+def test_load_table_when_fallback_region_not_the_root_raises(tmp_path: Path) -> None:
+    text = sub("fallback_region: uk", "fallback_region: england")
+    text = text.replace("      uk: {", "      england: {")
+    err = load_error(write(tmp_path, text))
+    assert (err.field, err.line) == ("fallback_region", line_of(text, "fallback_region"))
+    assert "'england'" in str(err) and "root" in str(err)
+
+
+def test_shipped_editions_have_the_fallback_region_as_single_root(uk_tables: Any) -> None:
+    for t in uk_tables:
+        roots = [r.code for r in t.spec.regions if r.parent is None]
+        assert roots == [t.spec.fallback_region] == ["uk"]
+
+
+# -- 12. the cache sees the local index file ----------------------------------------------------
+
+def test_load_table_when_local_index_edited_or_deleted_sees_the_change(tmp_path: Path) -> None:
+    path = write(tmp_path, TEXT)
+    first = sv.load_table(path=path)
+    assert first.price_index is not None and first.price_index.values[2023] == 98.0
+    assert sv.load_table(path=path) is first  # unchanged: served from the cache
+    (tmp_path / "tiny-deflator.index.yaml").write_text(sub("2023: 98.0", "2023: 97.0", INDEX))
+    second = sv.load_table(path=path)
+    assert second.price_index is not None and second.price_index.values[2023] == 97.0
+    (tmp_path / "tiny-deflator.index.yaml").unlink()
+    with pytest.raises(sv.ProxyTableError, match=r"tiny-deflator\.index\.yaml"):
+        sv.load_table(path=path)
+
+
+# -- 13. YAML merge keys ------------------------------------------------------------------------
+
+def test_load_table_when_merge_key_overridden_locally_takes_the_local_value(
+        tmp_path: Path) -> None:
+    text = sub(LONDON_JOBS, LONDON_JOBS.replace("london: {", "london: &lon {")
+               + "\n      scotland:\n        <<: *lon\n        value: 31000.00")
+    table = sv.load_table(path=write(tmp_path, text))
+    assert table.proxy("jobs-local", "scotland").value == 31000.0
+    assert table.proxy("jobs-local", "london").value == 30000.0
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    (LONDON_JOBS, LONDON_JOBS + "\n" + LONDON_JOBS),
+    (LONDON_JOBS, LONDON_JOBS.replace("london: {", "london: &lon {")
+     + "\n      scotland: {<<: *lon, <<: *lon}"),
+])
+def test_load_table_when_key_given_twice_explicitly_still_raises(
+        tmp_path: Path, old: str, new: str) -> None:
+    text = sub(old, new)
+    err = load_error(write(tmp_path, text))
+    assert "duplicate key" in str(err)
+
+
+# -- measure codes carry their theme ------------------------------------------------------------
+
+def test_load_table_when_measure_code_lacks_its_theme_prefix_raises(tmp_path: Path) -> None:
+    text = sub("  - code: jobs-local\n", "  - code: local-jobs\n")
+    text = text.replace("[jobs-priority, jobs-local]", "[jobs-priority, local-jobs]")
+    err = load_error(write(tmp_path, text))
+    assert (err.field, err.line) == ("measures[0].code", line_of(text, "code: local-jobs"))
+    assert "'jobs-'" in str(err)
+
+
+# -- amendments ---------------------------------------------------------------------------------
+
+def test_load_table_when_amendment_clashes_with_its_edition_names_the_line(
+        tmp_path: Path) -> None:
+    """A check against the edition amended (here: a value it already has) gets a line too."""
+    text = """format: socialvalue_tom.amendment/v1
+amends: uk-national:2025
+version: 2025-test.1
+sources:
+- {id: my-check, title: x, publisher: me, year: 2025, url: 'https://example.org', licence: CC0-1.0}
+proxies:
+  jobs-local-fte:
+    uk: {value: 52.00, source: my-check, derivation: {inputs: {a: 52}, formula: a}}
+"""
+    path = tmp_path / "amendment.yaml"
+    path.write_text(text)
+    err = load_error(path)
+    assert (err.field, err.line) == ("proxies.jobs-local-fte.uk", line_of(text, "uk: {value"))
+    assert f"amendment.yaml:{err.line}:" in str(err) and "replace" in str(err)
+
+
+def test_load_table_when_amendment_digest_pin_differs_names_the_line(tmp_path: Path) -> None:
+    text = """format: socialvalue_tom.amendment/v1
+amends: uk-national:2025
+digest: '0000000000000000000000000000000000000000000000000000000000000000'
+version: 2025-test.1
+sources:
+- {id: my-check, title: x, publisher: me, year: 2025, url: 'https://example.org', licence: CC0-1.0}
+proxies:
+  jobs-local-fte:
+    scotland: {value: 52.00, source: my-check, derivation: {inputs: {a: 52}, formula: a}}
+"""
+    path = tmp_path / "amendment.yaml"
+    path.write_text(text)
+    err = load_error(path)
+    assert (err.field, err.line) == ("digest", 3)
+    assert "amendment.yaml:3:" in str(err)
