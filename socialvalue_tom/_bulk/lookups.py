@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -178,7 +179,7 @@ def _days(series: pd.Series, issues: Issues, seen: dict[Any, int | None]) -> _Da
             return _Dates(np.where(nat | far, _BAD_DAY, vals), None)
         series = series.astype(object)  # pyarrow dates: read as datetime.date values below
     codes, uniq = _codes(series)
-    if any(_aware(u) for u in uniq):
+    if _may_hold_datetimes(series) and any(_aware(u) for u in uniq):
         # Equal instants in different zones are one value to factorize, but not one date.
         codes, uniq = _codes(series.map(_wall_clock))
     parsed = [seen[u] if u in seen else seen.setdefault(u, parse_day(u)) for u in uniq]
@@ -196,6 +197,14 @@ def _zone(series: pd.Series) -> Any:
         return series.dt.tz
     except NotImplementedError:  # pyarrow date32/date64: dates have no zone
         return None
+
+
+def _may_hold_datetimes(series: pd.Series) -> bool:
+    """Whether the column's values can be datetime objects (not for text columns)."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        dtype = dtype.categories.dtype
+    return pd.api.types.is_object_dtype(dtype)
 
 
 def _aware(value: Any) -> bool:
@@ -216,6 +225,8 @@ def parse_day(value: Any) -> int | None:
 
 
 def _parse_day(value: Any) -> int | None:
+    if isinstance(value, str):  # the common case first: dates read from CSV or Excel
+        return _text_day(value)
     if value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):
@@ -228,8 +239,12 @@ def _parse_day(value: Any) -> int | None:
         return (value - dt.date(1970, 1, 1)).days
     if isinstance(value, np.datetime64):
         return None if np.isnat(value) else int(value.astype("datetime64[D]").astype(np.int64))
-    if not isinstance(value, str):
-        return None
+    return None
+
+
+@lru_cache(maxsize=1 << 16)
+def _text_day(value: str) -> int | None:
+    """Days since 1970-01-01 of ``YYYY-MM-DD`` text (cached: portfolios repeat their dates)."""
     text = value.strip()
     if not ISO_DATE.fullmatch(text):  # the scalar Outcome accepts exactly this form too
         return None
