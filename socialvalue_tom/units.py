@@ -10,6 +10,7 @@ with ``GBP`` as its base, and carbon is ``[carbon]`` with ``tCO2e`` as its base.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -33,6 +34,16 @@ ktCO2e = 1000 tCO2e
 #: Spellings that pint cannot tokenise (currency symbols) mapped to registry names.
 _ALIASES = {"£": "GBP", "£k": "kGBP", "k£": "kGBP", "kgbp": "kGBP"}
 _MAX_UNIT_LENGTH = 64
+#: What a unit may be written with once aliases are mapped. pint's tokeniser silently drops
+#: characters it does not know, so '€GBP' or 'FTE#x' would otherwise read as GBP and FTE.
+_UNIT_TEXT = re.compile(r"[A-Za-z0-9_ .*/^()\-]+")
+#: Units whose SI-prefixed forms are refused: 'mtCO2e' (metric tonnes, in many reports) would
+#: be milli-tonnes and 'mGBP' (millions) milli-pounds, a silent factor of a million. Multiples
+#: that are meant are defined as units of their own (kgCO2e, ktCO2e, MtCO2e, kGBP).
+_NO_PREFIX = frozenset({"FTE", "person", "GBP", "kGBP", "pence", "tCO2e", "kgCO2e", "ktCO2e",
+                        "MtCO2e"})
+#: Prefixes allowed on the metric tonne: kilotonnes, megatonnes, gigatonnes ('mt' is refused).
+_TONNE_PREFIXES = frozenset({"kilo", "mega", "giga"})
 
 
 _Registry = pint.UnitRegistry  # pint's registry is generic in its stubs; we use the default
@@ -66,6 +77,9 @@ def _parse(unit: str) -> pint.Unit:
         raise UnitError(f"unit {unit[:20]!r}... is longer than {_MAX_UNIT_LENGTH} characters",
                         unit=unit[:_MAX_UNIT_LENGTH])
     text = normalise_unit(unit)
+    if not _UNIT_TEXT.fullmatch(text):
+        raise UnitError(f"unit {unit!r} has characters a unit cannot have: use names such as "
+                        "'GBP', 'FTE', 'tCO2e' or 'hour'", unit=unit)
     try:
         parsed: pint.Unit = ureg.parse_units(text)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
@@ -73,7 +87,26 @@ def _parse(unit: str) -> pint.Unit:
     except Exception as exc:  # pint's parser raises assorted errors on garbage input
         raise UnitError(f"unit {unit!r} cannot be parsed ({type(exc).__name__})",
                         unit=unit) from exc
+    for name in parsed._units:  # pint keeps the names of a unit's parts here
+        _refuse_ambiguous(unit, name)
     return parsed
+
+
+def _refuse_ambiguous(unit: str, name: str) -> None:
+    """Refuse unit spellings that are easily meant as something else."""
+    if name == "ton":
+        raise UnitError(f"unit {unit!r} is the US short ton (907 kg): write 'tonne' or 't' for "
+                        "metric tonnes", unit=unit)
+    readings = ureg.parse_unit_name(name)
+    if any(prefix == "" for prefix, _, _ in readings):
+        return  # a unit of its own (kGBP, ktCO2e...), not a prefixed one
+    for prefix, base, _ in readings:
+        if base in _NO_PREFIX or (base == "metric_ton" and prefix not in _TONNE_PREFIXES):
+            raise UnitError(
+                f"unit {unit!r} reads as {prefix}-{base}, which is easily meant as something "
+                "else ('mtCO2e' for metric tonnes, 'mGBP' for millions): write the unit out, "
+                "e.g. 'tCO2e', 'ktCO2e', 'MtCO2e', 'kgCO2e', 'GBP', 'kGBP', 'pence', 'kg'",
+                unit=unit)
 
 
 def canonical_unit(unit: str) -> str:

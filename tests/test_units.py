@@ -6,6 +6,7 @@ import pint
 import pytest
 
 import socialvalue_tom as sv
+from socialvalue_tom.errors import UnitError
 from socialvalue_tom.units import canonical_unit, conversion_factor, normalise_unit, ureg
 
 
@@ -67,3 +68,33 @@ def test_canonical_unit_when_alias_normalises() -> None:
 def test_quantity_when_built_from_registry_converts() -> None:
     """sv.Quantity carries the domain dimensions: 3,500 kgCO2e is 3.5 tCO2e."""
     assert sv.Quantity(3500, "kgCO2e").to("tCO2e").magnitude == pytest.approx(3.5)
+
+
+@pytest.mark.parametrize("unit", ["€GBP", "$GBP", "GBP€", "FTE#x", "?FTE", "FTE!", "£,FTE",
+                                  "kgCO2e # scope 2", "£kg"])
+def test_unit_with_characters_a_unit_cannot_have_is_refused(unit: str) -> None:
+    """pint drops characters it does not know: '€GBP' must not read as pounds."""
+    with pytest.raises(UnitError, match="characters a unit cannot have"):
+        conversion_factor(unit, "GBP")
+
+
+@pytest.mark.parametrize(("unit", "canonical"), [
+    ("mtCO2e", "tCO2e"), ("megatCO2e", "tCO2e"), ("mGBP", "GBP"), ("pGBP", "GBP"),
+    ("Ep", "GBP"), ("mFTE", "FTE"), ("kperson", "person"), ("mt", "tonne")])
+def test_prefixed_domain_units_are_refused_as_ambiguous(unit: str, canonical: str) -> None:
+    """'mtCO2e' means metric tonnes in many reports, not milli-tonnes: never a silent 1e-3."""
+    with pytest.raises(UnitError, match="easily meant as something else"):
+        conversion_factor(unit, canonical)
+
+
+def test_the_us_short_ton_is_refused_with_a_hint() -> None:
+    with pytest.raises(UnitError, match="short ton"):
+        conversion_factor("tons", "tonne")
+
+
+@pytest.mark.parametrize(("unit", "canonical", "factor"), [
+    ("kgCO2e", "tCO2e", 0.001), ("ktCO2e", "tCO2e", 1000.0), ("MtCO2e", "tCO2e", 1e6),
+    ("kGBP", "GBP", 1000.0), ("£k", "GBP", 1000.0), ("pence", "GBP", 0.01),
+    ("ktonne", "tonne", 1000.0), ("kg", "tonne", 0.001), ("t", "tonne", 1.0)])
+def test_the_multiples_meant_are_still_accepted(unit: str, canonical: str, factor: float) -> None:
+    assert conversion_factor(unit, canonical) == pytest.approx(factor)
