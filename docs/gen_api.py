@@ -8,6 +8,15 @@ from pathlib import Path
 
 import socialvalue_tom as sv
 
+#: The pint objects the package exports, described here.
+_PINT = {
+    "ureg": ("object", "The package's own pint `UnitRegistry` (pint's global registry is left "
+                       "alone), with FTE, person, GBP and carbon as dimensions of their own. Read "
+                       "it; do not define units in it: conversions are cached."),
+    "Quantity": ("class", "`ureg.Quantity`, pint's quantity class bound to the package's "
+                          "registry, e.g. `sv.Quantity(3500, 'kgCO2e').to('tCO2e')`."),
+}
+
 
 def render() -> str:
     """The API reference as Markdown: one section per public name, from its docstring."""
@@ -18,10 +27,11 @@ def render() -> str:
         if name.startswith("_"):
             continue
         obj = getattr(sv, name)
+        if name in _PINT:  # pint's own objects: their docstrings describe pint, not this package
+            out += [f"## `{name}` ({_PINT[name][0]})", "", _PINT[name][1], ""]
+            continue
         kind = "class" if inspect.isclass(obj) else ("function" if callable(obj) else "object")
         doc = inspect.getdoc(obj) or ""
-        if kind == "object" and not inspect.ismodule(obj):
-            doc = doc if name not in ("ureg",) else "The package's pint unit registry."
         sig = ""
         if kind == "function":
             sig = f"`sv.{name}{inspect.signature(obj)}`\n\n"

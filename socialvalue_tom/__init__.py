@@ -10,6 +10,7 @@ from socialvalue_tom.engine import sensitivity, value
 from socialvalue_tom.errors import (
     BulkValidationError,
     IllustrativeValueWarning,
+    InputFileError,
     NoTableInForceError,
     OutcomeError,
     ProxyTableError,
@@ -49,6 +50,7 @@ __all__ = [
     "BulkValidationError",
     "FileSummary",
     "IllustrativeValueWarning",
+    "InputFileError",
     "IssueTable",
     "Measure",
     "NoTableInForceError",

@@ -217,7 +217,13 @@ def value(outcome: Outcome, table: TablesLike, *,
 
 def sensitivity(outcome: Outcome, table: TablesLike, *,
                 assumptions: Assumptions | None = None) -> dict[str, Valuation]:
-    """Low, central and high valuations using each proxy's recorded bounds."""
+    """Low, central and high valuations using each proxy's recorded bounds.
+
+    The labels name the proxy bound used (``Assumptions(bound=...)``), not how favourable the
+    result is: for a disbenefit the low proxy gives the smaller harm, so ``low`` is the least
+    negative amount. For the least and most favourable net value of a mixed portfolio, take
+    the low bound for benefits and the high bound for disbenefits (and the reverse).
+    """
     a = assumptions or DEFAULT_ASSUMPTIONS
     return {b: value(outcome, table, assumptions=a.model_copy(update={"bound": b}))
             for b in ("low", "central", "high")}

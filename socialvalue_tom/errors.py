@@ -14,6 +14,7 @@ from typing import Any
 __all__ = [
     "BulkValidationError",
     "IllustrativeValueWarning",
+    "InputFileError",
     "NoTableInForceError",
     "OutcomeError",
     "ProxyTableError",
@@ -109,6 +110,15 @@ class OutcomeError(SocialValueError, ValueError):
     """An outcome is invalid: negative, NaN or infinite quantity, a missing or malformed field."""
 
     code = "outcome-error"
+
+
+class InputFileError(OutcomeError):
+    """An outcome or valuation file cannot be read or written; ``path`` names the file.
+
+    Added in 0.1.
+    """
+
+    code = "input-file-error"
 
 
 class RuleError(SocialValueError, ValueError):

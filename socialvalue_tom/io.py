@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom.errors import OutcomeError, SocialValueError
+from socialvalue_tom.errors import InputFileError, SocialValueError
 
 __all__ = [
     "SUFFIXES",
@@ -60,15 +60,6 @@ SUFFIXES = (".csv", ".xlsx", ".parquet")
 #: Rows an ``.xlsx`` sheet can hold (including the header).
 EXCEL_MAX_ROWS = 1_048_576
 _EXTRAS = {"pyarrow": "parquet", "openpyxl": "excel"}
-
-
-class InputFileError(OutcomeError):
-    """An outcome or valuation file cannot be read or written; ``path`` names the file.
-
-    Added in 0.1.
-    """
-
-    code = "input-file-error"
 
 
 def _fail(path: Path, reason: str, **details: Any) -> InputFileError:

@@ -46,7 +46,14 @@ def total(amounts: Iterable[float]) -> Decimal:
 
 
 def format_gbp(amount: float | Decimal) -> str:
-    """``£1,234.57`` (negative as ``-£1,234.57``)."""
-    value = amount if isinstance(amount, Decimal) else to_pounds(amount)
+    """``£1,234.57`` (negative as ``-£1,234.57``), rounded half-up to the penny as
+    :func:`to_pounds` rounds, whether given a float or a Decimal."""
+    if isinstance(amount, Decimal):
+        if not amount.is_finite():
+            raise ValueError(f"amount {amount!r} is not finite")
+        value = amount.quantize(_PENNY, rounding=ROUND_HALF_UP, context=_CONTEXT)
+        value = value.copy_abs() if value.is_zero() else value
+    else:
+        value = to_pounds(amount)
     sign = "-" if value < 0 else ""
     return f"{sign}£{abs(value):,.2f}"

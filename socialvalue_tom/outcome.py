@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 import numpy as np
 from pydantic import (
@@ -72,11 +73,13 @@ class Outcome(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    measure: str = Field(min_length=1, max_length=128)
+    # The schema patterns say in JSON Schema what the validators below check: not blank
+    # (text is stripped first) and a YYYY-MM-DD date (JSON Schema's "format" is advisory).
+    measure: str = Field(min_length=1, max_length=128, json_schema_extra={"pattern": r"\S"})
     quantity: float = Field(ge=0.0, le=MAX_QUANTITY, allow_inf_nan=False)
     unit: str | None = Field(default=None, max_length=64)
-    region: str = Field(min_length=1, max_length=64)
-    date: dt.date
+    region: str = Field(min_length=1, max_length=64, json_schema_extra={"pattern": r"\S"})
+    date: dt.date = Field(json_schema_extra={"pattern": r"^\s*\d{4}-\d{2}-\d{2}\s*$"})
     years: int = Field(default=1, ge=1, le=MAX_YEARS)
     deadweight: Fraction | None = None
     displacement: Fraction | None = None
@@ -108,8 +111,17 @@ class Outcome(BaseModel):
     @field_validator("quantity", mode="before")
     @classmethod
     def _no_bool_or_text(cls, v: Any) -> Any:
-        if isinstance(v, bool | str | bytes) or v is None:
+        if isinstance(v, bool | np.bool_ | str | bytes) or v is None:
             raise ValueError("quantity must be a number, not text or a boolean")
+        return v
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _numeric_fields(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            for name, val in v.items():
+                if isinstance(val, bool | np.bool_ | str | bytes):
+                    raise ValueError(f"field {name!r} must be a number, not text or a boolean")
         return v
 
     @field_validator("fields")
@@ -119,6 +131,38 @@ class Outcome(BaseModel):
             if not math.isfinite(val):
                 raise ValueError(f"field {name!r} must be finite")
         return v
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Outcome:
+        """As pydantic's, but bad input is an :class:`OutcomeError`, as from ``Outcome(...)``."""
+        return _unwrapped(lambda: super(Outcome, cls).model_validate(obj, *args, **kwargs),
+                          OutcomeError)
+
+    @classmethod
+    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Outcome:
+        """As pydantic's, for JSON text; bad input is an :class:`OutcomeError`."""
+        return _unwrapped(
+            lambda: super(Outcome, cls).model_validate_json(json_data, *args, **kwargs),
+            OutcomeError)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _unwrapped(validate: Callable[[], M], error: type[OutcomeError] | type[RuleError]) -> M:
+    """Run a pydantic validation; its failure is raised as ``error``, as the constructor does."""
+    try:
+        return validate()
+    except ValidationError as exc:
+        # pydantic validates through the model's __init__, whose typed error it wraps: unwrap.
+        for detail in exc.errors():
+            inner = (detail.get("ctx") or {}).get("error")
+            if isinstance(inner, error):
+                raise inner from None
+        field, reason = _describe(exc)
+        what = "outcome field" if error is OutcomeError else "assumption"
+        raise error(f"{what} {field!r}: {reason}", field=field,
+                    errors=exc.errors(include_url=False)) from None
 
 
 class Assumptions(BaseModel):
@@ -154,6 +198,19 @@ class Assumptions(BaseModel):
         except ValidationError as exc:
             field, reason = _describe(exc)
             raise RuleError(f"assumption {field!r}: {reason}", field=field) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Assumptions:
+        """As pydantic's, but bad input is a :class:`RuleError`, as from ``Assumptions(...)``."""
+        return _unwrapped(lambda: super(Assumptions, cls).model_validate(obj, *args, **kwargs),
+                          RuleError)
+
+    @classmethod
+    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Assumptions:
+        """As pydantic's, for JSON text; bad input is a :class:`RuleError`."""
+        return _unwrapped(
+            lambda: super(Assumptions, cls).model_validate_json(json_data, *args, **kwargs),
+            RuleError)
 
 
 def financial_year(day: dt.date) -> int:

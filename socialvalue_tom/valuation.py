@@ -21,7 +21,8 @@ TRACE_FORMAT = "socialvalue_tom.trace/v1"
 class TraceStep(BaseModel):
     """One rule applied: its name, a readable line with inputs and units, and the amount after."""
 
-    model_config = ConfigDict(frozen=True)
+    # Finite numbers only: JSON has no NaN or infinity, so a round trip could not be lossless.
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     rule: str
     detail: str
@@ -37,7 +38,7 @@ class Valuation(BaseModel):
     (``Valuation.model_validate_json(v.model_dump_json()) == v``).
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     format: str = TRACE_FORMAT
     engine_version: str

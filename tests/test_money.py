@@ -97,3 +97,16 @@ def test_total_when_portfolio_random_agrees_with_decimal_reference(
 def test_to_pounds_when_rounding_to_zero_is_never_negative_zero(amount: float) -> None:
     """A zero-quantity disbenefit is GBP 0.00, not -0.00."""
     assert str(money.to_pounds(amount)) == "0.00"
+
+
+@pytest.mark.parametrize(("amount", "shown"), [
+    (Decimal("1.005"), "£1.01"), (1.005, "£1.01"), (Decimal("0.125"), "£0.13"),
+    (Decimal("-0.001"), "£0.00"), (Decimal("-2.345"), "-£2.35")])
+def test_format_gbp_rounds_decimals_half_up_like_floats(amount: Any, shown: str) -> None:
+    assert money.format_gbp(amount) == shown
+
+
+@pytest.mark.parametrize("amount", [Decimal("Infinity"), Decimal("NaN")])
+def test_format_gbp_refuses_non_finite_decimals(amount: Decimal) -> None:
+    with pytest.raises(ValueError, match="not finite"):
+        money.format_gbp(amount)

@@ -138,3 +138,29 @@ def test_value_frame_refuses_the_date_forms_the_scalar_refuses() -> None:
     out = sv.value_frame(df, sv.load_table(path=TINY), errors="collect")
     issues = out.attrs["issues"]
     assert list(issues["row"]) == [0, 1] and set(issues["code"]) == {"bad-date"}
+
+
+@pytest.mark.parametrize("kwargs", [{"quantity": np.bool_(True)},
+                                    {"quantity": 1, "fields": {"level": True}},
+                                    {"quantity": 1, "fields": {"level": "3"}}])
+def test_outcome_refuses_booleans_and_text_where_numbers_are_expected(
+        kwargs: dict[str, Any]) -> None:
+    """As value_frame does ('not-a-number'): numpy booleans and numeric text included."""
+    with pytest.raises(sv.OutcomeError, match="not text or a boolean"):
+        sv.Outcome(measure="jobs-local", region="uk", date="2024-06-01", **kwargs)
+
+
+def test_outcome_from_json_raises_outcome_errors_not_pydantic_ones() -> None:
+    """The JSON path procurement systems use gives the same typed error as the constructor."""
+    bad = '{"measure": "x", "quantity": -1, "region": "s", "date": "2024-01-01"}'
+    with pytest.raises(sv.OutcomeError, match="outcome field 'quantity'"):
+        sv.Outcome.model_validate_json(bad)
+    with pytest.raises(sv.OutcomeError, match="date"):
+        sv.Outcome.model_validate({"measure": "x", "quantity": 1, "region": "s",
+                                   "date": "20240101"})
+    with pytest.raises(sv.OutcomeError, match="Invalid JSON"):
+        sv.Outcome.model_validate_json("not json")
+    with pytest.raises(sv.RuleError, match="assumption 'deadweight'"):
+        sv.Assumptions.model_validate_json('{"deadweight": 2}')
+    good = '{"measure": "x", "quantity": 1, "region": "s", "date": "2024-01-01"}'
+    assert sv.Outcome.model_validate_json(good).quantity == 1.0

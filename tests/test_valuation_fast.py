@@ -6,6 +6,9 @@ import datetime as dt
 import pickle
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
+
 import socialvalue_tom as sv
 
 
@@ -32,3 +35,10 @@ def test_from_engine_when_copied_pickled_or_dumped_keeps_its_trace(tiny_table: A
     assert v.model_copy().explain() == text
     assert sv.Valuation.model_validate_json(v.model_dump_json()).explain() == text
     assert len(v.trace) == len(v.model_dump()["steps"]) >= 5
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_valuation_and_trace_step_refuse_non_finite_numbers(bad: float) -> None:
+    """JSON has no NaN or infinity: a model holding one could not round-trip losslessly."""
+    with pytest.raises(ValidationError):
+        sv.TraceStep(rule="gross", detail="x", amount=bad)
