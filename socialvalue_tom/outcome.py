@@ -6,7 +6,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 import numpy as np
 from pydantic import (
@@ -63,7 +63,27 @@ def _describe(exc: ValidationError) -> tuple[str, str]:
     return field, f"{reason} (got {first.get('input')!r})"
 
 
-class Outcome(BaseModel):
+class _TypedValidation(BaseModel):
+    """pydantic's ``model_validate`` and ``model_validate_json``, raising the model's own
+    typed error (``_error``) as its constructor does, never pydantic's ``ValidationError``."""
+
+    _error: ClassVar[type[OutcomeError] | type[RuleError]]
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """As pydantic's; bad input raises the model's typed error."""
+        return _unwrapped(
+            lambda: super(_TypedValidation, cls).model_validate(obj, *args, **kwargs), cls._error)
+
+    @classmethod
+    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Self:
+        """As pydantic's, for JSON text; bad input raises the model's typed error."""
+        return _unwrapped(
+            lambda: super(_TypedValidation, cls).model_validate_json(json_data, *args, **kwargs),
+            cls._error)
+
+
+class Outcome(_TypedValidation):
     """One outcome to value: a quantity of a measure, in a unit, in a region, on a date.
 
     Invalid input raises :class:`OutcomeError` (negative, NaN or infinite quantity, missing or
@@ -72,6 +92,7 @@ class Outcome(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    _error = OutcomeError
 
     # The schema patterns say in JSON Schema what the validators below check: not blank
     # (text is stripped first) and a YYYY-MM-DD date (JSON Schema's "format" is advisory).
@@ -132,19 +153,6 @@ class Outcome(BaseModel):
                 raise ValueError(f"field {name!r} must be finite")
         return v
 
-    @classmethod
-    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Outcome:
-        """As pydantic's, but bad input is an :class:`OutcomeError`, as from ``Outcome(...)``."""
-        return _unwrapped(lambda: super(Outcome, cls).model_validate(obj, *args, **kwargs),
-                          OutcomeError)
-
-    @classmethod
-    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Outcome:
-        """As pydantic's, for JSON text; bad input is an :class:`OutcomeError`."""
-        return _unwrapped(
-            lambda: super(Outcome, cls).model_validate_json(json_data, *args, **kwargs),
-            OutcomeError)
-
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -165,7 +173,7 @@ def _unwrapped(validate: Callable[[], M], error: type[OutcomeError] | type[RuleE
                     errors=exc.errors(include_url=False)) from None
 
 
-class Assumptions(BaseModel):
+class Assumptions(_TypedValidation):
     """Caller-level settings for the rules.
 
     ``deadweight``/``displacement``/``attribution``/``drop_off`` override the table's measure
@@ -177,6 +185,7 @@ class Assumptions(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    _error = RuleError
 
     deadweight: Fraction | None = None
     displacement: Fraction | None = None
@@ -198,19 +207,6 @@ class Assumptions(BaseModel):
         except ValidationError as exc:
             field, reason = _describe(exc)
             raise RuleError(f"assumption {field!r}: {reason}", field=field) from None
-
-    @classmethod
-    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Assumptions:
-        """As pydantic's, but bad input is a :class:`RuleError`, as from ``Assumptions(...)``."""
-        return _unwrapped(lambda: super(Assumptions, cls).model_validate(obj, *args, **kwargs),
-                          RuleError)
-
-    @classmethod
-    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Assumptions:
-        """As pydantic's, for JSON text; bad input is a :class:`RuleError`."""
-        return _unwrapped(
-            lambda: super(Assumptions, cls).model_validate_json(json_data, *args, **kwargs),
-            RuleError)
 
 
 def financial_year(day: dt.date) -> int:
