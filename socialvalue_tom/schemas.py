@@ -1,8 +1,8 @@
 """JSON Schemas of the data the library exchanges, for procurement systems.
 
 ``json_schema(kind)`` returns the JSON Schema (draft 2020-12) of an ``outcome`` (input row), a
-``valuation`` (result with its trace), a proxy ``table`` file, a price ``index`` file or a local
-``amendment`` of an edition, generated
+``valuation`` (result with its trace), the caller's ``assumptions``, a proxy ``table`` file, a
+price ``index`` file or a local ``amendment`` of an edition, generated
 from the pydantic models that validate them. ``python -m socialvalue_tom.schemas docs/schemas``
 writes them to files (``make schemas``); the committed copies are checked by the tests.
 
@@ -10,7 +10,7 @@ Examples:
     >>> json_schema("outcome")["title"]
     'Outcome'
     >>> sorted(SCHEMA_FILES)
-    ['amendment', 'index', 'outcome', 'table', 'valuation']
+    ['amendment', 'assumptions', 'index', 'outcome', 'table', 'valuation']
 
 Added in 0.1.
 """
@@ -24,27 +24,29 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from socialvalue_tom.outcome import Outcome
+from socialvalue_tom.outcome import Assumptions, Outcome
 from socialvalue_tom.tables.amend import AmendmentFile
 from socialvalue_tom.tables.schema import IndexFile, TableFile
 from socialvalue_tom.valuation import Valuation
 
 __all__ = ["SCHEMA_FILES", "SchemaKind", "json_schema", "main", "schema_text", "write_schemas"]
 
-SchemaKind = Literal["outcome", "valuation", "table", "index", "amendment"]
+SchemaKind = Literal["outcome", "valuation", "assumptions", "table", "index", "amendment"]
 _MODELS: dict[str, type[BaseModel]] = {"outcome": Outcome, "valuation": Valuation,
+                                       "assumptions": Assumptions,
                                        "table": TableFile, "index": IndexFile,
                                        "amendment": AmendmentFile}
 #: File name written for each kind.
 SCHEMA_FILES = {"outcome": "outcome.schema.json", "valuation": "valuation.schema.json",
+                "assumptions": "assumptions.schema.json",
                 "table": "proxy-table.schema.json", "index": "price-index.schema.json",
                 "amendment": "table-amendment.schema.json"}
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def json_schema(kind: SchemaKind) -> dict[str, Any]:
-    """The JSON Schema of ``kind``: ``"outcome"``, ``"valuation"``, ``"table"``, ``"index"``
-    or ``"amendment"``.
+    """The JSON Schema of ``kind``: ``"outcome"``, ``"valuation"``, ``"assumptions"``,
+    ``"table"``, ``"index"`` or ``"amendment"``.
 
     Raises:
         ValueError: for any other kind (the message lists the valid ones).

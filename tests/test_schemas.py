@@ -34,7 +34,8 @@ def test_json_schema_when_kind_then_model_fields(kind: str, title: str, field: s
 
 def test_json_schema_when_unknown_kind_then_lists_kinds() -> None:
     """An unknown kind names the valid ones."""
-    with pytest.raises(ValueError, match="outcome, valuation, table, index"):
+    kinds = "outcome, valuation, assumptions, table, index, amendment"
+    with pytest.raises(ValueError, match=kinds):
         json_schema("bid")  # type: ignore[arg-type]
 
 
@@ -57,3 +58,11 @@ def test_main_when_folder_then_writes_every_schema(tmp_path: Path,
     assert "outcome.schema.json" in capsys.readouterr().out
     assert main([]) == 2
     assert [p.name for p in write_schemas(tmp_path)] == list(SCHEMA_FILES.values())
+
+
+def test_assumptions_schema_describes_what_procurement_systems_send() -> None:
+    """Assumptions travel with outcomes: their schema has the rule settings and defaults."""
+    schema = json_schema("assumptions")
+    assert schema["title"] == "Assumptions"
+    assert schema["properties"]["discount_schedule"]["default"] == "green-book"
+    assert {"price_year", "carry_forward", "bound"} <= set(schema["properties"])
