@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -312,17 +313,37 @@ class ProxyTable:
         return out
 
     def _check_derivations(self, i: int, spec: MeasureSpec, compile_expression: Any) -> None:
-        """Derivation formulas are data too: they must pass the same safe-expression checks."""
+        """Derivation formulas are data too: they must pass the same safe-expression checks,
+        and give the value they derive (to the penny), so a table cannot drift from the figures
+        it records."""
         for region, pv in spec.proxies.items():
             d = pv.derivation
             if d is None:
                 continue
-            for name in ("formula", "low_formula", "high_formula"):
+            for name, stored in (("formula", pv.value), ("low_formula", pv.low),
+                                 ("high_formula", pv.high)):
                 text = getattr(d, name)
-                if text is not None:
-                    self._compile_field(compile_expression, text, set(d.inputs),
-                                        f"measures[{i}].proxies.{region}.derivation.{name}",
-                                        spec.code)
+                if text is None:
+                    continue
+                field = f"measures[{i}].proxies.{region}.derivation.{name}"
+                expr = self._compile_field(compile_expression, text, set(d.inputs), field,
+                                           spec.code)
+                self._check_derived(expr, dict(d.inputs), stored, field, name)
+
+    def _check_derived(self, expr: Expression, inputs: dict[str, float], stored: float | None,
+                       field: str, name: str) -> None:
+        from socialvalue_tom.money import to_pounds
+
+        target = "value" if name == "formula" else name.removesuffix("_formula")
+        if stored is None:
+            raise self._error(f"{name} is given but the proxy has no {target}", field)
+        raw = float(expr.evaluate_scalar(inputs))
+        if not math.isfinite(raw):
+            raise self._error(f"{name} gives {raw} from its inputs", field)
+        got = to_pounds(raw)
+        if got != Decimal(str(stored)):
+            raise self._error(f"{name} gives {got} from its inputs, but the {target} is "
+                              f"{stored}: correct the figures or the {target}", field)
 
     def _compile_field(self, compile_expression: Any, text: str, names: set[str], field: str,
                        code: str) -> Expression:
