@@ -124,6 +124,7 @@ def conversion_factor(unit: str, canonical: str, measure: str = "") -> float:
     """
     source = _parse(unit)
     target = _parse(canonical)
+    _refuse_calendar_for_work_time(unit, source, canonical, target, measure)
     try:
         factor = float(ureg.Quantity(1.0, source).to(target).magnitude)
     except pint.errors.DimensionalityError as exc:
@@ -134,6 +135,30 @@ def conversion_factor(unit: str, canonical: str, measure: str = "") -> float:
             unit=unit, expected=canonical, measure=measure,
         ) from exc
     return factor
+
+
+#: Seconds in a day: time units shorter than this measure work time (hours), longer ones
+#: calendar time (days, weeks, months).
+_DAY_SECONDS = 86400.0
+
+
+def _refuse_calendar_for_work_time(unit: str, source: pint.Unit, canonical: str,
+                                   target: pint.Unit, measure: str) -> None:
+    """Days or weeks where hours are expected (or the reverse) are refused: a day of
+    volunteering is a working day, not 24 hours, and no factor here could know its length."""
+    time = ureg.second.dimensionality
+    if source.dimensionality != time or target.dimensionality != time:
+        return
+    short = [float(ureg.Quantity(1.0, u).to("second").magnitude) < _DAY_SECONDS
+             for u in (source, target)]
+    if short[0] != short[1]:
+        where = f" for measure {measure!r}" if measure else ""
+        raise UnitError(
+            f"unit {unit!r} cannot be used{where}: {canonical!r} counts "
+            f"{'hours of work' if short[1] else 'calendar time'}, and a "
+            f"{'day or week' if short[1] else 'number of hours'} has no fixed length in it "
+            f"(a working day is not 24 hours): give the quantity in {canonical!r}",
+            unit=unit, expected=canonical, measure=measure)
 
 
 def _dimension(unit: pint.Unit) -> str:

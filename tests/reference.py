@@ -22,7 +22,7 @@ FACTORS: dict[str | None, Decimal] = {
     None: ONE, "FTE": ONE, "fte": ONE, "full_time_equivalent": ONE,
     "tCO2e": ONE, "kgCO2e": D("0.001"), "ktCO2e": D(1000),
     "GBP": ONE, "kGBP": D(1000), "£": ONE, "pence": D("0.01"),
-    "week": ONE, "hour": ONE, "day": D(24),
+    "week": ONE, "hour": ONE,
 }
 RATES = {
     "green-book": ((30, D("0.035")), (75, D("0.030")), (125, D("0.025"))),

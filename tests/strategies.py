@@ -19,7 +19,7 @@ UNITS: dict[str, dict[str | None, float]] = {
     "env-carbon-added": {"tCO2e": 1.0, "kgCO2e": 0.001},
     "growth-local-spend": {"GBP": 1.0, "kGBP": 1000.0, "£": 1.0, "pence": 0.01},
     "jobs-apprentice": {"week": 1.0},
-    "social-volunteering": {"hour": 1.0, "minute": 1 / 60, "day": 24.0, "week": 168.0},
+    "social-volunteering": {"hour": 1.0, "minute": 1 / 60},
 }
 MEASURES = tuple(UNITS)
 REGIONS = ("uk", "england", "london", "scotland", "Scotland", "United Kingdom")

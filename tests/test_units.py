@@ -14,7 +14,7 @@ from socialvalue_tom.units import canonical_unit, conversion_factor, normalise_u
     ("kgCO2e", "tCO2e", 0.001), ("tCO2e", "tCO2e", 1.0), ("ktCO2e", "tCO2e", 1000.0),
     ("MtCO2e", "tCO2e", 1e6), ("FTE", "FTE", 1.0), ("fte", "FTE", 1.0),
     ("GBP", "GBP", 1.0), ("£", "GBP", 1.0), ("£k", "GBP", 1000.0), ("kGBP", "GBP", 1000.0),
-    ("pence", "GBP", 0.01), ("p", "GBP", 0.01), ("week", "hour", 168.0), ("day", "hour", 24.0),
+    ("pence", "GBP", 0.01), ("p", "GBP", 0.01), ("day", "week", 1 / 7), ("hour", "minute", 60.0),
     ("minute", "hour", 1 / 60), ("person", "person", 1.0), ("hires", "person", 1.0),
     (" kgCO2e ", "tCO2e", 0.001),
 ])
@@ -98,3 +98,12 @@ def test_the_us_short_ton_is_refused_with_a_hint() -> None:
     ("ktonne", "tonne", 1000.0), ("kg", "tonne", 0.001), ("t", "tonne", 1.0)])
 def test_the_multiples_meant_are_still_accepted(unit: str, canonical: str, factor: float) -> None:
     assert conversion_factor(unit, canonical) == pytest.approx(factor)
+
+
+@pytest.mark.parametrize(("unit", "canonical"), [
+    ("day", "hour"), ("week", "hour"), ("days", "hours"), ("month", "hour"), ("hour", "week"),
+    ("minute", "day")])
+def test_calendar_time_where_work_time_is_expected_is_refused(unit: str, canonical: str) -> None:
+    """A day of volunteering is a working day, not 24 hours: never a silent factor of 24."""
+    with pytest.raises(UnitError, match="no fixed length"):
+        conversion_factor(unit, canonical)
