@@ -15,7 +15,6 @@ values and their sources to an edition and returns a new, separately labelled ed
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -25,7 +24,6 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from socialvalue_tom.errors import ProxyTableError, UnknownTableError
-from socialvalue_tom.money import to_pounds
 from socialvalue_tom.tables.schema import (
     Code,
     FieldCheckError,
@@ -37,7 +35,7 @@ from socialvalue_tom.tables.schema import (
     TableFile,
     _Model,
 )
-from socialvalue_tom.tables.table import ProxyTable
+from socialvalue_tom.tables.table import ProxyTable, derived_amount
 
 __all__ = ["AMENDMENT_FORMAT", "AmendmentFile", "amend_table", "amended_base",
            "apply_amendment"]
@@ -299,11 +297,10 @@ def _check_derivation(code: str, region: str, pv: ProxyValue, ctx: _Context) -> 
         if not expr.names:
             raise ctx.error(f"{code} in {region}: {name} {text!r} uses none of its inputs",
                             f"{field}.{name}")
-        raw = float(expr.evaluate_scalar(dict(d.inputs)))
-        if not math.isfinite(raw):
-            raise ctx.error(f"{code} in {region}: {name} {text!r} gives {raw} from its inputs",
+        got = derived_amount(expr, d.inputs)
+        if isinstance(got, float):
+            raise ctx.error(f"{code} in {region}: {name} {text!r} gives {got} from its inputs",
                             f"{field}.{name}")
-        got = to_pounds(raw)
         if stored is None or got != Decimal(str(stored)):
             raise ctx.error(f"{code} in {region}: {name} {text!r} gives {got} from its inputs, "
                             f"but the stored value is {stored}", f"{field}.{name}")

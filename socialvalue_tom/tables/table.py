@@ -35,7 +35,8 @@ from socialvalue_tom.units import canonical_unit, conversion_factor
 if TYPE_CHECKING:
     from socialvalue_tom.rules.expressions import Expression
 
-__all__ = ["PriceIndex", "ProxyTable", "ResolvedProxy", "TableRef", "canonical_digest"]
+__all__ = ["PriceIndex", "ProxyTable", "ResolvedProxy", "TableRef", "canonical_digest",
+           "derived_amount"]
 
 
 def canonical_digest(model: TableFile | IndexFile) -> str:
@@ -332,15 +333,12 @@ class ProxyTable:
 
     def _check_derived(self, expr: Expression, inputs: dict[str, float], stored: float | None,
                        field: str, name: str) -> None:
-        from socialvalue_tom.money import to_pounds
-
         target = "value" if name == "formula" else name.removesuffix("_formula")
         if stored is None:
             raise self._error(f"{name} is given but the proxy has no {target}", field)
-        raw = float(expr.evaluate_scalar(inputs))
-        if not math.isfinite(raw):
-            raise self._error(f"{name} gives {raw} from its inputs", field)
-        got = to_pounds(raw)
+        got = derived_amount(expr, inputs)
+        if isinstance(got, float):
+            raise self._error(f"{name} gives {got} from its inputs", field)
         if got != Decimal(str(stored)):
             raise self._error(f"{name} gives {got} from its inputs, but the {target} is "
                               f"{stored}: correct the figures or the {target}", field)
@@ -371,6 +369,15 @@ class ProxyTable:
         params = {k: p.value for k, p in self.spec.parameters.items()}
         params.update(self.measures[code].parameters)
         return params
+
+
+def derived_amount(expr: Expression, inputs: Mapping[str, float]) -> Decimal | float:
+    """What a derivation formula gives from its inputs, rounded to the penny as stored values
+    are; the raw float where it is not finite (NaN or infinity, never a stored value)."""
+    from socialvalue_tom.money import to_pounds
+
+    raw = float(expr.evaluate_scalar(dict(inputs)))
+    return to_pounds(raw) if math.isfinite(raw) else raw
 
 
 def _rebuild_table(spec: TableFile, path: Path | None,
