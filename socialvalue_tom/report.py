@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._text import stripped, stripped_column
 from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError
 from socialvalue_tom.money import format_gbp, total
 from socialvalue_tom.outcome import financial_year, to_day
@@ -54,18 +55,6 @@ _VALUED_COLUMNS = ("table", "version", "measure", "region_used")
 #: The columns :func:`annotate` derives from the tables.
 _INFO_COLUMNS = ("theme", "title", "value_type", "canonical_unit", "illustrative")
 _META = "socialvalue_tom"
-
-
-def _text(value: Any) -> Any:
-    """A text cell as value_frame validates it (surrounding whitespace stripped)."""
-    return value.strip() if isinstance(value, str) else value
-
-
-def _stripped(series: pd.Series) -> pd.Series:
-    """``series`` with its text cells stripped (worked out once per distinct value)."""
-    codes, uniq = pd.factorize(series.astype(object), use_na_sentinel=True)
-    values = np.array([*(_text(u) for u in uniq), None], dtype=object)
-    return pd.Series(values[codes], index=series.index, dtype=object)
 
 
 def import_extra(module: str, extra: str) -> ModuleType:
@@ -175,7 +164,7 @@ def _with_info(valued: pd.DataFrame, column: str, tables: Any) -> pd.DataFrame:
 def _measure_info(eds: dict[tuple[str, str], ProxyTable], key: tuple[Any, ...]) -> tuple[Any, ...]:
     table, version, measure, region = key
     t = eds.get((str(table), str(version))) if not pd.isna(table) else None
-    code = _text(measure)  # value_frame looked the code up stripped
+    code = stripped(measure)  # value_frame looked the code up stripped
     if t is None or not isinstance(code, str) or code not in t.measures:
         return (None, None, None, None, None)
     spec = t.measures[code]
@@ -255,7 +244,7 @@ def _grouping_frame(valued: pd.DataFrame, keys: list[str], tables: Any) -> pd.Da
     if "region" in cols and "region" in valued.columns:
         frame["region"] = _regions(valued, tables)
     if "measure" in cols and "measure" in valued.columns:
-        frame["measure"] = _stripped(valued["measure"])
+        frame["measure"] = stripped_column(valued["measure"])
     missing = [k for k, c in zip(keys, cols, strict=True) if c not in frame.columns]
     if missing:
         raise OutcomeError(f"cannot group by {', '.join(missing)}: the input has no "
@@ -387,10 +376,10 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     if by_measure:
         valued = _with_info(valued, "canonical_unit", tables)
     ok = _valued_rows(_bare(valued))
-    ok = ok.assign(stage=_stripped(ok["stage"]))
+    ok = ok.assign(stage=stripped_column(ok["stage"]))
     keys = ["contract_id", "measure"] if by_measure else ["contract_id"]
     if by_measure:
-        ok = ok.assign(measure=_stripped(ok["measure"]))
+        ok = ok.assign(measure=stripped_column(ok["measure"]))
     records = []
     for key, g in ok.groupby(keys, sort=True, observed=True, dropna=False):
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))

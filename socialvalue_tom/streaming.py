@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from socialvalue_tom import io as svio
+from socialvalue_tom._text import stripped_column
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import BulkValidationError, RowIssue
 from socialvalue_tom.frame import claims_of, issues_frame, value_frame
@@ -389,17 +390,9 @@ def _excluded_rows(batch: pd.DataFrame, codes: frozenset[str]) -> pd.DataFrame:
     value_frame trims the measure text ('jobs-local ' is jobs-local), so the claims must be
     found, and labelled, the same way or they miss rows the second pass values.
     """
-    measure = _trimmed(batch["measure"])
+    measure = stripped_column(batch["measure"])
     pick = measure.isin(codes).to_numpy()
     return batch.loc[pick].assign(measure=measure.to_numpy()[pick])
-
-
-def _trimmed(col: pd.Series) -> pd.Series:
-    """Text with surrounding spaces removed, once per distinct value; other values as they are."""
-    codes, uniq = pd.factorize(col, use_na_sentinel=True)
-    trimmed = [u.strip() if isinstance(u, str) else u for u in uniq]
-    values = np.array([*trimmed, None], dtype=object)[codes]
-    return pd.Series(values, index=col.index, dtype=object)
 
 
 def _batches_valued(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet,

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._text import stripped
 from socialvalue_tom.errors import ProxyTableError
 from socialvalue_tom.tables.table import ProxyTable
 
@@ -100,7 +101,7 @@ class _Claims:
         """A text label per group from its key values: the same in every chunk."""
         if not self.cols:
             return np.array([""], dtype=object)
-        keys = df[self.cols].iloc[self.first].astype(object).map(_stripped)
+        keys = df[self.cols].iloc[self.first].astype(object).map(stripped)
         text = keys.where(keys.notna(), _MISSING).astype(str)
         joined = text[self.cols[0]]
         for name in self.cols[1:]:
@@ -179,16 +180,11 @@ def _combined(df: pd.DataFrame, rows: np.ndarray | slice, cols: list[str]) -> np
     return combined
 
 
-def _stripped(value: object) -> object:
-    """A key value as validation reads it: text without surrounding whitespace."""
-    return value.strip() if isinstance(value, str) else value
-
-
 def _key_codes(series: pd.Series) -> tuple[np.ndarray, int]:
     """Dense codes of a key column's values, text stripped first (-1 for missing), and the
     number of distinct values: ``"delivered "`` is the stage ``"delivered"``."""
     codes, uniq = pd.factorize(series, use_na_sentinel=True)
-    values = pd.Index([_stripped(u) for u in np.asarray(uniq, dtype=object)], dtype=object)
+    values = pd.Index([stripped(u) for u in np.asarray(uniq, dtype=object)], dtype=object)
     merged, distinct = pd.factorize(values, use_na_sentinel=True)
     return np.append(merged, -1)[codes], len(distinct)  # code -1 picks the appended -1
 
