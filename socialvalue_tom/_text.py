@@ -1,4 +1,5 @@
-"""Text cells as validation reads them: surrounding whitespace stripped.
+"""Cells as validation reads them: text without surrounding whitespace; None, NaN, NA and
+NaT all missing.
 
 ``value_frame`` validates ``" delivered"`` as ``"delivered"``; everything that later groups,
 matches or looks up such cells (exclusion keys, reports, bids, streamed claims) must read them
@@ -12,7 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["stripped", "stripped_column"]
+__all__ = ["is_missing", "stripped", "stripped_column"]
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN, NA or NaT (a list-like is not missing: its isna is per element)."""
+    return value is None or bool(pd.api.types.is_scalar(value) and pd.isna(value))
 
 
 def stripped(value: Any) -> Any:

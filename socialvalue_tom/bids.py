@@ -34,6 +34,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._text import is_missing
 from socialvalue_tom.engine import TablesLike
 from socialvalue_tom.errors import BulkValidationError, OutcomeError, RuleError
 from socialvalue_tom.money import format_gbp, total
@@ -74,15 +75,10 @@ def _check_scoring(weighting: float, method: str) -> None:
         raise RuleError(f"weighting must be positive, not {weighting!r}", field="weighting")
 
 
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or value is pd.NaT or (
-        isinstance(value, float | np.floating) and math.isnan(value))
-
-
 def _tenderer(value: Any) -> str | None:
     """The tenderer a supplier id names: its text, stripped as value_frame strips text cells
     (``None`` when there is none)."""
-    text = "" if _missing(value) else str(value).strip()
+    text = "" if is_missing(value) else str(value).strip()
     return text or None
 
 
@@ -119,7 +115,7 @@ def _price_map(bid_prices: Mapping[Any, Any] | pd.Series | None) -> dict[str, fl
 
 
 def _price(supplier: str, price: Any) -> float:
-    if isinstance(price, bool | np.bool_) or _missing(price):
+    if isinstance(price, bool | np.bool_) or is_missing(price):
         return math.nan  # reported as no bid price for the tenderers that need one
     try:
         value = float(price)

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._text import is_missing
 from socialvalue_tom.errors import InputFileError, SocialValueError
 
 __all__ = [
@@ -386,7 +387,7 @@ def _cell_text(v: Any) -> str | None:
     """An Excel cell as text: dates as ISO dates, whole numbers without a trailing ``.0``;
     None for a blank cell. A date-time cell gives its date, as a datetime column of a Parquet
     file or a DataFrame does (valuation works on days)."""
-    if _missing(v):
+    if is_missing(v):
         return None
     if isinstance(v, dt.datetime):
         return v.date().isoformat()
@@ -397,22 +398,17 @@ def _cell_text(v: Any) -> str | None:
     return str(v)
 
 
-def _missing(v: Any) -> bool:
-    """None, NaN, NA or NaT (and not a list-like, whose isna is per element)."""
-    return v is None or bool(pd.api.types.is_scalar(v) and pd.isna(v))
-
-
 def _typed(col: pd.Series) -> pd.Series:
     """An object column of cells typed as pandas would infer it, keeping blanks missing.
 
     Numbers become a number column; text (with blanks) a ``str`` column, as read from CSV;
     a column holding numbers and text is left as it is (value_frame reports the text).
     """
-    vals = [v for v in col if not _missing(v)]
+    vals = [v for v in col if not is_missing(v)]
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals):
         return pd.to_numeric(col, errors="coerce")
     if all(isinstance(v, str) for v in vals):
-        return pd.Series(pd.array([None if _missing(v) else v for v in col], dtype="str"),
+        return pd.Series(pd.array([None if is_missing(v) else v for v in col], dtype="str"),
                          index=col.index, name=col.name)
     return col.infer_objects()
 
@@ -706,10 +702,10 @@ def arrow_table(df: pd.DataFrame, schema: Any = None) -> Any:
 
 
 def _object_column(col: pd.Series) -> Any:
-    vals = [v for v in col if not _missing(v)]
+    vals = [v for v in col if not is_missing(v)]
     if vals and all(isinstance(v, bool | np.bool_) for v in vals):
-        return pd.array([None if _missing(v) else bool(v) for v in col], dtype="boolean")
-    return pd.array([None if _missing(v) else str(v) for v in col], dtype="str")
+        return pd.array([None if is_missing(v) else bool(v) for v in col], dtype="boolean")
+    return pd.array([None if is_missing(v) else str(v) for v in col], dtype="str")
 
 
 def stable_schema(schema: Any) -> Any:
