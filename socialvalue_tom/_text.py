@@ -1,5 +1,5 @@
-"""Cells as validation reads them: text without surrounding whitespace; None, NaN, NA and
-NaT all missing.
+"""Cells as validation reads them: text without surrounding whitespace; None, NaN, NA, NaT
+and blank text all missing; a container (list, dict, array) in a cell is not a value.
 
 ``value_frame`` validates ``" delivered"`` as ``"delivered"``; everything that later groups,
 matches or looks up such cells (exclusion keys, reports, bids, streamed claims) must read them
@@ -13,11 +13,77 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["is_missing", "stripped", "stripped_column"]
+__all__ = ["NotAValue", "cell_codes", "is_missing", "key_text", "stripped", "stripped_column"]
+
+
+class NotAValue:
+    """Stands in for a cell that holds a container (list, dict, set, array) instead of one
+    value, so columns holding one can still be factorised; its repr is the cell's."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, cell: Any) -> None:
+        self.text = repr(cell)
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NotAValue) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash((NotAValue, self.text))
+
+
+def _hashable(cell: Any) -> Any:
+    try:
+        hash(cell)
+    except TypeError:
+        return NotAValue(cell)
+    return cell
+
+
+def cell_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and distinct values of a column (free for categoricals); code -1 where the
+    cell is missing, blank text included (as a CSV reader reads an empty field). A container
+    cell is a :class:`NotAValue`, which no lookup accepts."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy().astype(np.intp)
+        uniq = np.asarray(series.cat.categories, dtype=object)
+    else:
+        try:
+            found, values = pd.factorize(series, use_na_sentinel=True)
+        except TypeError:  # an unhashable cell: a list, dict or array
+            found, values = pd.factorize(series.map(_hashable, na_action="ignore"),
+                                         use_na_sentinel=True)
+        codes, uniq = found.astype(np.intp, copy=False), np.asarray(values, dtype=object)
+    blank = np.array([isinstance(u, str) and not u.strip() for u in uniq] + [False])
+    if blank.any():
+        codes = np.where(blank[codes], -1, codes)
+    return codes, uniq
+
+
+def key_text(value: Any) -> str | None:
+    """A key cell (contract, supplier) as the text that identifies it: stripped text, a whole
+    number without ``.0`` (Excel gives ``1001.0`` for ``1001``); None when missing or blank.
+    ``1001``, ``1001.0``, ``"1001"`` and ``" 1001 "`` are one contract."""
+    if is_missing(value):
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    return str(value)
 
 
 def is_missing(value: Any) -> bool:
-    """None, NaN, NA or NaT (a list-like is not missing: its isna is per element)."""
+    """None, NaN, NA or NaT (a list-like is not missing: its isna is per element).
+
+    Blank text is not missing here: callers that read text strip it first."""
     return value is None or bool(pd.api.types.is_scalar(value) and pd.isna(value))
 
 

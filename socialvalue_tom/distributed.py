@@ -204,8 +204,8 @@ def _partition_facts(part: pd.DataFrame, handle: TableHandle, codes: frozenset[s
     """Length of a partition and the claims of its rows that exclusions govern."""
     if not codes or "measure" not in part.columns:
         return len(part), None
-    rows = part[part["measure"].isin(codes)]
-    return len(part), claims_of(rows, handle.resolve(), assumptions=assumptions)
+    # claims_of picks the governed rows itself, reading measures as validation does (" jobs").
+    return len(part), claims_of(part, handle.resolve(), assumptions=assumptions)
 
 
 def _offsets_and_claims(ddf: Any, handle: TableHandle, assumptions: Assumptions | None,

@@ -122,7 +122,8 @@ class InputFileError(OutcomeError):
 
 
 class RuleError(SocialValueError, ValueError):
-    """A rule cannot be applied: bad assumption, excluded double count, cap or validation rule."""
+    """A rule cannot be applied: bad assumption, excluded double count, cap or validation rule,
+    or an option value the function cannot use (``errors="x"``, an unknown schema kind)."""
 
     code = "rule-error"
 

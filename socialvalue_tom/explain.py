@@ -93,7 +93,7 @@ def _outcome_of(row: pd.Series, table: ProxyTable, share: float) -> Outcome:
     q = float(pd.to_numeric(row["quantity"]))
     if share != 1.0:
         q = q * share  # the same float operation as the bulk path
-    spec = table.measure(str(row["measure"]))
+    spec = table.measure(str(row["measure"]).strip())  # read as value_frame reads it
     day = parse_day(row["date"])
     if day is None:
         raise OutcomeError(f"row date {row['date']!r} cannot be read", field="date")

@@ -21,8 +21,9 @@ import pandas as pd
 from socialvalue_tom._bulk.arithmetic import BLOCK, Columns, arithmetic
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import Rows, Seen, lookups
+from socialvalue_tom._text import cell_codes
 from socialvalue_tom.engine import DEFAULT_ASSUMPTIONS, TablesLike, table_set
-from socialvalue_tom.errors import BulkValidationError, OutcomeError, RowIssue
+from socialvalue_tom.errors import BulkValidationError, OutcomeError, RowIssue, RuleError
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.rules.exclusions import (
     ClaimTotals,
@@ -119,8 +120,8 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
         block, local = df.iloc[start:stop], issues.block(start, stop)
         rows = lookups(block, stack, a, local, seen)
         scale = _exclusions(block, stack, rows, local, (totals, keys), shares, start)
-        if errors == "raise" and issues.items:
-            continue  # nothing will be returned: only look for the other bad rows
+        # With errors="raise" and bad rows already found, the arithmetic still runs: it is
+        # where a custom expression's non-finite result shows, and the error lists every row.
         # Only the editions this block's valid rows use are restated (as in the scalar engine).
         uplift = stack.uplift(a.price_year, rows.ed[~local.bad])
         arithmetic(block, stack, a, rows, local, scale, out, start, uplift)
@@ -160,9 +161,10 @@ def _governed(df: pd.DataFrame, stack: EditionStack, a: Assumptions,
 def _named(measure: pd.Series, codes: set[str]) -> np.ndarray:
     """Whether each row's measure is one of ``codes``, read as the lookups read it (text
     stripped of surrounding whitespace): worked out once per distinct value."""
-    found, uniq = pd.factorize(measure, use_na_sentinel=True)
-    named = [isinstance(u, str) and u.strip() in codes for u in np.asarray(uniq, dtype=object)]
-    return np.array([*named, False], dtype=bool)[found]
+    found, uniq = cell_codes(measure)
+    named = [isinstance(u, str) and u.strip() in codes for u in uniq]
+    picked: np.ndarray = np.array([*named, False], dtype=bool)[found]
+    return picked
 
 
 def _claims(df: pd.DataFrame, stack: EditionStack, a: Assumptions) -> pd.DataFrame:
@@ -254,7 +256,7 @@ def _raise_if(issues: Issues, errors: str) -> None:
 
 def _check_input(df: pd.DataFrame, errors: str) -> None:
     if errors not in ("raise", "collect"):
-        raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
+        raise RuleError(f"errors must be 'raise' or 'collect', not {errors!r}")
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"value_frame() needs a pandas DataFrame, not {type(df).__name__}")
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]

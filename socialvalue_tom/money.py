@@ -17,6 +17,8 @@ import math
 from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 
+from socialvalue_tom.errors import RuleError
+
 __all__ = ["format_gbp", "to_pence", "to_pounds", "total"]
 
 _PENNY = Decimal("0.01")
@@ -28,7 +30,7 @@ _CONTEXT = Context(prec=400)
 def to_pounds(amount: float) -> Decimal:
     """``amount`` rounded to the penny as a :class:`~decimal.Decimal`, e.g. ``Decimal('12.35')``."""
     if not math.isfinite(amount):
-        raise ValueError(f"amount {amount!r} is not finite")
+        raise RuleError(f"amount {amount!r} is not finite: only finite amounts are money")
     exact = Decimal(repr(float(amount)))
     snapped = exact.quantize(_MICRO, rounding=ROUND_HALF_EVEN, context=_CONTEXT)
     pounds = snapped.quantize(_PENNY, rounding=ROUND_HALF_UP, context=_CONTEXT)
@@ -50,7 +52,7 @@ def format_gbp(amount: float | Decimal) -> str:
     :func:`to_pounds` rounds, whether given a float or a Decimal."""
     if isinstance(amount, Decimal):
         if not amount.is_finite():
-            raise ValueError(f"amount {amount!r} is not finite")
+            raise RuleError(f"amount {amount!r} is not finite: only finite amounts are money")
         value = amount.quantize(_PENNY, rounding=ROUND_HALF_UP, context=_CONTEXT)
         value = value.copy_abs() if value.is_zero() else value
     else:

@@ -129,6 +129,12 @@ class Outcome(_TypedValidation):
     def _a_day(cls, v: Any) -> Any:
         return to_day(v)
 
+    @field_validator("stage", mode="before")
+    @classmethod
+    def _stage_stripped(cls, v: Any) -> Any:
+        # str_strip_whitespace does not reach Literal fields; value_frame strips stages too.
+        return v.strip() if isinstance(v, str) else v
+
     @field_validator("quantity", mode="before")
     @classmethod
     def _no_bool_or_text(cls, v: Any) -> Any:

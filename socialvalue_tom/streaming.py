@@ -43,7 +43,7 @@ import pandas as pd
 from socialvalue_tom import io as svio
 from socialvalue_tom._text import stripped_column
 from socialvalue_tom.engine import TablesLike, table_set
-from socialvalue_tom.errors import BulkValidationError, RowIssue
+from socialvalue_tom.errors import BulkValidationError, RowIssue, RuleError
 from socialvalue_tom.frame import claims_of, issues_frame, value_frame
 from socialvalue_tom.money import to_pounds
 from socialvalue_tom.outcome import Assumptions
@@ -291,7 +291,7 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
         >>> s.rows, s.valued, s.total_gbp, s.issues.head()  # doctest: +SKIP
     """
     if errors not in ("raise", "collect"):
-        raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
+        raise RuleError(f"errors must be 'raise' or 'collect', not {errors!r}")
     src = Path(path)
     tset = table_set(tables)
     codes = exclusion_measures(tset)

@@ -121,3 +121,46 @@ def test_bulk_validation_error_when_pickled_keeps_issues() -> None:
     assert type(back) is sv.BulkValidationError
     assert back.issues == err.issues
     assert str(back) == str(err)
+
+
+def _claim_rows(measures: list[str], contract_ids: list[object]) -> pd.DataFrame:
+    n = len(measures)
+    return pd.DataFrame({"contract_id": pd.Series(contract_ids, dtype=object),
+                         "measure": measures, "quantity": [1.0, 4.0, 1.0][:n],
+                         "unit": ["FTE"] * n, "region": ["uk"] * n,
+                         "date": ["2024-09-30"] * n})
+
+
+@pytest.mark.parametrize("npartitions", [1, 2, 3])
+def test_value_dask_when_measure_text_padded_counts_claims_as_value_frame(
+        tiny: sv.ProxyTable, npartitions: int) -> None:
+    """A part claimed as " jobs-priority" is subtracted from the whole on every path (the
+    claim pass reads measures as validation does), and a whole claimed only as "jobs-local "
+    is valued, not refused for want of claim totals."""
+    df = _claim_rows(["jobs-priority", "jobs-local", " jobs-priority"], ["C1"] * 3)
+    want = value_frame(df, tiny)
+    assert want["claim_share"].tolist()[1] == 0.5  # both parts count against the whole
+    got = value_dask(dd.from_pandas(df, npartitions=npartitions), tiny).compute(
+        scheduler="sync")
+    assert got["value_gbp"].tolist() == want["value_gbp"].tolist()
+    alone = _claim_rows(["jobs-local", "jobs-local "], ["C1", "C2"])
+    got = value_dask(dd.from_pandas(alone, npartitions=1), tiny).compute(scheduler="sync")
+    assert got["value_gbp"].tolist() == value_frame(alone, tiny)["value_gbp"].tolist()
+
+
+@pytest.mark.parametrize("ids", [[1001, 1001.0, "1001"], ["1001", 1001, " 1001 "],
+                                 [7.0, "7", 7]])
+@pytest.mark.parametrize("npartitions", [1, 2, 3])
+def test_value_dask_when_contract_ids_mix_types_groups_as_value_frame(
+        tiny: sv.ProxyTable, ids: list[object], npartitions: int) -> None:
+    """1001, 1001.0 and "1001" are one contract (Excel gives numbers, CSV text), whatever the
+    path and the partitioning: the part reduces the whole once."""
+    import dask
+
+    df = _claim_rows(["jobs-priority", "jobs-local", "jobs-priority"], ids)
+    want = value_frame(df, tiny)
+    assert want["claim_share"].tolist()[1] == 0.5
+    with dask.config.set({"dataframe.convert-string": False}):
+        got = value_dask(dd.from_pandas(df, npartitions=npartitions), tiny).compute(
+            scheduler="sync")
+    assert got["value_gbp"].tolist() == want["value_gbp"].tolist()

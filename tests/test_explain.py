@@ -128,3 +128,14 @@ def test_explain_row_when_there_is_no_such_row_raises_a_typed_error(i: Any) -> N
     out = value_frame(df, sv.load_table(path=TINY))
     with pytest.raises(sv.RuleError, match="the DataFrame has 2 row"):
         sv.explain_row(out, i)
+
+
+def test_explain_row_when_text_cells_padded_explains_the_valued_row(tiny_table: Any) -> None:
+    """value_frame reads " jobs-local " as jobs-local; the row's explanation does too."""
+    df = pd.DataFrame({"measure": [" jobs-local "], "quantity": [1.0], "unit": ["FTE"],
+                       "region": [" uk"], "date": ["2024-09-30"], "stage": ["delivered "]})
+    out = value_frame(df, tiny_table)
+    clean = sv.value(sv.Outcome(measure="jobs-local", quantity=1.0, unit="FTE", region="uk",
+                                date="2024-09-30", stage="delivered"), tiny_table)
+    assert out["value_gbp"].iloc[0] == clean.amount == 18000.0
+    assert sv.explain_row(out, 0) == clean.explain()

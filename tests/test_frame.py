@@ -4,13 +4,14 @@ promise that the input is not mutated. Fixtures in tests/data/bad_inputs/."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import BAD_INPUTS, TINY
+from conftest import BAD_INPUTS, TINY, TINY_INDEX
 
 import socialvalue_tom as sv
 from socialvalue_tom.frame import value_frame
@@ -99,7 +100,7 @@ def test_value_frame_when_column_duplicated_raises(tiny_table: Any) -> None:
 @pytest.mark.parametrize("errors", ["ignore", "warn", None])
 def test_value_frame_when_errors_mode_unknown_raises(tiny_table: Any, errors: Any) -> None:
     """Only 'raise' and 'collect' are accepted."""
-    with pytest.raises(ValueError, match=r"raise.*collect"):
+    with pytest.raises(sv.RuleError, match=r"raise.*collect"):
         value_frame(_frame(), tiny_table, errors=errors)
 
 
@@ -258,6 +259,68 @@ def test_value_frame_when_quantity_bad_is_an_issue(tiny_table: Any, value: Any,
     assert out["value_gbp"].iloc[[0, 2]].tolist() == [54000.0, 1450.0]
 
 
+@pytest.mark.parametrize(("value", "code"), [
+    ("", "missing"), ("   ", "missing"), (b"5", "not-a-number"), (1 + 2j, "not-a-number"),
+    ("1_000", "not-a-number"), ("1,000", "not-a-number"), ("\u0665", "not-a-number"),
+    (10 ** 400, "not-finite"), ("1e400", "not-finite"), ("nan", "not-finite"),
+    ([1.0], "not-a-number"), ({"q": 1}, "not-a-number"),
+])
+def test_value_frame_when_quantity_cell_is_odd_is_an_issue(tiny_table: Any, value: Any,
+                                                           code: str) -> None:
+    """Blank text is missing (as in a CSV file); bytes, complex numbers, containers and text
+    that a CSV reader would not read as a number are not numbers; an integer too large for a
+    float is not finite. The other rows are valued."""
+    q = pd.Series([2.0, value, 100.0], dtype=object)
+    out = value_frame(_frame(quantity=q), tiny_table, errors="collect")
+    issues = out.attrs["issues"]
+    assert issues[["row", "field", "code"]].values.tolist() == [[1, "quantity", code]]
+    assert out["value_gbp"].iloc[[0, 2]].tolist() == [54000.0, 1450.0]
+
+
+def test_value_frame_when_quantity_is_numeric_text_reads_it_as_a_csv_reader_does(
+        tiny_table: Any) -> None:
+    """A text column of numbers (a CSV column with one bad cell stays text) is read as numbers,
+    surrounding spaces allowed."""
+    q = pd.Series(["2", " 3500 ", "1e2"], dtype=object)
+    assert value_frame(_frame(quantity=q), tiny_table)["value_gbp"].tolist() == EXPECTED
+
+
+@pytest.mark.parametrize("column", ["measure", "unit", "region", "date"])
+@pytest.mark.parametrize("blank", ["", "  ", "\t"])
+def test_value_frame_when_text_cell_blank_is_missing(tiny_table: Any, column: str,
+                                                     blank: str) -> None:
+    """A blank cell in a DataFrame is missing, as an empty CSV field is: the required columns
+    report `missing`, a blank unit means the canonical unit."""
+    cells = list(_frame()[column])
+    cells[1] = blank
+    out = value_frame(_frame(**{column: cells}), tiny_table, errors="collect")
+    issues = out.attrs["issues"]
+    if column == "unit":
+        assert issues.empty and out["value_gbp"].iloc[1] == 875.0 * 1000  # kgCO2e -> tCO2e
+        return
+    assert issues[["row", "field", "code"]].values.tolist() == [[1, column, "missing"]]
+
+
+@pytest.mark.parametrize(("column", "code"), [
+    ("measure", "unknown-measure"), ("unit", "unit-error"), ("region", "unknown-region"),
+    ("date", "bad-date"), ("confidence", "unknown-grade"), ("stage", "bad-stage"),
+    ("contract_id", "not-a-value"), ("supplier_id", "not-a-value"),
+])
+def test_value_frame_when_cell_holds_a_container_is_an_issue(tiny_table: Any, column: str,
+                                                             code: str) -> None:
+    """A list in a cell (nested JSON, a Parquet list column) is a row issue, never a crash,
+    and the other rows are valued."""
+    extra = {"confidence": ["A"] * 3, "stage": ["delivered"] * 3, "contract_id": ["C1"] * 3,
+             "supplier_id": ["S1"] * 3}
+    df = _frame(**{k: v for k, v in extra.items() if k == column})
+    df[column] = pd.Series([["x"], *df[column].iloc[1:]], dtype=object)
+    out = value_frame(df, tiny_table, errors="collect")
+    issues = out.attrs["issues"]
+    assert issues[["row", "field", "code"]].values.tolist() == [[0, column, code]]
+    assert "['x']" in issues["reason"].iloc[0]
+    assert out["value_gbp"].iloc[1:].notna().all()
+
+
 def test_value_frame_when_quantity_is_boolean_is_an_issue(tiny_table: Any) -> None:
     """True is not a quantity (the scalar Outcome refuses it too)."""
     df = _frame(quantity=[True, False, True])
@@ -300,3 +363,46 @@ def test_value_frame_when_not_a_dataframe_raises_type_error(tiny_table: Any) -> 
     """A list of dicts is not accepted silently."""
     with pytest.raises(TypeError, match="DataFrame"):
         value_frame([{"measure": "jobs-local"}], tiny_table)  # type: ignore[arg-type]
+
+
+def _dividing_table(tmp_path: Any) -> sv.ProxyTable:
+    """tiny with an apprenticeship expression that divides by (level - 3)."""
+    text = TINY.read_text().replace("where(level >= 3, proxy_high, proxy_low) * quantity",
+                                    "proxy * quantity / (level - 3)")
+    assert "(level - 3)" in text
+    (tmp_path / "div.yaml").write_text(text)
+    (tmp_path / "tiny-deflator.index.yaml").write_text(TINY_INDEX.read_text())
+    return sv.load_table(path=tmp_path / "div.yaml")
+
+
+def test_value_frame_when_raise_lists_rows_bad_only_in_the_arithmetic(tmp_path: Any) -> None:
+    """errors='raise' lists every bad row, those whose custom expression is not finite
+    included, even when an earlier row already failed validation: as errors='collect'."""
+    table = _dividing_table(tmp_path)
+    df = pd.DataFrame({"measure": ["jobs-local", "jobs-apprentice"], "quantity": [1.0, 10.0],
+                       "unit": ["FTE", "week"], "region": ["atlantis", "uk"],
+                       "date": ["2024-09-30"] * 2, "level": [1.0, 3.0]})
+    collected = value_frame(df, table, errors="collect").attrs["issues"]
+    assert collected[["row", "code"]].values.tolist() == [[0, "unknown-region"],
+                                                           [1, "non-finite"]]
+    with pytest.raises(sv.BulkValidationError) as info:
+        value_frame(df, table)
+    assert [(i.row, i.code) for i in info.value.issues] == [(0, "unknown-region"),
+                                                            (1, "non-finite")]
+
+
+@pytest.mark.parametrize(("level", "code"), [
+    (True, "not-a-number"), ("high", "not-a-number"), (b"3", "not-a-number"),
+    (None, "missing-field"), ("", "missing-field"), (math.inf, "missing-field"),
+])
+def test_value_frame_when_required_field_not_a_number_is_an_issue(
+        tiny_table: Any, level: Any, code: str) -> None:
+    """A boolean, bytes or text in a field a measure requires is not a number (the scalar
+    Outcome refuses it too), never read as 1 or 0; an empty one is a missing field."""
+    df = pd.DataFrame({"measure": ["jobs-apprentice"] * 2, "quantity": [10.0, 10.0],
+                       "unit": ["week"] * 2, "region": ["uk"] * 2, "date": ["2024-09-30"] * 2,
+                       "level": pd.Series([level, 3.0], dtype=object)})
+    out = value_frame(df, tiny_table, errors="collect")
+    issues = out.attrs["issues"]
+    assert issues[["row", "field", "code"]].values.tolist() == [[0, "level", code]]
+    assert out["value_gbp"].iloc[1] > 0

@@ -35,7 +35,7 @@ def test_to_pounds_when_rounding_is_half_away_from_zero(amount: float, expected:
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 def test_to_pounds_when_not_finite_raises(bad: float) -> None:
     """A non-finite amount is refused, naming the value."""
-    with pytest.raises(ValueError, match="not finite"):
+    with pytest.raises(sv.RuleError, match="not finite"):
         money.to_pounds(bad)
 
 
@@ -108,5 +108,5 @@ def test_format_gbp_rounds_decimals_half_up_like_floats(amount: Any, shown: str)
 
 @pytest.mark.parametrize("amount", [Decimal("Infinity"), Decimal("NaN")])
 def test_format_gbp_refuses_non_finite_decimals(amount: Decimal) -> None:
-    with pytest.raises(ValueError, match="not finite"):
+    with pytest.raises(sv.RuleError, match="not finite"):
         money.format_gbp(amount)

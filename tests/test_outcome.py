@@ -164,3 +164,9 @@ def test_outcome_from_json_raises_outcome_errors_not_pydantic_ones() -> None:
         sv.Assumptions.model_validate_json('{"deadweight": 2}')
     good = '{"measure": "x", "quantity": 1, "region": "s", "date": "2024-01-01"}'
     assert sv.Outcome.model_validate_json(good).quantity == 1.0
+
+
+def test_outcome_when_stage_padded_reads_it_stripped() -> None:
+    """Like every other text field (and like value_frame), stage is read without surrounding
+    whitespace: a Literal field is not reached by str_strip_whitespace, so it has its own."""
+    assert sv.Outcome(**dict(GOOD, stage=" delivered ")).stage == "delivered"

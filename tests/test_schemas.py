@@ -32,11 +32,21 @@ def test_json_schema_when_kind_then_model_fields(kind: str, title: str, field: s
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 
 
-def test_json_schema_when_unknown_kind_then_lists_kinds() -> None:
-    """An unknown kind names the valid ones."""
+def test_json_schema_when_unknown_kind_then_rule_error_lists_kinds() -> None:
+    """An unknown kind is a RuleError (still a ValueError) naming the valid ones."""
     kinds = "outcome, valuation, assumptions, table, index, amendment"
-    with pytest.raises(ValueError, match=kinds):
-        json_schema("bid")  # type: ignore[arg-type]
+    with pytest.raises(sv.RuleError, match=kinds) as info:
+        json_schema("bid")
+    assert info.value.kind == "bid"
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(("stem", "kind"), [("proxy-table", "table"), ("price-index", "index"),
+                                            ("table-amendment", "amendment")])
+def test_json_schema_when_file_stem_given_then_same_schema_as_kind(stem: str, kind: str) -> None:
+    """The file names written by make schemas work as kinds too."""
+    assert json_schema(stem) == json_schema(kind)  # type: ignore[arg-type]
+    assert json_schema(stem)["$id"] == f"{stem}.schema.json"
 
 
 def test_valuation_json_when_round_tripped_then_equal() -> None:

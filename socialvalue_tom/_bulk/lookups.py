@@ -9,6 +9,7 @@ reported here.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,6 +20,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from socialvalue_tom._bulk.issues import Issues
+from socialvalue_tom._text import NotAValue, cell_codes
 from socialvalue_tom.errors import OutcomeError, SocialValueError
 from socialvalue_tom.outcome import ISO_DATE, MAX_QUANTITY, MAX_YEARS, Assumptions
 from socialvalue_tom.rules.steps import DISCOUNT_YEARS
@@ -52,12 +54,8 @@ class Rows:
 
 
 def _codes(series: pd.Series) -> tuple[NDArray[np.intp], np.ndarray]:
-    """Integer codes and distinct values (-1 for missing), free for categoricals."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return (series.cat.codes.to_numpy().astype(np.intp),
-                np.asarray(series.cat.categories, dtype=object))
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return codes.astype(np.intp, copy=False), np.asarray(uniques, dtype=object)
+    """Integer codes and distinct values (-1 for missing or blank), free for categoricals."""
+    return cell_codes(series)
 
 
 def _per_edition(table: np.ndarray, ed: NDArray[np.intp], codes: NDArray[np.intp],
@@ -108,29 +106,71 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
                  emr.astype(np.int32), factor, fy.astype(np.int16), reduction, extra)
 
 
-def _numeric(series: pd.Series, name: str, issues: Issues, *, required: bool) -> FloatArray:
-    """float64 values; text, missing (when required) and non-finite values are issues."""
+def _cell_number(cell: Any) -> float | None:
+    """A cell's number (NaN or inf included), or None when it is not a number.
+
+    Text is read as a CSV reader reads it ("5", " 2.5 ", "1e3"; not "1_000" or non-ASCII
+    digits); booleans, bytes, complex numbers and containers are not numbers. An integer too
+    large for a float is infinite (then refused as not finite), never an OverflowError.
+    """
+    if isinstance(cell, bool | np.bool_ | bytes | complex | np.complexfloating | NotAValue):
+        return None
+    if isinstance(cell, str):
+        text = cell.strip()
+        if not text.isascii() or "_" in text:
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            return None
+    try:
+        return float(cell)
+    except OverflowError:
+        return math.inf if cell > 0 else -math.inf
+    except (TypeError, ValueError):
+        return None
+
+
+def _floats(series: pd.Series) -> tuple[FloatArray, NDArray[np.bool_], NDArray[np.bool_]]:
+    """``(values, missing, refused)``: float64 values, NaN where the cell is missing (None,
+    NaN, blank text) or refused (not a number, see :func:`_cell_number`)."""
+    n = len(series)
     if series.dtype == np.float64:
         vals: FloatArray = series.to_numpy()
-        isna_in = np.isnan(vals)
-    elif pd.api.types.is_bool_dtype(series.dtype):
-        vals = np.full(len(series), np.nan)
-        isna_in = np.zeros(len(series), dtype=bool)
-        issues.add(np.ones(len(series), dtype=bool), name, "not-a-number",
-                   lambda p: f"{name} {series.iloc[p]!r} is a boolean, not a number")
-    else:
-        if series.dtype == object:  # booleans hidden in a text column are not numbers
-            is_bool = series.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
-            issues.add(is_bool, name, "not-a-number",
-                       lambda p: f"{name} {series.iloc[p]!r} is a boolean, not a number")
-        vals = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        isna_in = series.isna().to_numpy()
-        issues.add(np.isnan(vals) & ~isna_in, name, "not-a-number",
-                   lambda p: f"{name} {series.iloc[p]!r} is not a number")
+        return vals, np.isnan(vals), np.zeros(n, dtype=bool)
+    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_complex_dtype(series.dtype):
+        missing = series.isna().to_numpy()
+        return np.full(n, np.nan), missing, ~missing
+    if pd.api.types.is_numeric_dtype(series.dtype) and not isinstance(
+            series.dtype, pd.CategoricalDtype):
+        vals = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return vals, series.isna().to_numpy(), np.zeros(n, dtype=bool)
+    # Text, object, categorical and other columns: read once per distinct value.
+    codes, uniq = cell_codes(series)
+    numbers = [_cell_number(u) for u in uniq]
+    table = np.array([np.nan if x is None else x for x in numbers] + [np.nan], dtype=np.float64)
+    refused = np.array([x is None for x in numbers] + [False], dtype=bool)
+    return table[codes], codes < 0, refused[codes]
+
+
+def _numeric(series: pd.Series, name: str, issues: Issues, *, required: bool) -> FloatArray:
+    """float64 values; refused, missing (when required) and non-finite values are issues."""
+    vals, missing, refused = _floats(series)
+    issues.add(refused, name, "not-a-number", _not_a_number(series, name))
     if required:
-        issues.add(isna_in, name, "missing", f"{name} is missing")
-    issues.add(np.isinf(vals), name, "not-finite", f"{name} must be finite")
+        issues.add(missing, name, "missing", f"{name} is missing")
+    infinite_or_nan = np.isinf(vals) | (np.isnan(vals) & ~missing & ~refused)
+    issues.add(infinite_or_nan, name, "not-finite", f"{name} must be finite")
     return vals
+
+
+def _not_a_number(series: pd.Series, name: str) -> Callable[[int], str]:
+    def reason(p: int) -> str:
+        cell = series.iloc[p]
+        if isinstance(cell, bool | np.bool_):
+            return f"{name} {cell!r} is a boolean, not a number"
+        return f"{name} {cell!r} is not a number"
+    return reason
 
 
 def _quantity(series: pd.Series, issues: Issues) -> FloatArray:
@@ -303,6 +343,7 @@ def _regions(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
     table = np.array([[_region_position(t, u) for u in uniq] + [-1] for t in s.editions],
                      dtype=np.intp)
     r: NDArray[np.intp] = _per_edition(table, ed, codes, -1)
+    issues.add((r < 0) & (codes < 0), "region", "missing", "region is missing")
     issues.add(r < 0, "region", "unknown-region",
                lambda p: (f"unknown region {series.iloc[p]!r}: expected one of "
                           f"{', '.join(s.editions[int(ed[p])].region_codes)}"))
@@ -369,6 +410,11 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
         else:
             issues.add(vals <= 0, name, "out-of-range", "contract_value must be positive")
         extra[name] = vals
+    for name in KEY_COLUMNS:
+        if name in df.columns and df[name].dtype == object:
+            codes, uniq = _codes(df[name])
+            container = np.array([isinstance(u, NotAValue) for u in uniq] + [False])
+            issues.add(container[codes], name, "not-a-value", _not_a_value(df[name], name))
     if "stage" in df.columns:
         st = df["stage"]
         codes, uniq = _codes(st)
@@ -379,14 +425,24 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
     return extra
 
 
+def _not_a_value(series: pd.Series, name: str) -> Callable[[int], str]:
+    return lambda p: f"{name} {series.iloc[p]!r} is a list or other container, not one value"
+
+
+#: Columns that identify a claim's contract and supplier (double-counting keys, report groups).
+KEY_COLUMNS = ("contract_id", "supplier_id")
+
+
 def _out_of_unit_interval(name: str, vals: FloatArray) -> Callable[[int], str]:
     return lambda p: f"{name} {vals[p]:g} is not in [0, 1]"
 
 
 def field_values(df: pd.DataFrame, name: str) -> FloatArray:
+    """A measure's field as float64: NaN where absent, missing or not a number (a boolean or
+    non-numeric text is not a number: ``_check_requires`` reports it)."""
     if name not in df.columns:
         return np.full(len(df), np.nan)
-    return pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return _floats(df[name])[0]
 
 
 def _check_requires(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp],
@@ -401,8 +457,12 @@ def _check_requires(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp],
             for name in spec.requires:
                 mask = needs & (ed == e) & (m == i)
                 if mask.any():
-                    issues.add(mask & ~np.isfinite(field_values(df, name)), name,
-                               "missing-field",
+                    vals = field_values(df, name)
+                    if name in df.columns:
+                        refused = _floats(df[name])[2]
+                        issues.add(mask & refused, name, "not-a-number",
+                                   _not_a_number(df[name], name))
+                    issues.add(mask & ~np.isfinite(vals), name, "missing-field",
                                f"measure {spec.code!r} requires a numeric {name!r} on each row")
 
 

@@ -3,7 +3,8 @@
 An exclusion lists parts, then the whole they belong to: the last measure is the whole (all local
 employment), the earlier ones distinct parts of it (hires from each priority group). Within one
 group of rows (same key columns, ``contract_id`` by default, plus ``stage`` and ``supplier_id``
-when present, text stripped as validation strips it, and the same edition):
+when present, read as ``_text.key_text`` reads them: text stripped, ``1001.0`` the same as
+``1001`` and ``"1001"``; and the same edition):
 
 - ``count_once``: the parts count in full; the whole's claims are reduced by the sum of the
   parts' claims, never below zero (a priority-group hire is also a local job: count the FTE
@@ -33,8 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._text import stripped
-from socialvalue_tom.errors import ProxyTableError
+from socialvalue_tom._text import cell_codes, key_text
+from socialvalue_tom.errors import ProxyTableError, RuleError
 from socialvalue_tom.tables.table import ProxyTable
 
 __all__ = [
@@ -101,7 +102,7 @@ class _Claims:
         """A text label per group from its key values: the same in every chunk."""
         if not self.cols:
             return np.array([""], dtype=object)
-        keys = df[self.cols].iloc[self.first].astype(object).map(stripped)
+        keys = df[self.cols].iloc[self.first].astype(object).map(key_text)
         text = keys.where(keys.notna(), _MISSING).astype(str)
         joined = text[self.cols[0]]
         for name in self.cols[1:]:
@@ -181,10 +182,11 @@ def _combined(df: pd.DataFrame, rows: np.ndarray | slice, cols: list[str]) -> np
 
 
 def _key_codes(series: pd.Series) -> tuple[np.ndarray, int]:
-    """Dense codes of a key column's values, text stripped first (-1 for missing), and the
-    number of distinct values: ``"delivered "`` is the stage ``"delivered"``."""
-    codes, uniq = pd.factorize(series, use_na_sentinel=True)
-    values = pd.Index([stripped(u) for u in np.asarray(uniq, dtype=object)], dtype=object)
+    """Dense codes of a key column's values read as :func:`key_text` (-1 for missing), and the
+    number of distinct values: ``"C1 "`` is ``"C1"``, ``1001.0`` is ``1001``, as in the labels
+    of streamed and distributed claims."""
+    codes, uniq = cell_codes(series)
+    values = pd.Index([key_text(u) for u in uniq], dtype=object)
     merged, distinct = pd.factorize(values, use_na_sentinel=True)
     return np.append(merged, -1)[codes], len(distinct)  # code -1 picks the appended -1
 
@@ -281,7 +283,9 @@ def _totals(c: _Claims, df: pd.DataFrame,
                                           (pd.Index([]), np.zeros((0, n_rank))))
     where = labels.get_indexer(pd.Index(c.labels(df)))
     if (where < 0).any():
-        raise ValueError("the claim totals do not cover every exclusion group of this input")
+        raise RuleError("the claims given do not cover every double-counting group of this "
+                        "input: pass the claims_of() of every piece, this one included",
+                        exclusion=c.exclusion)
     return per_group, where[c.group]
 
 

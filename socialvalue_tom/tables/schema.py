@@ -344,10 +344,24 @@ def _check_cross_references(t: TableFile) -> None:
             raise ValueError(f"parameter {name!r} cites unknown source {p.source!r}")
     if t.confidence_grades and t.confidence_grades.source not in (None, *sources):
         raise ValueError(f"confidence_grades cite unknown source {t.confidence_grades.source!r}")
-    for e in t.exclusions:
+    governed: dict[str, str] = {}
+    for i, e in enumerate(t.exclusions):
         unknown = [c for c in e.measures if c not in measures]
         if unknown:
             raise ValueError(f"exclusion {e.id!r} names unknown measures {unknown}")
+        dup = _duplicates(list(e.measures))
+        if dup:
+            raise FieldCheckError(f"exclusion {e.id!r} names {', '.join(dup)} more than once",
+                                  "exclusions", i, "measures")
+        for code in e.measures:
+            # One exclusion per measure: two would each scale the same rows, and which one won
+            # would depend on the order they are declared in. Merge them into one instead.
+            if code in governed:
+                raise FieldCheckError(
+                    f"measure {code!r} is in exclusions {governed[code]!r} and {e.id!r}: a "
+                    "measure may be in one exclusion only (merge them)",
+                    "exclusions", i, "measures")
+            governed[code] = e.id
     for m in t.measures:
         _check_measure(m, t, sources, regions)
 

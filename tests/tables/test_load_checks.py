@@ -403,6 +403,33 @@ def test_load_table_when_measure_code_lacks_its_theme_prefix_raises(tmp_path: Pa
     assert "'jobs-'" in str(err)
 
 
+# -- exclusions: one per measure ----------------------------------------------------------------
+
+EXCLUSION = """  - id: priority-within-local
+    measures: [jobs-priority, jobs-local]
+    mode: count_once
+    reason: a priority-group hire is also a local job
+"""
+
+
+@pytest.mark.parametrize(("extra", "words"), [
+    ("  - id: apprentices-within-local\n    measures: [jobs-apprentice, jobs-local]\n"
+     "    mode: count_once\n    reason: an apprentice is also a local job\n",
+     ("'jobs-local'", "'priority-within-local'", "'apprentices-within-local'", "one exclusion")),
+    ("  - id: twice\n    measures: [env-carbon, env-carbon, env-carbon-added]\n"
+     "    mode: reject\n    reason: r\n", ("'twice'", "env-carbon more than once")),
+])
+def test_load_table_when_measure_governed_twice_raises(tmp_path: Path, extra: str,
+                                                        words: tuple[str, ...]) -> None:
+    """Two exclusions scaling the same rows would make the value depend on their order in the
+    file, so a measure may be in one exclusion, once."""
+    err = load_error(write(tmp_path, sub(EXCLUSION, EXCLUSION + extra)))
+    for w in words:
+        assert w in str(err)
+    assert err.field == "exclusions[1].measures"
+    assert err.line is not None and err.line > line_of(TEXT, "id: priority-within-local")
+
+
 # -- amendments ---------------------------------------------------------------------------------
 
 def test_load_table_when_amendment_clashes_with_its_edition_names_the_line(

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from socialvalue_tom.errors import RuleError
 from socialvalue_tom.outcome import Assumptions, Outcome
 from socialvalue_tom.tables.amend import AmendmentFile
 from socialvalue_tom.tables.schema import IndexFile, TableFile
@@ -41,23 +42,27 @@ SCHEMA_FILES = {"outcome": "outcome.schema.json", "valuation": "valuation.schema
                 "assumptions": "assumptions.schema.json",
                 "table": "proxy-table.schema.json", "index": "price-index.schema.json",
                 "amendment": "table-amendment.schema.json"}
+#: File stems accepted as kinds: ``json_schema("proxy-table")`` is ``json_schema("table")``.
+_ALIASES = {name.removesuffix(".schema.json"): kind for kind, name in SCHEMA_FILES.items()
+            if name.removesuffix(".schema.json") != kind}
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def json_schema(kind: SchemaKind) -> dict[str, Any]:
+def json_schema(kind: SchemaKind | str) -> dict[str, Any]:
     """The JSON Schema of ``kind``: ``"outcome"``, ``"valuation"``, ``"assumptions"``,
-    ``"table"``, ``"index"`` or ``"amendment"``.
+    ``"table"``, ``"index"`` or ``"amendment"``. The file stems (``"proxy-table"``,
+    ``"price-index"``, ``"table-amendment"``) name the same schemas.
 
     Raises:
-        ValueError: for any other kind (the message lists the valid ones).
+        RuleError: for any other kind (the message lists the valid ones).
     """
-    try:
-        model = _MODELS[kind]
-    except KeyError:
-        raise ValueError(f"unknown schema kind {kind!r}: expected one of "
-                         f"{', '.join(_MODELS)}") from None
+    model = _MODELS.get(_ALIASES.get(kind, kind))
+    if model is None:
+        raise RuleError(f"unknown schema kind {kind!r}: expected one of {', '.join(_MODELS)} "
+                        f"(or a file stem: {', '.join(_ALIASES)})", kind=kind)
+    canonical = _ALIASES.get(kind, kind)
     schema = model.model_json_schema(mode="validation")
-    return {"$schema": _DIALECT, "$id": SCHEMA_FILES[kind], **schema}
+    return {"$schema": _DIALECT, "$id": SCHEMA_FILES[canonical], **schema}
 
 
 def schema_text(kind: SchemaKind) -> str:
@@ -87,6 +92,3 @@ def main(argv: list[str] | None = None) -> int:
         print(path)
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())
