@@ -46,8 +46,11 @@ _SHOWN_ISSUES = 20
 _T = TypeVar("_T")
 
 app = typer.Typer(name="socialvalue-tom", no_args_is_help=True, add_completion=False,
+                  rich_markup_mode=None,
                   help="Value social outcomes on public contracts against open proxy tables.")
-tables_app = typer.Typer(no_args_is_help=True, help="List, show, compare and validate tables.")
+# Plain (click) help: rich's boxed layout cuts long option names short on an 80-column terminal.
+tables_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="List, show, compare and validate tables.")
 app.add_typer(tables_app, name="tables")
 
 
@@ -86,11 +89,25 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 
 def _guard(fn: Callable[[], _T], code: int = 2) -> _T:
-    """Run ``fn``; a library error becomes a message on stderr and exit ``code``."""
+    """Run ``fn``; a library error becomes a message on stderr and exit ``code``.
+
+    A missing optional extra (openpyxl for ``.xlsx``, matplotlib for ``report``...) is a usage
+    error too: the message names the extra to install; exit 2 whatever ``code`` is.
+    """
     try:
         return fn()
+    except ImportError as exc:
+        _fail(str(exc), 2)
     except (SocialValueError, ValueError, OSError) as exc:
         _fail(str(exc), code)
+
+
+def _check_output(output: Path) -> None:
+    """An output path whose folder exists and which is not a folder itself (exit 2)."""
+    if output.is_dir():
+        _fail(f"the output {output} is a folder: give a file name")
+    if not output.parent.is_dir():
+        _fail(f"cannot write {output}: the folder {output.parent} does not exist")
 
 
 def _resolve_tables(spec: str) -> TablesLike:
@@ -100,6 +117,8 @@ def _resolve_tables(spec: str) -> TablesLike:
     covers the same dates: the file's edition (an amendment of that year, say) takes its place.
     """
     parts = [p.strip() for p in spec.split(",")] if not Path(spec).is_file() else [spec]
+    if not any(parts):
+        _fail("--tables needs a table family name, NAME:VERSION or a table file")
     if len(parts) == 1:
         return _resolve_one_tables(parts[0])
     resolved = [_resolve_one_tables(p) for p in parts if p]
@@ -111,27 +130,30 @@ def _resolve_tables(spec: str) -> TablesLike:
 
 
 def _resolve_one_tables(spec: str) -> TablesLike:
-    """A family name, or a path to a table file (``.yaml``/``.yml``)."""
+    """A family name, ``NAME:VERSION`` (that edition alone), or a path to a table file
+    (``.yaml``/``.yml``)."""
     path = Path(spec)
     if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
+        if path.is_dir():
+            _fail(f"table file {spec} is a folder, not a file")
         if not path.is_file():
             _fail(f"table file {spec} does not exist")
         return _guard(lambda: load_table(path=path))
+    name, sep, version = spec.partition(":")
+    if sep:
+        if not version:
+            _fail(f"--tables {spec!r}: give the version after the colon, e.g. {name}:2024")
+        return _guard(lambda: load_table(name, version=version))
     _guard(lambda: table_set(spec))
     return spec
 
 
 def _one_table(spec: str) -> ProxyTable:
     """``NAME``, ``NAME:VERSION`` or a table file path: one edition (latest when no version)."""
-    path = Path(spec)
-    if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
-        table = _resolve_one_tables(spec)
-        assert isinstance(table, ProxyTable)
-        return table
-    name, _, version = spec.partition(":")
-    if version:
-        return _guard(lambda: load_table(name, version=version))
-    return _guard(lambda: table_set(name).editions[-1])
+    found = _resolve_one_tables(spec)
+    if isinstance(found, ProxyTable):
+        return found
+    return _guard(lambda: table_set(found).editions[-1])
 
 
 def _assumptions(price_year: int | None, discount_base_year: int | None,
@@ -143,6 +165,8 @@ def _assumptions(price_year: int | None, discount_base_year: int | None,
 def _read(path: Path) -> pd.DataFrame:
     from socialvalue_tom import io as svio
 
+    if path.is_dir():
+        _fail(f"input {path} is a folder, not a file")
     if not path.is_file():
         _fail(f"input file {path} does not exist")
     return _guard(lambda: svio.read_outcomes(path))
@@ -186,6 +210,17 @@ def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.Da
 def _issues_path(inp: Path, out: Path | None) -> Path:
     base = out if out is not None else inp
     return base.with_name(f"{base.stem}.issues.csv")
+
+
+def _clear_stale_issues(inp: Path, out: Path | None) -> None:
+    """After a run without bad rows, an issues file left by an earlier run is emptied (header
+    only), so an out-of-date list of problems is never sent back to a supplier."""
+    path = _issues_path(inp, out)
+    if path.is_file():
+        _guard(lambda: pd.DataFrame(columns=["row", "line", "field", "code", "reason"]).to_csv(
+            path, index=False))
+        _console(stderr=True).print(f"no problems this time: emptied {path} from an earlier "
+                                    "run", markup=False)
 
 
 def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None) -> Path:
@@ -238,7 +273,7 @@ def _totals_table(summary: pd.DataFrame, group: str | None) -> Table:
         cells += [str(row["rows"]), format_gbp(row["benefits_gbp"]),
                   format_gbp(row["disbenefits_gbp"]), format_gbp(row["net_gbp"])]
         if ratio:
-            cells.append(f"{row['sv_ratio']:.4f}")
+            cells.append("–" if pd.isna(row["sv_ratio"]) else f"{row['sv_ratio']:.4f}")
         table.add_row(*cells)
     return table
 
@@ -266,8 +301,9 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> No
 
 
 TablesOpt = Annotated[str, typer.Option(
-    "--tables", help="Table family name (e.g. uk-national) or a table file (.yaml), or "
-    "several separated by commas: a file's edition replaces the family's for its dates.")]
+    "--tables", help="Table family name (e.g. uk-national), one edition (uk-national:2024) "
+    "or a table file (.yaml), or several separated by commas: a file's edition replaces the "
+    "family's for its dates.")]
 ErrorsOpt = Annotated[Errors, typer.Option(
     "--errors", help="raise: stop on any bad row; collect: value the good rows.")]
 PriceYearOpt = Annotated[int | None, typer.Option(help="Restate values in this year's prices.")]
@@ -305,6 +341,11 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,
     """Value the input file; the valued rows, the tables used and the bad-row issues."""
     if output is not None and output.resolve() == input.resolve():
         _fail(f"the output {output} is the input file: write the results somewhere else")
+    if output is not None:
+        _check_output(output)
+    if _issues_path(input, output).resolve() == input.resolve():
+        _fail(f"the issues file {_issues_path(input, output)} would overwrite the input file: "
+              "rename the input or choose another output name")
     valued, resolved = _value_input(input, tables, a)
     issues = valued.attrs["issues"]
     _stop_if_raising(issues, errors, input, output)
@@ -325,6 +366,7 @@ def _exit_if_any(issues: pd.DataFrame, input: Path, output: Path | None) -> None
     if len(issues):
         _report_issues(issues, input, output)
         raise typer.Exit(1)
+    _clear_stale_issues(input, output)
 
 
 @app.command("report")
@@ -343,6 +385,7 @@ def report_cmd(
 
     if output.suffix.lower() not in (".html", ".htm"):
         _fail(f"report output must be an .html file, not {output.name}")
+    _check_output(output)
     a = _assumptions(price_year, discount_base_year, carry_forward)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output)
     _guard(lambda: render_report(valued, output, title=title, tables=resolved))
@@ -362,6 +405,7 @@ def template_cmd(
 
     if output.suffix.lower() != ".xlsx":
         _fail(f"template output must be a .xlsx file, not {output.name}")
+    _check_output(output)
     if output.exists() and not force:
         _fail(f"{output} exists (it may be a filled-in return): choose another name or --force")
     codes = [c.strip() for c in measures.split(",") if c.strip()]

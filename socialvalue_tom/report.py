@@ -356,7 +356,8 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     with no ``contract_id`` form one group, with a missing ``contract_id``, as in
     :func:`summarise`; per contract and measure with ``by_measure=True``, which adds the
     ``unit`` and ``committed_quantity``/``delivered_quantity`` in the measure's canonical unit,
-    looked up as in :func:`annotate`)
+    looked up as in :func:`annotate`: the quantities counted, after double-counting
+    exclusions, from the ``canonical_quantity`` column of ``value_frame(..., detail=True)``)
     with ``committed_gbp``, ``delivered_gbp``, ``shortfall_gbp`` (committed minus delivered,
     never below zero; :class:`~decimal.Decimal`) and ``delivered_pct`` (from the exact sums).
 

@@ -374,3 +374,99 @@ def test_value_reports_the_real_line_of_a_bad_row_after_blank_lines(tmp_path: Pa
     assert "row 1 (line 4)" in result.stderr
     issues = pd.read_csv(tmp_path / "b.issues.csv")
     assert list(issues["line"]) == [4]
+
+
+# -- review fixes: extras, overwrites, messages ------------------------------------------------
+
+def test_cli_when_optional_extra_missing_then_one_line_error_exit_2(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without openpyxl, template says which extra to install; no traceback, exit 2."""
+    monkeypatch.setitem(sys.modules, "openpyxl", None)  # import openpyxl -> ImportError
+    monkeypatch.setitem(sys.modules, "openpyxl.worksheet.datavalidation", None)
+    result = invoke("template", "--measures", "jobs-local", "-o", tmp_path / "t.xlsx",
+                    "--tables", TINY)
+    assert result.exit_code == 2, result.output
+    assert "socialvalue_tom[excel]" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_value_when_issues_file_would_be_the_input_then_refuses(tmp_path: Path) -> None:
+    """`value ret.issues.csv -o ret.csv` would write the issues over the input: exit 2, the
+    input untouched."""
+    src = _write(tmp_path, "ret.issues.csv", BAD)
+    result = invoke("value", src, "-o", tmp_path / "ret.csv", "--tables", TINY)
+    assert result.exit_code == 2
+    assert "would overwrite the input" in result.stderr
+    assert src.read_text(encoding="utf-8") == BAD
+    assert not (tmp_path / "ret.csv").exists()
+
+
+def test_value_when_rerun_clean_then_old_issues_file_emptied(tmp_path: Path) -> None:
+    """A fixed file valued again leaves no stale list of problems behind."""
+    src = _write(tmp_path, "r.csv", BAD)
+    assert invoke("value", src, "--tables", TINY).exit_code == 1
+    listed = tmp_path / "r.issues.csv"
+    assert len(pd.read_csv(listed)) == 2
+    src.write_text(PORTFOLIO, encoding="utf-8")
+    result = invoke("value", src, "--tables", TINY)
+    assert result.exit_code == 0, result.output
+    assert "emptied" in result.stderr
+    emptied = pd.read_csv(listed)
+    assert emptied.empty and list(emptied.columns) == ["row", "line", "field", "code", "reason"]
+
+
+def test_value_when_tables_names_one_edition_then_uses_it(tmp_path: Path) -> None:
+    """--tables NAME:VERSION values against that edition, as tables show/diff accept it."""
+    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,date\n"
+                 "jobs-local-fte,1,FTE,uk,2024-06-01\n")
+    one = invoke("value", src, "--tables", "uk-national:2024")
+    family = invoke("value", src, "--tables", "uk-national")
+    assert one.exit_code == 0 == family.exit_code, one.output
+    assert "uk-national:2024" in one.stdout and one.stdout == family.stdout
+    outside = invoke("value", src, "--tables", "uk-national:2025")
+    assert outside.exit_code == 1 and "no-table-in-force" in (
+        tmp_path / "p.issues.csv").read_text(encoding="utf-8")
+    for spec, words in (("uk-national:", "give the version"), ("uk-national:1999", "1999")):
+        bad = invoke("value", src, "--tables", spec)
+        assert bad.exit_code == 2 and words in bad.stderr, bad.output
+
+
+@pytest.mark.parametrize("command", ["value", "report", "template"])
+def test_cli_when_paths_are_folders_or_missing_then_says_so(tmp_path: Path,
+                                                           command: str) -> None:
+    """A folder as input, or an output in a missing folder: one clear line, exit 2."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    if command == "template":
+        args: list[str | Path] = ["template", "--measures", "jobs-local"]
+    else:
+        args = [command, src]
+        folder = invoke(command, tmp_path, "-o", tmp_path / "x.html", "--tables", TINY)
+        assert folder.exit_code == 2 and "is a folder, not a file" in folder.stderr
+    out = tmp_path / "nodir" / ("t.xlsx" if command == "template" else "r.html")
+    result = invoke(*args, "-o", out, "--tables", TINY)
+    assert result.exit_code == 2
+    assert f"the folder {out.parent} does not exist" in result.stderr
+    assert "Errno" not in result.stderr
+
+
+def test_cli_help_when_80_columns_then_option_names_whole() -> None:
+    """At a normal terminal width the option names are not cut short."""
+    result = subprocess.run([sys.executable, "-m", "socialvalue_tom", "value", "--help"],
+                            capture_output=True, text=True, env={"COLUMNS": "80", "PATH": ""},
+                            check=True)
+    for name in ("--discount-base-year", "--carry-forward", "--no-carry-forward",
+                 "--price-year"):
+        assert name in result.stdout
+    assert "…" not in result.stdout
+
+
+def test_value_when_contract_has_no_valued_row_then_ratio_is_a_dash(tmp_path: Path) -> None:
+    """SV per £ with no valued contract (every row bad, or an empty return) is -, not nan."""
+    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,date,contract_id,"
+                 "contract_value\njobs-locl,2,FTE,london,2024-05-01,c1,1000\n"
+                 "jobs-locl,1,FTE,uk,2024-05-01,c2,1000\n")
+    result = invoke("value", src, "--tables", TINY, "--by", "contract", "--errors", "collect")
+    assert result.exit_code == 1
+    assert "nan" not in result.stdout
+    assert re.search(r"Total\s*│.*│\s*–\s*│", result.stdout), result.stdout
