@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from socialvalue_tom._version import __version__
 from socialvalue_tom.errors import OutcomeError, RuleError
-from socialvalue_tom.outcome import Assumptions, Outcome, financial_year
+from socialvalue_tom.outcome import MAX_QUANTITY, Assumptions, Outcome, financial_year
 from socialvalue_tom.rules.pipeline import RuleInputs, Stages, run_pipeline
 from socialvalue_tom.tables.catalogue import TableSet, resolve_tables
 from socialvalue_tom.tables.schema import MeasureSpec
@@ -106,6 +106,9 @@ def _check_row(o: Outcome, spec: MeasureSpec, canonical: float) -> None:
         raise OutcomeError(
             f"measure {spec.code!r} requires field(s) {', '.join(missing)} on the outcome "
             f"(pass fields={{{missing[0]!r}: ...}})", field=missing[0], measure=spec.code)
+    if canonical > MAX_QUANTITY:  # the cap holds in the measure's own unit too
+        raise OutcomeError(f"quantity {canonical:g} {spec.unit} of {spec.code!r} is above "
+                           f"{MAX_QUANTITY:g}", field="quantity", measure=spec.code)
     bounds = spec.quantity_bounds
     if bounds is not None and not (
         (bounds.min is None or canonical >= bounds.min)

@@ -291,8 +291,23 @@ def _arrow_to_pandas(table: Any, offset: int = 0) -> pd.DataFrame:
     return df
 
 
-def _sheet_rows(p: Path, sheet: str | int | None) -> tuple[str, list[tuple[Any, ...]]]:
-    """The title and the cell values, row by row, of the sheet to read."""
+@dataclass(frozen=True)
+class _Sheet:
+    """A worksheet as the reader needs it: the header row, and each non-blank row below it
+    (with its sheet row number) cut to the header's width."""
+
+    title: str
+    header: list[str]
+    rows: list[tuple[int, tuple[Any, ...]]]
+
+
+def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
+    """Read the sheet's header and rows, touching only the cells the file holds.
+
+    ``iter_rows`` walks the sheet's whole bounding box, so a 5 KB file with one cell at XFD1000
+    would cost 16 million cells: the body is read only as wide as the header, and a cell right
+    of it is found from the cells the sheet holds (and refused: its value would be lost).
+    """
     openpyxl = _require("openpyxl")
     try:
         # data_only=True: a formula cell gives the value Excel last calculated and saved.
@@ -301,9 +316,35 @@ def _sheet_rows(p: Path, sheet: str | int | None) -> tuple[str, list[tuple[Any, 
         raise _fail(p, f"not a readable .xlsx workbook ({exc})") from exc
     try:
         ws = _pick_sheet(p, wb, sheet)
-        return ws.title, list(ws.iter_rows(values_only=True))
+        where = f"sheet {ws.title!r}"
+        first = [ws.cell(row=1, column=c).value for c in range(1, _last_column(ws, 1) + 1)]
+        if not first:
+            raise _fail(p, f"{where} is empty: expected a header row in row 1", sheet=ws.title)
+        header = _header(p, where, tuple(first))
+        _check_unnamed(p, ws, len(header))
+        rows = [(n, row) for n, row in enumerate(
+            ws.iter_rows(min_row=2, max_col=len(header), values_only=True), start=2)
+            if not _blank_row(row)]
+        return _Sheet(ws.title, header, rows)
     finally:
         wb.close()
+
+
+def _held_cells(ws: Any) -> Iterable[tuple[tuple[int, int], Any]]:
+    """((row, column), value) of every cell the sheet holds, blank or not.
+
+    openpyxl keeps them in a sparse ``_cells`` mapping (stable since 2.x); without it, the
+    bounding box is scanned (slow only for the sparse, far-flung sheets this guards against).
+    """
+    cells = getattr(ws, "_cells", None)
+    if isinstance(cells, dict):
+        return ((key, cell.value) for key, cell in cells.items())
+    return (((c.row, c.column), c.value) for row in ws.iter_rows() for c in row)
+
+
+def _last_column(ws: Any, row: int) -> int:
+    """The last column of ``row`` holding a value (0 when none)."""
+    return max((c for (r, c), v in _held_cells(ws) if r == row and v is not None), default=0)
 
 
 def _blank_row(row: tuple[Any, ...]) -> bool:
@@ -311,16 +352,11 @@ def _blank_row(row: tuple[Any, ...]) -> bool:
 
 
 def _read_xlsx(p: Path, sheet: str | int | None) -> pd.DataFrame:
-    title, rows = _sheet_rows(p, sheet)
-    where = f"sheet {title!r}"
-    if not rows or _blank_row(rows[0]):
-        raise _fail(p, f"{where} is empty: expected a header row in row 1", sheet=title)
-    header = _header(p, where, rows[0])
-    _check_unnamed(p, title, rows, len(header))
-    body = [r[:len(header)] for r in rows[1:] if not _blank_row(r)]
+    found = _read_sheet(p, sheet)
+    header = found.header
     # dtype=object keeps each cell as openpyxl gave it: letting pandas infer a text column
     # would turn a blank cell's None into NaN, which _cell_text would write as 'nan'.
-    df = pd.DataFrame(body or None, columns=header, dtype=object)
+    df = pd.DataFrame([r for _, r in found.rows] or None, columns=header, dtype=object)
     for name in header:
         if name in TEXT_COLUMNS:
             df[name] = pd.array([_cell_text(v) for v in df[name]], dtype="str")
@@ -329,18 +365,17 @@ def _read_xlsx(p: Path, sheet: str | int | None) -> pd.DataFrame:
     return df
 
 
-def _check_unnamed(p: Path, sheet: str, rows: list[tuple[Any, ...]], width: int) -> None:
+def _check_unnamed(p: Path, ws: Any, width: int) -> None:
     """Refuse a value right of the last named column: it would be lost."""
     from openpyxl.utils import get_column_letter
 
-    for number, row in enumerate(rows[1:], start=2):
-        col = next((i for i, v in enumerate(row[width:], start=width + 1) if v is not None),
-                   None)
-        if col is not None:
-            cell = f"{get_column_letter(col)}{number}"
-            raise _fail(p, f"sheet {sheet!r}: cell {cell} has a value with no column name "
-                           f"({row[col - 1]!r}): name the column in row 1 or clear the cell",
-                        sheet=sheet, cell=cell)
+    beyond = [(r, c, v) for (r, c), v in _held_cells(ws) if c > width and v is not None]
+    if beyond:
+        r, c, v = min(beyond, key=lambda x: (x[0], x[1]))
+        cell = f"{get_column_letter(c)}{r}"
+        raise _fail(p, f"sheet {ws.title!r}: cell {cell} has a value with no column name "
+                       f"({v!r}): name the column in row 1 or clear the cell",
+                    sheet=ws.title, cell=cell)
 
 
 def _pick_sheet(p: Path, wb: Any, sheet: str | int | None) -> Any:
@@ -398,6 +433,13 @@ def _cell_text(v: Any) -> str | None:
     return str(v)
 
 
+def _float_or_inf(v: int | float) -> float:
+    try:
+        return float(v)
+    except OverflowError:
+        return float("inf") if v > 0 else float("-inf")
+
+
 def _typed(col: pd.Series) -> pd.Series:
     """An object column of cells typed as pandas would infer it, keeping blanks missing.
 
@@ -406,7 +448,11 @@ def _typed(col: pd.Series) -> pd.Series:
     """
     vals = [v for v in col if not is_missing(v)]
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals):
-        return pd.to_numeric(col, errors="coerce")
+        try:
+            return pd.to_numeric(col, errors="coerce")
+        except OverflowError:  # an integer cell beyond float range: infinite, refused later
+            return pd.Series([np.nan if is_missing(v) else _float_or_inf(v) for v in col],
+                             index=col.index, name=col.name, dtype=np.float64)
     if all(isinstance(v, str) for v in vals):
         return pd.Series(pd.array([None if is_missing(v) else v for v in col], dtype="str"),
                          index=col.index, name=col.name)
@@ -522,11 +568,10 @@ def source_lines(path: str | os.PathLike[str], rows: Iterable[int], *,
         return {}
     if suffix == ".xlsx":
         try:
-            _, cells = _sheet_rows(p, sheet)
+            found = _read_sheet(p, sheet)
         except InputFileError:
             return {}
-        numbers = (n for n, r in enumerate(cells, start=1) if not _blank_row(r))
-        return _numbered(numbers, wanted)
+        return _numbered(iter([1, *(n for n, _ in found.rows)]), wanted)
     with contextlib.closing(_csv_record_lines(p, _delimiter(p))) as lines:  # closes on stop
         return _numbered(lines, wanted)
 

@@ -37,6 +37,10 @@ _MAX_UNIT_LENGTH = 64
 #: What a unit may be written with once aliases are mapped. pint's tokeniser silently drops
 #: characters it does not know, so '€GBP' or 'FTE#x' would otherwise read as GBP and FTE.
 _UNIT_TEXT = re.compile(r"[A-Za-z0-9_ .*/^()\-]+")
+#: A unit is one name (optionally SI-prefixed): 'FTE', 'hours', 'kgCO2e', 'MWh'. pint would
+#: read 'FTE*kg/g' or 'tCO2e*1000' as arithmetic, a silent factor a claim could carry; no
+#: measure is counted in a product or ratio of units, so none is read.
+_ONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 #: Units whose SI-prefixed forms are refused: 'mtCO2e' (metric tonnes, in many reports) would
 #: be milli-tonnes and 'mGBP' (millions) milli-pounds, a silent factor of a million. Multiples
 #: that are meant are defined as units of their own (kgCO2e, ktCO2e, MtCO2e, kGBP).
@@ -80,6 +84,10 @@ def _parse(unit: str) -> pint.Unit:
     if not _UNIT_TEXT.fullmatch(text):
         raise UnitError(f"unit {unit!r} has characters a unit cannot have: use names such as "
                         "'GBP', 'FTE', 'tCO2e' or 'hour'", unit=unit)
+    if not _ONE_NAME.fullmatch(text):
+        raise UnitError(f"unit {unit!r} is not one unit name: give a single unit such as "
+                        "'FTE', 'hour', 'tCO2e' or 'GBP' (no *, /, ^, spaces or numbers)",
+                        unit=unit)
     try:
         parsed: pint.Unit = ureg.parse_units(text)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:

@@ -406,3 +406,15 @@ def test_value_frame_when_required_field_not_a_number_is_an_issue(
     issues = out.attrs["issues"]
     assert issues[["row", "field", "code"]].values.tolist() == [[0, "level", code]]
     assert out["value_gbp"].iloc[1] > 0
+
+
+def test_value_frame_when_converted_quantity_exceeds_the_cap_is_an_issue(
+        tiny_table: Any) -> None:
+    """The 1e12 cap holds in the measure's unit: 1e10 MtCO2e is 1e16 tCO2e, too large on both
+    paths."""
+    df = _frame(quantity=[2.0, 1e10, 100.0], unit=["FTE", "MtCO2e", "hour"])
+    issues = value_frame(df, tiny_table, errors="collect").attrs["issues"]
+    assert issues[["row", "field", "code"]].values.tolist() == [[1, "quantity", "too-large"]]
+    with pytest.raises(sv.OutcomeError, match="above"):
+        sv.value(sv.Outcome(measure="env-carbon", quantity=1e10, unit="MtCO2e", region="uk",
+                            date="2024-06-01"), tiny_table)

@@ -360,6 +360,60 @@ def test_read_xlsx_when_a_value_has_no_column_name_raises_input_file_error(
         svio.read_outcomes(path)
 
 
+def test_read_xlsx_when_one_cell_is_far_away_reads_only_the_cells_held(tmp_path: Path) -> None:
+    """A few-KB workbook with one cell at XFD20000 (the bounding box: 327 million cells) is
+    refused naming that cell, and a value far down in a named column is read as its row: the
+    reader touches the cells the file holds, not the sheet's bounding box."""
+    import openpyxl
+
+    path = _workbook(tmp_path / "o.xlsx", [XL_HEADER,
+                                           ["jobs-local", 2, "FTE", "uk", "2024-05-01", "1"]])
+    wb = openpyxl.load_workbook(path)
+    wb.active["XFD20000"] = "x"
+    wb.save(path)
+    assert path.stat().st_size < 20_000
+    with pytest.raises(svio.InputFileError, match="XFD20000"):
+        svio.read_outcomes(path)
+    wb = openpyxl.load_workbook(path)
+    del wb.active["XFD20000"]
+    for col, v in enumerate(["jobs-local", 3, "FTE", "uk", "2024-05-02", "1"], start=1):
+        wb.active.cell(row=60000, column=col, value=v)
+    wb.save(path)
+    df = svio.read_outcomes(path)
+    assert df["quantity"].tolist() == [2, 3]
+    assert svio.source_lines(path, [1]) == {1: 60000}
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_read_when_integer_cell_beyond_float_range_is_a_not_finite_row(tmp_path: Path,
+                                                                      suffix: str) -> None:
+    """A 400-digit number is read (as infinity), then refused as not finite: never an
+    OverflowError that loses the whole file."""
+    huge = 10 ** 400
+    rows = [["jobs-local-fte", huge, "FTE", "uk", "2024-05-01", "1"],
+            ["jobs-local-fte", 2, "FTE", "uk", "2024-05-01", "1"]]
+    if suffix == ".xlsx":  # openpyxl cannot write such a cell: put it in the sheet's XML
+        import zipfile
+
+        first = _workbook(tmp_path / "w.xlsx", [XL_HEADER, [*rows[0][:1], 7777777,
+                                                             *rows[0][2:]], rows[1]])
+        path = tmp_path / "o.xlsx"
+        with zipfile.ZipFile(first) as src, zipfile.ZipFile(path, "w") as dst:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if item.filename.endswith("sheet1.xml"):
+                    data = data.replace(b"<v>7777777</v>", f"<v>{huge}</v>".encode())
+                dst.writestr(item, data)
+    else:
+        path = tmp_path / "o.csv"
+        path.write_text("\n".join(",".join(map(str, r)) for r in [XL_HEADER, *rows]) + "\n")
+    df = svio.read_outcomes(path)
+    out = sv.value_frame(df, "uk-national", errors="collect")
+    assert out.attrs["issues"][["row", "field", "code"]].values.tolist() == [
+        [0, "quantity", "not-finite"]]
+    assert out["value_gbp"].iloc[1] > 0
+
+
 # -- CSV headers follow the .xlsx header rules -------------------------------------------------
 
 def test_read_csv_when_header_names_have_spaces_strips_them(tmp_path: Path) -> None:

@@ -89,7 +89,12 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
     factor = _unit_factors(df["unit"], s, ed, m, issues, seen.units)
     extra = _optional(df, issues)
     _check_requires(df, s, ed, m, issues)
-    _check_bounds(s, ed, m, q * factor, issues)
+    canonical = q * factor
+    # The cap holds in the measure's own unit too: 1e12 kilo-anything is not a real claim.
+    issues.add(canonical > MAX_QUANTITY, "quantity", "too-large",
+               lambda p: f"quantity {canonical[p]:g} in the measure's unit is above "
+                         f"{MAX_QUANTITY:g}")
+    _check_bounds(s, ed, m, canonical, issues)
     reduction = _reductions(df, s, ed, a, issues)
     if a.discount_base_year is not None:
         issues.add(fy < a.discount_base_year, "date", "before-discount-base",
