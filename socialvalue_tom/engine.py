@@ -212,9 +212,15 @@ def value(outcome: Outcome, table: TablesLike, *,
     a = assumptions or DEFAULT_ASSUMPTIONS
     x, ctx = _inputs(outcome, table_set(table), a)
     stages = run_pipeline(x, _expression_gross(outcome, ctx, x))
-    if not math.isfinite(stages.value):
+    # The gross is checked, not only the value: a cap would turn an infinite gross into the
+    # cap, and a disbenefit's sign a negative gross into a benefit.
+    if not (math.isfinite(stages.value) and math.isfinite(stages.gross)):
         raise RuleError(f"measure {ctx.measure.code!r} gave a non-finite value "
-                        f"({stages.value}); check its expression", measure=ctx.measure.code)
+                        f"({stages.gross}); check its expression", measure=ctx.measure.code)
+    if stages.gross < 0:
+        raise RuleError(f"measure {ctx.measure.code!r} gave a negative amount "
+                        f"({stages.gross:g}): its expression gives the size of a benefit or "
+                        "disbenefit, the measure's sign says which", measure=ctx.measure.code)
     return _valuation(outcome, x, ctx, stages)
 
 

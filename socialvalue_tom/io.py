@@ -132,7 +132,7 @@ def read_outcomes(path: str | os.PathLike[str], *, sheet: str | int | None = Non
         table = pq.read_table(p)
     except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
         raise _fail(p, f"not a readable Parquet file ({exc})") from exc
-    return _arrow_to_pandas(_arrow_text(table))
+    return _arrow_to_pandas(_arrow_text(p, table))
 
 
 @dataclass(frozen=True)
@@ -193,8 +193,17 @@ def _delimiter(p: Path) -> str:
             line = next((x for x in fh if x.strip()), "")
     except OSError as exc:
         raise _fail(p, f"cannot read the file ({exc})") from exc
-    counts = {d: len(next(csv.reader([line], delimiter=d), [])) for d in _DELIMITERS}
+    counts = {d: _field_count(line, d) for d in _DELIMITERS}
     return max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
+
+
+def _field_count(line: str, delimiter: str) -> int:
+    """Fields in ``line`` split by ``delimiter`` (0 where csv cannot split it: a quoted field
+    past csv's size limit, as a wide header read with the wrong separator can be)."""
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter), []))
+    except csv.Error:
+        return 0
 
 
 def _refuse_utf16(p: Path) -> None:
@@ -263,8 +272,12 @@ def _decode_error(p: Path, exc: UnicodeDecodeError) -> InputFileError:
                  encoding="utf-8")
 
 
-def _arrow_text(table: Any) -> Any:
-    """Cast the text columns of an Arrow table (or record batch) to strings."""
+def _arrow_text(p: Path, table: Any) -> Any:
+    """Cast the text columns of an Arrow table (or record batch) to strings.
+
+    A column Arrow cannot cast (a struct or list, bytes that are not UTF-8) is refused naming
+    the column and its type: its cells are not single text values.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -276,11 +289,15 @@ def _arrow_text(table: Any) -> Any:
         typ = col.type
         if pa.types.is_string(typ) or pa.types.is_large_string(typ):
             continue
-        if pa.types.is_dictionary(typ):
-            col = col.cast(typ.value_type)
-        if pa.types.is_timestamp(col.type):
-            col = pc.strftime(col, format="%Y-%m-%d")
-        col = col.cast(pa.string())
+        try:
+            if pa.types.is_dictionary(typ):
+                col = col.cast(typ.value_type)
+            if pa.types.is_timestamp(col.type):
+                col = pc.strftime(col, format="%Y-%m-%d")
+            col = col.cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            raise _fail(p, f"column {name!r} holds {typ}, which cannot be read as text "
+                           f"({exc})", column=name) from exc
         table = table.set_column(idx, name, col)
     return table
 
@@ -537,7 +554,7 @@ def _iter_parquet(p: Path, chunksize: int) -> Iterator[tuple[int, pd.DataFrame]]
     offset = 0
     with pf:
         for batch in pf.iter_batches(batch_size=chunksize):
-            yield offset, _arrow_to_pandas(_arrow_text(batch), offset)
+            yield offset, _arrow_to_pandas(_arrow_text(p, batch), offset)
             offset += batch.num_rows
 
 

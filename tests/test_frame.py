@@ -418,3 +418,48 @@ def test_value_frame_when_converted_quantity_exceeds_the_cap_is_an_issue(
     with pytest.raises(sv.OutcomeError, match="above"):
         sv.value(sv.Outcome(measure="env-carbon", quantity=1e10, unit="MtCO2e", region="uk",
                             date="2024-06-01"), tiny_table)
+
+
+def _table_with(tmp_path: Any, old: str, new: str, name: str) -> sv.ProxyTable:
+    text = TINY.read_text()
+    assert old in text
+    (tmp_path / f"{name}.yaml").write_text(text.replace(old, new, 1))
+    (tmp_path / "tiny-deflator.index.yaml").write_text(TINY_INDEX.read_text())
+    return sv.load_table(path=tmp_path / f"{name}.yaml")
+
+
+def test_value_when_expression_infinite_under_a_cap_is_refused_on_both_paths(
+        tmp_path: Any) -> None:
+    """An infinite gross is refused even where a contract-value cap would clip the value to
+    the cap (it was valued at the cap, and its trace could not be explained)."""
+    table = _table_with(tmp_path, "expression: quantity * proxy * (1 - leakage)",
+                        "expression: quantity * proxy / (quantity - 1000)", "div0")
+    o = sv.Outcome(measure="growth-local-spend", quantity=1000, unit="GBP", region="uk",
+                   date="2024-09-30", contract_value=500)
+    with pytest.raises(sv.RuleError, match="non-finite"):
+        sv.value(o, table)
+    df = pd.DataFrame([o.model_dump(include={"measure", "quantity", "unit", "region", "date",
+                                             "contract_value"})])
+    out = value_frame(df, table, errors="collect", detail=True)
+    assert out.attrs["issues"]["code"].tolist() == ["non-finite"]
+    assert np.isnan(out["value_gbp"].iloc[0])
+
+
+def test_value_when_expression_gives_a_negative_amount_is_refused_on_both_paths(
+        tmp_path: Any) -> None:
+    """A custom expression gives an amount; the disbenefit flag gives the sign. A negative
+    amount on a disbenefit would be reported as a benefit, so it is refused."""
+    table = _table_with(tmp_path, "  - code: env-carbon-added\n",
+                        "  - code: env-carbon-added\n    expression: proxy * (quantity - 1000)\n",
+                        "neg")
+    assert table.measures["env-carbon-added"].disbenefit
+    o = sv.Outcome(measure="env-carbon-added", quantity=2, unit="tCO2e", region="uk",
+                   date="2024-09-30")
+    with pytest.raises(sv.RuleError, match="negative amount"):
+        sv.value(o, table)
+    df = pd.DataFrame([o.model_dump(include={"measure", "quantity", "unit", "region", "date"}),
+                       dict(o.model_dump(include={"measure", "unit", "region", "date"}),
+                            quantity=1500.0)])
+    out = value_frame(df, table, errors="collect")
+    assert out.attrs["issues"][["row", "code"]].values.tolist() == [[0, "negative-gross"]]
+    assert out["value_gbp"].iloc[1] < 0  # 500 tCO2e above the threshold is a disbenefit

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -412,6 +413,42 @@ def test_read_when_integer_cell_beyond_float_range_is_a_not_finite_row(tmp_path:
     assert out.attrs["issues"][["row", "field", "code"]].values.tolist() == [
         [0, "quantity", "not-finite"]]
     assert out["value_gbp"].iloc[1] > 0
+
+
+@pytest.mark.parametrize(("column", "values", "words"), [
+    ("measure", [b"\xff\xfe", b"jobs"], "binary"),
+    ("region", [{"a": 1}, {"a": 2}], "struct"),
+    ("date", [["2024-05-01"], ["x"]], "list"),
+])
+def test_read_parquet_when_text_column_cannot_be_text_raises_input_file_error(
+        tmp_path: Path, column: str, values: list[Any], words: str) -> None:
+    """A text column holding structs, lists or non-UTF-8 bytes is refused naming the column
+    (read whole or in batches), never a pyarrow error."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cols: dict[str, Any] = {"measure": ["jobs-local"] * 2, "quantity": [1.0, 2.0],
+                            "region": ["uk"] * 2, "date": ["2024-05-01"] * 2}
+    cols[column] = values
+    path = tmp_path / "o.parquet"
+    pq.write_table(pa.table(cols), path)
+    for read in (svio.read_outcomes, lambda q: list(svio.iter_outcome_batches(q))):
+        with pytest.raises(svio.InputFileError, match=f"'{column}' holds {words}"):
+            read(path)
+
+
+def test_read_csv_when_header_wider_than_csv_field_limit_reads_it(tmp_path: Path) -> None:
+    """A header line longer than csv's 131,072-character field limit (read whole as one field
+    when the separator is guessed) does not stop the file being read."""
+    extra = [f"note_{i:06d}_" + "x" * 20 for i in range(5000)]
+    header = ",".join(["measure", "quantity", "unit", "region", "date", *extra])
+    assert len(header) > 131_072
+    row = ",".join(["jobs-local", "2", "FTE", "uk", "2024-05-01", *([""] * len(extra))])
+    path = tmp_path / "wide.csv"
+    path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    df = svio.read_outcomes(path)
+    assert df.shape == (1, 5 + len(extra)) and df["quantity"].tolist() == [2]
+    assert svio.source_lines(path, [0]) == {0: 2}
 
 
 # -- CSV headers follow the .xlsx header rules -------------------------------------------------

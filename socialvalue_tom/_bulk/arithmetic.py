@@ -115,12 +115,21 @@ def _run(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: Rows, sel: Sel
     )
     st = run_pipeline(x, _custom_gross(df, s, x, rows, sel))
     idx = np.arange(sel.start, sel.stop) if isinstance(sel, slice) else sel
-    finite = np.isfinite(st.value)
-    if not finite.all():
+    # The gross is checked, not only the value: a cap would turn an infinite gross into the
+    # cap, and a disbenefit's sign a negative gross into a benefit.
+    finite = np.isfinite(st.value) & np.isfinite(st.gross)
+    negative = finite & (st.gross < 0)
+    if not finite.all() or negative.any():
         bad = np.zeros(issues.n, dtype=bool)
         bad[idx[~finite]] = True
         issues.add(bad, "measure", "non-finite",
                    "the measure's expression gave a non-finite value")
+        bad[:] = False
+        bad[idx[negative]] = True
+        issues.add(bad, "measure", "negative-gross",
+                   "the measure's expression gave a negative amount: it gives the size of a "
+                   "benefit or disbenefit, the measure's sign says which")
+        finite &= ~negative
     pairs: list[tuple[np.ndarray, np.ndarray]] = [
         (out.value, st.value), (out.proxy, x.proxy), (out.edition, rows.ed[sel]),
         (out.region, s.region_used.ravel().take(emr))]

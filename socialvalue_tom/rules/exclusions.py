@@ -175,9 +175,14 @@ def _groups(df: pd.DataFrame, rows: np.ndarray, cols: list[str]) -> tuple[np.nda
 def _combined(df: pd.DataFrame, rows: np.ndarray | slice, cols: list[str]) -> np.ndarray:
     """One int64 per row standing for its values in ``cols`` (missing is a value too)."""
     combined = np.zeros(len(df.index[rows]), dtype=np.int64)
-    for name in cols:
+    for i, name in enumerate(cols):
         codes, n_uniq = _key_codes(df[name].iloc[rows])
         combined = combined * (n_uniq + 1) + np.where(codes < 0, n_uniq, codes)
+        if i < len(cols) - 1:
+            # Re-number densely (below the row count) before the next column multiplies:
+            # several keys of many distinct values would otherwise overflow int64 and merge
+            # different contracts.
+            combined = pd.factorize(combined)[0].astype(np.int64)
     return combined
 
 
@@ -228,9 +233,15 @@ class ClaimTotals:
 
     @classmethod
     def from_claims(cls, claims: pd.DataFrame, tables: list[ProxyTable]) -> ClaimTotals:
-        """Index the totals of ``claims`` (the same claims give the same bits, in any order)."""
+        """Index the totals of ``claims`` (the same claims give the same bits, in any order).
+
+        Raises:
+            RuleError: ``claims`` is not what :func:`claim_rows` gives (a column missing, a
+                rank outside its exclusion, a quantity that is not a finite number >= 0).
+        """
         ranks = {(f"{t.name}:{t.version}", ex.id): len(ex.measures)
                  for t in tables for ex in t.spec.exclusions}
+        _check_claims(claims)
         by_key: dict[tuple[str, str], tuple[pd.Index, np.ndarray]] = {}
         if len(claims):
             for (edition, exclusion), grp in claims.groupby(["edition", "exclusion"],
@@ -238,13 +249,32 @@ class ClaimTotals:
                 n_rank = ranks.get((str(edition), str(exclusion)))
                 if n_rank is None:
                     continue
+                rank = pd.to_numeric(grp["rank"], errors="coerce").to_numpy(np.float64)
+                if not ((rank >= 0) & (rank < n_rank) & (rank == np.floor(rank))).all():
+                    raise RuleError(f"claims hold ranks outside the {n_rank} measures of "
+                                    f"exclusion {exclusion!r}: pass what claims_of() returns")
                 gid, labels = pd.factorize(grp["group"].to_numpy(dtype=object))
-                ids = gid * n_rank + grp["rank"].to_numpy(dtype=np.intp)
+                ids = gid * n_rank + rank.astype(np.intp)
                 sums = _sorted_sums(ids, grp["quantity"].to_numpy(dtype=np.float64),
                                     len(labels) * n_rank)
                 by_key[(str(edition), str(exclusion))] = (
                     pd.Index(labels), sums.reshape(len(labels), n_rank))
         return cls(by_key)
+
+
+def _check_claims(claims: pd.DataFrame) -> None:
+    """``claims`` has the shape :func:`claim_rows` gives, or a :class:`RuleError` says why."""
+    hint = "pass what claims_of() returns, concatenated over the pieces"
+    if not isinstance(claims, pd.DataFrame):
+        raise RuleError(f"claims must be a DataFrame, not {type(claims).__name__}: {hint}")
+    missing = [c for c in CLAIM_COLUMNS if c not in claims.columns]
+    if missing:
+        raise RuleError(f"claims lack column(s) {', '.join(missing)}: {hint}", columns=missing)
+    if not len(claims):
+        return
+    quantity = pd.to_numeric(claims["quantity"], errors="coerce").to_numpy(dtype=np.float64)
+    if not (np.isfinite(quantity) & (quantity >= 0)).all():
+        raise RuleError(f"claims hold quantities that are not finite numbers >= 0: {hint}")
 
 
 def claims_in_blocks(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,

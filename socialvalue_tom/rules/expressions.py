@@ -174,7 +174,7 @@ def _as_float64(value: Any) -> NDArray[np.float64]:
     if arr.dtype.kind == "O":
         try:
             return np.asarray(arr, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise TypeError(f"non-numeric values ({exc})") from None
     raise TypeError(f"non-numeric dtype {arr.dtype}")
 
@@ -591,7 +591,7 @@ class Expression:
         for name in self.names:
             try:
                 values[name] = _as_float64(env[name])
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:  # 10**400 overflows float64
                 raise self._error(f"the value for {name!r} is not numeric: {exc}") from None
         try:
             shape = np.broadcast_shapes(*(v.shape for v in values.values()))

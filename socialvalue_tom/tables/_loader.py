@@ -93,7 +93,7 @@ def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
     # PyYAML raises a bare ValueError (no line) for impossible dates such as 2024-02-30.
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError as exc:
+    except (ValueError, OverflowError, AttributeError, TypeError) as exc:
         raise yaml.constructor.ConstructorError(
             None, None, f"invalid date {node.value!r}: {exc}", node.start_mark) from None
 
@@ -106,7 +106,15 @@ def read_yaml(path: Path, text: str | None = None) -> Any:
     if text is None:
         text = read_text(path)
     try:
-        return yaml.load(text, Loader=_StrictLoader)
+        loader = _StrictLoader(text)
+        try:
+            node = loader.get_single_node()
+            _check_alias_expansion(path, node)
+            return loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except ProxyTableError:
+        raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -128,9 +136,59 @@ def read_yaml(path: Path, text: str | None = None) -> Any:
         raise ProxyTableError(
             f"{path}:{line}: lists and mappings nested too deeply (more than {_MAX_NESTING} "
             "levels)", path=str(path), line=line, field=None) from exc
-    except (yaml.YAMLError, ValueError, TypeError) as exc:
+    except (yaml.YAMLError, ValueError, TypeError, ArithmeticError, LookupError,
+            AttributeError) as exc:
+        # PyYAML's constructors let plain Python errors through on odd scalars: a sexagesimal
+        # float of 200 parts (OverflowError), "!!bool x" (KeyError), "!!timestamp x"
+        # (AttributeError).
         raise ProxyTableError(f"{path}: not valid YAML ({type(exc).__name__}: {exc})",
                               path=str(path), line=None, field=None) from exc
+
+
+#: Aliases may repeat what an anchor names (merge keys, shared lists), but a document may grow
+#: by at most this factor (plus a constant) when they are expanded: a few kilobytes of aliases
+#: of aliases would otherwise validate into gigabytes.
+_MAX_ALIAS_GROWTH = 10
+_ALIAS_ALLOWANCE = 100_000
+
+
+def _check_alias_expansion(path: Path, root: yaml.Node | None) -> None:
+    """Refuse a document whose aliases expand it far beyond its written size, or refer to a
+    node that contains them (which would never finish expanding)."""
+    if root is None:
+        return
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        kids = _children(node)
+        if finished:
+            sizes[id(node)] = 1 + sum(sizes[id(k)] for k in kids)
+            open_nodes.discard(id(node))
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in open_nodes:
+            line = node.start_mark.line + 1
+            raise ProxyTableError(f"{path}:{line}: an alias refers to a node that contains it",
+                                  path=str(path), line=line, field=None)
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        stack.extend((k, False) for k in kids if id(k) not in sizes)
+    expanded, written = sizes[id(root)], len(sizes)
+    if expanded > _MAX_ALIAS_GROWTH * written + _ALIAS_ALLOWANCE:
+        raise ProxyTableError(
+            f"{path}: aliases expand the document from {written} to {expanded} values: write "
+            "the repeated parts out, or share less", path=str(path), line=None, field=None)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _deep_line(text: str) -> int | None:

@@ -182,7 +182,11 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
             raise ctx.error(f"measure {new_code!r} is already in {table.name}:{table.version}: "
                             "give its regional values under proxies instead", "measures")
         by_code[new_code] = m
-        changes.extend((new_code, str(region), None) for region in m.get("proxies") or {})
+        proxies = m.get("proxies") or {}
+        if not isinstance(proxies, dict):
+            raise ctx.error(f"measure {new_code!r}: proxies must be a mapping of region to "
+                            f"value, not {type(proxies).__name__}", f"measures.{new_code}.proxies")
+        changes.extend((new_code, str(region), None) for region in proxies)
     data["measures"] = [*data["measures"], *new_measures]
     if not changes:
         raise ctx.error("adds no value: give at least one measure and region", "proxies")
@@ -266,7 +270,7 @@ def _validate(data: dict[str, Any], ctx: _Context, n_published_sources: int) -> 
         # Name what the caller wrote: the measure by its code, an added source by its position
         # among the added sources (the published ones come first in the merged list).
         if len(loc) > 1 and loc[0] == "measures" and isinstance(loc[1], int):
-            loc[1] = data["measures"][loc[1]]["code"]
+            loc[1] = data["measures"][loc[1]].get("code", loc[1])
         elif len(loc) > 1 and loc[0] == "sources" and isinstance(loc[1], int):
             loc[1] -= n_published_sources
         field = ".".join(str(p) for p in loc) or None

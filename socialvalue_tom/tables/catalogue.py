@@ -242,7 +242,29 @@ def _load_path(path: Path, embedded: bool = False) -> ProxyTable:
             local = path.parent / f"{spec.price_index}.index.yaml"
             if local.is_file():
                 index_text = read_text(local)
-        return _load_file(path, False, text, index_text)
+        table = _load_file(path, False, text, index_text)
+    _refuse_embedded_label(table, text)
+    return table
+
+
+def _refuse_embedded_label(table: ProxyTable, text: str) -> None:
+    """A user's file may not carry an embedded edition's label (family and version) with
+    other content: its results would read as the published edition's, told apart only by the
+    digest. The same content (a copy of the published file) is fine."""
+    try:
+        editions = _family_editions(table.name)
+    except UnknownTableError:
+        return
+    for e in editions:
+        if e.version == table.version and e.digest != table.digest:
+            line = next((i for i, x in enumerate(text.splitlines(), 1)
+                         if x.startswith("version:")), None)
+            raise ProxyTableError(
+                f"{table.path}:{line}: field version: this file says it is {e.name}:{e.version}, "
+                f"an embedded edition, but its content differs (digest {table.digest[:12]} "
+                f"against {e.digest[:12]}): give it a version label of its own (e.g. "
+                f"{e.version}-local.1) or write an amendment of {e.name}:{e.version}",
+                path=str(table.path), line=line, field="version")
 
 
 def _family_editions(name: str) -> list[ProxyTable]:

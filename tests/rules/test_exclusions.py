@@ -202,3 +202,46 @@ def test_count_once_when_any_claims_counts_parts_in_full_and_the_rest_of_the_who
     again = value_frame(df.iloc[order], three_parts)
     assert again["value_gbp"].to_numpy().tobytes() == out["value_gbp"].to_numpy()[
         order].tobytes()
+
+
+def test_value_frame_when_many_key_columns_of_many_values_keeps_contracts_apart(
+        tmp_path: Path) -> None:
+    """Five key columns of 65,535 values each would pack into more than 64 bits: different
+    contracts must still be different groups (C1's priority hire must not reduce C2)."""
+    text = TINY.read_text().replace(
+        "    reason: a priority-group hire is also a local job",
+        "    reason: a priority-group hire is also a local job\n    key: [contract_id, a, b, c, d]",
+        1)
+    (tmp_path / "t.yaml").write_text(text)
+    shutil.copy(TINY_INDEX, tmp_path / TINY_INDEX.name)
+    table = sv.load_table(path=tmp_path / "t.yaml")
+    base = {"unit": "FTE", "region": "uk", "date": "2024-09-30", **dict.fromkeys("abcd", "x")}
+    pad = 2 ** 16 - 2
+    df = pd.concat([
+        pd.DataFrame([{"contract_id": "C1", "measure": "jobs-priority", "quantity": 1.0, **base},
+                      {"contract_id": "C2", "measure": "jobs-local", "quantity": 4.0, **base}]),
+        pd.DataFrame({"contract_id": "P", "measure": "jobs-local", "quantity": 1.0,
+                      "unit": "FTE", "region": "uk", "date": "2024-09-30",
+                      **{k: [f"p{i}" for i in range(pad)] for k in "abcd"}}),
+    ], ignore_index=True)
+    out = value_frame(df, table)
+    assert out["value_gbp"].iloc[1] == value_frame(df.iloc[:2], table)["value_gbp"].iloc[1]
+    assert out["value_gbp"].iloc[1] == 4 * 20000 * 0.9
+
+
+@pytest.mark.parametrize(("edit", "words"), [
+    (lambda c: c.drop(columns=["edition"]), "lack column"),
+    (lambda c: c.assign(rank=99), "ranks outside"),
+    (lambda c: c.assign(quantity="a"), "not finite numbers"),
+    (lambda c: c.assign(quantity=-1.0), "not finite numbers"),
+    (lambda c: c.iloc[:0], "do not cover"),
+])
+def test_value_frame_when_claims_malformed_raises_rule_error(tiny_table: Any, edit: Any,
+                                                             words: str) -> None:
+    """claims= that are not what claims_of() gives are a RuleError saying what to pass,
+    never a KeyError, IndexError or a silently wrong share."""
+    df = _rows(["jobs-priority", "jobs-local"], [1.0, 4.0], contract_id=["C1", "C1"])
+    claims = claims_of(df, tiny_table)
+    assert len(claims) == 2
+    with pytest.raises(sv.RuleError, match=words):
+        value_frame(df, tiny_table, claims=edit(claims))

@@ -694,3 +694,11 @@ def test_text_python_only_warns_about_is_refused_without_a_warning() -> None:
         with pytest.raises(ProxyTableError, match="invalid syntax"):
             compile_expression("1or quantity", allowed_names={"quantity"}, origin="t")
     assert [str(w.message) for w in seen] == []
+
+
+@pytest.mark.parametrize("value", [10 ** 400, [10 ** 400, 1]])
+def test_evaluate_when_value_beyond_float_range_raises_proxy_table_error(value: Any) -> None:
+    """A Python integer too large for a float is refused as not numeric, never an
+    OverflowError."""
+    with pytest.raises(ProxyTableError, match="not numeric"):
+        compile_expression("x + 1").evaluate({"x": value})

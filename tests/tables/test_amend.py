@@ -532,3 +532,16 @@ def test_amendment_file_may_add_only_measures(tmp_path: Path) -> None:
                      encoding="utf-8")
     with pytest.raises(sv.ProxyTableError, match="adds proxies, measures or both"):
         sv.load_table(path=empty)
+
+
+@pytest.mark.parametrize(("measures", "words"), [
+    ([{"theme": "jobs", "proxies": {"uk": {}}}], "code"),
+    ([{"code": "jobs-x", "proxies": 5}], "proxies must be a mapping"),
+])
+def test_amend_table_when_new_measure_malformed_raises_proxy_table_error(
+        measures: list[dict[str, object]], words: str) -> None:
+    """A local measure without a code, or with proxies that are not a mapping, is a table
+    error naming the field, never a KeyError or TypeError."""
+    base = sv.load_table("uk-national", version="2024")
+    with pytest.raises(sv.ProxyTableError, match=words):
+        sv.amend_table(base, version="2024-t.1", measures=measures)  # type: ignore[arg-type]

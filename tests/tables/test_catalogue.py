@@ -201,3 +201,25 @@ def test_available_tables_when_listed_are_sorted_and_carry_digests(uk_tables: An
     assert [r.valid_from for r in refs] == sorted(r.valid_from for r in refs)
     assert [r.digest for r in refs] == [t.digest for t in uk_tables]
     assert str(refs[0]) == f"uk-national:{refs[0].version}"
+
+
+def test_load_table_when_user_file_claims_an_embedded_label_with_other_content_raises(
+        tmp_path: Path) -> None:
+    """A copy of uk-national/2024.yaml loads as itself; edited, it may not keep the published
+    label (its results would read as uk-national:2024): a version of its own loads."""
+    published = sv.load_table("uk-national", version="2024")
+    text = published.path.read_text(encoding="utf-8")
+    copy = tmp_path / "copy.yaml"
+    copy.write_text(text, encoding="utf-8")
+    assert sv.load_table(path=copy).digest == published.digest
+    edited = text.replace("displacement: 0.25", "displacement: 0.0", 1)
+    assert edited != text
+    forged = tmp_path / "forged.yaml"
+    forged.write_text(edited, encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="uk-national:2024, an embedded edition") as info:
+        sv.load_table(path=forged)
+    assert info.value.field == "version" and info.value.line is not None
+    own = tmp_path / "own.yaml"
+    own.write_text(edited.replace('version: "2024"', 'version: "2024-local.1"', 1)
+                   .replace("version: '2024'", "version: '2024-local.1'", 1), encoding="utf-8")
+    assert sv.load_table(path=own).version == "2024-local.1"

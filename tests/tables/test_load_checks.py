@@ -467,3 +467,39 @@ proxies:
     err = load_error(path)
     assert (err.field, err.line) == ("digest", 3)
     assert "amendment.yaml:3:" in str(err)
+
+
+# -- YAML aliases and odd scalars -----------------------------------------------------------------
+
+def test_load_table_when_aliases_expand_the_file_far_beyond_its_size_raises(
+        tmp_path: Path) -> None:
+    """A few KB of aliases of a large mapping would validate into gigabytes: refused before
+    anything is built, naming the growth."""
+    regions = "".join(f"  - {{code: r{i}, name: R{i}, parent: uk}}\n" for i in range(300))
+    proxies = "".join(f"      r{i}: {{value: 1.00, source: test-source, illustrative: true}}\n"
+                      for i in range(300))
+    text = sub(SCOTLAND_REGION, SCOTLAND_REGION + "\n" + regions.rstrip("\n"))
+    text = sub(VOLUNTEERING_UK, VOLUNTEERING_UK + proxies)
+    text = text.replace("    proxies:\n      uk: {value: 15.00",
+                        "    proxies: &many\n      uk: {value: 15.00", 1)
+    extra = "".join(f"  - code: social-copy-{i}\n    theme: social\n    outcome: o\n    title: t\n"
+                    f"    unit: hour\n    value_type: social\n    proxies: *many\n"
+                    for i in range(400))
+    err = load_error(write(tmp_path, text + extra))
+    assert "aliases expand the document" in str(err)
+
+
+def test_load_table_when_alias_contains_itself_raises(tmp_path: Path) -> None:
+    err = load_error(write(tmp_path, TEXT + "notes_loop: &a [1, *a]\n"))
+    assert "alias" in str(err)
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("1" + ":00" * 200 + ".5", "OverflowError"), ("!!bool x", "KeyError"),
+    ("!!timestamp x", "invalid date"),
+])
+def test_load_table_when_yaml_scalar_breaks_pyyaml_raises_proxy_table_error(
+        tmp_path: Path, value: str, words: str) -> None:
+    """Scalars on which PyYAML's constructors raise plain Python errors are table errors."""
+    err = load_error(write(tmp_path, sub("value: 15.00,", f"value: {value},")))
+    assert words in str(err)
