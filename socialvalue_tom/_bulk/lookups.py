@@ -416,7 +416,9 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
             issues.add(vals <= 0, name, "out-of-range", "contract_value must be positive")
         extra[name] = vals
     for name in KEY_COLUMNS:
-        if name in df.columns and df[name].dtype == object:
+        # infer_dtype is one fast pass: only a column of mixed cells can hold a container.
+        if (name in df.columns and df[name].dtype == object
+                and pd.api.types.infer_dtype(df[name], skipna=True) not in _SCALAR_KINDS):
             codes, uniq = _codes(df[name])
             container = np.array([isinstance(u, NotAValue) for u in uniq] + [False])
             issues.add(container[codes], name, "not-a-value", _not_a_value(df[name], name))
@@ -432,6 +434,11 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
 
 def _not_a_value(series: pd.Series, name: str) -> Callable[[int], str]:
     return lambda p: f"{name} {series.iloc[p]!r} is a list or other container, not one value"
+
+
+#: infer_dtype kinds of object columns that cannot hold a list, dict or array.
+_SCALAR_KINDS = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float",
+                           "decimal", "boolean", "bytes", "date", "datetime"})
 
 
 #: Columns that identify a claim's contract and supplier (double-counting keys, report groups).
