@@ -34,7 +34,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._text import is_missing
+from socialvalue_tom._text import is_missing, key_text
 from socialvalue_tom.engine import TablesLike
 from socialvalue_tom.errors import BulkValidationError, OutcomeError, RuleError
 from socialvalue_tom.money import format_gbp, total
@@ -76,10 +76,9 @@ def _check_scoring(weighting: float, method: str) -> None:
 
 
 def _tenderer(value: Any) -> str | None:
-    """The tenderer a supplier id names: its text, stripped as value_frame strips text cells
-    (``None`` when there is none)."""
-    text = "" if is_missing(value) else str(value).strip()
-    return text or None
+    """The tenderer a supplier id names, read as double-counting exclusions read key cells
+    (``_text.key_text``: stripped text, ``7.0`` as ``7``; ``None`` when there is none)."""
+    return key_text(value)
 
 
 def _tenderers(ids: Iterable[Any], where: str) -> list[str | None]:

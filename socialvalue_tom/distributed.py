@@ -25,7 +25,12 @@ How the pieces travel:
   partition lengths also collects each partition's claims
   (:func:`socialvalue_tom.frame.claims_of`: five small columns per row of an excluded measure);
   they are concatenated on the client and sent with every partition, so a contract split across
-  partitions is counted exactly as ``value_frame`` counts it in one frame.
+  partitions is counted exactly as ``value_frame`` counts it in one frame. Contract ids are read
+  as ``value_frame`` reads them (``1001``, ``1001.0`` and ``"1001"`` are one contract), *as they
+  reach the partitions*: Dask's default ``dataframe.convert-string`` turns an object column of
+  mixed numbers and text into text first, and the text ``"1001.0"`` is not ``"1001"`` (text ids
+  are never reinterpreted: ``"007"`` is not ``"7"``). Give ids as text, or set
+  ``dask.config.set({"dataframe.convert-string": False})``.
 
 The output's ``meta`` is built explicitly, by valuing the empty ``ddf._meta``: the input columns
 plus ``value_frame``'s output columns with their exact dtypes (categoricals with the known
@@ -46,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from socialvalue_tom.engine import TablesLike, table_set
-from socialvalue_tom.errors import ProxyTableError
+from socialvalue_tom.errors import ProxyTableError, RuleError
 from socialvalue_tom.frame import ISSUE_COLUMNS, claims_of, value_frame
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.tables.catalogue import TableSet
@@ -186,7 +191,7 @@ def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
         >>> valued["value_gbp"].sum().compute()  # doctest: +SKIP
     """
     if errors not in ("raise", "collect"):
-        raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
+        raise RuleError(f"errors must be 'raise' or 'collect', not {errors!r}")
     _dask()
     handle = TableHandle.from_tables(tables)
     offsets, claims = _offsets_and_claims(ddf, handle, assumptions)

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, parse_day
+from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, cell_number, parse_day
+from socialvalue_tom._text import is_missing
 from socialvalue_tom.engine import value
 from socialvalue_tom.errors import OutcomeError, RuleError
 from socialvalue_tom.outcome import Assumptions, Outcome
@@ -83,10 +84,19 @@ def row_issues(out: pd.DataFrame, i: int) -> str:
 
 
 def _present(row: pd.Series, name: str) -> Any:
+    """The row's cell, or None where value_frame reads it as missing (blank text too)."""
     if name not in row.index:
         return None
     val = row[name]
-    return None if val is None or (not isinstance(val, str) and pd.isna(val)) else val
+    if isinstance(val, str):
+        return val.strip() or None
+    return None if is_missing(val) else val
+
+
+def _number(row: pd.Series, name: str) -> float | None:
+    """A numeric cell read as value_frame reads it ("0.1" text included), None if missing."""
+    val = _present(row, name)
+    return None if val is None else cell_number(val)
 
 
 def _outcome_of(row: pd.Series, table: ProxyTable, share: float) -> Outcome:
@@ -100,13 +110,14 @@ def _outcome_of(row: pd.Series, table: ProxyTable, share: float) -> Outcome:
     data: dict[str, Any] = {
         "measure": spec.code, "quantity": q, "unit": _present(row, "unit"),
         "region": str(row["region"]), "date": np.datetime64(day, "D").astype(object),
-        "fields": {n: float(row[n]) for n in spec.requires if _present(row, n) is not None},
+        "fields": {n: _number(row, n) for n in spec.requires if _present(row, n) is not None},
     }
     for name in (*FRACTION_COLUMNS, "contract_value"):
         if _present(row, name) is not None:
-            data[name] = float(_present(row, name))
-    if _present(row, "years") is not None:
-        data["years"] = int(_present(row, "years"))
+            data[name] = _number(row, name)
+    years = _number(row, "years")
+    if years is not None:
+        data["years"] = int(years)
     if _present(row, "confidence") is not None:
         data["confidence"] = str(_present(row, "confidence"))
     return Outcome(**data)

@@ -129,11 +129,15 @@ class Outcome(_TypedValidation):
     def _a_day(cls, v: Any) -> Any:
         return to_day(v)
 
-    @field_validator("stage", mode="before")
+    @field_validator("unit", "confidence", "stage", "contract_id", "supplier_id",
+                     mode="before")
     @classmethod
-    def _stage_stripped(cls, v: Any) -> Any:
-        # str_strip_whitespace does not reach Literal fields; value_frame strips stages too.
-        return v.strip() if isinstance(v, str) else v
+    def _blank_is_absent(cls, v: Any) -> Any:
+        # As value_frame reads cells (and a CSV reader an empty field): blank text is absent.
+        # Stripped here too because str_strip_whitespace does not reach the Literal stage.
+        if isinstance(v, str):
+            return v.strip() or None
+        return v
 
     @field_validator("quantity", mode="before")
     @classmethod

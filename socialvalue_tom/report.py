@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._text import stripped, stripped_column
+from socialvalue_tom._text import cell_codes, key_text, stripped, stripped_column
 from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError
 from socialvalue_tom.money import format_gbp, total
 from socialvalue_tom.outcome import financial_year, to_day
@@ -328,7 +328,7 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
         [{'supplier_id': 'a', 'net_gbp': Decimal('250.00'), 'sv_ratio': 0.25}, {'supplier_id': 'b', 'net_gbp': Decimal('100.00'), 'sv_ratio': 0.2}]
     """  # noqa: E501
     keys = [by] if isinstance(by, str) else list(by)
-    frame = _bare(_grouping_frame(valued, keys, tables))
+    frame = _keyed(_bare(_grouping_frame(valued, keys, tables)))
     cols = [GROUPS.get(k, k) for k in keys]
     cv = _contract_values(frame)
     ok = _valued_rows(frame)
@@ -376,7 +376,7 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
                         "with value_frame(..., detail=True)", field="canonical_quantity")
     if by_measure:
         valued = _with_info(valued, "canonical_unit", tables)
-    ok = _valued_rows(_bare(valued))
+    ok = _valued_rows(_keyed(_bare(valued)))
     ok = ok.assign(stage=stripped_column(ok["stage"]))
     keys = ["contract_id", "measure"] if by_measure else ["contract_id"]
     if by_measure:
@@ -497,6 +497,22 @@ def editions_used(valued: pd.DataFrame) -> list[tuple[str, str, str]]:
     cols = [valued[c].tolist() for c in ("table", "version", "digest")]
     return sorted({(str(t), str(v), str(d)) for t, v, d in zip(*cols, strict=True)
                    if not (pd.isna(t) or pd.isna(v) or pd.isna(d))})
+
+
+#: Columns naming a contract or a supplier: read as double-counting exclusions read them.
+_KEYS = ("contract_id", "supplier_id")
+
+
+def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its contract and supplier ids as ``_text.key_text`` reads them (once per
+    distinct value), so reports count the contracts exclusions count: ``1001``, ``1001.0`` and
+    ``" 1001"`` are one contract; blank is missing; a list in a cell is text, never a crash."""
+    for name in _KEYS:
+        if name in frame.columns:
+            codes, uniq = cell_codes(frame[name])
+            texts = np.array([*(key_text(u) for u in uniq), None], dtype=object)
+            frame[name] = pd.Series(texts[codes], index=frame.index, dtype=object)
+    return frame
 
 
 def _bare(frame: pd.DataFrame) -> pd.DataFrame:

@@ -113,6 +113,7 @@ def test_score_bids_when_numeric_ids_then_bid_prices_matched_as_text(
 @pytest.mark.parametrize("ids, prices", [
     ([1, "1", "C"], None),
     (["A", "A ", "C"], None),
+    (["7", 7.0, "C"], None),
     (["A", "B", "C"], {"A": 1.0, "B": 1.0, "C": 1.0, " C": 2.0}),
 ])
 def test_score_bids_when_two_ids_read_the_same_then_rule_error(

@@ -139,3 +139,19 @@ def test_explain_row_when_text_cells_padded_explains_the_valued_row(tiny_table: 
                                 date="2024-09-30", stage="delivered"), tiny_table)
     assert out["value_gbp"].iloc[0] == clean.amount == 18000.0
     assert sv.explain_row(out, 0) == clean.explain()
+
+
+@pytest.mark.parametrize(("column", "cell"), [
+    ("unit", " "), ("confidence", ""), ("stage", "  "), ("deadweight", " "), ("years", ""),
+    ("contract_value", ""), ("deadweight", "0.2"), ("years", "3"),
+])
+def test_explain_row_when_cells_blank_or_numeric_text_explains_the_valued_row(
+        tiny_table: Any, column: str, cell: str) -> None:
+    """explain_row reads cells as value_frame read them: blank is absent, numeric text a
+    number; the trace's amount is the row's value."""
+    df = pd.DataFrame({"measure": ["jobs-local"], "quantity": [1.0], "unit": ["FTE"],
+                       "region": ["uk"], "date": ["2024-09-30"]})
+    df[column] = pd.Series([cell], dtype=object)
+    out = value_frame(df, tiny_table)
+    text = sv.explain_row(out, 0)
+    assert f"= {sv.money.format_gbp(out['value_gbp'].iloc[0])}" in text

@@ -170,3 +170,11 @@ def test_outcome_when_stage_padded_reads_it_stripped() -> None:
     """Like every other text field (and like value_frame), stage is read without surrounding
     whitespace: a Literal field is not reached by str_strip_whitespace, so it has its own."""
     assert sv.Outcome(**dict(GOOD, stage=" delivered ")).stage == "delivered"
+
+
+@pytest.mark.parametrize("field", ["unit", "confidence", "stage", "contract_id", "supplier_id"])
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_outcome_when_optional_text_blank_reads_it_as_absent(field: str, blank: str) -> None:
+    """Blank optional text is absent, as value_frame reads a blank cell (and a CSV reader an
+    empty field): the two paths agree on such rows."""
+    assert getattr(sv.Outcome(**dict(GOOD, **{field: blank})), field) is None

@@ -401,3 +401,28 @@ def test_annotate_when_edition_not_found_then_typed_error(valued: pd.DataFrame) 
     """An edition that cannot be found again is a SocialValueError naming tables=."""
     with pytest.raises(sv.SocialValueError, match="tables="):
         annotate(valued)
+
+
+def test_summarise_when_contract_ids_mix_types_counts_one_contract(tiny: sv.ProxyTable) -> None:
+    """1001 and "1001" are one contract for reports, as for double-counting exclusions: its
+    two contract values clash, and once they agree the contract is counted once."""
+    df = pd.DataFrame({"contract_id": pd.Series([1001, "1001 "], dtype=object),
+                       "contract_value": [1e6, 2e6], "value_gbp": [100.0, 50.0]})
+    with pytest.raises(RuleError, match="more than one contract_value"):
+        sv.summarise(df, by="contract")
+    s = sv.summarise(df.assign(contract_value=1e6), by="contract")
+    assert s["contract_id"].tolist() == ["1001"]
+    assert s["net_gbp"].tolist() == [Decimal("150.00")] and s["sv_ratio"].tolist() == [150e-6]
+
+
+def test_reports_when_a_collected_row_holds_a_list_id_do_not_crash(tiny: sv.ProxyTable) -> None:
+    """value_frame reports a list in contract_id as a row issue; the reports of that output
+    still work (the row has no value and counts in no total)."""
+    df = pd.DataFrame({"contract_id": pd.Series(["C1", ["x"]], dtype=object),
+                       "stage": ["delivered"] * 2, "contract_value": [1000.0] * 2,
+                       "measure": ["jobs-local"] * 2, "quantity": [1.0, 1.0],
+                       "unit": ["FTE"] * 2, "region": ["uk"] * 2, "date": ["2024-09-30"] * 2})
+    out = sv.value_frame(df, tiny, errors="collect")
+    assert out.attrs["issues"]["code"].tolist() == ["not-a-value"]
+    assert sv.summarise(out, by="contract")["contract_id"].tolist() == ["C1"]
+    assert len(sv.targets_vs_delivered(out)) == 1

@@ -111,7 +111,7 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
                  emr.astype(np.int32), factor, fy.astype(np.int16), reduction, extra)
 
 
-def _cell_number(cell: Any) -> float | None:
+def cell_number(cell: Any) -> float | None:
     """A cell's number (NaN or inf included), or None when it is not a number.
 
     Text is read as a CSV reader reads it ("5", " 2.5 ", "1e3"; not "1_000" or non-ASCII
@@ -138,7 +138,7 @@ def _cell_number(cell: Any) -> float | None:
 
 def _floats(series: pd.Series) -> tuple[FloatArray, NDArray[np.bool_], NDArray[np.bool_]]:
     """``(values, missing, refused)``: float64 values, NaN where the cell is missing (None,
-    NaN, blank text) or refused (not a number, see :func:`_cell_number`)."""
+    NaN, blank text) or refused (not a number, see :func:`cell_number`)."""
     n = len(series)
     if series.dtype == np.float64:
         vals: FloatArray = series.to_numpy()
@@ -152,7 +152,7 @@ def _floats(series: pd.Series) -> tuple[FloatArray, NDArray[np.bool_], NDArray[n
         return vals, series.isna().to_numpy(), np.zeros(n, dtype=bool)
     # Text, object, categorical and other columns: read once per distinct value.
     codes, uniq = cell_codes(series)
-    numbers = [_cell_number(u) for u in uniq]
+    numbers = [cell_number(u) for u in uniq]
     table = np.array([np.nan if x is None else x for x in numbers] + [np.nan], dtype=np.float64)
     refused = np.array([x is None for x in numbers] + [False], dtype=bool)
     return table[codes], codes < 0, refused[codes]

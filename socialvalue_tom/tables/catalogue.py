@@ -253,7 +253,9 @@ def _refuse_embedded_label(table: ProxyTable, text: str) -> None:
     digest. The same content (a copy of the published file) is fine."""
     try:
         editions = _family_editions(table.name)
-    except UnknownTableError:
+    except (UnknownTableError, TableIntegrityError):
+        # No such family, or its folder is mid-edit (a new edition not yet in the manifest, as
+        # when validating it before `make manifest`): nothing published to compare against.
         return
     for e in editions:
         if e.version == table.version and e.digest != table.digest:

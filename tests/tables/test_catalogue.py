@@ -223,3 +223,16 @@ def test_load_table_when_user_file_claims_an_embedded_label_with_other_content_r
     own.write_text(edited.replace('version: "2024"', 'version: "2024-local.1"', 1)
                    .replace("version: '2024'", "version: '2024-local.1'", 1), encoding="utf-8")
     assert sv.load_table(path=own).version == "2024-local.1"
+
+
+def test_load_table_when_new_edition_drafted_before_manifest_refresh_validates(
+        proxies_copy: Path) -> None:
+    """A maintainer drafting next year's edition in proxies/ can validate it by path before
+    `make manifest` (the label check has no published 2026 to compare against)."""
+    draft = proxies_copy / "uk-national" / "2026.yaml"
+    text = (proxies_copy / "uk-national" / "2025.yaml").read_text(encoding="utf-8")
+    text = (text.replace("version: '2025'", "version: '2026'", 1)
+            .replace("valid_from: 2025-04-01", "valid_from: 2026-04-01", 1)
+            .replace("valid_to: 2026-03-31", "valid_to: 2027-03-31", 1))
+    draft.write_text(text, encoding="utf-8")
+    assert sv.load_table(path=draft).version == "2026"
