@@ -31,7 +31,7 @@ import csv
 import datetime as dt
 import os
 import uuid
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -47,6 +47,7 @@ __all__ = [
     "SUFFIXES",
     "TEXT_COLUMNS",
     "InputFileError",
+    "csv_column_types",
     "iter_outcome_batches",
     "read_outcomes",
     "source_lines",
@@ -222,6 +223,35 @@ def _blank_line(row: list[str]) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
 
 
+def _blank_record(row: list[str]) -> bool:
+    """A data record with no value: a blank line, or only separators and spaces (``,,,,``,
+    which is how Excel and pandas save a blank spreadsheet row)."""
+    return all(not field.strip() for field in row)
+
+
+def _without_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without the rows whose every cell is missing or blank text (as :func:`_blank_record`
+    and an ``.xlsx`` blank row)."""
+    if df.empty:
+        return df
+    text = [n for n in df.columns
+            if df[n].dtype == object or pd.api.types.is_string_dtype(df[n].dtype)]
+    # Numbers first: their missing cells are found without Python, and leave few candidates.
+    candidates = np.arange(len(df))
+    for name in [*(n for n in df.columns if n not in text), *text]:
+        col = df[name].iloc[candidates]
+        empty = col.isna().to_numpy()
+        if name in text:
+            spaces = col.astype(object).map(lambda v: isinstance(v, str) and not v.strip())
+            empty = empty | spaces.to_numpy(dtype=bool)
+        candidates = candidates[empty]
+        if not candidates.size:
+            return df
+    keep = np.ones(len(df), dtype=bool)
+    keep[candidates] = False
+    return df[keep]
+
+
 def _csv_options(layout: _CsvLayout) -> dict[str, Any]:
     return {
         "dtype": dict.fromkeys(TEXT_COLUMNS, str),
@@ -255,7 +285,8 @@ def _read_csv(p: Path) -> pd.DataFrame:
     layout = _csv_layout(p)
     with _csv_errors(p):
         df: pd.DataFrame = pd.read_csv(p, **_csv_options(layout))
-    return _without_extra(p, df, layout)
+    df = _without_blank_rows(_without_extra(p, df, layout))
+    return df.set_axis(pd.RangeIndex(len(df)))
 
 
 def _no_header(p: Path) -> InputFileError:
@@ -362,6 +393,8 @@ def _body_rows(ws: Any, width: int) -> list[tuple[int, tuple[Any, ...]]]:
     down a named column costs one row, not every row above it), in sheet order."""
     rows: dict[int, list[Any]] = {}
     for (r, c), v in _held_cells(ws):
+        if isinstance(v, str) and not v.strip():
+            continue  # blank text is no value (a row of it is blank, as in a CSV file)
         if r > 1 and c <= width and v is not None:
             rows.setdefault(r, [None] * width)[c - 1] = v
     return [(r, tuple(rows[r])) for r in sorted(rows)]
@@ -482,8 +515,9 @@ def _typed(col: pd.Series) -> pd.Series:
 
 # -- streaming ----------------------------------------------------------------------------------
 
-def iter_outcome_batches(path: str | os.PathLike[str],
-                         chunksize: int = 100_000) -> Iterator[tuple[int, pd.DataFrame]]:
+def iter_outcome_batches(path: str | os.PathLike[str], chunksize: int = 100_000, *,
+                         dtypes: Mapping[str, str] | None = None,
+                         ) -> Iterator[tuple[int, pd.DataFrame]]:
     """Yield ``(row_offset, batch)`` pairs of at most ``chunksize`` rows, in constant memory.
 
     ``row_offset`` is the position of the batch's first data row in the file (0-based, header
@@ -497,6 +531,9 @@ def iter_outcome_batches(path: str | os.PathLike[str],
             (e.g. undecodable bytes half-way through a CSV file).
         ValueError: ``chunksize`` is not positive.
 
+    ``dtypes`` (CSV only) fixes some columns' types in every batch, e.g. the whole file's
+    types from :func:`csv_column_types`; Parquet and Excel batches already share them.
+
     Examples:
         >>> import tempfile, pathlib
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "o.csv"
@@ -508,7 +545,7 @@ def iter_outcome_batches(path: str | os.PathLike[str],
         raise ValueError(f"chunksize must be a positive number of rows, not {chunksize!r}")
     p, suffix = _check_input(path)
     if suffix == ".csv":
-        yield from _iter_csv(p, chunksize)
+        yield from _iter_csv(p, chunksize, dtypes)
     elif suffix == ".parquet":
         yield from _iter_parquet(p, chunksize)
     else:
@@ -519,11 +556,14 @@ def iter_outcome_batches(path: str | os.PathLike[str],
             yield start, part
 
 
-def _iter_csv(p: Path, chunksize: int) -> Iterator[tuple[int, pd.DataFrame]]:
+def _iter_csv(p: Path, chunksize: int,
+              dtypes: Mapping[str, str] | None = None) -> Iterator[tuple[int, pd.DataFrame]]:
     layout = _csv_layout(p)
+    options = _csv_options(layout)
+    options["dtype"] = {**options["dtype"], **(dtypes or {})}
     # pandas may parse the first rows when the reader is created: the same errors as next().
     with _csv_errors(p):
-        reader = pd.read_csv(p, chunksize=chunksize, **_csv_options(layout))
+        reader = pd.read_csv(p, chunksize=chunksize, **options)
     offset = 0
     with reader:
         while True:
@@ -531,9 +571,37 @@ def _iter_csv(p: Path, chunksize: int) -> Iterator[tuple[int, pd.DataFrame]]:
                 chunk = next(reader, None)
             if chunk is None:
                 return
+            chunk = _without_blank_rows(_without_extra(p, chunk, layout))
             chunk.index = pd.RangeIndex(offset, offset + len(chunk))
-            yield offset, _without_extra(p, chunk, layout)
+            yield offset, chunk
             offset += len(chunk)
+
+
+def csv_column_types(path: str | os.PathLike[str],
+                     chunksize: int = 100_000) -> dict[str, str]:
+    """The columns of a CSV file whose type, read in batches, would differ from batch to batch,
+    with the type a whole-file read gives them: ``"str"`` for a column holding somewhere a value
+    that is not a number (a typo in ``quantity``), ``"float64"`` for whole numbers in some
+    batches and fractions in others. ``{}`` for other formats (their batches share a type).
+
+    Pass it to ``iter_outcome_batches(path, dtypes=...)`` so every batch has the whole file's
+    column types (text that is a number is still valued as that number). One extra pass.
+    """
+    p, suffix = _check_input(path)
+    if suffix != ".csv":
+        return {}
+    kinds: dict[str, set[str]] = {}
+    for _, batch in _iter_csv(p, chunksize):
+        for name in batch.columns:
+            if name not in TEXT_COLUMNS and batch[name].notna().any():
+                kinds.setdefault(name, set()).add(batch[name].dtype.kind)
+    found = {}
+    for name, k in kinds.items():
+        if k == {"i", "f"}:
+            found[name] = "float64"
+        elif len(k) > 1 or "O" in k:
+            found[name] = "str"
+    return found
 
 
 @contextlib.contextmanager
@@ -599,13 +667,16 @@ def source_lines(path: str | os.PathLike[str], rows: Iterable[int], *,
 
 def _csv_record_lines(p: Path, delimiter: str) -> Generator[int, None, None]:
     """The line where each non-blank CSV record starts (the header's first), with the blank
-    line rule of :func:`_blank_line`; stops quietly where the file cannot be parsed."""
+    line rule of :func:`_blank_line` before the header and of :func:`_blank_record` after it
+    (as the readers skip them); stops quietly where the file cannot be parsed."""
     with p.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
         start = 1
         with contextlib.suppress(csv.Error):
+            header = True
             for record in reader:
-                if not _blank_line(record):
+                if not (_blank_line(record) if header else _blank_record(record)):
+                    header = False
                     yield start
                 start = reader.line_num + 1
 

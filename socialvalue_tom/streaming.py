@@ -297,8 +297,12 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
     codes = exclusion_measures(tset)
     writer = _Writer(Path(out)) if out is not None else None
     try:
+        # A Parquet column has one type for the whole file: read each CSV column in every
+        # batch as the whole file is read (a typo in one batch makes it text in all).
+        dtypes = (svio.csv_column_types(src, chunksize)
+                  if writer is not None and writer.suffix == ".parquet" else None)
         claims = _claims(src, chunksize, codes, tset, assumptions) if codes else None
-        batches = svio.iter_outcome_batches(src, chunksize)
+        batches = svio.iter_outcome_batches(src, chunksize, dtypes=dtypes)
         acc = _run(_with_progress(batches, src, progress), tset, writer, assumptions,
                    stop_writing_on_issue=errors == "raise", claims=claims, detail=detail)
         if acc.issues and errors == "raise":

@@ -451,6 +451,27 @@ def test_read_csv_when_header_wider_than_csv_field_limit_reads_it(tmp_path: Path
     assert svio.source_lines(path, [0]) == {0: 2}
 
 
+def test_read_csv_when_a_blank_spreadsheet_row_was_saved_as_separators_skips_it(
+        tmp_path: Path) -> None:
+    """Excel and pandas save a blank row as ``,,,,``: skipped like a blank line and like the
+    blank row of the .xlsx it came from, with the later rows' line numbers right."""
+    path = tmp_path / "o.csv"
+    path.write_text("measure,quantity,unit,region,date\n"
+                    "jobs-local-fte,1,FTE,uk,2024-05-01\n"
+                    ",,,,\n"
+                    " , ,, ,\n"
+                    "jobs-local-fte,2,FTE,uk,2024-05-01\n", encoding="utf-8")
+    df = svio.read_outcomes(path)
+    assert pd.to_numeric(df["quantity"]).tolist() == [1, 2] and df.index.tolist() == [0, 1]
+    assert svio.source_lines(path, [1]) == {1: 5}
+    batches = list(svio.iter_outcome_batches(path, chunksize=2))
+    assert [(off, b.index.tolist()) for off, b in batches] == [(0, [0]), (1, [1])]
+    xlsx = _workbook(tmp_path / "o.xlsx", [XL_HEADER[:5], ["jobs-local-fte", 1, "FTE", "uk",
+                                                          "2024-05-01"], [None, "  "],
+                                           ["jobs-local-fte", 2, "FTE", "uk", "2024-05-01"]])
+    assert svio.read_outcomes(xlsx)["quantity"].tolist() == [1, 2]
+
+
 # -- CSV headers follow the .xlsx header rules -------------------------------------------------
 
 def test_read_csv_when_header_names_have_spaces_strips_them(tmp_path: Path) -> None:

@@ -244,16 +244,35 @@ def test_value_file_when_xlsx_quantity_mixes_numbers_and_text_writes_parquet(
     assert frames[0]["quantity"].tolist() == ["2", "abc", "3"]
 
 
-def test_value_file_when_csv_column_turns_from_numbers_to_text_raises_input_file_error(
-        tmp_path: Path, tiny: sv.ProxyTable) -> None:
-    """Numbers in the first chunks and text later cannot share one Parquet column type: an
-    InputFileError naming the column, and no output."""
-    rows = ["jobs-local,1,FTE,uk,2024-05-01,c1,1\n", "jobs-local,2,FTE,uk,2024-05-01,c2,x\n"]
+@pytest.mark.parametrize(("rows", "column", "want"), [
+    # a note column of numbers, then text: text, as the whole file is read
+    (["jobs-local,1,FTE,uk,2024-05-01,c1,1\n", "jobs-local,2,FTE,uk,2024-05-01,c2,x\n"],
+     "evidence", ["1", "x"]),
+    # a typo in quantity in a later chunk: the column is text, the typo a row issue
+    (["jobs-local,1,FTE,uk,2024-05-01,c1,\n", "jobs-local,two,FTE,uk,2024-05-01,c2,\n",
+      "jobs-local,3,FTE,uk,2024-05-01,c3,\n"], "quantity", ["1", "two", "3"]),
+    # whole numbers, then a fraction: floats throughout
+    (["jobs-local,1,FTE,uk,2024-05-01,c1,\n", "jobs-local,2.5,FTE,uk,2024-05-01,c2,\n"],
+     "quantity", [1.0, 2.5]),
+])
+def test_value_file_when_csv_column_type_changes_between_chunks_writes_the_whole_file_types(
+        tmp_path: Path, tiny: sv.ProxyTable, rows: list[str], column: str,
+        want: list[object]) -> None:
+    """A CSV column read as numbers in some chunks and text (or fractions) in others gets the
+    type a whole-file read gives it, in every chunk: the same Parquet file, the same issues,
+    for any chunk size (with errors='collect' a typo is a row issue, never a failed run)."""
     src = _text_file(tmp_path / "o.csv", rows)
-    out = tmp_path / "v.parquet"
-    with pytest.raises(svio.InputFileError, match="evidence"):
-        value_file(src, out, tables=tiny, chunksize=1, errors="collect")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv"]
+    whole = sv.value_frame(svio.read_outcomes(src), tiny, errors="collect")
+    frames = []
+    for size in (1, 2, len(rows)):
+        s = value_file(src, tmp_path / f"v{size}.parquet", tables=tiny, chunksize=size,
+                       errors="collect")
+        assert s.issues["row"].tolist() == whole.attrs["issues"]["row"].tolist()
+        frames.append(svio.read_outcomes(tmp_path / f"v{size}.parquet"))
+    _same_frames(frames)
+    assert frames[0][column].tolist() == want
+    assert frames[0]["value_gbp"].tolist() == pytest.approx(
+        whole["value_gbp"].tolist(), nan_ok=True)
 
 
 @pytest.mark.parametrize("text", ['measure,quantity,unit,region,date\njobs-local,1,FTE,uk,"2024\n',
