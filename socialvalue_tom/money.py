@@ -1,39 +1,62 @@
 """Money at the edge: floats inside, pennies outside.
 
-Rule: a float amount is rounded to the penny once, when reported, in two documented steps:
+Rule: a float amount is rounded to the penny once, when reported:
 
-1. its shortest decimal representation (``repr``) is snapped to the micro-pound (6 decimal places,
-   half-even). This removes binary floating-point noise: ``3.5 * 250 * 1.025`` is
-   ``896.8749999999999`` in floats but ``896.875`` in exact arithmetic;
+1. its shortest decimal representation (``repr``) is read exactly, and where it lies within
+   four units in the last place (ulps) of a half-penny it *is* that half-penny: float
+   arithmetic lands a hair either side of one (``3.5 * 250 * 1.025`` is ``896.8749999999999``
+   in floats but ``896.875`` in exact arithmetic). Nothing further away is moved: £1000.0049995
+   is a real amount below the half-penny, not noise;
 2. the result is rounded to the penny half away from zero (``ROUND_HALF_UP``): ``£896.88``.
 
-Totals are the exactly rounded sum of the float amounts (:func:`math.fsum`), so they do not depend
-on row order, then rounded the same way. Tests check this against a Decimal reference.
+Totals are the exactly rounded sum of the float amounts (:func:`math.fsum`, or exact decimal
+arithmetic where that overflows), so they do not depend on row order, then rounded the same
+way. Tests check this against a Decimal reference.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 
 from socialvalue_tom.errors import RuleError
 
 __all__ = ["format_gbp", "to_pence", "to_pounds", "total"]
 
 _PENNY = Decimal("0.01")
-_MICRO = Decimal("0.000001")
-# Enough digits for any finite double (about 1e308) to keep micro-pound precision.
+_HALF = Decimal("0.5")
+#: How close (in units in the last place of the float) to a half-penny counts as float error.
+_NOISE_ULPS = 4
+# Enough digits for any finite double (about 1e308) to the penny.
 _CONTEXT = Context(prec=400)
 
 
 def to_pounds(amount: float) -> Decimal:
     """``amount`` rounded to the penny as a :class:`~decimal.Decimal`, e.g. ``Decimal('12.35')``."""
-    if not math.isfinite(amount):
+    try:
+        value = float(amount)
+    except OverflowError:  # an int beyond float range
+        raise RuleError(f"amount {amount!r} is too large for money") from None
+    if not math.isfinite(value):
         raise RuleError(f"amount {amount!r} is not finite: only finite amounts are money")
-    exact = Decimal(repr(float(amount)))
-    snapped = exact.quantize(_MICRO, rounding=ROUND_HALF_EVEN, context=_CONTEXT)
-    pounds = snapped.quantize(_PENNY, rounding=ROUND_HALF_UP, context=_CONTEXT)
+    noise = math.ulp(value) * _NOISE_ULPS
+    # Where a float cannot tell pennies apart (above about 1e13), nothing is float error.
+    return _round(Decimal(repr(value)), Decimal(noise) if noise < 0.005 else Decimal(0))
+
+
+def _round(exact: Decimal, noise: Decimal) -> Decimal:
+    """``exact`` to the penny, half away from zero, after moving it onto a half-penny it lies
+    within ``noise`` of (float error, see the module docs)."""
+    with localcontext(_CONTEXT):
+        cents = exact * 100
+        half = (cents.to_integral_value(rounding=ROUND_FLOOR) + _HALF) / 100
+        if noise and abs(exact - half) <= noise:
+            exact = half
+        try:
+            pounds = exact.quantize(_PENNY, rounding=ROUND_HALF_UP)
+        except InvalidOperation:  # more digits than any money amount has
+            raise RuleError(f"amount {exact} is too large for money") from None
     return pounds.copy_abs() if pounds.is_zero() else pounds  # never "-0.00"
 
 
@@ -44,17 +67,22 @@ def to_pence(amount: float) -> int:
 
 def total(amounts: Iterable[float]) -> Decimal:
     """Order-independent total of float amounts, rounded to the penny."""
-    return to_pounds(math.fsum(amounts))
+    values = list(amounts)
+    try:
+        return to_pounds(math.fsum(values))
+    except OverflowError:  # an intermediate sum beyond float range: add exactly instead
+        with localcontext(_CONTEXT):
+            exact = sum((Decimal(repr(float(v))) for v in values), Decimal(0))
+        return _round(exact, Decimal(0))
 
 
 def format_gbp(amount: float | Decimal) -> str:
     """``£1,234.57`` (negative as ``-£1,234.57``), rounded half-up to the penny as
-    :func:`to_pounds` rounds, whether given a float or a Decimal."""
+    :func:`to_pounds` rounds (a Decimal has no float error to allow for)."""
     if isinstance(amount, Decimal):
         if not amount.is_finite():
             raise RuleError(f"amount {amount!r} is not finite: only finite amounts are money")
-        value = amount.quantize(_PENNY, rounding=ROUND_HALF_UP, context=_CONTEXT)
-        value = value.copy_abs() if value.is_zero() else value
+        value = _round(amount, Decimal(0))
     else:
         value = to_pounds(amount)
     sign = "-" if value < 0 else ""

@@ -74,7 +74,7 @@ class ExactSum:
             return
         terms: list[float] = []
         while True:
-            s = math.fsum([*chunk, *(-t for t in terms)])
+            s = _fsum([*chunk, *(-t for t in terms)])
             if s == 0.0:
                 break
             terms.append(s)
@@ -87,7 +87,15 @@ class ExactSum:
 
     def value(self) -> float:
         """The correctly rounded sum of everything added."""
-        return math.fsum(self._terms)
+        return _fsum(self._terms)
+
+
+def _fsum(values: list[float]) -> float:
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        raise RuleError("the valued amounts add up to more than a float can hold (about "
+                        "1.8e308): check the measure's expression") from None
 
 
 @dataclass

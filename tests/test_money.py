@@ -110,3 +110,39 @@ def test_format_gbp_rounds_decimals_half_up_like_floats(amount: Any, shown: str)
 def test_format_gbp_refuses_non_finite_decimals(amount: Decimal) -> None:
     with pytest.raises(sv.RuleError, match="not finite"):
         money.format_gbp(amount)
+
+
+@pytest.mark.parametrize(("amount", "expected"), [
+    (1000.0049995, "1000.00"), (0.0049995, "0.00"), (1000.005, "1000.01"),
+    (0.1 + 0.2 + 0.005 - 0.3, "0.01"),
+])
+def test_to_pounds_when_near_a_half_penny_moves_only_float_error(amount: float,
+                                                                  expected: str) -> None:
+    """Only an amount within a few ulps of a half-penny is that half-penny: £1000.0049995 is a
+    real amount below it (the Decimal reference of its exact value agrees), and a float and a
+    Decimal of the same amount format alike."""
+    assert money.to_pounds(amount) == Decimal(expected)
+    if abs(amount - round(amount, 7)) < 1e-12:
+        assert money.format_gbp(Decimal(repr(amount))) == money.format_gbp(amount)
+
+
+def test_total_when_partial_sums_overflow_adds_exactly() -> None:
+    """fsum overflows on [1e308, 1e308, -1e308]; the exact total is 1e308."""
+    assert money.total([1e308, 1e308, -1e308]) == Decimal("1e308").quantize(
+        Decimal("0.01"), context=Context(prec=400))
+
+
+@pytest.mark.parametrize("call", [lambda: money.to_pounds(10 ** 400),  # type: ignore[arg-type]
+                                  lambda: money.format_gbp(Decimal("1e400"))])
+def test_money_when_amount_beyond_any_money_raises_rule_error(call: Any) -> None:
+    with pytest.raises(sv.RuleError, match="too large"):
+        call()
+
+
+def test_exact_sum_when_total_beyond_float_range_raises_rule_error() -> None:
+    from socialvalue_tom.streaming import ExactSum
+
+    s = ExactSum()
+    with pytest.raises(sv.RuleError, match="more than a float can hold"):
+        s.add([1.5e308, 1.5e308])
+        s.value()
