@@ -22,16 +22,22 @@ from socialvalue_tom.valuation import TraceStep, Valuation
 
 __all__ = ["remember_editions", "valuation_of_row"]
 
-#: Editions used by value_frame, by digest, so a row's trace can find its edition again.
-_EDITIONS: dict[str, ProxyTable] = {}
+#: Editions used by value_frame, by digest and price-index digest, so a row's trace can find
+#: its edition (with the very index it was uplifted with) again.
+_EDITIONS: dict[tuple[str, str | None], ProxyTable] = {}
 _LOCK = threading.Lock()
 
 
+def index_digest(table: ProxyTable) -> str | None:
+    """The digest of the price index ``table`` uplifts with (None: it has none)."""
+    return table.price_index.digest if table.price_index is not None else None
+
+
 def remember_editions(editions: list[ProxyTable]) -> None:
-    """Keep the editions a bulk valuation used, by digest (a few tables: kept for the process)."""
+    """Keep the editions a bulk valuation used (a few tables: kept for the process)."""
     with _LOCK:
         for t in editions:
-            _EDITIONS.setdefault(t.digest, t)
+            _EDITIONS.setdefault((t.digest, index_digest(t)), t)
 
 
 def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
@@ -53,8 +59,9 @@ def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
     if pd.isna(row["value_gbp"]):
         raise OutcomeError(f"row {i} was not valued: {row_issues(out, i) or 'no value'}", row=i,
                            field="value_gbp")
+    digest = str(row["digest"])
     with _LOCK:
-        table = _EDITIONS.get(str(row["digest"]))
+        table = _EDITIONS.get((digest, meta.get("price_indices", {}).get(digest)))
     if table is None:
         raise RuleError(f"edition with digest {row['digest']} is not loaded in this process",
                         field="digest")

@@ -155,3 +155,26 @@ def test_explain_row_when_cells_blank_or_numeric_text_explains_the_valued_row(
     out = value_frame(df, tiny_table)
     text = sv.explain_row(out, 0)
     assert f"= {sv.money.format_gbp(out['value_gbp'].iloc[0])}" in text
+
+
+def test_explain_row_when_local_price_index_edited_uses_the_index_each_frame_used(
+        tmp_path: Any) -> None:
+    """A user table's local index is not part of its digest; each frame's rows are explained
+    with the index they were uplifted with, before and after the index file is edited."""
+    import shutil
+
+    from conftest import TINY_INDEX
+
+    shutil.copy(TINY, tmp_path / "t.yaml")
+    shutil.copy(TINY_INDEX, tmp_path / TINY_INDEX.name)
+    df = pd.DataFrame({"measure": ["jobs-local"], "quantity": [1.0], "unit": ["FTE"],
+                       "region": ["uk"], "date": ["2024-09-30"]})
+    a = sv.Assumptions(price_year=2025)
+    before = value_frame(df, sv.load_table(path=tmp_path / "t.yaml"), assumptions=a)
+    index = tmp_path / TINY_INDEX.name
+    index.write_text(index.read_text().replace("2025: 102.5", "2025: 110.0"))
+    after = value_frame(df, sv.load_table(path=tmp_path / "t.yaml"), assumptions=a)
+    assert before["digest"].iloc[0] == after["digest"].iloc[0]
+    assert (before["value_gbp"].iloc[0], after["value_gbp"].iloc[0]) == (18450.0, 19800.0)
+    assert sv.explain_row(after, 0).endswith("= £19,800.00 (2025 prices)")
+    assert sv.explain_row(before, 0).endswith("= £18,450.00 (2025 prices)")
