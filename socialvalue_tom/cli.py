@@ -478,8 +478,8 @@ def tables_diff(
     if diff.empty:
         same = a.digest == b.digest
         _console().print(f"{head}: no differences" + ("" if same else (
-            " in values or rules (only labels differ: version, title, validity or review "
-            "date)")), markup=False)
+            " in values or rules (the digests differ in labels such as version, title, "
+            "validity or review date, or in the order entries are listed)")), markup=False)
         return
     table = Table(title=f"{head}: {len(diff)} change(s)")
     for c in ("Change", "Measure", "Region", "Old", "New", "Change %", "Fields"):

@@ -47,7 +47,7 @@ def _measure_rows(code: str, old: ProxyTable, new: ProxyTable) -> list[dict[str,
         spec = mn if mo is None else mo
         assert spec is not None
         change = "added" if mo is None else "removed"
-        return [_record(change, code, region, old, new) for region in spec.proxies]
+        return [_record(change, code, region, old, new) for region in sorted(spec.proxies)]
     measure_fields = _changed(mo, mn, _MEASURE_FIELDS)
     rows = []
     own = set(mo.proxies) | set(mn.proxies)
@@ -60,18 +60,33 @@ def _measure_rows(code: str, old: ProxyTable, new: ProxyTable) -> list[dict[str,
         fields = measure_fields + _changed(po, pn, _PROXY_FIELDS)
         if fields:
             rows.append(_record("changed", code, region, old, new, fields))
+    tree_changed = _field(old, "regions") != _field(new, "regions")
     for region in sorted(set(old.region_codes) & set(new.region_codes) - own):
-        # No value of its own on either side: it changes only if it now falls back elsewhere
-        # (the region tree changed); a change of the value it inherits is shown where it is set.
+        # No value of its own on either side: it changes only if it now falls back elsewhere,
+        # because the region tree changed or a region on its way up gained or lost a value of
+        # its own; a change of the value it inherits is shown where it is set.
         if _resolved(old, code, region)[1] != _resolved(new, code, region)[1]:
-            rows.append(_record("fallback", code, region, old, new, ["regions"]))
-    return rows
+            rows.append(_record("fallback", code, region, old, new,
+                                ["regions" if tree_changed else "proxies"]))
+    return sorted(rows, key=lambda r: str(r["region"]))
+
+
+#: Table fields that are lists of entries with an id, whose order carries no meaning.
+_KEYED_LISTS = {"regions": "code", "sources": "id", "exclusions": "id"}
+
+
+def _field(table: ProxyTable, name: str) -> Any:
+    """A table-level field as compared: keyed lists in id order (listing regions or sources in
+    another order changes nothing)."""
+    value = getattr(table.spec, name)
+    key = _KEYED_LISTS.get(name)
+    return tuple(sorted(value, key=lambda e: getattr(e, key))) if key else value
 
 
 def _table_rows(old: ProxyTable, new: ProxyTable) -> list[dict[str, Any]]:
     """One row naming the table-level fields that changed (regions, parameters, exclusions...),
     which change valuations without any proxy changing; none when they are all the same."""
-    fields = [f for f in _TABLE_FIELDS if getattr(old.spec, f) != getattr(new.spec, f)]
+    fields = [f for f in _TABLE_FIELDS if _field(old, f) != _field(new, f)]
     old_index, new_index = old.price_index, new.price_index
     if (old_index is not None and new_index is not None
             and old_index.digest != new_index.digest and "price_index" not in fields):
@@ -108,7 +123,9 @@ def diff_tables(old: ProxyTable, new: ProxyTable) -> pd.DataFrame:
 
     Columns: ``change`` (``added``, ``removed`` or ``changed``: whether the region has a proxy
     of its own in each edition; ``fallback``: a region with no proxy of its own on either side
-    that now takes its value from another region, because the region tree changed; ``table``:
+    that now takes its value from another region, because the region tree changed
+    (``fields_changed`` ``regions``) or a region it falls back through gained or lost a value
+    of its own (``proxies``); ``table``:
     the one first row, when present, naming table-level fields that changed, such as
     ``regions``, ``parameters``, ``exclusions``, ``confidence_grades`` or ``sources``, which
     change valuations or provenance without any proxy changing), ``measure``, ``region``,
@@ -121,8 +138,9 @@ def diff_tables(old: ProxyTable, new: ProxyTable) -> pd.DataFrame:
     (the region whose proxy gives each value, ``""`` where there is none). So a region whose
     own value is dropped shows ``removed`` with the fallback value it now gets and the change.
     A measure added or removed gives one row per region it has a proxy for. Identical editions
-    give an empty frame (the labels version, title and validity are not compared). Rows are
-    sorted by measure, then region, after the ``table`` row.
+    give an empty frame (the labels version, title and validity are not compared, nor the order
+    in which measures, regions, sources or exclusions are listed). Rows are sorted by measure,
+    then region, after the ``table`` row.
     """
     rows: list[dict[str, Any]] = _table_rows(old, new)
     for code in sorted(set(old.measures) | set(new.measures)):

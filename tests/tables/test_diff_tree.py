@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+from conftest import TINY, TINY_INDEX
 
 import socialvalue_tom as sv
-
-TINY = Path(__file__).parent.parent / "data" / "tables" / "tiny.yaml"
 
 
 def _edited(tmp_path: Path, old: str, new: str) -> sv.ProxyTable:
@@ -66,4 +66,29 @@ def test_cli_diff_shows_table_and_fallback_rows_and_never_claims_sameness_wrongl
     assert "£30,000.00 (london)" in result.stdout
     relabelled = _edited(tmp_path, "title: ", "title: Renamed ")
     same = CliRunner().invoke(app, ["tables", "diff", str(TINY), str(relabelled.path)])
-    assert "no differences in values or rules (only labels differ" in same.stdout
+    assert "no differences in values or rules (the digests differ in labels" in same.stdout
+
+
+def test_diff_tables_when_only_listing_order_differs_reports_nothing_and_sorts_rows(
+        tmp_path: Path) -> None:
+    """Regions or sources listed in another order change nothing; a removed measure's rows and
+    fallback rows come sorted by region; a region that inherits from a parent which gained its
+    own value is a fallback row citing proxies, not the (unchanged) region tree."""
+    text = TINY.read_text()
+    old = sv.load_table(path=TINY)
+    lines = text.splitlines(keepends=True)
+    regions = [i for i, line in enumerate(lines) if line.startswith("  - {code: ")]
+    reordered = lines[:regions[0]] + [lines[i] for i in reversed(regions)] + lines[
+        regions[-1] + 1:]
+    (tmp_path / "r.yaml").write_text("".join(reordered))
+    shutil.copy(TINY_INDEX, tmp_path / TINY_INDEX.name)
+    assert sv.diff_tables(old, sv.load_table(path=tmp_path / "r.yaml")).empty
+    volunteering_uk = "      uk: {value: 15.00, source: test-source, illustrative: true}\n"
+    assert volunteering_uk in text
+    (tmp_path / "e.yaml").write_text(text.replace(
+        volunteering_uk,
+        volunteering_uk + "      england: {value: 16.00, source: test-source, "
+        "illustrative: true}\n", 1))
+    diff = sv.diff_tables(old, sv.load_table(path=tmp_path / "e.yaml"))
+    rows = diff[["change", "region", "fields_changed"]].values.tolist()
+    assert rows == [["added", "england", ""], ["fallback", "london", "proxies"]]
