@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+import yaml
 
 import socialvalue_tom as sv
 from socialvalue_tom.money import to_pounds
@@ -199,3 +202,41 @@ def test_wales_2025_lower_rate_is_its_own_and_values_inert_waste() -> None:
     v = sv.value(sv.Outcome(measure="env-inert-waste-diverted", quantity=10, unit="tonne",
                             region="wales", date=dt.date(2025, 6, 1)), "uk-national")
     assert v.region_used == "wales" and v.pennies == 6_300
+
+
+# -- crosswalks ---------------------------------------------------------------------------------
+
+CROSSWALKS = Path(__file__).resolve().parent.parent / "proxies" / "crosswalks"
+PPN002_MISSIONS = {"Kickstart economic growth", "Make Britain a clean energy superpower",
+                   "Take back our streets", "Break down barriers to opportunity",
+                   "Build an NHS fit for the future"}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+@pytest.mark.parametrize("name", ["toms", "ppn002"])
+def test_crosswalk_maps_every_shipped_measure_once_with_codes_only(name: str) -> None:
+    """Each crosswalk maps every measure of the shipped editions exactly once, in its format,
+    and holds codes and names, never values."""
+    data = yaml.safe_load((CROSSWALKS / f"{name}.yaml").read_text(encoding="utf-8"))
+    assert data["format"] == "socialvalue_tom.crosswalk/v1" and data["name"] == name
+    measures = [m["measure"] for m in data["mappings"]]
+    shipped = {code for ref in sv.available_tables()
+               for code in sv.load_table(ref.name, version=ref.version).measures}
+    assert len(measures) == len(set(measures)) and set(measures) == shipped
+    for m in data["mappings"]:
+        assert set(m) <= {"measure", "codes", "note", "mission", "outcome"}, m
+        assert all(isinstance(c, str) for c in m["codes"]), m
+
+
+def test_ppn002_crosswalk_is_one_mission_per_outcome_with_matching_codes() -> None:
+    """Codes are the slugs of the mission and outcome named beside them; each outcome sits
+    under one of the five PPN 002 missions, the same one wherever it appears."""
+    data = yaml.safe_load((CROSSWALKS / "ppn002.yaml").read_text(encoding="utf-8"))
+    mission_of: dict[str, str] = {}
+    for m in data["mappings"]:
+        assert m["mission"] in PPN002_MISSIONS, m
+        assert m["codes"] == [_slug(m["mission"]), _slug(m["outcome"])], m
+        assert mission_of.setdefault(m["outcome"], m["mission"]) == m["mission"], m
