@@ -8,12 +8,14 @@ the same way, so they share these two functions.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["NotAValue", "cell_codes", "is_missing", "key_text", "stripped", "stripped_column"]
+__all__ = ["NotAValue", "cell_codes", "cell_number", "is_missing", "key_text", "stripped",
+           "stripped_column"]
 
 
 class NotAValue:
@@ -35,12 +37,53 @@ class NotAValue:
         return hash((NotAValue, self.text))
 
 
+def hashable(cell: Any) -> Any:
+    """``cell``, or a :class:`NotAValue` standing for it when it cannot be hashed."""
+    return _hashable(cell)
+
+
 def _hashable(cell: Any) -> Any:
     try:
         hash(cell)
     except TypeError:
         return NotAValue(cell)
     return cell
+
+
+class _Boolean:
+    """Stands in for a boolean cell of an object column: pandas would otherwise factorise True
+    with 1 and False with 0, and whichever came first would decide how both are read."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = bool(value)
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Boolean) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash((_Boolean, self.value))
+
+
+def _may_hide_booleans(uniq: np.ndarray) -> bool:
+    """Whether a distinct value may stand for booleans too (a bool, or a number equal to 0
+    or 1: factorising merged them)."""
+    if pd.api.types.infer_dtype(uniq, skipna=True) in ("string", "empty"):
+        return False  # one fast pass for the usual text column
+    for u in uniq:
+        if isinstance(u, bool | np.bool_):
+            return True
+        if isinstance(u, int | float | complex | np.number) and u in (0, 1):
+            return True
+    return False
+
+
+def _unbooled(cell: Any) -> Any:
+    return _Boolean(cell) if isinstance(cell, bool | np.bool_) else _hashable(cell)
 
 
 def cell_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -54,13 +97,43 @@ def cell_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         try:
             found, values = pd.factorize(series, use_na_sentinel=True)
         except TypeError:  # an unhashable cell: a list, dict or array
-            found, values = pd.factorize(series.map(_hashable, na_action="ignore"),
-                                         use_na_sentinel=True)
+            # Every cell goes through _hashable: even asking whether Decimal('sNaN') is
+            # missing raises, and it cannot be hashed either.
+            found, values = pd.factorize(series.map(_hashable), use_na_sentinel=True)
         codes, uniq = found.astype(np.intp, copy=False), np.asarray(values, dtype=object)
+        if series.dtype == object and _may_hide_booleans(uniq):
+            found, values = pd.factorize(series.map(_unbooled), use_na_sentinel=True)
+            codes, uniq = found.astype(np.intp, copy=False), np.asarray(values, dtype=object)
     blank = np.array([isinstance(u, str) and not u.strip() for u in uniq] + [False])
     if blank.any():
         codes = np.where(blank[codes], -1, codes)
     return codes, uniq
+
+
+def cell_number(cell: Any) -> float | None:
+    """A cell's number (NaN or inf included), or None when it is not a number.
+
+    Text is read as a CSV reader reads it ("5", " 2.5 ", "1e3"; not "1_000" or non-ASCII
+    digits); booleans, bytes, complex numbers and containers are not numbers. An integer too
+    large for a float is infinite (then refused as not finite), never an OverflowError.
+    """
+    if isinstance(cell, bool | np.bool_ | bytes | complex | np.complexfloating | NotAValue
+                  | _Boolean):
+        return None
+    if isinstance(cell, str):
+        text = cell.strip()
+        if not text.isascii() or "_" in text:
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            return None
+    try:
+        return float(cell)
+    except OverflowError:
+        return math.inf if cell > 0 else -math.inf
+    except (TypeError, ValueError):
+        return None
 
 
 def key_text(value: Any) -> str | None:
@@ -71,6 +144,8 @@ def key_text(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         return value.strip() or None
+    if isinstance(value, np.timedelta64 | np.datetime64):  # numpy counts these as integers
+        return str(value)
     if isinstance(value, bool | np.bool_):
         return str(bool(value))
     if isinstance(value, float | np.floating) and float(value).is_integer():
@@ -95,6 +170,6 @@ def stripped(value: Any) -> Any:
 def stripped_column(series: pd.Series) -> pd.Series:
     """``series`` with its text cells stripped, worked out once per distinct value (missing
     values stay missing, as ``None``), as an object column on the same index."""
-    codes, uniq = pd.factorize(series.astype(object), use_na_sentinel=True)
+    codes, uniq = cell_codes(series.astype(object))
     values = np.array([*(stripped(u) for u in uniq), None], dtype=object)
     return pd.Series(values[codes], index=series.index, dtype=object)

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, cell_number, parse_day
-from socialvalue_tom._text import is_missing
+from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, parse_day
+from socialvalue_tom._text import cell_number, is_missing
 from socialvalue_tom.engine import value
 from socialvalue_tom.errors import OutcomeError, RuleError
 from socialvalue_tom.outcome import Assumptions, Outcome

@@ -18,6 +18,7 @@ from pydantic import (
     field_validator,
 )
 
+from socialvalue_tom._text import key_text
 from socialvalue_tom.errors import OutcomeError, RuleError
 
 __all__ = ["ISO_DATE", "MAX_YEARS", "Assumptions", "Outcome", "to_day"]
@@ -26,6 +27,8 @@ MAX_YEARS = 125
 Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 #: Largest quantity accepted: well above any real claim, far below float overflow.
 MAX_QUANTITY = 1e12
+#: Longest region code or name an outcome may give (after stripping), on both paths.
+MAX_REGION_LENGTH = 64
 #: Date text: ISO calendar form only (Python's fromisoformat would also take 20240401 and
 #: 2024-W14-1; a bare number would be read by pydantic as a Unix timestamp).
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -44,15 +47,21 @@ def to_day(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, np.datetime64) and not np.isnat(value):
-        return value.astype("datetime64[D]").item()
+        day = value.astype("datetime64[D]").item()
+        if not isinstance(day, dt.date):  # numpy gives the day count past year 9999
+            raise ValueError(f"date {value} is not in the years 1-9999")
+        return day
     return value
 
 
 def _no_bool(value: Any, info: ValidationInfo) -> Any:
-    """A boolean is not a number here (pydantic would read True as 1): value_frame reports a
-    boolean in these columns as an issue, so the scalar models refuse it too."""
+    """A number, not a boolean (pydantic would read True as 1), bytes or text: the scalar
+    models are a typed API, as for ``quantity`` (pydantic would read ``"1_000"`` or ``b"2"``).
+    value_frame refuses booleans and bytes too, and reads text cells as a CSV reader does."""
     if isinstance(value, bool | np.bool_):
         raise ValueError(f"{info.field_name} must be a number, not a boolean")
+    if isinstance(value, str | bytes):
+        raise ValueError(f"{info.field_name} must be a number, not text ({value!r})")
     return value
 
 
@@ -99,7 +108,8 @@ class Outcome(_TypedValidation):
     measure: str = Field(min_length=1, max_length=128, json_schema_extra={"pattern": r"\S"})
     quantity: float = Field(ge=0.0, le=MAX_QUANTITY, allow_inf_nan=False)
     unit: str | None = Field(default=None, max_length=64)
-    region: str = Field(min_length=1, max_length=64, json_schema_extra={"pattern": r"\S"})
+    region: str = Field(min_length=1, max_length=MAX_REGION_LENGTH,
+                        json_schema_extra={"pattern": r"\S"})
     date: dt.date = Field(json_schema_extra={"pattern": r"^\s*\d{4}-\d{2}-\d{2}\s*$"})
     years: int = Field(default=1, ge=1, le=MAX_YEARS)
     deadweight: Fraction | None = None
@@ -137,6 +147,16 @@ class Outcome(_TypedValidation):
         # Stripped here too because str_strip_whitespace does not reach the Literal stage.
         if isinstance(v, str):
             return v.strip() or None
+        return v
+
+    @field_validator("confidence", "contract_id", "supplier_id", mode="before")
+    @classmethod
+    def _number_as_text(cls, v: Any) -> Any:
+        # A grade or id given as a number (1001, 3.0 from a spreadsheet) is its text, as
+        # value_frame reads it: "1001", "3".
+        if isinstance(v, int | float | np.integer | np.floating) and not isinstance(
+                v, bool | np.bool_):
+            return key_text(v)
         return v
 
     @field_validator("quantity", mode="before")

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._text import cell_codes, key_text, stripped, stripped_column
+from socialvalue_tom._text import cell_codes, hashable, key_text, stripped, stripped_column
 from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError
 from socialvalue_tom.money import format_gbp, total
 from socialvalue_tom.outcome import financial_year, to_day
@@ -128,7 +128,8 @@ def annotate(valued: pd.DataFrame, tables: Any = None) -> pd.DataFrame:
         raise RuleError(f"annotate needs the result of value_frame: column(s) "
                         f"{', '.join(missing)} are missing", field=missing[0])
     eds = _editions(valued, tables)
-    keys = _bare(valued)[list(_VALUED_COLUMNS)].astype(object)
+    # A list or dict in a cell (value_frame reported the row) must not break the lookup cache.
+    keys = _bare(valued)[list(_VALUED_COLUMNS)].astype(object).map(hashable)
     info: dict[str, list[Any]] = {name: [] for name in _INFO_COLUMNS}
     cache: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     for key in keys.itertuples(index=False, name=None):

@@ -77,7 +77,7 @@ def _parse(unit: str) -> pint.Unit:
     if not isinstance(unit, str) or not unit.strip():
         raise UnitError(f"unit {unit!r} is empty: give a unit such as 'FTE', 'hour' or 'tCO2e'",
                         unit=unit)
-    if len(unit) > _MAX_UNIT_LENGTH:
+    if len(unit.strip()) > _MAX_UNIT_LENGTH:  # as the Outcome model counts: stripped
         raise UnitError(f"unit {unit[:20]!r}... is longer than {_MAX_UNIT_LENGTH} characters",
                         unit=unit[:_MAX_UNIT_LENGTH])
     text = normalise_unit(unit)

@@ -117,3 +117,113 @@ def test_read_outcomes_when_cell_is_a_formula_it_stays_text(tiny_table: Any) -> 
     df = io.read_outcomes(BAD_INPUTS / "formula.csv")
     out = value_frame(df, tiny_table, errors="collect")
     assert out.attrs["issues"]["code"].tolist() == ["unknown-measure"]
+
+
+# -- fuzzing round: cells the two paths once read differently ------------------------------------
+
+def _one(**cols: Any) -> pd.DataFrame:
+    base: dict[str, Any] = {"measure": ["jobs-local"], "quantity": [1.0], "unit": ["FTE"],
+                            "region": ["uk"], "date": ["2024-06-01"]}
+    base.update(cols)
+    return pd.DataFrame(base)
+
+
+@pytest.mark.parametrize("column", ["quantity", "deadweight", "years"])
+@pytest.mark.parametrize("order", ["number first", "boolean first"])
+def test_value_frame_when_booleans_and_ones_share_a_column_refuses_only_the_booleans(
+        tiny_table: Any, column: str, order: str) -> None:
+    """pandas factorises True with 1 (False with 0): whichever came first decided both. Each
+    boolean is refused and each number valued, in any order."""
+    cells: list[Any] = [1, True] if column != "deadweight" else [0, False]
+    if order == "boolean first":
+        cells.reverse()
+    df = pd.concat([_one(), _one()], ignore_index=True)
+    df[column] = pd.Series(cells, dtype=object)
+    out = value_frame(df, tiny_table, errors="collect")
+    bad = [i for i, c in enumerate(cells) if isinstance(c, bool)]
+    assert out.attrs["issues"][["row", "code"]].values.tolist() == [[bad[0], "not-a-number"]]
+    assert out["value_gbp"].notna().tolist() == [i not in bad for i in range(2)]
+
+
+@pytest.mark.parametrize(("field", "cell"), [("years", "2"), ("years", b"2"),
+                                             ("contract_value", "1_000"), ("deadweight", "0.1")])
+def test_outcome_when_numeric_field_is_text_or_bytes_raises(field: str, cell: Any) -> None:
+    """The scalar Outcome is typed: text and bytes are not numbers in any numeric field (as
+    for quantity), never read leniently ("1_000", b"2")."""
+    with pytest.raises(sv.OutcomeError, match="not text"):
+        sv.Outcome(measure="jobs-local", quantity=1, unit="FTE", region="uk",
+                   date="2024-06-01", **{field: cell})
+
+
+@pytest.mark.parametrize("grade", ["2", 3, 3.0])
+def test_paths_when_confidence_or_ids_are_numbers_agree(grade: Any) -> None:
+    """A grade or a contract id given as a number is its text ("3", "1001") on both paths,
+    whatever dtype the column ends up with beside a missing cell."""
+    table = sv.load_table("uk-national", version="2024")
+    grade_text = grade if isinstance(grade, str) else "3"
+    o = sv.Outcome(measure="jobs-local-fte", quantity=1, unit="FTE", region="uk",
+                   date="2024-06-01", confidence=grade, contract_id=1001)
+    assert (o.confidence, o.contract_id) == (grade_text, "1001")
+    scalar = sv.value(o, table).amount
+    df = pd.DataFrame({"measure": ["jobs-local-fte"] * 2, "quantity": [1.0, 1.0],
+                       "unit": ["FTE"] * 2, "region": ["uk"] * 2, "date": ["2024-06-01"] * 2,
+                       "confidence": [grade, None], "contract_id": [1001.0, None]})
+    assert value_frame(df, table)["value_gbp"].iloc[0] == scalar
+
+
+@pytest.mark.parametrize(("column", "cell", "valued"), [
+    ("unit", " " * 70 + "FTE", True), ("region", "United" + " " * 70 + "Kingdom", False)])
+def test_paths_when_text_long_only_by_its_spaces_agree(tiny_table: Any, column: str, cell: str,
+                                                        valued: bool) -> None:
+    """Length limits count the text as both paths read it (stripped)."""
+    fields = {"measure": "jobs-local", "quantity": 1.0, "unit": "FTE", "region": "uk",
+              "date": "2024-06-01", column: cell}
+    try:
+        sv.value(sv.Outcome(**fields), tiny_table)
+        scalar_ok = True
+    except sv.SocialValueError:
+        scalar_ok = False
+    bulk = value_frame(pd.DataFrame([fields]), tiny_table, errors="collect")
+    assert scalar_ok == valued == bool(bulk["value_gbp"].notna().iloc[0])
+
+
+def test_value_file_when_key_text_holds_the_label_separator_keeps_groups_apart(
+        tmp_path: Any) -> None:
+    """Streamed claims are matched by text labels: ("a\\x1fb", "c") and ("a", "b\\x1fc") are two
+    groups, as in memory."""
+    from socialvalue_tom.streaming import value_file
+
+    df = pd.DataFrame({"contract_id": ["a\x1fb", "a"], "supplier_id": ["c", "b\x1fc"],
+                       "measure": ["jobs-priority-ltu", "jobs-local-fte"],
+                       "quantity": [1.0, 4.0], "unit": ["FTE"] * 2, "region": ["uk"] * 2,
+                       "date": ["2024-06-01"] * 2})
+    want = value_frame(df, "uk-national")["value_gbp"].tolist()
+    df.to_parquet(tmp_path / "o.parquet")
+    value_file(tmp_path / "o.parquet", tmp_path / "v.parquet", chunksize=1)
+    assert pd.read_parquet(tmp_path / "v.parquet")["value_gbp"].tolist() == want
+
+
+@pytest.mark.parametrize(("column", "cell"), [
+    ("quantity", __import__("decimal").Decimal("sNaN")),
+    ("contract_id", __import__("numpy").timedelta64(5, "D")),
+    ("measure", {"a": 1}),
+])
+def test_value_frame_and_reports_when_cell_is_exotic_raise_only_our_errors(
+        tiny_table: Any, column: str, cell: Any) -> None:
+    """A signalling NaN, a timedelta as an id, a dict as a measure: row issues or values, and
+    the reports of the result work, never a Python exception."""
+    df = pd.concat([_one(), _one()], ignore_index=True)
+    other = df[column].iloc[1] if column in df.columns else "C1"
+    df[column] = pd.Series([cell, other], dtype=object)
+    out = value_frame(df, tiny_table, errors="collect")
+    assert out["value_gbp"].iloc[1] == 18000.0
+    for by in ("theme", "measure", "contract"):
+        with contextlib.suppress(sv.SocialValueError):  # no contract_id column: typed error
+            sv.summarise(out, by=by)
+
+
+def test_outcome_when_datetime64_past_year_9999_raises() -> None:
+    """numpy gives a day count, not a date, past year 9999: never read as a 1970 date."""
+    with pytest.raises(sv.OutcomeError, match="years 1-9999"):
+        sv.Outcome(measure="jobs-local", quantity=1, unit="FTE", region="uk",
+                   date=__import__("numpy").datetime64(34 * 86400, "D"))

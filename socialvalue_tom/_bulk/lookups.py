@@ -9,7 +9,6 @@ reported here.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,9 +19,15 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from socialvalue_tom._bulk.issues import Issues
-from socialvalue_tom._text import NotAValue, cell_codes
+from socialvalue_tom._text import NotAValue, cell_codes, cell_number, key_text
 from socialvalue_tom.errors import OutcomeError, SocialValueError
-from socialvalue_tom.outcome import ISO_DATE, MAX_QUANTITY, MAX_YEARS, Assumptions
+from socialvalue_tom.outcome import (
+    ISO_DATE,
+    MAX_QUANTITY,
+    MAX_REGION_LENGTH,
+    MAX_YEARS,
+    Assumptions,
+)
 from socialvalue_tom.rules.steps import DISCOUNT_YEARS
 from socialvalue_tom.tables.stack import EditionStack
 
@@ -109,31 +114,6 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
     emr = em * s.n_regions + np.where(r >= 0, r, 0)
     return Rows(q, ed.astype(np.int16), m.astype(np.int16), em.astype(np.int32),
                  emr.astype(np.int32), factor, fy.astype(np.int16), reduction, extra)
-
-
-def cell_number(cell: Any) -> float | None:
-    """A cell's number (NaN or inf included), or None when it is not a number.
-
-    Text is read as a CSV reader reads it ("5", " 2.5 ", "1e3"; not "1_000" or non-ASCII
-    digits); booleans, bytes, complex numbers and containers are not numbers. An integer too
-    large for a float is infinite (then refused as not finite), never an OverflowError.
-    """
-    if isinstance(cell, bool | np.bool_ | bytes | complex | np.complexfloating | NotAValue):
-        return None
-    if isinstance(cell, str):
-        text = cell.strip()
-        if not text.isascii() or "_" in text:
-            return None
-        try:
-            return float(text)
-        except ValueError:
-            return None
-    try:
-        return float(cell)
-    except OverflowError:
-        return math.inf if cell > 0 else -math.inf
-    except (TypeError, ValueError):
-        return None
 
 
 def _floats(series: pd.Series) -> tuple[FloatArray, NDArray[np.bool_], NDArray[np.bool_]]:
@@ -334,7 +314,7 @@ def _measures(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
 
 
 def _region_position(t: Any, u: Any) -> int:
-    if not isinstance(u, str):
+    if not isinstance(u, str) or len(u.strip()) > MAX_REGION_LENGTH:  # as the Outcome model
         return -1
     try:
         return int(t.region_position(u))
@@ -497,7 +477,8 @@ def _reductions(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp], a: Assu
     if "confidence" not in df.columns or not a.apply_confidence:
         return np.zeros(len(df))
     codes, uniq = _codes(df["confidence"])
-    table = np.array([[t.grades.get(str(g).strip(), np.nan) for g in uniq] + [0.0]
+    # A grade given as a number (3, 3.0) is its text "3", as the scalar Outcome reads it.
+    table = np.array([[t.grades.get(key_text(g) or "", np.nan) for g in uniq] + [0.0]
                       for t in s.editions])
     red: FloatArray = _per_edition(table, ed, codes, 0.0)
     issues.add(np.isnan(red), "confidence", "unknown-grade",

@@ -103,11 +103,23 @@ class _Claims:
         if not self.cols:
             return np.array([""], dtype=object)
         keys = df[self.cols].iloc[self.first].astype(object).map(key_text)
-        text = keys.where(keys.notna(), _MISSING).astype(str)
+        # Escaped so that no key text holds the separator or the missing marker: ("a\x1fb",
+        # "c") and ("a", "b\x1fc") must stay two labels.
+        text = keys.apply(_escaped).where(keys.notna(), _MISSING).astype(str)
         joined = text[self.cols[0]]
         for name in self.cols[1:]:
             joined = joined + _SEP + text[name]
         return joined.to_numpy(dtype=object)
+
+
+def _escaped(col: pd.Series) -> pd.Series:
+    """Key texts with ``\\``, the separator and NUL escaped (missing cells stay missing)."""
+    text = col.astype(object)
+    present = text.notna()
+    out = text[present].astype(str).str.replace("\\", "\\\\", regex=False)
+    out = out.str.replace(_SEP, "\\x1f", regex=False)
+    out = out.str.replace("\x00", "\\x00", regex=False)
+    return text.where(~present, out)
 
 
 class GroupKeys:
