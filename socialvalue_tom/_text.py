@@ -9,6 +9,9 @@ the same way, so they share these two functions.
 from __future__ import annotations
 
 import math
+import numbers
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -51,39 +54,38 @@ def _hashable(cell: Any) -> Any:
 
 
 class _Boolean:
-    """Stands in for a boolean cell of an object column: pandas would otherwise factorise True
-    with 1 and False with 0, and whichever came first would decide how both are read."""
+    """Stands in for a boolean or complex cell of an object column: pandas would otherwise
+    factorise True with 1 (or Decimal(1), or 1+0j) and whichever came first would decide how
+    all of them are read. Neither is a number here."""
 
     __slots__ = ("value",)
 
     def __init__(self, value: Any) -> None:
-        self.value = bool(value)
+        self.value = value
 
     def __repr__(self) -> str:
         return repr(self.value)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Boolean) and other.value == self.value
+        return (isinstance(other, _Boolean) and type(other.value) is type(self.value)
+                and other.value == self.value)
 
     def __hash__(self) -> int:
-        return hash((_Boolean, self.value))
+        return hash((_Boolean, type(self.value), self.value))
 
 
 def _may_hide_booleans(uniq: np.ndarray) -> bool:
-    """Whether a distinct value may stand for booleans too (a bool, or a number equal to 0
-    or 1: factorising merged them)."""
+    """Whether a distinct value may stand for booleans or complex numbers too (a number that
+    equals one of them: factorising merged them)."""
     if pd.api.types.infer_dtype(uniq, skipna=True) in ("string", "empty"):
         return False  # one fast pass for the usual text column
-    for u in uniq:
-        if isinstance(u, bool | np.bool_):
-            return True
-        if isinstance(u, int | float | complex | np.number) and u in (0, 1):
-            return True
-    return False
+    return any(isinstance(u, numbers.Number) for u in uniq)
 
 
 def _unbooled(cell: Any) -> Any:
-    return _Boolean(cell) if isinstance(cell, bool | np.bool_) else _hashable(cell)
+    if isinstance(cell, bool | np.bool_ | complex | np.complexfloating):
+        return _Boolean(cell)
+    return _hashable(cell)
 
 
 def cell_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -148,7 +150,8 @@ def key_text(value: Any) -> str | None:
         return str(value)
     if isinstance(value, bool | np.bool_):
         return str(bool(value))
-    if isinstance(value, float | np.floating) and float(value).is_integer():
+    if isinstance(value, float | np.floating | Decimal | Fraction) and (
+            math.isfinite(value) and value == int(value)):
         return str(int(value))
     if isinstance(value, int | np.integer):
         return str(int(value))

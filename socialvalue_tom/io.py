@@ -249,7 +249,27 @@ def _without_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
             return df
     keep = np.ones(len(df), dtype=bool)
     keep[candidates] = False
-    return df[keep]
+    return _reinferred(df[keep])
+
+
+def _reinferred(df: pd.DataFrame) -> pd.DataFrame:
+    """The number columns typed as pandas would type them without the blank rows just dropped
+    (whose empty or space-only cells made a column float or text), so that a file's types do
+    not depend on which batch its blank rows fell in."""
+    out = df.copy()
+    for name in out.columns:
+        if name in TEXT_COLUMNS:
+            continue
+        col = out[name]
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+            try:
+                col = pd.to_numeric(col)
+            except (ValueError, TypeError):
+                continue
+        if col.dtype.kind == "f" and col.notna().all() and (col == np.floor(col)).all():
+            col = col.astype(np.int64)
+        out[name] = col
+    return out
 
 
 def _csv_options(layout: _CsvLayout) -> dict[str, Any]:

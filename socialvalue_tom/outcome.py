@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 import numpy as np
+import pandas as pd
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -45,6 +46,8 @@ def to_day(value: Any) -> Any:
             raise ValueError("date must be an ISO date, YYYY-MM-DD")
         return dt.date.fromisoformat(text)
     if isinstance(value, dt.datetime):
+        if pd.isna(value):  # pandas.NaT is a datetime whose date() is NaT
+            raise ValueError("date is missing")
         return value.date()
     if isinstance(value, np.datetime64) and not np.isnat(value):
         day = value.astype("datetime64[D]").item()
@@ -139,6 +142,15 @@ class Outcome(_TypedValidation):
     def _a_day(cls, v: Any) -> Any:
         return to_day(v)
 
+    @field_validator("measure", "unit", "region", "date", "confidence", "stage", "contract_id",
+                     "supplier_id", mode="before")
+    @classmethod
+    def _not_bytes(cls, v: Any) -> Any:
+        # pydantic would decode bytes to text; value_frame refuses a bytes cell.
+        if isinstance(v, bytes | bytearray):
+            raise ValueError("must be text, not bytes")
+        return v
+
     @field_validator("unit", "confidence", "stage", "contract_id", "supplier_id",
                      mode="before")
     @classmethod
@@ -154,10 +166,9 @@ class Outcome(_TypedValidation):
     def _number_as_text(cls, v: Any) -> Any:
         # A grade or id given as a number (1001, 3.0 from a spreadsheet) is its text, as
         # value_frame reads it: "1001", "3".
-        if isinstance(v, int | float | np.integer | np.floating) and not isinstance(
-                v, bool | np.bool_):
-            return key_text(v)
-        return v
+        if v is None or isinstance(v, str | bytes | bytearray | list | dict | set | tuple):
+            return v  # text as it is; containers and bytes are refused by the field's type
+        return key_text(v)
 
     @field_validator("quantity", mode="before")
     @classmethod

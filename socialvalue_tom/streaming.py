@@ -205,6 +205,11 @@ class _Writer:
         finally:
             old.unlink(missing_ok=True)
 
+    @property
+    def wrote(self) -> bool:
+        """Whether any batch was written (the header included)."""
+        return not self._header or self._schema is not None
+
     def commit(self) -> None:
         if self._pq is not None:
             self._pq.close()
@@ -290,6 +295,11 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
         progress: show a ``rich`` progress bar; None shows one when ``rich`` is installed and
             stdout is a terminal.
         detail: also write ``gross_gbp`` and ``canonical_quantity`` (see ``value_frame``).
+            When the editions declare double-counting exclusions, ``claim_share`` and
+            ``exclusion`` are always written (every batch must have the same columns), where
+            ``value_frame`` adds them only when an exclusion reduces a claim; the values and
+            every other column are the same at any ``chunksize``, and an input with no data
+            rows gives a header-only file.
 
     Returns:
         A :class:`FileSummary`.
@@ -305,10 +315,11 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
     codes = exclusion_measures(tset)
     writer = _Writer(Path(out)) if out is not None else None
     try:
-        # A Parquet column has one type for the whole file: read each CSV column in every
-        # batch as the whole file is read (a typo in one batch makes it text in all).
-        dtypes = (svio.csv_column_types(src, chunksize)
-                  if writer is not None and writer.suffix == ".parquet" else None)
+        # The output must not depend on chunksize: read each CSV column in every batch with
+        # the whole file's type (a typo in one batch makes it text in all; 1 and 2.5 in
+        # different batches are floats in both), as a Parquet column has one type and a CSV
+        # column one spelling of its numbers.
+        dtypes = svio.csv_column_types(src, chunksize) if writer is not None else None
         claims = _claims(src, chunksize, codes, tset, assumptions) if codes else None
         batches = svio.iter_outcome_batches(src, chunksize, dtypes=dtypes)
         acc = _run(_with_progress(batches, src, progress), tset, writer, assumptions,
@@ -317,6 +328,10 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
             raise BulkValidationError.from_issues(
                 sorted(acc.issues, key=lambda i: (i.row, i.field)))
         if writer is not None:
+            if not writer.wrote:  # no data rows: a header-only file, as write_valuations gives
+                empty = value_frame(svio.read_outcomes(src).iloc[:0], tset, errors="collect",
+                                    assumptions=assumptions, detail=detail)
+                writer.write(empty)
             writer.commit()
     except BaseException:
         if writer is not None:

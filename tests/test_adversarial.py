@@ -227,3 +227,43 @@ def test_outcome_when_datetime64_past_year_9999_raises() -> None:
     with pytest.raises(sv.OutcomeError, match="years 1-9999"):
         sv.Outcome(measure="jobs-local", quantity=1, unit="FTE", region="uk",
                    date=__import__("numpy").datetime64(34 * 86400, "D"))
+
+
+@pytest.mark.parametrize(("column", "cells"), [
+    ("quantity", [__import__("decimal").Decimal(1), True]),
+    ("quantity", [__import__("fractions").Fraction(1), True]),
+    ("deadweight", [__import__("decimal").Decimal(0), False]),
+    ("attribution", [0, 0j]), ("quantity", [1, 1 + 0j]),
+])
+def test_value_frame_when_equal_cells_of_other_types_share_a_column_reads_each_alone(
+        tiny_table: Any, column: str, cells: list[Any]) -> None:
+    """Decimal(1) == True == 1+0j to pandas' factorising; each cell is read as itself, in
+    either order: the boolean or complex one refused, the number valued."""
+    for order in (cells, cells[::-1]):
+        df = pd.concat([_one(), _one()], ignore_index=True)
+        df[column] = pd.Series(order, dtype=object)
+        out = value_frame(df, tiny_table, errors="collect")
+        bad = [i for i, c in enumerate(order) if isinstance(c, bool | complex)]
+        assert out.attrs["issues"]["row"].tolist() == bad
+        assert out["value_gbp"].notna().tolist() == [i not in bad for i in range(2)]
+
+
+@pytest.mark.parametrize(("field", "cell"), [
+    ("date", pd.NaT), ("measure", b"jobs-local"), ("region", b"uk"), ("unit", b"FTE"),
+    ("confidence", b"A"),
+])
+def test_outcome_when_date_is_nat_or_text_is_bytes_raises_outcome_error(field: str,
+                                                                        cell: Any) -> None:
+    """pandas.NaT is a missing date and bytes are not text, as value_frame reads them."""
+    fields = {"measure": "jobs-local", "quantity": 1, "unit": "FTE", "region": "uk",
+              "date": "2024-06-01", field: cell}
+    with pytest.raises(sv.OutcomeError):
+        sv.Outcome(**fields)
+
+
+@pytest.mark.parametrize("cell", [True, dt.date(2024, 1, 1), __import__("decimal").Decimal(7)])
+def test_paths_when_contract_id_is_another_scalar_agree(tiny_table: Any, cell: Any) -> None:
+    o = sv.Outcome(measure="jobs-local", quantity=1, unit="FTE", region="uk",
+                   date="2024-06-01", contract_id=cell)
+    bulk = value_frame(_one(contract_id=pd.Series([cell], dtype=object)), tiny_table)
+    assert bulk["value_gbp"].iloc[0] == sv.value(o, tiny_table).amount

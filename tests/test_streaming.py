@@ -297,3 +297,42 @@ def test_value_file_when_output_folder_missing_raises_input_file_error(
     with pytest.raises(svio.InputFileError) as info:
         value_file(src, out, tables=tiny)
     assert info.value.path == str(out)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("rows", [
+    ["jobs-local,1,FTE,uk,2024-05-01,c1,\n", ",,,,,,\n", "jobs-local,2,FTE,uk,2024-05-01,c2,\n"],
+    ["jobs-local,1,FTE,uk,2024-05-01,c1,\n", " , , , , , ,\n"],
+    ["jobs-local,1,FTE,uk,2024-05-01,c1,\n", "jobs-local,2.5,FTE,uk,2024-05-01,c2,\n"],
+])
+def test_value_file_when_blank_rows_or_number_kinds_fall_in_other_chunks_writes_one_file(
+        tmp_path: Path, tiny: sv.ProxyTable, suffix: str, rows: list[str]) -> None:
+    """The output file is byte for byte the same at every chunk size, and has the types that
+    value_frame + write_valuations give the whole file (blank rows do not retype a column)."""
+    src = _text_file(tmp_path / "o.csv", rows)
+    whole = tmp_path / f"whole{suffix}"
+    # value_file always writes the exclusion columns its batches share (tiny declares one);
+    # value_frame adds them where an exclusion fires: give the whole-file frame them too.
+    frame = sv.value_frame(svio.read_outcomes(src), tiny)
+    frame = frame.assign(claim_share=1.0, exclusion=pd.Categorical(
+        [None] * len(frame), categories=["priority-within-local"]))
+    svio.write_valuations(frame, whole)
+    for size in (1, 2, 3):
+        out = tmp_path / f"v{size}{suffix}"
+        value_file(src, out, tables=tiny, chunksize=size)
+        if suffix == ".csv":
+            assert out.read_text() == whole.read_text(), size
+        else:
+            _same_frames([svio.read_outcomes(whole), svio.read_outcomes(out)])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_value_file_when_input_has_no_data_rows_writes_a_header_only_file(
+        tmp_path: Path, tiny: sv.ProxyTable, suffix: str) -> None:
+    """A header-only input gives a readable, header-only output (it gave a 0-byte file)."""
+    src = _text_file(tmp_path / "o.csv", [",,,,,,\n"])
+    out = tmp_path / f"v{suffix}"
+    s = value_file(src, out, tables=tiny)
+    assert s.rows == 0
+    back = svio.read_outcomes(out)
+    assert back.empty and {"value_gbp", "measure", "digest"} <= set(back.columns)

@@ -236,3 +236,23 @@ def test_load_table_when_new_edition_drafted_before_manifest_refresh_validates(
             .replace("valid_to: 2026-03-31", "valid_to: 2027-03-31", 1))
     draft.write_text(text, encoding="utf-8")
     assert sv.load_table(path=draft).version == "2026"
+
+
+def test_load_table_when_copy_of_embedded_edition_has_a_local_index_raises(
+        tmp_path: Path) -> None:
+    """The same table read with another price index would give other numbers under the
+    published label and digest: refused."""
+    published = sv.load_table("uk-national", version="2024")
+    copy = tmp_path / "copy.yaml"
+    copy.write_text(published.path.read_text(encoding="utf-8"), encoding="utf-8")
+    index = catalogue.embedded_dir() / "indices" / "uk-gdp-deflator.yaml"
+    local = tmp_path / "uk-gdp-deflator.index.yaml"
+    text = index.read_text(encoding="utf-8")
+    local.write_text(text, encoding="utf-8")
+    assert sv.load_table(path=copy).digest == published.digest  # same index: fine
+    edited = yaml.safe_load(text)
+    year = sorted(edited["values"])[0]
+    edited["values"][year] = 50.0
+    local.write_text(yaml.safe_dump(edited), encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="another price index"):
+        sv.load_table(path=copy)
