@@ -267,3 +267,15 @@ def test_paths_when_contract_id_is_another_scalar_agree(tiny_table: Any, cell: A
                    date="2024-06-01", contract_id=cell)
     bulk = value_frame(_one(contract_id=pd.Series([cell], dtype=object)), tiny_table)
     assert bulk["value_gbp"].iloc[0] == sv.value(o, tiny_table).amount
+
+
+@pytest.mark.parametrize("column", ["contract_id", "supplier_id"])
+def test_paths_when_id_is_bytes_both_refuse(tiny_table: Any, column: str) -> None:
+    """Bytes are not text: the scalar Outcome refuses them, value_frame reports the row."""
+    with pytest.raises(sv.OutcomeError):
+        sv.Outcome(measure="jobs-local", quantity=1, unit="FTE", region="uk",
+                   date="2024-06-01", **{column: b"C1"})
+    df = pd.concat([_one(), _one()], ignore_index=True)
+    df[column] = pd.Series([b"C1", "C2"], dtype=object)
+    issues = value_frame(df, tiny_table, errors="collect").attrs["issues"]
+    assert issues[["row", "field", "code"]].values.tolist() == [[0, column, "not-a-value"]]

@@ -400,7 +400,9 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
         if (name in df.columns and df[name].dtype == object
                 and pd.api.types.infer_dtype(df[name], skipna=True) not in _SCALAR_KINDS):
             codes, uniq = _codes(df[name])
-            container = np.array([isinstance(u, NotAValue) for u in uniq] + [False])
+            # Bytes too: the scalar Outcome refuses them in text fields.
+            container = np.array([isinstance(u, NotAValue | bytes | bytearray) for u in uniq]
+                                 + [False])
             issues.add(container[codes], name, "not-a-value", _not_a_value(df[name], name))
     if "stage" in df.columns:
         st = df["stage"]
@@ -413,12 +415,13 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
 
 
 def _not_a_value(series: pd.Series, name: str) -> Callable[[int], str]:
-    return lambda p: f"{name} {series.iloc[p]!r} is a list or other container, not one value"
+    return lambda p: (f"{name} {series.iloc[p]!r} is bytes, a list or another container, not "
+                      "one text or number value")
 
 
 #: infer_dtype kinds of object columns that cannot hold a list, dict or array.
 _SCALAR_KINDS = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float",
-                           "decimal", "boolean", "bytes", "date", "datetime"})
+                           "decimal", "boolean", "date", "datetime"})
 
 
 #: Columns that identify a claim's contract and supplier (double-counting keys, report groups).
