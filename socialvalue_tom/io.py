@@ -530,6 +530,11 @@ def _typed(col: pd.Series) -> pd.Series:
     if all(isinstance(v, str) for v in vals):
         return pd.Series(pd.array([None if is_missing(v) else v for v in col], dtype="str"),
                          index=col.index, name=col.name)
+    if any(isinstance(v, bool) for v in vals) and not all(isinstance(v, bool) for v in vals):
+        # TRUE beside numbers or text: text, as a CSV reader reads such a column, so every
+        # slice of it has one type (a slice of only TRUE cells would otherwise be boolean).
+        return pd.Series(pd.array([None if is_missing(v) else str(v) for v in col],
+                                  dtype="str"), index=col.index, name=col.name)
     return col.infer_objects()
 
 

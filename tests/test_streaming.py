@@ -336,3 +336,24 @@ def test_value_file_when_input_has_no_data_rows_writes_a_header_only_file(
     assert s.rows == 0
     back = svio.read_outcomes(out)
     assert back.empty and {"value_gbp", "measure", "digest"} <= set(back.columns)
+
+
+def test_value_file_when_xlsx_column_mixes_numbers_and_true_writes_text_at_any_chunksize(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """An .xlsx column holding 1 and TRUE is text, as from CSV, so a batch of only TRUE cells
+    is not written as booleans (it failed the Parquet run at chunksize 1)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["measure", "quantity", "unit", "region", "date", "verified"])
+    ws.append(["jobs-local", 1, "FTE", "uk", "2024-05-01", 1])
+    ws.append(["jobs-local", 2, "FTE", "uk", "2024-05-01", True])
+    wb.save(tmp_path / "o.xlsx")
+    frames = []
+    for size in (1, 2):
+        value_file(tmp_path / "o.xlsx", tmp_path / f"v{size}.parquet", tables=tiny,
+                   chunksize=size)
+        frames.append(svio.read_outcomes(tmp_path / f"v{size}.parquet"))
+    _same_frames(frames)
+    assert frames[0]["verified"].tolist() == ["1", "True"]
