@@ -28,16 +28,11 @@ _EDITIONS: dict[tuple[str, str | None], ProxyTable] = {}
 _LOCK = threading.Lock()
 
 
-def index_digest(table: ProxyTable) -> str | None:
-    """The digest of the price index ``table`` uplifts with (None: it has none)."""
-    return table.price_index.digest if table.price_index is not None else None
-
-
 def remember_editions(editions: list[ProxyTable]) -> None:
     """Keep the editions a bulk valuation used (a few tables: kept for the process)."""
     with _LOCK:
         for t in editions:
-            _EDITIONS.setdefault((t.digest, index_digest(t)), t)
+            _EDITIONS.setdefault((t.digest, t.index_digest), t)
 
 
 def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:

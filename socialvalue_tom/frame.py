@@ -309,8 +309,7 @@ def _output(df: pd.DataFrame, c: Columns, s: EditionStack, issues: Issues, a: As
         "editions": {f"{t.name}:{t.version}": t.digest for t in eds},
         # A user table's local price index is not part of its digest: record which one was
         # used, so a trace is reproduced with it even after the index file is edited.
-        "price_indices": {t.digest: t.price_index.digest if t.price_index is not None
-                          else None for t in eds},
+        "price_indices": {t.digest: t.index_digest for t in eds},
     }
     return out
 

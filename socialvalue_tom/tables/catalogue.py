@@ -258,8 +258,8 @@ def _refuse_embedded_label(table: ProxyTable, text: str) -> None:
         # when validating it before `make manifest`): nothing published to compare against.
         return
     for e in editions:
-        if e.version == table.version and e.digest == table.digest and _index_of(
-                e) != _index_of(table):
+        if (e.version == table.version and e.digest == table.digest
+                and e.index_digest != table.index_digest):
             raise ProxyTableError(
                 f"{table.path}: this file is {e.name}:{e.version}, an embedded edition, but is "
                 f"read with another price index ({table.spec.price_index}.index.yaml beside "
@@ -275,10 +275,6 @@ def _refuse_embedded_label(table: ProxyTable, text: str) -> None:
                 f"against {e.digest[:12]}): give it a version label of its own (e.g. "
                 f"{e.version}-local.1) or write an amendment of {e.name}:{e.version}",
                 path=str(table.path), line=line, field="version")
-
-
-def _index_of(table: ProxyTable) -> str | None:
-    return table.price_index.digest if table.price_index is not None else None
 
 
 def _family_editions(name: str) -> list[ProxyTable]:

@@ -114,7 +114,7 @@ _LOCK = threading.Lock()
 
 def stack_of(tset: TableSet) -> EditionStack:
     """The (cached) stack for ``tset``; same editions by content, same stack."""
-    key = tuple(f"{t.digest}:{t.price_index.digest if t.price_index else ''}:{t.path}"
+    key = tuple(f"{t.digest}:{t.index_digest or ''}:{t.path}"
                 for t in tset.editions)
     with _LOCK:
         hit = _CACHE.get(key)

@@ -168,6 +168,12 @@ class ProxyTable:
         return self.spec.valid_to
 
     @property
+    def index_digest(self) -> str | None:
+        """The digest of the price index this edition uplifts with (None: it has none). A
+        user table's local index is not part of :attr:`digest`."""
+        return self.price_index.digest if self.price_index is not None else None
+
+    @property
     def ref(self) -> TableRef:
         """A :class:`TableRef` naming this edition."""
         return TableRef(self.name, self.version, self.valid_from, self.valid_to, self.digest,
