@@ -42,10 +42,6 @@ class NotAValue:
 
 def hashable(cell: Any) -> Any:
     """``cell``, or a :class:`NotAValue` standing for it when it cannot be hashed."""
-    return _hashable(cell)
-
-
-def _hashable(cell: Any) -> Any:
     try:
         hash(cell)
     except TypeError:
@@ -85,7 +81,7 @@ def _may_hide_booleans(uniq: np.ndarray) -> bool:
 def _unbooled(cell: Any) -> Any:
     if isinstance(cell, bool | np.bool_ | complex | np.complexfloating):
         return _Boolean(cell)
-    return _hashable(cell)
+    return hashable(cell)
 
 
 def cell_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -99,9 +95,9 @@ def cell_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         try:
             found, values = pd.factorize(series, use_na_sentinel=True)
         except TypeError:  # an unhashable cell: a list, dict or array
-            # Every cell goes through _hashable: even asking whether Decimal('sNaN') is
+            # Every cell goes through hashable(): even asking whether Decimal('sNaN') is
             # missing raises, and it cannot be hashed either.
-            found, values = pd.factorize(series.map(_hashable), use_na_sentinel=True)
+            found, values = pd.factorize(series.map(hashable), use_na_sentinel=True)
         codes, uniq = found.astype(np.intp, copy=False), np.asarray(values, dtype=object)
         if series.dtype == object and _may_hide_booleans(uniq):
             found, values = pd.factorize(series.map(_unbooled), use_na_sentinel=True)

@@ -452,9 +452,9 @@ def _check_requires(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp],
             for name in spec.requires:
                 mask = needs & (ed == e) & (m == i)
                 if mask.any():
-                    vals = field_values(df, name)
+                    vals = np.full(len(df), np.nan)
                     if name in df.columns:
-                        refused = _floats(df[name])[2]
+                        vals, _, refused = _floats(df[name])
                         issues.add(mask & refused, name, "not-a-number",
                                    _not_a_number(df[name], name))
                     issues.add(mask & ~np.isfinite(vals), name, "missing-field",
