@@ -386,43 +386,45 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
     try:
         ws = _pick_sheet(p, wb, sheet)
         where = f"sheet {ws.title!r}"
-        first = [ws.cell(row=1, column=c).value for c in range(1, _last_column(ws, 1) + 1)]
-        if not first:
+        rows = _held_rows(ws)
+        top = rows.pop(1, {})
+        if not top:
             raise _fail(p, f"{where} is empty: expected a header row in row 1", sheet=ws.title)
-        header = _header(p, where, tuple(first))
-        _check_unnamed(p, ws, len(header))
-        return _Sheet(ws.title, header, _body_rows(ws, len(header)))
+        header = _header(p, where, tuple(top.get(c) for c in range(1, max(top) + 1)))
+        _check_unnamed(p, ws.title, rows, len(header))
+        return _Sheet(ws.title, header, _body_rows(rows, len(header)))
     finally:
         wb.close()
 
 
-def _held_cells(ws: Any) -> Iterable[tuple[tuple[int, int], Any]]:
-    """((row, column), value) of every cell the sheet holds, blank or not.
+def _held_rows(ws: Any) -> dict[int, dict[int, Any]]:
+    """The values the sheet holds (blank cells left out), by row then column, read once.
 
-    openpyxl keeps them in a sparse ``_cells`` mapping (stable since 2.x); without it, the
+    openpyxl keeps the cells in a sparse ``_cells`` mapping (stable since 2.x); without it, the
     bounding box is scanned (slow only for the sparse, far-flung sheets this guards against).
     """
     cells = getattr(ws, "_cells", None)
-    if isinstance(cells, dict):
-        return ((key, cell.value) for key, cell in cells.items())
-    return (((c.row, c.column), c.value) for row in ws.iter_rows() for c in row)
+    held = (((key, cell.value) for key, cell in cells.items()) if isinstance(cells, dict)
+            else (((c.row, c.column), c.value) for row in ws.iter_rows() for c in row))
+    rows: dict[int, dict[int, Any]] = {}
+    for (r, c), v in held:
+        if v is not None:
+            rows.setdefault(r, {})[c] = v
+    return rows
 
 
-def _body_rows(ws: Any, width: int) -> list[tuple[int, tuple[Any, ...]]]:
-    """The rows below the header that hold a value, built from the cells held (a cell far
-    down a named column costs one row, not every row above it), in sheet order."""
-    rows: dict[int, list[Any]] = {}
-    for (r, c), v in _held_cells(ws):
-        if isinstance(v, str) and not v.strip():
-            continue  # blank text is no value (a row of it is blank, as in a CSV file)
-        if r > 1 and c <= width and v is not None:
-            rows.setdefault(r, [None] * width)[c - 1] = v
-    return [(r, tuple(rows[r])) for r in sorted(rows)]
-
-
-def _last_column(ws: Any, row: int) -> int:
-    """The last column of ``row`` holding a value (0 when none)."""
-    return max((c for (r, c), v in _held_cells(ws) if r == row and v is not None), default=0)
+def _body_rows(rows: dict[int, dict[int, Any]],
+               width: int) -> list[tuple[int, tuple[Any, ...]]]:
+    """The rows below the header that hold a value, as wide as the header, in sheet order (a
+    cell far down a named column costs one row, not every row above it)."""
+    body = []
+    for r in sorted(rows):
+        # Blank text is no value: a row of it is blank, as in a CSV file.
+        row = tuple(None if isinstance(v, str) and not v.strip() else v
+                    for v in (rows[r].get(c) for c in range(1, width + 1)))
+        if any(v is not None for v in row):
+            body.append((r, row))
+    return body
 
 
 def _read_xlsx(p: Path, sheet: str | int | None) -> pd.DataFrame:
@@ -439,17 +441,17 @@ def _read_xlsx(p: Path, sheet: str | int | None) -> pd.DataFrame:
     return df
 
 
-def _check_unnamed(p: Path, ws: Any, width: int) -> None:
+def _check_unnamed(p: Path, sheet: str, rows: dict[int, dict[int, Any]], width: int) -> None:
     """Refuse a value right of the last named column: it would be lost."""
     from openpyxl.utils import get_column_letter
 
-    beyond = [(r, c, v) for (r, c), v in _held_cells(ws) if c > width and v is not None]
+    beyond = [(r, c, v) for r, cells in rows.items() for c, v in cells.items() if c > width]
     if beyond:
         r, c, v = min(beyond, key=lambda x: (x[0], x[1]))
         cell = f"{get_column_letter(c)}{r}"
-        raise _fail(p, f"sheet {ws.title!r}: cell {cell} has a value with no column name "
+        raise _fail(p, f"sheet {sheet!r}: cell {cell} has a value with no column name "
                        f"({v!r}): name the column in row 1 or clear the cell",
-                    sheet=ws.title, cell=cell)
+                    sheet=sheet, cell=cell)
 
 
 def _pick_sheet(p: Path, wb: Any, sheet: str | int | None) -> Any:
