@@ -432,38 +432,36 @@ def test_load_table_when_measure_governed_twice_raises(tmp_path: Path, extra: st
 
 # -- amendments ---------------------------------------------------------------------------------
 
-def test_load_table_when_amendment_clashes_with_its_edition_names_the_line(
-        tmp_path: Path) -> None:
-    """A check against the edition amended (here: a value it already has) gets a line too."""
-    text = """format: socialvalue_tom.amendment/v1
+def _amendment(tmp_path: Path, region: str, pin: str = "") -> tuple[Path, str]:
+    """An amendment of uk-national:2025 adding one jobs-local-fte value for ``region`` (with a
+    digest line when ``pin`` is given), written to ``amendment.yaml``; the path and its text."""
+    digest = f"digest: '{pin}'\n" if pin else ""
+    text = f"""format: socialvalue_tom.amendment/v1
 amends: uk-national:2025
-version: 2025-test.1
+{digest}version: 2025-test.1
 sources:
-- {id: my-check, title: x, publisher: me, year: 2025, url: 'https://example.org', licence: CC0-1.0}
+- {{id: my-check, title: x, publisher: me, year: 2025, url: 'https://example.org',
+   licence: CC0-1.0}}
 proxies:
   jobs-local-fte:
-    uk: {value: 52.00, source: my-check, derivation: {inputs: {a: 52}, formula: a}}
+    {region}: {{value: 52.00, source: my-check, derivation: {{inputs: {{a: 52}}, formula: a}}}}
 """
     path = tmp_path / "amendment.yaml"
     path.write_text(text)
+    return path, text
+
+
+def test_load_table_when_amendment_clashes_with_its_edition_names_the_line(
+        tmp_path: Path) -> None:
+    """A check against the edition amended (here: a value it already has) gets a line too."""
+    path, text = _amendment(tmp_path, "uk")
     err = load_error(path)
     assert (err.field, err.line) == ("proxies.jobs-local-fte.uk", line_of(text, "uk: {value"))
     assert f"amendment.yaml:{err.line}:" in str(err) and "replace" in str(err)
 
 
 def test_load_table_when_amendment_digest_pin_differs_names_the_line(tmp_path: Path) -> None:
-    text = """format: socialvalue_tom.amendment/v1
-amends: uk-national:2025
-digest: '0000000000000000000000000000000000000000000000000000000000000000'
-version: 2025-test.1
-sources:
-- {id: my-check, title: x, publisher: me, year: 2025, url: 'https://example.org', licence: CC0-1.0}
-proxies:
-  jobs-local-fte:
-    scotland: {value: 52.00, source: my-check, derivation: {inputs: {a: 52}, formula: a}}
-"""
-    path = tmp_path / "amendment.yaml"
-    path.write_text(text)
+    path, _ = _amendment(tmp_path, "scotland", pin="0" * 64)
     err = load_error(path)
     assert (err.field, err.line) == ("digest", 3)
     assert "amendment.yaml:3:" in str(err)
