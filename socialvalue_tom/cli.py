@@ -35,7 +35,7 @@ from socialvalue_tom.errors import SocialValueError
 from socialvalue_tom.money import format_gbp
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.tables.catalogue import TableSet, available_tables, load_table
-from socialvalue_tom.tables.table import ProxyTable
+from socialvalue_tom.tables.table import ProxyTable, TableRef
 
 __all__ = ["app", "main"]
 
@@ -420,12 +420,19 @@ def template_cmd(
 def tables_list() -> None:
     """List the embedded table editions."""
     table = Table(title="Embedded tables")
-    for c in ("Table", "Version", "Valid from", "Valid to", "Digest"):
+    for c in ("Table", "Version", "Valid from", "Valid to", "Review by", "Digest"):
         table.add_column(c)
     for ref in _guard(available_tables):
         table.add_row(ref.name, ref.version, str(ref.valid_from), str(ref.valid_to),
-                      ref.digest[:12])
+                      _review_note(ref), ref.digest[:12])
     _console().print(table)
+
+
+def _review_note(t: TableRef | ProxyTable) -> str:
+    """The review date, marked "(passed)" once today is after it; "-" when none is declared."""
+    if t.review_by is None:
+        return "-"
+    return f"{t.review_by} (passed)" if t.review_passed() else str(t.review_by)
 
 
 @tables_app.command("show")
@@ -437,7 +444,8 @@ def tables_show(
     t = _one_table(name)
     _console().print(f"{t.name}:{t.version}  {t.spec.title}", markup=False)
     _console().print(f"valid {t.valid_from}..{t.valid_to}, {t.spec.price_base_year} prices, "
-                      f"illustrative: {str(t.spec.illustrative).lower()}", markup=False)
+                      f"illustrative: {str(t.spec.illustrative).lower()}"
+                      + (f", review by {_review_note(t)}" if t.review_by else ""), markup=False)
     _console().print(f"digest {t.digest}", markup=False)
     _console().print(_measure_table(t, measure) if measure else _measures_table(t))
 

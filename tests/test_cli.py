@@ -210,6 +210,33 @@ def test_tables_list_when_embedded_then_lists_editions() -> None:
         assert re.search(rf"{ref.name}\s*│\s*{ref.version}\s*│\s*{ref.valid_from}", result.stdout)
 
 
+def test_tables_list_when_review_date_passed_then_marked() -> None:
+    """Each embedded edition's review date is listed, marked once today is past it."""
+    result = invoke("tables", "list")
+    assert result.exit_code == 0, result.output
+    for ref in sv.available_tables():
+        mark = r" \(passed\)" if ref.review_passed() else r"\s"
+        assert re.search(rf"{ref.valid_to}\s*│\s*{ref.review_by}{mark}", result.stdout)
+
+
+@pytest.mark.parametrize(("review_by", "shown"), [
+    ("2000-01-01", "review by 2000-01-01 (passed)"), ("2999-01-01", "review by 2999-01-01\n"),
+    (None, "illustrative: true\n")])
+def test_tables_show_when_review_date_declared_then_header_says_it(
+        tmp_path: Path, review_by: str | None, shown: str) -> None:
+    """The header line gives the review date (marked when passed), and nothing when none."""
+    text = TINY.read_text()
+    if review_by:
+        text = text.replace("valid_to: 2025-03-31\n",
+                            f"valid_to: 2025-03-31\nreview_by: {review_by}\n")
+    (tmp_path / "t.yaml").write_text(text)
+    (tmp_path / "tiny-deflator.index.yaml").write_text(
+        (TINY.parent / "tiny-deflator.index.yaml").read_text())
+    result = invoke("tables", "show", tmp_path / "t.yaml")
+    assert result.exit_code == 0, result.output
+    assert shown in result.stdout
+
+
 def test_tables_show_when_measure_then_regions_with_fallback() -> None:
     """Per-region proxies: london has its own, scotland falls back to uk."""
     result = invoke("tables", "show", TINY, "--measure", "jobs-local")

@@ -46,9 +46,15 @@ def canonical_digest(model: TableFile | IndexFile) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def _review_passed(review_by: dt.date | None, today: dt.date | None = None) -> bool:
+    """True when ``review_by`` is a date and ``today`` (default: the local date) is after it."""
+    return review_by is not None and (today or dt.date.today()) > review_by
+
+
 @dataclass(frozen=True, slots=True)
 class TableRef:
-    """A table edition in the catalogue: family name, version, validity and digest."""
+    """A table edition in the catalogue: family name, version, validity, digest and the date
+    its publisher undertook to review it by (``None``: none declared)."""
 
     name: str
     version: str
@@ -56,6 +62,12 @@ class TableRef:
     valid_to: dt.date
     digest: str
     path: str = ""
+    review_by: dt.date | None = None
+
+    def review_passed(self, today: dt.date | None = None) -> bool:
+        """True when a review date is declared and ``today`` (default: the local date) is after
+        it: look for a correction or a newer edition. It never changes a valuation."""
+        return _review_passed(self.review_by, today)
 
     def __str__(self) -> str:
         return f"{self.name}:{self.version}"
@@ -168,6 +180,18 @@ class ProxyTable:
         return self.spec.valid_to
 
     @property
+    def review_by(self) -> dt.date | None:
+        """The date the publisher undertook to review this edition by (``None``: none
+        declared). Past it, check for a correction (a new version such as ``2025.1``) or a
+        newer edition; the date is information for people and never changes a valuation."""
+        return self.spec.review_by
+
+    def review_passed(self, today: dt.date | None = None) -> bool:
+        """True when :attr:`review_by` is declared and ``today`` (default: the local date) is
+        after it."""
+        return _review_passed(self.review_by, today)
+
+    @property
     def index_digest(self) -> str | None:
         """The digest of the price index this edition uplifts with (None: it has none). A
         user table's local index is not part of :attr:`digest`."""
@@ -177,7 +201,7 @@ class ProxyTable:
     def ref(self) -> TableRef:
         """A :class:`TableRef` naming this edition."""
         return TableRef(self.name, self.version, self.valid_from, self.valid_to, self.digest,
-                        str(self.path or ""))
+                        str(self.path or ""), self.review_by)
 
     def __repr__(self) -> str:
         return (f"<ProxyTable {self.name}:{self.version} {self.valid_from}..{self.valid_to} "

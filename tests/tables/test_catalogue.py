@@ -203,6 +203,21 @@ def test_available_tables_when_listed_are_sorted_and_carry_digests(uk_tables: An
     assert str(refs[0]) == f"uk-national:{refs[0].version}"
 
 
+def test_review_by_when_declared_is_on_the_table_and_its_ref(uk_tables: Any,
+                                                            tiny_table: Any) -> None:
+    """review_by comes from the file header; review_passed compares it with a given day, and a
+    table declaring no review date is never past it."""
+    refs = {r.version: r for r in sv.available_tables() if r.name == "uk-national"}
+    for t in uk_tables:
+        assert t.review_by == t.spec.review_by == refs[t.version].review_by is not None
+        day = t.review_by
+        assert not t.review_passed(day) and t.review_passed(day + dt.timedelta(days=1))
+        assert refs[t.version].review_passed(day + dt.timedelta(days=1))
+        assert not refs[t.version].review_passed(day - dt.timedelta(days=1))
+    assert tiny_table.review_by is None and tiny_table.ref.review_by is None
+    assert not tiny_table.review_passed(dt.date(2999, 1, 1))
+
+
 def test_load_table_when_user_file_claims_an_embedded_label_with_other_content_raises(
         tmp_path: Path) -> None:
     """A copy of uk-national/2024.yaml loads as itself; edited, it may not keep the published
