@@ -94,7 +94,7 @@ def value_reference(df: pd.DataFrame, c: Compiled) -> np.ndarray:
     q = df["quantity"].to_numpy()
     net = steps.additionality(q * factor * c.proxy[e, m, r], 0.0, 0.0, 0.0)
     net = net * c.additional[e, m]
-    confident = net * (1.0 - red)
+    confident = net * (1.0 - red * (c.sign[e, m] > 0))  # benefits only
     years = df["years"].to_numpy()
     duration = steps.duration_factor(years, 1.0 - c.retain[e, m], np.zeros(len(q), np.intp),
                                      "green-book")
@@ -142,7 +142,7 @@ def polars_join(df: object, c: Compiled) -> np.ndarray:
         acc = pl.when(pl.col("years") > t).then(acc + keep * float(df_gb[t])).otherwise(acc)
         keep = keep * pl.col("retain")
     value = (pl.col("quantity") * pl.col("factor") * pl.col("proxy") * pl.col("add")
-             * (1.0 - pl.col("red")) * acc * pl.col("sign"))
+             * (1.0 - pl.col("red") * (pl.col("sign") > 0).cast(pl.Float64)) * acc * pl.col("sign"))
     return x.select(value.alias("v")).collect()["v"].to_numpy()
 
 

@@ -48,9 +48,11 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
             f"x (1 - deadweight {x.deadweight:g}) x (1 - displacement {x.displacement:g}) "
             f"x (1 - attribution {x.attribution:g}){basis}"), amount=float(s.net)))
     if x.reduction != 0.0 or o.confidence is not None:
+        applied = ("" if x.sign > 0 or x.reduction == 0.0
+                   else " not applied: a disbenefit is counted in full")
         steps.append(TraceStep(rule="confidence", detail=(
-            f"confidence grade {o.confidence!r}: optimism-bias reduction {x.reduction:g}"),
-            amount=float(s.confident)))
+            f"confidence grade {o.confidence!r}: optimism-bias reduction {x.reduction:g}"
+            f"{applied}"), amount=float(s.confident)))
     if x.years != 1 or x.offset != 0:
         steps.append(TraceStep(rule="duration", detail=_duration_detail(x, ctx, s),
                                amount=float(s.discounted)))

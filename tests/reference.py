@@ -104,7 +104,8 @@ def reference_value(row: dict[str, Any], table: ProxyTable,
         for name in ("deadweight", "displacement", "attribution"):
             net *= ONE - _pick(row.get(name), getattr(a, name), getattr(spec, name))
         grade = row.get("confidence")
-        if grade is not None and a.apply_confidence:
+        if grade is not None and a.apply_confidence and not spec.disbenefit:
+            # optimism bias reduces benefits only; a harm counts in full
             net *= ONE - dec(table.spec.confidence_grades.grades[grade])
         years = row.get("years") or 1
         drop = _pick(row.get("drop_off"), a.drop_off, spec.drop_off)

@@ -149,6 +149,24 @@ def test_value_when_disbenefit_is_negative(tiny_table: Any, make_outcome: Any) -
     assert "disbenefit" in [s.rule for s in v.trace]
 
 
+@pytest.mark.parametrize("grade", ["A", "B", "C"])
+def test_value_when_disbenefit_has_a_confidence_grade_counts_the_harm_in_full(
+        tiny_table: Any, make_outcome: Any, grade: str) -> None:
+    """Optimism bias cuts benefits only: 2 tCO2e emitted is -£500.00 whatever the grade (a
+    benefit with grade C is cut by 40%), in the scalar and the bulk path alike."""
+    harm = make_outcome(measure="env-carbon-added", quantity=2, unit="tCO2e", confidence=grade)
+    gain = make_outcome(measure="env-carbon", quantity=2, unit="tCO2e", confidence=grade)
+    v = sv.value(harm, tiny_table)
+    assert v.pennies == -50_000
+    cut = {"A": 0.0, "B": 0.1, "C": 0.4}[grade]
+    assert sv.value(gain, tiny_table).pennies == round(50_000 * (1 - cut))
+    detail = next(s.detail for s in v.trace if s.rule == "confidence")
+    assert ("not applied: a disbenefit is counted in full" in detail) == (cut > 0)
+    frame = pd.DataFrame([o.model_dump(exclude_defaults=True) for o in (harm, gain)])
+    out = sv.value_frame(frame, tiny_table)
+    assert out["value_gbp"].tolist() == [v.amount, sv.value(gain, tiny_table).amount]
+
+
 def test_value_when_after_valid_to_needs_carry_forward(tiny_table: Any,
                                                        make_outcome: Any) -> None:
     """Past valid_to: strict by default (with a hint); carry_forward=True uses the edition."""

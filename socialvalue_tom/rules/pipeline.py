@@ -23,7 +23,7 @@ class RuleInputs(Generic[Num]):
     deadweight: Num
     displacement: Num
     attribution: Num
-    reduction: Num         # optimism-bias reduction for the confidence grade (0 if none)
+    reduction: Num         # optimism-bias reduction for the grade (0 if none; benefits only)
     years: Num
     drop_off: Num
     offset: Num            # first year minus discount base year (>= 0)
@@ -52,7 +52,7 @@ def run_pipeline(x: RuleInputs[Num], gross: Num | None = None) -> Stages[Num]:
     canonical = steps.convert(x.quantity, x.factor)
     g = steps.gross(canonical, x.proxy) if gross is None else gross
     net = steps.additionality(g, x.deadweight, x.displacement, x.attribution)
-    confident = steps.confidence(net, x.reduction)
+    confident = steps.confidence(net, x.reduction, x.sign)
     duration = steps.duration_factor(x.years, x.drop_off, x.offset, x.schedule)
     discounted = confident * duration
     uplifted = steps.uplift(discounted, x.uplift)

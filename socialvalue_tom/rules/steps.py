@@ -80,9 +80,11 @@ def additionality(value: Num, deadweight: Num, displacement: Num, attribution: N
     return value * ((1.0 - deadweight) * (1.0 - displacement) * (1.0 - attribution))
 
 
-def confidence(value: Num, reduction: Num) -> Num:
-    """Optimism-bias reduction for the outcome's confidence grade."""
-    return value * (1.0 - reduction)
+def confidence(value: Num, reduction: Num, sign: Num) -> Num:
+    """Optimism-bias reduction for the outcome's confidence grade, applied to benefits only
+    (``sign`` +1): optimism bias overstates benefits, so weak evidence of a disbenefit (``sign``
+    -1) must not make the harm look smaller; it is counted in full."""
+    return value * (1.0 - reduction * (sign > 0))
 
 
 def duration_factor(years: Num, drop_off: Num, offset: Num, schedule: str) -> Num:

@@ -26,11 +26,15 @@ def test_run_pipeline_when_local_jobs_gives_stages() -> None:
 
 
 def test_run_pipeline_when_all_rules_fire_applies_them_in_order() -> None:
-    """Cap applies after uplift; the sign applies last."""
-    s = run_pipeline(_inputs(reduction=0.1, uplift=1.025, cap=40000.0, sign=-1.0))
+    """Cap applies after uplift; the sign applies last; the confidence reduction cuts a benefit
+    and leaves a disbenefit whole."""
+    s = run_pipeline(_inputs(reduction=0.1, uplift=1.025, cap=40000.0))
     assert s.confident == 54000.0 * 0.9
     assert s.uplifted == s.confident * 1.025
-    assert s.capped == 40000.0 and s.value == -40000.0
+    assert s.capped == 40000.0 and s.value == 40000.0
+    harm = run_pipeline(_inputs(reduction=0.1, uplift=1.025, cap=60000.0, sign=-1.0))
+    assert harm.confident == 54000.0 and harm.uplifted == 54000.0 * 1.025
+    assert harm.capped == harm.uplifted and harm.value == -harm.uplifted
 
 
 def test_run_pipeline_when_gross_given_overrides_quantity_times_proxy() -> None:
@@ -42,7 +46,8 @@ def test_run_pipeline_when_arrays_match_scalars_bit_for_bit() -> None:
     """The same rule inputs as arrays give the scalar results exactly."""
     rows = [dict(quantity=3.7, drop_off=0.13, years=5, offset=2, reduction=0.1),
             dict(quantity=0.1, proxy=0.3, deadweight=0.7, uplift=1.025, cap=1e-3),
-            dict(quantity=1e6, years=40, drop_off=0.01, offset=10)]
+            dict(quantity=1e6, years=40, drop_off=0.01, offset=10),
+            dict(quantity=2.5, sign=-1.0, reduction=0.4, years=3, drop_off=0.2)]
     scalars = [run_pipeline(_inputs(**r)).value for r in rows]
     keys = ("quantity", "factor", "proxy", "sign", "deadweight", "displacement", "attribution",
             "reduction", "years", "drop_off", "offset", "uplift", "cap")

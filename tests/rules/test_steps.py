@@ -68,7 +68,7 @@ def test_rules_when_applied_give_hand_values() -> None:
     assert steps.gross(3.5, 250.0) == 875.0
     assert steps.additionality(60000.0, 0.1, 0.0, 0.0) == pytest.approx(54000.0)
     assert steps.additionality(100.0, 0.5, 0.5, 0.5) == 12.5
-    assert steps.confidence(25000.0, 0.1) == 22500.0
+    assert steps.confidence(25000.0, 0.1, 1.0) == 22500.0
     assert steps.uplift(25000.0, 1.025) == pytest.approx(25625.0)
     assert steps.apply_cap(45000.0, 5000.0) == 5000.0
     assert steps.apply_cap(45000.0, math.inf) == 45000.0
