@@ -121,5 +121,7 @@ def _edition_step(o: Outcome, ctx: RowContext) -> TraceStep:
 
 def _duration_detail(x: RuleInputs[float], ctx: RowContext, s: Stages[float]) -> str:
     base = "its own first year" if ctx.base_year is None else f"base year {ctx.base_year}"
+    each = (f"; every year at the {ctx.table.version} proxy (constant in real terms)"
+            if x.years > 1 else "")
     return (f"{x.years:g} year(s) from year offset {x.offset:g}, drop-off {x.drop_off:g}/year, "
-            f"discounted ({ctx.schedule} schedule) to {base}: x {_num(s.duration)}")
+            f"discounted ({ctx.schedule} schedule) to {base}{each}: x {_num(s.duration)}")

@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -202,6 +203,37 @@ def test_wales_2025_lower_rate_is_its_own_and_values_inert_waste() -> None:
     v = sv.value(sv.Outcome(measure="env-inert-waste-diverted", quantity=10, unit="tonne",
                             region="wales", date=dt.date(2025, 6, 1)), "uk-national")
     assert v.region_used == "wales" and v.pennies == 6_300
+
+
+# -- double counting -----------------------------------------------------------------------------
+
+#: Breakdowns that are part of a whole claimed under another measure of the same unit.
+PART_OF_WHOLE = {"carbon-savings-by-source-counted-once": (
+                     ("env-carbon-saved-buildings", "env-carbon-saved-fleet"), "env-carbon-saved"),
+                 "stem-outreach-within-school-engagement": (
+                     ("innov-stem-engagement-hour",), "jobs-school-engagement-hour")}
+
+
+@pytest.mark.parametrize("rule", sorted(PART_OF_WHOLE))
+def test_a_breakdown_claimed_with_its_whole_is_counted_once(edition: sv.ProxyTable,
+                                                            rule: str) -> None:
+    """On one contract, 4 units of each part and 10 of the whole are 10 units in all: the parts
+    in full, the whole reduced by them; on another contract the whole counts in full."""
+    parts, whole = PART_OF_WHOLE[rule]
+    (excl,) = [e for e in edition.spec.exclusions if e.id == rule]
+    assert (excl.measures, excl.mode) == ((*parts, whole), "count_once")
+    unit = edition.measures[whole].unit
+    day = edition.valid_from
+    rows = [(m, 4.0, "C1") for m in parts] + [(whole, 10.0, "C1"), (whole, 10.0, "C2")]
+    frame = pd.DataFrame({"measure": [r[0] for r in rows], "quantity": [r[1] for r in rows],
+                          "unit": unit, "region": "uk", "date": day,
+                          "contract_id": [r[2] for r in rows]})
+    out = sv.value_frame(frame, edition)
+    proxy = edition.proxy(whole, "uk").value
+    assert all(edition.proxy(m, "uk").value == proxy for m in parts)  # same value a unit
+    assert out.loc[out["contract_id"] == "C1", "value_gbp"].sum() == pytest.approx(10 * proxy)
+    assert out["value_gbp"].iloc[-1] == pytest.approx(10 * proxy)
+    assert out["exclusion"].iloc[len(parts)] == rule
 
 
 # -- crosswalks ---------------------------------------------------------------------------------
