@@ -54,6 +54,21 @@ tables_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
 app.add_typer(tables_app, name="tables")
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from socialvalue_tom import __version__
+
+        _console().print(f"socialvalue-tom {__version__}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", help="Show the version and exit.", is_eager=True,
+        callback=_show_version)] = False) -> None:
+    """Value social outcomes on public contracts against open proxy tables."""
+
+
 
 def _console(stderr: bool = False) -> Console:
     """A console on stdout or stderr; 200 columns at most when not writing to a terminal.
@@ -74,6 +89,9 @@ class By(StrEnum):
     contract = "contract"
     region = "region"
     year = "year"
+    stage = "stage"
+    value_type = "value_type"
+    methodology = "methodology"
 
 
 class Errors(StrEnum):
@@ -162,14 +180,24 @@ def _assumptions(price_year: int | None, discount_base_year: int | None,
                                       discount_base_year=discount_base_year))
 
 
-def _read(path: Path) -> pd.DataFrame:
+def _read(path: Path, sheet: str | None = None) -> pd.DataFrame:
     from socialvalue_tom import io as svio
+    from socialvalue_tom.frame import REQUIRED_COLUMNS
 
     if path.is_dir():
         _fail(f"input {path} is a folder, not a file")
     if not path.is_file():
         _fail(f"input file {path} does not exist")
-    return _guard(lambda: svio.read_outcomes(path))
+    df = _guard(lambda: svio.read_outcomes(path, sheet=sheet))
+    source = df.attrs.get("socialvalue_tom.source")
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing and isinstance(source, dict):
+        others = [n for n in source["sheets"] if n != source["sheet"]]
+        hint = (f"; the workbook's other sheets are {', '.join(map(repr, others))}: "
+                "choose one with --sheet") if others else ""
+        _fail(f"sheet {source['sheet']!r} of {path.name} is missing required column(s) "
+              f"{', '.join(missing)}{hint}")
+    return df
 
 
 def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.DataFrame:
@@ -251,10 +279,10 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None) -> Path:
     return path
 
 
-def _value_input(inp: Path, tables: str,
-                 a: Assumptions) -> tuple[pd.DataFrame, TablesLike]:
+def _value_input(inp: Path, tables: str, a: Assumptions,
+                 sheet: str | None) -> tuple[pd.DataFrame, TablesLike]:
     resolved = _resolve_tables(tables)
-    return _value_chunks(_read(inp), resolved, a), resolved
+    return _value_chunks(_read(inp, sheet), resolved, a), resolved
 
 
 def _totals_table(summary: pd.DataFrame, group: str | None) -> Table:
@@ -279,7 +307,7 @@ def _totals_table(summary: pd.DataFrame, group: str | None) -> Table:
 
 
 def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> None:
-    from socialvalue_tom.report import annotate, editions_used, summarise
+    from socialvalue_tom.report import annotate, basis_notes, editions_used, summarise
 
     frame = _guard(lambda: annotate(valued, tables))
     keys = [by.value] if by is not None else []
@@ -298,8 +326,24 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> No
     if illus:
         _console().print(f"Caveat: {illus} row(s) use proxy values labelled illustrative: "
                           "not for decisions.", markup=False)
+    for note in _guard(lambda: basis_notes(valued, tables)):
+        if by is By.stage and note.startswith("The total adds commitments"):
+            continue  # the table already shows them apart
+        _console().print(f"Note: {_cli_words(note)}", markup=False)
 
 
+def _cli_words(note: str) -> str:
+    """A basis note with the library's option names as this command's flags."""
+    for name, flag in (("group by stage", "use --by stage"),
+                       ("a common price_year and discount_base_year",
+                        "--price-year and --discount-base-year"),
+                       ("(carry_forward)", "(--carry-forward)")):
+        note = note.replace(name, flag)
+    return note
+
+
+InputArg = Annotated[Path, typer.Argument(metavar="INPUT",
+                                           help="Outcomes: .csv, .xlsx or .parquet.")]
 TablesOpt = Annotated[str, typer.Option(
     "--tables", help="Table family name (e.g. uk-national), one edition (uk-national:2024) "
     "or a table file (.yaml), or several separated by commas: a file's edition replaces the "
@@ -309,15 +353,19 @@ ErrorsOpt = Annotated[Errors, typer.Option(
 PriceYearOpt = Annotated[int | None, typer.Option(help="Restate values in this year's prices.")]
 BaseYearOpt = Annotated[int | None, typer.Option(help="Discount to this financial year.")]
 CarryOpt = Annotated[bool, typer.Option(help="Use the latest edition past its valid_to date.")]
+SheetOpt = Annotated[str | None, typer.Option(
+    help="For .xlsx input: the sheet to read (default: the first).")]
 
 
 @app.command("value")
 def value_cmd(
-    input: Annotated[Path, typer.Argument(help="Outcomes: .csv, .xlsx or .parquet.")],
+    input: InputArg,
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="Write valued rows (.csv, .xlsx or .parquet).")] = None,
+    sheet: SheetOpt = None,
     tables: TablesOpt = "uk-national",
-    by: Annotated[By | None, typer.Option(help="Print totals per group.")] = None,
+    by: Annotated[By | None, typer.Option(help="Print totals per group.",
+                                          case_sensitive=False)] = None,
     errors: ErrorsOpt = Errors.raise_,
     price_year: PriceYearOpt = None,
     discount_base_year: BaseYearOpt = None,
@@ -325,7 +373,7 @@ def value_cmd(
 ) -> None:
     """Value an outcome file and print totals (penny-rounded)."""
     a = _assumptions(price_year, discount_base_year, carry_forward)
-    valued, resolved, issues = _value_or_stop(input, tables, a, errors, output)
+    valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet)
     if output is not None:
         from socialvalue_tom import io as svio
 
@@ -337,7 +385,8 @@ def value_cmd(
 
 
 def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,
-                   output: Path | None) -> tuple[pd.DataFrame, TablesLike, pd.DataFrame]:
+                   output: Path | None,
+                   sheet: str | None) -> tuple[pd.DataFrame, TablesLike, pd.DataFrame]:
     """Value the input file; the valued rows, the tables used and the bad-row issues."""
     if output is not None and output.resolve() == input.resolve():
         _fail(f"the output {output} is the input file: write the results somewhere else")
@@ -346,7 +395,9 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,
     if _issues_path(input, output).resolve() == input.resolve():
         _fail(f"the issues file {_issues_path(input, output)} would overwrite the input file: "
               "rename the input or choose another output name")
-    valued, resolved = _value_input(input, tables, a)
+    if sheet is not None and input.suffix.lower() != ".xlsx":
+        _fail(f"--sheet applies to .xlsx input only, not {input.name}")
+    valued, resolved = _value_input(input, tables, a, sheet)
     issues = valued.attrs["issues"]
     _stop_if_raising(issues, errors, input, output)
     return valued, resolved, issues
@@ -357,7 +408,13 @@ def _stop_if_raising(issues: pd.DataFrame, errors: Errors, input: Path,
     """With --errors raise, bad rows stop the command before anything is written (exit 1)."""
     if len(issues) and errors is Errors.raise_:
         _report_issues(issues, input, output)
-        _console(stderr=True).print("nothing written (use --errors collect to value the good rows)")
+        err = _console(stderr=True)
+        err.print("nothing written (use --errors collect to value the good rows)")
+        if output is not None and output.is_file():
+            # An earlier run's results under the same name would be taken for this input's.
+            _guard(output.unlink)
+            err.print(f"removed the existing {output}, so it is not taken for the results "
+                      f"of {input.name}", markup=False)
         raise typer.Exit(1)
 
 
@@ -371,8 +428,9 @@ def _exit_if_any(issues: pd.DataFrame, input: Path, output: Path | None) -> None
 
 @app.command("report")
 def report_cmd(
-    input: Annotated[Path, typer.Argument(help="Outcomes: .csv, .xlsx or .parquet.")],
+    input: InputArg,
     output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
+    sheet: SheetOpt = None,
     tables: TablesOpt = "uk-national",
     errors: ErrorsOpt = Errors.raise_,
     title: Annotated[str, typer.Option(help="Report title.")] = "Social value report",
@@ -387,7 +445,7 @@ def report_cmd(
         _fail(f"report output must be an .html file, not {output.name}")
     _check_output(output)
     a = _assumptions(price_year, discount_base_year, carry_forward)
-    valued, resolved, issues = _value_or_stop(input, tables, a, errors, output)
+    valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet)
     _guard(lambda: render_report(valued, output, title=title, tables=resolved))
     _console().print(f"Wrote report to {output}", markup=False)
     _exit_if_any(issues, input, output)
@@ -428,6 +486,15 @@ def tables_list() -> None:
     _console().print(table)
 
 
+def _illustrative_note(t: ProxyTable) -> str:
+    """``true (4 of 41 measures)``: the header flag says *some* value is illustrative, and how
+    many measures hold one says how far it reaches."""
+    if not t.spec.illustrative:
+        return "false"
+    held = sum(any(p.illustrative for p in m.proxies.values()) for m in t.measures.values())
+    return f"true ({held} of {len(t.measures)} measures)"
+
+
 def _review_note(t: TableRef | ProxyTable) -> str:
     """The review date, marked "(passed)" once today is after it; "-" when none is declared."""
     if t.review_by is None:
@@ -437,14 +504,15 @@ def _review_note(t: TableRef | ProxyTable) -> str:
 
 @tables_app.command("show")
 def tables_show(
-    name: Annotated[str, typer.Argument(help="NAME, NAME:VERSION or a table file.")],
+    name: Annotated[str, typer.Argument(metavar="NAME",
+                                        help="NAME, NAME:VERSION or a table file.")],
     measure: Annotated[str | None, typer.Option(help="Show one measure's proxies.")] = None,
 ) -> None:
     """Show a table edition's header and measures, or one measure's proxies per region."""
     t = _one_table(name)
     _console().print(f"{t.name}:{t.version}  {t.spec.title}", markup=False)
     _console().print(f"valid {t.valid_from}..{t.valid_to}, {t.spec.price_base_year} prices, "
-                      f"illustrative: {str(t.spec.illustrative).lower()}"
+                      f"illustrative: {_illustrative_note(t)}"
                       + (f", review by {_review_note(t)}" if t.review_by else ""), markup=False)
     _console().print(f"digest {t.digest}", markup=False)
     _console().print(_measure_table(t, measure) if measure else _measures_table(t))
@@ -474,8 +542,8 @@ def _measure_table(t: ProxyTable, code: str) -> Table:
 
 @tables_app.command("diff")
 def tables_diff(
-    old: Annotated[str, typer.Argument(help="NAME:VERSION or a table file.")],
-    new: Annotated[str, typer.Argument(help="NAME:VERSION or a table file.")],
+    old: Annotated[str, typer.Argument(metavar="OLD", help="NAME:VERSION or a table file.")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="NAME:VERSION or a table file.")],
 ) -> None:
     """Show measures and proxies added, removed or changed from OLD to NEW."""
     from socialvalue_tom.tables.diff import diff_tables
@@ -513,7 +581,8 @@ def _money_from(x: Any, region: str, used: str) -> str:
 
 @tables_app.command("validate")
 def tables_validate(
-    file: Annotated[Path, typer.Argument(help="A table file (.yaml) to check.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE",
+                                         help="A table file (.yaml) to check.")],
 ) -> None:
     """Check a table file against the format; print its digest (exit 1 when invalid)."""
     if not file.is_file():

@@ -202,12 +202,13 @@ def _expression_gross(o: Outcome, ctx: RowContext, x: RuleInputs[float]) -> floa
     return float(expr.evaluate_scalar(expression_env(o, ctx, x)))
 
 
-def value(outcome: Outcome, table: TablesLike, *,
+def value(outcome: Outcome, table: TablesLike = "uk-national", *,
           assumptions: Assumptions | None = None) -> Valuation:
     """Value one outcome against a table edition or family; returns a :class:`Valuation`.
 
     ``table`` may be a :class:`ProxyTable`, a family name (the edition in force on the outcome's
-    date is used) or a sequence of editions.
+    date is used; by default the embedded ``uk-national``, as for ``value_frame``) or a
+    sequence of editions.
     """
     a = assumptions or DEFAULT_ASSUMPTIONS
     x, ctx = _inputs(outcome, table_set(table), a)
@@ -224,7 +225,7 @@ def value(outcome: Outcome, table: TablesLike, *,
     return _valuation(outcome, x, ctx, stages)
 
 
-def sensitivity(outcome: Outcome, table: TablesLike, *,
+def sensitivity(outcome: Outcome, table: TablesLike = "uk-national", *,
                 assumptions: Assumptions | None = None) -> dict[str, Valuation]:
     """Low, central and high valuations using each proxy's recorded bounds.
 

@@ -367,6 +367,7 @@ class _Sheet:
     title: str
     header: list[str]
     rows: list[tuple[int, tuple[Any, ...]]]
+    sheets: tuple[str, ...] = ()  # every sheet of the workbook, in order
 
 
 def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
@@ -392,7 +393,7 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
             raise _fail(p, f"{where} is empty: expected a header row in row 1", sheet=ws.title)
         header = _header(p, where, tuple(top.get(c) for c in range(1, max(top) + 1)))
         _check_unnamed(p, ws.title, rows, len(header))
-        return _Sheet(ws.title, header, _body_rows(rows, len(header)))
+        return _Sheet(ws.title, header, _body_rows(rows, len(header)), tuple(wb.sheetnames))
     finally:
         wb.close()
 
@@ -438,6 +439,8 @@ def _read_xlsx(p: Path, sheet: str | int | None) -> pd.DataFrame:
             df[name] = pd.array([_cell_text(v) for v in df[name]], dtype="str")
         else:
             df[name] = _typed(df[name])
+    # Which sheet was read, so a caller can say so when its columns are not the expected ones.
+    df.attrs["socialvalue_tom.source"] = {"sheet": found.title, "sheets": list(found.sheets)}
     return df
 
 

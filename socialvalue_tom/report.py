@@ -39,6 +39,7 @@ from socialvalue_tom.tables.table import ProxyTable, normalise_region
 __all__ = [
     "GROUPS",
     "annotate",
+    "basis_notes",
     "editions_used",
     "import_extra",
     "render_report",
@@ -49,11 +50,15 @@ __all__ = [
 
 #: Short grouping names accepted by :func:`summarise` and the CLI's ``--by``, and their columns.
 GROUPS = {"theme": "theme", "measure": "measure", "supplier": "supplier_id",
-          "contract": "contract_id", "region": "region", "year": "year"}
+          "contract": "contract_id", "region": "region", "year": "year", "stage": "stage",
+          "value_type": "value_type", "methodology": "methodology"}
 #: The columns of a ``value_frame`` result that say which table entry valued each row.
 _VALUED_COLUMNS = ("table", "version", "measure", "region_used")
 #: The columns :func:`annotate` derives from the tables.
-_INFO_COLUMNS = ("theme", "title", "value_type", "canonical_unit", "illustrative")
+_INFO_COLUMNS = ("theme", "title", "value_type", "methodology", "canonical_unit",
+                 "illustrative")
+#: Groups looked up in the tables (never taken from the input).
+_TABLE_GROUPS = ("theme", "value_type", "methodology")
 _META = "socialvalue_tom"
 
 
@@ -114,7 +119,8 @@ def _recorded_edition(name: str, version: str, mark: str) -> ProxyTable | None:
 
 
 def annotate(valued: pd.DataFrame, tables: Any = None) -> pd.DataFrame:
-    """Add ``theme``, ``title``, ``value_type``, ``canonical_unit`` and ``illustrative`` columns.
+    """Add ``theme``, ``title``, ``value_type``, ``methodology``, ``canonical_unit`` and
+    ``illustrative`` columns.
 
     ``tables`` (a family name, :class:`ProxyTable` or editions) says which tables valued the
     rows; by default the editions recorded by ``value_frame`` in ``valued.attrs`` are used.
@@ -167,10 +173,10 @@ def _measure_info(eds: dict[tuple[str, str], ProxyTable], key: tuple[Any, ...]) 
     t = eds.get((str(table), str(version))) if not pd.isna(table) else None
     code = stripped(measure)  # value_frame looked the code up stripped
     if t is None or not isinstance(code, str) or code not in t.measures:
-        return (None, None, None, None, None)
+        return (None,) * len(_INFO_COLUMNS)
     spec = t.measures[code]
     pv = spec.proxies.get(str(region))
-    return (spec.theme, spec.title, spec.value_type, spec.unit,
+    return (spec.theme, spec.title, spec.value_type, spec.methodology, spec.unit,
             bool(pv.illustrative) if pv else None)
 
 
@@ -238,7 +244,8 @@ def _region_key(eds: dict[tuple[str, str], ProxyTable], key: tuple[Any, ...]) ->
 def _grouping_frame(valued: pd.DataFrame, keys: list[str], tables: Any) -> pd.DataFrame:
     """``valued`` with its group columns as the groups are defined (derived, not trusted)."""
     cols = [GROUPS.get(k, k) for k in keys]
-    frame = _with_info(valued, "theme", tables) if "theme" in cols else valued
+    looked_up = [c for c in _TABLE_GROUPS if c in cols]
+    frame = _with_info(valued, looked_up[0], tables) if looked_up else valued
     frame = frame.copy(deep=False)
     if "year" in cols and "date" in valued.columns:
         frame["year"] = _financial_year(valued["date"])
@@ -303,7 +310,8 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
               tables: Any = None) -> pd.DataFrame:
     """Totals per group, rounded to the penny at the edge.
 
-    ``by`` names groups: ``theme``, ``measure`` (the code as validated, surrounding spaces
+    ``by`` names groups: ``theme``, ``value_type`` and ``methodology`` (looked up in the
+    tables, see :func:`annotate`), ``stage``, ``measure`` (the code as validated, surrounding spaces
     stripped), ``supplier`` (column ``supplier_id``), ``contract`` (``contract_id``),
     ``region`` (the region code the table resolves, so "UK" and "United Kingdom" group
     together; without known tables, the region requested, normalised), ``year`` (UK financial
@@ -470,8 +478,75 @@ def _table(frame: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None) -> list[str]:
+def basis_notes(valued: pd.DataFrame, tables: Any = None) -> list[str]:
+    """Plain-text notes on what a total of ``valued`` adds together, for printing beside it.
+
+    Each only where it applies to the valued rows: commitments added to delivered outcomes;
+    values in the prices of several editions' years (no common ``price_year``) or of several
+    financial years each discounted to its own first year (no common ``discount_base_year``);
+    rows valued with an edition carried forward past its end.
+    ``valued`` is a :func:`~socialvalue_tom.frame.value_frame` result (the assumptions are read
+    from its ``attrs``); ``tables`` as for :func:`annotate`.
+    """
+    ok = _valued_rows(_bare(valued))
+    if not len(ok):
+        return []
+    meta = valued.attrs.get(_META)
+    a = meta.get("assumptions", {}) if isinstance(meta, dict) else {}
     notes = []
+    if "stage" in ok.columns:
+        stages = stripped_column(ok["stage"])
+        by_stage = {st: total(ok.loc[stages == st, "value_gbp"])
+                    for st in ("commitment", "delivered") if (stages == st).any()}
+        if len(by_stage) == 2:
+            notes.append(f"The total adds commitments ({format_gbp(by_stage['commitment'])}) "
+                         f"and delivered outcomes ({format_gbp(by_stage['delivered'])}): "
+                         "group by stage to see them apart.")
+    basis = []
+    if "version" in ok.columns and a.get("price_year") is None:
+        versions = sorted({str(v) for v in ok["version"].dropna()})
+        if len(versions) > 1:
+            basis.append(f"in the prices of each edition's own year ({', '.join(versions)})")
+    if "date" in ok.columns and a.get("discount_base_year") is None:
+        years = sorted({int(y) for y in _financial_year(ok["date"]).dropna()})
+        if len(years) > 1:
+            basis.append(f"each discounted to its own first year ({len(years)} financial years, "
+                         f"{years[0]} to {years[-1]})")
+    if basis:
+        notes.append(f"Values are {' and '.join(basis)}: a common price_year and "
+                     "discount_base_year put them on one basis.")
+    if a.get("carry_forward"):
+        carried = _carried_forward(valued, ok, tables)
+        if carried:
+            notes.append(f"{carried} row(s) dated after their edition's valid_to were valued "
+                         "with it carried forward (carry_forward): check for a newer edition.")
+    return notes
+
+
+def _carried_forward(valued: pd.DataFrame, ok: pd.DataFrame, tables: Any) -> int:
+    """Rows of ``ok`` (the valued rows of ``valued``, whose ``attrs`` name the editions used)
+    dated after the valid_to of the edition that valued them."""
+    eds = _known_editions(valued, tables)
+    if not eds or "date" not in ok.columns:
+        return 0
+    ends = [eds[(str(t), str(v))].valid_to if (str(t), str(v)) in eds else None
+            for t, v in zip(ok["table"], ok["version"], strict=True)]
+    days = ok["date"].map(_day_or_none)
+    return sum(1 for d, e in zip(days, ends, strict=True) if d is not None and e is not None
+               and d > e)
+
+
+def _day_or_none(value: Any) -> dt.date | None:
+    try:
+        day = to_day(value)
+    except (ValueError, TypeError):
+        return None
+    return day if isinstance(day, dt.date) else None
+
+
+def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None,
+             tables: Any = None) -> list[str]:
+    notes = [html.escape(n) for n in basis_notes(frame, tables)]
     ok = frame[pd.to_numeric(frame["value_gbp"], errors="coerce").notna()]
     illus = ok[ok["illustrative"].astype("boolean").fillna(False)]
     if len(illus):
@@ -553,8 +628,10 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
         parts.append(f'<p class="headline">Net social value: <strong>{format_gbp(net)}'
                      f"</strong> from {overall['rows'].iloc[0]} outcomes.</p>")
     parts.append('<h2>Caveats</h2><div class="caveats"><ul>' + "".join(
-        f"<li>{c}</li>" for c in _caveats(frame, issues)) + "</ul></div>")
+        f"<li>{c}</li>" for c in _caveats(frame, issues, tables)) + "</ul></div>")
     parts += _section(frame, "theme", "By theme")
+    if "stage" in frame.columns and stripped_column(frame["stage"]).nunique() > 1:
+        parts += _section(frame, "stage", "By stage")
     if "supplier_id" in frame.columns:
         parts += _section(frame, "supplier", "By supplier")
     if {"contract_id", "stage"} <= set(frame.columns):

@@ -59,8 +59,17 @@ def _validation(wb: Any, ws: Any, column: str, values: list[str]) -> Any:
         for i, v in enumerate(values, 1):
             lists.cell(row=i, column=col, value=v)
         formula = f"{_LISTS_SHEET}!${letter}$1:${letter}${len(values)}"
-    dv = dv_cls(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
-                errorTitle=f"Unknown {column}", error=f"Choose a {column} from the list")
+    if column == "unit":
+        # The list holds each measure's canonical and accepted spellings, but any unit of the
+        # same kind converts (kgCO2e for tCO2e, kGBP for GBP): Excel warns, and lets it stand.
+        dv = dv_cls(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
+                    errorStyle="warning", errorTitle="Unit not in the list",
+                    error="Another unit of the same kind (kgCO2e for tCO2e, say) is accepted "
+                          "and converted; a unit of another kind is refused when the file is "
+                          "valued. Keep it?")
+    else:
+        dv = dv_cls(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
+                    errorTitle=f"Unknown {column}", error=f"Choose a {column} from the list")
     ws.add_data_validation(dv)
     return dv
 

@@ -221,7 +221,7 @@ def test_tables_list_when_review_date_passed_then_marked() -> None:
 
 @pytest.mark.parametrize(("review_by", "shown"), [
     ("2000-01-01", "review by 2000-01-01 (passed)"), ("2999-01-01", "review by 2999-01-01\n"),
-    (None, "illustrative: true\n")])
+    (None, "illustrative: true (7 of 7 measures)\n")])
 def test_tables_show_when_review_date_declared_then_header_says_it(
         tmp_path: Path, review_by: str | None, shown: str) -> None:
     """The header line gives the review date (marked when passed), and nothing when none."""
@@ -497,3 +497,81 @@ def test_value_when_contract_has_no_valued_row_then_ratio_is_a_dash(tmp_path: Pa
     assert result.exit_code == 1
     assert "nan" not in result.stdout
     assert re.search(r"Total\s*│.*│\s*–\s*│", result.stdout), result.stdout
+
+
+def test_value_when_by_stage_in_any_case_then_stages_apart(tmp_path: Path) -> None:
+    """--by is case-insensitive and takes stage; totals of both stages print a note that says
+    what they add, except when grouped by stage."""
+    rows = PORTFOLIO.splitlines()
+    text = "\n".join([rows[0] + ",stage"] + [r + ("," + ("commitment" if i == 1 else "delivered"))
+                                              for i, r in enumerate(rows[1:], 1)]) + "\n"
+    src = _write(tmp_path, "p.csv", text)
+    result = invoke("value", src, "--tables", TINY, "--by", "STAGE")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"commitment\s*│\s*1\s*│\s*£54,000\.00", result.stdout)
+    assert re.search(r"delivered\s*│\s*3\s*│", result.stdout)
+    assert "The total adds commitments" not in result.stdout
+    by_theme = invoke("value", src, "--tables", TINY, "--by", "Theme")
+    assert by_theme.exit_code == 0, by_theme.output
+    assert ("Note: The total adds commitments (£54,000.00) and delivered outcomes (£3,700.00): "
+            "use --by stage to see them apart.") in by_theme.stdout
+
+
+def test_value_when_bad_rows_stop_the_run_then_an_old_output_is_removed(tmp_path: Path) -> None:
+    """A stopped run leaves no earlier results under the output name, and says so; a clean
+    run writes it."""
+    out = tmp_path / "v.csv"
+    assert invoke("value", _write(tmp_path, "p.csv", PORTFOLIO), "--tables", TINY,
+                  "-o", out).exit_code == 0
+    assert out.is_file()
+    result = invoke("value", _write(tmp_path, "bad.csv", BAD), "--tables", TINY, "-o", out)
+    assert result.exit_code == 1
+    assert not out.exists()
+    assert f"removed the existing {out}" in result.stderr
+
+
+def test_value_when_xlsx_data_is_on_a_later_sheet_then_sheet_option(tmp_path: Path) -> None:
+    """The first sheet is read by default; missing columns name it and the other sheets, and
+    --sheet reads the one asked for (and applies to .xlsx only)."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = tmp_path / "returns.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Instructions"
+    wb.active.append(["Fill in the returns sheet"])
+    ws = wb.create_sheet("returns")
+    for line in PORTFOLIO.splitlines():
+        ws.append([float(c) if c.replace(".", "").isdigit() else c for c in line.split(",")])
+    wb.save(path)
+    first = invoke("value", path, "--tables", TINY)
+    assert first.exit_code == 2
+    assert ("sheet 'Instructions' of returns.xlsx is missing required column(s) measure, "
+            "quantity, unit, region, date; the workbook's other sheets are 'returns': choose "
+            "one with --sheet") in first.stderr
+    chosen = invoke("value", path, "--tables", TINY, "--sheet", "returns")
+    assert chosen.exit_code == 0, chosen.output
+    assert re.search(r"│\s*4\s*│\s*£57,950\.00\s*│\s*-£250\.00\s*│\s*£57,700\.00", chosen.stdout)
+    csv = invoke("value", _write(tmp_path, "p.csv", PORTFOLIO), "--sheet", "returns")
+    assert csv.exit_code == 2 and "--sheet applies to .xlsx input only" in csv.stderr
+
+
+def test_version_option_prints_the_package_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"socialvalue-tom {sv.__version__}"
+
+
+def test_value_when_dated_past_every_edition_then_row_says_carry_forward(tmp_path: Path) -> None:
+    """As the scalar error: a date after the last edition names carry_forward, one before the
+    first does not; with --carry-forward the row is valued and a note counts it."""
+    text = "measure,quantity,unit,region,date\njobs-local,1,FTE,uk,2025-06-01\n" \
+           "jobs-local,1,FTE,uk,2020-06-01\n"
+    src = _write(tmp_path, "late.csv", text)
+    result = invoke("value", src, "--tables", TINY)
+    lines = [x for x in result.stderr.splitlines() if "no edition of tiny" in x]
+    assert len(lines) == 2
+    assert lines[0].endswith("(carry_forward=True would use the latest)")
+    assert "carry_forward" not in lines[1]
+    carried = invoke("value", src, "--tables", TINY, "--carry-forward", "--errors", "collect")
+    assert carried.exit_code == 1  # the 2020 row is still bad
+    assert ("Note: 1 row(s) dated after their edition's valid_to were valued with it carried "
+            "forward (--carry-forward): check for a newer edition.") in carried.stdout

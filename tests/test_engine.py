@@ -303,3 +303,12 @@ def test_uplift_to_a_forecast_year_says_the_index_value_is_projected() -> None:
 
     assert "2030 = 113.642 (projected)" in uplift(2030)
     assert "projected" not in uplift(2022)
+
+
+def test_value_and_sensitivity_when_no_table_given_use_the_embedded_family() -> None:
+    """As value_frame: the default tables are the embedded uk-national editions."""
+    o = sv.Outcome(measure="env-carbon-saved", quantity=1, unit="tCO2e", region="uk",
+                   date=dt.date(2024, 9, 30))
+    assert sv.value(o) == sv.value(o, "uk-national")
+    assert sv.value(o).version == "2024"
+    assert sv.sensitivity(o)["high"] == sv.sensitivity(o, "uk-national")["high"]

@@ -426,3 +426,55 @@ def test_reports_when_a_collected_row_holds_a_list_id_do_not_crash(tiny: sv.Prox
     assert out.attrs["issues"]["code"].tolist() == ["not-a-value"]
     assert sv.summarise(out, by="contract")["contract_id"].tolist() == ["C1"]
     assert len(sv.targets_vs_delivered(out)) == 1
+
+
+# -- basis notes -------------------------------------------------------------------------------
+
+def _uk(day: str, stage: str, quantity: float = 1.0) -> dict[str, object]:
+    return {"measure": "jobs-local-fte", "quantity": quantity, "unit": "FTE", "region": "uk",
+            "date": day, "stage": stage}
+
+
+def test_basis_notes_when_stages_prices_and_years_mix_then_say_so() -> None:
+    """Commitments plus delivered, two editions' prices, two financial years: two notes, with
+    the stage totals computed from the rows; a common basis or one stage leaves no note."""
+    from socialvalue_tom.report import basis_notes
+
+    rows = pd.DataFrame([_uk("2023-06-01", "commitment", 2), _uk("2024-06-01", "delivered")])
+    valued = value_frame(rows, "uk-national")
+    committed = Decimal(str(valued["value_gbp"].iloc[0])).quantize(Decimal("0.01"))
+    notes = basis_notes(valued)
+    assert len(notes) == 2
+    assert f"commitments (£{committed:,})" in notes[0]
+    assert "(2023, 2024)" in notes[1] and "2 financial years, 2023 to 2024" in notes[1]
+    same_basis = value_frame(rows, "uk-national", assumptions=sv.Assumptions(
+        price_year=2024, discount_base_year=2023))
+    (only,) = basis_notes(same_basis)
+    assert only.startswith("The total adds commitments (£")
+    one_stage = value_frame(rows.assign(stage="delivered"), "uk-national",
+                            assumptions=sv.Assumptions(price_year=2024, discount_base_year=2023))
+    assert basis_notes(one_stage) == []
+
+
+def test_basis_notes_when_rows_carried_forward_then_counted() -> None:
+    """Only rows dated after their edition's valid_to count as carried forward."""
+    from socialvalue_tom.report import basis_notes
+
+    rows = pd.DataFrame([_uk("2026-09-30", "delivered"), _uk("2026-10-30", "delivered"),
+                         _uk("2025-09-30", "delivered")])
+    valued = value_frame(rows, "uk-national", assumptions=sv.Assumptions(
+        carry_forward=True, discount_base_year=2025))
+    assert basis_notes(valued) == [
+        "2 row(s) dated after their edition's valid_to were valued with it carried forward "
+        "(carry_forward): check for a newer edition."]
+
+
+def test_report_html_when_both_stages_then_totals_by_stage_and_note(
+        portfolio: pd.DataFrame, valued: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """A commitment beside delivered rows: a by-stage section and the note among the caveats."""
+    staged = value_frame(portfolio.assign(stage=["commitment", "delivered", "delivered",
+                                                 "delivered"]), tiny)
+    page = report_html(staged, tables=tiny)
+    assert "<h2>By stage</h2>" in page
+    assert "The total adds commitments (£54,000.00) and delivered outcomes" in page
+    assert "<h2>By stage</h2>" not in report_html(valued, tables=tiny)

@@ -47,6 +47,19 @@ def test_write_template_when_list_too_long_then_hidden_lists_sheet(tmp_path: Pat
     assert wb["lists"]["A1"].value == codes[0]
 
 
+def test_write_template_when_unit_not_listed_then_excel_warns_not_refuses(
+        tmp_path: Path) -> None:
+    """Units of the same kind convert (kgCO2e for tCO2e), so the unit list only warns; the
+    measure, region and stage lists refuse other entries (Excel's default "stop" style)."""
+    import openpyxl
+
+    path = write_template(["env-carbon"], tmp_path / "t.xlsx", sv.load_table(path=TINY))
+    styles = {str(dv.sqref)[0]: dv.errorStyle for dv in
+              openpyxl.load_workbook(path)["returns"].data_validations.dataValidation
+              if dv.type == "list"}
+    assert styles == {"A": None, "C": "warning", "D": None, "H": None}
+
+
 def test_write_template_when_unknown_measure_then_error() -> None:
     """An unknown code raises UnknownMeasureError with a suggestion."""
     with pytest.raises(sv.UnknownMeasureError, match="jobs-local"):

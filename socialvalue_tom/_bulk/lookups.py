@@ -285,10 +285,15 @@ def _editions(dates: _Dates, s: EditionStack, a: Assumptions,
     idx = np.searchsorted(s.starts, day, side="right") - 1
     inside = (idx >= 0) & (day <= s.ends[np.clip(idx, 0, None)])
     ok = (inside | ((idx >= 0) & a.carry_forward)) & (day != _BAD_DAY)
+    # As the scalar error: past an edition's end (not before the first), carrying it forward
+    # is an option the message names.
+    earlier = dates.per_row(idx >= 0)
     issues.add(dates.per_row(~ok), "date", "no-table-in-force",
                lambda p: (f"no edition of {s.tset.name} is in force on "
                           f"{np.datetime64(dates.day(p), 'D')}: editions cover "
-                          f"{s.tset.ranges()}"))
+                          f"{s.tset.ranges()}"
+                          + (" (carry_forward=True would use the latest)" if earlier[p]
+                             else "")))
     ed: NDArray[np.intp] = dates.per_row(np.where(ok, idx, -1).astype(np.intp))
     return ed
 
