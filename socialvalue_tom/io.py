@@ -737,6 +737,12 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     never a formula, and control characters that a worksheet cannot hold are replaced by
     U+FFFD. In ``.parquet``, columns of mixed or other Python objects are written as text.
 
+    Amounts (``value_gbp``...) are written unrounded, as the engine computed them, so that
+    totals taken from the file round to the totals reported (each figure rounded once, at the
+    edge): a CSV cell may read ``29897.399999999998``. ``.xlsx`` shows them to the penny with a
+    number format; the cell keeps the amount (to the 16 or so significant digits a worksheet
+    holds), not a rounded one.
+
     Raises:
         InputFileError: unknown extension, more rows than an Excel sheet holds, a folder that
             does not exist, or values the format cannot hold (time zones in ``.xlsx``...).
@@ -795,6 +801,10 @@ def _write_parquet(df: pd.DataFrame, target: Path) -> None:
     pq.write_table(arrow_table(df), target)
 
 
+#: Columns of GBP amounts, shown to the penny in ``.xlsx`` output.
+MONEY_COLUMNS = ("value_gbp", "gross_gbp", "proxy_gbp")
+_GBP_FORMAT = '"£"#,##0.00;-"£"#,##0.00'
+
 #: Text a spreadsheet would read as a formula (formula injection: suppliers are untrusted).
 _FORMULA_STARTS = ("=", "+", "-", "@")
 
@@ -810,6 +820,12 @@ def _write_xlsx(df: pd.DataFrame, target: Path) -> None:
             cell = ws.cell(row=row, column=col)
             cell.data_type = "s"
             cell.quotePrefix = True
+        # Money columns show pennies; the cells keep the unrounded amounts (see the docstring).
+        for j, name in enumerate(df.columns, 1):
+            if name in MONEY_COLUMNS and pd.api.types.is_float_dtype(df[name].dtype):
+                for (cell,) in ws.iter_rows(min_row=2, max_row=len(df) + 1, min_col=j,
+                                            max_col=j):
+                    cell.number_format = _GBP_FORMAT
 
 
 def _xlsx_safe(df: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, int]]]:

@@ -522,6 +522,27 @@ def test_write_valuations_when_text_looks_like_a_formula_writes_text(tmp_path: P
     assert svio.read_outcomes(path)["supplier_id"].tolist() == risky
 
 
+def test_write_valuations_when_xlsx_shows_pennies_and_keeps_the_amount(tmp_path: Path) -> None:
+    """Money columns show to the penny; the cell holds the amount, not a rounded one (a CSV
+    writes the float exactly), so a total taken from the file rounds to the reported one."""
+    import openpyxl
+
+    amount = 575 * 52 * 0.9999999999999999  # a float a hair off a whole penny amount
+    frame = pd.DataFrame({"measure": ["m"], "quantity": [1.0], "value_gbp": [amount],
+                          "proxy_gbp": [amount]})
+    path = svio.write_valuations(frame, tmp_path / "v.xlsx")
+    ws = openpyxl.load_workbook(path).active
+    header = [c.value for c in ws[1]]
+    cells = {name: ws.cell(row=2, column=header.index(name) + 1) for name in header}
+    # a worksheet holds about 16 significant digits: the amount, not a rounded penny figure
+    assert cells["value_gbp"].value == pytest.approx(amount, rel=1e-15, abs=0)
+    assert cells["value_gbp"].number_format == cells["proxy_gbp"].number_format
+    assert cells["value_gbp"].number_format.startswith('"£"#,##0.00')
+    assert cells["quantity"].number_format == "General"
+    csv = svio.write_valuations(frame, tmp_path / "v.csv")
+    assert float(csv.read_text().splitlines()[1].split(",")[2]) == amount
+
+
 def test_write_valuations_when_text_has_control_characters_replaces_them(
         tmp_path: Path) -> None:
     """Characters XML cannot hold are replaced (U+FFFD), not an openpyxl error."""
