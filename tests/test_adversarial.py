@@ -42,15 +42,17 @@ def test_value_when_discount_horizon_exceeded_raises_rule_error(tiny_table: Any)
     far = ProxyTable(TableFile.model_validate(data))
     o = sv.Outcome(**dict(ROW, date=dt.date(2150, 6, 1)), years=3)
     a = sv.Assumptions(discount_base_year=1900)
-    try:
-        v = sv.value(o, far, assumptions=a)
-    except sv.SocialValueError:
-        pass
-    else:
-        assert v.amount > 0
-    with contextlib.suppress(sv.SocialValueError):
-        value_frame(pd.DataFrame([dict(ROW, date="2150-06-01", years=3)]), far, assumptions=a,
-                    errors="collect")
+    with pytest.raises(sv.RuleError, match="beyond the 250-year discount horizon"):
+        sv.value(o, far, assumptions=a)
+    out = value_frame(pd.DataFrame([dict(ROW, date="2150-06-01", years=3)]), far,
+                      assumptions=a, errors="collect")
+    assert out.attrs["issues"][["field", "code"]].values.tolist() == [["years", "beyond-horizon"]]
+    assert out["value_gbp"].isna().all()
+    # With a base year three years later the last year (249) is inside the horizon.
+    inside = sv.Assumptions(discount_base_year=1903)
+    assert sv.value(o, far, assumptions=inside).amount == value_frame(
+        pd.DataFrame([dict(ROW, date="2150-06-01", years=3)]), far,
+        assumptions=inside)["value_gbp"].iloc[0] > 0
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -101,14 +103,11 @@ def test_read_outcomes_when_csv_has_bom_reads_header(tmp_path: Any) -> None:
 
 
 def test_read_outcomes_when_bytes_not_utf8_names_the_file() -> None:
-    """Latin-1 bytes: an InputFileError (an OutcomeError) naming the file, or clean text."""
+    """Latin-1 bytes: an InputFileError (an OutcomeError) naming the file and the bytes, never
+    text with replacement characters."""
     from socialvalue_tom import io
-    try:
-        df = io.read_outcomes(BAD_INPUTS / "latin1.csv")
-    except sv.OutcomeError as err:
-        assert "latin1.csv" in str(err)
-    else:
-        assert df["note"].iloc[0] in ("café", "caf\ufffd")
+    with pytest.raises(io.InputFileError, match=r"latin1\.csv: bytes b'\\xe9' .* not UTF-8"):
+        io.read_outcomes(BAD_INPUTS / "latin1.csv")
 
 
 def test_read_outcomes_when_cell_is_a_formula_it_stays_text(tiny_table: Any) -> None:

@@ -142,6 +142,24 @@ def test_value_when_cap_ratio_limits_to_share_of_contract(
     assert ("no contract_value" in cap[0]) == (contract_value is None)
 
 
+def test_value_when_cap_binds_only_after_uplift_the_cap_wins(tiny_table: Any,
+                                                             make_outcome: Any) -> None:
+    """The cap applies after the price-base uplift: £100,000 local spend x £0.60 x 0.75 =
+    £45,000 in 2024 prices, x 102.5/100 = £46,125 in 2025 prices, capped at 0.5 x £90,000 =
+    £45,000 (capping first would give £46,125), in the scalar and the bulk path."""
+    o = make_outcome(measure="growth-local-spend", quantity=100_000, unit="GBP",
+                     contract_value=90_000)
+    a = sv.Assumptions(price_year=2025)
+    v = sv.value(o, tiny_table, assumptions=a)
+    assert v.pennies == 4_500_000
+    assert [s.rule for s in v.trace][-2:] == ["uplift", "cap"]
+    uncapped = sv.value(make_outcome(measure="growth-local-spend", quantity=100_000, unit="GBP"),
+                        tiny_table, assumptions=a)
+    assert uncapped.pennies == 4_612_500
+    frame = pd.DataFrame([o.model_dump(exclude_defaults=True)])
+    assert sv.value_frame(frame, tiny_table, assumptions=a)["value_gbp"].tolist() == [v.amount]
+
+
 def test_value_when_disbenefit_is_negative(tiny_table: Any, make_outcome: Any) -> None:
     """2 tCO2e emitted x £250 = -£500.00."""
     v = sv.value(make_outcome(measure="env-carbon-added", quantity=2, unit="tCO2e"), tiny_table)
@@ -272,11 +290,11 @@ def test_value_when_outcome_field_shadows_table_parameter_it_is_ignored(
     (here ``leakage``): the value stays £45, as value_frame computes it."""
     o = make_outcome(measure="growth-local-spend", quantity=100, unit="GBP",
                      fields={"leakage": 0.0})
-    try:
-        amount = sv.value(o, tiny_table).amount
-    except sv.OutcomeError:
-        return
-    assert amount == pytest.approx(45.0)
+    amount = sv.value(o, tiny_table).amount
+    assert amount == 45.0  # 100 x £0.60 x (1 - leakage 0.25)
+    frame = pd.DataFrame([{"measure": "growth-local-spend", "quantity": 100.0, "unit": "GBP",
+                           "region": "uk", "date": o.date, "leakage": 0.0}])
+    assert sv.value_frame(frame, tiny_table)["value_gbp"].tolist() == [amount]
 
 
 def test_helpers_when_edge_values_behave() -> None:

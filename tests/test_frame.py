@@ -177,6 +177,21 @@ def test_value_frame_when_datetime64_holds_far_dates_reads_them_exactly(
     assert "for date 2300-01-01" in sv.explain_row(out, 1)
 
 
+def test_value_frame_when_carry_forward_never_carries_backwards(tiny_table: Any) -> None:
+    """carry_forward uses the latest edition *before* a date: a row dated before the first
+    edition is still no-table-in-force (the scalar engine raises), not valued, not carried."""
+    a = sv.Assumptions(carry_forward=True)
+    dates = pd.Series(["2024-03-31", "2024-04-01", "2025-04-01"])
+    out = value_frame(_frame(date=dates), tiny_table, assumptions=a, errors="collect")
+    assert out.attrs["issues"][["row", "field", "code"]].values.tolist() == [
+        [0, "date", "no-table-in-force"]]
+    assert out["value_gbp"].isna().tolist() == [True, False, False]
+    early = sv.Outcome(measure="env-carbon", quantity=1.0, unit="tCO2e", region="uk",
+                       date=dt.date(2024, 3, 31))
+    with pytest.raises(sv.NoTableInForceError):
+        sv.value(early, tiny_table, assumptions=a)
+
+
 def test_value_frame_when_datetime64_date_is_past_year_9999_is_a_bad_date(
         tiny_table: Any) -> None:
     """A date no ``datetime.date`` can hold (the scalar Outcome cannot) is a bad-date issue."""

@@ -35,6 +35,7 @@ fault.
 from __future__ import annotations
 
 import ast
+import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -218,10 +219,44 @@ def _not(operand: _Fn) -> _Fn:
 
 
 def _binary(ufunc: np.ufunc, left: _Fn, right: _Fn) -> _Fn:
+    op: Callable[[Any, Any], Any] = _power if ufunc is np.power else ufunc
+
     def run(env: _Env) -> Any:
-        return ufunc(left(env), right(env))
+        return op(left(env), right(env))
 
     return run
+
+
+def _power(base: Any, exponent: Any) -> NDArray[np.float64]:
+    """``base ** exponent`` elementwise, each element with the C library's ``pow``.
+
+    ``np.power`` on float64 arrays may use a vectorised (SIMD) ``pow`` for whole vectors and the
+    C library's for the remainder and for single values, and the two can differ in the last
+    bit: a value would then depend on its position in the array and on the path (scalar or
+    bulk) that valued it. Raising is rare in tables, so exactness wins over speed here.
+    """
+    b, e = np.broadcast_arrays(np.asarray(base, dtype=np.float64),
+                               np.asarray(exponent, dtype=np.float64))
+    values = [_pow(x, y) for x, y in zip(b.ravel().tolist(), e.ravel().tolist(), strict=True)]
+    return np.array(values, dtype=np.float64).reshape(b.shape)
+
+
+def _pow(x: float, y: float) -> float:
+    """``math.pow`` with numpy's results where it raises: overflow is an infinity (negative for
+    a negative base and an odd integer exponent), zero to a negative power an infinity, and a
+    negative base to a fractional power NaN."""
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        return -math.inf if x < 0 and _odd_integer(y) else math.inf
+    except ValueError:
+        if x == 0.0:
+            return -math.inf if math.copysign(1.0, x) < 0 and _odd_integer(y) else math.inf
+        return math.nan
+
+
+def _odd_integer(y: float) -> bool:
+    return math.isfinite(y) and y == math.floor(y) and math.fmod(y, 2.0) != 0.0
 
 
 def _logical(ufunc: np.ufunc, operands: tuple[_Fn, ...]) -> _Fn:

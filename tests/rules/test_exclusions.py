@@ -83,6 +83,23 @@ def test_count_once_when_parts_exceed_whole_never_goes_negative(tmp_path: Path) 
     assert out["claim_share"].tolist() == [0.0, 1.0, 1.0]
 
 
+def test_count_once_when_part_and_whole_are_different_stages_or_suppliers_keeps_both(
+        tiny_table: Any) -> None:
+    """A commitment is not reduced by a delivered part (nor one supplier's claim by another's)
+    on the same contract: 1 priority FTE committed and 4 local FTE delivered count in full
+    (£25,000 and 4 x 20,000 x 0.9 = £72,000); the same rows in one stage share the reduction."""
+    apart = value_frame(_rows(["jobs-priority", "jobs-local"], [1.0, 4.0],
+                              stage=["commitment", "delivered"]), tiny_table)
+    assert _pounds(apart) == [25000.0, 72000.0]
+    assert apart.get("claim_share", pd.Series([1.0, 1.0])).tolist() == [1.0, 1.0]
+    suppliers = value_frame(_rows(["jobs-priority", "jobs-local"], [1.0, 4.0],
+                                  supplier_id=["S1", "S2"]), tiny_table)
+    assert _pounds(suppliers) == [25000.0, 72000.0]
+    together = value_frame(_rows(["jobs-priority", "jobs-local"], [1.0, 4.0],
+                                 stage=["delivered", "delivered"]), tiny_table)
+    assert _pounds(together) == [25000.0, 54000.0]  # 3 of the 4 local FTE count
+
+
 def test_count_once_when_only_parts_claimed_changes_nothing(tmp_path: Path) -> None:
     t = _three_part_table(tmp_path, "count_once")
     out = value_frame(_rows(["jobs-priority-b", "jobs-priority"], [2.0, 1.0]), t)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import inspect
+import math
 import pickle
 import warnings
 from collections.abc import Mapping
@@ -702,3 +703,20 @@ def test_evaluate_when_value_beyond_float_range_raises_proxy_table_error(value: 
     OverflowError."""
     with pytest.raises(ProxyTableError, match="not numeric"):
         compile_expression("x + 1").evaluate({"x": value})
+
+
+def test_power_is_the_same_bits_at_every_position_and_on_one_value() -> None:
+    """``**`` gives the C library's pow for every element, so a value does not depend on its
+    place in the array (a SIMD pow may differ in the last bit from the pow used for the rest
+    and for one value) nor on the path (scalar or bulk) that valued it."""
+    rng = np.random.default_rng(7)
+    base = rng.uniform(0.01, 3.0, 67)
+    exponent = rng.uniform(-6.0, 6.0, 67)
+    expr = compile_expression("x ** k + 0.1 ** k", ["x", "k"])
+    got = expr.evaluate({"x": base, "k": exponent})
+    want = [math.pow(x, k) + math.pow(0.1, k)
+            for x, k in zip(base.tolist(), exponent.tolist(), strict=True)]
+    assert got.view(np.uint64).tolist() == np.array(want).view(np.uint64).tolist()
+    one = [expr.evaluate_scalar({"x": x, "k": k})
+           for x, k in zip(base[:9], exponent[:9], strict=True)]
+    assert np.array(one).view(np.uint64).tolist() == got[:9].view(np.uint64).tolist()
