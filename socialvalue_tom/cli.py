@@ -39,6 +39,9 @@ from socialvalue_tom.tables.table import ProxyTable, TableRef
 
 __all__ = ["app", "main"]
 
+#: The files ``value -o`` and ``report -o`` write.
+VALUE_SUFFIXES = (".csv", ".xlsx", ".parquet")
+REPORT_SUFFIXES = (".html", ".htm")
 #: Rows above which ``value`` shows a progress bar (on a terminal only).
 PROGRESS_ROWS = 50_000
 _CHUNK = 50_000
@@ -120,12 +123,16 @@ def _guard(fn: Callable[[], _T], code: int = 2) -> _T:
         _fail(str(exc), code)
 
 
-def _check_output(output: Path) -> None:
-    """An output path whose folder exists and which is not a folder itself (exit 2)."""
+def _check_output(output: Path, suffixes: tuple[str, ...] | None = None) -> None:
+    """An output path whose folder exists, which is not a folder itself and, when ``suffixes``
+    are given, has one of them (exit 2): checked before any work, so a run never ends by
+    refusing its output, and no file of another kind is ever touched."""
     if output.is_dir():
         _fail(f"the output {output} is a folder: give a file name")
     if not output.parent.is_dir():
         _fail(f"cannot write {output}: the folder {output.parent} does not exist")
+    if suffixes is not None and output.suffix.lower() not in suffixes:
+        _fail(f"cannot write {output.name}: the output must be one of {', '.join(suffixes)}")
 
 
 def _resolve_tables(spec: str) -> TablesLike:
@@ -180,14 +187,19 @@ def _assumptions(price_year: int | None, discount_base_year: int | None,
                                       discount_base_year=discount_base_year))
 
 
-def _read(path: Path, sheet: str | None = None) -> pd.DataFrame:
-    from socialvalue_tom import io as svio
-    from socialvalue_tom.frame import REQUIRED_COLUMNS
-
+def _check_input(path: Path) -> None:
+    """An input path that is a file (exit 2)."""
     if path.is_dir():
         _fail(f"input {path} is a folder, not a file")
     if not path.is_file():
         _fail(f"input file {path} does not exist")
+
+
+def _read(path: Path, sheet: str | None = None) -> pd.DataFrame:
+    from socialvalue_tom import io as svio
+    from socialvalue_tom.frame import REQUIRED_COLUMNS
+
+    _check_input(path)
     df = _guard(lambda: svio.read_outcomes(path, sheet=sheet))
     source = df.attrs.get("socialvalue_tom.source")
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
@@ -335,8 +347,9 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> No
 def _cli_words(note: str) -> str:
     """A basis note with the library's option names as this command's flags."""
     for name, flag in (("group by stage", "use --by stage"),
-                       ("a common price_year and discount_base_year",
-                        "--price-year and --discount-base-year"),
+                       ("a common price_year", "--price-year"),
+                       ("a common discount_base_year", "--discount-base-year"),
+                       ("discount_base_year", "--discount-base-year"),
                        ("(carry_forward)", "(--carry-forward)")):
         note = note.replace(name, flag)
     return note
@@ -373,7 +386,8 @@ def value_cmd(
 ) -> None:
     """Value an outcome file and print totals (penny-rounded)."""
     a = _assumptions(price_year, discount_base_year, carry_forward)
-    valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet)
+    valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
+                                              VALUE_SUFFIXES)
     if output is not None:
         from socialvalue_tom import io as svio
 
@@ -385,13 +399,16 @@ def value_cmd(
 
 
 def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,
-                   output: Path | None,
-                   sheet: str | None) -> tuple[pd.DataFrame, TablesLike, pd.DataFrame]:
+                   output: Path | None, sheet: str | None,
+                   suffixes: tuple[str, ...]) -> tuple[pd.DataFrame, TablesLike, pd.DataFrame]:
     """Value the input file; the valued rows, the tables used and the bad-row issues."""
+    _check_input(input)
     if output is not None and output.resolve() == input.resolve():
         _fail(f"the output {output} is the input file: write the results somewhere else")
     if output is not None:
-        _check_output(output)
+        # Only files of the kinds this command writes are ever replaced or, when bad rows stop
+        # the run, removed (never a table file or anything else named by mistake).
+        _check_output(output, suffixes)
     if _issues_path(input, output).resolve() == input.resolve():
         _fail(f"the issues file {_issues_path(input, output)} would overwrite the input file: "
               "rename the input or choose another output name")
@@ -445,7 +462,8 @@ def report_cmd(
         _fail(f"report output must be an .html file, not {output.name}")
     _check_output(output)
     a = _assumptions(price_year, discount_base_year, carry_forward)
-    valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet)
+    valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
+                                              REPORT_SUFFIXES)
     _guard(lambda: render_report(valued, output, title=title, tables=resolved))
     _console().print(f"Wrote report to {output}", markup=False)
     _exit_if_any(issues, input, output)

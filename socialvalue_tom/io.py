@@ -821,8 +821,8 @@ def _write_xlsx(df: pd.DataFrame, target: Path) -> None:
             cell.data_type = "s"
             cell.quotePrefix = True
         # Money columns show pennies; the cells keep the unrounded amounts (see the docstring).
-        for j, name in enumerate(df.columns, 1):
-            if name in MONEY_COLUMNS and pd.api.types.is_float_dtype(df[name].dtype):
+        for j, (name, column) in enumerate(df.items(), 1):  # by position: names may repeat
+            if name in MONEY_COLUMNS and pd.api.types.is_float_dtype(column.dtype):
                 for (cell,) in ws.iter_rows(min_row=2, max_row=len(df) + 1, min_col=j,
                                             max_col=j):
                     cell.number_format = _GBP_FORMAT

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -251,8 +251,9 @@ def _grouping_frame(valued: pd.DataFrame, keys: list[str], tables: Any) -> pd.Da
         frame["year"] = _financial_year(valued["date"])
     if "region" in cols and "region" in valued.columns:
         frame["region"] = _regions(valued, tables)
-    if "measure" in cols and "measure" in valued.columns:
-        frame["measure"] = stripped_column(valued["measure"])
+    for name in ("measure", "stage"):  # read as value_frame validated them
+        if name in cols and name in valued.columns:
+            frame[name] = stripped_column(valued[name])
     missing = [k for k, c in zip(keys, cols, strict=True) if c not in frame.columns]
     if missing:
         raise OutcomeError(f"cannot group by {', '.join(missing)}: the input has no "
@@ -482,17 +483,17 @@ def basis_notes(valued: pd.DataFrame, tables: Any = None) -> list[str]:
     """Plain-text notes on what a total of ``valued`` adds together, for printing beside it.
 
     Each only where it applies to the valued rows: commitments added to delivered outcomes;
-    values in the prices of several editions' years (no common ``price_year``) or of several
-    financial years each discounted to its own first year (no common ``discount_base_year``);
-    rows valued with an edition carried forward past its end.
-    ``valued`` is a :func:`~socialvalue_tom.frame.value_frame` result (the assumptions are read
-    from its ``attrs``); ``tables`` as for :func:`annotate`.
+    values in several price bases (editions of different ``price_base_year`` and no common
+    ``price_year``) or of several financial years each discounted to its own first year (no
+    common ``discount_base_year``); rows valued with an edition carried forward past its end.
+    The assumptions are read from the ``attrs`` that :func:`~socialvalue_tom.frame.value_frame`
+    records: where they are gone (a frame re-read from a file, or combined with
+    ``pd.concat``), only the note on stages, which needs none, is given. ``tables`` as for
+    :func:`annotate`.
     """
     ok = _valued_rows(_bare(valued))
     if not len(ok):
         return []
-    meta = valued.attrs.get(_META)
-    a = meta.get("assumptions", {}) if isinstance(meta, dict) else {}
     notes = []
     if "stage" in ok.columns:
         stages = stripped_column(ok["stage"])
@@ -502,38 +503,58 @@ def basis_notes(valued: pd.DataFrame, tables: Any = None) -> list[str]:
             notes.append(f"The total adds commitments ({format_gbp(by_stage['commitment'])}) "
                          f"and delivered outcomes ({format_gbp(by_stage['delivered'])}): "
                          "group by stage to see them apart.")
+    meta = valued.attrs.get(_META)
+    a = meta.get("assumptions") if isinstance(meta, dict) else None
+    if not isinstance(a, dict):
+        return notes  # how the rows were valued is not known: say nothing about it
+    eds = _known_editions(valued, tables)
     basis = []
-    if "version" in ok.columns and a.get("price_year") is None:
-        versions = sorted({str(v) for v in ok["version"].dropna()})
-        if len(versions) > 1:
-            basis.append(f"in the prices of each edition's own year ({', '.join(versions)})")
-    if "date" in ok.columns and a.get("discount_base_year") is None:
+    if a.get("price_year") is None and eds and {"table", "version"} <= set(ok.columns):
+        used = _edition_keys(ok)
+        bases = sorted({eds[k].spec.price_base_year for k in used if k in eds})
+        if len(bases) > 1:
+            basis.append((f"in the prices of each edition's own year "
+                          f"({', '.join(map(str, bases))})", "price_year"))
+    if a.get("discount_base_year") is None and "date" in ok.columns:
         years = sorted({int(y) for y in _financial_year(ok["date"]).dropna()})
         if len(years) > 1:
-            basis.append(f"each discounted to its own first year ({len(years)} financial years, "
-                         f"{years[0]} to {years[-1]})")
+            basis.append((f"each discounted to its own first year ({len(years)} financial "
+                          f"years, {years[0]} to {years[-1]})", "discount_base_year"))
     if basis:
-        notes.append(f"Values are {' and '.join(basis)}: a common price_year and "
-                     "discount_base_year put them on one basis.")
+        options = " and ".join(option for _, option in basis)
+        common = "a common " + options
+        notes.append(f"Values are {' and '.join(text for text, _ in basis)}: {common} "
+                     f"{'put' if len(basis) > 1 else 'puts'} them on one basis.")
     if a.get("carry_forward"):
-        carried = _carried_forward(valued, ok, tables)
+        carried = _carried_forward(ok, eds)
         if carried:
             notes.append(f"{carried} row(s) dated after their edition's valid_to were valued "
                          "with it carried forward (carry_forward): check for a newer edition.")
     return notes
 
 
-def _carried_forward(valued: pd.DataFrame, ok: pd.DataFrame, tables: Any) -> int:
-    """Rows of ``ok`` (the valued rows of ``valued``, whose ``attrs`` name the editions used)
-    dated after the valid_to of the edition that valued them."""
-    eds = _known_editions(valued, tables)
-    if not eds or "date" not in ok.columns:
+def _edition_keys(ok: pd.DataFrame) -> set[tuple[str, str]]:
+    """The distinct (table, version) pairs of valued rows."""
+    pairs = ok[["table", "version"]].astype(object).drop_duplicates()
+    return {(str(t), str(v)) for t, v in pairs.itertuples(index=False, name=None)}
+
+
+def _carried_forward(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> int:
+    """Valued rows dated after the valid_to of the edition that valued them (worked out once
+    per distinct date and edition)."""
+    if not eds or not {"date", "table", "version"} <= set(ok.columns):
         return 0
-    ends = [eds[(str(t), str(v))].valid_to if (str(t), str(v)) in eds else None
-            for t, v in zip(ok["table"], ok["version"], strict=True)]
-    days = ok["date"].map(_day_or_none)
-    return sum(1 for d, e in zip(days, ends, strict=True) if d is not None and e is not None
-               and d > e)
+    keys = pd.DataFrame({"date": ok["date"].astype(object), "table": ok["table"].astype(object),
+                         "version": ok["version"].astype(object)})
+    counts = keys.value_counts(dropna=False, sort=False)
+    carried = 0
+    for key, n in counts.items():
+        date, table, version = cast(tuple[Any, Any, Any], key)
+        edition = eds.get((str(table), str(version)))
+        day = _day_or_none(date)
+        if edition is not None and day is not None and day > edition.valid_to:
+            carried += int(n)
+    return carried
 
 
 def _day_or_none(value: Any) -> dt.date | None:

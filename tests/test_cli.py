@@ -575,3 +575,29 @@ def test_value_when_dated_past_every_edition_then_row_says_carry_forward(tmp_pat
     assert carried.exit_code == 1  # the 2020 row is still bad
     assert ("Note: 1 row(s) dated after their edition's valid_to were valued with it carried "
             "forward (--carry-forward): check for a newer edition.") in carried.stdout
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "tiny-copy.yaml"])
+def test_value_when_output_is_not_a_results_file_refused_before_anything_is_touched(
+        tmp_path: Path, name: str) -> None:
+    """An output of another kind (a note, a table file) is refused before valuing (exit 2),
+    and is left as it was even when the input has bad rows."""
+    out = tmp_path / name
+    out.write_text("precious")
+    result = invoke("value", _write(tmp_path, "bad.csv", BAD), "--tables", TINY, "-o", out)
+    assert result.exit_code == 2
+    assert "the output must be one of .csv, .xlsx, .parquet" in result.stderr
+    assert out.read_text() == "precious"
+
+
+def test_value_when_stage_has_spaces_then_one_group_per_stage(tmp_path: Path) -> None:
+    """--by stage groups stages as value_frame reads them (surrounding spaces stripped)."""
+    rows = PORTFOLIO.splitlines()
+    stages = ["delivered", " delivered", "commitment ", "delivered"]
+    text = "\n".join([rows[0] + ",stage"] + [f"{r},{st}" for r, st in zip(rows[1:], stages,
+                                                                           strict=True)])
+    result = invoke("value", _write(tmp_path, "p.csv", text + "\n"), "--tables", TINY,
+                    "--by", "stage")
+    assert result.exit_code == 0, result.output
+    groups = re.findall(r"^│ (\S+)\s*│\s*(\d+) │", result.stdout, flags=re.M)
+    assert groups == [("commitment", "1"), ("delivered", "3"), ("Total", "4")]

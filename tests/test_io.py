@@ -683,3 +683,15 @@ def test_read_xlsx_when_a_date_cell_has_a_time_gives_its_date(tmp_path: Path) ->
     df = svio.read_outcomes(path)
     assert df.loc[0, "date"] == "2024-05-01"
     assert value_frame(df, sv.load_table(path=TINY), errors="collect").attrs["issues"].empty
+
+
+def test_write_valuations_when_xlsx_has_repeated_column_names_writes_them(
+        tmp_path: Path) -> None:
+    """Repeated names are written by position (the money format too), as before."""
+    import openpyxl
+
+    frame = pd.DataFrame([[1.5, 2.5, "x"]], columns=["value_gbp", "value_gbp", "m"])
+    path = svio.write_valuations(frame, tmp_path / "v.xlsx")
+    ws = openpyxl.load_workbook(path).active
+    assert [c.value for c in ws[2]] == [1.5, 2.5, "x"]
+    assert ws["A2"].number_format == ws["B2"].number_format != "General"

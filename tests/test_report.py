@@ -478,3 +478,37 @@ def test_report_html_when_both_stages_then_totals_by_stage_and_note(
     assert "<h2>By stage</h2>" in page
     assert "The total adds commitments (£54,000.00) and delivered outcomes" in page
     assert "<h2>By stage</h2>" not in report_html(valued, tables=tiny)
+
+
+def test_basis_notes_when_assumptions_unknown_then_only_the_stage_note() -> None:
+    """Without the attrs value_frame records (a re-read file, pd.concat), nothing is said about
+    prices, discounting or carrying forward: only what the rows show (the stages)."""
+    from socialvalue_tom.report import basis_notes
+
+    rows = pd.DataFrame([_uk("2023-06-01", "commitment"), _uk("2024-06-01", "delivered")])
+    valued = value_frame(rows, "uk-national", assumptions=sv.Assumptions(
+        price_year=2025, discount_base_year=2023))
+    bare = valued.copy()
+    bare.attrs = {}
+    notes = basis_notes(bare, "uk-national")
+    assert len(notes) == 1 and notes[0].startswith("The total adds commitments")
+    assert basis_notes(valued) == notes
+
+
+def test_basis_notes_when_editions_share_a_price_base_then_no_price_note(
+        tiny: sv.ProxyTable) -> None:
+    """Two editions with one price base year are one price basis; the note names only the
+    option not set."""
+    from socialvalue_tom.report import basis_notes
+
+    later = sv.ProxyTable(tiny.spec.model_copy(update={
+        "version": "2024-h2", "valid_from": dt.date(2025, 4, 1),
+        "valid_to": dt.date(2026, 3, 31)}), price_index=tiny.price_index)
+    rows = pd.DataFrame([{"measure": "env-carbon", "quantity": 1.0, "unit": "tCO2e",
+                          "region": "uk", "date": d} for d in ("2024-06-01", "2025-06-01")])
+    valued = value_frame(rows, [tiny, later])
+    assert basis_notes(valued, [tiny, later]) == [
+        "Values are each discounted to its own first year (2 financial years, 2024 to 2025): "
+        "a common discount_base_year puts them on one basis."]
+    based = value_frame(rows, [tiny, later], assumptions=sv.Assumptions(discount_base_year=2024))
+    assert basis_notes(based, [tiny, later]) == []

@@ -47,8 +47,14 @@ def canonical_digest(model: TableFile | IndexFile) -> str:
 
 
 def _review_passed(review_by: dt.date | None, today: dt.date | None = None) -> bool:
-    """True when ``review_by`` is a date and ``today`` (default: the local date) is after it."""
-    return review_by is not None and (today or dt.date.today()) > review_by
+    """True when ``review_by`` is a date and ``today`` (default: the local date; a datetime or
+    ``pandas.Timestamp`` counts as its date) is after it."""
+    if review_by is None:
+        return False
+    day = dt.date.today() if today is None else today
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    return day > review_by
 
 
 @dataclass(frozen=True, slots=True)

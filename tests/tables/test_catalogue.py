@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 from conftest import TINY
@@ -214,6 +215,10 @@ def test_review_by_when_declared_is_on_the_table_and_its_ref(uk_tables: Any,
         assert not t.review_passed(day) and t.review_passed(day + dt.timedelta(days=1))
         assert refs[t.version].review_passed(day + dt.timedelta(days=1))
         assert not refs[t.version].review_passed(day - dt.timedelta(days=1))
+    t = uk_tables[0]
+    after = dt.datetime.combine(t.review_by + dt.timedelta(days=1), dt.time(9))
+    assert t.review_passed(after) and t.ref.review_passed(pd.Timestamp(after))
+    assert not t.review_passed(dt.datetime.combine(t.review_by, dt.time(23, 59)))
     assert tiny_table.review_by is None and tiny_table.ref.review_by is None
     assert not tiny_table.review_passed(dt.date(2999, 1, 1))
 
