@@ -42,7 +42,7 @@ Added in 0.1.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -50,7 +50,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom.engine import TablesLike, table_set
+from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import ProxyTableError, RuleError
 from socialvalue_tom.frame import ISSUE_COLUMNS, claims_of, value_frame
 from socialvalue_tom.outcome import Assumptions
@@ -170,7 +170,8 @@ def _add_issue_columns(out: pd.DataFrame, found: pd.DataFrame | None, offset: in
 
 def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
                errors: Literal["raise", "collect"] = "raise",
-               assumptions: Assumptions | None = None, detail: bool = False) -> Any:
+               assumptions: Assumptions | Mapping[str, Any] | None = None,
+               detail: bool = False) -> Any:
     """Value every row of a Dask DataFrame; returns a lazy Dask DataFrame.
 
     Each partition is valued with :func:`~socialvalue_tom.frame.value_frame` (same columns,
@@ -182,7 +183,8 @@ def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
         tables: family name, edition or editions; resolved once on the client.
         errors: ``"raise"``: computing raises :class:`~socialvalue_tom.BulkValidationError` for
             the first failing partition; ``"collect"``: adds the ``issue_*`` columns.
-        assumptions: caller-level :class:`~socialvalue_tom.Assumptions`.
+        assumptions: caller-level :class:`~socialvalue_tom.Assumptions` (or a mapping of its
+            fields).
         detail: also add ``gross_gbp`` and ``canonical_quantity`` (see ``value_frame``).
 
     Examples:
@@ -193,6 +195,7 @@ def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
     if errors not in ("raise", "collect"):
         raise RuleError(f"errors must be 'raise' or 'collect', not {errors!r}")
     _dask()
+    assumptions = as_assumptions(assumptions)
     handle = TableHandle.from_tables(tables)
     offsets, claims = _offsets_and_claims(ddf, handle, assumptions)
     meta = value_frame(ddf._meta, handle.resolve(), errors="collect", assumptions=assumptions,

@@ -7,9 +7,10 @@ module looks up the per-outcome inputs and writes the trace.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from socialvalue_tom._version import __version__
 from socialvalue_tom.errors import OutcomeError, RuleError
@@ -20,10 +21,24 @@ from socialvalue_tom.tables.schema import MeasureSpec
 from socialvalue_tom.tables.table import ProxyTable
 from socialvalue_tom.valuation import TraceStep, Valuation
 
-__all__ = ["DEFAULT_ASSUMPTIONS", "TablesLike", "sensitivity", "value"]
+__all__ = ["DEFAULT_ASSUMPTIONS", "TablesLike", "as_assumptions", "sensitivity", "value"]
 
 TablesLike = str | ProxyTable | TableSet | Sequence[ProxyTable]
 DEFAULT_ASSUMPTIONS = Assumptions()
+
+
+def as_assumptions(assumptions: Assumptions | Mapping[str, Any] | None) -> Assumptions:
+    """The caller's assumptions: an :class:`Assumptions`, a mapping of its fields (as JSON gives
+    them; validated, :class:`RuleError` on a bad value) or ``None`` for the defaults; anything
+    else is a :class:`TypeError`."""
+    if assumptions is None:
+        return DEFAULT_ASSUMPTIONS
+    if isinstance(assumptions, Assumptions):
+        return assumptions
+    if isinstance(assumptions, Mapping):
+        return Assumptions.model_validate(dict(assumptions))
+    raise TypeError(f"assumptions must be an Assumptions or a mapping of its fields, not "
+                    f"{type(assumptions).__name__}")
 
 
 @lru_cache(maxsize=32)
@@ -203,14 +218,17 @@ def _expression_gross(o: Outcome, ctx: RowContext, x: RuleInputs[float]) -> floa
 
 
 def value(outcome: Outcome, table: TablesLike = "uk-national", *,
-          assumptions: Assumptions | None = None) -> Valuation:
+          assumptions: Assumptions | Mapping[str, Any] | None = None) -> Valuation:
     """Value one outcome against a table edition or family; returns a :class:`Valuation`.
 
     ``table`` may be a :class:`ProxyTable`, a family name (the edition in force on the outcome's
     date is used; by default the embedded ``uk-national``, as for ``value_frame``) or a
-    sequence of editions.
+    sequence of editions. ``assumptions``: an :class:`Assumptions` or a mapping of its fields.
     """
-    a = assumptions or DEFAULT_ASSUMPTIONS
+    a = as_assumptions(assumptions)
+    if not isinstance(outcome, Outcome):
+        raise TypeError(f"value() needs an Outcome, not {type(outcome).__name__} (build one with "
+                        "sv.Outcome(**fields) or sv.Outcome.model_validate(mapping))")
     x, ctx = _inputs(outcome, table_set(table), a)
     stages = run_pipeline(x, _expression_gross(outcome, ctx, x))
     # The gross is checked, not only the value: a cap would turn an infinite gross into the
@@ -226,7 +244,8 @@ def value(outcome: Outcome, table: TablesLike = "uk-national", *,
 
 
 def sensitivity(outcome: Outcome, table: TablesLike = "uk-national", *,
-                assumptions: Assumptions | None = None) -> dict[str, Valuation]:
+                assumptions: Assumptions | Mapping[str, Any] | None = None
+                ) -> dict[str, Valuation]:
     """Low, central and high valuations using each proxy's recorded bounds.
 
     The labels name the proxy bound used (``Assumptions(bound=...)``), not how favourable the
@@ -234,7 +253,7 @@ def sensitivity(outcome: Outcome, table: TablesLike = "uk-national", *,
     negative amount. For the least and most favourable net value of a mixed portfolio, take
     the low bound for benefits and the high bound for disbenefits (and the reverse).
     """
-    a = assumptions or DEFAULT_ASSUMPTIONS
+    a = as_assumptions(assumptions)
     return {b: value(outcome, table, assumptions=a.model_copy(update={"bound": b}))
             for b in ("low", "central", "high")}
 

@@ -7,6 +7,7 @@ again by the scalar engine, which must give the same float, and its trace is ret
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any
 
 import numpy as np
@@ -23,13 +24,16 @@ from socialvalue_tom.valuation import TraceStep, Valuation
 __all__ = ["remember_editions", "valuation_of_row"]
 
 #: Editions used by value_frame, by digest and price-index digest, so a row's trace can find
-#: its edition (with the very index it was uplifted with) again.
-_EDITIONS: dict[tuple[str, str | None], ProxyTable] = {}
+#: its edition (with the very index it was uplifted with) again. Held weakly: a table built in
+#: memory (an amend_table result, say) is forgotten with its last reference, so a long-running
+#: process that builds one per request does not grow; loaded files stay in the loader's cache.
+_EDITIONS: weakref.WeakValueDictionary[tuple[str, str | None], ProxyTable] = (
+    weakref.WeakValueDictionary())
 _LOCK = threading.Lock()
 
 
 def remember_editions(editions: list[ProxyTable]) -> None:
-    """Keep the editions a bulk valuation used (a few tables: kept for the process)."""
+    """Remember the editions a bulk valuation used, for as long as they are in use."""
     with _LOCK:
         for t in editions:
             _EDITIONS.setdefault((t.digest, t.index_digest), t)
@@ -58,7 +62,9 @@ def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
     with _LOCK:
         table = _EDITIONS.get((digest, meta.get("price_indices", {}).get(digest)))
     if table is None:
-        raise RuleError(f"edition with digest {row['digest']} is not loaded in this process",
+        raise RuleError(f"edition with digest {row['digest']} is not loaded in this process "
+                        "(a table built in memory, such as an amend_table result, is forgotten "
+                        "once nothing refers to it: keep it while explaining its rows)",
                         field="digest")
     share = float(row["claim_share"]) if "claim_share" in out.columns else 1.0
     outcome = _outcome_of(row, table, share)

@@ -12,7 +12,7 @@ Double-counting exclusions act between the two phases.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -22,7 +22,7 @@ from socialvalue_tom._bulk.arithmetic import BLOCK, Columns, arithmetic
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import Rows, Seen, lookups
 from socialvalue_tom._text import cell_codes
-from socialvalue_tom.engine import DEFAULT_ASSUMPTIONS, TablesLike, table_set
+from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import BulkValidationError, OutcomeError, RowIssue, RuleError
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.rules.exclusions import (
@@ -77,7 +77,8 @@ def issues_frame(issues: list[RowIssue]) -> IssueTable:
 
 def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
                 errors: Literal["raise", "collect"] = "raise",
-                assumptions: Assumptions | None = None, row_offset: int = 0,
+                assumptions: Assumptions | Mapping[str, Any] | None = None,
+                row_offset: int = 0,
                 claims: pd.DataFrame | None = None, detail: bool = False) -> pd.DataFrame:
     """Value every row of ``df``; returns a new DataFrame (the input is not mutated).
 
@@ -105,7 +106,7 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     memory used beyond the output columns stays small whatever the input's length.
     """
     _check_input(df, errors)
-    a = assumptions or DEFAULT_ASSUMPTIONS
+    a = as_assumptions(assumptions)
     stack = stack_of(table_set(tables))
     _remember(stack)
     n = len(df)
@@ -130,7 +131,7 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
 
 
 def claims_of(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
-              assumptions: Assumptions | None = None) -> pd.DataFrame:
+              assumptions: Assumptions | Mapping[str, Any] | None = None) -> pd.DataFrame:
     """The claims in ``df`` that double-counting exclusions govern, one row each (edition,
     exclusion, group label, rank, canonical quantity): small, and they add up across pieces.
 
@@ -140,7 +141,7 @@ def claims_of(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     """
     _check_input(df, "collect")
     stack = stack_of(table_set(tables))
-    return _claims(df, stack, assumptions or DEFAULT_ASSUMPTIONS)
+    return _claims(df, stack, as_assumptions(assumptions))
 
 
 def _governed(df: pd.DataFrame, stack: EditionStack, a: Assumptions,

@@ -21,6 +21,7 @@ from pydantic import (
 
 from socialvalue_tom._text import key_text
 from socialvalue_tom.errors import OutcomeError, RuleError
+from socialvalue_tom.tables.schema import FrozenDict
 
 __all__ = ["ISO_DATE", "MAX_YEARS", "Assumptions", "Outcome", "to_day"]
 
@@ -124,7 +125,7 @@ class Outcome(_TypedValidation):
     supplier_id: str | None = None
     stage: Literal["commitment", "delivered"] | None = None
     contract_value: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
-    fields: dict[str, float] = Field(default_factory=dict)
+    fields: FrozenDict[str, float] = Field(default_factory=dict, validate_default=True)
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -204,14 +205,18 @@ def _unwrapped(validate: Callable[[], M], error: type[OutcomeError] | type[RuleE
         return validate()
     except ValidationError as exc:
         # pydantic validates through the model's __init__, whose typed error it wraps: unwrap.
-        for detail in exc.errors():
-            inner = (detail.get("ctx") or {}).get("error")
-            if isinstance(inner, error):
-                raise inner from None
-        field, reason = _describe(exc)
-        what = "outcome field" if error is OutcomeError else "assumption"
-        raise error(f"{what} {field!r}: {reason}", field=field,
-                    errors=exc.errors(include_url=False)) from None
+        inner = next((e for d in exc.errors() if isinstance(e := (d.get("ctx") or {}).get(
+            "error"), error)), None)
+        if inner is None:
+            field, reason = _describe(exc)
+            what = "outcome field" if error is OutcomeError else "assumption"
+            inner = error(f"{what} {field!r}: {reason}", field=field,
+                          errors=exc.errors(include_url=False))
+    # Raised here, outside the except block: raised inside it, the error would have the
+    # ValidationError that holds it as its context, a cycle that cannot be pickled (errors
+    # raised on Dask workers travel pickled).
+    inner.__context__ = None
+    raise inner from None
 
 
 class Assumptions(_TypedValidation):

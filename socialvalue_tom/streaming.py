@@ -42,7 +42,7 @@ import pandas as pd
 
 from socialvalue_tom import io as svio
 from socialvalue_tom._text import stripped_column
-from socialvalue_tom.engine import TablesLike, table_set
+from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import BulkValidationError, RowIssue, RuleError
 from socialvalue_tom.frame import claims_of, issues_frame, value_frame
 from socialvalue_tom.money import to_pounds
@@ -278,7 +278,7 @@ def _all_null(table: Any) -> set[str]:
 def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
                tables: TablesLike = "uk-national", chunksize: int = 100_000,
                errors: Literal["raise", "collect"] = "raise",
-               assumptions: Assumptions | None = None,
+               assumptions: Assumptions | Mapping[str, Any] | None = None,
                progress: bool | None = None, detail: bool = False) -> FileSummary:
     """Value an outcome file in batches of ``chunksize`` rows, in constant memory.
 
@@ -287,11 +287,13 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
         out: where to write the valued rows (``.csv`` or ``.parquet``), or None for totals only.
             The file appears only when the run succeeds (written to a temporary file, renamed).
         tables: family name, edition or editions, as for ``value_frame``.
-        chunksize: rows per batch; bounds memory, does not change any result.
+        chunksize: rows per batch (a positive integer, else :class:`RuleError`); bounds memory,
+            does not change any result.
         errors: ``"raise"`` values the whole file, then raises one
             :class:`~socialvalue_tom.BulkValidationError` listing every bad row, and writes no
             output; ``"collect"`` writes bad rows with ``value_gbp`` NaN and returns the issues.
-        assumptions: caller-level :class:`~socialvalue_tom.Assumptions`.
+        assumptions: caller-level :class:`~socialvalue_tom.Assumptions` (or a mapping of its
+            fields).
         progress: show a ``rich`` progress bar; None shows one when ``rich`` is installed and
             stdout is a terminal.
         detail: also write ``gross_gbp`` and ``canonical_quantity`` (see ``value_frame``).
@@ -310,6 +312,10 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
     """
     if errors not in ("raise", "collect"):
         raise RuleError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    if isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1:
+        raise RuleError(f"chunksize must be a positive number of rows, not {chunksize!r}",
+                        field="chunksize")
+    assumptions = as_assumptions(assumptions)
     src = Path(path)
     tset = table_set(tables)
     codes = exclusion_measures(tset)

@@ -330,3 +330,27 @@ def test_value_and_sensitivity_when_no_table_given_use_the_embedded_family() -> 
     assert sv.value(o) == sv.value(o, "uk-national")
     assert sv.value(o).version == "2024"
     assert sv.sensitivity(o)["high"] == sv.sensitivity(o, "uk-national")["high"]
+
+
+def test_api_when_given_the_wrong_kind_of_argument_raises_type_error_or_rule_error(
+        tiny_table: Any, make_outcome: Any) -> None:
+    """Assumptions as a mapping (as JSON gives them) are validated; another type is a
+    TypeError, as is a dict for an Outcome or table names for diff_tables; a bad chunksize is
+    a RuleError."""
+    o = make_outcome(measure="jobs-local", quantity=2, unit="FTE")
+    as_mapping = sv.value(o, tiny_table, assumptions={"deadweight": 0.5})
+    assert as_mapping == sv.value(o, tiny_table, assumptions=sv.Assumptions(deadweight=0.5))
+    frame = pd.DataFrame([o.model_dump(exclude_defaults=True)])
+    assert sv.value_frame(frame, tiny_table, assumptions={"deadweight": 0.5})[
+        "value_gbp"].tolist() == [as_mapping.amount]
+    with pytest.raises(sv.RuleError, match="deadweight"):
+        sv.value(o, tiny_table, assumptions={"deadweight": 5})
+    with pytest.raises(TypeError, match="assumptions must be an Assumptions"):
+        sv.value(o, tiny_table, assumptions=[("deadweight", 0.5)])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="needs an Outcome, not dict"):
+        sv.value(o.model_dump(), tiny_table)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="compares ProxyTable editions: old is str"):
+        sv.diff_tables("uk-national:2024", tiny_table)  # type: ignore[arg-type]
+    for bad in (0, -5, 2.5, True):
+        with pytest.raises(sv.RuleError, match="chunksize must be a positive"):
+            sv.value_file("no-such.csv", tables=tiny_table, chunksize=bad)  # type: ignore[arg-type]

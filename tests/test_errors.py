@@ -115,3 +115,40 @@ def test_library_errors_when_raised_name_value_and_expectation(tiny_table: Any,
         for needle in needles:
             assert needle in str(err), (needle, str(err))
         _pickles(err)
+
+
+def test_errors_of_model_validate_pickle_with_their_context_as_dask_sends_them() -> None:
+    """model_validate/_json raise the model's typed error with no context pointing back at it:
+    with traceback pickling as Dask installs it (tblib), the error travels as itself."""
+    import socialvalue_tom as sv
+
+    pickling_support = pytest.importorskip("tblib.pickling_support")
+    calls = (lambda: sv.Outcome.model_validate_json('{"measure": 1}'),
+             lambda: sv.Outcome.model_validate({"measure": "m", "quantity": -1, "region": "uk",
+                                                "date": "2024-06-01"}),
+             lambda: sv.Assumptions.model_validate({"deadweight": 5}))
+    for call in calls:
+        with pytest.raises(sv.SocialValueError) as info:
+            call()
+        err = info.value
+        assert err.__context__ is None and err.__cause__ is None
+        pickling_support.install(err)
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is type(err) and str(back) == str(err)
+
+
+def test_result_models_read_back_raise_outcome_error_naming_the_field() -> None:
+    """A stored valuation or trace step that is malformed raises OutcomeError (a
+    SocialValueError) naming the field, through the constructor and model_validate(_json)."""
+    import socialvalue_tom as sv
+
+    cases = ((lambda: sv.Valuation.model_validate_json('{"amount": "x"}'), "engine_version"),
+             (lambda: sv.Valuation.model_validate({}), "engine_version"),
+             (lambda: sv.TraceStep(rule=1, detail="d"), "rule"),  # type: ignore[arg-type]
+             (lambda: sv.TraceStep.model_validate_json('{"rule": "r", "detail": "d", '
+                                                        '"amount": "NaN"}'), "amount"))
+    for call, field in cases:
+        with pytest.raises(sv.OutcomeError) as info:
+            call()
+        assert info.value.field == field and info.value.__context__ is None
+        assert "[see docs/errors.md#outcome-error]" in str(info.value)

@@ -178,3 +178,15 @@ def test_outcome_when_optional_text_blank_reads_it_as_absent(field: str, blank: 
     """Blank optional text is absent, as value_frame reads a blank cell (and a CSV reader an
     empty field): the two paths agree on such rows."""
     assert getattr(sv.Outcome(**dict(GOOD, **{field: blank})), field) is None
+
+
+def test_outcome_fields_are_read_only_and_the_outcome_hashes() -> None:
+    """A frozen outcome's fields cannot change under a valuation; equal outcomes hash alike."""
+    kw = dict(measure="jobs-apprentice", quantity=1.0, unit="week", region="uk",
+              date=dt.date(2024, 6, 1), fields={"level": 2.0})
+    o = sv.Outcome(**kw)
+    with pytest.raises(TypeError, match="read-only"):
+        o.fields["level"] = 3.0  # type: ignore[index]
+    assert o.fields == {"level": 2.0}
+    assert hash(o) == hash(sv.Outcome(**kw)) and len({o, sv.Outcome(**kw)}) == 1
+    assert sv.Outcome.model_validate_json(o.model_dump_json()) == o

@@ -140,8 +140,13 @@ def diff_tables(old: ProxyTable, new: ProxyTable) -> pd.DataFrame:
     A measure added or removed gives one row per region it has a proxy for. Identical editions
     give an empty frame (the labels version, title and validity are not compared, nor the order
     in which measures, regions, sources or exclusions are listed). Rows are sorted by measure,
-    then region, after the ``table`` row.
+    then region, after the ``table`` row. ``old`` and ``new`` are :class:`ProxyTable` editions
+    (``load_table("uk-national", version="2024")``); anything else is a :class:`TypeError`.
     """
+    for name, arg in (("old", old), ("new", new)):
+        if not isinstance(arg, ProxyTable):
+            raise TypeError(f"diff_tables() compares ProxyTable editions: {name} is "
+                            f"{type(arg).__name__} (load one with sv.load_table(...))")
     rows: list[dict[str, Any]] = _table_rows(old, new)
     for code in sorted(set(old.measures) | set(new.measures)):
         rows += _measure_rows(code, old, new)

@@ -56,17 +56,22 @@ V = TypeVar("V")
 
 
 class FrozenMapping(dict[Any, Any]):
-    """A dict that refuses changes after construction (and still pickles and serialises).
+    """A dict that refuses changes after construction (and still pickles, serialises and, with
+    hashable values, hashes).
 
     Frozen pydantic models still hold mutable dicts; storing them read-only keeps a loaded
-    table, and so its digest, from being changed in place.
+    table, and so its digest, from being changed in place, and an outcome's ``fields`` from
+    changing under a valuation.
     """
 
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
-        raise TypeError("proxy-table mappings are read-only; build a new table instead")
+        raise TypeError("this mapping is read-only: build a new table or outcome instead")
 
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse
     __ior__ = _refuse
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (FrozenMapping, (dict(self),))

@@ -158,6 +158,18 @@ class ProxyTable:
             {c: i for i, c in enumerate(self.measure_codes)})
         self._where = str(path) if path else f"{spec.family}:{spec.version}"
         self._compile()
+        object.__setattr__(self, "_sealed", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Tables are shared (load_table caches them): replacing an attribute would change every
+        # later valuation in the process while the digest stayed the same.
+        if getattr(self, "_sealed", False):
+            raise AttributeError(f"ProxyTable {self._where} is immutable: cannot set {name!r} "
+                                 "(build another table: load_table, amend_table)")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"ProxyTable {self._where} is immutable: cannot delete {name!r}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt from its validated spec, so a pickled table (sent to a Dask worker, say)

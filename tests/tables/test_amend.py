@@ -546,3 +546,29 @@ def test_amend_table_when_new_measure_malformed_raises_proxy_table_error(
     base = sv.load_table("uk-national", version="2024")
     with pytest.raises(sv.ProxyTableError, match=words):
         sv.amend_table(base, version="2024-t.1", measures=measures)  # type: ignore[arg-type]
+
+
+def test_amended_editions_built_per_request_are_not_kept_by_the_process(
+        base: sv.ProxyTable) -> None:
+    """explain_row finds an amendment while it is in use; a server building one per request
+    keeps only the few the valuation caches hold (16 edition stacks), and explain_row says why
+    it cannot find one that has been forgotten."""
+    import gc
+
+    from socialvalue_tom import explain
+
+    df = pd.DataFrame([{"measure": "jobs-local-fte", "quantity": 1.0, "unit": "FTE",
+                        "region": "scotland", "date": "2025-06-01"}])
+    kept = len(explain._EDITIONS)
+    first = None
+    for i in range(40):
+        local = sv.amend_table(base, version=f"2025-request.{i}", sources=[SOURCE],
+                               proxies={"jobs-local-fte": {"scotland": _wage(700.0 + i)}})
+        out = sv.value_frame(df, local)
+        assert f"2025-request.{i}" in sv.explain_row(out, 0)
+        first = out if first is None else first
+        del local, out
+    gc.collect()
+    assert len(explain._EDITIONS) <= kept + 16
+    with pytest.raises(sv.RuleError, match="forgotten once nothing refers to it"):
+        sv.explain_row(first, 0)

@@ -97,3 +97,15 @@ def test_price_index_when_year_missing_raises_rule_error(tiny_table: Any) -> Non
     assert idx.factor(2024, 2025) == pytest.approx(1.025)
     with pytest.raises(sv.RuleError, match=r"2019.*2023\.\.2025"):
         idx.factor(2019, 2024)
+
+
+def test_table_attributes_cannot_be_replaced_or_deleted() -> None:
+    """A loaded table is shared by every caller: replacing its arrays (which would change later
+    valuations under the same digest) is refused, as is deleting an attribute."""
+    t = sv.load_table("uk-national", version="2024")
+    before = t.proxy_matrix.copy()
+    with pytest.raises(AttributeError, match="immutable"):
+        t.proxy_matrix = t.proxy_matrix * 2
+    with pytest.raises(AttributeError, match="immutable"):
+        del t.sign
+    assert np.array_equal(sv.load_table("uk-national", version="2024").proxy_matrix, before)
