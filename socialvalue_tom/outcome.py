@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable
-from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -127,13 +127,27 @@ class Outcome(_TypedValidation):
     contract_value: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
     fields: FrozenDict[str, float] = Field(default_factory=dict, validate_default=True)
 
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            field, reason = _describe(exc)
-            raise OutcomeError(f"outcome field {field!r}: {reason}", field=field,
-                               errors=exc.errors(include_url=False)) from None
+    if TYPE_CHECKING:
+        # What type checkers see: the field names, so a misspelt one is caught, with the
+        # types the validators accept (a date as ISO text, an id as a number).
+        def __init__(self, *, measure: str, quantity: float, region: str,
+                     date: dt.date | str, unit: str | None = None, years: int = 1,
+                     deadweight: float | None = None, displacement: float | None = None,
+                     attribution: float | None = None, drop_off: float | None = None,
+                     confidence: str | float | None = None,
+                     contract_id: str | float | None = None,
+                     supplier_id: str | float | None = None,
+                     stage: Literal["commitment", "delivered"] | None = None,
+                     contract_value: float | None = None,
+                     fields: Mapping[str, float] | None = None) -> None: ...
+    else:
+        def __init__(self, **data: Any) -> None:
+            try:
+                super().__init__(**data)
+            except ValidationError as exc:
+                field, reason = _describe(exc)
+                raise OutcomeError(f"outcome field {field!r}: {reason}", field=field,
+                                   errors=exc.errors(include_url=False)) from None
 
     _numbers_not_bool = field_validator("years", "deadweight", "displacement", "attribution",
                                         "drop_off", "contract_value", mode="before")(_no_bool)
@@ -247,12 +261,21 @@ class Assumptions(_TypedValidation):
     _fractions_not_bool = field_validator("deadweight", "displacement", "attribution",
                                           "drop_off", mode="before")(_no_bool)
 
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            field, reason = _describe(exc)
-            raise RuleError(f"assumption {field!r}: {reason}", field=field) from None
+    if TYPE_CHECKING:
+        def __init__(self, *, deadweight: float | None = None,
+                     displacement: float | None = None, attribution: float | None = None,
+                     drop_off: float | None = None, discount_base_year: int | None = None,
+                     discount_schedule: Literal["green-book", "health", "none"] = "green-book",
+                     price_year: int | None = None, carry_forward: bool = False,
+                     apply_confidence: bool = True,
+                     bound: Literal["central", "low", "high"] = "central") -> None: ...
+    else:
+        def __init__(self, **data: Any) -> None:
+            try:
+                super().__init__(**data)
+            except ValidationError as exc:
+                field, reason = _describe(exc)
+                raise RuleError(f"assumption {field!r}: {reason}", field=field) from None
 
 
 def financial_year(day: dt.date) -> int:

@@ -74,3 +74,23 @@ def test_import_does_not_pull_heavy_optional_extras() -> None:
             "'typer', 'rich', 'distributed') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_typed_constructors_name_every_model_field() -> None:
+    """Type checkers see Outcome(...) and Assumptions(...) through a signature written for them
+    (the runtime one wraps pydantic's errors): it must name exactly the model's fields, with
+    the same required ones, or mypy would pass a misspelt name or refuse a real one."""
+    import ast
+
+    from socialvalue_tom import outcome
+
+    tree = ast.parse(Path(outcome.__file__).read_text(encoding="utf-8"))
+    for cls in (sv.Outcome, sv.Assumptions):
+        node = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls.__name__)
+        stub = next(f for b in node.body if isinstance(b, ast.If)
+                    and ast.unparse(b.test) == "TYPE_CHECKING"
+                    for f in b.body if isinstance(f, ast.FunctionDef) and f.name == "__init__")
+        args = stub.args.kwonlyargs
+        required = {a.arg for a, d in zip(args, stub.args.kw_defaults, strict=True) if d is None}
+        assert [a.arg for a in args] and {a.arg for a in args} == set(cls.model_fields), cls
+        assert required == {n for n, f in cls.model_fields.items() if f.is_required()}, cls
