@@ -154,7 +154,7 @@ def _governed(df: pd.DataFrame, stack: EditionStack, a: Assumptions,
         pick = np.flatnonzero(_named(block["measure"], codes))
         if pick.size:
             mine = block.iloc[pick]
-            scratch = Issues(len(mine), 0, mine.index)
+            scratch = Issues(len(mine), 0, mine.index, marks_only=True)
             rows = lookups(mine, stack, a, scratch)
             yield mine, start + pick, rows, np.where(scratch.bad, np.nan, rows.q * rows.factor)
 

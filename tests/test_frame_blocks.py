@@ -152,3 +152,24 @@ def test_value_frame_when_excluded_measure_has_spaces_in_blocks_equals_one_block
     assert blocked["value_gbp"].to_numpy().tobytes() == whole["value_gbp"].to_numpy().tobytes()
     claims = claims_of(df, tiny_table)
     assert len(claims) == 3 * copies and set(claims["rank"]) == {0, 1}
+
+
+def test_issues_marks_only_marks_bad_rows_without_building_messages() -> None:
+    """The claims pass of the exclusions only needs to know which rows are bad: no message is
+    built (they were built twice per bad row of an excluded measure), in blocks too."""
+    from socialvalue_tom._bulk.issues import Issues
+
+    calls: list[int] = []
+
+    def reason(p: int) -> str:
+        calls.append(p)
+        return "bad"
+
+    quiet = Issues(4, 0, pd.RangeIndex(4), marks_only=True)
+    quiet.block(2, 4).add(np.array([True, False]), "date", "no-table-in-force", reason)
+    quiet.add(np.array([True, False, False, False]), "date", "no-table-in-force", reason)
+    assert quiet.bad.tolist() == [True, False, True, False]
+    assert quiet.items == [] and calls == []
+    loud = Issues(4, 0, pd.RangeIndex(4))
+    loud.add(np.array([True, False, False, True]), "date", "no-table-in-force", reason)
+    assert [i.row for i in loud.items] == [0, 3] and calls == [0, 3]

@@ -28,6 +28,9 @@ class Issues:
     items: list[RowIssue] = field(default_factory=list)
     start: int = 0
     bad: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    #: Only mark bad rows, recording no issue: for a pass whose issues nobody reads (the
+    #: claims of double-counting exclusions), which need not build a message per bad row.
+    marks_only: bool = False
 
     def __post_init__(self) -> None:
         if self.bad.size != self.n:
@@ -36,7 +39,7 @@ class Issues:
     def block(self, start: int, stop: int) -> Issues:
         """A view of rows ``start:stop`` sharing this collection's marks and items."""
         return Issues(stop - start, self.offset + start, self.index[start:stop], self.items,
-                      self.start + start, self.bad[start:stop])
+                      self.start + start, self.bad[start:stop], self.marks_only)
 
     def add(self, mask: np.ndarray, field_name: str, code: str,
             reason: str | Callable[[int], str]) -> None:
@@ -47,6 +50,8 @@ class Issues:
         if pos.size == 0:
             return
         self.bad[pos] = True
+        if self.marks_only:
+            return
         for p in pos.tolist():
             text = reason(p) if callable(reason) else reason
             self.items.append(RowIssue(row=self.offset + p, field=field_name, code=code,
