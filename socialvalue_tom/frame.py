@@ -67,6 +67,14 @@ class IssueTable(pd.DataFrame):
 
     __hash__ = object.__hash__  # type: ignore[assignment]
 
+    def __deepcopy__(self, memo: Any = None) -> IssueTable:
+        # pandas deep-copies attrs when it slices a frame: the copy must stay an IssueTable,
+        # or pd.concat of two slices would compare plain DataFrames with == and fail.
+        return IssueTable(self.copy(deep=True))
+
+    def __copy__(self) -> IssueTable:
+        return IssueTable(self.copy(deep=False))
+
 
 def issues_frame(issues: list[RowIssue]) -> IssueTable:
     """Issues as an :class:`IssueTable` (row, index, field, code, reason), sorted by row."""

@@ -70,9 +70,12 @@ def total(amounts: Iterable[float]) -> Decimal:
     values = list(amounts)
     try:
         return to_pounds(math.fsum(values))
-    except OverflowError:  # an intermediate sum beyond float range: add exactly instead
+    except OverflowError:  # an intermediate sum beyond float range (in some orders): add exactly
         with localcontext(_CONTEXT):
-            exact = sum((Decimal(repr(float(v))) for v in values), Decimal(0))
+            exact = sum((Decimal(v) for v in map(float, values)), Decimal(0))
+        rounded = float(exact)  # what fsum gives when it does not overflow: the same rule
+        if math.isfinite(rounded):
+            return to_pounds(rounded)
         return _round(exact, Decimal(0))
 
 

@@ -478,3 +478,17 @@ def test_value_when_expression_gives_a_negative_amount_is_refused_on_both_paths(
     out = value_frame(df, table, errors="collect")
     assert out.attrs["issues"][["row", "code"]].values.tolist() == [[0, "negative-gross"]]
     assert out["value_gbp"].iloc[1] < 0  # 500 tCO2e above the threshold is a disbenefit
+
+
+def test_value_frame_when_slices_of_a_result_are_joined_they_combine(tiny_table: Any) -> None:
+    """pandas deep-copies attrs when it slices: the issue tables of two slices stay issue
+    tables, so pd.concat combines the slices (dropping the attrs that differ) instead of failing
+    on `==` between DataFrames."""
+    out = value_frame(_frame(), tiny_table, errors="collect")
+    head, tail = out.head(1), out.iloc[1:]
+    assert type(head.attrs["issues"]).__name__ == "IssueTable"
+    joined = pd.concat([head, tail])
+    assert joined["value_gbp"].tolist() == out["value_gbp"].tolist()
+    kept = pd.concat([out, out]).attrs["issues"]  # the same table on both sides: kept (a copy)
+    assert type(kept).__name__ == "IssueTable"
+    assert pd.DataFrame(kept).equals(pd.DataFrame(out.attrs["issues"]))

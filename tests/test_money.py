@@ -146,3 +146,11 @@ def test_exact_sum_when_total_beyond_float_range_raises_rule_error() -> None:
     with pytest.raises(sv.RuleError, match="more than a float can hold"):
         s.add([1.5e308, 1.5e308])
         s.value()
+
+
+def test_total_near_the_float_limit_does_not_depend_on_order() -> None:
+    """fsum overflows in some orders only: the exact sum then falls back on the same rule (the
+    float nearest the exact sum, read as money), so every order gives one total."""
+    orders = ([1e308, 1e308, -1e308, 0.1], [1e308, -1e308, 1e308, 0.1], [0.1, 1e308])
+    assert len({money.total(o) for o in orders}) == 1
+    assert money.total([1.7e308, 1.7e308]) == Decimal(int(1.7e308) * 2)  # beyond floats: exact
