@@ -219,12 +219,12 @@ def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.Da
     contract whole even when its rows fall in different chunks: the totals are the same with or
     without a terminal.
     """
-    from socialvalue_tom.frame import claims_of, value_frame
+    from socialvalue_tom.frame import claim_totals, claims_of, value_frame
 
     if len(df) <= PROGRESS_ROWS or not sys.stdout.isatty():
         return _guard(lambda: value_frame(df, tables, errors="collect", assumptions=a,
                                           detail=True))
-    claims = _guard(lambda: claims_of(df, tables, assumptions=a))
+    claims = _guard(lambda: claim_totals(claims_of(df, tables, assumptions=a), tables))
 
     def run(part: pd.DataFrame, offset: int) -> pd.DataFrame:
         return _guard(lambda: value_frame(part, tables, errors="collect", assumptions=a,

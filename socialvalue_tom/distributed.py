@@ -52,8 +52,9 @@ import pandas as pd
 
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import ProxyTableError, RuleError
-from socialvalue_tom.frame import ISSUE_COLUMNS, claims_of, value_frame
+from socialvalue_tom.frame import ISSUE_COLUMNS, claim_totals, claims_of, value_frame
 from socialvalue_tom.outcome import Assumptions
+from socialvalue_tom.rules.exclusions import ClaimTotals
 from socialvalue_tom.tables.catalogue import TableSet
 from socialvalue_tom.tables.table import PriceIndex, ProxyTable
 
@@ -139,7 +140,7 @@ _worker_tables: dict[tuple[str, ...], TableSet] = {}
 
 def _value_partition(part: pd.DataFrame, handle: TableHandle, offsets: Sequence[int],
                      errors: Literal["raise", "collect"], assumptions: Assumptions | None,
-                     claims: pd.DataFrame | None, detail: bool,
+                     claims: ClaimTotals | None, detail: bool,
                      partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
     """Value one partition; runs on the workers."""
     number = partition_info["number"] if partition_info is not None else 0
@@ -217,7 +218,7 @@ def _partition_facts(part: pd.DataFrame, handle: TableHandle, codes: frozenset[s
 
 
 def _offsets_and_claims(ddf: Any, handle: TableHandle, assumptions: Assumptions | None,
-                        ) -> tuple[tuple[int, ...], pd.DataFrame | None]:
+                        ) -> tuple[tuple[int, ...], ClaimTotals | None]:
     """Global row offset of each partition, and the claims of the whole input (one pass)."""
     import dask as dask_module
 
@@ -229,7 +230,8 @@ def _offsets_and_claims(ddf: Any, handle: TableHandle, assumptions: Assumptions 
     lengths = [n for n, _ in facts]
     offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(lengths)[:-1]]))
     parts = [c for _, c in facts if c is not None]
-    claims = pd.concat(parts, ignore_index=True) if parts else None
+    # Indexed once here, not by every partition (the index is also smaller to ship).
+    claims = claim_totals(pd.concat(parts, ignore_index=True), handle.resolve()) if parts else None
     return offsets, claims
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, parse_day
 from socialvalue_tom._text import cell_number, is_missing
 from socialvalue_tom.engine import value
-from socialvalue_tom.errors import OutcomeError, RuleError
+from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError
 from socialvalue_tom.outcome import Assumptions, Outcome
 from socialvalue_tom.tables.table import ProxyTable
 from socialvalue_tom.valuation import TraceStep, Valuation
@@ -59,8 +59,11 @@ def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
         raise OutcomeError(f"row {i} was not valued: {row_issues(out, i) or 'no value'}", row=i,
                            field="value_gbp")
     digest = str(row["digest"])
+    index_digest = meta.get("price_indices", {}).get(digest)
     with _LOCK:
-        table = _EDITIONS.get((digest, meta.get("price_indices", {}).get(digest)))
+        table = _EDITIONS.get((digest, index_digest))
+    if table is None:  # valued in another process (a pickled frame): an embedded edition?
+        table = _embedded_edition(meta, digest, index_digest)
     if table is None:
         raise RuleError(f"edition with digest {row['digest']} is not loaded in this process "
                         "(a table built in memory, such as an amend_table result, is forgotten "
@@ -80,6 +83,25 @@ def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
             f"{outcome.quantity:g}"))
         v = v.model_copy(update={"steps": (note, *v.trace)})
     return v
+
+
+def _embedded_edition(meta: dict[str, Any], digest: str,
+                      index_digest: str | None) -> ProxyTable | None:
+    """The embedded edition the frame recorded under ``digest``, if its content (and index)
+    are the same in this installation."""
+    from socialvalue_tom.tables.catalogue import load_table
+
+    for label, recorded in (meta.get("editions") or {}).items():
+        name, _, version = str(label).rpartition(":")
+        if recorded != digest or not name:
+            continue
+        try:
+            table = load_table(name, version=version)
+        except SocialValueError:
+            return None
+        if table.digest == digest and table.index_digest == index_digest:
+            return table
+    return None
 
 
 def row_issues(out: pd.DataFrame, i: int) -> str:

@@ -37,8 +37,8 @@ from socialvalue_tom.rules.exclusions import (
 )
 from socialvalue_tom.tables.stack import EditionStack, stack_of
 
-__all__ = ["OUTPUT_COLUMNS", "REQUIRED_COLUMNS", "claims_of", "explain_row", "issues_frame",
-           "value_frame"]
+__all__ = ["OUTPUT_COLUMNS", "REQUIRED_COLUMNS", "claim_totals", "claims_of", "explain_row",
+           "issues_frame", "value_frame"]
 
 REQUIRED_COLUMNS = ("measure", "quantity", "unit", "region", "date")
 OUTPUT_COLUMNS = ("value_gbp", "gross_gbp", "proxy_gbp", "canonical_quantity", "region_used",
@@ -87,7 +87,8 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
                 errors: Literal["raise", "collect"] = "raise",
                 assumptions: Assumptions | Mapping[str, Any] | None = None,
                 row_offset: int = 0,
-                claims: pd.DataFrame | None = None, detail: bool = False) -> pd.DataFrame:
+                claims: pd.DataFrame | ClaimTotals | None = None,
+                detail: bool = False) -> pd.DataFrame:
     """Value every row of ``df``; returns a new DataFrame (the input is not mutated).
 
     Required columns: ``measure, quantity, unit, region, date`` (text, categorical or
@@ -108,7 +109,8 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
 
     ``claims``: when ``df`` is one piece of a larger input (a file chunk, a Dask partition),
     the :func:`claims_of` of every piece together, so that double-counting exclusions see the
-    claims of the whole input; by default ``df``'s own.
+    claims of the whole input; by default ``df``'s own. For many pieces, pass
+    :func:`claim_totals` of those claims instead: they are then indexed once, not per piece.
 
     The rows are valued in blocks of :data:`~socialvalue_tom._bulk.arithmetic.BLOCK`, so the
     memory used beyond the output columns stays small whatever the input's length.
@@ -152,6 +154,14 @@ def claims_of(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     return _claims(df, stack, as_assumptions(assumptions))
 
 
+def claim_totals(claims: pd.DataFrame, tables: TablesLike = "uk-national") -> ClaimTotals:
+    """``claims`` (the :func:`claims_of` of every piece of an input, concatenated) indexed for
+    the ``tables`` used, to pass as ``value_frame(piece, claims=...)`` for each piece: the index
+    is built once rather than once per piece. :class:`RuleError` when ``claims`` is not what
+    ``claims_of`` gives."""
+    return ClaimTotals.from_claims(claims, stack_of(table_set(tables)).editions)
+
+
 def _governed(df: pd.DataFrame, stack: EditionStack, a: Assumptions,
               ) -> Iterator[tuple[pd.DataFrame, np.ndarray, Rows, np.ndarray]]:
     """Block by block, the rows whose measures an exclusion names: (those rows, their positions
@@ -186,12 +196,14 @@ def _claims(df: pd.DataFrame, stack: EditionStack, a: Assumptions) -> pd.DataFra
 
 
 def _claim_totals(df: pd.DataFrame, stack: EditionStack, a: Assumptions,
-                  claims: pd.DataFrame | None,
+                  claims: pd.DataFrame | ClaimTotals | None,
                   ) -> tuple[ClaimTotals | GroupTotals | None, GroupKeys | None]:
     """Totals the exclusions of each block are judged against (None: the block's own, which
     is right when the input is one block), and the input's group keys when they are used."""
     if not any(t.spec.exclusions for t in stack.editions):
         return None, None
+    if isinstance(claims, ClaimTotals):
+        return claims, None
     if claims is not None:
         return ClaimTotals.from_claims(claims, stack.editions), None
     if len(df) <= BLOCK:

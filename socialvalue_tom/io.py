@@ -31,6 +31,7 @@ import csv
 import datetime as dt
 import os
 import uuid
+import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -636,9 +637,15 @@ def csv_column_types(path: str | os.PathLike[str],
 
 @contextlib.contextmanager
 def _csv_errors(p: Path) -> Iterator[None]:
-    """Turn the pandas and codec errors of reading a CSV file into InputFileError."""
+    """Turn the pandas and codec errors of reading a CSV file into InputFileError.
+
+    pandas' ``DtypeWarning`` (a column whose cells read as numbers in some rows and text in
+    others) is silenced: such a column is expected (a typo in a quantity), and every cell is
+    read one by one as ``value_frame`` reads cells, the bad ones reported as row issues."""
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            yield
     except UnicodeDecodeError as exc:
         raise _decode_error(p, exc) from exc
     except pd.errors.EmptyDataError as exc:

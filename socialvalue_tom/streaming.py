@@ -18,8 +18,9 @@ rows of the measures an exclusion names are grouped by contract, and a chunk bou
 a group. So when the editions declare exclusions ``value_file`` reads the file twice: the first
 pass collects each batch's claims (:func:`socialvalue_tom.frame.claims_of`: five small columns
 per row of an excluded measure), the second values every batch with the claims of the whole
-file, giving exactly what ``value_frame`` gives on the whole file. Memory is then bounded by
-``chunksize`` plus those claim rows.
+file, giving exactly what ``value_frame`` gives on the whole file. The claims are indexed once
+(:func:`socialvalue_tom.frame.claim_totals`) and only the index is kept: memory is then bounded
+by ``chunksize`` plus one sum per contract, exclusion and rank.
 
 Added in 0.1.
 """
@@ -44,9 +45,10 @@ from socialvalue_tom import io as svio
 from socialvalue_tom._text import stripped_column
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import BulkValidationError, RowIssue, RuleError
-from socialvalue_tom.frame import claims_of, issues_frame, value_frame
+from socialvalue_tom.frame import claim_totals, claims_of, issues_frame, value_frame
 from socialvalue_tom.money import to_pounds
 from socialvalue_tom.outcome import Assumptions
+from socialvalue_tom.rules.exclusions import ClaimTotals
 from socialvalue_tom.tables.catalogue import TableSet
 
 __all__ = ["ExactSum", "FileSummary", "exclusion_measures", "value_file"]
@@ -280,7 +282,8 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
                errors: Literal["raise", "collect"] = "raise",
                assumptions: Assumptions | Mapping[str, Any] | None = None,
                progress: bool | None = None, detail: bool = False) -> FileSummary:
-    """Value an outcome file in batches of ``chunksize`` rows, in constant memory.
+    """Value an outcome file in batches of ``chunksize`` rows, in memory bounded by the batch
+    (plus, with double-counting exclusions, an index of the file's claims: see the module docs).
 
     Args:
         path: ``.csv``, ``.parquet`` or ``.xlsx`` outcome file (see :mod:`socialvalue_tom.io`).
@@ -326,7 +329,8 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
         # different batches are floats in both), as a Parquet column has one type and a CSV
         # column one spelling of its numbers.
         dtypes = svio.csv_column_types(src, chunksize) if writer is not None else None
-        claims = _claims(src, chunksize, codes, tset, assumptions) if codes else None
+        claims = (claim_totals(_claims(src, chunksize, codes, tset, assumptions), tset)
+                  if codes else None)
         batches = svio.iter_outcome_batches(src, chunksize, dtypes=dtypes)
         acc = _run(_with_progress(batches, src, progress), tset, writer, assumptions,
                    stop_writing_on_issue=errors == "raise", claims=claims, detail=detail)
@@ -429,7 +433,7 @@ def _excluded_rows(batch: pd.DataFrame, codes: frozenset[str]) -> pd.DataFrame:
 
 
 def _batches_valued(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet,
-                    assumptions: Assumptions | None, claims: pd.DataFrame | None,
+                    assumptions: Assumptions | None, claims: ClaimTotals | None,
                     detail: bool) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Second pass: (valued batch, its issues) in file order."""
     for offset, batch in batches:
@@ -442,7 +446,7 @@ def _batches_valued(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet,
 
 def _run(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet, writer: _Writer | None,
          assumptions: Assumptions | None, *, stop_writing_on_issue: bool,
-         claims: pd.DataFrame | None = None, detail: bool = False) -> _Accumulator:
+         claims: ClaimTotals | None = None, detail: bool = False) -> _Accumulator:
     """Value each batch, fold it into the accumulator and append it to the output.
 
     With ``stop_writing_on_issue`` (errors="raise") nothing more is written once a bad row is

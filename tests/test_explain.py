@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import re
 from typing import Any
 
@@ -178,3 +179,25 @@ def test_explain_row_when_local_price_index_edited_uses_the_index_each_frame_use
     assert (before["value_gbp"].iloc[0], after["value_gbp"].iloc[0]) == (18450.0, 19800.0)
     assert sv.explain_row(after, 0).endswith("= £19,800.00 (2025 prices)")
     assert sv.explain_row(before, 0).endswith("= £18,450.00 (2025 prices)")
+
+
+def test_explain_row_when_valued_in_another_process_finds_the_embedded_edition(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pickled result explained in a fresh process (no value_frame call there yet): the
+    embedded edition it records is loaded by label and used when its digest matches."""
+    import weakref
+
+    from socialvalue_tom import explain
+
+    df = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [2.0], "unit": ["FTE"],
+                       "region": ["london"], "date": ["2024-09-30"]})
+    out = pickle.loads(pickle.dumps(sv.value_frame(df)))
+    monkeypatch.setattr(explain, "_EDITIONS", weakref.WeakValueDictionary())
+    assert "uk-national:2024" in sv.explain_row(out, 0)
+    forged = out.copy()
+    forged.attrs["socialvalue_tom"] = dict(out.attrs["socialvalue_tom"], editions={
+        "uk-national:2024": "0" * 64})
+    forged["digest"] = "0" * 64
+    monkeypatch.setattr(explain, "_EDITIONS", weakref.WeakValueDictionary())
+    with pytest.raises(sv.RuleError, match="is not loaded in this process"):
+        sv.explain_row(forged, 0)

@@ -695,3 +695,24 @@ def test_write_valuations_when_xlsx_has_repeated_column_names_writes_them(
     ws = openpyxl.load_workbook(path).active
     assert [c.value for c in ws[2]] == [1.5, 2.5, "x"]
     assert ws["A2"].number_format == ws["B2"].number_format != "General"
+
+
+def test_read_outcomes_when_a_long_numeric_column_has_a_typo_warns_nothing(
+        tmp_path: Path) -> None:
+    """pandas' DtypeWarning on a long column mixing numbers and a typo is not shown: the typo
+    is a row issue when the rows are valued, and the numbers stay numbers."""
+    import warnings
+
+    n = 150_000
+    lines = ["measure,quantity,unit,region,date"] + [
+        "jobs-local-fte,1,FTE,uk,2024-06-01"] * (n - 1) + ["jobs-local-fte,1;5,FTE,uk,2024-06-01"]
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        df = svio.read_outcomes(path)
+        batches = list(svio.iter_outcome_batches(path, chunksize=100_000))
+    assert [w.category.__name__ for w in seen] == []
+    assert len(df) == n and sum(len(b) for _, b in batches) == n
+    out = sv.value_frame(df, "uk-national", errors="collect")
+    assert out.attrs["issues"][["row", "code"]].values.tolist() == [[n - 1, "not-a-number"]]

@@ -127,6 +127,10 @@ def test_count_once_when_rows_shuffled_or_chunked_gives_same_bits(
     claims = pd.concat([claims_of(p, t) for p in pieces], ignore_index=True)
     got = pd.concat([value_frame(p, t, claims=claims) for p in pieces])
     assert got["value_gbp"].to_numpy().tobytes() == whole["value_gbp"].to_numpy().tobytes()
+    indexed = frame.claim_totals(claims, t)  # indexed once for all the pieces: same bits
+    again = pd.concat([value_frame(p, t, claims=indexed) for p in pieces])
+    assert again["value_gbp"].to_numpy().tobytes() == whole["value_gbp"].to_numpy().tobytes()
+    assert again["claim_share"].tolist() == got["claim_share"].tolist()
     monkeypatch.setattr(frame, "BLOCK", 16)
     blocked = value_frame(df, t)
     assert blocked["value_gbp"].to_numpy().tobytes() == whole["value_gbp"].to_numpy().tobytes()
