@@ -154,6 +154,17 @@ def key_text(value: Any) -> str | None:
     return str(value)
 
 
+def key_texts(values: Any) -> np.ndarray:
+    """:func:`key_text` of each value, as an object array; text-only values (the usual ids)
+    are stripped in one vectorised step rather than one call each."""
+    arr = np.asarray(values, dtype=object)
+    if arr.size and pd.api.types.infer_dtype(arr, skipna=False) == "string":
+        stripped = pd.Series(arr, dtype=object).str.strip()
+        out: np.ndarray = stripped.where(stripped != "", None).to_numpy(dtype=object)
+        return out
+    return np.array([key_text(v) for v in arr.tolist()], dtype=object)
+
+
 def is_missing(value: Any) -> bool:
     """None, NaN, NA or NaT (a list-like is not missing: its isna is per element).
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._text import cell_codes, key_text
+from socialvalue_tom._text import cell_codes, key_texts
 from socialvalue_tom.errors import ProxyTableError, RuleError
 from socialvalue_tom.tables.table import ProxyTable
 
@@ -102,7 +102,10 @@ class _Claims:
         """A text label per group from its key values: the same in every chunk."""
         if not self.cols:
             return np.array([""], dtype=object)
-        keys = df[self.cols].iloc[self.first].astype(object).map(key_text)
+        # key_text once per distinct value of each column, not per group and column
+        firsts = df[self.cols].iloc[self.first]
+        keys = pd.DataFrame({name: _key_texts(firsts[name]) for name in self.cols},
+                            index=firsts.index)
         # Escaped so that no key text holds the separator or the missing marker: ("a\x1fb",
         # "c") and ("a", "b\x1fc") must stay two labels.
         text = keys.apply(_escaped).where(keys.notna(), _MISSING).astype(str)
@@ -110,6 +113,14 @@ class _Claims:
         for name in self.cols[1:]:
             joined = joined + _SEP + text[name]
         return joined.to_numpy(dtype=object)
+
+
+def _key_texts(column: pd.Series) -> np.ndarray:
+    """:func:`key_text` of every cell, worked out once per distinct value (None if missing)."""
+    codes, uniq = cell_codes(column)
+    texts = np.array([*key_texts(uniq), None], dtype=object)
+    out: np.ndarray = texts[codes]
+    return out
 
 
 def _escaped(col: pd.Series) -> pd.Series:
@@ -156,6 +167,9 @@ def _claims(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
     ok = (edition >= 0) & (measure >= 0) & np.isfinite(canonical)
     flat = np.where(ok, edition * n_m + measure, len(tables) * n_m)  # last slot: invalid rows
     found = []
+    # Key codes per column of the whole piece, worked out once and shared by its exclusions
+    # (each exclusion groups a subset of the rows by the same columns).
+    column_codes: dict[str, tuple[np.ndarray, int]] = {}
     for e, t in enumerate(tables):
         _check_units(t)
         for ex in t.spec.exclusions:
@@ -169,26 +183,36 @@ def _claims(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
                 if keys is not None and where is not None:
                     group, first = keys.codes(cols)[0][where[rows]].astype(np.intp), rows[:0]
                 else:
-                    group, first = _groups(df, rows, cols)
+                    group, first = _groups(df, rows, cols, column_codes)
                 found.append(_Claims(f"{t.name}:{t.version}", ex.id, ex.measures, ex.mode,
                                      rows, rank[rows], group, first, cols, canonical[rows]))
     return found
 
 
-def _groups(df: pd.DataFrame, rows: np.ndarray, cols: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _groups(df: pd.DataFrame, rows: np.ndarray, cols: list[str],
+            column_codes: dict[str, tuple[np.ndarray, int]] | None = None,
+            ) -> tuple[np.ndarray, np.ndarray]:
     """Dense group id per row (by key values) and one row position per group."""
     if not cols:
         return np.zeros(len(rows), dtype=np.intp), rows[:1]
-    _, first, group = np.unique(_combined(df, rows, cols), return_index=True,
+    _, first, group = np.unique(_combined(df, rows, cols, column_codes), return_index=True,
                                 return_inverse=True)
     return group.astype(np.intp).ravel(), rows[first]
 
 
-def _combined(df: pd.DataFrame, rows: np.ndarray | slice, cols: list[str]) -> np.ndarray:
-    """One int64 per row standing for its values in ``cols`` (missing is a value too)."""
+def _combined(df: pd.DataFrame, rows: np.ndarray | slice, cols: list[str],
+              column_codes: dict[str, tuple[np.ndarray, int]] | None = None) -> np.ndarray:
+    """One int64 per row standing for its values in ``cols`` (missing is a value too);
+    ``column_codes`` caches each column's codes over all of ``df``'s rows."""
     combined = np.zeros(len(df.index[rows]), dtype=np.int64)
     for i, name in enumerate(cols):
-        codes, n_uniq = _key_codes(df[name].iloc[rows])
+        if column_codes is None:
+            codes, n_uniq = _key_codes(df[name].iloc[rows])
+        else:
+            if name not in column_codes:
+                column_codes[name] = _key_codes(df[name])
+            all_codes, n_uniq = column_codes[name]
+            codes = all_codes[rows]
         combined = combined * (n_uniq + 1) + np.where(codes < 0, n_uniq, codes)
         if i < len(cols) - 1:
             # Re-number densely (below the row count) before the next column multiplies:
@@ -203,7 +227,7 @@ def _key_codes(series: pd.Series) -> tuple[np.ndarray, int]:
     number of distinct values: ``"C1 "`` is ``"C1"``, ``1001.0`` is ``1001``, as in the labels
     of streamed and distributed claims."""
     codes, uniq = cell_codes(series)
-    values = pd.Index([key_text(u) for u in uniq], dtype=object)
+    values = pd.Index(key_texts(uniq), dtype=object)
     merged, distinct = pd.factorize(values, use_na_sentinel=True)
     return np.append(merged, -1)[codes], len(distinct)  # code -1 picks the appended -1
 
