@@ -203,6 +203,10 @@ def _claim_totals(df: pd.DataFrame, stack: EditionStack, a: Assumptions,
     if not any(t.spec.exclusions for t in stack.editions):
         return None, None
     if isinstance(claims, ClaimTotals):
+        if claims.editions != ClaimTotals.edition_ids(stack.editions):
+            raise RuleError("claims= was indexed (claim_totals) for other tables than the ones "
+                            "valuing these rows: index the claims with the same tables",
+                            field="claims")
         return claims, None
     if claims is not None:
         return ClaimTotals.from_claims(claims, stack.editions), None

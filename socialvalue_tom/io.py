@@ -31,7 +31,6 @@ import csv
 import datetime as dt
 import os
 import uuid
-import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -283,6 +282,10 @@ def _csv_options(layout: _CsvLayout) -> dict[str, Any]:
         "keep_default_na": False, "na_values": [""],
         # The header row is read by _csv_layout; pandas skips it and uses the cleaned names.
         "header": 0, "names": layout.names, "index_col": False, "sep": layout.delimiter,
+        # Each column's type from all its rows at once: pandas would otherwise type it piece
+        # by piece and warn (DtypeWarning) when a typo makes one piece text; every cell is read
+        # as value_frame reads cells anyway. (No warnings filter: that is not thread-safe.)
+        "low_memory": False,
     }
 
 
@@ -637,15 +640,9 @@ def csv_column_types(path: str | os.PathLike[str],
 
 @contextlib.contextmanager
 def _csv_errors(p: Path) -> Iterator[None]:
-    """Turn the pandas and codec errors of reading a CSV file into InputFileError.
-
-    pandas' ``DtypeWarning`` (a column whose cells read as numbers in some rows and text in
-    others) is silenced: such a column is expected (a typo in a quantity), and every cell is
-    read one by one as ``value_frame`` reads cells, the bad ones reported as row issues."""
+    """Turn the pandas and codec errors of reading a CSV file into InputFileError."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-            yield
+        yield
     except UnicodeDecodeError as exc:
         raise _decode_error(p, exc) from exc
     except pd.errors.EmptyDataError as exc:

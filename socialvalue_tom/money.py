@@ -30,6 +30,8 @@ _HALF = Decimal("0.5")
 _NOISE_ULPS = 4
 # Enough digits for any finite double (about 1e308) to the penny.
 _CONTEXT = Context(prec=400)
+# Enough digits to add doubles from about 1e308 down to 5e-324 exactly (about 770 digits).
+_EXACT_SUM = Context(prec=1100)
 
 
 def to_pounds(amount: float) -> Decimal:
@@ -71,7 +73,7 @@ def total(amounts: Iterable[float]) -> Decimal:
     try:
         return to_pounds(math.fsum(values))
     except OverflowError:  # an intermediate sum beyond float range (in some orders): add exactly
-        with localcontext(_CONTEXT):
+        with localcontext(_EXACT_SUM):
             exact = sum((Decimal(v) for v in map(float, values)), Decimal(0))
         rounded = float(exact)  # what fsum gives when it does not overflow: the same rule
         if math.isfinite(rounded):

@@ -153,4 +153,7 @@ def test_total_near_the_float_limit_does_not_depend_on_order() -> None:
     float nearest the exact sum, read as money), so every order gives one total."""
     orders = ([1e308, 1e308, -1e308, 0.1], [1e308, -1e308, 1e308, 0.1], [0.1, 1e308])
     assert len({money.total(o) for o in orders}) == 1
+    m = 1e308  # half an ulp and the smallest double above it: a tie broken only exactly
+    ties = ([m, -m, m, math.ulp(m) / 2, 5e-324], [m, m, -m, math.ulp(m) / 2, 5e-324])
+    assert money.total(ties[0]) == money.total(ties[1])
     assert money.total([1.7e308, 1.7e308]) == Decimal(int(1.7e308) * 2)  # beyond floats: exact

@@ -266,6 +266,14 @@ class ClaimTotals:
     :func:`claim_rows` of a whole input, then used for each of its pieces."""
 
     by_key: dict[tuple[str, str], tuple[pd.Index, np.ndarray]]
+    #: The editions (content and price index digests) the totals were indexed for: they
+    #: apply to pieces valued with exactly these editions, and no others.
+    editions: tuple[tuple[str, str | None], ...] = ()
+
+    @staticmethod
+    def edition_ids(tables: list[ProxyTable]) -> tuple[tuple[str, str | None], ...]:
+        """What :attr:`editions` records of ``tables``."""
+        return tuple((t.digest, t.index_digest) for t in tables)
 
     @classmethod
     def from_claims(cls, claims: pd.DataFrame, tables: list[ProxyTable]) -> ClaimTotals:
@@ -295,7 +303,7 @@ class ClaimTotals:
                                     len(labels) * n_rank)
                 by_key[(str(edition), str(exclusion))] = (
                     pd.Index(labels), sums.reshape(len(labels), n_rank))
-        return cls(by_key)
+        return cls(by_key, cls.edition_ids(tables))
 
 
 def _check_claims(claims: pd.DataFrame) -> None:

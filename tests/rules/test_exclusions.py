@@ -131,6 +131,9 @@ def test_count_once_when_rows_shuffled_or_chunked_gives_same_bits(
     again = pd.concat([value_frame(p, t, claims=indexed) for p in pieces])
     assert again["value_gbp"].to_numpy().tobytes() == whole["value_gbp"].to_numpy().tobytes()
     assert again["claim_share"].tolist() == got["claim_share"].tolist()
+    two_parts = sv.load_table(path=TINY)  # the same label, another exclusion: refused
+    with pytest.raises(sv.RuleError, match=r"indexed \(claim_totals\) for other tables"):
+        value_frame(pieces[0], two_parts, claims=indexed)
     monkeypatch.setattr(frame, "BLOCK", 16)
     blocked = value_frame(df, t)
     assert blocked["value_gbp"].to_numpy().tobytes() == whole["value_gbp"].to_numpy().tobytes()
