@@ -81,19 +81,34 @@ class _TypedValidation(BaseModel):
     typed error (``_error``) as its constructor does, never pydantic's ``ValidationError``."""
 
     _error: ClassVar[type[OutcomeError] | type[RuleError]]
+    _what: ClassVar[str]  # how messages name a field: "outcome field 'quantity'"
+
+    if not TYPE_CHECKING:  # type checkers see each model's own typed signature
+        def __init__(self, **data: Any) -> None:
+            try:
+                super().__init__(**data)
+            except ValidationError as exc:
+                raise self._typed_error(exc) from None
+
+    @classmethod
+    def _typed_error(cls, exc: ValidationError) -> OutcomeError | RuleError:
+        """The model's typed error for a pydantic failure, naming the first field at fault."""
+        field, reason = _describe(exc)
+        return cls._error(f"{cls._what} {field!r}: {reason}", field=field,
+                          errors=exc.errors(include_url=False))
 
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
         """As pydantic's; bad input raises the model's typed error."""
         return _unwrapped(
-            lambda: super(_TypedValidation, cls).model_validate(obj, *args, **kwargs), cls._error)
+            lambda: super(_TypedValidation, cls).model_validate(obj, *args, **kwargs), cls)
 
     @classmethod
     def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Self:
         """As pydantic's, for JSON text; bad input raises the model's typed error."""
         return _unwrapped(
             lambda: super(_TypedValidation, cls).model_validate_json(json_data, *args, **kwargs),
-            cls._error)
+            cls)
 
 
 class Outcome(_TypedValidation):
@@ -106,6 +121,7 @@ class Outcome(_TypedValidation):
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
     _error = OutcomeError
+    _what = "outcome field"
 
     # The schema patterns say in JSON Schema what the validators below check: not blank
     # (text is stripped first) and a YYYY-MM-DD date (JSON Schema's "format" is advisory).
@@ -140,14 +156,6 @@ class Outcome(_TypedValidation):
                      stage: Literal["commitment", "delivered"] | None = None,
                      contract_value: float | None = None,
                      fields: Mapping[str, float] | None = None) -> None: ...
-    else:
-        def __init__(self, **data: Any) -> None:
-            try:
-                super().__init__(**data)
-            except ValidationError as exc:
-                field, reason = _describe(exc)
-                raise OutcomeError(f"outcome field {field!r}: {reason}", field=field,
-                                   errors=exc.errors(include_url=False)) from None
 
     _numbers_not_bool = field_validator("years", "deadweight", "displacement", "attribution",
                                         "drop_off", "contract_value", mode="before")(_no_bool)
@@ -213,19 +221,15 @@ class Outcome(_TypedValidation):
 M = TypeVar("M", bound=BaseModel)
 
 
-def _unwrapped(validate: Callable[[], M], error: type[OutcomeError] | type[RuleError]) -> M:
-    """Run a pydantic validation; its failure is raised as ``error``, as the constructor does."""
+def _unwrapped(validate: Callable[[], M], model: type[_TypedValidation]) -> M:
+    """Run a pydantic validation; its failure is raised as the model's typed error, as the
+    constructor does."""
     try:
         return validate()
     except ValidationError as exc:
         # pydantic validates through the model's __init__, whose typed error it wraps: unwrap.
         inner = next((e for d in exc.errors() if isinstance(e := (d.get("ctx") or {}).get(
-            "error"), error)), None)
-        if inner is None:
-            field, reason = _describe(exc)
-            what = "outcome field" if error is OutcomeError else "assumption"
-            inner = error(f"{what} {field!r}: {reason}", field=field,
-                          errors=exc.errors(include_url=False))
+            "error"), model._error)), None) or model._typed_error(exc)
     # Raised here, outside the except block: raised inside it, the error would have the
     # ValidationError that holds it as its context, a cycle that cannot be pickled (errors
     # raised on Dask workers travel pickled).
@@ -246,6 +250,7 @@ class Assumptions(_TypedValidation):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     _error = RuleError
+    _what = "assumption"
 
     deadweight: Fraction | None = None
     displacement: Fraction | None = None
@@ -269,13 +274,6 @@ class Assumptions(_TypedValidation):
                      price_year: int | None = None, carry_forward: bool = False,
                      apply_confidence: bool = True,
                      bound: Literal["central", "low", "high"] = "central") -> None: ...
-    else:
-        def __init__(self, **data: Any) -> None:
-            try:
-                super().__init__(**data)
-            except ValidationError as exc:
-                field, reason = _describe(exc)
-                raise RuleError(f"assumption {field!r}: {reason}", field=field) from None
 
 
 def financial_year(day: dt.date) -> int:
