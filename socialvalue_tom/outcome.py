@@ -69,9 +69,9 @@ def _no_bool(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
-def _describe(exc: ValidationError) -> tuple[str, str]:
+def _describe(exc: ValidationError, whole: str = "outcome") -> tuple[str, str]:
     first = exc.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "<outcome>"
+    field = ".".join(str(p) for p in first["loc"]) or f"<{whole}>"
     reason = first["msg"].removeprefix("Value error, ")
     return field, f"{reason} (got {first.get('input')!r})"
 
@@ -88,12 +88,15 @@ class _TypedValidation(BaseModel):
             try:
                 super().__init__(**data)
             except ValidationError as exc:
-                raise self._typed_error(exc) from None
+                failure = self._typed_error(exc)
+            else:
+                return
+            raise failure from None  # outside the except block: no context to pickle
 
     @classmethod
     def _typed_error(cls, exc: ValidationError) -> OutcomeError | RuleError:
         """The model's typed error for a pydantic failure, naming the first field at fault."""
-        field, reason = _describe(exc)
+        field, reason = _describe(exc, cls._what.removesuffix(" field"))
         return cls._error(f"{cls._what} {field!r}: {reason}", field=field,
                           errors=exc.errors(include_url=False))
 

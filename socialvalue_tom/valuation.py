@@ -3,87 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import Any
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     PrivateAttr,
     SerializerFunctionWrapHandler,
-    ValidationError,
     model_serializer,
 )
 
 from socialvalue_tom.errors import OutcomeError
+from socialvalue_tom.outcome import _TypedValidation
 
 __all__ = ["TRACE_FORMAT", "TraceStep", "Valuation"]
 
 TRACE_FORMAT = "socialvalue_tom.trace/v1"
 
 
-class _Record(BaseModel):
-    """A result model read back from a caller (stored JSON, say): invalid data raises
-    :class:`~socialvalue_tom.OutcomeError` naming the field, never pydantic's error."""
-
-    _what: ClassVar[str] = "valuation"
-
-    if not TYPE_CHECKING:  # type checkers keep pydantic's typed constructor
-        def __init__(self, **data: Any) -> None:
-            try:
-                super().__init__(**data)
-            except ValidationError as exc:
-                failure = self._failure(exc)
-            else:
-                return
-            raise failure from None
-
-    @classmethod
-    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """As pydantic's; invalid data raises :class:`~socialvalue_tom.OutcomeError`."""
-        try:
-            return super().model_validate(obj, *args, **kwargs)
-        except ValidationError as exc:
-            failure = cls._failure(exc)
-        raise failure from None  # outside the except block: no context to pickle
-
-    @classmethod
-    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Self:
-        """As pydantic's, for JSON text; invalid data raises
-        :class:`~socialvalue_tom.OutcomeError`."""
-        try:
-            return super().model_validate_json(json_data, *args, **kwargs)
-        except ValidationError as exc:
-            failure = cls._failure(exc)
-        raise failure from None
-
-    @classmethod
-    def _failure(cls, exc: ValidationError) -> OutcomeError:
-        # model_validate runs the constructor above, whose error pydantic wraps: unwrap it.
-        for detail in exc.errors():
-            inner = (detail.get("ctx") or {}).get("error")
-            if isinstance(inner, OutcomeError):
-                inner.__context__ = None
-                return inner
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or f"<{cls._what}>"
-        reason = first["msg"].removeprefix("Value error, ")
-        return OutcomeError(f"{cls._what} field {field!r}: {reason} (got {first.get('input')!r})",
-                            field=field, errors=exc.errors(include_url=False))
-
-
-class TraceStep(_Record):
+class TraceStep(_TypedValidation):
     """One rule applied: its name, a readable line with inputs and units, and the amount after."""
 
     # Finite numbers only: JSON has no NaN or infinity, so a round trip could not be lossless.
     model_config = ConfigDict(frozen=True, allow_inf_nan=False)
-    _what: ClassVar[str] = "trace step"
+    # Read back from a caller (stored JSON, say): invalid data is an OutcomeError naming the
+    # field, never pydantic's error.
+    _error = OutcomeError
+    _what = "trace step field"
 
     rule: str
     detail: str
     amount: float | None = None
 
 
-class Valuation(_Record):
+class Valuation(_TypedValidation):
     """The value of one outcome in GBP and how it was derived.
 
     ``amount`` is the float result (negative for a disbenefit); ``table``, ``version``,
@@ -93,6 +45,8 @@ class Valuation(_Record):
     """
 
     model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+    _error = OutcomeError
+    _what = "valuation field"
 
     format: str = TRACE_FORMAT
     engine_version: str
