@@ -189,13 +189,17 @@ def _financial_year(dates: pd.Series) -> pd.Series:
 
 
 def _year_of(value: Any) -> int | None:
-    if value is pd.NaT:
-        return None
+    day = _day_or_none(value)
+    return None if day is None else financial_year(day)
+
+
+def _day_or_none(value: Any) -> dt.date | None:
+    """``value`` as value_frame reads a date (None where it does not read as one; NaT too)."""
     try:
         day = to_day(value)
-    except ValueError:
+    except (ValueError, TypeError):
         return None
-    return financial_year(day) if isinstance(day, dt.date) else None
+    return day if isinstance(day, dt.date) else None
 
 
 def _known_editions(valued: pd.DataFrame, tables: Any) -> dict[tuple[str, str], ProxyTable]:
@@ -555,14 +559,6 @@ def _carried_forward(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -
         if edition is not None and day is not None and day > edition.valid_to:
             carried += int(n)
     return carried
-
-
-def _day_or_none(value: Any) -> dt.date | None:
-    try:
-        day = to_day(value)
-    except (ValueError, TypeError):
-        return None
-    return day if isinstance(day, dt.date) else None
 
 
 def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None,
