@@ -42,6 +42,13 @@ class SocialValueAccessor:
 
         return value_frame(self._frame, tables, **kwargs)
 
+    def apportion(self, tables: TablesLike = "uk-national", **kwargs: Any) -> pd.DataFrame:
+        """``apportion(df, tables, **kwargs)``: rows reported for a period split across the
+        editions the period overlaps (see :func:`socialvalue_tom.periods.apportion`)."""
+        from socialvalue_tom.periods import apportion
+
+        return apportion(self._frame, tables, **kwargs)
+
     def summarise(self, by: str | Sequence[str] = ("theme",), *,
                   tables: Any = None) -> pd.DataFrame:
         """Totals per group of a valued DataFrame (see :func:`socialvalue_tom.report.summarise`)."""

@@ -28,6 +28,7 @@ except ImportError as exc:  # pragma: no cover - exercised by test_cli with sys.
     raise ImportError("the socialvalue-tom command needs typer and rich: "
                       "pip install 'socialvalue_tom[cli]'") from exc
 
+import numpy as np
 import pandas as pd
 
 from socialvalue_tom.engine import TablesLike, table_set
@@ -291,10 +292,39 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None) -> Path:
     return path
 
 
-def _value_input(inp: Path, tables: str, a: Assumptions,
-                 sheet: str | None) -> tuple[pd.DataFrame, TablesLike]:
+def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
+                 period: tuple[str, str] | None) -> tuple[pd.DataFrame, TablesLike]:
     resolved = _resolve_tables(tables)
-    return _value_chunks(_read(inp, sheet), resolved, a), resolved
+    df = _read(inp, sheet)
+    if period is None:
+        return _value_chunks(df, resolved, a), resolved
+    from socialvalue_tom.periods import apportion
+
+    parts = _guard(lambda: apportion(df, resolved, start=period[0], end=period[1],
+                                     errors="collect"))
+    valued = _value_chunks(parts, resolved, a)
+    valued.attrs["issues"] = _issues_by_input_row(valued.attrs["issues"], parts)
+    return valued, resolved
+
+
+def _issues_by_input_row(issues: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
+    """The issues of apportioned rows numbered by the input rows they come from (so the issues
+    file names the file's lines), one per input row and problem, with the period issues."""
+    mapped = issues.copy()
+    mapped["row"] = parts["period_row"].to_numpy()[issues["row"].to_numpy(dtype=np.int64)]
+    mapped = mapped.drop_duplicates(["row", "field", "code", "reason"])
+    found = pd.concat([mapped, pd.DataFrame(parts.attrs["issues"])], ignore_index=True)
+    return found.sort_values(["row", "field"], kind="stable").reset_index(drop=True)
+
+
+def _period_columns(period: str | None) -> tuple[str, str] | None:
+    if period is None:
+        return None
+    names = [p.strip() for p in period.split(",")]
+    if len(names) != 2 or not all(names):
+        _fail(f"--period takes two column names separated by a comma (START,END), "
+              f"not {period!r}")
+    return names[0], names[1]
 
 
 def _totals_table(summary: pd.DataFrame, group: str | None) -> Table:
@@ -368,6 +398,10 @@ BaseYearOpt = Annotated[int | None, typer.Option(help="Discount to this financia
 CarryOpt = Annotated[bool, typer.Option(help="Use the latest edition past its valid_to date.")]
 SheetOpt = Annotated[str | None, typer.Option(
     help="For .xlsx input: the sheet to read (default: the first).")]
+PeriodOpt = Annotated[str | None, typer.Option(
+    metavar="START,END",
+    help="Columns holding each row's reporting period (first and last day): a period "
+    "crossing an edition boundary is split by days, each part valued with its own edition.")]
 
 
 @app.command("value")
@@ -376,6 +410,7 @@ def value_cmd(
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="Write valued rows (.csv, .xlsx or .parquet).")] = None,
     sheet: SheetOpt = None,
+    period: PeriodOpt = None,
     tables: TablesOpt = "uk-national",
     by: Annotated[By | None, typer.Option(help="Print totals per group.",
                                           case_sensitive=False)] = None,
@@ -387,7 +422,7 @@ def value_cmd(
     """Value an outcome file and print totals (penny-rounded)."""
     a = _assumptions(price_year, discount_base_year, carry_forward)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
-                                              VALUE_SUFFIXES)
+                                              VALUE_SUFFIXES, _period_columns(period))
     if output is not None:
         from socialvalue_tom import io as svio
 
@@ -399,8 +434,9 @@ def value_cmd(
 
 
 def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,
-                   output: Path | None, sheet: str | None,
-                   suffixes: tuple[str, ...]) -> tuple[pd.DataFrame, TablesLike, pd.DataFrame]:
+                   output: Path | None, sheet: str | None, suffixes: tuple[str, ...],
+                   period: tuple[str, str] | None = None,
+                   ) -> tuple[pd.DataFrame, TablesLike, pd.DataFrame]:
     """Value the input file; the valued rows, the tables used and the bad-row issues."""
     _check_input(input)
     if output is not None and output.resolve() == input.resolve():
@@ -414,7 +450,7 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,
               "rename the input or choose another output name")
     if sheet is not None and input.suffix.lower() != ".xlsx":
         _fail(f"--sheet applies to .xlsx input only, not {input.name}")
-    valued, resolved = _value_input(input, tables, a, sheet)
+    valued, resolved = _value_input(input, tables, a, sheet, period)
     issues = valued.attrs["issues"]
     _stop_if_raising(issues, errors, input, output)
     return valued, resolved, issues
@@ -448,6 +484,7 @@ def report_cmd(
     input: InputArg,
     output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
     sheet: SheetOpt = None,
+    period: PeriodOpt = None,
     tables: TablesOpt = "uk-national",
     errors: ErrorsOpt = Errors.raise_,
     title: Annotated[str, typer.Option(help="Report title.")] = "Social value report",
@@ -463,7 +500,7 @@ def report_cmd(
     _check_output(output)
     a = _assumptions(price_year, discount_base_year, carry_forward)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
-                                              REPORT_SUFFIXES)
+                                              REPORT_SUFFIXES, _period_columns(period))
     _guard(lambda: render_report(valued, output, title=title, tables=resolved))
     _console().print(f"Wrote report to {output}", markup=False)
     _exit_if_any(issues, input, output)

@@ -601,3 +601,58 @@ def test_value_when_stage_has_spaces_then_one_group_per_stage(tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     groups = re.findall(r"^│ (\S+)\s*│\s*(\d+) │", result.stdout, flags=re.M)
     assert groups == [("commitment", "1"), ("delivered", "3"), ("Total", "4")]
+
+
+PERIODS = """contract_id,measure,quantity,unit,region,period_start,period_end
+C1,jobs-local-fte,12,FTE,england,2024-01-01,2024-12-31
+C1,jobs-local-fte,x,FTE,england,2024-01-01,2024-12-31
+C2,env-carbon-saved,10,tCO2e,wales,2024-05-01,2024-04-01
+"""
+
+
+def test_value_when_period_then_rows_are_split_and_issues_name_input_lines(
+        tmp_path: Path) -> None:
+    """--period splits a period crossing 1 April by days; the issues file numbers problems by
+    the input's rows and lines (a bad row split in two is reported once)."""
+    src = _write(tmp_path, "p.csv", PERIODS)
+    out = tmp_path / "valued.csv"
+    result = invoke("value", src, "--period", "period_start, period_end", "--errors", "collect",
+                    "-o", out)
+    assert result.exit_code == 1, result.output
+    valued = pd.read_csv(out)
+    assert valued["period_row"].tolist() == [0, 0, 1]
+    assert valued["version"].tolist()[:2] == [2023, 2024]
+    shared = valued["quantity"].iloc[:2].astype(float).tolist()  # text column: row 1 is 'x'
+    assert shared == pytest.approx([12 * 91 / 366, 12 * 275 / 366], rel=1e-15)
+    issues = pd.read_csv(tmp_path / "valued.issues.csv")
+    assert issues[["row", "line", "field", "code"]].values.tolist() == [
+        [1, 3, "quantity", "not-a-number"], [2, 4, "period_end", "bad-period"]]
+    expected = sv.value_frame(sv.apportion(pd.read_csv(src).iloc[[0]]))["value_gbp"].sum()
+    assert f"£{expected:,.2f}" in result.output
+
+
+def test_value_when_period_is_malformed_or_names_missing_columns_then_exit_2(
+        tmp_path: Path) -> None:
+    src = _write(tmp_path, "p.csv", PERIODS)
+    assert "two column names" in invoke("value", src, "--period", "period_start").output
+    assert "two column names" in invoke("value", src, "--period", "a,b,c").output
+    missing = invoke("value", src, "--period", "from,to")
+    assert missing.exit_code == 2 and "missing column(s) from, to" in missing.output
+
+
+def test_value_when_period_rows_are_bad_and_errors_raise_then_nothing_written(
+        tmp_path: Path) -> None:
+    src = _write(tmp_path, "p.csv", PERIODS)
+    out = tmp_path / "valued.csv"
+    result = invoke("value", src, "--period", "period_start,period_end", "-o", out)
+    assert result.exit_code == 1 and not out.exists()
+    assert "period_end 2024-04-01 is before period_start 2024-05-01" in result.output
+
+
+def test_report_when_period_then_the_report_values_the_parts(tmp_path: Path) -> None:
+    src = _write(tmp_path, "p.csv", PERIODS.splitlines()[0] + "\n" + PERIODS.splitlines()[1])
+    out = tmp_path / "r.html"
+    result = invoke("report", src, "--period", "period_start,period_end", "-o", out)
+    assert result.exit_code == 0, result.output
+    expected = sv.value_frame(sv.apportion(pd.read_csv(src)))["value_gbp"].sum()
+    assert f"£{expected:,.2f}" in out.read_text()

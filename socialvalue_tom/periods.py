@@ -1,0 +1,213 @@
+"""Reporting periods shared out across the editions they overlap.
+
+A row of a bulk input is valued at one point in time: its ``date`` picks the edition in force
+that day, and the whole quantity is valued with that edition. Suppliers often report for a
+period instead (a quarter, a contract year), and a period can straddle an edition boundary
+(1 April for ``uk-national``). Dating such a row at the report's date values all of it with
+one year's proxies, even the part delivered under the other.
+
+:func:`apportion` splits each row that has a period into one row per edition the period
+overlaps, sharing its quantity in proportion to the period's days under each edition. Each part
+is then an ordinary row (dated on its own first day, its period narrowed to its own days), so
+everything downstream (``value_frame``, traces, caps, double-counting exclusions) works on it
+unchanged. The split is explicit and recorded: ``period_row`` names the input row a part comes
+from and ``period_share`` the share of that row's quantity it carries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from socialvalue_tom._bulk.issues import Issues
+from socialvalue_tom._bulk.lookups import _floats, parse_day
+from socialvalue_tom._text import cell_codes
+from socialvalue_tom.engine import TablesLike, table_set
+from socialvalue_tom.errors import BulkValidationError, OutcomeError, RuleError
+from socialvalue_tom.frame import issues_frame
+
+__all__ = ["PERIOD_COLUMNS", "apportion"]
+
+#: The columns :func:`apportion` adds: the input row (0-based position) a part comes from, and
+#: the share of that row's quantity the part carries (its days over the period's days).
+PERIOD_COLUMNS = ("period_row", "period_share")
+
+_EPOCH = dt.date(1970, 1, 1)
+_GIVEN, _MISSING, _BAD = 0, 1, 2
+
+
+def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
+              start: str = "period_start", end: str = "period_end",
+              errors: Literal["raise", "collect"] = "raise") -> pd.DataFrame:
+    """Split rows reported for a period into one row per edition of ``tables`` the period
+    overlaps; returns a new DataFrame to pass to ``value_frame`` (the input is not mutated).
+
+    ``start`` and ``end`` name the columns holding each row's first and last day (inclusive;
+    ISO text, dates or datetime64). A row whose period lies under one edition gives one part; a
+    row whose period crosses an edition boundary gives one part per edition, its ``quantity``
+    shared in proportion to days (a 1 January to 31 December period of 12 FTE gives 90/366 x 12
+    before 1 April 2024 and 276/366 x 12 after). Each part's ``date`` is its first day and its
+    ``start`` and ``end`` are its own days; other columns are copied. Parts lying outside every
+    edition are dated there, so ``value_frame`` reports them (or carries an edition forward if
+    asked to). Rows with neither ``start`` nor ``end`` pass through unchanged, valued at their
+    ``date``, as are rows whose quantity is not a usable number (``value_frame`` reports it).
+
+    Adds ``period_row`` (the input row's 0-based position) and ``period_share`` (the part's
+    share of that row's quantity; 1.0 for a row not split). The index labels of the input rows
+    are kept, repeated for the parts of a split row.
+
+    ``errors="raise"``: a period that cannot be read (only one of its ends given, a date that
+    is not a date, an end before its start) raises one :class:`BulkValidationError` listing
+    every such row. ``errors="collect"``: those rows are left out of the result and listed in
+    ``out.attrs["issues"]`` (row, index, field, code, reason; rows numbered as in ``df``).
+    Keep that table: ``value_frame`` reports the issues of the rows it is given.
+    """
+    _check_input(df, start, end, errors)
+    cuts = _boundaries(tables)
+    n = len(df)
+    issues = Issues(n, 0, df.index)
+    first, first_state = _day_column(df[start])
+    last, last_state = _day_column(df[end])
+    _report(df, start, end, first, first_state, last, last_state, issues)
+    if issues.items and errors == "raise":
+        raise BulkValidationError.from_issues(
+            sorted(issues.items, key=lambda i: (i.row, i.field)))
+    quantity, q_missing, q_refused = _floats(df["quantity"])
+    period = (first_state == _GIVEN) & ~issues.bad
+    usable = np.isfinite(quantity) & ~q_missing & ~q_refused
+    split = period & usable
+    keep = ~issues.bad
+    # Cut points strictly inside (first, last]: a part starts at each.
+    lo = np.searchsorted(cuts, first, side="right")
+    hi = np.searchsorted(cuts, last, side="right")
+    parts = np.where(split, 1 + hi - lo, 1)
+    parts[~keep] = 0
+    row = np.repeat(np.arange(n), parts)
+    k = np.arange(row.size) - np.repeat(np.cumsum(parts) - parts, parts)  # part number in row
+    is_split = split[row]
+    cut = lo[row] + k  # cut point that ends part k (when it is not the row's last part)
+    own_first = np.where(k == 0, first[row], cuts[np.clip(cut - 1, 0, None)])
+    own_last = np.where(k == parts[row] - 1, last[row], cuts[np.clip(cut, 0, cuts.size - 1)] - 1)
+    days = (last - first + 1)[row]
+    share = np.where(is_split, (own_last - own_first + 1) / np.where(is_split, days, 1), 1.0)
+    out = df.iloc[row].copy()
+    if is_split.any():
+        q = out["quantity"].to_numpy(copy=True)
+        q = q.astype(np.float64 if q.dtype.kind in "iuf" else object)
+        own_days = (own_last - own_first + 1)[is_split]
+        q[is_split] = quantity[row][is_split] * own_days / days[is_split]
+        out["quantity"] = q
+    dated = period[row]  # rows with a period are dated by it, split or not
+    for column, values in (("date", own_first), (start, own_first), (end, own_last)):
+        out[column] = _with_days(out[column] if column in out.columns else None,
+                                 values, dated, len(out))
+    out["period_row"] = row.astype(np.int64)
+    out["period_share"] = share
+    out.attrs = {k_: v for k_, v in df.attrs.items() if k_ != "issues"}
+    if errors == "collect":
+        out.attrs["issues"] = issues_frame(issues.items)
+    return out
+
+
+def _check_input(df: pd.DataFrame, start: str, end: str, errors: str) -> None:
+    if errors not in ("raise", "collect"):
+        raise RuleError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"apportion() needs a pandas DataFrame, not {type(df).__name__}")
+    for name, what in ((start, "start"), (end, "end")):
+        if not isinstance(name, str):
+            raise TypeError(f"apportion(): {what}= must be a column name (str), "
+                            f"not {type(name).__name__}")
+    if start == end:
+        raise RuleError(f"apportion(): start and end name the same column {start!r}",
+                        field="start")
+    missing = [c for c in ("quantity", start, end) if c not in df.columns]
+    if missing:
+        raise OutcomeError(f"input is missing column(s) {', '.join(missing)}: apportion() "
+                           f"reads quantity, {start} and {end}", field=missing[0],
+                           columns=missing)
+    dup = df.columns[df.columns.duplicated()].unique().tolist()
+    if dup:
+        raise OutcomeError(f"input has duplicated column(s) {', '.join(map(str, dup))}",
+                           field=str(dup[0]), columns=dup)
+    if any(c in df.columns for c in PERIOD_COLUMNS):
+        raise OutcomeError("input already has period_row or period_share: it was apportioned "
+                           "once (apportioning again would lose which row each part came "
+                           "from); drop those columns to apportion it anew",
+                           field="period_row")
+
+
+def _boundaries(tables: TablesLike) -> NDArray[np.int64]:
+    """Days (since 1970-01-01) on which some edition starts, or the day after one ends."""
+    days = set()
+    for t in table_set(tables).editions:
+        days.add((t.valid_from - _EPOCH).days)
+        days.add((t.valid_to - _EPOCH).days + 1)
+    return np.array(sorted(days), dtype=np.int64)
+
+
+def _day_column(series: pd.Series) -> tuple[NDArray[np.int64], NDArray[np.int8]]:
+    """Days since 1970-01-01 and a state per row (given, missing or bad), read once per
+    distinct value (datetime64 columns: per row)."""
+    n = len(series)
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        try:
+            zone = series.dt.tz
+        except NotImplementedError:  # pyarrow dates
+            zone = None
+        wall = series.dt.tz_localize(None) if zone is not None else series
+        stamps = wall.to_numpy()
+        if stamps.dtype.kind == "M":
+            nat = np.isnat(stamps)
+            days = np.where(nat, 0, stamps.astype("datetime64[D]").astype(np.int64))
+            return days, np.where(nat, _MISSING, _GIVEN).astype(np.int8)
+        series = series.astype(object)
+    codes, uniq = cell_codes(series)
+    parsed = [parse_day(u) for u in uniq]
+    table = np.array([0 if d is None else d for d in parsed] + [0], dtype=np.int64)
+    state = np.array([_BAD if d is None else _GIVEN for d in parsed] + [_MISSING],
+                     dtype=np.int8)
+    return (table[codes], state[codes]) if n else (np.zeros(0, np.int64), np.zeros(0, np.int8))
+
+
+def _report(df: pd.DataFrame, start: str, end: str, first: NDArray[np.int64],
+            first_state: NDArray[np.int8], last: NDArray[np.int64],
+            last_state: NDArray[np.int8], issues: Issues) -> None:
+    def not_a_date(column: str) -> Any:
+        return lambda p: f"{column} {df[column].iloc[p]!r} is not an ISO date (YYYY-MM-DD)"
+
+    issues.add(first_state == _BAD, start, "bad-date", not_a_date(start))
+    issues.add(last_state == _BAD, end, "bad-date", not_a_date(end))
+    issues.add((first_state == _MISSING) & (last_state != _MISSING), start, "missing",
+               f"{start} is missing ({end} is given): a period needs both ends")
+    issues.add((last_state == _MISSING) & (first_state != _MISSING), end, "missing",
+               f"{end} is missing ({start} is given): a period needs both ends")
+    given = (first_state == _GIVEN) & (last_state == _GIVEN)
+    issues.add(given & (last < first), end, "bad-period",
+               lambda p: (f"{end} {_day(last[p])} is before {start} {_day(first[p])}"))
+
+
+def _day(days: int | np.integer) -> dt.date:
+    return _EPOCH + dt.timedelta(days=int(days))
+
+
+def _with_days(column: pd.Series | None, days: NDArray[np.int64], dated: NDArray[np.bool_],
+               n: int) -> Any:
+    """``column`` with the rows marked ``dated`` replaced by those days: a datetime64 column
+    when every row is replaced (or the column already was one), else the cells as they were
+    and ``datetime.date`` values for the replaced rows."""
+    stamps = days.astype("datetime64[D]")
+    if column is None or dated.all():
+        return np.where(dated, stamps, np.datetime64("NaT", "D")).astype("datetime64[s]")
+    if pd.api.types.is_datetime64_any_dtype(column.dtype) and getattr(
+            column.dt, "tz", None) is None and column.to_numpy().dtype.kind == "M":
+        merged = column.to_numpy().astype("datetime64[s]")
+        merged[dated] = stamps[dated].astype("datetime64[s]")
+        return merged
+    cells = column.to_numpy(dtype=object, copy=True)
+    cells[dated] = stamps[dated].astype(object)
+    return cells

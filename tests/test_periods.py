@@ -1,0 +1,296 @@
+"""apportion(): reporting periods shared out across the editions they overlap, by days.
+
+The embedded uk-national editions run 2023-04-01..2024-03-31, 2024-04-01..2025-03-31 and
+2025-04-01..2026-03-31, so a calendar-year 2024 period crosses one boundary: 91 of its 366 days
+(1 January to 31 March, a leap year) fall under 2023 and 275 under 2024.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reference import pounds, reference_value
+
+import socialvalue_tom as sv
+import socialvalue_tom.accessor  # registers df.socialvalue
+from socialvalue_tom import money
+from socialvalue_tom.periods import apportion
+
+
+def _frame(**cols: Any) -> pd.DataFrame:
+    base: dict[str, Any] = {"measure": ["jobs-local-fte"], "quantity": [12.0], "unit": ["FTE"],
+                            "region": ["uk"], "period_start": ["2024-01-01"],
+                            "period_end": ["2024-12-31"]}
+    base.update(cols)
+    return pd.DataFrame(base)
+
+
+def test_a_period_crossing_a_boundary_is_split_by_days() -> None:
+    out = apportion(_frame())
+    assert out["period_row"].tolist() == [0, 0]
+    assert out["period_share"].tolist() == [91 / 366, 275 / 366]
+    assert out["quantity"].tolist() == [12 * 91 / 366, 12 * 275 / 366]
+    assert [d.date() for d in out["date"]] == [dt.date(2024, 1, 1), dt.date(2024, 4, 1)]
+    assert [d.date() for d in out["period_start"]] == [dt.date(2024, 1, 1), dt.date(2024, 4, 1)]
+    assert [d.date() for d in out["period_end"]] == [dt.date(2024, 3, 31), dt.date(2024, 12, 31)]
+    valued = sv.value_frame(out)
+    assert valued["version"].tolist() == ["2023", "2024"]
+
+
+def test_the_parts_are_valued_to_the_penny_against_a_decimal_reference() -> None:
+    valued = sv.value_frame(apportion(_frame(quantity=[7.0])))
+    exact = Decimal(0)
+    for version, days in (("2023", 91), ("2024", 275)):
+        one = reference_value({"measure": "jobs-local-fte", "quantity": 1.0, "unit": "FTE",
+                               "region": "uk", "date": dt.date(2024, 6, 1)},
+                              sv.load_table("uk-national", version=version))
+        exact += one * Decimal(7) * Decimal(days) / Decimal(366)
+    assert money.total(valued["value_gbp"]) == pounds(exact)
+
+
+def test_a_period_under_one_edition_is_one_part_dated_by_its_start() -> None:
+    df = _frame(period_start=["2024-05-01"], period_end=["2024-06-30"])
+    out = apportion(df)
+    assert len(out) == 1
+    assert out["period_share"].tolist() == [1.0]
+    assert out["quantity"].tolist() == [12.0]
+    same = sv.value_frame(df.assign(date="2024-05-01"))["value_gbp"].iloc[0]
+    assert sv.value_frame(out)["value_gbp"].iloc[0] == same
+
+
+def test_the_report_date_is_replaced_by_the_period() -> None:
+    # Reported in April 2024 for January to March 2024: delivered under the 2023 edition.
+    df = _frame(period_start=["2024-01-01"], period_end=["2024-03-31"], date=["2024-04-15"])
+    assert sv.value_frame(df)["version"].iloc[0] == "2024"
+    out = sv.value_frame(apportion(df))
+    assert out["version"].tolist() == ["2023"]
+
+
+def test_a_period_over_three_editions_and_beyond_them() -> None:
+    df = _frame(period_start=["2023-01-01"], period_end=["2026-12-31"])
+    out = apportion(df)
+    assert [d.date() for d in out["date"]] == [dt.date(2023, 1, 1), dt.date(2023, 4, 1),
+                                               dt.date(2024, 4, 1), dt.date(2025, 4, 1),
+                                               dt.date(2026, 4, 1)]
+    n = (dt.date(2026, 12, 31) - dt.date(2023, 1, 1)).days + 1
+    assert out["period_share"].tolist() == [90 / n, 366 / n, 365 / n, 365 / n, 275 / n]
+    valued = sv.value_frame(out, errors="collect")
+    issues = valued.attrs["issues"]
+    assert issues["row"].tolist() == [0, 4]  # the parts outside every edition
+    assert set(issues["code"]) == {"no-table-in-force"}
+    carried = sv.value_frame(out.iloc[1:], assumptions={"carry_forward": True})
+    assert carried["version"].tolist() == ["2023", "2024", "2025", "2025"]
+
+
+def test_rows_without_a_period_pass_through_unchanged() -> None:
+    df = _frame(period_start=[None, "2024-01-01"], period_end=[None, "2024-12-31"],
+                measure=["jobs-local-fte"] * 2, quantity=[3.0, 12.0], unit=["FTE"] * 2,
+                region=["uk"] * 2, date=["2025-06-01", None])
+    out = apportion(df)
+    assert out["period_row"].tolist() == [0, 1, 1]
+    first = out.iloc[0]
+    assert first["quantity"] == 3.0 and first["date"] == "2025-06-01"
+    assert pd.isna(first["period_start"]) and pd.isna(first["period_end"])
+    assert sv.value_frame(out)["version"].tolist() == ["2025", "2023", "2024"]
+
+
+def test_a_missing_date_column_is_created_from_the_periods() -> None:
+    out = apportion(_frame())
+    assert out["date"].dtype.kind == "M"
+
+
+def test_bad_periods_raise_listing_every_row() -> None:
+    df = _frame(period_start=["2024-01-01", "2024-13-01", None, "2024-06-01", "2024-05-01"],
+                period_end=["2024-12-31", "2024-12-31", "2024-12-31", None, "2024-04-30"],
+                measure=["jobs-local-fte"] * 5, quantity=[1.0] * 5, unit=["FTE"] * 5,
+                region=["uk"] * 5)
+    with pytest.raises(sv.BulkValidationError) as info:
+        apportion(df)
+    found = {(i.row, i.field, i.code) for i in info.value.issues}
+    assert found == {(1, "period_start", "bad-date"), (2, "period_start", "missing"),
+                     (3, "period_end", "missing"), (4, "period_end", "bad-period")}
+    reasons = {i.row: i.reason for i in info.value.issues}
+    assert reasons[4] == "period_end 2024-04-30 is before period_start 2024-05-01"
+    assert "'2024-13-01' is not an ISO date" in reasons[1]
+
+
+def test_collect_leaves_bad_rows_out_and_lists_them_by_input_row() -> None:
+    df = _frame(period_start=["2024-05-01", "2024-01-01", "2024-01-01"],
+                period_end=["2024-04-30", "2024-12-31", "not a date"],
+                measure=["jobs-local-fte"] * 3, quantity=[1.0, 2.0, 3.0], unit=["FTE"] * 3,
+                region=["uk"] * 3).set_axis(["a", "b", "c"])
+    out = apportion(df, errors="collect")
+    assert out["period_row"].tolist() == [1, 1]
+    assert out.index.tolist() == ["b", "b"]
+    issues = out.attrs["issues"]
+    assert issues[["row", "index", "field", "code"]].values.tolist() == [
+        [0, "a", "period_end", "bad-period"], [2, "c", "period_end", "bad-date"]]
+    assert isinstance(issues, sv.IssueTable)
+
+
+def test_collect_without_bad_rows_gives_an_empty_issue_table() -> None:
+    assert apportion(_frame(), errors="collect").attrs["issues"].empty
+
+
+def test_an_unusable_quantity_is_not_split_and_value_frame_reports_it() -> None:
+    df = _frame(quantity=["many"])
+    out = apportion(df)
+    assert out["quantity"].tolist() == ["many"] and out["period_share"].tolist() == [1.0]
+    assert out["date"].iloc[0].date() == dt.date(2024, 1, 1)
+    issues = sv.value_frame(out, errors="collect").attrs["issues"]
+    assert issues["code"].tolist() == ["not-a-number"]
+
+
+def test_integer_and_text_quantities_become_fractional_parts() -> None:
+    assert apportion(_frame(quantity=[12]))["quantity"].tolist() == [12 * 91 / 366,
+                                                                     12 * 275 / 366]
+    text = apportion(_frame(quantity=[" 12 "]))
+    assert text["quantity"].tolist() == [12 * 91 / 366, 12 * 275 / 366]
+
+
+def test_datetime_and_timezone_aware_periods() -> None:
+    start = pd.Series(pd.to_datetime(["2024-03-31 23:30"]).tz_localize("Europe/London"))
+    end = pd.Series(pd.to_datetime(["2024-04-01"]))
+    out = apportion(_frame(period_start=start, period_end=end))
+    # The wall-clock day in London is 31 March: one day under each edition.
+    assert out["period_share"].tolist() == [0.5, 0.5]
+
+
+def test_a_datetime_date_column_is_merged_with_the_periods() -> None:
+    df = _frame(period_start=[None, "2024-01-01"], period_end=[None, "2024-02-01"],
+                measure=["jobs-local-fte"] * 2, quantity=[1.0, 1.0], unit=["FTE"] * 2,
+                region=["uk"] * 2, date=pd.to_datetime(["2024-06-01", "2030-01-01"]))
+    out = apportion(df)
+    assert out["date"].dtype.kind == "M"
+    assert [d.date() for d in out["date"]] == [dt.date(2024, 6, 1), dt.date(2024, 1, 1)]
+
+
+def test_the_input_is_not_mutated() -> None:
+    df = _frame()
+    before = df.copy()
+    apportion(df)
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_other_columns_and_attrs_are_kept() -> None:
+    df = _frame(contract_id=["C-1"], evidence=["timesheets.pdf"])
+    df.attrs["note"] = "kept"
+    out = apportion(df)
+    assert out["contract_id"].tolist() == ["C-1", "C-1"]
+    assert out["evidence"].tolist() == ["timesheets.pdf"] * 2
+    assert out.attrs == {"note": "kept"}
+
+
+def test_custom_column_names_and_a_single_edition() -> None:
+    df = _frame().rename(columns={"period_start": "from", "period_end": "to"})
+    edition = sv.load_table("uk-national", version="2024")
+    out = apportion(df, edition, start="from", end="to")
+    # One edition: its start and the day after its end are the only boundaries.
+    assert [d.date() for d in out["from"]] == [dt.date(2024, 1, 1), dt.date(2024, 4, 1)]
+
+
+@pytest.mark.parametrize(("call", "error", "text"), [
+    (lambda df: apportion(df.drop(columns="period_end")), sv.OutcomeError, "period_end"),
+    (lambda df: apportion(df.drop(columns="quantity")), sv.OutcomeError, "quantity"),
+    (lambda df: apportion(df, errors="ignore"), sv.RuleError, "errors must be"),
+    (lambda df: apportion(df, start="period_end"), sv.RuleError, "same column"),
+    (lambda df: apportion(apportion(df)), sv.OutcomeError, "apportioned once"),
+    (lambda df: apportion(df.to_dict()), TypeError, "needs a pandas DataFrame"),
+    (lambda df: apportion(df, start=1), TypeError, "column name"),
+])
+def test_wrong_calls_get_typed_errors(call: Any, error: type[Exception], text: str) -> None:
+    with pytest.raises(error, match=text):
+        call(_frame())
+
+
+def test_an_empty_frame() -> None:
+    out = apportion(_frame().iloc[:0])
+    assert out.empty and {"period_row", "period_share"} <= set(out.columns)
+
+
+def test_the_accessor() -> None:
+    pd.testing.assert_frame_equal(_frame().socialvalue.apportion(), apportion(_frame()))
+
+
+# -- properties -------------------------------------------------------------------------------
+
+FIRST, LAST = dt.date(2022, 1, 1), dt.date(2027, 6, 30)
+periods = st.tuples(st.dates(FIRST, LAST), st.integers(0, 1500)).map(
+    lambda p: (p[0], min(p[0] + dt.timedelta(days=p[1]), LAST)))
+rows = st.lists(st.tuples(periods, st.floats(0, 1e6, allow_nan=False)), min_size=1,
+                max_size=12)
+
+
+def _rows_frame(drawn: list[tuple[tuple[dt.date, dt.date], float]]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "measure": "env-carbon-saved", "unit": "tCO2e", "region": "scotland",
+        "quantity": [q for _, q in drawn],
+        "period_start": [p[0].isoformat() for p, _ in drawn],
+        "period_end": [p[1].isoformat() for p, _ in drawn]})
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows)
+def test_parts_add_up_to_each_row_and_lie_under_one_edition(drawn: Any) -> None:
+    df = _rows_frame(drawn)
+    out = apportion(df)
+    grouped = out.groupby("period_row")
+    # atol: a subnormal quantity (5e-324) shared out underflows; nothing else may differ.
+    assert np.allclose(grouped["quantity"].sum().to_numpy(), df["quantity"].to_numpy(),
+                       rtol=1e-12, atol=1e-300)
+    assert np.allclose(grouped["period_share"].sum().to_numpy(), 1.0, rtol=1e-12, atol=0)
+    days = (out["period_end"] - out["period_start"]).dt.days + 1
+    spans = grouped.apply(lambda g: ((g["period_end"].max() - g["period_start"].min()).days + 1))
+    assert (grouped.size() == grouped["period_start"].nunique()).all()
+    assert (days.groupby(out["period_row"]).sum() == spans).all()  # no day lost or repeated
+    edges = [dt.date(y, 4, 1) for y in (2023, 2024, 2025, 2026)]
+    for first, last in zip(out["period_start"], out["period_end"], strict=True):
+        assert not any(first.date() < e <= last.date() for e in edges)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows)
+def test_apportioning_again_changes_nothing_but_the_row_numbers(drawn: Any) -> None:
+    once = apportion(_rows_frame(drawn))
+    twice = apportion(once.drop(columns=["period_row", "period_share"]))
+    assert (twice["period_share"] == 1.0).all()
+    pd.testing.assert_frame_equal(twice.drop(columns=["period_row", "period_share"]),
+                                  once.drop(columns=["period_row", "period_share"]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows, st.randoms(use_true_random=False))
+def test_row_order_does_not_change_any_row_s_parts(drawn: Any, rnd: Any) -> None:
+    df = _rows_frame(drawn)
+    order = list(range(len(df)))
+    rnd.shuffle(order)
+    straight = apportion(df).reset_index(drop=True)
+    shuffled = apportion(df.iloc[order].reset_index(drop=True))
+    shuffled["period_row"] = np.array(order)[shuffled["period_row"].to_numpy()]
+    again = shuffled.sort_values(["period_row", "period_start"], kind="stable")
+    pd.testing.assert_frame_equal(again.reset_index(drop=True), straight)
+
+
+@settings(max_examples=30, deadline=None)
+@given(rows)
+def test_each_part_is_valued_as_the_scalar_api_values_it(drawn: Any) -> None:
+    out = sv.value_frame(apportion(_rows_frame(drawn)), errors="collect",
+                         assumptions={"carry_forward": True})
+    for i in range(len(out)):
+        row = out.iloc[i]
+        try:
+            one = sv.value(sv.Outcome(measure=row["measure"], quantity=row["quantity"],
+                                      unit=row["unit"], region=row["region"],
+                                      date=row["date"].date()),
+                           assumptions={"carry_forward": True})
+        except sv.NoTableInForceError:
+            assert np.isnan(row["value_gbp"])
+            continue
+        assert row["value_gbp"] == one.amount  # bit for bit, as value_frame promises
