@@ -113,6 +113,26 @@ class _TypedValidation(BaseModel):
             lambda: super(_TypedValidation, cls).model_validate_json(json_data, *args, **kwargs),
             cls)
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; with ``update``, the copy is validated as a new model would be.
+
+        pydantic's own ``model_copy(update=...)`` skips validation, so it could build, say, an
+        outcome with a negative quantity that no constructor accepts. Here bad values, and
+        names that are not fields, raise the model's typed error instead.
+        """
+        if not update:
+            return super().model_copy(deep=deep)
+        fields = type(self).model_fields
+        unknown = sorted(str(k) for k in update if k not in fields)
+        if unknown:
+            raise self._error(f"{self._what} {unknown[0]!r}: not a field of "
+                              f"{type(self).__name__}, so it cannot be updated",
+                              field=unknown[0])
+        data = {name: getattr(self, name) for name in self.model_fields_set}
+        data.update(update)
+        copied = type(self).model_validate(data)
+        return copied.model_copy(deep=True) if deep else copied
+
 
 class Outcome(_TypedValidation):
     """One outcome to value: a quantity of a measure, in a unit, in a region, on a date.

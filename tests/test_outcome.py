@@ -190,3 +190,28 @@ def test_outcome_fields_are_read_only_and_the_outcome_hashes() -> None:
     assert o.fields == {"level": 2.0}
     assert hash(o) == hash(sv.Outcome(**kw)) and len({o, sv.Outcome(**kw)}) == 1
     assert sv.Outcome.model_validate_json(o.model_dump_json()) == o
+
+
+def test_model_copy_with_update_validates_like_the_constructor() -> None:
+    """pydantic's model_copy(update=...) skips validation; ours does not, for every model."""
+    o = sv.Outcome(measure="jobs-local-fte", quantity=2, unit="FTE", region="uk",
+                   date="2024-06-01", fields={"level": 3})
+    more = o.model_copy(update={"quantity": 3})
+    assert more.quantity == 3.0 and more.fields == {"level": 3.0}
+    assert more.model_fields_set == o.model_fields_set | {"quantity"}
+    assert o.model_copy() == o and o.model_copy(deep=True) == o
+    with pytest.raises(sv.OutcomeError, match="'quantity'"):
+        o.model_copy(update={"quantity": -1})
+    with pytest.raises(sv.OutcomeError, match="'qty': not a field of Outcome"):
+        o.model_copy(update={"qty": 1})
+    a = sv.Assumptions()
+    assert a.model_copy(update={"bound": "low"}).bound == "low"
+    with pytest.raises(sv.RuleError, match="'deadweight'"):
+        a.model_copy(update={"deadweight": 2})
+    v = sv.value(o)
+    assert v.model_copy(update={"amount": 5.0}).amount == 5.0
+    with pytest.raises(sv.OutcomeError, match="valuation field 'amount'"):
+        v.model_copy(update={"amount": float("nan")})
+    step = v.trace[0]
+    with pytest.raises(sv.OutcomeError, match="trace step field 'amount'"):
+        step.model_copy(update={"amount": float("inf")})
