@@ -196,14 +196,15 @@ def _check_input(path: Path) -> None:
         _fail(f"input file {path} does not exist")
 
 
-def _read(path: Path, sheet: str | None = None) -> pd.DataFrame:
+def _read(path: Path, sheet: str | None = None, *, dated: bool = True) -> pd.DataFrame:
+    """The input file; ``dated=False``: the rows may be dated by their periods instead."""
     from socialvalue_tom import io as svio
     from socialvalue_tom.frame import REQUIRED_COLUMNS
 
     _check_input(path)
     df = _guard(lambda: svio.read_outcomes(path, sheet=sheet))
     source = df.attrs.get("socialvalue_tom.source")
-    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns and (dated or c != "date")]
     if missing and isinstance(source, dict):
         others = [n for n in source["sheets"] if n != source["sheet"]]
         hint = (f"; the workbook's other sheets are {', '.join(map(repr, others))}: "
@@ -295,7 +296,7 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None) -> Path:
 def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
                  period: tuple[str, str] | None) -> tuple[pd.DataFrame, TablesLike]:
     resolved = _resolve_tables(tables)
-    df = _read(inp, sheet)
+    df = _read(inp, sheet, dated=period is None)
     if period is None:
         return _value_chunks(df, resolved, a), resolved
     from socialvalue_tom.periods import apportion
@@ -303,16 +304,23 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
     parts = _guard(lambda: apportion(df, resolved, start=period[0], end=period[1],
                                      errors="collect"))
     valued = _value_chunks(parts, resolved, a)
-    valued.attrs["issues"] = _issues_by_input_row(valued.attrs["issues"], parts)
+    issues = _issues_by_input_row(valued.attrs["issues"], parts)
+    # A bad input row adds nothing, as without --period: none of its parts is counted.
+    bad = parts["period_row"].isin(issues["row"]).to_numpy()
+    for column in ("value_gbp", "gross_gbp"):
+        if column in valued.columns:
+            valued.loc[bad, column] = np.nan
+    valued.attrs["issues"] = issues
     return valued, resolved
 
 
 def _issues_by_input_row(issues: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
     """The issues of apportioned rows numbered by the input rows they come from (so the issues
-    file names the file's lines), one per input row and problem, with the period issues."""
+    file names the file's lines), the first of each input row's problems once, with the period
+    issues (the parts of one row may each quote their own quantity or date)."""
     mapped = issues.copy()
     mapped["row"] = parts["period_row"].to_numpy()[issues["row"].to_numpy(dtype=np.int64)]
-    mapped = mapped.drop_duplicates(["row", "field", "code", "reason"])
+    mapped = mapped.drop_duplicates(["row", "field", "code"])
     found = pd.concat([mapped, pd.DataFrame(parts.attrs["issues"])], ignore_index=True)
     return found.sort_values(["row", "field"], kind="stable").reset_index(drop=True)
 

@@ -107,7 +107,8 @@ def _inputs(o: Outcome, tset: TableSet, a: Assumptions) -> tuple[RuleInputs[floa
         reduction=reduction, years=o.years,
         drop_off=pick(o.drop_off, a.drop_off, spec.drop_off),
         offset=offset, uplift=uplift_factor(table, price_year),
-        cap=cap_limit(float(table.cap_ratio[m]), o.contract_value), schedule=schedule,
+        cap=cap_limit(float(table.cap_ratio[m]), o.contract_value, o.period_share),
+        schedule=schedule,
     )
     ctx = RowContext(table, carried, spec, unit, table.region_codes[r],
                      table.region_codes[int(table.region_used[m, r])], price_year, schedule,
@@ -121,17 +122,20 @@ def _check_row(o: Outcome, spec: MeasureSpec, canonical: float) -> None:
         raise OutcomeError(
             f"measure {spec.code!r} requires field(s) {', '.join(missing)} on the outcome "
             f"(pass fields={{{missing[0]!r}: ...}})", field=missing[0], measure=spec.code)
-    if canonical > MAX_QUANTITY:  # the cap holds in the measure's own unit too
+    share = 1.0 if o.period_share is None else o.period_share
+    if canonical > MAX_QUANTITY * share:  # the cap holds in the measure's own unit too
         raise OutcomeError(f"quantity {canonical:g} {spec.unit} of {spec.code!r} is above "
                            f"{MAX_QUANTITY:g}", field="quantity", measure=spec.code)
     bounds = spec.quantity_bounds
+    # A part of a row reported for a period is held to its share of the row's bounds.
     if bounds is not None and not (
-        (bounds.min is None or canonical >= bounds.min)
-        and (bounds.max is None or canonical <= bounds.max)
+        (bounds.min is None or canonical >= bounds.min * share)
+        and (bounds.max is None or canonical <= bounds.max * share)
     ):
+        scaled = "" if share == 1.0 else f" x period share {share:g}"
         raise OutcomeError(
             f"quantity {canonical:g} {spec.unit} of {spec.code!r} is outside the table's bounds "
-            f"[{bounds.min}, {bounds.max}]", field="quantity", measure=spec.code)
+            f"[{bounds.min}, {bounds.max}]{scaled}", field="quantity", measure=spec.code)
 
 
 def grade_reduction(table: ProxyTable, grade: str | None) -> float:
@@ -183,11 +187,14 @@ def uplift_factor(table: ProxyTable, price_year: int) -> float:
     return table.price_index.factor(base, price_year)
 
 
-def cap_limit(ratio: float, contract_value: float | None) -> float:
-    """The cap in GBP: ratio x contract value, or ``inf`` when no cap or no contract value."""
+def cap_limit(ratio: float, contract_value: float | None,
+              period_share: float | None = None) -> float:
+    """The cap in GBP: ratio x contract value (x the period share of a part of a row), or
+    ``inf`` when no cap or no contract value."""
     if math.isnan(ratio) or contract_value is None:
         return math.inf
-    return ratio * contract_value
+    cap = ratio * contract_value
+    return cap if period_share is None else cap * period_share
 
 
 #: Names every expression may use, supplied by the engine (not parameters or fields).

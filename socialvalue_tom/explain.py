@@ -142,7 +142,7 @@ def _outcome_of(row: pd.Series, table: ProxyTable, share: float) -> Outcome:
         "region": str(row["region"]), "date": np.datetime64(day, "D").astype(object),
         "fields": {n: _number(row, n) for n in spec.requires if _present(row, n) is not None},
     }
-    for name in (*FRACTION_COLUMNS, "contract_value"):
+    for name in (*FRACTION_COLUMNS, "contract_value", "period_share"):
         if _present(row, name) is not None:
             data[name] = _number(row, name)
     years = _number(row, "years")

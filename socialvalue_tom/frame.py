@@ -94,8 +94,10 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     Required columns: ``measure, quantity, unit, region, date`` (text, categorical or
     pyarrow-string columns; dates as ISO text, dates or datetime64); optional: ``years``,
     ``deadweight``, ``displacement``, ``attribution``, ``drop_off``, ``confidence``,
-    ``contract_value``, ``stage``, ``contract_id`` (double-counting key), fields a measure
-    requires, and any other columns (passed through). A missing ``unit`` means the measure's
+    ``contract_value``, ``stage``, ``contract_id`` (double-counting key), ``period_share`` (a
+    part of a row reported for a period, from :func:`~socialvalue_tom.periods.apportion`: its
+    cap and quantity bounds are that share of the row's), fields a measure requires, and any
+    other columns (passed through). A missing ``unit`` means the measure's
     canonical unit. Adds ``value_gbp`` (negative for disbenefits), ``proxy_gbp``,
     ``region_used``, ``table``, ``version`` and ``digest``; with ``detail=True`` also
     ``gross_gbp`` (before additionality and the other rules) and ``canonical_quantity``; and,

@@ -164,6 +164,10 @@ class Outcome(_TypedValidation):
     supplier_id: str | None = None
     stage: Literal["commitment", "delivered"] | None = None
     contract_value: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
+    #: The share of a row reported for a period that this outcome is (``sv.apportion`` sets
+    #: it): the contract-value cap and the table's quantity bounds apply to the whole row, so
+    #: both are scaled by it. None: the outcome is a whole row.
+    period_share: float | None = Field(default=None, gt=0.0, le=1.0, allow_inf_nan=False)
     fields: FrozenDict[str, float] = Field(default_factory=dict, validate_default=True)
 
     if TYPE_CHECKING:
@@ -178,10 +182,12 @@ class Outcome(_TypedValidation):
                      supplier_id: str | float | None = None,
                      stage: Literal["commitment", "delivered"] | None = None,
                      contract_value: float | None = None,
+                     period_share: float | None = None,
                      fields: Mapping[str, float] | None = None) -> None: ...
 
     _numbers_not_bool = field_validator("years", "deadweight", "displacement", "attribution",
-                                        "drop_off", "contract_value", mode="before")(_no_bool)
+                                        "drop_off", "contract_value", "period_share",
+                                        mode="before")(_no_bool)
 
     @field_validator("date", mode="before")
     @classmethod

@@ -9,9 +9,12 @@ one year's proxies, even the part delivered under the other.
 :func:`apportion` splits each row that has a period into one row per edition the period
 overlaps, sharing its quantity in proportion to the period's days under each edition. Each part
 is then an ordinary row (dated on its own first day, its period narrowed to its own days), so
-everything downstream (``value_frame``, traces, caps, double-counting exclusions) works on it
+everything downstream (``value_frame``, traces, double-counting exclusions) works on it
 unchanged. The split is explicit and recorded: ``period_row`` names the input row a part comes
-from and ``period_share`` the share of that row's quantity it carries.
+from and ``period_share`` the share of that row's quantity it carries. Limits that belong to the
+whole row (the contract-value cap, the table's quantity bounds) are scaled by ``period_share``
+when a part is valued, so splitting a row changes which edition values each day of it, never
+which rows pass validation or how far a cap reaches.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from socialvalue_tom._bulk.issues import Issues
-from socialvalue_tom._bulk.lookups import _floats, parse_day
+from socialvalue_tom._bulk.lookups import _MAX_DAY, _MIN_DAY, _floats, parse_day
 from socialvalue_tom._text import cell_codes
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import BulkValidationError, OutcomeError, RuleError
 from socialvalue_tom.frame import issues_frame
+from socialvalue_tom.outcome import MAX_QUANTITY
 
 __all__ = ["PERIOD_COLUMNS", "apportion"]
 
@@ -49,16 +53,20 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     ``start`` and ``end`` name the columns holding each row's first and last day (inclusive;
     ISO text, dates or datetime64). A row whose period lies under one edition gives one part; a
     row whose period crosses an edition boundary gives one part per edition, its ``quantity``
-    shared in proportion to days (a 1 January to 31 December period of 12 FTE gives 90/366 x 12
-    before 1 April 2024 and 276/366 x 12 after). Each part's ``date`` is its first day and its
-    ``start`` and ``end`` are its own days; other columns are copied. Parts lying outside every
-    edition are dated there, so ``value_frame`` reports them (or carries an edition forward if
-    asked to). Rows with neither ``start`` nor ``end`` pass through unchanged, valued at their
-    ``date``, as are rows whose quantity is not a usable number (``value_frame`` reports it).
+    shared in proportion to days (a 1 January to 31 December 2024 period of 12 FTE gives
+    12 x 91/366 before 1 April 2024 and 12 x 275/366 after). Each part's ``date`` is its first
+    day and its ``start`` and ``end`` are its own days; other columns are copied. Parts lying
+    outside every edition are dated there, so ``value_frame`` reports them (or carries an
+    edition forward if asked to). Rows with neither ``start`` nor ``end`` pass through
+    unchanged, valued at their ``date``. A row whose quantity ``value_frame`` will refuse (not
+    a number, negative, above the library's maximum) is not split: it is kept whole, dated on
+    its period's first day, so the problem is reported once, with the quantity as given.
 
     Adds ``period_row`` (the input row's 0-based position) and ``period_share`` (the part's
-    share of that row's quantity; 1.0 for a row not split). The index labels of the input rows
-    are kept, repeated for the parts of a split row.
+    share of that row's quantity; 1.0 for a row not split). ``value_frame`` reads
+    ``period_share``: a part's contract-value cap and quantity bounds are its share of the
+    row's. The index labels of the input rows are kept, repeated for the parts of a split row.
+    ``start`` and ``end`` may not be the ``date`` column (each part gets its own date).
 
     ``errors="raise"``: a period that cannot be read (only one of its ends given, a date that
     is not a date, an end before its start) raises one :class:`BulkValidationError` listing
@@ -78,7 +86,10 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
             sorted(issues.items, key=lambda i: (i.row, i.field)))
     quantity, q_missing, q_refused = _floats(df["quantity"])
     period = (first_state == _GIVEN) & ~issues.bad
-    usable = np.isfinite(quantity) & ~q_missing & ~q_refused
+    # A quantity value_frame refuses is kept whole: its problem is reported once, as given.
+    with np.errstate(invalid="ignore"):
+        usable = (np.isfinite(quantity) & ~q_missing & ~q_refused & (quantity >= 0)
+                  & (quantity <= MAX_QUANTITY))
     split = period & usable
     keep = ~issues.bad
     # Cut points strictly inside (first, last]: a part starts at each.
@@ -94,12 +105,14 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     own_last = np.where(k == parts[row] - 1, last[row], cuts[np.clip(cut, 0, cuts.size - 1)] - 1)
     days = (last - first + 1)[row]
     share = np.where(is_split, (own_last - own_first + 1) / np.where(is_split, days, 1), 1.0)
+    # The parts' quantities are quantity x share, the same float value_frame scales the row's
+    # cap and bounds by: a part is within its share of a bound when the row is within the
+    # bound (multiplying by a positive float keeps order; a row over it by an ulp may pass).
     out = df.iloc[row].copy()
     if is_split.any():
         q = out["quantity"].to_numpy(copy=True)
         q = q.astype(np.float64 if q.dtype.kind in "iuf" else object)
-        own_days = (own_last - own_first + 1)[is_split]
-        q[is_split] = quantity[row][is_split] * own_days / days[is_split]
+        q[is_split] = quantity[row][is_split] * share[is_split]
         out["quantity"] = q
     dated = period[row]  # rows with a period are dated by it, split or not
     for column, values in (("date", own_first), (start, own_first), (end, own_last)):
@@ -125,6 +138,10 @@ def _check_input(df: pd.DataFrame, start: str, end: str, errors: str) -> None:
     if start == end:
         raise RuleError(f"apportion(): start and end name the same column {start!r}",
                         field="start")
+    if "date" in (start, end):
+        raise RuleError("apportion(): start and end cannot be the date column: each part is "
+                        "dated on its own first day (copy the column to period_start or "
+                        "period_end first)", field="start" if start == "date" else "end")
     missing = [c for c in ("quantity", start, end) if c not in df.columns]
     if missing:
         raise OutcomeError(f"input is missing column(s) {', '.join(missing)}: apportion() "
@@ -164,7 +181,9 @@ def _day_column(series: pd.Series) -> tuple[NDArray[np.int64], NDArray[np.int8]]
         if stamps.dtype.kind == "M":
             nat = np.isnat(stamps)
             days = np.where(nat, 0, stamps.astype("datetime64[D]").astype(np.int64))
-            return days, np.where(nat, _MISSING, _GIVEN).astype(np.int8)
+            far = ~nat & ((days < _MIN_DAY) | (days > _MAX_DAY))  # not a datetime.date
+            state = np.where(nat, _MISSING, np.where(far, _BAD, _GIVEN)).astype(np.int8)
+            return np.where(far, 0, days), state
         series = series.astype(object)
     codes, uniq = cell_codes(series)
     parsed = [parse_day(u) for u in uniq]
@@ -203,8 +222,9 @@ def _with_days(column: pd.Series | None, days: NDArray[np.int64], dated: NDArray
     stamps = days.astype("datetime64[D]")
     if column is None or dated.all():
         return np.where(dated, stamps, np.datetime64("NaT", "D")).astype("datetime64[s]")
-    if pd.api.types.is_datetime64_any_dtype(column.dtype) and getattr(
-            column.dt, "tz", None) is None and column.to_numpy().dtype.kind == "M":
+    if (pd.api.types.is_datetime64_any_dtype(column.dtype)
+            and not isinstance(column.dtype, pd.DatetimeTZDtype)
+            and column.to_numpy().dtype.kind == "M"):  # naive numpy datetimes, not pyarrow
         merged = column.to_numpy().astype("datetime64[s]")
         merged[dated] = stamps[dated].astype("datetime64[s]")
         return merged

@@ -68,8 +68,10 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
     if not math.isinf(x.cap):
         fired = s.capped < s.uplifted
         steps.append(TraceStep(rule="cap", detail=(
-            f"cap {spec.cap_ratio:g} x contract value {_gbp(o.contract_value or 0.0)} = "
-            f"{_gbp(x.cap)}: {'applied' if fired else 'not reached'}"), amount=float(s.capped)))
+            f"cap {spec.cap_ratio:g} x contract value {_gbp(o.contract_value or 0.0)}"
+            + ("" if o.period_share is None else f" x period share {_num(o.period_share)}")
+            + f" = {_gbp(x.cap)}: {'applied' if fired else 'not reached'}"),
+            amount=float(s.capped)))
     elif spec.cap_ratio is not None:
         steps.append(TraceStep(rule="cap", detail=(
             f"cap {spec.cap_ratio:g} x contract value not applied: the outcome gives no "

@@ -124,7 +124,10 @@ def reference_value(row: dict[str, Any], table: ProxyTable,
             values = table.price_index.spec.values
             value = value * dec(values[price_year]) / dec(values[base])
         if spec.cap_ratio is not None and row.get("contract_value") is not None:
-            value = min(value, dec(spec.cap_ratio) * dec(row["contract_value"]))
+            cap = dec(spec.cap_ratio) * dec(row["contract_value"])
+            if row.get("period_share") is not None:  # a part of a row: its share of the cap
+                cap *= dec(row["period_share"])
+            value = min(value, cap)
         return -value if spec.disbenefit else value
 
 

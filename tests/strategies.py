@@ -66,7 +66,13 @@ def outcome_rows(draw: st.DrawFn, measures: tuple[str, ...] = MEASURES) -> dict[
         "level": draw(st.sampled_from([1.0, 2.0, 3.0, 4.0])) if measure == "jobs-apprentice"
         else None,
         "contract_id": None,
+        "period_share": draw(st.one_of(st.none(), st.sampled_from([0.25, 1.0]),
+                                       st.floats(1e-3, 1.0))),
     }
+    if row["period_share"] is not None:
+        # A part of a row reported for a period, as sv.apportion makes it: quantity x share,
+        # held to its share of the bounds and the cap.
+        row["quantity"] = row["quantity"] * row["period_share"]
     return row
 
 
@@ -106,7 +112,7 @@ def to_frame(rows: list[dict[str, Any]], *, text_dates: bool = True) -> pd.DataF
     df["date"] = ([d.isoformat() for d in df["date"]] if text_dates
                   else pd.to_datetime(df["date"]))
     for col in ("quantity", "years", "deadweight", "displacement", "attribution", "drop_off",
-                "contract_value", "level"):
+                "contract_value", "level", "period_share"):
         df[col] = pd.to_numeric(df[col], errors="raise").astype("float64")
     df["confidence"] = df["confidence"].astype(object)
     df["contract_id"] = df["contract_id"].astype(object)
@@ -118,7 +124,7 @@ def outcome_rows_columns() -> tuple[str, ...]:
     """Column order of :func:`outcome_rows`."""
     return ("measure", "quantity", "unit", "region", "date", "years", "deadweight",
             "displacement", "attribution", "drop_off", "confidence", "contract_value", "level",
-            "contract_id")
+            "contract_id", "period_share")
 
 
 #: One accepted unit per measure of tiny.yaml, for seeded (non-hypothesis) random portfolios.

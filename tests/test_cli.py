@@ -6,6 +6,7 @@ Values are hand-computed from tests/data/tables/tiny.yaml (see tests/test_report
 from __future__ import annotations
 
 import importlib
+import io
 import re
 import subprocess
 import sys
@@ -656,3 +657,36 @@ def test_report_when_period_then_the_report_values_the_parts(tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     expected = sv.value_frame(sv.apportion(pd.read_csv(src)))["value_gbp"].sum()
     assert f"£{expected:,.2f}" in out.read_text()
+
+
+def test_value_when_period_row_is_bad_in_part_then_it_is_listed_once_and_adds_nothing(
+        tmp_path: Path) -> None:
+    """A row whose period runs outside every edition has bad parts and good ones: it is one
+    issue, and none of its parts counts in the totals (as a bad row without --period)."""
+    text = ("measure,quantity,unit,region,period_start,period_end\n"
+            "jobs-local-fte,12,FTE,uk,2022-01-01,2026-12-31\n"
+            "jobs-local-fte,-12,FTE,uk,2024-01-01,2024-12-31\n"
+            "jobs-local-fte,1,FTE,uk,2024-05-01,2024-05-31\n")
+    src = _write(tmp_path, "p.csv", text)
+    out = tmp_path / "valued.csv"
+    result = invoke("value", src, "--period", "period_start,period_end", "--errors", "collect",
+                    "-o", out)
+    assert result.exit_code == 1, result.output
+    issues = pd.read_csv(tmp_path / "valued.issues.csv")
+    assert issues[["row", "code"]].values.tolist() == [[0, "no-table-in-force"],
+                                                      [1, "negative"]]
+    assert issues["reason"].iloc[1] == "quantity -12 is negative"  # as given, not a part
+    valued = pd.read_csv(out)
+    assert valued.loc[valued["period_row"] == 0, "value_gbp"].isna().all()
+    good = sv.value_frame(sv.apportion(pd.read_csv(src).iloc[[2]]))["value_gbp"].sum()
+    assert valued["value_gbp"].sum() == good
+    assert f"£{good:,.2f}" in result.output
+
+
+def test_value_when_period_then_an_xlsx_input_needs_no_date_column(tmp_path: Path) -> None:
+    pytest.importorskip("openpyxl")
+    src = tmp_path / "p.xlsx"
+    pd.read_csv(io.StringIO(PERIODS)).iloc[[0]].to_excel(src, index=False)
+    result = invoke("value", src, "--period", "period_start,period_end")
+    assert result.exit_code == 0, result.output
+    assert "missing required column" in invoke("value", src).output

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -36,7 +37,7 @@ def test_a_period_crossing_a_boundary_is_split_by_days() -> None:
     out = apportion(_frame())
     assert out["period_row"].tolist() == [0, 0]
     assert out["period_share"].tolist() == [91 / 366, 275 / 366]
-    assert out["quantity"].tolist() == [12 * 91 / 366, 12 * 275 / 366]
+    assert out["quantity"].tolist() == [12 * (91 / 366), 12 * (275 / 366)]
     assert [d.date() for d in out["date"]] == [dt.date(2024, 1, 1), dt.date(2024, 4, 1)]
     assert [d.date() for d in out["period_start"]] == [dt.date(2024, 1, 1), dt.date(2024, 4, 1)]
     assert [d.date() for d in out["period_end"]] == [dt.date(2024, 3, 31), dt.date(2024, 12, 31)]
@@ -149,10 +150,9 @@ def test_an_unusable_quantity_is_not_split_and_value_frame_reports_it() -> None:
 
 
 def test_integer_and_text_quantities_become_fractional_parts() -> None:
-    assert apportion(_frame(quantity=[12]))["quantity"].tolist() == [12 * 91 / 366,
-                                                                     12 * 275 / 366]
-    text = apportion(_frame(quantity=[" 12 "]))
-    assert text["quantity"].tolist() == [12 * 91 / 366, 12 * 275 / 366]
+    shared = [12 * (91 / 366), 12 * (275 / 366)]
+    assert apportion(_frame(quantity=[12]))["quantity"].tolist() == shared
+    assert apportion(_frame(quantity=[" 12 "]))["quantity"].tolist() == shared
 
 
 def test_datetime_and_timezone_aware_periods() -> None:
@@ -170,6 +170,96 @@ def test_a_datetime_date_column_is_merged_with_the_periods() -> None:
     out = apportion(df)
     assert out["date"].dtype.kind == "M"
     assert [d.date() for d in out["date"]] == [dt.date(2024, 6, 1), dt.date(2024, 1, 1)]
+
+
+def test_pyarrow_date32_columns_with_gaps() -> None:
+    day32 = pd.ArrowDtype(pa.date32())
+    df = _frame(period_start=pd.array([dt.date(2024, 1, 1), None], dtype=day32),
+                period_end=pd.array([dt.date(2024, 12, 31), None], dtype=day32),
+                date=pd.array([None, dt.date(2024, 6, 1)], dtype=day32),
+                measure=["jobs-local-fte"] * 2, quantity=[12.0, 1.0], unit=["FTE"] * 2,
+                region=["uk"] * 2)
+    out = apportion(df)
+    assert out["period_row"].tolist() == [0, 0, 1]
+    assert sv.value_frame(out)["version"].tolist() == ["2023", "2024", "2024"]
+
+
+def test_datetimes_no_date_can_hold_are_bad_dates() -> None:
+    far = np.array(["12000-01-01"], dtype="datetime64[s]")
+    with pytest.raises(sv.BulkValidationError) as info:
+        apportion(_frame(period_start=far, period_end=far))
+    # One issue per row, the first found.
+    assert [(i.field, i.code) for i in info.value.issues] == [("period_start", "bad-date")]
+
+
+@pytest.mark.parametrize(("quantity", "code"), [(-12.0, "negative"), (1.5e12, "too-large"),
+                                                (1e308, "too-large"), (float("inf"), "not-finite")])
+def test_a_quantity_value_frame_refuses_is_kept_whole_and_reported_once(
+        quantity: float, code: str) -> None:
+    out = apportion(_frame(quantity=[quantity]))
+    assert len(out) == 1 and out["quantity"].tolist() == [quantity]
+    issues = sv.value_frame(out, errors="collect").attrs["issues"]
+    assert issues["code"].tolist() == [code]
+
+
+# -- limits of the whole row: the cap and the quantity bounds -----------------------------------
+
+CARRY = {"carry_forward": True}
+
+
+def test_the_contract_value_cap_holds_for_the_row_not_for_each_part(tiny_table: Any) -> None:
+    # tiny's growth-local-spend is capped at 0.5 x contract value; two years, two parts.
+    row = pd.DataFrame({"measure": ["growth-local-spend"], "quantity": [1000.0],
+                        "unit": ["GBP"], "region": ["uk"], "contract_value": [500.0],
+                        "period_start": ["2024-04-01"], "period_end": ["2026-03-31"]})
+    whole = sv.value_frame(row.assign(date="2024-04-01"), tiny_table, assumptions=CARRY)
+    assert whole["value_gbp"].tolist() == [250.0]
+    parts = sv.value_frame(apportion(row, tiny_table), tiny_table, assumptions=CARRY)
+    assert len(parts) == 2 and parts["value_gbp"].sum() == 250.0
+    text = sv.explain_row(parts, 0)
+    assert "x period share 0.5 = £125.00: applied" in text  # 365 of 730 days
+
+
+def test_the_quantity_bounds_hold_for_the_row_not_for_each_part(tiny_table: Any) -> None:
+    # tiny's jobs-apprentice allows at most 520 weeks on a row.
+    def parts(weeks: float) -> pd.DataFrame:
+        row = pd.DataFrame({"measure": ["jobs-apprentice"], "quantity": [weeks],
+                            "unit": ["week"], "region": ["uk"], "level": [3],
+                            "period_start": ["2024-04-01"], "period_end": ["2026-03-31"]})
+        return sv.value_frame(apportion(row, tiny_table), tiny_table, errors="collect",
+                              assumptions=CARRY)
+
+    over = parts(800.0)
+    assert over["value_gbp"].isna().all()
+    assert over.attrs["issues"]["code"].tolist() == ["out-of-bounds"] * 2
+    assert "x period share" in over.attrs["issues"]["reason"].iloc[0]
+    at = parts(520.0)
+    assert at.attrs["issues"].empty and at["value_gbp"].notna().all()
+
+
+def test_an_outcome_s_period_share_scales_its_cap_and_bounds(tiny_table: Any) -> None:
+    spend = {"measure": "growth-local-spend", "quantity": 1000.0, "unit": "GBP",
+             "region": "uk", "date": dt.date(2024, 6, 1), "contract_value": 500.0}
+    assert sv.value(sv.Outcome(**spend), tiny_table).amount == 250.0
+    half = sv.value(sv.Outcome(**spend, period_share=0.5), tiny_table)
+    assert half.amount == 125.0 and "x period share 0.5 = £125.00" in half.explain()
+    weeks = {"measure": "jobs-apprentice", "quantity": 300.0, "unit": "week", "region": "uk",
+             "date": dt.date(2024, 6, 1), "fields": {"level": 3}}
+    sv.value(sv.Outcome(**weeks), tiny_table)
+    with pytest.raises(sv.OutcomeError, match=r"bounds \[0.0, 520.0\] x period share 0.5"):
+        sv.value(sv.Outcome(**weeks, period_share=0.5), tiny_table)
+    for bad in (0.0, 1.5, -0.1, float("nan"), True):
+        with pytest.raises(sv.OutcomeError, match="period_share"):
+            sv.Outcome(**weeks, period_share=bad)
+
+
+def test_value_frame_checks_period_share() -> None:
+    df = _frame(period_start=[None] * 3, period_end=[None] * 3, date=["2024-06-01"] * 3,
+                measure=["jobs-local-fte"] * 3, quantity=[1.0] * 3, unit=["FTE"] * 3,
+                region=["uk"] * 3, period_share=[0.5, 0.0, 1.5])
+    issues = sv.value_frame(df, errors="collect").attrs["issues"]
+    assert issues[["row", "field", "code"]].values.tolist() == [
+        [1, "period_share", "out-of-range"], [2, "period_share", "out-of-range"]]
 
 
 def test_the_input_is_not_mutated() -> None:
@@ -204,6 +294,8 @@ def test_custom_column_names_and_a_single_edition() -> None:
     (lambda df: apportion(apportion(df)), sv.OutcomeError, "apportioned once"),
     (lambda df: apportion(df.to_dict()), TypeError, "needs a pandas DataFrame"),
     (lambda df: apportion(df, start=1), TypeError, "column name"),
+    (lambda df: apportion(df.assign(date="2024-12-31"), end="date"), sv.RuleError,
+     "cannot be the date column"),
 ])
 def test_wrong_calls_get_typed_errors(call: Any, error: type[Exception], text: str) -> None:
     with pytest.raises(error, match=text):

@@ -56,7 +56,8 @@ def test_value_when_quantity_scaled_is_linear(tiny_table: Any, row: dict[str, An
     """value(k q) == k value(q) (no cap in play), and a disbenefit is never positive."""
     row = dict(row, contract_value=None)
     if row["measure"] == "jobs-apprentice":
-        row["quantity"] = min(row["quantity"], 520.0 / max(k, 1.0))
+        bound = 520.0 * (row["period_share"] or 1.0)  # a part is held to its share
+        row["quantity"] = min(row["quantity"], bound / max(k, 1.0))
     v1 = sv.value(to_outcome(row), tiny_table).amount
     vk = sv.value(to_outcome(dict(row, quantity=row["quantity"] * k)), tiny_table).amount
     assert math.isclose(vk, k * v1, rel_tol=1e-9, abs_tol=1e-9)

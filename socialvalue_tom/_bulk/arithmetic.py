@@ -96,6 +96,11 @@ def _run(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: Rows, sel: Sel
         has = ~np.isnan(ratio) & ~np.isnan(cvs)
         cap = np.full(n, np.inf)
         cap[has] = ratio[has] * cvs[has]
+        share = rows.extra.get("period_share")
+        if share is not None:  # a part of a row reported for a period: its share of the cap
+            part = share[sel]
+            scaled = has & ~np.isnan(part)
+            cap[scaled] = cap[scaled] * part[scaled]
     base = a.discount_base_year
     x: RuleInputs[Any] = RuleInputs(  # arrays and scalars mix
         quantity=q, factor=rows.factor[sel], proxy=s.proxy[a.bound].ravel().take(emr),

@@ -95,11 +95,15 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
     extra = _optional(df, issues)
     _check_requires(df, s, ed, m, issues)
     canonical = q * factor
-    # The cap holds in the measure's own unit too: 1e12 kilo-anything is not a real claim.
-    issues.add(canonical > MAX_QUANTITY, "quantity", "too-large",
+    share = extra.get("period_share")
+    part = np.ones(len(q)) if share is None else np.where(np.isnan(share), 1.0, share)
+    # The cap holds in the measure's own unit too: 1e12 kilo-anything is not a real claim (a
+    # part of a row reported for a period: its share of it, as in the scalar engine).
+    issues.add(canonical > MAX_QUANTITY * part, "quantity", "too-large",
                lambda p: f"quantity {canonical[p]:g} in the measure's unit is above "
-                         f"{MAX_QUANTITY:g}")
-    _check_bounds(s, ed, m, canonical, issues)
+                         f"{MAX_QUANTITY:g}"
+                         + ("" if part[p] == 1.0 else f" x period share {part[p]:g}"))
+    _check_bounds(s, ed, m, canonical, part, issues)
     reduction = _reductions(df, s, ed, a, issues)
     if a.discount_base_year is not None:
         issues.add(fy < a.discount_base_year, "date", "before-discount-base",
@@ -385,7 +389,7 @@ def _unit_factor(t: Any, mi: int, unit: Any) -> float | str:
 
 def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
     extra: dict[str, FloatArray] = {}
-    for name in (*FRACTION_COLUMNS, "years", "contract_value"):
+    for name in (*FRACTION_COLUMNS, "years", "contract_value", "period_share"):
         if name not in df.columns:
             continue
         vals = _numeric(df[name], name, issues, required=False)
@@ -397,6 +401,9 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
                                       & (vals <= MAX_YEARS))
             issues.add(~whole, name, "out-of-range",
                        f"years must be a whole number from 1 to {MAX_YEARS}")
+        elif name == "period_share":
+            issues.add((vals <= 0) | (vals > 1), name, "out-of-range",
+                       "period_share must be above 0 and at most 1")
         else:
             issues.add(vals <= 0, name, "out-of-range", "contract_value must be positive")
         extra[name] = vals
@@ -467,17 +474,21 @@ def _check_requires(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp],
 
 
 def _check_bounds(s: EditionStack, ed: NDArray[np.intp], m: NDArray[np.intp],
-                  canonical: FloatArray, issues: Issues) -> None:
+                  canonical: FloatArray, part: FloatArray, issues: Issues) -> None:
     if not s.has_bounds:
         return
     e0, m0 = np.clip(ed, 0, None), np.clip(m, 0, None)
     lo = s.measure_arrays["bound_min"][e0, m0]
     hi = s.measure_arrays["bound_max"][e0, m0]
-    out = (ed >= 0) & (m >= 0) & ((canonical < lo) | (canonical > hi))
+    # A part of a row reported for a period is held to its share of the row's bounds (as in
+    # the scalar engine: bound x share).
+    with np.errstate(invalid="ignore"):  # inf x 0 on a row already refused for its share
+        out = (ed >= 0) & (m >= 0) & ((canonical < lo * part) | (canonical > hi * part))
     issues.add(out, "quantity", "out-of-bounds",
                lambda p: (f"quantity {canonical[p]:g} of "
                           f"{s.editions[int(ed[p])].measure_codes[int(m[p])]!r} is outside the "
-                          f"table's bounds [{lo[p]:g}, {hi[p]:g}]"))
+                          f"table's bounds [{lo[p]:g}, {hi[p]:g}]"
+                          + ("" if part[p] == 1.0 else f" x period share {part[p]:g}")))
 
 
 def _reductions(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp], a: Assumptions,
