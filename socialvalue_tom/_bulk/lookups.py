@@ -96,13 +96,14 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
     _check_requires(df, s, ed, m, issues)
     canonical = q * factor
     share = extra.get("period_share")
-    part = np.ones(len(q)) if share is None else np.where(np.isnan(share), 1.0, share)
-    # The cap holds in the measure's own unit too: 1e12 kilo-anything is not a real claim (a
-    # part of a row reported for a period: its share of it, as in the scalar engine).
-    issues.add(canonical > MAX_QUANTITY * part, "quantity", "too-large",
+    # A part of a row reported for a period (apportion) is held to its share of the row's
+    # limits, as in the scalar engine; without the column nothing is scaled (the hot path).
+    part = None if share is None else np.where(np.isnan(share), 1.0, share)
+    # The cap holds in the measure's own unit too: 1e12 kilo-anything is not a real claim.
+    most = MAX_QUANTITY if part is None else MAX_QUANTITY * part
+    issues.add(canonical > most, "quantity", "too-large",
                lambda p: f"quantity {canonical[p]:g} in the measure's unit is above "
-                         f"{MAX_QUANTITY:g}"
-                         + ("" if part[p] == 1.0 else f" x period share {part[p]:g}"))
+                         f"{MAX_QUANTITY:g}" + _share_note(part, p))
     _check_bounds(s, ed, m, canonical, part, issues)
     reduction = _reductions(df, s, ed, a, issues)
     if a.discount_base_year is not None:
@@ -474,21 +475,26 @@ def _check_requires(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp],
 
 
 def _check_bounds(s: EditionStack, ed: NDArray[np.intp], m: NDArray[np.intp],
-                  canonical: FloatArray, part: FloatArray, issues: Issues) -> None:
+                  canonical: FloatArray, part: FloatArray | None, issues: Issues) -> None:
     if not s.has_bounds:
         return
     e0, m0 = np.clip(ed, 0, None), np.clip(m, 0, None)
     lo = s.measure_arrays["bound_min"][e0, m0]
     hi = s.measure_arrays["bound_max"][e0, m0]
-    # A part of a row reported for a period is held to its share of the row's bounds (as in
-    # the scalar engine: bound x share).
-    with np.errstate(invalid="ignore"):  # inf x 0 on a row already refused for its share
-        out = (ed >= 0) & (m >= 0) & ((canonical < lo * part) | (canonical > hi * part))
+    low, high = lo, hi
+    if part is not None:  # a part's share of the row's bounds (bound x share, as the scalar)
+        with np.errstate(invalid="ignore"):  # inf x 0 on a row already refused for its share
+            low, high = lo * part, hi * part
+    out = (ed >= 0) & (m >= 0) & ((canonical < low) | (canonical > high))
     issues.add(out, "quantity", "out-of-bounds",
                lambda p: (f"quantity {canonical[p]:g} of "
                           f"{s.editions[int(ed[p])].measure_codes[int(m[p])]!r} is outside the "
-                          f"table's bounds [{lo[p]:g}, {hi[p]:g}]"
-                          + ("" if part[p] == 1.0 else f" x period share {part[p]:g}")))
+                          f"table's bounds [{lo[p]:g}, {hi[p]:g}]" + _share_note(part, p)))
+
+
+def _share_note(part: FloatArray | None, p: int) -> str:
+    """How a limit message says it was scaled by a part's period share."""
+    return "" if part is None or part[p] == 1.0 else f" x period share {part[p]:g}"
 
 
 def _reductions(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp], a: Assumptions,
