@@ -242,13 +242,26 @@ CROSSWALKS = Path(__file__).resolve().parent.parent / "proxies" / "crosswalks"
 PPN002_MISSIONS = {"Kickstart economic growth", "Make Britain a clean energy superpower",
                    "Take back our streets", "Break down barriers to opportunity",
                    "Build an NHS fit for the future"}
+#: The policy outcomes of PPN 002 found in public sources, by number (5 was not found).
+PPN002_OUTCOMES = {1: "Fair work", 2: "Skills for growth",
+                   3: "Resilient, innovative and flexible supply chains",
+                   4: "Sustainable procurement practices", 6: "Employment and training",
+                   7: "Creating a pipeline of opportunities",
+                   8: "Increasing productivity through physical and mental wellbeing"}
+PPN0620 = {"COVID-19 recovery": set(),
+           "Tackling economic inequality": {"Create new businesses, new jobs and new skills",
+                                            "Increase supply chain resilience and capacity"},
+           "Fighting climate change": {"Effective stewardship of the environment"},
+           "Equal opportunity": {"Reduce the disability employment gap",
+                                 "Tackle workforce inequality"},
+           "Wellbeing": {"Improve health and wellbeing", "Improve community integration"}}
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-@pytest.mark.parametrize("name", ["toms", "ppn002"])
+@pytest.mark.parametrize("name", ["toms", "ppn002", "ppn0620"])
 def test_crosswalk_maps_every_shipped_measure_once_with_codes_only(name: str) -> None:
     """Each crosswalk maps every measure of the shipped editions exactly once, in its format,
     and holds codes and names, never values."""
@@ -259,7 +272,7 @@ def test_crosswalk_maps_every_shipped_measure_once_with_codes_only(name: str) ->
                for code in sv.load_table(ref.name, version=ref.version).measures}
     assert len(measures) == len(set(measures)) and set(measures) == shipped
     for m in data["mappings"]:
-        assert set(m) <= {"measure", "codes", "note", "mission", "outcome"}, m
+        assert set(m) <= {"measure", "codes", "note", "mission", "theme", "outcome"}, m
         assert all(isinstance(c, str) for c in m["codes"]), m
 
 
@@ -269,6 +282,18 @@ def test_ppn002_crosswalk_is_one_mission_per_outcome_with_matching_codes() -> No
     data = yaml.safe_load((CROSSWALKS / "ppn002.yaml").read_text(encoding="utf-8"))
     mission_of: dict[str, str] = {}
     for m in data["mappings"]:
+        if not m["codes"]:  # no counterpart: said so, and nothing else given
+            assert set(m) == {"measure", "codes", "note"} and "No counterpart" in m["note"], m
+            continue
         assert m["mission"] in PPN002_MISSIONS, m
+        number, name = re.fullmatch(r"Outcome (\d): (.+)", m["outcome"]).groups()  # type: ignore[union-attr]
+        assert PPN002_OUTCOMES[int(number)] == name, m
         assert m["codes"] == [_slug(m["mission"]), _slug(m["outcome"])], m
         assert mission_of.setdefault(m["outcome"], m["mission"]) == m["mission"], m
+
+
+def test_ppn0620_crosswalk_names_the_model_s_themes_and_their_outcomes() -> None:
+    data = yaml.safe_load((CROSSWALKS / "ppn0620.yaml").read_text(encoding="utf-8"))
+    for m in data["mappings"]:
+        assert m["outcome"] in PPN0620[m["theme"]], m
+        assert m["codes"] == [_slug(m["theme"]), _slug(m["outcome"])], m
