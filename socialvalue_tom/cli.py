@@ -304,7 +304,7 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
     parts = _guard(lambda: apportion(df, resolved, start=period[0], end=period[1],
                                      errors="collect"))
     valued = _value_chunks(parts, resolved, a)
-    issues = _issues_by_input_row(valued.attrs["issues"], parts)
+    issues = _issues_by_input_row(valued.attrs["issues"], parts, period)
     # A bad input row adds nothing, as without --period: none of its parts is counted.
     bad = parts["period_row"].isin(issues["row"]).to_numpy()
     for column in ("value_gbp", "gross_gbp"):
@@ -314,13 +314,23 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
     return valued, resolved
 
 
-def _issues_by_input_row(issues: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
+def _issues_by_input_row(issues: pd.DataFrame, parts: pd.DataFrame,
+                         period: tuple[str, str]) -> pd.DataFrame:
     """The issues of apportioned rows numbered by the input rows they come from (so the issues
-    file names the file's lines), the first of each input row's problems once, with the period
-    issues (the parts of one row may each quote their own quantity or date)."""
+    file names the file's lines), with the period issues: one per input row, the first found
+    (as value_frame gives one per row). A problem found in a part says which part: its figures
+    are the part's, not the row's."""
     mapped = issues.copy()
-    mapped["row"] = parts["period_row"].to_numpy()[issues["row"].to_numpy(dtype=np.int64)]
-    mapped = mapped.drop_duplicates(["row", "field", "code"])
+    pos = issues["row"].to_numpy(dtype=np.int64)
+    mapped["row"] = parts["period_row"].to_numpy()[pos]
+    share = parts["period_share"].to_numpy()[pos]
+    if (share != 1.0).any():
+        first, last = (parts[c].to_numpy()[pos] for c in period)
+        mapped["reason"] = [
+            r if s == 1.0 else (f"{r} (in the part {pd.Timestamp(a).date()} to "
+                                f"{pd.Timestamp(b).date()} of the row's period, share {s:.6g})")
+            for r, s, a, b in zip(mapped["reason"], share, first, last, strict=True)]
+    mapped = mapped.drop_duplicates(["row"])
     found = pd.concat([mapped, pd.DataFrame(parts.attrs["issues"])], ignore_index=True)
     return found.sort_values(["row", "field"], kind="stable").reset_index(drop=True)
 

@@ -16,6 +16,7 @@ from socialvalue_tom._version import __version__
 from socialvalue_tom.errors import OutcomeError, RuleError
 from socialvalue_tom.outcome import MAX_QUANTITY, Assumptions, Outcome, financial_year
 from socialvalue_tom.rules.pipeline import RuleInputs, Stages, run_pipeline
+from socialvalue_tom.rules.steps import part_limit
 from socialvalue_tom.tables.catalogue import TableSet, resolve_tables
 from socialvalue_tom.tables.schema import MeasureSpec
 from socialvalue_tom.tables.table import ProxyTable
@@ -122,17 +123,17 @@ def _check_row(o: Outcome, spec: MeasureSpec, canonical: float) -> None:
         raise OutcomeError(
             f"measure {spec.code!r} requires field(s) {', '.join(missing)} on the outcome "
             f"(pass fields={{{missing[0]!r}: ...}})", field=missing[0], measure=spec.code)
+    # A part of a row reported for a period is held to its share of the row's limits.
     share = 1.0 if o.period_share is None else o.period_share
-    if canonical > MAX_QUANTITY * share:  # the cap holds in the measure's own unit too
+    scaled = "" if share == 1.0 else f" x period share {share:g}"
+    if canonical > part_limit(MAX_QUANTITY, share, upper=True):  # in the measure's unit too
         raise OutcomeError(f"quantity {canonical:g} {spec.unit} of {spec.code!r} is above "
-                           f"{MAX_QUANTITY:g}", field="quantity", measure=spec.code)
+                           f"{MAX_QUANTITY:g}{scaled}", field="quantity", measure=spec.code)
     bounds = spec.quantity_bounds
-    # A part of a row reported for a period is held to its share of the row's bounds.
     if bounds is not None and not (
-        (bounds.min is None or canonical >= bounds.min * share)
-        and (bounds.max is None or canonical <= bounds.max * share)
+        (bounds.min is None or canonical >= part_limit(bounds.min, share, upper=False))
+        and (bounds.max is None or canonical <= part_limit(bounds.max, share, upper=True))
     ):
-        scaled = "" if share == 1.0 else f" x period share {share:g}"
         raise OutcomeError(
             f"quantity {canonical:g} {spec.unit} of {spec.code!r} is outside the table's bounds "
             f"[{bounds.min}, {bounds.max}]{scaled}", field="quantity", measure=spec.code)

@@ -13,8 +13,9 @@ everything downstream (``value_frame``, traces, double-counting exclusions) work
 unchanged. The split is explicit and recorded: ``period_row`` names the input row a part comes
 from and ``period_share`` the share of that row's quantity it carries. Limits that belong to the
 whole row (the contract-value cap, the table's quantity bounds) are scaled by ``period_share``
-when a part is valued, so splitting a row changes which edition values each day of it, never
-which rows pass validation or how far a cap reaches.
+when a part is valued, so splitting a row changes which edition values each day of it, not
+which rows pass validation or how far a cap reaches (a part's share of a bound is widened by
+a few parts in 10^16: see ``rules.steps.part_limit``).
 """
 
 from __future__ import annotations
@@ -58,9 +59,10 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     day and its ``start`` and ``end`` are its own days; other columns are copied. Parts lying
     outside every edition are dated there, so ``value_frame`` reports them (or carries an
     edition forward if asked to). Rows with neither ``start`` nor ``end`` pass through
-    unchanged, valued at their ``date``. A row whose quantity ``value_frame`` will refuse (not
-    a number, negative, above the library's maximum) is not split: it is kept whole, dated on
-    its period's first day, so the problem is reported once, with the quantity as given.
+    unchanged, valued at their ``date``. A row whose quantity as given ``value_frame`` will
+    refuse (not a number, negative, above the library's maximum) is not split: it is kept
+    whole, dated on its period's first day, so the problem is reported once, with the figure
+    the caller gave.
 
     Adds ``period_row`` (the input row's 0-based position) and ``period_share`` (the part's
     share of that row's quantity; 1.0 for a row not split). ``value_frame`` reads

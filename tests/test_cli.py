@@ -690,3 +690,17 @@ def test_value_when_period_then_an_xlsx_input_needs_no_date_column(tmp_path: Pat
     result = invoke("value", src, "--period", "period_start,period_end")
     assert result.exit_code == 0, result.output
     assert "missing required column" in invoke("value", src).output
+
+
+def test_value_when_period_parts_have_several_problems_then_one_issue_names_its_part(
+        tmp_path: Path) -> None:
+    text = ("measure,quantity,unit,region,level,period_start,period_end\n"
+            "jobs-apprentice,800,week,uk,3,2024-04-01,2025-06-30\n")
+    src = _write(tmp_path, "p.csv", text)
+    result = invoke("value", src, "--tables", TINY, "--period", "period_start,period_end",
+                    "--errors", "collect")
+    assert result.exit_code == 1
+    issues = pd.read_csv(tmp_path / "p.issues.csv")
+    assert issues["code"].tolist() == ["out-of-bounds"]  # not also the part with no edition
+    assert issues["reason"].iloc[0].endswith(
+        "(in the part 2024-04-01 to 2025-03-31 of the row's period, share 0.800439)")

@@ -386,3 +386,52 @@ def test_each_part_is_valued_as_the_scalar_api_values_it(drawn: Any) -> None:
             assert np.isnan(row["value_gbp"])
             continue
         assert row["value_gbp"] == one.amount  # bit for bit, as value_frame promises
+
+
+def _bounded_volunteering(tmp_path: Any) -> sv.ProxyTable:
+    """tiny with volunteering hours bounded to [1, 1000] (given in minutes too)."""
+    from conftest import TINY, TINY_INDEX
+
+    text = TINY.read_text(encoding="utf-8").replace(
+        "    value_type: social\n    health: true\n",
+        "    value_type: social\n    health: true\n    quantity_bounds: {min: 1, max: 1000}\n")
+    assert "max: 1000" in text
+    path = tmp_path / "tiny.yaml"
+    path.write_text(text, encoding="utf-8")
+    (tmp_path / TINY_INDEX.name).write_text(TINY_INDEX.read_text(encoding="utf-8"),
+                                            encoding="utf-8")
+    return sv.load_table(path=path)
+
+
+@pytest.mark.parametrize("minutes", [60_000.0, 60.0])  # exactly at the upper and lower bound
+@pytest.mark.parametrize("days_after", [1, 10, 100, 364])
+def test_a_row_exactly_at_a_bound_in_another_unit_passes_in_every_part(
+        tmp_path: Any, minutes: float, days_after: int) -> None:
+    """(quantity x share) x factor is a few rounding steps from quantity x factor x share: a part
+    of a row at its bound must not be refused for it."""
+    table = _bounded_volunteering(tmp_path)
+    end = dt.date(2025, 3, 31) + dt.timedelta(days=days_after)
+    row = pd.DataFrame({"measure": ["social-volunteering"], "quantity": [minutes],
+                        "unit": ["minute"], "region": ["uk"], "period_start": ["2025-03-31"],
+                        "period_end": [end.isoformat()]})
+    whole = sv.value_frame(row.assign(date="2025-03-31"), table)
+    assert whole.attrs["issues"].empty
+    parts = sv.value_frame(apportion(row, table), table, assumptions=CARRY, errors="collect")
+    assert parts.attrs["issues"].empty, parts.attrs["issues"]["reason"].tolist()
+    for i in range(len(parts)):  # the scalar path agrees
+        r = parts.iloc[i]
+        one = sv.value(sv.Outcome(measure=r["measure"], quantity=r["quantity"], unit="minute",
+                                  region="uk", date=r["date"].date(),
+                                  period_share=r["period_share"]), table,
+                       assumptions=CARRY)
+        assert one.amount == r["value_gbp"]
+    beyond = minutes * (1.01 if minutes > 60 else 0.99)  # just outside: every part refused
+    out = sv.value_frame(apportion(row.assign(quantity=beyond), table), table,
+                         assumptions=CARRY, errors="collect")
+    assert out.attrs["issues"]["code"].tolist() == ["out-of-bounds"] * len(out)
+
+
+def test_the_scalar_too_large_message_names_the_share(tiny_table: Any) -> None:
+    with pytest.raises(sv.OutcomeError, match=r"above 1e\+12 x period share 0.5"):
+        sv.value(sv.Outcome(measure="env-carbon", quantity=6e8, unit="ktCO2e", region="uk",
+                            date=dt.date(2024, 6, 1), period_share=0.5), tiny_table)

@@ -28,7 +28,7 @@ from socialvalue_tom.outcome import (
     MAX_YEARS,
     Assumptions,
 )
-from socialvalue_tom.rules.steps import DISCOUNT_YEARS
+from socialvalue_tom.rules.steps import DISCOUNT_YEARS, part_limit
 from socialvalue_tom.tables.stack import EditionStack
 
 __all__ = ["FRACTION_COLUMNS", "FloatArray", "Rows", "Seen", "field_values", "lookups",
@@ -100,7 +100,7 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
     # limits, as in the scalar engine; without the column nothing is scaled (the hot path).
     part = None if share is None else np.where(np.isnan(share), 1.0, share)
     # The cap holds in the measure's own unit too: 1e12 kilo-anything is not a real claim.
-    most = MAX_QUANTITY if part is None else MAX_QUANTITY * part
+    most = MAX_QUANTITY if part is None else part_limit(MAX_QUANTITY, part, upper=True)
     issues.add(canonical > most, "quantity", "too-large",
                lambda p: f"quantity {canonical[p]:g} in the measure's unit is above "
                          f"{MAX_QUANTITY:g}" + _share_note(part, p))
@@ -482,9 +482,8 @@ def _check_bounds(s: EditionStack, ed: NDArray[np.intp], m: NDArray[np.intp],
     lo = s.measure_arrays["bound_min"][e0, m0]
     hi = s.measure_arrays["bound_max"][e0, m0]
     low, high = lo, hi
-    if part is not None:  # a part's share of the row's bounds (bound x share, as the scalar)
-        with np.errstate(invalid="ignore"):  # inf x 0 on a row already refused for its share
-            low, high = lo * part, hi * part
+    if part is not None:  # a part's share of the row's bounds, as in the scalar engine
+        low, high = part_limit(lo, part, upper=False), part_limit(hi, part, upper=True)
     out = (ed >= 0) & (m >= 0) & ((canonical < low) | (canonical > high))
     issues.add(out, "quantity", "out-of-bounds",
                lambda p: (f"quantity {canonical[p]:g} of "

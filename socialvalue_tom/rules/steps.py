@@ -7,7 +7,7 @@ both call them in the same order with the same operations, so the two paths give
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TypeVar
+from typing import TypeVar, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,6 +21,7 @@ __all__ = [
     "discount_factors",
     "duration_factor",
     "gross",
+    "part_limit",
     "uplift",
 ]
 
@@ -129,3 +130,35 @@ def uplift(value: Num, factor: Num) -> Num:
 def apply_cap(value: Num, limit: Num) -> Num:
     """Cap the value at ``limit`` (``inf`` where no cap applies)."""
     return np.minimum(value, limit)  # type: ignore[no-any-return]
+
+
+#: Relative slack on a part's share of a limit. A part's canonical quantity is
+#: (quantity x share) x factor while its limit is limit x share: a few rounding steps apart from
+#: the row's quantity x factor against the limit, so without slack a row exactly at a bound (in
+#: a unit that needs converting) could have a part refused for it.
+PART_SLACK = 8 * 2.0**-52
+
+
+@overload
+def part_limit(limit: float, share: float, *, upper: bool) -> float: ...
+
+
+@overload
+def part_limit(limit: float | NDArray[np.float64], share: NDArray[np.float64], *,
+               upper: bool) -> NDArray[np.float64]: ...
+
+
+def part_limit(limit: float | NDArray[np.float64], share: float | NDArray[np.float64], *,
+               upper: bool) -> float | NDArray[np.float64]:
+    """A part's share of a row's quantity limit (a part of a row reported for a period, see
+    ``socialvalue_tom.periods``): ``limit x share``, widened by :data:`PART_SLACK` (outwards:
+    up for an upper limit, down for a lower one); the limit itself where ``share`` is 1."""
+    widen = 1.0 + PART_SLACK if upper else 1.0 - PART_SLACK
+    if isinstance(share, np.ndarray):
+        with np.errstate(invalid="ignore"):  # inf x 0 on a row already refused for its share
+            scaled = limit * share * widen
+        out: NDArray[np.float64] = np.where(share == 1.0, limit, scaled)
+        return out
+    if isinstance(limit, np.ndarray):
+        raise TypeError("part_limit(): an array limit needs an array share")
+    return limit if share == 1.0 else limit * share * widen
