@@ -26,7 +26,7 @@ from socialvalue_tom.errors import (
 )
 from socialvalue_tom.frame import IssueTable, explain_row, value_frame
 from socialvalue_tom.outcome import Assumptions, Outcome
-from socialvalue_tom.periods import apportion
+from socialvalue_tom.periods import apportion, apportion_outcome
 from socialvalue_tom.report import summarise, targets_vs_delivered
 from socialvalue_tom.schemas import json_schema
 from socialvalue_tom.streaming import FileSummary, value_file
@@ -80,6 +80,7 @@ __all__ = [
     "__version__",
     "amend_table",
     "apportion",
+    "apportion_outcome",
     "available_tables",
     "diff_tables",
     "explain_row",

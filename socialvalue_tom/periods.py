@@ -33,9 +33,9 @@ from socialvalue_tom._text import cell_codes
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import BulkValidationError, OutcomeError, RuleError
 from socialvalue_tom.frame import issues_frame
-from socialvalue_tom.outcome import MAX_QUANTITY
+from socialvalue_tom.outcome import MAX_QUANTITY, Outcome, to_day
 
-__all__ = ["PERIOD_COLUMNS", "apportion"]
+__all__ = ["PERIOD_COLUMNS", "apportion", "apportion_outcome"]
 
 #: The columns :func:`apportion` adds: the input row (0-based position) a part comes from, and
 #: the share of that row's quantity the part carries (its days over the period's days).
@@ -126,6 +126,50 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     if errors == "collect":
         out.attrs["issues"] = issues_frame(issues.items)
     return out
+
+
+def apportion_outcome(outcome: Outcome, start: dt.date | str, end: dt.date | str,
+                      tables: TablesLike = "uk-national") -> tuple[Outcome, ...]:
+    """The scalar form of :func:`apportion`: ``outcome`` delivered from ``start`` to ``end``
+    (inclusive) as one outcome per edition of ``tables`` the period overlaps.
+
+    Each part has ``quantity`` x its share of the period's days, is dated on its own first day
+    and carries its ``period_share`` (so its cap and quantity bounds are its share of the
+    outcome's); the outcome's own ``date`` is not used. ``sv.value`` each part and add the
+    amounts: they are the amounts ``value_frame(apportion(df))`` gives for the same row, bit for
+    bit. :class:`OutcomeError` for an end before the start, a date that is not a date, or an
+    outcome that is already a part (``period_share`` set).
+    """
+    if not isinstance(outcome, Outcome):
+        raise TypeError(f"apportion_outcome() needs an Outcome, not {type(outcome).__name__}")
+    if outcome.period_share is not None:
+        raise OutcomeError("the outcome is already a part of a period (period_share is set): "
+                           "apportion the whole outcome", field="period_share")
+    days = []
+    for name, value in (("start", start), ("end", end)):
+        try:
+            day = to_day(value)
+        except ValueError as exc:
+            raise OutcomeError(f"period {name} {value!r}: {exc}", field=name) from None
+        if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+            raise OutcomeError(f"period {name} {value!r} is not a date", field=name)
+        days.append((day - _EPOCH).days)
+    first, last = days
+    if last < first:
+        raise OutcomeError(f"period end {_day(last)} is before its start {_day(first)}",
+                           field="end")
+    cuts = _boundaries(tables)
+    inside = cuts[(cuts > first) & (cuts <= last)].tolist()
+    starts, ends = [first, *inside], [*(c - 1 for c in inside), last]
+    total = last - first + 1
+    if len(starts) == 1:
+        return (outcome.model_copy(update={"date": _day(first)}),)
+    parts = []
+    for a, b in zip(starts, ends, strict=True):
+        share = (b - a + 1) / total  # the float apportion computes for the same part
+        parts.append(outcome.model_copy(update={
+            "quantity": outcome.quantity * share, "date": _day(a), "period_share": share}))
+    return tuple(parts)
 
 
 def _check_input(df: pd.DataFrame, start: str, end: str, errors: str) -> None:

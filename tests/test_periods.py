@@ -435,3 +435,46 @@ def test_the_scalar_too_large_message_names_the_share(tiny_table: Any) -> None:
     with pytest.raises(sv.OutcomeError, match=r"above 1e\+12 x period share 0.5"):
         sv.value(sv.Outcome(measure="env-carbon", quantity=6e8, unit="ktCO2e", region="uk",
                             date=dt.date(2024, 6, 1), period_share=0.5), tiny_table)
+
+
+# -- the scalar form ------------------------------------------------------------------------------
+
+def test_apportion_outcome_splits_as_the_bulk_path() -> None:
+    o = sv.Outcome(measure="jobs-local-fte", quantity=12, unit="FTE", region="uk",
+                   date="2030-01-01")  # the outcome's own date is not used
+    parts = sv.apportion_outcome(o, "2024-01-01", dt.date(2024, 12, 31))
+    assert [p.date for p in parts] == [dt.date(2024, 1, 1), dt.date(2024, 4, 1)]
+    assert [p.period_share for p in parts] == [91 / 366, 275 / 366]
+    bulk = sv.value_frame(apportion(_frame()))
+    assert [sv.value(p).amount for p in parts] == bulk["value_gbp"].tolist()
+    one = sv.apportion_outcome(o, "2024-05-01", "2024-05-31")
+    assert len(one) == 1 and one[0].period_share is None and one[0].date == dt.date(2024, 5, 1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(periods, st.floats(0, 1e6, allow_nan=False))
+def test_apportion_outcome_equals_apportion_bit_for_bit(period: Any, quantity: float) -> None:
+    o = sv.Outcome(measure="env-carbon-saved", quantity=quantity, unit="tCO2e",
+                   region="scotland", date=period[0])
+    parts = sv.apportion_outcome(o, period[0], period[1])
+    bulk = apportion(_rows_frame([(period, quantity)]))
+    assert [p.quantity for p in parts] == bulk["quantity"].tolist()
+    assert [p.date for p in parts] == [d.date() for d in bulk["date"]]
+    assert [p.period_share or 1.0 for p in parts] == bulk["period_share"].tolist()
+
+
+@pytest.mark.parametrize(("start", "end", "text"), [
+    ("2024-05-01", "2024-04-30", "before its start"),
+    ("2024-13-01", "2024-12-31", "period start '2024-13-01'"),
+    ("2024-01-01", 20241231, "period end 20241231"),
+])
+def test_apportion_outcome_refuses_bad_periods(start: Any, end: Any, text: str) -> None:
+    o = sv.Outcome(measure="jobs-local-fte", quantity=1, unit="FTE", region="uk",
+                   date="2024-06-01")
+    with pytest.raises(sv.OutcomeError, match=text):
+        sv.apportion_outcome(o, start, end)
+    with pytest.raises(sv.OutcomeError, match="already a part"):
+        sv.apportion_outcome(o.model_copy(update={"period_share": 0.5}), "2024-01-01",
+                             "2024-12-31")
+    with pytest.raises(TypeError, match="needs an Outcome"):
+        sv.apportion_outcome({"measure": "x"}, "2024-01-01", "2024-12-31")  # type: ignore[arg-type]
