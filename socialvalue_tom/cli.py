@@ -530,6 +530,9 @@ def template_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx file to write.")],
     tables: TablesOpt = "uk-national",
     force: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
+    periods: Annotated[bool, typer.Option(
+        "--periods", help="Columns period_start and period_end instead of date (value the "
+        "returns with --period period_start,period_end).")] = False,
 ) -> None:
     """Write an Excel returns template with drop-down lists for measure, unit and region."""
     from socialvalue_tom.templates import write_template
@@ -543,8 +546,11 @@ def template_cmd(
     if not codes:
         _fail("--measures needs at least one measure code")
     resolved = _resolve_tables(tables)
-    _guard(lambda: write_template(codes, output, resolved))
+    _guard(lambda: write_template(codes, output, resolved, periods=periods))
     _console().print(f"Wrote template for {', '.join(codes)} to {output}", markup=False)
+    if periods:
+        _console().print("Value the returns with: socialvalue-tom value FILE --period "
+                         "period_start,period_end", markup=False)
 
 
 @tables_app.command("list")

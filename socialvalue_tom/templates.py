@@ -22,6 +22,8 @@ __all__ = ["TEMPLATE_COLUMNS", "template_table", "write_template"]
 
 TEMPLATE_COLUMNS = ("measure", "quantity", "unit", "region", "date", "contract_id",
                     "supplier_id", "stage", "contract_value", "evidence")
+#: The columns that replace ``date`` in a template for returns reported by period.
+_PERIOD = ("period_start", "period_end")
 _SHEET = "returns"
 _LISTS_SHEET = "lists"
 #: Excel's limit on an inline list (the formula text of a list validation).
@@ -75,12 +77,16 @@ def _validation(wb: Any, ws: Any, column: str, values: list[str]) -> Any:
 
 
 def write_template(measures: Sequence[str], path: str | Path, tables: TablesLike = "uk-national",
-                   *, rows: int = 500, on: dt.date | None = None) -> Path:
+                   *, rows: int = 500, on: dt.date | None = None,
+                   periods: bool = False) -> Path:
     """Write an Excel returns template for ``measures`` to ``path`` and return the path.
 
     ``tables`` gives the measure codes, units and regions offered in the drop-down lists (the
     edition in force on ``on``, else the latest). Validation covers the first ``rows`` data
     rows. Columns a measure requires (such as ``level``) are added after the standard ones.
+    ``periods=True``: each row is reported for a period, in columns ``period_start`` and
+    ``period_end`` instead of ``date`` (value it with :func:`~socialvalue_tom.apportion`, or
+    ``socialvalue-tom value --period period_start,period_end``).
     An unknown measure code raises :class:`~socialvalue_tom.UnknownMeasureError`.
     """
     openpyxl = import_extra("openpyxl", "excel")
@@ -88,7 +94,9 @@ def write_template(measures: Sequence[str], path: str | Path, tables: TablesLike
     table = template_table(tables, on)
     lists = _lists(table, measures)
     required = [f for c in measures for f in table.measure(c).requires]
-    columns = [*TEMPLATE_COLUMNS, *dict.fromkeys(r for r in required if r not in TEMPLATE_COLUMNS)]
+    standard = [c for name in TEMPLATE_COLUMNS
+                for c in (_PERIOD if periods and name == "date" else (name,))]
+    columns = [*standard, *dict.fromkeys(r for r in required if r not in standard)]
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = _SHEET
@@ -103,20 +111,23 @@ def write_template(measures: Sequence[str], path: str | Path, tables: TablesLike
     for name, values in lists.items():
         dv = _validation(wb, ws, name, values)
         dv.add(f"{letters[name]}2:{letters[name]}{rows + 1}")
-    _number_rules(openpyxl, ws, letters, rows)
+    _number_rules(openpyxl, ws, letters, rows, _PERIOD if periods else ("date",))
     out = Path(path)
     wb.save(out)
     return out
 
 
-def _number_rules(openpyxl: Any, ws: Any, letters: dict[str, str], rows: int) -> None:
+def _number_rules(openpyxl: Any, ws: Any, letters: dict[str, str], rows: int,
+                  dates: tuple[str, ...]) -> None:
     dv_cls = openpyxl.worksheet.datavalidation.DataValidation
     qty = dv_cls(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
                  showErrorMessage=True, error="quantity must be a number, 0 or more")
-    day = dv_cls(type="date", operator="greaterThan", formula1="1", allow_blank=True,
-                 showErrorMessage=True, error="date must be a date (YYYY-MM-DD)")
-    for dv, name in ((qty, "quantity"), (day, "date")):
-        ws.add_data_validation(dv)
-        dv.add(f"{letters[name]}2:{letters[name]}{rows + 1}")
-    for r in range(2, rows + 2):
-        ws[f"{letters['date']}{r}"].number_format = "yyyy-mm-dd"
+    ws.add_data_validation(qty)
+    qty.add(f"{letters['quantity']}2:{letters['quantity']}{rows + 1}")
+    for name in dates:
+        day = dv_cls(type="date", operator="greaterThan", formula1="1", allow_blank=True,
+                     showErrorMessage=True, error=f"{name} must be a date (YYYY-MM-DD)")
+        ws.add_data_validation(day)
+        day.add(f"{letters[name]}2:{letters[name]}{rows + 1}")
+        for r in range(2, rows + 2):
+            ws[f"{letters[name]}{r}"].number_format = "yyyy-mm-dd"

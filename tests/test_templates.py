@@ -81,3 +81,41 @@ def test_write_template_when_openpyxl_missing_then_names_extra(
     monkeypatch.setitem(sys.modules, "openpyxl", None)
     with pytest.raises(ImportError, match=re.escape("pip install 'socialvalue_tom[excel]'")):
         write_template(["jobs-local"], tmp_path / "t.xlsx", sv.load_table(path=TINY))
+
+
+def test_write_template_when_periods_then_period_columns_round_trip(tmp_path: Path) -> None:
+    """periods=True: period_start and period_end replace date, both validated as dates, and a
+    filled-in return values with --period as apportion values the same rows."""
+    import datetime as dt
+
+    import openpyxl
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from socialvalue_tom.cli import app
+
+    path = tmp_path / "t.xlsx"
+    result = CliRunner().invoke(app, ["template", "--measures", "jobs-local-fte", "--periods",
+                                      "-o", str(path)])
+    assert result.exit_code == 0 and "--period period_start,period_end" in result.output
+    wb = openpyxl.load_workbook(path)
+    ws = wb["returns"]
+    header = [c.value for c in ws[1]]
+    assert header[:6] == ["measure", "quantity", "unit", "region", "period_start", "period_end"]
+    assert "date" not in header
+    dated = {str(dv.sqref).split(":")[0] for dv in ws.data_validations.dataValidation
+             if dv.type == "date"}
+    assert dated == {"E2", "F2"}
+    for col, value in zip("ABCDEF", ["jobs-local-fte", 12, "FTE", "uk", dt.date(2024, 1, 1),
+                                     dt.date(2024, 12, 31)], strict=True):
+        ws[f"{col}2"] = value
+    wb.save(path)
+    out = tmp_path / "valued.csv"
+    valued = CliRunner().invoke(app, ["value", str(path), "--period", "period_start,period_end",
+                                      "-o", str(out)])
+    assert valued.exit_code == 0, valued.output
+    row = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [12.0], "unit": ["FTE"],
+                        "region": ["uk"], "period_start": ["2024-01-01"],
+                        "period_end": ["2024-12-31"]})
+    expected = sv.value_frame(sv.apportion(row))["value_gbp"].tolist()
+    assert pd.read_csv(out)["value_gbp"].tolist() == expected
