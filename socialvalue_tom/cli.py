@@ -204,6 +204,8 @@ def _read(path: Path, sheet: str | None = None, *, dated: bool = True) -> pd.Dat
     _check_input(path)
     df = _guard(lambda: svio.read_outcomes(path, sheet=sheet))
     source = df.attrs.get("socialvalue_tom.source")
+    # Rows with periods are dated by them (--period), or the period check says what to do.
+    dated = dated and not {"period_start", "period_end"} <= set(df.columns)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns and (dated or c != "date")]
     if missing and isinstance(source, dict):
         others = [n for n in source["sheets"] if n != source["sheet"]]
@@ -298,6 +300,7 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
     resolved = _resolve_tables(tables)
     df = _read(inp, sheet, dated=period is None)
     if period is None:
+        _check_unused_periods(df, inp)
         return _value_chunks(df, resolved, a), resolved
     from socialvalue_tom.periods import apportion
 
@@ -312,6 +315,19 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
             valued.loc[bad, column] = np.nan
     valued.attrs["issues"] = issues
     return valued, resolved
+
+
+def _check_unused_periods(df: pd.DataFrame, inp: Path) -> None:
+    """Period columns without --period would be ignored: stop when the rows have no date to be
+    valued at instead (exit 2), else say the rows are valued at their dates."""
+    if not {"period_start", "period_end"} <= set(df.columns):
+        return
+    if "date" not in df.columns:
+        _fail(f"{inp.name} has period_start and period_end but no date column: value it with "
+              "--period period_start,period_end")
+    _console(stderr=True).print(
+        f"note: {inp.name} has period_start and period_end columns; without --period "
+        "period_start,period_end each row is valued at its date", markup=False)
 
 
 def _issues_by_input_row(issues: pd.DataFrame, parts: pd.DataFrame,

@@ -689,7 +689,7 @@ def test_value_when_period_then_an_xlsx_input_needs_no_date_column(tmp_path: Pat
     pd.read_csv(io.StringIO(PERIODS)).iloc[[0]].to_excel(src, index=False)
     result = invoke("value", src, "--period", "period_start,period_end")
     assert result.exit_code == 0, result.output
-    assert "missing required column" in invoke("value", src).output
+    assert "value it with --period" in invoke("value", src).output
 
 
 def test_value_when_period_parts_have_several_problems_then_one_issue_names_its_part(
@@ -704,3 +704,20 @@ def test_value_when_period_parts_have_several_problems_then_one_issue_names_its_
     assert issues["code"].tolist() == ["out-of-bounds"]  # not also the part with no edition
     assert issues["reason"].iloc[0].endswith(
         "(in the part 2024-04-01 to 2025-03-31 of the row's period, share 0.800439)")
+
+
+def test_value_when_period_columns_without_period_option_then_says_how(tmp_path: Path) -> None:
+    """Period columns are not used without --period: with no date column the command stops
+    and names the option (CSV and .xlsx alike); with one, it notes the rows are valued at it."""
+    undated = _write(tmp_path, "p.csv", PERIODS)
+    result = invoke("value", undated)
+    assert result.exit_code == 2 and "--period period_start,period_end" in result.output
+    pytest.importorskip("openpyxl")
+    book = tmp_path / "p.xlsx"
+    pd.read_csv(undated).to_excel(book, index=False)
+    result = invoke("value", book)
+    assert result.exit_code == 2 and "--period period_start,period_end" in result.output
+    dated = _write(tmp_path, "q.csv", "measure,quantity,unit,region,date,period_start,period_end\n"
+                   "jobs-local-fte,1,FTE,uk,2024-06-01,2024-01-01,2024-12-31\n")
+    result = invoke("value", dated)
+    assert result.exit_code == 0 and "each row is valued at its date" in result.output
