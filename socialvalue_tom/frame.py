@@ -291,6 +291,11 @@ def _check_input(df: pd.DataFrame, errors: str) -> None:
         raise OutcomeError(f"input is missing required column(s) {', '.join(missing)}; "
                            f"expected {', '.join(REQUIRED_COLUMNS)}", field=missing[0],
                            columns=missing)
+    refuse_duplicated_columns(df)
+
+
+def refuse_duplicated_columns(df: pd.DataFrame) -> None:
+    """OutcomeError when ``df`` has two columns of one name (which one would be read?)."""
     dup = df.columns[df.columns.duplicated()].unique().tolist()
     if dup:
         raise OutcomeError(f"input has duplicated column(s) {', '.join(map(str, dup))}",

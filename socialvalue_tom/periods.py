@@ -32,7 +32,7 @@ from socialvalue_tom._bulk.lookups import _MAX_DAY, _MIN_DAY, _floats, parse_day
 from socialvalue_tom._text import cell_codes
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import BulkValidationError, OutcomeError, RuleError
-from socialvalue_tom.frame import issues_frame
+from socialvalue_tom.frame import issues_frame, refuse_duplicated_columns
 from socialvalue_tom.outcome import MAX_QUANTITY, Outcome, to_day
 
 __all__ = ["PERIOD_COLUMNS", "apportion", "apportion_outcome"]
@@ -193,10 +193,7 @@ def _check_input(df: pd.DataFrame, start: str, end: str, errors: str) -> None:
         raise OutcomeError(f"input is missing column(s) {', '.join(missing)}: apportion() "
                            f"reads quantity, {start} and {end}", field=missing[0],
                            columns=missing)
-    dup = df.columns[df.columns.duplicated()].unique().tolist()
-    if dup:
-        raise OutcomeError(f"input has duplicated column(s) {', '.join(map(str, dup))}",
-                           field=str(dup[0]), columns=dup)
+    refuse_duplicated_columns(df)
     if any(c in df.columns for c in PERIOD_COLUMNS):
         raise OutcomeError("input already has period_row or period_share: it was apportioned "
                            "once (apportioning again would lose which row each part came "
