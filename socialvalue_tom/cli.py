@@ -308,13 +308,36 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
                                      errors="collect"))
     valued = _value_chunks(parts, resolved, a)
     issues = _issues_by_input_row(valued.attrs["issues"], parts, period)
-    # A bad input row adds nothing, as without --period: none of its parts is counted.
+    # A bad input row adds nothing, as without --period: none of its parts is counted, neither
+    # in the totals nor in the double-counting exclusions of its contract, so the good parts of
+    # the other rows are valued again without them.
     bad = parts["period_row"].isin(issues["row"]).to_numpy()
+    if bad.any() and not bad.all():
+        valued = _revalue_without(valued, parts, bad, resolved, a)
     for column in ("value_gbp", "gross_gbp"):
         if column in valued.columns:
             valued.loc[bad, column] = np.nan
     valued.attrs["issues"] = issues
     return valued, resolved
+
+
+def _revalue_without(valued: pd.DataFrame, parts: pd.DataFrame, bad: np.ndarray,
+                     tables: TablesLike, a: Assumptions) -> pd.DataFrame:
+    """The parts not in ``bad`` valued again on their own, with the ``bad`` ones as first valued
+    (same rows, same order; the columns of the second valuation, which adds the exclusion
+    columns only where an exclusion applies)."""
+    good = _value_chunks(parts[~bad], tables, a)
+    if len(good.attrs["issues"]):  # cannot happen: these parts were valued without a problem
+        raise AssertionError("parts valued cleanly became bad when valued again")
+    attrs = dict(valued.attrs)
+    valued = valued.copy()
+    valued.attrs.clear()
+    good.attrs.clear()
+    order = np.argsort(np.concatenate([np.flatnonzero(~bad), np.flatnonzero(bad)]),
+                       kind="stable")
+    out = pd.concat([good, valued.loc[bad, list(good.columns)]]).iloc[order]
+    out.attrs.update(attrs)
+    return out
 
 
 def _check_unused_periods(df: pd.DataFrame, inp: Path) -> None:

@@ -59,7 +59,10 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     day and its ``start`` and ``end`` are its own days; other columns are copied. Parts lying
     outside every edition are dated there, so ``value_frame`` reports them (or carries an
     edition forward if asked to). Rows with neither ``start`` nor ``end`` pass through
-    unchanged, valued at their ``date``. A row whose quantity as given ``value_frame`` will
+    unchanged, valued at their ``date``. ``date``, ``start`` and ``end`` come back as
+    ``datetime64[s]`` (rows without a period keep their day), unless a row without a period
+    has a ``date`` that is not a date: that column is then kept as given, for ``value_frame``
+    to report. A row whose quantity as given ``value_frame`` will
     refuse (not a number, negative, above the library's maximum) is not split: it is kept
     whole, dated on its period's first day, so the problem is reported once, with the figure
     the caller gave.
@@ -258,10 +261,13 @@ def _day(days: int | np.integer) -> dt.date:
 
 
 def _with_days(column: pd.Series | None, days: NDArray[np.int64], dated: NDArray[np.bool_],
-               n: int) -> Any:
-    """``column`` with the rows marked ``dated`` replaced by those days: a datetime64 column
-    when every row is replaced (or the column already was one), else the cells as they were
-    and ``datetime.date`` values for the replaced rows."""
+                n: int) -> Any:
+    """``column`` with the rows marked ``dated`` replaced by those days, as ``datetime64[s]``
+    whatever the mix of rows (so frames apportioned in pieces, by Dask say, agree on the
+    dtype): the other rows' cells are read as days (text, dates, datetimes; a timezone-aware
+    one by its own wall-clock date, as ``value_frame`` reads it). Only when one of them is not
+    a date are the cells kept as they were, with ``datetime.date`` values for the replaced
+    rows, so ``value_frame`` reports the bad cell as given."""
     stamps = days.astype("datetime64[D]")
     if column is None or dated.all():
         return np.where(dated, stamps, np.datetime64("NaT", "D")).astype("datetime64[s]")
@@ -271,6 +277,12 @@ def _with_days(column: pd.Series | None, days: NDArray[np.int64], dated: NDArray
         merged = column.to_numpy().astype("datetime64[s]")
         merged[dated] = stamps[dated].astype("datetime64[s]")
         return merged
+    kept, state = _day_column(column)
+    if not (state[~dated] == _BAD).any():
+        missing = ~dated & (state == _MISSING)
+        merged = np.where(dated, days, kept).astype("datetime64[D]")
+        merged[missing] = np.datetime64("NaT", "D")
+        return merged.astype("datetime64[s]")
     cells = column.to_numpy(dtype=object, copy=True)
     cells[dated] = stamps[dated].astype(object)
     return cells

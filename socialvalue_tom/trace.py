@@ -69,7 +69,7 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
         fired = s.capped < s.uplifted
         steps.append(TraceStep(rule="cap", detail=(
             f"cap {spec.cap_ratio:g} x contract value {_gbp(o.contract_value or 0.0)}"
-            + ("" if o.period_share is None else f" x period share {_num(o.period_share)}")
+            + ("" if o.period_share in (None, 1.0) else f" x period share {_num(o.period_share)}")
             + f" = {_gbp(x.cap)}: {'applied' if fired else 'not reached'}"),
             amount=float(s.capped)))
     elif spec.cap_ratio is not None:

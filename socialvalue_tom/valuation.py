@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Self
 
 from pydantic import (
     ConfigDict,
@@ -109,6 +109,13 @@ class Valuation(_TypedValidation):
             object.__setattr__(self, "steps", built)  # frozen model: fill the lazy field once
         assert self.steps is not None
         return self.steps
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy (validated when ``update`` is given); the trace goes with it, built first
+        when it has not been read yet, unless ``update`` gives ``steps``."""
+        if update and "steps" not in update:
+            update = {**update, "steps": self.trace}
+        return super().model_copy(update=update, deep=deep)
 
     def __eq__(self, other: object) -> bool:
         # Compare content only: the private lazy builder is not part of a valuation's value.

@@ -683,6 +683,28 @@ def test_value_when_period_row_is_bad_in_part_then_it_is_listed_once_and_adds_no
     assert f"£{good:,.2f}" in result.output
 
 
+def test_value_when_period_row_is_bad_in_part_then_its_good_parts_exclude_nothing(
+        tmp_path: Path) -> None:
+    """A bad row's good parts take no part in its contract's double-counting exclusions: the
+    other row is valued as if the bad row were not in the file."""
+    text = ("measure,quantity,unit,region,period_start,period_end,contract_id\n"
+            "jobs-priority-ltu,10,FTE,uk,2024-01-01,2026-12-31,C1\n"
+            "jobs-local-fte,10,FTE,uk,2024-04-01,2025-03-31,C1\n")
+    src = _write(tmp_path, "p.csv", text)
+    out = tmp_path / "valued.csv"
+    result = invoke("value", src, "--period", "period_start,period_end", "--errors", "collect",
+                    "-o", out)
+    assert result.exit_code == 1, result.output
+    valued = pd.read_csv(out)
+    assert valued["period_row"].tolist() == [0, 0, 0, 0, 1]
+    assert valued.loc[valued["period_row"] == 0, "value_gbp"].isna().all()
+    alone = sv.value_frame(sv.apportion(pd.read_csv(src).iloc[[1]]))
+    assert valued["value_gbp"].iloc[4] == alone["value_gbp"].iloc[0]
+    with_bad = sv.value_frame(sv.apportion(pd.read_csv(src)), errors="collect")
+    assert alone["value_gbp"].iloc[0] > with_bad["value_gbp"].iloc[4]  # the case is live
+    assert f"£{alone['value_gbp'].sum():,.2f}" in result.output
+
+
 def test_value_when_period_then_an_xlsx_input_needs_no_date_column(tmp_path: Path) -> None:
     pytest.importorskip("openpyxl")
     src = tmp_path / "p.xlsx"

@@ -215,3 +215,13 @@ def test_model_copy_with_update_validates_like_the_constructor() -> None:
     step = v.trace[0]
     with pytest.raises(sv.OutcomeError, match="trace step field 'amount'"):
         step.model_copy(update={"amount": float("inf")})
+
+
+def test_valuation_model_copy_with_update_keeps_a_trace_not_yet_read() -> None:
+    o = sv.Outcome(measure="jobs-local-fte", quantity=2, unit="FTE", region="uk",
+                   date="2024-06-01")
+    unread = sv.value(o)
+    assert unread.steps is None  # lazily built: the case under test
+    copied = unread.model_copy(update={"amount": 5.0})
+    assert copied.trace == sv.value(o).trace and len(copied.trace) > 0
+    assert unread.model_copy(update={"steps": ()}).trace == ()

@@ -97,9 +97,38 @@ def test_rows_without_a_period_pass_through_unchanged() -> None:
     out = apportion(df)
     assert out["period_row"].tolist() == [0, 1, 1]
     first = out.iloc[0]
-    assert first["quantity"] == 3.0 and first["date"] == "2025-06-01"
+    assert first["quantity"] == 3.0 and first["date"] == pd.Timestamp("2025-06-01")
     assert pd.isna(first["period_start"]) and pd.isna(first["period_end"])
     assert sv.value_frame(out)["version"].tolist() == ["2025", "2023", "2024"]
+
+
+@pytest.mark.parametrize("with_periods", [[True, True], [True, False], [False, False]])
+def test_the_date_columns_are_datetime64_whatever_the_mix_of_rows(
+        with_periods: list[bool]) -> None:
+    """Pieces of one input apportioned apart (Dask partitions) get the same dtypes, whether
+    every row, some or none has a period."""
+    df = _frame(period_start=["2024-01-01" if p else None for p in with_periods],
+                period_end=["2024-12-31" if p else None for p in with_periods],
+                measure=["jobs-local-fte"] * 2, quantity=[12.0, 1.0], unit=["FTE"] * 2,
+                region=["uk"] * 2, date=["2024-06-01", "2025-06-01"])
+    out = apportion(df)
+    for column in ("date", "period_start", "period_end"):
+        assert out[column].dtype == np.dtype("datetime64[s]"), column
+    expected = [dt.date(2024, 1, 1), dt.date(2024, 4, 1)] if with_periods[0] else [
+        dt.date(2024, 6, 1)]
+    assert [d.date() for d in out["date"].iloc[:len(expected)]] == expected
+
+
+def test_a_bad_date_in_a_row_without_a_period_is_kept_as_given_for_value_frame() -> None:
+    df = _frame(period_start=[None, "2024-01-01"], period_end=[None, "2024-12-31"],
+                measure=["jobs-local-fte"] * 2, quantity=[3.0, 12.0], unit=["FTE"] * 2,
+                region=["uk"] * 2, date=["1 June 2025", None])
+    out = apportion(df)
+    assert out["date"].tolist()[0] == "1 June 2025"
+    valued = sv.value_frame(out, errors="collect")
+    issues = valued.attrs["issues"]
+    assert issues[["row", "field", "code"]].values.tolist() == [[0, "date", "bad-date"]]
+    assert "'1 June 2025'" in issues["reason"].iloc[0]
 
 
 def test_a_missing_date_column_is_created_from_the_periods() -> None:
@@ -161,6 +190,12 @@ def test_datetime_and_timezone_aware_periods() -> None:
     out = apportion(_frame(period_start=start, period_end=end))
     # The wall-clock day in London is 31 March: one day under each edition.
     assert out["period_share"].tolist() == [0.5, 0.5]
+    # 00:30 on 1 April in London (BST) is 23:30 on 31 March in UTC: the wall-clock day counts.
+    start = pd.Series(pd.to_datetime(["2024-04-01 00:30"]).tz_localize("Europe/London"))
+    assert start.dt.tz_convert("UTC").dt.day.tolist() == [31]  # the case is live
+    out = apportion(_frame(period_start=start, period_end=end))
+    assert out["period_share"].tolist() == [1.0]
+    assert out["date"].tolist() == [pd.Timestamp("2024-04-01")]
 
 
 def test_a_datetime_date_column_is_merged_with_the_periods() -> None:
@@ -251,6 +286,46 @@ def test_an_outcome_s_period_share_scales_its_cap_and_bounds(tiny_table: Any) ->
     for bad in (0.0, 1.5, -0.1, float("nan"), True):
         with pytest.raises(sv.OutcomeError, match="period_share"):
             sv.Outcome(**weeks, period_share=bad)
+
+
+def test_a_period_share_of_one_is_not_printed_in_the_trace(tiny_table: Any) -> None:
+    spend = {"measure": "growth-local-spend", "quantity": 1000.0, "unit": "GBP",
+             "region": "uk", "date": dt.date(2024, 6, 1), "contract_value": 500.0}
+    for share in (None, 1.0):
+        text = sv.value(sv.Outcome(**spend, period_share=share), tiny_table).explain()
+        assert "cap 0.5 x contract value £500.00 = £250.00: applied" in text
+        assert "period share" not in text
+
+
+def test_a_share_of_one_does_not_widen_the_quantity_bounds(tiny_table: Any) -> None:
+    """The part-limit slack is for split rows only: a row with period_share 1.0 an ulp over
+    a bound is refused by both paths, as a row without the column."""
+    over = float(np.nextafter(520.0, np.inf))
+    row = pd.DataFrame({"measure": ["jobs-apprentice"], "quantity": [over], "unit": ["week"],
+                        "region": ["uk"], "level": [3], "date": ["2024-06-01"],
+                        "period_share": [1.0]})
+    out = sv.value_frame(row, tiny_table, errors="collect")
+    assert out.attrs["issues"]["code"].tolist() == ["out-of-bounds"]
+    with pytest.raises(sv.OutcomeError, match="bounds"):
+        sv.value(sv.Outcome(measure="jobs-apprentice", quantity=over, unit="week", region="uk",
+                            date=dt.date(2024, 6, 1), fields={"level": 3},
+                            period_share=1.0), tiny_table)
+
+
+def test_the_bulk_too_large_limit_is_scaled_by_the_share(tiny_table: Any) -> None:
+    """1.5e9 ktCO2e over two equal parts: each part's 7.5e11 tCO2e is under the library's
+    1e12 maximum but over its half of it, so both parts are refused, as the whole row is."""
+    row = pd.DataFrame({"measure": ["env-carbon"], "quantity": [1.5e9], "unit": ["ktCO2e"],
+                        "region": ["uk"], "period_start": ["2024-04-01"],
+                        "period_end": ["2026-03-31"]})
+    parts = apportion(row, tiny_table)
+    assert parts["period_share"].tolist() == [0.5, 0.5]
+    out = sv.value_frame(parts, tiny_table, errors="collect", assumptions=CARRY)
+    issues = out.attrs["issues"]
+    assert issues["code"].tolist() == ["too-large"] * 2
+    assert "x period share 0.5" in issues["reason"].iloc[0]
+    whole = sv.value_frame(row.assign(date="2024-04-01"), tiny_table, errors="collect")
+    assert whole.attrs["issues"]["code"].tolist() == ["too-large"]
 
 
 def test_value_frame_checks_period_share() -> None:
@@ -380,7 +455,8 @@ def test_each_part_is_valued_as_the_scalar_api_values_it(drawn: Any) -> None:
         try:
             one = sv.value(sv.Outcome(measure=row["measure"], quantity=row["quantity"],
                                       unit=row["unit"], region=row["region"],
-                                      date=row["date"].date()),
+                                      date=row["date"].date(),
+                                      period_share=row["period_share"]),
                            assumptions={"carry_forward": True})
         except sv.NoTableInForceError:
             assert np.isnan(row["value_gbp"])
