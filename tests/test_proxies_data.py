@@ -131,9 +131,9 @@ def test_no_licensed_third_party_values_are_shipped() -> None:
 
 
 #: Regions with an ASHE median of their own in each edition; others use the declared fallback (uk).
-OWN_WAGE_REGIONS = {"2023": {"uk", "london", "northern-ireland", "wales"},
-                    "2024": {"uk", "london", "northern-ireland"},
-                    "2025": {"uk", "london", "northern-ireland"}}
+OWN_WAGE_REGIONS = {"2023": {"uk", "london", "northern-ireland", "scotland", "wales"},
+                    "2024": {"uk", "london", "northern-ireland", "scotland"},
+                    "2025": {"uk", "london", "northern-ireland", "scotland"}}
 
 
 def test_wage_based_proxies_cover_the_regions_with_a_published_median(
@@ -148,16 +148,40 @@ def test_wage_based_proxies_cover_the_regions_with_a_published_median(
         assert london_pay > uk_pay, m.code  # London is the highest-paid region in every year
 
 
-def test_wales_2023_is_valued_at_its_own_median_and_scotland_falls_back() -> None:
+def test_wales_and_scotland_2023_are_valued_at_their_own_medians_and_england_falls_back(
+) -> None:
     on = dt.date(2023, 6, 1)
-    wales = sv.value(sv.Outcome(measure="jobs-local-fte", quantity=2, unit="FTE", region="wales",
-                                date=on), "uk-national")
-    scotland = sv.value(sv.Outcome(measure="jobs-local-fte", quantity=2, unit="FTE",
-                                   region="scotland", date=on), "uk-national")
-    assert wales.region_used == "wales" and scotland.region_used == "uk"
+
+    def local_jobs(region: str) -> sv.Valuation:
+        return sv.value(sv.Outcome(measure="jobs-local-fte", quantity=2, unit="FTE",
+                                   region=region, date=on), "uk-national")
+
+    wales, scotland, england = local_jobs("wales"), local_jobs("scotland"), local_jobs("england")
+    assert (wales.region_used, scotland.region_used, england.region_used) == (
+        "wales", "scotland", "uk")
     # 633.7 x 52 = 32,952.40 per FTE; x 2 FTE x (1 - 0.25 displacement) = 49,428.60
     assert wales.pennies == 4_942_860
-    assert scotland.pennies == 5_319_600  # 682 x 52 x 2 x 0.75
+    assert scotland.pennies == 5_531_760  # 709.2 x 52 = 36,878.40; x 2 x 0.75 = 55,317.60
+    assert england.pennies == 5_319_600  # 682 x 52 x 2 x 0.75
+
+
+#: Scotland's ASHE medians (Nomis NM_99_1, workplace, full-time, gross weekly) as recorded in the
+#: sources of each edition; the proxies must be derived from these and no other figure.
+SCOTLAND_PAY = {"2023": 709.2, "2024": 739.7, "2025": 773.8}
+
+
+def test_scotland_wage_proxies_derive_from_the_recorded_nomis_figure(
+        edition: sv.ProxyTable) -> None:
+    source = edition.sources[f"nomis-ashe-scotland-{edition.version}"]
+    assert source.licence == "OGL-3.0" and "NM_99_1" in source.url
+    pay = SCOTLAND_PAY[edition.version]
+    assert f"{pay}" in (source.notes or "")
+    citing = [m for m in edition.measures.values()
+              if "scotland" in m.proxies and m.proxies["scotland"].source == source.id]
+    assert len(citing) == 8  # jobs-local-fte and the seven jobs-priority-* measures
+    for m in citing:
+        d = m.proxies["scotland"].derivation
+        assert d is not None and d.inputs["median_weekly_pay_ft"] == pay, m.code
 
 
 #: DESNZ data tables 1-19 (November 2023), table 3, central carbon values in 2022 prices: the

@@ -104,13 +104,13 @@ def amend_table(table: ProxyTable, *, version: str,
         >>> mine = sv.amend_table(base, version="2023-example.1", sources=[{
         ...     "id": "my-source", "title": "A figure I checked", "publisher": "Me",
         ...     "year": 2023, "url": "https://example.org/figure", "licence": "OGL-3.0"}],
-        ...     proxies={"jobs-local-fte": {"Scotland": {
+        ...     proxies={"jobs-local-fte": {"England": {
         ...         "value": 36400.0, "source": "my-source", "derivation": {
         ...             "inputs": {"median_weekly_pay_ft": 700.0, "weeks_per_year": 52.0},
         ...             "formula": "median_weekly_pay_ft * weeks_per_year"}}}})
-        >>> mine.proxy("jobs-local-fte", "scotland").value
+        >>> mine.proxy("jobs-local-fte", "england").value
         36400.0
-        >>> base.proxy("jobs-local-fte", "scotland").region_used
+        >>> base.proxy("jobs-local-fte", "england").region_used
         'uk'
     """
     return _amend(table, version=version, proxies={} if proxies is None else proxies,

@@ -35,16 +35,16 @@ def base() -> sv.ProxyTable:
 @pytest.fixture(scope="module")
 def amended(base: sv.ProxyTable) -> sv.ProxyTable:
     return sv.amend_table(base, version="2025-example.1", sources=[SOURCE],
-                          proxies={"jobs-local-fte": {"Scotland": _wage(750.5)}})
+                          proxies={"jobs-local-fte": {"England": _wage(750.5)}})
 
 
 def test_amendment_gives_the_region_its_own_value_and_leaves_the_rest(
         base: sv.ProxyTable, amended: sv.ProxyTable) -> None:
-    got = amended.proxy("jobs-local-fte", "scotland")
-    assert (got.value, got.region_used, got.source.id) == (39026.0, "scotland", "buyer-ashe-check")
-    assert base.proxy("jobs-local-fte", "scotland").region_used == "uk"  # base untouched
+    got = amended.proxy("jobs-local-fte", "england")
+    assert (got.value, got.region_used, got.source.id) == (39026.0, "england", "buyer-ashe-check")
+    assert base.proxy("jobs-local-fte", "england").region_used == "uk"  # base untouched
     for region in base.region_codes:
-        if region != "scotland":
+        if region != "england":
             assert amended.proxy("jobs-local-fte", region) == base.proxy("jobs-local-fte", region)
     assert (amended.proxy_matrix[base.measure_index["jobs-local-fte"] + 1:]
             == base.proxy_matrix[base.measure_index["jobs-local-fte"] + 1:]).all()
@@ -58,15 +58,15 @@ def test_amendment_is_its_own_edition_and_names_what_it_amends(
     assert amended.price_index is base.price_index
     assert amended.digest != base.digest
     assert f"uk-national:2025 (digest {base.digest})" in (amended.spec.notes or "")
-    assert "jobs-local-fte/scotland" in (amended.spec.notes or "")
+    assert "jobs-local-fte/england" in (amended.spec.notes or "")
 
 
 def test_valuation_with_an_amendment_uses_and_names_it(amended: sv.ProxyTable) -> None:
-    outcome = sv.Outcome(measure="jobs-local-fte", quantity=2, unit="FTE", region="Scotland",
+    outcome = sv.Outcome(measure="jobs-local-fte", quantity=2, unit="FTE", region="England",
                          date=dt.date(2025, 6, 1))
     v = sv.value(outcome, amended)
     displacement = Decimal(str(amended.measure("jobs-local-fte").displacement))
-    assert v.region_used == "scotland" and v.proxy == 39026.0
+    assert v.region_used == "england" and v.proxy == 39026.0
     assert Decimal(str(v.amount)).quantize(Decimal("0.01")) == Decimal("39026") * 2 * (
         1 - displacement)
     assert (v.version, v.digest) == ("2025-example.1", amended.digest)
@@ -76,7 +76,7 @@ def test_an_amended_edition_sits_beside_the_published_earlier_ones(
         amended: sv.ProxyTable) -> None:
     editions = [sv.load_table("uk-national", version=v) for v in ("2023", "2024")] + [amended]
     df = pd.DataFrame({"measure": ["jobs-local-fte"] * 2, "quantity": [1.0, 1.0],
-                       "unit": ["FTE"] * 2, "region": ["scotland"] * 2,
+                       "unit": ["FTE"] * 2, "region": ["england"] * 2,
                        "date": ["2024-06-01", "2025-06-01"]})
     out = sv.value_frame(df, tables=editions, detail=True)
     assert list(out["version"]) == ["2024", "2025-example.1"]
@@ -86,7 +86,7 @@ def test_an_amended_edition_sits_beside_the_published_earlier_ones(
 def test_amendment_pickles_to_the_same_edition(amended: sv.ProxyTable) -> None:
     again = pickle.loads(pickle.dumps(amended))
     assert again.digest == amended.digest
-    assert again.proxy("jobs-local-fte", "scotland") == amended.proxy("jobs-local-fte", "scotland")
+    assert again.proxy("jobs-local-fte", "england") == amended.proxy("jobs-local-fte", "england")
 
 
 def test_diff_against_the_base_shows_exactly_the_amended_value(
@@ -95,8 +95,8 @@ def test_diff_against_the_base_shows_exactly_the_amended_value(
     assert d[["change", "measure", "region", "old_region_used", "new_region_used"]].to_dict(
         "records") == [{"change": "table", "measure": "", "region": "", "old_region_used": "",
                         "new_region_used": ""},
-                       {"change": "added", "measure": "jobs-local-fte", "region": "scotland",
-                        "old_region_used": "uk", "new_region_used": "scotland"}]
+                       {"change": "added", "measure": "jobs-local-fte", "region": "england",
+                        "old_region_used": "uk", "new_region_used": "england"}]
     assert d.iloc[0]["fields_changed"] == "sources, notes"  # the added source, the record
 
 
@@ -106,7 +106,7 @@ def test_amendment_must_carry_a_version_label_of_its_own(base: sv.ProxyTable,
     """Not the amended edition's, not a sibling's (even padded), and a valid label."""
     with pytest.raises(sv.ProxyTableError, match="version label") as err:
         sv.amend_table(base, version=version, sources=[SOURCE],
-                       proxies={"jobs-local-fte": {"scotland": _wage(750.5)}})
+                       proxies={"jobs-local-fte": {"england": _wage(750.5)}})
     assert err.value.field == "version"
 
 
@@ -123,7 +123,7 @@ def test_editions_sharing_a_label_cannot_be_used_together(amended: sv.ProxyTable
 def test_amendment_of_unknown_measure_or_region_is_a_typed_error(base: sv.ProxyTable) -> None:
     with pytest.raises(sv.UnknownMeasureError, match="did you mean"):
         sv.amend_table(base, version="x1", sources=[SOURCE],
-                       proxies={"jobs-local-ft": {"scotland": _wage(750.5)}})
+                       proxies={"jobs-local-ft": {"england": _wage(750.5)}})
     with pytest.raises(sv.UnknownRegionError):
         sv.amend_table(base, version="x1", sources=[SOURCE],
                        proxies={"jobs-local-fte": {"Cornwall": _wage(750.5)}})
@@ -158,7 +158,7 @@ def test_a_malformed_added_value_is_refused(base: sv.ProxyTable, change: Any,
     change(proxy)
     with pytest.raises(sv.ProxyTableError, match=match):
         sv.amend_table(base, version="x1", sources=[SOURCE],
-                       proxies={"jobs-local-fte": {"scotland": proxy}})
+                       proxies={"jobs-local-fte": {"england": proxy}})
 
 
 def test_a_low_or_high_bound_must_recompute_too(base: sv.ProxyTable) -> None:
@@ -167,26 +167,26 @@ def test_a_low_or_high_bound_must_recompute_too(base: sv.ProxyTable) -> None:
     proxy["derivation"]["low_formula"] = "median_weekly_pay_ft * weeks_per_year / 2"
     with pytest.raises(sv.ProxyTableError, match=r"low_formula .* gives 19513\.00"):
         sv.amend_table(base, version="x1", sources=[SOURCE],
-                       proxies={"jobs-local-fte": {"scotland": proxy}})
+                       proxies={"jobs-local-fte": {"england": proxy}})
 
 
 def test_an_added_source_may_not_reuse_a_published_id(base: sv.ProxyTable) -> None:
     with pytest.raises(sv.ProxyTableError, match="duplicate source id: ons-ashe-2025"):
         sv.amend_table(base, version="x1", sources=[{**SOURCE, "id": "ons-ashe-2025"}],
-                       proxies={"jobs-local-fte": {"scotland": _wage(750.5, "ons-ashe-2025")}})
+                       proxies={"jobs-local-fte": {"england": _wage(750.5, "ons-ashe-2025")}})
 
 
 def test_an_added_value_may_cite_a_published_source(base: sv.ProxyTable) -> None:
     t = sv.amend_table(base, version="x1",
-                       proxies={"jobs-local-fte": {"scotland": _wage(750.5, "ons-ashe-2025")}})
-    assert t.proxy("jobs-local-fte", "scotland").source.id == "ons-ashe-2025"
+                       proxies={"jobs-local-fte": {"england": _wage(750.5, "ons-ashe-2025")}})
+    assert t.proxy("jobs-local-fte", "england").source.id == "ons-ashe-2025"
 
 
 # -- amendment files ---------------------------------------------------------------------------
 
 def _amendment_file(tmp_path: Path, extra: str = "", digest: str | None = None) -> Path:
     pin = f"digest: '{digest}'\n" if digest else ""
-    path = tmp_path / "scotland-2025.yaml"
+    path = tmp_path / "england-2025.yaml"
     path.write_text(f"""\
 format: {AMENDMENT_FORMAT}
 amends: uk-national:2025
@@ -201,7 +201,7 @@ sources:
   licence: OGL-3.0
 proxies:
   jobs-local-fte:
-    scotland:
+    england:
       value: 39026.00
       source: buyer-ashe-check
       derivation:
@@ -214,8 +214,8 @@ proxies:
 def test_amendment_file_loads_like_a_table(tmp_path: Path, base: sv.ProxyTable,
                                            amended: sv.ProxyTable) -> None:
     t = sv.load_table(path=_amendment_file(tmp_path, digest=base.digest))
-    assert t.version == "2025-example.1" and t.path == tmp_path / "scotland-2025.yaml"
-    assert t.proxy("jobs-local-fte", "scotland") == amended.proxy("jobs-local-fte", "scotland")
+    assert t.version == "2025-example.1" and t.path == tmp_path / "england-2025.yaml"
+    assert t.proxy("jobs-local-fte", "england") == amended.proxy("jobs-local-fte", "england")
     assert "checked against the publication by the buyer" in (t.spec.notes or "")
 
 
@@ -252,7 +252,7 @@ def test_an_illustrative_added_value_still_needs_a_derivation(base: sv.ProxyTabl
     proxy = {"value": 1.0, "source": "buyer-ashe-check", "illustrative": True}
     with pytest.raises(sv.ProxyTableError, match="has no derivation"):
         sv.amend_table(base, version="x1", sources=[SOURCE],
-                       proxies={"growth-local-spend": {"scotland": proxy}})
+                       proxies={"growth-local-spend": {"england": proxy}})
 
 
 def test_cli_reads_amendment_files_wherever_it_reads_tables(tmp_path: Path,
@@ -265,13 +265,13 @@ def test_cli_reads_amendment_files_wherever_it_reads_tables(tmp_path: Path,
     path = _amendment_file(tmp_path, digest=base.digest)
     diff = runner.invoke(app, ["tables", "diff", "uk-national:2025", str(path)])
     assert diff.exit_code == 0, diff.output
-    assert re.search(r"added\s*│\s*jobs-local-fte\s*│\s*scotland\s*│\s*£39,863\.20 \(uk\)\s*│"
+    assert re.search(r"added\s*│\s*jobs-local-fte\s*│\s*england\s*│\s*£39,863\.20 \(uk\)\s*│"
                      r"\s*£39,026\.00", diff.stdout), diff.stdout
     check = runner.invoke(app, ["tables", "validate", str(path)])
     assert check.exit_code == 0, check.output
     assert f"digest sha256:{sv.load_table(path=path).digest}" in check.stdout
     src = tmp_path / "p.csv"
-    src.write_text("measure,quantity,unit,region,date\njobs-local-fte,1,FTE,scotland,2025-06-01\n",
+    src.write_text("measure,quantity,unit,region,date\njobs-local-fte,1,FTE,england,2025-06-01\n",
                    encoding="utf-8")
     valued = runner.invoke(app, ["value", str(src), "--tables", str(path)])
     assert valued.exit_code == 0, valued.output
@@ -285,7 +285,7 @@ def test_the_amendment_file_shown_in_the_docs_loads(tmp_path: Path) -> None:
     path = tmp_path / "amendment.yaml"
     path.write_text(block.group(1), encoding="utf-8")
     t = sv.load_table(path=path)
-    assert t.proxy("jobs-local-fte", "scotland").source.id == "example-council-check"
+    assert t.proxy("jobs-local-fte", "england").source.id == "example-council-check"
     local = re.search(r"```yaml\n(measures:\n.*?)```", doc, re.S)
     assert local is not None
     path.write_text(block.group(1) + local.group(1), encoding="utf-8")
@@ -308,10 +308,10 @@ def test_a_malformed_amendment_file_is_only_ever_a_proxy_table_error(tmp_path: P
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [
-    ({"proxies": {"jobs-local-fte": {"scotland": 39026.0}}}, "proxies.jobs-local-fte.scotland"),
-    ({"proxies": {"jobs-local-fte": ["scotland"]}}, "proxies.jobs-local-fte"),
+    ({"proxies": {"jobs-local-fte": {"england": 39026.0}}}, "proxies.jobs-local-fte.england"),
+    ({"proxies": {"jobs-local-fte": ["england"]}}, "proxies.jobs-local-fte"),
     ({"proxies": ["jobs-local-fte"]}, "proxies"),
-    ({"proxies": {"jobs-local-fte": {"scotland": _wage(750.5)}}, "sources": ["a source"]},
+    ({"proxies": {"jobs-local-fte": {"england": _wage(750.5)}}, "sources": ["a source"]},
      "sources"),
 ])
 def test_amend_table_given_garbage_raises_a_typed_error_naming_the_field(
@@ -325,23 +325,23 @@ def test_a_schema_error_names_the_measure_not_its_position(base: sv.ProxyTable) 
     proxy = {**_wage(750.5), "value": 1.234}
     with pytest.raises(sv.ProxyTableError) as err:
         sv.amend_table(base, version="x1", sources=[SOURCE],
-                       proxies={"jobs-local-fte": {"scotland": proxy}})
-    assert err.value.field.startswith("measures.jobs-local-fte.proxies.scotland")
+                       proxies={"jobs-local-fte": {"england": proxy}})
+    assert err.value.field.startswith("measures.jobs-local-fte.proxies.england")
 
 
 def test_an_amendment_that_adds_nothing_or_repeats_a_region_is_refused(
         base: sv.ProxyTable) -> None:
     with pytest.raises(sv.ProxyTableError, match="adds no value"):
         sv.amend_table(base, version="x1", proxies={"jobs-local-fte": {}})
-    with pytest.raises(sv.ProxyTableError, match="given twice for scotland"):
+    with pytest.raises(sv.ProxyTableError, match="given twice for england"):
         sv.amend_table(base, version="x1", sources=[SOURCE], replace=True, proxies={
-            "jobs-local-fte": {"Scotland": _wage(750.5), "scotland": _wage(751.0)}})
+            "jobs-local-fte": {"England": _wage(750.5), "england": _wage(751.0)}})
 
 
 def test_the_notes_record_what_was_added_and_what_was_replaced(base: sv.ProxyTable) -> None:
     t = sv.amend_table(base, version="x1", sources=[SOURCE], replace=True, proxies={
-        "jobs-local-fte": {"scotland": _wage(750.5), "london": _wage(960.0)}})
-    assert ("adds jobs-local-fte/scotland; replaces jobs-local-fte/london (was GBP 49816.0)."
+        "jobs-local-fte": {"england": _wage(750.5), "london": _wage(960.0)}})
+    assert ("adds jobs-local-fte/england; replaces jobs-local-fte/london (was GBP 49816.0)."
             in (t.spec.notes or ""))
 
 
@@ -356,7 +356,7 @@ def test_amend_table_given_wrong_argument_types_raises_typed_errors(
         base: sv.ProxyTable, kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(sv.ProxyTableError) as err:
         sv.amend_table(base, version="x1", **{
-            "proxies": {"jobs-local-fte": {"scotland": _wage(750.5)}}, **kwargs})
+            "proxies": {"jobs-local-fte": {"england": _wage(750.5)}}, **kwargs})
     assert err.value.field == field
 
 
@@ -370,7 +370,7 @@ def test_an_error_in_an_added_source_names_its_position_among_the_added(
         base: sv.ProxyTable) -> None:
     with pytest.raises(sv.ProxyTableError) as err:
         sv.amend_table(base, version="x1", sources=[SOURCE, {**SOURCE, "id": "b", "url": "x"}],
-                       proxies={"jobs-local-fte": {"scotland": _wage(750.5)}})
+                       proxies={"jobs-local-fte": {"england": _wage(750.5)}})
     assert err.value.field == "sources.1.url"
 
 
@@ -381,10 +381,10 @@ def test_amendment_file_in_json_is_read_as_an_amendment(tmp_path: Path,
     import yaml
 
     data = yaml.safe_load(_amendment_file(tmp_path).read_text(encoding="utf-8"))
-    path = tmp_path / "scotland-2025.json"
+    path = tmp_path / "england-2025.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     t = sv.load_table(path=path)
-    assert t.proxy("jobs-local-fte", "scotland") == amended.proxy("jobs-local-fte", "scotland")
+    assert t.proxy("jobs-local-fte", "england") == amended.proxy("jobs-local-fte", "england")
 
 
 def test_a_table_whose_notes_mention_the_amendment_format_is_still_a_table(
@@ -402,12 +402,12 @@ def test_an_edit_that_keeps_the_file_time_is_still_seen(tmp_path: Path) -> None:
     import os
 
     path = _amendment_file(tmp_path)
-    assert sv.load_table(path=path).proxy("jobs-local-fte", "scotland").value == 39026.0
+    assert sv.load_table(path=path).proxy("jobs-local-fte", "england").value == 39026.0
     stat = path.stat()
     path.write_text(path.read_text(encoding="utf-8").replace("750.5", "750.0").replace(
         "39026.00", "39000.00"), encoding="utf-8")
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as cp -p or rsync -a would
-    assert sv.load_table(path=path).proxy("jobs-local-fte", "scotland").value == 39000.0
+    assert sv.load_table(path=path).proxy("jobs-local-fte", "england").value == 39000.0
 
 
 def test_a_changed_base_edition_is_rechecked_not_served_from_cache(
@@ -428,7 +428,7 @@ def test_amendment_file_of_an_unknown_edition_names_the_file(tmp_path: Path) -> 
     path = _amendment_file(tmp_path)
     path.write_text(path.read_text(encoding="utf-8").replace(
         "uk-national:2025", "uk-national:2031"), encoding="utf-8")
-    with pytest.raises(sv.UnknownTableError, match=r"scotland-2025\.yaml: amends uk-national:2031"):
+    with pytest.raises(sv.UnknownTableError, match=r"england-2025\.yaml: amends uk-national:2031"):
         sv.load_table(path=path)
 
 
@@ -441,15 +441,15 @@ def test_cli_combines_a_family_with_an_amendment_for_a_multi_year_portfolio(
     path = _amendment_file(tmp_path, digest=base.digest)
     src = tmp_path / "p.csv"
     src.write_text("measure,quantity,unit,region,date\n"
-                   "jobs-local-fte,1,FTE,scotland,2024-06-01\n"
-                   "jobs-local-fte,1,FTE,scotland,2025-06-01\n", encoding="utf-8")
+                   "jobs-local-fte,1,FTE,england,2024-06-01\n"
+                   "jobs-local-fte,1,FTE,england,2025-06-01\n", encoding="utf-8")
     out = tmp_path / "v.csv"
     result = CliRunner().invoke(app, ["value", str(src), "--tables", f"uk-national,{path}",
                                       "-o", str(out)])
     assert result.exit_code == 0, result.output
     valued = pd.read_csv(out)
     assert list(valued["version"]) == ["2024", "2025-example.1"]
-    assert list(valued["region_used"]) == ["uk", "scotland"]
+    assert list(valued["region_used"]) == ["uk", "england"]
     twice = CliRunner().invoke(app, ["value", str(src), "--tables", f"{path},{path}"])
     assert twice.exit_code == 2 and "same version label" in twice.output
 
@@ -475,23 +475,23 @@ def _local_measure(**overrides: Any) -> dict[str, Any]:
 def local(base: sv.ProxyTable) -> sv.ProxyTable:
     return sv.amend_table(base, version="2025-local.1", sources=[SOURCE],
                           measures=[_local_measure()],
-                          proxies={"jobs-local-fte": {"scotland": _wage(750.5)}})
+                          proxies={"jobs-local-fte": {"england": _wage(750.5)}})
 
 
 def test_a_local_measure_is_added_beside_the_national_ones(base: sv.ProxyTable,
                                                            local: sv.ProxyTable) -> None:
     assert local.measure_codes == (*base.measure_codes, "local-care-leaver-mentoring")
-    assert "adds measure(s) local-care-leaver-mentoring; adds jobs-local-fte/scotland." in (
+    assert "adds measure(s) local-care-leaver-mentoring; adds jobs-local-fte/england." in (
         local.spec.notes or "")
     d = sv.diff_tables(base, local)
     assert set(zip(d["change"], d["measure"], d["region"], strict=True)) == {
         ("table", "", ""), ("added", "local-care-leaver-mentoring", "uk"),
-        ("added", "jobs-local-fte", "scotland")}
+        ("added", "jobs-local-fte", "england")}
 
 
 def test_a_local_measure_is_valued_alike_by_value_and_value_frame(local: sv.ProxyTable) -> None:
     rows = [("local-care-leaver-mentoring", 40.0, "hour", "wales"),
-            ("jobs-local-fte", 1.0, "FTE", "scotland"),
+            ("jobs-local-fte", 1.0, "FTE", "england"),
             ("local-care-leaver-mentoring", 90.0, "minute", "uk")]
     df = pd.DataFrame(rows, columns=["measure", "quantity", "unit", "region"])
     df["date"] = "2025-06-01"
@@ -507,7 +507,7 @@ def test_a_local_measure_is_valued_alike_by_value_and_value_frame(local: sv.Prox
 
 @pytest.mark.parametrize(("overrides", "match"), [
     ({"code": "jobs-local-fte"}, "already in uk-national:2025"),
-    ({"proxies": {"scotland": _local_measure()["proxies"]["uk"]}}, "fallback region 'uk'"),
+    ({"proxies": {"england": _local_measure()["proxies"]["uk"]}}, "fallback region 'uk'"),
     ({"proxies": {"uk": {"value": 16.5, "source": "buyer-ashe-check"}}}, "needs a derivation"),
     ({"expression": "quantity * proxy * bonus"}, "bonus"),
     ({"unit": "FTE-hours"}, "FTE-hours|unit"),
@@ -558,12 +558,12 @@ def test_amended_editions_built_per_request_are_not_kept_by_the_process(
     from socialvalue_tom import explain
 
     df = pd.DataFrame([{"measure": "jobs-local-fte", "quantity": 1.0, "unit": "FTE",
-                        "region": "scotland", "date": "2025-06-01"}])
+                        "region": "england", "date": "2025-06-01"}])
     kept = len(explain._EDITIONS)
     first = None
     for i in range(40):
         local = sv.amend_table(base, version=f"2025-request.{i}", sources=[SOURCE],
-                               proxies={"jobs-local-fte": {"scotland": _wage(700.0 + i)}})
+                               proxies={"jobs-local-fte": {"england": _wage(700.0 + i)}})
         out = sv.value_frame(df, local)
         assert f"2025-request.{i}" in sv.explain_row(out, 0)
         first = out if first is None else first
