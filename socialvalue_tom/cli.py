@@ -306,36 +306,81 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
 
     parts = _guard(lambda: apportion(df, resolved, start=period[0], end=period[1],
                                      errors="collect"))
-    valued = _value_chunks(parts, resolved, a)
-    issues = _issues_by_input_row(valued.attrs["issues"], parts, period)
-    # A bad input row adds nothing, as without --period: none of its parts is counted, neither
-    # in the totals nor in the double-counting exclusions of its contract, so the good parts of
-    # the other rows are valued again without them.
-    bad = parts["period_row"].isin(issues["row"]).to_numpy()
-    if bad.any() and not bad.all():
-        valued = _revalue_without(valued, parts, bad, resolved, a)
+    return _value_parts(parts, resolved, a, period), resolved
+
+
+def _value_parts(parts: pd.DataFrame, tables: TablesLike, a: Assumptions,
+                 period: tuple[str, str]) -> pd.DataFrame:
+    """The apportioned rows valued so that a bad input row adds nothing, as without --period:
+    none of its parts counts, in the totals or in the double-counting exclusions of its
+    contract, though some of its parts are good.
+
+    Each part is first valued on its own (its own exclusion group), which finds the problems
+    that are the part's own; an input row with one is bad. The parts of the other rows are then
+    valued together; a row that this finds a problem with (rejected as double counting, say)
+    is bad too, and the rest are valued again without it, until no new problem appears (each
+    round drops a row, so it ends). Bad rows' parts keep their figures from the first valuation,
+    with no value.
+    """
+    isolated = _isolated(parts, tables)
+    alone = _value_chunks(isolated, tables, a)
+    row_of = parts["period_row"].to_numpy()
+    found = [alone.attrs["issues"]]
+    bad_rows = set(row_of[alone.attrs["issues"]["row"].to_numpy(dtype=np.int64)].tolist())
+    valued: pd.DataFrame | None = None
+    keep = np.ones(len(parts), dtype=bool)
+    while True:
+        keep = ~np.isin(row_of, list(bad_rows))
+        if not keep.any():
+            valued = None
+            break
+        valued = _value_chunks(parts[keep], tables, a)
+        issues = valued.attrs["issues"]
+        if issues.empty:
+            break
+        positions = np.flatnonzero(keep)[issues["row"].to_numpy(dtype=np.int64)]
+        found.append(issues.assign(row=positions))
+        bad_rows |= set(row_of[positions].tolist())
+    added = [c for c in isolated.columns if c not in parts.columns]
+    out = _merge_parts(parts, alone.drop(columns=added), valued, keep)
+    out.attrs["issues"] = _issues_by_input_row(
+        pd.concat(found, ignore_index=True), parts, period)
+    return out
+
+
+def _isolated(parts: pd.DataFrame, tables: TablesLike) -> pd.DataFrame:
+    """``parts`` with the key columns of every double-counting exclusion made unique per part,
+    so that valuing it finds each part's own problems, not those of its contract."""
+    from socialvalue_tom.engine import table_set
+
+    keys = {k for t in table_set(tables).editions for ex in t.spec.exclusions for k in ex.key}
+    labels = pd.Series([f"part {i}" for i in range(len(parts))], index=parts.index,
+                       dtype=object)
+    return parts.assign(**dict.fromkeys(sorted(keys), labels)) if keys else parts
+
+
+def _merge_parts(parts: pd.DataFrame, alone: pd.DataFrame, valued: pd.DataFrame | None,
+                 keep: np.ndarray) -> pd.DataFrame:
+    """The parts in their order: those in ``keep`` as ``valued``, the others as first valued
+    ``alone`` (with their own key columns back, and without the columns ``valued`` lacks,
+    such as the exclusion columns) and no value."""
+    attrs = dict(alone.attrs)
+    columns = list(valued.columns) if valued is not None else list(alone.columns)
+    dropped = alone.iloc[np.flatnonzero(~keep)].copy()
+    for column in parts.columns:  # undo _isolated's key columns
+        dropped[column] = parts[column].iloc[np.flatnonzero(~keep)].to_numpy()
+    dropped = dropped.drop(columns=[c for c in dropped.columns if c not in columns])
     for column in ("value_gbp", "gross_gbp"):
-        if column in valued.columns:
-            valued.loc[bad, column] = np.nan
-    valued.attrs["issues"] = issues
-    return valued, resolved
-
-
-def _revalue_without(valued: pd.DataFrame, parts: pd.DataFrame, bad: np.ndarray,
-                     tables: TablesLike, a: Assumptions) -> pd.DataFrame:
-    """The parts not in ``bad`` valued again on their own, with the ``bad`` ones as first valued
-    (same rows, same order; the columns of the second valuation, which adds the exclusion
-    columns only where an exclusion applies)."""
-    good = _value_chunks(parts[~bad], tables, a)
-    if len(good.attrs["issues"]):  # cannot happen: these parts were valued without a problem
-        raise AssertionError("parts valued cleanly became bad when valued again")
-    attrs = dict(valued.attrs)
-    valued = valued.copy()
-    valued.attrs.clear()
-    good.attrs.clear()
-    order = np.argsort(np.concatenate([np.flatnonzero(~bad), np.flatnonzero(bad)]),
+        if column in dropped.columns:
+            dropped[column] = np.nan
+    pieces = [dropped] if valued is None else [valued, dropped]
+    for piece in pieces:
+        piece.attrs.clear()  # pandas compares attrs on concat, which fails on the issues table
+    order = np.argsort(np.concatenate([np.flatnonzero(keep), np.flatnonzero(~keep)]),
                        kind="stable")
-    out = pd.concat([good, valued.loc[bad, list(good.columns)]]).iloc[order]
+    out = pd.concat(pieces).iloc[order]
+    out = out[[c for c in columns if c in out.columns]
+              + [c for c in out.columns if c not in columns]]
     out.attrs.update(attrs)
     return out
 

@@ -14,8 +14,10 @@ unchanged. The split is explicit and recorded: ``period_row`` names the input ro
 from and ``period_share`` the share of that row's quantity it carries. Limits that belong to the
 whole row (the contract-value cap, the table's quantity bounds) are scaled by ``period_share``
 when a part is valued, so splitting a row changes which edition values each day of it, not
-which rows pass validation or how far a cap reaches (a part's share of a bound is widened by
-a few parts in 10^16: see ``rules.steps.part_limit``).
+which rows pass validation (a part's share of a bound is widened by a few parts in 10^16: see
+``rules.steps.part_limit``). The cap is shared by days like the quantity: the parts together
+never exceed the row's cap, and can stay below it when the editions value the days unequally
+(docs/rules.md, "Reporting periods").
 """
 
 from __future__ import annotations
@@ -28,7 +30,15 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from socialvalue_tom._bulk.issues import Issues
-from socialvalue_tom._bulk.lookups import _MAX_DAY, _MIN_DAY, _floats, parse_day
+from socialvalue_tom._bulk.lookups import (
+    _MAX_DAY,
+    _MIN_DAY,
+    _aware,
+    _floats,
+    _may_hold_datetimes,
+    _wall_clock,
+    parse_day,
+)
 from socialvalue_tom._text import cell_codes
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import BulkValidationError, OutcomeError, RuleError
@@ -114,11 +124,12 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     # cap and bounds by: a part is within its share of a bound when the row is within the
     # bound (multiplying by a positive float keeps order; a row over it by an ulp may pass).
     out = df.iloc[row].copy()
-    if is_split.any():
-        q = out["quantity"].to_numpy(copy=True)
-        q = q.astype(np.float64 if q.dtype.kind in "iuf" else object)
-        q[is_split] = quantity[row][is_split] * share[is_split]
-        out["quantity"] = q
+    # float64 for a numeric column, object otherwise, whether or not a row is split here: the
+    # pieces of one input apportioned apart (Dask partitions, an empty meta) agree on dtypes.
+    q = out["quantity"].to_numpy(copy=True)
+    q = q.astype(np.float64 if q.dtype.kind in "iuf" else object)
+    q[is_split] = quantity[row][is_split] * share[is_split]
+    out["quantity"] = pd.Series(q, index=out.index, dtype=q.dtype)  # object stays object
     dated = period[row]  # rows with a period are dated by it, split or not
     for column, values in (("date", own_first), (start, own_first), (end, own_last)):
         out[column] = _with_days(out[column] if column in out.columns else None,
@@ -232,6 +243,9 @@ def _day_column(series: pd.Series) -> tuple[NDArray[np.int64], NDArray[np.int8]]
             return np.where(far, 0, days), state
         series = series.astype(object)
     codes, uniq = cell_codes(series)
+    if _may_hold_datetimes(series) and any(_aware(u) for u in uniq):
+        # Equal instants in different zones are one value to factorize, but not one day.
+        codes, uniq = cell_codes(series.map(_wall_clock))
     parsed = [parse_day(u) for u in uniq]
     table = np.array([0 if d is None else d for d in parsed] + [0], dtype=np.int64)
     state = np.array([_BAD if d is None else _GIVEN for d in parsed] + [_MISSING],

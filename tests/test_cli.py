@@ -705,6 +705,92 @@ def test_value_when_period_row_is_bad_in_part_then_its_good_parts_exclude_nothin
     assert f"£{alone['value_gbp'].sum():,.2f}" in result.output
 
 
+def _tiny_variant(tmp_path: Path, old: str, new: str) -> Path:
+    """tiny.yaml with one text replaced (and its price index beside it)."""
+    from conftest import TINY_INDEX
+
+    text = TINY.read_text(encoding="utf-8")
+    assert old in text
+    folder = tmp_path / "variant"
+    folder.mkdir()
+    (folder / TINY_INDEX.name).write_bytes(TINY_INDEX.read_bytes())
+    path = folder / "tiny.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+PERIOD_PAIR = ("measure,quantity,unit,region,period_start,period_end,contract_id\n"
+               "jobs-local,{local},FTE,uk,2024-06-01,2024-12-31,C1\n"
+               "jobs-priority,{priority},FTE,uk,2024-01-01,2024-12-31,C1\n")
+
+
+def test_value_when_period_row_is_bad_in_part_then_its_good_parts_reject_nothing(
+        tmp_path: Path) -> None:
+    """With a 'reject' exclusion, the good part of a bad row does not get the whole rejected:
+    row 1 (January to March outside every edition of tiny) adds nothing, so row 0 is valued
+    as it is without row 1."""
+    table = _tiny_variant(tmp_path, "mode: count_once", "mode: reject")
+    src = _write(tmp_path, "p.csv", PERIOD_PAIR.format(local=10, priority=2))
+    out = tmp_path / "valued.csv"
+    result = invoke("value", src, "--tables", table, "--period", "period_start,period_end",
+                    "--errors", "collect", "-o", out)
+    assert result.exit_code == 1, result.output
+    issues = pd.read_csv(tmp_path / "valued.issues.csv")
+    assert issues[["row", "code"]].values.tolist() == [[1, "no-table-in-force"]]
+    valued = pd.read_csv(out)
+    tiny = sv.load_table(path=table)
+    alone = sv.value_frame(sv.apportion(pd.read_csv(src).iloc[[0]], tiny), tiny)
+    assert valued["value_gbp"].iloc[0] == alone["value_gbp"].iloc[0] == 180_000.0
+    assert valued.loc[valued["period_row"] == 1, "value_gbp"].isna().all()
+    assert valued["contract_id"].tolist() == ["C1"] * 3  # the key column as given
+    both = sv.value_frame(sv.apportion(pd.read_csv(src), tiny), tiny, errors="collect")
+    assert both.attrs["issues"]["code"].tolist()[0] == "double-counting"  # the case is live
+
+
+def test_value_when_period_rows_interact_then_problems_found_together_are_reported(
+        tmp_path: Path) -> None:
+    """A problem that only shows when the good rows are valued together (here an expression
+    that turns negative) is an issue of its row, not a crash, and the other rows stand."""
+    # 8 FTE of local jobs alone is worth proxy x 3; counted once with 5 priority hires it
+    # would be proxy x (3 - 5), which the engine refuses.
+    table = _tiny_variant(tmp_path, "    deadweight: 0.1\n",
+                          "    deadweight: 0.1\n    expression: proxy * (quantity - 5)\n")
+    text = PERIOD_PAIR.format(local=8, priority=5).replace("2024-01-01", "2024-06-01")
+    text += "jobs-local,1,FTE,uk,2024-01-01,2024-12-31,C2\n"  # partly outside every edition
+    src = _write(tmp_path, "p.csv", text)
+    out = tmp_path / "valued.csv"
+    result = invoke("value", src, "--tables", table, "--period", "period_start,period_end",
+                    "--errors", "collect", "-o", out)
+    assert result.exit_code == 1, result.output
+    issues = pd.read_csv(tmp_path / "valued.issues.csv")
+    assert issues[["row", "code"]].values.tolist() == [[0, "negative-gross"],
+                                                      [2, "no-table-in-force"]]
+    valued = pd.read_csv(out)
+    assert valued["period_row"].tolist() == [0, 1, 2, 2]
+    tiny = sv.load_table(path=table)
+    alone = sv.value_frame(sv.apportion(pd.read_csv(src).iloc[[1]], tiny), tiny)
+    assert valued["value_gbp"].iloc[1] == alone["value_gbp"].iloc[0] > 0
+    assert valued["value_gbp"].drop(index=1).isna().all()
+    assert sv.value_frame(sv.apportion(pd.read_csv(src).iloc[[0]], tiny), tiny)[
+        "value_gbp"].iloc[0] > 0  # row 0 alone is fine: the problem is the pair's
+
+
+def test_value_when_a_row_is_bad_on_its_own_then_a_bad_row_s_parts_do_not_hide_it(
+        tmp_path: Path) -> None:
+    """40 FTE is beyond what this expression values (30 - quantity < 0): row 0 is bad on its
+    own, even though counted once with row 1's good part it would pass; row 1 is bad too."""
+    table = _tiny_variant(tmp_path, "    deadweight: 0.1\n",
+                          "    deadweight: 0.1\n    expression: proxy * (30 - quantity)\n")
+    src = _write(tmp_path, "p.csv", PERIOD_PAIR.format(local=40, priority=20))
+    result = invoke("value", src, "--tables", table, "--period", "period_start,period_end",
+                    "--errors", "collect")
+    assert result.exit_code == 1, result.output
+    issues = pd.read_csv(tmp_path / "p.issues.csv")
+    assert issues[["row", "code"]].values.tolist() == [[0, "negative-gross"],
+                                                      [1, "no-table-in-force"]]
+    assert "£0.00" in result.output
+
+
 def test_value_when_period_then_an_xlsx_input_needs_no_date_column(tmp_path: Path) -> None:
     pytest.importorskip("openpyxl")
     src = tmp_path / "p.xlsx"

@@ -119,6 +119,58 @@ def test_the_date_columns_are_datetime64_whatever_the_mix_of_rows(
     assert [d.date() for d in out["date"].iloc[:len(expected)]] == expected
 
 
+@pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")  # inside dask
+@pytest.mark.parametrize("quantity", [[12, 3], ["12", "3"]])
+def test_pieces_apportioned_apart_agree_on_dtypes_with_an_empty_meta(quantity: list[Any],
+                                                                     tmp_path: Any) -> None:
+    """An empty frame (Dask's meta), a piece with a split row and one without agree on every
+    dtype, integer or text quantities included, so the pieces write to Parquet together."""
+    df = _frame(period_start=["2024-01-01", None], period_end=["2024-12-31", None],
+                measure=["jobs-local-fte"] * 2, quantity=quantity, unit=["FTE"] * 2,
+                region=["uk"] * 2, date=[None, "2024-06-01"])
+    pieces = [apportion(df.iloc[:0]), apportion(df.iloc[:1]), apportion(df.iloc[1:])]
+    for piece in pieces[1:]:
+        assert piece.dtypes.to_dict() == pieces[0].dtypes.to_dict()
+    if isinstance(quantity[0], int):
+        assert pieces[0]["quantity"].dtype == np.float64
+    dd = pytest.importorskip("dask.dataframe")
+    from dask.dataframe.utils import make_meta
+
+    ddf = dd.from_pandas(df, npartitions=2)
+    parts = ddf.map_partitions(apportion, "uk-national", meta=apportion(make_meta(ddf)))
+    if isinstance(quantity[0], int):
+        parts.to_parquet(tmp_path / "parts")
+        back = pd.read_parquet(tmp_path / "parts")
+        assert back["quantity"].tolist() == apportion(df)["quantity"].tolist()
+    else:
+        assert len(parts.compute()) == 3
+
+
+def test_equal_instants_in_different_zones_are_read_on_their_own_wall_clocks() -> None:
+    """23:30 UTC on 31 March and 00:30 BST on 1 April are one instant but two days, in a
+    period column and in the date column alike (as value_frame reads a date)."""
+    import zoneinfo
+
+    utc = dt.datetime(2024, 3, 31, 23, 30, tzinfo=dt.UTC)
+    bst = dt.datetime(2024, 4, 1, 0, 30, tzinfo=zoneinfo.ZoneInfo("Europe/London"))
+    assert utc == bst  # the case is live
+    cells = pd.Series([utc, bst], dtype=object)
+    df = _frame(period_start=cells, period_end=["2024-04-30"] * 2, measure=["jobs-local-fte"] * 2,
+                quantity=[1.0, 1.0], unit=["FTE"] * 2, region=["uk"] * 2)
+    out = apportion(df)
+    assert out["period_row"].tolist() == [0, 0, 1]
+    assert [d.date() for d in out["date"]] == [dt.date(2024, 3, 31), dt.date(2024, 4, 1),
+                                               dt.date(2024, 4, 1)]
+    o = sv.Outcome(measure="jobs-local-fte", quantity=1, unit="FTE", region="uk",
+                   date="2024-04-01")
+    assert len(sv.apportion_outcome(o, bst, "2024-04-30")) == 1
+    dated = _frame(period_start=[None, None], period_end=[None, None], date=cells,
+                   measure=["jobs-local-fte"] * 2, quantity=[1.0, 1.0], unit=["FTE"] * 2,
+                   region=["uk"] * 2)
+    assert sv.value_frame(apportion(dated))["version"].tolist() == ["2023", "2024"]
+    assert sv.value_frame(dated)["version"].tolist() == ["2023", "2024"]
+
+
 def test_a_bad_date_in_a_row_without_a_period_is_kept_as_given_for_value_frame() -> None:
     df = _frame(period_start=[None, "2024-01-01"], period_end=[None, "2024-12-31"],
                 measure=["jobs-local-fte"] * 2, quantity=[3.0, 12.0], unit=["FTE"] * 2,
@@ -253,6 +305,31 @@ def test_the_contract_value_cap_holds_for_the_row_not_for_each_part(tiny_table: 
     assert len(parts) == 2 and parts["value_gbp"].sum() == 250.0
     text = sv.explain_row(parts, 0)
     assert "x period share 0.5 = £125.00: applied" in text  # 365 of 730 days
+
+
+def test_the_parts_never_exceed_the_row_s_cap_when_editions_value_days_unequally(
+        tmp_path: Any) -> None:
+    """The cap is shared by days: with a 2023 edition worth twice the 2024 one, the first half
+    (1.20 x 500 x 0.75 = 450) is capped at 250 and the second (225) is not: 475 in all, under
+    the row's cap of 500, as docs/rules.md says."""
+    from conftest import TINY, TINY_INDEX
+
+    text = TINY.read_text(encoding="utf-8")
+    (tmp_path / TINY_INDEX.name).write_bytes(TINY_INDEX.read_bytes())
+    older = (text.replace('version: "2024"', 'version: "2023"', 1)
+             .replace("valid_from: 2024-04-01", "valid_from: 2023-04-01", 1)
+             .replace("valid_to: 2025-03-31", "valid_to: 2024-03-31", 1)
+             .replace("uk: {value: 0.60,", "uk: {value: 1.20,", 1))
+    assert "valid_from: 2023-04-01" in older and "value: 1.20" in older
+    (tmp_path / "t2023.yaml").write_text(older, encoding="utf-8")
+    tables = [sv.load_table(path=tmp_path / "t2023.yaml"), sv.load_table(path=TINY)]
+    row = pd.DataFrame({"measure": ["growth-local-spend"], "quantity": [1000.0],
+                        "unit": ["GBP"], "region": ["uk"], "contract_value": [1000.0],
+                        "period_start": ["2023-10-01"], "period_end": ["2024-09-30"]})
+    parts = sv.value_frame(apportion(row, tables), tables)
+    assert parts["period_share"].tolist() == [0.5, 0.5]  # 183 days each
+    assert parts["value_gbp"].tolist() == [250.0, 225.0]
+    assert parts["value_gbp"].sum() < 500.0  # below the whole row's cap, never above
 
 
 def test_the_quantity_bounds_hold_for_the_row_not_for_each_part(tiny_table: Any) -> None:
