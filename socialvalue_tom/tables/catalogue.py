@@ -250,31 +250,34 @@ def _load_path(path: Path, embedded: bool = False) -> ProxyTable:
 def _refuse_embedded_label(table: ProxyTable, text: str) -> None:
     """A user's file may not carry an embedded edition's label (family and version) with
     other content: its results would read as the published edition's, told apart only by the
-    digest. The same content (a copy of the published file) is fine."""
-    try:
-        editions = _family_editions(table.name)
-    except (UnknownTableError, TableIntegrityError):
-        # No such family, or its folder is mid-edit (a new edition not yet in the manifest, as
-        # when validating it before `make manifest`): nothing published to compare against.
+    digest. The same content (a copy of the published file) is fine.
+
+    Published means listed in the manifest (an embedded edition is stored as
+    ``<family>/<version>.yaml``): the comparison is with the manifest's digests, not with the
+    embedded files, so a modified embedded file cannot switch the check off, and a new edition
+    not yet in the manifest (validated before ``make manifest``) is not refused.
+    """
+    root = embedded_dir()
+    published = _read_manifest(root).get(f"{table.name}/{table.version}.yaml")
+    if published is None:
         return
-    for e in editions:
-        if (e.version == table.version and e.digest == table.digest
-                and e.index_digest != table.index_digest):
-            raise ProxyTableError(
-                f"{table.path}: this file is {e.name}:{e.version}, an embedded edition, but is "
-                f"read with another price index ({table.spec.price_index}.index.yaml beside "
-                "it): its results would read as the published edition's. Give the table a "
-                "version label of its own, or remove the local index",
-                path=str(table.path), line=None, field="price_index")
-        if e.version == table.version and e.digest != table.digest:
-            line = next((i for i, x in enumerate(text.splitlines(), 1)
-                         if x.startswith("version:")), None)
-            raise ProxyTableError(
-                f"{table.path}:{line}: field version: this file says it is {e.name}:{e.version}, "
-                f"an embedded edition, but its content differs (digest {table.digest[:12]} "
-                f"against {e.digest[:12]}): give it a version label of its own (e.g. "
-                f"{e.version}-local.1) or write an amendment of {e.name}:{e.version}",
-                path=str(table.path), line=line, field="version")
+    label = f"{table.name}:{table.version}"
+    if table.digest != published:
+        line = next((i for i, x in enumerate(text.splitlines(), 1)
+                     if x.startswith("version:")), None)
+        raise ProxyTableError(
+            f"{table.path}:{line}: field version: this file says it is {label}, an embedded "
+            f"edition, but its content differs (digest {table.digest[:12]} against "
+            f"{published[:12]}): give it a version label of its own (e.g. "
+            f"{table.version}-local.1) or write an amendment of {label}",
+            path=str(table.path), line=line, field="version")
+    index = table.spec.price_index
+    if table.index_digest != _read_manifest(root).get(f"indices/{index}.yaml"):
+        raise ProxyTableError(
+            f"{table.path}: this file is {label}, an embedded edition, but is read with another "
+            f"price index ({index}.index.yaml beside it): its results would read as the "
+            "published edition's. Give the table a version label of its own, or remove the "
+            "local index", path=str(table.path), line=None, field="price_index")
 
 
 def _family_editions(name: str) -> list[ProxyTable]:
@@ -424,7 +427,15 @@ def write_manifest(root: Path | None = None) -> Path:
     root = root or embedded_dir()
     digests: dict[str, str] = {}
     for path in _embedded_files(root):
-        digests[path.relative_to(root).as_posix()] = canonical_digest(read_model(path, TableFile))
+        spec = read_model(path, TableFile)
+        if path.stem != spec.version or path.parent.name != spec.family:
+            # The label check of users' files (_refuse_embedded_label) finds a published
+            # edition by this path.
+            raise ProxyTableError(
+                f"{path}: an embedded edition is stored as <family>/<version>.yaml, so this "
+                f"file should be {spec.family}/{spec.version}.yaml", path=str(path), line=None,
+                field="version")
+        digests[path.relative_to(root).as_posix()] = canonical_digest(spec)
     for path in sorted((root / "indices").glob("*.yaml")):
         digests[path.relative_to(root).as_posix()] = canonical_digest(read_model(path, IndexFile))
     out = root / MANIFEST

@@ -245,6 +245,32 @@ def test_load_table_when_user_file_claims_an_embedded_label_with_other_content_r
     assert sv.load_table(path=own).version == "2024-local.1"
 
 
+def test_load_table_when_another_embedded_edition_is_modified_still_refuses_a_forged_label(
+        proxies_copy: Path, tmp_path: Path) -> None:
+    """The label check compares with the manifest, so a modified embedded file (here only the
+    title of 2023.yaml) does not switch it off for other files, nor for the modified file
+    itself read by path."""
+    _edit(proxies_copy / "uk-national" / "2023.yaml", "title: ", "title: Edited ")
+    published = proxies_copy / "uk-national" / "2024.yaml"
+    text = published.read_text(encoding="utf-8")
+    forged = tmp_path / "forged.yaml"
+    forged.write_text(text.replace("displacement: 0.25", "displacement: 0.0", 1),
+                      encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="uk-national:2024, an embedded edition"):
+        sv.load_table(path=forged)
+    with pytest.raises(sv.ProxyTableError, match="uk-national:2023, an embedded edition"):
+        sv.load_table(path=proxies_copy / "uk-national" / "2023.yaml")
+    assert sv.load_table(path=published).version == "2024"  # unmodified: fine
+
+
+def test_write_manifest_when_an_edition_is_stored_under_another_name_refuses(
+        proxies_copy: Path) -> None:
+    folder = proxies_copy / "uk-national"
+    (folder / "2025.yaml").rename(folder / "latest.yaml")
+    with pytest.raises(sv.ProxyTableError, match="should be uk-national/2025.yaml"):
+        write_manifest(proxies_copy)
+
+
 def test_load_table_when_new_edition_drafted_before_manifest_refresh_validates(
         proxies_copy: Path) -> None:
     """A maintainer drafting next year's edition in proxies/ can validate it by path before
