@@ -49,6 +49,10 @@ def test_measure_catalogue_is_current() -> None:
     spec.loader.exec_module(module)
     assert (DOCS / "measures.md").read_text() == module.render(), (
         "docs/measures.md is stale: run python docs/gen_measures.py")
+    for theme in module.THEMES:  # every value, regions' own included, on its derivation page
+        page = (DOCS / "derivations" / f"{theme}.md").read_text()
+        assert page == module.with_values(page, theme), (
+            f"docs/derivations/{theme}.md is stale: run python docs/gen_measures.py")
 
 
 def test_every_row_issue_code_is_documented() -> None:

@@ -321,3 +321,20 @@ def test_ppn0620_crosswalk_names_the_model_s_themes_and_their_outcomes() -> None
     for m in data["mappings"]:
         assert m["outcome"] in PPN0620[m["theme"]], m
         assert m["codes"] == [_slug(m["theme"]), _slug(m["outcome"])], m
+
+
+def test_every_source_is_listed_in_the_sources_table_of_docs_proxies_md() -> None:
+    """docs/proxies.md says every value cites one of its listed sources: each source id of
+    every edition appears in that table, in full or as a year suffix after its first year
+    (`ons-ashe-2023`, `-2024`, `-2025`)."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "docs" / "proxies.md").read_text(encoding="utf-8")
+    rows = [line for line in doc.splitlines() if line.startswith("| `")]
+    for version in EDITIONS:
+        for source in sv.load_table("uk-national", version=version).sources:
+            stem = re.sub(r"-\d{4}$", "", source)
+            suffix = source[len(stem):]
+            assert any(f"`{source}`" in row or (suffix and f"`{stem}-" in row
+                                                and f"`{suffix}`" in row) for row in rows), source
