@@ -267,7 +267,8 @@ def _clear_stale_issues(inp: Path, out: Path | None) -> None:
                                     "run", markup=False)
 
 
-def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None) -> Path:
+def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
+                   sheet: str | None = None) -> Path:
     """Write ``<stem>.issues.csv`` (row, line, field, code, reason) and print the first ones."""
     path = _issues_path(inp, out)
     frame = issues[["row", "field", "code", "reason"]].copy()
@@ -277,7 +278,7 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None) -> Path:
     if header:
         from socialvalue_tom import io as svio
 
-        lines = _guard(lambda: svio.source_lines(inp, frame["row"].unique()))
+        lines = _guard(lambda: svio.source_lines(inp, frame["row"].unique(), sheet=sheet))
         frame.insert(1, "line", frame["row"].map(lines).astype("Int64"))
     else:
         frame.insert(1, "line", None)
@@ -532,7 +533,7 @@ def value_cmd(
     _print_totals(valued, by, resolved)
     if output is not None:
         _console().print(f"Wrote {len(valued)} row(s) to {output}", markup=False)
-    _exit_if_any(issues, input, output)
+    _exit_if_any(issues, input, output, sheet)
 
 
 def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,
@@ -554,15 +555,15 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,
         _fail(f"--sheet applies to .xlsx input only, not {input.name}")
     valued, resolved = _value_input(input, tables, a, sheet, period)
     issues = valued.attrs["issues"]
-    _stop_if_raising(issues, errors, input, output)
+    _stop_if_raising(issues, errors, input, output, sheet)
     return valued, resolved, issues
 
 
 def _stop_if_raising(issues: pd.DataFrame, errors: Errors, input: Path,
-                     output: Path | None) -> None:
+                     output: Path | None, sheet: str | None = None) -> None:
     """With --errors raise, bad rows stop the command before anything is written (exit 1)."""
     if len(issues) and errors is Errors.raise_:
-        _report_issues(issues, input, output)
+        _report_issues(issues, input, output, sheet)
         err = _console(stderr=True)
         err.print("nothing written (use --errors collect to value the good rows)")
         if output is not None and output.is_file():
@@ -573,10 +574,11 @@ def _stop_if_raising(issues: pd.DataFrame, errors: Errors, input: Path,
         raise typer.Exit(1)
 
 
-def _exit_if_any(issues: pd.DataFrame, input: Path, output: Path | None) -> None:
+def _exit_if_any(issues: pd.DataFrame, input: Path, output: Path | None,
+                 sheet: str | None = None) -> None:
     """With --errors collect, the good rows were used; bad rows still mean exit 1."""
     if len(issues):
-        _report_issues(issues, input, output)
+        _report_issues(issues, input, output, sheet)
         raise typer.Exit(1)
     _clear_stale_issues(input, output)
 
@@ -605,7 +607,7 @@ def report_cmd(
                                               REPORT_SUFFIXES, _period_columns(period))
     _guard(lambda: render_report(valued, output, title=title, tables=resolved))
     _console().print(f"Wrote report to {output}", markup=False)
-    _exit_if_any(issues, input, output)
+    _exit_if_any(issues, input, output, sheet)
 
 
 @app.command("template")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, parse_day
-from socialvalue_tom._text import cell_number, is_missing
+from socialvalue_tom._text import cell_number, is_missing, key_text
 from socialvalue_tom.engine import value
 from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError
 from socialvalue_tom.outcome import Assumptions, Outcome
@@ -149,5 +149,5 @@ def _outcome_of(row: pd.Series, table: ProxyTable, share: float) -> Outcome:
     if years is not None:
         data["years"] = int(years)
     if _present(row, "confidence") is not None:
-        data["confidence"] = str(_present(row, "confidence"))
+        data["confidence"] = key_text(_present(row, "confidence"))  # as value_frame reads it
     return Outcome(**data)

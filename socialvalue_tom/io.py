@@ -266,7 +266,8 @@ def _reinferred(df: pd.DataFrame) -> pd.DataFrame:
                 col = pd.to_numeric(col)
             except (ValueError, TypeError):
                 continue
-        if col.dtype.kind == "f" and col.notna().all() and (col == np.floor(col)).all():
+        if (col.dtype.kind == "f" and col.notna().all() and (col == np.floor(col)).all()
+                and (col.abs() < 2.0**63).all()):  # int64 holds it (pandas keeps float else)
             col = col.astype(np.int64)
         out[name] = col
     return out

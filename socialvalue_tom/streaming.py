@@ -44,7 +44,7 @@ import pandas as pd
 from socialvalue_tom import io as svio
 from socialvalue_tom._text import stripped_column
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
-from socialvalue_tom.errors import BulkValidationError, RowIssue, RuleError
+from socialvalue_tom.errors import BulkValidationError, InputFileError, RowIssue, RuleError
 from socialvalue_tom.frame import claim_totals, claims_of, issues_frame, value_frame
 from socialvalue_tom.money import to_pounds
 from socialvalue_tom.outcome import Assumptions
@@ -277,6 +277,16 @@ def _all_null(table: Any) -> set[str]:
             if c.null_count == table.num_rows}
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file (by path, or as links to one file)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist yet
+        return False
+
+
 def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
                tables: TablesLike = "uk-national", chunksize: int = 100_000,
                errors: Literal["raise", "collect"] = "raise",
@@ -288,7 +298,8 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
     Args:
         path: ``.csv``, ``.parquet`` or ``.xlsx`` outcome file (see :mod:`socialvalue_tom.io`).
         out: where to write the valued rows (``.csv`` or ``.parquet``), or None for totals only.
-            The file appears only when the run succeeds (written to a temporary file, renamed).
+            The file appears only when the run succeeds (written to a temporary file, renamed);
+            the input file itself is refused (:class:`InputFileError`).
         tables: family name, edition or editions, as for ``value_frame``.
         chunksize: rows per batch (a positive integer, else :class:`RuleError`); bounds memory,
             does not change any result.
@@ -320,6 +331,10 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
                         field="chunksize")
     assumptions = as_assumptions(assumptions)
     src = Path(path)
+    if out is not None and _same_file(src, Path(out)):
+        # Renaming the finished output over the input would lose the supplier's file.
+        raise InputFileError(f"{out}: the output is the input file: write the valued rows "
+                             "somewhere else", path=str(out))
     tset = table_set(tables)
     codes = exclusion_measures(tset)
     writer = _Writer(Path(out)) if out is not None else None

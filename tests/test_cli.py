@@ -555,6 +555,28 @@ def test_value_when_xlsx_data_is_on_a_later_sheet_then_sheet_option(tmp_path: Pa
     assert csv.exit_code == 2 and "--sheet applies to .xlsx input only" in csv.stderr
 
 
+def test_value_when_sheet_option_then_issue_lines_are_rows_of_that_sheet(tmp_path: Path) -> None:
+    """The issues file numbers bad rows by the sheet read, not by the workbook's first sheet
+    (here ten rows of guidance): blank rows before the bad one are counted too."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = tmp_path / "returns.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Guidance"
+    for i in range(10):
+        wb.active.append([f"note {i}"])
+    ws = wb.create_sheet("Returns")
+    ws.append(["measure", "quantity", "unit", "region", "date"])
+    for _ in range(5):
+        ws.append([None] * 5)
+    ws.append(["jobs-local", 2.0, "FTE", "uk", "2024-05-01"])
+    ws.append(["jobs-local", -1.0, "FTE", "uk", "2024-05-01"])  # sheet row 8
+    wb.save(path)
+    result = invoke("value", path, "--tables", TINY, "--sheet", "Returns", "--errors", "collect")
+    assert result.exit_code == 1, result.output
+    issues = pd.read_csv(tmp_path / "returns.issues.csv")
+    assert issues[["row", "line", "code"]].values.tolist() == [[1, 8, "negative"]]
+
+
 def test_version_option_prints_the_package_version() -> None:
     result = invoke("--version")
     assert result.exit_code == 0

@@ -158,6 +158,22 @@ def test_explain_row_when_cells_blank_or_numeric_text_explains_the_valued_row(
     assert f"= {sv.money.format_gbp(out['value_gbp'].iloc[0])}" in text
 
 
+def test_explain_row_when_confidence_column_is_numeric_reads_the_grade_as_value_frame() -> None:
+    """A float confidence column (3.0 beside a blank) is grade '3' to value_frame, and to
+    explain_row."""
+    import numpy as np
+
+    df = pd.DataFrame({"measure": ["env-carbon-saved"] * 2, "quantity": [10.0, 20.0],
+                       "unit": ["tCO2e"] * 2, "region": ["uk"] * 2, "date": ["2024-05-01"] * 2,
+                       "confidence": [3, np.nan]})
+    assert df["confidence"].dtype == np.float64  # the case is live
+    out = value_frame(df, "uk-national")
+    scalar = sv.value(sv.Outcome(measure="env-carbon-saved", quantity=10.0, unit="tCO2e",
+                                 region="uk", date="2024-05-01", confidence="3"), "uk-national")
+    assert out["value_gbp"].iloc[0] == scalar.amount
+    assert sv.explain_row(out, 0) == scalar.explain()
+
+
 def test_explain_row_when_local_price_index_edited_uses_the_index_each_frame_used(
         tmp_path: Any) -> None:
     """A user table's local index is not part of its digest; each frame's rows are explained

@@ -716,3 +716,24 @@ def test_read_outcomes_when_a_long_numeric_column_has_a_typo_warns_nothing(
     assert len(df) == n and sum(len(b) for _, b in batches) == n
     out = sv.value_frame(df, "uk-national", errors="collect")
     assert out.attrs["issues"][["row", "code"]].values.tolist() == [[n - 1, "not-a-number"]]
+
+
+def test_read_csv_when_blank_rows_dropped_keeps_whole_numbers_too_large_for_int64(
+        tmp_path: Path) -> None:
+    """Dropping a blank row re-types the number columns as pandas would have; a whole number
+    past int64 stays a float (it was cast, and wrapped round to a negative)."""
+    from socialvalue_tom import io as svio
+
+    head = "measure,quantity,unit,region,date,contract_value,ref\n"
+    rows = ["env-carbon-saved,1e19,tCO2e,uk,2024-05-01,1e19,12345678901234567890\n",
+            "env-carbon-saved,1,tCO2e,uk,2024-05-01,100,7\n"]
+    plain = tmp_path / "plain.csv"
+    plain.write_text(head + "".join(rows), encoding="utf-8")
+    blank = tmp_path / "blank.csv"
+    blank.write_text(head + rows[0] + ",,,,,,\n" + rows[1], encoding="utf-8")
+    with_blank, without = svio.read_outcomes(blank), svio.read_outcomes(plain)
+    assert with_blank["quantity"].tolist() == without["quantity"].tolist() == [1e19, 1.0]
+    assert with_blank["contract_value"].tolist() == [1e19, 100.0]
+    assert with_blank["ref"].tolist() == without["ref"].tolist()
+    issues = sv.value_frame(with_blank, errors="collect").attrs["issues"]
+    assert issues["code"].tolist() == ["too-large"]

@@ -360,3 +360,19 @@ def test_value_file_when_xlsx_column_mixes_numbers_and_true_writes_text_at_any_c
         frames.append(svio.read_outcomes(tmp_path / f"v{size}.parquet"))
     _same_frames(frames)
     assert frames[0]["verified"].tolist() == ["1", "True"]
+
+
+def test_value_file_when_output_is_the_input_refuses_and_keeps_the_input(
+        tmp_path: Path) -> None:
+    src = tmp_path / "same.csv"
+    text = ("measure,quantity,unit,region,date\n"
+            "env-carbon-saved,1,tCO2e,uk,2024-05-01\n")
+    src.write_text(text, encoding="utf-8")
+    for out in (src, tmp_path / "." / "same.csv"):
+        with pytest.raises(sv.InputFileError, match="the output is the input file"):
+            value_file(src, out)
+    link = tmp_path / "link.csv"
+    link.symlink_to(src)
+    with pytest.raises(sv.InputFileError, match="the output is the input file"):
+        value_file(link, src)
+    assert src.read_text(encoding="utf-8") == text

@@ -267,7 +267,7 @@ def test_write_manifest_when_an_edition_is_stored_under_another_name_refuses(
         proxies_copy: Path) -> None:
     folder = proxies_copy / "uk-national"
     (folder / "2025.yaml").rename(folder / "latest.yaml")
-    with pytest.raises(sv.ProxyTableError, match="should be uk-national/2025.yaml"):
+    with pytest.raises(sv.ProxyTableError, match=r"should be uk-national/2025\.yaml"):
         write_manifest(proxies_copy)
 
 
