@@ -30,6 +30,7 @@ import contextlib
 import csv
 import datetime as dt
 import os
+import re
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -99,7 +100,11 @@ def read_outcomes(path: str | os.PathLike[str], *, sheet: str | int | None = Non
     """Read an outcome file (``.csv``, ``.xlsx`` or ``.parquet``) into a DataFrame.
 
     CSV is UTF-8 (a byte-order mark is fine), separated by commas, semicolons or tabs (the one
-    that splits the header row into the most fields); only an empty field is missing.
+    that splits the header row into the most fields); only an empty field is missing. Numbers
+    use '.' as the decimal mark: in a semicolon-separated file (as Excel writes one where the
+    decimal mark is a comma) a number column holding a cell such as ``12.500``, where '.' would
+    group thousands, refuses the file (:class:`InputFileError` naming the cells), and ``2,5``
+    is not a number (a row issue).
 
     Args:
         path: the file; the format comes from its extension.
@@ -179,8 +184,54 @@ def _csv_layout(p: Path) -> _CsvLayout:
     while any(h.startswith(prefix) for h in header):  # never clash with a real column name
         prefix += "_"
     width = len(data) if data is not None else 0
+    if delimiter == ";":
+        _refuse_grouped_numbers(p, header)
     return _CsvLayout(header, [f"{prefix}{i}" for i in range(max(0, width - len(header)))],
                       delimiter)
+
+
+#: Columns the library reads as numbers (a measure's own fields aside).
+NUMBER_COLUMNS = ("quantity", "contract_value", "years", "period_share", "deadweight",
+                  "displacement", "attribution", "drop_off")
+#: A number with '.' grouping thousands, as Excel writes one where ',' is the decimal mark.
+_GROUPED = re.compile(r"\s*[+-]?\d{1,3}(?:\.\d{3})+(?:,\d*)?\s*")
+_SHOWN_CELLS = 5
+
+
+def _refuse_grouped_numbers(p: Path, header: list[str]) -> None:
+    """A semicolon-separated file comes from Excel where the decimal mark is a comma, and there
+    ``12.500`` is twelve thousand five hundred: read as CSV numbers are, it would be 12.5, a
+    wrong number without an error. Such cells in the number columns refuse the file, naming
+    them (all are counted, the first few shown)."""
+    columns = [i for i, name in enumerate(header) if name in NUMBER_COLUMNS]
+    if not columns:
+        return
+    found: list[tuple[int, str, str]] = []
+    count = 0
+    try:
+        with p.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+            reader = csv.reader(fh, delimiter=";")
+            start, seen_header = 1, False
+            for record in reader:
+                if not seen_header:
+                    seen_header = not _blank_line(record)
+                else:
+                    for i in columns:
+                        if i < len(record) and _GROUPED.fullmatch(record[i]):
+                            count += 1
+                            if len(found) < _SHOWN_CELLS:
+                                found.append((start, header[i], record[i]))
+                start = reader.line_num + 1
+    except csv.Error:
+        return  # the readers report a malformed file
+    if count:
+        cells = "; ".join(f"line {line}, {name} {cell!r}" for line, name, cell in found)
+        more = f" and {count - len(found)} more" if count > len(found) else ""
+        raise _fail(p, f"{count} number(s) with '.' between groups of three digits ({cells}"
+                       f"{more}): in a semicolon-separated file, as Excel writes one where the "
+                       "decimal mark is a comma, '.' groups thousands, so '12.500' may mean "
+                       "12500 or 12.5. Save the sheet as .xlsx, or as CSV without thousands "
+                       "separators and with '.' as the decimal mark", cells=count)
 
 
 #: Field separators a CSV file may use: Excel writes ';' where the decimal mark is a comma.

@@ -737,3 +737,33 @@ def test_read_csv_when_blank_rows_dropped_keeps_whole_numbers_too_large_for_int6
     assert with_blank["ref"].tolist() == without["ref"].tolist()
     issues = sv.value_frame(with_blank, errors="collect").attrs["issues"]
     assert issues["code"].tolist() == ["too-large"]
+
+
+def test_read_csv_when_semicolons_and_dots_group_thousands_refuses_the_file(
+        tmp_path: Path) -> None:
+    """Excel where ',' is the decimal mark writes ';'-separated CSV with '.' grouping
+    thousands: '12.500' there is 12500, which a CSV reader takes for 12.5. The file is refused,
+    naming the cells; a plain '12.5' and a comma file are read as before."""
+    from socialvalue_tom import io as svio
+
+    path = tmp_path / "semi.csv"
+    path.write_text("measure;quantity;unit;region;date;contract_value\n"
+                    "growth-local-spend;12.500;GBP;uk;2024-09-30;1.000.000\n"
+                    "\n"
+                    "growth-local-spend;12.5;GBP;uk;2024-09-30;100\n"
+                    "env-carbon-saved;1.000;tCO2e;uk;2024-09-30;\n", encoding="utf-8")
+    with pytest.raises(sv.InputFileError) as info:
+        svio.read_outcomes(path)
+    message = str(info.value)
+    assert "3 number(s)" in message and info.value.details["cells"] == 3
+    assert ("line 2, quantity '12.500'; line 2, contract_value '1.000.000'; "
+            "line 5, quantity '1.000'") in message
+    with pytest.raises(sv.InputFileError):
+        sv.value_file(path, errors="collect")
+    path.write_text("measure;quantity;unit;region;date\n"
+                    "growth-local-spend;12.5;GBP;uk;2024-09-30\n", encoding="utf-8")
+    assert svio.read_outcomes(path)["quantity"].tolist() == [12.5]
+    comma = tmp_path / "comma.csv"
+    comma.write_text("measure,quantity,unit,region,date\n"
+                     "growth-local-spend,12.500,GBP,uk,2024-09-30\n", encoding="utf-8")
+    assert svio.read_outcomes(comma)["quantity"].tolist() == [12.5]
