@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck bench bench-large fuzz manifest schemas docs clean
+.PHONY: demo test lint bench bench-large fuzz manifest schemas clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

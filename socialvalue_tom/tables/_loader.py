@@ -100,6 +100,35 @@ def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
+#: Integers as YAML 1.2 and every reader agree on them: decimal, no leading zero.
+_DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+
+
+def _not_decimal(node: yaml.ScalarNode, value: Any) -> yaml.constructor.ConstructorError:
+    return yaml.constructor.ConstructorError(
+        None, None, f"the number {node.value} is not written in decimal (YAML 1.1 reads it as "
+        f"{value!r}: a leading zero as octal, 0x as hexadecimal, ':' as base 60): write it in "
+        "decimal, without leading zeros, underscores or ':'", node.start_mark)
+
+
+def _construct_int(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    # PyYAML follows YAML 1.1, where 010 is 8 and 1:30 is 90: a wrong number, not an error.
+    value = yaml.SafeLoader.construct_yaml_int(loader, node)
+    if not _DECIMAL_INT.fullmatch(node.value):
+        raise _not_decimal(node, value)
+    return value
+
+
+def _construct_float(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    if ":" in node.value or "_" in node.value:
+        raise _not_decimal(node, value)
+    return value
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
 
 def read_yaml(path: Path, text: str | None = None) -> Any:
     """Parse a YAML file safely; any problem is a :class:`ProxyTableError` naming file and line."""

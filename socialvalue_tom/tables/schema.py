@@ -200,6 +200,13 @@ class QuantityBounds(_Model):
     min: Number | None = None
     max: Number | None = None
 
+    @model_validator(mode="after")
+    def _ordered(self) -> QuantityBounds:
+        # Bounds the wrong way round would refuse every quantity, blaming the supplier.
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
 
 class Parameter(_Model):
     """A named constant a table or measure declares for use in expressions."""
@@ -337,6 +344,7 @@ def _check_cross_references(t: TableFile) -> None:
     sources = {s.id for s in t.sources}
     regions = {r.code for r in t.regions}
     measures = {m.code for m in t.measures}
+    unit_of = {m.code: m.unit for m in t.measures}
     if t.fallback_region not in regions:
         raise ValueError(f"fallback_region {t.fallback_region!r} is not among the regions")
     for r in t.regions:
@@ -367,6 +375,11 @@ def _check_cross_references(t: TableFile) -> None:
                     "measure may be in one exclusion only (merge them)",
                     "exclusions", i, "measures")
             governed[code] = e.id
+        units = sorted({unit_of[c] for c in e.measures})
+        if len(units) > 1:
+            # Claims are compared in the measures' canonical unit: FTE cannot cover tCO2e.
+            raise FieldCheckError(f"exclusion {e.id!r} mixes canonical units {units}: its "
+                                  "measures must share one unit", "exclusions", i, "measures")
     for m in t.measures:
         _check_measure(m, t, sources, regions)
 

@@ -501,3 +501,35 @@ def test_load_table_when_yaml_scalar_breaks_pyyaml_raises_proxy_table_error(
     """Scalars on which PyYAML's constructors raise plain Python errors are table errors."""
     err = load_error(write(tmp_path, sub("value: 15.00,", f"value: {value},")))
     assert words in str(err)
+
+
+@pytest.mark.parametrize(("old", "new", "read_as"), [
+    ("uk: {value: 20000.00,", "uk: {value: 5:33:20,", "20000"),
+    ("uk: {value: 20000.00,", "uk: {value: 0x4E20,", "20000"),
+    ("uk: {value: 20000.00,", "uk: {value: 020000,", "8192"),
+    ("uk: {value: 20000.00,", "uk: {value: 20_000,", "20000"),
+    ("uk: {value: 20000.00,", "uk: {value: 20_000.0,", "20000.0"),
+    ("    year: 2024\n", "    year: 0b11111101000\n", "2024"),
+])
+def test_load_table_when_number_not_written_in_decimal_is_refused(
+        tmp_path: Path, old: str, new: str, read_as: str) -> None:
+    """YAML 1.1 reads 020000 as octal 8192 and 5:33:20 as base 60: refused, naming the line,
+    rather than loaded as a number the author did not write."""
+    text = sub(old, new)
+    err = load_error(write(tmp_path, text))
+    assert "is not written in decimal" in str(err) and f"reads it as {read_as}" in str(err)
+    changed = next(line for line in new.split("\n") if line not in old.split("\n"))
+    assert err.line == line_of(text, changed.split(",")[0].strip())
+
+
+def test_load_table_when_bounds_reversed_or_exclusion_mixes_units_is_refused_at_load(
+        tmp_path: Path) -> None:
+    """Both were found only when valuing (every quantity refused as out of bounds; a
+    ProxyTableError with no line): now `tables validate` and load_table name the field."""
+    err = load_error(write(tmp_path, sub("quantity_bounds: {min: 0, max: 520}",
+                                         "quantity_bounds: {min: 600, max: 520}")))
+    assert err.field == "measures[5].quantity_bounds" and "min 600.0 is above max 520.0" in str(err)
+    err = load_error(write(tmp_path, sub("measures: [jobs-priority, jobs-local]",
+                                         "measures: [env-carbon, jobs-local]")))
+    assert err.field == "exclusions[0].measures" and "mixes canonical units" in str(err)
+    assert err.line is not None
