@@ -372,11 +372,18 @@ class ProxyTable:
             for name, stored in (("formula", pv.value), ("low_formula", pv.low),
                                  ("high_formula", pv.high)):
                 text = getattr(d, name)
-                if text is None:
-                    continue
                 field = f"measures[{i}].proxies.{region}.derivation.{name}"
+                if text is None:
+                    if stored is not None and name != "formula":
+                        # A derived value's bounds are figures too: derived, or not given.
+                        raise self._error(f"{name.removesuffix('_formula')} {stored} is given "
+                                          f"without a {name} to derive it", field)
+                    continue
                 expr = self._compile_field(compile_expression, text, set(d.inputs), field,
                                            spec.code)
+                if not expr.names:
+                    raise self._error(f"{name} {text!r} uses none of its inputs: it derives "
+                                      "nothing from the published figures", field)
                 self._check_derived(expr, dict(d.inputs), stored, field, name)
 
     def _check_derived(self, expr: Expression, inputs: dict[str, float], stored: float | None,

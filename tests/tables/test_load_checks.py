@@ -533,3 +533,21 @@ def test_load_table_when_bounds_reversed_or_exclusion_mixes_units_is_refused_at_
                                          "measures: [env-carbon, jobs-local]")))
     assert err.field == "exclusions[0].measures" and "mixes canonical units" in str(err)
     assert err.line is not None
+
+
+@pytest.mark.parametrize(("proxy", "words"), [
+    ("uk: {value: 25000.00, low: 1.0, source: test-source, "
+     "derivation: {inputs: {a: 12500}, formula: a * 2}}",
+     "low 1.0 is given without a low_formula to derive it"),
+    ("uk: {value: 25000.00, source: test-source, "
+     "derivation: {inputs: {a: 12500}, formula: '25000'}}",
+     "formula '25000' uses none of its inputs"),
+])
+def test_load_table_when_derivation_derives_nothing_is_refused_as_in_amendments(
+        tmp_path: Path, proxy: str, words: str) -> None:
+    """A derived value's bounds need their own formulas, and a formula must use the published
+    figures it records: the rules amendments already had."""
+    old = "uk: {value: 25000.00, source: test-source, illustrative: true}"
+    err = load_error(write(tmp_path, sub(old, proxy)))
+    assert words in str(err) and err.field is not None
+    assert err.field.startswith("measures[1].proxies.uk.derivation")
