@@ -157,9 +157,9 @@ def _resolve_tables(spec: str) -> TablesLike:
 
 def _resolve_one_tables(spec: str) -> TablesLike:
     """A family name, ``NAME:VERSION`` (that edition alone), or a path to a table file
-    (``.yaml``/``.yml``)."""
+    (``.yaml``/``.yml``, or ``.json`` for an amendment)."""
     path = Path(spec)
-    if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
+    if path.suffix.lower() in (".yaml", ".yml", ".json") or path.is_file():
         if path.is_dir():
             _fail(f"table file {spec} is a folder, not a file")
         if not path.is_file():
@@ -675,12 +675,13 @@ def tables_show(
 ) -> None:
     """Show a table edition's header and measures, or one measure's proxies per region."""
     t = _one_table(name)
+    shown = _measure_table(t, measure) if measure else _measures_table(t)  # fails before output
     _console().print(f"{t.name}:{t.version}  {t.spec.title}", markup=False)
     _console().print(f"valid {t.valid_from}..{t.valid_to}, {t.spec.price_base_year} prices, "
                       f"illustrative: {_illustrative_note(t)}"
                       + (f", review by {_review_note(t)}" if t.review_by else ""), markup=False)
     _console().print(f"digest {t.digest}", markup=False)
-    _console().print(_measure_table(t, measure) if measure else _measures_table(t))
+    _console().print(shown)
 
 
 def _measures_table(t: ProxyTable) -> Table:

@@ -260,6 +260,9 @@ def test_tables_show_when_unknown_measure_then_exit_2() -> None:
     """An unknown measure code is a usage error with suggestions."""
     result = invoke("tables", "show", TINY, "--measure", "jobs-locl")
     assert result.exit_code == 2
+    assert result.stdout == ""  # no header for a table that is not shown
+    missing = invoke("tables", "show", "missing.json")  # a JSON amendment is a file too
+    assert missing.exit_code == 2 and "table file missing.json does not exist" in missing.stderr
     assert "did you mean jobs-local" in result.stderr
 
 
