@@ -331,7 +331,8 @@ def _duplicates(items: list[str]) -> list[str]:
 
 def _check_cross_references(t: TableFile) -> None:
     if t.valid_to < t.valid_from:
-        raise ValueError(f"valid_to {t.valid_to} is before valid_from {t.valid_from}")
+        raise FieldCheckError(f"valid_to {t.valid_to} is before valid_from {t.valid_from}",
+                              "valid_to")
     for what, codes in (
         ("source id", [s.id for s in t.sources]),
         ("region code", [r.code for r in t.regions]),
@@ -346,22 +347,28 @@ def _check_cross_references(t: TableFile) -> None:
     measures = {m.code for m in t.measures}
     unit_of = {m.code: m.unit for m in t.measures}
     if t.fallback_region not in regions:
-        raise ValueError(f"fallback_region {t.fallback_region!r} is not among the regions")
-    for r in t.regions:
+        raise FieldCheckError(f"fallback_region {t.fallback_region!r} is not among the regions",
+                              "fallback_region")
+    for j, r in enumerate(t.regions):
         if r.parent is not None and r.parent not in regions:
-            raise ValueError(f"region {r.code!r} has unknown parent {r.parent!r}")
+            raise FieldCheckError(f"region {r.code!r} has unknown parent {r.parent!r}",
+                                  "regions", j, "parent")
     _check_region_tree(t)
     _check_region_aliases(t)
     for name, p in t.parameters.items():
         if p.source is not None and p.source not in sources:
-            raise ValueError(f"parameter {name!r} cites unknown source {p.source!r}")
+            raise FieldCheckError(f"parameter {name!r} cites unknown source {p.source!r}",
+                                  "parameters", name, "source")
     if t.confidence_grades and t.confidence_grades.source not in (None, *sources):
-        raise ValueError(f"confidence_grades cite unknown source {t.confidence_grades.source!r}")
+        raise FieldCheckError(
+            f"confidence_grades cite unknown source {t.confidence_grades.source!r}",
+            "confidence_grades", "source")
     governed: dict[str, str] = {}
     for i, e in enumerate(t.exclusions):
         unknown = [c for c in e.measures if c not in measures]
         if unknown:
-            raise ValueError(f"exclusion {e.id!r} names unknown measures {unknown}")
+            raise FieldCheckError(f"exclusion {e.id!r} names unknown measures {unknown}",
+                                  "exclusions", i, "measures")
         dup = _duplicates(list(e.measures))
         if dup:
             raise FieldCheckError(f"exclusion {e.id!r} names {', '.join(dup)} more than once",
@@ -380,8 +387,8 @@ def _check_cross_references(t: TableFile) -> None:
             # Claims are compared in the measures' canonical unit: FTE cannot cover tCO2e.
             raise FieldCheckError(f"exclusion {e.id!r} mixes canonical units {units}: its "
                                   "measures must share one unit", "exclusions", i, "measures")
-    for m in t.measures:
-        _check_measure(m, t, sources, regions)
+    for i, m in enumerate(t.measures):
+        _check_measure(i, m, t, sources, regions)
 
 
 def _check_region_tree(t: TableFile) -> None:
@@ -428,25 +435,34 @@ def _check_region_aliases(t: TableFile) -> None:
             taken.setdefault(key, (r.code, what, text))
 
 
-def _check_measure(m: MeasureSpec, t: TableFile, sources: set[str], regions: set[str]) -> None:
+def _check_measure(i: int, m: MeasureSpec, t: TableFile, sources: set[str],
+                   regions: set[str]) -> None:
     where = f"measure {m.code!r}"
+    at = ("measures", i)
     if t.fallback_region not in m.proxies:
-        raise ValueError(f"{where} has no proxy for the fallback region {t.fallback_region!r}")
+        raise FieldCheckError(
+            f"{where} has no proxy for the fallback region {t.fallback_region!r}", *at,
+            "proxies")
     for region, proxy in m.proxies.items():
         if region not in regions:
-            raise ValueError(f"{where} has a proxy for unknown region {region!r}")
+            raise FieldCheckError(f"{where} has a proxy for unknown region {region!r}", *at,
+                                  "proxies", region)
         if proxy.source not in sources:
-            raise ValueError(f"{where} region {region!r} cites unknown source {proxy.source!r}")
+            raise FieldCheckError(
+                f"{where} region {region!r} cites unknown source {proxy.source!r}", *at,
+                "proxies", region, "source")
         if proxy.illustrative and not t.illustrative:
-            raise ValueError(
+            raise FieldCheckError(
                 f"{where} region {region!r} is illustrative: the table header must say "
-                "illustrative: true"
-            )
+                "illustrative: true", *at, "proxies", region, "illustrative")
     if m.additionality_source is not None and m.additionality_source not in sources:
-        raise ValueError(f"{where} cites unknown additionality_source {m.additionality_source!r}")
+        raise FieldCheckError(
+            f"{where} cites unknown additionality_source {m.additionality_source!r}", *at,
+            "additionality_source")
     for name in m.parameters:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", name):
-            raise ValueError(f"{where} parameter name {name!r} must be lowercase snake_case")
+            raise FieldCheckError(f"{where} parameter name {name!r} must be lowercase "
+                                  "snake_case", *at, "parameters", name)
 
 
 class IndexSource(SourceSpec):

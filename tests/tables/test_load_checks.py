@@ -551,3 +551,15 @@ def test_load_table_when_derivation_derives_nothing_is_refused_as_in_amendments(
     err = load_error(write(tmp_path, sub(old, proxy)))
     assert words in str(err) and err.field is not None
     assert err.field.startswith("measures[1].proxies.uk.derivation")
+
+
+@pytest.mark.parametrize(("old", "new", "field", "needle"), [
+    ("valid_to: 2025-03-31", "valid_to: 2023-03-31", "valid_to", "valid_to:"),
+    ("leakage: {value: 0.25, source: test-source}", "leakage: {value: 0.25, source: nowhere}",
+     "parameters.leakage.source", "leakage:"),
+])
+def test_load_table_when_cross_check_fails_names_the_field_and_its_line(
+        tmp_path: Path, old: str, new: str, field: str, needle: str) -> None:
+    text = sub(old, new)
+    err = load_error(write(tmp_path, text))
+    assert err.field == field and err.line == line_of(text, needle)
