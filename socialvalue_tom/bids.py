@@ -71,8 +71,10 @@ def _check_scoring(weighting: float, method: str) -> None:
     if method not in ("proportional", "rank"):
         raise RuleError(f"method must be 'proportional' or 'rank', not {method!r}",
                         field="method")
-    if not weighting > 0:
-        raise RuleError(f"weighting must be positive, not {weighting!r}", field="weighting")
+    if isinstance(weighting, bool) or not (weighting > 0 and math.isfinite(weighting)):
+        # An infinite weighting gives every bidder an infinite score: a tie, whatever the bids.
+        raise RuleError(f"weighting must be a positive, finite number, not {weighting!r}",
+                        field="weighting")
 
 
 def _tenderer(value: Any) -> str | None:

@@ -5,7 +5,8 @@ Commands: ``value`` (value an outcome file and print totals), ``report`` (HTML r
 
 Exit codes: 0 success; 1 bad rows in the input (listed in ``<stem>.issues.csv``) or an invalid
 table given to ``tables validate``; 2 usage error (unknown option, missing or unreadable file,
-unknown table or measure).
+unknown table or measure) or input the totals cannot use (a contract given two contract
+values), found before anything is written.
 
 Needs typer and rich (the ``cli`` extra).
 
@@ -24,6 +25,7 @@ try:
     import typer
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 except ImportError as exc:  # pragma: no cover - exercised by test_cli with sys.modules patched
     raise ImportError("the socialvalue-tom command needs typer and rich: "
                       "pip install 'socialvalue_tom[cli]'") from exc
@@ -56,6 +58,18 @@ app = typer.Typer(name="socialvalue-tom", no_args_is_help=True, add_completion=F
 tables_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                          help="List, show, compare and validate tables.")
 app.add_typer(tables_app, name="tables")
+
+
+def _table(title: str) -> Table:
+    """A rich Table whose title and cells are shown as written: supplier names, contract ids
+    and table titles come from users' files, and '[red]' or '[/x]' in them is text, not markup
+    (which would be applied, or fail)."""
+    return _PlainTable(title=Text(title))
+
+
+class _PlainTable(Table):
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+        super().add_row(*(Text(r) if isinstance(r, str) else r for r in renderables), **kwargs)
 
 
 def _show_version(value: bool) -> None:
@@ -431,7 +445,7 @@ def _period_columns(period: str | None) -> tuple[str, str] | None:
 
 
 def _totals_table(summary: pd.DataFrame, group: str | None) -> Table:
-    table = Table(title="Social value" + (f" by {group}" if group else ""))
+    table = _table("Social value" + (f" by {group}" if group else ""))
     cols = [c for c in summary.columns if c not in ("rows", "benefits_gbp", "disbenefits_gbp",
                                                     "net_gbp", "contract_value_gbp", "sv_ratio")]
     for c in cols:
@@ -526,12 +540,13 @@ def value_cmd(
     a = _assumptions(price_year, discount_base_year, carry_forward)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
                                               VALUE_SUFFIXES, _period_columns(period))
+    # Totals first: input they cannot use (a contract given two contract values) stops the
+    # command before anything is written.
+    _print_totals(valued, by, resolved)
     if output is not None:
         from socialvalue_tom import io as svio
 
         _guard(lambda: svio.write_valuations(valued, output))
-    _print_totals(valued, by, resolved)
-    if output is not None:
         _console().print(f"Wrote {len(valued)} row(s) to {output}", markup=False)
     _exit_if_any(issues, input, output, sheet)
 
@@ -642,7 +657,7 @@ def template_cmd(
 @tables_app.command("list")
 def tables_list() -> None:
     """List the embedded table editions."""
-    table = Table(title="Embedded tables")
+    table = _table("Embedded tables")
     for c in ("Table", "Version", "Valid from", "Valid to", "Review by", "Digest"):
         table.add_column(c)
     for ref in _guard(available_tables):
@@ -685,7 +700,7 @@ def tables_show(
 
 
 def _measures_table(t: ProxyTable) -> Table:
-    table = Table(title=f"{len(t.measures)} measures")
+    table = _table(f"{len(t.measures)} measures")
     for c in ("Code", "Theme", "Unit", f"Proxy ({t.spec.fallback_region})", "Title"):
         table.add_column(c, justify="right" if c.startswith("Proxy") else "left")
     fb = t.spec.fallback_region
@@ -696,7 +711,7 @@ def _measures_table(t: ProxyTable) -> Table:
 
 def _measure_table(t: ProxyTable, code: str) -> Table:
     m = _guard(lambda: t.measure(code))
-    table = Table(title=f"{code}: {m.title} (GBP per {m.unit})")
+    table = _table(f"{code}: {m.title} (GBP per {m.unit})")
     for c in ("Region", "Used", "Value", "Low", "High", "Source", "Illustrative"):
         table.add_column(c)
     for region in t.region_codes:
@@ -723,7 +738,7 @@ def tables_diff(
             " in values or rules (the digests differ in labels such as version, title, "
             "validity or review date, or in the order entries are listed)")), markup=False)
         return
-    table = Table(title=f"{head}: {len(diff)} change(s)")
+    table = _table(f"{head}: {len(diff)} change(s)")
     for c in ("Change", "Measure", "Region", "Old", "New", "Change %", "Fields"):
         table.add_column(c)
     for r in diff.to_dict("records"):

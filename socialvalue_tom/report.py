@@ -430,12 +430,26 @@ def _canonical_unit(g: pd.DataFrame) -> str:
 
 # -- HTML report -------------------------------------------------------------------------------
 
+#: Bars a chart draws at most: beyond, the largest (by size) and one bar for the rest, so a
+#: report of thousands of suppliers stays a readable, bounded image (its table lists them all).
+MAX_BARS = 30
+
+
 def _chart(labels: list[str], values: list[float], title: str) -> str:
-    """A horizontal bar chart as a base64 PNG ``<img>`` tag (matplotlib, Agg backend)."""
-    mpl = import_extra("matplotlib", "report")
-    mpl.use("Agg")
-    plt = importlib.import_module("matplotlib.pyplot")
-    fig, ax = plt.subplots(figsize=(8, 0.5 + 0.45 * max(len(labels), 1)), dpi=100)
+    """A horizontal bar chart as a base64 PNG ``<img>`` tag.
+
+    Drawn on its own ``Figure`` with the Agg canvas, not through pyplot: the caller's
+    matplotlib backend (a notebook's inline one, say) is left as it was.
+    """
+    import_extra("matplotlib", "report")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    labels, values, title = _top_bars(labels, values, title)
+    fig = Figure(figsize=(8, 0.5 + 0.45 * max(len(labels), 1)), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     colours = ["#2a7f62" if v >= 0 else "#b5473a" for v in values]
     # Bars at positions, not categories: two labels that read the same stay two bars.
     where = list(range(len(labels)))
@@ -444,13 +458,27 @@ def _chart(labels: list[str], values: list[float], title: str) -> str:
     ax.invert_yaxis()
     ax.set_xlabel("GBP")
     ax.set_title(_plain(title))
-    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda x, _: f"£{x:,.0f}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(
+        lambda x, _: f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"))  # as the tables write money
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f'<img alt="{html.escape(title)}" src="data:image/png;base64,{data}">'
+
+
+def _top_bars(labels: list[str], values: list[float],
+              title: str) -> tuple[list[str], list[float], str]:
+    """At most :data:`MAX_BARS` bars: the largest in size, in their order, and the others
+    added into one last bar."""
+    if len(labels) <= MAX_BARS:
+        return labels, values, title
+    keep = set(sorted(range(len(values)), key=lambda i: -abs(values[i]))[:MAX_BARS - 1])
+    rest = [i for i in range(len(values)) if i not in keep]
+    shown = [i for i in range(len(values)) if i in keep]
+    return ([labels[i] for i in shown] + [f"({len(rest)} others)"],
+            [values[i] for i in shown] + [math.fsum(values[i] for i in rest)],
+            f"{title} (the largest {MAX_BARS - 1} of {len(labels)})")
 
 
 def _plain(text: str) -> str:

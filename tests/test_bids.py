@@ -85,6 +85,9 @@ def test_score_bids_when_bad_row_then_bulk_error_names_row(commitments: pd.DataF
     ({"bid_prices": {"A": 1.0, "B": 1.0, "C": 0.0}}, "must be positive"),
     ({"method": "median"}, "method"),
     ({"weighting": 0}, "weighting"),
+    ({"weighting": float("inf")}, "positive, finite"),
+    ({"weighting": float("nan")}, "positive, finite"),
+    ({"weighting": True}, "positive, finite"),
 ])
 def test_score_bids_when_misconfigured_then_value_error(commitments: pd.DataFrame,
                                                         tiny: sv.ProxyTable, kwargs: dict,

@@ -580,6 +580,29 @@ def test_value_when_sheet_option_then_issue_lines_are_rows_of_that_sheet(tmp_pat
     assert issues[["row", "line", "code"]].values.tolist() == [[1, 8, "negative"]]
 
 
+def test_value_when_ids_look_like_markup_then_they_are_printed_as_written(
+        tmp_path: Path) -> None:
+    """Supplier ids are text: '[red]ACME' is not coloured, '[/x]' does not crash the table."""
+    text = "measure,quantity,unit,region,date,supplier_id\n" + "".join(
+        f"jobs-local,1,FTE,uk,2024-05-01,{s}\n" for s in ("[red]ACME", "[x]", "[/x]"))
+    result = invoke("value", _write(tmp_path, "m.csv", text), "--tables", TINY, "--by",
+                    "supplier")
+    assert result.exit_code == 0, result.output
+    for shown in ("[red]ACME", "[x]", "[/x]"):
+        assert re.search(rf"│ {re.escape(shown)}\s+│\s+1 │", result.stdout), shown
+
+
+def test_value_when_a_contract_has_two_values_then_nothing_is_written(tmp_path: Path) -> None:
+    text = ("measure,quantity,unit,region,date,contract_id,contract_value\n"
+            "jobs-local,1,FTE,uk,2024-05-01,c1,100000\n"
+            "jobs-local,1,FTE,uk,2024-05-01,c1,10000\n")
+    out = tmp_path / "valued.csv"
+    result = invoke("value", _write(tmp_path, "cv.csv", text), "--tables", TINY, "-o", out)
+    assert result.exit_code == 2
+    assert "more than one contract_value" in result.stderr
+    assert not out.exists()
+
+
 def test_version_option_prints_the_package_version() -> None:
     result = invoke("--version")
     assert result.exit_code == 0

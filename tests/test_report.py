@@ -16,6 +16,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -190,6 +191,29 @@ def test_report_html_when_valued_then_self_contained_with_sections(valued: pd.Da
     assert len(images) == 2
     assert base64.b64decode(images[0]).startswith(b"\x89PNG")
     assert "http://" not in text and "https://" not in text  # nothing fetched from outside
+
+
+def test_report_html_when_many_suppliers_then_charts_are_bounded_and_backend_kept(
+        tmp_path: Path) -> None:
+    """Thousands of suppliers: the chart draws the largest few and one bar for the rest (the
+    table lists them all), and the caller's matplotlib backend is left as it was."""
+    import struct
+
+    import matplotlib
+
+    before = matplotlib.get_backend()
+    n = 500
+    df = pd.DataFrame({"measure": "env-carbon-saved", "quantity": np.arange(1.0, n + 1),
+                       "unit": "tCO2e", "region": "uk", "date": "2024-05-01",
+                       "supplier_id": [f"S{i}" for i in range(n)]})
+    text = report_html(value_frame(df))
+    assert matplotlib.get_backend() == before
+    assert 'alt="Net social value by supplier (the largest 29 of 500)"' in text
+    assert text.count("<td>S") >= n  # every supplier is in the table
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
+    png = base64.b64decode(images[-1])
+    height = struct.unpack(">I", png[20:24])[0]  # IHDR
+    assert height <= 100 * (0.5 + 0.45 * 30) + 1
 
 
 def test_report_html_when_issues_then_counted_in_caveats(portfolio: pd.DataFrame,
