@@ -288,18 +288,26 @@ def _contract_values(frame: pd.DataFrame) -> pd.Series | None:
     return cv.drop_duplicates("contract_id").set_index("contract_id")["contract_value"]
 
 
-def _row(values: np.ndarray, contracts: pd.Series, cv: pd.Series | None) -> dict[str, Any]:
+#: A working column: each valued row's contract value (never an input column's name).
+_CV = "\x00contract_value"
+
+
+def _row(values: np.ndarray, contracts: np.ndarray | None,
+         contract_values: np.ndarray | None) -> dict[str, Any]:
+    """One group's totals; with ``contract_values`` (each row's contract's value, NaN where it
+    has none), its contracts' value, each counted once, and the ratio."""
     row: dict[str, Any] = {
         "rows": int(values.size),
         "benefits_gbp": total(values[values > 0].tolist()),
         "disbenefits_gbp": total(values[values < 0].tolist()),
         "net_gbp": total(values.tolist()),
     }
-    if cv is not None:
+    if contracts is not None and contract_values is not None:
         # The ratio sets the value of contracts against their own outcomes only: a contract
         # with no value says nothing about what its outcomes cost.
-        has = contracts.isin(cv.index).to_numpy(dtype=bool)
-        value = math.fsum(float(cv[c]) for c in dict.fromkeys(contracts[has]))
+        has = ~np.isnan(contract_values)
+        once = dict(zip(contracts[has].tolist(), contract_values[has].tolist(), strict=True))
+        value = math.fsum(once.values())  # exact: the same whatever the order
         row["contract_value_gbp"] = total([value])
         row["sv_ratio"] = math.fsum(values[has].tolist()) / value if value > 0 else math.nan
     return row
@@ -346,14 +354,19 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
     cols = [GROUPS.get(k, k) for k in keys]
     cv = _contract_values(frame)
     ok = _valued_rows(frame)
+    if cv is not None:  # each row's contract's value, looked up once for all the groups
+        ok = ok.assign(**{_CV: ok["contract_id"].map(cv).astype("float64")})
     records = []
     groups = (ok.groupby(cols, sort=True, observed=True, dropna=False) if cols
               else [((), ok)])
     for key, g in groups:
         values = g["value_gbp"].to_numpy(dtype=np.float64)
         row = dict(zip(cols, key if isinstance(key, tuple) else (key,), strict=True))
-        contracts = g["contract_id"] if cv is not None else pd.Series(dtype=object)
-        row.update(_row(values, contracts, cv))
+        if cv is None:
+            row.update(_row(values, None, None))
+        else:
+            row.update(_row(values, g["contract_id"].to_numpy(dtype=object),
+                            g[_CV].to_numpy(dtype=np.float64)))
         records.append(row)
     columns = [*cols, "rows", "benefits_gbp", "disbenefits_gbp", "net_gbp"]
     if cv is not None:
