@@ -67,6 +67,17 @@ def scores_from_values(values: pd.Series, *, weighting: float = 10.0,
     return (weighting * (n - ranks + 1) / n).fillna(0.0)
 
 
+def _editions_note(valued: pd.DataFrame) -> str:
+    """The editions the valued rows used, with their digests (not every edition of the set):
+    what a moderator needs to reproduce the scores."""
+    used = valued[["table", "version", "digest"]].dropna().drop_duplicates()
+    if used.empty:
+        return "No row was valued."
+    names = [f"{t}:{v} (digest {d[:12]})" for t, v, d in
+             sorted(used.itertuples(index=False, name=None))]
+    return "Valued with " + ", ".join(names) + "."
+
+
 def _check_scoring(weighting: float, method: str) -> None:
     if method not in ("proportional", "rank"):
         raise RuleError(f"method must be 'proportional' or 'rank', not {method!r}",
@@ -210,7 +221,7 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     if len(rows) < len(commitments):
         trace.append(f"Ignored {len(commitments) - len(rows)} delivered row(s).")
     valued = _value(rows, np.flatnonzero(is_commitment), tables, assumptions)
-    trace.append("Valued with " + ", ".join(valued.attrs["socialvalue_tom"]["editions"]) + ".")
+    trace.append(_editions_note(valued))
     committed = _committed(valued["value_gbp"].to_numpy(dtype=np.float64), keys, suppliers)
     absent = [s for s in suppliers if s not in set(keys)]
     if absent:

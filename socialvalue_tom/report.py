@@ -676,7 +676,7 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
     present); the table editions and digests used; caveats, including a warning when values
     labelled illustrative were used. Issues in ``valued.attrs["issues"]`` are counted.
     """
-    frame = annotate(valued, tables)
+    frame = _with_info(valued, "theme", tables)  # an annotate()d frame needs no tables
     issues = valued.attrs.get("issues")
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p>Generated {dt.date.today().isoformat()} by socialvalue_tom.</p>"]

@@ -174,3 +174,15 @@ def test_score_bids_when_bad_row_after_delivered_rows_then_named_by_input_row(
     with pytest.raises(BulkValidationError, match="row 3 field 'unit'") as err:
         score_bids(both, tables=tiny)
     assert [i.row for i in err.value.issues] == [3]
+
+
+def test_score_bids_trace_names_only_the_editions_the_rows_used(
+        commitments: pd.DataFrame) -> None:
+    """Rows dated 2024 are valued with uk-national:2024 alone: the moderation trace names that
+    edition and its digest, not every edition of the family."""
+    bids = commitments.assign(measure=["jobs-local-fte", "env-carbon-saved",
+                                       "env-carbon-saved"])
+    r = score_bids(bids, tables="uk-national", weighting=10)
+    edition = sv.load_table("uk-national", version="2024")
+    assert f"Valued with uk-national:2024 (digest {edition.digest[:12]})." in r.attrs["trace"]
+    assert not any("2023" in line or "2025" in line for line in r.attrs["trace"][:3])

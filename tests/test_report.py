@@ -536,3 +536,13 @@ def test_basis_notes_when_editions_share_a_price_base_then_no_price_note(
         "a common discount_base_year puts them on one basis."]
     based = value_frame(rows, [tiny, later], assumptions=sv.Assumptions(discount_base_year=2024))
     assert basis_notes(based, [tiny, later]) == []
+
+
+def test_report_html_when_frame_annotated_then_needs_no_tables(valued: pd.DataFrame,
+                                                               tiny: sv.ProxyTable) -> None:
+    """docs/reports.md: a frame annotate() made carries what the report looks up."""
+    from socialvalue_tom.report import annotate
+
+    with pytest.raises(sv.SocialValueError):
+        report_html(valued)  # tiny is a user's table: not found without tables=
+    assert report_html(annotate(valued, tables=tiny)) == report_html(valued, tables=tiny)
