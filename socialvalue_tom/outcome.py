@@ -113,6 +113,23 @@ class _TypedValidation(BaseModel):
             lambda: super(_TypedValidation, cls).model_validate_json(json_data, *args, **kwargs),
             cls)
 
+    @classmethod
+    def model_validate_strings(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """As pydantic's, for string values; bad input raises the model's typed error."""
+        return _unwrapped(
+            lambda: super(_TypedValidation, cls).model_validate_strings(obj, *args, **kwargs),
+            cls)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # The models are frozen: assigning raises the model's typed error, not pydantic's.
+        try:
+            super().__setattr__(name, value)
+        except ValidationError as exc:
+            failure = self._typed_error(exc)
+        else:
+            return
+        raise failure from None
+
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy; with ``update``, the copy is validated as a new model would be.
 

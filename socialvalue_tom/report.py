@@ -266,6 +266,16 @@ def _grouping_frame(valued: pd.DataFrame, keys: list[str], tables: Any) -> pd.Da
     return frame
 
 
+def _need(valued: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    """:class:`OutcomeError` naming the columns of ``value_frame``'s result ``valued`` lacks."""
+    if not isinstance(valued, pd.DataFrame):
+        raise TypeError(f"{what} needs a pandas DataFrame, not {type(valued).__name__}")
+    missing = [c for c in columns if c not in valued.columns]
+    if missing:
+        raise OutcomeError(f"{what} needs column(s) {', '.join(missing)}: pass the result of "
+                           "value_frame", field=missing[0], columns=missing)
+
+
 # -- summaries ---------------------------------------------------------------------------------
 
 def _contract_values(frame: pd.DataFrame) -> pd.Series | None:
@@ -349,6 +359,7 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
         >>> s[["supplier_id", "net_gbp", "sv_ratio"]].to_dict("records")
         [{'supplier_id': 'a', 'net_gbp': Decimal('250.00'), 'sv_ratio': 0.25}, {'supplier_id': 'b', 'net_gbp': Decimal('100.00'), 'sv_ratio': 0.2}]
     """  # noqa: E501
+    _need(valued, ["value_gbp"], "summarise")
     keys = [by] if isinstance(by, str) else list(by)
     frame = _keyed(_bare(_grouping_frame(valued, keys, tables)))
     cols = [GROUPS.get(k, k) for k in keys]
@@ -536,6 +547,7 @@ def basis_notes(valued: pd.DataFrame, tables: Any = None) -> list[str]:
     ``pd.concat``), only the note on stages, which needs none, is given. ``tables`` as for
     :func:`annotate`.
     """
+    _need(valued, ["value_gbp"], "basis_notes")
     ok = _valued_rows(_bare(valued))
     if not len(ok):
         return []
@@ -628,6 +640,7 @@ def editions_used(valued: pd.DataFrame) -> list[tuple[str, str, str]]:
         ...                             "digest": ["ab", "ab", None]}))
         [('t', '1', 'ab')]
     """
+    _need(valued, ["table", "version", "digest"], "editions_used")
     cols = [valued[c].tolist() for c in ("table", "version", "digest")]
     return sorted({(str(t), str(v), str(d)) for t, v, d in zip(*cols, strict=True)
                    if not (pd.isna(t) or pd.isna(v) or pd.isna(d))})

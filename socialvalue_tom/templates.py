@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from socialvalue_tom.engine import TablesLike, table_set
+from socialvalue_tom.errors import RuleError
 from socialvalue_tom.report import import_extra
 from socialvalue_tom.tables.table import ProxyTable
 
@@ -76,6 +77,23 @@ def _validation(wb: Any, ws: Any, column: str, values: list[str]) -> Any:
     return dv
 
 
+#: Data rows an .xlsx sheet holds below the header row.
+_MAX_ROWS = 1_048_575
+
+
+def _measure_codes(measures: Sequence[str]) -> list[str]:
+    """The codes asked for: a list of at least one (a single code given as text is refused,
+    rather than read letter by letter)."""
+    if isinstance(measures, str):
+        raise RuleError(f"measures must be a list of measure codes, not the text {measures!r}: "
+                        f"write [{measures!r}]", field="measures")
+    codes = list(measures)
+    if not codes:
+        raise RuleError("measures is empty: a template offers at least one measure",
+                        field="measures")
+    return codes
+
+
 def write_template(measures: Sequence[str], path: str | Path, tables: TablesLike = "uk-national",
                    *, rows: int = 500, on: dt.date | None = None,
                    periods: bool = False) -> Path:
@@ -89,6 +107,10 @@ def write_template(measures: Sequence[str], path: str | Path, tables: TablesLike
     ``socialvalue-tom value --period period_start,period_end``).
     An unknown measure code raises :class:`~socialvalue_tom.UnknownMeasureError`.
     """
+    measures = _measure_codes(measures)
+    if isinstance(rows, bool) or not isinstance(rows, int) or not 1 <= rows <= _MAX_ROWS:
+        raise RuleError(f"rows must be a whole number from 1 to {_MAX_ROWS:,} (the data rows "
+                        f"an .xlsx sheet holds below its header), not {rows!r}", field="rows")
     openpyxl = import_extra("openpyxl", "excel")
     comments = import_extra("openpyxl.comments", "excel")
     table = template_table(tables, on)

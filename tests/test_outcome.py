@@ -23,7 +23,7 @@ def test_outcome_when_valid_is_frozen_and_stripped() -> None:
     """A valid outcome is immutable; text fields are stripped."""
     o = sv.Outcome(**dict(GOOD, region="  london "))
     assert o.region == "london" and o.quantity == 2.0 and o.years == 1
-    with pytest.raises(ValidationError):
+    with pytest.raises(sv.OutcomeError):  # the typed error, as for every bad input
         o.quantity = 3  # type: ignore[misc]
 
 
@@ -225,3 +225,26 @@ def test_valuation_model_copy_with_update_keeps_a_trace_not_yet_read() -> None:
     copied = unread.model_copy(update={"amount": 5.0})
     assert copied.trace == sv.value(o).trace and len(copied.trace) > 0
     assert unread.model_copy(update={"steps": ()}).trace == ()
+
+
+def test_assigning_to_a_frozen_model_raises_its_typed_error() -> None:
+    o = sv.Outcome(measure="jobs-local-fte", quantity=2, unit="FTE", region="uk",
+                   date="2024-06-01")
+    with pytest.raises(sv.OutcomeError, match="outcome field 'quantity'"):
+        o.quantity = 3  # type: ignore[misc]
+    with pytest.raises(sv.RuleError, match="assumption 'deadweight'"):
+        sv.Assumptions().deadweight = 0.2  # type: ignore[misc]
+    v = sv.value(o)
+    with pytest.raises(sv.OutcomeError, match="valuation field 'amount'"):
+        v.amount = 1.0  # type: ignore[misc]
+    with pytest.raises(sv.OutcomeError, match="trace step field"):
+        v.trace[0].amount = 1.0  # type: ignore[misc]
+    assert o.quantity == 2.0 and v.amount == sv.value(o).amount
+
+
+def test_model_validate_strings_raises_the_typed_error() -> None:
+    with pytest.raises(sv.OutcomeError):
+        sv.Outcome.model_validate_strings({"measure": "jobs-local-fte", "quantity": "x",
+                                           "region": "uk", "date": "2024-06-01"})
+    with pytest.raises(sv.RuleError):
+        sv.Assumptions.model_validate_strings({"deadweight": "2"})

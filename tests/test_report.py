@@ -15,6 +15,7 @@ import re
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -546,3 +547,13 @@ def test_report_html_when_frame_annotated_then_needs_no_tables(valued: pd.DataFr
     with pytest.raises(sv.SocialValueError):
         report_html(valued)  # tiny is a user's table: not found without tables=
     assert report_html(annotate(valued, tables=tiny)) == report_html(valued, tables=tiny)
+
+
+@pytest.mark.parametrize("call", [
+    lambda df: summarise(df, by=()), lambda df: editions_used(df),
+    lambda df: __import__("socialvalue_tom.report", fromlist=["basis_notes"]).basis_notes(df),
+])
+def test_report_functions_when_not_given_value_frame_output_raise_a_typed_error(
+        call: Any) -> None:
+    with pytest.raises(sv.OutcomeError, match="pass the result of value_frame"):
+        call(pd.DataFrame({"x": [1]}))

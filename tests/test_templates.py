@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,3 +120,18 @@ def test_write_template_when_periods_then_period_columns_round_trip(tmp_path: Pa
                         "period_end": ["2024-12-31"]})
     expected = sv.value_frame(sv.apportion(row))["value_gbp"].tolist()
     assert pd.read_csv(out)["value_gbp"].tolist() == expected
+
+
+@pytest.mark.parametrize(("measures", "rows", "words"), [
+    ("jobs-local-fte", 10, "not the text 'jobs-local-fte'"),
+    ([], 10, "measures is empty"),
+    (["jobs-local-fte"], 0, "rows must be a whole number"),
+    (["jobs-local-fte"], -5, "rows must be a whole number"),
+    (["jobs-local-fte"], 2_000_000, "rows must be a whole number"),
+    (["jobs-local-fte"], True, "rows must be a whole number"),
+])
+def test_write_template_when_arguments_are_unusable_raises_rule_error(
+        tmp_path: Path, measures: Any, rows: Any, words: str) -> None:
+    with pytest.raises(sv.RuleError, match=words):
+        write_template(measures, tmp_path / "t.xlsx", rows=rows)
+    assert not (tmp_path / "t.xlsx").exists()
