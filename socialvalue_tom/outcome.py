@@ -311,6 +311,16 @@ class Assumptions(_TypedValidation):
 
     _fractions_not_bool = field_validator("deadweight", "displacement", "attribution",
                                           "drop_off", mode="before")(_no_bool)
+    _years_not_bool = field_validator("discount_base_year", "price_year",
+                                      mode="before")(_no_bool)
+
+    @field_validator("carry_forward", "apply_confidence", mode="before")
+    @classmethod
+    def _a_flag(cls, value: Any, info: ValidationInfo) -> Any:
+        """True or false: pydantic would read "yes", "off" or 1 as a flag."""
+        if not isinstance(value, bool | np.bool_):
+            raise ValueError(f"{info.field_name} must be true or false, not {value!r}")
+        return bool(value)
 
     if TYPE_CHECKING:
         def __init__(self, *, deadweight: float | None = None,

@@ -248,3 +248,15 @@ def test_model_validate_strings_raises_the_typed_error() -> None:
                                            "region": "uk", "date": "2024-06-01"})
     with pytest.raises(sv.RuleError):
         sv.Assumptions.model_validate_strings({"deadweight": "2"})
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("price_year", "2024"), ("discount_base_year", True), ("carry_forward", "yes"),
+    ("carry_forward", 1), ("apply_confidence", "off"),
+])
+def test_assumptions_refuse_text_and_numbers_for_years_and_flags(field: str, value: Any) -> None:
+    """As the JSON Schema says: a year is a number, a flag true or false (pydantic would read
+    "yes" and 1 as True, and "2024" as 2024)."""
+    with pytest.raises(sv.RuleError, match=f"assumption '{field}'"):
+        sv.Assumptions(**{field: value})
+    assert sv.Assumptions(price_year=2024, carry_forward=True).price_year == 2024
