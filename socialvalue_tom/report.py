@@ -397,7 +397,9 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     looked up as in :func:`annotate`: the quantities counted, after double-counting
     exclusions, from the ``canonical_quantity`` column of ``value_frame(..., detail=True)``)
     with ``committed_gbp``, ``delivered_gbp``, ``shortfall_gbp`` (committed minus delivered,
-    never below zero; :class:`~decimal.Decimal`) and ``delivered_pct`` (from the exact sums).
+    never below zero; :class:`~decimal.Decimal`), ``delivered_pct`` (from the exact sums) and
+    ``rows_not_valued`` (the group's rows with no value: its issues; a contract whose rows were
+    all rejected is listed with zeros).
 
     Examples:
         >>> df = pd.DataFrame({"contract_id": ["c1", "c1"], "stage": ["commitment", "delivered"],
@@ -414,14 +416,20 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
                         "with value_frame(..., detail=True)", field="canonical_quantity")
     if by_measure:
         valued = _with_info(valued, "canonical_unit", tables)
-    ok = _valued_rows(_keyed(_bare(valued)))
-    ok = ok.assign(stage=stripped_column(ok["stage"]))
+    every = _keyed(_bare(valued))
+    every = every.assign(stage=stripped_column(every["stage"]))
     keys = ["contract_id", "measure"] if by_measure else ["contract_id"]
     if by_measure:
-        ok = ok.assign(measure=stripped_column(ok["measure"]))
+        every = every.assign(measure=stripped_column(every["measure"]))
+    # Rows not valued (the issues) are counted per contract, so that a contract whose
+    # delivered returns were all rejected is not read as one that delivered nothing.
+    value = pd.to_numeric(every["value_gbp"], errors="coerce").astype("float64")
+    every = every.assign(value_gbp=value)
     records = []
-    for key, g in ok.groupby(keys, sort=True, observed=True, dropna=False):
+    for key, whole in every.groupby(keys, sort=True, observed=True, dropna=False):
+        g = whole[whole["value_gbp"].notna()]
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+        row["rows_not_valued"] = int(len(whole) - len(g))
         com, dlv = g[g["stage"] == "commitment"], g[g["stage"] == "delivered"]
         if by_measure:
             row["unit"] = _canonical_unit(g)
@@ -431,7 +439,8 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
         records.append(row)
     extra = ["unit", "committed_quantity", "delivered_quantity"] if by_measure else []
     return pd.DataFrame.from_records(records, columns=[
-        *keys, *extra, "committed_gbp", "delivered_gbp", "shortfall_gbp", "delivered_pct"])
+        *keys, *extra, "committed_gbp", "delivered_gbp", "shortfall_gbp", "delivered_pct",
+        "rows_not_valued"])
 
 
 def _shortfall(committed: list[float], delivered: list[float]) -> dict[str, Any]:

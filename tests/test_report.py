@@ -450,7 +450,26 @@ def test_reports_when_a_collected_row_holds_a_list_id_do_not_crash(tiny: sv.Prox
     out = sv.value_frame(df, tiny, errors="collect")
     assert out.attrs["issues"]["code"].tolist() == ["not-a-value"]
     assert sv.summarise(out, by="contract")["contract_id"].tolist() == ["C1"]
-    assert len(sv.targets_vs_delivered(out)) == 1
+    tvd = sv.targets_vs_delivered(out)  # the bad row's contract is listed, with no value
+    assert tvd["rows_not_valued"].tolist() == [0, 1]
+    assert tvd["delivered_gbp"].tolist() == [Decimal("18000.00"), Decimal("0.00")]
+
+
+def test_targets_vs_delivered_counts_the_rows_not_valued_per_contract(
+        tiny: sv.ProxyTable) -> None:
+    """A contract whose delivered return was rejected shows it: its nil delivery is the
+    rejection, not a shortfall of the supplier's own making; a contract of rejected rows only
+    is listed too."""
+    df = pd.DataFrame({"contract_id": ["C1", "C1", "C2"],
+                       "stage": ["commitment", "delivered", "delivered"],
+                       "measure": ["jobs-local", "jobs-local", "jobs-local"],
+                       "quantity": [2.0, -1.0, -1.0], "unit": ["FTE"] * 3,
+                       "region": ["uk"] * 3, "date": ["2024-09-30"] * 3})
+    out = sv.value_frame(df, tiny, errors="collect")
+    tvd = sv.targets_vs_delivered(out)
+    assert tvd["contract_id"].tolist() == ["C1", "C2"]
+    assert tvd["rows_not_valued"].tolist() == [1, 1]
+    assert tvd["committed_gbp"].tolist() == [Decimal("36000.00"), Decimal("0.00")]
 
 
 # -- basis notes -------------------------------------------------------------------------------
