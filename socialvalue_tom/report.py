@@ -575,12 +575,18 @@ def basis_notes(valued: pd.DataFrame, tables: Any = None) -> list[str]:
         return notes  # how the rows were valued is not known: say nothing about it
     eds = _known_editions(valued, tables)
     basis = []
-    if a.get("price_year") is None and eds and {"table", "version"} <= set(ok.columns):
+    if a.get("price_year") is None and {"table", "version"} <= set(ok.columns):
         used = _edition_keys(ok)
         bases = sorted({eds[k].spec.price_base_year for k in used if k in eds})
+        unknown = sorted(f"{t}:{v}" for t, v in used if (t, v) not in eds)
         if len(bases) > 1:
             basis.append((f"in the prices of each edition's own year "
                           f"({', '.join(map(str, bases))})", "price_year"))
+        elif unknown and len(used) > 1:
+            # The user's tables were not given: their price bases cannot be compared, which is
+            # said rather than left out.
+            basis.append((f"from several editions ({', '.join(unknown)}) whose price bases "
+                          "are not known here (pass their tables to check)", "price_year"))
     if a.get("discount_base_year") is None and "date" in ok.columns:
         years = sorted({int(y) for y in _financial_year(ok["date"]).dropna()})
         if len(years) > 1:
