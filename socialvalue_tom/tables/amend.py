@@ -176,11 +176,17 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
             measure["proxies"] = {**measure["proxies"], region: _plain(pv, field, ctx)}
             changes.append((code, region, old))
     new_measures = [_plain(m, "measures", ctx) for m in measures]
-    for m in new_measures:
+    published_codes = set(by_code)
+    for i, m in enumerate(new_measures):
+        if "code" not in m:
+            raise ctx.error(f"local measure {i} has no code", f"measures.{i}.code")
         new_code = str(m.get("code"))
-        if new_code in by_code:
+        if new_code in published_codes:
             raise ctx.error(f"measure {new_code!r} is already in {table.name}:{table.version}: "
                             "give its regional values under proxies instead", "measures")
+        if new_code in by_code:
+            raise ctx.error(f"local measure {new_code!r} is given twice in this amendment",
+                            f"measures.{i}.code")
         by_code[new_code] = m
         proxies = m.get("proxies") or {}
         if not isinstance(proxies, dict):

@@ -572,3 +572,15 @@ def test_amended_editions_built_per_request_are_not_kept_by_the_process(
     assert len(explain._EDITIONS) <= kept + 16
     with pytest.raises(sv.RuleError, match="forgotten once nothing refers to it"):
         sv.explain_row(first, 0)
+
+
+def test_amend_table_when_local_measure_twice_or_without_code_names_it(
+        base: sv.ProxyTable) -> None:
+    local = _local_measure()
+    with pytest.raises(sv.ProxyTableError, match="given twice in this amendment") as info:
+        sv.amend_table(base, version="2025-example.2", sources=[SOURCE], measures=[local, local])
+    assert info.value.field == "measures.1.code"
+    nameless = {k: v for k, v in local.items() if k != "code"}
+    with pytest.raises(sv.ProxyTableError, match="local measure 0 has no code") as info:
+        sv.amend_table(base, version="2025-example.2", sources=[SOURCE], measures=[nameless])
+    assert info.value.field == "measures.0.code"
