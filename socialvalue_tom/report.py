@@ -716,7 +716,8 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
     parts.append('<h2>Caveats</h2><div class="caveats"><ul>' + "".join(
         f"<li>{c}</li>" for c in _caveats(frame, issues, tables)) + "</ul></div>")
     parts += _section(frame, "theme", "By theme")
-    if "stage" in frame.columns and stripped_column(frame["stage"]).nunique() > 1:
+    valued_stages = _valued_rows(frame)["stage"] if "stage" in frame.columns else None
+    if valued_stages is not None and stripped_column(valued_stages).nunique() > 1:
         parts += _section(frame, "stage", "By stage")
     if "supplier_id" in frame.columns:
         parts += _section(frame, "supplier", "By supplier")

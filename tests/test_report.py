@@ -600,3 +600,12 @@ def test_basis_notes_when_user_editions_not_given_says_their_bases_are_unknown(
     notes = " ".join(basis_notes(v))
     assert "from several editions (tiny:2023, tiny:2024) whose price bases are not known" in notes
     assert "not known" not in " ".join(basis_notes(v, tables=tables))
+
+
+def test_report_html_when_only_rejected_rows_differ_in_stage_has_no_stage_section(
+        tiny: sv.ProxyTable) -> None:
+    df = pd.DataFrame({"measure": ["jobs-local", "jobs-local"], "quantity": [1.0, -1.0],
+                       "unit": ["FTE"] * 2, "region": ["uk"] * 2, "date": ["2024-09-30"] * 2,
+                       "stage": ["delivered", "commitment"]})
+    text = report_html(value_frame(df, tiny, errors="collect"), tables=tiny)
+    assert "<h2>By stage</h2>" not in text  # one valued stage: nothing to set apart
