@@ -82,7 +82,7 @@ def _check_scoring(weighting: float, method: str) -> None:
     if method not in ("proportional", "rank"):
         raise RuleError(f"method must be 'proportional' or 'rank', not {method!r}",
                         field="method")
-    if isinstance(weighting, bool) or not (weighting > 0 and math.isfinite(weighting)):
+    if isinstance(weighting, bool | np.bool_) or not (weighting > 0 and math.isfinite(weighting)):
         # An infinite weighting gives every bidder an infinite score: a tie, whatever the bids.
         raise RuleError(f"weighting must be a positive, finite number, not {weighting!r}",
                         field="weighting")

@@ -330,25 +330,20 @@ def _value_parts(parts: pd.DataFrame, tables: TablesLike, a: Assumptions,
     none of its parts counts, in the totals or in the double-counting exclusions of its
     contract, though some of its parts are good.
 
-    Each part is first valued on its own (its own exclusion group), which finds the problems
-    that are the part's own; an input row with one is bad. The parts of the other rows are then
-    valued together; a row that this finds a problem with (rejected as double counting, say)
-    is bad too, and the rest are valued again without it, until no new problem appears (each
-    round drops a row, so it ends). Bad rows' parts keep their figures from the first valuation,
-    with no value.
+    Each part is first valued on its own terms (the tables without their double-counting
+    exclusions, so no other row has a say), which finds the problems that are the part's own;
+    an input row with one is bad. The parts of the other rows are then valued together; a row
+    that this finds a problem with (rejected as double counting, say) is bad too, and the rest
+    are valued again without it, until no new problem appears (each round drops a row, so it
+    ends). Bad rows' parts are kept with no figures, as value_frame keeps a bad row.
     """
-    isolated = _isolated(parts, tables)
-    alone = _value_chunks(isolated, tables, a)
+    alone = _value_chunks(parts, _without_exclusions(tables), a)
     row_of = parts["period_row"].to_numpy()
     found = [alone.attrs["issues"]]
     bad_rows = set(row_of[alone.attrs["issues"]["row"].to_numpy(dtype=np.int64)].tolist())
-    valued: pd.DataFrame | None = None
-    keep = np.ones(len(parts), dtype=bool)
     while True:
         keep = ~np.isin(row_of, list(bad_rows))
-        if not keep.any():
-            valued = None
-            break
+        # With no row kept this values no row: the columns and attrs of a valuation still come.
         valued = _value_chunks(parts[keep], tables, a)
         issues = valued.attrs["issues"]
         if issues.empty:
@@ -356,46 +351,36 @@ def _value_parts(parts: pd.DataFrame, tables: TablesLike, a: Assumptions,
         positions = np.flatnonzero(keep)[issues["row"].to_numpy(dtype=np.int64)]
         found.append(issues.assign(row=positions))
         bad_rows |= set(row_of[positions].tolist())
-    added = [c for c in isolated.columns if c not in parts.columns]
-    out = _merge_parts(parts, alone.drop(columns=added), valued, keep)
+    out = _merge_parts(parts, valued, keep)
     out.attrs["issues"] = _issues_by_input_row(
         pd.concat(found, ignore_index=True), parts, period)
     return out
 
 
-def _isolated(parts: pd.DataFrame, tables: TablesLike) -> pd.DataFrame:
-    """``parts`` with the key columns of every double-counting exclusion made unique per part,
-    so that valuing it finds each part's own problems, not those of its contract."""
+def _without_exclusions(tables: TablesLike) -> TablesLike:
+    """``tables`` with no double-counting exclusion: each row valued as if alone."""
     from socialvalue_tom.engine import table_set
 
-    keys = {k for t in table_set(tables).editions for ex in t.spec.exclusions for k in ex.key}
-    labels = pd.Series([f"part {i}" for i in range(len(parts))], index=parts.index,
-                       dtype=object)
-    return parts.assign(**dict.fromkeys(sorted(keys), labels)) if keys else parts
+    editions = table_set(tables).editions
+    if not any(t.spec.exclusions for t in editions):
+        return tables
+    return TableSet([ProxyTable(t.spec.model_copy(update={"exclusions": ()}), path=t.path,
+                                price_index=t.price_index) if t.spec.exclusions else t
+                     for t in editions])
 
 
-def _merge_parts(parts: pd.DataFrame, alone: pd.DataFrame, valued: pd.DataFrame | None,
-                 keep: np.ndarray) -> pd.DataFrame:
-    """The parts in their order: those in ``keep`` as ``valued``, the others as first valued
-    ``alone`` (with their own key columns back, and without the columns ``valued`` lacks,
-    such as the exclusion columns) and no value."""
-    attrs = dict(alone.attrs)
-    columns = list(valued.columns) if valued is not None else list(alone.columns)
-    dropped = alone.iloc[np.flatnonzero(~keep)].copy()
-    for column in parts.columns:  # undo _isolated's key columns
-        dropped[column] = parts[column].iloc[np.flatnonzero(~keep)].to_numpy()
-    dropped = dropped.drop(columns=[c for c in dropped.columns if c not in columns])
-    for column in ("value_gbp", "gross_gbp"):
-        if column in dropped.columns:
-            dropped[column] = np.nan
-    pieces = [dropped] if valued is None else [valued, dropped]
-    for piece in pieces:
-        piece.attrs.clear()  # pandas compares attrs on concat, which fails on the issues table
+def _merge_parts(parts: pd.DataFrame, valued: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The parts in their order: those in ``keep`` as ``valued``, the others with their own
+    cells and no figures (value, edition, digest...), as value_frame leaves a bad row."""
+    attrs = dict(valued.attrs)
+    valued = valued.copy()
+    valued.attrs.clear()  # pandas compares attrs on concat, which fails on the issues table
+    columns = [*valued.columns, *(c for c in parts.columns if c not in valued.columns)]
+    dropped = parts.iloc[np.flatnonzero(~keep)].reindex(columns=columns)
+    dropped.attrs.clear()
     order = np.argsort(np.concatenate([np.flatnonzero(keep), np.flatnonzero(~keep)]),
                        kind="stable")
-    out = pd.concat(pieces).iloc[order]
-    out = out[[c for c in columns if c in out.columns]
-              + [c for c in out.columns if c not in columns]]
+    out = pd.concat([valued, dropped]).iloc[order][columns]
     out.attrs.update(attrs)
     return out
 

@@ -102,8 +102,9 @@ def read_outcomes(path: str | os.PathLike[str], *, sheet: str | int | None = Non
     CSV is UTF-8 (a byte-order mark is fine), separated by commas, semicolons or tabs (the one
     that splits the header row into the most fields); only an empty field is missing. Numbers
     use '.' as the decimal mark: in a semicolon-separated file (as Excel writes one where the
-    decimal mark is a comma) a number column holding a cell such as ``12.500``, where '.' would
-    group thousands, refuses the file (:class:`InputFileError` naming the cells), and ``2,5``
+    decimal mark is a comma) a ``quantity`` or ``contract_value`` cell such as ``12.500``,
+    where '.' would group thousands, refuses the file (:class:`InputFileError` naming the
+    cells) unless another such cell shows '.' as a decimal mark (``12.5``, ``0.125``); ``2,5``
     is not a number (a row issue).
 
     Args:
@@ -190,20 +191,23 @@ def _csv_layout(p: Path) -> _CsvLayout:
                       delimiter)
 
 
-#: Columns the library reads as numbers (a measure's own fields aside).
-NUMBER_COLUMNS = ("quantity", "contract_value", "years", "period_share", "deadweight",
-                  "displacement", "attribution", "drop_off")
-#: A number with '.' grouping thousands, as Excel writes one where ',' is the decimal mark.
-_GROUPED = re.compile(r"\s*[+-]?\d{1,3}(?:\.\d{3})+(?:,\d*)?\s*")
+#: Columns of amounts that run into thousands (fractions, years and shares never do).
+AMOUNT_COLUMNS = ("quantity", "contract_value")
+#: A number with '.' grouping thousands, as Excel writes one where ',' is the decimal mark
+#: (a leading 0 never starts a group: 0.125 is a decimal).
+_GROUPED = re.compile(r"\s*[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?\s*")
+#: A number whose '.' can only be a decimal mark (not followed by groups of three digits).
+_DOTTED = re.compile(r"\s*[+-]?\d*\.\d+\s*")
 _SHOWN_CELLS = 5
 
 
 def _refuse_grouped_numbers(p: Path, header: list[str]) -> None:
     """A semicolon-separated file comes from Excel where the decimal mark is a comma, and there
     ``12.500`` is twelve thousand five hundred: read as CSV numbers are, it would be 12.5, a
-    wrong number without an error. Such cells in the number columns refuse the file, naming
-    them (all are counted, the first few shown)."""
-    columns = [i for i, name in enumerate(header) if name in NUMBER_COLUMNS]
+    wrong number without an error. Such cells in the amount columns refuse the file, naming
+    them (all are counted, the first few shown), unless another amount in the file has a '.'
+    that can only be a decimal mark (``12.5``, ``0.125``): the file then writes decimals so."""
+    columns = [i for i, name in enumerate(header) if name in AMOUNT_COLUMNS]
     if not columns:
         return
     found: list[tuple[int, str, str]] = []
@@ -217,10 +221,13 @@ def _refuse_grouped_numbers(p: Path, header: list[str]) -> None:
                     seen_header = not _blank_line(record)
                 else:
                     for i in columns:
-                        if i < len(record) and _GROUPED.fullmatch(record[i]):
+                        cell = record[i] if i < len(record) else ""
+                        if _GROUPED.fullmatch(cell):
                             count += 1
                             if len(found) < _SHOWN_CELLS:
-                                found.append((start, header[i], record[i]))
+                                found.append((start, header[i], cell))
+                        elif _DOTTED.fullmatch(cell):
+                            return  # '.' is this file's decimal mark
                 start = reader.line_num + 1
     except csv.Error:
         return  # the readers report a malformed file

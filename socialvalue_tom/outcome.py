@@ -115,7 +115,11 @@ class _TypedValidation(BaseModel):
 
     @classmethod
     def model_validate_strings(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """As pydantic's, for string values; bad input raises the model's typed error."""
+        """As pydantic's, for string values; bad input raises the model's typed error.
+
+        The numeric fields and flags refuse text here too, as the constructor does (the models
+        are a typed API): give numbers and booleans, or JSON to ``model_validate_json``.
+        """
         return _unwrapped(
             lambda: super(_TypedValidation, cls).model_validate_strings(obj, *args, **kwargs),
             cls)
@@ -124,6 +128,15 @@ class _TypedValidation(BaseModel):
         # The models are frozen: assigning raises the model's typed error, not pydantic's.
         try:
             super().__setattr__(name, value)
+        except ValidationError as exc:
+            failure = self._typed_error(exc)
+        else:
+            return
+        raise failure from None
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            super().__delattr__(name)
         except ValidationError as exc:
             failure = self._typed_error(exc)
         else:

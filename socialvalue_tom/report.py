@@ -426,10 +426,15 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     value = pd.to_numeric(every["value_gbp"], errors="coerce").astype("float64")
     every = every.assign(value_gbp=value)
     records = []
-    for key, whole in every.groupby(keys, sort=True, observed=True, dropna=False):
+    # Unsorted groups, sorted after by a key every cell has: the rows not valued may hold
+    # cells of types that do not compare (5 and a Timestamp as a measure).
+    for key, whole in every.groupby(keys, sort=False, observed=True, dropna=False):
         g = whole[whole["value_gbp"].notna()]
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
-        row["rows_not_valued"] = int(len(whole) - len(g))
+        bad = whole[whole["value_gbp"].isna()]
+        # Input rows, not the parts of a row apportioned over a period.
+        row["rows_not_valued"] = int(bad["period_row"].nunique() if "period_row" in bad.columns
+                                     else len(bad))
         com, dlv = g[g["stage"] == "commitment"], g[g["stage"] == "delivered"]
         if by_measure:
             row["unit"] = _canonical_unit(g)
@@ -437,10 +442,20 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
             row["delivered_quantity"] = math.fsum(_quantity(dlv))
         row.update(_shortfall(com["value_gbp"].tolist(), dlv["value_gbp"].tolist()))
         records.append(row)
+    records.sort(key=lambda r: tuple(_sort_key(r[k]) for k in keys))
     extra = ["unit", "committed_quantity", "delivered_quantity"] if by_measure else []
     return pd.DataFrame.from_records(records, columns=[
         *keys, *extra, "committed_gbp", "delivered_gbp", "shortfall_gbp", "delivered_pct",
         "rows_not_valued"])
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    """Text in its order, then other values by their text, missing last (as pandas sorts a
+    text column with missing values)."""
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value)
+                         and pd.isna(value)):
+        return (2, "")
+    return (0, value) if isinstance(value, str) else (1, str(value))
 
 
 def _shortfall(committed: list[float], delivered: list[float]) -> dict[str, Any]:

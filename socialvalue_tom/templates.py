@@ -10,6 +10,7 @@ Added in 0.1.
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -108,9 +109,11 @@ def write_template(measures: Sequence[str], path: str | Path, tables: TablesLike
     An unknown measure code raises :class:`~socialvalue_tom.UnknownMeasureError`.
     """
     measures = _measure_codes(measures)
-    if isinstance(rows, bool) or not isinstance(rows, int) or not 1 <= rows <= _MAX_ROWS:
+    if isinstance(rows, bool) or not isinstance(rows, numbers.Integral) or not (
+            1 <= rows <= _MAX_ROWS):
         raise RuleError(f"rows must be a whole number from 1 to {_MAX_ROWS:,} (the data rows "
                         f"an .xlsx sheet holds below its header), not {rows!r}", field="rows")
+    rows = int(rows)  # numpy integers too
     openpyxl = import_extra("openpyxl", "excel")
     comments = import_extra("openpyxl.comments", "excel")
     table = template_table(tables, on)

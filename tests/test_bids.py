@@ -88,6 +88,7 @@ def test_score_bids_when_bad_row_then_bulk_error_names_row(commitments: pd.DataF
     ({"weighting": float("inf")}, "positive, finite"),
     ({"weighting": float("nan")}, "positive, finite"),
     ({"weighting": True}, "positive, finite"),
+    ({"weighting": __import__("numpy").True_}, "positive, finite"),
 ])
 def test_score_bids_when_misconfigured_then_value_error(commitments: pd.DataFrame,
                                                         tiny: sv.ProxyTable, kwargs: dict,

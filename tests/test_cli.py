@@ -839,6 +839,41 @@ def test_value_when_a_row_is_bad_on_its_own_then_a_bad_row_s_parts_do_not_hide_i
     assert "£0.00" in result.output
 
 
+def test_value_when_period_and_exclusion_keyed_on_a_valued_column_then_rows_are_valued(
+        tmp_path: Path) -> None:
+    """An exclusion keyed on region (a column the valuation reads) groups the rows as without
+    --period; checking each part on its own does not touch the row's cells."""
+    table = _tiny_variant(tmp_path, "    mode: count_once\n",
+                          "    mode: count_once\n    key: [contract_id, region]\n")
+    text = PERIOD_PAIR.format(local=10, priority=2).replace("2024-01-01", "2024-06-01")
+    src = _write(tmp_path, "p.csv", text)
+    out = tmp_path / "valued.csv"
+    result = invoke("value", src, "--tables", table, "--period", "period_start,period_end",
+                    "-o", out)
+    assert result.exit_code == 0, result.output
+    tiny = sv.load_table(path=table)
+    expected = sv.value_frame(sv.apportion(pd.read_csv(src), tiny), tiny)
+    assert pd.read_csv(out)["value_gbp"].tolist() == expected["value_gbp"].tolist()
+    assert expected["claim_share"].iloc[0] < 1  # the exclusion applies: the case is live
+
+
+def test_value_when_period_row_is_bad_then_its_parts_carry_no_edition(tmp_path: Path) -> None:
+    """As value_frame leaves a bad row: no figures, no edition, so "Editions used" lists only
+    the editions that valued something."""
+    text = ("measure,quantity,unit,region,period_start,period_end\n"
+            "jobs-local-fte,1,FTE,uk,2024-06-01,2024-06-30\n"
+            "jobs-local-fte,1,FTE,mars,2023-06-01,2025-06-30\n")
+    out = tmp_path / "valued.csv"
+    result = invoke("value", _write(tmp_path, "p.csv", text), "--period",
+                    "period_start,period_end", "--errors", "collect", "-o", out)
+    assert result.exit_code == 1
+    valued = pd.read_csv(out)
+    bad = valued[valued["period_row"] == 1]
+    assert len(bad) == 3 and bad[["value_gbp", "table", "version", "digest"]].isna().all().all()
+    assert "uk-national:2024" in result.stdout
+    assert "uk-national:2023" not in result.stdout and "uk-national:2025" not in result.stdout
+
+
 def test_value_when_period_then_an_xlsx_input_needs_no_date_column(tmp_path: Path) -> None:
     pytest.importorskip("openpyxl")
     src = tmp_path / "p.xlsx"

@@ -750,7 +750,7 @@ def test_read_csv_when_semicolons_and_dots_group_thousands_refuses_the_file(
     path.write_text("measure;quantity;unit;region;date;contract_value\n"
                     "growth-local-spend;12.500;GBP;uk;2024-09-30;1.000.000\n"
                     "\n"
-                    "growth-local-spend;12.5;GBP;uk;2024-09-30;100\n"
+                    "growth-local-spend;12;GBP;uk;2024-09-30;100\n"
                     "env-carbon-saved;1.000;tCO2e;uk;2024-09-30;\n", encoding="utf-8")
     with pytest.raises(sv.InputFileError) as info:
         svio.read_outcomes(path)
@@ -763,6 +763,12 @@ def test_read_csv_when_semicolons_and_dots_group_thousands_refuses_the_file(
     path.write_text("measure;quantity;unit;region;date\n"
                     "growth-local-spend;12.5;GBP;uk;2024-09-30\n", encoding="utf-8")
     assert svio.read_outcomes(path)["quantity"].tolist() == [12.5]
+    # A '.' that can only be a decimal mark (12.5, 0.125) shows how the file writes numbers,
+    # and fractions and shares are never thousands.
+    path.write_text("measure;quantity;unit;region;date;deadweight\n"
+                    "growth-local-spend;1.250;GBP;uk;2024-09-30;0.125\n"
+                    "growth-local-spend;0.125;GBP;uk;2024-09-30;0.250\n", encoding="utf-8")
+    assert svio.read_outcomes(path)["quantity"].tolist() == [1.25, 0.125]
     comma = tmp_path / "comma.csv"
     comma.write_text("measure,quantity,unit,region,date\n"
                      "growth-local-spend,12.500,GBP,uk,2024-09-30\n", encoding="utf-8")

@@ -232,6 +232,8 @@ def test_assigning_to_a_frozen_model_raises_its_typed_error() -> None:
                    date="2024-06-01")
     with pytest.raises(sv.OutcomeError, match="outcome field 'quantity'"):
         o.quantity = 3  # type: ignore[misc]
+    with pytest.raises(sv.OutcomeError, match="outcome field 'quantity'"):
+        del o.quantity
     with pytest.raises(sv.RuleError, match="assumption 'deadweight'"):
         sv.Assumptions().deadweight = 0.2  # type: ignore[misc]
     v = sv.value(o)

@@ -609,3 +609,26 @@ def test_report_html_when_only_rejected_rows_differ_in_stage_has_no_stage_sectio
                        "stage": ["delivered", "commitment"]})
     text = report_html(value_frame(df, tiny, errors="collect"), tables=tiny)
     assert "<h2>By stage</h2>" not in text  # one valued stage: nothing to set apart
+
+
+def test_targets_vs_delivered_when_bad_cells_do_not_compare_and_rows_are_parts() -> None:
+    """Rows not valued may hold cells that do not sort together (5 and a Timestamp as a
+    measure): no TypeError. A row apportioned over a period counts once, not per part."""
+    df = pd.DataFrame({"contract_id": ["C1"] * 3, "stage": ["delivered"] * 3,
+                       "measure": pd.Series(["jobs-local-fte", 5, pd.Timestamp("2024-01-01")],
+                                            dtype=object),
+                       "quantity": [1.0] * 3, "unit": ["FTE"] * 3, "region": ["uk"] * 3,
+                       "date": ["2024-06-01"] * 3})
+    v = value_frame(df, "uk-national", errors="collect", detail=True)
+    tvd = sv.targets_vs_delivered(v, by_measure=True)
+    assert tvd["measure"].tolist()[0] == "jobs-local-fte"
+    assert tvd["rows_not_valued"].tolist() == [0, 1, 1]
+    periods = pd.DataFrame({"contract_id": ["C1"], "stage": ["delivered"],
+                            "measure": ["jobs-local-fte"], "quantity": [1.0], "unit": ["FTE"],
+                            "region": ["uk"], "period_start": ["2023-01-01"],
+                            "period_end": ["2025-12-31"]})
+    parts = sv.apportion(periods)
+    parts = parts.assign(region="mars")  # every part bad
+    assert len(parts) > 1
+    out = value_frame(parts, "uk-national", errors="collect")
+    assert sv.targets_vs_delivered(out)["rows_not_valued"].tolist() == [1]

@@ -135,3 +135,9 @@ def test_write_template_when_arguments_are_unusable_raises_rule_error(
     with pytest.raises(sv.RuleError, match=words):
         write_template(measures, tmp_path / "t.xlsx", rows=rows)
     assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_write_template_when_rows_is_a_numpy_integer_accepts_it(tmp_path: Path) -> None:
+    import numpy as np
+
+    assert write_template(["jobs-local-fte"], tmp_path / "t.xlsx", rows=np.int64(10)).exists()
