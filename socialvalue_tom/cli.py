@@ -542,7 +542,9 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,
                    ) -> tuple[pd.DataFrame, TablesLike, pd.DataFrame]:
     """Value the input file; the valued rows, the tables used and the bad-row issues."""
     _check_input(input)
-    if output is not None and output.resolve() == input.resolve():
+    from socialvalue_tom.io import same_file
+
+    if output is not None and same_file(output, input):
         _fail(f"the output {output} is the input file: write the results somewhere else")
     if output is not None:
         # Only files of the kinds this command writes are ever replaced or, when bad rows stop

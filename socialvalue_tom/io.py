@@ -786,6 +786,17 @@ def _numbered(record_lines: Iterator[int], wanted: set[int]) -> dict[int, int]:
     return found
 
 
+def same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file (by path, or as links to one file): a command or
+    ``value_file`` writing its results there would replace its input."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist yet
+        return False
+
+
 # -- writing ------------------------------------------------------------------------------------
 
 def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:

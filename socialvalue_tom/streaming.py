@@ -277,16 +277,6 @@ def _all_null(table: Any) -> set[str]:
             if c.null_count == table.num_rows}
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether ``a`` and ``b`` name one file (by path, or as links to one file)."""
-    if a.resolve() == b.resolve():
-        return True
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist yet
-        return False
-
-
 def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
                tables: TablesLike = "uk-national", chunksize: int = 100_000,
                errors: Literal["raise", "collect"] = "raise",
@@ -331,7 +321,7 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
                         field="chunksize")
     assumptions = as_assumptions(assumptions)
     src = Path(path)
-    if out is not None and _same_file(src, Path(out)):
+    if out is not None and svio.same_file(src, Path(out)):
         # Renaming the finished output over the input would lose the supplier's file.
         raise InputFileError(f"{out}: the output is the input file: write the valued rows "
                              "somewhere else", path=str(out))

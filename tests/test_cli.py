@@ -378,6 +378,10 @@ def test_value_and_report_never_overwrite_their_input(tmp_path: Path) -> None:
     src = _write(tmp_path, "p.csv", PORTFOLIO)
     same = invoke("value", src, "-o", src, "--tables", TINY)
     assert same.exit_code == 2 and "is the input file" in same.stderr
+    link = tmp_path / "link.csv"
+    link.hardlink_to(src)  # another name for the same file
+    linked = invoke("value", src, "-o", link, "--tables", TINY)
+    assert linked.exit_code == 2 and "is the input file" in linked.stderr
     report = invoke("report", src, "-o", src, "--tables", TINY)
     assert report.exit_code == 2 and "must be an .html file" in report.stderr
     assert src.read_text(encoding="utf-8") == PORTFOLIO
