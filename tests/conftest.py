@@ -32,6 +32,28 @@ BAD_INPUTS = DATA / "bad_inputs"
 DAY = dt.date(2024, 6, 1)
 
 
+#: The replacements that make tiny.yaml an earlier edition, 2023 (valid in FY 2023/24), for
+#: tests over two editions of a user's table.
+TINY_2023 = (('version: "2024"', 'version: "2023"'),
+             ("valid_from: 2024-04-01", "valid_from: 2023-04-01"),
+             ("valid_to: 2025-03-31", "valid_to: 2024-03-31"))
+
+
+def tiny_variant(folder: Path, *replacements: tuple[str, str],
+                 name: str = "tiny.yaml") -> Path:
+    """tiny.yaml with each ``(old, new)`` replaced once (each ``old`` must be in it), written to
+    ``folder/name`` with its price index beside it."""
+    text = TINY.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / TINY_INDEX.name).write_bytes(TINY_INDEX.read_bytes())
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def fresh_tiny() -> ProxyTable:
     """A private tiny table (not the cached one): for tests that try to mutate it."""
     return ProxyTable(read_model(TINY, TableFile), path=TINY,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import tiny_variant
 from typer.testing import CliRunner
 
 import socialvalue_tom as sv
@@ -757,20 +758,6 @@ def test_value_when_period_row_is_bad_in_part_then_its_good_parts_exclude_nothin
     assert f"£{alone['value_gbp'].sum():,.2f}" in result.output
 
 
-def _tiny_variant(tmp_path: Path, old: str, new: str) -> Path:
-    """tiny.yaml with one text replaced (and its price index beside it)."""
-    from conftest import TINY_INDEX
-
-    text = TINY.read_text(encoding="utf-8")
-    assert old in text
-    folder = tmp_path / "variant"
-    folder.mkdir()
-    (folder / TINY_INDEX.name).write_bytes(TINY_INDEX.read_bytes())
-    path = folder / "tiny.yaml"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
-
-
 PERIOD_PAIR = ("measure,quantity,unit,region,period_start,period_end,contract_id\n"
                "jobs-local,{local},FTE,uk,2024-06-01,2024-12-31,C1\n"
                "jobs-priority,{priority},FTE,uk,2024-01-01,2024-12-31,C1\n")
@@ -781,7 +768,7 @@ def test_value_when_period_row_is_bad_in_part_then_its_good_parts_reject_nothing
     """With a 'reject' exclusion, the good part of a bad row does not get the whole rejected:
     row 1 (January to March outside every edition of tiny) adds nothing, so row 0 is valued
     as it is without row 1."""
-    table = _tiny_variant(tmp_path, "mode: count_once", "mode: reject")
+    table = tiny_variant(tmp_path / "variant", ("mode: count_once", "mode: reject"))
     src = _write(tmp_path, "p.csv", PERIOD_PAIR.format(local=10, priority=2))
     out = tmp_path / "valued.csv"
     result = invoke("value", src, "--tables", table, "--period", "period_start,period_end",
@@ -805,8 +792,8 @@ def test_value_when_period_rows_interact_then_problems_found_together_are_report
     that turns negative) is an issue of its row, not a crash, and the other rows stand."""
     # 8 FTE of local jobs alone is worth proxy x 3; counted once with 5 priority hires it
     # would be proxy x (3 - 5), which the engine refuses.
-    table = _tiny_variant(tmp_path, "    deadweight: 0.1\n",
-                          "    deadweight: 0.1\n    expression: proxy * (quantity - 5)\n")
+    table = tiny_variant(tmp_path / "variant", (
+        "    deadweight: 0.1\n", "    deadweight: 0.1\n    expression: proxy * (quantity - 5)\n"))
     text = PERIOD_PAIR.format(local=8, priority=5).replace("2024-01-01", "2024-06-01")
     text += "jobs-local,1,FTE,uk,2024-01-01,2024-12-31,C2\n"  # partly outside every edition
     src = _write(tmp_path, "p.csv", text)
@@ -831,8 +818,8 @@ def test_value_when_a_row_is_bad_on_its_own_then_a_bad_row_s_parts_do_not_hide_i
         tmp_path: Path) -> None:
     """40 FTE is beyond what this expression values (30 - quantity < 0): row 0 is bad on its
     own, even though counted once with row 1's good part it would pass; row 1 is bad too."""
-    table = _tiny_variant(tmp_path, "    deadweight: 0.1\n",
-                          "    deadweight: 0.1\n    expression: proxy * (30 - quantity)\n")
+    table = tiny_variant(tmp_path / "variant", (
+        "    deadweight: 0.1\n", "    deadweight: 0.1\n    expression: proxy * (30 - quantity)\n"))
     src = _write(tmp_path, "p.csv", PERIOD_PAIR.format(local=40, priority=20))
     result = invoke("value", src, "--tables", table, "--period", "period_start,period_end",
                     "--errors", "collect")
@@ -847,8 +834,8 @@ def test_value_when_period_and_exclusion_keyed_on_a_valued_column_then_rows_are_
         tmp_path: Path) -> None:
     """An exclusion keyed on region (a column the valuation reads) groups the rows as without
     --period; checking each part on its own does not touch the row's cells."""
-    table = _tiny_variant(tmp_path, "    mode: count_once\n",
-                          "    mode: count_once\n    key: [contract_id, region]\n")
+    table = tiny_variant(tmp_path / "variant", (
+        "    mode: count_once\n", "    mode: count_once\n    key: [contract_id, region]\n"))
     text = PERIOD_PAIR.format(local=10, priority=2).replace("2024-01-01", "2024-06-01")
     src = _write(tmp_path, "p.csv", text)
     out = tmp_path / "valued.csv"

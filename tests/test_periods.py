@@ -312,17 +312,11 @@ def test_the_parts_never_exceed_the_row_s_cap_when_editions_value_days_unequally
     """The cap is shared by days: with a 2023 edition worth twice the 2024 one, the first half
     (1.20 x 500 x 0.75 = 450) is capped at 250 and the second (225) is not: 475 in all, under
     the row's cap of 500, as docs/rules.md says."""
-    from conftest import TINY, TINY_INDEX
+    from conftest import TINY, TINY_2023, tiny_variant
 
-    text = TINY.read_text(encoding="utf-8")
-    (tmp_path / TINY_INDEX.name).write_bytes(TINY_INDEX.read_bytes())
-    older = (text.replace('version: "2024"', 'version: "2023"', 1)
-             .replace("valid_from: 2024-04-01", "valid_from: 2023-04-01", 1)
-             .replace("valid_to: 2025-03-31", "valid_to: 2024-03-31", 1)
-             .replace("uk: {value: 0.60,", "uk: {value: 1.20,", 1))
-    assert "valid_from: 2023-04-01" in older and "value: 1.20" in older
-    (tmp_path / "t2023.yaml").write_text(older, encoding="utf-8")
-    tables = [sv.load_table(path=tmp_path / "t2023.yaml"), sv.load_table(path=TINY)]
+    older = tiny_variant(tmp_path, *TINY_2023, ("uk: {value: 0.60,", "uk: {value: 1.20,"),
+                         name="t2023.yaml")
+    tables = [sv.load_table(path=older), sv.load_table(path=TINY)]
     row = pd.DataFrame({"measure": ["growth-local-spend"], "quantity": [1000.0],
                         "unit": ["GBP"], "region": ["uk"], "contract_value": [1000.0],
                         "period_start": ["2023-10-01"], "period_end": ["2024-09-30"]})
@@ -543,17 +537,11 @@ def test_each_part_is_valued_as_the_scalar_api_values_it(drawn: Any) -> None:
 
 def _bounded_volunteering(tmp_path: Any) -> sv.ProxyTable:
     """tiny with volunteering hours bounded to [1, 1000] (given in minutes too)."""
-    from conftest import TINY, TINY_INDEX
+    from conftest import tiny_variant
 
-    text = TINY.read_text(encoding="utf-8").replace(
+    return sv.load_table(path=tiny_variant(tmp_path, (
         "    value_type: social\n    health: true\n",
-        "    value_type: social\n    health: true\n    quantity_bounds: {min: 1, max: 1000}\n")
-    assert "max: 1000" in text
-    path = tmp_path / "tiny.yaml"
-    path.write_text(text, encoding="utf-8")
-    (tmp_path / TINY_INDEX.name).write_text(TINY_INDEX.read_text(encoding="utf-8"),
-                                            encoding="utf-8")
-    return sv.load_table(path=path)
+        "    value_type: social\n    health: true\n    quantity_bounds: {min: 1, max: 1000}\n")))
 
 
 @pytest.mark.parametrize("minutes", [60_000.0, 60.0])  # exactly at the upper and lower bound

@@ -582,17 +582,12 @@ def test_basis_notes_when_user_editions_not_given_says_their_bases_are_unknown(
         tmp_path: Path) -> None:
     """Two editions of a user's table valued the rows: without tables= their price bases
     cannot be compared, and the note says so rather than nothing."""
-    from conftest import TINY, TINY_INDEX
+    from conftest import TINY, TINY_2023, tiny_variant
 
     from socialvalue_tom.report import basis_notes
 
-    text = TINY.read_text(encoding="utf-8")
-    (tmp_path / TINY_INDEX.name).write_bytes(TINY_INDEX.read_bytes())
-    (tmp_path / "t2023.yaml").write_text(
-        text.replace('version: "2024"', 'version: "2023"', 1)
-        .replace("valid_from: 2024-04-01", "valid_from: 2023-04-01", 1)
-        .replace("valid_to: 2025-03-31", "valid_to: 2024-03-31", 1), encoding="utf-8")
-    tables = [sv.load_table(path=tmp_path / "t2023.yaml"), sv.load_table(path=TINY)]
+    older = tiny_variant(tmp_path, *TINY_2023, name="t2023.yaml")
+    tables = [sv.load_table(path=older), sv.load_table(path=TINY)]
     df = pd.DataFrame({"measure": ["jobs-local"] * 2, "quantity": [1.0, 1.0],
                        "unit": ["FTE"] * 2, "region": ["uk"] * 2,
                        "date": ["2023-10-01", "2024-10-01"]})
