@@ -16,7 +16,8 @@ when present, read as ``_text.key_text`` reads them: text stripped, ``1001.0`` t
 
 With two measures, the first is the part and the second the whole.
 
-Measures of one exclusion must share a canonical unit (checked here, a ``ProxyTableError``).
+Measures of one exclusion must share a canonical unit (checked when the table is loaded:
+``tables/schema.py``, a ``ProxyTableError`` naming the field and line).
 A missing key value is a group of its own; without a key column the whole input is one group
 (the conservative reading).
 
@@ -35,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from socialvalue_tom._text import cell_codes, key_texts
-from socialvalue_tom.errors import ProxyTableError, RuleError
+from socialvalue_tom.errors import RuleError
 from socialvalue_tom.tables.table import ProxyTable
 
 __all__ = [
@@ -71,16 +72,6 @@ class ExclusionResult:
     def fired_categorical(self) -> pd.Categorical:
         """The exclusion that fired on each row, as a categorical (NaN where none)."""
         return pd.Categorical.from_codes(self.fired, categories=pd.Index(self.ids, dtype=object))
-
-
-def _check_units(t: ProxyTable) -> None:
-    for ex in t.spec.exclusions:
-        units = {t.measures[c].unit for c in ex.measures}
-        if len(units) > 1:
-            raise ProxyTableError(
-                f"{t.path or t.name}: exclusion {ex.id!r} mixes canonical units "
-                f"{sorted(units)}: its measures must share one unit",
-                path=str(t.path), line=None, field=f"exclusions.{ex.id}")
 
 
 @dataclass
@@ -171,7 +162,6 @@ def _claims(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
     # (each exclusion groups a subset of the rows by the same columns).
     column_codes: dict[str, tuple[np.ndarray, int]] = {}
     for e, t in enumerate(tables):
-        _check_units(t)
         for ex in t.spec.exclusions:
             rank_of = np.full(len(tables) * n_m + 1, -1, dtype=np.intp)
             for k, code in enumerate(ex.measures):
