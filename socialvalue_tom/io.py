@@ -212,25 +212,18 @@ def _refuse_grouped_numbers(p: Path, header: list[str]) -> None:
         return
     found: list[tuple[int, str, str]] = []
     count = 0
-    try:
-        with p.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-            reader = csv.reader(fh, delimiter=";")
-            start, seen_header = 1, False
-            for record in reader:
-                if not seen_header:
-                    seen_header = not _blank_line(record)
-                else:
-                    for i in columns:
-                        cell = record[i] if i < len(record) else ""
-                        if _GROUPED.fullmatch(cell):
-                            count += 1
-                            if len(found) < _SHOWN_CELLS:
-                                found.append((start, header[i], cell))
-                        elif _DOTTED.fullmatch(cell):
-                            return  # '.' is this file's decimal mark
-                start = reader.line_num + 1
-    except csv.Error:
-        return  # the readers report a malformed file
+    # A malformed file ends the records quietly: the readers report it.
+    with contextlib.closing(_csv_records(p, ";")) as records:
+        next(records, None)  # the header
+        for line, record in records:
+            for i in columns:
+                cell = record[i] if i < len(record) else ""
+                if _GROUPED.fullmatch(cell):
+                    count += 1
+                    if len(found) < _SHOWN_CELLS:
+                        found.append((line, header[i], cell))
+                elif _DOTTED.fullmatch(cell):
+                    return  # '.' is this file's decimal mark
     if count:
         cells = "; ".join(f"line {line}, {name} {cell!r}" for line, name, cell in found)
         more = f" and {count - len(found)} more" if count > len(found) else ""
@@ -758,10 +751,10 @@ def source_lines(path: str | os.PathLike[str], rows: Iterable[int], *,
         return _numbered(lines, wanted)
 
 
-def _csv_record_lines(p: Path, delimiter: str) -> Generator[int, None, None]:
-    """The line where each non-blank CSV record starts (the header's first), with the blank
-    line rule of :func:`_blank_line` before the header and of :func:`_blank_record` after it
-    (as the readers skip them); stops quietly where the file cannot be parsed."""
+def _csv_records(p: Path, delimiter: str) -> Generator[tuple[int, list[str]], None, None]:
+    """Each non-blank CSV record (the header first) and the line where it starts, with the
+    blank line rule of :func:`_blank_line` before the header and of :func:`_blank_record`
+    after it (as the readers skip them); stops quietly where the file cannot be parsed."""
     with p.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
         start = 1
@@ -770,8 +763,15 @@ def _csv_record_lines(p: Path, delimiter: str) -> Generator[int, None, None]:
             for record in reader:
                 if not (_blank_line(record) if header else _blank_record(record)):
                     header = False
-                    yield start
+                    yield start, record
                 start = reader.line_num + 1
+
+
+def _csv_record_lines(p: Path, delimiter: str) -> Generator[int, None, None]:
+    """The line where each record of :func:`_csv_records` starts."""
+    with contextlib.closing(_csv_records(p, delimiter)) as records:
+        for line, _ in records:
+            yield line
 
 
 def _numbered(record_lines: Iterator[int], wanted: set[int]) -> dict[int, int]:
