@@ -407,10 +407,7 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
         >>> targets_vs_delivered(df)[["contract_id", "shortfall_gbp", "delivered_pct"]].to_dict("records")
         [{'contract_id': 'c1', 'shortfall_gbp': Decimal('250.00'), 'delivered_pct': 75.0}]
     """  # noqa: E501
-    missing = [c for c in ("contract_id", "stage", "value_gbp") if c not in valued.columns]
-    if missing:
-        raise OutcomeError(f"targets vs delivered needs column(s) {', '.join(missing)}",
-                           field=missing[0])
+    _need(valued, ["contract_id", "stage", "value_gbp"], "targets vs delivered")
     if by_measure and "canonical_quantity" not in valued.columns:
         raise RuleError("quantities per measure need canonical_quantity: value the outcomes "
                         "with value_frame(..., detail=True)", field="canonical_quantity")
