@@ -126,22 +126,10 @@ class _TypedValidation(BaseModel):
 
     def __setattr__(self, name: str, value: Any) -> None:
         # The models are frozen: assigning raises the model's typed error, not pydantic's.
-        try:
-            super().__setattr__(name, value)
-        except ValidationError as exc:
-            failure = self._typed_error(exc)
-        else:
-            return
-        raise failure from None
+        _unwrapped(lambda: super(_TypedValidation, self).__setattr__(name, value), type(self))
 
     def __delattr__(self, name: str) -> None:
-        try:
-            super().__delattr__(name)
-        except ValidationError as exc:
-            failure = self._typed_error(exc)
-        else:
-            return
-        raise failure from None
+        _unwrapped(lambda: super(_TypedValidation, self).__delattr__(name), type(self))
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy; with ``update``, the copy is validated as a new model would be.
@@ -277,10 +265,10 @@ class Outcome(_TypedValidation):
         return v
 
 
-M = TypeVar("M", bound=BaseModel)
+_R = TypeVar("_R")
 
 
-def _unwrapped(validate: Callable[[], M], model: type[_TypedValidation]) -> M:
+def _unwrapped(validate: Callable[[], _R], model: type[_TypedValidation]) -> _R:
     """Run a pydantic validation; its failure is raised as the model's typed error, as the
     constructor does."""
     try:
