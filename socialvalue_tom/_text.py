@@ -172,6 +172,12 @@ def is_missing(value: Any) -> bool:
     return value is None or bool(pd.api.types.is_scalar(value) and pd.isna(value))
 
 
+def group_label(key: Any) -> str:
+    """A summary group's key as a label: rows with no value in the group column form a group
+    of their own, shown as "(none)" rather than "nan"."""
+    return "(none)" if is_missing(key) else str(key)
+
+
 def stripped(value: Any) -> Any:
     """A text value without surrounding whitespace; any other value as it is."""
     return value.strip() if isinstance(value, str) else value

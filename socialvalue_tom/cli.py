@@ -33,6 +33,7 @@ except ImportError as exc:  # pragma: no cover - exercised by test_cli with sys.
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._text import group_label
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import SocialValueError
 from socialvalue_tom.money import format_gbp
@@ -431,19 +432,23 @@ def _period_columns(period: str | None) -> tuple[str, str] | None:
 
 def _totals_table(summary: pd.DataFrame, group: str | None) -> Table:
     table = _table("Social value" + (f" by {group}" if group else ""))
-    cols = [c for c in summary.columns if c not in ("rows", "benefits_gbp", "disbenefits_gbp",
-                                                    "net_gbp", "contract_value_gbp", "sv_ratio")]
+    cols = [c for c in summary.columns if c not in (
+        "rows", "rows_not_valued", "benefits_gbp", "disbenefits_gbp", "net_gbp",
+        "contract_value_gbp", "sv_ratio")]
     for c in cols:
         table.add_column(c)
-    for c in ("Rows", "Benefits", "Disbenefits", "Net"):
+    # Rows not valued get a column only when there are some: they are listed in the issues.
+    rejected = bool((summary["rows_not_valued"] > 0).any())
+    for c in ("Rows", *(["Not valued"] if rejected else []), "Benefits", "Disbenefits", "Net"):
         table.add_column(c, justify="right")
     ratio = "sv_ratio" in summary.columns
     if ratio:
         table.add_column("SV per £", justify="right")
     for row in summary.to_dict("records"):
-        cells = [str(row[c]) for c in cols]
-        cells += [str(row["rows"]), format_gbp(row["benefits_gbp"]),
-                  format_gbp(row["disbenefits_gbp"]), format_gbp(row["net_gbp"])]
+        cells = [group_label(row[c]) for c in cols]
+        cells += [str(row["rows"]), *([str(row["rows_not_valued"])] if rejected else []),
+                  format_gbp(row["benefits_gbp"]), format_gbp(row["disbenefits_gbp"]),
+                  format_gbp(row["net_gbp"])]
         if ratio:
             cells.append("–" if pd.isna(row["sv_ratio"]) else f"{row['sv_ratio']:.4f}")
         table.add_row(*cells)

@@ -30,7 +30,14 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._text import cell_codes, hashable, key_text, stripped, stripped_column
+from socialvalue_tom._text import (
+    cell_codes,
+    group_label,
+    hashable,
+    key_text,
+    stripped,
+    stripped_column,
+)
 from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError
 from socialvalue_tom.money import format_gbp, total
 from socialvalue_tom.outcome import financial_year, to_day
@@ -340,7 +347,9 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
     together; without known tables, the region requested, normalised), ``year`` (UK financial
     year of ``date``) or any column; ``by=()`` gives one overall row. Rows with no value in a
     group column form a group of their own. Returns one row per group with ``rows`` (valued
-    rows), ``benefits_gbp``, ``disbenefits_gbp`` (negative) and ``net_gbp`` as
+    rows), ``rows_not_valued`` (the group's input rows with no value: its issues; a group whose
+    rows were all rejected is listed with zeros, so a supplier whose returns all failed is not
+    silently missing), ``benefits_gbp``, ``disbenefits_gbp`` (negative) and ``net_gbp`` as
     :class:`~decimal.Decimal`. ``net_gbp`` is the exactly rounded sum of all amounts, so it can
     differ by a penny from ``benefits_gbp + disbenefits_gbp``.
 
@@ -348,7 +357,8 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
     ``contract_value_gbp`` (each contract's value counted once per group; values are read from
     every row, valued or not) and ``sv_ratio``: the net social value of the rows whose contract
     has a value, per GBP of those contracts' values (NaN when no contract in the group has a
-    value). Rows that were not valued (``value_gbp`` missing) are left out of every total.
+    value). Rows that were not valued (``value_gbp`` missing) are left out of every total and
+    counted in ``rows_not_valued``.
     ``theme`` is looked up in the tables (see :func:`annotate`), never taken from the input.
 
     Examples:
@@ -364,25 +374,52 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
     frame = _keyed(_bare(_grouping_frame(valued, keys, tables)))
     cols = [GROUPS.get(k, k) for k in keys]
     cv = _contract_values(frame)
-    ok = _valued_rows(frame)
+    value = pd.to_numeric(frame["value_gbp"], errors="coerce").astype("float64")
+    frame = frame.assign(value_gbp=value)
     if cv is not None:  # each row's contract's value, looked up once for all the groups
-        ok = ok.assign(**{_CV: ok["contract_id"].map(cv).astype("float64")})
-    records = []
-    groups = (ok.groupby(cols, sort=True, observed=True, dropna=False) if cols
-              else [((), ok)])
-    for key, g in groups:
-        values = g["value_gbp"].to_numpy(dtype=np.float64)
-        row = dict(zip(cols, key if isinstance(key, tuple) else (key,), strict=True))
-        if cv is None:
-            row.update(_row(values, None, None))
-        else:
-            row.update(_row(values, g["contract_id"].to_numpy(dtype=object),
-                            g[_CV].to_numpy(dtype=np.float64)))
-        records.append(row)
-    columns = [*cols, "rows", "benefits_gbp", "disbenefits_gbp", "net_gbp"]
+        frame = frame.assign(**{_CV: frame["contract_id"].map(cv).astype("float64")})
+    records = [_group_row(cols, key, g, cv is not None) for key, g in _groups(frame, cols)]
+    columns = [*cols, "rows", "rows_not_valued", "benefits_gbp", "disbenefits_gbp", "net_gbp"]
     if cv is not None:
         columns += ["contract_value_gbp", "sv_ratio"]
     return pd.DataFrame.from_records(records, columns=columns)
+
+
+def _groups(frame: pd.DataFrame, cols: list[str]) -> list[tuple[Any, pd.DataFrame]]:
+    """``frame``'s groups on ``cols`` in their sorted order (one group of all rows without cols).
+
+    The rows not valued may hold group cells of types that do not compare (5 and a Timestamp
+    as a measure): those groups are sorted by :func:`_sort_key` instead of failing.
+    """
+    if not cols:
+        return [((), frame)]
+    try:
+        return list(frame.groupby(cols, sort=True, observed=True, dropna=False))
+    except TypeError:
+        groups = list(frame.groupby(cols, sort=False, observed=True, dropna=False))
+        return sorted(groups, key=lambda kg: tuple(
+            _sort_key(k) for k in (kg[0] if isinstance(kg[0], tuple) else (kg[0],))))
+
+
+def _group_row(cols: list[str], key: Any, whole: pd.DataFrame,
+               with_contracts: bool) -> dict[str, Any]:
+    """One row of :func:`summarise`: the group's key, its totals and its rows not valued."""
+    row = dict(zip(cols, key if isinstance(key, tuple) else (key,), strict=True))
+    g = whole[whole["value_gbp"].notna()]
+    values = g["value_gbp"].to_numpy(dtype=np.float64)
+    if with_contracts:
+        row.update(_row(values, g["contract_id"].to_numpy(dtype=object),
+                        g[_CV].to_numpy(dtype=np.float64)))
+    else:
+        row.update(_row(values, None, None))
+    row["rows_not_valued"] = _rows_not_valued(whole[whole["value_gbp"].isna()])
+    return row
+
+
+def _rows_not_valued(bad: pd.DataFrame) -> int:
+    """How many input rows ``bad`` holds: the parts of a row apportioned over a period count
+    once."""
+    return int(bad["period_row"].nunique() if "period_row" in bad.columns else len(bad))
 
 
 def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
@@ -428,10 +465,7 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     for key, whole in every.groupby(keys, sort=False, observed=True, dropna=False):
         g = whole[whole["value_gbp"].notna()]
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
-        bad = whole[whole["value_gbp"].isna()]
-        # Input rows, not the parts of a row apportioned over a period.
-        row["rows_not_valued"] = int(bad["period_row"].nunique() if "period_row" in bad.columns
-                                     else len(bad))
+        row["rows_not_valued"] = _rows_not_valued(whole[whole["value_gbp"].isna()])
         com, dlv = g[g["stage"] == "commitment"], g[g["stage"] == "delivered"]
         if by_measure:
             row["unit"] = _canonical_unit(g)
@@ -534,11 +568,6 @@ def _plain(text: str) -> str:
     An escaped ``\\$`` never starts mathtext and is drawn as ``$``.
     """
     return text.replace("$", "\\$")
-
-
-def _label(x: Any) -> str:
-    """A group key as a chart label (missing keys are a group of their own)."""
-    return "(none)" if x is None or (not isinstance(x, str) and pd.isna(x)) else str(x)
 
 
 def _cell(x: Any) -> str:
@@ -749,7 +778,8 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
 def _section(frame: pd.DataFrame, by: str, heading: str) -> list[str]:
     s = summarise(frame, by=by)
     col = GROUPS[by]
-    chart = _chart([_label(x) for x in s[col]], [float(x) for x in s["net_gbp"]],
+    s[col] = [group_label(x) for x in s[col]]  # as the chart labels them
+    chart = _chart(s[col].tolist(), [float(x) for x in s["net_gbp"]],
                    f"Net social value {heading.lower()}")
     return [f"<h2>{heading}</h2>", _table(s), chart]
 

@@ -508,6 +508,26 @@ def test_value_when_contract_has_no_valued_row_then_ratio_is_a_dash(tmp_path: Pa
     assert re.search(r"Total\s*│.*│\s*–\s*│", result.stdout), result.stdout
 
 
+def test_value_when_a_supplier_has_only_rejected_rows_then_listed_as_not_valued(
+        tmp_path: Path) -> None:
+    """--by supplier lists a supplier whose rows were all rejected, with a Not valued count;
+    a row with an unknown measure has no theme and is shown under (none), never nan."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO.replace("env-carbon-added,1", "env-carbon-added,-1")
+                 .replace("social-volunteering,", "social-volunteerin,"))
+    by_supplier = invoke("value", src, "--tables", TINY, "--by", "supplier", "--errors", "collect")
+    assert by_supplier.exit_code == 1, by_supplier.output
+    out = by_supplier.stdout
+    assert "Not valued" in out
+    assert re.search(r"beta\s*│\s*0\s*│\s*2\s*│\s*£0\.00\s*│\s*£0\.00\s*│\s*£0\.00", out), out
+    assert re.search(r"Total\s*│\s*2\s*│\s*2\s*│", out), out
+    by_theme = invoke("value", src, "--tables", TINY, "--by", "theme", "--errors", "collect")
+    assert re.search(r"\(none\)\s*│\s*0\s*│\s*2\s*│", by_theme.stdout), by_theme.stdout
+    assert "nan" not in by_theme.stdout
+    clean = invoke("value", _write(tmp_path, "ok.csv", PORTFOLIO), "--tables", TINY, "--by",
+                   "supplier")
+    assert clean.exit_code == 0 and "Not valued" not in clean.stdout
+
+
 def test_value_when_by_stage_in_any_case_then_stages_apart(tmp_path: Path) -> None:
     """--by is case-insensitive and takes stage; totals of both stages print a note that says
     what they add, except when grouped by stage."""

@@ -123,6 +123,62 @@ def test_summarise_when_rows_not_valued_then_left_out(portfolio: pd.DataFrame,
     assert s["net_gbp"].iloc[0] == Decimal("3700.00")
 
 
+def test_summarise_when_a_group_has_only_rejected_rows_then_listed_with_zeros(
+        portfolio: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """A supplier whose every row was rejected is listed (0 valued, its rows not valued), not
+    dropped: a missing supplier would read as one that reported nothing."""
+    portfolio["quantity"] = portfolio["quantity"].astype("float64")
+    portfolio.loc[[2, 3], "quantity"] = [-1.0, float("nan")]  # both of beta's rows
+    v = value_frame(portfolio, tiny, errors="collect")
+    s = summarise(v, by="supplier").set_index("supplier_id")
+    assert s.index.tolist() == ["acme", "beta"]
+    assert s["rows"].tolist() == [2, 0]
+    assert s["rows_not_valued"].tolist() == [0, 2]
+    assert s.loc["beta", "net_gbp"] == Decimal("0.00")
+    assert math.isnan(s.loc["beta", "sv_ratio"])
+    overall = summarise(v, by=())
+    assert overall[["rows", "rows_not_valued"]].iloc[0].tolist() == [2, 2]
+
+
+def test_report_html_when_rows_rejected_then_sections_show_them_under_none(
+        portfolio: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """The HTML report's theme section counts the rows not valued, under "(none)" (a rejected
+    row has no theme), in the table as on the chart."""
+    portfolio.loc[3, "measure"] = "no-such-measure"
+    html_text = report_html(value_frame(portfolio, tiny, errors="collect"), tables=tiny)
+    theme = html_text[html_text.index("<h2>By theme</h2>"):]
+    theme = theme[:theme.index("</table>")]
+    assert "<th>rows_not_valued</th>" in theme
+    assert "<tr><td>(none)</td><td>0</td><td>1</td>" in theme
+
+
+def test_summarise_when_rejected_rows_hold_keys_that_do_not_compare_then_sorted_anyway(
+        tiny: sv.ProxyTable) -> None:
+    """Rejected rows may carry group keys of types that do not compare (a date and a number
+    as a measure): the groups are still listed, text first, missing last."""
+    df = pd.DataFrame({"measure": pd.Series(["jobs-local", dt.date(2024, 1, 1), 5, None],
+                                            dtype=object),
+                       "quantity": [1.0] * 4, "unit": ["FTE"] * 4, "region": ["uk"] * 4,
+                       "date": ["2024-05-01"] * 4})
+    v = value_frame(df, tiny, errors="collect")
+    s = summarise(v, by="measure")
+    assert s["rows"].tolist() == [1, 0, 0, 0]
+    assert s["rows_not_valued"].tolist() == [0, 1, 1, 1]
+    assert s["measure"].iloc[0] == "jobs-local" and s["measure"].isna().iloc[-1]
+
+
+def test_summarise_when_a_rejected_row_was_apportioned_then_counted_once(
+        tiny: sv.ProxyTable) -> None:
+    """rows_not_valued counts input rows: a bad row split over a period is one row."""
+    df = pd.DataFrame({"measure": ["jobs-local", "jobs-local"], "quantity": [1.0, -1.0],
+                       "unit": ["FTE"] * 2, "region": ["uk"] * 2,
+                       "date": ["2024-05-01"] * 2, "period_row": [0, 1],
+                       "value_gbp": [18000.0, math.nan]})
+    split = pd.concat([df, df.iloc[[1]]], ignore_index=True)  # row 1 in two parts
+    s = summarise(split, by=())
+    assert s[["rows", "rows_not_valued"]].iloc[0].tolist() == [1, 1]
+
+
 def test_annotate_when_tables_given_then_theme_and_illustrative(valued: pd.DataFrame,
                                                                tiny: sv.ProxyTable) -> None:
     """Measure info comes from the tables that valued the rows."""
@@ -449,7 +505,10 @@ def test_reports_when_a_collected_row_holds_a_list_id_do_not_crash(tiny: sv.Prox
                        "unit": ["FTE"] * 2, "region": ["uk"] * 2, "date": ["2024-09-30"] * 2})
     out = sv.value_frame(df, tiny, errors="collect")
     assert out.attrs["issues"]["code"].tolist() == ["not-a-value"]
-    assert sv.summarise(out, by="contract")["contract_id"].tolist() == ["C1"]
+    by_contract = sv.summarise(out, by="contract")
+    assert by_contract["contract_id"].tolist() == ["C1", "['x']"]
+    assert by_contract["rows"].tolist() == [1, 0]
+    assert by_contract["rows_not_valued"].tolist() == [0, 1]
     tvd = sv.targets_vs_delivered(out)  # the bad row's contract is listed, with no value
     assert tvd["rows_not_valued"].tolist() == [0, 1]
     assert tvd["delivered_gbp"].tolist() == [Decimal("18000.00"), Decimal("0.00")]
