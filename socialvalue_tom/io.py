@@ -96,6 +96,14 @@ def _check_input(path: str | os.PathLike[str]) -> tuple[Path, str]:
 
 # -- reading ------------------------------------------------------------------------------------
 
+def _checked_input(path: str | os.PathLike[str], sheet: str | int | None) -> tuple[Path, str]:
+    """:func:`_check_input`, and a ``sheet`` given for a file that has none refused."""
+    p, suffix = _check_input(path)
+    if sheet is not None and suffix != ".xlsx":
+        raise _fail(p, f"sheet={sheet!r} applies to .xlsx files only")
+    return p, suffix
+
+
 def read_outcomes(path: str | os.PathLike[str], *, sheet: str | int | None = None) -> pd.DataFrame:
     """Read an outcome file (``.csv``, ``.xlsx`` or ``.parquet``) into a DataFrame.
 
@@ -127,9 +135,7 @@ def read_outcomes(path: str | os.PathLike[str], *, sheet: str | int | None = Non
         >>> df.loc[0, "contract_id"], df.loc[0, "date"], float(df.loc[0, "quantity"])
         ('007', '2024-05-01', 2.0)
     """
-    p, suffix = _check_input(path)
-    if sheet is not None and suffix != ".xlsx":
-        raise _fail(p, f"sheet={sheet!r} applies to .xlsx files only")
+    p, suffix = _checked_input(path, sheet)
     if suffix == ".csv":
         return _read_csv(p)
     if suffix == ".xlsx":
@@ -603,6 +609,7 @@ def _typed(col: pd.Series) -> pd.Series:
 
 def iter_outcome_batches(path: str | os.PathLike[str], chunksize: int = 100_000, *,
                          dtypes: Mapping[str, str] | None = None,
+                         sheet: str | int | None = None,
                          ) -> Iterator[tuple[int, pd.DataFrame]]:
     """Yield ``(row_offset, batch)`` pairs of at most ``chunksize`` rows, in constant memory.
 
@@ -619,6 +626,8 @@ def iter_outcome_batches(path: str | os.PathLike[str], chunksize: int = 100_000,
 
     ``dtypes`` (CSV only) fixes some columns' types in every batch, e.g. the whole file's
     types from :func:`csv_column_types`; Parquet and Excel batches already share them.
+    ``sheet`` (``.xlsx`` only) is the sheet to read, as for :func:`read_outcomes`. A file with
+    a header and no data rows gives one empty batch with its columns, in every format.
 
     Examples:
         >>> import tempfile, pathlib
@@ -629,14 +638,14 @@ def iter_outcome_batches(path: str | os.PathLike[str], chunksize: int = 100_000,
     """
     if chunksize < 1:
         raise ValueError(f"chunksize must be a positive number of rows, not {chunksize!r}")
-    p, suffix = _check_input(path)
+    p, suffix = _checked_input(path, sheet)
     if suffix == ".csv":
         yield from _iter_csv(p, chunksize, dtypes)
     elif suffix == ".parquet":
         yield from _iter_parquet(p, chunksize)
     else:
-        df = _read_xlsx(p, None)
-        for start in range(0, len(df), chunksize):
+        df = _read_xlsx(p, sheet)
+        for start in range(0, max(len(df), 1), chunksize):  # a sheet of no rows: one batch
             part = df.iloc[start:start + chunksize]
             part.index = pd.RangeIndex(start, start + len(part))
             yield start, part
@@ -714,6 +723,8 @@ def _iter_parquet(p: Path, chunksize: int) -> Iterator[tuple[int, pd.DataFrame]]
         for batch in pf.iter_batches(batch_size=chunksize):
             yield offset, _arrow_to_pandas(_arrow_text(p, batch), offset)
             offset += batch.num_rows
+        if offset == 0:  # no rows: one empty batch with the file's columns, as from a CSV
+            yield 0, _arrow_to_pandas(_arrow_text(p, pf.schema_arrow.empty_table()))
 
 
 # -- where rows come from -----------------------------------------------------------------------

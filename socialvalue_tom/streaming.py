@@ -281,7 +281,8 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
                tables: TablesLike = "uk-national", chunksize: int = 100_000,
                errors: Literal["raise", "collect"] = "raise",
                assumptions: Assumptions | Mapping[str, Any] | None = None,
-               progress: bool | None = None, detail: bool = False) -> FileSummary:
+               progress: bool | None = None, detail: bool = False,
+               sheet: str | int | None = None) -> FileSummary:
     """Value an outcome file in batches of ``chunksize`` rows, in memory bounded by the batch
     (plus, with double-counting exclusions, an index of the file's claims: see the module docs).
 
@@ -300,6 +301,8 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
             fields).
         progress: show a ``rich`` progress bar; None shows one when ``rich`` is installed and
             stdout is a terminal.
+        sheet: for ``.xlsx`` input only, the sheet to read: a name or 0-based position
+            (default: the first sheet), as for :func:`~socialvalue_tom.io.read_outcomes`.
         detail: also write ``gross_gbp`` and ``canonical_quantity`` (see ``value_frame``).
             When the editions declare double-counting exclusions, ``claim_share`` and
             ``exclusion`` are always written (every batch must have the same columns), where
@@ -334,9 +337,9 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
         # different batches are floats in both), as a Parquet column has one type and a CSV
         # column one spelling of its numbers.
         dtypes = svio.csv_column_types(src, chunksize) if writer is not None else None
-        claims = (claim_totals(_claims(src, chunksize, codes, tset, assumptions), tset)
+        claims = (claim_totals(_claims(src, chunksize, codes, tset, assumptions, sheet), tset)
                   if codes else None)
-        batches = svio.iter_outcome_batches(src, chunksize, dtypes=dtypes)
+        batches = svio.iter_outcome_batches(src, chunksize, dtypes=dtypes, sheet=sheet)
         acc = _run(_with_progress(batches, src, progress), tset, writer, assumptions,
                    stop_writing_on_issue=errors == "raise", claims=claims, detail=detail)
         if acc.issues and errors == "raise":
@@ -344,8 +347,8 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
                 sorted(acc.issues, key=lambda i: (i.row, i.field)))
         if writer is not None:
             if not writer.wrote:  # no data rows: a header-only file, as write_valuations gives
-                empty = value_frame(svio.read_outcomes(src).iloc[:0], tset, errors="collect",
-                                    assumptions=assumptions, detail=detail)
+                empty = value_frame(svio.read_outcomes(src, sheet=sheet).iloc[:0], tset,
+                                    errors="collect", assumptions=assumptions, detail=detail)
                 writer.write(empty)
             writer.commit()
     except BaseException:
@@ -415,14 +418,14 @@ def exclusion_measures(tset: TableSet) -> frozenset[str]:
 
 
 def _claims(src: Path, chunksize: int, codes: frozenset[str], tset: TableSet,
-            assumptions: Assumptions | None) -> pd.DataFrame:
+            assumptions: Assumptions | None, sheet: str | int | None) -> pd.DataFrame:
     """First pass: the claims that double-counting exclusions govern, from every batch.
 
     Only the rows of excluded measures are read into it, as five small columns each (edition,
     exclusion, group label, rank, quantity), so memory grows with those rows, not the file.
     """
     parts = [claims_of(_excluded_rows(b, codes), tset, assumptions=assumptions)
-             for _, b in svio.iter_outcome_batches(src, chunksize)]
+             for _, b in svio.iter_outcome_batches(src, chunksize, sheet=sheet)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
@@ -432,6 +435,8 @@ def _excluded_rows(batch: pd.DataFrame, codes: frozenset[str]) -> pd.DataFrame:
     value_frame trims the measure text ('jobs-local ' is jobs-local), so the claims must be
     found, and labelled, the same way or they miss rows the second pass values.
     """
+    if "measure" not in batch.columns:
+        return batch  # claims_of refuses it, naming the missing columns
     measure = stripped_column(batch["measure"])
     pick = measure.isin(codes).to_numpy()
     return batch.loc[pick].assign(measure=measure.to_numpy()[pick])

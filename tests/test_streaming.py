@@ -13,9 +13,10 @@ from strategies import seeded_portfolio
 
 import socialvalue_tom as sv
 from socialvalue_tom import io as svio
+from socialvalue_tom.engine import table_set
 from socialvalue_tom.frame import value_frame
 from socialvalue_tom.money import total
-from socialvalue_tom.streaming import ExactSum, value_file
+from socialvalue_tom.streaming import ExactSum, exclusion_measures, value_file
 
 
 def _portfolio(n: int, bad: tuple[int, ...] = ()) -> pd.DataFrame:
@@ -247,6 +248,38 @@ def test_value_file_when_xlsx_quantity_mixes_numbers_and_text_writes_parquet(
     assert frames[0]["quantity"].tolist() == ["2", "abc", "3"]
 
 
+def test_value_file_when_sheet_named_then_that_sheet_is_valued(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """sheet= picks the returns sheet of a workbook whose first sheet is a cover page, by name
+    or position, and gives what value_frame gives that sheet; a sheet for a CSV is refused."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Cover"
+    wb.active.append(["Supplier returns, Q1"])
+    ws = wb.create_sheet("Returns")
+    ws.append(["measure", "quantity", "unit", "region", "date"])
+    ws.append(["jobs-local", 2, "FTE", "london", "2024-05-01"])
+    ws.append(["env-carbon", 10, "tCO2e", "uk", "2024-06-01"])
+    wb.save(tmp_path / "o.xlsx")
+    want = value_frame(svio.read_outcomes(tmp_path / "o.xlsx", sheet="Returns"), tiny)
+    for sheet in ("Returns", 1):
+        s = value_file(tmp_path / "o.xlsx", tmp_path / "v.csv", tables=tiny, sheet=sheet,
+                       chunksize=1)
+        assert (s.rows, s.valued) == (2, 2)
+        assert s.total_gbp == total(want["value_gbp"].tolist())
+        got = svio.read_outcomes(tmp_path / "v.csv")
+        assert got["value_gbp"].tolist() == want["value_gbp"].tolist()
+    with pytest.raises(sv.OutcomeError, match="missing required column"):
+        value_file(tmp_path / "o.xlsx", tables=tiny)  # the cover sheet has no outcome columns
+    with pytest.raises(svio.InputFileError, match="no sheet named 'Nope'"):
+        value_file(tmp_path / "o.xlsx", tables=tiny, sheet="Nope")
+    _csv(_portfolio(2), tmp_path / "o.csv")
+    with pytest.raises(svio.InputFileError, match=r"applies to \.xlsx files only"):
+        value_file(tmp_path / "o.csv", tables=tiny, sheet="Returns")
+    assert not (tmp_path / "o.csv.issues.csv").exists()
+
+
 @pytest.mark.parametrize(("rows", "column", "want"), [
     # a note column of numbers, then text: text, as the whole file is read
     (["jobs-local,1,FTE,uk,2024-05-01,c1,1\n", "jobs-local,2,FTE,uk,2024-05-01,c2,x\n"],
@@ -339,6 +372,35 @@ def test_value_file_when_input_has_no_data_rows_writes_a_header_only_file(
     assert s.rows == 0
     back = svio.read_outcomes(out)
     assert back.empty and {"value_gbp", "measure", "digest"} <= set(back.columns)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+def test_value_file_when_no_data_rows_and_tables_have_exclusions_then_header_only(
+        tmp_path: Path, suffix: str) -> None:
+    """An input of any format with a header and no rows, under tables that declare
+    double-counting exclusions (the embedded default), gives a header-only output: the first
+    pass over the claims once failed with a RuleError on an empty Parquet or Excel file."""
+    header = pd.DataFrame({c: pd.Series([], dtype=object)
+                           for c in ("measure", "quantity", "unit", "region", "date")})
+    src = tmp_path / f"o{suffix}"
+    {".csv": lambda: header.to_csv(src, index=False),
+     ".parquet": lambda: header.astype(str).to_parquet(src),
+     ".xlsx": lambda: header.to_excel(src, index=False)}[suffix]()
+    assert exclusion_measures(table_set("uk-national"))
+    s = value_file(src, tmp_path / "v.csv")
+    assert (s.rows, s.valued, s.total_gbp) == (0, 0, Decimal("0.00"))
+    assert svio.read_outcomes(tmp_path / "v.csv").empty
+    assert [len(b) for _, b in svio.iter_outcome_batches(src)] == [0]
+
+
+def test_value_file_when_measure_column_missing_under_exclusions_then_outcome_error(
+        tmp_path: Path) -> None:
+    """A file without a measure column is refused naming the columns, not with a KeyError
+    from the pass that gathers the excluded measures' claims."""
+    src = _text_file(tmp_path / "o.csv", ["1,FTE,uk,2024-05-01\n"],
+                     header="quantity,unit,region,date\n")
+    with pytest.raises(sv.OutcomeError, match=r"missing required column.*measure"):
+        value_file(src)
 
 
 def test_value_file_when_xlsx_column_mixes_numbers_and_true_writes_text_at_any_chunksize(
