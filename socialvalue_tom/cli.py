@@ -15,6 +15,7 @@ Added in 0.1.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -69,8 +70,21 @@ def _table(title: str) -> Table:
 
 
 class _PlainTable(Table):
+    """Cells are never cut short with an ellipsis: text wraps (a long supplier id is read
+    whole), and right-aligned figures (amounts, counts) are kept on one line at full width,
+    since "£3,570,6…" on a narrow terminal is a wrong number, not a short one."""
+
+    def add_column(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("overflow", "fold")
+        super().add_column(*args, **kwargs)
+
     def add_row(self, *renderables: Any, **kwargs: Any) -> None:
-        super().add_row(*(Text(r) if isinstance(r, str) else r for r in renderables), **kwargs)
+        cells = [Text(r) if isinstance(r, str) else r for r in renderables]
+        for column, cell in zip(self.columns, cells, strict=False):
+            if column.justify == "right" and isinstance(cell, Text):
+                column.no_wrap = True
+                column.min_width = max(column.min_width or 0, cell.cell_len)
+        super().add_row(*cells, **kwargs)
 
 
 def _show_version(value: bool) -> None:
@@ -136,7 +150,7 @@ def _guard(fn: Callable[[], _T], code: int = 2) -> _T:
     except ImportError as exc:
         _fail(str(exc), 2)
     except (SocialValueError, ValueError, OSError) as exc:
-        _fail(str(exc), code)
+        _fail(_cli_words(str(exc)), code)
 
 
 def _check_output(output: Path, suffixes: tuple[str, ...] | None = None) -> None:
@@ -276,10 +290,18 @@ def _clear_stale_issues(inp: Path, out: Path | None) -> None:
     only), so an out-of-date list of problems is never sent back to a supplier."""
     path = _issues_path(inp, out)
     if path.is_file():
-        _guard(lambda: pd.DataFrame(columns=["row", "line", "field", "code", "reason"]).to_csv(
-            path, index=False))
+        _write_issues(pd.DataFrame(columns=["row", "line", "field", "code", "reason"]), path)
         _console(stderr=True).print(f"no problems this time: emptied {path} from an earlier "
                                     "run", markup=False)
+
+
+def _write_issues(frame: pd.DataFrame, path: Path) -> None:
+    """Write the issues file, or exit 2 saying why it cannot be written (a folder of that
+    name, no permission): the problems must reach the user, never a traceback instead."""
+    try:
+        frame.to_csv(path, index=False)
+    except OSError as exc:
+        _fail(f"cannot write the issues file {path}: {exc.strerror or exc}")
 
 
 def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
@@ -287,6 +309,7 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
     """Write ``<stem>.issues.csv`` (row, line, field, code, reason) and print the first ones."""
     path = _issues_path(inp, out)
     frame = issues[["row", "field", "code", "reason"]].copy()
+    frame["reason"] = [_cli_words(str(r)) for r in frame["reason"]]
     header = inp.suffix.lower() in (".csv", ".xlsx")
     # Row numbers are 0-based data rows; the line (CSV) or sheet row (Excel) is looked up in the
     # file, because blank lines and multi-line quoted values make it more than row + 2.
@@ -297,7 +320,6 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
         frame.insert(1, "line", frame["row"].map(lines).astype("Int64"))
     else:
         frame.insert(1, "line", None)
-    frame.to_csv(path, index=False)
     err = _console(stderr=True)
     shown = frame.head(_SHOWN_ISSUES)
     for row, line, field, reason in zip(shown["row"], shown["line"], shown["field"],
@@ -306,6 +328,7 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
         err.print(f"{inp.name}: {where}, field {field!r}: {reason}", markup=False)
     more = len(frame) - _SHOWN_ISSUES
     tail = f" ({more} more not shown)" if more > 0 else ""
+    _write_issues(frame, path)  # after the first problems are shown: they reach the user
     err.print(f"{len(frame)} problem(s) in {frame['row'].nunique()} row(s){tail}; "
               f"listed in {path}", markup=False)
     return path
@@ -322,7 +345,44 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
 
     parts = _guard(lambda: apportion(df, resolved, start=period[0], end=period[1],
                                      errors="collect"))
-    return _value_parts(parts, resolved, a, period), resolved
+    return _with_unread_periods(_value_parts(parts, resolved, a, period), df, period), resolved
+
+
+def _day_or_none(value: Any) -> Any:
+    """A cell as the day it names (as apportion reads days), or None when it names none."""
+    from socialvalue_tom.outcome import to_day
+
+    try:
+        day = to_day(value)
+    except ValueError:
+        return None
+    return pd.Timestamp(day) if isinstance(day, dt.date) else None
+
+
+def _with_unread_periods(valued: pd.DataFrame, df: pd.DataFrame,
+                         period: tuple[str, str]) -> pd.DataFrame:
+    """``valued`` with the input rows whose period could not be read (apportion leaves them
+    out) put back in input order, with no figures, as a bad row is kept without --period: the
+    output file holds every input row, and the totals count them as not valued. A period end
+    that is not a date is blank there; the issues file quotes it."""
+    unread = np.unique(valued.attrs["issues"]["row"].to_numpy(dtype=np.int64))
+    unread = unread[~np.isin(unread, valued["period_row"].to_numpy())]
+    if not unread.size:
+        return valued
+    attrs = dict(valued.attrs)
+    rows = df.iloc[unread].assign(period_row=unread)
+    for name in (*period, "date"):  # as apportion gives them: days, or blank if not days
+        if name in valued.columns:
+            days = [_day_or_none(v) for v in rows[name]] if name in rows.columns else None
+            rows[name] = pd.Series(days, index=rows.index, dtype=valued[name].dtype)
+    rows = rows.reindex(columns=valued.columns)
+    rows.attrs.clear()
+    kept = valued.copy(deep=False)
+    kept.attrs.clear()  # pandas compares attrs on concat, which fails on the issues table
+    out = pd.concat([kept, rows])
+    out = out.iloc[np.argsort(out["period_row"].to_numpy(), kind="stable")]
+    out.attrs.update(attrs)
+    return out
 
 
 def _value_parts(parts: pd.DataFrame, tables: TablesLike, a: Assumptions,
@@ -482,12 +542,16 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> No
 
 
 def _cli_words(note: str) -> str:
-    """A basis note with the library's option names as this command's flags."""
+    """A note, error or row issue with the library's option names as this command's flags."""
     for name, flag in (("group by stage", "use --by stage"),
                        ("a common price_year", "--price-year"),
                        ("a common discount_base_year", "--discount-base-year"),
                        ("discount_base_year", "--discount-base-year"),
-                       ("(carry_forward)", "(--carry-forward)")):
+                       ("(carry_forward)", "(--carry-forward)"),
+                       ("carry_forward=True", "--carry-forward"),
+                       ("apportion() reads", "--period reads"),
+                       ("apportion(): start and end name the same column",
+                        "--period names the same column twice:")):
         note = note.replace(name, flag)
     return note
 
@@ -558,6 +622,8 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,
     if _issues_path(input, output).resolve() == input.resolve():
         _fail(f"the issues file {_issues_path(input, output)} would overwrite the input file: "
               "rename the input or choose another output name")
+    if _issues_path(input, output).is_dir():  # found now, not after the output is written
+        _fail(f"cannot write the issues file {_issues_path(input, output)}: it is a folder")
     if sheet is not None and input.suffix.lower() != ".xlsx":
         _fail(f"--sheet applies to .xlsx input only, not {input.name}")
     valued, resolved = _value_input(input, tables, a, sheet, period)
@@ -650,8 +716,9 @@ def template_cmd(
 def tables_list() -> None:
     """List the embedded table editions."""
     table = _table("Embedded tables")
-    for c in ("Table", "Version", "Valid from", "Valid to", "Review by", "Digest"):
+    for c in ("Table", "Version", "Valid from", "Valid to", "Review by"):
         table.add_column(c)
+    table.add_column("Digest", no_wrap=True, min_width=12)  # a digest is read whole or not at all
     for ref in _guard(available_tables):
         table.add_row(ref.name, ref.version, str(ref.valid_from), str(ref.valid_to),
                       _review_note(ref), ref.digest[:12])

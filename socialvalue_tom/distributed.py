@@ -8,9 +8,12 @@ How the pieces travel:
   ``MappingProxyType`` views), and shipping dense arrays with every task would be wasteful. Each
   worker process resolves the handle once through the library's own load caches and checks the
   digests, so every partition is valued with the very editions the client saw.
-* **Row numbers.** Issues carry *global* row numbers, as if the whole Dask DataFrame were one
-  pandas frame: partition lengths are computed first (one pass over the data, a ``len`` per
-  partition) and each partition is valued with ``row_offset`` = the rows before it.
+* **Row numbers.** Issues carry *global* row numbers: a row's 0-based position in the Dask
+  DataFrame given to :func:`value_dask`, as if it were one pandas frame. Partition lengths are
+  computed first (one pass over the data, a ``len`` per partition) and each partition's task is
+  built with its ``row_offset`` (the rows before it) bound in, so the numbers stay positions in
+  that input whatever part of the result is later computed (``.partitions[i]``, ``head``,
+  ``tail``, ``.loc``, a filter).
 * **errors="raise".** A partition with bad rows raises
   :class:`~socialvalue_tom.BulkValidationError` on the worker; it pickles, so ``compute()``
   raises it on the client with ``.issues`` (the bad rows of that partition, global row numbers).
@@ -51,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
-from socialvalue_tom.errors import ProxyTableError, RuleError
+from socialvalue_tom.errors import OutcomeError, ProxyTableError, RuleError
 from socialvalue_tom.frame import ISSUE_COLUMNS, claim_totals, claims_of, value_frame
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.rules.exclusions import ClaimTotals
@@ -138,13 +141,14 @@ _cache_lock = threading.Lock()
 _worker_tables: dict[tuple[str, ...], TableSet] = {}
 
 
-def _value_partition(part: pd.DataFrame, handle: TableHandle, offsets: Sequence[int],
+def _value_partition(part: pd.DataFrame, handle: TableHandle, offset: int,
                      errors: Literal["raise", "collect"], assumptions: Assumptions | None,
-                     claims: ClaimTotals | None, detail: bool,
-                     partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
-    """Value one partition; runs on the workers."""
-    number = partition_info["number"] if partition_info is not None else 0
-    offset = int(offsets[number]) if offsets else 0
+                     claims: ClaimTotals | None, detail: bool) -> pd.DataFrame:
+    """Value one partition, whose first row is row ``offset`` of the input; runs on the workers.
+
+    ``offset`` is bound into the partition's task when the graph is built, never read from
+    ``partition_info`` (which Dask renumbers once partitions of the result are selected).
+    """
     out = value_frame(part, handle.resolve(), errors=errors, assumptions=assumptions,
                       row_offset=offset, claims=claims, detail=detail)
     found = out.attrs.get("issues")
@@ -176,17 +180,26 @@ def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
     """Value every row of a Dask DataFrame; returns a lazy Dask DataFrame.
 
     Each partition is valued with :func:`~socialvalue_tom.frame.value_frame` (same columns,
-    same bits). Row numbers in issues are global (see the module docs); computing them costs one
-    pass over ``ddf`` for the partition lengths, done here, eagerly.
+    same bits). The row number of an issue (``issue_row``, ``RowIssue.row``) is the row's 0-based
+    position in ``ddf``, the whole collection given here, as if it were one pandas frame: it
+    stays so whatever part of the result is computed (a partition, ``head``/``tail``, a
+    ``.loc`` slice, a filter). Computing these numbers, and the claims for double-counting
+    exclusions, costs one pass over ``ddf`` for the partition lengths, done here, eagerly; the
+    result is lazy.
 
     Args:
-        ddf: a ``dask.dataframe.DataFrame`` with the columns ``value_frame`` needs.
+        ddf: a ``dask.dataframe.DataFrame`` with the columns ``value_frame`` needs (for a pandas
+            DataFrame, use :func:`~socialvalue_tom.frame.value_frame`).
         tables: family name, edition or editions; resolved once on the client.
         errors: ``"raise"``: computing raises :class:`~socialvalue_tom.BulkValidationError` for
             the first failing partition; ``"collect"``: adds the ``issue_*`` columns.
         assumptions: caller-level :class:`~socialvalue_tom.Assumptions` (or a mapping of its
             fields).
         detail: also add ``gross_gbp`` and ``canonical_quantity`` (see ``value_frame``).
+
+    Raises:
+        TypeError: ``ddf`` is not a Dask DataFrame (a pandas DataFrame, a Dask Series ...).
+        RuleError: ``errors`` is neither ``"raise"`` nor ``"collect"``.
 
     Examples:
         >>> import dask.dataframe as dd  # doctest: +SKIP
@@ -195,17 +208,37 @@ def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
     """
     if errors not in ("raise", "collect"):
         raise RuleError(f"errors must be 'raise' or 'collect', not {errors!r}")
-    _dask()
+    dd = _dask()
+    if not isinstance(ddf, dd.DataFrame):
+        hint = ("; for a pandas DataFrame use socialvalue_tom.value_frame"
+                if isinstance(ddf, pd.DataFrame) else "")
+        raise TypeError(f"value_dask() needs a dask DataFrame, not {_type_name(ddf)}{hint}")
+    import dask as dask_module
+
+    dask: Any = dask_module  # dask's top level is not typed
     assumptions = as_assumptions(assumptions)
     handle = TableHandle.from_tables(tables)
-    offsets, claims = _offsets_and_claims(ddf, handle, assumptions)
+    parts = ddf.to_delayed()
+    offsets, claims = _offsets_and_claims(parts, handle, assumptions)
     meta = value_frame(ddf._meta, handle.resolve(), errors="collect", assumptions=assumptions,
                        claims=claims, detail=detail)
     meta.attrs = {}
     if errors == "collect":
         _add_issue_columns(meta, None, 0)
-    return ddf.map_partitions(_value_partition, handle, offsets, errors, assumptions, claims,
-                              detail, meta=meta, align_dataframes=False)
+    # One task per partition with its offset bound in: selecting partitions or rows of the
+    # result later keeps each row's number (partition_info would be renumbered). The shared
+    # arguments are one node each in the graph, not a copy per task.
+    shared = [dask.delayed(a, traverse=False) for a in (handle, assumptions, claims)]
+    call = dask.delayed(_value_partition, pure=True)
+    valued = [call(p, shared[0], offset, errors, shared[1], shared[2], detail)
+              for p, offset in zip(parts, offsets, strict=True)]
+    return dd.from_delayed(valued, meta=meta, divisions=ddf.divisions, verify_meta=False)
+
+
+def _type_name(obj: object) -> str:
+    """``list``, ``pandas.DataFrame``: the type's name, with its top package unless builtin."""
+    package = type(obj).__module__.split(".")[0]
+    return type(obj).__name__ if package == "builtins" else f"{package}.{type(obj).__name__}"
 
 
 def _partition_facts(part: pd.DataFrame, handle: TableHandle, codes: frozenset[str],
@@ -217,21 +250,23 @@ def _partition_facts(part: pd.DataFrame, handle: TableHandle, codes: frozenset[s
     return len(part), claims_of(part, handle.resolve(), assumptions=assumptions)
 
 
-def _offsets_and_claims(ddf: Any, handle: TableHandle, assumptions: Assumptions | None,
+def _offsets_and_claims(parts: Sequence[Any], handle: TableHandle,
+                        assumptions: Assumptions | None,
                         ) -> tuple[tuple[int, ...], ClaimTotals | None]:
-    """Global row offset of each partition, and the claims of the whole input (one pass)."""
+    """Global row offset of each partition (``parts``: the input's ``to_delayed()``), and the
+    claims of the whole input (one pass)."""
     import dask as dask_module
 
     dask: Any = dask_module  # dask's top level is not typed
     tset = handle.resolve()
     codes = frozenset(c for t in tset.editions for ex in t.spec.exclusions for c in ex.measures)
     facts = dask.compute(*[dask.delayed(_partition_facts)(p, handle, codes, assumptions)
-                           for p in ddf.to_delayed()])
+                           for p in parts])
     lengths = [n for n, _ in facts]
     offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(lengths)[:-1]]))
-    parts = [c for _, c in facts if c is not None]
+    found = [c for _, c in facts if c is not None]
     # Indexed once here, not by every partition (the index is also smaller to ship).
-    claims = claim_totals(pd.concat(parts, ignore_index=True), handle.resolve()) if parts else None
+    claims = claim_totals(pd.concat(found, ignore_index=True), handle.resolve()) if found else None
     return offsets, claims
 
 
@@ -239,9 +274,31 @@ def issues(valued: Any) -> pd.DataFrame:
     """Compute the issues of a ``value_dask(..., errors="collect")`` result.
 
     Returns a pandas DataFrame with the columns of ``value_frame``'s ``attrs["issues"]`` (row,
-    index, field, code, reason), sorted by row.
+    index, field, code, reason), sorted by row. ``row`` is the row's position in the Dask
+    DataFrame given to ``value_dask``, also when ``valued`` is a selection of its result (some
+    partitions or rows).
+
+    Args:
+        valued: the lazy result of ``value_dask(..., errors="collect")``, or a selection of its
+            partitions or rows.
+
+    Raises:
+        TypeError: ``valued`` is not a Dask DataFrame (for ``value_frame``'s result, read
+            ``attrs["issues"]``).
+        OutcomeError: ``valued`` lacks the ``issue_*`` columns (e.g. it was valued with
+            ``errors="raise"``); ``err.columns`` lists the missing ones.
     """
     cols = list(ISSUE_OUTPUT_COLUMNS)
+    dd = _dask()
+    if not isinstance(valued, dd.DataFrame):
+        raise TypeError('issues() needs the result of value_dask(..., errors="collect"), a dask '
+                        f"DataFrame, not {_type_name(valued)} (value_frame's result lists its "
+                        'issues in attrs["issues"])')
+    missing = [c for c in cols if c not in valued.columns]
+    if missing:
+        raise OutcomeError('issues() needs the result of value_dask(..., errors="collect"); '
+                           f"this frame lacks the column(s) {', '.join(missing)} (valued with "
+                           'errors="raise"?)', field=missing[0], columns=missing)
     bad = valued[cols][~valued["issue_row"].isna()].compute()
     frame = pd.DataFrame({
         "row": bad["issue_row"].astype("int64").to_numpy(),

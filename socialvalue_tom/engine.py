@@ -127,7 +127,7 @@ def _check_row(o: Outcome, spec: MeasureSpec, canonical: float) -> None:
     share = 1.0 if o.period_share is None else o.period_share
     scaled = "" if share == 1.0 else f" x period share {share:g}"
     if canonical > part_limit(MAX_QUANTITY, share, upper=True):  # in the measure's unit too
-        raise OutcomeError(f"quantity {canonical:g} {spec.unit} of {spec.code!r} is above "
+        raise OutcomeError(f"quantity {float(canonical)!r} {spec.unit} of {spec.code!r} is above "
                            f"{MAX_QUANTITY:g}{scaled}", field="quantity", measure=spec.code)
     bounds = spec.quantity_bounds
     if bounds is not None and not (

@@ -32,6 +32,7 @@ import datetime as dt
 import os
 import re
 import uuid
+from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,8 +124,9 @@ def read_outcomes(path: str | os.PathLike[str], *, sheet: str | int | None = Non
         One row per outcome, :data:`TEXT_COLUMNS` as strings, ready for ``value_frame``.
 
     Raises:
-        InputFileError: missing, empty or undecodable file, unknown extension, or a sheet that
-            cannot be read as a table (missing sheet, merged cells, blank or repeated headers).
+        InputFileError: missing, empty or undecodable file, unknown extension, blank or
+            repeated column names (repeated names in a Parquet file too), or a sheet that
+            cannot be read as a table (missing sheet, merged cells).
 
     Examples:
         >>> import tempfile, pathlib
@@ -141,6 +143,15 @@ def read_outcomes(path: str | os.PathLike[str], *, sheet: str | int | None = Non
     if suffix == ".xlsx":
         return _read_xlsx(p, sheet)
     pq = _require("pyarrow.parquet")
+    try:
+        names = pq.read_schema(p).names
+    except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
+        raise _fail(p, f"not a readable Parquet file ({exc})") from exc
+    dup = sorted(n for n, k in Counter(names).items() if k > 1)
+    if dup:
+        # pyarrow's reader fails on them with a dump of the schema ("Multiple matches...").
+        raise _fail(p, f"repeated column name(s) {', '.join(dup)}: every column needs its own "
+                       "name", columns=dup)
     try:
         table = pq.read_table(p)
     except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
@@ -286,9 +297,10 @@ def _blank_record(row: list[str]) -> bool:
     return all(not field.strip() for field in row)
 
 
-def _without_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
+def _without_blank_rows(df: pd.DataFrame, fixed: Iterable[str] = ()) -> pd.DataFrame:
     """``df`` without the rows whose every cell is missing or blank text (as :func:`_blank_record`
-    and an ``.xlsx`` blank row)."""
+    and an ``.xlsx`` blank row); the columns named in ``fixed`` keep their type (see
+    :func:`_reinferred`)."""
     if df.empty:
         return df
     text = [n for n in df.columns
@@ -306,16 +318,21 @@ def _without_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
             return df
     keep = np.ones(len(df), dtype=bool)
     keep[candidates] = False
-    return _reinferred(df[keep])
+    return _reinferred(df[keep], fixed)
 
 
-def _reinferred(df: pd.DataFrame) -> pd.DataFrame:
+def _reinferred(df: pd.DataFrame, fixed: Iterable[str] = ()) -> pd.DataFrame:
     """The number columns typed as pandas would type them without the blank rows just dropped
     (whose empty or space-only cells made a column float or text), so that a file's types do
-    not depend on which batch its blank rows fell in."""
+    not depend on which batch its blank rows fell in.
+
+    The columns in ``fixed`` were read with a type given for them (the whole file's, from
+    :func:`csv_column_types`) and keep it: a text column stays text though this batch holds
+    only numbers, a float column stays float though it holds only whole numbers."""
+    keep = {*TEXT_COLUMNS, *fixed}
     out = df.copy()
     for name in out.columns:
-        if name in TEXT_COLUMNS:
+        if name in keep:
             continue
         col = out[name]
         if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
@@ -328,6 +345,17 @@ def _reinferred(df: pd.DataFrame) -> pd.DataFrame:
             col = col.astype(np.int64)
         out[name] = col
     return out
+
+
+#: The most rows read at once: pandas and pyarrow take a chunk size that fits a C long
+#: (32 bits on Windows) and raise OverflowError past it. No batch that large fits in memory, so
+#: a larger ``chunksize`` means "the whole file": it is read in pieces of this size.
+_MAX_READ_ROWS = 2**31 - 1
+
+
+def _read_size(chunksize: int) -> int:
+    """``chunksize`` capped to :data:`_MAX_READ_ROWS`."""
+    return min(chunksize, _MAX_READ_ROWS)
 
 
 def _csv_options(layout: _CsvLayout) -> dict[str, Any]:
@@ -627,7 +655,8 @@ def iter_outcome_batches(path: str | os.PathLike[str], chunksize: int = 100_000,
     ``dtypes`` (CSV only) fixes some columns' types in every batch, e.g. the whole file's
     types from :func:`csv_column_types`; Parquet and Excel batches already share them.
     ``sheet`` (``.xlsx`` only) is the sheet to read, as for :func:`read_outcomes`. A file with
-    a header and no data rows gives one empty batch with its columns, in every format.
+    a header and no data rows gives one empty batch with its columns, in every format; a
+    ``chunksize`` past the file's length, however large, gives it in one batch.
 
     Examples:
         >>> import tempfile, pathlib
@@ -656,9 +685,10 @@ def _iter_csv(p: Path, chunksize: int,
     layout = _csv_layout(p)
     options = _csv_options(layout)
     options["dtype"] = {**options["dtype"], **(dtypes or {})}
+    fixed = frozenset(dtypes or ())
     # pandas may parse the first rows when the reader is created: the same errors as next().
     with _csv_errors(p):
-        reader = pd.read_csv(p, chunksize=chunksize, **options)
+        reader = pd.read_csv(p, chunksize=_read_size(chunksize), **options)
     offset = 0
     with reader:
         while True:
@@ -666,7 +696,7 @@ def _iter_csv(p: Path, chunksize: int,
                 chunk = next(reader, None)
             if chunk is None:
                 return
-            chunk = _without_blank_rows(_without_extra(p, chunk, layout))
+            chunk = _without_blank_rows(_without_extra(p, chunk, layout), fixed)
             chunk.index = pd.RangeIndex(offset, offset + len(chunk))
             yield offset, chunk
             offset += len(chunk)
@@ -720,7 +750,7 @@ def _iter_parquet(p: Path, chunksize: int) -> Iterator[tuple[int, pd.DataFrame]]
         raise _fail(p, f"not a readable Parquet file ({exc})") from exc
     offset = 0
     with pf:
-        for batch in pf.iter_batches(batch_size=chunksize):
+        for batch in pf.iter_batches(batch_size=_read_size(chunksize)):
             yield offset, _arrow_to_pandas(_arrow_text(p, batch), offset)
             offset += batch.num_rows
         if offset == 0:  # no rows: one empty batch with the file's columns, as from a CSV

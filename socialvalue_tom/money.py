@@ -9,9 +9,12 @@ Rule: a float amount is rounded to the penny once, when reported:
    is a real amount below the half-penny, not noise;
 2. the result is rounded to the penny half away from zero (``ROUND_HALF_UP``): ``£896.88``.
 
-Totals are the exactly rounded sum of the float amounts (:func:`math.fsum`, or exact decimal
-arithmetic where that overflows), so they do not depend on row order, then rounded the same
-way. Tests check this against a Decimal reference.
+Totals are the exact sum of the float amounts, so they do not depend on row order, rounded
+the same way: :func:`math.fsum` (the float nearest the exact sum) where a float of that size
+still tells pennies apart, exact decimal arithmetic where it does not (a total above about
+9e12, or an intermediate sum beyond float range). An amount that large is read at its exact
+value rather than its shortest text, so a total of one amount is that amount. Tests check
+this against a Decimal reference.
 """
 
 from __future__ import annotations
@@ -42,9 +45,16 @@ def to_pounds(amount: float) -> Decimal:
         raise RuleError(f"amount {amount!r} is too large for money") from None
     if not math.isfinite(value):
         raise RuleError(f"amount {amount!r} is not finite: only finite amounts are money")
-    noise = math.ulp(value) * _NOISE_ULPS
-    # Where a float cannot tell pennies apart (above about 1e13), nothing is float error.
-    return _round(Decimal(repr(value)), Decimal(noise) if noise < 0.005 else Decimal(0))
+    if not _tells_pennies_apart(value):
+        # Above about 9e12 a float's shortest text may differ from it by more than a penny
+        # and nothing is float error: the float's exact value is the amount, as in a total.
+        return _round(Decimal(value), Decimal(0))
+    return _round(Decimal(repr(value)), Decimal(math.ulp(value) * _NOISE_ULPS))
+
+
+def _tells_pennies_apart(value: float) -> bool:
+    """Whether floats near ``value`` are close enough together for the half-penny rule."""
+    return math.ulp(value) * _NOISE_ULPS < 0.005
 
 
 def _round(exact: Decimal, noise: Decimal) -> Decimal:
@@ -71,14 +81,16 @@ def total(amounts: Iterable[float]) -> Decimal:
     """Order-independent total of float amounts, rounded to the penny."""
     values = list(amounts)
     try:
-        return to_pounds(math.fsum(values))
-    except OverflowError:  # an intermediate sum beyond float range (in some orders): add exactly
-        with localcontext(_EXACT_SUM):
-            exact = sum((Decimal(v) for v in map(float, values)), Decimal(0))
-        rounded = float(exact)  # what fsum gives when it does not overflow: the same rule
-        if math.isfinite(rounded):
-            return to_pounds(rounded)
-        return _round(exact, Decimal(0))
+        nearest = math.fsum(values)
+        if _tells_pennies_apart(nearest):
+            return to_pounds(nearest)
+    except OverflowError:  # an intermediate sum beyond float range (in some orders)
+        pass
+    # A total too large for a float to hold its pennies (or beyond float range): the float
+    # nearest the sum would lose them, so add exactly (Decimal holds any double exactly).
+    with localcontext(_EXACT_SUM):
+        exact = sum((Decimal(v) for v in map(float, values)), Decimal(0))
+    return _round(exact, Decimal(0))
 
 
 def format_gbp(amount: float | Decimal) -> str:

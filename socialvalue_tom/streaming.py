@@ -14,13 +14,19 @@ expansions of all chunks sum exactly to the sum of all values, so ``fsum`` of al
 terms equals ``fsum`` of all the values: the total does not depend on ``chunksize``.
 
 Double-counting exclusions (``exclusions:`` in a table) are the one rule that looks across rows:
-rows of the measures an exclusion names are grouped by contract, and a chunk boundary may split
-a group. So when the editions declare exclusions ``value_file`` reads the file twice: the first
-pass collects each batch's claims (:func:`socialvalue_tom.frame.claims_of`: five small columns
-per row of an excluded measure), the second values every batch with the claims of the whole
-file, giving exactly what ``value_frame`` gives on the whole file. The claims are indexed once
+rows of the measures an exclusion names are grouped by contract (or by the columns its ``key``
+names), and a chunk boundary may split a group. So when the editions declare exclusions
+``value_file`` reads the file in two passes: the first collects each batch's claims
+(:func:`socialvalue_tom.frame.claims_of`: five small columns per row of an excluded measure),
+the second values every batch with the claims of the whole file, giving exactly what
+``value_frame`` gives on the whole file. The claims are indexed once
 (:func:`socialvalue_tom.frame.claim_totals`) and only the index is kept: memory is then bounded
 by ``chunksize`` plus one sum per contract, exclusion and rank.
+
+A CSV file is read once more, first, for the types a whole-file read gives its columns
+(:func:`socialvalue_tom.io.csv_column_types`); every pass reads every batch with them, so a
+column is not numbers in one batch and text in another, in the output or in the groups of an
+exclusion keyed on it. Parquet and ``.xlsx`` batches share their types without it.
 
 Added in 0.1.
 """
@@ -46,7 +52,7 @@ from socialvalue_tom._text import stripped_column
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import BulkValidationError, InputFileError, RowIssue, RuleError
 from socialvalue_tom.frame import claim_totals, claims_of, issues_frame, value_frame
-from socialvalue_tom.money import to_pounds
+from socialvalue_tom.money import total
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.rules.exclusions import ClaimTotals
 from socialvalue_tom.tables.catalogue import TableSet
@@ -90,6 +96,13 @@ class ExactSum:
     def value(self) -> float:
         """The correctly rounded sum of everything added."""
         return _fsum(self._terms)
+
+    def pounds(self) -> Decimal:
+        """The sum rounded to the penny as :func:`socialvalue_tom.money.total` rounds the
+        values added (the terms add up exactly to them, so a total too large for a float to
+        hold its pennies keeps them here too)."""
+        self.value()  # a sum beyond float range is refused, as value() refuses it
+        return total(self._terms)
 
 
 def _fsum(values: list[float]) -> float:
@@ -332,13 +345,15 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
     codes = exclusion_measures(tset)
     writer = _Writer(Path(out)) if out is not None else None
     try:
-        # The output must not depend on chunksize: read each CSV column in every batch with
-        # the whole file's type (a typo in one batch makes it text in all; 1 and 2.5 in
+        # Nothing may depend on chunksize: read each CSV column in every batch of every pass
+        # with the whole file's type (a typo in one batch makes it text in all; 1 and 2.5 in
         # different batches are floats in both), as a Parquet column has one type and a CSV
-        # column one spelling of its numbers.
-        dtypes = svio.csv_column_types(src, chunksize) if writer is not None else None
-        claims = (claim_totals(_claims(src, chunksize, codes, tset, assumptions, sheet), tset)
-                  if codes else None)
+        # column one spelling of its numbers; and an exclusion keyed on a column that is not
+        # text groups 0101 and 101 as the whole file does. One pass, shared by the others (a
+        # sheet= is for .xlsx files, which need none; iter_outcome_batches refuses it for CSV).
+        dtypes = svio.csv_column_types(src, chunksize) if sheet is None else {}
+        claims = (claim_totals(_claims(src, chunksize, codes, tset, assumptions, sheet, dtypes),
+                               tset) if codes else None)
         batches = svio.iter_outcome_batches(src, chunksize, dtypes=dtypes, sheet=sheet)
         acc = _run(_with_progress(batches, src, progress), tset, writer, assumptions,
                    stop_writing_on_issue=errors == "raise", claims=claims, detail=detail)
@@ -402,8 +417,8 @@ class _Accumulator:
         bad = len({i.row for i in self.issues})
         return FileSummary(
             path=src, out=out, rows=self.rows, valued=self.valued, bad_rows=bad,
-            total_gbp=to_pounds(self.total.value()),
-            by_theme={k: to_pounds(v.value()) for k, v in sorted(self.by_theme.items())},
+            total_gbp=self.total.pounds(),
+            by_theme={k: v.pounds() for k, v in sorted(self.by_theme.items())},
             issues=issues_frame(self.issues), editions=tuple(sorted(self.editions)),
             chunks=self.chunks)
 
@@ -418,14 +433,17 @@ def exclusion_measures(tset: TableSet) -> frozenset[str]:
 
 
 def _claims(src: Path, chunksize: int, codes: frozenset[str], tset: TableSet,
-            assumptions: Assumptions | None, sheet: str | int | None) -> pd.DataFrame:
+            assumptions: Assumptions | None, sheet: str | int | None,
+            dtypes: Mapping[str, str]) -> pd.DataFrame:
     """First pass: the claims that double-counting exclusions govern, from every batch.
 
     Only the rows of excluded measures are read into it, as five small columns each (edition,
     exclusion, group label, rank, quantity), so memory grows with those rows, not the file.
+    The batches are read with the whole file's column ``dtypes``, as in the second pass: an
+    exclusion's key may name any column, and its groups must not depend on the batches.
     """
     parts = [claims_of(_excluded_rows(b, codes), tset, assumptions=assumptions)
-             for _, b in svio.iter_outcome_batches(src, chunksize, sheet=sheet)]
+             for _, b in svio.iter_outcome_batches(src, chunksize, dtypes=dtypes, sheet=sheet)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
@@ -435,8 +453,8 @@ def _excluded_rows(batch: pd.DataFrame, codes: frozenset[str]) -> pd.DataFrame:
     value_frame trims the measure text ('jobs-local ' is jobs-local), so the claims must be
     found, and labelled, the same way or they miss rows the second pass values.
     """
-    if "measure" not in batch.columns:
-        return batch  # claims_of refuses it, naming the missing columns
+    if "measure" not in batch.columns or batch.columns.has_duplicates:
+        return batch  # claims_of refuses it, naming the missing or duplicated columns
     measure = stripped_column(batch["measure"])
     pick = measure.isin(codes).to_numpy()
     return batch.loc[pick].assign(measure=measure.to_numpy()[pick])

@@ -643,8 +643,10 @@ def test_value_when_dated_past_every_edition_then_row_says_carry_forward(tmp_pat
     result = invoke("value", src, "--tables", TINY)
     lines = [x for x in result.stderr.splitlines() if "no edition of tiny" in x]
     assert len(lines) == 2
-    assert lines[0].endswith("(carry_forward=True would use the latest)")
-    assert "carry_forward" not in lines[1]
+    assert lines[0].endswith("(--carry-forward would use the latest)")  # the CLI's own flag
+    assert "carry" not in lines[1]
+    issues = pd.read_csv(tmp_path / "late.issues.csv")
+    assert issues["reason"].str.contains("--carry-forward would use").tolist() == [True, False]
     carried = invoke("value", src, "--tables", TINY, "--carry-forward", "--errors", "collect")
     assert carried.exit_code == 1  # the 2020 row is still bad
     assert ("Note: 1 row(s) dated after their edition's valid_to were valued with it carried "
@@ -694,7 +696,10 @@ def test_value_when_period_then_rows_are_split_and_issues_name_input_lines(
                     "-o", out)
     assert result.exit_code == 1, result.output
     valued = pd.read_csv(out)
-    assert valued["period_row"].tolist() == [0, 0, 1]
+    # every input row is in the output: row 2's period cannot be read, so it has no figures
+    assert valued["period_row"].tolist() == [0, 0, 1, 2]
+    assert valued["contract_id"].tolist()[3] == "C2"
+    assert valued["value_gbp"].isna().tolist()[2:] == [True, True]
     assert valued["version"].tolist()[:2] == [2023, 2024]
     shared = valued["quantity"].iloc[:2].astype(float).tolist()  # text column: row 1 is 'x'
     assert shared == pytest.approx([12 * 91 / 366, 12 * 275 / 366], rel=1e-15)
@@ -923,3 +928,68 @@ def test_value_when_period_columns_without_period_option_then_says_how(tmp_path:
                    "jobs-local-fte,1,FTE,uk,2024-06-01,2024-01-01,2024-12-31\n")
     result = invoke("value", dated)
     assert result.exit_code == 0 and "each row is valued at its date" in result.output
+
+
+def test_value_when_issues_file_cannot_be_written_then_exit_2_after_showing_problems(
+        tmp_path: Path) -> None:
+    """A folder where the issues file would go: the problems are still shown, then a plain
+    error and exit 2 (it was a traceback, and exit 1 read as "bad rows")."""
+    src = _write(tmp_path, "p.csv", BAD)
+    (tmp_path / "p.issues.csv").mkdir()
+    result = invoke("value", src, "--tables", TINY)
+    assert result.exit_code == 2, result.output
+    assert "cannot write the issues file" in result.stderr and "folder" in result.stderr
+    out = tmp_path / "v.csv"
+    (tmp_path / "v.issues.csv").mkdir()
+    collected = invoke("value", src, "--tables", TINY, "-o", out, "--errors", "collect")
+    assert collected.exit_code == 2 and not out.exists(), collected.output  # refused first
+    assert "Traceback" not in result.output + collected.output
+
+
+def test_report_issues_when_the_write_fails_then_problems_shown_and_exit_2(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that fails anyway (no permission, disk full) is a plain error after the
+    problems are shown, never a traceback."""
+    src = _write(tmp_path, "p.csv", BAD)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
+    result = invoke("value", src, "--tables", TINY)
+    assert result.exit_code == 2, result.output
+    assert "unknown measure 'jobs-locl'" in result.stderr
+    assert "cannot write the issues file" in result.stderr and "Permission denied" in result.stderr
+
+
+def test_cli_tables_when_terminal_is_narrow_then_figures_whole_and_nothing_cut() -> None:
+    """On a narrow terminal amounts are printed whole on one line (an ellipsis in a figure is
+    a wrong number) and long labels wrap rather than being cut with '…'."""
+    from rich.console import Console
+
+    from socialvalue_tom.cli import _table
+
+    table = _table("Social value by supplier")
+    table.add_column("supplier_id")
+    for c in ("Rows", "Net"):
+        table.add_column(c, justify="right")
+    label = "S-" + "VERYLONG" * 12
+    table.add_row(label, "60000", "£3,570,670,027.12")
+    console = Console(file=io.StringIO(), width=40, highlight=False)
+    console.print(table)
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "£3,570,670,027.12" in shown and "60000" in shown
+    assert "…" not in shown
+    assert shown.count("Y") == 12  # every letter of the label is shown, over several lines
+
+
+def test_value_when_a_period_cannot_be_read_then_its_row_counts_as_not_valued(
+        tmp_path: Path) -> None:
+    """--by contract lists a contract whose only row has an end before its start (apportion
+    cannot split it), with its row not valued, as without --period; the Total counts it."""
+    src = _write(tmp_path, "p.csv", PERIODS)
+    result = invoke("value", src, "--period", "period_start,period_end", "--errors", "collect",
+                    "--by", "contract")
+    assert result.exit_code == 1, result.output
+    assert re.search(r"C2\s*│\s*0\s*│\s*1\s*│\s*£0\.00", result.stdout), result.stdout
+    assert re.search(r"Total\s*│\s*2\s*│\s*2\s*│", result.stdout), result.stdout

@@ -164,3 +164,74 @@ def test_value_dask_when_contract_ids_mix_types_groups_as_value_frame(
         got = value_dask(dd.from_pandas(df, npartitions=npartitions), tiny).compute(
             scheduler="sync")
     assert got["value_gbp"].tolist() == want["value_gbp"].tolist()
+
+
+def _alternating(n: int = 8) -> pd.DataFrame:
+    """Good rows at even positions, an unknown measure at odd ones."""
+    return pd.DataFrame({"measure": ["env-carbon", "zzz"] * (n // 2), "quantity": [1] * n,
+                         "unit": ["tCO2e"] * n, "region": ["uk"] * n,
+                         "date": ["2024-06-01"] * n})
+
+
+def test_value_dask_when_partitions_or_rows_selected_then_issue_rows_stay_global(
+        tiny: sv.ProxyTable) -> None:
+    """issue_row is the row's position in the input collection, whatever part of the result
+    is computed: one partition, head/tail, a label slice."""
+    valued = value_dask(dd.from_pandas(_alternating(), npartitions=4), tiny, errors="collect")
+
+    def rows(frame: pd.DataFrame) -> list[object]:
+        return [None if pd.isna(r) else int(r) for r in frame["issue_row"]]
+
+    assert rows(valued.compute(scheduler="sync")) == [None, 1, None, 3, None, 5, None, 7]
+    assert rows(valued.partitions[3].compute(scheduler="sync")) == [None, 7]
+    assert rows(valued.partitions[1:3].compute(scheduler="sync")) == [None, 3, None, 5]
+    assert rows(valued.tail(2, compute=False).compute(scheduler="sync")) == [None, 7]
+    assert rows(valued.loc[6:7].compute(scheduler="sync")) == [None, 7]
+    assert rows(valued.loc[3:4].compute(scheduler="sync")) == [3, None]
+    assert rows(valued[valued["issue_row"].isna() | (valued.index > 4)].partitions[2:]
+                .compute(scheduler="sync")) == [None, 5, None, 7]
+    found = issues(valued.loc[5:7])
+    assert found["row"].tolist() == [5, 7]
+    assert found["index"].tolist() == [5, 7]
+
+
+def test_value_dask_when_raising_on_selected_partition_then_issue_rows_stay_global(
+        tiny: sv.ProxyTable) -> None:
+    """BulkValidationError.issues from a selected partition carry the input's row numbers."""
+    valued = value_dask(dd.from_pandas(_alternating(), npartitions=4), tiny)
+    for part, want in ((valued.partitions[3], [7]), (valued.loc[4:5], [5]),
+                       (valued.tail(1, compute=False), [7])):
+        with pytest.raises(sv.BulkValidationError) as info:
+            part.compute(scheduler="sync")
+        assert [i.row for i in info.value.issues] == want
+        assert [i.index for i in info.value.issues] == want
+
+
+def test_value_dask_when_given_pandas_frame_then_raises_type_error(
+        tiny: sv.ProxyTable) -> None:
+    """A pandas DataFrame is the wrong type: a TypeError pointing to value_frame."""
+    with pytest.raises(TypeError, match=r"dask DataFrame.*value_frame"):
+        value_dask(_alternating(), tiny)
+    with pytest.raises(TypeError, match="dask DataFrame"):
+        value_dask(dd.from_pandas(_alternating(), npartitions=2)["quantity"], tiny)
+
+
+def test_issues_when_given_raise_result_then_raises_outcome_error(
+        tiny: sv.ProxyTable) -> None:
+    """A result without the issue_* columns (errors="raise") is refused with a typed error."""
+    valued = value_dask(dd.from_pandas(_alternating(), npartitions=2), tiny)
+    with pytest.raises(sv.OutcomeError, match=r'errors="collect"') as info:
+        issues(valued)
+    assert set(info.value.details["columns"]) == {"issue_row", "issue_field", "issue_code",
+                                                  "issue_reason"}
+
+
+def test_issues_when_given_pandas_frame_then_raises_type_error(
+        tiny: sv.ProxyTable) -> None:
+    """A pandas frame (value_frame's result, or a computed value_dask result) is a TypeError
+    naming what issues() needs."""
+    with pytest.raises(TypeError, match=r'value_dask\(\.\.\., errors="collect"\)'):
+        issues(value_frame(_alternating(), tiny, errors="collect"))
+    valued = value_dask(dd.from_pandas(_alternating(), npartitions=2), tiny, errors="collect")
+    with pytest.raises(TypeError, match="dask DataFrame"):
+        issues(valued.compute(scheduler="sync"))

@@ -492,3 +492,12 @@ def test_value_frame_when_slices_of_a_result_are_joined_they_combine(tiny_table:
     kept = pd.concat([out, out]).attrs["issues"]  # the same table on both sides: kept (a copy)
     assert type(kept).__name__ == "IssueTable"
     assert pd.DataFrame(kept).equals(pd.DataFrame(out.attrs["issues"]))
+
+
+def test_value_frame_when_quantity_just_above_the_cap_then_message_shows_its_digits(
+        tiny_table: Any) -> None:
+    """1.0000001e12 is refused as above 1e+12, and the message gives its digits (to 6
+    significant digits it read "quantity 1e+12 is above 1e+12")."""
+    df = _frame(quantity=[2.0, 1.0000001e12, 100.0], unit=["FTE", "FTE", "hour"])
+    reason = value_frame(df, tiny_table, errors="collect").attrs["issues"]["reason"].iloc[0]
+    assert reason == "quantity 1000000100000.0 is above 1e+12"

@@ -773,3 +773,61 @@ def test_read_csv_when_semicolons_and_dots_group_thousands_refuses_the_file(
     comma.write_text("measure,quantity,unit,region,date\n"
                      "growth-local-spend,12.500,GBP,uk,2024-09-30\n", encoding="utf-8")
     assert svio.read_outcomes(comma)["quantity"].tolist() == [12.5]
+
+
+@pytest.mark.parametrize("text", [
+    "measure,quantity,unit,region,date\n"
+    "env-carbon,1,tCO2e,uk,2024-06-01\n,,,,\nenv-carbon,x,tCO2e,uk,2024-06-01\n",
+    "measure,quantity,unit,region,date,ref\n"
+    "env-carbon,2,tCO2e,uk,2024-06-01,00042\n,,,,,\nenv-carbon,x,tCO2e,uk,2024-06-01,A1\n",
+    "measure,quantity,unit,region,date,years\n"
+    "env-carbon,2,tCO2e,uk,2024-06-01,1\n,,,,,\nenv-carbon,3,tCO2e,uk,2024-06-01,2.5\n",
+])
+def test_iter_outcome_batches_when_blank_row_and_file_types_given_then_batches_are_the_file(
+        tmp_path: Path, text: str) -> None:
+    """With csv_column_types' dtypes, a batch that had a blank row keeps the whole file's types
+    (the blank row's drop re-read a text column as numbers, a float column as integers): each
+    batch is its rows of read_outcomes' frame, with its types, at every chunksize."""
+    src = _write(tmp_path / "o.csv", text)
+    whole = svio.read_outcomes(src)
+    for size in (1, 2, 3, 4):
+        dtypes = svio.csv_column_types(src, size)
+        batches = list(svio.iter_outcome_batches(src, size, dtypes=dtypes))
+        assert sum(len(b) for _, b in batches) == len(whole) == 2
+        for offset, batch in batches:
+            pd.testing.assert_frame_equal(batch, whole.iloc[offset:offset + len(batch)],
+                                          obj=f"chunksize {size}, batch at {offset}")
+
+
+@pytest.mark.parametrize("chunksize", [2**31, 2**63, 2**70])
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+def test_iter_outcome_batches_when_chunksize_exceeds_a_c_long_then_one_batch(
+        tmp_path: Path, suffix: str, chunksize: int) -> None:
+    """A chunksize past the file's length gives it in one batch, even past what pandas and
+    pyarrow take (2**63: an OverflowError); csv_column_types takes it too."""
+    src = _write(tmp_path / "o.csv", HEADER + "".join(ROWS * 2))
+    if suffix != ".csv":
+        svio.write_valuations(svio.read_outcomes(src), tmp_path / f"o{suffix}")
+        src = tmp_path / f"o{suffix}"
+    got = list(svio.iter_outcome_batches(src, chunksize))
+    assert [(off, len(b)) for off, b in got] == [(0, 6)]
+    pd.testing.assert_frame_equal(got[0][1], svio.read_outcomes(src), check_dtype=False)
+    assert svio.csv_column_types(src, chunksize) == {}
+
+
+def test_read_parquet_when_a_column_name_repeats_then_input_file_error_names_it(
+        tmp_path: Path) -> None:
+    """A Parquet file with two columns of one name is refused saying which name repeats, not
+    with pyarrow's schema dump ('Multiple matches for FieldRef...')."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = ["measure", "quantity", "unit", "region", "date", "measure", "unit"]
+    path = tmp_path / "o.parquet"
+    pq.write_table(pa.Table.from_arrays([pa.array(["x"]) for _ in names], names=names), path)
+    with pytest.raises(svio.InputFileError) as info:
+        svio.read_outcomes(path)
+    assert "repeated column name(s) measure, unit" in str(info.value)
+    assert "FieldRef" not in str(info.value)
+    assert info.value.path == str(path)
+    assert info.value.details["columns"] == ["measure", "unit"]

@@ -4,7 +4,7 @@ reference implementation of the whole valuation (tests/reference.py)."""
 from __future__ import annotations
 
 import math
-from decimal import Context, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Any
 
 import pytest
@@ -41,11 +41,25 @@ def test_to_pounds_when_not_finite_raises(bad: float) -> None:
 
 @pytest.mark.parametrize("amount", [1e22, 1e26, 1e30, -3.5e40, 1.7976931348623157e308])
 def test_to_pounds_when_amount_is_huge_is_exact(amount: float) -> None:
-    """Any finite float rounds to a Decimal penny amount (no decimal.InvalidOperation)."""
+    """Any finite float rounds to a Decimal penny amount (no decimal.InvalidOperation): one
+    too large to tell pennies apart is its exact value, as a total of it is."""
     with localcontext(Context(prec=400)):
-        expected = Decimal(repr(amount)).quantize(Decimal("0.01"))
+        expected = Decimal(amount).quantize(Decimal("0.01"))
     assert money.to_pounds(amount) == expected
     assert money.total([amount]) == money.to_pounds(amount)
+
+
+def test_total_when_too_large_for_float_pennies_then_exact() -> None:
+    """A total above what a float holds to the penny keeps its pennies: 2.88483e16 + 10600.2
+    is ...10600.20 (the float nearest the sum, ...10600, lost 20p), in every order, and the
+    Decimal reference of the exact sum agrees."""
+    amounts = [2.88483e16, 10600.2, 0.05, -0.04]
+    reference = sum((Decimal(a) for a in amounts), Decimal(0)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert reference == Decimal("28848300000010600.21")
+    assert money.total(amounts) == reference
+    assert money.total(amounts[::-1]) == reference
+    assert money.total([1e13, 0.004, 0.004]) == Decimal("10000000000000.01")
 
 
 def test_total_when_cancelling_terms_is_exact_and_order_independent() -> None:
@@ -127,8 +141,8 @@ def test_to_pounds_when_near_a_half_penny_moves_only_float_error(amount: float,
 
 
 def test_total_when_partial_sums_overflow_adds_exactly() -> None:
-    """fsum overflows on [1e308, 1e308, -1e308]; the exact total is 1e308."""
-    assert money.total([1e308, 1e308, -1e308]) == Decimal("1e308").quantize(
+    """fsum overflows on [1e308, 1e308, -1e308]; the exact total is the float 1e308."""
+    assert money.total([1e308, 1e308, -1e308]) == Decimal(float("1e308")).quantize(
         Decimal("0.01"), context=Context(prec=400))
 
 
@@ -149,8 +163,8 @@ def test_exact_sum_when_total_beyond_float_range_raises_rule_error() -> None:
 
 
 def test_total_near_the_float_limit_does_not_depend_on_order() -> None:
-    """fsum overflows in some orders only: the exact sum then falls back on the same rule (the
-    float nearest the exact sum, read as money), so every order gives one total."""
+    """fsum overflows in some orders only: the sum is then added exactly, as any total too
+    large for a float to hold its pennies is, so every order gives one total."""
     orders = ([1e308, 1e308, -1e308, 0.1], [1e308, -1e308, 1e308, 0.1], [0.1, 1e308])
     assert len({money.total(o) for o in orders}) == 1
     m = 1e308  # half an ulp and the smallest double above it: a tie broken only exactly

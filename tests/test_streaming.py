@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import tiny_variant
 from strategies import seeded_portfolio
 
 import socialvalue_tom as sv
@@ -16,6 +18,7 @@ from socialvalue_tom import io as svio
 from socialvalue_tom.engine import table_set
 from socialvalue_tom.frame import value_frame
 from socialvalue_tom.money import total
+from socialvalue_tom.report import summarise
 from socialvalue_tom.streaming import ExactSum, exclusion_measures, value_file
 
 
@@ -438,3 +441,140 @@ def test_value_file_when_output_is_the_input_refuses_and_keeps_the_input(
     with pytest.raises(sv.InputFileError, match="the output is the input file"):
         value_file(link, src)
     assert src.read_text(encoding="utf-8") == text
+
+
+def _keyed_by_project(folder: Path) -> sv.ProxyTable:
+    """tiny with its exclusion keyed on ``project``, a column outside io.TEXT_COLUMNS."""
+    reason = "reason: a priority-group hire is also a local job"
+    return sv.load_table(path=tiny_variant(folder, (reason, f"{reason}\n    key: [project]")))
+
+
+def test_value_file_when_exclusion_key_is_a_number_column_then_groups_as_the_whole_file(
+        tmp_path: Path) -> None:
+    """An exclusion keyed on a column the reader types (not one of io.TEXT_COLUMNS) groups the
+    rows as a whole-file read does at any chunksize: 0101 beside the text P-7 is text, not the
+    number 101 (a batch of 0101 and 101 alone once made them one group, in the claims pass)."""
+    table = _keyed_by_project(tmp_path / "tables")
+    src = _text_file(tmp_path / "o.csv", ["jobs-local,2,FTE,uk,2024-06-01,0101\n",
+                                          "jobs-priority,1,FTE,uk,2024-06-01,101\n",
+                                          "jobs-local,1,FTE,uk,2024-06-01,P-7\n"],
+                     header="measure,quantity,unit,region,date,project\n")
+    whole = value_frame(svio.read_outcomes(src), table)
+    assert whole["value_gbp"].sum() == 79000.0
+    for size in (1, 2, 3, 10):
+        assert value_file(src, tables=table, chunksize=size).total_gbp == Decimal("79000.00")
+        for suffix in (".csv", ".parquet"):
+            out = tmp_path / f"v{size}{suffix}"
+            s = value_file(src, out, tables=table, chunksize=size)
+            assert s.total_gbp == Decimal("79000.00"), (size, suffix)
+            got = svio.read_outcomes(out)
+            assert got["value_gbp"].tolist() == whole["value_gbp"].tolist()
+            assert got["project"].tolist() == ["0101", "101", "P-7"]
+
+
+@pytest.mark.parametrize(("exclusions", "passes"), [(True, 3), (False, 2)])
+def test_value_file_when_csv_input_then_reads_it_once_for_types_and_once_per_pass(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny: sv.ProxyTable,
+        exclusions: bool, passes: int) -> None:
+    """The whole file's column types cost one read of a CSV file, shared by the claims pass
+    (when the tables declare exclusions) and the valuing pass, with or without an output."""
+    block = ("exclusions:\n  - id: priority-within-local\n"
+             "    measures: [jobs-priority, jobs-local]\n    mode: count_once\n"
+             "    reason: a priority-group hire is also a local job\n")
+    table = tiny if exclusions else sv.load_table(
+        path=tiny_variant(tmp_path / "tables", (block, "")))
+    assert bool(exclusion_measures(table_set(table))) == exclusions
+    src = _csv(_portfolio(20), tmp_path / "o.csv")
+    reads = []
+    real = svio._iter_csv
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(svio, "_iter_csv", counted)
+    for out in (None, tmp_path / "v.csv"):
+        reads.clear()
+        value_file(src, out, tables=table, chunksize=7)
+        assert len(reads) == passes, out
+
+
+@pytest.mark.parametrize(("rows", "column", "want"), [
+    # quantity is text in the whole file (the typo): the blank row's batch keeps it text
+    (["env-carbon,1,tCO2e,uk,2024-06-01,\n", ",,,,,\n", "env-carbon,x,tCO2e,uk,2024-06-01,\n"],
+     "quantity", ["1", "x"]),
+    # ref is text in the whole file (A1): the blank row's batch keeps 00042's zeros
+    (["env-carbon,2,tCO2e,uk,2024-06-01,00042\n", ",,,,,\n",
+      "env-carbon,x,tCO2e,uk,2024-06-01,A1\n"], "ref", ["00042", "A1"]),
+])
+def test_value_file_when_blank_row_in_a_batch_of_a_text_column_then_keeps_the_file_types(
+        tmp_path: Path, tiny: sv.ProxyTable, rows: list[str], column: str,
+        want: list[str]) -> None:
+    """A batch that had a blank row keeps the whole file's column types (they were re-read as
+    numbers there: a Parquet run failed, and CSV output lost 00042's zeros, at chunksize 2)."""
+    src = _text_file(tmp_path / "o.csv", rows, header="measure,quantity,unit,region,date,ref\n")
+    assert svio.read_outcomes(src)[column].tolist() == want
+    texts, frames = [], []
+    for size in (1, 2, 3):
+        for suffix in (".csv", ".parquet"):
+            out = tmp_path / f"v{size}{suffix}"
+            s = value_file(src, out, tables=tiny, chunksize=size, errors="collect")
+            assert s.issues["row"].tolist() == [1], (size, suffix)
+        texts.append((tmp_path / f"v{size}.csv").read_text())
+        frames.append(svio.read_outcomes(tmp_path / f"v{size}.parquet"))
+    assert texts == [texts[0]] * 3
+    _same_frames(frames)
+    assert frames[0][column].tolist() == want
+
+
+@pytest.mark.parametrize("column", ["measure", "date"])
+def test_value_file_when_parquet_repeats_a_column_then_outcome_error_names_it(
+        tmp_path: Path, tiny: sv.ProxyTable, column: str) -> None:
+    """A Parquet file with two columns of one name is refused naming it, whichever column (a
+    repeated measure column was an AttributeError in the claims pass of exclusion tables)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = ["measure", "quantity", "unit", "region", "date", column]
+    values = {"measure": "jobs-local", "quantity": 1.0, "unit": "FTE", "region": "uk",
+              "date": "2024-06-01"}
+    src = tmp_path / "o.parquet"
+    pq.write_table(pa.Table.from_arrays([pa.array([values[n]]) for n in names], names=names),
+                   src)
+    assert exclusion_measures(table_set(tiny))
+    for out in (None, tmp_path / "v.csv"):
+        with pytest.raises(sv.OutcomeError, match=f"input has duplicated column.*{column}"):
+            value_file(src, out, tables=tiny)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.parquet"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+@pytest.mark.parametrize("chunksize", [2**31, 2**63, 2**70])
+def test_value_file_when_chunksize_exceeds_the_file_then_one_batch(
+        tmp_path: Path, tiny: sv.ProxyTable, suffix: str, chunksize: int) -> None:
+    """A chunksize past any file's length (even past a C long: an OverflowError) values the
+    file in one batch, as a chunksize of its length does."""
+    src = _csv(_portfolio(30), tmp_path / "o.csv")
+    if suffix != ".csv":
+        svio.write_valuations(svio.read_outcomes(src), tmp_path / f"o{suffix}")
+        src = tmp_path / f"o{suffix}"
+    want = value_file(src, tables=tiny, chunksize=30)
+    got = value_file(src, tmp_path / "v.csv", tables=tiny, chunksize=chunksize)
+    assert (got.chunks, got.rows, got.total_gbp) == (1, 30, want.total_gbp)
+
+
+def test_value_file_when_total_too_large_for_float_pennies_then_as_summarise(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """A total above what a float holds to the penny keeps its pennies in the streamed total,
+    at any chunksize, as summarise gives it from the whole file (both add exactly)."""
+    src = _text_file(tmp_path / "o.csv", ["jobs-local,1e11,FTE,uk,2024-06-01,c1,\n",
+                                          "social-volunteering,1.3,hour,uk,2024-06-01,c2,\n",
+                                          "jobs-local,0.000001,FTE,uk,2024-06-01,c3,\n"])
+    whole = value_frame(svio.read_outcomes(src), tiny)
+    expected = summarise(whole, by=()).loc[0, "net_gbp"]
+    amounts = whole["value_gbp"].tolist()
+    assert expected == sum((Decimal(a) for a in amounts), Decimal(0)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert expected != total([math.fsum(amounts)])  # the float sum has lost pennies
+    for size in (1, 2, 3):
+        assert value_file(src, tables=tiny, chunksize=size).total_gbp == expected

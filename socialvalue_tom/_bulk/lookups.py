@@ -102,7 +102,7 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
     # The cap holds in the measure's own unit too: 1e12 kilo-anything is not a real claim.
     most = MAX_QUANTITY if part is None else part_limit(MAX_QUANTITY, part, upper=True)
     issues.add(canonical > most, "quantity", "too-large",
-               lambda p: f"quantity {canonical[p]:g} in the measure's unit is above "
+               lambda p: f"quantity {float(canonical[p])!r} in the measure's unit is above "
                          f"{MAX_QUANTITY:g}" + _share_note(part, p))
     _check_bounds(s, ed, m, canonical, part, issues)
     reduction = _reductions(df, s, ed, a, issues)
@@ -167,7 +167,7 @@ def _quantity(series: pd.Series, issues: Issues) -> FloatArray:
     q = _numeric(series, "quantity", issues, required=True)
     issues.add(q < 0, "quantity", "negative", lambda p: f"quantity {q[p]:g} is negative")
     issues.add(q > MAX_QUANTITY, "quantity", "too-large",
-               lambda p: f"quantity {q[p]:g} is above {MAX_QUANTITY:g}")
+               lambda p: f"quantity {float(q[p])!r} is above {MAX_QUANTITY:g}")
     return q
 
 

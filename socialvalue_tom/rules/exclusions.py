@@ -95,8 +95,9 @@ class _Claims:
             return np.array([""], dtype=object)
         # key_text once per distinct value of each column, not per group and column
         firsts = df[self.cols].iloc[self.first]
-        keys = pd.DataFrame({name: _key_texts(firsts[name]) for name in self.cols},
-                            index=firsts.index)
+        # A fresh position index: the input's labels may repeat (a concat of two returns),
+        # and the escaping below aligns on labels.
+        keys = pd.DataFrame({name: _key_texts(firsts[name]) for name in self.cols})
         # Escaped so that no key text holds the separator or the missing marker: ("a\x1fb",
         # "c") and ("a", "b\x1fc") must stay two labels.
         text = keys.apply(_escaped).where(keys.notna(), _MISSING).astype(str)

@@ -269,3 +269,19 @@ def test_value_frame_when_claims_malformed_raises_rule_error(tiny_table: Any, ed
     assert len(claims) == 2
     with pytest.raises(sv.RuleError, match=words):
         value_frame(df, tiny_table, claims=edit(claims))
+
+
+def test_claims_of_when_index_labels_repeat_and_a_key_is_missing_then_as_value_frame() -> None:
+    """A plain pd.concat of two returns repeats index labels; with a missing contract id the
+    claim labels were built by label alignment and crashed (InvalidIndexError). claims_of,
+    and value_frame given those claims, now agree with value_frame on the whole input."""
+    cols = {"unit": "FTE", "region": "london", "date": "2024-06-01",
+            "measure": "jobs-local-fte"}
+    df = pd.concat([pd.DataFrame({"quantity": [2, 1], "contract_id": ["C1", None], **cols}),
+                    pd.DataFrame({"quantity": [3], "contract_id": ["C2"], **cols})])
+    assert df.index.tolist() == [0, 1, 0]
+    whole = value_frame(df)["value_gbp"].tolist()
+    claims = claims_of(df)
+    assert len(claims) == 3
+    assert value_frame(df, claims=claims)["value_gbp"].tolist() == whole
+    assert value_frame(df.iloc[:2], claims=claims)["value_gbp"].tolist() == whole[:2]
