@@ -162,7 +162,7 @@ def _check_output(output: Path, suffixes: tuple[str, ...] | None = None) -> None
     if not output.parent.is_dir():
         _fail(f"cannot write {output}: the folder {output.parent} does not exist")
     if suffixes is not None and output.suffix.lower() not in suffixes:
-        _fail(f"cannot write {output.name}: the output must be one of {', '.join(suffixes)}")
+        _fail(f"cannot write {output}: the output must be one of {', '.join(suffixes)}")
 
 
 def _resolve_tables(spec: str) -> TablesLike:
@@ -197,7 +197,7 @@ def _resolve_one_tables(spec: str) -> TablesLike:
     name, sep, version = spec.partition(":")
     if sep:
         if not version:
-            _fail(f"--tables {spec!r}: give the version after the colon, e.g. {name}:2024")
+            _fail(f"{spec!r}: give the version after the colon, e.g. {name}:2024")
         return _guard(lambda: load_table(name, version=version))
     _guard(lambda: table_set(spec))
     return spec
@@ -525,6 +525,9 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> No
         total = summarise(frame, by=[]).assign(**{str(summary.columns[0]): "Total"})
         summary = pd.concat([summary, total[summary.columns]], ignore_index=True)
     _console().print(_totals_table(summary, by.value if by else None))
+    if not len(valued):  # £0.00 from an unfilled template is not a return that delivered nothing
+        _console().print("Note: the input has no data rows, so nothing was valued.",
+                         markup=False)
     sums = summary["benefits_gbp"] + summary["disbenefits_gbp"]
     if (sums != summary["net_gbp"]).any():
         _console().print("Note: each figure is rounded once from its exact sum, so a net can "
@@ -693,7 +696,8 @@ def template_cmd(
         "--periods", help="Columns period_start and period_end instead of date (value the "
         "returns with --period period_start,period_end).")] = False,
 ) -> None:
-    """Write an Excel returns template with drop-down lists for measure, unit and region."""
+    """Write an Excel returns template with drop-down lists for measure, unit, region and
+    stage."""
     from socialvalue_tom.templates import write_template
 
     if output.suffix.lower() != ".xlsx":
@@ -701,7 +705,7 @@ def template_cmd(
     _check_output(output)
     if output.exists() and not force:
         _fail(f"{output} exists (it may be a filled-in return): choose another name or --force")
-    codes = [c.strip() for c in measures.split(",") if c.strip()]
+    codes = list(dict.fromkeys(c.strip() for c in measures.split(",") if c.strip()))
     if not codes:
         _fail("--measures needs at least one measure code")
     resolved = _resolve_tables(tables)
@@ -825,6 +829,8 @@ def tables_validate(
                                          help="A table file (.yaml) to check.")],
 ) -> None:
     """Check a table file against the format; print its digest (exit 1 when invalid)."""
+    if file.is_dir():
+        _fail(f"table file {file} is a folder, not a file")
     if not file.is_file():
         _fail(f"table file {file} does not exist")
     t = _guard(lambda: load_table(path=file), code=1)

@@ -904,7 +904,10 @@ def _write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
             raise
         # pandas, openpyxl and pyarrow raise many unrelated types (OSError, ValueError,
         # ArrowInvalid, IllegalCharacterError...): all mean this frame cannot be written here.
-        raise _fail(p, f"cannot write the file ({type(exc).__name__}: {exc})") from exc
+        # An OSError names the temporary file: say only why (the message names the output).
+        why = (exc.strerror if isinstance(exc, OSError) and exc.strerror
+               else f"{type(exc).__name__}: {exc}")
+        raise _fail(p, f"cannot write the file ({why})") from exc
 
 
 def _write_csv(df: pd.DataFrame, target: Path) -> None:

@@ -83,12 +83,12 @@ _MAX_ROWS = 1_048_575
 
 
 def _measure_codes(measures: Sequence[str]) -> list[str]:
-    """The codes asked for: a list of at least one (a single code given as text is refused,
-    rather than read letter by letter)."""
+    """The codes asked for, each once in the order first given: a list of at least one (a
+    single code given as text is refused, rather than read letter by letter)."""
     if isinstance(measures, str):
         raise RuleError(f"measures must be a list of measure codes, not the text {measures!r}: "
                         f"write [{measures!r}]", field="measures")
-    codes = list(measures)
+    codes = list(dict.fromkeys(measures))  # a code named twice is offered once
     if not codes:
         raise RuleError("measures is empty: a template offers at least one measure",
                         field="measures")

@@ -296,6 +296,9 @@ def test_tables_validate_when_invalid_then_exit_1(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "mars" in result.stderr
     assert invoke("tables", "validate", tmp_path / "none.yaml").exit_code == 2
+    (tmp_path / "folder.yaml").mkdir()
+    folder = invoke("tables", "validate", tmp_path / "folder.yaml")
+    assert folder.exit_code == 2 and "is a folder, not a file" in folder.stderr
 
 
 def test_template_when_filled_then_value_reads_it_back(tmp_path: Path) -> None:
@@ -993,3 +996,14 @@ def test_value_when_a_period_cannot_be_read_then_its_row_counts_as_not_valued(
     assert result.exit_code == 1, result.output
     assert re.search(r"C2\s*│\s*0\s*│\s*1\s*│\s*£0\.00", result.stdout), result.stdout
     assert re.search(r"Total\s*│\s*2\s*│\s*2\s*│", result.stdout), result.stdout
+
+
+def test_value_when_input_has_no_data_rows_then_a_note_says_so(tmp_path: Path) -> None:
+    """A header-only file (an unfilled template) totals £0.00, exit 0, and says it had no rows;
+    a file with rows does not get the note."""
+    empty = invoke("value", _write(tmp_path, "h.csv", "measure,quantity,unit,region,date\n"),
+                   "--tables", TINY)
+    assert empty.exit_code == 0, empty.output
+    assert "Note: the input has no data rows, so nothing was valued." in empty.stdout
+    full = invoke("value", _write(tmp_path, "p.csv", PORTFOLIO), "--tables", TINY)
+    assert "no data rows" not in full.stdout

@@ -579,6 +579,23 @@ def test_write_valuations_when_it_fails_keeps_the_previous_file(
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
+def test_write_valuations_when_the_os_refuses_then_message_names_the_output_not_the_temp(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A permission error is reported against the file asked for, with the system's reason;
+    the temporary file it was written through is not named (nor left behind)."""
+    path = tmp_path / "v.csv"
+
+    def refuse(self: pd.DataFrame, target: Any, *args: Any, **kwargs: Any) -> None:
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
+    with pytest.raises(svio.InputFileError) as info:
+        svio.write_valuations(pd.DataFrame({"value_gbp": [1.0]}), path)
+    assert str(info.value).startswith(f"{path}: cannot write the file (Permission denied)")
+    assert ".part" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_write_valuations_when_column_mixes_numbers_and_text_writes_parquet(
         tmp_path: Path, tiny: sv.ProxyTable) -> None:
     """An .xlsx quantity column holding 2 and 'abc' (kept by errors='collect') is written as

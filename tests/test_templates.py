@@ -141,3 +141,11 @@ def test_write_template_when_rows_is_a_numpy_integer_accepts_it(tmp_path: Path) 
     import numpy as np
 
     assert write_template(["jobs-local-fte"], tmp_path / "t.xlsx", rows=np.int64(10)).exists()
+
+
+def test_write_template_when_a_measure_is_named_twice_then_offered_once(tmp_path: Path) -> None:
+    """A code repeated in the list (a slip when typing --measures) is offered once, in the
+    order first given."""
+    path = write_template(["env-carbon", "jobs-local", "env-carbon"], tmp_path / "t.xlsx",
+                          sv.load_table(path=TINY))
+    assert _lists(path)["A"] == '"env-carbon,jobs-local"'

@@ -408,6 +408,9 @@ def read_model(path: Path, model: type[M], text: str | None = None,
         text = read_text(path)
     if data is None:
         data = read_yaml(path, text)
+    if data is None:  # nothing but blank lines or comments
+        raise ProxyTableError(f"{path}: the file holds no table (it is empty, or only "
+                              "comments)", path=str(path), line=1, field=None)
     if not isinstance(data, dict):
         raise ProxyTableError(f"{path}: expected a mapping at the top of the file, "
                               f"got {type(data).__name__}", path=str(path), line=1, field=None)

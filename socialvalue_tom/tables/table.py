@@ -241,7 +241,10 @@ class ProxyTable:
         """Build the error for an unknown measure code, with suggestions."""
         import difflib
 
-        close = difflib.get_close_matches(str(code), self.measure_codes, n=3)
+        # Compared without case: a return in capitals ("JOBS-LOCAL-FTE") is one typo away.
+        by_lower = {c.lower(): c for c in self.measure_codes}
+        close = [by_lower[c] for c in
+                 difflib.get_close_matches(str(code).strip().lower(), list(by_lower), n=3)]
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         return UnknownMeasureError(
             f"unknown measure {code!r} in table {self.name}:{self.version}{hint}",

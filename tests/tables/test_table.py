@@ -44,6 +44,9 @@ def test_proxy_when_unknown_measure_or_region_raises(tiny_table: Any) -> None:
     """Unknown codes raise typed errors with suggestions / the list of regions."""
     with pytest.raises(sv.UnknownMeasureError, match="did you mean env-carbon"):
         tiny_table.proxy("env-carbn", "uk")
+    # Capitals are not a code (codes are exact) but are a near miss: the code is suggested.
+    with pytest.raises(sv.UnknownMeasureError, match="did you mean jobs-local\\?"):
+        tiny_table.proxy("JOBS-LOCAL", "uk")
     with pytest.raises(sv.UnknownMeasureError) as info:
         tiny_table.measure("zzzzzz")
     assert "did you mean" not in str(info.value) and info.value.measure == "zzzzzz"
