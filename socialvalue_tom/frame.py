@@ -289,9 +289,25 @@ def _check_input(df: pd.DataFrame, errors: str) -> None:
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise OutcomeError(f"input is missing required column(s) {', '.join(missing)}; "
-                           f"expected {', '.join(REQUIRED_COLUMNS)}", field=missing[0],
+                           f"expected {', '.join(REQUIRED_COLUMNS)}"
+                           f"{_missing_columns_hint(df, missing)}", field=missing[0],
                            columns=missing)
     refuse_duplicated_columns(df)
+
+
+def _missing_columns_hint(df: pd.DataFrame, missing: list[str]) -> str:
+    """What the input holds instead: a column named but for case or spaces (``Measure``), and
+    the sheet read when it came from a workbook with others (``read_outcomes`` records it)."""
+    near = {c: name for name in df.columns for c in missing
+            if isinstance(name, str) and name.strip().lower() == c}
+    hint = "".join(f"; found {name!r} for {c} (names are lower case, without spaces)"
+                   for c, name in near.items())
+    source = df.attrs.get("socialvalue_tom.source")
+    if isinstance(source, dict) and len(source.get("sheets", ())) > 1:
+        others = [n for n in source["sheets"] if n != source.get("sheet")]
+        hint += (f"; read from sheet {source.get('sheet')!r} of a workbook that also has "
+                 f"{', '.join(map(repr, others))} (read_outcomes(path, sheet=...))")
+    return hint
 
 
 def refuse_duplicated_columns(df: pd.DataFrame) -> None:

@@ -501,3 +501,12 @@ def test_value_frame_when_quantity_just_above_the_cap_then_message_shows_its_dig
     df = _frame(quantity=[2.0, 1.0000001e12, 100.0], unit=["FTE", "FTE", "hour"])
     reason = value_frame(df, tiny_table, errors="collect").attrs["issues"]["reason"].iloc[0]
     assert reason == "quantity 1000000100000.0 is above 1e+12"
+
+
+def test_value_frame_when_a_column_differs_by_case_or_spaces_then_the_error_names_it(
+        tiny_table: Any) -> None:
+    """'Measure' is not measure, but the error says it was found, so the fix is plain."""
+    df = _frame().rename(columns={"measure": "Measure"})
+    with pytest.raises(sv.OutcomeError, match=r"found 'Measure' for measure") as info:
+        value_frame(df, tiny_table)
+    assert info.value.columns == ["measure"]

@@ -273,7 +273,8 @@ def test_value_file_when_sheet_named_then_that_sheet_is_valued(
         assert s.total_gbp == total(want["value_gbp"].tolist())
         got = svio.read_outcomes(tmp_path / "v.csv")
         assert got["value_gbp"].tolist() == want["value_gbp"].tolist()
-    with pytest.raises(sv.OutcomeError, match="missing required column"):
+    with pytest.raises(sv.OutcomeError, match=r"missing required column.*read from sheet "
+                                              "'Cover' of a workbook that also has 'Returns'"):
         value_file(tmp_path / "o.xlsx", tables=tiny)  # the cover sheet has no outcome columns
     with pytest.raises(svio.InputFileError, match="no sheet named 'Nope'"):
         value_file(tmp_path / "o.xlsx", tables=tiny, sheet="Nope")
