@@ -10,8 +10,10 @@ Rule: a float amount is rounded to the penny once, when reported:
 2. the result is rounded to the penny half away from zero (``ROUND_HALF_UP``): ``£896.88``.
 
 Totals are the exact sum of the float amounts, so they do not depend on row order, rounded
-the same way: :func:`math.fsum` (the float nearest the exact sum) where a float of that size
-still tells pennies apart, exact decimal arithmetic where it does not (a total above about
+the same way, the window around a half-penny being four ulps of the sum or of the amounts
+summed (:func:`spread`), whichever is wider (amounts of both signs leave a small sum carrying
+the rounding error of large amounts): :func:`math.fsum` (the float nearest the exact sum) where
+a float of that size still tells pennies apart, exact decimal arithmetic where it does not (a total above about
 9e12, or an intermediate sum beyond float range). An amount that large is read at its exact
 value rather than its shortest text, so a total of one amount is that amount. Tests check
 this against a Decimal reference.
@@ -22,6 +24,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
+
+import numpy as np
 
 from socialvalue_tom.errors import RuleError
 
@@ -79,18 +83,56 @@ def to_pence(amount: float) -> int:
 
 def total(amounts: Iterable[float]) -> Decimal:
     """Order-independent total of float amounts, rounded to the penny."""
-    values = list(amounts)
+    values = [_as_float(v) for v in amounts]
     try:
-        nearest = math.fsum(values)
-        if _tells_pennies_apart(nearest):
-            return to_pounds(nearest)
+        nearest: float | None = math.fsum(values)
     except OverflowError:  # an intermediate sum beyond float range (in some orders)
-        pass
-    # A total too large for a float to hold its pennies (or beyond float range): the float
-    # nearest the sum would lose them, so add exactly (Decimal holds any double exactly).
+        nearest = None
+    except ValueError:  # inf and -inf
+        raise RuleError("amounts include infinities: only finite amounts are money") from None
+    return sum_to_pounds(values, nearest, spread(values))
+
+
+def spread(values: list[float]) -> float:
+    """The sum of the values' units in the last place: how far, at most, their exact sum can
+    lie from the sum of the decimal amounts they were read from (each float is within half an
+    ulp of its amount). Exact (ulps are powers of two), so it does not depend on order."""
+    if not values:
+        return 0.0
+    with np.errstate(over="ignore"):
+        ulps = np.spacing(np.abs(np.asarray(values, dtype=np.float64)))
+    return math.fsum(ulps.tolist())
+
+
+def sum_to_pounds(terms: list[float], nearest: float | None, ulps: float) -> Decimal:
+    """The exact sum of ``terms`` (``nearest``: :func:`math.fsum` of them, None where it
+    overflows) rounded to the penny by the half-penny rule, its float error allowed for by
+    ``ulps`` (:func:`spread` of the amounts summed, which may be other floats than ``terms``
+    with the same exact sum).
+
+    The window around a half-penny is four ulps of the sum or of the amounts, whichever is
+    wider: with amounts of both signs the sum is smaller than the terms whose rounding error it
+    carries (1198.425 - 1103.97 is 94.455, not the float 94.45499999999993). Where that window
+    reaches half a penny, floats cannot tell pennies apart: the exact sum is rounded as it is.
+    """
+    if nearest is not None:
+        if not math.isfinite(nearest):
+            return to_pounds(nearest)  # refused: not finite
+        noise = _NOISE_ULPS * max(math.ulp(nearest), ulps)
+        if noise < 0.005:
+            return _round(Decimal(repr(nearest)), Decimal(noise))
+    # Too large for a float to hold its pennies (or beyond float range): the float nearest the
+    # sum would lose them, so add exactly (Decimal holds any double exactly).
     with localcontext(_EXACT_SUM):
-        exact = sum((Decimal(v) for v in map(float, values)), Decimal(0))
+        exact = sum((Decimal(v) for v in terms), Decimal(0))
     return _round(exact, Decimal(0))
+
+
+def _as_float(value: float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond float range
+        raise RuleError(f"amount {value!r} is too large for money") from None
 
 
 def format_gbp(amount: float | Decimal) -> str:

@@ -52,7 +52,7 @@ from socialvalue_tom._text import stripped_column
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import BulkValidationError, InputFileError, RowIssue, RuleError
 from socialvalue_tom.frame import claim_totals, claims_of, issues_frame, value_frame
-from socialvalue_tom.money import total
+from socialvalue_tom.money import sum_to_pounds
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.rules.exclusions import ClaimTotals
 from socialvalue_tom.tables.catalogue import TableSet
@@ -72,14 +72,19 @@ class ExactSum:
         1.0
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, spread: bool = True) -> None:
         self._terms: list[float] = []
+        # The ulps of the values added, summed exactly, for the half-penny rule of pounds().
+        self._spread = ExactSum(spread=False) if spread else None
 
     def add(self, values: Iterable[float] | np.ndarray) -> None:
         """Add a chunk of finite values (NaN must be filtered out by the caller)."""
         chunk = values.tolist() if isinstance(values, np.ndarray) else list(values)
         if not chunk:
             return
+        if self._spread is not None:  # each ulp added exactly: the same at any chunk size
+            with np.errstate(over="ignore"):
+                self._spread.add(np.spacing(np.abs(np.asarray(chunk, dtype=np.float64))))
         terms: list[float] = []
         while True:
             s = _fsum([*chunk, *(-t for t in terms)])
@@ -89,7 +94,7 @@ class ExactSum:
         self._terms.extend(terms)
         if len(self._terms) > 4096:
             # Re-compress: the terms' own expansion is exact and short.
-            merged = ExactSum()
+            merged = ExactSum(spread=False)
             merged.add(self._terms)
             self._terms = merged._terms
 
@@ -101,8 +106,9 @@ class ExactSum:
         """The sum rounded to the penny as :func:`socialvalue_tom.money.total` rounds the
         values added (the terms add up exactly to them, so a total too large for a float to
         hold its pennies keeps them here too)."""
-        self.value()  # a sum beyond float range is refused, as value() refuses it
-        return total(self._terms)
+        nearest = self.value()  # a sum beyond float range is refused, as value() refuses it
+        ulps = self._spread.value() if self._spread is not None else 0.0
+        return sum_to_pounds(self._terms, nearest, ulps)
 
 
 def _fsum(values: list[float]) -> float:

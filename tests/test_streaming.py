@@ -579,3 +579,21 @@ def test_value_file_when_total_too_large_for_float_pennies_then_as_summarise(
     assert expected != total([math.fsum(amounts)])  # the float sum has lost pennies
     for size in (1, 2, 3):
         assert value_file(src, tables=tiny, chunksize=size).total_gbp == expected
+
+
+def test_exact_sum_pounds_when_amounts_cancel_then_as_money_total_at_any_chunking() -> None:
+    """ExactSum.pounds rounds as money.total rounds the same values (the half-penny window
+    allows for the values' own error, which the expansion terms do not carry), whatever the
+    chunks."""
+    rng = np.random.default_rng(7)
+    values = (rng.integers(-2_000_000, 2_000_001, size=400) / 1000).tolist()
+    values += [1198.425, -1103.97]
+    for size in (1, 3, 64, 402):
+        s = ExactSum()
+        for start in range(0, len(values), size):
+            s.add(values[start:start + size])
+        assert s.pounds() == total(values)
+    pair = ExactSum()
+    pair.add([1198.425])
+    pair.add([-1103.97])
+    assert pair.pounds() == Decimal("94.46")
