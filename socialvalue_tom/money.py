@@ -14,9 +14,9 @@ the same way, the window around a half-penny being four ulps of the sum or of th
 summed (:func:`spread`), whichever is wider (amounts of both signs leave a small sum carrying
 the rounding error of large amounts): :func:`math.fsum` (the float nearest the exact sum)
 where a float of that size still tells pennies apart, exact decimal arithmetic where it does
-not (a total above about 9e12, or an intermediate sum beyond float range). An amount that large is read at its exact
-value rather than its shortest text, so a total of one amount is that amount. Tests check
-this against a Decimal reference.
+not (a total above about 9e12, or an intermediate sum beyond float range). An amount that
+large is read at its exact value rather than its shortest text, so a total of one amount is
+that amount. Tests check this against a Decimal reference.
 """
 
 from __future__ import annotations
