@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from socialvalue_tom._text import (
+    NotAValue,
     cell_codes,
     group_label,
     hashable,
@@ -95,7 +96,14 @@ def _editions(valued: pd.DataFrame, tables: Any) -> dict[tuple[str, str], ProxyT
     from socialvalue_tom.engine import table_set
 
     if tables is not None:
-        return {(t.name, t.version): t for t in table_set(tables).editions}
+        given = {(t.name, t.version): t for t in table_set(tables).editions}
+        used = _edition_labels(valued)
+        if used - set(given):
+            lacking = ", ".join(sorted(f"{n}:{v}" for n, v in used - set(given)))
+            # Its rows would get no theme (nor title, region...) and gather under "(none)".
+            raise RuleError(f"tables= lacks edition(s) {lacking} that valued these rows: pass "
+                            "the family name or every edition used", field="tables")
+        return given
     recorded = valued.attrs.get("socialvalue_tom", {}).get("editions", {})
     found = {}
     for label, mark in recorded.items():
@@ -110,6 +118,14 @@ def _editions(valued: pd.DataFrame, tables: Any) -> dict[tuple[str, str], ProxyT
         raise RuleError("cannot tell which table editions valued these rows: pass tables=",
                         field="tables")
     return found
+
+
+def _edition_labels(valued: pd.DataFrame) -> set[tuple[str, str]]:
+    """The (table, version) pairs of the rows ``valued`` values (rows not valued have none)."""
+    if not {"table", "version"} <= set(valued.columns):
+        return set()
+    pairs = _bare(valued)[["table", "version"]].dropna().astype(str).drop_duplicates()
+    return set(pairs.itertuples(index=False, name=None))
 
 
 def _recorded_edition(name: str, version: str, mark: str) -> ProxyTable | None:
@@ -244,11 +260,13 @@ def _region_key(eds: dict[tuple[str, str], ProxyTable], key: tuple[Any, ...]) ->
     if not isinstance(region, str):
         return region
     t = eds.get((str(edition[0]), str(edition[1]))) if edition else None
-    if t is not None:
+    # A row that was not valued has no edition: any known one reads its region's aliases
+    # ("United Kingdom" is uk), as its valued neighbours' do.
+    for reader in ([t] if t is not None else list(eds.values())):
         try:
-            return t.region_code(region)
+            return reader.region_code(region)
         except SocialValueError:
-            pass  # not a region of the table (a row that was not valued): group as text
+            continue  # not a region of the table (a row that was not valued): group as text
     return normalise_region(region)
 
 
@@ -267,10 +285,14 @@ def _grouping_frame(valued: pd.DataFrame, keys: list[str], tables: Any) -> pd.Da
             frame[name] = stripped_column(valued[name])
     missing = [k for k, c in zip(keys, cols, strict=True) if c not in frame.columns]
     if missing:
-        raise OutcomeError(f"cannot group by {', '.join(missing)}: the input has no "
-                           f"{', '.join(GROUPS.get(k, k) for k in missing)} column",
-                           field=GROUPS.get(missing[0], missing[0]))
+        needed = [_SOURCE_COLUMN.get(k, GROUPS.get(k, k)) for k in missing]
+        raise OutcomeError(f"cannot group by {', '.join(map(str, missing))}: the input has no "
+                           f"{', '.join(map(str, needed))} column", field=needed[0])
     return frame
+
+
+#: The input column a derived group is read from, for the error when it is missing.
+_SOURCE_COLUMN = {"year": "date"}
 
 
 def _need(valued: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -354,8 +376,9 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
     differ by a penny from ``benefits_gbp + disbenefits_gbp``.
 
     When ``contract_id`` and ``contract_value`` columns are present, adds
-    ``contract_value_gbp`` (each contract's value counted once per group; values are read from
-    every row, valued or not) and ``sv_ratio``: the net social value of the rows whose contract
+    ``contract_value_gbp`` (the value of each contract with a valued row in the group, counted
+    once; values are read from every row, valued or not, so a contract's rejected rows may
+    give it) and ``sv_ratio``: the net social value of the rows whose contract
     has a value, per GBP of those contracts' values (NaN when no contract in the group has a
     value). Rows that were not valued (``value_gbp`` missing) are left out of every total and
     counted in ``rows_not_valued``.
@@ -370,7 +393,13 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
         [{'supplier_id': 'a', 'net_gbp': Decimal('250.00'), 'sv_ratio': 0.25}, {'supplier_id': 'b', 'net_gbp': Decimal('100.00'), 'sv_ratio': 0.2}]
     """  # noqa: E501
     _need(valued, ["value_gbp"], "summarise")
-    keys = [by] if isinstance(by, str) else list(by)
+    # One key per column: supplier and supplier_id are one group, named once.
+    keys = list(dict.fromkeys(by if pd.api.types.is_list_like(by) else [by]))
+    keys = list({GROUPS.get(k, k): k for k in reversed(keys)}.values())[::-1]
+    clash = [k for k in keys if GROUPS.get(k, k) in _SUMMARY_COLUMNS]
+    if clash:
+        raise RuleError(f"cannot group by {clash[0]!r}: the summary has a column of that name "
+                        "(rename the input column)", field=str(clash[0]))
     frame = _keyed(_bare(_grouping_frame(valued, keys, tables)))
     cols = [GROUPS.get(k, k) for k in keys]
     cv = _contract_values(frame)
@@ -379,10 +408,15 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
     if cv is not None:  # each row's contract's value, looked up once for all the groups
         frame = frame.assign(**{_CV: frame["contract_id"].map(cv).astype("float64")})
     records = [_group_row(cols, key, g, cv is not None) for key, g in _groups(frame, cols)]
-    columns = [*cols, "rows", "rows_not_valued", "benefits_gbp", "disbenefits_gbp", "net_gbp"]
+    columns = [*cols, *_SUMMARY_COLUMNS[:5]]
     if cv is not None:
-        columns += ["contract_value_gbp", "sv_ratio"]
+        columns += _SUMMARY_COLUMNS[5:]
     return pd.DataFrame.from_records(records, columns=columns)
+
+
+#: The columns summarise adds after the group keys (the last two with contract values).
+_SUMMARY_COLUMNS = ["rows", "rows_not_valued", "benefits_gbp", "disbenefits_gbp", "net_gbp",
+                    "contract_value_gbp", "sv_ratio"]
 
 
 def _groups(frame: pd.DataFrame, cols: list[str]) -> list[tuple[Any, pd.DataFrame]]:
@@ -396,6 +430,10 @@ def _groups(frame: pd.DataFrame, cols: list[str]) -> list[tuple[Any, pd.DataFram
     try:
         return list(frame.groupby(cols, sort=True, observed=True, dropna=False))
     except TypeError:
+        # A list in a cell of a column grouped by is grouped as its text, never a crash.
+        frame = frame.assign(**{c: frame[c].map(
+            lambda x: str(x) if isinstance(hashable(x), NotAValue) else x)
+            for c in cols if frame[c].dtype == object})
         groups = list(frame.groupby(cols, sort=False, observed=True, dropna=False))
         return sorted(groups, key=lambda kg: tuple(
             _sort_key(k) for k in (kg[0] if isinstance(kg[0], tuple) else (kg[0],))))
@@ -412,14 +450,31 @@ def _group_row(cols: list[str], key: Any, whole: pd.DataFrame,
                         g[_CV].to_numpy(dtype=np.float64)))
     else:
         row.update(_row(values, None, None))
-    row["rows_not_valued"] = _rows_not_valued(whole[whole["value_gbp"].isna()])
+    row["rows_not_valued"] = _input_rows(whole[whole["value_gbp"].isna()])
     return row
 
 
-def _rows_not_valued(bad: pd.DataFrame) -> int:
-    """How many input rows ``bad`` holds: the parts of a row apportioned over a period count
-    once."""
-    return int(bad["period_row"].nunique() if "period_row" in bad.columns else len(bad))
+def _input_rows(bad: pd.DataFrame) -> int:
+    """How many input rows ``bad`` (rows or the parts of rows) holds: the parts of a row
+    apportioned over a period count once.
+
+    ``apportion`` gives a row's parts one after another, with the row's ``period_row`` and
+    shares adding up to 1, so a run of parts is one row until ``period_row`` changes or the
+    shares pass 1: two apportioned frames put together (whose rows both count from 0) and rows
+    with no ``period_row`` (valued without a period) are counted right too.
+    """
+    if "period_row" not in bad.columns or not len(bad):
+        return len(bad)
+    rows = pd.to_numeric(bad["period_row"], errors="coerce").to_numpy(dtype=np.float64)
+    shares = (pd.to_numeric(bad["period_share"], errors="coerce").to_numpy(dtype=np.float64)
+              if "period_share" in bad.columns else np.ones(len(bad)))
+    count, previous, held = 0, math.nan, 0.0
+    for row, share in zip(rows.tolist(), shares.tolist(), strict=True):
+        share = 1.0 if math.isnan(share) else share
+        if math.isnan(row) or row != previous or held + share > 1.0 + 1e-9:
+            count, held = count + 1, 0.0
+        previous, held = row, held + share
+    return count
 
 
 def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
@@ -436,7 +491,8 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     with ``committed_gbp``, ``delivered_gbp``, ``shortfall_gbp`` (committed minus delivered,
     never below zero; :class:`~decimal.Decimal`), ``delivered_pct`` (from the exact sums) and
     ``rows_not_valued`` (the group's rows with no value: its issues; a contract whose rows were
-    all rejected is listed with zeros).
+    all rejected is listed with zeros) and ``rows_without_stage`` (valued rows with no stage,
+    counted in neither total: give them one).
 
     Examples:
         >>> df = pd.DataFrame({"contract_id": ["c1", "c1"], "stage": ["commitment", "delivered"],
@@ -465,8 +521,10 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     for key, whole in every.groupby(keys, sort=False, observed=True, dropna=False):
         g = whole[whole["value_gbp"].notna()]
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
-        row["rows_not_valued"] = _rows_not_valued(whole[whole["value_gbp"].isna()])
+        row["rows_not_valued"] = _input_rows(whole[whole["value_gbp"].isna()])
         com, dlv = g[g["stage"] == "commitment"], g[g["stage"] == "delivered"]
+        # Valued rows with no stage are neither committed nor delivered: counted, not dropped.
+        row["rows_without_stage"] = _input_rows(g[~g["stage"].isin(_STAGES)])
         if by_measure:
             row["unit"] = _canonical_unit(g)
             row["committed_quantity"] = math.fsum(_quantity(com))
@@ -477,7 +535,11 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     extra = ["unit", "committed_quantity", "delivered_quantity"] if by_measure else []
     return pd.DataFrame.from_records(records, columns=[
         *keys, *extra, "committed_gbp", "delivered_gbp", "shortfall_gbp", "delivered_pct",
-        "rows_not_valued"])
+        "rows_not_valued", "rows_without_stage"])
+
+
+#: The stages targets_vs_delivered sets against each other.
+_STAGES = ("commitment", "delivered")
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
@@ -541,7 +603,7 @@ def _chart(labels: list[str], values: list[float], title: str) -> str:
         lambda x, _: f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"))  # as the tables write money
     fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", bbox_inches="tight")  # long labels are not cut off
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f'<img alt="{html.escape(title)}" src="data:image/png;base64,{data}">'
 
@@ -674,7 +736,9 @@ def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None,
              tables: Any = None) -> list[str]:
     notes = [html.escape(n) for n in basis_notes(frame, tables)]
     ok = frame[pd.to_numeric(frame["value_gbp"], errors="coerce").notna()]
-    illus = ok[ok["illustrative"].astype("boolean").fillna(False)]
+    flags = (ok["illustrative"] if "illustrative" in ok.columns  # a frame built by hand has none
+             else pd.Series(False, index=ok.index, dtype=object))
+    illus = ok[flags.astype("boolean").fillna(False)]
     if len(illus):
         notes.append(
             f"{len(illus)} of {len(ok)} valued rows ({format_gbp(total(illus['value_gbp']))}) use "
@@ -683,6 +747,10 @@ def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None,
     if issues is not None and len(issues):
         notes.append(f"{len(issues)} problem(s) in the input: those rows were not valued and "
                      "are left out of every total.")
+    elif len(ok) < len(frame):  # the issues were not kept (pd.concat drops attrs)
+        value = pd.to_numeric(frame["value_gbp"], errors="coerce")
+        notes.append(f"{_input_rows(frame[value.isna()])} row(s) were not valued and are "
+                     "left out of every total (their issues are not attached to this frame).")
     notes.append("Values are estimates of social value from open proxies after deadweight, "
                  "displacement, attribution and drop-off; they are not cash.")
     return notes
@@ -752,8 +820,9 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
     overall = summarise(frame, by=())
     if len(overall):
         net = overall["net_gbp"].iloc[0]
+        outcomes = _input_rows(_valued_rows(frame))  # input rows: the parts of one count once
         parts.append(f'<p class="headline">Net social value: <strong>{format_gbp(net)}'
-                     f"</strong> from {overall['rows'].iloc[0]} outcomes.</p>")
+                     f"</strong> from {outcomes} outcomes.</p>")
     parts.append('<h2>Caveats</h2><div class="caveats"><ul>' + "".join(
         f"<li>{c}</li>" for c in _caveats(frame, issues, tables)) + "</ul></div>")
     parts += _section(frame, "theme", "By theme")
@@ -767,8 +836,9 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
         tvd["delivered_pct"] = [f"{x:.1f}%" if not math.isnan(x) else ""
                                 for x in tvd["delivered_pct"]]
         parts += ["<h2>Targets vs delivered</h2>", _table(tvd)]
-    eds = pd.DataFrame(editions_used(frame), columns=["table", "version", "digest"])
-    parts += ["<h2>Editions used</h2>", _table(eds)]
+    if {"table", "version", "digest"} <= set(frame.columns):  # a frame built by hand has none
+        eds = pd.DataFrame(editions_used(frame), columns=["table", "version", "digest"])
+        parts += ["<h2>Editions used</h2>", _table(eds)]
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"

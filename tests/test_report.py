@@ -169,14 +169,20 @@ def test_summarise_when_rejected_rows_hold_keys_that_do_not_compare_then_sorted_
 
 def test_summarise_when_a_rejected_row_was_apportioned_then_counted_once(
         tiny: sv.ProxyTable) -> None:
-    """rows_not_valued counts input rows: a bad row split over a period is one row."""
-    df = pd.DataFrame({"measure": ["jobs-local", "jobs-local"], "quantity": [1.0, -1.0],
-                       "unit": ["FTE"] * 2, "region": ["uk"] * 2,
-                       "date": ["2024-05-01"] * 2, "period_row": [0, 1],
-                       "value_gbp": [18000.0, math.nan]})
-    split = pd.concat([df, df.iloc[[1]]], ignore_index=True)  # row 1 in two parts
-    s = summarise(split, by=())
-    assert s[["rows", "rows_not_valued"]].iloc[0].tolist() == [1, 1]
+    """rows_not_valued counts input rows: a bad row split over a period is one row, also when
+    two apportioned frames (each counting its rows from 0) are put together, or one is put
+    with rows valued without a period."""
+    df = pd.DataFrame({"measure": ["jobs-local"] * 3, "quantity": [1.0, -1.0, -1.0],
+                       "unit": ["FTE"] * 3, "region": ["uk"] * 3,
+                       "date": ["2024-05-01", "2024-01-01", "2024-04-01"],
+                       "period_row": [0, 1, 1], "period_share": [1.0, 0.25, 0.75],
+                       "value_gbp": [18000.0, math.nan, math.nan]})  # row 1 in two parts
+    assert summarise(df, by=())[["rows", "rows_not_valued"]].iloc[0].tolist() == [1, 1]
+    twice = pd.concat([df, df], ignore_index=True)
+    assert summarise(twice, by=())["rows_not_valued"].iloc[0] == 2
+    plain = pd.DataFrame({"measure": ["jobs-local"], "quantity": [-1.0], "unit": ["FTE"],
+                          "region": ["uk"], "date": ["2024-05-01"], "value_gbp": [math.nan]})
+    assert summarise(pd.concat([df, plain, plain]), by=())["rows_not_valued"].iloc[0] == 3
 
 
 def test_annotate_when_tables_given_then_theme_and_illustrative(valued: pd.DataFrame,
@@ -686,3 +692,87 @@ def test_targets_vs_delivered_when_bad_cells_do_not_compare_and_rows_are_parts()
     assert len(parts) > 1
     out = value_frame(parts, "uk-national", errors="collect")
     assert sv.targets_vs_delivered(out)["rows_not_valued"].tolist() == [1]
+
+
+def test_summarise_when_tables_lack_an_edition_that_valued_rows_then_rule_error() -> None:
+    """Rows valued by 2024 and 2025 grouped by theme with tables=2024 alone: the 2025 rows
+    would have no theme and silently join "(none)"; the missing edition is named instead."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte"] * 2, "quantity": [1.0, 1.0],
+                       "unit": ["FTE"] * 2, "region": ["uk"] * 2,
+                       "date": ["2024-09-30", "2025-09-30"]})
+    v = value_frame(df)
+    with pytest.raises(RuleError, match="lacks edition.*uk-national:2025"):
+        summarise(v, by="theme", tables=sv.load_table("uk-national", version="2024"))
+    assert summarise(v, by="theme", tables="uk-national")["theme"].tolist() == ["jobs"]
+
+
+def test_summarise_when_rows_not_valued_name_a_region_by_an_alias_then_grouped_by_its_code(
+        ) -> None:
+    """'United Kingdom' on a row that was not valued groups with the valued 'UK' rows as uk."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte"] * 3, "quantity": [1.0] * 3,
+                       "unit": ["FTE"] * 3, "region": ["United Kingdom", "United Kingdom", "UK"],
+                       "date": ["2024-09-30", "2026-09-30", "2026-09-30"]})
+    s = summarise(value_frame(df, errors="collect"), by="region")
+    assert s[["region", "rows", "rows_not_valued"]].values.tolist() == [["uk", 1, 2]]
+
+
+def test_summarise_when_keys_clash_repeat_or_are_not_text_then_handled(
+        valued: pd.DataFrame) -> None:
+    """A group column named like a summary column is refused; supplier and supplier_id are one
+    group; a non-text column name and list cells group without a crash."""
+    clash = valued.assign(rows=["r1", "r2", "r1", "r2"])
+    with pytest.raises(RuleError, match="cannot group by 'rows'"):
+        summarise(clash, by="rows")
+    both = summarise(valued, by=["supplier", "supplier_id"])
+    assert list(both.columns[:2]) == ["supplier_id", "rows"]
+    odd = valued.assign(**{"0": 1}).rename(columns={"0": 0})
+    assert summarise(odd, by=0)["rows"].tolist() == [4]
+    listed = valued.assign(evidence=pd.Series([["a"], ["a"], "b", None], dtype=object))
+    s = summarise(listed, by="evidence")
+    assert s["rows"].tolist() == [2, 1, 1]
+    assert s["evidence"].tolist()[:2] == ["['a']", "b"]
+
+
+def test_summarise_when_year_but_no_date_then_the_error_names_date() -> None:
+    with pytest.raises(sv.OutcomeError, match="has no date column"):
+        summarise(pd.DataFrame({"value_gbp": [1.0]}), by="year")
+
+
+def test_targets_vs_delivered_when_valued_rows_have_no_stage_then_counted_not_dropped() -> None:
+    b = {"unit": "FTE", "region": "uk", "date": "2024-09-30", "contract_id": "C1",
+         "measure": "jobs-local-fte"}
+    df = pd.DataFrame([dict(b, quantity=2, stage="commitment"),
+                       dict(b, quantity=1, stage="delivered"), dict(b, quantity=5, stage=None)])
+    tvd = targets_vs_delivered(value_frame(df))
+    assert tvd[["rows_not_valued", "rows_without_stage"]].values.tolist() == [[0, 1]]
+    assert tvd["committed_gbp"].iloc[0] == Decimal("56784.00")
+
+
+def test_report_html_when_frame_built_by_hand_or_attrs_lost_then_renders_and_counts() -> None:
+    """A frame of theme and value_gbp alone (no illustrative column) renders; a valued frame
+    whose attrs pd.concat dropped still says how many rows were not valued."""
+    assert "Net social value" in report_html(pd.DataFrame({"theme": ["jobs"],
+                                                            "value_gbp": [1.0]}))
+    df = pd.DataFrame({"measure": ["jobs-local-fte", "nope"], "quantity": [1.0, 1.0],
+                       "unit": ["FTE"] * 2, "region": ["uk"] * 2, "date": ["2024-09-30"] * 2})
+    v = value_frame(df, errors="collect")
+    joined = pd.concat([_bare_copy(v), _bare_copy(v)], ignore_index=True)
+    text = report_html(joined, tables="uk-national")
+    assert "2 row(s) were not valued" in text
+    assert "from 2 outcomes" in text
+
+
+def _bare_copy(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out.attrs = {}
+    return out
+
+
+def test_report_html_headline_when_rows_were_apportioned_then_counts_input_rows() -> None:
+    """A row split over two editions is one outcome in the headline, not two."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [12.0], "unit": ["FTE"],
+                       "region": ["uk"], "period_start": ["2024-01-01"],
+                       "period_end": ["2024-12-31"]})
+    v = value_frame(sv.apportion(df))
+    assert len(v) == 2
+    assert "from 1 outcomes" in report_html(v)
