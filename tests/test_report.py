@@ -701,7 +701,7 @@ def test_summarise_when_tables_lack_an_edition_that_valued_rows_then_rule_error(
                        "unit": ["FTE"] * 2, "region": ["uk"] * 2,
                        "date": ["2024-09-30", "2025-09-30"]})
     v = value_frame(df)
-    with pytest.raises(RuleError, match="lacks edition.*uk-national:2025"):
+    with pytest.raises(RuleError, match=r"lacks edition.*uk-national:2025"):
         summarise(v, by="theme", tables=sv.load_table("uk-national", version="2024"))
     assert summarise(v, by="theme", tables="uk-national")["theme"].tolist() == ["jobs"]
 
