@@ -5,13 +5,19 @@ rules as delivered outcomes, totalled to the penny, and scored out of ``weightin
 
 - ``method="proportional"`` (the usual public-sector formula): ``score = weighting x value /
   best value``, where *value* is the net committed social value (``basis="absolute"``) or the
-  value per GBP of bid price (``basis="per-gbp"``). A bid with no positive value scores 0.
+  value per GBP of bid price (``basis="per-gbp"``). A bid with no positive value (a net
+  disbenefit, or nothing) scores 0; with no positive bid at all, every bid scores 0.
 - ``method="rank"``: bids are ranked (ties share the better rank) and
   ``score = weighting x (n - rank + 1) / n`` for ``n`` bids, so the best scores full marks and
   the worst ``weighting / n``.
 
 Every step is written to an evaluation trace (``result.attrs["trace"]``, one line per step, and
-a ``trace`` column per tenderer) so a moderation panel can check the arithmetic.
+a ``trace`` column per tenderer) so a moderation panel can check the arithmetic: each tenderer's
+line shows the formula with the numbers used (the weighting as given, values with enough digits
+that the formula gives the score shown to its two decimals), e.g.
+``score = 10 x 20,000.0000 / 36,000.0000 = 5.56``,
+``score = 10 x max(0, -1,864.2000) / 36,000.0000 = 0.00`` for a net disbenefit, or
+``score by rank = 9 x (3 - 2 + 1) / 3 = 6.00`` (rank 2 of 3).
 
 Examples:
     >>> import pandas as pd
@@ -34,7 +40,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._text import is_missing, key_text
+from socialvalue_tom._text import cell_codes, is_missing, key_text
 from socialvalue_tom.engine import TablesLike
 from socialvalue_tom.errors import BulkValidationError, OutcomeError, RuleError
 from socialvalue_tom.money import format_gbp, total
@@ -161,6 +167,22 @@ def _commitment_rows(commitments: pd.DataFrame) -> np.ndarray:
                     dtype=bool)
 
 
+def _as_commitments(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (all commitments) with a missing stage filled in as ``commitment``: the stage
+    they are read as. Double-counting exclusions group claims by stage, and a missing stage
+    would be a group of its own, so a priority hire with no stage would not be netted with the
+    local job it is part of. Missing as value_frame reads it (None, NaN, NA or blank text); any
+    other stage is left as given (a bad one is reported as written). A new frame: the caller's
+    is not changed."""
+    if "stage" not in rows.columns:
+        return rows
+    stage = rows["stage"].astype(object)
+    missing = cell_codes(stage)[0] < 0
+    if not missing.any():
+        return rows
+    return rows.assign(stage=stage.where(~missing, "commitment"))
+
+
 def _committed(values: np.ndarray, keys: list[str | None],
                suppliers: list[str]) -> dict[str, Decimal]:
     """Each tenderer's committed value, summed exactly and rounded once (0 with no rows)."""
@@ -180,9 +202,11 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     Args:
         commitments: outcome rows (as :func:`~socialvalue_tom.frame.value_frame` reads) with a
             ``supplier_id`` column; rows whose ``stage`` is ``delivered`` (surrounding spaces
-            stripped, as validation reads it) are ignored. Every other row must name its
-            tenderer. Supplier ids are read as text, stripped: two different ids that read
-            the same (``1`` and ``"1"``) are refused.
+            stripped, as validation reads it) are ignored. Any other row is a commitment, one
+            with no stage (missing or blank) included, and double-counting exclusions net it
+            with the tenderer's other commitments. Every commitment must name its tenderer.
+            Supplier ids are read as text, stripped: two different ids that read the same
+            (``1`` and ``"1"``) are refused.
         tables: the tables to value with (family name, edition or editions).
         bid_prices: each tenderer's bid price in GBP, keyed by supplier id (matched as text);
             needed for ``basis="per-gbp"`` and otherwise used to report value per GBP. A
@@ -195,7 +219,8 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     Returns:
         One row per tenderer, best first: ``rank``, ``supplier_id``, ``committed_gbp``
         (:class:`~decimal.Decimal`), ``bid_price_gbp``, ``value_per_gbp``, ``score`` and
-        ``trace`` (how the score was reached). ``attrs["trace"]`` holds the whole evaluation
+        ``trace`` (how the score was reached: the formula with the numbers used, whose
+        arithmetic gives the score shown). ``attrs["trace"]`` holds the whole evaluation
         trace as a list of lines. Any bad commitment row raises
         :class:`~socialvalue_tom.BulkValidationError` naming the row (in ``commitments``) and
         field; a commitment with no ``supplier_id``, clashing ids and bad arguments raise
@@ -217,10 +242,10 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     suppliers = sorted({k for k in keys if k is not None} | set(given))
     prices = _prices(given, suppliers, bid_prices is not None)
     trace = [f"Scoring {len(suppliers)} tenderer(s) by {method} on "
-             f"{basis} committed social value, out of {weighting:g} marks."]
+             f"{basis} committed social value, out of {_exact(weighting)} marks."]
     if len(rows) < len(commitments):
         trace.append(f"Ignored {len(commitments) - len(rows)} delivered row(s).")
-    valued = _value(rows, np.flatnonzero(is_commitment), tables, assumptions)
+    valued = _value(_as_commitments(rows), np.flatnonzero(is_commitment), tables, assumptions)
     trace.append(_editions_note(valued))
     committed = _committed(valued["value_gbp"].to_numpy(dtype=np.float64), keys, suppliers)
     absent = [s for s in suppliers if s not in set(keys)]
@@ -232,7 +257,7 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
                     if basis == "absolute" else per_gbp)
     scores = scores_from_values(basis_values, weighting=weighting, method=method)
     return _result(suppliers, committed, prices, per_gbp, basis_values, scores, trace,
-                   weighting, method)
+                   weighting, method, basis)
 
 
 def _value(rows: pd.DataFrame, positions: np.ndarray, tables: TablesLike,
@@ -258,25 +283,95 @@ def _refuse_anonymous(positions: np.ndarray, keys: list[str | None]) -> None:
                         "must name its tenderer", field="supplier_id", rows=bad)
 
 
-def _line(s: str, committed: Decimal, price: float, basis_value: float, best: float,
-          score: float, weighting: float, method: Method) -> str:
+def _exact(x: float) -> str:
+    """``x`` as short text that reads back as ``x`` exactly (``10``, ``12.3456789``): a
+    weighting shown in a formula must be the one the score used."""
+    text = f"{x:g}"
+    return text if float(text) == x else repr(float(x))
+
+
+def _decimals(x: float) -> int:
+    """Decimals that show ``x`` to 4 significant digits, and 4 at least."""
+    if not math.isfinite(x) or x == 0:
+        return 4
+    return max(4, 3 - math.floor(math.log10(abs(x))))
+
+
+def _number(x: float, decimals: int | None) -> str:
+    """``x`` with thousands separators and ``decimals`` decimals (None: every digit, the
+    shortest text that reads back as ``x``); never ``-0``."""
+    return repr(x + 0.0) if decimals is None else f"{x + 0.0:,.{decimals}f}"
+
+
+def _read(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _proportional_decimals(values: pd.Series, best: float, scores: pd.Series,
+                           weighting: float) -> int | None:
+    """The fewest decimals (4 significant digits of the best value at least) with which every
+    shown formula ``weighting x max(0, value) / best`` gives the score shown (to 2 decimals);
+    None: every digit of each number (which reproduces the computation exactly)."""
+    start = _decimals(best)
+    for decimals in range(start, start + 18):
+        shown_best = _read(_number(best, decimals))
+        if shown_best > 0 and all(
+                f"{weighting * max(0.0, _read(_number(v, decimals))) / shown_best + 0.0:.2f}"
+                == f"{score + 0.0:.2f}" for v, score in zip(values, scores, strict=True)):
+            return decimals
+    return None
+
+
+def _line(s: str, committed: Decimal, price: float, per_gbp: str, formula: str) -> str:
     head = f"{s}: committed {format_gbp(committed)}"
     if not np.isnan(price):
-        head += f", bid {format_gbp(price)} ({float(committed) / price:.4f} per GBP)"
-    if method == "proportional":
-        return (f"{head}; score = {weighting:g} x {basis_value:,.4f} / {best:,.4f} "
-                f"= {score:.2f}")
-    return f"{head}; score by rank = {score:.2f}"
+        head += f", bid {format_gbp(price)} ({per_gbp} per GBP)"
+    return f"{head}; {formula}"
+
+
+def _formulas(values: pd.Series, scores: pd.Series, weighting: float, method: Method,
+              trace: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Each tenderer's formula, ending ``= score`` (its arithmetic gives the score shown), and
+    its value as the formula shows it, where it does (appends the best value to ``trace``)."""
+    names: list[str] = values.index.tolist()
+    w = _exact(weighting)
+    shown = {s: f"{float(scores[s]) + 0.0:.2f}" for s in names}
+    if method == "rank":
+        n = len(names)
+        ranks = values.rank(method="min", ascending=False)
+        return {s: f"rank {int(ranks[s])} of {n}, score by rank = {w} x ({n} - {int(ranks[s])} "
+                   f"+ 1) / {n} = {shown[s]}" for s in names}, {}
+    best = float(values.max()) if names else math.nan
+    if not best > 0:
+        if names:
+            trace.append(f"Best value: {_number(best, _decimals(best))}: no bid has a positive "
+                         "value, so every bid scores 0.")
+        return {s: f"no bid has a positive value: score = {shown[s]}" for s in names}, {}
+    decimals = _proportional_decimals(values, best, scores, weighting)
+    b = _number(best, decimals)
+    trace.append(f"Best value: {b}.")
+    texts = {s: _number(float(values[s]), decimals) for s in names}
+    formulas = {s: f"score = {w} x {texts[s]} / {b} = {shown[s]}" for s in names}
+    for s in names:
+        if float(values[s]) < 0:  # scored as 0, and the formula shows why
+            formulas[s] = (f"a net disbenefit scores 0: score = {w} x max(0, {texts[s]}) / {b} "
+                           f"= {shown[s]}")
+    return formulas, texts
 
 
 def _result(suppliers: list[str], committed: dict[str, Decimal], prices: pd.Series,
             per_gbp: pd.Series, basis_values: pd.Series, scores: pd.Series, trace: list[str],
-            weighting: float, method: Method) -> pd.DataFrame:
-    best = float(basis_values.max()) if len(basis_values) else float("nan")
-    if method == "proportional":
-        trace.append(f"Best value: {best:,.4f}.")
-    lines = {s: _line(s, committed[s], float(prices[s]), float(basis_values[s]), best,
-                      float(scores[s]), weighting, method) for s in suppliers}
+            weighting: float, method: Method, basis: Basis) -> pd.DataFrame:
+    formulas, shown = _formulas(basis_values, scores, weighting, method, trace)
+
+    def per_gbp_text(s: str) -> str:
+        if basis == "per-gbp" and s in shown:
+            return shown[s]  # as its formula shows it
+        value = float(per_gbp[s])
+        return _number(value, _decimals(value))
+
+    lines = {s: _line(s, committed[s], float(prices[s]), per_gbp_text(s), formulas[s])
+             for s in suppliers}
     frame = pd.DataFrame({
         "supplier_id": suppliers,
         "committed_gbp": [committed[s] for s in suppliers],

@@ -6,8 +6,10 @@ C 80 tCO2e: 20,000.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -187,3 +189,123 @@ def test_score_bids_trace_names_only_the_editions_the_rows_used(
     edition = sv.load_table("uk-national", version="2024")
     assert f"Valued with uk-national:2024 (digest {edition.digest[:12]})." in r.attrs["trace"]
     assert not any("2023" in line or "2025" in line for line in r.attrs["trace"][:3])
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), pd.NA, "", "   "])
+def test_score_bids_when_some_stages_missing_then_exclusions_net_them_as_commitments(
+        tiny: sv.ProxyTable, missing: object) -> None:
+    """A missing (or blank) stage is a commitment, so a priority hire and the local job it is
+    part of are netted as when both rows say "commitment": 25,000 + max(0, 18,000 - 1 FTE
+    claimed by the part) = 25,000, not 43,000. The caller's frame is left as it was."""
+    row = {"supplier_id": "A", "unit": "FTE", "region": "uk", "date": "2024-06-01",
+           "quantity": 1}
+    given = pd.DataFrame([dict(row, measure="jobs-priority", stage="commitment"),
+                          dict(row, measure="jobs-local", stage=missing)])
+    before = given.copy()
+    r = score_bids(given, tables=tiny)
+    assert r["committed_gbp"].tolist() == [Decimal("25000.00")]
+    same = score_bids(given.assign(stage="commitment"), tables=tiny)
+    assert r["committed_gbp"].tolist() == same["committed_gbp"].tolist()
+    pd.testing.assert_frame_equal(given, before)
+
+
+def test_score_bids_when_stage_column_mixes_missing_and_bad_then_bad_row_named(
+        tiny: sv.ProxyTable, commitments: pd.DataFrame) -> None:
+    """Filling in missing stages does not hide a bad one: it is named by the caller's row,
+    as the caller wrote it."""
+    given = commitments.assign(stage=[None, "promised", " "])
+    with pytest.raises(BulkValidationError, match="row 1 field 'stage'") as err:
+        score_bids(given, tables=tiny)
+    assert "'promised'" in str(err.value)
+    assert [i.row for i in err.value.issues] == [1]
+
+
+_FORMULA = re.compile(r"score(?: by rank)? = (?:(?P<expr>[^=]+) = )?(?P<score>-?\d+\.\d\d)$")
+
+
+def _trace_checks(r: pd.DataFrame) -> None:
+    """Each tenderer's trace line shows arithmetic that gives the score it shows (and that score
+    is the one in the result), evaluated from the text alone: ``x`` is times, thousands
+    separators are dropped. A line with no formula must say why the score is 0."""
+    assert r["trace"].tolist() == r.attrs["trace"][-len(r):]
+    for line, score in zip(r["trace"], r["score"], strict=True):
+        found = _FORMULA.search(line)
+        assert found, line
+        if found["expr"] is None:  # proportional with no positive bid: no formula, 0
+            assert "no bid has a positive value" in line and found["score"] == "0.00", line
+            assert score == 0.0
+            continue
+        expr = re.sub(r",(?=\d)", "", found["expr"]).replace(" x ", " * ")
+        assert re.fullmatch(r"(?:max|[\d.\s*/()+\-,])+", expr), line
+        shown = eval(expr, {"__builtins__": {}, "max": max})  # our own trace text
+        assert f"{shown + 0.0:.2f}" == found["score"], line
+        assert f"{score + 0.0:.2f}" == found["score"], line
+
+
+def test_score_bids_trace_when_net_disbenefit_then_shown_formula_gives_zero(
+        commitments: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """A bid whose disbenefits outweigh its benefits scores 0, and its trace line says so in
+    arithmetic that gives 0 (not 10 x -X / best, which would be negative)."""
+    c = commitments.assign(measure=["jobs-local", "env-carbon", "env-carbon-added"])
+    r = score_bids(c, tables=tiny, weighting=10)
+    line = r.set_index("supplier_id").loc["C", "trace"]
+    assert "committed -£20,000.00" in line
+    assert "net disbenefit" in line
+    assert "max(0, -20,000.0000)" in line
+    _trace_checks(r)
+
+
+@pytest.mark.parametrize("method", ["proportional", "rank"])
+@pytest.mark.parametrize("basis", ["absolute", "per-gbp"])
+def test_score_bids_trace_when_no_positive_value_then_no_division_by_zero_shown(
+        commitments: pd.DataFrame, tiny: sv.ProxyTable, method: str, basis: str) -> None:
+    """With no positive bid everyone scores 0 under proportional scoring: the trace says so
+    rather than showing a division by a best value of 0 or less."""
+    c = commitments.assign(measure="env-carbon-added", unit="tCO2e")
+    prices = {"A": 1e6, "B": 1e6, "C": 1e6, "D": 1e6}
+    r = score_bids(c, tables=tiny, method=method, basis=basis,  # type: ignore[arg-type]
+                   bid_prices=prices)
+    _trace_checks(r)
+    if method == "proportional":
+        assert r["score"].tolist() == [0.0] * 4
+        assert any("no bid has a positive value" in line for line in r.attrs["trace"])
+
+
+@pytest.mark.parametrize("method", ["proportional", "rank"])
+def test_score_bids_trace_when_per_gbp_values_are_small_then_enough_digits_shown(
+        commitments: pd.DataFrame, tiny: sv.ProxyTable, method: str) -> None:
+    """Values per GBP of a large bid are far below 0.0001: the trace shows enough digits for
+    its arithmetic to give the scores (not 10 x 0.0000 / 0.0000 = 10.00), and the per-GBP
+    figures in each line agree with the formula."""
+    prices = {"A": 3e9, "B": 7e9, "C": 2.5e9}
+    r = score_bids(commitments, tables=tiny, bid_prices=prices, basis="per-gbp",
+                   method=method)  # type: ignore[arg-type]
+    _trace_checks(r)
+    assert not any("0.0000 " in line for line in r["trace"])
+    for line in r["trace"]:
+        assert "(0.000" in line  # 3.6e-05 per GBP and the like, with significant digits
+
+
+def test_score_bids_trace_when_weighting_has_many_digits_then_shown_exactly(
+        commitments: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """The weighting in each formula is the one used, not rounded to six digits."""
+    r = score_bids(commitments, tables=tiny, weighting=12.3456789)
+    assert "out of 12.3456789 marks" in r.attrs["trace"][0]
+    _trace_checks(r)
+    ranked = score_bids(commitments, tables=tiny, weighting=12.3456789, method="rank")
+    _trace_checks(ranked)
+
+
+def test_score_bids_trace_when_random_bids_then_arithmetic_always_gives_the_score(
+        commitments: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """Seeded random bid prices and weightings: every trace line's arithmetic reproduces its
+    score to the 2 decimals shown, by either basis and method."""
+    rng = np.random.default_rng(20240930)
+    c = commitments.assign(quantity=[3, 41, 77])
+    for _ in range(25):
+        prices = dict(zip("ABCD", (10 ** rng.uniform(2, 10, size=4)).tolist(), strict=True))
+        weighting = float(rng.uniform(0.5, 100))
+        for basis in ("absolute", "per-gbp"):
+            for method in ("proportional", "rank"):
+                _trace_checks(score_bids(c, tables=tiny, bid_prices=prices, basis=basis,
+                                         method=method, weighting=weighting))
