@@ -394,8 +394,11 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
     """  # noqa: E501
     _need(valued, ["value_gbp"], "summarise")
     # One key per column: supplier and supplier_id are one group, named once.
-    keys = list(dict.fromkeys(by if pd.api.types.is_list_like(by) else [by]))
-    keys = list({GROUPS.get(k, k): k for k in reversed(keys)}.values())[::-1]
+    given: list[Any] = list(by) if pd.api.types.is_list_like(by) else [by]
+    keys: list[str] = []
+    for k in given:
+        if all(GROUPS.get(k, k) != GROUPS.get(seen, seen) for seen in keys):
+            keys.append(k)
     clash = [k for k in keys if GROUPS.get(k, k) in _SUMMARY_COLUMNS]
     if clash:
         raise RuleError(f"cannot group by {clash[0]!r}: the summary has a column of that name "

@@ -3,28 +3,51 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Self
+from typing import Any, Literal, Self
 
+import numpy as np
 from pydantic import (
     ConfigDict,
     PrivateAttr,
     SerializerFunctionWrapHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
     model_serializer,
 )
 
 from socialvalue_tom.errors import OutcomeError
-from socialvalue_tom.outcome import _TypedValidation
+from socialvalue_tom.outcome import _no_bool, _TypedValidation
 
 __all__ = ["TRACE_FORMAT", "TraceStep", "Valuation"]
 
-TRACE_FORMAT = "socialvalue_tom.trace/v1"
+#: The trace formats this version reads back; it writes TRACE_FORMAT.
+TraceFormat = Literal["socialvalue_tom.trace/v1"]
+TRACE_FORMAT: TraceFormat = "socialvalue_tom.trace/v1"
+
+#: Read back strictly, as Outcome is: unknown keys refused; finite numbers only (JSON has no
+#: NaN or infinity, so a round trip could not be lossless).
+_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _not_bytes(value: Any) -> Any:
+    # pydantic would decode bytes to text (Outcome refuses them too).
+    if isinstance(value, bytes | bytearray):
+        raise ValueError("must be text, not bytes")
+    return value
+
+
+def _a_flag(value: Any, info: ValidationInfo) -> Any:
+    # True or false: pydantic would read "yes", "true" or 1 as a flag (as Assumptions refuse).
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{info.field_name} must be true or false, not {value!r}")
+    return bool(value)
 
 
 class TraceStep(_TypedValidation):
     """One rule applied: its name, a readable line with inputs and units, and the amount after."""
 
-    # Finite numbers only: JSON has no NaN or infinity, so a round trip could not be lossless.
-    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+    model_config = _STRICT
     # Read back from a caller (stored JSON, say): invalid data is an OutcomeError naming the
     # field, never pydantic's error.
     _error = OutcomeError
@@ -33,6 +56,9 @@ class TraceStep(_TypedValidation):
     rule: str
     detail: str
     amount: float | None = None
+
+    _amount_a_number = field_validator("amount", mode="before")(_no_bool)
+    _text_not_bytes = field_validator("rule", "detail", mode="before")(_not_bytes)
 
 
 class Valuation(_TypedValidation):
@@ -44,11 +70,11 @@ class Valuation(_TypedValidation):
     (``Valuation.model_validate_json(v.model_dump_json()) == v``).
     """
 
-    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+    model_config = _STRICT
     _error = OutcomeError
     _what = "valuation field"
 
-    format: str = TRACE_FORMAT
+    format: TraceFormat = TRACE_FORMAT
     engine_version: str
     measure: str
     amount: float
@@ -77,6 +103,32 @@ class Valuation(_TypedValidation):
     # The trace is built on first use (explain(), .trace, serialisation), not at valuation
     # time: most bulk and API callers never read it, and building it dominates value()'s cost.
     _build_steps: Callable[[], list[TraceStep]] | None = PrivateAttr(default=None)
+
+    _numbers_not_bool = field_validator("amount", "gross", "quantity", "canonical_quantity",
+                                        "proxy", "price_base_year", "price_year",
+                                        mode="before")(_no_bool)
+    _flags = field_validator("carried_forward", "disbenefit", "illustrative",
+                             mode="before")(_a_flag)
+    _text_not_bytes = field_validator("format", "engine_version", "measure", "currency", "unit",
+                                      "canonical_unit", "region_requested", "region_used",
+                                      "table", "version", "digest", "proxy_source", "theme",
+                                      "value_type", mode="before")(_not_bytes)
+
+    @classmethod
+    def _typed_error(cls, exc: ValidationError) -> OutcomeError:
+        """The typed error naming the first field at fault; a bad trace step is named by its
+        full path (``steps.0.rule``) with its own reason, read once.
+
+        A step is validated through its own constructor, which raises its typed error already
+        worded ("trace step field 'rule': ... [see ...]"): that error's pydantic details are
+        taken instead, under the step's place in the valuation.
+        """
+        errors = _flattened(exc.errors(include_url=False))
+        first = errors[0]
+        field = ".".join(str(p) for p in first["loc"]) or "<valuation>"
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        return cls._error(f"{cls._what} {field!r}: {reason} (got {first.get('input')!r})",
+                          field=field, errors=errors)
 
     @classmethod
     def from_engine(cls, build_steps: Callable[[], list[TraceStep]], **values: Any) -> Valuation:
@@ -156,6 +208,20 @@ class Valuation(_TypedValidation):
 
 
 _FIELDS = frozenset(Valuation.model_fields)
+
+
+def _flattened(errors: list[Any]) -> list[dict[str, Any]]:
+    """pydantic's error details with each nested model's typed error (a trace step's) replaced
+    by that model's own details, their locations under the nested model's place."""
+    flat: list[dict[str, Any]] = []
+    for detail in errors:
+        inner = (detail.get("ctx") or {}).get("error")
+        nested = getattr(inner, "errors", None) if isinstance(inner, OutcomeError) else None
+        if nested:
+            flat.extend({**e, "loc": (*detail["loc"], *e["loc"])} for e in nested)
+        else:
+            flat.append(dict(detail))
+    return flat
 
 
 def _gbp(x: float) -> str:
