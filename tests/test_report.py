@@ -725,6 +725,8 @@ def test_summarise_when_keys_clash_repeat_or_are_not_text_then_handled(
         summarise(clash, by="rows")
     both = summarise(valued, by=["supplier", "supplier_id"])
     assert list(both.columns[:2]) == ["supplier_id", "rows"]
+    order = summarise(valued, by=["measure", "supplier", "region", "supplier_id"], tables=None)
+    assert list(order.columns[:4]) == ["measure", "supplier_id", "region", "rows"]
     odd = valued.assign(**{"0": 1}).rename(columns={"0": 0})
     assert summarise(odd, by=0)["rows"].tolist() == [4]
     listed = valued.assign(evidence=pd.Series([["a"], ["a"], "b", None], dtype=object))
