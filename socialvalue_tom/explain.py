@@ -19,6 +19,7 @@ from socialvalue_tom.engine import value
 from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError
 from socialvalue_tom.outcome import Assumptions, Outcome
 from socialvalue_tom.tables.table import ProxyTable
+from socialvalue_tom.trace import _num
 from socialvalue_tom.valuation import TraceStep, Valuation
 
 __all__ = ["remember_editions", "valuation_of_row"]
@@ -78,9 +79,9 @@ def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
                         field="value_gbp")
     if share != 1.0:
         note = TraceStep(rule="exclusion", detail=(
-            f"double counting: only {share:.6g} of the claimed {float(row['quantity']):g} "
-            f"{row['unit']} counted (exclusion {row['exclusion']!r}); quantity valued "
-            f"{outcome.quantity:g}"))
+            f"double counting: only {_num(share)} of the claimed "
+            f"{_num(float(row['quantity']))} {row['unit']} counted (exclusion "
+            f"{row['exclusion']!r}); quantity valued {_num(outcome.quantity)}"))
         v = v.model_copy(update={"steps": (note, *v.trace)})
     return v
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from socialvalue_tom.valuation import TraceStep, _gbp
@@ -16,9 +18,95 @@ if TYPE_CHECKING:
 
 __all__ = ["build_steps"]
 
+#: How close (in units in the last place) to a shorter decimal counts as float error, as in
+#: :mod:`socialvalue_tom.money`.
+_NOISE_ULPS = 4
+#: Float noise shows as a run of 0s or 9s: dropped only where it is at least this many digits.
+_NOISE_DIGITS = 3
+
 
 def _num(x: float) -> str:
-    return f"{x:,.6g}" if abs(x) < 1e6 else f"{x:,.2f}"
+    """``x`` in full, so that the trace multiplies out to the penny: every digit of its
+    ``repr`` less float noise (:func:`_unrounded`), in plain decimal with thousands separators
+    (``0.75``, ``1,000``, ``1.9661835748792271``, ``1.136416`` for ``1.1364159999999999``);
+    never cut to a few significant figures (``1.96618`` would make £9,600.00 x 1.96618 =
+    £18,875.33 where the amount is £18,875.36)."""
+    x = float(x)
+    if x.is_integer() and abs(x) < 1e15:  # the common case, quickly
+        return f"{int(x):,}"
+    return _grouped(_unrounded(x))
+
+
+def _money(amount: float) -> str:
+    """``£1,234.50`` where ``amount`` is a whole number of pence, else in full
+    (``£225.615``): a proxy or contract value the trace multiplies by is never rounded first."""
+    full = _unrounded(float(amount))
+    return _gbp(amount) if _in_pence(full) else _pounds(full)
+
+
+def _input(amount: float) -> str:
+    """The amount a step multiplies, where the line above shows it rounded to the penny
+    (``£225.615 (unrounded) ``, followed by ``x factor``), so that amount x factor gives the
+    step's amount to the penny; nothing where the line above shows it exactly."""
+    full = _unrounded(float(amount))
+    return "" if _in_pence(full) else f"{_pounds(full)} (unrounded) "
+
+
+@lru_cache(maxsize=4096)  # factors, proxies and index values recur from trace to trace
+def _unrounded(x: float) -> str:
+    """``x`` as plain decimal text: its ``repr`` (the shortest text that reads back as the
+    same float), less float noise: where a decimal at least :data:`_NOISE_DIGITS` digits
+    shorter lies within four ulps of ``x`` (the window :mod:`socialvalue_tom.money` allows),
+    the shortest such decimal: ``601.64`` for ``601.6400000000001``, ``225.615`` for
+    ``225.61499999999998``, ``1.136416`` for ``113.6416 / 100``. A real sub-penny amount keeps
+    its digits (``18875.36231884058``), as does a factor such as ``0.8333333333333334``."""
+    if x.is_integer() and abs(x) < 1e15:  # the common case, quickly
+        return str(int(x))
+    text = repr(x)
+    places = len(text.partition(".")[2])
+    noise = math.ulp(x) * _NOISE_ULPS
+
+    def near(n: int) -> bool:
+        return abs(round(x, n) - x) <= noise
+
+    cut = places - _NOISE_DIGITS
+    if "e" in text or cut < 0 or not near(cut):  # no noise to drop
+        return _plain(text)
+    # Fewest decimal places within the noise (rounding to more places only comes closer):
+    # pence are the usual answer, so try them first.
+    fewest, places = (0, 2) if near(2) else (3, cut)
+    while fewest < places:
+        mid = (fewest + places) // 2
+        if near(mid):
+            places = mid
+        else:
+            fewest = mid + 1
+    return _plain(repr(round(x, places)))
+
+
+def _plain(text: str) -> str:
+    """A float's ``repr`` as plain decimal: no exponent, no ``.0`` (``1e-05`` is
+    ``0.00001``, ``2500.0`` is ``2500``)."""
+    if "e" in text or "E" in text:
+        text = f"{Decimal(text):f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _grouped(text: str) -> str:
+    """Plain decimal text with thousands separators: ``1234567.891`` is ``1,234,567.891``."""
+    whole, point, frac = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}{int(whole.lstrip('-')):,}{point}{frac}"
+
+
+def _in_pence(text: str) -> bool:
+    """Whether plain decimal ``text`` has no more than two decimal places."""
+    return len(text.partition(".")[2]) <= 2
+
+
+def _pounds(text: str) -> str:
+    """``£225.615`` (``-£225.615``) from plain decimal text."""
+    return f"-£{_grouped(text[1:])}" if text.startswith("-") else f"£{_grouped(text)}"
 
 
 def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
@@ -35,23 +123,29 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
              else f"{ctx.region_used} (fallback: {ctx.region} has no value of its own)")
     label = " [ILLUSTRATIVE]" if pv.illustrative else ""
     steps.append(TraceStep(rule="proxy", detail=(
-        f"{_gbp(x.proxy)} per {spec.unit} for {where}{label}; source {src.id}: {src.title} "
+        f"{_money(x.proxy)} per {spec.unit} for {where}{label}; source {src.id}: {src.title} "
         f"({src.publisher}, {src.year}, {src.licence})")))
     expr = t.expressions.get(spec.code)
     gross_detail = (_expression_detail(o, x, ctx, expr) if expr is not None
-                    else f"{_num(s.canonical)} {spec.unit} x {_gbp(x.proxy)}")
+                    else f"{_num(s.canonical)} {spec.unit} x {_money(x.proxy)}")
     steps.append(TraceStep(rule="gross", detail=gross_detail, amount=float(s.gross)))
     if (x.deadweight, x.displacement, x.attribution) != (0.0, 0.0, 0.0):
         basis = (f"; table defaults from {spec.additionality_source}"
                  if spec.additionality_source else "")
         steps.append(TraceStep(rule="additionality", detail=(
-            f"x (1 - deadweight {x.deadweight:g}) x (1 - displacement {x.displacement:g}) "
-            f"x (1 - attribution {x.attribution:g}){basis}"), amount=float(s.net)))
+            f"{_input(s.gross)}x (1 - deadweight {_num(x.deadweight)}) x (1 - displacement "
+            f"{_num(x.displacement)}) x (1 - attribution {_num(x.attribution)}){basis}"),
+            amount=float(s.net)))
     if x.reduction != 0.0 or o.confidence is not None:
-        applied = ("" if x.sign > 0 or x.reduction == 0.0
-                   else " not applied: a disbenefit is counted in full")
+        if x.reduction == 0.0:
+            applied = ""
+        elif x.sign > 0:
+            given = _input(s.net)
+            applied = f": {given}x (1 - {_num(x.reduction)})" if given else ""
+        else:
+            applied = " not applied: a disbenefit is counted in full"
         steps.append(TraceStep(rule="confidence", detail=(
-            f"confidence grade {o.confidence!r}: optimism-bias reduction {x.reduction:g}"
+            f"confidence grade {o.confidence!r}: optimism-bias reduction {_num(x.reduction)}"
             f"{applied}"), amount=float(s.confident)))
     if x.years != 1 or x.offset != 0:
         steps.append(TraceStep(rule="duration", detail=_duration_detail(x, ctx, s),
@@ -59,22 +153,24 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
     if x.uplift != 1.0:
         idx = t.price_index
         assert idx is not None
-        base = t.spec.price_base_year
+        base, to = t.spec.price_base_year, ctx.price_year
         steps.append(TraceStep(rule="uplift", detail=(
-            f"{base} -> {ctx.price_year} prices with {idx.name} (index {base} = "
-            f"{idx.values[base]:g}{idx.projected_mark(base)}, {ctx.price_year} = "
-            f"{idx.values[ctx.price_year]:g}{idx.projected_mark(ctx.price_year)}; "
-            f"source {idx.spec.source.id}): x {_num(x.uplift)}"), amount=float(s.uplifted)))
+            f"{base} -> {to} prices with {idx.name} (index {base} = "
+            f"{_num(idx.values[base])}{idx.projected_mark(base)}, {to} = "
+            f"{_num(idx.values[to])}{idx.projected_mark(to)}; source {idx.spec.source.id}): "
+            f"{_input(s.discounted)}x {_num(x.uplift)}"),
+            amount=float(s.uplifted)))
     if not math.isinf(x.cap):
+        assert spec.cap_ratio is not None  # a finite cap is the measure's ratio x a value
         fired = s.capped < s.uplifted
         steps.append(TraceStep(rule="cap", detail=(
-            f"cap {spec.cap_ratio:g} x contract value {_gbp(o.contract_value or 0.0)}"
+            f"cap {_num(spec.cap_ratio)} x contract value {_money(o.contract_value or 0.0)}"
             + ("" if o.period_share in (None, 1.0) else f" x period share {_num(o.period_share)}")
             + f" = {_gbp(x.cap)}: {'applied' if fired else 'not reached'}"),
             amount=float(s.capped)))
     elif spec.cap_ratio is not None:
         steps.append(TraceStep(rule="cap", detail=(
-            f"cap {spec.cap_ratio:g} x contract value not applied: the outcome gives no "
+            f"cap {_num(spec.cap_ratio)} x contract value not applied: the outcome gives no "
             "contract_value"), amount=float(s.capped)))
     if x.sign < 0:
         steps.append(TraceStep(rule="disbenefit", detail="a disbenefit: counted as negative",
@@ -97,7 +193,7 @@ def _expression_detail(o: Outcome, x: RuleInputs[float], ctx: RowContext,
         if name == "quantity":
             return f"quantity = {_num(val)} {spec.unit}"
         if name in PROXY_NAMES:
-            return f"{name} = {_gbp(val)}"
+            return f"{name} = {_money(val)}"
         if name in spec.requires and name in o.fields:
             return f"{name} = {_num(val)} (outcome field)"
         where = "measure parameter" if name in spec.parameters else "table parameter"
@@ -125,5 +221,7 @@ def _duration_detail(x: RuleInputs[float], ctx: RowContext, s: Stages[float]) ->
     base = "its own first year" if ctx.base_year is None else f"base year {ctx.base_year}"
     each = (f"; every year at the {ctx.table.version} proxy (constant in real terms)"
             if x.years > 1 else "")
-    return (f"{x.years:g} year(s) from year offset {x.offset:g}, drop-off {x.drop_off:g}/year, "
-            f"discounted ({ctx.schedule} schedule) to {base}{each}: x {_num(s.duration)}")
+    return (f"{x.years:g} year(s) from year offset {x.offset:g}, "
+            f"drop-off {_num(x.drop_off)}/year, "
+            f"discounted ({ctx.schedule} schedule) to {base}{each}: {_input(s.confident)}"
+            f"x {_num(s.duration)}")

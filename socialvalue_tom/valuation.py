@@ -192,7 +192,10 @@ class Valuation(_TypedValidation):
 
     def explain(self) -> str:
         """The derivation, one numbered line per rule, with units and the running amount."""
-        head = (f"Valuation of {self.quantity:g} {self.unit} of {self.measure} "
+        from socialvalue_tom.trace import _num  # trace builds on this module's models
+
+        # The quantity in full, as the convert step shows it (1234.567, not 1234.57).
+        head = (f"Valuation of {_num(self.quantity)} {self.unit} of {self.measure} "
                 f"({self.region_requested}) with {self.table}:{self.version} "
                 f"[digest {self.digest[:12]}]")
         lines = [head]

@@ -319,7 +319,9 @@ def test_uplift_to_a_forecast_year_says_the_index_value_is_projected() -> None:
         v = sv.value(o, table, assumptions=sv.Assumptions(price_year=year))
         return next(s.detail for s in v.trace if s.rule == "uplift")
 
-    assert "2030 = 113.642 (projected)" in uplift(2030)
+    # the index values and their ratio in full: 113.6416 was shown as 113.642
+    assert "2030 = 113.6416 (projected); source hmt-gdp-deflator-2026-03): x 1.136416" in (
+        uplift(2030))
     assert "projected" not in uplift(2022)
 
 

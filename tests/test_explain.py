@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
@@ -217,3 +218,173 @@ def test_explain_row_when_valued_in_another_process_finds_the_embedded_edition(
     monkeypatch.setattr(explain, "_EDITIONS", weakref.WeakValueDictionary())
     with pytest.raises(sv.RuleError, match="is not loaded in this process"):
         sv.explain_row(forged, 0)
+
+
+# --- The trace multiplies out: amount shown x factor shown = next amount shown, to the penny ---
+
+_AMOUNT = re.compile(r"  -> (-?)£([\d,]+\.\d\d)$")
+_STEP = re.compile(r"^\s+\d+\. (\S+)\s+(.*?)(?:  -> -?£[\d,]+\.\d\d)?$")
+_NUMBER = r"-?[\d,]+(?:\.\d+)?"
+_UNROUNDED = re.compile(rf"£({_NUMBER}) \(unrounded\) x ")
+
+
+def _dec(text: str) -> Decimal:
+    return Decimal(text.replace(",", ""))
+
+
+def _number_in(pattern: str, detail: str) -> Decimal:
+    """The number the one group of ``pattern`` finds in ``detail``."""
+    found = re.search(pattern, detail)
+    assert found, f"{pattern!r} not in {detail!r}"
+    return _dec(found.group(1))
+
+
+def _factor_of(rule: str, detail: str) -> Decimal | None:
+    """The factor a multiplying step shows (None for a step that does not multiply)."""
+    if rule == "additionality":
+        factor = Decimal(1)
+        for name in ("deadweight", "displacement", "attribution"):
+            factor *= 1 - _number_in(rf"\(1 - {name} ({_NUMBER})\)", detail)
+        return factor
+    if rule == "confidence":
+        reduction = _number_in(rf"optimism-bias reduction ({_NUMBER})", detail)
+        return Decimal(1) if "not applied" in detail else 1 - reduction
+    if rule in ("duration", "uplift"):
+        return _number_in(rf": (?:£{_NUMBER} \(unrounded\) )?x ({_NUMBER})$", detail)
+    return None
+
+
+def _multiplies_out(text: str) -> int:
+    """Check each step of an ``explain()`` text by hand, from the text alone: the amount it
+    starts from (the line above's, or the unrounded amount it names) times the factor it shows
+    is the amount it shows, to the penny (and a cap or disbenefit step shows what it did).
+    Returns how many steps were checked."""
+    checked, before = 0, None
+    for line in text.splitlines()[1:-1]:
+        step = _STEP.match(line)
+        assert step, line
+        rule, detail = step.groups()
+        shown = _AMOUNT.search(line)
+        if shown is None:
+            continue
+        after = _dec(shown.group(1) + shown.group(2))
+        given = _UNROUNDED.search(detail)
+        start = _dec(given.group(1)) if given else before
+        factor = _factor_of(rule, detail)
+        if rule == "gross" and not detail.startswith("expression"):
+            gross = re.fullmatch(rf"({_NUMBER}) \S+ x £({_NUMBER})", detail)
+            assert gross, line
+            start, factor = _dec(gross.group(1)), _dec(gross.group(2))
+        elif rule == "cap":
+            cap = re.search(r"= £([\d,]+\.\d\d): (applied|not reached)$", detail)
+            fired = cap is not None and cap.group(2) == "applied"
+            assert after == (_dec(cap.group(1)) if cap and fired else before), line
+        elif rule == "disbenefit":
+            assert before is not None and after == -before, line
+        if factor is not None:
+            assert start is not None, line
+            by_hand = (start * factor).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            assert by_hand == after, f"{start} x {factor} = {start * factor} not {after}: {line}"
+        checked += factor is not None or rule in ("cap", "disbenefit")
+        before = after
+    return checked
+
+
+def _uk_outcomes() -> list[tuple[sv.Outcome, sv.Assumptions]]:
+    """Every uk-national measure of each edition, over 1 to 30 years, with quantities,
+    confidence grades and assumptions that leave sub-penny amounts between the steps."""
+    quantities = (1, 7, 12.5, 1000, 333.333)
+    grades = (None, "2", "3", "5")
+    assumptions = (sv.Assumptions(), sv.Assumptions(price_year=2022),
+                   sv.Assumptions(discount_base_year=2021, price_year=2030, drop_off=0.13),
+                   sv.Assumptions(deadweight=0.07, displacement=0.3, attribution=0.15,
+                                  discount_schedule="health", price_year=2019))
+    cases = []
+    for date in ("2023-06-30", "2024-09-30", "2025-05-01"):
+        table = sv.load_table("uk-national", version=date[:4])
+        for m, code in enumerate(table.measure_codes):
+            unit = table.measures[code].unit
+            for years in range(1, 31):
+                k = m + years
+                o = sv.Outcome(measure=code, quantity=quantities[k % len(quantities)],
+                               unit=unit, region=("london", "scotland", "uk")[k % 3],
+                               date=date, years=years, confidence=grades[k % len(grades)])
+                cases.append((o, assumptions[k % len(assumptions)]))
+                cases.append((o, assumptions[(k + 2) % len(assumptions)]))
+    return cases
+
+
+def test_trace_when_multiplied_out_by_hand_gives_each_amount_to_the_penny() -> None:
+    """Every factor is shown in full (a duration factor of 1.9661835748792271, not 1.96618,
+    which would make 9,600 x 1.96618 = £18,875.33 against the £18,875.36 shown), and an amount
+    a step multiplies is shown unrounded where the line above rounds it to the penny: for
+    thousands of valuations each step multiplies out by hand to the amount it shows."""
+    checked = 0
+    for o, a in _uk_outcomes():
+        checked += _multiplies_out(sv.value(o, "uk-national", assumptions=a).explain())
+    assert checked > 10_000
+
+
+def test_trace_when_large_and_long_multiplies_out() -> None:
+    """The reported case: 1,000 FTE for 30 years, £35,334,000.00 x 19.0358 was shown
+    -> £672,609,791.20 (by hand £672,610,957.20); the factor is now shown in full."""
+    o = sv.Outcome(measure="jobs-local-fte", quantity=1000, unit="FTE", region="london",
+                   date="2024-09-30", years=30)
+    text = sv.value(o).explain()
+    assert "x 19.035767000760526  -> £672,609,791.20" in text
+    assert _multiplies_out(text) == 3
+
+
+def test_trace_when_amount_above_has_sub_penny_digits_names_it_unrounded() -> None:
+    """300.82 x 2.5 x 0.75 = £564.0375, shown £564.04; the confidence step multiplies the
+    unrounded amount and says so, and so does the uplift after a discounted amount."""
+    o = sv.Outcome(measure="env-carbon-saved", quantity=2500, unit="kgCO2e", region="wales",
+                   date="2024-09-30", years=3, confidence="3")
+    a = sv.Assumptions(price_year=2030, discount_base_year=2022, displacement=0.25)
+    text = sv.value(o, assumptions=a).explain()
+    assert "reduction 0.2: £564.0375 (unrounded) x (1 - 0.2)  -> £451.23" in text
+    assert "2030 = 113.6416 (projected)" in text and "(unrounded) x 1.136416  -> " in text
+    assert _multiplies_out(text) == 5
+
+
+@pytest.mark.parametrize("outcome", [
+    {"measure": "growth-local-spend", "quantity": 1234.567, "unit": "GBP",
+     "contract_value": 999.99, "years": 3},
+    {"measure": "growth-local-spend", "quantity": 1234.567, "unit": "GBP",
+     "contract_value": 99_999.99, "years": 2, "confidence": "B"},
+    {"measure": "env-carbon-added", "quantity": 3.333, "unit": "tCO2e", "years": 4},
+    {"measure": "jobs-local", "quantity": 2.5, "unit": "FTE", "years": 7, "confidence": "C"},
+    {"measure": "social-volunteering", "quantity": 17, "unit": "hour", "years": 30},
+])
+@pytest.mark.parametrize("a", [sv.Assumptions(), sv.Assumptions(price_year=2023),
+                               sv.Assumptions(price_year=2025, discount_base_year=2021)])
+def test_trace_when_capped_or_a_disbenefit_multiplies_out(
+        tiny_table: Any, outcome: dict[str, Any], a: sv.Assumptions) -> None:
+    """The tiny table's cap, disbenefit, health-schedule and expression measures too."""
+    o = sv.Outcome(region="uk", date="2024-09-30", **outcome)
+    assert _multiplies_out(sv.value(o, tiny_table, assumptions=a).explain()) >= 2
+
+
+@pytest.mark.parametrize(("x", "shown"), [
+    (0.75, "0.75"), (1.035, "1.035"), (2500.0, "2,500"), (0.0, "0"), (-3.5, "-3.5"),
+    (1 + 1 / 1.035, "1.9661835748792271"),           # in full: repr, not 1.96618
+    (113.6416 / 100, "1.136416"),                     # 1.1364159999999999: float noise dropped
+    (10 / 12, "0.8333333333333334"),                  # a real repeating decimal keeps its digits
+    (1234567.891, "1,234,567.891"), (1e-05, "0.00001"), (2e16, "20,000,000,000,000,000"),
+])
+def test_trace_numbers_when_shown_are_in_full_less_float_noise(x: float, shown: str) -> None:
+    from socialvalue_tom.trace import _num
+
+    assert _num(x) == shown
+
+
+@pytest.mark.parametrize(("amount", "money", "given"), [
+    (752.05, "£752.05", ""), (601.6400000000001, "£601.64", ""),  # 752.05 x 0.8: pence
+    (300.82 * 0.75, "£225.615", "£225.615 (unrounded) "),           # a half-penny
+    (-1234.5678, "-£1,234.5678", "-£1,234.5678 (unrounded) "),
+])
+def test_trace_amounts_when_sub_penny_are_shown_unrounded(amount: float, money: str,
+                                                         given: str) -> None:
+    from socialvalue_tom.trace import _input, _money
+
+    assert (_money(amount), _input(amount)) == (money, given)
