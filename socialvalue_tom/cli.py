@@ -19,6 +19,7 @@ import datetime as dt
 import sys
 from collections.abc import Callable
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -606,6 +607,54 @@ def value_cmd(
         _guard(lambda: svio.write_valuations(valued, output))
         _console().print(f"Wrote {len(valued)} row(s) to {output}", markup=False)
     _exit_if_any(issues, input, output, sheet)
+
+
+@app.command("explain")
+def explain_cmd(
+    input: InputArg,
+    row: Annotated[list[int], typer.Option(
+        "--row", help="Data row to explain, 0-based as the issues file numbers rows (the "
+        "first row under the header is 0); repeat for several.")],
+    sheet: SheetOpt = None,
+    period: PeriodOpt = None,
+    tables: TablesOpt = "uk-national",
+    price_year: PriceYearOpt = None,
+    discount_base_year: BaseYearOpt = None,
+    carry_forward: CarryOpt = False,
+) -> None:
+    """Print how rows of an outcome file were valued, step by step (exit 1 if one was not)."""
+    a = _assumptions(price_year, discount_base_year, carry_forward)
+    _check_input(input)
+    if sheet is not None and input.suffix.lower() != ".xlsx":
+        _fail(f"--sheet applies to .xlsx input only, not {input.name}")
+    # The whole file is valued, so a row's double-counting share is the one its contract gives.
+    valued, _ = _value_input(input, tables, a, sheet, _period_columns(period))
+    from socialvalue_tom.frame import explain_row
+
+    issues = valued.attrs["issues"]
+    numbers = (valued["period_row"].to_numpy() if "period_row" in valued.columns
+               else np.arange(len(valued)))
+    total_rows = int(numbers.max()) + 1 if len(numbers) else 0
+    not_valued = False
+    for r in row:
+        if not 0 <= r < total_rows:
+            _fail(f"--row {r}: {input.name} has data rows 0 to {total_rows - 1}"
+                  if total_rows else f"--row {r}: {input.name} has no data rows")
+        found = issues[issues["row"] == r]
+        if len(found):
+            not_valued = True
+            reasons = "; ".join(f"{f}: {_cli_words(str(why))}"
+                                for f, why in zip(found["field"], found["reason"], strict=True))
+            _console().print(f"Row {r} was not valued: {reasons}", markup=False)
+            continue
+        positions = np.flatnonzero(numbers == r)
+        for k, position in enumerate(positions, 1):
+            part = (f" (part {k} of {len(positions)} of its period)"
+                    if len(positions) > 1 else "")
+            _console().print(f"Row {r}{part}:", markup=False)
+            _console().print(_guard(partial(explain_row, valued, int(position))), markup=False)
+    if not_valued:
+        raise typer.Exit(1)
 
 
 def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,

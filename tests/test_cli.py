@@ -1007,3 +1007,34 @@ def test_value_when_input_has_no_data_rows_then_a_note_says_so(tmp_path: Path) -
     assert "Note: the input has no data rows, so nothing was valued." in empty.stdout
     full = invoke("value", _write(tmp_path, "p.csv", PORTFOLIO), "--tables", TINY)
     assert "no data rows" not in full.stdout
+
+
+def test_explain_when_rows_named_then_each_trace_as_explain_row_gives_it(tmp_path: Path) -> None:
+    """explain --row prints the trace of each row asked for, the one value_frame on the whole
+    file gives (explain_row), and the amount the totals used."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    result = invoke("explain", src, "--tables", TINY, "--row", "0", "--row", "2")
+    assert result.exit_code == 0, result.output
+    valued = sv.value_frame(pd.read_csv(src), sv.load_table(path=TINY))
+    assert result.stdout == (f"Row 0:\n{sv.explain_row(valued, 0)}\n"
+                             f"Row 2:\n{sv.explain_row(valued, 2)}\n")
+    assert "-> -£250.00" in result.stdout  # row 2 is a disbenefit
+
+
+def test_explain_when_row_bad_or_out_of_range_then_says_so(tmp_path: Path) -> None:
+    src = _write(tmp_path, "b.csv", BAD)
+    bad = invoke("explain", src, "--tables", TINY, "--row", "1")
+    assert bad.exit_code == 1
+    assert "Row 1 was not valued: measure: unknown measure 'jobs-locl'" in bad.stdout
+    past = invoke("explain", src, "--tables", TINY, "--row", "3")
+    assert past.exit_code == 2 and "has data rows 0 to 2" in past.stderr
+    assert invoke("explain", src, "--tables", TINY).exit_code == 2  # --row is required
+
+
+def test_explain_when_period_then_each_part_is_explained(tmp_path: Path) -> None:
+    src = _write(tmp_path, "p.csv", PERIODS)
+    result = invoke("explain", src, "--period", "period_start,period_end", "--row", "0")
+    assert result.exit_code == 0, result.output
+    assert "Row 0 (part 1 of 2 of its period):" in result.stdout
+    assert "Row 0 (part 2 of 2 of its period):" in result.stdout
+    assert result.stdout.count("Valuation of ") == 2

@@ -17,7 +17,8 @@ DOC = (ROOT / "docs" / "cli.md").read_text()
 CHECKED = ("socialvalue-tom value examples/portfolio.csv --by theme",
            "socialvalue-tom tables list",
            "socialvalue-tom tables show tests/data/tables/tiny.yaml --measure jobs-local",
-           "socialvalue-tom tables validate tests/data/tables/tiny.yaml")
+           "socialvalue-tom tables validate tests/data/tables/tiny.yaml",
+           "socialvalue-tom explain examples/portfolio.csv --row 3")
 
 
 def _shown(command: str) -> str:
