@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,3 +77,49 @@ def test_assumptions_schema_describes_what_procurement_systems_send() -> None:
     assert schema["title"] == "Assumptions"
     assert schema["properties"]["discount_schedule"]["default"] == "green-book"
     assert {"price_year", "carry_forward", "bound"} <= set(schema["properties"])
+
+
+def _validator(kind: str) -> Any:
+    import jsonschema  # a dev dependency: the schemas are checked by a real validator
+    schema = json_schema(kind)  # type: ignore[arg-type]
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+_OUTCOME = {"measure": "jobs-local-fte", "quantity": 2.5, "unit": "FTE", "region": "uk",
+            "date": "2024-06-01"}
+#: Documents a procurement system might send, right and wrong, against the outcome schema.
+_OUTCOME_VARIANTS: list[dict[str, Any]] = [
+    {}, {"quantity": "2.5"}, {"quantity": True}, {"quantity": -1}, {"quantity": 1e13},
+    {"quantity": 0}, {"date": " 2024-06-01"}, {"date": "2024-6-1"}, {"date": "2024-02-30"},
+    {"date": "2024-06-01T00:00:00"}, {"measure": ""}, {"measure": " "}, {"measure": "x" * 200},
+    {"region": ""}, {"unit": ""}, {"stage": "delivered"}, {"stage": " delivered"},
+    {"stage": "Delivered"}, {"stage": ""}, {"stage": "promised"}, {"contract_id": 5},
+    {"contract_id": "C-1"}, {"contract_value": 0}, {"contract_value": 1e6},
+    {"confidence": "3"}, {"confidence": 3}, {"years": 0}, {"years": 1.5}, {"years": 3},
+    {"deadweight": 1.5}, {"deadweight": 0.2}, {"drop_off": -0.1}, {"period_share": 0},
+    {"period_share": 0.5}, {"fields": {"level": 3}}, {"fields": {"level": "3"}},
+    {"extra_key": 1}, {"supplier_id": "S1"},
+]
+
+
+@pytest.mark.parametrize("change", _OUTCOME_VARIANTS, ids=lambda c: repr(c)[:40])
+def test_outcome_schema_when_it_accepts_a_document_then_the_model_does(
+        change: dict[str, Any]) -> None:
+    """The schema is never looser than the model: a document it accepts, Outcome reads (the
+    model may forgive more, e.g. surrounding spaces; see docs/cli.md, JSON Schemas)."""
+    doc = {**_OUTCOME, **change}
+    if _validator("outcome").is_valid(doc):
+        sv.Outcome.model_validate(doc)  # raises if the model refuses it
+
+
+def test_schemas_when_documents_the_library_writes_then_valid() -> None:
+    """Every valuation, outcome and assumptions the library dumps is valid by its schema."""
+    table = sv.load_table(path=TINY)
+    outcome = sv.Outcome(measure="jobs-local", quantity=2, unit="FTE", region="london",
+                         date="2024-06-01", years=3)
+    assumptions = sv.Assumptions(price_year=2025)
+    v = sv.value(outcome, table, assumptions=assumptions)
+    for kind, model in (("outcome", outcome), ("valuation", v), ("assumptions", assumptions)):
+        errors = list(_validator(kind).iter_errors(json.loads(model.model_dump_json())))
+        assert errors == [], (kind, errors[:3])
