@@ -154,6 +154,13 @@ def _guard(fn: Callable[[], _T], code: int = 2) -> _T:
         _fail(_cli_words(str(exc)), code)
 
 
+def _needs_extra(module: str, extra: str, what: str) -> None:
+    """Exit 2 naming the extra to install when ``module`` cannot be imported."""
+    from socialvalue_tom._extras import import_extra
+
+    _guard(lambda: import_extra(module, extra, what))
+
+
 def _check_output(output: Path, suffixes: tuple[str, ...] | None = None) -> None:
     """An output path whose folder exists, which is not a folder itself and, when ``suffixes``
     are given, has one of them (exit 2): checked before any work, so a run never ends by
@@ -671,6 +678,10 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,
         # Only files of the kinds this command writes are ever replaced or, when bad rows stop
         # the run, removed (never a table file or anything else named by mistake).
         _check_output(output, suffixes)
+        # The writer's extra is found missing now, not after the file has been valued.
+        writer = {".xlsx": ("openpyxl", "excel"), ".parquet": ("pyarrow.parquet", "parquet")}
+        if output.suffix.lower() in writer:
+            _needs_extra(*writer[output.suffix.lower()], f"{output.suffix.lower()} output")
     if _issues_path(input, output).resolve() == input.resolve():
         _fail(f"the issues file {_issues_path(input, output)} would overwrite the input file: "
               "rename the input or choose another output name")
@@ -727,6 +738,7 @@ def report_cmd(
     if output.suffix.lower() not in (".html", ".htm"):
         _fail(f"report output must be an .html file, not {output.name}")
     _check_output(output)
+    _needs_extra("matplotlib", "report", "the report's charts")  # found before any work
     a = _assumptions(price_year, discount_base_year, carry_forward)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
                                               REPORT_SUFFIXES, _period_columns(period))

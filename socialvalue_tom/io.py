@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import is_missing
 from socialvalue_tom.errors import InputFileError, SocialValueError
 
@@ -72,14 +73,7 @@ def _fail(path: Path, reason: str, **details: Any) -> InputFileError:
 
 def _require(module: str) -> ModuleType:
     """Import an optional dependency, or say which extra installs it."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        extra = _EXTRAS[module.split(".")[0]]
-        raise ImportError(f"{module} is needed for this file format: "
-                          f"pip install 'socialvalue_tom[{extra}]'") from exc
+    return import_extra(module, _EXTRAS[module.split(".")[0]], "this file format")
 
 
 def _check_input(path: str | os.PathLike[str]) -> tuple[Path, str]:

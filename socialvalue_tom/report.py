@@ -18,18 +18,17 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import importlib
 import io
 import math
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import (
     NotAValue,
     cell_codes,
@@ -68,21 +67,6 @@ _INFO_COLUMNS = ("theme", "title", "value_type", "methodology", "canonical_unit"
 #: Groups looked up in the tables (never taken from the input).
 _TABLE_GROUPS = ("theme", "value_type", "methodology")
 _META = "socialvalue_tom"
-
-
-def import_extra(module: str, extra: str) -> ModuleType:
-    """Import an optional dependency, or raise an :class:`ImportError` naming the extra to install.
-
-    Examples:
-        >>> import_extra("math", "report").__name__
-        'math'
-    """
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise ImportError(
-            f"{module} is needed for this feature but is not installed: "
-            f"pip install 'socialvalue_tom[{extra}]'") from exc
 
 
 # -- annotation --------------------------------------------------------------------------------

@@ -356,6 +356,22 @@ def test_cli_when_typer_missing_then_import_error_names_extra(
         importlib.import_module("socialvalue_tom.cli")
 
 
+def test_command_when_typer_missing_then_one_line_and_exit_2(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The socialvalue-tom entry point (and python -m socialvalue_tom) without the cli extra:
+    one line naming the extra, exit 2 (a usage problem), no traceback."""
+    from socialvalue_tom.__main__ import main as entry
+
+    monkeypatch.setitem(sys.modules, "typer", None)
+    monkeypatch.delitem(sys.modules, "socialvalue_tom.cli")
+    with pytest.raises(SystemExit) as info:
+        entry()
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "pip install 'socialvalue_tom[cli]'" in err
+    assert err.count("\n") == 1
+
+
 def test_value_chunks_on_a_terminal_apply_exclusions_across_chunks(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """With a progress bar the input is valued in chunks; a contract split across two chunks
@@ -1038,3 +1054,32 @@ def test_explain_when_period_then_each_part_is_explained(tmp_path: Path) -> None
     assert "Row 0 (part 1 of 2 of its period):" in result.stdout
     assert "Row 0 (part 2 of 2 of its period):" in result.stdout
     assert result.stdout.count("Valuation of ") == 2
+
+
+@pytest.mark.parametrize(("suffix", "module", "extra"), [
+    (".xlsx", "openpyxl", "excel"), (".parquet", "pyarrow", "parquet")])
+def test_value_when_the_output_format_extra_is_missing_then_exit_2_before_any_work(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, module: str,
+        extra: str) -> None:
+    """-o v.xlsx without openpyxl (v.parquet without pyarrow) stops at once, naming the
+    extra: no totals are printed for a run that cannot write its output."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    monkeypatch.setitem(sys.modules, module, None)
+    monkeypatch.delitem(sys.modules, f"{module}.parquet", raising=False)
+    if module == "pyarrow":
+        monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    result = invoke("value", src, "--tables", TINY, "-o", tmp_path / f"v{suffix}")
+    assert result.exit_code == 2, result.output
+    assert f"pip install 'socialvalue_tom[{extra}]'" in result.stderr
+    assert "Social value" not in result.stdout
+    assert not (tmp_path / f"v{suffix}").exists()
+
+
+def test_report_when_matplotlib_missing_then_exit_2_before_any_work(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = _write(tmp_path, "p.csv", BAD)  # bad rows would otherwise be reported first
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    result = invoke("report", src, "--tables", TINY, "-o", tmp_path / "r.html")
+    assert result.exit_code == 2, result.output
+    assert "pip install 'socialvalue_tom[report]'" in result.stderr
+    assert not (tmp_path / "p.issues.csv").exists()

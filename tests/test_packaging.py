@@ -19,7 +19,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.fail("git is needed to copy the source tree")
     src = tmp_path_factory.mktemp("src")
     out = tmp_path_factory.mktemp("dist")
-    for name in ("pyproject.toml", "README.md", "socialvalue_tom", "proxies"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "socialvalue_tom", "proxies"):
         path = ROOT / name
         if path.is_dir():
             shutil.copytree(path, src / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -36,6 +36,13 @@ def test_wheel_contains_embedded_tables_and_manifest(wheel: Path) -> None:
                 "indices/uk-gdp-deflator.yaml", "manifest.json"):
         assert f"socialvalue_tom/_proxies/{rel}" in names, rel
     assert "socialvalue_tom/py.typed" in names
+    # MIT asks for the notice to travel with the code.
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), sorted(names)[-8:]
+    meta = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    text = zipfile.ZipFile(wheel).read(meta).decode()
+    assert "License-Expression: MIT" in text
+    assert "socialvalue-tom = socialvalue_tom.__main__:main" in zipfile.ZipFile(wheel).read(
+        next(n for n in names if n.endswith("entry_points.txt"))).decode()
 
 
 def test_installed_wheel_loads_its_own_tables(wheel: Path, tmp_path: Path) -> None:
@@ -50,3 +57,16 @@ def test_installed_wheel_loads_its_own_tables(wheel: Path, tmp_path: Path) -> No
     where, count = out.stdout.split()
     assert where.startswith(str(target)) and where.endswith("_proxies")
     assert int(count) >= 3
+
+
+def test_sdist_includes_what_its_tests_and_docs_use() -> None:
+    """The sdist's include list names the files its tests and docs need (scripts/ for the
+    report screenshot test, the licence, the contributing guide)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    include = set(config["tool"]["hatch"]["build"]["targets"]["sdist"]["include"])
+    for name in ("socialvalue_tom", "proxies", "tests", "scripts", "LICENSE", "README.md",
+                 "CHANGELOG.md", "CONTRIBUTING.md", "Makefile"):
+        assert name in include, name
+        assert (ROOT / name).exists(), name
