@@ -18,8 +18,12 @@ With two measures, the first is the part and the second the whole.
 
 Measures of one exclusion must share a canonical unit (checked when the table is loaded:
 ``tables/schema.py``, a ``ProxyTableError`` naming the field and line).
-A missing key value is a group of its own; without a key column the whole input is one group
-(the conservative reading).
+A missing key value is a group of its own. Without ``contract_id`` (the default key, when the
+exclusion declares none) the whole input is one group (the conservative reading); a key the
+exclusion declares is checked instead: an input with claims the exclusion governs but without a
+column of that key raises :class:`~socialvalue_tom.errors.OutcomeError` naming the exclusion and
+the columns, before anything is valued (a misspelt key column would otherwise join every
+contract into one group).
 
 Totals per (group, rank) add each group's claims in ascending order of value, so the
 same claims give the same bits whatever their row order. For input that arrives in pieces (file
@@ -31,13 +35,17 @@ group, and the pieces' lists together give the same totals as the whole input
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from socialvalue_tom._text import cell_codes, key_texts
-from socialvalue_tom.errors import RuleError
+from socialvalue_tom.errors import OutcomeError, RuleError
 from socialvalue_tom.tables.table import ProxyTable
+
+if TYPE_CHECKING:
+    from socialvalue_tom.tables.schema import Exclusion
 
 __all__ = [
     "CLAIM_COLUMNS",
@@ -56,6 +64,10 @@ __all__ = [
 ALWAYS_APART = ("stage", "supplier_id")
 #: Columns of :func:`claim_rows`.
 CLAIM_COLUMNS = ["edition", "exclusion", "group", "rank", "quantity"]
+#: The key of an exclusion that declares none (``Exclusion.key``'s default in the schema):
+#: ``contract_id``, which may be absent (then the whole input is one contract). A declared
+#: key's columns must all be present.
+DEFAULT_KEY: tuple[str, ...] = ("contract_id",)
 _MISSING = "\x00missing"
 _SEP = "\x1f"
 
@@ -170,7 +182,7 @@ def _claims(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
             rank = rank_of[flat]
             rows = np.flatnonzero(rank >= 0)
             if rows.size:
-                cols = [c for c in dict.fromkeys((*ex.key, *ALWAYS_APART)) if c in df.columns]
+                cols = _key_columns(df, t, ex)
                 if keys is not None and where is not None:
                     group, first = keys.codes(cols)[0][where[rows]].astype(np.intp), rows[:0]
                 else:
@@ -178,6 +190,29 @@ def _claims(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
                 found.append(_Claims(f"{t.name}:{t.version}", ex.id, ex.measures, ex.mode,
                                      rows, rank[rows], group, first, cols, canonical[rows]))
     return found
+
+
+def _key_columns(df: pd.DataFrame, t: ProxyTable, ex: Exclusion) -> list[str]:
+    """The columns of ``df`` that group the claims of ``ex``: its key, then
+    :data:`ALWAYS_APART`, those present. :class:`OutcomeError` when the exclusion declares a key
+    (other than :data:`DEFAULT_KEY`) and ``df`` lacks a column of it: dropping the column would
+    make every contract one group, so that one contract's parts reduce another's whole."""
+    present = set(df.columns)
+    if tuple(ex.key) != DEFAULT_KEY:
+        missing = [c for c in dict.fromkeys(ex.key) if c not in present]
+        if missing:
+            near = {c: name for c in missing for name in df.columns
+                    if isinstance(name, str) and name.strip().lower() == c.strip().lower()}
+            hint = "".join(f"; found {name!r} for {c} (key names match columns exactly)"
+                           for c, name in near.items())
+            raise OutcomeError(
+                f"input lacks column(s) {', '.join(missing)} of the key "
+                f"[{', '.join(ex.key)}] of exclusion {ex.id!r} in table {t.name}:{t.version}: "
+                f"its claims are grouped by those columns, and without them the claims of "
+                f"different contracts would count against each other{hint}",
+                field=missing[0], columns=missing, exclusion=ex.id, table=t.name,
+                version=t.version, key=list(ex.key))
+    return [c for c in dict.fromkeys((*ex.key, *ALWAYS_APART)) if c in present]
 
 
 def _groups(df: pd.DataFrame, rows: np.ndarray, cols: list[str],

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialvalue_tom.errors import ProxyTableError
 from socialvalue_tom.rules.expressions import Expression
 from socialvalue_tom.tables.catalogue import TableSet
 from socialvalue_tom.tables.table import ProxyTable
@@ -20,6 +21,8 @@ from socialvalue_tom.tables.table import ProxyTable
 __all__ = ["EditionStack", "stack_of"]
 
 _EPOCH = np.datetime64("1970-01-01", "D")
+#: Region positions are stored as int16 (``region_used``).
+_MAX_REGIONS = int(np.iinfo(np.int16).max)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,14 @@ class EditionStack:
         self.starts = np.array([_days(t.valid_from) for t in eds], dtype=np.int64)
         self.ends = np.array([_days(t.valid_to) for t in eds], dtype=np.int64)
         self.regions: list[str] = sorted({r for t in eds for r in t.region_codes})
+        if len(self.regions) > _MAX_REGIONS:
+            raise ProxyTableError(
+                f"editions of {tset.name} have {len(self.regions)} regions between them: bulk "
+                f"valuation handles at most {_MAX_REGIONS} (value such outcomes one at a time "
+                "with value())", path=None, line=None, field="regions")
+        # Each region's position in ``regions``, looked up once per edition's region (a list
+        # search per region made building the stack quadratic in the regions).
+        self._region_pos = {code: i for i, code in enumerate(self.regions)}
         n_e = len(eds)
         n_m = max(len(t.measure_codes) for t in eds)
         n_r = max(len(t.region_codes) for t in eds)
@@ -73,7 +84,7 @@ class EditionStack:
         self.proxy["central"][e, :m, :r] = t.proxy_matrix
         self.proxy["low"][e, :m, :r] = t.proxy_low
         self.proxy["high"][e, :m, :r] = t.proxy_high
-        union = np.array([self.regions.index(c) for c in t.region_codes], dtype=np.int16)
+        union = np.array([self._region_pos[c] for c in t.region_codes], dtype=np.int16)
         self.region_used[e, :m, :r] = union[t.region_used]
         for name, arr in self.measure_arrays.items():
             arr[e, :m] = getattr(t, name)

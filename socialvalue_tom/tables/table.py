@@ -296,16 +296,55 @@ class ProxyTable:
     def _parents(self) -> dict[str, str | None]:
         return {r.code: r.parent for r in self.spec.regions}
 
-    def _chain(self, region: str) -> list[str]:
-        parents = self._parents()
-        chain: list[str] = []
-        cur: str | None = region
-        while cur is not None:
-            chain.append(cur)
-            cur = parents[cur]
-        if self.spec.fallback_region not in chain:
-            chain.append(self.spec.fallback_region)
-        return chain
+    def _parents_first(self) -> tuple[list[int], list[int]]:
+        """Each region's parent position (-1 for a root), and every region position in an
+        order where a parent comes before its children: the tree in one pass, O(regions)."""
+        parents = self._parents()  # built once: not once per region
+        parent_pos: list[int] = []
+        for i, code in enumerate(self.region_codes):
+            parent = parents[code]
+            if parent is not None and parent not in self._region_index:
+                raise self._error(f"region {code!r} has unknown parent {parent!r}",
+                                  f"regions[{i}].parent")
+            parent_pos.append(-1 if parent is None else self._region_index[parent])
+        state = [0] * len(parent_pos)  # 0: not seen, 1: on the path being climbed, 2: placed
+        order: list[int] = []
+        for start in range(len(parent_pos)):
+            path: list[int] = []
+            cur = start
+            while cur >= 0 and state[cur] == 0:
+                state[cur] = 1
+                path.append(cur)
+                cur = parent_pos[cur]
+            if cur >= 0 and state[cur] == 1:
+                raise self._error(f"region {self.region_codes[cur]!r} is in a parent cycle",
+                                  f"regions[{cur}].parent")
+            for r in reversed(path):
+                state[r] = 2
+                order.append(r)
+        return parent_pos, order
+
+    def _resolve(self, m: int, spec: MeasureSpec, parent_pos: list[int],
+                 order: list[int]) -> np.ndarray:
+        """Position of the region that supplies each region's proxy for measure ``m``: the
+        region itself, else its nearest ancestor with a value, else the fallback region.
+        A parent is resolved before its children, so each region takes its parent's answer."""
+        fallback = self._region_index.get(self.spec.fallback_region, -1)
+        if self.spec.fallback_region not in spec.proxies:
+            fallback = -1
+        used = np.empty(len(parent_pos), dtype=np.intp)
+        for r in order:
+            if self.region_codes[r] in spec.proxies:
+                used[r] = r
+            elif parent_pos[r] >= 0:
+                used[r] = used[parent_pos[r]]
+            elif fallback >= 0:
+                used[r] = fallback
+            else:
+                raise self._error(f"measure {spec.code!r} has no proxy for region "
+                                  f"{self.region_codes[r]!r} nor any region it falls back to",
+                                  f"measures[{m}].proxies")
+        return used
 
     def _compile(self) -> None:
         n_m, n_r = len(self.measure_codes), len(self.region_codes)
@@ -313,7 +352,7 @@ class ProxyTable:
         low = np.empty((n_m, n_r))
         high = np.empty((n_m, n_r))
         used = np.empty((n_m, n_r), dtype=np.intp)
-        chains = [self._chain(r) for r in self.region_codes]
+        parent_pos, order = self._parents_first()
         for m, spec in enumerate(self.measures.values()):
             try:  # checked when the spec is validated; again here for a spec built otherwise
                 canonical_unit(spec.unit)
@@ -321,13 +360,18 @@ class ProxyTable:
                 reason = exc.message if isinstance(exc, SocialValueError) else str(exc)
                 raise self._error(f"measure {spec.code!r}: {reason}",
                                   f"measures[{m}].unit") from exc
-            for r, chain in enumerate(chains):
-                region = next(c for c in chain if c in spec.proxies)
-                pv = spec.proxies[region]
-                value[m, r] = pv.value
-                low[m, r] = pv.value if pv.low is None else pv.low
-                high[m, r] = pv.value if pv.high is None else pv.high
-                used[m, r] = self._region_index[region]
+            used[m] = self._resolve(m, spec, parent_pos, order)
+            # The figures of the regions that have them, gathered by the region that supplies
+            # each region's proxy.
+            own_value, own_low, own_high = np.zeros(n_r), np.zeros(n_r), np.zeros(n_r)
+            for region, pv in spec.proxies.items():
+                r = self._region_index.get(region)
+                if r is None:
+                    continue  # not a region of the table: validation refuses it
+                own_value[r] = pv.value
+                own_low[r] = pv.value if pv.low is None else pv.low
+                own_high[r] = pv.value if pv.high is None else pv.high
+            value[m], low[m], high[m] = own_value[used[m]], own_low[used[m]], own_high[used[m]]
         self.proxy_matrix = _frozen(value)
         self.proxy_low = _frozen(low)
         self.proxy_high = _frozen(high)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY, TINY_INDEX
+from conftest import TINY, TINY_INDEX, tiny_variant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -285,3 +285,116 @@ def test_claims_of_when_index_labels_repeat_and_a_key_is_missing_then_as_value_f
     assert len(claims) == 3
     assert value_frame(df, claims=claims)["value_gbp"].tolist() == whole
     assert value_frame(df.iloc[:2], claims=claims)["value_gbp"].tolist() == whole[:2]
+
+
+_REASON = "    reason: a priority-group hire is also a local job"
+
+
+def _keyed(folder: Path, key: str) -> Any:
+    """tiny with its exclusion ``priority-within-local`` keyed on ``key`` (YAML list text)."""
+    return sv.load_table(path=tiny_variant(folder, (_REASON, f"{_REASON}\n    key: {key}")))
+
+
+def _two_contracts(**cols: Any) -> pd.DataFrame:
+    """C1 claims 3 priority FTE, C2 4 local FTE: different contracts, nothing to reduce."""
+    return _rows(["jobs-priority", "jobs-local"], [3.0, 4.0], contract_id=["C1", "C2"], **cols)
+
+
+@pytest.mark.parametrize("errors", ["raise", "collect"])
+def test_value_frame_when_declared_key_column_is_absent_raises_outcome_error(
+        tmp_path: Path, errors: Any) -> None:
+    """``key: [project]`` with an input that has no ``project`` column once dropped the absent
+    column and made the whole input one group: C1's 3 priority hires took 3 of C2's 4 local
+    FTE (18,000 instead of 72,000). A declared key column the input lacks is refused, naming
+    the exclusion and the column, before anything is valued."""
+    table = _keyed(tmp_path, "[project]")
+    df = _two_contracts()
+    with pytest.raises(sv.OutcomeError, match="project") as info:
+        value_frame(df, table, errors=errors)
+    err: Any = info.value
+    assert not isinstance(err, sv.BulkValidationError)
+    assert "priority-within-local" in str(err) and "tiny:2024" in str(err)
+    assert (err.exclusion, err.columns, err.field) == (
+        "priority-within-local", ["project"], "project")
+    with pytest.raises(sv.OutcomeError, match="project"):
+        claims_of(df, table)
+    # A column named but for case is pointed out (names are matched exactly).
+    with pytest.raises(sv.OutcomeError, match="found 'Project' for project"):
+        value_frame(df.assign(Project=df["contract_id"]), table)
+    # With the column the key names, the contracts are apart: 25,000 x 3 and 4 x 20,000 x 0.9.
+    assert _pounds(value_frame(df.assign(project=df["contract_id"]), table)) == [
+        75000.0, 72000.0]
+
+
+def test_value_frame_when_declared_key_lacks_one_of_several_columns_names_the_missing(
+        tmp_path: Path) -> None:
+    """Each absent column of a declared key is named; the ones present are not."""
+    table = _keyed(tmp_path, "[contract_id, lot, phase]")
+    with pytest.raises(sv.OutcomeError, match="lot, phase") as info:
+        value_frame(_two_contracts(), table)
+    assert info.value.details["columns"] == ["lot", "phase"]
+    got = value_frame(_two_contracts(lot=["L1", "L1"], phase=[1, 1]), table)
+    assert _pounds(got) == [75000.0, 72000.0]
+
+
+def test_value_frame_when_declared_key_column_is_absent_in_a_multi_block_input_raises(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The input's claims are gathered over all its blocks first: the same error, raised
+    before any block is valued."""
+    monkeypatch.setattr(frame, "BLOCK", 1)
+    table = _keyed(tmp_path, "[project]")
+    df = pd.concat([_rows(["env-carbon"], [1.0], unit=["tCO2e"]), _two_contracts()],
+                   ignore_index=True)
+    with pytest.raises(sv.OutcomeError, match="project"):
+        value_frame(df, table)
+
+
+def test_value_frame_when_declared_key_column_is_absent_but_no_claim_is_governed_values(
+        tmp_path: Path) -> None:
+    """The key groups only the claims the exclusion governs: an input with none of its
+    measures needs none of its columns."""
+    table = _keyed(tmp_path, "[project]")
+    out = value_frame(_rows(["env-carbon"], [2.0], unit=["tCO2e"]), table)
+    assert _pounds(out) == [500.0]
+    assert claims_of(_rows(["env-carbon"], [2.0], unit=["tCO2e"]), table).empty
+
+
+def test_value_frame_when_default_key_and_no_contract_id_is_one_contract(
+        tiny_table: Any) -> None:
+    """The default key (contract_id, with stage and supplier_id when present) keeps its
+    documented reading: a frame without contract_id is one contract, so the priority hires
+    reduce the local jobs (4 - 3 = 1 FTE x 20,000 x 0.9)."""
+    df = _two_contracts().drop(columns=["contract_id"])
+    assert _pounds(value_frame(df, tiny_table)) == [75000.0, 18000.0]
+    assert len(claims_of(df, tiny_table)) == 2
+
+
+def test_value_frame_when_declared_key_absent_from_distributed_pieces_raises(
+        tmp_path: Path) -> None:
+    """Pieces valued with the claims of the whole input raise the same error, from claims_of
+    (the first pass) as from value_frame given other claims."""
+    table = _keyed(tmp_path, "[project]")
+    df = _two_contracts()
+    claims = claims_of(df.assign(project=df["contract_id"]), table)
+    with pytest.raises(sv.OutcomeError, match="project"):
+        value_frame(df.iloc[1:], table, claims=claims)
+
+
+def test_value_file_when_declared_key_column_is_absent_raises_and_writes_nothing(
+        tmp_path: Path) -> None:
+    """Streaming finds the claims of the whole file first: the same error, and no output."""
+    table = _keyed(tmp_path / "tables", "[project]")
+    src = tmp_path / "o.csv"
+    _two_contracts().to_csv(src, index=False)
+    out = tmp_path / "valued.csv"
+    with pytest.raises(sv.OutcomeError, match="project"):
+        sv.value_file(src, out, tables=table, chunksize=1)
+    assert not out.exists()
+
+
+def test_default_key_is_the_schema_default() -> None:
+    """The key checked as the default is the one an exclusion gets when it declares none."""
+    from socialvalue_tom.rules.exclusions import DEFAULT_KEY
+    from socialvalue_tom.tables.schema import Exclusion
+
+    assert Exclusion.model_fields["key"].default == DEFAULT_KEY

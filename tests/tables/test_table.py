@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
+from conftest import tiny_variant
 
 import socialvalue_tom as sv
+from socialvalue_tom.tables._loader import read_model
+from socialvalue_tom.tables.catalogue import TableSet
+from socialvalue_tom.tables.schema import TableFile
+from socialvalue_tom.tables.stack import EditionStack, stack_of
+from socialvalue_tom.tables.table import ProxyTable
 
 
 def test_proxy_when_region_has_own_value_uses_it(tiny_table: Any) -> None:
@@ -112,3 +120,162 @@ def test_table_attributes_cannot_be_replaced_or_deleted() -> None:
     with pytest.raises(AttributeError, match="immutable"):
         del t.sign
     assert np.array_equal(sv.load_table("uk-national", version="2024").proxy_matrix, before)
+
+
+# -- region trees of many regions ---------------------------------------------------------------
+
+_SCOTLAND = "  - {code: scotland, name: Scotland, parent: uk}\n"
+_LONDON_LOCAL = "      london: {value: 30000.00, source: test-source, illustrative: true}\n"
+_SCOTLAND_VOLUNTEERING = "      scotland: {value: 14.50, source: test-source, illustrative: true}\n"
+
+
+def _proxy_lines(values: dict[str, float]) -> str:
+    return "".join(f"      {code}: {{value: {v:.2f}, source: test-source, illustrative: true}}\n"
+                   for code, v in values.items())
+
+
+def _tree_variant(folder: Path, parents: dict[str, str], local: dict[str, float] | None = None,
+                  volunteering: dict[str, float] | None = None) -> Path:
+    """tiny.yaml with the regions ``parents`` (code: parent) added after scotland, and extra
+    jobs-local / social-volunteering proxies for some of them."""
+    regions = "".join(f"  - {{code: {c}, name: Region {c.upper()}, parent: {p}}}\n"
+                      for c, p in parents.items())
+    return tiny_variant(folder, (_SCOTLAND, _SCOTLAND + regions),
+                        (_LONDON_LOCAL, _LONDON_LOCAL + _proxy_lines(local or {})),
+                        (_SCOTLAND_VOLUNTEERING,
+                         _SCOTLAND_VOLUNTEERING + _proxy_lines(volunteering or {})))
+
+
+def _chain_and_flat(chain: int, flat: int) -> dict[str, str]:
+    """``chain`` regions each under the one before (c0 under london), ``flat`` ones under uk."""
+    parents = {f"c{i}": ("london" if i == 0 else f"c{i - 1}") for i in range(chain)}
+    parents.update({f"f{i}": "uk" for i in range(flat)})
+    return parents
+
+
+def _naive_used(spec: TableFile, measure: str, region: str) -> str:
+    """The declared fallback, spelled out: the region, then its ancestors nearest first, then
+    the fallback region."""
+    parents = {r.code: r.parent for r in spec.regions}
+    proxies = next(m for m in spec.measures if m.code == measure).proxies
+    cur: str | None = region
+    while cur is not None:
+        if cur in proxies:
+            return cur
+        cur = parents[cur]
+    return spec.fallback_region
+
+
+def test_compile_when_random_region_tree_resolves_as_the_declared_fallback(
+        tmp_path: Path) -> None:
+    """Every (measure, region) of a random tree of 300 regions, some with values of their own,
+    resolves to the nearest region up the tree that has a value (the fallback order), in the
+    table and in its stack."""
+    rng = np.random.default_rng(20240601)
+    codes: list[str] = ["uk", "england", "london", "scotland"]
+    parents: dict[str, str] = {}
+    for i in range(300):
+        parents[f"r{i}"] = codes[int(rng.integers(len(codes)))]
+        codes.append(f"r{i}")
+    picks = rng.choice(300, size=60, replace=False)
+    local = {f"r{i}": 1000.0 + i for i in picks[:30]}
+    volunteering = {f"r{i}": 10.0 + i for i in picks[30:]}
+    table = sv.load_table(path=_tree_variant(tmp_path, parents, local, volunteering))
+    stack = stack_of(TableSet([table]))
+    for measure in table.measure_codes:
+        m = table.measure_index[measure]
+        for r, code in enumerate(table.region_codes):
+            want = _naive_used(table.spec, measure, code)
+            got = table.proxy(measure, code)
+            assert (got.region_used, got.value) == (
+                want, table.spec.measures[m].proxies[want].value), (measure, code)
+            assert table.region_codes[table.region_used[m, r]] == want
+            # the stack's third axis is the edition's own region order; it holds union positions
+            assert stack.regions[stack.region_used[0, m, r]] == want
+
+
+def test_table_when_5000_regions_in_a_chain_and_5000_flat_builds_stack_and_values(
+        tmp_path: Path) -> None:
+    """A deep chain (c4999 under c4998 ... under c0 under london) and a wide level of 5,000
+    regions under uk build into a table, its stack and a valuation, with the fallback order
+    kept: c4999 takes c2500's own value, c2499 london's, the flat regions uk's. (Compiling
+    the tree once rebuilt the parent map per region, and each region's whole chain.)"""
+    parents = _chain_and_flat(5000, 5000)
+    table = sv.load_table(path=_tree_variant(tmp_path, parents, {"c2500": 40000.0}))
+    assert len(table.region_codes) == 10004
+    used = {r: table.proxy("jobs-local", r) for r in ("c4999", "c2500", "c2499", "f4999")}
+    assert {r: (p.region_used, p.value) for r, p in used.items()} == {
+        "c4999": ("c2500", 40000.0), "c2500": ("c2500", 40000.0),
+        "c2499": ("london", 30000.0), "f4999": ("uk", 20000.0)}
+    assert table.proxy("social-volunteering", "c4999").region_used == "uk"
+    stack = EditionStack(TableSet([table]))
+    m = table.measure_index["jobs-local"]
+    assert [stack.regions[stack.region_used[0, m, table.region_position(r)]]
+            for r in ("c4999", "f1")] == ["c2500", "uk"]
+    rows = pd.DataFrame({"measure": "jobs-local", "quantity": 1.0, "unit": "FTE",
+                         "region": ["c4999", "c2499", "f4999", "scotland"],
+                         "date": "2024-09-30"})
+    out = sv.value_frame(rows, table)
+    assert out["value_gbp"].tolist() == [36000.0, 27000.0, 18000.0, 18000.0]  # x 0.9
+    assert out["region_used"].astype(str).tolist() == ["c2500", "london", "uk", "uk"]
+
+
+class _Code(str):
+    """A region code that counts every hash and equality test made with it: the work spent on
+    the region tree, whatever the algorithm (a dict built, a list searched, a chain walked)."""
+
+    ops = 0
+
+    def __hash__(self) -> int:
+        _Code.ops += 1
+        return str.__hash__(self)
+
+    def __eq__(self, other: object) -> bool:
+        _Code.ops += 1
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        _Code.ops += 1
+        return str.__ne__(self, other)
+
+
+def _region_work(folder: Path, n: int) -> int:
+    """Region-code operations to build the table of ``n`` chained and ``n`` flat regions, and
+    its stack."""
+    spec = read_model(_tree_variant(folder, _chain_and_flat(n, n), {f"c{n // 2}": 40000.0}),
+                      TableFile)
+    regions = tuple(r.model_copy(update={
+        "code": _Code(r.code), "parent": None if r.parent is None else _Code(r.parent)})
+        for r in spec.regions)
+    counted = spec.model_copy(update={"regions": regions,
+                                      "fallback_region": _Code(spec.fallback_region)})
+    _Code.ops = 0
+    table = ProxyTable(counted)
+    EditionStack(TableSet([table]))
+    work = _Code.ops
+    assert table.proxy("jobs-local", f"c{n - 1}").region_used == f"c{n // 2}"
+    return work
+
+
+def test_compile_when_regions_double_the_work_on_the_region_tree_about_doubles(
+        tmp_path: Path) -> None:
+    """Scale, counted rather than timed: the hashes and comparisons of region codes spent
+    building a table and its stack grow linearly with the regions. Rebuilding the parent map
+    per region, walking each region's whole chain and searching the stack's region list per
+    region made them grow with the square (4x for 2x the regions)."""
+    small = _region_work(tmp_path / "small", 300)
+    large = _region_work(tmp_path / "large", 600)
+    assert large < 2.5 * small, (small, large)
+
+
+def test_stack_when_editions_have_more_regions_than_int16_holds_raises_proxy_table_error(
+        tiny_table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stack keeps region positions in int16: more regions across the editions (checked
+    with a lowered limit) is a ProxyTableError naming the count, not numpy's OverflowError
+    (nor positions that wrap round)."""
+    from socialvalue_tom.tables import stack
+
+    monkeypatch.setattr(stack, "_MAX_REGIONS", 3)
+    with pytest.raises(sv.ProxyTableError, match=r"4 regions between them.*at most 3") as info:
+        EditionStack(TableSet([tiny_table]))
+    assert info.value.field == "regions"
