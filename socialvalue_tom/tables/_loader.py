@@ -1,8 +1,9 @@
-"""Safe reading of table and index files: YAML safe loader, duplicate keys rejected, errors
-mapped to the file, line and field at fault."""
+"""Safe reading of table, index and amendment files: YAML safe loader (JSON's own reader for
+``.json`` files), duplicate keys rejected, errors mapped to the file, line and field at fault."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,11 +15,14 @@ from pydantic import BaseModel, ValidationError
 from socialvalue_tom.errors import ProxyTableError
 from socialvalue_tom.tables.schema import FieldCheckError
 
-__all__ = ["error_at", "line_of_field", "read_model", "read_text", "read_yaml"]
+__all__ = ["error_at", "line_of_field", "read_data", "read_json", "read_model", "read_text",
+           "read_yaml"]
 
 M = TypeVar("M", bound=BaseModel)
 
 _MAX_FILE_BYTES = 16 * 1024 * 1024
+#: Largest JSON text read a second time, as YAML, for the line of a duplicate key.
+_MAX_LOCATE_CHARS = 2 * 1024 * 1024
 #: Nesting (of lists and mappings) reported when the parser runs out of stack.
 _MAX_NESTING = 100
 
@@ -34,8 +38,9 @@ class _StrictLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     # Duplicates are looked for among the keys written in this mapping; keys merged in with
     # ``<<`` come first in the flattened mapping, so a key written here overrides them (YAML's
-    # merge semantics) rather than being reported as a duplicate.
-    seen: dict[Any, int] = {}
+    # merge semantics) rather than being reported as a duplicate. Text keys are compared as the
+    # models read them, stripped: 'london ' would otherwise silently replace london.
+    seen: dict[Any, tuple[Any, int]] = {}
     for key_node, _ in node.value:
         if key_node.tag == f"{_TAG}merge":
             key: Any = _MERGE
@@ -48,15 +53,25 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
             raise yaml.constructor.ConstructorError(
                 None, None, "found an unhashable mapping key", key_node.start_mark
             ) from None
-        if key in seen:
+        read_as = key.strip() if isinstance(key, str) else key
+        if read_as in seen:
+            first, line = seen[read_as]
             shown = "'<<'" if key is _MERGE else repr(key)
             raise yaml.constructor.ConstructorError(
-                None, None,
-                f"duplicate key {shown} (first at line {seen[key] + 1})",
+                None, None, f"duplicate key {shown} {_first_at(first, key, line)}",
                 key_node.start_mark,
             )
-        seen[key] = key_node.start_mark.line
+        seen[read_as] = (key, key_node.start_mark.line)
     return loader.construct_mapping(node, deep=deep)
+
+
+def _first_at(first: Any, key: Any, line: int) -> str:
+    """Where the key a duplicate repeats was first given (0-based ``line``), and how they match
+    when they differ only by spaces around them."""
+    if first == key:
+        return f"(first at line {line + 1})"
+    return (f"(first at line {line + 1} as {first!r}: spaces around a key are removed when it "
+            "is read, so these are one key)")
 
 
 def _check_key_is_text_or_number(node: yaml.Node) -> None:
@@ -111,23 +126,147 @@ def _not_decimal(node: yaml.ScalarNode, value: Any) -> yaml.constructor.Construc
         "decimal, without leading zeros, underscores or ':'", node.start_mark)
 
 
+def _unreadable(node: yaml.ScalarNode, kind: str, exc: Exception) -> Exception:
+    """A scalar PyYAML cannot read as its tag says (``!!float ''``, a sexagesimal float too
+    large): PyYAML raises a bare IndexError, ValueError, KeyError or OverflowError, with no
+    line."""
+    shown = repr(node.value) if len(node.value) <= 40 else f"{node.value[:37]!r}..."
+    write = "true or false" if kind == "a boolean" else "a number in decimal"
+    return yaml.constructor.ConstructorError(
+        None, None, f"the value {shown} (!!{node.tag.removeprefix(_TAG)}) is not {kind} that "
+        f"can be read ({type(exc).__name__}: {exc}): write {write}, or remove the tag",
+        node.start_mark)
+
+
 def _construct_int(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
     # PyYAML follows YAML 1.1, where 010 is 8 and 1:30 is 90: a wrong number, not an error.
-    value = yaml.SafeLoader.construct_yaml_int(loader, node)
+    try:
+        value = yaml.SafeLoader.construct_yaml_int(loader, node)
+    except (ValueError, LookupError) as exc:
+        raise _unreadable(node, "a number", exc) from None
     if not _DECIMAL_INT.fullmatch(node.value):
         raise _not_decimal(node, value)
     return value
 
 
 def _construct_float(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
-    value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    try:
+        value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    except (ValueError, LookupError, ArithmeticError) as exc:
+        raise _unreadable(node, "a number", exc) from None
     if ":" in node.value or "_" in node.value:
         raise _not_decimal(node, value)
     return value
 
 
+def _construct_bool(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_bool(loader, node)
+    except LookupError as exc:
+        raise _unreadable(node, "a boolean", exc) from None
+
+
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_StrictLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+
+
+def read_data(path: Path, text: str | None = None) -> Any:
+    """The data a table, index or amendment file holds: read as JSON when its name ends in
+    ``.json``, else as YAML. Any problem is a :class:`ProxyTableError` naming the file."""
+    if text is None:
+        text = read_text(path)
+    if path.suffix.lower() == ".json":
+        return read_json(path, text)
+    return read_yaml(path, text)
+
+
+class _DuplicateKeyError(Exception):
+    def __init__(self, key: str, first: str) -> None:
+        super().__init__(key, first)
+        self.key, self.first = key, first
+
+
+class _NotJSONNumberError(Exception):
+    pass
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict; keys that are one once stripped (as the models read them) are
+    refused, like YAML's duplicate keys (json keeps the last silently)."""
+    seen: dict[str, str] = {}
+    for key, _ in pairs:
+        read_as = key.strip()
+        if read_as in seen:
+            raise _DuplicateKeyError(key, seen[read_as])
+        seen[read_as] = key
+    return dict(pairs)
+
+
+def _json_constant(name: str) -> Any:
+    raise _NotJSONNumberError(name)
+
+
+def read_json(path: Path, text: str | None = None) -> Any:
+    """Parse a JSON file with Python's json module (any valid JSON: exponents, tabs, escaped
+    ``/``); duplicate keys, ``NaN`` and ``Infinity`` are refused. Any problem is a
+    :class:`ProxyTableError` naming the file and, where known, the line."""
+    if text is None:
+        text = read_text(path)
+    try:
+        return json.loads(text, object_pairs_hook=_json_object, parse_constant=_json_constant)
+    except json.JSONDecodeError as exc:
+        raise ProxyTableError(
+            f"{path}:{exc.lineno}: not valid JSON: {exc.msg} (line {exc.lineno}, column "
+            f"{exc.colno})", path=str(path), line=exc.lineno, field=None) from exc
+    except _DuplicateKeyError as exc:
+        raise _json_duplicate(path, text, exc) from None
+    except _NotJSONNumberError as exc:
+        raise ProxyTableError(
+            f"{path}: {exc.args[0]} is not a number: JSON has no {exc.args[0]} (and a table "
+            "holds finite numbers only)", path=str(path), line=None, field=None) from None
+    except RecursionError as exc:
+        raise ProxyTableError(
+            f"{path}: lists and mappings nested too deeply", path=str(path), line=None,
+            field=None) from exc
+    except ValueError as exc:  # an integer of more digits than Python converts, say
+        raise ProxyTableError(f"{path}: not valid JSON ({exc})", path=str(path), line=None,
+                              field=None) from exc
+
+
+def _json_duplicate(path: Path, text: str, dup: _DuplicateKeyError) -> ProxyTableError:
+    """The error for a duplicate key in a JSON file, at its line and field where the YAML
+    reader, which reads JSON too (tabs aside) and knows lines, finds it (in files small enough
+    for it to read quickly)."""
+    if len(text) <= _MAX_LOCATE_CHARS:
+        try:
+            read_yaml(path, _yaml_view(text))
+        except ProxyTableError as exc:
+            if "duplicate key" in exc.message:
+                return exc
+    same = "" if dup.first == dup.key else (
+        f" (the same as {dup.first!r}: spaces around a key are removed when it is read)")
+    message = f"duplicate key {dup.key!r}{same}"
+    return ProxyTableError(f"{path}: {message}", path=str(path), line=None, field=None)
+
+
+def _yaml_view(text: str) -> str:
+    """JSON ``text`` as YAML reads it alike: a tab can only be whitespace between tokens in
+    JSON (never raw inside a string), but YAML refuses it there."""
+    return text.replace("\t", " ")
+
+
+def _compose(text: str) -> Any:
+    """The YAML node tree of ``text`` (a JSON file's too), or None when it does not compose."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        if "\t" not in text:
+            return None
+    try:
+        return yaml.compose(_yaml_view(text), Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return None
 
 
 def read_yaml(path: Path, text: str | None = None) -> Any:
@@ -243,10 +382,7 @@ def _deep_line(text: str) -> int | None:
 def _field_at(text: str, line: int, column: int) -> str | None:
     """Field path (``measures[0].proxies.no``) of the key or value that starts at the 0-based
     ``line`` and ``column``; None when the text does not compose or nothing starts there."""
-    try:
-        root: Any = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, RecursionError):
-        return None
+    root: Any = _compose(text)
     seen: set[int] = set()
     stack: list[tuple[Any, str]] = [(root, "")]
     while stack:
@@ -275,9 +411,8 @@ def _key_text(node: Any) -> str:
 
 def _node_at(text: str, loc: Sequence[int | str]) -> Any:
     """Best-effort YAML node at ``loc`` (pydantic's error location), or the nearest above it."""
-    try:
-        node: Any = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, RecursionError):
+    node: Any = _compose(text)
+    if node is None:
         return None
     for part in loc:
         if isinstance(node, yaml.MappingNode):
@@ -306,10 +441,7 @@ def line_of_field(text: str, field: str) -> int | None:
     Mapping keys may contain dots (region codes can), so at each mapping the longest key that
     the rest of the path starts with is taken.
     """
-    try:
-        node: Any = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, RecursionError):
-        return None
+    node: Any = _compose(text)
     rest = field
     while node is not None and rest:
         if isinstance(node, yaml.SequenceNode):
@@ -383,6 +515,26 @@ def _field_path(loc: Sequence[int | str], data: Any = None) -> str:
     return out or "<file>"
 
 
+#: Text that is a number to JSON and YAML 1.2, which YAML 1.1 (PyYAML) reads as text: an
+#: exponent without a dot in the number before it, or without a sign.
+_NUMBER_TEXT = re.compile(r"([-+]?)(?=\.?[0-9])([0-9]*)(\.[0-9]*)?([eE])([-+]?)([0-9]+)")
+
+
+def _read_as_text(given: str, integer: bool) -> str:
+    """Why ``given`` (plain text in the file) is not a number, and how to write it."""
+    m = _NUMBER_TEXT.fullmatch(given)
+    assert m is not None
+    sign, whole, fraction, e, exp_sign, power = m.groups()
+    if integer:
+        value = float(given)
+        fix = f"{int(value)}" if value.is_integer() and abs(value) < 1e15 else "digits only"
+    else:
+        fix = f"{sign}{whole or '0'}{fraction or '.0'}{e}{exp_sign or '+'}{power}"
+    return (f"'{given}' was read as text (the YAML reader reads an exponent as part of a "
+            f"number only after a dot and with a sign: 1.0e-3, 2.5e+6): write it as {fix}, or "
+            "without an exponent")
+
+
 def read_text(path: Path) -> str:
     """The file's text (a BOM tolerated); unreadable is a :class:`ProxyTableError`."""
     try:
@@ -402,12 +554,13 @@ def read_model(path: Path, model: type[M], text: str | None = None,
                data: Any = None) -> M:
     """Read ``path`` and validate it as ``model``; errors name file, line and field.
 
-    ``text`` (and ``data``, the YAML already parsed from it) spare a second read or parse.
+    ``text`` (and ``data``, the data already parsed from it) spare a second read or parse. A
+    ``.json`` file is read as JSON, any other as YAML.
     """
     if text is None:
         text = read_text(path)
     if data is None:
-        data = read_yaml(path, text)
+        data = read_data(path, text)
     if data is None:  # nothing but blank lines or comments
         raise ProxyTableError(f"{path}: the file holds no table (it is empty, or only "
                               "comments)", path=str(path), line=1, field=None)
@@ -437,8 +590,13 @@ def read_model(path: Path, model: type[M], text: str | None = None,
             kind = ("boolean" if isinstance(given, bool) else "number"
                     if isinstance(given, int | float) else type(given).__name__)
             read_as = f"the {kind} {str(given).lower() if isinstance(given, bool) else given}"
-            msg = (f"{msg}: '{node.value}' was read as {read_as}; quote it ('{node.value}') to "
-                   "use it as text")
+            q = '"' if path.suffix.lower() == ".json" else "'"
+            msg = (f"{msg}: '{node.value}' was read as {read_as}; quote it ({q}{node.value}{q}) "
+                   "to use it as text")
+        elif (first["type"] in ("float_type", "int_type") and isinstance(node, yaml.ScalarNode)
+              and node.style is None and isinstance(given, str)
+              and _NUMBER_TEXT.fullmatch(given)):
+            msg = f"{msg}: {_read_as_text(given, first['type'] == 'int_type')}"
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
         raise ProxyTableError(
             f"{path}:{line}: field {field}: {msg}{more}",

@@ -28,10 +28,10 @@ from socialvalue_tom.tables.schema import (
     Code,
     FieldCheckError,
     Flag,
-    FrozenDict,
     MeasureSpec,
     ProxyValue,
     SourceSpec,
+    TableDict,
     TableFile,
     _Model,
 )
@@ -55,8 +55,8 @@ class AmendmentFile(_Model):
     notes: str | None = None
     replace: Flag = False
     sources: tuple[SourceSpec, ...] = ()
-    proxies: FrozenDict[Code, FrozenDict[Code, ProxyValue]] = Field(default_factory=dict,
-                                                                    validate_default=True)
+    proxies: TableDict[Code, TableDict[Code, ProxyValue]] = Field(default_factory=dict,
+                                                                  validate_default=True)
     measures: tuple[MeasureSpec, ...] = ()
 
     @model_validator(mode="after")

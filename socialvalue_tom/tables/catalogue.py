@@ -17,7 +17,7 @@ from socialvalue_tom.errors import (
     TableIntegrityError,
     UnknownTableError,
 )
-from socialvalue_tom.tables._loader import error_at, line_of_field, read_model, read_text, read_yaml
+from socialvalue_tom.tables._loader import error_at, line_of_field, read_data, read_model, read_text
 from socialvalue_tom.tables.amend import (
     AMENDMENT_FORMAT,
     AmendmentFile,
@@ -212,17 +212,28 @@ def _load_amendment(path: Path, text: str, base_digest: str) -> ProxyTable:
 
 def _amendment_in(path: Path, text: str) -> AmendmentFile | None:
     """The amendment ``text`` holds, or None for a table file (decided on the parsed format)."""
-    if AMENDMENT_FORMAT not in text:  # cheap test first: table files are large
+    # A cheap test first, as table files are large: the format's name without its '/', which
+    # JSON and YAML may write escaped ('\/'); a JSON file's strings may escape any character.
+    if path.suffix.lower() != ".json" and AMENDMENT_FORMAT.split("/")[0] not in text:
         return None
-    data = read_yaml(path, text)
+    data = read_data(path, text)
     if not isinstance(data, dict) or data.get("format") != AMENDMENT_FORMAT:
         return None
     return read_model(path, AmendmentFile, text, data)
 
 
 def _load_path(path: Path, embedded: bool = False) -> ProxyTable:
-    path = path.resolve()
-    if not path.is_file():
+    try:
+        path = path.resolve()
+        is_file = path.is_file()
+    except (OSError, RuntimeError, ValueError) as exc:
+        # A symlink loop (RuntimeError before Python 3.13), a NUL in the path (ValueError), a
+        # name longer than the file system allows (OSError).
+        shown = str(path) if str(path).isprintable() else repr(str(path))[1:-1]
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ProxyTableError(f"{shown}: cannot open table file ({reason})", path=shown,
+                              line=None, field=None) from exc
+    if not is_file:
         raise ProxyTableError(f"{path}: no such table file", path=str(path), line=None,
                               field=None)
     with _lock:

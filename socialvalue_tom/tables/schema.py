@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -20,14 +21,21 @@ from pydantic import (
     ConfigDict,
     Field,
     Strict,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from socialvalue_tom.errors import SocialValueError
-from socialvalue_tom.units import canonical_unit, conversion_factor
+from socialvalue_tom.units import canonical_unit, conversion_factor, normalise_unit, ureg
 
 __all__ = [
+    "ENGINE_NAMES",
+    "MAX_MEASURES",
+    "MAX_PROXY",
+    "MAX_REGIONS",
+    "NEVER_GROUPING_COLUMNS",
+    "STANDARD_COLUMNS",
     "ConfidenceGrades",
     "Derivation",
     "Exclusion",
@@ -50,6 +58,33 @@ THEMES = ("jobs", "growth", "social", "environment", "innovation")
 THEME_PREFIXES = {"jobs": "jobs-", "growth": "growth-", "social": "social-",
                   "environment": "env-", "innovation": "innov-"}
 VALUE_TYPES = ("economic", "fiscal", "social", "environmental")
+#: A proxy (and its ``low`` and ``high``) must be below this many GBP per unit. A float holds
+#: pennies exactly only up to about 9e13, and after arithmetic (uplift, discounting) to about
+#: 9e12; no real proxy comes near a trillion pounds per unit, so a larger one is a typo.
+MAX_PROXY = 1e12
+#: Most measures, and most regions, in one table: the bulk engine indexes them with 16-bit
+#: integers.
+MAX_MEASURES = 32_767
+MAX_REGIONS = 32_767
+#: Names the engine gives every expression (``engine.PROXY_NAMES``): a parameter, or an outcome
+#: field a measure ``requires``, of one of these names would never be seen.
+ENGINE_NAMES = ("quantity", "proxy", "proxy_low", "proxy_high")
+#: Outcome fields and standard input columns. A measure's ``requires`` names extra fields
+#: (``Outcome.fields``, extra columns of a frame): one of these would be read as the outcome's
+#: own field by the bulk engine but looked for among the extra fields by the scalar one.
+STANDARD_COLUMNS = (
+    "measure", "quantity", "unit", "region", "date", "years", "deadweight", "displacement",
+    "attribution", "drop_off", "confidence", "contract_id", "supplier_id", "stage",
+    "contract_value", "period_share", "period_row", "fields",
+)
+#: Columns an exclusion's ``key`` may not name: what is claimed (measure, quantity, unit), when,
+#: and the columns a valuation writes. Grouping by one of them would never put a part and its
+#: whole in one group, so the exclusion would silently never apply.
+NEVER_GROUPING_COLUMNS = (
+    "measure", "quantity", "unit", "date", "value_gbp", "gross_gbp", "proxy_gbp",
+    "canonical_quantity", "region_used", "table", "version", "digest", "claim_share",
+    "exclusion",
+)
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -83,6 +118,28 @@ def _freeze(value: dict[Any, Any]) -> Mapping[Any, Any]:
 
 #: A dict validated as usual, then stored read-only.
 FrozenDict = Annotated[dict[K, V], AfterValidator(_freeze)]
+
+
+def _keys_distinct_once_stripped(value: Any) -> Any:
+    """Refuse text keys that are one key once the spaces around them are removed: the models
+    strip them, so the later entry would silently replace the earlier."""
+    if isinstance(value, Mapping):
+        seen: dict[str, str] = {}
+        for key in value:
+            if not isinstance(key, str):
+                continue
+            other = seen.setdefault(key.strip(), key)
+            if other is not key:
+                raise FieldCheckError(
+                    f"the keys {other!r} and {key!r} are one key once the spaces around them "
+                    "are removed (as they are when read): give it once", key)
+    return value
+
+
+#: A table file's mapping: text keys that read alike once stripped are refused, and the dict is
+#: stored read-only.
+TableDict = Annotated[dict[K, V], BeforeValidator(_keys_distinct_once_stripped),
+                      AfterValidator(_freeze)]
 
 class FieldCheckError(ValueError):
     """A check that fails at a place below the model running it.
@@ -125,6 +182,7 @@ Code = Annotated[str, Field(pattern=_CODE)]
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 Fraction = Annotated[float, Strict(), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Money = Annotated[float, Strict(), Field(ge=0.0, allow_inf_nan=False)]
+ProxyAmount = Annotated[float, Strict(), Field(ge=0.0, lt=MAX_PROXY, allow_inf_nan=False)]
 Flag = Annotated[bool, Strict()]
 Year = Annotated[int, Strict(), Field(ge=1900, le=2200)]
 Day = Annotated[dt.date, BeforeValidator(_iso_date), Strict()]
@@ -160,7 +218,7 @@ class Region(_Model):
 class Derivation(_Model):
     """How a proxy was derived: raw published figures and a safe formula over them."""
 
-    inputs: FrozenDict[str, Number] = Field(min_length=1)
+    inputs: TableDict[str, Number] = Field(min_length=1)
     formula: str = Field(min_length=1, max_length=1000)
     low_formula: str | None = Field(default=None, max_length=1000)
     high_formula: str | None = Field(default=None, max_length=1000)
@@ -169,12 +227,23 @@ class Derivation(_Model):
 class ProxyValue(_Model):
     """A proxy in GBP per canonical unit for one region, with its source and derivation."""
 
-    value: Money
-    low: Money | None = None
-    high: Money | None = None
+    value: ProxyAmount
+    low: ProxyAmount | None = None
+    high: ProxyAmount | None = None
     source: Code
     illustrative: Flag = False
     derivation: Derivation | None = None
+
+    @field_validator("value", "low", "high", mode="before")
+    @classmethod
+    def _below_the_cap(cls, v: Any) -> Any:
+        # Before the type's own bound, for a message that says why there is one.
+        if isinstance(v, int | float) and not isinstance(v, bool) and v >= MAX_PROXY:
+            raise ValueError(
+                f"proxy {v!r} is too large: a proxy must be below GBP {MAX_PROXY:,.0f} per unit "
+                "(no real one comes near, and a float cannot hold the pennies of much larger "
+                "amounts)")
+        return v
 
     @field_validator("value", "low", "high")
     @classmethod
@@ -236,21 +305,26 @@ class MeasureSpec(_Model):
     additionality_source: Code | None = None
     health: Flag = False
     evidence: str | None = None
-    requires: tuple[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")], ...] = ()
+    requires: tuple[Annotated[str, Field(
+        pattern=r"^[a-z][a-z0-9_]{0,63}$",
+        json_schema_extra={"not": {"enum": sorted({*STANDARD_COLUMNS, *ENGINE_NAMES})}})],
+        ...] = ()
     quantity_bounds: QuantityBounds | None = None
     cap_ratio: Annotated[float, Strict(), Field(gt=0.0, allow_inf_nan=False)] | None = None
     expression: str | None = Field(default=None, max_length=1000)
-    parameters: FrozenDict[str, Number] = Field(default_factory=dict, validate_default=True)
+    parameters: TableDict[str, Number] = Field(default_factory=dict, validate_default=True)
     notes: str | None = None
-    proxies: FrozenDict[Code, ProxyValue] = Field(min_length=1)
+    proxies: TableDict[Code, ProxyValue] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _units(self) -> MeasureSpec:
-        """The canonical unit parses, and every unit in ``accepts`` converts to it."""
+        """The canonical unit parses, every unit in ``accepts`` converts to it, and each is a
+        multiple of a base unit (no offset or logarithmic scale, which no factor converts)."""
         try:
             canonical_unit(self.unit)
         except Exception as exc:  # pint raises many types; the unit is the measure's fault
             raise FieldCheckError(f"measure {self.code!r}: {_reason(exc)}", "unit") from None
+        _refuse_scale_unit(self.code, self.unit, "unit")
         for j, unit in enumerate(self.accepts or ()):
             try:
                 conversion_factor(unit, self.unit, self.code)
@@ -258,33 +332,103 @@ class MeasureSpec(_Model):
                 raise FieldCheckError(
                     f"measure {self.code!r} accepts {unit!r}, which does not convert to its "
                     f"unit {self.unit!r}: {_reason(exc)}", "accepts", j) from None
+            _refuse_scale_unit(self.code, unit, "accepts", j)
         return self
+
+    @field_validator("requires")
+    @classmethod
+    def _requires_extra_fields(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for j, name in enumerate(v):
+            if name in STANDARD_COLUMNS or name in ENGINE_NAMES:
+                what = ("a standard outcome column" if name in STANDARD_COLUMNS
+                        else "a name the engine gives every expression")
+                raise FieldCheckError(
+                    f"requires names {name!r}, {what}: requires lists extra fields an outcome "
+                    "must carry (such as 'level'), and an expression may use the quantity and "
+                    "proxies without requiring them", j)
+        return v
 
 
 def _reason(exc: Exception) -> str:
     return exc.message if isinstance(exc, SocialValueError) else f"{exc}"
 
 
+@lru_cache(maxsize=1024)
+def _scale_of(unit: str) -> str | None:
+    """None when ``unit`` (one that parses) is a plain multiple of its base unit (0 of it is 0,
+    2 of it twice 1); else "offset" (degC, degF) or "logarithmic" (decibel, neper, octave)."""
+    try:
+        parsed = ureg.parse_units(normalise_unit(unit))
+        zero, one, two = (float(ureg.Quantity(x, parsed).to_base_units().magnitude)
+                          for x in (0.0, 1.0, 2.0))
+    except Exception:  # pint's errors on a scale it cannot convert: not a multiple either
+        return "logarithmic"
+    if zero == 0.0 and math.isclose(two, 2.0 * one, rel_tol=1e-12):
+        return None
+    return "offset" if math.isclose(two - one, one - zero, rel_tol=1e-12) else "logarithmic"
+
+
+def _refuse_scale_unit(code: str, unit: str, *loc: str | int) -> None:
+    scale = _scale_of(unit)
+    if scale is None:
+        return
+    example = ("10 degC is 283.15 K, not 10 times what 1 degC is in kelvin" if scale == "offset"
+               else "a level in decibels, nepers or octaves is the logarithm of a ratio, and 2 "
+               "octaves are not twice 1 octave of anything")
+    raise FieldCheckError(
+        f"measure {code!r}: unit {unit!r} has an {scale} scale, so no factor converts it "
+        f"({example}): units with an offset or logarithmic scale (degC, degF, decibel, neper, "
+        "octave...) are refused. Use a unit that is a multiple of its base unit (kelvin or "
+        "delta_degC for temperatures, a plain ratio for levels)", *loc)
+
+
 class Exclusion(_Model):
     """A double-counting rule: ``measures`` lists parts first and the whole they belong to last.
 
-    ``count_once``: within a contract (and stage and supplier), each part counts in full and the
-    whole counts only what the parts do not cover. ``reject``: the whole claimed with a part is an
-    issue.
+    ``count_once``: within a group of claims, each part counts in full and the whole counts only
+    what the parts do not cover. ``reject``: the whole claimed with a part is an issue. ``key``
+    names the columns that group claims (``contract_id`` by default); ``stage`` and
+    ``supplier_id`` also separate groups whenever the input has them. A key may not name a column
+    in which a part and its whole differ (``measure``, ``quantity``, ``unit``, ``date``) or one a
+    valuation writes (``value_gbp``...).
     """
 
     id: Code
     measures: tuple[Code, ...] = Field(min_length=2)
     mode: Literal["count_once", "reject"]
     reason: str = Field(min_length=1)
-    key: tuple[str, ...] = ("contract_id",)
+    key: tuple[Annotated[str, Field(json_schema_extra={
+        "minLength": 1, "not": {"enum": list(NEVER_GROUPING_COLUMNS)}})], ...] = ("contract_id",)
+
+    @field_validator("key")
+    @classmethod
+    def _grouping_columns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for j, name in enumerate(v):
+            if not name:
+                raise FieldCheckError(f"key column {name!r} is blank: give a column name", j)
+            if name in NEVER_GROUPING_COLUMNS:
+                why = ("a part and the whole it belongs to are different measures"
+                       if name == "measure" else
+                       "a part and its whole claimed together may differ in it"
+                       if name in ("quantity", "unit", "date") else
+                       "it is a column a valuation writes, not one of the claims'")
+                raise FieldCheckError(
+                    f"key names {name!r}, which can never group claims ({why}), so the "
+                    "exclusion would not apply as meant: name columns that say who claims, "
+                    "such as contract_id (stage and supplier_id always separate groups)", j)
+            standard = {c.lower(): c for c in STANDARD_COLUMNS}.get(name.lower().replace(" ", "_"))
+            if standard is not None and standard != name:
+                raise FieldCheckError(
+                    f"key names {name!r}: the column is {standard!r} (column names are lower "
+                    "case, without spaces), so the exclusion would not find it", j)
+        return v
 
 
 class ConfidenceGrades(_Model):
     """Confidence grades and the fractional reduction (optimism bias) each applies."""
 
     source: Code | None = None
-    grades: FrozenDict[str, Fraction] = Field(min_length=1)
+    grades: TableDict[str, Fraction] = Field(min_length=1)
 
 
 class TableFile(_Model):
@@ -301,21 +445,32 @@ class TableFile(_Model):
     price_base_year: Year
     price_index: Code | None = None
     illustrative: Flag = False
-    regions: tuple[Region, ...] = Field(min_length=1)
+    regions: tuple[Region, ...] = Field(min_length=1,
+                                        json_schema_extra={"maxItems": MAX_REGIONS})
     fallback_region: Code
     sources: tuple[SourceSpec, ...] = Field(min_length=1)
-    parameters: FrozenDict[str, Parameter] = Field(default_factory=dict, validate_default=True)
+    parameters: TableDict[str, Parameter] = Field(default_factory=dict, validate_default=True)
     confidence_grades: ConfidenceGrades | None = None
     exclusions: tuple[Exclusion, ...] = ()
     notes: str | None = None
-    measures: tuple[MeasureSpec, ...] = Field(min_length=1)
+    measures: tuple[MeasureSpec, ...] = Field(min_length=1,
+                                              json_schema_extra={"maxItems": MAX_MEASURES})
+
+    @field_validator("regions", "measures")
+    @classmethod
+    def _fit_the_bulk_engine(cls, v: tuple[Any, ...], info: ValidationInfo) -> tuple[Any, ...]:
+        limit = MAX_REGIONS if info.field_name == "regions" else MAX_MEASURES
+        if len(v) > limit:
+            raise ValueError(
+                f"the table has {len(v):,} {info.field_name}: at most {limit:,} are allowed "
+                "(the bulk engine indexes them with 16-bit integers)")
+        return v
 
     @field_validator("parameters")
     @classmethod
     def _parameter_names(cls, v: Mapping[str, Parameter]) -> Mapping[str, Parameter]:
         for name in v:
-            if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", name):
-                raise ValueError(f"parameter name {name!r} must be lowercase snake_case")
+            _check_parameter_name(name, name)
         return v
 
     @model_validator(mode="after")
@@ -460,9 +615,18 @@ def _check_measure(i: int, m: MeasureSpec, t: TableFile, sources: set[str],
             f"{where} cites unknown additionality_source {m.additionality_source!r}", *at,
             "additionality_source")
     for name in m.parameters:
-        if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", name):
-            raise FieldCheckError(f"{where} parameter name {name!r} must be lowercase "
-                                  "snake_case", *at, "parameters", name)
+        _check_parameter_name(name, *at, "parameters", name, where=f"{where} ")
+
+
+def _check_parameter_name(name: str, *loc: str | int, where: str = "") -> None:
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", name):
+        raise FieldCheckError(f"{where}parameter name {name!r} must be lowercase snake_case",
+                              *loc)
+    if name in ENGINE_NAMES:
+        raise FieldCheckError(
+            f"{where}parameter name {name!r} is a name the engine gives every expression "
+            f"({', '.join(ENGINE_NAMES)}), so the expression would never see the parameter: "
+            "rename it", *loc)
 
 
 class IndexSource(SourceSpec):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import pickle
 import re
 from decimal import Decimal
@@ -584,3 +585,113 @@ def test_amend_table_when_local_measure_twice_or_without_code_names_it(
     with pytest.raises(sv.ProxyTableError, match="local measure 0 has no code") as info:
         sv.amend_table(base, version="2025-example.2", sources=[SOURCE], measures=[nameless])
     assert info.value.field == "measures.0.code"
+
+
+# -- JSON amendment files ----------------------------------------------------------------------
+
+def _scaled_wage() -> dict[str, Any]:
+    """39026.00 derived from a figure and a scale that json.dumps writes with an exponent."""
+    return {"value": 39026.0, "source": "buyer-ashe-check", "derivation": {
+        "inputs": {"annual_pay_pence_thousandths": 3902600000.0, "scale": 1e-05},
+        "formula": "annual_pay_pence_thousandths * scale"}}
+
+
+def _json_amendment(**changes: Any) -> dict[str, Any]:
+    return {"format": AMENDMENT_FORMAT, "amends": "uk-national:2025",
+            "version": "2025-example.1", "sources": [SOURCE],
+            "proxies": {"jobs-local-fte": {"england": _scaled_wage()}}, **changes}
+
+
+@pytest.mark.parametrize("dumps", [
+    lambda d: json.dumps(d),
+    lambda d: json.dumps(d, indent="\t"),
+    lambda d: json.dumps(d, indent=2).replace("/", "\\/"),
+    lambda d: json.dumps(d, ensure_ascii=True, separators=(",", ":")),
+])
+def test_amendment_file_in_json_is_read_as_json(tmp_path: Path, dumps: Any) -> None:
+    """Any valid JSON, as json.dumps writes it: exponents (1e-05) are numbers, tabs indent, and
+    an escaped '/' is a '/'."""
+    path = tmp_path / "amendment.json"
+    path.write_text(dumps(_json_amendment()), encoding="utf-8")
+    assert "1e-05" in path.read_text(encoding="utf-8")
+    t = sv.load_table(path=path)
+    assert t.version == "2025-example.1"
+    assert t.proxy("jobs-local-fte", "england").value == 39026.0
+
+
+def test_amendment_file_in_json_with_a_typo_names_field_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "amendment.json"
+    path.write_text(json.dumps(_json_amendment(replcae=True), indent="\t"), encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="Extra inputs") as err:
+        sv.load_table(path=path)
+    assert err.value.field == "replcae"
+    assert err.value.line == path.read_text(encoding="utf-8").splitlines().index(
+        '\t"replcae": true') + 1
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    ('{"format": "x",\n "format": "y"}', 2, ("duplicate key 'format'", "first at line 1")),
+    ('{"proxies": {"m": {"england": 1,\n  "england ": 2}}}', 2,
+     ("duplicate key 'england '", "'england'")),
+    ('{"format": "x",\n "amends": }', 2, ("not valid JSON", "Expecting value")),
+    ('{"format": "x",\n "n": NaN}', None, ("NaN",)),
+    ('{"format": "x", "n": 1}\n{}', 2, ("not valid JSON", "Extra data")),
+    ('[' * 100_000 + ']' * 100_000, None, ("nested too deeply",)),
+    ('{"n": ' + "1" * 5000 + "}", None, ("not valid JSON",)),
+])
+def test_a_malformed_json_amendment_names_the_file_and_line(tmp_path: Path, text: str,
+                                                            line: int | None,
+                                                            words: tuple[str, ...]) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError) as err:
+        sv.load_table(path=path)
+    assert "bad.json" in str(err.value) and err.value.line == line, str(err.value)
+    for word in words:
+        assert word in str(err.value)
+
+
+def test_json_amendment_with_regions_that_differ_by_spaces_is_refused(tmp_path: Path) -> None:
+    """"england" and "england " are one key to the model: the later would silently win."""
+    data = _json_amendment(proxies={"jobs-local-fte": {"england": _wage(750.5),
+                                                      "england ": _wage(760.0)}})
+    path = tmp_path / "amendment.json"
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="duplicate key 'england '") as err:
+        sv.load_table(path=path)
+    assert err.value.line == next(i for i, x in enumerate(
+        path.read_text(encoding="utf-8").splitlines(), 1) if '"england "' in x)
+
+
+def test_yaml_amendment_with_regions_that_differ_by_spaces_is_refused(tmp_path: Path) -> None:
+    path = _amendment_file(tmp_path, extra="""\
+    'england ':
+      value: 39520.00
+      source: buyer-ashe-check
+      derivation:
+        inputs: {median_weekly_pay_ft: 760.0, weeks_per_year: 52}
+        formula: median_weekly_pay_ft * weeks_per_year
+""")
+    with pytest.raises(sv.ProxyTableError, match="duplicate key 'england '") as err:
+        sv.load_table(path=path)
+    assert (err.value.line, err.value.field) == (20, "proxies.jobs-local-fte.england ")
+
+
+def test_amend_table_when_parameter_keys_differ_by_spaces_is_refused(base: sv.ProxyTable) -> None:
+    """Dicts given in Python are checked too: the model would keep one of the two."""
+    measure = {"code": "local-x", "theme": "social", "outcome": "o", "title": "t",
+               "unit": "hour", "value_type": "social", "expression": "quantity * proxy * rate",
+               "parameters": {"rate": 1.0, "rate ": 2.0},
+               "proxies": {"uk": {"value": 11.0, "source": "buyer-ashe-check", "derivation": {
+                   "inputs": {"x": 11.0}, "formula": "x"}}}}
+    with pytest.raises(sv.ProxyTableError, match="'rate '") as err:
+        sv.amend_table(base, version="x1", sources=[SOURCE], measures=[measure])
+    assert err.value.field is not None and "parameters" in err.value.field
+
+
+def test_json_amendment_with_a_number_for_text_says_how_to_quote_it(tmp_path: Path) -> None:
+    path = tmp_path / "amendment.json"
+    path.write_text(json.dumps(_json_amendment(notes=12), indent=1), encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match='quote it \\("12"\\)') as err:
+        sv.load_table(path=path)
+    assert err.value.field == "notes"

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import BAD_TABLES, TINY
+from conftest import BAD_TABLES, TINY, tiny_variant
 
 import socialvalue_tom as sv
 from socialvalue_tom.tables._loader import read_model, read_yaml
@@ -51,6 +51,15 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "unknown_unit": ("parsec_of_joy", "env-carbon"),
     "low_above_value": ("low 300.0", "250.0"),
     "tab_indentation": ("'\\t'",),
+    "duplicate_key_spaces": ("duplicate key 'london '", "'london'", "first at line 43"),
+    "offset_unit": ("'degC'", "env-carbon", "offset", "no factor converts it"),
+    "logarithmic_unit_accepted": ("measures[2].accepts[1]", "'decibel'", "logarithmic"),
+    "proxy_too_large": ("measures[6].proxies.uk.value", "1e+16", "below GBP 1,000,000,000,000"),
+    "parameter_named_proxy": ("parameters.proxy", "'proxy'", "rename it"),
+    "requires_standard_column": ("measures[5].requires", "'quantity'", "outcome column"),
+    "exclusion_key_measure": ("exclusions[0].key", "'measure'", "never"),
+    "yaml_float_empty": ("!!float", "''", "not a number"),
+    "exponent_without_dot": ("measures[0].deadweight", "'1e-1' was read as text", "1.0e-1"),
 }
 #: Failures where no line can exist (the file is not text): the position is named instead.
 NO_LINE = {"binary_garbage", "null_bytes"}
@@ -146,3 +155,92 @@ def test_load_table_when_error_pickles_keeps_location() -> None:
     back = pickle.loads(pickle.dumps(info.value))
     assert (back.path, back.line, back.field) == (info.value.path, 68,
                                                   "measures[3].proxies.uk.value")
+
+
+# -- keys that differ only by spaces around them ------------------------------------------------
+
+@pytest.mark.parametrize(("old", "new", "line", "field"), [
+    ("  grades: {A: 0.0, B: 0.1, C: 0.4}", "  grades: {A: 0.0, B: 0.1, C: 0.4, 'C ': 0.9}", 29,
+     "confidence_grades.grades.C "),
+    ("  leakage: {value: 0.25, source: test-source}",
+     "  leakage: {value: 0.25, source: test-source}\n  ' leakage': {value: 0.75}", 27,
+     "parameters. leakage"),
+    ("    cap_ratio: 0.5", "    cap_ratio: 0.5\n    parameters: {rate: 1.0, 'rate ': 2.0}", 79,
+     "measures[4].parameters.rate "),
+    ("      london: {value: 30000.00, source: test-source, illustrative: true}",
+     "      \"london\\t\": {value: 99.00, source: test-source, illustrative: true}\n"
+     "      london: {value: 30000.00, source: test-source, illustrative: true}", 46,
+     "measures[0].proxies.london"),
+])
+def test_load_table_when_keys_differ_only_by_spaces_names_the_second(
+        tmp_path: Path, old: str, new: str, line: int, field: str) -> None:
+    """The model strips spaces from keys, so ``'C '`` would silently replace ``C``: refused, at
+    the line and field of the second key, like an exact duplicate."""
+    path = tiny_variant(tmp_path, (old, new))
+    with pytest.raises(sv.ProxyTableError, match="duplicate key") as info:
+        sv.load_table(path=path)
+    assert (info.value.line, info.value.field) == (line, field)
+    assert f"tiny.yaml:{line}:" in str(info.value)
+
+
+# -- paths the operating system refuses ---------------------------------------------------------
+
+def test_load_table_when_path_is_a_symlink_loop_raises_proxy_table_error(tmp_path: Path) -> None:
+    loop = tmp_path / "a.yaml"
+    loop.symlink_to(tmp_path / "b.yaml")
+    (tmp_path / "b.yaml").symlink_to(loop)
+    with pytest.raises(sv.ProxyTableError, match="cannot open table file") as info:
+        sv.load_table(path=loop)
+    assert "a.yaml" in str(info.value) and info.value.path is not None
+
+
+@pytest.mark.parametrize("name", ["t\x00.yaml", "x" * 300 + ".yaml"])
+def test_load_table_when_path_malformed_raises_proxy_table_error(tmp_path: Path,
+                                                                 name: str) -> None:
+    """A NUL in the path, or a name longer than the file system allows: a ProxyTableError
+    naming the path, never ValueError or OSError."""
+    with pytest.raises(sv.ProxyTableError, match="cannot open table file") as info:
+        sv.load_table(path=tmp_path / name)
+    assert repr(name[:20])[1:-1] in str(info.value)
+    assert info.value.path is not None
+
+
+# -- messages for scalars YAML cannot read as meant ----------------------------------------------
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("!!float ''", ("!!float", "''", "not a number")),
+    ("!!float x", ("!!float", "'x'", "not a number")),
+    ("!!int ''", ("!!int", "''", "not a number")),
+    ("!!bool maybe", ("!!bool", "'maybe'", "not a boolean", "true or false")),
+])
+def test_read_yaml_when_tagged_scalar_unreadable_names_its_line(tmp_path: Path, value: str,
+                                                                words: tuple[str, ...]) -> None:
+    with pytest.raises(sv.ProxyTableError) as info:
+        read_yaml(tmp_path / "t.yaml", f"a: 1\nb: {value}\n")
+    assert info.value.line == 2 and info.value.field == "b", str(info.value)
+    for word in words:
+        assert word in str(info.value)
+
+
+@pytest.mark.parametrize(("old", "new", "shown"), [
+    ("    deadweight: 0.1", "    deadweight: 1e-1", "1.0e-1"),
+    ("price_base_year: 2024", "price_base_year: 2024e0", None),
+    ("  leakage: {value: 0.25,", "  leakage: {value: 25E-2,", "25.0E-2"),
+])
+def test_load_table_when_number_read_as_text_says_so(tmp_path: Path, old: str, new: str,
+                                                     shown: str | None) -> None:
+    """YAML 1.1 reads ``1e-1`` as text: the error says so and how to write the number."""
+    written = new.split(": ")[-1].removeprefix("{value: ").rstrip(",")
+    hint = re.escape(f"'{written}' was read as text")
+    with pytest.raises(sv.ProxyTableError, match=hint) as info:
+        sv.load_table(path=tiny_variant(tmp_path, (old, new)))
+    if shown is not None:
+        assert f"write it as {shown}" in str(info.value)
+
+
+def test_load_table_when_number_quoted_is_not_told_it_was_read_as_text(tmp_path: Path) -> None:
+    """A quoted number is text as written: no hint about YAML's reading of exponents."""
+    path = tiny_variant(tmp_path, ("    deadweight: 0.1", "    deadweight: '0.1'"))
+    with pytest.raises(sv.ProxyTableError, match="valid number") as info:
+        sv.load_table(path=path)
+    assert "read as text" not in str(info.value)
