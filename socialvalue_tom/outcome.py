@@ -250,10 +250,17 @@ class Outcome(_TypedValidation):
     @field_validator("fields", mode="before")
     @classmethod
     def _numeric_fields(cls, v: Any) -> Any:
-        if isinstance(v, dict):
+        if isinstance(v, Mapping):
+            seen: dict[str, Any] = {}
             for name, val in v.items():
                 if isinstance(val, bool | np.bool_ | str | bytes):
                     raise ValueError(f"field {name!r} must be a number, not text or a boolean")
+                # Names are read stripped: 'level' and ' level' would silently be one field.
+                key = name.strip() if isinstance(name, str) else name
+                if key in seen:
+                    raise ValueError(f"fields {seen[key]!r} and {name!r} name the same field "
+                                     f"{key!r}: give it once")
+                seen[key] = name
         return v
 
     @field_validator("fields")

@@ -10,6 +10,7 @@ with ``GBP`` as its base, and carbon is ``[carbon]`` with ``tCO2e`` as its base.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from typing import Any
@@ -18,7 +19,7 @@ import pint
 
 from socialvalue_tom.errors import UnitError
 
-__all__ = ["Quantity", "canonical_unit", "conversion_factor", "normalise_unit", "ureg"]
+__all__ = ["Quantity", "canonical_unit", "conversion_factor", "normalise_unit", "scale_of", "ureg"]
 
 _DEFINITIONS = """
 FTE = [fte] = fte = full_time_equivalent
@@ -132,6 +133,8 @@ def conversion_factor(unit: str, canonical: str, measure: str = "") -> float:
     """
     source = _parse(unit)
     target = _parse(canonical)
+    for name, parsed in ((unit, source), (canonical, target)):
+        _refuse_scale(name, parsed, measure)
     _refuse_calendar_for_work_time(unit, source, canonical, target, measure)
     try:
         factor = float(ureg.Quantity(1.0, source).to(target).magnitude)
@@ -143,6 +146,36 @@ def conversion_factor(unit: str, canonical: str, measure: str = "") -> float:
             unit=unit, expected=canonical, measure=measure,
         ) from exc
     return factor
+
+
+def scale_of(unit: str | pint.Unit) -> str | None:
+    """None when ``unit`` is a plain multiple of its base unit (0 of it is 0, 2 of it twice 1);
+    else ``"offset"`` (degC, degF) or ``"logarithmic"`` (decibel, neper, octave): no factor
+    converts those, so they are refused wherever a factor would be used."""
+    try:
+        parsed = unit if isinstance(unit, pint.Unit) else ureg.parse_units(normalise_unit(unit))
+        zero, one, two = (float(ureg.Quantity(x, parsed).to_base_units().magnitude)
+                          for x in (0.0, 1.0, 2.0))
+    except Exception:  # pint's errors on a scale it cannot convert: not a multiple either
+        return "logarithmic"
+    if zero == 0.0 and math.isclose(two, 2.0 * one, rel_tol=1e-12):
+        return None
+    return "offset" if math.isclose(two - one, one - zero, rel_tol=1e-12) else "logarithmic"
+
+
+def _article(scale: str) -> str:
+    return f"an {scale}" if scale == "offset" else f"a {scale}"
+
+
+def _refuse_scale(unit: str, parsed: pint.Unit, measure: str) -> None:
+    """A unit with an offset or logarithmic scale converts by no factor (10 degC is 283.15 K,
+    not 10 x 274.15 K): refused, as a table refuses it."""
+    scale = scale_of(parsed)
+    if scale is not None:
+        where = f" for measure {measure!r}" if measure else ""
+        raise UnitError(f"unit {unit!r} cannot be used{where}: it has {_article(scale)} "
+                        "scale, which no factor converts (use a unit that is a multiple of its "
+                        "base unit)", unit=unit, measure=measure)
 
 
 #: Seconds in a day: time units shorter than this measure work time (hours), longer ones

@@ -262,3 +262,13 @@ def test_assumptions_refuse_text_and_numbers_for_years_and_flags(field: str, val
     with pytest.raises(sv.RuleError, match=f"assumption '{field}'"):
         sv.Assumptions(**{field: value})
     assert sv.Assumptions(price_year=2024, carry_forward=True).price_year == 2024
+
+
+def test_outcome_when_two_fields_differ_only_by_spaces_then_refused() -> None:
+    """'level' and ' level' are one field once read: the second silently won (level 5)."""
+    with pytest.raises(sv.OutcomeError, match="name the same field 'level'"):
+        sv.Outcome(measure="jobs-apprentice", quantity=1, unit="week", region="uk",
+                   date="2024-06-01", fields={"level": 2, " level": 5})
+    o = sv.Outcome(measure="jobs-apprentice", quantity=1, unit="week", region="uk",
+                   date="2024-06-01", fields={" level ": 2})
+    assert dict(o.fields) == {"level": 2.0}

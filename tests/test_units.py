@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pint
 import pytest
 
@@ -117,3 +119,33 @@ def test_calendar_time_where_work_time_is_expected_is_refused(unit: str, canonic
     """A day of volunteering is a working day, not 24 hours: never a silent factor of 24."""
     with pytest.raises(UnitError, match="no fixed length"):
         conversion_factor(unit, canonical)
+
+
+@pytest.mark.parametrize("unit", ["degC", "degF", "dB", "octave", "neper"])
+def test_conversion_factor_when_unit_has_an_offset_or_log_scale_raises_unit_error(
+        unit: str) -> None:
+    """No factor converts 10 degC to kelvin (283.15 K, not 10 x 274.15 K) or decibels to
+    anything: an outcome in such a unit is refused, as a table refuses one."""
+    with pytest.raises(UnitError, match="scale, which no factor converts"):
+        conversion_factor(unit, "kelvin" if unit.startswith("deg") else "dimensionless")
+    assert conversion_factor("delta_degC", "kelvin") == 1.0
+
+
+def test_value_when_outcome_unit_has_an_offset_then_refused_on_both_paths(
+        tmp_path: Path) -> None:
+    """A measure counted in kelvin, given 10 degC: a UnitError on the scalar path and a row
+    issue in bulk, never 2741.5 K."""
+    import pandas as pd
+    from conftest import tiny_variant
+
+    path = tiny_variant(tmp_path, ("unit: tCO2e", "unit: kelvin"))
+    table = sv.load_table(path=path)
+    code = next(c for c, m in table.measures.items() if m.unit == "kelvin")
+    with pytest.raises(UnitError, match="offset scale"):
+        sv.value(sv.Outcome(measure=code, quantity=10, unit="degC", region="uk",
+                            date="2024-06-01"), table)
+    out = sv.value_frame(pd.DataFrame({"measure": [code], "quantity": [10.0], "unit": ["degC"],
+                                       "region": ["uk"], "date": ["2024-06-01"]}), table,
+                         errors="collect")
+    assert out["value_gbp"].isna().all()
+    assert "offset scale" in out.attrs["issues"]["reason"].iloc[0]

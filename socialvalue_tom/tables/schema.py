@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from socialvalue_tom.errors import SocialValueError
-from socialvalue_tom.units import canonical_unit, conversion_factor, normalise_unit, ureg
+from socialvalue_tom.units import canonical_unit, conversion_factor, scale_of
 
 __all__ = [
     "ENGINE_NAMES",
@@ -327,12 +327,17 @@ class MeasureSpec(_Model):
         _refuse_scale_unit(self.code, self.unit, "unit")
         for j, unit in enumerate(self.accepts or ()):
             try:
+                canonical_unit(unit)
+            except Exception:
+                pass  # not a unit at all: said below, as a unit that does not convert
+            else:
+                _refuse_scale_unit(self.code, unit, "accepts", j)
+            try:
                 conversion_factor(unit, self.unit, self.code)
             except Exception as exc:
                 raise FieldCheckError(
                     f"measure {self.code!r} accepts {unit!r}, which does not convert to its "
                     f"unit {self.unit!r}: {_reason(exc)}", "accepts", j) from None
-            _refuse_scale_unit(self.code, unit, "accepts", j)
         return self
 
     @field_validator("requires")
@@ -354,29 +359,16 @@ def _reason(exc: Exception) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _scale_of(unit: str) -> str | None:
-    """None when ``unit`` (one that parses) is a plain multiple of its base unit (0 of it is 0,
-    2 of it twice 1); else "offset" (degC, degF) or "logarithmic" (decibel, neper, octave)."""
-    try:
-        parsed = ureg.parse_units(normalise_unit(unit))
-        zero, one, two = (float(ureg.Quantity(x, parsed).to_base_units().magnitude)
-                          for x in (0.0, 1.0, 2.0))
-    except Exception:  # pint's errors on a scale it cannot convert: not a multiple either
-        return "logarithmic"
-    if zero == 0.0 and math.isclose(two, 2.0 * one, rel_tol=1e-12):
-        return None
-    return "offset" if math.isclose(two - one, one - zero, rel_tol=1e-12) else "logarithmic"
-
-
 def _refuse_scale_unit(code: str, unit: str, *loc: str | int) -> None:
-    scale = _scale_of(unit)
+    scale = scale_of(unit)
     if scale is None:
         return
     example = ("10 degC is 283.15 K, not 10 times what 1 degC is in kelvin" if scale == "offset"
                else "a level in decibels, nepers or octaves is the logarithm of a ratio, and 2 "
                "octaves are not twice 1 octave of anything")
     raise FieldCheckError(
-        f"measure {code!r}: unit {unit!r} has an {scale} scale, so no factor converts it "
+        f"measure {code!r}: unit {unit!r} has {'an' if scale == 'offset' else 'a'} {scale} scale, "
+        "so no factor converts it "
         f"({example}): units with an offset or logarithmic scale (degC, degF, decibel, neper, "
         "octave...) are refused. Use a unit that is a multiple of its base unit (kelvin or "
         "delta_degC for temperatures, a plain ratio for levels)", *loc)
