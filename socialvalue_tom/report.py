@@ -141,24 +141,41 @@ def annotate(valued: pd.DataFrame, tables: Any = None) -> pd.DataFrame:
         raise RuleError(f"annotate needs the result of value_frame: column(s) "
                         f"{', '.join(missing)} are missing", field=missing[0])
     eds = _editions(valued, tables)
-    # A list or dict in a cell (value_frame reported the row) must not break the lookup cache.
-    keys = _bare(valued)[list(_VALUED_COLUMNS)].astype(object).map(hashable)
-    info: dict[str, list[Any]] = {name: [] for name in _INFO_COLUMNS}
-    cache: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    for key in keys.itertuples(index=False, name=None):
-        if key not in cache:
-            cache[key] = _measure_info(eds, key)
-        for name, val in zip(info, cache[key], strict=True):
-            info[name].append(val)
+    # Looked up once per distinct (table, version, measure, region) and spread by position: a
+    # million rows hold a few hundred keys. cell_codes reads a list or dict in a cell (a row
+    # value_frame reported) as a value no lookup accepts, never a crash.
+    bare = _bare(valued)
+    found = [cell_codes(bare[c]) for c in _VALUED_COLUMNS]
+    key_of_row, first = _key_codes([codes for codes, _ in found], len(valued))
+    info = [_measure_info(eds, tuple(None if codes[i] < 0 else uniq[codes[i]]
+                                     for codes, uniq in found))
+            for i in first.tolist()]
     out = valued.copy(deep=False)
-    for name, vals in info.items():
-        out[name] = pd.Series(vals, index=valued.index, dtype=object)
+    for j, name in enumerate(_INFO_COLUMNS):
+        per_key = np.array([row[j] for row in info], dtype=object)
+        out[name] = pd.Series(per_key[key_of_row], index=valued.index, dtype=object)
     out.attrs = dict(valued.attrs)
     meta = valued.attrs.get(_META)
     # Marks the columns as derived, so summarise and the report need not look the tables up
     # again; value_frame replaces this entry, so a re-valued frame is annotated afresh.
     out.attrs[_META] = {**(meta if isinstance(meta, dict) else {}), "annotated": True}
     return out
+
+
+def _key_codes(columns: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """One code per row for the combination of its column codes (-1 missing), and a row
+    position of each distinct combination."""
+    if not n:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    combined = np.zeros(n, dtype=np.int64)
+    for codes in columns:  # mixed radix: each column's codes (with -1 as 0) in its own digit
+        width = int(codes.max()) + 2
+        # Re-coded densely first (fewer than n codes), so the product stays below n x width.
+        combined = pd.factorize(combined)[0].astype(np.int64) * width + (codes + 1)
+    key_of_row, distinct = pd.factorize(combined)
+    first = np.zeros(len(distinct), dtype=np.intp)
+    first[key_of_row[::-1]] = np.arange(n - 1, -1, -1)  # the first row of each key
+    return key_of_row.astype(np.intp), first
 
 
 def _with_info(valued: pd.DataFrame, column: str, tables: Any) -> pd.DataFrame:

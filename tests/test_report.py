@@ -778,3 +778,31 @@ def test_report_html_headline_when_rows_were_apportioned_then_counts_input_rows(
     v = value_frame(sv.apportion(df))
     assert len(v) == 2
     assert "from 1 outcomes" in report_html(v)
+
+
+def test_annotate_when_keys_repeat_and_cells_are_odd_then_as_looked_up_row_by_row() -> None:
+    """annotate looks each distinct key up once and spreads it by position: the same as a
+    lookup per row, with repeated index labels, blanks, booleans and lists among the rejected
+    rows."""
+    from socialvalue_tom.report import _editions, _measure_info
+
+    measures = np.empty(7, dtype=object)  # a list in a cell needs an object array
+    measures[:] = ["jobs-local-fte", "env-carbon-saved", " ", True, ["x"], "jobs-local-fte",
+                   "nope"]
+    df = pd.DataFrame({"measure": measures,
+                       "quantity": [1.0] * 7, "unit": ["FTE", "tCO2e", "FTE", "FTE", "FTE",
+                                                       "FTE", "FTE"],
+                       "region": ["london", "wales", "uk", "uk", "uk", "scotland", "uk"],
+                       "date": ["2024-09-30"] * 6 + ["2025-09-30"]}, index=[0, 0, 1, 1, 2, 2, 3])
+    v = value_frame(df, errors="collect")
+    got = annotate(v)
+    eds = _editions(v, None)
+    for i in range(len(v)):
+        row = v.iloc[i]
+        table = row["table"] if not pd.isna(row["table"]) else None
+        key = (table, row["version"], row["measure"] if isinstance(row["measure"], str) else None,
+               row["region_used"])
+        want = _measure_info(eds, key)
+        assert tuple(got.iloc[i][["theme", "title", "value_type", "methodology",
+                                  "canonical_unit", "illustrative"]]) == want, i
+    assert got["theme"].tolist()[:2] == ["jobs", "environment"]
