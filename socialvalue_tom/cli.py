@@ -151,7 +151,7 @@ def _guard(fn: Callable[[], _T], code: int = 2) -> _T:
     except ImportError as exc:
         _fail(str(exc), 2)
     except (SocialValueError, ValueError, OSError) as exc:
-        _fail(_cli_words(str(exc)), code)
+        _fail(_cli_error_words(str(exc)), code)
 
 
 def _needs_extra(module: str, extra: str, what: str) -> None:
@@ -317,7 +317,7 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
     """Write ``<stem>.issues.csv`` (row, line, field, code, reason) and print the first ones."""
     path = _issues_path(inp, out)
     frame = issues[["row", "field", "code", "reason"]].copy()
-    frame["reason"] = [_cli_words(str(r)) for r in frame["reason"]]
+    frame["reason"] = [_cli_error_words(str(r)) for r in frame["reason"]]
     header = inp.suffix.lower() in (".csv", ".xlsx")
     # Row numbers are 0-based data rows; the line (CSV) or sheet row (Excel) is looked up in the
     # file, because blank lines and multi-line quoted values make it more than row + 2.
@@ -553,18 +553,37 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> No
 
 
 def _cli_words(note: str) -> str:
-    """A note, error or row issue with the library's option names as this command's flags."""
+    """A basis note with the library's option names as this command's flags (the notes are
+    the library's own text, so their option names may be replaced wherever they appear)."""
     for name, flag in (("group by stage", "use --by stage"),
                        ("a common price_year", "--price-year"),
                        ("a common discount_base_year", "--discount-base-year"),
                        ("discount_base_year", "--discount-base-year"),
-                       ("(carry_forward)", "(--carry-forward)"),
-                       ("carry_forward=True", "--carry-forward"),
-                       ("apportion() reads", "--period reads"),
-                       ("apportion(): start and end name the same column",
-                        "--period names the same column twice:")):
+                       ("(carry_forward)", "(--carry-forward)")):
         note = note.replace(name, flag)
     return note
+
+
+#: Library phrases in errors, row issues and traces, as this command names the options. Whole
+#: phrases only: the messages also quote paths and cells, which must be shown as they are.
+_ERROR_PHRASES = (
+    ("(carry_forward=True would use the latest)", "(--carry-forward would use the latest)"),
+    ("(carry_forward=True)", "(--carry-forward)"),
+    (": apportion() reads quantity, ", ": --period reads quantity, "),
+    ("apportion(): start and end name the same column",
+     "--period names the same column twice:"),
+    ("apportion(): start and end cannot be the date column: each part is dated on its own "
+     "first day (copy the column to period_start or period_end first)",
+     "--period cannot name the date column: each part is dated on its own first day (copy "
+     "the column to period_start or period_end first)"),
+)
+
+
+def _cli_error_words(message: str) -> str:
+    """An error, row issue or trace with the library's option names as this command's flags."""
+    for phrase, flag in _ERROR_PHRASES:
+        message = message.replace(phrase, flag)
+    return message
 
 
 InputArg = Annotated[Path, typer.Argument(metavar="INPUT",
@@ -650,7 +669,7 @@ def explain_cmd(
         found = issues[issues["row"] == r]
         if len(found):
             not_valued = True
-            reasons = "; ".join(f"{f}: {_cli_words(str(why))}"
+            reasons = "; ".join(f"{f}: {_cli_error_words(str(why))}"
                                 for f, why in zip(found["field"], found["reason"], strict=True))
             _console().print(f"Row {r} was not valued: {reasons}", markup=False)
             continue
@@ -659,7 +678,8 @@ def explain_cmd(
             part = (f" (part {k} of {len(positions)} of its period)"
                     if len(positions) > 1 else "")
             _console().print(f"Row {r}{part}:", markup=False)
-            _console().print(_guard(partial(explain_row, valued, int(position))), markup=False)
+            trace = _guard(partial(explain_row, valued, int(position)))
+            _console().print(_cli_error_words(trace), markup=False)
     if not_valued:
         raise typer.Exit(1)
 

@@ -21,6 +21,7 @@ import html
 import io
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
@@ -108,8 +109,15 @@ def _edition_labels(valued: pd.DataFrame) -> set[tuple[str, str]]:
     """The (table, version) pairs of the rows ``valued`` values (rows not valued have none)."""
     if not {"table", "version"} <= set(valued.columns):
         return set()
-    pairs = _bare(valued)[["table", "version"]].dropna().astype(str).drop_duplicates()
-    return set(pairs.itertuples(index=False, name=None))
+    pairs = _bare(valued)[["table", "version"]].dropna().drop_duplicates()
+    # Read as the lookups read them: a version read back from a file as 2024.0 is 2024.
+    return {(_label_text(t), _label_text(v)) for t, v in pairs.itertuples(index=False, name=None)}
+
+
+def _label_text(value: Any) -> str:
+    """A table name or version as text (2024.0, read back from a CSV file, is "2024")."""
+    text = key_text(value)
+    return "" if text is None else text
 
 
 def _recorded_edition(name: str, version: str, mark: str) -> ProxyTable | None:
@@ -194,7 +202,7 @@ def _with_info(valued: pd.DataFrame, column: str, tables: Any) -> pd.DataFrame:
 
 def _measure_info(eds: dict[tuple[str, str], ProxyTable], key: tuple[Any, ...]) -> tuple[Any, ...]:
     table, version, measure, region = key
-    t = eds.get((str(table), str(version))) if not pd.isna(table) else None
+    t = eds.get((_label_text(table), _label_text(version))) if not pd.isna(table) else None
     code = stripped(measure)  # value_frame looked the code up stripped
     if t is None or not isinstance(code, str) or code not in t.measures:
         return (None,) * len(_INFO_COLUMNS)
@@ -260,7 +268,7 @@ def _region_key(eds: dict[tuple[str, str], ProxyTable], key: tuple[Any, ...]) ->
     *edition, region = key
     if not isinstance(region, str):
         return region
-    t = eds.get((str(edition[0]), str(edition[1]))) if edition else None
+    t = eds.get((_label_text(edition[0]), _label_text(edition[1]))) if edition else None
     # A row that was not valued has no edition: any known one reads its region's aliases
     # ("United Kingdom" is uk), as its valued neighbours' do.
     for reader in ([t] if t is not None else list(eds.values())):
@@ -407,11 +415,9 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
     frame = _keyed(_bare(_grouping_frame(valued, keys, tables)))
     cols = [GROUPS.get(k, k) for k in keys]
     cv = _contract_values(frame)
-    value = pd.to_numeric(frame["value_gbp"], errors="coerce").astype("float64")
-    frame = frame.assign(value_gbp=value)
-    if cv is not None:  # each row's contract's value, looked up once for all the groups
-        frame = frame.assign(**{_CV: frame["contract_id"].map(cv).astype("float64")})
-    records = [_group_row(cols, key, g, cv is not None) for key, g in _groups(frame, cols)]
+    # The columns every group reads, as arrays once: each group then takes its positions.
+    arrays = _RowArrays.of(frame, cv)
+    records = [_group_row(cols, key, at, arrays) for key, at in _groups(frame, cols)]
     columns = [*cols, *_SUMMARY_COLUMNS[:5]]
     if cv is not None:
         columns += _SUMMARY_COLUMNS[5:]
@@ -423,61 +429,109 @@ _SUMMARY_COLUMNS = ["rows", "rows_not_valued", "benefits_gbp", "disbenefits_gbp"
                     "contract_value_gbp", "sv_ratio"]
 
 
-def _groups(frame: pd.DataFrame, cols: list[str]) -> list[tuple[Any, pd.DataFrame]]:
-    """``frame``'s groups on ``cols`` in their sorted order (one group of all rows without cols).
+@dataclass(frozen=True)
+class _RowArrays:
+    """What :func:`summarise` reads of every row, as arrays (NaN value: not valued)."""
+
+    value: np.ndarray
+    contracts: np.ndarray | None
+    contract_values: np.ndarray | None
+    period_row: np.ndarray | None
+    period_share: np.ndarray | None
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, cv: pd.Series | None) -> _RowArrays:
+        def floats(name: str) -> np.ndarray | None:
+            if name not in frame.columns:
+                return None
+            out: np.ndarray = pd.to_numeric(frame[name], errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan)
+            return out
+        value = floats("value_gbp")
+        assert value is not None  # summarise checked the column
+        contracts = contract_values = None
+        if cv is not None:  # each row's contract's value, looked up once for all the groups
+            contracts = frame["contract_id"].to_numpy(dtype=object)
+            contract_values = frame["contract_id"].map(cv).to_numpy(dtype=np.float64,
+                                                                   na_value=np.nan)
+        return cls(value, contracts, contract_values, floats("period_row"),
+                   floats("period_share"))
+
+
+def _groups(frame: pd.DataFrame, cols: list[str]) -> list[tuple[Any, np.ndarray]]:
+    """``frame``'s groups on ``cols`` in their sorted order, as (key, row positions); one group
+    of all rows without cols.
 
     The rows not valued may hold group cells of types that do not compare (5 and a Timestamp
     as a measure): those groups are sorted by :func:`_sort_key` instead of failing.
     """
     if not cols:
-        return [((), frame)]
+        return [((), np.arange(len(frame)))]
     try:
-        return list(frame.groupby(cols, sort=True, observed=True, dropna=False))
+        grouped = frame.groupby(cols, sort=True, observed=True, dropna=False)
+        ids, keys = grouped.ngroup().to_numpy(), list(grouped.size().index)
+        order = list(range(len(keys)))
     except TypeError:
         # A list in a cell of a column grouped by is grouped as its text, never a crash.
         frame = frame.assign(**{c: frame[c].map(
             lambda x: str(x) if isinstance(hashable(x), NotAValue) else x)
             for c in cols if frame[c].dtype == object})
-        groups = list(frame.groupby(cols, sort=False, observed=True, dropna=False))
-        return sorted(groups, key=lambda kg: tuple(
-            _sort_key(k) for k in (kg[0] if isinstance(kg[0], tuple) else (kg[0],))))
+        grouped = frame.groupby(cols, sort=False, observed=True, dropna=False)
+        ids, keys = grouped.ngroup().to_numpy(), list(grouped.size().index)
+        order = sorted(range(len(keys)), key=lambda i: tuple(
+            _sort_key(k) for k in (keys[i] if isinstance(keys[i], tuple) else (keys[i],))))
+    by_group = np.argsort(ids, kind="stable")
+    ends = np.cumsum(np.bincount(ids, minlength=len(keys)))
+    positions = np.split(by_group, ends[:-1]) if len(keys) else []
+    return [(keys[i], positions[i]) for i in order]
 
 
-def _group_row(cols: list[str], key: Any, whole: pd.DataFrame,
-               with_contracts: bool) -> dict[str, Any]:
+def _group_row(cols: list[str], key: Any, at: np.ndarray, rows: _RowArrays) -> dict[str, Any]:
     """One row of :func:`summarise`: the group's key, its totals and its rows not valued."""
     row = dict(zip(cols, key if isinstance(key, tuple) else (key,), strict=True))
-    g = whole[whole["value_gbp"].notna()]
-    values = g["value_gbp"].to_numpy(dtype=np.float64)
-    if with_contracts:
-        row.update(_row(values, g["contract_id"].to_numpy(dtype=object),
-                        g[_CV].to_numpy(dtype=np.float64)))
+    value = rows.value[at]
+    ok = ~np.isnan(value)
+    if rows.contracts is not None and rows.contract_values is not None:
+        row.update(_row(value[ok], rows.contracts[at][ok], rows.contract_values[at][ok]))
     else:
-        row.update(_row(values, None, None))
-    row["rows_not_valued"] = _input_rows(whole[whole["value_gbp"].isna()])
+        row.update(_row(value[ok], None, None))
+    bad = at[~ok]
+    row["rows_not_valued"] = _count_input_rows(
+        len(bad), None if rows.period_row is None else rows.period_row[bad],
+        None if rows.period_share is None else rows.period_share[bad])
     return row
 
 
-def _input_rows(bad: pd.DataFrame) -> int:
-    """How many input rows ``bad`` (rows or the parts of rows) holds: the parts of a row
-    apportioned over a period count once.
+def _input_rows(rows: pd.DataFrame) -> int:
+    """How many input rows ``rows`` (rows or the parts of rows) holds: the parts of a row
+    apportioned over a period count once (see :func:`_count_input_rows`)."""
+    def floats(name: str) -> np.ndarray | None:
+        if name not in rows.columns:
+            return None
+        out: np.ndarray = pd.to_numeric(rows[name], errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan)
+        return out
+    return _count_input_rows(len(rows), floats("period_row"), floats("period_share"))
 
-    ``apportion`` gives a row's parts one after another, with the row's ``period_row`` and
-    shares adding up to 1, so a run of parts is one row until ``period_row`` changes or the
-    shares pass 1: two apportioned frames put together (whose rows both count from 0) and rows
-    with no ``period_row`` (valued without a period) are counted right too.
+
+def _count_input_rows(n: int, period_row: np.ndarray | None,
+                      period_share: np.ndarray | None) -> int:
+    """How many input rows ``n`` rows or parts of rows come from, whatever their order.
+
+    A row without ``period_row`` (valued without a period) is one. Parts sharing a
+    ``period_row`` are one row per whole share they add up to (a row's parts share 1 between
+    them), at least one: the parts of one row count once, and two apportioned frames put
+    together, whose rows both count from 0, still count two rows.
     """
-    if "period_row" not in bad.columns or not len(bad):
-        return len(bad)
-    rows = pd.to_numeric(bad["period_row"], errors="coerce").to_numpy(dtype=np.float64)
-    shares = (pd.to_numeric(bad["period_share"], errors="coerce").to_numpy(dtype=np.float64)
-              if "period_share" in bad.columns else np.ones(len(bad)))
-    count, previous, held = 0, math.nan, 0.0
-    for row, share in zip(rows.tolist(), shares.tolist(), strict=True):
-        share = 1.0 if math.isnan(share) else share
-        if math.isnan(row) or row != previous or held + share > 1.0 + 1e-9:
-            count, held = count + 1, 0.0
-        previous, held = row, held + share
+    if period_row is None or not n:
+        return n
+    plain = np.isnan(period_row)
+    count = int(plain.sum())
+    if (~plain).any():
+        shares = (np.ones(n) if period_share is None
+                  else np.where(np.isnan(period_share), 1.0, period_share))
+        sums = pd.Series(shares[~plain]).groupby(period_row[~plain]).sum().to_numpy()
+        count += int(np.maximum(1.0, np.ceil(sums - 1e-9)).sum())
     return count
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from socialvalue_tom.money import _NOISE_ULPS  # one rule for what counts as float noise
 from socialvalue_tom.valuation import TraceStep, _gbp
 
 if TYPE_CHECKING:
@@ -18,9 +19,6 @@ if TYPE_CHECKING:
 
 __all__ = ["build_steps"]
 
-#: How close (in units in the last place) to a shorter decimal counts as float error, as in
-#: :mod:`socialvalue_tom.money`.
-_NOISE_ULPS = 4
 #: Float noise shows as a run of 0s or 9s: dropped only where it is at least this many digits.
 _NOISE_DIGITS = 3
 
@@ -32,6 +30,8 @@ def _num(x: float) -> str:
     never cut to a few significant figures (``1.96618`` would make £9,600.00 x 1.96618 =
     £18,875.33 where the amount is £18,875.36)."""
     x = float(x)
+    if not math.isfinite(x):  # never reached by a valid row; said, not raised, if it were
+        return repr(x)
     if x.is_integer() and abs(x) < 1e15:  # the common case, quickly
         return f"{int(x):,}"
     return _grouped(_unrounded(x))

@@ -1083,3 +1083,20 @@ def test_report_when_matplotlib_missing_then_exit_2_before_any_work(
     assert result.exit_code == 2, result.output
     assert "pip install 'socialvalue_tom[report]'" in result.stderr
     assert not (tmp_path / "p.issues.csv").exists()
+
+
+def test_cli_messages_when_paths_hold_option_names_then_paths_unchanged(tmp_path: Path) -> None:
+    """Only whole library phrases become flags: a folder named discount_base_year is shown as
+    it is, and a carried-forward trace names --carry-forward."""
+    folder = tmp_path / "discount_base_year"
+    folder.mkdir()
+    bad = folder / "bad.csv"
+    bad.write_text('x\n"a\n', encoding="utf-8")
+    result = invoke("value", bad)
+    assert result.exit_code == 2
+    assert f"{folder}/bad.csv" in result.stderr and "--discount-base-year" not in result.stderr
+    late = _write(tmp_path, "late.csv", "measure,quantity,unit,region,date\n"
+                                        "jobs-local,1,FTE,uk,2025-06-01\n")
+    shown = invoke("explain", late, "--tables", TINY, "--carry-forward", "--row", "0")
+    assert shown.exit_code == 0, shown.output
+    assert "(--carry-forward)" in shown.stdout and "carry_forward=True" not in shown.stdout

@@ -806,3 +806,35 @@ def test_annotate_when_keys_repeat_and_cells_are_odd_then_as_looked_up_row_by_ro
         assert tuple(got.iloc[i][["theme", "title", "value_type", "methodology",
                                   "canonical_unit", "illustrative"]]) == want, i
     assert got["theme"].tolist()[:2] == ["jobs", "environment"]
+
+
+def test_rows_not_valued_when_apportioned_rows_are_reordered_then_the_same() -> None:
+    """Two bad rows, each split over two editions: 2 rows not valued in apportion's order,
+    sorted by date, or shuffled (the count must not depend on the parts sitting together)."""
+    df = pd.DataFrame({"contract_id": ["C1", "C2"], "measure": ["jobs-local-fte"] * 2,
+                       "quantity": [1.0, 2.0], "unit": ["kg"] * 2, "region": ["uk"] * 2,
+                       "period_start": ["2024-01-01", "2024-02-01"],
+                       "period_end": ["2024-12-31", "2024-11-30"]})
+    v = value_frame(sv.apportion(df), errors="collect")
+    assert len(v) == 4 and v["value_gbp"].isna().all()
+    for frame in (v, v.sort_values("date"), v.iloc[[3, 0, 2, 1]]):
+        assert summarise(frame, by=())["rows_not_valued"].iloc[0] == 2
+        assert targets_vs_delivered(frame.assign(stage="delivered"))[
+            "rows_not_valued"].sum() == 2
+
+
+def test_summarise_when_version_was_read_back_as_numbers_then_editions_found(
+        tmp_path: Path) -> None:
+    """A valued frame written to CSV and read back, with a row not valued, has version as
+    2024.0: the editions are still found (by family name or from the frame) and the theme looked
+    up, never a RuleError about uk-national:2024.0 nor a row under "(none)"."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte", "env-carbon-saved", "nope"],
+                       "quantity": [1.0, 2.0, 1.0], "unit": ["FTE", "tCO2e", "FTE"],
+                       "region": ["uk"] * 3, "date": ["2024-09-30", "2025-09-30", "2024-09-30"]})
+    value_frame(df, errors="collect").to_csv(tmp_path / "v.csv", index=False)
+    back = pd.read_csv(tmp_path / "v.csv")
+    assert back["version"].dtype == np.float64
+    s = summarise(back, by="theme", tables="uk-national")
+    assert s[["theme", "rows", "rows_not_valued"]].values.tolist()[:2] == [
+        ["environment", 1, 0], ["jobs", 1, 0]]
+    assert pd.isna(s["theme"].iloc[2]) and s["rows_not_valued"].iloc[2] == 1
