@@ -35,6 +35,7 @@ from socialvalue_tom._text import (
     cell_codes,
     group_label,
     hashable,
+    is_missing,
     key_text,
     stripped,
     stripped_column,
@@ -495,10 +496,7 @@ def _group_row(cols: list[str], key: Any, at: np.ndarray, rows: _RowArrays) -> d
         row.update(_row(value[ok], rows.contracts[at][ok], rows.contract_values[at][ok]))
     else:
         row.update(_row(value[ok], None, None))
-    bad = at[~ok]
-    row["rows_not_valued"] = _count_input_rows(
-        len(bad), None if rows.period_row is None else rows.period_row[bad],
-        None if rows.period_share is None else rows.period_share[bad])
+    row["rows_not_valued"] = _count_at(rows, at[~ok])
     return row
 
 
@@ -575,19 +573,32 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     every = every.assign(value_gbp=value)
     records = []
     # Unsorted groups, sorted after by a key every cell has: the rows not valued may hold
-    # cells of types that do not compare (5 and a Timestamp as a measure).
-    for key, whole in every.groupby(keys, sort=False, observed=True, dropna=False):
-        g = whole[whole["value_gbp"].notna()]
+    # cells of types that do not compare (5 and a Timestamp as a measure). Each group reads
+    # the columns as arrays, by position.
+    grouped = every.groupby(keys, sort=False, observed=True, dropna=False)
+    ids, group_keys = grouped.ngroup().to_numpy(), list(grouped.size().index)
+    ends = np.cumsum(np.bincount(ids, minlength=len(group_keys)))
+    positions = np.split(np.argsort(ids, kind="stable"), ends[:-1]) if group_keys else []
+    rows = _RowArrays.of(every, None)
+    stage = every["stage"].to_numpy(dtype=object)
+    committed, delivered = stage == "commitment", stage == "delivered"
+    quantity = (pd.to_numeric(every["canonical_quantity"], errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan) if by_measure else None)
+    units = every["canonical_unit"].to_numpy(dtype=object) if by_measure else None
+    for key, at in zip(group_keys, positions, strict=True):
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
-        row["rows_not_valued"] = _input_rows(whole[whole["value_gbp"].isna()])
-        com, dlv = g[g["stage"] == "commitment"], g[g["stage"] == "delivered"]
+        ok = ~np.isnan(rows.value[at])
+        row["rows_not_valued"] = _count_at(rows, at[~ok])
+        good = at[ok]
+        com, dlv = good[committed[good]], good[delivered[good]]
         # Valued rows with no stage are neither committed nor delivered: counted, not dropped.
-        row["rows_without_stage"] = _input_rows(g[~g["stage"].isin(_STAGES)])
-        if by_measure:
-            row["unit"] = _canonical_unit(g)
-            row["committed_quantity"] = math.fsum(_quantity(com))
-            row["delivered_quantity"] = math.fsum(_quantity(dlv))
-        row.update(_shortfall(com["value_gbp"].tolist(), dlv["value_gbp"].tolist()))
+        row["rows_without_stage"] = _count_at(rows, good[~(committed | delivered)[good]])
+        if quantity is not None and units is not None:
+            known = [u for u in units[good].tolist() if not is_missing(u)]
+            row["unit"] = str(known[0]) if known else ""
+            row["committed_quantity"] = math.fsum(_finite(quantity[com]))
+            row["delivered_quantity"] = math.fsum(_finite(quantity[dlv]))
+        row.update(_shortfall(rows.value[com].tolist(), rows.value[dlv].tolist()))
         records.append(row)
     records.sort(key=lambda r: tuple(_sort_key(r[k]) for k in keys))
     extra = ["unit", "committed_quantity", "delivered_quantity"] if by_measure else []
@@ -618,13 +629,16 @@ def _shortfall(committed: list[float], delivered: list[float]) -> dict[str, Any]
             "delivered_pct": exact_d / exact_c * 100 if exact_c > 0 else math.nan}
 
 
-def _quantity(g: pd.DataFrame) -> list[float]:
-    return [float(x) for x in pd.to_numeric(g["canonical_quantity"], errors="coerce").dropna()]
+def _finite(values: np.ndarray) -> list[float]:
+    """The values that are numbers (a quantity not read is left out of a sum)."""
+    kept: list[float] = values[~np.isnan(values)].tolist()
+    return kept
 
 
-def _canonical_unit(g: pd.DataFrame) -> str:
-    units = g["canonical_unit"].dropna()
-    return str(units.iloc[0]) if len(units) else ""
+def _count_at(rows: _RowArrays, at: np.ndarray) -> int:
+    """:func:`_count_input_rows` of the rows at positions ``at``."""
+    return _count_input_rows(len(at), None if rows.period_row is None else rows.period_row[at],
+                             None if rows.period_share is None else rows.period_share[at])
 
 
 # -- HTML report -------------------------------------------------------------------------------
