@@ -91,8 +91,9 @@ def total(amounts: Iterable[float]) -> Decimal:
         array = np.asarray(given, dtype=np.float64)
     except OverflowError:
         array = np.asarray([_as_float(v) for v in given], dtype=np.float64)
-    values: list[float] = given if isinstance(given, list) and all(
-        type(v) is float for v in given[:1]) and array.dtype == np.float64 else array.tolist()
+    # The floats as numpy read them (a Decimal, an int or numeric text as its float), so
+    # the sum, the exact sum and the spread all see the same amounts.
+    values: list[float] = array.tolist()
     try:
         nearest: float | None = math.fsum(values)
     except OverflowError:  # an intermediate sum beyond float range (in some orders)
