@@ -15,7 +15,6 @@ Added in 0.1.
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -358,13 +357,10 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
 
 def _day_or_none(value: Any) -> Any:
     """A cell as the day it names (as apportion reads days), or None when it names none."""
-    from socialvalue_tom.outcome import to_day
+    from socialvalue_tom.report import _day_or_none as day_of  # the one reading of a day
 
-    try:
-        day = to_day(value)
-    except ValueError:
-        return None
-    return pd.Timestamp(day) if isinstance(day, dt.date) else None
+    day = day_of(value)
+    return None if day is None else pd.Timestamp(day)
 
 
 def _with_unread_periods(valued: pd.DataFrame, df: pd.DataFrame,

@@ -442,21 +442,24 @@ class _RowArrays:
 
     @classmethod
     def of(cls, frame: pd.DataFrame, cv: pd.Series | None) -> _RowArrays:
-        def floats(name: str) -> np.ndarray | None:
-            if name not in frame.columns:
-                return None
-            out: np.ndarray = pd.to_numeric(frame[name], errors="coerce").to_numpy(
-                dtype=np.float64, na_value=np.nan)
-            return out
-        value = floats("value_gbp")
+        value = _floats(frame, "value_gbp")
         assert value is not None  # summarise checked the column
         contracts = contract_values = None
         if cv is not None:  # each row's contract's value, looked up once for all the groups
             contracts = frame["contract_id"].to_numpy(dtype=object)
             contract_values = frame["contract_id"].map(cv).to_numpy(dtype=np.float64,
                                                                    na_value=np.nan)
-        return cls(value, contracts, contract_values, floats("period_row"),
-                   floats("period_share"))
+        return cls(value, contracts, contract_values, _floats(frame, "period_row"),
+                   _floats(frame, "period_share"))
+
+
+def _floats(frame: pd.DataFrame, name: str) -> np.ndarray | None:
+    """Column ``name`` as float64 (NaN where it holds no number), or None without it."""
+    if name not in frame.columns:
+        return None
+    out: np.ndarray = pd.to_numeric(frame[name], errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan)
+    return out
 
 
 def _groups(frame: pd.DataFrame, cols: list[str]) -> list[tuple[Any, np.ndarray]]:
@@ -503,13 +506,8 @@ def _group_row(cols: list[str], key: Any, at: np.ndarray, rows: _RowArrays) -> d
 def _input_rows(rows: pd.DataFrame) -> int:
     """How many input rows ``rows`` (rows or the parts of rows) holds: the parts of a row
     apportioned over a period count once (see :func:`_count_input_rows`)."""
-    def floats(name: str) -> np.ndarray | None:
-        if name not in rows.columns:
-            return None
-        out: np.ndarray = pd.to_numeric(rows[name], errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan)
-        return out
-    return _count_input_rows(len(rows), floats("period_row"), floats("period_share"))
+    return _count_input_rows(len(rows), _floats(rows, "period_row"),
+                             _floats(rows, "period_share"))
 
 
 def _count_input_rows(n: int, period_row: np.ndarray | None,

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import tiny_variant
+from reference import region_used
 
 import socialvalue_tom as sv
 from socialvalue_tom.tables._loader import read_model
@@ -153,19 +154,6 @@ def _chain_and_flat(chain: int, flat: int) -> dict[str, str]:
     return parents
 
 
-def _naive_used(spec: TableFile, measure: str, region: str) -> str:
-    """The declared fallback, spelled out: the region, then its ancestors nearest first, then
-    the fallback region."""
-    parents = {r.code: r.parent for r in spec.regions}
-    proxies = next(m for m in spec.measures if m.code == measure).proxies
-    cur: str | None = region
-    while cur is not None:
-        if cur in proxies:
-            return cur
-        cur = parents[cur]
-    return spec.fallback_region
-
-
 def test_compile_when_random_region_tree_resolves_as_the_declared_fallback(
         tmp_path: Path) -> None:
     """Every (measure, region) of a random tree of 300 regions, some with values of their own,
@@ -185,7 +173,7 @@ def test_compile_when_random_region_tree_resolves_as_the_declared_fallback(
     for measure in table.measure_codes:
         m = table.measure_index[measure]
         for r, code in enumerate(table.region_codes):
-            want = _naive_used(table.spec, measure, code)
+            want = region_used(table, code, measure)  # the reference walk up the tree
             got = table.proxy(measure, code)
             assert (got.region_used, got.value) == (
                 want, table.spec.measures[m].proxies[want].value), (measure, code)
