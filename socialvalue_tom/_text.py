@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -170,6 +171,13 @@ def is_missing(value: Any) -> bool:
 
     Blank text is not missing here: callers that read text strip it first."""
     return value is None or bool(pd.api.types.is_scalar(value) and pd.isna(value))
+
+
+def near_names(columns: Iterable[Any], wanted: Iterable[str]) -> dict[str, Any]:
+    """For each name in ``wanted`` that ``columns`` lacks but holds save for case or
+    surrounding spaces (``Measure`` for ``measure``), the column found."""
+    return {c: name for c in wanted for name in columns
+            if isinstance(name, str) and name != c and name.strip().lower() == c.strip().lower()}
 
 
 def group_label(key: Any) -> str:

@@ -21,7 +21,7 @@ import pandas as pd
 from socialvalue_tom._bulk.arithmetic import BLOCK, Columns, arithmetic
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import Rows, Seen, lookups
-from socialvalue_tom._text import cell_codes
+from socialvalue_tom._text import cell_codes, near_names
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import BulkValidationError, OutcomeError, RowIssue, RuleError
 from socialvalue_tom.outcome import Assumptions
@@ -298,8 +298,7 @@ def _check_input(df: pd.DataFrame, errors: str) -> None:
 def _missing_columns_hint(df: pd.DataFrame, missing: list[str]) -> str:
     """What the input holds instead: a column named but for case or spaces (``Measure``), and
     the sheet read when it came from a workbook with others (``read_outcomes`` records it)."""
-    near = {c: name for name in df.columns for c in missing
-            if isinstance(name, str) and name.strip().lower() == c}
+    near = near_names(df.columns, missing)
     hint = "".join(f"; found {name!r} for {c} (names are lower case, without spaces)"
                    for c, name in near.items())
     source = df.attrs.get("socialvalue_tom.source")

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._text import cell_codes, key_texts
+from socialvalue_tom._text import cell_codes, key_texts, near_names
 from socialvalue_tom.errors import OutcomeError, RuleError
 from socialvalue_tom.tables.table import ProxyTable
 
@@ -201,8 +201,7 @@ def _key_columns(df: pd.DataFrame, t: ProxyTable, ex: Exclusion) -> list[str]:
     if tuple(ex.key) != DEFAULT_KEY:
         missing = [c for c in dict.fromkeys(ex.key) if c not in present]
         if missing:
-            near = {c: name for c in missing for name in df.columns
-                    if isinstance(name, str) and name.strip().lower() == c.strip().lower()}
+            near = near_names(df.columns, missing)
             hint = "".join(f"; found {name!r} for {c} (key names match columns exactly)"
                            for c, name in near.items())
             raise OutcomeError(
