@@ -9,7 +9,10 @@ reader infers (numbers for ``quantity``, ``years``...).
 The same rows give the same values from CSV and ``.xlsx``: only an empty cell is missing (text
 such as ``NA``, ``N/A``, ``null`` or ``nan`` stays text, as a spreadsheet keeps it); header
 names are stripped of surrounding spaces, and a blank or repeated column name, or a value with
-no column name (past the last named column), is refused rather than renamed or dropped.
+no column name (past the last named column), is refused rather than renamed or dropped, naming
+its CSV line or sheet cell. An ``.xlsx`` formula is read as the result Excel saved with it; a
+formula saved with no result (a workbook written by a program that does not calculate, such as
+openpyxl) would read as an empty cell, so the file is refused naming those cells.
 Blank lines and rows are skipped; :func:`source_lines` gives the line or sheet row a data
 row came from.
 
@@ -44,6 +47,7 @@ import pandas as pd
 
 from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import is_missing
+from socialvalue_tom._workbook import uncalculated_cells
 from socialvalue_tom.errors import InputFileError, SocialValueError
 
 __all__ = [
@@ -373,21 +377,41 @@ def _without_extra(p: Path, df: pd.DataFrame, layout: _CsvLayout) -> pd.DataFram
     """Drop the placeholder columns, refusing any value found in them (it would be lost)."""
     if not layout.extra:
         return df
-    extra = df[layout.extra]
-    found = extra.notna().to_numpy().any(axis=1)
-    if found.any():
-        pos = int(found.argmax())
-        value = next(v for v in extra.iloc[pos] if not pd.isna(v))
-        row = int(df.index[pos])
-        raise _fail(p, f"row {row} has a value with no column name ({value!r}, after column "
-                       f"{layout.header[-1]!r}): name the column in the header row or remove "
-                       "the value", row=row)
+    if df[layout.extra].notna().to_numpy().any():
+        raise _beyond_header(p, layout)
     return df.drop(columns=layout.extra)
+
+
+def _beyond_header(p: Path, layout: _CsvLayout) -> InputFileError:
+    """The error for the first record with more fields than the header names, by its line.
+
+    The line is found again with the csv module (the rare path: the file is refused): a frame
+    row number would not be the line an editor shows once blank lines or quoted line breaks
+    come before it. A record whose extra fields are all empty is named only when no record
+    has a value there (pandas refuses a record longer than the first data row even so).
+    """
+    width = len(layout.header)
+    longer: tuple[int, int] | None = None
+    with contextlib.closing(_csv_records(p, layout.delimiter)) as records:
+        next(records, None)  # the header
+        for line, record in records:
+            value = next((c for c in record[width:] if c != ""), None)
+            if value is not None:
+                return _fail(p, f"line {line} has a value with no column name ({value!r}, "
+                                f"after column {layout.header[-1]!r}): name the column in "
+                                "the header row or remove the value", line=line)
+            if longer is None and len(record) > len(layout.names):
+                longer = (line, len(record))
+    if longer is None:  # not found again: say what pandas said, without a line
+        return _fail(p, f"a record has more fields than the header row names ({width})")
+    line, fields = longer
+    return _fail(p, f"line {line} has {fields} fields where the header row names {width} "
+                    "columns: remove the trailing separators", line=line)
 
 
 def _read_csv(p: Path) -> pd.DataFrame:
     layout = _csv_layout(p)
-    with _csv_errors(p):
+    with _csv_errors(p, layout):
         df: pd.DataFrame = pd.read_csv(p, **_csv_options(layout))
     df = _without_blank_rows(_without_extra(p, df, layout))
     return df.set_axis(pd.RangeIndex(len(df)))
@@ -472,6 +496,7 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
         ws = _pick_sheet(p, wb, sheet)
         where = f"sheet {ws.title!r}"
         rows = _held_rows(ws)
+        _check_calculated(p, ws.title, rows)
         top = rows.pop(1, {})
         if not top:
             raise _fail(p, f"{where} is empty: expected a header row in row 1", sheet=ws.title)
@@ -526,6 +551,30 @@ def _read_xlsx(p: Path, sheet: str | int | None) -> pd.DataFrame:
     # Which sheet was read, so a caller can say so when its columns are not the expected ones.
     df.attrs["socialvalue_tom.source"] = {"sheet": found.title, "sheets": list(found.sheets)}
     return df
+
+
+def _check_calculated(p: Path, sheet: str, rows: dict[int, dict[int, Any]]) -> None:
+    """Refuse a formula cell with no saved result in the table (header row and named columns).
+
+    It would read as an empty cell, so a formula quantity would be reported as missing, or a
+    formula header as a blank name: the error says what the cell is and what to do.
+    """
+    formulas = uncalculated_cells(p, sheet)
+    if not formulas:
+        return
+    from openpyxl.utils import get_column_letter
+
+    width = max(rows.get(1, {}), default=0)
+    empty = sorted((r, c) for r, c in formulas
+                   if c not in rows.get(r, {}) and (r == 1 or c <= width))
+    if empty:
+        cells = [f"{get_column_letter(c)}{r}" for r, c in empty]
+        shown = ", ".join(cells[:_SHOWN_CELLS])
+        more = f" and {len(cells) - _SHOWN_CELLS} more" if len(cells) > _SHOWN_CELLS else ""
+        raise _fail(p, f"sheet {sheet!r}: {len(cells)} formula cell(s) have no saved result "
+                       f"({shown}{more}): the program that wrote the workbook did not calculate "
+                       "them; open and save it in Excel or LibreOffice, or write the values",
+                    sheet=sheet, cell=cells[0])
 
 
 def _check_unnamed(p: Path, sheet: str, rows: dict[int, dict[int, Any]], width: int) -> None:
@@ -681,12 +730,12 @@ def _iter_csv(p: Path, chunksize: int,
     options["dtype"] = {**options["dtype"], **(dtypes or {})}
     fixed = frozenset(dtypes or ())
     # pandas may parse the first rows when the reader is created: the same errors as next().
-    with _csv_errors(p):
+    with _csv_errors(p, layout):
         reader = pd.read_csv(p, chunksize=_read_size(chunksize), **options)
     offset = 0
     with reader:
         while True:
-            with _csv_errors(p):
+            with _csv_errors(p, layout):
                 chunk = next(reader, None)
             if chunk is None:
                 return
@@ -723,8 +772,11 @@ def csv_column_types(path: str | os.PathLike[str],
     return found
 
 
+_TOO_MANY_FIELDS = re.compile(r"Expected \d+ fields in line \d+, saw \d+")
+
+
 @contextlib.contextmanager
-def _csv_errors(p: Path) -> Iterator[None]:
+def _csv_errors(p: Path, layout: _CsvLayout) -> Iterator[None]:
     """Turn the pandas and codec errors of reading a CSV file into InputFileError."""
     try:
         yield
@@ -733,6 +785,10 @@ def _csv_errors(p: Path) -> Iterator[None]:
     except pd.errors.EmptyDataError as exc:
         raise _no_header(p) from exc
     except pd.errors.ParserError as exc:
+        # "Expected 5 fields in line 3, saw 6": a record longer than the header, named by
+        # its line in the file (pandas' count is of records, not lines).
+        if _TOO_MANY_FIELDS.search(str(exc)):
+            raise _beyond_header(p, layout) from exc
         raise _malformed(p, exc) from exc
 
 

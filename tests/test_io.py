@@ -121,22 +121,15 @@ XL_HEADER = ["measure", "quantity", "unit", "region", "date", "contract_id"]
 
 
 def test_read_xlsx_when_cells_are_typed_gives_text_columns_and_numbers(tmp_path: Path) -> None:
-    """Excel dates become ISO text, numeric codes text without '.0', formulas their values."""
-    import openpyxl
-
+    """Excel dates become ISO text, numeric codes text without '.0' (formulas: see
+    test_read_xlsx_when_formulas_have_saved_results_reads_the_results)."""
     path = _workbook(tmp_path / "o.xlsx", [XL_HEADER,
                      ["jobs-local", 2, "FTE", "london", dt.datetime(2024, 5, 1), 7],
                      ["env-carbon", 1.5, "tCO2e", "uk", "2024-06-01", "007"]])
-    # A formula cell with a cached value, as Excel saves it: data_only gives the value.
-    wb = openpyxl.load_workbook(path)
-    wb["outcomes"]["B3"] = "=1+0.5"
-    wb.save(path)
     df = svio.read_outcomes(path)
     assert df["date"].tolist() == ["2024-05-01", "2024-06-01"]
     assert df["contract_id"].tolist() == ["7", "007"]
-    assert df.loc[0, "quantity"] == 2
-    # openpyxl does not calculate formulas: a never-opened-in-Excel formula has no cached value.
-    assert pd.isna(df.loc[1, "quantity"])
+    assert df["quantity"].tolist() == [2, 1.5]
 
 
 def test_read_xlsx_when_cells_are_merged_raises_input_file_error(tmp_path: Path) -> None:
@@ -343,12 +336,30 @@ def test_read_csv_when_rows_end_with_an_empty_field_keeps_columns_in_place(
                                    "jobs-local,2,FTE,uk,2024-05-01,oops\n"]])
 def test_read_csv_when_a_value_has_no_column_name_raises_input_file_error(
         tmp_path: Path, rows: list[str]) -> None:
-    """A value past the last named column is refused, not silently dropped."""
-    path = _write(tmp_path / "o.csv", "measure,quantity,unit,region,date\n" + "".join(rows))
-    with pytest.raises(svio.InputFileError, match=r"no column name|well-formed"):
+    """A value past the last named column is refused, not silently dropped, naming the line an
+    editor shows (blank lines, a blank record and a quoted line break come before it)."""
+    padding = "\n,,,,\n" + 'jobs-local,"1",FTE,"u\nk",2024-05-01'
+    path = _write(tmp_path / "o.csv", "measure,quantity,unit,region,date\n" + rows[0]
+                  + padding + "\n" + rows[1])
+    want = 2 if "oops" in rows[0] else 7
+    readers = (svio.read_outcomes, lambda p: list(svio.iter_outcome_batches(p, chunksize=1)))
+    for read in readers:
+        with pytest.raises(svio.InputFileError, match=rf"line {want} has a value with no column "
+                                                      r"name \('oops', after column 'date'\)"
+                           ) as err:
+            read(path)
+        assert err.value.details["line"] == want
+
+
+def test_read_csv_when_a_record_has_only_empty_extra_fields_names_its_line(
+        tmp_path: Path) -> None:
+    """A trailing separator on a record longer than the first data row: pandas refuses it (an
+    error, not a guess), and the message says where, by line, not pandas' record count."""
+    path = _write(tmp_path / "o.csv", "measure,quantity,unit,region,date\n"
+                  "jobs-local,2,FTE,uk,2024-05-01\n\n\njobs-local,2,FTE,uk,2024-05-01,\n")
+    with pytest.raises(svio.InputFileError,
+                       match="line 5 has 6 fields where the header row names 5 columns"):
         svio.read_outcomes(path)
-    with pytest.raises(svio.InputFileError, match=r"no column name|well-formed"):
-        list(svio.iter_outcome_batches(path, chunksize=1))
 
 
 def test_read_xlsx_when_a_value_has_no_column_name_raises_input_file_error(
@@ -358,6 +369,68 @@ def test_read_xlsx_when_a_value_has_no_column_name_raises_input_file_error(
                                            ["jobs-local", 2, "FTE", "uk", "2024-05-01", "1",
                                             "oops"]])
     with pytest.raises(svio.InputFileError, match="no column name"):
+        svio.read_outcomes(path)
+
+
+def _with_saved_results(path: Path, results: dict[str, str]) -> Path:
+    """Rewrite an openpyxl workbook as Excel would save it after calculating: each formula cell
+    named in ``results`` gets that saved result (``"str:"`` first makes it a text result)."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    for ref, result in results.items():
+        kind = ' t="str"' if result.startswith("str:") else ""
+        xml, n = re.subn(rf'<c r="{ref}"([^>]*)><f>([^<]*)</f><v\s*/>',
+                         rf'<c r="{ref}"\1{kind}><f>\2</f><v>{result.removeprefix("str:")}</v>',
+                         xml)
+        assert n == 1, ref
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_read_xlsx_when_formulas_were_never_calculated_names_the_cells(tmp_path: Path) -> None:
+    """A workbook written by a program that saves formulas without results (openpyxl does):
+    each such cell in the table would read as empty, a quantity reported as missing. The file
+    is refused naming them all; a formula right of the named columns is not the table's."""
+    rows: list[list[object]] = [XL_HEADER]
+    rows += [["jobs-local", f"={i}*2", "FTE", "uk", "2024-05-01", "c1"] for i in range(7)]
+    rows[3][6:] = ["=1+1"]  # G4, outside the table
+    path = _workbook(tmp_path / "o.xlsx", rows)
+    with pytest.raises(svio.InputFileError,
+                       match=r"7 formula cell\(s\) have no saved result \(B2, B3, B4, B5, B6 "
+                             r"and 2 more\).*open and save it in Excel") as err:
+        svio.read_outcomes(path)
+    assert err.value.details == {"path": str(path), "sheet": "outcomes", "cell": "B2"}
+    with pytest.raises(svio.InputFileError, match="no saved result"):
+        list(svio.iter_outcome_batches(path, chunksize=2))
+
+
+def test_read_xlsx_when_formulas_have_saved_results_reads_the_results(tmp_path: Path) -> None:
+    """Once calculated (Excel saves each result with its formula) the results are read, and a
+    formula whose saved result is empty text (``=""``) is an empty cell, not refused."""
+    path = _workbook(tmp_path / "o.xlsx", [
+        XL_HEADER,
+        ["jobs-local", "=1+1", "FTE", "uk", "2024-05-01", '=""'],
+        ["jobs-local", 3, "FTE", "uk", "2024-05-01", "c2"]])
+    _with_saved_results(path, {"B2": "2", "F2": "str:"})
+    df = svio.read_outcomes(path)
+    assert df["quantity"].tolist() == [2, 3]
+    assert df["contract_id"].isna().tolist() == [True, False]
+
+
+def test_read_xlsx_when_a_header_formula_was_never_calculated_is_refused(
+        tmp_path: Path) -> None:
+    """A header name made by a formula nobody calculated is named as such (not as a blank
+    column name)."""
+    path = _workbook(tmp_path / "o.xlsx", [["measure", '="quan"&"tity"', "unit", "region", "date"],
+                                           ["jobs-local", 2, "FTE", "uk", "2024-05-01"]])
+    with pytest.raises(svio.InputFileError, match=r"1 formula cell\(s\) .*\(B1\)"):
         svio.read_outcomes(path)
 
 
