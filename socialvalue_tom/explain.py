@@ -131,7 +131,10 @@ def _number(row: pd.Series, name: str) -> float | None:
 
 
 def _outcome_of(row: pd.Series, table: ProxyTable, share: float) -> Outcome:
-    q = float(pd.to_numeric(row["quantity"]))
+    q = cell_number(row["quantity"])  # as value_frame reads it (padded text included)
+    if q is None:
+        raise OutcomeError(f"row quantity {row['quantity']!r} is not a number",
+                           field="quantity")
     if share != 1.0:
         q = q * share  # the same float operation as the bulk path
     spec = table.measure(str(row["measure"]).strip())  # read as value_frame reads it

@@ -132,7 +132,8 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
         stop = min(start + BLOCK, n)
         block, local = df.iloc[start:stop], issues.block(start, stop)
         rows = lookups(block, stack, a, local, seen)
-        scale = _exclusions(block, stack, rows, local, (totals, keys), shares, start)
+        scale = _exclusions(block, stack, rows, local, (totals, keys), shares, start,
+                            _carried(rows, stack, a))
         # With errors="raise" and bad rows already found, the arithmetic still runs: it is
         # where a custom expression's non-finite result shows, and the error lists every row.
         # Only the editions this block's valid rows use are restated (as in the scalar engine).
@@ -146,6 +147,9 @@ def claims_of(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
               assumptions: Assumptions | Mapping[str, Any] | None = None) -> pd.DataFrame:
     """The claims in ``df`` that double-counting exclusions govern, one row each (edition,
     exclusion, group label, rank, canonical quantity): small, and they add up across pieces.
+    With ``carry_forward``, a claim in a financial year valued with an edition carried past
+    its end names that year in its edition label (``uk-national:2025 carried to 2026/27``):
+    each year's claims are set against that year's.
 
     ``pd.concat`` the claims of every piece of an input and pass them to
     ``value_frame(piece, ..., claims=...)`` to value the pieces as one input. Rows that are
@@ -188,8 +192,21 @@ def _named(measure: pd.Series, codes: set[str]) -> np.ndarray:
     return picked
 
 
+def _carried(rows: Rows, stack: EditionStack, a: Assumptions) -> np.ndarray | None:
+    """Per row, the financial year of a row valued with an edition carried forward past the
+    financial year it ends in (-1 for the others); None without ``carry_forward``. Each such
+    year's claims are then set against that year's, as an edition's are (docs/rules.md, 10)."""
+    if not a.carry_forward:
+        return None
+    ends = [t.valid_to.year - (t.valid_to.month < 4) for t in stack.editions]
+    last = np.array([*ends, np.iinfo(np.int16).max])  # an invalid row (-1) is never carried
+    fy = rows.fy.astype(np.int64)
+    return np.where(fy > last[rows.ed.astype(np.intp)], fy, -1)
+
+
 def _claims(df: pd.DataFrame, stack: EditionStack, a: Assumptions) -> pd.DataFrame:
-    parts = [claim_rows(mine, canonical, rows.ed, rows.m, stack.editions)
+    parts = [claim_rows(mine, canonical, rows.ed, rows.m, stack.editions,
+                        _carried(rows, stack, a))
              for mine, _, rows, canonical in _governed(df, stack, a)]
     if not parts:
         return claim_rows(df.iloc[:0], np.zeros(0), np.zeros(0, dtype=np.intp),
@@ -217,7 +234,7 @@ def _claim_totals(df: pd.DataFrame, stack: EditionStack, a: Assumptions,
     keys = GroupKeys(df)
     found = [c for mine, where, rows, canonical in _governed(df, stack, a)
              for c in claims_in_blocks(mine, canonical, rows.ed, rows.m, stack.editions, keys,
-                                       where)]
+                                       where, _carried(rows, stack, a))]
     return group_totals(found, keys), keys
 
 
@@ -256,7 +273,8 @@ class _Shares:
 
 def _exclusions(block: pd.DataFrame, stack: EditionStack, rows: Rows, issues: Issues,
                 judged: tuple[ClaimTotals | GroupTotals | None, GroupKeys | None],
-                shares: _Shares, start: int) -> np.ndarray | None:
+                shares: _Shares, start: int,
+                carried: np.ndarray | None) -> np.ndarray | None:
     """The share of each row's claim to count (None: all of every claim)."""
     if not stack.excluded.ravel().take(rows.em).any():
         return None  # no row of this block is a claim an exclusion governs
@@ -264,7 +282,7 @@ def _exclusions(block: pd.DataFrame, stack: EditionStack, rows: Rows, issues: Is
     totals, keys = judged
     where = np.arange(start, start + len(block)) if keys is not None else None
     excl = exclusion_scales(block, canonical, rows.ed, rows.m, stack.editions, totals, keys,
-                            where)
+                            where, carried)
     if excl is None:
         return None
     for pos, reason in excl.rejected:

@@ -146,6 +146,7 @@ def test_explain_row_when_text_cells_padded_explains_the_valued_row(tiny_table: 
 @pytest.mark.parametrize(("column", "cell"), [
     ("unit", " "), ("confidence", ""), ("stage", "  "), ("deadweight", " "), ("years", ""),
     ("contract_value", ""), ("deadweight", "0.2"), ("years", "3"),
+    ("quantity", "\xa02 "), ("quantity", " 1e0"),  # padded as pasted from a web page or Excel
 ])
 def test_explain_row_when_cells_blank_or_numeric_text_explains_the_valued_row(
         tiny_table: Any, column: str, cell: str) -> None:

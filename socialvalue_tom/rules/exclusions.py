@@ -34,6 +34,7 @@ group, and the pieces' lists together give the same totals as the whole input
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -163,9 +164,12 @@ class GroupTotals:
 
 def _claims(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
             measure: np.ndarray, tables: list[ProxyTable], keys: GroupKeys | None = None,
-            where: np.ndarray | None = None) -> list[_Claims]:
+            where: np.ndarray | None = None, carried: np.ndarray | None = None,
+            ) -> list[_Claims]:
     """The claims of each exclusion; with ``keys``, groups are the whole input's ids (``where``
-    gives the positions of ``df``'s rows in that input)."""
+    gives the positions of ``df``'s rows in that input). ``carried``: per row, the financial
+    year a row valued with an edition carried forward past its end is in (-1 otherwise): each
+    such year's claims are set against that year's, as if it had an edition of its own."""
     n_m = max(len(t.measure_codes) for t in tables)
     edition, measure = edition.astype(np.intp), measure.astype(np.intp)
     ok = (edition >= 0) & (measure >= 0) & np.isfinite(canonical)
@@ -180,16 +184,41 @@ def _claims(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
             for k, code in enumerate(ex.measures):
                 rank_of[e * n_m + t.measure_index[code]] = k
             rank = rank_of[flat]
-            rows = np.flatnonzero(rank >= 0)
-            if rows.size:
-                cols = _key_columns(df, t, ex)
+            claimed = np.flatnonzero(rank >= 0)
+            if not claimed.size:
+                continue
+            cols = _key_columns(df, t, ex)
+            for label, rows in _by_year_carried(f"{t.name}:{t.version}", claimed, carried):
                 if keys is not None and where is not None:
                     group, first = keys.codes(cols)[0][where[rows]].astype(np.intp), rows[:0]
                 else:
                     group, first = _groups(df, rows, cols, column_codes)
-                found.append(_Claims(f"{t.name}:{t.version}", ex.id, ex.measures, ex.mode,
+                found.append(_Claims(label, ex.id, ex.measures, ex.mode,
                                      rows, rank[rows], group, first, cols, canonical[rows]))
     return found
+
+
+#: How the ``edition`` of a claim names a financial year valued with an edition carried
+#: forward past its end (``uk-national:2025 carried to 2026/27``).
+_CARRIED = " carried to "
+
+
+def _by_year_carried(label: str, rows: np.ndarray, carried: np.ndarray | None,
+                     ) -> Iterator[tuple[str, np.ndarray]]:
+    """``rows`` split by the financial year they were carried to (in force: the edition's own
+    label), each with its label."""
+    years = None if carried is None else carried[rows]
+    if years is None or not (years >= 0).any():
+        yield label, rows
+        return
+    for year in np.unique(years).tolist():
+        name = label if year < 0 else f"{label}{_CARRIED}{year}/{(year + 1) % 100:02d}"
+        yield name, rows[years == year]
+
+
+def _edition_label(label: str) -> str:
+    """The edition a claim's ``edition`` label names (without the year carried to)."""
+    return label.split(_CARRIED, 1)[0]
 
 
 def _key_columns(df: pd.DataFrame, t: ProxyTable, ex: Exclusion) -> list[str]:
@@ -270,14 +299,17 @@ def _sorted_sums(gid: np.ndarray, q: np.ndarray, size: int) -> np.ndarray:
 
 
 def claim_rows(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
-               measure: np.ndarray, tables: list[ProxyTable]) -> pd.DataFrame:
+               measure: np.ndarray, tables: list[ProxyTable],
+               carried: np.ndarray | None = None) -> pd.DataFrame:
     """Every claim of this input that an exclusion governs, one row each (see the module doc):
     edition, exclusion, group label, rank (position in the exclusion's list) and canonical
-    quantity."""
+    quantity. ``carried`` as for :func:`exclusion_scales`: the edition label of a claim in a
+    year valued with an edition carried forward names that year
+    (``uk-national:2025 carried to 2026/27``)."""
     parts = [pd.DataFrame({"edition": c.edition, "exclusion": c.exclusion,
                            "group": c.labels(df)[c.group], "rank": c.rank,
                            "quantity": c.quantity})
-             for c in _claims(df, canonical, edition, measure, tables)]
+             for c in _claims(df, canonical, edition, measure, tables, carried=carried)]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object if c in CLAIM_COLUMNS[:3]
                                           else ("int64" if c == "rank" else "float64"))
@@ -315,7 +347,7 @@ class ClaimTotals:
         if len(claims):
             for (edition, exclusion), grp in claims.groupby(["edition", "exclusion"],
                                                             sort=False):
-                n_rank = ranks.get((str(edition), str(exclusion)))
+                n_rank = ranks.get((_edition_label(str(edition)), str(exclusion)))
                 if n_rank is None:
                     continue
                 rank = pd.to_numeric(grp["rank"], errors="coerce").to_numpy(np.float64)
@@ -348,9 +380,9 @@ def _check_claims(claims: pd.DataFrame) -> None:
 
 def claims_in_blocks(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarray,
                      measure: np.ndarray, tables: list[ProxyTable], keys: GroupKeys,
-                     where: np.ndarray) -> list[_Claims]:
+                     where: np.ndarray, carried: np.ndarray | None = None) -> list[_Claims]:
     """The claims of some rows of an in-memory input (``where``: their positions in it)."""
-    return _claims(df, canonical, edition, measure, tables, keys, where)
+    return _claims(df, canonical, edition, measure, tables, keys, where, carried)
 
 
 def group_totals(claims: list[_Claims], keys: GroupKeys) -> GroupTotals:
@@ -392,7 +424,8 @@ def exclusion_scales(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarra
                      measure: np.ndarray, tables: list[ProxyTable],
                      totals: ClaimTotals | GroupTotals | None = None,
                      keys: GroupKeys | None = None,
-                     where: np.ndarray | None = None) -> ExclusionResult | None:
+                     where: np.ndarray | None = None,
+                     carried: np.ndarray | None = None) -> ExclusionResult | None:
     """Claim shares for every row; ``None`` when no edition declares exclusions.
 
     ``canonical`` is each row's quantity in its measure's canonical unit, ``edition`` and
@@ -401,12 +434,15 @@ def exclusion_scales(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarra
     the whole input this frame is part of (its own rows included), or the
     :class:`GroupTotals` of an in-memory input this frame is a block of (then ``keys`` and
     ``where``, the block's row positions, are given too); by default, this frame's own.
+    ``carried``: per row, the financial year (starting year) of a row valued with an edition
+    carried forward past its end, -1 for the others (None: no row is): each carried year's
+    claims are set against that year's only.
     """
     if not any(t.spec.exclusions for t in tables):
         return None
     n = len(df)
     result = ExclusionResult(scale=np.ones(n), fired=np.full(n, -1, dtype=np.int16))
-    for c in _claims(df, canonical, edition, measure, tables, keys, where):
+    for c in _claims(df, canonical, edition, measure, tables, keys, where, carried):
         per_group, g = _totals(c, df, totals)
         whole = len(c.order) - 1
         parts = _parts_claimed(per_group)

@@ -398,3 +398,53 @@ def test_default_key_is_the_schema_default() -> None:
     from socialvalue_tom.tables.schema import Exclusion
 
     assert Exclusion.model_fields["key"].default == DEFAULT_KEY
+
+
+def _carried_claims(dates: list[str]) -> pd.DataFrame:
+    """A priority hire (2 FTE) and local jobs (5 FTE) on one contract, past uk-national's last
+    edition (2025/26) when dated after 31 March 2026."""
+    return pd.DataFrame({"contract_id": ["C1", "C1"],
+                         "measure": ["jobs-priority-ltu", "jobs-local-fte"],
+                         "quantity": [2, 5], "unit": "FTE", "region": "uk", "date": dates})
+
+
+@pytest.mark.parametrize(("dates", "share"), [
+    (["2026-09-30", "2026-10-30"], 0.6),   # one carried year: its claims net, as an edition's
+    (["2026-09-30", "2027-10-30"], 1.0),   # two carried years: each year's against its own
+    (["2026-09-30", "2025-10-30"], 1.0),   # a carried year and the edition's own year
+    (["2025-09-30", "2025-10-30"], 0.6),   # in force: unchanged
+])
+@pytest.mark.parametrize("block", [None, 1])
+def test_value_frame_when_carried_forward_sets_each_years_claims_against_that_year(
+        monkeypatch: pytest.MonkeyPatch, dates: list[str], share: float,
+        block: int | None) -> None:
+    """With carry_forward, one edition values several financial years: as between editions,
+    a part claimed in one year does not reduce a whole claimed in another (docs/rules.md, 10),
+    in one block or many, and a piece valued with the claims of the whole input agrees."""
+    if block is not None:
+        monkeypatch.setattr(frame, "BLOCK", block)
+    a = sv.Assumptions(carry_forward=True)
+    df = _carried_claims(dates)
+    out = value_frame(df, "uk-national", assumptions=a)
+    got = out["claim_share"].tolist() if "claim_share" in out else [1.0, 1.0]
+    assert got == [1.0, share]
+    alone = value_frame(df.iloc[[1]], "uk-national", assumptions=a)
+    assert out["value_gbp"].iloc[1] == pytest.approx(alone["value_gbp"].iloc[0] * share,
+                                                     rel=1e-12)
+    piece = value_frame(df.iloc[[1]], "uk-national", assumptions=a,
+                        claims=claims_of(df, "uk-national", assumptions=a))
+    assert piece["value_gbp"].iloc[0] == out["value_gbp"].iloc[1]
+
+
+def test_claims_of_when_carried_forward_names_the_year_in_the_edition_label() -> None:
+    """The claims of a carried year are labelled with it, so that pieces of one input (file
+    chunks, Dask partitions) add up per year; claim_totals reads the labels back."""
+    a = sv.Assumptions(carry_forward=True)
+    claims = claims_of(_carried_claims(["2026-09-30", "2027-10-30"]), "uk-national",
+                       assumptions=a)
+    assert claims["edition"].tolist() == ["uk-national:2025 carried to 2026/27",
+                                          "uk-national:2025 carried to 2027/28"]
+    totals = frame.claim_totals(claims, "uk-national")
+    assert sorted(totals.by_key) == [
+        ("uk-national:2025 carried to 2026/27", "priority-hires-within-local-employment"),
+        ("uk-national:2025 carried to 2027/28", "priority-hires-within-local-employment")]
