@@ -35,6 +35,7 @@ from socialvalue_tom.rules.exclusions import (
     exclusion_scales,
     group_totals,
 )
+from socialvalue_tom.tables.schema import STANDARD_COLUMNS
 from socialvalue_tom.tables.stack import EditionStack, stack_of
 
 __all__ = ["OUTPUT_COLUMNS", "REQUIRED_COLUMNS", "claim_totals", "claims_of", "explain_row",
@@ -132,6 +133,7 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
         stop = min(start + BLOCK, n)
         block, local = df.iloc[start:stop], issues.block(start, stop)
         rows = lookups(block, stack, a, local, seen)
+        _refuse_failing_parts(block, stack, a, rows, local)
         scale = _exclusions(block, stack, rows, local, (totals, keys), shares, start,
                             _carried(rows, stack, a))
         # With errors="raise" and bad rows already found, the arithmetic still runs: it is
@@ -146,7 +148,8 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
 def claims_of(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
               assumptions: Assumptions | Mapping[str, Any] | None = None) -> pd.DataFrame:
     """The claims in ``df`` that double-counting exclusions govern, one row each (edition,
-    exclusion, group label, rank, canonical quantity): small, and they add up across pieces.
+    exclusion, group label, rank, quantity claimed: the canonical quantity over the row's
+    ``years``): small, and they add up across pieces.
     With ``carry_forward``, a claim in a financial year valued with an edition carried past
     its end names that year in its edition label (``uk-national:2025 carried to 2026/27``):
     each year's claims are set against that year's.
@@ -180,7 +183,53 @@ def _governed(df: pd.DataFrame, stack: EditionStack, a: Assumptions,
             mine = block.iloc[pick]
             scratch = Issues(len(mine), 0, mine.index, marks_only=True)
             rows = lookups(mine, stack, a, scratch)
-            yield mine, start + pick, rows, np.where(scratch.bad, np.nan, rows.q * rows.factor)
+            _refuse_failing_parts(mine, stack, a, rows, scratch)
+            yield mine, start + pick, rows, _claimed(rows, scratch.bad)
+
+
+def _claimed(rows: Rows, bad: np.ndarray) -> np.ndarray:
+    """What each row claims, as exclusions compare claims: its canonical quantity over all its
+    years (a 1-FTE part for one year against a 5-FTE whole for three: 1 of 15 FTE-years), NaN
+    for a bad row. The whole's share then applies to each of its years alike."""
+    years = rows.extra.get("years")
+    claimed = rows.q * rows.factor
+    if years is not None:
+        claimed = claimed * np.where(np.isnan(years), 1.0, years)
+    return np.where(bad, np.nan, claimed)
+
+
+def _refuse_failing_parts(block: pd.DataFrame, stack: EditionStack, a: Assumptions,
+                          rows: Rows, issues: Issues) -> None:
+    """Report, before the exclusions count them, the parts whose custom expression gives no
+    value (non-finite, or negative): such a part is not valued, so it must not reduce its
+    whole either. Parts are never scaled by their own exclusion, so valuing them here gives
+    what the arithmetic would; only custom measures can fail after the lookups."""
+    if not stack.custom:
+        return
+    part = np.zeros(stack.excluded.shape, dtype=bool)
+    for e, t in enumerate(stack.editions):
+        for ex in t.spec.exclusions:
+            for code in ex.measures[:-1]:
+                part[e, t.measure_index[code]] = True
+    custom = np.zeros_like(part)
+    for c in stack.custom:
+        custom[c.edition, c.measure] = True
+    pick = np.flatnonzero((part & custom).ravel().take(rows.em) & (rows.ed >= 0)
+                          & (rows.m >= 0) & ~issues.bad)
+    if not pick.size:
+        return
+    sub = block.iloc[pick]
+    sub_rows = Rows(rows.q[pick], rows.ed[pick], rows.m[pick], rows.em[pick], rows.emr[pick],
+                    rows.factor[pick], rows.fy[pick], rows.reduction[pick],
+                    {k: v[pick] for k, v in rows.extra.items()})
+    found = Issues(len(pick), 0, sub.index)
+    arithmetic(sub, stack, a, sub_rows, found, None,
+               Columns.empty(len(pick), False, len(stack.editions), len(stack.regions)), 0,
+               stack.uplift(a.price_year, sub_rows.ed))
+    for item in found.items:
+        one = np.zeros(len(block), dtype=bool)
+        one[pick[item.row]] = True
+        issues.add(one, item.field, item.code, item.reason)
 
 
 def _named(measure: pd.Series, codes: set[str]) -> np.ndarray:
@@ -278,7 +327,7 @@ def _exclusions(block: pd.DataFrame, stack: EditionStack, rows: Rows, issues: Is
     """The share of each row's claim to count (None: all of every claim)."""
     if not stack.excluded.ravel().take(rows.em).any():
         return None  # no row of this block is a claim an exclusion governs
-    canonical = np.where(issues.bad, np.nan, rows.q * rows.factor)
+    canonical = _claimed(rows, issues.bad)
     totals, keys = judged
     where = np.arange(start, start + len(block)) if keys is not None else None
     excl = exclusion_scales(block, canonical, rows.ed, rows.m, stack.editions, totals, keys,
@@ -311,6 +360,27 @@ def _check_input(df: pd.DataFrame, errors: str) -> None:
                            f"{_missing_columns_hint(df, missing)}", field=missing[0],
                            columns=missing)
     refuse_duplicated_columns(df)
+    _refuse_near_rule_columns(df)
+
+
+#: Optional columns the rules read (and the scalar Outcome's fields): a column named but for
+#: case or spaces would be passed through unread, changing the value without a word.
+_RULE_COLUMNS = tuple(c for c in STANDARD_COLUMNS if c not in (*REQUIRED_COLUMNS, "fields"))
+
+
+def _refuse_near_rule_columns(df: pd.DataFrame) -> None:
+    """:class:`OutcomeError` for a column that is a rule column but for case or surrounding
+    spaces (``Years``, ``Deadweight``, ``contract_value ``): the scalar ``Outcome`` refuses
+    such a field, and in bulk it would be ignored (no cap, no duration, no grouping)."""
+    near = near_names(df.columns, [c for c in _RULE_COLUMNS if c not in df.columns])
+    if near:
+        found = "; ".join(f"{name!r} for {c!r}" for c, name in near.items())
+        first = next(iter(near))
+        raise OutcomeError(
+            f"input has column(s) named like rule columns but for case or spaces ({found}): "
+            "rule columns are read by their exact names, so these would be passed through "
+            "unread; rename them (or give another name to a column that means something else)",
+            field=first, columns=[str(v) for v in near.values()])
 
 
 def _missing_columns_hint(df: pd.DataFrame, missing: list[str]) -> str:

@@ -503,6 +503,24 @@ def test_value_frame_when_quantity_just_above_the_cap_then_message_shows_its_dig
     assert reason == "quantity 1000000100000.0 is above 1e+12"
 
 
+@pytest.mark.parametrize(("given", "rule"), [
+    ("Years", "years"), ("Deadweight", "deadweight"), ("CONTRACT_VALUE", "contract_value"),
+    (" stage", "stage"), ("Confidence", "confidence"), ("Contract_ID", "contract_id"),
+])
+def test_value_frame_when_a_rule_column_differs_by_case_or_spaces_refuses_it(
+        tiny_table: Any, given: str, rule: str) -> None:
+    """An optional rule column named but for case or spaces would be passed through unread
+    (no duration, no cap, no grouping): refused naming it, as the scalar Outcome refuses the
+    field, whatever the errors= setting."""
+    df = _frame(**{given: ["x", "y", "z"]})
+    for errors in ("raise", "collect"):
+        with pytest.raises(sv.OutcomeError, match=rf"'{given}' for '{rule}'") as info:
+            value_frame(df, tiny_table, errors=errors)
+        assert info.value.details["columns"] == [given]
+    assert value_frame(_frame(note=["a", "b", "c"]), tiny_table)["note"].tolist() == [
+        "a", "b", "c"]  # other columns still pass through
+
+
 def test_value_frame_when_a_column_differs_by_case_or_spaces_then_the_error_names_it(
         tiny_table: Any) -> None:
     """'Measure' is not measure, but the error says it was found, so the fix is plain."""

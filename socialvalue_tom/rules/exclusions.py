@@ -7,7 +7,8 @@ when present, read as ``_text.key_text`` reads them: text stripped, ``1001.0`` t
 ``1001`` and ``"1001"``; and the same edition):
 
 - ``count_once``: the parts count in full; the whole's claims are reduced by the sum of the
-  parts' claims, never below zero (a priority-group hire is also a local job: count the FTE
+  parts' claims (each a canonical quantity over the row's years: the caller passes it as
+  ``canonical``), never below zero (a priority-group hire is also a local job: count the FTE
   once). Every row of the whole is scaled by the same share, so the result does not depend on
   row order. Parts are not reduced by each other: one hire claimed under two parts is for the
   evidence rules to prevent, the engine cannot see it.

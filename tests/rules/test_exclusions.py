@@ -448,3 +448,57 @@ def test_claims_of_when_carried_forward_names_the_year_in_the_edition_label() ->
     assert sorted(totals.by_key) == [
         ("uk-national:2025 carried to 2026/27", "priority-hires-within-local-employment"),
         ("uk-national:2025 carried to 2027/28", "priority-hires-within-local-employment")]
+
+
+def _failing_part_table(tmp_path: Path) -> Any:
+    """tiny with the part (jobs-priority) valued by an expression over a required field
+    ``weeks``: weeks 0 gives an infinite value, weeks -52 a negative one."""
+    return sv.load_table(path=tiny_variant(
+        tmp_path, ("    title: Priority-group hires (FTE)\n    unit: FTE\n"
+                   "    value_type: fiscal\n",
+                   "    title: Priority-group hires (FTE)\n    unit: FTE\n"
+                   "    value_type: fiscal\n    requires: [weeks]\n"
+                   "    expression: quantity * proxy * 52 / weeks\n")))
+
+
+@pytest.mark.parametrize(("weeks", "code"), [(0, "non-finite"), (-52, "negative-gross")])
+@pytest.mark.parametrize("block", [None, 1])
+def test_value_frame_when_a_part_is_not_valued_it_does_not_reduce_the_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, weeks: int, code: str,
+        block: int | None) -> None:
+    """A part whose expression gives no value is an issue, not a claim: the whole keeps all of
+    its 4 FTE (4 x 20,000 x 0.9 = 72,000), in one block or many, and in the claims of pieces."""
+    if block is not None:
+        monkeypatch.setattr(frame, "BLOCK", block)
+    table = _failing_part_table(tmp_path)
+    df = pd.DataFrame({"contract_id": ["C1", "C1"], "measure": ["jobs-priority", "jobs-local"],
+                       "quantity": [3, 4], "unit": "FTE", "region": "uk",
+                       "date": "2024-09-30", "weeks": [weeks, None]})
+    out = value_frame(df, table, errors="collect")
+    assert np.isnan(out["value_gbp"].iloc[0])
+    assert out["value_gbp"].iloc[1] == 72000.0
+    assert out.attrs["issues"]["code"].tolist() == [code]
+    assert claims_of(df, table)["rank"].tolist() == [1]
+    with pytest.raises(sv.BulkValidationError) as err:
+        value_frame(df, table)
+    assert [i.code for i in err.value.issues] == [code]
+
+
+@pytest.mark.parametrize(("years", "share"), [
+    ([1, 3], 14 / 15),      # 1 FTE-year of the whole's 15
+    ([3, 3], 12 / 15),      # 3 of 15 counted off: as per year (1 of 5)
+    ([3, 1], 2 / 5),        # the part's 3 FTE-years of the whole's 5
+    ([9, 1], 0.0),          # never below zero
+])
+def test_value_frame_when_years_differ_compares_claims_over_their_years(
+        years: list[int], share: float) -> None:
+    """A claim is its quantity over all its years (docs/rules.md, 10): a part claimed for one
+    year does not take its FTE off every year of a three-year whole."""
+    df = pd.DataFrame({"contract_id": ["C1", "C1"],
+                       "measure": ["jobs-priority-ltu", "jobs-local-fte"],
+                       "quantity": [1, 5], "unit": "FTE", "region": "uk",
+                       "date": "2024-09-30", "years": years})
+    out = value_frame(df, "uk-national")
+    assert out["claim_share"].iloc[1] == pytest.approx(share, abs=1e-15)
+    assert claims_of(df, "uk-national")["quantity"].tolist() == [1.0 * years[0],
+                                                                5.0 * years[1]]
