@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["NotAValue", "cell_codes", "cell_number", "is_missing", "key_text", "stripped",
-           "stripped_column"]
+__all__ = ["Boolean", "NotAValue", "cell_codes", "cell_number", "is_missing", "key_text",
+           "stripped", "stripped_column"]
 
 
 class NotAValue:
@@ -50,7 +50,7 @@ def hashable(cell: Any) -> Any:
     return cell
 
 
-class _Boolean:
+class Boolean:
     """Stands in for a boolean or complex cell of an object column: pandas would otherwise
     factorise True with 1 (or Decimal(1), or 1+0j) and whichever came first would decide how
     all of them are read. Neither is a number here."""
@@ -64,11 +64,11 @@ class _Boolean:
         return repr(self.value)
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, _Boolean) and type(other.value) is type(self.value)
+        return (isinstance(other, Boolean) and type(other.value) is type(self.value)
                 and other.value == self.value)
 
     def __hash__(self) -> int:
-        return hash((_Boolean, type(self.value), self.value))
+        return hash((Boolean, type(self.value), self.value))
 
 
 def _may_hide_booleans(uniq: np.ndarray) -> bool:
@@ -81,7 +81,7 @@ def _may_hide_booleans(uniq: np.ndarray) -> bool:
 
 def _unbooled(cell: Any) -> Any:
     if isinstance(cell, bool | np.bool_ | complex | np.complexfloating):
-        return _Boolean(cell)
+        return Boolean(cell)
     return hashable(cell)
 
 
@@ -117,7 +117,7 @@ def cell_number(cell: Any) -> float | None:
     large for a float is infinite (then refused as not finite), never an OverflowError.
     """
     if isinstance(cell, bool | np.bool_ | bytes | complex | np.complexfloating | NotAValue
-                  | _Boolean):
+                  | Boolean):
         return None
     if isinstance(cell, str):
         text = cell.strip()

@@ -236,8 +236,10 @@ class Outcome(_TypedValidation):
     def _number_as_text(cls, v: Any) -> Any:
         # A grade or id given as a number (1001, 3.0 from a spreadsheet) is its text, as
         # value_frame reads it: "1001", "3".
-        if v is None or isinstance(v, str | bytes | bytearray | list | dict | set | tuple):
-            return v  # text as it is; containers and bytes are refused by the field's type
+        if v is None or isinstance(v, str | bytes | bytearray | list | dict | set | tuple
+                                   | frozenset | complex | np.complexfloating | pd.Interval):
+            return v  # text as it is; containers, bytes, intervals and complex numbers are
+            # refused by the field's type (value_frame refuses them as not-a-value)
         return key_text(v)
 
     @field_validator("quantity", mode="before")

@@ -336,6 +336,24 @@ def test_value_frame_when_cell_holds_a_container_is_an_issue(tiny_table: Any, co
     assert out["value_gbp"].iloc[1:].notna().all()
 
 
+@pytest.mark.parametrize("cell", [(1, 2), frozenset({"C1"}), 1 + 2j, pd.Interval(0, 1)],
+                         ids=["tuple", "frozenset", "complex", "interval"])
+@pytest.mark.parametrize("column", ["contract_id", "supplier_id"])
+def test_value_frame_when_a_key_cell_is_not_one_value_agrees_with_the_scalar_outcome(
+        tiny_table: Any, column: str, cell: Any) -> None:
+    """A hashable container, an interval or a complex number is not a contract (or supplier)
+    id: a not-a-value issue in bulk, an OutcomeError for one outcome, never grouped as its
+    text."""
+    df = _frame(**{column: pd.Series([cell, "C2", "C3"], dtype=object)})
+    out = value_frame(df, tiny_table, errors="collect")
+    issues = out.attrs["issues"]
+    assert issues[["row", "field", "code"]].values.tolist() == [[0, column, "not-a-value"]]
+    assert out["value_gbp"].iloc[1:].notna().all()
+    with pytest.raises(sv.OutcomeError):
+        sv.Outcome(measure="jobs-local", quantity=2, unit="FTE", region="uk",
+                   date="2024-06-01", **{column: cell})
+
+
 def test_value_frame_when_quantity_is_boolean_is_an_issue(tiny_table: Any) -> None:
     """True is not a quantity (the scalar Outcome refuses it too)."""
     df = _frame(quantity=[True, False, True])

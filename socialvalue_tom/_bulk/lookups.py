@@ -19,7 +19,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from socialvalue_tom._bulk.issues import Issues
-from socialvalue_tom._text import NotAValue, cell_codes, cell_number, key_text
+from socialvalue_tom._text import Boolean, NotAValue, cell_codes, cell_number, key_text
 from socialvalue_tom.errors import OutcomeError, SocialValueError
 from socialvalue_tom.outcome import (
     ISO_DATE,
@@ -414,8 +414,7 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
                 and pd.api.types.infer_dtype(df[name], skipna=True) not in _SCALAR_KINDS):
             codes, uniq = _codes(df[name])
             # Bytes too: the scalar Outcome refuses them in text fields.
-            container = np.array([isinstance(u, NotAValue | bytes | bytearray) for u in uniq]
-                                 + [False])
+            container = np.array([_not_one_value(u) for u in uniq] + [False])
             issues.add(container[codes], name, "not-a-value", _not_a_value(df[name], name))
     if "stage" in df.columns:
         st = df["stage"]
@@ -427,9 +426,19 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
     return extra
 
 
+def _not_one_value(cell: Any) -> bool:
+    """Whether a key cell is not one text or number value: bytes, a container (hashable ones
+    too: a tuple or frozenset), an interval or a complex number (which :func:`cell_codes`
+    wraps), as the scalar ``Outcome`` refuses them."""
+    if isinstance(cell, Boolean):
+        cell = cell.value
+    return isinstance(cell, NotAValue | bytes | bytearray | tuple | frozenset | pd.Interval
+                      | complex | np.complexfloating)
+
+
 def _not_a_value(series: pd.Series, name: str) -> Callable[[int], str]:
-    return lambda p: (f"{name} {series.iloc[p]!r} is bytes, a list or another container, not "
-                      "one text or number value")
+    return lambda p: (f"{name} {series.iloc[p]!r} is bytes, a container, an interval or a "
+                      "complex number, not one text or number value")
 
 
 #: infer_dtype kinds of object columns that cannot hold a list, dict or array.
