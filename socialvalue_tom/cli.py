@@ -24,7 +24,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 try:
     import typer
-    from rich.console import Console
+    from rich.console import Console, ConsoleOptions
     from rich.table import Table
     from rich.text import Text
 except ImportError as exc:  # pragma: no cover - exercised by test_cli with sys.modules patched
@@ -72,7 +72,17 @@ def _table(title: str) -> Table:
 class _PlainTable(Table):
     """Cells are never cut short with an ellipsis: text wraps (a long supplier id is read
     whole), and right-aligned figures (amounts, counts) are kept on one line at full width,
-    since "£3,570,6…" on a narrow terminal is a wrong number, not a short one."""
+    since "£3,570,6…" on a narrow terminal is a wrong number, not a short one.
+
+    A figure's header may wrap at its spaces ("Not valued" over two lines) to make room, and
+    the labels beside the figures (contract ids, "Total") always keep some: rich alone narrows
+    the columns without a minimum width to nothing to make room for the figures, which have
+    one, and the labels vanish.
+    """
+
+    #: Characters a label column (or its widest cell, if less) gets before the figures'
+    #: headers are set on one line.
+    LABEL_WIDTH = 12
 
     def add_column(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("overflow", "fold")
@@ -82,9 +92,68 @@ class _PlainTable(Table):
         cells = [Text(r) if isinstance(r, str) else r for r in renderables]
         for column, cell in zip(self.columns, cells, strict=False):
             if column.justify == "right" and isinstance(cell, Text):
-                column.no_wrap = True
+                # Never narrower than its widest figure, so a figure never wraps or is cut
+                # (its header may wrap).
                 column.min_width = max(column.min_width or 0, cell.cell_len)
         super().add_row(*cells, **kwargs)
+
+    def _calculate_column_widths(self, console: Console,
+                                 options: ConsoleOptions) -> list[int]:
+        """Rich's widths (padding included), unless the table has figures and they leave a
+        label column under LABEL_WIDTH or the table wider than the room: then each figure
+        column takes its least width (its widest figure, or the longest word of its header)
+        and the rest of the room goes to the labels, evenly, up to LABEL_WIDTH; then to the
+        figures' headers, each set whole on one line where it fits; then to the labels'
+        full widths. A label keeps one character at least; where even that is more than the
+        room, the table is wider than the terminal (rather than a label or a figure lost) and
+        each label takes up to 5 characters, as "Total".
+
+        Overrides a method of rich's Table (there is no public hook for column widths);
+        tests/test_cli.py renders such a table at 80 columns, so a rich that renames it fails
+        a test rather than hiding labels again.
+        """
+        widths = list(super()._calculate_column_widths(console, options))
+        room = options.max_width
+        # Measured as if there were room: a figure column's least width is its own (its header
+        # words whole) however narrow the terminal; no column is given more than the room.
+        unbounded = options.update_width(max(room, 10_000))
+        sizes = [self._measure_column(console, unbounded, c) for c in self.columns]
+        labels = [i for i, c in enumerate(self.columns) if c.justify != "right"]
+        figures = [i for i, c in enumerate(self.columns) if c.justify == "right"]
+
+        def up_to(i: int, chars: int) -> int:  # a label column's width, padding included
+            own = (self.columns[i].min_width or 0) + self._get_padding_width(i)
+            return max(own, min(sizes[i].maximum, chars + self._get_padding_width(i)))
+
+        want = {i: up_to(i, self.LABEL_WIDTH) for i in labels}
+        if not figures or (sum(widths) <= room and all(widths[i] >= want[i] for i in labels)):
+            return widths  # rich shares the room fairly among text columns
+        widths = [sizes[i].minimum if i in figures else up_to(i, 1)
+                  for i in range(len(self.columns))]
+        if sum(widths) > room:  # wider than the terminal whatever is done: labels that read
+            return [w if i in figures else up_to(i, 5) for i, w in enumerate(widths)]
+        spare = _widen(widths, want, room - sum(widths))
+        # A header set on one line only where it fits whole (part of the room would leave it
+        # wrapped all the same), the nearest to fitting first.
+        for i in sorted(figures, key=lambda i: sizes[i].maximum - widths[i]):
+            if 0 < sizes[i].maximum - widths[i] <= spare:
+                spare -= sizes[i].maximum - widths[i]
+                widths[i] = sizes[i].maximum
+        _widen(widths, {i: sizes[i].maximum for i in labels}, spare)
+        return widths
+
+
+def _widen(widths: list[int], targets: dict[int, int], spare: int) -> int:
+    """Widen the columns ``targets`` names toward their target widths, a character each in
+    turn, within ``spare`` characters; returns the spare left."""
+    while spare > 0:
+        short = [i for i, target in targets.items() if widths[i] < target]
+        if not short:
+            break
+        for i in short[:spare]:
+            widths[i] += 1
+        spare -= min(len(short), spare)
+    return spare
 
 
 def _show_version(value: bool) -> None:
@@ -292,9 +361,22 @@ def _issues_path(inp: Path, out: Path | None) -> Path:
     return base.with_name(f"{base.stem}.issues.csv")
 
 
+def _check_issues_path(inp: Path, out: Path | None) -> None:
+    """Exit 2 when the issues file would be the input: by name, or as a link (hard or
+    symbolic) to it, which writing the issues would replace."""
+    from socialvalue_tom.io import same_file
+
+    path = _issues_path(inp, out)
+    if same_file(path, inp):
+        _fail(f"the issues file {path} would overwrite the input file: rename the input or "
+              "choose another output name")
+
+
 def _clear_stale_issues(inp: Path, out: Path | None) -> None:
     """After a run without bad rows, an issues file left by an earlier run is emptied (header
-    only), so an out-of-date list of problems is never sent back to a supplier."""
+    only), so an out-of-date list of problems is never sent back to a supplier; never when
+    it is the input under another name (refused before the run, and checked again here)."""
+    _check_issues_path(inp, out)
     path = _issues_path(inp, out)
     if path.is_file():
         _write_issues(pd.DataFrame(columns=["row", "line", "field", "code", "reason"]), path)
@@ -314,6 +396,7 @@ def _write_issues(frame: pd.DataFrame, path: Path) -> None:
 def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
                    sheet: str | None = None) -> Path:
     """Write ``<stem>.issues.csv`` (row, line, field, code, reason) and print the first ones."""
+    _check_issues_path(inp, out)  # refused before the run too: never the input, by any name
     path = _issues_path(inp, out)
     frame = issues[["row", "field", "code", "reason"]].copy()
     frame["reason"] = [_cli_error_words(str(r)) for r in frame["reason"]]
@@ -594,7 +677,7 @@ PriceYearOpt = Annotated[int | None, typer.Option(help="Restate values in this y
 BaseYearOpt = Annotated[int | None, typer.Option(help="Discount to this financial year.")]
 CarryOpt = Annotated[bool, typer.Option(help="Use the latest edition past its valid_to date.")]
 SheetOpt = Annotated[str | None, typer.Option(
-    help="For .xlsx input: the sheet to read (default: the first).")]
+    help="For .xlsx input: the sheet to read (default: the first visible one).")]
 PeriodOpt = Annotated[str | None, typer.Option(
     metavar="START,END",
     help="Columns holding each row's reporting period (first and last day): a period "
@@ -609,26 +692,41 @@ def value_cmd(
     sheet: SheetOpt = None,
     period: PeriodOpt = None,
     tables: TablesOpt = "uk-national",
-    by: Annotated[By | None, typer.Option(help="Print totals per group.",
-                                          case_sensitive=False)] = None,
+    # A list, so that a repeated --by is refused rather than all but the last dropped.
+    by: Annotated[list[By] | None, typer.Option(
+        metavar=f"<{'|'.join(By)}>", help="Print totals per group (give --by once).",
+        case_sensitive=False)] = None,
     errors: ErrorsOpt = Errors.raise_,
     price_year: PriceYearOpt = None,
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
 ) -> None:
     """Value an outcome file and print totals (penny-rounded)."""
+    group = _one_grouping(by)
     a = _assumptions(price_year, discount_base_year, carry_forward)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
                                               VALUE_SUFFIXES, _period_columns(period))
     # Totals first: input they cannot use (a contract given two contract values) stops the
     # command before anything is written.
-    _print_totals(valued, by, resolved)
+    _print_totals(valued, group, resolved)
     if output is not None:
         from socialvalue_tom import io as svio
 
         _guard(lambda: svio.write_valuations(valued, output))
         _console().print(f"Wrote {len(valued)} row(s) to {output}", markup=False)
     _exit_if_any(issues, input, output, sheet)
+
+
+def _one_grouping(by: list[By] | None) -> By | None:
+    """The one ``--by`` given; given more than once, exit 2 before any work (one table of
+    totals per run: keeping only the last would drop the others without a word)."""
+    if not by:
+        return None
+    if len(by) > 1:
+        given = " ".join(f"--by {b.value}" for b in by)
+        _fail(f"--by may be given once, not {len(by)} times ({given}): run the command once "
+              "per grouping")
+    return by[0]
 
 
 @app.command("explain")
@@ -698,9 +796,7 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,
         writer = {".xlsx": ("openpyxl", "excel"), ".parquet": ("pyarrow.parquet", "parquet")}
         if output.suffix.lower() in writer:
             _needs_extra(*writer[output.suffix.lower()], f"{output.suffix.lower()} output")
-    if _issues_path(input, output).resolve() == input.resolve():
-        _fail(f"the issues file {_issues_path(input, output)} would overwrite the input file: "
-              "rename the input or choose another output name")
+    _check_issues_path(input, output)
     if _issues_path(input, output).is_dir():  # found now, not after the output is written
         _fail(f"cannot write the issues file {_issues_path(input, output)}: it is a folder")
     if sheet is not None and input.suffix.lower() != ".xlsx":

@@ -14,7 +14,10 @@ its CSV line or sheet cell. An ``.xlsx`` formula is read as the result Excel sav
 formula saved with no result (a workbook written by a program that does not calculate, such as
 openpyxl) would read as an empty cell, so the file is refused naming those cells.
 Blank lines and rows are skipped; :func:`source_lines` gives the line or sheet row a data
-row came from.
+row came from. A CSV quote that opens a value and is not closed where the value ends, which
+would make the lines after it part of that value, is refused naming its lines. An ``.xlsx``
+file is read from its first visible sheet unless ``sheet=`` names or numbers one (hidden or
+not); its header row must be row 1.
 
 Optional dependencies are imported only when a format needs them: Parquet needs ``pyarrow``
 (``pip install 'socialvalue_tom[parquet]'``) and Excel needs ``openpyxl``
@@ -29,6 +32,7 @@ Added in 0.1.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import datetime as dt
@@ -116,15 +120,17 @@ def read_outcomes(path: str | os.PathLike[str], *, sheet: str | int | None = Non
 
     Args:
         path: the file; the format comes from its extension.
-        sheet: for ``.xlsx`` only, a sheet name or 0-based position (default: the first sheet).
+        sheet: for ``.xlsx`` only, a sheet name or 0-based position (default: the first
+            visible sheet).
 
     Returns:
         One row per outcome, :data:`TEXT_COLUMNS` as strings, ready for ``value_frame``.
 
     Raises:
-        InputFileError: missing, empty or undecodable file, unknown extension, blank or
-            repeated column names (repeated names in a Parquet file too), or a sheet that
-            cannot be read as a table (missing sheet, merged cells).
+        InputFileError: missing, empty or undecodable file (named by line and byte), unknown
+            extension, a CSV quote not closed where its value ends, blank or repeated column
+            names (repeated names in a Parquet file too), or a sheet that cannot be read as a
+            table (missing sheet, merged cells, header row not in row 1).
 
     Examples:
         >>> import tempfile, pathlib
@@ -413,8 +419,77 @@ def _read_csv(p: Path) -> pd.DataFrame:
     layout = _csv_layout(p)
     with _csv_errors(p, layout):
         df: pd.DataFrame = pd.read_csv(p, **_csv_options(layout))
+    if _has_line_break(df):
+        _refuse_stray_quotes(p, layout.delimiter)
     df = _without_blank_rows(_without_extra(p, df, layout))
     return df.set_axis(pd.RangeIndex(len(df)))
+
+
+def _has_line_break(df: pd.DataFrame) -> bool:
+    """Whether a text cell of ``df`` holds a line break: a quoted value spanning lines, or a
+    quote opened and never closed that took the lines after it (see
+    :func:`_refuse_stray_quotes`)."""
+    return any(_text_has_line_break(df[name]) for name in df.columns
+               if df[name].dtype == object or pd.api.types.is_string_dtype(df[name].dtype))
+
+
+def _text_has_line_break(col: pd.Series) -> bool:
+    dtype = col.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        import pyarrow as pa
+
+        arr = pa.array(col.array)  # the column's own Arrow data, not a copy
+        chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+        if all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
+            # The bytes of all the values at once (searching value by value costs 30 times
+            # more, a third of the time pandas takes to read the file). A buffer may hold
+            # bytes of values sliced off: a line break there only costs the check.
+            for chunk in chunks:
+                data = chunk.buffers()[2]
+                raw = data.to_pybytes() if data is not None else b""
+                if b"\n" in raw or b"\r" in raw:
+                    return True
+            return False
+    text = "".join(v for v in col.dropna().tolist() if isinstance(v, str))
+    return "\n" in text or "\r" in text
+
+
+def _refuse_stray_quotes(p: Path, delimiter: str) -> None:
+    """Refuse a quote that opens a value and is not closed where the value ends.
+
+    pandas reads a quote opened and never closed (``,"open quote``) as a value that runs on,
+    across lines, to the next quote in the file: the rows between become part of one cell,
+    with no error. The csv module, strict, refuses the quote that closes such a value in the
+    middle of a field (``,"y"`` read from inside it); the file is read with it once a cell
+    read by pandas holds a line break (as every such cell does), so files without one cost
+    nothing more. The error names the line where csv fails and the line where the record
+    holding the stray quote starts.
+    """
+    with p.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter, strict=True)
+        start = 1  # the line where the record being read starts
+        try:
+            for _ in reader:
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise _quote_error(p, exc, reader.line_num, start) from exc
+
+
+def _quote_error(p: Path, exc: csv.Error, line: int, start: int) -> InputFileError:
+    text = str(exc)
+    if "expected after" in text:
+        reason = (f"a quote ends a value in the middle ({text}): a value that starts with a "
+                  "quote must end with one before the next separator")
+    elif "field larger than field limit" in text:
+        reason = (f"a quoted value runs on past {csv.field_size_limit()} characters: a quote "
+                  "that opens a value is probably not closed")
+    elif "unexpected end of data" in text:
+        reason = "the file ends inside a quoted value: a quote that opens a value is not closed"
+    else:
+        reason = f"not a well-formed CSV file ({text})"
+    where = f"from line {start}" if start < line else f"on line {line}"
+    return _fail(p, f"line {line}: {reason}; check the quotes {where}", line=line,
+                 record_line=start)
 
 
 def _no_header(p: Path) -> InputFileError:
@@ -426,9 +501,57 @@ def _malformed(p: Path, exc: Exception) -> InputFileError:
 
 
 def _decode_error(p: Path, exc: UnicodeDecodeError) -> InputFileError:
-    return _fail(p, f"bytes {exc.object[exc.start:exc.end]!r} near byte {exc.start} are not "
-                    "UTF-8: save the file as 'CSV UTF-8' (or convert it) and try again",
-                 encoding="utf-8")
+    """The error for bytes that are not UTF-8, naming their byte offset and line in the file.
+
+    pandas counts ``exc.start`` from its decode buffer, not from the start of the file, so the
+    file is read again (the rare path: it is refused) to find where the bytes really are.
+    """
+    fix = "are not UTF-8: save the file as 'CSV UTF-8' (or convert it) and try again"
+    try:
+        found = _first_undecodable(p)
+    except OSError:
+        found = None
+    if found is None:  # not found again (the file changed?): no position rather than a wrong one
+        return _fail(p, f"bytes {exc.object[exc.start:exc.end]!r} {fix}", encoding="utf-8")
+    offset, line, bad = found
+    return _fail(p, f"bytes {bad!r} on line {line} (byte {offset} of the file) {fix}",
+                 encoding="utf-8", byte=offset, line=line)
+
+
+_DECODE_BLOCK = 1 << 20
+
+
+def _first_undecodable(p: Path) -> tuple[int, int, bytes] | None:
+    """The byte offset (0-based, from the start of the file) and line (1-based, as an editor
+    counts ``\\n``, ``\\r\\n`` and ``\\r``) of the first bytes that are not UTF-8, and
+    those bytes; None if the whole file decodes."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    offset = 0  # bytes of the file before ``block``
+    line = 1  # the line ``block`` starts in
+    after_cr = False  # the previous block ended with CR (an LF next ends no line)
+    with p.open("rb") as fh:
+        while True:
+            block = fh.read(_DECODE_BLOCK)
+            pending = len(decoder.getstate()[0])  # bytes of a character cut by the last block
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                # exc.start counts from the pending bytes, which the file holds before ``block``
+                start = offset - pending + exc.start
+                head = block[:max(0, start - offset)]
+                line += _line_ends(head, after_cr)
+                return start, line, exc.object[exc.start:exc.end]
+            if not block:
+                return None
+            line += _line_ends(block, after_cr)
+            after_cr = block.endswith(b"\r")
+            offset += len(block)
+
+
+def _line_ends(data: bytes, after_cr: bool) -> int:
+    """Line ends in ``data`` (``\\r\\n`` counts once, also when a block boundary splits it)."""
+    ends = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    return ends - 1 if after_cr and data.startswith(b"\n") else ends
 
 
 def _arrow_text(p: Path, table: Any) -> Any:
@@ -499,6 +622,12 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
         _check_calculated(p, ws.title, rows)
         top = rows.pop(1, {})
         if not top:
+            first = min((r for r, cells in rows.items() if any(map(_has_value, cells.values()))),
+                        default=None)
+            if first is not None:
+                raise _fail(p, f"{where}: row 1 is blank: the header row must be row 1 (the "
+                               f"first row with values is row {first}): delete the rows "
+                               "above the header", sheet=ws.title)
             raise _fail(p, f"{where} is empty: expected a header row in row 1", sheet=ws.title)
         header = _header(p, where, tuple(top.get(c) for c in range(1, max(top) + 1)))
         _check_unnamed(p, ws.title, rows, len(header))
@@ -521,6 +650,11 @@ def _held_rows(ws: Any) -> dict[int, dict[int, Any]]:
         if v is not None:
             rows.setdefault(r, {})[c] = v
     return rows
+
+
+def _has_value(v: Any) -> bool:
+    """Whether a held cell value is a value (blank text is none, as in :func:`_body_rows`)."""
+    return not (isinstance(v, str) and not v.strip())
 
 
 def _body_rows(rows: dict[int, dict[int, Any]],
@@ -586,14 +720,30 @@ def _check_unnamed(p: Path, sheet: str, rows: dict[int, dict[int, Any]], width: 
         r, c, v = min(beyond, key=lambda x: (x[0], x[1]))
         cell = f"{get_column_letter(c)}{r}"
         raise _fail(p, f"sheet {sheet!r}: cell {cell} has a value with no column name "
-                       f"({v!r}): name the column in row 1 or clear the cell",
-                    sheet=sheet, cell=cell)
+                       f"({v!r}): name the column in row 1 or clear the cell"
+                       f"{_header_below(rows, width)}", sheet=sheet, cell=cell)
+
+
+def _header_below(rows: dict[int, dict[int, Any]], width: int) -> str:
+    """A hint for a header row below row 1 (a title above the table): the first row with more
+    values than row 1 has names, if they are all text, as names are; else ``""``."""
+    for r in sorted(rows):
+        values = [v for v in rows[r].values() if _has_value(v)]
+        if len(values) > width:
+            if all(isinstance(v, str) for v in values):
+                return f"; if row {r} is the header row, delete the rows above it"
+            return ""
+    return ""
 
 
 def _pick_sheet(p: Path, wb: Any, sheet: str | int | None) -> Any:
+    """The sheet asked for by name or 0-based position (hidden or not); with ``None``, the
+    first visible sheet (the first sheet where none is visible): a hidden sheet, often an
+    old copy or a lookup list, is not the table the analyst sees on opening the workbook."""
     names = list(wb.sheetnames)
     if sheet is None:
-        sheet = 0
+        states = [getattr(wb[name], "sheet_state", "visible") for name in names]
+        sheet = next((i for i, state in enumerate(states) if state == "visible"), 0)
     if isinstance(sheet, int):
         if not 0 <= sheet < len(names):
             raise _fail(p, f"no sheet number {sheet}: the workbook has {len(names)} sheet(s) "
@@ -733,12 +883,16 @@ def _iter_csv(p: Path, chunksize: int,
     with _csv_errors(p, layout):
         reader = pd.read_csv(p, chunksize=_read_size(chunksize), **options)
     offset = 0
+    quotes_checked = False  # the whole file, once, at the first chunk with a line break
     with reader:
         while True:
             with _csv_errors(p, layout):
                 chunk = next(reader, None)
             if chunk is None:
                 return
+            if not quotes_checked and _has_line_break(chunk):
+                _refuse_stray_quotes(p, layout.delimiter)
+                quotes_checked = True
             chunk = _without_blank_rows(_without_extra(p, chunk, layout), fixed)
             chunk.index = pd.RangeIndex(offset, offset + len(chunk))
             yield offset, chunk

@@ -141,9 +141,11 @@ def annotate(valued: pd.DataFrame, tables: Any = None) -> pd.DataFrame:
     ``tables`` (a family name, :class:`ProxyTable` or editions) says which tables valued the
     rows; by default the editions recorded by ``value_frame`` in ``valued.attrs`` are used.
     The columns always come from the tables: input columns of those names (a supplier's own
-    ``theme`` or ``illustrative``, say) are replaced. Rows that were not valued get missing
-    values. Needs the ``table``, ``version``, ``measure`` and ``region_used`` columns of a
-    ``value_frame`` result (:class:`~socialvalue_tom.RuleError` otherwise).
+    ``theme`` or ``illustrative``, say) are replaced. Rows that were not valued get the theme,
+    value type and methodology of their measure when the editions used agree on them, and
+    missing values otherwise (and for the title, unit and illustrative mark). Needs the
+    ``table``, ``version``, ``measure`` and ``region_used`` columns of a ``value_frame``
+    result (:class:`~socialvalue_tom.RuleError` otherwise).
     """
     missing = [c for c in _VALUED_COLUMNS if c not in valued.columns]
     if missing:
@@ -201,10 +203,25 @@ def _with_info(valued: pd.DataFrame, column: str, tables: Any) -> pd.DataFrame:
     return annotate(valued, tables)
 
 
+def _unvalued_info(eds: dict[tuple[str, str], ProxyTable], code: str) -> tuple[Any, ...]:
+    """A row that was not valued has no edition: its measure's theme, value type and
+    methodology when every edition used that holds the code agrees on them (so a rejected row
+    counts under its theme, as under its measure), nothing of its proxy (no title, unit or
+    illustrative mark: no value was taken from a table)."""
+    found = {(t.measures[code].theme, t.measures[code].value_type,
+              t.measures[code].methodology) for t in eds.values() if code in t.measures}
+    if len(found) != 1:
+        return (None,) * len(_INFO_COLUMNS)
+    theme, value_type, methodology = found.pop()
+    return (theme, None, value_type, methodology, None, None)
+
+
 def _measure_info(eds: dict[tuple[str, str], ProxyTable], key: tuple[Any, ...]) -> tuple[Any, ...]:
     table, version, measure, region = key
     t = eds.get((_label_text(table), _label_text(version))) if not pd.isna(table) else None
     code = stripped(measure)  # value_frame looked the code up stripped
+    if t is None and isinstance(code, str):
+        return _unvalued_info(eds, code)
     if t is None or not isinstance(code, str) or code not in t.measures:
         return (None,) * len(_INFO_COLUMNS)
     spec = t.measures[code]

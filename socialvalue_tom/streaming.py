@@ -321,7 +321,8 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
         progress: show a ``rich`` progress bar; None shows one when ``rich`` is installed and
             stdout is a terminal.
         sheet: for ``.xlsx`` input only, the sheet to read: a name or 0-based position
-            (default: the first sheet), as for :func:`~socialvalue_tom.io.read_outcomes`.
+            (default: the first visible sheet), as for
+            :func:`~socialvalue_tom.io.read_outcomes`.
         detail: also write ``gross_gbp`` and ``canonical_quantity`` (see ``value_frame``).
             When the editions declare double-counting exclusions, ``claim_share`` and
             ``exclusion`` are always written (every batch must have the same columns), where

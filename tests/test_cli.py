@@ -540,7 +540,9 @@ def test_value_when_a_supplier_has_only_rejected_rows_then_listed_as_not_valued(
     assert re.search(r"beta\s*│\s*0\s*│\s*2\s*│\s*£0\.00\s*│\s*£0\.00\s*│\s*£0\.00", out), out
     assert re.search(r"Total\s*│\s*2\s*│\s*2\s*│", out), out
     by_theme = invoke("value", src, "--tables", TINY, "--by", "theme", "--errors", "collect")
-    assert re.search(r"\(none\)\s*│\s*0\s*│\s*2\s*│", by_theme.stdout), by_theme.stdout
+    # The rejected env-carbon-added row counts under its theme; the unknown measure has none.
+    assert re.search(r"\(none\)\s*│\s*0\s*│\s*1\s*│", by_theme.stdout), by_theme.stdout
+    assert re.search(r"environment\s*│\s*\d+\s*│\s*1\s*│", by_theme.stdout), by_theme.stdout
     assert "nan" not in by_theme.stdout
     clean = invoke("value", _write(tmp_path, "ok.csv", PORTFOLIO), "--tables", TINY, "--by",
                    "supplier")
@@ -1100,3 +1102,127 @@ def test_cli_messages_when_paths_hold_option_names_then_paths_unchanged(tmp_path
     shown = invoke("explain", late, "--tables", TINY, "--carry-forward", "--row", "0")
     assert shown.exit_code == 0, shown.output
     assert "(--carry-forward)" in shown.stdout and "carry_forward=True" not in shown.stdout
+
+
+# -- review fixes: narrow tables, links to the input, --by once, themes of rejected rows -------
+
+def _first_column(shown: str) -> str:
+    """The text of a printed table's first column, its wrapped lines joined."""
+    cells = [line.split("│")[1].strip() for line in shown.splitlines()
+             if line.startswith("│") and line.count("│") > 2]
+    return "".join(cells)
+
+
+def test_value_when_terminal_is_80_columns_then_labels_shown_beside_whole_figures(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--by contract with "Not valued" and "SV per £" columns on an 80-column terminal: the
+    figures leave the labels a narrow column, never none (the ids and "Total" used to
+    vanish); the figures are whole, the labels wrap, and no line is wider than 80."""
+    from rich.console import Console
+
+    from socialvalue_tom import cli
+
+    monkeypatch.setattr(cli, "_console", lambda stderr=False: Console(
+        stderr=stderr, width=80, highlight=False, soft_wrap=True))
+    src = _write(tmp_path, "p.csv",
+                 "measure,quantity,unit,region,date,supplier_id,contract_id,contract_value\n"
+                 "jobs-local,100,FTE,london,2024-05-01,acme,C-2024-001,90000000\n"
+                 "env-carbon-added,10,tCO2e,uk,2024-06-01,beta,C-2024-002,500000\n"
+                 "jobs-locl,1,FTE,uk,2024-05-01,beta,C-2024-002,500000\n")
+    result = invoke("value", src, "--tables", TINY, "--by", "contract", "--errors", "collect")
+    assert result.exit_code == 1, result.output
+    table = result.stdout.split("\nTable ")[0]
+    assert "Not" in table and "SV per" in table  # the columns that used to crowd the labels
+    for figure in ("£2,700,000.00", "-£2,500.00", "£2,697,500.00", "-0.0050"):
+        assert figure in table
+    assert "…" not in table
+    assert max(len(line) for line in table.splitlines()) <= 80, table
+    labels = _first_column(table)
+    assert "C-2024-001" in labels and "C-2024-002" in labels and labels.endswith("Total")
+
+
+def test_cli_tables_when_figures_fill_the_terminal_then_headers_wrap_before_labels_vanish() -> None:
+    """The label column of a table of figures keeps room: the figures' headers wrap at their
+    spaces to make it, and a wider terminal gives the labels their full width."""
+    from rich.console import Console
+
+    from socialvalue_tom.cli import _table
+
+    def shown(width: int) -> str:
+        table = _table("Social value by supplier")
+        table.add_column("supplier_id")
+        for c in ("Rows", "Not valued", "Benefits", "Disbenefits", "Net", "SV per £"):
+            table.add_column(c, justify="right")
+        table.add_row("S-BUILDCO", "9", "0", "£897,111.29", "£0.00", "£897,111.29", "0.0004")
+        table.add_row("Total", "32", "1", "£2,899,049.18", "-£932.54", "£2,898,116.63", "0.0002")
+        console = Console(file=io.StringIO(), width=width, highlight=False)
+        console.print(table)
+        return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]
+
+    narrow = shown(80)
+    assert _first_column(narrow) == "S-BUILDCOTotal"  # wrapped, every letter shown
+    assert "£2,899,049.18" in narrow and "£2,898,116.63" in narrow and "-£932.54" in narrow
+    assert "Not valued" not in narrow and "valued" in narrow  # wrapped to make room
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    wide = shown(120)
+    assert "┃ supplier_id ┃" in wide and "│ S-BUILDCO   │" in wide and "Not valued" in wide
+
+
+@pytest.mark.parametrize("link", ["hard", "symbolic"])
+def test_value_when_issues_file_is_a_link_to_the_input_then_refused(tmp_path: Path,
+                                                                    link: str) -> None:
+    """The issues file named after OUT, when it is another name for the input (a hard or a
+    symbolic link), would replace the supplier's file: exit 2 before anything is written,
+    the input untouched, with bad rows (issues written) and without (issues emptied)."""
+    import typer
+
+    from socialvalue_tom import cli
+
+    for text, name in ((BAD, "bad"), (PORTFOLIO, "good")):
+        src = _write(tmp_path, f"{name}.csv", text)
+        issues = tmp_path / f"{name}-out.issues.csv"
+        if link == "hard":
+            issues.hardlink_to(src)
+        else:
+            issues.symlink_to(src)
+        out = tmp_path / f"{name}-out.csv"
+        result = invoke("value", src, "-o", out, "--tables", TINY, "--errors", "collect")
+        assert result.exit_code == 2, result.output
+        assert "would overwrite the input" in result.stderr
+        assert src.read_text(encoding="utf-8") == text
+        assert not out.exists()
+        # Checked again where an issues file is written or emptied, not only before the run.
+        with pytest.raises(typer.Exit):
+            cli._clear_stale_issues(src, out)
+        with pytest.raises(typer.Exit):
+            cli._report_issues(pd.DataFrame({"row": [0], "field": ["measure"], "code": ["x"],
+                                             "reason": ["bad"]}), src, out)
+        assert src.read_text(encoding="utf-8") == text
+
+
+def test_value_when_by_given_twice_then_usage_error_before_any_work(tmp_path: Path) -> None:
+    """--by theme --by supplier used to print the supplier totals alone, the theme ones
+    dropped without a word: exit 2, saying --by is given once, nothing written."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    out = tmp_path / "valued.csv"
+    result = invoke("value", src, "-o", out, "--tables", TINY, "--by", "theme", "--by",
+                    "supplier")
+    assert result.exit_code == 2, result.output
+    assert "--by may be given once" in result.stderr
+    assert "--by theme --by supplier" in result.stderr
+    assert result.stdout == "" and not out.exists()
+    once = invoke("value", src, "--tables", TINY, "--by", "Supplier")
+    assert once.exit_code == 0 and "Social value by supplier\n" in once.stdout
+
+
+def test_value_when_a_row_with_a_known_measure_is_not_valued_then_counted_under_its_theme(
+        tmp_path: Path) -> None:
+    """A rejected row whose measure is in the tables counts under that measure's theme, as
+    --by measure counts it under its measure; only an unknown measure is "(none)"."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO.replace("env-carbon-added,1", "env-carbon-added,-1"))
+    by_measure = invoke("value", src, "--tables", TINY, "--by", "measure", "--errors", "collect")
+    assert re.search(r"env-carbon-added\s*│\s*0\s*│\s*1\s*│", by_measure.stdout)
+    by_theme = invoke("value", src, "--tables", TINY, "--by", "theme", "--errors", "collect")
+    assert by_theme.exit_code == 1, by_theme.output
+    assert "(none)" not in by_theme.stdout, by_theme.stdout
+    assert re.search(r"environment\s*│\s*1\s*│\s*1\s*│", by_theme.stdout), by_theme.stdout

@@ -59,6 +59,28 @@ def test_read_csv_when_bytes_are_not_utf8_names_file_and_position(tmp_path: Path
     assert info.value.path == str(path)
 
 
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
+def test_read_csv_when_bytes_are_not_utf8_far_in_then_error_names_their_byte_and_line(
+        tmp_path: Path, newline: bytes) -> None:
+    """pandas counts the position of undecodable bytes from its decode buffer: far into a file
+    it was wrong by a megabyte. The error gives the byte offset from the start of the file and
+    the line, from every reader (UTF-8 text before them is counted by its bytes)."""
+    row = "jobs-local,1,FTE,london,2024-05-01,Café £\n".encode()
+    data = (b"measure,quantity,unit,region,date,evidence\n" + row * 30_000
+            + b"jobs-local,1,FTE,london,2024-05-01,Caf\xe9\n").replace(b"\n", newline)
+    path = tmp_path / "o.csv"
+    path.write_bytes(data)
+    offset = data.index(b"\xe9")
+    readers = (svio.read_outcomes, lambda p: list(svio.iter_outcome_batches(p, chunksize=7_000)))
+    for read in readers:
+        with pytest.raises(svio.InputFileError, match=rf"bytes b'\\xe9' on line 30002 \(byte "
+                                                      rf"{offset} of the file\) are not UTF-8: "
+                                                      "save the file as 'CSV UTF-8'") as info:
+            read(path)
+        assert info.value.details["line"] == 30_002
+        assert info.value.details["byte"] == offset
+
+
 @pytest.mark.parametrize(
     ("name", "content", "words"),
     [("o.txt", "a,b\n", "unknown file type"), ("missing.csv", None, "no such file"),
@@ -138,6 +160,73 @@ def test_read_xlsx_when_cells_are_merged_raises_input_file_error(tmp_path: Path)
                                                        "2024-05-01", "1"]], merge="A2:B2")
     with pytest.raises(svio.InputFileError, match=r"merged cells.*A2:B2"):
         svio.read_outcomes(path)
+
+
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_read_xlsx_when_the_first_sheet_is_hidden_then_the_first_visible_is_read(
+        tmp_path: Path, state: str) -> None:
+    """With no sheet=, the sheet read is the first the analyst sees, not a hidden old copy
+    before it (for source_lines too); a position or name still picks exactly that sheet."""
+    import openpyxl
+
+    path = tmp_path / "o.xlsx"
+    wb = openpyxl.Workbook()
+    old = wb.active
+    old.title = "old"
+    for row in (XL_HEADER, ["jobs-local", 99, "FTE", "uk", "2023-05-01", "1"]):
+        old.append(row)
+    current = wb.create_sheet("current")
+    for row in (XL_HEADER, [], ["jobs-local", 2, "FTE", "uk", "2024-05-01", "2"]):
+        current.append(row)
+    old.sheet_state = state
+    wb.active = 1
+    wb.save(path)
+    df = svio.read_outcomes(path)
+    assert df["quantity"].tolist() == [2]
+    assert df.attrs["socialvalue_tom.source"]["sheet"] == "current"
+    assert [b["quantity"].tolist() for _, b in svio.iter_outcome_batches(path)] == [[2]]
+    assert svio.source_lines(path, [0]) == {0: 3}
+    for sheet in (0, "old"):
+        assert svio.read_outcomes(path, sheet=sheet)["quantity"].tolist() == [99]
+        assert svio.source_lines(path, [0], sheet=sheet) == {0: 2}
+    assert svio.read_outcomes(path, sheet=1)["quantity"].tolist() == [2]
+    # No sheet visible (Excel and openpyxl write none so, other programs might): the first.
+    wb = openpyxl.load_workbook(path)
+    wb["current"].sheet_state = "hidden"
+    assert svio._pick_sheet(path, wb, None).title == "old"
+
+
+def test_read_xlsx_when_the_header_is_not_in_row_1_then_the_error_says_so(
+        tmp_path: Path) -> None:
+    """A blank row 1, or a title above the table, is named as such: not 'the sheet is empty'
+    nor only a value with no column name. A stray value in a data row gets no such hint."""
+    blank_first = _workbook(tmp_path / "blank.xlsx", [[], XL_HEADER,
+                                                      ["jobs-local", 2, "FTE", "uk",
+                                                       "2024-05-01", "1"]])
+    with pytest.raises(svio.InputFileError, match=r"sheet 'outcomes': row 1 is blank: the "
+                                                  r"header row must be row 1 \(the first row "
+                                                  r"with values is row 2\): delete the rows "
+                                                  "above the header") as info:
+        svio.read_outcomes(blank_first)
+    assert info.value.details["sheet"] == "outcomes"
+    titled = _workbook(tmp_path / "titled.xlsx", [["Supplier returns 2024"], [], XL_HEADER,
+                                                  ["jobs-local", 2, "FTE", "uk",
+                                                   "2024-05-01", "1"]])
+    with pytest.raises(svio.InputFileError, match=r"cell B3 has a value with no column name "
+                                                  r"\('quantity'\): name the column in row 1 "
+                                                  r"or clear the cell; if row 3 is the header "
+                                                  "row, delete the rows above it") as info:
+        svio.read_outcomes(titled)
+    assert (info.value.details["sheet"], info.value.details["cell"]) == ("outcomes", "B3")
+    stray = _workbook(tmp_path / "stray.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
+                                                            "2024-05-01", "1", "oops"]])
+    with pytest.raises(svio.InputFileError, match=r"cell G2 has a value with no column name "
+                                                  r"\('oops'\): name the column in row 1 or "
+                                                  r"clear the cell \[") as info:
+        svio.read_outcomes(stray)
+    empty = _workbook(tmp_path / "empty.xlsx", [])
+    with pytest.raises(svio.InputFileError, match="sheet 'outcomes' is empty"):
+        svio.read_outcomes(empty)
 
 
 @pytest.mark.parametrize(("sheet", "words"), [("nope", "no sheet named 'nope'"),
@@ -312,6 +401,43 @@ def test_iter_outcome_batches_when_quote_unclosed_raises_input_file_error(
     for size in (1, 2, 100):
         with pytest.raises(svio.InputFileError, match="well-formed"):
             list(svio.iter_outcome_batches(path, chunksize=size))
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_read_csv_when_a_stray_quote_swallows_later_rows_raises_input_file_error(
+        tmp_path: Path, newline: str) -> None:
+    """A quote opened and not closed made pandas read the rows after it as one value, up to
+    the next quote, with no error: rows lost silently. The file is refused naming the line
+    where the value breaks off and the line to check, from every reader; a file whose quoted
+    values span lines correctly still reads, the same from every reader."""
+    head = "measure,quantity,unit,region,date,evidence\n"
+    good = 'jobs-local,1,FTE,london,2024-05-01,"first\nsecond, ""quoted"""\n'
+    stray = ('jobs-local,1,FTE,london,2024-05-01,"open quote\n'
+             "jobs-local,2,FTE,london,2024-05-01,x\n"
+             'jobs-local,4,FTE,london,2024-05-01,"y"\n'
+             "jobs-local,8,FTE,london,2024-05-01,z\n")
+    readers = (svio.read_outcomes,
+               *(lambda p, n=n: pd.concat(b for _, b in svio.iter_outcome_batches(p, n))
+                 for n in (1, 2, 100)))
+    bad = _write(tmp_path / "bad.csv", (head + stray).replace("\n", newline))
+    late = _write(tmp_path / "late.csv",
+                  (head + good + "jobs-local,1,FTE,london,2024-05-01,ok\n" * 3 + stray
+                   ).replace("\n", newline))
+    for path, line, start in ((bad, 4, 2), (late, 9, 7)):
+        for read in readers:
+            with pytest.raises(svio.InputFileError,
+                               match=rf"line {line}: a quote ends a value in the middle "
+                                     r"\(',' expected after '\"'\): a value that starts with "
+                                     "a quote must end with one before the next separator; "
+                                     f"check the quotes from line {start}") as info:
+                read(path)
+            assert (info.value.details["line"], info.value.details["record_line"]) == (
+                line, start)
+    fine = _write(tmp_path / "fine.csv", (head + good * 3).replace("\n", newline))
+    for read in readers:
+        df = read(fine)
+        assert df["evidence"].tolist() == [f'first{newline}second, "quoted"'] * 3
+        assert df.index.tolist() == [0, 1, 2]
 
 
 def test_read_csv_when_rows_end_with_an_empty_field_keeps_columns_in_place(
