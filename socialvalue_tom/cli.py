@@ -707,8 +707,12 @@ def value_cmd(
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
                                               VALUE_SUFFIXES, _period_columns(period))
     # Totals first: input they cannot use (a contract given two contract values) stops the
-    # command before anything is written.
-    _print_totals(valued, group, resolved)
+    # command before anything is written, and an earlier run's OUT is not left behind.
+    try:
+        _print_totals(valued, group, resolved)
+    except typer.Exit:
+        _remove_stale_output(input, output)
+        raise
     if output is not None:
         from socialvalue_tom import io as svio
 
@@ -814,12 +818,18 @@ def _stop_if_raising(issues: pd.DataFrame, errors: Errors, input: Path,
         _report_issues(issues, input, output, sheet)
         err = _console(stderr=True)
         err.print("nothing written (use --errors collect to value the good rows)")
-        if output is not None and output.is_file():
-            # An earlier run's results under the same name would be taken for this input's.
-            _guard(output.unlink)
-            err.print(f"removed the existing {output}, so it is not taken for the results "
-                      f"of {input.name}", markup=False)
+        _remove_stale_output(input, output)
         raise typer.Exit(1)
+
+
+def _remove_stale_output(input: Path, output: Path | None) -> None:
+    """When a run stops before writing OUT, remove an existing OUT: an earlier run's results
+    under the same name would be taken for this input's (OUT is never the input: refused
+    before the run)."""
+    if output is not None and output.is_file():
+        _guard(output.unlink)
+        _console(stderr=True).print(f"removed the existing {output}, so it is not taken for "
+                                    f"the results of {input.name}", markup=False)
 
 
 def _exit_if_any(issues: pd.DataFrame, input: Path, output: Path | None,

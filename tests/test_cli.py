@@ -647,6 +647,11 @@ def test_value_when_a_contract_has_two_values_then_nothing_is_written(tmp_path: 
     assert result.exit_code == 2
     assert "more than one contract_value" in result.stderr
     assert not out.exists()
+    # An earlier run's OUT is removed, not left to be taken for this input's results.
+    out.write_text("old results\n")
+    again = invoke("value", _write(tmp_path, "cv.csv", text), "--tables", TINY, "-o", out)
+    assert again.exit_code == 2
+    assert not out.exists() and f"removed the existing {out}" in again.stderr
 
 
 def test_version_option_prints_the_package_version() -> None:
