@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any, Literal
 
 import numpy as np
@@ -43,7 +43,7 @@ import pandas as pd
 from socialvalue_tom._text import cell_codes, is_missing, key_text
 from socialvalue_tom.engine import TablesLike
 from socialvalue_tom.errors import BulkValidationError, OutcomeError, RuleError
-from socialvalue_tom.money import format_gbp, total
+from socialvalue_tom.money import format_gbp, to_pounds, total
 from socialvalue_tom.outcome import Assumptions
 
 __all__ = ["Basis", "Method", "score_bids", "scores_from_values"]
@@ -313,13 +313,29 @@ def _proportional_decimals(values: pd.Series, best: float, scores: pd.Series,
     shown formula ``weighting x max(0, value) / best`` gives the score shown (to 2 decimals);
     None: every digit of each number (which reproduces the computation exactly)."""
     start = _decimals(best)
+    w = Decimal(_exact(weighting))
     for decimals in range(start, start + 18):
-        shown_best = _read(_number(best, decimals))
+        shown_best = Decimal(_number(best, decimals).replace(",", ""))
         if shown_best > 0 and all(
-                f"{weighting * max(0.0, _read(_number(v, decimals))) / shown_best + 0.0:.2f}"
-                == f"{score + 0.0:.2f}" for v, score in zip(values, scores, strict=True)):
+                _by_hand(w * max(Decimal(0), Decimal(_number(v, decimals).replace(",", "")))
+                         / shown_best) == _score_text(score)
+                for v, score in zip(values, scores, strict=True)):
             return decimals
     return None
+
+
+def _by_hand(x: Decimal) -> str:
+    """A score worked out by hand from the numbers a formula shows, to 2 decimals, halves away
+    from zero (decimal arithmetic: what a moderator with a calculator gets)."""
+    with localcontext() as ctx:
+        ctx.prec = 50
+        return str(x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) + 0)
+
+
+def _score_text(score: float) -> str:
+    """A score to 2 decimals as the library rounds money: halves away from zero, a float
+    within float error of a half (2.675, held as 2.67499999...) counted as that half."""
+    return str(to_pounds(float(score) + 0.0))
 
 
 def _line(s: str, committed: Decimal, price: float, per_gbp: str, formula: str) -> str:
@@ -335,7 +351,7 @@ def _formulas(values: pd.Series, scores: pd.Series, weighting: float, method: Me
     its value as the formula shows it, where it does (appends the best value to ``trace``)."""
     names: list[str] = values.index.tolist()
     w = _exact(weighting)
-    shown = {s: f"{float(scores[s]) + 0.0:.2f}" for s in names}
+    shown = {s: _score_text(float(scores[s])) for s in names}
     if method == "rank":
         n = len(names)
         ranks = values.rank(method="min", ascending=False)

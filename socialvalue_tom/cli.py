@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from decimal import Decimal
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -616,9 +617,20 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> No
         _console().print("Note: the input has no data rows, so nothing was valued.",
                          markup=False)
     sums = summary["benefits_gbp"] + summary["disbenefits_gbp"]
-    if (sums != summary["net_gbp"]).any():
-        _console().print("Note: each figure is rounded once from its exact sum, so a net can "
-                         "differ by a penny from the rounded columns beside it.", markup=False)
+    across = (sums != summary["net_gbp"]).any()
+    # Down the columns too: the groups' rounded figures need not add to the rounded Total.
+    down = by is not None and any(
+        sum(summary[c].iloc[:-1], Decimal(0)) != summary[c].iloc[-1]
+        for c in ("benefits_gbp", "disbenefits_gbp", "net_gbp"))
+    if across or down:
+        where = ("a net can differ by a penny from the rounded columns beside it"
+                 if across and not down else
+                 "the groups' figures can add to a penny or so more or less than the Total"
+                 if down and not across else
+                 "a net can differ by a penny from the columns beside it, and the groups' "
+                 "figures from the Total")
+        _console().print(f"Note: each figure is rounded once from its exact sum, so {where}.",
+                         markup=False)
     for t, v, d in editions_used(frame):
         _console().print(f"Table {t}:{v} digest {d}", markup=False)
     illus = int(frame["illustrative"].astype("boolean").fillna(False).sum())

@@ -300,6 +300,7 @@ def _region_key(eds: dict[tuple[str, str], ProxyTable], key: tuple[Any, ...]) ->
 def _grouping_frame(valued: pd.DataFrame, keys: list[str], tables: Any) -> pd.DataFrame:
     """``valued`` with its group columns as the groups are defined (derived, not trusted)."""
     cols = [GROUPS.get(k, k) for k in keys]
+    valued = _containers_as_text(valued, {*cols, "date", "region"})
     looked_up = [c for c in _TABLE_GROUPS if c in cols]
     frame = _with_info(valued, looked_up[0], tables) if looked_up else valued
     frame = frame.copy(deep=False)
@@ -316,6 +317,25 @@ def _grouping_frame(valued: pd.DataFrame, keys: list[str], tables: Any) -> pd.Da
         raise OutcomeError(f"cannot group by {', '.join(map(str, missing))}: the input has no "
                            f"{', '.join(map(str, needed))} column", field=needed[0])
     return frame
+
+
+def _containers_as_text(valued: pd.DataFrame, names: set[str]) -> pd.DataFrame:
+    """``valued`` with each cell of the columns ``names`` that holds a container (a list,
+    dict, tuple or set: a row value_frame reported) replaced by its text, so that it is
+    grouped as its text, never unpacked as a key of several columns nor a crash; worked out
+    once per distinct value. The frame itself is returned when no cell holds one."""
+    replaced: dict[str, pd.Series] = {}
+    for name in names:
+        if name not in valued.columns or valued[name].dtype != object:
+            continue
+        codes, uniq = cell_codes(valued[name])
+        container = np.array([isinstance(u, NotAValue | tuple | frozenset | set)
+                              for u in uniq] + [False])
+        if container.any():
+            text = np.array([str(u) for u in uniq] + [None], dtype=object)
+            at = container[codes]
+            replaced[name] = valued[name].where(~at, pd.Series(text[codes], index=valued.index))
+    return valued.assign(**replaced) if replaced else valued
 
 
 #: The input column a derived group is read from, for the error when it is missing.
@@ -466,7 +486,7 @@ class _RowArrays:
             contracts = frame["contract_id"].to_numpy(dtype=object)
             contract_values = frame["contract_id"].map(cv).to_numpy(dtype=np.float64,
                                                                    na_value=np.nan)
-        return cls(value, contracts, contract_values, _floats(frame, "period_row"),
+        return cls(value, contracts, contract_values, _period_rows(frame),
                    _floats(frame, "period_share"))
 
 
@@ -523,8 +543,29 @@ def _group_row(cols: list[str], key: Any, at: np.ndarray, rows: _RowArrays) -> d
 def _input_rows(rows: pd.DataFrame) -> int:
     """How many input rows ``rows`` (rows or the parts of rows) holds: the parts of a row
     apportioned over a period count once (see :func:`_count_input_rows`)."""
-    return _count_input_rows(len(rows), _floats(rows, "period_row"),
-                             _floats(rows, "period_share"))
+    return _count_input_rows(len(rows), _period_rows(rows), _floats(rows, "period_share"))
+
+
+#: Columns the parts of one apportioned row all hold as the row did (the date is each part's).
+_ROW_TEXT = ("measure", "unit", "region", "contract_id", "supplier_id", "stage", "confidence")
+
+
+def _period_rows(frame: pd.DataFrame) -> np.ndarray | None:
+    """Which input row each part of an apportioned row came from, as a float id (NaN for a
+    row valued without a period), or None without ``period_row``.
+
+    ``period_row`` numbers a frame's rows from 0, so two apportioned frames put together
+    (``pd.concat`` of two returns) both hold a row 0: their parts are told apart by the
+    text the parts of one row share (measure, unit, region, contract, supplier, stage,
+    confidence). Two such rows alike in all of those count as one row per whole share.
+    """
+    period_row = _floats(frame, "period_row")
+    if period_row is None or not len(frame):
+        return period_row
+    row_codes = pd.factorize(period_row, use_na_sentinel=True)[0]
+    columns = [row_codes, *(cell_codes(frame[c])[0] for c in _ROW_TEXT if c in frame.columns)]
+    ids, _ = _key_codes(columns, len(frame))
+    return np.where(np.isnan(period_row), np.nan, ids.astype(np.float64))
 
 
 def _count_input_rows(n: int, period_row: np.ndarray | None,
@@ -532,9 +573,10 @@ def _count_input_rows(n: int, period_row: np.ndarray | None,
     """How many input rows ``n`` rows or parts of rows come from, whatever their order.
 
     A row without ``period_row`` (valued without a period) is one. Parts sharing a
-    ``period_row`` are one row per whole share they add up to (a row's parts share 1 between
-    them), at least one: the parts of one row count once, and two apportioned frames put
-    together, whose rows both count from 0, still count two rows.
+    ``period_row`` (as :func:`_period_rows` tells them apart) are one row per whole share they
+    add up to (a row's parts share 1 between them), at least one: the parts of one row count
+    once, and two apportioned frames put together, whose rows both count from 0, still count
+    two rows.
     """
     if period_row is None or not n:
         return n
@@ -682,10 +724,10 @@ def _chart(labels: list[str], values: list[float], title: str) -> str:
     # Bars at positions, not categories: two labels that read the same stay two bars.
     where = list(range(len(labels)))
     ax.barh(where, values, color=colours)
-    ax.set_yticks(where, labels=[_plain(x) for x in labels])
+    ax.set_yticks(where, labels=[_plain(_short(x)) for x in labels])
     ax.invert_yaxis()
     ax.set_xlabel("GBP")
-    ax.set_title(_plain(title))
+    ax.set_title(_plain(_short(title, MAX_TITLE)))
     ax.xaxis.set_major_formatter(FuncFormatter(
         lambda x, _: f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"))  # as the tables write money
     fig.tight_layout()
@@ -707,6 +749,18 @@ def _top_bars(labels: list[str], values: list[float],
     return ([labels[i] for i in shown] + [f"({len(rest)} others)"],
             [values[i] for i in shown] + [math.fsum(values[i] for i in rest)],
             f"{title} (the largest {MAX_BARS - 1} of {len(labels)})")
+
+
+#: Characters of a bar's label (and of a chart's title) drawn at most: a 130,000-character
+#: supplier id would otherwise make an image a million pixels wide (the tables beside the
+#: chart show every label whole).
+MAX_LABEL = 40
+MAX_TITLE = 120
+
+
+def _short(text: str, limit: int = MAX_LABEL) -> str:
+    """``text`` cut to ``limit`` characters, ending in an ellipsis when cut."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _plain(text: str) -> str:

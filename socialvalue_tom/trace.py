@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from socialvalue_tom.money import _NOISE_ULPS  # one rule for what counts as float noise
+from socialvalue_tom.errors import SocialValueError
+from socialvalue_tom.money import _NOISE_ULPS, to_pounds  # one rule for float noise
 from socialvalue_tom.valuation import TraceStep, _gbp
 
 if TYPE_CHECKING:
@@ -99,6 +100,22 @@ def _grouped(text: str) -> str:
     return f"{sign}{int(whole.lstrip('-')):,}{point}{frac}"
 
 
+def _float_product(a: float, b: float, product: float) -> str:
+    """`` = £3.175 at float precision`` where the shown ``a x b`` multiplied out by hand rounds
+    to another penny than ``product`` (the float product, rounded once to 53 bits: 12.7
+    minutes are 0.21166666666666664 hours, x £15 is 3.1749999999999996 by hand but 3.175 in
+    float), so the line gives the amount the next step rounds; nothing otherwise."""
+    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(product)):
+        return ""
+    by_hand = Decimal(_unrounded(a)) * Decimal(_unrounded(b))
+    try:
+        differs = (by_hand.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+                   != to_pounds(product))
+    except (SocialValueError, InvalidOperation):  # beyond money's range: said elsewhere
+        return ""
+    return f" = {_pounds(_unrounded(product))} at float precision" if differs else ""
+
+
 def _in_pence(text: str) -> bool:
     """Whether plain decimal ``text`` has no more than two decimal places."""
     return len(text.partition(".")[2]) <= 2
@@ -127,7 +144,8 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
         f"({src.publisher}, {src.year}, {src.licence})")))
     expr = t.expressions.get(spec.code)
     gross_detail = (_expression_detail(o, x, ctx, expr) if expr is not None
-                    else f"{_num(s.canonical)} {spec.unit} x {_money(x.proxy)}")
+                    else f"{_num(s.canonical)} {spec.unit} x {_money(x.proxy)}"
+                    + _float_product(s.canonical, x.proxy, s.gross))
     steps.append(TraceStep(rule="gross", detail=gross_detail, amount=float(s.gross)))
     if (x.deadweight, x.displacement, x.attribution) != (0.0, 0.0, 0.0):
         basis = (f"; table defaults from {spec.additionality_source}"

@@ -309,3 +309,16 @@ def test_score_bids_trace_when_random_bids_then_arithmetic_always_gives_the_scor
             for method in ("proportional", "rank"):
                 _trace_checks(score_bids(c, tables=tiny, bid_prices=prices, basis=basis,
                                          method=method, weighting=weighting))
+
+
+def test_score_bids_when_a_score_is_a_half_then_shown_rounded_away_from_zero(
+        tiny: sv.ProxyTable) -> None:
+    """10 x 2,675 / 10,000 is 2.675 exactly by hand (a float holds 2.67499999...): the trace
+    shows 2.68, as a moderator rounds it and as the library rounds money, not Python's 2.67."""
+    bids = pd.DataFrame({"supplier_id": ["A", "B", "C"], "measure": "env-carbon",
+                         "quantity": [10.7, 40, 0.5], "unit": "tCO2e", "region": "uk",
+                         "date": "2024-05-01"})
+    scored = score_bids(bids, tables=tiny, weighting=10)
+    lines = "\n".join(scored.attrs["trace"])
+    assert "score = 10 x 2,675.0000 / 10,000.0000 = 2.68" in lines
+    assert "score = 10 x 125.0000 / 10,000.0000 = 0.13" in lines

@@ -1231,3 +1231,20 @@ def test_value_when_a_row_with_a_known_measure_is_not_valued_then_counted_under_
     assert by_theme.exit_code == 1, by_theme.output
     assert "(none)" not in by_theme.stdout, by_theme.stdout
     assert re.search(r"environment\s*│\s*1\s*│\s*1\s*│", by_theme.stdout), by_theme.stdout
+
+
+def test_value_when_group_figures_do_not_add_to_the_total_then_a_note_says_why(
+        tmp_path: Path) -> None:
+    """Three suppliers of £0.005 each: each group rounds to £0.01 and the Total (£0.015 held
+    as a float a hair under) to £0.02; the note says the groups need not add to the Total."""
+    text = "measure,quantity,unit,region,date,supplier_id\n" + "".join(
+        f"env-carbon,0.00002,tCO2e,uk,2024-05-01,{s}\n" for s in "ABC")
+    result = invoke("value", _write(tmp_path, "half.csv", text), "--tables", TINY, "--by",
+                    "supplier")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"Total\s*│\s*3\s*│\s*£0\.02", result.stdout), result.stdout
+    assert "the groups' figures can add to a penny or so more or less than the Total" in (
+        " ".join(result.stdout.split()))
+    plain = invoke("value", _write(tmp_path, "p.csv", PORTFOLIO), "--tables", TINY, "--by",
+                   "supplier")
+    assert "rounded once" not in plain.stdout

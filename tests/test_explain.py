@@ -389,3 +389,18 @@ def test_trace_amounts_when_sub_penny_are_shown_unrounded(amount: float, money: 
     from socialvalue_tom.trace import _input, _money
 
     assert (_money(amount), _input(amount)) == (money, given)
+
+
+def test_explain_when_a_float_product_rounds_otherwise_than_by_hand_gives_it(
+        tiny_table: Any) -> None:
+    """12.7 minutes are 0.21166666666666664 hours, and x £15 that is 3.1749999999999996 by
+    hand (£3.17) but 3.175 in float (£3.18, the value): the gross line gives the float
+    product, so the trace multiplies out to the amount shown."""
+    v = sv.value(sv.Outcome(measure="social-volunteering", quantity=12.7, unit="minute",
+                            region="uk", date="2024-05-01"), tiny_table)
+    gross = next(line for line in v.explain().splitlines() if "gross" in line)
+    assert gross.endswith("0.21166666666666664 hour x £15.00 = £3.175 at float precision"
+                          "  -> £3.18")
+    whole = sv.value(sv.Outcome(measure="social-volunteering", quantity=12, unit="minute",
+                                region="uk", date="2024-05-01"), tiny_table)
+    assert "float precision" not in whole.explain()

@@ -185,6 +185,39 @@ def test_summarise_when_a_rejected_row_was_apportioned_then_counted_once(
     assert summarise(pd.concat([df, plain, plain]), by=())["rows_not_valued"].iloc[0] == 3
 
 
+def test_summarise_when_two_apportioned_frames_are_put_together_counts_their_rows_apart(
+        ) -> None:
+    """Two returns' row 0 (supplier A's, supplier B's), each split over 2023/24 and 2024/25
+    and not valued: each year holds a part of each, so each year counts 2 rows not valued
+    (a share of 0.25 from each frame does not make one row)."""
+    def one(supplier: str) -> pd.DataFrame:
+        df = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [12], "unit": ["kg"],
+                           "region": ["uk"], "period_start": ["2024-01-01"],
+                           "period_end": ["2024-12-31"], "supplier_id": [supplier]})
+        return value_frame(sv.apportion(df), "uk-national", errors="collect")
+
+    both = pd.concat([one("A"), one("B")])
+    by_year = summarise(both, by="year")
+    assert by_year["rows_not_valued"].tolist() == [2, 2]
+    assert summarise(both, by=())["rows_not_valued"].tolist() == [2]
+
+
+@pytest.mark.parametrize("by", ["region", "year", "team"])
+def test_summarise_when_group_cells_hold_lists_or_tuples_groups_them_as_text(by: str) -> None:
+    """Rows value_frame reported for a list in region or date, and a tuple in a column of
+    the caller's, are grouped as their text: never a crash, never a tuple read as a key of
+    several columns."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte"] * 3, "quantity": [1, 2, 3], "unit": "FTE",
+                       "region": ["uk", ["uk"], "uk"],
+                       "date": ["2024-05-01", "2024-05-01", ["2024-05-01"]],
+                       "team": ["a", ("t1", "t2"), ("a",)]})
+    out = value_frame(df, "uk-national", errors="collect")
+    got = summarise(out, by=by)
+    assert got["rows"].sum() + got["rows_not_valued"].sum() == 3
+    if by == "team":
+        assert sorted(map(str, got["team"])) == ["('a',)", "('t1', 't2')", "a"]
+
+
 def test_annotate_when_tables_given_then_theme_and_illustrative(valued: pd.DataFrame,
                                                                tiny: sv.ProxyTable) -> None:
     """Measure info comes from the tables that valued the rows."""
@@ -277,6 +310,22 @@ def test_report_html_when_many_suppliers_then_charts_are_bounded_and_backend_kep
     png = base64.b64decode(images[-1])
     height = struct.unpack(">I", png[20:24])[0]  # IHDR
     assert height <= 100 * (0.5 + 0.45 * 30) + 1
+
+
+def test_report_html_when_a_label_is_very_long_then_the_chart_is_bounded() -> None:
+    """A 100,000-character supplier id is drawn cut (with an ellipsis) in the chart, whose
+    width stays that of any chart; the table shows it whole."""
+    import struct
+
+    long_id = "S" * 100_000
+    df = pd.DataFrame({"measure": "env-carbon-saved", "quantity": [1.0, 2.0], "unit": "tCO2e",
+                       "region": "uk", "date": "2024-05-01", "supplier_id": [long_id, "S2"]})
+    text = report_html(value_frame(df))
+    assert long_id in text
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
+    png = base64.b64decode(images[-1])
+    width = struct.unpack(">I", png[16:20])[0]  # IHDR
+    assert width <= 1_500
 
 
 def test_report_html_when_issues_then_counted_in_caveats(portfolio: pd.DataFrame,
