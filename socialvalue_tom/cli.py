@@ -353,6 +353,10 @@ def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.Da
     for p in parts:
         p.attrs.clear()  # pandas compares attrs on concat, which fails on the issues DataFrame
     out = pd.concat(parts)
+    if "exclusion" in out.columns and out["exclusion"].isna().all():
+        # Pieces valued with claims= always carry the columns; the whole input has them only
+        # when an exclusion reduced a claim: the same columns with or without a terminal.
+        out = out.drop(columns=["claim_share", "exclusion"])
     out.attrs.update(attrs)
     return out
 
@@ -435,7 +439,7 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
     from socialvalue_tom.periods import apportion
 
     parts = _guard(lambda: apportion(df, resolved, start=period[0], end=period[1],
-                                     errors="collect"))
+                                     errors="collect", carry_forward=a.carry_forward))
     return _with_unread_periods(_value_parts(parts, resolved, a, period), df, period), resolved
 
 

@@ -23,8 +23,10 @@ How the pieces travel:
   issue. :func:`issues` turns them into the same DataFrame as ``value_frame``'s
   ``attrs["issues"]``.
 
-* **Exclusions.** Double-counting exclusions group rows by contract (``contract_id``, plus
-  ``stage``) across the whole input, but partitions are valued separately. The pass that counts
+* **Exclusions.** Double-counting exclusions group rows by contract (``contract_id`` or the
+  exclusion's declared ``key``, plus ``stage`` and ``supplier_id``, and by edition or financial
+  year carried forward: docs/rules.md, 10) across the whole input, but partitions are valued
+  separately. The pass that counts
   partition lengths also collects each partition's claims
   (:func:`socialvalue_tom.frame.claims_of`: five small columns per row of an excluded measure);
   they are concatenated on the client and sent with every partition, so a contract split across
@@ -179,13 +181,14 @@ def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
                detail: bool = False) -> Any:
     """Value every row of a Dask DataFrame; returns a lazy Dask DataFrame.
 
-    Each partition is valued with :func:`~socialvalue_tom.frame.value_frame` (same columns,
-    same bits). The row number of an issue (``issue_row``, ``RowIssue.row``) is the row's 0-based
-    position in ``ddf``, the whole collection given here, as if it were one pandas frame: it
-    stays so whatever part of the result is computed (a partition, ``head``/``tail``, a
-    ``.loc`` slice, a filter). Computing these numbers, and the claims for double-counting
-    exclusions, costs one pass over ``ddf`` for the partition lengths, done here, eagerly; the
-    result is lazy.
+    Each partition is valued with :func:`~socialvalue_tom.frame.value_frame` (same bits; the
+    same columns, except that ``claim_share`` and ``exclusion`` are always there when the
+    editions declare exclusions, as the partitions must share columns). The row number of an
+    issue (``issue_row``, ``RowIssue.row``) is the row's 0-based position in ``ddf``, the whole
+    collection given here, as if it were one pandas frame: it stays so whatever part of the
+    result is computed (a partition, ``head``/``tail``, a ``.loc`` slice, a filter). Computing
+    these numbers, and the claims for double-counting exclusions, costs one pass over ``ddf``
+    for the partition lengths, done here, eagerly; the result is lazy.
 
     Args:
         ddf: a ``dask.dataframe.DataFrame`` with the columns ``value_frame`` needs (for a pandas

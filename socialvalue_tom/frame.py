@@ -133,7 +133,7 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
         stop = min(start + BLOCK, n)
         block, local = df.iloc[start:stop], issues.block(start, stop)
         rows = lookups(block, stack, a, local, seen)
-        _refuse_failing_parts(block, stack, a, rows, local)
+        _refuse_failing_claims(block, stack, a, rows, local)
         scale = _exclusions(block, stack, rows, local, (totals, keys), shares, start,
                             _carried(rows, stack, a))
         # With errors="raise" and bad rows already found, the arithmetic still runs: it is
@@ -183,7 +183,7 @@ def _governed(df: pd.DataFrame, stack: EditionStack, a: Assumptions,
             mine = block.iloc[pick]
             scratch = Issues(len(mine), 0, mine.index, marks_only=True)
             rows = lookups(mine, stack, a, scratch)
-            _refuse_failing_parts(mine, stack, a, rows, scratch)
+            _refuse_failing_claims(mine, stack, a, rows, scratch)
             yield mine, start + pick, rows, _claimed(rows, scratch.bad)
 
 
@@ -198,23 +198,20 @@ def _claimed(rows: Rows, bad: np.ndarray) -> np.ndarray:
     return np.where(bad, np.nan, claimed)
 
 
-def _refuse_failing_parts(block: pd.DataFrame, stack: EditionStack, a: Assumptions,
+def _refuse_failing_claims(block: pd.DataFrame, stack: EditionStack, a: Assumptions,
                           rows: Rows, issues: Issues) -> None:
-    """Report, before the exclusions count them, the parts whose custom expression gives no
-    value (non-finite, or negative): such a part is not valued, so it must not reduce its
-    whole either. Parts are never scaled by their own exclusion, so valuing them here gives
-    what the arithmetic would; only custom measures can fail after the lookups."""
+    """Report, before the exclusions count them, the claims whose custom expression gives no
+    value (non-finite, or negative) for the full claim: such a row is not valued, so it must
+    not reduce its whole (a part) nor count in its group's total (a whole, which would leave
+    the other wholes of its group reduced too little). Parts are never scaled by their own
+    exclusion, so valuing them here gives what the arithmetic would; a whole is judged at its
+    full claim. Only custom measures can fail after the lookups."""
     if not stack.custom:
         return
-    part = np.zeros(stack.excluded.shape, dtype=bool)
-    for e, t in enumerate(stack.editions):
-        for ex in t.spec.exclusions:
-            for code in ex.measures[:-1]:
-                part[e, t.measure_index[code]] = True
-    custom = np.zeros_like(part)
+    custom = np.zeros(stack.excluded.shape, dtype=bool)
     for c in stack.custom:
         custom[c.edition, c.measure] = True
-    pick = np.flatnonzero((part & custom).ravel().take(rows.em) & (rows.ed >= 0)
+    pick = np.flatnonzero((stack.excluded & custom).ravel().take(rows.em) & (rows.ed >= 0)
                           & (rows.m >= 0) & ~issues.bad)
     if not pick.size:
         return

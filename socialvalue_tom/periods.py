@@ -57,7 +57,8 @@ _GIVEN, _MISSING, _BAD = 0, 1, 2
 
 def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
               start: str = "period_start", end: str = "period_end",
-              errors: Literal["raise", "collect"] = "raise") -> pd.DataFrame:
+              errors: Literal["raise", "collect"] = "raise",
+              carry_forward: bool = False) -> pd.DataFrame:
     """Split rows reported for a period into one row per edition of ``tables`` the period
     overlaps; returns a new DataFrame to pass to ``value_frame`` (the input is not mutated).
 
@@ -83,6 +84,11 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     row's. The index labels of the input rows are kept, repeated for the parts of a split row.
     ``start`` and ``end`` may not be the ``date`` column (each part gets its own date).
 
+    ``carry_forward``: as ``Assumptions(carry_forward=True)`` values the days after the last
+    edition with it, each financial year (from 1 April) there is a part of its own, as an
+    edition's days are: its claims are set against that year's (docs/rules.md, 10) and it is
+    discounted as that year. Pass the same setting as the valuation.
+
     ``errors="raise"``: a period that cannot be read (only one of its ends given, a date that
     is not a date, an end before its start) raises one :class:`BulkValidationError` listing
     every such row. ``errors="collect"``: those rows are left out of the result and listed in
@@ -90,7 +96,6 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     Keep that table: ``value_frame`` reports the issues of the rows it is given.
     """
     _check_input(df, start, end, errors)
-    cuts = _boundaries(tables)
     n = len(df)
     issues = Issues(n, 0, df.index)
     first, first_state = _day_column(df[start])
@@ -101,6 +106,8 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
             sorted(issues.items, key=lambda i: (i.row, i.field)))
     quantity, q_missing, q_refused = _floats(df["quantity"])
     period = (first_state == _GIVEN) & ~issues.bad
+    cuts = _boundaries(tables, int(last[period].max()) if carry_forward and period.any()
+                       else None)
     # A quantity value_frame refuses is kept whole: its problem is reported once, as given.
     with np.errstate(invalid="ignore"):
         usable = (np.isfinite(quantity) & ~q_missing & ~q_refused & (quantity >= 0)
@@ -143,7 +150,8 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
 
 
 def apportion_outcome(outcome: Outcome, start: dt.date | str, end: dt.date | str,
-                      tables: TablesLike = "uk-national") -> tuple[Outcome, ...]:
+                      tables: TablesLike = "uk-national", *,
+                      carry_forward: bool = False) -> tuple[Outcome, ...]:
     """The scalar form of :func:`apportion`: ``outcome`` delivered from ``start`` to ``end``
     (inclusive) as one outcome per edition of ``tables`` the period overlaps.
 
@@ -151,8 +159,9 @@ def apportion_outcome(outcome: Outcome, start: dt.date | str, end: dt.date | str
     and carries its ``period_share`` (so its cap and quantity bounds are its share of the
     outcome's); the outcome's own ``date`` is not used. ``sv.value`` each part and add the
     amounts: they are the amounts ``value_frame(apportion(df))`` gives for the same row, bit for
-    bit. :class:`OutcomeError` for an end before the start, a date that is not a date, or an
-    outcome that is already a part (``period_share`` set).
+    bit. ``carry_forward`` as for :func:`apportion`. :class:`OutcomeError` for an end before
+    the start, a date that is not a date, or an outcome that is already a part
+    (``period_share`` set).
     """
     if not isinstance(outcome, Outcome):
         raise TypeError(f"apportion_outcome() needs an Outcome, not {type(outcome).__name__}")
@@ -172,7 +181,7 @@ def apportion_outcome(outcome: Outcome, start: dt.date | str, end: dt.date | str
     if last < first:
         raise OutcomeError(f"period end {_day(last)} is before its start {_day(first)}",
                            field="end")
-    cuts = _boundaries(tables)
+    cuts = _boundaries(tables, last if carry_forward else None)
     inside = cuts[(cuts > first) & (cuts <= last)].tolist()
     starts, ends = [first, *inside], [*(c - 1 for c in inside), last]
     total = last - first + 1
@@ -215,12 +224,21 @@ def _check_input(df: pd.DataFrame, start: str, end: str, errors: str) -> None:
                            field="period_row")
 
 
-def _boundaries(tables: TablesLike) -> NDArray[np.int64]:
-    """Days (since 1970-01-01) on which some edition starts, or the day after one ends."""
+def _boundaries(tables: TablesLike, carried_to: int | None = None) -> NDArray[np.int64]:
+    """Days (since 1970-01-01) on which some edition starts, or the day after one ends; with
+    ``carried_to`` (a day), also each 1 April after the last edition's end up to that day:
+    the financial years an edition carried forward values one by one."""
     days = set()
-    for t in table_set(tables).editions:
+    editions = table_set(tables).editions
+    for t in editions:
         days.add((t.valid_from - _EPOCH).days)
         days.add((t.valid_to - _EPOCH).days + 1)
+    if carried_to is not None and editions:
+        end = max(t.valid_to for t in editions)
+        year = end.year + 1 if end >= dt.date(end.year, 4, 1) else end.year
+        while year <= dt.date.max.year and (dt.date(year, 4, 1) - _EPOCH).days <= carried_to:
+            days.add((dt.date(year, 4, 1) - _EPOCH).days)
+            year += 1
     return np.array(sorted(days), dtype=np.int64)
 
 

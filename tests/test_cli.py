@@ -391,6 +391,13 @@ def test_value_chunks_on_a_terminal_apply_exclusions_across_chunks(
     chunked = cli._value_chunks(df, table, sv.Assumptions())
     assert list(chunked["value_gbp"]) == list(whole["value_gbp"])
     assert chunked["value_gbp"].iloc[3] == 18000.0  # 1 of the 2 FTE is the priority hire
+    assert list(chunked.columns) == list(whole.columns)
+    # No exclusion reducing anything: no claim_share or exclusion column, as without chunks.
+    plain = df.assign(contract_id=["C1", "C2", "C3", "C4"])
+    alone = value_frame(plain, table, errors="collect", detail=True)
+    assert "claim_share" not in alone.columns
+    assert list(cli._value_chunks(plain, table, sv.Assumptions()).columns) == list(
+        alone.columns)
 
 
 def test_value_and_report_never_overwrite_their_input(tmp_path: Path) -> None:

@@ -619,3 +619,26 @@ def test_apportion_outcome_refuses_bad_periods(start: Any, end: Any, text: str) 
                              "2024-12-31")
     with pytest.raises(TypeError, match="needs an Outcome"):
         sv.apportion_outcome({"measure": "x"}, "2024-01-01", "2024-12-31")  # type: ignore[arg-type]
+
+
+def test_apportion_when_carrying_forward_splits_each_financial_year_after_the_last_edition(
+        ) -> None:
+    """With carry_forward, the years after uk-national's last edition (2025/26) are valued one
+    by one: a 2026-04-01..2028-03-31 period is two parts (365 and 366 days, shares 365/731 and
+    366/731), so the 2027/28 priority hire reduces the 2027/28 part of the local jobs (docs/
+    rules.md, 10); apportion_outcome gives the same parts; without it, one part."""
+    df = pd.DataFrame({"contract_id": ["C1", "C1"],
+                       "measure": ["jobs-local-fte", "jobs-priority-ltu"],
+                       "quantity": [10.0, 2.0], "unit": "FTE", "region": "uk",
+                       "period_start": ["2026-04-01", "2027-04-01"],
+                       "period_end": ["2028-03-31", "2028-03-31"]})
+    parts = sv.apportion(df, carry_forward=True)
+    assert parts["period_share"].tolist() == [365 / 731, 366 / 731, 1.0]
+    assert [str(d.date()) for d in parts["date"]] == ["2026-04-01", "2027-04-01", "2027-04-01"]
+    out = sv.value_frame(parts, assumptions=sv.Assumptions(carry_forward=True))
+    assert out["claim_share"].tolist() == [1.0, pytest.approx(1 - 2 / (10 * 366 / 731)), 1.0]
+    one = sv.Outcome(measure="jobs-local-fte", quantity=10.0, unit="FTE", region="uk",
+                     date="2026-04-01")
+    scalar = sv.apportion_outcome(one, "2026-04-01", "2028-03-31", carry_forward=True)
+    assert [p.quantity for p in scalar] == parts["quantity"].iloc[:2].tolist()
+    assert len(sv.apportion(df)) == 2  # not carrying forward: the editions' cuts only

@@ -502,3 +502,25 @@ def test_value_frame_when_years_differ_compares_claims_over_their_years(
     assert out["claim_share"].iloc[1] == pytest.approx(share, abs=1e-15)
     assert claims_of(df, "uk-national")["quantity"].tolist() == [1.0 * years[0],
                                                                 5.0 * years[1]]
+
+
+def test_value_frame_when_a_whole_is_not_valued_it_does_not_count_in_its_group(
+        tmp_path: Path) -> None:
+    """Two wholes of 5 FTE and a part of 3 on one contract; one whole's expression gives no
+    value (level 1: a division by zero). It is an issue, not a claim: the other whole is
+    reduced by 3 of its own 5 FTE (share 0.4: 2 x 20,000 x 0.9 = 36,000), not by 3 of 10."""
+    table = sv.load_table(path=tiny_variant(
+        tmp_path, ("    title: Local people employed (FTE)\n    unit: FTE\n"
+                   "    value_type: economic\n",
+                   "    title: Local people employed (FTE)\n    unit: FTE\n"
+                   "    value_type: economic\n    requires: [level]\n"
+                   "    expression: quantity * proxy / (level - 1)\n")))
+    df = pd.DataFrame({"contract_id": ["C1"] * 3,
+                       "measure": ["jobs-priority", "jobs-local", "jobs-local"],
+                       "quantity": [3, 5, 5], "unit": "FTE", "region": "uk",
+                       "date": "2024-09-30", "level": [2, 2, 1]})
+    out = value_frame(df, table, errors="collect")
+    assert out["value_gbp"].iloc[1] == 36000.0
+    assert out["claim_share"].iloc[1] == 0.4
+    assert out.attrs["issues"]["code"].tolist() == ["non-finite"]
+    assert claims_of(df, table)["quantity"].tolist() == [3.0, 5.0]
