@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import json
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from pydantic import TypeAdapter
 
 import socialvalue_tom as sv
-from socialvalue_tom.schemas import SCHEMA_FILES, json_schema, main, schema_text, write_schemas
+from socialvalue_tom.schemas import (
+    ISO_DATE_PATTERN,
+    SCHEMA_FILES,
+    json_schema,
+    main,
+    schema_text,
+    write_schemas,
+)
+from socialvalue_tom.tables.amend import AmendmentFile
+from socialvalue_tom.tables.schema import IndexFile, TableFile, Year
 
-DOCS = Path(__file__).parent.parent / "docs" / "schemas"
+ROOT = Path(__file__).parent.parent
+DOCS = ROOT / "docs" / "schemas"
 TINY = Path(__file__).parent / "data" / "tables" / "tiny.yaml"
+TINY_INDEX = Path(__file__).parent / "data" / "tables" / "tiny-deflator.index.yaml"
 
 
 @pytest.mark.parametrize("kind", sorted(SCHEMA_FILES))
@@ -79,11 +96,13 @@ def test_assumptions_schema_describes_what_procurement_systems_send() -> None:
     assert {"price_year", "carry_forward", "bound"} <= set(schema["properties"])
 
 
-def _validator(kind: str) -> Any:
+def _validator(kind: str, formats: bool = True) -> Any:
+    """A real validator for ``kind``; ``formats=False``: draft 2020-12's default, where a
+    "format" is an annotation only, so the schema's own patterns must refuse bad dates."""
     import jsonschema  # a dev dependency: the schemas are checked by a real validator
     schema = json_schema(kind)  # type: ignore[arg-type]
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER if formats else None)
 
 
 _OUTCOME = {"measure": "jobs-local-fte", "quantity": 2.5, "unit": "FTE", "region": "uk",
@@ -100,16 +119,22 @@ _OUTCOME_VARIANTS: list[dict[str, Any]] = [
     {"deadweight": 1.5}, {"deadweight": 0.2}, {"drop_off": -0.1}, {"period_share": 0},
     {"period_share": 0.5}, {"fields": {"level": 3}}, {"fields": {"level": "3"}},
     {"extra_key": 1}, {"supplier_id": "S1"},
+    {"fields": {"level": 3, " level": 4}}, {"fields": {"level": 3, "level\n": 4}},
+    {"fields": {" level": 4}}, {"date": "2024-13-45"}, {"date": "2023-02-29"},
+    {"date": "2024-02-29"}, {"date": "0000-01-01"}, {"date": "2024-06-01\n"},
+    {"date": "\u0662\u0660\u0662\u0664-06-01"}, {"measure": "\x85"}, {"region": "\u3000"},
 ]
 
 
+@pytest.mark.parametrize("formats", [True, False], ids=["format-asserted", "format-annotation"])
 @pytest.mark.parametrize("change", _OUTCOME_VARIANTS, ids=lambda c: repr(c)[:40])
 def test_outcome_schema_when_it_accepts_a_document_then_the_model_does(
-        change: dict[str, Any]) -> None:
+        change: dict[str, Any], formats: bool) -> None:
     """The schema is never looser than the model: a document it accepts, Outcome reads (the
-    model may forgive more, e.g. surrounding spaces; see docs/cli.md, JSON Schemas)."""
+    model may forgive more, e.g. surrounding spaces; see docs/cli.md, JSON Schemas), whether
+    the validator asserts "format" or not."""
     doc = {**_OUTCOME, **change}
-    if _validator("outcome").is_valid(doc):
+    if _validator("outcome", formats).is_valid(doc):
         sv.Outcome.model_validate(doc)  # raises if the model refuses it
 
 
@@ -123,3 +148,196 @@ def test_schemas_when_documents_the_library_writes_then_valid() -> None:
     for kind, model in (("outcome", outcome), ("valuation", v), ("assumptions", assumptions)):
         errors = list(_validator(kind).iter_errors(json.loads(model.model_dump_json())))
         assert errors == [], (kind, errors[:3])
+
+
+def _as_json(data: Any) -> Any:
+    """YAML data as a JSON document holds it: dates as ISO text, integer keys as text."""
+    return json.loads(json.dumps(data, default=str))
+
+
+def _read_json(path: Path) -> Any:
+    return _as_json(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def _docs_amendment() -> dict[str, Any]:
+    """The amendment of docs/proxies.md, with the local measure the page adds after it."""
+    text = (ROOT / "docs" / "proxies.md").read_text(encoding="utf-8")
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+    head = next(b for b in blocks if b.get("format") == "socialvalue_tom.amendment/v1")
+    measures = next(b for b in blocks if set(b) == {"measures"})
+    return _as_json({**head, **measures})
+
+
+#: How the library reads each kind of document. An index is read from JSON here as pydantic
+#: reads JSON: from a dict, its strict integer years refuse keys given as text.
+_READ: dict[str, Callable[[Any], Any]] = {
+    "outcome": sv.Outcome.model_validate, "table": TableFile.model_validate,
+    "amendment": AmendmentFile.model_validate,
+    "index": lambda doc: IndexFile.model_validate_json(json.dumps(doc)),
+}
+
+
+def _shipped() -> Iterator[tuple[str, str, Any]]:
+    """(kind, name, document): every table and index shipped or used by the tests, and the
+    amendment of the docs, as JSON documents."""
+    for path in [*sorted((ROOT / "proxies").glob("uk-national/*.yaml")), TINY]:
+        yield "table", path.name, _read_json(path)
+    for path in [*sorted((ROOT / "proxies" / "indices").glob("*.yaml")), TINY_INDEX]:
+        yield "index", path.name, _read_json(path)
+    yield "amendment", "docs/proxies.md", _docs_amendment()
+
+
+@pytest.mark.parametrize("formats", [True, False], ids=["format-asserted", "format-annotation"])
+@pytest.mark.parametrize(("kind", "name", "doc"), list(_shipped()),
+                         ids=[f"{k}:{n}" for k, n, _ in _shipped()])
+def test_shipped_documents_when_validated_then_the_schema_and_model_accept(
+        kind: str, name: str, doc: Any, formats: bool) -> None:
+    """The tables and indices shipped in proxies/, the test tables and the docs' amendment are
+    valid by their schema, and read by their model from the same JSON document."""
+    errors = list(_validator(kind, formats).iter_errors(doc))
+    assert errors == [], (name, [e.message[:200] for e in errors[:3]])
+    _READ[kind](doc)
+
+
+def _changed(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A deep copy of ``doc`` with ``value`` at ``path`` (keys and list positions, by "/")."""
+    out = copy.deepcopy(doc)
+    *parents, last = path.split("/")
+    node: Any = out
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node[int(last) if isinstance(node, list) else last] = value
+    return out
+
+
+_PROXY = {"value": 10.0, "source": "example-council-check", "illustrative": True}
+_TINY = _read_json(TINY)
+_TINY_INDEX = _read_json(TINY_INDEX)
+_AMENDMENT = _docs_amendment()
+#: Documents the model refuses, one wrong thing each: the schema must refuse them too.
+_REFUSED: list[tuple[str, str, dict[str, Any]]] = [
+    # A map keyed by codes: a key that fails the pattern is refused, not let through unchecked.
+    ("amendment", "region key not a code", _changed(
+        _AMENDMENT, "proxies/jobs-local-fte", {"England": {"value": -5, "source": 12}})),
+    ("amendment", "measure key not a code", _changed(
+        _AMENDMENT, "proxies", {"Jobs-Local-FTE": {"england": _PROXY}})),
+    ("amendment", "region keys one once stripped", _changed(
+        _AMENDMENT, "proxies/jobs-local-fte", {"england": _PROXY, " england": _PROXY})),
+    ("amendment", "region keys one once stripped (newline)", _changed(
+        _AMENDMENT, "proxies/jobs-local-fte", {"england": _PROXY, "england\n": _PROXY})),
+    ("amendment", "measure's region key not a code", _changed(
+        _AMENDMENT, "measures/0/proxies/London", {"value": -1, "source": 12})),
+    ("amendment", "blank source title", _changed(_AMENDMENT, "sources/0/title", " ")),
+    ("table", "region key not a code", _changed(
+        _TINY, "measures/0/proxies/London", {"value": -1, "source": 12})),
+    ("table", "parameter names one once stripped", _changed(
+        _TINY, "parameters", {"rate": {"value": 1.0}, "rate ": {"value": 2.0}})),
+    ("table", "confidence grades one once stripped", _changed(
+        _TINY, "confidence_grades", {"grades": {"a": 0.1, "a\t": 0.2}})),
+    ("table", "month 13", _changed(_TINY, "valid_from", "2024-13-01")),
+    ("table", "30 February", _changed(_TINY, "valid_to", "2025-02-30")),
+    ("table", "not a date", _changed(_TINY, "valid_from", "soon")),
+    ("table", "blank title", _changed(_TINY, "title", "\u2003")),
+    ("table", "blank region name", _changed(_TINY, "regions/0/name", "\x85")),
+    ("table", "url with a space pydantic sees", _changed(
+        _TINY, "sources/0/url", "https://example.org/a\x85b")),
+    ("table", "exclusion key a valuation column once stripped", _changed(
+        _TINY, "exclusions", [{"id": "x", "measures": ["jobs-local", "jobs-apprentice"],
+                               "mode": "reject", "reason": "r", "key": [" measure"]}])),
+    ("index", "year key not a number", _changed(_TINY_INDEX, "values/abc", 1.0)),
+    ("index", "year key below the years allowed", _changed(_TINY_INDEX, "values/1899", 1.0)),
+    ("index", "year key above the years allowed", _changed(_TINY_INDEX, "values/2201", 1.0)),
+    ("index", "year key a fraction", _changed(_TINY_INDEX, "values/2022.5", 1.0)),
+    ("index", "published 45th", _changed(_TINY_INDEX, "published", "2025-01-45")),
+    ("outcome", "field names one once stripped", {**_OUTCOME, "fields": {"level": 3,
+                                                                         " level": 4}}),
+    ("outcome", "month 13, day 45", {**_OUTCOME, "date": "2024-13-45"}),
+    ("outcome", "29 February, not a leap year", {**_OUTCOME, "date": "2023-02-29"}),
+    ("outcome", "year 0", {**_OUTCOME, "date": "0000-01-01"}),
+    ("outcome", "Arabic-Indic digits", {**_OUTCOME, "date": "\u0662\u0660\u0662\u0664-06-01"}),
+    ("outcome", "blank measure", {**_OUTCOME, "measure": "\x85"}),
+]
+
+
+@pytest.mark.parametrize("formats", [True, False], ids=["format-asserted", "format-annotation"])
+@pytest.mark.parametrize(("kind", "what", "doc"), _REFUSED,
+                         ids=[f"{k}:{w}" for k, w, _ in _REFUSED])
+def test_schema_when_the_model_refuses_a_document_then_refuses_it(
+        kind: str, what: str, doc: dict[str, Any], formats: bool) -> None:
+    """Never looser than the model: what the model refuses, the schema refuses, with or without
+    a format checker (draft 2020-12 only annotates "format" unless a validator asserts it)."""
+    with pytest.raises((ValueError, sv.SocialValueError)):
+        _READ[kind](doc)  # the case is one the model refuses
+    assert not _validator(kind, formats).is_valid(doc), what
+
+
+def test_date_pattern_when_any_day_then_matches_exactly_the_dates_that_exist() -> None:
+    """The date pattern takes the ISO dates datetime reads, and nothing else: month and day
+    ranges, 30-day months, 29 February in leap years only (2000 and 2024, not 1900 or 2023),
+    years 0001 to 9999."""
+    pattern = re.compile(ISO_DATE_PATTERN)
+    for year in (0, 1, 4, 100, 400, 999, 1900, 2000, 2023, 2024, 2100, 2400, 9996, 9999):
+        for month in range(15):
+            for day in range(34):
+                text = f"{year:04d}-{month:02d}-{day:02d}"
+                try:
+                    dt.date.fromisoformat(text)
+                    exists = True
+                except ValueError:
+                    exists = False
+                assert bool(pattern.search(text)) == exists, text
+    for text in ("2024-6-01", "24-06-01", "2024-06-1", "20240601", " 2024-06-01", "2024-06-01x",
+                 "+2024-06-01", "2024-06-01T00:00", "２０２４-06-01"):
+        assert not pattern.search(text), text
+
+
+def test_index_year_keys_when_any_number_then_the_years_the_model_allows() -> None:
+    """The index's year keys are the model's years (1900 to 2200), written as plain decimals."""
+    import jsonschema
+    names = json_schema("index")["properties"]["values"]["propertyNames"]
+    check = jsonschema.Draft202012Validator(names)
+    year = TypeAdapter(Year)
+    for n in range(0, 10_000):
+        try:
+            year.validate_python(n)
+            allowed = True
+        except ValueError:
+            allowed = False
+        assert check.is_valid(str(n)) == allowed, n
+    for text in ("02024", "2024.0", "+2024", " 2024", "2024\n", "2_024", "", "-2024"):
+        assert not check.is_valid(text), text
+
+
+def _subschemas(schema: Any) -> Iterator[dict[str, Any]]:
+    """Every schema inside ``schema`` (itself included)."""
+    if not isinstance(schema, dict):
+        return
+    yield schema
+    for key in ("properties", "patternProperties", "$defs"):
+        for sub in schema.get(key, {}).values():
+            yield from _subschemas(sub)
+    for key in ("items", "additionalProperties", "not", "propertyNames"):
+        yield from _subschemas(schema.get(key))
+    for key in ("anyOf", "allOf", "oneOf", "prefixItems"):
+        for sub in schema.get(key, []):
+            yield from _subschemas(sub)
+
+
+@pytest.mark.parametrize("kind", sorted(SCHEMA_FILES))
+def test_every_schema_when_walked_then_maps_dates_and_text_are_checked(kind: str) -> None:
+    """Generic checks, for models added later: no key escapes a map's checks, map keys are
+    stripped (so no two are one once read), a date is its pattern, and text the model needs
+    non-blank once stripped has a character that is not space."""
+    import jsonschema
+    for sub in _subschemas(json_schema(kind)):  # type: ignore[arg-type]
+        if "patternProperties" in sub:
+            assert sub.get("additionalProperties") is False, sub
+        if "patternProperties" in sub or isinstance(sub.get("additionalProperties"), dict):
+            names = jsonschema.Draft202012Validator(sub["propertyNames"])
+            assert not any(names.is_valid(k) for k in (" a", "a ", "a\n", "\x85a", "a\x1f"))
+        if sub.get("format") == "date":
+            assert sub["pattern"] == ISO_DATE_PATTERN
+        if sub.get("type") == "string" and sub.get("minLength", 0) >= 1:
+            text = jsonschema.Draft202012Validator(sub)
+            assert not any(text.is_valid(blank * sub["minLength"])
+                           for blank in (" ", "\t", "\x85", "\u2003", "\u3000")), sub

@@ -6,6 +6,13 @@ price ``index`` file or a local ``amendment`` of an edition, generated
 from the pydantic models that validate them. ``python -m socialvalue_tom.schemas docs/schemas``
 writes them to files (``make schemas``); the committed copies are checked by the tests.
 
+A schema is never looser than its model's field checks: beyond what pydantic writes, a map's keys
+are checked as the model reads them (no key escapes its pattern, none with spaces around it,
+integer keys as plain decimals in range), a date is a pattern of the dates that exist (a
+"format" is only an annotation unless a validator asserts it), and text the model needs non-blank
+once stripped must hold a character that is not space. Checks across fields or files (a table's
+cross-references, say) are the model's alone.
+
 Examples:
     >>> json_schema("outcome")["title"]
     'Outcome'
@@ -23,6 +30,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from socialvalue_tom.errors import RuleError
 from socialvalue_tom.outcome import Assumptions, Outcome
@@ -61,8 +70,154 @@ def json_schema(kind: SchemaKind | str) -> dict[str, Any]:
         raise RuleError(f"unknown schema kind {kind!r}: expected one of {', '.join(_MODELS)} "
                         f"(or a file stem: {', '.join(_ALIASES)})", kind=kind)
     canonical = _ALIASES.get(kind, kind)
-    schema = model.model_json_schema(mode="validation")
+    schema = model.model_json_schema(mode="validation", schema_generator=_NeverLooser)
+    _tighten(schema)
     return {"$schema": _DIALECT, "$id": SCHEMA_FILES[canonical], **schema}
+
+
+# Never looser than the model. pydantic's schema of a model leaves out checks the model makes:
+# a map's keys that fail their pattern escape every check, text is checked before the model
+# strips it, a date is only "format": "date" (an annotation, not an assertion, by default in
+# draft 2020-12), and integer keys are any text. The generator and _tighten below put them back,
+# in patterns that mean the same in ECMA-262 (the dialect JSON Schema names) and in Python's re
+# (Python's jsonschema): [0-9], never \d (Unicode digits in Python), and whitespace spelled out
+# where the two differ.
+
+#: A character the models strip from text: Python's ``str.strip`` (map keys, once stripped, must
+#: differ) and pydantic's Unicode White_Space. ECMA-262's \s lacks U+001C..U+001F and U+0085.
+_SPACE = r"[\s\x1c-\x1f\x85]"
+#: Text with a strippable character at either end (Python's ``$`` also matches before a final
+#: newline: a pattern ending in ``$`` cannot refuse one, so this one is used under ``not``).
+_PADDED = f"^{_SPACE}|{_SPACE}$"
+#: A character pydantic does not strip (its White_Space is ECMA-262's \s, less U+FEFF, plus
+#: U+0085): text holding one is not blank once stripped.
+_SOLID = r"[^\s\x85]"
+_YEAR = "(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"  # 0001..9999, as datetime
+_LEAP = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+#: An ISO calendar date that exists (2024-02-29, not 2023-02-29 or 2024-13-45): the models read
+#: dates with ``date.fromisoformat``, and a "format" is not checked unless a validator asks.
+ISO_DATE_PATTERN = (
+    f"^(?:{_YEAR}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    f"|{_LEAP}-02-29)$")
+#: Date patterns the models declare that ISO_DATE_PATTERN replaces (it accepts less).
+_LOOSER_DATE_PATTERNS = {r"^\s*\d{4}-\d{2}-\d{2}\s*$"}
+
+
+class _NeverLooser(GenerateJsonSchema):
+    """pydantic's generator, with maps whose keys are checked as the model checks them."""
+
+    def dict_schema(self, schema: core_schema.DictSchema) -> JsonSchemaValue:
+        json_schema = super().dict_schema(schema)
+        keys = self.generate_inner(schema["keys_schema"]) if "keys_schema" in schema else {}
+        names: dict[str, Any]
+        if keys.get("type") == "integer":
+            # JSON keys are text: the model reads them as integers (in its bounds), so the
+            # schema takes decimal integers in those bounds, written one way only.
+            low, high = keys.get("minimum"), keys.get("maximum")
+            if (set(keys) - {"type", "minimum", "maximum", "title"} or not isinstance(low, int)
+                    or not isinstance(high, int) or low < 0):
+                raise TypeError(f"no key pattern for integer keys {keys}: give them bounds >= 0")
+            names = {"pattern": _integer_range_pattern(low, high)}
+        elif keys.get("type", "string") == "string":
+            names = json_schema.get("propertyNames", {})
+            if "patternProperties" in json_schema:
+                # A key that fails the pattern would escape every check on its value.
+                json_schema.setdefault("additionalProperties", False)
+        else:
+            raise TypeError(f"no JSON Schema for map keys {keys}")
+        # Keys are read stripped, and two that are one once stripped are refused: the schema
+        # takes them stripped, so no two it accepts are one.
+        json_schema["propertyNames"] = _all_of(names, {"not": {"pattern": _PADDED}})
+        return json_schema
+
+
+def _all_of(schema: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` and ``more`` both: merged when no keyword clashes, else under ``allOf``."""
+    if set(schema) & set(more):
+        return {"allOf": [schema, more]}
+    return {**schema, **more}
+
+
+def _integer_range_pattern(low: int, high: int) -> str:
+    """A pattern for the decimal integers ``low..high`` (``0 <= low <= high``), no leading
+    zeros: ``_integer_range_pattern(1900, 2200)`` matches ``"1900"`` to ``"2200"`` only."""
+    parts: list[str] = []
+    for digits in range(len(str(low)), len(str(high)) + 1):
+        first = max(low, 10 ** (digits - 1) if digits > 1 else 0)
+        last = min(high, 10 ** digits - 1)
+        parts += _same_length(str(first), str(last))
+    return "^(?:" + "|".join(parts) + ")$"
+
+
+def _same_length(low: str, high: str) -> list[str]:
+    """Patterns for the numbers ``low..high``, both written with the same number of digits."""
+    if low == high:
+        return [low]
+    head, rest = low[0], len(low) - 1
+    if head == high[0]:
+        return [head + p for p in _same_length(low[1:], high[1:])]
+    parts, start, end = [], int(head), int(high[0])
+    if low[1:] != "0" * rest:  # low's first digit, then low's tail up to all nines
+        parts += [head + p for p in _same_length(low[1:], "9" * rest)]
+        start += 1
+    tail = []
+    if high[1:] != "9" * rest:  # high's first digit, then all zeros up to high's tail
+        tail = [high[0] + p for p in _same_length("0" * rest, high[1:])]
+        end -= 1
+    if start <= end:  # whole runs of first digits in between: any tail
+        digit = str(start) if start == end else f"[{start}-{end}]"
+        parts.append(digit + (f"[0-9]{{{rest}}}" if rest > 1 else "[0-9]" * rest))
+    return parts + tail
+
+
+def _tighten(schema: Any) -> None:
+    """Tighten, in place, the text checks of ``schema`` and every schema inside it."""
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string":
+        _tighten_text(schema)
+    for key in ("properties", "patternProperties", "$defs"):
+        for sub in schema.get(key, {}).values():
+            _tighten(sub)
+    for key in ("items", "additionalProperties", "not", "propertyNames"):
+        _tighten(schema.get(key))
+    for key in ("anyOf", "allOf", "oneOf", "prefixItems"):
+        for sub in schema.get(key, []):
+            _tighten(sub)
+
+
+def _tighten_text(schema: dict[str, Any]) -> None:
+    """Say of a string what the model checks of it once stripped."""
+    if schema.get("format") == "date":
+        pattern = schema.get("pattern")
+        if pattern not in (None, ISO_DATE_PATTERN, *_LOOSER_DATE_PATTERNS):
+            raise ValueError(f"a date with a pattern of its own, {pattern!r}: say how it and "
+                             "ISO_DATE_PATTERN combine")
+        schema["pattern"] = ISO_DATE_PATTERN
+    if "pattern" in schema:
+        schema["pattern"] = _solid_not_s(schema["pattern"])
+    elif schema.get("minLength", 0) >= 1:
+        # The length the model checks is the stripped text's: blank text is too short.
+        schema["pattern"] = _SOLID + (f"[\\s\\S]{{{schema['minLength'] - 2},}}{_SOLID}"
+                                      if schema["minLength"] > 1 else "")
+    if "not" in schema:
+        # What the model refuses, it refuses once stripped: " measure" as "measure".
+        schema["not"] = {"anyOf": [schema["not"], {"pattern": _PADDED}]}
+
+
+def _solid_not_s(pattern: str) -> str:
+    """``pattern`` with each ``\\S`` as :data:`_SOLID`: in ECMA-262, U+0085 is not space, but
+    pydantic's \\s and stripping treat it as one."""
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        token = pattern[i:i + 2] if pattern[i] == "\\" else pattern[i]
+        if token == r"\S" and in_class:
+            raise ValueError(f"\\S in a character class of {pattern!r}: write it out")
+        out.append(_SOLID if token == r"\S" else token)
+        in_class = (in_class or token == "[") and token != "]"
+        i += len(token)
+    return "".join(out)
 
 
 def schema_text(kind: SchemaKind) -> str:
