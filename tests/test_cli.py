@@ -222,7 +222,7 @@ def test_tables_list_when_review_date_passed_then_marked() -> None:
 
 
 @pytest.mark.parametrize(("review_by", "shown"), [
-    ("2000-01-01", "review by 2000-01-01 (passed)"), ("2999-01-01", "review by 2999-01-01\n"),
+    ("2024-04-01", "review by 2024-04-01 (passed)"), ("2999-01-01", "review by 2999-01-01\n"),
     (None, "illustrative: true (7 of 7 measures)\n")])
 def test_tables_show_when_review_date_declared_then_header_says_it(
         tmp_path: Path, review_by: str | None, shown: str) -> None:

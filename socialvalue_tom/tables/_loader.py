@@ -277,7 +277,7 @@ def read_yaml(path: Path, text: str | None = None) -> Any:
         loader = _StrictLoader(text)
         try:
             node = loader.get_single_node()
-            _check_alias_expansion(path, node)
+            _check_alias_expansion(path, node, len(text))
             return loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
@@ -314,15 +314,19 @@ def read_yaml(path: Path, text: str | None = None) -> Any:
 
 
 #: Aliases may repeat what an anchor names (merge keys, shared lists), but a document may grow
-#: by at most this factor (plus a constant) when they are expanded: a few kilobytes of aliases
-#: of aliases would otherwise validate into gigabytes.
+#: to at most this many times its written size in characters (or to :data:`_ALIAS_FLOOR`
+#: characters, whichever is more) when they are expanded: a few kilobytes of aliases of aliases,
+#: or one long anchored text aliased thousands of times, would otherwise validate into
+#: gigabytes. The expanded size counts every character of the text values reached (through
+#: aliases as often as they are reached) and one for each value, list and mapping.
 _MAX_ALIAS_GROWTH = 10
-_ALIAS_ALLOWANCE = 100_000
+_ALIAS_FLOOR = 1_000_000
 
 
-def _check_alias_expansion(path: Path, root: yaml.Node | None) -> None:
-    """Refuse a document whose aliases expand it far beyond its written size, or refer to a
-    node that contains them (which would never finish expanding)."""
+def _check_alias_expansion(path: Path, root: yaml.Node | None, written: int) -> None:
+    """Refuse a document whose aliases expand it far beyond its ``written`` size (characters
+    of its text), or refer to a node that contains them (which would never finish
+    expanding)."""
     if root is None:
         return
     sizes: dict[int, int] = {}
@@ -332,7 +336,8 @@ def _check_alias_expansion(path: Path, root: yaml.Node | None) -> None:
         node, finished = stack.pop()
         kids = _children(node)
         if finished:
-            sizes[id(node)] = 1 + sum(sizes[id(k)] for k in kids)
+            own = len(node.value) if isinstance(node, yaml.ScalarNode) else 0
+            sizes[id(node)] = 1 + own + sum(sizes[id(k)] for k in kids)
             open_nodes.discard(id(node))
             continue
         if id(node) in sizes:
@@ -344,11 +349,14 @@ def _check_alias_expansion(path: Path, root: yaml.Node | None) -> None:
         open_nodes.add(id(node))
         stack.append((node, True))
         stack.extend((k, False) for k in kids if id(k) not in sizes)
-    expanded, written = sizes[id(root)], len(sizes)
-    if expanded > _MAX_ALIAS_GROWTH * written + _ALIAS_ALLOWANCE:
+    expanded = sizes[id(root)]
+    limit = max(_MAX_ALIAS_GROWTH * written, _ALIAS_FLOOR)
+    if expanded > limit:
         raise ProxyTableError(
-            f"{path}: aliases expand the document from {written} to {expanded} values: write "
-            "the repeated parts out, or share less", path=str(path), line=None, field=None)
+            f"{path}: aliases expand the document from {written:,} to {expanded:,} characters: "
+            f"at most {limit:,} are allowed ({_MAX_ALIAS_GROWTH} times the file, or "
+            f"{_ALIAS_FLOOR:,}): write the repeated parts out, or share less",
+            path=str(path), line=None, field=None)
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:

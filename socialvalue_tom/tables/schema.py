@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import sys
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated, Any, Literal, TypeVar
@@ -31,9 +32,11 @@ from socialvalue_tom.units import canonical_unit, conversion_factor, scale_of
 
 __all__ = [
     "ENGINE_NAMES",
+    "MAX_INDEX_RATIO",
     "MAX_MEASURES",
     "MAX_PROXY",
     "MAX_REGIONS",
+    "MAX_TABLE_CELLS",
     "NEVER_GROUPING_COLUMNS",
     "STANDARD_COLUMNS",
     "ConfidenceGrades",
@@ -49,6 +52,7 @@ __all__ = [
     "SourceSpec",
     "TableFile",
     "normalise_region",
+    "table_cells_problem",
 ]
 
 TABLE_FORMAT = "socialvalue_tom.table/v1"
@@ -66,6 +70,19 @@ MAX_PROXY = 1e12
 #: integers.
 MAX_MEASURES = 32_767
 MAX_REGIONS = 32_767
+#: Most measures x regions in one table: a table is compiled into dense arrays of one cell per
+#: measure and region (real tables have about 41 x 16). 4,000,000 cells are about 100 MB of
+#: arrays; 32,767 x 32,767 would be tens of gigabytes.
+MAX_TABLE_CELLS = 4_000_000
+#: A parameter's name, and a derivation input's: lowercase ASCII snake_case. Expressions are
+#: parsed as Python, which reads names in Unicode NFKC form: two inputs whose names differed
+#: only in compatibility characters ("median" and a full-width "ｍedian") would be one name to
+#: the formula, silently the wrong figure.
+_NAME = r"[a-z][a-z0-9_]{0,63}"
+#: An index value may be at most this many times, or this fraction of, the reference year's:
+#: the factor between any two years is then within 1e-12..1e12, and a value typed a thousand
+#: million times too large or small is an error, not an uplift.
+MAX_INDEX_RATIO = 1e6
 #: Names the engine gives every expression (``engine.PROXY_NAMES``): a parameter, or an outcome
 #: field a measure ``requires``, of one of these names would never be seen.
 ENGINE_NAMES = ("quantity", "proxy", "proxy_low", "proxy_high")
@@ -223,6 +240,17 @@ class Derivation(_Model):
     low_formula: str | None = Field(default=None, max_length=1000)
     high_formula: str | None = Field(default=None, max_length=1000)
 
+    @field_validator("inputs")
+    @classmethod
+    def _input_names(cls, v: Mapping[str, float]) -> Mapping[str, float]:
+        for name in v:
+            if not re.fullmatch(_NAME, name):
+                raise FieldCheckError(
+                    f"derivation input name {name!r} must be lowercase snake_case in ASCII "
+                    "letters, digits and '_' (a formula reads names in Unicode NFKC form, so "
+                    "look-alike letters could make two inputs one name)", name)
+        return v
+
 
 class ProxyValue(_Model):
     """A proxy in GBP per canonical unit for one region, with its source and derivation."""
@@ -271,7 +299,11 @@ class QuantityBounds(_Model):
 
     @model_validator(mode="after")
     def _ordered(self) -> QuantityBounds:
-        # Bounds the wrong way round would refuse every quantity, blaming the supplier.
+        # Bounds the wrong way round would refuse every quantity, blaming the supplier; so
+        # would a negative max, as quantities are never negative.
+        if self.max is not None and self.max < 0:
+            raise FieldCheckError(f"max {self.max} is below 0: quantities are never negative, "
+                                  "so every quantity would be refused", "max")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min {self.min} is above max {self.max}")
         return self
@@ -467,8 +499,23 @@ class TableFile(_Model):
 
     @model_validator(mode="after")
     def _cross_references(self) -> TableFile:
+        problem = table_cells_problem(len(self.measures), len(self.regions))
+        if problem is not None:  # before any check or array that grows with the two together
+            raise FieldCheckError(f"the table {problem}", "measures")
         _check_cross_references(self)
         return self
+
+
+def table_cells_problem(n_measures: int, n_regions: int) -> str | None:
+    """Why a table of ``n_measures`` and ``n_regions`` is too large to compile (None: it is
+    not): its dense arrays hold one cell per measure and region."""
+    cells = n_measures * n_regions
+    if cells <= MAX_TABLE_CELLS:
+        return None
+    return (f"has {n_measures:,} measures and {n_regions:,} regions: {cells:,} measure-region "
+            f"cells, over the {MAX_TABLE_CELLS:,} allowed (a table is compiled into arrays of "
+            "one cell per measure and region): split it into tables of fewer measures or "
+            "regions")
 
 
 def _duplicates(items: list[str]) -> list[str]:
@@ -480,6 +527,11 @@ def _check_cross_references(t: TableFile) -> None:
     if t.valid_to < t.valid_from:
         raise FieldCheckError(f"valid_to {t.valid_to} is before valid_from {t.valid_from}",
                               "valid_to")
+    if t.review_by is not None and t.review_by < t.valid_from:
+        raise FieldCheckError(
+            f"review_by {t.review_by} is before valid_from {t.valid_from}: the edition would "
+            "be overdue for review before it came into force (a typo in the year?)",
+            "review_by")
     for what, codes in (
         ("source id", [s.id for s in t.sources]),
         ("region code", [r.code for r in t.regions]),
@@ -540,14 +592,20 @@ def _check_cross_references(t: TableFile) -> None:
 
 def _check_region_tree(t: TableFile) -> None:
     parents = {r.code: r.parent for r in t.regions}
+    # One pass, linear in the regions: each region's chain of parents is climbed until it
+    # reaches a region already known to end at a root, and every region climbed is then known
+    # too. Meeting a region of the chain being climbed is a cycle, named (as before) by the
+    # first region, in the file's order, whose chain runs into one.
+    rooted: set[str] = set()
     for code in parents:
-        seen = {code}
-        cur = parents[code]
-        while cur is not None:
-            if cur in seen:
+        chain: set[str] = set()
+        cur: str | None = code
+        while cur is not None and cur not in rooted:
+            if cur in chain:
                 raise ValueError(f"region {code!r} is in a parent cycle")
-            seen.add(cur)
+            chain.add(cur)
             cur = parents[cur]
+        rooted |= chain
     # Without cycles, every chain of parents ends at a root: the fallback region must be the
     # only one, so a lookup climbs to it rather than jumping there from another root, and no
     # region falls back down to a child.
@@ -611,7 +669,7 @@ def _check_measure(i: int, m: MeasureSpec, t: TableFile, sources: set[str],
 
 
 def _check_parameter_name(name: str, *loc: str | int, where: str = "") -> None:
-    if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", name):
+    if not re.fullmatch(_NAME, name):
         raise FieldCheckError(f"{where}parameter name {name!r} must be lowercase snake_case",
                               *loc)
     if name in ENGINE_NAMES:
@@ -642,7 +700,9 @@ class IndexFile(_Model):
 
     @model_validator(mode="after")
     def _years(self) -> IndexFile:
-        """Years run without a gap, and the reference and first forecast years are among them."""
+        """Years run without a gap, and the reference and first forecast years are among them;
+        every value is a normal float within a factor of :data:`MAX_INDEX_RATIO` of the
+        reference year's."""
         years = sorted(self.values)
         missing = sorted(set(range(years[0], years[-1] + 1)) - set(years))
         if missing:
@@ -657,6 +717,21 @@ class IndexFile(_Model):
             raise FieldCheckError(
                 f"projected_from {self.projected_from} has no value: values cover "
                 f"{years[0]}..{years[-1]}", "projected_from")
+        for year in years:
+            if self.values[year] < sys.float_info.min:
+                raise FieldCheckError(
+                    f"the value {self.values[year]!r} for {year} is too small for a float to "
+                    "hold to its full precision (it is subnormal): give the series in a larger "
+                    "unit", "values", year)
+        reference = self.values[self.reference_year]
+        for year in years:
+            value = self.values[year]
+            if not 1 / MAX_INDEX_RATIO <= value / reference <= MAX_INDEX_RATIO:
+                raise FieldCheckError(
+                    f"the value {value!r} for {year} is {value / reference:.3g} times the "
+                    f"reference year {self.reference_year}'s ({reference!r}): values must be "
+                    f"within a factor of {MAX_INDEX_RATIO:,.0f} of it (a typo in the "
+                    "magnitude?)", "values", year)
         return self
 
 

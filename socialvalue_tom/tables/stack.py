@@ -16,6 +16,7 @@ import numpy as np
 from socialvalue_tom.errors import ProxyTableError
 from socialvalue_tom.rules.expressions import Expression
 from socialvalue_tom.tables.catalogue import TableSet
+from socialvalue_tom.tables.schema import MAX_TABLE_CELLS
 from socialvalue_tom.tables.table import ProxyTable
 
 __all__ = ["EditionStack", "stack_of"]
@@ -23,6 +24,11 @@ __all__ = ["EditionStack", "stack_of"]
 _EPOCH = np.datetime64("1970-01-01", "D")
 #: Region positions are stored as int16 (``region_used``).
 _MAX_REGIONS = int(np.iinfo(np.int16).max)
+#: Most cells (editions x measures x regions) in a stack. Each edition is at most
+#: ``MAX_TABLE_CELLS``, but the stack is as wide as the widest edition and as tall as the
+#: tallest (one of many measures and few regions with one of few measures and many regions would
+#: stack into measures x regions of both), once per edition: about 26 bytes a cell.
+_MAX_STACK_CELLS = 4 * MAX_TABLE_CELLS
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,12 @@ class EditionStack:
         n_m = max(len(t.measure_codes) for t in eds)
         n_r = max(len(t.region_codes) for t in eds)
         shape = (n_e, n_m, n_r)
+        if n_e * n_m * n_r > _MAX_STACK_CELLS:
+            raise ProxyTableError(
+                f"editions of {tset.name} stack into {n_e:,} editions x {n_m:,} measures x "
+                f"{n_r:,} regions = {n_e * n_m * n_r:,} cells: bulk valuation handles at most "
+                f"{_MAX_STACK_CELLS:,} (give value_frame fewer editions at a time, or value "
+                "such outcomes one at a time with value())", path=None, line=None, field=None)
         self.proxy = {b: np.zeros(shape) for b in ("central", "low", "high")}
         self.region_used = np.full(shape, -1, dtype=np.int16)
         per_measure = ("sign", "deadweight", "displacement", "attribution", "drop_off",

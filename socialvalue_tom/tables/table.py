@@ -28,7 +28,13 @@ from socialvalue_tom.errors import (
     UnknownMeasureError,
     UnknownRegionError,
 )
-from socialvalue_tom.tables.schema import IndexFile, MeasureSpec, SourceSpec, TableFile
+from socialvalue_tom.tables.schema import (
+    IndexFile,
+    MeasureSpec,
+    SourceSpec,
+    TableFile,
+    table_cells_problem,
+)
 from socialvalue_tom.tables.schema import normalise_region as normalise_region
 from socialvalue_tom.units import canonical_unit, conversion_factor
 
@@ -106,6 +112,19 @@ class PriceIndex:
         self.path = path
         self.digest = canonical_digest(spec)
         self.values: Mapping[int, float] = MappingProxyType(dict(spec.values))
+        object.__setattr__(self, "_sealed", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # An index is shared by every edition that uplifts with it (load_index caches it):
+        # replacing its values would change every later valuation while the digests stayed
+        # the same.
+        if getattr(self, "_sealed", False):
+            raise AttributeError(f"PriceIndex {self.name!r} is immutable: cannot set {name!r} "
+                                 "(load another index file)")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"PriceIndex {self.name!r} is immutable: cannot delete {name!r}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt from its validated spec (mapping proxies do not pickle); same digest.
@@ -348,6 +367,9 @@ class ProxyTable:
 
     def _compile(self) -> None:
         n_m, n_r = len(self.measure_codes), len(self.region_codes)
+        problem = table_cells_problem(n_m, n_r)
+        if problem is not None:  # validation refuses it; again here for a spec built otherwise
+            raise self._error(f"the table {problem}", "measures")
         value = np.empty((n_m, n_r))
         low = np.empty((n_m, n_r))
         high = np.empty((n_m, n_r))

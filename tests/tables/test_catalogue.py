@@ -279,7 +279,8 @@ def test_load_table_when_new_edition_drafted_before_manifest_refresh_validates(
     text = (proxies_copy / "uk-national" / "2025.yaml").read_text(encoding="utf-8")
     text = (text.replace("version: '2025'", "version: '2026'", 1)
             .replace("valid_from: 2025-04-01", "valid_from: 2026-04-01", 1)
-            .replace("valid_to: 2026-03-31", "valid_to: 2027-03-31", 1))
+            .replace("valid_to: 2026-03-31", "valid_to: 2027-03-31", 1)
+            .replace("review_by: 2026-03-31", "review_by: 2027-03-31", 1))
     draft.write_text(text, encoding="utf-8")
     assert sv.load_table(path=draft).version == "2026"
 
