@@ -71,15 +71,21 @@ def _uncalculated_in(fh: IO[bytes]) -> set[tuple[int, int]]:
     from openpyxl.utils.cell import coordinate_to_tuple
 
     found: set[tuple[int, int]] = set()
-    for _, el in ElementTree.iterparse(fh):
+    rows_parent: ElementTree.Element | None = None
+    for event, el in ElementTree.iterparse(fh, events=("start", "end")):
         tag = el.tag
+        if event == "start":
+            if tag in (f"{_MAIN}sheetData", f"{_STRICT_MAIN}sheetData"):
+                rows_parent = el
+            continue
         if tag in (f"{_MAIN}c", f"{_STRICT_MAIN}c"):
             ref = el.get("r")
             if ref and _has(el, "f") and not _has_result(el):
                 found.add(coordinate_to_tuple(ref))
-            el.clear()  # keep memory flat on a large sheet
-        elif tag in (f"{_MAIN}row", f"{_STRICT_MAIN}row"):
-            el.clear()
+        elif tag in (f"{_MAIN}row", f"{_STRICT_MAIN}row") and rows_parent is not None:
+            # Each row read is dropped from the tree, so memory stays flat on a large sheet
+            # (clearing a row alone would leave an empty element per row behind).
+            rows_parent.clear()
     return found
 
 

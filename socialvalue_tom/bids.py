@@ -317,19 +317,20 @@ def _proportional_decimals(values: pd.Series, best: float, scores: pd.Series,
     for decimals in range(start, start + 18):
         shown_best = Decimal(_number(best, decimals).replace(",", ""))
         if shown_best > 0 and all(
-                _by_hand(w * max(Decimal(0), Decimal(_number(v, decimals).replace(",", "")))
-                         / shown_best) == _score_text(score)
-                for v, score in zip(values, scores, strict=True)):
+                _by_hand(w, Decimal(_number(v, decimals).replace(",", "")), shown_best)
+                == _score_text(score) for v, score in zip(values, scores, strict=True)):
             return decimals
     return None
 
 
-def _by_hand(x: Decimal) -> str:
-    """A score worked out by hand from the numbers a formula shows, to 2 decimals, halves away
-    from zero (decimal arithmetic: what a moderator with a calculator gets)."""
+def _by_hand(weighting: Decimal, value: Decimal, best: Decimal) -> str:
+    """``weighting x max(0, value) / best`` worked out by hand from the numbers a formula
+    shows, to 2 decimals, halves away from zero (decimal arithmetic: what a moderator with a
+    calculator gets), with digits enough for any weighting a float holds."""
     with localcontext() as ctx:
-        ctx.prec = 50
-        return str(x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) + 0)
+        ctx.prec = 60 + max(0, weighting.adjusted()) + max(0, value.adjusted())
+        score = weighting * max(Decimal(0), value) / best
+        return str(score.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) + 0)
 
 
 def _score_text(score: float) -> str:

@@ -193,7 +193,16 @@ def _csv_layout(p: Path) -> _CsvLayout:
         # in the batch where they are (this peek decodes the file's first block only).
         with p.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
             rows = (r for r in csv.reader(fh, delimiter=delimiter) if not _blank_line(r))
-            first, data = next(rows, None), next(rows, None)
+            first = next(rows, None)
+            try:
+                data = next(rows, None)
+            except csv.Error as exc:
+                if "field larger than field limit" not in str(exc):
+                    raise
+                # A well-quoted value longer than the csv module's limit in the first data
+                # row: its width is not known here; pandas reads the row (and refuses more
+                # fields than the header names).
+                data = None
     except csv.Error as exc:
         raise _malformed(p, exc) from exc
     if first is None:
@@ -468,11 +477,23 @@ def _refuse_stray_quotes(p: Path, delimiter: str) -> None:
     with p.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter, strict=True)
         start = 1  # the line where the record being read starts
-        try:
-            for _ in reader:
-                start = reader.line_num + 1
-        except csv.Error as exc:
-            raise _quote_error(p, exc, reader.line_num, start) from exc
+        while True:
+            try:
+                if next(reader, None) is None:
+                    return
+            except csv.Error as exc:
+                line = reader.line_num
+                if "field larger than field limit" in str(exc):
+                    # A well-quoted value may be longer than the csv module's limit (which is
+                    # the whole process's to set): nothing is shown wrong, pandas' reading
+                    # stands.
+                    return
+                if not ("expected after" in str(exc) and start >= line):
+                    raise _quote_error(p, exc, line, start) from exc
+                # Text after a closing quote on the record's own line ("B"x): pandas reads it
+                # as Bx, as in a file without line breaks; only a quote that ran on from an
+                # earlier line has swallowed rows. The reader goes on with the next record.
+            start = reader.line_num + 1
 
 
 def _quote_error(p: Path, exc: csv.Error, line: int, start: int) -> InputFileError:
@@ -480,9 +501,6 @@ def _quote_error(p: Path, exc: csv.Error, line: int, start: int) -> InputFileErr
     if "expected after" in text:
         reason = (f"a quote ends a value in the middle ({text}): a value that starts with a "
                   "quote must end with one before the next separator")
-    elif "field larger than field limit" in text:
-        reason = (f"a quoted value runs on past {csv.field_size_limit()} characters: a quote "
-                  "that opens a value is probably not closed")
     elif "unexpected end of data" in text:
         reason = "the file ends inside a quoted value: a quote that opens a value is not closed"
     else:

@@ -226,18 +226,23 @@ def _check_input(df: pd.DataFrame, start: str, end: str, errors: str) -> None:
 
 def _boundaries(tables: TablesLike, carried_to: int | None = None) -> NDArray[np.int64]:
     """Days (since 1970-01-01) on which some edition starts, or the day after one ends; with
-    ``carried_to`` (a day), also each 1 April after the last edition's end up to that day:
-    the financial years an edition carried forward values one by one."""
+    ``carried_to`` (a day), also each 1 April up to that day that no edition covers (after
+    the last edition, or in a gap between two): the financial years an edition carried
+    forward values one by one."""
     days = set()
     editions = table_set(tables).editions
     for t in editions:
         days.add((t.valid_from - _EPOCH).days)
         days.add((t.valid_to - _EPOCH).days + 1)
     if carried_to is not None and editions:
-        end = max(t.valid_to for t in editions)
-        year = end.year + 1 if end >= dt.date(end.year, 4, 1) else end.year
+        # Each 1 April no edition covers, after the first edition starts: past the last one,
+        # and in a gap between two, an edition carried forward values the year alone.
+        first = min(t.valid_from for t in editions)
+        year = first.year + 1 if first >= dt.date(first.year, 4, 1) else first.year
         while year <= dt.date.max.year and (dt.date(year, 4, 1) - _EPOCH).days <= carried_to:
-            days.add((dt.date(year, 4, 1) - _EPOCH).days)
+            day = dt.date(year, 4, 1)
+            if not any(t.valid_from <= day <= t.valid_to for t in editions):
+                days.add((day - _EPOCH).days)
             year += 1
     return np.array(sorted(days), dtype=np.int64)
 

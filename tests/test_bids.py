@@ -322,3 +322,16 @@ def test_score_bids_when_a_score_is_a_half_then_shown_rounded_away_from_zero(
     lines = "\n".join(scored.attrs["trace"])
     assert "score = 10 x 2,675.0000 / 10,000.0000 = 2.68" in lines
     assert "score = 10 x 125.0000 / 10,000.0000 = 0.13" in lines
+
+
+@pytest.mark.parametrize("weighting", [1e20, 1e60, 1e300])
+def test_score_bids_when_the_weighting_is_huge_then_scores_and_trace_without_error(
+        tiny: sv.ProxyTable, weighting: float) -> None:
+    """Any finite weighting is accepted: the by-hand check of the trace's formulas works with
+    digits enough for it (a fixed 50-digit context raised decimal.InvalidOperation)."""
+    bids = pd.DataFrame({"supplier_id": ["A", "B"], "measure": "env-carbon",
+                         "quantity": [1.0, 2.0], "unit": "tCO2e", "region": "uk",
+                         "date": "2024-05-01"})
+    scored = score_bids(bids, tables=tiny, weighting=weighting)
+    assert scored["score"].tolist() == pytest.approx([weighting, weighting / 2], rel=1e-12)
+    assert len(scored["trace"]) == 2

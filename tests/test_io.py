@@ -440,6 +440,24 @@ def test_read_csv_when_a_stray_quote_swallows_later_rows_raises_input_file_error
         assert df.index.tolist() == [0, 1, 2]
 
 
+def test_read_csv_when_quoted_values_are_long_or_followed_by_text_reads_them(
+        tmp_path: Path) -> None:
+    """The stray-quote check refuses only a quote that ran on from an earlier line: a
+    well-quoted value over the csv module's 131,072-character limit, and text after a closing
+    quote on the record's own line ("B"x, which pandas reads as Bx), read as pandas reads them,
+    also when another cell holds a line break."""
+    head = "measure,quantity,unit,region,date,evidence\n"
+    long_value = "\n".join(["x" * 15_000] * 10)  # 150,009 characters over 10 lines
+    rows = (f'jobs-local,1,FTE,london,2024-05-01,"{long_value}"\n'
+            'jobs-local,2,FTE,london,2024-05-01,"B"x\n'
+            'jobs-local,3,FTE,london,2024-05-01,"two\nlines"\n')
+    path = _write(tmp_path / "long.csv", head + rows)
+    for df in (svio.read_outcomes(path),
+               pd.concat(b for _, b in svio.iter_outcome_batches(path, chunksize=1))):
+        assert df["quantity"].tolist() == [1, 2, 3]
+        assert df["evidence"].tolist() == [long_value, "Bx", "two\nlines"]
+
+
 def test_read_csv_when_rows_end_with_an_empty_field_keeps_columns_in_place(
         tmp_path: Path) -> None:
     """A trailing comma on every row does not turn the first column into the index."""

@@ -642,3 +642,24 @@ def test_apportion_when_carrying_forward_splits_each_financial_year_after_the_la
     scalar = sv.apportion_outcome(one, "2026-04-01", "2028-03-31", carry_forward=True)
     assert [p.quantity for p in scalar] == parts["quantity"].iloc[:2].tolist()
     assert len(sv.apportion(df)) == 2  # not carrying forward: the editions' cuts only
+
+
+def test_apportion_when_carrying_forward_across_a_gap_between_editions_splits_each_year(
+        tmp_path: Any) -> None:
+    """Editions for 2021/22 and 2024/25 only: a 2022-04-01..2024-03-31 period lies in the gap,
+    valued with 2021/22 carried forward, one part per financial year (as their claims are
+    grouped); without carry_forward, one part."""
+    from conftest import tiny_variant
+
+    old = sv.load_table(path=tiny_variant(
+        tmp_path, ('version: "2024"', 'version: "2021"'),
+        ("valid_from: 2024-04-01", "valid_from: 2021-04-01"),
+        ("valid_to: 2025-03-31", "valid_to: 2022-03-31"), name="t2021.yaml"))
+    new = sv.load_table(path=tiny_variant(tmp_path, name="t2024.yaml"))
+    df = pd.DataFrame({"contract_id": ["C1"], "measure": ["jobs-local"], "quantity": [10.0],
+                       "unit": "FTE", "region": "uk", "period_start": ["2022-04-01"],
+                       "period_end": ["2024-03-31"]})
+    parts = sv.apportion(df, [old, new], carry_forward=True)
+    assert [str(d.date()) for d in parts["date"]] == ["2022-04-01", "2023-04-01"]
+    assert parts["period_share"].tolist() == [365 / 731, 366 / 731]
+    assert len(sv.apportion(df, [old, new])) == 1
