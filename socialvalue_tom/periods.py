@@ -84,10 +84,11 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     row's. The index labels of the input rows are kept, repeated for the parts of a split row.
     ``start`` and ``end`` may not be the ``date`` column (each part gets its own date).
 
-    ``carry_forward``: as ``Assumptions(carry_forward=True)`` values the days after the last
-    edition with it, each financial year (from 1 April) there is a part of its own, as an
-    edition's days are: its claims are set against that year's (docs/rules.md, 10) and it is
-    discounted as that year. Pass the same setting as the valuation.
+    ``carry_forward``: as ``Assumptions(carry_forward=True)`` values the days no edition covers
+    (after the last, or in a gap between two) with the latest earlier one, each financial year
+    (from 1 April) there is a part of its own, as an edition's days are: its claims are set
+    against that year's (docs/rules.md, 10) and it is discounted as that year. Pass the same
+    setting as the valuation.
 
     ``errors="raise"``: a period that cannot be read (only one of its ends given, a date that
     is not a date, an end before its start) raises one :class:`BulkValidationError` listing

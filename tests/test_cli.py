@@ -1255,3 +1255,21 @@ def test_value_when_group_figures_do_not_add_to_the_total_then_a_note_says_why(
     plain = invoke("value", _write(tmp_path, "p.csv", PORTFOLIO), "--tables", TINY, "--by",
                    "supplier")
     assert "rounded once" not in plain.stdout
+
+
+def test_value_when_period_and_carry_forward_then_each_carried_year_is_a_part(
+        tmp_path: Path) -> None:
+    """--period with --carry-forward splits a period past the last uk-national edition at each
+    1 April, as apportion(carry_forward=True) does: the 2027/28 priority hire reduces the
+    2027/28 part of the local jobs only."""
+    text = ("contract_id,measure,quantity,unit,region,period_start,period_end,date\n"
+            "C1,jobs-local-fte,10,FTE,uk,2026-04-01,2028-03-31,\n"
+            "C1,jobs-priority-ltu,2,FTE,uk,2027-04-01,2028-03-31,\n")
+    out = tmp_path / "valued.csv"
+    result = invoke("value", _write(tmp_path, "p.csv", text), "-o", out, "--period",
+                    "period_start,period_end", "--carry-forward")
+    assert result.exit_code == 0, result.output
+    got = pd.read_csv(out)
+    assert got["date"].astype(str).str[:10].tolist() == ["2026-04-01", "2027-04-01",
+                                                          "2027-04-01"]
+    assert got["claim_share"].tolist() == [1.0, pytest.approx(1 - 2 / (10 * 366 / 731)), 1.0]

@@ -887,3 +887,14 @@ def test_summarise_when_version_was_read_back_as_numbers_then_editions_found(
     assert s[["theme", "rows", "rows_not_valued"]].values.tolist()[:2] == [
         ["environment", 1, 0], ["jobs", 1, 0]]
     assert pd.isna(s["theme"].iloc[2]) and s["rows_not_valued"].iloc[2] == 1
+
+
+def test_chart_labels_and_titles_are_cut_to_their_limits_with_an_ellipsis() -> None:
+    """Bars are labelled with at most MAX_LABEL characters and a chart titled with at most
+    MAX_TITLE, the cut marked; shorter text is drawn as it is."""
+    from socialvalue_tom import report
+
+    assert report._short("S" * 41) == "S" * 39 + "…"
+    assert len(report._short("S" * 41)) == report.MAX_LABEL == 40
+    assert report._short("S" * 40) == "S" * 40
+    assert report._short("T" * 500, report.MAX_TITLE) == "T" * 119 + "…"
