@@ -15,7 +15,9 @@ Added in 0.1.
 
 from __future__ import annotations
 
+import os
 import sys
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
@@ -63,11 +65,24 @@ tables_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
 app.add_typer(tables_app, name="tables")
 
 
+#: Control characters (C0, DEL, C1) and how they are shown: as Python writes them in a repr
+#: (``\x1b``, ``\n``), so an ESC in a supplier id is read, never sent to the terminal.
+_CONTROLS = {c: repr(chr(c))[1:-1] for c in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def _printable(text: str) -> str:
+    """``text`` with every control character (C0 including tab, newline and carriage return,
+    DEL and C1) written as a visible escape: text from users' files (supplier and contract
+    ids, table titles, sources) could otherwise clear the screen, move the cursor, set the
+    window title or make a hyperlink on the terminal (rich strips only a few controls)."""
+    return text.translate(_CONTROLS)
+
+
 def _table(title: str) -> Table:
     """A rich Table whose title and cells are shown as written: supplier names, contract ids
     and table titles come from users' files, and '[red]' or '[/x]' in them is text, not markup
-    (which would be applied, or fail)."""
-    return _PlainTable(title=Text(title))
+    (which would be applied, or fail); control characters in them are shown escaped."""
+    return _PlainTable(title=Text(_printable(title)))
 
 
 class _PlainTable(Table):
@@ -87,10 +102,14 @@ class _PlainTable(Table):
 
     def add_column(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("overflow", "fold")
+        # A header can hold table text (the fallback region's code): shown as text, escaped.
+        args = tuple(Text(_printable(a)) if isinstance(a, str) else a for a in args)
         super().add_column(*args, **kwargs)
 
     def add_row(self, *renderables: Any, **kwargs: Any) -> None:
-        cells = [Text(r) if isinstance(r, str) else r for r in renderables]
+        # Every cell as text with its control characters escaped (see _printable): cells hold
+        # supplier and contract ids and table text.
+        cells = [_printable_cell(r) for r in renderables]
         for column, cell in zip(self.columns, cells, strict=False):
             if column.justify == "right" and isinstance(cell, Text):
                 # Never narrower than its widest figure, so a figure never wraps or is cut
@@ -142,6 +161,15 @@ class _PlainTable(Table):
                 widths[i] = sizes[i].maximum
         _widen(widths, {i: sizes[i].maximum for i in labels}, spare)
         return widths
+
+
+def _printable_cell(cell: Any) -> Any:
+    """A table cell as Text with its control characters escaped; other renderables as given."""
+    if isinstance(cell, str):
+        return Text(_printable(cell))
+    if isinstance(cell, Text) and cell.plain != _printable(cell.plain):
+        return Text(_printable(cell.plain), style=cell.style, justify=cell.justify)
+    return cell
 
 
 def _widen(widths: list[int], targets: dict[int, int], spare: int) -> int:
@@ -380,10 +408,11 @@ def _check_issues_path(inp: Path, out: Path | None) -> None:
 def _clear_stale_issues(inp: Path, out: Path | None) -> None:
     """After a run without bad rows, an issues file left by an earlier run is emptied (header
     only), so an out-of-date list of problems is never sent back to a supplier; never when
-    it is the input under another name (refused before the run, and checked again here)."""
+    it is the input under another name (refused before the run, and checked again here). A
+    symbolic link of that name is replaced by the emptied file, its target left alone."""
     _check_issues_path(inp, out)
     path = _issues_path(inp, out)
-    if path.is_file():
+    if path.is_file() or path.is_symlink():
         _write_issues(pd.DataFrame(columns=["row", "line", "field", "code", "reason"]), path)
         _console(stderr=True).print(f"no problems this time: emptied {path} from an earlier "
                                     "run", markup=False)
@@ -391,10 +420,17 @@ def _clear_stale_issues(inp: Path, out: Path | None) -> None:
 
 def _write_issues(frame: pd.DataFrame, path: Path) -> None:
     """Write the issues file, or exit 2 saying why it cannot be written (a folder of that
-    name, no permission): the problems must reach the user, never a traceback instead."""
+    name, no permission): the problems must reach the user, never a traceback instead.
+
+    Written to a new file beside it, then renamed over it: a symbolic (or hard) link of that
+    name is replaced, never written through, so the file it points to is left as it was."""
+    # A fresh name (not mkstemp) so that the file gets the usual permissions.
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
     try:
-        frame.to_csv(path, index=False)
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, path)
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         _fail(f"cannot write the issues file {path}: {exc.strerror or exc}")
 
 
@@ -420,7 +456,7 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
     for row, line, field, reason in zip(shown["row"], shown["line"], shown["field"],
                                         shown["reason"], strict=True):
         where = f"row {row}" + (f" (line {int(line)})" if header and not pd.isna(line) else "")
-        err.print(f"{inp.name}: {where}, field {field!r}: {reason}", markup=False)
+        err.print(_printable(f"{inp.name}: {where}, field {field!r}: {reason}"), markup=False)
     more = len(frame) - _SHOWN_ISSUES
     tail = f" ({more} more not shown)" if more > 0 else ""
     _write_issues(frame, path)  # after the first problems are shown: they reach the user
@@ -636,7 +672,7 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> No
         _console().print(f"Note: each figure is rounded once from its exact sum, so {where}.",
                          markup=False)
     for t, v, d in editions_used(frame):
-        _console().print(f"Table {t}:{v} digest {d}", markup=False)
+        _console().print(_printable(f"Table {t}:{v} digest {d}"), markup=False)
     illus = int(frame["illustrative"].astype("boolean").fillna(False).sum())
     if illus:
         _console().print(f"Caveat: {illus} row(s) use proxy values labelled illustrative: "
@@ -644,7 +680,7 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> No
     for note in _guard(lambda: basis_notes(valued, tables)):
         if by is By.stage and note.startswith("The total adds commitments"):
             continue  # the table already shows them apart
-        _console().print(f"Note: {_cli_words(note)}", markup=False)
+        _console().print(_printable(f"Note: {_cli_words(note)}"), markup=False)
 
 
 def _cli_words(note: str) -> str:
@@ -785,7 +821,7 @@ def explain_cmd(
             not_valued = True
             reasons = "; ".join(f"{f}: {_cli_error_words(str(why))}"
                                 for f, why in zip(found["field"], found["reason"], strict=True))
-            _console().print(f"Row {r} was not valued: {reasons}", markup=False)
+            _console().print(_printable(f"Row {r} was not valued: {reasons}"), markup=False)
             continue
         positions = np.flatnonzero(numbers == r)
         for k, position in enumerate(positions, 1):
@@ -793,7 +829,8 @@ def explain_cmd(
                     if len(positions) > 1 else "")
             _console().print(f"Row {r}{part}:", markup=False)
             trace = _guard(partial(explain_row, valued, int(position)))
-            _console().print(_cli_error_words(trace), markup=False)
+            _console().print("\n".join(_printable(line) for line in
+                                       _cli_error_words(trace).split("\n")), markup=False)
     if not_valued:
         raise typer.Exit(1)
 
@@ -953,7 +990,7 @@ def tables_show(
     """Show a table edition's header and measures, or one measure's proxies per region."""
     t = _one_table(name)
     shown = _measure_table(t, measure) if measure else _measures_table(t)  # fails before output
-    _console().print(f"{t.name}:{t.version}  {t.spec.title}", markup=False)
+    _console().print(_printable(f"{t.name}:{t.version}  {t.spec.title}"), markup=False)
     _console().print(f"valid {t.valid_from}..{t.valid_to}, {t.spec.price_base_year} prices, "
                       f"illustrative: {_illustrative_note(t)}"
                       + (f", review by {_review_note(t)}" if t.review_by else ""), markup=False)
@@ -996,7 +1033,7 @@ def tables_diff(
     head = f"{a.name}:{a.version} -> {b.name}:{b.version}"
     if diff.empty:
         same = a.digest == b.digest
-        _console().print(f"{head}: no differences" + ("" if same else (
+        _console().print(_printable(head) + ": no differences" + ("" if same else (
             " in values or rules (the digests differ in labels such as version, title, "
             "validity or review date, or in the order entries are listed)")), markup=False)
         return
@@ -1033,8 +1070,8 @@ def tables_validate(
     if not file.is_file():
         _fail(f"table file {file} does not exist")
     t = _guard(lambda: load_table(path=file), code=1)
-    _console().print(f"valid: {t.name}:{t.version} ({len(t.measures)} measures, valid "
-                      f"{t.valid_from}..{t.valid_to})", markup=False)
+    _console().print(_printable(f"valid: {t.name}:{t.version} ({len(t.measures)} measures, "
+                                f"valid {t.valid_from}..{t.valid_to})"), markup=False)
     _console().print(f"digest sha256:{t.digest}", markup=False)
 
 

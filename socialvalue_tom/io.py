@@ -215,11 +215,28 @@ def _csv_layout(p: Path) -> _CsvLayout:
     while any(h.startswith(prefix) for h in header):  # never clash with a real column name
         prefix += "_"
     width = len(data) if data is not None else 0
+    if width > MAX_COLUMNS:
+        raise _fail(p, f"the first data row has {width:,} fields, more than the "
+                       f"{MAX_COLUMNS:,} columns a worksheet holds: not a table of outcomes "
+                       "(a line of separators?)", columns=width)
     if delimiter == ";":
         _refuse_grouped_numbers(p, header)
     return _CsvLayout(header, [f"{prefix}{i}" for i in range(max(0, width - len(header)))],
                       delimiter)
 
+
+#: The most columns a file may have (Excel's 16,384): a header or first data row beyond it is
+#: refused before pandas builds a frame that wide (a line of two million separators would
+#: otherwise cost minutes and gigabytes).
+MAX_COLUMNS = 16_384
+#: The most bytes the parts of an ``.xlsx`` file may decompress to, and the most times its
+#: own size: a small file can hold gigabytes of XML (a zip bomb), which openpyxl would read
+#: whole, building an object per cell.
+MAX_XLSX_BYTES = 512 * 1024 * 1024
+MAX_XLSX_RATIO = 100
+#: Below this many decompressed bytes the ratio is not checked (a small workbook of repeated
+#: values can compress far better than a large one).
+MIN_XLSX_CHECKED = 8 * 1024 * 1024
 
 #: Columns of amounts that run into thousands (fractions, years and shares never do).
 AMOUNT_COLUMNS = ("quantity", "contract_value")
@@ -628,6 +645,7 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
     be lost).
     """
     openpyxl = _require("openpyxl")
+    _check_expanded_size(p)
     try:
         # data_only=True: a formula cell gives the value Excel last calculated and saved.
         wb = openpyxl.load_workbook(p, data_only=True)
@@ -652,6 +670,29 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
         return _Sheet(ws.title, header, _body_rows(rows, len(header)), tuple(wb.sheetnames))
     finally:
         wb.close()
+
+
+def _check_expanded_size(p: Path) -> None:
+    """Refuse an ``.xlsx`` file whose parts decompress to more than :data:`MAX_XLSX_BYTES`, or
+    to more than :data:`MAX_XLSX_RATIO` times the file's size. The sizes are those the zip
+    declares, which ``zipfile`` holds each part to when it is read (a part that decompresses
+    to more is an error there), so they can be trusted."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(p) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return  # not a zip: openpyxl says what is wrong with it
+    size = max(p.stat().st_size, 1)
+    limit = min(MAX_XLSX_BYTES, max(MAX_XLSX_RATIO * size, MIN_XLSX_CHECKED))
+    if expanded > limit:
+        raise _fail(p, f"the workbook's parts decompress to {expanded:,} bytes, more than the "
+                       f"{limit:,} allowed for a file of {size:,} bytes (at most "
+                       f"{MAX_XLSX_RATIO} times its size beyond {MIN_XLSX_CHECKED // 2**20} MiB, "
+                       "and "
+                       f"{MAX_XLSX_BYTES // 2**20} MiB in all): save it again from Excel, or "
+                       "split it", expanded=expanded)
 
 
 def _held_rows(ws: Any) -> dict[int, dict[int, Any]]:
@@ -790,8 +831,12 @@ def _header(p: Path, where: str, first: tuple[Any, ...]) -> list[str]:
     if blank:
         raise _fail(p, f"{where}: header cell(s) in column(s) {blank} are blank: every column "
                        "needs a name in the header row", columns=blank)
+    if len(cells) > MAX_COLUMNS:
+        raise _fail(p, f"{where}: {len(cells):,} columns, more than the {MAX_COLUMNS:,} a "
+                       "worksheet holds: not a table of outcomes", columns=len(cells))
     header = [str(v).strip() for v in cells]
-    dup = sorted({h for h in header if header.count(h) > 1})
+    counts = Counter(header)
+    dup = sorted(h for h, n in counts.items() if n > 1)
     if dup:
         raise _fail(p, f"{where}: header has repeated column name(s) {', '.join(dup)}",
                     columns=dup)

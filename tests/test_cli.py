@@ -478,6 +478,75 @@ def test_value_when_rerun_clean_then_old_issues_file_emptied(tmp_path: Path) -> 
     assert emptied.empty and list(emptied.columns) == ["row", "line", "field", "code", "reason"]
 
 
+def test_value_when_issues_file_is_a_symlink_then_link_replaced_and_target_kept(
+        tmp_path: Path) -> None:
+    """A symbolic link named like the issues file is replaced by the issues file, never
+    written through: the file it points to keeps its content, after a clean run (which
+    empties the issues file) and after a run with bad rows (which writes it)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    victim = _write(tmp_path, "victim.txt", "keep\n")
+    issues = folder / "returns.issues.csv"
+    for text, code, listed in ((PORTFOLIO, 0, 0), (BAD, 1, 2)):
+        src = _write(folder, "returns.csv", text)
+        issues.unlink(missing_ok=True)
+        issues.symlink_to(Path("..") / "victim.txt")
+        result = invoke("value", src, "--tables", TINY)
+        assert result.exit_code == code, result.output
+        assert victim.read_text(encoding="utf-8") == "keep\n"
+        assert issues.is_file() and not issues.is_symlink()
+        found = pd.read_csv(issues)
+        assert len(found) == listed
+        assert list(found.columns) == ["row", "line", "field", "code", "reason"]
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []  # no temp left
+
+
+def test_printable_escapes_every_control_character() -> None:
+    """C0 (tab, newline and carriage return included), DEL and C1 controls are shown as
+    Python escapes; other text, non-ASCII letters included, is kept."""
+    from socialvalue_tom.cli import _printable
+
+    assert _printable("\x1b[2J\x1b[H") == "\\x1b[2J\\x1b[H"
+    assert _printable("a\tb\nc\rd\x00\x7f\x85\x9b") == "a\\tb\\nc\\rd\\x00\\x7f\\x85\\x9b"
+    assert _printable("Café £5 – ok") == "Café £5 – ok"
+
+
+def test_value_when_supplier_ids_hold_terminal_escapes_then_shown_escaped(
+        tmp_path: Path) -> None:
+    """A supplier id that would clear the screen or make a hyperlink on the terminal is shown
+    with its control characters escaped, never sent as they are."""
+    clear, link = "\x1b[2J\x1b[H", "\x1b]8;;http://e/\x1b\\x"
+    text = PORTFOLIO.replace(",acme,", f",{clear},").replace(",beta,", f",{link},")
+    src = _write(tmp_path, "p.csv", text)
+    result = invoke("value", src, "--tables", TINY, "--by", "supplier")
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout
+    assert "\\x1b[2J\\x1b[H" in result.stdout
+    assert "\\x1b]8;;http://e/\\x1b\\x" in result.stdout
+
+
+def test_tables_show_when_titles_hold_terminal_escapes_then_shown_escaped(
+        tmp_path: Path) -> None:
+    """Escapes in a user table's title and a measure's title are shown escaped by
+    `tables show` (header line and measures table) and `tables validate`."""
+    text = TINY.read_text(encoding="utf-8").replace(
+        "title: Tiny test table (illustrative values)",
+        'title: "Tiny \\x1b[31mtable"').replace(
+        "title: Local people employed (FTE)", 'title: "Local \\x1b[31mpeople\\x9b2J"')
+    table = _write(tmp_path, "t.yaml", text)
+    index = TINY.with_name("tiny-deflator.index.yaml")
+    _write(tmp_path, index.name, index.read_text(encoding="utf-8"))
+    assert "\x1b[31m" in sv.load_table(path=table).spec.title  # the escape reaches the CLI
+    for args in (["show", table], ["show", table, "--measure", "jobs-local"],
+                 ["validate", table]):
+        result = invoke("tables", *args)
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x9b" not in result.output
+    shown = invoke("tables", "show", table).stdout
+    assert "Tiny \\x1b[31mtable" in shown
+    assert "Local \\x1b[31mpeople\\x9b2J" in shown
+
+
 def test_value_when_tables_names_one_edition_then_uses_it(tmp_path: Path) -> None:
     """--tables NAME:VERSION values against that edition, as tables show/diff accept it."""
     src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,date\n"

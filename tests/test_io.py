@@ -1065,3 +1065,45 @@ def test_read_parquet_when_a_column_name_repeats_then_input_file_error_names_it(
     assert "FieldRef" not in str(info.value)
     assert info.value.path == str(path)
     assert info.value.details["columns"] == ["measure", "unit"]
+
+
+def test_read_xlsx_when_parts_decompress_far_beyond_the_file_refuses_before_reading(
+        tmp_path: Path) -> None:
+    """A zip bomb: a workbook of a few KB whose sheet is 12 MB of empty cells (openpyxl would
+    build an object per cell: minutes and gigabytes at 40 MB) is refused from the sizes the
+    zip declares, before openpyxl reads it; an ordinary workbook is not."""
+    import zipfile
+
+    path = _workbook(tmp_path / "ok.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
+                                                        "2024-05-01", "1"]])
+    assert len(svio.read_outcomes(path)) == 1
+    with zipfile.ZipFile(path) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    sheet = next(n for n in parts if n.startswith("xl/worksheets/"))
+    parts[sheet] = parts[sheet].replace(b"</sheetData>", b'<row r="3">' + b"<c/>" * 3_000_000
+                                        + b"</row></sheetData>")
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(svio.InputFileError, match=r"decompress to 12,0\d\d,\d\d\d bytes, more "
+                                                  r"than the 8,388,608 allowed"):
+        svio.read_outcomes(bomb)
+
+
+def test_read_csv_when_a_row_is_wider_than_a_worksheet_refuses_it_quickly(
+        tmp_path: Path) -> None:
+    """A first data row of 200,000 separators (pandas would build a frame that wide: 20 s and
+    a gigabyte) and a header of 20,000 names are refused; 16,000 distinct names read."""
+    commas = _write(tmp_path / "commas.csv", "measure,quantity\n" + "," * 200_000 + "\n")
+    with pytest.raises(svio.InputFileError, match="200,001 fields, more than the 16,384"):
+        svio.read_outcomes(commas)
+    wide = _write(tmp_path / "wide.csv", ",".join(f"c{i}" for i in range(20_000)) + "\n")
+    with pytest.raises(svio.InputFileError, match="20,000 columns, more than the 16,384"):
+        svio.read_outcomes(wide)
+    names = ["measure", "quantity", "unit", "region", "date",
+             *(f"c{i}" for i in range(15_995))]
+    ok = _write(tmp_path / "ok.csv", ",".join(names) + "\n"
+                + "jobs-local,1,FTE,uk,2024-05-01" + "," * 15_995 + "\n")
+    assert svio.read_outcomes(ok).shape == (1, 16_000)
