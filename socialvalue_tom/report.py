@@ -34,7 +34,6 @@ from socialvalue_tom._text import (
     NotAValue,
     cell_codes,
     group_label,
-    hashable,
     is_missing,
     key_text,
     stripped,
@@ -513,10 +512,7 @@ def _groups(frame: pd.DataFrame, cols: list[str]) -> list[tuple[Any, np.ndarray]
         ids, keys = grouped.ngroup().to_numpy(), list(grouped.size().index)
         order = list(range(len(keys)))
     except TypeError:
-        # A list in a cell of a column grouped by is grouped as its text, never a crash.
-        frame = frame.assign(**{c: frame[c].map(
-            lambda x: str(x) if isinstance(hashable(x), NotAValue) else x)
-            for c in cols if frame[c].dtype == object})
+        # (A container in a group cell is text by now: _grouping_frame.)
         grouped = frame.groupby(cols, sort=False, observed=True, dropna=False)
         ids, keys = grouped.ngroup().to_numpy(), list(grouped.size().index)
         order = sorted(range(len(keys)), key=lambda i: tuple(
