@@ -103,7 +103,29 @@ class ResolvedProxy:
         return self.region_used != self.region_requested
 
 
-class PriceIndex:
+class _Sealed:
+    """Read-only once built (``_seal``): the object is shared, so replacing an attribute
+    would change every later valuation in the process while the digests stayed the same."""
+
+    _ANEW = ""  # how to get a different one, for the error
+
+    def _what(self) -> str:
+        raise NotImplementedError
+
+    def _seal(self) -> None:
+        object.__setattr__(self, "_sealed", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_sealed", False):
+            raise AttributeError(f"{self._what()} is immutable: cannot set {name!r} "
+                                 f"({self._ANEW})")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{self._what()} is immutable: cannot delete {name!r}")
+
+
+class PriceIndex(_Sealed):
     """A price index series (e.g. HM Treasury GDP deflators) for price-base uplift."""
 
     def __init__(self, spec: IndexFile, path: Path | None = None) -> None:
@@ -112,19 +134,13 @@ class PriceIndex:
         self.path = path
         self.digest = canonical_digest(spec)
         self.values: Mapping[int, float] = MappingProxyType(dict(spec.values))
-        object.__setattr__(self, "_sealed", True)
+        self._seal()
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        # An index is shared by every edition that uplifts with it (load_index caches it):
-        # replacing its values would change every later valuation while the digests stayed
-        # the same.
-        if getattr(self, "_sealed", False):
-            raise AttributeError(f"PriceIndex {self.name!r} is immutable: cannot set {name!r} "
-                                 "(load another index file)")
-        object.__setattr__(self, name, value)
+    # Shared by every edition that uplifts with it (load_index caches it).
+    _ANEW = "load another index file"
 
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"PriceIndex {self.name!r} is immutable: cannot delete {name!r}")
+    def _what(self) -> str:
+        return f"PriceIndex {self.name!r}"
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt from its validated spec (mapping proxies do not pickle); same digest.
@@ -151,7 +167,7 @@ class PriceIndex:
         return self.values[to_year] / self.values[from_year]
 
 
-class ProxyTable:
+class ProxyTable(_Sealed):
     """One validated, immutable edition of a proxy table.
 
     Build it with :func:`socialvalue_tom.load_table`. ``measures`` maps codes to
@@ -177,18 +193,13 @@ class ProxyTable:
             {c: i for i, c in enumerate(self.measure_codes)})
         self._where = str(path) if path else f"{spec.family}:{spec.version}"
         self._compile()
-        object.__setattr__(self, "_sealed", True)
+        self._seal()
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Tables are shared (load_table caches them): replacing an attribute would change every
-        # later valuation in the process while the digest stayed the same.
-        if getattr(self, "_sealed", False):
-            raise AttributeError(f"ProxyTable {self._where} is immutable: cannot set {name!r} "
-                                 "(build another table: load_table, amend_table)")
-        object.__setattr__(self, name, value)
+    # Shared (load_table caches tables).
+    _ANEW = "build another table: load_table, amend_table"
 
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"ProxyTable {self._where} is immutable: cannot delete {name!r}")
+    def _what(self) -> str:
+        return f"ProxyTable {self._where}"
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt from its validated spec, so a pickled table (sent to a Dask worker, say)
