@@ -30,6 +30,50 @@ BAD_TABLES = DATA / "bad_tables"
 BAD_INPUTS = DATA / "bad_inputs"
 #: A day inside tiny:2024 (financial year 2024).
 DAY = dt.date(2024, 6, 1)
+TINY_TEXT = TINY.read_text(encoding="utf-8")
+
+
+def sub(old: str, new: str, text: str = TINY_TEXT) -> str:
+    """``text`` (tiny.yaml by default) with the first ``old`` replaced (which must be there)."""
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+def line_of(text: str, needle: str, nth: int = 0) -> int:
+    """1-based line of the ``nth`` line of ``text`` containing ``needle``."""
+    return [i for i, line in enumerate(text.splitlines(), 1) if needle in line][nth]
+
+
+class CountingCode(str):
+    """A region code that counts every hash and equality test made with it: the work spent on
+    the region tree, whatever the algorithm (a dict built, a list searched, a chain walked)."""
+
+    ops = 0
+
+    def __hash__(self) -> int:
+        CountingCode.ops += 1
+        return str.__hash__(self)
+
+    def __eq__(self, other: object) -> bool:
+        CountingCode.ops += 1
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        CountingCode.ops += 1
+        return str.__ne__(self, other)
+
+
+def counting_regions(spec: TableFile) -> TableFile:
+    """``spec`` with its region codes (and parents and fallback) as :class:`CountingCode`, the
+    count reset to 0: a scale test counts the operations of what it builds from it."""
+    regions = tuple(r.model_copy(update={
+        "code": CountingCode(r.code),
+        "parent": None if r.parent is None else CountingCode(r.parent)})
+        for r in spec.regions)
+    counted = spec.model_copy(update={"regions": regions,
+                                      "fallback_region": CountingCode(spec.fallback_region)})
+    CountingCode.ops = 0
+    return counted
 
 
 #: The replacements that make tiny.yaml an earlier edition, 2023 (valid in FY 2023/24), for

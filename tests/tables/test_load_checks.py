@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TINY, TINY_INDEX
+from conftest import TINY, TINY_INDEX, line_of, sub
 
 import socialvalue_tom as sv
 
@@ -18,17 +18,6 @@ INDEX = TINY_INDEX.read_text()
 VOLUNTEERING_UK = "      uk: {value: 15.00, source: test-source, illustrative: true}\n"
 LONDON_JOBS = "      london: {value: 30000.00, source: test-source, illustrative: true}"
 SCOTLAND_REGION = "  - {code: scotland, name: Scotland, parent: uk}"
-
-
-def sub(old: str, new: str, text: str = TEXT) -> str:
-    """``text`` with the first ``old`` replaced (which must be there)."""
-    assert old in text, old
-    return text.replace(old, new, 1)
-
-
-def line_of(text: str, needle: str, nth: int = 0) -> int:
-    """1-based line of the ``nth`` line containing ``needle``."""
-    return [i for i, line in enumerate(text.splitlines(), 1) if needle in line][nth]
 
 
 def write(tmp_path: Path, text: str, index: str | None = INDEX) -> Path:

@@ -14,7 +14,18 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import DAY, TINY, TINY_2023, TINY_INDEX, fresh_tiny, tiny_variant
+from conftest import (
+    DAY,
+    TINY,
+    TINY_2023,
+    TINY_INDEX,
+    CountingCode,
+    counting_regions,
+    fresh_tiny,
+    line_of,
+    sub,
+    tiny_variant,
+)
 from pydantic import ValidationError
 
 import socialvalue_tom as sv
@@ -32,11 +43,6 @@ SCOTLAND_REGION = "  - {code: scotland, name: Scotland, parent: uk}\n"
 VOLUNTEERING_UK = "      uk: {value: 15.00, source: test-source, illustrative: true}"
 
 
-def sub(old: str, new: str, text: str = TEXT) -> str:
-    assert old in text, old
-    return text.replace(old, new, 1)
-
-
 def write(tmp_path: Path, text: str, index: str = INDEX, name: str = "t.yaml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -50,10 +56,6 @@ def load_error(path: Path, at: Path | None = None) -> sv.ProxyTableError:
         sv.load_table(path=path)
     assert info.value.path == str(at or path)
     return info.value
-
-
-def line_of(text: str, needle: str) -> int:
-    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
 def tiny_data() -> dict[str, Any]:
@@ -179,38 +181,13 @@ def test_stack_when_editions_stack_into_too_many_cells_raises(
 
 # -- 3. the region tree is checked in linear time -------------------------------------------------
 
-class _Code(str):
-    """A region code that counts every hash and equality test made with it."""
-
-    ops = 0
-
-    def __hash__(self) -> int:
-        _Code.ops += 1
-        return str.__hash__(self)
-
-    def __eq__(self, other: object) -> bool:
-        _Code.ops += 1
-        return str.__eq__(self, other)
-
-    def __ne__(self, other: object) -> bool:
-        _Code.ops += 1
-        return str.__ne__(self, other)
-
-
 def _tree_work(n: int) -> int:
     """Region-code operations of the region-tree check of a chain of ``n`` regions under uk."""
     data = tiny_data()
     data["regions"] += [{"code": f"c{i}", "name": f"C{i}",
                          "parent": "uk" if i == 0 else f"c{i - 1}"} for i in range(n)]
-    spec = TableFile.model_validate(data)
-    regions = tuple(r.model_copy(update={
-        "code": _Code(r.code), "parent": None if r.parent is None else _Code(r.parent)})
-        for r in spec.regions)
-    counted = spec.model_copy(update={"regions": regions,
-                                      "fallback_region": _Code(spec.fallback_region)})
-    _Code.ops = 0
-    schema._check_region_tree(counted)
-    return _Code.ops
+    schema._check_region_tree(counting_regions(TableFile.model_validate(data)))
+    return CountingCode.ops
 
 
 def test_region_tree_check_when_the_chain_doubles_the_work_about_doubles() -> None:

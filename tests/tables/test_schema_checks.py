@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import TINY, TINY_INDEX
+from conftest import TINY, TINY_INDEX, line_of, sub
 from pydantic import ValidationError
 
 import socialvalue_tom as sv
@@ -23,11 +23,6 @@ TEXT = TINY.read_text(encoding="utf-8")
 VOLUNTEERING_UK = "      uk: {value: 15.00, source: test-source, illustrative: true}"
 CARBON_UK = ("      uk: {value: 250.00, low: 125.00, high: 375.00, source: test-source, "
              "illustrative: true}")
-
-
-def sub(old: str, new: str, text: str = TEXT) -> str:
-    assert old in text, old
-    return text.replace(old, new, 1)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -41,10 +36,6 @@ def load_error(tmp_path: Path, text: str) -> sv.ProxyTableError:
     with pytest.raises(sv.ProxyTableError) as info:
         sv.load_table(path=write(tmp_path, text))
     return info.value
-
-
-def line_of(text: str, needle: str) -> int:
-    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
 # -- units that are not a multiple of a base unit -----------------------------------------------

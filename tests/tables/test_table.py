@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tiny_variant
+from conftest import CountingCode, counting_regions, tiny_variant
 from reference import region_used
 
 import socialvalue_tom as sv
@@ -208,39 +208,14 @@ def test_table_when_5000_regions_in_a_chain_and_5000_flat_builds_stack_and_value
     assert out["region_used"].astype(str).tolist() == ["c2500", "london", "uk", "uk"]
 
 
-class _Code(str):
-    """A region code that counts every hash and equality test made with it: the work spent on
-    the region tree, whatever the algorithm (a dict built, a list searched, a chain walked)."""
-
-    ops = 0
-
-    def __hash__(self) -> int:
-        _Code.ops += 1
-        return str.__hash__(self)
-
-    def __eq__(self, other: object) -> bool:
-        _Code.ops += 1
-        return str.__eq__(self, other)
-
-    def __ne__(self, other: object) -> bool:
-        _Code.ops += 1
-        return str.__ne__(self, other)
-
-
 def _region_work(folder: Path, n: int) -> int:
     """Region-code operations to build the table of ``n`` chained and ``n`` flat regions, and
     its stack."""
     spec = read_model(_tree_variant(folder, _chain_and_flat(n, n), {f"c{n // 2}": 40000.0}),
                       TableFile)
-    regions = tuple(r.model_copy(update={
-        "code": _Code(r.code), "parent": None if r.parent is None else _Code(r.parent)})
-        for r in spec.regions)
-    counted = spec.model_copy(update={"regions": regions,
-                                      "fallback_region": _Code(spec.fallback_region)})
-    _Code.ops = 0
-    table = ProxyTable(counted)
+    table = ProxyTable(counting_regions(spec))
     EditionStack(TableSet([table]))
-    work = _Code.ops
+    work = CountingCode.ops
     assert table.proxy("jobs-local", f"c{n - 1}").region_used == f"c{n // 2}"
     return work
 
