@@ -42,10 +42,14 @@ class NotAValue:
 
 
 def hashable(cell: Any) -> Any:
-    """``cell``, or a :class:`NotAValue` standing for it when it cannot be hashed."""
+    """``cell``, or a :class:`NotAValue` standing for it when it cannot be hashed; a numpy
+    time span too (``timedelta64(5)`` cannot be hashed, and pandas refuses to hold
+    ``timedelta64(5, 'Y')`` in a column it infers): no column reads one as a value."""
+    if isinstance(cell, np.timedelta64):
+        return NotAValue(cell)
     try:
         hash(cell)
-    except TypeError:
+    except (TypeError, ValueError):
         return NotAValue(cell)
     return cell
 
@@ -95,7 +99,8 @@ def cell_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     else:
         try:
             found, values = pd.factorize(series, use_na_sentinel=True)
-        except TypeError:  # an unhashable cell: a list, dict or array
+        except (TypeError, ValueError):  # an unhashable cell (a list, dict or array), or
+            # a numpy time span pandas cannot hold (timedelta64(5, 'Y'), timedelta64(5))
             # Every cell goes through hashable(): even asking whether Decimal('sNaN') is
             # missing raises, and it cannot be hashed either.
             found, values = pd.factorize(series.map(hashable), use_na_sentinel=True)

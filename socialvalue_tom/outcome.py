@@ -66,7 +66,15 @@ def _no_bool(value: Any, info: ValidationInfo) -> Any:
         raise ValueError(f"{info.field_name} must be a number, not a boolean")
     if isinstance(value, str | bytes):
         raise ValueError(f"{info.field_name} must be a number, not text ({value!r})")
+    _refuse_time_spans(value, str(info.field_name))
     return value
+
+
+def _refuse_time_spans(value: Any, name: str) -> None:
+    """pydantic reads some numpy time spans and instants as their count (``timedelta64(5,
+    'Y')`` as 5); value_frame refuses such a cell as not a number, and so do the models."""
+    if isinstance(value, np.timedelta64 | np.datetime64 | dt.timedelta | dt.date):
+        raise ValueError(f"{name} must be a number, not a time ({value!r})")
 
 
 def _describe(exc: ValidationError, whole: str = "outcome") -> tuple[str, str]:
@@ -221,6 +229,13 @@ class Outcome(_TypedValidation):
             raise ValueError("must be text, not bytes")
         return v
 
+    @field_validator("measure", "region", mode="before")
+    @classmethod
+    def _stripped_as_in_bulk(cls, v: Any) -> Any:
+        # Python's strip, as value_frame reads these cells: pydantic's own stripping keeps
+        # the separators U+001C to U+001F, which Python counts as whitespace.
+        return v.strip() if isinstance(v, str) else v
+
     @field_validator("unit", "confidence", "stage", "contract_id", "supplier_id",
                      mode="before")
     @classmethod
@@ -237,9 +252,10 @@ class Outcome(_TypedValidation):
         # A grade or id given as a number (1001, 3.0 from a spreadsheet) is its text, as
         # value_frame reads it: "1001", "3".
         if v is None or isinstance(v, str | bytes | bytearray | list | dict | set | tuple
-                                   | frozenset | complex | np.complexfloating | pd.Interval):
-            return v  # text as it is; containers, bytes, intervals and complex numbers are
-            # refused by the field's type (value_frame refuses them as not-a-value)
+                                   | frozenset | complex | np.complexfloating | pd.Interval
+                                   | np.timedelta64):
+            return v  # text as it is; containers, bytes, intervals, complex numbers and
+            # numpy time spans are refused by the field's type (value_frame: not-a-value)
         return key_text(v)
 
     @field_validator("quantity", mode="before")
@@ -247,6 +263,7 @@ class Outcome(_TypedValidation):
     def _no_bool_or_text(cls, v: Any) -> Any:
         if isinstance(v, bool | np.bool_ | str | bytes) or v is None:
             raise ValueError("quantity must be a number, not text or a boolean")
+        _refuse_time_spans(v, "quantity")
         return v
 
     @field_validator("fields", mode="before")
@@ -257,6 +274,7 @@ class Outcome(_TypedValidation):
             for name, val in v.items():
                 if isinstance(val, bool | np.bool_ | str | bytes):
                     raise ValueError(f"field {name!r} must be a number, not text or a boolean")
+                _refuse_time_spans(val, f"field {name!r}")
                 # Names are read stripped: 'level' and ' level' would silently be one field.
                 key = name.strip() if isinstance(name, str) else name
                 if key in seen:

@@ -105,15 +105,29 @@ def _float_product(a: float, b: float, product: float) -> str:
     to another penny than ``product`` (the float product, rounded once to 53 bits: 12.7
     minutes are 0.21166666666666664 hours, x £15 is 3.1749999999999996 by hand but 3.175 in
     float), so the line gives the amount the next step rounds; nothing otherwise."""
-    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(product)):
+    return _by_hand_note([a, b], product)
+
+
+def _by_hand_note(shown: list[float | Decimal], product: float) -> str:
+    """:func:`_float_product` for any number of factors, each as the trace shows it (a float,
+    shown by :func:`_unrounded`, or an exact Decimal such as ``1 - 0.15``)."""
+    if not math.isfinite(product) or not all(
+            isinstance(f, Decimal) or math.isfinite(f) for f in shown):
         return ""
-    by_hand = Decimal(_unrounded(a)) * Decimal(_unrounded(b))
+    by_hand = Decimal(1)
+    for factor in shown:
+        by_hand *= factor if isinstance(factor, Decimal) else Decimal(_unrounded(factor))
     try:
         differs = (by_hand.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
                    != to_pounds(product))
     except (SocialValueError, InvalidOperation):  # beyond money's range: said elsewhere
         return ""
     return f" = {_pounds(_unrounded(product))} at float precision" if differs else ""
+
+
+def _one_minus(x: float) -> Decimal:
+    """``1 - x`` as a reader works it out from the shown ``x``: exactly."""
+    return Decimal(1) - Decimal(_unrounded(x))
 
 
 def _in_pence(text: str) -> bool:
@@ -152,14 +166,18 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
                  if spec.additionality_source else "")
         steps.append(TraceStep(rule="additionality", detail=(
             f"{_input(s.gross)}x (1 - deadweight {_num(x.deadweight)}) x (1 - displacement "
-            f"{_num(x.displacement)}) x (1 - attribution {_num(x.attribution)}){basis}"),
+            f"{_num(x.displacement)}) x (1 - attribution {_num(x.attribution)})"
+            + _by_hand_note([s.gross, _one_minus(x.deadweight), _one_minus(x.displacement),
+                             _one_minus(x.attribution)], s.net) + basis),
             amount=float(s.net)))
     if x.reduction != 0.0 or o.confidence is not None:
         if x.reduction == 0.0:
             applied = ""
         elif x.sign > 0:
             given = _input(s.net)
-            applied = f": {given}x (1 - {_num(x.reduction)})" if given else ""
+            applied = (f": {given}x (1 - {_num(x.reduction)})"
+                       + _by_hand_note([s.net, _one_minus(x.reduction)], s.confident)
+                       if given else "")
         else:
             applied = " not applied: a disbenefit is counted in full"
         steps.append(TraceStep(rule="confidence", detail=(
@@ -176,7 +194,8 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
             f"{base} -> {to} prices with {idx.name} (index {base} = "
             f"{_num(idx.values[base])}{idx.projected_mark(base)}, {to} = "
             f"{_num(idx.values[to])}{idx.projected_mark(to)}; source {idx.spec.source.id}): "
-            f"{_input(s.discounted)}x {_num(x.uplift)}"),
+            f"{_input(s.discounted)}x {_num(x.uplift)}"
+            + _by_hand_note([s.discounted, x.uplift], s.uplifted)),
             amount=float(s.uplifted)))
     if not math.isinf(x.cap):
         assert spec.cap_ratio is not None  # a finite cap is the measure's ratio x a value
@@ -242,4 +261,4 @@ def _duration_detail(x: RuleInputs[float], ctx: RowContext, s: Stages[float]) ->
     return (f"{x.years:g} year(s) from year offset {x.offset:g}, "
             f"drop-off {_num(x.drop_off)}/year, "
             f"discounted ({ctx.schedule} schedule) to {base}{each}: {_input(s.confident)}"
-            f"x {_num(s.duration)}")
+            f"x {_num(s.duration)}" + _by_hand_note([s.confident, s.duration], s.discounted))

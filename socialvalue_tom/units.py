@@ -101,12 +101,32 @@ def _parse(unit: str) -> pint.Unit:
     return parsed
 
 
+#: pint's plain names for these are the US customary units; in UK reports 'ton' and 'kiloton'
+#: mean metric tonnes (or the long ton), 'cwt' the UK hundredweight and 'gallon' the imperial
+#: gallon: each a silent 2% to 20% error. Refused, prefixed or not, unless the text names the
+#: US unit itself ('short_ton', 'US_liquid_gallon'). Values: what the name reads as, and what
+#: to write instead.
+_US_BY_DEFAULT = {
+    "ton": ("US short tons (907 kg)", "'tonne' or 't' for metric tonnes, 'kilotonne'"),
+    "hundredweight": ("US hundredweights (45.4 kg)", "'UK_hundredweight' or 'kg'"),
+    "gallon": ("US gallons (3.785 litres)", "'imperial_gallon' or 'litre'"),
+    "pint": ("US pints (473 ml)", "'imperial_pint' or 'litre'"),
+    "quart": ("US quarts (946 ml)", "'imperial_quart' or 'litre'"),
+    "fluid_ounce": ("US fluid ounces (29.6 ml)", "'imperial_fluid_ounce' or 'ml'"),
+    "gill": ("US gills (118 ml)", "'imperial_gill' or 'ml'"),
+    "cup": ("US cups (237 ml)", "'litre' or 'ml'"),
+}
+_SAYS_US = ("US_", "short_")
+
+
 def _refuse_ambiguous(unit: str, name: str) -> None:
     """Refuse unit spellings that are easily meant as something else."""
-    if name == "ton":
-        raise UnitError(f"unit {unit!r} is the US short ton (907 kg): write 'tonne' or 't' for "
-                        "metric tonnes", unit=unit)
     readings = ureg.parse_unit_name(name)
+    for _, base, _ in readings:
+        if base in _US_BY_DEFAULT and not any(mark in unit for mark in _SAYS_US):
+            reads_as, write = _US_BY_DEFAULT[base]
+            raise UnitError(f"unit {unit!r} counts {reads_as} in the unit registry, which UK "
+                            f"reports rarely mean: write {write}", unit=unit)
     if any(prefix == "" for prefix, _, _ in readings):
         return  # a unit of its own (kGBP, ktCO2e...), not a prefixed one
     for prefix, base, _ in readings:

@@ -227,6 +227,7 @@ _AMOUNT = re.compile(r"  -> (-?)£([\d,]+\.\d\d)$")
 _STEP = re.compile(r"^\s+\d+\. (\S+)\s+(.*?)(?:  -> -?£[\d,]+\.\d\d)?$")
 _NUMBER = r"-?[\d,]+(?:\.\d+)?"
 _UNROUNDED = re.compile(rf"£({_NUMBER}) \(unrounded\) x ")
+_AT_FLOAT_PRECISION = re.compile(rf" = £({_NUMBER}) at float precision")
 
 
 def _dec(text: str) -> Decimal:
@@ -269,6 +270,8 @@ def _multiplies_out(text: str) -> int:
         if shown is None:
             continue
         after = _dec(shown.group(1) + shown.group(2))
+        note = _AT_FLOAT_PRECISION.search(detail)
+        detail = _AT_FLOAT_PRECISION.sub("", detail)
         given = _UNROUNDED.search(detail)
         start = _dec(given.group(1)) if given else before
         factor = _factor_of(rule, detail)
@@ -284,8 +287,14 @@ def _multiplies_out(text: str) -> int:
             assert before is not None and after == -before, line
         if factor is not None:
             assert start is not None, line
-            by_hand = (start * factor).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-            assert by_hand == after, f"{start} x {factor} = {start * factor} not {after}: {line}"
+            exact = start * factor
+            by_hand = exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            if note is None:
+                assert by_hand == after, f"{start} x {factor} = {exact} not {after}: {line}"
+            else:  # the float product, a hair from the exact one, rounds to the other penny
+                noted = _dec(note.group(1))
+                assert by_hand != after and abs(noted - exact) <= abs(noted) * Decimal("1e-15")
+                assert noted.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) == after, line
         checked += factor is not None or rule in ("cap", "disbenefit")
         before = after
     return checked
@@ -324,6 +333,26 @@ def test_trace_when_multiplied_out_by_hand_gives_each_amount_to_the_penny() -> N
     for o, a in _uk_outcomes():
         checked += _multiplies_out(sv.value(o, "uk-national", assumptions=a).explain())
     assert checked > 10_000
+
+
+@pytest.mark.parametrize(("outcome", "assumptions", "step"), [
+    ({"measure": "jobs-priority-veteran", "quantity": 6.5, "unit": "FTE",
+      "region": "northern-ireland", "date": "2024-10-07", "attribution": 0.5, "years": 2,
+      "drop_off": 0.333}, {}, "duration"),
+    ({"measure": "social-donations-gbp", "quantity": 4657.5, "unit": "GBP", "region": "wales",
+      "date": "2025-02-25", "deadweight": 0.1, "attribution": 0.15, "years": 2,
+      "drop_off": 0.333}, {"price_year": 2022}, "duration")])
+def test_trace_says_the_float_product_where_by_hand_rounds_to_another_penny(
+        outcome: dict[str, object], assumptions: dict[str, object], step: str) -> None:
+    """£95,923.9125 x 1.6444444444444444 is £157,741.544999... by hand, £157,741.545 in float
+    (the factor is 74/45): the step says so, as the gross step does, rather than show a
+    product that rounds to £157,741.54 beside the amount £157,741.55."""
+    valuation = sv.value(sv.Outcome.model_validate(outcome),
+                         assumptions=sv.Assumptions(**assumptions))  # type: ignore[arg-type]
+    text = valuation.explain()
+    line = next(x for x in text.splitlines() if f". {step} " in x)
+    assert "at float precision" in line
+    assert _multiplies_out(text) >= 3
 
 
 def test_trace_when_large_and_long_multiplies_out() -> None:

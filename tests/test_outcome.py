@@ -140,6 +140,54 @@ def test_value_frame_refuses_the_date_forms_the_scalar_refuses() -> None:
     assert list(issues["row"]) == [0, 1] and set(issues["code"]) == {"bad-date"}
 
 
+@pytest.mark.parametrize("value", [np.timedelta64(5, "Y"), np.timedelta64(5),
+                                   np.timedelta64(3, "ns"), np.datetime64(5, "Y"),
+                                   dt.timedelta(days=1),
+                                   pd.Timedelta(1), pd.Timestamp("2024-01-01")])
+@pytest.mark.parametrize("field", ["quantity", *NUMBERS, "fields"])
+def test_outcome_refuses_times_where_numbers_are_expected(field: str, value: Any,
+                                                          tiny_table: Any) -> None:
+    """pydantic reads timedelta64(5, 'Y') as 5 (and 'ns' spans as their count): a time is not
+    a number, as value_frame says of the same cell."""
+    given = {"level": value} if field == "fields" else value
+    with pytest.raises(sv.OutcomeError, match="must be a number, not a time") as info:
+        sv.Outcome(**dict(GOOD, **{field: given}))
+    assert info.value.field == field
+    if field != "fields":
+        row = {k: [v] for k, v in GOOD.items()} | {field: pd.Series([value], dtype=object)}
+        out = sv.value_frame(pd.DataFrame(row), tiny_table, errors="collect")
+        assert out.attrs["issues"]["field"].tolist() == [field]
+
+
+@pytest.mark.parametrize("value", [np.timedelta64(5, "Y"), np.timedelta64(5),
+                                   np.timedelta64(3, "ns")])
+@pytest.mark.parametrize("field", ["contract_id", "supplier_id", "confidence"])
+def test_outcome_refuses_numpy_time_spans_as_ids_as_value_frame_does(
+        field: str, value: Any, tiny_table: Any) -> None:
+    """value_frame reads a numpy time span in a text column as not a value (pandas cannot even
+    hold timedelta64(5, 'Y') in a column it infers: it used to raise a bare ValueError)."""
+    with pytest.raises(sv.OutcomeError) as info:
+        sv.Outcome(**dict(GOOD, **{field: value}))
+    assert info.value.field == field
+    row = {k: [v] for k, v in GOOD.items()} | {field: pd.Series([value], dtype=object)}
+    out = sv.value_frame(pd.DataFrame(row), tiny_table, errors="collect")
+    assert out.attrs["issues"]["field"].tolist() == [field]
+
+
+@pytest.mark.parametrize("text", ["jobs-local\x1f", "\x1cjobs-local", "jobs-local\x1e\x1d "])
+def test_outcome_strips_measure_and_region_as_value_frame_does(text: str,
+                                                               tiny_table: Any) -> None:
+    """Python counts U+001C..U+001F as whitespace and value_frame strips them; pydantic's own
+    stripping keeps them. Both paths now read the same code (and explain_row rebuilds it)."""
+    o = sv.Outcome(**dict(GOOD, measure=text, region=text.replace("jobs-local", "london")))
+    assert (o.measure, o.region) == ("jobs-local", "london")
+    row = {k: [v] for k, v in GOOD.items()} | {"measure": [text],
+                                               "region": ["london" + "\x1f" * 60]}
+    out = sv.value_frame(pd.DataFrame(row), tiny_table)
+    assert sv.explain_row(out, 0).startswith("Valuation of 2 FTE of jobs-local (london)")
+    assert out["value_gbp"].iloc[0] == sv.value(o, tiny_table).amount
+
+
 @pytest.mark.parametrize("kwargs", [{"quantity": np.bool_(True)},
                                     {"quantity": 1, "fields": {"level": True}},
                                     {"quantity": 1, "fields": {"level": "3"}}])

@@ -104,6 +104,33 @@ def test_the_us_short_ton_is_refused_with_a_hint() -> None:
         conversion_factor("tons", "tonne")
 
 
+@pytest.mark.parametrize(("unit", "canonical", "hint"), [
+    ("kiloton", "tonne", "kilotonne"), ("kton", "tonne", "kilotonne"),
+    ("Mton", "tonne", "tonne"), ("gigaton", "tonne", "tonne"),
+    ("cwt", "kg", "UK_hundredweight"), ("hundredweight", "kg", "UK_hundredweight"),
+    ("gallon", "litre", "imperial_gallon"), ("gal", "litre", "imperial_gallon"),
+    ("kilogallon", "litre", "imperial_gallon"), ("pint", "litre", "imperial_pint"),
+    ("quart", "litre", "imperial_quart"), ("floz", "ml", "imperial_fluid_ounce"),
+    ("gill", "ml", "imperial_gill"), ("cup", "ml", "litre")])
+def test_us_customary_units_pint_reads_by_default_are_refused(unit: str, canonical: str,
+                                                              hint: str) -> None:
+    """pint's 'ton', 'cwt' and 'gallon' are the US units, prefixed or not ('kiloton' is 907
+    tonnes): in a UK report they mean tonnes or imperial units, a silent 2-20% error."""
+    with pytest.raises(UnitError, match=f"counts US .* write .*{hint}") as err:
+        conversion_factor(unit, canonical)
+    assert err.value.unit == unit
+
+
+@pytest.mark.parametrize(("unit", "canonical", "factor"), [
+    ("short_ton", "tonne", 0.90718474), ("US_liquid_gallon", "litre", 3.785411784),
+    ("short_hundredweight", "kg", 45.359237),
+    ("imperial_gallon", "litre", 4.54609), ("UK_hundredweight", "kg", 50.80234544),
+    ("long_ton", "tonne", 1.0160469088), ("kilotonne", "tonne", 1000.0)])
+def test_units_that_say_which_ton_or_gallon_are_read(unit: str, canonical: str,
+                                                    factor: float) -> None:
+    assert conversion_factor(unit, canonical) == pytest.approx(factor, rel=1e-12)
+
+
 @pytest.mark.parametrize(("unit", "canonical", "factor"), [
     ("kgCO2e", "tCO2e", 0.001), ("ktCO2e", "tCO2e", 1000.0), ("MtCO2e", "tCO2e", 1e6),
     ("kGBP", "GBP", 1000.0), ("£k", "GBP", 1000.0), ("pence", "GBP", 0.01),
