@@ -24,10 +24,14 @@ FACTORS: dict[str | None, Decimal] = {
     "GBP": ONE, "kGBP": D(1000), "£": ONE, "pence": D("0.01"),
     "week": ONE, "hour": ONE,
 }
+#: The Green Book schedules, (last year of band, rate), written out here from the guidance
+#: (annex A6 and the health schedule) rather than read from the library.
 RATES = {
-    "green-book": ((30, D("0.035")), (75, D("0.030")), (125, D("0.025"))),
-    "health": ((30, D("0.015")), (75, D("0.0129")), (125, D("0.0107"))),
-    "none": ((125, D(0)),),
+    "green-book": ((30, D("0.035")), (75, D("0.030")), (125, D("0.025")), (200, D("0.020")),
+                   (300, D("0.015")), (None, D("0.010"))),
+    "health": ((30, D("0.015")), (75, D("0.0129")), (125, D("0.0107")), (200, D("0.0086")),
+               (300, D("0.0064")), (None, D("0.0043"))),
+    "none": ((None, D(0)),),
 }
 
 
@@ -60,13 +64,16 @@ def region_used(table: ProxyTable, region: str, measure: str) -> str:
     return spec.fallback_region
 
 
+def rate(k: int, schedule: str) -> Decimal:
+    """The annual rate of year ``k`` (1-based) in a schedule."""
+    return next(r for last, r in RATES[schedule] if last is None or k <= last)
+
+
 def discount(t: int, schedule: str) -> Decimal:
     """Green Book discount factor for year ``t`` (0 is undiscounted)."""
     out = ONE
-    bands = RATES[schedule]
     for k in range(1, t + 1):
-        rate = next((r for last, r in bands if k <= last), bands[-1][1])
-        out = out / (ONE + rate)
+        out = out / (ONE + rate(k, schedule))
     return out
 
 
@@ -113,9 +120,11 @@ def reference_value(row: dict[str, Any], table: ProxyTable,
         offset = 0 if a.discount_base_year is None else fy - a.discount_base_year
         schedule = ("health" if spec.health and a.discount_schedule == "green-book"
                     else a.discount_schedule)
-        duration, keep = D(0), ONE
+        duration, keep, factor_t = D(0), ONE, discount(offset, schedule)
         for t in range(int(years)):
-            duration += keep * discount(offset + t, schedule)
+            if t:  # one more year of discounting: year offset + t at its band's rate
+                factor_t = factor_t / (ONE + rate(offset + t, schedule))
+            duration += keep * factor_t
             keep *= ONE - drop
         value = net * duration
         base = table.spec.price_base_year
@@ -136,11 +145,18 @@ def pounds(x: Decimal) -> Decimal:
     return x.quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
-REL = D("1e-10")
+#: Relative float error allowed around a half-penny: a chain of about ten float operations (a
+#: duration of up to 125 terms included) is within 1e-14 of exact; 1e-13 leaves room and no
+#: more (1e-10 let every penny difference on amounts over £50m through).
+REL = D("1e-13")
 
 
-def near_half_penny(x: Decimal, rel: Decimal = REL) -> bool:
-    """True when ``x`` lies so close to a half-penny that float error may round it either way."""
+def near_half_penny(x: Decimal, rel: Decimal = REL, *, scale: Decimal | None = None) -> bool:
+    """True when ``x`` lies so close to a half-penny that float error may round it either way.
+
+    ``scale``: the size the float error is relative to, where it is not ``x`` itself (a total
+    of amounts of both signs: the sum of their sizes)."""
     cents = abs(x) * 100
     frac = cents - int(cents)
-    return abs(frac - D("0.5")) <= rel * cents + D("1e-9")
+    size = cents if scale is None else abs(scale) * 100
+    return abs(frac - D("0.5")) <= rel * size + D("1e-9")

@@ -56,10 +56,12 @@ def outcome_rows(draw: st.DrawFn, measures: tuple[str, ...] = MEASURES) -> dict[
         "unit": unit,
         "region": draw(st.sampled_from(REGIONS)),
         "date": draw(days),
-        "years": draw(st.one_of(st.none(), st.integers(1, 12))),
+        # Mostly short; now and then long enough to cross the discount bands (30, 75, 125
+        # years after the base year, further with an early discount_base_year).
+        "years": draw(st.one_of(st.none(), st.integers(1, 12), st.integers(1, 125))),
         "deadweight": draw(fractions),
-        "displacement": draw(st.one_of(st.none(), st.just(0.2))),
-        "attribution": draw(st.one_of(st.none(), st.just(0.05))),
+        "displacement": draw(fractions),
+        "attribution": draw(fractions),
         "drop_off": draw(fractions),
         "confidence": draw(st.sampled_from(GRADES)),
         "contract_value": draw(st.one_of(st.none(), st.floats(1.0, 1e7))),
@@ -86,11 +88,41 @@ def portfolios(min_size: int = 1, max_size: int = 25) -> st.SearchStrategy[list[
     return st.lists(outcome_rows(), min_size=min_size, max_size=max_size).map(_own_contracts)
 
 
+@st.composite
+def shared_portfolios(draw: st.DrawFn, min_size: int = 2,
+                      max_size: int = 25) -> list[dict[str, Any]]:
+    """Lists of valid rows on a few shared contracts, so the double-counting exclusions (the
+    order-sensitive part of bulk valuation) group rows together; whole rows only (no period
+    shares), as a portfolio reported row by row is."""
+    rows = draw(st.lists(outcome_rows(), min_size=min_size, max_size=max_size))
+    ids = st.sampled_from(["c0", "c1", "c2"])
+    return [dict(r, contract_id=draw(ids), period_share=None,
+                 quantity=r["quantity"] / (r["period_share"] or 1.0)) for r in rows]
+
+
+def with_binding_caps(rows: list[dict[str, Any]], ratio: float | None) -> list[dict[str, Any]]:
+    """Rows whose contract value is ``ratio`` x the claimed spend (in GBP), so the spend
+    measure's cap (half the contract value, times a part's period share) often binds; None:
+    rows as drawn."""
+    if ratio is None:
+        return rows
+    factors = UNITS["growth-local-spend"]
+    return [dict(r, contract_value=max(1.0, ratio * r["quantity"] * factors[r["unit"]]))
+            if r["measure"] == "growth-local-spend" else r for r in rows]
+
+
+#: Fractions an assumption may set: none, the edges, a round value, any value.
+assumed_fractions = st.one_of(st.none(), st.sampled_from([0.0, 0.3, 1.0]),
+                              st.floats(0.0, 1.0, allow_nan=False))
+
 assumptions = st.builds(
     sv.Assumptions,
-    deadweight=st.one_of(st.none(), st.just(0.3)),
-    drop_off=st.one_of(st.none(), st.just(0.1)),
-    discount_base_year=st.sampled_from([None, 2020, 2024]),
+    deadweight=assumed_fractions,
+    displacement=assumed_fractions,
+    attribution=assumed_fractions,
+    drop_off=assumed_fractions,
+    # Early base years put outcome years past the 30-, 75- and 125-year discount bands.
+    discount_base_year=st.sampled_from([None, 1900, 1950, 1990, 2020, 2024]),
     discount_schedule=st.sampled_from(["green-book", "health", "none"]),
     price_year=st.sampled_from([None, 2023, 2024, 2025]),
     apply_confidence=st.booleans(),

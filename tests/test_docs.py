@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import doctest
 import re
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from pathlib import Path
 
 import pytest
 
 import socialvalue_tom as sv
 
+D = Decimal
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 WITH_EXAMPLES = sorted(p.name for p in DOCS.glob("*.md")
                        if ">>> " in p.read_text() and p.name != "api.md")  # api.md: generated
@@ -26,6 +28,42 @@ def test_doc_examples_run(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_worked_examples_and_rules_pages_have_examples() -> None:
     assert {"worked-examples.md", "rules.md"} <= set(WITH_EXAMPLES)
+
+
+#: The worked examples' hand arithmetic, in Decimal, from the figures the page's first table
+#: states (measure, region used, proxy): each row's value column, and the total, must be this.
+_BY_HAND = {
+    1: ("jobs-local-fte", "london", "47112.00", lambda p: 2 * p * D("0.75")),
+    2: ("jobs-priority-ltu", "london", "51833.40", lambda p: 1 * p * D("0.75")),
+    3: ("env-carbon-saved", "uk", "300.82", lambda p: D("2.5") * p * D("0.8")),
+    4: ("social-volunteering-hour", "uk", "11.44", lambda p: 120 * p),
+    5: ("jobs-apprenticeship-l3-week", "uk", "240.00", lambda p: 40 * p * (1 + 1 / D("1.035"))),
+}
+
+
+def _pounds_in(cell: str) -> Decimal:
+    found = re.fullmatch(r"\**£([\d,]+\.\d\d)\**", cell.strip())
+    assert found, cell
+    return Decimal(found.group(1).replace(",", ""))
+
+
+def test_worked_examples_tables_agree_with_hand_arithmetic_and_the_edition() -> None:
+    """The page's tables, not only its code blocks: each row's value is its hand arithmetic
+    (Decimal, half-up), the bold total is their sum, and each figure the page says it used is
+    the 2024 edition's."""
+    text = (DOCS / "worked-examples.md").read_text()
+    rows = dict(re.findall(r"^\| (\d) \|.*\| (£[\d,]+\.\d\d) \|$", text, flags=re.M))
+    total = re.search(r"^\| \| \*\*total\*\* \| \| (\*\*£[\d,.]+\*\*) \|$", text, flags=re.M)
+    assert sorted(rows) == ["1", "2", "3", "4", "5"] and total, "tables not found"
+    edition = sv.load_table("uk-national", version="2024")
+    with localcontext(Context(prec=40)):
+        hand = {n: (f(D(proxy))).quantize(D("0.01"), rounding=ROUND_HALF_UP)
+                for n, (_, _, proxy, f) in _BY_HAND.items()}
+    for n, (measure, region, proxy, _) in _BY_HAND.items():
+        assert _pounds_in(rows[str(n)]) == hand[n], n
+        assert D(str(edition.measures[measure].proxies[region].value)) == D(proxy), measure
+        assert f"{region} £{int(D(proxy)):,}.{proxy[-2:]}" in text, (measure, proxy)
+    assert _pounds_in(total.group(1)) == sum(hand.values())
 
 
 def _error_classes() -> list[type[sv.SocialValueError]]:

@@ -247,13 +247,24 @@ def test_value_when_discount_base_year_after_outcome_raises(tiny_table: Any,
     ({}, {}, 1_800_000), ({}, {"deadweight": 0.5}, 1_000_000),
     ({"deadweight": 0.0}, {"deadweight": 0.5}, 2_000_000),
     ({"displacement": 0.5, "attribution": 0.5}, {}, 450_000),
+    # Each assumption fills its own factor while the outcome sets the other: 20,000 x 0.9 x
+    # 0.7 x 0.95 and 20,000 x 0.9 x 0.8 x 0.5 (swapped, they would give 17,100 and 9,000).
+    ({"attribution": 0.05}, {"displacement": 0.3}, 1_197_000),
+    ({"displacement": 0.2}, {"attribution": 0.5}, 720_000),
+    ({"attribution": 0.05}, {"displacement": 0.3, "attribution": 0.9}, 1_197_000),
+    ({"deadweight": 0.0}, {"displacement": 0.25, "attribution": 0.2}, 1_200_000),
 ])
 def test_value_when_overrides_follow_outcome_then_assumption_then_table(
         tiny_table: Any, make_outcome: Any, outcome_kw: dict[str, Any], assume: dict[str, Any],
         expected: int) -> None:
-    """Outcome values beat assumptions, which beat the table's defaults."""
+    """Outcome values beat assumptions, which beat the table's defaults, factor by factor,
+    on both paths."""
     o = make_outcome(measure="jobs-local", **outcome_kw)
     assert pence(o, tiny_table, **assume) == expected
+    row = pd.DataFrame([{"measure": "jobs-local", "quantity": 1.0, "unit": "FTE", "region": "uk",
+                         "date": o.date, **outcome_kw}])
+    out = sv.value_frame(row, tiny_table, assumptions=sv.Assumptions(**assume))
+    assert sv.money.to_pence(out["value_gbp"].iloc[0]) == expected
 
 
 def test_sensitivity_when_bounds_recorded_gives_low_central_high(tiny_table: Any,

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import operator
 import re
-from decimal import Decimal
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 import yaml
 
 import socialvalue_tom as sv
-from socialvalue_tom.money import to_pounds
-from socialvalue_tom.rules.expressions import compile_expression
 from socialvalue_tom.tables.catalogue import embedded_dir
 from socialvalue_tom.tables.schema import THEMES
 
@@ -83,28 +85,74 @@ def test_every_value_has_source_licence_unit_price_base_and_derivation(
                 assert pv.derivation is not None, (m.code, region)
 
 
-def _recompute(formula: str, inputs: dict[str, float]) -> Decimal:
-    expr = compile_expression(formula, allowed_names=set(inputs), origin="derivation")
-    return to_pounds(float(expr.evaluate_scalar(inputs)))
+_DECIMAL_OPS: dict[type[ast.operator], Callable[[Decimal, Decimal], Decimal]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv}
 
 
-def test_every_derived_value_recomputes_from_its_recorded_inputs(edition: sv.ProxyTable) -> None:
+def _decimal_eval(node: ast.AST, inputs: dict[str, Decimal]) -> Decimal:
+    """A derivation formula worked out in Decimal, independently of the library's expression
+    engine (which the loader already runs on every derivation: comparing it with itself would
+    prove nothing). Only the arithmetic the shipped formulas use is known here."""
+    if isinstance(node, ast.Expression):
+        return _decimal_eval(node.body, inputs)
+    if isinstance(node, ast.BinOp) and type(node.op) in _DECIMAL_OPS:
+        return _DECIMAL_OPS[type(node.op)](_decimal_eval(node.left, inputs),
+                                           _decimal_eval(node.right, inputs))
+    if isinstance(node, ast.Name):
+        return inputs[node.id]
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        return Decimal(str(node.value))
+    raise AssertionError(f"derivation uses {ast.dump(node)}: teach _decimal_eval it")
+
+
+def _recompute(formula: str, inputs: dict[str, object]) -> Decimal:
+    """The stored figure the formula gives: exact, then to the penny half-up (the table rule)."""
+    with localcontext(Context(prec=50)):
+        exact = _decimal_eval(ast.parse(formula, mode="eval"),
+                              {k: Decimal(str(v)) for k, v in inputs.items()})
+    return exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _raw_measures(version: str) -> list[dict[str, Any]]:
+    """The edition's measures as the YAML file holds them, read without the library."""
+    text = (embedded_dir() / "uk-national" / f"{version}.yaml").read_text(encoding="utf-8")
+    measures: list[dict[str, Any]] = yaml.safe_load(text)["measures"]
+    return measures
+
+
+@pytest.mark.parametrize("version", EDITIONS)
+def test_every_derived_value_recomputes_from_its_recorded_inputs(version: str) -> None:
+    """Each stored value, low and high equals its formula worked out in Decimal from the
+    recorded inputs, read from the file itself; and the loaded table holds the same figures."""
+    loaded = sv.load_table("uk-national", version=version)
     checked = 0
-    for m in edition.measures.values():
-        for region, pv in m.proxies.items():
-            d = pv.derivation
+    for m in _raw_measures(version):
+        for region, pv in m["proxies"].items():
+            d = pv.get("derivation")
             if d is None:
                 continue
-            where = f"{edition.version} {m.code} {region}"
-            assert _recompute(d.formula, d.inputs) == Decimal(str(pv.value)), where
-            if d.low_formula is not None:
-                assert pv.low is not None
-                assert _recompute(d.low_formula, d.inputs) == Decimal(str(pv.low)), where
-            if d.high_formula is not None:
-                assert pv.high is not None
-                assert _recompute(d.high_formula, d.inputs) == Decimal(str(pv.high)), where
-            checked += 1
-    assert checked >= 40
+            where = f"{version} {m['code']} {region}"
+            for bound, formula in (("value", "formula"), ("low", "low_formula"),
+                                   ("high", "high_formula")):
+                if d.get(formula) is None:
+                    assert bound == "value" or bound not in pv, where
+                    continue
+                stored = Decimal(str(pv[bound]))
+                assert _recompute(d[formula], d["inputs"]) == stored, (where, bound)
+                got = getattr(loaded.measures[m["code"]].proxies[region], bound)
+                assert Decimal(str(got)) == stored, (where, bound)
+                checked += 1
+    assert checked >= 60
+
+
+def test_decimal_recompute_is_exact_where_floats_are_not() -> None:
+    """The check can tell pennies apart: 7.55 x 37.5 is 283.125, stored half-up as 283.13
+    (half-to-even would give 283.12, the value the 2025 edition once held); 2/3 is 0.67."""
+    assert _recompute("rate * hours", {"rate": 7.55, "hours": 37.5}) == Decimal("283.13")
+    assert _recompute("a * b / c", {"a": 1, "b": 2, "c": 3}) == Decimal("0.67")
+    with pytest.raises(AssertionError, match="teach _decimal_eval"):
+        _recompute("max(a, b)", {"a": 1, "b": 2})
 
 
 def test_carbon_is_valued_with_low_and_high_bounds(edition: sv.ProxyTable) -> None:

@@ -310,7 +310,7 @@ def test_load_index_when_name_unknown_lists_available(name: str) -> None:
 # -- 10. load_table(on=...) ---------------------------------------------------------------------
 
 def test_load_table_when_on_is_a_datetime_uses_its_date() -> None:
-    pd = pytest.importorskip("pandas")
+    import pandas as pd  # a core dependency: never skipped
     assert sv.load_table("uk-national", on=dt.datetime(2024, 3, 31, 23, 30)).version == "2023"
     assert sv.load_table("uk-national", on=pd.Timestamp("2024-04-01 00:30")).version == "2024"
 
