@@ -88,9 +88,18 @@ def _check_scoring(weighting: float, method: str) -> None:
     if method not in ("proportional", "rank"):
         raise RuleError(f"method must be 'proportional' or 'rank', not {method!r}",
                         field="method")
-    if isinstance(weighting, bool | np.bool_) or not (weighting > 0 and math.isfinite(weighting)):
+    if not isinstance(weighting, float | int | np.floating | np.integer) or isinstance(
+            weighting, bool | np.bool_):
+        raise RuleError(f"weighting must be a number (int or float), not {weighting!r}",
+                        field="weighting")
+    try:
+        finite = math.isfinite(weighting)
+    except OverflowError:  # an int beyond any float
+        finite = False
+    if not (weighting > 0 and finite):
         # An infinite weighting gives every bidder an infinite score: a tie, whatever the bids.
-        raise RuleError(f"weighting must be a positive, finite number, not {weighting!r}",
+        raise RuleError("weighting must be a positive, finite number, not "
+                        f"{repr(weighting)[:40]}",
                         field="weighting")
 
 
@@ -123,11 +132,14 @@ def _price_map(bid_prices: Mapping[Any, Any] | pd.Series | None) -> dict[str, fl
         return {}
     items = list(bid_prices.items())
     keys = _tenderers((k for k, _ in items), "bid_prices")
-    prices = {}
+    prices: dict[str, float] = {}
     for key, (raw, price) in zip(keys, items, strict=True):
         if key is None:
             raise RuleError(f"bid_prices has a key with no supplier id: {raw!r}",
                             field="bid_prices")
+        if key in prices:  # a Series may repeat a label: which price is meant?
+            raise RuleError(f"bid_prices gives supplier {key} more than one price: give each "
+                            "tenderer one bid price", field="bid_prices", supplier_id=key)
         prices[key] = _price(key, price)
     return prices
 
@@ -226,6 +238,9 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
         field; a commitment with no ``supplier_id``, clashing ids and bad arguments raise
         :class:`~socialvalue_tom.RuleError`.
     """
+    from socialvalue_tom.frame import refuse_duplicated_columns
+
+    refuse_duplicated_columns(commitments)  # which supplier_id or stage would be read?
     if "supplier_id" not in commitments.columns:
         raise OutcomeError("commitments need a supplier_id column naming each tenderer",
                            field="supplier_id")
@@ -252,12 +267,30 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     if absent:
         trace.append(f"No commitment rows from {', '.join(absent)}: scored on "
                      f"{format_gbp(Decimal('0.00'))} committed.")
-    per_gbp = pd.Series({s: float(committed[s]) / prices[s] for s in suppliers}, dtype="float64")
+    per_gbp = pd.Series({s: _per_gbp(s, committed[s], float(prices[s])) for s in suppliers},
+                        dtype="float64")
     basis_values = (pd.Series({s: float(v) for s, v in committed.items()}, dtype="float64")
                     if basis == "absolute" else per_gbp)
     scores = scores_from_values(basis_values, weighting=weighting, method=method)
     return _result(suppliers, committed, prices, per_gbp, basis_values, scores, trace,
                    weighting, method, basis)
+
+
+def _per_gbp(supplier: str, committed: Decimal, price: float) -> float:
+    """Committed value per GBP of bid price, divided exactly and rounded once to a float, so
+    bids whose ratios are equal (£40,000.10 for £1m, £120,000.30 for £3m) tie exactly, as
+    ranking needs (float division gave 0.0400001 and 0.040000100000000004). NaN with no
+    price."""
+    if math.isnan(price):
+        return math.nan
+    with localcontext() as ctx:
+        ctx.prec = 40
+        ratio = float(committed / Decimal(repr(price)))
+    if not math.isfinite(ratio):
+        raise RuleError(f"bid price {price!r} for supplier {supplier} is too small to divide "
+                        "by: give the bid price in GBP", field="bid_prices",
+                        supplier_id=supplier)
+    return ratio
 
 
 def _value(rows: pd.DataFrame, positions: np.ndarray, tables: TablesLike,

@@ -57,7 +57,7 @@ def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
                         f"{len(out) - 1})", field="row", row=i)
     row = out.iloc[i]
     if pd.isna(row["value_gbp"]):
-        raise OutcomeError(f"row {i} was not valued: {row_issues(out, i) or 'no value'}", row=i,
+        raise OutcomeError(f"row {i} was not valued: {row_issues(out, i)}", row=i,
                            field="value_gbp")
     digest = str(row["digest"])
     index_digest = meta.get("price_indices", {}).get(digest)
@@ -106,12 +106,40 @@ def _embedded_edition(meta: dict[str, Any], digest: str,
 
 
 def row_issues(out: pd.DataFrame, i: int) -> str:
-    """The issues recorded for row position ``i``, as text."""
+    """The issues recorded for the row at position ``i`` of ``out``, as text.
+
+    Issues record each row's index label and its row number in the frame as valued. ``out``
+    may since have been sorted or filtered (both keep ``attrs``), so the row is found by its
+    label: its position could name another row's problem. Where several rows not valued
+    share the label, each one's issue is given with its row number, as which of them this is
+    cannot be told from the label.
+    """
     issues = out.attrs.get("issues")
     if issues is None or issues.empty:
-        return ""
-    rows = issues[issues["row"] == i]
-    return "; ".join(f"{f}: {r}" for f, r in zip(rows["field"], rows["reason"], strict=True))
+        return "no issue is recorded for it (the issues table is not in .attrs)"
+    label = out.index[i]
+    same = issues[[_same_label(x, label) for x in issues["index"].tolist()]]
+    numbers = list(dict.fromkeys(same["row"].tolist()))
+    if not numbers:
+        return (f"no issue is recorded under its index label {label!r} (was the index changed "
+                "after valuation?): see .attrs['issues']")
+    if len(numbers) == 1:
+        return "; ".join(f"{f}: {r}" for f, r in zip(same["field"], same["reason"],
+                                                       strict=True))
+    each = "; ".join(f"row {n}: {f}: {r}" for n, f, r in zip(same["row"], same["field"],
+                                                             same["reason"], strict=True))
+    return (f"its index label {label!r} is on rows {', '.join(map(str, numbers))} not valued "
+            f"(numbered as valued), which of them this is cannot be told: {each}")
+
+
+def _same_label(a: Any, b: Any) -> bool:
+    """Index labels equal as pandas compares them (NaN labels equal, tuples by item)."""
+    if is_missing(a) and is_missing(b):
+        return True
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):  # labels with no truth value (arrays): not a match
+        return False
 
 
 def _present(row: pd.Series, name: str) -> Any:

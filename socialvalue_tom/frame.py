@@ -449,7 +449,11 @@ def _output(df: pd.DataFrame, c: Columns, s: EditionStack, issues: Issues, a: As
 def explain_row(out: pd.DataFrame, i: int) -> str:
     """The trace of row ``i`` (position) of a ``value_frame`` result, as ``value().explain()``.
 
-    See :func:`socialvalue_tom.explain.valuation_of_row`.
+    The result may have been sorted or filtered since (pandas keeps its ``attrs``). A row that
+    was not valued raises :class:`OutcomeError` naming its issue, which is found by the row's
+    index label: after ``reset_index`` or ``set_axis`` the labels no longer name the rows, and
+    the error says no issue is recorded under the label. See
+    :func:`socialvalue_tom.explain.valuation_of_row`.
     """
     from socialvalue_tom.explain import valuation_of_row
 

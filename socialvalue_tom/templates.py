@@ -17,6 +17,7 @@ from typing import Any
 
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import RuleError
+from socialvalue_tom.outcome import to_day
 from socialvalue_tom.report import import_extra
 from socialvalue_tom.tables.table import ProxyTable
 
@@ -33,11 +34,18 @@ _INLINE_LIMIT = 255
 
 
 def template_table(tables: TablesLike, on: dt.date | None = None) -> ProxyTable:
-    """The edition a template is built from: in force on ``on``, else the latest edition."""
+    """The edition a template is built from: in force on ``on`` (a date, datetime or
+    ``YYYY-MM-DD`` text), else the latest edition."""
     editions = table_set(tables).editions
     if on is None:
         return editions[-1]
-    return table_set(tables).select(on)[0]
+    try:
+        day = to_day(on)
+    except ValueError as exc:
+        raise RuleError(f"on: {exc} (got {on!r})", field="on") from None
+    if not isinstance(day, dt.date):
+        raise RuleError(f"on must be a date or YYYY-MM-DD text, not {on!r}", field="on")
+    return table_set(tables).select(day)[0]
 
 
 def _lists(table: ProxyTable, measures: Sequence[str]) -> dict[str, list[str]]:
@@ -108,6 +116,10 @@ def write_template(measures: Sequence[str], path: str | Path, tables: TablesLike
     ``socialvalue-tom value --period period_start,period_end``).
     An unknown measure code raises :class:`~socialvalue_tom.UnknownMeasureError`.
     """
+    out = Path(path)
+    if out.suffix.lower() != ".xlsx":  # the reader goes by the extension: .csv would not read
+        raise RuleError(f"a template is an .xlsx workbook: name the file with .xlsx, not "
+                        f"{out.name!r}", field="path")
     measures = _measure_codes(measures)
     if isinstance(rows, bool) or not isinstance(rows, numbers.Integral) or not (
             1 <= rows <= _MAX_ROWS):
@@ -137,7 +149,6 @@ def write_template(measures: Sequence[str], path: str | Path, tables: TablesLike
         dv = _validation(wb, ws, name, values)
         dv.add(f"{letters[name]}2:{letters[name]}{rows + 1}")
     _number_rules(openpyxl, ws, letters, rows, _PERIOD if periods else ("date",))
-    out = Path(path)
     wb.save(out)
     return out
 

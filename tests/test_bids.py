@@ -89,8 +89,8 @@ def test_score_bids_when_bad_row_then_bulk_error_names_row(commitments: pd.DataF
     ({"weighting": 0}, "weighting"),
     ({"weighting": float("inf")}, "positive, finite"),
     ({"weighting": float("nan")}, "positive, finite"),
-    ({"weighting": True}, "positive, finite"),
-    ({"weighting": __import__("numpy").True_}, "positive, finite"),
+    ({"weighting": True}, "weighting must be a number"),
+    ({"weighting": __import__("numpy").True_}, "weighting must be a number"),
 ])
 def test_score_bids_when_misconfigured_then_value_error(commitments: pd.DataFrame,
                                                         tiny: sv.ProxyTable, kwargs: dict,
@@ -335,3 +335,49 @@ def test_score_bids_when_the_weighting_is_huge_then_scores_and_trace_without_err
     scored = score_bids(bids, tables=tiny, weighting=weighting)
     assert scored["score"].tolist() == pytest.approx([weighting, weighting / 2], rel=1e-12)
     assert len(scored["trace"]) == 2
+
+
+def _carbon_bids(quantities: dict[str, float]) -> pd.DataFrame:
+    return pd.DataFrame({"supplier_id": list(quantities), "measure": "env-carbon",
+                         "quantity": list(quantities.values()), "unit": "tCO2e",
+                         "region": "uk", "date": "2024-06-01"})
+
+
+@pytest.mark.parametrize(("quantities", "prices"), [
+    ({"A": 160.0004, "B": 480.0012}, {"A": 1_000_000, "B": 3_000_000}),  # £40,000.10 : £1m
+    ({"A": 0.0004, "B": 0.0012}, {"A": 1, "B": 3}),  # £0.10 : £1 and £0.30 : £3
+])
+def test_score_bids_per_gbp_when_ratios_equal_then_bids_tie(
+        tiny: sv.ProxyTable, quantities: dict[str, float], prices: dict[str, float]) -> None:
+    """Equal value per GBP is a tie under either method: the ratio is divided exactly (float
+    division gave 0.0400001 and 0.040000100000000004, ranked 1 and 2, scored 10 and 5)."""
+    for method in ("rank", "proportional"):
+        r = score_bids(_carbon_bids(quantities), tables=tiny, bid_prices=prices,
+                       basis="per-gbp", method=method)  # type: ignore[arg-type]
+        assert r["rank"].tolist() == [1, 1] and r["score"].tolist() == [10.0, 10.0], method
+        assert r["value_per_gbp"].iloc[0] == r["value_per_gbp"].iloc[1]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"bid_prices": pd.Series([100_000.0, 900_000.0, 200_000.0], index=["A", "A", "B"])},
+     "bid_prices gives supplier A more than one price"),
+    ({"bid_prices": {"A": 1e-310, "B": 1.0}, "basis": "per-gbp"},
+     "bid price 1e-310 for supplier A is too small"),
+    ({"weighting": Decimal("10")}, "weighting must be a number"),
+    ({"weighting": "10"}, "weighting must be a number"),
+    ({"weighting": 10**400}, "weighting must be a positive, finite number"),
+])
+def test_score_bids_when_prices_or_weighting_unusable_then_rule_error(
+        tiny: sv.ProxyTable, kwargs: dict[str, object], message: str) -> None:
+    """A repeated price label was read as its last price, silently; the others raised bare
+    TypeError, OverflowError or decimal.InvalidOperation."""
+    with pytest.raises(RuleError, match=re.escape(message)):
+        score_bids(_carbon_bids({"A": 40, "B": 80}), tables=tiny, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("column", ["supplier_id", "stage"])
+def test_score_bids_when_a_column_is_given_twice_then_outcome_error(
+        tiny: sv.ProxyTable, column: str) -> None:
+    df = _carbon_bids({"A": 40, "B": 80}).assign(stage="commitment")
+    with pytest.raises(sv.OutcomeError, match=f"duplicated column.*{column}"):
+        score_bids(pd.concat([df, df[[column]]], axis=1), tables=tiny)

@@ -57,6 +57,48 @@ def test_explain_row_when_row_was_not_valued_names_its_issue(tiny_table: Any) ->
         sv.explain_row(out, 0)
 
 
+_TWO_BAD = {"measure": ["env-carbon"] * 3, "quantity": [-5.0, 3.0, 1.0],
+            "unit": ["tCO2e", "hour", "tCO2e"], "region": ["uk"] * 3,
+            "date": ["2024-06-01"] * 3}
+_NEGATIVE, _HOURS = "quantity: quantity -5 is negative", "unit: unit 'hour'"
+
+
+@pytest.mark.parametrize(("reshape", "position", "expected"), [
+    (lambda out: out.iloc[::-1], 1, _HOURS),
+    (lambda out: out.iloc[::-1], 2, _NEGATIVE),
+    (lambda out: out[out["unit"] == "hour"], 0, _HOURS),
+    (lambda out: out.sort_values("unit"), 0, _HOURS),
+    (lambda out: pd.concat([out, out]), 4, _HOURS),
+    (lambda out: out.set_axis(["a", "b", "c"]), 0,
+     "no issue is recorded under its index label 'a' (was the index changed"),
+])
+def test_explain_row_on_a_sorted_or_filtered_result_names_the_row_s_own_issue(
+        tiny_table: Any, reshape: Any, position: int, expected: str) -> None:
+    """Sorting and filtering keep .attrs; the issue is found by the row's index label (and
+    its number where labels repeat), never by position alone, which named another row's
+    problem."""
+    out = reshape(value_frame(pd.DataFrame(_TWO_BAD), tiny_table, errors="collect"))
+    with pytest.raises(sv.OutcomeError, match=re.escape(f"was not valued: {expected}")):
+        sv.explain_row(out, position)
+
+
+def test_explain_row_when_labels_repeat_after_reordering_says_it_cannot_tell(
+        tiny_table: Any) -> None:
+    """Rows x (position 0) and x (1) were both refused; swapped, nothing says which is which:
+    both issues are given, each with its row number, rather than a guess."""
+    df = pd.DataFrame(_TWO_BAD, index=["x", "x", "y"])
+    out = value_frame(df, tiny_table, errors="collect").iloc[[1, 0, 2]]
+    with pytest.raises(sv.OutcomeError, match=re.escape(
+            f"its index label 'x' is on rows 0, 1 not valued (numbered as valued), which of "
+            f"them this is cannot be told: row 0: {_NEGATIVE}")) as err:
+        sv.explain_row(out, 0)
+    assert f"; row 1: {_HOURS}" in str(err.value)
+    df.iloc[1, df.columns.get_loc("unit")] = "tCO2e"  # x at 1 valued: x at 0 is the one refused
+    out = value_frame(df, tiny_table, errors="collect").iloc[[1, 0, 2]]
+    with pytest.raises(sv.OutcomeError, match=f"row 1 was not valued: {re.escape(_NEGATIVE)}"):
+        sv.explain_row(out, 1)
+
+
 def test_explain_row_when_metadata_dropped_says_so(tiny_table: Any) -> None:
     df = pd.DataFrame({"measure": ["jobs-local"], "quantity": [2.0], "unit": ["FTE"],
                        "region": ["uk"], "date": ["2024-09-30"]})

@@ -441,6 +441,19 @@ def test_value_frame_when_required_field_not_a_number_is_an_issue(
     assert out["value_gbp"].iloc[1] > 0
 
 
+@pytest.mark.parametrize("column", [" level", "Level", "LEVEL "])
+def test_value_frame_when_required_field_column_is_misnamed_the_issue_says_so(
+        tiny_table: Any, column: str) -> None:
+    """The scalar Outcome reads fields={' level': 3} as level; a column ' level' is not read
+    as level (columns are matched exactly), and the issue now names the column to rename."""
+    df = pd.DataFrame({"measure": ["jobs-apprentice"], "quantity": [10.0], "unit": ["week"],
+                       "region": ["uk"], "date": ["2024-09-30"], column: [3.0]})
+    issues = value_frame(df, tiny_table, errors="collect").attrs["issues"]
+    assert issues["code"].tolist() == ["missing-field"]
+    assert issues["reason"].iloc[0].endswith(f"(the input has a column {column!r}: name it "
+                                             "'level')")
+
+
 def test_value_frame_when_converted_quantity_exceeds_the_cap_is_an_issue(
         tiny_table: Any) -> None:
     """The 1e12 cap holds in the measure's unit: 1e10 MtCO2e is 1e16 tCO2e, too large on both

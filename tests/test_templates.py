@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import sys
 from pathlib import Path
@@ -149,3 +150,25 @@ def test_write_template_when_a_measure_is_named_twice_then_offered_once(tmp_path
     path = write_template(["env-carbon", "jobs-local", "env-carbon"], tmp_path / "t.xlsx",
                           sv.load_table(path=TINY))
     assert _lists(path)["A"] == '"env-carbon,jobs-local"'
+
+
+@pytest.mark.parametrize("name", ["returns.csv", "returns.xlsm", "returns"])
+def test_write_template_when_name_is_not_xlsx_then_rule_error(tmp_path: Path, name: str) -> None:
+    """The workbook was written under any name, and the reader then refused it (a '.csv'
+    as not UTF-8): the name is checked first, and nothing is written."""
+    pytest.importorskip("openpyxl")
+    with pytest.raises(sv.RuleError, match=r"name the file with \.xlsx"):
+        write_template(["jobs-local-fte"], tmp_path / name)
+    assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize(("on", "version"), [("2024-06-01", "2024"),
+                                             (datetime.datetime(2025, 6, 1, 9), "2025")])
+def test_template_table_reads_on_as_outcomes_read_dates(on: object, version: str) -> None:
+    assert template_table("uk-national", on=on).version == version  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("on", ["2024/06/01", 20240601])
+def test_template_table_when_on_is_not_a_date_then_rule_error(on: object) -> None:
+    with pytest.raises(sv.RuleError, match="on"):
+        template_table("uk-national", on=on)  # type: ignore[arg-type]

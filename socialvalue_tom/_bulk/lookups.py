@@ -19,7 +19,14 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from socialvalue_tom._bulk.issues import Issues
-from socialvalue_tom._text import Boolean, NotAValue, cell_codes, cell_number, key_text
+from socialvalue_tom._text import (
+    Boolean,
+    NotAValue,
+    cell_codes,
+    cell_number,
+    key_text,
+    near_names,
+)
 from socialvalue_tom.errors import OutcomeError, SocialValueError
 from socialvalue_tom.outcome import (
     ISO_DATE,
@@ -479,8 +486,13 @@ def _check_requires(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp],
                         vals, _, refused = _floats(df[name])
                         issues.add(mask & refused, name, "not-a-number",
                                    _not_a_number(df[name], name))
+                    near = near_names(df.columns, [name]).get(name) if name not in \
+                        df.columns else None  # ' level' or 'Level': the scalar Outcome strips
+                    hint = (f" (the input has a column {near!r}: name it {name!r})"
+                            if near is not None else "")
                     issues.add(mask & ~np.isfinite(vals), name, "missing-field",
-                               f"measure {spec.code!r} requires a numeric {name!r} on each row")
+                               f"measure {spec.code!r} requires a numeric {name!r} on each "
+                               f"row{hint}")
 
 
 def _check_bounds(s: EditionStack, ed: NDArray[np.intp], m: NDArray[np.intp],

@@ -11,9 +11,12 @@ Evaluation is vectorised: every operator works on whole arrays at once.
 
 The language
 ------------
-* numbers: ``int`` and ``float`` literals (``3``, ``0.5``, ``1e6``, ``1_000``) with an absolute
-  value of at most ``1e15``; no strings, booleans, ``None`` or complex numbers;
-* names: identifiers that do not start with ``_`` and, when ``allowed_names`` is given, are in it;
+* numbers: decimal ``int`` and ``float`` literals (``3``, ``0.5``, ``1e6``, ``1_000``) with an
+  absolute value of at most ``1e15``; not hexadecimal, octal or binary, nor so small they read
+  as 0 (``1e-400``), nor run into a name (``1or x``); no strings, booleans, ``None`` or complex
+  numbers;
+* names: ASCII identifiers that do not start with ``_`` and, when ``allowed_names`` is given,
+  are in it (Python would read ``ｑuantity`` as ``quantity``: refused);
 * arithmetic: ``+ - * / **`` and unary ``+ -``; a constant exponent must lie in ``[-64, 64]``;
 * comparisons: ``< <= > >= == !=``, chained as in Python (``0 < x <= 1``); they give ``1.0`` for
   true and ``0.0`` for false;
@@ -36,7 +39,8 @@ from __future__ import annotations
 
 import ast
 import math
-import warnings
+import re
+import tokenize
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -533,12 +537,9 @@ def _compile(
     compiler = _Compiler(text, origin, allowed, lead)
     if not stripped:
         raise _error(origin, text, "the expression is empty")
+    _refuse_before_parsing(compiler, stripped, origin, text)
     try:
-        with warnings.catch_warnings():
-            # "1or x" parses with a SyntaxWarning: refuse it like any other syntax error
-            # rather than let Python print a warning about a table's text.
-            warnings.simplefilter("error", SyntaxWarning)
-            tree = ast.parse(stripped, mode="eval")
+        tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
         reason = f"invalid syntax: {exc.msg}"
         line, col = exc.lineno, exc.offset
@@ -548,11 +549,76 @@ def _compile(
         raise _error(origin, text, reason, compiler.position(line, col)) from None
     except (RecursionError, MemoryError):
         raise _error(origin, text, "expression nested too deeply to parse") from None
-    except (ValueError, Warning) as exc:  # null bytes, bad surrogates, warnings-as-errors
+    except ValueError as exc:  # null bytes, bad surrogates
         raise _error(origin, text, f"invalid syntax: {exc}") from None
     _check_size(compiler, tree)
     fn = compiler.compile(tree.body)
     return fn, frozenset(compiler.names), isinstance(tree.body, ast.Name)
+
+
+_NUMBER = re.compile(tokenize.Number)
+_NAME_CHAR = re.compile(r"\w")
+
+
+def _refuse_before_parsing(compiler: _Compiler, stripped: str, origin: str, text: str) -> None:
+    """Refuse, from the text, what Python's parser would only warn about or read silently.
+
+    Python's tokenizer warns (a SyntaxWarning or DeprecationWarning, printed, not raised) on a
+    number run into a name (``1or x``) and on escapes in strings; turning those warnings into
+    errors means changing the process's warning filters, which are shared by every thread
+    (before Python 3.14) and could be left changed for the host program. So they are found
+    here, with the other literals outside the language, and no warning filter is touched:
+
+    * a backslash in quotes (the escape warnings: a string is refused anyway, when parsed);
+    * a number run into a name or keyword (``1or x``, ``2if``);
+    * hexadecimal, octal and binary literals, and a literal so small it reads as 0
+      (``1e-400``): the language has decimal numbers, as they read;
+    * non-ASCII names (Python folds ``ｑuantity`` into ``quantity``: the text would not say
+      the name it uses).
+    """
+    i, line, col0 = 0, 1, 0  # position in ``stripped``; col0: index where the line starts
+
+    def fail(reason: str, at: int) -> ProxyTableError:
+        return _error(origin, text, reason, compiler.position(line, at - col0 + 1))
+
+    while i < len(stripped):
+        ch = stripped[i]
+        if ch == "\n":
+            line, col0 = line + 1, i + 1
+            i += 1
+        elif ch == "#":  # a comment runs to the end of the line
+            end = stripped.find("\n", i)
+            i = len(stripped) if end < 0 else end
+        elif ch in "'\"":  # a string: refused when parsed, unless it holds an escape
+            end = stripped.find(ch, i + 1)
+            end = len(stripped) if end < 0 else end
+            if "\\" in stripped[i:end]:
+                raise fail("text in quotes with a backslash: an expression has no strings", i)
+            i = end + 1
+        elif ch.isdigit() or (ch == "." and stripped[i + 1:i + 2].isdigit()):
+            found = _NUMBER.match(stripped, i)
+            end = found.end() if found else i + 1
+            literal = stripped[i:end]
+            if _NAME_CHAR.match(stripped, end):
+                raise fail(f"the number {literal!r} runs into a name: put a space or an "
+                           "operator between them", i)
+            if literal[:2].lower() in ("0x", "0o", "0b"):
+                raise fail(f"literal {literal!r}: write numbers in decimal", i)
+            mantissa = re.split("[eE]", literal)[0]
+            if not literal.endswith(("j", "J")) and any(c in "123456789" for c in mantissa) \
+                    and float(literal.replace("_", "")) == 0.0:
+                raise fail(f"literal {literal!r} is too small to be told from 0", i)
+            i = end
+        elif _NAME_CHAR.match(ch):
+            end = i + 1
+            while end < len(stripped) and _NAME_CHAR.match(stripped, end):
+                end += 1
+            if not stripped[i:end].isascii():
+                raise fail(f"name {stripped[i:end]!r} is not ASCII: names are written in "
+                           "ASCII letters, digits and '_'", i)
+            i = end
+        else:
+            i += 1
 
 
 def _freeze_names(names: Iterable[str] | None) -> frozenset[str] | None:

@@ -204,7 +204,22 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
     position = {m.code: i for i, m in enumerate(spec.measures)}
     for code, region, _old in changes:
         _check_derivation(code, region, spec.measures[position[code]].proxies[region], ctx)
-    return ProxyTable(spec, path=path, price_index=table.price_index)
+    try:
+        return ProxyTable(spec, path=path, price_index=table.price_index)
+    except ProxyTableError as exc:
+        raise _as_in_amendment(exc, len(table.spec.measures)) from None
+
+
+def _as_in_amendment(exc: ProxyTableError, n_published: int) -> ProxyTableError:
+    """``exc`` about an added measure (an expression that does not compile, say), with the
+    measure numbered as the amendment lists it (``measures[0]``), not as the merged edition
+    does (``measures[41]``): the field, and so the line found for it, are the amendment's."""
+    found = re.fullmatch(r"measures\[(\d+)\](.*)", exc.field or "", flags=re.S)
+    if found is None or int(found[1]) < n_published:
+        return exc
+    merged, own = f"measures[{found[1]}]", f"measures[{int(found[1]) - n_published}]"
+    return type(exc)(exc.message.replace(merged, own),
+                     **{**exc.details, "field": own + found[2]})
 
 
 def _check_arguments(ctx: _Context, table: ProxyTable, version: object, sources: object,
@@ -303,7 +318,13 @@ def _check_derivation(code: str, region: str, pv: ProxyValue, ctx: _Context) -> 
                 raise ctx.error(f"{code} in {region} gives {name.removesuffix('_formula')} "
                                 f"{stored} without a {name} to derive it", f"{field}.{name}")
             continue
-        expr = compile_expression(text, allowed_names=set(d.inputs), origin=f"{ctx.where}: {field}")
+        try:
+            expr = compile_expression(text, allowed_names=set(d.inputs),
+                                      origin=f"{code} in {region}: {name}")
+        except ProxyTableError as exc:  # named by its field, as every amendment error is
+            raise ctx.error(exc.message, f"{field}.{name}",
+                            **{k: v for k, v in exc.details.items()
+                               if k not in ("path", "line", "field")}) from None
         if not expr.names:
             raise ctx.error(f"{code} in {region}: {name} {text!r} uses none of its inputs",
                             f"{field}.{name}")

@@ -8,6 +8,7 @@ unknown keys, so a typo in a table file is an error, not an ignored field.
 from __future__ import annotations
 
 import datetime as dt
+import keyword
 import math
 import re
 import sys
@@ -666,12 +667,30 @@ def _check_measure(i: int, m: MeasureSpec, t: TableFile, sources: set[str],
             "additionality_source")
     for name in m.parameters:
         _check_parameter_name(name, *at, "parameters", name, where=f"{where} ")
+    for j, name in enumerate(m.requires):
+        if name in m.requires[:j]:
+            raise FieldCheckError(f"{where} requires {name!r} twice: list each field once",
+                                  *at, "requires", j)
+        if name in m.parameters or name in t.parameters:
+            # The outcome's field would take the parameter's place in the expression: a
+            # supplier's figure silently replacing the table's.
+            whose = "its own" if name in m.parameters else "a table"
+            raise FieldCheckError(
+                f"{where} requires {name!r}, the name of {whose} parameter: an outcome field "
+                "of that name would replace the parameter's value; rename one of them",
+                *at, "requires", j)
+        if keyword.iskeyword(name):
+            raise FieldCheckError(f"{where} requires {name!r}, a Python keyword no expression "
+                                  "can use as a name: rename it", *at, "requires", j)
 
 
 def _check_parameter_name(name: str, *loc: str | int, where: str = "") -> None:
     if not re.fullmatch(_NAME, name):
         raise FieldCheckError(f"{where}parameter name {name!r} must be lowercase snake_case",
                               *loc)
+    if keyword.iskeyword(name):
+        raise FieldCheckError(f"{where}parameter name {name!r} is a Python keyword no "
+                              "expression can use as a name: rename it", *loc)
     if name in ENGINE_NAMES:
         raise FieldCheckError(
             f"{where}parameter name {name!r} is a name the engine gives every expression "

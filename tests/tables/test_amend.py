@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from conftest import line_of
 
 import socialvalue_tom as sv
 from socialvalue_tom.money import to_pounds
@@ -218,6 +219,44 @@ def test_amendment_file_loads_like_a_table(tmp_path: Path, base: sv.ProxyTable,
     assert t.version == "2025-example.1" and t.path == tmp_path / "england-2025.yaml"
     assert t.proxy("jobs-local-fte", "england") == amended.proxy("jobs-local-fte", "england")
     assert "checked against the publication by the buyer" in (t.spec.notes or "")
+
+
+def test_amendment_file_formula_outside_the_language_names_its_field_and_line(
+        tmp_path: Path) -> None:
+    """It was refused with no path, line or field, and without saying which formula."""
+    path = _amendment_file(tmp_path)
+    text = path.read_text(encoding="utf-8").replace(
+        "formula: median_weekly_pay_ft * weeks_per_year", "formula: median_weekly_pay_ft.real")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="attribute access") as err:
+        sv.load_table(path=path)
+    e = err.value
+    assert e.field == "proxies.jobs-local-fte.england.derivation.formula"
+    assert (e.path, e.line) == (str(path), line_of(text, "formula:"))
+
+
+def test_amendment_file_measure_expression_error_names_the_amendment_s_measure(
+        tmp_path: Path) -> None:
+    """An added measure's bad expression was named measures[41] (its place in the merged
+    edition) at the line where the measure starts."""
+    extra = """\
+measures:
+- code: social-local-thing
+  theme: social
+  outcome: Something local
+  title: Local thing
+  unit: hour
+  value_type: social
+  expression: quantity * proxy.real
+  proxies:
+    uk: {value: 10.0, source: buyer-ashe-check, derivation: {inputs: {x: 10.0}, formula: x}}
+"""
+    path = _amendment_file(tmp_path, extra=extra)
+    text = path.read_text(encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match=r"field measures\[0\]\.expression") as err:
+        sv.load_table(path=path)
+    assert (err.value.field, err.value.line) == ("measures[0].expression",
+                                                 line_of(text, "expression:"))
 
 
 def test_amendment_file_pinned_to_another_digest_is_refused(tmp_path: Path) -> None:

@@ -151,6 +151,30 @@ def test_load_table_when_requires_names_a_standard_column_is_refused(tmp_path: P
     assert f"{name!r}" in str(err)
 
 
+@pytest.mark.parametrize(("requires", "extra", "phrase"), [
+    ("[level, leakage]", "", "the name of a table parameter"),
+    ("[level, k]", "    parameters: {k: 0.5}\n", "the name of its own parameter"),
+    ("[level, level]", "", "requires 'level' twice"),
+    ("[level, lambda]", "", "a Python keyword"),
+])
+def test_load_table_when_requires_names_clash_or_cannot_be_used_is_refused(
+        tmp_path: Path, requires: str, extra: str, phrase: str) -> None:
+    """A required field named like a parameter took the parameter's place in the expression
+    (a supplier's 'leakage' 0.9 replaced the table's 0.25, silently); a keyword can never be
+    used; a repeated name is a typo."""
+    text = sub("    requires: [level]\n", f"    requires: {requires}\n{extra}")
+    err = load_error(tmp_path, text)
+    assert (err.field, err.line) == ("measures[5].requires[1]", line_of(text, "requires:"))
+    assert phrase in str(err)
+
+
+def test_load_table_when_parameter_is_a_python_keyword_is_refused(tmp_path: Path) -> None:
+    text = sub("  leakage: {value: 0.25, source: test-source}\n",
+               "  leakage: {value: 0.25, source: test-source}\n  if: {value: 0.1}\n")
+    err = load_error(tmp_path, text)
+    assert err.field == "parameters.if" and "Python keyword" in str(err)
+
+
 def test_standard_columns_cover_the_outcome_and_input_columns() -> None:
     from socialvalue_tom.frame import REQUIRED_COLUMNS
     from socialvalue_tom.io import TEXT_COLUMNS
