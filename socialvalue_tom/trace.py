@@ -114,6 +114,12 @@ def _by_hand_note(shown: list[float | Decimal], product: float) -> str:
     if not math.isfinite(product) or not all(
             isinstance(f, Decimal) or math.isfinite(f) for f in shown):
         return ""
+    # Each shown figure is within a few ulps of the float it shows, so the product by hand is
+    # within about 1e-14 (relative) of ``product``: only near a half-penny can the two round
+    # to different pennies. Elsewhere (nearly always) no Decimal work is needed.
+    cents = abs(product) * 100.0
+    if abs(cents - math.floor(cents) - 0.5) > 1e-9 * (cents + 1.0):
+        return ""
     by_hand = Decimal(1)
     for factor in shown:
         by_hand *= factor if isinstance(factor, Decimal) else Decimal(_unrounded(factor))
