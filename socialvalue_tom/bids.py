@@ -99,8 +99,12 @@ def _check_scoring(weighting: float, method: str) -> None:
     if not (weighting > 0 and finite):
         # An infinite weighting gives every bidder an infinite score: a tie, whatever the bids.
         raise RuleError("weighting must be a positive, finite number, not "
-                        f"{repr(weighting)[:40]}",
+                        f"{_shortened(repr(weighting))}",
                         field="weighting")
+
+
+def _shortened(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _tenderer(value: Any) -> str | None:
@@ -277,10 +281,10 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
 
 
 def _per_gbp(supplier: str, committed: Decimal, price: float) -> float:
-    """Committed value per GBP of bid price, divided exactly and rounded once to a float, so
-    bids whose ratios are equal (£40,000.10 for £1m, £120,000.30 for £3m) tie exactly, as
-    ranking needs (float division gave 0.0400001 and 0.040000100000000004). NaN with no
-    price."""
+    """Committed value per GBP of bid price, divided in Decimal (40 digits) and then turned
+    into a float, so bids whose ratios are equal (£40,000.10 for £1m, £120,000.30 for £3m)
+    tie exactly, as ranking needs (float division gave 0.0400001 and 0.040000100000000004).
+    NaN with no price."""
     if math.isnan(price):
         return math.nan
     with localcontext() as ctx:

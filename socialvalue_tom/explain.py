@@ -6,6 +6,7 @@ again by the scalar engine, which must give the same float, and its trace is ret
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import weakref
 from typing import Any
@@ -110,19 +111,26 @@ def row_issues(out: pd.DataFrame, i: int) -> str:
 
     Issues record each row's index label and its row number in the frame as valued. ``out``
     may since have been sorted or filtered (both keep ``attrs``), so the row is found by its
-    label: its position could name another row's problem. Where several rows not valued
-    share the label, each one's issue is given with its row number, as which of them this is
-    cannot be told from the label.
+    label: its position could name another row's problem. Where several refused rows share
+    the label, the position tells them apart while ``out`` still holds the rows it was valued
+    with, in that order (checked against a fingerprint of their labels and cells); otherwise
+    each one's issue is given with its row number, as which of them this is cannot be told.
+    After ``reset_index`` the labels no longer name the rows valued, and the issue found may
+    be another row's.
     """
     issues = out.attrs.get("issues")
     if issues is None or issues.empty:
         return "no issue is recorded for it (the issues table is not in .attrs)"
     label = out.index[i]
+    label = label.item() if isinstance(label, np.generic) else label  # as issues record it
     same = issues[[_same_label(x, label) for x in issues["index"].tolist()]]
     numbers = list(dict.fromkeys(same["row"].tolist()))
     if not numbers:
         return (f"no issue is recorded under its index label {label!r} (was the index changed "
                 "after valuation?): see .attrs['issues']")
+    recorded = (out.attrs.get("socialvalue_tom") or {}).get("index")
+    if len(numbers) > 1 and recorded and _as_valued(out, recorded):
+        same, numbers = same[same["row"] == i + recorded["offset"]], [i + recorded["offset"]]
     if len(numbers) == 1:
         return "; ".join(f"{f}: {r}" for f, r in zip(same["field"], same["reason"],
                                                        strict=True))
@@ -132,8 +140,33 @@ def row_issues(out: pd.DataFrame, i: int) -> str:
             f"(numbered as valued), which of them this is cannot be told: {each}")
 
 
+def rows_fingerprint(rows: pd.DataFrame) -> str | None:
+    """A digest of ``rows``' labels and cells, row by row in order: equal for the rows a frame
+    was valued with, different once they are reordered (two rows of one label swapped
+    included, unless they are the same), filtered or relabelled; None for cells pandas cannot
+    hash."""
+    try:
+        hashed = pd.util.hash_pandas_object(rows, index=True).to_numpy()
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(hashed.tobytes()).hexdigest()
+
+
+def _as_valued(out: pd.DataFrame, recorded: dict[str, Any]) -> bool:
+    """Whether ``out`` holds the rows it was valued with, in that order (see frame's
+    fingerprint): only then does a position tell apart refused rows sharing a label."""
+    names = recorded.get("columns") or []
+    by_name = {str(c): c for c in out.columns}
+    if recorded.get("fingerprint") is None or any(n not in by_name for n in names):
+        return False
+    return bool(rows_fingerprint(out[[by_name[n] for n in names]]) == recorded["fingerprint"])
+
+
 def _same_label(a: Any, b: Any) -> bool:
-    """Index labels equal as pandas compares them (NaN labels equal, tuples by item)."""
+    """Index labels equal as pandas compares them: NaN equals NaN, tuples (MultiIndex labels)
+    item by item."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same_label(x, y) for x, y in zip(a, b, strict=True))
     if is_missing(a) and is_missing(b):
         return True
     try:

@@ -443,6 +443,16 @@ def _output(df: pd.DataFrame, c: Columns, s: EditionStack, issues: Issues, a: As
         # used, so a trace is reproduced with it even after the index file is edited.
         "price_indices": {t.digest: t.index_digest for t in eds},
     }
+    if issues.items and not df.index.is_unique:
+        # Refused rows that share an index label are told apart by position, while the frame
+        # holds the rows it was valued with in that order: explain_row checks that against a
+        # fingerprint of the labels and input cells (the labels alone stay the same when two
+        # rows of one label swap places).
+        from socialvalue_tom.explain import rows_fingerprint
+
+        out.attrs["socialvalue_tom"]["index"] = {
+            "offset": issues.offset, "columns": [str(c) for c in kept.columns],
+            "fingerprint": rows_fingerprint(kept)}
     return out
 
 
@@ -451,8 +461,9 @@ def explain_row(out: pd.DataFrame, i: int) -> str:
 
     The result may have been sorted or filtered since (pandas keeps its ``attrs``). A row that
     was not valued raises :class:`OutcomeError` naming its issue, which is found by the row's
-    index label: after ``reset_index`` or ``set_axis`` the labels no longer name the rows, and
-    the error says no issue is recorded under the label. See
+    index label (where refused rows share one, by position too while the rows are as valued,
+    else each one's issue is given): after ``reset_index`` or ``set_axis`` the labels no
+    longer name the rows valued, and the issue found may be another row's. See
     :func:`socialvalue_tom.explain.valuation_of_row`.
     """
     from socialvalue_tom.explain import valuation_of_row

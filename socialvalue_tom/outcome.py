@@ -74,7 +74,7 @@ def _refuse_time_spans(value: Any, name: str) -> None:
     """pydantic reads some numpy time spans and instants as their count (``timedelta64(5,
     'Y')`` as 5); value_frame refuses such a cell as not a number, and so do the models."""
     if isinstance(value, np.timedelta64 | np.datetime64 | dt.timedelta | dt.date):
-        raise ValueError(f"{name} must be a number, not a time ({value!r})")
+        raise ValueError(f"{name} must be a number, not a time")
 
 
 def _describe(exc: ValidationError, whole: str = "outcome") -> tuple[str, str]:

@@ -33,7 +33,7 @@ _LISTS_SHEET = "lists"
 _INLINE_LIMIT = 255
 
 
-def template_table(tables: TablesLike, on: dt.date | None = None) -> ProxyTable:
+def template_table(tables: TablesLike, on: dt.date | str | None = None) -> ProxyTable:
     """The edition a template is built from: in force on ``on`` (a date, datetime or
     ``YYYY-MM-DD`` text), else the latest edition."""
     editions = table_set(tables).editions
@@ -104,7 +104,7 @@ def _measure_codes(measures: Sequence[str]) -> list[str]:
 
 
 def write_template(measures: Sequence[str], path: str | Path, tables: TablesLike = "uk-national",
-                   *, rows: int = 500, on: dt.date | None = None,
+                   *, rows: int = 500, on: dt.date | str | None = None,
                    periods: bool = False) -> Path:
     """Write an Excel returns template for ``measures`` to ``path`` and return the path.
 

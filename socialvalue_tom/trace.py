@@ -114,11 +114,15 @@ def _by_hand_note(shown: list[float | Decimal], product: float) -> str:
     if not math.isfinite(product) or not all(
             isinstance(f, Decimal) or math.isfinite(f) for f in shown):
         return ""
-    # Each shown figure is within a few ulps of the float it shows, so the product by hand is
-    # within about 1e-14 (relative) of ``product``: only near a half-penny can the two round
-    # to different pennies. Elsewhere (nearly always) no Decimal work is needed.
+    # Each float figure is shown within a few ulps, so the product by hand is within about
+    # 1e-14 (relative) of ``product``, and only near a half-penny can the two round to
+    # different pennies: elsewhere (nearly always) no Decimal work is needed. A factor
+    # ``1 - x`` carries x's few ulps, which are large beside a small 1 - x: with one under
+    # 1e-5 (then up to 1e-10 relative) the Decimal product is always worked out.
     cents = abs(product) * 100.0
-    if abs(cents - math.floor(cents) - 0.5) > 1e-9 * (cents + 1.0):
+    near_one = any(isinstance(f, Decimal) and abs(f) < _SMALL_ONE_MINUS for f in shown)
+    if (math.isfinite(cents) and not near_one
+            and abs(cents - math.floor(cents) - 0.5) > 1e-9 * (cents + 1.0)):
         return ""
     by_hand = Decimal(1)
     for factor in shown:
@@ -129,6 +133,9 @@ def _by_hand_note(shown: list[float | Decimal], product: float) -> str:
     except (SocialValueError, InvalidOperation):  # beyond money's range: said elsewhere
         return ""
     return f" = {_pounds(_unrounded(product))} at float precision" if differs else ""
+
+
+_SMALL_ONE_MINUS = Decimal("1e-5")
 
 
 def _one_minus(x: float) -> Decimal:

@@ -107,7 +107,8 @@ def _parse(unit: str) -> pint.Unit:
 #: US unit itself ('short_ton', 'US_liquid_gallon'). Values: what the name reads as, and what
 #: to write instead.
 _US_BY_DEFAULT = {
-    "ton": ("US short tons (907 kg)", "'tonne' or 't' for metric tonnes, 'kilotonne'"),
+    "ton": ("US short tons (907 kg)", "'tonne' or 't' for metric tonnes (with a prefix: "
+            "'kilotonne', 'megatonne')"),
     "hundredweight": ("US hundredweights (45.4 kg)", "'UK_hundredweight' or 'kg'"),
     "gallon": ("US gallons (3.785 litres)", "'imperial_gallon' or 'litre'"),
     "pint": ("US pints (473 ml)", "'imperial_pint' or 'litre'"),
@@ -115,6 +116,16 @@ _US_BY_DEFAULT = {
     "fluid_ounce": ("US fluid ounces (29.6 ml)", "'imperial_fluid_ounce' or 'ml'"),
     "gill": ("US gills (118 ml)", "'imperial_gill' or 'ml'"),
     "cup": ("US cups (237 ml)", "'litre' or 'ml'"),
+    "teaspoon": ("US teaspoons (4.9 ml)", "'ml'"),
+    "tablespoon": ("US tablespoons (14.8 ml)", "'ml'"),
+    "fluid_dram": ("US fluid drams (3.7 ml)", "'ml'"),
+    "shot": ("US shots (44 ml)", "'ml'"),
+    "dry_pint": ("US dry pints (551 ml)", "'imperial_pint' or 'litre'"),
+    "dry_quart": ("US dry quarts (1.1 litres)", "'imperial_quart' or 'litre'"),
+    "dry_gallon": ("US dry gallons (4.4 litres)", "'imperial_gallon' or 'litre'"),
+    "peck": ("US pecks (8.8 litres)", "'imperial_peck' or 'litre'"),
+    "bushel": ("US bushels (35.2 litres)", "'imperial_bushel' or 'litre'"),
+    "barrel": ("US barrels (119 litres)", "'imperial_barrel', 'oil_barrel' or 'litre'"),
 }
 _SAYS_US = ("US_", "short_")
 

@@ -82,6 +82,35 @@ def test_explain_row_on_a_sorted_or_filtered_result_names_the_row_s_own_issue(
         sv.explain_row(out, position)
 
 
+def test_explain_row_when_labels_repeat_in_the_result_as_valued_uses_the_position(
+        tiny_table: Any) -> None:
+    """pd.concat of two frames repeats labels 0, 1: untouched, the result still tells its
+    refused rows apart by position (a fingerprint of the index says it is untouched)."""
+    a = pd.DataFrame({"measure": ["env-carbon"] * 2, "quantity": [1.0, 1.0],
+                      "unit": ["parsec", "tCO2e"], "region": ["uk"] * 2,
+                      "date": ["2024-06-01"] * 2})
+    b = a.assign(unit="tCO2e", region=["atlantis", "uk"])
+    out = value_frame(pd.concat([a, b]), tiny_table, errors="collect")
+    with pytest.raises(sv.OutcomeError, match="row 0 was not valued: unit: unit 'parsec'"):
+        sv.explain_row(out, 0)
+    with pytest.raises(sv.OutcomeError, match="row 2 was not valued: region: unknown region"):
+        sv.explain_row(out, 2)
+    with pytest.raises(sv.OutcomeError, match="its index label 0 is on rows 0, 2"):
+        sv.explain_row(out.iloc[::-1], 1)  # reordered: which 0 cannot be told
+
+
+def test_explain_row_matches_tuple_labels_holding_nan_after_pickling(tiny_table: Any) -> None:
+    import pickle
+
+    df = pd.DataFrame({"measure": ["env-carbon"] * 2, "quantity": [1.0, 1.0],
+                       "unit": ["parsec", "tCO2e"], "region": ["uk"] * 2,
+                       "date": ["2024-06-01"] * 2},
+                      index=pd.MultiIndex.from_tuples([("b", float("nan")), ("c", 1.0)]))
+    out = pickle.loads(pickle.dumps(value_frame(df, tiny_table, errors="collect")))
+    with pytest.raises(sv.OutcomeError, match="row 0 was not valued: unit: unit 'parsec'"):
+        sv.explain_row(out, 0)
+
+
 def test_explain_row_when_labels_repeat_after_reordering_says_it_cannot_tell(
         tiny_table: Any) -> None:
     """Rows x (position 0) and x (1) were both refused; swapped, nothing says which is which:
@@ -298,7 +327,7 @@ def _factor_of(rule: str, detail: str) -> Decimal | None:
     return None
 
 
-def _multiplies_out(text: str) -> int:
+def _multiplies_out(text: str, float_rel: Decimal = Decimal("1e-15")) -> int:
     """Check each step of an ``explain()`` text by hand, from the text alone: the amount it
     starts from (the line above's, or the unrounded amount it names) times the factor it shows
     is the amount it shows, to the penny (and a cap or disbenefit step shows what it did).
@@ -335,7 +364,7 @@ def _multiplies_out(text: str) -> int:
                 assert by_hand == after, f"{start} x {factor} = {exact} not {after}: {line}"
             else:  # the float product, a hair from the exact one, rounds to the other penny
                 noted = _dec(note.group(1))
-                assert by_hand != after and abs(noted - exact) <= abs(noted) * Decimal("1e-15")
+                assert by_hand != after and abs(noted - exact) <= abs(noted) * float_rel
                 assert noted.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) == after, line
         checked += factor is not None or rule in ("cap", "disbenefit")
         before = after
@@ -395,6 +424,20 @@ def test_trace_says_the_float_product_where_by_hand_rounds_to_another_penny(
     line = next(x for x in text.splitlines() if f". {step} " in x)
     assert "at float precision" in line
     assert _multiplies_out(text) >= 3
+
+
+def test_trace_checks_a_one_minus_factor_near_zero_by_hand() -> None:
+    """1 - 0.99999984 shown from a float whose dropped noise is large beside 1.6e-7: the
+    product by hand (£5.495000005) rounds to another penny than the float (£5.49499999...),
+    far from any half-penny as the fast check measured it; the step says so."""
+    o = sv.Outcome(measure="env-carbon-saved", quantity=114167.11, unit="tCO2e",
+                   region="scotland", date="2024-09-30", deadweight=0.9999998400000003,
+                   displacement=0, attribution=0)
+    text = sv.value(o).explain()
+    assert "= £5.4949999943138295 at float precision  -> £5.49" in text
+    # 0.99999984 is shown without 4.4e-17 of float noise, 2.7e-10 of 1 - x: the float product
+    # is 2e-9 (relative) from the shown one here, not the usual 1e-15.
+    assert _multiplies_out(text, float_rel=Decimal("1e-8")) >= 2
 
 
 def test_trace_when_large_and_long_multiplies_out() -> None:

@@ -111,7 +111,10 @@ def test_the_us_short_ton_is_refused_with_a_hint() -> None:
     ("gallon", "litre", "imperial_gallon"), ("gal", "litre", "imperial_gallon"),
     ("kilogallon", "litre", "imperial_gallon"), ("pint", "litre", "imperial_pint"),
     ("quart", "litre", "imperial_quart"), ("floz", "ml", "imperial_fluid_ounce"),
-    ("gill", "ml", "imperial_gill"), ("cup", "ml", "litre")])
+    ("gill", "ml", "imperial_gill"), ("cup", "ml", "litre"), ("teaspoon", "ml", "ml"),
+    ("tablespoon", "ml", "ml"), ("dry_gallon", "litre", "imperial_gallon"),
+    ("barrel", "litre", "oil_barrel"), ("bushel", "litre", "imperial_bushel"),
+    ("megaton", "tonne", "megatonne")])
 def test_us_customary_units_pint_reads_by_default_are_refused(unit: str, canonical: str,
                                                               hint: str) -> None:
     """pint's 'ton', 'cwt' and 'gallon' are the US units, prefixed or not ('kiloton' is 907

@@ -486,8 +486,9 @@ def _check_requires(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp],
                         vals, _, refused = _floats(df[name])
                         issues.add(mask & refused, name, "not-a-number",
                                    _not_a_number(df[name], name))
-                    near = near_names(df.columns, [name]).get(name) if name not in \
-                        df.columns else None  # ' level' or 'Level': the scalar Outcome strips
+                    # A column ' level' or 'Level' is not read as 'level': say which it is.
+                    near = (None if name in df.columns
+                            else near_names(df.columns, [name]).get(name))
                     hint = (f" (the input has a column {near!r}: name it {name!r})"
                             if near is not None else "")
                     issues.add(mask & ~np.isfinite(vals), name, "missing-field",

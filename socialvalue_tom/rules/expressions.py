@@ -558,6 +558,7 @@ def _compile(
 
 _NUMBER = re.compile(tokenize.Number)
 _NAME_CHAR = re.compile(r"\w")
+_LINE_END = re.compile(r"[\r\n]")
 
 
 def _refuse_before_parsing(compiler: _Compiler, stripped: str, origin: str, text: str) -> None:
@@ -583,12 +584,12 @@ def _refuse_before_parsing(compiler: _Compiler, stripped: str, origin: str, text
 
     while i < len(stripped):
         ch = stripped[i]
-        if ch == "\n":
-            line, col0 = line + 1, i + 1
-            i += 1
+        if ch in "\r\n":  # a line ends at \n, \r\n or a lone \r, as Python reads text
+            i += 2 if stripped.startswith("\r\n", i) else 1
+            line, col0 = line + 1, i
         elif ch == "#":  # a comment runs to the end of the line
-            end = stripped.find("\n", i)
-            i = len(stripped) if end < 0 else end
+            line_end = _LINE_END.search(stripped, i)
+            i = len(stripped) if line_end is None else line_end.start()
         elif ch in "'\"":  # a string: refused when parsed, unless it holds an escape
             end = stripped.find(ch, i + 1)
             end = len(stripped) if end < 0 else end

@@ -157,6 +157,7 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
     data["sources"] = [*data["sources"], *added_sources]
     by_code = {m["code"]: m for m in data["measures"]}
     changes: list[tuple[str, str, float | None]] = []  # (measure, region, published value)
+    fields: dict[tuple[str, str], str] = {}  # where each change is written, for its errors
     for code, by_region in _plain(proxies, "proxies", ctx).items():
         table.measure(code)  # UnknownMeasureError, with suggestions
         measure = by_code[code]
@@ -175,6 +176,7 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
             old = published[region]["value"] if region in published else None
             measure["proxies"] = {**measure["proxies"], region: _plain(pv, field, ctx)}
             changes.append((code, region, old))
+            fields[code, region] = field
     new_measures = [_plain(m, "measures", ctx) for m in measures]
     published_codes = set(by_code)
     for i, m in enumerate(new_measures):
@@ -193,6 +195,8 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
             raise ctx.error(f"measure {new_code!r}: proxies must be a mapping of region to "
                             f"value, not {type(proxies).__name__}", f"measures.{new_code}.proxies")
         changes.extend((new_code, str(region), None) for region in proxies)
+        fields.update({(new_code, str(region)): f"measures[{i}].proxies.{region}"
+                       for region in proxies})
     data["measures"] = [*data["measures"], *new_measures]
     if not changes:
         raise ctx.error("adds no value: give at least one measure and region", "proxies")
@@ -203,7 +207,8 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
     spec = _validate(data, ctx, n_published_sources=len(table.spec.sources))
     position = {m.code: i for i, m in enumerate(spec.measures)}
     for code, region, _old in changes:
-        _check_derivation(code, region, spec.measures[position[code]].proxies[region], ctx)
+        _check_derivation(code, region, spec.measures[position[code]].proxies[region], ctx,
+                          fields[code, region])
     try:
         return ProxyTable(spec, path=path, price_index=table.price_index)
     except ProxyTableError as exc:
@@ -300,11 +305,14 @@ def _validate(data: dict[str, Any], ctx: _Context, n_published_sources: int) -> 
                         errors=exc.errors(include_url=False)) from exc
 
 
-def _check_derivation(code: str, region: str, pv: ProxyValue, ctx: _Context) -> None:
-    """An added value must say how it was derived, and the derivation must give that value."""
+def _check_derivation(code: str, region: str, pv: ProxyValue, ctx: _Context,
+                      where: str) -> None:
+    """An added value must say how it was derived, and the derivation must give that value.
+    ``where``: the value's field in the amendment (``proxies.<code>.<region>`` as written, or
+    ``measures[i].proxies.<region>`` for a local measure), so errors name its line."""
     from socialvalue_tom.rules.expressions import compile_expression
 
-    field = f"proxies.{code}.{region}.derivation"
+    field = f"{where}.derivation"
     d = pv.derivation
     if d is None:
         raise ctx.error(

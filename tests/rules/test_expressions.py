@@ -385,6 +385,9 @@ REJECTIONS = [
     ("ｑuantity * proxy", "is not ASCII"),
     ("quantity * \U0001d429roxy", "is not ASCII"),
     ("rate\u2170", "is not ASCII"),
+    ("(x # a comment\r+ 1or x)", "runs into a name"),  # a lone CR ends a line for Python
+    ("(x # a comment\r+ \uff51uantity)", "is not ASCII"),
+    ("(x # a comment\r\n+ 0x10)", "write numbers in decimal"),
     ("a.b", "attribute access is not allowed"),
     ("x.real", "attribute access is not allowed"),
     ("__import__('os').system('x')", "attribute access is not allowed"),

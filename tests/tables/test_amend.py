@@ -259,6 +259,32 @@ measures:
                                                  line_of(text, "expression:"))
 
 
+def test_amendment_file_local_measure_derivation_error_names_its_own_field_and_line(
+        tmp_path: Path) -> None:
+    """A local measure's values are under measures[i].proxies, not proxies: the error named
+    proxies.<code>.<region> and the line of the top-level 'proxies:'."""
+    extra = """\
+measures:
+- code: social-local-thing
+  theme: social
+  outcome: Something local
+  title: Local thing
+  unit: hour
+  value_type: social
+  proxies:
+    uk:
+      value: 10.0
+      source: buyer-ashe-check
+      derivation: {inputs: {x: 10.0}, formula: x.real}
+"""
+    path = _amendment_file(tmp_path, extra=extra)
+    text = path.read_text(encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="attribute access") as err:
+        sv.load_table(path=path)
+    assert (err.value.field, err.value.line) == (
+        "measures[0].proxies.uk.derivation.formula", line_of(text, "formula: x.real"))
+
+
 def test_amendment_file_pinned_to_another_digest_is_refused(tmp_path: Path) -> None:
     with pytest.raises(sv.ProxyTableError, match="the edition changed since"):
         sv.load_table(path=_amendment_file(tmp_path, digest="0" * 64))
