@@ -518,3 +518,11 @@ def test_explain_when_a_float_product_rounds_otherwise_than_by_hand_gives_it(
     whole = sv.value(sv.Outcome(measure="social-volunteering", quantity=12, unit="minute",
                                 region="uk", date="2024-05-01"), tiny_table)
     assert "float precision" not in whole.explain()
+
+
+def test_by_hand_note_past_the_float_range_of_pence_says_nothing_and_does_not_raise() -> None:
+    """2e306 pounds are infinite in pence (x 100): the fast check fell over with an
+    OverflowError (math.floor of inf); beyond money's range no note is given."""
+    from socialvalue_tom.trace import _by_hand_note
+
+    assert _by_hand_note([2.025e306, 1.0], 2.025e306) == ""
