@@ -36,6 +36,7 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
+import json
 import os
 import re
 import uuid
@@ -50,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from socialvalue_tom._extras import import_extra
-from socialvalue_tom._text import is_missing
+from socialvalue_tom._text import is_missing, key_texts
 from socialvalue_tom._workbook import uncalculated_cells
 from socialvalue_tom.errors import InputFileError, SocialValueError
 
@@ -598,6 +599,7 @@ def _arrow_text(p: Path, table: Any) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    recast = []
     for name in TEXT_COLUMNS:
         idx = table.schema.get_field_index(name)
         if idx < 0:
@@ -611,12 +613,35 @@ def _arrow_text(p: Path, table: Any) -> Any:
                 col = col.cast(typ.value_type)
             if pa.types.is_timestamp(col.type):
                 col = pc.strftime(col, format="%Y-%m-%d")
+            if pa.types.is_floating(col.type) or pa.types.is_boolean(col.type):
+                # As key cells are read from CSV and .xlsx: 1001.0 is "1001" (a float column
+                # of ids, widened by a missing value), never "1.23456789012e+11"; True is
+                # "True", not Arrow's "true".
+                col = pa.array(key_texts(col.to_numpy(zero_copy_only=False)), type=pa.string())
             col = col.cast(pa.string())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
             raise _fail(p, f"column {name!r} holds {typ}, which cannot be read as text "
                            f"({exc})", column=name) from exc
         table = table.set_column(idx, name, col)
-    return table
+        recast.append(name)
+    return _text_in_pandas_metadata(table, recast)
+
+
+def _text_in_pandas_metadata(table: Any, names: list[str]) -> Any:
+    """``table`` whose pandas metadata (written by ``DataFrame.to_parquet``) says text for the
+    columns ``names`` now hold: pandas would otherwise rebuild them as the type it recorded
+    (an Int64 or boolean column) and fail on the text."""
+    meta = table.schema.metadata or {}
+    if not names or b"pandas" not in meta:
+        return table
+    try:
+        info = json.loads(meta[b"pandas"])
+        for column in info.get("columns", []):
+            if column.get("name") in names:
+                column.update(pandas_type="unicode", numpy_type="object", metadata=None)
+    except (ValueError, TypeError, AttributeError):  # not metadata pandas wrote: leave it out
+        return table.replace_schema_metadata({k: v for k, v in meta.items() if k != b"pandas"})
+    return table.replace_schema_metadata({**meta, b"pandas": json.dumps(info).encode()})
 
 
 def _arrow_to_pandas(table: Any, offset: int = 0) -> pd.DataFrame:
@@ -1125,9 +1150,17 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     number format; the cell keeps the amount (to the 16 or so significant digits a worksheet
     holds), not a rounded one.
 
+    Reading a written file back gives the same rows and amounts, with these exceptions: a
+    ``date`` column of datetimes with a time of day (or a time zone) is written so in
+    ``.csv``, which outcome readers refuse as a date (write dates, or ``.parquet``); in
+    ``.xlsx``, text of only spaces reads back as missing, ``\r`` line ends become ``\n`` and
+    dates before 1900 cannot be shown; a refused row whose cells are all blank is written
+    blank, which readers of ``.csv`` and ``.xlsx`` skip.
+
     Raises:
         InputFileError: unknown extension, more rows than an Excel sheet holds, a folder that
-            does not exist, or values the format cannot hold (time zones in ``.xlsx``...).
+            does not exist, or values the format cannot hold (time zones in ``.xlsx``, text
+            longer than an ``.xlsx`` cell's 32,767 characters...).
 
     Examples:
         >>> import tempfile, pathlib
@@ -1147,6 +1180,7 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         if len(plain) + 1 > EXCEL_MAX_ROWS:
             raise _fail(p, f"{len(plain)} rows do not fit in an Excel sheet "
                            f"({EXCEL_MAX_ROWS - 1} at most): write .csv or .parquet instead")
+        _refuse_overlong_text(plain, p)
     elif suffix == ".parquet":
         _require("pyarrow.parquet")
     writers: dict[str, Callable[[pd.DataFrame, Path], None]] = {
@@ -1178,7 +1212,29 @@ def _write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
 
 
 def _write_csv(df: pd.DataFrame, target: Path) -> None:
-    df.to_csv(target, index=False)
+    df.to_csv(target, index=False, lineterminator=csv_line_end(df))
+
+
+def csv_line_end(df: pd.DataFrame) -> str:
+    """``"\n"``, or ``"\r\n"`` where a text cell or column name holds a carriage return: the
+    csv writer quotes a value only for the characters of its line end, and an unquoted
+    ``a\rb`` is read back as two lines (a row split in two, its columns shifted)."""
+    names = "".join(str(c) for c in df.columns)
+    if "\r" in names:
+        return "\r\n"
+    for _, col in df.items():
+        if not _holds_text(col.dtype):
+            continue
+        if any(isinstance(v, str) and "\r" in v for v in col.dropna().tolist()):
+            return "\r\n"
+    return "\n"
+
+
+def _holds_text(dtype: Any) -> bool:
+    """Whether a column of ``dtype`` may hold text cells (object, string, categorical...)."""
+    return not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+                or pd.api.types.is_datetime64_any_dtype(dtype)
+                or pd.api.types.is_timedelta64_dtype(dtype))
 
 
 def _write_parquet(df: pd.DataFrame, target: Path) -> None:
@@ -1213,6 +1269,25 @@ def _write_xlsx(df: pd.DataFrame, target: Path) -> None:
                     cell.number_format = _GBP_FORMAT
 
 
+#: The most characters a worksheet cell holds: Excel (and openpyxl, with a warning) cuts longer
+#: text, so such a value is refused rather than written shortened.
+_XLSX_CELL_CHARS = 32767
+
+
+def _refuse_overlong_text(df: pd.DataFrame, p: Path) -> None:
+    """InputFileError naming the first text cell (or column name) longer than an ``.xlsx``
+    cell holds: openpyxl would write it cut short, with only a warning."""
+    cells = [("(header)", -1, c) for c in df.columns] + [
+        (name, i, v) for name, col in df.items() if _holds_text(col.dtype)
+        for i, v in enumerate(col.tolist())]
+    for name, i, v in cells:
+        if isinstance(v, str) and len(v) > _XLSX_CELL_CHARS:
+            where = "a column name" if i < 0 else f"column {name!r}, row {i}"
+            raise _fail(p, f"{where}: {len(v):,} characters, more than an .xlsx cell holds "
+                           f"({_XLSX_CELL_CHARS:,}); write .csv or .parquet to keep the text "
+                           "whole", column=str(name), row=i)
+
+
 def _xlsx_safe(df: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
     """``df`` with text a worksheet can hold, and the (sheet row, column) of every cell, header
     included, whose text a spreadsheet would not read as plain text."""
@@ -1229,7 +1304,7 @@ def _xlsx_safe(df: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
     cells = [(1, j) for j, name in enumerate(names, 1) if risky(name)]
     out.columns = pd.RangeIndex(len(names))
     for j, (_, col) in enumerate(df.items()):
-        if col.dtype == object or isinstance(col.dtype, pd.CategoricalDtype | pd.StringDtype):
+        if _holds_text(col.dtype):  # object, str, categorical, Arrow strings and the like
             values = [clean(v) for v in col]
             cells += [(i, j + 1) for i, v in enumerate(values, 2) if risky(v)]
             out[j] = _objects(values)
@@ -1290,7 +1365,9 @@ def stable_schema(schema: Any) -> Any:
         typ = f.type
         if pa.types.is_dictionary(typ):
             typ = typ.value_type
-        if pa.types.is_integer(typ):
+        if pa.types.is_integer(typ) and f.name in TEXT_COLUMNS:
+            typ = pa.large_string()  # ids: 123456789012 stays those digits, never a float
+        elif pa.types.is_integer(typ):
             typ = pa.float64()
         elif pa.types.is_null(typ) or pa.types.is_string(typ):
             typ = pa.large_string()

@@ -193,7 +193,7 @@ class _Writer:
         plain = df.copy(deep=False)
         plain.attrs = {}
         plain.to_csv(self.tmp, mode="w" if self._header else "a", header=self._header,
-                     index=False)
+                     index=False, lineterminator=svio.csv_line_end(plain))
         self._header = False
 
     def _write_parquet(self, df: pd.DataFrame) -> None:

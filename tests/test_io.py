@@ -1107,3 +1107,82 @@ def test_read_csv_when_a_row_is_wider_than_a_worksheet_refuses_it_quickly(
     ok = _write(tmp_path / "ok.csv", ",".join(names) + "\n"
                 + "jobs-local,1,FTE,uk,2024-05-01" + "," * 15_995 + "\n")
     assert svio.read_outcomes(ok).shape == (1, 16_000)
+
+
+# -- round trips: what is written reads back as it was (review of 26 November) -------------
+
+def _three_rows() -> pd.DataFrame:
+    return pd.DataFrame({"measure": ["jobs-local", "env-carbon", "jobs-local"],
+                         "quantity": [1.0, 2.0, 3.0], "unit": ["FTE", "tCO2e", "FTE"],
+                         "region": ["uk"] * 3, "date": ["2024-06-01"] * 3})
+
+
+def test_write_csv_when_text_holds_a_carriage_return_quotes_it(tiny_table: Any,
+                                                               tmp_path: Path) -> None:
+    """An unquoted 'a\\rb' read back as two lines: a fourth row, the columns shifted."""
+    df = _three_rows().assign(note=["ok", "a\rb", "ok"])
+    valued = value_frame(df, tiny_table)
+    back = svio.read_outcomes(svio.write_valuations(valued, tmp_path / "v.csv"))
+    assert len(back) == 3 and back["note"].tolist() == ["ok", "a\rb", "ok"]
+    assert back["value_gbp"].tolist() == valued["value_gbp"].tolist()
+
+
+def test_value_file_csv_output_when_text_holds_a_carriage_return_quotes_it(
+        tiny_table: Any, tmp_path: Path) -> None:
+    from socialvalue_tom.streaming import value_file
+
+    src = tmp_path / "in.parquet"
+    _three_rows().assign(note=["ok", "a\rb", "ok"]).to_parquet(src)
+    value_file(src, tables=tiny_table, out=tmp_path / "out.csv")
+    assert len(svio.read_outcomes(tmp_path / "out.csv")) == 3
+
+
+def test_write_xlsx_when_text_is_in_an_arrow_string_column_writes_text_cells(
+        tiny_table: Any, tmp_path: Path) -> None:
+    """Formula-like text was written as a formula from an Arrow string column (only object,
+    str and categorical columns were made safe)."""
+    pa = pytest.importorskip("pyarrow")
+    openpyxl = pytest.importorskip("openpyxl")
+    valued = value_frame(_three_rows(), tiny_table)
+    valued["note"] = pd.array(["=1+1", "ok", "#N/A"], dtype=pd.ArrowDtype(pa.string()))
+    path = svio.write_valuations(valued, tmp_path / "v.xlsx")
+    ws = openpyxl.load_workbook(path).active
+    column = [c.value for c in ws[1]].index("note") + 1
+    assert [ws.cell(row=r, column=column).data_type for r in (2, 4)] == ["s", "s"]
+    assert svio.read_outcomes(path)["note"].tolist() == ["=1+1", "ok", "#N/A"]
+
+
+def test_write_xlsx_when_text_is_longer_than_a_cell_refuses_it(tiny_table: Any,
+                                                               tmp_path: Path) -> None:
+    """40,000 characters were cut to 32,767 with only a warning."""
+    pytest.importorskip("openpyxl")
+    valued = value_frame(_three_rows(), tiny_table).assign(note=["x" * 40_000, "", ""])
+    with pytest.raises(sv.InputFileError, match=r"column 'note', row 0: 40,000 characters"):
+        svio.write_valuations(valued, tmp_path / "v.xlsx")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("ids", [pd.array([1, None, 3], dtype="Int64"),
+                                 pd.array([True, None, False], dtype="boolean")])
+def test_read_parquet_written_by_pandas_with_nullable_ids_reads_them_as_text(
+        tmp_path: Path, ids: Any) -> None:
+    """pandas' own metadata said Int64 (or boolean) for a column read as text: a bare
+    TypeError, and a traceback in the CLI."""
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "in.parquet"
+    _three_rows().assign(supplier_id=ids).to_parquet(path)
+    got = svio.read_outcomes(path)["supplier_id"].tolist()
+    assert got[0] in ("1", "True") and pd.isna(got[1])
+
+
+def test_parquet_round_trip_keeps_integer_ids_as_their_digits(tiny_table: Any,
+                                                              tmp_path: Path) -> None:
+    """123456789012 came back as '1.23456789012e+11' (integers were widened to float64)."""
+    pytest.importorskip("pyarrow")
+    valued = value_frame(_three_rows().assign(contract_id=[123456789012, 5, 7]), tiny_table)
+    path = svio.write_valuations(valued, tmp_path / "v.parquet")
+    assert svio.read_outcomes(path)["contract_id"].tolist() == ["123456789012", "5", "7"]
+    floats = tmp_path / "f.parquet"  # a float column of ids (a missing one widened it)
+    _three_rows().assign(contract_id=[123456789012.0, None, 7.0]).to_parquet(floats)
+    got = svio.read_outcomes(floats)["contract_id"].tolist()
+    assert got[0] == "123456789012" and pd.isna(got[1]) and got[2] == "7"
