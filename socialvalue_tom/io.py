@@ -461,7 +461,15 @@ def _has_line_break(df: pd.DataFrame) -> bool:
 
 
 def _text_has_line_break(col: pd.Series) -> bool:
+    return _text_holds(col, ("\n", "\r"))
+
+
+def _text_holds(col: pd.Series, chars: tuple[str, ...]) -> bool:
+    """Whether a text cell of ``col`` holds one of ``chars`` (the column's distinct values
+    for a categorical)."""
     dtype = col.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _text_holds(pd.Series(dtype.categories), chars)
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
         import pyarrow as pa
 
@@ -470,15 +478,20 @@ def _text_has_line_break(col: pd.Series) -> bool:
         if all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
             # The bytes of all the values at once (searching value by value costs 30 times
             # more, a third of the time pandas takes to read the file). A buffer may hold
-            # bytes of values sliced off: a line break there only costs the check.
+            # bytes of values sliced off: a match there only costs the check.
+            wanted = [c.encode() for c in chars]
             for chunk in chunks:
                 data = chunk.buffers()[2]
                 raw = data.to_pybytes() if data is not None else b""
-                if b"\n" in raw or b"\r" in raw:
+                if any(w in raw for w in wanted):
                     return True
             return False
-    text = "".join(v for v in col.dropna().tolist() if isinstance(v, str))
-    return "\n" in text or "\r" in text
+    values = col.dropna().tolist()
+    try:
+        text = "".join(values)  # the usual all-text column, at C speed
+    except TypeError:
+        text = "".join(v for v in values if isinstance(v, str))
+    return any(c in text for c in chars)
 
 
 def _refuse_stray_quotes(p: Path, delimiter: str) -> None:
@@ -1220,13 +1233,9 @@ def csv_line_end(df: pd.DataFrame) -> str:
     csv writer quotes a value only for the characters of its line end, and an unquoted
     ``a\rb`` is read back as two lines (a row split in two, its columns shifted)."""
     names = "".join(str(c) for c in df.columns)
-    if "\r" in names:
+    if "\r" in names or any(_text_holds(col, ("\r",)) for _, col in df.items()
+                            if _holds_text(col.dtype)):
         return "\r\n"
-    for _, col in df.items():
-        if not _holds_text(col.dtype):
-            continue
-        if any(isinstance(v, str) and "\r" in v for v in col.dropna().tolist()):
-            return "\r\n"
     return "\n"
 
 
