@@ -33,6 +33,7 @@ from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import (
     NotAValue,
     cell_codes,
+    cell_number,
     group_label,
     is_missing,
     key_text,
@@ -307,9 +308,13 @@ def _grouping_frame(valued: pd.DataFrame, keys: list[str], tables: Any) -> pd.Da
         frame["year"] = _financial_year(valued["date"])
     if "region" in cols and "region" in valued.columns:
         frame["region"] = _regions(valued, tables)
-    for name in ("measure", "stage"):  # read as value_frame validated them
+    for name in ("measure", "stage", "unit"):  # read as value_frame validated them
         if name in cols and name in valued.columns:
             frame[name] = stripped_column(valued[name])
+    if "confidence" in cols and "confidence" in valued.columns:  # 3, 3.0 and "3" are one grade
+        codes, uniq = cell_codes(valued["confidence"])
+        texts = np.array([*(key_text(u) for u in uniq), None], dtype=object)
+        frame["confidence"] = pd.Series(texts[codes], index=valued.index, dtype=object)
     missing = [k for k, c in zip(keys, cols, strict=True) if c not in frame.columns]
     if missing:
         needed = [_SOURCE_COLUMN.get(k, GROUPS.get(k, k)) for k in missing]
@@ -362,7 +367,11 @@ def _contract_values(frame: pd.DataFrame) -> pd.Series | None:
     """
     if "contract_value" not in frame.columns or "contract_id" not in frame.columns:
         return None
-    value = pd.to_numeric(frame["contract_value"], errors="coerce").astype("float64")
+    # As value_frame reads the cell (booleans are not numbers; numeric text is), per value.
+    codes, uniq = cell_codes(frame["contract_value"])
+    numbers = [cell_number(u) for u in uniq]
+    read = np.array([np.nan if x is None else x for x in numbers] + [np.nan], dtype=np.float64)
+    value = pd.Series(read[codes], index=frame.index)
     keep = frame["contract_id"].notna() & np.isfinite(value) & (value > 0)
     cv = pd.DataFrame({"contract_id": frame["contract_id"][keep], "contract_value": value[keep]})
     spread = cv.groupby("contract_id", sort=True)["contract_value"].nunique()
@@ -852,21 +861,20 @@ def _edition_keys(ok: pd.DataFrame) -> set[tuple[str, str]]:
 
 
 def _carried_forward(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> int:
-    """Valued rows dated after the valid_to of the edition that valued them (worked out once
-    per distinct date and edition)."""
+    """Input rows valued after the valid_to of the edition that valued them (worked out once
+    per distinct date and edition; the parts of an apportioned row count once)."""
     if not eds or not {"date", "table", "version"} <= set(ok.columns):
         return 0
     keys = pd.DataFrame({"date": ok["date"].astype(object), "table": ok["table"].astype(object),
                          "version": ok["version"].astype(object)})
-    counts = keys.value_counts(dropna=False, sort=False)
-    carried = 0
-    for key, n in counts.items():
+    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(keys), use_na_sentinel=False)
+    late = np.zeros(len(uniq), dtype=bool)
+    for j, key in enumerate(uniq):
         date, table, version = cast(tuple[Any, Any, Any], key)
         edition = eds.get((str(table), str(version)))
         day = _day_or_none(date)
-        if edition is not None and day is not None and day > edition.valid_to:
-            carried += int(n)
-    return carried
+        late[j] = edition is not None and day is not None and day > edition.valid_to
+    return _input_rows(ok[late[codes]])  # input rows: the parts of one count once
 
 
 def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None,
@@ -876,18 +884,22 @@ def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None,
     flags = (ok["illustrative"] if "illustrative" in ok.columns  # a frame built by hand has none
              else pd.Series(False, index=ok.index, dtype=object))
     illus = ok[flags.astype("boolean").fillna(False)]
+    # Input rows, as the headline counts them (the parts of an apportioned row count once),
+    # and of this frame only: a filtered result keeps the whole portfolio's issues in attrs.
     if len(illus):
         notes.append(
-            f"{len(illus)} of {len(ok)} valued rows ({format_gbp(total(illus['value_gbp']))}) use "
-            "proxy values labelled <strong>illustrative</strong>: they are placeholders, not for "
-            "decisions.")
-    if issues is not None and len(issues):
-        notes.append(f"{len(issues)} problem(s) in the input: those rows were not valued and "
-                     "are left out of every total.")
-    elif len(ok) < len(frame):  # the issues were not kept (pd.concat drops attrs)
+            f"{_input_rows(illus)} of {_input_rows(ok)} valued rows "
+            f"({format_gbp(total(illus['value_gbp']))}) use proxy values labelled "
+            "<strong>illustrative</strong>: they are placeholders, not for decisions.")
+    if len(ok) < len(frame):
         value = pd.to_numeric(frame["value_gbp"], errors="coerce")
-        notes.append(f"{_input_rows(frame[value.isna()])} row(s) were not valued and are "
-                     "left out of every total (their issues are not attached to this frame).")
+        not_valued = _input_rows(frame[value.isna()])
+        if issues is not None and len(issues):
+            notes.append(f"{not_valued} row(s) with problems in the input were not valued "
+                         "and are left out of every total (see the issues).")
+        else:  # the issues were not kept (pd.concat drops attrs)
+            notes.append(f"{not_valued} row(s) were not valued and are left out of every "
+                         "total (their issues are not attached to this frame).")
     notes.append("Values are estimates of social value from open proxies after deadweight, "
                  "displacement, attribution and drop-off; they are not cash.")
     return notes
@@ -972,6 +984,7 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
         tvd = targets_vs_delivered(frame)
         tvd["delivered_pct"] = [f"{x:.1f}%" if not math.isnan(x) else ""
                                 for x in tvd["delivered_pct"]]
+        tvd["contract_id"] = [group_label(x) for x in tvd["contract_id"]]  # "(none)", as above
         parts += ["<h2>Targets vs delivered</h2>", _table(tvd)]
     if {"table", "version", "digest"} <= set(frame.columns):  # a frame built by hand has none
         eds = pd.DataFrame(editions_used(frame), columns=["table", "version", "digest"])

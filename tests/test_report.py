@@ -335,7 +335,8 @@ def test_report_html_when_issues_then_counted_in_caveats(portfolio: pd.DataFrame
     portfolio.loc[2, "measure"] = "nope"
     v = value_frame(portfolio, tiny, errors="collect")
     path = render_report(v, tmp_path / "r.html", tables=tiny)
-    assert "1 problem(s) in the input" in path.read_text(encoding="utf-8")
+    assert "1 row(s) with problems in the input were not valued" in path.read_text(
+        encoding="utf-8")
 
 
 def test_editions_used_when_valued_then_one_triple(valued: pd.DataFrame,
@@ -898,3 +899,81 @@ def test_chart_labels_and_titles_are_cut_to_their_limits_with_an_ellipsis() -> N
     assert len(report._short("S" * 41)) == report.MAX_LABEL == 40
     assert report._short("S" * 40) == "S" * 40
     assert report._short("T" * 500, report.MAX_TITLE) == "T" * 119 + "…"
+
+
+# -- review of 26 November: counts in caveats, contract values, grade groups ------------------
+
+def _period_rows() -> pd.DataFrame:
+    return pd.DataFrame([
+        {"measure": "growth-local-spend", "quantity": 1000, "unit": "GBP", "region": "scotland",
+         "period_start": "2024-01-01", "period_end": "2024-12-31"},
+        {"measure": "jobs-local-fte", "quantity": 1, "unit": "FTE", "region": "scotland",
+         "period_start": "2024-01-01", "period_end": "2024-12-31"}])
+
+
+def test_report_caveats_count_input_rows_as_the_headline_does() -> None:
+    """Each row spans two editions (two parts): '2 of 4 valued rows' beside 'from 2
+    outcomes'; now 1 of 2, as summarise and the headline count."""
+    valued = value_frame(sv.apportion(_period_rows()), errors="collect")
+    text = report_html(valued)
+    assert "from 2 outcomes" in text
+    assert re.search(r"1 of 2 valued rows \(£[\d,.]+\) use proxy values labelled", text)
+
+
+def test_report_caveats_count_bad_rows_of_the_frame_given_not_of_its_portfolio(
+        tiny: sv.ProxyTable) -> None:
+    """A filtered result keeps the whole portfolio's issues in attrs: 4 problems were
+    reported for a frame holding 1 of the 4 bad rows."""
+    df = pd.DataFrame({"measure": ["nope", "jobs-local", "nope", "nope", "nope"],
+                       "quantity": 1.0, "unit": "FTE", "region": "uk", "date": "2024-06-01",
+                       "supplier_id": ["A", "A", "B", "B", "B"]})
+    valued = value_frame(df, tiny, errors="collect")
+    text = report_html(valued[valued["supplier_id"] == "A"], tables=tiny)
+    assert "1 row(s) with problems in the input were not valued" in text
+
+
+def test_summarise_reads_contract_values_as_value_frame_does(tiny: sv.ProxyTable) -> None:
+    """A boolean contract_value (refused by value_frame) was read as £1.00."""
+    base = {"measure": "jobs-local", "quantity": 1.0, "unit": "FTE", "region": "uk",
+            "date": "2024-06-01", "contract_id": "C1"}
+    df = pd.DataFrame([dict(base, contract_value=True), dict(base, contract_value=np.nan),
+                       dict(base, contract_id="C2", contract_value=" 5e5")]).astype(
+        {"contract_value": object})
+    s = summarise(value_frame(df, tiny, errors="collect"), by="contract")
+    c1 = s[s["contract_id"] == "C1"].iloc[0]
+    assert c1["contract_value_gbp"] == Decimal("0.00") and math.isnan(c1["sv_ratio"])
+    assert s[s["contract_id"] == "C2"].iloc[0]["contract_value_gbp"] == Decimal("500000.00")
+
+
+def test_summarise_by_confidence_groups_grades_as_value_frame_reads_them(
+        tiny: sv.ProxyTable) -> None:
+    """3, 3.0 and "3" are one grade; ' B' is B; blank is no grade."""
+    grades = pd.Series([3, "3", 3.0, " B", "B", "", None], dtype=object)
+    df = pd.DataFrame({"measure": "jobs-local", "quantity": 1.0, "unit": "FTE",
+                       "region": "uk", "date": "2024-06-01", "confidence": grades})
+    s = summarise(value_frame(df, tiny, errors="collect"), by="confidence")
+    counts = {("(none)" if pd.isna(k) else k): int(n) for k, n in zip(  # tiny has no grade 3
+        s["confidence"], s["rows"] + s["rows_not_valued"], strict=True)}
+    assert counts == {"3": 3, "B": 2, "(none)": 2}
+
+
+def test_carried_forward_note_counts_input_rows() -> None:
+    """One row over 2025-01..2028-03 is parts in three carried years: '2 row(s)' became 1."""
+    from socialvalue_tom.report import basis_notes
+
+    df = pd.DataFrame([{"measure": "jobs-local-fte", "quantity": 1, "unit": "FTE",
+                        "region": "scotland", "period_start": "2025-01-01",
+                        "period_end": "2028-03-31"}])
+    parts = sv.apportion(df, carry_forward=True)
+    valued = value_frame(parts, assumptions=sv.Assumptions(carry_forward=True))
+    notes = basis_notes(valued)
+    assert any(n.startswith("1 row(s) dated after their edition's valid_to") for n in notes), notes
+
+
+def test_report_targets_table_labels_a_missing_contract_as_none(tiny: sv.ProxyTable) -> None:
+    df = pd.DataFrame({"measure": "jobs-local", "quantity": 1.0, "unit": "FTE", "region": "uk",
+                       "date": "2024-06-01", "contract_id": ["C1", None],
+                       "stage": ["commitment", "delivered"]})
+    text = report_html(value_frame(df, tiny), tables=tiny)
+    targets = text.split("<h2>Targets vs delivered</h2>")[1].split("</table>")[0]
+    assert "<td>(none)</td>" in targets
