@@ -235,11 +235,10 @@ def test_amendment_file_formula_outside_the_language_names_its_field_and_line(
     assert (e.path, e.line) == (str(path), line_of(text, "formula:"))
 
 
-def test_amendment_file_measure_expression_error_names_the_amendment_s_measure(
-        tmp_path: Path) -> None:
-    """An added measure's bad expression was named measures[41] (its place in the merged
-    edition) at the line where the measure starts."""
-    extra = """\
+def _local_measure_yaml(expression: str | None = None, formula: str = "x") -> str:
+    """An amendment's ``measures:`` block adding one local measure (for ``extra``)."""
+    line = f"  expression: {expression}\n" if expression else ""
+    return f"""\
 measures:
 - code: social-local-thing
   theme: social
@@ -247,11 +246,20 @@ measures:
   title: Local thing
   unit: hour
   value_type: social
-  expression: quantity * proxy.real
-  proxies:
-    uk: {value: 10.0, source: buyer-ashe-check, derivation: {inputs: {x: 10.0}, formula: x}}
+{line}  proxies:
+    uk:
+      value: 10.0
+      source: buyer-ashe-check
+      derivation: {{inputs: {{x: 10.0}}, formula: {formula}}}
 """
-    path = _amendment_file(tmp_path, extra=extra)
+
+
+def test_amendment_file_measure_expression_error_names_the_amendment_s_measure(
+        tmp_path: Path) -> None:
+    """An added measure's bad expression was named measures[41] (its place in the merged
+    edition) at the line where the measure starts."""
+    path = _amendment_file(tmp_path, extra=_local_measure_yaml(
+        expression="quantity * proxy.real"))
     text = path.read_text(encoding="utf-8")
     with pytest.raises(sv.ProxyTableError, match=r"field measures\[0\]\.expression") as err:
         sv.load_table(path=path)
@@ -263,21 +271,7 @@ def test_amendment_file_local_measure_derivation_error_names_its_own_field_and_l
         tmp_path: Path) -> None:
     """A local measure's values are under measures[i].proxies, not proxies: the error named
     proxies.<code>.<region> and the line of the top-level 'proxies:'."""
-    extra = """\
-measures:
-- code: social-local-thing
-  theme: social
-  outcome: Something local
-  title: Local thing
-  unit: hour
-  value_type: social
-  proxies:
-    uk:
-      value: 10.0
-      source: buyer-ashe-check
-      derivation: {inputs: {x: 10.0}, formula: x.real}
-"""
-    path = _amendment_file(tmp_path, extra=extra)
+    path = _amendment_file(tmp_path, extra=_local_measure_yaml(formula="x.real"))
     text = path.read_text(encoding="utf-8")
     with pytest.raises(sv.ProxyTableError, match="attribute access") as err:
         sv.load_table(path=path)
