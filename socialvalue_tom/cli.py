@@ -15,6 +15,7 @@ Added in 0.1.
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
 import uuid
@@ -412,10 +413,25 @@ def _clear_stale_issues(inp: Path, out: Path | None) -> None:
     symbolic link of that name is replaced by the emptied file, its target left alone."""
     _check_issues_path(inp, out)
     path = _issues_path(inp, out)
-    if path.is_file() or path.is_symlink():
-        _write_issues(pd.DataFrame(columns=["row", "line", "field", "code", "reason"]), path)
+    if (path.is_file() or path.is_symlink()) and _holds_issues(path):
+        _write_issues(pd.DataFrame(columns=list(_ISSUE_HEADER)), path)
         _console(stderr=True).print(f"no problems this time: emptied {path} from an earlier "
                                     "run", markup=False)
+
+
+_ISSUE_HEADER = ("row", "line", "field", "code", "reason")
+
+
+def _holds_issues(path: Path) -> bool:
+    """Whether ``path`` is an issues file this command wrote with problems still listed: its
+    header is the issues header and a line follows it. Anything else (valuations written
+    under that name, an issues file already emptied) is left alone."""
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            header = next(csv.reader(fh), None)
+            return tuple(header or ()) == _ISSUE_HEADER and bool(fh.readline())
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
 
 
 def _write_issues(frame: pd.DataFrame, path: Path) -> None:
@@ -758,6 +774,11 @@ def value_cmd(
     a = _assumptions(price_year, discount_base_year, carry_forward)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
                                               VALUE_SUFFIXES, _period_columns(period))
+    if group is not None:  # a --by the input cannot give (no supplier_id): a usage error,
+        # which leaves an earlier OUT alone, as an unknown --by does
+        from socialvalue_tom.report import summarise
+
+        _guard(lambda: summarise(valued.iloc[:0], by=[group.value], tables=resolved))
     # Totals first: input they cannot use (a contract given two contract values) stops the
     # command before anything is written, and an earlier run's OUT is not left behind.
     try:

@@ -161,10 +161,14 @@ def annotate(valued: pd.DataFrame, tables: Any = None) -> pd.DataFrame:
     info = [_measure_info(eds, tuple(None if codes[i] < 0 else uniq[codes[i]]
                                      for codes, uniq in found))
             for i in first.tolist()]
-    out = valued.copy(deep=False)
+    added = {}
     for j, name in enumerate(_INFO_COLUMNS):
         per_key = np.array([row[j] for row in info], dtype=object)
-        out[name] = pd.Series(per_key[key_of_row], index=valued.index, dtype=object)
+        added[name] = pd.Series(per_key[key_of_row], index=valued.index, dtype=object)
+    # One concat, not a column set at a time: on a wide frame (hundreds of columns) pandas
+    # warns that the frame is fragmented at each insert. Existing columns are replaced.
+    kept = bare.drop(columns=[c for c in added if c in bare.columns])
+    out = pd.concat([kept, pd.DataFrame(added, index=valued.index)], axis=1)
     out.attrs = dict(valued.attrs)
     meta = valued.attrs.get(_META)
     # Marks the columns as derived, so summarise and the report need not look the tables up

@@ -481,24 +481,45 @@ def test_value_when_rerun_clean_then_old_issues_file_emptied(tmp_path: Path) -> 
 def test_value_when_issues_file_is_a_symlink_then_link_replaced_and_target_kept(
         tmp_path: Path) -> None:
     """A symbolic link named like the issues file is replaced by the issues file, never
-    written through: the file it points to keeps its content, after a clean run (which
-    empties the issues file) and after a run with bad rows (which writes it)."""
+    written through: the file it points to keeps its content, after a run with bad rows
+    (which writes it) and after a clean run (which empties an issues file: the link is
+    replaced where it points to one, and left alone where it points to another file)."""
     folder = tmp_path / "in"
     folder.mkdir()
     victim = _write(tmp_path, "victim.txt", "keep\n")
+    listing = _write(tmp_path, "old.issues.csv", "row,line,field,code,reason\n0,2,unit,x,y\n")
     issues = folder / "returns.issues.csv"
-    for text, code, listed in ((PORTFOLIO, 0, 0), (BAD, 1, 2)):
+    for text, target, code, listed in ((PORTFOLIO, listing, 0, 0), (BAD, victim, 1, 2),
+                                       (PORTFOLIO, victim, 0, None)):
+        kept = target.read_text(encoding="utf-8")
         src = _write(folder, "returns.csv", text)
         issues.unlink(missing_ok=True)
-        issues.symlink_to(Path("..") / "victim.txt")
+        issues.symlink_to(Path("..") / target.name)
         result = invoke("value", src, "--tables", TINY)
         assert result.exit_code == code, result.output
-        assert victim.read_text(encoding="utf-8") == "keep\n"
+        assert target.read_text(encoding="utf-8") == kept
+        if listed is None:  # not an issues file: not this command's to empty
+            assert issues.is_symlink() and "emptied" not in result.output
+            continue
         assert issues.is_file() and not issues.is_symlink()
         found = pd.read_csv(issues)
         assert len(found) == listed
         assert list(found.columns) == ["row", "line", "field", "code", "reason"]
     assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []  # no temp left
+
+
+def test_value_when_clean_leaves_files_that_list_no_problems_alone(tmp_path: Path) -> None:
+    """Valuations written as <stem>.issues.csv were cut to a header by the next clean run,
+    and an issues file already emptied was 'emptied' again, with the message, every run."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    valuations = tmp_path / "p.issues.csv"
+    assert invoke("value", src, "--tables", TINY, "-o", valuations).exit_code == 0
+    written = valuations.read_text(encoding="utf-8")
+    result = invoke("value", src, "--tables", TINY)
+    assert result.exit_code == 0 and "emptied" not in result.output
+    assert valuations.read_text(encoding="utf-8") == written
+    valuations.write_text("row,line,field,code,reason\n", encoding="utf-8")  # already empty
+    assert "emptied" not in invoke("value", src, "--tables", TINY).output
 
 
 def test_printable_escapes_every_control_character() -> None:
@@ -1342,3 +1363,17 @@ def test_value_when_period_and_carry_forward_then_each_carried_year_is_a_part(
     assert got["date"].astype(str).str[:10].tolist() == ["2026-04-01", "2027-04-01",
                                                           "2027-04-01"]
     assert got["claim_share"].tolist() == [1.0, pytest.approx(1 - 2 / (10 * 366 / 731)), 1.0]
+
+
+def test_value_by_a_group_the_input_cannot_give_is_a_usage_error_that_keeps_out(
+        tmp_path: Path) -> None:
+    """--by supplier on a file with no supplier_id failed after valuing, and removed an
+    earlier OUT as if bad rows had stopped the run; now exit 2, OUT left as it was."""
+    table = pd.read_csv(io.StringIO(PORTFOLIO))
+    src = _write(tmp_path, "p.csv", table.drop(columns=["supplier_id"], errors="ignore")
+                 .to_csv(index=False))
+    out = _write(tmp_path, "out.csv", "keep\n")
+    result = invoke("value", src, "--tables", TINY, "--by", "supplier", "-o", out)
+    assert result.exit_code == 2
+    assert "cannot group by supplier" in result.output and "removed" not in result.output
+    assert out.read_text(encoding="utf-8") == "keep\n"

@@ -977,3 +977,23 @@ def test_report_targets_table_labels_a_missing_contract_as_none(tiny: sv.ProxyTa
     text = report_html(value_frame(df, tiny), tables=tiny)
     targets = text.split("<h2>Targets vs delivered</h2>")[1].split("</table>")[0]
     assert "<td>(none)</td>" in targets
+
+
+def test_annotate_on_a_wide_frame_adds_its_columns_without_fragmenting_it(
+        tiny: sv.ProxyTable) -> None:
+    """Setting the looked-up columns one at a time made pandas warn, six times per report,
+    that a frame of 150 extra columns was highly fragmented."""
+    import warnings
+
+    df = pd.DataFrame({"measure": ["jobs-local"] * 3, "quantity": 1.0, "unit": "FTE",
+                       "region": "uk", "date": "2024-06-01"})
+    with warnings.catch_warnings():  # a frame built a column at a time: one block each
+        warnings.simplefilter("ignore")
+        for i in range(150):
+            df[f"x{i}"] = float(i)
+    valued = value_frame(df, tiny)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = annotate(valued, tables=tiny)
+    assert list(out.columns[:len(valued.columns)]) == list(valued.columns)
+    assert out["theme"].tolist() == ["jobs"] * 3
