@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["Boolean", "NotAValue", "cell_codes", "cell_number", "is_missing", "key_text",
-           "stripped", "stripped_column"]
+           "shortened", "stripped", "stripped_column"]
 
 
 class NotAValue:
@@ -169,6 +169,11 @@ def key_texts(values: Any) -> np.ndarray:
         out: np.ndarray = stripped.where(stripped != "", None).to_numpy(dtype=object)
         return out
     return np.array([key_text(v) for v in arr.tolist()], dtype=object)
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters for a message, saying how long it was."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def is_missing(value: Any) -> bool:

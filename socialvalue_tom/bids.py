@@ -40,7 +40,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._text import cell_codes, is_missing, key_text
+from socialvalue_tom._text import cell_codes, is_missing, key_text, shortened
 from socialvalue_tom.engine import TablesLike
 from socialvalue_tom.errors import BulkValidationError, OutcomeError, RuleError
 from socialvalue_tom.money import format_gbp, to_pounds, total
@@ -99,12 +99,8 @@ def _check_scoring(weighting: float, method: str) -> None:
     if not (weighting > 0 and finite):
         # An infinite weighting gives every bidder an infinite score: a tie, whatever the bids.
         raise RuleError("weighting must be a positive, finite number, not "
-                        f"{_shortened(repr(weighting))}",
+                        f"{shortened(repr(weighting), 40)}",
                         field="weighting")
-
-
-def _shortened(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _tenderer(value: Any) -> str | None:

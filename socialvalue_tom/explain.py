@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._bulk.issues import issue_label
 from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, parse_day
 from socialvalue_tom._text import cell_number, is_missing, key_text
 from socialvalue_tom.engine import value
@@ -121,8 +122,7 @@ def row_issues(out: pd.DataFrame, i: int) -> str:
     issues = out.attrs.get("issues")
     if issues is None or issues.empty:
         return "no issue is recorded for it (the issues table is not in .attrs)"
-    label = out.index[i]
-    label = label.item() if isinstance(label, np.generic) else label  # as issues record it
+    label = issue_label(out.index[i])
     same = issues[[_same_label(x, label) for x in issues["index"].tolist()]]
     numbers = list(dict.fromkeys(same["row"].tolist()))
     if not numbers:

@@ -34,9 +34,9 @@ from socialvalue_tom._bulk.lookups import (
     _MAX_DAY,
     _MIN_DAY,
     _aware,
-    _floats,
     _may_hold_datetimes,
     _wall_clock,
+    cell_floats,
     parse_day,
 )
 from socialvalue_tom._text import cell_codes
@@ -105,7 +105,7 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     if issues.items and errors == "raise":
         raise BulkValidationError.from_issues(
             sorted(issues.items, key=lambda i: (i.row, i.field)))
-    quantity, q_missing, q_refused = _floats(df["quantity"])
+    quantity, q_missing, q_refused = cell_floats(df["quantity"])
     period = (first_state == _GIVEN) & ~issues.bad
     cuts = _boundaries(tables, int(last[period].max()) if carry_forward and period.any()
                        else None)

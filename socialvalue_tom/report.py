@@ -33,7 +33,6 @@ from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import (
     NotAValue,
     cell_codes,
-    cell_number,
     group_label,
     is_missing,
     key_text,
@@ -371,11 +370,10 @@ def _contract_values(frame: pd.DataFrame) -> pd.Series | None:
     """
     if "contract_value" not in frame.columns or "contract_id" not in frame.columns:
         return None
-    # As value_frame reads the cell (booleans are not numbers; numeric text is), per value.
-    codes, uniq = cell_codes(frame["contract_value"])
-    numbers = [cell_number(u) for u in uniq]
-    read = np.array([np.nan if x is None else x for x in numbers] + [np.nan], dtype=np.float64)
-    value = pd.Series(read[codes], index=frame.index)
+    from socialvalue_tom._bulk.lookups import cell_floats
+
+    # As value_frame reads the cell (booleans are not numbers; numeric text is).
+    value = pd.Series(cell_floats(frame["contract_value"])[0], index=frame.index)
     keep = frame["contract_id"].notna() & np.isfinite(value) & (value > 0)
     cv = pd.DataFrame({"contract_id": frame["contract_id"][keep], "contract_value": value[keep]})
     spread = cv.groupby("contract_id", sort=True)["contract_value"].nunique()

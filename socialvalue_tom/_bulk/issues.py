@@ -11,7 +11,7 @@ import pandas as pd
 
 from socialvalue_tom.errors import RowIssue
 
-__all__ = ["Issues"]
+__all__ = ["Issues", "issue_label"]
 
 
 @dataclass
@@ -55,8 +55,9 @@ class Issues:
         for p in pos.tolist():
             text = reason(p) if callable(reason) else reason
             self.items.append(RowIssue(row=self.offset + p, field=field_name, code=code,
-                                       reason=text, index=_label(self.index[p])))
+                                       reason=text, index=issue_label(self.index[p])))
 
 
-def _label(x: Hashable) -> Any:
+def issue_label(x: Hashable) -> Any:
+    """An index label as an issue records it: a numpy scalar as its Python value."""
     return x.item() if isinstance(x, np.generic) else x

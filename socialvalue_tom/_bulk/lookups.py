@@ -38,8 +38,8 @@ from socialvalue_tom.outcome import (
 from socialvalue_tom.rules.steps import DISCOUNT_YEARS, part_limit
 from socialvalue_tom.tables.stack import EditionStack
 
-__all__ = ["FRACTION_COLUMNS", "FloatArray", "Rows", "Seen", "field_values", "lookups",
-           "parse_day"]
+__all__ = ["FRACTION_COLUMNS", "FloatArray", "Rows", "Seen", "cell_floats", "field_values",
+           "lookups", "parse_day"]
 
 FRACTION_COLUMNS = ("deadweight", "displacement", "attribution", "drop_off")
 _STAGES = ("commitment", "delivered")
@@ -128,7 +128,7 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
                  emr.astype(np.int32), factor, fy.astype(np.int16), reduction, extra)
 
 
-def _floats(series: pd.Series) -> tuple[FloatArray, NDArray[np.bool_], NDArray[np.bool_]]:
+def cell_floats(series: pd.Series) -> tuple[FloatArray, NDArray[np.bool_], NDArray[np.bool_]]:
     """``(values, missing, refused)``: float64 values, NaN where the cell is missing (None,
     NaN, blank text) or refused (not a number, see :func:`cell_number`)."""
     n = len(series)
@@ -152,7 +152,7 @@ def _floats(series: pd.Series) -> tuple[FloatArray, NDArray[np.bool_], NDArray[n
 
 def _numeric(series: pd.Series, name: str, issues: Issues, *, required: bool) -> FloatArray:
     """float64 values; refused, missing (when required) and non-finite values are issues."""
-    vals, missing, refused = _floats(series)
+    vals, missing, refused = cell_floats(series)
     issues.add(refused, name, "not-a-number", _not_a_number(series, name))
     if required:
         issues.add(missing, name, "missing", f"{name} is missing")
@@ -466,7 +466,7 @@ def field_values(df: pd.DataFrame, name: str) -> FloatArray:
     non-numeric text is not a number: ``_check_requires`` reports it)."""
     if name not in df.columns:
         return np.full(len(df), np.nan)
-    return _floats(df[name])[0]
+    return cell_floats(df[name])[0]
 
 
 def _check_requires(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp],
@@ -483,7 +483,7 @@ def _check_requires(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp],
                 if mask.any():
                     vals = np.full(len(df), np.nan)
                     if name in df.columns:
-                        vals, _, refused = _floats(df[name])
+                        vals, _, refused = cell_floats(df[name])
                         issues.add(mask & refused, name, "not-a-number",
                                    _not_a_number(df[name], name))
                     # A column ' level' or 'Level' is not read as 'level': say which it is.

@@ -48,6 +48,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from socialvalue_tom._text import shortened
 from socialvalue_tom.errors import ProxyTableError
 
 __all__ = [
@@ -150,9 +151,7 @@ _REJECTED_NODES: Final[dict[type[ast.AST], str]] = {
 
 def _shorten(text: str) -> str:
     """``text`` cut to a length fit for an error message."""
-    if len(text) <= _SHOWN_CHARS:
-        return text
-    return f"{text[:_SHOWN_CHARS]}... ({len(text)} characters)"
+    return shortened(text, _SHOWN_CHARS)
 
 
 def _error(
