@@ -436,10 +436,25 @@ class ProxyTable(_Sealed):
             self._check_derivations(i, spec, compile_expression)
             if spec.expression is None:
                 continue
-            out[spec.code] = self._compile_field(
-                compile_expression, spec.expression, self.expression_names(spec),
-                f"measures[{i}].expression", spec.code)
+            field = f"measures[{i}].expression"
+            expr = self._compile_field(compile_expression, spec.expression,
+                                       self.expression_names(spec), field, spec.code)
+            self._check_fixed_result(expr, spec.code, field)
+            out[spec.code] = expr
         return out
+
+    def _check_fixed_result(self, expr: Expression, code: str, field: str) -> None:
+        """An expression of parameters alone gives the same gross for every claim: one that
+        cannot be valued (non-finite or negative) is refused with the table, not at every row."""
+        params = self.parameters_for(code)
+        if not expr.names <= params.keys():
+            return
+        got = float(expr.evaluate_scalar(params))
+        if not math.isfinite(got) or got < 0:
+            what = "is not finite" if not math.isfinite(got) else "is negative"
+            raise self._error(f"the expression uses only parameters and gives {got:g} for every "
+                              f"claim, which {what}: it gives the size of a benefit or "
+                              "disbenefit (the measure's sign says which)", field)
 
     def _check_derivations(self, i: int, spec: MeasureSpec, compile_expression: Any) -> None:
         """Derivation formulas are data too: they must pass the same safe-expression checks,

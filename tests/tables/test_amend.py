@@ -754,3 +754,15 @@ def test_json_amendment_with_a_number_for_text_says_how_to_quote_it(tmp_path: Pa
     with pytest.raises(sv.ProxyTableError, match='quote it \\("12"\\)') as err:
         sv.load_table(path=path)
     assert err.value.field == "notes"
+
+
+def test_amendment_file_measure_fixed_expression_never_valuable_names_its_own_line(
+        tmp_path: Path) -> None:
+    """An added measure whose expression is a fixed amount that can never be valued is refused
+    at the amendment's own measure and line, as other expression errors are."""
+    path = _amendment_file(tmp_path, extra=_local_measure_yaml(expression="'0 - 5'"))
+    text = path.read_text(encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="negative") as err:
+        sv.load_table(path=path)
+    assert (err.value.field, err.value.line) == ("measures[0].expression",
+                                                 line_of(text, "expression:"))

@@ -39,6 +39,9 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "expression_huge_exponent": ("exponent",),
     "expression_deep": ("nested too deeply",),
     "expression_unknown_name": ("secret_multiplier",),
+    "expression_constant_not_finite": ("measures[4].expression", "only parameters", "inf",
+                                       "not finite"),
+    "expression_constant_negative": ("measures[4].expression", "gives -75", "negative"),
     "yaml_python_tag": ("python/object/apply:os.system",),
     "region_parent_cycle": ("cycle", "'uk'"),
     "top_level_list": ("mapping", "list"),
@@ -244,3 +247,17 @@ def test_load_table_when_number_quoted_is_not_told_it_was_read_as_text(tmp_path:
     with pytest.raises(sv.ProxyTableError, match="valid number") as info:
         sv.load_table(path=path)
     assert "read as text" not in str(info.value)
+
+
+@pytest.mark.parametrize(("expression", "gross"), [("'120'", 120.0), ("400 * leakage", 100.0),
+                                                   ("leakage - 0.25", 0.0)])
+def test_load_table_when_expression_uses_only_parameters_and_is_valuable_values_it(
+        tmp_path: Path, expression: str, gross: float) -> None:
+    """A fixed amount per claim is a valid custom measure: only a fixed amount that can never
+    be valued (non-finite or negative) is refused with the table."""
+    path = tiny_variant(tmp_path, ("    expression: quantity * proxy * (1 - leakage)\n",
+                                   f"    expression: {expression}\n"))
+    table = sv.load_table(path=path)
+    v = sv.value(sv.Outcome(measure="growth-local-spend", quantity=1000, unit="GBP",
+                            region="uk", date="2024-06-01"), table)
+    assert v.gross == gross
