@@ -233,6 +233,28 @@ class Errors(StrEnum):
     collect = "collect"
 
 
+def _one_of(choices: type[StrEnum]) -> Callable[[Any], Any]:
+    """A callback checking an option's value(s) against ``choices``, ignoring case.
+
+    Typer's own enum parsing words a bad value by its version ("Value error, 'x' is not one of
+    ..." where pydantic does it); this gives click's plain usage error on every version.
+    """
+    names = [c.value for c in choices]
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        given = value if isinstance(value, list) else [value]
+        for v in given:
+            if str(v).lower() not in names:
+                raise typer.BadParameter(
+                    f"{str(v)!r} is not one of {', '.join(map(repr, names))}.")
+        normalised = [choices(str(v).lower()) for v in given]
+        return normalised if isinstance(value, list) else normalised[0]
+
+    return check
+
+
 def _fail(message: str, code: int = 2) -> NoReturn:
     _console(stderr=True).print(f"error: {message}", markup=False)
     raise typer.Exit(code)
@@ -739,8 +761,10 @@ TablesOpt = Annotated[str, typer.Option(
     "--tables", help="Table family name (e.g. uk-national), one edition (uk-national:2024) "
     "or a table file (.yaml), or several separated by commas: a file's edition replaces the "
     "family's for its dates.")]
-ErrorsOpt = Annotated[Errors, typer.Option(
-    "--errors", help="raise: stop on any bad row; collect: value the good rows.")]
+# Options with a fixed set of values are read as text and checked by _one_of (see there).
+ErrorsOpt = Annotated[str, typer.Option(
+    "--errors", metavar=f"[{'|'.join(Errors)}]", callback=_one_of(Errors),
+    help="raise: stop on any bad row; collect: value the good rows.")]
 PriceYearOpt = Annotated[int | None, typer.Option(help="Restate values in this year's prices.")]
 BaseYearOpt = Annotated[int | None, typer.Option(help="Discount to this financial year.")]
 CarryOpt = Annotated[bool, typer.Option(help="Use the latest edition past its valid_to date.")]
@@ -761,10 +785,10 @@ def value_cmd(
     period: PeriodOpt = None,
     tables: TablesOpt = "uk-national",
     # A list, so that a repeated --by is refused rather than all but the last dropped.
-    by: Annotated[list[By] | None, typer.Option(
+    by: Annotated[list[str] | None, typer.Option(
         metavar=f"<{'|'.join(By)}>", help="Print totals per group (give --by once).",
-        case_sensitive=False)] = None,
-    errors: ErrorsOpt = Errors.raise_,
+        callback=_one_of(By))] = None,
+    errors: ErrorsOpt = Errors.raise_.value,
     price_year: PriceYearOpt = None,
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
@@ -794,16 +818,16 @@ def value_cmd(
     _exit_if_any(issues, input, output, sheet)
 
 
-def _one_grouping(by: list[By] | None) -> By | None:
+def _one_grouping(by: list[str] | None) -> By | None:
     """The one ``--by`` given; given more than once, exit 2 before any work (one table of
     totals per run: keeping only the last would drop the others without a word)."""
     if not by:
         return None
     if len(by) > 1:
-        given = " ".join(f"--by {b.value}" for b in by)
+        given = " ".join(f"--by {b}" for b in by)
         _fail(f"--by may be given once, not {len(by)} times ({given}): run the command once "
               "per grouping")
-    return by[0]
+    return By(by[0])
 
 
 @app.command("explain")
@@ -856,7 +880,7 @@ def explain_cmd(
         raise typer.Exit(1)
 
 
-def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,
+def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: str,
                    output: Path | None, sheet: str | None, suffixes: tuple[str, ...],
                    period: tuple[str, str] | None = None,
                    ) -> tuple[pd.DataFrame, TablesLike, pd.DataFrame]:
@@ -885,10 +909,10 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: Errors,
     return valued, resolved, issues
 
 
-def _stop_if_raising(issues: pd.DataFrame, errors: Errors, input: Path,
+def _stop_if_raising(issues: pd.DataFrame, errors: str, input: Path,
                      output: Path | None, sheet: str | None = None) -> None:
     """With --errors raise, bad rows stop the command before anything is written (exit 1)."""
-    if len(issues) and errors is Errors.raise_:
+    if len(issues) and errors == Errors.raise_:
         _report_issues(issues, input, output, sheet)
         err = _console(stderr=True)
         err.print("nothing written (use --errors collect to value the good rows)")
@@ -922,7 +946,7 @@ def report_cmd(
     sheet: SheetOpt = None,
     period: PeriodOpt = None,
     tables: TablesOpt = "uk-national",
-    errors: ErrorsOpt = Errors.raise_,
+    errors: ErrorsOpt = Errors.raise_.value,
     title: Annotated[str, typer.Option(help="Report title.")] = "Social value report",
     price_year: PriceYearOpt = None,
     discount_base_year: BaseYearOpt = None,

@@ -122,6 +122,12 @@ def test_value_when_no_output_then_issues_next_to_input(tmp_path: Path) -> None:
     (["value", "{txt}"], ".txt"),
     (["value", "{src}", "--bogus"], "No such option"),
     (["value", "{src}", "--by", "colour"], "colour"),
+    # Click's own wording on every typer version (0.29 said "Value error, 'colour' is ...").
+    (["value", "{src}", "--by", "colour"], "Invalid value for '--by': 'colour' is not one of "
+                                           "'theme', 'measure', "),
+    (["value", "{src}", "--errors", "bogus"], "Invalid value for '--errors': 'bogus' is not one "
+                                              "of 'raise', 'collect'."),
+    (["report", "{src}", "-o", "r.html", "--errors", "ignore"], "'ignore' is not one of"),
     (["value", "{nocol}", "--tables", str(TINY)], "missing required column"),
 ])
 def test_value_when_usage_error_then_exit_2(tmp_path: Path, args: list[str],
@@ -134,6 +140,14 @@ def test_value_when_usage_error_then_exit_2(tmp_path: Path, args: list[str],
     result = runner.invoke(app, argv)
     assert result.exit_code == 2
     assert message in result.output
+    assert "Value error" not in result.output
+
+
+def test_value_when_by_and_errors_in_capitals_then_read_as_their_choices(tmp_path: Path) -> None:
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    result = invoke("value", src, "--tables", TINY, "--by", "THEME", "--errors", "Collect")
+    assert result.exit_code == 0, result.output
+    assert "Social value by theme" in result.stdout
 
 
 def test_value_when_by_supplier_without_column_then_exit_2(tmp_path: Path) -> None:
