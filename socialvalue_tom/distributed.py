@@ -16,7 +16,9 @@ How the pieces travel:
   ``tail``, ``.loc``, a filter).
 * **errors="raise".** A partition with bad rows raises
   :class:`~socialvalue_tom.BulkValidationError` on the worker; it pickles, so ``compute()``
-  raises it on the client with ``.issues`` (the bad rows of that partition, global row numbers).
+  raises it on the client with ``.issues`` (the bad rows of that partition, global row numbers;
+  when several partitions fail, Dask raises one of them, not necessarily the earliest: use
+  ``errors="collect"`` and :func:`issues` for every bad row).
 * **errors="collect".** Issues live in the result: four extra columns ``issue_row`` (nullable
   Int64, the global row), ``issue_field``, ``issue_code`` and ``issue_reason`` (strings), empty
   on good rows. ``value_frame`` stops at a row's first problem, so one row has at most one
@@ -84,35 +86,41 @@ class TableHandle:
 
     ``family`` (an embedded family name) or ``paths`` (one file per edition) say where to load
     them from; ``specs`` carries the validated content of editions that have no file. ``digests``
-    are checked after loading, on every worker.
+    and ``index_digests`` (each edition's price index: it is not part of the edition's digest)
+    are checked after loading, on every worker, and key its cache.
     """
 
     digests: tuple[str, ...]
     family: str | None = None
     paths: tuple[str, ...] = ()
     specs: tuple[tuple[Any, Any, str | None], ...] = ()
+    index_digests: tuple[str | None, ...] = ()
 
     @classmethod
     def from_tables(cls, tables: TablesLike) -> TableHandle:
         """Resolve ``tables`` on the client and describe it compactly."""
         tset = table_set(tables)
         digests = tuple(t.digest for t in tset.editions)
+        indices = tuple(t.index_digest for t in tset.editions)
         if isinstance(tables, str):
-            return cls(digests, family=tables)
+            return cls(digests, family=tables, index_digests=indices)
         if all(t.path is not None for t in tset.editions):
-            return cls(digests, paths=tuple(str(t.path) for t in tset.editions))
+            return cls(digests, paths=tuple(str(t.path) for t in tset.editions),
+                       index_digests=indices)
         specs = tuple((t.spec, t.price_index.spec if t.price_index else None,
                        str(t.price_index.path) if t.price_index and t.price_index.path else None)
                       for t in tset.editions)
-        return cls(digests, specs=specs)
+        return cls(digests, specs=specs, index_digests=indices)
 
     def resolve(self) -> TableSet:
-        """The editions, loaded once per process (cached by digest) and digest-checked."""
+        """The editions, loaded once per process (cached by their and their price indices'
+        digests) and digest-checked."""
+        key = (self.digests, self.index_digests)
         with _cache_lock:
-            cached = _worker_tables.get(self.digests)
+            cached = _worker_tables.get(key)
             if cached is None:
                 cached = self._load()
-                _worker_tables[self.digests] = cached
+                _worker_tables[key] = cached
             return cached
 
     def _load(self) -> TableSet:
@@ -126,13 +134,21 @@ class TableHandle:
             tset = TableSet([ProxyTable(spec, price_index=_index(ispec, ipath))
                              for spec, ispec, ipath in self.specs])
         got = tuple(t.digest for t in tset.editions)
-        if got != self.digests:
+        got_indices = tuple(t.index_digest for t in tset.editions)
+        if got != self.digests or got_indices != self.index_digests:
+            what = "tables" if got != self.digests else "price indices"
+            seen, sent = ((got, self.digests) if got != self.digests
+                          else (got_indices, self.index_digests))
             raise ProxyTableError(
-                f"the tables loaded on this worker ({', '.join(d[:12] for d in got)}) differ "
-                f"from the client's ({', '.join(d[:12] for d in self.digests)}): a table file "
-                "changed during the computation, or workers see other files",
+                f"the {what} loaded on this worker ({_short(seen)}) differ from the client's "
+                f"({_short(sent)}): a table or price index file changed during the "
+                "computation, or workers see other files",
                 path=", ".join(self.paths) or self.family, line=None, field=None)
         return tset
+
+
+def _short(digests: tuple[str | None, ...]) -> str:
+    return ", ".join((d or "none")[:12] for d in digests)
 
 
 def _index(spec: Any, path: str | None) -> PriceIndex | None:
@@ -140,7 +156,7 @@ def _index(spec: Any, path: str | None) -> PriceIndex | None:
 
 
 _cache_lock = threading.Lock()
-_worker_tables: dict[tuple[str, ...], TableSet] = {}
+_worker_tables: dict[tuple[tuple[str, ...], tuple[str | None, ...]], TableSet] = {}
 
 
 def _value_partition(part: pd.DataFrame, handle: TableHandle, offset: int,
@@ -194,8 +210,10 @@ def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
         ddf: a ``dask.dataframe.DataFrame`` with the columns ``value_frame`` needs (for a pandas
             DataFrame, use :func:`~socialvalue_tom.frame.value_frame`).
         tables: family name, edition or editions; resolved once on the client.
-        errors: ``"raise"``: computing raises :class:`~socialvalue_tom.BulkValidationError` for
-            the first failing partition; ``"collect"``: adds the ``issue_*`` columns.
+        errors: ``"raise"``: computing raises :class:`~socialvalue_tom.BulkValidationError`
+            with the bad rows of one failing partition (when several fail, the scheduler
+            decides which, not the row order): to list every bad row of the input, use
+            ``"collect"``, which adds the ``issue_*`` columns, and :func:`issues`.
         assumptions: caller-level :class:`~socialvalue_tom.Assumptions` (or a mapping of its
             fields).
         detail: also add ``gross_gbp`` and ``canonical_quantity`` (see ``value_frame``).

@@ -3,7 +3,8 @@
 :func:`value_file` streams the batches of :func:`socialvalue_tom.io.iter_outcome_batches`
 through ``value_frame(batch, errors="collect", row_offset=offset)``, appends the valued rows to
 the output file and keeps only running totals, so memory is bounded by ``chunksize`` whatever
-the file's length. A bad row is reported by its row number in the file (0-based, header
+the file's length, besides the issues (kept compactly, as the summary lists every bad row). A
+bad row is reported by its row number in the file (0-based, header
 excluded), not its position in the batch.
 
 Totals are exact. ``math.fsum`` gives the correctly rounded sum of the values it sees; a running
@@ -46,12 +47,20 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from socialvalue_tom import io as svio
 from socialvalue_tom._text import stripped_column
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import BulkValidationError, InputFileError, RowIssue, RuleError
-from socialvalue_tom.frame import claim_totals, claims_of, issues_frame, value_frame
+from socialvalue_tom.frame import (
+    ISSUE_COLUMNS,
+    IssueTable,
+    claim_totals,
+    claims_of,
+    issues_frame,
+    value_frame,
+)
 from socialvalue_tom.money import sum_to_pounds
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.rules.exclusions import ClaimTotals
@@ -303,7 +312,8 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
                progress: bool | None = None, detail: bool = False,
                sheet: str | int | None = None) -> FileSummary:
     """Value an outcome file in batches of ``chunksize`` rows, in memory bounded by the batch
-    (plus, with double-counting exclusions, an index of the file's claims: see the module docs).
+    (plus the issues, and, with double-counting exclusions, an index of the file's claims: see
+    the module docs).
 
     Args:
         path: ``.csv``, ``.parquet`` or ``.xlsx`` outcome file (see :mod:`socialvalue_tom.io`).
@@ -364,9 +374,8 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
         batches = svio.iter_outcome_batches(src, chunksize, dtypes=dtypes, sheet=sheet)
         acc = _run(_with_progress(batches, src, progress), tset, writer, assumptions,
                    stop_writing_on_issue=errors == "raise", claims=claims, detail=detail)
-        if acc.issues and errors == "raise":
-            raise BulkValidationError.from_issues(
-                sorted(acc.issues, key=lambda i: (i.row, i.field)))
+        if acc.issue_count and errors == "raise":
+            raise BulkValidationError.from_issues(acc.row_issues())
         if writer is not None:
             if not writer.wrote:  # no data rows: a header-only file, as write_valuations gives
                 empty = value_frame(svio.read_outcomes(src, sheet=sheet).iloc[:0], tset,
@@ -390,15 +399,48 @@ class _Accumulator:
     chunks: int = 0
     total: ExactSum = field(default_factory=ExactSum)
     by_theme: dict[str, ExactSum] = field(default_factory=dict)
-    issues: list[RowIssue] = field(default_factory=list)
+    # Issues are kept as each batch's table with its text columns as categoricals: a file
+    # with one systematic mistake has millions of bad rows sharing a few reasons, and an
+    # object per issue cost about 0.75 KB (886 MB for a million).
+    issues: list[pd.DataFrame] = field(default_factory=list)
+    issue_count: int = 0
     editions: set[str] = field(default_factory=set)
 
     def add_issues(self, issues: pd.DataFrame) -> None:
         """Record issues (a ``value_frame`` issues table numbered by file row)."""
-        self.issues.extend(RowIssue(row=int(r["row"]), field=str(r["field"]),
-                                    code=str(r["code"]), reason=str(r["reason"]),
-                                    index=_plain(r["index"]))
-                           for r in issues.to_dict("records"))
+        if not len(issues):
+            return
+        self.issue_count += len(issues)
+        self.issues.append(pd.DataFrame({
+            "row": issues["row"].to_numpy(dtype=np.int64),
+            "index": issues["index"].to_numpy(dtype=object),
+            **{c: issues[c].astype(str).astype("category").array
+               for c in ("field", "code", "reason")}}))
+
+    def issue_table(self) -> pd.DataFrame:
+        """Every issue (row, index, field, code, reason), as ``issues_frame`` orders them."""
+        if not self.issues:
+            return issues_frame([])
+        columns: dict[str, Any] = {
+            "row": np.concatenate([f["row"].to_numpy() for f in self.issues]),
+            # Plain Python labels, inferred as one column as issues_frame infers them.
+            "index": [_plain(x) for f in self.issues for x in f["index"]]}
+        for c in ("field", "code", "reason"):
+            # Taken from the categories: converting each batch to objects made a string per
+            # issue (about 270 MB more for a million).
+            joined = union_categoricals([f[c].array for f in self.issues])
+            columns[c] = joined.categories.take(joined.codes)
+        frame = pd.DataFrame(columns, columns=ISSUE_COLUMNS)
+        rows = columns["row"]
+        if len(rows) > 1 and not (rows[1:] > rows[:-1]).all():  # batches come in file order
+            frame = frame.sort_values(["row", "field"], kind="stable").reset_index(drop=True)
+        return IssueTable(frame)
+
+    def row_issues(self) -> list[RowIssue]:
+        """Every issue as a :class:`RowIssue`, sorted by row then field."""
+        return [RowIssue(row=int(r["row"]), field=r["field"], code=r["code"],
+                         reason=r["reason"], index=r["index"])
+                for r in self.issue_table().to_dict("records")]
 
     def add(self, valued: pd.DataFrame, issues: pd.DataFrame) -> None:
         """Fold one valued batch and its issues into the totals."""
@@ -421,12 +463,12 @@ class _Accumulator:
             self.by_theme.setdefault(theme, ExactSum()).add(vals_ok[idx])
 
     def summary(self, src: Path, out: Path | None) -> FileSummary:
-        bad = len({i.row for i in self.issues})
+        table = self.issue_table()
         return FileSummary(
-            path=src, out=out, rows=self.rows, valued=self.valued, bad_rows=bad,
-            total_gbp=self.total.pounds(),
+            path=src, out=out, rows=self.rows, valued=self.valued,
+            bad_rows=int(table["row"].nunique()), total_gbp=self.total.pounds(),
             by_theme={k: v.pounds() for k, v in sorted(self.by_theme.items())},
-            issues=issues_frame(self.issues), editions=tuple(sorted(self.editions)),
+            issues=table, editions=tuple(sorted(self.editions)),
             chunks=self.chunks)
 
 
@@ -491,7 +533,7 @@ def _run(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet, writer: _W
     acc = _Accumulator(themes)
     for valued, found in _batches_valued(batches, tset, assumptions, claims, detail):
         acc.add(valued, found)
-        if writer is not None and not (stop_writing_on_issue and acc.issues):
+        if writer is not None and not (stop_writing_on_issue and acc.issue_count):
             writer.write(valued)
     return acc
 

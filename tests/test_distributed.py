@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator
+from pathlib import Path
 
 import dask.dataframe as dd
 import distributed
 import pandas as pd
 import pytest
+from conftest import TINY_INDEX, tiny_variant
 from strategies import seeded_portfolio
 
 import socialvalue_tom as sv
@@ -205,6 +207,46 @@ def test_value_dask_when_raising_on_selected_partition_then_issue_rows_stay_glob
             part.compute(scheduler="sync")
         assert [i.row for i in info.value.issues] == want
         assert [i.index for i in info.value.issues] == want
+
+
+def _tiny_with_index(folder: Path, later_value: str) -> sv.ProxyTable:
+    """The tiny edition with its own copy of the price index, 2025 set to ``later_value``."""
+    path = tiny_variant(folder)
+    index = folder / TINY_INDEX.name
+    index.write_text(index.read_text(encoding="utf-8").replace("2025: 102.5",
+                                                               f"2025: {later_value}"),
+                     encoding="utf-8")
+    return sv.load_table(path=path)
+
+
+def test_value_dask_when_same_edition_has_another_price_index_uses_its_own(
+        tmp_path: Path) -> None:
+    """Workers cached editions by the editions' digests alone, and a price index is not part
+    of an edition's digest: a second computation in the process restated prices with the
+    first one's index."""
+    frame = pd.DataFrame({"measure": ["jobs-local"], "quantity": [1.0], "unit": ["FTE"],
+                          "region": ["uk"], "date": ["2024-06-01"]})
+    a = {"price_year": 2025}
+    first = _tiny_with_index(tmp_path / "a", "102.5")
+    second = _tiny_with_index(tmp_path / "b", "205.0")
+    assert first.digest == second.digest and first.index_digest != second.index_digest
+    for table in (first, second):
+        want = value_frame(frame, table, assumptions=a)["value_gbp"].tolist()
+        got = value_dask(dd.from_pandas(frame, npartitions=1), table,
+                         assumptions=a).compute(scheduler="sync")["value_gbp"].tolist()
+        assert got == want
+    assert want[0] == pytest.approx(2 * 18000 * 1.025)
+
+
+def test_table_handle_when_price_index_changed_on_worker_raises_typed_error(
+        tmp_path: Path) -> None:
+    table = _tiny_with_index(tmp_path, "102.5")
+    handle = TableHandle.from_tables(table)
+    index = tmp_path / TINY_INDEX.name
+    index.write_text(index.read_text(encoding="utf-8").replace("2025: 102.5", "2025: 110.0"),
+                     encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="price indices loaded on this worker"):
+        handle._load()
 
 
 def test_value_dask_when_given_pandas_frame_then_raises_type_error(

@@ -597,3 +597,28 @@ def test_exact_sum_pounds_when_amounts_cancel_then_as_money_total_at_any_chunkin
     pair.add([1198.425])
     pair.add([-1103.97])
     assert pair.pounds() == Decimal("94.46")
+
+
+def test_value_file_issues_when_many_kinds_across_chunks_equal_value_frame_s_table(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """The issues table (kept compactly while the file is read) is value_frame's, dtypes
+    included, at any chunk size; with errors='raise' the error lists the same issues."""
+    rows = ["jobs-local,1,FTE,uk,2024-05-01\n", "jobs-locl,1,FTE,uk,2024-05-01\n",
+            "jobs-local,-2,FTE,uk,2024-05-01\n", "jobs-local,1,hour,uk,2024-05-01\n",
+            "jobs-local,1,FTE,mars,2024-05-01\n", "jobs-local,1,FTE,uk,2031-05-01\n",
+            "jobs-local,1,FTE,mars,2024-05-01\n", "env-carbon,3,tCO2e,uk,2024-06-01\n"]
+    src = tmp_path / "o.csv"
+    src.write_text("measure,quantity,unit,region,date\n" + "".join(rows), encoding="utf-8")
+    want = sv.value_frame(svio.read_outcomes(src), tiny, errors="collect").attrs["issues"]
+    assert want["row"].tolist() == [1, 2, 3, 4, 5, 6]
+    for size in (1, 2, 3, len(rows)):
+        s = value_file(src, None, tables=tiny, chunksize=size, errors="collect")
+        pd.testing.assert_frame_equal(pd.DataFrame(s.issues), pd.DataFrame(want))
+        assert s.bad_rows == 6
+        with pytest.raises(sv.BulkValidationError) as info:
+            value_file(src, None, tables=tiny, chunksize=size)
+        assert [i.as_dict() for i in info.value.issues] == want.to_dict("records")
+    clean = tmp_path / "clean.csv"
+    clean.write_text("measure,quantity,unit,region,date\n" + rows[0], encoding="utf-8")
+    s = value_file(clean, None, tables=tiny, errors="collect")
+    assert list(s.issues.columns) == list(want.columns) and s.issues.empty and s.bad_rows == 0
