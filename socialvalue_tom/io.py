@@ -1014,17 +1014,33 @@ def csv_column_types(path: str | os.PathLike[str],
     if suffix != ".csv":
         return {}
     kinds: dict[str, set[str]] = {}
+    blanks: set[str] = set()  # columns with an empty cell somewhere, in any batch
     for _, batch in _iter_csv(p, chunksize):
         for name in batch.columns:
-            if name not in TEXT_COLUMNS and batch[name].notna().any():
-                kinds.setdefault(name, set()).add(batch[name].dtype.kind)
+            if name in TEXT_COLUMNS:
+                continue
+            present = batch[name].notna()
+            if not present.all():
+                blanks.add(name)
+            if present.any():
+                kinds.setdefault(name, set()).add(_batch_kind(batch[name][present]))
     found = {}
     for name, k in kinds.items():
-        if k == {"i", "f"}:
+        # Whole numbers with an empty cell anywhere are floats in a whole-file read, as are
+        # whole numbers and fractions; True/False with empty cells stay True/False (and gaps).
+        if k == {"i", "f"} or (k == {"i"} and name in blanks):
             found[name] = "float64"
         elif len(k) > 1 or "O" in k:
             found[name] = "str"
     return found
+
+
+def _batch_kind(present: pd.Series) -> str:
+    """The dtype kind of a batch's non-empty cells, where pandas read them as objects only
+    because of the empty cells beside them (True/False and blanks are objects, not text)."""
+    if present.dtype.kind == "O" and all(isinstance(v, (bool, np.bool_)) for v in present):
+        return "b"
+    return str(present.dtype.kind)
 
 
 _TOO_MANY_FIELDS = re.compile(r"Expected \d+ fields in line \d+, saw \d+")

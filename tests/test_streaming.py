@@ -622,3 +622,37 @@ def test_value_file_issues_when_many_kinds_across_chunks_equal_value_frame_s_tab
     clean.write_text("measure,quantity,unit,region,date\n" + rows[0], encoding="utf-8")
     s = value_file(clean, None, tables=tiny, errors="collect")
     assert list(s.issues.columns) == list(want.columns) and s.issues.empty and s.bad_rows == 0
+
+
+@pytest.mark.parametrize(("cells", "parquet_type"), [
+    (["1234", "", "77"], "double"),      # whole numbers with a gap: floats, as read whole
+    (["", "1234", "77"], "double"),
+    (["True", "", "False"], "bool"),     # True/False with a gap: not text
+    (["", "True", "False"], "bool"),
+])
+def test_value_file_when_a_column_has_gaps_in_some_chunks_writes_the_whole_file_types(
+        tmp_path: Path, tiny: sv.ProxyTable, cells: list[str], parquet_type: str) -> None:
+    """A column blank in some chunks only: an all-blank chunk was skipped, so whole numbers
+    were ints in one chunk size and floats in another, and True/False with a gap were text
+    ('True') or booleans by chunk size. Every size now writes what a whole-file read writes."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows = [f"jobs-local,1,FTE,uk,2024-05-01,c{i},{c}\n" for i, c in enumerate(cells)]
+    src = _text_file(tmp_path / "o.csv", rows)
+    whole = sv.value_frame(svio.read_outcomes(src), tiny, errors="collect")
+    svio.write_valuations(whole, tmp_path / "whole.parquet")
+    svio.write_valuations(whole, tmp_path / "whole.csv")
+    want_type = pq.read_schema(tmp_path / "whole.parquet").field("evidence").type
+    assert str(want_type) == parquet_type
+
+    def evidence_cells(path: Path) -> list[str]:  # as written, before any reading back
+        return [line.split(",")[6] for line in path.read_text(encoding="utf-8").splitlines()]
+
+    want_csv = evidence_cells(tmp_path / "whole.csv")
+    for size in (1, 2, 3):
+        value_file(src, tmp_path / f"v{size}.parquet", tables=tiny, chunksize=size)
+        value_file(src, tmp_path / f"v{size}.csv", tables=tiny, chunksize=size)
+        table = pq.read_table(tmp_path / f"v{size}.parquet")
+        assert table.schema.field("evidence").type == want_type, size
+        assert table.column("evidence").to_pylist() == pq.read_table(
+            tmp_path / "whole.parquet").column("evidence").to_pylist()
+        assert evidence_cells(tmp_path / f"v{size}.csv") == want_csv, size
