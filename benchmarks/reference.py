@@ -30,7 +30,7 @@ class Compiled:
     starts: np.ndarray
     proxy: np.ndarray       # [E, M, R]
     additional: np.ndarray  # [E, M]: (1-dw)(1-disp)(1-attr)
-    retain: np.ndarray      # [E, M]: 1 - drop_off
+    drop_off: np.ndarray    # [E, M]
     sign: np.ndarray        # [E, M]
     grades: dict[str, np.ndarray]  # grade -> [E] reduction
 
@@ -45,21 +45,23 @@ class Compiled:
         e_n, m_n, r_n = len(eds), len(codes), len(regions)
         proxy = np.full((e_n, m_n, r_n), np.nan)
         add = np.full((e_n, m_n), np.nan)
-        retain = np.full((e_n, m_n), np.nan)
+        drop_off = np.full((e_n, m_n), np.nan)
         sign = np.ones((e_n, m_n))
         for e, t in enumerate(eds):
             for code, i in t.measure_index.items():
                 j = m_ix[code]
                 for r, reg in enumerate(t.region_codes):
                     proxy[e, j, r_ix[reg]] = t.proxy_matrix[i, r]
-                add[e, j] = (1.0 - t.deadweight[i]) * (1.0 - t.displacement[i]) * (
-                    1.0 - t.attribution[i])
-                retain[e, j] = 1.0 - t.drop_off[i]
+                # 1 - x as the library works it out (steps.complement: as a decimal)
+                add[e, j] = (steps.complement(float(t.deadweight[i]))
+                             * steps.complement(float(t.displacement[i]))
+                             * steps.complement(float(t.attribution[i])))
+                drop_off[e, j] = t.drop_off[i]
                 sign[e, j] = t.sign[i]
         grades = {g: np.array([t.grades.get(g, np.nan) for t in eds])
                   for t in eds for g in t.grades}
         starts = np.array([np.datetime64(t.valid_from, "D").astype(np.int64) for t in eds])
-        return cls(tset, m_ix, r_ix, starts, proxy, add, retain, sign, grades)
+        return cls(tset, m_ix, r_ix, starts, proxy, add, drop_off, sign, grades)
 
     def region_index(self, name: str) -> int:
         """Region code or name to its column (names normalised as the table does)."""
@@ -94,9 +96,9 @@ def value_reference(df: pd.DataFrame, c: Compiled) -> np.ndarray:
     q = df["quantity"].to_numpy()
     net = steps.additionality(q * factor * c.proxy[e, m, r], 0.0, 0.0, 0.0)
     net = net * c.additional[e, m]
-    confident = net * (1.0 - red * (c.sign[e, m] > 0))  # benefits only
+    confident = net * steps.complement(red * (c.sign[e, m] > 0))  # benefits only
     years = df["years"].to_numpy()
-    duration = steps.duration_factor(years, 1.0 - c.retain[e, m], np.zeros(len(q), np.intp),
+    duration = steps.duration_factor(years, c.drop_off[e, m], np.zeros(len(q), np.intp),
                                      "green-book")
     return confident * duration * c.sign[e, m]  # type: ignore[no-any-return]
 
@@ -112,7 +114,8 @@ def polars_join(df: object, c: Compiled) -> np.ndarray:
     lookup = pl.DataFrame({
         "e": e_i.astype(np.int32), "measure": [inv_m[i] for i in m_i.tolist()],
         "region_code": [inv_r[i] for i in r_i.tolist()], "proxy": c.proxy[e_i, m_i, r_i],
-        "add": c.additional[e_i, m_i], "retain": c.retain[e_i, m_i], "sign": c.sign[e_i, m_i]})
+        "add": c.additional[e_i, m_i], "retain": steps.complement(c.drop_off[e_i, m_i]),
+        "sign": c.sign[e_i, m_i]})
     t0 = eds[0]
     units = sorted(set(df["unit"].unique().to_list()))  # type: ignore[attr-defined]
     pairs = [(code, u, t0.unit_factor(code, u)) for code in c.measures for u in units

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -65,10 +65,17 @@ def _unrounded(x: float) -> str:
         return str(int(x))
     text = repr(x)
     places = len(text.partition(".")[2])
-    noise = math.ulp(x) * _NOISE_ULPS
+    # Measured as money measures it (to_pounds: from the repr, in exact decimals), so an
+    # amount shown as a half-penny is one that rounds up: float arithmetic here had shown
+    # 7.304999999999996 as 7.305, which to_pounds rounds to 7.30.
+    exact = Decimal(text)
+    noise = Decimal(math.ulp(x) * _NOISE_ULPS)
+
+    def rounded(n: int) -> Decimal:
+        return exact.quantize(Decimal(1).scaleb(-n), rounding=ROUND_HALF_EVEN)
 
     def near(n: int) -> bool:
-        return abs(round(x, n) - x) <= noise
+        return abs(rounded(n) - exact) <= noise
 
     cut = places - _NOISE_DIGITS
     if "e" in text or cut < 0 or not near(cut):  # no noise to drop
@@ -82,7 +89,7 @@ def _unrounded(x: float) -> str:
             places = mid
         else:
             fewest = mid + 1
-    return _plain(repr(round(x, places)))
+    return _plain(f"{rounded(places).normalize():f}")
 
 
 def _plain(text: str) -> str:
@@ -213,10 +220,16 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
     if not math.isinf(x.cap):
         assert spec.cap_ratio is not None  # a finite cap is the measure's ratio x a value
         fired = s.capped < s.uplifted
+        shown: list[float | Decimal] = [spec.cap_ratio, o.contract_value or 0.0]
+        if o.period_share not in (None, 1.0):
+            shown.append(float(o.period_share))
+        # Multiplied out by hand, the factors may round to another penny than the cap used.
+        note = _by_hand_note(shown, float(x.cap))
         steps.append(TraceStep(rule="cap", detail=(
             f"cap {_num(spec.cap_ratio)} x contract value {_money(o.contract_value or 0.0)}"
             + ("" if o.period_share in (None, 1.0) else f" x period share {_num(o.period_share)}")
-            + f" = {_gbp(x.cap)}: {'applied' if fired else 'not reached'}"),
+            + (f"{note}, cap {_gbp(x.cap)}" if note else f" = {_gbp(x.cap)}")
+            + f": {'applied' if fired else 'not reached'}"),
             amount=float(s.capped)))
     elif spec.cap_ratio is not None:
         steps.append(TraceStep(rule="cap", detail=(

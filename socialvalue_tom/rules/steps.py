@@ -7,7 +7,7 @@ both call them in the same order with the same operations, so the two paths give
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,6 +16,7 @@ __all__ = [
     "DISCOUNT_SCHEDULES",
     "additionality",
     "apply_cap",
+    "complement",
     "confidence",
     "convert",
     "discount_factors",
@@ -66,6 +67,44 @@ def discount_factors(schedule: str) -> np.ndarray:
     return df
 
 
+#: Decimal places a fraction may have for :func:`complement` to take it as that decimal.
+_PLACES = 1e14
+
+
+def complement(x: Num) -> Num:
+    """``1 - x`` for a fraction ``x`` (a deadweight, a drop-off...), as the decimal the reader
+    works out: where ``x`` > 0.5 is a decimal of at most 14 places (to float precision), the
+    float nearest to 1 minus that decimal.
+
+    Float ``1 - 0.93`` is ``0.06999999999999995``: the subtraction is exact, but it keeps the
+    error of the float nearest 0.93, which is six ulps of the small result, enough to carry an
+    amount that is exactly a half-penny (455.50 x (1 - 0.93) = £31.885) outside the window
+    :mod:`socialvalue_tom.money` reads as one, and to round it down. Below 0.5 the result is
+    at least 0.5 and the float's error stays under an ulp of it. Scalars and arrays go through
+    the same numpy operations, so both paths give the same bits.
+    """
+    if np.ndim(x) == 0:
+        if not x > 0.5:
+            return 1.0 - x
+        return float(_decimal_complement(np.float64(x)))  # type: ignore[return-value]
+    given = np.asarray(x, dtype=np.float64)
+    out = 1.0 - given
+    high = given > 0.5
+    if high.any():  # rarely many: the rounding costs about 10 ms per million rows
+        out[high] = _decimal_complement(given[high])
+    return out  # type: ignore[return-value]
+
+
+def _decimal_complement(x: Any) -> Any:
+    """``1 - x``, snapped to 14 places where ``x`` has no more (see :func:`complement`)."""
+    c = 1.0 - x
+    # x x 1e14 is below 2**53 and within a fraction of an integer when x has 14 places; the
+    # float nearest 1 - x (as a decimal) is then rint((1 - x) x 1e14) / 1e14: (1 - x) x 1e14
+    # is within 0.2 of the integer, and dividing two exact floats rounds once.
+    exact = np.rint(x * _PLACES) / _PLACES == x
+    return np.where(exact, np.rint(c * _PLACES) / _PLACES, c)
+
+
 def convert(quantity: Num, factor: Num) -> Num:
     """Quantity in the measure's canonical unit."""
     return quantity * factor
@@ -77,15 +116,16 @@ def gross(quantity: Num, proxy: Num) -> Num:
 
 
 def additionality(value: Num, deadweight: Num, displacement: Num, attribution: Num) -> Num:
-    """Net of deadweight, displacement and attribution: v (1-dw)(1-disp)(1-attr)."""
-    return value * ((1.0 - deadweight) * (1.0 - displacement) * (1.0 - attribution))
+    """Net of deadweight, displacement and attribution: v (1-dw)(1-disp)(1-attr), each
+    ``1 - x`` as :func:`complement` works it out."""
+    return value * (complement(deadweight) * complement(displacement) * complement(attribution))
 
 
 def confidence(value: Num, reduction: Num, sign: Num) -> Num:
     """Optimism-bias reduction for the outcome's confidence grade, applied to benefits only
     (``sign`` +1): optimism bias overstates benefits, so weak evidence of a disbenefit (``sign``
     -1) must not make the harm look smaller; it is counted in full."""
-    return value * (1.0 - reduction * (sign > 0))
+    return value * complement(reduction * (sign > 0))
 
 
 def duration_factor(years: Num, drop_off: Num, offset: Num, schedule: str) -> Num:
@@ -100,7 +140,7 @@ def duration_factor(years: Num, drop_off: Num, offset: Num, schedule: str) -> Nu
         keep: float = 1.0
         for t in range(int(years)):
             acc = acc + keep * float(df[int(offset) + t])
-            keep = keep * float(1.0 - drop_off)
+            keep = keep * float(complement(drop_off))
         return acc  # type: ignore[return-value]
     # Vector path, same operations as the scalar loop: year 0 gives 0.0 + 1.0 * DF[offset],
     # which is exactly DF[offset]; later years add keep * DF[offset + t] only while t < years
@@ -111,7 +151,7 @@ def duration_factor(years: Num, drop_off: Num, offset: Num, schedule: str) -> Nu
     horizon = int(years_a.max(initial=0))
     if horizon <= 1:
         return acc_a  # type: ignore[return-value]
-    retain = 1.0 - np.asarray(drop_off)
+    retain = complement(np.asarray(drop_off, dtype=np.float64))
     keep_a = np.multiply(retain, 1.0)
     term = np.empty_like(acc_a)
     for t in range(1, horizon):

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from socialvalue_tom.rules import steps
 
@@ -74,3 +76,48 @@ def test_rules_when_applied_give_hand_values() -> None:
     assert steps.apply_cap(45000.0, math.inf) == 45000.0
     np.testing.assert_array_equal(steps.apply_cap(np.array([1.0, 9.0]), np.array([5.0, 5.0])),
                                   [1.0, 5.0])
+
+
+def _nearest_float_of_one_minus(x: float) -> float:
+    from decimal import Decimal
+    return float(Decimal(1) - Decimal(repr(x)))
+
+
+@pytest.mark.parametrize("x", [0.93, 0.999999, 0.51, 0.7, 0.875, 0.99, 0.6, 0.123, 0.0, 1.0,
+                               0.5, 0.25])
+def test_complement_when_fraction_is_a_short_decimal_is_the_decimal_s_nearest_float(
+        x: float) -> None:
+    """1 - 0.93 is 0.06999999999999995 in floats, 0.07 as a reader works it out."""
+    want = _nearest_float_of_one_minus(x)
+    assert steps.complement(x) == want
+    assert steps.complement(np.array([x, x]))[0] == want
+
+
+def test_complement_when_fraction_has_more_places_than_14_is_the_float_difference() -> None:
+    """A fraction that is not a short decimal (1/3, 2/3 + noise) is left to float arithmetic."""
+    for x in (2 / 3, 0.9 + 1e-16 * 3, 0.7 + 2**-50):
+        assert steps.complement(x) == 1.0 - x
+        assert steps.complement(np.array([x]))[0] == 1.0 - x
+
+
+@given(st.one_of(st.floats(0, 1), st.integers(0, 10**6).map(lambda k: k / 10**6),
+                 st.integers(0, 10**14).map(lambda k: k / 10**14)))
+def test_complement_when_scalar_or_array_gives_the_same_bits(x: float) -> None:
+    """The scalar engine and the bulk path call it on floats and on arrays: same bits, and
+    never further than an ulp of 1 from the float subtraction."""
+    one = steps.complement(x)
+    many = steps.complement(np.array([0.1, x, 0.95]))
+    assert np.float64(one).tobytes() == many[1].tobytes()
+    assert abs(one - (1.0 - x)) <= 2**-52
+
+
+def test_additionality_when_exactly_a_half_penny_rounds_up_as_the_decimal_does() -> None:
+    """455.50 x (1 - 0.93) = £31.885: float arithmetic gave 31.884999999999977, outside the
+    four-ulp window, and £31.88; 625 x £10 x (1 - 0.93) x (1 - 0.07) likewise £406.875."""
+    from socialvalue_tom.money import to_pounds
+
+    assert str(to_pounds(steps.additionality(455.5, 0.93, 0.0, 0.0))) == "31.89"
+    got = steps.additionality(np.array([455.5]), np.array([0.93]), np.array([0.0]),
+                              np.array([0.0]))
+    assert str(to_pounds(float(got[0]))) == "31.89"
+    assert str(to_pounds(steps.additionality(6250.0, 0.0, 0.93, 0.07))) == "406.88"
