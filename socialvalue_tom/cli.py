@@ -298,17 +298,30 @@ def _resolve_tables(spec: str) -> TablesLike:
 
     With several, the editions of the named families are used except where a file's edition
     covers the same dates: the file's edition (an amendment of that year, say) takes its place.
+    A file's edition covering only part of a family edition's dates is refused: dropping that
+    edition would leave its other dates to no edition, or to another carried forward.
     """
-    parts = [p.strip() for p in spec.split(",")] if not Path(spec).is_file() else [spec]
+    whole_file = _names_a_file(spec) and Path(spec).is_file()  # a file name with a comma
+    parts = [spec] if whole_file else [p.strip() for p in spec.split(",")]
     if not any(parts):
         _fail("--tables needs a table family name, NAME:VERSION or a table file")
     if len(parts) == 1:
         return _resolve_one_tables(parts[0])
     resolved = [_resolve_one_tables(p) for p in parts if p]
     files = [t for t in resolved if isinstance(t, ProxyTable)]
-    family = [e for t in resolved if not isinstance(t, ProxyTable)
-              for e in table_set(t).editions
-              if not any(f.valid_from <= e.valid_to and e.valid_from <= f.valid_to for f in files)]
+    family = []
+    for e in (e for t in resolved if not isinstance(t, ProxyTable)
+              for e in table_set(t).editions):
+        over = [f for f in files if f.valid_from <= e.valid_to and e.valid_from <= f.valid_to]
+        part = [f for f in over if not (f.valid_from <= e.valid_from and e.valid_to <= f.valid_to)]
+        if part:
+            f = part[0]
+            _fail(f"{f.name}:{f.version} ({f.valid_from}..{f.valid_to}) covers only part of "
+                  f"{e.name}:{e.version} ({e.valid_from}..{e.valid_to}): a table file given "
+                  "with a family replaces whole editions; give it alone, or with editions "
+                  "(NAME:VERSION) whose dates it does not touch")
+        if not over:
+            family.append(e)
     return _guard(lambda: TableSet([*family, *files]))
 
 
@@ -316,7 +329,7 @@ def _resolve_one_tables(spec: str) -> TablesLike:
     """A family name, ``NAME:VERSION`` (that edition alone), or a path to a table file
     (``.yaml``/``.yml``, or ``.json`` for an amendment)."""
     path = Path(spec)
-    if path.suffix.lower() in (".yaml", ".yml", ".json") or path.is_file():
+    if _names_a_file(spec):
         if path.is_dir():
             _fail(f"table file {spec} is a folder, not a file")
         if not path.is_file():
@@ -329,6 +342,14 @@ def _resolve_one_tables(spec: str) -> TablesLike:
         return _guard(lambda: load_table(name, version=version))
     _guard(lambda: table_set(spec))
     return spec
+
+
+def _names_a_file(spec: str) -> bool:
+    """Whether ``--tables`` text names a file: a table suffix, or a folder in it. A bare name
+    is a family even where a file of that name lies in the working folder (``uk-national``
+    must not become ``./uk-national``); write ``./NAME`` for such a file."""
+    return (Path(spec).suffix.lower() in (".yaml", ".yml", ".json")
+            or any(sep in spec for sep in ("/", os.sep)))
 
 
 def _one_table(spec: str) -> ProxyTable:

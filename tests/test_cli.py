@@ -1391,3 +1391,67 @@ def test_value_by_a_group_the_input_cannot_give_is_a_usage_error_that_keeps_out(
     assert result.exit_code == 2
     assert "cannot group by supplier" in result.output and "removed" not in result.output
     assert out.read_text(encoding="utf-8") == "keep\n"
+
+
+def _shifted_2024(tmp_path: Path, version: str, start: str, end: str) -> Path:
+    """The embedded 2024 edition relabelled ``version`` and valid ``start``..``end``."""
+    from socialvalue_tom.tables.catalogue import embedded_dir
+
+    text = (embedded_dir() / "uk-national" / "2024.yaml").read_text(encoding="utf-8")
+    for old, new in (("\nversion: '2024'", f"\nversion: '{version}'"),
+                     ("\nvalid_from: 2024-04-01", f"\nvalid_from: {start}"),
+                     ("\nvalid_to: 2025-03-31", f"\nvalid_to: {end}"),
+                     ("\nreview_by: 2025-03-31", f"\nreview_by: {end}")):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp_path / f"{version}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_value_when_table_file_covers_part_of_family_editions_then_exit_2(
+        tmp_path: Path) -> None:
+    """A file valid 2024-10-01..2025-09-30 given with the family dropped both editions it
+    touched: June 2024 was then valued with 2023 carried forward, December 2025 with the
+    file's edition. Now a usage error naming both, with nothing valued."""
+    shifted = _shifted_2024(tmp_path, "2024h2", "2024-10-01", "2025-09-30")
+    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,date\n"
+                 "jobs-local-fte,1,FTE,england,2024-06-01\n"
+                 "jobs-local-fte,1,FTE,england,2025-12-01\n")
+    out = tmp_path / "out.csv"
+    for extra in ((), ("--carry-forward",)):
+        result = invoke("value", src, "--tables", f"uk-national,{shifted}", "-o", out, *extra)
+        assert result.exit_code == 2, result.output
+        assert "uk-national:2024h2 (2024-10-01..2025-09-30) covers only part of" in result.output
+        assert "uk-national:2024 (2024-04-01..2025-03-31)" in result.output
+        assert not out.exists()
+
+
+def test_value_when_table_file_covers_whole_editions_then_replaces_them(
+        tmp_path: Path) -> None:
+    """A file covering the 2024 edition's dates (and more) replaces it; 2023 stays."""
+    whole = _shifted_2024(tmp_path, "2024-wide", "2024-04-01", "2025-03-31")
+    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,date\n"
+                 "jobs-local-fte,1,FTE,england,2023-06-01\n"
+                 "jobs-local-fte,1,FTE,england,2024-06-01\n")
+    out = tmp_path / "out.csv"
+    result = invoke("value", src, "--tables", f"uk-national,{whole}", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["version"].astype(str).tolist() == ["2023", "2024-wide"]
+
+
+def test_value_when_a_file_in_the_folder_has_a_family_s_name_then_the_family_is_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--tables uk-national (the default) became ./uk-national when such a file was in the
+    working folder; ./uk-national still names it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "uk-national").write_text("not a table", encoding="utf-8")
+    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,date\n"
+                 "jobs-local-fte,1,FTE,england,2024-06-01\n")
+    for args in ((), ("--tables", "uk-national")):
+        result = invoke("value", src, *args)
+        assert result.exit_code == 0, result.output
+        assert "uk-national:2024 digest" in result.stdout
+    assert invoke("tables", "show", "uk-national").exit_code == 0
+    result = invoke("value", src, "--tables", "./uk-national")
+    assert result.exit_code != 0 and "uk-national" in result.output
