@@ -214,6 +214,17 @@ def read_json(path: Path, text: str | None = None) -> Any:
     if text is None:
         text = read_text(path)
     try:
+        return _parse_json(path, text)
+    except RecursionError:
+        pass
+    # Raised here, outside the handler: a RecursionError chained as its context would carry a
+    # traceback a thousand frames deep, which does not pickle (errors must, for Dask workers).
+    raise ProxyTableError(f"{path}: lists and mappings nested too deeply", path=str(path),
+                          line=None, field=None)
+
+
+def _parse_json(path: Path, text: str) -> Any:
+    try:
         return json.loads(text, object_pairs_hook=_json_object, parse_constant=_json_constant)
     except json.JSONDecodeError as exc:
         raise ProxyTableError(
@@ -225,10 +236,6 @@ def read_json(path: Path, text: str | None = None) -> Any:
         raise ProxyTableError(
             f"{path}: {exc.args[0]} is not a number: JSON has no {exc.args[0]} (and a table "
             "holds finite numbers only)", path=str(path), line=None, field=None) from None
-    except RecursionError as exc:
-        raise ProxyTableError(
-            f"{path}: lists and mappings nested too deeply", path=str(path), line=None,
-            field=None) from exc
     except ValueError as exc:  # an integer of more digits than Python converts, say
         raise ProxyTableError(f"{path}: not valid JSON ({exc})", path=str(path), line=None,
                               field=None) from exc
@@ -274,6 +281,18 @@ def read_yaml(path: Path, text: str | None = None) -> Any:
     if text is None:
         text = read_text(path)
     try:
+        return _parse_yaml(path, text)
+    except RecursionError:
+        pass
+    # Raised outside the handler, as in read_json: the chained RecursionError does not pickle.
+    line = _deep_line(text)
+    raise ProxyTableError(
+        f"{path}:{line}: lists and mappings nested too deeply (more than {_MAX_NESTING} "
+        "levels)", path=str(path), line=line, field=None)
+
+
+def _parse_yaml(path: Path, text: str) -> Any:
+    try:
         loader = _StrictLoader(text)
         try:
             node = loader.get_single_node()
@@ -299,11 +318,6 @@ def read_yaml(path: Path, text: str | None = None) -> Any:
         raise ProxyTableError(
             f"{path}:{line}: unacceptable character #x{exc.character:04x} (position "
             f"{exc.position}): {exc.reason}", path=str(path), line=line, field=None) from exc
-    except RecursionError as exc:
-        line = _deep_line(text)
-        raise ProxyTableError(
-            f"{path}:{line}: lists and mappings nested too deeply (more than {_MAX_NESTING} "
-            "levels)", path=str(path), line=line, field=None) from exc
     except (yaml.YAMLError, ValueError, TypeError, ArithmeticError, LookupError,
             AttributeError) as exc:
         # PyYAML's constructors let plain Python errors through on odd scalars: a sexagesimal

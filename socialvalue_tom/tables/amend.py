@@ -25,6 +25,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from socialvalue_tom.errors import ProxyTableError, UnknownTableError
 from socialvalue_tom.tables.schema import (
+    THEME_PREFIXES,
     Code,
     FieldCheckError,
     Flag,
@@ -182,7 +183,9 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
     for i, m in enumerate(new_measures):
         if "code" not in m:
             raise ctx.error(f"local measure {i} has no code", f"measures.{i}.code")
-        new_code = str(m.get("code"))
+        # Codes and region keys as validation reads them (stripped), so the checks below find
+        # them in the validated edition.
+        new_code = str(m.get("code")).strip()
         if new_code in published_codes:
             raise ctx.error(f"measure {new_code!r} is already in {table.name}:{table.version}: "
                             "give its regional values under proxies instead", "measures")
@@ -194,8 +197,8 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
         if not isinstance(proxies, dict):
             raise ctx.error(f"measure {new_code!r}: proxies must be a mapping of region to "
                             f"value, not {type(proxies).__name__}", f"measures.{new_code}.proxies")
-        changes.extend((new_code, str(region), None) for region in proxies)
-        fields.update({(new_code, str(region)): f"measures[{i}].proxies.{region}"
+        changes.extend((new_code, str(region).strip(), None) for region in proxies)
+        fields.update({(new_code, str(region).strip()): f"measures[{i}].proxies.{region}"
                        for region in proxies})
     data["measures"] = [*data["measures"], *new_measures]
     if not changes:
@@ -205,6 +208,7 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
     record = _record(table, version, changes, [str(m.get("code")) for m in new_measures])
     data["notes"] = "\n\n".join(x for x in (table.spec.notes, record, notes) if x)
     spec = _validate(data, ctx, n_published_sources=len(table.spec.sources))
+    _check_theme_prefixes(spec, len(table.spec.measures), ctx)
     position = {m.code: i for i, m in enumerate(spec.measures)}
     for code, region, _old in changes:
         _check_derivation(code, region, spec.measures[position[code]].proxies[region], ctx,
@@ -213,6 +217,20 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
         return ProxyTable(spec, path=path, price_index=table.price_index)
     except ProxyTableError as exc:
         raise _as_in_amendment(exc, len(table.spec.measures)) from None
+
+
+def _check_theme_prefixes(spec: TableFile, n_published: int, ctx: _Context) -> None:
+    """An added measure's code may be the buyer's own (``local-...``), but a code starting with
+    a theme's prefix must be of that theme: ``jobs-local-x`` of theme innovation would be
+    reported under one theme and read as another."""
+    for i, m in enumerate(spec.measures[n_published:]):
+        own = THEME_PREFIXES[m.theme]
+        other = next((p for p in THEME_PREFIXES.values() if p != own and m.code.startswith(p)),
+                     None)
+        if other is not None:
+            raise ctx.error(f"measure {m.code!r} has theme {m.theme!r}, but its code starts with "
+                            f"{other!r}: start it with {own!r}, or a prefix of your own such as "
+                            "'local-'", f"measures[{i}].code")
 
 
 def _as_in_amendment(exc: ProxyTableError, n_published: int) -> ProxyTableError:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -291,14 +292,26 @@ def _refuse_embedded_label(table: ProxyTable, text: str) -> None:
             "local index", path=str(table.path), line=None, field="price_index")
 
 
+def _spelling_hint(name: str) -> str:
+    """What the caller may have meant by a name that is not a family: the command line's
+    spellings of one edition or of a file, which the Python API takes otherwise."""
+    family, sep, version = name.partition(":")
+    if sep and _is_name(family) and version:
+        return (f" (NAME:VERSION is the command line's spelling: in Python, "
+                f"load_table({family!r}, version={version!r}))")
+    if Path(name).suffix.lower() in (".yaml", ".yml", ".json"):
+        return f" (a table file: load it with load_table(path={name!r}))"
+    return ""
+
+
 def _family_editions(name: str) -> list[ProxyTable]:
     root = embedded_dir()
     folder = root / name if _is_name(name) else None
     if folder is None or name in _NON_FAMILY_DIRS or not folder.is_dir():
         families = sorted(p.parent.name for p in _embedded_files(root))
         raise UnknownTableError(
-            f"unknown table family {name!r}: available are {', '.join(sorted(set(families)))}",
-            name=name,
+            f"unknown table family {name!r}: available are {', '.join(sorted(set(families)))}"
+            + _spelling_hint(name), name=name,
         )
     _check_none_missing(root, f"{name}/")
     editions = [_load_path(p, embedded=True) for p in sorted(folder.glob("*.yaml"))]
@@ -363,7 +376,8 @@ def _as_day(on: object) -> dt.date:
     """``on`` as a date: a date, or a datetime (``pandas.Timestamp`` too) whose date is used."""
     if isinstance(on, dt.datetime):
         day = on.date()
-        if isinstance(day, dt.date):  # pandas.NaT is a datetime whose date() is NaT
+        # pandas.NaT is a datetime whose date() is NaT, itself a date that equals nothing
+        if isinstance(day, dt.date) and day == day:
             return day
     elif isinstance(on, dt.date):
         return on
@@ -375,7 +389,14 @@ class TableSet:
     """Editions of one family, sorted by start date and checked not to overlap."""
 
     def __init__(self, editions: Iterable[ProxyTable]) -> None:
-        self.editions = sorted(editions, key=lambda t: t.valid_from)
+        given = list(editions)
+        for e in given:
+            if not isinstance(e, ProxyTable):
+                hint = (": a family name goes alone, as a string; load one edition with "
+                        "load_table(name, version=...)" if isinstance(e, str) else "")
+                raise TypeError(f"a sequence of tables must hold editions (ProxyTable, from "
+                                f"load_table), not {type(e).__name__} {e!r:.60}{hint}")
+        self.editions = sorted(given, key=lambda t: t.valid_from)
         if not self.editions:
             raise UnknownTableError("no table edition given", name=None)
         names = {t.name for t in self.editions}
@@ -427,6 +448,11 @@ def resolve_tables(tables: str | ProxyTable | TableSet | Sequence[ProxyTable]) -
         return TableSet([tables])
     if isinstance(tables, str):
         return TableSet(_family_editions(tables))
+    if isinstance(tables, os.PathLike | bytes | Mapping) or not isinstance(tables, Iterable):
+        hint = (": load a table file with load_table(path=...)"
+                if isinstance(tables, os.PathLike) else "")
+        raise TypeError(f"tables must be a family name, an edition (ProxyTable) or a sequence "
+                        f"of editions, not {type(tables).__name__}{hint}")
     return TableSet(list(tables))
 
 

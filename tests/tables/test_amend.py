@@ -766,3 +766,45 @@ def test_amendment_file_measure_fixed_expression_never_valuable_names_its_own_li
         sv.load_table(path=path)
     assert (err.value.field, err.value.line) == ("measures[0].expression",
                                                  line_of(text, "expression:"))
+
+
+def test_a_local_measure_with_padded_code_or_region_key_is_read_stripped(
+        base: sv.ProxyTable) -> None:
+    """' local-x' and a region key 'uk ' were stripped by validation and then looked up
+    unstripped: a raw KeyError. They are read as a table file reads them."""
+    for measure in (_local_measure(code=" local-care-leaver-mentoring "),
+                    _local_measure(proxies={"uk ": _local_measure()["proxies"]["uk"]})):
+        table = sv.amend_table(base, version="2025-local.2", sources=[SOURCE],
+                               measures=[measure])
+        assert table.proxy("local-care-leaver-mentoring", "uk").value == 16.5
+
+
+@pytest.mark.parametrize(("code", "theme", "ok"), [
+    ("local-care-leaver-mentoring", "social", True),   # a prefix of the buyer's own
+    ("social-care-leaver-mentoring", "social", True),  # its theme's prefix
+    ("jobs-care-leaver-mentoring", "social", False),   # another theme's prefix
+    ("innov-mentoring", "jobs", False),
+])
+def test_a_local_measure_code_may_not_carry_another_theme_s_prefix(
+        base: sv.ProxyTable, code: str, theme: str, ok: bool) -> None:
+    """Table files require each code to start with its theme's prefix; a local measure may
+    use a prefix of its own, but never another theme's, which would read as that theme."""
+    measure = _local_measure(code=code, theme=theme)
+    if ok:
+        sv.amend_table(base, version="2025-local.3", sources=[SOURCE], measures=[measure])
+        return
+    with pytest.raises(sv.ProxyTableError, match=f"has theme '{theme}', but its code starts "
+                                                 "with") as info:
+        sv.amend_table(base, version="2025-local.3", sources=[SOURCE], measures=[measure])
+    assert info.value.field == "measures[0].code"
+
+
+def test_amendment_file_local_measure_with_another_theme_s_prefix_names_its_line(
+        tmp_path: Path) -> None:
+    path = _amendment_file(tmp_path, extra=_local_measure_yaml().replace(
+        "code: social-local-thing", "code: jobs-local-thing"))
+    text = path.read_text(encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="but its code starts with 'jobs-'") as info:
+        sv.load_table(path=path)
+    assert (info.value.field, info.value.line) == ("measures[0].code",
+                                                   line_of(text, "code: jobs-local-thing"))

@@ -303,3 +303,41 @@ def test_load_table_when_copy_of_embedded_edition_has_a_local_index_raises(
     local.write_text(yaml.safe_dump(edited), encoding="utf-8")
     with pytest.raises(sv.ProxyTableError, match="another price index"):
         sv.load_table(path=copy)
+
+
+@pytest.mark.parametrize(("tables", "message"), [
+    (["uk-national"], "must hold editions .*not str 'uk-national': a family name goes alone"),
+    ({"uk-national": 1}, "not dict"),
+    (Path("tests/data/tables/tiny.yaml"), "not PosixPath: load a table file with "
+                                          r"load_table\(path=\.\.\.\)"),
+    (5, "not int"),
+    (b"uk-national", "not bytes"),
+])
+def test_tables_argument_when_of_the_wrong_type_raises_type_error(tables: object,
+                                                                   message: str) -> None:
+    """A list of family names gave AttributeError ('str' object has no attribute
+    'valid_from'), a Path 'PosixPath' object is not iterable."""
+    outcome = sv.Outcome(measure="jobs-local-fte", quantity=1, unit="FTE", region="uk",
+                         date="2024-05-01")
+    frame = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [1.0], "unit": ["FTE"],
+                          "region": ["uk"], "date": ["2024-05-01"]})
+    with pytest.raises(TypeError, match=message):
+        sv.value(outcome, tables)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=message):
+        sv.value_frame(frame, tables)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("name", "hint"), [
+    ("uk-national:2024", r"load_table\('uk-national', version='2024'\)"),
+    ("my-table.yaml", r"load_table\(path='my-table.yaml'\)"),
+])
+def test_family_name_when_spelt_as_on_the_command_line_hints_the_python_call(
+        name: str, hint: str) -> None:
+    with pytest.raises(sv.UnknownTableError, match=hint):
+        sv.load_table(name)
+
+
+def test_load_table_when_on_is_nat_raises_type_error() -> None:
+    """pandas.NaT passed the date check (its date() is NaT, a date) and failed comparing."""
+    with pytest.raises(TypeError, match="on= must be a date"):
+        sv.load_table("uk-national", on=pd.NaT)

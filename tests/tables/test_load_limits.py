@@ -332,3 +332,24 @@ def test_index_when_values_within_a_factor_of_a_million_validates() -> None:
     data = yaml.safe_load(INDEX)
     data = copy.deepcopy(data) | {"values": {2023: 0.0001, 2024: 100.0, 2025: 99_999_999.0}}
     assert IndexFile.model_validate(data).values[2025] == 99_999_999.0
+
+
+@pytest.mark.parametrize(("name", "text"), [("deep.yaml", "[" * 5000 + "]" * 5000),
+                                            ("deep.json", "[" * 100_000 + "]" * 100_000)])
+def test_load_table_when_nested_too_deeply_raises_an_error_that_pickles(
+        tmp_path: Path, name: str, text: str) -> None:
+    """The error was raised in the RecursionError's handler, which chained it as the context:
+    with tracebacks pickled (tblib, as Dask's workers do), its thousand frames did not
+    pickle. Typed errors must reach a Dask client."""
+    import pickle
+
+    pickling_support = pytest.importorskip("tblib.pickling_support")
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="nested too deeply") as info:
+        sv.load_table(path=path)
+    err = info.value
+    assert err.__context__ is None and err.__cause__ is None
+    pickling_support.install(err)
+    again = pickle.loads(pickle.dumps(err))
+    assert str(again) == str(err) and again.path == str(path)
