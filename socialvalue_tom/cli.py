@@ -19,6 +19,7 @@ import csv
 import os
 import sys
 import uuid
+import warnings
 from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
@@ -40,7 +41,7 @@ import pandas as pd
 
 from socialvalue_tom._text import group_label
 from socialvalue_tom.engine import TablesLike, table_set
-from socialvalue_tom.errors import SocialValueError
+from socialvalue_tom.errors import IllustrativeValueWarning, SocialValueError
 from socialvalue_tom.money import format_gbp
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.tables.catalogue import TableSet, available_tables, load_table
@@ -195,10 +196,14 @@ def _show_version(value: bool) -> None:
 
 
 @app.callback()
-def _root(version: Annotated[bool, typer.Option(
+def _root(ctx: typer.Context, version: Annotated[bool, typer.Option(
         "--version", help="Show the version and exit.", is_eager=True,
         callback=_show_version)] = False) -> None:
     """Value social outcomes on public contracts against open proxy tables."""
+    # The commands print their own caveat for rows valued with illustrative proxies; the
+    # library's warning would say it again, on stderr. Restored when the command ends.
+    ctx.with_resource(warnings.catch_warnings())
+    warnings.simplefilter("ignore", IllustrativeValueWarning)
 
 
 

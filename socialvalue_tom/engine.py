@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from socialvalue_tom._version import __version__
-from socialvalue_tom.errors import OutcomeError, RuleError
+from socialvalue_tom.errors import OutcomeError, RuleError, warn_illustrative
 from socialvalue_tom.outcome import MAX_QUANTITY, Assumptions, Outcome, financial_year
 from socialvalue_tom.rules.pipeline import RuleInputs, Stages, run_pipeline
 from socialvalue_tom.rules.steps import part_limit
@@ -248,7 +248,10 @@ def value(outcome: Outcome, table: TablesLike = "uk-national", *,
         raise RuleError(f"measure {ctx.measure.code!r} gave a negative amount "
                         f"({stages.gross:g}): its expression gives the size of a benefit or "
                         "disbenefit, the measure's sign says which", measure=ctx.measure.code)
-    return _valuation(outcome, x, ctx, stages)
+    valuation = _valuation(outcome, x, ctx, stages)
+    if valuation.illustrative:
+        warn_illustrative(1, stacklevel=2)  # at the line calling value
+    return valuation
 
 
 def sensitivity(outcome: Outcome, table: TablesLike = "uk-national", *,

@@ -7,6 +7,7 @@ attributes, and pickles (Dask ships errors from workers back to the client).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -179,4 +180,23 @@ class SocialValueWarning(UserWarning):
 
 
 class IllustrativeValueWarning(SocialValueWarning):
-    """The table used carries values labelled illustrative: not for decisions."""
+    """An outcome was valued with a proxy value labelled illustrative (a placeholder, not a
+    published figure): not for decisions. Issued by ``value`` and ``value_frame``, once per
+    call, with ``rows`` the number of rows so valued; its text does not vary, so Python's
+    default filter shows it once per calling line. The command line says so in its own caveat
+    instead. ``warnings.simplefilter("error", IllustrativeValueWarning)`` turns it into an
+    error, to keep such values out of a production run."""
+
+    def __init__(self, message: str, rows: int = 1) -> None:
+        super().__init__(message)
+        self.rows = rows
+
+
+def warn_illustrative(rows: int, stacklevel: int) -> None:
+    """Issue :class:`IllustrativeValueWarning` for ``rows`` rows valued with illustrative
+    proxies (the text does not vary with the count, so the default filter shows it once per
+    calling line, however many times it is issued there)."""
+    warnings.warn(IllustrativeValueWarning(
+        "proxy values labelled illustrative (placeholders, not published figures) were used: "
+        "not for decisions; the rows' 'illustrative' flag (report.annotate, "
+        "Valuation.illustrative) says which", rows=rows), stacklevel=stacklevel + 1)

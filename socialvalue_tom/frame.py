@@ -23,7 +23,13 @@ from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import Rows, Seen, lookups
 from socialvalue_tom._text import cell_codes, near_names
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
-from socialvalue_tom.errors import BulkValidationError, OutcomeError, RowIssue, RuleError
+from socialvalue_tom.errors import (
+    BulkValidationError,
+    OutcomeError,
+    RowIssue,
+    RuleError,
+    warn_illustrative,
+)
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.rules.exclusions import (
     ClaimTotals,
@@ -129,6 +135,7 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     shares = _Shares(n, [ex.id for t in stack.editions for ex in t.spec.exclusions],
                      always=claims is not None)
     seen = Seen()
+    illustrative = 0
     for start in range(0, n, BLOCK):
         stop = min(start + BLOCK, n)
         block, local = df.iloc[start:stop], issues.block(start, stop)
@@ -141,8 +148,14 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
         # Only the editions this block's valid rows use are restated (as in the scalar engine).
         uplift = stack.uplift(a.price_year, rows.ed[~local.bad])
         arithmetic(block, stack, a, rows, local, scale, out, start, uplift)
+        if stack.any_illustrative:
+            valued = rows.emr[~local.bad]
+            illustrative += int(np.count_nonzero(stack.illustrative.ravel().take(valued)))
     _raise_if(issues, errors)
+    if illustrative:
+        warn_illustrative(illustrative, stacklevel=2)  # at the line calling value_frame
     return _output(df, out, stack, issues, a, shares)
+
 
 
 def claims_of(df: pd.DataFrame, tables: TablesLike = "uk-national", *,

@@ -144,11 +144,11 @@ def annotate(valued: pd.DataFrame, tables: Any = None) -> pd.DataFrame:
     value type and methodology of their measure when the editions used agree on them, and
     missing values otherwise (and for the title, unit and illustrative mark). Needs the
     ``table``, ``version``, ``measure`` and ``region_used`` columns of a ``value_frame``
-    result (:class:`~socialvalue_tom.RuleError` otherwise).
+    result (:class:`~socialvalue_tom.OutcomeError` otherwise, as ``summarise`` raises).
     """
     missing = [c for c in _VALUED_COLUMNS if c not in valued.columns]
     if missing:
-        raise RuleError(f"annotate needs the result of value_frame: column(s) "
+        raise OutcomeError(f"annotate needs the result of value_frame: column(s) "
                         f"{', '.join(missing)} are missing", field=missing[0])
     eds = _editions(valued, tables)
     # Looked up once per distinct (table, version, measure, region) and spread by position: a

@@ -50,6 +50,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from socialvalue_tom import io as svio
+from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import stripped_column
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import BulkValidationError, InputFileError, RowIssue, RuleError
@@ -328,8 +329,9 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
             output; ``"collect"`` writes bad rows with ``value_gbp`` NaN and returns the issues.
         assumptions: caller-level :class:`~socialvalue_tom.Assumptions` (or a mapping of its
             fields).
-        progress: show a ``rich`` progress bar; None shows one when ``rich`` is installed and
-            stdout is a terminal.
+        progress: show a ``rich`` progress bar (``True`` without ``rich``: an
+            :class:`ImportError` naming the ``cli`` extra); None shows one when ``rich`` is
+            installed and stdout is a terminal.
         sheet: for ``.xlsx`` input only, the sheet to read: a name or 0-based position
             (default: the first visible sheet), as for
             :func:`~socialvalue_tom.io.read_outcomes`.
@@ -349,6 +351,8 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
     """
     if errors not in ("raise", "collect"):
         raise RuleError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    if progress:  # asked for: say what to install, before any work (None: a bar if it can)
+        import_extra("rich.progress", "cli", "value_file(progress=True)")
     if isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1:
         raise RuleError(f"chunksize must be a positive number of rows, not {chunksize!r}",
                         field="chunksize")

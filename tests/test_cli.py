@@ -1455,3 +1455,17 @@ def test_value_when_a_file_in_the_folder_has_a_family_s_name_then_the_family_is_
     assert invoke("tables", "show", "uk-national").exit_code == 0
     result = invoke("value", src, "--tables", "./uk-national")
     assert result.exit_code != 0 and "uk-national" in result.output
+
+
+def test_value_when_rows_are_illustrative_prints_the_caveat_not_the_library_warning(
+        tmp_path: Path) -> None:
+    """The command prints its own caveat; the library's warning (on stderr) would repeat it."""
+    import warnings
+
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        result = invoke("value", src, "--tables", TINY)
+    assert result.exit_code == 0, result.output
+    assert "illustrative" in result.stdout
+    assert not [w for w in seen if issubclass(w.category, sv.IllustrativeValueWarning)]

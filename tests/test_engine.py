@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from typing import Any
 
 import pandas as pd
@@ -367,3 +368,36 @@ def test_api_when_given_the_wrong_kind_of_argument_raises_type_error_or_rule_err
     for bad in (0, -5, 2.5, True):
         with pytest.raises(sv.RuleError, match="chunksize must be a positive"):
             sv.value_file("no-such.csv", tables=tiny_table, chunksize=bad)  # type: ignore[arg-type]
+
+
+def test_value_when_the_proxy_is_illustrative_warns_at_the_caller_s_line() -> None:
+    """The warning class was exported and documented but never issued: a user filtering it
+    into an error to keep placeholders out of a production run got no protection."""
+    illustrative = sv.Outcome(measure="growth-local-spend", quantity=1000, unit="GBP",
+                              region="uk", date="2024-05-01")
+    with pytest.warns(sv.IllustrativeValueWarning) as record:
+        v = sv.value(illustrative)
+    assert v.illustrative and record[0].message.rows == 1  # type: ignore[union-attr]
+    assert record[0].filename == __file__
+    published = sv.Outcome(measure="jobs-local-fte", quantity=1, unit="FTE", region="uk",
+                           date="2024-05-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.IllustrativeValueWarning)
+        assert not sv.value(published).illustrative  # no warning
+        with pytest.raises(sv.IllustrativeValueWarning):
+            sv.value(illustrative)
+
+
+def test_value_frame_when_rows_use_illustrative_proxies_warns_once_with_their_count() -> None:
+    frame = pd.DataFrame({
+        "measure": ["growth-local-spend", "jobs-local-fte", "growth-local-sme-spend",
+                    "growth-local-spend"],
+        "quantity": [1000.0, 1.0, 50.0, -1.0], "unit": ["GBP", "FTE", "GBP", "GBP"],
+        "region": ["uk", "uk", "london", "uk"], "date": ["2024-05-01"] * 4})
+    with pytest.warns(sv.IllustrativeValueWarning) as record:
+        sv.value_frame(frame, errors="collect")
+    assert len(record) == 1 and record[0].filename == __file__
+    assert record[0].message.rows == 2  # type: ignore[union-attr]  # the bad row is not valued
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.IllustrativeValueWarning)
+        sv.value_frame(frame.iloc[[1]])  # published figures only: silent

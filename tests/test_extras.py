@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,3 +38,19 @@ def test_import_extra_when_installed_but_broken_then_gives_the_error(
     text = str(info.value)
     assert "could not be imported" in text and "numpy.core.multiarray failed" in text
     assert "not installed" not in text
+
+
+def test_value_file_when_progress_asked_without_rich_names_the_extra(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """progress=True without rich showed nothing, silently; None still falls back quietly."""
+    from socialvalue_tom.streaming import value_file
+
+    src = tmp_path / "o.csv"
+    src.write_text("measure,quantity,unit,region,date\njobs-local-fte,1,FTE,uk,2024-05-01\n",
+                   encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "rich", None)
+    monkeypatch.setitem(sys.modules, "rich.progress", None)
+    with pytest.raises(ImportError, match=r"socialvalue_tom\[cli\]"):
+        value_file(src, progress=True)
+    assert value_file(src, progress=None).valued == 1
+    assert value_file(src, progress=False).valued == 1

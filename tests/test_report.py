@@ -461,10 +461,15 @@ def test_annotate_when_input_has_theme_columns_then_tables_win(tiny: sv.ProxyTab
     assert "1 of 1 valued rows" in report_html(v, tables=tiny)
 
 
-def test_annotate_when_not_value_frame_output_then_rule_error() -> None:
-    """Measure information needs the table columns value_frame adds: a typed error says so."""
-    with pytest.raises(RuleError, match="value_frame"):
-        annotate(pd.DataFrame({"theme": ["jobs"], "value_gbp": [1.0]}), "uk-national")
+def test_annotate_when_not_value_frame_output_then_outcome_error() -> None:
+    """Measure information needs the table columns value_frame adds: a typed error says so,
+    the OutcomeError summarise gives for a frame without value_gbp (annotate, and so
+    render_report, gave a RuleError)."""
+    frame = pd.DataFrame({"theme": ["jobs"], "value_gbp": [1.0]})
+    with pytest.raises(sv.OutcomeError, match="value_frame"):
+        annotate(frame, "uk-national")
+    with pytest.raises(sv.OutcomeError, match="value_frame"):
+        summarise(frame.drop(columns="value_gbp"))
 
 
 @pytest.mark.parametrize("supplier", ["$\\foo$", "A$^{x$", "Jones $5 & $6 Ltd", "a\\$b$"])

@@ -72,6 +72,7 @@ class EditionStack:
                 "such outcomes one at a time with value())", path=None, line=None, field=None)
         self.proxy = {b: np.zeros(shape) for b in ("central", "low", "high")}
         self.region_used = np.full(shape, -1, dtype=np.int16)
+        self.illustrative = np.zeros(shape, dtype=bool)
         per_measure = ("sign", "deadweight", "displacement", "attribution", "drop_off",
                        "cap_ratio", "bound_min", "bound_max")
         self.measure_arrays = {k: np.zeros((n_e, n_m)) for k in per_measure}
@@ -85,7 +86,8 @@ class EditionStack:
         bounds = (self.measure_arrays["bound_min"], self.measure_arrays["bound_max"])
         self.has_bounds = bool(np.isfinite(bounds[0]).any() or np.isfinite(bounds[1]).any())
         self.has_caps = bool(np.isfinite(self.measure_arrays["cap_ratio"]).any())
-        frozen: list[np.ndarray] = [*self.proxy.values(), self.region_used,
+        self.any_illustrative = bool(self.illustrative.any())
+        frozen: list[np.ndarray] = [*self.proxy.values(), self.region_used, self.illustrative,
                                     *self.measure_arrays.values(), self.health, self.requires,
                                     self.excluded]
         for arr in frozen:
@@ -98,6 +100,7 @@ class EditionStack:
         self.proxy["high"][e, :m, :r] = t.proxy_high
         union = np.array([self._region_pos[c] for c in t.region_codes], dtype=np.int16)
         self.region_used[e, :m, :r] = union[t.region_used]
+        self.illustrative[e, :m, :r] = t.illustrative_matrix
         for name, arr in self.measure_arrays.items():
             arr[e, :m] = getattr(t, name)
         self.health[e, :m] = t.health

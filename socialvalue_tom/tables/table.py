@@ -385,6 +385,7 @@ class ProxyTable(_Sealed):
         low = np.empty((n_m, n_r))
         high = np.empty((n_m, n_r))
         used = np.empty((n_m, n_r), dtype=np.intp)
+        illustrative = np.zeros((n_m, n_r), dtype=bool)
         parent_pos, order = self._parents_first()
         for m, spec in enumerate(self.measures.values()):
             try:  # checked when the spec is validated; again here for a spec built otherwise
@@ -397,6 +398,7 @@ class ProxyTable(_Sealed):
             # The figures of the regions that have them, gathered by the region that supplies
             # each region's proxy.
             own_value, own_low, own_high = np.zeros(n_r), np.zeros(n_r), np.zeros(n_r)
+            own_illustrative = np.zeros(n_r, dtype=bool)
             for region, pv in spec.proxies.items():
                 r = self._region_index.get(region)
                 if r is None:
@@ -404,11 +406,15 @@ class ProxyTable(_Sealed):
                 own_value[r] = pv.value
                 own_low[r] = pv.value if pv.low is None else pv.low
                 own_high[r] = pv.value if pv.high is None else pv.high
+                own_illustrative[r] = pv.illustrative
             value[m], low[m], high[m] = own_value[used[m]], own_low[used[m]], own_high[used[m]]
+            illustrative[m] = own_illustrative[used[m]]
         self.proxy_matrix = _frozen(value)
         self.proxy_low = _frozen(low)
         self.proxy_high = _frozen(high)
         self.region_used = _frozen(used)
+        #: Whether the proxy used for [measure, region] (after fallback) is illustrative.
+        self.illustrative_matrix = _frozen(illustrative)
         ms = list(self.measures.values())
         self.sign = _frozen(np.array([-1.0 if m.disbenefit else 1.0 for m in ms]))
         self.deadweight = _frozen(np.array([m.deadweight for m in ms]))
