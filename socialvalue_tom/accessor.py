@@ -17,14 +17,18 @@ Added in 0.1.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from socialvalue_tom.engine import TablesLike
 from socialvalue_tom.errors import OutcomeError, RuleError
+from socialvalue_tom.outcome import Assumptions
+
+if TYPE_CHECKING:
+    from socialvalue_tom.rules.exclusions import ClaimTotals
 
 __all__ = ["SocialValueAccessor"]
 
@@ -36,21 +40,30 @@ class SocialValueAccessor:
     def __init__(self, frame: pd.DataFrame) -> None:
         self._frame = frame
 
-    def value(self, tables: TablesLike = "uk-national", **kwargs: Any) -> pd.DataFrame:
-        """``value_frame(df, tables, **kwargs)``: a new, valued DataFrame."""
+    def value(self, tables: TablesLike = "uk-national", *,
+              errors: Literal["raise", "collect"] = "raise",
+              assumptions: Assumptions | Mapping[str, Any] | None = None,
+              row_offset: int = 0, claims: pd.DataFrame | ClaimTotals | None = None,
+              detail: bool = False) -> pd.DataFrame:
+        """``value_frame(df, tables, ...)``: a new, valued DataFrame (the same arguments, see
+        :func:`socialvalue_tom.frame.value_frame`)."""
         from socialvalue_tom.frame import value_frame
 
-        return value_frame(self._frame, tables, **kwargs)
+        return value_frame(self._frame, tables, errors=errors, assumptions=assumptions,
+                           row_offset=row_offset, claims=claims, detail=detail)
 
-    def apportion(self, tables: TablesLike = "uk-national", **kwargs: Any) -> pd.DataFrame:
-        """``apportion(df, tables, **kwargs)``: rows reported for a period split across the
+    def apportion(self, tables: TablesLike = "uk-national", *, start: str = "period_start",
+                  end: str = "period_end", errors: Literal["raise", "collect"] = "raise",
+                  carry_forward: bool = False) -> pd.DataFrame:
+        """``apportion(df, tables, ...)``: rows reported for a period split across the
         editions the period overlaps (see :func:`socialvalue_tom.periods.apportion`)."""
         from socialvalue_tom.periods import apportion
 
-        return apportion(self._frame, tables, **kwargs)
+        return apportion(self._frame, tables, start=start, end=end, errors=errors,
+                         carry_forward=carry_forward)
 
     def summarise(self, by: str | Sequence[str] = ("theme",), *,
-                  tables: Any = None) -> pd.DataFrame:
+                  tables: TablesLike | None = None) -> pd.DataFrame:
         """Totals per group of a valued DataFrame (see :func:`socialvalue_tom.report.summarise`)."""
         from socialvalue_tom.report import summarise
 

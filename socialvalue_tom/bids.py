@@ -208,7 +208,8 @@ def _committed(values: np.ndarray, keys: list[str | None],
 def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
                bid_prices: Mapping[Any, float] | pd.Series | None = None,
                weighting: float = 10.0, method: Method = "proportional",
-               basis: Basis = "absolute", assumptions: Assumptions | None = None) -> pd.DataFrame:
+               basis: Basis = "absolute",
+               assumptions: Assumptions | Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Rank tenderers on their committed social value.
 
     Args:
@@ -294,7 +295,7 @@ def _per_gbp(supplier: str, committed: Decimal, price: float) -> float:
 
 
 def _value(rows: pd.DataFrame, positions: np.ndarray, tables: TablesLike,
-           assumptions: Assumptions | None) -> pd.DataFrame:
+           assumptions: Assumptions | Mapping[str, Any] | None) -> pd.DataFrame:
     """``value_frame(rows)``; a bad row is named by its row in the caller's input (``rows``
     leaves the delivered rows out, which would shift the positions value_frame reports)."""
     from socialvalue_tom.frame import value_frame

@@ -225,19 +225,20 @@ def _expression_gross(o: Outcome, ctx: RowContext, x: RuleInputs[float]) -> floa
     return float(expr.evaluate_scalar(expression_env(o, ctx, x)))
 
 
-def value(outcome: Outcome, table: TablesLike = "uk-national", *,
+def value(outcome: Outcome, tables: TablesLike = "uk-national", *,
           assumptions: Assumptions | Mapping[str, Any] | None = None) -> Valuation:
     """Value one outcome against a table edition or family; returns a :class:`Valuation`.
 
-    ``table`` may be a :class:`ProxyTable`, a family name (the edition in force on the outcome's
-    date is used; by default the embedded ``uk-national``, as for ``value_frame``) or a
-    sequence of editions. ``assumptions``: an :class:`Assumptions` or a mapping of its fields.
+    ``tables`` may be a :class:`ProxyTable`, a family name (the edition in force on the
+    outcome's date is used; by default the embedded ``uk-national``, as for ``value_frame``)
+    or a sequence of editions. ``assumptions``: an :class:`Assumptions` or a mapping of its
+    fields.
     """
     a = as_assumptions(assumptions)
     if not isinstance(outcome, Outcome):
         raise TypeError(f"value() needs an Outcome, not {type(outcome).__name__} (build one with "
                         "sv.Outcome(**fields) or sv.Outcome.model_validate(mapping))")
-    x, ctx = _inputs(outcome, table_set(table), a)
+    x, ctx = _inputs(outcome, table_set(tables), a)
     stages = run_pipeline(x, _expression_gross(outcome, ctx, x))
     # The gross is checked, not only the value: a cap would turn an infinite gross into the
     # cap, and a disbenefit's sign a negative gross into a benefit.
@@ -254,7 +255,7 @@ def value(outcome: Outcome, table: TablesLike = "uk-national", *,
     return valuation
 
 
-def sensitivity(outcome: Outcome, table: TablesLike = "uk-national", *,
+def sensitivity(outcome: Outcome, tables: TablesLike = "uk-national", *,
                 assumptions: Assumptions | Mapping[str, Any] | None = None
                 ) -> dict[str, Valuation]:
     """Low, central and high valuations using each proxy's recorded bounds.
@@ -265,7 +266,7 @@ def sensitivity(outcome: Outcome, table: TablesLike = "uk-national", *,
     the low bound for benefits and the high bound for disbenefits (and the reverse).
     """
     a = as_assumptions(assumptions)
-    return {b: value(outcome, table, assumptions=a.model_copy(update={"bound": b}))
+    return {b: value(outcome, tables, assumptions=a.model_copy(update={"bound": b}))
             for b in ("low", "central", "high")}
 
 

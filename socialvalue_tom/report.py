@@ -39,6 +39,7 @@ from socialvalue_tom._text import (
     stripped,
     stripped_column,
 )
+from socialvalue_tom.engine import TablesLike
 from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError
 from socialvalue_tom.money import format_gbp, total
 from socialvalue_tom.outcome import financial_year, to_day
@@ -72,7 +73,7 @@ _META = "socialvalue_tom"
 
 # -- annotation --------------------------------------------------------------------------------
 
-def _editions(valued: pd.DataFrame, tables: Any) -> dict[tuple[str, str], ProxyTable]:
+def _editions(valued: pd.DataFrame, tables: TablesLike | None) -> dict[tuple[str, str], ProxyTable]:
     """The table editions behind ``valued``: ``tables``, else those recorded in ``attrs``.
 
     ``value_frame`` records ``{"name:version": digest}``; embedded editions are found by name and
@@ -133,7 +134,7 @@ def _recorded_edition(name: str, version: str, mark: str) -> ProxyTable | None:
     return table if table.digest == mark else None
 
 
-def annotate(valued: pd.DataFrame, tables: Any = None) -> pd.DataFrame:
+def annotate(valued: pd.DataFrame, tables: TablesLike | None = None) -> pd.DataFrame:
     """Add ``theme``, ``title``, ``value_type``, ``methodology``, ``canonical_unit`` and
     ``illustrative`` columns.
 
@@ -192,7 +193,7 @@ def _key_codes(columns: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarra
     return key_of_row.astype(np.intp), first
 
 
-def _with_info(valued: pd.DataFrame, column: str, tables: Any) -> pd.DataFrame:
+def _with_info(valued: pd.DataFrame, column: str, tables: TablesLike | None) -> pd.DataFrame:
     """``valued`` with :func:`annotate`'s columns derived from the tables.
 
     A frame :func:`annotate` made is kept as it is. A frame the caller built without the
@@ -255,7 +256,8 @@ def _day_or_none(value: Any) -> dt.date | None:
     return day if isinstance(day, dt.date) else None
 
 
-def _known_editions(valued: pd.DataFrame, tables: Any) -> dict[tuple[str, str], ProxyTable]:
+def _known_editions(valued: pd.DataFrame, tables: TablesLike | None,
+                    ) -> dict[tuple[str, str], ProxyTable]:
     """The editions behind ``valued``, or none when it was not valued by known tables.
 
     Only editions recorded in ``attrs`` may be missing without an error: tables the caller
@@ -271,7 +273,7 @@ def _known_editions(valued: pd.DataFrame, tables: Any) -> dict[tuple[str, str], 
         return {}
 
 
-def _regions(valued: pd.DataFrame, tables: Any) -> pd.Series:
+def _regions(valued: pd.DataFrame, tables: TablesLike | None) -> pd.Series:
     """Each row's region as a group key: the region code the row's edition resolves ("UK" and
     "United Kingdom" are both ``uk``) when the tables are known, else the normalised text."""
     eds = _known_editions(valued, tables)
@@ -300,7 +302,8 @@ def _region_key(eds: dict[tuple[str, str], ProxyTable], key: tuple[Any, ...]) ->
     return normalise_region(region)
 
 
-def _grouping_frame(valued: pd.DataFrame, keys: list[str], tables: Any) -> pd.DataFrame:
+def _grouping_frame(valued: pd.DataFrame, keys: list[str],
+                    tables: TablesLike | None) -> pd.DataFrame:
     """``valued`` with its group columns as the groups are defined (derived, not trusted)."""
     cols = [GROUPS.get(k, k) for k in keys]
     valued = _containers_as_text(valued, {*cols, "date", "region"})
@@ -416,7 +419,7 @@ def _valued_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
-              tables: Any = None) -> pd.DataFrame:
+              tables: TablesLike | None = None) -> pd.DataFrame:
     """Totals per group, rounded to the penny at the edge.
 
     ``by`` names groups: ``theme``, ``value_type`` and ``methodology`` (looked up in the
@@ -598,7 +601,7 @@ def _count_input_rows(n: int, period_row: np.ndarray | None,
 
 
 def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
-                         tables: Any = None) -> pd.DataFrame:
+                         tables: TablesLike | None = None) -> pd.DataFrame:
     """Committed vs delivered social value per contract, with the shortfall.
 
     Needs ``contract_id`` and ``stage`` (``commitment`` or ``delivered``, read as value_frame
@@ -795,7 +798,7 @@ def _table(frame: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def basis_notes(valued: pd.DataFrame, tables: Any = None) -> list[str]:
+def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[str]:
     """Plain-text notes on what a total of ``valued`` adds together, for printing beside it.
 
     Each only where it applies to the valued rows: commitments added to delivered outcomes;
@@ -880,7 +883,7 @@ def _carried_forward(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -
 
 
 def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None,
-             tables: Any = None) -> list[str]:
+             tables: TablesLike | None = None) -> list[str]:
     notes = [html.escape(n) for n in basis_notes(frame, tables)]
     ok = frame[pd.to_numeric(frame["value_gbp"], errors="coerce").notna()]
     flags = (ok["illustrative"] if "illustrative" in ok.columns  # a frame built by hand has none
@@ -956,7 +959,7 @@ text-align:right}th{background:#f0f0f0}td:first-child,th:first-child{text-align:
 
 
 def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
-                tables: Any = None) -> str:
+                tables: TablesLike | None = None) -> str:
     """A self-contained HTML report of valued outcomes (no external files or network).
 
     Sections: headline totals; totals and a chart by theme; by supplier (when ``supplier_id``
@@ -1007,7 +1010,7 @@ def _section(frame: pd.DataFrame, by: str, heading: str) -> list[str]:
 
 
 def render_report(valued: pd.DataFrame, path: str | Path, *, title: str = "Social value report",
-                  tables: Any = None) -> Path:
+                  tables: TablesLike | None = None) -> Path:
     """Write :func:`report_html` to ``path`` (UTF-8) and return the path."""
     out = Path(path)
     out.write_text(report_html(valued, title=title, tables=tables), encoding="utf-8")

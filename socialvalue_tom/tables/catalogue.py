@@ -337,14 +337,15 @@ def available_tables() -> list[TableRef]:
 
 
 def load_table(name: str | None = None, *, version: str | None = None,
-               on: dt.date | None = None, path: str | Path | None = None,
+               on: dt.date | str | None = None, path: str | Path | None = None,
                carry_forward: bool = False) -> ProxyTable:
     """Load a table edition.
 
     ``load_table("uk-national", version="2024")`` picks an edition by label;
     ``load_table("uk-national", on=date)`` the edition in force that day (a ``datetime``, or
-    ``pandas.Timestamp``, counts as its date; strict: outside every edition is
-    :class:`NoTableInForceError`, unless ``carry_forward`` takes the latest earlier edition);
+    ``pandas.Timestamp``, counts as its date; ``YYYY-MM-DD`` text is read as that date;
+    strict: outside every edition is :class:`NoTableInForceError`, unless ``carry_forward``
+    takes the latest earlier edition);
     ``load_table(path="my/2025.yaml")`` reads a user's own file, and its price index from
     ``<price_index>.index.yaml`` beside it when there is one (else the embedded index).
     """
@@ -373,16 +374,22 @@ def load_table(name: str | None = None, *, version: str | None = None,
 
 
 def _as_day(on: object) -> dt.date:
-    """``on`` as a date: a date, or a datetime (``pandas.Timestamp`` too) whose date is used."""
-    if isinstance(on, dt.datetime):
+    """``on`` as a date: a date, a datetime (``pandas.Timestamp`` too) whose date is used, or
+    ``YYYY-MM-DD`` text (as ``Outcome.date`` and ``template_table(on=)`` take it)."""
+    if isinstance(on, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", on.strip()):
+        try:
+            return dt.date.fromisoformat(on.strip())
+        except ValueError:
+            pass  # 2024-02-30: refused below
+    elif isinstance(on, dt.datetime):
         day = on.date()
         # pandas.NaT is a datetime whose date() is NaT, itself a date that equals nothing
         if isinstance(day, dt.date) and day == day:
             return day
     elif isinstance(on, dt.date):
         return on
-    raise TypeError(f"load_table(): on= must be a date (or a datetime, whose date is used), "
-                    f"not {type(on).__name__} {on!r}")
+    raise TypeError(f"load_table(): on= must be a date (a datetime, whose date is used, or "
+                    f"YYYY-MM-DD text), not {type(on).__name__} {on!r}")
 
 
 class TableSet:

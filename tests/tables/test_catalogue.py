@@ -341,3 +341,12 @@ def test_load_table_when_on_is_nat_raises_type_error() -> None:
     """pandas.NaT passed the date check (its date() is NaT, a date) and failed comparing."""
     with pytest.raises(TypeError, match="on= must be a date"):
         sv.load_table("uk-national", on=pd.NaT)
+
+
+def test_load_table_when_on_is_iso_text_reads_it_as_that_date() -> None:
+    """Outcome.date and template_table(on=) took ISO text; load_table(on=) refused it."""
+    assert sv.load_table("uk-national", on="2024-05-01").version == "2024"
+    assert sv.load_table("uk-national", on=" 2026-03-31 ").version == "2025"
+    for bad in ("2024-02-30", "01/05/2024", "2024-5-1", ""):
+        with pytest.raises(TypeError, match="YYYY-MM-DD text"):
+            sv.load_table("uk-national", on=bad)
