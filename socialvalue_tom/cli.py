@@ -784,7 +784,7 @@ def _cli_error_words(message: str) -> str:
 InputArg = Annotated[Path, typer.Argument(metavar="INPUT",
                                            help="Outcomes: .csv, .xlsx or .parquet.")]
 TablesOpt = Annotated[str, typer.Option(
-    "--tables", help="Table family name (e.g. uk-national), one edition (uk-national:2024) "
+    "--tables", metavar="NAME|NAME:VERSION|FILE", help="Table family name (e.g. uk-national), one edition (uk-national:2024) "
     "or a table file (.yaml), or several separated by commas: a file's edition replaces the "
     "family's for its dates.")]
 # Options with a fixed set of values are read as text and checked by _one_of (see there).
@@ -795,7 +795,7 @@ PriceYearOpt = Annotated[int | None, typer.Option(help="Restate values in this y
 BaseYearOpt = Annotated[int | None, typer.Option(help="Discount to this financial year.")]
 CarryOpt = Annotated[bool, typer.Option(help="Use the latest edition past its valid_to date.")]
 SheetOpt = Annotated[str | None, typer.Option(
-    help="For .xlsx input: the sheet to read (default: the first visible one).")]
+    metavar="NAME", help="For .xlsx input: the sheet to read (default: the first visible one).")]
 PeriodOpt = Annotated[str | None, typer.Option(
     metavar="START,END",
     help="Columns holding each row's reporting period (first and last day): a period "
@@ -860,7 +860,7 @@ def _one_grouping(by: list[str] | None) -> By | None:
 def explain_cmd(
     input: InputArg,
     row: Annotated[list[int], typer.Option(
-        "--row", help="Data row to explain, 0-based as the issues file numbers rows (the "
+        "--row", metavar="N", help="Data row to explain, 0-based as the issues file numbers rows (the "
         "first row under the header is 0); repeat for several.")],
     sheet: SheetOpt = None,
     period: PeriodOpt = None,
