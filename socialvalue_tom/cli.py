@@ -791,8 +791,8 @@ TablesOpt = Annotated[str, typer.Option(
 ErrorsOpt = Annotated[str, typer.Option(
     "--errors", metavar=f"[{'|'.join(Errors)}]", callback=_one_of(Errors),
     help="raise: stop on any bad row; collect: value the good rows.")]
-PriceYearOpt = Annotated[int | None, typer.Option(help="Restate values in this year's prices.")]
-BaseYearOpt = Annotated[int | None, typer.Option(help="Discount to this financial year.")]
+PriceYearOpt = Annotated[int | None, typer.Option(metavar="N", help="Restate values in this year's prices.")]
+BaseYearOpt = Annotated[int | None, typer.Option(metavar="N", help="Discount to this financial year.")]
 CarryOpt = Annotated[bool, typer.Option(help="Use the latest edition past its valid_to date.")]
 SheetOpt = Annotated[str | None, typer.Option(
     metavar="NAME", help="For .xlsx input: the sheet to read (default: the first visible one).")]
