@@ -784,15 +784,18 @@ def _cli_error_words(message: str) -> str:
 InputArg = Annotated[Path, typer.Argument(metavar="INPUT",
                                            help="Outcomes: .csv, .xlsx or .parquet.")]
 TablesOpt = Annotated[str, typer.Option(
-    "--tables", metavar="NAME|NAME:VERSION|FILE", help="Table family name (e.g. uk-national), one edition (uk-national:2024) "
-    "or a table file (.yaml), or several separated by commas: a file's edition replaces the "
-    "family's for its dates.")]
+    "--tables", metavar="NAME|NAME:VERSION|FILE",
+    help="Table family name (e.g. uk-national), one edition (uk-national:2024) or a table "
+    "file (.yaml), or several separated by commas: a file's edition replaces the family's "
+    "for its dates.")]
 # Options with a fixed set of values are read as text and checked by _one_of (see there).
 ErrorsOpt = Annotated[str, typer.Option(
     "--errors", metavar=f"[{'|'.join(Errors)}]", callback=_one_of(Errors),
     help="raise: stop on any bad row; collect: value the good rows.")]
-PriceYearOpt = Annotated[int | None, typer.Option(metavar="N", help="Restate values in this year's prices.")]
-BaseYearOpt = Annotated[int | None, typer.Option(metavar="N", help="Discount to this financial year.")]
+PriceYearOpt = Annotated[int | None, typer.Option(
+    metavar="N", help="Restate values in this year's prices.")]
+BaseYearOpt = Annotated[int | None, typer.Option(
+    metavar="N", help="Discount to this financial year.")]
 CarryOpt = Annotated[bool, typer.Option(help="Use the latest edition past its valid_to date.")]
 SheetOpt = Annotated[str | None, typer.Option(
     metavar="NAME", help="For .xlsx input: the sheet to read (default: the first visible one).")]
@@ -860,8 +863,8 @@ def _one_grouping(by: list[str] | None) -> By | None:
 def explain_cmd(
     input: InputArg,
     row: Annotated[list[int], typer.Option(
-        "--row", metavar="N", help="Data row to explain, 0-based as the issues file numbers rows (the "
-        "first row under the header is 0); repeat for several.")],
+        "--row", metavar="N", help="Data row to explain, 0-based as the issues file numbers "
+        "rows (the first row under the header is 0); repeat for several.")],
     sheet: SheetOpt = None,
     period: PeriodOpt = None,
     tables: TablesOpt = "uk-national",
