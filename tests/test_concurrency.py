@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from conftest import fresh_tiny
 from hypothesis import HealthCheck, given, settings
-from pydantic import ValidationError
 from strategies import portfolios, to_frame, to_outcome
 
 import socialvalue_tom as sv
@@ -51,12 +50,18 @@ def test_load_table_when_threads_race_returns_one_table() -> None:
 
 
 def test_table_when_shared_is_read_only(tiny_table: Any) -> None:
-    """Arrays are not writeable; Measure models are frozen."""
+    """Arrays are not writeable; Measure models are frozen (an AttributeError, as for the
+    table itself: pydantic's own was a ValidationError)."""
     assert tiny_table.proxy_matrix.flags.writeable is False
     assert tiny_table.region_used.flags.writeable is False
     spec = tiny_table.measures["jobs-local"]
-    with pytest.raises(ValidationError):
+    with pytest.raises(AttributeError, match="MeasureSpec is immutable"):
         spec.deadweight = 0.9  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        del spec.deadweight
+    with pytest.raises(AttributeError):
+        spec.proxies["uk"].value = 1.0  # type: ignore[misc]
+    assert spec.deadweight == 0.1
     with pytest.raises(TypeError):
         tiny_table.measures["jobs-local"] = spec  # type: ignore[index]
     with pytest.raises(TypeError):

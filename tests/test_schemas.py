@@ -256,6 +256,19 @@ _REFUSED: list[tuple[str, str, dict[str, Any]]] = [
     ("outcome", "year 0", {**_OUTCOME, "date": "0000-01-01"}),
     ("outcome", "Arabic-Indic digits", {**_OUTCOME, "date": "\u0662\u0660\u0662\u0664-06-01"}),
     ("outcome", "blank measure", {**_OUTCOME, "measure": "\x85"}),
+    # Names the validators check (a review found the schema let them through).
+    ("amendment", "derivation input not snake_case", _changed(
+        _AMENDMENT, "proxies/jobs-local-fte/england/derivation/inputs",
+        {"Median Weekly Pay": 750.5, "weeks_per_year": 52})),
+    ("table", "parameter name not snake_case", _changed(
+        _TINY, "parameters", {"Bad Name": {"value": 0.25, "source": "test-source"}})),
+    ("table", "parameter named a keyword", _changed(
+        _TINY, "parameters", {"lambda": {"value": 0.25, "source": "test-source"}})),
+    ("table", "parameter named as the engine names quantity", _changed(
+        _TINY, "parameters", {"quantity": {"value": 0.25, "source": "test-source"}})),
+    ("table", "measure parameter not snake_case", _changed(
+        _TINY, "measures/0/parameters", {"Rate": 1.0})),
+    ("table", "requires a keyword", _changed(_TINY, "measures/0/requires", ["lambda"])),
 ]
 
 
@@ -341,3 +354,29 @@ def test_every_schema_when_walked_then_maps_dates_and_text_are_checked(kind: str
             text = jsonschema.Draft202012Validator(sub)
             assert not any(text.is_valid(blank * sub["minLength"])
                            for blank in (" ", "\t", "\x85", "\u2003", "\u3000")), sub
+            # As a JavaScript validator reads the pattern: its \s lacks U+001C..U+001F, which
+            # Python's str.strip (measure, region) strips, and U+0085.
+            if "pattern" in sub:
+                ecma = re.compile(_as_ecma(sub["pattern"]))
+                assert not any(ecma.search(blank * sub["minLength"])
+                               for blank in ("\x1c", "\x1f", "\x85")), sub
+
+
+#: ECMA-262's \s, spelt out for Python's re.
+_ECMA_SPACE = "\t\n\x0b\x0c\r \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
+def _as_ecma(pattern: str) -> str:
+    """``pattern`` with \\s and \\S meaning what they mean in ECMA-262, for Python's re."""
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        token = pattern[i:i + 2] if pattern[i] == "\\" else pattern[i]
+        if token == r"\s":
+            out.append(_ECMA_SPACE if in_class else f"[{_ECMA_SPACE}]")
+        elif token == r"\S" and not in_class:
+            out.append(f"[^{_ECMA_SPACE}]")
+        else:
+            out.append(token)
+        in_class = (in_class or token == "[") and token != "]"
+        i += len(token)
+    return "".join(out)

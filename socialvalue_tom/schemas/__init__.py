@@ -89,9 +89,11 @@ _SPACE = r"[\s\x1c-\x1f\x85]"
 #: Text with a strippable character at either end (Python's ``$`` also matches before a final
 #: newline: a pattern ending in ``$`` cannot refuse one, so this one is used under ``not``).
 _PADDED = f"^{_SPACE}|{_SPACE}$"
-#: A character pydantic does not strip (its White_Space is ECMA-262's \s, less U+FEFF, plus
-#: U+0085): text holding one is not blank once stripped.
-_SOLID = r"[^\s\x85]"
+#: A character no model strips: pydantic's White_Space is ECMA-262's \s, less U+FEFF, plus
+#: U+0085; Python's ``str.strip`` (``Outcome`` strips ``measure`` and ``region`` with it) also
+#: strips U+001C..U+001F, which ECMA-262's \s lacks: a JavaScript validator passed ``"\x1c"`` as
+#: a region the model then read as blank. Text holding one is not blank once stripped.
+_SOLID = r"[^\s\x1c-\x1f\x85]"
 _YEAR = "(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"  # 0001..9999, as datetime
 _LEAP = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
 #: An ISO calendar date that exists (2024-02-29, not 2023-02-29 or 2024-13-45): the models read

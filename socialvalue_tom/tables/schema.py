@@ -24,6 +24,7 @@ from pydantic import (
     Field,
     Strict,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -103,6 +104,15 @@ NEVER_GROUPING_COLUMNS = (
     "canonical_quantity", "region_used", "table", "version", "digest", "claim_share",
     "exclusion",
 )
+
+#: Lower-case Python keywords: no expression can use one as a name.
+_KEYWORDS = tuple(k for k in keyword.kwlist if k.islower())
+#: Map keys checked by validators (derivation inputs, parameters), told to the JSON Schema too
+#: (the schema takes such a map's keys as its propertyNames; validation is the validators').
+InputName = Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^{_NAME}$"})]
+ParameterName = Annotated[str, WithJsonSchema({
+    "type": "string", "pattern": f"^{_NAME}$",
+    "not": {"enum": sorted({*_KEYWORDS, *ENGINE_NAMES})}})]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -211,6 +221,16 @@ ValueType = Literal["economic", "fiscal", "social", "environmental"]
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Frozen: pydantic would raise its ValidationError, where a loaded table's other parts
+        # (ProxyTable, ResolvedProxy) raise AttributeError, as docs/errors.md says.
+        raise AttributeError(f"{type(self).__name__} is immutable (part of a table's content): "
+                             f"cannot set {name!r}; build a new one with model_copy(update=...) "
+                             "or amend the table with amend_table")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
+
 
 class SourceSpec(_Model):
     """A public source that proxy values cite."""
@@ -236,7 +256,7 @@ class Region(_Model):
 class Derivation(_Model):
     """How a proxy was derived: raw published figures and a safe formula over them."""
 
-    inputs: TableDict[str, Number] = Field(min_length=1)
+    inputs: TableDict[InputName, Number] = Field(min_length=1)
     formula: str = Field(min_length=1, max_length=1000)
     low_formula: str | None = Field(default=None, max_length=1000)
     high_formula: str | None = Field(default=None, max_length=1000)
@@ -340,12 +360,14 @@ class MeasureSpec(_Model):
     evidence: str | None = None
     requires: tuple[Annotated[str, Field(
         pattern=r"^[a-z][a-z0-9_]{0,63}$",
-        json_schema_extra={"not": {"enum": sorted({*STANDARD_COLUMNS, *ENGINE_NAMES})}})],
+        json_schema_extra={"not": {"enum": sorted({*STANDARD_COLUMNS, *ENGINE_NAMES,
+                                                   *_KEYWORDS})}})],
         ...] = ()
     quantity_bounds: QuantityBounds | None = None
     cap_ratio: Annotated[float, Strict(), Field(gt=0.0, allow_inf_nan=False)] | None = None
     expression: str | None = Field(default=None, max_length=1000)
-    parameters: TableDict[str, Number] = Field(default_factory=dict, validate_default=True)
+    parameters: TableDict[ParameterName, Number] = Field(default_factory=dict,
+                                                         validate_default=True)
     notes: str | None = None
     proxies: TableDict[Code, ProxyValue] = Field(min_length=1)
 
@@ -474,7 +496,8 @@ class TableFile(_Model):
                                         json_schema_extra={"maxItems": MAX_REGIONS})
     fallback_region: Code
     sources: tuple[SourceSpec, ...] = Field(min_length=1)
-    parameters: TableDict[str, Parameter] = Field(default_factory=dict, validate_default=True)
+    parameters: TableDict[ParameterName, Parameter] = Field(default_factory=dict,
+                                                            validate_default=True)
     confidence_grades: ConfidenceGrades | None = None
     exclusions: tuple[Exclusion, ...] = ()
     notes: str | None = None
