@@ -468,30 +468,34 @@ def exclusion_scales(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarra
 
 
 def remaining(whole: np.ndarray, parts: np.ndarray) -> np.ndarray:
-    """Per group, the whole's claim less its parts', as the decimal a reader works out where
-    both are decimals of at most 15 significant digits (to float precision).
+    """Per group, the whole's claim less its parts', as the decimal a reader works out: each
+    claim total, and the difference, read to 15 significant digits at the scale of the larger.
 
     Float 89.57 - 70.09 is 19.479999999999993: the error of the floats nearest 89.57 and
     70.09 is a few ulps of them but ten of the smaller difference, enough to carry an amount
     that is exactly a half-penny (19.48 x £0.50 x 0.75 = £7.305) outside the window
-    :mod:`socialvalue_tom.money` reads as one. Where both claims round-trip through 15
-    significant digits at the scale of the larger, the difference is that decimal's nearest
-    float; elsewhere (sums of fractions, claims over 1e14 or under 1e-6) the float difference.
+    :mod:`socialvalue_tom.money` reads as one. Parts are summed in floats first (0.07 + 0.04
+    is 0.11000000000000001), so the totals are read to 15 digits too. Claims of decimals
+    (pounds and pence, FTE to a few places) then give the decimal difference's nearest float;
+    other claims move by at most a couple of ulps. Claims over 1e14 or under 1e-6 are left to
+    float arithmetic.
     """
     diff: np.ndarray = whole - parts
     size = np.maximum(np.abs(whole), np.abs(parts))
     usable = np.isfinite(diff) & (size >= 1e-6) & (size < 1e14)
     if not usable.any():
         return diff
-    # 10**places is exact (places <= 20); claim x 10**places is below 10**15 < 2**53.
+    # 10**places is exact (places <= 20); a claim x 10**places is below 10**15 < 2**53, within
+    # a fraction of the integer it stands for, so rint finds it and one division rounds once.
     places = 14 - np.floor(np.log10(np.where(usable, size, 1.0)))
     scale = 10.0 ** places
 
     def snapped(x: np.ndarray) -> np.ndarray:
         return np.rint(x * scale) / scale
 
-    exact = usable & (snapped(whole) == whole) & (snapped(parts) == parts)
-    return np.where(exact, snapped(diff), diff)
+    with np.errstate(invalid="ignore", over="ignore"):
+        exact = snapped(snapped(whole) - snapped(parts))
+    return np.where(usable, exact, diff)
 
 
 def _parts_claimed(per_group: np.ndarray) -> np.ndarray:
