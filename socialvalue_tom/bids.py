@@ -42,7 +42,13 @@ import pandas as pd
 
 from socialvalue_tom._text import cell_codes, is_missing, key_text, shortened
 from socialvalue_tom.engine import TablesLike
-from socialvalue_tom.errors import BulkValidationError, OutcomeError, RuleError
+from socialvalue_tom.errors import (
+    BulkValidationError,
+    OutcomeError,
+    RuleError,
+    illustrative_collected,
+    warn_illustrative,
+)
 from socialvalue_tom.money import format_gbp, to_pounds, total
 from socialvalue_tom.outcome import Assumptions
 
@@ -261,7 +267,11 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
              f"{basis} committed social value, out of {_exact(weighting)} marks."]
     if len(rows) < len(commitments):
         trace.append(f"Ignored {len(commitments) - len(rows)} delivered row(s).")
-    valued = _value(_as_commitments(rows), np.flatnonzero(is_commitment), tables, assumptions)
+    with illustrative_collected() as illustrative:  # said at the caller's line, below
+        valued = _value(_as_commitments(rows), np.flatnonzero(is_commitment), tables,
+                        assumptions)
+    if illustrative:
+        warn_illustrative(sum(illustrative), stacklevel=2)
     trace.append(_editions_note(valued))
     committed = _committed(valued["value_gbp"].to_numpy(dtype=np.float64), keys, suppliers)
     absent = [s for s in suppliers if s not in set(keys)]

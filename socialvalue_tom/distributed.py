@@ -25,6 +25,10 @@ How the pieces travel:
   issue. :func:`issues` turns them into the same DataFrame as ``value_frame``'s
   ``attrs["issues"]``.
 
+* **Illustrative values.** Each partition's ``value_frame`` issues its own
+  :class:`~socialvalue_tom.IllustrativeValueWarning`, where the partition is valued (on a
+  worker process, its filters apply, not the client's): the rows' values carry no flag of it,
+  so check the editions' proxies (``report.annotate``) to keep placeholders out of a run.
 * **Exclusions.** Double-counting exclusions group rows by contract (``contract_id`` or the
   exclusion's declared ``key``, plus ``stage`` and ``supplier_id``, and by edition or financial
   year carried forward: docs/rules.md, 10) across the whole input, but partitions are valued
@@ -86,15 +90,16 @@ class TableHandle:
 
     ``family`` (an embedded family name) or ``paths`` (one file per edition) say where to load
     them from; ``specs`` carries the validated content of editions that have no file. ``digests``
-    and ``index_digests`` (each edition's price index: it is not part of the edition's digest)
-    are checked after loading, on every worker, and key its cache.
+    and ``index_digests`` (each edition's price index: it is not part of the edition's digest;
+    None, for a handle built by hand, leaves them unchecked) are checked after loading, on
+    every worker, and key its cache.
     """
 
     digests: tuple[str, ...]
     family: str | None = None
     paths: tuple[str, ...] = ()
     specs: tuple[tuple[Any, Any, str | None], ...] = ()
-    index_digests: tuple[str | None, ...] = ()
+    index_digests: tuple[str | None, ...] | None = None
 
     @classmethod
     def from_tables(cls, tables: TablesLike) -> TableHandle:
@@ -135,10 +140,12 @@ class TableHandle:
                              for spec, ispec, ipath in self.specs])
         got = tuple(t.digest for t in tset.editions)
         got_indices = tuple(t.index_digest for t in tset.editions)
-        if got != self.digests or got_indices != self.index_digests:
+        if self.index_digests is None:
+            got_indices = ()
+        if got != self.digests or got_indices != (self.index_digests or ()):
             what = "tables" if got != self.digests else "price indices"
             seen, sent = ((got, self.digests) if got != self.digests
-                          else (got_indices, self.index_digests))
+                          else (got_indices, self.index_digests or ()))
             raise ProxyTableError(
                 f"the {what} loaded on this worker ({_short(seen)}) differ from the client's "
                 f"({_short(sent)}): a table or price index file changed during the "
@@ -156,7 +163,7 @@ def _index(spec: Any, path: str | None) -> PriceIndex | None:
 
 
 _cache_lock = threading.Lock()
-_worker_tables: dict[tuple[tuple[str, ...], tuple[str | None, ...]], TableSet] = {}
+_worker_tables: dict[tuple[tuple[str, ...], tuple[str | None, ...] | None], TableSet] = {}
 
 
 def _value_partition(part: pd.DataFrame, handle: TableHandle, offset: int,

@@ -13,7 +13,12 @@ from functools import lru_cache
 from typing import Any
 
 from socialvalue_tom._version import __version__
-from socialvalue_tom.errors import OutcomeError, RuleError, warn_illustrative
+from socialvalue_tom.errors import (
+    OutcomeError,
+    RuleError,
+    illustrative_collected,
+    warn_illustrative,
+)
 from socialvalue_tom.outcome import MAX_QUANTITY, Assumptions, Outcome, financial_year
 from socialvalue_tom.rules.pipeline import RuleInputs, Stages, run_pipeline
 from socialvalue_tom.rules.steps import part_limit
@@ -266,8 +271,12 @@ def sensitivity(outcome: Outcome, tables: TablesLike = "uk-national", *,
     the low bound for benefits and the high bound for disbenefits (and the reverse).
     """
     a = as_assumptions(assumptions)
-    return {b: value(outcome, tables, assumptions=a.model_copy(update={"bound": b}))
-            for b in ("low", "central", "high")}
+    with illustrative_collected() as illustrative:  # one outcome: one warning, not three
+        out = {b: value(outcome, tables, assumptions=a.model_copy(update={"bound": b}))
+               for b in ("low", "central", "high")}
+    if illustrative:
+        warn_illustrative(1, stacklevel=2)
+    return out
 
 
 def _valuation(o: Outcome, x: RuleInputs[float], ctx: RowContext,

@@ -8,7 +8,9 @@ attributes, and pickles (Dask ships errors from workers back to the client).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,10 +194,33 @@ class IllustrativeValueWarning(SocialValueWarning):
         self.rows = rows
 
 
+#: Where warn_illustrative adds its rows instead of warning, inside illustrative_collected().
+_COLLECTING: ContextVar[list[int] | None] = ContextVar("illustrative_rows", default=None)
+
+
+@contextmanager
+def illustrative_collected() -> Iterator[list[int]]:
+    """Collect, instead of issuing, the illustrative-value warnings of the valuations run
+    inside: a function that values in pieces (a file in batches, an outcome at three bounds)
+    issues one warning at its own caller's line, with the rows of all pieces (``sum`` of the
+    list), or none for a frame valued already."""
+    rows: list[int] = []
+    token = _COLLECTING.set(rows)
+    try:
+        yield rows
+    finally:
+        _COLLECTING.reset(token)
+
+
 def warn_illustrative(rows: int, stacklevel: int) -> None:
     """Issue :class:`IllustrativeValueWarning` for ``rows`` rows valued with illustrative
     proxies (the text does not vary with the count, so the default filter shows it once per
-    calling line, however many times it is issued there)."""
+    calling line, however many times it is issued there); inside
+    :func:`illustrative_collected`, add them to its count instead."""
+    collecting = _COLLECTING.get()
+    if collecting is not None:
+        collecting.append(rows)
+        return
     warnings.warn(IllustrativeValueWarning(
         "proxy values labelled illustrative (placeholders, not published figures) were used: "
         "not for decisions; the rows' 'illustrative' flag (report.annotate, "

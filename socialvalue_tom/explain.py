@@ -18,7 +18,12 @@ from socialvalue_tom._bulk.issues import issue_label
 from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, parse_day
 from socialvalue_tom._text import cell_number, is_missing, key_text
 from socialvalue_tom.engine import value
-from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError
+from socialvalue_tom.errors import (
+    OutcomeError,
+    RuleError,
+    SocialValueError,
+    illustrative_collected,
+)
 from socialvalue_tom.outcome import Assumptions, Outcome
 from socialvalue_tom.tables.table import ProxyTable
 from socialvalue_tom.trace import _num
@@ -74,7 +79,8 @@ def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
                         field="digest")
     share = float(row["claim_share"]) if "claim_share" in out.columns else 1.0
     outcome = _outcome_of(row, table, share)
-    v = value(outcome, table, assumptions=Assumptions(**meta["assumptions"]))
+    with illustrative_collected():  # valued already: value_frame said so, if it had to
+        v = value(outcome, table, assumptions=Assumptions(**meta["assumptions"]))
     if v.amount != float(row["value_gbp"]):
         raise RuleError(f"row {i}: the scalar engine gives {v.amount!r}, the frame "
                         f"{row['value_gbp']!r}: the trace cannot be reproduced", row=i,

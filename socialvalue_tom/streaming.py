@@ -53,7 +53,14 @@ from socialvalue_tom import io as svio
 from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import stripped_column
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
-from socialvalue_tom.errors import BulkValidationError, InputFileError, RowIssue, RuleError
+from socialvalue_tom.errors import (
+    BulkValidationError,
+    InputFileError,
+    RowIssue,
+    RuleError,
+    illustrative_collected,
+    warn_illustrative,
+)
 from socialvalue_tom.frame import (
     ISSUE_COLUMNS,
     IssueTable,
@@ -376,8 +383,10 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
         claims = (claim_totals(_claims(src, chunksize, codes, tset, assumptions, sheet, dtypes),
                                tset) if codes else None)
         batches = svio.iter_outcome_batches(src, chunksize, dtypes=dtypes, sheet=sheet)
-        acc = _run(_with_progress(batches, src, progress), tset, writer, assumptions,
-                   stop_writing_on_issue=errors == "raise", claims=claims, detail=detail)
+        # One warning for the file, at the caller's line, not one per batch at this one.
+        with illustrative_collected() as illustrative:
+            acc = _run(_with_progress(batches, src, progress), tset, writer, assumptions,
+                       stop_writing_on_issue=errors == "raise", claims=claims, detail=detail)
         if acc.issue_count and errors == "raise":
             raise BulkValidationError.from_issues(acc.row_issues())
         if writer is not None:
@@ -385,7 +394,11 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
                 empty = value_frame(svio.read_outcomes(src, sheet=sheet).iloc[:0], tset,
                                     errors="collect", assumptions=assumptions, detail=detail)
                 writer.write(empty)
+            if illustrative:  # before the output is committed: a filter may make it an error
+                warn_illustrative(sum(illustrative), stacklevel=2)
             writer.commit()
+        elif illustrative:
+            warn_illustrative(sum(illustrative), stacklevel=2)
     except BaseException:
         if writer is not None:
             writer.abort()

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from socialvalue_tom.errors import SocialValueError
-from socialvalue_tom.money import _NOISE_ULPS, to_pounds  # one rule for float noise
+from socialvalue_tom.money import (  # one rule for float noise
+    _NOISE_ULPS,
+    _tells_pennies_apart,
+    to_pounds,
+)
 from socialvalue_tom.valuation import TraceStep, _gbp
 
 if TYPE_CHECKING:
@@ -76,6 +80,21 @@ def _unrounded(x: float) -> str:
 
     def near(n: int) -> bool:
         return abs(rounded(n) - exact) <= noise
+
+    if not _tells_pennies_apart(x):
+        # Money takes such a float as exactly what it is (no noise window): so does the trace,
+        # in full where its shortest text would round to another penny.
+        try:
+            agrees = (Decimal(text).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+                      == to_pounds(x))
+        except (InvalidOperation, SocialValueError):  # beyond money's range: no penny to keep
+            agrees = True
+        return _plain(text) if agrees else _plain(f"{Decimal(x):f}")
+    # The half-penny money rounds this to, shown as such whatever the digits it saves (above
+    # about 1e11 four ulps are most of a half-penny's interval).
+    half = ((exact * 100).to_integral_value(rounding=ROUND_FLOOR) + Decimal("0.5")) / 100
+    if exact != half and abs(exact - half) <= noise:
+        return _plain(f"{half.normalize():f}")
 
     cut = places - _NOISE_DIGITS
     if "e" in text or cut < 0 or not near(cut):  # no noise to drop

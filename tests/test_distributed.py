@@ -277,3 +277,11 @@ def test_issues_when_given_pandas_frame_then_raises_type_error(
     valued = value_dask(dd.from_pandas(_alternating(), npartitions=2), tiny, errors="collect")
     with pytest.raises(TypeError, match="dask DataFrame"):
         issues(valued.compute(scheduler="sync"))
+
+
+def test_table_handle_when_built_without_index_digests_resolves() -> None:
+    """index_digests was added with a default of (), so a handle built as before failed,
+    blaming a changed file; None (the default) leaves the indices unchecked."""
+    editions = [sv.load_table("uk-national", version=v) for v in ("2023", "2024", "2025")]
+    digests = tuple(t.digest for t in editions)
+    assert len(TableHandle(digests, family="uk-national").resolve().editions) == 3

@@ -401,3 +401,36 @@ def test_value_frame_when_rows_use_illustrative_proxies_warns_once_with_their_co
     with warnings.catch_warnings():
         warnings.simplefilter("error", sv.IllustrativeValueWarning)
         sv.value_frame(frame.iloc[[1]])  # published figures only: silent
+
+
+def test_functions_that_value_in_pieces_warn_once_at_their_caller_s_line(
+        tmp_path: Any) -> None:
+    """value_file warned once per batch, at its own line (so a second call in the process was
+    silent), sensitivity three times for one outcome, explain_row again for a frame valued
+    already, score_bids at its own line."""
+    from socialvalue_tom.bids import score_bids
+    from socialvalue_tom.streaming import value_file
+
+    rows = pd.DataFrame({"measure": ["growth-local-spend"] * 5 + ["jobs-local-fte"],
+                         "quantity": [100.0] * 5 + [1.0], "unit": ["GBP"] * 5 + ["FTE"],
+                         "region": "uk", "date": "2024-05-01", "supplier_id": "acme"})
+    src = tmp_path / "o.csv"
+    rows.to_csv(src, index=False)
+    outcome = sv.Outcome(measure="growth-local-spend", quantity=100, unit="GBP", region="uk",
+                         date="2024-05-01")
+    for call, count in ((lambda: value_file(src, chunksize=2), 5),
+                        (lambda: sv.sensitivity(outcome), 1),
+                        (lambda: score_bids(rows, weighting=10.0), 5)):
+        with pytest.warns(sv.IllustrativeValueWarning) as record:
+            call()
+        assert [(w.filename, w.message.rows) for w in record] == [  # type: ignore[union-attr]
+            (__file__, count)]
+    with pytest.warns(sv.IllustrativeValueWarning):
+        valued = sv.value_frame(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.IllustrativeValueWarning)
+        sv.explain_row(valued, 0)  # valued already: no second warning
+        out = tmp_path / "v.csv"
+        with pytest.raises(sv.IllustrativeValueWarning):
+            value_file(src, out, chunksize=2)
+        assert not out.exists()  # refused before the output was committed

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from conftest import TINY
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from strategies import assumptions, portfolios, to_frame, to_outcome
 
 import socialvalue_tom as sv
@@ -351,9 +352,23 @@ def _multiplies_out(text: str, float_rel: Decimal = Decimal("1e-15")) -> int:
             assert gross, line
             start, factor = _dec(gross.group(1)), _dec(gross.group(2))
         elif rule == "cap":
-            cap = re.search(r"= £([\d,]+\.\d\d): (applied|not reached)$", detail)
+            cap = re.search(r"(?:=|, cap) £([\d,]+\.\d\d): (applied|not reached)$", detail)
             fired = cap is not None and cap.group(2) == "applied"
             assert after == (_dec(cap.group(1)) if cap and fired else before), line
+            if cap is not None:  # the cap is its factors multiplied out, or says it is not
+                terms = re.match(rf"cap ({_NUMBER}) x contract value £({_NUMBER})"
+                                 rf"(?: x period share ({_NUMBER}))?", detail)
+                assert terms, line
+                exact = _dec(terms.group(1)) * _dec(terms.group(2)) * (
+                    _dec(terms.group(3)) if terms.group(3) else 1)
+                by_hand = exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+                limit = _dec(cap.group(1))
+                if note is None:
+                    assert by_hand == limit, line
+                else:
+                    noted = _dec(note.group(1))
+                    assert by_hand != limit and abs(noted - exact) <= abs(noted) * float_rel
+                    assert noted.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) == limit
         elif rule == "disbenefit":
             assert before is not None and after == -before, line
         if factor is not None:
@@ -480,6 +495,19 @@ def test_trace_when_capped_or_a_disbenefit_multiplies_out(
     assert _multiplies_out(sv.value(o, tiny_table, assumptions=a).explain()) >= 2
 
 
+@pytest.mark.parametrize(("share", "noted"), [(1 / 3, True), (None, False), (0.5, False)])
+def test_trace_when_a_cap_s_factors_round_otherwise_says_so_and_multiplies_out(
+        tiny_table: Any, share: float | None, noted: bool) -> None:
+    """0.5 x £70.17 x 1/3 is £11.69 by hand (11.694999...), £11.695 in floats, so £11.70: the
+    cap line says so, and the checker reads the note on a cap line too."""
+    o = sv.Outcome(measure="growth-local-spend", quantity=1000, unit="GBP", region="uk",
+                   date="2024-09-30", contract_value=70.17, period_share=share)
+    text = sv.value(o, tiny_table).explain()
+    cap = next(line for line in text.splitlines() if " cap " in line)
+    assert ("at float precision, cap £11.70: applied" in cap) is noted, cap
+    assert _multiplies_out(text) >= 1  # the cap (the gross is an expression's)
+
+
 @pytest.mark.parametrize(("x", "shown"), [
     (0.75, "0.75"), (1.035, "1.035"), (2500.0, "2,500"), (0.0, "0"), (-3.5, "-3.5"),
     (1 + 1 / 1.035, "1.9661835748792271"),           # in full: repr, not 1.96618
@@ -526,3 +554,22 @@ def test_by_hand_note_past_the_float_range_of_pence_says_nothing_and_does_not_ra
     from socialvalue_tom.trace import _by_hand_note
 
     assert _by_hand_note([2.025e306, 1.0], 2.025e306) == ""
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(-2, 12), st.integers(0, 99), st.integers(-8, 8),
+       st.floats(1.0, 9.99))
+def test_trace_amount_when_near_a_half_penny_shows_what_money_rounds(
+        exponent: int, pence: int, ulps: int, mantissa: float) -> None:
+    """An amount shown in the trace rounds, by hand, to the penny money gives it: 7.305 was
+    shown for 7.304999999999996 (money: £7.30), and above about 1e11 an amount money reads as
+    the half-penny (£...553.985) was shown with digits that round down (...553.984)."""
+    import math
+
+    from socialvalue_tom.money import to_pounds
+    from socialvalue_tom.trace import _unrounded
+
+    x = round(mantissa * 10.0**exponent) + pence / 100 + 0.005
+    x += ulps * math.ulp(x)
+    shown = Decimal(_unrounded(x))
+    assert shown.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) == to_pounds(x), (x, shown)

@@ -205,7 +205,8 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
         raise ctx.error("adds no value: give at least one measure and region", "proxies")
     data["version"] = version
     data["title"] = f"{table.spec.title} (amended: {version})"
-    record = _record(table, version, changes, [str(m.get("code")) for m in new_measures])
+    record = _record(table, version, changes,
+                     [str(m.get("code")).strip() for m in new_measures])
     data["notes"] = "\n\n".join(x for x in (table.spec.notes, record, notes) if x)
     spec = _validate(data, ctx, n_published_sources=len(table.spec.sources))
     _check_theme_prefixes(spec, len(table.spec.measures), ctx)

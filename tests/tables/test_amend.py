@@ -808,3 +808,15 @@ def test_amendment_file_local_measure_with_another_theme_s_prefix_names_its_line
         sv.load_table(path=path)
     assert (info.value.field, info.value.line) == ("measures[0].code",
                                                    line_of(text, "code: jobs-local-thing"))
+
+
+def test_a_local_measure_with_padded_code_is_recorded_stripped_in_the_notes(
+        base: sv.ProxyTable) -> None:
+    """The notes (part of the digest) named '\\tlocal-x\\n' while the measure was 'local-x':
+    two amendments differing only in such spaces had different digests."""
+    plain, padded = (sv.amend_table(base, version="2025-local.4", sources=[SOURCE],
+                                    measures=[_local_measure(code=code)])
+                     for code in ("local-care-leaver-mentoring",
+                                  "\tlocal-care-leaver-mentoring\n"))
+    assert "adds measure(s) local-care-leaver-mentoring." in (padded.spec.notes or "")
+    assert padded.digest == plain.digest
