@@ -756,16 +756,23 @@ def test_json_amendment_with_a_number_for_text_says_how_to_quote_it(tmp_path: Pa
     assert err.value.field == "notes"
 
 
-def test_amendment_file_measure_fixed_expression_never_valuable_names_its_own_line(
-        tmp_path: Path) -> None:
-    """An added measure whose expression is a fixed amount that can never be valued is refused
-    at the amendment's own measure and line, as other expression errors are."""
-    path = _amendment_file(tmp_path, extra=_local_measure_yaml(expression="'0 - 5'"))
+@pytest.mark.parametrize(("extra", "match", "field", "at"), [
+    # a fixed amount that can never be valued
+    (_local_measure_yaml(expression="'0 - 5'"), "negative", "measures[0].expression",
+     "expression:"),
+    # another theme's prefix
+    (_local_measure_yaml().replace("code: social-local-thing", "code: jobs-local-thing"),
+     "but its code starts with 'jobs-'", "measures[0].code", "code: jobs-local-thing"),
+])
+def test_amendment_file_local_measure_refused_names_its_own_field_and_line(
+        tmp_path: Path, extra: str, match: str, field: str, at: str) -> None:
+    """An added measure refused for its expression or its code is named as the amendment
+    lists it, at its own line, as other errors in added measures are."""
+    path = _amendment_file(tmp_path, extra=extra)
     text = path.read_text(encoding="utf-8")
-    with pytest.raises(sv.ProxyTableError, match="negative") as err:
+    with pytest.raises(sv.ProxyTableError, match=match) as err:
         sv.load_table(path=path)
-    assert (err.value.field, err.value.line) == ("measures[0].expression",
-                                                 line_of(text, "expression:"))
+    assert (err.value.field, err.value.line) == (field, line_of(text, at))
 
 
 def test_a_local_measure_with_padded_code_or_region_key_is_read_stripped(
@@ -797,17 +804,6 @@ def test_a_local_measure_code_may_not_carry_another_theme_s_prefix(
                                                  "with") as info:
         sv.amend_table(base, version="2025-local.3", sources=[SOURCE], measures=[measure])
     assert info.value.field == "measures[0].code"
-
-
-def test_amendment_file_local_measure_with_another_theme_s_prefix_names_its_line(
-        tmp_path: Path) -> None:
-    path = _amendment_file(tmp_path, extra=_local_measure_yaml().replace(
-        "code: social-local-thing", "code: jobs-local-thing"))
-    text = path.read_text(encoding="utf-8")
-    with pytest.raises(sv.ProxyTableError, match="but its code starts with 'jobs-'") as info:
-        sv.load_table(path=path)
-    assert (info.value.field, info.value.line) == ("measures[0].code",
-                                                   line_of(text, "code: jobs-local-thing"))
 
 
 def test_a_local_measure_with_padded_code_is_recorded_stripped_in_the_notes(
