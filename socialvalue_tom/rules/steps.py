@@ -83,7 +83,8 @@ def complement(x: Num) -> Num:
     at least 0.5 and the float's error stays under an ulp of it. Scalars and arrays go through
     the same numpy operations, so both paths give the same bits.
     """
-    if np.ndim(x) == 0:
+    # The scalar engine's Python floats first: np.ndim alone costs more than the rest.
+    if isinstance(x, float | int) or np.ndim(x) == 0:
         if not x > 0.5:
             return 1.0 - x
         return float(_decimal_complement(np.float64(x)))  # type: ignore[return-value]
@@ -92,7 +93,7 @@ def complement(x: Num) -> Num:
     high = given > 0.5
     if high.any():  # rarely many: the rounding costs about 10 ms per million rows
         out[high] = _decimal_complement(given[high])
-    return out  # type: ignore[return-value]
+    return out
 
 
 def _decimal_complement(x: Any) -> Any:
@@ -138,9 +139,10 @@ def duration_factor(years: Num, drop_off: Num, offset: Num, schedule: str) -> Nu
     if np.ndim(years) == 0:
         acc: float = 0.0
         keep: float = 1.0
+        kept = float(complement(drop_off))
         for t in range(int(years)):
             acc = acc + keep * float(df[int(offset) + t])
-            keep = keep * float(complement(drop_off))
+            keep = keep * kept
         return acc  # type: ignore[return-value]
     # Vector path, same operations as the scalar loop: year 0 gives 0.0 + 1.0 * DF[offset],
     # which is exactly DF[offset]; later years add keep * DF[offset + t] only while t < years
