@@ -51,6 +51,7 @@ from socialvalue_tom.errors import (
 )
 from socialvalue_tom.money import format_gbp, to_pounds, total
 from socialvalue_tom.outcome import Assumptions
+from socialvalue_tom.trace import _money
 
 __all__ = ["Basis", "Method", "score_bids", "scores_from_values"]
 
@@ -386,7 +387,9 @@ def _score_text(score: float) -> str:
 def _line(s: str, committed: Decimal, price: float, per_gbp: str, formula: str) -> str:
     head = f"{s}: committed {format_gbp(committed)}"
     if not np.isnan(price):
-        head += f", bid {format_gbp(price)} ({per_gbp} per GBP)"
+        # In full where it is not whole pence (a bid of £0.003 is not "£0.00"): the value per
+        # GBP beside it is divided by the price as given.
+        head += f", bid {_money(price)} ({per_gbp} per GBP)"
     return f"{head}; {formula}"
 
 

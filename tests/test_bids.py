@@ -286,6 +286,18 @@ def test_score_bids_trace_when_per_gbp_values_are_small_then_enough_digits_shown
         assert "(0.000" in line  # 3.6e-05 per GBP and the like, with significant digits
 
 
+def test_score_bids_trace_when_a_bid_is_not_whole_pence_shows_it_in_full(
+        commitments: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """A bid of £0.003 was shown as "bid £0.00" beside its value per GBP, which a moderator
+    could not check by hand; whole-pence bids keep their pounds-and-pence form."""
+    prices = {"A": 0.003, "B": 7e6, "C": 1234.5}
+    r = score_bids(commitments, tables=tiny, bid_prices=prices, basis="per-gbp")
+    _trace_checks(r)
+    line = {t.split(":")[0]: t for t in r["trace"]}
+    assert ", bid £0.003 (12,000,000.0000 per GBP)" in line["A"]
+    assert ", bid £7,000,000.00 (" in line["B"] and ", bid £1,234.50 (" in line["C"]
+
+
 def test_score_bids_trace_when_weighting_has_many_digits_then_shown_exactly(
         commitments: pd.DataFrame, tiny: sv.ProxyTable) -> None:
     """The weighting in each formula is the one used, not rounded to six digits."""
