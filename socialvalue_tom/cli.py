@@ -25,7 +25,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import IO, Annotated, Any, NoReturn, TypeVar, cast
 
 try:
     import typer
@@ -214,7 +214,47 @@ def _console(stderr: bool = False) -> Console:
     """
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else 200
-    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+    # emoji=False: ':100:' in 'file.yaml:100:' or a supplier's ':fire:' is text, never an emoji.
+    out = stream if stderr else cast("IO[str]", _PipeSafe(stream))
+    return Console(file=out, stderr=stderr,
+                   highlight=False, emoji=False, soft_wrap=True, width=width)
+
+
+class _PipeSafe:
+    """stdout that outlives a reader who stops reading (``socialvalue-tom value ... | head``):
+    the first broken pipe points stdout at the null device, and the command goes on to write
+    OUT and the issues file and exit as it would have (a broken pipe had stopped it with exit 1
+    before anything was written)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            _quiet_stdout()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+
+    def __getattr__(self, name: str) -> Any:  # isatty, encoding, fileno ... as the stream's
+        return getattr(self._stream, name)
+
+
+def _quiet_stdout() -> None:
+    """Send what stdout still holds and whatever comes next to the null device, so neither
+    this command nor the interpreter's last flush meets the closed pipe again."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # no file descriptor (tests' captured stdout)
+        pass
 
 
 class By(StrEnum):
@@ -836,13 +876,14 @@ def value_cmd(
     # command before anything is written, and an earlier run's OUT is not left behind.
     try:
         _print_totals(valued, group, resolved)
-    except typer.Exit:
-        _remove_stale_output(input, output)
+        if output is not None:
+            from socialvalue_tom import io as svio
+
+            _guard(lambda: svio.write_valuations(valued, output))
+    except typer.Exit:  # nothing of this run written: nothing of an earlier one left either
+        _remove_stale_output(input, output, issues_too=True)
         raise
     if output is not None:
-        from socialvalue_tom import io as svio
-
-        _guard(lambda: svio.write_valuations(valued, output))
         _console().print(f"Wrote {len(valued)} row(s) to {output}", markup=False)
     _exit_if_any(issues, input, output, sheet)
 
@@ -949,14 +990,20 @@ def _stop_if_raising(issues: pd.DataFrame, errors: str, input: Path,
         raise typer.Exit(1)
 
 
-def _remove_stale_output(input: Path, output: Path | None) -> None:
+def _remove_stale_output(input: Path, output: Path | None, *, issues_too: bool = False) -> None:
     """When a run stops before writing OUT, remove an existing OUT: an earlier run's results
     under the same name would be taken for this input's (OUT is never the input: refused
-    before the run)."""
+    before the run). ``issues_too``: the run wrote no issues file either, so an earlier run's
+    list of problems under that name is removed too (only a file this command wrote)."""
     if output is not None and output.is_file():
         _guard(output.unlink)
         _console(stderr=True).print(f"removed the existing {output}, so it is not taken for "
                                     f"the results of {input.name}", markup=False)
+    stale = _issues_path(input, output)
+    if issues_too and stale.is_file() and not stale.is_symlink() and _holds_issues(stale):
+        _guard(stale.unlink)
+        _console(stderr=True).print(f"removed the existing {stale}, so its problems are not "
+                                    f"taken for those of {input.name}", markup=False)
 
 
 def _exit_if_any(issues: pd.DataFrame, input: Path, output: Path | None,
@@ -991,7 +1038,11 @@ def report_cmd(
     a = _assumptions(price_year, discount_base_year, carry_forward)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
                                               REPORT_SUFFIXES, _period_columns(period))
-    _guard(lambda: render_report(valued, output, title=title, tables=resolved))
+    try:
+        _guard(lambda: render_report(valued, output, title=title, tables=resolved))
+    except typer.Exit:  # as value does: no earlier report left under OUT's name
+        _remove_stale_output(input, output, issues_too=True)
+        raise
     _console().print(f"Wrote report to {output}", markup=False)
     _exit_if_any(issues, input, output, sheet)
 

@@ -1469,3 +1469,62 @@ def test_value_when_rows_are_illustrative_prints_the_caveat_not_the_library_warn
     assert result.exit_code == 0, result.output
     assert "illustrative" in result.stdout
     assert not [w for w in seen if issubclass(w.category, sv.IllustrativeValueWarning)]
+
+
+def test_console_when_the_reader_closes_stdout_goes_on_quietly() -> None:
+    """`value ... | head -1` stopped at the first print after head exited (BrokenPipeError,
+    exit 1, no OUT, no issues file); the console now drops what it cannot print."""
+    from socialvalue_tom.cli import _PipeSafe
+
+    class Closed:
+        encoding = "utf-8"
+
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+        def flush(self) -> None:
+            raise BrokenPipeError
+
+        def isatty(self) -> bool:
+            return False
+
+    safe = _PipeSafe(Closed())
+    assert safe.write("Social value\n") == len("Social value\n")
+    safe.flush()
+    assert safe.isatty() is False and safe.encoding == "utf-8"
+
+
+def test_value_when_text_looks_like_an_emoji_code_prints_it_as_written(tmp_path: Path) -> None:
+    """Rich read ':fire:' as an emoji, and 'file.yaml:100:' lost its line number."""
+    src = _write(tmp_path, "e.csv", "measure,quantity,unit,region,date\n"
+                                    ":fire:,1,FTE,uk,2024-05-01\n")
+    result = invoke("value", src, "--tables", TINY, "--errors", "collect")
+    assert result.exit_code == 1
+    assert "unknown measure ':fire:'" in result.output
+
+
+def test_value_and_report_when_they_stop_leave_no_earlier_results_under_their_names(
+        tmp_path: Path) -> None:
+    """A contract given two values, or an .xlsx cell too long to write, stops the run (exit 2):
+    an earlier run's OUT and issues file are removed, as they would be taken for this input's
+    (report kept its earlier HTML; value kept the issues file, and, when writing failed, OUT)."""
+    bad = _write(tmp_path, "bad.csv", BAD)
+    two = _write(tmp_path, "two.csv", "measure,quantity,unit,region,date,contract_id,"
+                 "contract_value\njobs-local,2,FTE,london,2024-05-01,C1,1000\n"
+                 "jobs-local,2,FTE,london,2024-05-01,C1,2000\n")
+    long = _write(tmp_path, "long.csv", "measure,quantity,unit,region,date,note\n"
+                  f"jobs-local,2,FTE,london,2024-05-01,{'x' * 40_000}\n")
+    out = tmp_path / "X.xlsx"
+    for stopper in (two, long):
+        assert invoke("value", bad, "--tables", TINY, "--errors", "collect",
+                      "-o", out).exit_code == 1
+        assert out.is_file() and (tmp_path / "X.issues.csv").is_file()
+        result = invoke("value", stopper, "--tables", TINY, "-o", out)
+        assert result.exit_code == 2, result.output
+        assert not out.exists() and not (tmp_path / "X.issues.csv").exists(), stopper
+    html = tmp_path / "R.html"
+    assert invoke("report", _write(tmp_path, "p.csv", PORTFOLIO), "--tables", TINY,
+                  "-o", html).exit_code == 0
+    result = invoke("report", two, "--tables", TINY, "-o", html)
+    assert result.exit_code == 2 and not html.exists()
+    assert "removed the existing" in result.output
