@@ -811,6 +811,8 @@ _ERROR_PHRASES = (
      "first day (copy the column to period_start or period_end first)",
      "--period cannot name the date column: each part is dated on its own first day (copy "
      "the column to period_start or period_end first)"),
+    ("assumption 'price_year':", "--price-year:"),
+    ("assumption 'discount_base_year':", "--discount-base-year:"),
 )
 
 

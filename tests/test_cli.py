@@ -127,6 +127,9 @@ def test_value_when_no_output_then_issues_next_to_input(tmp_path: Path) -> None:
                                            "'theme', 'measure', "),
     (["value", "{src}", "--errors", "bogus"], "Invalid value for '--errors': 'bogus' is not one "
                                               "of 'raise', 'collect'."),
+    # named as the option given, not the library's field (assumption 'price_year')
+    (["value", "{src}", "--price-year", "1800"], "error: --price-year: Input should be greater"),
+    (["value", "{src}", "--discount-base-year", "3000"], "error: --discount-base-year: Input"),
     (["report", "{src}", "-o", "r.html", "--errors", "ignore"], "'ignore' is not one of"),
     (["value", "{nocol}", "--tables", str(TINY)], "missing required column"),
 ])
