@@ -1531,3 +1531,40 @@ def test_value_and_report_when_they_stop_leave_no_earlier_results_under_their_na
     result = invoke("report", two, "--tables", TINY, "-o", html)
     assert result.exit_code == 2 and not html.exists()
     assert "removed the existing" in result.output
+
+
+def test_value_when_table_file_starts_with_an_edition_but_ends_before_it_then_exit_2(
+        tmp_path: Path) -> None:
+    """Partial cover either way: a file over the first half of 2024/25 is refused too."""
+    half = _shifted_2024(tmp_path, "2024a", "2024-04-01", "2024-09-30")
+    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,date\n"
+                 "jobs-local-fte,1,FTE,england,2024-12-01\n")
+    result = invoke("value", src, "--tables", f"uk-national,{half}")
+    assert result.exit_code == 2 and "covers only part of uk-national:2024" in result.output
+
+
+def test_value_when_tables_names_a_file_by_folder_without_a_suffix_reads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A path with a folder names a file even without a table suffix; a bare name with a
+    comma is split as a list even when a file of that whole name is in the working folder."""
+    table = tmp_path / "mytable"
+    table.write_text(TINY.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "tiny-deflator.index.yaml").write_bytes(
+        (TINY.parent / "tiny-deflator.index.yaml").read_bytes())
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    result = invoke("value", src, "--tables", table)
+    assert result.exit_code == 0, result.output
+    assert "tiny:2024" in result.stdout
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "uk-national,uk-national:2024").write_text("not a table", encoding="utf-8")
+    national = _write(tmp_path, "n.csv", "measure,quantity,unit,region,date\n"
+                      "jobs-local-fte,1,FTE,england,2024-06-01\n")
+    result = invoke("value", national, "--tables", "uk-national,uk-national:2024")
+    assert result.exit_code == 0, result.output  # split: the family, its 2024 edition
+    assert "uk-national:2024 digest" in result.stdout
+
+
+def test_family_name_when_a_colon_has_no_version_gives_no_python_spelling_hint() -> None:
+    with pytest.raises(sv.UnknownTableError) as info:
+        sv.load_table("uk-national:")
+    assert "NAME:VERSION" not in str(info.value)

@@ -285,3 +285,19 @@ def test_table_handle_when_built_without_index_digests_resolves() -> None:
     editions = [sv.load_table("uk-national", version=v) for v in ("2023", "2024", "2025")]
     digests = tuple(t.digest for t in editions)
     assert len(TableHandle(digests, family="uk-national").resolve().editions) == 3
+
+
+def test_table_handle_carries_price_index_digests_for_families_and_tables_in_memory(
+        tiny: sv.ProxyTable) -> None:
+    """A handle from a family name or from a table without a file must carry its indices'
+    digests too, or the worker's check (and its cache key) would pass another index."""
+    family = TableHandle.from_tables("uk-national")
+    assert family.index_digests == tuple(
+        t.index_digest for t in sv.engine.table_set("uk-national").editions)
+    assert all(family.index_digests)
+    from_file = TableHandle.from_tables(tiny)
+    assert from_file.index_digests == (tiny.index_digest,) and from_file.paths
+    in_memory = sv.ProxyTable(tiny.spec, price_index=tiny.price_index)
+    handle = TableHandle.from_tables(in_memory)
+    assert handle.specs and handle.index_digests == (in_memory.index_digest,)
+    assert in_memory.index_digest is not None

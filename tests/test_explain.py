@@ -505,6 +505,7 @@ def test_trace_when_a_cap_s_factors_round_otherwise_says_so_and_multiplies_out(
     text = sv.value(o, tiny_table).explain()
     cap = next(line for line in text.splitlines() if " cap " in line)
     assert ("at float precision, cap £11.70: applied" in cap) is noted, cap
+    assert ("at float precision" in cap) is noted, cap  # the share is one of the factors
     assert _multiplies_out(text) >= 1  # the cap (the gross is an expression's)
 
 
@@ -573,3 +574,12 @@ def test_trace_amount_when_near_a_half_penny_shows_what_money_rounds(
     x += ulps * math.ulp(x)
     shown = Decimal(_unrounded(x))
     assert shown.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) == to_pounds(x), (x, shown)
+
+
+def test_trace_numbers_beyond_money_s_range_are_shown_from_their_shortest_text() -> None:
+    """No penny to keep beyond money's range: 1e300 is 1 and 300 zeros, not the float's exact
+    binary expansion."""
+    from socialvalue_tom.trace import _unrounded
+
+    assert _unrounded(1e300) == "1" + "0" * 300
+    assert _unrounded(-2.5e20) == "-250000000000000000000"

@@ -656,3 +656,22 @@ def test_value_file_when_a_column_has_gaps_in_some_chunks_writes_the_whole_file_
         assert table.column("evidence").to_pylist() == pq.read_table(
             tmp_path / "whole.parquet").column("evidence").to_pylist()
         assert evidence_cells(tmp_path / f"v{size}.csv") == want_csv, size
+
+
+def test_issue_accumulator_when_a_row_has_two_issues_or_batches_come_out_of_order() -> None:
+    """value_frame gives one issue per row, in row order, but the accumulator does not rely
+    on it: its table is sorted by row then field, and bad rows count rows, not issues."""
+    from socialvalue_tom.streaming import _Accumulator
+
+    acc = _Accumulator(themes={})
+    acc.add_issues(pd.DataFrame({"row": [5, 5], "index": [5, 5], "field": ["unit", "measure"],
+                                 "code": ["a", "b"], "reason": ["r1", "r2"]}))
+    acc.add_issues(pd.DataFrame({"row": [2], "index": [2], "field": ["x"], "code": ["c"],
+                                 "reason": ["r3"]}))
+    acc.add_issues(pd.DataFrame(columns=["row", "index", "field", "code", "reason"]))
+    table = acc.issue_table()
+    assert table["row"].tolist() == [2, 5, 5]
+    assert table["field"].tolist() == ["x", "measure", "unit"]
+    assert table["reason"].tolist() == ["r3", "r2", "r1"]
+    assert acc.summary(Path("f.csv"), None).bad_rows == 2
+    assert [i.row for i in acc.row_issues()] == [2, 5, 5]

@@ -571,3 +571,19 @@ def test_count_once_when_claims_are_pounds_and_pence_the_whole_is_the_decimal_re
     got = to_pounds(value_frame(df, "uk-national")["value_gbp"].iloc[-1])
     exact = Decimal(whole_pence - sum(part_pence)) / 100 * Decimal("0.50") * Decimal("0.75")
     assert got == exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def test_remaining_reads_claims_to_15_digits_only_within_its_range() -> None:
+    """The snap covers claims from 1e-6 to 1e14 at 15 significant digits of the larger; claims
+    outside are left to float arithmetic (a snap at 1e14 would round away half units)."""
+    from socialvalue_tom.rules.exclusions import remaining
+
+    def one(w: float, p: float) -> float:
+        return float(remaining(np.array([w]), np.array([p]))[0])
+
+    assert one(89.57, 70.09) == 19.48 and 89.57 - 70.09 != 19.48
+    assert one(1.23456789012345, 0.1) == 1.13456789012345
+    assert one(2e14 + 0.5, 1.0) == (2e14 + 0.5) - 1.0
+    assert one(8.9e-7, 7.1e-7) == 8.9e-7 - 7.1e-7 == 1.7999999999999997e-07
+    assert one(0.15, 0.07 + 0.04) == 0.04  # parts summed in floats: 0.11000000000000001
+    assert np.isnan(one(float("nan"), 1.0)) and one(5.0, 0.0) == 5.0

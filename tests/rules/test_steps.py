@@ -121,3 +121,25 @@ def test_additionality_when_exactly_a_half_penny_rounds_up_as_the_decimal_does()
                               np.array([0.0]))
     assert str(to_pounds(float(got[0]))) == "31.89"
     assert str(to_pounds(steps.additionality(6250.0, 0.0, 0.93, 0.07))) == "406.88"
+
+
+def test_every_one_minus_factor_is_the_decimal_s_when_exactly_a_half_penny() -> None:
+    """Each place a fraction is taken from 1 works it out as a decimal: displacement and
+    attribution beside deadweight, the confidence reduction, the drop-off's retention (scalar
+    and arrays); float 1 - 0.93 would leave 455.50 x 0.07 at 31.884999999999977."""
+    assert steps.additionality(455.5, 0.0, 0.93, 0.0) == 31.885
+    assert steps.additionality(455.5, 0.0, 0.0, 0.93) == 31.885
+    assert steps.confidence(455.5, 0.93, 1.0) == 31.885
+    for schedule in ("none", "green-book"):
+        df = steps.discount_factors(schedule)
+        want = 0.0 + 1.0 * float(df[0]) + 0.07 * float(df[1])
+        assert steps.duration_factor(2, 0.93, 0, schedule) == want
+        got = steps.duration_factor(np.array([2]), np.array([0.93]), np.array([0]), schedule)
+        assert got[0] == want
+
+
+def test_complement_when_fraction_has_14_places_is_still_the_decimal_s() -> None:
+    from decimal import Decimal
+
+    x = 0.93123456789012
+    assert steps.complement(x) == float(Decimal(1) - Decimal(repr(x)))
