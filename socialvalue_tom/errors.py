@@ -183,8 +183,9 @@ class SocialValueWarning(UserWarning):
 
 class IllustrativeValueWarning(SocialValueWarning):
     """An outcome was valued with a proxy value labelled illustrative (a placeholder, not a
-    published figure): not for decisions. Issued by ``value`` and ``value_frame``, once per
-    call, with ``rows`` the number of rows so valued; its text does not vary, so Python's
+    published figure): not for decisions. Issued by ``value``, ``value_frame``,
+    ``sensitivity``, ``value_file`` and ``score_bids``, once per call at the caller's line,
+    with ``rows`` the number of rows so valued; its text does not vary, so Python's
     default filter shows it once per calling line. The command line says so in its own caveat
     instead. ``warnings.simplefilter("error", IllustrativeValueWarning)`` turns it into an
     error, to keep such values out of a production run."""

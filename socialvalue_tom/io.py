@@ -366,6 +366,11 @@ def _reinferred(df: pd.DataFrame, fixed: Iterable[str] = ()) -> pd.DataFrame:
         if name in keep:
             continue
         col = out[name]
+        if col.dtype == object and _only_booleans(col):
+            # True/False (and gaps) are not numbers: pandas reads them so without the blank
+            # rows too (to_numeric made them 1.0 and 0.0).
+            out[name] = col if col.isna().any() else col.astype(bool)
+            continue
         if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
             try:
                 col = pd.to_numeric(col)
@@ -376,6 +381,11 @@ def _reinferred(df: pd.DataFrame, fixed: Iterable[str] = ()) -> pd.DataFrame:
             col = col.astype(np.int64)
         out[name] = col
     return out
+
+
+def _only_booleans(col: pd.Series) -> bool:
+    present = col.dropna()
+    return bool(len(present)) and all(isinstance(v, bool | np.bool_) for v in present)
 
 
 #: The most rows read at once: pandas and pyarrow take a chunk size that fits a C long
@@ -978,8 +988,13 @@ def _iter_csv(p: Path, chunksize: int,
               dtypes: Mapping[str, str] | None = None) -> Iterator[tuple[int, pd.DataFrame]]:
     layout = _csv_layout(p)
     options = _csv_options(layout)
-    options["dtype"] = {**options["dtype"], **(dtypes or {})}
-    fixed = frozenset(dtypes or ())
+    # Columns the whole file makes floats are cast after the blank records are dropped, not
+    # parsed as floats: a record of spaces (dropped as blank) would not parse as a float, and
+    # pandas raised a bare ValueError for the whole file.
+    floats = frozenset(n for n, t in (dtypes or {}).items() if t == "float64")
+    options["dtype"] = {**options["dtype"],
+                        **{n: t for n, t in (dtypes or {}).items() if n not in floats}}
+    fixed = frozenset(dtypes or ()) - floats
     # pandas may parse the first rows when the reader is created: the same errors as next().
     with _csv_errors(p, layout):
         reader = pd.read_csv(p, chunksize=_read_size(chunksize), **options)
@@ -995,6 +1010,8 @@ def _iter_csv(p: Path, chunksize: int,
                 _refuse_stray_quotes(p, layout.delimiter)
                 quotes_checked = True
             chunk = _without_blank_rows(_without_extra(p, chunk, layout), fixed)
+            for name in floats & set(chunk.columns):
+                chunk[name] = pd.to_numeric(chunk[name]).astype(np.float64)
             chunk.index = pd.RangeIndex(offset, offset + len(chunk))
             yield offset, chunk
             offset += len(chunk)

@@ -675,3 +675,35 @@ def test_issue_accumulator_when_a_row_has_two_issues_or_batches_come_out_of_orde
     assert table["reason"].tolist() == ["r3", "r2", "r1"]
     assert acc.summary(Path("f.csv"), None).bad_rows == 2
     assert [i.row for i in acc.row_issues()] == [2, 5, 5]
+
+
+@pytest.mark.parametrize("blank", [" , , , , , ,", "\t,\t,\t,\t,\t,\t,", ",,,,,,"])
+def test_value_file_when_a_blank_record_meets_a_float_column_values_the_file(
+        tmp_path: Path, tiny: sv.ProxyTable, blank: str) -> None:
+    """quantity is 1 in one batch and 2.5 in another, so the first pass reads it as floats in
+    every batch; a record of spaces (dropped as blank) then failed to parse as a float: a raw
+    ValueError, nothing written. Every chunk size now values the two rows."""
+    rows = ["jobs-local,1,FTE,uk,2024-05-01,c1,\n", "jobs-local,2.5,FTE,uk,2024-05-01,c2,\n",
+            blank + "\n"]
+    src = _text_file(tmp_path / "o.csv", rows)
+    whole = sv.value_frame(svio.read_outcomes(src), tiny, errors="collect")
+    for size in (1, 2, 3):
+        s = value_file(src, tmp_path / f"v{size}.csv", tables=tiny, chunksize=size)
+        assert (s.rows, s.valued) == (2, 2)
+        got = svio.read_outcomes(tmp_path / f"v{size}.csv")
+        assert got["quantity"].tolist() == whole["quantity"].tolist() == [1.0, 2.5]
+
+
+def test_read_outcomes_when_a_blank_record_is_dropped_keeps_true_and_false(
+        tmp_path: Path) -> None:
+    """Dropping a blank record re-types the number columns; True/False (with a gap) became
+    1.0 and 0.0 there, where a file without the blank record reads True and False."""
+    with_blank = _text_file(tmp_path / "b.csv", [
+        "jobs-local,1,FTE,uk,2024-05-01,c1,True\n", "jobs-local,2,FTE,uk,2024-05-01,c2,\n",
+        "jobs-local,3,FTE,uk,2024-05-01,c3,False\n", ",,,,,,\n"])
+    without = _text_file(tmp_path / "n.csv", [
+        "jobs-local,1,FTE,uk,2024-05-01,c1,True\n", "jobs-local,2,FTE,uk,2024-05-01,c2,\n",
+        "jobs-local,3,FTE,uk,2024-05-01,c3,False\n"])
+    got = svio.read_outcomes(with_blank)["evidence"].tolist()
+    assert got[0] is True and got[2] is False and pd.isna(got[1])
+    assert [str(v) for v in got] == [str(v) for v in svio.read_outcomes(without)["evidence"]]

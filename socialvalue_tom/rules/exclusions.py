@@ -471,14 +471,15 @@ def remaining(whole: np.ndarray, parts: np.ndarray) -> np.ndarray:
     """Per group, the whole's claim less its parts', as the decimal a reader works out: each
     claim total, and the difference, read to 15 significant digits at the scale of the larger.
 
-    Float 89.57 - 70.09 is 19.479999999999993: the error of the floats nearest 89.57 and
-    70.09 is a few ulps of them but ten of the smaller difference, enough to carry an amount
-    that is exactly a half-penny (19.48 x £0.50 x 0.75 = £7.305) outside the window
-    :mod:`socialvalue_tom.money` reads as one. Parts are summed in floats first (0.07 + 0.04
-    is 0.11000000000000001), so the totals are read to 15 digits too. Claims of decimals
-    (pounds and pence, FTE to a few places) then give the decimal difference's nearest float;
-    other claims move by at most a couple of ulps. Claims over 1e14 or under 1e-6 are left to
-    float arithmetic.
+    Float 89.57 - 70.09 is 19.47999999999999, about three ulps below 19.48: the floats nearest
+    89.57 and 70.09 err by a fraction of their own ulps, which are larger than the
+    difference's, and the multiplications after it carry an amount that is exactly a
+    half-penny (19.48 x £0.50 x 0.75 = £7.305) outside the window :mod:`socialvalue_tom.money`
+    reads as one (7.304999999999996, four and a half ulps below). Parts are summed in floats
+    first (0.07 + 0.04 is 0.11000000000000001), so the totals are read to 15 digits too.
+    Claims of decimals (pounds and pence, FTE to a few places) then give the decimal
+    difference's nearest float; other claims move by at most a couple of ulps. Claims over
+    1e14 or under 1e-6 are left to float arithmetic.
     """
     diff: np.ndarray = whole - parts
     size = np.maximum(np.abs(whole), np.abs(parts))

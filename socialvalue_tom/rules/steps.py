@@ -77,7 +77,7 @@ def complement(x: Num) -> Num:
     float nearest to 1 minus that decimal.
 
     Float ``1 - 0.93`` is ``0.06999999999999995``: the subtraction is exact, but it keeps the
-    error of the float nearest 0.93, which is six ulps of the small result, enough to carry an
+    error of the float nearest 0.93, which is four ulps of the small result, enough to carry an
     amount that is exactly a half-penny (455.50 x (1 - 0.93) = £31.885) outside the window
     :mod:`socialvalue_tom.money` reads as one, and to round it down. Below 0.5 the result is
     at least 0.5 and the float's error stays under an ulp of it. Scalars and arrays go through
