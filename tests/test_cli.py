@@ -170,13 +170,18 @@ def test_value_when_price_year_then_uplifted(tmp_path: Path) -> None:
     assert "£2,562.50" in result.stdout  # 10 x 250 x 1.025
 
 
-def test_value_when_date_before_discount_base_then_exit_1(tmp_path: Path) -> None:
-    """An outcome before --discount-base-year is a bad row naming the date field."""
-    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,date\n"
-                                    "env-carbon,10,tCO2e,uk,2024-06-01\n")
-    result = invoke("value", src, "--tables", TINY, "--discount-base-year", "2025")
+@pytest.mark.parametrize(("row", "args", "message"), [
+    # an outcome before --discount-base-year is a bad row naming the date field
+    ("env-carbon,10,tCO2e,uk,2024-06-01", ("--discount-base-year", "2025"), "field 'date'"),
+    # rich read ':fire:' as an emoji (and 'file.yaml:100:' lost its line number)
+    (":fire:,1,FTE,uk,2024-05-01", ("--errors", "collect"), "unknown measure ':fire:'"),
+])
+def test_value_when_one_row_is_bad_then_exit_1_naming_it_as_written(
+        tmp_path: Path, row: str, args: tuple[str, ...], message: str) -> None:
+    src = _write(tmp_path, "p.csv", f"measure,quantity,unit,region,date\n{row}\n")
+    result = invoke("value", src, "--tables", TINY, *args)
     assert result.exit_code == 1
-    assert "field 'date'" in result.stderr
+    assert message in result.stderr
 
 
 def test_value_when_after_table_validity_then_carry_forward_allows(tmp_path: Path) -> None:
@@ -1495,15 +1500,6 @@ def test_console_when_the_reader_closes_stdout_goes_on_quietly() -> None:
     assert safe.write("Social value\n") == len("Social value\n")
     safe.flush()
     assert safe.isatty() is False and safe.encoding == "utf-8"
-
-
-def test_value_when_text_looks_like_an_emoji_code_prints_it_as_written(tmp_path: Path) -> None:
-    """Rich read ':fire:' as an emoji, and 'file.yaml:100:' lost its line number."""
-    src = _write(tmp_path, "e.csv", "measure,quantity,unit,region,date\n"
-                                    ":fire:,1,FTE,uk,2024-05-01\n")
-    result = invoke("value", src, "--tables", TINY, "--errors", "collect")
-    assert result.exit_code == 1
-    assert "unknown measure ':fire:'" in result.output
 
 
 def test_value_and_report_when_they_stop_leave_no_earlier_results_under_their_names(
