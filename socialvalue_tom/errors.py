@@ -194,6 +194,9 @@ class IllustrativeValueWarning(SocialValueWarning):
         super().__init__(message)
         self.rows = rows
 
+    def __reduce__(self) -> tuple[Any, ...]:  # keeps ``rows`` (the default keeps args only)
+        return (type(self), (str(self), self.rows))
+
 
 #: Where warn_illustrative adds its rows instead of warning, inside illustrative_collected().
 _COLLECTING: ContextVar[list[int] | None] = ContextVar("illustrative_rows", default=None)

@@ -152,3 +152,12 @@ def test_result_models_read_back_raise_outcome_error_naming_the_field() -> None:
             call()
         assert info.value.field == field and info.value.__context__ is None
         assert "[see docs/errors.md#outcome-error]" in str(info.value)
+
+
+def test_illustrative_value_warning_when_pickled_keeps_its_rows() -> None:
+    import pickle
+
+    w = sv.IllustrativeValueWarning("placeholders used", rows=7)
+    again = pickle.loads(pickle.dumps(w))
+    assert (type(again), str(again), again.rows) == (sv.IllustrativeValueWarning,
+                                                     "placeholders used", 7)
