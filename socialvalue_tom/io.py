@@ -332,8 +332,18 @@ def _without_blank_rows(df: pd.DataFrame, fixed: Iterable[str] = ()) -> pd.DataF
     """``df`` without the rows whose every cell is missing or blank text (as :func:`_blank_record`
     and an ``.xlsx`` blank row); the columns named in ``fixed`` keep their type (see
     :func:`_reinferred`)."""
-    if df.empty:
+    candidates = _blank_positions(df)
+    if not candidates.size:
         return df
+    keep = np.ones(len(df), dtype=bool)
+    keep[candidates] = False
+    return _reinferred(df[keep], fixed)
+
+
+def _blank_positions(df: pd.DataFrame) -> np.ndarray:
+    """Positions of the rows of ``df`` whose every cell is missing or blank text."""
+    if df.empty:
+        return np.zeros(0, dtype=np.intp)
     text = [n for n in df.columns
             if df[n].dtype == object or pd.api.types.is_string_dtype(df[n].dtype)]
     # Numbers first: their missing cells are found without Python, and leave few candidates.
@@ -346,10 +356,8 @@ def _without_blank_rows(df: pd.DataFrame, fixed: Iterable[str] = ()) -> pd.DataF
             empty = empty | spaces.to_numpy(dtype=bool)
         candidates = candidates[empty]
         if not candidates.size:
-            return df
-    keep = np.ones(len(df), dtype=bool)
-    keep[candidates] = False
-    return _reinferred(df[keep], fixed)
+            break
+    return candidates
 
 
 def _reinferred(df: pd.DataFrame, fixed: Iterable[str] = ()) -> pd.DataFrame:
@@ -458,8 +466,27 @@ def _read_csv(p: Path) -> pd.DataFrame:
         df: pd.DataFrame = pd.read_csv(p, **_csv_options(layout))
     if _has_line_break(df):
         _refuse_stray_quotes(p, layout.delimiter)
-    df = _without_blank_rows(_without_extra(p, df, layout))
+    df = _without_extra(p, df, layout)
+    blank = _blank_positions(df)
+    if blank.size:
+        df = _read_csv_without(p, layout, df, blank)
     return df.set_axis(pd.RangeIndex(len(df)))
+
+
+def _read_csv_without(p: Path, layout: _CsvLayout, df: pd.DataFrame,
+                      blank: np.ndarray) -> pd.DataFrame:
+    """``df`` without its blank records, typed as pandas types the file without them: read
+    again skipping them (record 0 is the header), so ``2.0`` stays a float and ``2`` an
+    integer whatever blank records lay among them. Where the second read does not give the
+    rows expected (it should), the blank rows are dropped and the columns re-typed instead."""
+    skip = frozenset((blank + 1).tolist())
+    with _csv_errors(p, layout):
+        again: pd.DataFrame = pd.read_csv(p, **_csv_options(layout),
+                                          skiprows=lambda i: i in skip)
+    again = _without_extra(p, again, layout)
+    if len(again) == len(df) - len(skip) and not _blank_positions(again).size:
+        return again
+    return _without_blank_rows(df)
 
 
 def _has_line_break(df: pd.DataFrame) -> bool:

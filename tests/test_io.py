@@ -1186,3 +1186,25 @@ def test_parquet_round_trip_keeps_integer_ids_as_their_digits(tiny_table: Any,
     _three_rows().assign(contract_id=[123456789012.0, None, 7.0]).to_parquet(floats)
     got = svio.read_outcomes(floats)["contract_id"].tolist()
     assert got[0] == "123456789012" and pd.isna(got[1]) and got[2] == "7"
+
+
+@pytest.mark.parametrize("blank", [",,,,,", " , ,\t, , ,"])
+def test_read_outcomes_when_blank_records_lie_among_rows_types_columns_as_without_them(
+        tmp_path: Path, blank: str) -> None:
+    """Dropping a blank record and re-typing the columns made '2.0' an integer (and True
+    1.0); the file is now read again without its blank records, so every column has the type
+    it has in the same file without them (a quoted line break before them included)."""
+    head = "measure,quantity,unit,region,date,x\n"
+    rows = ['jobs-local,1,FTE,uk,2024-05-01,1.0\n', f'{blank}\n',
+            '"jobs-local",2.5,FTE,"u\nk",2024-05-01,2.0\n', 'jobs-local,3,FTE,uk,2024-05-01,\n']
+    with_blank, without = tmp_path / "b.csv", tmp_path / "n.csv"
+    with_blank.write_text(head + "".join(rows), encoding="utf-8")
+    without.write_text(head + "".join(r for r in rows if r != f"{blank}\n"), encoding="utf-8")
+    got, want = svio.read_outcomes(with_blank), svio.read_outcomes(without)
+    pd.testing.assert_frame_equal(got, want)
+    assert got["x"].dtype == np.float64 and len(got) == 3
+    ints = tmp_path / "i.csv"
+    ints.write_text(head + "jobs-local,1,FTE,uk,2024-05-01,7\n" + f"{blank}\n"
+                    + "jobs-local,2,FTE,uk,2024-05-01,8\n", encoding="utf-8")
+    assert svio.read_outcomes(ints)["x"].tolist() == [7, 8]
+    assert svio.read_outcomes(ints)["x"].dtype == np.int64
