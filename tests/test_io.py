@@ -1196,7 +1196,7 @@ def test_read_outcomes_when_blank_records_lie_among_rows_types_columns_as_withou
     it has in the same file without them (a quoted line break before them included)."""
     head = "measure,quantity,unit,region,date,x\n"
     rows = ['jobs-local,1,FTE,uk,2024-05-01,1.0\n', f'{blank}\n',
-            '"jobs-local",2.5,FTE,"u\nk",2024-05-01,2.0\n', 'jobs-local,3,FTE,uk,2024-05-01,\n']
+            '"jobs-local",2.5,FTE,"u\nk",2024-05-01,2.0\n', 'jobs-local,3,FTE,uk,2024-05-01,3.0\n']
     with_blank, without = tmp_path / "b.csv", tmp_path / "n.csv"
     with_blank.write_text(head + "".join(rows), encoding="utf-8")
     without.write_text(head + "".join(r for r in rows if r != f"{blank}\n"), encoding="utf-8")
