@@ -375,19 +375,15 @@ def load_table(name: str | None = None, *, version: str | None = None,
 
 def _as_day(on: object) -> dt.date:
     """``on`` as a date: a date, a datetime (``pandas.Timestamp`` too) whose date is used, or
-    ``YYYY-MM-DD`` text (as ``Outcome.date`` and ``template_table(on=)`` take it)."""
-    if isinstance(on, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", on.strip()):
-        try:
-            return dt.date.fromisoformat(on.strip())
-        except ValueError:
-            pass  # 2024-02-30: refused below
-    elif isinstance(on, dt.datetime):
-        day = on.date()
-        # pandas.NaT is a datetime whose date() is NaT, itself a date that equals nothing
-        if isinstance(day, dt.date) and day == day:
-            return day
-    elif isinstance(on, dt.date):
-        return on
+    ``YYYY-MM-DD`` text, read as ``Outcome.date`` and ``template_table(on=)`` read them."""
+    from socialvalue_tom.outcome import to_day  # the outcome model imports the tables
+
+    try:
+        day = to_day(on)
+    except ValueError:  # 2024-02-30, NaT, a number: refused below
+        day = None
+    if isinstance(day, dt.date):
+        return day
     raise TypeError(f"load_table(): on= must be a date (a datetime, whose date is used, or "
                     f"YYYY-MM-DD text), not {type(on).__name__} {on!r}")
 
