@@ -44,6 +44,7 @@ import pandas as pd
 
 from socialvalue_tom._text import cell_codes, key_texts, near_names
 from socialvalue_tom.errors import OutcomeError, RuleError
+from socialvalue_tom.rules.steps import on_decimal_grid
 from socialvalue_tom.tables.table import ProxyTable
 
 if TYPE_CHECKING:
@@ -491,11 +492,9 @@ def remaining(whole: np.ndarray, parts: np.ndarray) -> np.ndarray:
     places = 14 - np.floor(np.log10(np.where(usable, size, 1.0)))
     scale = 10.0 ** places
 
-    def snapped(x: np.ndarray) -> np.ndarray:
-        return np.rint(x * scale) / scale
-
     with np.errstate(invalid="ignore", over="ignore"):
-        exact = snapped(snapped(whole) - snapped(parts))
+        exact = on_decimal_grid(on_decimal_grid(whole, scale) - on_decimal_grid(parts, scale),
+                                scale)
     return np.where(usable, exact, diff)
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "discount_factors",
     "duration_factor",
     "gross",
+    "on_decimal_grid",
     "part_limit",
     "uplift",
 ]
@@ -99,11 +100,19 @@ def complement(x: Num) -> Num:
 def _decimal_complement(x: Any) -> Any:
     """``1 - x``, snapped to 14 places where ``x`` has no more (see :func:`complement`)."""
     c = 1.0 - x
-    # x x 1e14 is below 2**53 and within a fraction of an integer when x has 14 places; the
-    # float nearest 1 - x (as a decimal) is then rint((1 - x) x 1e14) / 1e14: (1 - x) x 1e14
-    # is within 0.2 of the integer, and dividing two exact floats rounds once.
-    exact = np.rint(x * _PLACES) / _PLACES == x
-    return np.where(exact, np.rint(c * _PLACES) / _PLACES, c)
+    # x x 1e14 is below 2**53 and within a fraction of an integer when x has 14 places; (1 - x)
+    # x 1e14 is then within 0.2 of its integer, so the grid gives the decimal's nearest float.
+    exact = on_decimal_grid(x, _PLACES) == x
+    return np.where(exact, on_decimal_grid(c, _PLACES), c)
+
+
+def on_decimal_grid(x: Any, scale: Any) -> Any:
+    """``x`` rounded to the nearest multiple of ``1 / scale`` (``scale`` a power of ten, exact
+    as a float up to 1e22), as a float: ``rint(x * scale) / scale``. Where ``x`` stands for a
+    decimal on that grid and ``x * scale`` is below 2**53 and within a fraction of the integer
+    it stands for, the result is the decimal's nearest float (the division rounds once).
+    :func:`complement` and the double-counting remainder work out their decimals with it."""
+    return np.rint(x * scale) / scale
 
 
 def convert(quantity: Num, factor: Num) -> Num:
