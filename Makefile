@@ -15,11 +15,13 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 	touch $(STAMP)
 
 # The demo needs only the command line: a light install (the dev extra brings dask, pyarrow,
-# matplotlib, mypy...). After `make test` it is already there.
+# matplotlib, mypy...). After `make test` it is already there (the dev extra includes [cli]),
+# so nothing is installed again.
 DEMO_STAMP := $(VENV)/.installed-demo
 
 $(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -e '.[cli]'
+	if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then :; \
+	else $(PY) -m pip install --quiet -e '.[cli]'; fi
 	touch $(DEMO_STAMP)
 
 demo: $(DEMO_STAMP)

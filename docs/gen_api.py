@@ -36,7 +36,94 @@ def render() -> str:
         if kind == "function":
             sig = f"`sv.{name}{inspect.signature(obj)}`\n\n"
         out += [f"## `{name}` ({kind})", "", sig + doc.strip(), ""]
+        if kind == "class":
+            out += _members(obj)
+    out += ["## `__version__` (object)", "",
+            f"The package version, a string (`{sv.__version__!r}` for this reference).", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _type_name(annotation: object) -> str:
+    """A readable type: ``float | None`` for ``Optional[Annotated[float, ...]]``, the values of
+    a ``Literal`` joined by ``|``, constraints left to the docstrings and JSON Schemas."""
+    import types
+    import typing
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in args)
+    if origin is typing.Literal:
+        return " | ".join(repr(a) for a in args)
+    if annotation is type(None):
+        return "None"
+    if origin is not None:
+        name = getattr(origin, "__name__", str(origin))
+        return f"{name}[{', '.join('...' if a is Ellipsis else _type_name(a) for a in args)}]"
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def _cell(text: str) -> str:
+    """``text`` for a Markdown table cell: a ``|`` (in a code span too) would end the cell."""
+    return text.replace("|", "\\|")
+
+
+def _members(cls: type) -> list[str]:
+    """A class's fields (pydantic models and dataclasses: name, type, default) and its own
+    public methods and properties (with the first line of each docstring)."""
+    import dataclasses
+
+    from pydantic import BaseModel
+    from pydantic_core import PydanticUndefined
+
+    rows: list[str] = []
+    if issubclass(cls, BaseModel):
+        for field, info in cls.model_fields.items():
+            default = ("required" if info.is_required()
+                       else "a default factory" if info.default is PydanticUndefined
+                       else f"`{info.default!r}`")
+            rows.append(f"| `{field}` | `{_cell(_type_name(info.annotation))}` | {default} |")
+    elif dataclasses.is_dataclass(cls):
+        for f in dataclasses.fields(cls):
+            default = ("required" if f.default is dataclasses.MISSING
+                       and f.default_factory is dataclasses.MISSING
+                       else f"`{f.default!r}`" if f.default is not dataclasses.MISSING
+                       else "a default factory")
+            rows.append(f"| `{f.name}` | `{_cell(_type_name(f.type))}` | {default} |")
+    out: list[str] = []
+    if rows:
+        out += ["| Field | Type | Default |", "|---|---|---|", *rows, ""]
+    members = []
+    for attr, value in vars(cls).items():
+        if (attr.startswith("_") or attr in getattr(cls, "model_fields", {})
+                or attr == "model_post_init"):  # pydantic's, added to models with private state
+            continue
+        target = value.__func__ if isinstance(value, classmethod | staticmethod) else value
+        if isinstance(value, property):
+            label = f"`{attr}` (property)"
+        elif inspect.isfunction(target):
+            params = list(inspect.signature(target).parameters.values())
+            if params and params[0].name in ("self", "cls"):
+                params = params[1:]
+            names: list[str] = []
+            for p in params:
+                if p.kind is p.KEYWORD_ONLY and not any(n.startswith("*") for n in names):
+                    names.append("*")
+                names.append(("*" if p.kind is p.VAR_POSITIONAL else "**"
+                              if p.kind is p.VAR_KEYWORD else "") + p.name)
+            shown = ", ".join(names)
+            label = f"`{attr}({shown})`"
+        else:
+            continue
+        first = (inspect.getdoc(value.fget if isinstance(value, property) else target) or "")
+        summary = " ".join(first.strip().split("\n\n")[0].split())  # the first paragraph
+        members.append(f"- {label}: {summary}" if summary else f"- {label}")
+    if members:
+        out += ["Methods and properties:", "", *members, ""]
+    return out
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["Boolean", "NotAValue", "cell_codes", "cell_number", "is_missing", "key_text",
-           "shortened", "stripped", "stripped_column"]
+           "shortened", "shown", "stripped", "stripped_column"]
 
 
 class NotAValue:
@@ -169,6 +169,18 @@ def key_texts(values: Any) -> np.ndarray:
         out: np.ndarray = stripped.where(stripped != "", None).to_numpy(dtype=object)
         return out
     return np.array([key_text(v) for v in arr.tolist()], dtype=object)
+
+
+def shown(cell: Any) -> str:
+    """A cell as a message quotes it: as the file or frame gave it, not as numpy writes its
+    scalars (``True``, not ``np.True_``; ``20240501``, not ``np.float64(20240501.0)``, for a
+    whole number a reader made a float)."""
+    if isinstance(cell, np.generic):
+        cell = cell.item()
+    if (isinstance(cell, float) and math.isfinite(cell) and cell.is_integer()
+            and abs(cell) < 2.0**53):
+        return str(int(cell))
+    return repr(cell)
 
 
 def shortened(text: str, limit: int) -> str:

@@ -47,10 +47,15 @@ class SocialValueAccessor:
               detail: bool = False) -> pd.DataFrame:
         """``value_frame(df, tables, ...)``: a new, valued DataFrame (the same arguments, see
         :func:`socialvalue_tom.frame.value_frame`)."""
+        from socialvalue_tom.errors import illustrative_collected, warn_illustrative
         from socialvalue_tom.frame import value_frame
 
-        return value_frame(self._frame, tables, errors=errors, assumptions=assumptions,
-                           row_offset=row_offset, claims=claims, detail=detail)
+        with illustrative_collected() as illustrative:  # said at the caller's line, below
+            out = value_frame(self._frame, tables, errors=errors, assumptions=assumptions,
+                              row_offset=row_offset, claims=claims, detail=detail)
+        if illustrative:
+            warn_illustrative(sum(illustrative), stacklevel=2)
+        return out
 
     def apportion(self, tables: TablesLike = "uk-national", *, start: str = "period_start",
                   end: str = "period_end", errors: Literal["raise", "collect"] = "raise",

@@ -165,13 +165,19 @@ def _price(supplier: str, price: Any) -> float:
     return value
 
 
-def _prices(given: dict[str, float], suppliers: list[str], needed: bool) -> pd.Series:
+def _prices(given: dict[str, float], suppliers: list[str], needed: bool,
+            basis: str) -> pd.Series:
     if not needed:
         return pd.Series(np.nan, index=suppliers, dtype="float64")
     prices = pd.Series(given, dtype="float64").reindex(suppliers)
     missing = prices.index[prices.isna()].tolist()
     if missing:
-        raise RuleError(f"no bid price for supplier(s) {', '.join(missing)}",
+        # Given, the prices are every tenderer's: one left out is more likely a supplier id
+        # keyed another way than a bid without a price, and its value per GBP would be blank.
+        hint = ("" if basis == "per-gbp" else
+                ": bid_prices, when given, prices every tenderer (basis='absolute' does not "
+                "need them: leave bid_prices out to score without)")
+        raise RuleError(f"no bid price for supplier(s) {', '.join(missing)}{hint}",
                         field="bid_prices", suppliers=missing)
     return prices
 
@@ -229,8 +235,9 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
             (``1`` and ``"1"``) are refused.
         tables: the tables to value with (family name, edition or editions).
         bid_prices: each tenderer's bid price in GBP, keyed by supplier id (matched as text);
-            needed for ``basis="per-gbp"`` and otherwise used to report value per GBP. A
-            bidder here with no commitment rows is scored on a committed value of 0.
+            needed for ``basis="per-gbp"`` and otherwise used to report value per GBP; when
+            given, every tenderer needs one. A bidder here with no commitment rows is scored
+            on a committed value of 0.
         weighting: the marks available for social value (e.g. 10 for a 10% weighting).
         method: ``"proportional"`` or ``"rank"`` (see the module docstring).
         basis: score on ``"absolute"`` committed value or value ``"per-gbp"`` of bid price.
@@ -263,7 +270,7 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     _refuse_anonymous(np.flatnonzero(is_commitment), keys)
     given = _price_map(bid_prices)
     suppliers = sorted({k for k in keys if k is not None} | set(given))
-    prices = _prices(given, suppliers, bid_prices is not None)
+    prices = _prices(given, suppliers, bid_prices is not None, basis)
     trace = [f"Scoring {len(suppliers)} tenderer(s) by {method} on "
              f"{basis} committed social value, out of {_exact(weighting)} marks."]
     if len(rows) < len(commitments):

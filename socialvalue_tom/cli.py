@@ -374,14 +374,21 @@ def _resolve_one_tables(spec: str) -> TablesLike:
     """A family name, ``NAME:VERSION`` (that edition alone), or a path to a table file
     (``.yaml``/``.yml``, or ``.json`` for an amendment)."""
     path = Path(spec)
+    head, colon, version = spec.rpartition(":")
+    if colon and version and not path.exists() and _names_a_file(head) and Path(head).is_file():
+        _fail(f"{spec!r}: a table file is one edition and takes no :VERSION; give the file "
+              f"alone ({head})")
     if _names_a_file(spec):
         if path.is_dir():
             _fail(f"table file {spec} is a folder, not a file")
         if not path.is_file():
-            _fail(f"table file {spec} does not exist")
+            _fail(f"table file {spec} {_not_there(path)}")
         return _guard(lambda: load_table(path=path))
     name, sep, version = spec.partition(":")
     if sep:
+        if _names_a_file(name):
+            _fail(f"{spec!r}: a table file is one edition and takes no :VERSION; give the file "
+                  f"alone ({name})")
         if not version:
             _fail(f"{spec!r}: give the version after the colon, e.g. {name}:2024")
         return _guard(lambda: load_table(name, version=version))
@@ -416,7 +423,13 @@ def _check_input(path: Path) -> None:
     if path.is_dir():
         _fail(f"input {path} is a folder, not a file")
     if not path.is_file():
-        _fail(f"input file {path} does not exist")
+        _fail(f"input file {path} {_not_there(path)}")
+
+
+def _not_there(path: Path) -> str:
+    """Why a path that is not a folder is no file to read: absent, or not a regular file (a
+    device such as /dev/null, a pipe)."""
+    return "is not a regular file" if path.exists() else "does not exist"
 
 
 def _read(path: Path, sheet: str | None = None, *, dated: bool = True) -> pd.DataFrame:
@@ -1149,8 +1162,10 @@ def _measure_table(t: ProxyTable, code: str) -> Table:
 
 @tables_app.command("diff")
 def tables_diff(
-    old: Annotated[str, typer.Argument(metavar="OLD", help="NAME:VERSION or a table file.")],
-    new: Annotated[str, typer.Argument(metavar="NEW", help="NAME:VERSION or a table file.")],
+    old: Annotated[str, typer.Argument(
+        metavar="OLD", help="NAME (its latest edition), NAME:VERSION or a table file.")],
+    new: Annotated[str, typer.Argument(
+        metavar="NEW", help="NAME (its latest edition), NAME:VERSION or a table file.")],
 ) -> None:
     """Show measures and proxies added, removed or changed from OLD to NEW."""
     from socialvalue_tom.tables.diff import diff_tables
@@ -1195,7 +1210,7 @@ def tables_validate(
     if file.is_dir():
         _fail(f"table file {file} is a folder, not a file")
     if not file.is_file():
-        _fail(f"table file {file} does not exist")
+        _fail(f"table file {file} {_not_there(file)}")
     t = _guard(lambda: load_table(path=file), code=1)
     _console().print(_printable(f"valid: {t.name}:{t.version} ({len(t.measures)} measures, "
                                 f"valid {t.valid_from}..{t.valid_to})"), markup=False)

@@ -79,6 +79,7 @@ class RowContext:
     price_year: int
     schedule: str
     base_year: int | None
+    bound: str = "central"  # which of the proxy's values: Assumptions.bound
 
 
 def pick(row: float | None, call: float | None, table: float) -> float:
@@ -118,7 +119,7 @@ def _inputs(o: Outcome, tset: TableSet, a: Assumptions) -> tuple[RuleInputs[floa
     )
     ctx = RowContext(table, carried, spec, unit, table.region_codes[r],
                      table.region_codes[int(table.region_used[m, r])], price_year, schedule,
-                     a.discount_base_year)
+                     a.discount_base_year, a.bound)
     return x, ctx
 
 
@@ -217,17 +218,30 @@ def expression_env(o: Outcome, ctx: RowContext, x: RuleInputs[float]) -> dict[st
     # Only the fields the measure requires reach its expression (as in bulk): an outcome field
     # can never shadow a table parameter.
     env.update({k: v for k, v in o.fields.items() if k in ctx.measure.requires})
-    env.update(quantity=x.quantity * x.factor, proxy=x.proxy,
+    env.update(quantity=whole_quantity(x.quantity * x.factor, o.period_share), proxy=x.proxy,
                proxy_low=float(ctx.table.proxy_low[m, r]),
                proxy_high=float(ctx.table.proxy_high[m, r]))
     return env
+
+
+def whole_quantity(canonical: float, period_share: float | None) -> float:
+    """The quantity a measure's expression is evaluated on: the whole row's, for a part of a
+    row reported for a period (its canonical quantity over its share). The part then takes
+    its share of the expression's result (:func:`part_of`), so a fixed term or a non-linear
+    expression is shared out by days like the quantity, not counted again in every part."""
+    return canonical if period_share is None or period_share == 1.0 else canonical / period_share
+
+
+def part_of(gross: float, period_share: float | None) -> float:
+    """A part's share of an expression's result on the whole row (see :func:`whole_quantity`)."""
+    return gross if period_share is None or period_share == 1.0 else gross * period_share
 
 
 def _expression_gross(o: Outcome, ctx: RowContext, x: RuleInputs[float]) -> float | None:
     expr = ctx.table.expressions.get(ctx.measure.code)
     if expr is None:
         return None
-    return float(expr.evaluate_scalar(expression_env(o, ctx, x)))
+    return part_of(float(expr.evaluate_scalar(expression_env(o, ctx, x))), o.period_share)
 
 
 def value(outcome: Outcome, tables: TablesLike = "uk-national", *,
@@ -292,7 +306,7 @@ def _valuation(o: Outcome, x: RuleInputs[float], ctx: RowContext,
         table=t.name, version=t.version, digest=t.digest, carried_forward=ctx.carried,
         proxy=x.proxy, proxy_source=pv.source, price_base_year=t.spec.price_base_year,
         price_year=ctx.price_year, theme=spec.theme, value_type=spec.value_type,
-        disbenefit=spec.disbenefit, illustrative=pv.illustrative, steps=None,
+        disbenefit=spec.disbenefit, illustrative=pv.illustrative,
     )
 
 

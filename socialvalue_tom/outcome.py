@@ -29,6 +29,8 @@ MAX_YEARS = 125
 Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 #: Largest quantity accepted: well above any real claim, far below float overflow.
 MAX_QUANTITY = 1e12
+#: The stages an outcome may be at (``Outcome.stage``; a column of them in bulk).
+STAGES = ("commitment", "delivered")
 #: Longest region code or name an outcome may give (after stripping), on both paths.
 MAX_REGION_LENGTH = 64
 #: Date text: ISO calendar form only (Python's fromisoformat would also take 20240401 and
@@ -244,6 +246,16 @@ class Outcome(_TypedValidation):
         # Stripped here too because str_strip_whitespace does not reach the Literal stage.
         if isinstance(v, str):
             return v.strip() or None
+        return v
+
+    @field_validator("stage", mode="before")
+    @classmethod
+    def _stage_in_lower_case(cls, v: Any) -> Any:
+        # A stage is a code, read as written (exclusions and targets_vs_delivered group by it):
+        # "Delivered" is refused, with the spelling to use.
+        if isinstance(v, str) and v.strip() not in STAGES and v.strip().lower() in STAGES:
+            raise ValueError(f"stage {v!r} is not commitment or delivered: stages are written "
+                             f"in lower case ({v.strip().lower()!r})")
         return v
 
     @field_validator("confidence", "contract_id", "supplier_id", mode="before")

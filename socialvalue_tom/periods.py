@@ -15,7 +15,9 @@ from and ``period_share`` the share of that row's quantity it carries. Limits th
 whole row (the contract-value cap, the table's quantity bounds) are scaled by ``period_share``
 when a part is valued, so splitting a row changes which edition values each day of it, not
 which rows pass validation (a part's share of a bound is widened by a few parts in 10^16: see
-``rules.steps.part_limit``). The cap is shared by days like the quantity: the parts together
+``rules.steps.part_limit``). A custom measure's expression is evaluated on the whole row's
+quantity and the part takes its share of the result (``engine.whole_quantity``), so a fixed term
+is not counted again in every part. The cap is shared by days like the quantity: the parts together
 never exceed the row's cap, and can stay below it when the editions value the days unequally
 (docs/rules.md, "Reporting periods").
 """
@@ -39,7 +41,7 @@ from socialvalue_tom._bulk.lookups import (
     cell_floats,
     parse_day,
 )
-from socialvalue_tom._text import cell_codes
+from socialvalue_tom._text import cell_codes, shown
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import BulkValidationError, OutcomeError, RuleError
 from socialvalue_tom.frame import issues_frame, refuse_duplicated_columns
@@ -281,7 +283,7 @@ def _report(df: pd.DataFrame, start: str, end: str, first: NDArray[np.int64],
             first_state: NDArray[np.int8], last: NDArray[np.int64],
             last_state: NDArray[np.int8], issues: Issues) -> None:
     def not_a_date(column: str) -> Any:
-        return lambda p: f"{column} {df[column].iloc[p]!r} is not an ISO date (YYYY-MM-DD)"
+        return lambda p: f"{column} {shown(df[column].iloc[p])} is not an ISO date (YYYY-MM-DD)"
 
     issues.add(first_state == _BAD, start, "bad-date", not_a_date(start))
     issues.add(last_state == _BAD, end, "bad-date", not_a_date(end))

@@ -721,12 +721,21 @@ def _chart(labels: list[str], values: list[float], title: str) -> str:
     Drawn on its own ``Figure`` with the Agg canvas, not through pyplot: the caller's
     matplotlib backend (a notebook's inline one, say) is left as it was.
     """
+    labels, values, title = _top_bars(labels, values, title)
+    fig = _chart_figure(labels, values, title)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")  # long labels are not cut off
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img alt="{html.escape(title)}" src="data:image/png;base64,{data}">'
+
+
+def _chart_figure(labels: list[str], values: list[float], title: str) -> Any:
+    """The matplotlib ``Figure`` of :func:`_chart` (its bars: at most :data:`MAX_BARS`)."""
     import_extra("matplotlib", "report")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    labels, values, title = _top_bars(labels, values, title)
     fig = Figure(figsize=(8, 0.5 + 0.45 * max(len(labels), 1)), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -740,11 +749,11 @@ def _chart(labels: list[str], values: list[float], title: str) -> str:
     ax.set_title(_plain(_short(title, MAX_TITLE)))
     ax.xaxis.set_major_formatter(FuncFormatter(
         lambda x, _: f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"))  # as the tables write money
+    # Few ticks: amounts in full pounds are wide, and the default locator put eight or more
+    # side by side for millions (£1,000,000£1,200,000... ran together).
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")  # long labels are not cut off
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img alt="{html.escape(title)}" src="data:image/png;base64,{data}">'
+    return fig
 
 
 def _top_bars(labels: list[str], values: list[float],

@@ -192,6 +192,10 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
     where = (ctx.region if ctx.region_used == ctx.region
              else f"{ctx.region_used} (fallback: {ctx.region} has no value of its own)")
     label = " [ILLUSTRATIVE]" if pv.illustrative else ""
+    if ctx.bound != "central":  # a sensitivity bound: say so, and what the central value is
+        recorded = pv.low if ctx.bound == "low" else pv.high
+        label += (f" ({ctx.bound} bound; central value {_money(pv.value)})" if recorded is not None
+                  else f" ({ctx.bound} bound: the table gives none, so the central value)")
     steps.append(TraceStep(rule="proxy", detail=(
         f"{_money(x.proxy)} per {spec.unit} for {where}{label}; source {src.id}: {src.title} "
         f"({src.publisher}, {src.year}, {src.licence})")))
@@ -269,11 +273,15 @@ def _expression_detail(o: Outcome, x: RuleInputs[float], ctx: RowContext,
 
     env = expression_env(o, ctx, x)
     spec = ctx.measure
+    share = 1.0 if o.period_share is None else o.period_share
+    whole = share != 1.0  # a part: the expression's result on the whole row x its share
 
     def shown(name: str) -> str:
         val = env[name]
         if name == "quantity":
-            return f"quantity = {_num(val)} {spec.unit}"
+            part = ("" if not whole else " (the whole row: the part's "
+                    f"{_num(x.quantity * x.factor)} {spec.unit} / period share {_num(share)})")
+            return f"quantity = {_num(val)} {spec.unit}{part}"
         if name in PROXY_NAMES:
             return f"{name} = {_money(val)}"
         if name in spec.requires and name in o.fields:
@@ -287,7 +295,8 @@ def _expression_detail(o: Outcome, x: RuleInputs[float], ctx: RowContext,
 
     names = sorted(expr.names, key=lambda n: (position(n), n))
     inputs = ", ".join(shown(n) for n in names if n in env)
-    return f"expression {expr.text!r}" + (f" with {inputs}" if inputs else "")
+    return (f"expression {expr.text!r}" + (f" with {inputs}" if inputs else "")
+            + (f", x period share {_num(share)}" if whole else ""))
 
 
 def _edition_step(o: Outcome, ctx: RowContext) -> TraceStep:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import numpy as np
 from pydantic import (
@@ -140,6 +140,9 @@ class Valuation(_TypedValidation):
         ``model_construct``'s.
         """
         v = cls.__new__(cls)
+        # Without "steps": reading the field builds the trace (__getattr__), so a new valuation's
+        # steps are its trace, never a None that only fills in once .trace was read.
+        values.pop("steps", None)
         object.__setattr__(v, "__dict__", values)
         object.__setattr__(v, "__pydantic_fields_set__", set(_FIELDS))
         object.__setattr__(v, "__pydantic_extra__", None)
@@ -155,12 +158,19 @@ class Valuation(_TypedValidation):
 
     @property
     def trace(self) -> tuple[TraceStep, ...]:
-        """The trace steps, built on first access."""
-        if self.steps is None:
-            built = tuple(self._build_steps()) if self._build_steps is not None else ()
-            object.__setattr__(self, "steps", built)  # frozen model: fill the lazy field once
-        assert self.steps is not None
-        return self.steps
+        """The trace steps, built on first access (``steps`` is the same tuple)."""
+        steps: tuple[TraceStep, ...] | None = self.__dict__.get("steps")
+        if steps is None:
+            steps = tuple(self._build_steps()) if self._build_steps is not None else ()
+            self.__dict__["steps"] = steps  # frozen model: fill the lazy field once
+        return steps
+
+    if not TYPE_CHECKING:  # as pydantic's own __getattr__: attribute typing stays strict
+        def __getattr__(self, name: str) -> Any:
+            # A valuation from the engine has no "steps" until its trace is built.
+            if name == "steps":
+                return self.trace
+            return super().__getattr__(name)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy (validated when ``update`` is given); the trace goes with it, built first

@@ -83,7 +83,9 @@ def test_score_bids_when_bad_row_then_bulk_error_names_row(commitments: pd.DataF
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"basis": "per-gbp"}, "needs bid_prices"),
-    ({"bid_prices": {"A": 1.0, "B": 1.0}}, "no bid price for supplier(s) C"),
+    ({"bid_prices": {"A": 1.0, "B": 1.0}}, "no bid price for supplier(s) C: bid_prices, when "
+     "given, prices every tenderer (basis='absolute' does not need them"),
+    ({"bid_prices": {"A": 1.0, "B": 1.0}, "basis": "per-gbp"}, "no bid price for supplier(s) C"),
     ({"bid_prices": {"A": 1.0, "B": 1.0, "C": 0.0}}, "must be positive"),
     ({"method": "median"}, "method"),
     ({"weighting": 0}, "weighting"),

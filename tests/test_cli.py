@@ -132,6 +132,12 @@ def test_value_when_no_output_then_issues_next_to_input(tmp_path: Path) -> None:
     (["value", "{src}", "--discount-base-year", "3000"], "error: --discount-base-year: Input"),
     (["report", "{src}", "-o", "r.html", "--errors", "ignore"], "'ignore' is not one of"),
     (["value", "{nocol}", "--tables", str(TINY)], "missing required column"),
+    # A file's edition is the file: a :VERSION after it is refused as such, not as a family.
+    (["value", "{src}", "--tables", f"{TINY}:2024"], f"'{TINY}:2024': a table file is one "
+                                                     "edition and takes no :VERSION"),
+    (["value", "{src}", "--tables", "t.yaml:2024"], "a table file is one edition"),
+    (["value", "/dev/null"], "input file /dev/null is not a regular file"),
+    (["tables", "validate", "/dev/null"], "table file /dev/null is not a regular file"),
 ])
 def test_value_when_usage_error_then_exit_2(tmp_path: Path, args: list[str],
                                             message: str) -> None:

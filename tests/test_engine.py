@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import socialvalue_tom as sv
+import socialvalue_tom.accessor  # registers df.socialvalue
 from socialvalue_tom.engine import cap_limit, discount_offset, measure_schedule
 
 
@@ -276,6 +277,21 @@ def test_sensitivity_when_bounds_recorded_gives_low_central_high(tiny_table: Any
                                                      "high": 37_500}
 
 
+def test_the_trace_names_the_bound_a_valuation_used(tiny_table: Any,
+                                                   make_outcome: Any) -> None:
+    """The proxy step of a low or high valuation says it used a bound, and the central value
+    beside it, so the trace still multiplies out from the source's table."""
+    out = sv.sensitivity(make_outcome(measure="env-carbon", unit="tCO2e"), tiny_table)
+    proxy = {k: v.trace[2].detail for k, v in out.items()}
+    assert proxy["low"].startswith("£125.00 per tCO2e for uk [ILLUSTRATIVE] (low bound; "
+                                   "central value £250.00)")
+    assert "(high bound; central value £250.00)" in proxy["high"]
+    assert "bound" not in proxy["central"]
+    # No recorded bound: the central value, said so.
+    jobs = sv.value(make_outcome(), tiny_table, assumptions={"bound": "high"})
+    assert "(high bound: the table gives none, so the central value)" in jobs.trace[2].detail
+
+
 def test_value_when_valued_records_provenance(tiny_table: Any, make_outcome: Any) -> None:
     """The valuation names its edition, digest, source and the illustrative flag."""
     v = sv.value(make_outcome(), tiny_table)
@@ -398,6 +414,10 @@ def test_value_frame_when_rows_use_illustrative_proxies_warns_once_with_their_co
         sv.value_frame(frame, errors="collect")
     assert len(record) == 1 and record[0].filename == __file__
     assert record[0].message.rows == 2  # type: ignore[union-attr]  # the bad row is not valued
+    with pytest.warns(sv.IllustrativeValueWarning) as record:
+        frame.socialvalue.value(errors="collect")  # the accessor: at its caller's line too
+    assert len(record) == 1 and record[0].filename == __file__
+    assert record[0].message.rows == 2  # type: ignore[union-attr]
     with warnings.catch_warnings():
         warnings.simplefilter("error", sv.IllustrativeValueWarning)
         sv.value_frame(frame.iloc[[1]])  # published figures only: silent

@@ -559,3 +559,27 @@ def test_value_frame_when_a_column_differs_by_case_or_spaces_then_the_error_name
     with pytest.raises(sv.OutcomeError, match=r"found 'Measure' for measure") as info:
         value_frame(df, tiny_table)
     assert info.value.columns == ["measure"]
+
+
+def test_issue_reasons_quote_cells_as_given_not_as_numpy_writes_them() -> None:
+    """A boolean quantity column and a period column of numbers (a CSV's 20240501, read as
+    a number) were quoted as ``np.True_`` and ``np.float64(20240501.0)`` in the issues
+    sent back to suppliers."""
+    rows = pd.DataFrame({"measure": ["env-carbon-saved"] * 2, "quantity": [True, False],
+                         "unit": ["tCO2e"] * 2, "region": ["uk"] * 2,
+                         "date": ["2024-05-01"] * 2})
+    found = sv.value_frame(rows, errors="collect").attrs["issues"]
+    assert found["reason"].tolist() == ["quantity True is a boolean, not a number",
+                                        "quantity False is a boolean, not a number"]
+    periods = pd.concat([rows, rows]).drop(columns="date").assign(
+        quantity=1.0,
+        period_start=pd.Series([np.float64(20240501.0), "2024-05-01", np.float64(20240501.5),
+                                "2024-05-01"], dtype=object).to_numpy(),
+        period_end=pd.Series(["2024-05-31", np.int64(20240531), "2024-05-31", True],
+                             dtype=object).to_numpy())
+    found = sv.apportion(periods, errors="collect").attrs["issues"]
+    assert found["reason"].tolist() == [
+        "period_start 20240501 is not an ISO date (YYYY-MM-DD)",
+        "period_end 20240531 is not an ISO date (YYYY-MM-DD)",
+        "period_start 20240501.5 is not an ISO date (YYYY-MM-DD)",
+        "period_end True is not an ISO date (YYYY-MM-DD)"]

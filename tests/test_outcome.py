@@ -269,7 +269,7 @@ def test_valuation_model_copy_with_update_keeps_a_trace_not_yet_read() -> None:
     o = sv.Outcome(measure="jobs-local-fte", quantity=2, unit="FTE", region="uk",
                    date="2024-06-01")
     unread = sv.value(o)
-    assert unread.steps is None  # lazily built: the case under test
+    assert "steps" not in unread.__dict__  # lazily built: the case under test
     copied = unread.model_copy(update={"amount": 5.0})
     assert copied.trace == sv.value(o).trace and len(copied.trace) > 0
     assert unread.model_copy(update={"steps": ()}).trace == ()
@@ -320,3 +320,18 @@ def test_outcome_when_two_fields_differ_only_by_spaces_then_refused() -> None:
     o = sv.Outcome(measure="jobs-apprentice", quantity=1, unit="week", region="uk",
                    date="2024-06-01", fields={" level ": 2})
     assert dict(o.fields) == {"level": 2.0}
+
+
+@pytest.mark.parametrize("stage", ["Delivered", "COMMITMENT", " Delivered "])
+def test_a_stage_in_another_case_is_refused_with_the_spelling_to_use(stage: str) -> None:
+    """A stage is a code (exclusions and targets group by it as written): refused in one
+    outcome and in bulk alike, each saying to write it in lower case."""
+    lower = stage.strip().lower()
+    with pytest.raises(sv.OutcomeError, match=f"written in lower case \\('{lower}'\\)"):
+        sv.Outcome(measure="jobs-local-fte", quantity=1, unit="FTE", region="uk",
+                   date="2024-06-01", stage=stage)
+    row = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [1.0], "unit": ["FTE"],
+                        "region": ["uk"], "date": ["2024-06-01"], "stage": [stage]})
+    found = sv.value_frame(row, errors="collect").attrs["issues"]
+    assert found["code"].tolist() == ["bad-stage"]
+    assert found["reason"].iloc[0].endswith(f"written in lower case ('{lower}')")

@@ -8,6 +8,7 @@ The embedded uk-national editions run 2023-04-01..2024-03-31, 2024-04-01..2025-0
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -324,6 +325,42 @@ def test_the_parts_never_exceed_the_row_s_cap_when_editions_value_days_unequally
     assert parts["period_share"].tolist() == [0.5, 0.5]  # 183 days each
     assert parts["value_gbp"].tolist() == [250.0, 225.0]
     assert parts["value_gbp"].sum() < 500.0  # below the whole row's cap, never above
+
+
+_FIXED_TERM = ("expression: quantity * proxy * (1 - leakage)\n    cap_ratio: 0.5",
+               "expression: quantity * proxy * (1 - leakage) + 100")
+
+
+@pytest.mark.parametrize("start,end", [("2023-10-01", "2024-09-30"),   # 183 + 183 days
+                                       ("2024-01-01", "2024-12-31"),   # 91 + 275 days
+                                       ("2024-04-01", "2025-03-31")])  # one part
+def test_a_fixed_term_of_an_expression_is_counted_once_for_a_split_row(
+        tmp_path: Any, start: str, end: str) -> None:
+    """Two identical editions: splitting the row must not change its value. The expression
+    is evaluated on the whole row's quantity and each part takes its share of the result, so
+    the fixed £100 is shared out by days (it was added to every part)."""
+    from conftest import TINY_2023, tiny_variant
+
+    tables = [sv.load_table(path=tiny_variant(tmp_path, *TINY_2023, _FIXED_TERM, name="a.yaml")),
+              sv.load_table(path=tiny_variant(tmp_path, _FIXED_TERM, name="b.yaml"))]
+    row = pd.DataFrame({"measure": ["growth-local-spend"], "quantity": [1000.0],
+                        "unit": ["GBP"], "region": ["uk"], "period_start": [start],
+                        "period_end": [end]})
+    parts = sv.value_frame(apportion(row, tables), tables)
+    assert money.total(parts["value_gbp"]) == Decimal("550.00")  # 1000 x 0.60 x 0.75 + 100
+    outcome = sv.Outcome(measure="growth-local-spend", quantity=1000.0, unit="GBP",
+                         region="uk", date=start)
+    pieces = sv.apportion_outcome(outcome, start, end, tables)
+    scalar = [sv.value(o, tables) for o in pieces]
+    assert [v.amount for v in scalar] == parts["value_gbp"].tolist()  # bit for bit
+    if len(pieces) > 1:
+        gross = scalar[0].explain()
+        share = pieces[0].period_share
+        assert share is not None
+        shown = f"{share:.17g}".rstrip("0").rstrip(".")
+        assert re.search(r"quantity = 1,000 GBP \(the whole row: the part's [0-9.]+ GBP / "
+                         rf"period share {re.escape(shown)}\)", gross)
+        assert f"(table parameter), x period share {shown}  -> " in gross
 
 
 def test_the_quantity_bounds_hold_for_the_row_not_for_each_part(tiny_table: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import itertools
 import math
 import re
 import sys
@@ -904,6 +905,24 @@ def test_chart_labels_and_titles_are_cut_to_their_limits_with_an_ellipsis() -> N
     assert len(report._short("S" * 41)) == report.MAX_LABEL == 40
     assert report._short("S" * 40) == "S" * 40
     assert report._short("T" * 500, report.MAX_TITLE) == "T" * 119 + "…"
+
+
+@pytest.mark.parametrize("values", [[1_600_025.92, 1_298_090.71], [5e9, -3e9, 1.0],
+                                    [12.5, 7.25]])
+def test_chart_amount_ticks_do_not_run_into_each_other(values: list[float]) -> None:
+    """The "By stage" chart of the demo portfolio put eight amounts in full pounds side by
+    side (£1,000,000£1,200,000...): the amount axis now has at most five ticks, and the
+    labels drawn do not overlap."""
+    from socialvalue_tom import report
+
+    fig = report._chart_figure([f"bar {i}" for i in range(len(values))], values, "By stage")
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    low, high = ax.get_xlim()
+    shown = [t for t in ax.xaxis.get_major_ticks() if low <= t.get_loc() <= high]
+    assert 2 <= len(shown) <= 5
+    boxes = sorted((t.label1.get_window_extent(renderer) for t in shown), key=lambda b: b.x0)
+    assert all(a.x1 < b.x0 for a, b in itertools.pairwise(boxes))
 
 
 # -- review of 26 November: counts in caveats, contract values, grade groups ------------------

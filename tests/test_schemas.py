@@ -269,7 +269,30 @@ _REFUSED: list[tuple[str, str, dict[str, Any]]] = [
     ("table", "measure parameter not snake_case", _changed(
         _TINY, "measures/0/parameters", {"Rate": 1.0})),
     ("table", "requires a keyword", _changed(_TINY, "measures/0/requires", ["lambda"])),
+    # Single-field checks a review found the schema let through.
+    ("table", "quantity bounds max below 0", _changed(
+        _TINY, "measures/5/quantity_bounds", {"max": -1})),
 ]
+#: Table files the loader refuses for one field that the model leaves to the loader (the
+#: expression parser): the schema must refuse them too.
+_LOADER_REFUSED: list[tuple[str, dict[str, Any]]] = [
+    ("blank expression", _changed(_TINY, "measures/4/expression", " \x1c")),
+    ("empty expression", _changed(_TINY, "measures/4/expression", "")),
+    ("blank low formula", _changed(
+        _TINY, "measures/0/proxies/uk", {"value": 10.0, "source": "test-source", "derivation": {
+            "inputs": {"pay": 10.0}, "formula": "pay", "low_formula": "  "}})),
+]
+
+
+@pytest.mark.parametrize(("what", "doc"), _LOADER_REFUSED, ids=[w for w, _ in _LOADER_REFUSED])
+def test_schema_when_the_loader_refuses_a_field_then_refuses_it(
+        what: str, doc: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    (tmp_path / TINY_INDEX.name).write_bytes(TINY_INDEX.read_bytes())
+    with pytest.raises(sv.ProxyTableError):
+        sv.load_table(path=path)
+    assert not _validator("table", True).is_valid(doc), what
 
 
 @pytest.mark.parametrize("formats", [True, False], ids=["format-asserted", "format-annotation"])

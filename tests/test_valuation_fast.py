@@ -36,6 +36,19 @@ def test_from_engine_when_copied_pickled_or_dumped_keeps_its_trace(tiny_table: A
     assert len(v.trace) == len(v.model_dump()["steps"]) >= 5
 
 
+def test_steps_of_a_new_valuation_are_its_trace(tiny_table: Any) -> None:
+    """``steps`` is the trace from the start (it was None until .trace or explain() was read),
+    and so is a copy's."""
+    v = sv.value(_outcome(), tiny_table)
+    assert v.steps is not None and [s.rule for s in v.steps][:3] == ["edition", "convert",
+                                                                    "proxy"]
+    assert v.steps is v.trace
+    copied = sv.value(_outcome(), tiny_table).model_copy()
+    assert copied.steps == v.steps
+    with pytest.raises(AttributeError):
+        _ = v.not_a_field  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
 def test_valuation_and_trace_step_refuse_non_finite_numbers(bad: float) -> None:
     """JSON has no NaN or infinity: a model holding one could not round-trip losslessly."""

@@ -175,8 +175,26 @@ def _custom_gross(df: pd.DataFrame, s: EditionStack, x: RuleInputs[Any], rows: R
         for name in c.requires:
             env[name] = field_values(df, name)[idx[mask]]
         emr = rows.emr[sel][mask]
-        env.update(quantity=(x.quantity * x.factor)[mask], proxy=x.proxy[mask],
-                   proxy_low=s.proxy["low"].ravel().take(emr),
+        canonical = (x.quantity * x.factor)[mask]
+        share = _part_shares(rows, sel, mask)
+        # A part of a row reported for a period: the expression is evaluated on the whole
+        # row's quantity and the part takes its share of the result (engine.whole_quantity).
+        env.update(quantity=canonical if share is None else canonical / share,
+                   proxy=x.proxy[mask], proxy_low=s.proxy["low"].ravel().take(emr),
                    proxy_high=s.proxy["high"].ravel().take(emr))
-        gross[mask] = c.expression.evaluate(env)
+        result = c.expression.evaluate(env)
+        gross[mask] = result if share is None else result * share
     return gross
+
+
+def _part_shares(rows: Rows, sel: Sel, mask: np.ndarray) -> FloatArray | None:
+    """The period shares of the selected rows (1.0 for whole rows), ``None`` when none is a
+    part of a row."""
+    col = rows.extra.get("period_share")
+    if col is None:
+        return None
+    share = col[sel][mask]
+    parts = ~np.isnan(share) & (share != 1.0)
+    if not parts.any():
+        return None
+    return np.where(parts, share, 1.0)

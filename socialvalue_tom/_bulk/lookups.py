@@ -26,6 +26,7 @@ from socialvalue_tom._text import (
     cell_number,
     key_text,
     near_names,
+    shown,
 )
 from socialvalue_tom.errors import OutcomeError, SocialValueError
 from socialvalue_tom.outcome import (
@@ -33,6 +34,7 @@ from socialvalue_tom.outcome import (
     MAX_QUANTITY,
     MAX_REGION_LENGTH,
     MAX_YEARS,
+    STAGES,
     Assumptions,
 )
 from socialvalue_tom.rules.steps import DISCOUNT_YEARS, part_limit
@@ -42,7 +44,7 @@ __all__ = ["FRACTION_COLUMNS", "FloatArray", "Rows", "Seen", "cell_floats", "fie
            "lookups", "parse_day"]
 
 FRACTION_COLUMNS = ("deadweight", "displacement", "attribution", "drop_off")
-_STAGES = ("commitment", "delivered")
+_STAGES = STAGES
 _BAD_DAY = np.int64(-(2**62))
 #: The days (since 1970-01-01) of datetime.date.min and datetime.date.max.
 _MIN_DAY = (dt.date.min - dt.date(1970, 1, 1)).days
@@ -165,8 +167,8 @@ def _not_a_number(series: pd.Series, name: str) -> Callable[[int], str]:
     def reason(p: int) -> str:
         cell = series.iloc[p]
         if isinstance(cell, bool | np.bool_):
-            return f"{name} {cell!r} is a boolean, not a number"
-        return f"{name} {cell!r} is not a number"
+            return f"{name} {shown(cell)} is a boolean, not a number"
+        return f"{name} {shown(cell)} is not a number"
     return reason
 
 
@@ -212,7 +214,7 @@ def _days(series: pd.Series, issues: Issues, seen: dict[Any, int | None]) -> _Da
             vals = stamps.astype("datetime64[D]").astype(np.int64)
             far = ~nat & ((vals < _MIN_DAY) | (vals > _MAX_DAY))
             issues.add(far, "date", "bad-date",
-                       lambda p: f"date {series.iloc[p]!r} is not a date in the years 1-9999")
+                       lambda p: f"date {shown(series.iloc[p])} is not a date in the years 1-9999")
             return _Dates(np.where(nat | far, _BAD_DAY, vals), None)
         series = series.astype(object)  # pyarrow dates: read as datetime.date values below
     codes, uniq = _codes(series)
@@ -223,7 +225,7 @@ def _days(series: pd.Series, issues: Issues, seen: dict[Any, int | None]) -> _Da
     issues.add(codes < 0, "date", "missing", "date is missing")
     unparsed = np.array([d is None for d in parsed] + [False])
     issues.add(unparsed[codes], "date", "bad-date",
-               lambda p: f"date {series.iloc[p]!r} is not an ISO date (YYYY-MM-DD)")
+               lambda p: f"date {shown(series.iloc[p])} is not an ISO date (YYYY-MM-DD)")
     table = np.array([_BAD_DAY if d is None else d for d in parsed] + [_BAD_DAY], dtype=np.int64)
     return _Dates(table, codes)
 
@@ -347,7 +349,7 @@ def _regions(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
     r: NDArray[np.intp] = _per_edition(table, ed, codes, -1)
     issues.add((r < 0) & (codes < 0), "region", "missing", "region is missing")
     issues.add(r < 0, "region", "unknown-region",
-               lambda p: (f"unknown region {series.iloc[p]!r}: expected one of "
+               lambda p: (f"unknown region {shown(series.iloc[p])}: expected one of "
                           f"{', '.join(s.editions[int(ed[p])].region_codes)}"))
     return r
 
@@ -428,9 +430,16 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
         codes, uniq = _codes(st)
         known = np.array([isinstance(u, str) and u.strip() in _STAGES for u in uniq] + [True])
         bad = ~known[codes]
-        issues.add(bad, "stage", "bad-stage",
-                   lambda p: f"stage {st.iloc[p]!r} is not commitment or delivered")
+        issues.add(bad, "stage", "bad-stage", lambda p: _bad_stage(st.iloc[p]))
     return extra
+
+
+def _bad_stage(cell: Any) -> str:
+    """Why a stage cell is refused, with the spelling to use for one in another case."""
+    reason = f"stage {shown(cell)} is not commitment or delivered"
+    if isinstance(cell, str) and cell.strip().lower() in _STAGES:
+        reason += f": stages are written in lower case ({cell.strip().lower()!r})"
+    return reason
 
 
 def _not_one_value(cell: Any) -> bool:
@@ -444,7 +453,7 @@ def _not_one_value(cell: Any) -> bool:
 
 
 def _not_a_value(series: pd.Series, name: str) -> Callable[[int], str]:
-    return lambda p: (f"{name} {series.iloc[p]!r} is bytes, a container, an interval or a "
+    return lambda p: (f"{name} {shown(series.iloc[p])} is bytes, a container, an interval or a "
                       "complex number, not one text or number value")
 
 
@@ -528,6 +537,6 @@ def _reductions(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp], a: Assu
                       for t in s.editions])
     red: FloatArray = _per_edition(table, ed, codes, 0.0)
     issues.add(np.isnan(red), "confidence", "unknown-grade",
-               lambda p: (f"unknown confidence grade {df['confidence'].iloc[p]!r}: table has "
+               lambda p: (f"unknown confidence grade {shown(df['confidence'].iloc[p])}: table has "
                           f"{', '.join(s.editions[int(ed[p])].grades) or 'no grades'}"))
     return red

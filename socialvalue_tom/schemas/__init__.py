@@ -11,7 +11,11 @@ are checked as the model reads them (no key escapes its pattern, none with space
 integer keys as plain decimals in range), a date is a pattern of the dates that exist (a
 "format" is only an annotation unless a validator asserts it), and text the model needs non-blank
 once stripped must hold a character that is not space. Checks across fields or files (a table's
-cross-references, say) are the model's alone.
+cross-references, say) are the model's alone, and so are two single-field checks JSON Schema
+cannot state exactly: a proxy with more than two decimal places (``multipleOf: 0.01`` fails
+``0.07`` in binary floating point) and an exclusion key naming a standard column in another case
+(``Contract_ID``). The schema describes the canonical form: text with spaces around it, which
+the loader strips, is refused by it.
 
 Examples:
     >>> json_schema("outcome")["title"]
@@ -36,7 +40,7 @@ from pydantic_core import core_schema
 from socialvalue_tom.errors import RuleError
 from socialvalue_tom.outcome import Assumptions, Outcome
 from socialvalue_tom.tables.amend import AmendmentFile
-from socialvalue_tom.tables.schema import IndexFile, TableFile
+from socialvalue_tom.tables.schema import NOT_BLANK, IndexFile, TableFile
 from socialvalue_tom.valuation import Valuation
 
 __all__ = ["SCHEMA_FILES", "SchemaKind", "json_schema", "main", "schema_text", "write_schemas"]
@@ -93,7 +97,7 @@ _PADDED = f"^{_SPACE}|{_SPACE}$"
 #: U+0085; Python's ``str.strip`` (``Outcome`` strips ``measure`` and ``region`` with it) also
 #: strips U+001C..U+001F, which ECMA-262's \s lacks: a JavaScript validator passed ``"\x1c"`` as
 #: a region the model then read as blank. Text holding one is not blank once stripped.
-_SOLID = r"[^\s\x1c-\x1f\x85]"
+_SOLID = NOT_BLANK
 _YEAR = "(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"  # 0001..9999, as datetime
 _LEAP = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
 #: An ISO calendar date that exists (2024-02-29, not 2023-02-29 or 2024-13-45): the models read

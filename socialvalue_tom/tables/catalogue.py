@@ -98,7 +98,9 @@ def load_index(name: str, *, root: Path | None = None) -> PriceIndex:
             f"unknown price index {name!r} (no file {path}): available are "
             f"{', '.join(available) or '(none)'}", name=name, available=available)
     index = _load_index_file(path)
-    if root == embedded_dir():
+    # Resolved: an embedded table passes its folder as read from its resolved path, which a
+    # symbolic link on the way to proxies/ makes another spelling of embedded_dir().
+    if root.resolve() == embedded_dir().resolve():
         _check_integrity(root, path, index.digest)
     return index
 
@@ -235,8 +237,9 @@ def _load_path(path: Path, embedded: bool = False) -> ProxyTable:
         raise ProxyTableError(f"{shown}: cannot open table file ({reason})", path=shown,
                               line=None, field=None) from exc
     if not is_file:
-        raise ProxyTableError(f"{path}: no such table file", path=str(path), line=None,
-                              field=None)
+        what = ("is a folder, not a table file: give the path of a .yaml or .json file in it"
+                if path.is_dir() else "no such table file")
+        raise ProxyTableError(f"{path}: {what}", path=str(path), line=None, field=None)
     with _lock:
         if embedded:
             return _load_file(path, True, path.stat().st_mtime_ns)
@@ -352,9 +355,19 @@ def load_table(name: str | None = None, *, version: str | None = None,
     if path is not None:
         if name is not None or version is not None:
             raise TypeError("give either a table name (with version/on) or path=, not both")
+        if not isinstance(path, str | os.PathLike):
+            raise TypeError(f"load_table(): path= must be a file path (str or pathlib.Path), "
+                            f"not {type(path).__name__}")
         return _load_path(Path(path))
     if name is None:
         raise TypeError("load_table() needs a table family name or path=")
+    if not isinstance(name, str):
+        hint = (": it is a loaded edition already, pass it as tables= where a table is wanted"
+                if isinstance(name, ProxyTable) else _ref_hint(name)
+                or (": load a table file with load_table(path=...)"
+                    if isinstance(name, os.PathLike) else ""))
+        raise TypeError(f"load_table() takes a family name (str), not "
+                        f"{type(name).__name__}{hint}")
     day = None if on is None else _as_day(on)
     editions = _family_editions(name)
     if version is not None:
@@ -396,7 +409,8 @@ class TableSet:
         for e in given:
             if not isinstance(e, ProxyTable):
                 hint = (": a family name goes alone, as a string; load one edition with "
-                        "load_table(name, version=...)" if isinstance(e, str) else "")
+                        "load_table(name, version=...)" if isinstance(e, str)
+                        else _ref_hint(e))
                 raise TypeError(f"a sequence of tables must hold editions (ProxyTable, from "
                                 f"load_table), not {type(e).__name__} {e!r:.60}{hint}")
         self.editions = sorted(given, key=lambda t: t.valid_from)
@@ -453,10 +467,18 @@ def resolve_tables(tables: str | ProxyTable | TableSet | Sequence[ProxyTable]) -
         return TableSet(_family_editions(tables))
     if isinstance(tables, os.PathLike | bytes | Mapping) or not isinstance(tables, Iterable):
         hint = (": load a table file with load_table(path=...)"
-                if isinstance(tables, os.PathLike) else "")
+                if isinstance(tables, os.PathLike) else _ref_hint(tables))
         raise TypeError(f"tables must be a family name, an edition (ProxyTable) or a sequence "
                         f"of editions, not {type(tables).__name__}{hint}")
     return TableSet(list(tables))
+
+
+def _ref_hint(obj: object) -> str:
+    """How to load the edition a :class:`TableRef` (from ``available_tables``) describes."""
+    if not isinstance(obj, TableRef):
+        return ""
+    return (f": a TableRef describes an edition, load it with load_table({obj.name!r}, "
+            f"version={obj.version!r}) (or pass the family name {obj.name!r})")
 
 
 def write_manifest(root: Path | None = None) -> Path:

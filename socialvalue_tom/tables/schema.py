@@ -105,6 +105,11 @@ NEVER_GROUPING_COLUMNS = (
     "exclusion",
 )
 
+#: A JSON Schema pattern for text with a character that is not space (as ``str.strip`` and
+#: pydantic read space: U+001C..U+001F and U+0085 too). For an optional text field the
+#: expression parser refuses blank: the schema says it beside the field's ``anyOf``, where it
+#: applies to text only.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 #: Lower-case Python keywords: no expression can use one as a name.
 _KEYWORDS = tuple(k for k in keyword.kwlist if k.islower())
 #: Map keys checked by validators (derivation inputs, parameters), told to the JSON Schema too
@@ -258,8 +263,10 @@ class Derivation(_Model):
 
     inputs: TableDict[InputName, Number] = Field(min_length=1)
     formula: str = Field(min_length=1, max_length=1000)
-    low_formula: str | None = Field(default=None, max_length=1000)
-    high_formula: str | None = Field(default=None, max_length=1000)
+    low_formula: str | None = Field(default=None, max_length=1000,
+                                    json_schema_extra={"pattern": NOT_BLANK})
+    high_formula: str | None = Field(default=None, max_length=1000,
+                                     json_schema_extra={"pattern": NOT_BLANK})
 
     @field_validator("inputs")
     @classmethod
@@ -316,7 +323,9 @@ class QuantityBounds(_Model):
     """Inclusive bounds on an outcome's quantity in the measure's canonical unit."""
 
     min: Number | None = None
-    max: Number | None = None
+    # The schema says what _ordered checks of max alone (a JSON Schema minimum applies to
+    # numbers only, so null still passes).
+    max: Number | None = Field(default=None, json_schema_extra={"minimum": 0})
 
     @model_validator(mode="after")
     def _ordered(self) -> QuantityBounds:
@@ -365,7 +374,8 @@ class MeasureSpec(_Model):
         ...] = ()
     quantity_bounds: QuantityBounds | None = None
     cap_ratio: Annotated[float, Strict(), Field(gt=0.0, allow_inf_nan=False)] | None = None
-    expression: str | None = Field(default=None, max_length=1000)
+    expression: str | None = Field(default=None, max_length=1000,
+                                   json_schema_extra={"pattern": NOT_BLANK})
     parameters: TableDict[ParameterName, Number] = Field(default_factory=dict,
                                                          validate_default=True)
     notes: str | None = None

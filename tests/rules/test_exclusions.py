@@ -338,6 +338,16 @@ def test_value_frame_when_declared_key_lacks_one_of_several_columns_names_the_mi
     assert _pounds(got) == [75000.0, 72000.0]
 
 
+def test_an_empty_key_sets_every_contract_s_claims_against_each_other(tmp_path: Path) -> None:
+    """``key: []`` is loaded as written: no column keeps contracts apart, so C1's 3 priority
+    hires reduce C2's 4 local FTE (the documented, most conservative reading), while stage
+    and supplier_id still separate groups."""
+    table = _keyed(tmp_path, "[]")
+    assert _pounds(value_frame(_two_contracts(), table)) == [75000.0, 18000.0]
+    apart = _two_contracts(supplier_id=["S1", "S2"])
+    assert _pounds(value_frame(apart, table)) == [75000.0, 72000.0]
+
+
 def test_value_frame_when_declared_key_column_is_absent_in_a_multi_block_input_raises(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The input's claims are gathered over all its blocks first: the same error, raised

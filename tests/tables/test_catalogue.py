@@ -78,6 +78,26 @@ def test_catalogue_when_price_index_modified_raises_integrity_error(proxies_copy
         sv.load_index("uk-gdp-deflator")
 
 
+@pytest.mark.parametrize("how", ["load_table", "value"])
+def test_a_modified_price_index_is_refused_when_the_folder_is_reached_through_a_link(
+        proxies_copy: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """The index a table uses is checked against the manifest whatever spelling of the folder
+    the catalogue was given: through a symbolic link, the table's path (resolved) and the
+    folder's differed, and the index check was skipped."""
+    link = proxies_copy.parent / "linked"
+    link.symlink_to(proxies_copy, target_is_directory=True)
+    monkeypatch.setattr(catalogue, "embedded_dir", lambda: link)
+    path = proxies_copy / "indices" / "uk-gdp-deflator.yaml"
+    _edit(path, "2024: ", "2024: 1")
+    with pytest.raises(sv.TableIntegrityError, match="uk-gdp-deflator"):
+        if how == "load_table":
+            sv.load_table("uk-national", version="2024")
+        else:
+            sv.value(sv.Outcome(measure="jobs-local-fte", quantity=1, region="uk",
+                                date=dt.date(2024, 6, 1)), "uk-national",
+                     assumptions={"price_year": 2025})
+
+
 def test_catalogue_when_edition_added_without_manifest_entry_raises(proxies_copy: Path) -> None:
     """A new file dropped into the embedded folder is not in the manifest: refused."""
     src = proxies_copy / "uk-national" / "2025.yaml"
@@ -350,3 +370,26 @@ def test_load_table_when_on_is_iso_text_reads_it_as_that_date() -> None:
     for bad in ("2024-02-30", "01/05/2024", "2024-5-1", ""):
         with pytest.raises(TypeError, match="YYYY-MM-DD text"):
             sv.load_table("uk-national", on=bad)
+
+
+def test_load_table_when_given_what_is_not_a_name_says_what_to_do(tmp_path: Path) -> None:
+    """A loaded edition, a catalogue entry or a path given where a family name goes, and a
+    folder given as a table file: typed errors that say what to pass instead."""
+    table = sv.load_table("uk-national", version="2024")
+    ref = next(r for r in sv.available_tables() if r.version == "2024")
+    with pytest.raises(TypeError, match="a loaded edition already, pass it as tables="):
+        sv.load_table(table)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"load_table\('uk-national', version='2024'\)"):
+        sv.load_table(ref)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"load_table\(path=\.\.\.\)"):
+        sv.load_table(tmp_path / "t.yaml")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="path= must be a file path"):
+        sv.load_table(path=3)  # type: ignore[arg-type]
+    with pytest.raises(sv.ProxyTableError, match="is a folder, not a table file"):
+        sv.load_table(path=tmp_path)
+    outcome = sv.Outcome(measure="jobs-local-fte", quantity=1, region="uk",
+                         date=dt.date(2024, 6, 1))
+    for tables in (ref, [ref]):
+        with pytest.raises(TypeError, match=r"a TableRef describes an edition, load it with "
+                                            r"load_table\('uk-national', version='2024'\)"):
+            sv.value(outcome, tables)  # type: ignore[arg-type]
