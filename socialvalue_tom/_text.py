@@ -175,12 +175,15 @@ def shown(cell: Any) -> str:
     """A cell as a message quotes it: as the file or frame gave it, not as numpy writes its
     scalars (``True``, not ``np.True_``; ``20240501``, not ``np.float64(20240501.0)``, for a
     whole number a reader made a float)."""
-    if isinstance(cell, np.generic):
+    if isinstance(cell, np.number | np.bool_):  # not datetime64: its item() may be an int
         cell = cell.item()
     if (isinstance(cell, float) and math.isfinite(cell) and cell.is_integer()
             and abs(cell) < 2.0**53):
         return str(int(cell))
-    return repr(cell)
+    try:
+        return repr(cell)
+    except ValueError:  # an int of more digits than Python converts to text (4,300)
+        return f"(an integer of about {int(abs(cell)).bit_length() * 0.30103:.0f} digits)"
 
 
 def shortened(text: str, limit: int) -> str:

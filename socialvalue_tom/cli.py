@@ -330,6 +330,11 @@ def _check_output(output: Path, suffixes: tuple[str, ...] | None = None) -> None
     """An output path whose folder exists, which is not a folder itself and, when ``suffixes``
     are given, has one of them (exit 2): checked before any work, so a run never ends by
     refusing its output, and no file of another kind is ever touched."""
+    try:
+        output.exists()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL: no file can have it
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        _fail(f"cannot write {output}: {reason}")
     if output.is_dir():
         _fail(f"the output {output} is a folder: give a file name")
     if not output.parent.is_dir():
@@ -346,7 +351,7 @@ def _resolve_tables(spec: str) -> TablesLike:
     A file's edition covering only part of a family edition's dates is refused: dropping that
     edition would leave its other dates to no edition, or to another carried forward.
     """
-    whole_file = _names_a_file(spec) and Path(spec).is_file()  # a file name with a comma
+    whole_file = _names_a_file(spec) and _is_file(Path(spec))  # a file name with a comma
     parts = [spec] if whole_file else [p.strip() for p in spec.split(",")]
     if not any(parts):
         _fail("--tables needs a table family name, NAME:VERSION or a table file")
@@ -375,13 +380,14 @@ def _resolve_one_tables(spec: str) -> TablesLike:
     (``.yaml``/``.yml``, or ``.json`` for an amendment)."""
     path = Path(spec)
     head, colon, version = spec.rpartition(":")
-    if colon and version and not path.exists() and _names_a_file(head) and Path(head).is_file():
+    if (colon and version and _names_a_file(head) and not _exists(path)
+            and _is_file(Path(head))):
         _fail(f"{spec!r}: a table file is one edition and takes no :VERSION; give the file "
               f"alone ({head})")
     if _names_a_file(spec):
-        if path.is_dir():
+        if _is_dir(path):
             _fail(f"table file {spec} is a folder, not a file")
-        if not path.is_file():
+        if not _is_file(path):
             _fail(f"table file {spec} {_not_there(path)}")
         return _guard(lambda: load_table(path=path))
     name, sep, version = spec.partition(":")
@@ -420,16 +426,41 @@ def _assumptions(price_year: int | None, discount_base_year: int | None,
 
 def _check_input(path: Path) -> None:
     """An input path that is a file (exit 2)."""
-    if path.is_dir():
+    if _is_dir(path):
         _fail(f"input {path} is a folder, not a file")
-    if not path.is_file():
+    if not _is_file(path):
         _fail(f"input file {path} {_not_there(path)}")
 
 
 def _not_there(path: Path) -> str:
     """Why a path that is not a folder is no file to read: absent, or not a regular file (a
     device such as /dev/null, a pipe)."""
-    return "is not a regular file" if path.exists() else "does not exist"
+    return "is not a regular file" if _exists(path) else "does not exist"
+
+
+def _exists(path: Path) -> bool:
+    """``path.exists()``, False where the system refuses to look (a name too long: pathlib
+    raises for it, as for a NUL)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False where the system refuses to look (see :func:`_exists`)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()``, False where the system refuses to look (see :func:`_exists`)."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def _read(path: Path, sheet: str | None = None, *, dated: bool = True) -> pd.DataFrame:
@@ -1207,9 +1238,9 @@ def tables_validate(
                                          help="A table file (.yaml) to check.")],
 ) -> None:
     """Check a table file against the format; print its digest (exit 1 when invalid)."""
-    if file.is_dir():
+    if _is_dir(file):
         _fail(f"table file {file} is a folder, not a file")
-    if not file.is_file():
+    if not _is_file(file):
         _fail(f"table file {file} {_not_there(file)}")
     t = _guard(lambda: load_table(path=file), code=1)
     _console().print(_printable(f"valid: {t.name}:{t.version} ({len(t.measures)} measures, "

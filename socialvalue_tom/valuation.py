@@ -165,6 +165,15 @@ class Valuation(_TypedValidation):
             self.__dict__["steps"] = steps  # frozen model: fill the lazy field once
         return steps
 
+    def __iter__(self) -> Any:
+        # dict(v) and iteration list every field, the trace included (built now).
+        _ = self.trace
+        return super().__iter__()
+
+    def __repr_args__(self) -> Any:
+        _ = self.trace  # repr(v) shows steps=..., as for a valuation read back from JSON
+        return super().__repr_args__()
+
     if not TYPE_CHECKING:  # as pydantic's own __getattr__: attribute typing stays strict
         def __getattr__(self, name: str) -> Any:
             # A valuation from the engine has no "steps" until its trace is built.

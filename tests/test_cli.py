@@ -138,6 +138,11 @@ def test_value_when_no_output_then_issues_next_to_input(tmp_path: Path) -> None:
     (["value", "{src}", "--tables", "t.yaml:2024"], "a table file is one edition"),
     (["value", "/dev/null"], "input file /dev/null is not a regular file"),
     (["tables", "validate", "/dev/null"], "table file /dev/null is not a regular file"),
+    # Names longer than the file system takes: a message, never a traceback.
+    (["value", "{src}", "--tables", "uk-national:" + "x" * 300], "unknown version"),
+    (["value", "x" * 300 + ".csv"], "does not exist"),
+    (["value", "{src}", "-o", "x" * 300 + ".csv"], "File name too long"),
+    (["tables", "diff", "uk-national:2024", "uk-national:" + "x" * 300], "unknown version"),
 ])
 def test_value_when_usage_error_then_exit_2(tmp_path: Path, args: list[str],
                                             message: str) -> None:

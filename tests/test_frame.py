@@ -583,3 +583,21 @@ def test_issue_reasons_quote_cells_as_given_not_as_numpy_writes_them() -> None:
         "period_end 20240531 is not an ISO date (YYYY-MM-DD)",
         "period_start 20240501.5 is not an ISO date (YYYY-MM-DD)",
         "period_end True is not an ISO date (YYYY-MM-DD)"]
+
+
+@pytest.mark.parametrize(("cell", "quoted"), [
+    (np.datetime64("10000-01-01", "s"), "numpy.datetime64('10000-01-01T00:00:00')"),
+    (np.datetime64("NaT"), "numpy.datetime64('NaT','generic')"),
+    (10**5000, "(an integer of about 5000 digits)"),
+    (np.int64(7), "7"), (np.float32(2.5), "2.5"), (np.bool_(False), "False"),
+], ids=["datetime64-s", "NaT", "huge-int", "int64", "float32", "bool_"])
+def test_shown_quotes_any_cell_without_raising(cell: Any, quoted: str) -> None:
+    """Numbers as written; a datetime64 stays a date (its item() may be a bare integer); an
+    integer too long for Python to print does not raise."""
+    from socialvalue_tom._text import shown
+
+    assert shown(cell).replace("np.", "numpy.") == quoted
+    row = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [1.0], "unit": ["FTE"],
+                        "region": pd.Series([cell], dtype=object), "date": ["2024-05-01"]})
+    found = sv.value_frame(row, errors="collect").attrs["issues"]
+    assert len(found) == 1 and found["field"].iloc[0] == "region"

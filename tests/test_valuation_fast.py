@@ -45,6 +45,8 @@ def test_steps_of_a_new_valuation_are_its_trace(tiny_table: Any) -> None:
     assert v.steps is v.trace
     copied = sv.value(_outcome(), tiny_table).model_copy()
     assert copied.steps == v.steps
+    assert dict(sv.value(_outcome(), tiny_table))["steps"] == v.steps  # iteration lists it
+    assert "steps=(TraceStep(rule='edition'" in repr(sv.value(_outcome(), tiny_table))
     with pytest.raises(AttributeError):
         _ = v.not_a_field  # type: ignore[attr-defined]
 
