@@ -63,6 +63,7 @@ __all__ = [
     "iter_outcome_batches",
     "read_outcomes",
     "source_lines",
+    "write_through_temp",
     "write_valuations",
 ]
 
@@ -238,6 +239,18 @@ MAX_XLSX_RATIO = 100
 #: Below this many decompressed bytes the ratio is not checked (a small workbook of repeated
 #: values can compress far better than a large one).
 MIN_XLSX_CHECKED = 8 * 1024 * 1024
+#: The most cells (``<c>`` elements, empty ones too) a workbook's sheets may hold per byte of
+#: the file, and at least: openpyxl builds an object per cell (some 6 us and 300 bytes each),
+#: and empty cells compress to a twentieth of a byte, so a 1 MB file within the size limits
+#: held 20 million of them (115 s, 6.3 GB). Workbooks Excel or pandas write hold 0.2 to 0.3
+#: cells per byte.
+MAX_XLSX_CELLS_PER_BYTE = 2
+MIN_XLSX_CELLS = 250_000
+#: A cell element of a sheet's XML, under any namespace prefix (``<c/>``, ``<c r="A1">``,
+#: ``<x:c>``).
+_CELL_TAG = re.compile(rb"<(?:[^\s<>/:]+:)?c[\s/>]")
+#: Characters XML 1.0 forbids beyond the C0 controls openpyxl replaces.
+_NOT_XML_CHARS = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 #: Columns of amounts that run into thousands (fractions, years and shares never do).
 AMOUNT_COLUMNS = ("quantity", "contract_value")
@@ -768,6 +781,42 @@ def _check_expanded_size(p: Path) -> None:
                        "and "
                        f"{MAX_XLSX_BYTES // 2**20} MiB in all): save it again from Excel, or "
                        "split it", expanded=expanded)
+    _check_cell_count(p, size)
+
+
+def _check_cell_count(p: Path, size: int) -> None:
+    """Refuse a workbook whose sheets hold more cells than :data:`MAX_XLSX_CELLS_PER_BYTE`
+    per byte of the file (at least :data:`MIN_XLSX_CELLS`), counted in the sheets' XML as it
+    is decompressed, before openpyxl builds an object for each."""
+    import zipfile
+
+    limit = max(MIN_XLSX_CELLS, MAX_XLSX_CELLS_PER_BYTE * size)
+    cells = 0
+    with zipfile.ZipFile(p) as archive:
+        for info in archive.infolist():
+            if not info.filename.startswith("xl/worksheets/"):
+                continue
+            with archive.open(info) as part:
+                carry = b""
+                while chunk := part.read(1 << 22):
+                    data = carry + chunk
+                    # A tag is counted whole: the text from the last "<" goes with the next
+                    # chunk (dropped when it runs on past a megabyte: no tag is that long).
+                    cut = data.rfind(b"<")
+                    cut = len(data) if cut < 0 or len(data) - cut > 1 << 20 else cut
+                    cells += len(_CELL_TAG.findall(data, 0, cut))
+                    carry = data[cut:]
+                    _refuse_cells(p, size, cells, limit)
+                cells += len(_CELL_TAG.findall(carry))
+                _refuse_cells(p, size, cells, limit)
+
+
+def _refuse_cells(p: Path, size: int, cells: int, limit: int) -> None:
+    if cells > limit:
+        raise _fail(p, f"the workbook's sheets hold more than {limit:,} cells, the most allowed "
+                       f"for a file of {size:,} bytes ({MAX_XLSX_CELLS_PER_BYTE} per byte, at "
+                       f"least {MIN_XLSX_CELLS:,}; Excel writes about one per four bytes): "
+                       "most are empty. Save it again from Excel, or as CSV", cells=cells)
 
 
 def _held_rows(ws: Any) -> dict[int, dict[int, Any]]:
@@ -1258,11 +1307,11 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         _require("pyarrow.parquet")
     writers: dict[str, Callable[[pd.DataFrame, Path], None]] = {
         ".csv": _write_csv, ".xlsx": _write_xlsx, ".parquet": _write_parquet}
-    _write_through_temp(p, lambda tmp: writers[suffix](plain, tmp))
+    write_through_temp(p, lambda tmp: writers[suffix](plain, tmp))
     return p
 
 
-def _write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
+def write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
     """Run ``write`` on a temporary file next to ``p`` and rename it to ``p`` on success; any
     error is an InputFileError and removes the temporary file."""
     if not p.parent.is_dir():
@@ -1363,7 +1412,11 @@ def _xlsx_safe(df: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
     from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 
     def clean(v: Any) -> Any:
-        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v
+        if not isinstance(v, str):
+            return v
+        # openpyxl's pattern covers the C0 controls only: XML 1.0 also forbids U+FFFE, U+FFFF
+        # and lone surrogates, which made a workbook no reader could open again.
+        return _NOT_XML_CHARS.sub("\ufffd", ILLEGAL_CHARACTERS_RE.sub("\ufffd", v))
 
     def risky(v: Any) -> bool:
         return isinstance(v, str) and (v.startswith(_FORMULA_STARTS) or v in ERROR_CODES)

@@ -1021,6 +1021,15 @@ def _section(frame: pd.DataFrame, by: str, heading: str) -> list[str]:
 def render_report(valued: pd.DataFrame, path: str | Path, *, title: str = "Social value report",
                   tables: TablesLike | None = None) -> Path:
     """Write :func:`report_html` to ``path`` (UTF-8) and return the path."""
+    from socialvalue_tom.io import write_through_temp
+
     out = Path(path)
-    out.write_text(report_html(valued, title=title, tables=tables), encoding="utf-8")
+    page = report_html(valued, title=title, tables=tables)
+    # Through a temporary file renamed into place, as the valued files are written: a
+    # symbolic link at ``path`` is replaced, not followed, and a failed write keeps the
+    # previous report.
+    def write(tmp: Path) -> None:
+        tmp.write_text(page, encoding="utf-8")
+
+    write_through_temp(out, write)
     return out

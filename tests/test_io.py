@@ -763,11 +763,14 @@ def test_write_valuations_when_xlsx_shows_pennies_and_keeps_the_amount(tmp_path:
 def test_write_valuations_when_text_has_control_characters_replaces_them(
         tmp_path: Path) -> None:
     """Characters XML cannot hold are replaced (U+FFFD), not an openpyxl error."""
-    df = pd.DataFrame({"evidence": ["ok\x01done", "tab\tkept"], "value_gbp": [1.0, 2.0]})
+    text = ["ok\x01done", "tab\tkept", "S\uffffX", "a\ud800b\ufffe"]  # a surrogate: object
+    df = pd.DataFrame({"evidence": pd.Series(text, dtype=object), "value_gbp": [1.0, 2.0, 3.0,
+                                                                                4.0]})
     path = svio.write_valuations(df, tmp_path / "v.xlsx")
-    back = svio.read_outcomes(path)
-    assert back["evidence"].tolist() == ["ok\ufffddone", "tab\tkept"]
-    assert back["value_gbp"].tolist() == [1.0, 2.0]
+    back = svio.read_outcomes(path)  # U+FFFF, U+FFFE and lone surrogates made it unreadable
+    assert back["evidence"].tolist() == ["ok\ufffddone", "tab\tkept", "S\ufffdX",
+                                         "a\ufffdb\ufffd"]
+    assert back["value_gbp"].tolist() == [1.0, 2.0, 3.0, 4.0]
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
@@ -1090,6 +1093,32 @@ def test_read_xlsx_when_parts_decompress_far_beyond_the_file_refuses_before_read
     with pytest.raises(svio.InputFileError, match=r"decompress to 12,0\d\d,\d\d\d bytes, more "
                                                   r"than the 8,388,608 allowed"):
         svio.read_outcomes(bomb)
+
+
+@pytest.mark.parametrize("tag", [b"<c/>", b'<x:c r="Z9"/>'])
+def test_read_xlsx_when_sheets_hold_far_more_cells_than_the_file_bytes_refuses_them(
+        tmp_path: Path, tag: bytes) -> None:
+    """Empty cells compress to a twentieth of a byte: a few KB held 600,000 of them (3 MB of
+    XML, under the size limits), for which openpyxl builds an object each. Counted in the
+    sheets' XML, under any namespace prefix, across read chunks, before openpyxl reads."""
+    import zipfile
+
+    path = _workbook(tmp_path / "ok.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
+                                                        "2024-05-01", "1"]])
+    with zipfile.ZipFile(path) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    sheet = next(n for n in parts if n.startswith("xl/worksheets/"))
+    parts[sheet] = parts[sheet].replace(b"</sheetData>", b'<row r="3">' + tag * 600_000
+                                        + b"</row></sheetData>")
+    bomb = tmp_path / "cells.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    assert bomb.stat().st_size < 120_000
+    with pytest.raises(svio.InputFileError, match=r"sheets hold more than 250,000 cells"):
+        svio.read_outcomes(bomb)
+    assert svio._CELL_TAG.findall(b"<cols><col/></cols><c><v>1</v></c><x:c/><is>") == [
+        b"<c>", b"<x:c/"]
 
 
 def test_read_csv_when_a_row_is_wider_than_a_worksheet_refuses_it_quickly(

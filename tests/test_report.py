@@ -340,6 +340,21 @@ def test_report_html_when_issues_then_counted_in_caveats(portfolio: pd.DataFrame
         encoding="utf-8")
 
 
+def test_render_report_replaces_a_link_at_its_path_and_leaves_the_target(
+        valued: pd.DataFrame, tiny: sv.ProxyTable, tmp_path: Path) -> None:
+    """The report was written through a symbolic link at its path, overwriting whatever the
+    link pointed at: it is written to a temporary file and renamed into place, as the valued
+    files are, so the link is replaced and its target kept."""
+    precious = tmp_path / "precious.txt"
+    precious.write_text("precious", encoding="utf-8")
+    link = tmp_path / "rep.html"
+    link.symlink_to(precious)
+    path = render_report(valued, link, tables=tiny)
+    assert precious.read_text(encoding="utf-8") == "precious"
+    assert not path.is_symlink() and path.read_text(encoding="utf-8").startswith("<!DOCTYPE")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["precious.txt", "rep.html"]
+
+
 def test_editions_used_when_valued_then_one_triple(valued: pd.DataFrame,
                                                    tiny: sv.ProxyTable) -> None:
     """The edition and digest used are listed once."""
