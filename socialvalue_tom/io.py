@@ -162,7 +162,7 @@ def read_outcomes(path: str | os.PathLike[str], *, sheet: str | int | None = Non
         table = pq.read_table(p)
     except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
         raise _fail(p, f"not a readable Parquet file ({exc})") from exc
-    return _arrow_to_pandas(_arrow_text(p, table))
+    return _arrow_to_pandas(_arrow_text(p, table), path=p)
 
 
 @dataclass(frozen=True)
@@ -707,8 +707,20 @@ def _text_in_pandas_metadata(table: Any, names: list[str]) -> Any:
     return table.replace_schema_metadata({**meta, b"pandas": json.dumps(info).encode()})
 
 
-def _arrow_to_pandas(table: Any, offset: int = 0) -> pd.DataFrame:
+def _arrow_to_pandas(table: Any, offset: int = 0, path: Path | None = None) -> pd.DataFrame:
+    """Arrow data as a frame indexed by row position. Columns pandas wrote as a named index
+    (``df.set_index("contract_id").to_parquet(...)``) are data: ``to_pandas`` makes them the
+    index again, so they are put back as columns (dropping them lost ``contract_id`` and merged
+    every contract into one double-counting group). An unnamed index is only row labels."""
     df: pd.DataFrame = table.to_pandas()
+    named = [n for n in df.index.names if n is not None]
+    if named:
+        clash = sorted({str(n) for n in named} & {str(c) for c in df.columns})
+        if clash:
+            where = path if path is not None else Path("<arrow data>")
+            raise _fail(where, f"the file holds both a column and a pandas index named "
+                               f"{clash[0]!r}: rename one", column=clash[0])
+        df = df.reset_index(level=named)
     df.index = pd.RangeIndex(offset, offset + len(df))
     return df
 
@@ -1165,10 +1177,10 @@ def _iter_parquet(p: Path, chunksize: int) -> Iterator[tuple[int, pd.DataFrame]]
     offset = 0
     with pf:
         for batch in pf.iter_batches(batch_size=_read_size(chunksize)):
-            yield offset, _arrow_to_pandas(_arrow_text(p, batch), offset)
+            yield offset, _arrow_to_pandas(_arrow_text(p, batch), offset, p)
             offset += batch.num_rows
         if offset == 0:  # no rows: one empty batch with the file's columns, as from a CSV
-            yield 0, _arrow_to_pandas(_arrow_text(p, pf.schema_arrow.empty_table()))
+            yield 0, _arrow_to_pandas(_arrow_text(p, pf.schema_arrow.empty_table()), path=p)
 
 
 # -- where rows come from -----------------------------------------------------------------------

@@ -1237,3 +1237,35 @@ def test_read_outcomes_when_blank_records_lie_among_rows_types_columns_as_withou
                     + "jobs-local,2,FTE,uk,2024-05-01,8\n", encoding="utf-8")
     assert svio.read_outcomes(ints)["x"].tolist() == [7, 8]
     assert svio.read_outcomes(ints)["x"].dtype == np.int64
+
+
+@pytest.mark.parametrize("chunksize", [1, 1000])
+def test_a_parquet_column_pandas_saved_as_its_index_is_kept(tmp_path: Path,
+                                                            chunksize: int) -> None:
+    """``df.set_index("contract_id").to_parquet(p)`` keeps contract_id in the file, but
+    ``to_pandas`` made it the index, which the reader replaced: the column was lost and every
+    contract became one double-counting group (C1's priority hire cut C2's local jobs). It is
+    a column again; an unnamed index (row labels) is still dropped."""
+    df = pd.DataFrame({"contract_id": ["C1", "C2"],
+                       "measure": ["jobs-priority-ltu", "jobs-local-fte"],
+                       "quantity": [1.0, 5.0], "unit": ["FTE", "FTE"],
+                       "region": ["london", "london"], "date": ["2024-09-30", "2024-09-30"]})
+    expected = sv.value_frame(df)["value_gbp"].tolist()
+    indexed = tmp_path / "ix.parquet"
+    df.set_index("contract_id").to_parquet(indexed)
+    back = svio.read_outcomes(indexed)
+    assert back["contract_id"].tolist() == ["C1", "C2"]
+    out = tmp_path / "out.parquet"
+    sv.value_file(indexed, out, chunksize=chunksize)
+    written = pd.read_parquet(out)
+    assert written["contract_id"].tolist() == ["C1", "C2"]
+    assert written["value_gbp"].tolist() == expected
+    assert written["claim_share"].tolist() == [1.0, 1.0]
+    labelled = tmp_path / "labels.parquet"
+    df.set_axis([10, 20]).to_parquet(labelled)  # an unnamed index: row labels, not data
+    assert list(svio.read_outcomes(labelled).columns) == list(df.columns)
+    clash = tmp_path / "clash.parquet"
+    df.set_index(pd.Index(["x", "y"], name="measure")).to_parquet(clash)
+    with pytest.raises(svio.InputFileError, match="both a column and a pandas index named "
+                                                  "'measure'"):
+        svio.read_outcomes(clash)
