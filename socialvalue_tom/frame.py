@@ -363,6 +363,7 @@ def _check_input(df: pd.DataFrame, errors: str) -> None:
         raise RuleError(f"errors must be 'raise' or 'collect', not {errors!r}")
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"value_frame() needs a pandas DataFrame, not {type(df).__name__}")
+    _refuse_index_columns(df)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise OutcomeError(f"input is missing required column(s) {', '.join(missing)}; "
@@ -371,6 +372,23 @@ def _check_input(df: pd.DataFrame, errors: str) -> None:
                            columns=missing)
     refuse_duplicated_columns(df)
     _refuse_near_rule_columns(df)
+
+
+def _refuse_index_columns(df: pd.DataFrame) -> None:
+    """:class:`OutcomeError` for a standard column the frame holds as its index
+    (``df.set_index("contract_id")``): the rules read columns, so the index would be passed
+    over, and without ``contract_id`` every contract would be one double-counting group."""
+    names = [n for n in df.index.names
+             if isinstance(n, str) and n in STANDARD_COLUMNS and n not in df.columns]
+    if names:
+        one = len(names) == 1
+        raise OutcomeError(
+            f"{', '.join(map(repr, names))} {'is' if one else 'are'} the frame's index, not "
+            f"{'a column' if one else 'columns'}: the rules read columns, so "
+            f"{'it' if one else 'they'} would be passed over (without contract_id every "
+            "contract is one double-counting group); make "
+            f"{'it a column' if one else 'them columns'} with df.reset_index()",
+            field=names[0], columns=names)
 
 
 #: Optional columns the rules read (and the scalar Outcome's fields): a column named but for

@@ -601,3 +601,23 @@ def test_shown_quotes_any_cell_without_raising(cell: Any, quoted: str) -> None:
                         "region": pd.Series([cell], dtype=object), "date": ["2024-05-01"]})
     found = sv.value_frame(row, errors="collect").attrs["issues"]
     assert len(found) == 1 and found["field"].iloc[0] == "region"
+
+
+def test_a_standard_column_held_as_the_index_is_refused_not_passed_over() -> None:
+    """``df.set_index("contract_id")`` hid the contracts from the exclusions: every contract
+    became one group and C1's priority hire cut C2's local jobs. Refused, saying what to do;
+    an index of another name (or beside a column of the name) is only row labels."""
+    df = pd.DataFrame({"contract_id": ["C1", "C2"],
+                       "measure": ["jobs-priority-ltu", "jobs-local-fte"],
+                       "quantity": [1.0, 5.0], "unit": ["FTE", "FTE"],
+                       "region": ["london", "london"], "date": ["2024-09-30", "2024-09-30"]})
+    with pytest.raises(sv.OutcomeError, match=r"'contract_id' is the frame's index, not a "
+                                              r"column: .*df\.reset_index\(\)") as info:
+        sv.value_frame(df.set_index("contract_id"))
+    assert info.value.details["columns"] == ["contract_id"]
+    with pytest.raises(sv.OutcomeError, match="'contract_id', 'measure' are the frame's index"):
+        sv.value_frame(df.set_index(["contract_id", "measure"]))
+    expected = sv.value_frame(df)["value_gbp"].tolist()
+    assert sv.value_frame(df.set_index("contract_id", drop=False))["value_gbp"].tolist() == (
+        expected)
+    assert sv.value_frame(df.rename_axis("row"))["value_gbp"].tolist() == expected
