@@ -44,8 +44,8 @@ def factor(measure: str, unit: str | None) -> Decimal:
     """Exact unit factor (minutes are 1/60 hour for the volunteering measure)."""
     if unit == "minute":
         return ONE / D(60)
-    if unit == "week" and measure == "social-volunteering":
-        return D(168)
+    # No calendar unit converts to hours of volunteering (the library refuses "week" there):
+    # "week" here is the canonical unit of the week measures only.
     return FACTORS[unit]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import socialvalue_tom as sv
+from socialvalue_tom import money
 from socialvalue_tom.frame import value_frame
 from socialvalue_tom.tables.schema import TableFile
 from socialvalue_tom.tables.table import ProxyTable
@@ -68,9 +70,14 @@ def test_value_when_discount_horizon_exceeded_raises_rule_error(tiny_table: Any)
 }))
 def test_value_when_outcome_fields_are_garbage_raises_only_our_errors(tiny_table: Any,
                                                                       kw: dict[str, Any]) -> None:
-    """Any garbage outcome gives a valuation or a SocialValueError, never another exception."""
+    """Any garbage outcome gives a valuation or a SocialValueError, never another exception;
+    and the same fields over a valid outcome's leave the valid ones valued (the suppression
+    cannot hide a library refusing everything)."""
     with contextlib.suppress(sv.SocialValueError):
         sv.value(sv.Outcome(**kw), tiny_table)
+    valid = {"measure": "jobs-local", "quantity": 1.0, "unit": "FTE", "region": "uk",
+             "date": "2024-06-01"}
+    assert sv.value(sv.Outcome(**valid), tiny_table).amount == 18000.0
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -211,14 +218,15 @@ def test_value_frame_and_reports_when_cell_is_exotic_raise_only_our_errors(
         tiny_table: Any, column: str, cell: Any) -> None:
     """A signalling NaN, a timedelta as an id, a dict as a measure: row issues or values, and
     the reports of the result work, never a Python exception."""
-    df = pd.concat([_one(), _one()], ignore_index=True)
-    other = df[column].iloc[1] if column in df.columns else "C1"
-    df[column] = pd.Series([cell, other], dtype=object)
+    df = pd.concat([_one(contract_id=["C1"]), _one(contract_id=["C2"])], ignore_index=True)
+    df[column] = pd.Series([cell, df[column].iloc[1]], dtype=object)
     out = value_frame(df, tiny_table, errors="collect")
     assert out["value_gbp"].iloc[1] == 18000.0
     for by in ("theme", "measure", "contract"):
-        with contextlib.suppress(sv.SocialValueError):  # no contract_id column: typed error
-            sv.summarise(out, by=by)
+        # Each report works: the valued row counts, the exotic one is a row not valued.
+        summary = sv.summarise(out, by=by, tables=tiny_table)
+        assert summary["rows"].sum() == 1 and summary["rows_not_valued"].sum() == 1
+        assert money.total(summary["net_gbp"].dropna()) >= Decimal("18000.00")
 
 
 def test_outcome_when_datetime64_past_year_9999_raises() -> None:

@@ -454,3 +454,38 @@ def test_functions_that_value_in_pieces_warn_once_at_their_caller_s_line(
         with pytest.raises(sv.IllustrativeValueWarning):
             value_file(src, out, chunksize=2)
         assert not out.exists()  # refused before the output was committed
+
+
+def test_a_quantity_of_exactly_the_maximum_is_valued_alike_in_one_and_in_bulk(
+        tiny_table: Any) -> None:
+    """1e12 is the largest quantity accepted (above it: refused) by value and value_frame."""
+    o = sv.Outcome(measure="env-carbon", quantity=1e12, unit="tCO2e", region="uk",
+                   date="2024-06-01")
+    assert sv.value(o, tiny_table).amount == 2.5e14
+    row = pd.DataFrame([{"measure": "env-carbon", "quantity": 1e12, "unit": "tCO2e",
+                         "region": "uk", "date": "2024-06-01"}])
+    assert sv.value_frame(row, tiny_table)["value_gbp"].tolist() == [2.5e14]
+    above = row.assign(quantity=1e12 * (1 + 2**-52))
+    assert sv.value_frame(above, tiny_table, errors="collect")["value_gbp"].isna().all()
+
+
+def test_a_part_s_share_of_a_bound_is_widened_by_a_few_ulps_only(tiny_table: Any) -> None:
+    """A part of a row is held to its share of the bounds, widened by PART_SLACK (8 ulps):
+    enough for rounding, never a tolerance a real excess passes (520 weeks at most: a half
+    share allows 260, not 260.00000026)."""
+    base = {"measure": "jobs-apprentice", "unit": "week", "region": "uk", "date": "2024-06-01",
+            "fields": {"level": 3}, "period_share": 0.5}
+    assert sv.value(sv.Outcome(quantity=260.0, **base), tiny_table).amount > 0
+    with pytest.raises(sv.OutcomeError, match=r"x period share 0\.5"):
+        sv.value(sv.Outcome(quantity=260 * (1 + 1e-9), **base), tiny_table)
+
+
+def test_the_discount_horizon_runs_to_year_250_after_the_base_year() -> None:
+    """A 125-year outcome in 2026/27 (carried forward) discounted to 1900 ends in year 250,
+    the last the discount table covers; a year later is refused."""
+    a = {"carry_forward": True, "discount_base_year": 1900}
+    ok = sv.Outcome(measure="jobs-local-fte", quantity=1, unit="FTE", region="uk",
+                    date="2026-06-01", years=125)
+    assert sv.value(ok, assumptions=a).amount > 0
+    with pytest.raises(sv.RuleError, match="beyond the 250-year discount horizon"):
+        sv.value(ok.model_copy(update={"date": dt.date(2027, 6, 1)}), assumptions=a)

@@ -218,3 +218,20 @@ def test_total_when_many_mixed_sign_three_decimal_lists_then_all_agree_with_deci
         if money.total([k / 1000 for k in thousandths]) != reference:
             wrong.append(thousandths)
     assert wrong == []
+
+
+@pytest.mark.parametrize("amount", [1e13 + 0.00390625, 3e13 + 0.00390625, 9.1e12 + 0.0039])
+def test_to_pounds_between_9e12_and_1e14_reads_the_float_s_exact_value(amount: float) -> None:
+    """Where a float cannot tell pennies apart (its noise window reaches half a penny, from
+    about 9e12), its exact value is the amount: 10000000000000.00390625 is .00, though its
+    shortest text, 10000000000000.004, lies within float noise of the half penny."""
+    exact = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert money.to_pounds(amount) == exact
+    assert money.total([amount]) == exact
+
+
+def test_total_between_9e12_and_1e14_adds_exactly() -> None:
+    """The sum 1e13 + 0.001 is 10000000000000.001 exactly: .00, not the half penny its nearest
+    float's shortest text (…0.002) and noise would move it to."""
+    assert money.total([1e13, 0.001]) == Decimal("10000000000000.00")
+    assert money.total([1e13, 0.001, -0.001]) == Decimal("10000000000000.00")

@@ -179,3 +179,25 @@ def test_value_when_outcome_unit_has_an_offset_then_refused_on_both_paths(
                          errors="collect")
     assert out["value_gbp"].isna().all()
     assert "offset scale" in out.attrs["issues"]["reason"].iloc[0]
+
+
+@pytest.mark.parametrize(("unit", "canonical", "factor"), [
+    ("megatonne", "tonne", 1e6), ("gigatonne", "tonne", 1e9), ("MtCO2e", "tCO2e", 1e6),
+    ("k£", "GBP", 1000.0)])
+def test_conversion_factor_for_the_large_spellings_the_docs_accept(unit: str, canonical: str,
+                                                                   factor: float) -> None:
+    assert sv.units.conversion_factor(unit, canonical) == factor
+
+
+def test_a_unit_of_exactly_the_length_limit_is_read() -> None:
+    """Up to 64 characters once stripped (as the Outcome model counts); 65 is refused."""
+    from socialvalue_tom.units import _MAX_UNIT_LENGTH
+
+    assert _MAX_UNIT_LENGTH == 64
+    padded = " " * 30 + "tCO2e" + " " * 30
+    assert sv.units.conversion_factor(padded, "tCO2e") == 1.0
+    with pytest.raises(sv.UnitError) as at_limit:  # read (and found unknown), not cut short
+        sv.units.conversion_factor("x" * 64, "tCO2e")
+    assert "longer than" not in str(at_limit.value)
+    with pytest.raises(sv.UnitError, match="longer than 64 characters"):
+        sv.units.conversion_factor("x" * 65, "tCO2e")

@@ -597,3 +597,13 @@ def test_remaining_reads_claims_to_15_digits_only_within_its_range() -> None:
     assert one(8.9e-7, 7.1e-7) == 8.9e-7 - 7.1e-7 == 1.7999999999999997e-07
     assert one(0.15, 0.07 + 0.04) == 0.04  # parts summed in floats: 0.11000000000000001
     assert np.isnan(one(float("nan"), 1.0)) and one(5.0, 0.0) == 5.0
+
+
+@pytest.mark.parametrize("blank", [None, "", "  "])
+def test_a_claim_without_a_contract_is_a_group_of_its_own(tiny_table: Any, blank: Any) -> None:
+    """A missing key value is a group of its own: a priority hire with no contract_id does not
+    reduce contract C1's local jobs (25,000 x 1 and 4 x 20,000 x 0.9 in full)."""
+    df = _rows(["jobs-priority", "jobs-local"], [1.0, 4.0], contract_id=[blank, "C1"])
+    assert _pounds(value_frame(df, tiny_table)) == [25000.0, 72000.0]
+    both = _rows(["jobs-priority", "jobs-local"], [1.0, 4.0], contract_id=[blank, blank])
+    assert _pounds(value_frame(both, tiny_table)) == [25000.0, 54000.0]  # one group: 3 left
