@@ -819,8 +819,13 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> No
                  "figures from the Total")
         _console().print(f"Note: each figure is rounded once from its exact sum, so {where}.",
                          markup=False)
+    amended = {e.digest: e.amends for e in _guard(lambda: table_set(tables)).editions
+               if e.amends is not None}
     for t, v, d in editions_used(frame):
-        _console().print(_printable(f"Table {t}:{v} digest {d}"), markup=False)
+        # A local amendment says so: its label alone could pass for a published edition's.
+        local = (f" (a local amendment of {amended[d]}, not a published edition)"
+                 if d in amended else "")
+        _console().print(_printable(f"Table {t}:{v} digest {d}{local}"), markup=False)
     illus = int(frame["illustrative"].astype("boolean").fillna(False).sum())
     if illus:
         _console().print(f"Caveat: {illus} row(s) use proxy values labelled illustrative: "

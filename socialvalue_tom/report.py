@@ -97,8 +97,9 @@ def _editions(valued: pd.DataFrame, tables: TablesLike | None) -> dict[tuple[str
         table = _recorded_edition(name, version, str(mark))
         if table is None:
             raise RuleError(f"cannot find table edition {label} that valued these rows: "
-                            "pass tables= (the family name, table or editions used)",
-                            field="tables", edition=label)
+                            "pass tables= as given to value_frame (the family name, or the "
+                            "table or editions used: a table of your own, an amended edition, "
+                            "is not found by its family name)", field="tables", edition=label)
         found[(name, version)] = table
     if not found:
         raise RuleError("cannot tell which table editions valued these rows: pass tables=",

@@ -272,6 +272,15 @@ _REFUSED: list[tuple[str, str, dict[str, Any]]] = [
     # Single-field checks a review found the schema let through.
     ("table", "quantity bounds max below 0", _changed(
         _TINY, "measures/5/quantity_bounds", {"max": -1})),
+    ("table", "a published value without a derivation", _changed(
+        _TINY, "measures/0/proxies/uk", {"value": 10.0, "source": "test-source"})),
+    ("amendment", "a published value without a derivation", _changed(
+        _AMENDMENT, "proxies/jobs-local-fte", {"england": {"value": 10.0,
+                                                           "source": "ons-ashe-2025"}})),
+    ("amendment", "adds nothing", {k: v for k, v in _AMENDMENT.items()
+                                   if k not in ("proxies", "measures")}),
+    ("amendment", "adds an empty map", {**{k: v for k, v in _AMENDMENT.items()
+                                           if k != "measures"}, "proxies": {}}),
 ]
 #: Table files the loader refuses for one field that the model leaves to the loader (the
 #: expression parser): the schema must refuse them too.

@@ -16,14 +16,19 @@ values and their sources to an edition and returns a new, separately labelled ed
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
-from socialvalue_tom.errors import ProxyTableError, UnknownTableError
+from socialvalue_tom.errors import (
+    ProxyTableError,
+    UnknownMeasureError,
+    UnknownRegionError,
+    UnknownTableError,
+)
 from socialvalue_tom.tables.schema import (
     THEME_PREFIXES,
     Code,
@@ -43,11 +48,19 @@ __all__ = ["AMENDMENT_FORMAT", "AmendmentFile", "amend_table", "amended_base",
 
 AMENDMENT_FORMAT = "socialvalue_tom.amendment/v1"
 _VERSION = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+#: Labels of published editions and their corrections (``2025``, ``2025.1``, ``2025.1.2``):
+#: not for amendments.
+_PUBLISHED_FORM = r"[0-9]+(?:\.[0-9]+)*"
 
 
 class AmendmentFile(_Model):
     """An amendment file: which edition it amends, its own label, added sources, regional values
     for the edition's measures and whole new (local) measures."""
+
+    # The schema says what _adds_something checks: some proxies, or some measures.
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["proxies"], "properties": {"proxies": {"minProperties": 1}}},
+        {"required": ["measures"], "properties": {"measures": {"minItems": 1}}}]})
 
     format: Literal["socialvalue_tom.amendment/v1"]
     amends: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*:[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -67,12 +80,26 @@ class AmendmentFile(_Model):
         return self
 
 
+T = TypeVar("T")
+
+
 class _Context:
     """Where an amendment comes from, for error messages (a file, or a call)."""
 
     def __init__(self, table: ProxyTable, version: object, path: Path | None) -> None:
         self.path = path
         self.where = str(path) if path else f"amendment {version} of {table.name}:{table.version}"
+
+    def found(self, look_up: Callable[[str], T], key: str, field: str) -> T:
+        """``look_up(key)``; its unknown-measure or unknown-region error names the amendment
+        file and the field at fault, as the amendment's other errors do."""
+        try:
+            return look_up(key)
+        except (UnknownMeasureError, UnknownRegionError) as exc:
+            if self.path is None:
+                raise
+            raise type(exc)(f"{self.where}: field {field}: {exc.message}",
+                            **{**exc.details, "path": str(self.path), "field": field}) from None
 
     def error(self, message: str, field: str | None, **details: Any) -> ProxyTableError:
         return ProxyTableError(f"{self.where}: {message}",
@@ -160,13 +187,13 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
     changes: list[tuple[str, str, float | None]] = []  # (measure, region, published value)
     fields: dict[tuple[str, str], str] = {}  # where each change is written, for its errors
     for code, by_region in _plain(proxies, "proxies", ctx).items():
-        table.measure(code)  # UnknownMeasureError, with suggestions
+        ctx.found(table.measure, code, f"proxies.{code}")  # with suggestions
         measure = by_code[code]
         published = dict(measure["proxies"])
         seen: set[str] = set()
         for region_name, pv in _plain(by_region, f"proxies.{code}", ctx).items():
-            region = table.region_code(region_name)  # UnknownRegionError
             field = f"proxies.{code}.{region_name}"
+            region = ctx.found(table.region_code, region_name, field)
             if region in seen:
                 raise ctx.error(f"{code} is given twice for {region}", field)
             seen.add(region)
@@ -207,6 +234,11 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
     data["title"] = f"{table.spec.title} (amended: {version})"
     record = _record(table, version, changes,
                      [str(m.get("code")).strip() for m in new_measures])
+    if table.spec.illustrative and not _any_illustrative(data["measures"]):
+        # Every placeholder replaced: the edition is illustrative no more (the header says a
+        # table holds illustrative values; the base's notes about them no longer apply).
+        data["illustrative"] = False
+        record += "; every illustrative value of the base is replaced: none is left"
     data["notes"] = "\n\n".join(x for x in (table.spec.notes, record, notes) if x)
     spec = _validate(data, ctx, n_published_sources=len(table.spec.sources))
     _check_theme_prefixes(spec, len(table.spec.measures), ctx)
@@ -218,6 +250,13 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
         return ProxyTable(spec, path=path, price_index=table.price_index)
     except ProxyTableError as exc:
         raise _as_in_amendment(exc, len(table.spec.measures)) from None
+
+
+def _any_illustrative(measures: list[dict[str, Any]]) -> bool:
+    """Whether a value of the measures (as plain data) is labelled illustrative."""
+    return any(isinstance(pv, Mapping) and pv.get("illustrative") is True
+               for m in measures if isinstance(m.get("proxies"), Mapping)
+               for pv in m["proxies"].values())
 
 
 def _check_theme_prefixes(spec: TableFile, n_published: int, ctx: _Context) -> None:
@@ -251,6 +290,13 @@ def _check_arguments(ctx: _Context, table: ProxyTable, version: object, sources:
     if not isinstance(version, str) or not re.fullmatch(_VERSION, version) or len(version) > 32:
         raise ctx.error(f"version label {version!r} must be 1-32 letters, digits, '.', '_' or "
                         "'-', starting with a letter or digit", "version")
+    if re.fullmatch(_PUBLISHED_FORM, version):
+        # 2025 and 2025.1 are how the publisher labels editions and their corrections: a local
+        # amendment so labelled would read, in every result, as an official correction.
+        raise ctx.error(
+            f"an amendment's version label may not have the form of a published edition or "
+            f"correction ({version!r}, as in 2025 or 2025.1): add a name of your own, e.g. "
+            f"{table.version}-local.1", "version")
     taken = {table.version, *_embedded_versions(table.name)}
     if version in taken:
         raise ctx.error(

@@ -429,9 +429,12 @@ class TableSet:
                 path=None, line=None, field="version")
         for a, b in zip(self.editions, self.editions[1:], strict=False):
             if b.valid_from <= a.valid_to:
+                both = (" (two amendments of one edition: put their values in one amendment "
+                        "file, or amend the amendment)"
+                        if a.amends is not None and a.amends == b.amends else "")
                 raise ProxyTableError(
                     f"{b.path or b.version}: validity {b.valid_from}..{b.valid_to} overlaps "
-                    f"{a.name}:{a.version} ({a.valid_from}..{a.valid_to})",
+                    f"{a.name}:{a.version} ({a.valid_from}..{a.valid_to}){both}",
                     path=str(b.path), line=None, field="valid_from")
 
     @property

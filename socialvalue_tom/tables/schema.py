@@ -283,6 +283,13 @@ class Derivation(_Model):
 class ProxyValue(_Model):
     """A proxy in GBP per canonical unit for one region, with its source and derivation."""
 
+    # The schema says what _bounds_and_derivation checks of the fields together: a value that
+    # is not illustrative needs a derivation.
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"not": {"required": ["illustrative"],
+                       "properties": {"illustrative": {"const": True}}}},
+        "then": {"required": ["derivation"]}})
+
     value: ProxyAmount
     low: ProxyAmount | None = None
     high: ProxyAmount | None = None

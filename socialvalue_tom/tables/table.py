@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -244,6 +245,14 @@ class ProxyTable(_Sealed):
         """The digest of the price index this edition uplifts with (None: it has none). A
         user table's local index is not part of :attr:`digest`."""
         return self.price_index.digest if self.price_index is not None else None
+
+    @property
+    def amends(self) -> str | None:
+        """``NAME:VERSION`` of the edition this one is a local amendment of (``amend_table`` or
+        an amendment file records it in the notes), or ``None`` for a table as published."""
+        found = re.search(rf"^Amendment {re.escape(self.version)} of (\S+:\S+) \(digest ",
+                          self.spec.notes or "", flags=re.MULTILINE)
+        return found.group(1) if found else None
 
     @property
     def ref(self) -> TableRef:

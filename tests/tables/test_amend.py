@@ -112,6 +112,25 @@ def test_amendment_must_carry_a_version_label_of_its_own(base: sv.ProxyTable,
     assert err.value.field == "version"
 
 
+@pytest.mark.parametrize("version", ["2025.1", "2026", "2025.1.2", "7"])
+def test_amendment_label_may_not_look_like_a_published_edition_or_correction(
+        base: sv.ProxyTable, version: str) -> None:
+    """2025.1 is how a correction of the published 2025 edition is labelled: a local amendment
+    so labelled would read as an official correction in every result."""
+    with pytest.raises(sv.ProxyTableError, match="form of a published edition or correction"
+                                                 r".*e\.g\. 2025-local\.1"):
+        sv.amend_table(base, version=version, sources=[SOURCE],
+                       proxies={"jobs-local-fte": {"england": _wage(750.5)}})
+
+
+def test_an_amendment_names_the_edition_it_amends(base: sv.ProxyTable,
+                                                  amended: sv.ProxyTable) -> None:
+    assert amended.amends == "uk-national:2025" and base.amends is None
+    again = sv.amend_table(amended, version="2025-example.2", proxies={
+        "jobs-local-fte": {"wales": _wage(700.0, "ons-ashe-2025")}})
+    assert again.amends == "uk-national:2025-example.1"
+
+
 def test_editions_sharing_a_label_cannot_be_used_together(amended: sv.ProxyTable) -> None:
     twin = sv.amend_table(amended, version="2025-example.2", proxies={
         "jobs-local-fte": {"wales": _wage(700.0, "ons-ashe-2025")}})
@@ -336,6 +355,8 @@ def test_cli_reads_amendment_files_wherever_it_reads_tables(tmp_path: Path,
     valued = runner.invoke(app, ["value", str(src), "--tables", str(path)])
     assert valued.exit_code == 0, valued.output
     assert "2025-example.1" in valued.stdout
+    assert ("(a local amendment of uk-national:2025, not a published edition)"
+            in " ".join(valued.stdout.split()))
 
 
 def test_the_amendment_file_shown_in_the_docs_loads(tmp_path: Path) -> None:
@@ -816,3 +837,51 @@ def test_a_local_measure_with_padded_code_is_recorded_stripped_in_the_notes(
                                   "\tlocal-care-leaver-mentoring\n"))
     assert "adds measure(s) local-care-leaver-mentoring." in (padded.spec.notes or "")
     assert padded.digest == plain.digest
+
+
+@pytest.mark.parametrize(("old", "new", "error", "field"), [
+    ("  jobs-local-fte:\n", "  jobs-local-ftee:\n", sv.UnknownMeasureError,
+     "proxies.jobs-local-ftee"),
+    ("    england:\n", "    cornwall:\n", sv.UnknownRegionError,
+     "proxies.jobs-local-fte.cornwall")])
+def test_amendment_file_of_an_unknown_measure_or_region_names_the_file_and_field(
+        tmp_path: Path, old: str, new: str, error: type, field: str) -> None:
+    path = _amendment_file(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(error) as info:
+        sv.load_table(path=path)
+    assert str(info.value).startswith(f"{path}: field {field}: unknown ")
+    assert (info.value.details["path"], info.value.details["field"]) == (str(path), field)
+
+
+def test_replacing_every_placeholder_leaves_an_edition_no_longer_illustrative(
+        base: sv.ProxyTable) -> None:
+    """The header said illustrative: true after all four placeholders were replaced with
+    derived values; it follows the values, and the record says why."""
+    def derived(value: float) -> dict[str, Any]:
+        return {"value": value, "source": "buyer-ashe-check", "derivation": {
+            "inputs": {"multiplier": value}, "formula": "multiplier"}}
+
+    placeholders = [code for code, spec in base.measures.items()
+                    if any(pv.illustrative for pv in spec.proxies.values())]
+    assert base.spec.illustrative and len(placeholders) == 4
+    some = sv.amend_table(base, version="2025-x.1", sources=[SOURCE], replace=True,
+                          proxies={placeholders[0]: {"uk": derived(0.3)}})
+    assert some.spec.illustrative  # three are left
+    every = sv.amend_table(base, version="2025-x.2", sources=[SOURCE], replace=True,
+                           proxies={code: {"uk": derived(0.3)} for code in placeholders})
+    assert not every.spec.illustrative
+    assert "every illustrative value of the base is replaced: none is left" in (
+        every.spec.notes or "")
+
+
+def test_two_amendments_of_one_edition_used_together_say_to_merge_them(
+        amended: sv.ProxyTable) -> None:
+    base = sv.load_table("uk-national", version="2025")
+    other = sv.amend_table(base, version="2025-example.9", proxies={
+        "jobs-local-fte": {"wales": _wage(700.0, "ons-ashe-2025")}})
+    with pytest.raises(sv.ProxyTableError, match="two amendments of one edition: put their "
+                                                 "values in one amendment file"):
+        sv.TableSet([amended, other])
