@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Boolean", "NotAValue", "cell_codes", "cell_number", "is_missing", "key_text",
-           "shortened", "shown", "stripped", "stripped_column"]
+__all__ = ["QUOTED_CHARS", "Boolean", "NotAValue", "cell_codes", "cell_number", "clipped",
+           "is_missing", "key_text", "shortened", "shown", "stripped", "stripped_column"]
 
 
 class NotAValue:
@@ -181,9 +181,20 @@ def shown(cell: Any) -> str:
             and abs(cell) < 2.0**53):
         return str(int(cell))
     try:
-        return repr(cell)
+        text = repr(cell)
     except ValueError:  # an int of more digits than Python converts to text (4,300)
         return f"(an integer of about {int(abs(cell)).bit_length() * 0.30103:.0f} digits)"
+    # A message repeats a cell for the reader, not to store it: a 5 MB cell stays in the input.
+    return clipped(text)
+
+
+#: The most characters of a value a message quotes.
+QUOTED_CHARS = 200
+
+
+def clipped(text: str, limit: int = QUOTED_CHARS) -> str:
+    """``text`` cut to ``limit`` characters for a message, saying how long it was."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 def shortened(text: str, limit: int) -> str:

@@ -59,6 +59,52 @@ class SocialValueError(Exception):
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), self.message, self.details))
 
+    def to_dict(self) -> dict[str, Any]:
+        """The error as JSON-ready data, for a service's response or a task queue:
+        ``{"error": class name, "code", "message", "details"}``, with dates as ISO text, row
+        issues as dicts, numbers that JSON cannot hold (NaN, infinity) and other objects as
+        text (``json.dumps(err.to_dict())`` always works)."""
+        return {"error": type(self).__name__, "code": self.code, "message": self.message,
+                "details": jsonable(self.details)}
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as data ``json.dumps`` writes as it is: containers walked, dates as ISO text,
+    numpy scalars as Python numbers, row issues as dicts, anything else (NaN, infinity, bytes,
+    an exception) as text."""
+    import datetime as dt
+    import math
+
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 2**63 else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    if isinstance(value, RowIssue):
+        return jsonable(value.as_dict())
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted((jsonable(v) for v in value), key=repr)
+    item = getattr(value, "item", None)  # a numpy scalar
+    if callable(item) and type(value).__module__ == "numpy":
+        try:
+            return jsonable(item())
+        except (TypeError, ValueError):
+            pass
+    iso = getattr(value, "isoformat", None)  # pandas.Timestamp, numpy datetimes via item()
+    if callable(iso):
+        try:
+            return str(iso())
+        except (TypeError, ValueError):  # NaT
+            return None
+    return repr(value) if isinstance(value, bytes | bytearray) else str(value)
+
 
 class ProxyTableError(SocialValueError, ValueError):
     """A proxy table file is malformed: names the file and the field or line at fault.
@@ -83,36 +129,47 @@ class UnknownTableError(SocialValueError, LookupError):
     """No table family or version of that name is in the catalogue."""
 
     code = "unknown-table"
+    name: str | None = None
+    version: str | None = None
 
 
 class NoTableInForceError(SocialValueError, LookupError):
     """No edition of the family covers the outcome's date."""
 
     code = "no-table-in-force"
+    name: str | None = None
+    date: Any = None  # the date asked for (a datetime.date)
 
 
 class UnknownMeasureError(SocialValueError, LookupError):
     """The measure code is not in the table."""
 
     code = "unknown-measure"
+    measure: str | None = None
+    table: str | None = None
 
 
 class UnknownRegionError(SocialValueError, LookupError):
     """The region is not one the table knows."""
 
     code = "unknown-region"
+    region: str | None = None
+    table: str | None = None
 
 
 class UnitError(SocialValueError, ValueError):
     """Unknown unit, or a unit whose dimension does not match the measure's canonical unit."""
 
     code = "unit-error"
+    unit: str | None = None
+    measure: str | None = None
 
 
 class OutcomeError(SocialValueError, ValueError):
     """An outcome is invalid: negative, NaN or infinite quantity, a missing or malformed field."""
 
     code = "outcome-error"
+    field: str | None = None
 
 
 class InputFileError(OutcomeError):
@@ -122,6 +179,7 @@ class InputFileError(OutcomeError):
     """
 
     code = "input-file-error"
+    path: str | None = None
 
 
 class RuleError(SocialValueError, ValueError):
@@ -129,6 +187,7 @@ class RuleError(SocialValueError, ValueError):
     or an option value the function cannot use (``errors="x"``, an unknown schema kind)."""
 
     code = "rule-error"
+    field: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +205,8 @@ class RowIssue:
     index: Any = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The issue as a plain dict (for DataFrames and JSON)."""
+        """The issue as a plain dict (for DataFrames; ``errors.jsonable`` of it for JSON, as
+        the error's ``to_dict`` gives it: an index label may be a Timestamp)."""
         return {
             "row": self.row,
             "index": self.index,

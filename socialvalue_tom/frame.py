@@ -121,8 +121,8 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     claims of the whole input; by default ``df``'s own. For many pieces, pass
     :func:`claim_totals` of those claims instead: they are then indexed once, not per piece.
 
-    The rows are valued in blocks of :data:`~socialvalue_tom._bulk.arithmetic.BLOCK`, so the
-    memory used beyond the output columns stays small whatever the input's length.
+    The rows are valued in blocks of 65,536, so the memory used beyond the output columns
+    stays small whatever the input's length.
     """
     _check_input(df, errors)
     a = as_assumptions(assumptions)

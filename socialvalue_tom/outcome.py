@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
 )
 
-from socialvalue_tom._text import key_text
+from socialvalue_tom._text import QUOTED_CHARS, clipped, key_text
 from socialvalue_tom.errors import OutcomeError, RuleError
 from socialvalue_tom.tables.schema import FrozenDict
 
@@ -83,7 +83,27 @@ def _describe(exc: ValidationError, whole: str = "outcome") -> tuple[str, str]:
     first = exc.errors()[0]
     field = ".".join(str(p) for p in first["loc"]) or f"<{whole}>"
     reason = first["msg"].removeprefix("Value error, ")
-    return field, f"{reason} (got {first.get('input')!r})"
+    return field, f"{reason} (got {quoted(first.get('input'))})"
+
+
+def quoted(value: Any) -> str:
+    """``repr(value)`` for a message, cut to ``_text.QUOTED_CHARS`` characters (a 5 MB
+    measure code is not repeated whole)."""
+    try:
+        return clipped(repr(value))
+    except ValueError:  # an int of more digits than Python converts to text
+        return "(a number too long to print)"
+
+
+def clipped_errors(errors: list[Any]) -> list[Any]:
+    """pydantic's error list, each ``input`` too long to quote replaced by its clipped repr."""
+    out = []
+    for e in errors:
+        value = e.get("input")
+        if isinstance(value, str | bytes | bytearray) and len(value) > QUOTED_CHARS:
+            e = {**e, "input": quoted(value)}
+        out.append(e)
+    return out
 
 
 class _TypedValidation(BaseModel):
@@ -108,7 +128,7 @@ class _TypedValidation(BaseModel):
         """The model's typed error for a pydantic failure, naming the first field at fault."""
         field, reason = _describe(exc, cls._what.removesuffix(" field"))
         return cls._error(f"{cls._what} {field!r}: {reason}", field=field,
-                          errors=exc.errors(include_url=False))
+                          errors=clipped_errors(exc.errors(include_url=False)))
 
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:

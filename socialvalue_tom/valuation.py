@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from socialvalue_tom.errors import OutcomeError
-from socialvalue_tom.outcome import _no_bool, _TypedValidation
+from socialvalue_tom.outcome import _no_bool, _TypedValidation, clipped_errors, quoted
 
 __all__ = ["TRACE_FORMAT", "TraceStep", "Valuation"]
 
@@ -123,11 +123,11 @@ class Valuation(_TypedValidation):
         worded ("trace step field 'rule': ... [see ...]"): that error's pydantic details are
         taken instead, under the step's place in the valuation.
         """
-        errors = _flattened(exc.errors(include_url=False))
+        errors = clipped_errors(_flattened(exc.errors(include_url=False)))
         first = errors[0]
         field = ".".join(str(p) for p in first["loc"]) or "<valuation>"
         reason = str(first["msg"]).removeprefix("Value error, ")
-        return cls._error(f"{cls._what} {field!r}: {reason} (got {first.get('input')!r})",
+        return cls._error(f"{cls._what} {field!r}: {reason} (got {quoted(first.get('input'))})",
                           field=field, errors=errors)
 
     @classmethod

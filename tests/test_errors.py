@@ -161,3 +161,47 @@ def test_illustrative_value_warning_when_pickled_keeps_its_rows() -> None:
     again = pickle.loads(pickle.dumps(w))
     assert (type(again), str(again), again.rows) == (sv.IllustrativeValueWarning,
                                                      "placeholders used", 7)
+
+
+def test_every_error_to_dict_is_json_ready() -> None:
+    """A service returns errors as JSON: dates, pydantic's error lists (which hold exception
+    objects, NaN, bytes), row issues with Timestamp labels all come out as JSON data."""
+    import datetime as dt
+    import json
+
+    import pandas as pd
+
+    found: list[sv.SocialValueError] = []
+    for call in (
+        lambda: sv.value(sv.Outcome(measure="env-carbon-saved", quantity=1, unit="kgCO2e",
+                                    region="uk", date=dt.date(1990, 1, 1))),
+        lambda: sv.Outcome(measure="x", quantity=1, region="uk", date="30/09/2024"),
+        lambda: sv.Outcome(measure="x", quantity=float("nan"), region="uk", date="2024-09-30"),
+        lambda: sv.Assumptions(carry_forward="yes"),  # type: ignore[arg-type]
+        lambda: sv.value_frame(pd.DataFrame(
+            {"measure": ["nope"], "quantity": [1.0], "unit": ["FTE"], "region": ["uk"],
+             "date": ["2024-06-01"]}, index=pd.DatetimeIndex(["2024-01-01"]))),
+    ):
+        with pytest.raises(sv.SocialValueError) as info:
+            call()
+        found.append(info.value)
+    for err in found:
+        data = json.loads(json.dumps(err.to_dict()))
+        assert data["code"] == err.code and data["message"] == err.message
+    assert found[0].to_dict()["details"]["date"] == "1990-01-01"
+    issues = found[-1].to_dict()["details"]["issues"]
+    assert issues[0]["index"].startswith("2024-01-01") and issues[0]["row"] == 0
+
+
+def test_messages_quote_at_most_a_few_hundred_characters_of_an_input() -> None:
+    """A 5 MB measure code or region was repeated whole in the message and each row's reason."""
+    import pandas as pd
+
+    with pytest.raises(sv.OutcomeError) as info:
+        sv.Outcome(measure="a" * 5_000_000, quantity=1, region="uk", date="2024-09-30")
+    assert len(str(info.value)) < 1000 and "5,000,002 characters" in str(info.value)
+    assert len(repr(info.value.details["errors"])) < 2000
+    row = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [1.0], "unit": ["FTE"],
+                        "region": ["r" * 1_000_000], "date": ["2024-06-01"]})
+    reason = sv.value_frame(row, errors="collect").attrs["issues"]["reason"].iloc[0]
+    assert len(reason) < 1000 and "1,000,002 characters" in reason

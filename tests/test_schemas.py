@@ -277,6 +277,8 @@ _REFUSED: list[tuple[str, str, dict[str, Any]]] = [
     ("amendment", "a published value without a derivation", _changed(
         _AMENDMENT, "proxies/jobs-local-fte", {"england": {"value": 10.0,
                                                            "source": "ons-ashe-2025"}})),
+    ("outcome", "contract value beyond a float", {**_OUTCOME, "contract_value": 10**400}),
+    ("outcome", "a field beyond a float", {**_OUTCOME, "fields": {"level": -(10**400)}}),
     ("amendment", "adds nothing", {k: v for k, v in _AMENDMENT.items()
                                    if k not in ("proxies", "measures")}),
     ("amendment", "adds an empty map", {**{k: v for k, v in _AMENDMENT.items()

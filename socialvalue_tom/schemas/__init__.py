@@ -6,7 +6,8 @@ price ``index`` file or a local ``amendment`` of an edition, generated
 from the pydantic models that validate them. ``python -m socialvalue_tom.schemas docs/schemas``
 writes them to files (``make schemas``); the committed copies are checked by the tests.
 
-A schema is never looser than its model's field checks: beyond what pydantic writes, a map's keys
+A schema is never looser than its model's field checks: beyond what pydantic writes, a number
+is bounded by the largest float (the model refuses ``1e400``), a map's keys
 are checked as the model reads them (no key escapes its pattern, none with spaces around it,
 integer keys as plain decimals in range), a date is a pattern of the dates that exist (a
 "format" is only an annotation unless a validator asserts it), and text the model needs non-blank
@@ -37,6 +38,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from socialvalue_tom._text import clipped
 from socialvalue_tom.errors import RuleError
 from socialvalue_tom.outcome import Assumptions, Outcome
 from socialvalue_tom.tables.amend import AmendmentFile
@@ -71,7 +73,8 @@ def json_schema(kind: SchemaKind | str) -> dict[str, Any]:
     """
     model = _MODELS.get(_ALIASES.get(kind, kind))
     if model is None:
-        raise RuleError(f"unknown schema kind {kind!r}: expected one of {', '.join(_MODELS)} "
+        raise RuleError(f"unknown schema kind {clipped(repr(kind))}: expected one of "
+                        f"{', '.join(_MODELS)} "
                         f"(or a file stem: {', '.join(_ALIASES)})", kind=kind)
     canonical = _ALIASES.get(kind, kind)
     schema = model.model_json_schema(mode="validation", schema_generator=_NeverLooser)
@@ -183,6 +186,12 @@ def _tighten(schema: Any) -> None:
         return
     if schema.get("type") == "string":
         _tighten_text(schema)
+    if schema.get("type") == "number":
+        # A float holds no more: JSON's 1e400 or a 400-digit number is refused by the model.
+        if "maximum" not in schema and "exclusiveMaximum" not in schema:
+            schema["maximum"] = sys.float_info.max
+        if "minimum" not in schema and "exclusiveMinimum" not in schema:
+            schema["minimum"] = -sys.float_info.max
     for key in ("properties", "patternProperties", "$defs"):
         for sub in schema.get(key, {}).values():
             _tighten(sub)

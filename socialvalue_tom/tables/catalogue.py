@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from socialvalue_tom._text import clipped
 from socialvalue_tom.errors import (
     NoTableInForceError,
     ProxyTableError,
@@ -313,7 +314,8 @@ def _family_editions(name: str) -> list[ProxyTable]:
     if folder is None or name in _NON_FAMILY_DIRS or not folder.is_dir():
         families = sorted(p.parent.name for p in _embedded_files(root))
         raise UnknownTableError(
-            f"unknown table family {name!r}: available are {', '.join(sorted(set(families)))}"
+            f"unknown table family {clipped(repr(name))}: available are "
+            f"{', '.join(sorted(set(families)))}"
             + _spelling_hint(name), name=name,
         )
     _check_none_missing(root, f"{name}/")
@@ -379,7 +381,7 @@ def load_table(name: str | None = None, *, version: str | None = None,
                         f"not on {day}", name=name, date=day)
                 return table
         raise UnknownTableError(
-            f"unknown version {version!r} of {name}: available are "
+            f"unknown version {clipped(repr(version))} of {name}: available are "
             f"{', '.join(t.version for t in editions)}", name=name, version=version)
     if day is None:
         raise TypeError("load_table(name) needs version= or on= to pick an edition")
