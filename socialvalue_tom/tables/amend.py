@@ -240,7 +240,8 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
         data["illustrative"] = False
         record += "; every illustrative value of the base is replaced: none is left"
     data["notes"] = "\n\n".join(x for x in (table.spec.notes, record, notes) if x)
-    spec = _validate(data, ctx, n_published_sources=len(table.spec.sources))
+    spec = _validate(data, ctx, n_published_sources=len(table.spec.sources),
+                     n_published_measures=len(table.spec.measures))
     _check_theme_prefixes(spec, len(table.spec.measures), ctx)
     position = {m.code: i for i, m in enumerate(spec.measures)}
     for code, region, _old in changes:
@@ -349,7 +350,8 @@ def _plain(item: Any, field: str, ctx: _Context) -> dict[str, Any]:
     raise ctx.error(f"{field} must be a mapping, not {type(item).__name__}", field)
 
 
-def _validate(data: dict[str, Any], ctx: _Context, n_published_sources: int) -> TableFile:
+def _validate(data: dict[str, Any], ctx: _Context, n_published_sources: int,
+              n_published_measures: int) -> TableFile:
     try:
         return TableFile.model_validate(data)
     except ValidationError as exc:
@@ -360,7 +362,11 @@ def _validate(data: dict[str, Any], ctx: _Context, n_published_sources: int) -> 
             loc += cause.loc
         # Name what the caller wrote: the measure by its code, an added source by its position
         # among the added sources (the published ones come first in the merged list).
-        if len(loc) > 1 and loc[0] == "measures" and isinstance(loc[1], int):
+        if (len(loc) > 2 and loc[0] == "measures" and isinstance(loc[1], int)
+                and loc[1] < n_published_measures and loc[2] == "proxies"):
+            # A value given for a published measure is written under proxies.<code>.
+            loc = ["proxies", data["measures"][loc[1]].get("code", loc[1]), *loc[3:]]
+        elif len(loc) > 1 and loc[0] == "measures" and isinstance(loc[1], int):
             loc[1] = data["measures"][loc[1]].get("code", loc[1])
         elif len(loc) > 1 and loc[0] == "sources" and isinstance(loc[1], int):
             loc[1] -= n_published_sources

@@ -407,7 +407,7 @@ def test_a_schema_error_names_the_measure_not_its_position(base: sv.ProxyTable) 
     with pytest.raises(sv.ProxyTableError) as err:
         sv.amend_table(base, version="x1", sources=[SOURCE],
                        proxies={"jobs-local-fte": {"england": proxy}})
-    assert err.value.field.startswith("measures.jobs-local-fte.proxies.england")
+    assert err.value.field.startswith("proxies.jobs-local-fte.england")  # as the caller wrote
 
 
 def test_an_amendment_that_adds_nothing_or_repeats_a_region_is_refused(
@@ -885,3 +885,19 @@ def test_two_amendments_of_one_edition_used_together_say_to_merge_them(
     with pytest.raises(sv.ProxyTableError, match="two amendments of one edition: put their "
                                                  "values in one amendment file"):
         sv.TableSet([amended, other])
+
+
+def test_amendment_file_value_citing_an_unknown_source_names_its_own_line(
+        tmp_path: Path) -> None:
+    """The error named the merged edition's field (measures.jobs-local-fte.proxies...) and so
+    the line of another entry; it names the amendment's own field and line."""
+    path = _amendment_file(tmp_path)
+    text = path.read_text(encoding="utf-8").replace("      source: buyer-ashe-check\n",
+                                                    "      source: nope\n", 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError) as info:
+        sv.load_table(path=path)
+    line = text.splitlines().index("      source: nope") + 1
+    assert info.value.field is not None and info.value.field.startswith(
+        "proxies.jobs-local-fte.england")
+    assert info.value.line == line, (info.value.line, line, str(info.value))
