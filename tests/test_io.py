@@ -1070,11 +1070,10 @@ def test_read_parquet_when_a_column_name_repeats_then_input_file_error_names_it(
     assert info.value.details["columns"] == ["measure", "unit"]
 
 
-def test_read_xlsx_when_parts_decompress_far_beyond_the_file_refuses_before_reading(
-        tmp_path: Path) -> None:
-    """A zip bomb: a workbook of a few KB whose sheet is 12 MB of empty cells (openpyxl would
-    build an object per cell: minutes and gigabytes at 40 MB) is refused from the sizes the
-    zip declares, before openpyxl reads it; an ordinary workbook is not."""
+def _workbook_with_empty_cells(tmp_path: Path, tag: bytes, count: int) -> Path:
+    """A valid one-row workbook (read as such first) whose sheet then gets ``count`` copies
+    of the cell element ``tag`` in a row of their own, deflated: empty cells compress to next
+    to nothing."""
     import zipfile
 
     path = _workbook(tmp_path / "ok.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
@@ -1083,12 +1082,21 @@ def test_read_xlsx_when_parts_decompress_far_beyond_the_file_refuses_before_read
     with zipfile.ZipFile(path) as z:
         parts = {name: z.read(name) for name in z.namelist()}
     sheet = next(n for n in parts if n.startswith("xl/worksheets/"))
-    parts[sheet] = parts[sheet].replace(b"</sheetData>", b'<row r="3">' + b"<c/>" * 3_000_000
+    parts[sheet] = parts[sheet].replace(b"</sheetData>", b'<row r="3">' + tag * count
                                         + b"</row></sheetData>")
     bomb = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
         for name, data in parts.items():
             z.writestr(name, data)
+    return bomb
+
+
+def test_read_xlsx_when_parts_decompress_far_beyond_the_file_refuses_before_reading(
+        tmp_path: Path) -> None:
+    """A zip bomb: a workbook of a few KB whose sheet is 12 MB of empty cells (openpyxl would
+    build an object per cell: minutes and gigabytes at 40 MB) is refused from the sizes the
+    zip declares, before openpyxl reads it; an ordinary workbook is not."""
+    bomb = _workbook_with_empty_cells(tmp_path, b"<c/>", 3_000_000)
     assert bomb.stat().st_size < 100_000
     with pytest.raises(svio.InputFileError, match=r"decompress to 12,0\d\d,\d\d\d bytes, more "
                                                   r"than the 8,388,608 allowed"):
@@ -1101,19 +1109,7 @@ def test_read_xlsx_when_sheets_hold_far_more_cells_than_the_file_bytes_refuses_t
     """Empty cells compress to a twentieth of a byte: a few KB held 600,000 of them (3 MB of
     XML, under the size limits), for which openpyxl builds an object each. Counted in the
     sheets' XML, under any namespace prefix, across read chunks, before openpyxl reads."""
-    import zipfile
-
-    path = _workbook(tmp_path / "ok.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
-                                                        "2024-05-01", "1"]])
-    with zipfile.ZipFile(path) as z:
-        parts = {name: z.read(name) for name in z.namelist()}
-    sheet = next(n for n in parts if n.startswith("xl/worksheets/"))
-    parts[sheet] = parts[sheet].replace(b"</sheetData>", b'<row r="3">' + tag * 600_000
-                                        + b"</row></sheetData>")
-    bomb = tmp_path / "cells.xlsx"
-    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        for name, data in parts.items():
-            z.writestr(name, data)
+    bomb = _workbook_with_empty_cells(tmp_path, tag, 600_000)
     assert bomb.stat().st_size < 120_000
     with pytest.raises(svio.InputFileError, match=r"sheets hold more than 250,000 cells"):
         svio.read_outcomes(bomb)
