@@ -275,6 +275,14 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
              f"{basis} committed social value, out of {_exact(weighting)} marks."]
     if len(rows) < len(commitments):
         trace.append(f"Ignored {len(commitments) - len(rows)} delivered row(s).")
+        # A tenderer seen only in delivered rows is not scored: said, so it is not lost.
+        only = sorted({k for k in _tenderers(commitments.loc[~is_commitment, "supplier_id"],
+                                             "supplier_id") if k is not None}
+                      - set(suppliers))
+        if only:
+            trace.append(f"Not scored: {', '.join(only)}, whose rows are all delivered (a "
+                         "tenderer with no commitment is scored on GBP 0.00 when it has a "
+                         "commitment row or a bid price).")
     with illustrative_collected() as illustrative:  # said at the caller's line, below
         valued = _value(_as_commitments(rows), np.flatnonzero(is_commitment), tables,
                         assumptions)
@@ -451,9 +459,18 @@ def _result(suppliers: list[str], committed: dict[str, Decimal], prices: pd.Seri
         "score": [round(float(scores[s]), 10) for s in suppliers],
         "trace": [lines[s] for s in suppliers],
     })
-    frame = frame.sort_values(["score", "supplier_id"], ascending=[False, True], kind="stable")
-    frame.insert(0, "rank", frame["score"].rank(method="min", ascending=False).astype(int))
-    frame = frame.reset_index(drop=True)
+    # Ranked on the scores as computed, not as shown to 10 decimals (two bids a few pence
+    # apart in millions showed one score and shared a rank), then on the values scored, which
+    # order the bids whose float scores coincide; equal bids share the better rank.
+    exact = {s: (float(scores[s]), float(basis_values[s]) if float(scores[s]) > 0 else 0.0)
+             for s in suppliers}
+    order = sorted(suppliers, key=lambda s: (-exact[s][0], -exact[s][1], s))
+    ranks: dict[str, int] = {}
+    for place, s in enumerate(order, 1):
+        before = order[place - 2] if place > 1 else None
+        ranks[s] = ranks[before] if before is not None and exact[before] == exact[s] else place
+    frame = frame.set_index("supplier_id", drop=False).loc[order].reset_index(drop=True)
+    frame.insert(0, "rank", [ranks[s] for s in order])
     trace += frame["trace"].tolist()
     frame.attrs["trace"] = trace
     return frame[SCORE_COLUMNS]

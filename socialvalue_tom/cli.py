@@ -792,7 +792,13 @@ def _totals_table(summary: pd.DataFrame, group: str | None) -> Table:
 
 
 def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> None:
-    from socialvalue_tom.report import annotate, basis_notes, editions_used, summarise
+    from socialvalue_tom.report import (
+        annotate,
+        basis_notes,
+        editions_used,
+        input_rows,
+        summarise,
+    )
 
     frame = _guard(lambda: annotate(valued, tables))
     keys = [by.value] if by is not None else []
@@ -826,7 +832,8 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> No
         local = (f" (a local amendment of {amended[d]}, not a published edition)"
                  if d in amended else "")
         _console().print(_printable(f"Table {t}:{v} digest {d}{local}"), markup=False)
-    illus = int(frame["illustrative"].astype("boolean").fillna(False).sum())
+    flags = frame["illustrative"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    illus = input_rows(frame[flags])  # input rows, as the report counts them: parts count once
     if illus:
         _console().print(f"Caveat: {illus} row(s) use proxy values labelled illustrative: "
                           "not for decisions.", markup=False)

@@ -51,6 +51,7 @@ __all__ = [
     "basis_notes",
     "editions_used",
     "import_extra",
+    "input_rows",
     "render_report",
     "report_html",
     "summarise",
@@ -551,7 +552,7 @@ def _group_row(cols: list[str], key: Any, at: np.ndarray, rows: _RowArrays) -> d
     return row
 
 
-def _input_rows(rows: pd.DataFrame) -> int:
+def input_rows(rows: pd.DataFrame) -> int:
     """How many input rows ``rows`` (rows or the parts of rows) holds: the parts of a row
     apportioned over a period count once (see :func:`_count_input_rows`)."""
     return _count_input_rows(len(rows), _period_rows(rows), _floats(rows, "period_share"))
@@ -889,7 +890,7 @@ def _carried_forward(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -
         edition = eds.get((str(table), str(version)))
         day = _day_or_none(date)
         late[j] = edition is not None and day is not None and day > edition.valid_to
-    return _input_rows(ok[late[codes]])  # input rows: the parts of one count once
+    return input_rows(ok[late[codes]])  # input rows: the parts of one count once
 
 
 def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None,
@@ -903,12 +904,12 @@ def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None,
     # and of this frame only: a filtered result keeps the whole portfolio's issues in attrs.
     if len(illus):
         notes.append(
-            f"{_input_rows(illus)} of {_input_rows(ok)} valued rows "
+            f"{input_rows(illus)} of {input_rows(ok)} valued rows "
             f"({format_gbp(total(illus['value_gbp']))}) use proxy values labelled "
             "<strong>illustrative</strong>: they are placeholders, not for decisions.")
     if len(ok) < len(frame):
         value = pd.to_numeric(frame["value_gbp"], errors="coerce")
-        not_valued = _input_rows(frame[value.isna()])
+        not_valued = input_rows(frame[value.isna()])
         if issues is not None and len(issues):
             notes.append(f"{not_valued} row(s) with problems in the input were not valued "
                          "and are left out of every total (see the issues).")
@@ -984,7 +985,7 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
     overall = summarise(frame, by=())
     if len(overall):
         net = overall["net_gbp"].iloc[0]
-        outcomes = _input_rows(_valued_rows(frame))  # input rows: the parts of one count once
+        outcomes = input_rows(_valued_rows(frame))  # input rows: the parts of one count once
         parts.append(f'<p class="headline">Net social value: <strong>{format_gbp(net)}'
                      f"</strong> from {outcomes} outcomes.</p>")
     parts.append('<h2>Caveats</h2><div class="caveats"><ul>' + "".join(

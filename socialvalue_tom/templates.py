@@ -167,3 +167,9 @@ def _number_rules(openpyxl: Any, ws: Any, letters: dict[str, str], rows: int,
         day.add(f"{letters[name]}2:{letters[name]}{rows + 1}")
         for r in range(2, rows + 2):
             ws[f"{letters[name]}{r}"].number_format = "yyyy-mm-dd"
+    # Ids as text: in a General cell Excel turns 0012 into the number 12 (another contract
+    # than "0012" for the exclusions and reports) and rounds ids of over 15 digits.
+    for name in ("contract_id", "supplier_id"):
+        if name in letters:
+            for r in range(2, rows + 2):
+                ws[f"{letters[name]}{r}"].number_format = "@"

@@ -395,3 +395,30 @@ def test_score_bids_when_a_column_is_given_twice_then_outcome_error(
     df = _carbon_bids({"A": 40, "B": 80}).assign(stage="commitment")
     with pytest.raises(sv.OutcomeError, match=f"duplicated column.*{column}"):
         score_bids(pd.concat([df, df[[column]]], axis=1), tables=tiny)
+
+
+@pytest.mark.parametrize(("weighting", "pounds"), [(0.01, 40_000_000.0), (10.0, 1e11)])
+def test_bids_a_few_pence_apart_are_ranked_apart(weighting: float, pounds: float) -> None:
+    """Ranks were taken from the scores shown (10 decimals): 0.01 x 14,999,999.97 / 15,000,000
+    shows as 0.01, so the lower bid shared rank 1 and was listed first (by its id)."""
+    rows = pd.DataFrame({"supplier_id": ["Z", "A"], "measure": ["growth-local-spend"] * 2,
+                         "quantity": [pounds, pounds - 0.08], "unit": ["GBP"] * 2,
+                         "region": ["uk"] * 2, "date": ["2024-05-01"] * 2})
+    with pytest.warns(sv.IllustrativeValueWarning):
+        out = score_bids(rows, weighting=weighting)
+    assert out[["rank", "supplier_id"]].values.tolist() == [[1, "Z"], [2, "A"]]
+    assert out["committed_gbp"].iloc[0] > out["committed_gbp"].iloc[1]
+    with pytest.warns(sv.IllustrativeValueWarning):
+        equal = score_bids(rows.assign(quantity=pounds), weighting=weighting)
+    assert equal[["rank", "supplier_id"]].values.tolist() == [[1, "A"], [1, "Z"]]
+
+
+def test_a_tenderer_with_only_delivered_rows_is_named_in_the_trace() -> None:
+    rows = pd.DataFrame({"supplier_id": ["A", "B", "C"], "measure": ["jobs-local-fte"] * 3,
+                         "quantity": [1.0] * 3, "unit": ["FTE"] * 3, "region": ["uk"] * 3,
+                         "date": ["2024-05-01"] * 3,
+                         "stage": ["commitment", "commitment", "delivered"]})
+    out = score_bids(rows, method="rank")
+    assert out["supplier_id"].tolist() == ["A", "B"]
+    assert any(line.startswith("Not scored: C, whose rows are all delivered")
+               for line in out.attrs["trace"])

@@ -1575,3 +1575,14 @@ def test_family_name_when_a_colon_has_no_version_gives_no_python_spelling_hint()
     with pytest.raises(sv.UnknownTableError) as info:
         sv.load_table("uk-national:")
     assert "NAME:VERSION" not in str(info.value)
+
+
+def test_value_caveat_counts_input_rows_not_period_parts(tmp_path: Path) -> None:
+    """One illustrative row over three editions was "3 row(s)" in the CLI's caveat and "1 of
+    2 valued rows" in the report: both count input rows."""
+    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,period_start,period_end\n"
+                 "growth-local-spend,1000,GBP,uk,2023-10-01,2025-06-30\n"
+                 "jobs-local-fte,1,FTE,uk,2023-10-01,2025-06-30\n")
+    result = invoke("value", src, "--period", "period_start,period_end")
+    assert result.exit_code == 0, result.output
+    assert "Caveat: 1 row(s) use proxy values labelled illustrative" in result.stdout

@@ -172,3 +172,18 @@ def test_template_table_reads_on_as_outcomes_read_dates(on: object, version: str
 def test_template_table_when_on_is_not_a_date_then_rule_error(on: object) -> None:
     with pytest.raises(sv.RuleError, match="on"):
         template_table("uk-national", on=on)  # type: ignore[arg-type]
+
+
+def test_write_template_formats_the_id_columns_as_text(tmp_path: Path) -> None:
+    """In a General cell Excel turns a typed 0012 into 12 (another contract than "0012"): the
+    contract and supplier id cells are text cells; others keep their formats."""
+    import openpyxl
+
+    path = write_template(["env-carbon"], tmp_path / "t.xlsx", sv.load_table(path=TINY))
+    ws = openpyxl.load_workbook(path)["returns"]
+    header = [c.value for c in ws[1]]
+    for name in ("contract_id", "supplier_id"):
+        col = header.index(name) + 1
+        assert {ws.cell(r, col).number_format for r in range(2, 12)} == {"@"}
+    assert ws.cell(2, header.index("quantity") + 1).number_format == "General"
+    assert ws.cell(2, header.index("date") + 1).number_format == "yyyy-mm-dd"
