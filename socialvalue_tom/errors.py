@@ -91,6 +91,8 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if isinstance(value, set | frozenset):
         return sorted((jsonable(v) for v in value), key=repr)
+    if type(value).__name__ in ("datetime64", "timedelta64"):  # item() may be a bare int
+        return str(value)
     item = getattr(value, "item", None)  # a numpy scalar
     if callable(item) and type(value).__module__ == "numpy":
         try:

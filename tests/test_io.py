@@ -1265,3 +1265,22 @@ def test_a_parquet_column_pandas_saved_as_its_index_is_kept(tmp_path: Path,
     with pytest.raises(svio.InputFileError, match="both a column and a pandas index named "
                                                   "'measure'"):
         svio.read_outcomes(clash)
+
+
+def test_read_xlsx_when_a_sheet_part_is_damaged_raises_input_file_error(tmp_path: Path) -> None:
+    """The cell count decompresses the sheets before openpyxl: a damaged part (zlib's error,
+    a bad CRC) is left to openpyxl's reading, which the reader turns into InputFileError."""
+    import zipfile
+
+    path = _workbook(tmp_path / "ok.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
+                                                        "2024-05-01", "1"]])
+    with zipfile.ZipFile(path) as z:
+        info = next(i for i in z.infolist() if i.filename.startswith("xl/worksheets/"))
+    data = bytearray(path.read_bytes())
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for i in range(start + 5, start + min(25, info.compress_size)):
+        data[i] ^= 0xFF
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(svio.InputFileError, match=r"not a readable \.xlsx workbook"):
+        svio.read_outcomes(damaged)
