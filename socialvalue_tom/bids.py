@@ -276,9 +276,10 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     if len(rows) < len(commitments):
         trace.append(f"Ignored {len(commitments) - len(rows)} delivered row(s).")
         # A tenderer seen only in delivered rows is not scored: said, so it is not lost.
-        only = sorted({k for k in _tenderers(commitments.loc[~is_commitment, "supplier_id"],
-                                             "supplier_id") if k is not None}
-                      - set(suppliers))
+        # Read one by one, without the check that two ids read alike: ignored rows never
+        # stop an evaluation.
+        only = sorted({k for k in map(_tenderer, commitments.loc[~is_commitment, "supplier_id"])
+                       if k is not None} - set(suppliers))
         if only:
             trace.append(f"Not scored: {', '.join(only)}, whose rows are all delivered (a "
                          "tenderer with no commitment is scored on GBP 0.00 when it has a "

@@ -713,7 +713,10 @@ def _arrow_to_pandas(table: Any, offset: int = 0, path: Path | None = None) -> p
     index again, so they are put back as columns (dropping them lost ``contract_id`` and merged
     every contract into one double-counting group). An unnamed index is only row labels."""
     df: pd.DataFrame = table.to_pandas()
-    named = [n for n in df.index.names if n is not None]
+    # Levels stored as columns of the file only: a named RangeIndex is metadata, not data
+    # (and batches, read without the metadata, would not have it).
+    physical = set(table.schema.names)
+    named = [n for n in df.index.names if n is not None and n in physical]
     if named:
         clash = sorted({str(n) for n in named} & {str(c) for c in df.columns})
         if clash:
@@ -808,8 +811,9 @@ def _check_cell_count(p: Path, size: int) -> None:
     except InputFileError:
         raise
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error, ValueError,
-            NotImplementedError):
-        return  # a damaged part (bad CRC, truncated, an unknown compression): openpyxl says
+            NotImplementedError, RuntimeError):
+        return  # a damaged or encrypted part (bad CRC, truncated, an unknown compression,
+        # a password): openpyxl's reading says what is wrong, as InputFileError
 
 
 def _count_cells(p: Path, size: int) -> None:
@@ -818,9 +822,9 @@ def _count_cells(p: Path, size: int) -> None:
     limit = max(MIN_XLSX_CELLS, MAX_XLSX_CELLS_PER_BYTE * size)
     cells = 0
     with zipfile.ZipFile(p) as archive:
+        # Every part, not only xl/worksheets/: the workbook's relationships may place a sheet
+        # anywhere in the archive (no other part of a workbook holds <c> elements).
         for info in archive.infolist():
-            if not info.filename.startswith("xl/worksheets/"):
-                continue
             with archive.open(info) as part:
                 carry = b""
                 while chunk := part.read(1 << 22):
@@ -1341,13 +1345,15 @@ def write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
     error is an InputFileError and removes the temporary file."""
     if not p.parent.is_dir():
         raise _fail(p, f"cannot write the file: the folder {p.parent} does not exist")
-    # A fresh name (not mkstemp) so that the file gets the usual permissions.
-    tmp = p.with_name(f".{p.name}.{uuid.uuid4().hex}.part{p.suffix}")
+    # A fresh name (not mkstemp) so that the file gets the usual permissions; short, so that
+    # an output name near the file system's limit still leaves room for it.
+    tmp = p.with_name(f".sv-{uuid.uuid4().hex[:16]}.part{p.suffix}")
     try:
         write(tmp)
         os.replace(tmp, p)
     except Exception as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         if isinstance(exc, SocialValueError):
             raise
         # pandas, openpyxl and pyarrow raise many unrelated types (OSError, ValueError,

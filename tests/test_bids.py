@@ -422,3 +422,15 @@ def test_a_tenderer_with_only_delivered_rows_is_named_in_the_trace() -> None:
     assert out["supplier_id"].tolist() == ["A", "B"]
     assert any(line.startswith("Not scored: C, whose rows are all delivered")
                for line in out.attrs["trace"])
+
+
+def test_delivered_rows_never_stop_an_evaluation() -> None:
+    """Ids of ignored rows that read alike (1 and "1") are not refused: delivered rows are
+    ignored, as documented, and only named in the trace."""
+    rows = pd.DataFrame({"supplier_id": pd.Series(["A", 1, "1"], dtype=object),
+                         "measure": ["jobs-local-fte"] * 3, "quantity": [1.0] * 3,
+                         "unit": ["FTE"] * 3, "region": ["uk"] * 3, "date": ["2024-05-01"] * 3,
+                         "stage": ["commitment", "delivered", "delivered"]})
+    out = score_bids(rows)
+    assert out["supplier_id"].tolist() == ["A"]
+    assert any(line.startswith("Not scored: 1,") for line in out.attrs["trace"])

@@ -1070,10 +1070,12 @@ def test_read_parquet_when_a_column_name_repeats_then_input_file_error_names_it(
     assert info.value.details["columns"] == ["measure", "unit"]
 
 
-def _workbook_with_empty_cells(tmp_path: Path, tag: bytes, count: int) -> Path:
+def _workbook_with_empty_cells(tmp_path: Path, tag: bytes, count: int,
+                               moved_to: str | None = None) -> Path:
     """A valid one-row workbook (read as such first) whose sheet then gets ``count`` copies
     of the cell element ``tag`` in a row of their own, deflated: empty cells compress to next
-    to nothing."""
+    to nothing. ``moved_to``: the sheet's part is stored under that name instead, the
+    workbook's relationships and content types pointing to it."""
     import zipfile
 
     path = _workbook(tmp_path / "ok.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
@@ -1084,6 +1086,13 @@ def _workbook_with_empty_cells(tmp_path: Path, tag: bytes, count: int) -> Path:
     sheet = next(n for n in parts if n.startswith("xl/worksheets/"))
     parts[sheet] = parts[sheet].replace(b"</sheetData>", b'<row r="3">' + tag * count
                                         + b"</row></sheetData>")
+    if moved_to is not None:
+        parts[moved_to] = parts.pop(sheet)
+        old = sheet.removeprefix("xl/").encode()
+        parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+            old, moved_to.removeprefix("xl/").encode())
+        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+            b"/" + sheet.encode(), b"/" + moved_to.encode())
     bomb = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
         for name, data in parts.items():
@@ -1103,13 +1112,14 @@ def test_read_xlsx_when_parts_decompress_far_beyond_the_file_refuses_before_read
         svio.read_outcomes(bomb)
 
 
-@pytest.mark.parametrize("tag", [b"<c/>", b'<x:c r="Z9"/>'])
+@pytest.mark.parametrize(("tag", "moved_to"), [(b"<c/>", None), (b'<x:c r="Z9"/>', None),
+                                               (b"<c/>", "xl/other/sheet1.xml")])
 def test_read_xlsx_when_sheets_hold_far_more_cells_than_the_file_bytes_refuses_them(
-        tmp_path: Path, tag: bytes) -> None:
+        tmp_path: Path, tag: bytes, moved_to: str | None) -> None:
     """Empty cells compress to a twentieth of a byte: a few KB held 600,000 of them (3 MB of
     XML, under the size limits), for which openpyxl builds an object each. Counted in the
     sheets' XML, under any namespace prefix, across read chunks, before openpyxl reads."""
-    bomb = _workbook_with_empty_cells(tmp_path, tag, 600_000)
+    bomb = _workbook_with_empty_cells(tmp_path, tag, 600_000, moved_to)
     assert bomb.stat().st_size < 120_000
     with pytest.raises(svio.InputFileError, match=r"sheets hold more than 250,000 cells"):
         svio.read_outcomes(bomb)
@@ -1284,3 +1294,49 @@ def test_read_xlsx_when_a_sheet_part_is_damaged_raises_input_file_error(tmp_path
     damaged.write_bytes(bytes(data))
     with pytest.raises(svio.InputFileError, match=r"not a readable \.xlsx workbook"):
         svio.read_outcomes(damaged)
+
+
+def test_read_xlsx_when_a_part_is_encrypted_raises_input_file_error(tmp_path: Path) -> None:
+    """zipfile refuses an encrypted part with a RuntimeError: left to openpyxl's reading, which
+    the reader turns into InputFileError, as before the cell count."""
+    import zipfile
+
+    path = _workbook(tmp_path / "ok.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
+                                                        "2024-05-01", "1"]])
+    with zipfile.ZipFile(path) as z:
+        info = next(i for i in z.infolist() if i.filename.startswith("xl/worksheets/"))
+    data = bytearray(path.read_bytes())
+    data[info.header_offset + 6] |= 0x01  # the local header's "encrypted" flag
+    flagged = 0
+    for at in range(len(data) - 4):  # and the central directory's entry for the same part
+        if data[at:at + 4] == b"PK\x01\x02" and data[at + 46:at + 46 + len(info.filename)] \
+                == info.filename.encode():
+            data[at + 8] |= 0x01
+            flagged += 1
+    assert flagged == 1
+    locked = tmp_path / "locked.xlsx"
+    locked.write_bytes(bytes(data))
+    with pytest.raises(svio.InputFileError, match=r"not a readable \.xlsx workbook"):
+        svio.read_outcomes(locked)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_write_valuations_to_a_name_near_the_file_system_limit(tmp_path: Path,
+                                                               suffix: str) -> None:
+    """The temporary file beside the output had the output's name in it and went over the
+    255-byte limit; its name is short now."""
+    path = tmp_path / ("v" * (250 - len(suffix)) + suffix)
+    svio.write_valuations(pd.DataFrame({"value_gbp": [1.0]}), path)
+    assert path.is_file() and sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_a_named_range_index_is_metadata_not_a_column_in_every_reader(tmp_path: Path) -> None:
+    """A RangeIndex named ``rowid`` is stored as metadata, not as a column: no reader makes a
+    column of it (read_outcomes did, the batches did not)."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte"] * 3, "quantity": [1.0] * 3,
+                       "unit": ["FTE"] * 3, "region": ["uk"] * 3, "date": ["2024-06-01"] * 3})
+    path = tmp_path / "r.parquet"
+    df.rename_axis("rowid").to_parquet(path)
+    assert list(svio.read_outcomes(path).columns) == list(df.columns)
+    batches = [b for _, b in svio.iter_outcome_batches(path, chunksize=2)]
+    assert all(list(b.columns) == list(df.columns) for b in batches)

@@ -1036,3 +1036,11 @@ def test_annotate_on_a_wide_frame_adds_its_columns_without_fragmenting_it(
         out = annotate(valued, tables=tiny)
     assert list(out.columns[:len(valued.columns)]) == list(valued.columns)
     assert out["theme"].tolist() == ["jobs"] * 3
+
+
+def test_render_report_to_a_name_near_the_file_system_limit(valued: pd.DataFrame,
+                                                            tiny: sv.ProxyTable,
+                                                            tmp_path: Path) -> None:
+    """The temporary file took the report's name and went over 255 bytes: a bare OSError."""
+    path = render_report(valued, tmp_path / ("r" * 230 + ".html"), tables=tiny)
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE")

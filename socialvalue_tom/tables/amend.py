@@ -65,7 +65,9 @@ class AmendmentFile(_Model):
     format: Literal["socialvalue_tom.amendment/v1"]
     amends: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*:[A-Za-z0-9][A-Za-z0-9._-]*$")
     digest: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-    version: str = Field(min_length=1, max_length=32, pattern=_VERSION)
+    # The schema says what _check_arguments checks: not a published edition's form.
+    version: str = Field(min_length=1, max_length=32, pattern=_VERSION, json_schema_extra={
+        "not": {"pattern": f"^{_PUBLISHED_FORM}$"}})
     notes: str | None = None
     replace: Flag = False
     sources: tuple[SourceSpec, ...] = ()

@@ -123,6 +123,23 @@ def test_amendment_label_may_not_look_like_a_published_edition_or_correction(
                        proxies={"jobs-local-fte": {"england": _wage(750.5)}})
 
 
+def test_the_amendment_schema_refuses_a_published_edition_s_label_as_the_loader_does(
+        tmp_path: Path) -> None:
+    import jsonschema
+    import yaml
+
+    path = _amendment_file(tmp_path)
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(sv.json_schema("amendment"))
+    assert validator.is_valid(doc)
+    for label in ("2025.1", "2026"):
+        wrong = {**doc, "version": label}
+        assert not validator.is_valid(wrong)
+        path.write_text(json.dumps(wrong), encoding="utf-8")  # JSON is YAML too
+        with pytest.raises(sv.ProxyTableError, match="form of a published edition"):
+            sv.load_table(path=path)
+
+
 def test_an_amendment_names_the_edition_it_amends(base: sv.ProxyTable,
                                                   amended: sv.ProxyTable) -> None:
     assert amended.amends == "uk-national:2025" and base.amends is None
