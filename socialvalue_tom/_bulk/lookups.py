@@ -307,7 +307,7 @@ def _editions(dates: _Dates, s: EditionStack, a: Assumptions,
                           f"{np.datetime64(dates.day(p), 'D')}: editions cover "
                           f"{s.tset.ranges()}"
                           + (" (carry_forward=True would use the latest)" if earlier[p]
-                             else "")))
+                             else "") + s.tset.alone_hint()))
     ed: NDArray[np.intp] = dates.per_row(np.where(ok, idx, -1).astype(np.intp))
     return ed
 

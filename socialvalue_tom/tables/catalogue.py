@@ -459,7 +459,17 @@ class TableSet:
         hint = "" if carry_forward or not earlier else " (carry_forward=True would use the latest)"
         raise NoTableInForceError(
             f"no edition of {self.name} is in force on {day}: editions cover "
-            f"{self.ranges()}{hint}", name=self.name, date=day)
+            f"{self.ranges()}{hint}{self.alone_hint()}", name=self.name, date=day)
+
+    def alone_hint(self) -> str:
+        """For a date no edition covers: when the only edition is a local amendment, how to
+        give the family's other editions with it."""
+        if len(self.editions) != 1 or self.editions[0].amends is None:
+            return ""
+        e = self.editions[0]
+        return (f"; {e.name}:{e.version} amends one edition only: give it with the family's "
+                f"other editions (on the command line --tables {e.name},FILE; in Python a "
+                "list of editions)")
 
 
 def resolve_tables(tables: str | ProxyTable | TableSet | Sequence[ProxyTable]) -> TableSet:

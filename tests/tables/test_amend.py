@@ -918,3 +918,17 @@ def test_amendment_file_value_citing_an_unknown_source_names_its_own_line(
     assert info.value.field is not None and info.value.field.startswith(
         "proxies.jobs-local-fte.england")
     assert info.value.line == line, (info.value.line, line, str(info.value))
+
+
+def test_an_amendment_alone_says_how_to_value_dates_outside_it(amended: sv.ProxyTable) -> None:
+    o = sv.Outcome(measure="jobs-local-fte", quantity=1, unit="FTE", region="uk",
+                   date="2024-06-01")
+    hint = "uk-national:2025-example.1 amends one edition only: give it with the family's"
+    with pytest.raises(sv.NoTableInForceError, match=hint):
+        sv.value(o, amended)
+    row = pd.DataFrame([{"measure": "jobs-local-fte", "quantity": 1.0, "unit": "FTE",
+                         "region": "uk", "date": "2024-06-01"}])
+    found = sv.value_frame(row, amended, errors="collect").attrs["issues"]
+    assert hint in found["reason"].iloc[0]
+    published = sv.load_table("uk-national", version="2024")
+    assert sv.value(o, [published, amended]).version == "2024"  # with the family: valued
