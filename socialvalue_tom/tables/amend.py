@@ -236,11 +236,12 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
     data["title"] = f"{table.spec.title} (amended: {version})"
     record = _record(table, version, changes,
                      [str(m.get("code")).strip() for m in new_measures])
-    if table.spec.illustrative and not _any_illustrative(data["measures"]):
-        # Every placeholder replaced: the edition is illustrative no more (the header says a
-        # table holds illustrative values; the base's notes about them no longer apply).
-        data["illustrative"] = False
-        record += "; every illustrative value of the base is replaced: none is left"
+    # The header says whether the edition holds illustrative values: it follows the values.
+    illustrative = _any_illustrative(data["measures"])
+    if illustrative != table.spec.illustrative:
+        data["illustrative"] = illustrative
+        record += ("; it adds illustrative values: the edition is illustrative" if illustrative
+                   else "; every illustrative value of the base is replaced: none is left")
     data["notes"] = "\n\n".join(x for x in (table.spec.notes, record, notes) if x)
     spec = _validate(data, ctx, n_published_sources=len(table.spec.sources),
                      n_published_measures=len(table.spec.measures))

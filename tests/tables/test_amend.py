@@ -892,6 +892,12 @@ def test_replacing_every_placeholder_leaves_an_edition_no_longer_illustrative(
     assert not every.spec.illustrative
     assert "every illustrative value of the base is replaced: none is left" in (
         every.spec.notes or "")
+    # And back: an amendment of it that adds a placeholder is illustrative again.
+    again = sv.amend_table(every, version="2025-x.3", proxies={"jobs-local-fte": {
+        "england": {"value": 1.0, "source": "buyer-ashe-check", "illustrative": True,
+                    "derivation": {"inputs": {"x": 1.0}, "formula": "x"}}}})
+    assert again.spec.illustrative
+    assert "it adds illustrative values" in (again.spec.notes or "")
 
 
 def test_two_amendments_of_one_edition_used_together_say_to_merge_them(
