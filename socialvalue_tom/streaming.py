@@ -20,9 +20,10 @@ names), and a chunk boundary may split a group. So when the editions declare exc
 ``value_file`` reads the file in two passes: the first collects each batch's claims
 (:func:`socialvalue_tom.frame.claims_of`: five small columns per row of an excluded measure),
 the second values every batch with the claims of the whole file, giving exactly what
-``value_frame`` gives on the whole file. The claims are indexed once
-(:func:`socialvalue_tom.frame.claim_totals`) and only the index is kept: memory is then bounded
-by ``chunksize`` plus one sum per contract, exclusion and rank.
+``value_frame`` gives on the whole file. Of each batch's claims the first pass keeps a group
+code, rank and quantity per claim (``ClaimTotals.from_pieces``), indexed once at its end, and
+only the index is kept for the second: memory is bounded by ``chunksize`` plus some 16 bytes
+per claim during the first pass, then one sum per contract, exclusion and rank.
 
 A CSV file is read once more, first, for the types a whole-file read gives its columns
 (:func:`socialvalue_tom.io.csv_column_types`); every pass reads every batch with them, so a
@@ -64,7 +65,6 @@ from socialvalue_tom.errors import (
 from socialvalue_tom.frame import (
     ISSUE_COLUMNS,
     IssueTable,
-    claim_totals,
     claims_of,
     issues_frame,
     value_frame,
@@ -73,6 +73,7 @@ from socialvalue_tom.money import sum_to_pounds
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.rules.exclusions import ClaimTotals
 from socialvalue_tom.tables.catalogue import TableSet
+from socialvalue_tom.tables.stack import stack_of
 
 __all__ = ["ExactSum", "FileSummary", "exclusion_measures", "value_file"]
 
@@ -380,8 +381,9 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
         # text groups 0101 and 101 as the whole file does. One pass, shared by the others (a
         # sheet= is for .xlsx files, which need none; iter_outcome_batches refuses it for CSV).
         dtypes = svio.csv_column_types(src, chunksize) if sheet is None else {}
-        claims = (claim_totals(_claims(src, chunksize, codes, tset, assumptions, sheet, dtypes),
-                               tset) if codes else None)
+        claims = (ClaimTotals.from_pieces(
+            _claims(src, chunksize, codes, tset, assumptions, sheet, dtypes),
+            stack_of(tset).editions) if codes else None)
         batches = svio.iter_outcome_batches(src, chunksize, dtypes=dtypes, sheet=sheet)
         # One warning for the file, at the caller's line, not one per batch at this one.
         with illustrative_collected() as illustrative:
@@ -500,17 +502,18 @@ def exclusion_measures(tset: TableSet) -> frozenset[str]:
 
 def _claims(src: Path, chunksize: int, codes: frozenset[str], tset: TableSet,
             assumptions: Assumptions | None, sheet: str | int | None,
-            dtypes: Mapping[str, str]) -> pd.DataFrame:
-    """First pass: the claims that double-counting exclusions govern, from every batch.
+            dtypes: Mapping[str, str]) -> Iterator[pd.DataFrame]:
+    """First pass: the claims that double-counting exclusions govern, batch by batch.
 
-    Only the rows of excluded measures are read into it, as five small columns each (edition,
-    exclusion, group label, rank, quantity), so memory grows with those rows, not the file.
-    The batches are read with the whole file's column ``dtypes``, as in the second pass: an
-    exclusion's key may name any column, and its groups must not depend on the batches.
+    Only the rows of excluded measures are read, as five small columns each (edition,
+    exclusion, group label, rank, quantity), and ``ClaimTotals.from_pieces`` keeps of each
+    batch's claims a group code, rank and quantity per claim: memory grows with those rows by
+    some 16 bytes each, not by their text. The batches are read with the whole file's column
+    ``dtypes``, as in the second pass: an exclusion's key may name any column, and its groups
+    must not depend on the batches.
     """
-    parts = [claims_of(_excluded_rows(b, codes), tset, assumptions=assumptions)
-             for _, b in svio.iter_outcome_batches(src, chunksize, dtypes=dtypes, sheet=sheet)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    for _, b in svio.iter_outcome_batches(src, chunksize, dtypes=dtypes, sheet=sheet):
+        yield claims_of(_excluded_rows(b, codes), tset, assumptions=assumptions)
 
 
 def _excluded_rows(batch: pd.DataFrame, codes: frozenset[str]) -> pd.DataFrame:

@@ -35,9 +35,9 @@ group, and the pieces' lists together give the same totals as the whole input
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -342,27 +342,66 @@ class ClaimTotals:
             RuleError: ``claims`` is not what :func:`claim_rows` gives (a column missing, a
                 rank outside its exclusion, a quantity that is not a finite number >= 0).
         """
+        return cls.from_pieces([claims], tables)
+
+    @classmethod
+    def from_pieces(cls, pieces: Iterable[pd.DataFrame], tables: list[ProxyTable]
+                    ) -> ClaimTotals:
+        """:meth:`from_claims` of the pieces' claims put together, the same bits, without
+        putting them together: each piece's group labels are kept once, and per claim a
+        group code, rank and quantity (a streamed file's first pass held every claim's row,
+        its group label text included, until the end).
+
+        Raises:
+            RuleError: as :meth:`from_claims`, for any piece.
+        """
         ranks = {(f"{t.name}:{t.version}", ex.id): len(ex.measures)
                  for t in tables for ex in t.spec.exclusions}
-        _check_claims(claims)
-        by_key: dict[tuple[str, str], tuple[pd.Index, np.ndarray]] = {}
-        if len(claims):
+        gathered: dict[tuple[str, str], tuple[_PieceClaims, int]] = {}
+        for claims in pieces:
+            _check_claims(claims)
+            if not len(claims):
+                continue
             for (edition, exclusion), grp in claims.groupby(["edition", "exclusion"],
                                                             sort=False):
                 n_rank = ranks.get((_edition_label(str(edition)), str(exclusion)))
                 if n_rank is None:
                     continue
-                rank = pd.to_numeric(grp["rank"], errors="coerce").to_numpy(np.float64)
-                if not ((rank >= 0) & (rank < n_rank) & (rank == np.floor(rank))).all():
-                    raise RuleError(f"claims hold ranks outside the {n_rank} measures of "
-                                    f"exclusion {exclusion!r}: pass what claims_of() returns")
-                gid, labels = pd.factorize(grp["group"].to_numpy(dtype=object))
-                ids = gid * n_rank + rank.astype(np.intp)
-                sums = _sorted_sums(ids, grp["quantity"].to_numpy(dtype=np.float64),
-                                    len(labels) * n_rank)
-                by_key[(str(edition), str(exclusion))] = (
-                    pd.Index(labels), sums.reshape(len(labels), n_rank))
+                rank = _checked_ranks(grp, n_rank, exclusion)
+                key = (str(edition), str(exclusion))
+                gathered.setdefault(key, (_PieceClaims(), n_rank))[0].add(grp, rank, n_rank)
+        by_key = {key: acc.totals(n_rank) for key, (acc, n_rank) in gathered.items()}
         return cls(by_key, cls.edition_ids(tables))
+
+
+class _PieceClaims:
+    """The claims of one (edition, exclusion) gathered piece by piece: the group labels once
+    each, and per claim a group code, rank and quantity."""
+
+    def __init__(self) -> None:
+        self.labels: dict[Any, int] = {}
+        self.ids: list[np.ndarray] = []
+        self.quantities: list[np.ndarray] = []
+
+    def add(self, grp: pd.DataFrame, rank: np.ndarray, n_rank: int) -> None:
+        codes, uniq = pd.factorize(grp["group"].to_numpy(dtype=object), use_na_sentinel=False)
+        found = np.array([self.labels.setdefault(u, len(self.labels)) for u in uniq],
+                         dtype=np.int64)
+        self.ids.append(found[codes] * n_rank + rank.astype(np.int64))
+        self.quantities.append(grp["quantity"].to_numpy(dtype=np.float64))
+
+    def totals(self, n_rank: int) -> tuple[pd.Index, np.ndarray]:
+        sums = _sorted_sums(np.concatenate(self.ids), np.concatenate(self.quantities),
+                            len(self.labels) * n_rank)
+        return pd.Index(list(self.labels)), sums.reshape(len(self.labels), n_rank)
+
+
+def _checked_ranks(grp: pd.DataFrame, n_rank: int, exclusion: Any) -> np.ndarray:
+    rank = pd.to_numeric(grp["rank"], errors="coerce").to_numpy(np.float64)
+    if not ((rank >= 0) & (rank < n_rank) & (rank == np.floor(rank))).all():
+        raise RuleError(f"claims hold ranks outside the {n_rank} measures of "
+                        f"exclusion {exclusion!r}: pass what claims_of() returns")
+    return rank
 
 
 def _check_claims(claims: pd.DataFrame) -> None:

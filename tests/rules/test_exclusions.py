@@ -607,3 +607,28 @@ def test_a_claim_without_a_contract_is_a_group_of_its_own(tiny_table: Any, blank
     assert _pounds(value_frame(df, tiny_table)) == [25000.0, 72000.0]
     both = _rows(["jobs-priority", "jobs-local"], [1.0, 4.0], contract_id=[blank, blank])
     assert _pounds(value_frame(both, tiny_table)) == [25000.0, 54000.0]  # one group: 3 left
+
+
+def test_claim_totals_from_pieces_are_those_of_the_pieces_put_together(
+        tiny_table: Any) -> None:
+    """value_file's first pass indexes each batch's claims as it goes (a code, rank and
+    quantity per claim) instead of holding every claim's row: the same bits as indexing the
+    claims put together, whatever the pieces."""
+    from socialvalue_tom.rules.exclusions import ClaimTotals
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    df = _rows(list(rng.choice(["jobs-priority", "jobs-local"], n)),
+               list(rng.uniform(0, 9, n).round(3)),
+               contract_id=[f"C{i}" for i in rng.integers(0, 200, n)])
+    claims = claims_of(df, tiny_table)
+    whole = ClaimTotals.from_claims(claims, [tiny_table])
+    cuts = sorted(rng.choice(np.arange(1, n), 17, replace=False).tolist())
+    pieces = [claims.iloc[a:b] for a, b in zip([0, *cuts], [*cuts, n], strict=True)]
+    split = ClaimTotals.from_pieces(iter(pieces), [tiny_table])
+    assert whole.by_key.keys() == split.by_key.keys()
+    for key, (labels, sums) in whole.by_key.items():
+        other_labels, other_sums = split.by_key[key]
+        at = other_labels.get_indexer(labels)
+        assert (at >= 0).all() and sums.tobytes() == other_sums[at].tobytes()
+    assert ClaimTotals.from_pieces(iter([]), [tiny_table]).by_key == {}
