@@ -63,10 +63,11 @@ import pandas as pd
 
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import OutcomeError, ProxyTableError, RuleError
-from socialvalue_tom.frame import ISSUE_COLUMNS, claim_totals, claims_of, value_frame
+from socialvalue_tom.frame import ISSUE_COLUMNS, claims_of, value_frame
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.rules.exclusions import ClaimTotals
 from socialvalue_tom.tables.catalogue import TableSet
+from socialvalue_tom.tables.stack import stack_of
 from socialvalue_tom.tables.table import PriceIndex, ProxyTable
 
 __all__ = ["ISSUE_OUTPUT_COLUMNS", "TableHandle", "issues", "value_dask"]
@@ -293,8 +294,9 @@ def _offsets_and_claims(parts: Sequence[Any], handle: TableHandle,
     lengths = [n for n, _ in facts]
     offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(lengths)[:-1]]))
     found = [c for _, c in facts if c is not None]
-    # Indexed once here, not by every partition (the index is also smaller to ship).
-    claims = claim_totals(pd.concat(found, ignore_index=True), handle.resolve()) if found else None
+    # Indexed once here, not by every partition (the index is also smaller to ship), and
+    # piece by piece, without a concatenated copy of every claim.
+    claims = ClaimTotals.from_pieces(found, stack_of(tset).editions) if found else None
     return offsets, claims
 
 
