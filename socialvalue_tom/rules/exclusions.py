@@ -385,7 +385,11 @@ class _PieceClaims:
 
     def add(self, grp: pd.DataFrame, rank: np.ndarray, n_rank: int) -> None:
         codes, uniq = pd.factorize(grp["group"].to_numpy(dtype=object), use_na_sentinel=False)
-        found = np.array([self.labels.setdefault(u, len(self.labels)) for u in uniq],
+        # A missing label (None, NaN: never from claims_of, which marks missing keys) is one
+        # label in every piece, as it is in one put-together frame (dict keys match NaN only
+        # by identity).
+        found = np.array([self.labels.setdefault(_NA_LABEL if _missing(u) else u,
+                                                 len(self.labels)) for u in uniq],
                          dtype=np.int64)
         self.ids.append(found[codes] * n_rank + rank.astype(np.int64))
         self.quantities.append(grp["quantity"].to_numpy(dtype=np.float64))
@@ -393,7 +397,16 @@ class _PieceClaims:
     def totals(self, n_rank: int) -> tuple[pd.Index, np.ndarray]:
         sums = _sorted_sums(np.concatenate(self.ids), np.concatenate(self.quantities),
                             len(self.labels) * n_rank)
-        return pd.Index(list(self.labels)), sums.reshape(len(self.labels), n_rank)
+        labels = [np.nan if label is _NA_LABEL else label for label in self.labels]
+        return pd.Index(labels), sums.reshape(len(self.labels), n_rank)
+
+
+#: The one key of missing group labels in :class:`_PieceClaims`.
+_NA_LABEL = object()
+
+
+def _missing(label: Any) -> bool:
+    return label is None or (isinstance(label, float) and label != label)
 
 
 def _checked_ranks(grp: pd.DataFrame, n_rank: int, exclusion: Any) -> np.ndarray:

@@ -632,3 +632,20 @@ def test_claim_totals_from_pieces_are_those_of_the_pieces_put_together(
         at = other_labels.get_indexer(labels)
         assert (at >= 0).all() and sums.tobytes() == other_sums[at].tobytes()
     assert ClaimTotals.from_pieces(iter([]), [tiny_table]).by_key == {}
+
+
+def test_claim_totals_from_pieces_keep_one_missing_label_across_pieces(
+        tiny_table: Any) -> None:
+    """Hand-built claims with a missing group label in two pieces: one label, as in the
+    claims put together (NaN keys matched only by identity gave two, a duplicated index)."""
+    from socialvalue_tom.rules.exclusions import ClaimTotals
+
+    def piece(group: Any) -> pd.DataFrame:
+        return pd.DataFrame({"edition": ["tiny:2024"], "exclusion": ["priority-within-local"],
+                             "group": pd.Series([group], dtype=object), "rank": [0],
+                             "quantity": [1.0]})
+
+    totals = ClaimTotals.from_pieces([piece(np.nan), piece(float("nan")), piece(None),
+                                      piece("a")], [tiny_table])
+    labels, sums = totals.by_key[("tiny:2024", "priority-within-local")]
+    assert labels.is_unique and len(labels) == 2 and sums[:, 0].tolist() == [3.0, 1.0]
