@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["QUOTED_CHARS", "Boolean", "NotAValue", "cell_codes", "cell_number", "clipped",
-           "is_missing", "key_text", "shortened", "shown", "stripped", "stripped_column"]
+__all__ = ["QUOTED_CHARS", "Boolean", "NotAValue", "cell_codes", "cell_number", "is_missing",
+           "key_text", "quoted", "shortened", "shown", "stripped", "stripped_column"]
 
 
 class NotAValue:
@@ -174,32 +174,31 @@ def key_texts(values: Any) -> np.ndarray:
 def shown(cell: Any) -> str:
     """A cell as a message quotes it: as the file or frame gave it, not as numpy writes its
     scalars (``True``, not ``np.True_``; ``20240501``, not ``np.float64(20240501.0)``, for a
-    whole number a reader made a float)."""
+    whole number a reader made a float), cut as :func:`quoted` cuts it."""
     if isinstance(cell, np.number | np.bool_):  # not datetime64: its item() may be an int
         cell = cell.item()
     if (isinstance(cell, float) and math.isfinite(cell) and cell.is_integer()
             and abs(cell) < 2.0**53):
         return str(int(cell))
+    return quoted(cell)
+
+
+def quoted(value: Any) -> str:
+    """``repr(value)`` for a message, cut to :data:`QUOTED_CHARS` characters: a message repeats
+    a value for the reader, not to store it (a 5 MB cell stays in the input)."""
     try:
-        text = repr(cell)
+        return shortened(repr(value))
     except ValueError:  # an int of more digits than Python converts to text (4,300)
-        return f"(an integer of about {int(abs(cell)).bit_length() * 0.30103:.0f} digits)"
-    # A message repeats a cell for the reader, not to store it: a 5 MB cell stays in the input.
-    return clipped(text)
+        return f"(an integer of about {int(abs(value)).bit_length() * 0.30103:.0f} digits)"
 
 
 #: The most characters of a value a message quotes.
 QUOTED_CHARS = 200
 
 
-def clipped(text: str, limit: int = QUOTED_CHARS) -> str:
+def shortened(text: str, limit: int = QUOTED_CHARS) -> str:
     """``text`` cut to ``limit`` characters for a message, saying how long it was."""
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
-
-
-def shortened(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters for a message, saying how long it was."""
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def is_missing(value: Any) -> bool:

@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
 )
 
-from socialvalue_tom._text import QUOTED_CHARS, clipped, key_text
+from socialvalue_tom._text import QUOTED_CHARS, key_text, quoted
 from socialvalue_tom.errors import OutcomeError, RuleError
 from socialvalue_tom.tables.schema import FrozenDict
 
@@ -84,15 +84,6 @@ def _describe(exc: ValidationError, whole: str = "outcome") -> tuple[str, str]:
     field = ".".join(str(p) for p in first["loc"]) or f"<{whole}>"
     reason = first["msg"].removeprefix("Value error, ")
     return field, f"{reason} (got {quoted(first.get('input'))})"
-
-
-def quoted(value: Any) -> str:
-    """``repr(value)`` for a message, cut to ``_text.QUOTED_CHARS`` characters (a 5 MB
-    measure code is not repeated whole)."""
-    try:
-        return clipped(repr(value))
-    except ValueError:  # an int of more digits than Python converts to text
-        return "(a number too long to print)"
 
 
 def clipped_errors(errors: list[Any]) -> list[Any]:

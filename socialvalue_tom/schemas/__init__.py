@@ -38,7 +38,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from socialvalue_tom._text import clipped
+from socialvalue_tom._text import quoted
 from socialvalue_tom.errors import RuleError
 from socialvalue_tom.outcome import Assumptions, Outcome
 from socialvalue_tom.tables.amend import AmendmentFile
@@ -73,7 +73,7 @@ def json_schema(kind: SchemaKind | str) -> dict[str, Any]:
     """
     model = _MODELS.get(_ALIASES.get(kind, kind))
     if model is None:
-        raise RuleError(f"unknown schema kind {clipped(repr(kind))}: expected one of "
+        raise RuleError(f"unknown schema kind {quoted(kind)}: expected one of "
                         f"{', '.join(_MODELS)} "
                         f"(or a file stem: {', '.join(_ALIASES)})", kind=kind)
     canonical = _ALIASES.get(kind, kind)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from socialvalue_tom._text import clipped
+from socialvalue_tom._text import quoted
 from socialvalue_tom.errors import (
     NoTableInForceError,
     ProxyTableError,
@@ -314,7 +314,7 @@ def _family_editions(name: str) -> list[ProxyTable]:
     if folder is None or name in _NON_FAMILY_DIRS or not folder.is_dir():
         families = sorted(p.parent.name for p in _embedded_files(root))
         raise UnknownTableError(
-            f"unknown table family {clipped(repr(name))}: available are "
+            f"unknown table family {quoted(name)}: available are "
             f"{', '.join(sorted(set(families)))}"
             + _spelling_hint(name), name=name,
         )
@@ -381,7 +381,7 @@ def load_table(name: str | None = None, *, version: str | None = None,
                         f"not on {day}", name=name, date=day)
                 return table
         raise UnknownTableError(
-            f"unknown version {clipped(repr(version))} of {name}: available are "
+            f"unknown version {quoted(version)} of {name}: available are "
             f"{', '.join(t.version for t in editions)}", name=name, version=version)
     if day is None:
         raise TypeError("load_table(name) needs version= or on= to pick an edition")
