@@ -351,7 +351,8 @@ def _resolve_tables(spec: str) -> TablesLike:
     A file's edition covering only part of a family edition's dates is refused: dropping that
     edition would leave its other dates to no edition, or to another carried forward.
     """
-    whole_file = _names_a_file(spec) and _is_file(Path(spec))  # a file name with a comma
+    # A file name with a comma:
+    whole_file = _names_a_file(spec) and _looks(Path(spec), Path.is_file)
     parts = [spec] if whole_file else [p.strip() for p in spec.split(",")]
     if not any(parts):
         _fail("--tables needs a table family name, NAME:VERSION or a table file")
@@ -380,14 +381,14 @@ def _resolve_one_tables(spec: str) -> TablesLike:
     (``.yaml``/``.yml``, or ``.json`` for an amendment)."""
     path = Path(spec)
     head, colon, version = spec.rpartition(":")
-    if (colon and version and _names_a_file(head) and not _exists(path)
-            and _is_file(Path(head))):
+    if (colon and version and _names_a_file(head) and not _looks(path, Path.exists)
+            and _looks(Path(head), Path.is_file)):
         _fail(f"{spec!r}: a table file is one edition and takes no :VERSION; give the file "
               f"alone ({head})")
     if _names_a_file(spec):
-        if _is_dir(path):
+        if _looks(path, Path.is_dir):
             _fail(f"table file {spec} is a folder, not a file")
-        if not _is_file(path):
+        if not _looks(path, Path.is_file):
             _fail(f"table file {spec} {_not_there(path)}")
         return _guard(lambda: load_table(path=path))
     name, sep, version = spec.partition(":")
@@ -426,39 +427,23 @@ def _assumptions(price_year: int | None, discount_base_year: int | None,
 
 def _check_input(path: Path) -> None:
     """An input path that is a file (exit 2)."""
-    if _is_dir(path):
+    if _looks(path, Path.is_dir):
         _fail(f"input {path} is a folder, not a file")
-    if not _is_file(path):
+    if not _looks(path, Path.is_file):
         _fail(f"input file {path} {_not_there(path)}")
 
 
 def _not_there(path: Path) -> str:
     """Why a path that is not a folder is no file to read: absent, or not a regular file (a
     device such as /dev/null, a pipe)."""
-    return "is not a regular file" if _exists(path) else "does not exist"
+    return "is not a regular file" if _looks(path, Path.exists) else "does not exist"
 
 
-def _exists(path: Path) -> bool:
-    """``path.exists()``, False where the system refuses to look (a name too long: pathlib
-    raises for it, as for a NUL)."""
+def _looks(path: Path, test: Callable[[Path], bool]) -> bool:
+    """``test(path)`` (``Path.exists``, ``Path.is_file``, ``Path.is_dir``), False where the
+    system refuses to look (a name too long: pathlib raises for it, as for a NUL)."""
     try:
-        return path.exists()
-    except (OSError, ValueError):
-        return False
-
-
-def _is_file(path: Path) -> bool:
-    """``path.is_file()``, False where the system refuses to look (see :func:`_exists`)."""
-    try:
-        return path.is_file()
-    except (OSError, ValueError):
-        return False
-
-
-def _is_dir(path: Path) -> bool:
-    """``path.is_dir()``, False where the system refuses to look (see :func:`_exists`)."""
-    try:
-        return path.is_dir()
+        return test(path)
     except (OSError, ValueError):
         return False
 
@@ -1250,9 +1235,9 @@ def tables_validate(
                                          help="A table file (.yaml) to check.")],
 ) -> None:
     """Check a table file against the format; print its digest (exit 1 when invalid)."""
-    if _is_dir(file):
+    if _looks(file, Path.is_dir):
         _fail(f"table file {file} is a folder, not a file")
-    if not _is_file(file):
+    if not _looks(file, Path.is_file):
         _fail(f"table file {file} {_not_there(file)}")
     t = _guard(lambda: load_table(path=file), code=1)
     _console().print(_printable(f"valid: {t.name}:{t.version} ({len(t.measures)} measures, "
