@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._text import cell_codes, key_texts, near_names
+from socialvalue_tom._text import cell_codes, is_missing, key_texts, near_names
 from socialvalue_tom.errors import OutcomeError, RuleError
 from socialvalue_tom.rules.steps import on_decimal_grid
 from socialvalue_tom.tables.table import ProxyTable
@@ -388,7 +388,7 @@ class _PieceClaims:
         # A missing label (None, NaN: never from claims_of, which marks missing keys) is one
         # label in every piece, as it is in one put-together frame (dict keys match NaN only
         # by identity).
-        found = np.array([self.labels.setdefault(_NA_LABEL if _missing(u) else u,
+        found = np.array([self.labels.setdefault(_NA_LABEL if is_missing(u) else u,
                                                  len(self.labels)) for u in uniq],
                          dtype=np.int64)
         self.ids.append(found[codes] * n_rank + rank.astype(np.int64))
@@ -404,9 +404,6 @@ class _PieceClaims:
 #: The one key of missing group labels in :class:`_PieceClaims`.
 _NA_LABEL = object()
 
-
-def _missing(label: Any) -> bool:
-    return label is None or (isinstance(label, float) and label != label)
 
 
 def _checked_ranks(grp: pd.DataFrame, n_rank: int, exclusion: Any) -> np.ndarray:
