@@ -179,6 +179,27 @@ def conversion_factor(unit: str, canonical: str, measure: str = "") -> float:
     return factor
 
 
+@lru_cache(maxsize=4096)
+def names_one_of(unit: str, spellings: tuple[str, ...]) -> bool:
+    """True when ``unit`` is one of ``spellings`` or reads as the same unit as one of them
+    (``weeks`` as ``week``, ``hrs`` as ``hour``, ``ftes`` as ``FTE``): a plural or an alias
+    of an allowed unit is that unit, while a unit merely convertible to one (``day`` for
+    ``week``) is not. A unit that does not parse is in none (its own error comes later)."""
+    if unit.strip() in spellings:
+        return True
+    try:
+        parsed = _parse(unit)
+    except UnitError:
+        return False
+    for spelling in spellings:
+        try:
+            if _parse(spelling) == parsed:
+                return True
+        except UnitError:  # a table's accepts entries are validated on load; be safe anyway
+            continue
+    return False
+
+
 def scale_of(unit: str | pint.Unit) -> str | None:
     """None when ``unit`` is a plain multiple of its base unit (0 of it is 0, 2 of it twice 1);
     else ``"offset"`` (degC, degF) or ``"logarithmic"`` (decibel, neper, octave): no factor

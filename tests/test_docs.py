@@ -155,3 +155,32 @@ def test_tutorial_runs_end_to_end_and_its_shown_outputs_hold(
         assert checker.check_output("..." + want.strip() + "...", printed,
                                     doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE), (
             f"the tutorial shows output its code does not print:\n{want}")
+
+
+def _plain_python_blocks(text: str) -> list[str]:
+    """The ```python blocks of a page that are scripts, not doctest sessions."""
+    return [code for lang, code in _fenced_blocks(text) if lang == "python" and ">>> " not in code]
+
+
+SCRIPT_PAGES = sorted(p.name for p in DOCS.glob("*.md")
+                      if p.name != "tutorial.md" and _plain_python_blocks(p.read_text()))
+
+
+@pytest.mark.parametrize("name", SCRIPT_PAGES)
+def test_doc_scripts_run_in_order(name: str, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page's script blocks run as a reader pastes them, one after another: none may lean
+    on a name the page never defines (the bid-scoring example once used `commitments`)."""
+    import shutil
+    import warnings
+
+    shutil.copytree(DOCS.parent / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    with warnings.catch_warnings():  # a page may turn a warning into an error for its reader
+        for code in _plain_python_blocks((DOCS / name).read_text()):
+            exec(compile(code, f"docs/{name}", "exec"), namespace)  # the page's own code
+
+
+def test_doc_script_pages_are_found() -> None:
+    assert {"reports.md", "errors.md", "proxies.md"} <= set(SCRIPT_PAGES)

@@ -62,7 +62,7 @@ def test_value_when_apprenticeship_lacks_level_raises(tiny_table: Any,
 
 @pytest.mark.parametrize(("quantity", "unit", "error", "needle"), [
     (521, "week", sv.OutcomeError, "bounds"), (10, "hour", sv.UnitError, "week"),
-    (10, "weeks", sv.UnitError, "not accepted"),
+    (10, "day", sv.UnitError, "not accepted"), (10, "fortnight", sv.UnitError, "not accepted"),
 ])
 def test_value_when_apprenticeship_outside_bounds_or_units_raises(
         tiny_table: Any, make_outcome: Any, quantity: float, unit: str, error: type,
@@ -71,6 +71,18 @@ def test_value_when_apprenticeship_outside_bounds_or_units_raises(
     with pytest.raises(error, match=needle):
         sv.value(make_outcome(measure="jobs-apprentice", quantity=quantity, unit=unit,
                               fields={"level": 3}), tiny_table)
+
+
+@pytest.mark.parametrize("unit", ["week", "weeks", " weeks "])
+def test_value_when_unit_is_a_plural_of_an_accepted_one_then_it_is_that_unit(
+        tiny_table: Any, make_outcome: Any, unit: str) -> None:
+    """``accepts: [week]`` allows the unit week however the registry spells it: 'weeks' is
+    10 weeks (£3,000), never refused for its plural, in the scalar and the bulk path alike."""
+    o = make_outcome(measure="jobs-apprentice", quantity=10, unit=unit, fields={"level": 3})
+    assert sv.value(o, tiny_table).pennies == 300_000
+    df = pd.DataFrame({"measure": ["jobs-apprentice"], "quantity": [10.0], "unit": [unit],
+                       "region": ["uk"], "date": ["2024-05-01"], "level": [3]})
+    assert sv.value_frame(df, tiny_table)["value_gbp"].tolist() == [3000.0]
 
 
 @pytest.mark.parametrize(("grade", "apply", "expected"), [
