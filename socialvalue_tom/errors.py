@@ -7,6 +7,7 @@ attributes, and pickles (Dask ships errors from workers back to the client).
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -72,7 +73,6 @@ def jsonable(value: Any) -> Any:
     """``value`` as data ``json.dumps`` writes as it is: containers walked, dates as ISO text,
     numpy scalars as Python numbers, row issues as dicts, anything else (NaN, infinity, bytes,
     an exception) as text."""
-    import datetime as dt
     import math
 
     if value is None or isinstance(value, bool | str):
@@ -119,12 +119,24 @@ class ProxyTableError(SocialValueError, ValueError):
     path: str | None = None
     line: int | None = None
     field: str | None = None
+    #: pydantic's error list, where the file's model refused it.
+    errors: list[dict[str, Any]] | None = None
+    #: A custom expression that does not compile: where it comes from, its text, why, and
+    #: the 0-based character position at fault (``None`` where the parser gives none).
+    origin: str | None = None
+    expression: str | None = None
+    reason: str | None = None
+    position: int | None = None
+    #: Names an expression uses that have no value, or manifest entries with no file.
+    missing: Sequence[str] | None = None
 
 
 class TableIntegrityError(ProxyTableError):
     """An embedded table's content no longer matches the digest in the shipped manifest."""
 
     code = "table-integrity-error"
+    expected: str | None = None  # the digest the manifest records
+    actual: str | None = None    # the digest of the file as it is
 
 
 class UnknownTableError(SocialValueError, LookupError):
@@ -133,6 +145,7 @@ class UnknownTableError(SocialValueError, LookupError):
     code = "unknown-table"
     name: str | None = None
     version: str | None = None
+    available: Sequence[str] | None = None  # the names there are, where listed
 
 
 class NoTableInForceError(SocialValueError, LookupError):
@@ -140,7 +153,7 @@ class NoTableInForceError(SocialValueError, LookupError):
 
     code = "no-table-in-force"
     name: str | None = None
-    date: Any = None  # the date asked for (a datetime.date)
+    date: dt.date | None = None  # the date asked for
 
 
 class UnknownMeasureError(SocialValueError, LookupError):
@@ -149,6 +162,7 @@ class UnknownMeasureError(SocialValueError, LookupError):
     code = "unknown-measure"
     measure: str | None = None
     table: str | None = None
+    version: str | None = None
 
 
 class UnknownRegionError(SocialValueError, LookupError):
@@ -165,6 +179,8 @@ class UnitError(SocialValueError, ValueError):
     code = "unit-error"
     unit: str | None = None
     measure: str | None = None
+    #: The measure's canonical unit, or the spellings its ``accepts`` allows.
+    expected: str | list[str] | None = None
 
 
 class OutcomeError(SocialValueError, ValueError):
@@ -172,6 +188,14 @@ class OutcomeError(SocialValueError, ValueError):
 
     code = "outcome-error"
     field: str | None = None
+    row: int | None = None                 # the row's position, where one row is at fault
+    measure: str | None = None
+    columns: Sequence[str] | None = None   # columns missing or repeated
+    #: A double-counting exclusion whose key columns are missing: its id, table and key.
+    exclusion: str | None = None
+    table: str | None = None
+    version: str | None = None
+    key: list[str] | None = None
 
 
 class InputFileError(OutcomeError):
@@ -190,6 +214,21 @@ class RuleError(SocialValueError, ValueError):
 
     code = "rule-error"
     field: str | None = None
+    row: int | None = None
+    rows: Any = None                       # a row count, or the positions at fault
+    measure: str | None = None
+    columns: Sequence[str] | None = None
+    exclusion: str | None = None
+    year: int | None = None                # a financial year with no price or discount
+    base: int | None = None                # the discount base year
+    offset: int | None = None              # years from the base year
+    years: int | None = None
+    index: str | None = None               # the price index's name
+    edition: str | None = None
+    supplier_id: str | None = None
+    suppliers: Sequence[str] | None = None
+    contract_id: Any = None
+    kind: Any = None                       # an unknown schema kind, as given
 
 
 @dataclass(frozen=True, slots=True)

@@ -213,7 +213,7 @@ class Outcome(_TypedValidation):
         # What type checkers see: the field names, so a misspelt one is caught, with the
         # types the validators accept (a date as ISO text, an id as a number).
         def __init__(self, *, measure: str, quantity: float, region: str,
-                     date: dt.date | str, unit: str | None = None, years: int = 1,
+                     date: dt.date | str | np.datetime64, unit: str | None = None, years: int = 1,
                      deadweight: float | None = None, displacement: float | None = None,
                      attribution: float | None = None, drop_off: float | None = None,
                      confidence: str | float | None = None,

@@ -51,11 +51,9 @@ _NO_PREFIX = frozenset({"FTE", "person", "GBP", "kGBP", "pence", "tCO2e", "kgCO2
 _TONNE_PREFIXES = frozenset({"kilo", "mega", "giga"})
 
 
-_Registry = pint.UnitRegistry  # pint's registry is generic in its stubs; we use the default
-
-
-def _build_registry() -> Any:
-    registry: Any = _Registry(on_redefinition="raise", autoconvert_offset_to_baseunit=False)
+def _build_registry() -> pint.UnitRegistry[Any]:
+    registry: pint.UnitRegistry[Any] = pint.UnitRegistry(
+        on_redefinition="raise", autoconvert_offset_to_baseunit=False)
     for line in _DEFINITIONS.strip().splitlines():
         registry.define(line)
     registry.define("kGBP = 1000 GBP")
@@ -63,7 +61,9 @@ def _build_registry() -> Any:
 
 
 #: The package's unit registry. Never mutated after import; pint's global registry is untouched.
-ureg: Any = _build_registry()
+ureg: pint.UnitRegistry[Any] = _build_registry()
+#: Quantities of the package's registry (``Quantity(3500, "kgCO2e").to("tCO2e")``): typed as
+#: pint types them, so a client's type checker sees magnitudes and conversions.
 Quantity = ureg.Quantity
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 import numpy as np
 from pydantic import (
     ConfigDict,
+    Field,
     PrivateAttr,
     SerializerFunctionWrapHandler,
     ValidationError,
@@ -80,16 +81,16 @@ class Valuation(_TypedValidation):
     measure: str
     amount: float
     gross: float
-    currency: str = "GBP"
-    quantity: float
+    currency: Literal["GBP"] = "GBP"
+    quantity: float = Field(ge=0)
     unit: str
-    canonical_quantity: float
+    canonical_quantity: float = Field(ge=0)
     canonical_unit: str
     region_requested: str
     region_used: str
     table: str
     version: str
-    digest: str
+    digest: str = Field(pattern=r"^[0-9a-f]{64}$")  # the edition's sha256
     carried_forward: bool = False
     proxy: float
     proxy_source: str
@@ -99,7 +100,7 @@ class Valuation(_TypedValidation):
     value_type: str
     disbenefit: bool = False
     illustrative: bool = False
-    steps: tuple[TraceStep, ...] | None = None
+    steps: tuple[TraceStep, ...] = ()
 
     # The trace is built on first use (explain(), .trace, serialisation), not at valuation
     # time: most bulk and API callers never read it, and building it dominates value()'s cost.

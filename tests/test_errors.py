@@ -205,3 +205,39 @@ def test_messages_quote_at_most_a_few_hundred_characters_of_an_input() -> None:
                         "region": ["r" * 1_000_000], "date": ["2024-06-01"]})
     reason = sv.value_frame(row, errors="collect").attrs["issues"]["reason"].iloc[0]
     assert len(reason) < 1000 and "1,000,002 characters" in reason
+
+
+def _details_passed_by_the_library() -> dict[str, set[str]]:
+    """Error class name -> the keyword details some ``raise`` in the package gives it."""
+    import ast
+    from pathlib import Path
+
+    package = Path(sv.__file__).parent
+    names = {c.__name__ for c in CLASSES}
+    found: dict[str, set[str]] = {}
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = (func.id if isinstance(func, ast.Name)
+                    else func.attr if isinstance(func, ast.Attribute) else None)
+            if name in names:
+                found.setdefault(name, set()).update(k.arg for k in node.keywords if k.arg)
+    return found
+
+
+def test_every_detail_the_library_passes_is_a_declared_attribute() -> None:
+    """A client reads ``err.row`` or ``err.columns`` under ``mypy --strict`` only where the
+    class declares it: every keyword detail a ``raise`` passes is annotated on its class (or
+    a base), and reads as ``None`` on an error raised without it."""
+    import typing
+
+    passed = _details_passed_by_the_library()
+    assert {"OutcomeError", "RuleError", "UnitError"} <= set(passed)
+    for name, keys in passed.items():
+        cls = getattr(errors, name)
+        declared = set(typing.get_type_hints(cls))
+        assert keys <= declared, f"{name} is raised with undeclared {sorted(keys - declared)}"
+        bare = cls("message")
+        assert all(getattr(bare, key) is None for key in keys), name

@@ -94,3 +94,17 @@ def test_typed_constructors_name_every_model_field() -> None:
         required = {a.arg for a, d in zip(args, stub.args.kw_defaults, strict=True) if d is None}
         assert [a.arg for a in args] and {a.arg for a in args} == set(cls.model_fields), cls
         assert required == {n for n, f in cls.model_fields.items() if f.is_required()}, cls
+
+
+def test_integrator_client_type_checks_strictly(tmp_path: Path) -> None:
+    """tests/typing/client.py uses the API as a procurement system does (typed error details,
+    the trace's length, pint quantities) and must pass ``mypy --strict``: an attribute only
+    set at run time, an Optional where a value always is, or an ``Any`` leaking out of the
+    public names fails here."""
+    from mypy import api
+
+    client = Path(__file__).parent / "typing" / "client.py"
+    config = Path(__file__).parent.parent / "pyproject.toml"  # its pydantic plugin
+    out, err, status = api.run(["--strict", "--no-incremental", "--cache-dir", str(tmp_path),
+                                "--config-file", str(config), str(client)])
+    assert status == 0, out + err

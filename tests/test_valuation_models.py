@@ -238,3 +238,31 @@ def test_schema_says_what_the_models_check() -> None:
     assert schema["properties"]["format"]["default"] == TRACE_FORMAT
     assert schema["properties"]["amount"]["type"] == "number"
     assert schema["properties"]["disbenefit"]["type"] == "boolean"
+
+
+@pytest.mark.parametrize(("field", "bad"), [
+    ("currency", "USD"), ("quantity", -1.0), ("canonical_quantity", -0.5), ("digest", ""),
+    ("digest", "9A567796C6DF"), ("steps", None),
+])
+def test_valuation_when_it_cannot_be_one_the_library_made_raises_outcome_error(
+        tiny: Any, field: str, bad: Any) -> None:
+    """A stored valuation read back is checked against what the engine writes: GBP only, no
+    negative quantity (a disbenefit is a negative amount), the edition's sha256 digest, and a
+    trace that is a list of steps, never null."""
+    with pytest.raises(sv.OutcomeError, match=f"valuation field '{field}'"):
+        sv.Valuation.model_validate(_stored(tiny) | {field: bad})
+    schema = json_schema("valuation")["properties"][field]
+    assert "const" in schema or "minimum" in schema or "pattern" in schema or (
+        schema.get("type") == "array")
+
+
+def test_valuation_without_steps_reads_as_an_empty_trace_that_stays_so(tiny: Any) -> None:
+    """A stored valuation with no steps key has the trace () however it is read: reading it,
+    serialising it or round-tripping it never changes it (steps were None until dumped)."""
+    data = _stored(tiny)
+    del data["steps"]
+    read = sv.Valuation.model_validate(data)
+    assert read.steps == () and read.trace == ()
+    again = sv.Valuation.model_validate_json(read.model_dump_json())
+    assert json.loads(read.model_dump_json())["steps"] == [] and again == read
+    assert read.steps == ()

@@ -315,10 +315,20 @@ def test_load_table_when_on_is_a_datetime_uses_its_date() -> None:
     assert sv.load_table("uk-national", on=pd.Timestamp("2024-04-01 00:30")).version == "2024"
 
 
-@pytest.mark.parametrize("on", ["1 April 2024", 20240401, 2024.5])
+@pytest.mark.parametrize("on", [20240401, 2024.5, b"2024-05-01"])
 def test_load_table_when_on_not_a_date_raises_clear_type_error(on: Any) -> None:
     with pytest.raises(TypeError, match="on= must be a date"):
         sv.load_table("uk-national", on=on)
+
+
+@pytest.mark.parametrize(("on", "why"), [("1 April 2024", "ISO date"),
+                                         ("2024-13-01", "month"), ("2024-02-30", "day")])
+def test_load_table_when_on_is_text_naming_no_day_raises_outcome_error(on: str, why: str) -> None:
+    """Text is the type on= takes: text naming no day is bad input, a typed error a service
+    catches with SocialValueError (as Outcome.date refuses it), not Python's TypeError."""
+    with pytest.raises(sv.OutcomeError, match=why) as info:
+        sv.load_table("uk-national", on=on)
+    assert info.value.field == "on"
 
 
 # -- 11. the region tree reaches the fallback region --------------------------------------------

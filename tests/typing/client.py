@@ -1,0 +1,52 @@
+"""What an integrator writes, type-checked under ``mypy --strict`` by
+``tests/test_public_api.py``: every attribute used here must be declared, with its type."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, assert_type
+
+import numpy as np
+
+import socialvalue_tom as sv
+
+
+def value_request(body: str) -> dict[str, Any]:
+    """Value one outcome sent as JSON; answer the valuation or the typed error as JSON."""
+    try:
+        outcome = sv.Outcome.model_validate_json(body)
+        valuation = sv.value(outcome, "uk-national")
+    except sv.UnitError as err:
+        expected: str | list[str] | None = err.expected
+        return {"unit": err.unit, "expected": expected, **err.to_dict()}
+    except sv.OutcomeError as err:
+        where: tuple[str | None, int | None, str | None] = (err.field, err.row, err.measure)
+        return {"where": list(where), **err.to_dict()}
+    except sv.SocialValueError as err:
+        return err.to_dict()
+    steps: int = len(valuation.steps)
+    pence: int = valuation.pennies
+    return {"pence": pence, "steps": steps, "valuation": json.loads(valuation.model_dump_json())}
+
+
+def rule_problem(err: sv.RuleError) -> tuple[int | None, str | None, list[str]]:
+    columns = list(err.columns or ())
+    return err.row, err.exclusion, columns
+
+
+def table_problem(err: sv.UnknownMeasureError | sv.UnknownTableError) -> str | None:
+    return err.version
+
+
+def tonnes(kilograms: float) -> float:
+    mass = sv.Quantity(kilograms, "kgCO2e").to("tCO2e")
+    return assert_type(mass.magnitude, float)  # pint's types, not Any
+
+
+def outcome_from_a_frame_cell(cell: np.datetime64) -> sv.Outcome:
+    return sv.Outcome(measure="jobs-local-fte", quantity=1, region="uk", date=cell)
+
+
+def asked_for(err: sv.NoTableInForceError) -> dt.date | None:
+    return assert_type(err.date, dt.date | None)
