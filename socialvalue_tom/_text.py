@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
@@ -208,11 +209,23 @@ def is_missing(value: Any) -> bool:
     return value is None or bool(pd.api.types.is_scalar(value) and pd.isna(value))
 
 
+#: What a heading may differ by and still name a column: case, spaces, ``-`` and ``_`` (the
+#: spellings of hand-made returns: ``Contract ID``, ``dead-weight``, ``DropOff``) and invisible
+#: characters (a zero-width space or a second byte-order mark pasted into a header cell).
+_NAME_NOISE = re.compile(r"[\s_\-\u00ad\u200b-\u200d\u2060\ufeff]+")
+
+
+def name_key(name: str) -> str:
+    """``name`` as :func:`near_names` compares it: case-folded, without separators."""
+    return _NAME_NOISE.sub("", name).casefold()
+
+
 def near_names(columns: Iterable[Any], wanted: Iterable[str]) -> dict[str, Any]:
-    """For each name in ``wanted`` that ``columns`` lacks but holds save for case or
-    surrounding spaces (``Measure`` for ``measure``), the column found."""
+    """For each name in ``wanted`` that ``columns`` lacks but holds save for case, spaces,
+    hyphens, underscores or invisible characters (``Measure`` or ``Contract ID`` for
+    ``measure`` and ``contract_id``), the column found."""
     return {c: name for c in wanted for name in columns
-            if isinstance(name, str) and name != c and name.strip().lower() == c.strip().lower()}
+            if isinstance(name, str) and name != c and name_key(name) == name_key(c)}
 
 
 def group_label(key: Any) -> str:

@@ -113,8 +113,9 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     ``errors="raise"``: any bad row raises one :class:`BulkValidationError` (an
     :class:`OutcomeError`) listing every bad row, and nothing is valued. ``errors="collect"``:
     valid rows are valued, bad rows get ``value_gbp`` NaN and are listed in
-    ``out.attrs["issues"]`` (a DataFrame: row, index, field, code, reason). ``row_offset`` is
-    added to row numbers (used when streaming files in chunks).
+    ``out.attrs["issues"]`` (a DataFrame: row, index, field, code, reason). ``row_offset`` (a whole
+    number, 0 or more, else :class:`RuleError`) is added to row numbers (used when streaming
+    files in chunks).
 
     ``claims``: when ``df`` is one piece of a larger input (a file chunk, a Dask partition),
     the :func:`claims_of` of every piece together, so that double-counting exclusions see the
@@ -125,11 +126,15 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     stays small whatever the input's length.
     """
     _check_input(df, errors)
+    if (isinstance(row_offset, bool) or not isinstance(row_offset, int | np.integer)
+            or row_offset < 0):
+        raise RuleError(f"row_offset must be a whole number of rows, 0 or more, not "
+                        f"{row_offset!r}", field="row_offset")
     a = as_assumptions(assumptions)
     stack = stack_of(table_set(tables))
     _remember(stack)
     n = len(df)
-    issues = Issues(n, row_offset, df.index)
+    issues = Issues(n, int(row_offset), df.index)
     totals, keys = _claim_totals(df, stack, a, claims)
     out = Columns.empty(n, detail, len(stack.editions), len(stack.regions))
     shares = _Shares(n, [ex.id for t in stack.editions for ex in t.spec.exclusions],
@@ -392,30 +397,34 @@ def _refuse_index_columns(df: pd.DataFrame) -> None:
 
 
 #: Optional columns the rules read (and the scalar Outcome's fields): a column named but for
-#: case or spaces would be passed through unread, changing the value without a word.
+#: case, spaces, hyphens or underscores would be passed through unread, changing the value
+#: without a word.
 _RULE_COLUMNS = tuple(c for c in STANDARD_COLUMNS if c not in (*REQUIRED_COLUMNS, "fields"))
 
 
 def _refuse_near_rule_columns(df: pd.DataFrame) -> None:
-    """:class:`OutcomeError` for a column that is a rule column but for case or surrounding
-    spaces (``Years``, ``Deadweight``, ``contract_value ``): the scalar ``Outcome`` refuses
-    such a field, and in bulk it would be ignored (no cap, no duration, no grouping)."""
+    """:class:`OutcomeError` for a column that is a rule column but for case, spaces, hyphens
+    or underscores (``Years``, ``Dead weight``, ``drop-off``, ``Contract ID``): the scalar
+    ``Outcome`` refuses such a field, and in bulk it would be ignored (no cap, no duration, no
+    grouping)."""
     near = near_names(df.columns, [c for c in _RULE_COLUMNS if c not in df.columns])
     if near:
         found = "; ".join(f"{name!r} for {c!r}" for c, name in near.items())
         first = next(iter(near))
         raise OutcomeError(
-            f"input has column(s) named like rule columns but for case or spaces ({found}): "
+            "input has column(s) named like rule columns but for case, spaces, hyphens or "
+            f"underscores ({found}): "
             "rule columns are read by their exact names, so these would be passed through "
             "unread; rename them (or give another name to a column that means something else)",
             field=first, columns=[str(v) for v in near.values()])
 
 
 def _missing_columns_hint(df: pd.DataFrame, missing: list[str]) -> str:
-    """What the input holds instead: a column named but for case or spaces (``Measure``), and
-    the sheet read when it came from a workbook with others (``read_outcomes`` records it)."""
+    """What the input holds instead: a column named but for case, spaces, hyphens or
+    underscores (``Measure``, ``Contract ID``), and the sheet read when it came from a
+    workbook with others (``read_outcomes`` records it)."""
     near = near_names(df.columns, missing)
-    hint = "".join(f"; found {name!r} for {c} (names are lower case, without spaces)"
+    hint = "".join(f"; found {name!r} for {c} (names are lower case, words joined by _)"
                    for c, name in near.items())
     source = df.attrs.get("socialvalue_tom.source")
     if isinstance(source, dict) and len(source.get("sheets", ())) > 1:

@@ -115,10 +115,12 @@ def read_outcomes(path: str | os.PathLike[str], *, sheet: str | int | None = Non
     CSV is UTF-8 (a byte-order mark is fine), separated by commas, semicolons or tabs (the one
     that splits the header row into the most fields); only an empty field is missing. Numbers
     use '.' as the decimal mark: in a semicolon-separated file (as Excel writes one where the
-    decimal mark is a comma) a ``quantity`` or ``contract_value`` cell such as ``12.500``,
-    where '.' would group thousands, refuses the file (:class:`InputFileError` naming the
-    cells) unless another such cell shows '.' as a decimal mark (``12.5``, ``0.125``); ``2,5``
-    is not a number (a row issue).
+    decimal mark is a comma), or in a comma- or tab-separated file where another amount is
+    written with a decimal comma (``2,5``, ``1.500,25``, as LibreOffice saves numbers as
+    shown), a ``quantity`` or ``contract_value`` cell such as ``12.500``, where '.' would group
+    thousands, refuses the file (:class:`InputFileError` naming the cells) unless another such
+    cell shows '.' as a decimal mark (``12.5``, ``0.125``); ``2,5`` is not a number (a row
+    issue).
 
     Args:
         path: the file; the format comes from its extension.
@@ -221,8 +223,8 @@ def _csv_layout(p: Path) -> _CsvLayout:
         raise _fail(p, f"the first data row has {width:,} fields, more than the "
                        f"{MAX_COLUMNS:,} columns a worksheet holds: not a table of outcomes "
                        "(a line of separators?)", columns=width)
-    if delimiter == ";":
-        _refuse_grouped_numbers(p, header)
+    if delimiter == ";" or _may_write_decimal_commas(p, delimiter):
+        _refuse_grouped_numbers(p, header, delimiter)
     return _CsvLayout(header, [f"{prefix}{i}" for i in range(max(0, width - len(header)))],
                       delimiter)
 
@@ -259,22 +261,55 @@ AMOUNT_COLUMNS = ("quantity", "contract_value")
 _GROUPED = re.compile(r"\s*[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?\s*")
 #: A number whose '.' can only be a decimal mark (not followed by groups of three digits).
 _DOTTED = re.compile(r"\s*[+-]?\d*\.\d+\s*")
+#: A number whose ',' can only be a decimal mark: not followed by exactly three digits
+#: (``2,5``, ``2,5000``), or after a leading 0 (``0,125``). (``1.500,25`` is a _GROUPED cell.)
+_COMMA_DECIMAL = re.compile(r"\s*[+-]?(?:\d+,(?:\d{1,2}|\d{4,})|0,\d+)\s*")
+_SCAN_BLOCK = 1 << 20
 _SHOWN_CELLS = 5
 
 
-def _refuse_grouped_numbers(p: Path, header: list[str]) -> None:
-    """A semicolon-separated file comes from Excel where the decimal mark is a comma, and there
-    ``12.500`` is twelve thousand five hundred: read as CSV numbers are, it would be 12.5, a
-    wrong number without an error. Such cells in the amount columns refuse the file, naming
-    them (all are counted, the first few shown), unless another amount in the file has a '.'
-    that can only be a decimal mark (``12.5``, ``0.125``): the file then writes decimals so."""
+#: A number holding a ',' between digits where a field can: quoted in a comma-separated file
+#: (``"2,5"``: the quote is what lets this scan be fast), anywhere in a tab-separated one.
+_NUMBER_WITH_COMMA = {",": re.compile(rb'"[ ]*[+-]?[\d.]*\d,\d'), "\t": re.compile(rb"\d,\d")}
+
+
+def _may_write_decimal_commas(p: Path, delimiter: str) -> bool:
+    """Whether a comma- or tab-separated file may write a number with a ',' in it (``2,5``,
+    ``1.500,25``, or thousands ``1,500``): a scan of its bytes, about a hundredth of the time
+    pandas takes to read a comma file, so that only such files have their records read a
+    second time (by :func:`_refuse_grouped_numbers`)."""
+    pattern = _NUMBER_WITH_COMMA.get(delimiter)
+    if pattern is None:
+        return False
+    tail = b""
+    try:
+        with p.open("rb") as fh:
+            while block := fh.read(_SCAN_BLOCK):
+                text = tail + block
+                if b"," in text and pattern.search(text):
+                    return True
+                tail = text[-64:]  # a number cut by the block's end is found whole next time
+    except OSError:
+        return False  # the readers report it
+    return False
+
+
+def _refuse_grouped_numbers(p: Path, header: list[str], delimiter: str) -> None:
+    """Where the decimal mark is a comma, ``12.500`` is twelve thousand five hundred: read as
+    CSV numbers are, it would be 12.5, a wrong number without an error. A semicolon-separated
+    file comes from Excel with that decimal mark; a comma- or tab-separated one shows it when
+    another amount is written with a decimal comma (``2,5``, ``1.500,25``: LibreOffice saves
+    numbers as shown). Such cells in the amount columns then refuse the file, naming them (all
+    are counted, the first few shown), unless another amount in the file has a '.' that can
+    only be a decimal mark (``12.5``, ``0.125``): the file then writes decimals so."""
     columns = [i for i, name in enumerate(header) if name in AMOUNT_COLUMNS]
     if not columns:
         return
     found: list[tuple[int, str, str]] = []
     count = 0
+    comma: tuple[int, str, str] | None = None  # a cell whose ',' is a decimal mark
     # A malformed file ends the records quietly: the readers report it.
-    with contextlib.closing(_csv_records(p, ";")) as records:
+    with contextlib.closing(_csv_records(p, delimiter)) as records:
         next(records, None)  # the header
         for line, record in records:
             for i in columns:
@@ -283,16 +318,24 @@ def _refuse_grouped_numbers(p: Path, header: list[str]) -> None:
                     count += 1
                     if len(found) < _SHOWN_CELLS:
                         found.append((line, header[i], cell))
+                    if comma is None and "," in cell:
+                        comma = (line, header[i], cell)
                 elif _DOTTED.fullmatch(cell):
                     return  # '.' is this file's decimal mark
-    if count:
-        cells = "; ".join(f"line {line}, {name} {cell!r}" for line, name, cell in found)
-        more = f" and {count - len(found)} more" if count > len(found) else ""
-        raise _fail(p, f"{count} number(s) with '.' between groups of three digits ({cells}"
-                       f"{more}): in a semicolon-separated file, as Excel writes one where the "
-                       "decimal mark is a comma, '.' groups thousands, so '12.500' may mean "
-                       "12500 or 12.5. Save the sheet as .xlsx, or as CSV without thousands "
-                       "separators and with '.' as the decimal mark", cells=count)
+                elif comma is None and _COMMA_DECIMAL.fullmatch(cell):
+                    comma = (line, header[i], cell)
+    if not count or (delimiter != ";" and comma is None):
+        return
+    cells = "; ".join(f"line {line}, {name} {cell!r}" for line, name, cell in found)
+    more = f" and {count - len(found)} more" if count > len(found) else ""
+    why = ("in a semicolon-separated file, as Excel writes one where the decimal mark is a "
+           "comma," if comma is None else
+           f"the file writes its decimal mark as a comma (line {comma[0]}, {comma[1]} "
+           f"{comma[2]!r}), where")
+    raise _fail(p, f"{count} number(s) with '.' between groups of three digits ({cells}"
+                   f"{more}): {why} '.' groups thousands, so '12.500' may mean 12500 or 12.5. "
+                   "Save the sheet as .xlsx, or as CSV without thousands separators and with "
+                   "'.' as the decimal mark", cells=count)
 
 
 #: Field separators a CSV file may use: Excel writes ';' where the decimal mark is a comma.

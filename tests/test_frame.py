@@ -426,7 +426,7 @@ def test_value_frame_when_raise_lists_rows_bad_only_in_the_arithmetic(tmp_path: 
 
 @pytest.mark.parametrize(("level", "code"), [
     (True, "not-a-number"), ("high", "not-a-number"), (b"3", "not-a-number"),
-    (None, "missing-field"), ("", "missing-field"), (math.inf, "missing-field"),
+    (None, "missing-field"), ("", "missing-field"), (math.inf, "not-finite"),
 ])
 def test_value_frame_when_required_field_not_a_number_is_an_issue(
         tiny_table: Any, level: Any, code: str) -> None:
@@ -537,6 +537,8 @@ def test_value_frame_when_quantity_just_above_the_cap_then_message_shows_its_dig
 @pytest.mark.parametrize(("given", "rule"), [
     ("Years", "years"), ("Deadweight", "deadweight"), ("CONTRACT_VALUE", "contract_value"),
     (" stage", "stage"), ("Confidence", "confidence"), ("Contract_ID", "contract_id"),
+    ("Dead weight", "deadweight"), ("drop-off", "drop_off"), ("DropOff", "drop_off"),
+    ("Contract ID", "contract_id"), ("supplier-id", "supplier_id"),
 ])
 def test_value_frame_when_a_rule_column_differs_by_case_or_spaces_refuses_it(
         tiny_table: Any, given: str, rule: str) -> None:
@@ -559,6 +561,26 @@ def test_value_frame_when_a_column_differs_by_case_or_spaces_then_the_error_name
     with pytest.raises(sv.OutcomeError, match=r"found 'Measure' for measure") as info:
         value_frame(df, tiny_table)
     assert info.value.columns == ["measure"]
+
+
+def test_value_frame_when_a_heading_has_an_invisible_character_then_the_error_names_it(
+        tiny_table: Any) -> None:
+    """A zero-width space pasted before 'quantity' made the column look present to a reader,
+    while the error said only that quantity was missing."""
+    df = _frame().rename(columns={"quantity": "\u200bquantity"})
+    with pytest.raises(sv.OutcomeError, match=r"found '\\u200bquantity' for quantity"):
+        value_frame(df, tiny_table)
+
+
+def test_contract_id_headed_as_hand_made_returns_head_it_is_refused_not_merged(
+        tiny_table: Any) -> None:
+    """'Contract ID' was passed through unread, so every contract became one double-counting
+    group (one contract's priority hires cancelled another's local jobs: 48% less value)."""
+    df = pd.DataFrame({"Contract ID": ["A", "B"], "measure": ["jobs-local"] * 2,
+                       "quantity": [1.0, 1.0], "unit": ["FTE"] * 2, "region": ["uk"] * 2,
+                       "date": ["2024-05-01"] * 2})
+    with pytest.raises(sv.OutcomeError, match="'Contract ID' for 'contract_id'"):
+        value_frame(df, tiny_table)
 
 
 def test_issue_reasons_quote_cells_as_given_not_as_numpy_writes_them() -> None:
@@ -621,3 +643,32 @@ def test_a_standard_column_held_as_the_index_is_refused_not_passed_over() -> Non
     assert sv.value_frame(df.set_index("contract_id", drop=False))["value_gbp"].tolist() == (
         expected)
     assert sv.value_frame(df.rename_axis("row"))["value_gbp"].tolist() == expected
+
+
+def test_required_field_when_infinite_is_not_finite_not_missing(tiny_table: Any) -> None:
+    """level=inf is there, but not finite: the issue says so (as the scalar path does), where
+    it said the measure 'requires a numeric level', which the row has."""
+    df = pd.DataFrame({"measure": ["jobs-apprentice"] * 3, "quantity": [10.0] * 3,
+                       "unit": ["week"] * 3, "region": ["uk"] * 3, "date": ["2024-05-01"] * 3,
+                       "level": [np.inf, -np.inf, np.nan]})
+    found = value_frame(df, tiny_table, errors="collect").attrs["issues"]
+    assert found["code"].tolist() == ["not-finite", "not-finite", "missing-field"]
+    assert found["reason"].iloc[0] == "field 'level' must be finite"
+
+
+@pytest.mark.parametrize("offset", [1.5, -5, "3", True, None])
+def test_value_frame_when_row_offset_is_not_a_row_count_raises_rule_error(
+        tiny_table: Any, offset: Any) -> None:
+    """row_offset=1.5 numbered issues 2.5, -5 gave negative rows and "3" a bare TypeError."""
+    with pytest.raises(sv.RuleError, match="row_offset must be a whole number") as info:
+        value_frame(_frame(), tiny_table, row_offset=offset)
+    assert info.value.field == "row_offset"
+    assert value_frame(_frame(), tiny_table, row_offset=np.int64(7)).attrs["issues"].empty
+
+
+def test_unknown_measure_given_as_a_number_is_quoted_as_given() -> None:
+    """A numeric measure cell read 'unknown measure np.int64(1)' to a supplier."""
+    df = pd.DataFrame({"measure": [1], "quantity": [1.0], "unit": ["FTE"], "region": ["uk"],
+                       "date": ["2024-05-01"]})
+    reason = sv.value_frame(df, errors="collect").attrs["issues"]["reason"].iloc[0]
+    assert reason.startswith("unknown measure 1 in table uk-national:")

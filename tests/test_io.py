@@ -1340,3 +1340,35 @@ def test_a_named_range_index_is_metadata_not_a_column_in_every_reader(tmp_path: 
     assert list(svio.read_outcomes(path).columns) == list(df.columns)
     batches = [b for _, b in svio.iter_outcome_batches(path, chunksize=2)]
     assert all(list(b.columns) == list(df.columns) for b in batches)
+
+
+@pytest.mark.parametrize("separator", [",", "\t"])
+def test_read_csv_when_another_amount_has_a_decimal_comma_refuses_dot_groups(
+        tmp_path: Path, separator: str) -> None:
+    """LibreOffice saves numbers as shown, with any separator: where '2,5' shows the decimal
+    mark is a comma, '1.500' is fifteen hundred, which was read as 1.5 in comma and tab files
+    (only semicolon files were checked). Refused naming both cells; with no such evidence, or
+    with a '.' that can only be a decimal mark, the file reads as before."""
+    from socialvalue_tom import io as svio
+
+    def write(*quantities: str) -> Path:
+        rows = [separator.join(["env-carbon-saved", q, "tCO2e", "scotland", "2024-09-30"])
+                for q in quantities]
+        path = tmp_path / "q.csv"
+        path.write_text(separator.join(["measure", "quantity", "unit", "region", "date"])
+                        + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+        return path
+
+    comma = '"2,5"' if separator == "," else "2,5"
+    for evidence in (comma, comma.replace("2,5", "0,125"), comma.replace("2,5", "1.500,25")):
+        path = write("1.500", evidence)
+        with pytest.raises(sv.InputFileError, match=r"line 2, quantity '1\.500'.*decimal mark "
+                                                    r"as a comma \(line 3, quantity") as info:
+            svio.read_outcomes(path)
+        assert info.value.details["cells"] >= 1
+        with pytest.raises(sv.InputFileError):
+            sv.value_file(path, errors="collect")
+    assert svio.read_outcomes(write("1.500", "7"))["quantity"].tolist() == [1.5, 7]
+    thousands = '"2,500"' if separator == "," else "2,500"  # ',' may group thousands too
+    assert len(svio.read_outcomes(write("1.500", thousands))) == 2  # no evidence either way
+    assert len(svio.read_outcomes(write("1.500", comma, "0.5"))) == 3

@@ -500,7 +500,9 @@ def _check_requires(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp],
                             else near_names(df.columns, [name]).get(name))
                     hint = (f" (the input has a column {near!r}: name it {name!r})"
                             if near is not None else "")
-                    issues.add(mask & ~np.isfinite(vals), name, "missing-field",
+                    issues.add(mask & np.isinf(vals), name, "not-finite",
+                               f"field {name!r} must be finite")
+                    issues.add(mask & np.isnan(vals), name, "missing-field",
                                f"measure {spec.code!r} requires a numeric {name!r} on each "
                                f"row{hint}")
 

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from socialvalue_tom._text import name_key
 from socialvalue_tom.errors import SocialValueError
 from socialvalue_tom.units import canonical_unit, conversion_factor, scale_of
 
@@ -480,11 +481,11 @@ class Exclusion(_Model):
                     f"key names {name!r}, which can never group claims ({why}), so the "
                     "exclusion would not apply as meant: name columns that say who claims, "
                     "such as contract_id (stage and supplier_id always separate groups)", j)
-            standard = {c.lower(): c for c in STANDARD_COLUMNS}.get(name.lower().replace(" ", "_"))
+            standard = {name_key(c): c for c in STANDARD_COLUMNS}.get(name_key(name))
             if standard is not None and standard != name:
                 raise FieldCheckError(
                     f"key names {name!r}: the column is {standard!r} (column names are lower "
-                    "case, without spaces), so the exclusion would not find it", j)
+                    "case, words joined by _), so the exclusion would not find it", j)
         return v
 
 

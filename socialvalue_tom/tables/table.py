@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from socialvalue_tom._text import shown
 from socialvalue_tom.errors import (
     ProxyTableError,
     RuleError,
@@ -286,7 +287,7 @@ class ProxyTable(_Sealed):
                  difflib.get_close_matches(str(code).strip().lower(), list(by_lower), n=3)]
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         return UnknownMeasureError(
-            f"unknown measure {code!r} in table {self.name}:{self.version}{hint}",
+            f"unknown measure {shown(code)} in table {self.name}:{self.version}{hint}",
             measure=code, table=self.name, version=self.version,
         )
 
@@ -295,8 +296,8 @@ class ProxyTable(_Sealed):
         code = self._region_alias.get(normalise_region(region)) if isinstance(region, str) else None
         if code is None:
             raise UnknownRegionError(
-                f"unknown region {region!r} in table {self.name}:{self.version}: expected one of "
-                f"{', '.join(self.region_codes)}", region=region, table=self.name,
+                f"unknown region {shown(region)} in table {self.name}:{self.version}: expected "
+                f"one of {', '.join(self.region_codes)}", region=region, table=self.name,
             )
         return code
 

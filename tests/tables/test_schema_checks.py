@@ -202,7 +202,9 @@ def test_load_table_when_exclusion_key_can_never_group_claims_is_refused(tmp_pat
 
 
 @pytest.mark.parametrize(("key", "standard"), [("contract_ID", "contract_id"),
-                                             ("'Supplier id'", "supplier_id")])
+                                             ("'Supplier id'", "supplier_id"),
+                                             ("contract-id", "contract_id"),
+                                             ("ContractId", "contract_id")])
 def test_load_table_when_exclusion_key_misspells_a_standard_column_is_refused(
         tmp_path: Path, key: str, standard: str) -> None:
     """Column names are lower case: 'contract_ID' would never be found, and the whole input
