@@ -465,6 +465,13 @@ def _read(path: Path, sheet: str | None = None, *, dated: bool = True) -> pd.Dat
                 "choose one with --sheet") if others else ""
         _fail(f"sheet {source['sheet']!r} of {path.name} is missing required column(s) "
               f"{', '.join(missing)}{hint}")
+    hidden = source.get("hidden_rows") if isinstance(source, dict) else None
+    if isinstance(source, dict) and hidden:
+        rows = ", ".join(map(str, hidden[:10])) + (", ..." if len(hidden) > 10 else "")
+        _console(stderr=True).print(
+            _printable(f"Note: {len(hidden)} row(s) of sheet {source['sheet']!r} are hidden in "
+                       f"Excel (sheet rows {rows}): they are read and valued like the others; "
+                       "unhide them to see everything that is counted."), markup=False)
     return df
 
 
@@ -567,23 +574,30 @@ def _write_issues(frame: pd.DataFrame, path: Path) -> None:
         _fail(f"cannot write the issues file {path}: {exc.strerror or exc}")
 
 
-def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
-                   sheet: str | None = None) -> Path:
-    """Write ``<stem>.issues.csv`` (row, line, field, code, reason) and print the first ones."""
-    _check_issues_path(inp, out)  # refused before the run too: never the input, by any name
-    path = _issues_path(inp, out)
+def _with_lines(issues: pd.DataFrame, inp: Path, sheet: str | None) -> pd.DataFrame:
+    """The issues as the command line gives them: row, line, field, code, reason (in this
+    command's words). Row numbers are 0-based data rows; the line (CSV) or sheet row (Excel)
+    is looked up in the file, because blank lines and multi-line quoted values make it more
+    than row + 2 (none for Parquet)."""
     frame = issues[["row", "field", "code", "reason"]].copy()
     frame["reason"] = [_cli_error_words(str(r)) for r in frame["reason"]]
-    header = inp.suffix.lower() in (".csv", ".xlsx")
-    # Row numbers are 0-based data rows; the line (CSV) or sheet row (Excel) is looked up in the
-    # file, because blank lines and multi-line quoted values make it more than row + 2.
-    if header:
+    if inp.suffix.lower() in (".csv", ".xlsx"):
         from socialvalue_tom import io as svio
 
         lines = _guard(lambda: svio.source_lines(inp, frame["row"].unique(), sheet=sheet))
         frame.insert(1, "line", frame["row"].map(lines).astype("Int64"))
     else:
         frame.insert(1, "line", None)
+    return frame
+
+
+def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
+                   sheet: str | None = None) -> Path:
+    """Write ``<stem>.issues.csv`` (row, line, field, code, reason) and print the first ones."""
+    _check_issues_path(inp, out)  # refused before the run too: never the input, by any name
+    path = _issues_path(inp, out)
+    frame = _with_lines(issues, inp, sheet)
+    header = inp.suffix.lower() in (".csv", ".xlsx")
     err = _console(stderr=True)
     shown = frame.head(_SHOWN_ISSUES)
     for row, line, field, reason in zip(shown["row"], shown["line"], shown["field"],
@@ -1081,6 +1095,8 @@ def report_cmd(
     a = _assumptions(price_year, discount_base_year, carry_forward)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
                                               REPORT_SUFFIXES, _period_columns(period))
+    if len(issues):  # the report lists them as the issues file does, with their lines
+        valued.attrs["issues"] = _with_lines(issues, input, sheet)
     try:
         _guard(lambda: render_report(valued, output, title=title, tables=resolved))
     except typer.Exit:  # as value does: no earlier report left under OUT's name

@@ -780,6 +780,7 @@ class _Sheet:
     header: list[str]
     rows: list[tuple[int, tuple[Any, ...]]]
     sheets: tuple[str, ...] = ()  # every sheet of the workbook, in order
+    hidden: tuple[int, ...] = ()  # sheet rows of ``rows`` that Excel hides
 
 
 def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
@@ -813,7 +814,12 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
             raise _fail(p, f"{where} is empty: expected a header row in row 1", sheet=ws.title)
         header = _header(p, where, tuple(top.get(c) for c in range(1, max(top) + 1)))
         _check_unnamed(p, ws.title, rows, len(header))
-        return _Sheet(ws.title, header, _body_rows(rows, len(header)), tuple(wb.sheetnames))
+        body = _body_rows(rows, len(header))
+        # Hidden rows are read like the others (they are data): which they are is kept, so
+        # that a reader checking the sheet as Excel shows it can be told.
+        hidden = {r for r, dim in ws.row_dimensions.items() if dim.hidden}
+        return _Sheet(ws.title, header, body, tuple(wb.sheetnames),
+                      tuple(r for r, _ in body if r in hidden))
     finally:
         wb.close()
 
@@ -938,7 +944,8 @@ def _read_xlsx(p: Path, sheet: str | int | None) -> pd.DataFrame:
         else:
             df[name] = _typed(df[name])
     # Which sheet was read, so a caller can say so when its columns are not the expected ones.
-    df.attrs["socialvalue_tom.source"] = {"sheet": found.title, "sheets": list(found.sheets)}
+    df.attrs["socialvalue_tom.source"] = {"sheet": found.title, "sheets": list(found.sheets),
+                                          "hidden_rows": list(found.hidden)}
     return df
 
 

@@ -815,7 +815,9 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     Each only where it applies to the valued rows: commitments added to delivered outcomes;
     values in several price bases (editions of different ``price_base_year`` and no common
     ``price_year``) or of several financial years each discounted to its own first year (no
-    common ``discount_base_year``); rows valued with an edition carried forward past its end.
+    common ``discount_base_year``); rows valued with an edition carried forward past its end;
+    rows valued with another region's proxy, for a measure whose edition has figures for some
+    regions but not theirs (Wales taking the UK wage figure).
     The assumptions are read from the ``attrs`` that :func:`~socialvalue_tom.frame.value_frame`
     records: where they are gone (a frame re-read from a file, or combined with
     ``pd.concat``), only the note on stages, which needs none, is given. ``tables`` as for
@@ -834,11 +836,22 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
             notes.append(f"The total adds commitments ({format_gbp(by_stage['commitment'])}) "
                          f"and delivered outcomes ({format_gbp(by_stage['delivered'])}): "
                          "group by stage to see them apart.")
+    eds = _known_editions(valued, tables)
+    borrowed = _fallback_rows(ok, eds)
+    if borrowed is not None and borrowed.any():
+        rows = ok[borrowed]
+        pairs = sorted({(str(r), str(u)) for r, u in zip(
+            _regions(rows, tables), rows["region_used"].astype(object), strict=True)})
+        shown = ", ".join(f"{r} -> {u}" for r, u in pairs[:4]) + (", ..." if len(pairs) > 4
+                                                                   else "")
+        notes.append(f"{input_rows(rows)} row(s) ({format_gbp(total(rows['value_gbp']))}) were "
+                     "valued with another region's proxy, the fallback their edition declares "
+                     f"where it has no figure for their own region ({shown}); region_used "
+                     "names it for each row.")
     meta = valued.attrs.get(_META)
     a = meta.get("assumptions") if isinstance(meta, dict) else None
     if not isinstance(a, dict):
         return notes  # how the rows were valued is not known: say nothing about it
-    eds = _known_editions(valued, tables)
     basis = []
     if a.get("price_year") is None and {"table", "version"} <= set(ok.columns):
         used = _edition_keys(ok)
@@ -868,6 +881,30 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
             notes.append(f"{carried} row(s) dated after their edition's valid_to were valued "
                          "with it carried forward (carry_forward): check for a newer edition.")
     return notes
+
+
+def _fallback_rows(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]
+                   ) -> np.ndarray | None:
+    """Which valued rows took their proxy from another region than their own, for a measure
+    whose edition has figures for some regions but not theirs (a measure valued at one
+    national figure everywhere borrows nothing), worked out once per distinct edition,
+    measure, region and region used; None where the editions or the columns are not known."""
+    columns = ("table", "version", "measure", "region", "region_used")
+    if not eds or not set(columns) <= set(ok.columns):
+        return None
+    keys = pd.DataFrame({name: ok[name].astype(object) for name in columns})
+    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(keys), use_na_sentinel=False)
+    borrowed = np.zeros(len(uniq), dtype=bool)
+    for j, key in enumerate(uniq):
+        table, version, measure, region, used = cast(tuple[Any, Any, Any, Any, Any], key)
+        edition = eds.get((_label_text(table), _label_text(version)))
+        spec = edition.measures.get(measure) if edition is not None else None
+        own = _region_key(eds, (table, version, region))
+        borrowed[j] = (edition is not None and spec is not None and len(spec.proxies) > 1
+                       and isinstance(used, str) and own in edition.region_codes
+                       and own != used)
+    flags: np.ndarray = borrowed[codes]
+    return flags
 
 
 def _edition_keys(ok: pd.DataFrame) -> set[tuple[str, str]]:
@@ -912,7 +949,7 @@ def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None,
         not_valued = input_rows(frame[value.isna()])
         if issues is not None and len(issues):
             notes.append(f"{not_valued} row(s) with problems in the input were not valued "
-                         "and are left out of every total (see the issues).")
+                         "and are left out of every total (listed under Rows not valued).")
         else:  # the issues were not kept (pd.concat drops attrs)
             notes.append(f"{not_valued} row(s) were not valued and are left out of every "
                          "total (their issues are not attached to this frame).")
@@ -976,7 +1013,8 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
     Sections: headline totals; totals and a chart by theme; by supplier (when ``supplier_id``
     is present); targets vs delivered per contract (when ``contract_id`` and ``stage`` are
     present); the table editions and digests used; caveats, including a warning when values
-    labelled illustrative were used. Issues in ``valued.attrs["issues"]`` are counted.
+    labelled illustrative were used. Issues in ``valued.attrs["issues"]`` are counted, and the
+    first :data:`REPORT_ISSUES` listed under "Rows not valued".
     """
     frame = _with_info(valued, "theme", tables)  # an annotate()d frame needs no tables
     issues = valued.attrs.get("issues")
@@ -985,9 +1023,13 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
     overall = summarise(frame, by=())
     if len(overall):
         net = overall["net_gbp"].iloc[0]
-        outcomes = input_rows(_valued_rows(frame))  # input rows: the parts of one count once
+        valued_rows = _valued_rows(frame)
+        outcomes = input_rows(valued_rows)  # input rows: the parts of one count once
+        # The tables below count rows as valued: say why they count more, where they do.
+        split = (f" (valued in {len(valued_rows)} parts of their reporting periods)"
+                 if len(valued_rows) != outcomes else "")
         parts.append(f'<p class="headline">Net social value: <strong>{format_gbp(net)}'
-                     f"</strong> from {outcomes} outcomes.</p>")
+                     f"</strong> from {outcomes} outcomes{split}.</p>")
     parts.append('<h2>Caveats</h2><div class="caveats"><ul>' + "".join(
         f"<li>{c}</li>" for c in _caveats(frame, issues, tables)) + "</ul></div>")
     parts += _section(frame, "theme", "By theme")
@@ -1005,10 +1047,32 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
     if {"table", "version", "digest"} <= set(frame.columns):  # a frame built by hand has none
         eds = pd.DataFrame(editions_used(frame), columns=["table", "version", "digest"])
         parts += ["<h2>Editions used</h2>", _table(eds)]
+    parts += _issues_section(issues)
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
             f"<body>\n{body}\n</body></html>\n")
+
+
+#: The most issues the report lists: a report is read, the issues file is for working through.
+REPORT_ISSUES = 50
+
+
+def _issues_section(issues: Any) -> list[str]:
+    """The rows not valued and why, the first :data:`REPORT_ISSUES` of them, so that a report
+    sent on its own still says which rows its totals leave out (with ``line``, the file's line
+    or sheet row, where the command line adds it)."""
+    if not isinstance(issues, pd.DataFrame) or not len(issues):
+        return []
+    columns = [c for c in ("row", "line", "field", "code", "reason") if c in issues.columns]
+    shown = issues[columns].head(REPORT_ISSUES)
+    more = len(issues) - len(shown)
+    where = ("<p>row: the data row, counted from 0 after the header"
+             + ("; line: the file's line, or the sheet's row" if "line" in columns else "")
+             + ".</p>")
+    tail = (f"<p>... and {more:,} more, listed in the issues file "
+            "(<code>valued.attrs[\"issues\"]</code> in Python).</p>" if more > 0 else "")
+    return ["<h2>Rows not valued</h2>", where, _table(shown), tail]
 
 
 def _section(frame: pd.DataFrame, by: str, heading: str) -> list[str]:

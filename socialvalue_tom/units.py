@@ -180,24 +180,27 @@ def conversion_factor(unit: str, canonical: str, measure: str = "") -> float:
 
 
 @lru_cache(maxsize=4096)
-def names_one_of(unit: str, spellings: tuple[str, ...]) -> bool:
-    """True when ``unit`` is one of ``spellings`` or reads as the same unit as one of them
-    (``weeks`` as ``week``, ``hrs`` as ``hour``, ``ftes`` as ``FTE``): a plural or an alias
-    of an allowed unit is that unit, while a unit merely convertible to one (``day`` for
-    ``week``) is not. A unit that does not parse is in none (its own error comes later)."""
-    if unit.strip() in spellings:
-        return True
-    try:
-        parsed = _parse(unit)
-    except UnitError:
-        return False
-    for spelling in spellings:
+def accepted_spelling(unit: str, spellings: tuple[str, ...]) -> str | None:
+    """The entry of ``spellings`` that ``unit`` names, or None: the entry itself, or one the
+    unit registry reads as the same unit (``weeks`` as ``week``, ``hrs`` as ``hour``,
+    ``ftes`` as ``FTE``), written in any case (``Weeks``, ``HOURS``: a returns form's
+    capitals, where the registry is case-sensitive). A unit merely convertible to an entry
+    (``day`` for ``week``) names none, nor does text that is no unit."""
+    text = unit.strip()
+    if text in spellings:
+        return text
+    for candidate in dict.fromkeys((text, text.lower())):
         try:
-            if _parse(spelling) == parsed:
-                return True
-        except UnitError:  # a table's accepts entries are validated on load; be safe anyway
+            parsed = _parse(candidate)
+        except UnitError:
             continue
-    return False
+        for spelling in spellings:
+            try:
+                if _parse(spelling) == parsed:
+                    return spelling
+            except UnitError:  # a table's accepts entries are validated on load
+                continue
+    return None
 
 
 def scale_of(unit: str | pint.Unit) -> str | None:

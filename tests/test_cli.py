@@ -1586,3 +1586,39 @@ def test_value_caveat_counts_input_rows_not_period_parts(tmp_path: Path) -> None
     result = invoke("value", src, "--period", "period_start,period_end")
     assert result.exit_code == 0, result.output
     assert "Caveat: 1 row(s) use proxy values labelled illustrative" in result.stdout
+
+
+def test_report_lists_rows_not_valued_with_their_file_lines(tmp_path: Path) -> None:
+    """The report names the rows its totals leave out, with the line an analyst finds them on
+    (a blank line counted), as the issues file does."""
+    src = _write(tmp_path, "b.csv", BAD.replace("jobs-locl", "\njobs-locl"))
+    result = invoke("report", src, "-o", tmp_path / "r.html", "--tables", TINY,
+                    "--errors", "collect")
+    assert result.exit_code == 1, result.output
+    section = (tmp_path / "r.html").read_text(encoding="utf-8").split(
+        "<h2>Rows not valued</h2>", 1)[1]
+    assert "<td>1</td><td>4</td><td>measure</td>" in section
+    assert "<td>2</td><td>5</td><td>quantity</td>" in section
+
+
+def test_value_when_xlsx_rows_are_hidden_then_a_note_names_them(tmp_path: Path) -> None:
+    """A hidden row is data and is valued, but an analyst checking the workbook as Excel shows
+    it could not see that 100 FTE of the total came from it: the command says which rows."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = tmp_path / "returns.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "returns"
+    ws.append(["measure", "quantity", "unit", "region", "date"])
+    for fte in (1, 100, 2):
+        ws.append(["jobs-local", fte, "FTE", "uk", "2024-05-01"])
+    ws.row_dimensions[3].hidden = True
+    wb.save(path)
+    result = invoke("value", path, "--tables", TINY)
+    assert result.exit_code == 0, result.output
+    assert ("Note: 1 row(s) of sheet 'returns' are hidden in Excel (sheet rows 3): they are "
+            "read and valued like the others") in result.stderr
+    assert re.search(r"│\s*3\s*│\s*£1,854,000\.00", result.stdout)  # 103 FTE x £18,000
+    ws.row_dimensions[3].hidden = False
+    wb.save(path)
+    assert "hidden" not in invoke("value", path, "--tables", TINY).stderr

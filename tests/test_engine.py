@@ -73,11 +73,12 @@ def test_value_when_apprenticeship_outside_bounds_or_units_raises(
                               fields={"level": 3}), tiny_table)
 
 
-@pytest.mark.parametrize("unit", ["week", "weeks", " weeks "])
+@pytest.mark.parametrize("unit", ["week", "weeks", " weeks ", "Weeks", "WEEK"])
 def test_value_when_unit_is_a_plural_of_an_accepted_one_then_it_is_that_unit(
         tiny_table: Any, make_outcome: Any, unit: str) -> None:
-    """``accepts: [week]`` allows the unit week however the registry spells it: 'weeks' is
-    10 weeks (£3,000), never refused for its plural, in the scalar and the bulk path alike."""
+    """``accepts: [week]`` allows the unit week however the registry spells it, in any case:
+    'weeks' or 'Weeks' is 10 weeks (£3,000), never refused for its plural or a returns form's
+    capital, in the scalar and the bulk path alike."""
     o = make_outcome(measure="jobs-apprentice", quantity=10, unit=unit, fields={"level": 3})
     assert sv.value(o, tiny_table).pennies == 300_000
     df = pd.DataFrame({"measure": ["jobs-apprentice"], "quantity": [10.0], "unit": [unit],

@@ -336,8 +336,23 @@ def test_report_html_when_issues_then_counted_in_caveats(portfolio: pd.DataFrame
     portfolio.loc[2, "measure"] = "nope"
     v = value_frame(portfolio, tiny, errors="collect")
     path = render_report(v, tmp_path / "r.html", tables=tiny)
-    assert "1 row(s) with problems in the input were not valued" in path.read_text(
-        encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert "1 row(s) with problems in the input were not valued" in text
+    # A report sent on its own says which rows, and why (it said "see the issues").
+    section = text.split("<h2>Rows not valued</h2>", 1)[1]
+    assert "<td>2</td><td>measure</td><td>unknown-measure</td>" in section
+    assert "more, listed" not in section
+
+
+def test_report_html_lists_the_first_issues_and_counts_the_rest(
+        portfolio: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    from socialvalue_tom.report import REPORT_ISSUES
+
+    bad = pd.concat([portfolio] * 30, ignore_index=True).assign(quantity=-1.0)
+    text = report_html(value_frame(bad, tiny, errors="collect"), tables=tiny)
+    section = text.split("<h2>Rows not valued</h2>", 1)[1]
+    assert section.count("<tr>") == REPORT_ISSUES + 1  # the header row too
+    assert f"and {len(bad) - REPORT_ISSUES:,} more, listed in the issues file" in section
 
 
 def test_render_report_replaces_a_link_at_its_path_and_leaves_the_target(
@@ -848,7 +863,7 @@ def test_report_html_headline_when_rows_were_apportioned_then_counts_input_rows(
                        "period_end": ["2024-12-31"]})
     v = value_frame(sv.apportion(df))
     assert len(v) == 2
-    assert "from 1 outcomes" in report_html(v)
+    assert "from 1 outcomes (valued in 2 parts of their reporting periods)." in report_html(v)
 
 
 def test_annotate_when_keys_repeat_and_cells_are_odd_then_as_looked_up_row_by_row() -> None:
@@ -1044,3 +1059,22 @@ def test_render_report_to_a_name_near_the_file_system_limit(valued: pd.DataFrame
     """The temporary file took the report's name and went over 255 bytes: a bare OSError."""
     path = render_report(valued, tmp_path / ("r" * 230 + ".html"), tables=tiny)
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE")
+
+
+def test_basis_notes_when_a_region_borrows_another_regions_figure_say_so() -> None:
+    """Wales has no wage figure of its own in 2024: its jobs are valued at the UK figure, so a
+    2023-to-2024 change there comes from the data, not delivery. The total says how many rows
+    (and how much) borrowed; a measure with one national figure everywhere borrows nothing."""
+    from socialvalue_tom.report import basis_notes
+
+    df = pd.DataFrame({"measure": ["jobs-local-fte", "jobs-local-fte", "env-carbon-saved",
+                                   "jobs-local-fte"],
+                       "quantity": [10.0, 10.0, 5.0, 1.0], "unit": ["FTE", "FTE", "tCO2e", "FTE"],
+                       "region": ["wales", "Wales", "wales", "scotland"],
+                       "date": ["2024-04-01", "2024-05-01", "2024-05-01", "2024-05-01"]})
+    valued = value_frame(df)
+    note = [n for n in basis_notes(valued) if "another region's proxy" in n]
+    assert note == ["2 row(s) (£567,840.00) were valued with another region's proxy, the "
+                    "fallback their edition declares where it has no figure for their own "
+                    "region (wales -> uk); region_used names it for each row."]
+    assert not any("another region" in n for n in basis_notes(valued.iloc[2:]))

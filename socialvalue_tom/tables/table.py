@@ -38,7 +38,7 @@ from socialvalue_tom.tables.schema import (
     table_cells_problem,
 )
 from socialvalue_tom.tables.schema import normalise_region as normalise_region
-from socialvalue_tom.units import canonical_unit, conversion_factor, names_one_of
+from socialvalue_tom.units import accepted_spelling, canonical_unit, conversion_factor
 
 if TYPE_CHECKING:
     from socialvalue_tom.rules.expressions import Expression
@@ -321,17 +321,20 @@ class ProxyTable(_Sealed):
 
     def unit_factor(self, measure: str, unit: str | None) -> float:
         """Factor from ``unit`` to the measure's canonical unit, honouring ``accepts`` (a
-        spelling the unit registry reads as the same unit as an accepted one, ``weeks`` for
-        ``week``, ``hrs`` for ``hour``, is that unit)."""
+        spelling the unit registry reads as the same unit as an accepted one, in any case,
+        ``weeks`` or ``Weeks`` for ``week``, ``hrs`` for ``hour``, is that unit)."""
         spec = self.measure(measure)
         if unit is None:
             return 1.0
-        if spec.accepts is not None and not names_one_of(unit, spec.accepts):
-            raise UnitError(
-                f"unit {unit!r} is not accepted for measure {measure!r}: expected one of "
-                f"{', '.join(spec.accepts)}", unit=unit, measure=measure,
-                expected=list(spec.accepts),
-            )
+        if spec.accepts is not None:
+            spelling = accepted_spelling(unit, spec.accepts)
+            if spelling is None:
+                raise UnitError(
+                    f"unit {unit!r} is not accepted for measure {measure!r}: expected one of "
+                    f"{', '.join(spec.accepts)}", unit=unit, measure=measure,
+                    expected=list(spec.accepts),
+                )
+            unit = spelling  # the same unit, as the table writes it ('Weeks' is 'week')
         return conversion_factor(unit, spec.unit, measure)
 
     # -- compilation ----------------------------------------------------------------------
