@@ -224,8 +224,11 @@ def near_names(columns: Iterable[Any], wanted: Iterable[str]) -> dict[str, Any]:
     """For each name in ``wanted`` that ``columns`` lacks but holds save for case, spaces,
     hyphens, underscores or invisible characters (``Measure`` or ``Contract ID`` for
     ``measure`` and ``contract_id``), the column found."""
-    return {c: name for c in wanted for name in columns
-            if isinstance(name, str) and name != c and name_key(name) == name_key(c)}
+    keys: dict[str, list[str]] = {}  # each column's key worked out once: a frame may be wide
+    for name in columns:
+        if isinstance(name, str):
+            keys.setdefault(name_key(name), []).append(name)
+    return {c: name for c in wanted for name in keys.get(name_key(c), ()) if name != c}
 
 
 def group_label(key: Any) -> str:

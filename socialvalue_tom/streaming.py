@@ -373,38 +373,41 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
     tset = table_set(tables)
     codes = exclusion_measures(tset)
     writer = _Writer(Path(out)) if out is not None else None
-    try:
-        # Nothing may depend on chunksize: read each CSV column in every batch of every pass
-        # with the whole file's type (a typo in one batch makes it text in all; 1 and 2.5 in
-        # different batches are floats in both), as a Parquet column has one type and a CSV
-        # column one spelling of its numbers; and an exclusion keyed on a column that is not
-        # text groups 0101 and 101 as the whole file does. One pass, shared by the others (a
-        # sheet= is for .xlsx files, which need none; iter_outcome_batches refuses it for CSV).
-        dtypes = svio.csv_column_types(src, chunksize) if sheet is None else {}
-        claims = (ClaimTotals.from_pieces(
-            _claims(src, chunksize, codes, tset, assumptions, sheet, dtypes),
-            stack_of(tset).editions) if codes else None)
-        batches = svio.iter_outcome_batches(src, chunksize, dtypes=dtypes, sheet=sheet)
-        # One warning for the file, at the caller's line, not one per batch at this one.
-        with illustrative_collected() as illustrative:
-            acc = _run(_with_progress(batches, src, progress), tset, writer, assumptions,
-                       stop_writing_on_issue=errors == "raise", claims=claims, detail=detail)
-        if acc.issue_count and errors == "raise":
-            raise BulkValidationError.from_issues(acc.row_issues())
-        if writer is not None:
-            if not writer.wrote:  # no data rows: a header-only file, as write_valuations gives
-                empty = value_frame(svio.read_outcomes(src, sheet=sheet).iloc[:0], tset,
-                                    errors="collect", assumptions=assumptions, detail=detail)
-                writer.write(empty)
-            if illustrative:  # before the output is committed: a filter may make it an error
+    # The file is read in several passes: its layout (and the check of its numbers, which
+    # may read every record) is worked out once.
+    with svio.layouts_remembered():
+        try:
+            # Nothing may depend on chunksize: read each CSV column in every batch of every pass
+            # with the whole file's type (a typo in one batch makes it text in all; 1 and 2.5 in
+            # different batches are floats in both), as a Parquet column has one type and a CSV
+            # column one spelling of its numbers; and an exclusion keyed on a column that is not
+            # text groups 0101 and 101 as the whole file does. One pass, shared by the others (a
+            # sheet= is for .xlsx files, which need none; iter_outcome_batches refuses it for CSV).
+            dtypes = svio.csv_column_types(src, chunksize) if sheet is None else {}
+            claims = (ClaimTotals.from_pieces(
+                _claims(src, chunksize, codes, tset, assumptions, sheet, dtypes),
+                stack_of(tset).editions) if codes else None)
+            batches = svio.iter_outcome_batches(src, chunksize, dtypes=dtypes, sheet=sheet)
+            # One warning for the file, at the caller's line, not one per batch at this one.
+            with illustrative_collected() as illustrative:
+                acc = _run(_with_progress(batches, src, progress), tset, writer, assumptions,
+                           stop_writing_on_issue=errors == "raise", claims=claims, detail=detail)
+            if acc.issue_count and errors == "raise":
+                raise BulkValidationError.from_issues(acc.row_issues())
+            if writer is not None:
+                if not writer.wrote:  # no data rows: a header-only file, as write_valuations gives
+                    empty = value_frame(svio.read_outcomes(src, sheet=sheet).iloc[:0], tset,
+                                        errors="collect", assumptions=assumptions, detail=detail)
+                    writer.write(empty)
+                if illustrative:  # before the output is committed: a filter may make it an error
+                    warn_illustrative(sum(illustrative), stacklevel=2)
+                writer.commit()
+            elif illustrative:
                 warn_illustrative(sum(illustrative), stacklevel=2)
-            writer.commit()
-        elif illustrative:
-            warn_illustrative(sum(illustrative), stacklevel=2)
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
     return acc.summary(src, Path(out) if out is not None else None)
 
 

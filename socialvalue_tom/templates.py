@@ -48,11 +48,23 @@ def template_table(tables: TablesLike, on: dt.date | str | None = None) -> Proxy
     return table_set(tables).select(day)[0]
 
 
+def _plural(unit: str, accepts: tuple[str, ...] | None) -> list[str]:
+    """``weeks`` for ``week``: the plural returns write, for a measure that lists its units
+    (``accepts``), where the plural names the same unit; none for a short symbol (``h``)."""
+    from socialvalue_tom.units import accepted_spelling
+
+    plural = unit + "s"
+    if accepts is None or len(unit) < 3 or not unit.isalpha():  # no list: any unit converts
+        return []
+    return [plural] if accepted_spelling(plural, accepts) is not None else []
+
+
 def _lists(table: ProxyTable, measures: Sequence[str]) -> dict[str, list[str]]:
     specs = [table.measure(code) for code in measures]
     units: list[str] = []
     for spec in specs:
-        units += [spec.unit, *(spec.accepts or ())]
+        for unit in (spec.unit, *(spec.accepts or ())):
+            units += [unit, *_plural(unit, spec.accepts)]
     return {"measure": [s.code for s in specs], "unit": list(dict.fromkeys(units)),
             "region": list(table.region_codes), "stage": ["commitment", "delivered"]}
 
@@ -72,12 +84,14 @@ def _validation(wb: Any, ws: Any, column: str, values: list[str]) -> Any:
             lists.cell(row=i, column=col, value=v)
         formula = f"{_LISTS_SHEET}!${letter}$1:${letter}${len(values)}"
     if column == "unit":
-        # The list holds each measure's canonical and accepted spellings, but any unit of the
-        # same kind converts (kgCO2e for tCO2e, kGBP for GBP): Excel warns, and lets it stand.
+        # The list holds each measure's canonical and accepted spellings (and their plurals),
+        # but other units may be read (kgCO2e for tCO2e, Weeks for week): Excel warns, and
+        # lets it stand; valuing the file says which are refused. At most 255 characters.
         dv = dv_cls(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
                     errorStyle="warning", errorTitle="Unit not in the list",
-                    error="Another unit of the same kind (kgCO2e for tCO2e, say) is accepted "
-                          "and converted; a unit of another kind is refused when the file is "
+                    error="Other spellings of a listed unit (Weeks for week) are read as it, "
+                          "and a measure with no list of units converts units of its kind "
+                          "(kgCO2e for tCO2e); any other unit is refused when the file is "
                           "valued. Keep it?")
     else:
         dv = dv_cls(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,

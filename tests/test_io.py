@@ -1372,3 +1372,43 @@ def test_read_csv_when_another_amount_has_a_decimal_comma_refuses_dot_groups(
     thousands = '"2,500"' if separator == "," else "2,500"  # ',' may group thousands too
     assert len(svio.read_outcomes(write("1.500", thousands))) == 2  # no evidence either way
     assert len(svio.read_outcomes(write("1.500", comma, "0.5"))) == 3
+
+
+def test_decimal_comma_check_reads_past_a_long_notes_cell(tmp_path: Path) -> None:
+    """A notes cell over the csv module's 128 KiB field limit stopped the check quietly, so
+    '1.500' was valued as 1.5 (pandas reads such a cell)."""
+    from socialvalue_tom import io as svio
+
+    row = "env-carbon-saved,{q},tCO2e,scotland,2024-09-30,{n}\n"
+    path = tmp_path / "long.csv"
+    path.write_text("measure,quantity,unit,region,date,notes\n"
+                    + row.format(q="7", n='"' + "a" * 140_000 + '"')
+                    + row.format(q="1.500", n="x") + row.format(q='"2,5"', n="y"),
+                    encoding="utf-8")
+    with pytest.raises(sv.InputFileError, match=r"line 3, quantity '1\.500'"):
+        svio.read_outcomes(path)
+    with pytest.raises(sv.InputFileError, match=r"line 3, quantity '1\.500'"):
+        sv.value_file(path, errors="collect")
+    import csv
+    assert csv.field_size_limit() == 131_072  # put back
+
+
+def test_a_quoted_note_with_digits_and_commas_is_not_read_as_a_decimal_comma(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'"12,500 trees planted"' is text: the byte scan does not send such a file to the
+    record-by-record check (which cost value_file 3x its time), and value_file lays a file
+    out once for all its passes."""
+    from socialvalue_tom import io as svio
+
+    path = tmp_path / "notes.csv"
+    path.write_text("measure,quantity,unit,region,date,notes\n" + "".join(
+        f'env-carbon-saved,{i},tCO2e,scotland,2024-09-30,"12,500 trees, site {i}"\n'
+        for i in range(50)), encoding="utf-8")
+    assert not svio._may_write_decimal_commas(path, ",")
+    laid_out = []
+    real = svio._read_layout
+    monkeypatch.setattr(svio, "_read_layout", lambda p: laid_out.append(p) or real(p))
+    sv.value_file(path, chunksize=10, errors="collect")
+    assert len(laid_out) == 1
+    svio.read_outcomes(path)
+    assert len(laid_out) == 2  # outside value_file, nothing is remembered

@@ -31,7 +31,7 @@ def test_write_template_when_measure_requires_field_then_column_added(tmp_path: 
     path = write_template(["jobs-apprentice"], tmp_path / "t.xlsx", sv.load_table(path=TINY))
     header = [c.value for c in openpyxl.load_workbook(path)["returns"][1]]
     assert header[-1] == "level"
-    assert _lists(path)["C"] == '"week"'  # accepts: [week]
+    assert _lists(path)["C"] == '"week,weeks"'  # accepts: [week], and its plural
     assert _lists(path)["H"] == '"commitment,delivered"'
 
 

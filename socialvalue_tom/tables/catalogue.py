@@ -15,8 +15,8 @@ from pathlib import Path
 from socialvalue_tom._text import quoted
 from socialvalue_tom.errors import (
     NoTableInForceError,
-    OutcomeError,
     ProxyTableError,
+    RuleError,
     TableIntegrityError,
     UnknownTableError,
 )
@@ -350,8 +350,9 @@ def load_table(name: str | None = None, *, version: str | None = None,
     ``load_table("uk-national", version="2024")`` picks an edition by label;
     ``load_table("uk-national", on=date)`` the edition in force that day (a ``datetime``, or
     ``pandas.Timestamp``, counts as its date; ``YYYY-MM-DD`` text is read as that date, and
-    text naming no day is an :class:`OutcomeError`; strict: outside every edition is
-    :class:`NoTableInForceError`, unless ``carry_forward`` takes the latest earlier edition);
+    text naming no day is a :class:`RuleError`, as for ``write_template(on=)``; strict:
+    outside every edition is :class:`NoTableInForceError`, unless ``carry_forward`` takes the
+    latest earlier edition);
     ``load_table(path="my/2025.yaml")`` reads a user's own file, and its price index from
     ``<price_index>.index.yaml`` beside it when there is one (else the embedded index).
     """
@@ -398,8 +399,8 @@ def _as_day(on: object) -> dt.date:
         day = to_day(on)
     except ValueError as exc:  # 2024-02-30, NaT, a number: refused below
         if isinstance(on, str):  # the right type holding no date: bad input, typed
-            raise OutcomeError(f"load_table(): on= {quoted(on)} is not a date: "
-                               f"{exc} (an existing day, YYYY-MM-DD)", field="on") from None
+            raise RuleError(f"load_table(): on= {quoted(on)} is not a date: "
+                            f"{exc} (an existing day, YYYY-MM-DD)", field="on") from None
         day = None
     if isinstance(day, dt.date):
         return day

@@ -368,7 +368,7 @@ def test_load_table_when_on_is_iso_text_reads_it_as_that_date() -> None:
     assert sv.load_table("uk-national", on="2024-05-01").version == "2024"
     assert sv.load_table("uk-national", on=" 2026-03-31 ").version == "2025"
     for bad in ("2024-02-30", "01/05/2024", "2024-5-1", ""):
-        with pytest.raises(sv.OutcomeError, match="YYYY-MM-DD"):
+        with pytest.raises(sv.RuleError, match="YYYY-MM-DD"):
             sv.load_table("uk-national", on=bad)
 
 

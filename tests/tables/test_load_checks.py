@@ -323,10 +323,11 @@ def test_load_table_when_on_not_a_date_raises_clear_type_error(on: Any) -> None:
 
 @pytest.mark.parametrize(("on", "why"), [("1 April 2024", "ISO date"),
                                          ("2024-13-01", "month"), ("2024-02-30", "day")])
-def test_load_table_when_on_is_text_naming_no_day_raises_outcome_error(on: str, why: str) -> None:
+def test_load_table_when_on_is_text_naming_no_day_raises_rule_error(on: str, why: str) -> None:
     """Text is the type on= takes: text naming no day is bad input, a typed error a service
-    catches with SocialValueError (as Outcome.date refuses it), not Python's TypeError."""
-    with pytest.raises(sv.OutcomeError, match=why) as info:
+    catches with SocialValueError (a RuleError, as write_template(on=) raises), not Python's
+    TypeError."""
+    with pytest.raises(sv.RuleError, match=why) as info:
         sv.load_table("uk-national", on=on)
     assert info.value.field == "on"
 
