@@ -672,3 +672,16 @@ def test_unknown_measure_given_as_a_number_is_quoted_as_given() -> None:
                        "date": ["2024-05-01"]})
     reason = sv.value_frame(df, errors="collect").attrs["issues"]["reason"].iloc[0]
     assert reason.startswith("unknown measure 1 in table uk-national:")
+
+
+def test_a_row_whose_measure_no_edition_knows_is_reported_as_that_first() -> None:
+    """A supplier's TOTAL row (no date) was reported as 'date is missing', sending them to
+    date a line that is not an outcome; a measure some edition knows still waits for the
+    row's date."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte", "TOTAL", "jobs-local-fte"],
+                       "quantity": [1.0, 216108.5, 1.0], "unit": ["FTE", None, "FTE"],
+                       "region": ["uk", None, "uk"], "date": ["2024-05-01", None, None]})
+    found = sv.value_frame(df, errors="collect").attrs["issues"]
+    assert found[["row", "field", "code"]].values.tolist() == [
+        [1, "measure", "unknown-measure"], [2, "date", "missing"]]
+    assert found["reason"].iloc[0].startswith("unknown measure 'TOTAL' in table uk-national:")

@@ -95,10 +95,12 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
     """Per-row figures for ``df`` (one block); ``seen`` carries work across blocks."""
     seen = seen if seen is not None else Seen()
     q = _quantity(df["quantity"], issues)
+    measures = _codes(df["measure"])  # factorised once: both checks read the codes
+    _unknown_everywhere(df["measure"], measures, s, issues)
     dates = _days(df["date"], issues, seen.days)
     ed = _editions(dates, s, a, issues)
     fy = dates.per_row(_financial_years(dates.days))
-    m = _measures(df["measure"], s, ed, issues)
+    m = _measures(df["measure"], measures, s, ed, issues)
     r = _regions(df["region"], s, ed, issues)
     factor = _unit_factors(df["unit"], s, ed, m, issues, seen.units)
     extra = _optional(df, issues)
@@ -320,9 +322,22 @@ def _financial_years(days: NDArray[np.int64]) -> NDArray[np.int64]:
     return np.where(month >= 4, year, year - 1)
 
 
-def _measures(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
-              issues: Issues) -> NDArray[np.intp]:
-    codes, uniq = _codes(series)
+def _unknown_everywhere(series: pd.Series, found: tuple[NDArray[np.intp], np.ndarray],
+                        s: EditionStack, issues: Issues) -> None:
+    """A measure no edition knows is the row's problem whatever its date: a supplier's
+    ``TOTAL`` row, with no date, was reported as missing a date, sending them to fix a line
+    that is not an outcome. (A measure some edition knows waits for the row's edition.)"""
+    codes, uniq = found
+    unknown = np.array([isinstance(u, str) and not any(
+        u.strip() in t.measure_index for t in s.editions) for u in uniq] + [False])
+    latest = s.editions[-1]
+    issues.add(unknown[codes], "measure", "unknown-measure",
+               lambda p: latest.unknown_measure(series.iloc[p]).message)
+
+
+def _measures(series: pd.Series, found: tuple[NDArray[np.intp], np.ndarray], s: EditionStack,
+              ed: NDArray[np.intp], issues: Issues) -> NDArray[np.intp]:
+    codes, uniq = found
     table = np.array([[t.measure_index.get(u.strip(), -1) if isinstance(u, str) else -1
                        for u in uniq] + [-1] for t in s.editions], dtype=np.intp)
     m: NDArray[np.intp] = _per_edition(table, ed, codes, -1)
