@@ -1096,7 +1096,9 @@ def report_cmd(
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
                                               REPORT_SUFFIXES, _period_columns(period))
     if len(issues):  # the report lists them as the issues file does, with their lines
-        valued.attrs["issues"] = _with_lines(issues, input, sheet)
+        lines = _with_lines(issues, input, sheet)["line"].to_numpy()
+        valued.attrs["issues"] = issues.assign(line=lines)[
+            ["row", "line", "index", "field", "code", "reason"]]
     try:
         _guard(lambda: render_report(valued, output, title=title, tables=resolved))
     except typer.Exit:  # as value does: no earlier report left under OUT's name

@@ -837,11 +837,10 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                          f"and delivered outcomes ({format_gbp(by_stage['delivered'])}): "
                          "group by stage to see them apart.")
     eds = _known_editions(valued, tables)
-    borrowed = _fallback_rows(ok, eds)
-    if borrowed is not None and borrowed.any():
+    fallback = _fallback_rows(ok, eds)
+    if fallback is not None and fallback[0].any():
+        borrowed, pairs = fallback
         rows = ok[borrowed]
-        pairs = sorted({(str(r), str(u)) for r, u in zip(
-            _regions(rows, tables), rows["region_used"].astype(object), strict=True)})
         shown = ", ".join(f"{r} -> {u}" for r, u in pairs[:4]) + (", ..." if len(pairs) > 4
                                                                    else "")
         notes.append(f"{input_rows(rows)} row(s) ({format_gbp(total(rows['value_gbp']))}) were "
@@ -884,27 +883,36 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
 
 
 def _fallback_rows(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]
-                   ) -> np.ndarray | None:
+                   ) -> tuple[np.ndarray, list[tuple[str, str]]] | None:
     """Which valued rows took their proxy from another region than their own, for a measure
     whose edition has figures for some regions but not theirs (a measure valued at one
-    national figure everywhere borrows nothing), worked out once per distinct edition,
-    measure, region and region used; None where the editions or the columns are not known."""
+    national figure everywhere borrows nothing), and the (own, used) region pairs, sorted;
+    worked out once per distinct edition, measure, region and region used (each column
+    factorised on its own: a million rows take a few passes). None where the editions or the
+    columns are not known."""
     columns = ("table", "version", "measure", "region", "region_used")
     if not eds or not set(columns) <= set(ok.columns):
         return None
-    keys = pd.DataFrame({name: ok[name].astype(object) for name in columns})
-    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(keys), use_na_sentinel=False)
-    borrowed = np.zeros(len(uniq), dtype=bool)
-    for j, key in enumerate(uniq):
-        table, version, measure, region, used = cast(tuple[Any, Any, Any, Any, Any], key)
+    found = [cell_codes(ok[name]) for name in columns]
+    key = np.zeros(len(ok), dtype=np.int64)
+    for codes, uniq in found:  # one mixed-radix key per row (-1, missing, is a value too)
+        key = key * (len(uniq) + 1) + (codes + 1)
+    distinct, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    borrowed = np.zeros(len(distinct), dtype=bool)
+    pairs: set[tuple[str, str]] = set()
+    for j, at in enumerate(first.tolist()):
+        table, version, measure, region, used = (
+            uniq[codes[at]] if codes[at] >= 0 else None for codes, uniq in found)
         edition = eds.get((_label_text(table), _label_text(version)))
-        spec = edition.measures.get(measure) if edition is not None else None
+        code = measure.strip() if isinstance(measure, str) else None  # as valuing reads it
+        spec = edition.measures.get(code) if edition is not None and code else None
         own = _region_key(eds, (table, version, region))
-        borrowed[j] = (edition is not None and spec is not None and len(spec.proxies) > 1
-                       and isinstance(used, str) and own in edition.region_codes
-                       and own != used)
-    flags: np.ndarray = borrowed[codes]
-    return flags
+        if (edition is not None and spec is not None and len(spec.proxies) > 1
+                and isinstance(used, str) and own in edition.region_codes and own != used):
+            borrowed[j] = True
+            pairs.add((str(own), used))
+    flags: np.ndarray = borrowed[inverse.ravel()]
+    return flags, sorted(pairs)
 
 
 def _edition_keys(ok: pd.DataFrame) -> set[tuple[str, str]]:
@@ -1047,7 +1055,7 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
     if {"table", "version", "digest"} <= set(frame.columns):  # a frame built by hand has none
         eds = pd.DataFrame(editions_used(frame), columns=["table", "version", "digest"])
         parts += ["<h2>Editions used</h2>", _table(eds)]
-    parts += _issues_section(issues)
+    parts += _issues_section(_issues_of(issues, frame))
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
@@ -1056,6 +1064,16 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
 
 #: The most issues the report lists: a report is read, the issues file is for working through.
 REPORT_ISSUES = 50
+
+
+def _issues_of(issues: Any, frame: pd.DataFrame) -> Any:
+    """The issues of the rows ``frame`` holds: pandas keeps ``attrs`` through a selection, so
+    a report of one supplier's rows would otherwise list every other supplier's bad rows (and
+    quote their cells). Issues are matched by their index label, which the rows keep."""
+    if not isinstance(issues, pd.DataFrame) or "index" not in issues.columns or not len(issues):
+        return issues
+    held = issues["index"].isin(frame.index)
+    return issues if held.all() else issues[held.to_numpy()]
 
 
 def _issues_section(issues: Any) -> list[str]:

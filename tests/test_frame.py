@@ -684,4 +684,5 @@ def test_a_row_whose_measure_no_edition_knows_is_reported_as_that_first() -> Non
     found = sv.value_frame(df, errors="collect").attrs["issues"]
     assert found[["row", "field", "code"]].values.tolist() == [
         [1, "measure", "unknown-measure"], [2, "date", "missing"]]
-    assert found["reason"].iloc[0].startswith("unknown measure 'TOTAL' in table uk-national:")
+    assert found["reason"].iloc[0] == ("unknown measure 'TOTAL': no edition of uk-national has "
+                                        "it (2023, 2024, 2025)")

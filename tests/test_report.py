@@ -1078,3 +1078,28 @@ def test_basis_notes_when_a_region_borrows_another_regions_figure_say_so() -> No
                     "fallback their edition declares where it has no figure for their own "
                     "region (wales -> uk); region_used names it for each row."]
     assert not any("another region" in n for n in basis_notes(valued.iloc[2:]))
+
+
+def test_report_of_a_selection_lists_only_its_own_rows_not_valued() -> None:
+    """pandas keeps attrs through a selection: supplier A's report listed supplier B's bad
+    rows (quoting their cells) while its caveats, rightly, did not count them."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte", "nope", "jobs-local-fte", "nope"],
+                       "quantity": [1.0] * 4, "unit": ["FTE"] * 4, "date": ["2024-06-01"] * 4,
+                       "region": ["wales"] * 4, "supplier_id": ["A", "B", "B", "A"]})
+    v = value_frame(df, errors="collect")
+    section = report_html(v[v["supplier_id"] == "A"]).split("<h2>Rows not valued</h2>", 1)[1]
+    assert "<td>3</td>" in section and "<td>1</td>" not in section
+    good = report_html(v[v["value_gbp"].notna()])
+    assert "Rows not valued" not in good
+
+
+def test_fallback_note_reads_measures_as_valuing_does() -> None:
+    """' jobs-local-fte' (a padded cell) is valued as jobs-local-fte, and was left out of the
+    count of rows borrowing another region's figure."""
+    from socialvalue_tom.report import basis_notes
+
+    df = pd.DataFrame({"measure": [" jobs-local-fte", "jobs-local-fte\u00a0"],
+                       "quantity": [1.0, 1.0], "unit": ["FTE"] * 2, "date": ["2024-06-01"] * 2,
+                       "region": ["Wales", "WALES "]})
+    note = [n for n in basis_notes(value_frame(df)) if "another region" in n]
+    assert note and note[0].startswith("2 row(s) (£56,784.00)")

@@ -330,9 +330,24 @@ def _unknown_everywhere(series: pd.Series, found: tuple[NDArray[np.intp], np.nda
     codes, uniq = found
     unknown = np.array([isinstance(u, str) and not any(
         u.strip() in t.measure_index for t in s.editions) for u in uniq] + [False])
-    latest = s.editions[-1]
-    issues.add(unknown[codes], "measure", "unknown-measure",
-               lambda p: latest.unknown_measure(series.iloc[p]).message)
+    if unknown.any():
+        issues.add(unknown[codes], "measure", "unknown-measure",
+                   lambda p: _in_no_edition(series.iloc[p], s))
+
+
+def _in_no_edition(measure: str, s: EditionStack) -> str:
+    """Why a measure no edition knows is refused, whatever the row's date: the editions
+    looked in, and the codes of any of them it is close to."""
+    import difflib
+
+    by_lower = {c.lower(): c for t in s.editions for c in t.measure_codes}
+    close = [by_lower[c] for c in
+             difflib.get_close_matches(measure.strip().lower(), list(by_lower), n=3)]
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    names = sorted({t.name for t in s.editions})
+    editions = ", ".join(t.version for t in s.editions)
+    return (f"unknown measure {shown(measure)}: no edition of {', '.join(names)} has it "
+            f"({editions}){hint}")
 
 
 def _measures(series: pd.Series, found: tuple[NDArray[np.intp], np.ndarray], s: EditionStack,
