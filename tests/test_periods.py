@@ -700,3 +700,30 @@ def test_apportion_when_carrying_forward_across_a_gap_between_editions_splits_ea
     assert [str(d.date()) for d in parts["date"]] == ["2022-04-01", "2023-04-01"]
     assert parts["period_share"].tolist() == [365 / 731, 366 / 731]
     assert len(sv.apportion(df, [old, new])) == 1
+
+
+def test_rules_md_recipe_for_whole_rows_gives_the_command_lines_total(tmp_path: Any) -> None:
+    """docs/rules.md: counting a period row wholly or not at all, as the command line does,
+    re-values the kept parts. Dropping the bad row's parts from the first valuation kept the
+    share its good part took from the local jobs beside it (£259,696.52, not £373,620.00)."""
+    from typer.testing import CliRunner
+
+    from socialvalue_tom.cli import app
+
+    df = pd.DataFrame({"contract_id": ["K1", "K1"],
+                       "measure": ["jobs-local-fte", "jobs-priority-ltu"],
+                       "quantity": [10.0, 6.0], "unit": ["FTE", "FTE"],
+                       "region": ["london", "london"],
+                       "period_start": ["2025-06-01", "2026-03-01"],
+                       "period_end": ["2025-06-30", "2026-04-30"]})  # row 1 runs past 2026
+    parts = sv.apportion(df, errors="collect")
+    valued = sv.value_frame(parts, errors="collect")
+    bad = valued.loc[valued["value_gbp"].isna(), "period_row"]
+    valued = sv.value_frame(parts[~parts["period_row"].isin(bad)])
+    path = tmp_path / "per.csv"
+    df.to_csv(path, index=False)
+    result = CliRunner().invoke(app, ["value", str(path), "--period", "period_start,period_end",
+                                      "--errors", "collect"])
+    assert result.exit_code == 1
+    assert money.total(valued["value_gbp"]) == Decimal("373620.00")
+    assert re.search(r"£373,620\.00\s*│\s*$", result.stdout, flags=re.M)
