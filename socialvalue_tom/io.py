@@ -39,6 +39,7 @@ import datetime as dt
 import json
 import os
 import re
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
@@ -333,10 +334,11 @@ def _has_number_with_comma(text: bytes, delimiter: str) -> bool:
     if delimiter == "\t":
         return _DIGIT_COMMA_DIGIT.search(text) is not None
     for hit in _QUOTED_NUMBER_WITH_COMMA.finditer(text):
-        # A whole field: after a separator or a line's start, before one or a line's end.
+        # A whole field: after a separator or a line's start (a line may end in CR alone, as
+        # old Mac Excel writes), before one or a line's end.
         before = text[hit.start() - 1:hit.start()]
         after = text[hit.end():hit.end() + 1]
-        if before in (b"", b",", b"\n") and after in (b"", b",", b"\r", b"\n"):
+        if before in (b"", b",", b"\r", b"\n") and after in (b"", b",", b"\r", b"\n"):
             return True
     return False
 
@@ -1332,23 +1334,35 @@ def source_lines(path: str | os.PathLike[str], rows: Iterable[int], *,
         return _numbered(lines, wanted)
 
 
+#: Readers inside :func:`_fields_as_long_as`, and the limit the first found (put back when
+#: the last leaves).
+_FIELD_LIMIT_LOCK = threading.Lock()
+_FIELD_LIMIT = {"readers": 0, "saved": 0}
+
+
 @contextlib.contextmanager
 def _fields_as_long_as(p: Path) -> Iterator[None]:
     """Let the csv module read a field as long as the file (its default stops at 128 KiB,
     where pandas reads on: a long notes cell stopped the checks that read records, quietly).
-    The limit is the process's; it is put back after, and only ever raised meanwhile."""
+    The limit is the process's: while any reader is inside it is only ever raised (to the
+    longest file's size), and the last to leave puts back the limit the first found."""
     try:
         size = p.stat().st_size
     except OSError:
         size = 0
-    old = csv.field_size_limit()
-    if size >= old:
-        csv.field_size_limit(min(size + 1, 2**31 - 1))
+    with _FIELD_LIMIT_LOCK:
+        if _FIELD_LIMIT["readers"] == 0:
+            _FIELD_LIMIT["saved"] = csv.field_size_limit()
+        _FIELD_LIMIT["readers"] += 1
+        if size >= csv.field_size_limit():
+            csv.field_size_limit(min(size + 1, 2**31 - 1))
     try:
         yield
     finally:
-        if size >= old:
-            csv.field_size_limit(old)
+        with _FIELD_LIMIT_LOCK:
+            _FIELD_LIMIT["readers"] -= 1
+            if _FIELD_LIMIT["readers"] == 0:
+                csv.field_size_limit(_FIELD_LIMIT["saved"])
 
 
 def _csv_records(p: Path, delimiter: str) -> Generator[tuple[int, list[str]], None, None]:

@@ -939,7 +939,7 @@ def _carried_forward(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -
 
 
 def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None,
-             tables: TablesLike | None = None) -> list[str]:
+             tables: TablesLike | None = None, listed: bool = False) -> list[str]:
     notes = [html.escape(n) for n in basis_notes(frame, tables)]
     ok = frame[pd.to_numeric(frame["value_gbp"], errors="coerce").notna()]
     flags = (ok["illustrative"] if "illustrative" in ok.columns  # a frame built by hand has none
@@ -956,8 +956,10 @@ def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None,
         value = pd.to_numeric(frame["value_gbp"], errors="coerce")
         not_valued = input_rows(frame[value.isna()])
         if issues is not None and len(issues):
+            where = ("listed under Rows not valued" if listed else "their issues are in the "
+                     "issues file, or valued.attrs['issues'], by the rows' original labels")
             notes.append(f"{not_valued} row(s) with problems in the input were not valued "
-                         "and are left out of every total (listed under Rows not valued).")
+                         f"and are left out of every total ({html.escape(where)}).")
         else:  # the issues were not kept (pd.concat drops attrs)
             notes.append(f"{not_valued} row(s) were not valued and are left out of every "
                          "total (their issues are not attached to this frame).")
@@ -1026,6 +1028,7 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
     """
     frame = _with_info(valued, "theme", tables)  # an annotate()d frame needs no tables
     issues = valued.attrs.get("issues")
+    listed = _issues_of(issues, frame)
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p>Generated {dt.date.today().isoformat()} by socialvalue_tom.</p>"]
     overall = summarise(frame, by=())
@@ -1039,7 +1042,8 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
         parts.append(f'<p class="headline">Net social value: <strong>{format_gbp(net)}'
                      f"</strong> from {outcomes} outcomes{split}.</p>")
     parts.append('<h2>Caveats</h2><div class="caveats"><ul>' + "".join(
-        f"<li>{c}</li>" for c in _caveats(frame, issues, tables)) + "</ul></div>")
+        f"<li>{c}</li>" for c in _caveats(frame, issues, tables, listed is not None))
+        + "</ul></div>")
     parts += _section(frame, "theme", "By theme")
     valued_stages = _valued_rows(frame)["stage"] if "stage" in frame.columns else None
     if valued_stages is not None and stripped_column(valued_stages).nunique() > 1:
@@ -1055,7 +1059,7 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
     if {"table", "version", "digest"} <= set(frame.columns):  # a frame built by hand has none
         eds = pd.DataFrame(editions_used(frame), columns=["table", "version", "digest"])
         parts += ["<h2>Editions used</h2>", _table(eds)]
-    parts += _issues_section(_issues_of(issues, frame))
+    parts += _issues_section(listed)
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
@@ -1069,11 +1073,22 @@ REPORT_ISSUES = 50
 def _issues_of(issues: Any, frame: pd.DataFrame) -> Any:
     """The issues of the rows ``frame`` holds: pandas keeps ``attrs`` through a selection, so
     a report of one supplier's rows would otherwise list every other supplier's bad rows (and
-    quote their cells). Issues are matched by their index label, which the rows keep."""
-    if not isinstance(issues, pd.DataFrame) or "index" not in issues.columns or not len(issues):
+    quote their cells). Issues are matched by their index label, which the rows keep; None
+    where they cannot be matched (or there are none)."""
+    if not isinstance(issues, pd.DataFrame) or not len(issues) or "value_gbp" not in frame:
+        return None
+    if "index" not in issues.columns:
         return issues
-    held = issues["index"].isin(frame.index)
-    return issues if held.all() else issues[held.to_numpy()]
+    value = pd.to_numeric(frame["value_gbp"], errors="coerce")
+    unvalued = frame.index[value.isna().to_numpy()]
+    held = issues["index"].isin(frame.index).to_numpy()
+    own = issues["index"].isin(unvalued).to_numpy()
+    # An issue naming a row the frame holds valued, or a frame with rows not valued none of
+    # the issues names: the labels no longer name the rows valued (reset_index, set_axis),
+    # so none is listed rather than another row's.
+    if (held & ~own).any() or (len(unvalued) and not own.any()):
+        return None
+    return issues if own.all() else issues[own]
 
 
 def _issues_section(issues: Any) -> list[str]:
@@ -1085,7 +1100,8 @@ def _issues_section(issues: Any) -> list[str]:
     columns = [c for c in ("row", "line", "field", "code", "reason") if c in issues.columns]
     shown = issues[columns].head(REPORT_ISSUES)
     more = len(issues) - len(shown)
-    where = ("<p>row: the data row, counted from 0 after the header"
+    where = ("<p>row: the row's position in the input valued, from 0 (for a file, the data row "
+             "after the header)"
              + ("; line: the file's line, or the sheet's row" if "line" in columns else "")
              + ".</p>")
     tail = (f"<p>... and {more:,} more, listed in the issues file "

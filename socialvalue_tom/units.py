@@ -183,23 +183,28 @@ def conversion_factor(unit: str, canonical: str, measure: str = "") -> float:
 def accepted_spelling(unit: str, spellings: tuple[str, ...]) -> str | None:
     """The entry of ``spellings`` that ``unit`` names, or None: the entry itself, or one the
     unit registry reads as the same unit (``weeks`` as ``week``, ``hrs`` as ``hour``,
-    ``ftes`` as ``FTE``), written in any case (``Weeks``, ``HOURS``: a returns form's
-    capitals, where the registry is case-sensitive). A unit merely convertible to an entry
-    (``day`` for ``week``) names none, nor does text that is no unit."""
+    ``ftes`` as ``FTE``), and text that is no unit as written read in lower case (``Weeks``,
+    ``HOURS``: a returns form's capitals, where the registry is case-sensitive; ``Mg`` stays a
+    megagram). A unit merely convertible to an entry (``day`` for ``week``, ``Mg`` for
+    ``mg``) names none, nor does text that is no unit."""
     text = unit.strip()
     if text in spellings:
         return text
-    for candidate in dict.fromkeys((text, text.lower())):
+    try:
+        parsed = _parse(text)
+    except UnitError:
+        # Case is tried only for text that is no unit as written ('Weeks', 'HOURS'): text
+        # that is one keeps its meaning ('Mg' is a megagram, never the milligram 'mg').
         try:
-            parsed = _parse(candidate)
+            parsed = _parse(text.lower())
         except UnitError:
+            return None
+    for spelling in spellings:
+        try:
+            if _parse(spelling) == parsed:
+                return spelling
+        except UnitError:  # a table's accepts entries are validated on load
             continue
-        for spelling in spellings:
-            try:
-                if _parse(spelling) == parsed:
-                    return spelling
-            except UnitError:  # a table's accepts entries are validated on load
-                continue
     return None
 
 

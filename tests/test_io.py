@@ -1412,3 +1412,40 @@ def test_a_quoted_note_with_digits_and_commas_is_not_read_as_a_decimal_comma(
     assert len(laid_out) == 1
     svio.read_outcomes(path)
     assert len(laid_out) == 2  # outside value_file, nothing is remembered
+
+
+def test_decimal_comma_scan_reads_lines_ending_in_cr_alone(tmp_path: Path) -> None:
+    """Old Mac Excel ends lines with CR alone: a quoted '2,5' first on its line was not seen
+    as a field, so '12.500' was valued as 12.5."""
+    from socialvalue_tom import io as svio
+
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b'quantity,measure,unit,date,region\r'
+                     b'12.500,jobs-local-fte,FTE,2024-06-01,wales\r'
+                     b'"2,5",jobs-local-fte,FTE,2024-06-01,wales\r')
+    with pytest.raises(sv.InputFileError, match=r"quantity '12\.500'"):
+        svio.read_outcomes(path)
+
+
+def test_field_limit_is_put_back_only_when_the_last_overlapping_reader_leaves(
+        tmp_path: Path) -> None:
+    """Two record passes at once (two threads valuing files): the first to finish put the
+    128 KiB limit back while the other still read, which then stopped at its long field and
+    lost its last records; and the limit was left raised."""
+    import csv
+
+    from socialvalue_tom import io as svio
+
+    small = tmp_path / "a.csv"
+    small.write_text("measure,quantity\n" + "x,1\n" * 50_000, encoding="utf-8")
+    long = tmp_path / "b.csv"
+    long.write_text("measure,quantity\n" + "x,1\n" * 10 + 'x,"' + "9" * 200_000 + '"\n',
+                    encoding="utf-8")
+    before = csv.field_size_limit()
+    a = svio._csv_records(small, ",")
+    next(a)
+    b = svio._csv_records(long, ",")
+    next(b)
+    a.close()
+    assert sum(1 for _ in b) == 11  # every data record, the long one included
+    assert csv.field_size_limit() == before

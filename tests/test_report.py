@@ -1103,3 +1103,18 @@ def test_fallback_note_reads_measures_as_valuing_does() -> None:
                        "region": ["Wales", "WALES "]})
     note = [n for n in basis_notes(value_frame(df)) if "another region" in n]
     assert note and note[0].startswith("2 row(s) (£56,784.00)")
+
+
+def test_report_after_reset_index_lists_no_other_rows_issues() -> None:
+    """After reset_index the issues' labels name other rows: supplier b's bad row was listed
+    (its cell quoted) in supplier a's report, and a's own left out. None is listed then, and
+    the caveat says where the issues are."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte", "BAD-B", "jobs-local-fte", "BAD-A"],
+                       "quantity": [1.0] * 4, "unit": ["FTE"] * 4, "date": ["2024-06-01"] * 4,
+                       "region": ["uk"] * 4, "supplier_id": ["a", "b", "a", "a"]})
+    v = value_frame(df, errors="collect")
+    text = report_html(v[v["supplier_id"] == "a"].reset_index(drop=True))
+    assert "BAD-B" not in text and "Rows not valued" not in text
+    assert "their issues are in the issues file" in text
+    kept = report_html(v[v["supplier_id"] == "a"])  # labels kept: a's own row is listed
+    assert "BAD-A" in kept.split("<h2>Rows not valued</h2>", 1)[1] and "BAD-B" not in kept

@@ -201,3 +201,18 @@ def test_a_unit_of_exactly_the_length_limit_is_read() -> None:
     assert "longer than" not in str(at_limit.value)
     with pytest.raises(sv.UnitError, match="longer than 64 characters"):
         sv.units.conversion_factor("x" * 65, "tCO2e")
+
+
+@pytest.mark.parametrize(("unit", "spellings", "expected"), [
+    ("Weeks", ("week",), "week"), ("HOURS", ("hour", "h"), "hour"),
+    ("Mg", ("kg", "g", "mg"), None), ("Ml", ("ml",), None), ("Pg", ("pg",), None),
+    ("H", ("hour",), None),
+])
+def test_accepted_spelling_tries_case_only_for_text_that_is_no_unit(
+        unit: str, spellings: tuple[str, ...], expected: str | None) -> None:
+    """'Mg' is a megagram: reading it in lower case made it the milligram a table accepts,
+    a value a thousand million times too small. Case is tried only where the text, as
+    written, is no unit ('Weeks'); 'H' is the henry, not an hour."""
+    from socialvalue_tom.units import accepted_spelling
+
+    assert accepted_spelling(unit, spellings) == expected
