@@ -465,14 +465,27 @@ def _read(path: Path, sheet: str | None = None, *, dated: bool = True) -> pd.Dat
                 "choose one with --sheet") if others else ""
         _fail(f"sheet {source['sheet']!r} of {path.name} is missing required column(s) "
               f"{', '.join(missing)}{hint}")
-    hidden = source.get("hidden_rows") if isinstance(source, dict) else None
-    if isinstance(source, dict) and hidden:
-        rows = ", ".join(map(str, hidden[:10])) + (", ..." if len(hidden) > 10 else "")
-        _console(stderr=True).print(
-            _printable(f"Note: {len(hidden)} row(s) of sheet {source['sheet']!r} are hidden in "
-                       f"Excel (sheet rows {rows}): they are read and valued like the others; "
-                       "unhide them to see everything that is counted."), markup=False)
+    if isinstance(source, dict):
+        _note_hidden(source)
     return df
+
+
+def _note_hidden(source: dict[str, Any]) -> None:
+    """Say which rows and columns of the sheet read Excel hides: they are data, read and
+    valued like the others, which an analyst checking the sheet as Excel shows it would miss."""
+    rows, columns = source.get("hidden_rows") or [], source.get("hidden_columns") or []
+    parts = []
+    if rows:
+        parts.append(f"{len(rows)} row(s) (sheet rows "
+                     + ", ".join(map(str, rows[:10])) + (", ..." if len(rows) > 10 else "") + ")")
+    if columns:
+        parts.append(f"column(s) {', '.join(map(repr, columns[:10]))}"
+                     + (", ..." if len(columns) > 10 else ""))
+    if parts:
+        _console(stderr=True).print(
+            _printable(f"Note: {' and '.join(parts)} of sheet {source['sheet']!r} are hidden in "
+                       "Excel: they are read and valued like the others; unhide them to see "
+                       "everything that is counted."), markup=False)
 
 
 def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.DataFrame:

@@ -830,6 +830,7 @@ class _Sheet:
     rows: list[tuple[int, tuple[Any, ...]]]
     sheets: tuple[str, ...] = ()  # every sheet of the workbook, in order
     hidden: tuple[int, ...] = ()  # sheet rows of ``rows`` that Excel hides
+    hidden_columns: tuple[str, ...] = ()  # names of header columns that Excel hides
 
 
 def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
@@ -867,8 +868,12 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
         # Hidden rows are read like the others (they are data): which they are is kept, so
         # that a reader checking the sheet as Excel shows it can be told.
         hidden = {r for r, dim in ws.row_dimensions.items() if dim.hidden}
+        spans = [(dim.min or 0, dim.max or 0) for dim in ws.column_dimensions.values()
+                 if dim.hidden]  # a dimension may stand for a range of columns
+        columns = tuple(name for i, name in enumerate(header, 1)
+                        if any(lo <= i <= hi for lo, hi in spans))
         return _Sheet(ws.title, header, body, tuple(wb.sheetnames),
-                      tuple(r for r, _ in body if r in hidden))
+                      tuple(r for r, _ in body if r in hidden), columns)
     finally:
         wb.close()
 
@@ -994,7 +999,8 @@ def _read_xlsx(p: Path, sheet: str | int | None) -> pd.DataFrame:
             df[name] = _typed(df[name])
     # Which sheet was read, so a caller can say so when its columns are not the expected ones.
     df.attrs["socialvalue_tom.source"] = {"sheet": found.title, "sheets": list(found.sheets),
-                                          "hidden_rows": list(found.hidden)}
+                                          "hidden_rows": list(found.hidden),
+                                          "hidden_columns": list(found.hidden_columns)}
     return df
 
 

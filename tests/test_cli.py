@@ -1616,9 +1616,13 @@ def test_value_when_xlsx_rows_are_hidden_then_a_note_names_them(tmp_path: Path) 
     wb.save(path)
     result = invoke("value", path, "--tables", TINY)
     assert result.exit_code == 0, result.output
-    assert ("Note: 1 row(s) of sheet 'returns' are hidden in Excel (sheet rows 3): they are "
+    assert ("Note: 1 row(s) (sheet rows 3) of sheet 'returns' are hidden in Excel: they are "
             "read and valued like the others") in result.stderr
     assert re.search(r"│\s*3\s*│\s*£1,854,000\.00", result.stdout)  # 103 FTE x £18,000
     ws.row_dimensions[3].hidden = False
     wb.save(path)
     assert "hidden" not in invoke("value", path, "--tables", TINY).stderr
+    ws.column_dimensions["B"].hidden = True  # the quantities, out of sight
+    wb.save(path)
+    assert ("Note: column(s) 'quantity' of sheet 'returns' are hidden in Excel"
+            in invoke("value", path, "--tables", TINY).stderr)
