@@ -482,6 +482,10 @@ def _output(df: pd.DataFrame, c: Columns, s: EditionStack, issues: Issues, a: As
         # A user table's local price index is not part of its digest: record which one was
         # used, so a trace is reproduced with it even after the index file is edited.
         "price_indices": {t.digest: t.index_digest for t in eds},
+        # How many rows were valued: a shorter frame labelled 0, 1, 2 ... was either cut
+        # from the start or renumbered (reset_index), and only in the first do its labels
+        # still name the rows the issues name (report._issues_of).
+        "rows": len(df),
     }
     if issues.items and not df.index.is_unique:
         # Refused rows that share an index label are told apart by position, while the frame

@@ -868,8 +868,8 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
         # Hidden rows are read like the others (they are data): which they are is kept, so
         # that a reader checking the sheet as Excel shows it can be told.
         hidden = {r for r, dim in ws.row_dimensions.items() if dim.hidden}
-        spans = [(dim.min or 0, dim.max or 0) for dim in ws.column_dimensions.values()
-                 if dim.hidden]  # a dimension may stand for a range of columns
+        spans = [(dim.min or 0, dim.max or dim.min or 0)  # a range of columns, or one
+                 for dim in ws.column_dimensions.values() if dim.hidden]
         columns = tuple(name for i, name in enumerate(header, 1)
                         if any(lo <= i <= hi for lo, hi in spans))
         return _Sheet(ws.title, header, body, tuple(wb.sheetnames),

@@ -1079,6 +1079,11 @@ def _issues_of(issues: Any, frame: pd.DataFrame) -> Any:
         return None
     if "index" not in issues.columns:
         return issues
+    meta = frame.attrs.get(_META)
+    rows = meta.get("rows") if isinstance(meta, dict) else None
+    if (isinstance(rows, int) and len(frame) < rows
+            and frame.index.equals(pd.RangeIndex(len(frame)))):
+        return None  # cut from the start, or renumbered after a selection: cannot be told
     value = pd.to_numeric(frame["value_gbp"], errors="coerce")
     unvalued = frame.index[value.isna().to_numpy()]
     held = issues["index"].isin(frame.index).to_numpy()

@@ -1118,3 +1118,16 @@ def test_report_after_reset_index_lists_no_other_rows_issues() -> None:
     assert "their issues are in the issues file" in text
     kept = report_html(v[v["supplier_id"] == "a"])  # labels kept: a's own row is listed
     assert "BAD-A" in kept.split("<h2>Rows not valued</h2>", 1)[1] and "BAD-B" not in kept
+
+
+def test_report_of_a_renumbered_selection_lists_no_issue_by_a_reused_label() -> None:
+    """Selected then renumbered, a bad row took the label of another bad row the selection
+    left out, whose issue was listed instead of its own."""
+    df = pd.read_csv(Path(__file__).parent.parent / "examples" / "portfolio.csv")
+    df.loc[3, "quantity"] = -5
+    df.loc[7, "measure"] = "nope"
+    v = value_frame(df, errors="collect")
+    text = report_html(v.iloc[[0, 1, 2, 7]].reset_index(drop=True))
+    assert "Rows not valued" not in text and "-5 is negative" not in text
+    whole = report_html(v).split("<h2>Rows not valued</h2>", 1)[1]
+    assert "-5 is negative" in whole and "nope" in whole
