@@ -281,17 +281,6 @@ class Outcome(_TypedValidation):
             # numpy time spans are refused by the field's type (value_frame: not-a-value)
         return key_text(v)
 
-    # Defined after _number_as_text so that it runs first (pydantic runs "before" validators
-    # last-defined first): a boolean must be refused, not turned into the text "True".
-    @field_validator("contract_id", "supplier_id", mode="before")
-    @classmethod
-    def _not_a_boolean(cls, v: Any) -> Any:
-        # True is no contract or supplier (it would group as the text "True"): value_frame
-        # refuses a boolean id cell too.
-        if isinstance(v, bool | np.bool_):
-            raise ValueError(f"{bool(v)} is a boolean, not an id")
-        return v
-
     @field_validator("quantity", mode="before")
     @classmethod
     def _no_bool_or_text(cls, v: Any) -> Any:

@@ -686,20 +686,3 @@ def test_a_row_whose_measure_no_edition_knows_is_reported_as_that_first() -> Non
         [1, "measure", "unknown-measure"], [2, "date", "missing"]]
     assert found["reason"].iloc[0] == ("unknown measure 'TOTAL': no edition of uk-national has "
                                         "it (2023, 2024, 2025)")
-
-
-@pytest.mark.parametrize("ids", [[True, False, True], [True, "C1", None],
-                                 pd.array([True, None, False], dtype="boolean")])
-def test_a_boolean_contract_id_is_refused_in_bulk_and_scalar_alike(ids: Any) -> None:
-    """True is no contract: it grouped as the text 'True' (a column of ticks read where the
-    ids were meant), in value_frame and Outcome alike. Both refuse it now."""
-    df = pd.DataFrame({"measure": ["jobs-local-fte"] * 3, "quantity": [1.0] * 3,
-                       "unit": ["FTE"] * 3, "region": ["uk"] * 3, "date": ["2024-05-01"] * 3,
-                       "contract_id": ids})
-    found = sv.value_frame(df, errors="collect").attrs["issues"]
-    bad = [i for i, x in enumerate(pd.Series(ids, dtype=object)) if isinstance(x, bool | np.bool_)]
-    assert found["row"].tolist() == bad and set(found["code"]) == {"not-a-value"}
-    assert found["reason"].iloc[0].endswith("is a boolean, not an id")
-    with pytest.raises(sv.OutcomeError, match="True is a boolean, not an id"):
-        sv.Outcome(measure="jobs-local-fte", quantity=1, region="uk", date="2024-05-01",
-                   supplier_id=True)

@@ -448,23 +448,13 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
             issues.add(vals <= 0, name, "out-of-range", "contract_value must be positive")
         extra[name] = vals
     for name in KEY_COLUMNS:
-        if name not in df.columns:
-            continue
-        col = df[name]
-        # infer_dtype is one fast pass: only a column of mixed cells can hold a container, and
-        # only a boolean or mixed one a boolean.
-        kind = pd.api.types.infer_dtype(col, skipna=True) if col.dtype == object else None
-        if pd.api.types.is_bool_dtype(col.dtype) or kind == "boolean":
-            issues.add(col.notna().to_numpy(dtype=bool), name, "not-a-value",
-                       _a_boolean_id(col, name))
-        elif kind is not None and kind not in _SCALAR_KINDS:
-            codes, uniq = _codes(col)
+        # infer_dtype is one fast pass: only a column of mixed cells can hold a container.
+        if (name in df.columns and df[name].dtype == object
+                and pd.api.types.infer_dtype(df[name], skipna=True) not in _SCALAR_KINDS):
+            codes, uniq = _codes(df[name])
             # Bytes too: the scalar Outcome refuses them in text fields.
             container = np.array([_not_one_value(u) for u in uniq] + [False])
-            issues.add(container[codes], name, "not-a-value", _not_a_value(col, name))
-            boolean = np.array([isinstance(u, Boolean) and isinstance(u.value, bool | np.bool_)
-                                for u in uniq] + [False])
-            issues.add(boolean[codes], name, "not-a-value", _a_boolean_id(col, name))
+            issues.add(container[codes], name, "not-a-value", _not_a_value(df[name], name))
     if "stage" in df.columns:
         st = df["stage"]
         codes, uniq = _codes(st)
@@ -488,16 +478,8 @@ def _not_one_value(cell: Any) -> bool:
     wraps), as the scalar ``Outcome`` refuses them."""
     if isinstance(cell, Boolean):
         cell = cell.value
-    if isinstance(cell, bool | np.bool_):
-        return False  # a boolean has an issue of its own (_a_boolean_id)
     return isinstance(cell, NotAValue | bytes | bytearray | tuple | frozenset | pd.Interval
                       | complex | np.complexfloating)
-
-
-def _a_boolean_id(series: pd.Series, name: str) -> Callable[[int], str]:
-    """Why a boolean id is refused: True is no contract or supplier (it would group as the
-    text 'True'), most likely a column of ticks read where the ids were meant."""
-    return lambda p: f"{name} {shown(series.iloc[p])} is a boolean, not an id"
 
 
 def _not_a_value(series: pd.Series, name: str) -> Callable[[int], str]:
