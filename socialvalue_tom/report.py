@@ -888,17 +888,14 @@ def _fallback_rows(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]
     whose edition has figures for some regions but not theirs (a measure valued at one
     national figure everywhere borrows nothing), and the (own, used) region pairs, sorted;
     worked out once per distinct edition, measure, region and region used (each column
-    factorised on its own: a million rows take a few passes). None where the editions or the
-    columns are not known."""
+    factorised on its own, then combined by :func:`_key_codes`). None where the editions or
+    the columns are not known."""
     columns = ("table", "version", "measure", "region", "region_used")
     if not eds or not set(columns) <= set(ok.columns):
         return None
     found = [cell_codes(ok[name]) for name in columns]
-    key = np.zeros(len(ok), dtype=np.int64)
-    for codes, uniq in found:  # one mixed-radix key per row (-1, missing, is a value too)
-        key = key * (len(uniq) + 1) + (codes + 1)
-    distinct, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    borrowed = np.zeros(len(distinct), dtype=bool)
+    key_of_row, first = _key_codes([codes for codes, _ in found], len(ok))
+    borrowed = np.zeros(len(first), dtype=bool)
     pairs: set[tuple[str, str]] = set()
     for j, at in enumerate(first.tolist()):
         table, version, measure, region, used = (
@@ -911,7 +908,7 @@ def _fallback_rows(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]
                 and isinstance(used, str) and own in edition.region_codes and own != used):
             borrowed[j] = True
             pairs.add((str(own), used))
-    flags: np.ndarray = borrowed[inverse.ravel()]
+    flags: np.ndarray = borrowed[key_of_row]
     return flags, sorted(pairs)
 
 
