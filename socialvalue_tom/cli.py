@@ -605,11 +605,12 @@ def _with_lines(issues: pd.DataFrame, inp: Path, sheet: str | None) -> pd.DataFr
 
 
 def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
-                   sheet: str | None = None) -> Path:
-    """Write ``<stem>.issues.csv`` (row, line, field, code, reason) and print the first ones."""
+                   sheet: str | None = None, lined: pd.DataFrame | None = None) -> Path:
+    """Write ``<stem>.issues.csv`` (row, line, field, code, reason) and print the first ones;
+    ``lined``: the issues as :func:`_with_lines` gave them already (their lines looked up)."""
     _check_issues_path(inp, out)  # refused before the run too: never the input, by any name
     path = _issues_path(inp, out)
-    frame = _with_lines(issues, inp, sheet)
+    frame = lined if lined is not None else _with_lines(issues, inp, sheet)
     header = inp.suffix.lower() in (".csv", ".xlsx")
     err = _console(stderr=True)
     shown = frame.head(_SHOWN_ISSUES)
@@ -1077,10 +1078,10 @@ def _remove_stale_output(input: Path, output: Path | None, *, issues_too: bool =
 
 
 def _exit_if_any(issues: pd.DataFrame, input: Path, output: Path | None,
-                 sheet: str | None = None) -> None:
+                 sheet: str | None = None, lined: pd.DataFrame | None = None) -> None:
     """With --errors collect, the good rows were used; bad rows still mean exit 1."""
     if len(issues):
-        _report_issues(issues, input, output, sheet)
+        _report_issues(issues, input, output, sheet, lined)
         raise typer.Exit(1)
     _clear_stale_issues(input, output)
 
@@ -1108,9 +1109,10 @@ def report_cmd(
     a = _assumptions(price_year, discount_base_year, carry_forward)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
                                               REPORT_SUFFIXES, _period_columns(period))
-    if len(issues):  # the report lists them as the issues file does, with their lines
-        lines = _with_lines(issues, input, sheet)["line"].to_numpy()
-        valued.attrs["issues"] = issues.assign(line=lines)[
+    # The report lists the issues as the issues file does, with their lines (looked up once).
+    lined = _with_lines(issues, input, sheet) if len(issues) else None
+    if lined is not None:
+        valued.attrs["issues"] = issues.assign(line=lined["line"].to_numpy())[
             ["row", "line", "index", "field", "code", "reason"]]
     try:
         _guard(lambda: render_report(valued, output, title=title, tables=resolved))
@@ -1118,7 +1120,7 @@ def report_cmd(
         _remove_stale_output(input, output, issues_too=True)
         raise
     _console().print(f"Wrote report to {output}", markup=False)
-    _exit_if_any(issues, input, output, sheet)
+    _exit_if_any(issues, input, output, sheet, lined)
 
 
 @app.command("template")
