@@ -231,6 +231,17 @@ def near_names(columns: Iterable[Any], wanted: Iterable[str]) -> dict[str, Any]:
     return {c: name for c in wanted for name in keys.get(name_key(c), ()) if name != c}
 
 
+def did_you_mean(text: object, codes: Iterable[str]) -> str:
+    """``"; did you mean a, b?"``: up to three of ``codes`` close to ``text``, compared
+    without case (a return in capitals, "JOBS-LOCAL-FTE", is one typo away), or ``""``."""
+    import difflib
+
+    by_lower = {c.lower(): c for c in codes}
+    close = [by_lower[c] for c in
+             difflib.get_close_matches(str(text).strip().lower(), list(by_lower), n=3)]
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
 def group_label(key: Any) -> str:
     """A summary group's key as a label: rows with no value in the group column form a group
     of their own, shown as "(none)" rather than "nan"."""

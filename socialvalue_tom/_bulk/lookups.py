@@ -24,6 +24,7 @@ from socialvalue_tom._text import (
     NotAValue,
     cell_codes,
     cell_number,
+    did_you_mean,
     key_text,
     near_names,
     shown,
@@ -338,12 +339,7 @@ def _unknown_everywhere(series: pd.Series, found: tuple[NDArray[np.intp], np.nda
 def _in_no_edition(measure: str, s: EditionStack) -> str:
     """Why a measure no edition knows is refused, whatever the row's date: the editions
     looked in, and the codes of any of them it is close to."""
-    import difflib
-
-    by_lower = {c.lower(): c for t in s.editions for c in t.measure_codes}
-    close = [by_lower[c] for c in
-             difflib.get_close_matches(measure.strip().lower(), list(by_lower), n=3)]
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    hint = did_you_mean(measure, (c for t in s.editions for c in t.measure_codes))
     names = sorted({t.name for t in s.editions})
     editions = ", ".join(t.version for t in s.editions)
     return (f"unknown measure {shown(measure)}: no edition of {', '.join(names)} has it "

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from socialvalue_tom._text import shown
+from socialvalue_tom._text import did_you_mean, shown
 from socialvalue_tom.errors import (
     ProxyTableError,
     RuleError,
@@ -279,13 +279,7 @@ class ProxyTable(_Sealed):
 
     def unknown_measure(self, code: object) -> UnknownMeasureError:
         """Build the error for an unknown measure code, with suggestions."""
-        import difflib
-
-        # Compared without case: a return in capitals ("JOBS-LOCAL-FTE") is one typo away.
-        by_lower = {c.lower(): c for c in self.measure_codes}
-        close = [by_lower[c] for c in
-                 difflib.get_close_matches(str(code).strip().lower(), list(by_lower), n=3)]
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        hint = did_you_mean(code, self.measure_codes)
         return UnknownMeasureError(
             f"unknown measure {shown(code)} in table {self.name}:{self.version}{hint}",
             measure=code, table=self.name, version=self.version,
