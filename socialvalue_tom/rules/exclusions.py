@@ -507,8 +507,10 @@ def exclusion_scales(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarra
                     f"double counting: {c.order[whole]!r} is also claimed as "
                     f"{c.order[first[gi]]!r} for the same contract (exclusion {c.exclusion!r})")))
             continue
-        share = np.where(fires, np.maximum(remaining_r, 0.0)
-                         / np.where(fires, total_r, 1.0), 1.0)
+        # Clamped to [0, whole]: a part far below the whole's 15th digit reads as 0 there while
+        # the whole may read a hair above its float, and a part claim must never raise it.
+        kept = np.minimum(np.maximum(remaining_r, 0.0), total_r)
+        share = np.where(fires, kept / np.where(fires, total_r, 1.0), 1.0)
         result.scale[c.rows] = share
         if fires.any():
             if c.exclusion not in result.ids:

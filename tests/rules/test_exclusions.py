@@ -84,6 +84,27 @@ def test_count_once_when_parts_exceed_whole_never_goes_negative(tmp_path: Path) 
     assert out["claim_share"].tolist() == [0.0, 1.0, 1.0]
 
 
+def test_count_once_when_a_part_is_below_the_wholes_last_digit_never_raises_the_whole(
+        tiny_table: Any) -> None:
+    """The whole, 0.29999999999999993 FTE, reads as 0.3 to 15 digits, where a part of 1e-17
+    reads as nothing: the whole's share stays 1, never 1.0000000000000002, so it is valued
+    exactly as when claimed alone (a review found a penny gained near half-pennies)."""
+    whole = 0.29999999999999993
+    out = value_frame(_rows(["jobs-priority", "jobs-local"], [1e-17, whole]), tiny_table)
+    alone = value_frame(_rows(["jobs-local"], [whole]), tiny_table)
+    assert out["claim_share"].tolist() == [1.0, 1.0]
+    assert out["value_gbp"].iloc[1] == alone["value_gbp"].iloc[0]
+
+
+@given(whole=st.floats(0.01, 1000.0), part=st.floats(0.0, 1e-12))
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_count_once_share_of_the_whole_is_never_above_one(tiny_table: Any, whole: float,
+                                                          part: float) -> None:
+    out = value_frame(_rows(["jobs-priority", "jobs-local"], [part, whole]), tiny_table)
+    assert out.get("claim_share", pd.Series([1.0, 1.0])).iloc[1] <= 1.0
+
+
 def test_count_once_when_part_and_whole_are_different_stages_or_suppliers_keeps_both(
         tiny_table: Any) -> None:
     """A commitment is not reduced by a delivered part (nor one supplier's claim by another's)
