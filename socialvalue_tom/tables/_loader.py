@@ -156,7 +156,23 @@ def _construct_float(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
         raise _unreadable(node, "a number", exc) from None
     if ":" in node.value or "_" in node.value:
         raise _not_decimal(node, value)
+    if _underflows(node.value, value):
+        raise yaml.constructor.ConstructorError(None, None, _underflow_message(node.value),
+                                                node.start_mark)
     return value
+
+
+def _underflows(written: str, value: float) -> bool:
+    """Whether a number written with a non-zero digit was read as zero (``1e-400``): every
+    check after reading would see a plain 0."""
+    mantissa = re.split(r"[eE]", written, maxsplit=1)[0]
+    return value == 0.0 and any(c in "123456789" for c in mantissa)
+
+
+def _underflow_message(written: str) -> str:
+    shown = written if len(written) <= 40 else f"{written[:37]}..."
+    return (f"the number {shown} is too small to be read (it would be read as 0): write it in "
+            "plain decimal")
 
 
 def _construct_bool(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
@@ -207,6 +223,17 @@ def _json_constant(name: str) -> Any:
     raise _NotJSONNumberError(name)
 
 
+class _UnderflowError(Exception):
+    pass
+
+
+def _json_float(written: str) -> float:
+    value = float(written)
+    if _underflows(written, value):
+        raise _UnderflowError(written)
+    return value
+
+
 def read_json(path: Path, text: str | None = None) -> Any:
     """Parse a JSON file with Python's json module (any valid JSON: exponents, tabs, escaped
     ``/``); duplicate keys, ``NaN`` and ``Infinity`` are refused. Any problem is a
@@ -225,7 +252,8 @@ def read_json(path: Path, text: str | None = None) -> Any:
 
 def _parse_json(path: Path, text: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_json_object, parse_constant=_json_constant)
+        return json.loads(text, object_pairs_hook=_json_object, parse_constant=_json_constant,
+                          parse_float=_json_float)
     except json.JSONDecodeError as exc:
         raise ProxyTableError(
             f"{path}:{exc.lineno}: not valid JSON: {exc.msg} (line {exc.lineno}, column "
@@ -236,6 +264,9 @@ def _parse_json(path: Path, text: str) -> Any:
         raise ProxyTableError(
             f"{path}: {exc.args[0]} is not a number: JSON has no {exc.args[0]} (and a table "
             "holds finite numbers only)", path=str(path), line=None, field=None) from None
+    except _UnderflowError as exc:
+        raise ProxyTableError(f"{path}: {_underflow_message(exc.args[0])}", path=str(path),
+                              line=None, field=None) from None
     except ValueError as exc:  # an integer of more digits than Python converts, say
         raise ProxyTableError(f"{path}: not valid JSON ({exc})", path=str(path), line=None,
                               field=None) from exc

@@ -223,7 +223,9 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
                             f"measures.{i}.code")
         by_code[new_code] = m
         proxies = m.get("proxies") or {}
-        if not isinstance(proxies, dict):
+        if isinstance(proxies, Mapping):
+            proxies = m["proxies"] = dict(proxies)
+        else:
             raise ctx.error(f"measure {new_code!r}: proxies must be a mapping of region to "
                             f"value, not {type(proxies).__name__}", f"measures.{new_code}.proxies")
         changes.extend((new_code, str(region).strip(), None) for region in proxies)

@@ -218,8 +218,10 @@ def _load_amendment(path: Path, text: str, base_digest: str) -> ProxyTable:
 def _amendment_in(path: Path, text: str) -> AmendmentFile | None:
     """The amendment ``text`` holds, or None for a table file (decided on the parsed format)."""
     # A cheap test first, as table files are large: the format's name without its '/', which
-    # JSON and YAML may write escaped ('\/'); a JSON file's strings may escape any character.
-    if path.suffix.lower() != ".json" and AMENDMENT_FORMAT.split("/")[0] not in text:
+    # JSON and YAML may write escaped ('\/'). A JSON file's strings may escape any character,
+    # and so may a YAML double-quoted string ('\x61'): text with a backslash is parsed.
+    if (path.suffix.lower() != ".json" and AMENDMENT_FORMAT.split("/")[0] not in text
+            and "\\" not in text):
         return None
     data = read_data(path, text)
     if not isinstance(data, dict) or data.get("format") != AMENDMENT_FORMAT:
@@ -229,7 +231,11 @@ def _amendment_in(path: Path, text: str) -> AmendmentFile | None:
 
 def _load_path(path: Path, embedded: bool = False) -> ProxyTable:
     try:
-        path = path.resolve()
+        # An embedded file keeps the path it was found at, under embedded_dir(): the manifest
+        # it is checked against is the one two folders up, and resolved through a symbolic link
+        # that would be wherever the link points (with a manifest of its own, say).
+        if not embedded:
+            path = path.resolve()
         is_file = path.is_file()
     except (OSError, RuntimeError, ValueError) as exc:
         # A symlink loop (RuntimeError before Python 3.13), a NUL in the path (ValueError), a

@@ -8,6 +8,7 @@ import pickle
 import re
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -255,6 +256,18 @@ def test_amendment_file_loads_like_a_table(tmp_path: Path, base: sv.ProxyTable,
     assert t.version == "2025-example.1" and t.path == tmp_path / "england-2025.yaml"
     assert t.proxy("jobs-local-fte", "england") == amended.proxy("jobs-local-fte", "england")
     assert "checked against the publication by the buyer" in (t.spec.notes or "")
+
+
+def test_amendment_file_with_its_format_escaped_in_yaml_loads_as_an_amendment(
+        tmp_path: Path, base: sv.ProxyTable, amended: sv.ProxyTable) -> None:
+    """YAML reads "socialvalue_tom.\\x61mendment/v1" as the amendment format, but the quick
+    test before parsing looked for the name as written and read the file as a table."""
+    path = _amendment_file(tmp_path)
+    escaped = '"' + AMENDMENT_FORMAT.replace("amendment", "\\x61mendment") + '"'
+    path.write_text(path.read_text().replace(AMENDMENT_FORMAT, escaped, 1))
+    assert "socialvalue_tom.amendment" not in path.read_text()
+    t = sv.load_table(path=path)
+    assert t.proxy("jobs-local-fte", "england") == amended.proxy("jobs-local-fte", "england")
 
 
 def test_amendment_file_formula_outside_the_language_names_its_field_and_line(
@@ -585,6 +598,17 @@ def test_a_local_measure_is_added_beside_the_national_ones(base: sv.ProxyTable,
     assert set(zip(d["change"], d["measure"], d["region"], strict=True)) == {
         ("table", "", ""), ("added", "local-care-leaver-mentoring", "uk"),
         ("added", "jobs-local-fte", "england")}
+
+
+def test_a_local_measure_s_proxies_may_be_any_mapping(base: sv.ProxyTable,
+                                                     local: sv.ProxyTable) -> None:
+    """A read-only mapping of regions was refused as 'not mappingproxy', where every other
+    mapping argument of amend_table takes any Mapping."""
+    measure = _local_measure()
+    measure["proxies"] = MappingProxyType(measure["proxies"])
+    again = sv.amend_table(base, version="2025-local.1", sources=[SOURCE], measures=[measure],
+                           proxies={"jobs-local-fte": {"england": _wage(750.5)}})
+    assert again.digest == local.digest
 
 
 def test_a_local_measure_is_valued_alike_by_value_and_value_frame(local: sv.ProxyTable) -> None:

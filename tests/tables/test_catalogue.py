@@ -98,6 +98,42 @@ def test_a_modified_price_index_is_refused_when_the_folder_is_reached_through_a_
                      assumptions={"price_year": 2025})
 
 
+@pytest.mark.parametrize("linked", ["edition", "family"])
+def test_a_modified_edition_reached_through_a_link_is_refused(
+        proxies_copy: Path, tmp_path: Path, linked: str) -> None:
+    """An edition file (or the family folder) replaced by a symbolic link to a modified copy,
+    in a folder with a manifest of its own, is checked against the embedded manifest: the
+    catalogue resolved the path and took the manifest two folders above the link's target
+    (a review found the modified value served, proxies/manifest.json untouched)."""
+    elsewhere = tmp_path / "elsewhere"
+    family = elsewhere / "uk-national"
+    family.mkdir(parents=True)
+    (elsewhere / "indices").mkdir()
+    (elsewhere / "indices" / "uk-gdp-deflator.yaml").write_bytes(
+        (proxies_copy / "indices" / "uk-gdp-deflator.yaml").read_bytes())
+    for edition in (proxies_copy / "uk-national").glob("*.yaml"):
+        (family / edition.name).write_bytes(edition.read_bytes())
+    line = _first_value_line(family / "2024.yaml")
+    number = line.split("value: ")[1].split()[0].rstrip(",}")
+    _edit(family / "2024.yaml", line, line.replace(number, str(float(number) + 1.0), 1))
+    write_manifest(elsewhere)  # the copy's own manifest agrees with its modified file
+    if linked == "edition":
+        target = proxies_copy / "uk-national" / "2024.yaml"
+        target.unlink()
+        target.symlink_to(family / "2024.yaml")
+    else:
+        target = proxies_copy / "uk-national"
+        for edition in target.glob("*.yaml"):
+            edition.unlink()
+        target.rmdir()
+        target.symlink_to(family, target_is_directory=True)
+    catalogue._load_file.cache_clear()
+    with pytest.raises(sv.TableIntegrityError, match=r"2024\.yaml"):
+        sv.load_table("uk-national", version="2024")
+    with pytest.raises(sv.TableIntegrityError):
+        sv.available_tables()
+
+
 def test_catalogue_when_edition_added_without_manifest_entry_raises(proxies_copy: Path) -> None:
     """A new file dropped into the embedded folder is not in the manifest: refused."""
     src = proxies_copy / "uk-national" / "2025.yaml"

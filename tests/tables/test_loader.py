@@ -3,6 +3,7 @@ ProxyTableError whose message names the file and the line or field at fault."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -239,6 +240,27 @@ def test_load_table_when_number_read_as_text_says_so(tmp_path: Path, old: str, n
         sv.load_table(path=tiny_variant(tmp_path, (old, new)))
     if shown is not None:
         assert f"write it as {shown}" in str(info.value)
+
+
+@pytest.mark.parametrize("written", ["1.0e-400", "25000.0e-400", "-1.0e-999"])
+def test_load_table_when_number_too_small_to_read_is_refused_not_zero(tmp_path: Path,
+                                                                      written: str) -> None:
+    """A number that underflows was read as 0.0, so a proxy of 1.0e-400 loaded as a £0 proxy
+    (while 0.001 is refused for its third decimal place); in JSON as in YAML."""
+    path = tiny_variant(tmp_path, ("{value: 25000.00,", f"{{value: {written},"))
+    with pytest.raises(sv.ProxyTableError, match="too small to be read") as info:
+        sv.load_table(path=path)
+    assert info.value.line is not None
+    as_json = tmp_path / "tiny.json"
+    data = read_yaml(TINY)
+    as_json.write_text(json.dumps(data, default=str).replace("25000.0", written, 1))
+    with pytest.raises(sv.ProxyTableError, match="too small to be read"):
+        sv.load_table(path=as_json)
+
+
+def test_load_table_when_zero_written_with_an_exponent_still_reads_zero(tmp_path: Path) -> None:
+    path = tiny_variant(tmp_path, ("    deadweight: 0.1", "    deadweight: 0.0e-400"))
+    assert sv.load_table(path=path).measures["jobs-local"].deadweight == 0.0
 
 
 def test_load_table_when_number_quoted_is_not_told_it_was_read_as_text(tmp_path: Path) -> None:
