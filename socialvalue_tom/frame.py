@@ -104,8 +104,9 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     ``contract_value``, ``stage``, ``contract_id`` (double-counting key), ``period_share`` (a
     part of a row reported for a period, from :func:`~socialvalue_tom.periods.apportion`: its
     cap and quantity bounds are that share of the row's), fields a measure requires, and any
-    other columns (passed through). A missing ``unit`` means the measure's
-    canonical unit. Adds ``value_gbp`` (negative for disbenefits), ``proxy_gbp``,
+    other columns (passed through). A missing ``unit`` means the measure's canonical unit
+    (the trace's convert step and :func:`~socialvalue_tom.report.basis_notes` say so).
+    Adds ``value_gbp`` (negative for disbenefits), ``proxy_gbp``,
     ``region_used``, ``table``, ``version`` and ``digest``; with ``detail=True`` also
     ``gross_gbp`` (before additionality and the other rules) and ``canonical_quantity``; and,
     when a double-counting exclusion reduced a claim, ``claim_share`` and ``exclusion``.

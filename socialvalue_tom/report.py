@@ -847,6 +847,13 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                      "valued with another region's proxy, the fallback their edition declares "
                      f"where it has no figure for their own region ({shown}); region_used "
                      "names it for each row.")
+    unitless = _rows_without_unit(ok)
+    if unitless.any():
+        rows = ok[unitless]
+        notes.append(f"{input_rows(rows)} row(s) ({format_gbp(total(rows['value_gbp']))}) give "
+                     "no unit: each quantity was read in its measure's own unit ("
+                     f"{_own_units(rows, eds)}); check that none was meant in another "
+                     "(a quantity in kgCO2e read as tCO2e is 1,000 times too large).")
     meta = valued.attrs.get(_META)
     a = meta.get("assumptions") if isinstance(meta, dict) else None
     if not isinstance(a, dict):
@@ -910,6 +917,31 @@ def _fallback_rows(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]
             pairs.add((str(own), used))
     flags: np.ndarray = borrowed[key_of_row]
     return flags, sorted(pairs)
+
+
+def _rows_without_unit(ok: pd.DataFrame) -> np.ndarray:
+    """Valued rows whose unit cell is blank, which read the quantity in the measure's
+    canonical unit (all False without a unit column)."""
+    if "unit" not in ok.columns:
+        return np.zeros(len(ok), dtype=bool)
+    units = stripped_column(ok["unit"])
+    return (units.isna() | (units == "")).to_numpy()
+
+
+def _own_units(rows: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> str:
+    """``env-carbon-saved in tCO2e, ...`` for the measures of ``rows`` (at most four named),
+    or the measures alone where their editions are not known here."""
+    cols = [c for c in ("measure", "table", "version") if c in rows.columns]
+    if "measure" not in cols:
+        return "the unit of each row's measure"
+    seen: dict[str, str] = {}
+    for key in rows[cols].astype(object).drop_duplicates().itertuples(index=False, name=None):
+        measure = str(key[0])
+        edition = eds.get((str(key[1]), str(key[2]))) if len(key) == 3 else None
+        spec = edition.measures.get(measure) if edition is not None else None
+        seen.setdefault(measure, f"{measure} in {spec.unit}" if spec is not None else measure)
+    named = [seen[m] for m in sorted(seen)]
+    return ", ".join(named[:4]) + (", ..." if len(named) > 4 else "")
 
 
 def _edition_keys(ok: pd.DataFrame) -> set[tuple[str, str]]:

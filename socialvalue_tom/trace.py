@@ -184,9 +184,12 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
     """One :class:`TraceStep` per rule that fired, in pipeline order."""
     t, spec = ctx.table, ctx.measure
     steps = [_edition_step(o, ctx)]
+    # No unit given reads the quantity in the canonical unit: said, as a blank unit cell
+    # may be a supplier's omission (61,200 kg read as 61,200 t).
+    given = "" if o.unit is not None else "; no unit was given, so it is read in this unit"
     steps.append(TraceStep(rule="convert", detail=(
         f"{_num(o.quantity)} {ctx.unit} x {_num(x.factor)} = {_num(s.canonical)} {spec.unit}"
-        f" (canonical unit of {spec.code}: {spec.title})")))
+        f" (canonical unit of {spec.code}: {spec.title}{given})")))
     pv = spec.proxies[ctx.region_used]
     src = t.sources[pv.source]
     where = (ctx.region if ctx.region_used == ctx.region

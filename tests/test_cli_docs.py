@@ -38,3 +38,19 @@ def test_cli_doc_shows_what_the_command_prints(command: str) -> None:
     got = [line.rstrip() for line in done.stdout.splitlines() if line.strip()]
     assert [re.sub(r"\s+", " ", x).strip() for x in want] == [
         re.sub(r"\s+", " ", x).strip() for x in got]
+
+
+def test_cli_doc_bad_rows_example_shows_what_the_command_prints(tmp_path: Path) -> None:
+    """The 'Bad rows' example: its file, printed problems, exit code and issues file (the
+    shown message had kept an older wording of the unknown-measure reason)."""
+    (tmp_path / "bad.csv").write_text(_shown("cat bad.csv") + "\n")
+    (tmp_path / "tests").symlink_to(ROOT / "tests", target_is_directory=True)
+    command = "socialvalue-tom value bad.csv --tables tests/data/tables/tiny.yaml"
+    env = dict(os.environ, COLUMNS="200", NO_COLOR="1", TERM="dumb")
+    done = subprocess.run([sys.executable, "-m", "socialvalue_tom", *shlex.split(command)[1:]],
+                          cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
+    assert str(done.returncode) == _shown("echo $?").strip()
+    printed = [x.rstrip() for x in (done.stdout + done.stderr).splitlines() if x.strip()]
+    assert printed == [x.rstrip() for x in _shown(command).splitlines() if x.strip()]
+    written = (tmp_path / "bad.issues.csv").read_text().splitlines()
+    assert written == _shown("cat bad.issues.csv").splitlines()

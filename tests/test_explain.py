@@ -184,6 +184,19 @@ def test_explain_row_when_expression_measure_shows_the_same_inputs(tiny_table: A
     assert "level = 2 (outcome field)" in text and "proxy_low = £150.00" in text
 
 
+def test_trace_says_when_no_unit_was_given(tiny_table: Any) -> None:
+    """Without a unit the quantity is read in the canonical unit: the convert step says so
+    (explain showed '61,200 tCO2e' as if the supplier had written it), in bulk as in scalar."""
+    o = sv.Outcome(measure="env-carbon", quantity=3.5, region="uk", date=dt.date(2024, 9, 30))
+    convert = next(s for s in sv.value(o, tiny_table).trace if s.rule == "convert")
+    assert convert.detail.endswith("no unit was given, so it is read in this unit)")
+    given = sv.value(o.model_copy(update={"unit": "tCO2e"}), tiny_table)
+    assert "no unit was given" not in given.explain()
+    df = pd.DataFrame({"measure": ["env-carbon"], "quantity": [3.5], "unit": [None],
+                       "region": ["uk"], "date": ["2024-09-30"]})
+    assert sv.explain_row(value_frame(df, tiny_table), 0) == sv.value(o, tiny_table).explain()
+
+
 def test_trace_says_when_a_measure_s_cap_could_not_be_applied() -> None:
     """A capped measure valued without contract_value is uncapped, and the trace says why."""
     table = sv.load_table(path=TINY)

@@ -1080,6 +1080,29 @@ def test_basis_notes_when_a_region_borrows_another_regions_figure_say_so() -> No
     assert not any("another region" in n for n in basis_notes(valued.iloc[2:]))
 
 
+def test_basis_notes_when_rows_give_no_unit_say_which_unit_read_them() -> None:
+    """A blank unit cell reads the quantity in the measure's canonical unit: 61,200 kgCO2e
+    left blank is valued as 61,200 tCO2e, 1,000 times the claim, with nothing said (a review
+    found it). The note counts such rows, their value and the unit each measure read."""
+    from socialvalue_tom.report import basis_notes
+
+    df = pd.DataFrame({"measure": ["env-carbon-saved", "env-carbon-saved", "jobs-local-fte",
+                                   "jobs-local-fte"],
+                       "quantity": [61200.0, 61200.0, 2.0, 1.0],
+                       "unit": [None, "kgCO2e", " ", "FTE"],
+                       "region": ["london"] * 4, "date": ["2024-05-01"] * 4})
+    valued = value_frame(df)
+    note = [n for n in basis_notes(valued) if "give no unit" in n]
+    blank = valued.iloc[[0, 2]]["value_gbp"]
+    assert note == [f"2 row(s) ({sv.money.format_gbp(sv.money.total(blank))}) give no unit: "
+                    "each quantity was read in its measure's own unit (env-carbon-saved in "
+                    "tCO2e, jobs-local-fte in FTE); check that none was meant in another (a "
+                    "quantity in kgCO2e read as tCO2e is 1,000 times too large)."]
+    assert not any("give no unit" in n for n in basis_notes(valued.iloc[[1, 3]]))
+    html = report_html(valued)
+    assert "give no unit" in html
+
+
 def test_report_of_a_selection_lists_only_its_own_rows_not_valued() -> None:
     """pandas keeps attrs through a selection: supplier A's report listed supplier B's bad
     rows (quoting their cells) while its caveats, rightly, did not count them."""
