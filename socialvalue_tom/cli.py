@@ -467,7 +467,21 @@ def _read(path: Path, sheet: str | None = None, *, dated: bool = True) -> pd.Dat
               f"{', '.join(missing)}{hint}")
     if isinstance(source, dict):
         _note_hidden(source)
+        _note_alike_sheets(source)
     return df
+
+
+def _note_alike_sheets(source: dict[str, Any]) -> None:
+    """Say which other sheets of the workbook have outcome columns too: one sheet is read
+    (the first visible, without --sheet), and a workbook of one sheet per year or supplier
+    would otherwise have its other sheets' rows left out of the totals unsaid."""
+    alike = source.get("alike_sheets") or []
+    if alike:
+        shown = ", ".join(map(repr, alike[:5])) + (", ..." if len(alike) > 5 else "")
+        _console(stderr=True).print(_printable(
+            f"Note: only sheet {source['sheet']!r} was read; the workbook's sheet(s) {shown} "
+            "have outcome columns too and were not: value each with --sheet NAME"),
+            markup=False)
 
 
 def _note_hidden(source: dict[str, Any]) -> None:
@@ -880,6 +894,7 @@ _ERROR_PHRASES = (
      "first day (copy the column to period_start or period_end first)",
      "--period cannot name the date column: each part is dated on its own first day (copy "
      "the column to period_start or period_end first)"),
+    ("choose one with sheet=NAME", "choose one with --sheet"),
     ("assumption 'price_year':", "--price-year:"),
     ("assumption 'discount_base_year':", "--discount-base-year:"),
 )
@@ -1112,7 +1127,8 @@ def report_cmd(
     # The report lists the issues as the issues file does, with their lines (looked up once).
     lined = _with_lines(issues, input, sheet) if len(issues) else None
     if lined is not None:
-        valued.attrs["issues"] = issues.assign(line=lined["line"].to_numpy())[
+        valued.attrs["issues"] = issues.assign(line=lined["line"].to_numpy(),
+                                               reason=lined["reason"].to_numpy())[
             ["row", "line", "index", "field", "code", "reason"]]
     try:
         _guard(lambda: render_report(valued, output, title=title, tables=resolved))

@@ -130,7 +130,10 @@ def read_outcomes(path: str | os.PathLike[str], *, sheet: str | int | None = Non
             visible sheet).
 
     Returns:
-        One row per outcome, :data:`TEXT_COLUMNS` as strings, ready for ``value_frame``.
+        One row per outcome, :data:`TEXT_COLUMNS` as strings, ready for ``value_frame``. For
+        ``.xlsx``, ``attrs["socialvalue_tom.source"]`` names the sheet read, the workbook's
+        sheets, the hidden rows and columns read, and (sheet picked by default) the other
+        visible sheets whose row 1 has the outcome columns (``alike_sheets``), not read.
 
     Raises:
         InputFileError: missing, empty or undecodable file (named by line and byte), unknown
@@ -831,6 +834,7 @@ class _Sheet:
     sheets: tuple[str, ...] = ()  # every sheet of the workbook, in order
     hidden: tuple[int, ...] = ()  # sheet rows of ``rows`` that Excel hides
     hidden_columns: tuple[str, ...] = ()  # names of header columns that Excel hides
+    alike: tuple[str, ...] = ()  # other sheets with outcome columns (sheet picked by default)
 
 
 def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
@@ -861,7 +865,8 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
                 raise _fail(p, f"{where}: row 1 is blank: the header row must be row 1 (the "
                                f"first row with values is row {first}): delete the rows "
                                "above the header", sheet=ws.title)
-            raise _fail(p, f"{where} is empty: expected a header row in row 1", sheet=ws.title)
+            raise _fail(p, f"{where} is empty: expected a header row in row 1"
+                        + _other_sheets_hint(wb, ws.title, sheet), sheet=ws.title)
         header = _header(p, where, tuple(top.get(c) for c in range(1, max(top) + 1)))
         _check_unnamed(p, ws.title, rows, len(header))
         body = _body_rows(rows, len(header))
@@ -872,10 +877,40 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
                  for dim in ws.column_dimensions.values() if dim.hidden]
         columns = tuple(name for i, name in enumerate(header, 1)
                         if any(lo <= i <= hi for lo, hi in spans))
+        alike = _sheets_with_outcome_columns(wb, ws.title) if sheet is None else ()
         return _Sheet(ws.title, header, body, tuple(wb.sheetnames),
-                      tuple(r for r, _ in body if r in hidden), columns)
+                      tuple(r for r, _ in body if r in hidden), columns, alike)
     finally:
         wb.close()
+
+
+def _other_sheets_hint(wb: Any, title: str, sheet: str | int | None) -> str:
+    """For a sheet picked by default: the workbook's other sheets, to choose from."""
+    others = [n for n in wb.sheetnames if n != title]
+    if sheet is not None or not others:
+        return ""
+    return (f"; the workbook's other sheets are {', '.join(map(repr, others))}: "
+            "choose one with sheet=NAME")
+
+
+def _sheets_with_outcome_columns(wb: Any, title: str) -> tuple[str, ...]:
+    """The workbook's other visible worksheets whose row 1 names the outcome columns: a
+    workbook of one sheet per year or supplier is read one sheet at a time, and the others'
+    rows would be left out of the totals unsaid."""
+    from socialvalue_tom.frame import REQUIRED_COLUMNS
+
+    wanted = set(REQUIRED_COLUMNS) - {"date"}  # rows may be dated by their periods instead
+    found = []
+    for name in wb.sheetnames:
+        ws = wb[name]
+        # Hidden sheets are left out, as when a sheet is picked: often an old copy.
+        if (name == title or not hasattr(ws, "iter_rows")
+                or getattr(ws, "sheet_state", "visible") != "visible"):
+            continue
+        top = _held_rows(ws).get(1, {})
+        if wanted <= {v.strip() for v in top.values() if isinstance(v, str)}:
+            found.append(name)
+    return tuple(found)
 
 
 def _check_expanded_size(p: Path) -> None:
@@ -1000,7 +1035,8 @@ def _read_xlsx(p: Path, sheet: str | int | None) -> pd.DataFrame:
     # Which sheet was read, so a caller can say so when its columns are not the expected ones.
     df.attrs["socialvalue_tom.source"] = {"sheet": found.title, "sheets": list(found.sheets),
                                           "hidden_rows": list(found.hidden),
-                                          "hidden_columns": list(found.hidden_columns)}
+                                          "hidden_columns": list(found.hidden_columns),
+                                          "alike_sheets": list(found.alike)}
     return df
 
 

@@ -1601,6 +1601,46 @@ def test_report_lists_rows_not_valued_with_their_file_lines(tmp_path: Path) -> N
     assert "<td>2</td><td>5</td><td>quantity</td>" in section
 
 
+def test_report_gives_rows_not_valued_in_the_command_s_words(tmp_path: Path) -> None:
+    """The report's reasons name the command's flags, as the terminal and issues file do: it
+    said '(carry_forward=True would use the latest)' where they say '--carry-forward'."""
+    src = _write(tmp_path, "late.csv", "measure,quantity,unit,region,date\n"
+                 "jobs-local,1,FTE,uk,2024-05-01\njobs-local,1,FTE,uk,2031-05-01\n")
+    result = invoke("report", src, "-o", tmp_path / "r.html", "--tables", TINY,
+                    "--errors", "collect")
+    assert result.exit_code == 1, result.output
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    issues = (tmp_path / "r.issues.csv").read_text(encoding="utf-8")
+    assert "(--carry-forward would use the latest)" in issues
+    assert "(--carry-forward would use the latest)" in page
+    assert "carry_forward=True" not in page
+
+
+def test_value_when_other_sheets_have_outcome_columns_then_a_note_names_them(
+        tmp_path: Path) -> None:
+    """A workbook with a sheet per year: the first is valued and the totals said nothing of
+    the second's rows, left out (a review found it); an empty first sheet names the others."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = tmp_path / "years.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "2023"
+    wb.create_sheet("2024")
+    for ws in wb.worksheets:
+        ws.append(["measure", "quantity", "unit", "region", "date"])
+        ws.append(["jobs-local", 1, "FTE", "uk", "2024-05-01"])
+    wb.save(path)
+    result = invoke("value", path, "--tables", TINY)
+    assert result.exit_code == 0, result.output
+    assert ("Note: only sheet '2023' was read; the workbook's sheet(s) '2024' have outcome "
+            "columns too and were not: value each with --sheet NAME") in result.stderr
+    assert "only sheet" not in invoke("value", path, "--tables", TINY, "--sheet", "2024").stderr
+    wb["2023"].delete_rows(1, 2)
+    wb.save(path)
+    result = invoke("value", path, "--tables", TINY)
+    assert result.exit_code == 2
+    assert "other sheets are '2024': choose one with --sheet" in result.stderr
+
+
 def test_value_when_xlsx_rows_are_hidden_then_a_note_names_them(tmp_path: Path) -> None:
     """A hidden row is data and is valued, but an analyst checking the workbook as Excel shows
     it could not see that 100 FTE of the total came from it: the command says which rows."""

@@ -196,6 +196,49 @@ def test_read_xlsx_when_the_first_sheet_is_hidden_then_the_first_visible_is_read
     assert svio._pick_sheet(path, wb, None).title == "old"
 
 
+def test_read_xlsx_records_the_other_visible_sheets_with_outcome_columns(
+        tmp_path: Path) -> None:
+    """A workbook of one sheet per year is read one sheet at a time: which others have the
+    outcome columns is kept (not hidden sheets, nor sheets of other tables), so a caller can
+    say their rows were not read; naming the sheet means the choice was made."""
+    import openpyxl
+
+    path = tmp_path / "years.xlsx"
+    wb = openpyxl.Workbook()
+    first = wb.active
+    first.title = "2023"
+    for title, rows in (("2024", [XL_HEADER]), ("lookups", [["code", "title"]]),
+                        ("old", [[f" {c} " for c in XL_HEADER]])):
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    wb["old"].sheet_state = "hidden"
+    for row in (XL_HEADER, ["jobs-local", 2, "FTE", "uk", "2023-05-01", "1"]):
+        first.append(row)
+    wb.save(path)
+    assert svio.read_outcomes(path).attrs["socialvalue_tom.source"]["alike_sheets"] == ["2024"]
+    named = svio.read_outcomes(path, sheet="2023")
+    assert named.attrs["socialvalue_tom.source"]["alike_sheets"] == []
+
+
+def test_read_xlsx_when_the_sheet_read_is_empty_names_the_other_sheets(tmp_path: Path) -> None:
+    import openpyxl
+
+    path = tmp_path / "blank-first.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Sheet1"
+    data = wb.create_sheet("Sheet2")
+    for row in (XL_HEADER, ["jobs-local", 2, "FTE", "uk", "2023-05-01", "1"]):
+        data.append(row)
+    wb.save(path)
+    with pytest.raises(svio.InputFileError,
+                       match=r"is empty.*other sheets are 'Sheet2': choose one with sheet=NAME"):
+        svio.read_outcomes(path)
+    with pytest.raises(svio.InputFileError) as info:
+        svio.read_outcomes(path, sheet="Sheet1")
+    assert "other sheets" not in str(info.value)
+
+
 def test_read_xlsx_when_the_header_is_not_in_row_1_then_the_error_says_so(
         tmp_path: Path) -> None:
     """A blank row 1, or a title above the table, is named as such: not 'the sheet is empty'
