@@ -1012,11 +1012,12 @@ def explain_cmd(
     numbers = (valued["period_row"].to_numpy() if "period_row" in valued.columns
                else np.arange(len(valued)))
     total_rows = int(numbers.max()) + 1 if len(numbers) else 0
-    not_valued = False
-    for r in row:
+    for r in row:  # every --row checked before any is printed
         if not 0 <= r < total_rows:
             _fail(f"--row {r}: {input.name} has data rows 0 to {total_rows - 1}"
                   if total_rows else f"--row {r}: {input.name} has no data rows")
+    not_valued = False
+    for r in row:
         found = issues[issues["row"] == r]
         if len(found):
             not_valued = True

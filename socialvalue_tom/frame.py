@@ -427,12 +427,30 @@ def _missing_columns_hint(df: pd.DataFrame, missing: list[str]) -> str:
     near = near_names(df.columns, missing)
     hint = "".join(f"; found {name!r} for {c} (names are lower case, words joined by _)"
                    for c, name in near.items())
+    hint += "".join(f"; found {name!r}: a misspelling of {c}?"
+                    for c, name in _misspelt_columns(df, [c for c in missing if c not in near]))
     source = df.attrs.get("socialvalue_tom.source")
     if isinstance(source, dict) and len(source.get("sheets", ())) > 1:
         others = [n for n in source["sheets"] if n != source.get("sheet")]
         hint += (f"; read from sheet {source.get('sheet')!r} of a workbook that also has "
                  f"{', '.join(map(repr, others))} (read_outcomes(path, sheet=...))")
     return hint
+
+
+def _misspelt_columns(df: pd.DataFrame, missing: list[str]) -> list[tuple[str, str]]:
+    """``(required column, column of df)`` where a column the input holds, and no rule reads,
+    is one or two typos from a missing required one (``quantitiy``, ``units``)."""
+    import difflib
+
+    spare = [str(c) for c in df.columns
+             if str(c) not in STANDARD_COLUMNS and str(c) not in OUTPUT_COLUMNS]
+    found = []
+    for c in missing:
+        close = difflib.get_close_matches(c, spare, n=1, cutoff=0.75)
+        if close:
+            found.append((c, close[0]))
+            spare.remove(close[0])
+    return found
 
 
 def refuse_duplicated_columns(df: pd.DataFrame) -> None:

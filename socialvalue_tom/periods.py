@@ -39,9 +39,10 @@ from socialvalue_tom._bulk.lookups import (
     _may_hold_datetimes,
     _wall_clock,
     cell_floats,
+    not_a_date,
     parse_day,
 )
-from socialvalue_tom._text import cell_codes, shown
+from socialvalue_tom._text import cell_codes
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import BulkValidationError, OutcomeError, RuleError
 from socialvalue_tom.frame import issues_frame, refuse_duplicated_columns
@@ -282,11 +283,11 @@ def _day_column(series: pd.Series) -> tuple[NDArray[np.int64], NDArray[np.int8]]
 def _report(df: pd.DataFrame, start: str, end: str, first: NDArray[np.int64],
             first_state: NDArray[np.int8], last: NDArray[np.int64],
             last_state: NDArray[np.int8], issues: Issues) -> None:
-    def not_a_date(column: str) -> Any:
-        return lambda p: f"{column} {shown(df[column].iloc[p])} is not an ISO date (YYYY-MM-DD)"
+    def reason(column: str) -> Any:
+        return lambda p: not_a_date(column, df[column].iloc[p])
 
-    issues.add(first_state == _BAD, start, "bad-date", not_a_date(start))
-    issues.add(last_state == _BAD, end, "bad-date", not_a_date(end))
+    issues.add(first_state == _BAD, start, "bad-date", reason(start))
+    issues.add(last_state == _BAD, end, "bad-date", reason(end))
     issues.add((first_state == _MISSING) & (last_state != _MISSING), start, "missing",
                f"{start} is missing ({end} is given): a period needs both ends")
     issues.add((last_state == _MISSING) & (first_state != _MISSING), end, "missing",

@@ -36,6 +36,7 @@ from socialvalue_tom._text import (
     group_label,
     is_missing,
     key_text,
+    shown,
     stripped,
     stripped_column,
 )
@@ -384,8 +385,14 @@ def _contract_values(frame: pd.DataFrame) -> pd.Series | None:
     spread = cv.groupby("contract_id", sort=True)["contract_value"].nunique()
     if (spread > 1).any():
         bad = spread[spread > 1].index[0]
-        raise RuleError(f"contract {bad!r} has more than one contract_value: give each "
-                        "contract one value", field="contract_value", contract_id=bad)
+        # Each value with the first row (index label) that gives it, to find them by.
+        firsts = cv[cv["contract_id"] == bad].drop_duplicates("contract_value")
+        given = ", ".join(f"{shown(v)} in row {shown(r)}" for r, v in
+                          firsts["contract_value"].head(3).items())
+        more = ", ..." if len(firsts) > 3 else ""
+        raise RuleError(f"contract {bad!r} has more than one contract_value ({given}{more}): "
+                        "give each contract one value", field="contract_value",
+                        contract_id=bad)
     return cv.drop_duplicates("contract_id").set_index("contract_id")["contract_value"]
 
 

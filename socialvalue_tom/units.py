@@ -91,11 +91,8 @@ def _parse(unit: str) -> pint.Unit:
                         unit=unit)
     try:
         parsed: pint.Unit = ureg.parse_units(text)
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
+    except Exception as exc:  # UndefinedUnitError, and assorted errors on garbage ('nan')
         raise UnitError(f"unknown unit {unit!r}", unit=unit) from exc
-    except Exception as exc:  # pint's parser raises assorted errors on garbage input
-        raise UnitError(f"unit {unit!r} cannot be parsed ({type(exc).__name__})",
-                        unit=unit) from exc
     for name in parsed._units:  # pint keeps the names of a unit's parts here
         _refuse_ambiguous(unit, name)
     return parsed

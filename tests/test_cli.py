@@ -775,7 +775,8 @@ def test_value_when_a_contract_has_two_values_then_nothing_is_written(tmp_path: 
     out = tmp_path / "valued.csv"
     result = invoke("value", _write(tmp_path, "cv.csv", text), "--tables", TINY, "-o", out)
     assert result.exit_code == 2
-    assert "more than one contract_value" in result.stderr
+    assert ("more than one contract_value (100000 in row 0, 10000 in row 1)"
+            in result.stderr)
     assert not out.exists()
     # An earlier run's OUT is removed, not left to be taken for this input's results.
     out.write_text("old results\n")
@@ -1182,6 +1183,9 @@ def test_explain_when_row_bad_or_out_of_range_then_says_so(tmp_path: Path) -> No
     past = invoke("explain", src, "--tables", TINY, "--row", "3")
     assert past.exit_code == 2 and "has data rows 0 to 2" in past.stderr
     assert invoke("explain", src, "--tables", TINY).exit_code == 2  # --row is required
+    # Every --row is checked before any trace is printed (row 0 was printed, then the error).
+    both = invoke("explain", src, "--tables", TINY, "--row", "0", "--row", "3")
+    assert both.exit_code == 2 and "Valuation of" not in both.stdout
 
 
 def test_explain_when_period_then_each_part_is_explained(tmp_path: Path) -> None:

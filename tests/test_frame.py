@@ -89,6 +89,23 @@ def test_value_frame_when_required_column_missing_raises(tiny_table: Any) -> Non
     assert info.value.field == "region"
 
 
+def test_value_frame_when_required_column_misspelt_suggests_it(tiny_table: Any) -> None:
+    """'quantitiy' and 'units' are a typo away from missing columns: the error says which
+    (case and spacing differences were suggested, typos were not); a rule column is not."""
+    df = _frame().rename(columns={"quantity": "quantitiy", "unit": "units"})
+    with pytest.raises(sv.OutcomeError) as info:
+        value_frame(df, tiny_table)
+    assert ("found 'quantitiy': a misspelling of quantity?; found 'units': a misspelling of "
+            "unit?") in str(info.value)
+    renamed = _frame().rename(columns={"region": "regions"}).assign(regime="x")
+    with pytest.raises(sv.OutcomeError, match="found 'regions': a misspelling of region"):
+        value_frame(renamed, tiny_table)
+    unrelated = _frame().drop(columns="unit").assign(years=1)
+    with pytest.raises(sv.OutcomeError) as info:
+        value_frame(unrelated, tiny_table)
+    assert "misspelling" not in str(info.value)
+
+
 def test_value_frame_when_column_duplicated_raises(tiny_table: Any) -> None:
     """Duplicated columns are ambiguous: refused, naming the column."""
     df = _frame()
@@ -259,6 +276,34 @@ def test_value_frame_when_date_format_odd_is_rejected(tiny_table: Any, bad_date:
     issues = out.attrs["issues"]
     assert issues["row"].tolist() == [1] and issues["field"].tolist() == ["date"]
     assert np.isnan(out["value_gbp"].iloc[1])
+
+
+@pytest.mark.parametrize(("date", "reason"), [
+    ("2024-02-30", "date '2024-02-30' is no day of the calendar (2024-02 has no day 30)"),
+    ("2023-02-29", "date '2023-02-29' is no day of the calendar (2023-02 has no day 29)"),
+    ("2024-13-01", "date '2024-13-01' is no day of the calendar (there is no month 13)"),
+    ("0000-01-01", "date '0000-01-01' is no day of the calendar (there is no year 0)"),
+    ("01/06/2024", "date '01/06/2024' is not an ISO date (YYYY-MM-DD)"),
+])
+def test_value_frame_when_date_written_right_but_no_day_says_so(tiny_table: Any, date: str,
+                                                                reason: str) -> None:
+    """'2024-02-30' is written YYYY-MM-DD: being told it is not an ISO date sent the reader
+    looking at the format, which was right."""
+    out = value_frame(_frame(date=["2024-06-01", date, "2024-06-01"]), tiny_table,
+                      errors="collect")
+    assert out.attrs["issues"]["reason"].tolist() == [reason]
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    (np.inf, "quantity inf is not a finite number"),
+    ("-inf", "quantity '-inf' is not a finite number"),
+    ("NaN", "quantity 'NaN' is not a finite number"),
+])
+def test_value_frame_when_quantity_not_finite_quotes_it(tiny_table: Any, value: Any,
+                                                        reason: str) -> None:
+    out = value_frame(_frame(quantity=pd.Series([1.0, value, 2.0], dtype=object)),
+                      tiny_table, errors="collect")
+    assert out.attrs["issues"]["reason"].tolist() == [reason]
 
 
 @pytest.mark.parametrize(("value", "code"), [

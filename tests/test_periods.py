@@ -201,7 +201,8 @@ def test_bad_periods_raise_listing_every_row() -> None:
                      (3, "period_end", "missing"), (4, "period_end", "bad-period")}
     reasons = {i.row: i.reason for i in info.value.issues}
     assert reasons[4] == "period_end 2024-04-30 is before period_start 2024-05-01"
-    assert "'2024-13-01' is not an ISO date" in reasons[1]
+    assert reasons[1] == ("period_start '2024-13-01' is no day of the calendar (there is no "
+                          "month 13)")
 
 
 def test_collect_leaves_bad_rows_out_and_lists_them_by_input_row() -> None:

@@ -162,7 +162,8 @@ def _numeric(series: pd.Series, name: str, issues: Issues, *, required: bool) ->
     if required:
         issues.add(missing, name, "missing", f"{name} is missing")
     infinite_or_nan = np.isinf(vals) | (np.isnan(vals) & ~missing & ~refused)
-    issues.add(infinite_or_nan, name, "not-finite", f"{name} must be finite")
+    issues.add(infinite_or_nan, name, "not-finite",
+               lambda p: f"{name} {shown(series.iloc[p])} is not a finite number")
     return vals
 
 
@@ -228,7 +229,7 @@ def _days(series: pd.Series, issues: Issues, seen: dict[Any, int | None]) -> _Da
     issues.add(codes < 0, "date", "missing", "date is missing")
     unparsed = np.array([d is None for d in parsed] + [False])
     issues.add(unparsed[codes], "date", "bad-date",
-               lambda p: f"date {shown(series.iloc[p])} is not an ISO date (YYYY-MM-DD)")
+               lambda p: not_a_date("date", series.iloc[p]))
     table = np.array([_BAD_DAY if d is None else d for d in parsed] + [_BAD_DAY], dtype=np.int64)
     return _Dates(table, codes)
 
@@ -294,6 +295,22 @@ def _text_day(value: str) -> int | None:
         return (dt.date.fromisoformat(text) - dt.date(1970, 1, 1)).days
     except ValueError:
         return None
+
+
+def not_a_date(name: str, cell: Any) -> str:
+    """Why a date cell was refused: not written YYYY-MM-DD, or so written but no day of the
+    calendar (``2024-02-30``: the form was right, the day does not exist)."""
+    text = cell.strip() if isinstance(cell, str) else None
+    if text is None or not ISO_DATE.fullmatch(text):
+        return f"{name} {shown(cell)} is not an ISO date (YYYY-MM-DD)"
+    year, month, day = (int(x) for x in text.split("-"))
+    if not 1 <= month <= 12:
+        why = f"there is no month {month}"
+    elif year == 0:
+        why = "there is no year 0"
+    else:
+        why = f"{text[:7]} has no day {day}"
+    return f"{name} {shown(cell)} is no day of the calendar ({why})"
 
 
 def _editions(dates: _Dates, s: EditionStack, a: Assumptions,
