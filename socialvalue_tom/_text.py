@@ -259,3 +259,26 @@ def stripped_column(series: pd.Series) -> pd.Series:
     codes, uniq = cell_codes(series.astype(object))
     values = np.array([*(stripped(u) for u in uniq), None], dtype=object)
     return pd.Series(values[codes], index=series.index, dtype=object)
+
+
+def significant(x: float, digits: int = 4) -> str:
+    """``x`` to ``digits`` significant digits in plain decimal, grouped in thousands, without
+    trailing zeros: ``0.00003008``, not ``3.008e-05`` (a social value per pound of a large
+    contract is that small), ``12.5``, ``1,234``."""
+    if not math.isfinite(x):
+        return str(x)
+    if x == 0:
+        return "0"
+    places = max(0, digits - 1 - math.floor(math.log10(abs(x))))
+    if places > 15:  # below a thousand-millionth of a penny's worth: no reader counts zeros
+        return f"{x:.{digits - 1}e}"
+    text = f"{x:,.{places}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "0") else text
+
+
+def ratio_text(x: float) -> str:
+    """A ratio to four decimal places (``0.0500``), or, below 0.001, to four significant
+    digits (``0.00003008``): four places showed a small ratio as ``0.0000`` or ``-0.0000``."""
+    return f"{x:,.4f}" if abs(x) >= 0.001 or x == 0 else significant(x)

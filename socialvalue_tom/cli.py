@@ -39,7 +39,7 @@ except ImportError as exc:  # pragma: no cover - exercised by test_cli with sys.
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._text import group_label
+from socialvalue_tom._text import group_label, ratio_text
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import IllustrativeValueWarning, SocialValueError
 from socialvalue_tom.money import format_gbp
@@ -813,7 +813,7 @@ def _totals_table(summary: pd.DataFrame, group: str | None) -> Table:
                   format_gbp(row["benefits_gbp"]), format_gbp(row["disbenefits_gbp"]),
                   format_gbp(row["net_gbp"])]
         if ratio:
-            cells.append("–" if pd.isna(row["sv_ratio"]) else f"{row['sv_ratio']:.4f}")
+            cells.append("–" if pd.isna(row["sv_ratio"]) else ratio_text(row["sv_ratio"]))
         table.add_row(*cells)
     return table
 

@@ -8,18 +8,21 @@ Rule: a float amount is rounded to the penny once, when reported:
    in floats but ``896.875`` in exact arithmetic). Nothing further away is moved: £1000.0049995
    is a real amount below the half-penny, not noise (a total's window is wider, four ulps of
    each amount summed, since each carries its own float error: a total of many large amounts
-   that lands within that distance, about a millionth of a penny per million rows of
-   £100,000, is read as the half-penny);
+   that lands within that distance, about six thousandths of a penny per million rows of
+   £100,000, is read as the half-penny). The window is never wider than a twentieth of a
+   penny (:data:`_MAX_WINDOW`): an amount or total whose window would be wider is rounded
+   at its exact value instead, with no window;
 2. the result is rounded to the penny half away from zero (``ROUND_HALF_UP``): ``£896.88``.
 
 Totals are the exact sum of the float amounts, so they do not depend on row order, rounded
 the same way, the window around a half-penny being four ulps of the sum or of the amounts
 summed (:func:`spread`), whichever is wider (amounts of both signs leave a small sum carrying
 the rounding error of large amounts): :func:`math.fsum` (the float nearest the exact sum)
-where a float of that size still tells pennies apart, exact decimal arithmetic where it does
-not (a total above about 9e12, or an intermediate sum beyond float range). An amount that
-large is read at its exact value rather than its shortest text, so a total of one amount is
-that amount. Tests check this against a Decimal reference.
+where that window is narrow enough, exact decimal arithmetic where it is not (a total above
+about 1.1e12, 2**40, a sum of millions of amounts near that size, or an intermediate sum
+beyond float range). An amount that large is read at its exact value rather than its
+shortest text, so a total of one amount is that amount. Tests check this against a Decimal
+reference.
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ _PENNY = Decimal("0.01")
 _HALF = Decimal("0.5")
 #: How close (in units in the last place of the float) to a half-penny counts as float error.
 _NOISE_ULPS = 4
+#: The widest window (GBP) read as float error: a twentieth of a penny. Beyond it (a float
+#: above 2**40, about 1.1e12, where four ulps are 0.1p and more), the window would take in
+#: real amounts (5000000000000.002 moved onto .005 and rounded up), so the exact value is
+#: rounded instead.
+_MAX_WINDOW = 0.0005
 # Enough digits for any finite double (about 1e308) to the penny.
 _CONTEXT = Context(prec=400)
 # Enough digits to add doubles from about 1e308 down to 5e-324 exactly (about 770 digits).
@@ -53,15 +61,16 @@ def to_pounds(amount: float) -> Decimal:
     if not math.isfinite(value):
         raise RuleError(f"amount {amount!r} is not finite: only finite amounts are money")
     if not _tells_pennies_apart(value):
-        # Above about 9e12 a float's shortest text may differ from it by more than a penny
-        # and nothing is float error: the float's exact value is the amount, as in a total.
+        # Above about 1.1e12 the window would take in real amounts (and above 9e12 a float's
+        # shortest text may differ from it by a penny): the float's exact value is the
+        # amount, as in a total.
         return _round(Decimal(value), Decimal(0))
     return _round(Decimal(repr(value)), Decimal(math.ulp(value) * _NOISE_ULPS))
 
 
 def _tells_pennies_apart(value: float) -> bool:
     """Whether floats near ``value`` are close enough together for the half-penny rule."""
-    return math.ulp(value) * _NOISE_ULPS < 0.005
+    return math.ulp(value) * _NOISE_ULPS < _MAX_WINDOW
 
 
 def _round(exact: Decimal, noise: Decimal) -> Decimal:
@@ -129,13 +138,14 @@ def sum_to_pounds(terms: list[float], nearest: float | None, ulps: float) -> Dec
     The window around a half-penny is four ulps of the sum or of the amounts, whichever is
     wider: with amounts of both signs the sum is smaller than the terms whose rounding error it
     carries (1198.425 - 1103.97 is 94.455, not the float 94.45499999999993). Where that window
-    reaches half a penny, floats cannot tell pennies apart: the exact sum is rounded as it is.
+    reaches :data:`_MAX_WINDOW`, it would take in real amounts: the exact sum is rounded as
+    it is.
     """
     if nearest is not None:
         if not math.isfinite(nearest):
             return to_pounds(nearest)  # refused: not finite
         noise = _NOISE_ULPS * max(math.ulp(nearest), ulps)
-        if noise < 0.005:
+        if noise < _MAX_WINDOW:
             return _round(Decimal(repr(nearest)), Decimal(noise))
     # Too large for a float to hold its pennies (or beyond float range): the float nearest the
     # sum would lose them, so add exactly (Decimal holds any double exactly).

@@ -37,6 +37,7 @@ from socialvalue_tom._text import (
     is_missing,
     key_text,
     shown,
+    significant,
     stripped,
     stripped_column,
 )
@@ -805,7 +806,7 @@ def _cell(x: Any) -> str:
     if isinstance(x, Decimal):
         return format_gbp(x)
     if isinstance(x, float):
-        return "" if math.isnan(x) else f"{x:,.4g}" if abs(x) < 1000 else f"{x:,.2f}"
+        return "" if math.isnan(x) else significant(x) if abs(x) < 1000 else f"{x:,.2f}"
     return html.escape("" if x is None or x is pd.NA else str(x))
 
 

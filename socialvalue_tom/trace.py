@@ -90,8 +90,8 @@ def _unrounded(x: float) -> str:
         except (InvalidOperation, SocialValueError):  # beyond money's range: no penny to keep
             agrees = True
         return _plain(text) if agrees else _plain(f"{Decimal(x):f}")
-    # The half-penny money rounds this to, shown as such whatever the digits it saves (above
-    # about 1e11 four ulps are most of a half-penny's interval).
+    # The half-penny money rounds this to, shown as such whatever the digits it saves (the
+    # window is at most a twentieth of a penny: money._MAX_WINDOW).
     half = ((exact * 100).to_integral_value(rounding=ROUND_FLOOR) + Decimal("0.5")) / 100
     if exact != half and abs(exact - half) <= noise:
         return _plain(f"{half.normalize():f}")

@@ -67,6 +67,16 @@ def test_value_when_by_supplier_then_sv_ratio(tmp_path: Path) -> None:
     assert re.search(r"acme\s*│\s*2\s*│.*£56,500\.00\s*│\s*0\.0565", result.stdout)
 
 
+def test_value_when_ratio_is_small_shows_its_digits_not_zero(tmp_path: Path) -> None:
+    """£1,200 on a £1,000,000,000 contract is 0.0000012 per pound: four decimal places showed
+    0.0000 (and -0.0000 for a small net disbenefit), as if nothing."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO.replace("500000", "1000000000"))
+    result = invoke("value", src, "--tables", TINY, "--by", "contract")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"c2\s*│\s*2\s*│.*£1,200\.00\s*│\s*0\.0000012\s*│", result.stdout)
+    assert re.search(r"c1\s*│.*│\s*0\.0565\s*│", result.stdout)
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
 def test_value_when_output_then_file_written(tmp_path: Path, suffix: str) -> None:
     """-o writes the valued rows in the format named by the extension."""

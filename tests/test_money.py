@@ -220,18 +220,33 @@ def test_total_when_many_mixed_sign_three_decimal_lists_then_all_agree_with_deci
     assert wrong == []
 
 
-@pytest.mark.parametrize("amount", [1e13 + 0.00390625, 3e13 + 0.00390625, 9.1e12 + 0.0039])
-def test_to_pounds_between_9e12_and_1e14_reads_the_float_s_exact_value(amount: float) -> None:
-    """Where a float cannot tell pennies apart (its noise window reaches half a penny, from
-    about 9e12), its exact value is the amount: 10000000000000.00390625 is .00, though its
-    shortest text, 10000000000000.004, lies within float noise of the half penny."""
+@pytest.mark.parametrize("amount", [1e13 + 0.00390625, 3e13 + 0.00390625, 9.1e12 + 0.0039,
+                                    5e12 + 0.002, 5e12 + 0.003, -5e12 - 0.0025,
+                                    1.2e12 + 0.0045, 2.0**40 + 0.0046])
+def test_to_pounds_above_1_1e12_reads_the_float_s_exact_value(amount: float) -> None:
+    """Where four ulps are more than a twentieth of a penny (from 2**40, about 1.1e12), its
+    exact value is the amount: 10000000000000.00390625 is .00, though its shortest text,
+    10000000000000.004, lies within four ulps of the half penny; 5000000000000.002 was moved
+    onto .005 and rounded up (a review found it: the window covered most of the penny)."""
     exact = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     assert money.to_pounds(amount) == exact
     assert money.total([amount]) == exact
 
 
-def test_total_between_9e12_and_1e14_adds_exactly() -> None:
+def test_total_above_1_1e12_adds_exactly() -> None:
     """The sum 1e13 + 0.001 is 10000000000000.001 exactly: .00, not the half penny its nearest
     float's shortest text (…0.002) and noise would move it to."""
     assert money.total([1e13, 0.001]) == Decimal("10000000000000.00")
     assert money.total([1e13, 0.001, -0.001]) == Decimal("10000000000000.00")
+
+
+@given(st.floats(min_value=1.0, max_value=1e14))
+def test_to_pounds_never_moves_an_amount_more_than_a_twentieth_of_a_penny(x: float) -> None:
+    """The half-penny window takes in float error only: the penny is that of the float's
+    shortest text or of its exact value, moved by at most 0.0005 (a review found amounts
+    near 5e12 moved by 0.003)."""
+    got = money.to_pounds(x)
+    candidates = {Decimal(repr(x)), Decimal(x)}
+    assert any(abs(got - c) <= Decimal("0.005") + Decimal("0.0005") for c in candidates)
+    if x >= 2.0**40:
+        assert got == Decimal(x).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

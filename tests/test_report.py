@@ -1103,6 +1103,18 @@ def test_basis_notes_when_rows_give_no_unit_say_which_unit_read_them() -> None:
     assert "give no unit" in html
 
 
+def test_report_tables_show_small_ratios_in_plain_decimals() -> None:
+    """A £1bn contract with £30 of net value: its ratio read 3.008e-08 in the report's table."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte", "env-carbon-saved"],
+                       "quantity": [1.0, 0.1], "unit": ["FTE", "tCO2e"],
+                       "region": ["uk", "uk"], "date": ["2024-05-01"] * 2,
+                       "contract_id": ["big", "small"], "contract_value": [1e9, 1e9]})
+    html_text = report_html(value_frame(df))
+    cells = re.findall(r"<td>([^<]*)</td>", html_text)
+    assert not [c for c in cells if re.fullmatch(r"-?[\d.,]+e[-+]\d+", c)]
+    assert "0.00000003008" in cells  # £30.08 / £1,000,000,000
+
+
 def test_report_of_a_selection_lists_only_its_own_rows_not_valued() -> None:
     """pandas keeps attrs through a selection: supplier A's report listed supplier B's bad
     rows (quoting their cells) while its caveats, rightly, did not count them."""
