@@ -294,6 +294,19 @@ def test_value_frame_when_date_written_right_but_no_day_says_so(tiny_table: Any,
     assert out.attrs["issues"]["reason"].tolist() == [reason]
 
 
+@pytest.mark.parametrize(("value", "comma"), [("2,5", True), ("-0,75", True),
+                                             ("1.234,5", True), ("0,125", True),
+                                             ("1,234", False), ("ten", False)])
+def test_value_frame_when_quantity_has_a_decimal_comma_says_so(tiny_table: Any, value: str,
+                                                               comma: bool) -> None:
+    """A semicolon file from Excel with decimal commas and no grouped thousands got only
+    "is not a number" per row; a decimal comma is named (1,234 may be grouped: not named)."""
+    out = value_frame(_frame(quantity=["1", value, "2"]), tiny_table, errors="collect")
+    reason = out.attrs["issues"]["reason"].iloc[0]
+    assert reason.startswith(f"quantity '{value}' is not a number")
+    assert ("decimal comma" in reason) is comma
+
+
 @pytest.mark.parametrize(("value", "reason"), [
     (np.inf, "quantity inf is not a finite number"),
     ("-inf", "quantity '-inf' is not a finite number"),
