@@ -626,11 +626,15 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
     path = _issues_path(inp, out)
     frame = lined if lined is not None else _with_lines(issues, inp, sheet)
     header = inp.suffix.lower() in (".csv", ".xlsx")
+    # A workbook's rows are sheet rows, as Excel numbers them (not lines of a file).
+    line_word = ("line" if inp.suffix.lower() == ".csv" else
+                 f"sheet {sheet!r} row" if sheet is not None else "sheet row")
     err = _console(stderr=True)
     shown = frame.head(_SHOWN_ISSUES)
     for row, line, field, reason in zip(shown["row"], shown["line"], shown["field"],
                                         shown["reason"], strict=True):
-        where = f"row {row}" + (f" (line {int(line)})" if header and not pd.isna(line) else "")
+        where = f"row {row}" + (f" ({line_word} {int(line)})" if header and not pd.isna(line)
+                                else "")
         err.print(_printable(f"{inp.name}: {where}, field {field!r}: {reason}"), markup=False)
     more = len(frame) - _SHOWN_ISSUES
     tail = f" ({more} more not shown)" if more > 0 else ""

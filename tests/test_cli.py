@@ -1655,6 +1655,25 @@ def test_value_when_other_sheets_have_outcome_columns_then_a_note_names_them(
     assert "other sheets are '2024': choose one with --sheet" in result.stderr
 
 
+def test_value_when_xlsx_row_is_bad_names_its_sheet_row(tmp_path: Path) -> None:
+    """A workbook's problems were placed by "(line N)": it has sheet rows, and with --sheet
+    the sheet is named too."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = tmp_path / "returns.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Q1"
+    for ws in (wb.active, wb.create_sheet("Q2")):
+        ws.append(["measure", "quantity", "unit", "region", "date"])
+        ws.append(["jobs-local", 1, "FTE", "uk", "2024-05-01"])
+        ws.append([])
+        ws.append(["jobs-local", -1, "FTE", "uk", "2024-05-01"])
+    wb.save(path)
+    plain = invoke("value", path, "--tables", TINY, "--errors", "collect")
+    assert "returns.xlsx: row 1 (sheet row 4), field 'quantity'" in plain.stderr
+    named = invoke("value", path, "--tables", TINY, "--errors", "collect", "--sheet", "Q2")
+    assert "returns.xlsx: row 1 (sheet 'Q2' row 4), field 'quantity'" in named.stderr
+
+
 def test_value_when_xlsx_rows_are_hidden_then_a_note_names_them(tmp_path: Path) -> None:
     """A hidden row is data and is valued, but an analyst checking the workbook as Excel shows
     it could not see that 100 FTE of the total came from it: the command says which rows."""
