@@ -446,7 +446,8 @@ def _misspelt_columns(df: pd.DataFrame, missing: list[str]) -> list[tuple[str, s
              if str(c) not in STANDARD_COLUMNS and str(c) not in OUTPUT_COLUMNS]
     found = []
     for c in missing:
-        close = difflib.get_close_matches(c, spare, n=1, cutoff=0.75)
+        # 0.8: one letter changed in a four-letter name ('rate' for 'date') is not offered.
+        close = difflib.get_close_matches(c, spare, n=1, cutoff=0.8)
         if close:
             found.append((c, close[0]))
             spare.remove(close[0])

@@ -894,9 +894,9 @@ def _other_sheets_hint(wb: Any, title: str, sheet: str | int | None) -> str:
 
 
 def _sheets_with_outcome_columns(wb: Any, title: str) -> tuple[str, ...]:
-    """The workbook's other visible worksheets whose row 1 names the outcome columns: a
-    workbook of one sheet per year or supplier is read one sheet at a time, and the others'
-    rows would be left out of the totals unsaid."""
+    """The workbook's other visible worksheets whose row 1 names the outcome columns, with rows
+    under it: a workbook of one sheet per year or supplier is read one sheet at a time, and
+    the others' rows would be left out of the totals unsaid."""
     from socialvalue_tom.frame import REQUIRED_COLUMNS
 
     wanted = set(REQUIRED_COLUMNS) - {"date"}  # rows may be dated by their periods instead
@@ -907,8 +907,11 @@ def _sheets_with_outcome_columns(wb: Any, title: str) -> tuple[str, ...]:
         if (name == title or not hasattr(ws, "iter_rows")
                 or getattr(ws, "sheet_state", "visible") != "visible"):
             continue
-        top = _held_rows(ws).get(1, {})
-        if wanted <= {v.strip() for v in top.values() if isinstance(v, str)}:
+        rows = _held_rows(ws)
+        top = rows.pop(1, {})
+        # A header with no row under it is an empty template sheet (Q2..Q4 of a return).
+        holds_rows = any(_has_value(v) for cells in rows.values() for v in cells.values())
+        if holds_rows and wanted <= {v.strip() for v in top.values() if isinstance(v, str)}:
             found.append(name)
     return tuple(found)
 

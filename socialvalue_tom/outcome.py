@@ -35,7 +35,8 @@ STAGES = ("commitment", "delivered")
 MAX_REGION_LENGTH = 64
 #: Date text: ISO calendar form only (Python's fromisoformat would also take 20240401 and
 #: 2024-W14-1; a bare number would be read by pydantic as a Unix timestamp).
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: ASCII digits only: ``\d`` takes any script's digits, which no date parser reads.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def to_day(value: Any) -> Any:

@@ -100,6 +100,11 @@ def test_value_frame_when_required_column_misspelt_suggests_it(tiny_table: Any) 
     renamed = _frame().rename(columns={"region": "regions"}).assign(regime="x")
     with pytest.raises(sv.OutcomeError, match="found 'regions': a misspelling of region"):
         value_frame(renamed, tiny_table)
+    # One letter of four changed is another word as often as a typo: not offered.
+    rated = _frame().drop(columns="date").assign(rate=1.0, quality="good")
+    with pytest.raises(sv.OutcomeError) as info:
+        value_frame(rated, tiny_table)
+    assert "misspelling" not in str(info.value)
     unrelated = _frame().drop(columns="unit").assign(years=1)
     with pytest.raises(sv.OutcomeError) as info:
         value_frame(unrelated, tiny_table)
@@ -284,6 +289,11 @@ def test_value_frame_when_date_format_odd_is_rejected(tiny_table: Any, bad_date:
     ("2024-13-01", "date '2024-13-01' is no day of the calendar (there is no month 13)"),
     ("0000-01-01", "date '0000-01-01' is no day of the calendar (there is no year 0)"),
     ("01/06/2024", "date '01/06/2024' is not an ISO date (YYYY-MM-DD)"),
+    # Digits of another script match \\d, but no date parser reads them: not ISO at all.
+    ("\u0662\u0660\u0662\u0664-\u0660\u0665-\u0660\u0661",
+     "date '\u0662\u0660\u0662\u0664-\u0660\u0665-\u0660\u0661' is not an ISO date (YYYY-MM-DD)"),
+    ("\uff12\uff10\uff12\uff14-\uff10\uff15-\uff10\uff11",
+     "date '\uff12\uff10\uff12\uff14-\uff10\uff15-\uff10\uff11' is not an ISO date (YYYY-MM-DD)"),
 ])
 def test_value_frame_when_date_written_right_but_no_day_says_so(tiny_table: Any, date: str,
                                                                 reason: str) -> None:

@@ -207,8 +207,10 @@ def test_read_xlsx_records_the_other_visible_sheets_with_outcome_columns(
     wb = openpyxl.Workbook()
     first = wb.active
     first.title = "2023"
-    for title, rows in (("2024", [XL_HEADER]), ("lookups", [["code", "title"]]),
-                        ("old", [[f" {c} " for c in XL_HEADER]])):
+    row = ["jobs-local", 1, "FTE", "uk", "2024-05-01", "1"]
+    for title, rows in (("2024", [XL_HEADER, row]), ("lookups", [["code", "title"], ["a", 1]]),
+                        ("old", [[f" {c} " for c in XL_HEADER], row]),
+                        ("2025", [XL_HEADER])):  # an empty template sheet: nothing left out
         ws = wb.create_sheet(title)
         for row in rows:
             ws.append(row)

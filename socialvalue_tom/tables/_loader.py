@@ -171,8 +171,7 @@ def _underflows(written: str, value: float) -> bool:
 
 def _underflow_message(written: str) -> str:
     shown = written if len(written) <= 40 else f"{written[:37]}..."
-    return (f"the number {shown} is too small to be read (it would be read as 0): write it in "
-            "plain decimal")
+    return f"the number {shown} is too small to be read: it would be read as 0"
 
 
 def _construct_bool(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
@@ -265,8 +264,11 @@ def _parse_json(path: Path, text: str) -> Any:
             f"{path}: {exc.args[0]} is not a number: JSON has no {exc.args[0]} (and a table "
             "holds finite numbers only)", path=str(path), line=None, field=None) from None
     except _UnderflowError as exc:
-        raise ProxyTableError(f"{path}: {_underflow_message(exc.args[0])}", path=str(path),
-                              line=None, field=None) from None
+        at = text.find(exc.args[0])  # the first place the number is written
+        line = text.count("\n", 0, at) + 1 if at >= 0 else None
+        where = f"{path}:{line}" if line is not None else str(path)
+        raise ProxyTableError(f"{where}: {_underflow_message(exc.args[0])}", path=str(path),
+                              line=line, field=None) from None
     except ValueError as exc:  # an integer of more digits than Python converts, say
         raise ProxyTableError(f"{path}: not valid JSON ({exc})", path=str(path), line=None,
                               field=None) from exc

@@ -222,8 +222,10 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
             raise ctx.error(f"local measure {new_code!r} is given twice in this amendment",
                             f"measures.{i}.code")
         by_code[new_code] = m
-        proxies = m.get("proxies") or {}
-        if isinstance(proxies, Mapping):
+        proxies = m.get("proxies")
+        if proxies is None:  # left to the validation, which names the missing field
+            proxies = {}
+        elif isinstance(proxies, Mapping):
             proxies = m["proxies"] = dict(proxies)
         else:
             raise ctx.error(f"measure {new_code!r}: proxies must be a mapping of region to "

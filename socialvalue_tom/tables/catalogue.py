@@ -215,6 +215,7 @@ def _load_amendment(path: Path, text: str, base_digest: str) -> ProxyTable:
         raise _with_line(exc, path, text) from exc
 
 
+@lru_cache(maxsize=64)  # a text parsed for its format (a backslash in it) is parsed once
 def _amendment_in(path: Path, text: str) -> AmendmentFile | None:
     """The amendment ``text`` holds, or None for a table file (decided on the parsed format)."""
     # A cheap test first, as table files are large: the format's name without its '/', which

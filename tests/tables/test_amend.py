@@ -609,6 +609,11 @@ def test_a_local_measure_s_proxies_may_be_any_mapping(base: sv.ProxyTable,
     again = sv.amend_table(base, version="2025-local.1", sources=[SOURCE], measures=[measure],
                            proxies={"jobs-local-fte": {"england": _wage(750.5)}})
     assert again.digest == local.digest
+    # No proxies at all is refused as such (the field is required), not as an empty mapping.
+    del measure["proxies"]
+    with pytest.raises(sv.ProxyTableError, match="Field required"):
+        sv.amend_table(base, version="2025-local.1", sources=[SOURCE], measures=[measure],
+                       proxies={"jobs-local-fte": {"england": _wage(750.5)}})
 
 
 def test_a_local_measure_is_valued_alike_by_value_and_value_frame(local: sv.ProxyTable) -> None:
