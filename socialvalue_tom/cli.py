@@ -56,6 +56,9 @@ REPORT_SUFFIXES = (".html", ".htm")
 PROGRESS_ROWS = 50_000
 _CHUNK = 50_000
 _SHOWN_ISSUES = 20
+#: Groups shown in the terminal's totals table (--by): a table of a million contracts took
+#: minutes and gigabytes to draw and no one reads it there; --totals FILE writes them all.
+_SHOWN_GROUPS = 50
 _T = TypeVar("_T")
 
 app = typer.Typer(name="socialvalue-tom", no_args_is_help=True, add_completion=False,
@@ -587,7 +590,12 @@ def _holds_issues(path: Path) -> bool:
 
 def _write_issues(frame: pd.DataFrame, path: Path) -> None:
     """Write the issues file, or exit 2 saying why it cannot be written (a folder of that
-    name, no permission): the problems must reach the user, never a traceback instead.
+    name, no permission): the problems must reach the user, never a traceback instead."""
+    _write_csv(frame, path, "the issues file")
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, what: str) -> None:
+    """Write ``frame`` as CSV to ``path``, or exit 2 saying why ``what`` cannot be written.
 
     Written to a new file beside it, then renamed over it: a symbolic (or hard) link of that
     name is replaced, never written through, so the file it points to is left as it was."""
@@ -598,7 +606,7 @@ def _write_issues(frame: pd.DataFrame, path: Path) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        _fail(f"cannot write the issues file {path}: {exc.strerror or exc}")
+        _fail(f"cannot write {what} {path}: {exc.strerror or exc}")
 
 
 def _with_lines(issues: pd.DataFrame, inp: Path, sheet: str | None) -> pd.DataFrame:
@@ -812,8 +820,12 @@ def _totals_table(summary: pd.DataFrame, group: str | None) -> Table:
     if ratio:
         table.add_column("SV per £", justify="right")
     for row in summary.to_dict("records"):
+        if not isinstance(row["net_gbp"], Decimal):  # the "(N more)" line: a label alone
+            table.add_row(*[str(row[cols[0]])], *[""] * (len(table.columns) - 1))
+            continue
         cells = [group_label(row[c]) for c in cols]
-        cells += [str(row["rows"]), *([str(row["rows_not_valued"])] if rejected else []),
+        cells += [str(int(row["rows"])),
+                  *([str(int(row["rows_not_valued"]))] if rejected else []),
                   format_gbp(row["benefits_gbp"]), format_gbp(row["disbenefits_gbp"]),
                   format_gbp(row["net_gbp"])]
         if ratio:
@@ -822,7 +834,9 @@ def _totals_table(summary: pd.DataFrame, group: str | None) -> Table:
     return table
 
 
-def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> None:
+def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> pd.DataFrame:
+    """Print the totals (per group with ``by``: at most :data:`_SHOWN_GROUPS` of them) and
+    their notes; return the totals table, every group and the Total."""
     from socialvalue_tom.report import (
         annotate,
         basis_notes,
@@ -837,7 +851,17 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> No
     if by is not None:
         total = summarise(frame, by=[]).assign(**{str(summary.columns[0]): "Total"})
         summary = pd.concat([summary, total[summary.columns]], ignore_index=True)
-    _console().print(_totals_table(summary, by.value if by else None))
+    groups = len(summary) - 1
+    shown = summary
+    if by is not None and groups > _SHOWN_GROUPS:
+        more = pd.DataFrame({summary.columns[0]: [f"({groups - _SHOWN_GROUPS:,} more)"]})
+        shown = pd.concat([summary.iloc[:_SHOWN_GROUPS], more, summary.iloc[-1:]],
+                          ignore_index=True)
+    _console().print(_totals_table(shown, by.value if by else None))
+    if shown is not summary:
+        _console().print(f"Note: {groups:,} {by.value if by else ''} groups: the first "
+                         f"{_SHOWN_GROUPS} are shown; --totals FILE.csv writes them all.",
+                         markup=False)
     if not len(valued):  # £0.00 from an unfilled template is not a return that delivered nothing
         _console().print("Note: the input has no data rows, so nothing was valued.",
                          markup=False)
@@ -872,6 +896,7 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> No
         if by is By.stage and note.startswith("The total adds commitments"):
             continue  # the table already shows them apart
         _console().print(_printable(f"Note: {_cli_words(note)}"), markup=False)
+    return summary
 
 
 def _cli_words(note: str) -> str:
@@ -951,9 +976,19 @@ def value_cmd(
     price_year: PriceYearOpt = None,
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
+    totals: Annotated[Path | None, typer.Option(
+        "--totals", metavar="FILE.csv", help="Write the totals table (every --by group, and "
+        "the Total) as CSV: the terminal shows the first "
+        f"{_SHOWN_GROUPS} groups.")] = None,
 ) -> None:
     """Value an outcome file and print totals (penny-rounded)."""
     group = _one_grouping(by)
+    if totals is not None:
+        from socialvalue_tom.io import same_file
+
+        _check_output(totals, (".csv",))
+        if same_file(totals, input) or (output is not None and same_file(totals, output)):
+            _fail(f"--totals {totals} is the input or the output: give it a name of its own")
     a = _assumptions(price_year, discount_base_year, carry_forward)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
                                               VALUE_SUFFIXES, _period_columns(period))
@@ -965,7 +1000,9 @@ def value_cmd(
     # Totals first: input they cannot use (a contract given two contract values) stops the
     # command before anything is written, and an earlier run's OUT is not left behind.
     try:
-        _print_totals(valued, group, resolved)
+        summary = _print_totals(valued, group, resolved)
+        if totals is not None:
+            _write_csv(summary, totals, "the totals file")
         if output is not None:
             from socialvalue_tom import io as svio
 
@@ -975,6 +1012,9 @@ def value_cmd(
         raise
     if output is not None:
         _console().print(f"Wrote {len(valued)} row(s) to {output}", markup=False)
+    if totals is not None:
+        _console().print(f"Wrote the totals of {len(summary) - 1:,} group(s) and the Total "
+                         f"to {totals}", markup=False)
     _exit_if_any(issues, input, output, sheet)
 
 

@@ -77,6 +77,32 @@ def test_value_when_ratio_is_small_shows_its_digits_not_zero(tmp_path: Path) -> 
     assert re.search(r"c1\s*│.*│\s*0\.0565\s*│", result.stdout)
 
 
+def test_value_by_many_groups_shows_the_first_and_writes_all_with_totals(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table of a million contracts took minutes and gigabytes to draw (a scale review):
+    the terminal shows the first groups, a line for the rest and the Total, and --totals
+    writes every group, its figures as the table's."""
+    from socialvalue_tom import cli
+
+    monkeypatch.setattr(cli, "_SHOWN_GROUPS", 2)
+    src = _write(tmp_path, "p.csv", PORTFOLIO.replace("acme,c1", "acme,c3", 1))
+    out = tmp_path / "totals.csv"
+    result = invoke("value", src, "--tables", TINY, "--by", "contract", "--totals", out)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"│ \(1 more\)\s*│\s*│", result.stdout)
+    assert re.search(r"│ Total\s*│\s*4 │", result.stdout)  # a count, not 4.0
+    assert "Note: 3 contract groups: the first 2 are shown; --totals FILE.csv writes them all."\
+        in result.stdout
+    written = pd.read_csv(out, dtype=str)
+    assert written["contract_id"].tolist() == ["c1", "c2", "c3", "Total"]
+    assert written["net_gbp"].tolist()[-1] == "57700.00"
+    shown = invoke("value", src, "--tables", TINY, "--by", "contract")
+    assert "more)" in shown.stdout and not (tmp_path / "p.totals.csv").exists()
+    for bad, why in ((tmp_path / "t.xlsx", "must be one of .csv"), (src, "the input")):
+        refused = invoke("value", src, "--tables", TINY, "--totals", bad)
+        assert refused.exit_code == 2 and why in refused.stderr
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
 def test_value_when_output_then_file_written(tmp_path: Path, suffix: str) -> None:
     """-o writes the valued rows in the format named by the extension."""

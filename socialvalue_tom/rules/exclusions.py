@@ -495,6 +495,11 @@ def exclusion_scales(df: pd.DataFrame, canonical: np.ndarray, edition: np.ndarra
     result = ExclusionResult(scale=np.ones(n), fired=np.full(n, -1, dtype=np.int16))
     for c in _claims(df, canonical, edition, measure, tables, keys, where, carried):
         per_group, g = _totals(c, df, totals)
+        # Only the groups this piece's rows are in: the totals may hold every group of the
+        # whole input, and working them all out for each block of a file with a contract per
+        # row made valuing quadratic (1M rows took 7 s, 2M 33 s).
+        used, g = np.unique(g, return_inverse=True)
+        per_group = per_group[used]
         whole = len(c.order) - 1
         parts = _parts_claimed(per_group)
         total_r, parts_r = per_group[g, c.rank], parts[g]
