@@ -39,7 +39,7 @@ import contextlib
 import math
 import os
 import sys
-import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -184,13 +184,14 @@ class _Writer:
     def _new_tmp(self) -> Path:
         if not self.out.parent.is_dir():
             raise self._error(f"the folder {self.out.parent} does not exist")
+        # A fresh name created here (not mkstemp, whose files are private, 0600): the output
+        # gets the usual permissions, as the command line's and write_valuations' do.
+        tmp = self.out.with_name(f".sv-{uuid.uuid4().hex[:16]}.part{self.out.suffix}")
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.out.name}.", suffix=".part",
-                                       dir=self.out.parent)
+            tmp.touch(exist_ok=False)
         except OSError as exc:
             raise self._error(f"cannot write here ({exc})") from exc
-        os.close(fd)
-        return Path(tmp)
+        return tmp
 
     def _error(self, reason: str) -> svio.InputFileError:
         return svio.InputFileError(f"{self.out}: {reason}", path=str(self.out))

@@ -69,6 +69,23 @@ def test_value_file_when_csv_output_matches_parquet_output(
     assert a["value_gbp"].tolist() == b["value_gbp"].tolist()
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_value_file_output_gets_the_usual_permissions(tmp_path: Path, tiny: sv.ProxyTable,
+                                                      suffix: str) -> None:
+    """The streamed output was written through mkstemp, so it came out private (0600) where
+    the command line's is 0644 (umask 022): colleagues on a share could not read it."""
+    import os
+
+    src = _csv(_portfolio(50), tmp_path / "o.csv")
+    old = os.umask(0o022)
+    try:
+        value_file(src, tmp_path / f"v{suffix}", tables=tiny, chunksize=16)
+    finally:
+        os.umask(old)
+    assert (tmp_path / f"v{suffix}").stat().st_mode & 0o777 == 0o644
+    assert not list(tmp_path.glob(".*part*"))  # no temporary file left
+
+
 def test_value_file_when_bad_rows_in_late_chunk_reports_file_row_numbers(
         tmp_path: Path, tiny: sv.ProxyTable) -> None:
     """Collect mode reports bad rows by their row in the file, not their row in the chunk."""
