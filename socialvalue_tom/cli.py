@@ -72,14 +72,19 @@ app.add_typer(tables_app, name="tables")
 
 #: Control characters (C0, DEL, C1) and how they are shown: as Python writes them in a repr
 #: (``\x1b``, ``\n``), so an ESC in a supplier id is read, never sent to the terminal.
-_CONTROLS = {c: repr(chr(c))[1:-1] for c in (*range(0x20), *range(0x7F, 0xA0))}
+#: Zero-width characters and bidirectional controls: invisible, they make two ids that print
+#: alike ("ACME" and "ACME" with a zero-width space) or show text reversed (U+202E).
+_INVISIBLE = (*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065),
+              *range(0x2066, 0x206A), 0xFEFF)
+_CONTROLS = {c: repr(chr(c))[1:-1] for c in (*range(0x20), *range(0x7F, 0xA0), *_INVISIBLE)}
 
 
 def _printable(text: str) -> str:
     """``text`` with every control character (C0 including tab, newline and carriage return,
     DEL and C1) written as a visible escape: text from users' files (supplier and contract
     ids, table titles, sources) could otherwise clear the screen, move the cursor, set the
-    window title or make a hyperlink on the terminal (rich strips only a few controls)."""
+    window title or make a hyperlink on the terminal (rich strips only a few controls).
+    Zero-width and bidirectional controls are written as escapes too (``\\u200b``)."""
     return text.translate(_CONTROLS)
 
 
@@ -304,7 +309,10 @@ def _one_of(choices: type[StrEnum]) -> Callable[[Any], Any]:
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    _console(stderr=True).print(f"error: {message}", markup=False)
+    # Messages quote file names, column names, sheet names and table keys as written: their
+    # control characters are shown escaped, each line kept a line.
+    shown = "\n".join(_printable(line) for line in message.split("\n"))
+    _console(stderr=True).print(f"error: {shown}", markup=False)
     raise typer.Exit(code)
 
 
@@ -569,8 +577,8 @@ def _clear_stale_issues(inp: Path, out: Path | None) -> None:
     path = _issues_path(inp, out)
     if (path.is_file() or path.is_symlink()) and _holds_issues(path):
         _write_issues(pd.DataFrame(columns=list(_ISSUE_HEADER)), path)
-        _console(stderr=True).print(f"no problems this time: emptied {path} from an earlier "
-                                    "run", markup=False)
+        _console(stderr=True).print(_printable(f"no problems this time: emptied {path} from "
+                                               "an earlier run"), markup=False)
 
 
 _ISSUE_HEADER = ("row", "line", "field", "code", "reason")
@@ -647,8 +655,8 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
     more = len(frame) - _SHOWN_ISSUES
     tail = f" ({more} more not shown)" if more > 0 else ""
     _write_issues(frame, path)  # after the first problems are shown: they reach the user
-    err.print(f"{len(frame)} problem(s) in {frame['row'].nunique()} row(s){tail}; "
-              f"listed in {path}", markup=False)
+    err.print(_printable(f"{len(frame)} problem(s) in {frame['row'].nunique()} row(s){tail}; "
+                         f"listed in {path}"), markup=False)
     return path
 
 
@@ -1011,10 +1019,10 @@ def value_cmd(
         _remove_stale_output(input, output, issues_too=True)
         raise
     if output is not None:
-        _console().print(f"Wrote {len(valued)} row(s) to {output}", markup=False)
+        _console().print(_printable(f"Wrote {len(valued)} row(s) to {output}"), markup=False)
     if totals is not None:
-        _console().print(f"Wrote the totals of {len(summary) - 1:,} group(s) and the Total "
-                         f"to {totals}", markup=False)
+        _console().print(_printable(f"Wrote the totals of {len(summary) - 1:,} group(s) and "
+                                    f"the Total to {totals}"), markup=False)
     _exit_if_any(issues, input, output, sheet)
 
 
@@ -1128,13 +1136,15 @@ def _remove_stale_output(input: Path, output: Path | None, *, issues_too: bool =
     list of problems under that name is removed too (only a file this command wrote)."""
     if output is not None and output.is_file():
         _guard(output.unlink)
-        _console(stderr=True).print(f"removed the existing {output}, so it is not taken for "
-                                    f"the results of {input.name}", markup=False)
+        _console(stderr=True).print(_printable(f"removed the existing {output}, so it is not "
+                                               f"taken for the results of {input.name}"),
+                                    markup=False)
     stale = _issues_path(input, output)
     if issues_too and stale.is_file() and not stale.is_symlink() and _holds_issues(stale):
         _guard(stale.unlink)
-        _console(stderr=True).print(f"removed the existing {stale}, so its problems are not "
-                                    f"taken for those of {input.name}", markup=False)
+        _console(stderr=True).print(_printable(f"removed the existing {stale}, so its problems "
+                                               f"are not taken for those of {input.name}"),
+                                    markup=False)
 
 
 def _exit_if_any(issues: pd.DataFrame, input: Path, output: Path | None,
@@ -1180,7 +1190,7 @@ def report_cmd(
     except typer.Exit:  # as value does: no earlier report left under OUT's name
         _remove_stale_output(input, output, issues_too=True)
         raise
-    _console().print(f"Wrote report to {output}", markup=False)
+    _console().print(_printable(f"Wrote report to {output}"), markup=False)
     _exit_if_any(issues, input, output, sheet, lined)
 
 
@@ -1208,7 +1218,8 @@ def template_cmd(
         _fail("--measures needs at least one measure code")
     resolved = _resolve_tables(tables)
     _guard(lambda: write_template(codes, output, resolved, periods=periods))
-    _console().print(f"Wrote template for {', '.join(codes)} to {output}", markup=False)
+    _console().print(_printable(f"Wrote template for {', '.join(codes)} to {output}"),
+                     markup=False)
     if periods:
         _console().print("Value the returns with: socialvalue-tom value FILE --period "
                          "period_start,period_end", markup=False)

@@ -287,6 +287,11 @@ MIN_XLSX_CELLS = 250_000
 #: A cell element of a sheet's XML, under any namespace prefix (``<c/>``, ``<c r="A1">``,
 #: ``<x:c>``).
 _CELL_TAG = re.compile(rb"<(?:[^\s<>/:]+:)?c[\s/>]")
+#: The range of a hyperlink or a merged cell, for which openpyxl makes a cell object for every
+#: cell (a 5 KB file naming A3:XFD1048576 took 5 GB): they count as cells the sheet holds.
+_RANGE_TAG = re.compile(rb"<(?:[^\s<>/:]+:)?(?:hyperlink|mergeCell)\s[^>]*?\bref\s*=\s*"
+                        rb"[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,7})"
+                        rb"(?::\$?([A-Za-z]{1,3})\$?([0-9]{1,7}))?[\"']")
 #: Characters XML 1.0 forbids beyond the C0 controls openpyxl replaces.
 _NOT_XML_CHARS = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
@@ -974,16 +979,36 @@ def _count_cells(p: Path, size: int) -> None:
                     # chunk (dropped when it runs on past a megabyte: no tag is that long).
                     cut = data.rfind(b"<")
                     cut = len(data) if cut < 0 or len(data) - cut > 1 << 20 else cut
-                    cells += len(_CELL_TAG.findall(data, 0, cut))
+                    cells += _cells_in(data, cut)
                     carry = data[cut:]
                     _refuse_cells(p, size, cells, limit)
-                cells += len(_CELL_TAG.findall(carry))
+                cells += _cells_in(carry, len(carry))
                 _refuse_cells(p, size, cells, limit)
+
+
+def _cells_in(data: bytes, end: int) -> int:
+    """The cells ``data[:end]`` makes openpyxl build: its cell elements, and every cell of its
+    hyperlink and merged-cell ranges."""
+    cells = len(_CELL_TAG.findall(data, 0, end))
+    for m in _RANGE_TAG.finditer(data, 0, end):
+        c1, r1 = _column_number(m[1]), int(m[2])
+        c2, r2 = (_column_number(m[3]), int(m[4])) if m[3] else (c1, r1)
+        cells += (abs(c2 - c1) + 1) * (abs(r2 - r1) + 1)
+    return cells
+
+
+def _column_number(letters: bytes) -> int:
+    """``b"A"`` is 1, ``b"AA"`` 27, ``b"XFD"`` 16384."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
 
 
 def _refuse_cells(p: Path, size: int, cells: int, limit: int) -> None:
     if cells > limit:
-        raise _fail(p, f"the workbook's sheets hold more than {limit:,} cells, the most allowed "
+        raise _fail(p, f"the workbook's sheets hold more than {limit:,} cells (every cell of a "
+                       "hyperlink's or merged cells' range counted), the most allowed "
                        f"for a file of {size:,} bytes ({MAX_XLSX_CELLS_PER_BYTE} per byte, at "
                        f"least {MIN_XLSX_CELLS:,}; Excel writes about one per four bytes): "
                        "most are empty. Save it again from Excel, or as CSV", cells=cells)

@@ -599,6 +599,31 @@ def test_printable_escapes_every_control_character() -> None:
     assert _printable("\x1b[2J\x1b[H") == "\\x1b[2J\\x1b[H"
     assert _printable("a\tb\nc\rd\x00\x7f\x85\x9b") == "a\\tb\\nc\\rd\\x00\\x7f\\x85\\x9b"
     assert _printable("Café £5 – ok") == "Café £5 – ok"
+    # Invisible characters: "ACME" and "ACME\u200b" printed alike; U+202E reversed text.
+    assert _printable("ACME\u200b EVIL\u202eDTL\ufeff") == "ACME\\u200b EVIL\\u202eDTL\\ufeff"
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("hdr.csv", "measure,quantity,unit,region,date,da\x1b[2Jte,da\x1b[2Jte\n"
+                "jobs-local,1,FTE,uk,2024-05-01,a,b\n"),
+    ("key.yaml", None),
+])
+def test_errors_quoting_file_text_show_its_control_characters_escaped(
+        tmp_path: Path, name: str, text: str | None) -> None:
+    """Error messages quote column names and table keys as written: a repeated header that
+    clears the screen, or a table key setting the window title, reached the terminal raw
+    through `error: ...` (a security review)."""
+    if text is None:
+        text = TINY.read_text(encoding="utf-8").replace(
+            "price_base_year: 2024", "price_base_year: 2024\n\"bad\\e]0;OWNED\\a\": 1", 1)
+        index = TINY.with_name("tiny-deflator.index.yaml")
+        _write(tmp_path, index.name, index.read_text(encoding="utf-8"))
+        result = invoke("tables", "validate", _write(tmp_path, name, text))
+    else:
+        result = invoke("value", _write(tmp_path, name, text), "--tables", TINY)
+    assert result.exit_code == (1 if name.endswith(".yaml") else 2)  # validate: invalid is 1
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "\\x1b" in result.stderr
 
 
 def test_value_when_supplier_ids_hold_terminal_escapes_then_shown_escaped(

@@ -1172,6 +1172,33 @@ def test_read_xlsx_when_sheets_hold_far_more_cells_than_the_file_bytes_refuses_t
         b"<c>", b"<x:c/"]
 
 
+@pytest.mark.parametrize("element", [
+    b'<hyperlinks><hyperlink ref="A3:XFD1048576" display="x"/></hyperlinks>',
+    b'<mergeCells count="1"><mergeCell ref="J3:Z200000"/></mergeCells>',
+    b"<x:hyperlinks><x:hyperlink ref='$A$3:$Z$200000'/></x:hyperlinks>",
+])
+def test_read_xlsx_when_a_range_names_millions_of_cells_refuses_it_before_reading(
+        tmp_path: Path, element: bytes) -> None:
+    """openpyxl makes a cell for every cell of a hyperlink's or merged range: a 5 KB file naming
+    A3:XFD1048576 took 5 GB and 80 s before failing (a security review). Counted as cells."""
+    import zipfile
+
+    path = _workbook(tmp_path / "ok.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
+                                                        "2024-05-01", "1"]])
+    with zipfile.ZipFile(path) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    sheet = next(n for n in parts if n.startswith("xl/worksheets/"))
+    parts[sheet] = parts[sheet].replace(b"</sheetData>", b"</sheetData>" + element)
+    bomb = tmp_path / "range.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    assert bomb.stat().st_size < 10_000
+    with pytest.raises(svio.InputFileError, match=r"sheets hold more than 250,000 cells"):
+        svio.read_outcomes(bomb)
+    assert svio._cells_in(b'<mergeCell ref="A1:B2"/><hyperlink ref="C5"/><c/>', 60) == 6
+
+
 def test_read_csv_when_a_row_is_wider_than_a_worksheet_refuses_it_quickly(
         tmp_path: Path) -> None:
     """A first data row of 200,000 separators (pandas would build a frame that wide: 20 s and
