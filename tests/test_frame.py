@@ -754,3 +754,20 @@ def test_a_row_whose_measure_no_edition_knows_is_reported_as_that_first() -> Non
         [1, "measure", "unknown-measure"], [2, "date", "missing"]]
     assert found["reason"].iloc[0] == ("unknown measure 'TOTAL': no edition of uk-national has "
                                         "it (2023, 2024, 2025)")
+
+
+def test_value_frame_restates_every_edition_when_price_year_is_one_edition_s_base() -> None:
+    """price_year 2024 over rows of 2023/24 and 2024/25: the 2024 edition's factor is 1, and
+    the 2023 rows must still be restated (a mutation keeping the factors only when all differ
+    from 1 went unnoticed: the 2023 row came out about 4% low), as the scalar engine does."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte"] * 2, "quantity": [10.0, 10.0],
+                       "unit": ["FTE"] * 2, "region": ["uk"] * 2,
+                       "date": ["2023-06-01", "2024-06-01"]})
+    a = sv.Assumptions(price_year=2024)
+    out = value_frame(df, "uk-national", assumptions=a)
+    for i, row in enumerate(df.to_dict("records")):
+        one = sv.value(sv.Outcome(**{str(k): v for k, v in row.items()}), "uk-national",
+                       assumptions=a)
+        assert out["value_gbp"].iloc[i] == one.amount
+    plain = value_frame(df.iloc[:1], "uk-national")["value_gbp"].iloc[0]
+    assert out["value_gbp"].iloc[0] > plain  # 2023 prices restated up to 2024's
