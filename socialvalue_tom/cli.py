@@ -88,6 +88,11 @@ def _printable(text: str) -> str:
     return text.translate(_CONTROLS)
 
 
+def _printable_lines(text: str) -> str:
+    """:func:`_printable` line by line: each line of a multi-line message kept a line."""
+    return "\n".join(_printable(line) for line in text.split("\n"))
+
+
 def _table(title: str) -> Table:
     """A rich Table whose title and cells are shown as written: supplier names, contract ids
     and table titles come from users' files, and '[red]' or '[/x]' in them is text, not markup
@@ -310,9 +315,8 @@ def _one_of(choices: type[StrEnum]) -> Callable[[Any], Any]:
 
 def _fail(message: str, code: int = 2) -> NoReturn:
     # Messages quote file names, column names, sheet names and table keys as written: their
-    # control characters are shown escaped, each line kept a line.
-    shown = "\n".join(_printable(line) for line in message.split("\n"))
-    _console(stderr=True).print(f"error: {shown}", markup=False)
+    # control characters are shown escaped.
+    _console(stderr=True).print(f"error: {_printable_lines(message)}", markup=False)
     raise typer.Exit(code)
 
 
@@ -813,7 +817,9 @@ def _period_columns(period: str | None) -> tuple[str, str] | None:
     return names[0], names[1]
 
 
-def _totals_table(summary: pd.DataFrame, group: str | None) -> Table:
+def _totals_table(summary: pd.DataFrame, group: str | None, hidden: int = 0) -> Table:
+    """The totals table; ``hidden``: groups left out of ``summary``, counted on a line of
+    their own before its last row (the Total)."""
     table = _table("Social value" + (f" by {group}" if group else ""))
     cols = [c for c in summary.columns if c not in (
         "rows", "rows_not_valued", "benefits_gbp", "disbenefits_gbp", "net_gbp",
@@ -827,13 +833,12 @@ def _totals_table(summary: pd.DataFrame, group: str | None) -> Table:
     ratio = "sv_ratio" in summary.columns
     if ratio:
         table.add_column("SV per £", justify="right")
-    for row in summary.to_dict("records"):
-        if not isinstance(row["net_gbp"], Decimal):  # the "(N more)" line: a label alone
-            table.add_row(*[str(row[cols[0]])], *[""] * (len(table.columns) - 1))
-            continue
+    records = summary.to_dict("records")
+    for i, row in enumerate(records):
+        if hidden and i == len(records) - 1:
+            table.add_row(f"({hidden:,} more)", *[""] * (len(table.columns) - 1))
         cells = [group_label(row[c]) for c in cols]
-        cells += [str(int(row["rows"])),
-                  *([str(int(row["rows_not_valued"]))] if rejected else []),
+        cells += [str(row["rows"]), *([str(row["rows_not_valued"])] if rejected else []),
                   format_gbp(row["benefits_gbp"]), format_gbp(row["disbenefits_gbp"]),
                   format_gbp(row["net_gbp"])]
         if ratio:
@@ -860,13 +865,10 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> pd
         total = summarise(frame, by=[]).assign(**{str(summary.columns[0]): "Total"})
         summary = pd.concat([summary, total[summary.columns]], ignore_index=True)
     groups = len(summary) - 1
-    shown = summary
-    if by is not None and groups > _SHOWN_GROUPS:
-        more = pd.DataFrame({summary.columns[0]: [f"({groups - _SHOWN_GROUPS:,} more)"]})
-        shown = pd.concat([summary.iloc[:_SHOWN_GROUPS], more, summary.iloc[-1:]],
-                          ignore_index=True)
-    _console().print(_totals_table(shown, by.value if by else None))
-    if shown is not summary:
+    hidden = groups - _SHOWN_GROUPS if by is not None and groups > _SHOWN_GROUPS else 0
+    shown = pd.concat([summary.iloc[:_SHOWN_GROUPS], summary.iloc[-1:]]) if hidden else summary
+    _console().print(_totals_table(shown, by.value if by else None, hidden))
+    if hidden:
         _console().print(f"Note: {groups:,} {by.value if by else ''} groups: the first "
                          f"{_SHOWN_GROUPS} are shown; --totals FILE.csv writes them all.",
                          markup=False)
@@ -1083,8 +1085,7 @@ def explain_cmd(
                     if len(positions) > 1 else "")
             _console().print(f"Row {r}{part}:", markup=False)
             trace = _guard(partial(explain_row, valued, int(position)))
-            _console().print("\n".join(_printable(line) for line in
-                                       _cli_error_words(trace).split("\n")), markup=False)
+            _console().print(_printable_lines(_cli_error_words(trace)), markup=False)
     if not_valued:
         raise typer.Exit(1)
 
