@@ -231,6 +231,20 @@ def near_names(columns: Iterable[Any], wanted: Iterable[str]) -> dict[str, Any]:
     return {c: name for c in wanted for name in keys.get(name_key(c), ()) if name != c}
 
 
+#: A number with '.' grouping thousands, as Excel writes one where ',' is the decimal mark
+#: (a leading 0 never starts a group: 0.125 is a decimal).
+GROUPED_NUMBER = re.compile(r"\s*[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?\s*")
+#: A number whose ',' can only be a decimal mark: not followed by exactly three digits
+#: (``2,5``, ``2,5000``), or after a leading 0 (``0,125``). (``1.500,25`` is a grouped one.)
+COMMA_DECIMAL = re.compile(r"\s*[+-]?(?:\d+,(?:\d{1,2}|\d{4,})|0,\d+)\s*")
+
+
+def written_with_decimal_comma(cell: str) -> bool:
+    """Whether ``cell`` is a number whose ',' is a decimal mark (``2,5``, ``1.234,5``)."""
+    return bool(COMMA_DECIMAL.fullmatch(cell)
+                or (GROUPED_NUMBER.fullmatch(cell) and re.search(r",\d", cell)))
+
+
 def did_you_mean(text: object, codes: Iterable[str]) -> str:
     """``"; did you mean a, b?"``: up to three of ``codes`` close to ``text``, compared
     without case (a return in capitals, "JOBS-LOCAL-FTE", is one typo away), or ``""``."""

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from socialvalue_tom._extras import import_extra
-from socialvalue_tom._text import is_missing, key_texts
+from socialvalue_tom._text import COMMA_DECIMAL, GROUPED_NUMBER, is_missing, key_texts
 from socialvalue_tom._workbook import uncalculated_cells
 from socialvalue_tom.errors import InputFileError, SocialValueError
 
@@ -297,14 +297,8 @@ _NOT_XML_CHARS = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 #: Columns of amounts that run into thousands (fractions, years and shares never do).
 AMOUNT_COLUMNS = ("quantity", "contract_value")
-#: A number with '.' grouping thousands, as Excel writes one where ',' is the decimal mark
-#: (a leading 0 never starts a group: 0.125 is a decimal).
-_GROUPED = re.compile(r"\s*[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?\s*")
 #: A number whose '.' can only be a decimal mark (not followed by groups of three digits).
 _DOTTED = re.compile(r"\s*[+-]?\d*\.\d+\s*")
-#: A number whose ',' can only be a decimal mark: not followed by exactly three digits
-#: (``2,5``, ``2,5000``), or after a leading 0 (``0,125``). (``1.500,25`` is a _GROUPED cell.)
-_COMMA_DECIMAL = re.compile(r"\s*[+-]?(?:\d+,(?:\d{1,2}|\d{4,})|0,\d+)\s*")
 _SCAN_BLOCK = 1 << 20
 _SHOWN_CELLS = 5
 
@@ -371,7 +365,7 @@ def _refuse_grouped_numbers(p: Path, header: list[str], delimiter: str) -> None:
         for line, record in records:
             for i in columns:
                 cell = record[i] if i < len(record) else ""
-                if _GROUPED.fullmatch(cell):
+                if GROUPED_NUMBER.fullmatch(cell):
                     count += 1
                     if len(found) < _SHOWN_CELLS:
                         found.append((line, header[i], cell))
@@ -379,7 +373,7 @@ def _refuse_grouped_numbers(p: Path, header: list[str], delimiter: str) -> None:
                         comma = (line, header[i], cell)
                 elif _DOTTED.fullmatch(cell):
                     return  # '.' is this file's decimal mark
-                elif comma is None and _COMMA_DECIMAL.fullmatch(cell):
+                elif comma is None and COMMA_DECIMAL.fullmatch(cell):
                     comma = (line, header[i], cell)
     if not count or (delimiter != ";" and comma is None):
         return

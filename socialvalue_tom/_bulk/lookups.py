@@ -9,7 +9,6 @@ reported here.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,6 +28,7 @@ from socialvalue_tom._text import (
     key_text,
     near_names,
     shown,
+    written_with_decimal_comma,
 )
 from socialvalue_tom.errors import OutcomeError, SocialValueError
 from socialvalue_tom.outcome import (
@@ -173,16 +173,12 @@ def _not_a_number(series: pd.Series, name: str) -> Callable[[int], str]:
         cell = series.iloc[p]
         if isinstance(cell, bool | np.bool_):
             return f"{name} {shown(cell)} is a boolean, not a number"
-        if isinstance(cell, str) and _DECIMAL_COMMA.fullmatch(cell.strip()):
+        if isinstance(cell, str) and written_with_decimal_comma(cell):
             return (f"{name} {shown(cell)} is not a number: it is written with a decimal "
                     "comma, and numbers take '.' as the decimal mark (2.5, not 2,5)")
         return f"{name} {shown(cell)} is not a number"
     return reason
 
-
-#: A number written with a decimal comma (``2,5``, ``-0,75``, ``1.234,5``): one comma followed
-#: by one or two digits, or by three where the digits before it are grouped with '.'.
-_DECIMAL_COMMA = re.compile(r"[-+]?(?:\d+,\d{1,2}|\d+,\d{4,}|\d{1,3}(?:\.\d{3})+,\d+|0,\d+)")
 
 
 def _quantity(series: pd.Series, issues: Issues) -> FloatArray:
