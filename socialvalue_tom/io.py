@@ -906,11 +906,17 @@ def _sheets_with_outcome_columns(wb: Any, title: str) -> tuple[str, ...]:
         if (name == title or not hasattr(ws, "iter_rows")
                 or getattr(ws, "sheet_state", "visible") != "visible"):
             continue
-        rows = _held_rows(ws)
-        top = rows.pop(1, {})
-        # A header with no row under it is an empty template sheet (Q2..Q4 of a return).
-        holds_rows = any(_has_value(v) for cells in rows.values() for v in cells.values())
-        if holds_rows and wanted <= {v.strip() for v in top.values() if isinstance(v, str)}:
+        # One pass over the cells held, building nothing: row 1's names, and whether any row
+        # under it holds a value (a header alone is an empty template sheet, Q2..Q4).
+        names: set[str] = set()
+        holds_rows = False
+        for (r, _), v in _held_cells(ws):
+            if r == 1:
+                if isinstance(v, str):
+                    names.add(v.strip())
+            elif not holds_rows:
+                holds_rows = _has_value(v)
+        if holds_rows and wanted <= names:
             found.append(name)
     return tuple(found)
 
@@ -1014,14 +1020,19 @@ def _held_rows(ws: Any) -> dict[int, dict[int, Any]]:
     openpyxl keeps the cells in a sparse ``_cells`` mapping (stable since 2.x); without it, the
     bounding box is scanned (slow only for the sparse, far-flung sheets this guards against).
     """
+    rows: dict[int, dict[int, Any]] = {}
+    for (r, c), v in _held_cells(ws):
+        rows.setdefault(r, {})[c] = v
+    return rows
+
+
+def _held_cells(ws: Any) -> Iterator[tuple[tuple[int, int], Any]]:
+    """``((row, column), value)`` of each cell the sheet holds a value in (see
+    :func:`_held_rows`), in no particular order."""
     cells = getattr(ws, "_cells", None)
     held = (((key, cell.value) for key, cell in cells.items()) if isinstance(cells, dict)
             else (((c.row, c.column), c.value) for row in ws.iter_rows() for c in row))
-    rows: dict[int, dict[int, Any]] = {}
-    for (r, c), v in held:
-        if v is not None:
-            rows.setdefault(r, {})[c] = v
-    return rows
+    return ((key, v) for key, v in held if v is not None)
 
 
 def _has_value(v: Any) -> bool:
