@@ -50,11 +50,18 @@ def test_value_when_discount_horizon_exceeded_raises_rule_error(tiny_table: Any)
                       assumptions=a, errors="collect")
     assert out.attrs["issues"][["field", "code"]].values.tolist() == [["years", "beyond-horizon"]]
     assert out["value_gbp"].isna().all()
-    # With a base year three years later the last year (249) is inside the horizon.
-    inside = sv.Assumptions(discount_base_year=1903)
+    # The horizon's own last year is inside: a base year of 1902 ends the outcome at year 250
+    # (valued), 1901 at year 251 (refused), on both paths.
+    inside = sv.Assumptions(discount_base_year=1902)
     assert sv.value(o, far, assumptions=inside).amount == value_frame(
         pd.DataFrame([dict(ROW, date="2150-06-01", years=3)]), far,
         assumptions=inside)["value_gbp"].iloc[0] > 0
+    just_beyond = sv.Assumptions(discount_base_year=1901)
+    with pytest.raises(sv.RuleError, match="outcome runs to year 251 after"):
+        sv.value(o, far, assumptions=just_beyond)
+    out = value_frame(pd.DataFrame([dict(ROW, date="2150-06-01", years=3)]), far,
+                      assumptions=just_beyond, errors="collect")
+    assert out.attrs["issues"]["code"].tolist() == ["beyond-horizon"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,

@@ -144,6 +144,22 @@ def test_to_pounds_when_near_a_half_penny_moves_only_float_error(amount: float,
         assert money.format_gbp(Decimal(repr(amount))) == money.format_gbp(amount)
 
 
+@pytest.mark.parametrize(("amount", "expected"), [
+    # 3.38 ulps of 12.345 below the half-penny: float error, so the half-penny, rounded up.
+    (12.344999999999994, "12.35"), (-12.344999999999994, "-12.35"),
+    # 4.93 ulps of 96.875 below it: beyond the four-ulp window, a real amount below it.
+    (96.87499999999993, "96.87"), (-96.87499999999993, "-96.87"),
+    # 4.40 and 5.28 ulps below 1000.005: beyond the window too.
+    (1000.0049999999995, "1000.00"), (1000.0049999999994, "1000.00"),
+])
+def test_the_half_penny_window_is_four_ulps_wide(amount: float, expected: str) -> None:
+    """The edge of the window (module docs, rule 1), for an amount and for a total of one:
+    an amount within four ulps of a half-penny is it, one just beyond is not."""
+    assert money.to_pounds(amount) == Decimal(expected)
+    assert money.total([amount]) == Decimal(expected)
+    assert money.total(np.array([amount])) == Decimal(expected)
+
+
 def test_total_when_partial_sums_overflow_adds_exactly() -> None:
     """fsum overflows on [1e308, 1e308, -1e308]; the exact total is the float 1e308."""
     assert money.total([1e308, 1e308, -1e308]) == Decimal(float("1e308")).quantize(

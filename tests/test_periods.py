@@ -728,3 +728,22 @@ def test_rules_md_recipe_for_whole_rows_gives_the_command_lines_total(tmp_path: 
     assert result.exit_code == 1
     assert money.total(valued["value_gbp"]) == Decimal("373620.00")
     assert re.search(r"£373,620\.00\s*│\s*$", result.stdout, flags=re.M)
+
+
+def test_carrying_forward_cuts_at_the_first_1_april_when_the_first_edition_starts_before_it(
+        tmp_path: Any) -> None:
+    """An edition for 1 January..28 February 2023 only: carried forward, a 2023-03-01..
+    2023-05-31 period is two parts, cut at 1 April 2023 (the financial year turns there even
+    though no edition starts or ends on it)."""
+    from conftest import tiny_variant
+
+    short = sv.load_table(path=tiny_variant(
+        tmp_path, ('version: "2024"', 'version: "2023"'),
+        ("valid_from: 2024-04-01", "valid_from: 2023-01-01"),
+        ("valid_to: 2025-03-31", "valid_to: 2023-02-28")))
+    df = pd.DataFrame({"contract_id": ["C1"], "measure": ["jobs-local"], "quantity": [92.0],
+                       "unit": "FTE", "region": "uk", "period_start": ["2023-03-01"],
+                       "period_end": ["2023-05-31"]})
+    parts = sv.apportion(df, short, carry_forward=True)
+    assert [str(d.date()) for d in parts["date"]] == ["2023-03-01", "2023-04-01"]
+    assert parts["period_share"].tolist() == [31 / 92, 61 / 92]

@@ -114,6 +114,22 @@ def test_summarise_when_half_penny_then_rounded_half_up_once() -> None:
     assert s.loc["b", "net_gbp"] == Decimal("0.13")
 
 
+def test_summarise_when_a_group_has_only_disbenefits_or_zeros_then_each_side_counted_apart(
+        ) -> None:
+    """Benefits are the positive amounts and disbenefits the negative ones, each rounded once:
+    a group of disbenefits only has benefits of 0.00, a zero-valued row counts as a row on
+    neither side, and a half-penny disbenefit rounds away from zero."""
+    df = pd.DataFrame({"theme": ["a", "a", "b", "b", "c"],
+                       "value_gbp": [-0.005, -10.0, 0.0, 2.5, 0.0]})
+    s = summarise(df, by="theme").set_index("theme")
+    assert s.loc["a", ["rows", "benefits_gbp", "disbenefits_gbp", "net_gbp"]].tolist() == [
+        2, Decimal("0.00"), Decimal("-10.01"), Decimal("-10.01")]
+    assert s.loc["b", ["rows", "benefits_gbp", "disbenefits_gbp", "net_gbp"]].tolist() == [
+        2, Decimal("2.50"), Decimal("0.00"), Decimal("2.50")]
+    assert s.loc["c", ["rows", "benefits_gbp", "disbenefits_gbp", "net_gbp"]].tolist() == [
+        1, Decimal("0.00"), Decimal("0.00"), Decimal("0.00")]
+
+
 def test_summarise_when_rows_not_valued_then_left_out(portfolio: pd.DataFrame,
                                                       tiny: sv.ProxyTable) -> None:
     """Bad rows (value NaN under errors='collect') count in no total."""
@@ -184,6 +200,21 @@ def test_summarise_when_a_rejected_row_was_apportioned_then_counted_once(
     plain = pd.DataFrame({"measure": ["jobs-local"], "quantity": [-1.0], "unit": ["FTE"],
                           "region": ["uk"], "date": ["2024-05-01"], "value_gbp": [math.nan]})
     assert summarise(pd.concat([df, plain, plain]), by=())["rows_not_valued"].iloc[0] == 3
+
+
+def test_summarise_when_a_row_s_shares_add_up_to_a_hair_over_one_then_it_is_one_row() -> None:
+    """Shares of 5, 17 and 28 days of 50 (0.1, 0.34, 0.56) add up to 1.0000000000000002 in
+    floats: still one input row, not two; a part of a row alone (0.25) is one row too."""
+    df = pd.DataFrame({"value_gbp": [math.nan] * 3, "period_row": [0, 0, 0],
+                       "period_share": [5 / 50, 17 / 50, 28 / 50]})
+    assert pd.Series(df["period_share"]).groupby(df["period_row"]).sum().iloc[0] > 1.0
+    assert summarise(df, by=())["rows_not_valued"].tolist() == [1]
+    part = pd.DataFrame({"value_gbp": [math.nan], "period_row": [0], "period_share": [0.25]})
+    assert summarise(part, by=())["rows_not_valued"].tolist() == [1]
+    # A whole row and a quarter of another, both numbered 0 (two frames put together): 1.25
+    # is more than one row's shares, so two rows.
+    whole = part.assign(period_share=1.0)
+    assert summarise(pd.concat([whole, part]), by=())["rows_not_valued"].tolist() == [2]
 
 
 def test_summarise_when_two_apportioned_frames_are_put_together_counts_their_rows_apart(
