@@ -191,7 +191,7 @@ def uplift_factor(table: ProxyTable, price_year: int) -> float:
         raise RuleError(f"table {table.name}:{table.version} declares no price index, so it "
                         f"cannot be restated from {base} to {price_year} prices",
                         field="price_year")
-    return table.price_index.factor(base, price_year)
+    return table.price_index.factor(base, price_year, to_field="price_year")
 
 
 def cap_limit(ratio: float, contract_value: float | None,

@@ -223,7 +223,7 @@ class Outcome(_TypedValidation):
                      stage: Literal["commitment", "delivered"] | None = None,
                      contract_value: float | None = None,
                      period_share: float | None = None,
-                     fields: Mapping[str, float] | None = None) -> None: ...
+                     fields: Mapping[str, float] = ...) -> None: ...
 
     _numbers_not_bool = field_validator("years", "deadweight", "displacement", "attribution",
                                         "drop_off", "contract_value", "period_share",

@@ -141,6 +141,24 @@ def test_value_when_price_year_restates_with_deflator(tiny_table: Any, make_outc
     assert v.pennies == expected and v.price_year == year and v.price_base_year == 2024
 
 
+def test_value_when_price_year_beyond_the_index_then_the_error_names_price_year(
+        tiny_table: Any, make_outcome: Any) -> None:
+    """The caller's price_year is the field at fault (tiny-deflator covers 2023..2025), on the
+    scalar and the bulk path; the index's own missing base year names no field of theirs."""
+    a = sv.Assumptions(price_year=2030)
+    with pytest.raises(sv.RuleError, match=r"no value for 2030") as err:
+        sv.value(make_outcome(), tiny_table, assumptions=a)
+    assert (err.value.field, err.value.year, err.value.index) == ("price_year", 2030,
+                                                                  "tiny-deflator")
+    frame = pd.DataFrame([make_outcome().model_dump()])
+    with pytest.raises(sv.RuleError) as bulk:
+        sv.value_frame(frame, tiny_table, assumptions=a)
+    assert (bulk.value.field, bulk.value.year) == ("price_year", 2030)
+    with pytest.raises(sv.RuleError) as base:
+        tiny_table.price_index.factor(2019, 2024, to_field="price_year")
+    assert base.value.field is None
+
+
 @pytest.mark.parametrize(("contract_value", "expected"), [
     (10_000, 500_000), (200_000, 4_500_000), (None, 4_500_000), (90_000, 4_500_000),
     (89_999.98, 4_499_999),

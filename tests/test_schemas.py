@@ -150,6 +150,21 @@ def test_schemas_when_documents_the_library_writes_then_valid() -> None:
         assert errors == [], (kind, errors[:3])
 
 
+def test_valuation_schema_when_digest_has_a_final_newline_then_refused_as_by_the_model(
+        ) -> None:
+    """Python's re lets a final ``$`` match before a last newline (ECMA-262 and the model do
+    not): the schema must refuse the digest with "\n" after it that the model refuses."""
+    table = sv.load_table(path=TINY)
+    v = sv.value(sv.Outcome(measure="jobs-local", quantity=2, unit="FTE", region="london",
+                            date="2024-06-01"), table)
+    doc = json.loads(v.model_dump_json())
+    assert _validator("valuation").is_valid(doc)
+    doc["digest"] += "\n"
+    assert not _validator("valuation").is_valid(doc)
+    with pytest.raises(sv.OutcomeError, match="digest"):
+        sv.Valuation.model_validate_json(json.dumps(doc))
+
+
 def _as_json(data: Any) -> Any:
     """YAML data as a JSON document holds it: dates as ISO text, integer keys as text."""
     return json.loads(json.dumps(data, default=str))
@@ -384,6 +399,10 @@ def test_every_schema_when_walked_then_maps_dates_and_text_are_checked(kind: str
             assert not any(names.is_valid(k) for k in (" a", "a ", "a\n", "\x85a", "a\x1f"))
         if sub.get("format") == "date":
             assert sub["pattern"] == ISO_DATE_PATTERN
+        if sub.get("type") == "string" and str(sub.get("pattern", "")).endswith("$"):
+            # Python's $ matches before a last newline too: "not" must refuse it.
+            assert "not" in sub and jsonschema.Draft202012Validator(sub["not"]).is_valid(
+                "a\n"), sub
         if sub.get("type") == "string" and sub.get("minLength", 0) >= 1:
             text = jsonschema.Draft202012Validator(sub)
             assert not any(text.is_valid(blank * sub["minLength"])

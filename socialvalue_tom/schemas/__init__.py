@@ -219,6 +219,19 @@ def _tighten_text(schema: dict[str, Any]) -> None:
     if "not" in schema:
         # What the model refuses, it refuses once stripped: " measure" as "measure".
         schema["not"] = {"anyOf": [schema["not"], {"pattern": _PADDED}]}
+    elif _ends_anchored(schema.get("pattern")):
+        # Python's re (the jsonschema package) lets a final $ match before a last newline,
+        # which ECMA-262 and the models' own patterns do not: a valuation's digest with "\n"
+        # after it passed a Python validator, then the model refused it.
+        schema["not"] = {"pattern": _PADDED}
+
+
+def _ends_anchored(pattern: Any) -> bool:
+    """Whether ``pattern`` ends in an anchor ``$`` (not an escaped dollar sign)."""
+    if not isinstance(pattern, str) or not pattern.endswith("$"):
+        return False
+    escapes = len(pattern[:-1]) - len(pattern[:-1].rstrip("\\"))
+    return escapes % 2 == 0
 
 
 def _solid_not_s(pattern: str) -> str:

@@ -157,14 +157,16 @@ class PriceIndex(_Sealed):
         """`` (projected)`` for a forecast year, for traces; empty otherwise."""
         return " (projected)" if self.is_projected(year) else ""
 
-    def factor(self, from_year: int, to_year: int) -> float:
-        """Ratio index[to_year] / index[from_year]; :class:`RuleError` if a year is missing."""
-        for year in (from_year, to_year):
+    def factor(self, from_year: int, to_year: int, *, to_field: str | None = None) -> float:
+        """Ratio index[to_year] / index[from_year]; :class:`RuleError` if a year is missing
+        (``field``: ``to_field`` when ``to_year`` is the one missing, e.g. ``"price_year"``,
+        the caller's assumption)."""
+        for year, field in ((from_year, None), (to_year, to_field)):
             if year not in self.values:
                 years = sorted(self.values)
                 raise RuleError(
                     f"price index {self.name!r} has no value for {year}: it covers "
-                    f"{years[0]}..{years[-1]}", index=self.name, year=year,
+                    f"{years[0]}..{years[-1]}", index=self.name, year=year, field=field,
                 )
         return self.values[to_year] / self.values[from_year]
 

@@ -48,5 +48,12 @@ def outcome_from_a_frame_cell(cell: np.datetime64) -> sv.Outcome:
     return sv.Outcome(measure="jobs-local-fte", quantity=1, region="uk", date=cell)
 
 
+def outcome_with_no_fields_given_as_none() -> sv.Outcome:
+    # The model refuses fields=None at run time, so the signature must refuse it too: were
+    # it allowed, --strict would report this ignore as unused.
+    return sv.Outcome(measure="jobs-local-fte", quantity=1, region="uk", date="2024-06-01",
+                      fields=None)  # type: ignore[arg-type]
+
+
 def asked_for(err: sv.NoTableInForceError) -> dt.date | None:
     return assert_type(err.date, dt.date | None)
