@@ -33,10 +33,12 @@ How the pieces travel:
   exclusion's declared ``key``, plus ``stage`` and ``supplier_id``, and by edition or financial
   year carried forward: docs/rules.md, 10) across the whole input, but partitions are valued
   separately. The pass that counts
-  partition lengths also collects each partition's claims
-  (:func:`socialvalue_tom.frame.claims_of`: five small columns per row of an excluded measure);
-  they are concatenated on the client and sent with every partition, so a contract split across
-  partitions is counted exactly as ``value_frame`` counts it in one frame. Contract ids are read
+  partition lengths also works out the claims of each partition
+  (:func:`socialvalue_tom.frame.claims_of`: five small columns per row of an excluded measure),
+  shuffles them on their group label (every claim of a group to one partition) and sums each
+  group there; the client merges one total per group and rank, never holding the claims, and
+  sends the totals with every partition, so a contract split across partitions is counted
+  exactly as ``value_frame`` counts it in one frame. Contract ids are read
   as ``value_frame`` reads them (``1001``, ``1001.0`` and ``"1001"`` are one contract), *as they
   reach the partitions*: Dask's default ``dataframe.convert-string`` turns an object column of
   mixed numbers and text into text first, and the text ``"1001.0"`` is not ``"1001"`` (text ids
@@ -248,7 +250,7 @@ def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
     assumptions = as_assumptions(assumptions)
     handle = TableHandle.from_tables(tables)
     parts = ddf.to_delayed()
-    offsets, claims = _offsets_and_claims(parts, handle, assumptions)
+    offsets, claims = _offsets_and_claims(ddf, parts, handle, assumptions)
     meta = value_frame(ddf._meta, handle.resolve(), errors="collect", assumptions=assumptions,
                        claims=claims, detail=detail)
     meta.attrs = {}
@@ -270,34 +272,51 @@ def _type_name(obj: object) -> str:
     return type(obj).__name__ if package == "builtins" else f"{package}.{type(obj).__name__}"
 
 
-def _partition_facts(part: pd.DataFrame, handle: TableHandle, codes: frozenset[str],
-                     assumptions: Assumptions | None) -> tuple[int, pd.DataFrame | None]:
-    """Length of a partition and the claims of its rows that exclusions govern."""
-    if not codes or "measure" not in part.columns:
-        return len(part), None
-    # claims_of picks the governed rows itself, reading measures as validation does (" jobs").
-    return len(part), claims_of(part, handle.resolve(), assumptions=assumptions)
+def _partition_claims(part: pd.DataFrame, handle: TableHandle,
+                      assumptions: Assumptions | None) -> pd.DataFrame:
+    """The claims of a partition's rows that exclusions govern (:func:`claims_of`, which picks
+    those rows itself, reading measures as validation does: " jobs")."""
+    return claims_of(part, handle.resolve(), assumptions=assumptions)
 
 
-def _offsets_and_claims(parts: Sequence[Any], handle: TableHandle,
+def _group_totals(claims: pd.DataFrame, handle: TableHandle) -> ClaimTotals:
+    """The totals of the claims of some whole groups (a partition of the shuffled claims)."""
+    return ClaimTotals.from_pieces([claims], stack_of(handle.resolve()).editions)
+
+
+def _offsets_and_claims(ddf: Any, parts: Sequence[Any], handle: TableHandle,
                         assumptions: Assumptions | None,
                         ) -> tuple[tuple[int, ...], ClaimTotals | None]:
-    """Global row offset of each partition (``parts``: the input's ``to_delayed()``), and the
-    claims of the whole input (one pass)."""
+    """Global row offset of each partition (``parts``: ``ddf.to_delayed()``), and the claim
+    totals of the whole input, in one pass over it.
+
+    The claims are shuffled on their group label, so that every claim of a contract's group
+    lands in one partition, where its totals are summed over all of them (as
+    ``value_frame`` sums them: the same bits); the client gathers one total per group and
+    rank, never the claims themselves.
+    """
     import dask as dask_module
 
     dask: Any = dask_module  # dask's top level is not typed
+    dd = _dask()
     tset = handle.resolve()
     codes = frozenset(c for t in tset.editions for ex in t.spec.exclusions for c in ex.measures)
-    facts = dask.compute(*[dask.delayed(_partition_facts)(p, handle, codes, assumptions)
-                           for p in parts])
-    lengths = [n for n, _ in facts]
-    offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(lengths)[:-1]]))
-    found = [c for _, c in facts if c is not None]
-    # Indexed once here, not by every partition (the index is also smaller to ship), and
-    # piece by piece, without a concatenated copy of every claim.
-    claims = ClaimTotals.from_pieces(found, stack_of(tset).editions) if found else None
-    return offsets, claims
+    lengths = [dask.delayed(len, pure=True)(p) for p in parts]
+    if not codes or "measure" not in ddf.columns:
+        found: list[ClaimTotals] = []
+        (counts,) = dask.compute(lengths)
+    else:
+        each = [dask.delayed(_partition_claims, pure=True)(p, handle, assumptions)
+                for p in parts]
+        meta = claims_of(ddf._meta.iloc[:0], tset, assumptions=assumptions)
+        claims = dd.from_delayed(each, meta=meta, verify_meta=False)
+        shuffled = claims.shuffle(on="group").to_delayed()
+        totals = [dask.delayed(_group_totals, pure=True)(piece, handle) for piece in shuffled]
+        counts, found = dask.compute(lengths, totals)
+    offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(counts)[:-1]]))
+    if not codes or "measure" not in ddf.columns:
+        return offsets, None
+    return offsets, ClaimTotals.merged(found, stack_of(tset).editions)
 
 
 def issues(valued: Any) -> pd.DataFrame:

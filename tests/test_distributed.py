@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dask.dataframe as dd
 import distributed
@@ -90,6 +91,26 @@ def test_value_dask_when_contract_spans_partitions_counts_it_once_as_value_frame
     got = value_dask(dd.from_pandas(df, npartitions=4), tiny).compute()
     assert got["value_gbp"].to_numpy().tobytes() == want["value_gbp"].to_numpy().tobytes()
     assert got["claim_share"].to_numpy().tobytes() == want["claim_share"].to_numpy().tobytes()
+
+
+def test_value_dask_when_contracts_span_partitions_the_client_never_holds_their_claims(
+        client: object, tiny: sv.ProxyTable, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The claims are shuffled on their group and summed on the workers: the client merges
+    one total per group and rank. Indexing claim rows is made to fail in this (the client's)
+    process only; the result is still value_frame's, bit for bit."""
+    from socialvalue_tom.rules.exclusions import ClaimTotals
+
+    def refused(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the client indexed claim rows")
+
+    monkeypatch.setattr(ClaimTotals, "from_pieces", classmethod(refused))
+    df = _portfolio(400)
+    df["contract_id"] = [f"C{i % 5}" for i in range(400)]
+    got = value_dask(dd.from_pandas(df, npartitions=4), tiny).compute()
+    monkeypatch.undo()
+    want = value_frame(df, tiny)
+    assert (want["claim_share"] < 1.0).any()
+    assert got["value_gbp"].to_numpy().tobytes() == want["value_gbp"].to_numpy().tobytes()
 
 
 def test_value_dask_when_shuffled_by_contract_equals_value_frame(

@@ -374,6 +374,33 @@ class ClaimTotals:
         return cls(by_key, cls.edition_ids(tables))
 
 
+    @classmethod
+    def merged(cls, parts: Iterable[ClaimTotals], tables: list[ProxyTable]) -> ClaimTotals:
+        """The totals of pieces whose groups are apart (every claim of a group in one piece,
+        as after a shuffle on the group label), put together: the same bits as
+        :meth:`from_pieces` of all their claims, each group having been summed over all of its
+        claims.
+
+        Raises:
+            RuleError: two pieces hold the same group (its claims were split between them).
+        """
+        gathered: dict[tuple[str, str], tuple[list[pd.Index], list[np.ndarray]]] = {}
+        for part in parts:
+            for key, (labels, sums) in part.by_key.items():
+                got = gathered.setdefault(key, ([], []))
+                got[0].append(labels)
+                got[1].append(sums)
+        by_key = {}
+        for key, (indices, blocks) in gathered.items():
+            index = indices[0].append(indices[1:]) if len(indices) > 1 else indices[0]
+            if index.has_duplicates:
+                raise RuleError(f"the claim totals of two pieces hold the same group of "
+                                f"exclusion {key[1]!r}: each group's claims must all be in "
+                                "one piece", exclusion=key[1])
+            by_key[key] = (index, np.concatenate(blocks))
+        return cls(by_key, cls.edition_ids(tables))
+
+
 class _PieceClaims:
     """The claims of one (edition, exclusion) gathered piece by piece: the group labels once
     each, and per claim a group code, rank and quantity."""

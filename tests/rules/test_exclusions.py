@@ -686,6 +686,37 @@ def test_claim_totals_from_pieces_are_those_of_the_pieces_put_together(
     assert ClaimTotals.from_pieces(iter([]), [tiny_table]).by_key == {}
 
 
+def test_claim_totals_merged_from_pieces_of_whole_groups_are_those_of_all_the_claims(
+        tiny_table: Any) -> None:
+    """value_dask sums each group where a shuffle on the label put all its claims, and the
+    client merges one total per group: the same bits as indexing every claim at once. A group
+    split between two pieces is refused, never summed in halves."""
+    from socialvalue_tom.rules.exclusions import ClaimTotals
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    df = _rows(list(rng.choice(["jobs-priority", "jobs-local"], n)),
+               list(rng.uniform(0, 9, n).round(3)),
+               contract_id=[f"C{i}" for i in rng.integers(0, 200, n)])
+    claims = claims_of(df, tiny_table)
+    whole = ClaimTotals.from_claims(claims, [tiny_table])
+    bucket = claims["group"].map(lambda g: int(g[1:]) % 5)  # every claim of a group together
+    parts = [ClaimTotals.from_claims(claims[bucket == b], [tiny_table]) for b in range(5)]
+    merged = ClaimTotals.merged(iter(parts), [tiny_table])
+    assert whole.by_key.keys() == merged.by_key.keys()
+    assert merged.editions == whole.editions
+    for key, (labels, sums) in whole.by_key.items():
+        other_labels, other_sums = merged.by_key[key]
+        at = other_labels.get_indexer(labels)
+        assert len(other_labels) == len(labels)
+        assert (at >= 0).all() and sums.tobytes() == other_sums[at].tobytes()
+    halves = [ClaimTotals.from_claims(claims.iloc[:n // 4], [tiny_table]),
+              ClaimTotals.from_claims(claims.iloc[n // 4:], [tiny_table])]
+    with pytest.raises(sv.RuleError, match="hold the same group"):
+        ClaimTotals.merged(halves, [tiny_table])
+    assert ClaimTotals.merged([], [tiny_table]).by_key == {}
+
+
 def test_claim_totals_from_pieces_keep_one_missing_label_across_pieces(
         tiny_table: Any) -> None:
     """Hand-built claims with a missing group label in two pieces: one label, as in the
