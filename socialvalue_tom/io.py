@@ -1539,6 +1539,8 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         _refuse_overlong_text(plain, p)
     elif suffix == ".parquet":
         _require("pyarrow.parquet")
+    if suffix != ".parquet":
+        plain = _numbers_as_key_text(plain)
     writers: dict[str, Callable[[pd.DataFrame, Path], None]] = {
         ".csv": _write_csv, ".xlsx": _write_xlsx, ".parquet": _write_parquet}
     write_through_temp(p, lambda tmp: writers[suffix](plain, tmp))
@@ -1567,6 +1569,24 @@ def write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
         why = (exc.strerror if isinstance(exc, OSError) and exc.strerror
                else f"{type(exc).__name__}: {exc}")
         raise _fail(p, f"cannot write the file ({why})") from exc
+
+
+def _numbers_as_key_text(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its number columns among :data:`TEXT_COLUMNS` (ids, grades) as the text
+    they are read back as (:func:`~socialvalue_tom._text.key_text`): a float contract id
+    ``1001.0`` written as ``1001.0`` was read back from ``.csv`` as another contract than
+    ``1001``, and an ``.xlsx`` number cell keeps 15 digits (123456789012345678 came back
+    123456789012345696). ``.parquet`` keeps the numbers, read back as this text."""
+    out = df
+    for j, (name, col) in enumerate(df.items()):
+        if name not in TEXT_COLUMNS or pd.api.types.is_bool_dtype(col.dtype) or not (
+                pd.api.types.is_integer_dtype(col.dtype)
+                or pd.api.types.is_float_dtype(col.dtype)):
+            continue
+        if out is df:
+            out = df.copy(deep=False)
+        out.isetitem(j, key_texts(col.to_numpy(dtype=object)))  # by position: names may repeat
+    return out
 
 
 def _write_csv(df: pd.DataFrame, target: Path) -> None:

@@ -945,7 +945,8 @@ def _own_units(rows: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> st
     seen: dict[str, str] = {}
     for key in rows[cols].astype(object).drop_duplicates().itertuples(index=False, name=None):
         measure = str(key[0])
-        edition = eds.get((str(key[1]), str(key[2]))) if len(key) == 3 else None
+        edition = (eds.get((_label_text(key[1]), _label_text(key[2]))) if len(key) == 3
+                   else None)
         spec = edition.measures.get(measure) if edition is not None else None
         seen.setdefault(measure, f"{measure} in {spec.unit}" if spec is not None else measure)
     named = [seen[m] for m in sorted(seen)]
@@ -955,7 +956,8 @@ def _own_units(rows: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> st
 def _edition_keys(ok: pd.DataFrame) -> set[tuple[str, str]]:
     """The distinct (table, version) pairs of valued rows."""
     pairs = ok[["table", "version"]].astype(object).drop_duplicates()
-    return {(str(t), str(v)) for t, v in pairs.itertuples(index=False, name=None)}
+    return {(_label_text(t), _label_text(v))
+            for t, v in pairs.itertuples(index=False, name=None)}
 
 
 def _carried_forward(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> int:
@@ -969,7 +971,7 @@ def _carried_forward(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -
     late = np.zeros(len(uniq), dtype=bool)
     for j, key in enumerate(uniq):
         date, table, version = cast(tuple[Any, Any, Any], key)
-        edition = eds.get((str(table), str(version)))
+        edition = eds.get((_label_text(table), _label_text(version)))
         day = _day_or_none(date)
         late[j] = edition is not None and day is not None and day > edition.valid_to
     return input_rows(ok[late[codes]])  # input rows: the parts of one count once

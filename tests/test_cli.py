@@ -103,6 +103,23 @@ def test_value_by_many_groups_shows_the_first_and_writes_all_with_totals(
         assert refused.exit_code == 2 and why in refused.stderr
 
 
+def test_value_totals_file_when_a_group_key_holds_a_carriage_return_keeps_it_one_row(
+        tmp_path: Path) -> None:
+    """A supplier id "A\rB" was written bare with "\n" line ends: a CSV reader read a row
+    "A" with no figures and a row "B" with A\rB's. It is quoted, with "\r\n" line ends, as
+    in the valued rows' file."""
+    import csv as csv_module
+
+    src = _write(tmp_path, "p.csv", PORTFOLIO.replace("acme,c1", '"A\rB",c1'))
+    out = tmp_path / "totals.csv"
+    result = invoke("value", src, "--tables", TINY, "--by", "supplier", "--totals", out)
+    assert result.exit_code == 0, result.output
+    with out.open(newline="", encoding="utf-8") as f:
+        rows = list(csv_module.reader(f))
+    assert [r[0] for r in rows] == ["supplier_id", "A\rB", "beta", "Total"]
+    assert len({len(r) for r in rows}) == 1
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
 def test_value_when_output_then_file_written(tmp_path: Path, suffix: str) -> None:
     """-o writes the valued rows in the format named by the extension."""

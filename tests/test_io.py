@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import pickle
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from conftest import TINY
 
 import socialvalue_tom as sv
 from socialvalue_tom import io as svio
+from socialvalue_tom._text import key_text
 from socialvalue_tom.frame import value_frame
 
 HEADER = "measure,quantity,unit,region,date,contract_id,confidence\n"
@@ -315,6 +317,24 @@ def test_write_valuations_when_read_back_gives_same_values(
     assert back["value_gbp"].tolist() == valued["value_gbp"].tolist()
     assert back["contract_id"].tolist() == ["007", "12", "0012"]
     assert back["version"].astype(str).tolist() == ["2024"] * 3
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+def test_write_valuations_when_ids_and_grades_are_numbers_reads_back_the_same_keys(
+        tmp_path: Path, suffix: str) -> None:
+    """Number columns among the text columns come back as the keys value_frame groups by: an
+    18-digit id whole (an .xlsx number cell keeps 15 digits), a float id 1001.0 as "1001"
+    (a .csv cell "1001.0" was another contract), a missing one missing, a grade 3.0 as "3"."""
+    df = pd.DataFrame({"value_gbp": [1.5, 2.5, 3.5],
+                       "contract_id": [123456789012345678, 7, 12],
+                       "supplier_id": [1001.0, math.nan, 2.5],
+                       "confidence": pd.array([3, None, 1], dtype="Int64")})
+    back = svio.read_outcomes(svio.write_valuations(df, tmp_path / f"v{suffix}"))
+    assert back["contract_id"].tolist() == ["123456789012345678", "7", "12"]
+    assert [key_text(v) for v in back["supplier_id"]] == ["1001", None, "2.5"]
+    assert [key_text(v) for v in back["confidence"]] == ["3", None, "1"]
+    assert back["value_gbp"].tolist() == [1.5, 2.5, 3.5]
+    assert df["contract_id"].dtype == np.int64  # the caller's frame is left as it was
 
 
 def test_write_valuations_when_extension_unknown_raises(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ __all__ = [
 Num = TypeVar("Num", float, NDArray[np.float64])
 
 #: HM Treasury Green Book discount schedules: (last year of band, annual rate); the last band
-#: (``None``) runs on without end. Green Book: 3.5% for years 0-30, 3.0% 31-75, 2.5% 76-125,
+#: (``None``) runs on without end. Green Book: 3.5% for years 1-30, 3.0% 31-75, 2.5% 76-125,
 #: 2.0% 126-200, 1.5% 201-300, 1.0% from 301; health: the same bands at 1.5%, 1.29%, 1.07%,
 #: 0.86%, 0.64% and 0.43% (the Green Book's rounding).
 DISCOUNT_SCHEDULES: dict[str, tuple[tuple[int | None, float], ...]] = {
