@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from socialvalue_tom._version import __version__
 from socialvalue_tom.errors import (
@@ -66,9 +65,9 @@ def table_set(tables: TablesLike) -> TableSet:
     return resolve_tables(tables)
 
 
-@dataclass(frozen=True, slots=True)
-class RowContext:
-    """What the scalar engine looked up for one outcome (used to write the trace)."""
+class RowContext(NamedTuple):
+    """What the scalar engine looked up for one outcome (used to write the trace); a named
+    tuple, built faster than a frozen dataclass (see ``RuleInputs``)."""
 
     table: ProxyTable
     carried: bool

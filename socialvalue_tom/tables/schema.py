@@ -187,9 +187,12 @@ class FieldCheckError(ValueError):
         self.loc = loc
 
 
+_REGION_GAPS = re.compile(r"[\s_]+")
+
+
 def normalise_region(region: str) -> str:
     """Lower-case, trim, and turn spaces and underscores into hyphens ("Northern Ireland")."""
-    return re.sub(r"[\s_]+", "-", region.strip().lower())
+    return _REGION_GAPS.sub("-", region.strip().lower())
 
 
 def _iso_date(value: Any) -> Any:

@@ -289,7 +289,9 @@ class ProxyTable(_Sealed):
 
     def region_code(self, region: str) -> str:
         """Canonical region code for ``region`` (case, spaces and names tolerated)."""
-        code = self._region_alias.get(normalise_region(region)) if isinstance(region, str) else None
+        # A code as written ("uk") is its own normal form: found without normalising it.
+        code = ((self._region_alias.get(region) or self._region_alias.get(normalise_region(region)))
+                if isinstance(region, str) else None)
         if code is None:
             raise UnknownRegionError(
                 f"unknown region {shown(region)} in table {self.name}:{self.version}: expected "

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import CountingCode, counting_regions, tiny_variant
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reference import region_used
 
 import socialvalue_tom as sv
@@ -242,3 +244,21 @@ def test_stack_when_editions_have_more_regions_than_int16_holds_raises_proxy_tab
     with pytest.raises(sv.ProxyTableError, match=r"4 regions between them.*at most 3") as info:
         EditionStack(TableSet([tiny_table]))
     assert info.value.field == "regions"
+
+
+@settings(max_examples=300, deadline=None)
+@given(region=st.text(max_size=12))
+def test_region_code_when_given_a_code_as_written_finds_what_normalising_finds(
+        tiny_table: Any, region: str) -> None:
+    """region_code looks the text up as given before normalising it: sound because a normal
+    form is its own normal form (so text found as given is the code it normalises to)."""
+    from socialvalue_tom.tables.schema import normalise_region
+
+    once = normalise_region(region)
+    assert normalise_region(once) == once
+    for text in (region, once, region.upper()):
+        try:
+            got = tiny_table.region_code(text)
+        except sv.UnknownRegionError:
+            got = None
+        assert got == tiny_table._region_alias.get(normalise_region(text))
