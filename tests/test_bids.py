@@ -87,6 +87,9 @@ def test_score_bids_when_bad_row_then_bulk_error_names_row(commitments: pd.DataF
      "given, prices every tenderer (basis='absolute' does not need them"),
     ({"bid_prices": {"A": 1.0, "B": 1.0}, "basis": "per-gbp"}, "no bid price for supplier(s) C"),
     ({"bid_prices": {"A": 1.0, "B": 1.0, "C": 0.0}}, "must be positive"),
+    # A boolean is not a price (True would have been read as £1.00).
+    ({"bid_prices": {"A": True, "B": 1e6, "C": 1e6}}, "no bid price for supplier(s) A"),
+    ({"bid_prices": {"A": np.True_, "B": 1e6, "C": 1e6}}, "no bid price for supplier(s) A"),
     ({"method": "median"}, "method"),
     ({"weighting": 0}, "weighting"),
     ({"weighting": float("inf")}, "positive, finite"),
@@ -254,6 +257,18 @@ def test_score_bids_trace_when_net_disbenefit_then_shown_formula_gives_zero(
     assert "committed -£20,000.00" in line
     assert "net disbenefit" in line
     assert "max(0, -20,000.0000)" in line
+    _trace_checks(r)
+
+
+def test_score_bids_trace_when_a_bid_commits_nothing_then_scored_by_the_formula(
+        commitments: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """A bid of exactly £0 is not a net disbenefit: its line is the proportional formula,
+    giving 0."""
+    c = commitments.assign(quantity=[2, 0, 1], measure="jobs-local", unit="FTE")
+    r = score_bids(c, tables=tiny, weighting=10)
+    line = r.set_index("supplier_id").loc["B", "trace"]
+    assert "net disbenefit" not in line
+    assert "10 x 0.0000 / 36,000.0000 = 0.00" in line
     _trace_checks(r)
 
 

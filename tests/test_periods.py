@@ -46,6 +46,28 @@ def test_a_period_crossing_a_boundary_is_split_by_days() -> None:
     assert valued["version"].tolist() == ["2023", "2024"]
 
 
+def test_a_row_of_nothing_is_split_as_any_other_row() -> None:
+    """0 FTE over calendar 2024 is two parts dated 1 January and 1 April, each valued by its
+    own edition (at £0): a zero is a quantity, not a reason to keep the row whole."""
+    out = apportion(_frame(quantity=[0.0]))
+    assert out["period_share"].tolist() == [91 / 366, 275 / 366]
+    assert [d.date() for d in out["date"]] == [dt.date(2024, 1, 1), dt.date(2024, 4, 1)]
+    assert sv.value_frame(out)["version"].tolist() == ["2023", "2024"]
+
+
+def test_a_period_ending_on_an_edition_s_first_day_has_a_part_for_that_day() -> None:
+    """1 January..1 April 2024: the last day is 2024/25's, valued by its own edition, on the
+    scalar path as on the bulk one (91 and 1 of 92 days)."""
+    out = apportion(_frame(quantity=[92.0], period_end=["2024-04-01"]))
+    assert out["quantity"].tolist() == [91.0, 1.0]
+    one = sv.Outcome(measure="jobs-local-fte", quantity=92.0, unit="FTE", region="uk",
+                     date="2024-01-01")
+    parts = sv.apportion_outcome(one, "2024-01-01", "2024-04-01")
+    assert [(p.date, p.quantity) for p in parts] == [
+        (dt.date(2024, 1, 1), out["quantity"].iloc[0]), (dt.date(2024, 4, 1),
+                                                          out["quantity"].iloc[1])]
+
+
 def test_the_parts_are_valued_to_the_penny_against_a_decimal_reference() -> None:
     valued = sv.value_frame(apportion(_frame(quantity=[7.0])))
     exact = Decimal(0)

@@ -19,6 +19,9 @@ from socialvalue_tom.units import canonical_unit, conversion_factor, normalise_u
     ("pence", "GBP", 0.01), ("p", "GBP", 0.01), ("day", "week", 1 / 7), ("hour", "minute", 60.0),
     ("minute", "hour", 1 / 60), ("person", "person", 1.0), ("hires", "person", 1.0),
     (" kgCO2e ", "tCO2e", 0.001),
+    # Thousands of pounds in any case (the aliases are looked up lower-cased too).
+    ("£K", "GBP", 1000.0), ("K£", "GBP", 1000.0), ("KGBP", "GBP", 1000.0),
+    ("kGbp", "GBP", 1000.0),
 ])
 def test_conversion_factor_when_same_dimension_gives_factor(unit: str, canonical: str,
                                                             factor: float) -> None:

@@ -309,6 +309,8 @@ def test_value_frame_when_many_key_columns_of_many_values_keeps_contracts_apart(
 @pytest.mark.parametrize(("edit", "words"), [
     (lambda c: c.drop(columns=["edition"]), "lack column"),
     (lambda c: c.assign(rank=99), "ranks outside"),
+    (lambda c: c.assign(rank=2), "ranks outside"),  # the exclusion has two measures: 0 and 1
+    (lambda c: c.assign(rank=0.5), "ranks outside"),
     (lambda c: c.assign(quantity="a"), "not finite numbers"),
     (lambda c: c.assign(quantity=-1.0), "not finite numbers"),
     (lambda c: c.iloc[:0], "do not cover"),
@@ -322,6 +324,18 @@ def test_value_frame_when_claims_malformed_raises_rule_error(tiny_table: Any, ed
     assert len(claims) == 2
     with pytest.raises(sv.RuleError, match=words):
         value_frame(df, tiny_table, claims=edit(claims))
+
+
+def test_value_frame_when_given_claims_of_nothing_claimed_values_them_as_its_own(
+        tiny_table: Any) -> None:
+    """A claim of 0 (a row reporting 0 FTE) is a claim like any other: given as claims=, it
+    is accepted and gives what value_frame works out on its own."""
+    df = _rows(["jobs-priority", "jobs-local", "jobs-local"], [0.0, 4.0, 4.0],
+               contract_id=["C1", "C1", "C2"])
+    claims = claims_of(df, tiny_table)
+    assert (claims["quantity"] == 0.0).any()
+    got = value_frame(df, tiny_table, claims=claims)["value_gbp"].tolist()
+    assert got == value_frame(df, tiny_table)["value_gbp"].tolist()
 
 
 def test_claims_of_when_index_labels_repeat_and_a_key_is_missing_then_as_value_frame() -> None:

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
+from conftest import tiny_variant
 
 import socialvalue_tom as sv
 from socialvalue_tom.tables.diff import DIFF_COLUMNS, diff_tables
@@ -90,3 +91,32 @@ def test_diff_tables_when_measure_absent_then_no_value_and_no_region_used() -> N
     gone = d[(d["measure"] == "jobs-local") & (d["region"] == "uk")].iloc[0]
     assert math.isnan(gone["new_value"]) and gone["new_region_used"] == ""
     assert math.isnan(gone["pct_change"])
+
+
+def test_diff_tables_when_a_proxy_was_zero_then_changed_with_no_percentage(
+        tmp_path: Path) -> None:
+    """A change from 0 has no percentage (NaN, as documented), never a ZeroDivisionError."""
+    zero = sv.load_table(path=tiny_variant(
+        tmp_path, ("uk: {value: 250.00, source: test-source, illustrative: true}",
+                   "uk: {value: 0.00, source: test-source, illustrative: true}")))
+    d = diff_tables(zero, sv.load_table(path=TINY))
+    assert d[["change", "measure", "region", "old_value", "new_value"]].values.tolist() == [
+        ["changed", "env-carbon-added", "uk", 0.0, 250.0]]
+    assert math.isnan(d["pct_change"].iloc[0])
+
+
+@pytest.mark.parametrize(("old", "new", "rows"), [
+    # A rule of the table: one "table" row naming it.
+    ("mode: count_once", "mode: reject", [("table", "", "", "exclusions")]),
+    # A field of a measure: a row per region of it, naming the field, the value unchanged.
+    ("deadweight: 0.1", "deadweight: 0.2", [("changed", "jobs-local", "london", "deadweight"),
+                                            ("changed", "jobs-local", "uk", "deadweight")]),
+])
+def test_diff_tables_when_a_rule_or_a_measure_field_changes_then_listed(
+        tmp_path: Path, old: str, new: str, rows: list[tuple[str, str, str, str]]) -> None:
+    d = diff_tables(sv.load_table(path=TINY),
+                    sv.load_table(path=tiny_variant(tmp_path, (old, new))))
+    got = d[["change", "measure", "region", "fields_changed"]].fillna("")
+    assert [tuple(r) for r in got.values.tolist()] == rows
+    changed = d[d["change"] == "changed"]
+    assert (changed["pct_change"] == 0.0).all()
