@@ -683,21 +683,32 @@ def test_claim_totals_from_pieces_are_those_of_the_pieces_put_together(
     from socialvalue_tom.rules.exclusions import ClaimTotals
 
     rng = np.random.default_rng(7)
-    n = 3000
-    df = _rows(list(rng.choice(["jobs-priority", "jobs-local"], n)),
-               list(rng.uniform(0, 9, n).round(3)),
-               contract_id=[f"C{i}" for i in rng.integers(0, 200, n)])
-    claims = claims_of(df, tiny_table)
-    whole = ClaimTotals.from_claims(claims, [tiny_table])
+    claims = _random_claims(rng, tiny_table)
+    n = len(claims)
     cuts = sorted(rng.choice(np.arange(1, n), 17, replace=False).tolist())
     pieces = [claims.iloc[a:b] for a, b in zip([0, *cuts], [*cuts, n], strict=True)]
     split = ClaimTotals.from_pieces(iter(pieces), [tiny_table])
-    assert whole.by_key.keys() == split.by_key.keys()
-    for key, (labels, sums) in whole.by_key.items():
-        other_labels, other_sums = split.by_key[key]
-        at = other_labels.get_indexer(labels)
-        assert (at >= 0).all() and sums.tobytes() == other_sums[at].tobytes()
+    _assert_same_totals(ClaimTotals.from_claims(claims, [tiny_table]), split)
     assert ClaimTotals.from_pieces(iter([]), [tiny_table]).by_key == {}
+
+
+def _random_claims(rng: np.random.Generator, table: Any, n: int = 3000) -> pd.DataFrame:
+    """The claims of ``n`` random priority and local hires over 200 contracts."""
+    df = _rows(list(rng.choice(["jobs-priority", "jobs-local"], n)),
+               list(rng.uniform(0, 9, n).round(3)),
+               contract_id=[f"C{i}" for i in rng.integers(0, 200, n)])
+    return claims_of(df, table)
+
+
+def _assert_same_totals(whole: Any, other: Any) -> None:
+    """``other`` holds the groups of ``whole``, each once, with the same bits."""
+    assert whole.by_key.keys() == other.by_key.keys()
+    assert other.editions == whole.editions
+    for key, (labels, sums) in whole.by_key.items():
+        other_labels, other_sums = other.by_key[key]
+        at = other_labels.get_indexer(labels)
+        assert len(other_labels) == len(labels)
+        assert (at >= 0).all() and sums.tobytes() == other_sums[at].tobytes()
 
 
 def test_claim_totals_merged_from_pieces_of_whole_groups_are_those_of_all_the_claims(
@@ -707,23 +718,12 @@ def test_claim_totals_merged_from_pieces_of_whole_groups_are_those_of_all_the_cl
     split between two pieces is refused, never summed in halves."""
     from socialvalue_tom.rules.exclusions import ClaimTotals
 
-    rng = np.random.default_rng(11)
-    n = 3000
-    df = _rows(list(rng.choice(["jobs-priority", "jobs-local"], n)),
-               list(rng.uniform(0, 9, n).round(3)),
-               contract_id=[f"C{i}" for i in rng.integers(0, 200, n)])
-    claims = claims_of(df, tiny_table)
-    whole = ClaimTotals.from_claims(claims, [tiny_table])
+    claims = _random_claims(np.random.default_rng(11), tiny_table)
+    n = len(claims)
     bucket = claims["group"].map(lambda g: int(g[1:]) % 5)  # every claim of a group together
     parts = [ClaimTotals.from_claims(claims[bucket == b], [tiny_table]) for b in range(5)]
     merged = ClaimTotals.merged(iter(parts), [tiny_table])
-    assert whole.by_key.keys() == merged.by_key.keys()
-    assert merged.editions == whole.editions
-    for key, (labels, sums) in whole.by_key.items():
-        other_labels, other_sums = merged.by_key[key]
-        at = other_labels.get_indexer(labels)
-        assert len(other_labels) == len(labels)
-        assert (at >= 0).all() and sums.tobytes() == other_sums[at].tobytes()
+    _assert_same_totals(ClaimTotals.from_claims(claims, [tiny_table]), merged)
     halves = [ClaimTotals.from_claims(claims.iloc[:n // 4], [tiny_table]),
               ClaimTotals.from_claims(claims.iloc[n // 4:], [tiny_table])]
     with pytest.raises(sv.RuleError, match="hold the same group"):
