@@ -53,7 +53,13 @@ import numpy as np
 import pandas as pd
 
 from socialvalue_tom._extras import import_extra
-from socialvalue_tom._text import COMMA_DECIMAL, GROUPED_NUMBER, is_missing, key_texts
+from socialvalue_tom._text import (
+    COMMA_DECIMAL,
+    GROUPED_NUMBER,
+    is_missing,
+    key_text,
+    key_texts,
+)
 from socialvalue_tom._workbook import uncalculated_cells
 from socialvalue_tom.errors import InputFileError, SocialValueError
 
@@ -1499,6 +1505,10 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     in ``.xlsx``, text starting with ``=``, ``+``, ``-`` or ``@`` is written as a text cell,
     never a formula, and control characters that a worksheet cannot hold are replaced by
     U+FFFD. In ``.parquet``, columns of mixed or other Python objects are written as text.
+    Numbers in the text columns (a contract id ``1001.0``, an 18-digit id, a grade ``3``) are
+    written as the text they are grouped by (``1001``, every digit), not as number cells: in
+    ``.csv`` and ``.xlsx`` always, in ``.parquet`` where they are mixed with text (a column of
+    numbers stays typed there, and is read back as that text).
 
     Amounts (``value_gbp``...) are written unrounded, as the engine computed them, so that
     totals taken from the file round to the totals reported (each figure rounded once, at the
@@ -1539,8 +1549,9 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         _refuse_overlong_text(plain, p)
     elif suffix == ".parquet":
         _require("pyarrow.parquet")
-    if suffix != ".parquet":
-        plain = _numbers_as_key_text(plain)
+    # .parquet keeps number columns typed (read back as this text); mixed ones it would write
+    # as str() gives them ("1001.0").
+    plain = _numbers_as_key_text(plain, number_columns=suffix != ".parquet")
     writers: dict[str, Callable[[pd.DataFrame, Path], None]] = {
         ".csv": _write_csv, ".xlsx": _write_xlsx, ".parquet": _write_parquet}
     write_through_temp(p, lambda tmp: writers[suffix](plain, tmp))
@@ -1571,22 +1582,40 @@ def write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
         raise _fail(p, f"cannot write the file ({why})") from exc
 
 
-def _numbers_as_key_text(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with its number columns among :data:`TEXT_COLUMNS` (ids, grades) as the text
-    they are read back as (:func:`~socialvalue_tom._text.key_text`): a float contract id
+def _numbers_as_key_text(df: pd.DataFrame, *, number_columns: bool = True) -> pd.DataFrame:
+    """``df`` with the numbers in its :data:`TEXT_COLUMNS` (ids, grades, and a date or region
+    given as a number) as the text they are read back as (:func:`~socialvalue_tom._text.key_text`),
+    in number columns and among the text of object or categorical ones: a float contract id
     ``1001.0`` written as ``1001.0`` was read back from ``.csv`` as another contract than
     ``1001``, and an ``.xlsx`` number cell keeps 15 digits (123456789012345678 came back
-    123456789012345696). ``.parquet`` keeps the numbers, read back as this text."""
+    123456789012345696). Text and booleans are left as they are. ``number_columns=False``
+    leaves integer and float columns as numbers (``.parquet`` keeps them typed, and its reader
+    reads them back as this text)."""
     out = df
     for j, (name, col) in enumerate(df.items()):
-        if name not in TEXT_COLUMNS or pd.api.types.is_bool_dtype(col.dtype) or not (
-                pd.api.types.is_integer_dtype(col.dtype)
-                or pd.api.types.is_float_dtype(col.dtype)):
+        if name not in TEXT_COLUMNS or pd.api.types.is_bool_dtype(col.dtype):
+            continue
+        if pd.api.types.is_integer_dtype(col.dtype) or pd.api.types.is_float_dtype(col.dtype):
+            if not number_columns:
+                continue
+            text = key_texts(col.to_numpy(dtype=object))
+        elif _holds_text(col.dtype) and pd.api.types.infer_dtype(col, skipna=True) not in (
+                "string", "empty", "boolean"):
+            values = col.to_numpy(dtype=object)
+            text = np.array([key_text(v) if _is_number(v) else v for v in values.tolist()],
+                            dtype=object)
+        else:
             continue
         if out is df:
             out = df.copy(deep=False)
-        out.isetitem(j, key_texts(col.to_numpy(dtype=object)))  # by position: names may repeat
+        out.isetitem(j, text)  # by position: names may repeat
     return out
+
+
+def _is_number(value: Any) -> bool:
+    """A real number cell (not a boolean, which is text's True/False)."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_)
 
 
 def _write_csv(df: pd.DataFrame, target: Path) -> None:

@@ -1017,7 +1017,8 @@ def editions_used(valued: pd.DataFrame) -> list[tuple[str, str, str]]:
     """
     _need(valued, ["table", "version", "digest"], "editions_used")
     cols = [valued[c].tolist() for c in ("table", "version", "digest")]
-    return sorted({(str(t), str(v), str(d)) for t, v, d in zip(*cols, strict=True)
+    # Read as the lookups read them: a version read back from a file as 2024.0 is "2024".
+    return sorted({(_label_text(t), _label_text(v), str(d)) for t, v, d in zip(*cols, strict=True)
                    if not (pd.isna(t) or pd.isna(v) or pd.isna(d))})
 
 

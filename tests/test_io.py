@@ -335,6 +335,16 @@ def test_write_valuations_when_ids_and_grades_are_numbers_reads_back_the_same_ke
     assert [key_text(v) for v in back["confidence"]] == ["3", None, "1"]
     assert back["value_gbp"].tolist() == [1.5, 2.5, 3.5]
     assert df["contract_id"].dtype == np.int64  # the caller's frame is left as it was
+    # Numbers among text (read_excel of a sheet mixing ids) and categorical numbers alike.
+    mixed = pd.DataFrame({"value_gbp": [1.0, 2.0, 3.0],
+                          "contract_id": pd.Series([123456789012345678, "A1", 1001.0],
+                                                   dtype=object),
+                          "supplier_id": pd.Categorical([1001.0, 7.0, 7.0]),
+                          "region": pd.Series(["uk", True, None], dtype=object)})
+    back = svio.read_outcomes(svio.write_valuations(mixed, tmp_path / f"m{suffix}"))
+    assert back["contract_id"].tolist() == ["123456789012345678", "A1", "1001"]
+    assert [key_text(v) for v in back["supplier_id"]] == ["1001", "7", "7"]
+    assert [key_text(v) for v in back["region"]] == ["uk", "True", None]
 
 
 def test_write_valuations_when_extension_unknown_raises(tmp_path: Path) -> None:

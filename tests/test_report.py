@@ -403,8 +403,11 @@ def test_render_report_replaces_a_link_at_its_path_and_leaves_the_target(
 
 def test_editions_used_when_valued_then_one_triple(valued: pd.DataFrame,
                                                    tiny: sv.ProxyTable) -> None:
-    """The edition and digest used are listed once."""
+    """The edition and digest used are listed once, also when the version was read back from
+    a file as the number 2024.0."""
     assert editions_used(valued) == [("tiny", "2024", tiny.digest)]
+    read_back = valued.assign(version=valued["version"].astype(float))
+    assert editions_used(read_back) == [("tiny", "2024", tiny.digest)]
 
 
 def test_import_extra_when_module_missing_then_names_extra(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -247,7 +247,14 @@ def test_stack_when_editions_have_more_regions_than_int16_holds_raises_proxy_tab
 
 
 @settings(max_examples=300, deadline=None)
-@given(region=st.text(max_size=12))
+@given(region=st.one_of(
+    st.text(max_size=12),
+    # The table's own codes and names as people write them: in any case, with spaces or
+    # underscores around and inside, which is where the lookup before normalising hits.
+    st.tuples(st.sampled_from(["uk", "england", "london", "scotland", "England", "London",
+                               "Scotland", "United Kingdom"]),
+              st.sampled_from(["", " ", "_", "\t"]), st.booleans()).map(
+        lambda t: f"{t[1]}{t[0].upper() if t[2] else t[0]}{t[1]}".replace(" ", t[1] or " "))))
 def test_region_code_when_given_a_code_as_written_finds_what_normalising_finds(
         tiny_table: Any, region: str) -> None:
     """region_code looks the text up as given before normalising it: sound because a normal
