@@ -702,6 +702,14 @@ def test_apportion_when_carrying_forward_splits_each_financial_year_after_the_la
     scalar = sv.apportion_outcome(one, "2026-04-01", "2028-03-31", carry_forward=True)
     assert [p.quantity for p in scalar] == parts["quantity"].iloc[:2].tolist()
     assert len(sv.apportion(df)) == 2  # not carrying forward: the editions' cuts only
+    # One row alone is cut at each 1 April up to its own last day: 2027/28 is its second
+    # part; and a period ending on a 1 April has that day as a part of its own.
+    alone = sv.apportion(df.iloc[:1], carry_forward=True)
+    assert alone["period_share"].tolist() == [365 / 731, 366 / 731]
+    short = sv.apportion(df.iloc[:1].assign(period_start="2027-03-01",
+                                            period_end="2027-04-01"), carry_forward=True)
+    assert [str(d.date()) for d in short["date"]] == ["2027-03-01", "2027-04-01"]
+    assert short["period_share"].tolist() == [31 / 32, 1 / 32]
 
 
 def test_apportion_when_carrying_forward_across_a_gap_between_editions_splits_each_year(
