@@ -260,6 +260,18 @@ def test_score_bids_trace_when_net_disbenefit_then_shown_formula_gives_zero(
     _trace_checks(r)
 
 
+def test_score_bids_when_bids_score_zero_then_they_share_a_rank_whatever_their_harm(
+        commitments: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """Every bid scoring 0 shares one rank: a larger net disbenefit does not rank a bid below
+    another scoring 0 too (the scores tie; the values only order bids whose positive float
+    scores coincide). Bids are listed best first, then by supplier."""
+    c = commitments.assign(measure=["jobs-local", "env-carbon-added", "env-carbon-added"],
+                           quantity=[2, 80, 40])
+    r = score_bids(c, tables=tiny, weighting=10)
+    assert r[["rank", "supplier_id", "score"]].values.tolist() == [
+        [1, "A", 10.0], [2, "B", 0.0], [2, "C", 0.0]]
+
+
 def test_score_bids_trace_when_a_bid_commits_nothing_then_scored_by_the_formula(
         commitments: pd.DataFrame, tiny: sv.ProxyTable) -> None:
     """A bid of exactly £0 is not a net disbenefit: its line is the proportional formula,
