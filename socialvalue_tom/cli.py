@@ -611,13 +611,12 @@ def _write_csv(frame: pd.DataFrame, path: Path, what: str) -> None:
 
     Written to a new file beside it, then renamed over it: a symbolic (or hard) link of that
     name is replaced, never written through, so the file it points to is left as it was."""
-    from socialvalue_tom.io import csv_line_end
+    from socialvalue_tom.io import _write_csv as write_rows  # the library's CSV rows
 
     # A fresh name (not mkstemp) so that the file gets the usual permissions.
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
     try:
-        # A key or reason holding "\r" is quoted only with "\r\n" line ends (io.csv_line_end).
-        frame.to_csv(tmp, index=False, lineterminator=csv_line_end(frame))
+        write_rows(frame, tmp)
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -303,20 +303,20 @@ def _offsets_and_claims(ddf: Any, parts: Sequence[Any], handle: TableHandle,
     codes = frozenset(c for t in tset.editions for ex in t.spec.exclusions for c in ex.measures)
     lengths = [dask.delayed(len, pure=True)(p) for p in parts]
     if not codes or "measure" not in ddf.columns:
-        found: list[ClaimTotals] = []
         (counts,) = dask.compute(lengths)
-    else:
-        each = [dask.delayed(_partition_claims, pure=True)(p, handle, assumptions)
-                for p in parts]
-        meta = claims_of(ddf._meta.iloc[:0], tset, assumptions=assumptions)
-        claims = dd.from_delayed(each, meta=meta, verify_meta=False)
-        shuffled = claims.shuffle(on="group").to_delayed()
-        totals = [dask.delayed(_group_totals, pure=True)(piece, handle) for piece in shuffled]
-        counts, found = dask.compute(lengths, totals)
-    offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(counts)[:-1]]))
-    if not codes or "measure" not in ddf.columns:
-        return offsets, None
-    return offsets, ClaimTotals.merged(found, stack_of(tset).editions)
+        return _offsets(counts), None
+    each = [dask.delayed(_partition_claims, pure=True)(p, handle, assumptions) for p in parts]
+    meta = claims_of(ddf._meta.iloc[:0], tset, assumptions=assumptions)
+    claims = dd.from_delayed(each, meta=meta, verify_meta=False)
+    shuffled = claims.shuffle(on="group").to_delayed()
+    totals = [dask.delayed(_group_totals, pure=True)(piece, handle) for piece in shuffled]
+    counts, found = dask.compute(lengths, totals)
+    return _offsets(counts), ClaimTotals.merged(found, stack_of(tset).editions)
+
+
+def _offsets(lengths: Sequence[int]) -> tuple[int, ...]:
+    """Each partition's first row in the whole input, from the partitions' lengths."""
+    return tuple(int(x) for x in np.concatenate([[0], np.cumsum(lengths)[:-1]]))
 
 
 def issues(valued: Any) -> pd.DataFrame:

@@ -373,7 +373,6 @@ class ClaimTotals:
         by_key = {key: acc.totals(n_rank) for key, (acc, n_rank) in gathered.items()}
         return cls(by_key, cls.edition_ids(tables))
 
-
     @classmethod
     def merged(cls, parts: Iterable[ClaimTotals], tables: list[ProxyTable]) -> ClaimTotals:
         """The totals of pieces whose groups are apart (every claim of a group in one piece,
