@@ -29,6 +29,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._bulk.lookups import _wall_clock
 from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import (
     NotAValue,
@@ -241,7 +242,8 @@ def _measure_info(eds: dict[tuple[str, str], ProxyTable], key: tuple[Any, ...]) 
 def _financial_year(dates: pd.Series) -> pd.Series:
     """UK financial year of each date, each read as value_frame reads it (stripped
     ``YYYY-MM-DD`` text, a date, a datetime's own date); NA where there is no such date."""
-    codes, uniq = pd.factorize(dates.astype(object), use_na_sentinel=True)
+    # Equal instants in different zones are one value to factorize, but not one day.
+    codes, uniq = pd.factorize(dates.astype(object).map(_wall_clock), use_na_sentinel=True)
     years = pd.array([*(_year_of(u) for u in uniq), None], dtype="Int64")
     return pd.Series(years[codes], index=dates.index)
 
@@ -965,7 +967,8 @@ def _carried_forward(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -
     per distinct date and edition; the parts of an apportioned row count once)."""
     if not eds or not {"date", "table", "version"} <= set(ok.columns):
         return 0
-    keys = pd.DataFrame({"date": ok["date"].astype(object), "table": ok["table"].astype(object),
+    keys = pd.DataFrame({"date": ok["date"].astype(object).map(_wall_clock),  # see above
+                         "table": ok["table"].astype(object),
                          "version": ok["version"].astype(object)})
     codes, uniq = pd.factorize(pd.MultiIndex.from_frame(keys), use_na_sentinel=False)
     late = np.zeros(len(uniq), dtype=bool)

@@ -243,6 +243,18 @@ def test_outcome_when_datetime64_past_year_9999_raises() -> None:
                    date=__import__("numpy").datetime64(34 * 86400, "D"))
 
 
+def test_value_frame_when_datetime64_past_year_9999_in_an_object_column_says_so(
+        tiny_table: Any) -> None:
+    """The row issue gives the scalar reason (no such year), not an ISO-format complaint."""
+    import numpy as np
+
+    df = pd.concat([_one(), _one()], ignore_index=True)
+    df["date"] = pd.Series([np.datetime64("10000-01-01"), df["date"].iloc[1]], dtype=object)
+    issues = value_frame(df, tiny_table, errors="collect").attrs["issues"]
+    assert issues["code"].tolist() == ["bad-date"]
+    assert "not a date in the years 1-9999" in issues["reason"].iloc[0]
+
+
 @pytest.mark.parametrize(("column", "cells"), [
     ("quantity", [__import__("decimal").Decimal(1), True]),
     ("quantity", [__import__("fractions").Fraction(1), True]),

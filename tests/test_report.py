@@ -513,6 +513,18 @@ def test_summarise_when_datetimes_then_year_of_their_date() -> None:
     assert years == {2023: 2, 2024: 1}
 
 
+def test_summarise_when_one_instant_in_two_zones_then_each_its_own_wall_clock_year() -> None:
+    """The same instant, 31 March on one wall clock and 1 April on another, is two days (as
+    value_frame reads them), not one merged with the first row's day."""
+    west, east = (dt.timezone(dt.timedelta(hours=h)) for h in (-1, 5))
+    dates = pd.Series([dt.datetime(2024, 3, 31, 23, 30, tzinfo=west),
+                       dt.datetime(2024, 4, 1, 5, 30, tzinfo=east)], dtype=object)
+    assert dates[0] == dates[1]  # equal instants: what made factorize merge them
+    df = pd.DataFrame({"date": dates, "value_gbp": [1.0, 2.0]})
+    years = summarise(df, by="year").set_index("year")["net_gbp"].to_dict()
+    assert years == {2023: 1.0, 2024: 2.0}
+
+
 def test_annotate_when_input_has_theme_columns_then_tables_win(tiny: sv.ProxyTable) -> None:
     """A supplier's theme/illustrative columns cannot relabel rows or hide the caveat."""
     df = pd.DataFrame({"measure": ["growth-local-spend"], "quantity": [1000.0], "unit": ["GBP"],
@@ -695,6 +707,22 @@ def test_basis_notes_when_rows_carried_forward_then_counted() -> None:
         carry_forward=True, discount_base_year=2025))
     assert basis_notes(valued) == [
         "2 row(s) dated after their edition's valid_to were valued with it carried forward "
+        "(carry_forward): check for a newer edition."]
+
+
+def test_basis_notes_when_one_instant_in_two_zones_then_the_later_day_carried_forward() -> None:
+    """31 March 2026 on one wall clock (in force) and 1 April on another (carried forward) are
+    the same instant: the note still counts the row value_frame carried forward."""
+    from socialvalue_tom.report import basis_notes
+
+    west, east = (dt.timezone(dt.timedelta(hours=h)) for h in (-1, 5))
+    rows = pd.DataFrame([_uk("2026-03-31", "delivered"), _uk("2026-04-01", "delivered")])
+    rows["date"] = pd.Series([dt.datetime(2026, 3, 31, 23, 30, tzinfo=west),
+                              dt.datetime(2026, 4, 1, 5, 30, tzinfo=east)], dtype=object)
+    valued = value_frame(rows, "uk-national", assumptions=sv.Assumptions(
+        carry_forward=True, discount_base_year=2025))
+    assert basis_notes(valued) == [
+        "1 row(s) dated after their edition's valid_to were valued with it carried forward "
         "(carry_forward): check for a newer edition."]
 
 

@@ -305,6 +305,8 @@ def _text_day(value: str) -> int | None:
 def not_a_date(name: str, cell: Any) -> str:
     """Why a date cell was refused: not written YYYY-MM-DD, or so written but no day of the
     calendar (``2024-02-30``: the form was right, the day does not exist)."""
+    if isinstance(cell, np.datetime64) and not np.isnat(cell):  # a day, past datetime.date's
+        return f"{name} {shown(cell)} is not a date in the years 1-9999"
     text = cell.strip() if isinstance(cell, str) else None
     if text is None or not ISO_DATE.fullmatch(text):
         return f"{name} {shown(cell)} is not an ISO date (YYYY-MM-DD)"
