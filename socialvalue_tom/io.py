@@ -37,6 +37,7 @@ import contextlib
 import csv
 import datetime as dt
 import json
+import math
 import os
 import re
 import threading
@@ -45,6 +46,7 @@ from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -1513,15 +1515,17 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     Amounts (``value_gbp``...) are written unrounded, as the engine computed them, so that
     totals taken from the file round to the totals reported (each figure rounded once, at the
     edge): a CSV cell may read ``29897.399999999998``. ``.xlsx`` shows them to the penny with a
-    number format; the cell keeps the amount (to the 16 or so significant digits a worksheet
-    holds), not a rounded one.
+    number format; the cell holds the amount's own digits (the fewest that read back as the
+    same float, as Excel writes numbers), not a rounded one.
 
     Reading a written file back gives the same rows and amounts, with these exceptions: a
     ``date`` column of datetimes with a time of day (or a time zone) is written so in
     ``.csv``, which outcome readers refuse as a date (write dates, or ``.parquet``); in
-    ``.xlsx``, text of only spaces reads back as missing, ``\r`` line ends become ``\n`` and
-    dates before 1900 cannot be shown; a refused row whose cells are all blank is written
-    blank, which readers of ``.csv`` and ``.xlsx`` skip.
+    ``.xlsx``, text of only spaces reads back as missing, ``\r`` line ends become ``\n``,
+    dates before 1900 cannot be shown, and whole numbers past 2**53 (a 17-digit id in a column
+    of your own) are written as text, every digit kept, as a number cell (a float) cannot hold
+    them all; a refused row whose cells are all blank is written blank, which readers of
+    ``.csv`` and ``.xlsx`` skip.
 
     Raises:
         InputFileError: unknown extension, more rows than an Excel sheet holds, a folder that
@@ -1654,22 +1658,104 @@ _FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def _write_xlsx(df: pd.DataFrame, target: Path) -> None:
+    # openpyxl's write-only mode streams rows to the file instead of building an object per
+    # cell (DataFrame.to_excel does): less time, and memory that does not grow with the rows.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
     safe, risky = _xlsx_safe(df)
-    with pd.ExcelWriter(target, engine="openpyxl") as xw:
-        safe.to_excel(xw, index=False)
-        ws = next(iter(xw.sheets.values()))
-        for row, col in risky:
-            # openpyxl makes text starting with '=' a formula and '#N/A' an error value: make
-            # them text cells; quotePrefix keeps them text when someone edits the cell in Excel.
-            cell = ws.cell(row=row, column=col)
-            cell.data_type = "s"
-            cell.quotePrefix = True
-        # Money columns show pennies; the cells keep the unrounded amounts (see the docstring).
-        for j, (name, column) in enumerate(df.items(), 1):  # by position: names may repeat
-            if name in MONEY_COLUMNS and pd.api.types.is_float_dtype(column.dtype):
-                for (cell,) in ws.iter_rows(min_row=2, max_row=len(df) + 1, min_col=j,
-                                            max_col=j):
-                    cell.number_format = _GBP_FORMAT
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet1")  # the name DataFrame.to_excel gives
+    rows = [[_xlsx_value(name) for name in safe.columns],
+            *zip(*(_xlsx_cells(col) for _, col in safe.items()), strict=True)]
+    for row, col in risky:
+        # openpyxl makes text starting with '=' a formula and '#N/A' an error value: make them
+        # text cells; quotePrefix keeps them text when someone edits the cell in Excel.
+        cell = WriteOnlyCell(ws, value=rows[row - 1][col - 1])
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        rows[row - 1] = [*rows[row - 1][:col - 1], cell, *rows[row - 1][col:]]
+    # A float column's cells go through one cell object, reused row after row (append writes a
+    # row whole): money columns show pennies, and every cell holds the float's shortest exact
+    # digits, as Excel writes them. openpyxl writes 16 significant digits ("%.16g"), which can
+    # move an amount a hair off a half penny to the other side of it (the docstring's totals).
+    floats = {j: _float_cell(ws, name) for j, (name, column) in enumerate(df.items())
+              if pd.api.types.is_float_dtype(column.dtype) and isinstance(column.dtype, np.dtype)}
+    ws.append(rows[0])
+    for values in rows[1:]:
+        if floats:
+            values = list(values)
+            for j, cell in floats.items():
+                if values[j] is not None:
+                    cell.value = values[j]
+                    if isinstance(values[j], float):  # not "inf" (_xlsx_value)
+                        cell._value = repr(values[j])
+                    values[j] = cell
+        ws.append(values)
+    wb.save(target)
+
+
+def _float_cell(ws: Any, name: Any) -> Any:
+    """The cell object a float column's values are written through (see :func:`_write_xlsx`)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws)
+    if name in MONEY_COLUMNS:
+        cell.number_format = _GBP_FORMAT
+    return cell
+
+
+#: Whole numbers past 2**53 are not all floats, and openpyxl writes a number as a float
+#: ("%.16g"): they are written as text, every digit kept (an 18-digit id came back another).
+_XLSX_BIG_INT = 2**53
+
+
+def _xlsx_cells(col: pd.Series) -> list[Any]:
+    """The cells of one column as DataFrame.to_excel writes them: Python numbers, dates and
+    text, ``None`` for a missing value, ``"inf"`` for an infinite one."""
+    if pd.api.types.is_float_dtype(col.dtype) and isinstance(col.dtype, np.dtype):
+        values = col.to_numpy()
+        cells: list[Any] = values.tolist()
+        for i in np.flatnonzero(~np.isfinite(values)).tolist():
+            cells[i] = _xlsx_value(values[i])
+        return cells
+    if col.dtype.kind in "iu" and isinstance(col.dtype, np.dtype):
+        values = col.to_numpy()
+        cells = values.tolist()
+        for i in np.flatnonzero((values > _XLSX_BIG_INT) | (values < -_XLSX_BIG_INT)).tolist():
+            cells[i] = str(cells[i])
+        return cells
+    if col.dtype.kind == "b" and isinstance(col.dtype, np.dtype):
+        return list(col.tolist())
+    return [_xlsx_value(v) for v in col.astype(object)]
+
+
+def _xlsx_value(v: Any) -> Any:
+    """One value as DataFrame.to_excel writes it (pandas' ``_value_with_fmt``): missing is an
+    empty cell; an aware datetime is refused, as Excel has no time zones."""
+    if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)):
+        return None
+    if isinstance(v, np.generic):
+        v = v.item() if not isinstance(v, np.datetime64 | np.timedelta64) else (
+            pd.Timestamp(v) if isinstance(v, np.datetime64) else pd.Timedelta(v))
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return v if -_XLSX_BIG_INT <= v <= _XLSX_BIG_INT else str(v)
+    if isinstance(v, Decimal):
+        return v
+    if isinstance(v, float):
+        return v if math.isfinite(v) else ("inf" if v > 0 else "-inf")
+    if isinstance(v, dt.datetime):
+        if v.tzinfo is not None:
+            raise ValueError("Excel does not support datetimes with timezones: convert them "
+                             "to naive datetimes (or dates) before writing .xlsx")
+        return v
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, dt.timedelta):
+        return v.total_seconds() / 86400
+    return str(v)
 
 
 #: The most characters a worksheet cell holds: Excel (and openpyxl, with a warning) cuts longer

@@ -15,6 +15,7 @@ from conftest import TINY
 
 import socialvalue_tom as sv
 from socialvalue_tom import io as svio
+from socialvalue_tom import money
 from socialvalue_tom._text import key_text
 from socialvalue_tom.frame import value_frame
 
@@ -826,13 +827,42 @@ def test_write_valuations_when_xlsx_shows_pennies_and_keeps_the_amount(tmp_path:
     ws = openpyxl.load_workbook(path).active
     header = [c.value for c in ws[1]]
     cells = {name: ws.cell(row=2, column=header.index(name) + 1) for name in header}
-    # a worksheet holds about 16 significant digits: the amount, not a rounded penny figure
-    assert cells["value_gbp"].value == pytest.approx(amount, rel=1e-15, abs=0)
+    # the amount's own digits, not a rounded penny figure
+    assert cells["value_gbp"].value == amount
     assert cells["value_gbp"].number_format == cells["proxy_gbp"].number_format
     assert cells["value_gbp"].number_format.startswith('"£"#,##0.00')
     assert cells["quantity"].number_format == "General"
     csv = svio.write_valuations(frame, tmp_path / "v.csv")
     assert float(csv.read_text().splitlines()[1].split(",")[2]) == amount
+
+
+def test_write_valuations_when_xlsx_then_floats_read_back_exactly(tmp_path: Path) -> None:
+    """Every float cell holds the float's shortest exact digits (as Excel writes them), not
+    the 16 openpyxl writes: an amount a hair off a half penny stays on its side of it, so a
+    total taken from the file rounds to the reported one."""
+    amounts = [4136539.9949999982, 434697.73499999975, 29897.399999999998, 0.1, 1e22, -2.5e-7]
+    frame = pd.DataFrame({"value_gbp": amounts, "quantity": amounts[::-1]})
+    back = svio.read_outcomes(svio.write_valuations(frame, tmp_path / "v.xlsx"))
+    assert back["value_gbp"].tolist() == amounts
+    assert back["quantity"].tolist() == amounts[::-1]
+    for amount in amounts[:2]:
+        assert money.total(back["value_gbp"][back["value_gbp"] == amount]) == money.total(
+            pd.Series([amount]))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "uint64", "object"])
+def test_write_valuations_when_xlsx_and_whole_numbers_past_2_53_keeps_every_digit(
+        tmp_path: Path, dtype: str) -> None:
+    """A 17-digit id in a column the library does not know is text in the sheet: openpyxl
+    writes a number as a float, and two ids came back one. Up to 2**53 they stay numbers."""
+    ids = [12345678901234567, 12345678901234569, 9999999999999999, 2**53, 7]
+    negative = [] if dtype == "uint64" else [-2**53 - 1, -2**53]
+    frame = pd.DataFrame({"outcome_id": pd.Series(ids + negative, dtype=dtype),
+                          "value_gbp": 1.0})
+    back = svio.read_outcomes(svio.write_valuations(frame, tmp_path / "v.xlsx"))
+    assert back["outcome_id"].tolist() == [
+        "12345678901234567", "12345678901234569", "9999999999999999", 2**53, 7,
+        *(["-9007199254740993", -2**53] if negative else [])]
 
 
 def test_write_valuations_when_text_has_control_characters_replaces_them(
