@@ -55,6 +55,7 @@ Added in 0.1.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,13 +123,18 @@ class TableHandle:
 
     def resolve(self) -> TableSet:
         """The editions, loaded once per process (cached by their and their price indices'
-        digests) and digest-checked."""
+        digests, the last :data:`_WORKER_TABLES_KEPT` table sets) and digest-checked."""
         key = (self.digests, self.index_digests)
         with _cache_lock:
             cached = _worker_tables.get(key)
             if cached is None:
                 cached = self._load()
                 _worker_tables[key] = cached
+                # A service building tables per request (amend_table) must not keep them all.
+                while len(_worker_tables) > _WORKER_TABLES_KEPT:
+                    _worker_tables.popitem(last=False)
+            else:
+                _worker_tables.move_to_end(key)
             return cached
 
     def _load(self) -> TableSet:
@@ -166,7 +172,10 @@ def _index(spec: Any, path: str | None) -> PriceIndex | None:
 
 
 _cache_lock = threading.Lock()
-_worker_tables: dict[tuple[tuple[str, ...], tuple[str | None, ...] | None], TableSet] = {}
+#: Table sets a process keeps, least recently used dropped first (as the edition stacks).
+_WORKER_TABLES_KEPT = 16
+_worker_tables: OrderedDict[tuple[tuple[str, ...], tuple[str | None, ...] | None], TableSet] = (
+    OrderedDict())
 
 
 def _value_partition(part: pd.DataFrame, handle: TableHandle, offset: int,

@@ -24,6 +24,7 @@ never exceed the row's cap, and can stay below it when the editions value the da
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any, Literal
 
@@ -147,7 +148,8 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
                                  values, dated, len(out))
     out["period_row"] = row.astype(np.int64)
     out["period_share"] = share
-    out.attrs = {k_: v for k_, v in df.attrs.items() if k_ != "issues"}
+    # Deep, as pandas copies attrs: editing the result's metadata must not edit the input's.
+    out.attrs = copy.deepcopy({k_: v for k_, v in df.attrs.items() if k_ != "issues"})
     if errors == "collect":
         out.attrs["issues"] = issues_frame(issues.items)
     return out

@@ -16,6 +16,7 @@ Examples:
 from __future__ import annotations
 
 import base64
+import copy
 import datetime as dt
 import html
 import io
@@ -174,7 +175,8 @@ def annotate(valued: pd.DataFrame, tables: TablesLike | None = None) -> pd.DataF
     # warns that the frame is fragmented at each insert. Existing columns are replaced.
     kept = bare.drop(columns=[c for c in added if c in bare.columns])
     out = pd.concat([kept, pd.DataFrame(added, index=valued.index)], axis=1)
-    out.attrs = dict(valued.attrs)
+    # Deep, as pandas copies attrs (the issues table shared: the library never edits it).
+    out.attrs = {k: v if k == "issues" else copy.deepcopy(v) for k, v in valued.attrs.items()}
     meta = valued.attrs.get(_META)
     # Marks the columns as derived, so summarise and the report need not look the tables up
     # again; value_frame replaces this entry, so a re-valued frame is annotated afresh.

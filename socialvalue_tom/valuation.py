@@ -163,8 +163,16 @@ class Valuation(_TypedValidation):
         """The trace steps, built on first access (``steps`` is the same tuple)."""
         steps: tuple[TraceStep, ...] | None = self.__dict__.get("steps")
         if steps is None:
-            steps = tuple(self._build_steps()) if self._build_steps is not None else ()
+            build = self._build_steps
+            if build is None:  # none, or another thread built the steps since (they come first)
+                return self.__dict__.get("steps") or ()
+            steps = tuple(build())
             self.__dict__["steps"] = steps  # frozen model: fill the lazy field once
+            # The builder is a closure over the edition: a valuation kept (in a session, a
+            # cache) must not keep a whole table alive once its trace is built.
+            private = self.__pydantic_private__
+            if private is not None:
+                private["_build_steps"] = None
         return steps
 
     def __iter__(self) -> Any:

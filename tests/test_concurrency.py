@@ -54,6 +54,13 @@ def test_table_when_shared_is_read_only(tiny_table: Any) -> None:
     table itself: pydantic's own was a ValidationError)."""
     assert tiny_table.proxy_matrix.flags.writeable is False
     assert tiny_table.region_used.flags.writeable is False
+    from socialvalue_tom.tables.stack import stack_of
+
+    stack = stack_of(sv.TableSet([tiny_table]))
+    for arr in (*stack.proxy.values(), *stack.measure_arrays.values(), stack.region_used,
+                stack.illustrative, stack.health, stack.requires, stack.excluded):
+        with pytest.raises(ValueError):  # the edition stack value_frame shares, too
+            arr.setflags(write=True)
     spec = tiny_table.measures["jobs-local"]
     with pytest.raises(AttributeError, match="MeasureSpec is immutable"):
         spec.deadweight = 0.9  # type: ignore[misc]

@@ -322,3 +322,30 @@ def test_table_handle_carries_price_index_digests_for_families_and_tables_in_mem
     handle = TableHandle.from_tables(in_memory)
     assert handle.specs and handle.index_digests == (in_memory.index_digest,)
     assert in_memory.index_digest is not None
+
+
+def test_table_handle_cache_keeps_the_16_last_used_table_sets(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process valuing per-request tables (amend_table) keeps a bounded number of them,
+    dropping the least recently used: it grew by one table set per request."""
+    from socialvalue_tom import distributed as dist
+
+    loads: list[tuple[str, ...]] = []
+
+    def load(self: TableHandle) -> object:
+        loads.append(self.digests)
+        return object()
+
+    monkeypatch.setattr(TableHandle, "_load", load)
+    monkeypatch.setattr(dist, "_worker_tables", type(dist._worker_tables)())
+    handles = [TableHandle(digests=(f"d{i}",)) for i in range(20)]
+    for h in handles[:16]:
+        h.resolve()
+    first = handles[0].resolve()  # used again: now the most recent
+    for h in handles[16:]:
+        h.resolve()
+    assert len(dist._worker_tables) == 16
+    assert handles[0].resolve() is first  # kept, not loaded again
+    loads.clear()
+    handles[1].resolve()  # among the least recently used: dropped, loaded again
+    assert loads == [("d1",)]

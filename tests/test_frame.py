@@ -438,6 +438,18 @@ def test_value_frame_when_unit_unknown_or_wrong_is_an_issue(tiny_table: Any, uni
     assert str(unit) in issues["reason"].iloc[0]
 
 
+def test_value_frame_when_the_result_metadata_is_edited_the_input_is_not(
+        tiny_table: Any) -> None:
+    """The caller's attrs are carried over as pandas carries them (a deep copy): a tag added
+    to the result's request metadata was added to the input's too."""
+    df = _frame()
+    df.attrs["request"] = {"tags": ["tender-42"]}
+    out = value_frame(df, tiny_table)
+    out.attrs["request"]["tags"].append("valued")
+    assert out.attrs["request"] == {"tags": ["tender-42", "valued"]}
+    assert df.attrs == {"request": {"tags": ["tender-42"]}}
+
+
 def test_value_frame_when_valued_passes_columns_through_and_does_not_mutate(
         tiny_table: Any) -> None:
     """Extra columns come back untouched; the caller's frame is unchanged."""

@@ -478,10 +478,13 @@ def test_the_input_is_not_mutated() -> None:
 def test_other_columns_and_attrs_are_kept() -> None:
     df = _frame(contract_id=["C-1"], evidence=["timesheets.pdf"])
     df.attrs["note"] = "kept"
+    df.attrs["request"] = {"tags": ["t"]}
     out = apportion(df)
     assert out["contract_id"].tolist() == ["C-1", "C-1"]
     assert out["evidence"].tolist() == ["timesheets.pdf"] * 2
-    assert out.attrs == {"note": "kept"}
+    assert out.attrs == {"note": "kept", "request": {"tags": ["t"]}}
+    out.attrs["request"]["tags"].append("apportioned")  # a copy, as pandas makes: not the input's
+    assert df.attrs["request"] == {"tags": ["t"]}
 
 
 def test_custom_column_names_and_a_single_edition() -> None:

@@ -525,6 +525,19 @@ def test_summarise_when_one_instant_in_two_zones_then_each_its_own_wall_clock_ye
     assert years == {2023: 1.0, 2024: 2.0}
 
 
+def test_annotate_when_the_result_metadata_is_edited_the_input_is_not(
+        valued: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """The annotated frame's attrs are a copy (as pandas makes), the issues table shared."""
+    from socialvalue_tom.report import annotate
+
+    frame = valued.copy()
+    frame.attrs["request"] = {"tags": ["t"]}
+    out = annotate(frame, tiny)
+    out.attrs["request"]["tags"].append("annotated")
+    assert frame.attrs["request"] == {"tags": ["t"]}
+    assert out.attrs["issues"] is frame.attrs["issues"]
+
+
 def test_annotate_when_input_has_theme_columns_then_tables_win(tiny: sv.ProxyTable) -> None:
     """A supplier's theme/illustrative columns cannot relabel rows or hide the caveat."""
     df = pd.DataFrame({"measure": ["growth-local-spend"], "quantity": [1000.0], "unit": ["GBP"],

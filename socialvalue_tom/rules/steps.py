@@ -12,6 +12,8 @@ from typing import Any, TypeVar, overload
 import numpy as np
 from numpy.typing import NDArray
 
+from socialvalue_tom._arrays import sealed
+
 __all__ = [
     "DISCOUNT_SCHEDULES",
     "additionality",
@@ -64,8 +66,7 @@ def discount_factors(schedule: str) -> np.ndarray:
     df[0] = 1.0
     for t in range(1, len(df)):
         df[t] = df[t - 1] / (1.0 + _rate(bands, t))
-    df.setflags(write=False)
-    return df
+    return sealed(df)
 
 
 #: Decimal places a fraction may have for :func:`complement` to take it as that decimal.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialvalue_tom._arrays import sealed
 from socialvalue_tom.errors import ProxyTableError
 from socialvalue_tom.rules.expressions import Expression
 from socialvalue_tom.tables.catalogue import TableSet
@@ -87,11 +88,12 @@ class EditionStack:
         self.has_bounds = bool(np.isfinite(bounds[0]).any() or np.isfinite(bounds[1]).any())
         self.has_caps = bool(np.isfinite(self.measure_arrays["cap_ratio"]).any())
         self.any_illustrative = bool(self.illustrative.any())
-        frozen: list[np.ndarray] = [*self.proxy.values(), self.region_used, self.illustrative,
-                                    *self.measure_arrays.values(), self.health, self.requires,
-                                    self.excluded]
-        for arr in frozen:
-            arr.setflags(write=False)
+        # Shared by every thread that values with these editions: sealed, never writeable.
+        self.proxy = {b: sealed(arr) for b, arr in self.proxy.items()}
+        self.measure_arrays = {k: sealed(arr) for k, arr in self.measure_arrays.items()}
+        self.region_used, self.illustrative = sealed(self.region_used), sealed(self.illustrative)
+        self.health, self.requires = sealed(self.health), sealed(self.requires)
+        self.excluded = sealed(self.excluded)
 
     def _fill(self, e: int, t: ProxyTable) -> None:
         m, r = len(t.measure_codes), len(t.region_codes)

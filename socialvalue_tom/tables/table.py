@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from socialvalue_tom._arrays import sealed
 from socialvalue_tom._text import did_you_mean, shown
 from socialvalue_tom.errors import (
     ProxyTableError,
@@ -422,22 +423,22 @@ class ProxyTable(_Sealed):
                 own_illustrative[r] = pv.illustrative
             value[m], low[m], high[m] = own_value[used[m]], own_low[used[m]], own_high[used[m]]
             illustrative[m] = own_illustrative[used[m]]
-        self.proxy_matrix = _frozen(value)
-        self.proxy_low = _frozen(low)
-        self.proxy_high = _frozen(high)
-        self.region_used = _frozen(used)
+        self.proxy_matrix = sealed(value)
+        self.proxy_low = sealed(low)
+        self.proxy_high = sealed(high)
+        self.region_used = sealed(used)
         #: Whether the proxy used for [measure, region] (after fallback) is illustrative.
-        self.illustrative_matrix = _frozen(illustrative)
+        self.illustrative_matrix = sealed(illustrative)
         ms = list(self.measures.values())
-        self.sign = _frozen(np.array([-1.0 if m.disbenefit else 1.0 for m in ms]))
-        self.deadweight = _frozen(np.array([m.deadweight for m in ms]))
-        self.displacement = _frozen(np.array([m.displacement for m in ms]))
-        self.attribution = _frozen(np.array([m.attribution for m in ms]))
-        self.drop_off = _frozen(np.array([m.drop_off for m in ms]))
-        self.health = _frozen(np.array([m.health for m in ms]))
-        self.cap_ratio = _frozen(np.array([m.cap_ratio or math.nan for m in ms]))
-        self.bound_min = _frozen(np.array([_bound(m, "min", -math.inf) for m in ms]))
-        self.bound_max = _frozen(np.array([_bound(m, "max", math.inf) for m in ms]))
+        self.sign = sealed(np.array([-1.0 if m.disbenefit else 1.0 for m in ms]))
+        self.deadweight = sealed(np.array([m.deadweight for m in ms]))
+        self.displacement = sealed(np.array([m.displacement for m in ms]))
+        self.attribution = sealed(np.array([m.attribution for m in ms]))
+        self.drop_off = sealed(np.array([m.drop_off for m in ms]))
+        self.health = sealed(np.array([m.health for m in ms]))
+        self.cap_ratio = sealed(np.array([m.cap_ratio or math.nan for m in ms]))
+        self.bound_min = sealed(np.array([_bound(m, "min", -math.inf) for m in ms]))
+        self.bound_max = sealed(np.array([_bound(m, "max", math.inf) for m in ms]))
         self.grades: Mapping[str, float] = MappingProxyType(
             dict(self.spec.confidence_grades.grades) if self.spec.confidence_grades else {})
         self.expressions: Mapping[str, Expression] = MappingProxyType(self._compile_expressions())
@@ -561,6 +562,3 @@ def _bound(m: MeasureSpec, which: str, default: float) -> float:
     return default if val is None else float(val)
 
 
-def _frozen(arr: np.ndarray) -> np.ndarray:
-    arr.setflags(write=False)
-    return arr

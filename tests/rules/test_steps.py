@@ -24,6 +24,8 @@ def test_discount_factors_when_green_book_steps_down_by_band() -> None:
     assert df[200] / df[199] == pytest.approx(1 / 1.02)
     assert df[201] / df[200] == pytest.approx(1 / 1.015)
     assert df.flags.writeable is False
+    with pytest.raises(ValueError):  # cached and shared: not made writeable again either
+        df.setflags(write=True)
     assert steps.discount_factors("health")[1] == pytest.approx(1 / 1.015)
     assert (steps.discount_factors("none") == 1.0).all()
 

@@ -967,3 +967,24 @@ def test_an_amendment_alone_says_how_to_value_dates_outside_it(amended: sv.Proxy
     assert hint in found["reason"].iloc[0]
     published = sv.load_table("uk-national", version="2024")
     assert sv.value(o, [published, amended]).version == "2024"  # with the family: valued
+
+
+def test_valuation_by_an_amended_table_does_not_keep_it_once_its_trace_is_built(
+        base: sv.ProxyTable) -> None:
+    """A service keeping results of per-request tables keeps the tables only while the lazy
+    trace still needs them (about 0.4 MB each)."""
+    import gc
+    import weakref
+
+    table = sv.amend_table(base, version="2025-example.9", sources=[SOURCE],
+                           proxies={"jobs-local-fte": {"England": _wage(750.5)}})
+    kept = weakref.ref(table)
+    v = sv.value(sv.Outcome(measure="jobs-local-fte", quantity=1, unit="FTE",
+                            region="england", date="2025-05-01"), table)
+    del table
+    gc.collect()
+    assert kept() is not None  # the trace is not built yet: its builder needs the edition
+    assert [s.rule for s in v.trace][:2] == [s.rule for s in v.steps][:2]
+    gc.collect()
+    assert kept() is None
+    assert v.trace and "2025-example.9" in v.explain()

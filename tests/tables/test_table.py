@@ -83,6 +83,9 @@ def test_arrays_when_compiled_match_the_file(tiny_table: Any) -> None:
         assert arr.flags.writeable is False, name
         with pytest.raises(ValueError):
             arr[0] = 0
+        with pytest.raises(ValueError):  # nor made writeable again: the table is shared
+            arr.setflags(write=True)
+        assert arr.flags.aligned, name
 
 
 def test_unit_factor_when_accepts_declared_limits_units(tiny_table: Any) -> None:
