@@ -1429,7 +1429,8 @@ def test_value_when_by_given_twice_then_usage_error_before_any_work(tmp_path: Pa
     assert "--by theme --by supplier" in result.stderr
     assert result.stdout == "" and not out.exists()
     once = invoke("value", src, "--tables", TINY, "--by", "Supplier")
-    assert once.exit_code == 0 and "Social value by supplier\n" in once.stdout
+    # (rich before 15 pads the centred title with spaces)
+    assert once.exit_code == 0 and re.search(r"Social value by supplier *\n", once.stdout)
 
 
 def test_value_when_a_row_with_a_known_measure_is_not_valued_then_counted_under_its_theme(
