@@ -14,7 +14,7 @@ def main() -> None:
     try:
         from socialvalue_tom.cli import main as run
     except ImportError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {getattr(exc, 'message', exc)}\n")
         raise SystemExit(2) from None
     run()
 

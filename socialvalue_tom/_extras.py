@@ -9,11 +9,14 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from socialvalue_tom.errors import MissingExtraError
+
 __all__ = ["import_extra"]
 
 
 def import_extra(module: str, extra: str, what: str = "this feature") -> ModuleType:
-    """Import an optional dependency, or raise an :class:`ImportError` naming the extra to install.
+    """Import an optional dependency, or raise :class:`MissingExtraError` (an ImportError)
+    naming the extra to install.
 
     A module that is installed but fails to import (built for another numpy, say) is not
     reported as missing: the message gives the error, so reinstalling the extra is not
@@ -29,8 +32,8 @@ def import_extra(module: str, extra: str, what: str = "this feature") -> ModuleT
         top = module.split(".")[0]
         install = f"pip install 'socialvalue_tom[{extra}]'"
         if isinstance(exc, ModuleNotFoundError) and exc.name in (module, top, None):
-            raise ImportError(f"{module} is needed for {what} but is not installed: "
-                              f"{install}") from exc
-        raise ImportError(f"{module} is needed for {what} but could not be imported "
-                          f"({type(exc).__name__}: {exc}); a working version comes with "
-                          f"{install}") from exc
+            raise MissingExtraError(f"{module} is needed for {what} but is not installed: "
+                                    f"{install}", module=module, extra=extra) from exc
+        raise MissingExtraError(f"{module} is needed for {what} but could not be imported "
+                                f"({type(exc).__name__}: {exc}); a working version comes "
+                                f"with {install}", module=module, extra=extra) from exc

@@ -33,8 +33,11 @@ try:
     from rich.table import Table
     from rich.text import Text
 except ImportError as exc:  # pragma: no cover - exercised by test_cli with sys.modules patched
-    raise ImportError("the socialvalue-tom command needs typer and rich: "
-                      "pip install 'socialvalue_tom[cli]'") from exc
+    from socialvalue_tom.errors import MissingExtraError
+
+    raise MissingExtraError("the socialvalue-tom command needs typer and rich: "
+                            "pip install 'socialvalue_tom[cli]'",
+                            module=getattr(exc, "name", None) or "typer", extra="cli") from exc
 
 import numpy as np
 import pandas as pd
@@ -329,7 +332,7 @@ def _guard(fn: Callable[[], _T], code: int = 2) -> _T:
     try:
         return fn()
     except ImportError as exc:
-        _fail(str(exc), 2)
+        _fail(exc.message if isinstance(exc, SocialValueError) else str(exc), 2)
     except (SocialValueError, ValueError, OSError) as exc:
         _fail(_cli_error_words(str(exc)), code)
 

@@ -64,6 +64,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._extras import import_extra
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import OutcomeError, ProxyTableError, RuleError
 from socialvalue_tom.frame import ISSUE_COLUMNS, claims_of, value_frame
@@ -80,12 +81,7 @@ ISSUE_OUTPUT_COLUMNS = ("issue_row", "issue_field", "issue_code", "issue_reason"
 
 
 def _dask() -> Any:
-    try:
-        import dask.dataframe as dd
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("dask is needed for value_dask: "
-                          "pip install 'socialvalue_tom[dask]'") from exc
-    return dd
+    return import_extra("dask.dataframe", "dask", "value_dask")
 
 
 @dataclass(frozen=True)

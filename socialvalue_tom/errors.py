@@ -19,6 +19,7 @@ __all__ = [
     "BulkValidationError",
     "IllustrativeValueWarning",
     "InputFileError",
+    "MissingExtraError",
     "NoTableInForceError",
     "OutcomeError",
     "ProxyTableError",
@@ -206,6 +207,24 @@ class InputFileError(OutcomeError):
 
     code = "input-file-error"
     path: str | None = None
+
+
+class MissingExtraError(SocialValueError, ImportError):
+    """A feature needs an optional dependency that is not installed (or does not import).
+
+    ``module`` names it and ``extra`` the extra that installs it (``pip install
+    'socialvalue_tom[excel]'``). Also an :class:`ImportError`, as Python reports a missing
+    module.
+    """
+
+    code = "missing-extra"
+    module: str | None = None
+    extra: str | None = None
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message, **details)
+        # ImportError keeps its own ``name``: the module, as Python's own errors give it.
+        self.name = details.get("module")
 
 
 class RuleError(SocialValueError, ValueError):

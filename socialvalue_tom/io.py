@@ -1821,7 +1821,7 @@ def arrow_table(df: pd.DataFrame, schema: Any = None) -> Any:
     with ``2`` and ``abc``) become text, or booleans when they hold only booleans and blanks:
     by their dtype, not their values, so every batch of a file gets the same type.
     """
-    import pyarrow as pa
+    pa = _require("pyarrow")
 
     plain = df.copy(deep=False)
     plain.attrs = {}
