@@ -852,6 +852,16 @@ def _totals_table(summary: pd.DataFrame, group: str | None, hidden: int = 0) -> 
     return table
 
 
+def _total_label(groups: pd.Series) -> str:
+    """"Total", or "Total (all groups)" when a group is itself named Total (a supplier
+    "Total"): the grand total's row must not read as one of the groups."""
+    taken = {str(g).strip().casefold() for g in groups.dropna()}
+    label = "Total"
+    while label.casefold() in taken:
+        label = "Total (all groups)" if label == "Total" else f"{label}*"
+    return label
+
+
 def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> pd.DataFrame:
     """Print the totals (per group with ``by``: at most :data:`_SHOWN_GROUPS` of them) and
     their notes; return the totals table, every group and the Total."""
@@ -867,7 +877,8 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> pd
     keys = [by.value] if by is not None else []
     summary = _guard(lambda: summarise(frame, by=keys, tables=tables))
     if by is not None:
-        total = summarise(frame, by=[]).assign(**{str(summary.columns[0]): "Total"})
+        label = _total_label(summary.iloc[:, 0])
+        total = summarise(frame, by=[]).assign(**{str(summary.columns[0]): label})
         summary = pd.concat([summary, total[summary.columns]], ignore_index=True)
     groups = len(summary) - 1
     hidden = groups - _SHOWN_GROUPS if by is not None and groups > _SHOWN_GROUPS else 0

@@ -120,6 +120,23 @@ def test_value_totals_file_when_a_group_key_holds_a_carriage_return_keeps_it_one
     assert len({len(r) for r in rows}) == 1
 
 
+def test_value_totals_when_a_group_is_named_total_then_the_grand_total_is_told_apart(
+        tmp_path: Path) -> None:
+    """A supplier called "Total" and the grand total were two rows labelled Total, in the
+    table and the --totals file: only their position told them apart."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO.replace("acme,", "Total,"))
+    out = tmp_path / "totals.csv"
+    result = invoke("value", src, "--tables", TINY, "--by", "supplier", "--totals", out)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, dtype=str)
+    assert written["supplier_id"].tolist() == ["Total", "beta", "Total (all groups)"]
+    assert re.search(r"│ Total \(all groups\)\s*│\s*4 │", result.stdout)
+    plain = invoke("value", _write(tmp_path, "q.csv", PORTFOLIO), "--tables", TINY, "--by",
+                   "supplier", "--totals", out)
+    assert plain.exit_code == 0 and pd.read_csv(out, dtype=str)["supplier_id"].tolist() == [
+        "acme", "beta", "Total"]
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
 def test_value_when_output_then_file_written(tmp_path: Path, suffix: str) -> None:
     """-o writes the valued rows in the format named by the extension."""
