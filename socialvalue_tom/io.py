@@ -575,29 +575,97 @@ def _beyond_header(p: Path, layout: _CsvLayout) -> InputFileError:
                     "columns: remove the trailing separators", line=line)
 
 
-def _read_csv(p: Path) -> pd.DataFrame:
+def _read_csv(p: Path, as_text: frozenset[str] = frozenset()) -> pd.DataFrame:
     layout = _csv_layout(p)
+    options = _csv_options(layout)
+    options["dtype"] = {**options["dtype"], **dict.fromkeys(as_text, str)}
     with _csv_errors(p, layout):
-        df: pd.DataFrame = pd.read_csv(p, **_csv_options(layout))
+        df: pd.DataFrame = pd.read_csv(p, **options)
     if _has_line_break(df):
         _refuse_stray_quotes(p, layout.delimiter)
     df = _without_extra(p, df, layout)
     blank = _blank_positions(df)
     if blank.size:
-        df = _read_csv_without(p, layout, df, blank)
-    return df.set_axis(pd.RangeIndex(len(df)))
+        df = _read_csv_without(p, layout, df, blank, options)
+    df = df.set_axis(pd.RangeIndex(len(df)))
+    big = frozenset(_inexact_whole_numbers(df)) - as_text
+    if big:
+        # Whole numbers with an empty cell beside them: pandas reads floats, which lose digits
+        # past 2**53 (two 17-digit ids became one number), or, past 2**63, text with the empty
+        # cells as "". Read them again as text, and exactly.
+        again = _read_csv(p, as_text | big)
+        for name in big:
+            if len(again) == len(df):
+                exact = _whole_numbers(again[name])
+                df[name] = exact if exact is not None else again[name]
+    return df
+
+
+def _inexact_whole_numbers(df: pd.DataFrame) -> list[str]:
+    """Columns (not the library's text columns) of whole numbers with missing cells that
+    pandas read inexactly: floats, some of 2**53 or more (a float there may be a longer number
+    rounded), or text of digits and "" (pandas' reading past 2**63, where "" is missing)."""
+    found = []
+    for name in df.columns:
+        col = df[name]
+        if name in TEXT_COLUMNS:
+            continue
+        if isinstance(col.dtype, np.dtype) and col.dtype.kind == "f":
+            values = col.to_numpy()
+            present = values[~np.isnan(values)]
+            if (present.size < values.size and present.size and np.isfinite(present).all()
+                    and np.abs(present).max() >= 2.0**53
+                    and (present == np.floor(present)).all()):
+                found.append(str(name))
+        elif _digits_and_empty_text(col):
+            found.append(str(name))
+    return found
+
+
+def _digits_and_empty_text(col: pd.Series) -> bool:
+    """Whether a text column holds "" (never read from a CSV otherwise: an empty cell is
+    missing) beside whole numbers only."""
+    if not (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)):
+        return False
+    if not bool((col == "").any()):
+        return False
+    return all(isinstance(c, str) and (c == "" or _WHOLE_NUMBER.fullmatch(c) is not None)
+               for c in col.dropna().tolist())
+
+
+_WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+
+
+def _whole_numbers(col: pd.Series) -> pd.Series | None:
+    """Text cells as exact whole numbers (nullable ``Int64``, or ``UInt64`` past it), missing
+    cells kept missing; None when a cell is not written as a whole number or none fits."""
+    missing = col.isna().to_numpy()
+    texts = [str(v).strip() for v in col.to_numpy(dtype=object)[~missing]]
+    if not all(_WHOLE_NUMBER.fullmatch(t) for t in texts):
+        return None
+    ints = [int(t) for t in texts]
+    low, high = min(ints, default=0), max(ints, default=0)
+    if low >= -2**63 and high < 2**63:
+        dtype: type[np.integer[Any]] = np.int64
+    elif low >= 0 and high < 2**64:
+        dtype = np.uint64
+    else:
+        return None
+    values = np.zeros(len(col), dtype=dtype)
+    values[~missing] = ints
+    array = pd.arrays.IntegerArray(values, missing)
+    return pd.Series(array, index=col.index, name=col.name)
 
 
 def _read_csv_without(p: Path, layout: _CsvLayout, df: pd.DataFrame,
-                      blank: np.ndarray) -> pd.DataFrame:
+                      blank: np.ndarray, options: dict[str, Any]) -> pd.DataFrame:
     """``df`` without its blank records, typed as pandas types the file without them: read
     again skipping them (record 0 is the header), so ``2.0`` stays a float and ``2`` an
     integer whatever blank records lay among them. Where the second read does not give the
     rows expected (it should), the blank rows are dropped and the columns re-typed instead."""
     skip = frozenset((blank + 1).tolist())
     with _csv_errors(p, layout):
-        again: pd.DataFrame = pd.read_csv(p, **_csv_options(layout),
-                                          skiprows=lambda i: i in skip)
+        again: pd.DataFrame = pd.read_csv(p, **options, skiprows=lambda i: i in skip)
     again = _without_extra(p, again, layout)
     if len(again) == len(df) - len(skip) and not _blank_positions(again).size:
         return again
@@ -815,6 +883,7 @@ def _arrow_to_pandas(table: Any, offset: int = 0, path: Path | None = None) -> p
     index again, so they are put back as columns (dropping them lost ``contract_id`` and merged
     every contract into one double-counting group). An unnamed index is only row labels."""
     df: pd.DataFrame = table.to_pandas()
+    _exact_nullable_integers(table, df)
     # Levels stored as columns of the file only: a named RangeIndex is metadata, not data
     # (and batches, read without the metadata, would not have it).
     physical = set(table.schema.names)
@@ -828,6 +897,31 @@ def _arrow_to_pandas(table: Any, offset: int = 0, path: Path | None = None) -> p
         df = df.reset_index(level=named)
     df.index = pd.RangeIndex(offset, offset + len(df))
     return df
+
+
+def _exact_nullable_integers(table: Any, df: pd.DataFrame) -> None:
+    """Integer columns with nulls as nullable integers where floats would lose digits.
+
+    ``to_pandas`` makes an integer column with a null float64, which holds whole numbers
+    exactly only up to 2**53: two 17-digit ids became one number. Such columns (only those:
+    other columns keep the types pandas gives) become ``Int64`` / ``UInt64``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for j, field in enumerate(table.schema):
+        column = table.column(j)
+        if (not pa.types.is_integer(field.type) or not column.null_count
+                or field.name not in df.columns or list(df.columns).count(field.name) != 1):
+            continue
+        bounds = pc.min_max(column)
+        low, high = bounds["min"].as_py(), bounds["max"].as_py()
+        if low is None or (low >= -2**53 and high <= 2**53):
+            continue
+        nullable = pd.UInt64Dtype() if pa.types.is_unsigned_integer(field.type) \
+            else pd.Int64Dtype()
+        values = column.to_pandas(types_mapper=lambda _t, d=nullable: d)
+        df[field.name] = pd.Series(values.array, index=df.index)
 
 
 @dataclass(frozen=True)
@@ -1279,8 +1373,11 @@ def _iter_csv(p: Path, chunksize: int,
     # parsed as floats: a record of spaces (dropped as blank) would not parse as a float, and
     # pandas raised a bare ValueError for the whole file.
     floats = frozenset(n for n, t in (dtypes or {}).items() if t == "float64")
+    # Whole numbers with gaps past 2**53 are read as text and made exact after (_read_csv).
+    wholes = frozenset(n for n, t in (dtypes or {}).items() if t == "Int64")
     options["dtype"] = {**options["dtype"],
-                        **{n: t for n, t in (dtypes or {}).items() if n not in floats}}
+                        **{n: t for n, t in (dtypes or {}).items() if n not in floats | wholes},
+                        **dict.fromkeys(wholes, str)}
     fixed = frozenset(dtypes or ()) - floats
     # pandas may parse the first rows when the reader is created: the same errors as next().
     with _csv_errors(p, layout):
@@ -1299,6 +1396,10 @@ def _iter_csv(p: Path, chunksize: int,
             chunk = _without_blank_rows(_without_extra(p, chunk, layout), fixed)
             for name in floats & set(chunk.columns):
                 chunk[name] = pd.to_numeric(chunk[name]).astype(np.float64)
+            for name in wholes & set(chunk.columns):
+                exact = _whole_numbers(chunk[name])
+                chunk[name] = (exact if exact is not None
+                               else pd.to_numeric(chunk[name]).astype(np.float64))
             chunk.index = pd.RangeIndex(offset, offset + len(chunk))
             yield offset, chunk
             offset += len(chunk)
@@ -1309,7 +1410,9 @@ def csv_column_types(path: str | os.PathLike[str],
     """The columns of a CSV file whose type, read in batches, would differ from batch to batch,
     with the type a whole-file read gives them: ``"str"`` for a column holding somewhere a value
     that is not a number (a typo in ``quantity``), ``"float64"`` for whole numbers in some
-    batches and fractions in others. ``{}`` for other formats (their batches share a type).
+    batches and fractions in others, ``"Int64"`` for whole numbers with empty cells of which
+    some are 2**53 or more (read exactly, as a whole-file read does, not as floats). ``{}`` for
+    other formats (their batches share a type).
 
     Pass it to ``iter_outcome_batches(path, dtypes=...)`` so every batch has the whole file's
     column types (text that is a number is still valued as that number). One extra pass.
@@ -1319,24 +1422,46 @@ def csv_column_types(path: str | os.PathLike[str],
         return {}
     kinds: dict[str, set[str]] = {}
     blanks: set[str] = set()  # columns with an empty cell somewhere, in any batch
+    big: set[str] = set()  # columns with a number of 2**53 or more somewhere
+    fractions: set[str] = set()  # columns with a number that is not whole somewhere
     for _, batch in _iter_csv(p, chunksize):
         for name in batch.columns:
             if name in TEXT_COLUMNS:
+                continue
+            if _digits_and_empty_text(batch[name]):  # pandas' reading of huge ids with gaps
+                blanks.add(name)
+                big.add(name)
+                kinds.setdefault(name, set()).add("u")
                 continue
             present = batch[name].notna()
             if not present.all():
                 blanks.add(name)
             if present.any():
-                kinds.setdefault(name, set()).add(_batch_kind(batch[name][present]))
+                kind = _batch_kind(batch[name][present])
+                kinds.setdefault(name, set()).add(kind)
+                if kind == "f" and not _whole_floats(batch[name][present]):
+                    fractions.add(name)
+                if kind in "iuf" and float(batch[name][present].abs().max()) >= 2.0**53:
+                    big.add(name)
     found = {}
     for name, k in kinds.items():
         # Whole numbers with an empty cell anywhere are floats in a whole-file read, as are
         # whole numbers and fractions; True/False with empty cells stay True/False (and gaps).
-        if k == {"i", "f"} or (k == {"i"} and name in blanks):
+        # Whole numbers with gaps past what a float holds are read exactly (_read_csv).
+        if k <= {"i", "u", "f"} and name in blanks and name in big and name not in fractions:
+            found[name] = "Int64"
+        elif k == {"i", "f"} or (k == {"i"} and name in blanks):
             found[name] = "float64"
         elif len(k) > 1 or "O" in k:
             found[name] = "str"
     return found
+
+
+def _whole_floats(present: pd.Series) -> bool:
+    """Whether float cells are all whole numbers (a batch's whole numbers with a gap: pandas
+    read them as floats)."""
+    values = present.to_numpy(dtype=np.float64)
+    return bool(np.isfinite(values).all() and (values == np.floor(values)).all())
 
 
 def _batch_kind(present: pd.Series) -> str:

@@ -118,6 +118,73 @@ def test_read_parquet_when_columns_are_typed_returns_text_columns(tmp_path: Path
     assert df["measure"].tolist() == ["jobs-local", "env-carbon"]
 
 
+# -- Whole numbers with gaps are read exactly, past what a float holds ----------------------
+
+BIG_IDS = [9007199254740993, None, 9007199254740992, 12345678901234567, None, 7]
+HUGE_IDS = [12345678901234567891, None, 5]  # past int64
+
+
+def _ids_csv(tmp_path: Path, ids: list[int | None]) -> Path:
+    path = tmp_path / "ids.csv"
+    path.write_text("outcome_id,measure,quantity,unit,region,date\n" + "".join(
+        f"{'' if i is None else i},jobs-local-fte,1,FTE,uk,2024-05-01\n" for i in ids),
+        encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("ids", [BIG_IDS, HUGE_IDS], ids=["int64", "uint64"])
+def test_read_csv_when_whole_numbers_with_gaps_pass_2_53_reads_them_exactly(
+        tmp_path: Path, ids: list[int | None]) -> None:
+    """pandas reads whole numbers with an empty cell as floats: 17-digit ids in a column of
+    the caller's own came back rounded, two of them one number (past int64, as text with
+    "" for the empty cells). Whole file and batches alike, and through value_file."""
+    path = _ids_csv(tmp_path, ids)
+    whole = svio.read_outcomes(path)["outcome_id"]
+    assert whole.dtype.kind in "iu" and whole.isna().tolist() == [i is None for i in ids]
+    assert [None if pd.isna(v) else int(v) for v in whole] == ids
+    types = svio.csv_column_types(path, chunksize=2)
+    assert types == {"outcome_id": "Int64"}
+    batches = [b["outcome_id"] for _, b in svio.iter_outcome_batches(path, chunksize=2,
+                                                                     dtypes=types)]
+    assert [None if pd.isna(v) else int(v) for b in batches for v in b] == ids
+    out = tmp_path / "valued.csv"
+    sv.value_file(path, out, chunksize=2)
+    assert [line.split(",")[0] for line in out.read_text().splitlines()[1:]] == [
+        "" if i is None else str(i) for i in ids]
+
+
+def test_read_csv_when_small_whole_numbers_have_gaps_keeps_pandas_floats(tmp_path: Path) -> None:
+    """Below 2**53 a float holds every whole number: the column stays as pandas reads it."""
+    col = svio.read_outcomes(_ids_csv(tmp_path, [1, None, 2]))["outcome_id"]
+    assert col.dtype == np.float64 and col.tolist()[::2] == [1.0, 2.0]
+    assert svio.csv_column_types(_ids_csv(tmp_path, [1, None, 2]), chunksize=2) == {
+        "outcome_id": "float64"}
+
+
+def test_read_parquet_when_integers_with_nulls_pass_2_53_reads_them_exactly(
+        tmp_path: Path) -> None:
+    """pyarrow's to_pandas makes an integer column with a null float64: such a column whose
+    numbers a float cannot hold becomes nullable Int64 / UInt64; others stay as they were."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    base = {"measure": ["jobs-local-fte"] * 3, "quantity": [1, 1, 1], "unit": ["FTE"] * 3,
+            "region": ["uk"] * 3, "date": ["2024-05-01"] * 3}
+    table = pa.table({**base, "big": pa.array([2**53 + 1, None, 2**53], pa.int64()),
+                      "huge": pa.array([2**64 - 1, None, 5], pa.uint64()),
+                      "small": pa.array([1, None, 2], pa.int64())})
+    pq.write_table(table, tmp_path / "o.parquet")
+    df = svio.read_outcomes(tmp_path / "o.parquet")
+    assert [str(df[c].dtype) for c in ("big", "huge", "small")] == ["Int64", "UInt64",
+                                                                    "float64"]
+    assert df["big"].tolist()[::2] == [2**53 + 1, 2**53]
+    assert df["huge"].tolist()[::2] == [2**64 - 1, 5] and df["huge"].isna().tolist()[1]
+    batches = [b["big"] for _, b in svio.iter_outcome_batches(tmp_path / "o.parquet",
+                                                              chunksize=2)]
+    assert [None if pd.isna(v) else int(v) for b in batches for v in b] == [
+        2**53 + 1, None, 2**53]
+
+
 def test_read_parquet_when_file_is_corrupt_raises_input_file_error(tmp_path: Path) -> None:
     """Bytes that are not Parquet raise InputFileError, not a pyarrow error."""
     path = _write(tmp_path / "o.parquet", "not parquet at all")
