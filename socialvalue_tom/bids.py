@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any, Literal
@@ -46,6 +47,7 @@ from socialvalue_tom.errors import (
     BulkValidationError,
     OutcomeError,
     RuleError,
+    SocialValueWarning,
     illustrative_collected,
     warn_illustrative,
 )
@@ -89,6 +91,23 @@ def _editions_note(valued: pd.DataFrame) -> str:
     names = [f"{t}:{v} (digest {d[:12]})" for t, v, d in
              sorted(used.itertuples(index=False, name=None))]
     return "Valued with " + ", ".join(names) + "."
+
+
+def _basis_notes(valued: pd.DataFrame, tables: TablesLike) -> list[str]:
+    """What the committed values add together (``report.basis_notes``), for the trace; tenders
+    valued in several price bases or discounted to several years are also warned of: a ranking
+    can turn on how tenderers dated their rows, until a common ``price_year`` and
+    ``discount_base_year`` put every tender on one basis."""
+    from socialvalue_tom.report import basis_notes
+
+    notes = basis_notes(valued, tables)
+    mixed = [n for n in notes if n.startswith("Values are ")]
+    if mixed:
+        warnings.warn(SocialValueWarning(
+            f"tenders are compared on more than one basis. {mixed[0]} Pass assumptions="
+            "{'price_year': ..., 'discount_base_year': ...} to score them on one."),
+            stacklevel=3)
+    return [f"Note: {n}" for n in notes]
 
 
 def _check_scoring(weighting: float, method: str) -> None:
@@ -241,7 +260,11 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
         weighting: the marks available for social value (e.g. 10 for a 10% weighting).
         method: ``"proportional"`` or ``"rank"`` (see the module docstring).
         basis: score on ``"absolute"`` committed value or value ``"per-gbp"`` of bid price.
-        assumptions: caller-level :class:`~socialvalue_tom.Assumptions`.
+        assumptions: caller-level :class:`~socialvalue_tom.Assumptions`. Tenders whose values
+            are in several price bases, or discounted to several first years, are compared on
+            those values with a :class:`~socialvalue_tom.SocialValueWarning` (and a note in
+            the trace): give a common ``price_year`` and ``discount_base_year`` to score them
+            on one basis.
 
     Returns:
         One row per tenderer, best first: ``rank``, ``supplier_id``, ``committed_gbp``
@@ -290,6 +313,7 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     if illustrative:
         warn_illustrative(sum(illustrative), stacklevel=2)
     trace.append(_editions_note(valued))
+    trace += _basis_notes(valued, tables)
     committed = _committed(valued["value_gbp"].to_numpy(dtype=np.float64), keys, suppliers)
     absent = [s for s in suppliers if s not in set(keys)]
     if absent:

@@ -21,6 +21,7 @@ import datetime as dt
 import html
 import io
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -44,7 +45,7 @@ from socialvalue_tom._text import (
     stripped_column,
 )
 from socialvalue_tom.engine import TablesLike
-from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError
+from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError, SocialValueWarning
 from socialvalue_tom.money import format_gbp, total
 from socialvalue_tom.outcome import financial_year, to_day
 from socialvalue_tom.tables.table import ProxyTable, normalise_region
@@ -421,7 +422,9 @@ def _row(values: np.ndarray, contracts: np.ndarray | None,
         has = ~np.isnan(contract_values)
         once = dict(zip(contracts[has].tolist(), contract_values[has].tolist(), strict=True))
         value = math.fsum(once.values())  # exact: the same whatever the order
-        row["contract_value_gbp"] = total([value])
+        # None, not £0.00, where no contract of the group has a value: value_frame refuses a
+        # contract value of 0, so £0.00 would read as a figure given.
+        row["contract_value_gbp"] = total([value]) if once else None
         row["sv_ratio"] = math.fsum(values[has].tolist()) / value if value > 0 else math.nan
     return row
 
@@ -452,7 +455,7 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
     When ``contract_id`` and ``contract_value`` columns are present, adds
     ``contract_value_gbp`` (the value of each contract with a valued row in the group, counted
     once; values are read from every row, valued or not, so a contract's rejected rows may
-    give it) and ``sv_ratio``: the net social value of the rows whose contract
+    give it; None where no contract of the group has a value) and ``sv_ratio``: the net social value of the rows whose contract
     has a value, per GBP of those contracts' values (NaN when no contract in the group has a
     value). Rows that were not valued (``value_gbp`` missing) are left out of every total and
     counted in ``rows_not_valued``.
@@ -615,6 +618,7 @@ def _count_input_rows(n: int, period_row: np.ndarray | None,
 
 
 def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
+                         by_supplier: bool = False,
                          tables: TablesLike | None = None) -> pd.DataFrame:
     """Committed vs delivered social value per contract, with the shortfall.
 
@@ -631,13 +635,20 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     all rejected is listed with zeros) and ``rows_without_stage`` (valued rows with no stage,
     counted in neither total: give them one).
 
+    A contract's target adds every commitment on it. Where a ``supplier_id`` column shows
+    commitments from several suppliers on one contract (the tenders that :func:`score_bids`
+    compares, say, rather than the winner's), a :class:`~socialvalue_tom.SocialValueWarning`
+    names those contracts: keep the winning bid's rows, or pass ``by_supplier=True`` for one
+    row per contract and supplier (a supplier's deliveries set against its own commitments).
+
     Examples:
         >>> df = pd.DataFrame({"contract_id": ["c1", "c1"], "stage": ["commitment", "delivered"],
         ...                    "value_gbp": [1000.0, 750.0]})
         >>> targets_vs_delivered(df)[["contract_id", "shortfall_gbp", "delivered_pct"]].to_dict("records")
         [{'contract_id': 'c1', 'shortfall_gbp': Decimal('250.00'), 'delivered_pct': 75.0}]
     """  # noqa: E501
-    _need(valued, ["contract_id", "stage", "value_gbp"], "targets vs delivered")
+    _need(valued, ["contract_id", "stage", "value_gbp", *(["supplier_id"] if by_supplier
+                                                          else [])], "targets vs delivered")
     if by_measure and "canonical_quantity" not in valued.columns:
         raise RuleError("quantities per measure need canonical_quantity: value the outcomes "
                         "with value_frame(..., detail=True)", field="canonical_quantity")
@@ -645,9 +656,18 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
         valued = _with_info(valued, "canonical_unit", tables)
     every = _keyed(_bare(valued))
     every = every.assign(stage=stripped_column(every["stage"]))
-    keys = ["contract_id", "measure"] if by_measure else ["contract_id"]
+    keys = ["contract_id", *(["supplier_id"] if by_supplier else []),
+            *(["measure"] if by_measure else [])]
     if by_measure:
         every = every.assign(measure=stripped_column(every["measure"]))
+    if not by_supplier:
+        shared = _shared_contracts(every)
+        if shared:
+            warnings.warn(SocialValueWarning(
+                f"{len(shared)} contract(s) have commitments from more than one supplier "
+                f"({', '.join(group_label(c) for c in shared[:3])}"
+                f"{', ...' if len(shared) > 3 else ''}): each target adds them all; keep the "
+                "winning bid's rows, or pass by_supplier=True"), stacklevel=2)
     # Rows not valued (the issues) are counted per contract, so that a contract whose
     # delivered returns were all rejected is not read as one that delivered nothing.
     value = pd.to_numeric(every["value_gbp"], errors="coerce").astype("float64")
@@ -686,6 +706,22 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     return pd.DataFrame.from_records(records, columns=[
         *keys, *extra, "committed_gbp", "delivered_gbp", "shortfall_gbp", "delivered_pct",
         "rows_not_valued", "rows_without_stage"])
+
+
+def _shared_contracts(valued: pd.DataFrame) -> list[Any]:
+    """The contracts (``contract_id``) whose valued commitments come from more than one
+    ``supplier_id`` (none without those columns): a target adding competing tenders."""
+    if not {"contract_id", "supplier_id", "stage", "value_gbp"} <= set(valued.columns):
+        return []
+    frame = _keyed(_bare(valued))
+    value = pd.to_numeric(frame["value_gbp"], errors="coerce")
+    committed = frame[value.notna().to_numpy()
+                      & (stripped_column(frame["stage"]) == "commitment").to_numpy()]
+    if not len(committed):
+        return []
+    counts = committed.groupby("contract_id", sort=False, observed=True, dropna=False)[
+        "supplier_id"].nunique()
+    return sorted(counts[counts > 1].index.tolist(), key=_sort_key)
 
 
 #: The stages targets_vs_delivered sets against each other.
@@ -1096,11 +1132,18 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
     if "supplier_id" in frame.columns:
         parts += _section(frame, "supplier", "By supplier")
     if {"contract_id", "stage"} <= set(frame.columns):
-        tvd = targets_vs_delivered(frame)
+        # Competing tenders on one contract: each supplier against its own commitments.
+        shared = bool(_shared_contracts(frame))
+        tvd = targets_vs_delivered(frame, by_supplier=shared)
+        if shared:
+            tvd["supplier_id"] = [group_label(x) for x in tvd["supplier_id"]]
         tvd["delivered_pct"] = [f"{x:.1f}%" if not math.isnan(x) else ""
                                 for x in tvd["delivered_pct"]]
         tvd["contract_id"] = [group_label(x) for x in tvd["contract_id"]]  # "(none)", as above
-        parts += ["<h2>Targets vs delivered</h2>", _table(tvd)]
+        parts += ["<h2>Targets vs delivered</h2>", *(
+            ["<p>Per contract and supplier: some contracts have commitments from more than "
+             "one supplier, each set against its own deliveries.</p>"] if shared else []),
+            _table(tvd)]
     if {"table", "version", "digest"} <= set(frame.columns):  # a frame built by hand has none
         eds = pd.DataFrame(editions_used(frame), columns=["table", "version", "digest"])
         parts += ["<h2>Editions used</h2>", _table(eds)]

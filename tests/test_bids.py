@@ -461,3 +461,27 @@ def test_delivered_rows_never_stop_an_evaluation() -> None:
     out = score_bids(rows)
     assert out["supplier_id"].tolist() == ["A"]
     assert any(line.startswith("Not scored: 1,") for line in out.attrs["trace"])
+
+
+def test_score_bids_when_tenders_are_dated_into_two_editions_warns_and_notes_the_basis(
+        ) -> None:
+    """The same 1 FTE for 3 years, dated at tender (2024/25 prices) by A and at contract
+    start (2025/26) by B: B won on basis alone (£86,693.32 against £82,328.12); the trace and
+    a warning say so, and a common price year and discount base year reverse the ranking."""
+    import warnings
+
+    bids = pd.DataFrame({"supplier_id": ["A", "B"], "measure": "jobs-local-fte",
+                         "quantity": 1, "unit": "FTE", "region": "uk", "years": 3,
+                         "date": ["2024-10-01", "2025-04-01"]})
+    with pytest.warns(sv.SocialValueWarning, match="more than one basis.*price_year"):
+        mixed = score_bids(bids)
+    assert mixed["supplier_id"].tolist() == ["B", "A"]
+    assert mixed["committed_gbp"].tolist() == [Decimal("86693.32"), Decimal("82328.12")]
+    assert any(line.startswith("Note: Values are in the prices of each edition's own year "
+                               "(2024, 2025)") for line in mixed.attrs["trace"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.SocialValueWarning)
+        common = score_bids(bids, assumptions={"price_year": 2025, "discount_base_year": 2024})
+    assert common["supplier_id"].tolist() == ["A", "B"]
+    assert common["committed_gbp"].tolist() == [Decimal("84994.56"), Decimal("83761.66")]
+    assert not any("Values are" in line for line in common.attrs["trace"])

@@ -298,6 +298,62 @@ def test_targets_vs_delivered_when_under_delivered_then_shortfall(tiny: sv.Proxy
     assert m.loc[("c1", "jobs-local"), "unit"] == "FTE"
 
 
+def _tenders() -> pd.DataFrame:
+    """Two tenderers' commitments on T1 (the frame score_bids reads), and the winner's
+    deliveries."""
+    return pd.DataFrame({"contract_id": "T1", "supplier_id": ["A", "B", "A"],
+                         "stage": ["commitment", "commitment", "delivered"],
+                         "value_gbp": [11440.0, 9152.0, 11440.0]})
+
+
+def test_targets_vs_delivered_when_several_suppliers_committed_warns_and_splits_on_request(
+        ) -> None:
+    """A target adding competing tenders (A's and B's) read 55.6% delivered by the winner,
+    who delivered all it committed: the contract is named in a warning, and by_supplier
+    sets each supplier against its own commitments."""
+    with pytest.warns(sv.SocialValueWarning, match=r"1 contract\(s\) .*more than one "
+                                                   r"supplier \(T1\).*by_supplier=True"):
+        added = targets_vs_delivered(_tenders())
+    assert added["committed_gbp"].tolist() == [Decimal("20592.00")]
+    split = targets_vs_delivered(_tenders(), by_supplier=True)
+    assert split[["contract_id", "supplier_id", "committed_gbp", "delivered_gbp",
+                  "delivered_pct"]].values.tolist() == [
+        ["T1", "A", Decimal("11440.00"), Decimal("11440.00"), 100.0],
+        ["T1", "B", Decimal("9152.00"), Decimal("0.00"), 0.0]]
+    with pytest.raises(sv.OutcomeError, match="supplier_id"):
+        targets_vs_delivered(_tenders().drop(columns="supplier_id"), by_supplier=True)
+
+
+def test_targets_vs_delivered_when_one_supplier_per_contract_does_not_warn() -> None:
+    """The usual frame (the winner's rows; or no supplier column) says nothing more."""
+    import warnings
+
+    one = _tenders()[_tenders()["supplier_id"] == "A"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert targets_vs_delivered(one)["delivered_pct"].tolist() == [100.0]
+        targets_vs_delivered(_tenders().drop(columns="supplier_id"))
+
+
+def test_report_when_tenders_share_a_contract_shows_targets_per_supplier(
+        tiny: sv.ProxyTable) -> None:
+    """The report's targets table is per supplier where commitments come from several, and
+    the report is made without a warning."""
+    import warnings
+
+    rows = pd.DataFrame({"contract_id": "T1", "supplier_id": ["A", "B", "A"],
+                         "stage": ["commitment", "commitment", "delivered"],
+                         "measure": "jobs-local", "quantity": [2.0, 1.0, 2.0], "unit": "FTE",
+                         "region": "uk", "date": "2024-06-01"})
+    valued = value_frame(rows, tiny)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.SocialValueWarning)
+        text = report_html(valued, tables=tiny)
+    targets = text[text.index("<h2>Targets vs delivered</h2>"):]
+    assert "Per contract and supplier" in targets
+    assert "<th>supplier_id</th>" in targets.split("</table>")[0]
+
+
 def test_targets_vs_delivered_when_no_stage_then_value_error(valued: pd.DataFrame) -> None:
     """The stage column is required and named."""
     with pytest.raises(ValueError, match="stage"):
@@ -1070,7 +1126,8 @@ def test_summarise_reads_contract_values_as_value_frame_does(tiny: sv.ProxyTable
         {"contract_value": object})
     s = summarise(value_frame(df, tiny, errors="collect"), by="contract")
     c1 = s[s["contract_id"] == "C1"].iloc[0]
-    assert c1["contract_value_gbp"] == Decimal("0.00") and math.isnan(c1["sv_ratio"])
+    # No value given: None (blank in reports), not £0.00, which value_frame would refuse
+    assert c1["contract_value_gbp"] is None and math.isnan(c1["sv_ratio"])
     assert s[s["contract_id"] == "C2"].iloc[0]["contract_value_gbp"] == Decimal("500000.00")
 
 
