@@ -1804,8 +1804,10 @@ def _write_xlsx(df: pd.DataFrame, target: Path) -> None:
     # row whole): money columns show pennies, and every cell holds the float's shortest exact
     # digits, as Excel writes them. openpyxl writes 16 significant digits ("%.16g"), which can
     # move an amount a hair off a half penny to the other side of it (the docstring's totals).
+    names = list(df.columns)
     floats = {j: _float_cell(ws, name) for j, (name, column) in enumerate(df.items())
-              if pd.api.types.is_float_dtype(column.dtype) and isinstance(column.dtype, np.dtype)}
+              if pd.api.types.is_float_dtype(column.dtype)}
+    plain = [j for j in floats if names[j] not in MONEY_COLUMNS]
     ws.append(rows[0])
     for values in rows[1:]:
         if floats:
@@ -1817,6 +1819,11 @@ def _write_xlsx(df: pd.DataFrame, target: Path) -> None:
                         cell._value = repr(values[j])
                     values[j] = cell
         ws.append(values)
+        # openpyxl writes the rest of a row through an unstyled cell object it is given (its
+        # scratch cell): a date later in the row gave this column's cell a date format.
+        for j in plain:
+            if floats[j].has_style:
+                floats[j] = _float_cell(ws, names[j])
     wb.save(target)
 
 
@@ -1860,9 +1867,10 @@ def _xlsx_value(v: Any) -> Any:
     empty cell; an aware datetime is refused, as Excel has no time zones."""
     if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)):
         return None
+    if isinstance(v, np.datetime64 | np.timedelta64):
+        return str(v)  # as to_excel wrote them (a date past 9999 is no worksheet date)
     if isinstance(v, np.generic):
-        v = v.item() if not isinstance(v, np.datetime64 | np.timedelta64) else (
-            pd.Timestamp(v) if isinstance(v, np.datetime64) else pd.Timedelta(v))
+        v = v.item()
     if isinstance(v, bool):
         return v
     if isinstance(v, int):

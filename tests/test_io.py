@@ -917,6 +917,51 @@ def test_write_valuations_when_xlsx_then_floats_read_back_exactly(tmp_path: Path
             pd.Series([amount]))
 
 
+def test_write_valuations_when_xlsx_float_column_precedes_dates_keeps_numbers(
+        tmp_path: Path) -> None:
+    """openpyxl wrote the rest of a row through the float column's cell: a date after it gave
+    it a date format, and from the second row on the quantities read back as 1900 dates."""
+    import openpyxl
+
+    frame = pd.DataFrame({
+        "quantity": [12.5, 2.5, 208.5, 85.5],
+        "date": pd.to_datetime(["2024-05-01"] * 4),
+        "done": pd.Series([dt.date(2024, 6, 1)] * 4, dtype=object),
+        "canonical_quantity": [1.0, 2.0, 3.0, 4.0], "value_gbp": [1.0, 2.0, 3.0, 4.0]})
+    path = svio.write_valuations(frame, tmp_path / "v.xlsx")
+    ws = openpyxl.load_workbook(path).active
+    for col in (1, 4):
+        cells = [ws.cell(row=r, column=col) for r in range(2, 6)]
+        assert [c.value for c in cells] == frame.iloc[:, col - 1].tolist()
+        assert {c.number_format for c in cells} == {"General"}
+    assert {ws.cell(row=r, column=5).number_format for r in range(2, 6)} == {
+        ws.cell(row=2, column=5).number_format} != {"General"}
+
+
+def test_write_valuations_when_xlsx_money_column_is_nullable_float_keeps_format_and_digits(
+        tmp_path: Path) -> None:
+    """A Float64 money column (after convert_dtypes()) shows pennies and keeps its digits."""
+    import openpyxl
+
+    amounts = [0.30000000000000004, None, 29897.399999999998]
+    frame = pd.DataFrame({"value_gbp": pd.array(amounts, dtype="Float64")})
+    path = svio.write_valuations(frame, tmp_path / "v.xlsx")
+    ws = openpyxl.load_workbook(path).active
+    assert [ws.cell(row=r, column=1).value for r in (2, 3, 4)] == amounts
+    assert ws.cell(row=2, column=1).number_format.startswith('"£"#,##0.00')
+
+
+def test_write_valuations_when_xlsx_numpy_dates_in_a_mixed_column_are_their_text(
+        tmp_path: Path) -> None:
+    """As DataFrame.to_excel wrote them: a numpy datetime64 past year 9999 was a date cell
+    reading back as #VALUE!."""
+    cells = pd.Series([np.datetime64("12000-01-01"), np.datetime64("2024-05-01"), "x"],
+                      dtype=object)
+    back = svio.read_outcomes(svio.write_valuations(pd.DataFrame({"note": cells}),
+                                                    tmp_path / "v.xlsx"))
+    assert back["note"].tolist() == ["12000-01-01", "2024-05-01", "x"]
+
+
 @pytest.mark.parametrize("dtype", ["int64", "uint64", "object"])
 def test_write_valuations_when_xlsx_and_whole_numbers_past_2_53_keeps_every_digit(
         tmp_path: Path, dtype: str) -> None:
