@@ -586,18 +586,22 @@ def _read_csv(p: Path, as_text: frozenset[str] = frozenset()) -> pd.DataFrame:
     df = _without_extra(p, df, layout)
     blank = _blank_positions(df)
     if blank.size:
-        df = _read_csv_without(p, layout, df, blank, options)
+        df = _read_csv_without(p, layout, df, blank, options, as_text)
     df = df.set_axis(pd.RangeIndex(len(df)))
     big = frozenset(_inexact_whole_numbers(df)) - as_text
     if big:
         # Whole numbers with an empty cell beside them: pandas reads floats, which lose digits
         # past 2**53 (two 17-digit ids became one number), or, past 2**63, text with the empty
-        # cells as "". Read them again as text, and exactly.
+        # cells as "". Read them again as text, and exactly where every cell is written as a
+        # whole number (1e16 stays the float pandas reads).
         again = _read_csv(p, as_text | big)
         for name in big:
             if len(again) == len(df):
                 exact = _whole_numbers(again[name])
-                df[name] = exact if exact is not None else again[name]
+                if exact is not None:
+                    df[name] = exact
+                elif _digits_and_empty_text(df[name]):  # past int64 and uint64 alike
+                    df[name] = again[name]
     return df
 
 
@@ -636,16 +640,20 @@ def _digits_and_empty_text(col: pd.Series) -> bool:
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 
 
-def _whole_numbers(col: pd.Series) -> pd.Series | None:
-    """Text cells as exact whole numbers (nullable ``Int64``, or ``UInt64`` past it), missing
-    cells kept missing; None when a cell is not written as a whole number or none fits."""
+def _whole_numbers(col: pd.Series, kind: str | None = None) -> pd.Series | None:
+    """Text cells as exact whole numbers, missing cells kept missing: nullable ``Int64``, or
+    ``UInt64`` past it (``kind`` names one, as :func:`csv_column_types` gives it); None when
+    a cell is not written as a whole number, or the numbers do not fit."""
     missing = col.isna().to_numpy()
     texts = [str(v).strip() for v in col.to_numpy(dtype=object)[~missing]]
     if not all(_WHOLE_NUMBER.fullmatch(t) for t in texts):
         return None
     ints = [int(t) for t in texts]
     low, high = min(ints, default=0), max(ints, default=0)
-    if low >= -2**63 and high < 2**63:
+    fits_int64 = low >= -2**63 and high < 2**63
+    if kind == "Int64" or (kind is None and fits_int64):
+        if not fits_int64:
+            return None
         dtype: type[np.integer[Any]] = np.int64
     elif low >= 0 and high < 2**64:
         dtype = np.uint64
@@ -657,8 +665,8 @@ def _whole_numbers(col: pd.Series) -> pd.Series | None:
     return pd.Series(array, index=col.index, name=col.name)
 
 
-def _read_csv_without(p: Path, layout: _CsvLayout, df: pd.DataFrame,
-                      blank: np.ndarray, options: dict[str, Any]) -> pd.DataFrame:
+def _read_csv_without(p: Path, layout: _CsvLayout, df: pd.DataFrame, blank: np.ndarray,
+                      options: dict[str, Any], as_text: frozenset[str]) -> pd.DataFrame:
     """``df`` without its blank records, typed as pandas types the file without them: read
     again skipping them (record 0 is the header), so ``2.0`` stays a float and ``2`` an
     integer whatever blank records lay among them. Where the second read does not give the
@@ -669,7 +677,7 @@ def _read_csv_without(p: Path, layout: _CsvLayout, df: pd.DataFrame,
     again = _without_extra(p, again, layout)
     if len(again) == len(df) - len(skip) and not _blank_positions(again).size:
         return again
-    return _without_blank_rows(df)
+    return _without_blank_rows(df, as_text)  # columns read as text stay text
 
 
 def _has_line_break(df: pd.DataFrame) -> bool:
@@ -877,13 +885,14 @@ def _text_in_pandas_metadata(table: Any, names: list[str]) -> Any:
     return table.replace_schema_metadata({**meta, b"pandas": json.dumps(info).encode()})
 
 
-def _arrow_to_pandas(table: Any, offset: int = 0, path: Path | None = None) -> pd.DataFrame:
+def _arrow_to_pandas(table: Any, offset: int = 0, path: Path | None = None,
+                     exact: frozenset[str] | None = None) -> pd.DataFrame:
     """Arrow data as a frame indexed by row position. Columns pandas wrote as a named index
     (``df.set_index("contract_id").to_parquet(...)``) are data: ``to_pandas`` makes them the
     index again, so they are put back as columns (dropping them lost ``contract_id`` and merged
     every contract into one double-counting group). An unnamed index is only row labels."""
     df: pd.DataFrame = table.to_pandas()
-    _exact_nullable_integers(table, df)
+    _exact_nullable_integers(table, df, exact)
     # Levels stored as columns of the file only: a named RangeIndex is metadata, not data
     # (and batches, read without the metadata, would not have it).
     physical = set(table.schema.names)
@@ -899,28 +908,42 @@ def _arrow_to_pandas(table: Any, offset: int = 0, path: Path | None = None) -> p
     return df
 
 
-def _exact_nullable_integers(table: Any, df: pd.DataFrame) -> None:
-    """Integer columns with nulls as nullable integers where floats would lose digits.
-
-    ``to_pandas`` makes an integer column with a null float64, which holds whole numbers
-    exactly only up to 2**53: two 17-digit ids became one number. Such columns (only those:
-    other columns keep the types pandas gives) become ``Int64`` / ``UInt64``.
-    """
+def _inexact_integer_columns(table: Any) -> frozenset[str]:
+    """The integer columns of an Arrow table (not the library's text columns) holding nulls
+    and numbers past 2**53: ``to_pandas`` makes such a column float64, which holds whole
+    numbers exactly only up to 2**53 (two 17-digit ids became one number)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    found = set()
     for j, field in enumerate(table.schema):
         column = table.column(j)
-        if (not pa.types.is_integer(field.type) or not column.null_count
-                or field.name not in df.columns or list(df.columns).count(field.name) != 1):
+        if (field.name in TEXT_COLUMNS or not pa.types.is_integer(field.type)
+                or not column.null_count):
             continue
         bounds = pc.min_max(column)
         low, high = bounds["min"].as_py(), bounds["max"].as_py()
-        if low is None or (low >= -2**53 and high <= 2**53):
+        if low is not None and (low < -2**53 or high > 2**53):
+            found.add(field.name)
+    return frozenset(found)
+
+
+def _exact_nullable_integers(table: Any, df: pd.DataFrame,
+                             names: frozenset[str] | None = None) -> None:
+    """The integer columns ``names`` (by default, :func:`_inexact_integer_columns` of
+    ``table``) as nullable ``Int64`` / ``UInt64``, every digit kept; other columns keep the
+    types pandas gives. Batches of one file are given the file's ``names``, so that every
+    batch types such a column alike."""
+    import pyarrow as pa
+
+    names = _inexact_integer_columns(table) if names is None else names
+    for j, field in enumerate(table.schema):
+        if (field.name not in names or not pa.types.is_integer(field.type)
+                or list(df.columns).count(field.name) != 1):
             continue
         nullable = pd.UInt64Dtype() if pa.types.is_unsigned_integer(field.type) \
             else pd.Int64Dtype()
-        values = column.to_pandas(types_mapper=lambda _t, d=nullable: d)
+        values = table.column(j).to_pandas(types_mapper=lambda _t, d=nullable: d)
         df[field.name] = pd.Series(values.array, index=df.index)
 
 
@@ -1374,9 +1397,10 @@ def _iter_csv(p: Path, chunksize: int,
     # pandas raised a bare ValueError for the whole file.
     floats = frozenset(n for n, t in (dtypes or {}).items() if t == "float64")
     # Whole numbers with gaps past 2**53 are read as text and made exact after (_read_csv).
-    wholes = frozenset(n for n, t in (dtypes or {}).items() if t == "Int64")
+    wholes = {n: t for n, t in (dtypes or {}).items() if t in ("Int64", "UInt64")}
     options["dtype"] = {**options["dtype"],
-                        **{n: t for n, t in (dtypes or {}).items() if n not in floats | wholes},
+                        **{n: t for n, t in (dtypes or {}).items()
+                           if n not in floats and n not in wholes},
                         **dict.fromkeys(wholes, str)}
     fixed = frozenset(dtypes or ()) - floats
     # pandas may parse the first rows when the reader is created: the same errors as next().
@@ -1396,10 +1420,11 @@ def _iter_csv(p: Path, chunksize: int,
             chunk = _without_blank_rows(_without_extra(p, chunk, layout), fixed)
             for name in floats & set(chunk.columns):
                 chunk[name] = pd.to_numeric(chunk[name]).astype(np.float64)
-            for name in wholes & set(chunk.columns):
-                exact = _whole_numbers(chunk[name])
-                chunk[name] = (exact if exact is not None
-                               else pd.to_numeric(chunk[name]).astype(np.float64))
+            for name, kind in wholes.items():
+                if name in chunk.columns:
+                    exact = _whole_numbers(chunk[name], kind)
+                    chunk[name] = (exact if exact is not None
+                                   else pd.to_numeric(chunk[name]).astype(np.float64))
             chunk.index = pd.RangeIndex(offset, offset + len(chunk))
             yield offset, chunk
             offset += len(chunk)
@@ -1410,9 +1435,10 @@ def csv_column_types(path: str | os.PathLike[str],
     """The columns of a CSV file whose type, read in batches, would differ from batch to batch,
     with the type a whole-file read gives them: ``"str"`` for a column holding somewhere a value
     that is not a number (a typo in ``quantity``), ``"float64"`` for whole numbers in some
-    batches and fractions in others, ``"Int64"`` for whole numbers with empty cells of which
-    some are 2**53 or more (read exactly, as a whole-file read does, not as floats). ``{}`` for
-    other formats (their batches share a type).
+    batches and fractions in others, ``"Int64"`` (``"UInt64"`` past int64) for whole numbers
+    with empty cells of which some are 2**53 or more, every cell written as a whole number
+    (read exactly, as a whole-file read does, not as floats). ``{}`` for other formats (their
+    batches share a type).
 
     Pass it to ``iter_outcome_batches(path, dtypes=...)`` so every batch has the whole file's
     column types (text that is a number is still valued as that number). One extra pass.
@@ -1443,18 +1469,49 @@ def csv_column_types(path: str | os.PathLike[str],
                     fractions.add(name)
                 if kind in "iuf" and float(batch[name][present].abs().max()) >= 2.0**53:
                     big.add(name)
-    found = {}
+    # Whole numbers with gaps past what a float holds are read exactly, where every cell is
+    # written as a whole number (_read_csv): the cells' text says, read once more.
+    wholes = _whole_number_kinds(p, chunksize, {
+        name for name, k in kinds.items()
+        if k <= {"i", "u", "f"} and name in blanks and name in big and name not in fractions})
+    found: dict[str, str] = {}
     for name, k in kinds.items():
         # Whole numbers with an empty cell anywhere are floats in a whole-file read, as are
         # whole numbers and fractions; True/False with empty cells stay True/False (and gaps).
-        # Whole numbers with gaps past what a float holds are read exactly (_read_csv).
-        if k <= {"i", "u", "f"} and name in blanks and name in big and name not in fractions:
-            found[name] = "Int64"
+        if name in wholes:
+            found[name] = wholes[name]
         elif k == {"i", "f"} or (k == {"i"} and name in blanks):
             found[name] = "float64"
         elif len(k) > 1 or "O" in k:
             found[name] = "str"
     return found
+
+
+def _whole_number_kinds(p: Path, chunksize: int, names: set[str]) -> dict[str, str]:
+    """For the columns ``names`` of a CSV file, the type a whole-file read gives them where
+    every cell is written as a whole number: ``"Int64"``, ``"UInt64"`` (past int64), or
+    ``"str"`` (past both); columns with other cells are left out."""
+    if not names:
+        return {}
+    low: dict[str, int] = {}
+    high: dict[str, int] = {}
+    whole = set(names)
+    for _, batch in _iter_csv(p, chunksize, dict.fromkeys(names, "str")):
+        for name in list(whole):
+            texts = [str(v).strip() for v in batch[name].dropna().tolist()]
+            if not all(_WHOLE_NUMBER.fullmatch(t) for t in texts):
+                whole.discard(name)
+                continue
+            ints = [int(t) for t in texts]
+            if ints:
+                low[name] = min(low.get(name, ints[0]), *ints)
+                high[name] = max(high.get(name, ints[0]), *ints)
+    kinds = {}
+    for name in whole:
+        lo, hi = low.get(name, 0), high.get(name, 0)
+        kinds[name] = ("Int64" if lo >= -2**63 and hi < 2**63
+                       else "UInt64" if lo >= 0 and hi < 2**64 else "str")
+    return kinds
 
 
 def _whole_floats(present: pd.Series) -> bool:
@@ -1500,11 +1557,20 @@ def _iter_parquet(p: Path, chunksize: int) -> Iterator[tuple[int, pd.DataFrame]]
         raise _fail(p, f"not a readable Parquet file ({exc})") from exc
     offset = 0
     with pf:
+        # Decided for the whole file, as a whole-file read decides it (see _arrow_to_pandas).
+        ints = [f.name for f in pf.schema_arrow if _is_arrow_integer(f.type)]
+        exact = _inexact_integer_columns(pf.read(columns=ints)) if ints else frozenset()
         for batch in pf.iter_batches(batch_size=_read_size(chunksize)):
-            yield offset, _arrow_to_pandas(_arrow_text(p, batch), offset, p)
+            yield offset, _arrow_to_pandas(_arrow_text(p, batch), offset, p, exact)
             offset += batch.num_rows
         if offset == 0:  # no rows: one empty batch with the file's columns, as from a CSV
             yield 0, _arrow_to_pandas(_arrow_text(p, pf.schema_arrow.empty_table()), path=p)
+
+
+def _is_arrow_integer(typ: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_integer(typ))
 
 
 # -- where rows come from -----------------------------------------------------------------------
@@ -1948,8 +2014,10 @@ def _objects(values: list[Any]) -> np.ndarray:
 def arrow_table(df: pd.DataFrame, schema: Any = None) -> Any:
     """``df`` as a pyarrow Table without index or attrs, cast to ``schema`` when given.
 
-    Categorical columns become plain strings, integers become float64 and all-null columns
-    become strings, so batches of one file share one schema (see :func:`stable_schema`).
+    Categorical columns become plain strings, integers become float64 (but for nullable
+    integer columns and whole numbers past 2**53, which stay integers, every digit kept) and
+    all-null columns become strings, so batches of one file share one schema (see
+    :func:`stable_schema`).
     Object columns (mixed numbers and text, e.g. a quantity column an ``.xlsx`` file fills
     with ``2`` and ``abc``) become text, or booleans when they hold only booleans and blanks:
     by their dtype, not their values, so every batch of a file gets the same type.
@@ -1966,8 +2034,25 @@ def arrow_table(df: pd.DataFrame, schema: Any = None) -> Any:
     plain.columns = pd.Index(names)
     table = pa.Table.from_pandas(plain, preserve_index=False)
     if schema is None:
-        schema = stable_schema(table.schema)
+        schema = stable_schema(table.schema, exact=_exact_integer_columns(df))
     return table.cast(schema)
+
+
+def _exact_integer_columns(df: pd.DataFrame) -> frozenset[str]:
+    """Integer columns written as integers, not widened to float64: nullable ones (read
+    exactly from a file, so every batch of it has the type) and any holding numbers past 2**53,
+    which a float64 cannot hold."""
+    found = set()
+    for name, col in df.items():
+        if name in TEXT_COLUMNS or col.dtype.kind not in "iu":
+            continue
+        if not isinstance(col.dtype, np.dtype):
+            found.add(str(name))
+        elif len(col):
+            values = col.to_numpy()
+            if values.max() > 2**53 or (col.dtype.kind == "i" and values.min() < -2**53):
+                found.add(str(name))
+    return frozenset(found)
 
 
 def _object_column(col: pd.Series) -> Any:
@@ -1977,12 +2062,13 @@ def _object_column(col: pd.Series) -> Any:
     return pd.array([None if is_missing(v) else str(v) for v in col], dtype="str")
 
 
-def stable_schema(schema: Any) -> Any:
+def stable_schema(schema: Any, exact: frozenset[str] = frozenset()) -> Any:
     """A schema that every chunk of a file can be cast to.
 
     pandas infers types per chunk (``years`` is int64 in one chunk and float64 in the next,
-    categories differ), so dictionaries are decoded, integers widened to float64 and null
-    columns typed as (large) strings; pandas metadata is dropped.
+    categories differ), so dictionaries are decoded, integers widened to float64 (except the
+    integer columns named in ``exact``: whole numbers a float64 cannot hold) and null columns
+    typed as (large) strings; pandas metadata is dropped.
     """
     import pyarrow as pa
 
@@ -1993,7 +2079,7 @@ def stable_schema(schema: Any) -> Any:
             typ = typ.value_type
         if pa.types.is_integer(typ) and f.name in TEXT_COLUMNS:
             typ = pa.large_string()  # ids: 123456789012 stays those digits, never a float
-        elif pa.types.is_integer(typ):
+        elif pa.types.is_integer(typ) and f.name not in exact:
             typ = pa.float64()
         elif pa.types.is_null(typ) or pa.types.is_string(typ):
             typ = pa.large_string()

@@ -143,7 +143,7 @@ def test_read_csv_when_whole_numbers_with_gaps_pass_2_53_reads_them_exactly(
     assert whole.dtype.kind in "iu" and whole.isna().tolist() == [i is None for i in ids]
     assert [None if pd.isna(v) else int(v) for v in whole] == ids
     types = svio.csv_column_types(path, chunksize=2)
-    assert types == {"outcome_id": "Int64"}
+    assert types == {"outcome_id": "Int64" if ids is BIG_IDS else "UInt64"}
     batches = [b["outcome_id"] for _, b in svio.iter_outcome_batches(path, chunksize=2,
                                                                      dtypes=types)]
     assert [None if pd.isna(v) else int(v) for b in batches for v in b] == ids
@@ -151,6 +151,82 @@ def test_read_csv_when_whole_numbers_with_gaps_pass_2_53_reads_them_exactly(
     sv.value_file(path, out, chunksize=2)
     assert [line.split(",")[0] for line in out.read_text().splitlines()[1:]] == [
         "" if i is None else str(i) for i in ids]
+
+
+@pytest.mark.parametrize(("cells", "dtype", "types"), [
+    (["1e16", None, "2e16"], "float64", None),  # not written as whole numbers: floats
+    (["12345678901234567.0", None, "3.0"], "float64", None),
+    (["18446744073709551615", None, "5"], "UInt64", "UInt64"),
+    (["18446744073709551615", None, "-5"], "str", "str"),  # no integer type holds both
+], ids=["exponent", "point-zero", "uint64", "neither"])
+def test_read_csv_when_big_numbers_with_gaps_are_not_plain_digits_whole_file_and_batches_agree(
+        tmp_path: Path, cells: list[str | None], dtype: str, types: str | None) -> None:
+    """A whole-file read and batches give the column one type (the exact reading fell back
+    to text for 1e16, and batches mixed float64, Int64 and UInt64)."""
+    path = tmp_path / "x.csv"
+    path.write_text("x,measure,quantity,unit,region,date\n" + "".join(
+        f"{c or ''},jobs-local-fte,1,FTE,uk,2024-05-01\n" for c in cells), encoding="utf-8")
+    whole = svio.read_outcomes(path)["x"]
+    assert str(whole.dtype) == dtype
+    found = svio.csv_column_types(path, chunksize=1)
+    assert found == ({"x": types} if types else {})  # float64 in every batch: nothing to fix
+    batches = [b["x"] for _, b in svio.iter_outcome_batches(path, chunksize=1, dtypes=found)]
+    assert {str(b.dtype) for b in batches} == {dtype}
+    assert [v for b in batches for v in b.tolist()][::2] == whole.tolist()[::2]
+
+
+def test_read_csv_when_a_blank_line_meets_a_blank_record_still_reads_ids_exactly(
+        tmp_path: Path) -> None:
+    """The fallback that drops blank rows itself re-typed the column read as text as floats,
+    merging the two ids again."""
+    row = "jobs-local-fte,1,FTE,uk,2024-05-01,{}\n"
+    path = tmp_path / "x.csv"
+    path.write_text("measure,quantity,unit,region,date,x\n" + row.format(12345678901234567)
+                    + "\n,,,,,\n" + row.format("") + "   \n" + row.format(12345678901234569),
+                    encoding="utf-8")
+    col = svio.read_outcomes(path)["x"]
+    assert str(col.dtype) == "Int64"
+    assert col.tolist()[::2] == [12345678901234567, 12345678901234569]
+
+
+def test_write_valuations_when_parquet_and_ids_past_2_53_keeps_them_integers(
+        tmp_path: Path) -> None:
+    """Ids read exactly (Int64), or whole numbers past 2**53, are written as Parquet integers:
+    widening them to float64 (so batches share a type) could not hold them, and the write
+    failed, or, before, rounded them. value_file from CSV to Parquet alike, batch by batch."""
+    ids = [12345678901234567, None, 12345678901234569, 7]
+    src = _ids_csv(tmp_path, ids)
+    for chunksize in (2, 100):
+        out = tmp_path / f"v{chunksize}.parquet"
+        sv.value_file(src, out, chunksize=chunksize)
+        back = svio.read_outcomes(out)["outcome_id"]
+        assert [None if pd.isna(v) else int(v) for v in back] == ids
+    frame = pd.DataFrame({"a": pd.array(ids, dtype="Int64"), "b": [2**60, 1, 2, 3],
+                          "c": [1, 2, 3, 4], "value_gbp": 1.0})
+    back = svio.read_outcomes(svio.write_valuations(frame, tmp_path / "w.parquet"))
+    assert [None if pd.isna(v) else int(v) for v in back["a"]] == ids
+    assert back["b"].tolist() == [2**60, 1, 2, 3]
+    assert back["c"].dtype == np.float64  # other integer columns widen, as before
+
+
+def test_read_parquet_batches_type_a_big_id_column_as_the_whole_file_does(
+        tmp_path: Path) -> None:
+    """A batch holding only small numbers (or only nulls) of a column with ids past 2**53
+    elsewhere is nullable Int64 too, not float64: batches share the whole file's type."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 4
+    table = pa.table({"measure": ["jobs-local-fte"] * n, "quantity": [1] * n,
+                      "unit": ["FTE"] * n, "region": ["uk"] * n, "date": ["2024-05-01"] * n,
+                      "x": pa.array([2**60, None, 5, None], pa.int64())})
+    pq.write_table(table, tmp_path / "o.parquet")
+    assert str(svio.read_outcomes(tmp_path / "o.parquet")["x"].dtype) == "Int64"
+    batches = [b["x"] for _, b in svio.iter_outcome_batches(tmp_path / "o.parquet",
+                                                            chunksize=1)]
+    assert [str(b.dtype) for b in batches] == ["Int64"] * n
+    assert [None if pd.isna(v) else int(v) for b in batches for v in b] == [2**60, None, 5,
+                                                                            None]
 
 
 def test_read_csv_when_small_whole_numbers_have_gaps_keeps_pandas_floats(tmp_path: Path) -> None:
