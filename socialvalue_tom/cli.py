@@ -294,6 +294,16 @@ class Errors(StrEnum):
     collect = "collect"
 
 
+class Bound(StrEnum):
+    """``--bound`` values (as ``Assumptions.bound``)."""
+
+    central = "central"
+    low = "low"
+    high = "high"
+    least_favourable = "least-favourable"
+    most_favourable = "most-favourable"
+
+
 def _one_of(choices: type[StrEnum]) -> Callable[[Any], Any]:
     """A callback checking an option's value(s) against ``choices``, ignoring case.
 
@@ -438,9 +448,10 @@ def _one_table(spec: str) -> ProxyTable:
 
 
 def _assumptions(price_year: int | None, discount_base_year: int | None,
-                 carry_forward: bool) -> Assumptions:
+                 carry_forward: bool, bound: str = Bound.central.value) -> Assumptions:
     return _guard(lambda: Assumptions(price_year=price_year, carry_forward=carry_forward,
-                                      discount_base_year=discount_base_year))
+                                      discount_base_year=discount_base_year,
+                                      bound=Bound(bound).value))
 
 
 def _check_input(path: Path) -> None:
@@ -932,7 +943,9 @@ def _cli_words(note: str) -> str:
                        ("a common price_year", "--price-year"),
                        ("a common discount_base_year", "--discount-base-year"),
                        ("discount_base_year", "--discount-base-year"),
-                       ("(carry_forward)", "(--carry-forward)")):
+                       ("(carry_forward)", "(--carry-forward)"),
+                       ("where the table records one (bound)",
+                        "where the table records one (--bound)")):
         note = note.replace(name, flag)
     return note
 
@@ -978,6 +991,10 @@ PriceYearOpt = Annotated[int | None, typer.Option(
 BaseYearOpt = Annotated[int | None, typer.Option(
     metavar="N", help="Discount to this financial year.")]
 CarryOpt = Annotated[bool, typer.Option(help="Use the latest edition past its valid_to date.")]
+BoundOpt = Annotated[str, typer.Option(
+    "--bound", metavar=f"[{'|'.join(Bound)}]", callback=_one_of(Bound),
+    help="Which proxy values: central, the tables' low or high bounds, or least-favourable "
+    "(benefits low, disbenefits high) / most-favourable, for a net value's range.")]
 SheetOpt = Annotated[str | None, typer.Option(
     metavar="NAME", help="For .xlsx input: the sheet to read (default: the first visible one).")]
 PeriodOpt = Annotated[str | None, typer.Option(
@@ -1002,6 +1019,7 @@ def value_cmd(
     price_year: PriceYearOpt = None,
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
+    bound: BoundOpt = Bound.central.value,
     totals: Annotated[Path | None, typer.Option(
         "--totals", metavar="FILE.csv", help="Write the totals table (every --by group, and "
         "the Total) as CSV: the terminal shows the first "
@@ -1015,7 +1033,7 @@ def value_cmd(
         _check_output(totals, (".csv",))
         if same_file(totals, input) or (output is not None and same_file(totals, output)):
             _fail(f"--totals {totals} is the input or the output: give it a name of its own")
-    a = _assumptions(price_year, discount_base_year, carry_forward)
+    a = _assumptions(price_year, discount_base_year, carry_forward, bound)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
                                               VALUE_SUFFIXES, _period_columns(period))
     if group is not None:  # a --by the input cannot give (no supplier_id): a usage error,
@@ -1068,9 +1086,10 @@ def explain_cmd(
     price_year: PriceYearOpt = None,
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
+    bound: BoundOpt = Bound.central.value,
 ) -> None:
     """Print how rows of an outcome file were valued, step by step (exit 1 if one was not)."""
-    a = _assumptions(price_year, discount_base_year, carry_forward)
+    a = _assumptions(price_year, discount_base_year, carry_forward, bound)
     _check_input(input)
     if sheet is not None and input.suffix.lower() != ".xlsx":
         _fail(f"--sheet applies to .xlsx input only, not {input.name}")
@@ -1185,6 +1204,7 @@ def report_cmd(
     price_year: PriceYearOpt = None,
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
+    bound: BoundOpt = Bound.central.value,
 ) -> None:
     """Write a self-contained HTML report (totals, themes, suppliers, targets, caveats)."""
     from socialvalue_tom.report import render_report
@@ -1193,7 +1213,7 @@ def report_cmd(
         _fail(f"report output must be an .html file, not {output.name}")
     _check_output(output)
     _needs_extra("matplotlib", "report", "the report's charts")  # found before any work
-    a = _assumptions(price_year, discount_base_year, carry_forward)
+    a = _assumptions(price_year, discount_base_year, carry_forward, bound)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
                                               REPORT_SUFFIXES, _period_columns(period))
     # The report lists the issues as the issues file does, with their lines (looked up once).

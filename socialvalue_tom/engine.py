@@ -18,7 +18,13 @@ from socialvalue_tom.errors import (
     illustrative_collected,
     warn_illustrative,
 )
-from socialvalue_tom.outcome import MAX_QUANTITY, Assumptions, Outcome, financial_year
+from socialvalue_tom.outcome import (
+    MAX_QUANTITY,
+    Assumptions,
+    Outcome,
+    financial_year,
+    proxy_bound,
+)
 from socialvalue_tom.rules.pipeline import RuleInputs, Stages, run_pipeline
 from socialvalue_tom.rules.steps import part_limit
 from socialvalue_tom.tables.catalogue import TableSet, resolve_tables
@@ -78,7 +84,8 @@ class RowContext(NamedTuple):
     price_year: int
     schedule: str
     base_year: int | None
-    bound: str = "central"  # which of the proxy's values: Assumptions.bound
+    bound: str = "central"  # which of the proxy's values was used (low, central, high)
+    policy: str = "central"  # Assumptions.bound, which chose it (least-favourable...)
 
 
 def pick(row: float | None, call: float | None, table: float) -> float:
@@ -96,8 +103,9 @@ def _inputs(o: Outcome, tset: TableSet, a: Assumptions) -> tuple[RuleInputs[floa
     unit = o.unit if o.unit is not None else spec.unit
     factor = table.unit_factor(spec.code, unit)
     _check_row(o, spec, o.quantity * factor)
+    bound = proxy_bound(a.bound, spec.disbenefit)
     proxy_arr = {"central": table.proxy_matrix, "low": table.proxy_low,
-                 "high": table.proxy_high}[a.bound]
+                 "high": table.proxy_high}[bound]
     reduction = grade_reduction(table, o.confidence) if a.apply_confidence else 0.0
     fy = financial_year(o.date)
     offset = discount_offset(fy, a.discount_base_year)
@@ -118,7 +126,7 @@ def _inputs(o: Outcome, tset: TableSet, a: Assumptions) -> tuple[RuleInputs[floa
     )
     ctx = RowContext(table, carried, spec, unit, table.region_codes[r],
                      table.region_codes[int(table.region_used[m, r])], price_year, schedule,
-                     a.discount_base_year, a.bound)
+                     a.discount_base_year, bound, a.bound)
     return x, ctx
 
 
@@ -280,8 +288,9 @@ def sensitivity(outcome: Outcome, tables: TablesLike = "uk-national", *,
 
     The labels name the proxy bound used (``Assumptions(bound=...)``), not how favourable the
     result is: for a disbenefit the low proxy gives the smaller harm, so ``low`` is the least
-    negative amount. For the least and most favourable net value of a mixed portfolio, take
-    the low bound for benefits and the high bound for disbenefits (and the reverse).
+    negative amount. For the least and most favourable net value of a mixed portfolio, value
+    it with ``Assumptions(bound="least-favourable")`` (benefits at their low bound,
+    disbenefits at their high one) and ``"most-favourable"`` (the reverse).
     """
     a = as_assumptions(assumptions)
     with illustrative_collected() as illustrative:  # one outcome: one warning, not three

@@ -335,6 +335,20 @@ def _unwrapped(validate: Callable[[], _R], model: type[_TypedValidation]) -> _R:
     raise inner from None
 
 
+#: Which of a proxy's values to use (see :class:`Assumptions`).
+Bound = Literal["central", "low", "high", "least-favourable", "most-favourable"]
+
+
+def proxy_bound(bound: str, disbenefit: bool) -> str:
+    """The proxy value (``central``, ``low`` or ``high``) that ``bound`` takes for a benefit
+    or a disbenefit: the least favourable net value counts benefits low and harms high."""
+    if bound == "least-favourable":
+        return "high" if disbenefit else "low"
+    if bound == "most-favourable":
+        return "low" if disbenefit else "high"
+    return bound
+
+
 class Assumptions(_TypedValidation):
     """Caller-level settings for the rules.
 
@@ -344,6 +358,10 @@ class Assumptions(_TypedValidation):
     one-year outcome is not discounted. ``price_year`` restates values in that financial year's
     prices with the table's price index; ``None`` keeps the edition's price base.
     ``carry_forward`` allows an edition past its ``valid_to`` (strict by default).
+    ``bound`` picks each proxy's ``low`` or ``high`` value (where the table records one; the
+    central value otherwise) for sensitivity analysis; ``least-favourable`` takes the low value
+    for benefits and the high one for disbenefits (the least favourable net value of a mixed
+    portfolio), ``most-favourable`` the reverse.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -359,7 +377,7 @@ class Assumptions(_TypedValidation):
     price_year: int | None = Field(default=None, ge=1900, le=2200)
     carry_forward: bool = False
     apply_confidence: bool = True
-    bound: Literal["central", "low", "high"] = "central"
+    bound: Bound = "central"
 
     _fractions_not_bool = field_validator("deadweight", "displacement", "attribution",
                                           "drop_off", mode="before")(_no_bool)
@@ -381,7 +399,7 @@ class Assumptions(_TypedValidation):
                      discount_schedule: Literal["green-book", "health", "none"] = "green-book",
                      price_year: int | None = None, carry_forward: bool = False,
                      apply_confidence: bool = True,
-                     bound: Literal["central", "low", "high"] = "central") -> None: ...
+                     bound: Bound = "central") -> None: ...
 
 
 def financial_year(day: dt.date) -> int:

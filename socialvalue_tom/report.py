@@ -865,7 +865,8 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     ``price_year``) or of several financial years each discounted to its own first year (no
     common ``discount_base_year``); rows valued with an edition carried forward past its end;
     rows valued with another region's proxy, for a measure whose edition has figures for some
-    regions but not theirs (Wales taking the UK wage figure).
+    regions but not theirs (Wales taking the UK wage figure); values taken at a proxy bound
+    (``Assumptions(bound=...)``) rather than the central value.
     The assumptions are read from the ``attrs`` that :func:`~socialvalue_tom.frame.value_frame`
     records: where they are gone (a frame re-read from a file, or combined with
     ``pd.concat``), only the note on stages, which needs none, is given. ``tables`` as for
@@ -929,6 +930,14 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
         common = "a common " + options
         notes.append(f"Values are {' and '.join(text for text, _ in basis)}: {common} "
                      f"{'put' if len(basis) > 1 else 'puts'} them on one basis.")
+    bound = a.get("bound", "central")
+    if bound != "central":
+        which = {"low": "the low bound of each proxy", "high": "the high bound of each proxy",
+                 "least-favourable": "the least favourable bound of each proxy (benefits "
+                 "low, disbenefits high)", "most-favourable": "the most favourable bound of "
+                 "each proxy (benefits high, disbenefits low)"}.get(str(bound), str(bound))
+        notes.append(f"Values use {which}, where the table records one (bound): a "
+                     "sensitivity figure, not the central value.")
     if a.get("carry_forward"):
         carried = _carried_forward(ok, eds)
         if carried:

@@ -197,8 +197,11 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
     label = " [ILLUSTRATIVE]" if pv.illustrative else ""
     if ctx.bound != "central":  # a sensitivity bound: say so, and what the central value is
         recorded = pv.low if ctx.bound == "low" else pv.high
-        label += (f" ({ctx.bound} bound; central value {_money(pv.value)})" if recorded is not None
-                  else f" ({ctx.bound} bound: the table gives none, so the central value)")
+        why = ("" if ctx.policy == ctx.bound else
+               f", the {ctx.policy} value for a {'disbenefit' if spec.disbenefit else 'benefit'}")
+        label += (f" ({ctx.bound} bound{why}; central value {_money(pv.value)})"
+                  if recorded is not None
+                  else f" ({ctx.bound} bound{why}: the table gives none, so the central value)")
     steps.append(TraceStep(rule="proxy", detail=(
         f"{_money(x.proxy)} per {spec.unit} for {where}{label}; source {src.id}: {src.title} "
         f"({src.publisher}, {src.year}, {src.licence})")))

@@ -99,7 +99,10 @@ def reference_value(row: dict[str, Any], table: ProxyTable,
         central = dec(pv.value)
         low = central if pv.low is None else dec(pv.low)
         high = central if pv.high is None else dec(pv.high)
-        proxy = {"central": central, "low": low, "high": high}[a.bound]
+        harm = spec.disbenefit  # the least favourable net counts harms high, benefits low
+        proxy = {"central": central, "low": low, "high": high,
+                 "least-favourable": high if harm else low,
+                 "most-favourable": low if harm else high}[a.bound]
         q = dec(row["quantity"]) * factor(row["measure"], row.get("unit"))
         if row["measure"] == "growth-local-spend":
             gross = q * proxy * (ONE - dec(table.spec.parameters["leakage"].value))

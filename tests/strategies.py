@@ -126,7 +126,7 @@ assumptions = st.builds(
     discount_schedule=st.sampled_from(["green-book", "health", "none"]),
     price_year=st.sampled_from([None, 2023, 2024, 2025]),
     apply_confidence=st.booleans(),
-    bound=st.sampled_from(["central", "low", "high"]),
+    bound=st.sampled_from(["central", "low", "high", "least-favourable", "most-favourable"]),
 )
 
 

@@ -120,6 +120,23 @@ def test_value_totals_file_when_a_group_key_holds_a_carriage_return_keeps_it_one
     assert len({len(r) for r in rows}) == 1
 
 
+def test_value_when_bound_least_favourable_then_benefits_low_harms_high_and_noted(
+        tmp_path: Path) -> None:
+    """--bound takes the proxies' bounds for a net value's range; the totals say so."""
+    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,date\n"
+                 "env-carbon-saved,1,tCO2e,uk,2024-09-30\nenv-carbon-added,1,tCO2e,uk,2024-09-30\n")
+    runs = {b: invoke("value", src, "--bound", b) for b in ("least-favourable",
+                                                             "Most-Favourable", "central")}
+    assert all(r.exit_code == 0 for r in runs.values()), runs
+    assert re.search(r"£150\.41 │\s+-£451\.23 │\s+-£300\.82", runs["least-favourable"].stdout)
+    assert re.search(r"£451\.23 │\s+-£150\.41 │\s+£300\.82", runs["Most-Favourable"].stdout)
+    assert ("Values use the least favourable bound of each proxy (benefits low, disbenefits "
+            "high), where the table records one (--bound)") in runs["least-favourable"].stdout
+    assert "Values use" not in runs["central"].stdout
+    bad = invoke("value", src, "--bound", "worst")
+    assert bad.exit_code == 2 and "'worst' is not one of" in bad.stderr
+
+
 def test_value_totals_when_a_group_is_named_total_then_the_grand_total_is_told_apart(
         tmp_path: Path) -> None:
     """A supplier called "Total" and the grand total were two rows labelled Total, in the

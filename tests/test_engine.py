@@ -323,6 +323,33 @@ def test_the_trace_names_the_bound_a_valuation_used(tiny_table: Any,
     assert "(high bound: the table gives none, so the central value)" in jobs.trace[2].detail
 
 
+@pytest.mark.parametrize(("bound", "saved", "added"), [
+    ("least-favourable", 150.41, -451.23), ("most-favourable", 451.23, -150.41),
+    ("low", 150.41, -150.41), ("high", 451.23, -451.23), ("central", 300.82, -300.82),
+])
+def test_value_when_bound_is_least_or_most_favourable_takes_each_sign_its_side(
+        bound: str, saved: float, added: float) -> None:
+    """1 tCO2e saved and 1 tCO2e added (DESNZ low £150.41, central £300.82, high £451.23):
+    the least favourable net counts the saving low and the emission high, scalar and bulk
+    alike; the trace says which bound each took and why."""
+    day = dt.date(2024, 9, 30)
+    outcomes = [sv.Outcome(measure=m, quantity=1, unit="tCO2e", region="uk", date=day)
+                for m in ("env-carbon-saved", "env-carbon-added")]
+    a = sv.Assumptions(bound=bound)  # type: ignore[arg-type]
+    scalar = [sv.value(o, "uk-national", assumptions=a) for o in outcomes]
+    assert [round(v.amount, 2) for v in scalar] == [saved, added]
+    frame = pd.DataFrame([o.model_dump() for o in outcomes])
+    bulk = sv.value_frame(frame, "uk-national", assumptions=a)["value_gbp"].tolist()
+    assert bulk == [v.amount for v in scalar]
+    if bound.endswith("-favourable"):
+        side = "low" if saved < 300 else "high"
+        other = "high" if side == "low" else "low"
+        assert f"({side} bound, the {bound} value for a benefit; central value £300.82)" in \
+            scalar[0].trace[2].detail
+        assert f"({other} bound, the {bound} value for a disbenefit; central value " \
+            "£300.82)" in scalar[1].trace[2].detail
+
+
 def test_value_when_valued_records_provenance(tiny_table: Any, make_outcome: Any) -> None:
     """The valuation names its edition, digest, source and the illustrative flag."""
     v = sv.value(make_outcome(), tiny_table)

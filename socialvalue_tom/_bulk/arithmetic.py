@@ -14,7 +14,7 @@ import pandas as pd
 
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import FloatArray, Rows, field_values
-from socialvalue_tom.outcome import Assumptions
+from socialvalue_tom.outcome import Assumptions, proxy_bound
 from socialvalue_tom.rules.pipeline import RuleInputs, run_pipeline
 from socialvalue_tom.tables.stack import EditionStack
 
@@ -56,6 +56,16 @@ def arithmetic(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: Rows, is
 
 
 Sel = np.ndarray | slice  # which rows a block covers: positions, or a contiguous range
+
+
+def _proxies(s: EditionStack, bound: str, emr: np.ndarray, sign: np.ndarray) -> FloatArray:
+    """Each row's proxy value: the bound asked for, or per row by its measure's sign for a
+    bound that treats benefits and disbenefits apart (as :func:`proxy_bound`)."""
+    benefit, harm = proxy_bound(bound, False), proxy_bound(bound, True)
+    values: FloatArray = s.proxy[benefit].ravel().take(emr)
+    if harm != benefit:
+        values = np.where(sign < 0, s.proxy[harm].ravel().take(emr), values)
+    return values
 
 
 def _pick(rows: Rows, name: str, sel: Sel, call: float | None,
@@ -103,7 +113,7 @@ def _run(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: Rows, sel: Sel
             cap[scaled] = cap[scaled] * part[scaled]
     base = a.discount_base_year
     x: RuleInputs[Any] = RuleInputs(  # arrays and scalars mix
-        quantity=q, factor=rows.factor[sel], proxy=s.proxy[a.bound].ravel().take(emr),
+        quantity=q, factor=rows.factor[sel], proxy=_proxies(s, a.bound, emr, per["sign"].take(em)),
         sign=per["sign"].take(em),
         deadweight=_pick(rows, "deadweight", sel, a.deadweight, per["deadweight"].take(em)),
         displacement=_pick(rows, "displacement", sel, a.displacement,
