@@ -25,7 +25,13 @@ from socialvalue_tom.outcome import (
     financial_year,
     proxy_bound,
 )
-from socialvalue_tom.rules.pipeline import RuleInputs, Stages, run_pipeline
+from socialvalue_tom.rules.pipeline import (
+    RuleInputs,
+    Stages,
+    peak_amount,
+    run_pipeline,
+    too_large,
+)
 from socialvalue_tom.rules.steps import part_limit
 from socialvalue_tom.tables.catalogue import TableSet, resolve_tables
 from socialvalue_tom.tables.schema import MeasureSpec
@@ -275,6 +281,9 @@ def value(outcome: Outcome, tables: TablesLike = "uk-national", *,
         raise RuleError(f"measure {ctx.measure.code!r} gave a negative amount "
                         f"({stages.gross:g}): its expression gives the size of a benefit or "
                         "disbenefit, the measure's sign says which", measure=ctx.measure.code)
+    peak = float(peak_amount(stages))
+    if too_large(peak):  # NaN and infinity too: a step overflowed before a cap
+        raise RuleError(too_large(peak), measure=ctx.measure.code, field="quantity")
     valuation = _valuation(outcome, x, ctx, stages)
     if valuation.illustrative:
         warn_illustrative(1, stacklevel=2)  # at the line calling value

@@ -29,6 +29,13 @@ MAX_YEARS = 125
 Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 #: Largest quantity accepted: well above any real claim, far below float overflow.
 MAX_QUANTITY = 1e12
+#: Largest amount (GBP) one outcome may be valued at, at any step: a float holds the pennies
+#: of amounts up to about 2**40 (1.1e12); past it a value would be a penny or more off.
+MAX_AMOUNT = 1e12
+#: The range of a contract's value (GBP): a penny at least (a smaller one made the social
+#: value ratio infinite), and at most a thousand times the largest outcome (larger ones made
+#: totals of contract values overflow).
+MIN_CONTRACT_VALUE, MAX_CONTRACT_VALUE = 0.01, 1e15
 #: The stages an outcome may be at (``Outcome.stage``; a column of them in bulk).
 STAGES = ("commitment", "delivered")
 #: Longest region code or name an outcome may give (after stripping), on both paths.
@@ -203,7 +210,8 @@ class Outcome(_TypedValidation):
     contract_id: str | None = None
     supplier_id: str | None = None
     stage: Literal["commitment", "delivered"] | None = None
-    contract_value: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
+    contract_value: float | None = Field(default=None, ge=MIN_CONTRACT_VALUE,
+                                         le=MAX_CONTRACT_VALUE, allow_inf_nan=False)
     #: The share of a row reported for a period that this outcome is (``sv.apportion`` sets
     #: it): the contract-value cap and the table's quantity bounds apply to the whole row, so
     #: both are scaled by it. None: the outcome is a whole row.

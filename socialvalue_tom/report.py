@@ -47,7 +47,12 @@ from socialvalue_tom._text import (
 from socialvalue_tom.engine import TablesLike
 from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError, SocialValueWarning
 from socialvalue_tom.money import format_gbp, total
-from socialvalue_tom.outcome import financial_year, to_day
+from socialvalue_tom.outcome import (
+    MAX_CONTRACT_VALUE,
+    MIN_CONTRACT_VALUE,
+    financial_year,
+    to_day,
+)
 from socialvalue_tom.tables.table import ProxyTable, normalise_region
 
 __all__ = [
@@ -378,7 +383,8 @@ def _contract_values(frame: pd.DataFrame) -> pd.Series | None:
 
     Read from every row, valued or not: a row that was not valued still says what its
     contract is worth, and must not contradict another row unnoticed. Values value_frame
-    refuses (not a positive, finite number) are left out: it reports those rows as issues.
+    refuses (not a number from a penny to £1e15) are left out: it reports those rows as
+    issues.
     """
     if "contract_value" not in frame.columns or "contract_id" not in frame.columns:
         return None
@@ -386,7 +392,8 @@ def _contract_values(frame: pd.DataFrame) -> pd.Series | None:
 
     # As value_frame reads the cell (booleans are not numbers; numeric text is).
     value = pd.Series(cell_floats(frame["contract_value"])[0], index=frame.index)
-    keep = frame["contract_id"].notna() & np.isfinite(value) & (value > 0)
+    keep = (frame["contract_id"].notna() & (value >= MIN_CONTRACT_VALUE)
+            & (value <= MAX_CONTRACT_VALUE))
     cv = pd.DataFrame({"contract_id": frame["contract_id"][keep], "contract_value": value[keep]})
     spread = cv.groupby("contract_id", sort=True)["contract_value"].nunique()
     if (spread > 1).any():

@@ -516,34 +516,82 @@ def test_functions_that_value_in_pieces_warn_once_at_their_caller_s_line(
 
 def test_a_quantity_of_exactly_the_maximum_is_valued_alike_in_one_and_in_bulk(
         tiny_table: Any) -> None:
-    """1e12 is the largest quantity accepted (above it: refused) by value and value_frame."""
-    o = sv.Outcome(measure="env-carbon", quantity=1e12, unit="tCO2e", region="uk",
+    """1e12 is the largest quantity accepted (above it: refused) by value and value_frame
+    (£1e12 of local spend at £0.60 x 0.75 per £, within the largest amount an outcome may
+    be valued at)."""
+    o = sv.Outcome(measure="growth-local-spend", quantity=1e12, unit="GBP", region="uk",
                    date="2024-06-01")
-    assert sv.value(o, tiny_table).amount == 2.5e14
-    row = pd.DataFrame([{"measure": "env-carbon", "quantity": 1e12, "unit": "tCO2e",
+    amount = sv.value(o, tiny_table).amount
+    assert 0 < amount < 1e12
+    row = pd.DataFrame([{"measure": "growth-local-spend", "quantity": 1e12, "unit": "GBP",
                          "region": "uk", "date": "2024-06-01"}])
-    assert sv.value_frame(row, tiny_table)["value_gbp"].tolist() == [2.5e14]
+    assert sv.value_frame(row, tiny_table)["value_gbp"].tolist() == [amount]
     above = row.assign(quantity=1e12 * (1 + 2**-52))
     assert sv.value_frame(above, tiny_table, errors="collect")["value_gbp"].isna().all()
 
 
-def test_a_part_s_share_of_a_bound_is_widened_by_a_few_ulps_only(tiny_table: Any) -> None:
-    """A part of a row is held to its share of the bounds, widened by PART_SLACK (8 ulps):
-    enough for rounding, never a tolerance a real excess passes (520 weeks at most: a half
-    share allows 260, not 260.00000026)."""
-    base = {"measure": "jobs-apprentice", "unit": "week", "region": "uk", "date": "2024-06-01",
-            "fields": {"level": 3}, "period_share": 0.5}
-    assert sv.value(sv.Outcome(quantity=260.0, **base), tiny_table).amount > 0
-    with pytest.raises(sv.OutcomeError, match=r"x period share 0\.5"):
-        sv.value(sv.Outcome(quantity=260 * (1 + 1e-9), **base), tiny_table)
+@pytest.mark.parametrize(("measure", "quantity", "years"), [
+    ("env-carbon", 279443915986.15, 1),  # £69,860,978,996,537.50: its pennies are lost
+    ("env-carbon", 4e9, 1),  # £1e12 exactly is allowed; this is just over
+    ("env-carbon", 2e8, 125),  # £5e10 a year: over £1e12 only once summed over the years
+])
+def test_value_when_an_outcome_is_worth_more_than_a_float_holds_to_the_penny_refuses(
+        tiny_table: Any, measure: str, quantity: float, years: int) -> None:
+    """An outcome valued past £1e12 at any step was a penny or more off (£69,860,978,996,537.51
+    for .50): a typed error, and a too-large row issue in bulk, never a wrong amount."""
+    o = sv.Outcome(measure=measure, quantity=quantity, unit="tCO2e", region="uk",
+                   date="2024-06-01", years=years)
+    if quantity == 4e9:
+        assert sv.value(o.model_copy(update={"quantity": 4e9 - 1}), tiny_table).amount < 1e12
+        o = o.model_copy(update={"quantity": 4.0000001e9})
+    with pytest.raises(sv.RuleError, match=r"more than £1,000,000,000,000, the most an "
+                                           r"outcome is valued at to the penny"):
+        sv.value(o, tiny_table)
+    out = sv.value_frame(pd.DataFrame([o.model_dump()]), tiny_table, errors="collect")
+    issue = out.attrs["issues"].iloc[0]
+    assert (issue["field"], issue["code"]) == ("quantity", "too-large")
+    assert "the most an outcome is valued at to the penny" in issue["reason"]
+    assert out["value_gbp"].isna().all()
 
 
-def test_the_discount_horizon_runs_to_year_250_after_the_base_year() -> None:
-    """A 125-year outcome in 2026/27 (carried forward) discounted to 1900 ends in year 250,
-    the last the discount table covers; a year later is refused."""
-    a = {"carry_forward": True, "discount_base_year": 1900}
-    ok = sv.Outcome(measure="jobs-local-fte", quantity=1, unit="FTE", region="uk",
-                    date="2026-06-01", years=125)
-    assert sv.value(ok, assumptions=a).amount > 0
-    with pytest.raises(sv.RuleError, match="beyond the 250-year discount horizon"):
-        sv.value(ok.model_copy(update={"date": dt.date(2027, 6, 1)}), assumptions=a)
+def test_value_when_a_step_overflows_before_a_cap_refuses_rather_than_cap_infinity(
+        tmp_path: Any) -> None:
+    """An expression whose duration step overflowed was capped (cap_ratio 0.5 x £1,000) to
+    £500 and valued, and its trace then failed on the infinite amount: refused as too large,
+    scalar and bulk."""
+    from conftest import tiny_variant
+
+    path = tiny_variant(
+        tmp_path,
+        ("  leakage: {value: 0.25, source: test-source}\n",
+         "  leakage: {value: 0.25, source: test-source}\n  big: {value: 1.0e+300, "
+         "source: test-source}\n"),
+        ("expression: quantity * proxy * (1 - leakage)",
+         "expression: quantity * proxy * (1 - leakage) * big"))
+    table = sv.load_table(path=path)
+    o = sv.Outcome(measure="growth-local-spend", quantity=1e7, unit="GBP", region="uk",
+                   date="2024-06-01", years=125, contract_value=1000)
+    with pytest.raises(sv.RuleError, match="more than £1,000,000,000,000"):
+        sv.value(o, table)
+    out = sv.value_frame(pd.DataFrame([o.model_dump()]), table, errors="collect")
+    assert out["value_gbp"].isna().all()
+    assert out.attrs["issues"]["code"].tolist() == ["too-large"]
+
+
+@pytest.mark.parametrize("contract_value", [0.001, 5e-324, 1.0000001e15, 1e308])
+def test_value_when_contract_value_is_outside_a_penny_to_1e15_refuses(
+        tiny_table: Any, contract_value: float) -> None:
+    """A contract worth less than a penny made the social value ratio infinite, and two worth
+    1e308 made summarise fail on an untyped OverflowError."""
+    base = {"measure": "jobs-local", "quantity": 1.0, "unit": "FTE", "region": "uk",
+            "date": "2024-06-01", "contract_id": "c1"}
+    with pytest.raises(sv.OutcomeError, match="contract_value"):
+        sv.Outcome(**base, contract_value=contract_value)  # type: ignore[arg-type]
+    frame = pd.DataFrame([{**base, "contract_value": contract_value},
+                          {**base, "contract_id": "c2", "contract_value": contract_value}])
+    out = sv.value_frame(frame, tiny_table, errors="collect")
+    assert out.attrs["issues"]["code"].tolist() == ["out-of-range"] * 2
+    assert "is not from £0.01 to £1,000,000,000,000,000" in out.attrs["issues"]["reason"][0]
+    summary = sv.summarise(out, by="contract")  # no OverflowError: the values are left out
+    assert summary["rows_not_valued"].tolist() == [1, 1]
+    assert sv.Outcome(**base, contract_value=0.01).contract_value == 0.01  # type: ignore[arg-type]

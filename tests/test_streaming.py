@@ -585,9 +585,11 @@ def test_value_file_when_total_too_large_for_float_pennies_then_as_summarise(
         tmp_path: Path, tiny: sv.ProxyTable) -> None:
     """A total above what a float holds to the penny keeps its pennies in the streamed total,
     at any chunksize, as summarise gives it from the whole file (both add exactly)."""
-    src = _text_file(tmp_path / "o.csv", ["jobs-local,1e11,FTE,uk,2024-06-01,c1,\n",
-                                          "social-volunteering,1.3,hour,uk,2024-06-01,c2,\n",
-                                          "jobs-local,0.000001,FTE,uk,2024-06-01,c3,\n"])
+    # 100 outcomes of about £900,000,000,000 (each within what one outcome may be valued at) and
+    # two small ones: a total of £9e13, where a float's pennies are gone.
+    src = _text_file(tmp_path / "o.csv", ["jobs-local,49999999.99999,FTE,uk,2024-06-01,c1,\n"] * 100
+                     + ["social-volunteering,1.3,hour,uk,2024-06-01,c2,\n",
+                        "jobs-local,0.000001,FTE,uk,2024-06-01,c3,\n"])
     whole = value_frame(svio.read_outcomes(src), tiny)
     expected = summarise(whole, by=()).loc[0, "net_gbp"]
     amounts = whole["value_gbp"].tolist()

@@ -14,8 +14,8 @@ import pandas as pd
 
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import FloatArray, Rows, field_values
-from socialvalue_tom.outcome import Assumptions, proxy_bound
-from socialvalue_tom.rules.pipeline import RuleInputs, run_pipeline
+from socialvalue_tom.outcome import MAX_AMOUNT, Assumptions, proxy_bound
+from socialvalue_tom.rules.pipeline import RuleInputs, peak_amount, run_pipeline, too_large
 from socialvalue_tom.tables.stack import EditionStack
 
 __all__ = ["BLOCK", "Columns", "arithmetic"]
@@ -145,6 +145,14 @@ def _run(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: Rows, sel: Sel
                    "the measure's expression gave a negative amount: it gives the size of a "
                    "benefit or disbenefit, the measure's sign says which")
         finite &= ~negative
+    peak = peak_amount(st)
+    large = finite & ~(peak <= MAX_AMOUNT)  # NaN and infinity too: a step overflowed
+    if large.any():
+        bad = np.zeros(issues.n, dtype=bool)
+        bad[idx[large]] = True
+        peaks = dict(zip(idx[large].tolist(), peak[large].tolist(), strict=True))
+        issues.add(bad, "quantity", "too-large", lambda p: too_large(peaks[p]))
+        finite &= ~large
     pairs: list[tuple[np.ndarray, np.ndarray]] = [
         (out.value, st.value), (out.proxy, x.proxy), (out.edition, rows.ed[sel]),
         (out.region, s.region_used.ravel().take(emr))]

@@ -33,9 +33,11 @@ from socialvalue_tom._text import (
 from socialvalue_tom.errors import OutcomeError, SocialValueError
 from socialvalue_tom.outcome import (
     ISO_DATE,
+    MAX_CONTRACT_VALUE,
     MAX_QUANTITY,
     MAX_REGION_LENGTH,
     MAX_YEARS,
+    MIN_CONTRACT_VALUE,
     STAGES,
     Assumptions,
 )
@@ -447,6 +449,11 @@ def _unit_factor(t: Any, mi: int, unit: Any) -> float | str:
         return exc.message
 
 
+def _contract_value_range(vals: FloatArray) -> Callable[[int], str]:
+    return lambda p: (f"contract_value {shown(vals[p])} is not from £{MIN_CONTRACT_VALUE} to "
+                      f"£{MAX_CONTRACT_VALUE:,.0f}")
+
+
 def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
     extra: dict[str, FloatArray] = {}
     for name in (*FRACTION_COLUMNS, "years", "contract_value", "period_share"):
@@ -465,7 +472,8 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
             issues.add((vals <= 0) | (vals > 1), name, "out-of-range",
                        "period_share must be above 0 and at most 1")
         else:
-            issues.add(vals <= 0, name, "out-of-range", "contract_value must be positive")
+            issues.add(~((vals >= MIN_CONTRACT_VALUE) & (vals <= MAX_CONTRACT_VALUE))
+                       & ~np.isnan(vals), name, "out-of-range", _contract_value_range(vals))
         extra[name] = vals
     for name in KEY_COLUMNS:
         # infer_dtype is one fast pass: only a column of mixed cells can hold a container.

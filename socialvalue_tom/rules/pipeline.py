@@ -3,7 +3,10 @@ by the bulk path (float64 arrays)."""
 
 from __future__ import annotations
 
+import math
 from typing import Generic, NamedTuple
+
+import numpy as np
 
 from socialvalue_tom.rules import steps
 from socialvalue_tom.rules.steps import Num
@@ -46,6 +49,33 @@ class Stages(NamedTuple, Generic[Num]):
     uplifted: Num
     capped: Num
     value: Num
+
+
+def peak_amount(s: Stages[Num]) -> Num:
+    """The largest amount (in size) the stages reach: the gross, or after discounting over
+    several years or an uplift (deductions and the cap only lower it). Not finite where a step
+    overflowed, even one a cap then brought back."""
+    if isinstance(s.gross, float):  # the scalar engine: plain floats, no numpy call
+        amounts = (abs(s.gross), abs(s.discounted), abs(s.uplifted))
+        # max() would pass over a NaN after the first place: it is the peak, refused.
+        return math.nan if any(a != a for a in amounts) else max(amounts)
+    peak: Num = np.maximum(np.maximum(np.abs(s.gross), np.abs(s.discounted)),
+                           np.abs(s.uplifted))
+    return peak
+
+
+def too_large(peak: float) -> str:
+    """Why an outcome whose :func:`peak_amount` is past ``MAX_AMOUNT`` is refused ("" when it
+    is not: NaN and infinity are refused too)."""
+    from socialvalue_tom.outcome import MAX_AMOUNT
+
+    if peak <= MAX_AMOUNT:
+        return ""
+    shown = (f"£{peak:,.2f}" if peak < 1e15 else f"£{peak:.3g}" if math.isfinite(peak)
+             else "more than a float holds")
+    return (f"the outcome is valued at {shown} at one of its steps, more than "
+            f"£{MAX_AMOUNT:,.0f}, the most an outcome is valued at to the penny: check the "
+            "quantity, its unit and the measure's expression")
 
 
 def run_pipeline(x: RuleInputs[Num], gross: Num | None = None) -> Stages[Num]:

@@ -149,3 +149,40 @@ def test_complement_when_fraction_has_14_places_is_still_the_decimal_s() -> None
 
     x = 0.93123456789012
     assert steps.complement(x) == float(Decimal(1) - Decimal(repr(x)))
+
+
+@pytest.mark.parametrize("schedule", ["green-book", "health"])
+def test_discount_factors_are_the_floats_nearest_the_exact_ones(schedule: str) -> None:
+    """Dividing float by float year by year drifted 17 ulps by year 50 (66 by year 232)."""
+    from decimal import Decimal, localcontext
+
+    bands = steps.DISCOUNT_SCHEDULES[schedule]
+    with localcontext() as ctx:
+        ctx.prec = 80
+        exact = Decimal(1)
+        for t, got in enumerate(steps.discount_factors(schedule)):
+            if t:
+                rate = next(r for last, r in bands if last is None or t <= last)
+                exact /= 1 + Decimal(repr(rate))
+            assert got == float(exact), t
+
+
+@pytest.mark.parametrize(("quantity", "years", "pennies"), [
+    (8157.42, 109, 6_164_508_362), (25557.74, 50, 15_651_116_415),
+    (722782.83, 50, 442_619_661_028),
+])
+def test_long_discounted_values_round_to_the_exact_penny(
+        tiny_table: object, quantity: float, years: int, pennies: int) -> None:
+    """Amounts a few ulps under a half penny (61,645,083.624999941): the drifted factor put
+    them over it, scalar and bulk alike (by hand: sum of 1/DF over the years, in Decimal)."""
+    import datetime as dt
+
+    import pandas as pd
+
+    import socialvalue_tom as sv
+
+    o = sv.Outcome(measure="env-carbon", quantity=quantity, unit="tCO2e", region="uk",
+                   date=dt.date(2024, 9, 30), years=years)
+    assert sv.value(o, tiny_table).pennies == pennies  # type: ignore[arg-type]
+    out = sv.value_frame(pd.DataFrame([o.model_dump()]), tiny_table)  # type: ignore[arg-type]
+    assert sv.money.to_pence(out["value_gbp"].iloc[0]) == pennies
