@@ -93,6 +93,19 @@ def _editions_note(valued: pd.DataFrame) -> str:
     return "Valued with " + ", ".join(names) + "."
 
 
+def _illustrative_note(valued: pd.DataFrame, keys: list[str | None],
+                       tables: TablesLike) -> str:
+    """Which tenderers' committed values rest on proxy values labelled illustrative."""
+    from socialvalue_tom.report import annotate
+
+    flags = annotate(valued, tables)["illustrative"].astype("boolean").fillna(False)
+    named = sorted({k for k, flag in zip(keys, flags.tolist(), strict=True)
+                    if flag and k is not None})
+    return (f"ILLUSTRATIVE: the commitments of {', '.join(named)} are valued in part with "
+            "proxy values labelled illustrative (placeholders, not published figures): not "
+            "for decisions.")
+
+
 def _basis_notes(valued: pd.DataFrame, tables: TablesLike) -> list[str]:
     """What the committed values add together (``report.basis_notes``), for the trace; tenders
     valued in several price bases or discounted to several years are also warned of: a ranking
@@ -313,6 +326,8 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     if illustrative:
         warn_illustrative(sum(illustrative), stacklevel=2)
     trace.append(_editions_note(valued))
+    if illustrative:  # in the record of the evaluation, not only a Python warning
+        trace.append(_illustrative_note(valued, keys, tables))
     trace += _basis_notes(valued, tables)
     committed = _committed(valued["value_gbp"].to_numpy(dtype=np.float64), keys, suppliers)
     absent = [s for s in suppliers if s not in set(keys)]

@@ -92,6 +92,7 @@ class RowContext(NamedTuple):
     base_year: int | None
     bound: str = "central"  # which of the proxy's values was used (low, central, high)
     policy: str = "central"  # Assumptions.bound, which chose it (least-favourable...)
+    assumed: Assumptions | None = None  # the run's assumptions: where each figure came from
 
 
 def pick(row: float | None, call: float | None, table: float) -> float:
@@ -132,7 +133,7 @@ def _inputs(o: Outcome, tset: TableSet, a: Assumptions) -> tuple[RuleInputs[floa
     )
     ctx = RowContext(table, carried, spec, unit, table.region_codes[r],
                      table.region_codes[int(table.region_used[m, r])], price_year, schedule,
-                     a.discount_base_year, bound, a.bound)
+                     a.discount_base_year, bound, a.bound, a)
     return x, ctx
 
 

@@ -210,16 +210,23 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
                     else f"{_num(s.canonical)} {spec.unit} x {_money(x.proxy)}"
                     + _float_product(s.canonical, x.proxy, s.gross))
     steps.append(TraceStep(rule="gross", detail=gross_detail, amount=float(s.gross)))
-    if (x.deadweight, x.displacement, x.attribution) != (0.0, 0.0, 0.0):
-        basis = (f"; table defaults from {spec.additionality_source}"
-                 if spec.additionality_source else "")
+    defaults = (spec.deadweight, spec.displacement, spec.attribution)
+    if (x.deadweight, x.displacement, x.attribution) != (0.0, 0.0, 0.0) or any(defaults):
+        # Shown also when all three are 0 by choice: setting aside a table's default is said.
         steps.append(TraceStep(rule="additionality", detail=(
             f"{_input(s.gross)}x (1 - deadweight {_num(x.deadweight)}) x (1 - displacement "
             f"{_num(x.displacement)}) x (1 - attribution {_num(x.attribution)})"
             + _by_hand_note([s.gross, _one_minus(x.deadweight), _one_minus(x.displacement),
-                             _one_minus(x.attribution)], s.net) + basis),
+                             _one_minus(x.attribution)], s.net)
+            + _origins(o, ctx, ("deadweight", "displacement", "attribution"),
+                       spec.additionality_source)),
             amount=float(s.net)))
-    if x.reduction != 0.0 or o.confidence is not None:
+    grades_off = ctx.assumed is not None and not ctx.assumed.apply_confidence
+    if grades_off and o.confidence is not None:
+        steps.append(TraceStep(rule="confidence", detail=(
+            f"confidence grade {o.confidence!r} not applied: grades are turned off for this "
+            "valuation (apply_confidence=False)"), amount=float(s.confident)))
+    elif x.reduction != 0.0 or o.confidence is not None:
         if x.reduction == 0.0:
             applied = ""
         elif x.sign > 0:
@@ -233,7 +240,7 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
             f"confidence grade {o.confidence!r}: optimism-bias reduction {_num(x.reduction)}"
             f"{applied}"), amount=float(s.confident)))
     if x.years != 1 or x.offset != 0:
-        steps.append(TraceStep(rule="duration", detail=_duration_detail(x, ctx, s),
+        steps.append(TraceStep(rule="duration", detail=_duration_detail(o, x, ctx, s),
                                amount=float(s.discounted)))
     if x.uplift != 1.0:
         idx = t.price_index
@@ -268,6 +275,39 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
         steps.append(TraceStep(rule="disbenefit", detail="a disbenefit: counted as negative",
                                amount=float(s.value)))
     return steps
+
+
+def _origins(o: Outcome, ctx: RowContext, names: tuple[str, ...], source: str | None) -> str:
+    """Where each figure came from, where not every one is the table's default: "; deadweight
+    set for this valuation (the table's 0.1), displacement and attribution the table's
+    defaults (from SRC)"."""
+    spec, a = ctx.measure, ctx.assumed
+    own = [n for n in names if getattr(o, n) is not None]
+    run = [n for n in names if n not in own and a is not None and getattr(a, n) is not None]
+    table = [n for n in names if n not in own and n not in run]
+    parts = [f"{n} given by the outcome (the table's {_num(getattr(spec, n))})" for n in own]
+    parts += [f"{n} set for this valuation (the table's {_num(getattr(spec, n))})"
+              for n in run]
+    if table and (own or run):
+        parts.append(f"{_and(table)} the table's default{'s' if len(table) > 1 else ''}"
+                     + (f" (from {source})" if source else ""))
+    elif table and source:
+        return f"; table defaults from {source}"
+    return "; " + ", ".join(parts) if parts else ""
+
+
+def _origin_of(o: Outcome, ctx: RowContext, name: str) -> str:
+    """" (set for this valuation; the table's 0)" where a figure is not the table's default."""
+    table = _num(getattr(ctx.measure, name))
+    if getattr(o, name) is not None:
+        return f" (given by the outcome; the table's {table})"
+    if ctx.assumed is not None and getattr(ctx.assumed, name) is not None:
+        return f" (set for this valuation; the table's {table})"
+    return ""
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _expression_detail(o: Outcome, x: RuleInputs[float], ctx: RowContext,
@@ -314,11 +354,15 @@ def _edition_step(o: Outcome, ctx: RowContext) -> TraceStep:
         f"prices of {t.spec.price_base_year}, digest {t.digest[:16]}{carried}"))
 
 
-def _duration_detail(x: RuleInputs[float], ctx: RowContext, s: Stages[float]) -> str:
+def _duration_detail(o: Outcome, x: RuleInputs[float], ctx: RowContext,
+                     s: Stages[float]) -> str:
     base = "its own first year" if ctx.base_year is None else f"base year {ctx.base_year}"
     each = (f"; every year at the {ctx.table.version} proxy (constant in real terms)"
             if x.years > 1 else "")
+    how = ("not discounted (discount_schedule none)" if ctx.schedule == "none"
+           else f"discounted ({ctx.schedule} schedule) to {base}")
+    origin = _origin_of(o, ctx, "drop_off")
     return (f"{x.years:g} year(s) from year offset {x.offset:g}, "
-            f"drop-off {_num(x.drop_off)}/year, "
-            f"discounted ({ctx.schedule} schedule) to {base}{each}: {_input(s.confident)}"
+            f"drop-off {_num(x.drop_off)}/year{origin}, "
+            f"{how}{each}: {_input(s.confident)}"
             f"x {_num(s.duration)}" + _by_hand_note([s.confident, s.duration], s.discounted))

@@ -485,3 +485,15 @@ def test_score_bids_when_tenders_are_dated_into_two_editions_warns_and_notes_the
     assert common["supplier_id"].tolist() == ["A", "B"]
     assert common["committed_gbp"].tolist() == [Decimal("84994.56"), Decimal("83761.66")]
     assert not any("Values are" in line for line in common.attrs["trace"])
+
+
+def test_score_bids_when_a_commitment_uses_an_illustrative_value_the_trace_says_whose(
+        commitments: pd.DataFrame) -> None:
+    """The evaluation record named no placeholder: only a Python warning did."""
+    tiny = sv.load_table(path="tests/data/tables/tiny.yaml")
+    with pytest.warns(sv.IllustrativeValueWarning):
+        scores = score_bids(commitments, tables=tiny)
+    notes = [line for line in scores.attrs["trace"] if line.startswith("ILLUSTRATIVE")]
+    assert notes == ["ILLUSTRATIVE: the commitments of A, B, C are valued in part with proxy "
+                     "values labelled illustrative (placeholders, not published figures): not "
+                     "for decisions."]

@@ -334,8 +334,9 @@ def _factor_of(rule: str, detail: str) -> Decimal | None:
             factor *= 1 - _number_in(rf"\(1 - {name} ({_NUMBER})\)", detail)
         return factor
     if rule == "confidence":
-        reduction = _number_in(rf"optimism-bias reduction ({_NUMBER})", detail)
-        return Decimal(1) if "not applied" in detail else 1 - reduction
+        if "not applied" in detail:
+            return Decimal(1)
+        return 1 - _number_in(rf"optimism-bias reduction ({_NUMBER})", detail)
     if rule in ("duration", "uplift"):
         return _number_in(rf": (?:£{_NUMBER} \(unrounded\) )?x ({_NUMBER})$", detail)
     return None
@@ -462,7 +463,9 @@ def test_trace_checks_a_one_minus_factor_near_zero_by_hand() -> None:
                    region="scotland", date="2024-09-30", deadweight=0.9999998400000003,
                    displacement=0, attribution=0)
     text = sv.value(o).explain()
-    assert "= £5.4949999943138295 at float precision  -> £5.49" in text
+    assert ("= £5.4949999943138295 at float precision; deadweight given by the outcome"
+            in text)
+    assert text.splitlines()[-2].endswith("  -> £5.49")  # the additionality step
     # 0.99999984 is shown without 4.4e-17 of float noise, 2.7e-10 of 1 - x: the float product
     # is 2e-9 (relative) from the shown one here, not the usual 1e-15.
     assert _multiplies_out(text, float_rel=Decimal("1e-8")) >= 2
@@ -596,3 +599,40 @@ def test_trace_numbers_beyond_money_s_range_are_shown_from_their_shortest_text()
 
     assert _unrounded(1e300) == "1" + "0" * 300
     assert _unrounded(-2.5e20) == "-250000000000000000000"
+
+
+def test_trace_says_where_each_additionality_figure_came_from() -> None:
+    """Setting a table's default aside left no line (displacement 0 for 0.25 just vanished),
+    and a figure set for the run was credited to the table's source."""
+    o = sv.Outcome(measure="jobs-local-fte", quantity=2, unit="FTE", region="uk",
+                   date="2024-06-01")
+    off = sv.value(o, assumptions={"displacement": 0}).trace
+    step = next(s for s in off if s.rule == "additionality")
+    assert step.detail.endswith(
+        "x (1 - deadweight 0) x (1 - displacement 0) x (1 - attribution 0); displacement set "
+        "for this valuation (the table's 0.25), deadweight and attribution the table's "
+        "defaults (from hca-additionality-2014)")
+    own = sv.value(o.model_copy(update={"deadweight": 0.3}), assumptions={"attribution": 0.1})
+    detail = next(s for s in own.trace if s.rule == "additionality").detail
+    assert ("deadweight given by the outcome (the table's 0), attribution set for this "
+            "valuation (the table's 0), displacement the table's default (from "
+            "hca-additionality-2014)") in detail
+    plain = next(s for s in sv.value(o).trace if s.rule == "additionality").detail
+    assert plain.endswith("; table defaults from hca-additionality-2014")
+    assert _multiplies_out(sv.value(o, assumptions={"displacement": 0}).explain()) >= 1
+
+
+def test_trace_when_grades_are_off_says_the_reduction_was_not_applied(
+        tiny_table: Any) -> None:
+    """apply_confidence=False read "optimism-bias reduction 0" for a grade whose reduction
+    is 0.4: a false statement in the audit record."""
+    o = sv.Outcome(measure="jobs-local", quantity=1, unit="FTE", region="uk",
+                   date="2024-06-01", confidence="C", years=2)
+    v = sv.value(o, tiny_table, assumptions={"apply_confidence": False, "drop_off": 0.5,
+                                             "discount_schedule": "none"})
+    steps = {s.rule: s.detail for s in v.trace}
+    assert steps["confidence"] == ("confidence grade 'C' not applied: grades are turned off "
+                                   "for this valuation (apply_confidence=False)")
+    assert "drop-off 0.5/year (set for this valuation; the table's 0)" in steps["duration"]
+    assert "not discounted (discount_schedule none)" in steps["duration"]
+    assert _multiplies_out(v.explain()) >= 3
