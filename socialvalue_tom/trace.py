@@ -187,9 +187,13 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
     # No unit given reads the quantity in the canonical unit: said, as a blank unit cell
     # may be a supplier's omission (61,200 kg read as 61,200 t).
     given = "" if o.unit is not None else "; no unit was given, so it is read in this unit"
+    share = o.period_share
+    part = ("" if share is None or share == 1.0 else
+            f"; a part of the row's reporting period: period share {_num(share)} of its "
+            f"{_num(o.quantity / share)} {ctx.unit}")
     steps.append(TraceStep(rule="convert", detail=(
         f"{_num(o.quantity)} {ctx.unit} x {_num(x.factor)} = {_num(s.canonical)} {spec.unit}"
-        f" (canonical unit of {spec.code}: {spec.title}{given})")))
+        f" (canonical unit of {spec.code}: {spec.title}{given}{part})")))
     pv = spec.proxies[ctx.region_used]
     src = t.sources[pv.source]
     where = (ctx.region if ctx.region_used == ctx.region
@@ -202,11 +206,13 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
         label += (f" ({ctx.bound} bound{why}; central value {_money(pv.value)})"
                   if recorded is not None
                   else f" ({ctx.bound} bound{why}: the table gives none, so the central value)")
+    expr = t.expressions.get(spec.code)
+    if expr is not None and expr.names & {"proxy_low", "proxy_high"}:
+        label += " (the central value: the expression below uses the bounds it names)"
     steps.append(TraceStep(rule="proxy", detail=(
         f"{_money(x.proxy)} per {spec.unit} for {where}{label}; source {src.id}: {src.title} "
         f"({src.publisher}, {src.year}, {src.licence})")))
-    expr = t.expressions.get(spec.code)
-    gross_detail = (_expression_detail(o, x, ctx, expr) if expr is not None
+    gross_detail = (_expression_detail(o, x, ctx, expr, float(s.gross)) if expr is not None
                     else f"{_num(s.canonical)} {spec.unit} x {_money(x.proxy)}"
                     + _float_product(s.canonical, x.proxy, s.gross))
     steps.append(TraceStep(rule="gross", detail=gross_detail, amount=float(s.gross)))
@@ -311,7 +317,7 @@ def _and(names: list[str]) -> str:
 
 
 def _expression_detail(o: Outcome, x: RuleInputs[float], ctx: RowContext,
-                       expr: Expression) -> str:
+                       expr: Expression, gross: float) -> str:
     """The expression and the value of each name it uses, in the order they appear, with
     where each came from: ``quantity = 10 week, proxy_high = £300.00, leakage = 0.25 (table
     parameter)``."""
@@ -341,8 +347,14 @@ def _expression_detail(o: Outcome, x: RuleInputs[float], ctx: RowContext,
 
     names = sorted(expr.names, key=lambda n: (position(n), n))
     inputs = ", ".join(shown(n) for n in names if n in env)
+    # The result in full, so the line can be checked by hand; for a part, times its share,
+    # with the float's amount where the shown figures multiply out to another penny.
+    result = float(expr.evaluate_scalar(env))
+    full = _unrounded(result)
     return (f"expression {expr.text!r}" + (f" with {inputs}" if inputs else "")
-            + (f", x period share {_num(share)}" if whole else ""))
+            + f" gives {_money(result) if _in_pence(full) else _pounds(full)}"
+            + (f", x period share {_num(share)}" + _by_hand_note([result, share], gross)
+               if whole else ""))
 
 
 def _edition_step(o: Outcome, ctx: RowContext) -> TraceStep:

@@ -636,3 +636,28 @@ def test_trace_when_grades_are_off_says_the_reduction_was_not_applied(
     assert "drop-off 0.5/year (set for this valuation; the table's 0)" in steps["duration"]
     assert "not discounted (discount_schedule none)" in steps["duration"]
     assert _multiplies_out(v.explain()) >= 3
+
+
+def test_trace_of_a_part_of_a_period_says_so_and_an_expression_gives_its_result(
+        tiny_table: Any) -> None:
+    """A part's trace began at 2.98... FTE with no word of its period; an expression line
+    gave no result to check it by, and a part's share could round to another penny by hand
+    (£22.98559328169116 x 0.248634 is £5.714999..., the float £5.715)."""
+    part = sv.Outcome(measure="jobs-local", quantity=12 * 0.25, unit="FTE", region="uk",
+                      date="2024-06-01", period_share=0.25)
+    convert = sv.value(part, tiny_table).trace[1].detail
+    assert convert.endswith("; a part of the row's reporting period: period share 0.25 of "
+                            "its 12 FTE)")
+    spend = sv.Outcome(measure="growth-local-spend", quantity=12.7, unit="GBP", region="uk",
+                       date="2024-06-01", period_share=0.248634)
+    v = sv.value(spend, tiny_table)
+    gross = next(s for s in v.trace if s.rule == "gross").detail
+    assert "gives £22.98559328169116, x period share 0.248634 = £5.715 at float precision" \
+        in gross
+    assert next(s for s in v.trace if s.rule == "proxy").detail.count("central value") == 0
+    level = sv.Outcome(measure="jobs-apprentice", quantity=10, unit="week", region="uk",
+                       date="2024-06-01", fields={"level": 3})
+    steps = {s.rule: s.detail for s in sv.value(level, tiny_table).trace}
+    assert "(the central value: the expression below uses the bounds it names)" in \
+        steps["proxy"]
+    assert steps["gross"].endswith("quantity = 10 week gives £3,000.00")

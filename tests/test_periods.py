@@ -383,7 +383,7 @@ def test_a_fixed_term_of_an_expression_is_counted_once_for_a_split_row(
         shown = f"{share:.17g}".rstrip("0").rstrip(".")
         assert re.search(r"quantity = 1,000 GBP \(the whole row: the part's [0-9.]+ GBP / "
                          rf"period share {re.escape(shown)}\)", gross)
-        assert f"(table parameter), x period share {shown}  -> " in gross
+        assert f"(table parameter) gives £550.00, x period share {shown}  -> " in gross
 
 
 def test_the_quantity_bounds_hold_for_the_row_not_for_each_part(tiny_table: Any) -> None:
