@@ -3,7 +3,8 @@
 Per column: factorize (or take a categorical's codes), map the few uniques to table indices,
 ``searchsorted`` the dates' days on the editions' start days, gather the proxy from a dense
 ``[edition, measure, region]`` matrix, multiply the unit factor, additionality, confidence
-reduction and the duration factor (``rules.steps.duration_factor``, the same loop), and the sign.
+reduction and the duration factor (``rules.steps.duration_factor``, the same exact sums, once
+per distinct years, drop-off and offset), and the sign.
 No validation, no issue collection, no provenance columns: it is the floor ``value_frame`` is
 measured against (see docs/performance.md).
 """
