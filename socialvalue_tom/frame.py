@@ -220,19 +220,24 @@ def _claimed(rows: Rows, bad: np.ndarray) -> np.ndarray:
 
 def _refuse_failing_claims(block: pd.DataFrame, stack: EditionStack, a: Assumptions,
                           rows: Rows, issues: Issues) -> None:
-    """Report, before the exclusions count them, the claims whose custom expression gives no
-    value (non-finite, or negative) for the full claim: such a row is not valued, so it must
-    not reduce its whole (a part) nor count in its group's total (a whole, which would leave
-    the other wholes of its group reduced too little). Parts are never scaled by their own
-    exclusion, so valuing them here gives what the arithmetic would; a whole is judged at its
-    full claim. Only custom measures can fail after the lookups."""
-    if not stack.custom:
-        return
+    """Report, before the exclusions count them, the claims that give no value for the full
+    claim: a custom expression's non-finite or negative result, or an amount past
+    ``MAX_AMOUNT`` at some step (too large). Such a row is not valued, so it must not reduce
+    its whole (a part) nor count in its group's total (a whole, which would leave the other
+    wholes of its group reduced too little). Parts are never scaled by their own exclusion, so
+    valuing them here gives what the arithmetic would; a whole is judged at its full claim.
+    Only custom measures, and rows whose amount may pass the limit (judged from an upper
+    bound: the gross at the largest proxy, times its years and any uplift), can fail after the
+    lookups; only they are valued here."""
     custom = np.zeros(stack.excluded.shape, dtype=bool)
     for c in stack.custom:
         custom[c.edition, c.measure] = True
-    pick = np.flatnonzero((stack.excluded & custom).ravel().take(rows.em) & (rows.ed >= 0)
-                          & (rows.m >= 0) & ~issues.bad)
+    valid = (rows.ed >= 0) & (rows.m >= 0) & ~issues.bad
+    governed = stack.excluded.ravel().take(rows.em) & valid
+    if not governed.any():
+        return
+    pick = np.flatnonzero(governed & (custom.ravel().take(rows.em)
+                                      | _may_be_too_large(stack, a, rows)))
     if not pick.size:
         return
     sub = block.iloc[pick]
@@ -247,6 +252,22 @@ def _refuse_failing_claims(block: pd.DataFrame, stack: EditionStack, a: Assumpti
         one = np.zeros(len(block), dtype=bool)
         one[pick[item.row]] = True
         issues.add(one, item.field, item.code, item.reason)
+
+
+def _may_be_too_large(stack: EditionStack, a: Assumptions, rows: Rows) -> np.ndarray:
+    """Rows whose amount could pass ``MAX_AMOUNT`` at some step: an upper bound (the largest of
+    the proxy's values, every year undiscounted, the uplift if it raises) above the limit."""
+    from socialvalue_tom.outcome import MAX_AMOUNT
+
+    emr = np.clip(rows.emr, 0, None)
+    proxy = np.maximum.reduce([np.abs(p.ravel().take(emr)) for p in stack.proxy.values()])
+    years = rows.extra.get("years")
+    span = np.ones(len(rows.q)) if years is None else np.where(np.isnan(years), 1.0, years)
+    up = stack.uplift(a.price_year, rows.ed[rows.ed >= 0]).take(np.clip(rows.ed, 0, None))
+    rise = np.where(np.isnan(up), 1.0, np.maximum(up, 1.0))
+    with np.errstate(over="ignore", invalid="ignore"):
+        bound = np.abs(rows.q * rows.factor) * proxy * span * rise
+    return np.asarray(~(bound <= MAX_AMOUNT))
 
 
 def _named(measure: pd.Series, codes: set[str]) -> np.ndarray:

@@ -199,19 +199,25 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
     where = (ctx.region if ctx.region_used == ctx.region
              else f"{ctx.region_used} (fallback: {ctx.region} has no value of its own)")
     label = " [ILLUSTRATIVE]" if pv.illustrative else ""
-    if ctx.bound != "central":  # a sensitivity bound: say so, and what the central value is
+    expr = t.expressions.get(spec.code)
+    named = set() if expr is None else expr.names & {"proxy", "proxy_low", "proxy_high"}
+    shown_proxy = x.proxy
+    if named and "proxy" not in named:
+        # The expression picks among the proxy's bounds itself: no bound option applies.
+        shown_proxy = pv.value
+        label += " (central value; the expression below uses the bounds it names)"
+    elif ctx.bound != "central":  # a sensitivity bound: say so, and what the central value is
         recorded = pv.low if ctx.bound == "low" else pv.high
         why = ("" if ctx.policy == ctx.bound else
                f", the {ctx.policy} value for a {'disbenefit' if spec.disbenefit else 'benefit'}")
         label += (f" ({ctx.bound} bound{why}; central value {_money(pv.value)})"
                   if recorded is not None
                   else f" ({ctx.bound} bound{why}: the table gives none, so the central value)")
-    expr = t.expressions.get(spec.code)
-    if expr is not None and expr.names & {"proxy_low", "proxy_high"}:
-        label += " (the central value: the expression below uses the bounds it names)"
+    if named and "proxy" in named and named != {"proxy"}:
+        label += " (the expression below uses the bounds it names too)"
     steps.append(TraceStep(rule="proxy", detail=(
-        f"{_money(x.proxy)} per {spec.unit} for {where}{label}; source {src.id}: {src.title} "
-        f"({src.publisher}, {src.year}, {src.licence})")))
+        f"{_money(shown_proxy)} per {spec.unit} for {where}{label}; source {src.id}: "
+        f"{src.title} ({src.publisher}, {src.year}, {src.licence})")))
     gross_detail = (_expression_detail(o, x, ctx, expr, float(s.gross)) if expr is not None
                     else f"{_num(s.canonical)} {spec.unit} x {_money(x.proxy)}"
                     + _float_product(s.canonical, x.proxy, s.gross))

@@ -658,6 +658,10 @@ def test_trace_of_a_part_of_a_period_says_so_and_an_expression_gives_its_result(
     level = sv.Outcome(measure="jobs-apprentice", quantity=10, unit="week", region="uk",
                        date="2024-06-01", fields={"level": 3})
     steps = {s.rule: s.detail for s in sv.value(level, tiny_table).trace}
-    assert "(the central value: the expression below uses the bounds it names)" in \
-        steps["proxy"]
+    assert steps["proxy"].startswith("£200.00 per week for uk [ILLUSTRATIVE] (central value; "
+                                     "the expression below uses the bounds it names)")
+    for bound in ("low", "least-favourable"):  # the bound option picks none of them here
+        low = {s.rule: s.detail for s in sv.value(level, tiny_table,
+                                                   assumptions={"bound": bound}).trace}
+        assert low["proxy"] == steps["proxy"] and "bound," not in low["proxy"]
     assert steps["gross"].endswith("quantity = 10 week gives £3,000.00")

@@ -783,3 +783,20 @@ def test_value_frame_restates_every_edition_when_price_year_is_one_edition_s_bas
         assert out["value_gbp"].iloc[i] == one.amount
     plain = value_frame(df.iloc[:1], "uk-national")["value_gbp"].iloc[0]
     assert out["value_gbp"].iloc[0] > plain  # 2023 prices restated up to 2024's
+
+
+def test_value_frame_when_an_excluded_claim_is_too_large_it_reduces_no_other_row(
+        tiny_table: Any, tmp_path: Any) -> None:
+    """A priority hire of 1e8 FTE, refused as too large (over £1e12), still counted in its
+    double-counting group: the contract's 10 local jobs went from £180,000 to £0. Refused,
+    it claims nothing, in one frame and when a file is streamed in batches."""
+    rows = pd.DataFrame({"measure": ["jobs-local", "jobs-priority"], "quantity": [10.0, 1e8],
+                         "unit": "FTE", "region": "uk", "date": "2024-06-01",
+                         "contract_id": "c1"})
+    out = value_frame(rows, tiny_table, errors="collect")
+    assert out["value_gbp"].tolist()[0] == 180_000.0 and np.isnan(out["value_gbp"].iloc[1])
+    assert out.attrs["issues"][["row", "code"]].values.tolist() == [[1, "too-large"]]
+    src = tmp_path / "o.csv"
+    rows.to_csv(src, index=False)
+    streamed = sv.value_file(src, tables=tiny_table, chunksize=1, errors="collect")
+    assert str(streamed.total_gbp) == "180000.00"

@@ -83,19 +83,29 @@ def _exact_discount(schedule: str) -> tuple[Decimal, ...]:
     return tuple(factors)
 
 
-@lru_cache(maxsize=65_536)
-def _exact_duration(years: int, drop_off: float, offset: int, schedule: str) -> float:
-    """sum over t < years of (1 - drop_off)^t * DF[offset + t], computed in decimal (the
-    drop-off as the decimal it was written as) and rounded once to a float."""
+@lru_cache(maxsize=32_768)
+def _durations(drop_off: float, offset: int, schedule: str, upto: int) -> np.ndarray:
+    """The duration factors of years 0..upto of an outcome with this drop-off starting
+    ``offset`` years after the discount base year: sum over t < years of (1 - drop_off)^t x
+    DF[offset + t], the running sums worked out in decimal (the drop-off as the decimal it was
+    written as) and each rounded once to a float, so a factor is the same whatever ``upto``
+    (:func:`_upto` gives a few sizes, so that short durations cost little)."""
     factors = _exact_discount(schedule)
     last = len(factors) - 1
+    out = np.zeros(upto + 1)
     with localcontext(Context(prec=_EXACT_DIGITS)):
         retain = 1 - Decimal(repr(float(drop_off)))
         keep, total = Decimal(1), Decimal(0)
-        for t in range(years):
+        for t in range(upto):
             total += keep * factors[min(offset + t, last)]
             keep *= retain
-    return float(total)
+            out[t + 1] = float(total)
+    return sealed(out)
+
+
+def _upto(years: int) -> int:
+    """The size of :func:`_durations` table that holds ``years``: 2, 4, 8 ... up to HORIZON."""
+    return min(HORIZON, 1 << max(1, int(years) - 1).bit_length())
 
 
 #: Decimal places a fraction may have for :func:`complement` to take it as that decimal.
@@ -171,15 +181,15 @@ def confidence(value: Num, reduction: Num, sign: Num) -> Num:
 def duration_factor(years: Num, drop_off: Num, offset: Num, schedule: str) -> Num:
     """sum over t < years of (1 - drop_off)^t * DF[offset + t].
 
-    Computed exactly, in decimal, and rounded once (:func:`_exact_duration`): a float sum of
-    float terms drifted up to ten ulps over 50 years, enough to move an amount just under a
-    half penny to the other side of it. Scalars and arrays read the same cached results (an
-    array once per distinct years, drop-off and offset), so both paths agree exactly.
-    ``offset`` is the outcome's first year minus the discount base year.
+    Computed exactly, in decimal, and rounded once (:func:`_durations`): a float sum of float
+    terms drifted up to ten ulps over 50 years, enough to move an amount just under a half
+    penny to the other side of it. Scalars and arrays read the same results (an array works
+    them out once per distinct drop-off and offset, every number of years at once), so both
+    paths agree exactly. ``offset`` is the outcome's first year minus the discount base year.
     """
     if np.ndim(years) == 0:
-        return _exact_duration(int(years), float(drop_off), int(offset),  # type: ignore[return-value]
-                               schedule)
+        return float(_durations(float(drop_off), int(offset), schedule,  # type: ignore[return-value]
+                                _upto(int(years)))[int(years)])
     n = len(np.asarray(years))
     years_a = np.broadcast_to(np.asarray(years), (n,))
     drop_a = np.broadcast_to(np.asarray(drop_off, dtype=np.float64), (n,))
@@ -188,21 +198,33 @@ def duration_factor(years: Num, drop_off: Num, offset: Num, schedule: str) -> Nu
     out = discount_factors(schedule).take(np.clip(off_a, 0, DISCOUNT_YEARS))
     longer = np.flatnonzero(years_a > 1)
     if longer.size:
-        # One integer key per (drop-off, offset, years): factorising integers is fast, a
-        # MultiIndex of a million rows took longer than the valuation itself.
-        y = years_a[longer].astype(np.int64)
+        y = np.clip(years_a[longer], 0, HORIZON).astype(np.intp)
         o = np.clip(off_a[longer], 0, DISCOUNT_YEARS).astype(np.int64)
+        # One integer key per (drop-off, offset): factorising integers is fast.
         drops, drop_values = pd.factorize(drop_a[longer])
-        span = DISCOUNT_YEARS + 1
-        key = (drops.astype(np.int64) * span + o) * (int(y.max()) + 1) + y
-        codes, distinct = pd.factorize(key)
-        years_of = int(y.max()) + 1
-        values = np.array([
-            _exact_duration(int(k % years_of), float(drop_values[k // years_of // span]),
-                            int(k // years_of % span), schedule)
-            for k in distinct.tolist()])
-        out[longer] = values[codes]
+        codes, pairs = pd.factorize(drops.astype(np.int64) * (DISCOUNT_YEARS + 1) + o)
+        pairs = pairs.to_numpy() if hasattr(pairs, "to_numpy") else np.asarray(pairs)
+        result = np.empty(longer.size)
+        upto = _upto(int(y.max()))
+        # The rows sorted by pair, then the pairs taken a slice at a time, so that at most
+        # _PAIRS_AT_ONCE arrays of HORIZON + 1 factors are held together.
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(0, len(pairs) + _PAIRS_AT_ONCE,
+                                                          _PAIRS_AT_ONCE))
+        for k, first in enumerate(range(0, len(pairs), _PAIRS_AT_ONCE)):
+            chunk = pairs[first:first + _PAIRS_AT_ONCE].tolist()
+            table = np.stack([
+                _durations(float(drop_values[key // (DISCOUNT_YEARS + 1)]),
+                           int(key % (DISCOUNT_YEARS + 1)), schedule, upto)
+                for key in chunk])
+            rows = order[bounds[k]:bounds[k + 1]]
+            result[rows] = table[codes[rows] - first, y[rows]]
+        out[longer] = result
     return out  # type: ignore[return-value]
+
+
+#: Distinct (drop-off, offset) pairs whose factors duration_factor holds at once (8 MB).
+_PAIRS_AT_ONCE = 8192
 
 
 def uplift(value: Num, factor: Num) -> Num:
