@@ -307,8 +307,11 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     given = _price_map(bid_prices)
     suppliers = sorted({k for k in keys if k is not None} | set(given))
     prices = _prices(given, suppliers, bid_prices is not None, basis)
-    trace = [f"Scoring {len(suppliers)} tenderer(s) by {method} on "
-             f"{basis} committed social value, out of {_exact(weighting)} marks."]
+    what = ("their committed social value (GBP)" if basis == "absolute"
+            else "their committed social value per GBP of bid price")
+    how = "in proportion to the best" if method == "proportional" else "by rank"
+    trace = [f"Scoring {len(suppliers)} tenderer(s) on {what}, {how}, out of "
+             f"{_exact(weighting)} marks."]
     if len(rows) < len(commitments):
         trace.append(f"Ignored {len(commitments) - len(rows)} delivered row(s).")
         # A tenderer seen only in delivered rows is not scored: said, so it is not lost.
@@ -449,7 +452,7 @@ def _line(s: str, committed: Decimal, price: float, per_gbp: str, formula: str) 
 
 
 def _formulas(values: pd.Series, scores: pd.Series, weighting: float, method: Method,
-              trace: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+              trace: list[str], unit: str = "GBP") -> tuple[dict[str, str], dict[str, str]]:
     """Each tenderer's formula, ending ``= score`` (its arithmetic gives the score shown), and
     its value as the formula shows it, where it does (appends the best value to ``trace``)."""
     names: list[str] = values.index.tolist()
@@ -463,12 +466,13 @@ def _formulas(values: pd.Series, scores: pd.Series, weighting: float, method: Me
     best = float(values.max()) if names else math.nan
     if not best > 0:
         if names:
-            trace.append(f"Best value: {_number(best, _decimals(best))}: no bid has a positive "
-                         "value, so every bid scores 0.")
+            trace.append(f"Best value: {_number(best, _decimals(best))}"
+                         f"{' GBP' if unit == 'GBP' else ' per GBP of bid price'}: no bid has a "
+                         "positive value, so every bid scores 0.")
         return {s: f"no bid has a positive value: score = {shown[s]}" for s in names}, {}
     decimals = _proportional_decimals(values, best, scores, weighting)
     b = _number(best, decimals)
-    trace.append(f"Best value: {b}.")
+    trace.append(f"Best value: {b}{' GBP' if unit == 'GBP' else ' per GBP of bid price'}.")
     texts = {s: _number(float(values[s]), decimals) for s in names}
     formulas = {s: f"score = {w} x {texts[s]} / {b} = {shown[s]}" for s in names}
     for s in names:
@@ -481,7 +485,8 @@ def _formulas(values: pd.Series, scores: pd.Series, weighting: float, method: Me
 def _result(suppliers: list[str], committed: dict[str, Decimal], prices: pd.Series,
             per_gbp: pd.Series, basis_values: pd.Series, scores: pd.Series, trace: list[str],
             weighting: float, method: Method, basis: Basis) -> pd.DataFrame:
-    formulas, shown = _formulas(basis_values, scores, weighting, method, trace)
+    formulas, shown = _formulas(basis_values, scores, weighting, method, trace,
+                                "GBP" if basis == "absolute" else "per GBP")
 
     def per_gbp_text(s: str) -> str:
         if basis == "per-gbp" and s in shown:

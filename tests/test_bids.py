@@ -36,7 +36,9 @@ def test_score_bids_when_proportional_then_weight_times_value_over_best(
                                            Decimal("10000.00")]
     assert r["score"].tolist() == pytest.approx([10.0, 10 * 20 / 36, 10 * 10 / 36])
     trace = r.attrs["trace"]
-    assert trace[0].startswith("Scoring 3 tenderer(s) by proportional")
+    assert trace[0] == ("Scoring 3 tenderer(s) on their committed social value (GBP), in "
+                        "proportion to the best, out of 10 marks.")
+    assert "Best value: 36,000.0000 GBP." in trace
     assert any("tiny:2024" in line for line in trace)
     assert "score = 10 x 20,000.0000 / 36,000.0000 = 5.56" in r.loc[1, "trace"]
 
