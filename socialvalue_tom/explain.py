@@ -47,6 +47,15 @@ def remember_editions(editions: list[ProxyTable]) -> None:
             _EDITIONS.setdefault((t.digest, t.index_digest), t)
 
 
+def _share_text(share: float) -> str:
+    """A claim share as computed, led by its 12-digit reading where float error shows in the
+    digits (0.8 for 0.7999999999999975, the share of 13 in 15 FTE-years worked out in float)."""
+    full, short = _num(share), f"{share:.10g}"
+    close = abs(float(short) - share) <= 1e-12 * abs(share)  # float error, not a real digit
+    return (f"about {short} ({full} as computed)" if close and short != full and "e" not in short
+            else full)
+
+
 def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
     """The :class:`Valuation` of row ``i`` (position) of a ``value_frame`` result.
 
@@ -87,7 +96,7 @@ def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
                         field="value_gbp")
     if share != 1.0:
         note = TraceStep(rule="exclusion", detail=(
-            f"double counting: only {_num(share)} of the claimed "
+            f"double counting: only {_share_text(share)} of the claimed "
             f"{_num(float(row['quantity']))} {row['unit']} counted (exclusion "
             f"{row['exclusion']!r}); quantity valued {_num(outcome.quantity)}"))
         v = v.model_copy(update={"steps": (note, *v.trace)})

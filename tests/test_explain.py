@@ -665,3 +665,12 @@ def test_trace_of_a_part_of_a_period_says_so_and_an_expression_gives_its_result(
                                                    assumptions={"bound": bound}).trace}
         assert low["proxy"] == steps["proxy"] and "bound," not in low["proxy"]
     assert steps["gross"].endswith("quantity = 10 week gives £3,000.00")
+
+
+def test_explain_row_leads_a_claim_share_with_float_error_by_its_short_reading() -> None:
+    """A share worked out in float (0.7999999999999975 for 0.8) read as a real figure."""
+    from socialvalue_tom.explain import _share_text
+
+    assert _share_text(0.7999999999999975) == "about 0.8 (0.7999999999999975 as computed)"
+    assert _share_text(0.8333333333333334) == "0.8333333333333334"  # 10/12: its own digits
+    assert _share_text(0.75) == "0.75"
