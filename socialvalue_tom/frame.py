@@ -237,7 +237,7 @@ def _refuse_failing_claims(block: pd.DataFrame, stack: EditionStack, a: Assumpti
     if not governed.any():
         return
     pick = np.flatnonzero(governed & (custom.ravel().take(rows.em)
-                                      | _may_be_too_large(stack, a, rows)))
+                                      | _may_be_too_large(stack, a, rows, governed)))
     if not pick.size:
         return
     sub = block.iloc[pick]
@@ -254,16 +254,19 @@ def _refuse_failing_claims(block: pd.DataFrame, stack: EditionStack, a: Assumpti
         issues.add(one, item.field, item.code, item.reason)
 
 
-def _may_be_too_large(stack: EditionStack, a: Assumptions, rows: Rows) -> np.ndarray:
+def _may_be_too_large(stack: EditionStack, a: Assumptions, rows: Rows,
+                      valid: np.ndarray) -> np.ndarray:
     """Rows whose amount could pass ``MAX_AMOUNT`` at some step: an upper bound (the largest of
-    the proxy's values, every year undiscounted, the uplift if it raises) above the limit."""
+    the proxy's values, every year undiscounted, the uplift if it raises) above the limit.
+    Only the editions of ``valid`` rows are restated (as for the valuation: an edition used
+    by refused rows alone needs no price index)."""
     from socialvalue_tom.outcome import MAX_AMOUNT
 
     emr = np.clip(rows.emr, 0, None)
     proxy = np.maximum.reduce([np.abs(p.ravel().take(emr)) for p in stack.proxy.values()])
     years = rows.extra.get("years")
     span = np.ones(len(rows.q)) if years is None else np.where(np.isnan(years), 1.0, years)
-    up = stack.uplift(a.price_year, rows.ed[rows.ed >= 0]).take(np.clip(rows.ed, 0, None))
+    up = stack.uplift(a.price_year, rows.ed[valid]).take(np.clip(rows.ed, 0, None))
     rise = np.where(np.isnan(up), 1.0, np.maximum(up, 1.0))
     with np.errstate(over="ignore", invalid="ignore"):
         bound = np.abs(rows.q * rows.factor) * proxy * span * rise
