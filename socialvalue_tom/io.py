@@ -2014,10 +2014,12 @@ def _objects(values: list[Any]) -> np.ndarray:
 def arrow_table(df: pd.DataFrame, schema: Any = None) -> Any:
     """``df`` as a pyarrow Table without index or attrs, cast to ``schema`` when given.
 
-    Categorical columns become plain strings, integers become float64 (but for nullable
-    integer columns and whole numbers past 2**53, which stay integers, every digit kept) and
-    all-null columns become strings, so batches of one file share one schema (see
-    :func:`stable_schema`).
+    Categorical columns become plain strings, integers become float64 and all-null columns
+    become strings, so batches of one file share one schema (see :func:`stable_schema`); but
+    nullable integer columns and columns holding whole numbers past 2**53 stay integers, every
+    digit kept, which a float64 column could not hold. Decided from ``df``'s own values: a
+    file written in batches whose column holds such numbers in some batches only (plain small
+    whole numbers in the others) has no one schema, and its writer refuses it.
     Object columns (mixed numbers and text, e.g. a quantity column an ``.xlsx`` file fills
     with ``2`` and ``abc``) become text, or booleans when they hold only booleans and blanks:
     by their dtype, not their values, so every batch of a file gets the same type.

@@ -293,9 +293,14 @@ class _ParquetSchema:
                 changed |= new.type != have.type
                 have = pa.field(name, new.type)
             elif name not in empty and new.type != have.type:
+                ints = {pa.types.is_integer(have.type), pa.types.is_integer(new.type)}
+                why = ("whole numbers past 2**53 are written as integers, which a float column "
+                       "cannot hold, and the other rows' numbers as floats: make the column "
+                       "text, or write .csv" if ints == {True, False}
+                       and pa.types.is_floating(have.type) | pa.types.is_floating(new.type)
+                       else "make the column all numbers or all text, or write .csv")
                 raise error(f"column {name!r} holds {have.type} values in earlier rows and "
-                            f"{new.type} values later: a Parquet column has one type; make "
-                            "the column all numbers or all text, or write .csv")
+                            f"{new.type} values later: a Parquet column has one type; {why}")
             fields.append(have)
         self.schema = pa.schema(fields)
         return changed

@@ -726,3 +726,21 @@ def test_read_outcomes_when_a_blank_record_is_dropped_keeps_true_and_false(
     got = svio.read_outcomes(with_blank)["evidence"].tolist()
     assert got[0] is True and got[2] is False and pd.isna(got[1])
     assert [str(v) for v in got] == [str(v) for v in svio.read_outcomes(without)["evidence"]]
+
+
+def test_value_file_to_parquet_when_big_ids_are_in_some_batches_only_says_why(
+        tmp_path: Path) -> None:
+    """Ids past 2**53 are written as integers, small ones as floats: batches of one file
+    cannot share a column type, and the message says so (it said to make the column all
+    numbers, which it was). Written whole, every digit is kept."""
+    src = tmp_path / "ids.csv"
+    src.write_text("measure,quantity,unit,region,date,ref\n" + "".join(
+        f"env-carbon-saved,1,tCO2e,uk,2024-09-30,{r}\n"
+        for r in (1, 2, 12345678901234567, 12345678901234568)), encoding="utf-8")
+    whole = value_file(src, tmp_path / "whole.parquet", chunksize=4)
+    assert whole.valued == 4
+    assert svio.read_outcomes(tmp_path / "whole.parquet")["ref"].tolist()[2:] == [
+        12345678901234567, 12345678901234568]
+    with pytest.raises(svio.InputFileError, match=r"whole numbers past 2\*\*53 are written as "
+                                                  r"integers.*make the column text"):
+        value_file(src, tmp_path / "batches.parquet", chunksize=2)
