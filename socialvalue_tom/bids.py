@@ -452,9 +452,10 @@ def _line(s: str, committed: Decimal, price: float, per_gbp: str, formula: str) 
 
 
 def _formulas(values: pd.Series, scores: pd.Series, weighting: float, method: Method,
-              trace: list[str], unit: str = "GBP") -> tuple[dict[str, str], dict[str, str]]:
+              trace: list[str], unit: str = " GBP") -> tuple[dict[str, str], dict[str, str]]:
     """Each tenderer's formula, ending ``= score`` (its arithmetic gives the score shown), and
-    its value as the formula shows it, where it does (appends the best value to ``trace``)."""
+    its value as the formula shows it, where it does (appends the best value, followed by
+    ``unit``, to ``trace``)."""
     names: list[str] = values.index.tolist()
     w = _exact(weighting)
     shown = {s: _score_text(float(scores[s])) for s in names}
@@ -466,13 +467,12 @@ def _formulas(values: pd.Series, scores: pd.Series, weighting: float, method: Me
     best = float(values.max()) if names else math.nan
     if not best > 0:
         if names:
-            trace.append(f"Best value: {_number(best, _decimals(best))}"
-                         f"{' GBP' if unit == 'GBP' else ' per GBP of bid price'}: no bid has a "
+            trace.append(f"Best value: {_number(best, _decimals(best))}{unit}: no bid has a "
                          "positive value, so every bid scores 0.")
         return {s: f"no bid has a positive value: score = {shown[s]}" for s in names}, {}
     decimals = _proportional_decimals(values, best, scores, weighting)
     b = _number(best, decimals)
-    trace.append(f"Best value: {b}{' GBP' if unit == 'GBP' else ' per GBP of bid price'}.")
+    trace.append(f"Best value: {b}{unit}.")
     texts = {s: _number(float(values[s]), decimals) for s in names}
     formulas = {s: f"score = {w} x {texts[s]} / {b} = {shown[s]}" for s in names}
     for s in names:
@@ -486,7 +486,7 @@ def _result(suppliers: list[str], committed: dict[str, Decimal], prices: pd.Seri
             per_gbp: pd.Series, basis_values: pd.Series, scores: pd.Series, trace: list[str],
             weighting: float, method: Method, basis: Basis) -> pd.DataFrame:
     formulas, shown = _formulas(basis_values, scores, weighting, method, trace,
-                                "GBP" if basis == "absolute" else "per GBP")
+                                " GBP" if basis == "absolute" else " per GBP of bid price")
 
     def per_gbp_text(s: str) -> str:
         if basis == "per-gbp" and s in shown:

@@ -282,9 +282,9 @@ def value(outcome: Outcome, tables: TablesLike = "uk-national", *,
         raise RuleError(f"measure {ctx.measure.code!r} gave a negative amount "
                         f"({stages.gross:g}): its expression gives the size of a benefit or "
                         "disbenefit, the measure's sign says which", measure=ctx.measure.code)
-    peak = float(peak_amount(stages))
-    if too_large(peak):  # NaN and infinity too: a step overflowed before a cap
-        raise RuleError(too_large(peak), measure=ctx.measure.code, field="quantity")
+    why = too_large(float(peak_amount(stages)))  # NaN and infinity too: a step overflowed
+    if why:
+        raise RuleError(why, measure=ctx.measure.code, field="quantity")
     valuation = _valuation(outcome, x, ctx, stages)
     if valuation.illustrative:
         warn_illustrative(1, stacklevel=2)  # at the line calling value

@@ -618,7 +618,7 @@ def _inexact_whole_numbers(df: pd.DataFrame) -> list[str]:
             values = col.to_numpy()
             present = values[~np.isnan(values)]
             if (present.size < values.size and present.size and np.isfinite(present).all()
-                    and np.abs(present).max() >= 2.0**53
+                    and np.abs(present).max() >= _FLOAT_INTS
                     and (present == np.floor(present)).all()):
                 found.append(str(name))
         elif _digits_and_empty_text(col):
@@ -638,6 +638,26 @@ def _digits_and_empty_text(col: pd.Series) -> bool:
 
 
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+#: Whole numbers a float64 holds, every one of them: up to 2**53 in size. Past it, ids are
+#: kept as integers (Parquet, nullable columns) or text (``.xlsx``, whose number cells are
+#: floats: openpyxl writes "%.16g", and an 18-digit id came back another).
+_FLOAT_INTS = 2**53
+
+
+def _whole_ints(cells: Iterable[Any]) -> list[int] | None:
+    """The cells (text, none missing) as whole numbers; None where one is written otherwise."""
+    texts = [str(v).strip() for v in cells]
+    if not all(_WHOLE_NUMBER.fullmatch(t) for t in texts):
+        return None
+    return [int(t) for t in texts]
+
+
+def _integer_kind(low: int, high: int) -> str:
+    """The nullable integer type that holds whole numbers from ``low`` to ``high``:
+    ``"Int64"``, ``"UInt64"`` past it, or ``"str"`` where neither does."""
+    if low >= -2**63 and high < 2**63:
+        return "Int64"
+    return "UInt64" if low >= 0 and high < 2**64 else "str"
 
 
 def _whole_numbers(col: pd.Series, kind: str | None = None) -> pd.Series | None:
@@ -645,17 +665,15 @@ def _whole_numbers(col: pd.Series, kind: str | None = None) -> pd.Series | None:
     ``UInt64`` past it (``kind`` names one, as :func:`csv_column_types` gives it); None when
     a cell is not written as a whole number, or the numbers do not fit."""
     missing = col.isna().to_numpy()
-    texts = [str(v).strip() for v in col.to_numpy(dtype=object)[~missing]]
-    if not all(_WHOLE_NUMBER.fullmatch(t) for t in texts):
+    ints = _whole_ints(col.to_numpy(dtype=object)[~missing])
+    if ints is None:
         return None
-    ints = [int(t) for t in texts]
     low, high = min(ints, default=0), max(ints, default=0)
-    fits_int64 = low >= -2**63 and high < 2**63
-    if kind == "Int64" or (kind is None and fits_int64):
-        if not fits_int64:
-            return None
+    fits = _integer_kind(low, high)
+    want = kind or fits
+    if want == "Int64" and fits == "Int64":
         dtype: type[np.integer[Any]] = np.int64
-    elif low >= 0 and high < 2**64:
+    elif want == "UInt64" and low >= 0 and high < 2**64:
         dtype = np.uint64
     else:
         return None
@@ -923,7 +941,7 @@ def _inexact_integer_columns(table: Any) -> frozenset[str]:
             continue
         bounds = pc.min_max(column)
         low, high = bounds["min"].as_py(), bounds["max"].as_py()
-        if low is not None and (low < -2**53 or high > 2**53):
+        if low is not None and (low < -_FLOAT_INTS or high > _FLOAT_INTS):
             found.add(field.name)
     return frozenset(found)
 
@@ -1467,7 +1485,7 @@ def csv_column_types(path: str | os.PathLike[str],
                 kinds.setdefault(name, set()).add(kind)
                 if kind == "f" and not _whole_floats(batch[name][present]):
                     fractions.add(name)
-                if kind in "iuf" and float(batch[name][present].abs().max()) >= 2.0**53:
+                if kind in "iuf" and float(batch[name][present].abs().max()) >= _FLOAT_INTS:
                     big.add(name)
     # Whole numbers with gaps past what a float holds are read exactly, where every cell is
     # written as a whole number (_read_csv): the cells' text says, read once more.
@@ -1498,20 +1516,13 @@ def _whole_number_kinds(p: Path, chunksize: int, names: set[str]) -> dict[str, s
     whole = set(names)
     for _, batch in _iter_csv(p, chunksize, dict.fromkeys(names, "str")):
         for name in list(whole):
-            texts = [str(v).strip() for v in batch[name].dropna().tolist()]
-            if not all(_WHOLE_NUMBER.fullmatch(t) for t in texts):
+            ints = _whole_ints(batch[name].dropna().tolist())
+            if ints is None:
                 whole.discard(name)
-                continue
-            ints = [int(t) for t in texts]
-            if ints:
+            elif ints:
                 low[name] = min(low.get(name, ints[0]), *ints)
                 high[name] = max(high.get(name, ints[0]), *ints)
-    kinds = {}
-    for name in whole:
-        lo, hi = low.get(name, 0), high.get(name, 0)
-        kinds[name] = ("Int64" if lo >= -2**63 and hi < 2**63
-                       else "UInt64" if lo >= 0 and hi < 2**64 else "str")
-    return kinds
+    return {name: _integer_kind(low.get(name, 0), high.get(name, 0)) for name in whole}
 
 
 def _whole_floats(present: pd.Series) -> bool:
@@ -1556,21 +1567,16 @@ def _iter_parquet(p: Path, chunksize: int) -> Iterator[tuple[int, pd.DataFrame]]
     except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
         raise _fail(p, f"not a readable Parquet file ({exc})") from exc
     offset = 0
+    pa = _require("pyarrow")
     with pf:
         # Decided for the whole file, as a whole-file read decides it (see _arrow_to_pandas).
-        ints = [f.name for f in pf.schema_arrow if _is_arrow_integer(f.type)]
+        ints = [f.name for f in pf.schema_arrow if pa.types.is_integer(f.type)]
         exact = _inexact_integer_columns(pf.read(columns=ints)) if ints else frozenset()
         for batch in pf.iter_batches(batch_size=_read_size(chunksize)):
             yield offset, _arrow_to_pandas(_arrow_text(p, batch), offset, p, exact)
             offset += batch.num_rows
         if offset == 0:  # no rows: one empty batch with the file's columns, as from a CSV
             yield 0, _arrow_to_pandas(_arrow_text(p, pf.schema_arrow.empty_table()), path=p)
-
-
-def _is_arrow_integer(typ: Any) -> bool:
-    import pyarrow as pa
-
-    return bool(pa.types.is_integer(typ))
 
 
 # -- where rows come from -----------------------------------------------------------------------
@@ -1903,9 +1909,6 @@ def _float_cell(ws: Any, name: Any) -> Any:
     return cell
 
 
-#: Whole numbers past 2**53 are not all floats, and openpyxl writes a number as a float
-#: ("%.16g"): they are written as text, every digit kept (an 18-digit id came back another).
-_XLSX_BIG_INT = 2**53
 
 
 def _xlsx_cells(col: pd.Series) -> list[Any]:
@@ -1920,7 +1923,7 @@ def _xlsx_cells(col: pd.Series) -> list[Any]:
     if col.dtype.kind in "iu" and isinstance(col.dtype, np.dtype):
         values = col.to_numpy()
         cells = values.tolist()
-        for i in np.flatnonzero((values > _XLSX_BIG_INT) | (values < -_XLSX_BIG_INT)).tolist():
+        for i in np.flatnonzero((values > _FLOAT_INTS) | (values < -_FLOAT_INTS)).tolist():
             cells[i] = str(cells[i])
         return cells
     if col.dtype.kind == "b" and isinstance(col.dtype, np.dtype):
@@ -1940,7 +1943,7 @@ def _xlsx_value(v: Any) -> Any:
     if isinstance(v, bool):
         return v
     if isinstance(v, int):
-        return v if -_XLSX_BIG_INT <= v <= _XLSX_BIG_INT else str(v)
+        return v if -_FLOAT_INTS <= v <= _FLOAT_INTS else str(v)
     if isinstance(v, Decimal):
         return v
     if isinstance(v, float):
@@ -2052,7 +2055,8 @@ def _exact_integer_columns(df: pd.DataFrame) -> frozenset[str]:
             found.add(str(name))
         elif len(col):
             values = col.to_numpy()
-            if values.max() > 2**53 or (col.dtype.kind == "i" and values.min() < -2**53):
+            if values.max() > _FLOAT_INTS or (col.dtype.kind == "i"
+                                              and values.min() < -_FLOAT_INTS):
                 found.add(str(name))
     return frozenset(found)
 

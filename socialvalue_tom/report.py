@@ -667,18 +667,18 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
             *(["measure"] if by_measure else [])]
     if by_measure:
         every = every.assign(measure=stripped_column(every["measure"]))
+    # Rows not valued (the issues) are counted per contract, so that a contract whose
+    # delivered returns were all rejected is not read as one that delivered nothing.
+    value = pd.to_numeric(every["value_gbp"], errors="coerce").astype("float64")
+    every = every.assign(value_gbp=value)
     if not by_supplier:
-        shared = _shared_contracts(every)
+        shared = _several_suppliers(every)  # read as above, not again
         if shared:
             warnings.warn(SocialValueWarning(
                 f"{len(shared)} contract(s) have commitments from more than one supplier "
                 f"({', '.join(group_label(c) for c in shared[:3])}"
                 f"{', ...' if len(shared) > 3 else ''}): each target adds them all; keep the "
                 "winning bid's rows, or pass by_supplier=True"), stacklevel=2)
-    # Rows not valued (the issues) are counted per contract, so that a contract whose
-    # delivered returns were all rejected is not read as one that delivered nothing.
-    value = pd.to_numeric(every["value_gbp"], errors="coerce").astype("float64")
-    every = every.assign(value_gbp=value)
     records = []
     # Unsorted groups, sorted after by a key every cell has: the rows not valued may hold
     # cells of types that do not compare (5 and a Timestamp as a measure). Each group reads
@@ -721,9 +721,18 @@ def _shared_contracts(valued: pd.DataFrame) -> list[Any]:
     if not {"contract_id", "supplier_id", "stage", "value_gbp"} <= set(valued.columns):
         return []
     frame = _keyed(_bare(valued))
-    value = pd.to_numeric(frame["value_gbp"], errors="coerce")
-    committed = frame[value.notna().to_numpy()
-                      & (stripped_column(frame["stage"]) == "commitment").to_numpy()]
+    return _several_suppliers(frame.assign(
+        stage=stripped_column(frame["stage"]),
+        value_gbp=pd.to_numeric(frame["value_gbp"], errors="coerce")))
+
+
+def _several_suppliers(every: pd.DataFrame) -> list[Any]:
+    """:func:`_shared_contracts` of a frame read as targets_vs_delivered reads it (ids as key
+    text, stages stripped, values as numbers)."""
+    if "supplier_id" not in every.columns:
+        return []
+    committed = every[every["value_gbp"].notna().to_numpy()
+                      & (every["stage"] == "commitment").to_numpy()]
     if not len(committed):
         return []
     counts = committed.groupby("contract_id", sort=False, observed=True, dropna=False)[

@@ -293,10 +293,11 @@ def _origins(o: Outcome, ctx: RowContext, names: tuple[str, ...], source: str | 
     """Where each figure came from, where not every one is the table's default: "; deadweight
     set for this valuation (the table's 0.1), displacement and attribution the table's
     defaults (from SRC)"."""
-    spec, a = ctx.measure, ctx.assumed
-    own = [n for n in names if getattr(o, n) is not None]
-    run = [n for n in names if n not in own and a is not None and getattr(a, n) is not None]
-    table = [n for n in names if n not in own and n not in run]
+    spec = ctx.measure
+    came = {n: _came_from(o, ctx, n) for n in names}
+    own = [n for n in names if came[n] == "outcome"]
+    run = [n for n in names if came[n] == "run"]
+    table = [n for n in names if came[n] == "table"]
     parts = [f"{n} given by the outcome (the table's {_num(getattr(spec, n))})" for n in own]
     parts += [f"{n} set for this valuation (the table's {_num(getattr(spec, n))})"
               for n in run]
@@ -308,14 +309,22 @@ def _origins(o: Outcome, ctx: RowContext, names: tuple[str, ...], source: str | 
     return "; " + ", ".join(parts) if parts else ""
 
 
+def _came_from(o: Outcome, ctx: RowContext, name: str) -> str:
+    """Where a figure came from, as the engine picks it (``engine.pick``): the outcome, the
+    run's assumptions, or the table's default."""
+    if getattr(o, name) is not None:
+        return "outcome"
+    return "run" if ctx.assumed is not None and getattr(ctx.assumed, name) is not None \
+        else "table"
+
+
 def _origin_of(o: Outcome, ctx: RowContext, name: str) -> str:
     """" (set for this valuation; the table's 0)" where a figure is not the table's default."""
-    table = _num(getattr(ctx.measure, name))
-    if getattr(o, name) is not None:
-        return f" (given by the outcome; the table's {table})"
-    if ctx.assumed is not None and getattr(ctx.assumed, name) is not None:
-        return f" (set for this valuation; the table's {table})"
-    return ""
+    came = _came_from(o, ctx, name)
+    if came == "table":
+        return ""
+    said = "given by the outcome" if came == "outcome" else "set for this valuation"
+    return f" ({said}; the table's {_num(getattr(ctx.measure, name))})"
 
 
 def _and(names: list[str]) -> str:

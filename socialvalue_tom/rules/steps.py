@@ -203,7 +203,6 @@ def duration_factor(years: Num, drop_off: Num, offset: Num, schedule: str) -> Nu
         # One integer key per (drop-off, offset): factorising integers is fast.
         drops, drop_values = pd.factorize(drop_a[longer])
         codes, pairs = pd.factorize(drops.astype(np.int64) * (DISCOUNT_YEARS + 1) + o)
-        pairs = pairs.to_numpy() if hasattr(pairs, "to_numpy") else np.asarray(pairs)
         result = np.empty(longer.size)
         upto = _upto(int(y.max()))
         # The rows sorted by pair, then the pairs taken a slice at a time, so that at most
