@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import os
 import sys
-import uuid
 import warnings
 from collections.abc import Callable
 from decimal import Decimal
@@ -44,7 +43,7 @@ import pandas as pd
 
 from socialvalue_tom._text import group_label, ratio_text
 from socialvalue_tom.engine import TablesLike, table_set
-from socialvalue_tom.errors import IllustrativeValueWarning, SocialValueError
+from socialvalue_tom.errors import IllustrativeValueWarning, InputFileError, SocialValueError
 from socialvalue_tom.money import format_gbp
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.tables.catalogue import TableSet, available_tables, load_table
@@ -621,20 +620,15 @@ def _write_issues(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, what: str) -> None:
-    """Write ``frame`` as CSV to ``path``, or exit 2 saying why ``what`` cannot be written.
-
-    Written to a new file beside it, then renamed over it: a symbolic (or hard) link of that
-    name is replaced, never written through, so the file it points to is left as it was."""
+    """Write ``frame`` as CSV to ``path`` (through a new file renamed over it, as the library
+    writes its files), or exit 2 saying why ``what`` cannot be written."""
     from socialvalue_tom.io import _write_csv as write_rows  # the library's CSV rows
+    from socialvalue_tom.io import write_through_temp
 
-    # A fresh name (not mkstemp) so that the file gets the usual permissions.
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
     try:
-        write_rows(frame, tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        _fail(f"cannot write {what} {path}: {exc.strerror or exc}")
+        write_through_temp(path, lambda tmp: write_rows(frame, tmp))
+    except InputFileError as exc:
+        _fail(f"cannot write {what} {path}: {exc.details.get('why', exc.message)}")
 
 
 def _with_lines(issues: pd.DataFrame, inp: Path, sheet: str | None) -> pd.DataFrame:

@@ -12,13 +12,13 @@ Double-counting exclusions act between the two phases.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._attrs import own_attrs
 from socialvalue_tom._bulk.arithmetic import BLOCK, Columns, arithmetic
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import Rows, Seen, lookups
@@ -519,9 +519,7 @@ def _output(df: pd.DataFrame, c: Columns, s: EditionStack, issues: Issues, a: As
     kept = df.drop(columns=[k for k in (*OUTPUT_COLUMNS, "claim_share", "exclusion")
                             if k in df.columns])
     out = pd.concat([kept, pd.DataFrame(new, index=df.index, copy=False)], axis=1)
-    # Deep, as pandas copies attrs: editing the result's metadata must not edit the input's.
-    out.attrs = copy.deepcopy({k: v for k, v in df.attrs.items()
-                               if k not in ("issues", "socialvalue_tom")})
+    out.attrs = own_attrs(df.attrs, drop=("issues", "socialvalue_tom"))
     out.attrs["issues"] = issues_frame(issues.items)
     out.attrs["socialvalue_tom"] = {
         "assumptions": a.model_dump(mode="json"),

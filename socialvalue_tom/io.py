@@ -1761,9 +1761,11 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
 
 def write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
     """Run ``write`` on a temporary file next to ``p`` and rename it to ``p`` on success; any
-    error is an InputFileError and removes the temporary file."""
+    error is an InputFileError (``why`` says why, without the path) and removes the
+    temporary file. A symbolic (or hard) link named ``p`` is replaced, never written through."""
     if not p.parent.is_dir():
-        raise _fail(p, f"cannot write the file: the folder {p.parent} does not exist")
+        why = f"the folder {p.parent} does not exist"
+        raise _fail(p, f"cannot write the file: {why}", why=why)
     # A fresh name (not mkstemp) so that the file gets the usual permissions; short, so that
     # an output name near the file system's limit still leaves room for it.
     tmp = p.with_name(f".sv-{uuid.uuid4().hex[:16]}.part{p.suffix}")
@@ -1780,7 +1782,7 @@ def write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
         # An OSError names the temporary file: say only why (the message names the output).
         why = (exc.strerror if isinstance(exc, OSError) and exc.strerror
                else f"{type(exc).__name__}: {exc}")
-        raise _fail(p, f"cannot write the file ({why})") from exc
+        raise _fail(p, f"cannot write the file ({why})", why=why) from exc
 
 
 def _numbers_as_key_text(df: pd.DataFrame, *, number_columns: bool = True) -> pd.DataFrame:

@@ -24,7 +24,6 @@ never exceed the row's cap, and can stay below it when the editions value the da
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from typing import Any, Literal
 
@@ -32,6 +31,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from socialvalue_tom._attrs import own_attrs
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import (
     _MAX_DAY,
@@ -148,8 +148,7 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
                                  values, dated, len(out))
     out["period_row"] = row.astype(np.int64)
     out["period_share"] = share
-    # Deep, as pandas copies attrs: editing the result's metadata must not edit the input's.
-    out.attrs = copy.deepcopy({k_: v for k_, v in df.attrs.items() if k_ != "issues"})
+    out.attrs = own_attrs(df.attrs, drop=("issues",))
     if errors == "collect":
         out.attrs["issues"] = issues_frame(issues.items)
     return out

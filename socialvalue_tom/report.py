@@ -16,7 +16,6 @@ Examples:
 from __future__ import annotations
 
 import base64
-import copy
 import datetime as dt
 import html
 import io
@@ -31,6 +30,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._attrs import own_attrs
 from socialvalue_tom._bulk.lookups import _wall_clock
 from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import (
@@ -181,8 +181,7 @@ def annotate(valued: pd.DataFrame, tables: TablesLike | None = None) -> pd.DataF
     # warns that the frame is fragmented at each insert. Existing columns are replaced.
     kept = bare.drop(columns=[c for c in added if c in bare.columns])
     out = pd.concat([kept, pd.DataFrame(added, index=valued.index)], axis=1)
-    # Deep, as pandas copies attrs (the issues table shared: the library never edits it).
-    out.attrs = {k: v if k == "issues" else copy.deepcopy(v) for k, v in valued.attrs.items()}
+    out.attrs = own_attrs(valued.attrs, share=("issues",))
     meta = valued.attrs.get(_META)
     # Marks the columns as derived, so summarise and the report need not look the tables up
     # again; value_frame replaces this entry, so a re-valued frame is annotated afresh.

@@ -1215,6 +1215,18 @@ def test_value_when_issues_file_cannot_be_written_then_exit_2_after_showing_prob
     assert "Traceback" not in result.output + collected.output
 
 
+def test_value_when_input_name_is_long_then_issues_file_still_written(tmp_path: Path) -> None:
+    """An input name near the file system's limit (255 bytes): the issues file's temporary
+    name stays short. It was the issues file's name plus 39 characters, past the limit, so
+    the problems could not be written at all."""
+    src = _write(tmp_path, "p" * 236 + ".csv", BAD)
+    result = invoke("value", src, "--tables", TINY)
+    assert result.exit_code == 1, result.output
+    issues = tmp_path / ("p" * 236 + ".issues.csv")
+    assert "jobs-locl" in issues.read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([src.name, issues.name])
+
+
 def test_report_issues_when_the_write_fails_then_problems_shown_and_exit_2(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A write that fails anyway (no permission, disk full) is a plain error after the
