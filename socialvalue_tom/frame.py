@@ -394,6 +394,7 @@ def _check_input(df: pd.DataFrame, errors: str) -> None:
         raise RuleError(f"errors must be 'raise' or 'collect', not {errors!r}")
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"value_frame() needs a pandas DataFrame, not {type(df).__name__}")
+    refuse_nested_columns(df)
     _refuse_index_columns(df)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
@@ -480,11 +481,25 @@ def _misspelt_columns(df: pd.DataFrame, missing: list[str]) -> list[tuple[str, s
 
 
 def refuse_duplicated_columns(df: pd.DataFrame) -> None:
-    """OutcomeError when ``df`` has two columns of one name (which one would be read?)."""
+    """OutcomeError when ``df`` has two columns of one name, or nested column labels (which
+    one would be read?)."""
+    refuse_nested_columns(df)
     dup = df.columns[df.columns.duplicated()].unique().tolist()
     if dup:
         raise OutcomeError(f"input has duplicated column(s) {', '.join(map(str, dup))}",
                            field=str(dup[0]), columns=dup)
+
+
+def refuse_nested_columns(df: pd.DataFrame) -> None:
+    """OutcomeError for columns labelled at several levels (a pandas MultiIndex, as two header
+    rows or ``concat(axis=1, keys=...)`` give): pandas finds ``df["measure"]`` by the first
+    level, but a check of which columns are present sees tuples, so ``contract_id`` was
+    passed over and every contract made one double-counting group, a silently wrong value."""
+    if isinstance(df.columns, pd.MultiIndex):
+        raise OutcomeError(
+            f"input columns are labelled at {df.columns.nlevels} levels (a pandas MultiIndex, "
+            f"e.g. {df.columns[0]!r}): the outcome columns must be plain names; flatten them "
+            "first, e.g. df.columns = df.columns.get_level_values(0)", field="columns")
 
 
 def _remember(stack: EditionStack) -> None:

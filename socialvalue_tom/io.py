@@ -910,6 +910,14 @@ def _arrow_to_pandas(table: Any, offset: int = 0, path: Path | None = None,
     index again, so they are put back as columns (dropping them lost ``contract_id`` and merged
     every contract into one double-counting group). An unnamed index is only row labels."""
     df: pd.DataFrame = table.to_pandas()
+    if isinstance(df.columns, pd.MultiIndex):
+        # Written from a frame with columns at several levels: value_frame would refuse it;
+        # said here, naming the file (a batch read without the metadata had names such as
+        # "('measure', '')" and no measure column).
+        raise _fail(path if path is not None else Path("<arrow data>"),
+                    f"the file's columns are labelled at {df.columns.nlevels} levels (written "
+                    "from a pandas frame with a MultiIndex of columns): write it again with "
+                    "plain column names, e.g. df.columns = df.columns.get_level_values(0)")
     _exact_nullable_integers(table, df, exact)
     # Levels stored as columns of the file only: a named RangeIndex is metadata, not data
     # (and batches, read without the metadata, would not have it).

@@ -46,7 +46,7 @@ from socialvalue_tom._bulk.lookups import (
 from socialvalue_tom._text import cell_codes
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import BulkValidationError, OutcomeError, RuleError
-from socialvalue_tom.frame import issues_frame, refuse_duplicated_columns
+from socialvalue_tom.frame import issues_frame, refuse_duplicated_columns, refuse_nested_columns
 from socialvalue_tom.outcome import MAX_QUANTITY, Outcome, to_day
 
 __all__ = ["PERIOD_COLUMNS", "apportion", "apportion_outcome"]
@@ -216,6 +216,7 @@ def _check_input(df: pd.DataFrame, start: str, end: str, errors: str) -> None:
         raise RuleError("apportion(): start and end cannot be the date column: each part is "
                         "dated on its own first day (copy the column to period_start or "
                         "period_end first)", field="start" if start == "date" else "end")
+    refuse_nested_columns(df)
     missing = [c for c in ("quantity", start, end) if c not in df.columns]
     if missing:
         raise OutcomeError(f"input is missing column(s) {', '.join(missing)}: apportion() "

@@ -725,6 +725,42 @@ def test_a_standard_column_held_as_the_index_is_refused_not_passed_over() -> Non
     assert sv.value_frame(df.rename_axis("row"))["value_gbp"].tolist() == expected
 
 
+@pytest.mark.parametrize("second", ["", "x"])
+def test_columns_at_several_levels_are_refused_not_misread(second: str) -> None:
+    """Columns as a MultiIndex (two header rows, ``concat(axis=1, keys=...)``): with an empty
+    second level ``df["measure"]`` worked but the exclusions saw no contract_id, so C1's
+    priority hire cut C2's local jobs by 40% with no word; with another one a raw pandas
+    AttributeError leaked. Refused everywhere a frame of outcomes is read, saying what to do."""
+    import socialvalue_tom.accessor  # noqa: F401  (registers df.socialvalue)
+
+    df = pd.DataFrame({"contract_id": ["C1", "C2"],
+                       "measure": ["jobs-priority-ltu", "jobs-local-fte"],
+                       "quantity": [2.0, 5.0], "unit": ["FTE", "FTE"],
+                       "region": ["london", "london"], "date": ["2024-09-30", "2024-09-30"]})
+    nested = df.copy()
+    nested.columns = pd.MultiIndex.from_arrays([df.columns, [second] * df.shape[1]])
+    for call in (lambda: sv.value_frame(nested), lambda: sv.value_frame(nested, errors="collect"),
+                 lambda: sv.frame.claims_of(nested), lambda: sv.apportion(nested),
+                 lambda: nested.socialvalue.value()):
+        with pytest.raises(sv.OutcomeError, match=r"labelled at 2 levels .*"
+                                                  r"get_level_values\(0\)") as info:
+            call()
+        assert info.value.details["field"] == "columns"
+    flat = nested.copy()
+    flat.columns = flat.columns.get_level_values(0)
+    assert sv.value_frame(flat)["value_gbp"].tolist() == sv.value_frame(df)["value_gbp"].tolist()
+
+
+def test_issue_labels_of_a_multiindex_row_are_python_values() -> None:
+    """A MultiIndex row label is a tuple: its numpy parts are recorded as Python values too,
+    as a single label's are."""
+    df = pd.DataFrame({"measure": ["nope"], "quantity": [1.0], "unit": ["FTE"],
+                       "region": ["uk"], "date": ["2024-05-01"]},
+                      index=pd.MultiIndex.from_arrays([["a"], np.array([3], dtype=np.int64)]))
+    label = sv.value_frame(df, errors="collect").attrs["issues"]["index"].iloc[0]
+    assert label == ("a", 3) and type(label[1]) is int
+
+
 def test_required_field_when_infinite_is_not_finite_not_missing(tiny_table: Any) -> None:
     """level=inf is there, but not finite: the issue says so (as the scalar path does), where
     it said the measure 'requires a numeric level', which the row has."""

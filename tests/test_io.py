@@ -1597,6 +1597,26 @@ def test_a_parquet_column_pandas_saved_as_its_index_is_kept(tmp_path: Path,
         svio.read_outcomes(clash)
 
 
+@pytest.mark.parametrize("chunksize", [None, 1])
+def test_a_parquet_file_with_columns_at_several_levels_is_refused(tmp_path: Path,
+                                                                  chunksize: int | None) -> None:
+    """A file written from a frame with a MultiIndex of columns: the whole-file reader gave
+    tuple-labelled columns that valued every contract as one double-counting group, and the
+    batch reader a raw KeyError. Refused by both, naming the file and what to do."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [5.0], "unit": ["FTE"],
+                       "region": ["london"], "date": ["2024-09-30"]})
+    df.columns = pd.MultiIndex.from_arrays([df.columns, [""] * df.shape[1]])
+    path = tmp_path / "nested.parquet"
+    df.to_parquet(path)
+    with pytest.raises(svio.InputFileError, match="labelled at 2 levels"):
+        if chunksize is None:
+            svio.read_outcomes(path)
+        else:
+            list(svio.iter_outcome_batches(path, chunksize=chunksize))
+    with pytest.raises(svio.InputFileError, match="labelled at 2 levels"):
+        sv.value_file(path, errors="collect", chunksize=chunksize or 100_000)
+
+
 def test_read_xlsx_when_a_sheet_part_is_damaged_raises_input_file_error(tmp_path: Path) -> None:
     """The cell count decompresses the sheets before openpyxl: a damaged part (zlib's error,
     a bad CRC) is left to openpyxl's reading, which the reader turns into InputFileError."""

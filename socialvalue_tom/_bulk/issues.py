@@ -59,5 +59,8 @@ class Issues:
 
 
 def issue_label(x: Hashable) -> Any:
-    """An index label as an issue records it: a numpy scalar as its Python value."""
+    """An index label as an issue records it: a numpy scalar as its Python value, also inside
+    the tuple label of a MultiIndex row."""
+    if isinstance(x, tuple):
+        return tuple(issue_label(part) for part in x)
     return x.item() if isinstance(x, np.generic) else x
