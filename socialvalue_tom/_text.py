@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+import reprlib
 from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
@@ -191,6 +192,35 @@ def quoted(value: Any) -> str:
         return shortened(repr(value))
     except ValueError:  # an int of more digits than Python converts to text (4,300)
         return f"(an integer of about {int(abs(value)).bit_length() * 0.30103:.0f} digits)"
+
+
+def clipped_errors(errors: list[Any]) -> list[Any]:
+    """pydantic's error list, each ``input`` too long to quote replaced by its clipped repr:
+    text, and containers too (a table file's cross-check error has the whole parsed file as
+    its input, which ``to_dict()`` would send back whole)."""
+    out = []
+    for e in errors:
+        value = e.get("input")
+        if isinstance(value, str | bytes | bytearray):
+            if len(value) > QUOTED_CHARS:
+                e = {**e, "input": quoted(value)}
+        elif isinstance(value, dict | list | tuple | set | frozenset):
+            brief = _BRIEF.repr(value)  # bounded: a 16 MiB table is never written out whole
+            if len(brief) > QUOTED_CHARS or "..." in brief:
+                e = {**e, "input": shortened(brief)}
+        out.append(e)
+    return out
+
+
+def _brief_repr() -> reprlib.Repr:
+    brief = reprlib.Repr()
+    brief.maxlevel, brief.maxdict, brief.maxlist, brief.maxtuple = 2, 6, 6, 6
+    brief.maxset = brief.maxfrozenset = 6
+    brief.maxstring = brief.maxother = 40
+    return brief
+
+
+_BRIEF = _brief_repr()
 
 
 #: The most characters of a value a message quotes.

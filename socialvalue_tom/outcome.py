@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
 )
 
-from socialvalue_tom._text import QUOTED_CHARS, key_text, quoted
+from socialvalue_tom._text import clipped_errors, key_text, quoted
 from socialvalue_tom.errors import OutcomeError, RuleError
 from socialvalue_tom.tables.schema import FrozenDict
 
@@ -92,17 +92,6 @@ def _describe(exc: ValidationError, whole: str = "outcome") -> tuple[str, str]:
     field = ".".join(str(p) for p in first["loc"]) or f"<{whole}>"
     reason = first["msg"].removeprefix("Value error, ")
     return field, f"{reason} (got {quoted(first.get('input'))})"
-
-
-def clipped_errors(errors: list[Any]) -> list[Any]:
-    """pydantic's error list, each ``input`` too long to quote replaced by its clipped repr."""
-    out = []
-    for e in errors:
-        value = e.get("input")
-        if isinstance(value, str | bytes | bytearray) and len(value) > QUOTED_CHARS:
-            e = {**e, "input": quoted(value)}
-        out.append(e)
-    return out
 
 
 class _TypedValidation(BaseModel):

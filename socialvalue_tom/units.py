@@ -33,7 +33,12 @@ ktCO2e = 1000 tCO2e
 """
 
 #: Spellings that pint cannot tokenise (currency symbols) mapped to registry names.
-_ALIASES = {"£": "GBP", "£k": "kGBP", "k£": "kGBP", "kgbp": "kGBP"}
+_ALIASES = {"£": "GBP", "£k": "kGBP", "k£": "kGBP", "kgbp": "kGBP",
+            # Carbon in capitals ('TCO2E', 'KGCO2E' on a returns form): found in lower case.
+            # 'mtco2e' is not here: metric tonnes or megatonnes, it is refused as ambiguous.
+            "tco2e": "tCO2e", "tco2": "tCO2e", "t_co2e": "tCO2e", "tonne_co2e": "tCO2e",
+            "tonnes_co2e": "tCO2e", "kgco2e": "kgCO2e", "kgco2": "kgCO2e",
+            "kg_co2e": "kgCO2e", "ktco2e": "ktCO2e"}
 _MAX_UNIT_LENGTH = 64
 #: What a unit may be written with once aliases are mapped. pint's tokeniser silently drops
 #: characters it does not know, so '€GBP' or 'FTE#x' would otherwise read as GBP and FTE.
@@ -176,6 +181,22 @@ def conversion_factor(unit: str, canonical: str, measure: str = "") -> float:
     return factor
 
 
+def as_written_or_lower(unit: str) -> str:
+    """``unit`` as written when the registry reads it, else in lower case when that is a unit
+    (``Hours``, ``HOURS``: a returns form's capitals, where the registry is case-sensitive),
+    else as written, so that an error names what was given. Text that is a unit as written
+    keeps its meaning (``Mg`` is a megagram, never the milligram ``mg``)."""
+    try:
+        _parse(unit)
+    except UnitError:
+        try:
+            _parse(unit.lower())
+        except UnitError:
+            return unit
+        return unit.lower()
+    return unit
+
+
 @lru_cache(maxsize=4096)
 def accepted_spelling(unit: str, spellings: tuple[str, ...]) -> str | None:
     """The entry of ``spellings`` that ``unit`` names, or None: the entry itself, or one the
@@ -188,14 +209,9 @@ def accepted_spelling(unit: str, spellings: tuple[str, ...]) -> str | None:
     if text in spellings:
         return text
     try:
-        parsed = _parse(text)
+        parsed = _parse(as_written_or_lower(text))
     except UnitError:
-        # Case is tried only for text that is no unit as written ('Weeks', 'HOURS'): text
-        # that is one keeps its meaning ('Mg' is a megagram, never the milligram 'mg').
-        try:
-            parsed = _parse(text.lower())
-        except UnitError:
-            return None
+        return None
     for spelling in spellings:
         try:
             if _parse(spelling) == parsed:

@@ -17,9 +17,9 @@ from pydantic import (
     model_serializer,
 )
 
-from socialvalue_tom._text import quoted
+from socialvalue_tom._text import clipped_errors, quoted
 from socialvalue_tom.errors import OutcomeError
-from socialvalue_tom.outcome import _no_bool, _TypedValidation, clipped_errors
+from socialvalue_tom.outcome import _no_bool, _TypedValidation
 
 __all__ = ["TRACE_FORMAT", "TraceStep", "Valuation"]
 

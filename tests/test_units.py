@@ -219,3 +219,50 @@ def test_accepted_spelling_tries_case_only_for_text_that_is_no_unit(
     from socialvalue_tom.units import accepted_spelling
 
     assert accepted_spelling(unit, spellings) == expected
+
+
+@pytest.mark.parametrize(("unit", "measure", "quantity"), [
+    ("Hours", "social-volunteering", 3.0), ("HOURS", "social-volunteering", 3.0),
+    ("TCO2E", "env-carbon", 3.0), ("KGCO2E", "env-carbon", 0.003), ("Kgco2e", "env-carbon", 0.003),
+])
+def test_capitals_read_alike_whether_or_not_the_measure_lists_accepts(
+        unit: str, measure: str, quantity: float) -> None:
+    """'Hours' was an unknown unit for a measure with no ``accepts`` (any convertible unit)
+    but the hour for one that listed ``accepts: [hour]``: text that is no unit as written is
+    read in lower case for every measure, scalar and bulk; carbon in capitals ('TCO2E') too."""
+    import datetime as dt
+
+    import pandas as pd
+    from conftest import TINY
+
+    table = sv.load_table(path=TINY)
+    assert table.measure(measure).accepts is None
+    one = sv.value(sv.Outcome(measure=measure, quantity=3, unit=unit, region="uk",
+                              date=dt.date(2024, 5, 1)), table)
+    same = sv.value(sv.Outcome(measure=measure, quantity=quantity, unit=None, region="uk",
+                               date=dt.date(2024, 5, 1)), table)
+    assert one.amount == same.amount > 0
+    bulk = sv.value_frame(pd.DataFrame({"measure": [measure], "quantity": [3.0], "unit": [unit],
+                                        "region": ["uk"], "date": ["2024-05-01"]}), table)
+    assert bulk["value_gbp"].tolist() == [one.amount]
+
+
+@pytest.mark.parametrize("unit", ["MTCO2E", "Mg"])
+def test_capitals_that_are_ambiguous_or_a_unit_as_written_keep_their_meaning(unit: str) -> None:
+    """'MTCO2E' (metric tonnes or megatonnes?) stays refused; 'Mg' is a megagram, of another
+    dimension than carbon, and the error names the unit as given."""
+    from conftest import TINY
+
+    table = sv.load_table(path=TINY)
+    with pytest.raises(UnitError, match=repr(unit)):
+        table.unit_factor("env-carbon", unit)
+
+
+def test_a_table_unit_in_capitals_is_refused_with_the_spelling_to_use(tmp_path: Path) -> None:
+    """A table writes units as the registry spells them: 'Hour' in ``accepts`` is refused on
+    load, saying 'hour'."""
+    from conftest import tiny_variant
+
+    path = tiny_variant(tmp_path, ("    accepts: [week]\n", "    accepts: [Week]\n"))
+    with pytest.raises(sv.ProxyTableError, match="registry spells them: 'week'"):
+        sv.load_table(path=path)

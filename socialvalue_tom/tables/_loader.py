@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from socialvalue_tom._text import clipped_errors
 from socialvalue_tom.errors import ProxyTableError
 from socialvalue_tom.tables.schema import FieldCheckError
 
@@ -655,5 +656,6 @@ def read_model(path: Path, model: type[M], text: str | None = None,
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
         raise ProxyTableError(
             f"{path}:{line}: field {field}: {msg}{more}",
-            path=str(path), line=line, field=field, errors=exc.errors(include_url=False),
+            path=str(path), line=line, field=field,
+            errors=clipped_errors(exc.errors(include_url=False)),
         ) from exc

@@ -23,6 +23,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
+from socialvalue_tom._text import clipped_errors
 from socialvalue_tom.errors import (
     ProxyTableError,
     UnknownMeasureError,
@@ -380,7 +381,7 @@ def _validate(data: dict[str, Any], ctx: _Context, n_published_sources: int,
         field = ".".join(str(p) for p in loc) or None
         msg = first["msg"].removeprefix("Value error, ")
         raise ctx.error(msg + (f" (field {field})" if field else ""), field,
-                        errors=exc.errors(include_url=False)) from exc
+                        errors=clipped_errors(exc.errors(include_url=False))) from exc
 
 
 def _check_derivation(code: str, region: str, pv: ProxyValue, ctx: _Context,

@@ -31,7 +31,7 @@ from pydantic import (
 
 from socialvalue_tom._text import name_key
 from socialvalue_tom.errors import SocialValueError
-from socialvalue_tom.units import canonical_unit, conversion_factor, scale_of
+from socialvalue_tom.units import as_written_or_lower, canonical_unit, conversion_factor, scale_of
 
 __all__ = [
     "ENGINE_NAMES",
@@ -359,6 +359,15 @@ class Parameter(_Model):
     notes: str | None = None
 
 
+def _case_hint(unit: str) -> str:
+    """A hint for a table's unit that is a unit only in lower case ('Hour'): a table writes
+    units as the registry spells them (an outcome's 'Hours' is read in lower case)."""
+    lower = as_written_or_lower(unit)
+    if lower == unit:
+        return ""
+    return f" (a table writes units as the registry spells them: {lower!r})"
+
+
 class MeasureSpec(_Model):
     """One measure: what is counted, in which unit, and its proxy per region."""
 
@@ -399,7 +408,8 @@ class MeasureSpec(_Model):
         try:
             canonical_unit(self.unit)
         except Exception as exc:  # pint raises many types; the unit is the measure's fault
-            raise FieldCheckError(f"measure {self.code!r}: {_reason(exc)}", "unit") from None
+            raise FieldCheckError(f"measure {self.code!r}: {_reason(exc)}"
+                                  f"{_case_hint(self.unit)}", "unit") from None
         _refuse_scale_unit(self.code, self.unit, "unit")
         for j, unit in enumerate(self.accepts or ()):
             try:
@@ -413,7 +423,8 @@ class MeasureSpec(_Model):
             except Exception as exc:
                 raise FieldCheckError(
                     f"measure {self.code!r} accepts {unit!r}, which does not convert to its "
-                    f"unit {self.unit!r}: {_reason(exc)}", "accepts", j) from None
+                    f"unit {self.unit!r}: {_reason(exc)}{_case_hint(unit)}", "accepts",
+                    j) from None
         return self
 
     @field_validator("requires")

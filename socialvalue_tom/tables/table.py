@@ -39,7 +39,12 @@ from socialvalue_tom.tables.schema import (
     table_cells_problem,
 )
 from socialvalue_tom.tables.schema import normalise_region as normalise_region
-from socialvalue_tom.units import accepted_spelling, canonical_unit, conversion_factor
+from socialvalue_tom.units import (
+    accepted_spelling,
+    as_written_or_lower,
+    canonical_unit,
+    conversion_factor,
+)
 
 if TYPE_CHECKING:
     from socialvalue_tom.rules.expressions import Expression
@@ -321,7 +326,9 @@ class ProxyTable(_Sealed):
     def unit_factor(self, measure: str, unit: str | None) -> float:
         """Factor from ``unit`` to the measure's canonical unit, honouring ``accepts`` (a
         spelling the unit registry reads as the same unit as an accepted one, in any case,
-        ``weeks`` or ``Weeks`` for ``week``, ``hrs`` for ``hour``, is that unit)."""
+        ``weeks`` or ``Weeks`` for ``week``, ``hrs`` for ``hour``, is that unit). Text that
+        is no unit as written is read in lower case, whether the measure lists ``accepts``
+        or not (``Hours`` is ``hours``)."""
         spec = self.measure(measure)
         if unit is None:
             return 1.0
@@ -334,7 +341,15 @@ class ProxyTable(_Sealed):
                     expected=list(spec.accepts),
                 )
             unit = spelling  # the same unit, as the table writes it ('Weeks' is 'week')
-        return conversion_factor(unit, spec.unit, measure)
+        read = as_written_or_lower(unit)  # 'Hours' as 'hours', with accepts or without
+        try:
+            return conversion_factor(read, spec.unit, measure)
+        except UnitError as exc:
+            if read == unit:
+                raise
+            # Said of the unit as given ('Hours' cannot be used...), not as it was read.
+            raise UnitError(exc.message.replace(repr(read), repr(unit)),
+                            **{**exc.details, "unit": unit}) from None
 
     # -- compilation ----------------------------------------------------------------------
     def _parents(self) -> dict[str, str | None]:

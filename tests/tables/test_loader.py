@@ -97,6 +97,18 @@ def test_load_table_when_file_malformed_raises_proxy_table_error(name: str) -> N
         assert has_line or has_field, msg
 
 
+def test_error_data_of_a_cross_check_does_not_carry_the_whole_file() -> None:
+    """A cross-check failure (duplicate measure code) has the whole parsed file as pydantic's
+    input: ``to_dict()``, offered for a service's response, sent it back whole (80 kB for the
+    shipped table). The input is quoted briefly, as a message quotes a value."""
+    with pytest.raises(sv.ProxyTableError, match="duplicate measure code") as info:
+        sv.load_table(path=BAD_TABLES / "duplicate_measure_code.yaml")
+    data = info.value.to_dict()
+    assert len(json.dumps(data)) < 2_000, len(json.dumps(data))
+    given = data["details"]["errors"][0]["input"]
+    assert isinstance(given, str) and given.startswith("{") and len(given) <= 250
+
+
 def test_load_table_when_date_unparsable_by_yaml_names_its_line() -> None:
     """An unquoted impossible date (YAML's own timestamp) is reported at its line, 5."""
     with pytest.raises(sv.ProxyTableError) as info:
