@@ -23,7 +23,7 @@ from socialvalue_tom.frame import value_frame
 
 def _status(key: str) -> int:
     """A size in bytes from /proc/self/status (Linux)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+    for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
         if line.startswith(key + ":"):
             return int(line.split()[1]) * 1024
     return 0
@@ -32,7 +32,7 @@ def _status(key: str) -> int:
 def _reset_peak_rss() -> int:
     """Reset the peak RSS mark (Linux clear_refs) and return the current RSS."""
     with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
+        Path("/proc/self/clear_refs").write_text("5", encoding="utf-8")
     return _status("VmRSS")
 
 

@@ -16,13 +16,14 @@ Added in 0.1.
 from __future__ import annotations
 
 import csv
+import errno
 import os
 import sys
 import warnings
 from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO, Annotated, Any, NoReturn, TypeVar, cast
 
@@ -230,35 +231,83 @@ def _console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else 200
     # emoji=False: ':100:' in 'file.yaml:100:' or a supplier's ':fire:' is text, never an emoji.
-    out = stream if stderr else cast("IO[str]", _PipeSafe(stream))
+    out = cast("IO[str]", _SafeStream(stream, pipe=not stderr))
     return Console(file=out, stderr=stderr,
                    highlight=False, emoji=False, soft_wrap=True, width=width)
 
 
-class _PipeSafe:
-    """stdout that outlives a reader who stops reading (``socialvalue-tom value ... | head``):
-    the first broken pipe points stdout at the null device, and the command goes on to write
-    OUT and the issues file and exit as it would have (a broken pipe had stopped it with exit 1
-    before anything was written)."""
+class _SafeStream:
+    """stdout (or stderr) that outlives what the terminal or reader cannot take.
 
-    def __init__(self, stream: Any) -> None:
+    A character the stream's encoding lacks (a '£' on a cp1251 or ASCII console, or redirected
+    to a file on a Windows set to such a code page) is written as text it has ('GBP ', else
+    '?'): it raised UnicodeEncodeError, a traceback and no totals. On stdout (``pipe``), a
+    reader who stops reading (``socialvalue-tom value ... | head``) points it at the null
+    device, and the command goes on to write OUT and the issues file and exit as it would
+    have (a broken pipe had stopped it with exit 1 before anything was written)."""
+
+    def __init__(self, stream: Any, *, pipe: bool = True) -> None:
         self._stream = stream
+        self._pipe = pipe
 
     def write(self, text: str) -> int:
         try:
-            return int(self._stream.write(text))
-        except BrokenPipeError:
+            try:
+                return int(self._stream.write(text))
+            except UnicodeEncodeError:
+                self._stream.write(_encodable(text, getattr(self._stream, "encoding", None)))
+                return len(text)
+        except OSError as exc:
+            if not (self._pipe and _reader_gone(exc)):
+                raise
             _quiet_stdout()
             return len(text)
 
     def flush(self) -> None:
         try:
             self._stream.flush()
-        except BrokenPipeError:
+        except OSError as exc:
+            if not (self._pipe and _reader_gone(exc)):
+                raise
             _quiet_stdout()
 
     def __getattr__(self, name: str) -> Any:  # isatty, encoding, fileno ... as the stream's
         return getattr(self._stream, name)
+
+
+def _reader_gone(exc: OSError) -> bool:
+    """The reader of a pipe has closed it: a broken pipe, or on Windows the EINVAL its pipes
+    raise instead (python/cpython#79935)."""
+    return isinstance(exc, BrokenPipeError) or (
+        sys.platform == "win32" and exc.errno == errno.EINVAL)
+
+
+def _encodable(text: str, encoding: str | None) -> str:
+    """``text`` with what ``encoding`` lacks written as text it has: '£' as 'GBP ', any other
+    character as '?'."""
+    codec = encoding or "utf-8"
+    return text.replace("£", "GBP ").encode(codec, "replace").decode(codec)
+
+
+@lru_cache(maxsize=16)
+def _has_pound(encoding: str | None) -> bool:
+    try:
+        "£".encode(encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def _pound() -> str:
+    """'£' where stdout can print it, else 'GBP ': tables are laid out with it, so their
+    columns line up (a '£' written afterwards as 'GBP ' would push them out)."""
+    return "£" if _has_pound(getattr(sys.stdout, "encoding", None)) else "GBP "
+
+
+def _gbp(amount: float) -> str:
+    """:func:`format_gbp`, with the pound sign as stdout can print it."""
+    text = format_gbp(amount)
+    return text if _pound() == "£" else text.replace("£", _pound())
 
 
 def _quiet_stdout() -> None:
@@ -364,6 +413,11 @@ def _check_output(output: Path, suffixes: tuple[str, ...] | None = None) -> None
         _fail(f"cannot write {output}: {reason}")
     if output.is_dir():
         _fail(f"the output {output} is a folder: give a file name")
+    from socialvalue_tom.io import _not_a_file_to_replace
+
+    special = _not_a_file_to_replace(output)
+    if special:  # a named pipe, a device: replacing it would leave its reader nothing
+        _fail(f"cannot write {output}: {special}")
     if not output.parent.is_dir():
         _fail(f"cannot write {output}: the folder {output.parent} does not exist")
     if suffixes is not None and output.suffix.lower() not in suffixes:
@@ -842,15 +896,15 @@ def _totals_table(summary: pd.DataFrame, group: str | None, hidden: int = 0) -> 
         table.add_column(c, justify="right")
     ratio = "sv_ratio" in summary.columns
     if ratio:
-        table.add_column("SV per £", justify="right")
+        table.add_column(f"SV per {_pound().strip()}", justify="right")
     records = summary.to_dict("records")
     for i, row in enumerate(records):
         if hidden and i == len(records) - 1:
             table.add_row(f"({hidden:,} more)", *[""] * (len(table.columns) - 1))
         cells = [group_label(row[c]) for c in cols]
         cells += [str(row["rows"]), *([str(row["rows_not_valued"])] if rejected else []),
-                  format_gbp(row["benefits_gbp"]), format_gbp(row["disbenefits_gbp"]),
-                  format_gbp(row["net_gbp"])]
+                  _gbp(row["benefits_gbp"]), _gbp(row["disbenefits_gbp"]),
+                  _gbp(row["net_gbp"])]
         if ratio:
             cells.append("–" if pd.isna(row["sv_ratio"]) else ratio_text(row["sv_ratio"]))
         table.add_row(*cells)
@@ -1308,7 +1362,7 @@ def _measures_table(t: ProxyTable) -> Table:
         table.add_column(c, justify="right" if c.startswith("Proxy") else "left")
     fb = t.spec.fallback_region
     for code, m in t.measures.items():
-        table.add_row(code, m.theme, m.unit, format_gbp(m.proxies[fb].value), m.title)
+        table.add_row(code, m.theme, m.unit, _gbp(m.proxies[fb].value), m.title)
     return table
 
 
@@ -1319,8 +1373,8 @@ def _measure_table(t: ProxyTable, code: str) -> Table:
         table.add_column(c)
     for region in t.region_codes:
         p = t.proxy(code, region)
-        table.add_row(region, p.region_used, format_gbp(p.value), format_gbp(p.low),
-                      format_gbp(p.high), p.source.id, "yes" if p.illustrative else "no")
+        table.add_row(region, p.region_used, _gbp(p.value), _gbp(p.low),
+                      _gbp(p.high), p.source.id, "yes" if p.illustrative else "no")
     return table
 
 
@@ -1356,7 +1410,7 @@ def tables_diff(
 
 
 def _money(x: Any) -> str:
-    return "" if pd.isna(x) else format_gbp(float(x))
+    return "" if pd.isna(x) else _gbp(float(x))
 
 
 def _money_from(x: Any, region: str, used: str) -> str:

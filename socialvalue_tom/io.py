@@ -40,6 +40,7 @@ import json
 import math
 import os
 import re
+import stat
 import threading
 import uuid
 from collections import Counter
@@ -1767,12 +1768,29 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     return p
 
 
+def _not_a_file_to_replace(p: Path) -> str | None:
+    """Why ``p`` cannot be replaced by the file written, or None: it is there and is neither a
+    file nor a link (a folder, a named pipe, a device). A named pipe was replaced by a file,
+    so its reader got nothing while the command said it wrote the rows."""
+    try:
+        mode = p.lstat().st_mode
+    except OSError:  # not there (or not to be seen): the write says why if it cannot
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+        return None
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+    return f"{p.name} is {kind}, not a file: give the name of a file to write"
+
+
 def write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
     """Run ``write`` on a temporary file next to ``p`` and rename it to ``p`` on success; any
     error is an InputFileError (``why`` says why, without the path) and removes the
     temporary file. A symbolic (or hard) link named ``p`` is replaced, never written through."""
-    if not p.parent.is_dir():
-        why = f"the folder {p.parent} does not exist"
+    why = (f"the folder {p.parent} does not exist" if not p.parent.is_dir()
+           else _not_a_file_to_replace(p))
+    if why:
         raise _fail(p, f"cannot write the file: {why}", why=why)
     # A fresh name (not mkstemp) so that the file gets the usual permissions; short, so that
     # an output name near the file system's limit still leaves room for it.

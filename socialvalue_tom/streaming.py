@@ -184,6 +184,9 @@ class _Writer:
     def _new_tmp(self) -> Path:
         if not self.out.parent.is_dir():
             raise self._error(f"the folder {self.out.parent} does not exist")
+        why = svio._not_a_file_to_replace(self.out)
+        if why:
+            raise self._error(f"cannot write the file: {why}")
         # A fresh name created here (not mkstemp, whose files are private, 0600): the output
         # gets the usual permissions, as the command line's and write_valuations' do.
         tmp = self.out.with_name(f".sv-{uuid.uuid4().hex[:16]}.part{self.out.suffix}")

@@ -39,7 +39,7 @@ def test_paths_when_text_has_surrounding_spaces_agree(tiny_table: Any, column: s
 
 def test_value_when_discount_horizon_exceeded_raises_rule_error(tiny_table: Any) -> None:
     """A base year far before the outcome plus many years is a RuleError, not an IndexError."""
-    data = yaml.safe_load(TINY.read_text())
+    data = yaml.safe_load(TINY.read_text(encoding="utf-8"))
     data.update(valid_from=dt.date(2150, 4, 1), valid_to=dt.date(2151, 3, 31), price_index=None)
     far = ProxyTable(TableFile.model_validate(data))
     o = sv.Outcome(**dict(ROW, date=dt.date(2150, 6, 1)), years=3)

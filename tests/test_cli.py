@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import os
 import re
 import subprocess
 import sys
@@ -347,13 +348,13 @@ def test_tables_list_when_review_date_passed_then_marked() -> None:
 def test_tables_show_when_review_date_declared_then_header_says_it(
         tmp_path: Path, review_by: str | None, shown: str) -> None:
     """The header line gives the review date (marked when passed), and nothing when none."""
-    text = TINY.read_text()
+    text = TINY.read_text(encoding="utf-8")
     if review_by:
         text = text.replace("valid_to: 2025-03-31\n",
                             f"valid_to: 2025-03-31\nreview_by: {review_by}\n")
-    (tmp_path / "t.yaml").write_text(text)
+    (tmp_path / "t.yaml").write_text(text, encoding="utf-8")
     (tmp_path / "tiny-deflator.index.yaml").write_text(
-        (TINY.parent / "tiny-deflator.index.yaml").read_text())
+        (TINY.parent / "tiny-deflator.index.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     result = invoke("tables", "show", tmp_path / "t.yaml")
     assert result.exit_code == 0, result.output
     assert shown in result.stdout
@@ -465,6 +466,26 @@ def test_python_dash_m_when_help_then_lists_commands() -> None:
     assert proc.returncode == 0, proc.stderr
     for command in ("value", "report", "template", "tables"):
         assert command in proc.stdout
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1251"])
+def test_cli_when_stdout_cannot_print_the_pound_sign_writes_gbp(tmp_path: Path,
+                                                                encoding: str) -> None:
+    """Output redirected on a Windows set to a code page without '£' (cp1251, cp936), or an
+    ASCII console: a UnicodeEncodeError traceback and no totals. Money is written 'GBP ',
+    the table still lines up, and other characters it lacks are '?'."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    env = {**os.environ, "PYTHONIOENCODING": encoding, "PYTHONUTF8": "0"}
+    for args in (["value", str(src), "--by", "theme", "--tables", str(TINY)],
+                 ["explain", str(src), "--row", "0", "--tables", str(TINY)],
+                 ["tables", "show", "uk-national:2024"]):
+        proc = subprocess.run([sys.executable, "-m", "socialvalue_tom", *args], env=env,
+                              capture_output=True, timeout=120, check=False)
+        assert proc.returncode == 0, proc.stderr.decode(encoding, "replace")
+        out = proc.stdout.decode(encoding)
+        assert "GBP " in out and "Traceback" not in out, out
+    widths = {len(line) for line in out.splitlines() if line.startswith("|")}
+    assert len(widths) == 1, out  # the table of `tables show` is laid out with 'GBP '
 
 
 def test_cli_when_typer_missing_then_import_error_names_extra(
@@ -891,7 +912,7 @@ def test_value_when_a_contract_has_two_values_then_nothing_is_written(tmp_path: 
             in result.stderr)
     assert not out.exists()
     # An earlier run's OUT is removed, not left to be taken for this input's results.
-    out.write_text("old results\n")
+    out.write_text("old results\n", encoding="utf-8")
     again = invoke("value", _write(tmp_path, "cv.csv", text), "--tables", TINY, "-o", out)
     assert again.exit_code == 2
     assert not out.exists() and f"removed the existing {out}" in again.stderr
@@ -928,11 +949,11 @@ def test_value_when_output_is_not_a_results_file_refused_before_anything_is_touc
     """An output of another kind (a note, a table file) is refused before valuing (exit 2),
     and is left as it was even when the input has bad rows."""
     out = tmp_path / name
-    out.write_text("precious")
+    out.write_text("precious", encoding="utf-8")
     result = invoke("value", _write(tmp_path, "bad.csv", BAD), "--tables", TINY, "-o", out)
     assert result.exit_code == 2
     assert "the output must be one of .csv, .xlsx, .parquet" in result.stderr
-    assert out.read_text() == "precious"
+    assert out.read_text(encoding="utf-8") == "precious"
 
 
 def test_value_when_stage_has_spaces_then_one_group_per_stage(tmp_path: Path) -> None:
@@ -1003,7 +1024,7 @@ def test_report_when_period_then_the_report_values_the_parts(tmp_path: Path) -> 
     result = invoke("report", src, "--period", "period_start,period_end", "-o", out)
     assert result.exit_code == 0, result.output
     expected = sv.value_frame(sv.apportion(pd.read_csv(src)))["value_gbp"].sum()
-    assert f"£{expected:,.2f}" in out.read_text()
+    assert f"£{expected:,.2f}" in out.read_text(encoding="utf-8")
 
 
 def test_value_when_period_row_is_bad_in_part_then_it_is_listed_once_and_adds_nothing(
@@ -1619,27 +1640,45 @@ def test_value_when_rows_are_illustrative_prints_the_caveat_not_the_library_warn
     assert not [w for w in seen if issubclass(w.category, sv.IllustrativeValueWarning)]
 
 
-def test_console_when_the_reader_closes_stdout_goes_on_quietly() -> None:
+def test_console_when_the_reader_closes_stdout_goes_on_quietly(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """`value ... | head -1` stopped at the first print after head exited (BrokenPipeError,
-    exit 1, no OUT, no issues file); the console now drops what it cannot print."""
-    from socialvalue_tom.cli import _PipeSafe
+    exit 1, no OUT, no issues file); the console now drops what it cannot print. On Windows a
+    closed pipe raises EINVAL instead; other errors, and any on stderr, still raise."""
+    import errno
+
+    from socialvalue_tom import cli
 
     class Closed:
         encoding = "utf-8"
 
+        def __init__(self, exc: OSError) -> None:
+            self.exc = exc
+
         def write(self, text: str) -> int:
-            raise BrokenPipeError
+            raise self.exc
 
         def flush(self) -> None:
-            raise BrokenPipeError
+            raise self.exc
 
         def isatty(self) -> bool:
             return False
 
-    safe = _PipeSafe(Closed())
+    quieted: list[bool] = []
+    monkeypatch.setattr(cli, "_quiet_stdout", lambda: quieted.append(True))
+    safe = cli._SafeStream(Closed(BrokenPipeError()))
     assert safe.write("Social value\n") == len("Social value\n")
     safe.flush()
-    assert safe.isatty() is False and safe.encoding == "utf-8"
+    assert safe.isatty() is False and safe.encoding == "utf-8" and quieted == [True, True]
+    einval = OSError(errno.EINVAL, "Invalid argument")
+    with pytest.raises(OSError):  # EINVAL is a closed pipe on Windows only
+        cli._SafeStream(Closed(einval)).write("x")
+    monkeypatch.setattr(cli.sys, "platform", "win32")
+    assert cli._SafeStream(Closed(einval)).write("x") == 1
+    with pytest.raises(BrokenPipeError):  # stderr is not the reader's pipe
+        cli._SafeStream(Closed(BrokenPipeError()), pipe=False).write("x")
+    with pytest.raises(OSError):
+        cli._SafeStream(Closed(OSError(errno.ENOSPC, "No space left"))).write("x")
 
 
 def test_value_and_report_when_they_stop_leave_no_earlier_results_under_their_names(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC = (ROOT / "docs" / "cli.md").read_text()
+DOC = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
 #: Commands whose shown output depends only on shipped files (no files written by the docs).
 CHECKED = ("socialvalue-tom value examples/portfolio.csv --by theme",
            "socialvalue-tom tables list",
@@ -43,7 +43,7 @@ def test_cli_doc_shows_what_the_command_prints(command: str) -> None:
 def test_cli_doc_bad_rows_example_shows_what_the_command_prints(tmp_path: Path) -> None:
     """The 'Bad rows' example: its file, printed problems, exit code and issues file (the
     shown message had kept an older wording of the unknown-measure reason)."""
-    (tmp_path / "bad.csv").write_text(_shown("cat bad.csv") + "\n")
+    (tmp_path / "bad.csv").write_text(_shown("cat bad.csv") + "\n", encoding="utf-8")
     (tmp_path / "tests").symlink_to(ROOT / "tests", target_is_directory=True)
     command = "socialvalue-tom value bad.csv --tables tests/data/tables/tiny.yaml"
     env = dict(os.environ, COLUMNS="200", NO_COLOR="1", TERM="dumb")
@@ -52,5 +52,5 @@ def test_cli_doc_bad_rows_example_shows_what_the_command_prints(tmp_path: Path) 
     assert str(done.returncode) == _shown("echo $?").strip()
     printed = [x.rstrip() for x in (done.stdout + done.stderr).splitlines() if x.strip()]
     assert printed == [x.rstrip() for x in _shown(command).splitlines() if x.strip()]
-    written = (tmp_path / "bad.issues.csv").read_text().splitlines()
+    written = (tmp_path / "bad.issues.csv").read_text(encoding="utf-8").splitlines()
     assert written == _shown("cat bad.issues.csv").splitlines()

@@ -13,8 +13,8 @@ import socialvalue_tom as sv
 
 D = Decimal
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-WITH_EXAMPLES = sorted(p.name for p in DOCS.glob("*.md")
-                       if ">>> " in p.read_text() and p.name != "api.md")  # api.md: generated
+WITH_EXAMPLES = sorted(p.name for p in DOCS.glob("*.md")  # api.md: generated
+                       if ">>> " in p.read_text(encoding="utf-8") and p.name != "api.md")
 
 
 @pytest.mark.parametrize("name", WITH_EXAMPLES)
@@ -51,7 +51,7 @@ def test_worked_examples_tables_agree_with_hand_arithmetic_and_the_edition() -> 
     """The page's tables, not only its code blocks: each row's value is its hand arithmetic
     (Decimal, half-up), the bold total is their sum, and each figure the page says it used is
     the 2024 edition's."""
-    text = (DOCS / "worked-examples.md").read_text()
+    text = (DOCS / "worked-examples.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| (\d) \|.*\| (£[\d,]+\.\d\d) \|$", text, flags=re.M))
     total = re.search(r"^\| \| \*\*total\*\* \| \| (\*\*£[\d,.]+\*\*) \|$", text, flags=re.M)
     assert sorted(rows) == ["1", "2", "3", "4", "5"] and total, "tables not found"
@@ -72,7 +72,7 @@ def _error_classes() -> list[type[sv.SocialValueError]]:
 
 
 def test_every_error_code_has_a_heading_in_errors_md() -> None:
-    text = (DOCS / "errors.md").read_text()
+    text = (DOCS / "errors.md").read_text(encoding="utf-8")
     headings = set(re.findall(r"^## `?([a-z-]+)`?", text, flags=re.M))
     codes = {cls.code for cls in _error_classes()}
     assert codes == headings
@@ -85,23 +85,24 @@ def test_measure_catalogue_is_current() -> None:
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert (DOCS / "measures.md").read_text() == module.render(), (
+    assert (DOCS / "measures.md").read_text(encoding="utf-8") == module.render(), (
         "docs/measures.md is stale: run python docs/gen_measures.py")
     for theme in module.THEMES:  # every value, regions' own included, on its derivation page
-        page = (DOCS / "derivations" / f"{theme}.md").read_text()
+        page = (DOCS / "derivations" / f"{theme}.md").read_text(encoding="utf-8")
         assert page == module.with_values(page, theme), (
             f"docs/derivations/{theme}.md is stale: run python docs/gen_measures.py")
 
 
 def test_every_row_issue_code_is_documented() -> None:
     package = DOCS.parent / "socialvalue_tom"
-    source = "".join(p.read_text() for p in (package / "frame.py", package / "periods.py",
-                                              *sorted((package / "_bulk").glob("*.py"))))
+    source = "".join(p.read_text(encoding="utf-8")
+                     for p in (package / "frame.py", package / "periods.py",
+                               *sorted((package / "_bulk").glob("*.py"))))
     pattern = (r'issues\.add\((?:[^()]|\([^()]*\))*?,\s*(?:"[a-z_]+"|name|field_name|start|end),'
                r'\s*"([a-z-]+)"')
     used = set(re.findall(pattern, source, flags=re.S)) | {"missing-field"}
     assert len(used) >= 15
-    table = (DOCS / "errors.md").read_text().split("# Row issue codes", 1)[1]
+    table = (DOCS / "errors.md").read_text(encoding="utf-8").split("# Row issue codes", 1)[1]
     documented = set(re.findall(r"^\| `([a-z-]+)` \|", table, flags=re.M))
     assert used == documented
 
@@ -109,7 +110,7 @@ def test_every_row_issue_code_is_documented() -> None:
 def test_readme_quickstart_runs(monkeypatch: pytest.MonkeyPatch,
                                 capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(DOCS.parent)
-    readme = (DOCS.parent / "README.md").read_text()
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
     assert readme.index("make demo") < readme.index("make test") < readme.index("## Quickstart")
     block = readme.split("## Quickstart", 1)[1].split("```python", 1)[1].split("```", 1)[0]
     namespace: dict[str, object] = {}
@@ -138,7 +139,7 @@ def test_tutorial_runs_end_to_end_and_its_shown_outputs_hold(
         capsys: pytest.CaptureFixture[str]) -> None:
     import shutil
 
-    blocks = _fenced_blocks((DOCS / "tutorial.md").read_text())
+    blocks = _fenced_blocks((DOCS / "tutorial.md").read_text(encoding="utf-8"))
     (tmp_path / "examples").mkdir()
     shutil.copy(DOCS.parent / "examples" / "portfolio.csv", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
@@ -162,8 +163,9 @@ def _plain_python_blocks(text: str) -> list[str]:
     return [code for lang, code in _fenced_blocks(text) if lang == "python" and ">>> " not in code]
 
 
-SCRIPT_PAGES = sorted(p.name for p in DOCS.glob("*.md")
-                      if p.name != "tutorial.md" and _plain_python_blocks(p.read_text()))
+SCRIPT_PAGES = sorted(
+    p.name for p in DOCS.glob("*.md")
+    if p.name != "tutorial.md" and _plain_python_blocks(p.read_text(encoding="utf-8")))
 
 
 @pytest.mark.parametrize("name", SCRIPT_PAGES)
@@ -178,7 +180,7 @@ def test_doc_scripts_run_in_order(name: str, tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {}
     with warnings.catch_warnings():  # a page may turn a warning into an error for its reader
-        for code in _plain_python_blocks((DOCS / name).read_text()):
+        for code in _plain_python_blocks((DOCS / name).read_text(encoding="utf-8")):
             exec(compile(code, f"docs/{name}", "exec"), namespace)  # the page's own code
 
 

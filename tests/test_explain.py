@@ -276,7 +276,8 @@ def test_explain_row_when_local_price_index_edited_uses_the_index_each_frame_use
     a = sv.Assumptions(price_year=2025)
     before = value_frame(df, sv.load_table(path=tmp_path / "t.yaml"), assumptions=a)
     index = tmp_path / TINY_INDEX.name
-    index.write_text(index.read_text().replace("2025: 102.5", "2025: 110.0"))
+    index.write_text(index.read_text(encoding="utf-8").replace("2025: 102.5", "2025: 110.0"),
+                     encoding="utf-8")
     after = value_frame(df, sv.load_table(path=tmp_path / "t.yaml"), assumptions=a)
     assert before["digest"].iloc[0] == after["digest"].iloc[0]
     assert (before["value_gbp"].iloc[0], after["value_gbp"].iloc[0]) == (18450.0, 19800.0)

@@ -235,13 +235,13 @@ def test_value_frame_when_dates_are_arrow_dates_agree(tiny_table: Any) -> None:
 
 def _with_unindexed_2023(tmp_path: Any, tiny_table: Any) -> list[Any]:
     """tiny 2024 (with its price index) and a 2023 edition that declares none."""
-    text = TINY.read_text().replace('version: "2024"', 'version: "2023"').replace(
+    text = TINY.read_text(encoding="utf-8").replace('version: "2024"', 'version: "2023"').replace(
         "valid_from: 2024-04-01", "valid_from: 2023-04-01").replace(
         "valid_to: 2025-03-31", "valid_to: 2024-03-31").replace(
         "price_base_year: 2024", "price_base_year: 2023").replace(
         "price_index: tiny-deflator\n", "")
     path = tmp_path / "tiny-2023.yaml"
-    path.write_text(text)
+    path.write_text(text, encoding="utf-8")
     old = sv.load_table(path=path)
     assert old.price_index is None
     return [old, tiny_table]
@@ -480,11 +480,11 @@ def test_value_frame_when_not_a_dataframe_raises_type_error(tiny_table: Any) -> 
 
 def _dividing_table(tmp_path: Any) -> sv.ProxyTable:
     """tiny with an apprenticeship expression that divides by (level - 3)."""
-    text = TINY.read_text().replace("where(level >= 3, proxy_high, proxy_low) * quantity",
-                                    "proxy * quantity / (level - 3)")
+    text = TINY.read_text(encoding="utf-8").replace(
+        "where(level >= 3, proxy_high, proxy_low) * quantity", "proxy * quantity / (level - 3)")
     assert "(level - 3)" in text
-    (tmp_path / "div.yaml").write_text(text)
-    (tmp_path / "tiny-deflator.index.yaml").write_text(TINY_INDEX.read_text())
+    (tmp_path / "div.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "tiny-deflator.index.yaml").write_bytes(TINY_INDEX.read_bytes())
     return sv.load_table(path=tmp_path / "div.yaml")
 
 
@@ -547,10 +547,10 @@ def test_value_frame_when_converted_quantity_exceeds_the_cap_is_an_issue(
 
 
 def _table_with(tmp_path: Any, old: str, new: str, name: str) -> sv.ProxyTable:
-    text = TINY.read_text()
+    text = TINY.read_text(encoding="utf-8")
     assert old in text
-    (tmp_path / f"{name}.yaml").write_text(text.replace(old, new, 1))
-    (tmp_path / "tiny-deflator.index.yaml").write_text(TINY_INDEX.read_text())
+    (tmp_path / f"{name}.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
+    (tmp_path / "tiny-deflator.index.yaml").write_bytes(TINY_INDEX.read_bytes())
     return sv.load_table(path=tmp_path / f"{name}.yaml")
 
 
@@ -689,7 +689,8 @@ def test_issue_reasons_quote_cells_as_given_not_as_numpy_writes_them() -> None:
 
 @pytest.mark.parametrize(("cell", "quoted"), [
     (np.datetime64("10000-01-01", "s"), "numpy.datetime64('10000-01-01T00:00:00')"),
-    (np.datetime64("NaT"), repr(np.datetime64("NaT")).replace("np.", "numpy.")),  # numpy's own
+    # numpy's own
+    (np.datetime64("NaT", "s"), repr(np.datetime64("NaT", "s")).replace("np.", "numpy.")),
     (10**5000, "(an integer of about 5000 digits)"),
     (np.int64(7), "7"), (np.float32(2.5), "2.5"), (np.bool_(False), "False"),
 ], ids=["datetime64-s", "NaT", "huge-int", "int64", "float32", "bool_"])

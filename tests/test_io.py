@@ -94,7 +94,7 @@ def test_read_outcomes_when_file_is_unusable_raises_input_file_error(
     """Unknown extension, missing, empty or blank files raise InputFileError naming the file."""
     path = tmp_path / name
     if content is not None:
-        path.write_text(content)
+        path.write_text(content, encoding="utf-8")
     with pytest.raises(svio.InputFileError, match=words) as info:
         svio.read_outcomes(path)
     assert str(path) in str(info.value)
@@ -149,7 +149,7 @@ def test_read_csv_when_whole_numbers_with_gaps_pass_2_53_reads_them_exactly(
     assert [None if pd.isna(v) else int(v) for b in batches for v in b] == ids
     out = tmp_path / "valued.csv"
     sv.value_file(path, out, chunksize=2)
-    assert [line.split(",")[0] for line in out.read_text().splitlines()[1:]] == [
+    assert [line.split(",")[0] for line in out.read_text(encoding="utf-8").splitlines()[1:]] == [
         "" if i is None else str(i) for i in ids]
 
 
@@ -843,7 +843,8 @@ def test_read_when_integer_cell_beyond_float_range_is_a_not_finite_row(tmp_path:
                 dst.writestr(item, data)
     else:
         path = tmp_path / "o.csv"
-        path.write_text("\n".join(",".join(map(str, r)) for r in [XL_HEADER, *rows]) + "\n")
+        path.write_text("\n".join(",".join(map(str, r)) for r in [XL_HEADER, *rows]) + "\n",
+                        encoding="utf-8")
     df = svio.read_outcomes(path)
     out = sv.value_frame(df, "uk-national", errors="collect")
     assert out.attrs["issues"][["row", "field", "code"]].values.tolist() == [
@@ -976,7 +977,7 @@ def test_write_valuations_when_xlsx_shows_pennies_and_keeps_the_amount(tmp_path:
     assert cells["value_gbp"].number_format.startswith('"£"#,##0.00')
     assert cells["quantity"].number_format == "General"
     csv = svio.write_valuations(frame, tmp_path / "v.csv")
-    assert float(csv.read_text().splitlines()[1].split(",")[2]) == amount
+    assert float(csv.read_text(encoding="utf-8").splitlines()[1].split(",")[2]) == amount
 
 
 def test_write_valuations_when_xlsx_then_floats_read_back_exactly(tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ def test_sdist_includes_what_its_tests_and_docs_use() -> None:
     report screenshot test, the licence, the contributing guide)."""
     import tomllib
 
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     include = set(config["tool"]["hatch"]["build"]["targets"]["sdist"]["include"])
     for name in ("socialvalue_tom", "proxies", "tests", "scripts", "LICENSE", "README.md",
                  "CHANGELOG.md", "CONTRIBUTING.md", "Makefile"):

@@ -165,7 +165,7 @@ def test_carbon_is_valued_with_low_and_high_bounds(edition: sv.ProxyTable) -> No
 def test_shipped_manifest_matches_the_embedded_files() -> None:
     import json
 
-    manifest = json.loads((embedded_dir() / "manifest.json").read_text())["digests"]
+    manifest = json.loads((embedded_dir() / "manifest.json").read_text(encoding="utf-8"))["digests"]
     refs = {f"{r.name}/{r.version}.yaml": r.digest for r in sv.available_tables()}
     for rel, digest in refs.items():
         assert manifest[rel] == digest
@@ -174,7 +174,7 @@ def test_shipped_manifest_matches_the_embedded_files() -> None:
 def test_no_licensed_third_party_values_are_shipped() -> None:
     # TOMs/HACT values may not be embedded; their codes only live in proxies/crosswalks/.
     for path in (embedded_dir() / "uk-national").glob("*.yaml"):
-        text = path.read_text().lower()
+        text = path.read_text(encoding="utf-8").lower()
         assert "socialvalueportal" not in text and "hact.org.uk" not in text, path
 
 

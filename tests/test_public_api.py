@@ -64,7 +64,7 @@ def test_api_reference_is_current() -> None:
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert (ROOT / "docs" / "api.md").read_text() == module.render(), (
+    assert (ROOT / "docs" / "api.md").read_text(encoding="utf-8") == module.render(), (
         "docs/api.md is stale: run python docs/gen_api.py")
 
 

@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import itertools
 import math
+import os
 import re
 import sys
 from decimal import Decimal
@@ -481,10 +482,11 @@ def test_report_html_when_matplotlib_missing_then_import_error(
         report_html(valued, tables=tiny)
 
 
-CHROMIUM = Path("/usr/bin/chromium")
+#: The browser the script runs: $CHROMIUM, as the script reads it, else /usr/bin/chromium.
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"needs {CHROMIUM} (or $CHROMIUM)")
 def test_render_report_script_when_chromium_then_screenshot(valued: pd.DataFrame,
                                                             tiny: sv.ProxyTable,
                                                             tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tiny_variant
+from conftest import TINY, tiny_variant
 from strategies import seeded_portfolio
 
 import socialvalue_tom as sv
@@ -86,6 +86,33 @@ def test_value_file_output_gets_the_usual_permissions(tmp_path: Path, tiny: sv.P
     assert not list(tmp_path.glob(".*part*"))  # no temporary file left
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="named pipes are POSIX")
+def test_an_output_that_is_a_named_pipe_is_refused_not_replaced(tmp_path: Path,
+                                                               tiny: sv.ProxyTable) -> None:
+    """A named pipe given as the output was replaced by a file: its reader got nothing while
+    the run reported the rows written. Refused before any work, by value_file,
+    write_valuations and the command line; the pipe is left as it was."""
+    import os
+    import stat
+
+    from typer.testing import CliRunner
+
+    from socialvalue_tom.cli import app
+
+    src = _csv(_portfolio(20), tmp_path / "o.csv")
+    pipe = tmp_path / "out.csv"
+    os.mkfifo(pipe)
+    with pytest.raises(svio.InputFileError, match=r"out\.csv is a named pipe, not a file"):
+        value_file(src, pipe, tables=tiny)
+    with pytest.raises(svio.InputFileError, match=r"out\.csv is a named pipe, not a file"):
+        svio.write_valuations(sv.value_frame(svio.read_outcomes(src), tiny), pipe)
+    result = CliRunner().invoke(app, ["value", str(src), "--tables", str(TINY), "-o", str(pipe)])
+    assert result.exit_code == 2 and "is a named pipe" in result.stderr
+    assert "Benefits" not in result.stdout  # refused before valuing, not after
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)
+    assert not list(tmp_path.glob(".*part*"))
+
+
 def test_value_file_when_bad_rows_in_late_chunk_reports_file_row_numbers(
         tmp_path: Path, tiny: sv.ProxyTable) -> None:
     """Collect mode reports bad rows by their row in the file, not their row in the chunk."""
@@ -133,10 +160,10 @@ def test_value_file_when_existing_output_and_failure_keeps_old_output(
     """A failed run does not touch a previous output file."""
     src = _csv(_portfolio(50, bad=(1,)), tmp_path / "o.csv")
     out = tmp_path / "v.csv"
-    out.write_text("previous\n")
+    out.write_text("previous\n", encoding="utf-8")
     with pytest.raises(sv.BulkValidationError):
         value_file(src, out, tables=tiny)
-    assert out.read_text() == "previous\n"
+    assert out.read_text(encoding="utf-8") == "previous\n"
 
 
 def test_value_file_when_no_output_still_summarises(tmp_path: Path, tiny: sv.ProxyTable) -> None:
@@ -340,7 +367,7 @@ def test_value_file_when_csv_is_malformed_raises_input_file_error(
         tmp_path: Path, tiny: sv.ProxyTable, text: str) -> None:
     """An unclosed quote (first or later chunk) is an InputFileError, not a ParserError."""
     src = tmp_path / "o.csv"
-    src.write_text(text)
+    src.write_text(text, encoding="utf-8")
     with pytest.raises(svio.InputFileError, match="well-formed"):
         value_file(src, tmp_path / "v.csv", tables=tiny, chunksize=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv"]
@@ -378,7 +405,7 @@ def test_value_file_when_blank_rows_or_number_kinds_fall_in_other_chunks_writes_
         out = tmp_path / f"v{size}{suffix}"
         value_file(src, out, tables=tiny, chunksize=size)
         if suffix == ".csv":
-            assert out.read_text() == whole.read_text(), size
+            assert out.read_text(encoding="utf-8") == whole.read_text(encoding="utf-8"), size
         else:
             _same_frames([svio.read_outcomes(whole), svio.read_outcomes(out)])
 
@@ -538,7 +565,7 @@ def test_value_file_when_blank_row_in_a_batch_of_a_text_column_then_keeps_the_fi
             out = tmp_path / f"v{size}{suffix}"
             s = value_file(src, out, tables=tiny, chunksize=size, errors="collect")
             assert s.issues["row"].tolist() == [1], (size, suffix)
-        texts.append((tmp_path / f"v{size}.csv").read_text())
+        texts.append((tmp_path / f"v{size}.csv").read_text(encoding="utf-8"))
         frames.append(svio.read_outcomes(tmp_path / f"v{size}.parquet"))
     assert texts == [texts[0]] * 3
     _same_frames(frames)

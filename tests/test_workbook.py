@@ -67,7 +67,7 @@ def test_uncalculated_cells_when_the_file_cannot_be_read_is_empty(tmp_path: Path
     broken = _xlsx(tmp_path / "b.xlsx", "<worksheet><f>")
     missing_sheet = _xlsx(tmp_path / "m.xlsx", _sheet('<c r="A1"><f>1</f></c>'))
     not_zip = tmp_path / "n.xlsx"
-    not_zip.write_text("hello")
+    not_zip.write_text("hello", encoding="utf-8")
     assert _workbook.uncalculated_cells(broken, "data") == set()
     assert _workbook.uncalculated_cells(missing_sheet, "other") == set()
     assert _workbook.uncalculated_cells(not_zip, "data") == set()

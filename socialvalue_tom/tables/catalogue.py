@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import re
+import stat
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
@@ -52,6 +53,12 @@ def embedded_dir() -> Path:
     for candidate in (here / "_proxies", here.parent / "proxies"):
         if (candidate / MANIFEST).is_file() or candidate.is_dir():
             return candidate
+    if not here.is_dir():  # imported from a zip archive (zipimport), not a folder
+        raise ProxyTableError(
+            f"the embedded proxy tables cannot be read: the package is imported from {here}, "
+            "which is not a folder (a zip archive?); they are read as files, so install the "
+            "package into a folder (pip install socialvalue_tom)", path=str(here / "_proxies"),
+            line=None, field=None)
     raise ProxyTableError("the embedded proxy tables are missing from this installation",
                           path=str(here / "_proxies"), line=None, field=None)
 
@@ -237,10 +244,15 @@ def _load_path(path: Path, embedded: bool = False) -> ProxyTable:
         # that would be wherever the link points (with a manifest of its own, say).
         if not embedded:
             path = path.resolve()
-        is_file = path.is_file()
+        try:
+            # stat, not is_file(): a symbolic link loop is an error to say (from Python 3.13
+            # resolve() no longer raises one, and is_file() read it as no file at all).
+            is_file = stat.S_ISREG(path.stat().st_mode)
+        except (FileNotFoundError, NotADirectoryError):
+            is_file = False
     except (OSError, RuntimeError, ValueError) as exc:
-        # A symlink loop (RuntimeError before Python 3.13), a NUL in the path (ValueError), a
-        # name longer than the file system allows (OSError).
+        # A symlink loop (RuntimeError from resolve() before Python 3.13, else ELOOP from
+        # stat), a NUL in the path (ValueError), a name longer than the file system allows.
         shown = str(path) if str(path).isprintable() else repr(str(path))[1:-1]
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ProxyTableError(f"{shown}: cannot open table file ({reason})", path=shown,

@@ -19,7 +19,7 @@ from socialvalue_tom.tables._loader import read_model
 from socialvalue_tom.tables.schema import TableFile
 from socialvalue_tom.tables.table import ProxyTable
 
-TEXT = TINY.read_text().replace("price_index: tiny-deflator\n", "")
+TEXT = TINY.read_text(encoding="utf-8").replace("price_index: tiny-deflator\n", "")
 LINES = TEXT.splitlines(keepends=True)
 PATH = Path("fuzz/table.yaml")
 TOKENS = ["{", "}", "[", "]", ":", "- ", "&a ", "*a", "!!python/object:os.system ", "!!str ",

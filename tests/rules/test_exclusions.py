@@ -40,13 +40,13 @@ _PRIORITY_B = """\
 
 def _three_part_table(tmp_path: Path, mode: str) -> Any:
     """tiny with exclusion [jobs-priority, jobs-priority-b, jobs-local] in ``mode``."""
-    text = TINY.read_text()
+    text = TINY.read_text(encoding="utf-8")
     text = text.replace("measures: [jobs-priority, jobs-local]",
                         "measures: [jobs-priority, jobs-priority-b, jobs-local]")
     text = text.replace("mode: count_once", f"mode: {mode}")
     text = text.replace("  - code: env-carbon\n", _PRIORITY_B, 1)
     path = tmp_path / "tiny.yaml"
-    path.write_text(text)
+    path.write_text(text, encoding="utf-8")
     shutil.copy(TINY_INDEX, tmp_path / TINY_INDEX.name)
     return sv.load_table(path=path)
 
@@ -285,11 +285,11 @@ def test_value_frame_when_many_key_columns_of_many_values_keeps_contracts_apart(
         tmp_path: Path) -> None:
     """Five key columns of 65,535 values each would pack into more than 64 bits: different
     contracts must still be different groups (C1's priority hire must not reduce C2)."""
-    text = TINY.read_text().replace(
+    text = TINY.read_text(encoding="utf-8").replace(
         "    reason: a priority-group hire is also a local job",
         "    reason: a priority-group hire is also a local job\n    key: [contract_id, a, b, c, d]",
         1)
-    (tmp_path / "t.yaml").write_text(text)
+    (tmp_path / "t.yaml").write_text(text, encoding="utf-8")
     shutil.copy(TINY_INDEX, tmp_path / TINY_INDEX.name)
     table = sv.load_table(path=tmp_path / "t.yaml")
     base = {"unit": "FTE", "region": "uk", "date": "2024-09-30", **dict.fromkeys("abcd", "x")}

@@ -264,8 +264,9 @@ def test_amendment_file_with_its_format_escaped_in_yaml_loads_as_an_amendment(
     test before parsing looked for the name as written and read the file as a table."""
     path = _amendment_file(tmp_path)
     escaped = '"' + AMENDMENT_FORMAT.replace("amendment", "\\x61mendment") + '"'
-    path.write_text(path.read_text().replace(AMENDMENT_FORMAT, escaped, 1))
-    assert "socialvalue_tom.amendment" not in path.read_text()
+    path.write_text(path.read_text(encoding="utf-8").replace(AMENDMENT_FORMAT, escaped, 1),
+                    encoding="utf-8")
+    assert "socialvalue_tom.amendment" not in path.read_text(encoding="utf-8")
     t = sv.load_table(path=path)
     assert t.proxy("jobs-local-fte", "england") == amended.proxy("jobs-local-fte", "england")
 

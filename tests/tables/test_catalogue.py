@@ -27,7 +27,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def _first_value_line(path: Path) -> str:
-    return next(line for line in path.read_text().splitlines()
+    return next(line for line in path.read_text(encoding="utf-8").splitlines()
                 if line.strip().startswith("value: ") and line.strip()[7:8].isdigit())
 
 
@@ -35,7 +35,7 @@ def test_catalogue_when_copy_unmodified_loads(proxies_copy: Path) -> None:
     """An untouched copy loads and has the same digests as the shipped tables."""
     refs = sv.available_tables()
     assert refs and all(Path(r.path).is_relative_to(proxies_copy) for r in refs)
-    manifest = json.loads((proxies_copy / "manifest.json").read_text())["digests"]
+    manifest = json.loads((proxies_copy / "manifest.json").read_text(encoding="utf-8"))["digests"]
     for r in refs:
         assert manifest[f"{r.name}/{r.version}.yaml"] == r.digest
 
@@ -61,9 +61,9 @@ def test_catalogue_when_only_comments_and_layout_change_keeps_digest(proxies_cop
     """The digest is of canonical content: comments, blank lines and flow style do not count."""
     path = proxies_copy / "uk-national" / "2024.yaml"
     before = sv.load_table("uk-national", version="2024").digest
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     path.write_text("# a reviewer's comment\n\n" + text.replace("\n", "   \n", 5)
-                    + "\n# trailing comment\n")
+                    + "\n# trailing comment\n", encoding="utf-8")
     catalogue._load_file.cache_clear()
     assert sv.load_table("uk-national", version="2024").digest == before
 
@@ -71,7 +71,7 @@ def test_catalogue_when_only_comments_and_layout_change_keeps_digest(proxies_cop
 def test_catalogue_when_price_index_modified_raises_integrity_error(proxies_copy: Path) -> None:
     """Tampering with the embedded deflator is detected when a table uses it."""
     path = proxies_copy / "indices" / "uk-gdp-deflator.yaml"
-    data = yaml.safe_load(path.read_text())
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     year = sorted(data["values"])[0]
     _edit(path, f"{year}: ", f"{year}: 1")
     with pytest.raises(sv.TableIntegrityError, match="uk-gdp-deflator"):
@@ -138,9 +138,9 @@ def test_catalogue_when_edition_added_without_manifest_entry_raises(proxies_copy
     """A new file dropped into the embedded folder is not in the manifest: refused."""
     src = proxies_copy / "uk-national" / "2025.yaml"
     extra = proxies_copy / "uk-national" / "2026.yaml"
-    text = src.read_text().replace("2025-04-01", "2026-04-01").replace("2026-03-31",
+    text = src.read_text(encoding="utf-8").replace("2025-04-01", "2026-04-01").replace("2026-03-31",
                                                                        "2027-03-31")
-    extra.write_text(text.replace("version: '2025'", "version: '2026'"))
+    extra.write_text(text.replace("version: '2025'", "version: '2026'"), encoding="utf-8")
     with pytest.raises(sv.TableIntegrityError, match="not in the manifest"):
         sv.available_tables()
 
@@ -155,7 +155,7 @@ def test_catalogue_when_manifest_missing_raises(proxies_copy: Path) -> None:
 def test_catalogue_when_manifest_corrupt_raises_integrity_error(proxies_copy: Path) -> None:
     """A manifest that is not valid JSON (or lacks digests) is a TableIntegrityError."""
     for text in ("{not json", '{"format": "x"}', "[]"):
-        (proxies_copy / "manifest.json").write_text(text)
+        (proxies_copy / "manifest.json").write_text(text, encoding="utf-8")
         catalogue._load_file.cache_clear()
         with pytest.raises(sv.TableIntegrityError, match="manifest"):
             sv.load_table("uk-national", version="2024")
@@ -180,7 +180,7 @@ def test_write_manifest_when_rerun_records_intended_change(proxies_copy: Path) -
 # -- selection and TableSet --------------------------------------------------------------------
 
 def _edition(version: str, start: dt.date, end: dt.date) -> ProxyTable:
-    data = yaml.safe_load(TINY.read_text())
+    data = yaml.safe_load(TINY.read_text(encoding="utf-8"))
     data.update(version=version, valid_from=start, valid_to=end, price_index=None)
     return ProxyTable(TableFile.model_validate(data))
 
@@ -197,7 +197,7 @@ def test_table_set_when_validity_overlaps_raises() -> None:
 def test_table_set_when_families_mixed_or_empty_raises(tiny_table: Any) -> None:
     """Editions must share one family; an empty set is an UnknownTableError."""
     other = ProxyTable(TableFile.model_validate(
-        dict(yaml.safe_load(TINY.read_text()), family="other", price_index=None)))
+        dict(yaml.safe_load(TINY.read_text(encoding="utf-8")), family="other", price_index=None)))
     with pytest.raises(sv.ProxyTableError, match="several families"):
         TableSet([tiny_table, other])
     with pytest.raises(sv.UnknownTableError):

@@ -74,13 +74,13 @@ def test_diff_tables_when_only_listing_order_differs_reports_nothing_and_sorts_r
     """Regions or sources listed in another order change nothing; a removed measure's rows and
     fallback rows come sorted by region; a region that inherits from a parent which gained its
     own value is a fallback row citing proxies, not the (unchanged) region tree."""
-    text = TINY.read_text()
+    text = TINY.read_text(encoding="utf-8")
     old = sv.load_table(path=TINY)
     lines = text.splitlines(keepends=True)
     regions = [i for i, line in enumerate(lines) if line.startswith("  - {code: ")]
     reordered = lines[:regions[0]] + [lines[i] for i in reversed(regions)] + lines[
         regions[-1] + 1:]
-    (tmp_path / "r.yaml").write_text("".join(reordered))
+    (tmp_path / "r.yaml").write_text("".join(reordered), encoding="utf-8")
     shutil.copy(TINY_INDEX, tmp_path / TINY_INDEX.name)
     assert sv.diff_tables(old, sv.load_table(path=tmp_path / "r.yaml")).empty
     volunteering_uk = "      uk: {value: 15.00, source: test-source, illustrative: true}\n"
@@ -88,7 +88,7 @@ def test_diff_tables_when_only_listing_order_differs_reports_nothing_and_sorts_r
     (tmp_path / "e.yaml").write_text(text.replace(
         volunteering_uk,
         volunteering_uk + "      england: {value: 16.00, source: test-source, "
-        "illustrative: true}\n", 1))
+        "illustrative: true}\n", 1), encoding="utf-8")
     diff = sv.diff_tables(old, sv.load_table(path=tmp_path / "e.yaml"))
     rows = diff[["change", "region", "fields_changed"]].values.tolist()
     assert rows == [["added", "england", ""], ["fallback", "london", "proxies"]]

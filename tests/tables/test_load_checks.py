@@ -13,8 +13,8 @@ from conftest import TINY, TINY_INDEX, line_of, sub
 
 import socialvalue_tom as sv
 
-TEXT = TINY.read_text()
-INDEX = TINY_INDEX.read_text()
+TEXT = TINY.read_text(encoding="utf-8")
+INDEX = TINY_INDEX.read_text(encoding="utf-8")
 VOLUNTEERING_UK = "      uk: {value: 15.00, source: test-source, illustrative: true}\n"
 LONDON_JOBS = "      london: {value: 30000.00, source: test-source, illustrative: true}"
 SCOTLAND_REGION = "  - {code: scotland, name: Scotland, parent: uk}"
@@ -181,7 +181,7 @@ def test_load_table_when_local_index_has_another_name_raises(tmp_path: Path) -> 
 
 def test_load_index_when_file_names_another_index_raises(tmp_path: Path) -> None:
     (tmp_path / "indices").mkdir()
-    (tmp_path / "indices" / "other.yaml").write_text(INDEX)
+    (tmp_path / "indices" / "other.yaml").write_text(INDEX, encoding="utf-8")
     with pytest.raises(sv.ProxyTableError, match="'tiny-deflator'") as info:
         sv.load_index("other", root=tmp_path)
     assert info.value.field == "name"
@@ -362,7 +362,8 @@ def test_load_table_when_local_index_edited_or_deleted_sees_the_change(tmp_path:
     first = sv.load_table(path=path)
     assert first.price_index is not None and first.price_index.values[2023] == 98.0
     assert sv.load_table(path=path) is first  # unchanged: served from the cache
-    (tmp_path / "tiny-deflator.index.yaml").write_text(sub("2023: 98.0", "2023: 97.0", INDEX))
+    (tmp_path / "tiny-deflator.index.yaml").write_text(sub("2023: 98.0", "2023: 97.0", INDEX),
+                                                       encoding="utf-8")
     second = sv.load_table(path=path)
     assert second.price_index is not None and second.price_index.values[2023] == 97.0
     (tmp_path / "tiny-deflator.index.yaml").unlink()
@@ -447,7 +448,7 @@ proxies:
     {region}: {{value: 52.00, source: my-check, derivation: {{inputs: {{a: 52}}, formula: a}}}}
 """
     path = tmp_path / "amendment.yaml"
-    path.write_text(text)
+    path.write_text(text, encoding="utf-8")
     return path, text
 
 

@@ -155,7 +155,7 @@ def test_read_model_when_file_too_big_is_refused(tmp_path: Path, monkeypatch: py
 
     monkeypatch.setattr(_loader, "_MAX_FILE_BYTES", 10)
     path = tmp_path / "big.yaml"
-    path.write_text("format: socialvalue_tom.table/v1\n")
+    path.write_text("format: socialvalue_tom.table/v1\n", encoding="utf-8")
     with pytest.raises(sv.ProxyTableError, match="byte limit"):
         read_yaml(path)
     with pytest.raises(sv.ProxyTableError, match="byte limit"):  # the path users take too
@@ -265,7 +265,8 @@ def test_load_table_when_number_too_small_to_read_is_refused_not_zero(tmp_path: 
     assert info.value.line is not None
     as_json = tmp_path / "tiny.json"
     data = read_yaml(TINY)
-    as_json.write_text(json.dumps(data, default=str).replace("25000.0", written, 1))
+    as_json.write_text(json.dumps(data, default=str).replace("25000.0", written, 1),
+                       encoding="utf-8")
     with pytest.raises(sv.ProxyTableError, match="too small to be read") as info:
         sv.load_table(path=as_json)
     assert info.value.line == 1  # json.dumps writes one line

@@ -26,7 +26,7 @@ def test_cross_check_error_when_value_named_points_at_its_declaration(
     """The line of the value at fault (the second duplicate, the proxy citing an unknown
     source...), and where the check knows it, the field."""
     path = BAD / f"{name}.yaml"
-    declared = path.read_text().splitlines()[line - 1]
+    declared = path.read_text(encoding="utf-8").splitlines()[line - 1]
     assert declares in declared  # the fixture line really declares the value
     with pytest.raises(sv.ProxyTableError, match=phrase) as info:
         sv.load_table(path=path)
