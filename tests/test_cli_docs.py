@@ -30,9 +30,11 @@ def _shown(command: str) -> str:
 @pytest.mark.parametrize("command", CHECKED)
 def test_cli_doc_shows_what_the_command_prints(command: str) -> None:
     args = shlex.split(command)[1:]
-    env = dict(os.environ, COLUMNS="200", NO_COLOR="1", TERM="dumb")
+    # UTF-8 whatever the locale: the docs show the '£' and box lines a UTF-8 terminal gets.
+    env = dict(os.environ, COLUMNS="200", NO_COLOR="1", TERM="dumb", PYTHONIOENCODING="utf-8")
     done = subprocess.run([sys.executable, "-m", "socialvalue_tom", *args], cwd=ROOT,
-                          capture_output=True, text=True, env=env, timeout=120)
+                          capture_output=True, text=True, encoding="utf-8", env=env,
+                          timeout=120)
     assert done.returncode == 0, done.stderr
     want = [line.rstrip() for line in _shown(command).splitlines() if line.strip()]
     got = [line.rstrip() for line in done.stdout.splitlines() if line.strip()]
@@ -46,9 +48,10 @@ def test_cli_doc_bad_rows_example_shows_what_the_command_prints(tmp_path: Path) 
     (tmp_path / "bad.csv").write_text(_shown("cat bad.csv") + "\n", encoding="utf-8")
     (tmp_path / "tests").symlink_to(ROOT / "tests", target_is_directory=True)
     command = "socialvalue-tom value bad.csv --tables tests/data/tables/tiny.yaml"
-    env = dict(os.environ, COLUMNS="200", NO_COLOR="1", TERM="dumb")
+    env = dict(os.environ, COLUMNS="200", NO_COLOR="1", TERM="dumb", PYTHONIOENCODING="utf-8")
     done = subprocess.run([sys.executable, "-m", "socialvalue_tom", *shlex.split(command)[1:]],
-                          cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
+                          cwd=tmp_path, capture_output=True, text=True, encoding="utf-8",
+                          env=env, timeout=120)
     assert str(done.returncode) == _shown("echo $?").strip()
     printed = [x.rstrip() for x in (done.stdout + done.stderr).splitlines() if x.strip()]
     assert printed == [x.rstrip() for x in _shown(command).splitlines() if x.strip()]
