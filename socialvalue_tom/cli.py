@@ -21,7 +21,6 @@ import os
 import sys
 import warnings
 from collections.abc import Callable
-from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache, partial
 from pathlib import Path
@@ -911,20 +910,20 @@ def _totals_table(summary: pd.DataFrame, group: str | None, hidden: int = 0) -> 
     return table
 
 
-def _total_label(groups: pd.Series) -> str:
-    """"Total", or "Total (all groups)" when a group is itself named Total (a supplier
-    "Total"): the grand total's row must not read as one of the groups."""
-    taken = {str(g).strip().casefold() for g in groups.dropna()}
-    label = "Total"
-    while label.casefold() in taken:
-        label = "Total (all groups)" if label == "Total" else f"{label}*"
-    return label
+def _file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read in blocks."""
+    import hashlib
+
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> pd.DataFrame:
     """Print the totals (per group with ``by``: at most :data:`_SHOWN_GROUPS` of them) and
     their notes; return the totals table, every group and the Total."""
     from socialvalue_tom.report import (
+        _rounding_note,
+        _total_label,
         annotate,
         basis_notes,
         editions_used,
@@ -950,21 +949,10 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> pd
     if not len(valued):  # £0.00 from an unfilled template is not a return that delivered nothing
         _console().print("Note: the input has no data rows, so nothing was valued.",
                          markup=False)
-    sums = summary["benefits_gbp"] + summary["disbenefits_gbp"]
-    across = (sums != summary["net_gbp"]).any()
-    # Down the columns too: the groups' rounded figures need not add to the rounded Total.
-    down = by is not None and any(
-        sum(summary[c].iloc[:-1], Decimal(0)) != summary[c].iloc[-1]
-        for c in ("benefits_gbp", "disbenefits_gbp", "net_gbp"))
-    if across or down:
-        where = ("a net can differ by a penny from the rounded columns beside it"
-                 if across and not down else
-                 "the groups' figures can add to a penny or so more or less than the Total"
-                 if down and not across else
-                 "a net can differ by a penny from the columns beside it, and the groups' "
-                 "figures from the Total")
-        _console().print(f"Note: each figure is rounded once from its exact sum, so {where}.",
-                         markup=False)
+    note = (_rounding_note(summary.iloc[:-1], summary.iloc[-1:]) if by is not None
+            else _rounding_note(summary))
+    if note:
+        _console().print(f"Note: {note[0].lower()}{note[1:]}", markup=False)
     amended = {e.digest: e.amends for e in _guard(lambda: table_set(tables)).editions
                if e.amends is not None}
     for t, v, d in editions_used(frame):
@@ -1259,6 +1247,8 @@ def report_cmd(
 
     if output.suffix.lower() not in (".html", ".htm"):
         _fail(f"report output must be an .html file, not {output.name}")
+    if not title.strip():
+        _fail("--title is blank: give the report a title (it names the page)")
     _check_output(output)
     _needs_extra("matplotlib", "report", "the report's charts")  # found before any work
     a = _assumptions(price_year, discount_base_year, carry_forward, bound)
@@ -1271,7 +1261,9 @@ def report_cmd(
                                                reason=lined["reason"].to_numpy())[
             ["row", "line", "index", "field", "code", "reason"]]
     try:
-        _guard(lambda: render_report(valued, output, title=title, tables=resolved))
+        source = f"{input.name} (sha256 {_file_sha256(input)})"  # which file, exactly
+        _guard(lambda: render_report(valued, output, title=title, tables=resolved,
+                                     source=source))
     except typer.Exit:  # as value does: no earlier report left under OUT's name
         _remove_stale_output(input, output, issues_too=True)
         raise

@@ -44,6 +44,7 @@ from socialvalue_tom._text import (
     stripped,
     stripped_column,
 )
+from socialvalue_tom._version import __version__
 from socialvalue_tom.engine import TablesLike
 from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError, SocialValueWarning
 from socialvalue_tom.money import format_gbp, total
@@ -789,7 +790,8 @@ def _chart(labels: list[str], values: list[float], title: str) -> str:
     labels, values, title = _top_bars(labels, values, title)
     fig = _chart_figure(labels, values, title)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")  # long labels are not cut off
+    # 150 dots per inch: sharp when printed (100, the screen's, printed blurred).
+    fig.savefig(buf, format="png", bbox_inches="tight", dpi=150)  # long labels are not cut
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f'<img alt="{html.escape(title)}" src="data:image/png;base64,{data}">'
 
@@ -862,14 +864,73 @@ def _cell(x: Any) -> str:
         return format_gbp(x)
     if isinstance(x, float):
         return "" if math.isnan(x) else significant(x) if abs(x) < 1000 else f"{x:,.2f}"
+    if isinstance(x, int | np.integer) and not isinstance(x, bool | np.bool_):
+        return f"{int(x):,}"  # counts read as the money beside them: 200,000
     return html.escape("" if x is None or x is pd.NA else str(x))
 
 
-def _table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(x)}</td>" for x in row) + "</tr>"
-                   for row in frame.itertuples(index=False, name=None))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+#: The report's column headers in words (a column not named here keeps its name).
+_HEADERS = {
+    "theme": "Theme", "measure": "Measure", "supplier_id": "Supplier", "contract_id": "Contract",
+    "region": "Region", "year": "Financial year", "stage": "Stage", "value_type": "Value type",
+    "methodology": "Methodology", "rows": "Rows", "rows_not_valued": "Not valued",
+    "benefits_gbp": "Benefits", "disbenefits_gbp": "Disbenefits", "net_gbp": "Net",
+    "contract_value_gbp": "Contract value", "sv_ratio": "SV per £ of contract value",
+    "committed_gbp": "Committed", "delivered_gbp": "Delivered", "shortfall_gbp": "Shortfall",
+    "delivered_pct": "Delivered (% of committed)", "rows_without_stage": "Rows without stage",
+    "table": "Table", "version": "Edition", "digest": "Digest (sha256)",
+    "index_digest": "Price index digest (sha256)", "row": "Row", "line": "Line",
+    "field": "Field", "code": "Code", "reason": "Reason", "setting": "Setting",
+    "value": "Value",
+}
+
+
+def _table(frame: pd.DataFrame, caption: str, total: pd.DataFrame | None = None) -> str:
+    """An HTML table with a caption, column headers in words (``scope="col"``) and each row's
+    first cell as its header (``scope="row"``); ``total``, a one-row frame of the same
+    columns, as its footer."""
+    head = "".join(f'<th scope="col">{html.escape(_HEADERS.get(str(c), str(c)))}</th>'
+                   for c in frame.columns)
+
+    def rows(part: pd.DataFrame) -> str:
+        return "".join(f'<tr><th scope="row">{_cell(row[0])}</th>'
+                       + "".join(f"<td>{_cell(x)}</td>" for x in row[1:]) + "</tr>"
+                       for row in part.itertuples(index=False, name=None))
+
+    foot = f"<tfoot>{rows(total)}</tfoot>" if total is not None else ""
+    return (f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{rows(frame)}</tbody>{foot}</table>")
+
+
+def _total_label(groups: pd.Series) -> str:
+    """"Total", or "Total (all groups)" when a group is itself named Total (a supplier
+    "Total"): the grand total's row must not read as one of the groups."""
+    taken = {str(g).strip().casefold() for g in groups.dropna()}
+    label = "Total"
+    while label.casefold() in taken:
+        label = "Total (all groups)" if label == "Total" else f"{label}*"
+    return label
+
+
+def _rounding_note(groups: pd.DataFrame, overall: pd.DataFrame | None = None) -> str | None:
+    """Why a table of :func:`summarise` figures may not add up to the penny, or None: each
+    figure is rounded once from its exact sum, so a net can differ by a penny from the
+    rounded benefits and disbenefits beside it, and the groups' figures from ``overall``
+    (the one-row total of every group)."""
+    rows = pd.concat([groups, overall]) if overall is not None else groups
+    across = bool((rows["benefits_gbp"] + rows["disbenefits_gbp"] != rows["net_gbp"]).any())
+    down = overall is not None and any(
+        sum(groups[c], Decimal(0)) != overall[c].iloc[0]
+        for c in ("benefits_gbp", "disbenefits_gbp", "net_gbp"))
+    if not (across or down):
+        return None
+    where = ("a net can differ by a penny from the rounded columns beside it"
+             if across and not down else
+             "the groups' figures can add to a penny or so more or less than the Total"
+             if down and not across else
+             "a net can differ by a penny from the columns beside it, and the groups' "
+             "figures from the Total")
+    return f"Each figure is rounded once from its exact sum, so {where}."
 
 
 def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[str]:
@@ -918,9 +979,8 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                      "no unit: each quantity was read in its measure's own unit ("
                      f"{_own_units(rows, eds)}); check that none was meant in another "
                      "(a quantity in kgCO2e read as tCO2e is 1,000 times too large).")
-    meta = valued.attrs.get(_META)
-    a = meta.get("assumptions") if isinstance(meta, dict) else None
-    if not isinstance(a, dict):
+    a = _assumptions_of(valued)
+    if a is None:
         return notes  # how the rows were valued is not known: say nothing about it
     basis = []
     if a.get("price_year") is None and {"table", "version"} <= set(ok.columns):
@@ -935,7 +995,8 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
             # said rather than left out.
             basis.append((f"from several editions ({', '.join(unknown)}) whose price bases "
                           "are not known here (pass their tables to check)", "price_year"))
-    if a.get("discount_base_year") is None and "date" in ok.columns:
+    if (a.get("discount_base_year") is None and a.get("discount_schedule") != "none"
+            and "date" in ok.columns):
         years = sorted({int(y) for y in _financial_year(ok["date"]).dropna()})
         if len(years) > 1:
             basis.append((f"each discounted to its own first year ({len(years)} financial "
@@ -1067,9 +1128,78 @@ def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None,
         else:  # the issues were not kept (pd.concat drops attrs)
             notes.append(f"{not_valued} row(s) were not valued and are left out of every "
                          "total (their issues are not attached to this frame).")
-    notes.append("Values are estimates of social value from open proxies after deadweight, "
-                 "displacement, attribution and drop-off; they are not cash.")
+    notes.append(f"Values are estimates of social value from open proxies{_adjusted(frame)}; "
+                 "they are not cash.")
     return notes
+
+
+#: The additionality adjustments, as the caveats name them.
+_ADJUSTMENTS = {"deadweight": "deadweight", "displacement": "displacement",
+                "attribution": "attribution", "drop_off": "drop-off"}
+
+
+def _adjusted(frame: pd.DataFrame) -> str:
+    """What the values are net of, as the assumptions recorded say: an adjustment set to 0
+    for every outcome (``Assumptions(deadweight=0)``) is not one they are net of."""
+    a = _assumptions_of(frame)
+    zero = [word for key, word in _ADJUSTMENTS.items()
+            if a is not None and a.get(key) is not None and float(a[key]) == 0.0]
+    kept = [word for word in _ADJUSTMENTS.values() if word not in zero]
+    text = f" after {_words(kept)}" if kept else ""
+    if zero:
+        text += (f"{',' if kept else ''} with {_words(zero)} set to 0 for every outcome that "
+                 "gives none of its own")
+    return text
+
+
+def _words(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _assumptions_of(frame: pd.DataFrame) -> dict[str, Any] | None:
+    """The assumptions :func:`~socialvalue_tom.frame.value_frame` recorded, or None where
+    they are gone (a frame re-read from a file, or combined with ``pd.concat``)."""
+    meta = frame.attrs.get(_META)
+    a = meta.get("assumptions") if isinstance(meta, dict) else None
+    return a if isinstance(a, dict) else None
+
+
+def _price_indices(frame: pd.DataFrame) -> dict[str, str | None]:
+    """Edition digest -> the digest of the local price index it was valued with (a user
+    table's index file is not part of its digest), as recorded by value_frame."""
+    meta = frame.attrs.get(_META)
+    found = meta.get("price_indices") if isinstance(meta, dict) else None
+    return {str(k): (str(v) if v else None) for k, v in found.items()} if isinstance(
+        found, dict) else {}
+
+
+def _assumptions_section(frame: pd.DataFrame) -> list[str]:
+    """The settings the values were worked out with, so that a reader can reproduce them."""
+    a = _assumptions_of(frame)
+    if a is None:
+        return ["<h2>Assumptions</h2><p>Not known: the valued rows do not carry the settings "
+                "they were valued with (a frame read back from a file, or combined with "
+                "pd.concat).</p>"]
+    year = a.get("price_year")
+    base = a.get("discount_base_year")
+    schedule = a.get("discount_schedule", "green-book")
+    rows = [
+        ("Prices", f"financial year {year} prices" if year is not None
+         else "each edition's own price base"),
+        ("Discounting", "none (discount_schedule none)" if schedule == "none" else
+         f"{schedule} rates, to financial year {base}" if base is not None else
+         f"{schedule} rates, each outcome from its own first year"),
+        ("Proxy values", "central values" if a.get("bound", "central") == "central"
+         else f"{a['bound']} bound of each proxy"),
+        *((word.capitalize(), "the table's default (an outcome's own value first)"
+           if a.get(key) is None else f"{a[key]:g} (an outcome's own value first)")
+          for key, word in _ADJUSTMENTS.items()),
+        ("Confidence grades", "applied" if a.get("apply_confidence", True) else "not applied"),
+        ("Editions past their end", "carried forward" if a.get("carry_forward")
+         else "not used (each outcome valued with the edition in force on its date)"),
+    ]
+    table = pd.DataFrame(rows, columns=["setting", "value"])
+    return ["<h2>Assumptions</h2>", _table(table, "Settings the values were worked out with")]
 
 
 def editions_used(valued: pd.DataFrame) -> list[tuple[str, str, str]]:
@@ -1117,35 +1247,50 @@ def _bare(frame: pd.DataFrame) -> pd.DataFrame:
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;
 text-align:right}th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}
+tbody th{background:none;font-weight:normal}tfoot th,tfoot td{font-weight:bold}
+caption{text-align:left;font-weight:bold;padding:0.3em 0}.note{font-size:0.9em}
 .caveats{background:#fff6e0;border-left:4px solid #e0a000;padding:0.5em 1em}
-.headline{font-size:1.4em}code{font-size:0.85em}img{max-width:100%}"""
+.headline{font-size:1.4em}code{font-size:0.85em}img{max-width:100%}
+@media print{body{margin:0;max-width:none}thead{display:table-header-group}
+tr,img,.caveats{break-inside:avoid}h2,caption{break-after:avoid}}"""
 
 
-def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
-                tables: TablesLike | None = None) -> str:
+_TITLE = "Social value report"
+
+
+def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
+                tables: TablesLike | None = None, source: str | None = None) -> str:
     """A self-contained HTML report of valued outcomes (no external files or network).
 
-    Sections: headline totals; totals and a chart by theme; by supplier (when ``supplier_id``
-    is present); targets vs delivered per contract (when ``contract_id`` and ``stage`` are
-    present); the table editions and digests used; caveats, including a warning when values
-    labelled illustrative were used. Issues in ``valued.attrs["issues"]`` are counted, and the
-    first :data:`REPORT_ISSUES` listed under "Rows not valued".
+    Sections: headline totals; caveats, including a warning when values labelled
+    illustrative were used; totals (with a Total row) and a chart by theme, by stage (when
+    there are several), by supplier (when ``supplier_id`` is present); targets vs delivered
+    per contract (when ``contract_id`` and ``stage`` are present); the table editions and
+    digests used; the assumptions the values were worked out with (from the ``attrs``
+    :func:`~socialvalue_tom.frame.value_frame` records). Issues in ``valued.attrs["issues"]``
+    are counted, and the first :data:`REPORT_ISSUES` listed under "Rows not valued".
+    ``source`` names the input in the "Generated" line (the command line gives the file's
+    name and sha256). A blank ``title`` raises :class:`~socialvalue_tom.RuleError`.
     """
+    if not isinstance(title, str) or not title.strip():
+        raise RuleError(f"the report's title must be text that is not blank, not {title!r}: "
+                        f"it names the page (the default is {_TITLE!r})", field="title")
     frame = _with_info(valued, "theme", tables)  # an annotate()d frame needs no tables
     issues = valued.attrs.get("issues")
     listed = _issues_of(issues, frame)
     parts = [f"<h1>{html.escape(title)}</h1>",
-             f"<p>Generated {dt.date.today().isoformat()} by socialvalue_tom.</p>"]
+             f"<p>Generated {dt.date.today().isoformat()} by socialvalue_tom {__version__}"
+             f"{f' from {html.escape(source)}' if source else ''}.</p>"]
     overall = summarise(frame, by=())
     if len(overall):
         net = overall["net_gbp"].iloc[0]
         valued_rows = _valued_rows(frame)
         outcomes = input_rows(valued_rows)  # input rows: the parts of one count once
         # The tables below count rows as valued: say why they count more, where they do.
-        split = (f" (valued in {len(valued_rows)} parts of their reporting periods)"
+        split = (f" (valued in {len(valued_rows):,} parts of their reporting periods)"
                  if len(valued_rows) != outcomes else "")
         parts.append(f'<p class="headline">Net social value: <strong>{format_gbp(net)}'
-                     f"</strong> from {outcomes} outcomes{split}.</p>")
+                     f"</strong> from {outcomes:,} outcomes{split}.</p>")
     parts.append('<h2>Caveats</h2><div class="caveats"><ul>' + "".join(
         f"<li>{c}</li>" for c in _caveats(frame, issues, tables, listed is not None))
         + "</ul></div>")
@@ -1167,13 +1312,18 @@ def report_html(valued: pd.DataFrame, *, title: str = "Social value report",
         parts += ["<h2>Targets vs delivered</h2>", *(
             ["<p>Per contract and supplier: some contracts have commitments from more than "
              "one supplier, each set against its own deliveries.</p>"] if shared else []),
-            _table(tvd)]
+            _table(tvd, "Committed and delivered social value per contract")]
     if {"table", "version", "digest"} <= set(frame.columns):  # a frame built by hand has none
         eds = pd.DataFrame(editions_used(frame), columns=["table", "version", "digest"])
-        parts += ["<h2>Editions used</h2>", _table(eds)]
+        indices = _price_indices(valued)
+        if any(indices.get(d) for d in eds["digest"]):  # a user table's own price index
+            eds["index_digest"] = [indices.get(d) or "" for d in eds["digest"]]
+        parts += ["<h2>Editions used</h2>", _table(eds, "Proxy table editions used")]
+    parts += _assumptions_section(valued)
     parts += _issues_section(listed)
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
             f"<body>\n{body}\n</body></html>\n")
 
@@ -1223,25 +1373,28 @@ def _issues_section(issues: Any) -> list[str]:
              + ".</p>")
     tail = (f"<p>... and {more:,} more, listed in the issues file "
             "(<code>valued.attrs[\"issues\"]</code> in Python).</p>" if more > 0 else "")
-    return ["<h2>Rows not valued</h2>", where, _table(shown), tail]
+    return ["<h2>Rows not valued</h2>", where, _table(shown, "Rows not valued and why"), tail]
 
 
 def _section(frame: pd.DataFrame, by: str, heading: str) -> list[str]:
     s = summarise(frame, by=by)
     col = GROUPS[by]
     s[col] = [group_label(x) for x in s[col]]  # as the chart labels them
+    overall = summarise(frame, by=()).assign(**{col: _total_label(s[col])})[s.columns]
     chart = _chart(s[col].tolist(), [float(x) for x in s["net_gbp"]],
                    f"Net social value {heading.lower()}")
-    return [f"<h2>{heading}</h2>", _table(s), chart]
+    note = _rounding_note(s, overall)
+    return [f"<h2>{heading}</h2>", _table(s, f"Social value {heading.lower()}", overall),
+            *([f'<p class="note">{html.escape(note)}</p>'] if note else []), chart]
 
 
-def render_report(valued: pd.DataFrame, path: str | Path, *, title: str = "Social value report",
-                  tables: TablesLike | None = None) -> Path:
+def render_report(valued: pd.DataFrame, path: str | Path, *, title: str = _TITLE,
+                  tables: TablesLike | None = None, source: str | None = None) -> Path:
     """Write :func:`report_html` to ``path`` (UTF-8) and return the path."""
     from socialvalue_tom.io import write_through_temp
 
     out = Path(path)
-    page = report_html(valued, title=title, tables=tables)
+    page = report_html(valued, title=title, tables=tables, source=source)
     # Through a temporary file renamed into place, as the valued files are written: a
     # symbolic link at ``path`` is replaced, not followed, and a failed write keeps the
     # previous report.

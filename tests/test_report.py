@@ -26,6 +26,7 @@ import pytest
 import socialvalue_tom as sv
 from socialvalue_tom.errors import RuleError
 from socialvalue_tom.frame import value_frame
+from socialvalue_tom.money import format_gbp
 from socialvalue_tom.report import (
     annotate,
     editions_used,
@@ -166,8 +167,8 @@ def test_report_html_when_rows_rejected_then_sections_show_them_under_none(
     html_text = report_html(value_frame(portfolio, tiny, errors="collect"), tables=tiny)
     theme = html_text[html_text.index("<h2>By theme</h2>"):]
     theme = theme[:theme.index("</table>")]
-    assert "<th>rows_not_valued</th>" in theme
-    assert "<tr><td>(none)</td><td>0</td><td>1</td>" in theme
+    assert "<th scope=\"col\">Not valued</th>" in theme
+    assert "<tr><th scope=\"row\">(none)</th><td>0</td><td>1</td>" in theme
 
 
 def test_summarise_when_rejected_rows_hold_keys_that_do_not_compare_then_sorted_anyway(
@@ -352,7 +353,7 @@ def test_report_when_tenders_share_a_contract_shows_targets_per_supplier(
         text = report_html(valued, tables=tiny)
     targets = text[text.index("<h2>Targets vs delivered</h2>"):]
     assert "Per contract and supplier" in targets
-    assert "<th>supplier_id</th>" in targets.split("</table>")[0]
+    assert '<th scope="col">Supplier</th>' in targets.split("</table>")[0]
 
 
 def test_targets_vs_delivered_when_no_stage_then_value_error(valued: pd.DataFrame) -> None:
@@ -394,11 +395,11 @@ def test_report_html_when_many_suppliers_then_charts_are_bounded_and_backend_kep
     text = report_html(value_frame(df))
     assert matplotlib.get_backend() == before
     assert 'alt="Net social value by supplier (the largest 29 of 500)"' in text
-    assert text.count("<td>S") >= n  # every supplier is in the table
+    assert text.count('<th scope="row">S') >= n  # every supplier is in the table
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
     png = base64.b64decode(images[-1])
     height = struct.unpack(">I", png[20:24])[0]  # IHDR
-    assert height <= 100 * (0.5 + 0.45 * 30) + 1
+    assert height <= 150 * (0.5 + 0.45 * 30) + 1  # 30 bars at 150 dots per inch
 
 
 def test_report_html_when_a_label_is_very_long_then_the_chart_is_bounded() -> None:
@@ -428,7 +429,7 @@ def test_report_html_when_issues_then_counted_in_caveats(portfolio: pd.DataFrame
     assert "1 row(s) with problems in the input were not valued" in text
     # A report sent on its own says which rows, and why (it said "see the issues").
     section = text.split("<h2>Rows not valued</h2>", 1)[1]
-    assert "<td>2</td><td>measure</td><td>unknown-measure</td>" in section
+    assert '<th scope="row">2</th><td>measure</td><td>unknown-measure</td>' in section
     assert "more, listed" not in section
 
 
@@ -1164,7 +1165,7 @@ def test_report_targets_table_labels_a_missing_contract_as_none(tiny: sv.ProxyTa
                        "stage": ["commitment", "delivered"]})
     text = report_html(value_frame(df, tiny), tables=tiny)
     targets = text.split("<h2>Targets vs delivered</h2>")[1].split("</table>")[0]
-    assert "<td>(none)</td>" in targets
+    assert '<th scope="row">(none)</th>' in targets
 
 
 def test_annotate_on_a_wide_frame_adds_its_columns_without_fragmenting_it(
@@ -1260,7 +1261,7 @@ def test_report_of_a_selection_lists_only_its_own_rows_not_valued() -> None:
                        "region": ["wales"] * 4, "supplier_id": ["A", "B", "B", "A"]})
     v = value_frame(df, errors="collect")
     section = report_html(v[v["supplier_id"] == "A"]).split("<h2>Rows not valued</h2>", 1)[1]
-    assert "<td>3</td>" in section and "<td>1</td>" not in section
+    assert '<th scope="row">3</th>' in section and '<th scope="row">1</th>' not in section
     good = report_html(v[v["value_gbp"].notna()])
     assert "Rows not valued" not in good
 
@@ -1303,3 +1304,112 @@ def test_report_of_a_renumbered_selection_lists_no_issue_by_a_reused_label() -> 
     assert "Rows not valued" not in text and "-5 is negative" not in text
     whole = report_html(v).split("<h2>Rows not valued</h2>", 1)[1]
     assert "-5 is negative" in whole and "nope" in whole
+
+
+# -- the report as published: reproducible, accessible, printable ------------------------------
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "portfolio.csv"
+
+
+def test_report_records_the_assumptions_and_version_the_values_were_worked_out_with() -> None:
+    """A report with --price-year 2025 --discount-base-year 2023 changed every figure and said
+    neither; no version of the library either. The Assumptions section lists every setting
+    value_frame recorded, and the Generated line names the version."""
+    df = pd.read_csv(EXAMPLE)
+    a = sv.Assumptions(price_year=2025, discount_base_year=2023, bound="low")
+    text = report_html(value_frame(df, assumptions=a))
+    section = text.split("<h2>Assumptions</h2>", 1)[1]
+    for needle in ("financial year 2025 prices", "green-book rates, to financial year 2023",
+                   "low bound of each proxy",
+                   "<td>the table&#x27;s default (an outcome&#x27;s own value first)</td>",
+                   "<td>applied</td>", "not used (each outcome valued with the edition"):
+        assert needle in section, needle
+    assert f"by socialvalue_tom {sv.__version__}" in text
+    plain = report_html(value_frame(df))
+    assert "each edition&#x27;s own price base" in plain
+    assert "green-book rates, each outcome from its own first year" in plain
+
+
+def test_report_caveats_follow_the_adjustments_and_discounting_used() -> None:
+    """With deadweight and the rest set to 0 and no discounting, the caveats still said the
+    values were net of them and each discounted to its own first year."""
+    df = pd.read_csv(EXAMPLE)
+    default = report_html(value_frame(df))
+    assert ("after deadweight, displacement, attribution and drop-off; they are not cash"
+            in default)
+    assert "each discounted to its own first year" in default
+    none = sv.Assumptions(deadweight=0, displacement=0, attribution=0, drop_off=0,
+                          discount_schedule="none", apply_confidence=False)
+    text = report_html(value_frame(df, assumptions=none))
+    assert ("open proxies with deadweight, displacement, attribution and drop-off set to 0 for "
+            "every outcome that gives none of its own; they are not cash") in text
+    assert "discounted to its own first year" not in text
+    assert "<td>none (discount_schedule none)</td>" in text
+    assert "<td>not applied</td>" in text
+    some = report_html(value_frame(df, assumptions=sv.Assumptions(drop_off=0)))
+    assert ("after deadweight, displacement and attribution, with drop-off set to 0" in some)
+    reread = value_frame(df)
+    reread.attrs = {}
+    assert "Not known: the valued rows do not carry the settings" in report_html(
+        reread, tables="uk-national")
+
+
+def test_report_tables_have_captions_headers_in_words_and_a_total_row() -> None:
+    """Tables had no caption, no scope, code names as headers (rows_not_valued) and no Total
+    row, so the theme nets visibly did not add to the headline: a Total row (the headline's
+    figure) and the command line's note on rounding once."""
+    df = pd.read_csv(EXAMPLE)
+    valued = value_frame(df)
+    text = report_html(valued)
+    tables = re.findall(r"<table>.*?</table>", text, flags=re.S)
+    assert len(tables) >= 4
+    for table in tables:
+        assert "<caption>" in table and '<th scope="col">' in table, table[:200]
+        assert "_gbp" not in table.split("</thead>")[0]  # headers in words
+    theme = text.split("<h2>By theme</h2>", 1)[1].split("</table>", 1)[0]
+    net = summarise(valued, by=())["net_gbp"].iloc[0]
+    assert '<tfoot><tr><th scope="row">Total</th><td>32</td>' in theme
+    assert theme.split("<tfoot>", 1)[1].count(format_gbp(net)) == 1
+    assert ('<p class="note">Each figure is rounded once from its exact sum, so a net can '
+            "differ by a penny") in text
+
+
+def test_report_title_must_not_be_blank(tmp_path: Path) -> None:
+    """An empty title gave an empty <title> and <h1>: refused, by the API and by the command
+    line before any work."""
+    from typer.testing import CliRunner
+
+    from socialvalue_tom.cli import app
+
+    valued = value_frame(pd.read_csv(EXAMPLE))
+    for title in ("", "   "):
+        with pytest.raises(RuleError, match="title must be text that is not blank") as info:
+            report_html(valued, title=title)
+        assert info.value.details["field"] == "title"
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(app, ["report", str(EXAMPLE), "-o", str(out), "--title", ""])
+    assert result.exit_code == 2 and "--title is blank" in result.stderr
+    assert not out.exists()
+
+
+def test_report_prints_well_and_names_its_input(tmp_path: Path) -> None:
+    """No print rules, no viewport, charts at screen resolution, counts without separators
+    (200000 outcomes): print CSS, a viewport, charts at 150 dots per inch, 2,000; the
+    command line names the input file and its sha256 in the Generated line."""
+    import hashlib
+
+    from typer.testing import CliRunner
+
+    from socialvalue_tom.cli import app
+
+    df = pd.read_csv(EXAMPLE)
+    big = pd.concat([df] * 63, ignore_index=True)  # 2,016 outcomes
+    text = report_html(value_frame(big))
+    assert "@media print{" in text and "break-inside:avoid" in text
+    assert '<meta name="viewport"' in text
+    assert "from 2,016 outcomes." in text and "<td>1,008</td>" in text  # the jobs theme's rows
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(app, ["report", str(EXAMPLE), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    digest = hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
+    assert f"from portfolio.csv (sha256 {digest})." in out.read_text(encoding="utf-8")
