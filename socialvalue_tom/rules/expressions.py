@@ -416,6 +416,11 @@ class _Compiler:
             raise self.fail(self.operator_reason(node.op), node)
         left = self.compile(node.left)
         right = self.compile(node.right)
+        if ufunc is np.divide and not _uses_names(node.right):
+            with np.errstate(all="ignore"):
+                divisor = float(np.asarray(right({}), dtype=np.float64))
+            if divisor == 0.0:  # a typo, and an error at every claim: refused with the table
+                raise self.fail("division by zero: the divisor is 0 whatever the inputs", node)
         if ufunc is np.power and not _uses_names(node.right):
             with np.errstate(all="ignore"):
                 exponent = float(np.asarray(right({}), dtype=np.float64))
@@ -514,10 +519,10 @@ def _check_size(compiler: _Compiler, tree: ast.Expression) -> None:
 
 def _compile(
     text: str, origin: str, allowed: frozenset[str] | None
-) -> tuple[_Fn, frozenset[str], bool]:
+) -> tuple[_Fn, frozenset[str], ast.expr]:
     """Parse, check and compile ``text``.
 
-    Returns the root closure, the names used and whether the root node is a bare name.
+    Returns the root closure, the names used and the root node.
     """
     if not isinstance(text, str):
         raise ProxyTableError(
@@ -552,7 +557,7 @@ def _compile(
         raise _error(origin, text, f"invalid syntax: {exc}") from None
     _check_size(compiler, tree)
     fn = compiler.compile(tree.body)
-    return fn, frozenset(compiler.names), isinstance(tree.body, ast.Name)
+    return fn, frozenset(compiler.names), tree.body
 
 
 _NUMBER = re.compile(tokenize.Number)
@@ -638,6 +643,9 @@ class Expression:
     ``allowed_names`` the names it was allowed to use (``None``: any name not starting with
     ``_``) and ``origin`` where it came from (used in error messages).
 
+    ``gives_truth`` says whether the result is a truth value (1 or 0: a comparison, or
+    ``and``/``or``/``not`` at the top), which a table refuses as a measure's gross amount.
+
     Instances compare and hash by ``text``, ``allowed_names`` and ``origin``, and pickle by
     recompiling their text.
     """
@@ -648,14 +656,18 @@ class Expression:
     names: frozenset[str] = field(init=False, compare=False)
     _fn: _Fn = field(init=False, repr=False, compare=False)
     _root_is_name: bool = field(init=False, repr=False, compare=False)
+    #: Whether the result is a truth value (a comparison, ``and``/``or``/``not``): 1 or 0.
+    gives_truth: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         allowed = _freeze_names(self.allowed_names)
-        fn, names, root_is_name = _compile(self.text, self.origin, allowed)
+        fn, names, root = _compile(self.text, self.origin, allowed)
         object.__setattr__(self, "allowed_names", allowed)
         object.__setattr__(self, "names", names)
         object.__setattr__(self, "_fn", fn)
-        object.__setattr__(self, "_root_is_name", root_is_name)
+        object.__setattr__(self, "_root_is_name", isinstance(root, ast.Name))
+        object.__setattr__(self, "gives_truth", isinstance(root, ast.Compare | ast.BoolOp) or (
+            isinstance(root, ast.UnaryOp) and isinstance(root.op, ast.Not)))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Expression, (self.text, self.allowed_names, self.origin))

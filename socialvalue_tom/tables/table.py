@@ -31,6 +31,7 @@ from socialvalue_tom.errors import (
     UnknownMeasureError,
     UnknownRegionError,
 )
+from socialvalue_tom.tables._loader import measure_named
 from socialvalue_tom.tables.schema import (
     IndexFile,
     MeasureSpec,
@@ -474,6 +475,11 @@ class ProxyTable(_Sealed):
             field = f"measures[{i}].expression"
             expr = self._compile_field(compile_expression, spec.expression,
                                        self.expression_names(spec), field, spec.code)
+            if expr.gives_truth:
+                raise self._error(f"the expression gives true or false (1 or 0), not an amount "
+                                  f"in GBP: {spec.code!r} would be worth £1 or £0 a claim; "
+                                  "for an amount under a condition write where(condition, "
+                                  "amount, 0)", field)
             self._check_fixed_result(expr, spec.code, field)
             out[spec.code] = expr
         return out
@@ -544,7 +550,10 @@ class ProxyTable(_Sealed):
     def _error(self, message: str, field: str, **details: Any) -> ProxyTableError:
         """An error in this table's content at ``field`` (schema style: ``measures[0].unit``)."""
         if not message.startswith("field "):
-            message = f"field {field}: {message}"
+            named = measure_named(field, self.spec.measures)
+            if named and named.strip(" ()") in message:
+                named = ""  # the message names it already
+            message = f"field {field}{named}: {message}"
         return ProxyTableError(f"{self._where}: {message}",
                                path=str(self.path) if self.path else None, line=None,
                                field=field, **details)

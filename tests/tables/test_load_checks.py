@@ -230,6 +230,10 @@ def test_load_table_when_accepts_other_spelling_of_the_unit_loads(tmp_path: Path
     (VOLUNTEERING_UK, VOLUNTEERING_UK.replace(
         "illustrative: true}", "illustrative: true, derivation: {inputs: {a: 1}, formula: "
         "'a.b'}}"), "measures[6].proxies.uk.derivation.formula", "formula: 'a.b'"),
+    ("    expression: quantity * proxy * (1 - leakage)",
+     "    expression: quantity * proxy / 0", "measures[4].expression", "/ 0"),
+    ("    expression: quantity * proxy * (1 - leakage)",
+     "    expression: quantity > 1", "measures[4].expression", "quantity > 1"),
     ("    unit: FTE\n", "    unit: furlong-fortnight\n", "measures[0].unit", "furlong"),
     ("    unit: FTE\n", "    unit: kg/0\n", "measures[0].unit", "kg/0"),
 ])
@@ -564,3 +568,22 @@ def test_load_table_when_cross_check_fails_names_the_field_and_its_line(
     text = sub(old, new)
     err = load_error(write(tmp_path, text))
     assert err.field == field and err.line == line_of(text, needle)
+
+
+@pytest.mark.parametrize(("expression", "reason"), [
+    ("quantity * proxy / 0", "division by zero: the divisor is 0 whatever the inputs"),
+    ("quantity > 1", "gives true or false (1 or 0), not an amount in GBP"),
+    ("quantity > 1 and leakage < 1", "where(condition, amount, 0)"),
+    ("not quantity", "gives true or false"),
+])
+def test_load_table_when_an_expression_cannot_give_an_amount_refuses_it(
+        tmp_path: Path, expression: str, reason: str) -> None:
+    """A constant divisor of 0 failed at every claim, after loading; a comparison valued a
+    claim at £1 or £0. Both are refused with the table, naming the measure's field."""
+    text = sub("    expression: quantity * proxy * (1 - leakage)",
+               f"    expression: {expression}")
+    err = load_error(write(tmp_path, text))
+    assert err.field == "measures[4].expression" and reason in str(err), str(err)
+    fine = sub("    expression: quantity * proxy * (1 - leakage)",
+               "    expression: where(quantity > 1, quantity * proxy, 0)")
+    assert sv.load_table(path=write(tmp_path, fine)).expressions["growth-local-spend"]
