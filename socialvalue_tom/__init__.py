@@ -40,10 +40,13 @@ from socialvalue_tom.tables import (
     TableRef,
     TableSet,
     amend_table,
+    available_crosswalks,
     available_tables,
     diff_tables,
+    load_crosswalk,
     load_index,
     load_table,
+    with_crosswalk,
 )
 from socialvalue_tom.units import Quantity, ureg
 from socialvalue_tom.valuation import TraceStep, Valuation
@@ -83,10 +86,12 @@ __all__ = [
     "amend_table",
     "apportion",
     "apportion_outcome",
+    "available_crosswalks",
     "available_tables",
     "diff_tables",
     "explain_row",
     "json_schema",
+    "load_crosswalk",
     "load_index",
     "load_table",
     "score_bids",
@@ -97,4 +102,5 @@ __all__ = [
     "value",
     "value_file",
     "value_frame",
+    "with_crosswalk",
 ]

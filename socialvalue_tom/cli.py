@@ -332,6 +332,10 @@ class By(StrEnum):
     stage = "stage"
     value_type = "value_type"
     methodology = "methodology"
+    # The embedded crosswalks: totals in the buyer's language (socialvalue_tom.tables.crosswalk).
+    ppn002 = "ppn002"
+    ppn0620 = "ppn0620"
+    toms = "toms"
 
 
 class Errors(StrEnum):
@@ -918,6 +922,20 @@ def _file_sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+def _grouped(frame: pd.DataFrame, by: By | None) -> tuple[pd.DataFrame, list[str]]:
+    """``frame`` and the summary keys of ``--by``: a crosswalk's (``ppn002``, ``ppn0620``,
+    ``toms``) adds its groups to the rows and groups by the first (the outcome, or the TOMs
+    codes)."""
+    from socialvalue_tom.tables.crosswalk import CROSSWALK_GROUPS, with_crosswalk
+
+    if by is None:
+        return frame, []
+    if by.value in CROSSWALK_GROUPS:
+        return (_guard(lambda: with_crosswalk(frame, by.value)),
+                [f"{by.value}_{CROSSWALK_GROUPS[by.value][0]}"])
+    return frame, [by.value]
+
+
 def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> pd.DataFrame:
     """Print the totals (per group with ``by``: at most :data:`_SHOWN_GROUPS` of them) and
     their notes; return the totals table, every group and the Total."""
@@ -930,9 +948,7 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> pd
         input_rows,
         summarise,
     )
-
-    frame = _guard(lambda: annotate(valued, tables))
-    keys = [by.value] if by is not None else []
+    frame, keys = _grouped(_guard(lambda: annotate(valued, tables)), by)
     summary = _guard(lambda: summarise(frame, by=keys, tables=tables))
     if by is not None:
         label = _total_label(summary.iloc[:, 0])
@@ -941,7 +957,7 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> pd
     groups = len(summary) - 1
     hidden = groups - _SHOWN_GROUPS if by is not None and groups > _SHOWN_GROUPS else 0
     shown = pd.concat([summary.iloc[:_SHOWN_GROUPS], summary.iloc[-1:]]) if hidden else summary
-    _console().print(_totals_table(shown, by.value if by else None, hidden))
+    _console().print(_totals_table(shown, keys[0] if keys else None, hidden))
     if hidden:
         _console().print(f"Note: {groups:,} {by.value if by else ''} groups: the first "
                          f"{_SHOWN_GROUPS} are shown; --totals FILE.csv writes them all.",
@@ -1076,7 +1092,8 @@ def value_cmd(
         # which leaves an earlier OUT alone, as an unknown --by does
         from socialvalue_tom.report import summarise
 
-        _guard(lambda: summarise(valued.iloc[:0], by=[group.value], tables=resolved))
+        empty, keys = _grouped(valued.iloc[:0], group)
+        _guard(lambda: summarise(empty, by=keys, tables=resolved))
     # Totals first: input they cannot use (a contract given two contract values) stops the
     # command before anything is written, and an earlier run's OUT is not left behind.
     try:

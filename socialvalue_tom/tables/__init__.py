@@ -8,6 +8,7 @@ from socialvalue_tom.tables.catalogue import (
     load_table,
     write_manifest,
 )
+from socialvalue_tom.tables.crosswalk import available_crosswalks, load_crosswalk, with_crosswalk
 from socialvalue_tom.tables.diff import diff_tables
 from socialvalue_tom.tables.schema import MeasureSpec as Measure
 from socialvalue_tom.tables.schema import SourceSpec as Source
@@ -25,9 +26,12 @@ __all__ = [
     "TableRef",
     "TableSet",
     "amend_table",
+    "available_crosswalks",
     "available_tables",
     "diff_tables",
+    "load_crosswalk",
     "load_index",
     "load_table",
+    "with_crosswalk",
     "write_manifest",
 ]

@@ -1,0 +1,142 @@
+"""Crosswalks: our measure codes in the languages buyers report in.
+
+The embedded crosswalks (``proxies/crosswalks/``) map each ``uk-national`` measure to National
+TOMs measure codes (``toms``: codes only, never values), to the missions and policy outcomes of
+the Social Value Model in PPN 002 (``ppn002``), and to the themes and outcomes of PPN 06/20
+(``ppn0620``). :func:`load_crosswalk` reads one as a table; :func:`with_crosswalk` adds its
+groups to valued rows, so that :func:`~socialvalue_tom.report.summarise` totals them in that
+language (``summarise(with_crosswalk(valued, "ppn002"), by="ppn002_outcome")``).
+
+Each measure is in one group of a crosswalk (a measure mapped to two TOMs codes is in the group
+``NT12, NT13``), so totals by crosswalk group add up to the whole, never count a value twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from socialvalue_tom.errors import ProxyTableError
+from socialvalue_tom.tables._loader import read_model
+
+__all__ = ["CROSSWALK_GROUPS", "NOT_IN_CROSSWALK", "NO_COUNTERPART", "available_crosswalks",
+           "load_crosswalk", "with_crosswalk"]
+
+#: The columns :func:`with_crosswalk` adds for each embedded crosswalk, the group a measure is
+#: reported under first (the outcome, or the TOMs codes).
+CROSSWALK_GROUPS: dict[str, tuple[str, ...]] = {
+    "ppn002": ("outcome", "mission"),
+    "ppn0620": ("outcome", "theme"),
+    "toms": ("codes",),
+}
+#: The group of a measure the crosswalk maps to nothing (no counterpart was identified).
+NO_COUNTERPART = "(no counterpart)"
+#: The group of a measure the crosswalk does not list (a measure of a user's own table).
+NOT_IN_CROSSWALK = "(not in the crosswalk)"
+
+
+class _Mapping(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    measure: str = Field(min_length=1)
+    codes: tuple[str, ...]
+    mission: str | None = None
+    theme: str | None = None
+    outcome: str | None = None
+    note: str | None = None
+
+
+class _CrosswalkFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal["socialvalue_tom.crosswalk/v1"]
+    name: str
+    title: str
+    source: dict[str, object]
+    notes: str | None = None
+    mappings: tuple[_Mapping, ...]
+
+
+def _folder() -> Path:
+    from socialvalue_tom.tables.catalogue import embedded_dir
+
+    return embedded_dir() / "crosswalks"
+
+
+def available_crosswalks() -> list[str]:
+    """The names of the embedded crosswalks (``ppn002``, ``ppn0620``, ``toms``)."""
+    return sorted(p.stem for p in _folder().glob("*.yaml"))
+
+
+def load_crosswalk(name: str) -> pd.DataFrame:
+    """The embedded crosswalk ``name`` as a table: one row per measure, with ``measure``,
+    ``codes`` (the codes as text, ``"NT12, NT13"``; ``""`` where the measure has no
+    counterpart), the crosswalk's names (``mission`` and ``outcome`` for ``ppn002``, ``theme``
+    and ``outcome`` for ``ppn0620``) and ``note``. ``attrs["crosswalk"]`` holds its title,
+    source and notes (what was checked; verify against the current model before a tender).
+
+    Raises :class:`~socialvalue_tom.ProxyTableError` for an unknown name, or a file that is
+    not a valid crosswalk (naming the file, line and field).
+    """
+    names = available_crosswalks()
+    if name not in names:
+        raise ProxyTableError(f"unknown crosswalk {name!r}: the embedded ones are "
+                              f"{', '.join(names)}", path=None, line=None, field=None)
+    path = _folder() / f"{name}.yaml"
+    spec = read_model(path, _CrosswalkFile)
+    if spec.name != name:
+        raise ProxyTableError(f"{path}: field name: the crosswalk names itself {spec.name!r}, "
+                              f"not {name!r} as its file does", path=str(path), line=None,
+                              field="name")
+    seen: set[str] = set()
+    for i, m in enumerate(spec.mappings):
+        if m.measure in seen:  # two groups for one measure would count its value twice
+            raise ProxyTableError(f"{path}: field mappings[{i}].measure: {m.measure!r} is "
+                                  "mapped twice", path=str(path), line=None,
+                                  field=f"mappings[{i}].measure")
+        seen.add(m.measure)
+    extra = [f for f in CROSSWALK_GROUPS.get(name, ()) if f != "codes"]
+    frame = pd.DataFrame({
+        "measure": [m.measure for m in spec.mappings],
+        "codes": [", ".join(m.codes) for m in spec.mappings],
+        **{f: [getattr(m, f) for m in spec.mappings] for f in extra},
+        "note": [m.note for m in spec.mappings],
+    })
+    frame.attrs["crosswalk"] = {"name": spec.name, "title": spec.title,
+                                "source": dict(spec.source), "notes": spec.notes}
+    return frame
+
+
+def with_crosswalk(valued: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``valued`` with the groups of crosswalk ``name`` added as columns named
+    ``<name>_<group>`` (``ppn002_outcome`` and ``ppn002_mission``, ``ppn0620_outcome`` and
+    ``ppn0620_theme``, ``toms_codes``), matched on each row's ``measure`` (surrounding spaces
+    stripped, as valuing reads it). A measure the crosswalk maps to nothing is in the group
+    :data:`NO_COUNTERPART`, one it does not list (your own table's) in
+    :data:`NOT_IN_CROSSWALK`: every row is in one group, so the groups' totals add up to the
+    whole. Columns of those names in ``valued`` are replaced; the input is not changed.
+
+    Examples:
+        >>> df = pd.DataFrame({"measure": ["jobs-local-fte", "env-carbon-saved", "my-own"],
+        ...                    "value_gbp": [100.0, 50.0, 5.0]})
+        >>> with_crosswalk(df, "toms")["toms_codes"].tolist()
+        ['NT1', 'NT31', '(not in the crosswalk)']
+    """
+    from socialvalue_tom.report import _need
+
+    _need(valued, ["measure"], "with_crosswalk")
+    table = load_crosswalk(name)
+    fields = CROSSWALK_GROUPS.get(name, ("codes",))
+    out = valued.copy(deep=False)
+    code = valued["measure"].astype(object).map(
+        lambda x: x.strip() if isinstance(x, str) else x)
+    for field in fields:
+        groups = {m: (text if isinstance(text, str) and text else NO_COUNTERPART)
+                  for m, text in zip(table["measure"], table[field], strict=True)}
+        out[f"{name}_{field}"] = pd.array(
+            [groups.get(c, NOT_IN_CROSSWALK) if isinstance(c, str) else NOT_IN_CROSSWALK
+             for c in code], dtype=object)
+    return out

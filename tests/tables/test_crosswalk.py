@@ -1,0 +1,117 @@
+"""Crosswalks: totals in the languages buyers report in (PPN 002, PPN 06/20, National TOMs
+codes), every row in exactly one group."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import socialvalue_tom as sv
+from socialvalue_tom.cli import app
+from socialvalue_tom.tables import crosswalk as cw
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "portfolio.csv"
+
+
+def test_the_three_embedded_crosswalks_load_as_tables_of_every_measure() -> None:
+    assert sv.available_crosswalks() == ["ppn002", "ppn0620", "toms"]
+    shipped = {code for ref in sv.available_tables()
+               for code in sv.load_table(ref.name, version=ref.version).measures}
+    for name in sv.available_crosswalks():
+        table = sv.load_crosswalk(name)
+        raw = yaml.safe_load((ROOT / "proxies" / "crosswalks" / f"{name}.yaml")
+                             .read_text(encoding="utf-8"))
+        assert set(table["measure"]) == shipped and table["measure"].is_unique
+        assert table["codes"].tolist() == [", ".join(m["codes"]) for m in raw["mappings"]]
+        assert table.attrs["crosswalk"]["title"] == raw["title"]
+        for field in cw.CROSSWALK_GROUPS[name]:
+            assert field in table.columns
+    toms = sv.load_crosswalk("toms").set_index("measure")
+    assert toms.loc["jobs-local-fte", "codes"] == "NT1"
+
+
+def test_an_unknown_crosswalk_names_the_embedded_ones() -> None:
+    with pytest.raises(sv.ProxyTableError, match="unknown crosswalk 'tom': the embedded ones "
+                                                 "are ppn002, ppn0620, toms"):
+        sv.load_crosswalk("tom")
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("mappings:\n- {measure: a, codes: [x]}\n- {measure: a, codes: [y]}\n",
+     "mappings[1].measure"),
+    ("mappings:\n- {measure: a, codes: [x], colour: red}\n", "mappings[0].colour"),
+    ("mappings:\n- {measure: a, codes: x}\n", "mappings[0].codes"),
+])
+def test_a_malformed_crosswalk_is_refused_naming_the_field(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, field: str) -> None:
+    """A measure mapped twice would count its value in two groups; an unknown key or a code
+    list that is not a list is a typo. Each is a ProxyTableError naming the field."""
+    head = ("format: socialvalue_tom.crosswalk/v1\nname: mine\ntitle: Mine\n"
+            "source: {title: x}\n")
+    (tmp_path / "mine.yaml").write_text(head + text, encoding="utf-8")
+    monkeypatch.setattr(cw, "_folder", lambda: tmp_path)
+    with pytest.raises(sv.ProxyTableError) as info:
+        sv.load_crosswalk("mine")
+    assert info.value.details["field"] == field, str(info.value)
+
+
+def test_with_crosswalk_puts_every_row_in_one_group_and_the_groups_add_up() -> None:
+    """Each row is in one group of each crosswalk (a measure of two TOMs codes in the group
+    'NT12, NT13'; one with no counterpart, or not in the crosswalk, in a group saying so), so
+    the groups' exact sums add to the whole; the input is left as it was."""
+    valued = sv.value_frame(pd.read_csv(EXAMPLE))
+    valued.loc[0, "measure"] = " jobs-local-fte "  # read as valuing reads it
+    extra = pd.DataFrame({"measure": ["my-own-measure"], "value_gbp": [10.0]})
+    frame = pd.concat([valued, extra], ignore_index=True)
+    before = frame.copy()
+    whole = sum((Decimal(repr(v)) for v in frame["value_gbp"]), Decimal(0))
+    for name, fields in cw.CROSSWALK_GROUPS.items():
+        out = sv.with_crosswalk(frame, name)
+        pd.testing.assert_frame_equal(frame, before)
+        for field in fields:
+            groups = out[f"{name}_{field}"]
+            assert groups.notna().all() and (groups != "").all()
+            assert groups.iloc[-1] == cw.NOT_IN_CROSSWALK
+            parts = out.groupby(groups)["value_gbp"].apply(
+                lambda s: sum((Decimal(repr(v)) for v in s), Decimal(0)))
+            assert sum(parts, Decimal(0)) == whole
+    toms = sv.with_crosswalk(frame, "toms")["toms_codes"]
+    assert toms.iloc[0] == "NT1" and cw.NO_COUNTERPART in set(toms)
+    assert "NT12, NT13" in set(toms)
+    ppn = sv.with_crosswalk(frame, "ppn002")
+    totals = sv.summarise(ppn, by="ppn002_outcome")
+    assert "Outcome 1: Fair work" in set(totals["ppn002_outcome"])
+    assert totals["rows"].sum() == len(frame)
+
+
+def test_with_crosswalk_needs_a_measure_column() -> None:
+    with pytest.raises(sv.OutcomeError, match="measure"):
+        sv.with_crosswalk(pd.DataFrame({"value_gbp": [1.0]}), "toms")
+
+
+@pytest.mark.parametrize(("by", "column", "group"), [
+    ("ppn002", "ppn002_outcome", "Outcome 1: Fair work"),
+    ("ppn0620", "ppn0620_outcome", "Tackle workforce inequality"),
+    ("toms", "toms_codes", "NT1"),
+])
+def test_value_by_a_crosswalk_prints_and_writes_its_totals(tmp_path: Path, by: str,
+                                                           column: str, group: str) -> None:
+    """`value --by ppn002` totals the portfolio by the PPN 002 outcome (and --totals writes
+    them), with the same Total as by theme."""
+    totals = tmp_path / "t.csv"
+    result = CliRunner().invoke(app, ["value", str(EXAMPLE), "--by", by, "--totals",
+                                      str(totals)])
+    assert result.exit_code == 0, result.output
+    assert f"Social value by {column}" in result.stdout and group in result.stdout
+    written = pd.read_csv(totals)
+    assert written.columns[0] == column and written[column].iloc[-1] == "Total"
+    by_theme = CliRunner().invoke(app, ["value", str(EXAMPLE), "--by", "theme"])
+    total_line = [x for x in by_theme.stdout.splitlines() if "Total" in x][0]
+    assert total_line.split()[-2:] == [x for x in result.stdout.splitlines()
+                                       if "│ Total" in x][0].split()[-2:]
