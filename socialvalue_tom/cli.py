@@ -338,6 +338,14 @@ class By(StrEnum):
     toms = "toms"
 
 
+class Crosswalk(StrEnum):
+    """The embedded crosswalks, for ``report --crosswalk``."""
+
+    ppn002 = "ppn002"
+    ppn0620 = "ppn0620"
+    toms = "toms"
+
+
 class Errors(StrEnum):
     """``--errors`` modes (as ``value_frame``)."""
 
@@ -1254,6 +1262,10 @@ def report_cmd(
     tables: TablesOpt = "uk-national",
     errors: ErrorsOpt = Errors.raise_.value,
     title: Annotated[str, typer.Option(help="Report title.")] = "Social value report",
+    crosswalk: Annotated[list[str] | None, typer.Option(
+        metavar=f"<{'|'.join(Crosswalk)}>", help="Add totals by the crosswalk's outcomes or "
+        "codes (PPN 002, PPN 06/20, National TOMs); repeat for several.",
+        callback=_one_of(Crosswalk))] = None,
     price_year: PriceYearOpt = None,
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
@@ -1280,7 +1292,8 @@ def report_cmd(
     try:
         source = f"{input.name} (sha256 {_file_sha256(input)})"  # which file, exactly
         _guard(lambda: render_report(valued, output, title=title, tables=resolved,
-                                     source=source))
+                                     source=source,
+                                     crosswalks=[str(c) for c in crosswalk or ()]))
     except typer.Exit:  # as value does: no earlier report left under OUT's name
         _remove_stale_output(input, output, issues_too=True)
         raise

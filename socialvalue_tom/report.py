@@ -881,7 +881,8 @@ _HEADERS = {
     "table": "Table", "version": "Edition", "digest": "Digest (sha256)",
     "index_digest": "Price index digest (sha256)", "row": "Row", "line": "Line",
     "field": "Field", "code": "Code", "reason": "Reason", "setting": "Setting",
-    "value": "Value",
+    "value": "Value", "ppn002_outcome": "PPN 002 outcome", "ppn0620_outcome": "PPN 06/20 outcome",
+    "toms_codes": "National TOMs codes",
 }
 
 
@@ -1259,7 +1260,8 @@ _TITLE = "Social value report"
 
 
 def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
-                tables: TablesLike | None = None, source: str | None = None) -> str:
+                tables: TablesLike | None = None, source: str | None = None,
+                crosswalks: Sequence[str] = ()) -> str:
     """A self-contained HTML report of valued outcomes (no external files or network).
 
     Sections: headline totals; caveats, including a warning when values labelled
@@ -1270,7 +1272,9 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
     :func:`~socialvalue_tom.frame.value_frame` records). Issues in ``valued.attrs["issues"]``
     are counted, and the first :data:`REPORT_ISSUES` listed under "Rows not valued".
     ``source`` names the input in the "Generated" line (the command line gives the file's
-    name and sha256). A blank ``title`` raises :class:`~socialvalue_tom.RuleError`.
+    name and sha256). ``crosswalks`` (``"ppn002"``, ``"ppn0620"``, ``"toms"``) adds totals by
+    each crosswalk's outcome or codes (see :func:`~socialvalue_tom.with_crosswalk`). A blank
+    ``title`` raises :class:`~socialvalue_tom.RuleError`.
     """
     if not isinstance(title, str) or not title.strip():
         raise RuleError(f"the report's title must be text that is not blank, not {title!r}: "
@@ -1300,6 +1304,7 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
         parts += _section(frame, "stage", "By stage")
     if "supplier_id" in frame.columns:
         parts += _section(frame, "supplier", "By supplier")
+    parts += _crosswalk_sections(frame, crosswalks)
     if {"contract_id", "stage"} <= set(frame.columns):
         # Competing tenders on one contract: each supplier against its own commitments.
         shared = bool(_shared_contracts(frame))
@@ -1378,23 +1383,51 @@ def _issues_section(issues: Any) -> list[str]:
 
 def _section(frame: pd.DataFrame, by: str, heading: str) -> list[str]:
     s = summarise(frame, by=by)
-    col = GROUPS[by]
+    col = GROUPS.get(by, by)
     s[col] = [group_label(x) for x in s[col]]  # as the chart labels them
     overall = summarise(frame, by=()).assign(**{col: _total_label(s[col])})[s.columns]
+    words = heading[0].lower() + heading[1:]  # "by PPN 002 outcome"
     chart = _chart(s[col].tolist(), [float(x) for x in s["net_gbp"]],
-                   f"Net social value {heading.lower()}")
+                   f"Net social value {words}")
     note = _rounding_note(s, overall)
-    return [f"<h2>{heading}</h2>", _table(s, f"Social value {heading.lower()}", overall),
+    return [f"<h2>{heading}</h2>", _table(s, f"Social value {words}", overall),
             *([f'<p class="note">{html.escape(note)}</p>'] if note else []), chart]
 
 
+#: The heading of a crosswalk's section in the report.
+_CROSSWALK_HEADINGS = {"ppn002": "By PPN 002 outcome", "ppn0620": "By PPN 06/20 outcome",
+                       "toms": "By National TOMs codes"}
+
+
+def _crosswalk_sections(frame: pd.DataFrame, crosswalks: Sequence[str]) -> list[str]:
+    """A section of totals per crosswalk named, by its first group (the outcome, or the TOMs
+    codes), with the crosswalk's caveat: what was checked, and to verify it before a tender."""
+    from socialvalue_tom.tables.crosswalk import CROSSWALK_GROUPS, load_crosswalk, with_crosswalk
+
+    parts: list[str] = []
+    for name in dict.fromkeys(crosswalks):  # each once, in the order given
+        meta = load_crosswalk(name).attrs["crosswalk"]
+        column = f"{name}_{CROSSWALK_GROUPS.get(name, ('codes',))[0]}"
+        heading = _CROSSWALK_HEADINGS.get(name, f"By {name}")
+        section = _section(with_crosswalk(frame, name), column, heading)
+        source = meta["source"].get("title", "")
+        about = (f"<p>Each measure's group in the crosswalk <code>{html.escape(name)}</code> "
+                 f"({html.escape(str(meta['title']))}; source: {html.escape(str(source))}): "
+                 "codes and names only, compiled from public sources; verify it against the "
+                 "current model before using it in a tender.</p>")
+        parts += [section[0], about, *section[1:]]
+    return parts
+
+
 def render_report(valued: pd.DataFrame, path: str | Path, *, title: str = _TITLE,
-                  tables: TablesLike | None = None, source: str | None = None) -> Path:
+                  tables: TablesLike | None = None, source: str | None = None,
+                  crosswalks: Sequence[str] = ()) -> Path:
     """Write :func:`report_html` to ``path`` (UTF-8) and return the path."""
     from socialvalue_tom.io import write_through_temp
 
     out = Path(path)
-    page = report_html(valued, title=title, tables=tables, source=source)
+    page = report_html(valued, title=title, tables=tables, source=source,
+                       crosswalks=crosswalks)
     # Through a temporary file renamed into place, as the valued files are written: a
     # symbolic link at ``path`` is replaced, not followed, and a failed write keeps the
     # previous report.

@@ -115,3 +115,28 @@ def test_value_by_a_crosswalk_prints_and_writes_its_totals(tmp_path: Path, by: s
     theme_total = next(x for x in by_theme.stdout.splitlines() if "│ Total" in x)
     total = next(x for x in result.stdout.splitlines() if "│ Total" in x)
     assert theme_total.split()[-4:] == total.split()[-4:]  # rows, benefits, ... net
+
+
+def test_report_adds_a_section_per_crosswalk_asked_for(tmp_path: Path) -> None:
+    """`report --crosswalk ppn002 --crosswalk toms`: a section of totals by PPN 002 outcome and
+    one by TOMs codes, each with its Total (the headline's) and the crosswalk's caveat."""
+    from socialvalue_tom.money import format_gbp
+
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(app, ["report", str(EXAMPLE), "-o", str(out),
+                                      "--crosswalk", "ppn002", "--crosswalk", "TOMS"])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    valued = sv.value_frame(pd.read_csv(EXAMPLE))
+    net = format_gbp(sv.summarise(valued, by=())["net_gbp"].iloc[0])
+    for heading, header, group in (("By PPN 002 outcome", "PPN 002 outcome",
+                                    "Outcome 1: Fair work"),
+                                   ("By National TOMs codes", "National TOMs codes", "NT1")):
+        section = text.split(f"<h2>{heading}</h2>", 1)[1].split("<h2>", 1)[0]
+        assert f'<th scope="col">{header}</th>' in section
+        assert f'<th scope="row">{group}</th>' in section
+        assert "verify it against the current model" in section
+        assert net in section.split("<tfoot>", 1)[1]
+    assert "By PPN 06/20 outcome" not in text
+    bad = CliRunner().invoke(app, ["report", str(EXAMPLE), "-o", str(out), "--crosswalk", "x"])
+    assert bad.exit_code == 2 and "'x' is not one of" in bad.output
