@@ -588,15 +588,17 @@ def _check_cross_references(t: TableFile) -> None:
             f"review_by {t.review_by} is before valid_from {t.valid_from}: the edition would "
             "be overdue for review before it came into force (a typo in the year?)",
             "review_by")
-    for what, codes in (
-        ("source id", [s.id for s in t.sources]),
-        ("region code", [r.code for r in t.regions]),
-        ("measure code", [m.code for m in t.measures]),
-        ("exclusion id", [e.id for e in t.exclusions]),
+    for what, part, key, codes in (
+        ("source id", "sources", "id", [s.id for s in t.sources]),
+        ("region code", "regions", "code", [r.code for r in t.regions]),
+        ("measure code", "measures", "code", [m.code for m in t.measures]),
+        ("exclusion id", "exclusions", "id", [e.id for e in t.exclusions]),
     ):
         dup = _duplicates(codes)
         if dup:
-            raise ValueError(f"duplicate {what}: {', '.join(dup)}")
+            # At the second of the first code given twice: the one to rename or delete.
+            second = [i for i, c in enumerate(codes) if c == dup[0]][1]
+            raise FieldCheckError(f"duplicate {what}: {', '.join(dup)}", part, second, key)
     sources = {s.id for s in t.sources}
     regions = {r.code for r in t.regions}
     measures = {m.code for m in t.measures}

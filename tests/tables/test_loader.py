@@ -20,7 +20,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "unknown_key": ("colour", "Extra inputs"),
     "missing_source": ("measures[1].proxies.uk.source", "required"),
     "missing_sources_section": ("sources", "required"),
-    "duplicate_measure_code": ("duplicate measure code", "jobs-local"),
+    "duplicate_measure_code": ("field measures[1].code: duplicate measure code", "jobs-local"),
     "duplicate_yaml_key": ("duplicate key 'title'", "first at line 4"),
     "duplicate_nested_key": ("duplicate key 'uk'",),
     "negative_proxy": ("measures[3].proxies.uk.value (env-carbon-added)",
