@@ -1205,8 +1205,12 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: str,
         if output.suffix.lower() in writer:
             _needs_extra(*writer[output.suffix.lower()], f"{output.suffix.lower()} output")
     _check_issues_path(input, output)
-    if _issues_path(input, output).is_dir():  # found now, not after the output is written
-        _fail(f"cannot write the issues file {_issues_path(input, output)}: it is a folder")
+    from socialvalue_tom.io import _not_a_file_to_replace
+
+    issues_at = _issues_path(input, output)
+    special = _not_a_file_to_replace(issues_at)  # found now, not after the output is written
+    if special:
+        _fail(f"cannot write the issues file {issues_at}: {special}")
     if sheet is not None and input.suffix.lower() != ".xlsx":
         _fail(f"--sheet applies to .xlsx input only, not {input.name}")
     valued, resolved = _value_input(input, tables, a, sheet, period)

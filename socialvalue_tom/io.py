@@ -1770,13 +1770,18 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
 
 def _not_a_file_to_replace(p: Path) -> str | None:
     """Why ``p`` cannot be replaced by the file written, or None: it is there and is neither a
-    file nor a link (a folder, a named pipe, a device). A named pipe was replaced by a file,
-    so its reader got nothing while the command said it wrote the rows."""
+    file nor a link to a file or folder (a folder, a named pipe, a device, or a link to a pipe
+    or device). A named pipe was replaced by a file, so its reader got nothing while the
+    command said it wrote the rows."""
     try:
         mode = p.lstat().st_mode
-    except OSError:  # not there (or not to be seen): the write says why if it cannot
+        if stat.S_ISLNK(mode):
+            # A link is replaced, not written through; but one to a named pipe or a device
+            # (/dev/stdout is a link) is a reader waiting for the rows: refused as it is.
+            mode = p.stat().st_mode
+    except OSError:  # not there, or a dangling link: the write says why if it cannot
         return None
-    if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+    if stat.S_ISREG(mode) or (stat.S_ISDIR(mode) and p.is_symlink()):
         return None
     kind = ("a folder" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode)
             else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)

@@ -859,14 +859,21 @@ def _plain(text: str) -> str:
     return text.replace("$", "\\$")
 
 
-def _cell(x: Any) -> str:
+def _cell(x: Any, plain: bool = False) -> str:
+    """A table cell's text: money as GBP, counts with thousands separators (200,000, as the
+    money beside them); ``plain`` for a row or line number, written as the issues file and an
+    editor's go-to-line write it (1499)."""
     if isinstance(x, Decimal):
         return format_gbp(x)
     if isinstance(x, float):
         return "" if math.isnan(x) else significant(x) if abs(x) < 1000 else f"{x:,.2f}"
-    if isinstance(x, int | np.integer) and not isinstance(x, bool | np.bool_):
-        return f"{int(x):,}"  # counts read as the money beside them: 200,000
+    if isinstance(x, int | np.integer) and not isinstance(x, bool | np.bool_) and not plain:
+        return f"{int(x):,}"
     return html.escape("" if x is None or x is pd.NA else str(x))
+
+
+#: Columns of numbers that name a place (a row, a file's line, an index label), not a count.
+_PLAIN_NUMBERS = frozenset({"row", "line", "index"})
 
 
 #: The report's column headers in words (a column not named here keeps its name).
@@ -893,9 +900,12 @@ def _table(frame: pd.DataFrame, caption: str, total: pd.DataFrame | None = None)
     head = "".join(f'<th scope="col">{html.escape(_HEADERS.get(str(c), str(c)))}</th>'
                    for c in frame.columns)
 
+    plain = [str(c) in _PLAIN_NUMBERS for c in frame.columns]
+
     def rows(part: pd.DataFrame) -> str:
-        return "".join(f'<tr><th scope="row">{_cell(row[0])}</th>'
-                       + "".join(f"<td>{_cell(x)}</td>" for x in row[1:]) + "</tr>"
+        return "".join(f'<tr><th scope="row">{_cell(row[0], plain[0])}</th>'
+                       + "".join(f"<td>{_cell(x, p)}</td>"
+                                 for x, p in zip(row[1:], plain[1:], strict=True)) + "</tr>"
                        for row in part.itertuples(index=False, name=None))
 
     foot = f"<tfoot>{rows(total)}</tfoot>" if total is not None else ""
@@ -1261,7 +1271,7 @@ _TITLE = "Social value report"
 
 def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
                 tables: TablesLike | None = None, source: str | None = None,
-                crosswalks: Sequence[str] = ()) -> str:
+                crosswalks: str | Sequence[str] = ()) -> str:
     """A self-contained HTML report of valued outcomes (no external files or network).
 
     Sections: headline totals; caveats, including a warning when values labelled
@@ -1272,9 +1282,10 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
     :func:`~socialvalue_tom.frame.value_frame` records). Issues in ``valued.attrs["issues"]``
     are counted, and the first :data:`REPORT_ISSUES` listed under "Rows not valued".
     ``source`` names the input in the "Generated" line (the command line gives the file's
-    name and sha256). ``crosswalks`` (``"ppn002"``, ``"ppn0620"``, ``"toms"``) adds totals by
-    each crosswalk's outcome or codes (see :func:`~socialvalue_tom.with_crosswalk`). A blank
-    ``title`` raises :class:`~socialvalue_tom.RuleError`.
+    name and sha256). ``crosswalks`` (``"ppn002"``, ``"ppn0620"``, ``"toms"``, or a list of
+    them) adds totals by each crosswalk's outcome or codes (see
+    :func:`~socialvalue_tom.with_crosswalk`). A blank ``title`` raises
+    :class:`~socialvalue_tom.RuleError`.
     """
     if not isinstance(title, str) or not title.strip():
         raise RuleError(f"the report's title must be text that is not blank, not {title!r}: "
@@ -1399,13 +1410,14 @@ _CROSSWALK_HEADINGS = {"ppn002": "By PPN 002 outcome", "ppn0620": "By PPN 06/20 
                        "toms": "By National TOMs codes"}
 
 
-def _crosswalk_sections(frame: pd.DataFrame, crosswalks: Sequence[str]) -> list[str]:
+def _crosswalk_sections(frame: pd.DataFrame, crosswalks: str | Sequence[str]) -> list[str]:
     """A section of totals per crosswalk named, by its first group (the outcome, or the TOMs
     codes), with the crosswalk's caveat: what was checked, and to verify it before a tender."""
     from socialvalue_tom.tables.crosswalk import CROSSWALK_GROUPS, load_crosswalk, with_crosswalk
 
     parts: list[str] = []
-    for name in dict.fromkeys(crosswalks):  # each once, in the order given
+    names = [crosswalks] if isinstance(crosswalks, str) else list(crosswalks)  # one, by name
+    for name in dict.fromkeys(names):  # each once, in the order given
         meta = load_crosswalk(name).attrs["crosswalk"]
         column = f"{name}_{CROSSWALK_GROUPS.get(name, ('codes',))[0]}"
         heading = _CROSSWALK_HEADINGS.get(name, f"By {name}")
@@ -1421,7 +1433,7 @@ def _crosswalk_sections(frame: pd.DataFrame, crosswalks: Sequence[str]) -> list[
 
 def render_report(valued: pd.DataFrame, path: str | Path, *, title: str = _TITLE,
                   tables: TablesLike | None = None, source: str | None = None,
-                  crosswalks: Sequence[str] = ()) -> Path:
+                  crosswalks: str | Sequence[str] = ()) -> Path:
     """Write :func:`report_html` to ``path`` (UTF-8) and return the path."""
     from socialvalue_tom.io import write_through_temp
 

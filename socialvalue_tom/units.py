@@ -33,12 +33,13 @@ ktCO2e = 1000 tCO2e
 """
 
 #: Spellings that pint cannot tokenise (currency symbols) mapped to registry names.
-_ALIASES = {"£": "GBP", "£k": "kGBP", "k£": "kGBP", "kgbp": "kGBP",
-            # Carbon in capitals ('TCO2E', 'KGCO2E' on a returns form): found in lower case.
-            # 'mtco2e' is not here: metric tonnes or megatonnes, it is refused as ambiguous.
-            "tco2e": "tCO2e", "tco2": "tCO2e", "t_co2e": "tCO2e", "tonne_co2e": "tCO2e",
-            "tonnes_co2e": "tCO2e", "kgco2e": "kgCO2e", "kgco2": "kgCO2e",
-            "kg_co2e": "kgCO2e", "ktco2e": "ktCO2e"}
+_ALIASES = {"£": "GBP", "£k": "kGBP", "k£": "kGBP", "kgbp": "kGBP"}
+#: Carbon units as an outcome may give them in capitals ('TCO2E', 'KGCO2E' on a returns form),
+#: found by their lower case (:func:`as_written_or_lower`); a table writes the registry's
+#: spelling. 'mtco2e' is not here: metric tonnes or megatonnes, it is refused as ambiguous.
+_CASE_ALIASES = {"tco2e": "tCO2e", "tco2": "tCO2e", "t_co2e": "tCO2e", "tonne_co2e": "tCO2e",
+                 "tonnes_co2e": "tCO2e", "kgco2e": "kgCO2e", "kgco2": "kgCO2e",
+                 "kg_co2e": "kgCO2e", "ktco2e": "ktCO2e"}
 _MAX_UNIT_LENGTH = 64
 #: What a unit may be written with once aliases are mapped. pint's tokeniser silently drops
 #: characters it does not know, so '€GBP' or 'FTE#x' would otherwise read as GBP and FTE.
@@ -189,11 +190,12 @@ def as_written_or_lower(unit: str) -> str:
     try:
         _parse(unit)
     except UnitError:
+        lower = _CASE_ALIASES.get(unit.strip().lower(), unit.lower())
         try:
-            _parse(unit.lower())
+            _parse(lower)
         except UnitError:
             return unit
-        return unit.lower()
+        return lower
     return unit
 
 

@@ -1413,3 +1413,17 @@ def test_report_prints_well_and_names_its_input(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     digest = hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
     assert f"from portfolio.csv (sha256 {digest})." in out.read_text(encoding="utf-8")
+
+
+def test_report_row_and_line_numbers_are_plain_and_a_crosswalk_may_be_named_alone() -> None:
+    """Row 1499 was listed as '1,499' among the rows not valued (the issues file and an
+    editor's go-to-line say 1499); counts keep their separators. ``crosswalks="ppn002"`` was
+    read letter by letter ('unknown crosswalk 'p'')."""
+    df = pd.concat([pd.read_csv(EXAMPLE)] * 47, ignore_index=True).iloc[:1500].copy()
+    df.loc[1499, "measure"] = "nope"
+    valued = value_frame(df, errors="collect")
+    text = report_html(valued, crosswalks="ppn002")
+    section = text.split("<h2>Rows not valued</h2>", 1)[1]
+    assert '<th scope="row">1499</th>' in section and "1,499" not in section
+    assert "from 1,499 outcomes" in text
+    assert "<h2>By PPN 002 outcome</h2>" in text

@@ -111,6 +111,23 @@ def test_an_output_that_is_a_named_pipe_is_refused_not_replaced(tmp_path: Path,
     assert "Benefits" not in result.stdout  # refused before valuing, not after
     assert stat.S_ISFIFO(pipe.lstat().st_mode)
     assert not list(tmp_path.glob(".*part*"))
+    # A link to the pipe (as /dev/stdout is a link) is refused as the pipe is.
+    link = tmp_path / "link.csv"
+    link.symlink_to(pipe)
+    with pytest.raises(svio.InputFileError, match=r"link\.csv is a named pipe"):
+        value_file(src, link, tables=tiny)
+    linked = CliRunner().invoke(app, ["value", str(src), "--tables", str(TINY), "-o", str(link)])
+    assert linked.exit_code == 2 and link.is_symlink()
+    # The issues file, too, is checked before any work: OUT is not written, no totals shown.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("measure,quantity,unit,region,date\nnope,1,FTE,uk,2024-05-01\n",
+                   encoding="utf-8")
+    os.mkfifo(tmp_path / "v.issues.csv")
+    out = tmp_path / "v.csv"
+    collected = CliRunner().invoke(app, ["value", str(bad), "--tables", str(TINY), "-o",
+                                         str(out), "--errors", "collect"])
+    assert collected.exit_code == 2 and "v.issues.csv is a named pipe" in collected.stderr
+    assert not out.exists() and "Benefits" not in collected.stdout
 
 
 def test_value_file_when_bad_rows_in_late_chunk_reports_file_row_numbers(

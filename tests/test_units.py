@@ -258,11 +258,27 @@ def test_capitals_that_are_ambiguous_or_a_unit_as_written_keep_their_meaning(uni
         table.unit_factor("env-carbon", unit)
 
 
-def test_a_table_unit_in_capitals_is_refused_with_the_spelling_to_use(tmp_path: Path) -> None:
-    """A table writes units as the registry spells them: 'Hour' in ``accepts`` is refused on
-    load, saying 'hour'."""
+@pytest.mark.parametrize(("old", "new", "spelling"), [
+    ("    accepts: [week]\n", "    accepts: [Week]\n", "week"),
+    ("    unit: tCO2e\n", "    unit: KGCO2E\n", "kgCO2e"),
+    ("    unit: tCO2e\n", "    unit: tco2e\n", "tCO2e"),
+])
+def test_a_table_unit_in_capitals_is_refused_with_the_spelling_to_use(
+        tmp_path: Path, old: str, new: str, spelling: str) -> None:
+    """A table writes units as the registry spells them: 'Week' in ``accepts``, or carbon in
+    other capitals (which an outcome may give), is refused on load, naming the spelling."""
     from conftest import tiny_variant
 
-    path = tiny_variant(tmp_path, ("    accepts: [week]\n", "    accepts: [Week]\n"))
-    with pytest.raises(sv.ProxyTableError, match="registry spells them: 'week'"):
+    path = tiny_variant(tmp_path, (old, new))
+    with pytest.raises(sv.ProxyTableError, match=f"registry spells them: '{spelling}'"):
         sv.load_table(path=path)
+
+
+def test_a_unit_read_in_lower_case_is_named_as_given_in_its_error() -> None:
+    """'Hours' is read as 'hours'; where hours cannot be used, the error names 'Hours', as
+    given, in its message and its unit detail."""
+    from conftest import TINY
+
+    with pytest.raises(UnitError, match=r"unit 'Hours' \(\[time\]\) cannot be used") as info:
+        sv.load_table(path=TINY).unit_factor("env-carbon", "Hours")
+    assert info.value.details["unit"] == "Hours" and "'hours'" not in str(info.value)
