@@ -326,7 +326,7 @@ PPN0620 = {"COVID-19 recovery": set(),
            "Fighting climate change": {"Effective stewardship of the environment"},
            "Equal opportunity": {"Reduce the disability employment gap",
                                  "Tackle workforce inequality"},
-           "Wellbeing": {"Improve health and wellbeing", "Improve community integration"}}
+           "Wellbeing": {"Improve health and wellbeing", "Improve community cohesion"}}
 
 
 def _slug(text: str) -> str:

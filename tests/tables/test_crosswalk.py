@@ -97,7 +97,7 @@ def test_with_crosswalk_needs_a_measure_column() -> None:
 
 @pytest.mark.parametrize(("by", "column", "group"), [
     ("ppn002", "ppn002_outcome", "Outcome 1: Fair work"),
-    ("ppn0620", "ppn0620_outcome", "Tackle workforce inequality"),
+    ("ppn0620", "ppn0620_outcome", "Create new businesses, new jobs and new skills"),
     ("toms", "toms_codes", "NT1"),
 ])
 def test_value_by_a_crosswalk_prints_and_writes_its_totals(tmp_path: Path, by: str,
