@@ -35,7 +35,10 @@ days = st.dates(FIRST_DAY, LAST_DAY)
 @st.composite
 def quantities(draw: st.DrawFn, measure: str, unit: str | None) -> float:
     """A valid quantity in ``unit`` (apprenticeships stay within the 520-week bound)."""
-    top = 520.0 if measure == "jobs-apprentice" else 1e6
+    # 20,000 of a unit: a valid claim stays below the most an outcome is valued at (£1e12)
+    # even at tiny's largest proxy (£30,000 a year) for 125 undiscounted years, uplifted and
+    # scaled ten times by the linearity property (a larger one is refused, not valued).
+    top = 520.0 if measure == "jobs-apprentice" else 2e4
     top = top / UNITS[measure][unit] if measure != "jobs-apprentice" else top
     return draw(st.one_of(
         st.integers(0, int(min(top, 10_000))).map(float),

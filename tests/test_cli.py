@@ -1677,6 +1677,9 @@ def test_console_when_the_reader_closes_stdout_goes_on_quietly(
     assert cli._SafeStream(Closed(einval)).write("x") == 1
     with pytest.raises(BrokenPipeError):  # stderr is not the reader's pipe
         cli._SafeStream(Closed(BrokenPipeError()), pipe=False).write("x")
+    with pytest.raises(BrokenPipeError):
+        cli._SafeStream(Closed(BrokenPipeError()), pipe=False).flush()
+    assert cli._has_pound("no-such-codec") is False and cli._has_pound("utf-8") is True
     with pytest.raises(OSError):
         cli._SafeStream(Closed(OSError(errno.ENOSPC, "No space left"))).write("x")
 

@@ -752,6 +752,34 @@ def test_columns_at_several_levels_are_refused_not_misread(second: str) -> None:
     assert sv.value_frame(flat)["value_gbp"].tolist() == sv.value_frame(df)["value_gbp"].tolist()
 
 
+def test_columns_under_one_heading_are_refused_by_value_frame_and_score_bids() -> None:
+    """Columns under a common heading (``MultiIndex.from_product([["data"], cols])``): the
+    frame said "missing required column(s)" and score_bids a misleading message; both say
+    the columns are labelled at two levels."""
+    from socialvalue_tom.bids import score_bids
+
+    df = pd.DataFrame({"supplier_id": ["A"], "measure": ["jobs-local-fte"], "quantity": [1.0],
+                       "unit": ["FTE"], "region": ["uk"], "date": ["2024-05-01"]})
+    df.columns = pd.MultiIndex.from_product([["data"], df.columns])
+    for call in (lambda: sv.value_frame(df), lambda: score_bids(df)):
+        with pytest.raises(sv.OutcomeError, match="labelled at 2 levels"):
+            call()
+
+
+def test_apportion_leaves_out_issues_an_earlier_run_left_in_attrs() -> None:
+    """A frame carrying an earlier run's issues in attrs: the apportioned result (errors
+    raised, so none of its own) must not carry them, as if they were its own."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [12.0], "unit": ["FTE"],
+                       "region": ["uk"], "period_start": ["2024-01-01"],
+                       "period_end": ["2024-12-31"]})
+    df.attrs["issues"] = "stale"
+    df.attrs["note"] = {"kept": True}
+    out = sv.apportion(df)
+    assert "issues" not in out.attrs and out.attrs["note"] == {"kept": True}
+    out.attrs["note"]["kept"] = False
+    assert df.attrs["note"] == {"kept": True}
+
+
 def test_issue_labels_of_a_multiindex_row_are_python_values() -> None:
     """A MultiIndex row label is a tuple: its numpy parts are recorded as Python values too,
     as a single label's are."""

@@ -1790,3 +1790,22 @@ def test_field_limit_is_put_back_only_when_the_last_overlapping_reader_leaves(
     a.close()
     assert sum(1 for _ in b) == 11  # every data record, the long one included
     assert csv.field_size_limit() == before
+
+
+def test_write_through_temp_says_why_without_the_path_and_refuses_a_device(
+        tmp_path: Path) -> None:
+    """The ``why`` detail (the command line quotes it after its own words for the file) for a
+    missing folder and for a write that fails; a character device is named as one."""
+    with pytest.raises(svio.InputFileError) as missing:
+        svio.write_through_temp(tmp_path / "no" / "x.csv", lambda tmp: None)
+    assert missing.value.details["why"] == f"the folder {tmp_path / 'no'} does not exist"
+
+    def refuse(tmp: Path) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    with pytest.raises(svio.InputFileError) as failed:
+        svio.write_through_temp(tmp_path / "x.csv", refuse)
+    assert failed.value.details["why"] == "Permission denied"
+    if Path("/dev/null").exists():
+        with pytest.raises(svio.InputFileError, match="null is a device, not a file"):
+            svio.write_through_temp(Path("/dev/null"), lambda tmp: None)

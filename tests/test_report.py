@@ -1386,10 +1386,11 @@ def test_report_title_must_not_be_blank(tmp_path: Path) -> None:
         with pytest.raises(RuleError, match="title must be text that is not blank") as info:
             report_html(valued, title=title)
         assert info.value.details["field"] == "title"
-    out = tmp_path / "r.html"
-    result = CliRunner().invoke(app, ["report", str(EXAMPLE), "-o", str(out), "--title", ""])
-    assert result.exit_code == 2 and "--title is blank" in result.stderr
-    assert not out.exists()
+        out = tmp_path / "r.html"
+        result = CliRunner().invoke(app, ["report", str(EXAMPLE), "-o", str(out), "--title",
+                                          title])
+        assert result.exit_code == 2 and "--title is blank" in result.stderr
+        assert not out.exists()
 
 
 def test_report_prints_well_and_names_its_input(tmp_path: Path) -> None:
@@ -1427,3 +1428,23 @@ def test_report_row_and_line_numbers_are_plain_and_a_crosswalk_may_be_named_alon
     assert '<th scope="row">1499</th>' in section and "1,499" not in section
     assert "from 1,499 outcomes" in text
     assert "<h2>By PPN 002 outcome</h2>" in text
+
+
+def test_report_shows_a_bound_and_an_adjustment_given_and_a_group_named_total() -> None:
+    """The Assumptions section names a bound other than central and an adjustment given for
+    every outcome (0.25, not only 0); a supplier named "Total" does not read as the Total row;
+    each crosswalk named twice is shown once, its caveat before its table."""
+    df = pd.read_csv(EXAMPLE)
+    a = sv.Assumptions(bound="high", deadweight=0.25)
+    text = report_html(value_frame(df, assumptions=a), crosswalks=["toms", "toms"])
+    section = text.split("<h2>Assumptions</h2>", 1)[1]
+    assert "<td>high bound of each proxy</td>" in section
+    assert "<td>0.25 (an outcome&#x27;s own value first)</td>" in section
+    assert text.count("<h2>By National TOMs codes</h2>") == 1
+    toms = text.split("<h2>By National TOMs codes</h2>", 1)[1]
+    assert toms.index("verify it against") < toms.index("<table>")
+    named = df.assign(supplier_id=["Total"] * 3 + list(df["supplier_id"].iloc[3:]))
+    suppliers = report_html(value_frame(named)).split("<h2>By supplier</h2>", 1)[1]
+    assert '<tfoot><tr><th scope="row">Total (all groups)</th>' in suppliers
+    with pytest.raises(RuleError, match="title must be text"):
+        report_html(value_frame(df), title=None)  # type: ignore[arg-type]

@@ -224,6 +224,9 @@ def test_accepted_spelling_tries_case_only_for_text_that_is_no_unit(
 @pytest.mark.parametrize(("unit", "measure", "quantity"), [
     ("Hours", "social-volunteering", 3.0), ("HOURS", "social-volunteering", 3.0),
     ("TCO2E", "env-carbon", 3.0), ("KGCO2E", "env-carbon", 0.003), ("Kgco2e", "env-carbon", 0.003),
+    (" TCO2E ", "env-carbon", 3.0), ("KGCO2", "env-carbon", 0.003), ("TCO2", "env-carbon", 3.0),
+    ("T_CO2E", "env-carbon", 3.0), ("TONNES_CO2E", "env-carbon", 3.0),
+    ("KTCO2E", "env-carbon", 3000.0),
 ])
 def test_capitals_read_alike_whether_or_not_the_measure_lists_accepts(
         unit: str, measure: str, quantity: float) -> None:

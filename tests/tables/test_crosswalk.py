@@ -140,3 +140,14 @@ def test_report_adds_a_section_per_crosswalk_asked_for(tmp_path: Path) -> None:
     assert "By PPN 06/20 outcome" not in text
     bad = CliRunner().invoke(app, ["report", str(EXAMPLE), "-o", str(out), "--crosswalk", "x"])
     assert bad.exit_code == 2 and "'x' is not one of" in bad.output
+
+
+def test_a_crosswalk_whose_file_names_another_is_refused(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "mine.yaml").write_text(
+        "format: socialvalue_tom.crosswalk/v1\nname: other\ntitle: x\nsource: {title: x}\n"
+        "mappings: []\n", encoding="utf-8")
+    monkeypatch.setattr(cw, "_folder", lambda: tmp_path)
+    with pytest.raises(sv.ProxyTableError, match="names itself 'other'") as info:
+        sv.load_crosswalk("mine")
+    assert info.value.details["field"] == "name"

@@ -587,3 +587,20 @@ def test_load_table_when_an_expression_cannot_give_an_amount_refuses_it(
     fine = sub("    expression: quantity * proxy * (1 - leakage)",
                "    expression: where(quantity > 1, quantity * proxy, 0)")
     assert sv.load_table(path=write(tmp_path, fine)).expressions["growth-local-spend"]
+
+
+@pytest.mark.parametrize("expression", ["-(quantity * proxy * (1 - leakage))",
+                                        "+(quantity * proxy * (1 - leakage))"])
+def test_load_table_when_an_expression_starts_with_a_sign_loads_it(tmp_path: Path,
+                                                                   expression: str) -> None:
+    """A sign in front is arithmetic, not a truth value: only ``not`` is refused as one."""
+    text = sub("    expression: quantity * proxy * (1 - leakage)",
+               f"    expression: '{expression}'")
+    assert sv.load_table(path=write(tmp_path, text)).expressions["growth-local-spend"]
+
+
+def test_load_table_when_a_folder_in_the_path_is_a_file_says_no_such_table_file(
+        tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("x: 1\n", encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="no such table file"):
+        sv.load_table(path=tmp_path / "a.yaml" / "b.yaml")
