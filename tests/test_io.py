@@ -1809,3 +1809,16 @@ def test_write_through_temp_says_why_without_the_path_and_refuses_a_device(
     if Path("/dev/null").exists():
         with pytest.raises(svio.InputFileError, match="null is a device, not a file"):
             svio.write_through_temp(Path("/dev/null"), lambda tmp: None)
+
+
+def test_write_through_temp_replaces_a_link_to_a_folder_and_leaves_the_folder(
+        tmp_path: Path) -> None:
+    """A link is replaced, never written through: one to a folder becomes the file written,
+    and the folder is left as it was (only a link to a pipe or device is refused)."""
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    link = tmp_path / "out.csv"
+    link.symlink_to(folder, target_is_directory=True)
+    svio.write_through_temp(link, lambda tmp: tmp.write_text("x\n", encoding="utf-8"))
+    assert not link.is_symlink() and link.read_text(encoding="utf-8") == "x\n"
+    assert folder.is_dir() and not list(folder.iterdir())

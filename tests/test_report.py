@@ -1448,3 +1448,26 @@ def test_report_shows_a_bound_and_an_adjustment_given_and_a_group_named_total() 
     assert '<tfoot><tr><th scope="row">Total (all groups)</th>' in suppliers
     with pytest.raises(RuleError, match="title must be text"):
         report_html(value_frame(df), title=None)  # type: ignore[arg-type]
+
+
+def test_rounding_note_says_which_figures_may_not_add_up() -> None:
+    """Across a row (a net against its rounded benefits and disbenefits), down the groups
+    (their figures against the Total, each of the three columns), or both."""
+    from socialvalue_tom.report import _rounding_note
+
+    def rows(*figures: tuple[str, str, str]) -> pd.DataFrame:
+        return pd.DataFrame([{"benefits_gbp": Decimal(b), "disbenefits_gbp": Decimal(d),
+                              "net_gbp": Decimal(n)} for b, d, n in figures])
+
+    fine = rows(("1.00", "-0.50", "0.50"))
+    assert _rounding_note(fine, fine) is None
+    across = rows(("1.01", "-0.50", "0.50"))
+    assert "a net can differ by a penny from the rounded columns" in str(
+        _rounding_note(across))
+    groups = rows(("1.00", "-0.51", "0.49"), ("1.00", "-0.49", "0.51"))
+    down = rows(("2.01", "-0.99", "1.00"))  # benefits and disbenefits each a penny off
+    assert ("the groups' figures can add to a penny or so more or less than the Total"
+            in str(_rounding_note(groups, rows(("2.00", "-1.00", "1.00")).assign(
+                benefits_gbp=[Decimal("2.01")], net_gbp=[Decimal("1.01")]))))
+    both = _rounding_note(rows(("1.01", "-0.50", "0.50"), ("1.00", "-0.49", "0.51")), down)
+    assert "and the groups' figures from the Total" in str(both)

@@ -42,3 +42,4 @@ def test_a_derivation_that_drifted_from_its_value_is_refused_naming_the_field(
     with pytest.raises(sv.ProxyTableError, match=match) as err:
         sv.load_table(path=_with_london(tmp_path, proxy))
     assert err.value.field.startswith("measures[0].proxies.london.derivation")
+    assert f"field {err.value.field} (jobs-local):" in str(err.value)  # named by its code

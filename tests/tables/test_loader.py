@@ -314,3 +314,17 @@ def test_load_table_when_expression_uses_only_parameters_and_is_valuable_values_
     v = sv.value(sv.Outcome(measure="growth-local-spend", quantity=1000, unit="GBP",
                             region="uk", date="2024-06-01"), table)
     assert v.gross == gross
+
+
+def test_error_data_quotes_a_long_list_or_text_input_briefly() -> None:
+    """pydantic's input for a long list, or a 1,000-character text, is quoted in the error's
+    data as a message quotes it (the whole value stays in the input)."""
+    from socialvalue_tom._text import clipped_errors
+
+    errors = [{"type": "x", "loc": ("a",), "msg": "m", "input": list(range(500))},
+              {"type": "x", "loc": ("b",), "msg": "m", "input": "a" * 1000},
+              {"type": "x", "loc": ("c",), "msg": "m", "input": {"k": 1}}]
+    clipped = clipped_errors(errors)
+    assert isinstance(clipped[0]["input"], str) and len(clipped[0]["input"]) <= 250
+    assert isinstance(clipped[1]["input"], str) and len(clipped[1]["input"]) <= 250
+    assert clipped[2]["input"] == {"k": 1}  # short: kept as it is
