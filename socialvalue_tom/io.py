@@ -1775,13 +1775,14 @@ def _not_a_file_to_replace(p: Path) -> str | None:
     command said it wrote the rows."""
     try:
         mode = p.lstat().st_mode
-        if stat.S_ISLNK(mode):
+        linked = stat.S_ISLNK(mode)
+        if linked:
             # A link is replaced, not written through; but one to a named pipe or a device
             # (/dev/stdout is a link) is a reader waiting for the rows: refused as it is.
             mode = p.stat().st_mode
     except OSError:  # not there, or a dangling link: the write says why if it cannot
         return None
-    if stat.S_ISREG(mode) or (stat.S_ISDIR(mode) and p.is_symlink()):
+    if stat.S_ISREG(mode) or (stat.S_ISDIR(mode) and linked):
         return None
     kind = ("a folder" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode)
             else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)

@@ -551,17 +551,18 @@ def _line_of_named(text: str, message: str) -> int | None:
 _MEASURE_FIELD = re.compile(r"measures\[(\d+)\]")
 
 
-def measure_named(field: str, measures: Any) -> str:
+def measure_named(field: str, measures: Any, message: str) -> str:
     """`` (jobs-local-fte)`` for a field of the measure at ``measures[i]`` (``measures``: the
     file's list of measures, parsed or validated), so an error names the measure by its code as
-    well as its position; ``""`` for another field, or a measure with no code to give."""
+    well as its position; ``""`` for another field, a measure with no code to give, or a
+    ``message`` that names the code already."""
     found = _MEASURE_FIELD.match(field)
     if found is None or not isinstance(measures, Sequence) or isinstance(measures, str):
         return ""
     i = int(found.group(1))
     item = measures[i] if i < len(measures) else None
     code = item.get("code") if isinstance(item, dict) else getattr(item, "code", None)
-    return f" ({code})" if isinstance(code, str) and code else ""
+    return f" ({code})" if isinstance(code, str) and code and code not in message else ""
 
 
 def _field_path(loc: Sequence[int | str], data: Any = None) -> str:
@@ -670,9 +671,7 @@ def read_model(path: Path, model: type[M], text: str | None = None,
               and _NUMBER_TEXT.fullmatch(given)):
             msg = f"{msg}: {_read_as_text(given, first['type'] == 'int_type')}"
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-        named = measure_named(field, data.get("measures"))
-        if named and named.strip(" ()") in msg:
-            named = ""  # the message names it already
+        named = measure_named(field, data.get("measures"), msg)
         raise ProxyTableError(
             f"{path}:{line}: field {field}{named}: {msg}{more}",
             path=str(path), line=line, field=field,

@@ -550,10 +550,7 @@ class ProxyTable(_Sealed):
     def _error(self, message: str, field: str, **details: Any) -> ProxyTableError:
         """An error in this table's content at ``field`` (schema style: ``measures[0].unit``)."""
         if not message.startswith("field "):
-            named = measure_named(field, self.spec.measures)
-            if named and named.strip(" ()") in message:
-                named = ""  # the message names it already
-            message = f"field {field}{named}: {message}"
+            message = f"field {field}{measure_named(field, self.spec.measures, message)}: {message}"
         return ProxyTableError(f"{self._where}: {message}",
                                path=str(self.path) if self.path else None, line=None,
                                field=field, **details)
