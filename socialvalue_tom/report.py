@@ -212,8 +212,7 @@ def _with_info(valued: pd.DataFrame, column: str, tables: TablesLike | None) -> 
     A frame :func:`annotate` made is kept as it is. A frame the caller built without the
     ``value_frame`` columns keeps its own ``column`` (it has no table entries to look up).
     """
-    meta = valued.attrs.get(_META)
-    if isinstance(meta, dict) and meta.get("annotated"):
+    if _recorded(valued, "annotated"):
         return valued
     if column in valued.columns and not set(_VALUED_COLUMNS) <= set(valued.columns):
         return valued
@@ -872,8 +871,8 @@ def _cell(x: Any, plain: bool = False) -> str:
     return html.escape("" if x is None or x is pd.NA else str(x))
 
 
-#: Columns of numbers that name a place (a row, a file's line, an index label), not a count.
-_PLAIN_NUMBERS = frozenset({"row", "line", "index"})
+#: Columns of numbers that name a place (a row, a file's line), not a count.
+_PLAIN_NUMBERS = frozenset({"row", "line"})
 
 
 #: The report's column headers in words (a column not named here keeps its name).
@@ -1167,19 +1166,24 @@ def _words(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _assumptions_of(frame: pd.DataFrame) -> dict[str, Any] | None:
-    """The assumptions :func:`~socialvalue_tom.frame.value_frame` recorded, or None where
-    they are gone (a frame re-read from a file, or combined with ``pd.concat``)."""
+def _recorded(frame: pd.DataFrame, key: str) -> Any:
+    """The entry ``key`` of what :func:`~socialvalue_tom.frame.value_frame` (or
+    :func:`annotate`) recorded in ``attrs``, or None where it is gone (a frame re-read from a
+    file, or combined with ``pd.concat``)."""
     meta = frame.attrs.get(_META)
-    a = meta.get("assumptions") if isinstance(meta, dict) else None
+    return meta.get(key) if isinstance(meta, dict) else None
+
+
+def _assumptions_of(frame: pd.DataFrame) -> dict[str, Any] | None:
+    """The assumptions the rows were valued with, or None where they are not recorded."""
+    a = _recorded(frame, "assumptions")
     return a if isinstance(a, dict) else None
 
 
 def _price_indices(frame: pd.DataFrame) -> dict[str, str | None]:
     """Edition digest -> the digest of the local price index it was valued with (a user
     table's index file is not part of its digest), as recorded by value_frame."""
-    meta = frame.attrs.get(_META)
-    found = meta.get("price_indices") if isinstance(meta, dict) else None
+    found = _recorded(frame, "price_indices")
     return {str(k): (str(v) if v else None) for k, v in found.items()} if isinstance(
         found, dict) else {}
 
@@ -1309,13 +1313,13 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
     parts.append('<h2>Caveats</h2><div class="caveats"><ul>' + "".join(
         f"<li>{c}</li>" for c in _caveats(frame, issues, tables, listed is not None))
         + "</ul></div>")
-    parts += _section(frame, "theme", "By theme")
+    parts += _section(frame, "theme", "By theme", overall)
     valued_stages = _valued_rows(frame)["stage"] if "stage" in frame.columns else None
     if valued_stages is not None and stripped_column(valued_stages).nunique() > 1:
-        parts += _section(frame, "stage", "By stage")
+        parts += _section(frame, "stage", "By stage", overall)
     if "supplier_id" in frame.columns:
-        parts += _section(frame, "supplier", "By supplier")
-    parts += _crosswalk_sections(frame, crosswalks)
+        parts += _section(frame, "supplier", "By supplier", overall)
+    parts += _crosswalk_sections(frame, crosswalks, overall)
     if {"contract_id", "stage"} <= set(frame.columns):
         # Competing tenders on one contract: each supplier against its own commitments.
         shared = bool(_shared_contracts(frame))
@@ -1357,8 +1361,7 @@ def _issues_of(issues: Any, frame: pd.DataFrame) -> Any:
         return None
     if "index" not in issues.columns:
         return issues
-    meta = frame.attrs.get(_META)
-    rows = meta.get("rows") if isinstance(meta, dict) else None
+    rows = _recorded(frame, "rows")
     if (isinstance(rows, int) and len(frame) < rows
             and frame.index.equals(pd.RangeIndex(len(frame)))):
         return None  # cut from the start, or renumbered after a selection: cannot be told
@@ -1392,16 +1395,18 @@ def _issues_section(issues: Any) -> list[str]:
     return ["<h2>Rows not valued</h2>", where, _table(shown, "Rows not valued and why"), tail]
 
 
-def _section(frame: pd.DataFrame, by: str, heading: str) -> list[str]:
+def _section(frame: pd.DataFrame, by: str, heading: str, overall: pd.DataFrame) -> list[str]:
+    """Totals by ``by``, their Total row (``overall``: the one-row summary of the whole
+    frame, worked out once for every section) and a chart."""
     s = summarise(frame, by=by)
     col = GROUPS.get(by, by)
     s[col] = [group_label(x) for x in s[col]]  # as the chart labels them
-    overall = summarise(frame, by=()).assign(**{col: _total_label(s[col])})[s.columns]
+    total = overall.assign(**{col: _total_label(s[col])})[s.columns]
     words = heading[0].lower() + heading[1:]  # "by PPN 002 outcome"
     chart = _chart(s[col].tolist(), [float(x) for x in s["net_gbp"]],
                    f"Net social value {words}")
-    note = _rounding_note(s, overall)
-    return [f"<h2>{heading}</h2>", _table(s, f"Social value {words}", overall),
+    note = _rounding_note(s, total)
+    return [f"<h2>{heading}</h2>", _table(s, f"Social value {words}", total),
             *([f'<p class="note">{html.escape(note)}</p>'] if note else []), chart]
 
 
@@ -1410,7 +1415,8 @@ _CROSSWALK_HEADINGS = {"ppn002": "By PPN 002 outcome", "ppn0620": "By PPN 06/20 
                        "toms": "By National TOMs codes"}
 
 
-def _crosswalk_sections(frame: pd.DataFrame, crosswalks: str | Sequence[str]) -> list[str]:
+def _crosswalk_sections(frame: pd.DataFrame, crosswalks: str | Sequence[str],
+                        overall: pd.DataFrame) -> list[str]:
     """A section of totals per crosswalk named, by its first group (the outcome, or the TOMs
     codes), with the crosswalk's caveat: what was checked, and to verify it before a tender."""
     from socialvalue_tom.tables.crosswalk import CROSSWALK_GROUPS, load_crosswalk, with_crosswalk
@@ -1421,7 +1427,7 @@ def _crosswalk_sections(frame: pd.DataFrame, crosswalks: str | Sequence[str]) ->
         meta = load_crosswalk(name).attrs["crosswalk"]
         column = f"{name}_{CROSSWALK_GROUPS.get(name, ('codes',))[0]}"
         heading = _CROSSWALK_HEADINGS.get(name, f"By {name}")
-        section = _section(with_crosswalk(frame, name), column, heading)
+        section = _section(with_crosswalk(frame, name), column, heading, overall)
         source = meta["source"].get("title", "")
         about = (f"<p>Each measure's group in the crosswalk <code>{html.escape(name)}</code> "
                  f"({html.escape(str(meta['title']))}; source: {html.escape(str(source))}): "
