@@ -57,9 +57,12 @@ ISSUE_COLUMNS = ["row", "index", "field", "code", "reason"]
 class IssueTable(pd.DataFrame):
     """The issues of a bulk valuation: a DataFrame with columns row, index, field, code, reason.
 
-    It lives in ``out.attrs["issues"]``. ``==`` between two issue tables is identity, not
-    elementwise: pandas compares ``attrs`` with ``==`` when it combines frames (``pd.concat``),
-    which a plain DataFrame in ``attrs`` turns into an error. Frames derived from it (selections,
+    It lives in ``out.attrs["issues"]``. ``==`` between two issue tables is one ``bool``, true
+    when they hold the same issues (``DataFrame.equals``): pandas compares ``attrs`` with
+    ``==`` when it combines frames (``pd.concat``), which elementwise ``==`` turns into an
+    error, and pandas copies ``attrs`` with every selection, so the pieces of one result
+    (``groupby``, ``head`` and ``tail``) put back together keep its metadata. Against anything
+    else ``==`` is elementwise, as for any DataFrame. Frames derived from it (selections,
     copies) are plain DataFrames.
     """
 
@@ -68,12 +71,16 @@ class IssueTable(pd.DataFrame):
         return pd.DataFrame
 
     def __eq__(self, other: object) -> Any:
-        return self is other
+        if isinstance(other, IssueTable):
+            return self.equals(other)
+        return super().__eq__(other)
 
     def __ne__(self, other: object) -> Any:
-        return self is not other
+        if isinstance(other, IssueTable):
+            return not self.equals(other)
+        return super().__ne__(other)
 
-    __hash__ = object.__hash__  # type: ignore[assignment]
+    __hash__ = pd.DataFrame.__hash__  # unhashable, as a DataFrame is (it can change)
 
     def __deepcopy__(self, memo: Any = None) -> IssueTable:
         # pandas deep-copies attrs when it slices a frame: the copy must stay an IssueTable,

@@ -209,12 +209,16 @@ def _key_codes(columns: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarra
 def _with_info(valued: pd.DataFrame, column: str, tables: TablesLike | None) -> pd.DataFrame:
     """``valued`` with :func:`annotate`'s columns derived from the tables.
 
-    A frame :func:`annotate` made is kept as it is. A frame the caller built without the
-    ``value_frame`` columns keeps its own ``column`` (it has no table entries to look up).
+    A frame :func:`annotate` made is kept as it is while it holds all of annotate's columns
+    (one that lost some, ``illustrative`` say, to a selection of columns is annotated again: the
+    report would otherwise take its rows as not illustrative). A frame the caller built without
+    the ``value_frame`` columns keeps its own ``column`` (it has no table entries to look up).
     """
-    if _recorded(valued, "annotated"):
+    looked_up = set(_VALUED_COLUMNS) <= set(valued.columns)
+    if _recorded(valued, "annotated") and (set(_INFO_COLUMNS) <= set(valued.columns)
+                                           or not looked_up):
         return valued
-    if column in valued.columns and not set(_VALUED_COLUMNS) <= set(valued.columns):
+    if column in valued.columns and not looked_up:
         return valued
     return annotate(valued, tables)
 
@@ -1150,8 +1154,12 @@ _ADJUSTMENTS = {"deadweight": "deadweight", "displacement": "displacement",
 
 def _adjusted(frame: pd.DataFrame) -> str:
     """What the values are net of, as the assumptions recorded say: an adjustment set to 0
-    for every outcome (``Assumptions(deadweight=0)``) is not one they are net of."""
+    for every outcome (``Assumptions(deadweight=0)``) is not one they are net of, and where
+    none are recorded (``pd.concat`` and ``merge`` drop ``attrs``) the caveat cannot say."""
     a = _assumptions_of(frame)
+    if a is None:
+        return (f" after whatever {_words(list(_ADJUSTMENTS.values()))} they were valued with "
+                "(not recorded with these rows)")
     zero = [word for key, word in _ADJUSTMENTS.items()
             if a is not None and a.get(key) is not None and float(a[key]) == 0.0]
     kept = [word for word in _ADJUSTMENTS.values() if word not in zero]

@@ -3,6 +3,7 @@ promise that the input is not mutated. Fixtures in tests/data/bad_inputs/."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 from typing import Any
@@ -603,6 +604,52 @@ def test_value_frame_when_slices_of_a_result_are_joined_they_combine(tiny_table:
     kept = pd.concat([out, out]).attrs["issues"]  # the same table on both sides: kept (a copy)
     assert type(kept).__name__ == "IssueTable"
     assert pd.DataFrame(kept).equals(pd.DataFrame(out.attrs["issues"]))
+
+
+def test_value_frame_when_pieces_of_one_result_are_put_back_then_metadata_is_kept(
+        tiny_table: Any) -> None:
+    """pandas copies attrs with every selection: the pieces of one result (groupby, copies)
+    hold equal issue tables, so pd.concat keeps the metadata explain_row and the report read;
+    pieces of different results (other issues) still lose it."""
+    out = value_frame(_frame(quantity=[2.0, -1.0, 100.0]), tiny_table, errors="collect")
+    pieces = [g for _, g in out.groupby("region")]
+    back = pd.concat(pieces).sort_index()
+    assert back.attrs["socialvalue_tom"] == out.attrs["socialvalue_tom"]
+    assert back.attrs["issues"]["row"].tolist() == [1]
+    assert "jobs-local" in sv.explain_row(back, 0)
+    assert pd.concat([out.copy(), out.copy()]).attrs.keys() == out.attrs.keys()
+    other = value_frame(_frame(), tiny_table, errors="collect")
+    assert pd.concat([out, other]).attrs == {}
+
+
+def test_value_frame_result_without_its_issues_round_trips_through_parquet(
+        tiny_table: Any, tmp_path: Any) -> None:
+    """docs/errors.md: with the issues taken out, the rest of attrs is JSON, so
+    DataFrame.to_parquet writes it and pd.read_parquet gives it back for explain_row."""
+    out = value_frame(_frame(), tiny_table)
+    out.attrs.pop("issues")
+    path = tmp_path / "valued.parquet"
+    out.to_parquet(path)
+    back = pd.read_parquet(path)
+    assert back.attrs["socialvalue_tom"]["rows"] == 3
+    assert sv.explain_row(back, 1) == sv.explain_row(out, 1)
+
+
+def test_issue_table_when_compared_then_equal_tables_are_one_bool(tiny_table: Any) -> None:
+    """== between issue tables is one bool by content (what pd.concat needs); against a plain
+    frame or a value it is elementwise, as for any DataFrame; and it is unhashable."""
+    issues = value_frame(_frame(quantity=[2.0, -1.0, 100.0]), tiny_table,
+                         errors="collect").attrs["issues"]
+    same = copy.deepcopy(issues)
+    assert type(same).__name__ == "IssueTable" and same is not issues
+    assert (issues == same) is True and (issues != same) is False
+    emptied = sv.IssueTable(issues.iloc[:0])
+    assert (issues == emptied) is False and (issues != emptied) is True
+    assert (issues == pd.DataFrame(issues)).all().all()
+    assert (issues["code"] == "negative").tolist() == [True]
+    assert (issues == "x").shape == issues.shape
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(issues)
 
 
 def test_value_frame_when_quantity_just_above_the_cap_then_message_shows_its_digits(

@@ -1350,8 +1350,15 @@ def test_report_caveats_follow_the_adjustments_and_discounting_used() -> None:
     assert ("after deadweight, displacement and attribution, with drop-off set to 0" in some)
     reread = value_frame(df)
     reread.attrs = {}
-    assert "Not known: the valued rows do not carry the settings" in report_html(
-        reread, tables="uk-national")
+    unknown = report_html(reread, tables="uk-national")
+    assert "Not known: the valued rows do not carry the settings" in unknown
+    # Nor can the caveat say what the values are net of (a concat of results valued with the
+    # adjustments set to 0 said "after deadweight...").
+    assert ("open proxies after whatever deadweight, displacement, attribution and drop-off "
+            "they were valued with (not recorded with these rows); they are not cash") in unknown
+    joined = pd.concat([value_frame(df.iloc[:5], assumptions=none),
+                        value_frame(df.iloc[5:], assumptions=none)])
+    assert "after whatever deadweight" in report_html(joined, tables="uk-national")
 
 
 def test_report_tables_have_captions_headers_in_words_and_a_total_row() -> None:
@@ -1471,3 +1478,18 @@ def test_rounding_note_says_which_figures_may_not_add_up() -> None:
                 benefits_gbp=[Decimal("2.01")], net_gbp=[Decimal("1.01")]))))
     both = _rounding_note(rows(("1.01", "-0.50", "0.50"), ("1.00", "-0.49", "0.51")), down)
     assert "and the groups' figures from the Total" in str(both)
+
+
+def test_report_of_an_annotated_frame_that_lost_a_column_still_flags_illustrative_rows() -> None:
+    """An annotate()d frame cut to a few columns (illustrative not among them) was taken as
+    annotated, so the report read no illustrative flags and dropped the caveat."""
+    valued = value_frame(pd.read_csv(EXAMPLE))
+    keep = ["theme", "title", "value_gbp", "table", "version", "digest", "measure",
+            "region_used", "supplier_id", "contract_id", "quantity", "unit"]
+    tidy = annotate(valued)[keep]
+    caveat = re.search(r"\d+ of \d+ valued rows \([^)]*\) use proxy values labelled",
+                       report_html(valued))
+    assert caveat is not None
+    assert caveat.group(0) in report_html(tidy)
+    assert caveat.group(0) in report_html(valued[[c for c in keep if c != "theme"
+                                                  and c != "title"]])
