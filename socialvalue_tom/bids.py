@@ -41,6 +41,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._args import choice, frame, mapping
 from socialvalue_tom._text import cell_codes, is_missing, key_text, shortened
 from socialvalue_tom.engine import TablesLike
 from socialvalue_tom.errors import (
@@ -70,6 +71,9 @@ def scores_from_values(values: pd.Series, *, weighting: float = 10.0,
     See the module docstring for the formulas. NaN values score 0. A bad ``method`` or
     ``weighting`` raises :class:`~socialvalue_tom.RuleError` (a ``ValueError``).
     """
+    if not isinstance(values, pd.Series):
+        raise TypeError(f"scores_from_values() needs a pandas Series of values (index: "
+                        f"tenderer), not {type(values).__name__}")
     _check_scoring(weighting, method)
     vals = values.astype("float64")
     if method == "proportional":
@@ -124,9 +128,7 @@ def _basis_notes(valued: pd.DataFrame, tables: TablesLike) -> list[str]:
 
 
 def _check_scoring(weighting: float, method: str) -> None:
-    if method not in ("proportional", "rank"):
-        raise RuleError(f"method must be 'proportional' or 'rank', not {method!r}",
-                        field="method")
+    choice(method, "method", ("proportional", "rank"))
     if not isinstance(weighting, float | int | np.floating | np.integer) or isinstance(
             weighting, bool | np.bool_):
         raise RuleError(f"weighting must be a number (int or float), not {weighting!r}",
@@ -291,12 +293,14 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     """
     from socialvalue_tom.frame import refuse_duplicated_columns
 
+    frame(commitments, "score_bids()")
+    if bid_prices is not None and not isinstance(bid_prices, pd.Series):
+        mapping(bid_prices, "bid_prices")
     refuse_duplicated_columns(commitments)  # which supplier_id or stage would be read?
     if "supplier_id" not in commitments.columns:
         raise OutcomeError("commitments need a supplier_id column naming each tenderer",
                            field="supplier_id")
-    if basis not in ("absolute", "per-gbp"):
-        raise RuleError(f"basis must be 'absolute' or 'per-gbp', not {basis!r}", field="basis")
+    choice(basis, "basis", ("absolute", "per-gbp"))
     if basis == "per-gbp" and bid_prices is None:
         raise RuleError("basis='per-gbp' needs bid_prices", field="bid_prices")
     _check_scoring(weighting, method)

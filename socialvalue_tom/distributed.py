@@ -64,9 +64,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._args import choice, flag
 from socialvalue_tom._extras import import_extra
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
-from socialvalue_tom.errors import OutcomeError, ProxyTableError, RuleError
+from socialvalue_tom.errors import OutcomeError, ProxyTableError
 from socialvalue_tom.frame import ISSUE_COLUMNS, claims_of, value_frame
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.rules.exclusions import ClaimTotals
@@ -242,8 +243,8 @@ def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
         >>> valued = value_dask(dd.read_parquet("outcomes/"), errors="collect")  # doctest: +SKIP
         >>> valued["value_gbp"].sum().compute()  # doctest: +SKIP
     """
-    if errors not in ("raise", "collect"):
-        raise RuleError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    choice(errors, "errors", ("raise", "collect"))
+    detail = flag(detail, "detail")
     dd = _dask()
     if not isinstance(ddf, dd.DataFrame):
         hint = ("; for a pandas DataFrame use socialvalue_tom.value_frame"

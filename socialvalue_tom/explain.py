@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._args import frame
 from socialvalue_tom._bulk.issues import issue_label
 from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, parse_day
 from socialvalue_tom._text import cell_number, is_missing, key_text
@@ -64,6 +65,7 @@ def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
     cannot be reproduced. A row whose claim a double-counting exclusion reduced gets a first
     ``exclusion`` step saying how much was counted.
     """
+    frame(out, "explain_row()")
     meta = out.attrs.get("socialvalue_tom")
     if meta is None:
         raise RuleError("this DataFrame has no valuation metadata: pass the result of "

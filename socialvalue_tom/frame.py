@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._args import choice, flag
 from socialvalue_tom._attrs import own_attrs
 from socialvalue_tom._bulk.arithmetic import BLOCK, Columns, arithmetic
 from socialvalue_tom._bulk.issues import Issues
@@ -135,6 +136,7 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     stays small whatever the input's length.
     """
     _check_input(df, errors)
+    detail = flag(detail, "detail")
     if (isinstance(row_offset, bool) or not isinstance(row_offset, int | np.integer)
             or row_offset < 0):
         raise RuleError(f"row_offset must be a whole number of rows, 0 or more, not "
@@ -397,12 +399,11 @@ def _raise_if(issues: Issues, errors: str) -> None:
 
 
 def _check_input(df: pd.DataFrame, errors: str) -> None:
-    if errors not in ("raise", "collect"):
-        raise RuleError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    choice(errors, "errors", ("raise", "collect"))
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"value_frame() needs a pandas DataFrame, not {type(df).__name__}")
     refuse_nested_columns(df)
-    _refuse_index_columns(df)
+    refuse_index_columns(df)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise OutcomeError(f"input is missing required column(s) {', '.join(missing)}; "
@@ -413,20 +414,24 @@ def _check_input(df: pd.DataFrame, errors: str) -> None:
     _refuse_near_rule_columns(df)
 
 
-def _refuse_index_columns(df: pd.DataFrame) -> None:
+def refuse_index_columns(df: pd.DataFrame, reader: str | None = None) -> None:
     """:class:`OutcomeError` for a standard column the frame holds as its index
     (``df.set_index("contract_id")``): the rules read columns, so the index would be passed
-    over, and without ``contract_id`` every contract would be one double-counting group."""
+    over, and without ``contract_id`` every contract would be one double-counting group.
+    ``reader`` names a function reading a valued frame (``summarise``), which would leave out
+    what the column gives (a contract's value and ratio) without a word."""
     names = [n for n in df.index.names
              if isinstance(n, str) and n in STANDARD_COLUMNS and n not in df.columns]
     if names:
         one = len(names) == 1
+        why = ("the rules read columns, so {it} would be passed over (without contract_id "
+               "every contract is one double-counting group)" if reader is None else
+               f"{reader} reads columns, so {{it}} would be passed over (without contract_id "
+               "the contracts' values and ratios are left out)")
         raise OutcomeError(
             f"{', '.join(map(repr, names))} {'is' if one else 'are'} the frame's index, not "
-            f"{'a column' if one else 'columns'}: the rules read columns, so "
-            f"{'it' if one else 'they'} would be passed over (without contract_id every "
-            "contract is one double-counting group); make "
-            f"{'it a column' if one else 'them columns'} with df.reset_index()",
+            f"{'a column' if one else 'columns'}: {why.format(it='it' if one else 'they')}; "
+            f"make {'it a column' if one else 'them columns'} with df.reset_index()",
             field=names[0], columns=names)
 
 

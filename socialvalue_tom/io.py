@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._args import chunk_size, frame, mapping, not_text
 from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import (
     COMMA_DECIMAL,
@@ -1385,7 +1386,7 @@ def iter_outcome_batches(path: str | os.PathLike[str], chunksize: int = 100_000,
     Raises:
         InputFileError: as :func:`read_outcomes`, possibly after earlier batches were yielded
             (e.g. undecodable bytes half-way through a CSV file).
-        ValueError: ``chunksize`` is not positive.
+        RuleError: ``chunksize`` is not a positive whole number (a ValueError too).
 
     ``dtypes`` (CSV only) fixes some columns' types in every batch, e.g. the whole file's
     types from :func:`csv_column_types`; Parquet and Excel batches already share them.
@@ -1400,8 +1401,9 @@ def iter_outcome_batches(path: str | os.PathLike[str], chunksize: int = 100_000,
         >>> [(off, len(b)) for off, b in iter_outcome_batches(p, chunksize=2)]
         [(0, 2), (2, 2), (4, 1)]
     """
-    if chunksize < 1:
-        raise ValueError(f"chunksize must be a positive number of rows, not {chunksize!r}")
+    chunksize = chunk_size(chunksize)
+    if dtypes is not None:
+        mapping(dtypes, "dtypes")
     p, suffix = _checked_input(path, sheet)
     if suffix == ".csv":
         yield from _iter_csv(p, chunksize, dtypes)
@@ -1470,6 +1472,7 @@ def csv_column_types(path: str | os.PathLike[str],
     Pass it to ``iter_outcome_batches(path, dtypes=...)`` so every batch has the whole file's
     column types (text that is a number is still valued as that number). One extra pass.
     """
+    chunksize = chunk_size(chunksize)
     p, suffix = _check_input(path)
     if suffix != ".csv":
         return {}
@@ -1609,7 +1612,7 @@ def source_lines(path: str | os.PathLike[str], rows: Iterable[int], *,
         {0: 2, 1: 5}
     """
     p = Path(path)
-    wanted = {int(r) for r in rows}
+    wanted = {int(r) for r in not_text(rows, "rows")}
     suffix = p.suffix.lower()
     if not wanted or suffix not in (".csv", ".xlsx") or not p.is_file():
         return {}
@@ -1744,6 +1747,7 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         >>> write_valuations(pd.DataFrame({"value_gbp": [1.5]}), p).read_text()
         'value_gbp\\n1.5\\n'
     """
+    frame(df, "write_valuations()")
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in SUFFIXES:

@@ -54,8 +54,19 @@ _CONTEXT = Context(prec=400)
 _EXACT_SUM = Context(prec=1100)
 
 
-def to_pounds(amount: float) -> Decimal:
-    """``amount`` rounded to the penny as a :class:`~decimal.Decimal`, e.g. ``Decimal('12.35')``."""
+def to_pounds(amount: float | Decimal) -> Decimal:
+    """``amount`` rounded to the penny as a :class:`~decimal.Decimal`, e.g. ``Decimal('12.35')``.
+
+    A float (or int, or numpy number) is rounded by the half-penny rule of the module docs; a
+    :class:`~decimal.Decimal` has no float error to allow for and is rounded as it is. A
+    boolean, text or bytes is a :class:`TypeError` (``True`` is not £1), an amount that is not
+    finite a :class:`~socialvalue_tom.RuleError`.
+    """
+    _refuse_non_number(amount)
+    if isinstance(amount, Decimal):
+        if not amount.is_finite():
+            raise RuleError(f"amount {amount!r} is not finite: only finite amounts are money")
+        return _round(amount, Decimal(0))
     try:
         value = float(amount)
     except OverflowError:  # an int beyond float range
@@ -68,6 +79,26 @@ def to_pounds(amount: float) -> Decimal:
         # amount, as in a total.
         return _round(Decimal(value), Decimal(0))
     return _round(Decimal(repr(value)), Decimal(math.ulp(value) * _NOISE_ULPS))
+
+
+def _refuse_non_number(value: object) -> None:
+    """:class:`TypeError` for what Python or numpy would read as a number but no amount of
+    money is: a boolean (1 or 0), text or bytes (``float("5")``)."""
+    if isinstance(value, bool | np.bool_ | str | bytes | bytearray):
+        raise TypeError(f"an amount of money is a number, not {type(value).__name__} "
+                        f"({value!r:.40})")
+
+
+def _refuse_non_numbers(values: np.ndarray) -> None:
+    """:func:`_refuse_non_number` for each of ``values`` (as numpy holds them)."""
+    if values.dtype.kind in "fiu":
+        return
+    if values.dtype.kind == "b":
+        raise TypeError("amounts of money are numbers, not booleans")
+    if values.dtype.kind in "USa":
+        raise TypeError("amounts of money are numbers, not text")
+    for v in values.ravel().tolist():
+        _refuse_non_number(v)
 
 
 def _tells_pennies_apart(value: float) -> bool:
@@ -90,14 +121,24 @@ def _round(exact: Decimal, noise: Decimal) -> Decimal:
     return pounds.copy_abs() if pounds.is_zero() else pounds  # never "-0.00"
 
 
-def to_pence(amount: float) -> int:
+def to_pence(amount: float | Decimal) -> int:
     """``amount`` in whole pence, rounded as :func:`to_pounds`."""
-    return int(to_pounds(amount) * 100)
+    return int(to_pounds(amount).scaleb(2, _CONTEXT))  # exact: no 28-digit default rounding
 
 
-def total(amounts: Iterable[float]) -> Decimal:
-    """Order-independent total of float amounts, rounded to the penny."""
-    given = amounts if isinstance(amounts, list | np.ndarray) else list(amounts)
+def total(amounts: Iterable[float | Decimal]) -> Decimal:
+    """Order-independent total of float amounts, rounded to the penny.
+
+    ``amounts`` is a list, array, Series or other collection of numbers (a Decimal counts as
+    its float); text, bytes or booleans, given as the collection or in it, are a
+    :class:`TypeError` (``total("12")`` would otherwise add 1 and 2).
+    """
+    if isinstance(amounts, str | bytes | bytearray):
+        raise TypeError(f"total() adds a collection of amounts, not {type(amounts).__name__} "
+                        f"({amounts!r:.40})")
+    to_numpy = getattr(amounts, "to_numpy", None)  # a pandas Series: its array, not a list
+    given = (amounts if isinstance(amounts, list | np.ndarray)
+             else to_numpy() if callable(to_numpy) else list(amounts))
     # A few floats (a group's amounts in a summary of many groups): the same sums in plain
     # Python, without numpy's per-call cost, five times faster. math.ulp is np.spacing for
     # finite floats, and fsum of the ulps is the exact sum spread() gives. Below 1e300 no
@@ -105,12 +146,17 @@ def total(amounts: Iterable[float]) -> Decimal:
     if type(given) is list and len(given) <= _SMALL and all(
             type(v) is float and abs(v) < 1e300 for v in given):
         return sum_to_pounds(given, math.fsum(given), math.fsum(math.ulp(v) for v in given))
+    _refuse_non_numbers(given if isinstance(given, np.ndarray)
+                        else np.asarray(given, dtype=object))
     try:  # in C: an amount beyond float range (a huge int) is refused below, naming it
         array = np.asarray(given, dtype=np.float64)
     except OverflowError:
         array = np.asarray([_as_float(v) for v in given], dtype=np.float64)
-    # The floats as numpy read them (a Decimal, an int or numeric text as its float), so
-    # the sum, the exact sum and the spread all see the same amounts.
+    except ValueError:  # a signalling NaN Decimal, which float() refuses
+        raise RuleError("amounts include one that is not a number: only finite amounts are "
+                        "money") from None
+    # The floats as numpy read them (a Decimal or an int as its float), so the sum, the exact
+    # sum and the spread all see the same amounts.
     values: list[float] = array.tolist()
     try:
         nearest: float | None = math.fsum(values)
@@ -163,7 +209,7 @@ def sum_to_pounds(terms: list[float], nearest: float | None, ulps: float) -> Dec
     return _round(exact, Decimal(0))
 
 
-def _as_float(value: float) -> float:
+def _as_float(value: float | Decimal) -> float:
     try:
         return float(value)
     except OverflowError:  # an int beyond float range
@@ -173,11 +219,6 @@ def _as_float(value: float) -> float:
 def format_gbp(amount: float | Decimal) -> str:
     """``£1,234.57`` (negative as ``-£1,234.57``), rounded half-up to the penny as
     :func:`to_pounds` rounds (a Decimal has no float error to allow for)."""
-    if isinstance(amount, Decimal):
-        if not amount.is_finite():
-            raise RuleError(f"amount {amount!r} is not finite: only finite amounts are money")
-        value = _round(amount, Decimal(0))
-    else:
-        value = to_pounds(amount)
+    value = to_pounds(amount)
     sign = "-" if value < 0 else ""
     return f"{sign}£{abs(value):,.2f}"

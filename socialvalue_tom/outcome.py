@@ -277,6 +277,10 @@ class Outcome(_TypedValidation):
                                    | np.timedelta64):
             return v  # text as it is; containers, bytes, intervals, complex numbers and
             # numpy time spans are refused by the field's type (value_frame: not-a-value)
+        try:
+            hash(v)
+        except TypeError:  # a Series, an array: a container, which value_frame refuses too
+            return v
         return key_text(v)
 
     @field_validator("quantity", mode="before")
@@ -284,6 +288,8 @@ class Outcome(_TypedValidation):
     def _no_bool_or_text(cls, v: Any) -> Any:
         if isinstance(v, bool | np.bool_ | str | bytes) or v is None:
             raise ValueError("quantity must be a number, not text or a boolean")
+        if isinstance(v, np.ndarray):  # a 0-d array too: value_frame refuses such a cell
+            raise ValueError("quantity must be one number, not an array")
         _refuse_time_spans(v, "quantity")
         return v
 

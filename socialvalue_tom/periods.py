@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from socialvalue_tom._args import choice, flag
 from socialvalue_tom._attrs import own_attrs
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import (
@@ -101,6 +102,7 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     Keep that table: ``value_frame`` reports the issues of the rows it is given.
     """
     _check_input(df, start, end, errors)
+    carry_forward = flag(carry_forward, "carry_forward")
     n = len(df)
     issues = Issues(n, 0, df.index)
     first, first_state = _day_column(df[start])
@@ -173,6 +175,7 @@ def apportion_outcome(outcome: Outcome, start: dt.date | str, end: dt.date | str
     if outcome.period_share is not None:
         raise OutcomeError("the outcome is already a part of a period (period_share is set): "
                            "apportion the whole outcome", field="period_share")
+    carry_forward = flag(carry_forward, "carry_forward")
     days = []
     for name, value in (("start", start), ("end", end)):
         try:
@@ -201,8 +204,7 @@ def apportion_outcome(outcome: Outcome, start: dt.date | str, end: dt.date | str
 
 
 def _check_input(df: pd.DataFrame, start: str, end: str, errors: str) -> None:
-    if errors not in ("raise", "collect"):
-        raise RuleError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    choice(errors, "errors", ("raise", "collect"))
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"apportion() needs a pandas DataFrame, not {type(df).__name__}")
     for name, what in ((start, "start"), (end, "end")):

@@ -30,6 +30,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._args import flag
 from socialvalue_tom._attrs import own_attrs
 from socialvalue_tom._bulk.lookups import _wall_clock
 from socialvalue_tom._extras import import_extra
@@ -47,6 +48,7 @@ from socialvalue_tom._text import (
 from socialvalue_tom._version import __version__
 from socialvalue_tom.engine import TablesLike
 from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError, SocialValueWarning
+from socialvalue_tom.frame import refuse_index_columns
 from socialvalue_tom.money import format_gbp, total
 from socialvalue_tom.outcome import (
     MAX_CONTRACT_VALUE,
@@ -160,6 +162,7 @@ def annotate(valued: pd.DataFrame, tables: TablesLike | None = None) -> pd.DataF
     ``table``, ``version``, ``measure`` and ``region_used`` columns of a ``value_frame``
     result (:class:`~socialvalue_tom.OutcomeError` otherwise, as ``summarise`` raises).
     """
+    _need(valued, (), "annotate")
     missing = [c for c in _VALUED_COLUMNS if c not in valued.columns]
     if missing:
         raise OutcomeError(f"annotate needs the result of value_frame: column(s) "
@@ -373,6 +376,7 @@ def _need(valued: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     """:class:`OutcomeError` naming the columns of ``value_frame``'s result ``valued`` lacks."""
     if not isinstance(valued, pd.DataFrame):
         raise TypeError(f"{what} needs a pandas DataFrame, not {type(valued).__name__}")
+    refuse_index_columns(valued, what)
     missing = [c for c in columns if c not in valued.columns]
     if missing:
         raise OutcomeError(f"{what} needs column(s) {', '.join(missing)}: pass the result of "
@@ -657,6 +661,7 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
         >>> targets_vs_delivered(df)[["contract_id", "shortfall_gbp", "delivered_pct"]].to_dict("records")
         [{'contract_id': 'c1', 'shortfall_gbp': Decimal('250.00'), 'delivered_pct': 75.0}]
     """  # noqa: E501
+    by_measure, by_supplier = flag(by_measure, "by_measure"), flag(by_supplier, "by_supplier")
     _need(valued, ["contract_id", "stage", "value_gbp", *(["supplier_id"] if by_supplier
                                                           else [])], "targets vs delivered")
     if by_measure and "canonical_quantity" not in valued.columns:
@@ -1299,9 +1304,12 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
     :func:`~socialvalue_tom.with_crosswalk`). A blank ``title`` raises
     :class:`~socialvalue_tom.RuleError`.
     """
+    _need(valued, (), "report_html")
     if not isinstance(title, str) or not title.strip():
         raise RuleError(f"the report's title must be text that is not blank, not {title!r}: "
                         f"it names the page (the default is {_TITLE!r})", field="title")
+    if source is not None and not isinstance(source, str):
+        raise TypeError(f"source names the input as text, not {type(source).__name__}")
     frame = _with_info(valued, "theme", tables)  # an annotate()d frame needs no tables
     issues = valued.attrs.get("issues")
     listed = _issues_of(issues, frame)

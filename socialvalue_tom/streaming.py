@@ -51,6 +51,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from socialvalue_tom import io as svio
+from socialvalue_tom._args import choice, chunk_size, flag
 from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import stripped_column
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
@@ -366,13 +367,13 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
         >>> s = value_file("outcomes.csv", "valued.parquet", errors="collect")  # doctest: +SKIP
         >>> s.rows, s.valued, s.total_gbp, s.issues.head()  # doctest: +SKIP
     """
-    if errors not in ("raise", "collect"):
-        raise RuleError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    choice(errors, "errors", ("raise", "collect"))
+    detail = flag(detail, "detail")
+    if progress is not None:
+        progress = flag(progress, "progress")
     if progress:  # asked for: say what to install, before any work (None: a bar if it can)
         import_extra("rich.progress", "cli", "value_file(progress=True)")
-    if isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1:
-        raise RuleError(f"chunksize must be a positive number of rows, not {chunksize!r}",
-                        field="chunksize")
+    chunksize = chunk_size(chunksize)
     assumptions = as_assumptions(assumptions)
     src = Path(path)
     if out is not None and svio.same_file(src, Path(out)):

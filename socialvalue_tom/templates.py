@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from socialvalue_tom._args import flag
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import RuleError
 from socialvalue_tom.outcome import to_day
@@ -130,6 +131,7 @@ def write_template(measures: Sequence[str], path: str | Path, tables: TablesLike
     ``socialvalue-tom value --period period_start,period_end``).
     An unknown measure code raises :class:`~socialvalue_tom.UnknownMeasureError`.
     """
+    periods = flag(periods, "periods")
     out = Path(path)
     if out.suffix.lower() != ".xlsx":  # the reader goes by the extension: .csv would not read
         raise RuleError(f"a template is an .xlsx workbook: name the file with .xlsx, not "

@@ -74,7 +74,11 @@ Quantity = ureg.Quantity
 
 
 def normalise_unit(unit: str) -> str:
-    """Return ``unit`` stripped and with currency symbols mapped to registry names."""
+    """Return ``unit`` stripped and with currency symbols mapped to registry names
+    (:class:`~socialvalue_tom.UnitError` for a unit that is not text)."""
+    if not isinstance(unit, str):
+        raise UnitError(f"a unit is text, such as 'FTE' or 'tCO2e', not {unit!r:.60}",
+                        unit=repr(unit)[:60])
     text = unit.strip()
     return _ALIASES.get(text, _ALIASES.get(text.lower(), text))
 

@@ -1493,3 +1493,26 @@ def test_report_of_an_annotated_frame_that_lost_a_column_still_flags_illustrativ
     assert caveat.group(0) in report_html(tidy)
     assert caveat.group(0) in report_html(valued[[c for c in keep if c != "theme"
                                                   and c != "title"]])
+
+
+@pytest.mark.parametrize("reader", [
+    lambda f: summarise(f, by="contract"), lambda f: summarise(f, by="theme"),
+    lambda f: report_html(f), lambda f: annotate(f)])
+def test_report_functions_when_contract_id_is_the_index_then_say_so(reader: Any) -> None:
+    """value_frame refuses contract_id as the index; summarise and the report read it as no
+    contract_id and left out the contracts' values, ratios and targets without a word."""
+    valued = value_frame(pd.read_csv(EXAMPLE)).set_index("contract_id")
+    with pytest.raises(sv.OutcomeError, match=r"'contract_id' is the frame's index, not a "
+                       r"column: .* reads columns.*df\.reset_index\(\)") as info:
+        reader(valued)
+    assert info.value.field == "contract_id"
+
+
+@pytest.mark.parametrize("call", [
+    lambda: annotate(None), lambda: report_html(None), lambda: report_html([1, 2]),
+    lambda: report_html(value_frame(pd.read_csv(EXAMPLE)), source=pd.Timestamp("2024-01-01"))])
+def test_report_functions_when_not_given_a_frame_or_text_then_type_error(call: Any) -> None:
+    """A wrong argument type is a TypeError naming what is wanted, not an AttributeError (or
+    pandas' own error for a Timestamp as the source's name)."""
+    with pytest.raises(TypeError, match=r"needs a pandas DataFrame|names the input as text"):
+        call()

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from socialvalue_tom._args import flag
 from socialvalue_tom._text import quoted
 from socialvalue_tom.errors import (
     NoTableInForceError,
@@ -375,6 +376,7 @@ def load_table(name: str | None = None, *, version: str | None = None,
     ``load_table(path="my/2025.yaml")`` reads a user's own file, and its price index from
     ``<price_index>.index.yaml`` beside it when there is one (else the embedded index).
     """
+    carry_forward = flag(carry_forward, "carry_forward")
     if path is not None:
         if name is not None or version is not None:
             raise TypeError("give either a table name (with version/on) or path=, not both")
@@ -474,6 +476,7 @@ class TableSet:
 
     def select(self, day: dt.date, *, carry_forward: bool = False) -> tuple[ProxyTable, bool]:
         """The edition in force on ``day`` and whether it was carried forward past its end."""
+        carry_forward = flag(carry_forward, "carry_forward")
         for table in self.editions:
             if table.covers(day):
                 return table, False

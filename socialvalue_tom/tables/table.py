@@ -45,6 +45,7 @@ from socialvalue_tom.units import (
     as_written_or_lower,
     canonical_unit,
     conversion_factor,
+    normalise_unit,
 )
 
 if TYPE_CHECKING:
@@ -64,12 +65,12 @@ def canonical_digest(model: TableFile | IndexFile) -> str:
 def _review_passed(review_by: dt.date | None, today: dt.date | None = None) -> bool:
     """True when ``review_by`` is a date and ``today`` (default: the local date; a datetime or
     ``pandas.Timestamp`` counts as its date) is after it."""
-    if review_by is None:
-        return False
     day = dt.date.today() if today is None else today
     if isinstance(day, dt.datetime):
         day = day.date()
-    return day > review_by
+    if not isinstance(day, dt.date) or day != day:  # NaT is a datetime, unequal to itself
+        raise TypeError(f"today must be a date, not {day!r:.60}")
+    return review_by is not None and day > review_by
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +334,7 @@ class ProxyTable(_Sealed):
         spec = self.measure(measure)
         if unit is None:
             return 1.0
+        normalise_unit(unit)  # a unit that is not text: UnitError, not AttributeError
         if spec.accepts is not None:
             spelling = accepted_spelling(unit, spec.accepts)
             if spelling is None:
