@@ -253,7 +253,7 @@ def _committed(values: np.ndarray, keys: list[str | None],
 
 
 def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
-               bid_prices: Mapping[Any, float] | pd.Series | None = None,
+               bid_prices: Mapping[Any, float | Decimal] | pd.Series | None = None,
                weighting: float = 10.0, method: Method = "proportional",
                basis: Basis = "absolute",
                assumptions: Assumptions | Mapping[str, Any] | None = None) -> pd.DataFrame:

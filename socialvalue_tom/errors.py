@@ -197,6 +197,8 @@ class OutcomeError(SocialValueError, ValueError):
     table: str | None = None
     version: str | None = None
     key: list[str] | None = None
+    #: pydantic's error list, where the Outcome (or Valuation) model refused a field.
+    errors: list[dict[str, Any]] | None = None
 
 
 class InputFileError(OutcomeError):
@@ -234,7 +236,7 @@ class RuleError(SocialValueError, ValueError):
     code = "rule-error"
     field: str | None = None
     row: int | None = None
-    rows: Any = None                       # a row count, or the positions at fault
+    rows: int | list[int] | None = None    # a row count, or the positions at fault
     measure: str | None = None
     columns: Sequence[str] | None = None
     exclusion: str | None = None
@@ -248,6 +250,8 @@ class RuleError(SocialValueError, ValueError):
     suppliers: Sequence[str] | None = None
     contract_id: Any = None
     kind: Any = None                       # an unknown schema kind, as given
+    #: pydantic's error list, where the Assumptions model refused a setting.
+    errors: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,7 +57,7 @@ def _share_text(share: float) -> str:
             else full)
 
 
-def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
+def valuation_of_row(out: pd.DataFrame, i: int | np.integer[Any]) -> Valuation:
     """The :class:`Valuation` of row ``i`` (position) of a ``value_frame`` result.
 
     The row's recorded inputs, edition and assumptions are valued again by the scalar engine;
@@ -73,6 +73,7 @@ def valuation_of_row(out: pd.DataFrame, i: int) -> Valuation:
     if isinstance(i, bool) or not isinstance(i, int | np.integer) or not 0 <= i < len(out):
         raise RuleError(f"no row {i!r}: the DataFrame has {len(out)} row(s) (positions 0 to "
                         f"{len(out) - 1})", field="row", row=i)
+    i = int(i)  # numpy's integer too, as a plain position
     row = out.iloc[i]
     if pd.isna(row["value_gbp"]):
         raise OutcomeError(f"row {i} was not valued: {row_issues(out, i)}", row=i,

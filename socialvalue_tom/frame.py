@@ -572,7 +572,7 @@ def _output(df: pd.DataFrame, c: Columns, s: EditionStack, issues: Issues, a: As
     return out
 
 
-def explain_row(out: pd.DataFrame, i: int) -> str:
+def explain_row(out: pd.DataFrame, i: int | np.integer[Any]) -> str:
     """The trace of row ``i`` (position) of a ``value_frame`` result, as ``value().explain()``.
 
     The result may have been sorted or filtered since (pandas keeps its ``attrs``). A row that

@@ -6,13 +6,13 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 import numpy as np
 import pandas as pd
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -170,7 +170,7 @@ class _TypedValidation(BaseModel):
         return copied.model_copy(deep=True) if deep else copied
 
 
-class Outcome(_TypedValidation):
+class Outcome(_TypedValidation, extra="forbid", frozen=True, str_strip_whitespace=True):
     """One outcome to value: a quantity of a measure, in a unit, in a region, on a date.
 
     Invalid input raises :class:`OutcomeError` (negative, NaN or infinite quantity, missing or
@@ -178,7 +178,6 @@ class Outcome(_TypedValidation):
     measure may require or use in its expression (e.g. ``{"level": 3}``).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
     _error = OutcomeError
     _what = "outcome field"
 
@@ -210,15 +209,16 @@ class Outcome(_TypedValidation):
     if TYPE_CHECKING:
         # What type checkers see: the field names, so a misspelt one is caught, with the
         # types the validators accept (a date as ISO text, an id as a number).
-        def __init__(self, *, measure: str, quantity: float, region: str,
-                     date: dt.date | str | np.datetime64, unit: str | None = None, years: int = 1,
+        def __init__(self, *, measure: str, quantity: float | Decimal | np.number[Any],
+                     region: str, date: dt.date | str | np.datetime64, unit: str | None = None,
+                     years: int | np.integer[Any] = 1,
                      deadweight: float | None = None, displacement: float | None = None,
                      attribution: float | None = None, drop_off: float | None = None,
                      confidence: str | float | None = None,
                      contract_id: str | float | None = None,
                      supplier_id: str | float | None = None,
                      stage: Literal["commitment", "delivered"] | None = None,
-                     contract_value: float | None = None,
+                     contract_value: float | Decimal | np.number[Any] | None = None,
                      period_share: float | None = None,
                      fields: Mapping[str, float] = ...) -> None: ...
 
@@ -352,7 +352,7 @@ def proxy_bound(bound: str, disbenefit: bool) -> str:
     return bound
 
 
-class Assumptions(_TypedValidation):
+class Assumptions(_TypedValidation, extra="forbid", frozen=True):
     """Caller-level settings for the rules.
 
     ``deadweight``/``displacement``/``attribution``/``drop_off`` override the table's measure
@@ -367,7 +367,6 @@ class Assumptions(_TypedValidation):
     portfolio), ``most-favourable`` the reverse.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     _error = RuleError
     _what = "assumption"
 

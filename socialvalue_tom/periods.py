@@ -156,7 +156,8 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     return out
 
 
-def apportion_outcome(outcome: Outcome, start: dt.date | str, end: dt.date | str,
+def apportion_outcome(outcome: Outcome, start: dt.date | str | np.datetime64,
+                      end: dt.date | str | np.datetime64,
                       tables: TablesLike = "uk-national", *,
                       carry_forward: bool = False) -> tuple[Outcome, ...]:
     """The scalar form of :func:`apportion`: ``outcome`` delivered from ``start`` to ``end``

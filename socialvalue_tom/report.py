@@ -20,6 +20,7 @@ import datetime as dt
 import html
 import io
 import math
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -1453,7 +1454,7 @@ def _crosswalk_sections(frame: pd.DataFrame, crosswalks: str | Sequence[str],
     return parts
 
 
-def render_report(valued: pd.DataFrame, path: str | Path, *, title: str = _TITLE,
+def render_report(valued: pd.DataFrame, path: str | os.PathLike[str], *, title: str = _TITLE,
                   tables: TablesLike | None = None, source: str | None = None,
                   crosswalks: str | Sequence[str] = ()) -> Path:
     """Write :func:`report_html` to ``path`` (UTF-8) and return the path."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -118,9 +119,9 @@ def _measure_codes(measures: Sequence[str]) -> list[str]:
     return codes
 
 
-def write_template(measures: Sequence[str], path: str | Path, tables: TablesLike = "uk-national",
-                   *, rows: int = 500, on: dt.date | str | None = None,
-                   periods: bool = False) -> Path:
+def write_template(measures: Sequence[str], path: str | os.PathLike[str],
+                   tables: TablesLike = "uk-national", *, rows: int = 500,
+                   on: dt.date | str | None = None, periods: bool = False) -> Path:
     """Write an Excel returns template for ``measures`` to ``path`` and return the path.
 
     ``tables`` gives the measure codes, units and regions offered in the drop-down lists (the

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pint
 
@@ -68,9 +68,14 @@ def _build_registry() -> pint.UnitRegistry[Any]:
 
 #: The package's unit registry. Never mutated after import; pint's global registry is untouched.
 ureg: pint.UnitRegistry[Any] = _build_registry()
-#: Quantities of the package's registry (``Quantity(3500, "kgCO2e").to("tCO2e")``): typed as
-#: pint types them, so a client's type checker sees magnitudes and conversions.
-Quantity = ureg.Quantity
+if TYPE_CHECKING:
+    # pint's Quantity class, to a type checker: usable in annotations (``q: Quantity[float]``)
+    # and generic in its magnitude, which the registry's attribute is not (mypy refuses it as
+    # a type, pyright sees an unknown magnitude).
+    Quantity = pint.Quantity
+else:
+    #: Quantities of the package's registry (``Quantity(3500, "kgCO2e").to("tCO2e")``).
+    Quantity = ureg.Quantity
 
 
 def normalise_unit(unit: str) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 import numpy as np
 from pydantic import (
-    ConfigDict,
     Field,
     PrivateAttr,
     SerializerFunctionWrapHandler,
@@ -29,7 +28,6 @@ TRACE_FORMAT: TraceFormat = "socialvalue_tom.trace/v1"
 
 #: Read back strictly, as Outcome is: unknown keys refused; finite numbers only (JSON has no
 #: NaN or infinity, so a round trip could not be lossless).
-_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _not_bytes(value: Any) -> Any:
@@ -46,10 +44,9 @@ def _a_flag(value: Any, info: ValidationInfo) -> Any:
     return bool(value)
 
 
-class TraceStep(_TypedValidation):
+class TraceStep(_TypedValidation, extra="forbid", frozen=True, allow_inf_nan=False):
     """One rule applied: its name, a readable line with inputs and units, and the amount after."""
 
-    model_config = _STRICT
     # Read back from a caller (stored JSON, say): invalid data is an OutcomeError naming the
     # field, never pydantic's error.
     _error = OutcomeError
@@ -63,7 +60,7 @@ class TraceStep(_TypedValidation):
     _text_not_bytes = field_validator("rule", "detail", mode="before")(_not_bytes)
 
 
-class Valuation(_TypedValidation):
+class Valuation(_TypedValidation, extra="forbid", frozen=True, allow_inf_nan=False):
     """The value of one outcome in GBP and how it was derived.
 
     ``amount`` is the float result (negative for a disbenefit); ``table``, ``version``,
@@ -72,7 +69,6 @@ class Valuation(_TypedValidation):
     (``Valuation.model_validate_json(v.model_dump_json()) == v``).
     """
 
-    model_config = _STRICT
     _error = OutcomeError
     _what = "valuation field"
 
@@ -175,7 +171,7 @@ class Valuation(_TypedValidation):
                 private["_build_steps"] = None
         return steps
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Generator[tuple[str, Any], None, None]:
         # dict(v) and iteration list every field, the trace included (built now).
         _ = self.trace
         return super().__iter__()

@@ -248,8 +248,9 @@ def _solid_not_s(pattern: str) -> str:
     return "".join(out)
 
 
-def schema_text(kind: SchemaKind) -> str:
-    """``json_schema(kind)`` as the exact text written to its file (sorted keys, LF ending)."""
+def schema_text(kind: SchemaKind | str) -> str:
+    """``json_schema(kind)`` as the exact text written to its file (sorted keys, LF ending);
+    ``kind`` as :func:`json_schema` takes it (a file stem too)."""
     return json.dumps(json_schema(kind), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -260,7 +261,7 @@ def write_schemas(folder: str | Path) -> list[Path]:
     paths = []
     for kind, name in SCHEMA_FILES.items():
         path = out / name
-        path.write_text(schema_text(kind), encoding="utf-8")  # type: ignore[arg-type]
+        path.write_text(schema_text(kind), encoding="utf-8")
         paths.append(path)
     return paths
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from socialvalue_tom._text import clipped_errors
 from socialvalue_tom.errors import (
@@ -54,14 +54,15 @@ _VERSION = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 _PUBLISHED_FORM = r"[0-9]+(?:\.[0-9]+)*"
 
 
-class AmendmentFile(_Model):
+# The schema says what AmendmentFile._adds_something checks: some proxies, or some measures.
+_ADDS_SOMETHING: dict[str, Any] = {"anyOf": [
+    {"required": ["proxies"], "properties": {"proxies": {"minProperties": 1}}},
+    {"required": ["measures"], "properties": {"measures": {"minItems": 1}}}]}
+
+
+class AmendmentFile(_Model, frozen=True, json_schema_extra=_ADDS_SOMETHING):
     """An amendment file: which edition it amends, its own label, added sources, regional values
     for the edition's measures and whole new (local) measures."""
-
-    # The schema says what _adds_something checks: some proxies, or some measures.
-    model_config = ConfigDict(json_schema_extra={"anyOf": [
-        {"required": ["proxies"], "properties": {"proxies": {"minProperties": 1}}},
-        {"required": ["measures"], "properties": {"measures": {"minItems": 1}}}]})
 
     format: Literal["socialvalue_tom.amendment/v1"]
     amends: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*:[A-Za-z0-9][A-Za-z0-9._-]*$")

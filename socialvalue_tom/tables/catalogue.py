@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import overload
 
 from socialvalue_tom._args import flag
 from socialvalue_tom._text import quoted
@@ -362,8 +363,22 @@ def available_tables() -> list[TableRef]:
     return sorted(refs, key=lambda r: (r.name, r.valid_from))
 
 
+@overload
+def load_table(name: str, *, version: str, carry_forward: bool = False) -> ProxyTable: ...
+
+
+@overload
+def load_table(name: str, *, on: dt.date | str, carry_forward: bool = False) -> ProxyTable: ...
+
+
+@overload
+def load_table(*, path: str | os.PathLike[str]) -> ProxyTable: ...
+
+
+# The overloads say to a type checker what the checks below say at run time (a name with
+# version= or on=, or path= alone); the implementation takes any mix, to refuse it clearly.
 def load_table(name: str | None = None, *, version: str | None = None,
-               on: dt.date | str | None = None, path: str | Path | None = None,
+               on: dt.date | str | None = None, path: str | os.PathLike[str] | None = None,
                carry_forward: bool = False) -> ProxyTable:
     """Load a table edition.
 

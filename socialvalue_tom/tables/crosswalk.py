@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from socialvalue_tom.errors import ProxyTableError
 from socialvalue_tom.tables._loader import read_model
@@ -38,9 +38,7 @@ NO_COUNTERPART = "(no counterpart)"
 NOT_IN_CROSSWALK = "(not in the crosswalk)"
 
 
-class _Mapping(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class _Mapping(BaseModel, extra="forbid", frozen=True):
     measure: str = Field(min_length=1)
     codes: tuple[str, ...]
     mission: str | None = None
@@ -49,9 +47,7 @@ class _Mapping(BaseModel):
     note: str | None = None
 
 
-class _CrosswalkFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class _CrosswalkFile(BaseModel, extra="forbid", frozen=True):
     format: Literal["socialvalue_tom.crosswalk/v1"]
     name: str
     title: str

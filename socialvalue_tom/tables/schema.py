@@ -14,13 +14,12 @@ import re
 import sys
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     Strict,
     ValidationInfo,
@@ -150,8 +149,11 @@ def _freeze(value: dict[Any, Any]) -> Mapping[Any, Any]:
     return FrozenMapping(value)
 
 
-#: A dict validated as usual, then stored read-only.
-FrozenDict = Annotated[dict[K, V], AfterValidator(_freeze)]
+if TYPE_CHECKING:  # read-only to a type checker too: item assignment raises at run time
+    FrozenDict = Annotated[Mapping[K, V], AfterValidator(_freeze)]
+else:
+    #: A dict validated as usual, then stored read-only.
+    FrozenDict = Annotated[dict[K, V], AfterValidator(_freeze)]
 
 
 def _keys_distinct_once_stripped(value: Any) -> Any:
@@ -172,8 +174,12 @@ def _keys_distinct_once_stripped(value: Any) -> Any:
 
 #: A table file's mapping: text keys that read alike once stripped are refused, and the dict is
 #: stored read-only.
-TableDict = Annotated[dict[K, V], BeforeValidator(_keys_distinct_once_stripped),
-                      AfterValidator(_freeze)]
+if TYPE_CHECKING:
+    TableDict = Annotated[Mapping[K, V], BeforeValidator(_keys_distinct_once_stripped),
+                          AfterValidator(_freeze)]
+else:
+    TableDict = Annotated[dict[K, V], BeforeValidator(_keys_distinct_once_stripped),
+                          AfterValidator(_freeze)]
 
 class FieldCheckError(ValueError):
     """A check that fails at a place below the model running it.
@@ -227,21 +233,23 @@ Theme = Literal["jobs", "growth", "social", "environment", "innovation"]
 ValueType = Literal["economic", "fiscal", "social", "environmental"]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Frozen: pydantic would raise its ValidationError, where a loaded table's other parts
-        # (ProxyTable, ResolvedProxy) raise AttributeError, as docs/errors.md says.
-        raise AttributeError(f"{type(self).__name__} is immutable (part of a table's content): "
-                             f"cannot set {name!r}; build a new one with model_copy(update=...) "
-                             "or amend the table with amend_table")
+# The settings as class keywords, not model_config: type checkers read them there (a frozen
+# model's fields are read-only to mypy and pyright), and each subclass repeats frozen=True.
+class _Model(BaseModel, extra="forbid", frozen=True, str_strip_whitespace=True):
+    if not TYPE_CHECKING:  # a checker sees pydantic's frozen fields, not "any name goes"
+        def __setattr__(self, name: str, value: Any) -> None:
+            # Frozen: pydantic would raise its ValidationError, where a loaded table's other
+            # parts (ProxyTable, ResolvedProxy) raise AttributeError, as docs/errors.md says.
+            raise AttributeError(
+                f"{type(self).__name__} is immutable (part of a table's content): cannot set "
+                f"{name!r}; build a new one with model_copy(update=...) or amend the table "
+                "with amend_table")
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
 
 
-class SourceSpec(_Model):
+class SourceSpec(_Model, frozen=True):
     """A public source that proxy values cite."""
 
     id: Code
@@ -254,7 +262,7 @@ class SourceSpec(_Model):
     notes: str | None = None
 
 
-class Region(_Model):
+class Region(_Model, frozen=True):
     """A region code, its display name and its parent in the fallback tree."""
 
     code: Code
@@ -262,7 +270,7 @@ class Region(_Model):
     parent: Code | None = None
 
 
-class Derivation(_Model):
+class Derivation(_Model, frozen=True):
     """How a proxy was derived: raw published figures and a safe formula over them."""
 
     inputs: TableDict[InputName, Number] = Field(min_length=1)
@@ -284,15 +292,16 @@ class Derivation(_Model):
         return v
 
 
-class ProxyValue(_Model):
-    """A proxy in GBP per canonical unit for one region, with its source and derivation."""
+# The schema says what ProxyValue._bounds_and_derivation checks of the fields together: a
+# value that is not illustrative needs a derivation.
+_NOT_ILLUSTRATIVE_NEEDS_A_DERIVATION: dict[str, Any] = {
+    "if": {"not": {"required": ["illustrative"],
+                   "properties": {"illustrative": {"const": True}}}},
+    "then": {"required": ["derivation"]}}
 
-    # The schema says what _bounds_and_derivation checks of the fields together: a value that
-    # is not illustrative needs a derivation.
-    model_config = ConfigDict(json_schema_extra={
-        "if": {"not": {"required": ["illustrative"],
-                       "properties": {"illustrative": {"const": True}}}},
-        "then": {"required": ["derivation"]}})
+
+class ProxyValue(_Model, frozen=True, json_schema_extra=_NOT_ILLUSTRATIVE_NEEDS_A_DERIVATION):
+    """A proxy in GBP per canonical unit for one region, with its source and derivation."""
 
     value: ProxyAmount
     low: ProxyAmount | None = None
@@ -330,7 +339,7 @@ class ProxyValue(_Model):
         return self
 
 
-class QuantityBounds(_Model):
+class QuantityBounds(_Model, frozen=True):
     """Inclusive bounds on an outcome's quantity in the measure's canonical unit."""
 
     min: Number | None = None
@@ -350,7 +359,7 @@ class QuantityBounds(_Model):
         return self
 
 
-class Parameter(_Model):
+class Parameter(_Model, frozen=True):
     """A named constant a table or measure declares for use in expressions."""
 
     value: Number
@@ -368,7 +377,7 @@ def _case_hint(unit: str) -> str:
     return f" (a table writes units as the registry spells them: {lower!r})"
 
 
-class MeasureSpec(_Model):
+class MeasureSpec(_Model, frozen=True):
     """One measure: what is counted, in which unit, and its proxy per region."""
 
     code: Code
@@ -461,7 +470,7 @@ def _refuse_scale_unit(code: str, unit: str, *loc: str | int) -> None:
         "delta_degC for temperatures, a plain ratio for levels)", *loc)
 
 
-class Exclusion(_Model):
+class Exclusion(_Model, frozen=True):
     """A double-counting rule: ``measures`` lists parts first and the whole they belong to last.
 
     ``count_once``: within a group of claims, each part counts in full and the whole counts only
@@ -503,14 +512,14 @@ class Exclusion(_Model):
         return v
 
 
-class ConfidenceGrades(_Model):
+class ConfidenceGrades(_Model, frozen=True):
     """Confidence grades and the fractional reduction (optimism bias) each applies."""
 
     source: Code | None = None
     grades: TableDict[str, Fraction] = Field(min_length=1)
 
 
-class TableFile(_Model):
+class TableFile(_Model, frozen=True):
     """A whole proxy-table file: header, sources, rules and measures."""
 
     format: Literal["socialvalue_tom.table/v1"]
@@ -759,7 +768,7 @@ class IndexSource(SourceSpec):
     """The source of a price index series."""
 
 
-class IndexFile(_Model):
+class IndexFile(_Model, frozen=True):
     """A price index series (e.g. GDP deflators) used for price-base uplift."""
 
     format: Literal["socialvalue_tom.index/v1"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -125,25 +125,28 @@ class _Sealed:
     def _seal(self) -> None:
         object.__setattr__(self, "_sealed", True)
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if getattr(self, "_sealed", False):
-            raise AttributeError(f"{self._what()} is immutable: cannot set {name!r} "
-                                 f"({self._ANEW})")
-        object.__setattr__(self, name, value)
+    # Hidden from type checkers, which would read a __setattr__ as "any name may be set": the
+    # public attributes are Final to them instead, and a misspelt name is unknown.
+    if not TYPE_CHECKING:
+        def __setattr__(self, name: str, value: Any) -> None:
+            if getattr(self, "_sealed", False):
+                raise AttributeError(f"{self._what()} is immutable: cannot set {name!r} "
+                                     f"({self._ANEW})")
+            object.__setattr__(self, name, value)
 
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{self._what()} is immutable: cannot delete {name!r}")
+        def __delattr__(self, name: str) -> None:
+            raise AttributeError(f"{self._what()} is immutable: cannot delete {name!r}")
 
 
 class PriceIndex(_Sealed):
     """A price index series (e.g. HM Treasury GDP deflators) for price-base uplift."""
 
     def __init__(self, spec: IndexFile, path: Path | None = None) -> None:
-        self.spec = spec
-        self.name = spec.name
-        self.path = path
-        self.digest = canonical_digest(spec)
-        self.values: Mapping[int, float] = MappingProxyType(dict(spec.values))
+        self.spec: Final[IndexFile] = spec
+        self.name: Final[str] = spec.name
+        self.path: Final[Path | None] = path
+        self.digest: Final[str] = canonical_digest(spec)
+        self.values: Final[Mapping[int, float]] = MappingProxyType(dict(spec.values))
         self._seal()
 
     # Shared by every edition that uplifts with it (load_index caches it).
@@ -189,19 +192,20 @@ class ProxyTable(_Sealed):
 
     def __init__(self, spec: TableFile, *, path: Path | None = None,
                  price_index: PriceIndex | None = None) -> None:
-        self.spec = spec
-        self.path = path
-        self.digest = canonical_digest(spec)
-        self.price_index = price_index
-        self.measures: Mapping[str, MeasureSpec] = MappingProxyType(
+        self.spec: Final[TableFile] = spec
+        self.path: Final[Path | None] = path
+        self.digest: Final[str] = canonical_digest(spec)
+        self.price_index: Final[PriceIndex | None] = price_index
+        self.measures: Final[Mapping[str, MeasureSpec]] = MappingProxyType(
             {m.code: m for m in spec.measures})
-        self.sources: Mapping[str, SourceSpec] = MappingProxyType({s.id: s for s in spec.sources})
-        self.region_codes: tuple[str, ...] = tuple(r.code for r in spec.regions)
+        self.sources: Final[Mapping[str, SourceSpec]] = MappingProxyType(
+            {s.id: s for s in spec.sources})
+        self.region_codes: Final[tuple[str, ...]] = tuple(r.code for r in spec.regions)
         self._region_index = {c: i for i, c in enumerate(self.region_codes)}
         self._region_alias = {normalise_region(r.name): r.code for r in spec.regions}
         self._region_alias.update({normalise_region(c): c for c in self.region_codes})
-        self.measure_codes: tuple[str, ...] = tuple(self.measures)
-        self.measure_index: Mapping[str, int] = MappingProxyType(
+        self.measure_codes: Final[tuple[str, ...]] = tuple(self.measures)
+        self.measure_index: Final[Mapping[str, int]] = MappingProxyType(
             {c: i for i, c in enumerate(self.measure_codes)})
         self._where = str(path) if path else f"{spec.family}:{spec.version}"
         self._compile()

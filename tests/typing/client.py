@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from typing import Any, assert_type
 
 import numpy as np
 
 import socialvalue_tom as sv
+from socialvalue_tom import money
+from socialvalue_tom.schemas import schema_text
 
 
 def value_request(body: str) -> dict[str, Any]:
@@ -57,3 +60,44 @@ def outcome_with_no_fields_given_as_none() -> sv.Outcome:
 
 def asked_for(err: sv.NoTableInForceError) -> dt.date | None:
     return assert_type(err.date, dt.date | None)
+
+
+def read_only_to_the_checker(table: sv.ProxyTable, outcome: sv.Outcome,
+                             valuation: sv.Valuation) -> None:
+    """What raises at run time is refused by the checker too (each ignore must be used)."""
+    outcome.fields["level"] = 4  # type: ignore[index]
+    table.digest = "0" * 64  # type: ignore[misc]
+    table.measure_typo = 1  # type: ignore[attr-defined]
+    outcome.quantity = 2.0  # type: ignore[misc]
+    valuation.amount = 0.0  # type: ignore[misc]
+    proxies = table.measure("jobs-local-fte").proxies
+    proxies["london"] = proxies["uk"]  # type: ignore[index]
+
+
+def wrong_calls_refused() -> None:
+    sv.load_table()  # type: ignore[call-overload]
+    sv.load_table("uk-national")  # type: ignore[call-overload]
+
+
+def money_from_a_procurement_system(prices: list[Decimal], quantity: Decimal,
+                                   row: np.int64) -> tuple[Decimal, int, str]:
+    outcome = sv.Outcome(measure="jobs-local-fte", quantity=quantity, region="uk",
+                         date="2024-06-01", years=np.int64(2), contract_value=prices[0])
+    assert_type(outcome.fields["level"], float)
+    pairs: dict[str, Any] = dict(sv.value(outcome, "uk-national"))
+    text = schema_text("proxy-table") + str(pairs) + sv.explain_row(_frame(), row)
+    return money.total(prices), money.to_pence(prices[0]), text + money.format_gbp(prices[0])
+
+
+def _frame() -> Any:
+    return None
+
+
+def quantity_as_a_type(q: sv.Quantity[float]) -> float:
+    return q.magnitude
+
+
+def pydantic_errors(err: sv.OutcomeError | sv.RuleError) -> tuple[int, int | list[int] | None]:
+    found: list[dict[str, Any]] = err.errors or []
+    rows = err.rows if isinstance(err, sv.RuleError) else None
+    return len(found), rows
