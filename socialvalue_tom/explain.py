@@ -17,7 +17,7 @@ import pandas as pd
 from socialvalue_tom._args import frame
 from socialvalue_tom._bulk.issues import issue_label
 from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, parse_day
-from socialvalue_tom._text import cell_number, is_missing, key_text
+from socialvalue_tom._text import cell_number, is_missing, key_text, shown
 from socialvalue_tom.engine import value
 from socialvalue_tom.errors import (
     OutcomeError,
@@ -95,7 +95,8 @@ def valuation_of_row(out: pd.DataFrame, i: int | np.integer[Any]) -> Valuation:
         v = value(outcome, table, assumptions=Assumptions(**meta["assumptions"]))
     if v.amount != float(row["value_gbp"]):
         raise RuleError(f"row {i}: the scalar engine gives {v.amount!r}, the frame "
-                        f"{row['value_gbp']!r}: the trace cannot be reproduced", row=i,
+                        f"{shown(row['value_gbp'])}: the trace cannot be reproduced (were the "
+                        "row's cells changed after valuation, rounded say?)", row=i,
                         field="value_gbp")
     if share != 1.0:
         note = TraceStep(rule="exclusion", detail=(

@@ -1309,8 +1309,11 @@ def _header(p: Path, where: str, first: tuple[Any, ...]) -> list[str]:
         cells.pop()
     blank = [i + 1 for i, v in enumerate(cells) if v is None or str(v).strip() == ""]
     if blank:
+        # pandas writes its index first, under a blank name (df.to_csv(path), to_excel).
+        index = ("; a first column with no name is often the row index pandas writes: write "
+                 "the file with index=False" if blank == [1] and len(cells) > 1 else "")
         raise _fail(p, f"{where}: header cell(s) in column(s) {blank} are blank: every column "
-                       "needs a name in the header row", columns=blank)
+                       f"needs a name in the header row{index}", columns=blank)
     if len(cells) > MAX_COLUMNS:
         raise _fail(p, f"{where}: {len(cells):,} columns, more than the {MAX_COLUMNS:,} a "
                        "worksheet holds: not a table of outcomes", columns=len(cells))

@@ -143,8 +143,10 @@ def test_explain_row_when_value_tampered_refuses_to_explain(tiny_table: Any) -> 
                        "region": ["uk"], "date": ["2024-09-30"]})
     out = value_frame(df, tiny_table)
     out.loc[0, "value_gbp"] = 1.0
-    with pytest.raises(sv.RuleError, match="cannot be reproduced"):
+    with pytest.raises(sv.RuleError, match="cannot be reproduced") as info:
         sv.explain_row(out, 0)
+    # The cell as written, not numpy's repr (np.float64(1.0)), and the likely cause.
+    assert "the frame 1: " in str(info.value) and "changed after valuation" in str(info.value)
 
 
 def _gross_line(v: sv.Valuation) -> str:

@@ -936,6 +936,24 @@ def test_read_csv_when_header_repeats_or_is_blank_raises_input_file_error(
         list(svio.iter_outcome_batches(path, chunksize=1))
 
 
+def test_read_when_file_has_the_index_pandas_writes_then_the_error_says_index_false(
+        tmp_path: Path) -> None:
+    """df.to_csv(path) and df.to_excel(path) write the index first under a blank name: the
+    refusal says so (a blank name elsewhere gets no such hint)."""
+    df = pd.DataFrame({"measure": ["jobs-local"], "quantity": [2.0], "unit": ["FTE"],
+                       "region": ["uk"], "date": ["2024-05-01"]})
+    df.to_csv(tmp_path / "o.csv")
+    df.to_excel(tmp_path / "o.xlsx")
+    for name in ("o.csv", "o.xlsx"):
+        with pytest.raises(svio.InputFileError, match=r"column\(s\) \[1\] are blank.*"
+                           r"index pandas writes: write the file with index=False"):
+            svio.read_outcomes(tmp_path / name)
+    other = _write(tmp_path / "b.csv", "measure,,unit\njobs-local,2,FTE\n")
+    with pytest.raises(svio.InputFileError, match="blank") as info:
+        svio.read_outcomes(other)
+    assert "index=False" not in str(info.value)
+
+
 def test_read_csv_when_header_row_is_blank_raises_input_file_error(tmp_path: Path) -> None:
     """A header of only commas is refused like a blank .xlsx header row."""
     path = _write(tmp_path / "o.csv", ",,,\njobs-local,2,FTE,uk\n")
