@@ -85,8 +85,11 @@ class IssueTable(pd.DataFrame):
 
     def __deepcopy__(self, memo: Any = None) -> IssueTable:
         # pandas deep-copies attrs when it slices a frame: the copy must stay an IssueTable,
-        # or pd.concat of two slices would compare plain DataFrames with == and fail.
-        return IssueTable(self.copy(deep=True))
+        # or pd.concat of two slices would compare plain DataFrames with == and fail. Under
+        # pandas' copy-on-write (always on from pandas 3) a shallow copy is already an
+        # independent one, its data copied only if either side is changed: a deep copy of a
+        # large issues table on every selection made a groupby cost groups x issues.
+        return IssueTable(self.copy(deep=False))
 
     def __copy__(self) -> IssueTable:
         return IssueTable(self.copy(deep=False))
@@ -132,7 +135,7 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     claims of the whole input; by default ``df``'s own. For many pieces, pass
     :func:`claim_totals` of those claims instead: they are then indexed once, not per piece.
 
-    The rows are valued in blocks of 65,536, so the memory used beyond the output columns
+    The rows are valued in blocks of 49,152, so the memory used beyond the output columns
     stays small whatever the input's length.
     """
     _check_input(df, errors)

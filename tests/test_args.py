@@ -92,7 +92,8 @@ def test_a_choice_given_a_frame_or_list_is_a_rule_error_naming_the_choices(call:
     lambda: money.to_pounds(np.True_), lambda: money.format_gbp(True),
     lambda: money.to_pence("5"), lambda: money.total([1.0, True]),
     lambda: money.total(np.array([True, False])), lambda: money.total(["1.5"] * 40),
-    lambda: money.total(pd.Series(["1.5"])),
+    lambda: money.total(pd.Series(["1.5"])), lambda: money.total([1.0] * 40 + [1j]),
+    lambda: money.total(np.array([1 + 2j])), lambda: money.to_pounds(np.complex128(1)),
 ])
 def test_money_refuses_text_bytes_and_booleans_as_amounts(call: Any) -> None:
     """total("12") added the characters 1 and 2 (b"12" the byte values, 99), and True was

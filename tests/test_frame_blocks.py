@@ -13,6 +13,7 @@ from strategies import portfolios, to_frame
 
 import socialvalue_tom as sv
 from socialvalue_tom import frame
+from socialvalue_tom._bulk.arithmetic import BLOCK
 from socialvalue_tom.frame import claims_of, value_frame
 
 
@@ -132,13 +133,13 @@ def _spaced_claims(copies: int) -> pd.DataFrame:
     return big
 
 
-@pytest.mark.parametrize(("copies", "block"), [(3, 4), (13108, 1 << 16)])
+@pytest.mark.parametrize(("copies", "block"), [(3, 4), (10_000, BLOCK)])
 def test_value_frame_when_excluded_measure_has_spaces_in_blocks_equals_one_block(
         tiny_table: Any, monkeypatch: pytest.MonkeyPatch, copies: int, block: int) -> None:
     """'jobs-local ' is the measure jobs-local (value_frame strips it): the claims gathered for
     the blocks of a long input must see it too (no KeyError from an exclusion whose claims were
     all missed), and blocks give the bits of one block: 3 of each contract's 4 local FTE count.
-    The second case is the real block size with more than one block (65,540 rows)."""
+    The second case is the real block size with more than one block (50,000 rows)."""
     df = _spaced_claims(copies)
     assert (len(df) > block) and (len(df) <= 4 * block)
     monkeypatch.setattr(frame, "BLOCK", block)
