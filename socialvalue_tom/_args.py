@@ -24,8 +24,7 @@ def choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     if isinstance(value, str) and value in choices:
         return value
     allowed = " or ".join(repr(c) for c in choices)
-    shown = repr(value) if isinstance(value, str | int | float | None) else type(value).__name__
-    raise RuleError(f"{name} must be {allowed}, not {shown}"[:300], field=name)
+    raise RuleError(f"{name} must be {allowed}, not {_shown(value)}", field=name)
 
 
 def frame(value: Any, what: str) -> pd.DataFrame:
@@ -50,7 +49,15 @@ def flag(value: Any, name: str) -> bool:
     :class:`TypeError`: ``"False"``, ``0`` or a DataFrame is not a yes or no."""
     if isinstance(value, bool | np.bool_):
         return bool(value)
-    raise TypeError(f"{name} must be True or False, not {value!r}"[:200])
+    raise TypeError(f"{name} must be True or False, not {_shown(value)}")
+
+
+def _shown(value: Any) -> str:
+    """A short way to name a wrong argument: a plain value as written, anything else (a
+    DataFrame, a list) by its type, not its many-line repr."""
+    if value is None or isinstance(value, str | int | float):
+        return repr(value)[:60]
+    return type(value).__name__
 
 
 def text(value: Any, name: str) -> str:

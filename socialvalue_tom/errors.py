@@ -294,9 +294,9 @@ class BulkValidationError(OutcomeError):
     @classmethod
     def from_issues(cls, issues: Sequence[RowIssue]) -> BulkValidationError:
         """Build the error with a message showing the count and the first issues."""
+        issues = list(issues)  # a generator too, read once
         if not all(isinstance(i, RowIssue) for i in issues):
             raise TypeError("from_issues() needs a sequence of RowIssue")
-        issues = list(issues)
         rows = sorted({i.row for i in issues})
         shown = "; ".join(f"row {i.row} field {i.field!r}: {i.reason}" for i in issues[:5])
         more = f" (and {len(issues) - 5} more)" if len(issues) > 5 else ""

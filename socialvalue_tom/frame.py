@@ -12,7 +12,8 @@ Double-counting exclusions act between the two phases.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -58,13 +59,14 @@ ISSUE_COLUMNS = ["row", "index", "field", "code", "reason"]
 class IssueTable(pd.DataFrame):
     """The issues of a bulk valuation: a DataFrame with columns row, index, field, code, reason.
 
-    It lives in ``out.attrs["issues"]``. ``==`` between two issue tables is one ``bool``, true
-    when they hold the same issues (``DataFrame.equals``): pandas compares ``attrs`` with
-    ``==`` when it combines frames (``pd.concat``), which elementwise ``==`` turns into an
-    error, and pandas copies ``attrs`` with every selection, so the pieces of one result
-    (``groupby``, ``head`` and ``tail``) put back together keep its metadata. Against anything
-    else ``==`` is elementwise, as for any DataFrame. Frames derived from it (selections,
-    copies) are plain DataFrames.
+    It lives in ``out.attrs["issues"]``. ``==`` with another DataFrame is one ``bool``, true
+    for an issue table holding the same issues (``DataFrame.equals``), false for any other
+    frame: pandas compares ``attrs`` with ``==`` when it combines frames (``pd.concat``), which
+    elementwise ``==`` turns into an error, and pandas copies ``attrs`` with every selection, so
+    the pieces of one result (``groupby``, ``head`` and ``tail``) put back together keep its
+    metadata (each result records its own ``valuation_id``, so two results never pass for
+    one). Against a value ``==`` is elementwise, as for any DataFrame. Frames derived from it
+    (selections, copies) are plain DataFrames.
     """
 
     @property
@@ -74,11 +76,13 @@ class IssueTable(pd.DataFrame):
     def __eq__(self, other: object) -> Any:
         if isinstance(other, IssueTable):
             return self.equals(other)
+        if isinstance(other, pd.DataFrame):  # one bool, for pandas' comparison of attrs
+            return False
         return super().__eq__(other)
 
     def __ne__(self, other: object) -> Any:
-        if isinstance(other, IssueTable):
-            return not self.equals(other)
+        if isinstance(other, pd.DataFrame):
+            return not self.__eq__(other)
         return super().__ne__(other)
 
     __hash__ = pd.DataFrame.__hash__  # unhashable, as a DataFrame is (it can change)
@@ -417,20 +421,25 @@ def _check_input(df: pd.DataFrame, errors: str) -> None:
     _refuse_near_rule_columns(df)
 
 
-def refuse_index_columns(df: pd.DataFrame, reader: str | None = None) -> None:
-    """:class:`OutcomeError` for a standard column the frame holds as its index
-    (``df.set_index("contract_id")``): the rules read columns, so the index would be passed
-    over, and without ``contract_id`` every contract would be one double-counting group.
-    ``reader`` names a function reading a valued frame (``summarise``), which would leave out
-    what the column gives (a contract's value and ratio) without a word."""
+def refuse_index_columns(df: pd.DataFrame, reader: str | None = None,
+                         read: Collection[str] = STANDARD_COLUMNS) -> None:
+    """:class:`OutcomeError` for a column of ``read`` (by default every standard column) the
+    frame holds as its index (``df.set_index("contract_id")``): the rules read columns, so the
+    index would be passed over, and without ``contract_id`` every contract would be one
+    double-counting group. ``reader`` names a function reading a valued frame
+    (``summarise``), which would leave out what the column gives (a contract's value and
+    ratio) without a word."""
     names = [n for n in df.index.names
-             if isinstance(n, str) and n in STANDARD_COLUMNS and n not in df.columns]
+             if isinstance(n, str) and n in read and n not in df.columns]
     if names:
         one = len(names) == 1
-        why = ("the rules read columns, so {it} would be passed over (without contract_id "
-               "every contract is one double-counting group)" if reader is None else
-               f"{reader} reads columns, so {{it}} would be passed over (without contract_id "
-               "the contracts' values and ratios are left out)")
+        if reader is None:
+            why = ("the rules read columns, so {it} would be passed over (without contract_id "
+                   "every contract is one double-counting group)")
+        else:
+            why = f"{reader} reads columns, so {{it}} would be passed over" + (
+                " (without contract_id the contracts' values, ratios and targets are left out)"
+                if "contract_id" in names else "")
         raise OutcomeError(
             f"{', '.join(map(repr, names))} {'is' if one else 'are'} the frame's index, not "
             f"{'a column' if one else 'columns'}: {why.format(it='it' if one else 'they')}; "
@@ -561,6 +570,10 @@ def _output(df: pd.DataFrame, c: Columns, s: EditionStack, issues: Issues, a: As
         # from the start or renumbered (reset_index), and only in the first do its labels
         # still name the rows the issues name (report._issues_of).
         "rows": len(df),
+        # Which call valued the rows: pd.concat keeps attrs that are equal, so the pieces of
+        # one result put back together keep them, while two results with the same settings
+        # and the same issues (none, say) do not pass for one.
+        "valuation_id": uuid.uuid4().hex,
     }
     if issues.items and not df.index.is_unique:
         # Refused rows that share an index label are told apart by position, while the frame

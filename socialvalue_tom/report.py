@@ -31,7 +31,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._args import flag
+from socialvalue_tom._args import flag, text
 from socialvalue_tom._attrs import own_attrs
 from socialvalue_tom._bulk.lookups import _wall_clock
 from socialvalue_tom._extras import import_extra
@@ -373,11 +373,17 @@ def _containers_as_text(valued: pd.DataFrame, names: set[str]) -> pd.DataFrame:
 _SOURCE_COLUMN = {"year": "date"}
 
 
-def _need(valued: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    """:class:`OutcomeError` naming the columns of ``value_frame``'s result ``valued`` lacks."""
+def _need(valued: pd.DataFrame, columns: Sequence[str], what: str,
+          reads: Sequence[str] = ()) -> None:
+    """:class:`OutcomeError` naming the columns of ``value_frame``'s result ``valued`` lacks,
+    or holds as its index among those ``what`` reads (``columns``, ``reads``, the contract and
+    supplier keys, ``stage`` and ``contract_value``)."""
     if not isinstance(valued, pd.DataFrame):
         raise TypeError(f"{what} needs a pandas DataFrame, not {type(valued).__name__}")
-    refuse_index_columns(valued, what)
+    # The columns that, held as the index, would be passed over without a word (a missing
+    # one of ``columns`` is refused below anyway; this says why).
+    refuse_index_columns(valued, what,
+                         read=(*_KEYS, "stage", "contract_value", *columns, *reads))
     missing = [c for c in columns if c not in valued.columns]
     if missing:
         raise OutcomeError(f"{what} needs column(s) {', '.join(missing)}: pass the result of "
@@ -484,9 +490,11 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
         >>> s[["supplier_id", "net_gbp", "sv_ratio"]].to_dict("records")
         [{'supplier_id': 'a', 'net_gbp': Decimal('250.00'), 'sv_ratio': 0.25}, {'supplier_id': 'b', 'net_gbp': Decimal('100.00'), 'sv_ratio': 0.2}]
     """  # noqa: E501
-    _need(valued, ["value_gbp"], "summarise")
     # One key per column: supplier and supplier_id are one group, named once.
     given: list[Any] = list(by) if pd.api.types.is_list_like(by) else [by]
+    grouped = [GROUPS.get(k, k) for k in given if isinstance(k, str)]
+    _need(valued, ["value_gbp"], "summarise",
+          reads=[*grouped, *(["date"] if "year" in grouped else [])])
     keys: list[str] = []
     for k in given:
         if all(GROUPS.get(k, k) != GROUPS.get(seen, seen) for seen in keys):
@@ -968,7 +976,7 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     ``pd.concat``), only the note on stages, which needs none, is given. ``tables`` as for
     :func:`annotate`.
     """
-    _need(valued, ["value_gbp"], "basis_notes")
+    _need(valued, ["value_gbp"], "basis_notes", reads=["date"])  # discounting years
     ok = _valued_rows(_bare(valued))
     if not len(ok):
         return []
@@ -1167,7 +1175,7 @@ def _adjusted(frame: pd.DataFrame) -> str:
         return (f" after whatever {_words(list(_ADJUSTMENTS.values()))} they were valued with "
                 "(not recorded with these rows)")
     zero = [word for key, word in _ADJUSTMENTS.items()
-            if a is not None and a.get(key) is not None and float(a[key]) == 0.0]
+            if a.get(key) is not None and float(a[key]) == 0.0]
     kept = [word for word in _ADJUSTMENTS.values() if word not in zero]
     text = f" after {_words(kept)}" if kept else ""
     if zero:
@@ -1309,8 +1317,8 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
     if not isinstance(title, str) or not title.strip():
         raise RuleError(f"the report's title must be text that is not blank, not {title!r}: "
                         f"it names the page (the default is {_TITLE!r})", field="title")
-    if source is not None and not isinstance(source, str):
-        raise TypeError(f"source names the input as text, not {type(source).__name__}")
+    if source is not None:
+        text(source, "source (the input's name)")
     frame = _with_info(valued, "theme", tables)  # an annotate()d frame needs no tables
     issues = valued.attrs.get("issues")
     listed = _issues_of(issues, frame)

@@ -26,10 +26,6 @@ __all__ = ["TRACE_FORMAT", "TraceStep", "Valuation"]
 TraceFormat = Literal["socialvalue_tom.trace/v1"]
 TRACE_FORMAT: TraceFormat = "socialvalue_tom.trace/v1"
 
-#: Read back strictly, as Outcome is: unknown keys refused; finite numbers only (JSON has no
-#: NaN or infinity, so a round trip could not be lossless).
-
-
 def _not_bytes(value: Any) -> Any:
     # pydantic would decode bytes to text (Outcome refuses them too).
     if isinstance(value, bytes | bytearray):
@@ -44,6 +40,8 @@ def _a_flag(value: Any, info: ValidationInfo) -> Any:
     return bool(value)
 
 
+# Read back strictly, as Outcome is: unknown keys refused; finite numbers only (JSON has no NaN
+# or infinity, so a round trip could not be lossless).
 class TraceStep(_TypedValidation, extra="forbid", frozen=True, allow_inf_nan=False):
     """One rule applied: its name, a readable line with inputs and units, and the amount after."""
 

@@ -175,3 +175,22 @@ def test_outcome_refuses_containers_and_signalling_nans_as_value_frame_does(
     quantity, and a signalling NaN leaked decimal.InvalidOperation."""
     with pytest.raises(sv.OutcomeError):
         sv.Outcome(**dict(OUTCOME, **given))
+
+
+def test_review_passed_takes_a_numpy_date_as_a_frame_cell_holds_it() -> None:
+    table = sv.load_table("uk-national", version="2024")
+    assert table.review_passed(np.datetime64("2099-01-01")) == table.review_passed(
+        dt.date(2099, 1, 1))
+    with pytest.raises(TypeError, match="today must be a date"):
+        table.review_passed(np.datetime64("NaT"))
+
+
+def test_bulk_validation_error_from_a_generator_of_issues_keeps_them() -> None:
+    issue = sv.RowIssue(row=3, index=3, field="quantity", code="negative", reason="negative")
+    err = sv.BulkValidationError.from_issues(i for i in [issue, issue])
+    assert len(err.issues) == 2 and "2 problem(s) in 1 row(s)" in str(err)
+
+
+def test_a_flag_given_a_frame_is_named_by_its_type_not_its_repr() -> None:
+    with pytest.raises(TypeError, match=r"detail must be True or False, not DataFrame$"):
+        sv.value_frame(_frame(), detail=pd.DataFrame({"a": range(50)}))

@@ -620,6 +620,16 @@ def test_value_frame_when_pieces_of_one_result_are_put_back_then_metadata_is_kep
     assert pd.concat([out.copy(), out.copy()]).attrs.keys() == out.attrs.keys()
     other = value_frame(_frame(), tiny_table, errors="collect")
     assert pd.concat([out, other]).attrs == {}
+    # Two results with the same settings and the same issues are still two results: the
+    # valuation_id each records tells them apart (one issues table kept for both would name
+    # one result's rows only).
+    again = value_frame(_frame(quantity=[2.0, -1.0, 100.0]), tiny_table, errors="collect")
+    assert again.attrs["issues"] == out.attrs["issues"]
+    assert pd.concat([out, again]).attrs == {}
+    # A result whose issues a selection replaced (a plain DataFrame) combines, losing them.
+    narrowed = out.copy()
+    narrowed.attrs["issues"] = out.attrs["issues"][["row", "reason"]]
+    assert pd.concat([out, narrowed]).attrs == {}
 
 
 def test_value_frame_result_without_its_issues_round_trips_through_parquet(
@@ -645,7 +655,9 @@ def test_issue_table_when_compared_then_equal_tables_are_one_bool(tiny_table: An
     assert (issues == same) is True and (issues != same) is False
     emptied = sv.IssueTable(issues.iloc[:0])
     assert (issues == emptied) is False and (issues != emptied) is True
-    assert (issues == pd.DataFrame(issues)).all().all()
+    # Any other frame is not an issue table: one bool (pd.concat of a result whose issues were
+    # replaced by a selection of them compared a frame elementwise and failed).
+    assert (issues == pd.DataFrame(issues)) is False and (issues != issues.head(1)) is True
     assert (issues["code"] == "negative").tolist() == [True]
     assert (issues == "x").shape == issues.shape
     with pytest.raises(TypeError, match="unhashable"):

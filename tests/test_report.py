@@ -29,6 +29,7 @@ from socialvalue_tom.frame import value_frame
 from socialvalue_tom.money import format_gbp
 from socialvalue_tom.report import (
     annotate,
+    basis_notes,
     editions_used,
     import_extra,
     render_report,
@@ -1514,5 +1515,24 @@ def test_report_functions_when_contract_id_is_the_index_then_say_so(reader: Any)
 def test_report_functions_when_not_given_a_frame_or_text_then_type_error(call: Any) -> None:
     """A wrong argument type is a TypeError naming what is wanted, not an AttributeError (or
     pandas' own error for a Timestamp as the source's name)."""
-    with pytest.raises(TypeError, match=r"needs a pandas DataFrame|names the input as text"):
+    with pytest.raises(TypeError,
+                       match=r"needs a pandas DataFrame|source \(the input.s name\) must be text"):
         call()
+
+
+def test_report_functions_when_an_unread_column_is_the_index_then_work_as_before() -> None:
+    """Only the columns a report function reads are refused as the index: a date or region
+    index changed nothing before and is not refused."""
+    valued = value_frame(pd.read_csv(EXAMPLE))
+    by_date = valued.set_index("date")
+    assert summarise(by_date, by="theme").equals(summarise(valued, by="theme"))
+    assert summarise(valued.set_index("region"), by="supplier").equals(
+        summarise(valued, by="supplier"))
+    # basis_notes reads the dates (the years outcomes are discounted to): refused.
+    with pytest.raises(sv.OutcomeError, match="'date' is the frame's index"):
+        basis_notes(by_date)
+    with pytest.raises(sv.OutcomeError, match="'date' is the frame's index"):
+        summarise(by_date, by="year")
+    with pytest.raises(sv.OutcomeError, match=r"'supplier_id' is the frame's index, not a "
+                       r"column: summarise reads columns, so it would be passed over; make"):
+        summarise(valued.set_index("supplier_id"), by="theme")

@@ -371,6 +371,11 @@ def load_table(name: str, *, version: str, carry_forward: bool = False) -> Proxy
 def load_table(name: str, *, on: dt.date | str, carry_forward: bool = False) -> ProxyTable: ...
 
 
+@overload  # the edition named, checked to be in force on the day
+def load_table(name: str, *, version: str, on: dt.date | str,
+               carry_forward: bool = False) -> ProxyTable: ...
+
+
 @overload
 def load_table(*, path: str | os.PathLike[str]) -> ProxyTable: ...
 

@@ -63,9 +63,12 @@ def canonical_digest(model: TableFile | IndexFile) -> str:
 
 
 def _review_passed(review_by: dt.date | None, today: dt.date | None = None) -> bool:
-    """True when ``review_by`` is a date and ``today`` (default: the local date; a datetime or
-    ``pandas.Timestamp`` counts as its date) is after it."""
+    """True when ``review_by`` is a date and ``today`` (default: the local date; a datetime,
+    ``pandas.Timestamp`` or ``numpy.datetime64`` counts as its date; anything else, NaT
+    included, is a :class:`TypeError`) is after it."""
     day = dt.date.today() if today is None else today
+    if isinstance(day, np.datetime64) and not np.isnat(day):  # a frame cell's date
+        day = day.astype("datetime64[D]").item()
     if isinstance(day, dt.datetime):
         day = day.date()
     if not isinstance(day, dt.date) or day != day:  # NaT is a datetime, unequal to itself
