@@ -194,3 +194,35 @@ def test_bulk_validation_error_from_a_generator_of_issues_keeps_them() -> None:
 def test_a_flag_given_a_frame_is_named_by_its_type_not_its_repr() -> None:
     with pytest.raises(TypeError, match=r"detail must be True or False, not DataFrame$"):
         sv.value_frame(_frame(), detail=pd.DataFrame({"a": range(50)}))
+
+
+def test_mutation_review_gaps_in_argument_checks(tmp_path: Path) -> None:
+    """Checks a mutation review found untested: bytes as rows, carry_forward with version=,
+    from_issues of non-issues or of a deque, a chunk of text, the value a choice names."""
+    from collections import deque
+
+    for bad in (b"\x00\x01", bytearray(b"1")):
+        with pytest.raises(TypeError, match="rows must be a list"):
+            svio.source_lines(EXAMPLE, bad)
+    with pytest.raises(TypeError, match="carry_forward must be True or False"):
+        sv.load_table("uk-national", version="2024", carry_forward="no")
+    with pytest.raises(TypeError, match="RowIssue"):
+        sv.BulkValidationError.from_issues([1])  # type: ignore[list-item]
+    issue = sv.RowIssue(row=0, field="quantity", code="negative", reason="negative")
+    assert str(sv.BulkValidationError.from_issues(deque([issue] * 7))).startswith(
+        "7 problem(s)")
+    with pytest.raises(sv.RuleError, match=r"errors must be 'raise' or 'collect', not 5"):
+        sv.value_frame(_frame(), errors=5)  # type: ignore[arg-type]
+
+
+def test_money_to_pence_keeps_every_digit_of_a_large_decimal() -> None:
+    assert money.to_pence(Decimal("1234567890123456789012345678.91")) == (
+        123456789012345678901234567891)
+
+
+def test_explain_row_given_a_numpy_position_records_a_plain_int() -> None:
+    valued = sv.value_frame(pd.DataFrame([OUTCOME, dict(OUTCOME, quantity=-1)]),
+                            errors="collect")
+    with pytest.raises(sv.OutcomeError) as info:
+        sv.explain_row(valued, np.int64(1))
+    assert type(info.value.row) is int

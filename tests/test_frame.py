@@ -652,6 +652,12 @@ def test_issue_table_when_compared_then_equal_tables_are_one_bool(tiny_table: An
                          errors="collect").attrs["issues"]
     same = copy.deepcopy(issues)
     assert type(same).__name__ == "IssueTable" and same is not issues
+    # Shared until either side changes (copy-on-write): no copy of a large table on every
+    # selection, and a change to the copy leaves the original as it was.
+    assert np.shares_memory(same["row"].to_numpy(), issues["row"].to_numpy())
+    same.loc[0, "reason"] = "changed"
+    assert issues.loc[0, "reason"] != "changed"
+    same = copy.deepcopy(issues)
     assert (issues == same) is True and (issues != same) is False
     emptied = sv.IssueTable(issues.iloc[:0])
     assert (issues == emptied) is False and (issues != emptied) is True

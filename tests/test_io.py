@@ -948,9 +948,15 @@ def test_read_when_file_has_the_index_pandas_writes_then_the_error_says_index_fa
         with pytest.raises(svio.InputFileError, match=r"column\(s\) \[1\] are blank.*"
                            r"index pandas writes: write the file with index=False"):
             svio.read_outcomes(tmp_path / name)
-    other = _write(tmp_path / "b.csv", "measure,,unit\njobs-local,2,FTE\n")
+    # Only a blank first name beside named columns is taken for the index.
+    for text in ("measure,,unit\njobs-local,2,FTE\n", ",a,,b\n1,2,3,4\n"):
+        other = _write(tmp_path / "b.csv", text)
+        with pytest.raises(svio.InputFileError, match="blank") as info:
+            svio.read_outcomes(other)
+        assert "index=False" not in str(info.value)
+    lone = _workbook(tmp_path / "lone.xlsx", [[" "], ["x"]])
     with pytest.raises(svio.InputFileError, match="blank") as info:
-        svio.read_outcomes(other)
+        svio.read_outcomes(lone)
     assert "index=False" not in str(info.value)
 
 
