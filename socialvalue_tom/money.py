@@ -60,8 +60,8 @@ def to_pounds(amount: float | Decimal) -> Decimal:
 
     A float (or int, or numpy number) is rounded by the half-penny rule of the module docs; a
     :class:`~decimal.Decimal` has no float error to allow for and is rounded as it is. A
-    boolean, text or bytes is a :class:`TypeError` (``True`` is not £1), an amount that is not
-    finite a :class:`~socialvalue_tom.RuleError`.
+    boolean, text, bytes or a complex number is a :class:`TypeError` (``True`` is not £1), an
+    amount that is not finite a :class:`~socialvalue_tom.RuleError`.
     """
     _refuse_non_number(amount)
     if isinstance(amount, Decimal):
@@ -100,7 +100,7 @@ def _refuse_non_numbers(values: list[Any] | np.ndarray) -> None:
             return
         if values.dtype.kind == "b":
             raise TypeError("amounts of money are numbers, not booleans")
-        if values.dtype.kind in "USa":
+        if values.dtype.kind in "US":
             raise TypeError("amounts of money are numbers, not text")
         if values.dtype.kind == "c":
             raise TypeError("amounts of money are real numbers, not complex ones")
@@ -140,8 +140,10 @@ def total(amounts: Iterable[float | Decimal]) -> Decimal:
     """Order-independent total of float amounts, rounded to the penny.
 
     ``amounts`` is a list, array, Series or other collection of numbers (a Decimal counts as
-    its float); text, bytes or booleans, given as the collection or in it, are a
-    :class:`TypeError` (``total("12")`` would otherwise add 1 and 2).
+    its float, unlike :func:`to_pounds`, which rounds it as it is: the two differ only for a
+    Decimal of more digits than a float holds); text, bytes, booleans or complex numbers,
+    given as the collection or in it, are a :class:`TypeError` (``total("12")`` would
+    otherwise add 1 and 2).
     """
     if isinstance(amounts, str | bytes | bytearray):
         raise TypeError(f"total() adds a collection of amounts, not {type(amounts).__name__} "

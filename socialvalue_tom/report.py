@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from socialvalue_tom._args import flag, text
+from socialvalue_tom._args import frame as a_frame  # "frame" names many locals here
 from socialvalue_tom._attrs import own_attrs
 from socialvalue_tom._bulk.lookups import _wall_clock
 from socialvalue_tom._extras import import_extra
@@ -378,8 +379,7 @@ def _need(valued: pd.DataFrame, columns: Sequence[str], what: str,
     """:class:`OutcomeError` naming the columns of ``value_frame``'s result ``valued`` lacks,
     or holds as its index among those ``what`` reads (``columns``, ``reads``, the contract and
     supplier keys, ``stage`` and ``contract_value``)."""
-    if not isinstance(valued, pd.DataFrame):
-        raise TypeError(f"{what} needs a pandas DataFrame, not {type(valued).__name__}")
+    a_frame(valued, what)
     # The columns that, held as the index, would be passed over without a word (a missing
     # one of ``columns`` is refused below anyway; this says why).
     refuse_index_columns(valued, what,
