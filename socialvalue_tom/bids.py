@@ -288,8 +288,9 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
         arithmetic gives the score shown). ``attrs["trace"]`` holds the whole evaluation
         trace as a list of lines. Any bad commitment row raises
         :class:`~socialvalue_tom.BulkValidationError` naming the row (in ``commitments``) and
-        field; a commitment with no ``supplier_id``, clashing ids and bad arguments raise
-        :class:`~socialvalue_tom.RuleError`.
+        field; a commitment with no ``supplier_id``, clashing ids and bad option values raise
+        :class:`~socialvalue_tom.RuleError`; arguments of the wrong type (``commitments`` not a
+        DataFrame, ``bid_prices`` not a mapping or Series) raise :class:`TypeError`.
     """
     from socialvalue_tom.frame import refuse_duplicated_columns
 

@@ -438,8 +438,8 @@ def refuse_index_columns(df: pd.DataFrame, reader: str | None = None,
                    "every contract is one double-counting group)")
         else:
             why = f"{reader} reads columns, so {{it}} would be passed over" + (
-                " (without contract_id the contracts' values, ratios and targets are left out)"
-                if "contract_id" in names else "")
+                " (every row would read as having no contract_id: no contract values, ratios "
+                "or targets)" if "contract_id" in names else "")
         raise OutcomeError(
             f"{', '.join(map(repr, names))} {'is' if one else 'are'} the frame's index, not "
             f"{'a column' if one else 'columns'}: {why.format(it='it' if one else 'they')}; "

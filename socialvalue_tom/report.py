@@ -162,7 +162,8 @@ def annotate(valued: pd.DataFrame, tables: TablesLike | None = None) -> pd.DataF
     value type and methodology of their measure when the editions used agree on them, and
     missing values otherwise (and for the title, unit and illustrative mark). Needs the
     ``table``, ``version``, ``measure`` and ``region_used`` columns of a ``value_frame``
-    result (:class:`~socialvalue_tom.OutcomeError` otherwise, as ``summarise`` raises).
+    result (:class:`~socialvalue_tom.OutcomeError` otherwise, as ``summarise`` raises;
+    :class:`TypeError` for anything but a DataFrame).
     """
     _need(valued, (), "annotate")
     missing = [c for c in _VALUED_COLUMNS if c not in valued.columns]
