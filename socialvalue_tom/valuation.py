@@ -88,8 +88,10 @@ class Valuation(_TypedValidation, extra="forbid", frozen=True, allow_inf_nan=Fal
     carried_forward: bool = False
     proxy: float
     proxy_source: str
-    price_base_year: int
-    price_year: int
+    # As a table's price base and Assumptions.price_year are bounded (the schema then bounds
+    # them too: JSON Schema counts 1e19 as an integer, which pydantic refuses).
+    price_base_year: int = Field(ge=1900, le=2200)
+    price_year: int = Field(ge=1900, le=2200)
     theme: str
     value_type: str
     disbenefit: bool = False

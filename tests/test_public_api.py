@@ -112,6 +112,11 @@ def test_integrator_client_type_checks_strictly(tmp_path: Path, plugin: bool) ->
 
     client = Path(__file__).parent / "typing" / "client.py"
     config = Path(__file__).parent.parent / "pyproject.toml"  # its pydantic plugin
-    out, err, status = api.run(["--strict", "--no-incremental", "--cache-dir", str(tmp_path),
-                                "--config-file", str(config) if plugin else "", str(client)])
+    limit = sys.getrecursionlimit()
+    try:
+        out, err, status = api.run(["--strict", "--no-incremental", "--cache-dir", str(tmp_path),
+                                    "--config-file", str(config) if plugin else "",
+                                    str(client)])
+    finally:  # mypy raises the interpreter's recursion limit and leaves it raised
+        sys.setrecursionlimit(limit)
     assert status == 0, out + err

@@ -15,8 +15,13 @@ once stripped must hold a character that is not space. Checks across fields or f
 cross-references, say) are the model's alone, and so are two single-field checks JSON Schema
 cannot state exactly: a proxy with more than two decimal places (``multipleOf: 0.01`` fails
 ``0.07`` in binary floating point) and an exclusion key naming a standard column in another case
-(``Contract_ID``). The schema describes the canonical form: text with spaces around it, which
-the loader strips, is refused by it.
+(``Contract_ID``). A table, index or amendment schema describes the canonical form: text with
+spaces around it, which the loader strips, is refused by it. An outcome's schema is looser
+there, as ``value_frame`` is with a row's cells: text with spaces around it in ``measure``,
+``region``, ``unit``, ``confidence`` and the ids is accepted (the model strips it, and reads
+blank text as absent), while ``date``, ``stage`` and ``fields`` keys are held to their
+canonical form; the model also takes ids and grades given as numbers (as their text), which
+the schema, describing the form to send, does not.
 
 Examples:
     >>> json_schema("outcome")["title"]

@@ -768,6 +768,26 @@ class IndexSource(SourceSpec):
     """The source of a price index series."""
 
 
+def _years_as_numbers(value: Any) -> Any:
+    """A map's keys written as years in decimal text (``"2023"``, as every JSON key is text)
+    read as those years, as the schema's key pattern allows; a year given twice, once as a
+    number and once as text, is refused rather than one silently replacing the other."""
+    if not isinstance(value, Mapping):
+        return value
+    years: dict[Any, Any] = {}
+    for key, item in value.items():
+        year = int(key) if isinstance(key, str) and re.fullmatch(_YEAR_TEXT, key) else key
+        if year in years:
+            raise FieldCheckError(f"the year {year} is given twice (as {key!r} and as a number "
+                                  "or other text): give it once", key)
+        years[year] = item
+    return years
+
+
+#: A year as decimal text: the schema's pattern for year keys (1900 to 2200).
+_YEAR_TEXT = r"(?:19[0-9][0-9]|2[0-1][0-9]{2}|2200)"
+
+
 class IndexFile(_Model, frozen=True):
     """A price index series (e.g. GDP deflators) used for price-base uplift."""
 
@@ -778,8 +798,9 @@ class IndexFile(_Model, frozen=True):
     reference_year: Year
     published: Day
     source: SourceSpec
-    values: FrozenDict[Year, Annotated[float, Strict(), Field(gt=0.0, allow_inf_nan=False)]] = (
-        Field(min_length=1))
+    values: Annotated[
+        FrozenDict[Year, Annotated[float, Strict(), Field(gt=0.0, allow_inf_nan=False)]],
+        BeforeValidator(_years_as_numbers)] = Field(min_length=1)
     projected_from: Year | None = None
     notes: str | None = None
 

@@ -138,7 +138,8 @@ def test_load_table_when_yaml_tag_not_plain_data_raises_at_its_line(
 # -- 4. index files -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("values", "field", "words"), [
-    ("{2023: 98.0, '2024': 100.0, 2024: 101.0}", "values.2024", ("integer",)),
+    ("{2023: 98.0, '2024': 100.0, 2024: 101.0}", "values.2024", ("2024 is given twice",)),
+    ("{2023: 98.0, '02024': 100.0, 2025: 101.0}", "values.02024", ("integer",)),
     ("{2023.0: 98.0, 2024: 100.0, 2025: 102.5}", "values.2023.0", ("integer",)),
     ("{2020: 90.0, 2024: 100.0, 2025: 102.5}", "values", ("2021", "2023", "no value")),
 ])
@@ -151,6 +152,22 @@ def test_load_table_when_index_years_not_unique_contiguous_integers_raises(
     assert err.line == line_of(index, "values:")
     for word in words:
         assert word in str(err)
+
+
+def test_load_table_when_index_is_written_as_json_reads_its_text_years(tmp_path: Path) -> None:
+    """Every JSON key is text: an index written as JSON (which YAML reads) has its years as
+    "2023", as the schema's key pattern allows; the model read only numbers, so no index
+    written as JSON could load."""
+    import json
+
+    import yaml
+
+    data = yaml.safe_load(INDEX)
+    as_json = json.dumps(data, default=str)  # the years become "2023"..., the date text
+    assert '"2023":' in as_json
+    table = sv.load_table(path=write(tmp_path, TEXT, as_json))
+    assert table.price_index is not None
+    assert dict(table.price_index.values) == {int(k): v for k, v in data["values"].items()}
 
 
 def test_load_table_when_index_reference_year_has_no_value_raises(tmp_path: Path) -> None:
