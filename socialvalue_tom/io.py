@@ -1387,9 +1387,11 @@ def iter_outcome_batches(path: str | os.PathLike[str], chunksize: int = 100_000,
     then sliced.
 
     Raises:
-        InputFileError: as :func:`read_outcomes`, possibly after earlier batches were yielded
-            (e.g. undecodable bytes half-way through a CSV file).
-        RuleError: ``chunksize`` is not a positive whole number (a ValueError too).
+        InputFileError: as :func:`read_outcomes`: a missing file or an unknown extension when
+            called, a problem in the rows possibly after earlier batches were yielded (e.g.
+            undecodable bytes half-way through a CSV file).
+        RuleError: ``chunksize`` is not a positive whole number (a ValueError too), when
+            called, before any batch is read.
 
     ``dtypes`` (CSV only) fixes some columns' types in every batch, e.g. the whole file's
     types from :func:`csv_column_types`; Parquet and Excel batches already share them.
@@ -1408,6 +1410,12 @@ def iter_outcome_batches(path: str | os.PathLike[str], chunksize: int = 100_000,
     if dtypes is not None:
         mapping(dtypes, "dtypes")
     p, suffix = _checked_input(path, sheet)
+    # The arguments are checked above, when called; the batches are read as they are asked for.
+    return _batches(p, suffix, chunksize, dtypes, sheet)
+
+
+def _batches(p: Path, suffix: str, chunksize: int, dtypes: Mapping[str, str] | None,
+             sheet: str | int | None) -> Iterator[tuple[int, pd.DataFrame]]:
     if suffix == ".csv":
         yield from _iter_csv(p, chunksize, dtypes)
     elif suffix == ".parquet":

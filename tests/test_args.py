@@ -226,3 +226,14 @@ def test_explain_row_given_a_numpy_position_records_a_plain_int() -> None:
     with pytest.raises(sv.OutcomeError) as info:
         sv.explain_row(valued, np.int64(1))
     assert type(info.value.row) is int
+
+
+def test_iter_outcome_batches_checks_its_arguments_when_called(tmp_path: Path) -> None:
+    """A generator checked its arguments only at the first batch asked for: a bad chunksize
+    or a missing file now fails at the call, before any iteration."""
+    with pytest.raises(sv.RuleError, match="chunksize"):
+        svio.iter_outcome_batches(EXAMPLE, chunksize=0)
+    with pytest.raises(svio.InputFileError, match="no such file"):
+        svio.iter_outcome_batches(tmp_path / "missing.csv")
+    with pytest.raises(TypeError, match="dtypes must be a mapping"):
+        svio.iter_outcome_batches(EXAMPLE, dtypes="x")  # type: ignore[arg-type]
