@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from socialvalue_tom._args import choice, flag
+from socialvalue_tom._args import frame as a_frame  # "frame" names locals here
 from socialvalue_tom._attrs import own_attrs
 from socialvalue_tom._bulk.arithmetic import BLOCK, Columns, arithmetic
 from socialvalue_tom._bulk.issues import Issues
@@ -407,8 +408,7 @@ def _raise_if(issues: Issues, errors: str) -> None:
 
 def _check_input(df: pd.DataFrame, errors: str) -> None:
     choice(errors, "errors", ("raise", "collect"))
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"value_frame() needs a pandas DataFrame, not {type(df).__name__}")
+    a_frame(df, "value_frame()")
     refuse_nested_columns(df)
     refuse_index_columns(df)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]

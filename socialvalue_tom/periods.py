@@ -32,6 +32,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from socialvalue_tom._args import choice, flag
+from socialvalue_tom._args import frame as a_frame  # "frame" names locals here
 from socialvalue_tom._attrs import own_attrs
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import (
@@ -206,8 +207,7 @@ def apportion_outcome(outcome: Outcome, start: dt.date | str | np.datetime64,
 
 def _check_input(df: pd.DataFrame, start: str, end: str, errors: str) -> None:
     choice(errors, "errors", ("raise", "collect"))
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"apportion() needs a pandas DataFrame, not {type(df).__name__}")
+    a_frame(df, "apportion()")
     for name, what in ((start, "start"), (end, "end")):
         if not isinstance(name, str):
             raise TypeError(f"apportion(): {what}= must be a column name (str), "
