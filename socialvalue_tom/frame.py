@@ -231,7 +231,10 @@ def _claimed(rows: Rows, bad: np.ndarray) -> np.ndarray:
     years = rows.extra.get("years")
     claimed = rows.q * rows.factor
     if years is not None:
-        claimed = claimed * np.where(np.isnan(years), 1.0, years)
+        # A row whose years are out of range is bad, and its claim NaN below: its product
+        # may overflow first, which is no concern of the caller's (no RuntimeWarning).
+        with np.errstate(over="ignore", invalid="ignore"):
+            claimed = claimed * np.where(np.isnan(years), 1.0, years)
     return np.where(bad, np.nan, claimed)
 
 

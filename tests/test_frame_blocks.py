@@ -174,3 +174,20 @@ def test_issues_marks_only_marks_bad_rows_without_building_messages() -> None:
     loud = Issues(4, 0, pd.RangeIndex(4))
     loud.add(np.array([True, False, False, True]), "date", "no-table-in-force", reason)
     assert [i.row for i in loud.items] == [0, 3] and calls == [0, 3]
+
+
+def test_claims_of_a_row_with_absurd_years_do_not_warn_of_overflow(
+        tiny_table: Any) -> None:
+    """1e12 FTE for 1e308 years on an excluded measure overflowed in the claims (a numpy
+    RuntimeWarning reached the caller) before the row was refused for its years."""
+    import warnings
+
+    df = pd.DataFrame({"measure": ["jobs-local", "jobs-priority"], "quantity": [1e12, 1.0],
+                       "unit": ["FTE"] * 2, "region": ["uk"] * 2,
+                       "date": ["2024-09-30"] * 2, "years": [1e308, 1],
+                       "contract_id": ["c", "c"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        out = value_frame(df, tiny_table, errors="collect")
+    assert out.attrs["issues"]["row"].tolist() == [0]
+    assert out["value_gbp"].notna().tolist() == [False, True]
