@@ -799,19 +799,30 @@ def _count_at(rows: _RowArrays, at: np.ndarray) -> int:
 MAX_BARS = 30
 
 
-def _chart(labels: list[str], values: list[float], title: str) -> str:
-    """A horizontal bar chart as a base64 PNG ``<img>`` tag.
+def _chart(labels: list[str], values: list[float], title: str, table: str) -> str:
+    """A horizontal bar chart as a base64 PNG ``<img>`` tag, its text alternative naming the
+    table (captioned ``table``) that holds the same figures.
 
     Drawn on its own ``Figure`` with the Agg canvas, not through pyplot: the caller's
     matplotlib backend (a notebook's inline one, say) is left as it was.
     """
-    labels, values, title = _top_bars(labels, values, title)
-    fig = _chart_figure(labels, values, title)
+    shown, values, title = _top_bars(labels, values, title)
+    fig = _chart_figure(shown, values, title)
     buf = io.BytesIO()
     # 150 dots per inch: sharp when printed (100, the screen's, printed blurred).
     fig.savefig(buf, format="png", bbox_inches="tight", dpi=150)  # long labels are not cut
     data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img alt="{html.escape(title)}" src="data:image/png;base64,{data}">'
+    return (f'<img alt="{html.escape(_chart_text(title, table, len(shown) < len(labels)))}" '
+            f'src="data:image/png;base64,{data}">')
+
+
+def _chart_text(title: str, table: str, merged: bool) -> str:
+    """A chart's text alternative (WCAG 1.1.1): what kind of chart it is and where its
+    figures are to be read, every group's when the chart merged the smallest into one bar."""
+    what = title[0].lower() + title[1:]
+    rest = ", the others drawn as one bar" if merged else ""
+    return (f"Bar chart of {what}{rest}. The figures of every group are in the table above, "
+            f"titled {table}.")
 
 
 def _chart_figure(labels: list[str], values: list[float], title: str) -> Any:
@@ -911,24 +922,64 @@ _HEADERS = {
 }
 
 
-def _table(frame: pd.DataFrame, caption: str, total: pd.DataFrame | None = None) -> str:
+def _table(frame: pd.DataFrame, caption: str, total: pd.DataFrame | None = None, *,
+           row_headers: int = 1) -> str:
     """An HTML table with a caption, column headers in words (``scope="col"``) and each row's
-    first cell as its header (``scope="row"``); ``total``, a one-row frame of the same
-    columns, as its footer."""
+    first ``row_headers`` cells as its headers (``scope="row"``: two where one does not tell
+    the rows apart, a contract and its supplier); ``total``, a one-row frame of the same
+    columns, as its footer. Text columns are aligned left and numbers right; a missing figure
+    that cannot be worked out is written "n/a" with a note saying why (see :data:`_NOT_APPLICABLE`).
+    The table scrolls sideways on its own in a narrow window, and a digest may break
+    anywhere, so the page around it reflows (WCAG 1.4.10)."""
     head = "".join(f'<th scope="col">{html.escape(_HEADERS.get(str(c), str(c)))}</th>'
                    for c in frame.columns)
+    names = [str(c) for c in frame.columns]
+    plain = [c in _PLAIN_NUMBERS for c in names]
+    # A column is text when any of its cells is (a supplier id, a reason): numbers read
+    # better right-aligned, prose left-aligned.
+    is_text = [c not in _NUMERIC_TEXT and any(isinstance(x, str) for x in frame.iloc[:, i])
+               for i, c in enumerate(names)]
+    blank = [_NOT_APPLICABLE.get(c) for c in names]
+    classes = [" ".join(k for k, on in (("text", t), ("hash", c in _HASHES)) if on)
+               for t, c in zip(is_text, names, strict=True)]
+    unworkable: list[str] = []
 
-    plain = [str(c) in _PLAIN_NUMBERS for c in frame.columns]
+    def cell(x: Any, i: int) -> str:
+        shown = _cell(x, plain[i])
+        if not shown and blank[i] is not None and is_missing(x):
+            unworkable.append(names[i])
+            shown = "n/a"
+        if i < row_headers:  # aligned left by the style sheet
+            return f'<th scope="row">{shown}</th>'
+        return f'<td class="{classes[i]}">{shown}</td>' if classes[i] else f"<td>{shown}</td>"
 
     def rows(part: pd.DataFrame) -> str:
-        return "".join(f'<tr><th scope="row">{_cell(row[0], plain[0])}</th>'
-                       + "".join(f"<td>{_cell(x, p)}</td>"
-                                 for x, p in zip(row[1:], plain[1:], strict=True)) + "</tr>"
+        return "".join("<tr>" + "".join(cell(x, i) for i, x in enumerate(row)) + "</tr>"
                        for row in part.itertuples(index=False, name=None))
 
+    body = rows(frame)
     foot = f"<tfoot>{rows(total)}</tfoot>" if total is not None else ""
-    return (f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{rows(frame)}</tbody>{foot}</table>")
+    label = html.escape(caption)
+    notes = "".join(f'<p class="note">n/a under {html.escape(_HEADERS.get(c, c))}: '
+                    f"{blank[names.index(c)]}.</p>" for c in dict.fromkeys(unworkable))
+    return (f'<div class="table-wrap" role="region" tabindex="0" aria-label="{label}">'
+            f"<table><caption>{label}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody>{foot}</table></div>{notes}")
+
+
+#: Columns of formatted numbers (text, but figures): aligned as numbers.
+_NUMERIC_TEXT = frozenset({"delivered_pct"})
+
+#: Columns of digests: 64 characters with no break, allowed to break anywhere.
+_HASHES = frozenset({"digest", "index_digest"})
+
+#: Figures that are missing because they cannot be worked out, and why: the report writes
+#: "n/a" and says so, where a blank cell would read as a figure left out.
+_NOT_APPLICABLE = {
+    "contract_value_gbp": "no contract in the group has a contract value",
+    "sv_ratio": "no contract in the group has a contract value",
+    "delivered_pct": "nothing was committed, so there is no share of it to deliver",
+}
 
 
 def _total_label(groups: pd.Series) -> str:
@@ -1282,15 +1333,19 @@ def _bare(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-_CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;
-text-align:right}th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}
+_CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;padding:0 1rem;
+max-width:1000px;box-sizing:border-box;color:#222}p,li,caption{overflow-wrap:anywhere}
+.table-wrap{overflow-x:auto}table{border-collapse:collapse;margin:1em 0}
+td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f0f0f0}.text,th:first-child,tbody th{text-align:left}
+.hash{overflow-wrap:anywhere;word-break:break-all}
 tbody th{background:none;font-weight:normal}tfoot th,tfoot td{font-weight:bold}
 caption{text-align:left;font-weight:bold;padding:0.3em 0}.note{font-size:0.9em}
 .caveats{background:#fff6e0;border-left:4px solid #e0a000;padding:0.5em 1em}
 .headline{font-size:1.4em}code{font-size:0.85em}img{max-width:100%}
-@media print{body{margin:0;max-width:none}thead{display:table-header-group}
-tr,img,.caveats{break-inside:avoid}h2,caption{break-after:avoid}}"""
+@media print{body{margin:0;padding:0;max-width:none}.table-wrap{overflow:visible}
+thead{display:table-header-group}tr,img,.caveats{break-inside:avoid}
+h2,caption{break-after:avoid}}"""
 
 
 _TITLE = "Social value report"
@@ -1352,19 +1407,22 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
         tvd = targets_vs_delivered(frame, by_supplier=shared)
         if shared:
             tvd["supplier_id"] = [group_label(x) for x in tvd["supplier_id"]]
-        tvd["delivered_pct"] = [f"{x:.1f}%" if not math.isnan(x) else ""
+        tvd["delivered_pct"] = [f"{x:.1f}%" if not math.isnan(x) else None  # n/a, with why
                                 for x in tvd["delivered_pct"]]
         tvd["contract_id"] = [group_label(x) for x in tvd["contract_id"]]  # "(none)", as above
         parts += ["<h2>Targets vs delivered</h2>", *(
             ["<p>Per contract and supplier: some contracts have commitments from more than "
              "one supplier, each set against its own deliveries.</p>"] if shared else []),
-            _table(tvd, "Committed and delivered social value per contract")]
+            _table(tvd, "Committed and delivered social value per contract",
+                   row_headers=2 if shared else 1)]
     if {"table", "version", "digest"} <= set(frame.columns):  # a frame built by hand has none
         eds = pd.DataFrame(editions_used(frame), columns=["table", "version", "digest"])
         indices = _price_indices(valued)
         if any(indices.get(d) for d in eds["digest"]):  # a user table's own price index
             eds["index_digest"] = [indices.get(d) or "" for d in eds["digest"]]
-        parts += ["<h2>Editions used</h2>", _table(eds, "Proxy table editions used")]
+        # A table and its edition name a row together ("uk-national" alone names three).
+        parts += ["<h2>Editions used</h2>", _table(eds, "Proxy table editions used",
+                                                   row_headers=2)]
     parts += _assumptions_section(valued)
     parts += _issues_section(listed)
     body = "\n".join(parts)
@@ -1430,7 +1488,7 @@ def _section(frame: pd.DataFrame, by: str, heading: str, overall: pd.DataFrame) 
     total = overall.assign(**{col: _total_label(s[col])})[s.columns]
     words = heading[0].lower() + heading[1:]  # "by PPN 002 outcome"
     chart = _chart(s[col].tolist(), [float(x) for x in s["net_gbp"]],
-                   f"Net social value {words}")
+                   f"Net social value {words}", f"Social value {words}")
     note = _rounding_note(s, total)
     return [f"<h2>{heading}</h2>", _table(s, f"Social value {words}", total),
             *([f'<p class="note">{html.escape(note)}</p>'] if note else []), chart]

@@ -395,7 +395,9 @@ def test_report_html_when_many_suppliers_then_charts_are_bounded_and_backend_kep
                        "supplier_id": [f"S{i}" for i in range(n)]})
     text = report_html(value_frame(df))
     assert matplotlib.get_backend() == before
-    assert 'alt="Net social value by supplier (the largest 29 of 500)"' in text
+    assert ('alt="Bar chart of net social value by supplier (the largest 29 of 500), the '
+            "others drawn as one bar. The figures of every group are in the table above, "
+            'titled Social value by supplier."') in text
     assert text.count('<th scope="row">S') >= n  # every supplier is in the table
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
     png = base64.b64decode(images[-1])
@@ -430,7 +432,8 @@ def test_report_html_when_issues_then_counted_in_caveats(portfolio: pd.DataFrame
     assert "1 row(s) with problems in the input were not valued" in text
     # A report sent on its own says which rows, and why (it said "see the issues").
     section = text.split("<h2>Rows not valued</h2>", 1)[1]
-    assert '<th scope="row">2</th><td>measure</td><td>unknown-measure</td>' in section
+    assert ('<th scope="row">2</th><td class="text">measure</td>'
+            '<td class="text">unknown-measure</td>') in section
     assert "more, listed" not in section
 
 
@@ -1322,8 +1325,10 @@ def test_report_records_the_assumptions_and_version_the_values_were_worked_out_w
     section = text.split("<h2>Assumptions</h2>", 1)[1]
     for needle in ("financial year 2025 prices", "green-book rates, to financial year 2023",
                    "low bound of each proxy",
-                   "<td>the table&#x27;s default (an outcome&#x27;s own value first)</td>",
-                   "<td>applied</td>", "not used (each outcome valued with the edition"):
+                   '<td class="text">the table&#x27;s default (an outcome&#x27;s own value '
+                   "first)</td>",
+                   '<td class="text">applied</td>',
+                   "not used (each outcome valued with the edition"):
         assert needle in section, needle
     assert f"by socialvalue_tom {sv.__version__}" in text
     plain = report_html(value_frame(df))
@@ -1345,8 +1350,8 @@ def test_report_caveats_follow_the_adjustments_and_discounting_used() -> None:
     assert ("open proxies with deadweight, displacement, attribution and drop-off set to 0 for "
             "every outcome that gives none of its own; they are not cash") in text
     assert "discounted to its own first year" not in text
-    assert "<td>none (discount_schedule none)</td>" in text
-    assert "<td>not applied</td>" in text
+    assert "<td class=\"text\">none (discount_schedule none)</td>" in text
+    assert "<td class=\"text\">not applied</td>" in text
     some = report_html(value_frame(df, assumptions=sv.Assumptions(drop_off=0)))
     assert ("after deadweight, displacement and attribution, with drop-off set to 0" in some)
     reread = value_frame(df)
@@ -1446,8 +1451,8 @@ def test_report_shows_a_bound_and_an_adjustment_given_and_a_group_named_total() 
     a = sv.Assumptions(bound="high", deadweight=0.25)
     text = report_html(value_frame(df, assumptions=a), crosswalks=["toms", "toms"])
     section = text.split("<h2>Assumptions</h2>", 1)[1]
-    assert "<td>high bound of each proxy</td>" in section
-    assert "<td>0.25 (an outcome&#x27;s own value first)</td>" in section
+    assert "<td class=\"text\">high bound of each proxy</td>" in section
+    assert "<td class=\"text\">0.25 (an outcome&#x27;s own value first)</td>" in section
     assert text.count("<h2>By National TOMs codes</h2>") == 1
     toms = text.split("<h2>By National TOMs codes</h2>", 1)[1]
     assert toms.index("verify it against") < toms.index("<table>")
@@ -1536,3 +1541,108 @@ def test_report_functions_when_an_unread_column_is_the_index_then_work_as_before
     with pytest.raises(sv.OutcomeError, match=r"'supplier_id' is the frame's index, not a "
                        r"column: summarise reads columns, so it would be passed over; make"):
         summarise(valued.set_index("supplier_id"), by="theme")
+
+
+# -- accessibility (WCAG 2.2 AA, which public bodies' published documents must meet) ----------
+
+
+def _tables_of(page: str) -> list[str]:
+    return re.findall(r'<div class="table-wrap".*?</table></div>', page, flags=re.S)
+
+
+def test_report_tables_scroll_on_their_own_and_digests_break_so_the_page_reflows(
+        valued: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """WCAG 1.4.10 (reflow): a 64-character digest cannot break, and a table of them was
+    wider than the page; each table is in a region that scrolls sideways (named by its caption,
+    reachable from the keyboard), digests may break anywhere, and so may the text around."""
+    page = report_html(valued, tables=tiny, source="in.csv (sha256 " + "a" * 64 + ")")
+    tables = _tables_of(page)
+    assert len(tables) == page.count("<table>") > 3
+    for table in tables:
+        caption = re.search(r"<caption>(.*?)</caption>", table).group(1)  # type: ignore[union-attr]
+        assert table.startswith(f'<div class="table-wrap" role="region" tabindex="0" '
+                                f'aria-label="{caption}">')
+    editions = next(t for t in tables if "Proxy table editions used" in t)
+    digest = tiny.digest
+    assert f'<td class="text hash">{digest}</td>' in editions
+    css = page[page.index("<style>"):page.index("</style>")]
+    assert ".table-wrap{overflow-x:auto}" in css
+    assert ".hash{overflow-wrap:anywhere;word-break:break-all}" in css
+    assert "p,li,caption{overflow-wrap:anywhere}" in css  # the sha256 of the input, in a <p>
+    assert "padding:0 1rem" in css  # text off the screen's edge when the body is full width
+
+
+def test_report_rows_are_named_by_every_cell_that_tells_them_apart(
+        portfolio: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """WCAG 1.3.1: a row header must tell the rows apart. Editions are named by table and
+    edition ("tiny" alone would name each of a family's editions), and when tenders compete
+    for a contract, its rows by contract and supplier."""
+    rival = portfolio.iloc[[0]].assign(supplier_id="rival", stage="commitment")
+    frame = pd.concat([portfolio.assign(stage="delivered"),
+                       portfolio.assign(stage="commitment"), rival], ignore_index=True)
+    page = report_html(value_frame(frame, tiny), tables=tiny)
+    editions = next(t for t in _tables_of(page) if "Proxy table editions used" in t)
+    assert f'<tr><th scope="row">tiny</th><th scope="row">{tiny.version}</th><td' in editions
+    targets = next(t for t in _tables_of(page) if "Committed and delivered" in t)
+    assert '<tr><th scope="row">c1</th><th scope="row">acme</th><td>' in targets
+    assert '<tr><th scope="row">c1</th><th scope="row">rival</th><td>' in targets
+    # One supplier per contract: the contract alone names its row.
+    single = report_html(value_frame(pd.concat([portfolio.assign(stage="delivered"),
+                                                portfolio.assign(stage="commitment")]), tiny),
+                         tables=tiny)
+    targets = next(t for t in _tables_of(single) if "Committed and delivered" in t)
+    assert '<tr><th scope="row">c1</th><td>' in targets
+
+
+def test_report_chart_text_says_what_the_chart_is_and_which_table_holds_its_figures(
+        valued: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """WCAG 1.1.1: each chart's text alternative names the chart and the table beside it,
+    whose caption is on the page."""
+    page = report_html(valued, tables=tiny)
+    alts = re.findall(r'<img alt="([^"]*)"', page)
+    assert len(alts) == page.count("<img ") >= 2
+    for alt in alts:
+        found = re.fullmatch(r"Bar chart of net social value by (\w+)\. The figures of every "
+                             r"group are in the table above, titled (.+)\.", alt)
+        assert found, alt
+        assert f"<caption>{found.group(2)}</caption>" in page
+        assert page.index(f"<caption>{found.group(2)}</caption>") < page.index(alt)
+
+
+def test_report_text_is_aligned_left_and_figures_right(valued: pd.DataFrame,
+                                                       tiny: sv.ProxyTable) -> None:
+    """Prose right-aligned is hard to read (a ragged left edge); figures line up on the
+    right. The settings' values are text, the totals numbers."""
+    page = report_html(valued, tables=tiny)
+    settings = next(t for t in _tables_of(page) if "Settings the values" in t)
+    assert settings.count('<td class="text">') == settings.count("<td") > 3
+    theme = next(t for t in _tables_of(page) if "Social value by theme" in t)
+    assert 'class="text"' not in theme and "<td>£" in theme
+    css = page[page.index("<style>"):page.index("</style>")]
+    assert "text-align:right" in css and ".text,th:first-child,tbody th{text-align:left}" in css
+
+
+def test_report_writes_a_figure_that_cannot_be_worked_out_as_na_and_says_why(
+        portfolio: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """A blank cell reads as a figure left out: where a ratio or share cannot be worked out
+    (no contract value; nothing committed) the report writes n/a and a note says why, once
+    per column."""
+    frame = pd.concat([portfolio.assign(stage="delivered"),
+                       portfolio.iloc[[0]].assign(stage="commitment")], ignore_index=True)
+    frame.loc[frame["contract_id"] == "c2", "contract_value"] = np.nan
+    page = report_html(value_frame(frame, tiny), tables=tiny)
+    suppliers = page[page.index("<h2>By supplier</h2>"):]
+    suppliers = suppliers[:suppliers.index("<h2>", 5)]
+    assert re.search(r'<th scope="row">beta</th>(<td>[^<]*</td>){5}<td>n/a</td><td>n/a</td>',
+                     suppliers), suppliers
+    assert suppliers.count("n/a under Contract value: no contract in the group has a "
+                           "contract value.") == 1
+    assert suppliers.count("n/a under SV per £ of contract value:") == 1
+    targets = page[page.index("<h2>Targets vs delivered</h2>"):]
+    targets = targets[:targets.index("<h2>", 5)]
+    assert re.search(r'<th scope="row">c2</th>(<td>[^<]*</td>){3}<td>n/a</td>', targets), targets
+    assert re.search(r'<th scope="row">c1</th>(<td>[^<]*</td>){3}<td>\d+\.\d%</td>', targets)
+    assert "n/a under Delivered (% of committed): nothing was committed" in targets
+    # Where every figure can be worked out, no n/a and no note.
+    whole = report_html(value_frame(portfolio, tiny), tables=tiny)
+    assert "n/a" not in whole
