@@ -261,6 +261,44 @@ def near_names(columns: Iterable[Any], wanted: Iterable[str]) -> dict[str, Any]:
     return {c: name for c in wanted for name in keys.get(name_key(c), ()) if name != c}
 
 
+#: What a header adds to a rule column's name to say how its figures are written
+#: ("Deadweight (%)", "deadweight_pct", "drop off rate", "contract_value (GBP)"), once the
+#: name is reduced to its letters and digits.
+_HOW_WRITTEN = re.compile(r"(?:percentage|percent|pct|rate|fraction|gbp|pounds|inyears)$")
+#: Other names analysts give the rule columns that change a value: the contract groups
+#: double counting and caps, the years a duration.
+_OTHER_NAMES = {
+    "years": ("yrs", "duration", "durationyears", "durationinyears", "numberofyears",
+              "noofyears", "nyears", "lifetime"),
+    "contract_id": ("contract", "contractref", "contractreference", "contractno",
+                    "contractnumber", "contractcode"),
+    "confidence": ("confidencegrade", "evidencegrade"),
+}
+
+
+def lookalike_names(columns: Iterable[Any], wanted: Iterable[str]) -> dict[str, Any]:
+    """For each name in ``wanted`` that ``columns`` lacks, a column that names it another way:
+    with how its figures are written ("Deadweight (%)", "drop off rate"), or as analysts often
+    name it ("contract", "duration" for ``years``), read without case and punctuation. Names
+    found by :func:`near_names` are not repeated here."""
+    bare: dict[str, list[str]] = {}
+    for name in columns:
+        if isinstance(name, str):
+            key = re.sub(r"[^0-9a-z]+", "", name.casefold())
+            stem = _HOW_WRITTEN.sub("", key)
+            for k in {key, stem}:
+                bare.setdefault(k, []).append(name)
+    found: dict[str, Any] = {}
+    for c in wanted:
+        own = re.sub(r"[^0-9a-z]+", "", c)
+        for k in (own, *_OTHER_NAMES.get(c, ())):
+            hit = next((n for n in bare.get(k, ()) if name_key(n) != name_key(c)), None)
+            if hit is not None:
+                found[c] = hit
+                break
+    return found
+
+
 #: A number with '.' grouping thousands, as Excel writes one where ',' is the decimal mark
 #: (a leading 0 never starts a group: 0.125 is a decimal).
 GROUPED_NUMBER = re.compile(r"\s*[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?\s*")

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from socialvalue_tom._text import lookalike_names, near_names
 from socialvalue_tom._version import __version__
 from socialvalue_tom.errors import (
     OutcomeError,
@@ -34,7 +35,7 @@ from socialvalue_tom.rules.pipeline import (
 )
 from socialvalue_tom.rules.steps import part_limit
 from socialvalue_tom.tables.catalogue import TableSet, resolve_tables
-from socialvalue_tom.tables.schema import MeasureSpec
+from socialvalue_tom.tables.schema import STANDARD_COLUMNS, MeasureSpec
 from socialvalue_tom.tables.table import ProxyTable
 from socialvalue_tom.valuation import TraceStep, Valuation
 
@@ -143,6 +144,7 @@ def _check_row(o: Outcome, spec: MeasureSpec, canonical: float) -> None:
         raise OutcomeError(
             f"measure {spec.code!r} requires field(s) {', '.join(missing)} on the outcome "
             f"(pass fields={{{missing[0]!r}: ...}})", field=missing[0], measure=spec.code)
+    _refuse_rule_fields(o, spec)
     # A part of a row reported for a period is held to its share of the row's limits.
     share = 1.0 if o.period_share is None else o.period_share
     scaled = "" if share == 1.0 else f" x period share {share:g}"
@@ -216,6 +218,32 @@ def cap_limit(ratio: float, contract_value: float | None,
         return math.inf
     cap = ratio * contract_value
     return cap if period_share is None else cap * period_share
+
+
+def _refuse_rule_fields(o: Outcome, spec: MeasureSpec) -> None:
+    """:class:`OutcomeError` for an extra field that names one of the outcome's own arguments
+    (``fields={"years": 3}``, ``{"Deadweight (%)": 50}``): only the fields the measure requires
+    are read, so it would be passed over and the value worked out without it, as ``value_frame``
+    refuses such a column. A field the measure requires is its own."""
+    extra = [n for n in o.fields if n not in spec.requires]
+    if not extra:
+        return
+    rules = [c for c in STANDARD_COLUMNS if c != "fields"]
+    own = next((n for n in extra if n in rules), None)
+    if own is not None:
+        raise OutcomeError(f"field {own!r} is one of the outcome's own arguments, not an extra "
+                           f"field: pass {own}=... to Outcome (fields= is read only for the "
+                           "fields a measure requires, so it would be passed over)",
+                           field="fields", columns=[own])
+    alike = {**lookalike_names(extra, rules), **near_names(extra, rules)}
+    if alike:
+        rule, name = next(iter(alike.items()))
+        raise OutcomeError(f"field {name!r} looks like the outcome's argument {rule!r}: pass "
+                           f"{rule}=... to Outcome (fields= is read only for the fields a "
+                           "measure requires, so it would be passed over)"
+                           + (", as a fraction: 0.25 for 25%" if rule in (
+                               "deadweight", "displacement", "attribution", "drop_off") else ""),
+                           field="fields", columns=[name])
 
 
 #: Names every expression may use, supplied by the engine (not parameters or fields).

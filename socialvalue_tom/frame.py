@@ -25,7 +25,7 @@ from socialvalue_tom._attrs import own_attrs
 from socialvalue_tom._bulk.arithmetic import BLOCK, Columns, arithmetic
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import Rows, Seen, lookups
-from socialvalue_tom._text import cell_codes, near_names
+from socialvalue_tom._text import cell_codes, lookalike_names, near_names
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import (
     BulkValidationError,
@@ -151,6 +151,7 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
                         f"{row_offset!r}", field="row_offset")
     a = as_assumptions(assumptions)
     stack = stack_of(table_set(tables))
+    _refuse_lookalike_rule_columns(df, stack)
     _remember(stack)
     n = len(df)
     issues = Issues(n, int(row_offset), df.index)
@@ -197,6 +198,7 @@ def claims_of(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     """
     _check_input(df, "collect")
     stack = stack_of(table_set(tables))
+    _refuse_lookalike_rule_columns(df, stack)
     return _claims(df, stack, as_assumptions(assumptions))
 
 
@@ -461,7 +463,8 @@ def _refuse_near_rule_columns(df: pd.DataFrame) -> None:
     or underscores (``Years``, ``Dead weight``, ``drop-off``, ``Contract ID``): the scalar
     ``Outcome`` refuses such a field, and in bulk it would be ignored (no cap, no duration, no
     grouping)."""
-    near = near_names(df.columns, [c for c in _RULE_COLUMNS if c not in df.columns])
+    absent = [c for c in _RULE_COLUMNS if c not in df.columns]
+    near = near_names(df.columns, absent)
     if near:
         found = "; ".join(f"{name!r} for {c!r}" for c, name in near.items())
         first = next(iter(near))
@@ -471,6 +474,31 @@ def _refuse_near_rule_columns(df: pd.DataFrame) -> None:
             "rule columns are read by their exact names, so these would be passed through "
             "unread; rename them (or give another name to a column that means something else)",
             field=first, columns=[str(v) for v in near.values()])
+
+
+def _refuse_lookalike_rule_columns(df: pd.DataFrame, stack: EditionStack) -> None:
+    """:class:`OutcomeError` for a column that names a rule column another way ("Deadweight
+    (%)", "contract", "duration"): passed over like a near name, the value worked out without
+    it. A field some measure of the tables requires (a custom measure's ``duration``) is that
+    measure's, and never refused."""
+    required = {f for t in stack.editions for m in t.measures.values() for f in m.requires}
+    absent = [c for c in _RULE_COLUMNS if c not in df.columns]
+    alike = {c: name for c, name in lookalike_names(df.columns, absent).items()
+             if name not in required}
+    if alike:
+        found = "; ".join(f"{name!r} for {c!r}" for c, name in alike.items())
+        fractions = [c for c in alike if c in _FRACTIONS]
+        how = (f" ({', '.join(fractions)} {'is' if len(fractions) == 1 else 'are'} written as "
+               "a fraction: 0.25 for 25%)" if fractions else "")
+        raise OutcomeError(
+            f"input has column(s) that look like rule columns ({found}): rule columns are "
+            "read by their exact names, so these would be passed over and the values worked "
+            f"out without them; rename them{how}, or give another name to a column that means "
+            "something else", field=next(iter(alike)), columns=[str(v) for v in alike.values()])
+
+
+#: The rule columns written as a fraction of the value.
+_FRACTIONS = ("deadweight", "displacement", "attribution", "drop_off")
 
 
 def _missing_columns_hint(df: pd.DataFrame, missing: list[str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
 from typing import Any
 
@@ -381,6 +382,28 @@ def test_value_when_outcome_field_shadows_table_parameter_it_is_ignored(
     frame = pd.DataFrame([{"measure": "growth-local-spend", "quantity": 100.0, "unit": "GBP",
                            "region": "uk", "date": o.date, "leakage": 0.0}])
     assert sv.value_frame(frame, tiny_table)["value_gbp"].tolist() == [amount]
+
+
+@pytest.mark.parametrize(("field", "rule", "words"), [
+    ("years", "years", "one of the outcome's own arguments"),
+    ("deadweight", "deadweight", "one of the outcome's own arguments"),
+    ("Years", "years", "looks like the outcome's argument 'years'"),
+    ("Deadweight (%)", "deadweight", "as a fraction: 0.25 for 25%"),
+    ("contract", "contract_id", "looks like the outcome's argument 'contract_id'"),
+])
+def test_value_when_a_field_names_an_outcome_argument_refuses_it(
+        tiny_table: Any, make_outcome: Any, field: str, rule: str, words: str) -> None:
+    """``fields={"years": 3}`` was passed over without a word (only a measure's required
+    fields are read): one year valued. Refused naming the argument to use, as value_frame
+    refuses such a column; a field the measure requires, or any other name, is read as
+    before."""
+    o = make_outcome(measure="env-carbon", quantity=1, unit="tCO2e", fields={field: 3})
+    with pytest.raises(sv.OutcomeError, match=re.escape(words)) as info:
+        sv.value(o, tiny_table)
+    assert info.value.details["columns"] == [field] and f"pass {rule}=..." in str(info.value)
+    plain = make_outcome(measure="env-carbon", quantity=1, unit="tCO2e", fields={"note": 3})
+    assert sv.value(plain, tiny_table).amount == sv.value(
+        make_outcome(measure="env-carbon", quantity=1, unit="tCO2e"), tiny_table).amount
 
 
 def test_helpers_when_edge_values_behave() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -697,6 +698,72 @@ def test_value_frame_when_a_rule_column_differs_by_case_or_spaces_refuses_it(
         assert info.value.details["columns"] == [given]
     assert value_frame(_frame(note=["a", "b", "c"]), tiny_table)["note"].tolist() == [
         "a", "b", "c"]  # other columns still pass through
+
+
+@pytest.mark.parametrize(("given", "rule"), [
+    ("Deadweight (%)", "deadweight"), ("deadweight %", "deadweight"),
+    ("attribution%", "attribution"), ("Deadweight rate", "deadweight"),
+    ("deadweight_pct", "deadweight"), ("Displacement percentage", "displacement"),
+    ("drop off rate", "drop_off"), ("duration_years", "years"), ("yrs", "years"),
+    ("Duration", "years"), ("contract_value (£)", "contract_value"),
+    ("Contract value GBP", "contract_value"), ("contract", "contract_id"),
+    ("Contract Ref", "contract_id"), ("Contract No.", "contract_id"),
+    ("Confidence grade", "confidence"),
+])
+def test_value_frame_when_a_rule_column_is_named_another_way_refuses_it(
+        tiny_table: Any, given: str, rule: str) -> None:
+    """An error review's silent wrong totals: 'Deadweight (%)' of 50 gave the full value, no
+    deadweight and no word, and 'contract' or 'duration' were passed over alike (one
+    double-counting group, one year). Refused naming the column and the rule it looks like; a
+    fraction's message says how to write it."""
+    df = _frame(**{given: [0.5, 0.5, 0.5]})
+    for errors in ("raise", "collect"):
+        with pytest.raises(sv.OutcomeError, match=rf"'{re.escape(given)}' for '{rule}'") as info:
+            value_frame(df, tiny_table, errors=errors)
+        assert info.value.details["columns"] == [given]
+    fraction = rule in ("deadweight", "displacement", "attribution", "drop_off")
+    assert ("written as a fraction: 0.25 for 25%" in str(info.value)) is fraction
+
+
+@pytest.mark.parametrize("other", [
+    "deadweight_justification", "displacement_source", "contract_name", "contract_title",
+    "supplier", "notes", "Years of benefit", "rate", "percent", "contract value notes",
+])
+def test_value_frame_passes_through_columns_that_only_share_a_word_with_a_rule(
+        tiny_table: Any, other: str) -> None:
+    """A column that only shares a word with a rule column (its source, its name) is the
+    caller's own, passed through as before."""
+    valued = value_frame(_frame(**{other: ["a", "b", "c"]}), tiny_table)
+    assert valued[other].tolist() == ["a", "b", "c"]
+
+
+def test_value_frame_when_a_rule_column_and_a_lookalike_are_both_given_reads_the_rule(
+        tiny_table: Any) -> None:
+    """With ``deadweight`` present, a 'Deadweight (%)' beside it is a column of the caller's
+    (the rule reads its own): nothing is refused."""
+    df = _frame(deadweight=[0.5] * 3, **{"Deadweight (%)": [50] * 3})
+    half = value_frame(df, tiny_table)["value_gbp"]
+    full = value_frame(_frame(), tiny_table)["value_gbp"]
+    assert (half < full).all()
+
+
+def test_value_frame_reads_a_lookalike_a_measure_of_the_tables_requires(
+        tmp_path: Any) -> None:
+    """A custom measure may require a field named like a rule column another way (a course's
+    ``duration`` in weeks): that column is the measure's, valued, not refused."""
+    from conftest import tiny_variant
+
+    path = tiny_variant(tmp_path, ("requires: [level]", "requires: [level, duration]"),
+                        ("where(level >= 3, proxy_high, proxy_low) * quantity",
+                         "where(level >= 3, proxy_high, proxy_low) * quantity * duration"))
+    table = sv.load_table(path=path)
+    df = pd.DataFrame({"measure": ["jobs-apprentice"], "quantity": [10.0], "unit": ["week"],
+                       "region": ["uk"], "date": ["2024-06-01"], "level": [3],
+                       "duration": [2.0]})
+    assert value_frame(df, table)["value_gbp"].tolist() == [6000.0]  # 300 x 10 x 2
+    # The tables without that measure's requirement: a 'duration' column is refused.
+    with pytest.raises(sv.OutcomeError, match="'duration' for 'years'"):
+        value_frame(df, sv.load_table(path=TINY))
 
 
 def test_value_frame_when_a_column_differs_by_case_or_spaces_then_the_error_names_it(
