@@ -1022,7 +1022,9 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     common ``discount_base_year``); rows valued with an edition carried forward past its end;
     rows valued with another region's proxy, for a measure whose edition has figures for some
     regions but not theirs (Wales taking the UK wage figure); values taken at a proxy bound
-    (``Assumptions(bound=...)``) rather than the central value.
+    (``Assumptions(bound=...)``) rather than the central value; values restated into a
+    ``price_year`` with index figures that are forecasts (an edition's price year or the
+    ``price_year`` at or past the index's ``projected_from``).
     The assumptions are read from the ``attrs`` that :func:`~socialvalue_tom.frame.value_frame`
     records: where they are gone (a frame re-read from a file, or combined with
     ``pd.concat``), only the note on stages, which needs none, is given. ``tables`` as for
@@ -1094,12 +1096,38 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                  "each proxy (benefits high, disbenefits low)"}.get(str(bound), str(bound))
         notes.append(f"Values use {which}, where the table records one (bound): a "
                      "sensitivity figure, not the central value.")
+    projected = _projected_restatement(ok, eds, a.get("price_year"))
+    if projected:
+        notes.append(f"Values are restated into {a['price_year']} prices with price index "
+                     f"figures that are forecasts, not outturn ({projected}): the restatement "
+                     "rests on them (the trace marks them projected).")
     if a.get("carry_forward"):
         carried = _carried_forward(ok, eds)
         if carried:
             notes.append(f"{carried} row(s) dated after their edition's valid_to were valued "
                          "with it carried forward (carry_forward): check for a newer edition.")
     return notes
+
+
+def _projected_restatement(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable],
+                           price_year: Any) -> str:
+    """The index years, each with its index, that a restatement into ``price_year`` reads
+    from a forecast (an edition's own price year or ``price_year`` at or past the index's
+    ``projected_from``): "" where none, or no rows were restated."""
+    if price_year is None or not {"table", "version"} <= set(ok.columns):
+        return ""
+    found: dict[str, set[int]] = {}
+    for key in _edition_keys(ok):
+        edition = eds.get(key)
+        index = edition.price_index if edition is not None else None
+        base = edition.spec.price_base_year if edition is not None else None
+        if index is None or base is None or base == int(price_year):
+            continue  # no restatement: the values are in that year's prices already
+        years = {y for y in (base, int(price_year)) if index.is_projected(y)}
+        if years:
+            found.setdefault(index.name, set()).update(years)
+    return "; ".join(f"{name} {', '.join(map(str, sorted(years)))}"
+                     for name, years in sorted(found.items()))
 
 
 def _fallback_rows(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]

@@ -820,12 +820,43 @@ def test_basis_notes_when_assumptions_unknown_then_only_the_stage_note() -> None
 
     rows = pd.DataFrame([_uk("2023-06-01", "commitment"), _uk("2024-06-01", "delivered")])
     valued = value_frame(rows, "uk-national", assumptions=sv.Assumptions(
-        price_year=2025, discount_base_year=2023))
+        price_year=2024, discount_base_year=2023))
     bare = valued.copy()
     bare.attrs = {}
     notes = basis_notes(bare, "uk-national")
     assert len(notes) == 1 and notes[0].startswith("The total adds commitments")
     assert basis_notes(valued) == notes
+
+
+def test_basis_notes_say_when_a_restatement_rests_on_forecast_index_figures() -> None:
+    """An error review: `--price-year 2030` printed its total with no word that the deflator's
+    2030 figure is an OBR projection (only explain's trace said so). The note names the
+    forecast years, from the price year or an edition's own price year, and is not given
+    where every figure read is outturn or nothing was restated."""
+    from socialvalue_tom.report import basis_notes
+
+    index = sv.load_table("uk-national", version="2024").price_index
+    assert index is not None and index.spec.projected_from == 2025
+    rows = pd.DataFrame([_uk("2023-06-01", "delivered"), _uk("2024-06-01", "delivered")])
+
+    def forecast(price_year: int | None) -> list[str]:
+        a = sv.Assumptions(price_year=price_year, discount_base_year=2023)
+        return [n for n in basis_notes(value_frame(rows, "uk-national", assumptions=a))
+                if "forecasts" in n]
+
+    assert forecast(None) == [] and forecast(2024) == [] and forecast(2023) == []
+    assert forecast(2030) == [
+        "Values are restated into 2030 prices with price index figures that are forecasts, "
+        "not outturn (uk-gdp-deflator 2030): the restatement rests on them (the trace marks "
+        "them projected)."]
+    # An edition whose own price year is a forecast year, restated into an outturn year.
+    later = pd.DataFrame([_uk("2025-06-01", "delivered")])
+    notes = basis_notes(value_frame(later, "uk-national",
+                                    assumptions=sv.Assumptions(price_year=2024)))
+    assert any("(uk-gdp-deflator 2025)" in n for n in notes)
+    # In the edition's own prices: nothing restated, nothing said.
+    assert not any("forecasts" in n for n in basis_notes(value_frame(
+        later, "uk-national", assumptions=sv.Assumptions(price_year=2025))))
 
 
 def test_basis_notes_when_editions_share_a_price_base_then_no_price_note(
