@@ -696,6 +696,25 @@ def _write_csv(frame: pd.DataFrame, path: Path, what: str) -> None:
         _fail(f"cannot write {what} {path}: {exc.details.get('why', exc.message)}")
 
 
+def _write_provenance(valued: pd.DataFrame, path: Path, source: str | None) -> None:
+    """Write ``io.provenance`` of ``valued`` as JSON to ``path`` (as the library writes its
+    files), or exit 2 saying why it cannot be written."""
+    import json
+
+    from socialvalue_tom.io import provenance, write_through_temp
+
+    record = provenance(valued, source=source)
+    page = json.dumps(record, indent=2, sort_keys=False) + "\n"
+    def write(tmp: Path) -> None:
+        tmp.write_text(page, encoding="utf-8")
+
+    try:
+        write_through_temp(path, write)
+    except InputFileError as exc:
+        _fail(f"cannot write the provenance file {path}: "
+              f"{exc.details.get('why', exc.message)}")
+
+
 def _with_lines(issues: pd.DataFrame, inp: Path, sheet: str | None) -> pd.DataFrame:
     """The issues as the command line gives them: row, line, field, code, reason (in this
     command's words). Row numbers are 0-based data rows; the line (CSV) or sheet row (Excel)
@@ -1084,15 +1103,25 @@ def value_cmd(
         "--totals", metavar="FILE.csv", help="Write the totals table (every --by group, and "
         "the Total) as CSV: the terminal shows the first "
         f"{_SHOWN_GROUPS} groups.")] = None,
+    provenance: Annotated[Path | None, typer.Option(
+        "--provenance", metavar="FILE.json", help="Write what produced the values as JSON: "
+        "the library's version, the settings, the editions and their digests, the input's "
+        "sha256 (kept in .xlsx and .parquet outputs too; a CSV has no room for it).")] = None,
 ) -> None:
     """Value an outcome file and print totals (penny-rounded)."""
     group = _one_grouping(by)
-    if totals is not None:
-        from socialvalue_tom.io import same_file
+    from socialvalue_tom.io import same_file
 
+    if totals is not None:
         _check_output(totals, (".csv",))
         if same_file(totals, input) or (output is not None and same_file(totals, output)):
             _fail(f"--totals {totals} is the input or the output: give it a name of its own")
+    if provenance is not None:
+        _check_output(provenance, (".json",))
+        if any(other is not None and same_file(provenance, other)
+               for other in (input, output, totals)):
+            _fail(f"--provenance {provenance} is the input or another output: give it a name "
+                  "of its own")
     a = _assumptions(price_year, discount_base_year, carry_forward, bound)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
                                               VALUE_SUFFIXES, _period_columns(period))
@@ -1106,12 +1135,16 @@ def value_cmd(
     # command before anything is written, and an earlier run's OUT is not left behind.
     try:
         summary = _print_totals(valued, group, resolved)
+        source = (f"{input.name} (sha256 {_file_sha256(input)})"  # which file, exactly
+                  if output is not None or provenance is not None else None)
         if totals is not None:
             _write_csv(summary, totals, "the totals file")
         if output is not None:
             from socialvalue_tom import io as svio
 
-            _guard(lambda: svio.write_valuations(valued, output))
+            _guard(lambda: svio.write_valuations(valued, output, source=source))
+        if provenance is not None:
+            _write_provenance(valued, provenance, source)
     except typer.Exit:  # nothing of this run written: nothing of an earlier one left either
         _remove_stale_output(input, output, issues_too=True)
         raise
@@ -1120,6 +1153,9 @@ def value_cmd(
     if totals is not None:
         _console().print(_printable(f"Wrote the totals of {len(summary) - 1:,} group(s) and "
                                     f"the Total to {totals}"), markup=False)
+    if provenance is not None:
+        _console().print(_printable(f"Wrote what produced the values to {provenance}"),
+                         markup=False)
     _exit_if_any(issues, input, output, sheet)
 
 

@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._args import chunk_size, frame, mapping, not_text
+from socialvalue_tom._args import chunk_size, frame, mapping, not_text, text
 from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import (
     COMMA_DECIMAL,
@@ -73,6 +73,7 @@ __all__ = [
     "InputFileError",
     "csv_column_types",
     "iter_outcome_batches",
+    "provenance",
     "read_outcomes",
     "source_lines",
     "write_through_temp",
@@ -1716,11 +1717,97 @@ def same_file(a: Path, b: Path) -> bool:
 
 # -- writing ------------------------------------------------------------------------------------
 
-def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+#: The key of a ``.parquet`` output's schema metadata that holds :func:`provenance`, as JSON.
+PROVENANCE_KEY = "socialvalue_tom.provenance"
+#: The sheet of an ``.xlsx`` output that lists :func:`provenance`, after the rows' own.
+PROVENANCE_SHEET = "Provenance"
+
+
+def provenance(valued: pd.DataFrame, *, source: str | None = None) -> dict[str, Any] | None:
+    """What produced ``valued``, as JSON-ready data to keep with a file written from it: an
+    auditor re-running the valuation needs every item, and a CSV of the rows alone says none.
+
+    Returns None for a frame :func:`~socialvalue_tom.frame.value_frame` did not produce (or
+    that lost what it recorded: ``pd.concat`` of different valuations, a file read back).
+    Otherwise ``produced_by`` (the library and its version), ``input`` (``source``, when
+    given: the input's name, say with its sha256), ``assumptions`` (every setting, defaults
+    included), ``editions`` (each edition of the tables the call was given, sorted, with its
+    content digest and its price index's digest), ``input_rows`` (the rows the call valued,
+    not those of a selection made since) and ``rows_not_valued`` (the input rows with an
+    issue). The same valuation gives the same record: no time of day, no run id.
+
+    :func:`write_valuations` keeps it in the file it writes where the format has room: a
+    ``.parquet`` file's schema metadata (key :data:`PROVENANCE_KEY`), an ``.xlsx`` workbook's
+    sheet :data:`PROVENANCE_SHEET`. A CSV file has none: keep ``json.dumps(provenance(v))``
+    beside it (the command line's ``value --provenance FILE.json``).
+
+    Examples:
+        >>> import socialvalue_tom as sv
+        >>> rows = pd.DataFrame({"measure": ["env-carbon-saved"], "quantity": [2.0],
+        ...                      "unit": ["tCO2e"], "region": ["uk"], "date": ["2024-05-01"]})
+        >>> record = provenance(sv.value_frame(rows))
+        >>> [e["edition"] for e in record["editions"]], record["assumptions"]["price_year"]
+        (['uk-national:2023', 'uk-national:2024', 'uk-national:2025'], None)
+    """
+    from socialvalue_tom._version import __version__
+
+    frame(valued, "provenance()")
+    if source is not None:
+        text(source, "source (the input's name)")
+    meta = valued.attrs.get("socialvalue_tom")
+    if not isinstance(meta, Mapping) or not isinstance(meta.get("editions"), Mapping):
+        return None
+    indices = meta.get("price_indices")
+    indices = indices if isinstance(indices, Mapping) else {}
+    issues = valued.attrs.get("issues")
+    bad = (int(issues["row"].nunique()) if isinstance(issues, pd.DataFrame)
+           and "row" in issues.columns else None)
+    record: dict[str, Any] = {"produced_by": f"socialvalue_tom {__version__}"}
+    if source is not None:
+        record["input"] = source
+    record.update({
+        "assumptions": dict(meta.get("assumptions") or {}),
+        "editions": [{"edition": str(name), "digest": digest,
+                      "price_index_digest": indices.get(digest)}
+                     for name, digest in sorted(meta["editions"].items())],
+        "input_rows": meta.get("rows"),
+        "rows_not_valued": bad,
+    })
+    return record
+
+
+def _provenance_items(record: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``record`` as (item, value) lines of text, for a sheet: settings one per line."""
+    lines: list[tuple[str, str]] = []
+    for key, value in record.items():
+        if key == "assumptions":
+            lines += [(f"assumption {name}", _plain_text(v)) for name, v in value.items()]
+        elif key == "editions":
+            for e in value:
+                lines.append((f"edition {e['edition']} digest", _plain_text(e["digest"])))
+                lines.append((f"edition {e['edition']} price index digest",
+                               _plain_text(e["price_index_digest"])))
+        else:
+            lines.append((key, _plain_text(value)))
+    return lines
+
+
+def _plain_text(value: Any) -> str:
+    """A record's value as a sheet shows it: text as it is, anything else as JSON writes it
+    (``null`` for none, numbers and yes-or-no as written in JSON)."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str], *,
+                     source: str | None = None) -> Path:
     """Write valued rows to ``.csv``, ``.xlsx`` or ``.parquet`` (chosen by extension).
 
     The index is not written and ``df.attrs`` (e.g. the issues table) are dropped; write
-    ``df.attrs["issues"]`` separately if you need it. Returns the path written.
+    ``df.attrs["issues"]`` separately if you need it. What produced the rows
+    (:func:`provenance`: the library's version, the assumptions, the editions and their
+    digests; ``source``, the input's name, with them) is kept in a ``.parquet`` file's schema
+    metadata and in an ``.xlsx`` workbook's second sheet, ``Provenance``; a ``.csv`` file has
+    no room for it. Returns the path written.
 
     The rows go to a temporary file next to ``path``, renamed to ``path`` once complete: a
     failed write leaves a previous file as it was. Text is untrusted (it comes from suppliers):
@@ -1759,6 +1846,7 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         'value_gbp\\n1.5\\n'
     """
     frame(df, "write_valuations()")
+    record = provenance(df, source=source)
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in SUFFIXES:
@@ -1778,7 +1866,9 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     # as str() gives them ("1001.0").
     plain = _numbers_as_key_text(plain, number_columns=suffix != ".parquet")
     writers: dict[str, Callable[[pd.DataFrame, Path], None]] = {
-        ".csv": _write_csv, ".xlsx": _write_xlsx, ".parquet": _write_parquet}
+        ".csv": _write_csv,
+        ".xlsx": lambda rows, tmp: _write_xlsx(rows, tmp, record),
+        ".parquet": lambda rows, tmp: _write_parquet(rows, tmp, record)}
     write_through_temp(p, lambda tmp: writers[suffix](plain, tmp))
     return p
 
@@ -1890,9 +1980,15 @@ def _holds_text(dtype: Any) -> bool:
                 or pd.api.types.is_timedelta64_dtype(dtype))
 
 
-def _write_parquet(df: pd.DataFrame, target: Path) -> None:
+def _write_parquet(df: pd.DataFrame, target: Path,
+                   record: Mapping[str, Any] | None = None) -> None:
     pq = _require("pyarrow.parquet")
-    pq.write_table(arrow_table(df), target)
+    table = arrow_table(df)
+    if record is not None:
+        table = table.replace_schema_metadata({
+            **(table.schema.metadata or {}),
+            PROVENANCE_KEY.encode(): json.dumps(record, sort_keys=True).encode()})
+    pq.write_table(table, target)
 
 
 #: Columns of GBP amounts, shown to the penny in ``.xlsx`` output.
@@ -1903,7 +1999,8 @@ _GBP_FORMAT = '"£"#,##0.00;-"£"#,##0.00'
 _FORMULA_STARTS = ("=", "+", "-", "@")
 
 
-def _write_xlsx(df: pd.DataFrame, target: Path) -> None:
+def _write_xlsx(df: pd.DataFrame, target: Path,
+                record: Mapping[str, Any] | None = None) -> None:
     # openpyxl's write-only mode streams rows to the file instead of building an object per
     # cell (DataFrame.to_excel does): less time, and memory that does not grow with the rows.
     from openpyxl import Workbook
@@ -1945,7 +2042,28 @@ def _write_xlsx(df: pd.DataFrame, target: Path) -> None:
         for j in plain:
             if floats[j].has_style:
                 floats[j] = _float_cell(ws, names[j])
+    if record is not None:
+        _write_provenance_sheet(wb, record)
     wb.save(target)
+
+
+def _write_provenance_sheet(wb: Any, record: Mapping[str, Any]) -> None:
+    """The :data:`PROVENANCE_SHEET` of an output workbook: an item and its value per row,
+    every value a text cell (a table's or input's name is the caller's text, never read as
+    a formula)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    ws = wb.create_sheet(PROVENANCE_SHEET)
+    ws.append(["item", "value"])
+    safe, _ = _xlsx_safe(pd.DataFrame(_provenance_items(record), columns=["item", "value"],
+                                      dtype=object))
+    for item, value in safe.itertuples(index=False, name=None):
+        cells = []
+        for shown in (item, value):
+            cell = WriteOnlyCell(ws, value=shown)
+            cell.data_type = "s"  # text, whatever it starts with
+            cells.append(cell)
+        ws.append(cells)
 
 
 def _float_cell(ws: Any, name: Any) -> Any:

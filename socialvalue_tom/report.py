@@ -1098,9 +1098,9 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                      "sensitivity figure, not the central value.")
     projected = _projected_restatement(ok, eds, a.get("price_year"))
     if projected:
-        notes.append(f"Values are restated into {a['price_year']} prices with price index "
-                     f"figures that are forecasts, not outturn ({projected}): the restatement "
-                     "rests on them (the trace marks them projected).")
+        notes.append(f"The restatement into {a['price_year']} prices rests on price index "
+                     f"figures that are forecasts, not outturn ({projected}); the trace marks "
+                     "them projected.")
     if a.get("carry_forward"):
         carried = _carried_forward(ok, eds)
         if carried:

@@ -104,6 +104,38 @@ def test_value_by_many_groups_shows_the_first_and_writes_all_with_totals(
         assert refused.exit_code == 2 and why in refused.stderr
 
 
+def test_value_provenance_records_the_input_settings_and_editions(tmp_path: Path) -> None:
+    """--provenance writes what produced the values (the determinism review: a CSV output
+    says nothing of --price-year or the index), with the input's sha256; a .parquet output
+    keeps the same record; the file must be .json and not the input or another output."""
+    import hashlib
+    import json
+
+    import pyarrow.parquet as pq
+
+    from socialvalue_tom.io import PROVENANCE_KEY
+
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    out, record = tmp_path / "v.parquet", tmp_path / "v.provenance.json"
+    result = invoke("value", src, "--tables", TINY, "-o", out, "--provenance", record,
+                    "--price-year", "2025")
+    assert result.exit_code == 0, result.output
+    assert f"Wrote what produced the values to {record}" in result.stdout
+    written = json.loads(record.read_text(encoding="utf-8"))
+    sha = hashlib.sha256(src.read_bytes()).hexdigest()
+    assert written["input"] == f"p.csv (sha256 {sha})"
+    assert written["assumptions"]["price_year"] == 2025
+    assert [e["edition"] for e in written["editions"]] == ["tiny:2024"]
+    assert json.loads(pq.read_schema(out).metadata[PROVENANCE_KEY.encode()]) == written
+    link = tmp_path / "p.json"
+    link.symlink_to(src)  # the input under another name: writing it would replace the input
+    for bad, why in ((tmp_path / "p.txt", "must be one of .json"),
+                     (link, "is the input or another output")):
+        refused = invoke("value", src, "--tables", TINY, "-o", out, "--provenance", bad)
+        assert refused.exit_code == 2 and why in refused.stderr, refused.stderr
+    assert src.read_text(encoding="utf-8") == PORTFOLIO
+
+
 def test_value_totals_file_when_a_group_key_holds_a_carriage_return_keeps_it_one_row(
         tmp_path: Path) -> None:
     """A supplier id "A\rB" was written bare with "\n" line ends: a CSV reader read a row

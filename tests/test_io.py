@@ -1846,3 +1846,86 @@ def test_write_through_temp_replaces_a_link_to_a_folder_and_leaves_the_folder(
     svio.write_through_temp(link, lambda tmp: tmp.write_text("x\n", encoding="utf-8"))
     assert not link.is_symlink() and link.read_text(encoding="utf-8") == "x\n"
     assert folder.is_dir() and not list(folder.iterdir())
+
+
+# -- provenance kept with the files written --------------------------------------------------
+
+_CARBON = pd.DataFrame({"measure": ["env-carbon", "env-carbon", "nope"],
+                        "quantity": [1.0, 2.0, 3.0], "unit": ["tCO2e"] * 3,
+                        "region": ["uk"] * 3, "date": ["2024-06-01"] * 3})
+
+
+def test_provenance_records_what_produced_the_values_and_is_the_same_each_run() -> None:
+    """A determinism review: a CSV of the values recorded neither the settings nor the price
+    index, so two runs with different --price-year looked alike but for the amounts. The record
+    names the version, the settings, each edition with its digest and its index's, and is the
+    same for the same valuation (no time, no run id), whatever selection is made since."""
+    tiny = sv.load_table(path=TINY)
+    a = sv.Assumptions(price_year=2025, discount_base_year=2024)
+    valued = value_frame(_CARBON, tiny, errors="collect", assumptions=a)
+    record = svio.provenance(valued, source="in.csv (sha256 00)")
+    assert record == {
+        "produced_by": f"socialvalue_tom {sv.__version__}",
+        "input": "in.csv (sha256 00)",
+        "assumptions": a.model_dump(mode="json"),
+        "editions": [{"edition": f"tiny:{tiny.version}", "digest": tiny.digest,
+                      "price_index_digest": tiny.index_digest}],
+        "input_rows": 3,
+        "rows_not_valued": 1,
+    }
+    again = value_frame(_CARBON, tiny, errors="collect", assumptions=a)
+    assert svio.provenance(again, source="in.csv (sha256 00)") == record
+    assert svio.provenance(valued.iloc[:1], source="in.csv (sha256 00)") == record
+    assert "input" not in (svio.provenance(valued) or {})
+    # A frame value_frame did not produce (or one read back from a file) has none.
+    assert svio.provenance(pd.DataFrame({"value_gbp": [1.0]})) is None
+    with pytest.raises(TypeError, match="source"):
+        svio.provenance(valued, source=Path("in.csv"))  # type: ignore[arg-type]
+
+
+def test_write_valuations_keeps_the_provenance_in_parquet_metadata(tmp_path: Path) -> None:
+    import json
+
+    import pyarrow.parquet as pq
+
+    valued = value_frame(_CARBON.iloc[:2], sv.load_table(path=TINY))
+    path = svio.write_valuations(valued, tmp_path / "v.parquet", source="in.csv")
+    meta = pq.read_schema(path).metadata
+    assert json.loads(meta[svio.PROVENANCE_KEY.encode()]) == svio.provenance(
+        valued, source="in.csv")
+    assert pd.read_parquet(path)["value_gbp"].tolist() == valued["value_gbp"].tolist()
+    plain = svio.write_valuations(pd.DataFrame({"value_gbp": [1.0]}), tmp_path / "p.parquet")
+    assert svio.PROVENANCE_KEY.encode() not in (pq.read_schema(plain).metadata or {})
+
+
+def test_write_valuations_lists_the_provenance_on_a_second_sheet_as_text(
+        tmp_path: Path) -> None:
+    """The workbook's second sheet lists the record, an item per row, every value a text
+    cell: an input named '=cmd|...' is never a formula. The rows are still the first sheet,
+    read back as before."""
+    openpyxl = pytest.importorskip("openpyxl")
+    tiny = sv.load_table(path=TINY)
+    valued = value_frame(_CARBON.iloc[:2], tiny, assumptions=sv.Assumptions(price_year=2025))
+    path = svio.write_valuations(valued, tmp_path / "v.xlsx", source="=cmd|' /c calc'!A0")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Sheet1", svio.PROVENANCE_SHEET]
+    rows = [[c.value for c in r] for r in wb[svio.PROVENANCE_SHEET].iter_rows()]
+    items = dict(rows[1:])
+    assert rows[0] == ["item", "value"]
+    assert items["input"] == "=cmd|' /c calc'!A0"
+    assert wb[svio.PROVENANCE_SHEET]["B3"].data_type == "s"
+    assert items["assumption price_year"] == "2025"
+    assert items["assumption deadweight"] == "null"
+    assert items[f"edition tiny:{tiny.version} digest"] == tiny.digest
+    assert items["input_rows"] == "2" and items["rows_not_valued"] == "0"
+    back = svio.read_outcomes(path)
+    assert back["value_gbp"].tolist() == valued["value_gbp"].tolist()
+
+
+def test_write_valuations_csv_is_the_rows_alone(tmp_path: Path) -> None:
+    """A CSV has no room for the record: the file is the rows, and nothing is written beside
+    it (the command line's --provenance writes the record where asked)."""
+    valued = value_frame(_CARBON.iloc[:2], sv.load_table(path=TINY))
+    svio.write_valuations(valued, tmp_path / "v.csv", source="in.csv")
+    assert [p.name for p in tmp_path.iterdir()] == ["v.csv"]
+    assert pd.read_csv(tmp_path / "v.csv")["value_gbp"].tolist() == valued["value_gbp"].tolist()

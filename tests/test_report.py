@@ -846,9 +846,8 @@ def test_basis_notes_say_when_a_restatement_rests_on_forecast_index_figures() ->
 
     assert forecast(None) == [] and forecast(2024) == [] and forecast(2023) == []
     assert forecast(2030) == [
-        "Values are restated into 2030 prices with price index figures that are forecasts, "
-        "not outturn (uk-gdp-deflator 2030): the restatement rests on them (the trace marks "
-        "them projected)."]
+        "The restatement into 2030 prices rests on price index figures that are forecasts, "
+        "not outturn (uk-gdp-deflator 2030); the trace marks them projected."]
     # An edition whose own price year is a forecast year, restated into an outturn year.
     later = pd.DataFrame([_uk("2025-06-01", "delivered")])
     notes = basis_notes(value_frame(later, "uk-national",
