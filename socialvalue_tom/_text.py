@@ -8,6 +8,7 @@ the same way, so they share these two functions.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import numbers
 import re
@@ -297,6 +298,51 @@ def lookalike_names(columns: Iterable[Any], wanted: Iterable[str]) -> dict[str, 
                 found[c] = hit
                 break
     return found
+
+
+#: A date written day first, as in the UK (31/03/2024, 1.4.2024), or year first with slashes.
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+_YEAR_SLASHED = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
+#: Year, month and day run together (20240501), as a period column of numbers reads.
+_RUN_TOGETHER = re.compile(r"((?:19|20)\d{2})(\d{2})(\d{2})(?:\.0+)?")
+#: A date and a time of day (2024-05-01 00:00:00, 2024-05-01T09:30).
+_WITH_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?")
+#: Excel's day 0: a date cell's number counts days from it (the 1900 leap-year bug aside,
+#: right from March 1900 on).
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def date_hint(cell: Any) -> str:
+    """How to write a refused date cell as YYYY-MM-DD: the same day, where the cell says it
+    another common way (31/03/2024 read day first, as in the UK; 2024/03/31; a date with a
+    time of day; an Excel date number), else an example ("" for a cell that is none of
+    these, a date already)."""
+    text = (cell.strip() if isinstance(cell, str)
+            else str(cell) if isinstance(cell, numbers.Real)
+            and not isinstance(cell, bool | np.bool_) else None)
+    if text is None:
+        return ""
+    day: dt.date | None = None
+    how = ""
+    try:
+        if m := _DAY_FIRST.fullmatch(text):
+            day = dt.date(int(m[3]), int(m[2]), int(m[1]))
+            how = (f" if it means {day.day} {day:%B %Y} (day first, as in the UK)"
+                   if int(m[2]) <= 12 and int(m[1]) <= 12 and m[1] != m[2]
+                   else " (day first, as in the UK)")
+        elif m := _YEAR_SLASHED.fullmatch(text) or _RUN_TOGETHER.fullmatch(text):
+            day = dt.date(int(m[1]), int(m[2]), int(m[3]))
+        elif m := _WITH_TIME.fullmatch(text):
+            return f": give the date alone, without the time of day: {m[1]}"
+        elif re.fullmatch(r"\d{5}(?:\.0+)?", text) and 20_000 <= float(text) <= 80_000:
+            day = _EXCEL_EPOCH + dt.timedelta(days=int(float(text)))
+            return (f": it looks like an Excel date number ({day.isoformat()}): format the "
+                    "column as a date (yyyy-mm-dd) before saving")
+    except ValueError:  # no such day (31/02/2024)
+        day = None
+    if day is not None:
+        return f": write {day.isoformat()}{how}"
+    return ": write the year, month and day, as 2024-03-31"
 
 
 #: A number with '.' grouping thousands, as Excel writes one where ',' is the decimal mark

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import errno
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable
@@ -908,6 +909,11 @@ def _period_columns(period: str | None) -> tuple[str, str] | None:
     if len(names) != 2 or not all(names):
         _fail(f"--period takes two column names separated by a comma (START,END), "
               f"not {period!r}")
+    if all(re.fullmatch(r"[\d/.\-]+", n) and re.search(r"\d{4}", n) for n in names):
+        # Dates where column names belong: the period is each row's, read from its columns.
+        _fail(f"--period takes the names of the two columns holding each row's first and last "
+              f"day (e.g. --period period_start,period_end), not dates ({period!r}): add "
+              "those columns to the file, one period per row")
     return names[0], names[1]
 
 

@@ -99,12 +99,46 @@ def _require(module: str) -> ModuleType:
     return import_extra(module, _EXTRAS[module.split(".")[0]], "this file format")
 
 
+#: File types people save outcome returns in that cannot be read, and what to save instead.
+_SAVE_AS = {
+    ".xls": "an Excel 97-2003 workbook: save it as an Excel Workbook (.xlsx) or as CSV UTF-8",
+    ".xlsm": "a macro-enabled workbook: save it as an Excel Workbook (.xlsx)",
+    ".xlsb": "a binary workbook: save it as an Excel Workbook (.xlsx)",
+    ".ods": "an OpenDocument spreadsheet: save it as an Excel Workbook (.xlsx) or as CSV "
+            "UTF-8",
+    ".numbers": "a Numbers spreadsheet: export it as Excel (.xlsx) or CSV",
+    ".txt": "text: if its values are separated by commas, rename it .csv",
+    ".tsv": "tab-separated text: save it as CSV UTF-8",
+}
+#: The first bytes of files that are not what their name says, and what they are.
+_MAGIC = (
+    (b"PK\x03\x04", "a zip archive, most likely an Excel workbook: rename it .xlsx"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+     "an Excel 97-2003 workbook (or another old Office file): save it as .xlsx or CSV UTF-8"),
+    (b"PAR1", "a Parquet file: rename it .parquet"),
+    (b"%PDF", "a PDF document: export the table as .xlsx or CSV UTF-8"),
+)
+
+
+def _what_file_is(p: Path) -> str | None:
+    """What ``p`` holds by its first bytes, where that is not what its name says: a workbook
+    renamed .csv, a CSV renamed .xlsx (None where it cannot be told or read)."""
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return None
+    return next((what for magic, what in _MAGIC if head.startswith(magic)), None)
+
+
 def _check_input(path: str | os.PathLike[str]) -> tuple[Path, str]:
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in SUFFIXES:
+        advice = _SAVE_AS.get(suffix)
         raise _fail(p, f"unknown file type {p.suffix or '(no extension)'!r}: expected one of "
-                       f"{', '.join(SUFFIXES)}", suffix=p.suffix)
+                       f"{', '.join(SUFFIXES)}" + (f" (this is {advice})" if advice else ""),
+                    suffix=p.suffix)
     if not p.is_file():
         raise _fail(p, "no such file")
     if p.stat().st_size == 0:
@@ -805,6 +839,9 @@ def _decode_error(p: Path, exc: UnicodeDecodeError) -> InputFileError:
     file is read again (the rare path: it is refused) to find where the bytes really are.
     """
     fix = "are not UTF-8: save the file as 'CSV UTF-8' (or convert it) and try again"
+    kind = _what_file_is(p)
+    if kind is not None:  # not text at all: a workbook saved under a .csv name, say
+        return _fail(p, f"the file is not CSV text: it is {kind}", encoding="utf-8")
     try:
         found = _first_undecodable(p)
     except OSError:
@@ -812,8 +849,19 @@ def _decode_error(p: Path, exc: UnicodeDecodeError) -> InputFileError:
     if found is None:  # not found again (the file changed?): no position rather than a wrong one
         return _fail(p, f"bytes {exc.object[exc.start:exc.end]!r} {fix}", encoding="utf-8")
     offset, line, bad = found
-    return _fail(p, f"bytes {bad!r} on line {line} (byte {offset} of the file) {fix}",
-                 encoding="utf-8", byte=offset, line=line)
+    return _fail(p, f"bytes {bad!r} on line {line} (byte {offset} of the file"
+                    f"{_as_windows_text(bad)}) {fix}", encoding="utf-8", byte=offset, line=line)
+
+
+def _as_windows_text(bad: bytes) -> str:
+    """What bytes that are not UTF-8 read as in Windows-1252, the encoding Excel's plain "CSV"
+    saves with (``b'\\xa3'`` is '£'): the character the reader typed, to find it by."""
+    try:
+        shown = bad.decode("cp1252")
+    except UnicodeDecodeError:
+        return ""
+    return f"; {shown!r} in the Windows encoding Excel's plain 'CSV' saves with" \
+        if shown.isprintable() else ""
 
 
 _DECODE_BLOCK = 1 << 20
@@ -1004,7 +1052,8 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
         # data_only=True: a formula cell gives the value Excel last calculated and saved.
         wb = openpyxl.load_workbook(p, data_only=True)
     except Exception as exc:  # zipfile, KeyError, InvalidFileException ...
-        raise _fail(p, f"not a readable .xlsx workbook ({exc})") from exc
+        raise _fail(p, f"not a readable .xlsx workbook ({exc}){_not_a_workbook_hint(p)}") \
+            from exc
     try:
         ws = _pick_sheet(p, wb, sheet)
         where = f"sheet {ws.title!r}"
@@ -1035,6 +1084,25 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
                       tuple(r for r, _ in body if r in hidden), columns, alike)
     finally:
         wb.close()
+
+
+def _not_a_workbook_hint(p: Path) -> str:
+    """Why a file named .xlsx is no workbook, where that can be told: Excel's lock file for a
+    workbook open in it (``~$returns.xlsx``, which holds no rows), another kind of file, or
+    text (a CSV file renamed)."""
+    if p.name.startswith("~$"):
+        return (f": this is Excel's lock file for a workbook open in Excel (it holds no "
+                f"rows): close the workbook, and read {p.name[2:]!r}")
+    kind = _what_file_is(p)
+    if kind is not None and not kind.startswith("a zip archive"):
+        return f": the file is {kind}"
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(4096)
+        head.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return ": the file is text, not a workbook: if it is a CSV file, rename it .csv"
 
 
 def _other_sheets_hint(wb: Any, title: str, sheet: str | int | None) -> str:

@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
 )
 
-from socialvalue_tom._text import clipped_errors, key_text, quoted
+from socialvalue_tom._text import clipped_errors, date_hint, key_text, quoted
 from socialvalue_tom.errors import OutcomeError, RuleError
 from socialvalue_tom.tables.schema import FrozenDict
 
@@ -54,7 +54,7 @@ def to_day(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()
         if not ISO_DATE.fullmatch(text):
-            raise ValueError("date must be an ISO date, YYYY-MM-DD")
+            raise ValueError(f"date must be an ISO date, YYYY-MM-DD{date_hint(text)}")
         return dt.date.fromisoformat(text)
     if isinstance(value, dt.datetime):
         if pd.isna(value):  # pandas.NaT is a datetime whose date() is NaT

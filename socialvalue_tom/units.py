@@ -33,13 +33,17 @@ ktCO2e = 1000 tCO2e
 """
 
 #: Spellings that pint cannot tokenise (currency symbols) mapped to registry names.
-_ALIASES = {"£": "GBP", "£k": "kGBP", "k£": "kGBP", "kgbp": "kGBP"}
+_ALIASES = {"£": "GBP", "£k": "kGBP", "k£": "kGBP", "kgbp": "kGBP", "£000": "kGBP",
+            "£'000": "kGBP", "£ 000": "kGBP"}
 #: Carbon units as an outcome may give them in capitals ('TCO2E', 'KGCO2E' on a returns form),
 #: found by their lower case (:func:`as_written_or_lower`); a table writes the registry's
 #: spelling. 'mtco2e' is not here: metric tonnes or megatonnes, it is refused as ambiguous.
 _CASE_ALIASES = {"tco2e": "tCO2e", "tco2": "tCO2e", "t_co2e": "tCO2e", "tonne_co2e": "tCO2e",
                  "tonnes_co2e": "tCO2e", "kgco2e": "kgCO2e", "kgco2": "kgCO2e",
                  "kg_co2e": "kgCO2e", "ktco2e": "ktCO2e"}
+#: Pounds written with a multiple a unit name cannot carry ('£m', '£bn', '£ thousands').
+_POUNDS = re.compile(r"(?:£\s*['’]?\s*(?:0{3}s?|k|m|mn|bn|thousands?|millions?|billions?)"
+                     r"|(?:m|mn|bn)\s*£)", re.IGNORECASE)
 _MAX_UNIT_LENGTH = 64
 #: What a unit may be written with once aliases are mapped. pint's tokeniser silently drops
 #: characters it does not know, so '€GBP' or 'FTE#x' would otherwise read as GBP and FTE.
@@ -97,12 +101,16 @@ def _parse(unit: str) -> pint.Unit:
         raise UnitError(f"unit {unit[:20]!r}... is longer than {_MAX_UNIT_LENGTH} characters",
                         unit=unit[:_MAX_UNIT_LENGTH])
     text = normalise_unit(unit)
+    if _POUNDS.fullmatch(text):
+        raise UnitError(f"unit {unit!r} is not an amount of money this library reads: give "
+                        "the amount in pounds ('GBP' or '£'), or in thousands ('kGBP', '£k' or "
+                        "'£000'); millions have no unit of their own (write the amount out in "
+                        "pounds)", unit=unit)
     if not _UNIT_TEXT.fullmatch(text):
         raise UnitError(f"unit {unit!r} has characters a unit cannot have: use names such as "
                         "'GBP', 'FTE', 'tCO2e' or 'hour'", unit=unit)
     if not _ONE_NAME.fullmatch(text):
-        raise UnitError(f"unit {unit!r} is not one unit name: give a single unit such as "
-                        "'FTE', 'hour', 'tCO2e' or 'GBP' (no *, /, ^, spaces or numbers)",
+        raise UnitError(f"unit {unit!r} is not one unit name: {_one_name_hint(text)}",
                         unit=unit)
     try:
         parsed: pint.Unit = ureg.parse_units(text)
@@ -111,6 +119,21 @@ def _parse(unit: str) -> pint.Unit:
     for name in parsed._units:  # pint keeps the names of a unit's parts here
         _refuse_ambiguous(unit, name)
     return parsed
+
+
+def _one_name_hint(text: str) -> str:
+    """What to write instead of a unit that is not one name: the name its words make when
+    joined (``kg CO2e``, ``tonnes CO2e``), else the rule."""
+    words = text.split()
+    if len(words) > 1 and all(_ONE_NAME.fullmatch(w) for w in words):
+        for joined in ("".join(words), "_".join(words)):
+            try:
+                _parse(joined)
+            except UnitError:
+                continue
+            return f"write it as one name, without spaces: {joined!r}"
+    return ("give a single unit such as 'FTE', 'hour', 'tCO2e' or 'GBP' (a name, with no "
+            "spaces, *, /, ^ or number of its own)")
 
 
 #: pint's plain names for these are the US customary units; in UK reports 'ton' and 'kiloton'
@@ -184,8 +207,8 @@ def conversion_factor(unit: str, canonical: str, measure: str = "") -> float:
     except pint.errors.DimensionalityError as exc:
         where = f" for measure {measure!r}" if measure else ""
         raise UnitError(
-            f"unit {unit!r} ({_dimension(source)}) cannot be used{where}: expected a unit of "
-            f"{_dimension(target)} such as {canonical!r}",
+            f"unit {unit!r} ({_reading(unit, source)}) cannot be used{where}: expected a unit "
+            f"of {_dimension(target)} such as {canonical!r}{_unit_hint(source, target)}",
             unit=unit, expected=canonical, measure=measure,
         ) from exc
     return factor
@@ -286,6 +309,36 @@ def _refuse_calendar_for_work_time(unit: str, source: pint.Unit, canonical: str,
             unit=unit, expected=canonical, measure=measure)
 
 
+#: The dimensions a reader knows, in words (pint writes them as ``[mass] / [time] ** 2``).
+_DIMENSION_WORDS = {
+    "[carbon]": "carbon (tonnes of CO2 equivalent)", "[fte]": "full-time equivalents",
+    "[currency]": "money", "[person]": "people", "[mass]": "weight", "[time]": "time",
+    "[length]": "length", "[length] ** 2": "area", "[length] ** 3": "volume",
+    "[mass] * [length] ** 2 / [time] ** 2": "energy",
+    "[mass] * [length] ** 2 / [time] ** 3": "power", "dimensionless": "no dimension",
+}
+
+
 def _dimension(unit: pint.Unit) -> str:
+    """``unit``'s dimension in words (``weight``, ``time``); one a reader would not know by
+    name as pint writes it, said to be of another kind."""
     dims = str(unit.dimensionality)
-    return dims if dims != "dimensionless" else "no dimension"
+    return _DIMENSION_WORDS.get(dims, f"another kind of quantity ({dims})")
+
+
+def _reading(unit: str, parsed: pint.Unit) -> str:
+    """What ``unit`` was read as: its dimension in words, or, for a dimension a reader would
+    not know, the unit it was read as (``MT`` is a megatesla, ``kt`` a knot)."""
+    dims = str(parsed.dimensionality)
+    if dims in _DIMENSION_WORDS:
+        return _DIMENSION_WORDS[dims]
+    return f"read as {parsed}, another kind of quantity: {dims}"
+
+
+def _unit_hint(source: pint.Unit, target: pint.Unit) -> str:
+    """What to write where a weight is given for carbon (``tonnes``, ``kg``): the same word
+    with CO2e."""
+    if str(target.dimensionality) == "[carbon]" and str(source.dimensionality) == "[mass]":
+        return (": a weight of carbon dioxide equivalent is written 'tCO2e' or 'kgCO2e' "
+                "(tonnes or kilograms of CO2e)")
+    return ""

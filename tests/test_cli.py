@@ -136,6 +136,17 @@ def test_value_provenance_records_the_input_settings_and_editions(tmp_path: Path
     assert src.read_text(encoding="utf-8") == PORTFOLIO
 
 
+def test_value_period_given_dates_says_it_takes_column_names(tmp_path: Path) -> None:
+    """--period 2024-04-01,2025-03-31 was told the input lacks columns named like dates: the
+    option takes the columns holding each row's period, and says so."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    for period in ("2024-04-01,2025-03-31", "01/04/2024,31/03/2025"):
+        result = invoke("value", src, "--tables", TINY, "--period", period)
+        assert result.exit_code == 2
+        assert "--period takes the names of the two columns holding each row's first and " \
+               "last day" in " ".join(result.stderr.split())
+
+
 def test_value_totals_file_when_a_group_key_holds_a_carriage_return_keeps_it_one_row(
         tmp_path: Path) -> None:
     """A supplier id "A\rB" was written bare with "\n" line ends: a CSV reader read a row
@@ -1075,7 +1086,7 @@ def test_value_when_period_row_is_bad_in_part_then_it_is_listed_once_and_adds_no
     issues = pd.read_csv(tmp_path / "valued.issues.csv")
     assert issues[["row", "code"]].values.tolist() == [[0, "no-table-in-force"],
                                                       [1, "negative"]]
-    assert issues["reason"].iloc[1] == "quantity -12 is negative"  # as given, not a part
+    assert issues["reason"].iloc[1].startswith("quantity -12 is negative:")  # as given
     valued = pd.read_csv(out)
     assert valued.loc[valued["period_row"] == 0, "value_gbp"].isna().all()
     good = sv.value_frame(sv.apportion(pd.read_csv(src).iloc[[2]]))["value_gbp"].sum()

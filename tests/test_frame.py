@@ -290,12 +290,15 @@ def test_value_frame_when_date_format_odd_is_rejected(tiny_table: Any, bad_date:
     ("2023-02-29", "date '2023-02-29' is no day of the calendar (2023-02 has no day 29)"),
     ("2024-13-01", "date '2024-13-01' is no day of the calendar (there is no month 13)"),
     ("0000-01-01", "date '0000-01-01' is no day of the calendar (there is no year 0)"),
-    ("01/06/2024", "date '01/06/2024' is not an ISO date (YYYY-MM-DD)"),
+    ("01/06/2024", "date '01/06/2024' is not an ISO date (YYYY-MM-DD): write 2024-06-01 if it "
+                   "means 1 June 2024 (day first, as in the UK)"),
     # Digits of another script match \\d, but no date parser reads them: not ISO at all.
     ("\u0662\u0660\u0662\u0664-\u0660\u0665-\u0660\u0661",
-     "date '\u0662\u0660\u0662\u0664-\u0660\u0665-\u0660\u0661' is not an ISO date (YYYY-MM-DD)"),
+     "date '\u0662\u0660\u0662\u0664-\u0660\u0665-\u0660\u0661' is not an ISO date (YYYY-MM-DD): "
+     "write the year, month and day, as 2024-03-31"),
     ("\uff12\uff10\uff12\uff14-\uff10\uff15-\uff10\uff11",
-     "date '\uff12\uff10\uff12\uff14-\uff10\uff15-\uff10\uff11' is not an ISO date (YYYY-MM-DD)"),
+     "date '\uff12\uff10\uff12\uff14-\uff10\uff15-\uff10\uff11' is not an ISO date (YYYY-MM-DD): "
+     "write the year, month and day, as 2024-03-31"),
 ])
 def test_value_frame_when_date_written_right_but_no_day_says_so(tiny_table: Any, date: str,
                                                                 reason: str) -> None:
@@ -813,9 +816,10 @@ def test_issue_reasons_quote_cells_as_given_not_as_numpy_writes_them() -> None:
                              dtype=object).to_numpy())
     found = sv.apportion(periods, errors="collect").attrs["issues"]
     assert found["reason"].tolist() == [
-        "period_start 20240501 is not an ISO date (YYYY-MM-DD)",
-        "period_end 20240531 is not an ISO date (YYYY-MM-DD)",
-        "period_start 20240501.5 is not an ISO date (YYYY-MM-DD)",
+        "period_start 20240501 is not an ISO date (YYYY-MM-DD): write 2024-05-01",
+        "period_end 20240531 is not an ISO date (YYYY-MM-DD): write 2024-05-31",
+        "period_start 20240501.5 is not an ISO date (YYYY-MM-DD): write the year, month and "
+        "day, as 2024-03-31",
         "period_end True is not an ISO date (YYYY-MM-DD)"]
 
 
@@ -997,3 +1001,45 @@ def test_value_frame_when_an_excluded_claim_is_too_large_it_reduces_no_other_row
     rows.to_csv(src, index=False)
     streamed = sv.value_file(src, tables=tiny_table, chunksize=1, errors="collect")
     assert str(streamed.total_gbp) == "180000.00"
+
+
+@pytest.mark.parametrize(("date", "hint"), [
+    ("31/03/2025", ": write 2025-03-31 (day first, as in the UK)"),
+    ("01/05/2024", ": write 2024-05-01 if it means 1 May 2024 (day first, as in the UK)"),
+    ("1.5.2024", ": write 2024-05-01 if it means 1 May 2024 (day first, as in the UK)"),
+    ("2024/05/01", ": write 2024-05-01"),
+    ("20240501", ": write 2024-05-01"),
+    ("2024-05-01 00:00:00", ": give the date alone, without the time of day: 2024-05-01"),
+    ("2024-05-01T09:30", ": give the date alone, without the time of day: 2024-05-01"),
+    ("45413", ": it looks like an Excel date number (2024-05-01): format the column as a date"),
+    ("March 2024", ": write the year, month and day, as 2024-03-31"),
+    ("31/02/2024", ": write the year, month and day, as 2024-03-31"),  # no such day
+])
+def test_a_date_written_another_way_is_told_the_same_day_as_yyyy_mm_dd(
+        tiny_table: Any, date: str, hint: str) -> None:
+    """'is not an ISO date' named the rule, not the fix: the reason gives the same day
+    written YYYY-MM-DD where the cell says it a common other way, and the scalar Outcome's
+    error says the same."""
+    out = value_frame(_frame(date=["2024-06-01", date, "2024-06-01"]), tiny_table,
+                      errors="collect")
+    reason = out.attrs["issues"]["reason"].tolist()
+    assert len(reason) == 1 and reason[0].startswith(f"date {date!r} is not an ISO date")
+    assert reason[0].endswith(hint) or hint in reason[0], reason[0]
+    with pytest.raises(sv.OutcomeError, match=re.escape(hint)):
+        sv.Outcome(measure="env-carbon", quantity=1, unit="tCO2e", region="uk", date=date)
+
+
+def test_a_fraction_written_as_a_percentage_is_told_how_to_write_it(tiny_table: Any) -> None:
+    """A deadweight of 25 meant 25%: the reason says to write 0.25; a value past 100 or below
+    0 is told only the range."""
+    out = value_frame(_frame(deadweight=[25.0, 150.0, -0.5]), tiny_table, errors="collect")
+    assert out.attrs["issues"]["reason"].tolist() == [
+        "deadweight 25 is not in [0, 1]: a fraction, written 0.25 for 25%",
+        "deadweight 150 is not in [0, 1]", "deadweight -0.5 is not in [0, 1]"]
+
+
+def test_a_negative_quantity_is_told_how_a_harm_is_recorded(tiny_table: Any) -> None:
+    out = value_frame(_frame(quantity=[2.0, -5.0, 100.0]), tiny_table, errors="collect")
+    assert out.attrs["issues"]["reason"].tolist() == [
+        "quantity -5 is negative: record a harm under its own measure, counted up from 0 "
+        "(emissions added: env-carbon-added)"]

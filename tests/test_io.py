@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,9 @@ def test_read_csv_when_bytes_are_not_utf8_far_in_then_error_names_their_byte_and
     readers = (svio.read_outcomes, lambda p: list(svio.iter_outcome_batches(p, chunksize=7_000)))
     for read in readers:
         with pytest.raises(svio.InputFileError, match=rf"bytes b'\\xe9' on line 30002 \(byte "
-                                                      rf"{offset} of the file\) are not UTF-8: "
+                                                      rf"{offset} of the file; 'é' in the "
+                                                      r"Windows encoding Excel's plain 'CSV' "
+                                                      r"saves with\) are not UTF-8: "
                                                       "save the file as 'CSV UTF-8'") as info:
             read(path)
         assert info.value.details["line"] == 30_002
@@ -1929,3 +1932,63 @@ def test_write_valuations_csv_is_the_rows_alone(tmp_path: Path) -> None:
     svio.write_valuations(valued, tmp_path / "v.csv", source="in.csv")
     assert [p.name for p in tmp_path.iterdir()] == ["v.csv"]
     assert pd.read_csv(tmp_path / "v.csv")["value_gbp"].tolist() == valued["value_gbp"].tolist()
+
+
+# -- files that are not what their names say (an error-message review) -----------------------
+
+
+def test_a_workbook_saved_under_a_csv_name_is_named_as_one(tmp_path: Path) -> None:
+    """An .xlsx renamed .csv was told its bytes are not UTF-8 and to save it as 'CSV UTF-8':
+    the error says it is a workbook and to rename it."""
+    pytest.importorskip("openpyxl")
+    rows = pd.DataFrame({"measure": ["env-carbon"], "quantity": [1.0]})
+    book = svio.write_valuations(rows, tmp_path / "r.xlsx")
+    disguised = tmp_path / "r.csv"
+    disguised.write_bytes(book.read_bytes())
+    with pytest.raises(svio.InputFileError, match=re.escape(
+            "the file is not CSV text: it is a zip archive, most likely an Excel workbook: "
+            "rename it .xlsx")):
+        svio.read_outcomes(disguised)
+    old = tmp_path / "old.csv"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64)
+    with pytest.raises(svio.InputFileError, match="an Excel 97-2003 workbook"):
+        svio.read_outcomes(old)
+
+
+def test_a_csv_saved_under_an_xlsx_name_and_excels_lock_file_are_told_apart(
+        tmp_path: Path) -> None:
+    pytest.importorskip("openpyxl")
+    text = tmp_path / "r.xlsx"
+    text.write_text("measure,quantity\nenv-carbon,1\n", encoding="utf-8")
+    with pytest.raises(svio.InputFileError, match=re.escape(
+            "the file is text, not a workbook: if it is a CSV file, rename it .csv")):
+        svio.read_outcomes(text)
+    lock = tmp_path / "~$returns.xlsx"
+    lock.write_bytes(b"\x0bsomeone" + b" " * 40)
+    with pytest.raises(svio.InputFileError, match=r"Excel's lock file for a workbook open in "
+                                                  r"Excel \(it holds no rows\): close the "
+                                                  r"workbook, and read 'returns.xlsx'"):
+        svio.read_outcomes(lock)
+
+
+@pytest.mark.parametrize(("suffix", "advice"), [
+    (".xls", "save it as an Excel Workbook (.xlsx) or as CSV UTF-8"),
+    (".ods", "an OpenDocument spreadsheet"), (".xlsm", "a macro-enabled workbook"),
+    (".txt", "if its values are separated by commas, rename it .csv"),
+])
+def test_a_spreadsheet_type_that_cannot_be_read_is_told_what_to_save_as(
+        tmp_path: Path, suffix: str, advice: str) -> None:
+    path = tmp_path / f"r{suffix}"
+    path.write_bytes(b"x")
+    with pytest.raises(svio.InputFileError, match=re.escape(advice)):
+        svio.read_outcomes(path)
+
+
+def test_bytes_saved_in_windows_encoding_name_the_character_typed(tmp_path: Path) -> None:
+    """Excel's plain 'CSV' saves '£' as byte A3: the error names the character, to find it."""
+    path = tmp_path / "w.csv"
+    path.write_bytes(b"measure,quantity,unit,region,date,notes\n"
+                     b"env-carbon,1,tCO2e,uk,2024-05-01,\xa3100\n")
+    with pytest.raises(svio.InputFileError, match="'£' in the Windows encoding Excel's plain "
+                                                  "'CSV' saves with"):
+        svio.read_outcomes(path)

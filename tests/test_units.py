@@ -282,6 +282,55 @@ def test_a_unit_read_in_lower_case_is_named_as_given_in_its_error() -> None:
     given, in its message and its unit detail."""
     from conftest import TINY
 
-    with pytest.raises(UnitError, match=r"unit 'Hours' \(\[time\]\) cannot be used") as info:
+    with pytest.raises(UnitError, match=r"unit 'Hours' \(time\) cannot be used") as info:
         sv.load_table(path=TINY).unit_factor("env-carbon", "Hours")
     assert info.value.details["unit"] == "Hours" and "'hours'" not in str(info.value)
+
+
+# -- messages an analyst can act on (an error-message review) --------------------------------
+
+
+@pytest.mark.parametrize(("unit", "canonical", "says"), [
+    # The dimension in words, not pint's notation.
+    ("hour", "FTE", "unit 'hour' (time) cannot be used: expected a unit of full-time "
+                    "equivalents such as 'FTE'"),
+    # A weight given for carbon: how to write it.
+    ("tonnes", "tCO2e", "unit 'tonnes' (weight) cannot be used: expected a unit of carbon "
+                        "(tonnes of CO2 equivalent) such as 'tCO2e': a weight of carbon dioxide "
+                        "equivalent is written 'tCO2e' or 'kgCO2e'"),
+    # A reading no one meant: what the unit was read as.
+    ("MT", "tCO2e", "unit 'MT' (read as megatesla, another kind of quantity: "),
+    ("kt", "tCO2e", "unit 'kt' (read as knot, another kind of quantity: "),
+])
+def test_a_unit_of_another_dimension_is_named_in_words(unit: str, canonical: str,
+                                                       says: str) -> None:
+    """'([mass] / [time] ** 2 / [current])' meant nothing to an analyst who wrote MT for
+    metric tonnes: the error names the dimension in words, or what the unit was read as."""
+    with pytest.raises(UnitError) as info:
+        conversion_factor(unit, canonical)
+    assert says in str(info.value)
+    assert "[fte]" not in str(info.value) and "[carbon]" not in str(info.value)
+
+
+@pytest.mark.parametrize(("unit", "write"), [
+    ("kg CO2e", "'kgCO2e'"), ("t CO2e", "'tCO2e'"), ("tonnes CO2e", "'tonnes_CO2e'"),
+])
+def test_a_unit_written_in_words_is_told_the_one_name_to_write(unit: str, write: str) -> None:
+    """'kg CO2e' was told to write a unit 'with no numbers' while the example, tCO2e, has one:
+    the error gives the name its words make, which reads as the same unit."""
+    with pytest.raises(UnitError, match=f"write it as one name, without spaces: {write}"):
+        conversion_factor(unit, "tCO2e")
+    expected = {"kg CO2e": 0.001, "t CO2e": 1.0, "tonnes CO2e": 1.0}[unit]
+    assert conversion_factor(write.strip("'"), "tCO2e") == expected
+
+
+def test_pounds_in_thousands_are_read_and_millions_told_how_to_write() -> None:
+    """'£000' (thousands, as UK finance tables head a column) is kGBP; '£m' and '£bn' have
+    no unit and are told so, not that '£' cannot be in a unit."""
+    assert conversion_factor("£000", "GBP") == 1000.0
+    assert conversion_factor("£'000", "GBP") == 1000.0
+    for unit in ("£m", "£bn", "£ millions", "m£"):
+        with pytest.raises(UnitError, match="millions have no unit of their own"):
+            conversion_factor(unit, "GBP")
+    with pytest.raises(UnitError, match="characters a unit cannot have"):
+        conversion_factor("£kg", "GBP")  # not pounds with a multiple: the general rule

@@ -24,6 +24,7 @@ from socialvalue_tom._text import (
     NotAValue,
     cell_codes,
     cell_number,
+    date_hint,
     did_you_mean,
     key_text,
     near_names,
@@ -185,7 +186,9 @@ def _not_a_number(series: pd.Series, name: str) -> Callable[[int], str]:
 
 def _quantity(series: pd.Series, issues: Issues) -> FloatArray:
     q = _numeric(series, "quantity", issues, required=True)
-    issues.add(q < 0, "quantity", "negative", lambda p: f"quantity {q[p]:g} is negative")
+    issues.add(q < 0, "quantity", "negative",
+               lambda p: f"quantity {q[p]:g} is negative: record a harm under its own "
+                         "measure, counted up from 0 (emissions added: env-carbon-added)")
     issues.add(q > MAX_QUANTITY, "quantity", "too-large",
                lambda p: f"quantity {float(q[p])!r} is above {MAX_QUANTITY:g}")
     return q
@@ -311,7 +314,7 @@ def not_a_date(name: str, cell: Any) -> str:
         return f"{name} {shown(cell)} is not a date in the years 1-9999"
     text = cell.strip() if isinstance(cell, str) else None
     if text is None or not ISO_DATE.fullmatch(text):
-        return f"{name} {shown(cell)} is not an ISO date (YYYY-MM-DD)"
+        return f"{name} {shown(cell)} is not an ISO date (YYYY-MM-DD){date_hint(cell)}"
     year, month, day = (int(x) for x in text.split("-"))
     if not 1 <= month <= 12:
         why = f"there is no month {month}"
@@ -525,7 +528,11 @@ KEY_COLUMNS = ("contract_id", "supplier_id")
 
 
 def _out_of_unit_interval(name: str, vals: FloatArray) -> Callable[[int], str]:
-    return lambda p: f"{name} {vals[p]:g} is not in [0, 1]"
+    def why(p: int) -> str:
+        v = float(vals[p])
+        hint = (f": a fraction, written {v / 100:g} for {v:g}%" if 1 < v <= 100 else "")
+        return f"{name} {v:g} is not in [0, 1]{hint}"
+    return why
 
 
 def field_values(df: pd.DataFrame, name: str) -> FloatArray:
