@@ -359,12 +359,36 @@ def written_with_decimal_comma(cell: str) -> bool:
                 or (GROUPED_NUMBER.fullmatch(cell) and re.search(r",\d", cell)))
 
 
+def grouped_digits(x: float) -> str:
+    """``x`` with every digit its shortest repr has, the whole part in groups of three
+    (1,000,000,000,000.4: a figure just past a limit is not rounded onto it)."""
+    text = repr(float(x))
+    if "e" in text or "n" in text:  # past 1e16 (a whole number) or not finite
+        return f"{x:,.0f}" if math.isfinite(x) else text
+    whole, _, frac = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    body = f"{int(whole.lstrip('-')):,}"
+    return f"{sign}{body}" + (f".{frac}" if frac.strip("0") else "")
+
+
+#: Characters that look like a hyphen and are not one: autocorrect turns ``-`` into a dash.
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
+
+
 def did_you_mean(text: object, codes: Iterable[str]) -> str:
     """``"; did you mean a, b?"``: up to three of ``codes`` close to ``text``, compared
-    without case (a return in capitals, "JOBS-LOCAL-FTE", is one typo away), or ``""``."""
+    without case (a return in capitals, "JOBS-LOCAL-FTE", is one typo away), or ``""``. A
+    code written with dashes where it has hyphens (a word processor's autocorrect) is named
+    with the dashes pointed out: the two look alike on screen."""
     import difflib
 
     by_lower = {c.lower(): c for c in codes}
+    if isinstance(text, str) and _DASHES.search(text):
+        plain = _DASHES.sub("-", text).strip().lower()
+        if plain in by_lower:
+            dashes = sorted({f"U+{ord(ch):04X}" for ch in _DASHES.findall(text)})
+            return (f"; did you mean {by_lower[plain]}? (it is written with a dash, "
+                    f"{', '.join(dashes)}, where the code has a hyphen '-')")
     close = [by_lower[c] for c in
              difflib.get_close_matches(str(text).strip().lower(), list(by_lower), n=3)]
     return f"; did you mean {', '.join(close)}?" if close else ""

@@ -514,6 +514,11 @@ def _one_table(spec: str) -> ProxyTable:
 
 def _assumptions(price_year: int | None, discount_base_year: int | None,
                  carry_forward: bool, bound: str = Bound.central.value) -> Assumptions:
+    for option, year in (("--price-year", price_year),
+                         ("--discount-base-year", discount_base_year)):
+        if year is not None and 0 <= year < 100:  # '24' for 2024/25, as a form writes it
+            _fail(f"{option} {year} is not a year: give the financial year by the year it "
+                  f"starts in, in full (2024 for 2024/25)")
     return _guard(lambda: Assumptions(price_year=price_year, carry_forward=carry_forward,
                                       discount_base_year=discount_base_year,
                                       bound=Bound(bound).value))

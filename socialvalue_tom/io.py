@@ -1360,7 +1360,11 @@ def _pick_sheet(p: Path, wb: Any, sheet: str | int | None) -> Any:
     elif sheet in names:
         name = sheet
     else:
-        raise _fail(p, f"no sheet named {sheet!r}: sheets are {', '.join(names)}", sheet=sheet)
+        alike = [n for n in names if isinstance(sheet, str) and n.strip().casefold()
+                 == sheet.strip().casefold()]
+        hint = f"; did you mean {alike[0]!r}? (a sheet is named exactly)" if alike else ""
+        raise _fail(p, f"no sheet named {sheet!r}: sheets are {', '.join(names)}{hint}",
+                    sheet=sheet)
     ws = wb[name]
     if not hasattr(ws, "iter_rows"):
         raise _fail(p, f"sheet {name!r} is a chart sheet, not a table of outcomes", sheet=name)

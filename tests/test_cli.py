@@ -147,6 +147,17 @@ def test_value_period_given_dates_says_it_takes_column_names(tmp_path: Path) -> 
                "last day" in " ".join(result.stderr.split())
 
 
+def test_value_price_year_of_two_digits_is_told_to_write_the_year(tmp_path: Path) -> None:
+    """--price-year 24 was refused in the validation library's words ('Input should be
+    greater than or equal to 1900'): the message says how to write a financial year."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    for option in ("--price-year", "--discount-base-year"):
+        result = invoke("value", src, "--tables", TINY, option, "24")
+        assert result.exit_code == 2
+        assert (f"{option} 24 is not a year: give the financial year by the year it starts "
+                "in, in full (2024 for 2024/25)") in " ".join(result.stderr.split())
+
+
 def test_value_totals_file_when_a_group_key_holds_a_carriage_return_keeps_it_one_row(
         tmp_path: Path) -> None:
     """A supplier id "A\rB" was written bare with "\n" line ends: a CSV reader read a row

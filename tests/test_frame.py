@@ -680,7 +680,11 @@ def test_value_frame_when_quantity_just_above_the_cap_then_message_shows_its_dig
     significant digits it read "quantity 1e+12 is above 1e+12")."""
     df = _frame(quantity=[2.0, 1.0000001e12, 100.0], unit=["FTE", "FTE", "hour"])
     reason = value_frame(df, tiny_table, errors="collect").attrs["issues"]["reason"].iloc[0]
-    assert reason == "quantity 1000000100000.0 is above 1e+12"
+    assert reason == ("quantity 1,000,000,100,000 is above the limit of 1,000,000,000,000 (a "
+                      "million million): check the unit and the figure")
+    df = _frame(quantity=[2.0, 1e12 + 0.5, 100.0], unit=["FTE", "FTE", "hour"])
+    reason = value_frame(df, tiny_table, errors="collect").attrs["issues"]["reason"].iloc[0]
+    assert reason.startswith("quantity 1,000,000,000,000.5 is above")
 
 
 @pytest.mark.parametrize(("given", "rule"), [
@@ -1043,3 +1047,32 @@ def test_a_negative_quantity_is_told_how_a_harm_is_recorded(tiny_table: Any) -> 
     assert out.attrs["issues"]["reason"].tolist() == [
         "quantity -5 is negative: record a harm under its own measure, counted up from 0 "
         "(emissions added: env-carbon-added)"]
+
+
+def test_an_unknown_measure_written_with_dashes_or_as_a_toms_code_is_told_which(
+        ) -> None:
+    """'env–carbon–saved' (autocorrect's en dashes) was told 'did you mean env-carbon-saved?',
+    which looks the same on screen; 'NT1', a National TOMs code copied from a TOMs return,
+    got no hint although the toms crosswalk maps it."""
+    df = pd.DataFrame({"measure": ["env\u2013carbon\u2013saved", "NT1", " nt 3 ", "NT999"],
+                       "quantity": [1.0] * 4, "unit": ["tCO2e", "FTE", "FTE", "FTE"],
+                       "region": "uk", "date": "2024-05-01"})
+    reasons = sv.value_frame(df, "uk-national", errors="collect").attrs["issues"]["reason"]
+    assert reasons.iloc[0].endswith("did you mean env-carbon-saved? (it is written with a dash, "
+                                    "U+2013, where the code has a hyphen '-')")
+    assert ("NT1 is a National TOMs measure code, not one of these tables' codes: the measure "
+            "mapped to it is jobs-local-fte") in reasons.iloc[1]
+    assert "NT3 is a National TOMs measure code" in reasons.iloc[2]
+    assert "jobs-priority-ltu" in reasons.iloc[2]
+    assert "no measure of these tables is mapped to it" in reasons.iloc[3]
+    with pytest.raises(sv.UnknownMeasureError, match="the measure mapped to it is "
+                                                     "jobs-local-fte"):
+        sv.load_table("uk-national", version="2024").measure("NT1")
+
+
+def test_a_quantity_past_the_limit_is_written_in_figures(tiny_table: Any) -> None:
+    out = value_frame(_frame(quantity=[2.0, 1e13, 100.0], unit=["FTE", "tCO2e", "hour"]),
+                      tiny_table, errors="collect")
+    assert out.attrs["issues"]["reason"].tolist() == [
+        "quantity 10,000,000,000,000 is above the limit of 1,000,000,000,000 (a million "
+        "million): check the unit and the figure"]

@@ -1992,3 +1992,15 @@ def test_bytes_saved_in_windows_encoding_name_the_character_typed(tmp_path: Path
     with pytest.raises(svio.InputFileError, match="'£' in the Windows encoding Excel's plain "
                                                   "'CSV' saves with"):
         svio.read_outcomes(path)
+
+
+def test_a_sheet_named_but_for_case_is_suggested(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.title = "Returns"
+    wb.active.append(["measure", "quantity", "unit", "region", "date"])
+    wb.save(tmp_path / "r.xlsx")
+    with pytest.raises(svio.InputFileError, match=r"no sheet named 'returns': sheets are "
+                                                  r"Returns; did you mean 'Returns'\? \(a "
+                                                  r"sheet is named exactly\)"):
+        svio.read_outcomes(tmp_path / "r.xlsx", sheet="returns")

@@ -26,6 +26,7 @@ from socialvalue_tom._text import (
     cell_number,
     date_hint,
     did_you_mean,
+    grouped_digits,
     key_text,
     near_names,
     shown,
@@ -190,7 +191,9 @@ def _quantity(series: pd.Series, issues: Issues) -> FloatArray:
                lambda p: f"quantity {q[p]:g} is negative: record a harm under its own "
                          "measure, counted up from 0 (emissions added: env-carbon-added)")
     issues.add(q > MAX_QUANTITY, "quantity", "too-large",
-               lambda p: f"quantity {float(q[p])!r} is above {MAX_QUANTITY:g}")
+               lambda p: f"quantity {grouped_digits(float(q[p]))} is above the limit of "
+                         f"{MAX_QUANTITY:,.0f} (a million million): check the unit and the "
+                         "figure")
     return q
 
 
@@ -368,7 +371,10 @@ def _unknown_everywhere(series: pd.Series, found: tuple[NDArray[np.intp], np.nda
 def _in_no_edition(measure: str, s: EditionStack) -> str:
     """Why a measure no edition knows is refused, whatever the row's date: the editions
     looked in, and the codes of any of them it is close to."""
-    hint = did_you_mean(measure, (c for t in s.editions for c in t.measure_codes))
+    from socialvalue_tom.tables.crosswalk import framework_code_hint
+
+    codes = [c for t in s.editions for c in t.measure_codes]
+    hint = framework_code_hint(measure, codes) or did_you_mean(measure, codes)
     names = sorted({t.name for t in s.editions})
     editions = ", ".join(t.version for t in s.editions)
     return (f"unknown measure {shown(measure)}: no edition of {', '.join(names)} has it "

@@ -423,9 +423,12 @@ def load_table(name: str | None = None, *, version: str | None = None,
                         f"{name}:{version} is valid {table.valid_from}..{table.valid_to}, "
                         f"not on {day}", name=name, date=day)
                 return table
+        years = re.fullmatch(r"\s*(\d{4})\s*[-/–]\s*\d{2,4}\s*", str(version))
+        hint = (f" (editions are named by the year they start: {years[1]!r} for "
+                f"{str(version).strip()})" if years else "")
         raise UnknownTableError(
             f"unknown version {quoted(version)} of {name}: available are "
-            f"{', '.join(t.version for t in editions)}", name=name, version=version)
+            f"{', '.join(t.version for t in editions)}{hint}", name=name, version=version)
     if day is None:
         raise TypeError("load_table(name) needs version= or on= to pick an edition")
     return TableSet(editions).select(day, carry_forward=carry_forward)[0]

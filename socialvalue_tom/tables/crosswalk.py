@@ -13,6 +13,8 @@ Each measure is in one group of a crosswalk (a measure mapped to two TOMs codes 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -65,6 +67,31 @@ def _folder() -> Path:
 def available_crosswalks() -> list[str]:
     """The names of the embedded crosswalks (``ppn002``, ``ppn0620``, ``toms``)."""
     return sorted(p.stem for p in _folder().glob("*.yaml"))
+
+
+#: A National TOMs measure code as returns write it (NT1, NT12, nt 12).
+_TOMS_CODE = re.compile(r"\s*NT\s*\d+[a-z]?\s*", re.IGNORECASE)
+
+
+def framework_code_hint(text: object, codes: Iterable[str]) -> str:
+    """Where a measure given is a National TOMs code (``NT12``), the measures of ``codes``
+    the embedded ``toms`` crosswalk maps to it: a return copied from a TOMs calculator names
+    its measures that way. ``""`` otherwise."""
+    if not isinstance(text, str) or not _TOMS_CODE.fullmatch(text):
+        return ""
+    code = re.sub(r"\s+", "", text).upper()
+    known = set(codes)
+    try:
+        walk = load_crosswalk("toms")
+    except Exception:  # a broken embedded file is reported where it is loaded, not here
+        return ""
+    ours = [m for m, cs in zip(walk["measure"], walk["codes"], strict=True)
+            if code in [c.strip().upper() for c in cs.split(",")] and m in known]
+    found = (f": the measure{'s' if len(ours) > 1 else ''} mapped to it "
+             f"{'are' if len(ours) > 1 else 'is'} {', '.join(ours)}" if ours else
+             ": no measure of these tables is mapped to it")
+    return (f"; {code} is a National TOMs measure code, not one of these tables' codes"
+            f"{found} (crosswalk 'toms': verify against your licensed edition)")
 
 
 def load_crosswalk(name: str) -> pd.DataFrame:

@@ -296,7 +296,10 @@ class ProxyTable(_Sealed):
 
     def unknown_measure(self, code: object) -> UnknownMeasureError:
         """Build the error for an unknown measure code, with suggestions."""
-        hint = did_you_mean(code, self.measure_codes)
+        from socialvalue_tom.tables.crosswalk import framework_code_hint
+
+        hint = (framework_code_hint(code, self.measure_codes)
+                or did_you_mean(code, self.measure_codes))
         return UnknownMeasureError(
             f"unknown measure {shown(code)} in table {self.name}:{self.version}{hint}",
             measure=code, table=self.name, version=self.version,

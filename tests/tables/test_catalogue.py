@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -429,3 +430,11 @@ def test_load_table_when_given_what_is_not_a_name_says_what_to_do(tmp_path: Path
         with pytest.raises(TypeError, match=r"a TableRef describes an edition, load it with "
                                             r"load_table\('uk-national', version='2024'\)"):
             sv.value(outcome, tables)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("given", ["2024-25", "2024/25", "2024-2025"])
+def test_a_version_written_as_a_financial_year_is_told_how_editions_are_named(
+        given: str) -> None:
+    with pytest.raises(sv.UnknownTableError, match=re.escape(
+            f"(editions are named by the year they start: '2024' for {given})")):
+        sv.load_table("uk-national", version=given)
