@@ -117,6 +117,21 @@ def cell_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, uniq
 
 
+def as_written(x: Any) -> Any:
+    """A narrow float (``np.float32``, ``np.float16``) as the decimal it was written as: its
+    shortest text read as a float64, 2.1 and not 2.0999999046325684, the float32 nearest 2.1
+    widened (a penny off an amount at a half-penny). Anything else as it is."""
+    if isinstance(x, np.floating) and x.dtype.itemsize < 8:
+        return float(str(x))
+    return x
+
+
+def narrow_floats_as_written(values: np.ndarray) -> np.ndarray:
+    """:func:`as_written` for an array of float32 or float16: float64 values of each
+    element's shortest text (NaN stays NaN)."""
+    return values.astype(str).astype(np.float64)  # numpy writes each to its own precision
+
+
 def cell_number(cell: Any) -> float | None:
     """A cell's number (NaN or inf included), or None when it is not a number.
 
@@ -136,7 +151,7 @@ def cell_number(cell: Any) -> float | None:
         except ValueError:
             return None
     try:
-        return float(cell)
+        return float(as_written(cell))
     except OverflowError:
         return math.inf if cell > 0 else -math.inf
     except (TypeError, ValueError):

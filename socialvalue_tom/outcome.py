@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
 )
 
-from socialvalue_tom._text import clipped_errors, date_hint, key_text, quoted
+from socialvalue_tom._text import as_written, clipped_errors, date_hint, key_text, quoted
 from socialvalue_tom.errors import OutcomeError, RuleError
 from socialvalue_tom.tables.schema import FrozenDict
 
@@ -77,7 +77,7 @@ def _no_bool(value: Any, info: ValidationInfo) -> Any:
     if isinstance(value, str | bytes):
         raise ValueError(f"{info.field_name} must be a number, not text ({value!r})")
     _refuse_time_spans(value, str(info.field_name))
-    return value
+    return as_written(value)  # a float32 as the decimal written, as value_frame reads it
 
 
 def _refuse_time_spans(value: Any, name: str) -> None:
@@ -291,7 +291,7 @@ class Outcome(_TypedValidation, extra="forbid", frozen=True, str_strip_whitespac
         if isinstance(v, np.ndarray):  # a 0-d array too: value_frame refuses such a cell
             raise ValueError("quantity must be one number, not an array")
         _refuse_time_spans(v, "quantity")
-        return v
+        return as_written(v)
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -308,6 +308,7 @@ class Outcome(_TypedValidation, extra="forbid", frozen=True, str_strip_whitespac
                     raise ValueError(f"fields {seen[key]!r} and {name!r} name the same field "
                                      f"{key!r}: give it once")
                 seen[key] = name
+            return {name: as_written(val) for name, val in v.items()}
         return v
 
     @field_validator("fields")

@@ -21,6 +21,7 @@ import html
 import io
 import math
 import os
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -1061,6 +1062,7 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                      "no unit: each quantity was read in its measure's own unit ("
                      f"{_own_units(rows, eds)}); check that none was meant in another "
                      "(a quantity in kgCO2e read as tCO2e is 1,000 times too large).")
+    notes += _row_notes(ok)
     a = _assumptions_of(valued)
     if a is None:
         return notes  # how the rows were valued is not known: say nothing about it
@@ -1107,6 +1109,92 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
             notes.append(f"{carried} row(s) dated after their edition's valid_to were valued "
                          "with it carried forward (carry_forward): check for a newer edition.")
     return notes
+
+
+#: Characters that change no id on screen: zero-width spaces and joiners, the byte-order mark.
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060\ufeff]")
+
+
+def _row_notes(ok: pd.DataFrame) -> list[str]:
+    """Notes on what the valued rows say of themselves that may not be meant, each where it
+    applies: ids that differ only by case or an invisible character (two contracts to the
+    rules, one to a reader), rows without a contract among rows with one, a stage or a
+    confidence grade given for some rows and not others, a drop-off on a one-year outcome,
+    and rows that repeat another exactly."""
+    notes: list[str] = []
+    for column, what, rules in (("contract_id", "contract", "grouping, double counting, "
+                                 "contract values"),
+                                ("supplier_id", "supplier", "grouping, double counting")):
+        if column not in ok.columns:
+            continue
+        _, uniq = cell_codes(ok[column].astype(object))
+        texts = [t for t in (key_text(u) for u in uniq) if t is not None]
+        alike: dict[str, list[str]] = {}
+        for t in texts:
+            alike.setdefault(_INVISIBLE.sub("", t).casefold(), []).append(t)
+        split = [sorted(set(v)) for v in alike.values() if len(set(v)) > 1]
+        if split:
+            shown_ = "; ".join(" and ".join(map(repr, ids[:3])) for ids in split[:3])
+            notes.append(f"Some {what} ids differ only by case or an invisible character "
+                         f"({shown_}{', ...' if len(split) > 3 else ''}): they are different "
+                         f"{what}s to the rules ({rules}); write each id one way if they are "
+                         "one.")
+    notes += _partly_given(ok, "contract_id", "name no contract_id while others do: they "
+                           "are one group of their own (one double-counting group, '(none)' "
+                           "by contract), not part of the contract above them; fill the id "
+                           "down where they belong to it")
+    notes += _partly_given(ok, "supplier_id", "name no supplier_id while others do: they "
+                           "are a group of their own, so double counting is not netted between "
+                           "them and the same contract's rows that name a supplier")
+    notes += _partly_given(ok, "stage", "give no stage while others do: they are a group of "
+                           "their own, so double counting is not netted between them and the "
+                           "rows of the same contract with a stage")
+    notes += _partly_given(ok, "confidence", "give no confidence grade while others do: "
+                           "they are counted in full, as if their evidence were the best, "
+                           "while graded rows are reduced")
+    if "drop_off" in ok.columns:
+        drop = pd.to_numeric(ok["drop_off"], errors="coerce").to_numpy(dtype=np.float64)
+        years = (pd.to_numeric(ok["years"], errors="coerce").to_numpy(dtype=np.float64)
+                 if "years" in ok.columns else np.full(len(ok), np.nan))
+        one_year = (drop > 0) & ~(years > 1)
+        if one_year.any():
+            notes.append(f"{input_rows(ok[one_year])} row(s) give a drop-off but last one "
+                         "year (years blank or 1): a drop-off applies from the second year "
+                         "on, so it changed nothing; give years for an outcome that lasts.")
+    repeats = _repeated_rows(ok)
+    if repeats:
+        notes.append(f"{repeats} row(s) repeat another row exactly (every column the same): "
+                     "check each is an outcome of its own, not a block pasted twice.")
+    return notes
+
+
+def _partly_given(ok: pd.DataFrame, column: str, says: str) -> list[str]:
+    """A note when some rows leave ``column`` blank while others fill it."""
+    if column not in ok.columns:
+        return []
+    blank = cell_codes(ok[column].astype(object))[0] < 0
+    if not blank.any() or blank.all():
+        return []
+    return [f"{input_rows(ok[blank])} row(s) {says}."]
+
+
+def _repeated_rows(ok: pd.DataFrame) -> int:
+    """How many valued rows repeat another in every input column (the parts of an
+    apportioned row differ by their dates, so they never count)."""
+    from socialvalue_tom.frame import OUTPUT_COLUMNS
+
+    columns = [c for c in ok.columns if c not in OUTPUT_COLUMNS
+               and c not in ("period_row", "period_share", "claim_share", "exclusion",
+                             "illustrative", "theme")]
+    if not columns or len(ok) < 2:
+        return 0
+    # Cells of object columns compared as written: two datetimes of one instant in two time
+    # zones are equal to Python, and are two days to the rules.
+    cells = ok[columns].copy(deep=False)
+    for c in columns:
+        if cells[c].dtype == object:
+            cells[c] = cells[c].map(lambda x: f"{type(x).__name__}:{x}")
+    return int(cells.duplicated(keep="first").sum())
 
 
 def _projected_restatement(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable],

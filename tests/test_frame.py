@@ -7,6 +7,7 @@ import copy
 import datetime as dt
 import math
 import re
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import pytest
 from conftest import BAD_INPUTS, TINY, TINY_INDEX
 
 import socialvalue_tom as sv
+from socialvalue_tom import money
 from socialvalue_tom.frame import value_frame
 
 #: mixed.csv: row -> (field, code) of the issue it must produce (rows 0 and 14 are valid).
@@ -1076,3 +1078,26 @@ def test_a_quantity_past_the_limit_is_written_in_figures(tiny_table: Any) -> Non
     assert out.attrs["issues"]["reason"].tolist() == [
         "quantity 10,000,000,000,000 is above the limit of 1,000,000,000,000 (a million "
         "million): check the unit and the figure"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "Float32", "float16"])
+def test_narrow_float_quantities_are_read_as_the_decimals_they_show(dtype: str) -> None:
+    """A float32 2.1 is 2.0999999046325684 widened: 2.1 FTE of a priority hire in London
+    (x 51,833.40 x 0.75 = 81,637.605, a half penny) was valued £81,637.60 while the output
+    file showed 2.1. Read as written, on both paths, it is £81,637.61."""
+    df = pd.DataFrame({"measure": ["jobs-priority-ltu"], "quantity": [2.1], "unit": ["FTE"],
+                       "region": ["london"], "date": ["2024-09-30"],
+                       "deadweight": [0.1]}).astype({"quantity": dtype, "deadweight": dtype})
+    as_decimal = df.astype({"quantity": "float64", "deadweight": "float64"})
+    as_decimal["quantity"] = [float(str(df["quantity"].iloc[0]))]
+    as_decimal["deadweight"] = [float(str(df["deadweight"].iloc[0]))]
+    got = value_frame(df, "uk-national")["value_gbp"].tolist()
+    assert got == value_frame(as_decimal, "uk-national")["value_gbp"].tolist()
+    o = sv.Outcome(measure="jobs-priority-ltu", quantity=df["quantity"].to_numpy()[0],
+                   unit="FTE", region="london", date="2024-09-30",
+                   deadweight=np.float32(0.1) if dtype != "float16" else np.float16(0.1))
+    assert o.quantity == float(str(df["quantity"].iloc[0]))
+    assert sv.value(o, "uk-national").amount == got[0]
+    if dtype != "float16":  # 2.1 in float16 is 2.1 too, but 0.1 is 0.0999755859375
+        assert money.total([value_frame(df.assign(deadweight=0.0), "uk-national")[
+            "value_gbp"].iloc[0]]) == Decimal("81637.61")

@@ -1676,3 +1676,61 @@ def test_report_writes_a_figure_that_cannot_be_worked_out_as_na_and_says_why(
     # Where every figure can be worked out, no n/a and no note.
     whole = report_html(value_frame(portfolio, tiny), tables=tiny)
     assert "n/a" not in whole
+
+
+# -- notes on rows that may not say what was meant (a silent-wrong-number hunt) --------------
+
+def _fte_rows(**cols: Any) -> pd.DataFrame:
+    n = len(next(iter(cols.values())))
+    base: dict[str, Any] = {"measure": ["jobs-local-fte"] * n, "quantity": [1.0] * n,
+                            "unit": ["FTE"] * n, "region": ["uk"] * n,
+                            "date": ["2024-09-30"] * n}
+    base.update(cols)
+    return pd.DataFrame(base)
+
+
+def _notes(df: pd.DataFrame) -> list[str]:
+    from socialvalue_tom.report import basis_notes
+
+    return basis_notes(value_frame(df, "uk-national"))
+
+
+def test_notes_name_ids_that_differ_only_by_case_or_an_invisible_character() -> None:
+    """'C3' and 'c3' (or a zero-width space pasted into an id) are two contracts to the
+    rules: a priority hire on one was not netted against local jobs on the other, with no
+    word. A note names them; ids written one way give none."""
+    notes = _notes(_fte_rows(contract_id=["C3", "c3", "C4", "C4\u200b"],
+                         supplier_id=["S1", "s1", "S2", "S2"]))
+    assert ("Some contract ids differ only by case or an invisible character ('C3' and 'c3'; "
+            "'C4' and 'C4\\u200b'): they are different contracts to the rules (grouping, "
+            "double counting, contract values); write each id one way if they are one.") in notes
+    assert any(n.startswith("Some supplier ids differ only by case") for n in notes)
+    assert not any("differ only" in n for n in _notes(_fte_rows(contract_id=["C3", "C3", "C4"])))
+
+
+def test_notes_name_rows_that_leave_a_grouping_column_blank_among_rows_that_fill_it() -> None:
+    notes = _notes(_fte_rows(contract_id=["C1", None, "C2", ""],
+                         supplier_id=["S1", "S1", None, "S2"],
+                         stage=["delivered", None, "delivered", "delivered"],
+                         confidence=["3", None, None, "2"]))
+    assert any(n.startswith("2 row(s) name no contract_id while others do: they are one "
+                            "group of their own") for n in notes)
+    assert any(n.startswith("1 row(s) name no supplier_id while others do") for n in notes)
+    assert any(n.startswith("1 row(s) give no stage while others do") for n in notes)
+    assert ("2 row(s) give no confidence grade while others do: they are counted in full, as "
+            "if their evidence were the best, while graded rows are reduced.") in notes
+    # All given, or none: nothing to say.
+    quiet = _notes(_fte_rows(contract_id=["C1", "C2"], confidence=[None, None]))
+    assert not any("while others do" in n for n in quiet)
+
+
+def test_notes_name_a_drop_off_on_a_one_year_outcome_and_repeated_rows() -> None:
+    notes = _notes(_fte_rows(years=[None, 1, 3], drop_off=[0.2, 0.1, 0.2]))
+    assert ("2 row(s) give a drop-off but last one year (years blank or 1): a drop-off "
+            "applies from the second year on, so it changed nothing; give years for an outcome "
+            "that lasts.") in notes
+    twice = _notes(_fte_rows(contract_id=["C1", "C1", "C2"]))
+    assert ("1 row(s) repeat another row exactly (every column the same): check each is an "
+            "outcome of its own, not a block pasted twice.") in twice
+    assert not any("repeat another row" in n
+                   for n in _notes(_fte_rows(contract_id=["C1", "C2", "C3"])))

@@ -28,6 +28,7 @@ from socialvalue_tom._text import (
     did_you_mean,
     grouped_digits,
     key_text,
+    narrow_floats_as_written,
     near_names,
     shown,
     written_with_decimal_comma,
@@ -150,7 +151,9 @@ def cell_floats(series: pd.Series) -> tuple[FloatArray, NDArray[np.bool_], NDArr
         return np.full(n, np.nan), missing, ~missing
     if pd.api.types.is_numeric_dtype(series.dtype) and not isinstance(
             series.dtype, pd.CategoricalDtype):
-        vals = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        narrow = _narrow_float(series.dtype)
+        vals = (narrow_floats_as_written(series.to_numpy(dtype=narrow, na_value=np.nan))
+                if narrow is not None else series.to_numpy(dtype=np.float64, na_value=np.nan))
         return vals, series.isna().to_numpy(), np.zeros(n, dtype=bool)
     # Text, object, categorical and other columns: read once per distinct value.
     codes, uniq = cell_codes(series)
@@ -158,6 +161,16 @@ def cell_floats(series: pd.Series) -> tuple[FloatArray, NDArray[np.bool_], NDArr
     table = np.array([np.nan if x is None else x for x in numbers] + [np.nan], dtype=np.float64)
     refused = np.array([x is None for x in numbers] + [False], dtype=bool)
     return table[codes], codes < 0, refused[codes]
+
+
+def _narrow_float(dtype: Any) -> Any:
+    """The numpy float type of a float32 or float16 column (numpy's, or pandas' nullable
+    ``Float32``), whose values are read as the decimals written (:func:`as_written`); None
+    for any other."""
+    kind = getattr(dtype, "numpy_dtype", dtype)  # pandas' nullable dtypes hold numpy's
+    if isinstance(kind, np.dtype) and kind.kind == "f" and kind.itemsize < 8:
+        return kind
+    return None
 
 
 def _numeric(series: pd.Series, name: str, issues: Issues, *, required: bool) -> FloatArray:
