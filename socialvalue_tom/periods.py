@@ -61,6 +61,10 @@ _EPOCH = dt.date(1970, 1, 1)
 _GIVEN, _MISSING, _BAD = 0, 1, 2
 
 
+#: The ``attrs`` key under which :func:`apportion` records its period columns.
+PERIODS_ATTR = "socialvalue_tom.periods"
+
+
 def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
               start: str = "period_start", end: str = "period_end",
               errors: Literal["raise", "collect"] = "raise",
@@ -152,6 +156,8 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     out["period_row"] = row.astype(np.int64)
     out["period_share"] = share
     out.attrs = own_attrs(df.attrs, drop=("issues",))
+    # Which columns hold the periods: the report's notes read each row's whole period back.
+    out.attrs[PERIODS_ATTR] = {"start": start, "end": end}
     if errors == "collect":
         out.attrs["issues"] = issues_frame(issues.items)
     return out

@@ -23,7 +23,7 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -59,6 +59,7 @@ from socialvalue_tom.outcome import (
     financial_year,
     to_day,
 )
+from socialvalue_tom.periods import PERIODS_ATTR
 from socialvalue_tom.tables.table import ProxyTable, normalise_region
 
 __all__ = [
@@ -1063,6 +1064,7 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                      f"{_own_units(rows, eds)}); check that none was meant in another "
                      "(a quantity in kgCO2e read as tCO2e is 1,000 times too large).")
     notes += _row_notes(ok)
+    notes += _period_notes(valued.attrs.get(PERIODS_ATTR), ok, eds)
     a = _assumptions_of(valued)
     if a is None:
         return notes  # how the rows were valued is not known: say nothing about it
@@ -1166,6 +1168,64 @@ def _row_notes(ok: pd.DataFrame) -> list[str]:
         notes.append(f"{repeats} row(s) repeat another row exactly (every column the same): "
                      "check each is an outcome of its own, not a block pasted twice.")
     return notes
+
+
+def _period_notes(columns: Any, ok: pd.DataFrame,
+                  eds: dict[tuple[str, str], ProxyTable]) -> list[str]:
+    """Notes on rows reported for a period (``columns``: the start and end columns that
+    :func:`~socialvalue_tom.apportion` recorded): FTE quantities over periods shorter than a
+    year, which are FTE-years delivered in the period, not the FTE employed; and periods that
+    overlap another row's for the same contract, supplier, measure and stage, both counted."""
+    if not isinstance(columns, Mapping) or "period_row" not in ok.columns:
+        return []
+    start, end = columns.get("start"), columns.get("end")
+    if start not in ok.columns or end not in ok.columns:
+        return []
+    rows = pd.to_numeric(ok["period_row"], errors="coerce")
+    parts = ok[rows.notna().to_numpy()]
+    if not len(parts):
+        return []
+    whole = pd.DataFrame({
+        "row": rows[rows.notna()].to_numpy(),
+        "first": pd.to_datetime(parts[start], errors="coerce").to_numpy(),
+        "last": pd.to_datetime(parts[end], errors="coerce").to_numpy()})
+    keys = [c for c in ("contract_id", "supplier_id", "measure", "stage", "table")
+            if c in parts.columns]
+    for c in keys:
+        whole[c] = stripped_column(parts[c]).to_numpy()
+    whole = whole.groupby("row", sort=True).agg(
+        first=("first", "min"), last=("last", "max"), **{c: (c, "first") for c in keys})
+    notes = []
+    days = (whole["last"] - whole["first"]).dt.days + 1
+    if {"measure", "table"} <= set(whole.columns) and "version" in parts.columns:
+        versions = dict(zip(rows[rows.notna()].to_numpy(), parts["version"], strict=True))
+        fte = [_is_fte(eds, str(t), str(versions.get(r)), m)
+               for r, t, m in zip(whole.index, whole["table"], whole["measure"], strict=True)]
+        short = np.asarray(fte, dtype=bool) & (days.to_numpy() < 365)
+        if short.any():
+            notes.append(f"{int(short.sum())} row(s) give an FTE measure over a period shorter "
+                         "than a year: the quantity is read as the FTE-years delivered in the "
+                         "period (12 FTE employed for a quarter is 3), not the FTE employed.")
+    if keys:
+        ordered = whole.sort_values([*keys, "first"], kind="stable")
+        same = (ordered[keys].shift().eq(ordered[keys]) | (ordered[keys].isna()
+                & ordered[keys].shift().isna())).all(axis=1)
+        ended = ordered.groupby(keys, dropna=False, sort=False)["last"].cummax().shift()
+        overlap = same & (ordered["first"] <= ended)
+        if overlap.any():
+            notes.append(f"{int(overlap.sum())} row(s) report a period that overlaps an "
+                         "earlier row's for the same contract, supplier, measure and stage: "
+                         "both are counted in full; check the periods.")
+    return notes
+
+
+def _is_fte(eds: dict[tuple[str, str], ProxyTable], table: str, version: str,
+            measure: Any) -> bool:
+    """Whether ``measure`` of that edition is counted in FTE (a per-year measure)."""
+    edition = eds.get((table, version))
+    spec = edition.measures.get(measure) if edition is not None and isinstance(
+        measure, str) else None
+    return spec is not None and spec.unit == "FTE"
 
 
 def _partly_given(ok: pd.DataFrame, column: str, says: str) -> list[str]:

@@ -102,6 +102,17 @@ def _validation(wb: Any, ws: Any, column: str, values: list[str]) -> Any:
     return dv
 
 
+#: What the quantity column holds, by whether rows give periods: a total delivered, so FTE
+#: (a per-year measure) is FTE-years, which a quarterly return gets wrong most easily.
+_QUANTITY_NOTE = {
+    False: "What was delivered, in the row's unit: hours, weeks, GBP, tonnes as totals; FTE "
+           "as FTE-years (1 FTE employed all year is 1).",
+    True: "What was delivered over the row's period, in its unit: hours, weeks, GBP, tonnes "
+          "as totals; FTE as the FTE-years in the period (12 FTE employed for a quarter is 3, "
+          "not 12).",
+}
+
+
 #: Data rows an .xlsx sheet holds below the header row.
 _MAX_ROWS = 1_048_575
 
@@ -162,6 +173,8 @@ def write_template(measures: Sequence[str], path: str | os.PathLike[str],
     guide = "\n".join(f"{c}: {table.measure(c).title} ({table.measure(c).unit})" for c in measures)
     ws[f"{letters['measure']}1"].comment = comments.Comment(
         f"{table.name}:{table.version}\n{guide}", "socialvalue_tom")
+    ws[f"{letters['quantity']}1"].comment = comments.Comment(_QUANTITY_NOTE[periods],
+                                                              "socialvalue_tom")
     for name, values in lists.items():
         dv = _validation(wb, ws, name, values)
         dv.add(f"{letters[name]}2:{letters[name]}{rows + 1}")

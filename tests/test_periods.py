@@ -482,7 +482,10 @@ def test_other_columns_and_attrs_are_kept() -> None:
     out = apportion(df)
     assert out["contract_id"].tolist() == ["C-1", "C-1"]
     assert out["evidence"].tolist() == ["timesheets.pdf"] * 2
-    assert out.attrs == {"note": "kept", "request": {"tags": ["t"]}}
+    assert out.attrs == {"note": "kept", "request": {"tags": ["t"]},
+                         # which columns hold the periods, for the notes beside a total
+                         "socialvalue_tom.periods": {"start": "period_start",
+                                                     "end": "period_end"}}
     out.attrs["request"]["tags"].append("apportioned")  # a copy, as pandas makes: not the input's
     assert df.attrs["request"] == {"tags": ["t"]}
 

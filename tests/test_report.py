@@ -1734,3 +1734,31 @@ def test_notes_name_a_drop_off_on_a_one_year_outcome_and_repeated_rows() -> None
             "outcome of its own, not a block pasted twice.") in twice
     assert not any("repeat another row" in n
                    for n in _notes(_fte_rows(contract_id=["C1", "C2", "C3"])))
+
+
+def test_notes_remind_of_fte_years_over_short_periods_and_name_overlapping_periods() -> None:
+    """Quarterly returns of '12 FTE' counted 12 FTE-years each, four times a year of 12 FTE,
+    with no word; periods of one contract's measure that overlap were both counted. Notes say
+    so (read back from the period columns apportion records); a year's period, or periods that
+    follow one another, give none."""
+    from socialvalue_tom.periods import PERIODS_ATTR
+    from socialvalue_tom.report import basis_notes
+
+    rows = pd.DataFrame({
+        "contract_id": ["C1", "C1", "C2", "C3", "C3"],
+        "measure": ["jobs-local-fte"] * 4 + ["social-volunteering-hour"],
+        "quantity": [3.0, 3.0, 12.0, 3.0, 40.0], "unit": ["FTE"] * 4 + ["hour"],
+        "region": ["uk"] * 5,
+        "period_start": ["2024-04-01", "2024-06-01", "2024-04-01", "2024-07-01", "2024-04-01"],
+        "period_end": ["2024-06-30", "2024-09-30", "2025-03-31", "2024-09-30", "2024-06-30"]})
+    parts = sv.apportion(rows, "uk-national")
+    assert parts.attrs[PERIODS_ATTR] == {"start": "period_start", "end": "period_end"}
+    notes = basis_notes(value_frame(parts, "uk-national"))
+    assert ("3 row(s) give an FTE measure over a period shorter than a year: the quantity is "
+            "read as the FTE-years delivered in the period (12 FTE employed for a quarter is "
+            "3), not the FTE employed.") in notes
+    assert ("1 row(s) report a period that overlaps an earlier row's for the same contract, "
+            "supplier, measure and stage: both are counted in full; check the periods.") in notes
+    following = rows.iloc[[2]]
+    quiet = basis_notes(value_frame(sv.apportion(following, "uk-national"), "uk-national"))
+    assert not any("period" in n for n in quiet)

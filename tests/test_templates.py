@@ -187,3 +187,16 @@ def test_write_template_formats_the_id_columns_as_text(tmp_path: Path) -> None:
         assert {ws.cell(r, col).number_format for r in range(2, 12)} == {"@"}
     assert ws.cell(2, header.index("quantity") + 1).number_format == "General"
     assert ws.cell(2, header.index("date") + 1).number_format == "yyyy-mm-dd"
+
+
+@pytest.mark.parametrize("periods", [False, True])
+def test_template_quantity_header_says_fte_is_fte_years(tmp_path: Path, periods: bool) -> None:
+    """A quarterly return of '12 FTE' is read as 12 FTE-years: the quantity header's comment
+    says what to write, with the quarter's example where rows give periods."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = write_template(["jobs-local-fte"], tmp_path / "t.xlsx", periods=periods)
+    ws = openpyxl.load_workbook(path)["returns"]
+    header = [c.value for c in ws[1]]
+    note = ws.cell(1, header.index("quantity") + 1).comment.text
+    assert "FTE-years" in note
+    assert ("12 FTE employed for a quarter is 3" in note) is periods
