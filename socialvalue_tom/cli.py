@@ -471,7 +471,11 @@ def _resolve_tables(spec: str) -> TablesLike:
 
 def _resolve_one_tables(spec: str) -> TablesLike:
     """A family name, ``NAME:VERSION`` (that edition alone), or a path to a table file
-    (``.yaml``/``.yml``, or ``.json`` for an amendment)."""
+    (``.yaml``/``.yml``, or ``.json`` for an amendment); an edition or file may end in
+    ``@DIGEST``, the content digest it must have (12 to 64 hex digits)."""
+    head, at, tail = spec.rpartition("@")
+    if at and head and re.fullmatch(r"[0-9a-fA-F]{12,64}", tail.strip()):
+        return _resolve_pinned(head, tail.strip())
     path = Path(spec)
     head, colon, version = spec.rpartition(":")
     if (colon and version and _names_a_file(head) and not _looks(path, Path.exists)
@@ -494,6 +498,21 @@ def _resolve_one_tables(spec: str) -> TablesLike:
         return _guard(lambda: load_table(name, version=version))
     _guard(lambda: table_set(spec))
     return spec
+
+
+def _resolve_pinned(spec: str, digest: str) -> TablesLike:
+    """``NAME:VERSION@DIGEST`` or ``FILE@DIGEST``: that edition, refused (exit 2) when its
+    content digest is not the one pinned."""
+    if _names_a_file(spec):
+        path = Path(spec)
+        if not _looks(path, Path.is_file):
+            _fail(f"table file {spec} {_not_there(path)}")
+        return _guard(lambda: load_table(path=path, digest=digest))
+    name, sep, version = spec.partition(":")
+    if not sep or not version:
+        _fail(f"{spec}@{digest}: a digest pins one edition: give NAME:VERSION@DIGEST "
+              f"(e.g. {name or 'uk-national'}:2024@{digest})")
+    return _guard(lambda: load_table(name, version=version, digest=digest))
 
 
 def _names_a_file(spec: str) -> bool:

@@ -133,7 +133,9 @@ class ProxyTableError(SocialValueError, ValueError):
 
 
 class TableIntegrityError(ProxyTableError):
-    """An embedded table's content no longer matches the digest in the shipped manifest."""
+    """An embedded table's content no longer matches the digest in the shipped manifest, or
+    an edition loaded with a ``digest=`` pin (``--tables NAME:VERSION@DIGEST``) is not the one
+    pinned."""
 
     code = "table-integrity-error"
     expected: str | None = None  # the digest the manifest records

@@ -158,6 +158,27 @@ def test_value_price_year_of_two_digits_is_told_to_write_the_year(tmp_path: Path
                 "in, in full (2024 for 2024/25)") in " ".join(result.stderr.split())
 
 
+def test_value_tables_pinned_to_their_digests(tmp_path: Path) -> None:
+    """--tables NAME:VERSION@DIGEST (and FILE@DIGEST) values with that edition only when its
+    content digest is the one pinned, as recorded by an earlier run; a family name cannot be
+    pinned (its editions have digests of their own)."""
+    src = _write(tmp_path, "p.csv", PORTFOLIO)
+    tiny = sv.load_table(path=TINY)
+    ok = invoke("value", src, "--tables", f"{TINY}@{tiny.digest[:12]}")
+    assert ok.exit_code == 0, ok.output
+    assert f"digest {tiny.digest}" in ok.stdout
+    wrong = invoke("value", src, "--tables", f"{TINY}@{'0' * 64}")
+    assert wrong.exit_code == 2 and "not the edition that was recorded" in " ".join(
+        wrong.stderr.split())
+    edition = sv.load_table("uk-national", version="2024")
+    carbon = _write(tmp_path, "c.csv", "measure,quantity,unit,region,date\n"
+                                      "env-carbon-saved,2,tCO2e,uk,2024-06-01\n")
+    pinned = invoke("value", carbon, "--tables", f"uk-national:2024@{edition.digest}")
+    assert pinned.exit_code == 0, pinned.output
+    family = invoke("value", src, "--tables", f"uk-national@{edition.digest[:12]}")
+    assert family.exit_code == 2 and "a digest pins one edition" in family.stderr
+
+
 def test_value_totals_file_when_a_group_key_holds_a_carriage_return_keeps_it_one_row(
         tmp_path: Path) -> None:
     """A supplier id "A\rB" was written bare with "\n" line ends: a CSV reader read a row

@@ -364,27 +364,29 @@ def available_tables() -> list[TableRef]:
 
 
 @overload
-def load_table(name: str, *, version: str, carry_forward: bool = False) -> ProxyTable: ...
+def load_table(name: str, *, version: str, carry_forward: bool = False,
+               digest: str | None = None) -> ProxyTable: ...
 
 
 @overload
-def load_table(name: str, *, on: dt.date | str, carry_forward: bool = False) -> ProxyTable: ...
+def load_table(name: str, *, on: dt.date | str, carry_forward: bool = False,
+               digest: str | None = None) -> ProxyTable: ...
 
 
 @overload  # the edition named, checked to be in force on the day
 def load_table(name: str, *, version: str, on: dt.date | str,
-               carry_forward: bool = False) -> ProxyTable: ...
+               carry_forward: bool = False, digest: str | None = None) -> ProxyTable: ...
 
 
 @overload
-def load_table(*, path: str | os.PathLike[str]) -> ProxyTable: ...
+def load_table(*, path: str | os.PathLike[str], digest: str | None = None) -> ProxyTable: ...
 
 
 # The overloads say to a type checker what the checks below say at run time (a name with
 # version= or on=, or path= alone); the implementation takes any mix, to refuse it clearly.
 def load_table(name: str | None = None, *, version: str | None = None,
                on: dt.date | str | None = None, path: str | os.PathLike[str] | None = None,
-               carry_forward: bool = False) -> ProxyTable:
+               carry_forward: bool = False, digest: str | None = None) -> ProxyTable:
     """Load a table edition.
 
     ``load_table("uk-national", version="2024")`` picks an edition by label;
@@ -395,15 +397,23 @@ def load_table(name: str | None = None, *, version: str | None = None,
     latest earlier edition);
     ``load_table(path="my/2025.yaml")`` reads a user's own file, and its price index from
     ``<price_index>.index.yaml`` beside it when there is one (else the embedded index).
+
+    ``digest`` pins the edition loaded to the content digest a valuation recorded (its
+    ``digest`` column, or :func:`socialvalue_tom.io.provenance`): the whole sha256 or its
+    first 12 hex digits or more. An edition whose content differs (a later release of the
+    package, an edited file) raises :class:`~socialvalue_tom.TableIntegrityError` naming both
+    digests, so a valuation re-run to check last year's is run on last year's table or not at
+    all.
     """
     carry_forward = flag(carry_forward, "carry_forward")
+    pin = None if digest is None else _digest_pin(digest)
     if path is not None:
         if name is not None or version is not None:
             raise TypeError("give either a table name (with version/on) or path=, not both")
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"load_table(): path= must be a file path (str or pathlib.Path), "
                             f"not {type(path).__name__}")
-        return _load_path(Path(path))
+        return _pinned(_load_path(Path(path)), pin)
     if name is None:
         raise TypeError("load_table() needs a table family name or path=")
     if not isinstance(name, str):
@@ -422,7 +432,7 @@ def load_table(name: str | None = None, *, version: str | None = None,
                     raise NoTableInForceError(
                         f"{name}:{version} is valid {table.valid_from}..{table.valid_to}, "
                         f"not on {day}", name=name, date=day)
-                return table
+                return _pinned(table, pin)
         years = re.fullmatch(r"\s*(\d{4})\s*[-/–]\s*\d{2,4}\s*", str(version))
         hint = (f" (editions are named by the year they start: {years[1]!r} for "
                 f"{str(version).strip()})" if years else "")
@@ -431,7 +441,36 @@ def load_table(name: str | None = None, *, version: str | None = None,
             f"{', '.join(t.version for t in editions)}{hint}", name=name, version=version)
     if day is None:
         raise TypeError("load_table(name) needs version= or on= to pick an edition")
-    return TableSet(editions).select(day, carry_forward=carry_forward)[0]
+    return _pinned(TableSet(editions).select(day, carry_forward=carry_forward)[0], pin)
+
+
+#: The fewest hex digits a digest pin may give (as an edition's repr shows it).
+_PIN_DIGITS = 12
+
+
+def _digest_pin(digest: object) -> str:
+    """``digest`` as a pin: 12 to 64 hex digits, lower case; else :class:`RuleError`."""
+    if not isinstance(digest, str):
+        raise TypeError(f"digest must be text (a sha256 in hex), not {type(digest).__name__}")
+    pin = digest.strip().lower()
+    if not re.fullmatch(rf"[0-9a-f]{{{_PIN_DIGITS},64}}", pin):
+        raise RuleError(f"digest {quoted(digest)} is not a content digest: give the sha256 an "
+                        f"edition records (64 hex digits), or its first {_PIN_DIGITS} or more",
+                        field="digest")
+    return pin
+
+
+def _pinned(table: ProxyTable, pin: str | None) -> ProxyTable:
+    """``table``, if its digest is the one pinned (``pin`` None: no pin)."""
+    if pin is None or table.digest.startswith(pin):
+        return table
+    raise TableIntegrityError(
+        f"{table.name}:{table.version} has content digest {table.digest[:16]}..., not the "
+        f"{pin[:16]}... pinned: this is not the edition that was recorded (a later release of "
+        "the package may have corrected it, or its file was edited); value with the release "
+        "or file that recorded it, or leave the pin out to use this one",
+        path=str(table.path) if table.path else None, line=None, field="digest",
+        expected=pin, actual=table.digest)
 
 
 def _as_day(on: object) -> dt.date:

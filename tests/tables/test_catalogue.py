@@ -438,3 +438,32 @@ def test_a_version_written_as_a_financial_year_is_told_how_editions_are_named(
     with pytest.raises(sv.UnknownTableError, match=re.escape(
             f"(editions are named by the year they start: '2024' for {given})")):
         sv.load_table("uk-national", version=given)
+
+
+def test_load_table_with_a_digest_pin_loads_only_the_edition_recorded() -> None:
+    """A determinism review: nothing tied a re-run to the edition a valuation recorded, so an
+    edited or corrected table loaded silently. digest= (the whole sha256 or 12+ digits, any
+    case) loads the edition only when its content digest is the one pinned."""
+    table = sv.load_table("uk-national", version="2024")
+    for pin in (table.digest, table.digest[:12], table.digest[:20].upper(), f" {table.digest} "):
+        assert sv.load_table("uk-national", version="2024", digest=pin) is table
+    assert sv.load_table("uk-national", on="2024-06-01", digest=table.digest[:12]) is table
+    other = sv.load_table("uk-national", version="2023").digest
+    with pytest.raises(sv.TableIntegrityError, match=re.escape(
+            f"uk-national:2024 has content digest {table.digest[:16]}..., not the "
+            f"{other[:16]}... pinned")) as info:
+        sv.load_table("uk-national", version="2024", digest=other)
+    assert info.value.details["expected"] == other
+    assert info.value.details["actual"] == table.digest
+    for bad in ("9a5677", "not-a-digest-at-all", "g" * 64, "0" * 65):
+        with pytest.raises(sv.RuleError, match="is not a content digest"):
+            sv.load_table("uk-national", version="2024", digest=bad)
+    with pytest.raises(TypeError, match="digest must be text"):
+        sv.load_table("uk-national", version="2024", digest=12345678901234)  # type: ignore
+
+
+def test_load_table_path_with_a_digest_pin() -> None:
+    tiny = sv.load_table(path=TINY)
+    assert sv.load_table(path=TINY, digest=tiny.digest[:12]).digest == tiny.digest
+    with pytest.raises(sv.TableIntegrityError, match="not the edition that was recorded"):
+        sv.load_table(path=TINY, digest="0" * 64)

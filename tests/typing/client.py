@@ -74,6 +74,12 @@ def read_only_to_the_checker(table: sv.ProxyTable, outcome: sv.Outcome,
     proxies["london"] = proxies["uk"]  # type: ignore[index]
 
 
+def pinned(digest: str) -> sv.ProxyTable:
+    """A re-run pinned to the edition a valuation recorded."""
+    sv.load_table(path="mine.yaml", digest=digest)
+    return sv.load_table("uk-national", version="2024", digest=digest)
+
+
 def wrong_calls_refused() -> None:
     sv.load_table()  # type: ignore[call-overload]
     sv.load_table("uk-national")  # type: ignore[call-overload]
