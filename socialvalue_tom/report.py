@@ -812,7 +812,9 @@ def _chart(labels: list[str], values: list[float], title: str, table: str) -> st
     fig = _chart_figure(shown, values, title)
     buf = io.BytesIO()
     # 150 dots per inch: sharp when printed (100, the screen's, printed blurred).
-    fig.savefig(buf, format="png", bbox_inches="tight", dpi=150)  # long labels are not cut
+    # No "Software" text chunk: the image's bytes are the chart's, whatever matplotlib drew it.
+    fig.savefig(buf, format="png", bbox_inches="tight", dpi=150,  # long labels are not cut
+                metadata={"Software": None})
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return (f'<img alt="{html.escape(_chart_text(title, table, len(shown) < len(labels)))}" '
             f'src="data:image/png;base64,{data}">')
@@ -1555,7 +1557,7 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
     issues = valued.attrs.get("issues")
     listed = _issues_of(issues, frame)
     parts = [f"<h1>{html.escape(title)}</h1>",
-             f"<p>Generated {dt.date.today().isoformat()} by socialvalue_tom {__version__}"
+             f"<p>Generated {_generated_day().isoformat()} by socialvalue_tom {__version__}"
              f"{f' from {html.escape(source)}' if source else ''}.</p>"]
     overall = summarise(frame, by=())
     if len(overall):
@@ -1606,6 +1608,19 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
             f"<body>\n{body}\n</body></html>\n")
+
+
+def _generated_day() -> dt.date:
+    """The day a report says it was generated: today, or the day of ``SOURCE_DATE_EPOCH``
+    (seconds since 1970, in UTC) where it is set, the reproducible-builds convention, so
+    that a report made again from the same input is the same file."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
+        except (OverflowError, OSError, ValueError):  # past the calendar: today, as unset
+            pass
+    return dt.date.today()
 
 
 #: The most issues the report lists: a report is read, the issues file is for working through.

@@ -1762,3 +1762,19 @@ def test_notes_remind_of_fte_years_over_short_periods_and_name_overlapping_perio
     following = rows.iloc[[2]]
     quiet = basis_notes(value_frame(sv.apportion(following, "uk-national"), "uk-national"))
     assert not any("period" in n for n in quiet)
+
+
+def test_report_made_again_with_source_date_epoch_is_the_same_file(
+        valued: pd.DataFrame, tiny: sv.ProxyTable, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A determinism review: the report said the day it was made and its charts carried
+    matplotlib's version, so the same input never gave the same file twice. With
+    SOURCE_DATE_EPOCH (the reproducible-builds convention) it says that day, and the charts
+    carry no software stamp."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1735689600")  # 2025-01-01T00:00:00Z
+    first = report_html(valued, tables=tiny)
+    assert "<p>Generated 2025-01-01 by socialvalue_tom" in first
+    assert report_html(valued, tables=tiny) == first
+    png = base64.b64decode(re.findall(r'src="data:image/png;base64,([^"]+)"', first)[0])
+    assert b"Software" not in png and b"matplotlib" not in png
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "not a time")
+    assert f"<p>Generated {dt.date.today().isoformat()} by" in report_html(valued, tables=tiny)
