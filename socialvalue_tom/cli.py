@@ -647,7 +647,9 @@ def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.Da
             parts.append(run(df.iloc[start:start + _CHUNK], start))
             bar.update(task, advance=len(parts[-1]))
     issues = pd.concat([p.attrs["issues"] for p in parts], ignore_index=True)
-    attrs: dict[str, Any] = {"issues": issues, "socialvalue_tom": parts[0].attrs["socialvalue_tom"]}
+    # The first chunk's record, for the whole input: its rows are every chunk's.
+    record = {**parts[0].attrs["socialvalue_tom"], "rows": len(df)}
+    attrs: dict[str, Any] = {"issues": issues, "socialvalue_tom": record}
     for p in parts:
         p.attrs.clear()  # pandas compares attrs on concat, which fails on the issues DataFrame
     out = pd.concat(parts)

@@ -608,6 +608,11 @@ def test_value_chunks_on_a_terminal_apply_exclusions_across_chunks(
     assert list(chunked["value_gbp"]) == list(whole["value_gbp"])
     assert chunked["value_gbp"].iloc[3] == 18000.0  # 1 of the 2 FTE is the priority hire
     assert list(chunked.columns) == list(whole.columns)
+    # What produced the values is the whole input's: its rows are every chunk's (the first
+    # chunk's count was kept, so a provenance record said 2 rows of 4).
+    from socialvalue_tom.io import provenance
+
+    assert provenance(chunked) == provenance(whole)
     # No exclusion reducing anything: no claim_share or exclusion column, as without chunks.
     plain = df.assign(contract_id=["C1", "C2", "C3", "C4"])
     alone = value_frame(plain, table, errors="collect", detail=True)
