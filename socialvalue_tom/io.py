@@ -1789,7 +1789,8 @@ def same_file(a: Path, b: Path) -> bool:
 
 # -- writing ------------------------------------------------------------------------------------
 
-#: The key of a ``.parquet`` output's schema metadata that holds :func:`provenance`, as JSON.
+#: The key of a ``.parquet`` output's file metadata that holds :func:`provenance`, as JSON
+#: (pyarrow: ``pyarrow.parquet.read_metadata(path).metadata``).
 PROVENANCE_KEY = "socialvalue_tom.provenance"
 #: The sheet of an ``.xlsx`` output that lists :func:`provenance`, after the rows' own.
 PROVENANCE_SHEET = "Provenance"
@@ -1809,7 +1810,7 @@ def provenance(valued: pd.DataFrame, *, source: str | None = None) -> dict[str, 
     issue). The same valuation gives the same record: no time of day, no run id.
 
     :func:`write_valuations` keeps it in the file it writes where the format has room: a
-    ``.parquet`` file's schema metadata (key :data:`PROVENANCE_KEY`), an ``.xlsx`` workbook's
+    ``.parquet`` file's metadata (key :data:`PROVENANCE_KEY`), an ``.xlsx`` workbook's
     sheet :data:`PROVENANCE_SHEET`. A CSV file has none: keep ``json.dumps(provenance(v))``
     beside it (the command line's ``value --provenance FILE.json``).
 
@@ -1821,8 +1822,6 @@ def provenance(valued: pd.DataFrame, *, source: str | None = None) -> dict[str, 
         >>> [e["edition"] for e in record["editions"]], record["assumptions"]["price_year"]
         (['uk-national:2023', 'uk-national:2024', 'uk-national:2025'], None)
     """
-    from socialvalue_tom._version import __version__
-
     frame(valued, "provenance()")
     if source is not None:
         text(source, "source (the input's name)")
@@ -1834,16 +1833,30 @@ def provenance(valued: pd.DataFrame, *, source: str | None = None) -> dict[str, 
     issues = valued.attrs.get("issues")
     bad = (int(issues["row"].nunique()) if isinstance(issues, pd.DataFrame)
            and "row" in issues.columns else None)
+    return provenance_record(
+        dict(meta.get("assumptions") or {}),
+        [(str(name), digest, indices.get(digest)) for name, digest in meta["editions"].items()],
+        meta.get("rows"), bad, source=source)
+
+
+def provenance_record(assumptions: Mapping[str, Any],
+                      editions: Iterable[tuple[str, str, str | None]], input_rows: int | None,
+                      rows_not_valued: int | None, *,
+                      source: str | None = None) -> dict[str, Any]:
+    """The record :func:`provenance` gives, from its parts: the assumptions (as JSON), each
+    edition as ``(name:version, digest, price index digest)``, and the counts (for
+    ``streaming.value_file``, which values a file in batches and knows them at its end)."""
+    from socialvalue_tom._version import __version__
+
     record: dict[str, Any] = {"produced_by": f"socialvalue_tom {__version__}"}
     if source is not None:
         record["input"] = source
     record.update({
-        "assumptions": dict(meta.get("assumptions") or {}),
-        "editions": [{"edition": str(name), "digest": digest,
-                      "price_index_digest": indices.get(digest)}
-                     for name, digest in sorted(meta["editions"].items())],
-        "input_rows": meta.get("rows"),
-        "rows_not_valued": bad,
+        "assumptions": dict(assumptions),
+        "editions": [{"edition": name, "digest": digest, "price_index_digest": index}
+                     for name, digest, index in sorted(editions)],
+        "input_rows": input_rows,
+        "rows_not_valued": rows_not_valued,
     })
     return record
 
@@ -1877,7 +1890,7 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str], *,
     The index is not written and ``df.attrs`` (e.g. the issues table) are dropped; write
     ``df.attrs["issues"]`` separately if you need it. What produced the rows
     (:func:`provenance`: the library's version, the assumptions, the editions and their
-    digests; ``source``, the input's name, with them) is kept in a ``.parquet`` file's schema
+    digests; ``source``, the input's name, with them) is kept in a ``.parquet`` file's
     metadata and in an ``.xlsx`` workbook's second sheet, ``Provenance``; a ``.csv`` file has
     no room for it. Returns the path written.
 

@@ -36,6 +36,7 @@ Added in 0.1.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import sys
@@ -254,8 +255,13 @@ class _Writer:
         """Whether any batch was written (the header included)."""
         return not self._header or self._schema is not None
 
-    def commit(self) -> None:
+    def commit(self, record: Mapping[str, Any] | None = None) -> None:
+        """Finish the file and put it in place; ``record`` (``io.provenance_record``) goes in
+        a Parquet file's metadata, as ``write_valuations`` writes it."""
         if self._pq is not None:
+            if record is not None:
+                self._pq.add_key_value_metadata(
+                    {svio.PROVENANCE_KEY: json.dumps(record, sort_keys=True)})
             self._pq.close()
         try:
             os.replace(self.tmp, self.out)
@@ -338,7 +344,9 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
         path: ``.csv``, ``.parquet`` or ``.xlsx`` outcome file (see :mod:`socialvalue_tom.io`).
         out: where to write the valued rows (``.csv`` or ``.parquet``), or None for totals only.
             The file appears only when the run succeeds (written to a temporary file, renamed);
-            the input file itself is refused (:class:`InputFileError`).
+            the input file itself is refused (:class:`InputFileError`). A ``.parquet`` file
+            records what produced it in its metadata, as ``io.write_valuations`` writes it
+            (:func:`socialvalue_tom.io.provenance` of the whole file).
         tables: family name, edition or editions, as for ``value_frame``.
         chunksize: rows per batch (a positive integer, else :class:`RuleError`); bounds memory,
             does not change any result.
@@ -411,7 +419,7 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
                     writer.write(empty)
                 if illustrative:  # before the output is committed: a filter may make it an error
                     warn_illustrative(sum(illustrative), stacklevel=2)
-                writer.commit()
+                writer.commit(_provenance(acc, tset, assumptions))
             elif illustrative:
                 warn_illustrative(sum(illustrative), stacklevel=2)
         except BaseException:
@@ -419,6 +427,16 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
                 writer.abort()
             raise
     return acc.summary(src, Path(out) if out is not None else None)
+
+
+def _provenance(acc: _Accumulator, tset: Any, assumptions: Assumptions) -> dict[str, Any]:
+    """What produced a file valued in batches (``io.provenance`` of the whole)."""
+    editions = stack_of(tset).editions
+    table = acc.issue_table()
+    return svio.provenance_record(
+        assumptions.model_dump(mode="json"),
+        [(f"{t.name}:{t.version}", t.digest, t.index_digest) for t in editions],
+        acc.rows, int(table["row"].nunique()))
 
 
 @dataclass

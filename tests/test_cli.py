@@ -126,7 +126,7 @@ def test_value_provenance_records_the_input_settings_and_editions(tmp_path: Path
     assert written["input"] == f"p.csv (sha256 {sha})"
     assert written["assumptions"]["price_year"] == 2025
     assert [e["edition"] for e in written["editions"]] == ["tiny:2024"]
-    assert json.loads(pq.read_schema(out).metadata[PROVENANCE_KEY.encode()]) == written
+    assert json.loads(pq.read_metadata(out).metadata[PROVENANCE_KEY.encode()]) == written
     link = tmp_path / "p.json"
     link.symlink_to(src)  # the input under another name: writing it would replace the input
     for bad, why in ((tmp_path / "p.txt", "must be one of .json"),

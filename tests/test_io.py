@@ -1893,12 +1893,12 @@ def test_write_valuations_keeps_the_provenance_in_parquet_metadata(tmp_path: Pat
 
     valued = value_frame(_CARBON.iloc[:2], sv.load_table(path=TINY))
     path = svio.write_valuations(valued, tmp_path / "v.parquet", source="in.csv")
-    meta = pq.read_schema(path).metadata
+    meta = pq.read_metadata(path).metadata
     assert json.loads(meta[svio.PROVENANCE_KEY.encode()]) == svio.provenance(
         valued, source="in.csv")
     assert pd.read_parquet(path)["value_gbp"].tolist() == valued["value_gbp"].tolist()
     plain = svio.write_valuations(pd.DataFrame({"value_gbp": [1.0]}), tmp_path / "p.parquet")
-    assert svio.PROVENANCE_KEY.encode() not in (pq.read_schema(plain).metadata or {})
+    assert svio.PROVENANCE_KEY.encode() not in (pq.read_metadata(plain).metadata or {})
 
 
 def test_write_valuations_lists_the_provenance_on_a_second_sheet_as_text(

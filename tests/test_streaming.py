@@ -788,3 +788,29 @@ def test_value_file_to_parquet_when_big_ids_are_in_some_batches_only_says_why(
     with pytest.raises(svio.InputFileError, match=r"whole numbers past 2\*\*53 are written as "
                                                   r"integers.*make the column text"):
         value_file(src, tmp_path / "batches.parquet", chunksize=2)
+
+
+def test_value_file_parquet_keeps_the_provenance_of_the_whole_file(tmp_path: Path) -> None:
+    """A file valued in batches records what produced it as write_valuations does for the
+    whole file: the same record as ``io.provenance`` of value_frame on every row, at any
+    chunk size."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from socialvalue_tom import io as svio
+
+    src = tmp_path / "in.csv"
+    src.write_text("measure,quantity,unit,region,date\n"
+                   "env-carbon-saved,2,tCO2e,uk,2024-06-01\n"
+                   "env-carbon-saved,-1,tCO2e,uk,2024-06-01\n"
+                   "env-carbon-saved,3,tCO2e,uk,2025-06-01\n", encoding="utf-8")
+    a = sv.Assumptions(price_year=2024)
+    whole = sv.value_frame(svio.read_outcomes(src), "uk-national", errors="collect",
+                           assumptions=a)
+    for chunk in (1, 2, 10):
+        out = tmp_path / f"v{chunk}.parquet"
+        value_file(src, out, errors="collect", assumptions=a, chunksize=chunk)
+        record = json.loads(pq.read_metadata(out).metadata[svio.PROVENANCE_KEY.encode()])
+        assert record == svio.provenance(whole)
+        assert record["input_rows"] == 3 and record["rows_not_valued"] == 1
