@@ -129,7 +129,10 @@ def as_written(x: Any) -> Any:
 def narrow_floats_as_written(values: np.ndarray) -> np.ndarray:
     """:func:`as_written` for an array of float32 or float16: float64 values of each
     element's shortest text (NaN stays NaN)."""
-    return values.astype(str).astype(np.float64)  # numpy writes each to its own precision
+    # Each distinct value once (a column of a few values costs no more than they do); numpy
+    # writes each to its own precision.
+    codes, uniq = pd.factorize(values, use_na_sentinel=False)
+    return np.asarray(uniq).astype(str).astype(np.float64)[codes]
 
 
 def cell_number(cell: Any) -> float | None:
@@ -280,12 +283,19 @@ def near_names(columns: Iterable[Any], wanted: Iterable[str]) -> dict[str, Any]:
 #: What a header adds to a rule column's name to say how its figures are written
 #: ("Deadweight (%)", "deadweight_pct", "drop off rate", "contract_value (GBP)"), once the
 #: name is reduced to its letters and digits.
-_HOW_WRITTEN = re.compile(r"(?:percentage|percent|pct|rate|fraction|gbp|pounds|inyears)$")
-#: Other names analysts give the rule columns that change a value: the contract groups
-#: double counting and caps, the years a duration.
+_HOW_WRITTEN = {
+    "deadweight": ("percentage", "percent", "pct", "rate", "fraction"),
+    "displacement": ("percentage", "percent", "pct", "rate", "fraction"),
+    "attribution": ("percentage", "percent", "pct", "rate", "fraction"),
+    "dropoff": ("percentage", "percent", "pct", "rate", "fraction"),
+    "contractvalue": ("gbp", "pounds"),
+    "years": ("inyears",),
+}
+#: Other names analysts give the rule columns that change a value (matched whole): the
+#: contract groups double counting and caps, the years a duration.
 _OTHER_NAMES = {
     "years": ("yrs", "duration", "durationyears", "durationinyears", "numberofyears",
-              "noofyears", "nyears", "lifetime"),
+              "noofyears", "nyears"),
     "contract_id": ("contract", "contractref", "contractreference", "contractno",
                     "contractnumber", "contractcode"),
     "confidence": ("confidencegrade", "evidencegrade"),
@@ -297,18 +307,20 @@ def lookalike_names(columns: Iterable[Any], wanted: Iterable[str]) -> dict[str, 
     with how its figures are written ("Deadweight (%)", "drop off rate"), or as analysts often
     name it ("contract", "duration" for ``years``), read without case and punctuation. Names
     found by :func:`near_names` are not repeated here."""
-    bare: dict[str, list[str]] = {}
+    keys: dict[str, list[str]] = {}
     for name in columns:
         if isinstance(name, str):
-            key = re.sub(r"[^0-9a-z]+", "", name.casefold())
-            stem = _HOW_WRITTEN.sub("", key)
-            for k in {key, stem}:
-                bare.setdefault(k, []).append(name)
+            # Symbols read as the words they stand for: "Deadweight (%)" is deadweight in
+            # percent, "Contract (£)" an amount, not a contract's id.
+            words = name.casefold().replace("%", "pct").replace("£", "gbp")
+            keys.setdefault(re.sub(r"[^0-9a-z]+", "", words), []).append(name)
     found: dict[str, Any] = {}
     for c in wanted:
         own = re.sub(r"[^0-9a-z]+", "", c)
-        for k in (own, *_OTHER_NAMES.get(c, ())):
-            hit = next((n for n in bare.get(k, ()) if name_key(n) != name_key(c)), None)
+        # The rule's name with how its own figures are written ("deadweightpct"), or an
+        # other name it goes by, each the whole header.
+        for k in (own, *(own + s for s in _HOW_WRITTEN.get(own, ())), *_OTHER_NAMES.get(c, ())):
+            hit = next((n for n in keys.get(k, ()) if name_key(n) != name_key(c)), None)
             if hit is not None:
                 found[c] = hit
                 break

@@ -1070,6 +1070,10 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     a = _assumptions_of(valued)
     if a is None:
         return notes  # how the rows were valued is not known: say nothing about it
+    if a.get("apply_confidence", True):  # grades not applied reduce nothing
+        notes += _partly_given(ok, "confidence", "give no confidence grade while others "
+                               "do: they are counted in full, as if their evidence were the "
+                               "best, while graded rows are reduced")
     basis = []
     if a.get("price_year") is None and {"table", "version"} <= set(ok.columns):
         used = _edition_keys(ok)
@@ -1153,9 +1157,6 @@ def _row_notes(ok: pd.DataFrame) -> list[str]:
     notes += _partly_given(ok, "stage", "give no stage while others do: they are a group of "
                            "their own, so double counting is not netted between them and the "
                            "rows of the same contract with a stage")
-    notes += _partly_given(ok, "confidence", "give no confidence grade while others do: "
-                           "they are counted in full, as if their evidence were the best, "
-                           "while graded rows are reduced")
     if "drop_off" in ok.columns:
         drop = pd.to_numeric(ok["drop_off"], errors="coerce").to_numpy(dtype=np.float64)
         years = (pd.to_numeric(ok["years"], errors="coerce").to_numpy(dtype=np.float64)
@@ -1176,49 +1177,70 @@ def _period_notes(columns: Any, ok: pd.DataFrame,
                   eds: dict[tuple[str, str], ProxyTable]) -> list[str]:
     """Notes on rows reported for a period (``columns``: the start and end columns that
     :func:`~socialvalue_tom.apportion` recorded): FTE quantities over periods shorter than a
-    year, which are FTE-years delivered in the period, not the FTE employed; and periods that
-    overlap another row's for the same contract, supplier, measure and stage, both counted."""
+    year, which are FTE-years delivered in the period, not the FTE employed; and rows alike
+    in every column but their periods (the same quantity, contract, measure...) whose periods
+    overlap, both counted. Worked out per distinct value, not per row."""
     if not isinstance(columns, Mapping) or "period_row" not in ok.columns:
         return []
     start, end = columns.get("start"), columns.get("end")
     if start not in ok.columns or end not in ok.columns:
         return []
-    rows = pd.to_numeric(ok["period_row"], errors="coerce")
-    parts = ok[rows.notna().to_numpy()]
+    rows = pd.to_numeric(ok["period_row"], errors="coerce").to_numpy(dtype=np.float64)
+    parts = ok[~np.isnan(rows)]
     if not len(parts):
         return []
-    whole = pd.DataFrame({
-        "row": rows[rows.notna()].to_numpy(),
-        "first": pd.to_datetime(parts[start], errors="coerce").to_numpy(),
-        "last": pd.to_datetime(parts[end], errors="coerce").to_numpy()})
-    keys = [c for c in ("contract_id", "supplier_id", "measure", "stage", "table")
-            if c in parts.columns]
-    for c in keys:
-        whole[c] = stripped_column(parts[c]).to_numpy()
-    whole = whole.groupby("row", sort=True).agg(
-        first=("first", "min"), last=("last", "max"), **{c: (c, "first") for c in keys})
+    from socialvalue_tom.frame import OUTPUT_COLUMNS
+
+    skip = {*OUTPUT_COLUMNS, start, end, "date", "quantity", "period_row", "period_share",
+            "claim_share", "exclusion", "illustrative", "theme"}
+    # Each input column as codes (the parts of one row share every one of them), so that the
+    # rows of two apportioned frames put together, numbered from 0 alike, stay apart.
+    keys = {f"k{j}": pd.factorize(stripped_column(parts[c]) if parts[c].dtype == object
+                                  else parts[c], use_na_sentinel=False)[0]
+            for j, c in enumerate(parts.columns) if c not in skip}
+    whole = pd.DataFrame({"row": rows[~np.isnan(rows)], **keys,
+                          "first": pd.to_datetime(parts[start], errors="coerce").to_numpy(),
+                          "last": pd.to_datetime(parts[end], errors="coerce").to_numpy(),
+                          "quantity": pd.to_numeric(parts["quantity"], errors="coerce")
+                          .to_numpy(dtype=np.float64),
+                          "at": np.arange(len(parts))})
+    names = ["row", *keys]
+    whole = whole.groupby(names, sort=False, dropna=False).agg(
+        first=("first", "min"), last=("last", "max"), quantity=("quantity", "sum"),
+        at=("at", "first")).reset_index()
     notes = []
-    days = (whole["last"] - whole["first"]).dt.days + 1
-    if {"measure", "table"} <= set(whole.columns) and "version" in parts.columns:
-        versions = dict(zip(rows[rows.notna()].to_numpy(), parts["version"], strict=True))
-        fte = [_is_fte(eds, str(t), str(versions.get(r)), m)
-               for r, t, m in zip(whole.index, whole["table"], whole["measure"], strict=True)]
-        short = np.asarray(fte, dtype=bool) & (days.to_numpy() < 365)
+    days = (whole["last"] - whole["first"]).dt.days.to_numpy() + 1
+    if {"measure", "table", "version"} <= set(parts.columns):
+        fte = _fte_rows(parts.iloc[whole["at"].to_numpy()], eds)
+        short = fte & (days < 365)
         if short.any():
             notes.append(f"{int(short.sum())} row(s) give an FTE measure over a period shorter "
                          "than a year: the quantity is read as the FTE-years delivered in the "
                          "period (12 FTE employed for a quarter is 3), not the FTE employed.")
-    if keys:
-        ordered = whole.sort_values([*keys, "first"], kind="stable")
-        same = (ordered[keys].shift().eq(ordered[keys]) | (ordered[keys].isna()
-                & ordered[keys].shift().isna())).all(axis=1)
-        ended = ordered.groupby(keys, dropna=False, sort=False)["last"].cummax().shift()
-        overlap = same & (ordered["first"] <= ended)
-        if overlap.any():
-            notes.append(f"{int(overlap.sum())} row(s) report a period that overlaps an "
-                         "earlier row's for the same contract, supplier, measure and stage: "
-                         "both are counted in full; check the periods.")
+    # Alike: every input column and the whole quantity (to a millionth: its parts add up to
+    # it within rounding).
+    whole["q"] = np.round(whole["quantity"].to_numpy(), 6)
+    alike = [*keys, "q"]
+    ordered = whole.sort_values([*alike, "first"], kind="stable")
+    same = ordered[alike].eq(ordered[alike].shift()).all(axis=1)
+    ended = ordered.groupby(alike, dropna=False, sort=False)["last"].cummax()
+    overlap = same & (ordered["first"] <= ended.shift())
+    if overlap.any():
+        notes.append(f"{int(overlap.sum())} row(s) report a period that overlaps another row's "
+                     "alike in every other column (the same quantity, contract, measure...): "
+                     "both are counted in full; check the periods.")
     return notes
+
+
+def _fte_rows(rows: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> np.ndarray:
+    """Which ``rows`` have a measure counted in FTE, worked out once per distinct edition and
+    measure."""
+    triples = pd.DataFrame({"t": stripped_column(rows["table"]).to_numpy(),
+                            "v": stripped_column(rows["version"]).to_numpy(),
+                            "m": stripped_column(rows["measure"]).to_numpy()})
+    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(triples))
+    found = np.array([_is_fte(eds, str(t), str(v), m) for t, v, m in uniq], dtype=bool)
+    return found[codes] if len(found) else np.zeros(len(rows), dtype=bool)
 
 
 def _is_fte(eds: dict[tuple[str, str], ProxyTable], table: str, version: str,
@@ -1250,13 +1272,26 @@ def _repeated_rows(ok: pd.DataFrame) -> int:
                              "illustrative", "theme")]
     if not columns or len(ok) < 2:
         return 0
-    # Cells of object columns compared as written: two datetimes of one instant in two time
-    # zones are equal to Python, and are two days to the rules.
-    cells = ok[columns].copy(deep=False)
-    for c in columns:
-        if cells[c].dtype == object:
-            cells[c] = cells[c].map(lambda x: f"{type(x).__name__}:{x}")
-    return int(cells.duplicated(keep="first").sum())
+    # Each column as codes of its cells; object cells compared as written (two datetimes of
+    # one instant in two time zones are equal to Python, and are two days to the rules), the
+    # text of each distinct cell worked out once.
+    codes = {}
+    for j, c in enumerate(columns):
+        col = ok[c]
+        if col.dtype == object:
+            cells = col.to_numpy(dtype=object)
+            found, uniq = pd.factorize(cells, use_na_sentinel=False)
+            if any(isinstance(x, dt.datetime) and x.tzinfo is not None for x in uniq):
+                # Equal instants in different zones factorise alike: each cell as written.
+                found = pd.factorize(np.asarray(
+                    [f"{type(x).__name__}:{x}" for x in cells], dtype=object))[0]
+            else:  # the text of each distinct cell, once
+                texts = [f"{type(x).__name__}:{x}" for x in uniq]
+                found = pd.factorize(np.asarray(texts, dtype=object))[0][found]
+            codes[j] = found
+        else:
+            codes[j] = pd.factorize(col, use_na_sentinel=False)[0]
+    return int(pd.DataFrame(codes).duplicated(keep="first").sum())
 
 
 def _projected_restatement(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable],

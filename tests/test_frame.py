@@ -737,6 +737,7 @@ def test_value_frame_when_a_rule_column_is_named_another_way_refuses_it(
 @pytest.mark.parametrize("other", [
     "deadweight_justification", "displacement_source", "contract_name", "contract_title",
     "supplier", "notes", "Years of benefit", "rate", "percent", "contract value notes",
+    "Contract (£)", "contract rate", "Lifetime", "deadweight_justification_pct",
 ])
 def test_value_frame_passes_through_columns_that_only_share_a_word_with_a_rule(
         tiny_table: Any, other: str) -> None:

@@ -1757,11 +1757,32 @@ def test_notes_remind_of_fte_years_over_short_periods_and_name_overlapping_perio
     assert ("3 row(s) give an FTE measure over a period shorter than a year: the quantity is "
             "read as the FTE-years delivered in the period (12 FTE employed for a quarter is "
             "3), not the FTE employed.") in notes
-    assert ("1 row(s) report a period that overlaps an earlier row's for the same contract, "
-            "supplier, measure and stage: both are counted in full; check the periods.") in notes
+    assert ("1 row(s) report a period that overlaps another row's alike in every other column "
+            "(the same quantity, contract, measure...): both are counted in full; check the "
+            "periods.") in notes
     following = rows.iloc[[2]]
     quiet = basis_notes(value_frame(sv.apportion(following, "uk-national"), "uk-national"))
     assert not any("period" in n for n in quiet)
+    # Rows of one period that differ in a column of their own (a site) overlap by design;
+    # two returns apportioned apart and put together (both numbered from row 0) stay apart.
+    sites = pd.concat([rows.iloc[[2]], rows.iloc[[2]]], ignore_index=True).assign(
+        site=["Leeds", "York"])
+    assert not any("overlaps" in n for n in basis_notes(
+        value_frame(sv.apportion(sites, "uk-national"), "uk-national")))
+    a, b = (sv.apportion(rows.iloc[[i]], "uk-national") for i in (0, 3))
+    together = pd.concat([a, b])
+    assert not any("overlaps" in n for n in basis_notes(value_frame(together, "uk-national")))
+
+
+def test_confidence_note_only_where_grades_are_applied() -> None:
+    from socialvalue_tom.report import basis_notes
+
+    rows = _fte_rows(confidence=["3", None])
+    applied = basis_notes(value_frame(rows, "uk-national"))
+    assert any("give no confidence grade" in n for n in applied)
+    ignored = basis_notes(value_frame(rows, "uk-national",
+                                      assumptions=sv.Assumptions(apply_confidence=False)))
+    assert not any("confidence" in n for n in ignored)
 
 
 def test_report_made_again_with_source_date_epoch_is_the_same_file(
