@@ -474,7 +474,8 @@ def _resolve_one_tables(spec: str) -> TablesLike:
     (``.yaml``/``.yml``, or ``.json`` for an amendment); an edition or file may end in
     ``@DIGEST``, the content digest it must have (12 to 64 hex digits)."""
     head, at, tail = spec.rpartition("@")
-    if at and head and re.fullmatch(r"[0-9a-fA-F]{12,64}", tail.strip()):
+    if at and head and re.fullmatch(r"[0-9a-fA-F]+", tail.strip()):
+        # Any hex digits after '@' are a pin: too few are refused as one, with what to give.
         return _resolve_pinned(head, tail.strip())
     path = Path(spec)
     head, colon, version = spec.rpartition(":")
@@ -1089,10 +1090,11 @@ def _cli_error_words(message: str) -> str:
 InputArg = Annotated[Path, typer.Argument(metavar="INPUT",
                                            help="Outcomes: .csv, .xlsx or .parquet.")]
 TablesOpt = Annotated[str, typer.Option(
-    "--tables", metavar="NAME|NAME:VERSION|FILE",
+    "--tables", metavar="NAME|NAME:VERSION[@DIGEST]|FILE[@DIGEST]",
     help="Table family name (e.g. uk-national), one edition (uk-national:2024) or a table "
     "file (.yaml), or several separated by commas: a file's edition replaces the family's "
-    "for its dates.")]
+    "for its dates. An edition or file may end in @DIGEST, the content digest it must have "
+    "(12 or more hex digits of the one an earlier run recorded).")]
 # Options with a fixed set of values are read as text and checked by _one_of (see there).
 ErrorsOpt = Annotated[str, typer.Option(
     "--errors", metavar=f"[{'|'.join(Errors)}]", callback=_one_of(Errors),

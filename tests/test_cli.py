@@ -177,6 +177,8 @@ def test_value_tables_pinned_to_their_digests(tmp_path: Path) -> None:
     assert pinned.exit_code == 0, pinned.output
     family = invoke("value", src, "--tables", f"uk-national@{edition.digest[:12]}")
     assert family.exit_code == 2 and "a digest pins one edition" in family.stderr
+    short = invoke("value", carbon, "--tables", f"uk-national:2024@{edition.digest[:11]}")
+    assert short.exit_code == 2 and "is not a content digest" in short.stderr
 
 
 def test_value_totals_file_when_a_group_key_holds_a_carriage_return_keeps_it_one_row(
