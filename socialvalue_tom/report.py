@@ -1098,6 +1098,9 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
         common = "a common " + options
         notes.append(f"Values are {' and '.join(text for text, _ in basis)}: {common} "
                      f"{'put' if len(basis) > 1 else 'puts'} them on one basis.")
+    mixed = _price_and_discount_years(ok, eds, a)
+    if mixed:
+        notes.append(mixed)
     bound = a.get("bound", "central")
     if bound != "central":
         which = {"low": "the low bound of each proxy", "high": "the high bound of each proxy",
@@ -1292,6 +1295,28 @@ def _repeated_rows(ok: pd.DataFrame) -> int:
         else:
             codes[j] = pd.factorize(col, use_na_sentinel=False)[0]
     return int(pd.DataFrame(codes).duplicated(keep="first").sum())
+
+
+def _price_and_discount_years(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable],
+                              a: Mapping[str, Any]) -> str | None:
+    """A note where values are discounted to one year and priced in another: a present value
+    on Green Book lines is in the real prices of the year it is discounted to."""
+    base = a.get("discount_base_year")
+    if base is None or a.get("discount_schedule") == "none":
+        return None
+    if a.get("price_year") is not None:
+        prices = {int(a["price_year"])}
+    elif {"table", "version"} <= set(ok.columns):
+        prices = {eds[k].spec.price_base_year for k in _edition_keys(ok) if k in eds}
+    else:
+        return None
+    others = sorted(p for p in prices if p != int(base))
+    if not others:
+        return None
+    years = ", ".join(map(str, others))
+    return (f"The discount base year ({base}) is not the year whose prices the values are in "
+            f"({years}): a present value on Green Book lines is in the prices of the year it "
+            f"is discounted to (price_year {base}).")
 
 
 def _projected_restatement(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable],

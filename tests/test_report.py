@@ -765,11 +765,11 @@ def test_basis_notes_when_stages_prices_and_years_mix_then_say_so() -> None:
     assert f"commitments (£{committed:,})" in notes[0]
     assert "(2023, 2024)" in notes[1] and "2 financial years, 2023 to 2024" in notes[1]
     same_basis = value_frame(rows, "uk-national", assumptions=sv.Assumptions(
-        price_year=2024, discount_base_year=2023))
+        price_year=2023, discount_base_year=2023))
     (only,) = basis_notes(same_basis)
     assert only.startswith("The total adds commitments (£")
     one_stage = value_frame(rows.assign(stage="delivered"), "uk-national",
-                            assumptions=sv.Assumptions(price_year=2024, discount_base_year=2023))
+                            assumptions=sv.Assumptions(price_year=2023, discount_base_year=2023))
     assert basis_notes(one_stage) == []
 
 
@@ -820,7 +820,7 @@ def test_basis_notes_when_assumptions_unknown_then_only_the_stage_note() -> None
 
     rows = pd.DataFrame([_uk("2023-06-01", "commitment"), _uk("2024-06-01", "delivered")])
     valued = value_frame(rows, "uk-national", assumptions=sv.Assumptions(
-        price_year=2024, discount_base_year=2023))
+        price_year=2023, discount_base_year=2023))
     bare = valued.copy()
     bare.attrs = {}
     notes = basis_notes(bare, "uk-national")
@@ -1799,3 +1799,27 @@ def test_report_made_again_with_source_date_epoch_is_the_same_file(
     assert b"Software" not in png and b"matplotlib" not in png
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "not a time")
     assert f"<p>Generated {dt.date.today().isoformat()} by" in report_html(valued, tables=tiny)
+
+
+def test_notes_say_when_values_are_discounted_to_one_year_and_priced_in_another() -> None:
+    """A Green Book review: discount_base_year 2023 with values in 2025 prices (given, or the
+    editions' own) was not said beside the total. One year for both says nothing."""
+    from socialvalue_tom.report import basis_notes
+
+    rows = pd.DataFrame([_uk("2024-06-01", "delivered")])
+
+    def said(**kw: Any) -> list[str]:
+        notes = basis_notes(value_frame(rows, "uk-national", assumptions=sv.Assumptions(**kw)))
+        return [n for n in notes if n.startswith("The discount base year")]
+
+    assert said(price_year=2025, discount_base_year=2023) == [
+        "The discount base year (2023) is not the year whose prices the values are in (2025): "
+        "a present value on Green Book lines is in the prices of the year it is discounted to "
+        "(price_year 2023)."]
+    assert said(discount_base_year=2023) == [  # the 2024 edition's own prices
+        "The discount base year (2023) is not the year whose prices the values are in (2024): "
+        "a present value on Green Book lines is in the prices of the year it is discounted to "
+        "(price_year 2023)."]
+    assert said(price_year=2023, discount_base_year=2023) == []
+    assert said(discount_base_year=2024) == [] and said(price_year=2025) == []
+    assert said(price_year=2025, discount_base_year=2023, discount_schedule="none") == []
