@@ -44,7 +44,12 @@ import pandas as pd
 
 from socialvalue_tom._text import group_label, ratio_text
 from socialvalue_tom.engine import TablesLike, table_set
-from socialvalue_tom.errors import IllustrativeValueWarning, InputFileError, SocialValueError
+from socialvalue_tom.errors import (
+    IllustrativeValueWarning,
+    InputFileError,
+    SocialValueError,
+    SocialValueWarning,
+)
 from socialvalue_tom.money import format_gbp
 from socialvalue_tom.outcome import Assumptions
 from socialvalue_tom.tables.catalogue import TableSet, available_tables, load_table
@@ -220,6 +225,9 @@ def _root(ctx: typer.Context, version: Annotated[bool, typer.Option(
     # library's warning would say it again, on stderr. Restored when the command ends.
     ctx.with_resource(warnings.catch_warnings())
     warnings.simplefilter("ignore", IllustrativeValueWarning)
+    # Likewise unread period columns: the notes under the totals say so, with --period.
+    warnings.filterwarnings("ignore", message="the rows have period_start and period_end",
+                            category=SocialValueWarning)
 
 
 
@@ -897,15 +905,13 @@ def _merge_parts(parts: pd.DataFrame, valued: pd.DataFrame, keep: np.ndarray) ->
 
 def _check_unused_periods(df: pd.DataFrame, inp: Path) -> None:
     """Period columns without --period would be ignored: stop when the rows have no date to be
-    valued at instead (exit 2), else say the rows are valued at their dates."""
+    valued at instead (exit 2); else the notes under the totals say so."""
     if not {"period_start", "period_end"} <= set(df.columns):
         return
     if "date" not in df.columns:
         _fail(f"{inp.name} has period_start and period_end but no date column: value it with "
               "--period period_start,period_end")
-    _console(stderr=True).print(
-        f"note: {inp.name} has period_start and period_end columns; without --period "
-        "period_start,period_end each row is valued at its date", markup=False)
+    # Else the notes under the totals say the periods were not read (report.basis_notes).
 
 
 def _issues_by_input_row(issues: pd.DataFrame, parts: pd.DataFrame,

@@ -13,6 +13,7 @@ Double-counting exclusions act between the two phases.
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any, Literal
 
@@ -32,6 +33,7 @@ from socialvalue_tom.errors import (
     OutcomeError,
     RowIssue,
     RuleError,
+    SocialValueWarning,
     warn_illustrative,
 )
 from socialvalue_tom.outcome import Assumptions
@@ -179,6 +181,11 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     _raise_if(issues, errors)
     if illustrative:
         warn_illustrative(illustrative, stacklevel=2)  # at the line calling value_frame
+    if {"period_start", "period_end"} <= set(df.columns) and "period_row" not in df.columns:
+        warnings.warn(SocialValueWarning(
+            "the rows have period_start and period_end columns, which value_frame does not "
+            "read: each row is valued whole at its date; apportion first (sv.apportion) to "
+            "split a period across the editions it overlaps"), stacklevel=2)
     return _output(df, out, stack, issues, a, shares)
 
 

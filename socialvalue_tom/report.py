@@ -1067,6 +1067,11 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                      "(a quantity in kgCO2e read as tCO2e is 1,000 times too large).")
     notes += _row_notes(ok)
     notes += _period_notes(valued.attrs.get(PERIODS_ATTR), ok, eds)
+    if unread_periods(ok):
+        notes.append(f"The rows have {' and '.join(PERIOD_COLUMNS)} columns, which were not "
+                     "read: each row was valued whole at its date, not split across the "
+                     "editions its period overlaps (apportion first: sv.apportion, or "
+                     "--period period_start,period_end).")
     a = _assumptions_of(valued)
     if a is None:
         return notes  # how the rows were valued is not known: say nothing about it
@@ -1176,6 +1181,16 @@ def _row_notes(ok: pd.DataFrame) -> list[str]:
     return notes
 
 
+#: The period columns apportion reads by default.
+PERIOD_COLUMNS = ("period_start", "period_end")
+
+
+def unread_periods(frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` has the default period columns but was not apportioned (no
+    ``period_row``): value_frame values each row whole at its date, whatever its period."""
+    return set(PERIOD_COLUMNS) <= set(frame.columns) and "period_row" not in frame.columns
+
+
 def _period_notes(columns: Any, ok: pd.DataFrame,
                   eds: dict[tuple[str, str], ProxyTable]) -> list[str]:
     """Notes on rows reported for a period (``columns``: the start and end columns that
@@ -1206,20 +1221,25 @@ def _period_notes(columns: Any, ok: pd.DataFrame,
                           "last": pd.to_datetime(parts[end], errors="coerce").to_numpy(),
                           "quantity": pd.to_numeric(parts["quantity"], errors="coerce")
                           .to_numpy(dtype=np.float64),
+                          "share": _floats(parts, "period_share"),
                           "at": np.arange(len(parts))})
+    # A row's whole period from any one of its parts: the part's days over its share (the
+    # parts held may be a selection, one edition's, or some refused).
+    whole["span"] = ((whole["last"] - whole["first"]).dt.days + 1) / whole["share"]
     names = ["row", *keys]
     whole = whole.groupby(names, sort=False, dropna=False).agg(
         first=("first", "min"), last=("last", "max"), quantity=("quantity", "sum"),
-        at=("at", "first")).reset_index()
+        span=("span", "first"), at=("at", "first")).reset_index()
     notes = []
-    days = (whole["last"] - whole["first"]).dt.days.to_numpy() + 1
+    days = np.rint(whole["span"].to_numpy(dtype=np.float64))
     if {"measure", "table", "version"} <= set(parts.columns):
         fte = _fte_rows(parts.iloc[whole["at"].to_numpy()], eds)
-        short = fte & (days < 365)
-        if short.any():
-            notes.append(f"{int(short.sum())} row(s) give an FTE measure over a period shorter "
-                         "than a year: the quantity is read as the FTE-years delivered in the "
-                         "period (12 FTE employed for a quarter is 3), not the FTE employed.")
+        other = fte & ((days < 365) | (days > 366))
+        if other.any():
+            notes.append(f"{int(other.sum())} row(s) give an FTE measure over a period that is "
+                         "not a year: the quantity is read as the FTE-years delivered in the "
+                         "period (12 FTE employed for a quarter is 3; for two years, 24), not "
+                         "the FTE employed.")
     # Alike: every input column and the whole quantity (to a millionth: its parts add up to
     # it within rounding).
     whole["q"] = np.round(whole["quantity"].to_numpy(), 6)

@@ -25,6 +25,11 @@ import socialvalue_tom.accessor  # registers df.socialvalue
 from socialvalue_tom import money
 from socialvalue_tom.periods import apportion
 
+# These tests value rows whole beside their apportioned parts, to compare the two: the warning
+# that period columns were not read is meant (tests/test_report.py checks it).
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:the rows have period_start and period_end:socialvalue_tom.errors.SocialValueWarning")
+
 
 def _frame(**cols: Any) -> pd.DataFrame:
     base: dict[str, Any] = {"measure": ["jobs-local-fte"], "quantity": [12.0], "unit": ["FTE"],

@@ -1754,9 +1754,9 @@ def test_notes_remind_of_fte_years_over_short_periods_and_name_overlapping_perio
     parts = sv.apportion(rows, "uk-national")
     assert parts.attrs[PERIODS_ATTR] == {"start": "period_start", "end": "period_end"}
     notes = basis_notes(value_frame(parts, "uk-national"))
-    assert ("3 row(s) give an FTE measure over a period shorter than a year: the quantity is "
-            "read as the FTE-years delivered in the period (12 FTE employed for a quarter is "
-            "3), not the FTE employed.") in notes
+    assert ("3 row(s) give an FTE measure over a period that is not a year: the quantity is "
+            "read as the FTE-years delivered in the period (12 FTE employed for a quarter is 3; "
+            "for two years, 24), not the FTE employed.") in notes
     assert ("1 row(s) report a period that overlaps another row's alike in every other column "
             "(the same quantity, contract, measure...): both are counted in full; check the "
             "periods.") in notes
@@ -1823,3 +1823,40 @@ def test_notes_say_when_values_are_discounted_to_one_year_and_priced_in_another(
     assert said(price_year=2023, discount_base_year=2023) == []
     assert said(discount_base_year=2024) == [] and said(price_year=2025) == []
     assert said(price_year=2025, discount_base_year=2023, discount_schedule="none") == []
+
+
+def test_period_columns_not_apportioned_are_warned_of_and_noted() -> None:
+    """A hunt for silent wrong totals: a frame with period columns valued without apportion
+    was valued whole at its date (12 FTE over calendar 2024 all at the 2024 edition, 1.6% off
+    the split figure) with no word. value_frame warns, and the notes say so."""
+    from socialvalue_tom.report import basis_notes
+
+    rows = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [12.0], "unit": ["FTE"],
+                         "region": ["uk"], "date": ["2024-12-31"],
+                         "period_start": ["2024-01-01"], "period_end": ["2024-12-31"]})
+    with pytest.warns(sv.SocialValueWarning, match="apportion first"):
+        valued = value_frame(rows, "uk-national")
+    assert any(n.startswith("The rows have period_start and period_end columns, which were "
+                            "not read") for n in basis_notes(valued))
+    apportioned = value_frame(sv.apportion(rows, "uk-national"), "uk-national")
+    assert not any("were not read" in n for n in basis_notes(apportioned))
+
+
+def test_fte_period_note_reads_each_rows_whole_period_from_its_parts() -> None:
+    """One edition's parts of full-year rows (a 2024/25 report filtered from a calendar-year
+    return) said their periods were shorter than a year; a row over two years said nothing,
+    though it is as easily misread."""
+    from socialvalue_tom.report import basis_notes
+
+    rows = pd.DataFrame({"contract_id": ["C1", "C2"], "measure": ["jobs-local-fte"] * 2,
+                         "quantity": [12.0] * 2, "unit": ["FTE"] * 2, "region": ["uk"] * 2,
+                         "period_start": ["2024-01-01"] * 2, "period_end": ["2024-12-31"] * 2})
+    valued = value_frame(sv.apportion(rows, "uk-national"), "uk-national")
+    one_year = valued[valued["version"] == "2024"]
+    assert not any("FTE measure" in n for n in basis_notes(one_year))
+    two_years = rows.assign(period_start="2024-04-01", period_end="2026-03-31")
+    notes = basis_notes(value_frame(sv.apportion(two_years, "uk-national", carry_forward=True),
+                                    "uk-national",
+                                    assumptions=sv.Assumptions(carry_forward=True)))
+    assert any(n.startswith("2 row(s) give an FTE measure over a period that is not a year")
+               for n in notes)
