@@ -1214,9 +1214,13 @@ def _one_grouping(by: list[str] | None) -> By | None:
 @app.command("explain")
 def explain_cmd(
     input: InputArg,
-    row: Annotated[list[int], typer.Option(
+    row: Annotated[list[int] | None, typer.Option(
         "--row", metavar="N", help="Data row to explain, 0-based as the issues file numbers "
-        "rows (the first row under the header is 0); repeat for several.")],
+        "rows (the first row under the header is 0); repeat for several.")] = None,
+    line: Annotated[list[int] | None, typer.Option(
+        "--line", metavar="N", help="Or the row at this line of a .csv file (or row of an "
+        ".xlsx sheet), as messages and the issues file's line column number them (the "
+        "header is 1); repeat for several.")] = None,
     sheet: SheetOpt = None,
     period: PeriodOpt = None,
     tables: TablesOpt = "uk-national",
@@ -1238,6 +1242,13 @@ def explain_cmd(
     numbers = (valued["period_row"].to_numpy() if "period_row" in valued.columns
                else np.arange(len(valued)))
     total_rows = int(numbers.max()) + 1 if len(numbers) else 0
+    at_lines = _rows_at_lines(line or [], input, sheet, total_rows)
+    where = {r: f" (line {n})" if input.suffix.lower() == ".csv" else f" (sheet row {n})"
+             for n, r in at_lines}
+    row = [*(row or []), *(r for _, r in at_lines)]
+    if not row:
+        _fail("give the row to explain: --row N (0-based data row) or --line N (the file's "
+              "line, as messages give it)")
     for r in row:  # every --row checked before any is printed
         if not 0 <= r < total_rows:
             _fail(f"--row {r}: {input.name} has data rows 0 to {total_rows - 1}"
@@ -1249,17 +1260,43 @@ def explain_cmd(
             not_valued = True
             reasons = "; ".join(f"{f}: {_cli_error_words(str(why))}"
                                 for f, why in zip(found["field"], found["reason"], strict=True))
-            _console().print(_printable(f"Row {r} was not valued: {reasons}"), markup=False)
+            _console().print(_printable(f"Row {r}{where.get(r, '')} was not valued: "
+                                        f"{reasons}"), markup=False)
             continue
         positions = np.flatnonzero(numbers == r)
         for k, position in enumerate(positions, 1):
             part = (f" (part {k} of {len(positions)} of its period)"
                     if len(positions) > 1 else "")
-            _console().print(f"Row {r}{part}:", markup=False)
+            _console().print(f"Row {r}{where.get(r, '')}{part}:", markup=False)
             trace = _guard(partial(explain_row, valued, int(position)))
             _console().print(_printable_lines(_cli_error_words(trace)), markup=False)
     if not_valued:
         raise typer.Exit(1)
+
+
+def _rows_at_lines(lines: list[int], inp: Path, sheet: str | None,
+                   total_rows: int) -> list[tuple[int, int]]:
+    """``(line, data row)`` for each of ``lines`` of a .csv file (or rows of an .xlsx sheet),
+    as messages number them; exit 2 for a line that holds no data row, or a file that has no
+    lines."""
+    if not lines:
+        return []
+    if inp.suffix.lower() not in (".csv", ".xlsx"):
+        _fail(f"--line applies to .csv and .xlsx input (a {inp.suffix} file has no lines): "
+              "give --row N")
+    from socialvalue_tom import io as svio
+
+    at = _guard(lambda: svio.source_lines(inp, range(total_rows), sheet=sheet))
+    by_line = {n: r for r, n in at.items()}
+    rows = []
+    for n in lines:
+        if n not in by_line:
+            span = (f"data rows are at lines {min(by_line)} to {max(by_line)}" if by_line
+                    else "it has no data rows")
+            _fail(f"--line {n}: line {n} of {inp.name} holds no data row (the header is line "
+                  f"1; {span})")
+        rows.append((n, by_line[n]))
+    return rows
 
 
 def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: str,

@@ -181,6 +181,26 @@ def test_value_tables_pinned_to_their_digests(tmp_path: Path) -> None:
     assert short.exit_code == 2 and "is not a content digest" in short.stderr
 
 
+def test_explain_takes_the_line_messages_give(tmp_path: Path) -> None:
+    """Messages and the issues file name a row's line (`row 1 (line 4)`), and explain took
+    only the 0-based row: --line finds the row at a line (blank lines skipped by readers
+    counted), says which line it explains, and refuses a line that holds no data row."""
+    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,date\n"
+                                    "env-carbon,2,tCO2e,uk,2024-06-01\n\n"
+                                    "env-carbon,-1,tCO2e,uk,2024-06-01\n")
+    result = invoke("explain", src, "--tables", TINY, "--line", "4", "--line", "2")
+    assert result.exit_code == 1  # line 4's row was not valued
+    assert "Row 1 (line 4) was not valued: quantity: quantity -1 is negative" in result.stdout
+    assert "Row 0 (line 2):" in result.stdout
+    for bad in ("3", "1", "9"):
+        refused = invoke("explain", src, "--tables", TINY, "--line", bad)
+        assert refused.exit_code == 2 and f"--line {bad}: line {bad} of p.csv holds no data " \
+            "row (the header is line 1; data rows are at lines 2 to 4)" in " ".join(
+                refused.stderr.split())
+    neither = invoke("explain", src, "--tables", TINY)
+    assert neither.exit_code == 2 and "--row N" in neither.stderr and "--line N" in neither.stderr
+
+
 def test_value_totals_file_when_a_group_key_holds_a_carriage_return_keeps_it_one_row(
         tmp_path: Path) -> None:
     """A supplier id "A\rB" was written bare with "\n" line ends: a CSV reader read a row
