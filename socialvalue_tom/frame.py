@@ -513,8 +513,8 @@ def _missing_columns_hint(df: pd.DataFrame, missing: list[str]) -> str:
     underscores (``Measure``, ``Contract ID``), and the sheet read when it came from a
     workbook with others (``read_outcomes`` records it)."""
     near = near_names(df.columns, missing)
-    hint = "".join(f"; found {name!r} for {c} (names are lower case, words joined by _)"
-                   for c, name in near.items())
+    hint = (f"; found {', '.join(f'{name!r} for {c}' for c, name in near.items())} (column "
+            "names are lower case, words joined by _: rename them)" if near else "")
     hint += "".join(f"; found {name!r}: a misspelling of {c}?"
                     for c, name in _misspelt_columns(df, [c for c in missing if c not in near]))
     source = df.attrs.get("socialvalue_tom.source")
