@@ -201,6 +201,36 @@ def test_explain_takes_the_line_messages_give(tmp_path: Path) -> None:
     assert neither.exit_code == 2 and "--row N" in neither.stderr and "--line N" in neither.stderr
 
 
+def test_cli_edges_of_the_days_options(tmp_path: Path) -> None:
+    """--line needs lines (not Parquet) and names an .xlsx row as a sheet row; a pin needs a
+    version and takes capitals; --period with one date among names is a column name; year 0
+    is not a year; a TOMs code no measure of the tables maps to says so."""
+    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,date\n"
+                                    "env-carbon,2,tCO2e,uk,2024-06-01\n")
+    pytest.importorskip("pyarrow")
+    book = tmp_path / "p.parquet"
+    pd.read_csv(src).to_parquet(book)
+    refused = invoke("explain", book, "--tables", TINY, "--line", "2")
+    assert refused.exit_code == 2 and "--line applies to .csv and .xlsx" in refused.stderr
+    pytest.importorskip("openpyxl")
+    sheet = tmp_path / "p.xlsx"
+    pd.read_csv(src).to_excel(sheet, index=False)
+    shown = invoke("explain", sheet, "--tables", TINY, "--line", "2")
+    assert shown.exit_code == 0 and "Row 0 (sheet row 2):" in shown.stdout
+    tiny = sv.load_table(path=TINY)
+    upper = invoke("value", src, "--tables", f"{TINY}@{tiny.digest[:16].upper()}")
+    assert upper.exit_code == 0, upper.output
+    no_version = invoke("value", src, "--tables", f"uk-national:@{tiny.digest[:12]}")
+    assert no_version.exit_code == 2 and "a digest pins one edition" in no_version.stderr
+    one_date = invoke("value", src, "--tables", TINY, "--period", "period_start,2025-03-31")
+    assert "not dates" not in one_date.stderr
+    zero = invoke("value", src, "--tables", TINY, "--price-year", "0")
+    assert zero.exit_code == 2 and "--price-year 0 is not a year" in zero.stderr
+    toms = invoke("value", _write(tmp_path, "t.csv", "measure,quantity,unit,region,date\n"
+                                               "NT12,1,week,uk,2024-06-01\n"), "--tables", TINY)
+    assert "no measure of these tables is mapped to it" in " ".join(toms.output.split())
+
+
 def test_value_totals_file_when_a_group_key_holds_a_carriage_return_keeps_it_one_row(
         tmp_path: Path) -> None:
     """A supplier id "A\rB" was written bare with "\n" line ends: a CSV reader read a row

@@ -618,3 +618,21 @@ def test_value_when_contract_value_is_outside_a_penny_to_1e15_refuses(
     summary = sv.summarise(out, by="contract")  # no OverflowError: the values are left out
     assert summary["rows_not_valued"].tolist() == [1, 1]
     assert sv.Outcome(**base, contract_value=0.01).contract_value == 0.01  # type: ignore[arg-type]
+
+
+def test_a_field_a_measure_requires_is_its_own_even_named_like_an_argument(
+        tmp_path: Any) -> None:
+    """A custom measure may require a field named like an outcome's argument another way
+    (``duration``): the scalar engine reads it, as value_frame does."""
+    from conftest import tiny_variant
+
+    path = tiny_variant(tmp_path, ("requires: [level]", "requires: [level, duration]"),
+                        ("where(level >= 3, proxy_high, proxy_low) * quantity",
+                         "where(level >= 3, proxy_high, proxy_low) * quantity * duration"))
+    table = sv.load_table(path=path)
+    o = sv.Outcome(measure="jobs-apprentice", quantity=10, unit="week", region="uk",
+                   date="2024-06-01", fields={"level": 3, "duration": 2})
+    assert sv.value(o, table).amount == 6000.0
+    with pytest.raises(sv.OutcomeError, match=r"as a fraction: 0\.25 for 25%"):
+        sv.value(sv.Outcome(measure="env-carbon", quantity=1, unit="tCO2e", region="uk",
+                            date="2024-06-01", fields={"drop off rate": 10}), table)

@@ -1102,3 +1102,35 @@ def test_narrow_float_quantities_are_read_as_the_decimals_they_show(dtype: str) 
     if dtype != "float16":  # 2.1 in float16 is 2.1 too, but 0.1 is 0.0999755859375
         assert money.total([value_frame(df.assign(deadweight=0.0), "uk-national")[
             "value_gbp"].iloc[0]]) == Decimal("81637.61")
+
+
+def test_claims_of_refuses_a_lookalike_rule_column_as_value_frame_does() -> None:
+    from socialvalue_tom.frame import claims_of
+
+    df = _frame(**{"Deadweight (%)": [50, 50, 50]})
+    with pytest.raises(sv.OutcomeError, match="'Deadweight \\(%\\)' for 'deadweight'"):
+        claims_of(df, "uk-national")
+
+
+def test_lookalikes_are_other_names_only() -> None:
+    from socialvalue_tom._text import lookalike_names
+
+    assert lookalike_names(["Deadweight"], ["deadweight"]) == {}  # a near name, not this
+    assert lookalike_names(["Contract %"], ["contract_id"]) == {}  # a percentage, not an id
+
+
+def test_date_hint_edges() -> None:
+    from socialvalue_tom._text import date_hint
+
+    assert date_hint("05/05/2024") == ": write 2024-05-05 (day first, as in the UK)"
+    assert date_hint("25000").startswith(": it looks like an Excel date number (1968-06-11)")
+    assert date_hint("19999") == ": write the year, month and day, as 2024-03-31"
+
+
+def test_dashes_of_every_kind_and_spaces_around_a_code_are_pointed_out() -> None:
+    from socialvalue_tom._text import did_you_mean, grouped_digits
+
+    codes = ["env-carbon-saved"]
+    assert "U+2212" in did_you_mean("env\u2212carbon-saved", codes)
+    assert "U+2013" in did_you_mean(" env\u2013carbon-saved ", codes)
+    assert grouped_digits(-1234.5) == "-1,234.5" and grouped_digits(1e12) == "1,000,000,000,000"

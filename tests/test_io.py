@@ -2004,3 +2004,28 @@ def test_a_sheet_named_but_for_case_is_suggested(tmp_path: Path) -> None:
                                                   r"Returns; did you mean 'Returns'\? \(a "
                                                   r"sheet is named exactly\)"):
         svio.read_outcomes(tmp_path / "r.xlsx", sheet="returns")
+
+
+def test_provenance_record_lists_editions_sorted() -> None:
+    record = svio.provenance_record({}, [("b:1", "d2", None), ("a:1", "d1", "i1")], 2, 0)
+    assert [e["edition"] for e in record["editions"]] == ["a:1", "b:1"]
+
+
+def test_a_zip_that_is_no_workbook_is_not_told_to_be_renamed_xlsx(tmp_path: Path) -> None:
+    import zipfile
+
+    pytest.importorskip("openpyxl")
+    path = tmp_path / "r.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("hello.txt", "hi")
+    with pytest.raises(svio.InputFileError) as info:
+        svio.read_outcomes(path)
+    assert "rename it .xlsx" not in str(info.value)
+
+
+def test_unprintable_windows_bytes_are_not_named_and_tsv_is_told_what_to_save() -> None:
+    from socialvalue_tom.io import _as_windows_text
+
+    assert _as_windows_text(b"\xa0") == "" and "'£'" in _as_windows_text(b"\xa3")
+    with pytest.raises(svio.InputFileError, match="tab-separated text"):
+        svio.read_outcomes("x.tsv")

@@ -1860,3 +1860,45 @@ def test_fte_period_note_reads_each_rows_whole_period_from_its_parts() -> None:
                                     assumptions=sv.Assumptions(carry_forward=True)))
     assert any(n.startswith("2 row(s) give an FTE measure over a period that is not a year")
                for n in notes)
+
+
+def test_period_note_edges() -> None:
+    """The FTE note's year is 365 or 366 days (364 is short); an overlap is a day shared (the
+    second row starting on the first's last day); rows alike but for their quantity are two
+    returns, not one sent twice; an apportioned frame gets no 'not apportioned' warning."""
+    import warnings as w
+
+    from socialvalue_tom.report import basis_notes
+
+    def notes(starts: list[str], ends: list[str], quantities: list[float]) -> list[str]:
+        rows = pd.DataFrame({"contract_id": ["C1"] * len(starts),
+                             "measure": ["jobs-local-fte"] * len(starts),
+                             "quantity": quantities, "unit": ["FTE"] * len(starts),
+                             "region": ["uk"] * len(starts), "period_start": starts,
+                             "period_end": ends})
+        with w.catch_warnings():
+            w.simplefilter("error", sv.SocialValueWarning)  # apportioned: no warning
+            return basis_notes(value_frame(sv.apportion(rows, "uk-national"), "uk-national"))
+
+    assert any("not a year" in n for n in notes(["2024-04-01"], ["2025-03-30"], [1.0]))
+    assert not any("not a year" in n for n in notes(["2024-04-01"], ["2025-03-31"], [1.0]))
+    touching = notes(["2024-04-01", "2024-06-30"], ["2024-06-30", "2024-09-30"], [1.0, 1.0])
+    assert any("overlaps" in n for n in touching)
+    apart = notes(["2024-04-01", "2024-07-01"], ["2024-06-30", "2024-09-30"], [1.0, 1.0])
+    assert not any("overlaps" in n for n in apart)
+    other_amounts = notes(["2024-04-01", "2024-06-01"], ["2024-06-30", "2024-09-30"], [1.0, 2.0])
+    assert not any("overlaps" in n for n in other_amounts)
+
+
+def test_two_identical_rows_alone_are_repeated_rows() -> None:
+    from socialvalue_tom.report import basis_notes
+
+    notes = basis_notes(value_frame(_fte_rows(contract_id=["C1", "C1"]), "uk-national"))
+    assert "1 row(s) repeat another row exactly" in " ".join(notes)
+
+
+def test_generated_day_past_the_calendar_is_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    from socialvalue_tom.report import _generated_day
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1" + "0" * 20)
+    assert _generated_day() == dt.date.today()

@@ -334,3 +334,9 @@ def test_pounds_in_thousands_are_read_and_millions_told_how_to_write() -> None:
             conversion_factor(unit, "GBP")
     with pytest.raises(UnitError, match="characters a unit cannot have"):
         conversion_factor("£kg", "GBP")  # not pounds with a multiple: the general rule
+
+
+def test_time_for_carbon_gets_no_weight_advice() -> None:
+    with pytest.raises(UnitError) as info:
+        conversion_factor("hour", "tCO2e")
+    assert "kgCO2e" not in str(info.value)

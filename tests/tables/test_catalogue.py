@@ -467,3 +467,8 @@ def test_load_table_path_with_a_digest_pin() -> None:
     assert sv.load_table(path=TINY, digest=tiny.digest[:12]).digest == tiny.digest
     with pytest.raises(sv.TableIntegrityError, match="not the edition that was recorded"):
         sv.load_table(path=TINY, digest="0" * 64)
+
+
+def test_a_version_written_with_an_en_dash_is_told_how_editions_are_named() -> None:
+    with pytest.raises(sv.UnknownTableError, match="'2024' for 2024\u201325"):
+        sv.load_table("uk-national", version="2024\u201325")
