@@ -578,13 +578,13 @@ def _looks(path: Path, test: Callable[[Path], bool]) -> bool:
 def _read(path: Path, sheet: str | None = None, *, dated: bool = True) -> pd.DataFrame:
     """The input file; ``dated=False``: the rows may be dated by their periods instead."""
     from socialvalue_tom import io as svio
-    from socialvalue_tom.frame import REQUIRED_COLUMNS
+    from socialvalue_tom.frame import PERIOD_COLUMNS, REQUIRED_COLUMNS
 
     _check_input(path)
     df = _guard(lambda: svio.read_outcomes(path, sheet=sheet))
     source = df.attrs.get("socialvalue_tom.source")
     # Rows with periods are dated by them (--period), or the period check says what to do.
-    dated = dated and not {"period_start", "period_end"} <= set(df.columns)
+    dated = dated and not set(PERIOD_COLUMNS) <= set(df.columns)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns and (dated or c != "date")]
     if missing and isinstance(source, dict):
         others = [n for n in source["sheets"] if n != source["sheet"]]
@@ -906,7 +906,9 @@ def _merge_parts(parts: pd.DataFrame, valued: pd.DataFrame, keep: np.ndarray) ->
 def _check_unused_periods(df: pd.DataFrame, inp: Path) -> None:
     """Period columns without --period would be ignored: stop when the rows have no date to be
     valued at instead (exit 2); else the notes under the totals say so."""
-    if not {"period_start", "period_end"} <= set(df.columns):
+    from socialvalue_tom.frame import PERIOD_COLUMNS
+
+    if not set(PERIOD_COLUMNS) <= set(df.columns):
         return
     if "date" not in df.columns:
         _fail(f"{inp.name} has period_start and period_end but no date column: value it with "

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS
 from socialvalue_tom._text import lookalike_names, near_names
 from socialvalue_tom._version import __version__
 from socialvalue_tom.errors import (
@@ -241,8 +242,8 @@ def _refuse_rule_fields(o: Outcome, spec: MeasureSpec) -> None:
         raise OutcomeError(f"field {name!r} looks like the outcome's argument {rule!r}: pass "
                            f"{rule}=... to Outcome (fields= is read only for the fields a "
                            "measure requires, so it would be passed over)"
-                           + (", as a fraction: 0.25 for 25%" if rule in (
-                               "deadweight", "displacement", "attribution", "drop_off") else ""),
+                           + (", as a fraction: 0.25 for 25%" if rule in FRACTION_COLUMNS
+                              else ""),
                            field="fields", columns=[name])
 
 

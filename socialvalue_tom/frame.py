@@ -25,7 +25,7 @@ from socialvalue_tom._args import frame as a_frame  # "frame" names locals here
 from socialvalue_tom._attrs import own_attrs
 from socialvalue_tom._bulk.arithmetic import BLOCK, Columns, arithmetic
 from socialvalue_tom._bulk.issues import Issues
-from socialvalue_tom._bulk.lookups import Rows, Seen, lookups
+from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, Rows, Seen, lookups
 from socialvalue_tom._text import cell_codes, lookalike_names, near_names
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import (
@@ -181,7 +181,7 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     _raise_if(issues, errors)
     if illustrative:
         warn_illustrative(illustrative, stacklevel=2)  # at the line calling value_frame
-    if {"period_start", "period_end"} <= set(df.columns) and "period_row" not in df.columns:
+    if unread_periods(df):
         warnings.warn(SocialValueWarning(
             "the rows have period_start and period_end columns, which value_frame does not "
             "read: each row is valued whole at its date; apportion first (sv.apportion) to "
@@ -418,6 +418,16 @@ def _raise_if(issues: Issues, errors: str) -> None:
             sorted(issues.items, key=lambda i: (i.row, i.field)))
 
 
+#: The period columns ``apportion`` reads by default.
+PERIOD_COLUMNS = ("period_start", "period_end")
+
+
+def unread_periods(frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` has the default period columns but was not apportioned (no
+    ``period_row``): value_frame values each row whole at its date, whatever its period."""
+    return set(PERIOD_COLUMNS) <= set(frame.columns) and "period_row" not in frame.columns
+
+
 def _check_input(df: pd.DataFrame, errors: str) -> None:
     choice(errors, "errors", ("raise", "collect"))
     a_frame(df, "value_frame()")
@@ -494,7 +504,7 @@ def _refuse_lookalike_rule_columns(df: pd.DataFrame, stack: EditionStack) -> Non
              if name not in required}
     if alike:
         found = "; ".join(f"{name!r} for {c!r}" for c, name in alike.items())
-        fractions = [c for c in alike if c in _FRACTIONS]
+        fractions = [c for c in alike if c in FRACTION_COLUMNS]
         how = (f" ({', '.join(fractions)} {'is' if len(fractions) == 1 else 'are'} written as "
                "a fraction: 0.25 for 25%)" if fractions else "")
         raise OutcomeError(
@@ -503,9 +513,6 @@ def _refuse_lookalike_rule_columns(df: pd.DataFrame, stack: EditionStack) -> Non
             f"out without them; rename them{how}, or give another name to a column that means "
             "something else", field=next(iter(alike)), columns=[str(v) for v in alike.values()])
 
-
-#: The rule columns written as a fraction of the value.
-_FRACTIONS = ("deadweight", "displacement", "attribution", "drop_off")
 
 
 def _missing_columns_hint(df: pd.DataFrame, missing: list[str]) -> str:

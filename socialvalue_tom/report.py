@@ -51,7 +51,7 @@ from socialvalue_tom._text import (
 from socialvalue_tom._version import __version__
 from socialvalue_tom.engine import TablesLike
 from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError, SocialValueWarning
-from socialvalue_tom.frame import refuse_index_columns
+from socialvalue_tom.frame import PERIOD_COLUMNS, refuse_index_columns, unread_periods
 from socialvalue_tom.money import format_gbp, total
 from socialvalue_tom.outcome import (
     MAX_CONTRACT_VALUE,
@@ -1181,16 +1181,6 @@ def _row_notes(ok: pd.DataFrame) -> list[str]:
     return notes
 
 
-#: The period columns apportion reads by default.
-PERIOD_COLUMNS = ("period_start", "period_end")
-
-
-def unread_periods(frame: pd.DataFrame) -> bool:
-    """Whether ``frame`` has the default period columns but was not apportioned (no
-    ``period_row``): value_frame values each row whole at its date, whatever its period."""
-    return set(PERIOD_COLUMNS) <= set(frame.columns) and "period_row" not in frame.columns
-
-
 def _period_notes(columns: Any, ok: pd.DataFrame,
                   eds: dict[tuple[str, str], ProxyTable]) -> list[str]:
     """Notes on rows reported for a period (``columns``: the start and end columns that
@@ -1207,15 +1197,11 @@ def _period_notes(columns: Any, ok: pd.DataFrame,
     parts = ok[~np.isnan(rows)]
     if not len(parts):
         return []
-    from socialvalue_tom.frame import OUTPUT_COLUMNS
-
-    skip = {*OUTPUT_COLUMNS, start, end, "date", "quantity", "period_row", "period_share",
-            "claim_share", "exclusion", "illustrative", "theme"}
     # Each input column as codes (the parts of one row share every one of them), so that the
     # rows of two apportioned frames put together, numbered from 0 alike, stay apart.
     keys = {f"k{j}": pd.factorize(stripped_column(parts[c]) if parts[c].dtype == object
                                   else parts[c], use_na_sentinel=False)[0]
-            for j, c in enumerate(parts.columns) if c not in skip}
+            for j, c in enumerate(_input_columns(parts, start, end, "date", "quantity"))}
     whole = pd.DataFrame({"row": rows[~np.isnan(rows)], **keys,
                           "first": pd.to_datetime(parts[start], errors="coerce").to_numpy(),
                           "last": pd.to_datetime(parts[end], errors="coerce").to_numpy(),
@@ -1258,12 +1244,12 @@ def _period_notes(columns: Any, ok: pd.DataFrame,
 def _fte_rows(rows: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> np.ndarray:
     """Which ``rows`` have a measure counted in FTE, worked out once per distinct edition and
     measure."""
-    triples = pd.DataFrame({"t": stripped_column(rows["table"]).to_numpy(),
-                            "v": stripped_column(rows["version"]).to_numpy(),
-                            "m": stripped_column(rows["measure"]).to_numpy()})
-    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(triples))
-    found = np.array([_is_fte(eds, str(t), str(v), m) for t, v, m in uniq], dtype=bool)
-    return found[codes] if len(found) else np.zeros(len(rows), dtype=bool)
+    found = [cell_codes(stripped_column(rows[c])) for c in ("table", "version", "measure")]
+    key_of_row, first = _key_codes([codes for codes, _ in found], len(rows))
+    fte = np.array([_is_fte(eds, *(str(uniq[codes[at]]) if codes[at] >= 0 else ""
+                                   for codes, uniq in found)) for at in first.tolist()],
+                   dtype=bool)
+    return fte[key_of_row] if len(fte) else np.zeros(len(rows), dtype=bool)
 
 
 def _is_fte(eds: dict[tuple[str, str], ProxyTable], table: str, version: str,
@@ -1288,18 +1274,14 @@ def _partly_given(ok: pd.DataFrame, column: str, says: str) -> list[str]:
 def _repeated_rows(ok: pd.DataFrame) -> int:
     """How many valued rows repeat another in every input column (the parts of an
     apportioned row differ by their dates, so they never count)."""
-    from socialvalue_tom.frame import OUTPUT_COLUMNS
-
-    columns = [c for c in ok.columns if c not in OUTPUT_COLUMNS
-               and c not in ("period_row", "period_share", "claim_share", "exclusion",
-                             "illustrative", "theme")]
+    columns = _input_columns(ok)
     if not columns or len(ok) < 2:
         return 0
     # Each column as codes of its cells; object cells compared as written (two datetimes of
     # one instant in two time zones are equal to Python, and are two days to the rules), the
     # text of each distinct cell worked out once.
-    codes = {}
-    for j, c in enumerate(columns):
+    codes = []
+    for c in columns:
         col = ok[c]
         if col.dtype == object:
             cells = col.to_numpy(dtype=object)
@@ -1311,10 +1293,21 @@ def _repeated_rows(ok: pd.DataFrame) -> int:
             else:  # the text of each distinct cell, once
                 texts = [f"{type(x).__name__}:{x}" for x in uniq]
                 found = pd.factorize(np.asarray(texts, dtype=object))[0][found]
-            codes[j] = found
+            codes.append(found)
         else:
-            codes[j] = pd.factorize(col, use_na_sentinel=False)[0]
-    return int(pd.DataFrame(codes).duplicated(keep="first").sum())
+            codes.append(pd.factorize(col, use_na_sentinel=False)[0])
+    _, first = _key_codes(codes, len(ok))
+    return len(ok) - len(first)  # every row past the first of its kind
+
+
+def _input_columns(frame: pd.DataFrame, *also: Any) -> list[Any]:
+    """``frame``'s columns as the input gave them: not those value_frame, apportion and
+    annotate add, nor ``also``."""
+    from socialvalue_tom.frame import OUTPUT_COLUMNS
+
+    added = {*OUTPUT_COLUMNS, "period_row", "period_share", "claim_share", "exclusion",
+             "illustrative", "theme", *also}
+    return [c for c in frame.columns if c not in added]
 
 
 def _price_and_discount_years(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable],

@@ -19,6 +19,7 @@ from typing import Any
 from socialvalue_tom._args import flag
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import RuleError
+from socialvalue_tom.frame import PERIOD_COLUMNS
 from socialvalue_tom.outcome import to_day
 from socialvalue_tom.report import import_extra
 from socialvalue_tom.tables.table import ProxyTable
@@ -28,7 +29,7 @@ __all__ = ["TEMPLATE_COLUMNS", "template_table", "write_template"]
 TEMPLATE_COLUMNS = ("measure", "quantity", "unit", "region", "date", "contract_id",
                     "supplier_id", "stage", "contract_value", "evidence")
 #: The columns that replace ``date`` in a template for returns reported by period.
-_PERIOD = ("period_start", "period_end")
+_PERIOD = PERIOD_COLUMNS
 _SHEET = "returns"
 _LISTS_SHEET = "lists"
 #: Excel's limit on an inline list (the formula text of a list validation).
