@@ -327,6 +327,22 @@ def lookalike_names(columns: Iterable[Any], wanted: Iterable[str]) -> dict[str, 
     return found
 
 
+def misnamed(names: Iterable[Any], wanted: Iterable[str],
+             exempt: Iterable[str] = ()) -> dict[str, tuple[Any, bool]]:
+    """For each name in ``wanted`` that ``names`` lacks, a name that names it another way, and
+    whether it differs only by case, spaces, hyphens, underscores or invisible characters
+    (:func:`near_names`; ``True``) rather than as :func:`lookalike_names` finds (``False``).
+    Near names come first. A name in ``exempt`` (a field some measure requires, which is that
+    measure's own) is never taken for another: the one routine the bulk engine's columns and
+    the scalar engine's fields are both checked with, so that they refuse the same names."""
+    given, own = list(names), set(exempt)
+    lacking = [c for c in wanted if c not in given]
+    spare = [n for n in given if n not in own]
+    near = near_names(spare, lacking)
+    alike = {c: n for c, n in lookalike_names(spare, lacking).items() if c not in near}
+    return {**{c: (n, True) for c, n in near.items()}, **{c: (n, False) for c, n in alike.items()}}
+
+
 #: A date written day first, as in the UK (31/03/2024, 1.4.2024), or year first with slashes.
 _DAY_FIRST = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
 _YEAR_SLASHED = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")

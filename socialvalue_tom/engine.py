@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS
-from socialvalue_tom._text import lookalike_names, near_names
+from socialvalue_tom._text import misnamed
 from socialvalue_tom._version import __version__
 from socialvalue_tom.errors import (
     OutcomeError,
@@ -236,9 +236,9 @@ def _refuse_rule_fields(o: Outcome, spec: MeasureSpec) -> None:
                            f"field: pass {own}=... to Outcome (fields= is read only for the "
                            "fields a measure requires, so it would be passed over)",
                            field="fields", columns=[own])
-    alike = {**lookalike_names(extra, rules), **near_names(extra, rules)}
+    alike = misnamed(extra, rules)
     if alike:
-        rule, name = next(iter(alike.items()))
+        rule, (name, _) = next(iter(alike.items()))
         raise OutcomeError(f"field {name!r} looks like the outcome's argument {rule!r}: pass "
                            f"{rule}=... to Outcome (fields= is read only for the fields a "
                            "measure requires, so it would be passed over)"

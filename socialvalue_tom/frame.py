@@ -26,7 +26,7 @@ from socialvalue_tom._attrs import own_attrs
 from socialvalue_tom._bulk.arithmetic import BLOCK, Columns, arithmetic
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, Rows, Seen, lookups
-from socialvalue_tom._text import cell_codes, lookalike_names, near_names
+from socialvalue_tom._text import cell_codes, misnamed, near_names
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import (
     BulkValidationError,
@@ -153,7 +153,7 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
                         f"{row_offset!r}", field="row_offset")
     a = as_assumptions(assumptions)
     stack = stack_of(table_set(tables))
-    _refuse_lookalike_rule_columns(df, stack)
+    _refuse_misnamed_rule_columns(df, stack)
     _remember(stack)
     n = len(df)
     issues = Issues(n, int(row_offset), df.index)
@@ -205,7 +205,7 @@ def claims_of(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     """
     _check_input(df, "collect")
     stack = stack_of(table_set(tables))
-    _refuse_lookalike_rule_columns(df, stack)
+    _refuse_misnamed_rule_columns(df, stack)
     return _claims(df, stack, as_assumptions(assumptions))
 
 
@@ -440,7 +440,6 @@ def _check_input(df: pd.DataFrame, errors: str) -> None:
                            f"{_missing_columns_hint(df, missing)}", field=missing[0],
                            columns=missing)
     refuse_duplicated_columns(df)
-    _refuse_near_rule_columns(df)
 
 
 def refuse_index_columns(df: pd.DataFrame, reader: str | None = None,
@@ -475,44 +474,39 @@ def refuse_index_columns(df: pd.DataFrame, reader: str | None = None,
 _RULE_COLUMNS = tuple(c for c in STANDARD_COLUMNS if c not in (*REQUIRED_COLUMNS, "fields"))
 
 
-def _refuse_near_rule_columns(df: pd.DataFrame) -> None:
-    """:class:`OutcomeError` for a column that is a rule column but for case, spaces, hyphens
-    or underscores (``Years``, ``Dead weight``, ``drop-off``, ``Contract ID``): the scalar
-    ``Outcome`` refuses such a field, and in bulk it would be ignored (no cap, no duration, no
-    grouping)."""
-    absent = [c for c in _RULE_COLUMNS if c not in df.columns]
-    near = near_names(df.columns, absent)
+def _refuse_misnamed_rule_columns(df: pd.DataFrame, stack: EditionStack) -> None:
+    """:class:`OutcomeError` for a column that names a rule column another way: but for case,
+    spaces, hyphens or underscores (``Years``, ``Dead weight``, ``drop-off``, ``Contract ID``),
+    or with how its figures are written or as analysts often name it ("Deadweight (%)",
+    "contract", "duration"). The scalar ``Outcome`` refuses such a field, and in bulk it would
+    be passed over: the value worked out without it (no cap, no duration, no grouping). A field
+    some measure of the tables requires (a custom measure's ``duration`` or ``dropoff``) is
+    that measure's, and never refused, in bulk as in the scalar engine."""
+    required = {f for t in stack.editions for m in t.measures.values() for f in m.requires}
+    found = misnamed(df.columns, _RULE_COLUMNS, exempt=required)
+    near = {c: name for c, (name, is_near) in found.items() if is_near}
     if near:
-        found = "; ".join(f"{name!r} for {c!r}" for c, name in near.items())
-        first = next(iter(near))
         raise OutcomeError(
             "input has column(s) named like rule columns but for case, spaces, hyphens or "
-            f"underscores ({found}): "
+            f"underscores ({_pairs(near)}): "
             "rule columns are read by their exact names, so these would be passed through "
             "unread; rename them (or give another name to a column that means something else)",
-            field=first, columns=[str(v) for v in near.values()])
-
-
-def _refuse_lookalike_rule_columns(df: pd.DataFrame, stack: EditionStack) -> None:
-    """:class:`OutcomeError` for a column that names a rule column another way ("Deadweight
-    (%)", "contract", "duration"): passed over like a near name, the value worked out without
-    it. A field some measure of the tables requires (a custom measure's ``duration``) is that
-    measure's, and never refused."""
-    required = {f for t in stack.editions for m in t.measures.values() for f in m.requires}
-    absent = [c for c in _RULE_COLUMNS if c not in df.columns]
-    alike = {c: name for c, name in lookalike_names(df.columns, absent).items()
-             if name not in required}
+            field=next(iter(near)), columns=[str(v) for v in near.values()])
+    alike = {c: name for c, (name, _) in found.items()}
     if alike:
-        found = "; ".join(f"{name!r} for {c!r}" for c, name in alike.items())
         fractions = [c for c in alike if c in FRACTION_COLUMNS]
         how = (f" ({', '.join(fractions)} {'is' if len(fractions) == 1 else 'are'} written as "
                "a fraction: 0.25 for 25%)" if fractions else "")
         raise OutcomeError(
-            f"input has column(s) that look like rule columns ({found}): rule columns are "
-            "read by their exact names, so these would be passed over and the values worked "
-            f"out without them; rename them{how}, or give another name to a column that means "
-            "something else", field=next(iter(alike)), columns=[str(v) for v in alike.values()])
+            f"input has column(s) that look like rule columns ({_pairs(alike)}): rule columns "
+            "are read by their exact names, so these would be passed over and the values "
+            f"worked out without them; rename them{how}, or give another name to a column "
+            "that means something else", field=next(iter(alike)),
+            columns=[str(v) for v in alike.values()])
 
+
+def _pairs(found: dict[str, Any]) -> str:
+    return "; ".join(f"{name!r} for {c!r}" for c, name in found.items())
 
 
 def _missing_columns_hint(df: pd.DataFrame, missing: list[str]) -> str:

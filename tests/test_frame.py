@@ -776,6 +776,31 @@ def test_value_frame_reads_a_lookalike_a_measure_of_the_tables_requires(
         value_frame(df, sv.load_table(path=TINY))
 
 
+def test_value_frame_reads_a_near_name_a_measure_of_the_tables_requires(
+        tmp_path: Any) -> None:
+    """A custom measure may require a field that is a rule column's name without its
+    underscore (``dropoff``): in bulk as in the scalar engine it is the measure's field, valued
+    alike, not refused (the bulk engine refused it as a near name while ``sv.value`` read it)."""
+    from conftest import tiny_variant
+
+    path = tiny_variant(tmp_path, ("requires: [level]", "requires: [level, dropoff]"),
+                        ("where(level >= 3, proxy_high, proxy_low) * quantity",
+                         "where(level >= 3, proxy_high, proxy_low) * quantity * (1 - dropoff)"))
+    table = sv.load_table(path=path)
+    df = pd.DataFrame({"measure": ["jobs-apprentice"], "quantity": [10.0], "unit": ["week"],
+                       "region": ["uk"], "date": ["2024-06-01"], "level": [3],
+                       "dropoff": [0.5]})
+    one = sv.Outcome(measure="jobs-apprentice", quantity=10.0, unit="week", region="uk",
+                     date=dt.date(2024, 6, 1), fields={"level": 3, "dropoff": 0.5})
+    assert value_frame(df, table)["value_gbp"].tolist() == [1500.0]  # 300 x 10 x (1 - 0.5)
+    assert sv.value(one, table).amount == 1500.0
+    # The tables without that measure's requirement: 'dropoff' is refused, in both engines.
+    with pytest.raises(sv.OutcomeError, match="'dropoff' for 'drop_off'"):
+        value_frame(df, sv.load_table(path=TINY))
+    with pytest.raises(sv.OutcomeError, match=r"'dropoff' looks like .* 'drop_off'"):
+        sv.value(one, sv.load_table(path=TINY))
+
+
 def test_value_frame_when_a_column_differs_by_case_or_spaces_then_the_error_names_it(
         tiny_table: Any) -> None:
     """'Measure' is not measure, but the error says it was found, so the fix is plain."""
