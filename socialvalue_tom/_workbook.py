@@ -1,4 +1,5 @@
-"""Facts about an ``.xlsx`` file that openpyxl's value reader does not keep.
+"""Facts about an ``.xlsx`` file that openpyxl's value reader does not keep, and the saving of
+one as the same bytes for the same content (:func:`save_workbook`).
 
 Read with ``data_only=True``, a formula cell gives the result Excel saved with the workbook. A
 workbook written by a program that does not calculate (openpyxl, many exporters) saves formulas
@@ -9,11 +10,15 @@ hold a formula; this module reads it (streamed, element by element) so the reade
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import posixpath
 import re
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from xml.etree import ElementTree
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -121,3 +126,55 @@ def _sheet_part(archive: zipfile.ZipFile, title: str) -> str | None:
             return (target.lstrip("/") if target.startswith("/")
                     else posixpath.normpath(posixpath.join("xl", target)))
     return None
+
+
+def source_date_epoch() -> dt.datetime | None:
+    """``SOURCE_DATE_EPOCH`` (seconds since 1970, the reproducible-builds convention) as a UTC
+    date-time, or ``None`` where it is unset, not a whole number, or past the calendar."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            pass
+    return None
+
+
+#: The save time a workbook records in its core properties (openpyxl writes both).
+_SAVE_TIMES = re.compile(rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*(</dcterms:)")
+
+
+def save_workbook(wb: Any, target: Path) -> None:
+    """Save an openpyxl workbook to ``target``; where ``SOURCE_DATE_EPOCH`` is set, with that
+    time as its save time, so that the same input gives the same file.
+
+    openpyxl stamps the workbook's properties (created, modified) and every part of the zip
+    with the time of saving: the file is then rewritten, each part copied with the epoch's
+    time (at the earliest 1980, the first a zip can hold) and the same attributes whatever the
+    platform, the properties holding the epoch.
+    """
+    wb.save(target)
+    when = source_date_epoch()
+    if when is None:
+        return
+    stamp = max(when, dt.datetime(1980, 1, 1, tzinfo=dt.UTC))
+    written = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    fd, scratch = tempfile.mkstemp(prefix=".stamp-", suffix=".xlsx", dir=target.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(target) as src, zipfile.ZipFile(scratch, "w") as dst:
+            for info in src.infolist():
+                part = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+                part.compress_type = zipfile.ZIP_DEFLATED
+                part.create_system = 3  # Unix, whichever system saved it
+                part.external_attr = 0o100644 << 16
+                if info.filename == "docProps/core.xml":
+                    dst.writestr(part, _SAVE_TIMES.sub(rb"\g<1>" + written + rb"\g<2>",
+                                                       src.read(info)))
+                    continue
+                with src.open(info) as data, dst.open(part, "w") as out:
+                    shutil.copyfileobj(data, out, 1 << 20)
+        os.replace(scratch, target)
+    finally:
+        if os.path.exists(scratch):
+            os.unlink(scratch)

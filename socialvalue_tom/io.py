@@ -64,7 +64,7 @@ from socialvalue_tom._text import (
     key_text,
     key_texts,
 )
-from socialvalue_tom._workbook import uncalculated_cells
+from socialvalue_tom._workbook import save_workbook, uncalculated_cells
 from socialvalue_tom.errors import InputFileError, SocialValueError
 
 __all__ = [
@@ -2129,7 +2129,7 @@ def _write_xlsx(df: pd.DataFrame, target: Path,
                 floats[j] = _float_cell(ws, names[j])
     if record is not None:
         _write_provenance_sheet(wb, record)
-    wb.save(target)
+    save_workbook(wb, target)
 
 
 def _write_provenance_sheet(wb: Any, record: Mapping[str, Any]) -> None:

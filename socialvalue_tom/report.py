@@ -49,6 +49,7 @@ from socialvalue_tom._text import (
     stripped_column,
 )
 from socialvalue_tom._version import __version__
+from socialvalue_tom._workbook import source_date_epoch
 from socialvalue_tom.engine import TablesLike
 from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError, SocialValueWarning
 from socialvalue_tom.frame import PERIOD_COLUMNS, refuse_index_columns, unread_periods
@@ -1687,13 +1688,8 @@ def _generated_day() -> dt.date:
     """The day a report says it was generated: today, or the day of ``SOURCE_DATE_EPOCH``
     (seconds since 1970, in UTC) where it is set, the reproducible-builds convention, so
     that a report made again from the same input is the same file."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        try:
-            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
-        except (OverflowError, OSError, ValueError):  # past the calendar: today, as unset
-            pass
-    return dt.date.today()
+    when = source_date_epoch()
+    return dt.date.today() if when is None else when.date()
 
 
 #: The most issues the report lists: a report is read, the issues file is for working through.

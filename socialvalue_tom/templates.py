@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from socialvalue_tom._args import flag
+from socialvalue_tom._workbook import save_workbook
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import RuleError
 from socialvalue_tom.frame import PERIOD_COLUMNS
@@ -180,7 +181,7 @@ def write_template(measures: Sequence[str], path: str | os.PathLike[str],
         dv = _validation(wb, ws, name, values)
         dv.add(f"{letters[name]}2:{letters[name]}{rows + 1}")
     _number_rules(openpyxl, ws, letters, rows, _PERIOD if periods else ("date",))
-    wb.save(out)
+    save_workbook(wb, out)
     return out
 
 

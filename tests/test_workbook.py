@@ -1,7 +1,9 @@
-"""The .xlsx formula scan: which cells hold a formula with no saved result."""
+"""The .xlsx formula scan (which cells hold a formula with no saved result), and workbooks
+saved as the same bytes under SOURCE_DATE_EPOCH."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from pathlib import Path
@@ -81,3 +83,49 @@ def test_a_formula_tag_cut_by_a_block_boundary_is_found(monkeypatch: pytest.Monk
     data = b"x" * (16 - cut) + b'<x:f t="shared"/>' + b"y" * 40
     assert _workbook._mentions_formula(io.BytesIO(data))
     assert not _workbook._mentions_formula(io.BytesIO(b"<filler/>" * 10 + b"<fo>"))
+
+
+def _stamps(path: Path) -> set[tuple[int, ...]]:
+    with zipfile.ZipFile(path) as z:
+        return {info.date_time for info in z.infolist()}
+
+
+def test_write_valuations_xlsx_with_source_date_epoch_is_the_same_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A determinism gap: an .xlsx output recorded the time it was saved (its properties and
+    each part of the zip), so the same run never gave the same file. With SOURCE_DATE_EPOCH it
+    records that time, as the report does; without it, the time of saving, as Excel does."""
+    import openpyxl
+    import pandas as pd
+
+    import socialvalue_tom as sv
+    from socialvalue_tom.io import write_valuations
+
+    rows = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [2.0], "unit": ["FTE"],
+                         "region": ["uk"], "date": ["2024-06-01"]})
+    valued = sv.value_frame(rows, "uk-national")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1735689600")  # 2025-01-01T00:00:00Z
+    first = write_valuations(valued, tmp_path / "a.xlsx", source="in.csv")
+    assert _stamps(first) == {(2025, 1, 1, 0, 0, 0)}
+    book = openpyxl.load_workbook(first)
+    assert book.properties.created == book.properties.modified == dt.datetime(2025, 1, 1)
+    assert book.sheetnames == ["Sheet1", "Provenance"]  # the content kept
+    second = write_valuations(valued, tmp_path / "b.xlsx", source="in.csv")
+    assert first.read_bytes() == second.read_bytes()
+    assert sorted(tmp_path.iterdir()) == [first, second]  # no scratch file left beside them
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")  # before any time a zip can hold: 1980
+    assert _stamps(write_valuations(valued, tmp_path / "c.xlsx")) == {(1980, 1, 1, 0, 0, 0)}
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    (saved,) = _stamps(write_valuations(valued, tmp_path / "d.xlsx"))
+    assert abs(saved[0] - dt.date.today().year) <= 1  # the time of saving
+
+
+def test_template_with_source_date_epoch_is_the_same_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from socialvalue_tom.templates import write_template
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1735689600")
+    one = write_template(["jobs-local-fte"], tmp_path / "one.xlsx")
+    two = write_template(["jobs-local-fte"], tmp_path / "two.xlsx")
+    assert _stamps(one) == {(2025, 1, 1, 0, 0, 0)}
+    assert one.read_bytes() == two.read_bytes()
