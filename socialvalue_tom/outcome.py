@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, TypeV
 import numpy as np
 import pandas as pd
 from pydantic import (
-    BaseModel,
     Field,
     ValidationError,
     ValidationInfo,
     field_validator,
 )
 
+from socialvalue_tom._jsonschema import NeverLooserSchema
 from socialvalue_tom._text import as_written, clipped_errors, date_hint, key_text, quoted
 from socialvalue_tom.errors import OutcomeError, RuleError
 from socialvalue_tom.tables.schema import FrozenDict
@@ -94,7 +94,7 @@ def _describe(exc: ValidationError, whole: str = "outcome") -> tuple[str, str]:
     return field, f"{reason} (got {quoted(first.get('input'))})"
 
 
-class _TypedValidation(BaseModel):
+class _TypedValidation(NeverLooserSchema):
     """pydantic's ``model_validate`` and ``model_validate_json``, raising the model's own
     typed error (``_error``) as its constructor does, never pydantic's ``ValidationError``."""
 

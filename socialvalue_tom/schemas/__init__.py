@@ -23,6 +23,12 @@ blank text as absent), while ``date``, ``stage`` and ``fields`` keys are held to
 canonical form; the model also takes ids and grades given as numbers (as their text), which
 the schema, describing the form to send, does not.
 
+pydantic's own ``model_json_schema()`` of these models is the same schema (without ``$schema``
+and ``$id``): the models share a base (``socialvalue_tom._jsonschema``) that tightens each
+model's schema wherever pydantic makes it, so a schema of a model holding an ``Outcome`` (a web
+framework's request body) checks its dates, numbers and text as here too; only the checks on a
+map's keys need this module's generator (``model_json_schema`` uses it by default).
+
 Examples:
     >>> json_schema("outcome")["title"]
     'Outcome'
@@ -82,15 +88,14 @@ def json_schema(kind: SchemaKind | str) -> dict[str, Any]:
                         f"{', '.join(_MODELS)} "
                         f"(or a file stem: {', '.join(_ALIASES)})", kind=kind)
     canonical = _ALIASES.get(kind, kind)
-    schema = model.model_json_schema(mode="validation", schema_generator=_NeverLooser)
-    _tighten(schema)
+    schema = model.model_json_schema(mode="validation")  # never looser: _jsonschema
     return {"$schema": _DIALECT, "$id": SCHEMA_FILES[canonical], **schema}
 
 
 # Never looser than the model. pydantic's schema of a model leaves out checks the model makes:
 # a map's keys that fail their pattern escape every check, text is checked before the model
 # strips it, a date is only "format": "date" (an annotation, not an assertion, by default in
-# draft 2020-12), and integer keys are any text. The generator and _tighten below put them back,
+# draft 2020-12), and integer keys are any text. NeverLooser and tighten below put them back,
 # in patterns that mean the same in ECMA-262 (the dialect JSON Schema names) and in Python's re
 # (Python's jsonschema): [0-9], never \d (Unicode digits in Python), and whitespace spelled out
 # where the two differ.
@@ -118,7 +123,7 @@ ISO_DATE_PATTERN = (
 _LOOSER_DATE_PATTERNS = {r"^\s*\d{4}-\d{2}-\d{2}\s*$"}
 
 
-class _NeverLooser(GenerateJsonSchema):
+class NeverLooser(GenerateJsonSchema):
     """pydantic's generator, with maps whose keys are checked as the model checks them."""
 
     def dict_schema(self, schema: core_schema.DictSchema) -> JsonSchemaValue:
@@ -185,7 +190,7 @@ def _same_length(low: str, high: str) -> list[str]:
     return parts + tail
 
 
-def _tighten(schema: Any) -> None:
+def tighten(schema: Any) -> None:
     """Tighten, in place, the text checks of ``schema`` and every schema inside it."""
     if not isinstance(schema, dict):
         return
@@ -199,12 +204,12 @@ def _tighten(schema: Any) -> None:
             schema["minimum"] = -sys.float_info.max
     for key in ("properties", "patternProperties", "$defs"):
         for sub in schema.get(key, {}).values():
-            _tighten(sub)
+            tighten(sub)
     for key in ("items", "additionalProperties", "not", "propertyNames"):
-        _tighten(schema.get(key))
+        tighten(schema.get(key))
     for key in ("anyOf", "allOf", "oneOf", "prefixItems"):
         for sub in schema.get(key, []):
-            _tighten(sub)
+            tighten(sub)
 
 
 def _tighten_text(schema: dict[str, Any]) -> None:

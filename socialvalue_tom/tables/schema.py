@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     Field,
     Strict,
@@ -28,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from socialvalue_tom._jsonschema import NeverLooserSchema
 from socialvalue_tom._text import name_key
 from socialvalue_tom.errors import SocialValueError
 from socialvalue_tom.units import as_written_or_lower, canonical_unit, conversion_factor, scale_of
@@ -235,7 +235,7 @@ ValueType = Literal["economic", "fiscal", "social", "environmental"]
 
 # The settings as class keywords, not model_config: type checkers read them there (a frozen
 # model's fields are read-only to mypy and pyright), and each subclass repeats frozen=True.
-class _Model(BaseModel, extra="forbid", frozen=True, str_strip_whitespace=True):
+class _Model(NeverLooserSchema, extra="forbid", frozen=True, str_strip_whitespace=True):
     if not TYPE_CHECKING:  # a checker sees pydantic's frozen fields, not "any name goes"
         def __setattr__(self, name: str, value: Any) -> None:
             # Frozen: pydantic would raise its ValidationError, where a loaded table's other
