@@ -63,10 +63,16 @@ class SocialValueError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         """The error as JSON-ready data, for a service's response or a task queue:
-        ``{"error": class name, "code", "message", "details"}``, with dates as ISO text, row
-        issues as dicts, numbers that JSON cannot hold (NaN, infinity) and other objects as
-        text (``json.dumps(err.to_dict())`` always works)."""
+        ``{"error": class name, "code", "message", "field", "details"}``, with dates as ISO
+        text, row issues as dicts, numbers that JSON cannot hold (NaN, infinity) and other
+        objects as text (``json.dumps(err.to_dict())`` always works). ``field`` names the
+        input field at fault, the same key whatever the class (``measure`` for an unknown
+        measure, ``region``, ``unit``, ``date`` for no edition in force, the outcome's field
+        for an :class:`OutcomeError`; a table file's field for a :class:`ProxyTableError`),
+        or is ``None``."""
+        field = getattr(self, "field", None)
         return {"error": type(self).__name__, "code": self.code, "message": self.message,
+                "field": field if isinstance(field, str) else None,
                 "details": jsonable(self.details)}
 
 
@@ -155,6 +161,7 @@ class NoTableInForceError(SocialValueError, LookupError):
     """No edition of the family covers the outcome's date."""
 
     code = "no-table-in-force"
+    field: str | None = "date"  # the input field at fault (to_dict gives it)
     name: str | None = None
     date: dt.date | None = None  # the date asked for
 
@@ -163,6 +170,7 @@ class UnknownMeasureError(SocialValueError, LookupError):
     """The measure code is not in the table."""
 
     code = "unknown-measure"
+    field: str | None = "measure"
     measure: str | None = None
     table: str | None = None
     version: str | None = None
@@ -172,6 +180,7 @@ class UnknownRegionError(SocialValueError, LookupError):
     """The region is not one the table knows."""
 
     code = "unknown-region"
+    field: str | None = "region"
     region: str | None = None
     table: str | None = None
 
@@ -180,6 +189,7 @@ class UnitError(SocialValueError, ValueError):
     """Unknown unit, or a unit whose dimension does not match the measure's canonical unit."""
 
     code = "unit-error"
+    field: str | None = "unit"
     unit: str | None = None
     measure: str | None = None
     #: The measure's canonical unit, or the spellings its ``accepts`` allows.

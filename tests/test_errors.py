@@ -193,6 +193,30 @@ def test_every_error_to_dict_is_json_ready() -> None:
     assert issues[0]["index"].startswith("2024-01-01") and issues[0]["row"] == 0
 
 
+def test_to_dict_names_the_field_at_fault_under_one_key_whatever_the_class() -> None:
+    """A procurement-developer review: a service mapping errors to a 422 body had to know that
+    an unknown measure carries ``measure``, a unit error ``unit``, no edition in force ``date``
+    and an outcome error ``field``. ``to_dict()["field"]`` names the field for each."""
+    import datetime as dt
+
+    good = {"measure": "jobs-local-fte", "quantity": 1.0, "unit": "FTE", "region": "uk",
+            "date": dt.date(2024, 6, 1)}
+    cases: list[tuple[dict[str, Any], str | None]] = [
+        ({"measure": "jobs-local-ftee"}, "measure"), ({"region": "mars"}, "region"),
+        ({"unit": "hour"}, "unit"), ({"date": dt.date(1990, 1, 1)}, "date"),
+        ({"quantity": -1.0}, "quantity"), ({"date": "30/09/2024"}, "date")]
+    for change, field in cases:
+        with pytest.raises(sv.SocialValueError) as info:
+            sv.value(sv.Outcome(**{**good, **change}), "uk-national")
+        assert info.value.to_dict()["field"] == field, (change, type(info.value))
+    with pytest.raises(sv.RuleError) as rule:
+        sv.load_table("uk-national", on="not a date")
+    assert rule.value.to_dict()["field"] == "on"
+    assert sv.SocialValueError("no field").to_dict()["field"] is None
+    # The class default gives way to a field the raiser names.
+    assert sv.UnitError("m", field="fields.level").to_dict()["field"] == "fields.level"
+
+
 def test_messages_quote_at_most_a_few_hundred_characters_of_an_input() -> None:
     """A 5 MB measure code or region was repeated whole in the message and each row's reason."""
     import pandas as pd
