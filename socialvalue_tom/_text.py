@@ -86,6 +86,17 @@ def _may_hide_booleans(uniq: np.ndarray) -> bool:
     return any(isinstance(u, numbers.Number) for u in uniq)
 
 
+#: The cells :func:`_unbooled` changes in a column pandas could factorise.
+_UNBOOLED_TYPES = (bool, np.bool_, complex, np.complexfloating, np.timedelta64)
+
+
+def _unbooled_cells(series: pd.Series) -> bool:
+    """Whether an object column holds a cell :func:`_unbooled` would change: one look at each
+    cell's type (a set of a few types), where mapping every cell cost a function call each
+    (about 2 s a million rows for a column of numbers and a few bad texts)."""
+    return any(issubclass(t, _UNBOOLED_TYPES) for t in set(map(type, series.to_numpy())))
+
+
 def _unbooled(cell: Any) -> Any:
     if isinstance(cell, bool | np.bool_ | complex | np.complexfloating):
         return Boolean(cell)
@@ -108,7 +119,7 @@ def cell_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
             # missing raises, and it cannot be hashed either.
             found, values = pd.factorize(series.map(hashable), use_na_sentinel=True)
         codes, uniq = found.astype(np.intp, copy=False), np.asarray(values, dtype=object)
-        if series.dtype == object and _may_hide_booleans(uniq):
+        if series.dtype == object and _may_hide_booleans(uniq) and _unbooled_cells(series):
             found, values = pd.factorize(series.map(_unbooled), use_na_sentinel=True)
             codes, uniq = found.astype(np.intp, copy=False), np.asarray(values, dtype=object)
     blank = np.array([isinstance(u, str) and not u.strip() for u in uniq] + [False])

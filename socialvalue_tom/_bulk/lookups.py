@@ -157,7 +157,9 @@ def cell_floats(series: pd.Series) -> tuple[FloatArray, NDArray[np.bool_], NDArr
         return vals, series.isna().to_numpy(), np.zeros(n, dtype=bool)
     # Text, object, categorical and other columns: read once per distinct value.
     codes, uniq = cell_codes(series)
-    numbers = [cell_number(u) for u in uniq]
+    # A Python float is its own number (cell_number's answer, without its checks): an object
+    # column of numbers with a few bad cells has a distinct value per row or so.
+    numbers = [u if type(u) is float else cell_number(u) for u in uniq]
     table = np.array([np.nan if x is None else x for x in numbers] + [np.nan], dtype=np.float64)
     refused = np.array([x is None for x in numbers] + [False], dtype=bool)
     return table[codes], codes < 0, refused[codes]
