@@ -52,6 +52,7 @@ class _Mapping(BaseModel, extra="forbid", frozen=True):
 class _CrosswalkFile(BaseModel, extra="forbid", frozen=True):
     format: Literal["socialvalue_tom.crosswalk/v1"]
     name: str
+    family: str = Field(min_length=1)  # the tables whose measure codes it maps
     title: str
     source: dict[str, object]
     notes: str | None = None
@@ -128,7 +129,7 @@ def load_crosswalk(name: str) -> pd.DataFrame:
         **{f: [getattr(m, f) for m in spec.mappings] for f in extra},
         "note": [m.note for m in spec.mappings],
     })
-    frame.attrs["crosswalk"] = {"name": spec.name, "title": spec.title,
+    frame.attrs["crosswalk"] = {"name": spec.name, "family": spec.family, "title": spec.title,
                                 "source": dict(spec.source), "notes": spec.notes}
     return frame
 
@@ -137,8 +138,12 @@ def with_crosswalk(valued: pd.DataFrame, name: str) -> pd.DataFrame:
     """``valued`` with the groups of crosswalk ``name`` added as columns named
     ``<name>_<group>`` (``ppn002_outcome`` and ``ppn002_mission``, ``ppn0620_outcome`` and
     ``ppn0620_theme``, ``toms_codes``), matched on each row's ``measure`` (surrounding spaces
-    stripped, as valuing reads it). A measure the crosswalk maps to nothing is in the group
-    :data:`NO_COUNTERPART`, one it does not list (your own table's) in
+    stripped, as valuing reads it) among the measures of the family the crosswalk maps
+    (``uk-national``): where ``valued`` has a ``table`` column (every valuation has), a row
+    valued with another family's table (your own) is not in the crosswalk, even under a code
+    the crosswalk lists, since your measure of that code is your own definition (a row with
+    no table, one not valued, is matched on its measure). A measure the
+    crosswalk maps to nothing is in the group :data:`NO_COUNTERPART`, one it does not list in
     :data:`NOT_IN_CROSSWALK`: every row is in one group, so the groups' totals add up to the
     whole. Columns of those names in ``valued`` are replaced; the input is not changed.
 
@@ -156,6 +161,12 @@ def with_crosswalk(valued: pd.DataFrame, name: str) -> pd.DataFrame:
     out = valued.copy(deep=False)
     code = valued["measure"].astype(object).map(
         lambda x: x.strip() if isinstance(x, str) else x)
+    if "table" in valued.columns:
+        family = table.attrs["crosswalk"]["family"]
+        # A row with no table (not valued) is matched on its measure alone.
+        ours = valued["table"].astype(object).map(
+            lambda x: x.strip() == family if isinstance(x, str) else True).to_numpy(dtype=bool)
+        code = code.where(ours, None)  # another family's measure: not in the crosswalk
     for field in fields:
         groups = {m: (text if isinstance(text, str) and text else NO_COUNTERPART)
                   for m, text in zip(table["measure"], table[field], strict=True)}

@@ -52,7 +52,7 @@ def test_a_malformed_crosswalk_is_refused_naming_the_field(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, field: str) -> None:
     """A measure mapped twice would count its value in two groups; an unknown key or a code
     list that is not a list is a typo. Each is a ProxyTableError naming the field."""
-    head = ("format: socialvalue_tom.crosswalk/v1\nname: mine\ntitle: Mine\n"
+    head = ("format: socialvalue_tom.crosswalk/v1\nname: mine\nfamily: uk-national\ntitle: Mine\n"
             "source: {title: x}\n")
     (tmp_path / "mine.yaml").write_text(head + text, encoding="utf-8")
     monkeypatch.setattr(cw, "_folder", lambda: tmp_path)
@@ -88,6 +88,34 @@ def test_with_crosswalk_puts_every_row_in_one_group_and_the_groups_add_up() -> N
     totals = sv.summarise(ppn, by="ppn002_outcome")
     assert "Outcome 1: Fair work" in set(totals["ppn002_outcome"])
     assert totals["rows"].sum() == len(frame)
+
+
+def test_with_crosswalk_leaves_out_measures_of_another_family_under_a_shared_code(
+        tmp_path: Path) -> None:
+    """A table-author review: a council's own table with a measure coded ``growth-local-spend``
+    (its own definition, at its own proxy) was grouped under the uk-national measure's TOMs code
+    and PPN 002 outcome without a word. The crosswalks map uk-national's measures: a row
+    valued with another family's table is not in them, whatever its code."""
+    text = (ROOT / "tests" / "data" / "tables" / "tiny.yaml").read_text(encoding="utf-8")
+    assert "family: tiny" in text and "code: growth-local-spend" in text
+    (tmp_path / "tiny.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "tiny-deflator.index.yaml").write_bytes(
+        (ROOT / "tests" / "data" / "tables" / "tiny-deflator.index.yaml").read_bytes())
+    rows = pd.DataFrame({"measure": ["growth-local-spend"], "quantity": [1000.0],
+                         "unit": ["GBP"], "region": ["uk"], "date": ["2024-06-01"]})
+    mine = sv.value_frame(rows, sv.load_table(path=tmp_path / "tiny.yaml"))
+    theirs = sv.value_frame(rows, "uk-national")
+    for name, fields in cw.CROSSWALK_GROUPS.items():
+        for field in fields:
+            assert sv.with_crosswalk(mine, name)[f"{name}_{field}"].tolist() == [
+                cw.NOT_IN_CROSSWALK]
+            assert sv.with_crosswalk(theirs, name)[f"{name}_{field}"].tolist() != [
+                cw.NOT_IN_CROSSWALK]
+    # A row that was not valued (no table) is matched on its measure, as before.
+    unvalued = theirs.assign(table=None)
+    assert (sv.with_crosswalk(unvalued, "toms")["toms_codes"].tolist()
+            == sv.with_crosswalk(theirs, "toms")["toms_codes"].tolist())
+    assert sv.load_crosswalk("toms").attrs["crosswalk"]["family"] == "uk-national"
 
 
 def test_with_crosswalk_needs_a_measure_column() -> None:
@@ -145,7 +173,8 @@ def test_report_adds_a_section_per_crosswalk_asked_for(tmp_path: Path) -> None:
 def test_a_crosswalk_whose_file_names_another_is_refused(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "mine.yaml").write_text(
-        "format: socialvalue_tom.crosswalk/v1\nname: other\ntitle: x\nsource: {title: x}\n"
+        "format: socialvalue_tom.crosswalk/v1\nname: other\nfamily: uk-national\ntitle: x\n"
+        "source: {title: x}\n"
         "mappings: []\n", encoding="utf-8")
     monkeypatch.setattr(cw, "_folder", lambda: tmp_path)
     with pytest.raises(sv.ProxyTableError, match="names itself 'other'") as info:
