@@ -493,8 +493,26 @@ class ProxyTable(_Sealed):
                                   "for an amount under a condition write where(condition, "
                                   "amount, 0)", field)
             self._check_fixed_result(expr, spec.code, field)
+            self._check_bounds_given(expr, i, spec)
             out[spec.code] = expr
         return out
+
+    def _check_bounds_given(self, expr: Expression, i: int, spec: MeasureSpec) -> None:
+        """An expression that names ``proxy_low`` or ``proxy_high`` (a rate per level, say)
+        needs that bound in every proxy of the measure: a proxy without it stands in its
+        value, so ``where(level >= 3, proxy_high, proxy_low)`` would give one rate for every
+        level without a word (a table-author review)."""
+        for name, bound in (("proxy_low", "low"), ("proxy_high", "high")):
+            if name not in expr.names:
+                continue
+            for region, pv in spec.proxies.items():
+                if getattr(pv, bound) is None:
+                    raise self._error(
+                        f"the expression of {spec.code!r} uses {name}, but its proxy for "
+                        f"{region!r} gives no {bound}: give {bound} in every proxy of the "
+                        f"measure (a proxy without one would stand in its value for "
+                        f"{name}), or write the expression without {name}",
+                        f"measures[{i}].proxies.{region}")
 
     def _check_fixed_result(self, expr: Expression, code: str, field: str) -> None:
         """An expression of parameters alone gives the same gross for every claim: one that

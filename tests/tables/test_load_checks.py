@@ -606,6 +606,28 @@ def test_load_table_when_an_expression_cannot_give_an_amount_refuses_it(
     assert sv.load_table(path=write(tmp_path, fine)).expressions["growth-local-spend"]
 
 
+@pytest.mark.parametrize(("proxy", "missing"), [
+    ("uk: {value: 200.00, source: test-source, illustrative: true}", "low"),
+    ("uk: {value: 200.00, high: 300.00, source: test-source, illustrative: true}", "low"),
+    ("uk: {value: 200.00, low: 150.00, source: test-source, illustrative: true}", "high"),
+])
+def test_load_table_when_an_expression_names_a_bound_no_proxy_gives_refuses_it(
+        tmp_path: Path, proxy: str, missing: str) -> None:
+    """A table-author review: ``where(level >= 3, proxy_high, proxy_low) * quantity`` over a
+    proxy without low and high valued every level at the one rate (a missing bound stands in
+    the value), and the table passed validation. The bound is now required, naming the
+    proxy's field and line."""
+    old = "uk: {value: 200.00, low: 150.00, high: 300.00, source: test-source, illustrative: true}"
+    text = sub(old, proxy)
+    err = load_error(write(tmp_path, text))
+    assert err.field == "measures[5].proxies.uk", str(err)
+    assert err.line == line_of(text, proxy)
+    assert f"uses proxy_{missing}, but its proxy for 'uk' gives no {missing}" in str(err)
+    # Without the bounds in the expression, the same proxy is fine.
+    plain = sub("where(level >= 3, proxy_high, proxy_low) * quantity", "proxy * quantity")
+    assert sv.load_table(path=write(tmp_path, plain.replace(old, proxy)))
+
+
 @pytest.mark.parametrize("expression", ["-(quantity * proxy * (1 - leakage))",
                                         "+(quantity * proxy * (1 - leakage))"])
 def test_load_table_when_an_expression_starts_with_a_sign_loads_it(tmp_path: Path,
