@@ -249,14 +249,14 @@ def test_value_dask_when_same_edition_has_another_price_index_uses_its_own(
                           "region": ["uk"], "date": ["2024-06-01"]})
     a = {"price_year": 2025}
     first = _tiny_with_index(tmp_path / "a", "102.5")
-    second = _tiny_with_index(tmp_path / "b", "205.0")
+    second = _tiny_with_index(tmp_path / "b", "110.0")
     assert first.digest == second.digest and first.index_digest != second.index_digest
     for table in (first, second):
         want = value_frame(frame, table, assumptions=a)["value_gbp"].tolist()
         got = value_dask(dd.from_pandas(frame, npartitions=1), table,
                          assumptions=a).compute(scheduler="sync")["value_gbp"].tolist()
         assert got == want
-    assert want[0] == pytest.approx(2 * 18000 * 1.025)
+    assert want[0] == pytest.approx(18000 * 1.10)  # the second index's 2025 (110 on 100)
 
 
 def test_table_handle_when_price_index_changed_on_worker_raises_typed_error(

@@ -8,6 +8,7 @@ unknown keys, so a typo in a table file is an error, not an ignored field.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import keyword
 import math
 import re
@@ -39,6 +40,7 @@ __all__ = [
     "MAX_PROXY",
     "MAX_REGIONS",
     "MAX_TABLE_CELLS",
+    "MAX_YEAR_STEP",
     "NEVER_GROUPING_COLUMNS",
     "STANDARD_COLUMNS",
     "ConfidenceGrades",
@@ -85,6 +87,10 @@ _NAME = r"[a-z][a-z0-9_]{0,63}"
 #: the factor between any two years is then within 1e-12..1e12, and a value typed a thousand
 #: million times too large or small is an error, not an uplift.
 MAX_INDEX_RATIO = 1e6
+#: The most a price index may move in one year, up (x 1.5) or down (/ 1.5): the UK GDP deflator's
+#: largest rise since 1955 was under 30% (1974-75). A value past it is a typo: a growth rate
+#: written for the index (3.1 for 103.1), or a digit dropped or added.
+MAX_YEAR_STEP = 1.5
 #: Names the engine gives every expression (``engine.PROXY_NAMES``): a parameter, or an outcome
 #: field a measure ``requires``, of one of these names would never be seen.
 ENGINE_NAMES = ("quantity", "proxy", "proxy_low", "proxy_high")
@@ -807,8 +813,9 @@ class IndexFile(_Model, frozen=True):
     @model_validator(mode="after")
     def _years(self) -> IndexFile:
         """Years run without a gap, and the reference and first forecast years are among them;
-        every value is a normal float within a factor of :data:`MAX_INDEX_RATIO` of the
-        reference year's."""
+        the reference year's value is 100; every value is a normal float within a factor of
+        :data:`MAX_INDEX_RATIO` of the reference year's and of :data:`MAX_YEAR_STEP` of the
+        year before's."""
         years = sorted(self.values)
         missing = sorted(set(range(years[0], years[-1] + 1)) - set(years))
         if missing:
@@ -838,6 +845,20 @@ class IndexFile(_Model, frozen=True):
                     f"reference year {self.reference_year}'s ({reference!r}): values must be "
                     f"within a factor of {MAX_INDEX_RATIO:,.0f} of it (a typo in the "
                     "magnitude?)", "values", year)
+        if reference != 100:
+            raise FieldCheckError(
+                f"the reference year {self.reference_year}'s value is {reference!r}, not 100: "
+                "the reference year is the year the index is 100 in; name that year as "
+                f"reference_year, or rebase the series (each value x 100 / {reference!r})",
+                "values", self.reference_year)
+        for before, year in itertools.pairwise(years):
+            step = self.values[year] / self.values[before]
+            if not 1 / MAX_YEAR_STEP <= step <= MAX_YEAR_STEP:
+                raise FieldCheckError(
+                    f"the value {self.values[year]!r} for {year} is {step:.3g} times "
+                    f"{before}'s ({self.values[before]!r}): a price index moves by less than "
+                    f"a factor of {MAX_YEAR_STEP} in a year (a growth rate written for the "
+                    "index, 3.1 for 103.1, or a digit dropped or added?)", "values", year)
         return self
 
 

@@ -74,7 +74,8 @@ def test_catalogue_when_price_index_modified_raises_integrity_error(proxies_copy
     path = proxies_copy / "indices" / "uk-gdp-deflator.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     year = sorted(data["values"])[0]
-    _edit(path, f"{year}: ", f"{year}: 1")
+    value = data["values"][year]  # a figure changed, the series still a valid index
+    _edit(path, f"{year}: {value}", f"{year}: {round(value + 1.0, 4)}")
     with pytest.raises(sv.TableIntegrityError, match="uk-gdp-deflator"):
         sv.load_index("uk-gdp-deflator")
 
@@ -89,7 +90,7 @@ def test_a_modified_price_index_is_refused_when_the_folder_is_reached_through_a_
     link.symlink_to(proxies_copy, target_is_directory=True)
     monkeypatch.setattr(catalogue, "embedded_dir", lambda: link)
     path = proxies_copy / "indices" / "uk-gdp-deflator.yaml"
-    _edit(path, "2024: ", "2024: 1")
+    _edit(path, "2023: 96.1117", "2023: 97.1117")  # still a valid index, but not the one shipped
     with pytest.raises(sv.TableIntegrityError, match="uk-gdp-deflator"):
         if how == "load_table":
             sv.load_table("uk-national", version="2024")

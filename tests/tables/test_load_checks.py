@@ -179,7 +179,7 @@ def test_load_table_when_index_reference_year_has_no_value_raises(tmp_path: Path
 
 def test_load_table_when_index_lacks_price_base_year_names_the_table(tmp_path: Path) -> None:
     """A table whose price base its index does not cover fails at load, not at uplift time."""
-    index = sub("{2023: 98.0, 2024: 100.0, 2025: 102.5}", "{2020: 90.0, 2021: 95.0}", INDEX)
+    index = sub("{2023: 98.0, 2024: 100.0, 2025: 102.5}", "{2020: 95.0, 2021: 100.0}", INDEX)
     index = sub("reference_year: 2024", "reference_year: 2021", index)
     path = write(tmp_path, TEXT, index)
     err = load_error(path)

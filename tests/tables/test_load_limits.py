@@ -329,9 +329,39 @@ def test_load_table_when_index_value_is_of_absurd_magnitude_raises(
 
 
 def test_index_when_values_within_a_factor_of_a_million_validates() -> None:
+    """A long series may reach nearly a million times its reference year (each year within
+    the year-on-year step): 1.45 a year for 37 years is 9.3e5."""
     data = yaml.safe_load(INDEX)
-    data = copy.deepcopy(data) | {"values": {2023: 0.0001, 2024: 100.0, 2025: 99_999_999.0}}
-    assert IndexFile.model_validate(data).values[2025] == 99_999_999.0
+    years = {2024 + k: 100.0 * 1.45**k for k in range(38)}
+    data = copy.deepcopy(data) | {"values": years}
+    assert IndexFile.model_validate(data).values[2061] == pytest.approx(100 * 1.45**37)
+    too_far = data | {"values": {**years, 2062: years[2061] * 1.45}}  # 1.35e6 times
+    with pytest.raises(ValueError, match=r"times the reference year 2024.s"):
+        IndexFile.model_validate(too_far)
+
+
+@pytest.mark.parametrize(("values", "words"), [
+    ("{2023: 98.0, 2024: 100.0, 2025: 3.1}", "3.1 for 2025 is 0.031 times 2024's (100.0)"),
+    ("{2023: 9.8, 2024: 100.0, 2025: 102.5}", "100.0 for 2024 is 10.2 times 2023's (9.8)"),
+    ("{2023: 98.0, 2024: 100.0, 2025: 1025.0}", "1025.0 for 2025 is 10.2 times"),
+])
+def test_index_when_a_year_moves_by_more_than_half_is_refused(
+        tmp_path: Path, values: str, words: str) -> None:
+    """A table-author review: 3.1 written for 103.1 (the growth rate for the index) passed,
+    and every figure restated to 2025 prices was 0.031 of itself."""
+    index = sub("{2023: 98.0, 2024: 100.0, 2025: 102.5}", values, INDEX)
+    err = load_error(write(tmp_path, TEXT, index=index), at=tmp_path / TINY_INDEX.name)
+    assert err.field.startswith("values.") and words in str(err), str(err)
+    assert "growth rate written for the index" in str(err)
+
+
+def test_index_when_the_reference_year_is_not_100_is_refused(tmp_path: Path) -> None:
+    """proxies/README.md says the reference year is the year = 100; 101 was accepted."""
+    index = sub("{2023: 98.0, 2024: 100.0, 2025: 102.5}", "{2023: 99.0, 2024: 101.0, 2025: 103.5}",
+                INDEX)
+    err = load_error(write(tmp_path, TEXT, index=index), at=tmp_path / TINY_INDEX.name)
+    assert err.field == "values.2024"
+    assert "the reference year 2024's value is 101.0, not 100" in str(err)
 
 
 @pytest.mark.parametrize(("name", "text"), [("deep.yaml", "[" * 5000 + "]" * 5000),
