@@ -157,8 +157,13 @@ def amended_base(path: Path, amendment: AmendmentFile) -> ProxyTable:
     try:
         base = load_table(name, version=version)
     except UnknownTableError as exc:
-        raise UnknownTableError(f"{path}: amends {amendment.amends}: {exc.message}",
-                                **exc.details) from None
+        # An amendment file amends an embedded edition; a table of one's own is amended in
+        # Python (sv.amend_table) or by a new version of one's own file.
+        raise UnknownTableError(
+            f"{path}: amends {amendment.amends}: {exc.message}; an amendment file amends an "
+            "embedded edition only: to amend a table of your own, pass it to "
+            "sv.amend_table(table, ...) in Python, or issue a new version of your file",
+            **exc.details) from None
     if amendment.digest is not None and amendment.digest != base.digest:
         raise ProxyTableError(
             f"{path}: amends {amendment.amends} with digest {amendment.digest[:12]}..., but the "

@@ -544,6 +544,19 @@ def test_amendment_file_of_an_unknown_edition_names_the_file(tmp_path: Path) -> 
         sv.load_table(path=path)
 
 
+def test_amendment_file_of_a_family_of_ones_own_says_how_to_amend_it(tmp_path: Path) -> None:
+    """A table-author review: ``amends: northshire-toms:2024`` said only that the family was
+    unknown; an amendment file amends an embedded edition, and one's own table is amended with
+    sv.amend_table (or a new version of the file)."""
+    path = _amendment_file(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "uk-national:2025", "northshire-toms:2024"), encoding="utf-8")
+    with pytest.raises(sv.UnknownTableError, match="northshire-toms") as info:
+        sv.load_table(path=path)
+    assert "amends an embedded edition only" in str(info.value)
+    assert "sv.amend_table(table, ...)" in str(info.value)
+
+
 def test_cli_combines_a_family_with_an_amendment_for_a_multi_year_portfolio(
         tmp_path: Path, base: sv.ProxyTable) -> None:
     from typer.testing import CliRunner
