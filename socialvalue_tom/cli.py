@@ -47,6 +47,7 @@ from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import (
     IllustrativeValueWarning,
     InputFileError,
+    ProxyTableError,
     SocialValueError,
     SocialValueWarning,
 )
@@ -1570,7 +1571,21 @@ def tables_validate(
         _fail(f"table file {file} is a folder, not a file")
     if not _looks(file, Path.is_file):
         _fail(f"table file {file} {_not_there(file)}")
-    t = _guard(lambda: load_table(path=file), code=1)
+
+    def checked() -> ProxyTable:
+        try:
+            return load_table(path=file)
+        except ProxyTableError as exc:
+            problems = exc.details.get("problems") or []
+            if len(problems) > 1:  # every problem, so the author fixes them in one pass
+                total = int(exc.details.get("problem_count") or len(problems))
+                listed = "\n".join(f"  {_cli_error_words(p)}" for p in problems)
+                _fail(f"{file}: {total} problems:\n{listed}"
+                      + (f"\n  (and {total - len(problems)} more)"
+                         if total > len(problems) else ""), 1)
+            raise
+
+    t = _guard(checked, code=1)
     _console().print(_printable(f"valid: {t.name}:{t.version} ({len(t.measures)} measures, "
                                 f"valid {t.valid_from}..{t.valid_to})"), markup=False)
     _console().print(f"digest sha256:{t.digest}", markup=False)

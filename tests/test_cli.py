@@ -549,6 +549,33 @@ def test_tables_validate_when_invalid_then_exit_1(tmp_path: Path) -> None:
     assert folder.exit_code == 2 and "is a folder, not a file" in folder.stderr
 
 
+def test_tables_validate_lists_every_problem_of_a_file(tmp_path: Path) -> None:
+    """A table-author review: a file with 29 problems printed the first and "(and 28 more)",
+    so the author went round fix-and-rerun. validate lists each with its line and field, and
+    a figure copied with its £ sign or as a percentage says how to write it."""
+    text = TINY.read_text(encoding="utf-8")
+    for old, new in (("value: 0.60, source", 'value: "£0.60", source'),
+                     ("deadweight: 0.1", 'deadweight: "10%"'),
+                     ("value: 15.00, source", 'value: "1,500", source')):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    index = TINY.parent / "tiny-deflator.index.yaml"
+    (tmp_path / index.name).write_bytes(index.read_bytes())
+    bad = _write(tmp_path, "tiny.yaml", text)
+    result = invoke("tables", "validate", bad)
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if "field measures[" in line]
+    assert len(lines) == 3 and f"{bad}: 3 problems:" in result.stderr, result.stderr
+    assert any("write the number alone, 0.60 (no currency sign" in line for line in lines)
+    assert any("a percentage is written as a fraction, 0.1 for 10%" in line for line in lines)
+    assert any("write the number alone, 1500" in line for line in lines)
+    with pytest.raises(sv.ProxyTableError) as info:  # the same in Python
+        sv.load_table(path=bad)
+    assert len(info.value.details["problems"]) == 3
+    assert info.value.details["problem_count"] == 3
+    assert "(and 2 more problem(s))" in str(info.value)
+
+
 def test_template_when_filled_then_value_reads_it_back(tmp_path: Path) -> None:
     """Round trip: template -> rows filled with openpyxl -> value."""
     import datetime as dt

@@ -643,37 +643,79 @@ def read_model(path: Path, model: type[M], text: str | None = None,
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc: list[int | str] = [p for p in first["loc"]
-                                if not isinstance(p, str) or not p.startswith("function-")]
-        cause = first.get("ctx", {}).get("error")
-        if isinstance(cause, FieldCheckError):  # a check that knows the field at fault
-            loc += cause.loc
-        field = _field_path(loc, data)
-        node = _node_at(text, [p for p in loc if p != "[key]"])
-        line = int(node.start_mark.line) + 1 if node is not None else None
-        if not loc:  # a whole-file cross-check: point at the line of the value it names
-            line = _line_of_named(text, first["msg"]) or line
-        msg = first["msg"].removeprefix("Value error, ")
-        given = first.get("input")
-        if loc and loc[-1] == "[key]":
-            msg = f"the key {given!r} ({type(given).__name__}): {msg}"
-        elif (first["type"] == "string_type" and isinstance(node, yaml.ScalarNode)
-              and node.style is None and given is not None and not isinstance(given, str)):
-            kind = ("boolean" if isinstance(given, bool) else "number"
-                    if isinstance(given, int | float) else type(given).__name__)
-            read_as = f"the {kind} {str(given).lower() if isinstance(given, bool) else given}"
-            q = '"' if path.suffix.lower() == ".json" else "'"
-            msg = (f"{msg}: '{node.value}' was read as {read_as}; quote it ({q}{node.value}{q}) "
-                   "to use it as text")
-        elif (first["type"] in ("float_type", "int_type") and isinstance(node, yaml.ScalarNode)
-              and node.style is None and isinstance(given, str)
-              and _NUMBER_TEXT.fullmatch(given)):
-            msg = f"{msg}: {_read_as_text(given, first['type'] == 'int_type')}"
+        errors = exc.errors()
+        described = [_described(e, path, text, data) for e in errors[:_PROBLEMS_LISTED]]
+        field, named, line, msg = described[0]
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-        named = measure_named(field, data.get("measures"), msg)
         raise ProxyTableError(
             f"{path}:{line}: field {field}{named}: {msg}{more}",
             path=str(path), line=line, field=field,
             errors=clipped_errors(exc.errors(include_url=False)),
+            # Each problem (up to _PROBLEMS_LISTED) as its own line, for `tables validate`:
+            # an author fixes them in one pass rather than one run each.
+            problems=[f"{path}:{n}: field {f}{w}: {m}" for f, w, n, m in described],
+            problem_count=exc.error_count(),
         ) from exc
+
+
+#: The problems of a file a ProxyTableError lists one by one (``details["problems"]``).
+_PROBLEMS_LISTED = 50
+
+
+def _described(error: Any, path: Path, text: str, data: dict[str, Any]
+               ) -> tuple[str, str, int | None, str]:
+    """One pydantic error of a table file as (field; the measure it belongs to, as the
+    message names it; line; what is wrong and how to write it)."""
+    loc: list[int | str] = [p for p in error["loc"]
+                            if not isinstance(p, str) or not p.startswith("function-")]
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, FieldCheckError):  # a check that knows the field at fault
+        loc += cause.loc
+    field = _field_path(loc, data)
+    node = _node_at(text, [p for p in loc if p != "[key]"])
+    line = int(node.start_mark.line) + 1 if node is not None else None
+    if not loc:  # a whole-file cross-check: point at the line of the value it names
+        line = _line_of_named(text, error["msg"]) or line
+    msg = error["msg"].removeprefix("Value error, ")
+    given = error.get("input")
+    if loc and loc[-1] == "[key]":
+        msg = f"the key {given!r} ({type(given).__name__}): {msg}"
+    elif (error["type"] == "string_type" and isinstance(node, yaml.ScalarNode)
+          and node.style is None and given is not None and not isinstance(given, str)):
+        kind = ("boolean" if isinstance(given, bool) else "number"
+                if isinstance(given, int | float) else type(given).__name__)
+        read_as = f"the {kind} {str(given).lower() if isinstance(given, bool) else given}"
+        q = '"' if path.suffix.lower() == ".json" else "'"
+        msg = (f"{msg}: '{node.value}' was read as {read_as}; quote it ({q}{node.value}{q}) "
+               "to use it as text")
+    elif (error["type"] in ("float_type", "int_type") and isinstance(node, yaml.ScalarNode)
+          and node.style is None and isinstance(given, str)
+          and _NUMBER_TEXT.fullmatch(given)):
+        msg = f"{msg}: {_read_as_text(given, error['type'] == 'int_type')}"
+    elif (error["type"] in ("float_type", "float_parsing", "int_type", "int_parsing")
+          and isinstance(given, str)):
+        msg += _plain_number_hint(given)
+    return field, measure_named(field, data.get("measures"), msg), line, msg
+
+
+#: What a figure copied from a document carries beside its digits.
+_NUMBER_DRESS = re.compile(r"[£$€,\s]|GBP|gbp")
+
+
+def _plain_number_hint(given: str) -> str:
+    """How to write a figure given as text with a currency sign, thousands separators or a
+    per cent sign (``"£25,000"``, ``"25%"``), as the number the format takes."""
+    text = given.strip()
+    percent = text.endswith("%")
+    bare = _NUMBER_DRESS.sub("", text.removesuffix("%"))
+    try:
+        number = float(bare)
+    except ValueError:
+        return ""
+    if percent:
+        return (f": '{given}' is text; a percentage is written as a fraction, "
+                f"{number / 100:g} for {given.strip()}")
+    if bare == text:
+        return ""
+    return (f": '{given}' is text; write the number alone, {bare} (no currency sign, "
+            "thousands separators or spaces)")
