@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -343,8 +345,11 @@ def _parse_yaml(path: Path, text: str) -> Any:
         if isinstance(exc, yaml.constructor.ConstructorError) and mark is not None:
             field = _field_at(text, mark.line, mark.column)  # the text parsed: find the node
         at = f" field {field}:" if field else ""
+        problem = str(exc.problem or exc.context)
+        if "'\\t'" in problem:  # PyYAML names a tab as '\t'
+            problem += ": YAML indents with spaces, never tabs (replace each tab with spaces)"
         raise ProxyTableError(
-            f"{path}:{line}:{at} {exc.problem or exc.context}",
+            f"{path}:{line}:{at} {problem}",
             path=str(path), line=line, field=field,
         ) from exc
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow: NUL, say
@@ -644,7 +649,8 @@ def read_model(path: Path, model: type[M], text: str | None = None,
         return model.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
-        described = [_described(e, path, text, data) for e in errors[:_PROBLEMS_LISTED]]
+        described = [_described(e, path, text, data, model)
+                     for e in errors[:_PROBLEMS_LISTED]]
         field, named, line, msg = described[0]
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
         raise ProxyTableError(
@@ -662,8 +668,8 @@ def read_model(path: Path, model: type[M], text: str | None = None,
 _PROBLEMS_LISTED = 50
 
 
-def _described(error: Any, path: Path, text: str, data: dict[str, Any]
-               ) -> tuple[str, str, int | None, str]:
+def _described(error: Any, path: Path, text: str, data: dict[str, Any],
+               model: type[BaseModel]) -> tuple[str, str, int | None, str]:
     """One pydantic error of a table file as (field; the measure it belongs to, as the
     message names it; line; what is wrong and how to write it)."""
     loc: list[int | str] = [p for p in error["loc"]
@@ -695,7 +701,38 @@ def _described(error: Any, path: Path, text: str, data: dict[str, Any]
     elif (error["type"] in ("float_type", "float_parsing", "int_type", "int_parsing")
           and isinstance(given, str)):
         msg += _plain_number_hint(given)
+    elif error["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
+        msg += _known_key_hint(loc[-1], model)
     return field, measure_named(field, data.get("measures"), msg), line, msg
+
+
+def _known_key_hint(key: str, model: type[BaseModel]) -> str:
+    """``; did you mean 'displacement'?`` for a key one or two typos from a key the file's
+    format has (anywhere in it: the message names where the key is)."""
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(_field_names(model)), n=1, cutoff=0.8)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+@functools.lru_cache(maxsize=16)
+def _field_names(model: type[BaseModel]) -> frozenset[str]:
+    """The keys of ``model`` and of every model inside it (by alias where one is given)."""
+    names: set[str] = set()
+    seen: set[type[BaseModel]] = set()
+    todo: list[Any] = [model]
+    while todo:
+        kind = todo.pop()
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            if kind in seen:
+                continue
+            seen.add(kind)
+            for name, info in kind.model_fields.items():
+                names.add(info.alias or name)
+                todo.append(info.annotation)
+        else:
+            todo.extend(typing.get_args(kind))
+    return frozenset(names)
 
 
 #: What a figure copied from a document carries beside its digits.

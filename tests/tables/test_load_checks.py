@@ -643,3 +643,21 @@ def test_load_table_when_a_folder_in_the_path_is_a_file_says_no_such_table_file(
     (tmp_path / "a.yaml").write_text("x: 1\n", encoding="utf-8")
     with pytest.raises(sv.ProxyTableError, match="no such table file"):
         sv.load_table(path=tmp_path / "a.yaml" / "b.yaml")
+
+
+def test_load_table_when_a_key_is_misspelt_suggests_the_key_the_format_has(
+        tmp_path: Path) -> None:
+    """A table-author review: a misspelt key said only "Extra inputs are not permitted"."""
+    text = sub("    deadweight: 0.1", "    deadwieght: 0.1")
+    err = load_error(write(tmp_path, text))
+    assert err.field == "measures[0].deadwieght" and err.line == line_of(text, "deadwieght")
+    assert "did you mean 'deadweight'?" in str(err)
+    far = load_error(write(tmp_path, sub("    deadweight: 0.1", "    colour: 0.1")))
+    assert "did you mean" not in str(far)  # no key of the format is close
+
+
+def test_load_table_when_indented_with_a_tab_says_to_use_spaces(tmp_path: Path) -> None:
+    text = sub("    deadweight: 0.1", "\tdeadweight: 0.1")
+    err = load_error(write(tmp_path, text))
+    assert err.line == line_of(text, "\tdeadweight")
+    assert "YAML indents with spaces, never tabs" in str(err)
