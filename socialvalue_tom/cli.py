@@ -492,9 +492,9 @@ def _resolve_one_tables(spec: str) -> TablesLike:
             and _looks(Path(head), Path.is_file)):
         _fail(f"{spec!r}: a table file is one edition and takes no :VERSION; give the file "
               f"alone ({head})")
+    if _looks(path, Path.is_dir) and (_names_a_file(spec) or not _is_family_name(spec)):
+        return _folder_tables(path)
     if _names_a_file(spec):
-        if _looks(path, Path.is_dir):
-            _fail(f"table file {spec} is a folder, not a file")
         if not _looks(path, Path.is_file):
             _fail(f"table file {spec} {_not_there(path)}")
         return _guard(lambda: load_table(path=path))
@@ -508,6 +508,24 @@ def _resolve_one_tables(spec: str) -> TablesLike:
         return _guard(lambda: load_table(name, version=version))
     _guard(lambda: table_set(spec))
     return spec
+
+
+def _folder_tables(folder: Path) -> TablesLike:
+    """The editions of the table files in ``folder`` (``.yaml``, ``.yml``, ``.json``; not the
+    ``*.index.yaml`` price indices beside them), as one family's set."""
+    files = sorted(p for p in folder.iterdir()
+                   if p.suffix.lower() in (".yaml", ".yml", ".json")
+                   and not p.name.lower().endswith(".index.yaml") and _looks(p, Path.is_file))
+    if not files:
+        _fail(f"table folder {folder} holds no table files (.yaml, .yml or .json, other than "
+              "*.index.yaml price indices)")
+    return _guard(lambda: TableSet([load_table(path=p) for p in files]))
+
+
+def _is_family_name(spec: str) -> bool:
+    """Whether ``spec`` is the name of an embedded family (a folder of that name in the working
+    folder does not hide it: write ``./NAME/`` for the folder)."""
+    return spec in {t.name for t in available_tables()}
 
 
 def _resolve_pinned(spec: str, digest: str) -> TablesLike:

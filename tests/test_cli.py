@@ -576,6 +576,42 @@ def test_tables_validate_lists_every_problem_of_a_file(tmp_path: Path) -> None:
     assert "(and 2 more problem(s))" in str(info.value)
 
 
+def test_value_with_a_folder_of_tables_uses_every_edition_in_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table-author review: --tables took no folder, so each edition file of one's own had
+    to be listed. A folder gives every table file in it (not the *.index.yaml beside them)."""
+    index = TINY.parent / "tiny-deflator.index.yaml"
+    folder = tmp_path / "council"
+    folder.mkdir()
+    (folder / index.name).write_bytes(index.read_bytes())
+    text = TINY.read_text(encoding="utf-8")
+    (folder / "2024.yaml").write_text(text, encoding="utf-8")
+    later = text
+    for old, new in (('version: "2024"', 'version: "2025"'),
+                     ("valid_from: 2024-04-01", "valid_from: 2025-04-01"),
+                     ("valid_to: 2025-03-31", "valid_to: 2026-03-31")):
+        assert old in later, old
+        later = later.replace(old, new, 1)
+    (folder / "2025.yaml").write_text(later, encoding="utf-8")
+    rows = _write(tmp_path, "in.csv", "measure,quantity,unit,region,date\n"
+                  "jobs-local,1,FTE,uk,2024-06-01\njobs-local,1,FTE,uk,2025-06-01\n")
+    monkeypatch.chdir(tmp_path)
+    for spec in (str(folder), "council", "council/"):
+        result = invoke("value", rows, "--tables", spec)
+        assert result.exit_code == 0, (spec, result.output)
+        assert "tiny:2024 digest" in result.stdout and "tiny:2025 digest" in result.stdout
+    (folder / "other.yaml").write_text(text.replace("family: tiny", "family: other", 1),
+                                       encoding="utf-8")
+    mixed = invoke("value", rows, "--tables", str(folder))
+    assert mixed.exit_code == 2 and "several families mixed" in mixed.stderr
+    assert "other.yaml" in mixed.stderr.replace("\n", "")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / index.name).write_bytes(index.read_bytes())
+    none = invoke("value", rows, "--tables", str(empty))
+    assert none.exit_code == 2 and "holds no table files" in none.stderr
+
+
 def test_template_when_filled_then_value_reads_it_back(tmp_path: Path) -> None:
     """Round trip: template -> rows filled with openpyxl -> value."""
     import datetime as dt

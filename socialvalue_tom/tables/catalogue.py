@@ -508,7 +508,13 @@ class TableSet:
             raise UnknownTableError("no table edition given", name=None)
         names = {t.name for t in self.editions}
         if len(names) > 1:
-            raise ProxyTableError(f"editions of several families mixed: {sorted(names)}",
+            # Each family with where its editions came from: the files to take apart.
+            where = "; ".join(
+                f"{n}: " + ", ".join(f"{t.version}" + (f" ({t.path})" if t.path else "")
+                                     for t in self.editions if t.name == n)
+                for n in sorted(names))
+            raise ProxyTableError(f"editions of several families mixed: {sorted(names)} "
+                                  f"({where}): the editions valued together are one family's",
                                   path=None, line=None, field="family")
         labels = [t.version for t in self.editions]
         if len(set(labels)) < len(labels):
