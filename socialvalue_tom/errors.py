@@ -128,6 +128,10 @@ class ProxyTableError(SocialValueError, ValueError):
     field: str | None = None
     #: pydantic's error list, where the file's model refused it.
     errors: list[dict[str, Any]] | None = None
+    #: Each of those problems as a line (file:line: field: reason; the first 50), and how
+    #: many there are: what ``tables validate`` lists.
+    problems: list[str] | None = None
+    problem_count: int | None = None
     #: A custom expression that does not compile: where it comes from, its text, why, and
     #: the 0-based character position at fault (``None`` where the parser gives none).
     origin: str | None = None
