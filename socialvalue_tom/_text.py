@@ -338,6 +338,18 @@ def lookalike_names(columns: Iterable[Any], wanted: Iterable[str]) -> dict[str, 
     return found
 
 
+#: Characters that do not show: a soft hyphen, zero-width spaces and joiners, direction marks,
+#: a word joiner, a byte-order mark.
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060\ufeff]")
+
+
+def id_likeness(text: str) -> str:
+    """An id as a reader sees it: without invisible characters, its spaces run together and
+    case folded. Two ids of one likeness but different text (``"Acme Ltd"``, ``"acme  ltd"``)
+    are two to the rules and one to a reader: the notes say so."""
+    return " ".join(_INVISIBLE.sub("", text).split()).casefold()
+
+
 def misnamed(names: Iterable[Any], wanted: Iterable[str],
              exempt: Iterable[str] = ()) -> dict[str, tuple[Any, bool]]:
     """For each name in ``wanted`` that ``names`` lacks, a name that names it another way, and

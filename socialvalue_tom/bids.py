@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from socialvalue_tom._args import choice, frame, mapping
-from socialvalue_tom._text import cell_codes, is_missing, key_text, shortened
+from socialvalue_tom._text import cell_codes, id_likeness, is_missing, key_text, shortened
 from socialvalue_tom.engine import TablesLike
 from socialvalue_tom.errors import (
     BulkValidationError,
@@ -64,6 +64,11 @@ SCORE_COLUMNS = ["rank", "supplier_id", "committed_gbp", "bid_price_gbp", "value
                  "score", "trace"]
 
 
+#: The most marks ``weighting`` may give: tenders score out of 100 or 1,000 at most, and past
+#: 2**53 a float no longer holds the marks the trace's formulas show.
+MAX_WEIGHTING = 1_000_000
+
+
 def scores_from_values(values: pd.Series, *, weighting: float = 10.0,
                        method: Method = "proportional") -> pd.Series:
     """Scores out of ``weighting`` for the values in ``values`` (index: tenderer).
@@ -76,6 +81,10 @@ def scores_from_values(values: pd.Series, *, weighting: float = 10.0,
                         f"tenderer), not {type(values).__name__}")
     _check_scoring(weighting, method)
     vals = values.astype("float64")
+    if np.isinf(vals.to_numpy()).any():
+        # inf / inf is NaN, which scores 0: the best bid would get nothing.
+        raise RuleError("values to score must be finite (NaN for a bid without one), not "
+                        "infinite", field="values")
     if method == "proportional":
         best = vals.max(skipna=True)
         if not best > 0:
@@ -122,9 +131,69 @@ def _basis_notes(valued: pd.DataFrame, tables: TablesLike) -> list[str]:
     if mixed:
         warnings.warn(SocialValueWarning(
             f"tenders are compared on more than one basis. {mixed[0]} Pass assumptions="
-            "{'price_year': ..., 'discount_base_year': ...} to score them on one."),
-            stacklevel=3)
+            "{'price_year': Y, 'discount_base_year': Y} (one year for both) to score them "
+            "on one."), stacklevel=3)
+    editions = _editions_used(valued)
+    if len(editions) > 1:
+        # One basis of prices and discounting still leaves each row valued with the edition
+        # in force at its date, whose proxies differ in real terms.
+        note = (f"Commitments are valued with {len(editions)} editions "
+                f"({', '.join(editions)}), each row with the one in force at its date: a "
+                "tender dated in another financial year is valued with other proxies. Date "
+                "every tender's rows alike (the evaluation date) to value them with one.")
+        notes.append(note)
+        warnings.warn(SocialValueWarning(f"tenders are compared on more than one edition. "
+                                         f"{note}"), stacklevel=3)
     return [f"Note: {n}" for n in notes]
+
+
+def _ungraded_notes(valued: pd.DataFrame, keys: list[str | None]) -> list[str]:
+    """A note (and a warning) naming the tenderers with ungraded commitment rows where other
+    rows are graded and grades apply: an ungraded row is counted in full, so leaving the
+    grade out scores better than giving a modest one."""
+    from socialvalue_tom.report import _assumptions_of
+
+    a = _assumptions_of(valued)
+    if "confidence" not in valued.columns or a is None or not a.get("apply_confidence", True):
+        return []
+    blank = cell_codes(valued["confidence"].astype(object))[0] < 0
+    if not blank.any() or blank.all():
+        return []
+    names = sorted({k for k, b in zip(keys, blank.tolist(), strict=True) if b and k is not None})
+    note = (f"Commitment rows of {', '.join(names)} give no confidence grade where other rows "
+            "are graded: an ungraded row is counted in full, as if its evidence were the best, "
+            "while a graded row is reduced. Grade every tender's rows alike, or score with "
+            "assumptions={'apply_confidence': False}.")
+    warnings.warn(SocialValueWarning(note), stacklevel=3)
+    return [f"Note: {note}"]
+
+
+def _priced_alike_notes(named: set[str], priced: set[str]) -> list[str]:
+    """A note (and a warning) for each ``bid_prices`` key that no commitment row names but
+    that reads as a row's tenderer to a reader (``"b"`` beside ``"B"``, ``"Acme  Ltd"``
+    beside ``"Acme Ltd"``): it is scored as a tenderer of its own, on nothing committed, which
+    also changes every rank score (one more bid)."""
+    by_likeness: dict[str, list[str]] = {}
+    for key in sorted(named):
+        by_likeness.setdefault(id_likeness(key), []).append(key)
+    notes = []
+    for key in sorted(priced - named):
+        rows = by_likeness.get(id_likeness(key))
+        if rows:
+            note = (f"bid_prices names {key!r}, which no commitment row names, beside "
+                    f"{' and '.join(map(repr, rows))} of the rows (differing only by case, "
+                    f"spacing or an invisible character): {key!r} is scored as a tenderer of "
+                    "its own, on nothing committed; key bid_prices as the rows name the "
+                    "tenderers if they are one.")
+            warnings.warn(SocialValueWarning(note), stacklevel=3)
+            notes.append(f"Note: {note}")
+    return notes
+
+
+def _editions_used(valued: pd.DataFrame) -> list[str]:
+    """The editions the valued rows used, as ``name:version``, in order."""
+    used = valued[["table", "version"]].dropna().drop_duplicates()
+    return sorted(f"{t}:{v}" for t, v in used.itertuples(index=False, name=None))
 
 
 def _check_scoring(weighting: float, method: str) -> None:
@@ -142,6 +211,12 @@ def _check_scoring(weighting: float, method: str) -> None:
         raise RuleError("weighting must be a positive, finite number, not "
                         f"{shortened(repr(weighting), 40)}",
                         field="weighting")
+    if weighting > MAX_WEIGHTING:
+        # Past it the trace's formulas stop reproducing the scores by hand (a float holds
+        # whole numbers exactly only to 2**53) and proportional scores may overflow.
+        raise RuleError(f"weighting {shortened(repr(weighting), 40)} is more marks than "
+                        f"any tender gives: at most {MAX_WEIGHTING:,} (10 for a 10% "
+                        "weighting)", field="weighting")
 
 
 def _tenderer(value: Any) -> str | None:
@@ -188,10 +263,16 @@ def _price_map(bid_prices: Mapping[Any, Any] | pd.Series | None) -> dict[str, fl
 def _price(supplier: str, price: Any) -> float:
     if isinstance(price, bool | np.bool_) or is_missing(price):
         return math.nan  # reported as no bid price for the tenderers that need one
+    if isinstance(price, str | bytes | bytearray):
+        # As money refuses text: "1e6" or "1,000,000" is the caller's parsing to do.
+        raise RuleError(f"bid price for supplier {supplier} is text, not a number: "
+                        f"{shortened(repr(price), 40)} (give prices as numbers, in GBP)",
+                        field="bid_prices", supplier_id=supplier)
     try:
         value = float(price)
-    except (TypeError, ValueError):
-        raise RuleError(f"bid price for supplier {supplier} is not a number: {price!r}",
+    except (TypeError, ValueError, OverflowError):
+        raise RuleError(f"bid price for supplier {supplier} is not a number a float holds: "
+                        f"{shortened(repr(price), 40)}",
                         field="bid_prices", supplier_id=supplier) from None
     if not 0 < value < math.inf:
         raise RuleError(f"bid price must be positive for supplier(s) {supplier}",
@@ -278,8 +359,9 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
         assumptions: caller-level :class:`~socialvalue_tom.Assumptions`. Tenders whose values
             are in several price bases, or discounted to several first years, are compared on
             those values with a :class:`~socialvalue_tom.SocialValueWarning` (and a note in
-            the trace): give a common ``price_year`` and ``discount_base_year`` to score them
-            on one basis.
+            the trace): give one year as both ``price_year`` and ``discount_base_year`` to
+            score them on one basis. Tenders whose rows fall in several editions are warned
+            of alike: date every tender's rows at the evaluation date to value them with one.
 
     Returns:
         One row per tenderer, best first: ``rank``, ``supplier_id``, ``committed_gbp``
@@ -337,6 +419,8 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     if illustrative:  # in the record of the evaluation, not only a Python warning
         trace.append(_illustrative_note(valued, keys, tables))
     trace += _basis_notes(valued, tables)
+    trace += _ungraded_notes(valued, keys)
+    trace += _priced_alike_notes({k for k in keys if k is not None}, set(given))
     committed = _committed(valued["value_gbp"].to_numpy(dtype=np.float64), keys, suppliers)
     absent = [s for s in suppliers if s not in set(keys)]
     if absent:
@@ -506,7 +590,8 @@ def _result(suppliers: list[str], committed: dict[str, Decimal], prices: pd.Seri
         "committed_gbp": [committed[s] for s in suppliers],
         "bid_price_gbp": [float(prices[s]) for s in suppliers],
         "value_per_gbp": [float(per_gbp[s]) for s in suppliers],
-        "score": [round(float(scores[s]), 10) for s in suppliers],
+        # To 10 decimals, never past the marks available (20/3 would round up past them).
+        "score": [min(round(float(scores[s]), 10), float(weighting)) for s in suppliers],
         "trace": [lines[s] for s in suppliers],
     })
     # Ranked on the scores as computed, not as shown to 10 decimals (two bids a few pence

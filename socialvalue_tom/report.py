@@ -21,7 +21,6 @@ import html
 import io
 import math
 import os
-import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from socialvalue_tom._text import (
     NotAValue,
     cell_codes,
     group_label,
+    id_likeness,
     is_missing,
     key_text,
     shown,
@@ -1129,13 +1129,10 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
 
 
 #: Characters that change no id on screen: zero-width spaces and joiners, the byte-order mark.
-_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060\ufeff]")
-
-
 def _row_notes(ok: pd.DataFrame) -> list[str]:
     """Notes on what the valued rows say of themselves that may not be meant, each where it
     applies: ids that differ only by case or an invisible character (two contracts to the
-    rules, one to a reader), rows without a contract among rows with one, a stage or a
+    rules, one to a reader; spacing too), rows without a contract among rows with one, a stage or a
     confidence grade given for some rows and not others, a drop-off on a one-year outcome,
     and rows that repeat another exactly."""
     notes: list[str] = []
@@ -1148,11 +1145,12 @@ def _row_notes(ok: pd.DataFrame) -> list[str]:
         texts = [t for t in (key_text(u) for u in uniq) if t is not None]
         alike: dict[str, list[str]] = {}
         for t in texts:
-            alike.setdefault(_INVISIBLE.sub("", t).casefold(), []).append(t)
+            alike.setdefault(id_likeness(t), []).append(t)
         split = [sorted(set(v)) for v in alike.values() if len(set(v)) > 1]
         if split:
             shown_ = "; ".join(" and ".join(map(repr, ids[:3])) for ids in split[:3])
-            notes.append(f"Some {what} ids differ only by case or an invisible character "
+            notes.append(f"Some {what} ids differ only by case, spacing or an invisible "
+                         "character "
                          f"({shown_}{', ...' if len(split) > 3 else ''}): they are different "
                          f"{what}s to the rules ({rules}); write each id one way if they are "
                          "one.")

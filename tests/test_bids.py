@@ -367,17 +367,90 @@ def test_score_bids_when_a_score_is_a_half_then_shown_rounded_away_from_zero(
     assert "score = 10 x 125.0000 / 10,000.0000 = 0.13" in lines
 
 
-@pytest.mark.parametrize("weighting", [1e20, 1e60, 1e300])
-def test_score_bids_when_the_weighting_is_huge_then_scores_and_trace_without_error(
+@pytest.mark.parametrize("weighting", [1_000_000, 1e6, 20 / 3, 0.001])
+def test_score_bids_when_the_weighting_is_large_or_odd_then_scores_and_trace_without_error(
         tiny: sv.ProxyTable, weighting: float) -> None:
-    """Any finite weighting is accepted: the by-hand check of the trace's formulas works with
-    digits enough for it (a fixed 50-digit context raised decimal.InvalidOperation)."""
+    """Any weighting up to a million marks is accepted, and the best bid scores it exactly:
+    20/3 (a third of 20%) rounded to 10 decimals went past the marks available."""
     bids = pd.DataFrame({"supplier_id": ["A", "B"], "measure": "env-carbon",
                          "quantity": [1.0, 2.0], "unit": "tCO2e", "region": "uk",
                          "date": "2024-05-01"})
     scored = score_bids(bids, tables=tiny, weighting=weighting)
-    assert scored["score"].tolist() == pytest.approx([weighting, weighting / 2], rel=1e-12)
+    assert scored["score"].tolist() == pytest.approx([weighting, weighting / 2], rel=1e-9)
+    assert scored["score"].max() <= weighting
     assert len(scored["trace"]) == 2
+
+
+@pytest.mark.parametrize("weighting", [1_000_001, 1e20, 1e300, 2**80])
+def test_score_bids_when_the_weighting_is_beyond_any_tender_then_refused(
+        tiny: sv.ProxyTable, weighting: float) -> None:
+    """A bid-scoring review: 1e300 overflowed proportional scores (a RuleError about an
+    infinite amount) and 2**80 printed formulas no one could reproduce by hand."""
+    bids = _carbon_bids({"A": 40.0, "B": 80.0})
+    with pytest.raises(sv.RuleError, match="at most 1,000,000") as info:
+        score_bids(bids, tables=tiny, weighting=weighting)
+    assert info.value.field == "weighting"
+
+
+@pytest.mark.parametrize(("price", "words"), [
+    (10**400, "not a number a float holds"), ("1e6", "is text, not a number"),
+    ("1,000,000", "is text, not a number")])
+def test_score_bids_when_a_bid_price_is_text_or_beyond_a_float_then_refused(
+        tiny: sv.ProxyTable, price: object, words: str) -> None:
+    """A bid-scoring review: 10**400 raised a bare OverflowError, and "1e6" was read as a
+    million pounds, where money refuses text."""
+    with pytest.raises(sv.RuleError, match=words) as info:
+        score_bids(_carbon_bids({"A": 40.0, "B": 80.0}), tables=tiny,
+                   bid_prices={"A": price, "B": 1e6}, basis="per-gbp")
+    assert info.value.field == "bid_prices"
+
+
+def test_scores_from_values_when_a_value_is_infinite_then_refused() -> None:
+    """inf / inf is NaN, which scored 0: the best bid got nothing, and every other bid too."""
+    from socialvalue_tom.bids import scores_from_values
+
+    with pytest.raises(sv.RuleError, match="finite"):
+        scores_from_values(pd.Series({"a": float("inf"), "b": 5.0}))
+    assert scores_from_values(pd.Series({"a": float("nan"), "b": 5.0})).tolist() == [0.0, 10.0]
+
+
+def test_score_bids_when_a_bid_price_key_reads_as_a_rows_tenderer_says_so(
+        tiny: sv.ProxyTable) -> None:
+    """A bid-scoring review: bid_prices keyed 'b' beside rows of 'B' added a tenderer on
+    nothing committed without a word, moving every rank score (A's from 5.00 to 6.67)."""
+    bids = _carbon_bids({"A": 40.0, "B": 80.0})
+    with pytest.warns(sv.SocialValueWarning, match="bid_prices names 'b'"):
+        scored = score_bids(bids, tables=tiny, method="rank",
+                            bid_prices={"A": 1e6, "B": 1e6, "b": 1e6})
+    assert scored["supplier_id"].tolist() == ["B", "A", "b"]
+    assert any(line.startswith("Note: bid_prices names 'b', which no commitment row names, "
+                               "beside 'B' of the rows") for line in scored.attrs["trace"])
+    spaced = _carbon_bids({"Acme Ltd": 40.0, "B": 80.0})
+    with pytest.warns(sv.SocialValueWarning, match="'Acme  Ltd'"):
+        score_bids(spaced, tables=tiny, bid_prices={"Acme  Ltd": 1e6, "Acme Ltd": 1e6,
+                                                    "B": 1e6})
+
+
+def test_score_bids_when_one_tender_leaves_its_grades_out_names_it(
+        tiny: sv.ProxyTable) -> None:
+    """A bid-scoring review: A graded C (reduced by 40%) lost to the same commitment left
+    ungraded by B, counted in full, and the trace named no tenderer. It names B, with a
+    warning; with grades not applied there is nothing to say."""
+    bids = _carbon_bids({"A": 40.0, "B": 40.0}).assign(confidence=["C", None])
+    with pytest.warns(sv.SocialValueWarning, match="Commitment rows of B give no confidence"):
+        scored = score_bids(bids, tables=tiny)
+    assert scored["supplier_id"].tolist() == ["B", "A"]
+    assert any(line.startswith("Note: Commitment rows of B give no confidence grade")
+               for line in scored.attrs["trace"])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.SocialValueWarning)
+        warnings.simplefilter("ignore", sv.IllustrativeValueWarning)  # tiny's values
+        off = score_bids(bids, tables=tiny, assumptions={"apply_confidence": False})
+        graded = score_bids(bids.assign(confidence=["C", "C"]), tables=tiny)
+    assert off["score"].tolist() == [10.0, 10.0]
+    assert graded["score"].tolist() == [10.0, 10.0]
 
 
 def _carbon_bids(quantities: dict[str, float]) -> pd.DataFrame:
@@ -475,18 +548,30 @@ def test_score_bids_when_tenders_are_dated_into_two_editions_warns_and_notes_the
     bids = pd.DataFrame({"supplier_id": ["A", "B"], "measure": "jobs-local-fte",
                          "quantity": 1, "unit": "FTE", "region": "uk", "years": 3,
                          "date": ["2024-10-01", "2025-04-01"]})
-    with pytest.warns(sv.SocialValueWarning, match="more than one basis.*price_year"):
+    with pytest.warns(sv.SocialValueWarning) as both:
         mixed = score_bids(bids)
+    said = [str(w.message) for w in both]
+    assert any(re.search("more than one basis.*price_year", m) for m in said), said
+    assert any("more than one edition" in m for m in said), said
     assert mixed["supplier_id"].tolist() == ["B", "A"]
     assert mixed["committed_gbp"].tolist() == [Decimal("86693.32"), Decimal("82328.12")]
     assert any(line.startswith("Note: Values are in the prices of each edition's own year "
                                "(2024, 2025)") for line in mixed.attrs["trace"])
+    # One year for prices and discounting (as the notes ask): one basis, but still two
+    # editions, which a bid-scoring review found went unsaid; the ranking is reversed.
+    with pytest.warns(sv.SocialValueWarning, match="more than one edition") as caught:
+        common = score_bids(bids, assumptions={"price_year": 2024, "discount_base_year": 2024})
+    assert not any("more than one basis" in str(w.message) for w in caught)
+    assert common["supplier_id"].tolist() == ["A", "B"]
+    assert common["committed_gbp"].tolist() == [Decimal("82328.12"), Decimal("81133.90")]
+    assert not any("Values are" in line for line in common.attrs["trace"])
+    assert any(line.startswith("Note: Commitments are valued with 2 editions (uk-national:2024, "
+                               "uk-national:2025)") for line in common.attrs["trace"])
+    # Dated alike, at the evaluation date: one edition and one basis, nothing to warn of.
     with warnings.catch_warnings():
         warnings.simplefilter("error", sv.SocialValueWarning)
-        common = score_bids(bids, assumptions={"price_year": 2025, "discount_base_year": 2024})
-    assert common["supplier_id"].tolist() == ["A", "B"]
-    assert common["committed_gbp"].tolist() == [Decimal("84994.56"), Decimal("83761.66")]
-    assert not any("Values are" in line for line in common.attrs["trace"])
+        alike = score_bids(bids.assign(date="2024-10-01"))
+    assert alike["committed_gbp"].tolist() == [Decimal("82328.12")] * 2
 
 
 def test_score_bids_when_a_commitment_uses_an_illustrative_value_the_trace_says_whose(

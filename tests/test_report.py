@@ -1701,11 +1701,14 @@ def test_notes_name_ids_that_differ_only_by_case_or_an_invisible_character() -> 
     word. A note names them; ids written one way give none."""
     notes = _notes(_fte_rows(contract_id=["C3", "c3", "C4", "C4\u200b"],
                          supplier_id=["S1", "s1", "S2", "S2"]))
-    assert ("Some contract ids differ only by case or an invisible character ('C3' and 'c3'; "
-            "'C4' and 'C4\\u200b'): they are different contracts to the rules (grouping, "
+    assert ("Some contract ids differ only by case, spacing or an invisible character ('C3' and "
+            "'c3'; 'C4' and 'C4\\u200b'): they are different contracts to the rules (grouping, "
             "double counting, contract values); write each id one way if they are one.") in notes
     assert any(n.startswith("Some supplier ids differ only by case") for n in notes)
     assert not any("differ only" in n for n in _notes(_fte_rows(contract_id=["C3", "C3", "C4"])))
+    # A bid-scoring review: spaces run together read as one id too ("Acme  Ltd").
+    spaced = _notes(_fte_rows(contract_id=["Acme Ltd", "Acme  Ltd", "C4"]))
+    assert any("('Acme  Ltd' and 'Acme Ltd')" in n for n in spaced), spaced
 
 
 def test_notes_name_rows_that_leave_a_grouping_column_blank_among_rows_that_fill_it() -> None:
