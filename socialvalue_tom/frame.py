@@ -481,14 +481,29 @@ def _refuse_misnamed_rule_columns(df: pd.DataFrame, stack: EditionStack) -> None
     "contract", "duration"). The scalar ``Outcome`` refuses such a field, and in bulk it would
     be passed over: the value worked out without it (no cap, no duration, no grouping). A field
     some measure of the tables requires (a custom measure's ``duration`` or ``dropoff``) is
-    that measure's, and never refused, in bulk as in the scalar engine."""
-    required = {f for t in stack.editions for m in t.measures.values() for f in m.requires}
-    found = misnamed(df.columns, _RULE_COLUMNS, exempt=required)
+    that measure's: not refused where only that measure's rows fill it, as the scalar engine
+    reads it for that measure alone; filled on another measure's row, where it would be passed
+    over, it is refused, as ``sv.value`` refuses that row's field."""
+    if not misnamed(df.columns, _RULE_COLUMNS):
+        return
+    required_by: dict[str, set[str]] = {}
+    for t in stack.editions:
+        for m in t.measures.values():
+            for f in m.requires:
+                required_by.setdefault(f, set()).add(m.code)
+    exempt = {f for f, codes in required_by.items()
+              if f in df.columns and _filled_only_on(df, f, codes)}
+    found = misnamed(df.columns, _RULE_COLUMNS, exempt=exempt)
+    shared = [name for name, _ in found.values() if name in required_by]
+    why = "".join(f" ({name!r} is a field {', '.join(sorted(required_by[name]))} "
+                  f"{'requires' if len(required_by[name]) == 1 else 'require'}, but rows of "
+                  "other measures fill it too, where it would be passed over)"
+                  for name in shared)
     near = {c: name for c, (name, is_near) in found.items() if is_near}
     if near:
         raise OutcomeError(
             "input has column(s) named like rule columns but for case, spaces, hyphens or "
-            f"underscores ({_pairs(near)}): "
+            f"underscores ({_pairs(near)}){why}: "
             "rule columns are read by their exact names, so these would be passed through "
             "unread; rename them (or give another name to a column that means something else)",
             field=next(iter(near)), columns=[str(v) for v in near.values()])
@@ -498,11 +513,22 @@ def _refuse_misnamed_rule_columns(df: pd.DataFrame, stack: EditionStack) -> None
         how = (f" ({', '.join(fractions)} {'is' if len(fractions) == 1 else 'are'} written as "
                "a fraction: 0.25 for 25%)" if fractions else "")
         raise OutcomeError(
-            f"input has column(s) that look like rule columns ({_pairs(alike)}): rule columns "
-            "are read by their exact names, so these would be passed over and the values "
-            f"worked out without them; rename them{how}, or give another name to a column "
-            "that means something else", field=next(iter(alike)),
+            f"input has column(s) that look like rule columns ({_pairs(alike)}){why}: rule "
+            "columns are read by their exact names, so these would be passed over and the "
+            f"values worked out without them; rename them{how}, or give another name to a "
+            "column that means something else", field=next(iter(alike)),
             columns=[str(v) for v in alike.values()])
+
+
+def _filled_only_on(df: pd.DataFrame, column: str, measures: set[str]) -> bool:
+    """Whether ``column`` is blank (missing, or blank text) on every row whose measure is not
+    one of ``measures`` (measure cells read stripped, as valuing reads them)."""
+    codes, uniq = cell_codes(df["measure"])
+    theirs = np.array([isinstance(u, str) and u.strip() in measures for u in uniq] + [False])
+    elsewhere = ~theirs[codes]
+    if not elsewhere.any():
+        return True
+    return bool((cell_codes(df[column])[0][elsewhere] < 0).all())
 
 
 def _pairs(found: dict[str, Any]) -> str:

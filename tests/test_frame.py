@@ -794,6 +794,19 @@ def test_value_frame_reads_a_near_name_a_measure_of_the_tables_requires(
                      date=dt.date(2024, 6, 1), fields={"level": 3, "dropoff": 0.5})
     assert value_frame(df, table)["value_gbp"].tolist() == [1500.0]  # 300 x 10 x (1 - 0.5)
     assert sv.value(one, table).amount == 1500.0
+    # A row of another measure beside it, 'dropoff' blank there: still the measure's field.
+    other = {"measure": "jobs-local", "quantity": 1.0, "unit": "FTE", "region": "uk",
+             "date": "2024-06-01"}
+    mixed = pd.concat([df, pd.DataFrame([other])], ignore_index=True)
+    assert value_frame(mixed, table)["value_gbp"].iloc[0] == 1500.0
+    # Filled on that row, where no rule reads it (sv.value refuses it there): refused, as
+    # a diff re-read found bulk passed it over once any measure required the name.
+    filled = mixed.assign(dropoff=[0.5, 0.5])
+    with pytest.raises(sv.OutcomeError, match="'dropoff' is a field jobs-apprentice requires"):
+        value_frame(filled, table)
+    with pytest.raises(sv.OutcomeError, match=r"'dropoff' looks like .* 'drop_off'"):
+        sv.value(one.model_copy(update={"measure": "jobs-local", "unit": "FTE",
+                                        "fields": {"dropoff": 0.5}}), table)
     # The tables without that measure's requirement: 'dropoff' is refused, in both engines.
     with pytest.raises(sv.OutcomeError, match="'dropoff' for 'drop_off'"):
         value_frame(df, sv.load_table(path=TINY))
