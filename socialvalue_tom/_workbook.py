@@ -11,11 +11,11 @@ hold a formula; this module reads it (streamed, element by element) so the reade
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import posixpath
 import re
 import shutil
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import IO, Any
@@ -149,32 +149,36 @@ def save_workbook(wb: Any, target: Path) -> None:
     time as its save time, so that the same input gives the same file.
 
     openpyxl stamps the workbook's properties (created, modified) and every part of the zip
-    with the time of saving: the file is then rewritten, each part copied with the epoch's
-    time (at the earliest 1980, the first a zip can hold) and the same attributes whatever the
-    platform, the properties holding the epoch.
+    with the time of saving: the file is then rewritten in place (its mode, and a link to it,
+    kept), each part with the epoch's time and the same attributes whatever the platform, the
+    properties with the same time. A zip holds times from 1980 to 2107 only: an epoch outside
+    them is written as the nearest of those (the HTML report states the epoch's own day).
     """
     wb.save(target)
     when = source_date_epoch()
     if when is None:
         return
-    stamp = max(when, dt.datetime(1980, 1, 1, tzinfo=dt.UTC))
+    stamp = min(max(when, _ZIP_FIRST), _ZIP_LAST)
     written = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    fd, scratch = tempfile.mkstemp(prefix=".stamp-", suffix=".xlsx", dir=target.parent)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(target) as src, zipfile.ZipFile(scratch, "w") as dst:
-            for info in src.infolist():
-                part = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
-                part.compress_type = zipfile.ZIP_DEFLATED
-                part.create_system = 3  # Unix, whichever system saved it
-                part.external_attr = 0o100644 << 16
-                if info.filename == "docProps/core.xml":
-                    dst.writestr(part, _SAVE_TIMES.sub(rb"\g<1>" + written + rb"\g<2>",
-                                                       src.read(info)))
-                    continue
-                with src.open(info) as data, dst.open(part, "w") as out:
-                    shutil.copyfileobj(data, out, 1 << 20)
-        os.replace(scratch, target)
-    finally:
-        if os.path.exists(scratch):
-            os.unlink(scratch)
+    rewritten = io.BytesIO()
+    with zipfile.ZipFile(target) as src, zipfile.ZipFile(rewritten, "w") as dst:
+        for info in src.infolist():
+            part = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+            part.compress_type = zipfile.ZIP_DEFLATED
+            part.create_system = 3  # Unix, whichever system saved it
+            part.external_attr = 0o100644 << 16
+            if info.filename == "docProps/core.xml":
+                dst.writestr(part, _SAVE_TIMES.sub(rb"\g<1>" + written + rb"\g<2>",
+                                                   src.read(info)))
+                continue
+            with src.open(info) as data, dst.open(part, "w") as out:
+                shutil.copyfileobj(data, out, 1 << 20)
+    # Written over the file openpyxl made (not a new file renamed over it): its mode and any
+    # link to it stay as they were.
+    with open(target, "wb") as fh:
+        fh.write(rewritten.getbuffer())
+
+
+#: The first and last times a zip entry can hold (DOS date-times).
+_ZIP_FIRST = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
+_ZIP_LAST = dt.datetime(2107, 12, 31, 23, 59, 58, tzinfo=dt.UTC)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import stat
 import zipfile
 from pathlib import Path
 
@@ -113,8 +115,21 @@ def test_write_valuations_xlsx_with_source_date_epoch_is_the_same_file(
     second = write_valuations(valued, tmp_path / "b.xlsx", source="in.csv")
     assert first.read_bytes() == second.read_bytes()
     assert sorted(tmp_path.iterdir()) == [first, second]  # no scratch file left beside them
+    # Rewritten in place: the mode the file was made with, as without the epoch (a scratch
+    # file renamed over it had mkstemp's 0600).
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    plain = write_valuations(valued, tmp_path / "plain.xlsx")
+    assert stat.S_IMODE(os.stat(first).st_mode) == stat.S_IMODE(os.stat(plain).st_mode)
+    plain.unlink()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1735689600")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")  # before any time a zip can hold: 1980
     assert _stamps(write_valuations(valued, tmp_path / "c.xlsx")) == {(1980, 1, 1, 0, 0, 0)}
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "5000000000")  # 2128: past them, 2107 (a diff
+    # re-read found writing failed there, where the report takes the epoch)
+    late = write_valuations(valued, tmp_path / "late.xlsx")
+    assert _stamps(late) == {(2107, 12, 31, 23, 59, 58)}
+    assert openpyxl.load_workbook(late).properties.modified == dt.datetime(2107, 12, 31, 23,
+                                                                            59, 58)
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     (saved,) = _stamps(write_valuations(valued, tmp_path / "d.xlsx"))
     assert abs(saved[0] - dt.date.today().year) <= 1  # the time of saving
