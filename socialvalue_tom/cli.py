@@ -1600,7 +1600,8 @@ def tables_validate(
                 listed = "\n".join(f"  {_cli_error_words(p)}" for p in problems)
                 _fail(f"{file}: {total} problems:\n{listed}"
                       + (f"\n  (and {total - len(problems)} more)"
-                         if total > len(problems) else ""), 1)
+                         if total > len(problems) else "")
+                      + f"\n[see docs/errors.md#{exc.code}]", 1)
             raise
 
     t = _guard(checked, code=1)

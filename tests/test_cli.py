@@ -566,8 +566,11 @@ def test_tables_validate_lists_every_problem_of_a_file(tmp_path: Path) -> None:
     assert result.exit_code == 1
     lines = [line for line in result.stderr.splitlines() if "field measures[" in line]
     assert len(lines) == 3 and f"{bad}: 3 problems:" in result.stderr, result.stderr
+    numbers = [int(line.split(":")[1]) for line in lines]
+    assert numbers == sorted(numbers)  # in the order of the file's lines
+    assert "[see docs/errors.md#proxy-table-error]" in result.stderr
     assert any("write the number alone, 0.60 (no currency sign" in line for line in lines)
-    assert any("a percentage is written as a fraction, 0.1 for 10%" in line for line in lines)
+    assert any("deadweight is written as a fraction, 0.1 for 10%" in line for line in lines)
     assert any("write the number alone, 1500" in line for line in lines)
     with pytest.raises(sv.ProxyTableError) as info:  # the same in Python
         sv.load_table(path=bad)

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import collections.abc
 import functools
 import json
 import re
+import types
 import typing
 from collections.abc import Sequence
 from pathlib import Path
@@ -299,8 +301,11 @@ def _yaml_view(text: str) -> str:
     return text.replace("\t", " ")
 
 
+@functools.lru_cache(maxsize=4)
 def _compose(text: str) -> Any:
-    """The YAML node tree of ``text`` (a JSON file's too), or None when it does not compose."""
+    """The YAML node tree of ``text`` (a JSON file's too), or None when it does not compose.
+    Kept for the last few texts: the problems of one file are each placed on its tree (a
+    file of 60 bad values was composed 60 times, 5 s), and nothing changes a tree."""
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except (yaml.YAMLError, RecursionError):
@@ -652,6 +657,8 @@ def read_model(path: Path, model: type[M], text: str | None = None,
         described = [_described(e, path, text, data, model)
                      for e in errors[:_PROBLEMS_LISTED]]
         field, named, line, msg = described[0]
+        # Listed in the order of the file's lines (pydantic's is the model's).
+        described.sort(key=lambda d: (d[2] is None, d[2] or 0))
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
         raise ProxyTableError(
             f"{path}:{line}: field {field}{named}: {msg}{more}",
@@ -700,19 +707,67 @@ def _described(error: Any, path: Path, text: str, data: dict[str, Any],
         msg = f"{msg}: {_read_as_text(given, error['type'] == 'int_type')}"
     elif (error["type"] in ("float_type", "float_parsing", "int_type", "int_parsing")
           and isinstance(given, str)):
-        msg += _plain_number_hint(given)
+        msg += _plain_number_hint(given, _field_path(loc, data))
     elif error["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
-        msg += _known_key_hint(loc[-1], model)
+        msg += _known_key_hint(loc[-1], model, loc[:-1])
     return field, measure_named(field, data.get("measures"), msg), line, msg
 
 
-def _known_key_hint(key: str, model: type[BaseModel]) -> str:
-    """``; did you mean 'displacement'?`` for a key one or two typos from a key the file's
-    format has (anywhere in it: the message names where the key is)."""
+def _known_key_hint(key: str, model: type[BaseModel], where: Sequence[int | str]) -> str:
+    """``; did you mean 'displacement'?`` for a key a typo or two from a key the format has at
+    that place (``where``: the path to the mapping holding it), or anywhere in the file where
+    the place is not known. A close key is one difflib finds at 0.6, or the same letters in
+    another order (``lwo`` for ``low``)."""
     import difflib
 
-    close = difflib.get_close_matches(key, sorted(_field_names(model)), n=1, cutoff=0.8)
+    keys = _keys_at(model, where)
+    candidates = sorted(keys if keys is not None else _field_names(model))
+    close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6 if keys else 0.8)
+    if not close:
+        close = [c for c in candidates if sorted(c) == sorted(key)][:1]
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _keys_at(model: type[BaseModel], where: Sequence[int | str]) -> frozenset[str] | None:
+    """The keys of the model at ``where`` within ``model`` (a measure's, a proxy's...), or
+    ``None`` where no one model is there."""
+    kind: Any = model
+    for step in where:
+        kind = _inside(kind, step)
+        if kind is None:
+            return None
+    found = [k for k in _alternatives(kind) if isinstance(k, type) and issubclass(k, BaseModel)]
+    if len(found) != 1:
+        return None
+    return frozenset(info.alias or name for name, info in found[0].model_fields.items())
+
+
+def _alternatives(kind: Any) -> list[Any]:
+    """``kind`` without ``Annotated`` and ``None``: each type a union allows."""
+    origin = typing.get_origin(kind)
+    if origin is typing.Annotated:
+        return _alternatives(typing.get_args(kind)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [k for arg in typing.get_args(kind) for k in _alternatives(arg)]
+    return [] if kind is type(None) else [kind]
+
+
+def _inside(kind: Any, step: int | str) -> Any:
+    """The type at ``step`` within ``kind``: a model's field, a sequence's item, a mapping's
+    value; ``None`` where there is none."""
+    for k in _alternatives(kind):
+        if isinstance(k, type) and issubclass(k, BaseModel):
+            if isinstance(step, str):
+                for name, info in k.model_fields.items():
+                    if step in (name, info.alias):
+                        return info.annotation
+            continue
+        origin, args = typing.get_origin(k), typing.get_args(k)
+        if origin in (tuple, list, collections.abc.Sequence) and isinstance(step, int) and args:
+            return args[0]
+        if origin in (dict, collections.abc.Mapping) and len(args) == 2:
+            return args[1]
+    return None
 
 
 @functools.lru_cache(maxsize=16)
@@ -735,24 +790,35 @@ def _field_names(model: type[BaseModel]) -> frozenset[str]:
     return frozenset(names)
 
 
-#: What a figure copied from a document carries beside its digits.
-_NUMBER_DRESS = re.compile(r"[£$€,\s]|GBP|gbp")
+#: A currency sign or code a figure copied from a document may carry.
+_CURRENCY = re.compile(r"[£$€]|\bGBP\b", re.IGNORECASE)
+#: Digits grouped in thousands with commas (1,500 or 25,000.50), not a decimal comma (1,5).
+_GROUPED = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+#: The fields of a table file written as fractions (0.25 for 25%).
+_FRACTION_FIELDS = ("deadweight", "displacement", "attribution", "drop_off")
 
 
-def _plain_number_hint(given: str) -> str:
+def _plain_number_hint(given: str, field: str) -> str:
     """How to write a figure given as text with a currency sign, thousands separators or a
-    per cent sign (``"£25,000"``, ``"25%"``), as the number the format takes."""
+    per cent sign (``"£25,000"``, ``"25%"``) as the number the format takes; a decimal comma
+    (``"1,5"``) is named as one, never read as thousands. ``""`` where none of these is it."""
     text = given.strip()
     percent = text.endswith("%")
-    bare = _NUMBER_DRESS.sub("", text.removesuffix("%"))
+    bare = "".join(_CURRENCY.sub("", text.removesuffix("%")).split())
+    if "," in bare:
+        if not _GROUPED.fullmatch(bare):
+            point = (f" ({bare.replace(',', '.')})" if bare.count(",") == 1 else "")
+            return (f": '{given}' is text; a decimal comma? write the number with a decimal "
+                    f"point{point}")
+        bare = bare.replace(",", "")
     try:
         number = float(bare)
     except ValueError:
         return ""
-    if percent:
-        return (f": '{given}' is text; a percentage is written as a fraction, "
-                f"{number / 100:g} for {given.strip()}")
+    if percent and field.rsplit(".", 1)[-1] in _FRACTION_FIELDS:
+        return (f": '{given}' is text; {field.rsplit('.', 1)[-1]} is written as a fraction, "
+                f"{number / 100:g} for {text}")
     if bare == text:
         return ""
     return (f": '{given}' is text; write the number alone, {bare} (no currency sign, "
-            "thousands separators or spaces)")
+            "per cent sign, thousands separators or spaces)")

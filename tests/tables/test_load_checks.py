@@ -647,13 +647,46 @@ def test_load_table_when_a_folder_in_the_path_is_a_file_says_no_such_table_file(
 
 def test_load_table_when_a_key_is_misspelt_suggests_the_key_the_format_has(
         tmp_path: Path) -> None:
-    """A table-author review: a misspelt key said only "Extra inputs are not permitted"."""
+    """A table-author review: a misspelt key said only "Extra inputs are not permitted". The
+    key suggested is one the format has at that place (a diff re-read found 'title', a
+    measure's key, offered for 'titel' in a proxy, where it is refused too)."""
     text = sub("    deadweight: 0.1", "    deadwieght: 0.1")
     err = load_error(write(tmp_path, text))
     assert err.field == "measures[0].deadwieght" and err.line == line_of(text, "deadwieght")
     assert "did you mean 'deadweight'?" in str(err)
     far = load_error(write(tmp_path, sub("    deadweight: 0.1", "    colour: 0.1")))
     assert "did you mean" not in str(far)  # no key of the format is close
+    proxy = "uk: {value: 250.00, low: 125.00"
+    swapped = load_error(write(tmp_path, sub(proxy, "uk: {value: 250.00, lwo: 125.00")))
+    assert "did you mean 'low'?" in str(swapped)  # letters swapped
+    elsewhere = load_error(write(tmp_path, sub(proxy, proxy.replace("low", "titel: x, low"))))
+    assert "did you mean" not in str(elsewhere), str(elsewhere)  # 'title' is no proxy's key
+    top = load_error(write(tmp_path, sub("valid_from:", "valid_frm:")))
+    assert "did you mean 'valid_from'?" in " ".join(top.details["problems"])
+
+
+@pytest.mark.parametrize(("written", "words"), [
+    ('"1,5"', "a decimal comma? write the number with a decimal point (1.5)"),
+    ('"10%"', "deadweight is written as a fraction, 0.1 for 10%"),
+    ('"0.1 "', None),  # plain text of a number: pydantic's own words, and no hint
+])
+def test_load_table_when_a_fraction_is_written_as_text_says_how_to_write_it(
+        tmp_path: Path, written: str, words: str | None) -> None:
+    """A diff re-read: '1,5' was told to write 15 (ten times off), and a per cent sign on a
+    proxy was told to write a fraction."""
+    err = load_error(write(tmp_path, sub("    deadweight: 0.1", f"    deadweight: {written}")))
+    assert err.field == "measures[0].deadweight"
+    if words is None:
+        assert "is text;" not in str(err)
+    else:
+        assert words in str(err), str(err)
+
+
+def test_load_table_when_a_proxy_is_written_with_pounds_or_per_cent_says_the_number(
+        tmp_path: Path) -> None:
+    for written, number in (('"£1,250.50"', "1250.50"), ('"25%"', "25")):
+        err = load_error(write(tmp_path, sub("value: 0.60, source", f"value: {written}, source")))
+        assert f"write the number alone, {number} (no currency sign" in str(err), str(err)
 
 
 def test_load_table_when_indented_with_a_tab_says_to_use_spaces(tmp_path: Path) -> None:
