@@ -418,8 +418,10 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     trace.append(_editions_note(valued))
     if illustrative:  # in the record of the evaluation, not only a Python warning
         trace.append(_illustrative_note(valued, keys, tables))
-    trace += _basis_notes(valued, tables)
-    trace += _ungraded_notes(valued, keys)
+    ungraded = _ungraded_notes(valued, keys)
+    # The tenders named in place of the report's count of ungraded rows: one note, not two.
+    trace += [n for n in _basis_notes(valued, tables)
+              if not (ungraded and "give no confidence grade" in n)] + ungraded
     trace += _priced_alike_notes({k for k in keys if k is not None}, set(given))
     committed = _committed(valued["value_gbp"].to_numpy(dtype=np.float64), keys, suppliers)
     absent = [s for s in suppliers if s not in set(keys)]

@@ -1079,6 +1079,8 @@ def _cli_words(note: str) -> str:
     """A basis note with the library's option names as this command's flags (the notes are
     the library's own text, so their option names may be replaced wherever they appear)."""
     for name, flag in (("group by stage", "use --by stage"),
+                       ("one year as both price_year and discount_base_year",
+                        "one year as both --price-year and --discount-base-year"),
                        ("a common price_year", "--price-year"),
                        ("a common discount_base_year", "--discount-base-year"),
                        ("discount_base_year", "--discount-base-year"),

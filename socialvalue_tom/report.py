@@ -1100,10 +1100,12 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
             basis.append((f"each discounted to its own first year ({len(years)} financial "
                           f"years, {years[0]} to {years[-1]})", "discount_base_year"))
     if basis:
-        options = " and ".join(option for _, option in basis)
-        common = "a common " + options
+        # Both: one year for both, as a present value is in the prices of the year it is
+        # discounted to (two different years draw the note of _price_and_discount_years).
+        common = ("one year as both price_year and discount_base_year" if len(basis) > 1
+                  else "a common " + basis[0][1])
         notes.append(f"Values are {' and '.join(text for text, _ in basis)}: {common} "
-                     f"{'put' if len(basis) > 1 else 'puts'} them on one basis.")
+                     "puts them on one basis.")
     mixed = _price_and_discount_years(ok, eds, a)
     if mixed:
         notes.append(mixed)
