@@ -274,6 +274,10 @@ def _price(supplier: str, price: Any) -> float:
         raise RuleError(f"bid price for supplier {supplier} is not a number a float holds: "
                         f"{shortened(repr(price), 40)}",
                         field="bid_prices", supplier_id=supplier) from None
+    if math.isinf(value):  # inf itself, or a number past any float (Decimal('1e400'))
+        raise RuleError(f"bid price for supplier {supplier} is not a number a float holds: "
+                        f"{shortened(repr(price), 40)}", field="bid_prices",
+                        supplier_id=supplier)
     if not 0 < value < math.inf:
         raise RuleError(f"bid price must be positive for supplier(s) {supplier}",
                         field="bid_prices", supplier_id=supplier)

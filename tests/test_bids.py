@@ -393,7 +393,8 @@ def test_score_bids_when_the_weighting_is_beyond_any_tender_then_refused(
 
 
 @pytest.mark.parametrize(("price", "words"), [
-    (10**400, "not a number a float holds"), ("1e6", "is text, not a number"),
+    (10**400, "not a number a float holds"), (Decimal("1e400"), "not a number a float holds"),
+    (float("inf"), "not a number a float holds"), ("1e6", "is text, not a number"),
     ("1,000,000", "is text, not a number")])
 def test_score_bids_when_a_bid_price_is_text_or_beyond_a_float_then_refused(
         tiny: sv.ProxyTable, price: object, words: str) -> None:

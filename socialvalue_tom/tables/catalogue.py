@@ -431,7 +431,7 @@ def load_table(name: str | None = None, *, version: str | None = None,
                 if day is not None and not table.covers(day):
                     raise NoTableInForceError(
                         f"{name}:{version} is valid {table.valid_from}..{table.valid_to}, "
-                        f"not on {day}", name=name, date=day)
+                        f"not on {day}", name=name, date=day, field="on")
                 return _pinned(table, pin)
         years = re.fullmatch(r"\s*(\d{4})\s*[-/–]\s*\d{2,4}\s*", str(version))
         hint = (f" (editions are named by the year they start: {years[1]!r} for "
@@ -441,7 +441,11 @@ def load_table(name: str | None = None, *, version: str | None = None,
             f"{', '.join(t.version for t in editions)}{hint}", name=name, version=version)
     if day is None:
         raise TypeError("load_table(name) needs version= or on= to pick an edition")
-    return _pinned(TableSet(editions).select(day, carry_forward=carry_forward)[0], pin)
+    try:
+        chosen = TableSet(editions).select(day, carry_forward=carry_forward)[0]
+    except NoTableInForceError as exc:  # the argument at fault is on=, not an outcome's date
+        raise NoTableInForceError(exc.message, **{**exc.details, "field": "on"}) from None
+    return _pinned(chosen, pin)
 
 
 #: The fewest hex digits a digest pin may give (as an edition's repr shows it).
