@@ -269,10 +269,14 @@ def is_missing(value: Any) -> bool:
     return value is None or bool(pd.api.types.is_scalar(value) and pd.isna(value))
 
 
+#: Characters that do not show: a soft hyphen, zero-width spaces and joiners, direction marks,
+#: a word joiner, a byte-order mark (one class for names and ids alike).
+_INVISIBLE_CHARS = "\u00ad\u200b-\u200f\u2060\ufeff"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 #: What a heading may differ by and still name a column: case, spaces, ``-`` and ``_`` (the
 #: spellings of hand-made returns: ``Contract ID``, ``dead-weight``, ``DropOff``) and invisible
 #: characters (a zero-width space or a second byte-order mark pasted into a header cell).
-_NAME_NOISE = re.compile(r"[\s_\-\u00ad\u200b-\u200d\u2060\ufeff]+")
+_NAME_NOISE = re.compile(f"[\\s_\\-{_INVISIBLE_CHARS}]+")
 
 
 def name_key(name: str) -> str:
@@ -336,11 +340,6 @@ def lookalike_names(columns: Iterable[Any], wanted: Iterable[str]) -> dict[str, 
                 found[c] = hit
                 break
     return found
-
-
-#: Characters that do not show: a soft hyphen, zero-width spaces and joiners, direction marks,
-#: a word joiner, a byte-order mark.
-_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060\ufeff]")
 
 
 def id_likeness(text: str) -> str:

@@ -1130,7 +1130,6 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     return notes
 
 
-#: Characters that change no id on screen: zero-width spaces and joiners, the byte-order mark.
 def _row_notes(ok: pd.DataFrame) -> list[str]:
     """Notes on what the valued rows say of themselves that may not be meant, each where it
     applies: ids that differ only by case or an invisible character (two contracts to the

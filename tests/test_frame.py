@@ -776,6 +776,15 @@ def test_value_frame_reads_a_lookalike_a_measure_of_the_tables_requires(
         value_frame(df, sv.load_table(path=TINY))
 
 
+def test_value_frame_refuses_a_rule_column_with_a_direction_mark_in_its_name(
+        tiny_table: Any) -> None:
+    """A diff re-read: 'years' with a right-to-left mark (U+200F, pasted from a web page) was
+    passed over, while ids with one were noted: one class of invisible characters for both."""
+    for mark in ("\u200e", "\u200f"):
+        with pytest.raises(sv.OutcomeError, match="named like rule columns"):
+            value_frame(_frame(**{f"years{mark}": [3] * 3}), tiny_table)
+
+
 def test_value_frame_reads_a_near_name_a_measure_of_the_tables_requires(
         tmp_path: Any) -> None:
     """A custom measure may require a field that is a rule column's name without its
