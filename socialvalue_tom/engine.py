@@ -309,8 +309,10 @@ def value(outcome: Outcome, tables: TablesLike = "uk-national", *,
                         f"({stages.gross}); check its expression", measure=ctx.measure.code)
     if stages.gross < 0:
         raise RuleError(f"measure {ctx.measure.code!r} gave a negative amount "
-                        f"({stages.gross:g}): its expression gives the size of a benefit or "
-                        "disbenefit, the measure's sign says which", measure=ctx.measure.code)
+                        f"({stages.gross:g}): its expression "
+                        f"({ctx.table.expression_words(ctx.measure.code)}) gives the size of a "
+                        "benefit or disbenefit, the measure's sign says which (a parameter "
+                        "written as a percentage, 20 for 0.2?)", measure=ctx.measure.code)
     why = too_large(float(peak_amount(stages)))  # NaN and infinity too: a step overflowed
     if why:
         raise RuleError(why, measure=ctx.measure.code, field="quantity")

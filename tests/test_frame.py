@@ -598,6 +598,26 @@ def test_value_when_expression_gives_a_negative_amount_is_refused_on_both_paths(
     assert out["value_gbp"].iloc[1] < 0  # 500 tCO2e above the threshold is a disbenefit
 
 
+def test_a_negative_amount_quotes_the_expression_and_the_parameters_it_uses(
+        tmp_path: Any) -> None:
+    """A table-author review: leakage: 20 (meant as 20%) in quantity * proxy * (1 - leakage)
+    failed every row with "gave a negative amount", naming neither the parameter nor its
+    value. Both engines now quote the expression with the parameters it uses."""
+    from conftest import tiny_variant
+
+    path = tiny_variant(tmp_path, ("leakage: {value: 0.25", "leakage: {value: 20"))
+    table = sv.load_table(path=path)
+    o = sv.Outcome(measure="growth-local-spend", quantity=1000, unit="GBP", region="uk",
+                   date="2024-06-01")
+    said = "(quantity * proxy * (1 - leakage), with leakage = 20)"
+    with pytest.raises(sv.RuleError, match=re.escape(said)):
+        sv.value(o, table)
+    rows = pd.DataFrame([o.model_dump(include={"measure", "quantity", "unit", "region",
+                                               "date"})] * 2)
+    reasons = value_frame(rows, table, errors="collect").attrs["issues"]["reason"].tolist()
+    assert len(reasons) == 2 and all(said in r and "20 for 0.2?" in r for r in reasons)
+
+
 def test_value_frame_when_slices_of_a_result_are_joined_they_combine(tiny_table: Any) -> None:
     """pandas deep-copies attrs when it slices: the issue tables of two slices stay issue
     tables, so pd.concat combines the slices (dropping the attrs that differ) instead of failing

@@ -144,9 +144,14 @@ def _run(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: Rows, sel: Sel
                    "the measure's expression gave a non-finite value")
         bad[:] = False
         bad[idx[negative]] = True
+        # Each row's reason quotes its measure's expression and the parameters it uses.
+        words = {p: s.editions[e].expression_words(s.editions[e].measure_codes[k])
+                 for p, e, k in zip(idx[negative].tolist(), rows.ed[sel][negative].tolist(),
+                                    rows.m[sel][negative].tolist(), strict=True)}
         issues.add(bad, "measure", "negative-gross",
-                   "the measure's expression gave a negative amount: it gives the size of a "
-                   "benefit or disbenefit, the measure's sign says which")
+                   lambda p: f"the measure's expression ({words[p]}) gave a negative amount: "
+                   "it gives the size of a benefit or disbenefit, the measure's sign says "
+                   "which (a parameter written as a percentage, 20 for 0.2?)")
         finite &= ~negative
     peak = peak_amount(st)
     large = finite & ~(peak <= MAX_AMOUNT)  # NaN and infinity too: a step overflowed

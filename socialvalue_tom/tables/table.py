@@ -591,6 +591,17 @@ class ProxyTable(_Sealed):
         params.update(self.measures[code].parameters)
         return params
 
+    def expression_words(self, code: str) -> str:
+        """The measure's expression as an error quotes it, with the parameters it uses and
+        their values: ``quantity * proxy * (1 - leakage), with leakage = 20`` (a parameter
+        written as a percentage is then plain to see)."""
+        text = self.measures[code].expression or ""
+        expr = self.expressions.get(code)
+        params = self.parameters_for(code)
+        used = sorted(n for n in (expr.names if expr is not None else ()) if n in params)
+        given = ", ".join(f"{n} = {params[n]:g}" for n in used)
+        return f"{text}, with {given}" if given else text
+
 
 def derived_amount(expr: Expression, inputs: Mapping[str, float]) -> Decimal | float:
     """What a derivation formula gives from its inputs, rounded to the penny as stored values
