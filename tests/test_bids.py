@@ -587,3 +587,19 @@ def test_score_bids_when_a_commitment_uses_an_illustrative_value_the_trace_says_
     assert notes == ["ILLUSTRATIVE: the commitments of A, B, C are valued in part with proxy "
                      "values labelled illustrative (placeholders, not published figures): not "
                      "for decisions."]
+
+
+def test_score_bids_with_prices_keyed_as_the_rows_and_all_rows_ungraded_says_nothing(
+        tiny: sv.ProxyTable) -> None:
+    """Mutation review: the notes must not fire where nothing is amiss."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.SocialValueWarning)
+        warnings.simplefilter("ignore", sv.IllustrativeValueWarning)
+        priced = score_bids(_carbon_bids({"A": 40.0, "B": 80.0}), tables=tiny,
+                            bid_prices={"A": 1e6, "B": 2e6})
+        ungraded = score_bids(_carbon_bids({"A": 40.0, "B": 80.0}).assign(
+            confidence=[None, None]), tables=tiny)
+    assert not any("bid_prices names" in line for line in priced.attrs["trace"])
+    assert not any("confidence grade" in line for line in ungraded.attrs["trace"])

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from conftest import tiny_variant
 from typer.testing import CliRunner
 
@@ -2056,3 +2057,18 @@ def test_value_when_xlsx_rows_are_hidden_then_a_note_names_them(tmp_path: Path) 
     wb.save(path)
     assert ("Note: column(s) 'quantity' of sheet 'returns' are hidden in Excel"
             in invoke("value", path, "--tables", TINY).stderr)
+
+
+def test_value_with_a_folder_reads_json_tables_too(tmp_path: Path) -> None:
+    import json
+
+    index = TINY.parent / "tiny-deflator.index.yaml"
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / index.name).write_bytes(index.read_bytes())
+    data = yaml.safe_load(TINY.read_text(encoding="utf-8"))
+    (folder / "2024.json").write_text(json.dumps(data, default=str), encoding="utf-8")
+    rows = _write(tmp_path, "in.csv", "measure,quantity,unit,region,date\n"
+                  "jobs-local,1,FTE,uk,2024-06-01\n")
+    result = invoke("value", rows, "--tables", folder)
+    assert result.exit_code == 0, result.output

@@ -271,3 +271,7 @@ def test_every_detail_the_library_passes_is_a_declared_attribute() -> None:
         bare = cls("message")
         # None, or the class's own default (the field an unknown measure names: "measure").
         assert all(getattr(bare, key) is getattr(cls, key, None) for key in keys), name
+
+
+def test_to_dict_field_is_text_or_none() -> None:
+    assert sv.OutcomeError("x", field=("a", 1)).to_dict()["field"] is None

@@ -1201,3 +1201,61 @@ def test_dashes_of_every_kind_and_spaces_around_a_code_are_pointed_out() -> None
     assert "U+2212" in did_you_mean("env\u2212carbon-saved", codes)
     assert "U+2013" in did_you_mean(" env\u2013carbon-saved ", codes)
     assert grouped_digits(-1234.5) == "-1,234.5" and grouped_digits(1e12) == "1,000,000,000,000"
+
+
+def _one_row(**columns: Any) -> pd.DataFrame:
+    row = {"measure": ["jobs-local"], "quantity": [1.0], "unit": ["FTE"], "region": ["uk"],
+           "date": ["2024-06-01"]}
+    return pd.DataFrame({**row, **columns})
+
+
+def test_value_frame_names_the_near_name_where_a_lookalike_is_there_too(
+        tiny_table: Any) -> None:
+    """Mutation review: with 'Years' and 'duration' both given, the near name is the one said."""
+    with pytest.raises(sv.OutcomeError, match=r"but for case.*'Years' for 'years'"):
+        value_frame(_one_row(Years=[3], duration=[3]), tiny_table)
+
+
+def test_value_frame_reads_a_soft_hyphen_in_a_name_as_invisible(tiny_table: Any) -> None:
+    with pytest.raises(sv.OutcomeError, match="named like rule columns"):
+        value_frame(_one_row(**{"years\u00ad": [3]}), tiny_table)
+
+
+def test_value_frame_refuses_a_numpy_boolean_quantity_beside_a_one(tiny_table: Any) -> None:
+    """Mutation review of the object-column fast path: np.True_ equals 1 when factorised."""
+    df = pd.concat([_one_row(), _one_row()], ignore_index=True)
+    df["quantity"] = pd.Series([1, np.bool_(True)], dtype=object)
+    out = value_frame(df, tiny_table, errors="collect")
+    assert out.attrs["issues"][["row", "code"]].values.tolist() == [[1, "not-a-number"]]
+
+
+def test_value_frame_required_field_exemption_reads_measures_stripped_and_every_row(
+        tmp_path: Any) -> None:
+    from conftest import tiny_variant
+
+    table = sv.load_table(path=tiny_variant(
+        tmp_path, ("requires: [level]", "requires: [level, dropoff]"),
+        ("where(level >= 3, proxy_high, proxy_low) * quantity",
+         "where(level >= 3, proxy_high, proxy_low) * quantity * (1 - dropoff)")))
+    app = {"measure": " jobs-apprentice ", "quantity": 10.0, "unit": "week", "region": "uk",
+           "date": "2024-06-01", "level": 3, "dropoff": 0.5}
+    other = {"measure": "jobs-local", "quantity": 1.0, "unit": "FTE", "region": "uk",
+             "date": "2024-06-01", "dropoff": None}
+    assert value_frame(pd.DataFrame([app, other]), table)["value_gbp"].iloc[0] == 1500.0
+    with pytest.raises(sv.OutcomeError, match="'dropoff' is a field jobs-apprentice requires"):
+        value_frame(pd.DataFrame([app, other, {**other, "dropoff": 0.5}]), table)
+
+
+@pytest.mark.parametrize("text", ["a\x1fb", "a\x00b"])
+def test_claims_of_labels_alike_for_text_and_object_key_columns(tiny_table: Any,
+                                                                 text: str) -> None:
+    """Mutation review: the escaping of the label fast path (text columns) was untested."""
+    from socialvalue_tom.frame import claims_of
+
+    base = {"quantity": 1.0, "unit": "FTE", "region": "uk", "date": "2024-06-01",
+            "contract_id": text, "supplier_id": "s"}
+    df = pd.DataFrame([{**base, "measure": "jobs-local"}, {**base, "measure": "jobs-priority"}])
+    typed = df.astype({"contract_id": "string", "supplier_id": "string"})
+    objects = df.astype({"contract_id": object, "supplier_id": object})
+    assert (claims_of(typed, tiny_table)["group"].tolist()
+            == claims_of(objects, tiny_table)["group"].tolist())

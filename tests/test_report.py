@@ -1905,3 +1905,14 @@ def test_generated_day_past_the_calendar_is_today(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1" + "0" * 20)
     assert _generated_day() == dt.date.today()
+
+
+def test_notes_ask_for_one_year_as_both_price_and_discount_base() -> None:
+    """Mutation review: the wording for two bases (one year for both) was untested."""
+    from socialvalue_tom.report import basis_notes
+
+    rows = pd.DataFrame({"measure": "jobs-local-fte", "quantity": 1, "unit": "FTE",
+                         "region": "uk", "years": 3, "date": ["2024-10-01", "2025-04-01"]})
+    notes = basis_notes(value_frame(rows, "uk-national"))
+    assert any(n.endswith("one year as both price_year and discount_base_year puts them on "
+                          "one basis.") for n in notes), notes

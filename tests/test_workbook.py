@@ -144,3 +144,13 @@ def test_template_with_source_date_epoch_is_the_same_file(
     two = write_template(["jobs-local-fte"], tmp_path / "two.xlsx")
     assert _stamps(one) == {(2025, 1, 1, 0, 0, 0)}
     assert one.read_bytes() == two.read_bytes()
+
+
+def test_template_parts_are_deflated_with_one_mode_under_source_date_epoch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from socialvalue_tom.templates import write_template
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1735689600")
+    with zipfile.ZipFile(write_template(["jobs-local-fte"], tmp_path / "t.xlsx")) as z:
+        assert {(i.compress_type, i.external_attr >> 16) for i in z.infolist()} == {
+            (zipfile.ZIP_DEFLATED, 0o100644)}

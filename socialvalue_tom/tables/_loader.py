@@ -815,9 +815,14 @@ def _plain_number_hint(given: str, field: str) -> str:
         number = float(bare)
     except ValueError:
         return ""
-    if percent and field.rsplit(".", 1)[-1] in _FRACTION_FIELDS:
-        return (f": '{given}' is text; {field.rsplit('.', 1)[-1]} is written as a fraction, "
+    name = field.rsplit(".", 1)[-1]
+    if percent and (name in _FRACTION_FIELDS or ".grades." in f".{field}"):
+        what = "a confidence grade" if name not in _FRACTION_FIELDS else name
+        return (f": '{given}' is text; {what} is written as a fraction, "
                 f"{number / 100:g} for {text}")
+    if percent:  # a parameter, say: a rate (0.25) or a figure in per cent (25)?
+        return (f": '{given}' is text; write it as a number: {number / 100:g} if it is a "
+                f"fraction (a rate or a share), {bare} if the figure is in per cent")
     if bare == text:
         return ""
     return (f": '{given}' is text; write the number alone, {bare} (no currency sign, "

@@ -180,3 +180,24 @@ def test_a_crosswalk_whose_file_names_another_is_refused(tmp_path: Path,
     with pytest.raises(sv.ProxyTableError, match="names itself 'other'") as info:
         sv.load_crosswalk("mine")
     assert info.value.details["field"] == "name"
+
+
+def test_a_crosswalk_names_its_family_and_a_blank_one_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    head = ("format: socialvalue_tom.crosswalk/v1\nname: mine\nfamily: {}\ntitle: Mine\n"
+            "source: {{title: x}}\nmappings: []\n")
+    monkeypatch.setattr(cw, "_folder", lambda: tmp_path)
+    (tmp_path / "mine.yaml").write_text(head.format("tiny"), encoding="utf-8")
+    assert sv.load_crosswalk("mine").attrs["crosswalk"]["family"] == "tiny"
+    (tmp_path / "mine.yaml").write_text(head.format('""'), encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError) as info:
+        sv.load_crosswalk("mine")
+    assert info.value.details["field"] == "family"
+
+
+def test_with_crosswalk_reads_the_table_column_stripped() -> None:
+    rows = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [1.0], "unit": ["FTE"],
+                         "region": ["uk"], "date": ["2024-06-01"]})
+    valued = sv.value_frame(rows, "uk-national")
+    assert (sv.with_crosswalk(valued.assign(table=" uk-national "), "toms")["toms_codes"].tolist()
+            == sv.with_crosswalk(valued, "toms")["toms_codes"].tolist() == ["NT1"])

@@ -684,9 +684,45 @@ def test_load_table_when_a_fraction_is_written_as_text_says_how_to_write_it(
 
 def test_load_table_when_a_proxy_is_written_with_pounds_or_per_cent_says_the_number(
         tmp_path: Path) -> None:
-    for written, number in (('"£1,250.50"', "1250.50"), ('"25%"', "25")):
+    for written, number in (('"£1,250.50"', "1250.50"), ('"GBP 1,250"', "1250")):
         err = load_error(write(tmp_path, sub("value: 0.60, source", f"value: {written}, source")))
         assert f"write the number alone, {number} (no currency sign" in str(err), str(err)
+    # A per cent sign on a field that may be either: both readings, never one 100 times off
+    # (a mutation review found a parameter's "25%" told to write 25).
+    for old, new in (("value: 0.60, source", 'value: "25%", source'),
+                     ("leakage: {value: 0.25", 'leakage: {value: "25%"')):
+        err = load_error(write(tmp_path, sub(old, new)))
+        assert "0.25 if it is a fraction (a rate or a share), 25 if the figure is in per cent" \
+            in str(err), str(err)
+    grade = load_error(write(tmp_path, sub("grades: {A: 0.0, B: 0.1", 'grades: {A: 0.0, B: "10%"')))
+    assert "a confidence grade is written as a fraction, 0.1 for 10%" in str(grade), str(grade)
+    several = load_error(write(tmp_path, sub("    deadweight: 0.1", '    deadweight: "1,5,3"')))
+    assert str(several).endswith("write the number with a decimal point [see "
+                                 "docs/errors.md#proxy-table-error]"), str(several)
+
+
+def test_load_table_lists_up_to_50_problems_in_the_order_of_the_files_lines(
+        tmp_path: Path) -> None:
+    """Mutation review: the limit and the order were untested."""
+    extra = "".join(f"  - {{code: r{i}, name: 5, parent: uk}}\n" for i in range(60))
+    err = load_error(write(tmp_path, sub("fallback_region: uk\n",
+                                         extra + "fallback_region: uk\n")))
+    assert err.details["problem_count"] == 60 and len(err.details["problems"]) == 50
+    moved = sub("title: Tiny test table (illustrative values)\n", "")
+    moved = sub("    deadweight: 0.1", '    deadweight: "10%"', moved) + "title: 5\n"
+    err = load_error(write(tmp_path, moved))
+    lines = [int(p.split(":")[1]) for p in err.details["problems"]]
+    assert len(lines) == 2 and lines == sorted(lines)
+    assert "deadweight" in err.details["problems"][0]
+    assert err.field == "title"  # the error itself names pydantic's first problem
+
+
+def test_load_table_suggests_keys_a_few_letters_off(tmp_path: Path) -> None:
+    proxy = "value: 20000.00, low: 15000.00"
+    assert "did you mean 'low'?" in str(load_error(write(tmp_path, sub(
+        proxy, proxy.replace("low", "wol")))))
+    assert "did you mean 'deadweight'?" in str(load_error(write(tmp_path, sub(
+        "    deadweight: 0.1", "    deadwt: 0.1"))))
 
 
 def test_load_table_when_indented_with_a_tab_says_to_use_spaces(tmp_path: Path) -> None:

@@ -390,3 +390,12 @@ def test_load_table_when_nested_too_deeply_raises_an_error_that_pickles(
     pickling_support.install(err)
     again = pickle.loads(pickle.dumps(err))
     assert str(again) == str(err) and again.path == str(path)
+
+
+def test_index_year_step_of_exactly_one_and_a_half_is_allowed() -> None:
+    """Mutation review: the bound itself (1.5, inclusive) was untested."""
+    data = yaml.safe_load(INDEX)
+    IndexFile.model_validate(data | {"values": {2024: 100.0, 2025: 150.0}})
+    IndexFile.model_validate(data | {"values": {2024: 100.0, 2025: 100 / 1.5}})
+    with pytest.raises(ValueError, match=r"1\.6 times 2024's"):
+        IndexFile.model_validate(data | {"values": {2024: 100.0, 2025: 160.0}})
