@@ -144,14 +144,16 @@ def _check_row(o: Outcome, spec: MeasureSpec, canonical: float) -> None:
     if missing:
         raise OutcomeError(
             f"measure {spec.code!r} requires field(s) {', '.join(missing)} on the outcome "
-            f"(pass fields={{{missing[0]!r}: ...}})", field=missing[0], measure=spec.code)
+            f"(pass fields={{{missing[0]!r}: ...}})", field=missing[0], measure=spec.code,
+            issue="missing-field")
     _refuse_rule_fields(o, spec)
     # A part of a row reported for a period is held to its share of the row's limits.
     share = 1.0 if o.period_share is None else o.period_share
     scaled = "" if share == 1.0 else f" x period share {share:g}"
     if canonical > part_limit(MAX_QUANTITY, share, upper=True):  # in the measure's unit too
         raise OutcomeError(f"quantity {float(canonical)!r} {spec.unit} of {spec.code!r} is above "
-                           f"{MAX_QUANTITY:g}{scaled}", field="quantity", measure=spec.code)
+                           f"{MAX_QUANTITY:g}{scaled}", field="quantity", measure=spec.code,
+                           issue="too-large")
     bounds = spec.quantity_bounds
     if bounds is not None and not (
         (bounds.min is None or canonical >= part_limit(bounds.min, share, upper=False))
@@ -159,7 +161,8 @@ def _check_row(o: Outcome, spec: MeasureSpec, canonical: float) -> None:
     ):
         raise OutcomeError(
             f"quantity {canonical:g} {spec.unit} of {spec.code!r} is outside the table's bounds "
-            f"[{bounds.min}, {bounds.max}]{scaled}", field="quantity", measure=spec.code)
+            f"[{bounds.min}, {bounds.max}]{scaled}", field="quantity", measure=spec.code,
+            issue="out-of-bounds")
 
 
 def grade_reduction(table: ProxyTable, grade: str | None) -> float:
@@ -169,7 +172,8 @@ def grade_reduction(table: ProxyTable, grade: str | None) -> float:
     if grade not in table.grades:
         known = ", ".join(table.grades) or "none (the table declares no grades)"
         raise OutcomeError(f"unknown confidence grade {grade!r}: table "
-                           f"{table.name}:{table.version} has {known}", field="confidence")
+                           f"{table.name}:{table.version} has {known}", field="confidence",
+                           issue="unknown-grade")
     return table.grades[grade]
 
 
@@ -180,7 +184,7 @@ def discount_offset(year: int, base: int | None) -> int:
     if year < base:
         raise RuleError(f"outcome year {year} is before the discount base year {base}: "
                         "choose a base year no later than the earliest outcome",
-                        field="date", year=year, base=base)
+                        field="date", year=year, base=base, issue="before-discount-base")
     return year - base
 
 
@@ -191,7 +195,8 @@ def check_horizon(offset: int, years: int) -> None:
     if offset + years - 1 > DISCOUNT_YEARS:
         raise RuleError(f"outcome runs to year {offset + years - 1} after the discount base "
                         f"year, beyond the {DISCOUNT_YEARS}-year discount horizon: choose a "
-                        "later base year", field="years", offset=offset, years=years)
+                        "later base year", field="years", offset=offset, years=years,
+                        issue="beyond-horizon")
 
 
 def measure_schedule(health: bool, schedule: str) -> str:
@@ -306,16 +311,18 @@ def value(outcome: Outcome, tables: TablesLike = "uk-national", *,
     # cap, and a disbenefit's sign a negative gross into a benefit.
     if not (math.isfinite(stages.value) and math.isfinite(stages.gross)):
         raise RuleError(f"measure {ctx.measure.code!r} gave a non-finite value "
-                        f"({stages.gross}); check its expression", measure=ctx.measure.code)
+                        f"({stages.gross}); check its expression", measure=ctx.measure.code,
+                        issue="non-finite")
     if stages.gross < 0:
         raise RuleError(f"measure {ctx.measure.code!r} gave a negative amount "
                         f"({stages.gross:g}): its expression "
                         f"({ctx.table.expression_words(ctx.measure.code)}) gives the size of a "
                         "benefit or disbenefit, the measure's sign says which (a parameter "
-                        "written as a percentage, 20 for 0.2?)", measure=ctx.measure.code)
+                        "written as a percentage, 20 for 0.2?)", measure=ctx.measure.code,
+                        issue="negative-gross")
     why = too_large(float(peak_amount(stages)))  # NaN and infinity too: a step overflowed
     if why:
-        raise RuleError(why, measure=ctx.measure.code, field="quantity")
+        raise RuleError(why, measure=ctx.measure.code, field="quantity", issue="too-large")
     valuation = _valuation(outcome, x, ctx, stages)
     if valuation.illustrative:
         warn_illustrative(1, stacklevel=2)  # at the line calling value

@@ -47,6 +47,9 @@ class SocialValueError(Exception):
     """
 
     code = "social-value-error"
+    #: The row-issue code (``RowIssue.code``: ``negative``, ``bad-date``...) value_frame gives
+    #: the same problem in bulk, where one is known: a service maps one set of codes.
+    issue: str | None = None
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -69,10 +72,12 @@ class SocialValueError(Exception):
         input field at fault, the same key whatever the class (``measure`` for an unknown
         measure, ``region``, ``unit``, ``date`` for no edition in force, the outcome's field
         for an :class:`OutcomeError`; a table file's field for a :class:`ProxyTableError`),
-        or is ``None``."""
+        or is ``None``. ``issue`` is the row-issue code value_frame gives the same problem
+        (``negative``, ``bad-date``, ``unknown-measure``...), or ``None``."""
         field = getattr(self, "field", None)
         return {"error": type(self).__name__, "code": self.code, "message": self.message,
                 "field": field if isinstance(field, str) else None,
+                "issue": self.issue if isinstance(self.issue, str) else None,
                 "details": jsonable(self.details)}
 
 
@@ -165,6 +170,7 @@ class NoTableInForceError(SocialValueError, LookupError):
     """No edition of the family covers the outcome's date."""
 
     code = "no-table-in-force"
+    issue: str | None = "no-table-in-force"
     field: str | None = "date"  # the input field at fault (to_dict gives it)
     name: str | None = None
     date: dt.date | None = None  # the date asked for
@@ -174,6 +180,7 @@ class UnknownMeasureError(SocialValueError, LookupError):
     """The measure code is not in the table."""
 
     code = "unknown-measure"
+    issue: str | None = "unknown-measure"
     field: str | None = "measure"
     measure: str | None = None
     table: str | None = None
@@ -184,6 +191,7 @@ class UnknownRegionError(SocialValueError, LookupError):
     """The region is not one the table knows."""
 
     code = "unknown-region"
+    issue: str | None = "unknown-region"
     field: str | None = "region"
     region: str | None = None
     table: str | None = None
@@ -193,6 +201,7 @@ class UnitError(SocialValueError, ValueError):
     """Unknown unit, or a unit whose dimension does not match the measure's canonical unit."""
 
     code = "unit-error"
+    issue: str | None = "unit-error"
     field: str | None = "unit"
     unit: str | None = None
     measure: str | None = None

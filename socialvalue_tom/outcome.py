@@ -115,8 +115,15 @@ class _TypedValidation(NeverLooserSchema):
     def _typed_error(cls, exc: ValidationError) -> OutcomeError | RuleError:
         """The model's typed error for a pydantic failure, naming the first field at fault."""
         field, reason = _describe(exc, cls._what.removesuffix(" field"))
+        issue = cls._issue_of(field, exc.errors()[0])
         return cls._error(f"{cls._what} {field!r}: {reason}", field=field,
-                          errors=clipped_errors(exc.errors(include_url=False)))
+                          errors=clipped_errors(exc.errors(include_url=False)),
+                          **({"issue": issue} if issue else {}))
+
+    @classmethod
+    def _issue_of(cls, field: str, error: Any) -> str | None:
+        """The row-issue code bulk valuation gives the same problem, where there is one."""
+        return None
 
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
@@ -180,6 +187,10 @@ class Outcome(_TypedValidation, extra="forbid", frozen=True, str_strip_whitespac
 
     _error = OutcomeError
     _what = "outcome field"
+
+    @classmethod
+    def _issue_of(cls, field: str, error: Any) -> str | None:
+        return _outcome_issue(field, error)
 
     # The schema patterns say in JSON Schema what the validators below check: not blank
     # (text is stripped first) and a YYYY-MM-DD date (JSON Schema's "format" is advisory).
@@ -351,6 +362,38 @@ def proxy_bound(bound: str, disbenefit: bool) -> str:
     if bound == "most-favourable":
         return "low" if disbenefit else "high"
     return bound
+
+
+
+#: Bulk row-issue codes by the Outcome field a pydantic check refused (see
+#: :meth:`Outcome._issue_of`): what value_frame calls the same problem in that column.
+_RANGE_TYPES = ("greater_than_equal", "greater_than", "less_than_equal", "less_than",
+                "int_from_float", "multiple_of")
+_FRACTION_OR_RANGE_FIELDS = ("years", "deadweight", "displacement", "attribution", "drop_off",
+                             "contract_value")
+
+
+def _outcome_issue(field: str, error: Any) -> str | None:
+    """The row-issue code (``RowIssue.code``) for a pydantic failure of ``Outcome`` field
+    ``field``: the code value_frame gives a cell of that column with the same problem."""
+    kind, given = error.get("type"), error.get("input")
+    if kind == "missing" or given is None or (isinstance(given, float) and math.isnan(given)
+                                              and field == "quantity"):
+        return "missing"
+    if field == "quantity":
+        return {"greater_than_equal": "negative", "less_than_equal": "too-large",
+                "finite_number": "not-finite"}.get(kind, "not-a-number")
+    if field in ("date", "period_start", "period_end"):
+        return "bad-date"
+    if field == "stage":
+        return "bad-stage"
+    if field in ("contract_id", "supplier_id"):
+        return "not-a-value"
+    if field in _FRACTION_OR_RANGE_FIELDS:
+        if kind in _RANGE_TYPES:
+            return "out-of-range"
+        return "not-finite" if kind == "finite_number" else "not-a-number"
+    return None
 
 
 class Assumptions(_TypedValidation, extra="forbid", frozen=True):

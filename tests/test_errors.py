@@ -275,3 +275,64 @@ def test_every_detail_the_library_passes_is_a_declared_attribute() -> None:
 
 def test_to_dict_field_is_text_or_none() -> None:
     assert sv.OutcomeError("x", field=("a", 1)).to_dict()["field"] is None
+
+
+_GOOD = {"measure": "jobs-local-fte", "quantity": 1.0, "unit": "FTE", "region": "uk",
+         "date": "2024-06-01"}
+
+
+@pytest.mark.parametrize("change", [
+    {"quantity": -1.0}, {"quantity": float("inf")}, {"quantity": float("nan")},
+    {"quantity": "abc"}, {"quantity": True}, {"quantity": 1e13},
+    {"date": "2024-02-30"}, {"date": "30/06/2024"}, {"date": None},
+    {"measure": None}, {"region": None},
+    {"years": 0}, {"years": 1.5}, {"years": 200},
+    {"deadweight": 1.5}, {"deadweight": -0.1}, {"deadweight": "x"},
+    {"contract_value": -5.0}, {"stage": "Delivered"}, {"stage": "x"},
+    {"contract_id": b"x"}, {"confidence": "Z"},
+    {"measure": "nope"}, {"region": "mars"}, {"unit": "hour"}, {"date": "1990-01-01"},
+])
+def test_a_scalar_error_names_the_row_issue_code_bulk_gives_the_same_problem(
+        change: dict[str, Any]) -> None:
+    """A procurement-developer review: a negative quantity was code 'negative' in bulk and
+    'outcome-error' with pydantic's 'greater_than_equal' alone, so a service with both
+    endpoints kept two maps. ``err.issue`` (and ``to_dict()["issue"]``) is the bulk code."""
+    import pandas as pd
+
+    row = {**_GOOD, **change}
+    with pytest.raises(sv.SocialValueError) as info:
+        sv.value(sv.Outcome(**row), "uk-national")
+    issues = sv.value_frame(pd.DataFrame([row]), "uk-national",
+                            errors="collect").attrs["issues"]
+    assert len(issues) == 1
+    assert info.value.issue == issues["code"].iloc[0], (change, info.value)
+    assert info.value.to_dict()["issue"] == info.value.issue
+
+
+def test_errors_with_no_row_issue_name_none() -> None:
+    assert sv.SocialValueError("x").to_dict()["issue"] is None
+    with pytest.raises(sv.RuleError) as info:
+        sv.Assumptions(carry_forward="yes")  # type: ignore[arg-type]
+    assert info.value.issue is None
+
+
+@pytest.mark.parametrize(("change", "assumptions"), [
+    ({"measure": "jobs-apprentice", "unit": "week", "quantity": 10.0}, {}),  # no level
+    ({"measure": "jobs-apprentice", "unit": "week", "quantity": 600.0, "level": 3}, {}),
+    ({}, {"discount_base_year": 2025}),
+    ({"confidence": "Z"}, {}),
+])
+def test_engine_errors_name_the_row_issue_code_bulk_gives(
+        tiny_table: sv.ProxyTable, change: dict[str, Any], assumptions: dict[str, Any]) -> None:
+    import pandas as pd
+
+    row = {"measure": "jobs-local", "quantity": 1.0, "unit": "FTE", "region": "uk",
+           "date": "2024-06-01", **change}
+    level = row.pop("level", None)
+    fields = {} if level is None else {"level": level}
+    with pytest.raises(sv.SocialValueError) as info:
+        sv.value(sv.Outcome(**row, fields=fields), tiny_table, assumptions=assumptions)
+    frame = pd.DataFrame([{**row, **fields}])
+    issues = sv.value_frame(frame, tiny_table, errors="collect",
+                            assumptions=assumptions).attrs["issues"]
+    assert len(issues) == 1 and info.value.issue == issues["code"].iloc[0], info.value
