@@ -364,7 +364,6 @@ def proxy_bound(bound: str, disbenefit: bool) -> str:
     return bound
 
 
-
 #: Bulk row-issue codes by the Outcome field a pydantic check refused (see
 #: :meth:`Outcome._issue_of`): what value_frame calls the same problem in that column.
 _RANGE_TYPES = ("greater_than_equal", "greater_than", "less_than_equal", "less_than",
