@@ -1259,3 +1259,24 @@ def test_claims_of_labels_alike_for_text_and_object_key_columns(tiny_table: Any,
     objects = df.astype({"contract_id": object, "supplier_id": object})
     assert (claims_of(typed, tiny_table)["group"].tolist()
             == claims_of(objects, tiny_table)["group"].tolist())
+
+
+def test_value_frame_names_every_measure_requiring_a_field_filled_elsewhere(
+        tmp_path: Any) -> None:
+    """Mutation review: with two measures requiring 'dropoff', the message names both."""
+    from conftest import tiny_variant
+
+    table = sv.load_table(path=tiny_variant(
+        tmp_path, ("requires: [level]", "requires: [level, dropoff]"),
+        ("where(level >= 3, proxy_high, proxy_low) * quantity",
+         "where(level >= 3, proxy_high, proxy_low) * quantity * (1 - dropoff)"),
+        ("    unit: tCO2e\n    value_type: environmental\n    proxies:\n"
+         "      uk: {value: 250.00, low: 125.00",
+         "    unit: tCO2e\n    value_type: environmental\n    requires: [dropoff]\n"
+         "    expression: quantity * proxy * (1 - dropoff)\n    proxies:\n"
+         "      uk: {value: 250.00, low: 125.00")))
+    rows = pd.DataFrame([{"measure": "jobs-local", "quantity": 1.0, "unit": "FTE",
+                          "region": "uk", "date": "2024-06-01", "dropoff": 0.5}])
+    with pytest.raises(sv.OutcomeError,
+                       match="'dropoff' is a field env-carbon, jobs-apprentice require,"):
+        value_frame(rows, table)
