@@ -98,11 +98,10 @@ def scores_from_values(values: pd.Series, *, weighting: float = 10.0,
 def _editions_note(valued: pd.DataFrame) -> str:
     """The editions the valued rows used, with their digests (not every edition of the set):
     what a moderator needs to reproduce the scores."""
-    used = valued[["table", "version", "digest"]].dropna().drop_duplicates()
-    if used.empty:
+    used = _editions_used(valued)
+    if not used:
         return "No row was valued."
-    names = [f"{t}:{v} (digest {d[:12]})" for t, v, d in
-             sorted(used.itertuples(index=False, name=None))]
+    names = [f"{t}:{v} (digest {d[:12]})" for t, v, d in used]
     return "Valued with " + ", ".join(names) + "."
 
 
@@ -133,7 +132,7 @@ def _basis_notes(valued: pd.DataFrame, tables: TablesLike) -> list[str]:
             f"tenders are compared on more than one basis. {mixed[0]} Pass assumptions="
             "{'price_year': Y, 'discount_base_year': Y} (one year for both) to score them "
             "on one."), stacklevel=3)
-    editions = _editions_used(valued)
+    editions = [f"{t}:{v}" for t, v, _ in _editions_used(valued)]
     if len(editions) > 1:
         # One basis of prices and discounting still leaves each row valued with the edition
         # in force at its date, whose proxies differ in real terms.
@@ -147,25 +146,25 @@ def _basis_notes(valued: pd.DataFrame, tables: TablesLike) -> list[str]:
     return [f"Note: {n}" for n in notes]
 
 
-def _ungraded_notes(valued: pd.DataFrame, keys: list[str | None]) -> list[str]:
-    """A note (and a warning) naming the tenderers with ungraded commitment rows where other
-    rows are graded and grades apply: an ungraded row is counted in full, so leaving the
-    grade out scores better than giving a modest one."""
-    from socialvalue_tom.report import _assumptions_of
+def _with_ungraded_named(notes: list[str], valued: pd.DataFrame,
+                         keys: list[str | None]) -> list[str]:
+    """``notes`` with the report's count of ungraded rows replaced by a note (and a warning)
+    naming the tenderers with ungraded commitment rows where other rows are graded and grades
+    apply: an ungraded row is counted in full, so leaving the grade out scores better than
+    giving a modest one."""
+    from socialvalue_tom.report import UNGRADED_NOTE, _assumptions_of, blank_among_filled
 
     a = _assumptions_of(valued)
-    if "confidence" not in valued.columns or a is None or not a.get("apply_confidence", True):
-        return []
-    blank = cell_codes(valued["confidence"].astype(object))[0] < 0
-    if not blank.any() or blank.all():
-        return []
+    blank = blank_among_filled(valued, "confidence")
+    if blank is None or a is None or not a.get("apply_confidence", True):
+        return notes
     names = sorted({k for k, b in zip(keys, blank.tolist(), strict=True) if b and k is not None})
     note = (f"Commitment rows of {', '.join(names)} give no confidence grade where other rows "
             "are graded: an ungraded row is counted in full, as if its evidence were the best, "
             "while a graded row is reduced. Grade every tender's rows alike, or score with "
             "assumptions={'apply_confidence': False}.")
     warnings.warn(SocialValueWarning(note), stacklevel=3)
-    return [f"Note: {note}"]
+    return [n for n in notes if not n.endswith(f"{UNGRADED_NOTE}.")] + [f"Note: {note}"]
 
 
 def _priced_alike_notes(named: set[str], priced: set[str]) -> list[str]:
@@ -190,10 +189,11 @@ def _priced_alike_notes(named: set[str], priced: set[str]) -> list[str]:
     return notes
 
 
-def _editions_used(valued: pd.DataFrame) -> list[str]:
-    """The editions the valued rows used, as ``name:version``, in order."""
-    used = valued[["table", "version"]].dropna().drop_duplicates()
-    return sorted(f"{t}:{v}" for t, v in used.itertuples(index=False, name=None))
+def _editions_used(valued: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """The editions the valued rows used, as (name, version, digest), in order (not every
+    edition of the set: what a moderator needs to reproduce the scores)."""
+    used = valued[["table", "version", "digest"]].dropna().drop_duplicates()
+    return sorted(used.itertuples(index=False, name=None))
 
 
 def _check_scoring(weighting: float, method: str) -> None:
@@ -270,11 +270,11 @@ def _price(supplier: str, price: Any) -> float:
                         field="bid_prices", supplier_id=supplier)
     try:
         value = float(price)
-    except (TypeError, ValueError, OverflowError):
-        raise RuleError(f"bid price for supplier {supplier} is not a number a float holds: "
-                        f"{shortened(repr(price), 40)}",
-                        field="bid_prices", supplier_id=supplier) from None
-    if math.isinf(value):  # inf itself, or a number past any float (Decimal('1e400'))
+    except OverflowError:  # an int past any float
+        value = math.inf
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value):  # not a number, inf, or past any float (Decimal('1e400'))
         raise RuleError(f"bid price for supplier {supplier} is not a number a float holds: "
                         f"{shortened(repr(price), 40)}", field="bid_prices",
                         supplier_id=supplier)
@@ -422,10 +422,7 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     trace.append(_editions_note(valued))
     if illustrative:  # in the record of the evaluation, not only a Python warning
         trace.append(_illustrative_note(valued, keys, tables))
-    ungraded = _ungraded_notes(valued, keys)
-    # The tenders named in place of the report's count of ungraded rows: one note, not two.
-    trace += [n for n in _basis_notes(valued, tables)
-              if not (ungraded and "give no confidence grade" in n)] + ungraded
+    trace += _with_ungraded_named(_basis_notes(valued, tables), valued, keys)
     trace += _priced_alike_notes({k for k in keys if k is not None}, set(given))
     committed = _committed(valued["value_gbp"].to_numpy(dtype=np.float64), keys, suppliers)
     absent = [s for s in suppliers if s not in set(keys)]

@@ -491,8 +491,14 @@ def _refuse_misnamed_rule_columns(df: pd.DataFrame, stack: EditionStack) -> None
         for m in t.measures.values():
             for f in m.requires:
                 required_by.setdefault(f, set()).add(m.code)
-    exempt = {f for f, codes in required_by.items()
-              if f in df.columns and _filled_only_on(df, f, codes)}
+    present = [f for f in required_by if f in df.columns]
+    exempt: set[str] = set()
+    if present:
+        # The rows' measures, read once (stripped, as valuing reads them) for every field.
+        codes, uniq = cell_codes(df["measure"])
+        stripped = [u.strip() if isinstance(u, str) else None for u in uniq]
+        exempt = {f for f in present
+                  if _filled_only_on(df, f, codes, stripped, required_by[f])}
     found = misnamed(df.columns, _RULE_COLUMNS, exempt=exempt)
     shared = [name for name, _ in found.values() if name in required_by]
     why = "".join(f" ({name!r} is a field {', '.join(sorted(required_by[name]))} "
@@ -520,11 +526,12 @@ def _refuse_misnamed_rule_columns(df: pd.DataFrame, stack: EditionStack) -> None
             columns=[str(v) for v in alike.values()])
 
 
-def _filled_only_on(df: pd.DataFrame, column: str, measures: set[str]) -> bool:
-    """Whether ``column`` is blank (missing, or blank text) on every row whose measure is not
-    one of ``measures`` (measure cells read stripped, as valuing reads them)."""
-    codes, uniq = cell_codes(df["measure"])
-    theirs = np.array([isinstance(u, str) and u.strip() in measures for u in uniq] + [False])
+def _filled_only_on(df: pd.DataFrame, column: str, codes: np.ndarray,
+                    distinct: list[str | None], measures: set[str]) -> bool:
+    """Whether ``column`` is blank (missing, or blank text) on every row whose measure (code
+    ``codes`` into the ``distinct`` measures, stripped; -1 for none) is not one of
+    ``measures``."""
+    theirs = np.array([m in measures for m in distinct] + [False])
     elsewhere = ~theirs[codes]
     if not elsewhere.any():
         return True

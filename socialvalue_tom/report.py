@@ -1077,9 +1077,7 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     if a is None:
         return notes  # how the rows were valued is not known: say nothing about it
     if a.get("apply_confidence", True):  # grades not applied reduce nothing
-        notes += _partly_given(ok, "confidence", "give no confidence grade while others "
-                               "do: they are counted in full, as if their evidence were the "
-                               "best, while graded rows are reduced")
+        notes += _partly_given(ok, "confidence", UNGRADED_NOTE)
     basis = []
     if a.get("price_year") is None and {"table", "version"} <= set(ok.columns):
         used = _edition_keys(ok)
@@ -1263,12 +1261,23 @@ def _is_fte(eds: dict[tuple[str, str], ProxyTable], table: str, version: str,
 
 def _partly_given(ok: pd.DataFrame, column: str, says: str) -> list[str]:
     """A note when some rows leave ``column`` blank while others fill it."""
+    blank = blank_among_filled(ok, column)
+    return [] if blank is None else [f"{input_rows(ok[blank])} row(s) {says}."]
+
+
+def blank_among_filled(ok: pd.DataFrame, column: str) -> np.ndarray | None:
+    """The rows that leave ``column`` blank (missing, or blank text), where other rows fill
+    it; ``None`` where the column is absent, or every row or none leaves it blank."""
     if column not in ok.columns:
-        return []
+        return None
     blank = cell_codes(ok[column].astype(object))[0] < 0
-    if not blank.any() or blank.all():
-        return []
-    return [f"{input_rows(ok[blank])} row(s) {says}."]
+    return blank if blank.any() and not blank.all() else None
+
+
+#: How the notes say that some rows give no confidence grade (bid scoring names the tenders
+#: in its place).
+UNGRADED_NOTE = ("give no confidence grade while others do: they are counted in full, as if "
+                 "their evidence were the best, while graded rows are reduced")
 
 
 def _repeated_rows(ok: pd.DataFrame) -> int:

@@ -149,18 +149,25 @@ def _key_texts(column: pd.Series) -> np.ndarray:
     return out
 
 
+#: What a key text escapes, in this order (the backslash first, so no escape is escaped
+#: again): ("a\x1fb", "c") and ("a", "b\x1fc") must stay two labels.
+_ESCAPES = (("\\", "\\\\"), (_SEP, "\\x1f"), ("\x00", "\\x00"))
+
+
 def _escape(text: str) -> str:
     """One key text escaped as :func:`_escaped` escapes a column."""
-    return text.replace("\\", "\\\\").replace(_SEP, "\\x1f").replace("\x00", "\\x00")
+    for old, new in _ESCAPES:
+        text = text.replace(old, new)
+    return text
 
 
 def _escaped(col: pd.Series) -> pd.Series:
     """Key texts with ``\\``, the separator and NUL escaped (missing cells stay missing)."""
     text = col.astype(object)
     present = text.notna()
-    out = text[present].astype(str).str.replace("\\", "\\\\", regex=False)
-    out = out.str.replace(_SEP, "\\x1f", regex=False)
-    out = out.str.replace("\x00", "\\x00", regex=False)
+    out = text[present].astype(str)
+    for old, new in _ESCAPES:
+        out = out.str.replace(old, new, regex=False)
     return text.where(~present, out)
 
 
