@@ -805,17 +805,24 @@ def test_value_frame_refuses_a_rule_column_with_a_direction_mark_in_its_name(
             value_frame(_frame(**{f"years{mark}": [3] * 3}), tiny_table)
 
 
+#: tiny.yaml's jobs-apprentice requiring a field named like drop_off without its underscore.
+_DROPOFF_REQUIRED = (("requires: [level]", "requires: [level, dropoff]"),
+                     ("where(level >= 3, proxy_high, proxy_low) * quantity",
+                      "where(level >= 3, proxy_high, proxy_low) * quantity * (1 - dropoff)"))
+
+
+def _dropoff_table(folder: Any, *more: tuple[str, str]) -> sv.ProxyTable:
+    from conftest import tiny_variant
+
+    return sv.load_table(path=tiny_variant(folder, *_DROPOFF_REQUIRED, *more))
+
+
 def test_value_frame_reads_a_near_name_a_measure_of_the_tables_requires(
         tmp_path: Any) -> None:
     """A custom measure may require a field that is a rule column's name without its
     underscore (``dropoff``): in bulk as in the scalar engine it is the measure's field, valued
     alike, not refused (the bulk engine refused it as a near name while ``sv.value`` read it)."""
-    from conftest import tiny_variant
-
-    path = tiny_variant(tmp_path, ("requires: [level]", "requires: [level, dropoff]"),
-                        ("where(level >= 3, proxy_high, proxy_low) * quantity",
-                         "where(level >= 3, proxy_high, proxy_low) * quantity * (1 - dropoff)"))
-    table = sv.load_table(path=path)
+    table = _dropoff_table(tmp_path)
     df = pd.DataFrame({"measure": ["jobs-apprentice"], "quantity": [10.0], "unit": ["week"],
                        "region": ["uk"], "date": ["2024-06-01"], "level": [3],
                        "dropoff": [0.5]})
@@ -1231,12 +1238,7 @@ def test_value_frame_refuses_a_numpy_boolean_quantity_beside_a_one(tiny_table: A
 
 def test_value_frame_required_field_exemption_reads_measures_stripped_and_every_row(
         tmp_path: Any) -> None:
-    from conftest import tiny_variant
-
-    table = sv.load_table(path=tiny_variant(
-        tmp_path, ("requires: [level]", "requires: [level, dropoff]"),
-        ("where(level >= 3, proxy_high, proxy_low) * quantity",
-         "where(level >= 3, proxy_high, proxy_low) * quantity * (1 - dropoff)")))
+    table = _dropoff_table(tmp_path)
     app = {"measure": " jobs-apprentice ", "quantity": 10.0, "unit": "week", "region": "uk",
            "date": "2024-06-01", "level": 3, "dropoff": 0.5}
     other = {"measure": "jobs-local", "quantity": 1.0, "unit": "FTE", "region": "uk",
@@ -1264,17 +1266,13 @@ def test_claims_of_labels_alike_for_text_and_object_key_columns(tiny_table: Any,
 def test_value_frame_names_every_measure_requiring_a_field_filled_elsewhere(
         tmp_path: Any) -> None:
     """Mutation review: with two measures requiring 'dropoff', the message names both."""
-    from conftest import tiny_variant
-
-    table = sv.load_table(path=tiny_variant(
-        tmp_path, ("requires: [level]", "requires: [level, dropoff]"),
-        ("where(level >= 3, proxy_high, proxy_low) * quantity",
-         "where(level >= 3, proxy_high, proxy_low) * quantity * (1 - dropoff)"),
+    table = _dropoff_table(
+        tmp_path,
         ("    unit: tCO2e\n    value_type: environmental\n    proxies:\n"
          "      uk: {value: 250.00, low: 125.00",
          "    unit: tCO2e\n    value_type: environmental\n    requires: [dropoff]\n"
          "    expression: quantity * proxy * (1 - dropoff)\n    proxies:\n"
-         "      uk: {value: 250.00, low: 125.00")))
+         "      uk: {value: 250.00, low: 125.00"))
     rows = pd.DataFrame([{"measure": "jobs-local", "quantity": 1.0, "unit": "FTE",
                           "region": "uk", "date": "2024-06-01", "dropoff": 0.5}])
     with pytest.raises(sv.OutcomeError,
