@@ -418,6 +418,48 @@ GROUPED_NUMBER = re.compile(r"\s*[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?\s*")
 COMMA_DECIMAL = re.compile(r"\s*[+-]?(?:\d+,(?:\d{1,2}|\d{4,})|0,\d+)\s*")
 
 
+#: A currency sign or code a figure copied from a document may carry.
+_CURRENCY = re.compile(r"[£$€]|\bGBP\b", re.IGNORECASE)
+#: Digits grouped in thousands with commas (1,500 or 25,000.50), not a decimal comma (1,5;
+#: 0,125: no group starts with 0).
+_GROUPED_BY_COMMAS = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
+
+
+def plain_number_advice(given: str, fraction: str | None = None) -> str | None:
+    """How to write a figure given as text with a currency sign, thousands separators or a
+    per cent sign (``"£25,000"``, ``"25%"``) as a plain number; a decimal comma (``"1,5"``) is
+    named as one, never read as thousands. ``fraction``: what the figure is, where it is
+    written as a fraction (``"deadweight"``: ``"25%"`` is 0.25). None where none of these
+    is it."""
+    text = given.strip()
+    percent = text.endswith("%")
+    bare = "".join(_CURRENCY.sub("", text.removesuffix("%")).split())
+    either = None  # '1,200' alone: thousands, or a decimal comma before three decimals
+    if "," in bare:
+        if not _GROUPED_BY_COMMAS.fullmatch(bare):
+            point = (f" ({bare.replace(',', '.')})" if bare.count(",") == 1 else "")
+            return f"a decimal comma? write the number with a decimal point{point}"
+        if bare.count(",") == 1 and "." not in bare and not percent and bare == text:
+            either = bare.replace(",", ".")
+        bare = bare.replace(",", "")
+    if either is not None:
+        return (f"write the number without a comma: {bare} if the comma separates thousands, "
+                f"{either} if it is a decimal mark")
+    try:
+        number = float(bare)
+    except ValueError:
+        return None
+    if percent and fraction is not None:
+        return f"{fraction} is written as a fraction, {number / 100:g} for {text}"
+    if percent:  # a parameter, say: a rate (0.25) or a figure in per cent (25)?
+        return (f"write it as a number: {number / 100:g} if it is a fraction (a rate or a "
+                f"share), {bare} if the figure is in per cent")
+    if bare == text:
+        return None
+    return (f"write the number alone, {bare} (no currency sign, per cent sign, thousands "
+            "separators or spaces)")
+
+
 def written_with_decimal_comma(cell: str) -> bool:
     """Whether ``cell`` is a number whose ',' is a decimal mark (``2,5``, ``1.234,5``)."""
     return bool(COMMA_DECIMAL.fullmatch(cell)
@@ -463,6 +505,18 @@ def group_label(key: Any) -> str:
     """A summary group's key as a label: rows with no value in the group column form a group
     of their own, shown as "(none)" rather than "nan"."""
     return "(none)" if is_missing(key) else str(key)
+
+
+def group_labels(keys: Iterable[Any]) -> list[str]:
+    """The labels of a column of group keys, as :func:`group_label` gives them, but for the
+    group of rows with no value where a group is itself named "(none)" (a supplier id copied
+    from another tool's blank): that one is "(no value)", so two groups never read alike."""
+    keys = list(keys)
+    taken = {str(k).strip().casefold() for k in keys if not is_missing(k)}
+    blank = "(none)"
+    while blank.casefold() in taken:
+        blank = "(no value)" if blank == "(none)" else f"{blank}*"
+    return [blank if is_missing(k) else str(k) for k in keys]
 
 
 def stripped(value: Any) -> Any:

@@ -42,7 +42,7 @@ except ImportError as exc:  # pragma: no cover - exercised by test_cli with sys.
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._text import group_label, ratio_text
+from socialvalue_tom._text import group_labels, ratio_text
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import (
     IllustrativeValueWarning,
@@ -987,11 +987,12 @@ def _totals_table(summary: pd.DataFrame, group: str | None, hidden: int = 0) -> 
     ratio = "sv_ratio" in summary.columns
     if ratio:
         table.add_column(f"SV per {_pound().strip()}", justify="right")
+    labels = {c: group_labels(summary[c]) for c in cols}
     records = summary.to_dict("records")
     for i, row in enumerate(records):
         if hidden and i == len(records) - 1:
             table.add_row(f"({hidden:,} more)", *[""] * (len(table.columns) - 1))
-        cells = [group_label(row[c]) for c in cols]
+        cells = [labels[c][i] for c in cols]
         cells += [str(row["rows"]), *([str(row["rows_not_valued"])] if rejected else []),
                   _gbp(row["benefits_gbp"]), _gbp(row["disbenefits_gbp"]),
                   _gbp(row["net_gbp"])]

@@ -40,6 +40,7 @@ from socialvalue_tom._text import (
     NotAValue,
     cell_codes,
     group_label,
+    group_labels,
     id_likeness,
     is_missing,
     key_text,
@@ -1666,10 +1667,10 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
         shared = bool(_shared_contracts(frame))
         tvd = targets_vs_delivered(frame, by_supplier=shared)
         if shared:
-            tvd["supplier_id"] = [group_label(x) for x in tvd["supplier_id"]]
+            tvd["supplier_id"] = group_labels(tvd["supplier_id"])
         tvd["delivered_pct"] = [f"{x:.1f}%" if not math.isnan(x) else None  # n/a, with why
                                 for x in tvd["delivered_pct"]]
-        tvd["contract_id"] = [group_label(x) for x in tvd["contract_id"]]  # "(none)", as above
+        tvd["contract_id"] = group_labels(tvd["contract_id"])  # "(none)", as above
         parts += ["<h2>Targets vs delivered</h2>", *(
             ["<p>Per contract and supplier: some contracts have commitments from more than "
              "one supplier, each set against its own deliveries.</p>"] if shared else []),
@@ -1752,7 +1753,7 @@ def _section(frame: pd.DataFrame, by: str, heading: str, overall: pd.DataFrame) 
     frame, worked out once for every section) and a chart."""
     s = summarise(frame, by=by)
     col = GROUPS.get(by, by)
-    s[col] = [group_label(x) for x in s[col]]  # as the chart labels them
+    s[col] = group_labels(s[col])  # as the chart labels them
     total = overall.assign(**{col: _total_label(s[col])})[s.columns]
     words = heading[0].lower() + heading[1:]  # "by PPN 002 outcome"
     chart = _chart(s[col].tolist(), [float(x) for x in s["net_gbp"]],

@@ -266,6 +266,21 @@ def test_value_when_bound_least_favourable_then_benefits_low_harms_high_and_note
     assert bad.exit_code == 2 and "'worst' is not one of" in bad.stderr
 
 
+def test_value_totals_when_a_group_is_named_none_then_the_blank_group_is_told_apart(
+        tmp_path: Path) -> None:
+    """A supplier id "(none)" (a blank copied from another tool) and the rows with no supplier
+    id were two rows labelled (none) in the totals table."""
+    text = PORTFOLIO.replace("acme,", "(none),").replace("beta,c2", ",c2")
+    result = invoke("value", _write(tmp_path, "p.csv", text), "--tables", TINY, "--by",
+                    "supplier")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"│ \(none\)\s*│\s*2 │", result.stdout), result.stdout
+    assert re.search(r"│ \(no value\)\s*│\s*2 │", result.stdout), result.stdout
+    plain = invoke("value", _write(tmp_path, "q.csv", PORTFOLIO.replace("beta,c2", ",c2")),
+                   "--tables", TINY, "--by", "supplier")
+    assert "(none)" in plain.stdout and "(no value)" not in plain.stdout
+
+
 def test_value_totals_when_a_group_is_named_total_then_the_grand_total_is_told_apart(
         tmp_path: Path) -> None:
     """A supplier called "Total" and the grand total were two rows labelled Total, in the
@@ -572,7 +587,8 @@ def test_tables_validate_lists_every_problem_of_a_file(tmp_path: Path) -> None:
     assert "[see docs/errors.md#proxy-table-error]" in result.stderr
     assert any("write the number alone, 0.60 (no currency sign" in line for line in lines)
     assert any("deadweight is written as a fraction, 0.1 for 10%" in line for line in lines)
-    assert any("write the number alone, 1500" in line for line in lines)
+    assert any("write the number without a comma: 1500 if the comma separates thousands, "
+               "1.500 if it is a decimal mark" in line for line in lines)
     with pytest.raises(sv.ProxyTableError) as info:  # the same in Python
         sv.load_table(path=bad)
     assert len(info.value.details["problems"]) == 3

@@ -324,6 +324,29 @@ def test_value_frame_when_quantity_has_a_decimal_comma_says_so(tiny_table: Any, 
     assert ("decimal comma" in reason) is comma
 
 
+@pytest.mark.parametrize(("column", "value", "advice"), [
+    ("quantity", "£1,200", ": write the number alone, 1200 (no currency sign, per cent sign, "
+     "thousands separators or spaces)"),
+    ("contract_value", "GBP 1,500,000", ": write the number alone, 1500000 (no currency "
+     "sign, per cent sign, thousands separators or spaces)"),
+    ("quantity", "1,200", ": write the number without a comma: 1200 if the comma separates "
+     "thousands, 1.200 if it is a decimal mark"),
+    ("deadweight", "25%", ": deadweight is written as a fraction, 0.25 for 25%"),
+    ("quantity", "12.5%", ": write it as a number: 0.125 if it is a fraction (a rate or a "
+     "share), 12.5 if the figure is in per cent"),
+    ("quantity", "ten", ""),
+])
+def test_value_frame_when_a_number_is_written_with_pounds_commas_or_per_cent_says_how(
+        tiny_table: Any, column: str, value: str, advice: str) -> None:
+    """A newcomer's review: '£1,200' copied from a spreadsheet was told only "is not a
+    number", where dates and units say what to write; the advice is a table file's."""
+    df = _frame().assign(**{column: "1"})
+    df.loc[1, column] = value
+    out = value_frame(df, tiny_table, errors="collect")
+    assert out.attrs["issues"]["reason"].tolist() == [f"{column} '{value}' is not a number"
+                                                      f"{advice}"]
+
+
 @pytest.mark.parametrize(("value", "reason"), [
     (np.inf, "quantity inf is not a finite number"),
     ("-inf", "quantity '-inf' is not a finite number"),

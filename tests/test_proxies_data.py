@@ -17,7 +17,7 @@ import yaml
 
 import socialvalue_tom as sv
 from socialvalue_tom.tables.catalogue import embedded_dir
-from socialvalue_tom.tables.schema import THEMES
+from socialvalue_tom.tables.schema import THEME_PREFIXES, THEMES
 
 EDITIONS = ("2023", "2024", "2025")
 #: Open licences a shipped source may carry (docs/proxies.md, "Sources").
@@ -66,6 +66,12 @@ def test_edition_covers_the_issue_s_measure_set(edition: sv.ProxyTable) -> None:
     assert edition.spec.fallback_region == "uk"
     assert edition.spec.price_base_year == int(edition.version)
     assert edition.price_index is not None
+
+
+def test_every_shipped_code_starts_with_its_theme_s_prefix(edition: sv.ProxyTable) -> None:
+    """The embedded editions' convention (a table of one's own may use codes of its own)."""
+    for m in edition.measures.values():
+        assert m.code.startswith(THEME_PREFIXES[m.theme]), (m.code, m.theme)
 
 
 def test_every_value_has_source_licence_unit_price_base_and_derivation(

@@ -15,6 +15,7 @@ import math
 import os
 import re
 import sys
+import warnings
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -1471,6 +1472,24 @@ def test_report_row_and_line_numbers_are_plain_and_a_crosswalk_may_be_named_alon
     assert '<th scope="row">1499</th>' in section and "1,499" not in section
     assert "from 1,499 outcomes" in text
     assert "<h2>By PPN 002 outcome</h2>" in text
+
+
+def test_report_tells_a_group_named_none_from_the_rows_with_no_value() -> None:
+    """A supplier (and a contract) with the id "(none)" beside rows with none were two row
+    headers "(none)" and two bars of one label: the rows with no value read "(no value)"."""
+    rows = [("(none)", "(none)", 100.0), (None, None, 250.0), ("A", "c1", 1.0)]
+    df = pd.DataFrame([dict(supplier_id=s, contract_id=c, measure="social-donations-gbp",
+                            quantity=q, unit="GBP", region="uk", date="2024-06-01",
+                            stage="delivered") for s, c, q in rows])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sv.IllustrativeValueWarning)
+        text = report_html(value_frame(df))
+    suppliers = text.split("<h2>By supplier</h2>", 1)[1].split("</table>", 1)[0]
+    heads = re.findall(r'<th scope="row">(.*?)</th>', suppliers)
+    assert sorted(heads) == ["(no value)", "(none)", "A", "Total"]
+    targets = text.split("<h2>Targets vs delivered</h2>", 1)[1].split("</table>", 1)[0]
+    assert sorted(re.findall(r'<th scope="row">(.*?)</th>', targets)) == [
+        "(no value)", "(none)", "c1"]
 
 
 def test_report_shows_a_bound_and_an_adjustment_given_and_a_group_named_total() -> None:

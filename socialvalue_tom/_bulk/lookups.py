@@ -30,6 +30,7 @@ from socialvalue_tom._text import (
     key_text,
     narrow_floats_as_written,
     near_names,
+    plain_number_advice,
     shown,
     written_with_decimal_comma,
 )
@@ -195,7 +196,9 @@ def _not_a_number(series: pd.Series, name: str) -> Callable[[int], str]:
         if isinstance(cell, str) and written_with_decimal_comma(cell):
             return (f"{name} {shown(cell)} is not a number: it is written with a decimal "
                     "comma, and numbers take '.' as the decimal mark (2.5, not 2,5)")
-        return f"{name} {shown(cell)} is not a number"
+        advice = (plain_number_advice(cell, name if name in FRACTION_COLUMNS else None)
+                  if isinstance(cell, str) else None)  # '£1,200', '25%'
+        return f"{name} {shown(cell)} is not a number{f': {advice}' if advice else ''}"
     return reason
 
 

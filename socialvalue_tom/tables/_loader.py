@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from socialvalue_tom._text import clipped_errors
+from socialvalue_tom._text import clipped_errors, plain_number_advice
 from socialvalue_tom.errors import ProxyTableError
 from socialvalue_tom.tables.schema import FieldCheckError
 
@@ -790,40 +790,15 @@ def _field_names(model: type[BaseModel]) -> frozenset[str]:
     return frozenset(names)
 
 
-#: A currency sign or code a figure copied from a document may carry.
-_CURRENCY = re.compile(r"[£$€]|\bGBP\b", re.IGNORECASE)
-#: Digits grouped in thousands with commas (1,500 or 25,000.50), not a decimal comma (1,5).
-_GROUPED = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 #: The fields of a table file written as fractions (0.25 for 25%).
 _FRACTION_FIELDS = ("deadweight", "displacement", "attribution", "drop_off")
 
 
 def _plain_number_hint(given: str, field: str) -> str:
-    """How to write a figure given as text with a currency sign, thousands separators or a
-    per cent sign (``"£25,000"``, ``"25%"``) as the number the format takes; a decimal comma
-    (``"1,5"``) is named as one, never read as thousands. ``""`` where none of these is it."""
-    text = given.strip()
-    percent = text.endswith("%")
-    bare = "".join(_CURRENCY.sub("", text.removesuffix("%")).split())
-    if "," in bare:
-        if not _GROUPED.fullmatch(bare):
-            point = (f" ({bare.replace(',', '.')})" if bare.count(",") == 1 else "")
-            return (f": '{given}' is text; a decimal comma? write the number with a decimal "
-                    f"point{point}")
-        bare = bare.replace(",", "")
-    try:
-        number = float(bare)
-    except ValueError:
-        return ""
+    """How to write a figure given as text (``"£25,000"``, ``"25%"``, ``"1,5"``) as the
+    number the format takes (:func:`plain_number_advice`); ``""`` where none of these is it."""
     name = field.rsplit(".", 1)[-1]
-    if percent and (name in _FRACTION_FIELDS or ".grades." in f".{field}"):
-        what = "a confidence grade" if name not in _FRACTION_FIELDS else name
-        return (f": '{given}' is text; {what} is written as a fraction, "
-                f"{number / 100:g} for {text}")
-    if percent:  # a parameter, say: a rate (0.25) or a figure in per cent (25)?
-        return (f": '{given}' is text; write it as a number: {number / 100:g} if it is a "
-                f"fraction (a rate or a share), {bare} if the figure is in per cent")
-    if bare == text:
-        return ""
-    return (f": '{given}' is text; write the number alone, {bare} (no currency sign, "
-            "per cent sign, thousands separators or spaces)")
+    fraction = (name if name in _FRACTION_FIELDS else
+                "a confidence grade" if ".grades." in f".{field}" else None)
+    advice = plain_number_advice(given, fraction)
+    return f": '{given}' is text; {advice}" if advice else ""

@@ -31,7 +31,6 @@ from socialvalue_tom.errors import (
     UnknownTableError,
 )
 from socialvalue_tom.tables.schema import (
-    THEME_PREFIXES,
     Code,
     FieldCheckError,
     Flag,
@@ -41,6 +40,7 @@ from socialvalue_tom.tables.schema import (
     TableDict,
     TableFile,
     _Model,
+    misthemed_prefix,
 )
 from socialvalue_tom.tables.table import ProxyTable, derived_amount
 
@@ -275,17 +275,11 @@ def _any_illustrative(measures: list[dict[str, Any]]) -> bool:
 
 
 def _check_theme_prefixes(spec: TableFile, n_published: int, ctx: _Context) -> None:
-    """An added measure's code may be the buyer's own (``local-...``), but a code starting with
-    a theme's prefix must be of that theme: ``jobs-local-x`` of theme innovation would be
-    reported under one theme and read as another."""
+    """An added measure's code may be the buyer's own (``local-...``), never another theme's."""
     for i, m in enumerate(spec.measures[n_published:]):
-        own = THEME_PREFIXES[m.theme]
-        other = next((p for p in THEME_PREFIXES.values() if p != own and m.code.startswith(p)),
-                     None)
-        if other is not None:
-            raise ctx.error(f"measure {m.code!r} has theme {m.theme!r}, but its code starts with "
-                            f"{other!r}: start it with {own!r}, or a prefix of your own such as "
-                            "'local-'", f"measures[{i}].code")
+        problem = misthemed_prefix(m.code, m.theme)
+        if problem is not None:
+            raise ctx.error(problem, f"measures[{i}].code")
 
 
 def _as_in_amendment(exc: ProxyTableError, n_published: int) -> ProxyTableError:

@@ -30,7 +30,7 @@ from socialvalue_tom.tables.amend import (
     amended_base,
     apply_amendment,
 )
-from socialvalue_tom.tables.schema import _CODE, THEME_PREFIXES, IndexFile, TableFile
+from socialvalue_tom.tables.schema import _CODE, IndexFile, TableFile, misthemed_prefix
 from socialvalue_tom.tables.table import PriceIndex, ProxyTable, TableRef, canonical_digest
 
 __all__ = [
@@ -161,11 +161,9 @@ def _load_file(path: Path, embedded: bool, key: int | str,
 
 def _check_theme_prefixes(path: Path, text: str, spec: TableFile) -> None:
     for i, m in enumerate(spec.measures):
-        prefix = THEME_PREFIXES[m.theme]
-        if not m.code.startswith(prefix):
-            raise error_at(path, text, f"measures[{i}].code",
-                           f"measure {m.code!r} has theme {m.theme!r}, so its code must start "
-                           f"with {prefix!r}")
+        problem = misthemed_prefix(m.code, m.theme)
+        if problem is not None:
+            raise error_at(path, text, f"measures[{i}].code", problem)
 
 
 def _price_index(path: Path, text: str, spec: TableFile, embedded: bool,

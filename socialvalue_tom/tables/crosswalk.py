@@ -77,11 +77,14 @@ _TOMS_CODE = re.compile(r"\s*NT\s*\d+[a-z]?\s*", re.IGNORECASE)
 def framework_code_hint(text: object, codes: Iterable[str]) -> str:
     """Where a measure given is a National TOMs code (``NT12``), the measures of ``codes``
     the embedded ``toms`` crosswalk maps to it: a return copied from a TOMs calculator names
-    its measures that way. ``""`` otherwise."""
+    its measures that way. ``""`` otherwise, and where the table has the code itself in lower
+    case (``nt1``, a licensed table's own code): that is the measure meant, not a crosswalk's."""
     if not isinstance(text, str) or not _TOMS_CODE.fullmatch(text):
         return ""
     code = re.sub(r"\s+", "", text).upper()
     known = set(codes)
+    if code.lower() in known:
+        return ""
     try:
         walk = load_crosswalk("toms")
     except Exception:  # a broken embedded file is reported where it is loaded, not here

@@ -62,7 +62,8 @@ __all__ = [
 TABLE_FORMAT = "socialvalue_tom.table/v1"
 INDEX_FORMAT = "socialvalue_tom.index/v1"
 THEMES = ("jobs", "growth", "social", "environment", "innovation")
-#: The prefix a measure's code starts with, by theme (checked when a table file is loaded).
+#: The prefix of each theme's codes. A code may be one of its own (``nt1``, ``local-x``), but a
+#: code with a theme's prefix must be of that theme (:func:`misthemed_prefix`).
 THEME_PREFIXES = {"jobs": "jobs-", "growth": "growth-", "social": "social-",
                   "environment": "env-", "innovation": "innov-"}
 VALUE_TYPES = ("economic", "fiscal", "social", "environmental")
@@ -575,6 +576,18 @@ class TableFile(_Model, frozen=True):
             raise FieldCheckError(f"the table {problem}", "measures")
         _check_cross_references(self)
         return self
+
+
+def misthemed_prefix(code: str, theme: str) -> str | None:
+    """Why ``code`` may not be a measure of ``theme``, or None: a code starting with another
+    theme's prefix (``jobs-x`` of theme innovation) would be reported under one theme and read
+    as another. A code of one's own (``nt1``, ``local-x``) is the author's choice."""
+    own = THEME_PREFIXES[theme]
+    other = next((p for p in THEME_PREFIXES.values() if p != own and code.startswith(p)), None)
+    if other is None:
+        return None
+    return (f"measure {code!r} has theme {theme!r}, but its code starts with {other!r}: start it "
+            f"with {own!r}, or with a prefix of your own such as 'local-'")
 
 
 def table_cells_problem(n_measures: int, n_regions: int) -> str | None:

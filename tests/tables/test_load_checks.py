@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from conftest import TINY, TINY_INDEX, line_of, sub
 
@@ -331,7 +332,6 @@ def test_load_index_when_name_unknown_lists_available(name: str) -> None:
 # -- 10. load_table(on=...) ---------------------------------------------------------------------
 
 def test_load_table_when_on_is_a_datetime_uses_its_date() -> None:
-    import pandas as pd  # a core dependency: never skipped
     assert sv.load_table("uk-national", on=dt.datetime(2024, 3, 31, 23, 30)).version == "2023"
     assert sv.load_table("uk-national", on=pd.Timestamp("2024-04-01 00:30")).version == "2024"
 
@@ -415,14 +415,37 @@ def test_load_table_when_key_given_twice_explicitly_still_raises(
     assert "duplicate key" in str(err)
 
 
-# -- measure codes carry their theme ------------------------------------------------------------
+# -- measure codes carry no other theme's prefix ------------------------------------------------
 
-def test_load_table_when_measure_code_lacks_its_theme_prefix_raises(tmp_path: Path) -> None:
-    text = sub("  - code: jobs-local\n", "  - code: local-jobs\n")
-    text = text.replace("[jobs-priority, jobs-local]", "[jobs-priority, local-jobs]")
+def test_load_table_when_measure_code_has_another_theme_s_prefix_raises(tmp_path: Path) -> None:
+    text = sub("  - code: jobs-local\n", "  - code: env-local-jobs\n")
+    text = text.replace("[jobs-priority, jobs-local]", "[jobs-priority, env-local-jobs]")
     err = load_error(write(tmp_path, text))
-    assert (err.field, err.line) == ("measures[0].code", line_of(text, "code: local-jobs"))
-    assert "'jobs-'" in str(err)
+    assert (err.field, err.line) == ("measures[0].code", line_of(text, "code: env-local-jobs"))
+    assert err.message.endswith("measure 'env-local-jobs' has theme 'jobs', but its code starts "
+                             "with 'env-': start it with 'jobs-', or with a prefix of your own "
+                             "such as 'local-'")
+
+
+@pytest.mark.parametrize("code", ["nt1", "local-jobs", "jobs-local"])
+def test_a_table_of_one_s_own_may_use_codes_of_its_own(tmp_path: Path, code: str) -> None:
+    """A licensed National TOMs table keeps its own codes (``nt1``): only another theme's prefix
+    is refused. A return naming the measure ``NT1`` is pointed at ``nt1``, not at the embedded
+    crosswalk's reading of NT1."""
+    text = sub("  - code: jobs-local\n", f"  - code: {code}\n")
+    text = text.replace("[jobs-priority, jobs-local]", f"[jobs-priority, {code}]")
+    table = sv.load_table(path=write(tmp_path, text))
+    outcome = sv.Outcome(measure=code, quantity=2, unit="FTE", region="uk",
+                         date=table.spec.valid_from)
+    assert sv.value(outcome, table).amount == 36000.0  # 2 FTE x GBP 20,000 x (1 - deadweight 0.1)
+    with pytest.raises(sv.UnknownMeasureError) as info:
+        table.measure(code.upper())
+    assert info.value.message.endswith(f"did you mean {code}?")
+    rows = pd.DataFrame({"measure": [code.upper()], "quantity": [2.0], "unit": ["FTE"],
+                         "region": ["uk"], "date": [table.spec.valid_from]})
+    issues = sv.value_frame(rows, table, errors="collect").attrs["issues"]
+    assert issues["reason"].tolist() == [f"unknown measure {code.upper()!r}: no edition of tiny "
+                                         f"has it (2024); did you mean {code}?"]
 
 
 # -- exclusions: one per measure ----------------------------------------------------------------
@@ -668,6 +691,9 @@ def test_load_table_when_a_key_is_misspelt_suggests_the_key_the_format_has(
 @pytest.mark.parametrize(("written", "words"), [
     ('"1,5"', "a decimal comma? write the number with a decimal point (1.5)"),
     ('"10%"', "deadweight is written as a fraction, 0.1 for 10%"),
+    ('"0,125"', "a decimal comma? write the number with a decimal point (0.125)"),
+    ('"1,000"', "write the number without a comma: 1000 if the comma separates thousands, "
+     "1.000 if it is a decimal mark"),
     ('"0.1 "', None),  # plain text of a number: pydantic's own words, and no hint
 ])
 def test_load_table_when_a_fraction_is_written_as_text_says_how_to_write_it(
