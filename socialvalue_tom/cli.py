@@ -597,7 +597,7 @@ def _looks(path: Path, test: Callable[[Path], bool]) -> bool:
 def _read(path: Path, sheet: str | None = None, *, dated: bool = True) -> pd.DataFrame:
     """The input file; ``dated=False``: the rows may be dated by their periods instead."""
     from socialvalue_tom import io as svio
-    from socialvalue_tom.frame import PERIOD_COLUMNS, REQUIRED_COLUMNS
+    from socialvalue_tom.frame import PERIOD_COLUMNS, REQUIRED_COLUMNS, missing_columns_hint
 
     _check_input(path)
     df = _guard(lambda: svio.read_outcomes(path, sheet=sheet))
@@ -610,7 +610,7 @@ def _read(path: Path, sheet: str | None = None, *, dated: bool = True) -> pd.Dat
         hint = (f"; the workbook's other sheets are {', '.join(map(repr, others))}: "
                 "choose one with --sheet") if others else ""
         _fail(f"sheet {source['sheet']!r} of {path.name} is missing required column(s) "
-              f"{', '.join(missing)}{hint}")
+              f"{', '.join(missing)}{missing_columns_hint(df, missing, sheets=False)}{hint}")
     if isinstance(source, dict):
         _note_hidden(source)
         _note_alike_sheets(source)
@@ -1002,12 +1002,11 @@ def _totals_table(summary: pd.DataFrame, group: str | None, hidden: int = 0) -> 
     return table
 
 
-def _file_sha256(path: Path) -> str:
-    """The sha256 of a file's bytes, read in blocks."""
-    import hashlib
+def _file_source(path: Path) -> str:
+    """The input as the provenance record names it: which file, exactly (name and sha256)."""
+    from socialvalue_tom import io as svio
 
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+    return _guard(lambda: svio.file_source(path))
 
 
 def _grouped(frame: pd.DataFrame, by: By | None) -> tuple[pd.DataFrame, list[str]]:
@@ -1199,7 +1198,7 @@ def value_cmd(
     # command before anything is written, and an earlier run's OUT is not left behind.
     try:
         summary = _print_totals(valued, group, resolved)
-        source = (f"{input.name} (sha256 {_file_sha256(input)})"  # which file, exactly
+        source = (_file_source(input)
                   if output is not None or provenance is not None else None)
         if totals is not None:
             _write_csv(summary, totals, "the totals file")
@@ -1431,7 +1430,7 @@ def report_cmd(
                                                reason=lined["reason"].to_numpy())[
             ["row", "line", "index", "field", "code", "reason"]]
     try:
-        source = f"{input.name} (sha256 {_file_sha256(input)})"  # which file, exactly
+        source = _file_source(input)
         _guard(lambda: render_report(valued, output, title=title, tables=resolved,
                                      source=source,
                                      crosswalks=[str(c) for c in crosswalk or ()]))

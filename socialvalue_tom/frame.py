@@ -437,7 +437,7 @@ def _check_input(df: pd.DataFrame, errors: str) -> None:
     if missing:
         raise OutcomeError(f"input is missing required column(s) {', '.join(missing)}; "
                            f"expected {', '.join(REQUIRED_COLUMNS)}"
-                           f"{_missing_columns_hint(df, missing)}", field=missing[0],
+                           f"{missing_columns_hint(df, missing)}", field=missing[0],
                            columns=missing)
     refuse_duplicated_columns(df)
 
@@ -542,17 +542,21 @@ def _pairs(found: dict[str, Any]) -> str:
     return "; ".join(f"{name!r} for {c!r}" for c, name in found.items())
 
 
-def _missing_columns_hint(df: pd.DataFrame, missing: list[str]) -> str:
+def missing_columns_hint(df: pd.DataFrame, missing: list[str], *, sheets: bool = True) -> str:
     """What the input holds instead: a column named but for case, spaces, hyphens or
-    underscores (``Measure``, ``Contract ID``), and the sheet read when it came from a
-    workbook with others (``read_outcomes`` records it)."""
+    underscores (``Measure``, ``Contract ID``), and (``sheets``) the sheet read when it came
+    from a workbook with others (``read_outcomes`` records it). Rule columns so named are listed too
+    (``Contract ID``): renamed with the others, they would be refused on the next run."""
     near = near_names(df.columns, missing)
-    hint = (f"; found {', '.join(f'{name!r} for {c}' for c, name in near.items())} (column "
-            "names are lower case, words joined by _: rename them)" if near else "")
+    also = {c: name for c, name in near_names(df.columns, _RULE_COLUMNS).items()
+            if c not in df.columns}
+    pairs = [*near.items(), *also.items()]
+    hint = (f"; found {', '.join(f'{name!r} for {c}' for c, name in pairs)} (column "
+            "names are lower case, words joined by _: rename them)" if pairs else "")
     hint += "".join(f"; found {name!r}: a misspelling of {c}?"
                     for c, name in _misspelt_columns(df, [c for c in missing if c not in near]))
     source = df.attrs.get("socialvalue_tom.source")
-    if isinstance(source, dict) and len(source.get("sheets", ())) > 1:
+    if sheets and isinstance(source, dict) and len(source.get("sheets", ())) > 1:
         others = [n for n in source["sheets"] if n != source.get("sheet")]
         hint += (f"; read from sheet {source.get('sheet')!r} of a workbook that also has "
                  f"{', '.join(map(repr, others))} (read_outcomes(path, sheet=...))")

@@ -72,6 +72,7 @@ __all__ = [
     "TEXT_COLUMNS",
     "InputFileError",
     "csv_column_types",
+    "file_source",
     "iter_outcome_batches",
     "provenance",
     "read_outcomes",
@@ -1794,6 +1795,22 @@ def same_file(a: Path, b: Path) -> bool:
 PROVENANCE_KEY = "socialvalue_tom.provenance"
 #: The sheet of an ``.xlsx`` output that lists :func:`provenance`, after the rows' own.
 PROVENANCE_SHEET = "Provenance"
+
+
+def file_source(path: str | os.PathLike[str]) -> str:
+    """A file as :func:`provenance` records an input: its name and the sha256 of its bytes
+    (``"portfolio.csv (sha256 9f86d0...)"``), which says which file, exactly, was valued.
+    Raises :class:`InputFileError` for a file that cannot be read."""
+    import hashlib
+
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError as exc:
+        raise InputFileError(f"{p}: cannot read the file ({exc.strerror or exc})",
+                             path=str(p)) from None
+    return f"{p.name} (sha256 {digest})"
 
 
 def provenance(valued: pd.DataFrame, *, source: str | None = None) -> dict[str, Any] | None:

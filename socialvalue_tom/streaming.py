@@ -344,9 +344,13 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
         path: ``.csv``, ``.parquet`` or ``.xlsx`` outcome file (see :mod:`socialvalue_tom.io`).
         out: where to write the valued rows (``.csv`` or ``.parquet``), or None for totals only.
             The file appears only when the run succeeds (written to a temporary file, renamed);
-            the input file itself is refused (:class:`InputFileError`). A ``.parquet`` file
-            records what produced it in its metadata, as ``io.write_valuations`` writes it
-            (:func:`socialvalue_tom.io.provenance` of the whole file).
+            a run that fails leaves a file already at ``out`` as it was, an earlier run's
+            results, which the exception says are not this input's (the command line, whose
+            exit status is easily missed in a script, removes it instead). The input file
+            itself is refused (:class:`InputFileError`). A ``.parquet`` file records what
+            produced it in its metadata, as ``io.write_valuations`` writes it
+            (:func:`socialvalue_tom.io.provenance` of the whole file, with the input's name
+            and sha256 as its ``input``: :func:`~socialvalue_tom.io.file_source`).
         tables: family name, edition or editions, as for ``value_frame``.
         chunksize: rows per batch (a positive integer, else :class:`RuleError`); bounds memory,
             does not change any result.
@@ -419,7 +423,7 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
                     writer.write(empty)
                 if illustrative:  # before the output is committed: a filter may make it an error
                     warn_illustrative(sum(illustrative), stacklevel=2)
-                writer.commit(_provenance(acc, tset, assumptions))
+                writer.commit(_provenance(acc, tset, assumptions, svio.file_source(src)))
             elif illustrative:
                 warn_illustrative(sum(illustrative), stacklevel=2)
         except BaseException:
@@ -429,14 +433,16 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
     return acc.summary(src, Path(out) if out is not None else None)
 
 
-def _provenance(acc: _Accumulator, tset: Any, assumptions: Assumptions) -> dict[str, Any]:
-    """What produced a file valued in batches (``io.provenance`` of the whole)."""
+def _provenance(acc: _Accumulator, tset: Any, assumptions: Assumptions,
+                source: str) -> dict[str, Any]:
+    """What produced a file valued in batches (``io.provenance`` of the whole, with the
+    input's name and sha256 as its ``source``, as the command line records it)."""
     editions = stack_of(tset).editions
     table = acc.issue_table()
     return svio.provenance_record(
         assumptions.model_dump(mode="json"),
         [(f"{t.name}:{t.version}", t.digest, t.index_digest) for t in editions],
-        acc.rows, int(table["row"].nunique()))
+        acc.rows, int(table["row"].nunique()), source=source)
 
 
 @dataclass

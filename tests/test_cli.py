@@ -1082,6 +1082,27 @@ def test_value_when_xlsx_data_is_on_a_later_sheet_then_sheet_option(tmp_path: Pa
     assert csv.exit_code == 2 and "--sheet applies to .xlsx input only" in csv.stderr
 
 
+def test_value_when_xlsx_headings_differ_by_case_names_the_columns_found(
+        tmp_path: Path) -> None:
+    """A newcomer's review: a workbook headed 'Measure', 'Contract ID' was told only which
+    columns were missing (a CSV so headed was told what it held)."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = tmp_path / "returns.xlsx"
+    wb = openpyxl.Workbook()
+    lines = PORTFOLIO.splitlines()
+    wb.active.append([c.title().replace("_", " ") for c in lines[0].split(",")])
+    for line in lines[1:]:
+        wb.active.append(line.split(","))
+    wb.save(path)
+    result = invoke("value", path, "--tables", TINY)
+    assert result.exit_code == 2
+    assert ("of returns.xlsx is missing required column(s) measure, quantity, unit, region, "
+            "date; found 'Measure' for measure, 'Quantity' for quantity, 'Unit' for unit, "
+            "'Region' for region, 'Date' for date, 'Contract Id' for contract_id, 'Supplier "
+            "Id' for supplier_id, 'Contract Value' for contract_value (column names are lower "
+            "case, words joined by _: rename them)") in " ".join(result.stderr.split())
+
+
 def test_value_when_sheet_option_then_issue_lines_are_rows_of_that_sheet(tmp_path: Path) -> None:
     """The issues file numbers bad rows by the sheet read, not by the workbook's first sheet
     (here ten rows of guidance): blank rows before the bad one are counted too."""

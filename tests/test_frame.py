@@ -882,6 +882,20 @@ def test_value_frame_when_a_column_differs_by_case_or_spaces_then_the_error_name
     assert info.value.columns == ["measure"]
 
 
+def test_value_frame_when_required_and_rule_columns_differ_by_case_names_them_all(
+        tiny_table: Any) -> None:
+    """A newcomer's review: 'Measure' ... 'Date' were named, and once renamed the next run
+    refused 'Contract ID' and 'Stage': one message names every column to rename."""
+    df = _frame().assign(contract_id="c1", stage="delivered", supplier_id="s")
+    df = df.rename(columns={"measure": "Measure", "contract_id": "Contract ID",
+                            "stage": "Stage"})
+    with pytest.raises(sv.OutcomeError) as info:
+        value_frame(df, tiny_table)
+    assert ("found 'Measure' for measure, 'Contract ID' for contract_id, 'Stage' for stage "
+            "(column names") in info.value.message
+    assert "supplier_id" not in info.value.message  # present under its own name
+
+
 def test_value_frame_when_a_heading_has_an_invisible_character_then_the_error_names_it(
         tiny_table: Any) -> None:
     """A zero-width space pasted before 'quantity' made the column look present to a reader,

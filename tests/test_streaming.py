@@ -174,7 +174,8 @@ def test_value_file_when_input_breaks_mid_stream_removes_partial_output(
 
 def test_value_file_when_existing_output_and_failure_keeps_old_output(
         tmp_path: Path, tiny: sv.ProxyTable) -> None:
-    """A failed run does not touch a previous output file."""
+    """A failed run does not touch a previous output file (a library call that fails raises;
+    the command line removes it, as its exit status is easily missed)."""
     src = _csv(_portfolio(50, bad=(1,)), tmp_path / "o.csv")
     out = tmp_path / "v.csv"
     out.write_text("previous\n", encoding="utf-8")
@@ -794,6 +795,7 @@ def test_value_file_parquet_keeps_the_provenance_of_the_whole_file(tmp_path: Pat
     """A file valued in batches records what produced it as write_valuations does for the
     whole file: the same record as ``io.provenance`` of value_frame on every row, at any
     chunk size."""
+    import hashlib
     import json
 
     import pyarrow.parquet as pq
@@ -812,5 +814,10 @@ def test_value_file_parquet_keeps_the_provenance_of_the_whole_file(tmp_path: Pat
         out = tmp_path / f"v{chunk}.parquet"
         value_file(src, out, errors="collect", assumptions=a, chunksize=chunk)
         record = json.loads(pq.read_metadata(out).metadata[svio.PROVENANCE_KEY.encode()])
-        assert record == svio.provenance(whole)
+        assert record == svio.provenance(whole, source=svio.file_source(src))
         assert record["input_rows"] == 3 and record["rows_not_valued"] == 1
+    # which file, exactly, as the command line records it (a stream review)
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()
+    assert record["input"] == svio.file_source(src) == f"in.csv (sha256 {digest})"
+    with pytest.raises(svio.InputFileError, match="cannot read the file"):
+        svio.file_source(tmp_path / "missing.csv")
