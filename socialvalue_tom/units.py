@@ -115,10 +115,37 @@ def _parse(unit: str) -> pint.Unit:
     try:
         parsed: pint.Unit = ureg.parse_units(text)
     except Exception as exc:  # UndefinedUnitError, and assorted errors on garbage ('nan')
-        raise UnitError(f"unknown unit {unit!r}", unit=unit) from exc
+        raise UnitError(f"unknown unit {unit!r}{_carbon_hint(text)}", unit=unit) from exc
     for name in parsed._units:  # pint keeps the names of a unit's parts here
         _refuse_ambiguous(unit, name)
     return parsed
+
+
+#: The carbon units, by their size in tonnes: what a mass written out before CO2e is named.
+_CARBON_BY_TONNES = {0.001: "kgCO2e", 1.0: "tCO2e", 1000.0: "ktCO2e", 1e6: "MtCO2e"}
+#: A carbon unit the registry does not know: a mass, then CO2, CO2e or CO2eq.
+_CARBON_TEXT = re.compile(r"(.*?)[\s_]*co2(?:e|eq)?", re.IGNORECASE)
+
+
+def _carbon_hint(text: str) -> str:
+    """How to write a carbon unit the registry does not know (``kilogram_CO2e``,
+    ``MTCO2e``), or ``""`` for text that is not one. 'MT' is never guessed at: metric tonnes
+    in many reports, megatonnes in others, a factor of a million between them."""
+    found = _CARBON_TEXT.fullmatch(text)
+    if found is None:
+        return ""
+    mass = found.group(1).strip(" _")
+    if mass.lower() in ("mt", "mts"):
+        return (": 'MT' stands for metric tonnes in some reports and megatonnes in others: "
+                "write 'tCO2e' for tonnes, or 'MtCO2e' for megatonnes (a million tonnes)")
+    try:
+        tonnes = float(ureg.Quantity(1.0, _parse(mass)).to("metric_ton").magnitude)
+    except Exception:  # no mass ('' or 'abc'): the list below
+        tonnes = math.nan
+    for size, name in _CARBON_BY_TONNES.items():
+        if math.isclose(tonnes, size, rel_tol=1e-9):
+            return f": write {name!r}"
+    return ": carbon is written 'kgCO2e', 'tCO2e' (tonnes), 'ktCO2e' or 'MtCO2e' (megatonnes)"
 
 
 def _one_name_hint(text: str) -> str:

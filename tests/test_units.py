@@ -54,6 +54,28 @@ def test_conversion_factor_when_unit_unknown_raises_unit_error(unit: str) -> Non
     assert repr(unit[:20]) in str(info.value) or unit.strip() == ""
 
 
+@pytest.mark.parametrize(("unit", "hint"), [
+    ("MTCO2e", ": 'MT' stands for metric tonnes in some reports and megatonnes in others: "
+     "write 'tCO2e' for tonnes, or 'MtCO2e' for megatonnes (a million tonnes)"),
+    ("mt_co2", ": 'MT' stands for metric tonnes"),
+    ("kilogram_CO2e", ": write 'kgCO2e'"),
+    ("tonne_CO2", ": write 'tCO2e'"),
+    ("kilotonnes_co2eq", ": write 'ktCO2e'"),
+    ("gram_CO2e", ": carbon is written 'kgCO2e', 'tCO2e' (tonnes), 'ktCO2e' or 'MtCO2e' "
+     "(megatonnes)"),
+    ("CO2e", ": carbon is written"),
+    ("parsec_of_joy", ""),
+])
+def test_an_unknown_carbon_unit_is_told_how_carbon_is_written(unit: str, hint: str) -> None:
+    """A newcomer's review: 'MTCO2e' and 'kilogram_CO2e' were only "unknown", with nothing
+    to act on; 'MT' is never guessed at (tonnes or megatonnes: a factor of a million)."""
+    with pytest.raises(sv.UnitError) as info:
+        conversion_factor(unit, "tCO2e")
+    assert info.value.message.startswith(f"unknown unit {unit!r}{hint}")
+    if not hint:
+        assert info.value.message == f"unknown unit {unit!r}"
+
+
 @pytest.mark.parametrize("unit", ["FTE**2", "1/FTE", "FTE*kg/g", "FTE*(kg/g)**999",
                                   "tCO2e*1000", "GBP/100", "kg CO2e", "2 hour", "hour^1"])
 def test_conversion_factor_when_unit_is_arithmetic_raises_unit_error(unit: str) -> None:
