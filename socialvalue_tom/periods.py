@@ -97,8 +97,9 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     ``carry_forward``: as ``Assumptions(carry_forward=True)`` values the days no edition covers
     (after the last, or in a gap between two) with the latest earlier one, each financial year
     (from 1 April) there is a part of its own, as an edition's days are: its claims are set
-    against that year's (docs/rules.md, 10) and it is discounted as that year. Pass the same
-    setting as the valuation.
+    against that year's (docs/rules.md, 10) and, with a ``discount_base_year``, it is
+    discounted as that year (without one no outcome is discounted). Pass the same setting as
+    the valuation.
 
     ``errors="raise"``: a period that cannot be read (only one of its ends given, a date that
     is not a date, an end before its start) raises one :class:`BulkValidationError` listing
