@@ -99,12 +99,29 @@ def valuation_of_row(out: pd.DataFrame, i: int | np.integer[Any]) -> Valuation:
                         "row's cells changed after valuation, rounded say?)", row=i,
                         field="value_gbp")
     if share != 1.0:
+        claimed = float(row["quantity"])
         note = TraceStep(rule="exclusion", detail=(
             f"double counting: only {_share_text(share)} of the claimed "
-            f"{_num(float(row['quantity']))} {row['unit']} counted (exclusion "
+            f"{_num(claimed)} {row['unit']} counted (exclusion "
             f"{row['exclusion']!r}); quantity valued {_num(outcome.quantity)}"))
-        v = v.model_copy(update={"steps": (note, *v.trace)})
+        steps = [_whole_row_claimed(s, outcome, claimed) for s in v.trace]
+        v = v.model_copy(update={"steps": (note, *steps)})
     return v
+
+
+def _whole_row_claimed(step: TraceStep, outcome: Outcome, claimed: float) -> TraceStep:
+    """``step``, where it is a part's convert step, naming the whole row's quantity as the row
+    claimed it: the scalar engine, given the quantity an exclusion left, would name that
+    quantity's whole (10 FTE of a row that claimed 12)."""
+    part = outcome.period_share
+    if step.rule != "convert" or part is None or part == 1.0:
+        return step
+    said = f"period share {_num(part)} of its "
+    counted = f"{said}{_num(outcome.quantity / part)} "
+    if counted not in step.detail:
+        return step
+    return step.model_copy(update={"detail": step.detail.replace(
+        counted, f"{said}{_num(claimed / part)} ", 1)})
 
 
 def _embedded_edition(meta: dict[str, Any], digest: str,

@@ -241,11 +241,9 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
     elif x.reduction != 0.0 or o.confidence is not None:
         if x.reduction == 0.0:
             applied = ""
-        elif x.sign > 0:
-            given = _input(s.net)
-            applied = (f": {given}x (1 - {_num(x.reduction)})"
-                       + _by_hand_note([s.net, _one_minus(x.reduction)], s.confident)
-                       if given else "")
+        elif x.sign > 0:  # the factor in full, as every other step gives its own
+            applied = (f": {_input(s.net)}x (1 - {_num(x.reduction)})"
+                       + _by_hand_note([s.net, _one_minus(x.reduction)], s.confident))
         else:
             applied = " not applied: a disbenefit is counted in full"
         steps.append(TraceStep(rule="confidence", detail=(
@@ -381,15 +379,26 @@ def _edition_step(o: Outcome, ctx: RowContext) -> TraceStep:
         f"prices of {t.spec.price_base_year}, digest {t.digest[:16]}{carried}"))
 
 
+def _fy(year: int) -> str:
+    """A UK financial year by its first calendar year, as a reader writes it: 2024/25."""
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
 def _duration_detail(o: Outcome, x: RuleInputs[float], ctx: RowContext,
                      s: Stages[float]) -> str:
-    base = "its own first year" if ctx.base_year is None else f"base year {ctx.base_year}"
+    from socialvalue_tom.outcome import financial_year
+
+    first = financial_year(o.date)
+    base = ("its own first year" if ctx.base_year is None
+            else f"the base year {_fy(ctx.base_year)}")
+    after = ("" if ctx.base_year is None else
+             f", {x.offset:g} year(s) after the discount base year (year offset {x.offset:g})")
     each = (f"; every year at the {ctx.table.version} proxy (constant in real terms)"
             if x.years > 1 else "")
     how = ("not discounted (discount_schedule none)" if ctx.schedule == "none"
            else f"discounted ({ctx.schedule} schedule) to {base}")
     origin = _origin_of(o, ctx, "drop_off")
-    return (f"{x.years:g} year(s) from year offset {x.offset:g}, "
+    return (f"{x.years:g} year(s) from financial year {_fy(first)}{after}, "
             f"drop-off {_num(x.drop_off)}/year{origin}, "
             f"{how}{each}: {_input(s.confident)}"
             f"x {_num(s.duration)}" + _by_hand_note([s.confident, s.duration], s.discounted))

@@ -50,6 +50,41 @@ def test_explain_row_when_exclusion_fired_shows_share_then_scalar_trace(tiny_tab
     assert lines[-1] == "  = £54,000.00 (2024 prices)"
 
 
+def test_explain_row_of_a_period_part_whose_claim_was_reduced_names_the_row_s_claim() -> None:
+    """A trace audit: a part of a 12 FTE row reduced by the priority hires beside it said
+    "period share 0.2486 of its 10.00000000000001 FTE" (what was left, divided by the
+    share), where the row claimed 12 FTE; the amount itself was right."""
+    df = pd.DataFrame({"contract_id": ["C1", "C1"],
+                       "measure": ["jobs-priority-ltu", "jobs-local-fte"],
+                       "quantity": [2.0, 12.0], "unit": ["FTE", "FTE"],
+                       "region": ["london", "london"],
+                       "period_start": ["2024-01-01"] * 2, "period_end": ["2024-12-31"] * 2})
+    out = value_frame(sv.apportion(df, "uk-national"), "uk-national")
+    local = [i for i in range(len(out)) if out["measure"].iloc[i] == "jobs-local-fte"]
+    assert len(local) == 2 and all(out["claim_share"].iloc[i] < 1 for i in local)
+    for i in local:
+        trace = sv.explain_row(out, i)
+        share = float(out["period_share"].iloc[i])
+        assert f"period share {share!r} of its 12 FTE)" in trace, trace
+        assert "quantity valued" in trace.splitlines()[1]
+
+
+def test_trace_names_the_financial_years_a_discount_runs_between_and_every_factor() -> None:
+    """A trace audit: "3 year(s) from year offset 1 ... to base year 2023" named neither the
+    outcome's own financial year nor that 2023 means 2023/24, and a confidence reduction on a
+    whole-pence amount was written without its "x (1 - 0.2)", as if it were £0.20."""
+    o = sv.Outcome(measure="jobs-apprenticeship-l3-week", quantity=10, unit="week",
+                   region="uk", date=dt.date(2025, 3, 31), years=3, confidence="3")
+    based = sv.value(o, assumptions=sv.Assumptions(discount_base_year=2022)).explain()
+    assert ("duration      3 year(s) from financial year 2024/25, 2 year(s) after the discount "
+            "base year (year offset 2), drop-off 0/year, discounted (green-book schedule) to the "
+            "base year 2022/23;") in based
+    own = sv.value(o).explain()
+    assert "3 year(s) from financial year 2024/25, drop-off" in own
+    assert "to its own first year;" in own
+    assert "confidence grade '3': optimism-bias reduction 0.2: x (1 - 0.2)  -> £1,920.00" in own
+
+
 def test_explain_row_when_row_was_not_valued_names_its_issue(tiny_table: Any) -> None:
     df = pd.DataFrame({"measure": ["jobs-local"], "quantity": [-2.0], "unit": ["FTE"],
                        "region": ["uk"], "date": ["2024-09-30"]})
