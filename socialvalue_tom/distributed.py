@@ -21,9 +21,9 @@ How the pieces travel:
   ``errors="collect"`` and :func:`issues` for every bad row).
 * **errors="collect".** Issues live in the result: four extra columns ``issue_row`` (nullable
   Int64, the global row), ``issue_field``, ``issue_code`` and ``issue_reason`` (strings), empty
-  on good rows. ``value_frame`` stops at a row's first problem, so one row has at most one
-  issue. :func:`issues` turns them into the same DataFrame as ``value_frame``'s
-  ``attrs["issues"]``.
+  on good rows. A row with several problems holds them all: its fields and codes joined by
+  ``"; "`` (``"date; quantity"``), its reasons one per line. :func:`issues` turns them into
+  the same DataFrame as ``value_frame``'s ``attrs["issues"]``, one line per issue.
 
 * **Illustrative values.** Each partition's ``value_frame`` issues its own
   :class:`~socialvalue_tom.IllustrativeValueWarning`, where the partition is valued (on a
@@ -193,15 +193,32 @@ def _value_partition(part: pd.DataFrame, handle: TableHandle, offset: int,
     return out
 
 
+#: How the issues of one row share its issue columns: fields and codes joined by "; " (neither
+#: holds one), reasons one per line (a reason is one line: any line break in one is a space).
+_FIELD_SEP, _REASON_SEP = "; ", "\n"
+
+
 def _add_issue_columns(out: pd.DataFrame, found: pd.DataFrame | None, offset: int) -> None:
     n = len(out)
     row = pd.array([pd.NA] * n, dtype="Int64")
     text = {c: np.full(n, None, dtype=object) for c in ("field", "code", "reason")}
     if found is not None and len(found):
-        pos = found["row"].to_numpy(dtype=np.int64) - offset
-        row[pos] = found["row"].to_numpy(dtype=np.int64)
-        for c, arr in text.items():
-            arr[pos] = found[c].to_numpy(dtype=object)
+        rows = found["row"].to_numpy(dtype=np.int64)
+        several = found["row"].duplicated(keep=False).to_numpy()
+        pos = rows[~several] - offset  # the common case, at once: one issue in a row
+        row[pos] = rows[~several]
+        text["field"][pos] = found["field"].to_numpy(dtype=object)[~several]
+        text["code"][pos] = found["code"].to_numpy(dtype=object)[~several]
+        text["reason"][pos] = [" ".join(str(x).splitlines())
+                               for x in found["reason"].to_numpy(dtype=object)[~several]]
+        # A row with several problems (each of its cells wrong by itself) keeps them all.
+        for _, group in found[several].groupby("row", sort=False):
+            number = int(group["row"].iloc[0])
+            row[number - offset] = number
+            text["field"][number - offset] = _FIELD_SEP.join(map(str, group["field"]))
+            text["code"][number - offset] = _FIELD_SEP.join(map(str, group["code"]))
+            text["reason"][number - offset] = _REASON_SEP.join(
+                " ".join(str(x).splitlines()) for x in group["reason"])
     out["issue_row"] = row
     for c, arr in text.items():
         out[f"issue_{c}"] = pd.array(arr, dtype="str")
@@ -355,11 +372,15 @@ def issues(valued: Any) -> pd.DataFrame:
                            f"this frame lacks the column(s) {', '.join(missing)} (valued with "
                            'errors="raise"?)', field=missing[0], columns=missing)
     bad = valued[cols][~valued["issue_row"].isna()].compute()
-    frame = pd.DataFrame({
-        "row": bad["issue_row"].astype("int64").to_numpy(),
-        "index": bad.index.to_numpy(dtype=object),
-        "field": bad["issue_field"].to_numpy(dtype=object),
-        "code": bad["issue_code"].to_numpy(dtype=object),
-        "reason": bad["issue_reason"].to_numpy(dtype=object),
-    }, columns=ISSUE_COLUMNS)
-    return frame.sort_values("row", kind="stable").reset_index(drop=True)
+    records = []
+    for label, r, fields, codes, reasons in zip(
+            bad.index, bad["issue_row"], bad["issue_field"], bad["issue_code"],
+            bad["issue_reason"], strict=True):
+        # One line per issue, as a row with several problems holds them (_add_issue_columns).
+        records += [(int(r), label, f, c, why) for f, c, why in zip(
+            str(fields).split(_FIELD_SEP), str(codes).split(_FIELD_SEP),
+            str(reasons).split(_REASON_SEP), strict=True)]
+    frame = pd.DataFrame(records, columns=ISSUE_COLUMNS)
+    frame = frame.astype({"row": "int64", "index": object, "field": object, "code": object,
+                          "reason": object})
+    return frame.sort_values(["row", "field"], kind="stable").reset_index(drop=True)

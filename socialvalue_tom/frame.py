@@ -133,7 +133,8 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     ``errors="raise"``: any bad row raises one :class:`BulkValidationError` (an
     :class:`OutcomeError`) listing every bad row, and nothing is valued. ``errors="collect"``:
     valid rows are valued, bad rows get ``value_gbp`` NaN and are listed in
-    ``out.attrs["issues"]`` (a DataFrame: row, index, field, code, reason). ``row_offset`` (a whole
+    ``out.attrs["issues"]`` (a DataFrame: row, index, field, code, reason; one line for each
+    problem a row's cells show by themselves, see docs/errors.md). ``row_offset`` (a whole
     number, 0 or more, else :class:`RuleError`) is added to row numbers (used when streaming
     files in chunks).
 

@@ -124,6 +124,25 @@ def test_value_dask_when_shuffled_by_contract_equals_value_frame(
     assert got["value_gbp"].to_numpy().tobytes() == want["value_gbp"].to_numpy().tobytes()
 
 
+def test_value_dask_keeps_every_issue_of_a_row_with_several(tiny: sv.ProxyTable) -> None:
+    """A row with several problems holds them all in its issue columns, and issues() gives
+    value_frame's list, one line per issue (the columns held one issue: the others were lost)."""
+    df = pd.DataFrame({"measure": ["jobs-local", "jobs-local", "jobs-local", "jobs-local"],
+                       "quantity": ["x", "1", "-2", "3"], "unit": ["FTE"] * 4,
+                       "region": ["uk", "uk", "narnia", "uk"],
+                       "date": ["31/03/2025", "2024-05-01", "2024-05-01", "2024-05-01"],
+                       "stage": ["Delivered", "delivered", "delivered", "commitment"]})
+    want = value_frame(df, tiny, errors="collect").attrs["issues"]
+    assert len(want) == 5 and want["row"].nunique() == 2
+    valued = value_dask(dd.from_pandas(df, npartitions=2), tiny, errors="collect")
+    got = issues(valued)
+    assert got.to_dict("list") == want.to_dict("list")
+    first = valued.compute().iloc[0]
+    assert (first["issue_field"], first["issue_code"]) == (
+        "date; quantity; stage", "bad-date; not-a-number; bad-stage")
+    assert first["issue_reason"].count("\n") == 2
+
+
 def test_table_handle_when_pickled_resolves_same_editions(tiny: sv.ProxyTable) -> None:
     """The handle shipped to workers is small, pickles, and resolves to the same digests."""
     for tables in (tiny, [tiny]):

@@ -1073,6 +1073,40 @@ def test_unknown_measure_given_as_a_number_is_quoted_as_given() -> None:
     assert reason.startswith("unknown measure 1 in table uk-national:")
 
 
+def test_value_frame_tells_each_problem_a_row_s_cells_show_at_once() -> None:
+    """A newcomer's review: five problems in a row took five runs (one problem per row). Each
+    cell that is wrong by itself is told; a region or unit is read where the row's date (and
+    measure) give it an edition; a measure no edition knows (a TOTAL line) is told alone."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte", "jobs-local-fte", "TOTAL",
+                                   "jobs-local-fte"],
+                       "quantity": ["£1,200", "£5", "x", "2"],
+                       "unit": ["hours", "hours", "FTE", "FTE"],
+                       "region": ["N. Ireland", "Narnia", None, "uk"],
+                       "date": ["31/03/2025", "2024-05-01", None, "2024-05-01"],
+                       "stage": ["Delivered", "delivered", "delivered", "delivered"]})
+    out = sv.value_frame(df, errors="collect")
+    assert out.attrs["issues"][["row", "field", "code"]].values.tolist() == [
+        [0, "date", "bad-date"], [0, "quantity", "not-a-number"], [0, "stage", "bad-stage"],
+        [1, "quantity", "not-a-number"], [1, "region", "unknown-region"],
+        [1, "unit", "unit-error"], [2, "measure", "unknown-measure"]]
+    assert out["value_gbp"].isna().tolist() == [True, True, True, False]
+    with pytest.raises(sv.BulkValidationError, match=r"^7 problem\(s\) in 3 row\(s\)"):
+        sv.value_frame(df)
+    with pytest.raises(sv.OutcomeError, match=r"row 0 was not valued: date: .*; quantity: .*; "
+                                              r"stage: "):
+        sv.explain_row(out, 0)
+    # A field is told once, by its first problem: an unknown measure of the row's edition is
+    # not told again after 'missing', nor a quantity past the limit twice.
+    once = sv.value_frame(df.assign(measure=[None, "jobs-local-fte", "jobs-local-fte",
+                                             "jobs-local-fte"], quantity=["1e13", "1", "1",
+                                                                          "1"]),
+                          errors="collect").attrs["issues"]
+    assert not once.duplicated(["row", "field"]).any()
+    assert once[once["row"] == 0][["field", "code"]].values.tolist() == [
+        ["date", "bad-date"], ["measure", "missing"], ["quantity", "too-large"],
+        ["stage", "bad-stage"]]
+
+
 def test_a_row_whose_measure_no_edition_knows_is_reported_as_that_first() -> None:
     """A supplier's TOTAL row (no date) was reported as 'date is missing', sending them to
     date a line that is not an outcome; a measure some edition knows still waits for the

@@ -159,6 +159,25 @@ def test_value_file_when_raise_mode_finds_bad_rows_leaves_no_output(
     assert list(tmp_path.iterdir()) == [src]
 
 
+def test_value_file_tells_every_problem_of_a_row_and_counts_the_row_once(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """Rows with several problems, at chunk edges: the issues are value_frame's at any chunk
+    size, and a row is counted once among the bad rows."""
+    text = ("measure,quantity,unit,region,date,stage\n"
+            "jobs-local,x,FTE,uk,31/03/2025,Delivered\n"
+            "jobs-local,1,FTE,uk,2024-05-01,delivered\n"
+            "jobs-local,-1,FTE,narnia,2024-05-01,delivered\n")
+    src = tmp_path / "o.csv"
+    src.write_text(text, encoding="utf-8")
+    whole = value_frame(svio.read_outcomes(src), tiny, errors="collect").attrs["issues"]
+    assert len(whole) == 5
+    for chunk in (1, 2, 3):
+        summary = value_file(src, tables=tiny, chunksize=chunk, errors="collect")
+        assert summary.issues[["row", "field", "code", "reason"]].values.tolist() == whole[
+            ["row", "field", "code", "reason"]].values.tolist()
+        assert (summary.rows, summary.valued, summary.bad_rows) == (3, 1, 2)
+
+
 def test_value_file_when_input_breaks_mid_stream_removes_partial_output(
         tmp_path: Path, tiny: sv.ProxyTable) -> None:
     """A read error after some chunks were written leaves neither output nor temp file."""

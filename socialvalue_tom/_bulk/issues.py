@@ -1,4 +1,7 @@
-"""Row issues collected during bulk valuation (one per bad row: the first problem found)."""
+"""Row issues collected during bulk valuation: each problem a row's cells show by themselves
+(a quantity that is no number, a date that is no date, a region the row's edition does not
+have...), one per field, and of the checks that need a row valid in every other respect (a
+bound, a requirement of the measure) the first, where the row has no other problem."""
 
 from __future__ import annotations
 
@@ -16,7 +19,14 @@ __all__ = ["Issues", "issue_label"]
 
 @dataclass
 class Issues:
-    """Collects issues; ``bad`` marks rows that must not be valued (first issue wins).
+    """Collects issues; ``bad`` marks rows that must not be valued.
+
+    ``add`` records an issue only for rows with none yet (the first wins), unless asked to
+    record ``also`` for rows with other issues: for checks that read only the row's own cell,
+    or cells already found valid, so that a row with several such problems is told them all
+    at once. A field gets at most one issue per row. An issue added ``alone`` (a measure no
+    edition knows: a TOTAL line, no outcome at all) is its row's only one: its other cells
+    are not read as an outcome's.
 
     ``block(start, stop)`` gives a view over some rows: masks and the reason callbacks' row
     positions are then local to the block, while recorded rows stay global.
@@ -31,30 +41,46 @@ class Issues:
     #: Only mark bad rows, recording no issue: for a pass whose issues nobody reads (the
     #: claims of double-counting exclusions), which need not build a message per bad row.
     marks_only: bool = False
+    #: (row, field) of each issue recorded, shared by the blocks: a field is told once.
+    recorded: set[tuple[int, str]] = field(default_factory=set)
+    #: Rows whose issue was added ``alone``: no other is added to them.
+    alone: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def __post_init__(self) -> None:
         if self.bad.size != self.n:
             self.bad = np.zeros(self.n, dtype=bool)
+        if self.alone.size != self.n:
+            self.alone = np.zeros(self.n, dtype=bool)
 
     def block(self, start: int, stop: int) -> Issues:
         """A view of rows ``start:stop`` sharing this collection's marks and items."""
         return Issues(stop - start, self.offset + start, self.index[start:stop], self.items,
-                      self.start + start, self.bad[start:stop], self.marks_only)
+                      self.start + start, self.bad[start:stop], self.marks_only, self.recorded,
+                      self.alone[start:stop])
 
     def add(self, mask: np.ndarray, field_name: str, code: str,
-            reason: str | Callable[[int], str]) -> None:
-        """Record an issue for each row where ``mask`` is true and no issue is recorded yet."""
+            reason: str | Callable[[int], str], *, also: bool = False,
+            alone: bool = False) -> None:
+        """Record an issue for each row where ``mask`` is true and no issue is recorded yet;
+        ``also``: for rows with issues of other fields too; ``alone``: as the row's only
+        issue, added before any other (see the class)."""
         if not mask.any():
             return
-        pos = np.flatnonzero(mask & ~self.bad)
+        pos = np.flatnonzero(mask & ~self.alone if also else mask & ~self.bad)
         if pos.size == 0:
             return
         self.bad[pos] = True
+        if alone:
+            self.alone[pos] = True
         if self.marks_only:
             return
         for p in pos.tolist():
+            row = self.offset + p
+            if also and (row, field_name) in self.recorded:
+                continue
+            self.recorded.add((row, field_name))
             text = reason(p) if callable(reason) else reason
-            self.items.append(RowIssue(row=self.offset + p, field=field_name, code=code,
+            self.items.append(RowIssue(row=row, field=field_name, code=code,
                                        reason=text, index=issue_label(self.index[p])))
 
 

@@ -102,9 +102,9 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
             seen: Seen | None = None) -> Rows:
     """Per-row figures for ``df`` (one block); ``seen`` carries work across blocks."""
     seen = seen if seen is not None else Seen()
-    q = _quantity(df["quantity"], issues)
     measures = _codes(df["measure"])  # factorised once: both checks read the codes
-    _unknown_everywhere(df["measure"], measures, s, issues)
+    _unknown_everywhere(df["measure"], measures, s, issues)  # first: such a row is no outcome
+    q = _quantity(df["quantity"], issues)
     dates = _days(df["date"], issues, seen.days)
     ed = _editions(dates, s, a, issues)
     fy = dates.per_row(_financial_years(dates.days))
@@ -179,12 +179,12 @@ def _narrow_float(dtype: Any) -> Any:
 def _numeric(series: pd.Series, name: str, issues: Issues, *, required: bool) -> FloatArray:
     """float64 values; refused, missing (when required) and non-finite values are issues."""
     vals, missing, refused = cell_floats(series)
-    issues.add(refused, name, "not-a-number", _not_a_number(series, name))
+    issues.add(refused, name, "not-a-number", _not_a_number(series, name), also=True)
     if required:
-        issues.add(missing, name, "missing", f"{name} is missing")
+        issues.add(missing, name, "missing", f"{name} is missing", also=True)
     infinite_or_nan = np.isinf(vals) | (np.isnan(vals) & ~missing & ~refused)
     issues.add(infinite_or_nan, name, "not-finite",
-               lambda p: f"{name} {shown(series.iloc[p])} is not a finite number")
+               lambda p: f"{name} {shown(series.iloc[p])} is not a finite number", also=True)
     return vals
 
 
@@ -207,11 +207,12 @@ def _quantity(series: pd.Series, issues: Issues) -> FloatArray:
     q = _numeric(series, "quantity", issues, required=True)
     issues.add(q < 0, "quantity", "negative",
                lambda p: f"quantity {q[p]:g} is negative: record a harm under its own "
-                         "measure, counted up from 0 (emissions added: env-carbon-added)")
+                         "measure, counted up from 0 (emissions added: env-carbon-added)",
+               also=True)
     issues.add(q > MAX_QUANTITY, "quantity", "too-large",
                lambda p: f"quantity {grouped_digits(float(q[p]))} is above the limit of "
                          f"{MAX_QUANTITY:,.0f} (a million million): check the unit and the "
-                         "figure")
+                         "figure", also=True)
     return q
 
 
@@ -245,11 +246,12 @@ def _days(series: pd.Series, issues: Issues, seen: dict[Any, int | None]) -> _Da
         stamps = wall.to_numpy()
         if stamps.dtype.kind == "M":
             nat = np.isnat(stamps)
-            issues.add(nat, "date", "missing", "date is missing")
+            issues.add(nat, "date", "missing", "date is missing", also=True)
             vals = stamps.astype("datetime64[D]").astype(np.int64)
             far = ~nat & ((vals < _MIN_DAY) | (vals > _MAX_DAY))
             issues.add(far, "date", "bad-date",
-                       lambda p: f"date {shown(series.iloc[p])} is not a date in the years 1-9999")
+                       lambda p: f"date {shown(series.iloc[p])} is not a date in the years 1-9999",
+                       also=True)
             return _Dates(np.where(nat | far, _BAD_DAY, vals), None)
         series = series.astype(object)  # pyarrow dates: read as datetime.date values below
     codes, uniq = _codes(series)
@@ -257,10 +259,10 @@ def _days(series: pd.Series, issues: Issues, seen: dict[Any, int | None]) -> _Da
         # Equal instants in different zones are one value to factorize, but not one date.
         codes, uniq = _codes(series.map(_wall_clock))
     parsed = [seen[u] if u in seen else seen.setdefault(u, parse_day(u)) for u in uniq]
-    issues.add(codes < 0, "date", "missing", "date is missing")
+    issues.add(codes < 0, "date", "missing", "date is missing", also=True)
     unparsed = np.array([d is None for d in parsed] + [False])
     issues.add(unparsed[codes], "date", "bad-date",
-               lambda p: not_a_date("date", series.iloc[p]))
+               lambda p: not_a_date("date", series.iloc[p]), also=True)
     table = np.array([_BAD_DAY if d is None else d for d in parsed] + [_BAD_DAY], dtype=np.int64)
     return _Dates(table, codes)
 
@@ -355,12 +357,14 @@ def _editions(dates: _Dates, s: EditionStack, a: Assumptions,
     # As the scalar error: past an edition's end (not before the first), carrying it forward
     # is an option the message names.
     earlier = dates.per_row(idx >= 0)
-    issues.add(dates.per_row(~ok), "date", "no-table-in-force",
+    # A date that is no date was told so above: only a date no edition covers is told here.
+    uncovered = dates.per_row(~ok & (day != _BAD_DAY))
+    issues.add(uncovered, "date", "no-table-in-force",
                lambda p: (f"no edition of {s.tset.name} is in force on "
                           f"{np.datetime64(dates.day(p), 'D')}: editions cover "
                           f"{s.tset.ranges()}"
                           + (" (carry_forward=True would use the latest)" if earlier[p]
-                             else "") + s.tset.alone_hint()))
+                             else "") + s.tset.alone_hint()), also=True)
     ed: NDArray[np.intp] = dates.per_row(np.where(ok, idx, -1).astype(np.intp))
     return ed
 
@@ -383,7 +387,7 @@ def _unknown_everywhere(series: pd.Series, found: tuple[NDArray[np.intp], np.nda
         u.strip() in t.measure_index for t in s.editions) for u in uniq] + [False])
     if unknown.any():
         issues.add(unknown[codes], "measure", "unknown-measure",
-                   lambda p: _in_no_edition(series.iloc[p], s))
+                   lambda p: _in_no_edition(series.iloc[p], s), alone=True)
 
 
 def _in_no_edition(measure: str, s: EditionStack) -> str:
@@ -405,9 +409,11 @@ def _measures(series: pd.Series, found: tuple[NDArray[np.intp], np.ndarray], s: 
     table = np.array([[t.measure_index.get(u.strip(), -1) if isinstance(u, str) else -1
                        for u in uniq] + [-1] for t in s.editions], dtype=np.intp)
     m: NDArray[np.intp] = _per_edition(table, ed, codes, -1)
-    issues.add((m < 0) & (codes < 0), "measure", "missing", "measure is missing")
-    issues.add(m < 0, "measure", "unknown-measure",
-               lambda p: s.editions[int(ed[p])].unknown_measure(series.iloc[p]).message)
+    issues.add(codes < 0, "measure", "missing", "measure is missing", also=True)
+    # Known to some edition but not to the row's: told where the row has an edition.
+    issues.add((m < 0) & (ed >= 0), "measure", "unknown-measure",
+               lambda p: s.editions[int(ed[p])].unknown_measure(series.iloc[p]).message,
+               also=True)
     return m
 
 
@@ -426,10 +432,10 @@ def _regions(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
     table = np.array([[_region_position(t, u) for u in uniq] + [-1] for t in s.editions],
                      dtype=np.intp)
     r: NDArray[np.intp] = _per_edition(table, ed, codes, -1)
-    issues.add((r < 0) & (codes < 0), "region", "missing", "region is missing")
-    issues.add(r < 0, "region", "unknown-region",
+    issues.add(codes < 0, "region", "missing", "region is missing", also=True)
+    issues.add((r < 0) & (ed >= 0), "region", "unknown-region",
                lambda p: (f"unknown region {shown(series.iloc[p])}: expected one of "
-                          f"{', '.join(s.editions[int(ed[p])].region_codes)}"))
+                          f"{', '.join(s.editions[int(ed[p])].region_codes)}"), also=True)
     return r
 
 
@@ -462,7 +468,7 @@ def _unit_factors(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
             table[k] = found
     factor: FloatArray = table[key]
     issues.add(valid & np.isnan(factor), "unit", "unit-error",
-               lambda p: messages.get(int(key[p]), "bad unit"))
+               lambda p: messages.get(int(key[p]), "bad unit"), also=True)
     return factor
 
 
@@ -489,18 +495,19 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
         vals = _numeric(df[name], name, issues, required=False)
         if name in FRACTION_COLUMNS:
             issues.add((vals < 0) | (vals > 1), name, "out-of-range",
-                       _out_of_unit_interval(name, vals))
+                       _out_of_unit_interval(name, vals), also=True)
         elif name == "years":
             whole = np.isnan(vals) | ((vals == np.floor(vals)) & (vals >= 1)
                                       & (vals <= MAX_YEARS))
             issues.add(~whole, name, "out-of-range",
-                       f"years must be a whole number from 1 to {MAX_YEARS}")
+                       f"years must be a whole number from 1 to {MAX_YEARS}", also=True)
         elif name == "period_share":
             issues.add((vals <= 0) | (vals > 1), name, "out-of-range",
-                       "period_share must be above 0 and at most 1")
+                       "period_share must be above 0 and at most 1", also=True)
         else:
             issues.add(~((vals >= MIN_CONTRACT_VALUE) & (vals <= MAX_CONTRACT_VALUE))
-                       & ~np.isnan(vals), name, "out-of-range", _contract_value_range(vals))
+                       & ~np.isnan(vals), name, "out-of-range", _contract_value_range(vals),
+                       also=True)
         extra[name] = vals
     for name in KEY_COLUMNS:
         # infer_dtype is one fast pass: only a column of mixed cells can hold a container.
@@ -509,13 +516,14 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
             codes, uniq = _codes(df[name])
             # Bytes too: the scalar Outcome refuses them in text fields.
             container = np.array([_not_one_value(u) for u in uniq] + [False])
-            issues.add(container[codes], name, "not-a-value", _not_a_value(df[name], name))
+            issues.add(container[codes], name, "not-a-value", _not_a_value(df[name], name),
+                       also=True)
     if "stage" in df.columns:
         st = df["stage"]
         codes, uniq = _codes(st)
         known = np.array([isinstance(u, str) and u.strip() in _STAGES for u in uniq] + [True])
         bad = ~known[codes]
-        issues.add(bad, "stage", "bad-stage", lambda p: _bad_stage(st.iloc[p]))
+        issues.add(bad, "stage", "bad-stage", lambda p: _bad_stage(st.iloc[p]), also=True)
     return extra
 
 
