@@ -423,6 +423,8 @@ _CURRENCY = re.compile(r"[£$€]|\bGBP\b", re.IGNORECASE)
 #: Digits grouped in thousands with commas (1,500 or 25,000.50), not a decimal comma (1,5;
 #: 0,125: no group starts with 0).
 _GROUPED_BY_COMMAS = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
+#: A number as the advice writes it: a sign, digits and a point (no exponent, nan or inf).
+_PLAIN_DECIMAL = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)")
 
 
 def plain_number_advice(given: str, fraction: str | None = None) -> str | None:
@@ -435,20 +437,23 @@ def plain_number_advice(given: str, fraction: str | None = None) -> str | None:
     percent = text.endswith("%")
     bare = "".join(_CURRENCY.sub("", text.removesuffix("%")).split())
     either = None  # '1,200' alone: thousands, or a decimal comma before three decimals
-    if "," in bare:
-        if not _GROUPED_BY_COMMAS.fullmatch(bare):
-            point = (f" ({bare.replace(',', '.')})" if bare.count(",") == 1 else "")
-            return f"a decimal comma? write the number with a decimal point{point}"
+    if written_with_decimal_comma(bare):  # 2,5 or 1.234,5: the number is 2.5, 1234.5
+        bare = bare.replace(".", "").replace(",", ".")
+        if not percent:  # '10,5%' goes on to say what a per cent is written as
+            return f"a decimal comma? write the number with a decimal point ({bare})"
+    elif "," in bare:
+        if not _GROUPED_BY_COMMAS.fullmatch(bare):  # '1,5,3': no figure to offer
+            return ("a decimal comma? write the number with a decimal point"
+                    if re.fullmatch(r"[-+]?[\d.,]+", bare) else None)
         if bare.count(",") == 1 and "." not in bare and not percent and bare == text:
             either = bare.replace(",", ".")
         bare = bare.replace(",", "")
+    if not _PLAIN_DECIMAL.fullmatch(bare):  # float() would take 'nan', 'inf', '1_000', '1e3'
+        return None
     if either is not None:
         return (f"write the number without a comma: {bare} if the comma separates thousands, "
                 f"{either} if it is a decimal mark")
-    try:
-        number = float(bare)
-    except ValueError:
-        return None
+    number = float(bare)
     if percent and fraction is not None:
         return f"{fraction} is written as a fraction, {number / 100:g} for {text}"
     if percent:  # a parameter, say: a rate (0.25) or a figure in per cent (25)?
@@ -512,11 +517,19 @@ def group_labels(keys: Iterable[Any]) -> list[str]:
     group of rows with no value where a group is itself named "(none)" (a supplier id copied
     from another tool's blank): that one is "(no value)", so two groups never read alike."""
     keys = list(keys)
-    taken = {str(k).strip().casefold() for k in keys if not is_missing(k)}
-    blank = "(none)"
-    while blank.casefold() in taken:
-        blank = "(no value)" if blank == "(none)" else f"{blank}*"
+    blank = label_apart("(none)", "(no value)", [k for k in keys if not is_missing(k)])
     return [blank if is_missing(k) else str(k) for k in keys]
+
+
+def label_apart(wanted: str, instead: str, taken: Iterable[Any]) -> str:
+    """``wanted`` as a row's label, or ``instead`` where a key of ``taken`` reads as it (case
+    and surrounding spaces aside: a supplier named "total"), then ``instead*``... : a label
+    of the table's own (its Total, its rows with no key) never reads as one of its groups."""
+    seen = {str(t).strip().casefold() for t in taken}
+    label = wanted
+    while label.casefold() in seen:
+        label = instead if label == wanted else f"{label}*"
+    return label
 
 
 def stripped(value: Any) -> Any:

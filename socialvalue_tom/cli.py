@@ -938,9 +938,9 @@ def _check_unused_periods(df: pd.DataFrame, inp: Path) -> None:
 def _issues_by_input_row(issues: pd.DataFrame, parts: pd.DataFrame,
                          period: tuple[str, str]) -> pd.DataFrame:
     """The issues of apportioned rows numbered by the input rows they come from (so the issues
-    file names the file's lines), with the period issues: one per input row, the first found
-    (as value_frame gives one per row). A problem found in a part says which part: its figures
-    are the part's, not the row's."""
+    file names the file's lines), with the period issues: one per field of an input row, the
+    first part's (as value_frame gives one per field of a row). A problem found in a part says
+    which part: its figures are the part's, not the row's."""
     mapped = issues.copy()
     pos = issues["row"].to_numpy(dtype=np.int64)
     mapped["row"] = parts["period_row"].to_numpy()[pos]
@@ -951,7 +951,7 @@ def _issues_by_input_row(issues: pd.DataFrame, parts: pd.DataFrame,
             r if s == 1.0 else (f"{r} (in the part {pd.Timestamp(a).date()} to "
                                 f"{pd.Timestamp(b).date()} of the row's period, share {s:.6g})")
             for r, s, a, b in zip(mapped["reason"], share, first, last, strict=True)]
-    mapped = mapped.drop_duplicates(["row"])
+    mapped = mapped.drop_duplicates(["row", "field"])
     found = pd.concat([mapped, pd.DataFrame(parts.attrs["issues"])], ignore_index=True)
     return found.sort_values(["row", "field"], kind="stable").reset_index(drop=True)
 
@@ -971,13 +971,23 @@ def _period_columns(period: str | None) -> tuple[str, str] | None:
     return names[0], names[1]
 
 
+#: The figures of a totals table: its other columns are the groups' keys.
+_FIGURE_COLUMNS = ("rows", "rows_not_valued", "benefits_gbp", "disbenefits_gbp", "net_gbp",
+                   "contract_value_gbp", "sv_ratio")
+
+
+def _labelled(summary: pd.DataFrame) -> pd.DataFrame:
+    """``summary`` with its keys as the table shows them ("(none)" for rows with no value),
+    worked out over every group, shown or not, so that two groups never read alike."""
+    keys = [c for c in summary.columns if c not in _FIGURE_COLUMNS]
+    return summary.assign(**{c: group_labels(summary[c]) for c in keys})
+
+
 def _totals_table(summary: pd.DataFrame, group: str | None, hidden: int = 0) -> Table:
-    """The totals table; ``hidden``: groups left out of ``summary``, counted on a line of
-    their own before its last row (the Total)."""
+    """The totals table of a :func:`_labelled` summary; ``hidden``: groups left out of
+    ``summary``, counted on a line of their own before its last row (the Total)."""
     table = _table("Social value" + (f" by {group}" if group else ""))
-    cols = [c for c in summary.columns if c not in (
-        "rows", "rows_not_valued", "benefits_gbp", "disbenefits_gbp", "net_gbp",
-        "contract_value_gbp", "sv_ratio")]
+    cols = [c for c in summary.columns if c not in _FIGURE_COLUMNS]
     for c in cols:
         table.add_column(c)
     # Rows not valued get a column only when there are some: they are listed in the issues.
@@ -987,12 +997,11 @@ def _totals_table(summary: pd.DataFrame, group: str | None, hidden: int = 0) -> 
     ratio = "sv_ratio" in summary.columns
     if ratio:
         table.add_column(f"SV per {_pound().strip()}", justify="right")
-    labels = {c: group_labels(summary[c]) for c in cols}
     records = summary.to_dict("records")
     for i, row in enumerate(records):
         if hidden and i == len(records) - 1:
             table.add_row(f"({hidden:,} more)", *[""] * (len(table.columns) - 1))
-        cells = [labels[c][i] for c in cols]
+        cells = [str(row[c]) for c in cols]
         cells += [str(row["rows"]), *([str(row["rows_not_valued"])] if rejected else []),
                   _gbp(row["benefits_gbp"]), _gbp(row["disbenefits_gbp"]),
                   _gbp(row["net_gbp"])]
@@ -1043,7 +1052,9 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> pd
         summary = pd.concat([summary, total[summary.columns]], ignore_index=True)
     groups = len(summary) - 1
     hidden = groups - _SHOWN_GROUPS if by is not None and groups > _SHOWN_GROUPS else 0
-    shown = pd.concat([summary.iloc[:_SHOWN_GROUPS], summary.iloc[-1:]]) if hidden else summary
+    labelled = _labelled(summary)
+    shown = (pd.concat([labelled.iloc[:_SHOWN_GROUPS], labelled.iloc[-1:]]) if hidden
+             else labelled)
     _console().print(_totals_table(shown, keys[0] if keys else None, hidden))
     if hidden:
         _console().print(f"Note: {groups:,} {by.value if by else ''} groups: the first "

@@ -12,6 +12,7 @@ Double-counting exclusions act between the two phases.
 
 from __future__ import annotations
 
+import re
 import uuid
 import warnings
 from collections.abc import Collection, Iterator, Mapping
@@ -469,6 +470,8 @@ def refuse_index_columns(df: pd.DataFrame, reader: str | None = None,
             field=names[0], columns=names)
 
 
+#: A name a measure may require (its ``requires``), as a table file must write it.
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 #: Optional columns the rules read (and the scalar Outcome's fields): a column named but for
 #: case, spaces, hyphens or underscores would be passed through unread, changing the value
 #: without a word.
@@ -549,8 +552,10 @@ def missing_columns_hint(df: pd.DataFrame, missing: list[str], *, sheets: bool =
     from a workbook with others (``read_outcomes`` records it). Rule columns so named are listed too
     (``Contract ID``): renamed with the others, they would be refused on the next run."""
     near = near_names(df.columns, missing)
-    also = {c: name for c, name in near_names(df.columns, _RULE_COLUMNS).items()
-            if c not in df.columns}
+    # Named as the next run's check would name them (misnamed: 'Contract ID', 'Deadweight
+    # (%)'), but for a name a measure may require, which that check exempts for its measure.
+    also = {c: name for c, (name, _) in misnamed(df.columns, _RULE_COLUMNS).items()
+            if not (isinstance(name, str) and _FIELD_NAME.fullmatch(name))}
     pairs = [*near.items(), *also.items()]
     hint = (f"; found {', '.join(f'{name!r} for {c}' for c, name in pairs)} (column "
             "names are lower case, words joined by _: rename them)" if pairs else "")

@@ -44,6 +44,7 @@ from socialvalue_tom._text import (
     id_likeness,
     is_missing,
     key_text,
+    label_apart,
     shown,
     significant,
     stripped,
@@ -991,11 +992,7 @@ _NOT_APPLICABLE = {
 def _total_label(groups: pd.Series) -> str:
     """"Total", or "Total (all groups)" when a group is itself named Total (a supplier
     "Total"): the grand total's row must not read as one of the groups."""
-    taken = {str(g).strip().casefold() for g in groups.dropna()}
-    label = "Total"
-    while label.casefold() in taken:
-        label = "Total (all groups)" if label == "Total" else f"{label}*"
-    return label
+    return label_apart("Total", "Total (all groups)", groups.dropna())
 
 
 def _rounding_note(groups: pd.DataFrame, overall: pd.DataFrame | None = None) -> str | None:

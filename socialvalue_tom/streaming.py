@@ -394,6 +394,8 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
                              "somewhere else", path=str(out))
     tset = table_set(tables)
     codes = exclusion_measures(tset)
+    # Which file, exactly, as it was when the run began (recorded with the output).
+    source = svio.file_source(src) if out is not None else None
     writer = _Writer(Path(out)) if out is not None else None
     # The file is read in several passes: its layout (and the check of its numbers, which
     # may read every record) is worked out once.
@@ -423,7 +425,7 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
                     writer.write(empty)
                 if illustrative:  # before the output is committed: a filter may make it an error
                     warn_illustrative(sum(illustrative), stacklevel=2)
-                writer.commit(_provenance(acc, tset, assumptions, svio.file_source(src)))
+                writer.commit(_provenance(acc, tset, assumptions, source))
             elif illustrative:
                 warn_illustrative(sum(illustrative), stacklevel=2)
         except BaseException:
@@ -434,9 +436,9 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
 
 
 def _provenance(acc: _Accumulator, tset: Any, assumptions: Assumptions,
-                source: str) -> dict[str, Any]:
-    """What produced a file valued in batches (``io.provenance`` of the whole, with the
-    input's name and sha256 as its ``source``, as the command line records it)."""
+                source: str | None) -> dict[str, Any]:
+    """What produced a file valued in batches (``io.provenance`` of the whole, its ``input``
+    the file's name and sha256, ``source``, as the command line records it)."""
     editions = stack_of(tset).editions
     table = acc.issue_table()
     return svio.provenance_record(

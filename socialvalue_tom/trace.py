@@ -389,10 +389,9 @@ def _duration_detail(o: Outcome, x: RuleInputs[float], ctx: RowContext,
     from socialvalue_tom.outcome import financial_year
 
     first = financial_year(o.date)
-    base = ("its own first year" if ctx.base_year is None
-            else f"the base year {_fy(ctx.base_year)}")
-    after = ("" if ctx.base_year is None else
-             f", {x.offset:g} year(s) after the discount base year (year offset {x.offset:g})")
+    base = "its own first year" if ctx.base_year is None else "the base year"
+    after = ("" if ctx.base_year is None else ", the discount base year" if x.offset == 0 else
+             f", {x.offset:g} year(s) after the discount base year {_fy(ctx.base_year)}")
     each = (f"; every year at the {ctx.table.version} proxy (constant in real terms)"
             if x.years > 1 else "")
     how = ("not discounted (discount_schedule none)" if ctx.schedule == "none"

@@ -115,7 +115,9 @@ def _parse(unit: str) -> pint.Unit:
     try:
         parsed: pint.Unit = ureg.parse_units(text)
     except Exception as exc:  # UndefinedUnitError, and assorted errors on garbage ('nan')
-        raise UnitError(f"unknown unit {unit!r}{_carbon_hint(text)}", unit=unit) from exc
+        carbon = _carbon_hint(text)
+        raise UnitError(f"unknown unit {unit!r}{f': {carbon}' if carbon else ''}",
+                        unit=unit) from exc
     for name in parsed._units:  # pint keeps the names of a unit's parts here
         _refuse_ambiguous(unit, name)
     return parsed
@@ -136,16 +138,23 @@ def _carbon_hint(text: str) -> str:
         return ""
     mass = found.group(1).strip(" _")
     if mass.lower() in ("mt", "mts"):
-        return (": 'MT' stands for metric tonnes in some reports and megatonnes in others: "
+        return (f"{mass!r} stands for metric tonnes in some reports and megatonnes in others: "
                 "write 'tCO2e' for tonnes, or 'MtCO2e' for megatonnes (a million tonnes)")
-    try:
-        tonnes = float(ureg.Quantity(1.0, _parse(mass)).to("metric_ton").magnitude)
-    except Exception:  # no mass ('' or 'abc'): the list below
-        tonnes = math.nan
     for size, name in _CARBON_BY_TONNES.items():
-        if math.isclose(tonnes, size, rel_tol=1e-9):
-            return f": write {name!r}"
-    return ": carbon is written 'kgCO2e', 'tCO2e' (tonnes), 'ktCO2e' or 'MtCO2e' (megatonnes)"
+        if math.isclose(_tonnes(mass), size, rel_tol=1e-9):
+            return f"write {name!r}"
+    return "carbon is written 'kgCO2e', 'tCO2e' (tonnes), 'ktCO2e' or 'MtCO2e' (megatonnes)"
+
+
+def _tonnes(mass: str) -> float:
+    """Tonnes in one ``mass`` (``kilogram``, ``Kg`` in a form's capitals), NaN for text that
+    is no mass (``''``, ``abc``)."""
+    for spelling in dict.fromkeys((mass, mass.lower())):
+        try:
+            return float(ureg.Quantity(1.0, _parse(spelling)).to("metric_ton").magnitude)
+        except Exception:  # not a unit, or not a mass: the next spelling, else NaN
+            continue
+    return math.nan
 
 
 def _one_name_hint(text: str) -> str:
@@ -159,6 +168,9 @@ def _one_name_hint(text: str) -> str:
             except UnitError:
                 continue
             return f"write it as one name, without spaces: {joined!r}"
+        carbon = _carbon_hint("".join(words))  # 'MT CO2e', 'tonne CO2eq'
+        if carbon:
+            return carbon
     return ("give a single unit such as 'FTE', 'hour', 'tCO2e' or 'GBP' (a name, with no "
             "spaces, *, /, ^ or number of its own)")
 

@@ -1353,8 +1353,11 @@ def test_value_when_period_rows_interact_then_problems_found_together_are_report
                     "--errors", "collect", "-o", out)
     assert result.exit_code == 1, result.output
     issues = pd.read_csv(tmp_path / "valued.issues.csv")
-    assert issues[["row", "code"]].values.tolist() == [[0, "negative-gross"],
-                                                      [2, "no-table-in-force"]]
+    # Row 2: its first part has no edition, and its second is as negative as row 0's pair
+    # (0.75 FTE - 5): each field's problem, in the part that shows it.
+    assert issues[["row", "field", "code"]].values.tolist() == [
+        [0, "measure", "negative-gross"], [2, "date", "no-table-in-force"],
+        [2, "measure", "negative-gross"]]
     valued = pd.read_csv(out)
     assert valued["period_row"].tolist() == [0, 1, 2, 2]
     tiny = sv.load_table(path=table)
@@ -1425,7 +1428,7 @@ def test_value_when_period_then_an_xlsx_input_needs_no_date_column(tmp_path: Pat
     assert "value it with --period" in invoke("value", src).output
 
 
-def test_value_when_period_parts_have_several_problems_then_one_issue_names_its_part(
+def test_value_when_period_parts_have_several_problems_then_each_field_names_its_part(
         tmp_path: Path) -> None:
     text = ("measure,quantity,unit,region,level,period_start,period_end\n"
             "jobs-apprentice,800,week,uk,3,2024-04-01,2025-06-30\n")
@@ -1434,9 +1437,29 @@ def test_value_when_period_parts_have_several_problems_then_one_issue_names_its_
                     "--errors", "collect")
     assert result.exit_code == 1
     issues = pd.read_csv(tmp_path / "p.issues.csv")
-    assert issues["code"].tolist() == ["out-of-bounds"]  # not also the part with no edition
-    assert issues["reason"].iloc[0].endswith(
+    # Each field's problem once, in the part that shows it: the bound in the first part, the
+    # days no edition covers in the second.
+    assert issues[["field", "code"]].values.tolist() == [["date", "no-table-in-force"],
+                                                         ["quantity", "out-of-bounds"]]
+    assert issues["reason"].iloc[1].endswith(
         "(in the part 2024-04-01 to 2025-03-31 of the row's period, share 0.800439)")
+    assert issues["reason"].iloc[0].endswith("of the row's period, share 0.199561)")
+
+
+def test_value_with_periods_tells_each_problem_of_a_row_s_cells(tmp_path: Path) -> None:
+    """A multi-issue review: with --period the issues file kept one issue per input row,
+    where value_frame on the same parts tells each cell's problem."""
+    text = ("measure,quantity,unit,region,stage,period_start,period_end\n"
+            "jobs-local,x,FTE,narnia,Delivered,2024-04-01,2025-03-31\n"
+            "jobs-local,1,FTE,uk,delivered,2024-04-01,2025-03-31\n")
+    src = _write(tmp_path, "p.csv", text)
+    result = invoke("value", src, "--tables", TINY, "--period", "period_start,period_end",
+                    "--errors", "collect")
+    assert result.exit_code == 1
+    issues = pd.read_csv(tmp_path / "p.issues.csv")
+    assert issues[["row", "field", "code"]].values.tolist() == [
+        [0, "quantity", "not-a-number"], [0, "region", "unknown-region"],
+        [0, "stage", "bad-stage"]]
 
 
 def test_value_when_period_columns_without_period_option_then_says_how(tmp_path: Path) -> None:

@@ -77,8 +77,11 @@ def test_trace_names_the_financial_years_a_discount_runs_between_and_every_facto
                    region="uk", date=dt.date(2025, 3, 31), years=3, confidence="3")
     based = sv.value(o, assumptions=sv.Assumptions(discount_base_year=2022)).explain()
     assert ("duration      3 year(s) from financial year 2024/25, 2 year(s) after the discount "
-            "base year (year offset 2), drop-off 0/year, discounted (green-book schedule) to the "
-            "base year 2022/23;") in based
+            "base year 2022/23, drop-off 0/year, discounted (green-book schedule) to the base "
+            "year;") in based
+    same = sv.value(o, assumptions=sv.Assumptions(discount_base_year=2024)).explain()
+    assert ("3 year(s) from financial year 2024/25, the discount base year, drop-off 0/year, "
+            "discounted (green-book schedule) to the base year;") in same
     own = sv.value(o).explain()
     assert "3 year(s) from financial year 2024/25, drop-off" in own
     assert "to its own first year;" in own

@@ -894,6 +894,13 @@ def test_value_frame_when_required_and_rule_columns_differ_by_case_names_them_al
     assert ("found 'Measure' for measure, 'Contract ID' for contract_id, 'Stage' for stage "
             "(column names") in info.value.message
     assert "supplier_id" not in info.value.message  # present under its own name
+    # As the next run's check names them ('Deadweight (%)'), but for a name a measure may
+    # require ('duration': a custom measure's own field, not years).
+    more = df.assign(**{"Deadweight (%)": 10, "duration": 2})
+    with pytest.raises(sv.OutcomeError) as info:
+        value_frame(more, tiny_table)
+    assert "'Deadweight (%)' for deadweight" in info.value.message
+    assert "duration" not in info.value.message
 
 
 def test_value_frame_when_a_heading_has_an_invisible_character_then_the_error_names_it(
@@ -1102,6 +1109,10 @@ def test_value_frame_tells_each_problem_a_row_s_cells_show_at_once() -> None:
                                                                           "1"]),
                           errors="collect").attrs["issues"]
     assert not once.duplicated(["row", "field"]).any()
+    graded = sv.value_frame(df.iloc[[3]].assign(quantity="x", confidence="Z"),
+                            errors="collect").attrs["issues"]
+    assert graded[["field", "code"]].values.tolist() == [["confidence", "unknown-grade"],
+                                                         ["quantity", "not-a-number"]]
     assert once[once["row"] == 0][["field", "code"]].values.tolist() == [
         ["date", "bad-date"], ["measure", "missing"], ["quantity", "too-large"],
         ["stage", "bad-stage"]]

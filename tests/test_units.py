@@ -57,7 +57,8 @@ def test_conversion_factor_when_unit_unknown_raises_unit_error(unit: str) -> Non
 @pytest.mark.parametrize(("unit", "hint"), [
     ("MTCO2e", ": 'MT' stands for metric tonnes in some reports and megatonnes in others: "
      "write 'tCO2e' for tonnes, or 'MtCO2e' for megatonnes (a million tonnes)"),
-    ("mt_co2", ": 'MT' stands for metric tonnes"),
+    ("mt_co2", ": 'mt' stands for metric tonnes"),
+    ("Kg_CO2e", ": write 'kgCO2e'"),  # a form's capitals
     ("kilogram_CO2e", ": write 'kgCO2e'"),
     ("tonne_CO2", ": write 'tCO2e'"),
     ("kilotonnes_co2eq", ": write 'ktCO2e'"),
@@ -74,6 +75,18 @@ def test_an_unknown_carbon_unit_is_told_how_carbon_is_written(unit: str, hint: s
     assert info.value.message.startswith(f"unknown unit {unit!r}{hint}")
     if not hint:
         assert info.value.message == f"unknown unit {unit!r}"
+
+
+@pytest.mark.parametrize(("unit", "hint"), [
+    ("MT CO2e", "'MT' stands for metric tonnes in some reports and megatonnes in others"),
+    ("tonne CO2eq", "write 'tCO2e'"),
+    ("KG CO2E", "write 'kgCO2e'"),
+])
+def test_a_carbon_unit_written_in_words_is_told_its_name(unit: str, hint: str) -> None:
+    """A diff re-read: 'MT CO2e' (two words) was told only the generic one-name rule."""
+    with pytest.raises(sv.UnitError) as info:
+        conversion_factor(unit, "tCO2e")
+    assert info.value.message.startswith(f"unit {unit!r} is not one unit name: {hint}")
 
 
 @pytest.mark.parametrize("unit", ["FTE**2", "1/FTE", "FTE*kg/g", "FTE*(kg/g)**999",

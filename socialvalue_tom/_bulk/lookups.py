@@ -32,7 +32,6 @@ from socialvalue_tom._text import (
     near_names,
     plain_number_advice,
     shown,
-    written_with_decimal_comma,
 )
 from socialvalue_tom.errors import OutcomeError, SocialValueError
 from socialvalue_tom.outcome import (
@@ -46,12 +45,12 @@ from socialvalue_tom.outcome import (
     Assumptions,
 )
 from socialvalue_tom.rules.steps import DISCOUNT_YEARS, part_limit
+from socialvalue_tom.tables.schema import FRACTION_COLUMNS
 from socialvalue_tom.tables.stack import EditionStack
 
 __all__ = ["FRACTION_COLUMNS", "FloatArray", "Rows", "Seen", "cell_floats", "field_values",
            "lookups", "parse_day"]
 
-FRACTION_COLUMNS = ("deadweight", "displacement", "attribution", "drop_off")
 _STAGES = STAGES
 _BAD_DAY = np.int64(-(2**62))
 #: The days (since 1970-01-01) of datetime.date.min and datetime.date.max.
@@ -193,9 +192,6 @@ def _not_a_number(series: pd.Series, name: str) -> Callable[[int], str]:
         cell = series.iloc[p]
         if isinstance(cell, bool | np.bool_):
             return f"{name} {shown(cell)} is a boolean, not a number"
-        if isinstance(cell, str) and written_with_decimal_comma(cell):
-            return (f"{name} {shown(cell)} is not a number: it is written with a decimal "
-                    "comma, and numbers take '.' as the decimal mark (2.5, not 2,5)")
         advice = (plain_number_advice(cell, name if name in FRACTION_COLUMNS else None)
                   if isinstance(cell, str) else None)  # '£1,200', '25%'
         return f"{name} {shown(cell)} is not a number{f': {advice}' if advice else ''}"
@@ -634,8 +630,9 @@ def _reductions(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp], a: Assu
     # A grade given as a number (3, 3.0) is its text "3", as the scalar Outcome reads it.
     table = np.array([[t.grades.get(key_text(g) or "", np.nan) for g in uniq] + [0.0]
                       for t in s.editions])
-    red: FloatArray = _per_edition(table, ed, codes, 0.0)
+    red: FloatArray = _per_edition(table, ed, codes, 0.0)  # 0, not NaN, where no edition
     issues.add(np.isnan(red), "confidence", "unknown-grade",
                lambda p: (f"unknown confidence grade {shown(df['confidence'].iloc[p])}: table has "
-                          f"{', '.join(s.editions[int(ed[p])].grades) or 'no grades'}"))
+                          f"{', '.join(s.editions[int(ed[p])].grades) or 'no grades'}"),
+               also=True)
     return red

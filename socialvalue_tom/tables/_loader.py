@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from socialvalue_tom._text import clipped_errors, plain_number_advice
 from socialvalue_tom.errors import ProxyTableError
-from socialvalue_tom.tables.schema import FieldCheckError
+from socialvalue_tom.tables.schema import FRACTION_COLUMNS, FieldCheckError
 
 __all__ = ["error_at", "line_of_field", "read_data", "read_json", "read_model", "read_text",
            "read_yaml"]
@@ -790,15 +790,11 @@ def _field_names(model: type[BaseModel]) -> frozenset[str]:
     return frozenset(names)
 
 
-#: The fields of a table file written as fractions (0.25 for 25%).
-_FRACTION_FIELDS = ("deadweight", "displacement", "attribution", "drop_off")
-
-
 def _plain_number_hint(given: str, field: str) -> str:
     """How to write a figure given as text (``"£25,000"``, ``"25%"``, ``"1,5"``) as the
     number the format takes (:func:`plain_number_advice`); ``""`` where none of these is it."""
     name = field.rsplit(".", 1)[-1]
-    fraction = (name if name in _FRACTION_FIELDS else
+    fraction = (name if name in FRACTION_COLUMNS else
                 "a confidence grade" if ".grades." in f".{field}" else None)
     advice = plain_number_advice(given, fraction)
     return f": '{given}' is text; {advice}" if advice else ""

@@ -77,13 +77,14 @@ _TOMS_CODE = re.compile(r"\s*NT\s*\d+[a-z]?\s*", re.IGNORECASE)
 def framework_code_hint(text: object, codes: Iterable[str]) -> str:
     """Where a measure given is a National TOMs code (``NT12``), the measures of ``codes``
     the embedded ``toms`` crosswalk maps to it: a return copied from a TOMs calculator names
-    its measures that way. ``""`` otherwise, and where the table has the code itself in lower
-    case (``nt1``, a licensed table's own code): that is the measure meant, not a crosswalk's."""
+    its measures that way. ``""`` otherwise, and for tables with codes of that form of their
+    own (``nt1``, a licensed TOMs table's): their codes are the ones meant, not the embedded
+    crosswalk's reading of them (a near code is then suggested as for any other)."""
     if not isinstance(text, str) or not _TOMS_CODE.fullmatch(text):
         return ""
     code = re.sub(r"\s+", "", text).upper()
     known = set(codes)
-    if code.lower() in known:
+    if any(_TOMS_CODE.fullmatch(c) for c in known):
         return ""
     try:
         walk = load_crosswalk("toms")

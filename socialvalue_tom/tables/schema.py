@@ -103,6 +103,8 @@ STANDARD_COLUMNS = (
     "attribution", "drop_off", "confidence", "contract_id", "supplier_id", "stage",
     "contract_value", "period_share", "period_row", "fields",
 )
+#: The fields written as fractions of one (0.25 for 25%), in a table file and an outcome alike.
+FRACTION_COLUMNS = ("deadweight", "displacement", "attribution", "drop_off")
 #: Columns an exclusion's ``key`` may not name: what is claimed (measure, quantity, unit), when,
 #: and the columns a valuation writes. Grouping by one of them would never put a part and its
 #: whole in one group, so the exclusion would silently never apply.
