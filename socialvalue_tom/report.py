@@ -1740,7 +1740,8 @@ def _issues_section(issues: Any) -> list[str]:
              "after the header)"
              + ("; line: the file's line, or the sheet's row" if "line" in columns else "")
              + ".</p>")
-    tail = (f"<p>... and {more:,} more, listed in the issues file "
+    tail = (f"<p>... and {more:,} more problem{'s' if more > 1 else ''} (a row may have "
+            "several, one per field), listed in the issues file "
             "(<code>valued.attrs[\"issues\"]</code> in Python).</p>" if more > 0 else "")
     return ["<h2>Rows not valued</h2>", where, _table(shown, "Rows not valued and why"), tail]
 

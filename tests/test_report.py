@@ -446,7 +446,8 @@ def test_report_html_lists_the_first_issues_and_counts_the_rest(
     text = report_html(value_frame(bad, tiny, errors="collect"), tables=tiny)
     section = text.split("<h2>Rows not valued</h2>", 1)[1]
     assert section.count("<tr>") == REPORT_ISSUES + 1  # the header row too
-    assert f"and {len(bad) - REPORT_ISSUES:,} more, listed in the issues file" in section
+    assert (f"and {len(bad) - REPORT_ISSUES:,} more problems (a row may have several, one per "
+            "field), listed in the issues file") in section
 
 
 def test_render_report_replaces_a_link_at_its_path_and_leaves_the_target(
