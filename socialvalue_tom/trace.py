@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from socialvalue_tom.outcome import Outcome
     from socialvalue_tom.rules.expressions import Expression
     from socialvalue_tom.rules.pipeline import RuleInputs, Stages
+    from socialvalue_tom.tables.schema import ProxyValue
 
 __all__ = ["build_steps"]
 
@@ -217,7 +218,8 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
         label += " (the expression below uses the bounds it names too)"
     steps.append(TraceStep(rule="proxy", detail=(
         f"{_money(shown_proxy)} per {spec.unit} for {where}{label}; source {src.id}: "
-        f"{src.title} ({src.publisher}, {src.year}, {src.licence})")))
+        f"{src.title} ({src.publisher}, {src.year}, {src.licence})"
+        f"{_derivation_text(pv, shown_proxy)}")))
     gross_detail = (_expression_detail(o, x, ctx, expr, float(s.gross)) if expr is not None
                     else f"{_num(s.canonical)} {spec.unit} x {_money(x.proxy)}"
                     + _float_product(s.canonical, x.proxy, s.gross))
@@ -327,6 +329,23 @@ def _origin_of(o: Outcome, ctx: RowContext, name: str) -> str:
 
 def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _derivation_text(pv: ProxyValue, shown: float) -> str:
+    """How the table derived the proxy shown from its source's figures (``; derived as
+    median_weekly_pay_ft * weeks_per_year with median_weekly_pay_ft = 906, weeks_per_year =
+    52``), so that the trace runs back to the published figure; ``""`` for a value with no
+    derivation (an illustrative one) or a bound derived by no formula of its own."""
+    d = pv.derivation
+    if d is None:
+        return ""
+    formula = (d.formula if shown == pv.value else d.low_formula if shown == pv.low
+               else d.high_formula if shown == pv.high else None)
+    if formula is None:
+        return ""
+    inputs = ", ".join(f"{name} = {_num(v)}" for name, v in d.inputs.items()
+                       if re.search(rf"\b{re.escape(name)}\b", formula))
+    return f"; derived as {formula}" + (f" with {inputs}" if inputs else "")
 
 
 def _expression_detail(o: Outcome, x: RuleInputs[float], ctx: RowContext,

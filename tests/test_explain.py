@@ -88,6 +88,22 @@ def test_trace_names_the_financial_years_a_discount_runs_between_and_every_facto
     assert "confidence grade '3': optimism-bias reduction 0.2: x (1 - 0.2)  -> £1,920.00" in own
 
 
+def test_trace_runs_the_proxy_back_to_its_source_figures() -> None:
+    """A trace audit: London's jobs proxy cited a Northern Ireland bulletin and nothing more;
+    the proxy step now gives the table's derivation, with the published figures it uses, and
+    for a bound its own formula."""
+    o = sv.Outcome(measure="jobs-local-fte", quantity=2, unit="FTE", region="london",
+                   date=dt.date(2024, 9, 1))
+    proxy = sv.value(o).explain().splitlines()[3]
+    assert proxy.endswith("; derived as median_weekly_pay_ft * weeks_per_year with "
+                          "median_weekly_pay_ft = 906, weeks_per_year = 52")
+    carbon = sv.Outcome(measure="env-carbon-saved", quantity=1, unit="tCO2e", region="uk",
+                        date=dt.date(2024, 9, 1))
+    low = sv.value(carbon, assumptions=sv.Assumptions(bound="low")).explain().splitlines()[3]
+    assert "derived as low_2020_prices * gdp_deflator_price_base / gdp_deflator_2020 with " \
+        "low_2020_prices = 128," in low
+
+
 def test_explain_row_when_row_was_not_valued_names_its_issue(tiny_table: Any) -> None:
     df = pd.DataFrame({"measure": ["jobs-local"], "quantity": [-2.0], "unit": ["FTE"],
                        "region": ["uk"], "date": ["2024-09-30"]})
