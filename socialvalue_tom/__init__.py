@@ -6,6 +6,7 @@
 
 from socialvalue_tom._version import __version__
 from socialvalue_tom.bids import score_bids
+from socialvalue_tom.cases import CaseResult, run_cases
 from socialvalue_tom.engine import sensitivity, value
 from socialvalue_tom.errors import (
     BulkValidationError,
@@ -54,6 +55,7 @@ from socialvalue_tom.valuation import TraceStep, Valuation
 __all__ = [
     "Assumptions",
     "BulkValidationError",
+    "CaseResult",
     "FileSummary",
     "IllustrativeValueWarning",
     "InputFileError",
@@ -94,6 +96,7 @@ __all__ = [
     "load_crosswalk",
     "load_index",
     "load_table",
+    "run_cases",
     "score_bids",
     "sensitivity",
     "summarise",

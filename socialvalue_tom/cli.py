@@ -1623,6 +1623,30 @@ def tables_validate(
     _console().print(f"digest sha256:{t.digest}", markup=False)
 
 
+@tables_app.command("test")
+def tables_test(
+    file: Annotated[Path, typer.Argument(
+        metavar="FILE", help="A case file (.yaml or .json): outcomes and the values expected.")],
+) -> None:
+    """Run a case file's expected valuations; exit 1 when any case fails (docs/proxies.md)."""
+    from socialvalue_tom.cases import run_cases
+
+    if not _looks(file, Path.is_file):
+        _fail(f"case file {file} {_not_there(file)}")
+    results = _guard(lambda: run_cases(file))
+    table = _table(f"{file.name}: {len(results)} case(s)")
+    for c in ("Case", "Expected", "Got", "Result"):
+        table.add_column(c, justify="right" if c in ("Expected", "Got") else "left")
+    for r in results:
+        table.add_row(r.name, r.expected, r.got, "pass" if r.passed else f"FAIL: {r.reason}")
+    _console().print(table)
+    failed = [r for r in results if not r.passed]
+    _console().print(f"{len(results) - len(failed)} of {len(results)} case(s) passed",
+                     markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Run the command line (the ``socialvalue-tom`` console script)."""
     return app(args=argv, prog_name="socialvalue-tom")

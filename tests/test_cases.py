@@ -1,0 +1,150 @@
+"""Case files: expected valuations kept as data, run by sv.run_cases and `tables test`."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from conftest import TINY, TINY_INDEX
+
+import socialvalue_tom as sv
+from socialvalue_tom import cases
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "cases.yaml"
+LONDON = "{measure: jobs-local-fte, quantity: 2, unit: FTE, region: london, date: 2024-09-30}"
+
+
+def _file(tmp_path: Path, body: str, head: str = "tables: uk-national\n") -> Path:
+    path = tmp_path / "cases.yaml"
+    path.write_text(f"format: socialvalue_tom.cases/v1\n{head}cases:\n{body}", encoding="utf-8")
+    return path
+
+
+def _case(expect: str, outcome: str = LONDON, extra: str = "") -> str:
+    return f"  - name: c\n    outcome: {outcome}\n{extra}    expect: {expect}\n"
+
+
+def test_the_example_cases_worked_out_by_hand_all_pass() -> None:
+    """examples/cases.yaml holds docs/worked-examples.md's figures, worked out by hand."""
+    results = sv.run_cases(EXAMPLE)
+    assert len(results) == 9
+    assert [r for r in results if not r.passed] == []
+    assert results[0].got == "£70,668.00" and results[6].got == "unit-error"
+
+
+@pytest.mark.parametrize(("expect", "got", "reason"), [
+    ('{value_gbp: "70668.01"}', "£70,668.00", "valued at £70,668.00"),
+    ('{value_gbp: "70668.00", version: "2023"}', "£70,668.00", "edition 2024, not 2023"),
+    ('{value_gbp: "70668.00", region_used: uk}', "£70,668.00", "region used london, not uk"),
+    ('{value_gbp: "70668.00", trace_contains: [deadweight 0.5]}', "£70,668.00",
+     "the trace does not say 'deadweight 0.5'"),
+    ("{error: unit-error}", "£70,668.00", "valued, where an error was expected"),
+])
+def test_a_case_that_does_not_hold_says_what_came_instead(
+        tmp_path: Path, expect: str, got: str, reason: str) -> None:
+    [result] = sv.run_cases(_file(tmp_path, _case(expect)))
+    assert (result.passed, result.got, result.reason) == (False, got, reason)
+
+
+def test_an_error_other_than_the_one_expected_fails_with_its_message(tmp_path: Path) -> None:
+    outcome = LONDON.replace("quantity: 2", "quantity: -2")
+    [wrong] = sv.run_cases(_file(tmp_path, _case("{error: unit-error}", outcome)))
+    assert (wrong.passed, wrong.expected, wrong.got) == (False, "unit-error", "negative")
+    assert "greater than or equal to 0" in wrong.reason
+    [valued] = sv.run_cases(_file(tmp_path, _case('{value_gbp: "1.00"}', outcome)))
+    assert (valued.passed, valued.got) == (False, "negative")
+    # An error's own code serves as well as the row-issue code.
+    unit = LONDON.replace("unit: FTE", "unit: hour")
+    [by_class] = sv.run_cases(_file(tmp_path, _case("{error: unit-error}", unit)))
+    assert by_class.passed
+
+
+def test_assumptions_of_the_file_and_of_a_case_apply_the_case_s_last(tmp_path: Path) -> None:
+    carbon = ("{measure: env-carbon-saved, quantity: 2500, unit: kgCO2e, region: wales, "
+              "date: 2024-09-30, confidence: '3'}")
+    body = (_case('{value_gbp: "621.13"}', carbon)
+            + _case('{value_gbp: "601.64"}', carbon, "    assumptions: {price_year: 2024}\n"))
+    results = sv.run_cases(_file(tmp_path, body, "assumptions: {price_year: 2025}\n"))
+    assert [r.passed for r in results] == [True, True]
+
+
+def test_tables_may_be_an_edition_or_a_table_file_beside_the_case_file(tmp_path: Path) -> None:
+    shutil.copy(TINY, tmp_path / "tiny.yaml")
+    shutil.copy(TINY_INDEX, tmp_path / TINY_INDEX.name)
+    tiny = sv.load_table(path=TINY)
+    outcome = "{measure: jobs-local, quantity: 2, unit: FTE, region: uk, date: 2024-09-30}"
+    want = sv.value(sv.Outcome(measure="jobs-local", quantity=2, unit="FTE", region="uk",
+                               date="2024-09-30"), tiny).amount
+    [own] = sv.run_cases(_file(tmp_path, _case(f'{{value_gbp: "{want:.2f}"}}', outcome),
+                               "tables: tiny.yaml\n"))
+    assert own.passed, own
+    [pinned] = sv.run_cases(_file(tmp_path, _case('{value_gbp: "70668.00", version: "2024"}'),
+                                  "tables: uk-national:2024\n"))
+    assert pinned.passed, pinned
+    with pytest.raises(sv.UnknownTableError):
+        sv.run_cases(_file(tmp_path, _case('{value_gbp: "1.00"}'), "tables: no-such-family\n"))
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    (_case('{value_gbp: "70668.001"}'), "fractions of a penny"),
+    (_case('{value_gbp: "1.00", error: negative}'), "one of the two"),
+    (_case("{}"), "one of the two"),
+    (_case("{error: negative, version: '2024'}"), "has no edition, region or trace"),
+    (_case('{value_gbp: "1.00", colour: red}'), "colour"),
+])
+def test_a_malformed_case_file_is_refused_naming_its_line_and_field(
+        tmp_path: Path, body: str, words: str) -> None:
+    with pytest.raises(sv.ProxyTableError, match=words) as info:
+        sv.run_cases(_file(tmp_path, body))
+    assert info.value.line is not None and info.value.field.startswith("cases[0].expect")
+
+
+def test_a_case_file_without_its_format_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cases.yaml"
+    path.write_text("cases:\n" + _case('{value_gbp: "1.00"}'), encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="format"):
+        sv.run_cases(path)
+
+
+def test_a_case_fails_where_the_bulk_engine_disagrees_with_the_scalar_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each case is valued both ways: a file of returns must give what one outcome gives."""
+    def off_by_a_penny(*args: Any, **kwargs: Any) -> pd.DataFrame:
+        out = sv.value_frame(*args, **kwargs)
+        return out.assign(value_gbp=out["value_gbp"] + 0.01)
+
+    monkeypatch.setattr(cases, "value_frame", off_by_a_penny)
+    [result] = sv.run_cases(_file(tmp_path, _case('{value_gbp: "70668.00"}')))
+    assert not result.passed
+    assert result.reason == "value_frame gives 70668.01, the scalar engine 70668.0"
+
+
+def test_the_case_file_shown_in_the_docs_passes(tmp_path: Path) -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "proxies.md").read_text(encoding="utf-8")
+    block = doc.split("## Case files", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "doc.yaml"
+    path.write_text(block, encoding="utf-8")
+    results = sv.run_cases(path)
+    assert len(results) == 2 and all(r.passed for r in results), results
+
+
+def test_tables_test_command_exits_by_the_cases(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from socialvalue_tom.cli import app
+
+    runner = CliRunner()
+    ok = runner.invoke(app, ["tables", "test", str(EXAMPLE)])
+    assert ok.exit_code == 0, ok.output
+    assert "9 of 9 case(s) passed" in ok.stdout
+    failing = _file(tmp_path, _case('{value_gbp: "1.00"}'))
+    bad = runner.invoke(app, ["tables", "test", str(failing)])
+    assert bad.exit_code == 1 and "0 of 1 case(s) passed" in bad.stdout
+    assert "FAIL: valued at £70,668.00" in " ".join(bad.stdout.split())
+    missing = runner.invoke(app, ["tables", "test", str(tmp_path / "none.yaml")])
+    assert missing.exit_code == 2
+    malformed = runner.invoke(app, ["tables", "test", str(_file(tmp_path, _case("{}")))])
+    assert malformed.exit_code == 2 and "one of the two" in malformed.stderr
