@@ -1428,15 +1428,20 @@ def test_value_when_period_then_an_xlsx_input_needs_no_date_column(tmp_path: Pat
     assert "value it with --period" in invoke("value", src).output
 
 
-def test_value_when_period_parts_have_several_problems_then_each_field_names_its_part(
-        tmp_path: Path) -> None:
-    text = ("measure,quantity,unit,region,level,period_start,period_end\n"
-            "jobs-apprentice,800,week,uk,3,2024-04-01,2025-06-30\n")
+def _issues_with_periods(tmp_path: Path, text: str) -> pd.DataFrame:
+    """The issues file of ``value --period --errors collect`` on ``text`` (which has some)."""
     src = _write(tmp_path, "p.csv", text)
     result = invoke("value", src, "--tables", TINY, "--period", "period_start,period_end",
                     "--errors", "collect")
-    assert result.exit_code == 1
-    issues = pd.read_csv(tmp_path / "p.issues.csv")
+    assert result.exit_code == 1, result.output
+    return pd.read_csv(tmp_path / "p.issues.csv")
+
+
+def test_value_when_period_parts_have_several_problems_then_each_field_names_its_part(
+        tmp_path: Path) -> None:
+    issues = _issues_with_periods(tmp_path, (
+        "measure,quantity,unit,region,level,period_start,period_end\n"
+        "jobs-apprentice,800,week,uk,3,2024-04-01,2025-06-30\n"))
     # Each field's problem once, in the part that shows it: the bound in the first part, the
     # days no edition covers in the second.
     assert issues[["field", "code"]].values.tolist() == [["date", "no-table-in-force"],
@@ -1449,14 +1454,10 @@ def test_value_when_period_parts_have_several_problems_then_each_field_names_its
 def test_value_with_periods_tells_each_problem_of_a_row_s_cells(tmp_path: Path) -> None:
     """A multi-issue review: with --period the issues file kept one issue per input row,
     where value_frame on the same parts tells each cell's problem."""
-    text = ("measure,quantity,unit,region,stage,period_start,period_end\n"
-            "jobs-local,x,FTE,narnia,Delivered,2024-04-01,2025-03-31\n"
-            "jobs-local,1,FTE,uk,delivered,2024-04-01,2025-03-31\n")
-    src = _write(tmp_path, "p.csv", text)
-    result = invoke("value", src, "--tables", TINY, "--period", "period_start,period_end",
-                    "--errors", "collect")
-    assert result.exit_code == 1
-    issues = pd.read_csv(tmp_path / "p.issues.csv")
+    issues = _issues_with_periods(tmp_path, (
+        "measure,quantity,unit,region,stage,period_start,period_end\n"
+        "jobs-local,x,FTE,narnia,Delivered,2024-04-01,2025-03-31\n"
+        "jobs-local,1,FTE,uk,delivered,2024-04-01,2025-03-31\n"))
     assert issues[["row", "field", "code"]].values.tolist() == [
         [0, "quantity", "not-a-number"], [0, "region", "unknown-region"],
         [0, "stage", "bad-stage"]]
