@@ -4,7 +4,7 @@ A case file (YAML or JSON) lists outcomes and what each must be valued at, in po
 penny, or the error it must raise, in the manner of OpenFisca's YAML tests::
 
     format: socialvalue_tom.cases/v1
-    tables: uk-national            # a family, NAME:VERSION, or a table file beside this one
+    tables: uk-national            # as --tables names them (a file: beside this one)
     cases:
       - name: two local jobs in London, 2024/25
         outcome: {measure: jobs-local-fte, quantity: 2, unit: FTE, region: london,
@@ -24,28 +24,35 @@ tables test FILE`` runs them from the shell. The file's problems are a
 
 from __future__ import annotations
 
-import datetime as dt
 import os
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from socialvalue_tom.engine import TablesLike, table_set, value
+from socialvalue_tom.engine import table_set, value
 from socialvalue_tom.errors import IllustrativeValueWarning, OutcomeError, SocialValueError
 from socialvalue_tom.frame import value_frame
 from socialvalue_tom.money import to_pounds
 from socialvalue_tom.outcome import Assumptions, Outcome
-from socialvalue_tom.tables._loader import read_model
+from socialvalue_tom.tables._loader import error_at, read_model, read_text
+from socialvalue_tom.tables.catalogue import TableSet
+from socialvalue_tom.tables.table import ProxyTable
 
 __all__ = ["CASES_FORMAT", "CaseResult", "run_cases"]
 
 CASES_FORMAT = "socialvalue_tom.cases/v1"
+#: A valuation is refused at 1e13 pounds and over (a float holds pennies only so far).
+_MONEY_LIMIT = Decimal(10) ** 13
+#: Codes of error classes that stand for many problems: a case names the one meant.
+_BROAD_CODES = frozenset({"outcome-error", "rule-error", "social-value-error",
+                          "bulk-validation-error", "proxy-table-error"})
 
 
 class _Model(BaseModel):
@@ -56,10 +63,10 @@ class _Expect(_Model):
     """What a case must give: pounds to the penny (as text, ``"70668.00"``, or a number with
     at most two decimals), or the code of the error it must raise."""
 
-    value_gbp: Decimal | None = None
+    value_gbp: Decimal | None = Field(default=None, allow_inf_nan=False)
     version: str | None = None
     region_used: str | None = None
-    trace_contains: tuple[str, ...] = ()
+    trace_contains: tuple[Annotated[str, Field(min_length=1)], ...] = ()
     error: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
@@ -67,10 +74,18 @@ class _Expect(_Model):
         if (self.value_gbp is None) == (self.error is None):
             raise ValueError("expect gives value_gbp (pounds to the penny) or error (the "
                              "code it must raise), one of the two")
-        if self.value_gbp is not None and self.value_gbp != self.value_gbp.quantize(
-                Decimal("0.01")):
-            raise ValueError(f"value_gbp {self.value_gbp} has fractions of a penny: a total "
-                             "is reported to the penny")
+        if self.value_gbp is not None:
+            if abs(self.value_gbp) >= _MONEY_LIMIT:
+                raise ValueError(f"value_gbp {self.value_gbp} is beyond what a valuation can "
+                                 f"give (under GBP {_MONEY_LIMIT:,})")
+            if self.value_gbp != self.value_gbp.quantize(Decimal("0.01")):
+                raise ValueError(f"value_gbp {self.value_gbp} has fractions of a penny: a "
+                                 "total is reported to the penny")
+        if self.error in _BROAD_CODES:
+            raise ValueError(f"error {self.error!r} is the code of many problems, so a case "
+                             "expecting it would pass on any of them: give the row-issue code "
+                             "of the one meant (negative, bad-date, out-of-range, too-large, "
+                             "negative-gross... docs/errors.md#row-issue-codes)")
         if self.error is not None and (self.version or self.region_used or
                                        self.trace_contains):
             raise ValueError("a case expecting an error has no edition, region or trace")
@@ -86,9 +101,23 @@ class _Case(_Model):
 
 class _CaseFile(_Model):
     format: Literal["socialvalue_tom.cases/v1"]
-    tables: str = Field(default="uk-national", min_length=1)
+    tables: str | tuple[Annotated[str, Field(min_length=1)], ...] = "uk-national"
     assumptions: dict[str, Any] | None = None
-    cases: tuple[_Case, ...] = Field(min_length=1)
+    cases: tuple[_Case, ...]
+
+    @model_validator(mode="after")
+    def _some_cases(self) -> _CaseFile:
+        # Here, not as the field's min_length: a case refused for its own fields would
+        # otherwise also be counted as "no case at all".
+        if not self.cases:
+            raise ValueError("cases lists no case")
+        names = [c.name for c in self.cases]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:  # a failure is reported by its case's name: each must name one case
+            raise ValueError(f"case name(s) given twice: {', '.join(map(repr, twice))}")
+        if not self.tables:
+            raise ValueError("tables names no table")
+        return self
 
 
 @dataclass(frozen=True)
@@ -108,51 +137,101 @@ def run_cases(path: str | os.PathLike[str]) -> list[CaseResult]:
     """Run the cases of a case file; one :class:`CaseResult` each, in the file's order.
 
     A case file (YAML or JSON, docs/proxies.md "Case files") has ``format:
-    socialvalue_tom.cases/v1``, ``tables`` (a family, ``NAME:VERSION`` or a table file
-    beside it; by default ``uk-national``), optional ``assumptions`` for every case, and
+    socialvalue_tom.cases/v1``, ``tables`` (as ``--tables`` names them: families,
+    ``NAME:VERSION``, table or amendment files beside it, each with an optional ``@DIGEST``;
+    by default ``uk-national``), optional ``assumptions`` for every case, and
     ``cases``: each a ``name``, an ``outcome`` (the fields of :class:`Outcome`), optional
     ``assumptions`` of its own and ``expect``: ``value_gbp`` (pounds to the penny) with any of
     ``version``, ``region_used`` and ``trace_contains`` (texts the trace must hold), or
-    ``error`` (the error's code, ``unit-error``, or its row-issue code, ``negative``). A case
-    passes when the scalar engine and ``value_frame``, valuing the outcome as one row, both
-    give the pennies expected and whatever else it names.
+    ``error`` (the error's code, ``unit-error``, or its row-issue code, ``negative``; not a
+    code many problems share, such as ``outcome-error``). A case passes when the scalar
+    engine and ``value_frame``, valuing the outcome as one row, both give what it expects.
 
     Raises :class:`~socialvalue_tom.ProxyTableError` for a file that is not a case file
-    (naming its line and field) or a table file it names that does not load, and
-    :class:`~socialvalue_tom.UnknownTableError` for a table name no edition has.
+    (naming its line and field: settings ``Assumptions`` refuses included) or a table file
+    it names that does not load (:class:`~socialvalue_tom.TableIntegrityError` for a
+    digest pinned that differs), and :class:`~socialvalue_tom.UnknownTableError` for a
+    table name no edition has.
     """
     p = Path(path)
-    spec = read_model(p, _CaseFile)
-    tables = table_set(_tables(spec.tables, p.parent))  # an unknown name stops the run here
+    text = read_text(p)
+    spec = read_model(p, _CaseFile, text)
+    tables = _tables(spec.tables, p, text)
+    settings = [_assumptions(p, text, spec, i) for i in range(len(spec.cases))]
     with warnings.catch_warnings():  # a case pins a figure, illustrative or not
         warnings.simplefilter("ignore", IllustrativeValueWarning)
-        return [_run(case, tables, spec.assumptions) for case in spec.cases]
+        return [_run(case, tables, a) for case, a in zip(spec.cases, settings, strict=True)]
 
 
-def _tables(given: str, folder: Path) -> TablesLike:
-    """A family name, ``NAME:VERSION``, or a table file (relative to the case file)."""
+def _assumptions(path: Path, text: str, spec: _CaseFile, i: int) -> Assumptions:
+    """Case ``i``'s assumptions (the file's, then its own), refused at the field that holds a
+    bad one: a misspelt setting would otherwise fail every case with the same error."""
+    case = spec.cases[i]
+    try:
+        Assumptions(**(spec.assumptions or {}))
+    except SocialValueError as exc:
+        raise error_at(path, text, "assumptions", exc.message) from None
+    try:
+        return Assumptions(**{**(spec.assumptions or {}), **(case.assumptions or {})})
+    except SocialValueError as exc:
+        raise error_at(path, text, f"cases[{i}].assumptions", exc.message) from None
+
+
+def _tables(given: str | tuple[str, ...], path: Path, text: str) -> TableSet:
+    """The tables a case file names, as ``--tables`` names them: families, ``NAME:VERSION``,
+    table or amendment files (relative to the case file), each with an optional ``@DIGEST``,
+    one or several (a list, or separated by commas). A file's edition takes the place of a
+    family's edition of the same dates (an amendment beside its family)."""
     from socialvalue_tom.tables.catalogue import load_table
 
-    if given.lower().endswith((".yaml", ".yml", ".json")):
-        return load_table(path=folder / given)
-    name, colon, version = given.partition(":")
-    return load_table(name, version=version) if colon else name
+    listed = given.split(",") if isinstance(given, str) else list(given)
+    entries = [e.strip() for e in listed if e.strip()]
+    if not entries:
+        raise error_at(path, text, "tables", "tables names no table")
+    editions: list[ProxyTable] = []
+    families: list[ProxyTable] = []
+    for entry in entries:
+        head, at, pin = entry.rpartition("@")
+        digest = pin if at and re.fullmatch(r"[0-9a-fA-F]{12,64}", pin) else None
+        spec = head if digest else entry
+        if spec.lower().endswith((".yaml", ".yml", ".json")):
+            editions.append(load_table(path=path.parent / spec, digest=digest))
+            continue
+        name, colon, version = spec.partition(":")
+        if colon:
+            editions.append(load_table(name, version=version, digest=digest))
+        elif digest:
+            raise error_at(path, text, "tables", f"{entry!r}: a digest pins one edition: "
+                           f"give NAME:VERSION@DIGEST or FILE@DIGEST")
+        else:
+            families.extend(table_set(name).editions)
+    for e in families:
+        over = [f for f in editions if f.valid_from <= e.valid_to and e.valid_from <= f.valid_to]
+        if any(not (f.valid_from <= e.valid_from and e.valid_to <= f.valid_to) for f in over):
+            raise error_at(path, text, "tables", f"an edition given covers only part of "
+                           f"{e.name}:{e.version} ({e.valid_from}..{e.valid_to}): a file given "
+                           "with a family replaces whole editions")
+        if not over:
+            editions.append(e)
+    return TableSet(editions)
 
 
-def _run(case: _Case, tables: TablesLike, defaults: Mapping[str, Any] | None) -> CaseResult:
+def _run(case: _Case, tables: TableSet, assumptions: Assumptions) -> CaseResult:
     expect = case.expect
     wanted = (f"£{expect.value_gbp:,.2f}" if expect.value_gbp is not None
               else str(expect.error))
-    assumptions = {**(defaults or {}), **(case.assumptions or {})}
     try:
         outcome = Outcome(**case.outcome)
-        v = value(outcome, tables, assumptions=Assumptions(**assumptions))
+        v = value(outcome, tables, assumptions=assumptions)
     except SocialValueError as exc:
-        codes = {exc.code, getattr(exc, "issue", None)}
-        if expect.error is not None and expect.error in codes:
-            return CaseResult(case.name, True, wanted, expect.error)
         got = getattr(exc, "issue", None) or exc.code
-        return CaseResult(case.name, False, wanted, str(got), exc.message)
+        if expect.error is None or expect.error not in {exc.code, got}:
+            return CaseResult(case.name, False, wanted, str(got), exc.message)
+        bulk = _bulk_codes(case, tables, assumptions)
+        if expect.error not in bulk:
+            return CaseResult(case.name, False, wanted, str(got),
+                              f"value_frame gives {', '.join(sorted(bulk)) or 'no issue'}")
+        return CaseResult(case.name, True, wanted, expect.error)
     got = f"£{to_pounds(v.amount):,.2f}"
     if expect.error is not None:
         return CaseResult(case.name, False, wanted, got, "valued, where an error was expected")
@@ -166,20 +245,35 @@ def _run(case: _Case, tables: TablesLike, defaults: Mapping[str, Any] | None) ->
     trace = v.explain()
     problems += [f"the trace does not say {text!r}" for text in expect.trace_contains
                  if text not in trace]
-    bulk = _bulk_amount(outcome, tables, assumptions)
-    if bulk != v.amount:
+    bulk = _bulk_amount(case, tables, assumptions)
+    if bulk != v.amount:  # the same float, as the two engines promise
         problems.append(f"value_frame gives {bulk!r}, the scalar engine {v.amount!r}")
     return CaseResult(case.name, not problems, wanted, got, "; ".join(problems))
 
 
-def _bulk_amount(outcome: Outcome, tables: TablesLike, assumptions: Mapping[str, Any]) -> Any:
-    """The outcome valued as one row of a frame, as a file of returns would be."""
-    row = outcome.model_dump(exclude={"fields"}, exclude_none=True)
-    row.update(outcome.fields)
-    if isinstance(row.get("date"), dt.date):
-        row["date"] = row["date"].isoformat()
+def _row(case: _Case) -> pd.DataFrame:
+    """The case's outcome as one row of a frame, as a file of returns would give it: its
+    fields as columns, and a unit column even where none is given (the canonical unit)."""
+    row: dict[str, Any] = {"unit": None, **case.outcome}
+    fields = row.pop("fields", None)
+    if isinstance(fields, Mapping):
+        row.update(fields)
+    return pd.DataFrame([row])
+
+
+def _bulk_amount(case: _Case, tables: TableSet, assumptions: Assumptions) -> Any:
+    """The case valued by ``value_frame``: its amount, or why it was refused."""
     try:
-        out = value_frame(pd.DataFrame([row]), tables, assumptions=assumptions)
+        out = value_frame(_row(case), tables, assumptions=assumptions)
     except OutcomeError as exc:
         return exc.message
     return float(out["value_gbp"].iloc[0])
+
+
+def _bulk_codes(case: _Case, tables: TableSet, assumptions: Assumptions) -> set[str]:
+    """The codes ``value_frame`` gives the case's row: its issues, or the error it raised."""
+    try:
+        out = value_frame(_row(case), tables, assumptions=assumptions, errors="collect")
+    except SocialValueError as exc:
+        return {exc.code, getattr(exc, "issue", None) or exc.code}
+    return set(out.attrs["issues"]["code"])

@@ -23,8 +23,8 @@ def _file(tmp_path: Path, body: str, head: str = "tables: uk-national\n") -> Pat
     return path
 
 
-def _case(expect: str, outcome: str = LONDON, extra: str = "") -> str:
-    return f"  - name: c\n    outcome: {outcome}\n{extra}    expect: {expect}\n"
+def _case(expect: str, outcome: str = LONDON, extra: str = "", name: str = "c") -> str:
+    return f"  - name: {name}\n    outcome: {outcome}\n{extra}    expect: {expect}\n"
 
 
 def test_the_example_cases_worked_out_by_hand_all_pass() -> None:
@@ -66,7 +66,8 @@ def test_assumptions_of_the_file_and_of_a_case_apply_the_case_s_last(tmp_path: P
     carbon = ("{measure: env-carbon-saved, quantity: 2500, unit: kgCO2e, region: wales, "
               "date: 2024-09-30, confidence: '3'}")
     body = (_case('{value_gbp: "621.13"}', carbon)
-            + _case('{value_gbp: "601.64"}', carbon, "    assumptions: {price_year: 2024}\n"))
+            + _case('{value_gbp: "601.64"}', carbon, "    assumptions: {price_year: 2024}\n",
+                    name="d"))
     results = sv.run_cases(_file(tmp_path, body, "assumptions: {price_year: 2025}\n"))
     assert [r.passed for r in results] == [True, True]
 
@@ -102,6 +103,12 @@ def test_a_malformed_case_file_is_refused_naming_its_line_and_field(
     assert info.value.line is not None and info.value.field.startswith("cases[0].expect")
 
 
+def test_two_cases_of_one_name_are_refused(tmp_path: Path) -> None:
+    body = _case('{value_gbp: "1.00"}') * 2
+    with pytest.raises(sv.ProxyTableError, match="case name\\(s\\) given twice: 'c'"):
+        sv.run_cases(_file(tmp_path, body))
+
+
 def test_a_case_file_without_its_format_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "cases.yaml"
     path.write_text("cases:\n" + _case('{value_gbp: "1.00"}'), encoding="utf-8")
@@ -129,6 +136,92 @@ def test_the_case_file_shown_in_the_docs_passes(tmp_path: Path) -> None:
     path.write_text(block, encoding="utf-8")
     results = sv.run_cases(path)
     assert len(results) == 2 and all(r.passed for r in results), results
+
+
+AMENDMENT = """\
+format: socialvalue_tom.amendment/v1
+amends: uk-national:2025
+version: 2025-example.1
+sources:
+- {id: buyer-check, title: ASHE figure checked by the buyer, publisher: Example Council,
+   year: 2025, url: https://example.org/ashe, licence: OGL-3.0}
+proxies:
+  jobs-local-fte:
+    england:
+      value: 39026.00
+      source: buyer-check
+      derivation:
+        inputs: {median_weekly_pay_ft: 750.5, weeks_per_year: 52}
+        formula: median_weekly_pay_ft * weeks_per_year
+"""
+
+
+def test_tables_name_a_family_with_an_amendment_in_place_as_the_command_line_does(
+        tmp_path: Path) -> None:
+    """A case-file review: a buyer who amends an edition tests it beside its family (the
+    other years' editions still in force), as `--tables uk-national,amend.yaml` values."""
+    (tmp_path / "amend.yaml").write_text(AMENDMENT, encoding="utf-8")
+    england = "{measure: jobs-local-fte, quantity: 1, unit: FTE, region: england, date: %s}"
+    body = (_case('{value_gbp: "29269.50", version: 2025-example.1, region_used: england}',
+                  england % "2025-09-30")  # 39,026.00 x (1 - 0.25)
+            + _case('{value_gbp: "28392.00", version: "2024", region_used: uk}',
+                    england % "2024-09-30", name="d"))  # 37,856.00 x (1 - 0.25)
+    for head in ("tables: [uk-national, amend.yaml]\n", "tables: uk-national, amend.yaml\n"):
+        results = sv.run_cases(_file(tmp_path, body, head))
+        assert [r.passed for r in results] == [True, True], results
+    pin = sv.load_table("uk-national", version="2024").digest
+    [pinned] = sv.run_cases(_file(tmp_path, _case('{value_gbp: "70668.00"}'),
+                                  f"tables: uk-national:2024@{pin[:16]}\n"))
+    assert pinned.passed
+    with pytest.raises(sv.TableIntegrityError):
+        sv.run_cases(_file(tmp_path, _case('{value_gbp: "70668.00"}'),
+                           f"tables: uk-national:2024@{'0' * 16}\n"))
+    with pytest.raises(sv.ProxyTableError, match="a digest pins one edition") as info:
+        sv.run_cases(_file(tmp_path, _case('{value_gbp: "1.00"}'),
+                           f"tables: uk-national@{pin[:16]}\n"))
+    assert info.value.field == "tables"
+
+
+@pytest.mark.parametrize(("body", "head", "field", "words"), [
+    (_case('{value_gbp: "7.0668e26"}'), "", "cases[0].expect", "beyond what a valuation"),
+    (_case("{value_gbp: '1.00', trace_contains: ['  ']}"), "",
+     "cases[0].expect.trace_contains[0]", "at least 1 character"),
+    (_case("{error: outcome-error}"), "", "cases[0].expect", "the code of many problems"),
+    (_case('{value_gbp: "1.00"}'), "assumptions: {price_yeer: 2025}\n", "assumptions",
+     "price_yeer"),
+    (_case('{value_gbp: "1.00"}', extra="    assumptions: {bound: worst}\n"), "",
+     "cases[0].assumptions", "worst"),
+])
+def test_a_case_that_could_pass_on_anything_is_refused_with_its_field(
+        tmp_path: Path, body: str, head: str, field: str, words: str) -> None:
+    """A case-file review: a trace text that every trace holds, an error code many problems
+    share, or a misspelt setting failing every case alike, let a case pass (or fail) for
+    the wrong reason; a figure past what money holds crashed."""
+    with pytest.raises(sv.ProxyTableError, match=words) as info:
+        sv.run_cases(_file(tmp_path, body, "tables: uk-national\n" + head))
+    assert info.value.field == field
+    assert "more problem" not in info.value.message  # one problem, told once
+
+
+def test_a_case_without_a_unit_is_valued_in_the_canonical_unit_both_ways(tmp_path: Path) -> None:
+    outcome = "{measure: jobs-local-fte, quantity: 2, region: london, date: 2024-09-30}"
+    [result] = sv.run_cases(_file(tmp_path, _case('{value_gbp: "70668.00"}', outcome)))
+    assert result.passed, result
+
+
+def test_an_error_case_fails_where_the_bulk_engine_does_not_give_that_issue(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_issues(*args: Any, **kwargs: Any) -> pd.DataFrame:
+        out = sv.value_frame(*args, **kwargs)
+        out.attrs["issues"] = out.attrs["issues"].iloc[:0]
+        return out
+
+    outcome = LONDON.replace("quantity: 2", "quantity: -2")
+    [agreed] = sv.run_cases(_file(tmp_path, _case("{error: negative}", outcome)))
+    assert agreed.passed
+    monkeypatch.setattr(cases, "value_frame", no_issues)
+    [result] = sv.run_cases(_file(tmp_path, _case("{error: negative}", outcome)))
+    assert (result.passed, result.reason) == (False, "value_frame gives no issue")
 
 
 def test_tables_test_command_exits_by_the_cases(tmp_path: Path) -> None:
