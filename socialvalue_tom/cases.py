@@ -40,7 +40,7 @@ from socialvalue_tom.engine import table_set, value
 from socialvalue_tom.errors import IllustrativeValueWarning, OutcomeError, SocialValueError
 from socialvalue_tom.frame import value_frame
 from socialvalue_tom.money import to_pounds
-from socialvalue_tom.outcome import Assumptions, Outcome
+from socialvalue_tom.outcome import MAX_AMOUNT, Assumptions, Outcome
 from socialvalue_tom.tables._loader import error_at, read_model, read_text
 from socialvalue_tom.tables.catalogue import TableSet
 from socialvalue_tom.tables.table import ProxyTable
@@ -48,8 +48,8 @@ from socialvalue_tom.tables.table import ProxyTable
 __all__ = ["CASES_FORMAT", "CaseResult", "run_cases"]
 
 CASES_FORMAT = "socialvalue_tom.cases/v1"
-#: A valuation is refused at 1e13 pounds and over (a float holds pennies only so far).
-_MONEY_LIMIT = Decimal(10) ** 13
+#: Past what one outcome may be valued at (``MAX_AMOUNT``), no case can pass.
+_MONEY_LIMIT = Decimal(repr(MAX_AMOUNT))
 #: Codes of error classes that stand for many problems: a case names the one meant.
 _BROAD_CODES = frozenset({"outcome-error", "rule-error", "social-value-error",
                           "bulk-validation-error", "proxy-table-error"})
@@ -75,9 +75,9 @@ class _Expect(_Model):
             raise ValueError("expect gives value_gbp (pounds to the penny) or error (the "
                              "code it must raise), one of the two")
         if self.value_gbp is not None:
-            if abs(self.value_gbp) >= _MONEY_LIMIT:
+            if abs(self.value_gbp) > _MONEY_LIMIT:
                 raise ValueError(f"value_gbp {self.value_gbp} is beyond what a valuation can "
-                                 f"give (under GBP {_MONEY_LIMIT:,})")
+                                 f"give (GBP {_MONEY_LIMIT:,.0f} at most)")
             if self.value_gbp != self.value_gbp.quantize(Decimal("0.01")):
                 raise ValueError(f"value_gbp {self.value_gbp} has fractions of a penny: a "
                                  "total is reported to the penny")
