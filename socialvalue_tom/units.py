@@ -140,8 +140,9 @@ def _carbon_hint(text: str) -> str:
     if mass.lower() in ("mt", "mts"):
         return (f"{mass!r} stands for metric tonnes in some reports and megatonnes in others: "
                 "write 'tCO2e' for tonnes, or 'MtCO2e' for megatonnes (a million tonnes)")
+    tonnes = _tonnes(mass)
     for size, name in _CARBON_BY_TONNES.items():
-        if math.isclose(_tonnes(mass), size, rel_tol=1e-9):
+        if math.isclose(tonnes, size, rel_tol=1e-9):
             return f"write {name!r}"
     return "carbon is written 'kgCO2e', 'tCO2e' (tonnes), 'ktCO2e' or 'MtCO2e' (megatonnes)"
 
