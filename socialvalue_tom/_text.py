@@ -307,8 +307,10 @@ _HOW_WRITTEN = {
     "years": ("inyears",),
 }
 #: Other names analysts give the rule columns that change a value (matched whole): the
-#: contract groups double counting and caps, the years a duration.
+#: contract and supplier group double counting and caps, the years a duration.
 _OTHER_NAMES = {
+    "supplier_id": ("supplier", "supplierref", "supplierreference", "supplierno",
+                    "suppliernumber", "suppliercode"),
     "years": ("yrs", "duration", "durationyears", "durationinyears", "numberofyears",
               "noofyears", "nyears"),
     "contract_id": ("contract", "contractref", "contractreference", "contractno",
@@ -494,6 +496,8 @@ def did_you_mean(text: object, codes: Iterable[str]) -> str:
     with the dashes pointed out: the two look alike on screen."""
     import difflib
 
+    if not isinstance(text, str):  # a number or a huge int: no code is written like one
+        return ""
     by_lower = {c.lower(): c for c in codes}
     if isinstance(text, str) and _DASHES.search(text):
         plain = _DASHES.sub("-", text).strip().lower()

@@ -760,14 +760,16 @@ def test_value_frame_when_a_rule_column_differs_by_case_or_spaces_refuses_it(
     ("Duration", "years"), ("contract_value (£)", "contract_value"),
     ("Contract value GBP", "contract_value"), ("contract", "contract_id"),
     ("Contract Ref", "contract_id"), ("Contract No.", "contract_id"),
-    ("Confidence grade", "confidence"),
+    ("Confidence grade", "confidence"), ("Supplier", "supplier_id"),
+    ("Supplier ref", "supplier_id"),
 ])
 def test_value_frame_when_a_rule_column_is_named_another_way_refuses_it(
         tiny_table: Any, given: str, rule: str) -> None:
     """An error review's silent wrong totals: 'Deadweight (%)' of 50 gave the full value, no
     deadweight and no word, and 'contract' or 'duration' were passed over alike (one
-    double-counting group, one year). Refused naming the column and the rule it looks like; a
-    fraction's message says how to write it."""
+    double-counting group, one year); so was 'Supplier' (a newcomer's second review: the
+    suppliers of one contract read as one, their claims set against each other). Refused
+    naming the column and the rule it looks like; a fraction's message says how to write it."""
     df = _frame(**{given: [0.5, 0.5, 0.5]})
     for errors in ("raise", "collect"):
         with pytest.raises(sv.OutcomeError, match=rf"'{re.escape(given)}' for '{rule}'") as info:
@@ -779,7 +781,7 @@ def test_value_frame_when_a_rule_column_is_named_another_way_refuses_it(
 
 @pytest.mark.parametrize("other", [
     "deadweight_justification", "displacement_source", "contract_name", "contract_title",
-    "supplier", "notes", "Years of benefit", "rate", "percent", "contract value notes",
+    "supplier_name", "notes", "Years of benefit", "rate", "percent", "contract value notes",
     "Contract (£)", "contract rate", "Lifetime", "deadweight_justification_pct",
 ])
 def test_value_frame_passes_through_columns_that_only_share_a_word_with_a_rule(
@@ -1093,14 +1095,15 @@ def test_value_frame_tells_each_problem_a_row_s_cells_show_at_once() -> None:
                        "stage": ["Delivered", "delivered", "delivered", "delivered"]})
     out = sv.value_frame(df, errors="collect")
     assert out.attrs["issues"][["row", "field", "code"]].values.tolist() == [
-        [0, "date", "bad-date"], [0, "quantity", "not-a-number"], [0, "stage", "bad-stage"],
+        [0, "date", "bad-date"], [0, "quantity", "not-a-number"],
+        [0, "region", "unknown-region"], [0, "stage", "bad-stage"],
         [1, "quantity", "not-a-number"], [1, "region", "unknown-region"],
         [1, "unit", "unit-error"], [2, "measure", "unknown-measure"]]
     assert out["value_gbp"].isna().tolist() == [True, True, True, False]
-    with pytest.raises(sv.BulkValidationError, match=r"^7 problem\(s\) in 3 row\(s\)"):
+    with pytest.raises(sv.BulkValidationError, match=r"^8 problem\(s\) in 3 row\(s\)"):
         sv.value_frame(df)
     with pytest.raises(sv.OutcomeError, match=r"row 0 was not valued: date: .*; quantity: .*; "
-                                              r"stage: "):
+                                              r"region: .*; stage: "):
         sv.explain_row(out, 0)
     # A field is told once, by its first problem: an unknown measure of the row's edition is
     # not told again after 'missing', nor a quantity past the limit twice.
@@ -1109,13 +1112,22 @@ def test_value_frame_tells_each_problem_a_row_s_cells_show_at_once() -> None:
                                                                           "1"]),
                           errors="collect").attrs["issues"]
     assert not once.duplicated(["row", "field"]).any()
+    # A region no edition has is wrong whatever the date (a newcomer's second review: 'Londn'
+    # beside a bad date took another run), and is told what it is close to.
+    undated = sv.value_frame(df.iloc[[3]].assign(region="Londn", date="31/03/2025"),
+                             errors="collect").attrs["issues"]
+    assert undated[["field", "code"]].values.tolist() == [["date", "bad-date"],
+                                                          ["region", "unknown-region"]]
+    assert undated["reason"].iloc[1].endswith("; did you mean london?")
+    with pytest.raises(sv.UnknownRegionError, match="did you mean northern-ireland"):
+        sv.load_table("uk-national", version="2024").region_code("N. Ireland")
     graded = sv.value_frame(df.iloc[[3]].assign(quantity="x", confidence="Z"),
                             errors="collect").attrs["issues"]
     assert graded[["field", "code"]].values.tolist() == [["confidence", "unknown-grade"],
                                                          ["quantity", "not-a-number"]]
     assert once[once["row"] == 0][["field", "code"]].values.tolist() == [
         ["date", "bad-date"], ["measure", "missing"], ["quantity", "too-large"],
-        ["stage", "bad-stage"]]
+        ["region", "unknown-region"], ["stage", "bad-stage"]]
 
 
 def test_a_row_whose_measure_no_edition_knows_is_reported_as_that_first() -> None:

@@ -9,7 +9,7 @@ reported here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -430,9 +430,19 @@ def _regions(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
     r: NDArray[np.intp] = _per_edition(table, ed, codes, -1)
     issues.add(codes < 0, "region", "missing", "region is missing", also=True)
     issues.add((r < 0) & (ed >= 0), "region", "unknown-region",
-               lambda p: (f"unknown region {shown(series.iloc[p])}: expected one of "
-                          f"{', '.join(s.editions[int(ed[p])].region_codes)}"), also=True)
+               lambda p: _unknown_region(series.iloc[p], s.editions[int(ed[p])].region_codes),
+               also=True)
+    if (ed < 0).any():  # no edition (a bad date): a region no edition has is wrong by itself
+        nowhere = np.array([(table[:, j] < 0).all() for j in range(len(uniq))] + [False])
+        every = list(dict.fromkeys(c for t in s.editions for c in t.region_codes))
+        issues.add((ed < 0) & nowhere[codes], "region", "unknown-region",
+                   lambda p: _unknown_region(series.iloc[p], every), also=True)
     return r
+
+
+def _unknown_region(region: Any, codes: Sequence[str]) -> str:
+    return (f"unknown region {shown(region)}: expected one of {', '.join(codes)}"
+            f"{did_you_mean(region, codes)}")
 
 
 def _unit_factors(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],

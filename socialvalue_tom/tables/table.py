@@ -313,7 +313,8 @@ class ProxyTable(_Sealed):
         if code is None:
             raise UnknownRegionError(
                 f"unknown region {shown(region)} in table {self.name}:{self.version}: expected "
-                f"one of {', '.join(self.region_codes)}", region=region, table=self.name,
+                f"one of {', '.join(self.region_codes)}"
+                f"{did_you_mean(region, self.region_codes)}", region=region, table=self.name,
             )
         return code
 
