@@ -433,7 +433,8 @@ def _regions(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
                lambda p: _unknown_region(series.iloc[p], s.editions[int(ed[p])].region_codes),
                also=True)
     if (ed < 0).any():  # no edition (a bad date): a region no edition has is wrong by itself
-        nowhere = np.array([(table[:, j] < 0).all() for j in range(len(uniq))] + [False])
+        # Per distinct value, known to no edition; the last slot, a missing region, is not.
+        nowhere = np.append((table[:, :-1] < 0).all(axis=0), False)
         every = list(dict.fromkeys(c for t in s.editions for c in t.region_codes))
         issues.add((ed < 0) & nowhere[codes], "region", "unknown-region",
                    lambda p: _unknown_region(series.iloc[p], every), also=True)
