@@ -159,19 +159,20 @@ def _tonnes(mass: str) -> float:
 
 
 def _one_name_hint(text: str) -> str:
-    """What to write instead of a unit that is not one name: the name its words make when
-    joined (``kg CO2e``, ``tonnes CO2e``), else the rule."""
+    """What to write instead of a unit that is not one name: carbon by its own names
+    (``tonnes CO2e``: ``tCO2e``), else the name its words make when joined (``full time
+    equivalent``), else the rule."""
     words = text.split()
     if len(words) > 1 and all(_ONE_NAME.fullmatch(w) for w in words):
+        carbon = _carbon_hint("".join(words))  # 'MT CO2e', 'tonne CO2eq', 'kg CO2e'
+        if carbon:
+            return carbon
         for joined in ("".join(words), "_".join(words)):
             try:
                 _parse(joined)
             except UnitError:
                 continue
             return f"write it as one name, without spaces: {joined!r}"
-        carbon = _carbon_hint("".join(words))  # 'MT CO2e', 'tonne CO2eq'
-        if carbon:
-            return carbon
     return ("give a single unit such as 'FTE', 'hour', 'tCO2e' or 'GBP' (a name, with no "
             "spaces, *, /, ^ or number of its own)")
 
