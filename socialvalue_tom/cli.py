@@ -1603,21 +1603,7 @@ def tables_validate(
     if not _looks(file, Path.is_file):
         _fail(f"table file {file} {_not_there(file)}")
 
-    def checked() -> ProxyTable:
-        try:
-            return load_table(path=file)
-        except ProxyTableError as exc:
-            problems = exc.details.get("problems") or []
-            if len(problems) > 1:  # every problem, so the author fixes them in one pass
-                total = int(exc.details.get("problem_count") or len(problems))
-                listed = "\n".join(f"  {_cli_error_words(p)}" for p in problems)
-                _fail(f"{file}: {total} problems:\n{listed}"
-                      + (f"\n  (and {total - len(problems)} more)"
-                         if total > len(problems) else "")
-                      + f"\n[see docs/errors.md#{exc.code}]", 1)
-            raise
-
-    t = _guard(checked, code=1)
+    t = _guard(lambda: _every_problem(file, lambda: load_table(path=file), 1), code=1)
     _console().print(_printable(f"valid: {t.name}:{t.version} ({len(t.measures)} measures, "
                                 f"valid {t.valid_from}..{t.valid_to})"), markup=False)
     _console().print(f"digest sha256:{t.digest}", markup=False)
@@ -1633,7 +1619,7 @@ def tables_test(
 
     if not _looks(file, Path.is_file):
         _fail(f"case file {file} {_not_there(file)}")
-    results = _guard(lambda: run_cases(file))
+    results = _guard(lambda: _every_problem(file, lambda: run_cases(file), 2))
     table = _table(f"{file.name}: {len(results)} case(s)")
     for c in ("Case", "Expected", "Got", "Result"):
         table.add_column(c, justify="right" if c in ("Expected", "Got") else "left")
@@ -1645,6 +1631,23 @@ def tables_test(
                      markup=False)
     if failed:
         raise typer.Exit(1)
+
+
+def _every_problem(file: Path, read: Callable[[], _T], code: int) -> _T:
+    """``read()`` of a table or case file, where it fails for several problems of the file's
+    format, each on a line of its own (exit ``code``), so that the author fixes them in one
+    pass; one problem is raised as it is."""
+    try:
+        return read()
+    except ProxyTableError as exc:
+        problems = exc.details.get("problems") or []
+        if len(problems) > 1:
+            total = int(exc.details.get("problem_count") or len(problems))
+            listed = "\n".join(f"  {_cli_error_words(p)}" for p in problems)
+            _fail(f"{file}: {total} problems:\n{listed}"
+                  + (f"\n  (and {total - len(problems)} more)" if total > len(problems) else "")
+                  + f"\n[see docs/errors.md#{exc.code}]", code)
+        raise
 
 
 def main(argv: list[str] | None = None) -> Any:

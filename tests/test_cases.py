@@ -241,3 +241,8 @@ def test_tables_test_command_exits_by_the_cases(tmp_path: Path) -> None:
     assert missing.exit_code == 2
     malformed = runner.invoke(app, ["tables", "test", str(_file(tmp_path, _case("{}")))])
     assert malformed.exit_code == 2 and "one of the two" in malformed.stderr
+    # Every problem of the file's format on a line of its own, as tables validate lists them.
+    two = _file(tmp_path, _case("{}") + _case("{value_gbp: '1.001'}", name="d"))
+    both = runner.invoke(app, ["tables", "test", str(two)])
+    assert both.exit_code == 2 and ": 2 problems:" in both.stderr, both.stderr
+    assert "one of the two" in both.stderr and "fractions of a penny" in both.stderr
