@@ -146,6 +146,10 @@ def _check_row(o: Outcome, spec: MeasureSpec, canonical: float) -> None:
             f"measure {spec.code!r} requires field(s) {', '.join(missing)} on the outcome "
             f"(pass fields={{{missing[0]!r}: ...}})", field=missing[0], measure=spec.code,
             issue="missing-field")
+    for name, b in spec.field_bounds.items():
+        if not b.holds(o.fields[name]):
+            raise OutcomeError(b.refusal(name, o.fields[name], spec.code), field=name,
+                               measure=spec.code, issue="out-of-bounds")
     _refuse_rule_fields(o, spec)
     # A part of a row reported for a period is held to its share of the row's limits.
     share = 1.0 if o.period_share is None else o.period_share

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from conftest import TINY
 
 import socialvalue_tom as sv
 import socialvalue_tom.accessor  # registers df.socialvalue
@@ -59,6 +60,52 @@ def test_value_when_apprenticeship_lacks_level_raises(tiny_table: Any,
     with pytest.raises(sv.OutcomeError, match="level") as info:
         sv.value(make_outcome(measure="jobs-apprentice", quantity=10, unit="week"), tiny_table)
     assert info.value.field == "level"
+
+
+def test_a_field_a_measure_requires_is_held_to_the_bounds_the_table_gives_it(
+        tmp_path: Any) -> None:
+    """A known gap: a custom measure's own field could not be bounded, so a level of 80 (or
+    a share of -1) was valued. Bounds on the fields in requires are refused outside, by both
+    engines in one wording; a table without them keeps its digest."""
+    from conftest import tiny_variant
+
+    path = tiny_variant(tmp_path, ("    requires: [level]\n",
+                                   "    requires: [level]\n    field_bounds: {level: {min: 1, "
+                                   "max: 8}}\n"))
+    bounded = sv.load_table(path=path)
+    assert bounded.digest != sv.load_table(path=TINY).digest
+    day = bounded.spec.valid_from
+    rows = pd.DataFrame({"measure": "jobs-apprentice", "quantity": 10.0, "unit": "week",
+                         "region": "uk", "date": day, "level": [3.0, 80.0, 0.5, 1.0, 8.0]})
+    out = sv.value_frame(rows, bounded, errors="collect")
+    reasons = ["field 'level' 80 of 'jobs-apprentice' is outside the table's bounds [1, 8]",
+               "field 'level' 0.5 of 'jobs-apprentice' is outside the table's bounds [1, 8]"]
+    assert out.attrs["issues"][["row", "field", "code", "reason"]].values.tolist() == [
+        [1, "level", "out-of-bounds", reasons[0]], [2, "level", "out-of-bounds", reasons[1]]]
+    assert out["value_gbp"].notna().tolist() == [True, False, False, True, True]
+    for level, reason in ((80.0, reasons[0]), (0.5, reasons[1])):
+        one = sv.Outcome(measure="jobs-apprentice", quantity=10, unit="week", region="uk",
+                         date=day, fields={"level": level})
+        with pytest.raises(sv.OutcomeError) as info:
+            sv.value(one, bounded)
+        assert (info.value.message, info.value.field, info.value.issue) == (
+            reason, "level", "out-of-bounds")
+
+
+@pytest.mark.parametrize(("replacement", "words"), [
+    ("    field_bounds: {grade: {min: 1}}\n", "bounds the field 'grade', which it does not "
+     "require"),
+    ("    field_bounds: {level: {min: 8, max: 1}}\n", "min 8.0 is above max 1.0"),
+])
+def test_field_bounds_that_cannot_apply_are_refused(tmp_path: Any, replacement: str,
+                                                    words: str) -> None:
+    from conftest import tiny_variant
+
+    path = tiny_variant(tmp_path, ("    requires: [level]\n",
+                                   "    requires: [level]\n" + replacement))
+    with pytest.raises(sv.ProxyTableError, match=re.escape(words)) as info:
+        sv.load_table(path=path)
+    assert info.value.field is not None and "field_bounds" in info.value.field
 
 
 @pytest.mark.parametrize(("quantity", "unit", "error", "needle"), [

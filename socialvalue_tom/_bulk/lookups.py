@@ -45,7 +45,7 @@ from socialvalue_tom.outcome import (
     Assumptions,
 )
 from socialvalue_tom.rules.steps import DISCOUNT_YEARS, part_limit
-from socialvalue_tom.tables.schema import FRACTION_COLUMNS
+from socialvalue_tom.tables.schema import FRACTION_COLUMNS, FieldBounds
 from socialvalue_tom.tables.stack import EditionStack
 
 __all__ = ["FRACTION_COLUMNS", "FloatArray", "Rows", "Seen", "cell_floats", "field_values",
@@ -609,6 +609,17 @@ def _check_requires(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp],
                     issues.add(mask & np.isnan(vals), name, "missing-field",
                                f"measure {spec.code!r} requires a numeric {name!r} on each "
                                f"row{hint}")
+                    b = spec.field_bounds.get(name)
+                    if b is not None:
+                        lo = -np.inf if b.min is None else b.min
+                        hi = np.inf if b.max is None else b.max
+                        issues.add(mask & ((vals < lo) | (vals > hi)), name, "out-of-bounds",
+                                   _field_refusal(vals, name, spec.code, b))
+
+
+def _field_refusal(vals: FloatArray, name: str, code: str,
+                   b: FieldBounds) -> Callable[[int], str]:
+    return lambda p: b.refusal(name, float(vals[p]), code)
 
 
 def _check_bounds(s: EditionStack, ed: NDArray[np.intp], m: NDArray[np.intp],

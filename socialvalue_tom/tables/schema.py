@@ -368,6 +368,32 @@ class QuantityBounds(_Model, frozen=True):
         return self
 
 
+class FieldBounds(_Model, frozen=True):
+    """Inclusive bounds on a field a measure requires (``level`` from 1 to 8, a share from 0
+    to 1): an outcome's figure outside them is refused, never valued."""
+
+    min: Number | None = None
+    max: Number | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FieldBounds:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+    def holds(self, value: float) -> bool:
+        """Whether ``value`` is within the bounds."""
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+    def refusal(self, name: str, value: float, code: str) -> str:
+        """Why the field ``name``'s ``value`` on a row of measure ``code`` is refused (one
+        wording for the scalar and bulk engines)."""
+        low = "-inf" if self.min is None else f"{self.min:g}"
+        high = "inf" if self.max is None else f"{self.max:g}"
+        return (f"field {name!r} {value:g} of {code!r} is outside the table's bounds "
+                f"[{low}, {high}]")
+
+
 class Parameter(_Model, frozen=True):
     """A named constant a table or measure declares for use in expressions."""
 
@@ -411,6 +437,9 @@ class MeasureSpec(_Model, frozen=True):
                                                    *_KEYWORDS})}})],
         ...] = ()
     quantity_bounds: QuantityBounds | None = None
+    #: Bounds on the fields in ``requires``, by name (left out of the digest when none).
+    field_bounds: TableDict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")],
+                            FieldBounds] = Field(default_factory=dict, validate_default=True)
     cap_ratio: Annotated[float, Strict(), Field(gt=0.0, allow_inf_nan=False)] | None = None
     expression: str | None = Field(default=None, max_length=1000,
                                    json_schema_extra={"pattern": NOT_BLANK})
@@ -769,6 +798,12 @@ def _check_measure(i: int, m: MeasureSpec, t: TableFile, sources: set[str],
         if keyword.iskeyword(name):
             raise FieldCheckError(f"{where} requires {name!r}, a Python keyword no expression "
                                   "can use as a name: rename it", *at, "requires", j)
+    for name in m.field_bounds:
+        if name not in m.requires:
+            raise FieldCheckError(
+                f"{where} bounds the field {name!r}, which it does not require: field_bounds "
+                f"are for the fields in requires ({', '.join(m.requires) or 'none'})", *at,
+                "field_bounds", name)
 
 
 def _check_parameter_name(name: str, *loc: str | int, where: str = "") -> None:
