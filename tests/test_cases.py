@@ -103,6 +103,21 @@ def test_a_malformed_case_file_is_refused_naming_its_line_and_field(
     assert info.value.line is not None and info.value.field.startswith("cases[0].expect")
 
 
+def test_a_case_file_with_no_case_is_refused_and_fields_reach_both_engines(
+        tmp_path: Path) -> None:
+    path = tmp_path / "none.yaml"
+    path.write_text("format: socialvalue_tom.cases/v1\ncases: []\n", encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="lists no case"):
+        sv.run_cases(path)
+    shutil.copy(TINY, tmp_path / "tiny.yaml")
+    shutil.copy(TINY_INDEX, tmp_path / TINY_INDEX.name)
+    outcome = ("{measure: jobs-apprentice, quantity: 10, unit: week, region: uk, "
+               "date: 2024-09-30, fields: {level: 3}}")
+    [leveled] = sv.run_cases(_file(tmp_path, _case('{value_gbp: "3000.00"}', outcome),
+                                   "tables: tiny.yaml\n"))
+    assert leveled.passed, leveled
+
+
 def test_two_cases_of_one_name_are_refused(tmp_path: Path) -> None:
     body = _case('{value_gbp: "1.00"}') * 2
     with pytest.raises(sv.ProxyTableError, match="case name\\(s\\) given twice: 'c'"):
@@ -241,6 +256,7 @@ def test_tables_test_command_exits_by_the_cases(tmp_path: Path) -> None:
     assert missing.exit_code == 2
     malformed = runner.invoke(app, ["tables", "test", str(_file(tmp_path, _case("{}")))])
     assert malformed.exit_code == 2 and "one of the two" in malformed.stderr
+    assert "problems:" not in malformed.stderr  # one problem, told as it is
     # Every problem of the file's format on a line of its own, as tables validate lists them.
     two = _file(tmp_path, _case("{}") + _case("{value_gbp: '1.001'}", name="d"))
     both = runner.invoke(app, ["tables", "test", str(two)])

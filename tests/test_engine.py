@@ -90,6 +90,18 @@ def test_a_field_a_measure_requires_is_held_to_the_bounds_the_table_gives_it(
             sv.value(one, bounded)
         assert (info.value.message, info.value.field, info.value.issue) == (
             reason, "level", "out-of-bounds")
+    # The bounds are inclusive, and another measure's row is not held to them.
+    edge = rows.assign(level=[1.0, 8.0, 1.0, 8.0, 8.0])
+    other = pd.DataFrame({"measure": ["jobs-local"], "quantity": [1.0], "unit": ["FTE"],
+                          "region": ["uk"], "date": [day], "level": [80.0]})
+    assert sv.value_frame(pd.concat([edge, other], ignore_index=True), bounded)[
+        "value_gbp"].notna().all()
+    # One side only: the other is open.
+    lower = sv.load_table(path=tiny_variant(tmp_path / "lower", (
+        "    requires: [level]\n", "    requires: [level]\n    field_bounds: {level: {min: 1}}\n")))
+    assert sv.value_frame(rows.assign(level=[80.0] * 5), lower)["value_gbp"].notna().all()
+    low = sv.value_frame(rows.assign(level=[0.0] * 5), lower, errors="collect")
+    assert low.attrs["issues"]["reason"].iloc[0].endswith("bounds [1, inf]")
 
 
 @pytest.mark.parametrize(("replacement", "words"), [
