@@ -37,12 +37,17 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from socialvalue_tom.engine import table_set, value
-from socialvalue_tom.errors import IllustrativeValueWarning, OutcomeError, SocialValueError
+from socialvalue_tom.errors import (
+    IllustrativeValueWarning,
+    OutcomeError,
+    RuleError,
+    SocialValueError,
+)
 from socialvalue_tom.frame import value_frame
 from socialvalue_tom.money import to_pounds
 from socialvalue_tom.outcome import MAX_AMOUNT, Assumptions, Outcome
 from socialvalue_tom.tables._loader import error_at, read_model, read_text
-from socialvalue_tom.tables.catalogue import TableSet
+from socialvalue_tom.tables.catalogue import TableSet, with_files_in_place
 from socialvalue_tom.tables.table import ProxyTable
 
 __all__ = ["CASES_FORMAT", "CaseResult", "run_cases"]
@@ -205,15 +210,10 @@ def _tables(given: str | tuple[str, ...], path: Path, text: str) -> TableSet:
                            f"give NAME:VERSION@DIGEST or FILE@DIGEST")
         else:
             families.extend(table_set(name).editions)
-    for e in families:
-        over = [f for f in editions if f.valid_from <= e.valid_to and e.valid_from <= f.valid_to]
-        if any(not (f.valid_from <= e.valid_from and e.valid_to <= f.valid_to) for f in over):
-            raise error_at(path, text, "tables", f"an edition given covers only part of "
-                           f"{e.name}:{e.version} ({e.valid_from}..{e.valid_to}): a file given "
-                           "with a family replaces whole editions")
-        if not over:
-            editions.append(e)
-    return TableSet(editions)
+    try:  # the command line's rule for --tables (one routine)
+        return TableSet(with_files_in_place(families, editions))
+    except RuleError as exc:
+        raise error_at(path, text, "tables", exc.message) from None
 
 
 def _run(case: _Case, tables: TableSet, assumptions: Assumptions) -> CaseResult:

@@ -53,7 +53,12 @@ from socialvalue_tom.errors import (
 )
 from socialvalue_tom.money import format_gbp
 from socialvalue_tom.outcome import Assumptions
-from socialvalue_tom.tables.catalogue import TableSet, available_tables, load_table
+from socialvalue_tom.tables.catalogue import (
+    TableSet,
+    available_tables,
+    load_table,
+    with_files_in_place,
+)
 from socialvalue_tom.tables.table import ProxyTable, TableRef
 
 __all__ = ["app", "main"]
@@ -462,20 +467,9 @@ def _resolve_tables(spec: str) -> TablesLike:
         return _resolve_one_tables(parts[0])
     resolved = [_resolve_one_tables(p) for p in parts if p]
     files = [t for t in resolved if isinstance(t, ProxyTable)]
-    family = []
-    for e in (e for t in resolved if not isinstance(t, ProxyTable)
-              for e in table_set(t).editions):
-        over = [f for f in files if f.valid_from <= e.valid_to and e.valid_from <= f.valid_to]
-        part = [f for f in over if not (f.valid_from <= e.valid_from and e.valid_to <= f.valid_to)]
-        if part:
-            f = part[0]
-            _fail(f"{f.name}:{f.version} ({f.valid_from}..{f.valid_to}) covers only part of "
-                  f"{e.name}:{e.version} ({e.valid_from}..{e.valid_to}): a table file given "
-                  "with a family replaces whole editions; give it alone, or with editions "
-                  "(NAME:VERSION) whose dates it does not touch")
-        if not over:
-            family.append(e)
-    return _guard(lambda: TableSet([*family, *files]))
+    family = [e for t in resolved if not isinstance(t, ProxyTable)
+              for e in table_set(t).editions]
+    return _guard(lambda: TableSet(with_files_in_place(family, files)))
 
 
 def _resolve_one_tables(spec: str) -> TablesLike:

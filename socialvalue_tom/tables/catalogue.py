@@ -493,6 +493,28 @@ def _as_day(on: object) -> dt.date:
                     f"YYYY-MM-DD text), not {type(on).__name__} {on!r}")
 
 
+def with_files_in_place(family: Iterable[ProxyTable],
+                        files: Sequence[ProxyTable]) -> list[ProxyTable]:
+    """The editions of ``family`` a file's edition does not cover, then the files' editions:
+    a file given with its family (an amendment of one year) takes the place of that year's
+    edition. :class:`RuleError` for a file covering only part of a family edition: dropping
+    that edition would leave its other dates to no edition."""
+    kept = []
+    for e in family:
+        over = [f for f in files if f.valid_from <= e.valid_to and e.valid_from <= f.valid_to]
+        part = [f for f in over if not (f.valid_from <= e.valid_from and e.valid_to <= f.valid_to)]
+        if part:
+            f = part[0]
+            raise RuleError(f"{f.name}:{f.version} ({f.valid_from}..{f.valid_to}) covers only "
+                            f"part of {e.name}:{e.version} ({e.valid_from}..{e.valid_to}): a "
+                            "table file given with a family replaces whole editions; give it "
+                            "alone, or with editions (NAME:VERSION) whose dates it does not "
+                            "touch", field="tables")
+        if not over:
+            kept.append(e)
+    return [*kept, *files]
+
+
 class TableSet:
     """Editions of one family, sorted by start date and checked not to overlap."""
 
