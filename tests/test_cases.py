@@ -202,6 +202,10 @@ def test_tables_name_a_family_with_an_amendment_in_place_as_the_command_line_doe
     (_case("{value_gbp: '1.00', trace_contains: ['  ']}"), "",
      "cases[0].expect.trace_contains[0]", "at least 1 character"),
     (_case("{error: outcome-error}"), "", "cases[0].expect", "the code of many problems"),
+    (_case("{error: proxy-table-error}"), "", "cases[0].expect", "the code of many problems"),
+    (_case('{value_gbp: "-7.0668e26"}'), "", "cases[0].expect", "beyond what a valuation"),
+    (_case("{value_gbp: .nan}"), "", "cases[0].expect.value_gbp", "finite number"),
+    (_case("{value_gbp: '-Infinity'}"), "", "cases[0].expect.value_gbp", "finite number"),
     (_case('{value_gbp: "1.00"}'), "assumptions: {price_yeer: 2025}\n", "assumptions",
      "price_yeer"),
     (_case('{value_gbp: "1.00"}', extra="    assumptions: {bound: worst}\n"), "",
@@ -262,3 +266,46 @@ def test_tables_test_command_exits_by_the_cases(tmp_path: Path) -> None:
     both = runner.invoke(app, ["tables", "test", str(two)])
     assert both.exit_code == 2 and ": 2 problems:" in both.stderr, both.stderr
     assert "one of the two" in both.stderr and "fractions of a penny" in both.stderr
+    # Past the fifty listed, the rest are counted.
+    many = _file(tmp_path, "".join(_case("{}", name=f"c{i}") for i in range(53)))
+    counted = runner.invoke(app, ["tables", "test", str(many)])
+    assert counted.exit_code == 2 and ": 53 problems:" in counted.stderr
+    assert counted.stderr.count("one of the two") == 50
+    assert "\n  (and 3 more)\n" in counted.stderr, counted.stderr
+
+
+def test_the_largest_valuation_and_a_list_of_tables_with_a_stray_comma_are_accepted(
+        tmp_path: Path) -> None:
+    """The bounds of the format, from a mutation review: GBP 1e12 (what one outcome may be
+    valued at) is a figure a case may expect, and a trailing comma in ``tables`` names
+    nothing more; a ``tables`` of commas alone names nothing."""
+    [largest] = sv.run_cases(_file(tmp_path, _case('{value_gbp: "1000000000000.00"}')))
+    assert (largest.passed, largest.reason) == (False, "valued at £70,668.00")
+    [listed] = sv.run_cases(_file(tmp_path, _case('{value_gbp: "70668.00"}'),
+                                  'tables: "uk-national, "\n'))
+    assert listed.passed, listed
+    with pytest.raises(sv.ProxyTableError, match="tables names no table") as info:
+        sv.run_cases(_file(tmp_path, _case('{value_gbp: "1.00"}'), 'tables: " , "\n'))
+    assert info.value.field == "tables"
+
+
+def test_a_table_file_covering_part_of_a_family_edition_is_refused_at_tables(
+        tmp_path: Path) -> None:
+    """As on the command line: a file valid 2024-10-01..2025-09-30 beside its family would
+    leave part of two editions' dates to neither, so the case file is refused at ``tables``,
+    naming both."""
+    from socialvalue_tom.tables.catalogue import embedded_dir
+
+    text = (embedded_dir() / "uk-national" / "2024.yaml").read_text(encoding="utf-8")
+    for old, new in (("\nversion: '2024'", "\nversion: '2024h2'"),
+                     ("\nvalid_from: 2024-04-01", "\nvalid_from: 2024-10-01"),
+                     ("\nvalid_to: 2025-03-31", "\nvalid_to: 2025-09-30"),
+                     ("\nreview_by: 2025-03-31", "\nreview_by: 2025-09-30")):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    (tmp_path / "shifted.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="covers only part of") as info:
+        sv.run_cases(_file(tmp_path, _case('{value_gbp: "70668.00"}'),
+                           "tables: [uk-national, shifted.yaml]\n"))
+    assert info.value.field == "tables"
+    assert "uk-national:2024 (2024-04-01..2025-03-31)" in info.value.message

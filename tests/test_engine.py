@@ -102,6 +102,12 @@ def test_a_field_a_measure_requires_is_held_to_the_bounds_the_table_gives_it(
     assert sv.value_frame(rows.assign(level=[80.0] * 5), lower)["value_gbp"].notna().all()
     low = sv.value_frame(rows.assign(level=[0.0] * 5), lower, errors="collect")
     assert low.attrs["issues"]["reason"].iloc[0].endswith("bounds [1, inf]")
+    # A single allowed figure (min == max) is a bound like any other.
+    three = sv.load_table(path=tiny_variant(tmp_path / "three", (
+        "    requires: [level]\n",
+        "    requires: [level]\n    field_bounds: {level: {min: 3, max: 3}}\n")))
+    only = sv.value_frame(rows.assign(level=[3.0, 3.0, 2.0, 4.0, 3.0]), three, errors="collect")
+    assert only["value_gbp"].notna().tolist() == [True, True, False, False, True]
 
 
 @pytest.mark.parametrize(("replacement", "words"), [

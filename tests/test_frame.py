@@ -1372,3 +1372,32 @@ def test_value_frame_names_every_measure_requiring_a_field_filled_elsewhere(
     with pytest.raises(sv.OutcomeError,
                        match="'dropoff' is a field env-carbon, jobs-apprentice require,"):
         value_frame(rows, table)
+
+
+def test_a_region_only_another_edition_knows_is_not_told_beside_a_bad_date(
+        tmp_path: Any) -> None:
+    """With no edition to read it by (a bad date), a region is told only when no edition
+    has it: 'wales', known to the 2023 edition alone, may be right once the date is, and
+    'Narnia' is told with the codes of every edition (a mutation keeping one edition's codes,
+    or telling a region some edition lacks, went unnoticed over editions of one region set)."""
+    from conftest import TINY_2023, tiny_variant
+
+    old = sv.load_table(path=tiny_variant(
+        tmp_path / "2023", *TINY_2023,
+        ("  - {code: scotland, name: Scotland, parent: uk}\n",
+         "  - {code: scotland, name: Scotland, parent: uk}\n"
+         "  - {code: wales, name: Wales, parent: uk}\n")))
+    new = sv.load_table(path=tiny_variant(tmp_path / "2024"))
+    assert "wales" in old.region_codes and "wales" not in new.region_codes
+    df = pd.DataFrame({"measure": ["jobs-local"] * 4, "quantity": [1.0] * 4,
+                       "unit": ["FTE"] * 4, "region": ["wales", "Narnia", "wales", "wales"],
+                       "date": ["31/03/2024", "31/03/2024", "2023-06-01", "2024-06-01"]})
+    found = value_frame(df, [old, new], errors="collect").attrs["issues"]
+    assert found[["row", "field", "code"]].values.tolist() == [
+        [0, "date", "bad-date"], [1, "date", "bad-date"], [1, "region", "unknown-region"],
+        [3, "region", "unknown-region"]]
+    assert found["reason"].iloc[2] == ("unknown region 'Narnia': expected one of uk, england, "
+                                       "london, scotland, wales")
+    assert found["reason"].iloc[3].startswith("unknown region 'wales': expected one of uk, "
+                                              "england, london, scotland")
+    assert "wales" not in found["reason"].iloc[3].split("expected one of ")[1].split(";")[0]
