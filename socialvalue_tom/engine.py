@@ -36,7 +36,7 @@ from socialvalue_tom.rules.pipeline import (
 )
 from socialvalue_tom.rules.steps import part_limit
 from socialvalue_tom.tables.catalogue import TableSet, resolve_tables
-from socialvalue_tom.tables.schema import STANDARD_COLUMNS, MeasureSpec
+from socialvalue_tom.tables.schema import STANDARD_COLUMNS, MeasureSpec, bounds_text
 from socialvalue_tom.tables.table import ProxyTable
 from socialvalue_tom.valuation import TraceStep, Valuation
 
@@ -165,7 +165,7 @@ def _check_row(o: Outcome, spec: MeasureSpec, canonical: float) -> None:
     ):
         raise OutcomeError(
             f"quantity {canonical:g} {spec.unit} of {spec.code!r} is outside the table's bounds "
-            f"[{bounds.min}, {bounds.max}]{scaled}", field="quantity", measure=spec.code,
+            f"{bounds_text(bounds.min, bounds.max)}{scaled}", field="quantity", measure=spec.code,
             issue="out-of-bounds")
 
 
@@ -174,10 +174,7 @@ def grade_reduction(table: ProxyTable, grade: str | None) -> float:
     if grade is None:
         return 0.0
     if grade not in table.grades:
-        known = ", ".join(table.grades) or "none (the table declares no grades)"
-        raise OutcomeError(f"unknown confidence grade {grade!r}: table "
-                           f"{table.name}:{table.version} has {known}", field="confidence",
-                           issue="unknown-grade")
+        raise table.unknown_grade(grade)
     return table.grades[grade]
 
 

@@ -1077,6 +1077,7 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     if a.get("apply_confidence", True):  # grades not applied reduce nothing
         notes += _partly_given(ok, "confidence", UNGRADED_NOTE)
     basis = []
+    first = None  # the earliest financial year, where the discounting years differ
     if a.get("price_year") is None and {"table", "version"} <= set(ok.columns):
         used = _edition_keys(ok)
         bases = sorted({eds[k].spec.price_base_year for k in used if k in eds})
@@ -1093,6 +1094,7 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
             and "date" in ok.columns):
         years = sorted({int(y) for y in _financial_year(ok["date"]).dropna()})
         if len(years) > 1:
+            first = years[0]
             basis.append((f"each discounted to its own first year ({len(years)} financial "
                           f"years, {years[0]} to {years[-1]})", "discount_base_year"))
     if basis:
@@ -1100,8 +1102,11 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
         # discounted to (two different years draw the note of _price_and_discount_years).
         common = ("one year as both price_year and discount_base_year" if len(basis) > 1
                   else "a common " + basis[0][1])
-        notes.append(f"Values are {' and '.join(text for text, _ in basis)}: {common} "
-                     "puts them on one basis.")
+        # A base year after an outcome's refuses that row: say which years serve.
+        within = ("" if first is None else
+                  f", no later than {first} (the rows' first financial year),")
+        notes.append(f"Values are {' and '.join(text for text, _ in basis)}: {common}"
+                     f"{within} puts them on one basis.")
     mixed = _price_and_discount_years(ok, eds, a)
     if mixed:
         notes.append(mixed)

@@ -336,3 +336,7 @@ def test_engine_errors_name_the_row_issue_code_bulk_gives(
     issues = sv.value_frame(frame, tiny_table, errors="collect",
                             assumptions=assumptions).attrs["issues"]
     assert len(issues) == 1 and info.value.issue == issues["code"].iloc[0], info.value
+    # In the same words, the advice included (a base year after an outcome's said what to
+    # choose in one engine only), except where each says how its own input gives a field.
+    if info.value.issue != "missing-field":
+        assert issues["reason"].iloc[0] == info.value.message

@@ -8,6 +8,7 @@ import datetime as dt
 import math
 import re
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -1401,3 +1402,53 @@ def test_a_region_only_another_edition_knows_is_not_told_beside_a_bad_date(
     assert found["reason"].iloc[3].startswith("unknown region 'wales': expected one of uk, "
                                               "england, london, scotland")
     assert "wales" not in found["reason"].iloc[3].split("expected one of ")[1].split(";")[0]
+
+
+@pytest.mark.parametrize("years", [Decimal("2.0000000000000001"),
+                                   Decimal("125.0000000000000000001"),
+                                   Decimal("0.99999999999999999999"), Fraction(5, 2)])
+def test_years_an_exact_number_not_whole_is_refused_as_the_scalar_engine_refuses_it(
+        years: Any) -> None:
+    """An adversarial review: a Decimal cell (a Parquet decimal column) of 2.0000000000000001
+    years was read as the float 2 and valued, where ``Outcome`` refuses it as no whole
+    number; whole ones (Decimal("2.000"), Fraction(4, 2)) are valued by both."""
+    base = {"measure": "jobs-local-fte", "quantity": 2.0, "unit": "FTE", "region": "london",
+            "date": "2024-09-30"}
+    with pytest.raises(sv.OutcomeError) as info:
+        sv.value(sv.Outcome(**base, years=years))
+    assert info.value.issue == "out-of-range"
+    rows = pd.DataFrame({**{k: [v] * 3 for k, v in base.items()},
+                         "years": pd.Series([years, Decimal("2.000"), Fraction(4, 2)],
+                                            dtype=object)})
+    out = value_frame(rows, "uk-national", errors="collect")
+    assert out.attrs["issues"][["row", "field", "code"]].values.tolist() == [
+        [0, "years", "out-of-range"]]
+    two = sv.value(sv.Outcome(**base, years=2)).amount
+    assert out["value_gbp"].iloc[1:].tolist() == [two, two]
+
+
+def test_a_date_a_pinned_edition_leaves_out_names_the_family_s_edition_for_it() -> None:
+    """A newcomer's review: with --tables uk-national:2024, a row of February 2026 was told
+    that carrying forward would use the latest (2024's proxies for a 2025/26 outcome), not
+    that the family's 2025 edition covers it. Both engines now say so, in the same words;
+    a user's own family (not in the catalogue) has no such hint."""
+    pinned = sv.load_table("uk-national", version="2024")
+    row = {"measure": "jobs-local-fte", "quantity": 1.0, "unit": "FTE", "region": "uk"}
+    for day, version, carry in (("2026-02-27", "2025", True), ("2023-06-01", "2023", False)):
+        with pytest.raises(sv.NoTableInForceError) as info:
+            sv.value(sv.Outcome(**row, date=day), pinned)
+        assert info.value.message.endswith(
+            ("(carry_forward=True would use the latest)" if carry else "2025-03-31)")
+            + f"; uk-national:{version} covers that date (give the family, uk-national, "
+              "for every edition)")
+        found = value_frame(pd.DataFrame([{**row, "date": day}]), pinned,
+                            errors="collect").attrs["issues"]
+        assert found["reason"].tolist() == [info.value.message]
+    every = value_frame(pd.DataFrame([{**row, "date": "2030-01-01"}]), "uk-national",
+                        errors="collect").attrs["issues"]["reason"].iloc[0]
+    assert "covers that date" not in every
+    tiny = sv.load_table(path=TINY)
+    with pytest.raises(sv.NoTableInForceError) as own:
+        sv.value(sv.Outcome(measure="jobs-local", quantity=1.0, unit="FTE", region="uk",
+                            date="2030-01-01"), tiny)
+    assert "covers that date" not in own.value.message

@@ -874,7 +874,8 @@ def test_basis_notes_when_editions_share_a_price_base_then_no_price_note(
     valued = value_frame(rows, [tiny, later])
     assert basis_notes(valued, [tiny, later]) == [
         "Values are each discounted to its own first year (2 financial years, 2024 to 2025): "
-        "a common discount_base_year puts them on one basis."]
+        "a common discount_base_year, no later than 2024 (the rows' first financial year), "
+        "puts them on one basis."]
     based = value_frame(rows, [tiny, later], assumptions=sv.Assumptions(discount_base_year=2024))
     assert basis_notes(based, [tiny, later]) == []
 
@@ -1934,5 +1935,6 @@ def test_notes_ask_for_one_year_as_both_price_and_discount_base() -> None:
     rows = pd.DataFrame({"measure": "jobs-local-fte", "quantity": 1, "unit": "FTE",
                          "region": "uk", "years": 3, "date": ["2024-10-01", "2025-04-01"]})
     notes = basis_notes(value_frame(rows, "uk-national"))
-    assert any(n.endswith("one year as both price_year and discount_base_year puts them on "
-                          "one basis.") for n in notes), notes
+    assert any(n.endswith("one year as both price_year and discount_base_year, no later than "
+                          "2024 (the rows' first financial year), puts them on one basis.")
+               for n in notes), notes

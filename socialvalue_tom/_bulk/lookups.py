@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -45,7 +47,7 @@ from socialvalue_tom.outcome import (
     Assumptions,
 )
 from socialvalue_tom.rules.steps import DISCOUNT_YEARS, part_limit
-from socialvalue_tom.tables.schema import FRACTION_COLUMNS, FieldBounds
+from socialvalue_tom.tables.schema import FRACTION_COLUMNS, FieldBounds, bounds_text
 from socialvalue_tom.tables.stack import EditionStack
 
 __all__ = ["FRACTION_COLUMNS", "FloatArray", "Rows", "Seen", "cell_floats", "field_values",
@@ -125,8 +127,10 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
     _check_bounds(s, ed, m, canonical, part, issues)
     reduction = _reductions(df, s, ed, a, issues)
     if a.discount_base_year is not None:
-        issues.add(fy < a.discount_base_year, "date", "before-discount-base",
-                   f"outcome year is before the discount base year {a.discount_base_year}")
+        base = a.discount_base_year
+        issues.add(fy < base, "date", "before-discount-base",  # the scalar engine's words
+                   lambda p: f"outcome year {int(fy[p])} is before the discount base year "
+                             f"{base}: choose a base year no later than the earliest outcome")
         years = extra.get("years", np.ones(len(df)))
         last = fy - a.discount_base_year + np.where(np.isnan(years), 1.0, years) - 1
         issues.add(last > DISCOUNT_YEARS, "years", "beyond-horizon",
@@ -355,12 +359,16 @@ def _editions(dates: _Dates, s: EditionStack, a: Assumptions,
     earlier = dates.per_row(idx >= 0)
     # A date that is no date was told so above: only a date no edition covers is told here.
     uncovered = dates.per_row(~ok & (day != _BAD_DAY))
-    issues.add(uncovered, "date", "no-table-in-force",
-               lambda p: (f"no edition of {s.tset.name} is in force on "
-                          f"{np.datetime64(dates.day(p), 'D')}: editions cover "
-                          f"{s.tset.ranges()}"
-                          + (" (carry_forward=True would use the latest)" if earlier[p]
-                             else "") + s.tset.alone_hint()), also=True)
+    if uncovered.any():  # as the scalar error, in its words
+        ranges, alone = s.tset.ranges(), s.tset.alone_hint()
+        elsewhere = (lambda _: "") if alone else s.tset.elsewhere_hint()
+        issues.add(uncovered, "date", "no-table-in-force",
+                   lambda p: (f"no edition of {s.tset.name} is in force on "
+                              f"{np.datetime64(dates.day(p), 'D')}: editions cover {ranges}"
+                              + (" (carry_forward=True would use the latest)" if earlier[p]
+                                 else "") + alone
+                              + elsewhere(np.datetime64(dates.day(p), "D").astype(dt.date))),
+                   also=True)
     ed: NDArray[np.intp] = dates.per_row(np.where(ok, idx, -1).astype(np.intp))
     return ed
 
@@ -489,6 +497,19 @@ def _unit_factor(t: Any, mi: int, unit: Any) -> float | str:
         return exc.message
 
 
+def _exactly_whole(series: pd.Series) -> NDArray[np.bool_]:
+    """False where a cell is an exact number that is not whole though its float is: a
+    Decimal of 2.0000000000000001 (a Parquet decimal column) is no whole number of years,
+    as the scalar ``Outcome`` says, where ``float`` makes it 2."""
+    if series.dtype != object:
+        return np.ones(len(series), dtype=bool)
+    codes, uniq = _codes(series)
+    ok = np.array([u.denominator == 1 if isinstance(u, Fraction)
+                   else not isinstance(u, Decimal) or not u.is_finite() or u == int(u)
+                   for u in uniq] + [True], dtype=bool)
+    return ok[codes]
+
+
 def _contract_value_range(vals: FloatArray) -> Callable[[int], str]:
     return lambda p: (f"contract_value {shown(vals[p])} is not from £{MIN_CONTRACT_VALUE} to "
                       f"£{MAX_CONTRACT_VALUE:,.0f}")
@@ -505,7 +526,7 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
                        _out_of_unit_interval(name, vals), also=True)
         elif name == "years":
             whole = np.isnan(vals) | ((vals == np.floor(vals)) & (vals >= 1)
-                                      & (vals <= MAX_YEARS))
+                                      & (vals <= MAX_YEARS) & _exactly_whole(df[name]))
             issues.add(~whole, name, "out-of-range",
                        f"years must be a whole number from 1 to {MAX_YEARS}", also=True)
         elif name == "period_share":
@@ -633,10 +654,15 @@ def _check_bounds(s: EditionStack, ed: NDArray[np.intp], m: NDArray[np.intp],
     if part is not None:  # a part's share of the row's bounds, as in the scalar engine
         low, high = part_limit(lo, part, upper=False), part_limit(hi, part, upper=True)
     out = (ed >= 0) & (m >= 0) & ((canonical < low) | (canonical > high))
-    issues.add(out, "quantity", "out-of-bounds",
-               lambda p: (f"quantity {canonical[p]:g} of "
-                          f"{s.editions[int(ed[p])].measure_codes[int(m[p])]!r} is outside the "
-                          f"table's bounds [{lo[p]:g}, {hi[p]:g}]" + _share_note(part, p)))
+    def refusal(p: int) -> str:  # the scalar engine's words
+        t = s.editions[int(ed[p])]
+        spec = t.measure(t.measure_codes[int(m[p])])
+        bounds = spec.quantity_bounds
+        assert bounds is not None  # only a measure with bounds can be outside them
+        return (f"quantity {canonical[p]:g} {spec.unit} of {spec.code!r} is outside the "
+                f"table's bounds {bounds_text(bounds.min, bounds.max)}" + _share_note(part, p))
+
+    issues.add(out, "quantity", "out-of-bounds", refusal)
 
 
 def _share_note(part: FloatArray | None, p: int) -> str:
@@ -654,7 +680,7 @@ def _reductions(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp], a: Assu
                       for t in s.editions])
     red: FloatArray = _per_edition(table, ed, codes, 0.0)  # 0, not NaN, where no edition
     issues.add(np.isnan(red), "confidence", "unknown-grade",
-               lambda p: (f"unknown confidence grade {shown(df['confidence'].iloc[p])}: table has "
-                          f"{', '.join(s.editions[int(ed[p])].grades) or 'no grades'}"),
+               lambda p: s.editions[int(ed[p])].unknown_grade(
+                   key_text(df["confidence"].iloc[p])).message,
                also=True)
     return red

@@ -9,7 +9,7 @@ import os
 import re
 import stat
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import overload
@@ -20,6 +20,7 @@ from socialvalue_tom.errors import (
     NoTableInForceError,
     ProxyTableError,
     RuleError,
+    SocialValueError,
     TableIntegrityError,
     UnknownTableError,
 )
@@ -578,7 +579,29 @@ class TableSet:
         hint = "" if carry_forward or not earlier else " (carry_forward=True would use the latest)"
         raise NoTableInForceError(
             f"no edition of {self.name} is in force on {day}: editions cover "
-            f"{self.ranges()}{hint}{self.alone_hint()}", name=self.name, date=day)
+            f"{self.ranges()}{hint}{self.alone_hint() or self.elsewhere_hint()(day)}",
+            name=self.name, date=day)
+
+    def elsewhere_hint(self) -> Callable[[dt.date], str]:
+        """For dates none of these editions covers: a function naming the family's edition
+        that covers a day, where these editions leave it out (``uk-national:2024`` alone,
+        for a date of 2025/26: carrying the latest forward would value it with the wrong
+        year's proxies). The catalogue is read once, for every day asked about."""
+        try:
+            family = _family_editions(self.name)
+        except SocialValueError:  # a user's own family: the catalogue does not know it
+            family = []
+        mine = {t.version for t in self.editions}
+        left_out = [t for t in family if t.version not in mine]
+
+        def hint(day: dt.date) -> str:
+            for t in left_out:
+                if t.covers(day):
+                    return (f"; {t.name}:{t.version} covers that date (give the family, "
+                            f"{t.name}, for every edition)")
+            return ""
+
+        return hint
 
     def alone_hint(self) -> str:
         """For a date no edition covers: when the only edition is a local amendment, how to

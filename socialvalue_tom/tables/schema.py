@@ -388,10 +388,15 @@ class FieldBounds(_Model, frozen=True):
     def refusal(self, name: str, value: float, code: str) -> str:
         """Why the field ``name``'s ``value`` on a row of measure ``code`` is refused (one
         wording for the scalar and bulk engines)."""
-        low = "-inf" if self.min is None else f"{self.min:g}"
-        high = "inf" if self.max is None else f"{self.max:g}"
         return (f"field {name!r} {value:g} of {code!r} is outside the table's bounds "
-                f"[{low}, {high}]")
+                f"{bounds_text(self.min, self.max)}")
+
+
+def bounds_text(low: float | None, high: float | None) -> str:
+    """Inclusive bounds as a refusal writes them, ``[1, 8]``; an open side is ``-inf`` or
+    ``inf`` (one wording for the scalar and bulk engines)."""
+    return (f"[{'-inf' if low is None else format(low, 'g')}, "
+            f"{'inf' if high is None else format(high, 'g')}]")
 
 
 class Parameter(_Model, frozen=True):

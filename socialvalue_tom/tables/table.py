@@ -24,6 +24,7 @@ import numpy as np
 from socialvalue_tom._arrays import sealed
 from socialvalue_tom._text import did_you_mean, shown
 from socialvalue_tom.errors import (
+    OutcomeError,
     ProxyTableError,
     RuleError,
     SocialValueError,
@@ -309,6 +310,14 @@ class ProxyTable(_Sealed):
             f"unknown measure {shown(code)} in table {self.name}:{self.version}{hint}",
             measure=code, table=self.name, version=self.version,
         )
+
+    def unknown_grade(self, grade: object) -> OutcomeError:
+        """Build the error for a confidence grade the table does not declare (one wording
+        for the scalar and bulk engines)."""
+        known = ", ".join(self.grades) or "none (the table declares no grades)"
+        return OutcomeError(f"unknown confidence grade {shown(grade)}: table "
+                            f"{self.name}:{self.version} has {known}", field="confidence",
+                            issue="unknown-grade")
 
     def region_code(self, region: str) -> str:
         """Canonical region code for ``region`` (case, spaces and names tolerated)."""
