@@ -13,7 +13,7 @@ import math
 import numbers
 import re
 import reprlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -467,6 +467,24 @@ def plain_number_advice(given: str, fraction: str | None = None) -> str | None:
             "separators or spaces)")
 
 
+#: A figure followed by words: '2 FTE', '3.5tCO2e', '1,200 hours'.
+_NUMBER_THEN_WORDS = re.compile(r"\s*([-+]?\d[\d,]*(?:\.\d+)?)\s*([A-Za-z][\w ./-]{0,40}?)\s*")
+
+
+def number_with_unit_advice(given: str) -> str | None:
+    """How to write a quantity given with its unit in the cell (``"2 FTE"``): the number
+    alone, the unit in the unit column. None where the text is not a figure and words (nor
+    a product, ``"2 x 3"``)."""
+    found = _NUMBER_THEN_WORDS.fullmatch(given)
+    if found is None or re.match(r"[xX]\s", found[2]):
+        return None
+    figure, words = found[1], found[2]
+    if "," not in figure:
+        return f"write the number alone, {figure}, and the unit ({words}) in the unit column"
+    return (f"write the number alone and the unit ({words}) in the unit column; "
+            f"{plain_number_advice(figure) or 'a number has no comma'}")
+
+
 def written_with_decimal_comma(cell: str) -> bool:
     """Whether ``cell`` is a number whose ',' is a decimal mark (``2,5``, ``1.234,5``)."""
     return bool(COMMA_DECIMAL.fullmatch(cell)
@@ -508,6 +526,33 @@ def did_you_mean(text: object, codes: Iterable[str]) -> str:
     close = [by_lower[c] for c in
              difflib.get_close_matches(str(text).strip().lower(), list(by_lower), n=3)]
     return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+#: England's regions (ITL1, as ONS names them, and common short forms), which a table may
+#: not value apart: a council writes its own.
+_ENGLISH_REGIONS = frozenset({
+    "north-east", "north-west", "yorkshire-and-the-humber", "yorkshire-and-humber",
+    "yorkshire", "east-midlands", "west-midlands", "east-of-england", "east-anglia",
+    "south-east", "south-west", "midlands", "the-north-east", "the-north-west"})
+#: The nations' names in their own languages, as a Welsh or Scottish council may write them.
+_NATIONS_OWN_NAMES = {"cymru": "wales", "alba": "scotland", "an-albain": "scotland",
+                      "tuaisceart-eireann": "northern-ireland"}
+
+
+def region_advice(region: object, codes: Sequence[str]) -> str:
+    """What to write for a region no edition names: an English region where the table has
+    England only (``north-west``: give england), a nation in its own language (``Cymru``:
+    wales), else the codes it is close to (:func:`did_you_mean`); ``""`` where none is."""
+    if not isinstance(region, str):
+        return ""
+    key = re.sub(r"[\s_.]+", "-", region.strip().lower()).strip("-")
+    if key in _ENGLISH_REGIONS and "england" in codes:
+        return (f"; {shown(region)} is a region of England, which the table does not value "
+                "apart: give england")
+    nation = _NATIONS_OWN_NAMES.get(key)
+    if nation in codes:
+        return f"; did you mean {nation}?"
+    return did_you_mean(region, codes)
 
 
 def group_label(key: Any) -> str:

@@ -101,9 +101,9 @@ def valuation_of_row(out: pd.DataFrame, i: int | np.integer[Any]) -> Valuation:
     if share != 1.0:
         claimed = float(row["quantity"])
         note = TraceStep(rule="exclusion", detail=(
-            f"double counting: only {_share_text(share)} of the claimed "
-            f"{_num(claimed)} {row['unit']} counted (exclusion "
-            f"{row['exclusion']!r}); quantity valued {_num(outcome.quantity)}"))
+            f"double counting: {_num(outcome.quantity)} of the claimed {_num(claimed)} "
+            f"{row['unit']} counted, a share of {_share_text(share)} (exclusion "
+            f"{row['exclusion']!r})"))
         steps = [_whole_row_claimed(s, outcome, claimed) for s in v.trace]
         v = v.model_copy(update={"steps": (note, *steps)})
     return v

@@ -19,7 +19,14 @@ from pydantic import (
 )
 
 from socialvalue_tom._jsonschema import NeverLooserSchema
-from socialvalue_tom._text import as_written, clipped_errors, date_hint, key_text, quoted
+from socialvalue_tom._text import (
+    as_written,
+    clipped_errors,
+    date_hint,
+    did_you_mean,
+    key_text,
+    quoted,
+)
 from socialvalue_tom.errors import OutcomeError, RuleError
 from socialvalue_tom.tables.schema import FrozenDict
 
@@ -115,10 +122,20 @@ class _TypedValidation(NeverLooserSchema):
     def _typed_error(cls, exc: ValidationError) -> OutcomeError | RuleError:
         """The model's typed error for a pydantic failure, naming the first field at fault."""
         field, reason = _describe(exc, cls._what.removesuffix(" field"))
-        issue = cls._issue_of(field, exc.errors()[0])
+        first = exc.errors()[0]
+        issue = cls._issue_of(field, first)
+        if first["type"] == "extra_forbidden" and len(first["loc"]) == 1:
+            # A name one typo from a field's (dead_weight, supplier), said as a table's key is
+            reason += did_you_mean(field, cls.model_fields) or cls._extra_hint(field)
         return cls._error(f"{cls._what} {field!r}: {reason}", field=field,
                           errors=clipped_errors(exc.errors(include_url=False)),
                           **({"issue": issue} if issue else {}))
+
+    @classmethod
+    def _extra_hint(cls, name: str) -> str:
+        """What to do with ``name``, a keyword the model has no field for and none is close
+        to; ``""`` where there is nothing to say."""
+        return ""
 
     @classmethod
     def _issue_of(cls, field: str, error: Any) -> str | None:
@@ -187,6 +204,13 @@ class Outcome(_TypedValidation, extra="forbid", frozen=True, str_strip_whitespac
 
     _error = OutcomeError
     _what = "outcome field"
+
+    @classmethod
+    def _extra_hint(cls, name: str) -> str:
+        # A table's own field (level, say) is given in fields, as value_frame takes a column.
+        return (f"; a field a measure requires or uses goes in fields "
+                f"(fields={{{name!r}: ...}})" if re.fullmatch(r"[a-z][a-z0-9_]{0,63}", name)
+                else "")
 
     @classmethod
     def _issue_of(cls, field: str, error: Any) -> str | None:

@@ -39,6 +39,7 @@ from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import (
     NotAValue,
     cell_codes,
+    did_you_mean,
     group_label,
     group_labels,
     id_likeness,
@@ -352,8 +353,13 @@ def _grouping_frame(valued: pd.DataFrame, keys: list[str],
     missing = [k for k, c in zip(keys, cols, strict=True) if c not in frame.columns]
     if missing:
         needed = [_SOURCE_COLUMN.get(k, GROUPS.get(k, k)) for k in missing]
+        # A grouping mistyped (themes) is told the named groupings, not only to add a column.
+        unnamed = [k for k in missing if k not in GROUPS]
+        named = ("" if not unnamed else
+                 f" (groupings by name: {', '.join(GROUPS)}; or any column of the input)"
+                 f"{did_you_mean(unnamed[0], [*GROUPS, *map(str, valued.columns)])}")
         raise OutcomeError(f"cannot group by {', '.join(map(str, missing))}: the input has no "
-                           f"{', '.join(map(str, needed))} column", field=needed[0])
+                           f"{', '.join(map(str, needed))} column{named}", field=needed[0])
     return frame
 
 

@@ -376,6 +376,27 @@ def _reading(unit: str, parsed: pint.Unit) -> str:
     return f"read as {parsed}, another kind of quantity: {dims}"
 
 
+def other_kind_note(unit: str, canonical: str) -> str:
+    """Where ``unit`` (as given) is a unit of another dimension than ``canonical``: both in
+    words, `` ('hours' is time; the measure counts full-time equivalents)``; else ``""``."""
+    try:
+        source, target = _parse(as_written_or_lower(unit)), _parse(canonical)
+    except UnitError:
+        return ""
+    if source.dimensionality == target.dimensionality:
+        return ""
+    return f" ({unit!r} is {_reading(unit, source)}; the measure counts {_dimension(target)})"
+
+
+def dimension_of(unit: str) -> str:
+    """``unit``'s (as given) dimension as pint writes it (``[time]``, ``[fte]``), or ``""``
+    when it is no unit."""
+    try:
+        return str(_parse(as_written_or_lower(unit)).dimensionality)
+    except UnitError:
+        return ""
+
+
 def _unit_hint(source: pint.Unit, target: pint.Unit) -> str:
     """What to write where a weight is given for carbon (``tonnes``, ``kg``): the same word
     with CO2e."""

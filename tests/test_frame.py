@@ -336,6 +336,14 @@ def test_value_frame_when_quantity_has_a_decimal_comma_says_so(tiny_table: Any, 
     ("quantity", "12.5%", ": write it as a number: 0.125 if it is a fraction (a rate or a "
      "share), 12.5 if the figure is in per cent"),
     ("quantity", "ten", ""),
+    # A unit in the quantity cell (a second newcomer's review): the number alone.
+    ("quantity", "2 FTE", ": write the number alone, 2, and the unit (FTE) in the unit column"),
+    ("quantity", "3.5tCO2e", ": write the number alone, 3.5, and the unit (tCO2e) in the unit "
+     "column"),
+    ("quantity", "1,5 FTE", ": write the number alone and the unit (FTE) in the unit column; a "
+     "decimal comma? write the number with a decimal point (1.5)"),
+    ("quantity", "2 x 3", ""),
+    ("contract_value", "2 FTE", ""),  # only a quantity has a unit column beside it
 ])
 def test_value_frame_when_a_number_is_written_with_pounds_commas_or_per_cent_says_how(
         tiny_table: Any, column: str, value: str, advice: str) -> None:
@@ -1452,3 +1460,28 @@ def test_a_date_a_pinned_edition_leaves_out_names_the_family_s_edition_for_it() 
         sv.value(sv.Outcome(measure="jobs-local", quantity=1.0, unit="FTE", region="uk",
                             date="2030-01-01"), tiny)
     assert "covers that date" not in own.value.message
+
+
+@pytest.mark.parametrize(("region", "advice"), [
+    ("north-west", "; 'north-west' is a region of England, which the table does not value "
+     "apart: give england"),
+    ("Yorkshire and The Humber", "; 'Yorkshire and The Humber' is a region of England, which "
+     "the table does not value apart: give england"),
+    ("Cymru", "; did you mean wales?"), ("alba", "; did you mean scotland?"),
+    ("Londn", "; did you mean london?"), ("Narnia", ""),
+])
+def test_a_region_a_council_writes_its_own_way_is_told_the_code_to_give(
+        region: str, advice: str) -> None:
+    """A newcomer's review: an English region ('North West') or a nation in its own
+    language ('Cymru') got no suggestion; both engines now say which code to give."""
+    table = sv.load_table("uk-national", version="2024")
+    codes = "uk, england, london, scotland, wales, northern-ireland"
+    with pytest.raises(sv.UnknownRegionError) as info:
+        table.region_code(region)
+    assert info.value.message == (f"unknown region {region!r} in table uk-national:2024: "
+                                  f"expected one of {codes}{advice}")
+    row = {"measure": "jobs-local-fte", "quantity": 1.0, "unit": "FTE", "region": region,
+           "date": "2024-06-01"}
+    found = value_frame(pd.DataFrame([row]), table, errors="collect").attrs["issues"]
+    assert found["reason"].tolist() == [f"unknown region {region!r}: expected one of "
+                                        f"{codes}{advice}"]

@@ -335,3 +335,25 @@ def test_a_stage_in_another_case_is_refused_with_the_spelling_to_use(stage: str)
     found = sv.value_frame(row, errors="collect").attrs["issues"]
     assert found["code"].tolist() == ["bad-stage"]
     assert found["reason"].iloc[0].endswith(f"written in lower case ('{lower}')")
+
+
+@pytest.mark.parametrize(("model", "given", "hint"), [
+    (sv.Outcome, {"supplier": "x"}, "; did you mean supplier_id?"),
+    (sv.Outcome, {"dead_weight": 0.1}, "; did you mean deadweight?"),
+    (sv.Outcome, {"level": 3}, "; a field a measure requires or uses goes in fields "
+                               "(fields={'level': ...})"),
+    (sv.Outcome, {"Level Of Study": 3}, ""),
+    (sv.Assumptions, {"dead_weight": 0.1}, "; did you mean deadweight?"),
+    (sv.Assumptions, {"colour": 0.1}, ""),
+])
+def test_a_keyword_the_model_lacks_is_told_the_field_it_is_close_to(
+        model: Any, given: dict[str, Any], hint: str) -> None:
+    """A newcomer's review: 'Extra inputs are not permitted' named no field, where a table
+    file's mistyped key is told the key it is close to."""
+    base = ({"measure": "jobs-local-fte", "quantity": 1, "unit": "FTE", "region": "uk",
+             "date": "2024-06-01"} if model is sv.Outcome else {})
+    with pytest.raises(sv.SocialValueError) as info:
+        model(**base, **given)
+    [name] = given
+    assert info.value.message == (f"{model._what} {name!r}: Extra inputs are not permitted "
+                                  f"(got {given[name]!r}){hint}")

@@ -1938,3 +1938,21 @@ def test_notes_ask_for_one_year_as_both_price_and_discount_base() -> None:
     assert any(n.endswith("one year as both price_year and discount_base_year, no later than "
                           "2024 (the rows' first financial year), puts them on one basis.")
                for n in notes), notes
+
+
+def test_summarise_by_a_grouping_mistyped_names_the_groupings(valued: pd.DataFrame) -> None:
+    """A newcomer's review: by="themes" was told only that the input has no themes column,
+    as if one should be added; the named groupings are listed and the close one named."""
+    groupings = ("groupings by name: theme, measure, supplier, contract, region, year, stage, "
+                 "value_type, methodology; or any column of the input")
+    with pytest.raises(sv.OutcomeError) as info:
+        summarise(valued, by="themes")
+    assert info.value.message == (f"cannot group by themes: the input has no themes column "
+                                  f"({groupings}); did you mean theme?")
+    with pytest.raises(sv.OutcomeError) as plain:
+        summarise(valued, by="colour")
+    assert plain.value.message.endswith(f"({groupings})")
+    # A named grouping whose column is absent is told the column, not the list.
+    with pytest.raises(sv.OutcomeError) as named:
+        summarise(valued.drop(columns="stage", errors="ignore"), by="stage")
+    assert named.value.message == "cannot group by stage: the input has no stage column"

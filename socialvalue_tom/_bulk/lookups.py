@@ -32,7 +32,9 @@ from socialvalue_tom._text import (
     key_text,
     narrow_floats_as_written,
     near_names,
+    number_with_unit_advice,
     plain_number_advice,
+    region_advice,
     shown,
 )
 from socialvalue_tom.errors import OutcomeError, SocialValueError
@@ -198,6 +200,8 @@ def _not_a_number(series: pd.Series, name: str) -> Callable[[int], str]:
             return f"{name} {shown(cell)} is a boolean, not a number"
         advice = (plain_number_advice(cell, name if name in FRACTION_COLUMNS else None)
                   if isinstance(cell, str) else None)  # '£1,200', '25%'
+        if advice is None and name == "quantity" and isinstance(cell, str):
+            advice = number_with_unit_advice(cell)  # '2 FTE'
         return f"{name} {shown(cell)} is not a number{f': {advice}' if advice else ''}"
     return reason
 
@@ -451,7 +455,7 @@ def _regions(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
 
 def _unknown_region(region: Any, codes: Sequence[str]) -> str:
     return (f"unknown region {shown(region)}: expected one of {', '.join(codes)}"
-            f"{did_you_mean(region, codes)}")
+            f"{region_advice(region, codes)}")
 
 
 def _unit_factors(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from socialvalue_tom._arrays import sealed
-from socialvalue_tom._text import did_you_mean, shown
+from socialvalue_tom._text import did_you_mean, region_advice, shown
 from socialvalue_tom.errors import (
     OutcomeError,
     ProxyTableError,
@@ -46,7 +46,9 @@ from socialvalue_tom.units import (
     as_written_or_lower,
     canonical_unit,
     conversion_factor,
+    dimension_of,
     normalise_unit,
+    other_kind_note,
 )
 
 if TYPE_CHECKING:
@@ -328,7 +330,7 @@ class ProxyTable(_Sealed):
             raise UnknownRegionError(
                 f"unknown region {shown(region)} in table {self.name}:{self.version}: expected "
                 f"one of {', '.join(self.region_codes)}"
-                f"{did_you_mean(region, self.region_codes)}", region=region, table=self.name,
+                f"{region_advice(region, self.region_codes)}", region=region, table=self.name,
             )
         return code
 
@@ -365,7 +367,8 @@ class ProxyTable(_Sealed):
             if spelling is None:
                 raise UnitError(
                     f"unit {unit!r} is not accepted for measure {measure!r}: expected one of "
-                    f"{', '.join(spec.accepts)}", unit=unit, measure=measure,
+                    f"{', '.join(spec.accepts)}{other_kind_note(unit, spec.unit)}"
+                    f"{self._hours_as_fte(measure, unit)}", unit=unit, measure=measure,
                     expected=list(spec.accepts),
                 )
             unit = spelling  # the same unit, as the table writes it ('Weeks' is 'week')
@@ -378,6 +381,17 @@ class ProxyTable(_Sealed):
             # Said of the unit as given ('Hours' cannot be used...), not as it was read.
             raise UnitError(exc.message.replace(repr(read), repr(unit)),
                             **{**exc.details, "unit": unit}) from None
+
+    def _hours_as_fte(self, measure: str, unit: str) -> str:
+        """For time given where full-time equivalents are counted: the table's own FTE-year
+        in hours, so that the supplier can convert (never converted here: hours worked over
+        a quarter, or by one person, are not an FTE count without knowing the period)."""
+        hours = self.parameters_for(measure).get("hours_per_fte_year")
+        if (hours is None or dimension_of(unit) != "[time]"
+                or dimension_of(self.measure(measure).unit) != "[fte]"):
+            return ""
+        return (f"; this table counts {hours:,g} hours of work as one FTE-year: hours "
+                f"worked over a year / {hours:,g} is the FTE to give")
 
     # -- compilation ----------------------------------------------------------------------
     def _parents(self) -> dict[str, str | None]:

@@ -97,6 +97,37 @@ def test_unit_factor_when_accepts_declared_limits_units(tiny_table: Any) -> None
     assert tiny_table.unit_factor("env-carbon", "kgCO2e") == pytest.approx(0.001)
 
 
+def test_a_unit_of_another_kind_than_the_measure_s_is_told_both_kinds_and_how_to_convert(
+        ) -> None:
+    """A newcomer's review: hours for an FTE measure were told only 'expected one of FTE,
+    fte'. The message names both kinds, and for time given for an FTE measure the table's
+    own FTE-year (never converted: the period is the supplier's to know); a unit of the same
+    kind, or no unit at all, is told nothing more; both engines alike."""
+    table = sv.load_table("uk-national", version="2024")
+    told = {}
+    for unit in ("hours", "Weeks", "kg", "FTEs per year", "bananas"):
+        with pytest.raises(sv.UnitError) as info:
+            table.unit_factor("jobs-local-fte", unit)
+        told[unit] = info.value.message.split("expected one of FTE, fte", 1)[1]
+    convert = ("; this table counts 1,950 hours of work as one FTE-year: hours worked over a "
+               "year / 1,950 is the FTE to give")
+    assert told == {
+        "hours": " ('hours' is time; the measure counts full-time equivalents)" + convert,
+        "Weeks": " ('Weeks' is time; the measure counts full-time equivalents)" + convert,
+        "kg": " ('kg' is weight; the measure counts full-time equivalents)",
+        "FTEs per year": "", "bananas": ""}
+    with pytest.raises(sv.UnitError) as reverse:
+        table.unit_factor("social-volunteering-hour", "FTE")
+    assert reverse.value.message.endswith("('FTE' is full-time equivalents; the measure "
+                                          "counts time)")
+    row = {"measure": "jobs-local-fte", "quantity": 75.0, "unit": "hours", "region": "uk",
+           "date": "2024-06-01"}
+    found = sv.value_frame(pd.DataFrame([row]), table, errors="collect").attrs["issues"]
+    assert found["reason"].tolist() == [f"unit 'hours' is not accepted for measure "
+                                        f"'jobs-local-fte': expected one of FTE, fte"
+                                        f"{told['hours']}"]
+
+
 def test_table_when_loaded_exposes_identity(tiny_table: Any) -> None:
     """name, version, validity, digest, ref and repr."""
     ref = tiny_table.ref
