@@ -1030,7 +1030,9 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     ``price_year``) or of several financial years each discounted to its own first year (no
     common ``discount_base_year``); rows valued with an edition carried forward past its end;
     rows valued with another region's proxy, for a measure whose edition has figures for some
-    regions but not theirs (Wales taking the UK wage figure); values taken at a proxy bound
+    regions but not theirs (Wales taking the UK wage figure); rows counted at nothing after
+    double counting (their exclusion's parts claim at least as much for the same contract);
+    values taken at a proxy bound
     (``Assumptions(bound=...)``) rather than the central value; values restated into a
     ``price_year`` with index figures that are forecasts (an edition's price year or the
     ``price_year`` at or past the index's ``projected_from``).
@@ -1063,6 +1065,18 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                      "valued with another region's proxy, the fallback their edition declares "
                      f"where it has no figure for their own region ({shown}); region_used "
                      "names it for each row.")
+    if "claim_share" in ok.columns:  # a whole that its parts left nothing of
+        nothing = pd.to_numeric(ok["claim_share"], errors="coerce").to_numpy() == 0
+        if nothing.any():
+            rows = ok[nothing]
+            ids = (sorted({str(x) for x in rows["exclusion"].dropna()})
+                   if "exclusion" in rows.columns else [])
+            named = f" ({', '.join(ids)})" if ids else ""
+            notes.append(f"{input_rows(rows)} row(s) were counted at nothing after double "
+                         f"counting{named}: the parts their exclusion counts first claim at "
+                         "least as much for the same contract, leaving none of the whole; "
+                         "parts claiming more than their whole are worth checking (figures "
+                         "swapped or mistyped).")
     unitless = _rows_without_unit(ok)
     if unitless.any():
         rows = ok[unitless]

@@ -1956,3 +1956,22 @@ def test_summarise_by_a_grouping_mistyped_names_the_groupings(valued: pd.DataFra
     with pytest.raises(sv.OutcomeError) as named:
         summarise(valued.drop(columns="stage", errors="ignore"), by="stage")
     assert named.value.message == "cannot group by stage: the input has no stage column"
+
+
+def test_notes_count_the_wholes_their_parts_left_nothing_of() -> None:
+    """A newcomer's review: 5 FTE of priority hires beside 2 FTE of local jobs valued the
+    local jobs at £0 with no word; the note counts such rows and names the exclusions, and
+    a whole only reduced draws none."""
+    from socialvalue_tom.report import basis_notes
+
+    rows = pd.DataFrame({"contract_id": ["C1", "C1", "C2", "C2"],
+                         "measure": ["jobs-local-fte", "jobs-priority-ltu"] * 2,
+                         "quantity": [2.0, 5.0, 5.0, 2.0], "unit": "FTE", "region": "uk",
+                         "date": "2024-06-30"})
+    valued = value_frame(rows, "uk-national")
+    assert valued["claim_share"].tolist() == [0.0, 1.0, 0.6, 1.0]
+    [note] = [n for n in basis_notes(valued) if "double counting" in n]
+    assert note.startswith("1 row(s) were counted at nothing after double counting "
+                           "(priority-hires-within-local-employment): ")
+    reduced = value_frame(rows.iloc[2:], "uk-national")
+    assert not [n for n in basis_notes(reduced) if "double counting" in n]
