@@ -1448,8 +1448,9 @@ def report_cmd(
 
 @app.command("template")
 def template_cmd(
-    measures: Annotated[str, typer.Option(help="Comma-separated measure codes.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx file to write.")],
+    measures: Annotated[str | None, typer.Option(
+        help="Comma-separated measure codes (default: every measure of the edition).")] = None,
     tables: TablesOpt = "uk-national",
     force: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
     periods: Annotated[bool, typer.Option(
@@ -1458,20 +1459,25 @@ def template_cmd(
 ) -> None:
     """Write an Excel returns template with drop-down lists for measure, unit, region and
     stage."""
-    from socialvalue_tom.templates import write_template
+    from socialvalue_tom.templates import template_table, write_template
 
     if output.suffix.lower() != ".xlsx":
         _fail(f"template output must be a .xlsx file, not {output.name}")
     _check_output(output)
     if output.exists() and not force:
         _fail(f"{output} exists (it may be a filled-in return): choose another name or --force")
-    codes = list(dict.fromkeys(c.strip() for c in measures.split(",") if c.strip()))
-    if not codes:
-        _fail("--measures needs at least one measure code")
     resolved = _resolve_tables(tables)
+    if measures is None:  # every measure of the edition the template offers
+        edition = _guard(lambda: template_table(resolved))
+        codes = list(edition.measure_codes)
+        what = f"all {len(codes)} measures of {edition.name}:{edition.version}"
+    else:
+        codes = list(dict.fromkeys(c.strip() for c in measures.split(",") if c.strip()))
+        if not codes:
+            _fail("--measures needs at least one measure code")
+        what = ", ".join(codes)
     _guard(lambda: write_template(codes, output, resolved, periods=periods))
-    _console().print(_printable(f"Wrote template for {', '.join(codes)} to {output}"),
-                     markup=False)
+    _console().print(_printable(f"Wrote template for {what} to {output}"), markup=False)
     if periods:
         _console().print("Value the returns with: socialvalue-tom value FILE --period "
                          "period_start,period_end", markup=False)

@@ -650,7 +650,7 @@ def test_template_when_filled_then_value_reads_it_back(tmp_path: Path) -> None:
     lists = {str(dv.sqref).split(":")[0][0]: dv.formula1
              for dv in ws.data_validations.dataValidation if dv.type == "list"}
     assert lists["A"] == '"jobs-local,env-carbon"'
-    assert lists["C"] == '"FTE,tCO2e"'
+    assert lists["C"] == '"FTE,tCO2e,kgCO2e"'
     assert lists["D"] == '"uk,england,london,scotland"'
     ws.append(["jobs-local", 2, "FTE", "london", dt.date(2024, 5, 1), "c1", "acme"])
     ws.append(["env-carbon", 10, "tCO2e", "uk", dt.date(2024, 6, 1), "c1", "acme"])
@@ -658,6 +658,22 @@ def test_template_when_filled_then_value_reads_it_back(tmp_path: Path) -> None:
     valued = invoke("value", path, "--tables", TINY)
     assert valued.exit_code == 0, valued.output
     assert "£56,500.00" in valued.stdout  # 54,000 + 2,500
+
+
+def test_template_without_measures_offers_every_measure_of_the_edition(tmp_path: Path) -> None:
+    """A newcomer's review: `template` without --measures failed ("Missing option"); it now
+    offers every measure of the edition the template is for."""
+    import openpyxl
+
+    path = tmp_path / "all.xlsx"
+    result = invoke("template", "-o", path, "--tables", TINY)
+    assert result.exit_code == 0, result.output
+    codes = list(sv.load_table(path=TINY).measure_codes)
+    assert f"Wrote template for all {len(codes)} measures of tiny:2024" in result.stdout
+    ws = openpyxl.load_workbook(path)["returns"]
+    [measure_list] = [dv.formula1 for dv in ws.data_validations.dataValidation
+                      if str(dv.sqref).startswith("A")]
+    assert measure_list == '"' + ",".join(codes) + '"'
 
 
 def test_template_when_unknown_measure_then_exit_2(tmp_path: Path) -> None:

@@ -200,3 +200,16 @@ def test_template_quantity_header_says_fte_is_fte_years(tmp_path: Path, periods:
     note = ws.cell(1, header.index("quantity") + 1).comment.text
     assert "FTE-years" in note
     assert ("12 FTE employed for a quarter is 3" in note) is periods
+
+
+def test_write_template_offers_the_units_returns_commonly_give_beside_the_canonical(
+        tmp_path: Path) -> None:
+    """A newcomer's review: kgCO2e, which is read for a tCO2e measure, was not in the unit
+    list; a measure that lists its units (accepts) is offered those alone."""
+    table = sv.load_table("uk-national", version="2024")
+    path = write_template(["env-carbon-saved", "growth-local-spend", "jobs-local-fte"],
+                          tmp_path / "t.xlsx", table)
+    assert _lists(path)["C"] == '"tCO2e,kgCO2e,GBP,kGBP,FTE,FTEs,fte,ftes"'
+    for unit in ("kgCO2e", "kGBP"):
+        assert table.unit_factor("env-carbon-saved" if "CO2" in unit else "growth-local-spend",
+                                 unit) == pytest.approx(0.001 if "CO2" in unit else 1000)
