@@ -392,8 +392,12 @@ def _one_of(choices: type[StrEnum]) -> Callable[[Any], Any]:
         given = value if isinstance(value, list) else [value]
         for v in given:
             if str(v).lower() not in names:
+                several = ("," in str(v) and all(p.strip().lower() in names
+                                                 for p in str(v).split(",")))
                 raise typer.BadParameter(
-                    f"{str(v)!r} is not one of {', '.join(map(repr, names))}.")
+                    f"{str(v)!r} is not one of {', '.join(map(repr, names))}"
+                    + (": one value only (run the command once for each)" if several else "")
+                    + ".")
         normalised = [choices(str(v).lower()) for v in given]
         return normalised if isinstance(value, list) else normalised[0]
 
