@@ -24,6 +24,7 @@ tables test FILE`` runs them from the shell. The file's problems are a
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import warnings
@@ -34,8 +35,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, WithJsonSchema, model_validator
 
+from socialvalue_tom._jsonschema import NeverLooserSchema
 from socialvalue_tom.engine import table_set, value
 from socialvalue_tom.errors import (
     IllustrativeValueWarning,
@@ -50,7 +52,7 @@ from socialvalue_tom.tables._loader import error_at, read_model, read_text
 from socialvalue_tom.tables.catalogue import TableSet, with_files_in_place
 from socialvalue_tom.tables.table import ProxyTable
 
-__all__ = ["CASES_FORMAT", "CaseResult", "run_cases"]
+__all__ = ["CASES_FORMAT", "CaseFile", "CaseResult", "run_cases"]
 
 CASES_FORMAT = "socialvalue_tom.cases/v1"
 #: Past what one outcome may be valued at (``MAX_AMOUNT``), no case can pass.
@@ -60,22 +62,41 @@ _BROAD_CODES = frozenset({"outcome-error", "rule-error", "social-value-error",
                           "bulk-validation-error", "proxy-table-error"})
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+#: ``value_gbp`` as a case file writes it: pounds within what one outcome may be valued at,
+#: as a number or as text with at most two decimals (the pennies of a number are the
+#: model's check alone: ``multipleOf: 0.01`` fails ``0.07`` in binary floating point).
+_POUNDS_SCHEMA: dict[str, Any] = {"anyOf": [
+    {"type": "number", "minimum": -MAX_AMOUNT, "maximum": MAX_AMOUNT},
+    {"type": "string", "pattern": r"^[+-]?(\d{1,12}(\.\d{1,2})?|1000000000000(\.0{1,2})?)$"},
+    {"type": "null"}]}
 
 
-class _Expect(_Model):
+class _FreshSchema(WithJsonSchema):
+    """``WithJsonSchema`` giving a copy each time: the schema generator tightens what it
+    is given in place, and the shared dict would be tightened twice."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
+        return copy.deepcopy(super().__get_pydantic_json_schema__(core_schema, handler))
+
+
+class _Model(NeverLooserSchema, extra="forbid", frozen=True, str_strip_whitespace=True):
+    """The case file's models: their JSON Schema (``sv.json_schema("cases")``) never looser
+    than their field checks, as the table formats'."""
+
+
+class Expectation(_Model):
     """What a case must give: pounds to the penny (as text, ``"70668.00"``, or a number with
     at most two decimals), or the code of the error it must raise."""
 
-    value_gbp: Decimal | None = Field(default=None, allow_inf_nan=False)
+    value_gbp: Annotated[Decimal | None, _FreshSchema(_POUNDS_SCHEMA)] = Field(
+        default=None, allow_inf_nan=False)
     version: str | None = None
     region_used: str | None = None
     trace_contains: tuple[Annotated[str, Field(min_length=1)], ...] = ()
     error: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
-    def _one_outcome(self) -> _Expect:
+    def _one_outcome(self) -> Expectation:
         if (self.value_gbp is None) == (self.error is None):
             raise ValueError("expect gives value_gbp (pounds to the penny) or error (the "
                              "code it must raise), one of the two")
@@ -97,21 +118,24 @@ class _Expect(_Model):
         return self
 
 
-class _Case(_Model):
+class Case(_Model):
     name: str = Field(min_length=1)
     outcome: dict[str, Any]
     assumptions: dict[str, Any] | None = None
-    expect: _Expect
+    expect: Expectation
 
 
-class _CaseFile(_Model):
+class CaseFile(_Model):
+    """A case file: outcomes kept with what each must be valued at (or the error it must
+    raise), for :func:`run_cases` and ``socialvalue-tom tables test``."""
+
     format: Literal["socialvalue_tom.cases/v1"]
     tables: str | tuple[Annotated[str, Field(min_length=1)], ...] = "uk-national"
     assumptions: dict[str, Any] | None = None
-    cases: tuple[_Case, ...]
+    cases: tuple[Case, ...]
 
     @model_validator(mode="after")
-    def _some_cases(self) -> _CaseFile:
+    def _some_cases(self) -> CaseFile:
         # Here, not as the field's min_length: a case refused for its own fields would
         # otherwise also be counted as "no case at all".
         if not self.cases:
@@ -160,7 +184,7 @@ def run_cases(path: str | os.PathLike[str]) -> list[CaseResult]:
     """
     p = Path(path)
     text = read_text(p)
-    spec = read_model(p, _CaseFile, text)
+    spec = read_model(p, CaseFile, text)
     tables = _tables(spec.tables, p, text)
     settings = [_assumptions(p, text, spec, i) for i in range(len(spec.cases))]
     with warnings.catch_warnings():  # a case pins a figure, illustrative or not
@@ -168,7 +192,7 @@ def run_cases(path: str | os.PathLike[str]) -> list[CaseResult]:
         return [_run(case, tables, a) for case, a in zip(spec.cases, settings, strict=True)]
 
 
-def _assumptions(path: Path, text: str, spec: _CaseFile, i: int) -> Assumptions:
+def _assumptions(path: Path, text: str, spec: CaseFile, i: int) -> Assumptions:
     """Case ``i``'s assumptions (the file's, then its own), refused at the field that holds a
     bad one: a misspelt setting would otherwise fail every case with the same error."""
     case = spec.cases[i]
@@ -216,7 +240,7 @@ def _tables(given: str | tuple[str, ...], path: Path, text: str) -> TableSet:
         raise error_at(path, text, "tables", exc.message) from None
 
 
-def _run(case: _Case, tables: TableSet, assumptions: Assumptions) -> CaseResult:
+def _run(case: Case, tables: TableSet, assumptions: Assumptions) -> CaseResult:
     expect = case.expect
     wanted = (f"£{expect.value_gbp:,.2f}" if expect.value_gbp is not None
               else str(expect.error))
@@ -251,7 +275,7 @@ def _run(case: _Case, tables: TableSet, assumptions: Assumptions) -> CaseResult:
     return CaseResult(case.name, not problems, wanted, got, "; ".join(problems))
 
 
-def _row(case: _Case) -> pd.DataFrame:
+def _row(case: Case) -> pd.DataFrame:
     """The case's outcome as one row of a frame, as a file of returns would give it: its
     fields as columns, and a unit column even where none is given (the canonical unit)."""
     row: dict[str, Any] = {"unit": None, **case.outcome}
@@ -261,7 +285,7 @@ def _row(case: _Case) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def _bulk_amount(case: _Case, tables: TableSet, assumptions: Assumptions) -> Any:
+def _bulk_amount(case: Case, tables: TableSet, assumptions: Assumptions) -> Any:
     """The case valued by ``value_frame``: its amount, or why it was refused."""
     try:
         out = value_frame(_row(case), tables, assumptions=assumptions)
@@ -270,7 +294,7 @@ def _bulk_amount(case: _Case, tables: TableSet, assumptions: Assumptions) -> Any
     return float(out["value_gbp"].iloc[0])
 
 
-def _bulk_codes(case: _Case, tables: TableSet, assumptions: Assumptions) -> set[str]:
+def _bulk_codes(case: Case, tables: TableSet, assumptions: Assumptions) -> set[str]:
     """The codes ``value_frame`` gives the case's row: its issues, or the error it raised."""
     try:
         out = value_frame(_row(case), tables, assumptions=assumptions, errors="collect")

@@ -15,6 +15,7 @@ import yaml
 from pydantic import TypeAdapter
 
 import socialvalue_tom as sv
+from socialvalue_tom.cases import CaseFile
 from socialvalue_tom.schemas import (
     ISO_DATE_PATTERN,
     SCHEMA_FILES,
@@ -40,7 +41,8 @@ def test_committed_schema_when_regenerated_then_identical(kind: str) -> None:
 
 
 _KIND_MODELS = {"outcome": sv.Outcome, "valuation": sv.Valuation, "assumptions": sv.Assumptions,
-                "table": TableFile, "index": IndexFile, "amendment": AmendmentFile}
+                "table": TableFile, "index": IndexFile, "amendment": AmendmentFile,
+                "cases": CaseFile}
 
 
 @pytest.mark.parametrize("kind", sorted(SCHEMA_FILES))
@@ -219,6 +221,7 @@ _READ: dict[str, Callable[[Any], Any]] = {
     "outcome": sv.Outcome.model_validate, "table": TableFile.model_validate,
     "amendment": AmendmentFile.model_validate,
     "index": lambda doc: IndexFile.model_validate_json(json.dumps(doc)),
+    "cases": CaseFile.model_validate,
 }
 
 
@@ -230,6 +233,11 @@ def _shipped() -> Iterator[tuple[str, str, Any]]:
     for path in [*sorted((ROOT / "proxies" / "indices").glob("*.yaml")), TINY_INDEX]:
         yield "index", path.name, _read_json(path)
     yield "amendment", "docs/proxies.md", _docs_amendment()
+    yield "cases", "examples/cases.yaml", _read_json(ROOT / "examples" / "cases.yaml")
+    text = (ROOT / "docs" / "proxies.md").read_text(encoding="utf-8")
+    yield "cases", "docs/proxies.md", _as_json(next(
+        b for b in (yaml.safe_load(t) for t in re.findall(r"```yaml\n(.*?)```", text, re.S))
+        if b.get("format") == "socialvalue_tom.cases/v1"))
 
 
 @pytest.mark.parametrize("formats", [True, False], ids=["format-asserted", "format-annotation"])
@@ -259,6 +267,7 @@ _PROXY = {"value": 10.0, "source": "example-council-check", "illustrative": True
 _TINY = _read_json(TINY)
 _TINY_INDEX = _read_json(TINY_INDEX)
 _AMENDMENT = _docs_amendment()
+_CASES = _read_json(ROOT / "examples" / "cases.yaml")
 #: Documents the model refuses, one wrong thing each: the schema must refuse them too.
 _REFUSED: list[tuple[str, str, dict[str, Any]]] = [
     # A map keyed by codes: a key that fails the pattern is refused, not let through unchecked.
@@ -328,6 +337,16 @@ _REFUSED: list[tuple[str, str, dict[str, Any]]] = [
                                    if k not in ("proxies", "measures")}),
     ("amendment", "adds an empty map", {**{k: v for k, v in _AMENDMENT.items()
                                            if k != "measures"}, "proxies": {}}),
+    # A case file: pounds as text or beyond what one outcome may be valued at, blank names.
+    ("cases", "pounds beyond the limit", _changed(_CASES, "cases/0/expect/value_gbp", 1e13)),
+    ("cases", "pounds beyond the limit as text", _changed(
+        _CASES, "cases/0/expect/value_gbp", "1000000000000.01")),
+    ("cases", "pounds not a number", _changed(_CASES, "cases/0/expect/value_gbp", "£5")),
+    ("cases", "fractions of a penny as text", _changed(
+        _CASES, "cases/0/expect/value_gbp", "1.001")),
+    ("cases", "a blank name", _changed(_CASES, "cases/0/name", " \x85")),
+    ("cases", "a key of no case", _changed(_CASES, "cases/0/colour", "red")),
+    ("cases", "another format", _changed(_CASES, "format", "socialvalue_tom.cases/v2")),
 ]
 #: Table files the loader refuses for one field that the model leaves to the loader (the
 #: expression parser): the schema must refuse them too.

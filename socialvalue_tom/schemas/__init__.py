@@ -2,7 +2,8 @@
 
 ``json_schema(kind)`` returns the JSON Schema (draft 2020-12) of an ``outcome`` (input row), a
 ``valuation`` (result with its trace), the caller's ``assumptions``, a proxy ``table`` file, a
-price ``index`` file or a local ``amendment`` of an edition, generated
+price ``index`` file, a local ``amendment`` of an edition or a file of expected valuations
+(``cases``, for ``socialvalue-tom tables test``), generated
 from the pydantic models that validate them. ``python -m socialvalue_tom.schemas docs/schemas``
 writes them to files (``make schemas``); the committed copies are checked by the tests.
 
@@ -14,9 +15,11 @@ integer keys as plain decimals in range), a date is a pattern of the dates that 
 once stripped must hold a character that is not space. Checks across fields or files (a table's
 cross-references, say) are the model's alone, and so are two single-field checks JSON Schema
 cannot state exactly: a proxy with more than two decimal places (``multipleOf: 0.01`` fails
-``0.07`` in binary floating point) and an exclusion key naming a standard column in another case
-(``Contract_ID``). A table, index or amendment schema describes the canonical form: text with
-spaces around it, which the loader strips, is refused by it. An outcome's schema is looser
+``0.07`` in binary floating point; a case's ``value_gbp`` given as a number likewise) and an
+exclusion key naming a standard column in another case (``Contract_ID``). A case's
+``outcome`` is any mapping in the schema as in the model: a case may expect the error of an
+outcome that is not valid. A table, index or amendment schema describes the canonical form:
+text with spaces around it, which the loader strips, is refused by it. An outcome's schema is looser
 there, as ``value_frame`` is with a row's cells: text with spaces around it in ``measure``,
 ``region``, ``unit``, ``confidence`` and the ids is accepted (the model strips it, and reads
 blank text as absent), while ``date``, ``stage`` and ``fields`` keys are held to their
@@ -33,7 +36,7 @@ Examples:
     >>> json_schema("outcome")["title"]
     'Outcome'
     >>> sorted(SCHEMA_FILES)
-    ['amendment', 'assumptions', 'index', 'outcome', 'table', 'valuation']
+    ['amendment', 'assumptions', 'cases', 'index', 'outcome', 'table', 'valuation']
 
 Added in 0.1.
 """
@@ -50,6 +53,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 from socialvalue_tom._text import quoted
+from socialvalue_tom.cases import CaseFile
 from socialvalue_tom.errors import RuleError
 from socialvalue_tom.outcome import Assumptions, Outcome
 from socialvalue_tom.tables.amend import AmendmentFile
@@ -58,16 +62,17 @@ from socialvalue_tom.valuation import Valuation
 
 __all__ = ["SCHEMA_FILES", "SchemaKind", "json_schema", "main", "schema_text", "write_schemas"]
 
-SchemaKind = Literal["outcome", "valuation", "assumptions", "table", "index", "amendment"]
+SchemaKind = Literal["outcome", "valuation", "assumptions", "table", "index", "amendment",
+                     "cases"]
 _MODELS: dict[str, type[BaseModel]] = {"outcome": Outcome, "valuation": Valuation,
                                        "assumptions": Assumptions,
                                        "table": TableFile, "index": IndexFile,
-                                       "amendment": AmendmentFile}
+                                       "amendment": AmendmentFile, "cases": CaseFile}
 #: File name written for each kind.
 SCHEMA_FILES = {"outcome": "outcome.schema.json", "valuation": "valuation.schema.json",
                 "assumptions": "assumptions.schema.json",
                 "table": "proxy-table.schema.json", "index": "price-index.schema.json",
-                "amendment": "table-amendment.schema.json"}
+                "amendment": "table-amendment.schema.json", "cases": "cases.schema.json"}
 #: File stems accepted as kinds: ``json_schema("proxy-table")`` is ``json_schema("table")``.
 _ALIASES = {name.removesuffix(".schema.json"): kind for kind, name in SCHEMA_FILES.items()
             if name.removesuffix(".schema.json") != kind}
@@ -76,7 +81,7 @@ _DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 def json_schema(kind: SchemaKind | str) -> dict[str, Any]:
     """The JSON Schema of ``kind``: ``"outcome"``, ``"valuation"``, ``"assumptions"``,
-    ``"table"``, ``"index"`` or ``"amendment"``. The file stems (``"proxy-table"``,
+    ``"table"``, ``"index"``, ``"amendment"`` or ``"cases"``. The file stems (``"proxy-table"``,
     ``"price-index"``, ``"table-amendment"``) name the same schemas.
 
     Raises:
