@@ -26,7 +26,7 @@ from socialvalue_tom.errors import (
     UnknownRegionError,
     UnknownTableError,
 )
-from socialvalue_tom.frame import IssueTable, explain_row, value_frame
+from socialvalue_tom.frame import IssueTable, explain_row, outcomes_frame, value_frame
 from socialvalue_tom.outcome import Assumptions, Outcome
 from socialvalue_tom.periods import apportion, apportion_outcome
 from socialvalue_tom.report import summarise, targets_vs_delivered
@@ -96,6 +96,7 @@ __all__ = [
     "load_crosswalk",
     "load_index",
     "load_table",
+    "outcomes_frame",
     "run_cases",
     "score_bids",
     "sensitivity",

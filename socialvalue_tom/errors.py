@@ -224,6 +224,8 @@ class OutcomeError(SocialValueError, ValueError):
     key: list[str] | None = None
     #: pydantic's error list, where the Outcome (or Valuation) model refused a field.
     errors: list[dict[str, Any]] | None = None
+    #: A refused row's problems (``explain_row``): row, field, code and reason of each.
+    row_issues: list[dict[str, Any]] | None = None
 
 
 class InputFileError(OutcomeError):

@@ -76,8 +76,17 @@ def valuation_of_row(out: pd.DataFrame, i: int | np.integer[Any]) -> Valuation:
     i = int(i)  # numpy's integer too, as a plain position
     row = out.iloc[i]
     if pd.isna(row["value_gbp"]):
-        raise OutcomeError(f"row {i} was not valued: {row_issues(out, i)}", row=i,
-                           field="value_gbp")
+        text, found = _issues_of_row(out, i)
+        # The row's own problems, as fields a service can answer with: the first's field
+        # and code, and every one of them (a row may have several).
+        first = found.iloc[0] if len(found) else None
+        raise OutcomeError(
+            f"row {i} was not valued: {text}", row=i,
+            field="value_gbp" if first is None else str(first["field"]),
+            **({} if first is None else {"issue": str(first["code"]), "row_issues": [
+                {"row": int(r), "field": str(f), "code": str(c), "reason": str(why)}
+                for r, f, c, why in zip(found["row"], found["field"], found["code"],
+                                        found["reason"], strict=True)]}))
     digest = str(row["digest"])
     index_digest = meta.get("price_indices", {}).get(digest)
     with _LOCK:
@@ -155,25 +164,35 @@ def row_issues(out: pd.DataFrame, i: int) -> str:
     After ``reset_index`` the labels no longer name the rows valued, and the issue found may
     be another row's.
     """
+    return _issues_of_row(out, i)[0]
+
+
+#: No issue of a row's own to name.
+_NO_ISSUES = pd.DataFrame(columns=["row", "field", "code", "reason"])
+
+
+def _issues_of_row(out: pd.DataFrame, i: int) -> tuple[str, pd.DataFrame]:
+    """:func:`row_issues`'s text, and the row's issues where they are known to be its own
+    (none where its label is on several rows that cannot be told apart)."""
     issues = out.attrs.get("issues")
     if issues is None or issues.empty:
-        return "no issue is recorded for it (the issues table is not in .attrs)"
+        return "no issue is recorded for it (the issues table is not in .attrs)", _NO_ISSUES
     label = issue_label(out.index[i])
     same = issues[[_same_label(x, label) for x in issues["index"].tolist()]]
     numbers = list(dict.fromkeys(same["row"].tolist()))
     if not numbers:
         return (f"no issue is recorded under its index label {label!r} (was the index changed "
-                "after valuation?): see .attrs['issues']")
+                "after valuation?): see .attrs['issues']", _NO_ISSUES)
     recorded = (out.attrs.get("socialvalue_tom") or {}).get("index")
     if len(numbers) > 1 and recorded and _as_valued(out, recorded):
         same, numbers = same[same["row"] == i + recorded["offset"]], [i + recorded["offset"]]
     if len(numbers) == 1:
         return "; ".join(f"{f}: {r}" for f, r in zip(same["field"], same["reason"],
-                                                       strict=True))
+                                                       strict=True)), same
     each = "; ".join(f"row {n}: {f}: {r}" for n, f, r in zip(same["row"], same["field"],
                                                              same["reason"], strict=True))
     return (f"its index label {label!r} is on rows {', '.join(map(str, numbers))} not valued "
-            f"(numbered as valued), which of them this is cannot be told: {each}")
+            f"(numbered as valued), which of them this is cannot be told: {each}", _NO_ISSUES)
 
 
 def rows_fingerprint(rows: pd.DataFrame) -> str | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import uuid
 import warnings
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -37,7 +37,7 @@ from socialvalue_tom.errors import (
     SocialValueWarning,
     warn_illustrative,
 )
-from socialvalue_tom.outcome import Assumptions
+from socialvalue_tom.outcome import Assumptions, Outcome
 from socialvalue_tom.rules.exclusions import (
     ClaimTotals,
     ExclusionResult,
@@ -52,7 +52,7 @@ from socialvalue_tom.tables.schema import STANDARD_COLUMNS
 from socialvalue_tom.tables.stack import EditionStack, stack_of
 
 __all__ = ["OUTPUT_COLUMNS", "REQUIRED_COLUMNS", "claim_totals", "claims_of", "explain_row",
-           "issues_frame", "value_frame"]
+           "issues_frame", "outcomes_frame", "value_frame"]
 
 REQUIRED_COLUMNS = ("measure", "quantity", "unit", "region", "date")
 OUTPUT_COLUMNS = ("value_gbp", "gross_gbp", "proxy_gbp", "canonical_quantity", "region_used",
@@ -478,6 +478,65 @@ _FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _RULE_COLUMNS = tuple(c for c in STANDARD_COLUMNS if c not in (*REQUIRED_COLUMNS, "fields"))
 
 
+def outcomes_frame(outcomes: Iterable[Outcome | Mapping[str, Any]]) -> pd.DataFrame:
+    """The outcomes of a batch given one by one (``Outcome`` models, or mappings as a JSON
+    request holds them) as a :func:`value_frame` input: a row each, in order, their fields
+    as columns and each entry of ``fields`` (``{"level": 3}``) as a column of its own, as
+    ``value_frame`` reads a field a measure requires. Mappings are not validated here, so
+    that ``value_frame`` reports every bad item at once (``row`` is the item's position); a
+    ``unit`` column is always there (blank: the measure's own unit, as ``Outcome`` reads a
+    missing unit). An entry of ``fields`` named like a column of the item itself, or not a
+    mapping, raises :class:`OutcomeError` naming the item.
+
+    Examples:
+        >>> df = outcomes_frame([{"measure": "jobs-apprentice", "quantity": 10,
+        ...                       "region": "uk", "date": "2024-06-01", "fields": {"level": 3}}])
+        >>> df[["measure", "unit", "level"]].values.tolist()
+        [['jobs-apprentice', None, 3]]
+
+    Added in 0.1.
+    """
+    rows: list[dict[str, Any]] = []
+    for i, item in enumerate(outcomes):
+        if isinstance(item, Outcome):
+            row = item.model_dump(exclude_defaults=True)
+            row.setdefault("fields", dict(item.fields))
+        elif isinstance(item, Mapping):
+            row = dict(item)
+        else:
+            raise OutcomeError(f"outcome {i} is a {type(item).__name__}, not an Outcome or a "
+                               "mapping of its fields", field="outcomes", row=i)
+        fields = row.pop("fields", None) or {}
+        if not isinstance(fields, Mapping):
+            raise OutcomeError(f"outcome {i}: fields is a {type(fields).__name__}, not a "
+                               "mapping of names to figures", field="fields", row=i)
+        clash = sorted(str(k) for k in fields if k in row or k == "unit")
+        if clash:
+            raise OutcomeError(f"outcome {i}: fields names {', '.join(map(repr, clash))}, "
+                               "a column of the outcome itself", field="fields", row=i)
+        rows.append({"unit": None, **row, **fields})
+    return pd.DataFrame(rows, columns=list(dict.fromkeys(
+        [*REQUIRED_COLUMNS, *(k for r in rows for k in r)])))
+
+
+#: Columns of a nested outcome laid flat by pandas (``fields``, ``fields.level`` from
+#: ``pd.json_normalize``): never read, so a field in them would be passed over.
+_NESTED_FIELDS = re.compile(r"fields(\.[a-z][a-z0-9_]{0,63})?")
+
+
+def _refuse_nested_fields(df: pd.DataFrame) -> None:
+    nested = [c for c in df.columns if isinstance(c, str) and _NESTED_FIELDS.fullmatch(c)
+              and (c != "fields" or df[c].map(lambda v: isinstance(v, Mapping) and len(v) > 0)
+                   .any())]  # empty ones (Outcome.model_dump's) carry nothing to pass over
+    if nested:
+        raise OutcomeError(
+            f"input has column(s) {', '.join(map(repr, nested))}: the fields a measure "
+            "requires are read from columns of their own ('level', not 'fields' holding "
+            "{'level': 3} nor 'fields.level'), so these would be passed over; "
+            "socialvalue_tom.frame.outcomes_frame lays out a batch of outcomes that way",
+            field=nested[0], columns=nested)
+
+
 def _refuse_misnamed_rule_columns(df: pd.DataFrame, stack: EditionStack) -> None:
     """:class:`OutcomeError` for a column that names a rule column another way: but for case,
     spaces, hyphens or underscores (``Years``, ``Dead weight``, ``drop-off``, ``Contract ID``),
@@ -488,6 +547,7 @@ def _refuse_misnamed_rule_columns(df: pd.DataFrame, stack: EditionStack) -> None
     that measure's: not refused where only that measure's rows fill it, as the scalar engine
     reads it for that measure alone; filled on another measure's row, where it would be passed
     over, it is refused, as ``sv.value`` refuses that row's field."""
+    _refuse_nested_fields(df)
     if not misnamed(df.columns, _RULE_COLUMNS):
         return
     required_by: dict[str, set[str]] = {}

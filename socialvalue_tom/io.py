@@ -133,6 +133,12 @@ def _what_file_is(p: Path) -> str | None:
 
 
 def _check_input(path: str | os.PathLike[str]) -> tuple[Path, str]:
+    if not isinstance(path, str | os.PathLike):
+        # A caller's mistake, as load_table's: an upload held in memory has no extension to
+        # say how it is read, and the readers name a problem by the file's line and byte.
+        raise TypeError(f"an outcome file is read from its path (str or pathlib.Path), not "
+                        f"{type(path).__name__}: write an upload held in memory to a temporary "
+                        "file named with its extension (.csv, .xlsx, .parquet) first")
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in SUFFIXES:

@@ -239,7 +239,8 @@ class Outcome(_TypedValidation, extra="forbid", frozen=True, str_strip_whitespac
     #: it): the contract-value cap and the table's quantity bounds apply to the whole row, so
     #: both are scaled by it. None: the outcome is a whole row.
     period_share: float | None = Field(default=None, gt=0.0, le=1.0, allow_inf_nan=False)
-    fields: FrozenDict[str, float] = Field(default_factory=dict, validate_default=True)
+    fields: FrozenDict[Annotated[str, Field(min_length=1)], float] = Field(
+        default_factory=dict, validate_default=True)
 
     if TYPE_CHECKING:
         # What type checkers see: the field names, so a misspelt one is caught, with the
@@ -339,6 +340,8 @@ class Outcome(_TypedValidation, extra="forbid", frozen=True, str_strip_whitespac
                 _refuse_time_spans(val, f"field {name!r}")
                 # Names are read stripped: 'level' and ' level' would silently be one field.
                 key = name.strip() if isinstance(name, str) else name
+                if key == "":  # no measure can require or use it: a figure passed over
+                    raise ValueError(f"a field needs a name: fields has a blank one ({name!r})")
                 if key in seen:
                     raise ValueError(f"fields {seen[key]!r} and {name!r} name the same field "
                                      f"{key!r}: give it once")
@@ -393,7 +396,7 @@ def proxy_bound(bound: str, disbenefit: bool) -> str:
 _RANGE_TYPES = ("greater_than_equal", "greater_than", "less_than_equal", "less_than",
                 "int_from_float", "multiple_of")
 _FRACTION_OR_RANGE_FIELDS = ("years", "deadweight", "displacement", "attribution", "drop_off",
-                             "contract_value")
+                             "contract_value", "period_share")
 
 
 def _outcome_issue(field: str, error: Any) -> str | None:
@@ -403,6 +406,11 @@ def _outcome_issue(field: str, error: Any) -> str | None:
     if kind == "missing" or given is None or (isinstance(given, float) and math.isnan(given)
                                               and field == "quantity"):
         return "missing"
+    if isinstance(given, str) and not given.strip():  # a blank cell is a missing one in bulk
+        return "missing"
+    if kind == "string_too_long":  # in bulk, text past the limit is a code no table has
+        return {"measure": "unknown-measure", "region": "unknown-region",
+                "unit": "unit-error"}.get(field)
     if field == "quantity":
         return {"greater_than_equal": "negative", "less_than_equal": "too-large",
                 "finite_number": "not-finite"}.get(kind, "not-a-number")

@@ -52,30 +52,9 @@ def template_table(tables: TablesLike, on: dt.date | str | None = None) -> Proxy
     return table_set(tables).select(day)[0]
 
 
-def _plural(unit: str, accepts: tuple[str, ...] | None) -> list[str]:
-    """``weeks`` for ``week``: the plural returns write, for a measure that lists its units
-    (``accepts``), where the plural names the same unit; none for a short symbol (``h``)."""
-    from socialvalue_tom.units import accepted_spelling
-
-    plural = unit + "s"
-    if accepts is None or len(unit) < 3 or not unit.isalpha():  # no list: any unit converts
-        return []
-    return [plural] if accepted_spelling(plural, accepts) is not None else []
-
-
-#: Units a return commonly gives beside a canonical unit, for a measure that converts any
-#: unit of its kind (no ``accepts``): kilograms of carbon, thousands of pounds.
-_ALSO_OFFERED = {"tCO2e": ("kgCO2e",), "tonne": ("kg",), "GBP": ("kGBP",)}
-
-
 def _lists(table: ProxyTable, measures: Sequence[str]) -> dict[str, list[str]]:
     specs = [table.measure(code) for code in measures]
-    units: list[str] = []
-    for spec in specs:
-        for unit in (spec.unit, *(spec.accepts or ())):
-            units += [unit, *_plural(unit, spec.accepts)]
-        if spec.accepts is None:
-            units += _ALSO_OFFERED.get(spec.unit, ())
+    units = [u for spec in specs for u in table.units_offered(spec.code)]
     return {"measure": [s.code for s in specs], "unit": list(dict.fromkeys(units)),
             "region": list(table.region_codes), "stage": ["commitment", "delivered"]}
 

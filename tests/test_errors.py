@@ -291,6 +291,11 @@ _GOOD = {"measure": "jobs-local-fte", "quantity": 1.0, "unit": "FTE", "region": 
     {"contract_value": -5.0}, {"stage": "Delivered"}, {"stage": "x"},
     {"contract_id": b"x"}, {"confidence": "Z"},
     {"measure": "nope"}, {"region": "mars"}, {"unit": "hour"}, {"date": "1990-01-01"},
+    # An integrator's review: blank text, text past a field's length and a period share out
+    # of range had no code in one outcome where bulk gives one.
+    {"measure": ""}, {"measure": "   "}, {"region": ""}, {"date": ""}, {"date": "  "},
+    {"region": "x" * 80}, {"unit": "x" * 80}, {"measure": "x" * 200},
+    {"period_share": 0.0}, {"period_share": 2.0},
 ])
 def test_a_scalar_error_names_the_row_issue_code_bulk_gives_the_same_problem(
         change: dict[str, Any]) -> None:

@@ -113,6 +113,30 @@ def test_explain_row_when_row_was_not_valued_names_its_issue(tiny_table: Any) ->
         sv.explain_row(out, 0)
 
 
+def test_explain_row_of_a_refused_row_gives_its_problems_as_fields(tiny_table: Any) -> None:
+    """An integrator's review: the cause of a refused row was only in the message (field
+    'value_gbp', no issue code); an explain endpoint answers with the row's own problems."""
+    df = pd.DataFrame({"measure": ["jobs-local"] * 2, "quantity": [1.0, -2.0],
+                       "unit": ["FTE"] * 2, "region": ["uk", "mars"],
+                       "date": ["2024-09-30", "2024-09-30"]})
+    out = value_frame(df, tiny_table, errors="collect")
+    with pytest.raises(sv.OutcomeError) as info:
+        sv.explain_row(out, 1)
+    found = info.value.to_dict()
+    assert (found["field"], found["issue"]) == ("quantity", "negative")
+    assert [(p["row"], p["field"], p["code"]) for p in found["details"]["row_issues"]] == [
+        (1, "quantity", "negative"), (1, "region", "unknown-region")]
+    import json
+
+    json.dumps(found)  # an HTTP body as it is
+    # Without the issues table, the row is still refused, naming no problem of its own.
+    bare = out.copy()
+    bare.attrs = {k: v for k, v in out.attrs.items() if k != "issues"}
+    with pytest.raises(sv.OutcomeError) as none:
+        sv.explain_row(bare, 1)
+    assert (none.value.field, none.value.issue) == ("value_gbp", None)
+
+
 _TWO_BAD = {"measure": ["env-carbon"] * 3, "quantity": [-5.0, 3.0, 1.0],
             "unit": ["tCO2e", "hour", "tCO2e"], "region": ["uk"] * 3,
             "date": ["2024-06-01"] * 3}

@@ -1485,3 +1485,37 @@ def test_a_region_a_council_writes_its_own_way_is_told_the_code_to_give(
     found = value_frame(pd.DataFrame([row]), table, errors="collect").attrs["issues"]
     assert found["reason"].tolist() == [f"unknown region {region!r}: expected one of "
                                         f"{codes}{advice}"]
+
+
+def test_a_batch_of_outcomes_is_laid_out_for_value_frame_with_its_fields_as_columns() -> None:
+    """An integrator's review: a JSON batch's fields ({"level": 3}) reached value_frame as a
+    column of dicts, passed over (the row refused for a missing level, or a field used by an
+    expression left out); outcomes_frame lays a batch out, and a nested column is refused."""
+    tiny = sv.load_table(path=TINY)
+    items: list[Any] = [
+        {"measure": "jobs-apprentice", "quantity": 10, "unit": "week", "region": "uk",
+         "date": "2024-09-30", "fields": {"level": 3}},
+        sv.Outcome(measure="jobs-local", quantity=2, region="uk", date="2024-09-30"),
+        {"measure": "jobs-local", "quantity": -1, "region": "uk", "date": "2024-09-30"},
+    ]
+    df = sv.outcomes_frame(items)
+    assert list(df.columns[:5]) == list(sv.frame.REQUIRED_COLUMNS)
+    assert df["level"].tolist()[0] == 3 and df["unit"].isna().tolist() == [False, True, True]
+    out = value_frame(df, tiny, errors="collect")
+    assert out["value_gbp"].iloc[0] == sv.value(sv.Outcome(**{
+        **items[0], "fields": {"level": 3}}), tiny).amount
+    assert out["value_gbp"].iloc[1] == sv.value(items[1], tiny).amount
+    assert out.attrs["issues"][["row", "field", "code"]].values.tolist() == [
+        [2, "quantity", "negative"]]
+    nested = pd.DataFrame(items[:1])
+    for frame in (nested, pd.json_normalize(items[:1])):
+        with pytest.raises(sv.OutcomeError, match="outcomes_frame lays out a batch") as info:
+            value_frame(frame, tiny, errors="collect")
+        assert info.value.field in ("fields", "fields.level")
+    # A column named fields that holds no mapping is any other column.
+    plain = value_frame(df.assign(fields="x"), tiny, errors="collect")
+    assert plain["value_gbp"].notna().sum() == 2
+    for bad, words in (([{**items[0], "fields": {"unit": 1}}], "a column of the outcome"),
+                       ([{**items[0], "fields": [3]}], "not a mapping"), ([3], "not an Outcome")):
+        with pytest.raises(sv.OutcomeError, match=words):
+            sv.outcomes_frame(bad)

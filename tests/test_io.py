@@ -2030,3 +2030,14 @@ def test_unprintable_windows_bytes_are_not_named_and_tsv_is_told_what_to_save() 
     assert _as_windows_text(b"\xa0") == "" and "'£'" in _as_windows_text(b"\xa3")
     with pytest.raises(svio.InputFileError, match="tab-separated text"):
         svio.read_outcomes("x.tsv")
+
+
+def test_read_outcomes_of_bytes_in_memory_says_to_write_them_to_a_file() -> None:
+    """An integrator's review: an upload passed as BytesIO gave Path()'s bare TypeError."""
+    import io as stdio
+
+    from socialvalue_tom.io import read_outcomes
+
+    with pytest.raises(TypeError, match=r"not BytesIO: write an upload held in memory to a "
+                                        r"temporary file named with its extension"):
+        read_outcomes(stdio.BytesIO(b"measure,quantity\n"))

@@ -357,3 +357,17 @@ def test_a_keyword_the_model_lacks_is_told_the_field_it_is_close_to(
     [name] = given
     assert info.value.message == (f"{model._what} {name!r}: Extra inputs are not permitted "
                                   f"(got {given[name]!r}){hint}")
+
+
+@pytest.mark.parametrize("name", ["", "  "])
+def test_a_field_without_a_name_is_refused_by_the_model_and_the_schema(name: str) -> None:
+    """An integrator's review: fields={"": 1} was taken and passed over (no measure can
+    require a field without a name)."""
+    import jsonschema
+
+    doc = {"measure": "jobs-local-fte", "quantity": 1, "unit": "FTE", "region": "uk",
+           "date": "2024-06-01", "fields": {name: 1}}
+    with pytest.raises(sv.OutcomeError, match="a field needs a name") as info:
+        sv.Outcome.model_validate(doc)
+    assert info.value.field == "fields"
+    assert not jsonschema.Draft202012Validator(sv.json_schema("outcome")).is_valid(doc)

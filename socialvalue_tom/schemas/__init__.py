@@ -22,9 +22,10 @@ outcome that is not valid. A table, index or amendment schema describes the cano
 text with spaces around it, which the loader strips, is refused by it. An outcome's schema is looser
 there, as ``value_frame`` is with a row's cells: text with spaces around it in ``measure``,
 ``region``, ``unit``, ``confidence`` and the ids is accepted (the model strips it, and reads
-blank text as absent), while ``date``, ``stage`` and ``fields`` keys are held to their
-canonical form; the model also takes ids and grades given as numbers (as their text), which
-the schema, describing the form to send, does not.
+blank text as absent; a length limit counts the spaces in the schema, so text at the limit
+with spaces around it is refused by the schema alone), while ``date``, ``stage`` and
+``fields`` keys are held to their canonical form; the model also takes ids and grades given
+as numbers (as their text), which the schema, describing the form to send, does not.
 
 pydantic's own ``model_json_schema()`` of these models is the same schema (without ``$schema``
 and ``$id``): the models share a base (``socialvalue_tom._jsonschema``) that tightens each

@@ -36,6 +36,7 @@ from socialvalue_tom.tables._loader import measure_named
 from socialvalue_tom.tables.schema import (
     IndexFile,
     MeasureSpec,
+    Region,
     SourceSpec,
     TableFile,
     table_cells_problem,
@@ -193,12 +194,29 @@ class PriceIndex(_Sealed):
         return self.values[to_year] / self.values[from_year]
 
 
+#: Units a return commonly gives beside a canonical unit, for a measure that converts any
+#: unit of its kind (no ``accepts``): kilograms of carbon, thousands of pounds.
+_ALSO_OFFERED = {"tCO2e": ("kgCO2e",), "tonne": ("kg",), "GBP": ("kGBP",)}
+
+
+def _plural(unit: str, accepts: tuple[str, ...] | None) -> list[str]:
+    """``weeks`` for ``week``: the plural returns write, for a measure that lists its units
+    (``accepts``), where the plural names the same unit; none for a short symbol (``h``)."""
+    plural = unit + "s"
+    if accepts is None or len(unit) < 3 or not unit.isalpha():  # no list: any unit converts
+        return []
+    return [plural] if accepted_spelling(plural, accepts) is not None else []
+
+
 class ProxyTable(_Sealed):
     """One validated, immutable edition of a proxy table.
 
     Build it with :func:`socialvalue_tom.load_table`. ``measures`` maps codes to
     :class:`Measure`; ``digest`` identifies the content; ``proxy(measure, region)`` resolves a
-    proxy with the declared regional fallback.
+    proxy with the declared regional fallback. ``spec`` is the validated file itself (a
+    ``TableFile``: its ``title``, ``price_base_year``, ``currency``, ``regions`` with their
+    names and parents, ``fallback_region``, ``parameters``, ``confidence_grades``, ``sources``
+    and ``notes``), for a listing or a form; the properties below name the ones most asked for.
     """
 
     def __init__(self, spec: TableFile, *, path: Path | None = None,
@@ -265,6 +283,36 @@ class ProxyTable(_Sealed):
         """True when :attr:`review_by` is declared and ``today`` (default: the local date) is
         after it."""
         return _review_passed(self.review_by, today)
+
+    @property
+    def title(self) -> str:
+        """The edition's title, as its file gives it."""
+        return self.spec.title
+
+    @property
+    def price_base_year(self) -> int:
+        """The financial year (its starting year) whose prices the proxies are in."""
+        return self.spec.price_base_year
+
+    @property
+    def regions(self) -> tuple[Region, ...]:
+        """The regions, each with its ``code``, display ``name`` and ``parent`` (the region
+        whose figure it falls back to; ``None`` for the root), in the file's order."""
+        return tuple(self.spec.regions)
+
+    def units_offered(self, measure: str) -> tuple[str, ...]:
+        """The units to offer for ``measure`` in a form (the returns template's drop-down):
+        its canonical unit, the spellings it ``accepts`` with their plurals (``weeks``), or,
+        for a measure that converts any unit of its kind, the ones returns commonly give
+        beside the canonical (``kgCO2e`` for ``tCO2e``). Other spellings of these are read
+        too (``Hours``); the list is what to offer, not all that is read."""
+        spec = self.measure(measure)
+        units: list[str] = []
+        for unit in (spec.unit, *(spec.accepts or ())):
+            units += [unit, *_plural(unit, spec.accepts)]
+        if spec.accepts is None:
+            units += _ALSO_OFFERED.get(spec.unit, ())
+        return tuple(dict.fromkeys(units))
 
     @property
     def index_digest(self) -> str | None:

@@ -303,3 +303,18 @@ def test_region_code_when_given_a_code_as_written_finds_what_normalising_finds(
         except sv.UnknownRegionError:
             got = None
         assert got == tiny_table._region_alias.get(normalise_region(text))
+
+
+def test_a_listing_reads_an_edition_s_title_price_base_regions_and_units_offered() -> None:
+    """An integrator's review: a UI's listing reached into undocumented attributes (the
+    spec's title, price base, region names) and had no way to list a measure's units."""
+    t = sv.load_table("uk-national", version="2024")
+    assert (t.title, t.price_base_year) == (t.spec.title, 2024)
+    wales = next(r for r in t.regions if r.code == "wales")
+    assert (wales.name, wales.parent) == ("Wales", "uk")
+    assert [r.code for r in t.regions] == list(t.region_codes)
+    assert t.units_offered("jobs-local-fte") == ("FTE", "FTEs", "fte", "ftes")
+    assert t.units_offered("env-carbon-saved") == ("tCO2e", "kgCO2e")
+    for code in t.measure_codes:  # every unit offered is one the measure reads
+        for unit in t.units_offered(code):
+            assert t.unit_factor(code, unit) > 0, (code, unit)
