@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 import numpy as np
@@ -215,6 +216,14 @@ class Valuation(_TypedValidation, extra="forbid", frozen=True, allow_inf_nan=Fal
 
         return to_pence(self.amount)
 
+    @property
+    def pounds(self) -> Decimal:
+        """The amount in pounds to the penny (a ``Decimal``, rounded half away from zero at
+        the edge): what a report or a JSON response gives, ``str(v.pounds)`` as text."""
+        from socialvalue_tom.money import to_pounds
+
+        return to_pounds(self.amount)
+
     def explain(self) -> str:
         """The derivation, one numbered line per rule, with units and the running amount."""
         from socialvalue_tom.trace import _num  # trace builds on this module's models
@@ -231,7 +240,9 @@ class Valuation(_TypedValidation, extra="forbid", frozen=True, allow_inf_nan=Fal
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        """The valuation as JSON-ready data."""
+        """The valuation as JSON-ready data. ``amount`` is the engine's float, unrounded (so
+        that the model reads it back exactly): give :attr:`pounds` or :attr:`pennies` beside
+        it where a person reads the figure."""
         return self.model_dump(mode="json")
 
 

@@ -701,3 +701,18 @@ def test_a_field_a_measure_requires_is_its_own_even_named_like_an_argument(
     with pytest.raises(sv.OutcomeError, match=r"as a fraction: 0\.25 for 25%"):
         sv.value(sv.Outcome(measure="env-carbon", quantity=1, unit="tCO2e", region="uk",
                             date="2024-06-01", fields={"drop off rate": 10}), table)
+
+
+def test_a_valuation_gives_its_pounds_to_the_penny_beside_the_float() -> None:
+    """An integrator's review: JSON carried 842.2959999999999 and no rounded figure; pounds
+    is the Decimal a response gives (half away from zero, as every total), the float kept
+    for the round trip."""
+    from decimal import Decimal
+
+    v = sv.value(sv.Outcome(measure="jobs-local-fte", quantity=0.0000125, unit="FTE",
+                            region="uk", date="2024-09-30"))
+    # 0.0000125 x 37,856 x (1 - 0.25) = 0.35490 -> £0.35
+    assert v.pounds == Decimal("0.35") and str(v.pounds) == "0.35"
+    assert v.pennies == 35 and v.to_dict()["amount"] == v.amount
+    half = v.model_copy(update={"amount": 0.125})
+    assert half.pounds == Decimal("0.13")  # half away from zero
