@@ -1,0 +1,157 @@
+"""The words of advice both engines give, held exactly (from a mutation review of them):
+unknown grades, years, regions a council writes its own way, units, keywords, groupings."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from conftest import TINY, TINY_2023, tiny_variant
+
+import socialvalue_tom as sv
+from socialvalue_tom.frame import value_frame
+
+ROW = {"measure": "jobs-local", "quantity": 1.0, "unit": "FTE", "region": "uk",
+       "date": "2024-06-01"}
+
+
+def _reasons(df: pd.DataFrame, tables: Any, **kw: Any) -> list[str]:
+    return value_frame(df, tables, errors="collect", **kw).attrs["issues"]["reason"].tolist()
+
+
+def test_an_unknown_grade_is_told_in_one_wording_naming_the_row_s_edition(
+        tmp_path: Path) -> None:
+    """Each row's own edition and its grades; a grade given as a number as its text; a
+    table without grades says so."""
+    tiny = sv.load_table(path=TINY)
+    old = sv.load_table(path=tiny_variant(tmp_path / "old", *TINY_2023,
+                                          ("grades: {A: 0.0, B: 0.1, C: 0.4}",
+                                           "grades: {X: 0.0}")))
+    with pytest.raises(sv.OutcomeError) as one:
+        sv.value(sv.Outcome(**ROW, confidence=7), tiny)
+    assert one.value.message == "unknown confidence grade '7': table tiny:2024 has A, B, C"
+    rows = pd.DataFrame([{**ROW, "confidence": 7},
+                         {**ROW, "date": "2023-06-01", "confidence": "A"}])
+    assert _reasons(rows, [old, tiny]) == [
+        one.value.message, "unknown confidence grade 'A': table tiny:2023 has X"]
+    bare = sv.load_table(path=tiny_variant(tmp_path / "bare", (
+        "confidence_grades:\n  source: test-source\n  grades: {A: 0.0, B: 0.1, C: 0.4}\n",
+        "")))
+    with pytest.raises(sv.OutcomeError) as none:
+        sv.value(sv.Outcome(**ROW, confidence="A"), bare)
+    assert none.value.message.endswith("table tiny:2024 has none (the table declares no grades)")
+
+
+def test_each_row_before_the_discount_base_year_names_its_own_year() -> None:
+    rows = pd.DataFrame([{**ROW, "date": "2024-06-01"}, {**ROW, "date": "2025-06-01"}])
+    tiny = sv.load_table(path=TINY)
+    later = sv.ProxyTable(tiny.spec.model_copy(update={
+        "version": "2025", "valid_from": pd.Timestamp("2025-04-01").date(),
+        "valid_to": pd.Timestamp("2026-03-31").date()}), price_index=tiny.price_index)
+    reasons = _reasons(rows, [tiny, later], assumptions=sv.Assumptions(discount_base_year=2026))
+    assert [r.split(" is before")[0] for r in reasons] == ["outcome year 2024",
+                                                          "outcome year 2025"]
+
+
+def test_years_a_fraction_whose_float_is_whole_is_refused_as_outcome_refuses_it() -> None:
+    years = Fraction(10**17 + 1, 10**17)  # float(years) == 1.0
+    with pytest.raises(sv.OutcomeError):
+        sv.Outcome(**ROW, years=years)
+    rows = pd.DataFrame([{**ROW, "years": years}]).astype({"years": object})
+    found = value_frame(rows, sv.load_table(path=TINY), errors="collect").attrs["issues"]
+    assert found[["field", "code"]].values.tolist() == [["years", "out-of-range"]]
+
+
+@pytest.mark.parametrize(("cell", "advice"), [
+    ("3 tonnes", ": write the number alone, 3, and the unit (tonnes) in the unit column"),
+    ("2 years", ""),  # only a quantity has a unit column beside it
+])
+def test_the_unit_column_advice_is_a_quantity_s(cell: str, advice: str) -> None:
+    column = "quantity" if "tonnes" in cell else "years"
+    rows = pd.DataFrame([{**ROW, column: cell}])
+    assert _reasons(rows, sv.load_table(path=TINY)) == [
+        f"{column} {cell!r} is not a number{advice}"]
+
+
+@pytest.mark.parametrize(("region", "advice"), [
+    ("North West.", "; 'North West.' is a region of England, which the table does not value "
+     "apart: give england"),
+    ("north_west", "; 'north_west' is a region of England, which the table does not value "
+     "apart: give england"),
+])
+def test_an_english_region_written_with_stops_or_underscores_is_told_to_give_england(
+        region: str, advice: str) -> None:
+    with pytest.raises(sv.UnknownRegionError) as info:
+        sv.load_table("uk-national", version="2024").region_code(region)
+    assert info.value.message.endswith(advice)
+
+
+def test_region_advice_names_only_codes_the_table_has() -> None:
+    """tiny has no wales: Cymru is not told to give it."""
+    with pytest.raises(sv.UnknownRegionError) as info:
+        sv.load_table(path=TINY).region_code("Cymru")
+    assert info.value.message.endswith("expected one of uk, england, london, scotland")
+
+
+def test_a_user_s_own_family_is_never_told_an_embedded_edition_covers_a_date() -> None:
+    with pytest.raises(sv.NoTableInForceError) as info:
+        sv.value(sv.Outcome(**{**ROW, "date": "2023-06-01"}), sv.load_table(path=TINY))
+    assert info.value.message.endswith("editions cover 2024 (2024-04-01..2025-03-31)")
+
+
+def test_the_fte_year_hint_needs_an_fte_measure_and_the_table_s_figure(tmp_path: Path) -> None:
+    with_hours = sv.load_table(path=tiny_variant(tmp_path / "h", (
+        "  leakage: {value: 0.25, source: test-source}\n",
+        "  leakage: {value: 0.25, source: test-source}\n"
+        "  hours_per_fte_year: {value: 1950, source: test-source}\n")))
+    with pytest.raises(sv.UnitError) as weeks:  # a week measure: no FTE-year to give
+        with_hours.unit_factor("jobs-apprentice", "hour")
+    assert "FTE-year" not in weeks.value.message
+    tiny = sv.load_table(path=TINY)
+    with pytest.raises(sv.UnitError) as fte:  # an FTE measure, no figure: nothing to give
+        tiny.unit_factor("jobs-local", "hours")
+    assert "FTE-year" not in fte.value.message
+
+
+def test_a_field_error_is_not_given_a_did_you_mean() -> None:
+    with pytest.raises(sv.OutcomeError) as info:
+        sv.Outcome(**{**ROW, "quantity": "abc"})
+    assert info.value.message == ("outcome field 'quantity': quantity must be a number, not "
+                                  "text or a boolean (got 'abc')")
+
+
+@pytest.mark.parametrize("name", ["Level", "a" * 70])
+def test_only_a_name_a_table_can_require_is_sent_to_fields(name: str) -> None:
+    with pytest.raises(sv.OutcomeError) as info:
+        sv.Outcome(**ROW, **{name: 3})
+    assert "goes in fields" not in info.value.message
+
+
+def test_a_grouping_is_told_the_input_s_column_it_is_close_to_and_the_first_unknown() -> None:
+    valued = value_frame(pd.DataFrame([{**ROW, "programme": "P1"}]), sv.load_table(path=TINY))
+    for by, near in (("programe", "programme"), (["themes", "colour"], "theme")):
+        with pytest.raises(sv.OutcomeError) as info:
+            sv.summarise(valued, by=by)
+        assert info.value.message.endswith(f"did you mean {near}?")
+
+
+def test_waste_in_tonnes_is_offered_in_kilograms_too() -> None:
+    t = sv.load_table("uk-national", version="2024")
+    assert t.units_offered("env-waste-recycled") == ("tonne", "kg")
+    assert t.units_offered("growth-local-spend") == ("GBP", "kGBP")
+
+
+def test_one_by_with_an_unknown_grouping_is_not_told_to_split_it(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from socialvalue_tom.cli import app
+
+    src = tmp_path / "in.csv"
+    src.write_text("measure,quantity,unit,region,date\njobs-local,1,FTE,uk,2024-06-01\n",
+                   encoding="utf-8")
+    both = CliRunner().invoke(app, ["value", str(src), "--tables", str(TINY), "--by",
+                                    "theme,bogus"])
+    assert both.exit_code == 2 and "one value only" not in both.output
