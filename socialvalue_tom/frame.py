@@ -510,7 +510,8 @@ def outcomes_frame(outcomes: Iterable[Outcome | Mapping[str, Any]]) -> pd.DataFr
         if not isinstance(fields, Mapping):
             raise OutcomeError(f"outcome {i}: fields is a {type(fields).__name__}, not a "
                                "mapping of names to figures", field="fields", row=i)
-        clash = sorted(str(k) for k in fields if k in row or k == "unit")
+        # A field named as a column would be read as that column ('years': a duration).
+        clash = sorted(str(k) for k in fields if k in row or k in STANDARD_COLUMNS)
         if clash:
             raise OutcomeError(f"outcome {i}: fields names {', '.join(map(repr, clash))}, "
                                "a column of the outcome itself", field="fields", row=i)

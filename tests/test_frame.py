@@ -1516,6 +1516,8 @@ def test_a_batch_of_outcomes_is_laid_out_for_value_frame_with_its_fields_as_colu
     plain = value_frame(df.assign(fields="x"), tiny, errors="collect")
     assert plain["value_gbp"].notna().sum() == 2
     for bad, words in (([{**items[0], "fields": {"unit": 1}}], "a column of the outcome"),
+                       ([{**items[2], "quantity": 1, "fields": {"years": 5}}],
+                        "fields names 'years', a column of the outcome"),
                        ([{**items[0], "fields": [3]}], "not a mapping"), ([3], "not an Outcome")):
         with pytest.raises(sv.OutcomeError, match=words):
             sv.outcomes_frame(bad)

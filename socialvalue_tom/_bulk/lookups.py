@@ -658,13 +658,14 @@ def _check_bounds(s: EditionStack, ed: NDArray[np.intp], m: NDArray[np.intp],
     if part is not None:  # a part's share of the row's bounds, as in the scalar engine
         low, high = part_limit(lo, part, upper=False), part_limit(hi, part, upper=True)
     out = (ed >= 0) & (m >= 0) & ((canonical < low) | (canonical > high))
+
     def refusal(p: int) -> str:  # the scalar engine's words
         t = s.editions[int(ed[p])]
         spec = t.measure(t.measure_codes[int(m[p])])
-        bounds = spec.quantity_bounds
-        assert bounds is not None  # only a measure with bounds can be outside them
+        b = spec.quantity_bounds  # only a measure with bounds is outside them
+        shown_bounds = bounds_text(b.min, b.max) if b is not None else bounds_text(None, None)
         return (f"quantity {canonical[p]:g} {spec.unit} of {spec.code!r} is outside the "
-                f"table's bounds {bounds_text(bounds.min, bounds.max)}" + _share_note(part, p))
+                f"table's bounds {shown_bounds}" + _share_note(part, p))
 
     issues.add(out, "quantity", "out-of-bounds", refusal)
 
