@@ -125,7 +125,7 @@ class _TypedValidation(NeverLooserSchema):
         first = exc.errors()[0]
         issue = cls._issue_of(field, first)
         if first["type"] == "extra_forbidden" and len(first["loc"]) == 1:
-            # A name one typo from a field's (dead_weight, supplier), said as a table's key is
+            # A name one typo from a field's (dead_weight, supplier), told as a table file's is
             reason += did_you_mean(field, cls.model_fields) or cls._extra_hint(field)
         return cls._error(f"{cls._what} {field!r}: {reason}", field=field,
                           errors=clipped_errors(exc.errors(include_url=False)),
