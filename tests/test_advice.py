@@ -155,3 +155,4 @@ def test_one_by_with_an_unknown_grouping_is_not_told_to_split_it(tmp_path: Path)
     both = CliRunner().invoke(app, ["value", str(src), "--tables", str(TINY), "--by",
                                     "theme,bogus"])
     assert both.exit_code == 2 and "one value only" not in both.output
+

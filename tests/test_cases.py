@@ -272,6 +272,8 @@ def test_tables_test_command_exits_by_the_cases(tmp_path: Path) -> None:
     assert counted.exit_code == 2 and ": 53 problems:" in counted.stderr
     assert counted.stderr.count("one of the two") == 50
     assert "\n  (and 3 more)\n" in counted.stderr, counted.stderr
+    one_more = _file(tmp_path, "".join(_case("{}", name=f"c{i}") for i in range(51)))
+    assert "\n  (and 1 more)\n" in runner.invoke(app, ["tables", "test", str(one_more)]).stderr
 
 
 def test_the_largest_valuation_and_a_list_of_tables_with_a_stray_comma_are_accepted(
