@@ -156,3 +156,22 @@ def test_one_by_with_an_unknown_grouping_is_not_told_to_split_it(tmp_path: Path)
                                     "theme,bogus"])
     assert both.exit_code == 2 and "one value only" not in both.output
 
+
+
+def test_an_english_region_is_not_told_to_give_england_where_the_table_has_none(
+        tmp_path: Path) -> None:
+    no_england = sv.load_table(path=tiny_variant(
+        tmp_path, ("  - {code: england, name: England, parent: uk}\n", ""),
+        ("{code: london, name: London, parent: england}",
+         "{code: london, name: London, parent: uk}")))
+    with pytest.raises(sv.UnknownRegionError) as info:
+        no_england.region_code("north-west")
+    assert "give england" not in info.value.message
+
+
+def test_a_measure_listing_its_units_is_offered_those_alone(tmp_path: Path) -> None:
+    """kgCO2e is offered beside tCO2e only for a measure that converts any unit of its kind."""
+    listed = sv.load_table(path=tiny_variant(
+        tmp_path, ("    unit: tCO2e\n", "    unit: tCO2e\n    accepts: [tCO2e]\n")))
+    assert listed.units_offered("env-carbon") == ("tCO2e",)
+    assert sv.load_table(path=TINY).units_offered("env-carbon") == ("tCO2e", "kgCO2e")
