@@ -36,7 +36,7 @@ from socialvalue_tom.rules.pipeline import (
 )
 from socialvalue_tom.rules.steps import part_limit
 from socialvalue_tom.tables.catalogue import TableSet, resolve_tables
-from socialvalue_tom.tables.schema import STANDARD_COLUMNS, MeasureSpec, bounds_text
+from socialvalue_tom.tables.schema import STANDARD_COLUMNS, MeasureSpec
 from socialvalue_tom.tables.table import ProxyTable
 from socialvalue_tom.valuation import TraceStep, Valuation
 
@@ -163,10 +163,8 @@ def _check_row(o: Outcome, spec: MeasureSpec, canonical: float) -> None:
         (bounds.min is None or canonical >= part_limit(bounds.min, share, upper=False))
         and (bounds.max is None or canonical <= part_limit(bounds.max, share, upper=True))
     ):
-        raise OutcomeError(
-            f"quantity {canonical:g} {spec.unit} of {spec.code!r} is outside the table's bounds "
-            f"{bounds_text(bounds.min, bounds.max)}{scaled}", field="quantity", measure=spec.code,
-            issue="out-of-bounds")
+        raise OutcomeError(bounds.refusal(canonical, spec.unit, spec.code) + scaled,
+                           field="quantity", measure=spec.code, issue="out-of-bounds")
 
 
 def grade_reduction(table: ProxyTable, grade: str | None) -> float:

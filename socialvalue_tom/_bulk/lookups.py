@@ -49,7 +49,7 @@ from socialvalue_tom.outcome import (
     Assumptions,
 )
 from socialvalue_tom.rules.steps import DISCOUNT_YEARS, part_limit
-from socialvalue_tom.tables.schema import FRACTION_COLUMNS, FieldBounds, bounds_text
+from socialvalue_tom.tables.schema import FRACTION_COLUMNS, FieldBounds, QuantityBounds
 from socialvalue_tom.tables.stack import EditionStack
 
 __all__ = ["FRACTION_COLUMNS", "FloatArray", "Rows", "Seen", "cell_floats", "field_values",
@@ -662,10 +662,8 @@ def _check_bounds(s: EditionStack, ed: NDArray[np.intp], m: NDArray[np.intp],
     def refusal(p: int) -> str:  # the scalar engine's words
         t = s.editions[int(ed[p])]
         spec = t.measure(t.measure_codes[int(m[p])])
-        b = spec.quantity_bounds  # only a measure with bounds is outside them
-        shown_bounds = bounds_text(b.min, b.max) if b is not None else bounds_text(None, None)
-        return (f"quantity {canonical[p]:g} {spec.unit} of {spec.code!r} is outside the "
-                f"table's bounds {shown_bounds}" + _share_note(part, p))
+        bounds = spec.quantity_bounds or QuantityBounds()  # only a bounded one is outside
+        return bounds.refusal(canonical[p], spec.unit, spec.code) + _share_note(part, p)
 
     issues.add(out, "quantity", "out-of-bounds", refusal)
 

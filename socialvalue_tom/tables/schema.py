@@ -367,6 +367,12 @@ class QuantityBounds(_Model, frozen=True):
             raise ValueError(f"min {self.min} is above max {self.max}")
         return self
 
+    def refusal(self, quantity: float, unit: str, code: str) -> str:
+        """Why a ``quantity`` (in the measure's ``unit``) of measure ``code`` is refused (one
+        wording for the scalar and bulk engines, which add a part's period share)."""
+        return (f"quantity {quantity:g} {unit} of {code!r} is outside the table's bounds "
+                f"{bounds_text(self.min, self.max)}")
+
 
 class FieldBounds(_Model, frozen=True):
     """Inclusive bounds on a field a measure requires (``level`` from 1 to 8, a share from 0
