@@ -8,6 +8,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import TINY
@@ -756,3 +757,26 @@ def test_explain_row_leads_a_claim_share_with_float_error_by_its_short_reading()
     assert _share_text(0.7999999999999975) == "about 0.8 (0.7999999999999975 as computed)"
     assert _share_text(0.8333333333333334) == "0.8333333333333334"  # 10/12: its own digits
     assert _share_text(0.75) == "0.75"
+    # A share too small for fixed digits is not shortened to a power of ten.
+    assert _share_text(1.0000000000000002e-20) == "0.000000000000000000010000000000000002"
+
+
+def test_explain_row_of_an_apportioned_part_reads_its_float_share_as_the_decimal() -> None:
+    """15 FTE of local jobs with 3 priority hires inside them, over calendar 2024: each
+    edition's part keeps 12 in 15, which the apportioned quantities give as 0.8 plus float
+    error; the trace says 'about 0.8' before the computed figure."""
+    rows = pd.DataFrame({"contract_id": ["C"] * 2, "quantity": [15.0, 3.0],
+                         "measure": ["jobs-local-fte", "jobs-priority-ltu"], "unit": ["FTE"] * 2,
+                         "region": ["uk"] * 2, "period_start": ["2024-01-01"] * 2,
+                         "period_end": ["2024-12-31"] * 2})
+    valued = sv.value_frame(sv.apportion(rows, "uk-national"), "uk-national")
+    wholes = np.flatnonzero(valued["measure"].to_numpy() == "jobs-local-fte")
+    shares = valued["claim_share"].to_numpy()[wholes]
+    assert np.allclose(shares, 0.8) and (shares != 0.8).any()  # the case this test is about
+    lines = [sv.explain_row(valued, int(i)).splitlines()[1] for i in wholes]
+    # Error in the last digits a 15-digit reading drops (0.8000000000000003) shows as 0.8;
+    # error that reading keeps (0.8000000000000045) is read as about 0.8.
+    said = [re.search(r"FTE counted, a share of (.*) \(exclusion", line) for line in lines]
+    assert all(m is not None for m in said)
+    shown = {m.group(1) for m in said if m is not None}
+    assert "0.8" in shown and shown - {"0.8"} == {"about 0.8 (0.8000000000000045 as computed)"}

@@ -880,6 +880,28 @@ def test_basis_notes_when_editions_share_a_price_base_then_no_price_note(
     assert basis_notes(based, [tiny, later]) == []
 
 
+def test_basis_notes_when_only_price_bases_differ_then_the_note_names_price_year_alone(
+        tiny: sv.ProxyTable) -> None:
+    """Two editions splitting one financial year, in 2023 and 2024 prices: the rows share a
+    discounting year, so the note is on prices alone and names only price_year (no 'no later
+    than', which is for discounting years); a common price_year leaves nothing to say."""
+    from socialvalue_tom.report import basis_notes
+
+    first = sv.ProxyTable(tiny.spec.model_copy(update={
+        "version": "2024-h1", "valid_to": dt.date(2024, 9, 30), "price_base_year": 2023}),
+        price_index=tiny.price_index)
+    second = sv.ProxyTable(tiny.spec.model_copy(update={
+        "version": "2024-h2", "valid_from": dt.date(2024, 10, 1)}), price_index=tiny.price_index)
+    rows = pd.DataFrame([{"measure": "env-carbon", "quantity": 1.0, "unit": "tCO2e",
+                          "region": "uk", "date": d} for d in ("2024-06-01", "2024-12-01")])
+    both = [first, second]
+    assert basis_notes(value_frame(rows, both), both) == [
+        "Values are in the prices of each edition's own year (2023, 2024): a common price_year "
+        "puts them on one basis."]
+    common = value_frame(rows, both, assumptions=sv.Assumptions(price_year=2024))
+    assert basis_notes(common, both) == []
+
+
 def test_report_html_when_frame_annotated_then_needs_no_tables(valued: pd.DataFrame,
                                                                tiny: sv.ProxyTable) -> None:
     """docs/reports.md: a frame annotate() made carries what the report looks up."""
