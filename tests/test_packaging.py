@@ -19,7 +19,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.fail("git is needed to copy the source tree")
     src = tmp_path_factory.mktemp("src")
     out = tmp_path_factory.mktemp("dist")
-    for name in ("pyproject.toml", "README.md", "LICENSE", "socialvalue_tom", "proxies"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "NOTICE", "socialvalue_tom",
+                 "proxies"):
         path = ROOT / name
         if path.is_dir():
             shutil.copytree(path, src / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -36,11 +37,14 @@ def test_wheel_contains_embedded_tables_and_manifest(wheel: Path) -> None:
                 "indices/uk-gdp-deflator.yaml", "manifest.json"):
         assert f"socialvalue_tom/_proxies/{rel}" in names, rel
     assert "socialvalue_tom/py.typed" in names
-    # MIT asks for the notice to travel with the code.
-    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), sorted(names)[-8:]
+    # MIT asks for the notice to travel with the code; the OGL and the Scottish Parliament
+    # licence ask for their attribution statements to travel with the data (NOTICE).
+    for kept in ("LICENSE", "NOTICE"):
+        assert any(n.endswith(f".dist-info/licenses/{kept}") for n in names), sorted(names)[-8:]
     meta = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(wheel).read(meta).decode()
-    assert "License-Expression: MIT" in text
+    assert ("License-Expression: MIT AND OGL-UK-3.0 AND OGL-UK-2.0 AND "
+            "LicenseRef-Scottish-Parliament-Copyright-Licence") in text
     assert "socialvalue-tom = socialvalue_tom.__main__:main" in zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("entry_points.txt"))).decode()
 

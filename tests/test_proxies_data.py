@@ -177,6 +177,17 @@ def test_shipped_manifest_matches_the_embedded_files() -> None:
         assert manifest[rel] == digest
 
 
+def test_notice_carries_an_attribution_for_every_licence_the_shipped_tables_use(
+        edition: sv.ProxyTable) -> None:
+    """The OGL and the Scottish Parliament licence ask for an attribution statement with the
+    data: NOTICE (in every wheel, tests/test_packaging.py) has a paragraph per licence."""
+    notice = (Path(__file__).resolve().parent.parent / "NOTICE").read_text(encoding="utf-8")
+    index = edition.price_index
+    cited = [*edition.sources.values(), *([index.spec.source] if index is not None else [])]
+    for source in cited:
+        assert f"\n* {source.licence}: " in notice, (source.id, source.licence)
+
+
 def test_no_licensed_third_party_values_are_shipped() -> None:
     # TOMs/HACT values may not be embedded; their codes only live in proxies/crosswalks/.
     for path in (embedded_dir() / "uk-national").glob("*.yaml"):
