@@ -27,7 +27,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,10 +39,10 @@ from pydantic import Field, WithJsonSchema, model_validator
 from socialvalue_tom._jsonschema import NeverLooserSchema
 from socialvalue_tom.engine import table_set, value
 from socialvalue_tom.errors import (
-    IllustrativeValueWarning,
     OutcomeError,
     RuleError,
     SocialValueError,
+    illustrative_collected,
 )
 from socialvalue_tom.frame import value_frame
 from socialvalue_tom.money import to_pounds
@@ -187,8 +186,9 @@ def run_cases(path: str | os.PathLike[str]) -> list[CaseResult]:
     spec = read_model(p, CaseFile, text)
     tables = _tables(spec.tables, p, text)
     settings = [_assumptions(p, text, spec, i) for i in range(len(spec.cases))]
-    with warnings.catch_warnings():  # a case pins a figure, illustrative or not
-        warnings.simplefilter("ignore", IllustrativeValueWarning)
+    # A case pins a figure, illustrative or not: its warnings are collected and dropped, in
+    # this context only (warnings.catch_warnings would change the filters of every thread).
+    with illustrative_collected():
         return [_run(case, tables, a) for case, a in zip(spec.cases, settings, strict=True)]
 
 

@@ -66,6 +66,10 @@ class Valuation(_TypedValidation, extra="forbid", frozen=True, allow_inf_nan=Fal
     ``digest`` and ``proxy`` say which edition and proxy were used; ``steps`` is the trace and
     :meth:`explain` renders it. Serialises to JSON and back without loss
     (``Valuation.model_validate_json(v.model_dump_json()) == v``).
+
+    The engine builds the trace on first use, so copy a valuation with ``model_copy``,
+    ``model_dump`` or ``dict(v)``, which carry it: ``vars(v)`` (``v.__dict__``, pydantic's
+    internal store) holds ``steps`` only once the trace has been read.
     """
 
     _error = OutcomeError

@@ -311,3 +311,37 @@ def test_a_table_file_covering_part_of_a_family_edition_is_refused_at_tables(
                            "tables: [uk-national, shifted.yaml]\n"))
     assert info.value.field == "tables"
     assert "uk-national:2024 (2024-04-01..2025-03-31)" in info.value.message
+
+
+def test_run_cases_leaves_the_process_warning_filters_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An integrator's review: run_cases silenced IllustrativeValueWarning with
+    warnings.catch_warnings, which changes the filters of every thread while it runs (a
+    service's 'error' guard let placeholders through in its other workers). The warnings of
+    its cases are collected in its own context instead: an illustrative case passes under the
+    guard, and the filters the run sees are the caller's."""
+    import warnings
+
+    spend = "{measure: growth-local-spend, quantity: 1000, unit: GBP, region: uk, date: 2024-06-01}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sv.IllustrativeValueWarning)
+        amount = sv.value(sv.Outcome(measure="growth-local-spend", quantity=1000, unit="GBP",
+                                     region="uk", date="2024-06-01"), "uk-national").pounds
+    path = _file(tmp_path, _case(f'{{value_gbp: "{amount}"}}', outcome=spend))
+    seen: list[list[Any]] = []
+    real = cases._run
+
+    def spy(*args: Any) -> Any:
+        seen.append(list(warnings.filters))
+        return real(*args)
+
+    monkeypatch.setattr(cases, "_run", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.IllustrativeValueWarning)
+        guard = list(warnings.filters)
+        [result] = sv.run_cases(path)
+        assert result.passed, result.reason
+        assert seen == [guard]
+        with pytest.raises(sv.IllustrativeValueWarning):  # the guard still holds after it
+            sv.value(sv.Outcome(measure="growth-local-spend", quantity=1000, unit="GBP",
+                                region="uk", date="2024-06-01"), "uk-national")

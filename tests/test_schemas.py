@@ -89,6 +89,9 @@ def test_json_schema_when_unknown_kind_then_rule_error_lists_kinds() -> None:
         json_schema("bid")
     assert info.value.kind == "bid"
     assert isinstance(info.value, ValueError)
+    # The field names the argument, as for any option given a value outside its choices
+    # (docs/errors.md): a service maps it into its response.
+    assert info.value.field == "kind" and info.value.to_dict()["field"] == "kind"
 
 
 @pytest.mark.parametrize(("stem", "kind"), [("proxy-table", "table"), ("price-index", "index"),

@@ -92,7 +92,7 @@ def json_schema(kind: SchemaKind | str) -> dict[str, Any]:
     if model is None:
         raise RuleError(f"unknown schema kind {quoted(kind)}: expected one of "
                         f"{', '.join(_MODELS)} "
-                        f"(or a file stem: {', '.join(_ALIASES)})", kind=kind)
+                        f"(or a file stem: {', '.join(_ALIASES)})", field="kind", kind=kind)
     canonical = _ALIASES.get(kind, kind)
     schema = model.model_json_schema(mode="validation")  # never looser: _jsonschema
     return {"$schema": _DIALECT, "$id": SCHEMA_FILES[canonical], **schema}

@@ -32,7 +32,13 @@ from socialvalue_tom.tables.amend import (
     apply_amendment,
 )
 from socialvalue_tom.tables.schema import _CODE, IndexFile, TableFile, misthemed_prefix
-from socialvalue_tom.tables.table import PriceIndex, ProxyTable, TableRef, canonical_digest
+from socialvalue_tom.tables.table import (
+    PriceIndex,
+    ProxyTable,
+    TableRef,
+    as_day,
+    canonical_digest,
+)
 
 __all__ = [
     "TableSet",
@@ -422,7 +428,7 @@ def load_table(name: str | None = None, *, version: str | None = None,
                     if isinstance(name, os.PathLike) else ""))
         raise TypeError(f"load_table() takes a family name (str), not "
                         f"{type(name).__name__}{hint}")
-    day = None if on is None else _as_day(on)
+    day = None if on is None else as_day(on, "load_table(): on=")
     editions = _family_editions(name)
     if version is not None:
         for table in editions:
@@ -474,24 +480,6 @@ def _pinned(table: ProxyTable, pin: str | None) -> ProxyTable:
         "or file that recorded it, or leave the pin out to use this one",
         path=str(table.path) if table.path else None, line=None, field="digest",
         expected=pin, actual=table.digest)
-
-
-def _as_day(on: object) -> dt.date:
-    """``on`` as a date: a date, a datetime (``pandas.Timestamp`` too) whose date is used, or
-    ``YYYY-MM-DD`` text, read as ``Outcome.date`` and ``template_table(on=)`` read them."""
-    from socialvalue_tom.outcome import to_day  # the outcome model imports the tables
-
-    try:
-        day = to_day(on)
-    except ValueError as exc:  # 2024-02-30, NaT, a number: refused below
-        if isinstance(on, str):  # the right type holding no date: bad input, typed
-            raise RuleError(f"load_table(): on= {quoted(on)} is not a date: "
-                            f"{exc} (an existing day, YYYY-MM-DD)", field="on") from None
-        day = None
-    if isinstance(day, dt.date):
-        return day
-    raise TypeError(f"load_table(): on= must be a date (a datetime, whose date is used, or "
-                    f"YYYY-MM-DD text), not {type(on).__name__} {on!r}")
 
 
 def with_files_in_place(family: Iterable[ProxyTable],
@@ -570,6 +558,7 @@ class TableSet:
     def select(self, day: dt.date, *, carry_forward: bool = False) -> tuple[ProxyTable, bool]:
         """The edition in force on ``day`` and whether it was carried forward past its end."""
         carry_forward = flag(carry_forward, "carry_forward")
+        day = as_day(day, "select(): day")
         for table in self.editions:
             if table.covers(day):
                 return table, False

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from socialvalue_tom._arrays import sealed
-from socialvalue_tom._text import did_you_mean, region_advice, shown
+from socialvalue_tom._text import did_you_mean, quoted, region_advice, shown
 from socialvalue_tom.errors import (
     OutcomeError,
     ProxyTableError,
@@ -83,6 +83,28 @@ def _review_passed(review_by: dt.date | None, today: dt.date | None = None) -> b
     if not isinstance(day, dt.date) or day != day:  # NaT is a datetime, unequal to itself
         raise TypeError(f"today must be a date, not {day!r:.60}")
     return review_by is not None and day > review_by
+
+
+def as_day(value: object, what: str) -> dt.date:
+    """``value`` as a date: a date, a datetime (``pandas.Timestamp`` too) whose own date is
+    used, a ``numpy.datetime64``, or ``YYYY-MM-DD`` text, read as ``Outcome.date`` reads
+    them. Text naming no day is a :class:`RuleError` naming ``what`` (the argument, as
+    ``load_table(): on=``); any other type, NaT included, a :class:`TypeError`."""
+    if type(value) is dt.date:  # the common case, in the engine's select of each outcome
+        return value
+    from socialvalue_tom.outcome import to_day  # the outcome model imports the tables
+
+    try:
+        day = to_day(value)
+    except ValueError as exc:  # 2024-02-30, NaT, a number: refused below
+        if isinstance(value, str):  # the right type holding no date: bad input, typed
+            raise RuleError(f"{what} {quoted(value)} is not a date: {exc} (an existing day, "
+                            "YYYY-MM-DD)", field=what.rsplit(" ", 1)[-1].rstrip("=")) from None
+        day = None
+    if isinstance(day, dt.date):
+        return day
+    raise TypeError(f"{what} must be a date (a datetime, whose date is used, or YYYY-MM-DD "
+                    f"text), not {type(value).__name__} {value!r:.60}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +361,9 @@ class ProxyTable(_Sealed):
                 f"{len(self.measures)} measures digest={self.digest[:12]}>")
 
     def covers(self, day: dt.date) -> bool:
-        """True when ``day`` falls within this edition's validity."""
+        """True when ``day`` falls within this edition's validity (a ``datetime`` or
+        ``pandas.Timestamp`` counts as its own date, ``YYYY-MM-DD`` text as that day)."""
+        day = as_day(day, "covers(): day")
         return self.valid_from <= day <= self.valid_to
 
     # -- lookups --------------------------------------------------------------------------

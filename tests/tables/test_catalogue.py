@@ -221,6 +221,30 @@ def test_table_set_when_gap_between_editions_selects_strictly() -> None:
     assert sv.value(o, [a, b]).version == "b"
 
 
+def test_covers_and_select_read_a_day_as_load_table_on_does() -> None:
+    """An integrator's review: covers() and select() raised pandas' or Python's comparison
+    TypeError for a datetime or Timestamp, which load_table(on=) and Outcome.date take as their
+    own date. Now each counts as its wall-clock date, ISO text as that day; text naming no day
+    is a RuleError naming the argument, anything else a TypeError saying what is taken."""
+    import numpy as np
+
+    a = _edition("a", dt.date(2024, 4, 1), dt.date(2025, 3, 31))
+    b = _edition("b", dt.date(2025, 4, 1), dt.date(2026, 3, 31))
+    ts = TableSet([a, b])
+    late = dt.datetime(2025, 3, 31, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    for day in (dt.datetime(2025, 3, 31, 23, 59), pd.Timestamp("2025-03-31 23:59"), late,
+                np.datetime64("2025-03-31T23:59"), "2025-03-31"):
+        assert a.covers(day) and not b.covers(day), day
+        assert ts.select(day) == (a, False), day
+    assert ts.select(pd.Timestamp("2025-04-01 00:00")) == (b, False)
+    with pytest.raises(sv.RuleError, match=r"covers\(\): day '2025-02-30' is not a date") as bad:
+        a.covers("2025-02-30")
+    assert bad.value.field == "day"
+    for wrong in (pd.NaT, 20250331, None):
+        with pytest.raises(TypeError, match=r"select\(\): day must be a date \(a datetime"):
+            ts.select(wrong)  # type: ignore[arg-type]
+
+
 def test_load_table_when_on_date_picks_edition_in_force(uk_tables: Any) -> None:
     """load_table(name, on=day) returns the edition covering the day."""
     for t in uk_tables:
