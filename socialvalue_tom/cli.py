@@ -687,29 +687,39 @@ def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.Da
     return out
 
 
-def _issues_path(inp: Path, out: Path | None) -> Path:
+#: Where the command keeps, in a valued frame's attrs, the workbook sheet it read.
+_SHEET_READ = "socialvalue_tom.sheet"
+
+
+def _issues_path(inp: Path, out: Path | None, sheet: str | None = None) -> Path:
+    """``OUT``'s or the input's ``<stem>.issues.csv``; without ``-o``, a workbook's sheet named
+    with ``--sheet`` has its own (``<stem>.<sheet>.issues.csv``): valuing a workbook sheet by
+    sheet must not let a clean sheet's run empty another sheet's list of problems."""
+    if out is None and sheet is not None:
+        named = re.sub(r"[^\w .-]", "_", sheet).strip(" .") or "sheet"
+        return inp.with_name(f"{inp.stem}.{named}.issues.csv")
     base = out if out is not None else inp
     return base.with_name(f"{base.stem}.issues.csv")
 
 
-def _check_issues_path(inp: Path, out: Path | None) -> None:
+def _check_issues_path(inp: Path, out: Path | None, sheet: str | None = None) -> None:
     """Exit 2 when the issues file would be the input: by name, or as a link (hard or
     symbolic) to it, which writing the issues would replace."""
     from socialvalue_tom.io import same_file
 
-    path = _issues_path(inp, out)
+    path = _issues_path(inp, out, sheet)
     if same_file(path, inp):
         _fail(f"the issues file {path} would overwrite the input file: rename the input or "
               "choose another output name")
 
 
-def _clear_stale_issues(inp: Path, out: Path | None) -> None:
+def _clear_stale_issues(inp: Path, out: Path | None, sheet: str | None = None) -> None:
     """After a run without bad rows, an issues file left by an earlier run is emptied (header
     only), so an out-of-date list of problems is never sent back to a supplier; never when
     it is the input under another name (refused before the run, and checked again here). A
     symbolic link of that name is replaced by the emptied file, its target left alone."""
-    _check_issues_path(inp, out)
-    path = _issues_path(inp, out)
+    _check_issues_path(inp, out, sheet)
+    path = _issues_path(inp, out, sheet)
     if (path.is_file() or path.is_symlink()) and _holds_issues(path):
         _write_issues(pd.DataFrame(columns=list(_ISSUE_HEADER)), path)
         _console(stderr=True).print(_printable(f"no problems this time: emptied {path} from "
@@ -789,8 +799,8 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
                    sheet: str | None = None, lined: pd.DataFrame | None = None) -> Path:
     """Write ``<stem>.issues.csv`` (row, line, field, code, reason) and print the first ones;
     ``lined``: the issues as :func:`_with_lines` gave them already (their lines looked up)."""
-    _check_issues_path(inp, out)  # refused before the run too: never the input, by any name
-    path = _issues_path(inp, out)
+    _check_issues_path(inp, out, sheet)  # refused before the run too: never the input
+    path = _issues_path(inp, out, sheet)
     frame = lined if lined is not None else _with_lines(issues, inp, sheet)
     header = inp.suffix.lower() in (".csv", ".xlsx")
     # A workbook's rows are sheet rows, as Excel numbers them (not lines of a file).
@@ -817,12 +827,17 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
     df = _read(inp, sheet, dated=period is None)
     if period is None:
         _check_unused_periods(df, inp)
-        return _value_chunks(df, resolved, a), resolved
-    from socialvalue_tom.periods import apportion
+        valued = _value_chunks(df, resolved, a)
+    else:
+        from socialvalue_tom.periods import apportion
 
-    parts = _guard(lambda: apportion(df, resolved, start=period[0], end=period[1],
-                                     errors="collect", carry_forward=a.carry_forward))
-    return _with_unread_periods(_value_parts(parts, resolved, a, period), df, period), resolved
+        parts = _guard(lambda: apportion(df, resolved, start=period[0], end=period[1],
+                                         errors="collect", carry_forward=a.carry_forward))
+        valued = _with_unread_periods(_value_parts(parts, resolved, a, period), df, period)
+    read = df.attrs.get("socialvalue_tom.source")
+    if isinstance(read, dict):  # a workbook: the sheet read goes into the provenance record
+        valued.attrs[_SHEET_READ] = read["sheet"]
+    return valued, resolved
 
 
 def _day_or_none(value: Any) -> Any:
@@ -1009,11 +1024,20 @@ def _totals_table(summary: pd.DataFrame, group: str | None, hidden: int = 0) -> 
     return table
 
 
-def _file_source(path: Path) -> str:
-    """The input as the provenance record names it: which file, exactly (name and sha256)."""
+def _file_source(path: Path, valued: pd.DataFrame | None = None,
+                 period: tuple[str, str] | None = None) -> str:
+    """The input as the provenance record names it: which file, exactly (name and sha256),
+    and how it was read where that changes the figures: the workbook's sheet, the period
+    columns its rows were apportioned by (an auditor re-running the valuation needs both)."""
     from socialvalue_tom import io as svio
 
-    return _guard(lambda: svio.file_source(path))
+    named = _guard(lambda: svio.file_source(path))
+    sheet = None if valued is None else valued.attrs.get(_SHEET_READ)
+    if isinstance(sheet, str):
+        named += f", sheet {sheet!r}"
+    if period is not None:
+        named += f", rows apportioned over their periods ({period[0]} to {period[1]})"
+    return named
 
 
 def _grouped(frame: pd.DataFrame, by: By | None) -> tuple[pd.DataFrame, list[str]]:
@@ -1207,7 +1231,7 @@ def value_cmd(
     # command before anything is written, and an earlier run's OUT is not left behind.
     try:
         summary = _print_totals(valued, group, resolved)
-        source = (_file_source(input)
+        source = (_file_source(input, valued, _period_columns(period))
                   if output is not None or provenance is not None else None)
         if totals is not None:
             _write_csv(summary, totals, "the totals file")
@@ -1218,7 +1242,7 @@ def value_cmd(
         if provenance is not None:
             _write_provenance(valued, provenance, source)
     except typer.Exit:  # nothing of this run written: nothing of an earlier one left either
-        _remove_stale_output(input, output, issues_too=True)
+        _remove_stale_output(input, output, issues_too=True, sheet=sheet)
         raise
     if output is not None:
         _console().print(_printable(f"Wrote {len(valued)} row(s) to {output}"), markup=False)
@@ -1349,10 +1373,10 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: str,
         writer = {".xlsx": ("openpyxl", "excel"), ".parquet": ("pyarrow.parquet", "parquet")}
         if output.suffix.lower() in writer:
             _needs_extra(*writer[output.suffix.lower()], f"{output.suffix.lower()} output")
-    _check_issues_path(input, output)
+    _check_issues_path(input, output, sheet)
     from socialvalue_tom.io import _not_a_file_to_replace
 
-    issues_at = _issues_path(input, output)
+    issues_at = _issues_path(input, output, sheet)
     special = _not_a_file_to_replace(issues_at)  # found now, not after the output is written
     if special:
         _fail(f"cannot write the issues file {issues_at}: {special}")
@@ -1371,11 +1395,12 @@ def _stop_if_raising(issues: pd.DataFrame, errors: str, input: Path,
         _report_issues(issues, input, output, sheet)
         err = _console(stderr=True)
         err.print("nothing written (use --errors collect to value the good rows)")
-        _remove_stale_output(input, output)
+        _remove_stale_output(input, output, sheet=sheet)
         raise typer.Exit(1)
 
 
-def _remove_stale_output(input: Path, output: Path | None, *, issues_too: bool = False) -> None:
+def _remove_stale_output(input: Path, output: Path | None, *, issues_too: bool = False,
+                         sheet: str | None = None) -> None:
     """When a run stops before writing OUT, remove an existing OUT: an earlier run's results
     under the same name would be taken for this input's (OUT is never the input: refused
     before the run). ``issues_too``: the run wrote no issues file either, so an earlier run's
@@ -1385,7 +1410,7 @@ def _remove_stale_output(input: Path, output: Path | None, *, issues_too: bool =
         _console(stderr=True).print(_printable(f"removed the existing {output}, so it is not "
                                                f"taken for the results of {input.name}"),
                                     markup=False)
-    stale = _issues_path(input, output)
+    stale = _issues_path(input, output, sheet)
     if issues_too and stale.is_file() and not stale.is_symlink() and _holds_issues(stale):
         _guard(stale.unlink)
         _console(stderr=True).print(_printable(f"removed the existing {stale}, so its problems "
@@ -1399,7 +1424,7 @@ def _exit_if_any(issues: pd.DataFrame, input: Path, output: Path | None,
     if len(issues):
         _report_issues(issues, input, output, sheet, lined)
         raise typer.Exit(1)
-    _clear_stale_issues(input, output)
+    _clear_stale_issues(input, output, sheet)
 
 
 @app.command("report")
@@ -1439,12 +1464,12 @@ def report_cmd(
                                                reason=lined["reason"].to_numpy())[
             ["row", "line", "index", "field", "code", "reason"]]
     try:
-        source = _file_source(input)
+        source = _file_source(input, valued, _period_columns(period))
         _guard(lambda: render_report(valued, output, title=title, tables=resolved,
                                      source=source,
                                      crosswalks=[str(c) for c in crosswalk or ()]))
     except typer.Exit:  # as value does: no earlier report left under OUT's name
-        _remove_stale_output(input, output, issues_too=True)
+        _remove_stale_output(input, output, issues_too=True, sheet=sheet)
         raise
     _console().print(_printable(f"Wrote report to {output}"), markup=False)
     _exit_if_any(issues, input, output, sheet, lined)
@@ -1657,3 +1682,7 @@ def _every_problem(file: Path, read: Callable[[], _T], code: int) -> _T:
 def main(argv: list[str] | None = None) -> Any:
     """Run the command line (the ``socialvalue-tom`` console script)."""
     return app(args=argv, prog_name="socialvalue-tom")
+
+
+if __name__ == "__main__":  # python -m socialvalue_tom.cli runs it too (a script's guess)
+    main()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -688,9 +689,11 @@ def test_template_when_unknown_measure_then_exit_2(tmp_path: Path) -> None:
     assert not path.exists()
 
 
-def test_python_dash_m_when_help_then_lists_commands() -> None:
-    """`python -m socialvalue_tom --help` runs the same app."""
-    proc = subprocess.run([sys.executable, "-m", "socialvalue_tom", "--help"],
+@pytest.mark.parametrize("module", ["socialvalue_tom", "socialvalue_tom.cli"])
+def test_python_dash_m_when_help_then_lists_commands(module: str) -> None:
+    """`python -m socialvalue_tom --help` runs the same app; so does `-m socialvalue_tom.cli`,
+    which did nothing and exited 0 (an analyst's script took it for success)."""
+    proc = subprocess.run([sys.executable, "-m", module, "--help"],
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     for command in ("value", "report", "template", "tables"):
@@ -1140,8 +1143,51 @@ def test_value_when_sheet_option_then_issue_lines_are_rows_of_that_sheet(tmp_pat
     wb.save(path)
     result = invoke("value", path, "--tables", TINY, "--sheet", "Returns", "--errors", "collect")
     assert result.exit_code == 1, result.output
-    issues = pd.read_csv(tmp_path / "returns.issues.csv")
+    issues = pd.read_csv(tmp_path / "returns.Returns.issues.csv")
     assert issues[["row", "line", "code"]].values.tolist() == [[1, 8, "negative"]]
+
+
+def test_value_sheet_by_sheet_keeps_each_sheets_issues_and_names_the_sheet_read(
+        tmp_path: Path) -> None:
+    """An analyst's review: valuing a workbook sheet by sheet (as the command advises) wrote
+    every sheet's problems to one <stem>.issues.csv, which a clean sheet's run then emptied;
+    and the provenance record named neither the sheet nor the period columns, so two runs
+    giving different totals had the same record. Each --sheet has its own issues file, and the
+    record's input names the sheet read (the first, without --sheet) and --period."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = tmp_path / "returns.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "2024"
+    wb.active.append(["measure", "quantity", "unit", "region", "date"])
+    wb.active.append(["jobs-local", 1.0, "FTE", "uk", "2024-05-01"])
+    bad = wb.create_sheet("Q2 returns")
+    bad.append(["measure", "quantity", "unit", "region", "date", "period_start", "period_end"])
+    bad.append(["jobs-local", "x", "FTE", "uk", "2024-05-01", "2024-04-01", "2025-03-31"])
+    bad.append(["jobs-local", 5.0, "FTE", "uk", "2024-05-01", "2024-04-01", "2025-03-31"])
+    wb.save(path)
+    q2 = invoke("value", path, "--tables", TINY, "--sheet", "Q2 returns", "--errors", "collect",
+                "--provenance", tmp_path / "q2.json")
+    assert q2.exit_code == 1, q2.output
+    listed = tmp_path / "returns.Q2 returns.issues.csv"
+    assert pd.read_csv(listed)[["row", "field"]].values.tolist() == [[0, "quantity"]]
+    clean = invoke("value", path, "--tables", TINY, "--sheet", "2024",
+                   "--provenance", tmp_path / "a.json")
+    assert clean.exit_code == 0, clean.output
+    assert len(pd.read_csv(listed)) == 1  # the other sheet's list is left as it was
+    assert not (tmp_path / "returns.issues.csv").exists()
+    first = invoke("value", path, "--tables", TINY, "--provenance", tmp_path / "b.json")
+    periods = invoke("value", path, "--tables", TINY, "--sheet", "Q2 returns", "--errors",
+                     "collect", "--period", "period_start,period_end",
+                     "--provenance", tmp_path / "c.json")
+    assert first.exit_code == 0 and periods.exit_code == 1, periods.output
+    inputs = {name: json.loads((tmp_path / f"{name}.json").read_text())["input"]
+              for name in ("q2", "a", "b", "c")}
+    digest = inputs["a"].split(", ")[0]
+    assert digest.startswith("returns.xlsx (sha256 ")
+    assert inputs == {"q2": f"{digest}, sheet 'Q2 returns'", "a": f"{digest}, sheet '2024'",
+                      "b": f"{digest}, sheet '2024'",
+                      "c": f"{digest}, sheet 'Q2 returns', rows apportioned over their "
+                           "periods (period_start to period_end)"}
 
 
 def test_value_when_ids_look_like_markup_then_they_are_printed_as_written(
