@@ -473,8 +473,15 @@ _NUMBER_THEN_WORDS = re.compile(r"\s*([-+]?\d[\d,]*(?:\.\d+)?)\s*([A-Za-z][\w ./
 
 def number_with_unit_advice(given: str) -> str | None:
     """How to write a quantity given with its unit in the cell (``"2 FTE"``): the number
-    alone, the unit in the unit column. None where the text is not a figure and words (nor
-    a product, ``"2 x 3"``)."""
+    alone, the unit in the unit column. A negative in brackets, as accounts write one
+    (``"(2)"``), and a number in hexadecimal, binary or octal (``"0x10"``: not the figure 0
+    and a unit ``x10``) are named as such. None where the text is none of these (nor a
+    product, ``"2 x 3"``)."""
+    if re.fullmatch(r"\s*\(\s*[\d.,]+\s*\)\s*", given):
+        return ("a negative number in brackets, as accounts write one? A quantity is never "
+                "negative: record a harm under its own measure, counted up from 0")
+    if re.fullmatch(r"\s*[-+]?0[xXbBoO][\da-fA-F_]+\s*", given):
+        return "a hexadecimal, binary or octal number? write the number in decimal digits"
     found = _NUMBER_THEN_WORDS.fullmatch(given)
     if found is None or re.match(r"[xX]\s", found[2]):
         return None

@@ -431,10 +431,12 @@ def _refuse_grouped_numbers(p: Path, header: list[str], delimiter: str) -> None:
         return
     cells = "; ".join(f"line {line}, {name} {cell!r}" for line, name, cell in found)
     more = f" and {count - len(found)} more" if count > len(found) else ""
+    # The cell that shows the decimal comma, where it is not one of the cells just listed.
+    evidence = (None if comma is None else f"as {comma[2]!r} shows" if comma in found
+                else f"line {comma[0]}, {comma[1]} {comma[2]!r}")
     why = ("in a semicolon-separated file, as Excel writes one where the decimal mark is a "
-           "comma," if comma is None else
-           f"the file writes its decimal mark as a comma (line {comma[0]}, {comma[1]} "
-           f"{comma[2]!r}), where")
+           "comma," if evidence is None else
+           f"the file writes its decimal mark as a comma ({evidence}), where")
     raise _fail(p, f"{count} number(s) with '.' between groups of three digits ({cells}"
                    f"{more}): {why} '.' groups thousands, so '12.500' may mean 12500 or 12.5. "
                    "Save the sheet as .xlsx, or as CSV without thousands separators and with "

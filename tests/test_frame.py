@@ -344,6 +344,12 @@ def test_value_frame_when_quantity_has_a_decimal_comma_says_so(tiny_table: Any, 
      "decimal comma? write the number with a decimal point (1.5)"),
     ("quantity", "2 x 3", ""),
     ("contract_value", "2 FTE", ""),  # only a quantity has a unit column beside it
+    # An analyst's review: '0x10' was told to write 0 with the unit x10; '(2)' got no advice.
+    ("quantity", "0x10", ": a hexadecimal, binary or octal number? write the number in "
+     "decimal digits"),
+    ("quantity", " (2) ", ": a negative number in brackets, as accounts write one? A quantity "
+     "is never negative: record a harm under its own measure, counted up from 0"),
+    ("quantity", "(2 FTE)", ""),
 ])
 def test_value_frame_when_a_number_is_written_with_pounds_commas_or_per_cent_says_how(
         tiny_table: Any, column: str, value: str, advice: str) -> None:
