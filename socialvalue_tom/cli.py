@@ -1054,9 +1054,57 @@ def _grouped(frame: pd.DataFrame, by: By | None) -> tuple[pd.DataFrame, list[str
     return frame, [by.value]
 
 
-def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> pd.DataFrame:
+def _guard_contract_values(fn: Callable[[], _T], valued: pd.DataFrame, inp: Path | None,
+                           sheet: str | None) -> _T:
+    """``_guard(fn)``, where a contract given two contract values is named by the file's
+    lines (or sheet rows), as bad rows are, rather than by 0-based row labels."""
+    from socialvalue_tom.errors import RuleError
+
+    try:
+        return fn()
+    except RuleError as exc:
+        rows, values = exc.details.get("rows"), exc.details.get("values")
+        if inp is None or exc.details.get("contract_id") is None or not rows or not values:
+            raise
+        found = [_input_row(valued, r) for r in rows]
+        lines: dict[int, int] = {}
+        if inp.suffix.lower() in (".csv", ".xlsx"):
+            from socialvalue_tom import io as svio
+
+            lines = _guard(lambda: svio.source_lines(
+                inp, [r for r in found if r is not None], sheet=sheet))
+        word = ("line" if inp.suffix.lower() == ".csv" else "sheet row"
+                if inp.suffix.lower() == ".xlsx" else "row")
+        where = [f"{word} {lines[r]}" if r in lines else f"row {r}" if r is not None
+                 else "a row" for r in found]
+        given = ", ".join(f"{_plain_number(v)} at {w}" for v, w in zip(values, where,
+                                                                        strict=False))
+        _fail(f"{inp.name}: contract {exc.details['contract_id']!r} has more than one "
+              f"contract_value ({given}): give each contract one value, which its SV per £ "
+              "divides by [see docs/errors.md#rule-error]")
+
+
+def _input_row(valued: pd.DataFrame, label: Any) -> int | None:
+    """The input row (0-based) of ``valued``'s row ``label``: its ``period_row`` where the
+    rows are parts of periods, else the label itself (the input's row number)."""
+    try:
+        if "period_row" in valued.columns:
+            found = valued.loc[label, "period_row"]
+            return int(found.iloc[0] if isinstance(found, pd.Series) else found)
+        return int(label)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _plain_number(value: Any) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+
+
+def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
+                  inp: Path | None = None, sheet: str | None = None) -> pd.DataFrame:
     """Print the totals (per group with ``by``: at most :data:`_SHOWN_GROUPS` of them) and
-    their notes; return the totals table, every group and the Total."""
+    their notes; return the totals table, every group and the Total. ``inp`` and ``sheet``:
+    the file read, to name a contract's conflicting values by its lines."""
     from socialvalue_tom.report import (
         _rounding_note,
         _total_label,
@@ -1067,7 +1115,8 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike) -> pd
         summarise,
     )
     frame, keys = _grouped(_guard(lambda: annotate(valued, tables)), by)
-    summary = _guard(lambda: summarise(frame, by=keys, tables=tables))
+    summary = _guard(lambda: _guard_contract_values(
+        lambda: summarise(frame, by=keys, tables=tables), valued, inp, sheet))
     if by is not None:
         label = _total_label(summary.iloc[:, 0])
         total = summarise(frame, by=[]).assign(**{str(summary.columns[0]): label})
@@ -1230,7 +1279,7 @@ def value_cmd(
     # Totals first: input they cannot use (a contract given two contract values) stops the
     # command before anything is written, and an earlier run's OUT is not left behind.
     try:
-        summary = _print_totals(valued, group, resolved)
+        summary = _print_totals(valued, group, resolved, input, sheet)
         source = (_file_source(input, valued, _period_columns(period))
                   if output is not None or provenance is not None else None)
         if totals is not None:
@@ -1242,7 +1291,9 @@ def value_cmd(
         if provenance is not None:
             _write_provenance(valued, provenance, source)
     except typer.Exit:  # nothing of this run written: nothing of an earlier one left either
-        _remove_stale_output(input, output, issues_too=True, sheet=sheet)
+        if len(issues):  # the rows' own problems are still listed, with those of the totals
+            _report_issues(issues, input, output, sheet)
+        _remove_stale_output(input, output, issues_too=not len(issues), sheet=sheet)
         raise
     if output is not None:
         _console().print(_printable(f"Wrote {len(valued)} row(s) to {output}"), markup=False)
@@ -1465,11 +1516,14 @@ def report_cmd(
             ["row", "line", "index", "field", "code", "reason"]]
     try:
         source = _file_source(input, valued, _period_columns(period))
-        _guard(lambda: render_report(valued, output, title=title, tables=resolved,
-                                     source=source,
-                                     crosswalks=[str(c) for c in crosswalk or ()]))
+        _guard(lambda: _guard_contract_values(
+            lambda: render_report(valued, output, title=title, tables=resolved, source=source,
+                                  crosswalks=[str(c) for c in crosswalk or ()]),
+            valued, input, sheet))
     except typer.Exit:  # as value does: no earlier report left under OUT's name
-        _remove_stale_output(input, output, issues_too=True, sheet=sheet)
+        if len(issues):  # the rows' own problems are still listed
+            _report_issues(issues, input, output, sheet, lined)
+        _remove_stale_output(input, output, issues_too=not len(issues), sheet=sheet)
         raise
     _console().print(_printable(f"Wrote report to {output}"), markup=False)
     _exit_if_any(issues, input, output, sheet, lined)

@@ -420,18 +420,21 @@ def _contract_values(frame: pd.DataFrame) -> pd.Series | None:
     value = pd.Series(cell_floats(frame["contract_value"])[0], index=frame.index)
     keep = (frame["contract_id"].notna() & (value >= MIN_CONTRACT_VALUE)
             & (value <= MAX_CONTRACT_VALUE))
-    cv = pd.DataFrame({"contract_id": frame["contract_id"][keep], "contract_value": value[keep]})
-    spread = cv.groupby("contract_id", sort=True)["contract_value"].nunique()
+    cv = pd.DataFrame({"contract_id": frame["contract_id"][keep], "contract_value": value[keep],
+                       # Values that agree to the penny are one value (100000 and 100000.004).
+                       "pennies": value[keep].round(2)})
+    spread = cv.groupby("contract_id", sort=True)["pennies"].nunique()
     if (spread > 1).any():
         bad = spread[spread > 1].index[0]
         # Each value with the first row (index label) that gives it, to find them by.
-        firsts = cv[cv["contract_id"] == bad].drop_duplicates("contract_value")
+        firsts = cv[cv["contract_id"] == bad].drop_duplicates("pennies")
         given = ", ".join(f"{shown(v)} in row {shown(r)}" for r, v in
                           firsts["contract_value"].head(3).items())
         more = ", ..." if len(firsts) > 3 else ""
         raise RuleError(f"contract {bad!r} has more than one contract_value ({given}{more}): "
                         "give each contract one value", field="contract_value",
-                        contract_id=bad)
+                        contract_id=bad, rows=firsts.index.tolist()[:3],
+                        values=firsts["contract_value"].tolist()[:3])
     return cv.drop_duplicates("contract_id").set_index("contract_id")["contract_value"]
 
 

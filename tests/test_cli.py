@@ -1209,14 +1209,44 @@ def test_value_when_a_contract_has_two_values_then_nothing_is_written(tmp_path: 
     out = tmp_path / "valued.csv"
     result = invoke("value", _write(tmp_path, "cv.csv", text), "--tables", TINY, "-o", out)
     assert result.exit_code == 2
-    assert ("more than one contract_value (100000 in row 0, 10000 in row 1)"
-            in result.stderr)
+    assert ("cv.csv: contract 'c1' has more than one contract_value (100,000 at line 2, "
+            "10,000 at line 3)" in result.stderr)
     assert not out.exists()
     # An earlier run's OUT is removed, not left to be taken for this input's results.
     out.write_text("old results\n", encoding="utf-8")
     again = invoke("value", _write(tmp_path, "cv.csv", text), "--tables", TINY, "-o", out)
     assert again.exit_code == 2
     assert not out.exists() and f"removed the existing {out}" in again.stderr
+
+
+def test_value_when_a_contract_has_two_values_still_lists_the_rows_own_problems(
+        tmp_path: Path) -> None:
+    """An analyst's review: the run stopped on the two values, and the bad quantity beside
+    them (--errors collect) was listed nowhere; values agreeing to the penny were two values.
+    The rows' problems are listed as ever; a part of a period names its input line; a penny's
+    float difference is one value."""
+    text = ("measure,quantity,unit,region,date,contract_id,contract_value\n"
+            "jobs-local,1,FTE,uk,2024-05-01,c1,100000\n"
+            "\n"
+            "jobs-local,x,FTE,uk,2024-05-01,c1,120000.5\n")
+    src = _write(tmp_path, "cv.csv", text)
+    result = invoke("value", src, "--tables", TINY, "--errors", "collect")
+    assert result.exit_code == 2
+    assert "(100,000 at line 2, 120,000.5 at line 4)" in result.stderr
+    listed = pd.read_csv(tmp_path / "cv.issues.csv")
+    assert listed[["row", "line", "field"]].values.tolist() == [[1, 4, "quantity"]]
+    periods = ("measure,quantity,unit,region,period_start,period_end,contract_id,"
+               "contract_value\n"
+               "jobs-local,1,FTE,uk,2024-06-01,2025-01-31,c1,100000\n"
+               "jobs-local,1,FTE,uk,2024-05-01,2024-05-31,c1,90000\n")
+    parts = invoke("value", _write(tmp_path, "p.csv", periods), "--tables", TINY,
+                   "--period", "period_start,period_end")
+    assert parts.exit_code == 2 and "(100,000 at line 2, 90,000 at line 3)" in parts.stderr
+    near = text.replace("\n\n", "\n").replace("x,FTE", "1,FTE").replace("120000.5",
+                                                                          "100000.004")
+    alike = invoke("value", _write(tmp_path, "n.csv", near), "--tables", TINY, "--by",
+                   "contract")
+    assert alike.exit_code == 0, alike.output
 
 
 def test_version_option_prints_the_package_version() -> None:
