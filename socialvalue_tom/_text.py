@@ -372,6 +372,15 @@ _DAY_FIRST = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
 _YEAR_SLASHED = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
 #: Year, month and day run together (20240501), as a period column of numbers reads.
 _RUN_TOGETHER = re.compile(r"((?:19|20)\d{2})(\d{2})(\d{2})(?:\.0+)?")
+#: Months by their English names and abbreviations ("Sept" too), as dates are written in
+#: words: "1 April 2024", "April 1, 2024", "01-Apr-2024" (Excel's d-mmm-yyyy).
+_MONTHS = {name: i for i, names in enumerate(
+    ("", "january jan", "february feb", "march mar", "april apr", "may", "june jun",
+     "july jul", "august aug", "september sep sept", "october oct", "november nov",
+     "december dec")) for name in names.split()}
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?[\s\-/.]+([A-Za-z]{3,9})\.?,?"
+                             r"[\s\-/.]+(\d{4})")
+_MONTH_DAY_YEAR = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
 #: A date and a time of day (2024-05-01 00:00:00, 2024-05-01T09:30).
 _WITH_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?")
 #: Excel's day 0: a date cell's number counts days from it (the 1900 leap-year bug aside,
@@ -381,9 +390,9 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 def date_hint(cell: Any) -> str:
     """How to write a refused date cell as YYYY-MM-DD: the same day, where the cell says it
-    another common way (31/03/2024 read day first, as in the UK; 2024/03/31; a date with a
-    time of day; an Excel date number), else an example ("" for a cell that is none of
-    these, a date already)."""
+    another common way (31/03/2024 read day first, as in the UK; 2024/03/31; 1 April 2024
+    or April 1, 2024 in English words; a date with a time of day; an Excel date number),
+    else an example of the form ("" for a cell that is none of these, a date already)."""
     text = (cell.strip() if isinstance(cell, str)
             else str(cell) if isinstance(cell, numbers.Real)
             and not isinstance(cell, bool | np.bool_) else None)
@@ -399,6 +408,10 @@ def date_hint(cell: Any) -> str:
                    else " (day first, as in the UK)")
         elif m := _YEAR_SLASHED.fullmatch(text) or _RUN_TOGETHER.fullmatch(text):
             day = dt.date(int(m[1]), int(m[2]), int(m[3]))
+        elif (m := _DAY_MONTH_YEAR.fullmatch(text)) and m[2].lower() in _MONTHS:
+            day = dt.date(int(m[3]), _MONTHS[m[2].lower()], int(m[1]))
+        elif (m := _MONTH_DAY_YEAR.fullmatch(text)) and m[1].lower() in _MONTHS:
+            day = dt.date(int(m[3]), _MONTHS[m[1].lower()], int(m[2]))
         elif m := _WITH_TIME.fullmatch(text):
             return f": give the date alone, without the time of day: {m[1]}"
         elif re.fullmatch(r"\d{5}(?:\.0+)?", text) and 20_000 <= float(text) <= 80_000:
@@ -409,7 +422,9 @@ def date_hint(cell: Any) -> str:
         day = None
     if day is not None:
         return f": write {day.isoformat()}{how}"
-    return ": write the year, month and day, as 2024-03-31"
+    # An example of the form, said to be one: a date to copy could value the row in
+    # another financial year's edition.
+    return ": write the year, month and day (31 March 2024 is 2024-03-31)"
 
 
 #: A number with '.' grouping thousands, as Excel writes one where ',' is the decimal mark

@@ -298,10 +298,10 @@ def test_value_frame_when_date_format_odd_is_rejected(tiny_table: Any, bad_date:
     # Digits of another script match \\d, but no date parser reads them: not ISO at all.
     ("\u0662\u0660\u0662\u0664-\u0660\u0665-\u0660\u0661",
      "date '\u0662\u0660\u0662\u0664-\u0660\u0665-\u0660\u0661' is not an ISO date (YYYY-MM-DD): "
-     "write the year, month and day, as 2024-03-31"),
+     "write the year, month and day (31 March 2024 is 2024-03-31)"),
     ("\uff12\uff10\uff12\uff14-\uff10\uff15-\uff10\uff11",
      "date '\uff12\uff10\uff12\uff14-\uff10\uff15-\uff10\uff11' is not an ISO date (YYYY-MM-DD): "
-     "write the year, month and day, as 2024-03-31"),
+     "write the year, month and day (31 March 2024 is 2024-03-31)"),
 ])
 def test_value_frame_when_date_written_right_but_no_day_says_so(tiny_table: Any, date: str,
                                                                 reason: str) -> None:
@@ -961,7 +961,7 @@ def test_issue_reasons_quote_cells_as_given_not_as_numpy_writes_them() -> None:
         "period_start 20240501 is not an ISO date (YYYY-MM-DD): write 2024-05-01",
         "period_end 20240531 is not an ISO date (YYYY-MM-DD): write 2024-05-31",
         "period_start 20240501.5 is not an ISO date (YYYY-MM-DD): write the year, month and "
-        "day, as 2024-03-31",
+        "day (31 March 2024 is 2024-03-31)",
         "period_end True is not an ISO date (YYYY-MM-DD)"]
 
 
@@ -1202,8 +1202,16 @@ def test_value_frame_when_an_excluded_claim_is_too_large_it_reduces_no_other_row
     ("2024-05-01 00:00:00", ": give the date alone, without the time of day: 2024-05-01"),
     ("2024-05-01T09:30", ": give the date alone, without the time of day: 2024-05-01"),
     ("45413", ": it looks like an Excel date number (2024-05-01): format the column as a date"),
-    ("March 2024", ": write the year, month and day, as 2024-03-31"),
-    ("31/02/2024", ": write the year, month and day, as 2024-03-31"),  # no such day
+    ("March 2024", ": write the year, month and day (31 March 2024 is 2024-03-31)"),
+    ("31/02/2024", ": write the year, month and day (31 March 2024 is 2024-03-31)"),  # no day
+    # A correctness audit: '1 April 2024' was shown 2024-03-31, another edition's year.
+    ("1 April 2024", ": write 2024-04-01"),
+    ("1st Apr. 2024", ": write 2024-04-01"),
+    ("01-Apr-2024", ": write 2024-04-01"),
+    ("April 1, 2024", ": write 2024-04-01"),
+    ("Sept 30 2024", ": write 2024-09-30"),
+    ("31 Februar 2024", ": write the year, month and day (31 March 2024 is 2024-03-31)"),
+    ("30 February 2024", ": write the year, month and day (31 March 2024 is 2024-03-31)"),
 ])
 def test_a_date_written_another_way_is_told_the_same_day_as_yyyy_mm_dd(
         tiny_table: Any, date: str, hint: str) -> None:
@@ -1307,7 +1315,7 @@ def test_date_hint_edges() -> None:
 
     assert date_hint("05/05/2024") == ": write 2024-05-05 (day first, as in the UK)"
     assert date_hint("25000").startswith(": it looks like an Excel date number (1968-06-11)")
-    assert date_hint("19999") == ": write the year, month and day, as 2024-03-31"
+    assert date_hint("19999") == ": write the year, month and day (31 March 2024 is 2024-03-31)"
 
 
 def test_dashes_of_every_kind_and_spaces_around_a_code_are_pointed_out() -> None:
