@@ -465,6 +465,31 @@ def _row(values: np.ndarray, contracts: np.ndarray | None,
     return row
 
 
+def _ratio_note(valued: pd.DataFrame) -> list[str]:
+    """Where some contracts give a contract value and some valued rows' contracts do not: the
+    SV per £ beside a total counts only the former's rows, which a reader dividing the Net by
+    the contract value would not guess (an analyst's review)."""
+    if not {"contract_id", "contract_value"} <= set(valued.columns):
+        return []
+    frame = _keyed(_bare(valued))
+    try:
+        cv = _contract_values(frame)
+    except RuleError:  # two values for one contract: summarise says so
+        return []
+    if cv is None or cv.empty:
+        return []
+    value = pd.to_numeric(frame["value_gbp"], errors="coerce").to_numpy(dtype=np.float64,
+                                                                        na_value=np.nan)
+    without = ~np.isnan(value) & frame["contract_id"].map(cv).isna().to_numpy()
+    if not without.any():
+        return []
+    rows = frame[without]
+    return [f"SV per £ of contract value counts only the contracts that give a contract_value "
+            f"({len(cv):,}): {input_rows(rows)} valued row(s) "
+            f"({format_gbp(total(value[without].tolist()))}) of contracts without one are in "
+            "the Net but not in the ratio."]
+
+
 def _valued_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows with a value, ``value_gbp`` as float64 (rows not valued count in no total)."""
     value = pd.to_numeric(frame["value_gbp"], errors="coerce").astype("float64")
@@ -1080,6 +1105,7 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                          "least as much for the same contract, leaving none of the whole; "
                          "parts claiming more than their whole are worth checking (figures "
                          "swapped or mistyped).")
+    notes += _ratio_note(valued)
     unitless = _rows_without_unit(ok)
     if unitless.any():
         rows = ok[unitless]

@@ -1997,3 +1997,32 @@ def test_notes_count_the_wholes_their_parts_left_nothing_of() -> None:
                            "(priority-hires-within-local-employment): ")
     reduced = value_frame(rows.iloc[2:], "uk-national")
     assert not [n for n in basis_notes(reduced) if "double counting" in n]
+
+
+def test_basis_notes_say_when_the_ratio_leaves_out_contracts_without_a_value() -> None:
+    """An analyst's review: the Total's SV per £ (0.2839) was C1's net over C1's value, beside
+    a Net that adds C2, which gives no contract value; nothing said so. The note counts the
+    valued rows left out of the ratio and their value; none where every contract gives one,
+    or none does (no ratio)."""
+    from socialvalue_tom.report import basis_notes
+
+    def rows(c2_value: float | None) -> pd.DataFrame:
+        return pd.DataFrame([{**_uk("2024-06-01", "delivered"), "contract_id": c,
+                              "contract_value": v}
+                             for c, v in (("C1", 100000.0), ("C2", c2_value), ("C2", c2_value),
+                                          (" C1", 100000.0))])
+
+    valued = value_frame(rows(None), "uk-national")
+    net = summarise(valued, by=())
+    c2 = Decimal(str(valued["value_gbp"].iloc[1] + valued["value_gbp"].iloc[2])).quantize(
+        Decimal("0.01"))
+    assert [n for n in basis_notes(valued) if n.startswith("SV per £")] == [
+        f"SV per £ of contract value counts only the contracts that give a contract_value (1): "
+        f"2 valued row(s) (£{c2:,}) of contracts without one are in the Net but not in the "
+        "ratio."]
+    assert float(net["sv_ratio"].iloc[0]) * 100000 == pytest.approx(float(net["net_gbp"].iloc[0]
+                                                                         - c2))
+    every = value_frame(rows(50000.0), "uk-national")
+    assert not any(n.startswith("SV per £") for n in basis_notes(every))
+    none = value_frame(rows(None).assign(contract_value=None), "uk-national")
+    assert not any(n.startswith("SV per £") for n in basis_notes(none))
