@@ -276,6 +276,7 @@ class RuleError(SocialValueError, ValueError):
     supplier_id: str | None = None
     suppliers: Sequence[str] | None = None
     contract_id: Any = None
+    values: list[float] | None = None      # a contract's conflicting contract values
     kind: Any = None                       # an unknown schema kind, as given
     #: pydantic's error list, where the Assumptions model refused a setting.
     errors: list[dict[str, Any]] | None = None

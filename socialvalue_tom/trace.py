@@ -343,7 +343,9 @@ def _derivation_text(pv: ProxyValue, shown: float) -> str:
                else d.high_formula if shown == pv.high else None)
     if formula is None:
         return ""
-    inputs = ", ".join(f"{name} = {_num(v)}" for name, v in d.inputs.items()
+    own = d.input_sources or {}  # an input another source published names it
+    inputs = ", ".join(f"{name} = {_num(v)}" + (f" ({own[name]})" if name in own else "")
+                       for name, v in d.inputs.items()
                        if re.search(rf"\b{re.escape(name)}\b", formula))
     return f"; derived as {formula}" + (f" with {inputs}" if inputs else "")
 

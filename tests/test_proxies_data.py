@@ -177,6 +177,23 @@ def test_shipped_manifest_matches_the_embedded_files() -> None:
         assert manifest[rel] == digest
 
 
+def test_every_listed_source_is_cited_by_a_value_an_input_or_a_setting(
+        edition: sv.ProxyTable) -> None:
+    """A data audit found the DWP benefit rates and the deflator listed but cited by no value
+    (named in notes alone): each source is now cited by a proxy, a derivation input
+    (input_sources), a parameter, an additionality default or the confidence grades."""
+    spec = edition.spec
+    cited = {spec.confidence_grades.source} if spec.confidence_grades else set()
+    cited |= {p.source for p in spec.parameters.values()}
+    for m in spec.measures:
+        cited.add(m.additionality_source)
+        for pv in m.proxies.values():
+            cited.add(pv.source)
+            if pv.derivation is not None:
+                cited |= set((pv.derivation.input_sources or {}).values())
+    assert {s.id for s in spec.sources} - cited == set()
+
+
 def test_notice_carries_an_attribution_for_every_licence_the_shipped_tables_use(
         edition: sv.ProxyTable) -> None:
     """The OGL and the Scottish Parliament licence ask for an attribution statement with the

@@ -288,6 +288,18 @@ class Derivation(_Model, frozen=True):
                                     json_schema_extra={"pattern": NOT_BLANK})
     high_formula: str | None = Field(default=None, max_length=1000,
                                      json_schema_extra={"pattern": NOT_BLANK})
+    #: Inputs published by another source than the value's own ``source`` (a benefit rate
+    #: beside a wage, a deflator beside a carbon value): input name -> source id.
+    input_sources: TableDict[InputName, Code] | None = None
+
+    @model_validator(mode="after")
+    def _input_sources_name_inputs(self) -> Derivation:
+        for name in self.input_sources or {}:
+            if name not in self.inputs:
+                raise FieldCheckError(
+                    f"input_sources names {name!r}, which is not one of the derivation's "
+                    f"inputs ({', '.join(self.inputs)})", "input_sources", name)
+        return self
 
     @field_validator("inputs")
     @classmethod
@@ -784,6 +796,13 @@ def _check_measure(i: int, m: MeasureSpec, t: TableFile, sources: set[str],
             raise FieldCheckError(
                 f"{where} region {region!r} cites unknown source {proxy.source!r}", *at,
                 "proxies", region, "source")
+        cited = (proxy.derivation.input_sources if proxy.derivation is not None else None) or {}
+        for name, source in cited.items():
+            if source not in sources:
+                raise FieldCheckError(
+                    f"{where} region {region!r}: derivation input {name!r} cites unknown "
+                    f"source {source!r}", *at, "proxies", region, "derivation",
+                    "input_sources", name)
         if proxy.illustrative and not t.illustrative:
             raise FieldCheckError(
                 f"{where} region {region!r} is illustrative: the table header must say "

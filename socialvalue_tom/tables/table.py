@@ -61,12 +61,17 @@ __all__ = ["PriceIndex", "ProxyTable", "ResolvedProxy", "TableRef", "canonical_d
 
 def canonical_digest(model: TableFile | IndexFile) -> str:
     """sha256 of the model's canonical JSON: same content, same digest, whatever the layout.
-    A measure's ``field_bounds`` is left out when it has none, as before it existed: a table
-    written before it keeps its digest (and the pins recorded with its valuations)."""
+    A measure's ``field_bounds`` and a derivation's ``input_sources`` are left out when empty,
+    as before they existed: a table written before them keeps its digest (and the pins
+    recorded with its valuations)."""
     data = model.model_dump(mode="json")
     for m in data.get("measures", ()):
         if not m.get("field_bounds"):
             m.pop("field_bounds", None)
+        for proxy in (m.get("proxies") or {}).values():
+            derivation = proxy.get("derivation") if isinstance(proxy, dict) else None
+            if isinstance(derivation, dict) and not derivation.get("input_sources"):
+                derivation.pop("input_sources", None)
     payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
