@@ -604,9 +604,13 @@ def _read(path: Path, sheet: str | None = None, *, dated: bool = True) -> pd.Dat
     dated = dated and not set(PERIOD_COLUMNS) <= set(df.columns)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns and (dated or c != "date")]
     if missing and isinstance(source, dict):
+        from socialvalue_tom._text import near_names
+
+        # Every missing column there but for case or spaces: the sheet is the right one.
+        named = set(near_names(df.columns, missing)) >= set(missing)
         others = [n for n in source["sheets"] if n != source["sheet"]]
         hint = (f"; the workbook's other sheets are {', '.join(map(repr, others))}: "
-                "choose one with --sheet") if others else ""
+                "choose one with --sheet") if others and not named else ""
         _fail(f"sheet {source['sheet']!r} of {path.name} is missing required column(s) "
               f"{', '.join(missing)}{missing_columns_hint(df, missing, sheets=False)}{hint}")
     if isinstance(source, dict):

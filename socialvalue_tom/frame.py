@@ -27,7 +27,7 @@ from socialvalue_tom._attrs import own_attrs
 from socialvalue_tom._bulk.arithmetic import BLOCK, Columns, arithmetic
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, Rows, Seen, lookups
-from socialvalue_tom._text import cell_codes, misnamed, near_names
+from socialvalue_tom._text import cell_codes, misnamed, name_key, near_names
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import (
     BulkValidationError,
@@ -655,6 +655,18 @@ def refuse_duplicated_columns(df: pd.DataFrame) -> None:
     if dup:
         raise OutcomeError(f"input has duplicated column(s) {', '.join(map(str, dup))}",
                            field=str(dup[0]), columns=dup)
+    # A standard column beside another of its name save for case or spaces ('quantity' and
+    # 'Quantity'): only the exact name is read, the other passed over without a word.
+    keys = {name_key(c): c for c in STANDARD_COLUMNS if c in df.columns}
+    twins = {keys[name_key(n)]: n for n in df.columns if isinstance(n, str)
+             and name_key(n) in keys and n != keys[name_key(n)]}
+    if twins:
+        pairs = ", ".join(f"{c!r} and {n!r}" for c, n in twins.items())
+        raise OutcomeError(
+            f"input has columns of one name save for case, spaces, hyphens or underscores "
+            f"({pairs}): only the exact name is read, so the other would be passed over; "
+            "keep one (or rename a column that means something else)",
+            field=next(iter(twins)), columns=[str(n) for n in twins.values()])
 
 
 def refuse_nested_columns(df: pd.DataFrame) -> None:

@@ -1125,6 +1125,24 @@ def test_value_when_xlsx_headings_differ_by_case_names_the_columns_found(
             "case, words joined by _: rename them)") in " ".join(result.stderr.split())
 
 
+def test_value_when_the_sheet_has_its_columns_but_for_case_offers_no_other_sheet(
+        tmp_path: Path) -> None:
+    """An analyst's review: headers 'Measure, Quantity, ...' on the right sheet were told to
+    rename them and to choose another sheet; the sheet was right."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = tmp_path / "returns.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Instructions"
+    ws = wb.create_sheet("2025")
+    ws.append(["Measure", "Quantity", "Unit", "Region", "Date"])
+    ws.append(["jobs-local", 1.0, "FTE", "uk", "2024-05-01"])
+    wb.save(path)
+    result = invoke("value", path, "--tables", TINY, "--sheet", "2025")
+    assert result.exit_code == 2
+    assert "found 'Measure' for measure" in result.stderr
+    assert "--sheet" not in result.stderr and "other sheets" not in result.stderr
+
+
 def test_value_when_sheet_option_then_issue_lines_are_rows_of_that_sheet(tmp_path: Path) -> None:
     """The issues file numbers bad rows by the sheet read, not by the workbook's first sheet
     (here ten rows of guidance): blank rows before the bad one are counted too."""

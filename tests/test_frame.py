@@ -124,6 +124,19 @@ def test_value_frame_when_column_duplicated_raises(tiny_table: Any) -> None:
         value_frame(df, tiny_table)
 
 
+@pytest.mark.parametrize("twin", ["Quantity", " QUANTITY", "contract-id", "Contract ID"])
+def test_value_frame_when_a_column_is_another_save_for_case_raises(tiny_table: Any,
+                                                                   twin: str) -> None:
+    """An analyst's review: 'quantity' (1) beside 'Quantity' (99) was valued from the first
+    without a word. Both names naming one standard column are ambiguous: refused, naming
+    both; a column of another name is not."""
+    df = _frame().assign(contract_id="c1", **{twin: 99})
+    with pytest.raises(sv.OutcomeError, match="columns of one name save for case") as info:
+        value_frame(df, tiny_table)
+    assert info.value.columns == [twin] and info.value.field in ("quantity", "contract_id")
+    assert len(value_frame(df.rename(columns={twin: "notes"}), tiny_table)) == len(df)
+
+
 @pytest.mark.parametrize("errors", ["ignore", "warn", None])
 def test_value_frame_when_errors_mode_unknown_raises(tiny_table: Any, errors: Any) -> None:
     """Only 'raise' and 'collect' are accepted."""
