@@ -55,7 +55,9 @@ def _measure_rows(code: str, old: ProxyTable, new: ProxyTable) -> list[dict[str,
         po, pn = mo.proxies.get(region), mn.proxies.get(region)
         if po is None or pn is None:
             change = "added" if po is None else "removed"
-            rows.append(_record(change, code, region, old, new, measure_fields))
+            # The region's own proxy came or went: named, beside any measure field changed
+            # (a row listing only 'notes' read as if the value had not moved).
+            rows.append(_record(change, code, region, old, new, [*measure_fields, "proxies"]))
             continue
         fields = measure_fields + _changed(po, pn, _PROXY_FIELDS)
         if fields:
@@ -133,8 +135,9 @@ def diff_tables(old: ProxyTable, new: ProxyTable) -> pd.DataFrame:
     proxy, GBP per canonical unit, that the region gets in each edition: its own or, where it has
     none, its declared fallback's; NaN where the measure is absent or the region not declared),
     ``pct_change`` (NaN where either side is NaN or the old value is 0), ``fields_changed``
-    (comma-separated: measure fields such as ``unit`` or ``deadweight``, and proxy fields such
-    as ``value``, ``source`` or ``illustrative``), and ``old_region_used`` / ``new_region_used``
+    (comma-separated: measure fields such as ``unit`` or ``deadweight``, proxy fields such
+    as ``value``, ``source`` or ``illustrative``, and ``proxies`` where a region's own proxy
+    was added or removed), and ``old_region_used`` / ``new_region_used``
     (the region whose proxy gives each value, ``""`` where there is none). So a region whose
     own value is dropped shows ``removed`` with the fallback value it now gets and the change.
     A measure added or removed gives one row per region it has a proxy for. Identical editions

@@ -120,3 +120,13 @@ def test_diff_tables_when_a_rule_or_a_measure_field_changes_then_listed(
     assert [tuple(r) for r in got.values.tolist()] == rows
     changed = d[d["change"] == "changed"]
     assert (changed["pct_change"] == 0.0).all()
+
+
+def test_a_regional_value_removed_names_proxies_beside_the_measure_fields() -> None:
+    """An analyst's review: Wales's own wage values, dropped in 2024 (it falls back to the UK
+    figure, £32,952.40 -> £37,856.00), listed only 'notes' as changed."""
+    old, new = (sv.load_table("uk-national", version=v) for v in ("2023", "2024"))
+    diff = sv.diff_tables(old, new)
+    row = diff[(diff["measure"] == "jobs-local-fte") & (diff["region"] == "wales")]
+    assert row[["change", "new_region_used", "fields_changed"]].values.tolist() == [
+        ["removed", "uk", "notes, proxies"]]

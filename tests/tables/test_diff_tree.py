@@ -91,4 +91,4 @@ def test_diff_tables_when_only_listing_order_differs_reports_nothing_and_sorts_r
         "illustrative: true}\n", 1), encoding="utf-8")
     diff = sv.diff_tables(old, sv.load_table(path=tmp_path / "e.yaml"))
     rows = diff[["change", "region", "fields_changed"]].values.tolist()
-    assert rows == [["added", "england", ""], ["fallback", "london", "proxies"]]
+    assert rows == [["added", "england", "proxies"], ["fallback", "london", "proxies"]]
