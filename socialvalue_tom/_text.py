@@ -492,14 +492,16 @@ def number_with_unit_advice(given: str) -> str | None:
     (``"(2)"``), and a number in hexadecimal, binary or octal (``"0x10"``: not the figure 0
     and a unit ``x10``) are named as such. None where the text is none of these (nor a
     product, ``"2 x 3"``)."""
-    if re.fullmatch(r"\s*\(\s*[\d.,]+\s*\)\s*", given):
+    if re.fullmatch(r"\s*\(\s*(?=[\d.,]*\d)[\d.,]+\s*\)\s*", given):
         return ("a negative number in brackets, as accounts write one? A quantity is never "
                 "negative: record a harm under its own measure, counted up from 0")
-    if re.fullmatch(r"\s*[-+]?0[xXbBoO][\da-fA-F_]+\s*", given):
+    if re.fullmatch(r"\s*[-+]?0(?:[xX][\da-fA-F_]+|[bB][01_]+|[oO][0-7_]+)\s*", given):
         return "a hexadecimal, binary or octal number? write the number in decimal digits"
     found = _NUMBER_THEN_WORDS.fullmatch(given)
     if found is None or re.match(r"[xX]\s", found[2]):
         return None
+    if re.fullmatch(r"[-+]?0", found[1]) and re.fullmatch(r"[xXbBoO]\w*", found[2]):
+        return None  # '0b12', '0xZZ': no figure and unit, nor a number in another base
     figure, words = found[1], found[2]
     if "," not in figure:
         return f"write the number alone, {figure}, and the unit ({words}) in the unit column"

@@ -42,7 +42,7 @@ except ImportError as exc:  # pragma: no cover - exercised by test_cli with sys.
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._text import group_labels, ratio_text
+from socialvalue_tom._text import group_labels, grouped_digits, ratio_text
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import (
     IllustrativeValueWarning,
@@ -595,10 +595,20 @@ def _looks(path: Path, test: Callable[[Path], bool]) -> bool:
 def _read(path: Path, sheet: str | None = None, *, dated: bool = True) -> pd.DataFrame:
     """The input file; ``dated=False``: the rows may be dated by their periods instead."""
     from socialvalue_tom import io as svio
-    from socialvalue_tom.frame import PERIOD_COLUMNS, REQUIRED_COLUMNS, missing_columns_hint
+    from socialvalue_tom.frame import (
+        PERIOD_COLUMNS,
+        REQUIRED_COLUMNS,
+        column_twins,
+        missing_columns_hint,
+        twins_text,
+    )
 
     _check_input(path)
     df = _guard(lambda: svio.read_outcomes(path, sheet=sheet))
+    twins = column_twins(df)
+    if twins:  # in a file, two headers for one column: which did the supplier mean?
+        _fail(f"{path.name} has {twins_text(twins)}, so the other column(s) would be passed "
+              "over: keep one of each (or rename a column that means something else)")
     source = df.attrs.get("socialvalue_tom.source")
     # Rows with periods are dated by them (--period), or the period check says what to do.
     dated = dated and not set(PERIOD_COLUMNS) <= set(df.columns)
@@ -606,11 +616,15 @@ def _read(path: Path, sheet: str | None = None, *, dated: bool = True) -> pd.Dat
     if missing and isinstance(source, dict):
         from socialvalue_tom._text import near_names
 
-        # Every missing column there but for case or spaces: the sheet is the right one.
+        # Every missing column there but for case or spaces: the sheet is likely the right
+        # one, unless another sheet has the columns as named (then it is named).
         named = set(near_names(df.columns, missing)) >= set(missing)
-        others = [n for n in source["sheets"] if n != source["sheet"]]
-        hint = (f"; the workbook's other sheets are {', '.join(map(repr, others))}: "
-                "choose one with --sheet") if others and not named else ""
+        alike = list(source.get("alike_sheets") or [])
+        others = alike if named else [n for n in source["sheets"] if n != source["sheet"]]
+        hint = ((f"; sheet(s) {', '.join(map(repr, others))} have the columns as named: "
+                 if named else f"; the workbook's other sheets are "
+                 f"{', '.join(map(repr, others))}: ") + "choose one with --sheet"
+                if others else "")
         _fail(f"sheet {source['sheet']!r} of {path.name} is missing required column(s) "
               f"{', '.join(missing)}{missing_columns_hint(df, missing, sheets=False)}{hint}")
     if isinstance(source, dict):
@@ -701,6 +715,10 @@ def _issues_path(inp: Path, out: Path | None, sheet: str | None = None) -> Path:
     sheet must not let a clean sheet's run empty another sheet's list of problems."""
     if out is None and sheet is not None:
         named = re.sub(r"[^\w .-]", "_", sheet).strip(" .") or "sheet"
+        if named != sheet:  # 'Q1+Q2' and 'Q1&Q2' must not share a file: the name's digest
+            import hashlib
+
+            named += "-" + hashlib.sha256(sheet.encode("utf-8")).hexdigest()[:6]
         return inp.with_name(f"{inp.stem}.{named}.issues.csv")
     base = out if out is not None else inp
     return base.with_name(f"{base.stem}.issues.csv")
@@ -1077,15 +1095,18 @@ def _guard_contract_values(fn: Callable[[], _T], valued: pd.DataFrame, inp: Path
 
             lines = _guard(lambda: svio.source_lines(
                 inp, [r for r in found if r is not None], sheet=sheet))
-        word = ("line" if inp.suffix.lower() == ".csv" else "sheet row"
-                if inp.suffix.lower() == ".xlsx" else "row")
+        # Named as the issues are: a line of a CSV file, a row of the sheet read.
+        word = ("line" if inp.suffix.lower() == ".csv" else
+                f"sheet {sheet!r} row" if inp.suffix.lower() == ".xlsx" and sheet is not None
+                else "sheet row" if inp.suffix.lower() == ".xlsx" else "row")
         where = [f"{word} {lines[r]}" if r in lines else f"row {r}" if r is not None
                  else "a row" for r in found]
-        given = ", ".join(f"{_plain_number(v)} at {w}" for v, w in zip(values, where,
-                                                                        strict=False))
+        given = ", ".join(f"{grouped_digits(float(v))} at {w}"
+                          for v, w in zip(values, where, strict=False))
+        more = ", ..." if int(exc.details.get("count") or 0) > len(values) else ""
         _fail(f"{inp.name}: contract {exc.details['contract_id']!r} has more than one "
-              f"contract_value ({given}): give each contract one value, which its SV per £ "
-              "divides by [see docs/errors.md#rule-error]")
+              f"contract_value ({given}{more}): give each contract one value, which its SV "
+              "per £ divides by [see docs/errors.md#rule-error]")
 
 
 def _input_row(valued: pd.DataFrame, label: Any) -> int | None:
@@ -1098,10 +1119,6 @@ def _input_row(valued: pd.DataFrame, label: Any) -> int | None:
         return int(label)
     except (KeyError, TypeError, ValueError):
         return None
-
-
-def _plain_number(value: Any) -> str:
-    return f"{value:,.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
 
 
 def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,

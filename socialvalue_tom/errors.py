@@ -277,6 +277,7 @@ class RuleError(SocialValueError, ValueError):
     suppliers: Sequence[str] | None = None
     contract_id: Any = None
     values: list[float] | None = None      # a contract's conflicting contract values
+    count: int | None = None               # how many such values in all (values: the first)
     kind: Any = None                       # an unknown schema kind, as given
     #: pydantic's error list, where the Assumptions model refused a setting.
     errors: list[dict[str, Any]] | None = None

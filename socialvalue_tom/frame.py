@@ -188,6 +188,11 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
             "the rows have period_start and period_end columns, which value_frame does not "
             "read: each row is valued whole at its date; apportion first (sv.apportion) to "
             "split a period across the editions it overlaps"), stacklevel=2)
+    twins = column_twins(df, differing=True)
+    if twins:  # a cleaned column beside its original is common: said, not refused
+        warnings.warn(SocialValueWarning(
+            f"the input has {twins_text(twins)}, the other column(s) passed over: drop those "
+            "not meant to be read"), stacklevel=2)
     return _output(df, out, stack, issues, a, shares)
 
 
@@ -655,18 +660,27 @@ def refuse_duplicated_columns(df: pd.DataFrame) -> None:
     if dup:
         raise OutcomeError(f"input has duplicated column(s) {', '.join(map(str, dup))}",
                            field=str(dup[0]), columns=dup)
-    # A standard column beside another of its name save for case or spaces ('quantity' and
-    # 'Quantity'): only the exact name is read, the other passed over without a word.
+
+
+def column_twins(df: pd.DataFrame, *, differing: bool = False) -> dict[str, str]:
+    """Each standard column of ``df`` with another column of its name save for case, spaces,
+    hyphens or underscores (``quantity`` and ``Quantity``): only the exact name is read, the
+    other passed over. ``differing``: only twins whose cells are not the standard column's
+    (a copy kept beside it changes nothing)."""
     keys = {name_key(c): c for c in STANDARD_COLUMNS if c in df.columns}
     twins = {keys[name_key(n)]: n for n in df.columns if isinstance(n, str)
              and name_key(n) in keys and n != keys[name_key(n)]}
-    if twins:
-        pairs = ", ".join(f"{c!r} and {n!r}" for c, n in twins.items())
-        raise OutcomeError(
-            f"input has columns of one name save for case, spaces, hyphens or underscores "
-            f"({pairs}): only the exact name is read, so the other would be passed over; "
-            "keep one (or rename a column that means something else)",
-            field=next(iter(twins)), columns=[str(n) for n in twins.values()])
+    if differing:
+        twins = {c: n for c, n in twins.items()
+                 if not df[c].reset_index(drop=True).equals(df[n].reset_index(drop=True))}
+    return twins
+
+
+def twins_text(twins: dict[str, str]) -> str:
+    """What :func:`column_twins` found, as a sentence's middle: which are read, which not."""
+    pairs = ", ".join(f"{c!r} and {n!r}" for c, n in twins.items())
+    return (f"columns of one name save for case, spaces, hyphens or underscores ({pairs}): "
+            f"only the exact name{'s are' if len(twins) > 1 else ' is'} read")
 
 
 def refuse_nested_columns(df: pd.DataFrame) -> None:

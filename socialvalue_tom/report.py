@@ -420,21 +420,25 @@ def _contract_values(frame: pd.DataFrame) -> pd.Series | None:
     value = pd.Series(cell_floats(frame["contract_value"])[0], index=frame.index)
     keep = (frame["contract_id"].notna() & (value >= MIN_CONTRACT_VALUE)
             & (value <= MAX_CONTRACT_VALUE))
-    cv = pd.DataFrame({"contract_id": frame["contract_id"][keep], "contract_value": value[keep],
-                       # Values that agree to the penny are one value (100000 and 100000.004).
-                       "pennies": value[keep].round(2)})
-    spread = cv.groupby("contract_id", sort=True)["pennies"].nunique()
-    if (spread > 1).any():
-        bad = spread[spread > 1].index[0]
+    cv = pd.DataFrame({"contract_id": frame["contract_id"][keep], "contract_value": value[keep]})
+    # Values within half a penny of each other are one value (100000 and 100000.004: float
+    # noise, or a figure typed to more places), whichever side of a rounding boundary.
+    grouped = cv.groupby("contract_id", sort=True)["contract_value"]
+    spread = grouped.max() - grouped.min()
+    if (spread >= 0.005).any():
+        bad = spread[spread >= 0.005].index[0]
         # Each value with the first row (index label) that gives it, to find them by.
-        firsts = cv[cv["contract_id"] == bad].drop_duplicates("pennies")
-        given = ", ".join(f"{shown(v)} in row {shown(r)}" for r, v in
-                          firsts["contract_value"].head(3).items())
+        # (values within half a penny of one already named are not named again).
+        firsts: list[tuple[Any, float]] = []
+        for r, v in cv.loc[cv["contract_id"] == bad, "contract_value"].items():
+            if all(abs(v - w) >= 0.005 for _, w in firsts):
+                firsts.append((r, v))
+        given = ", ".join(f"{shown(v)} in row {shown(r)}" for r, v in firsts[:3])
         more = ", ..." if len(firsts) > 3 else ""
         raise RuleError(f"contract {bad!r} has more than one contract_value ({given}{more}): "
                         "give each contract one value", field="contract_value",
-                        contract_id=bad, rows=firsts.index.tolist()[:3],
-                        values=firsts["contract_value"].tolist()[:3])
+                        contract_id=bad, rows=[r for r, _ in firsts[:3]],
+                        values=[v for _, v in firsts[:3]], count=len(firsts))
     return cv.drop_duplicates("contract_id").set_index("contract_id")["contract_value"]
 
 
@@ -471,6 +475,17 @@ def _ratio_note(valued: pd.DataFrame) -> list[str]:
     the contract value would not guess (an analyst's review)."""
     if not {"contract_id", "contract_value"} <= set(valued.columns):
         return []
+    from socialvalue_tom._bulk.lookups import cell_floats
+
+    # Cheaply first: a valued row giving its own contract value is in the ratio, so unless
+    # some rows give one and some valued rows do not, there is nothing to say.
+    cells = cell_floats(valued["contract_value"])[0]
+    own = ((cells >= MIN_CONTRACT_VALUE) & (cells <= MAX_CONTRACT_VALUE)
+           & valued["contract_id"].notna().to_numpy())
+    amounts = pd.to_numeric(valued["value_gbp"], errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan)
+    if not own.any() or not (~np.isnan(amounts) & ~own).any():
+        return []
     frame = _keyed(_bare(valued))
     try:
         cv = _contract_values(frame)
@@ -486,8 +501,8 @@ def _ratio_note(valued: pd.DataFrame) -> list[str]:
     rows = frame[without]
     return [f"SV per £ of contract value counts only the contracts that give a contract_value "
             f"({len(cv):,}): {input_rows(rows)} valued row(s) "
-            f"({format_gbp(total(value[without].tolist()))}) of contracts without one are in "
-            "the Net but not in the ratio."]
+            f"({format_gbp(total(value[without].tolist()))}) with no contract value (or no "
+            "contract_id) are in the Net but not in the ratio."]
 
 
 def _valued_rows(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1125,6 +1125,17 @@ def test_value_when_xlsx_headings_differ_by_case_names_the_columns_found(
             "case, words joined by _: rename them)") in " ".join(result.stderr.split())
 
 
+def test_value_when_a_file_has_a_column_twice_but_for_case_refuses_it(tmp_path: Path) -> None:
+    """In a supplier's file, 'quantity' (1) and 'Quantity' (99) are two answers to one
+    question: refused, naming both (value_frame only warns, for a cleaned DataFrame)."""
+    text = ("measure,quantity,unit,region,date,Quantity\n"
+            "jobs-local,1,FTE,uk,2024-05-01,99\n")
+    result = invoke("value", _write(tmp_path, "twin.csv", text), "--tables", TINY)
+    assert result.exit_code == 2
+    assert ("twin.csv has columns of one name save for case, spaces, hyphens or underscores "
+            "('quantity' and 'Quantity')") in result.stderr
+
+
 def test_value_when_the_sheet_has_its_columns_but_for_case_offers_no_other_sheet(
         tmp_path: Path) -> None:
     """An analyst's review: headers 'Measure, Quantity, ...' on the right sheet were told to
@@ -1141,6 +1152,17 @@ def test_value_when_the_sheet_has_its_columns_but_for_case_offers_no_other_sheet
     assert result.exit_code == 2
     assert "found 'Measure' for measure" in result.stderr
     assert "--sheet" not in result.stderr and "other sheets" not in result.stderr
+    # Read by default, a first sheet so headed still points to a sheet with the exact names.
+    exact = wb.create_sheet("Data")
+    exact.append(["measure", "quantity", "unit", "region", "date"])
+    exact.append(["jobs-local", 1.0, "FTE", "uk", "2024-05-01"])
+    del wb["Instructions"]
+    wb.move_sheet("2025", offset=-1)
+    wb.save(path)
+    first = invoke("value", path, "--tables", TINY)
+    assert first.exit_code == 2
+    assert ("sheet(s) 'Data' have the columns as named: choose one with --sheet"
+            in first.stderr), first.stderr
 
 
 def test_value_when_sheet_option_then_issue_lines_are_rows_of_that_sheet(tmp_path: Path) -> None:
@@ -1192,6 +1214,12 @@ def test_value_sheet_by_sheet_keeps_each_sheets_issues_and_names_the_sheet_read(
                    "--provenance", tmp_path / "a.json")
     assert clean.exit_code == 0, clean.output
     assert len(pd.read_csv(listed)) == 1  # the other sheet's list is left as it was
+    # Names that read alike once made file names ('Q1+Q2', 'Q1&Q2') keep files of their own.
+    from socialvalue_tom.cli import _issues_path
+
+    alike = {_issues_path(path, None, n).name for n in ("Q1+Q2", "Q1&Q2", "Q1_Q2", "Data.",
+                                                        "Data", "", "?")}
+    assert len(alike) == 7 and "returns.Q1_Q2.issues.csv" in alike
     assert not (tmp_path / "returns.issues.csv").exists()
     first = invoke("value", path, "--tables", TINY, "--provenance", tmp_path / "b.json")
     periods = invoke("value", path, "--tables", TINY, "--sheet", "Q2 returns", "--errors",
@@ -1265,6 +1293,27 @@ def test_value_when_a_contract_has_two_values_still_lists_the_rows_own_problems(
     alike = invoke("value", _write(tmp_path, "n.csv", near), "--tables", TINY, "--by",
                    "contract")
     assert alike.exit_code == 0, alike.output
+    # Within half a penny, either side of a rounding boundary, is one value (a review of the
+    # first fix: 1000.015 and 1000.01 were refused as '1,000.01 at line 2, 1,000.01 at line
+    # 3'); a fourth value is marked, and a workbook's rows are named by the sheet read.
+    values = ["1000.015", "1000.01", "1000.014999"]
+    both = "".join(f"jobs-local,1,FTE,uk,2024-05-01,c1,{v}\n" for v in values)
+    head = "measure,quantity,unit,region,date,contract_id,contract_value\n"
+    assert invoke("value", _write(tmp_path, "h.csv", head + both), "--tables", TINY
+                  ).exit_code == 0
+    four = "".join(f"jobs-local,1,FTE,uk,2024-05-01,c1,{v}\n"
+                   for v in (100000, 200000, 300000, 400000, 100000.001))
+    many = invoke("value", _write(tmp_path, "f.csv", head + four), "--tables", TINY)
+    assert ("(100,000 at line 2, 200,000 at line 3, 300,000 at line 4, ...)"
+            in many.stderr)
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.title = "Q1+Q2"
+    for line in (head + four).splitlines():
+        wb.active.append(line.split(","))
+    wb.save(tmp_path / "f.xlsx")
+    sheet = invoke("value", tmp_path / "f.xlsx", "--tables", TINY, "--sheet", "Q1+Q2")
+    assert "(100,000 at sheet 'Q1+Q2' row 2, 200,000 at sheet 'Q1+Q2' row 3" in sheet.stderr
 
 
 def test_version_option_prints_the_package_version() -> None:

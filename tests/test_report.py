@@ -2018,8 +2018,8 @@ def test_basis_notes_say_when_the_ratio_leaves_out_contracts_without_a_value() -
         Decimal("0.01"))
     assert [n for n in basis_notes(valued) if n.startswith("SV per £")] == [
         f"SV per £ of contract value counts only the contracts that give a contract_value (1): "
-        f"2 valued row(s) (£{c2:,}) of contracts without one are in the Net but not in the "
-        "ratio."]
+        f"2 valued row(s) (£{c2:,}) with no contract value (or no contract_id) are in the Net "
+        "but not in the ratio."]
     assert float(net["sv_ratio"].iloc[0]) * 100000 == pytest.approx(float(net["net_gbp"].iloc[0]
                                                                          - c2))
     every = value_frame(rows(50000.0), "uk-national")
