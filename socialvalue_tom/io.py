@@ -342,8 +342,20 @@ _CELL_TAG = re.compile(rb"<(?:[^\s<>/:]+:)?c[\s/>]")
 #: The range of a hyperlink or a merged cell, for which openpyxl makes a cell object for every
 #: cell (a 5 KB file naming A3:XFD1048576 took 5 GB): they count as cells the sheet holds.
 _RANGE_TAG = re.compile(rb"<(?:[^\s<>/:]+:)?(?:hyperlink|mergeCell)\s[^>]*?\bref\s*=\s*"
-                        rb"[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,7})"
-                        rb"(?::\$?([A-Za-z]{1,3})\$?([0-9]{1,7}))?[\"']")
+                        rb"(\"[^\"<]*\"|'[^'<]*')")
+#: A range as openpyxl reads it, once the attribute's character references are decoded
+#: (``ref="&#65;3:XFD20000"`` is A3:XFD20000 to an XML parser).
+_RANGE = re.compile(r"\s*\$?([A-Za-z]{1,3})\$?([0-9]{1,7})"
+                    r"(?::\$?([A-Za-z]{1,3})\$?([0-9]{1,7}))?\s*")
+#: A document type declaration: its entities would let a part say what the byte count does
+#: not see (``ref="&r;"``); no workbook Excel or pandas writes has one.
+_DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+#: How a part's first bytes show it is XML in UTF-16 or UTF-32 (a byte-order mark, or ``<``
+#: with zero bytes), which the byte patterns above would not see: decoded before counting.
+_WIDE_TEXT = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+              (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+              (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
+              (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
 #: Characters XML 1.0 forbids beyond the C0 controls openpyxl replaces.
 _NOT_XML_CHARS = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
@@ -1179,22 +1191,37 @@ def _check_expanded_size(p: Path) -> None:
 def _check_cell_count(p: Path, size: int) -> None:
     """Refuse a workbook whose sheets hold more cells than :data:`MAX_XLSX_CELLS_PER_BYTE`
     per byte of the file (at least :data:`MIN_XLSX_CELLS`), counted in the sheets' XML as it
-    is decompressed, before openpyxl builds an object for each."""
+    is decompressed, before openpyxl builds an object for each. A part that cannot be read to
+    the end (a bad CRC, a truncated or encrypted part, an unknown compression) refuses the
+    file: skipping it would skip the count, and a part openpyxl never opens could be placed
+    first for that (a security review)."""
     import zipfile
-    import zlib
 
     try:
         _count_cells(p, size)
     except InputFileError:
         raise
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, ValueError,
-            NotImplementedError, RuntimeError):
-        return  # a damaged or encrypted part (bad CRC, truncated, an unknown compression,
-        # a password): openpyxl's reading says what is wrong, as InputFileError
+    except (OSError, zipfile.BadZipFile, ValueError):  # not a zip: openpyxl says what is wrong
+        return
+
+
+def _part_unreadable(exc: BaseException) -> str:
+    """Why zipfile could not read a part to its end, in a few words."""
+    import zipfile
+    import zlib
+
+    if isinstance(exc, RuntimeError):
+        return "it is encrypted (a password is needed)"
+    if isinstance(exc, NotImplementedError):
+        return "its compression method is not supported"
+    if isinstance(exc, zlib.error | EOFError):
+        return "its compressed data is damaged or cut short"
+    return str(exc) if isinstance(exc, zipfile.BadZipFile) else type(exc).__name__
 
 
 def _count_cells(p: Path, size: int) -> None:
     import zipfile
+    import zlib
 
     limit = max(MIN_XLSX_CELLS, MAX_XLSX_CELLS_PER_BYTE * size)
     cells = 0
@@ -1202,28 +1229,71 @@ def _count_cells(p: Path, size: int) -> None:
         # Every part, not only xl/worksheets/: the workbook's relationships may place a sheet
         # anywhere in the archive (no other part of a workbook holds <c> elements).
         for info in archive.infolist():
-            with archive.open(info) as part:
-                carry = b""
-                while chunk := part.read(1 << 22):
-                    data = carry + chunk
-                    # A tag is counted whole: the text from the last "<" goes with the next
-                    # chunk (dropped when it runs on past a megabyte: no tag is that long).
-                    cut = data.rfind(b"<")
-                    cut = len(data) if cut < 0 or len(data) - cut > 1 << 20 else cut
-                    cells += _cells_in(data, cut)
-                    carry = data[cut:]
-                    _refuse_cells(p, size, cells, limit)
-                cells += _cells_in(carry, len(carry))
-                _refuse_cells(p, size, cells, limit)
+            try:
+                cells = _count_part(p, size, archive, info, cells, limit)
+            except InputFileError:
+                raise
+            except (OSError, EOFError, zipfile.BadZipFile, zlib.error, ValueError,
+                    NotImplementedError, RuntimeError) as exc:
+                raise _fail(p, f"not a readable .xlsx workbook: its part {info.filename} "
+                               f"cannot be read, as {_part_unreadable(exc)}; save it again "
+                               "from Excel, or as CSV") from None
+
+
+def _count_part(p: Path, size: int, archive: Any, info: Any, cells: int, limit: int) -> int:
+    """``cells`` plus those of the part ``info``, refusing the file past ``limit``."""
+    carry = b""
+    decode = None  # a part in UTF-16 or UTF-32: re-encoded as UTF-8 to count
+    with archive.open(info) as part:
+        first = True
+        while chunk := part.read(1 << 22):
+            if first:
+                decode, first = _wide_text_decoder(chunk), False
+            if decode is not None:
+                chunk = decode.decode(chunk).encode("utf-8")
+            data = carry + chunk
+            if _DOCTYPE.search(data):
+                raise _fail(p, f"the workbook's part {info.filename} declares a document type "
+                               "(entities), which no workbook Excel writes holds: save it "
+                               "again from Excel, or as CSV")
+            # A tag is counted whole: the text from the last "<" goes with the next chunk
+            # (dropped when it runs on past a megabyte: no tag is that long).
+            cut = data.rfind(b"<")
+            cut = len(data) if cut < 0 or len(data) - cut > 1 << 20 else cut
+            cells += _cells_in(data, cut)
+            carry = data[cut:]
+            _refuse_cells(p, size, cells, limit)
+    cells += _cells_in(carry, len(carry))
+    _refuse_cells(p, size, cells, limit)
+    return cells
+
+
+def _wide_text_decoder(start: bytes) -> Any:
+    """An incremental decoder for a part whose first bytes show UTF-16 or UTF-32 text, else
+    None (UTF-8, or not text: counted as bytes)."""
+    import codecs
+
+    for mark, encoding in _WIDE_TEXT:
+        if start.startswith(mark):
+            return codecs.getincrementaldecoder(encoding)(errors="replace")
+    return None
 
 
 def _cells_in(data: bytes, end: int) -> int:
     """The cells ``data[:end]`` makes openpyxl build: its cell elements, and every cell of its
-    hyperlink and merged-cell ranges."""
+    hyperlink and merged-cell ranges (their references decoded, as an XML parser reads
+    them)."""
+    import html
+
     cells = len(_CELL_TAG.findall(data, 0, end))
     for m in _RANGE_TAG.finditer(data, 0, end):
-        c1, r1 = _column_number(m[1]), int(m[2])
-        c2, r2 = (_column_number(m[3]), int(m[4])) if m[3] else (c1, r1)
+        ref = html.unescape(m[1][1:-1].decode("utf-8", "replace"))
+        r = _RANGE.fullmatch(ref)
+        if r is None:
+            cells += 1  # not a range openpyxl reads: it refuses the file itself
+            continue
+        c1, r1 = _column_number(r[1].encode()), int(r[2])
+        c2, r2 = (_column_number(r[3].encode()), int(r[4])) if r[3] else (c1, r1)
         cells += (abs(c2 - c1) + 1) * (abs(r2 - r1) + 1)
     return cells
 
@@ -2165,13 +2235,17 @@ def _write_provenance_sheet(wb: Any, record: Mapping[str, Any]) -> None:
 
     ws = wb.create_sheet(PROVENANCE_SHEET)
     ws.append(["item", "value"])
-    safe, _ = _xlsx_safe(pd.DataFrame(_provenance_items(record), columns=["item", "value"],
-                                      dtype=object))
-    for item, value in safe.itertuples(index=False, name=None):
+    safe, risky = _xlsx_safe(pd.DataFrame(_provenance_items(record), columns=["item", "value"],
+                                          dtype=object))
+    quoted = set(risky)  # (row, column), the header being row 1, as for the data sheet
+    for i, (item, value) in enumerate(safe.itertuples(index=False, name=None), start=2):
         cells = []
-        for shown in (item, value):
+        for j, shown in enumerate((item, value), start=1):
             cell = WriteOnlyCell(ws, value=shown)
             cell.data_type = "s"  # text, whatever it starts with
+            # As on the data sheet: kept text when someone edits the cell in Excel (an input
+            # named '=cmd|calc.csv', a security review).
+            cell.quotePrefix = (i, j) in quoted
             cells.append(cell)
         ws.append(cells)
 

@@ -1476,6 +1476,67 @@ def test_read_xlsx_when_a_range_names_millions_of_cells_refuses_it_before_readin
     assert svio._cells_in(b'<mergeCell ref="A1:B2"/><hyperlink ref="C5"/><c/>', 60) == 6
 
 
+def _rezipped(tmp_path: Path, name: str, change: Any, first: tuple[str, bytes] | None = None
+              ) -> Path:
+    """A one-row workbook whose sheet part ``change`` rewrites (bytes to bytes); ``first``: a
+    part (name, bytes) stored first, uncompressed."""
+    import zipfile
+
+    path = _workbook(tmp_path / "ok.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
+                                                        "2024-05-01", "1"]])
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = next(n for n in parts if n.startswith("xl/worksheets/"))
+    parts[sheet] = change(parts[sheet])
+    out = tmp_path / name
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        if first is not None:
+            z.writestr(zipfile.ZipInfo(first[0]), first[1], compress_type=zipfile.ZIP_STORED)
+        for n, data in parts.items():
+            z.writestr(n, data)
+    return out
+
+
+def test_read_xlsx_cell_count_is_not_escaped_by_how_the_xml_is_written(tmp_path: Path) -> None:
+    """A security review: the cell count read bytes, where openpyxl reads XML. A merged range
+    written with a character reference (ref="&#65;3:XFD20000": 5 KB, 13 GB before it was
+    stopped), a sheet in UTF-16 (<c/> is <\\0c\\0/\\0>\\0 there) and a damaged part placed first
+    (whose error skipped the count) each escaped it. Now the reference is decoded, wide text
+    decoded before counting, an unreadable part refuses the file, and a document type
+    (whose entities could hide a range) is refused."""
+    charref = _rezipped(tmp_path, "charref.xlsx", lambda x: x.replace(
+        b"</sheetData>", b'</sheetData><mergeCells count="1"><mergeCell ref="&#65;3:XFD20000"/>'
+        b"</mergeCells>"))
+    with pytest.raises(svio.InputFileError, match=r"sheets hold more than 250,000 cells"):
+        svio.read_outcomes(charref)
+
+    def wide(x: bytes) -> bytes:
+        text = x.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+        text = text.replace("</sheetData>", '<row r="3">' + "<c/>" * 300_000 + "</row></sheetData>")
+        return "\ufeff".encode("utf-16-le") + text.encode("utf-16-le")
+
+    with pytest.raises(svio.InputFileError, match=r"sheets hold more than 250,000 cells"):
+        svio.read_outcomes(_rezipped(tmp_path, "wide.xlsx", wide))
+    many = _rezipped(tmp_path, "many.xlsx", lambda x: x.replace(
+        b"</sheetData>", b'<row r="3">' + b"<c/>" * 300_000 + b"</row></sheetData>"),
+        first=("aaa/pad.bin", b"\x00" * 1000))
+    with pytest.raises(svio.InputFileError, match=r"sheets hold more than 250,000 cells"):
+        svio.read_outcomes(many)
+    data = bytearray(many.read_bytes())
+    data[14] ^= 0xFF  # the first part's CRC in its local header
+    at = data.index(b"PK\x01\x02")  # and in its central directory entry
+    data[at + 16] ^= 0xFF
+    (tmp_path / "crc.xlsx").write_bytes(bytes(data))
+    with pytest.raises(svio.InputFileError, match=r"its part aaa/pad\.bin cannot be read, as "
+                                                  r"Bad CRC-32"):
+        svio.read_outcomes(tmp_path / "crc.xlsx")
+    entity = _rezipped(tmp_path, "dtd.xlsx", lambda x: x.replace(
+        b"<worksheet", b'<!DOCTYPE worksheet [<!ENTITY r "A3:XFD20000">]><worksheet', 1))
+    with pytest.raises(svio.InputFileError, match=r"declares a document type"):
+        svio.read_outcomes(entity)
+    assert svio._cells_in(b'<mergeCell ref="&#x41;1:&#66;2"/><hyperlink ref=" C5 "/>', 60) == 5
+
+
 def test_read_csv_when_a_row_is_wider_than_a_worksheet_refuses_it_quickly(
         tmp_path: Path) -> None:
     """A first data row of 200,000 separators (pandas would build a frame that wide: 20 s and
@@ -1647,8 +1708,8 @@ def test_a_parquet_file_with_columns_at_several_levels_is_refused(tmp_path: Path
 
 
 def test_read_xlsx_when_a_sheet_part_is_damaged_raises_input_file_error(tmp_path: Path) -> None:
-    """The cell count decompresses the sheets before openpyxl: a damaged part (zlib's error,
-    a bad CRC) is left to openpyxl's reading, which the reader turns into InputFileError."""
+    """The cell count decompresses every part before openpyxl: a damaged one (zlib's error,
+    a bad CRC) refuses the file there, naming the part (skipping it skipped the count)."""
     import zipfile
 
     path = _workbook(tmp_path / "ok.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
@@ -1661,13 +1722,14 @@ def test_read_xlsx_when_a_sheet_part_is_damaged_raises_input_file_error(tmp_path
         data[i] ^= 0xFF
     damaged = tmp_path / "damaged.xlsx"
     damaged.write_bytes(bytes(data))
-    with pytest.raises(svio.InputFileError, match=r"not a readable \.xlsx workbook"):
+    with pytest.raises(svio.InputFileError, match=r"not a readable \.xlsx workbook: its part "
+                       rf"{info.filename} cannot be read, as its compressed data is damaged"):
         svio.read_outcomes(damaged)
 
 
 def test_read_xlsx_when_a_part_is_encrypted_raises_input_file_error(tmp_path: Path) -> None:
-    """zipfile refuses an encrypted part with a RuntimeError: left to openpyxl's reading, which
-    the reader turns into InputFileError, as before the cell count."""
+    """zipfile refuses an encrypted part with a RuntimeError: the cell count refuses the file,
+    naming the part."""
     import zipfile
 
     path = _workbook(tmp_path / "ok.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
@@ -1685,7 +1747,8 @@ def test_read_xlsx_when_a_part_is_encrypted_raises_input_file_error(tmp_path: Pa
     assert flagged == 1
     locked = tmp_path / "locked.xlsx"
     locked.write_bytes(bytes(data))
-    with pytest.raises(svio.InputFileError, match=r"not a readable \.xlsx workbook"):
+    with pytest.raises(svio.InputFileError, match=r"not a readable \.xlsx workbook: its part "
+                       r".* cannot be read, as it is encrypted"):
         svio.read_outcomes(locked)
 
 
@@ -1922,6 +1985,11 @@ def test_write_valuations_lists_the_provenance_on_a_second_sheet_as_text(
     assert rows[0] == ["item", "value"]
     assert items["input"] == "=cmd|' /c calc'!A0"
     assert wb[svio.PROVENANCE_SHEET]["B3"].data_type == "s"
+    # Quote-prefixed as on the data sheet, so an edit in Excel keeps it text (a security
+    # review); a plain value is not.
+    provenance = wb[svio.PROVENANCE_SHEET]
+    assert provenance["B3"].quotePrefix and not provenance["A3"].quotePrefix
+    assert [c.value for c in provenance["A"]].index("input") == 2
     assert items["assumption price_year"] == "2025"
     assert items["assumption deadweight"] == "null"
     assert items[f"edition tiny:{tiny.version} digest"] == tiny.digest
