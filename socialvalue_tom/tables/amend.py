@@ -31,6 +31,7 @@ from socialvalue_tom.errors import (
     UnknownTableError,
 )
 from socialvalue_tom.tables.schema import (
+    PUBLISHER_LABEL,
     Code,
     FieldCheckError,
     Flag,
@@ -49,9 +50,9 @@ __all__ = ["AMENDMENT_FORMAT", "AmendmentFile", "amend_table", "amended_base",
 
 AMENDMENT_FORMAT = "socialvalue_tom.amendment/v1"
 _VERSION = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-#: Labels of published editions and their corrections (``2025``, ``2025.1``, ``2025.1.2``):
-#: not for amendments.
-_PUBLISHED_FORM = r"[0-9]+(?:\.[0-9]+)*"
+#: Labels of published editions and their corrections (``2025``, ``2025.1``, ``2025-1``: no
+#: name in them): not for amendments.
+_PUBLISHED_FORM = PUBLISHER_LABEL
 
 
 # The schema says what AmendmentFile._adds_something checks: some proxies, or some measures.
@@ -304,7 +305,8 @@ def _check_arguments(ctx: _Context, table: ProxyTable, version: object, sources:
         # amendment so labelled would read, in every result, as an official correction.
         raise ctx.error(
             f"an amendment's version label may not have the form of a published edition or "
-            f"correction ({version!r}, as in 2025 or 2025.1): add a name of your own, e.g. "
+            f"correction ({version!r}, digits alone, as in 2025 or 2025.1): add a name of your "
+            f"own, e.g. "
             f"{table.version}-local.1", "version")
     taken = {table.version, *_embedded_versions(table.name)}
     if version in taken:

@@ -31,7 +31,13 @@ from socialvalue_tom.tables.amend import (
     amended_base,
     apply_amendment,
 )
-from socialvalue_tom.tables.schema import _CODE, IndexFile, TableFile, misthemed_prefix
+from socialvalue_tom.tables.schema import (
+    _CODE,
+    PUBLISHER_LABEL,
+    IndexFile,
+    TableFile,
+    misthemed_prefix,
+)
 from socialvalue_tom.tables.table import (
     PriceIndex,
     ProxyTable,
@@ -290,6 +296,31 @@ def _load_path(path: Path, embedded: bool = False) -> ProxyTable:
     return table
 
 
+def _refuse_correction_label(table: ProxyTable, text: str, root: Path,
+                             manifest: Mapping[str, str]) -> None:
+    """A user's file of an embedded family may not take a label of the publisher's form
+    (``2024.1``): in every result it would read as an official correction of the family, as
+    an amendment so labelled would (a table author's review). A file in the embedded folder
+    (a new edition validated before ``make manifest``) is the publisher's own."""
+    family = f"{table.name}/"
+    if (not any(key.startswith(family) for key in manifest)
+            or not re.fullmatch(PUBLISHER_LABEL, table.version)):
+        return
+    try:
+        if table.path is not None and Path(table.path).resolve().is_relative_to(
+                root.resolve()):
+            return
+    except OSError:
+        pass
+    line = next((i for i, x in enumerate(text.splitlines(), 1) if x.startswith("version:")),
+                None)
+    raise ProxyTableError(
+        f"{table.path}:{line}: field version: {table.name}:{table.version} has the form of the "
+        f"publisher's editions and corrections of {table.name}, which this file is not: give "
+        f"it a label with a name in it (e.g. {table.version}-local.1)",
+        path=str(table.path), line=line, field="version")
+
+
 def _refuse_embedded_label(table: ProxyTable, text: str) -> None:
     """A user's file may not carry an embedded edition's label (family and version) with
     other content: its results would read as the published edition's, told apart only by the
@@ -301,8 +332,10 @@ def _refuse_embedded_label(table: ProxyTable, text: str) -> None:
     not yet in the manifest (validated before ``make manifest``) is not refused.
     """
     root = embedded_dir()
-    published = _read_manifest(root).get(f"{table.name}/{table.version}.yaml")
+    manifest = _read_manifest(root)
+    published = manifest.get(f"{table.name}/{table.version}.yaml")
     if published is None:
+        _refuse_correction_label(table, text, root, manifest)
         return
     label = f"{table.name}:{table.version}"
     if table.digest != published:

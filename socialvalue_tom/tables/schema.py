@@ -105,6 +105,15 @@ STANDARD_COLUMNS = (
 )
 #: The fields written as fractions of one (0.25 for 25%), in a table file and an outcome alike.
 FRACTION_COLUMNS = ("deadweight", "displacement", "attribution", "drop_off")
+#: Version labels of the publisher's form (``2025``, ``2025.1``, ``2025-1``: digits and
+#: separators, no name in them): an embedded family's editions and corrections, which an
+#: amendment or a user's file of that family may not take.
+PUBLISHER_LABEL = r"[0-9][0-9._-]*"
+#: The columns a bulk valuation writes beside the input's (``frame.OUTPUT_COLUMNS`` and the
+#: double-counting ones): an outcome field of one of these names would be overwritten by the
+#: valuation, and the row's trace could not be rebuilt from it.
+WRITTEN_COLUMNS = ("value_gbp", "gross_gbp", "proxy_gbp", "canonical_quantity", "region_used",
+                   "table", "version", "digest", "claim_share", "exclusion")
 #: Columns an exclusion's ``key`` may not name: what is claimed (measure, quantity, unit), when,
 #: and the columns a valuation writes. Grouping by one of them would never put a part and its
 #: whole in one group, so the exclusion would silently never apply.
@@ -363,9 +372,9 @@ class ProxyValue(_Model, frozen=True, json_schema_extra=_NOT_ILLUSTRATIVE_NEEDS_
 class QuantityBounds(_Model, frozen=True):
     """Inclusive bounds on an outcome's quantity in the measure's canonical unit."""
 
-    min: Number | None = None
-    # The schema says what _ordered checks of max alone (a JSON Schema minimum applies to
+    # The schema says what _ordered checks of each alone (a JSON Schema minimum applies to
     # numbers only, so null still passes).
+    min: Number | None = Field(default=None, json_schema_extra={"minimum": 0})
     max: Number | None = Field(default=None, json_schema_extra={"minimum": 0})
 
     @model_validator(mode="after")
@@ -375,6 +384,10 @@ class QuantityBounds(_Model, frozen=True):
         if self.max is not None and self.max < 0:
             raise FieldCheckError(f"max {self.max} is below 0: quantities are never negative, "
                                   "so every quantity would be refused", "max")
+        if self.min is not None and self.min < 0:  # a table author's review: it loaded
+            raise FieldCheckError(f"min {self.min} is below 0: quantities are never negative "
+                                  "(a negative one is refused anyway), so it bounds nothing; "
+                                  "write 0", "min")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min {self.min} is above max {self.max}")
         return self
@@ -457,7 +470,7 @@ class MeasureSpec(_Model, frozen=True):
     requires: tuple[Annotated[str, Field(
         pattern=r"^[a-z][a-z0-9_]{0,63}$",
         json_schema_extra={"not": {"enum": sorted({*STANDARD_COLUMNS, *ENGINE_NAMES,
-                                                   *_KEYWORDS})}})],
+                                                   *WRITTEN_COLUMNS, *_KEYWORDS})}})],
         ...] = ()
     quantity_bounds: QuantityBounds | None = None
     #: Bounds on the fields in ``requires``, by name (left out of the digest when none).
@@ -501,6 +514,11 @@ class MeasureSpec(_Model, frozen=True):
     @classmethod
     def _requires_extra_fields(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         for j, name in enumerate(v):
+            if name in WRITTEN_COLUMNS:
+                raise FieldCheckError(
+                    f"requires names {name!r}, a column a valuation writes: the valuation "
+                    "would overwrite the field, and its trace could not be rebuilt; give the "
+                    "field another name", j)
             if name in STANDARD_COLUMNS or name in ENGINE_NAMES:
                 what = ("a standard outcome column" if name in STANDARD_COLUMNS
                         else "a name the engine gives every expression")
@@ -722,12 +740,22 @@ def _check_cross_references(t: TableFile) -> None:
                     "exclusions", i, "measures")
             governed[code] = e.id
         units = sorted({unit_of[c] for c in e.measures})
-        if len(units) > 1:
-            # Claims are compared in the measures' canonical unit: FTE cannot cover tCO2e.
+        if len(units) > 1 and not _one_unit(units):
+            # Claims are compared in the measures' canonical unit: FTE cannot cover tCO2e, and
+            # kg cannot cover tonnes (a claim in one is a thousand times the other's). Two
+            # spellings of one unit (FTE and fte, hour and hours) are one unit.
             raise FieldCheckError(f"exclusion {e.id!r} mixes canonical units {units}: its "
                                   "measures must share one unit", "exclusions", i, "measures")
     for i, m in enumerate(t.measures):
         _check_measure(i, m, t, sources, regions)
+
+
+def _one_unit(units: list[str]) -> bool:
+    """Whether every spelling in ``units`` is the first's unit (a factor of exactly one)."""
+    try:
+        return all(conversion_factor(u, units[0]) == 1.0 for u in units[1:])
+    except SocialValueError:
+        return False
 
 
 def _check_region_tree(t: TableFile) -> None:
@@ -742,7 +770,9 @@ def _check_region_tree(t: TableFile) -> None:
         cur: str | None = code
         while cur is not None and cur not in rooted:
             if cur in chain:
-                raise ValueError(f"region {code!r} is in a parent cycle")
+                at = next(i for i, r in enumerate(t.regions) if r.code == code)
+                raise FieldCheckError(f"region {code!r} is in a parent cycle", "regions", at,
+                                      "parent")
             chain.add(cur)
             cur = parents[cur]
         rooted |= chain

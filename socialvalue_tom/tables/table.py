@@ -589,10 +589,23 @@ class ProxyTable(_Sealed):
         for i, spec in enumerate(self.spec.measures):
             self._check_derivations(i, spec, compile_expression)
             if spec.expression is None:
+                if spec.parameters:  # read by no expression: a setting with no effect
+                    raise self._error(
+                        f"{spec.code!r} gives parameters ({', '.join(spec.parameters)}) but no "
+                        "expression: a measure's parameters are read by its expression alone, "
+                        "so these would change nothing; write the expression, or remove "
+                        "them", f"measures[{i}].parameters")
                 continue
             field = f"measures[{i}].expression"
             expr = self._compile_field(compile_expression, spec.expression,
                                        self.expression_names(spec), field, spec.code)
+            unused = [name for name in spec.parameters if name not in expr.names]
+            if unused:  # a misspelt name (leakag) would leave the table's own in force
+                raise self._error(
+                    f"the expression of {spec.code!r} never reads its parameter(s) "
+                    f"{', '.join(map(repr, unused))}: a misspelling? (a measure parameter "
+                    "takes the place of the table's of the same name only where the "
+                    "expression reads it)", f"measures[{i}].parameters.{unused[0]}")
             if expr.gives_truth:
                 raise self._error(f"the expression gives true or false (1 or 0), not an amount "
                                   f"in GBP: {spec.code!r} would be worth £1 or £0 a claim; "
@@ -641,6 +654,7 @@ class ProxyTable(_Sealed):
             d = pv.derivation
             if d is None:
                 continue
+            read: set[str] = set()  # the inputs some formula reads
             for name, stored in (("formula", pv.value), ("low_formula", pv.low),
                                  ("high_formula", pv.high)):
                 text = getattr(d, name)
@@ -656,7 +670,17 @@ class ProxyTable(_Sealed):
                 if not expr.names:
                     raise self._error(f"{name} {text!r} uses none of its inputs: it derives "
                                       "nothing from the published figures", field)
+                if expr.gives_truth:  # as for a measure's expression: an amount, not 1 or 0
+                    raise self._error(f"{name} {text!r} gives true or false (1 or 0), not "
+                                      "an amount: write the arithmetic that derives it", field)
+                read |= expr.names
                 self._check_derived(expr, dict(d.inputs), stored, field, name)
+            unread = [n for n in d.inputs if n not in read]
+            if unread:  # a figure recorded but never used: a formula that left it out?
+                raise self._error(
+                    f"derivation input(s) {', '.join(map(repr, unread))} are read by no "
+                    "formula: derive the value from them, or leave them out",
+                    f"measures[{i}].proxies.{region}.derivation.inputs.{unread[0]}")
 
     def _check_derived(self, expr: Expression, inputs: dict[str, float], stored: float | None,
                        field: str, name: str) -> None:

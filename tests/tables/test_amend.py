@@ -113,7 +113,7 @@ def test_amendment_must_carry_a_version_label_of_its_own(base: sv.ProxyTable,
     assert err.value.field == "version"
 
 
-@pytest.mark.parametrize("version", ["2025.1", "2026", "2025.1.2", "7"])
+@pytest.mark.parametrize("version", ["2025.1", "2026", "2025.1.2", "7", "2025-1", "2025_1.2"])
 def test_amendment_label_may_not_look_like_a_published_edition_or_correction(
         base: sv.ProxyTable, version: str) -> None:
     """2025.1 is how a correction of the published 2025 edition is labelled: a local amendment

@@ -327,6 +327,27 @@ def test_load_table_when_user_file_claims_an_embedded_label_with_other_content_r
     assert sv.load_table(path=own).version == "2024-local.1"
 
 
+def test_load_table_when_user_file_takes_a_correction_label_of_an_embedded_family_raises(
+        tmp_path: Path) -> None:
+    """A table author's review: a file of family uk-national labelled 2024.1 loaded, and every
+    result read as an official correction (amendments refuse that label form). Refused for a
+    file of an embedded family, not for the publisher's own folder nor another family."""
+    text = sv.load_table("uk-national", version="2024").path.read_text(encoding="utf-8")
+    edited = text.replace("displacement: 0.25", "displacement: 0.0", 1)
+    for label in ("2024.1", "2026"):
+        forged = tmp_path / f"{label}.yaml"
+        forged.write_text(edited.replace("version: '2024'", f"version: '{label}'", 1),
+                          encoding="utf-8")
+        with pytest.raises(sv.ProxyTableError, match=rf"uk-national:{label} has the form of "
+                           r"the publisher's editions and corrections") as info:
+            sv.load_table(path=forged)
+        assert info.value.field == "version" and info.value.line is not None
+    other = tmp_path / "other.yaml"
+    other.write_text(edited.replace("version: '2024'", "version: '2024.1'", 1).replace(
+        "family: uk-national", "family: council-local", 1), encoding="utf-8")
+    assert sv.load_table(path=other).version == "2024.1"
+
+
 def test_load_table_when_another_embedded_edition_is_modified_still_refuses_a_forged_label(
         proxies_copy: Path, tmp_path: Path) -> None:
     """The label check compares with the manifest, so a modified embedded file (here only the

@@ -37,6 +37,12 @@ def test_a_derivation_that_gives_its_value_loads(tmp_path: Path) -> None:
      "formula: x / y}}", "formula gives inf"),
     ("{value: 30000.00, source: test-source, derivation: {inputs: {x: 30000}, formula: x, "
      "low_formula: x / 2}}", "low_formula is given but the proxy has no low"),
+    # A table author's review: both loaded (a figure recorded and never used; a comparison
+    # stored as 1.00).
+    ("{value: 30000.00, source: test-source, derivation: {inputs: {x: 30000, extra: 3}, "
+     "formula: x}}", r"derivation input\(s\) 'extra' are read by no formula"),
+    ("{value: 1.00, source: test-source, derivation: {inputs: {a: 1, b: 2}, "
+     "formula: a < b}}", r"formula 'a < b' gives true or false \(1 or 0\), not an amount"),
 ])
 def test_a_derivation_that_drifted_from_its_value_is_refused_naming_the_field(
         tmp_path: Path, proxy: str, match: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import TINY, TINY_INDEX, line_of, sub
+from conftest import TINY, TINY_INDEX, TINY_TEXT, line_of, sub
 
 import socialvalue_tom as sv
 
@@ -582,6 +582,14 @@ def test_load_table_when_bounds_reversed_or_exclusion_mixes_units_is_refused_at_
                                          "measures: [env-carbon, jobs-local]")))
     assert err.field == "exclusions[0].measures" and "mixes canonical units" in str(err)
     assert err.line is not None
+    # A table author's review: two spellings of one unit (fte, FTE) are one unit; a unit a
+    # factor away (a claim in one is not a claim in the other) is not.
+    head, _, tail = TINY_TEXT.partition("code: jobs-priority")
+    spelt = head + "code: jobs-priority" + tail.replace("unit: FTE", "unit: fte", 1)
+    assert sv.load_table(path=write(tmp_path, spelt)).measure("jobs-priority").unit == "fte"
+    hundredths = head + "code: jobs-priority" + tail.replace("unit: FTE", "unit: percent", 1)
+    err = load_error(write(tmp_path, hundredths))
+    assert "mixes canonical units ['FTE', 'percent']" in str(err)
 
 
 @pytest.mark.parametrize(("proxy", "words"), [

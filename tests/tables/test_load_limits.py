@@ -293,6 +293,14 @@ def test_load_table_when_quantity_bounds_max_is_negative_raises(tmp_path: Path,
     assert "is below 0" in str(err)
 
 
+def test_load_table_when_quantity_bounds_min_is_negative_raises(tmp_path: Path) -> None:
+    """A table author's review: min -5 loaded, a bound on nothing (a negative quantity is
+    refused anyway)."""
+    text = sub("quantity_bounds: {min: 0, max: 520}", "quantity_bounds: {min: -5, max: 520}")
+    err = load_error(write(tmp_path, text))
+    assert err.field == "measures[5].quantity_bounds.min" and "min -5.0 is below 0" in str(err)
+
+
 def test_load_table_when_quantity_bounds_max_is_zero_loads(tmp_path: Path) -> None:
     text = sub("quantity_bounds: {min: 0, max: 520}", "quantity_bounds: {max: 0}")
     assert sv.load_table(path=write(tmp_path, text)).bound_max[5] == 0.0

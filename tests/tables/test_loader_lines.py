@@ -17,7 +17,7 @@ BAD = Path(__file__).resolve().parent.parent / "data" / "bad_tables"
      "measure 'jobs-priority' has no proxy"),
     ("unknown_source_cited", 51, "source: nowhere-stats", "measures[1].proxies.uk.source",
      "cites unknown source 'nowhere-stats'"),
-    ("region_parent_cycle", 11, "code:", None, "region 'uk' is in a parent cycle"),
+    ("region_parent_cycle", 11, "code:", "regions[0].parent", "region 'uk' is in a parent cycle"),
     ("illustrative_without_header", 42, "illustrative: true",
      "measures[0].proxies.uk.illustrative", "measure 'jobs-local' region 'uk' is illustrative"),
 ])

@@ -151,6 +151,22 @@ def test_load_table_when_requires_names_a_standard_column_is_refused(tmp_path: P
     assert f"{name!r}" in str(err)
 
 
+@pytest.mark.parametrize("name", ["value_gbp", "version", "table", "digest", "proxy_gbp",
+                                  "claim_share", "exclusion", "region_used"])
+def test_load_table_when_requires_names_a_column_a_valuation_writes_is_refused(
+        tmp_path: Path, name: str) -> None:
+    """A table author's review: requires: [level, value_gbp] loaded; valuing overwrote the
+    field with the result and explain_row could not rebuild the trace (and 'version' was read
+    back as the number 2024). Refused at load, as an exclusion key of these names is."""
+    from socialvalue_tom.frame import OUTPUT_COLUMNS
+
+    assert set(OUTPUT_COLUMNS) <= set(schema.WRITTEN_COLUMNS)
+    text = sub("    requires: [level]\n", f"    requires: [level, {name}]\n")
+    err = load_error(tmp_path, text)
+    assert (err.field, err.line) == ("measures[5].requires[1]", line_of(text, "requires:"))
+    assert f"requires names {name!r}, a column a valuation writes" in str(err)
+
+
 @pytest.mark.parametrize(("requires", "extra", "phrase"), [
     ("[level, leakage]", "", "the name of a table parameter"),
     ("[level, k]", "    parameters: {k: 0.5}\n", "the name of its own parameter"),
@@ -293,3 +309,25 @@ def test_json_schema_states_the_size_limits() -> None:
     props = TableFile.model_json_schema()["properties"]
     assert props["measures"]["maxItems"] == schema.MAX_MEASURES
     assert props["regions"]["maxItems"] == schema.MAX_REGIONS
+
+
+@pytest.mark.parametrize(("old", "new", "field", "phrase"), [
+    ("    expression: quantity * proxy * (1 - leakage)\n",
+     "    expression: quantity * proxy * (1 - leakage)\n    parameters: {leakag: 0.9}\n",
+     "measures[4].parameters.leakag", "never reads its parameter(s) 'leakag': a misspelling?"),
+    ("  - code: jobs-local\n", "  - code: jobs-local\n    parameters: {leakage: 0.5}\n",
+     "measures[0].parameters", "gives parameters (leakage) but no expression"),
+])
+def test_load_table_when_a_measure_parameter_would_change_nothing_is_refused(
+        tmp_path: Path, old: str, new: str, field: str, phrase: str) -> None:
+    """A table author's review: a misspelt measure parameter (leakag) left the table's leakage
+    in force, and a parameter on a measure without an expression changed only the digest; the
+    README promises a typo fails loudly. Both refused, naming the field."""
+    text = sub(old, new)
+    err = load_error(tmp_path, text)
+    assert err.field == field and phrase in str(err)
+    # Read by the expression, a measure parameter loads and takes the table's place.
+    own = sub(old, old + "    parameters: {leakage: 0.5}\n") if "expression" in old else None
+    if own is not None:
+        table = sv.load_table(path=write(tmp_path, own))
+        assert dict(table.measure("growth-local-spend").parameters) == {"leakage": 0.5}
