@@ -34,11 +34,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import Field, WithJsonSchema, model_validator
+from pydantic import Field, JsonValue, WithJsonSchema, field_validator, model_validator
 
 from socialvalue_tom._jsonschema import NeverLooserSchema
+from socialvalue_tom._text import did_you_mean
 from socialvalue_tom.engine import table_set, value
 from socialvalue_tom.errors import (
+    ROW_ISSUE_CODES,
     OutcomeError,
     RuleError,
     SocialValueError,
@@ -49,6 +51,7 @@ from socialvalue_tom.money import to_pounds
 from socialvalue_tom.outcome import MAX_AMOUNT, Assumptions, Outcome
 from socialvalue_tom.tables._loader import error_at, read_model, read_text
 from socialvalue_tom.tables.catalogue import TableSet, with_files_in_place
+from socialvalue_tom.tables.schema import FieldCheckError, normalise_region
 from socialvalue_tom.tables.table import ProxyTable
 
 __all__ = ["CASES_FORMAT", "CaseFile", "CaseResult", "run_cases"]
@@ -56,6 +59,19 @@ __all__ = ["CASES_FORMAT", "CaseFile", "CaseResult", "run_cases"]
 CASES_FORMAT = "socialvalue_tom.cases/v1"
 #: Past what one outcome may be valued at (``MAX_AMOUNT``), no case can pass.
 _MONEY_LIMIT = Decimal(repr(MAX_AMOUNT))
+
+
+def _every_subclass(cls: type) -> list[type]:
+    found: list[type] = []
+    subclasses: list[type] = cls.__subclasses__()
+    for sub in subclasses:
+        found += [sub, *_every_subclass(sub)]
+    return found
+
+
+#: The codes an expected error may name: the row issues' and the error classes'.
+_KNOWN_CODES = ROW_ISSUE_CODES | frozenset(
+    str(getattr(c, "code", "")) for c in (SocialValueError, *_every_subclass(SocialValueError)))
 #: Codes of error classes that stand for many problems: a case names the one meant.
 _BROAD_CODES = frozenset({"outcome-error", "rule-error", "social-value-error",
                           "bulk-validation-error", "proxy-table-error"})
@@ -106,6 +122,11 @@ class Expectation(_Model):
             if self.value_gbp != self.value_gbp.quantize(Decimal("0.01")):
                 raise ValueError(f"value_gbp {self.value_gbp} has fractions of a penny: a "
                                  "total is reported to the penny")
+        if self.error is not None and self.error not in _KNOWN_CODES:
+            raise ValueError(f"error {self.error!r} is no error code"
+                             f"{did_you_mean(self.error, sorted(_KNOWN_CODES - _BROAD_CODES))} "
+                             "(docs/errors.md: a row-issue code such as unit-error, negative, "
+                             "bad-date)")
         if self.error in _BROAD_CODES:
             raise ValueError(f"error {self.error!r} is the code of many problems, so a case "
                              "expecting it would pass on any of them: give the row-issue code "
@@ -119,9 +140,24 @@ class Expectation(_Model):
 
 class Case(_Model):
     name: str = Field(min_length=1)
-    outcome: dict[str, Any]
+    # The schema names the fields an outcome has, as _outcome_keys checks.
+    outcome: dict[str, Any] = Field(json_schema_extra={
+        "propertyNames": {"enum": list[JsonValue](sorted(Outcome.model_fields))}})
     assumptions: dict[str, Any] | None = None
     expect: Expectation
+
+    @field_validator("outcome")
+    @classmethod
+    def _outcome_keys(cls, v: dict[str, Any]) -> dict[str, Any]:
+        # Checked as the file is read, naming the line (a case's other checks run with it):
+        # 'qty' for quantity failed only when run, as the code 'missing', which a case
+        # expecting that error would have passed on (a table author's review).
+        known = set(Outcome.model_fields)
+        for name in v:
+            if name not in known:
+                hint = did_you_mean(name, sorted(known)) or Outcome._extra_hint(str(name))
+                raise FieldCheckError(f"outcome has no field {name!r}{hint}", name)
+        return v
 
 
 class CaseFile(_Model):
@@ -264,7 +300,10 @@ def _run(case: Case, tables: TableSet, assumptions: Assumptions) -> CaseResult:
         problems.append(f"valued at {got}")
     if expect.version is not None and v.version != expect.version:
         problems.append(f"edition {v.version}, not {expect.version}")
-    if expect.region_used is not None and v.region_used != expect.region_used:
+    # A region as the outcome names one: its code or name, in any case ("London", "Northern
+    # Ireland"), read as the outcome's region is read.
+    if (expect.region_used is not None
+            and normalise_region(expect.region_used) != v.region_used):
         problems.append(f"region used {v.region_used}, not {expect.region_used}")
     trace = v.explain()
     problems += [f"the trace does not say {text!r}" for text in expect.trace_contains

@@ -333,6 +333,17 @@ class BulkValidationError(OutcomeError):
         return cls(msg, issues=tuple(issues))
 
 
+#: The codes of bulk valuation's row issues (docs/errors.md#row-issue-codes; a test keeps the
+#: three in step): what a case file's ``expect.error`` may name beside the error classes'.
+ROW_ISSUE_CODES = frozenset({
+    "missing", "not-a-number", "not-finite", "not-a-value", "negative", "too-large",
+    "out-of-range", "bad-date", "bad-period", "no-table-in-force", "before-discount-base",
+    "beyond-horizon", "unknown-measure", "unknown-region", "unit-error", "missing-field",
+    "out-of-bounds", "unknown-grade", "bad-stage", "double-counting", "non-finite",
+    "negative-gross",
+})
+
+
 class SocialValueWarning(UserWarning):
     """Base of the library's warnings."""
 

@@ -345,3 +345,23 @@ def test_engine_errors_name_the_row_issue_code_bulk_gives(
     # choose in one engine only), except where each says how its own input gives a field.
     if info.value.issue != "missing-field":
         assert issues["reason"].iloc[0] == info.value.message
+
+
+def test_row_issue_codes_are_the_documented_table_and_those_the_engines_give() -> None:
+    """errors.ROW_ISSUE_CODES (what a case file's expected error may name) is the table of
+    docs/errors.md#row-issue-codes and the codes the source records, all three in step."""
+    import re
+    from pathlib import Path
+
+    from socialvalue_tom.errors import ROW_ISSUE_CODES
+
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "errors.md").read_text(encoding="utf-8")
+    table = doc[doc.index("# Row issue codes"):]
+    documented = set(re.findall(r"^\| `([a-z-]+)` \|", table, flags=re.MULTILINE))
+    source = "\n".join(p.read_text(encoding="utf-8")
+                       for p in (root / "socialvalue_tom").rglob("*.py"))
+    recorded = set(re.findall(r'issues\.add\([^,]+, [^,]+, "([a-z-]+)"', source))
+    recorded |= set(re.findall(r'issue="([a-z-]+)"', source))
+    assert documented == set(ROW_ISSUE_CODES)
+    assert recorded <= set(ROW_ISSUE_CODES)
