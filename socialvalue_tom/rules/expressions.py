@@ -24,7 +24,7 @@ The language
   NaN included, counts as true); both sides are always evaluated;
 * functions: ``where(cond, a, b)``, ``min(a, b, ...)`` and ``max(a, b, ...)`` (elementwise, two or
   more arguments, NaN propagates), ``clip(x, lo, hi)`` (``min(max(x, lo), hi)``: ``hi`` wins
-  when ``lo > hi``).
+  when ``lo > hi``; bounds written as numbers the wrong way round are refused on compiling).
 
 Conditional expressions (``a if c else b``) are refused: write ``where(c, a, b)``. Whitespace
 around the text is ignored; line breaks are allowed only inside parentheses (as in Python).
@@ -477,12 +477,30 @@ class _Compiler:
             raise self.fail(
                 f"wrong number of arguments: {fname} takes 2 or more arguments, got {nargs}", node
             )
+        if fname == "clip":
+            lo, hi = (_number_written(a) for a in node.args[1:])
+            if lo is not None and hi is not None and lo > hi:  # a table author's review
+                raise self.fail(
+                    f"clip's bounds are the wrong way round (lo {lo:g} is above hi {hi:g}): "
+                    f"every result would be {hi:g}; write clip(x, {hi:g}, {lo:g})", node)
         args = tuple(self.compile(a) for a in node.args)
         if fname == "where":
             return _where(*args)
         if fname == "clip":
             return _clip(*args)
         return _fold(np.minimum if fname == "min" else np.maximum, args)
+
+
+def _number_written(node: ast.AST) -> float | None:
+    """The number ``node`` writes (``100``, ``-0.5``), or None where it is not a bare number."""
+    sign = 1.0
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
+        node = node.operand
+    if (isinstance(node, ast.Constant) and isinstance(node.value, int | float)
+            and not isinstance(node.value, bool)):
+        return sign * float(node.value)
+    return None
 
 
 def _uses_names(node: ast.AST) -> bool:

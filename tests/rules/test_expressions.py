@@ -7,6 +7,7 @@ import dataclasses
 import inspect
 import math
 import pickle
+import re
 import warnings
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -193,6 +194,19 @@ def test_clip() -> None:
     np.testing.assert_array_equal(
         ev("clip(x, lo, hi)", {"x": 5.0, "lo": np.array([0.0, 6.0]), "hi": 8.0}), [5.0, 6.0]
     )
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("clip(x, 100, 0)", "lo 100 is above hi 0): every result would be 0; write clip(x, 0, 100)"),
+    ("clip(x, -1, -5.5)", "lo -1 is above hi -5.5"),
+])
+def test_clip_with_written_bounds_the_wrong_way_round_is_refused(text: str,
+                                                                 words: str) -> None:
+    """A table author's review: clip(quantity, 100, 0) loaded and gave 0 for every claim (hi
+    wins, as documented). Bounds written as numbers are checked; names are the data's."""
+    with pytest.raises(ProxyTableError, match=re.escape(words)):
+        compile_expression(text)
+    assert ev("clip(x, lo, hi)", {"x": 5.0, "lo": 9.0, "hi": 1.0}) == 1.0  # hi still wins
 
 
 def test_functions_nest() -> None:
@@ -677,7 +691,7 @@ def test_vectorised_equals_scalar_bit_for_bit(text: str, size: int, data: st.Dat
         # a constant 0 (refused on compiling; a divisor of names still divides by 0 at run).
         reason: str = exc.reason  # type: ignore[attr-defined]
         assume(not any(p in reason for p in ("exponent", "deeply", "too large",
-                                             "division by zero")))
+                                             "division by zero", "the wrong way round")))
         raise
     env: dict[str, Any] = {}
     for name in _NAMES:
