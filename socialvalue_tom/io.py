@@ -36,9 +36,11 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
+import html
 import json
 import math
 import os
+import posixpath
 import re
 import stat
 import threading
@@ -341,21 +343,27 @@ MIN_XLSX_CELLS = 250_000
 _CELL_TAG = re.compile(rb"<(?:[^\s<>/:]+:)?c[\s/>]")
 #: The range of a hyperlink or a merged cell, for which openpyxl makes a cell object for every
 #: cell (a 5 KB file naming A3:XFD1048576 took 5 GB): they count as cells the sheet holds.
-_RANGE_TAG = re.compile(rb"<(?:[^\s<>/:]+:)?(?:hyperlink|mergeCell)\s[^>]*?\bref\s*=\s*"
-                        rb"(\"[^\"<]*\"|'[^'<]*')")
+_RANGE_TAG = re.compile(rb"<(?:[^\s<>/:]+:)?(?:hyperlink|mergeCell)"
+                        # Other attributes first, their values quoted ('>' may be in them).
+                        rb"(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*?"
+                        rb"\s+ref\s*=\s*(\"[^\"<]*\"|'[^'<]*')")
 #: A range as openpyxl reads it, once the attribute's character references are decoded
 #: (``ref="&#65;3:XFD20000"`` is A3:XFD20000 to an XML parser).
 _RANGE = re.compile(r"\s*\$?([A-Za-z]{1,3})\$?([0-9]{1,7})"
                     r"(?::\$?([A-Za-z]{1,3})\$?([0-9]{1,7}))?\s*")
+#: Whole rows (``1:300000``) and whole columns (``A:XFD``), which openpyxl fills across the
+#: sheet: counted at the most cells they can stand for.
+_ROWS = re.compile(r"\s*\$?([0-9]{1,7}):\$?([0-9]{1,7})\s*")
+_COLUMNS = re.compile(r"\s*\$?([A-Za-z]{1,3}):\$?([A-Za-z]{1,3})\s*")
+_SHEET_COLUMNS, _SHEET_ROWS = 16_384, 1_048_576
 #: A document type declaration: its entities would let a part say what the byte count does
 #: not see (``ref="&r;"``); no workbook Excel or pandas writes has one.
 _DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-#: How a part's first bytes show it is XML in UTF-16 or UTF-32 (a byte-order mark, or ``<``
-#: with zero bytes), which the byte patterns above would not see: decoded before counting.
+#: Byte-order marks of XML in UTF-16 or UTF-32, which the byte patterns above would not see:
+#: such a part is decoded before counting (as is one whose first bytes hold zero bytes, as
+#: text in those encodings does, a space or '<' first).
 _WIDE_TEXT = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
-              (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
-              (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
-              (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
+              (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"))
 #: Characters XML 1.0 forbids beyond the C0 controls openpyxl replaces.
 _NOT_XML_CHARS = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
@@ -1228,9 +1236,11 @@ def _count_cells(p: Path, size: int) -> None:
     with zipfile.ZipFile(p) as archive:
         # Every part, not only xl/worksheets/: the workbook's relationships may place a sheet
         # anywhere in the archive (no other part of a workbook holds <c> elements).
+        parsed = _parts_parsed_as_xml(archive)
         for info in archive.infolist():
             try:
-                cells = _count_part(p, size, archive, info, cells, limit)
+                cells = _count_part(p, size, archive, info, cells, limit,
+                                    info.filename in parsed)
             except InputFileError:
                 raise
             except (OSError, EOFError, zipfile.BadZipFile, zlib.error, ValueError,
@@ -1240,8 +1250,27 @@ def _count_cells(p: Path, size: int) -> None:
                                "from Excel, or as CSV") from None
 
 
-def _count_part(p: Path, size: int, archive: Any, info: Any, cells: int, limit: int) -> int:
-    """``cells`` plus those of the part ``info``, refusing the file past ``limit``."""
+def _parts_parsed_as_xml(archive: Any) -> set[str]:
+    """The parts a reader parses as XML: every ``.xml`` and ``.rels`` part but images and
+    embedded files (an SVG logo may declare a document type), and every part the workbook's
+    relationships name as a worksheet, wherever it is and however named."""
+    names = set(archive.namelist())
+    parsed = {n for n in names if n.lower().endswith((".xml", ".rels"))
+              and not n.startswith(("xl/media/", "xl/embeddings/"))}
+    rels = "xl/_rels/workbook.xml.rels"
+    if rels in names and archive.getinfo(rels).file_size < 1 << 20:
+        text = archive.read(rels).decode("utf-8", "replace")
+        for target in re.findall(r"""Target\s*=\s*["']([^"']+)["']""", text):
+            target = html.unescape(target)
+            parsed.add(target.lstrip("/") if target.startswith("/")
+                       else posixpath.normpath(posixpath.join("xl", target)))
+    return parsed
+
+
+def _count_part(p: Path, size: int, archive: Any, info: Any, cells: int, limit: int,
+                parsed: bool = True) -> int:
+    """``cells`` plus those of the part ``info``, refusing the file past ``limit``;
+    ``parsed``: a part a reader parses as XML, where a document type is refused."""
     carry = b""
     decode = None  # a part in UTF-16 or UTF-32: re-encoded as UTF-8 to count
     with archive.open(info) as part:
@@ -1252,7 +1281,7 @@ def _count_part(p: Path, size: int, archive: Any, info: Any, cells: int, limit: 
             if decode is not None:
                 chunk = decode.decode(chunk).encode("utf-8")
             data = carry + chunk
-            if _DOCTYPE.search(data):
+            if parsed and _DOCTYPE.search(data):
                 raise _fail(p, f"the workbook's part {info.filename} declares a document type "
                                "(entities), which no workbook Excel writes holds: save it "
                                "again from Excel, or as CSV")
@@ -1273,28 +1302,37 @@ def _wide_text_decoder(start: bytes) -> Any:
     None (UTF-8, or not text: counted as bytes)."""
     import codecs
 
-    for mark, encoding in _WIDE_TEXT:
-        if start.startswith(mark):
-            return codecs.getincrementaldecoder(encoding)(errors="replace")
-    return None
+    encoding = next((e for mark, e in _WIDE_TEXT if start.startswith(mark)), None)
+    if encoding is None and len(start) >= 4:  # no mark: where the zero bytes fall says which
+        head = start[:4]
+        encoding = ("utf-32-be" if head[:3] == b"\x00\x00\x00" else
+                    "utf-32-le" if head[1:] == b"\x00\x00\x00" else
+                    "utf-16-be" if head[0] == 0 and head[2] == 0 else
+                    "utf-16-le" if head[1] == 0 and head[3] == 0 else None)
+    return (None if encoding is None
+            else codecs.getincrementaldecoder(encoding)(errors="replace"))
 
 
 def _cells_in(data: bytes, end: int) -> int:
     """The cells ``data[:end]`` makes openpyxl build: its cell elements, and every cell of its
     hyperlink and merged-cell ranges (their references decoded, as an XML parser reads
     them)."""
-    import html
-
     cells = len(_CELL_TAG.findall(data, 0, end))
     for m in _RANGE_TAG.finditer(data, 0, end):
         ref = html.unescape(m[1][1:-1].decode("utf-8", "replace"))
-        r = _RANGE.fullmatch(ref)
-        if r is None:
+        if r := _RANGE.fullmatch(ref):
+            c1, r1 = _column_number(r[1].encode()), int(r[2])
+            c2, r2 = (_column_number(r[3].encode()), int(r[4])) if r[3] else (c1, r1)
+            cells += (abs(c2 - c1) + 1) * (abs(r2 - r1) + 1)
+        elif r := _ROWS.fullmatch(ref):
+            cells += (abs(int(r[2]) - int(r[1])) + 1) * _SHEET_COLUMNS
+        elif r := _COLUMNS.fullmatch(ref):
+            c1, c2 = _column_number(r[1].encode()), _column_number(r[2].encode())
+            cells += (abs(c2 - c1) + 1) * _SHEET_ROWS
+        elif "&" in ref:  # an entity no document type here defines: a parser's to expand
+            cells += _SHEET_COLUMNS * _SHEET_ROWS
+        else:
             cells += 1  # not a range openpyxl reads: it refuses the file itself
-            continue
-        c1, r1 = _column_number(r[1].encode()), int(r[2])
-        c2, r2 = (_column_number(r[3].encode()), int(r[4])) if r[3] else (c1, r1)
-        cells += (abs(c2 - c1) + 1) * (abs(r2 - r1) + 1)
     return cells
 
 

@@ -352,7 +352,7 @@ def test_run_cases_leaves_the_process_warning_filters_alone(
 
 @pytest.mark.parametrize(("outcome", "expect", "phrase"), [
     ("{measure: jobs-local-fte, qty: 2, unit: FTE, region: london, date: 2024-09-30}",
-     "{error: missing}", "outcome has no field 'qty'"),
+     "{error: missing}", "outcome has no field 'qty'; did you mean quantity?"),
     ("{measure: jobs-local-fte, quantity: 2, unit: FTE, region: london, date: 2024-09-30, "
      "level: 3}", '{value_gbp: "70668.00"}', "outcome has no field 'level'; a field a measure "
      "requires or uses goes in fields"),
@@ -371,7 +371,9 @@ def test_a_case_file_names_an_unknown_outcome_key_or_error_code_as_it_is_read(
     path = _file(tmp_path, _case(expect, outcome=outcome))
     with pytest.raises(sv.ProxyTableError, match=re.escape(phrase)) as info:
         sv.run_cases(path)
-    assert info.value.line is not None and str(info.value.field).startswith("cases[0]")
+    assert info.value.line is not None and info.value.field == (
+        "cases[0].expect.error" if "unit_error" in expect else
+        f"cases[0].outcome.{phrase.split(chr(39))[1]}")
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     if "unit_error" not in expect:
         with pytest.raises(jsonschema.ValidationError):
@@ -384,3 +386,11 @@ def test_a_case_names_the_region_used_as_an_outcome_names_a_region(tmp_path: Pat
     [result] = sv.run_cases(_file(tmp_path, _case(
         '{value_gbp: "70668.00", region_used: " London "}')))
     assert result.passed, result.reason
+    # By name, as a region's name reads (Wales falls back to the United Kingdom's value).
+    wales = "{measure: env-carbon-saved, quantity: 2, unit: tCO2e, region: wales, date: 2024-09-30}"
+    value = sv.value(sv.Outcome(measure="env-carbon-saved", quantity=2, unit="tCO2e",
+                                region="wales", date="2024-09-30"), "uk-national").pounds
+    for named in ("United Kingdom", "UK", "united_kingdom"):
+        [by_name] = sv.run_cases(_file(tmp_path, _case(
+            f'{{value_gbp: "{value}", region_used: "{named}"}}', outcome=wales)))
+        assert by_name.passed, (named, by_name.reason)

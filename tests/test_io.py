@@ -1537,6 +1537,36 @@ def test_read_xlsx_cell_count_is_not_escaped_by_how_the_xml_is_written(tmp_path:
     assert svio._cells_in(b'<mergeCell ref="&#x41;1:&#66;2"/><hyperlink ref=" C5 "/>', 60) == 5
 
 
+def test_read_xlsx_cell_count_sees_whole_rows_quoted_brackets_and_bare_wide_text(
+        tmp_path: Path) -> None:
+    """A review of that fix: a UTF-16 sheet starting with a space (no mark, not '<'), a
+    hyperlink over whole rows (ref="1:300000", which openpyxl fills across the sheet: 18 s),
+    and a '>' in an attribute before ref (57 s, 2.6 GB) each still escaped the count. An SVG
+    image declaring a document type is no worksheet: a workbook with one is read."""
+    def spaced(x: bytes) -> bytes:
+        text = x.decode("utf-8")
+        text = text[text.index("?>") + 2:] if text.startswith("<?xml") else text
+        text = text.replace("</sheetData>", '</sheetData><mergeCells count="1"><mergeCell '
+                            'ref="A3:XFD200"/></mergeCells>')
+        return (" " + text).encode("utf-16-le")
+
+    rows = _rezipped(tmp_path, "rows.xlsx", lambda x: x.replace(
+        b"</sheetData>", b'</sheetData><hyperlinks><hyperlink ref="1:300000" display="x"/>'
+        b"</hyperlinks>"))
+    quoted = _rezipped(tmp_path, "quoted.xlsx", lambda x: x.replace(
+        b"</sheetData>", b'</sheetData><hyperlinks><hyperlink display="a>b" ref="A1:XFD300"/>'
+        b"</hyperlinks>"))
+    for bomb in (_rezipped(tmp_path, "spaced.xlsx", spaced), rows, quoted):
+        with pytest.raises(svio.InputFileError, match=r"sheets hold more than 250,000 cells"):
+            svio.read_outcomes(bomb)
+    svg = _rezipped(tmp_path, "svg.xlsx", lambda x: x, first=(
+        "xl/media/image9.svg", b'<?xml version="1.0"?><!DOCTYPE svg PUBLIC "-//W3C//DTD SVG '
+        b'1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd"><svg/>'))
+    assert len(svio.read_outcomes(svg)) == 1
+    assert svio._cells_in(b'<hyperlink ref="A:B"/>', 30) == 2 * 1_048_576
+    assert svio._cells_in(b'<hyperlink ref="&r;"/>', 30) == 16_384 * 1_048_576
+
+
 def test_read_csv_when_a_row_is_wider_than_a_worksheet_refuses_it_quickly(
         tmp_path: Path) -> None:
     """A first data row of 200,000 separators (pandas would build a frame that wide: 20 s and

@@ -499,7 +499,10 @@ def _number_written(node: ast.AST) -> float | None:
         node = node.operand
     if (isinstance(node, ast.Constant) and isinstance(node.value, int | float)
             and not isinstance(node.value, bool)):
-        return sign * float(node.value)
+        try:
+            return sign * float(node.value)
+        except OverflowError:  # a literal too large: refused as such when compiled
+            return None
     return None
 
 

@@ -207,6 +207,10 @@ def test_clip_with_written_bounds_the_wrong_way_round_is_refused(text: str,
     with pytest.raises(ProxyTableError, match=re.escape(words)):
         compile_expression(text)
     assert ev("clip(x, lo, hi)", {"x": 5.0, "lo": 9.0, "hi": 1.0}) == 1.0  # hi still wins
+    # A bound too large for a float is refused as a literal, as anywhere else (it raised
+    # OverflowError from the check above).
+    with pytest.raises(ProxyTableError, match="too large"):
+        compile_expression("clip(x, 1" + "0" * 400 + ", 5)")
 
 
 def test_functions_nest() -> None:
