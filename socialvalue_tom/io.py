@@ -1236,18 +1236,24 @@ def _count_cells(p: Path, size: int) -> None:
     with zipfile.ZipFile(p) as archive:
         # Every part, not only xl/worksheets/: the workbook's relationships may place a sheet
         # anywhere in the archive (no other part of a workbook holds <c> elements).
-        parsed = _parts_parsed_as_xml(archive)
-        for info in archive.infolist():
+        parsed: set[str] = set()
+        for info in [None, *archive.infolist()]:  # None: the workbook's relationships first
+            name = _WORKBOOK_RELS if info is None else info.filename
             try:
-                cells = _count_part(p, size, archive, info, cells, limit,
-                                    info.filename in parsed)
+                if info is None:
+                    parsed = _parts_parsed_as_xml(archive)
+                else:
+                    cells = _count_part(p, size, archive, info, cells, limit, name in parsed)
             except InputFileError:
                 raise
             except (OSError, EOFError, zipfile.BadZipFile, zlib.error, ValueError,
                     NotImplementedError, RuntimeError) as exc:
-                raise _fail(p, f"not a readable .xlsx workbook: its part {info.filename} "
-                               f"cannot be read, as {_part_unreadable(exc)}; save it again "
-                               "from Excel, or as CSV") from None
+                raise _fail(p, f"not a readable .xlsx workbook: its part {name} cannot be "
+                               f"read, as {_part_unreadable(exc)}; save it again from Excel, "
+                               "or as CSV") from None
+
+
+_WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 
 
 def _parts_parsed_as_xml(archive: Any) -> set[str]:
@@ -1257,7 +1263,7 @@ def _parts_parsed_as_xml(archive: Any) -> set[str]:
     names = set(archive.namelist())
     parsed = {n for n in names if n.lower().endswith((".xml", ".rels"))
               and not n.startswith(("xl/media/", "xl/embeddings/"))}
-    rels = "xl/_rels/workbook.xml.rels"
+    rels = _WORKBOOK_RELS
     if rels in names and archive.getinfo(rels).file_size < 1 << 20:
         text = archive.read(rels).decode("utf-8", "replace")
         for target in re.findall(r"""Target\s*=\s*["']([^"']+)["']""", text):

@@ -1757,15 +1757,17 @@ def test_read_xlsx_when_a_sheet_part_is_damaged_raises_input_file_error(tmp_path
         svio.read_outcomes(damaged)
 
 
-def test_read_xlsx_when_a_part_is_encrypted_raises_input_file_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("part", ["xl/worksheets/", "xl/_rels/workbook.xml.rels"])
+def test_read_xlsx_when_a_part_is_encrypted_raises_input_file_error(tmp_path: Path,
+                                                                   part: str) -> None:
     """zipfile refuses an encrypted part with a RuntimeError: the cell count refuses the file,
-    naming the part."""
+    naming the part (the workbook's relationships, read first, too)."""
     import zipfile
 
     path = _workbook(tmp_path / "ok.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
                                                         "2024-05-01", "1"]])
     with zipfile.ZipFile(path) as z:
-        info = next(i for i in z.infolist() if i.filename.startswith("xl/worksheets/"))
+        info = next(i for i in z.infolist() if i.filename.startswith(part))
     data = bytearray(path.read_bytes())
     data[info.header_offset + 6] |= 0x01  # the local header's "encrypted" flag
     flagged = 0
@@ -1778,7 +1780,7 @@ def test_read_xlsx_when_a_part_is_encrypted_raises_input_file_error(tmp_path: Pa
     locked = tmp_path / "locked.xlsx"
     locked.write_bytes(bytes(data))
     with pytest.raises(svio.InputFileError, match=r"not a readable \.xlsx workbook: its part "
-                       r".* cannot be read, as it is encrypted"):
+                       rf"{re.escape(info.filename)} cannot be read, as it is encrypted"):
         svio.read_outcomes(locked)
 
 
