@@ -480,8 +480,9 @@ def _ratio_note(valued: pd.DataFrame) -> list[str]:
     # Cheaply first: a valued row giving its own contract value is in the ratio, so unless
     # some rows give one and some valued rows do not, there is nothing to say.
     cells = cell_floats(valued["contract_value"])[0]
-    own = ((cells >= MIN_CONTRACT_VALUE) & (cells <= MAX_CONTRACT_VALUE)
-           & valued["contract_id"].notna().to_numpy())
+    codes, ids = cell_codes(valued["contract_id"])  # an id as reports read one: blank is none
+    named = np.array([key_text(u) is not None for u in ids] + [False])[codes]
+    own = (cells >= MIN_CONTRACT_VALUE) & (cells <= MAX_CONTRACT_VALUE) & named
     amounts = pd.to_numeric(valued["value_gbp"], errors="coerce").to_numpy(
         dtype=np.float64, na_value=np.nan)
     if not own.any() or not (~np.isnan(amounts) & ~own).any():
