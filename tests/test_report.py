@@ -2029,6 +2029,6 @@ def test_basis_notes_say_when_the_ratio_leaves_out_contracts_without_a_value() -
     # A blank contract_id is no contract, whatever value its row gives.
     blank = value_frame(rows(50000.0).assign(contract_id=["C1", "  ", "C2", " C1"]),
                         "uk-national")
-    assert [n for n in basis_notes(blank) if n.startswith("SV per £")][0].startswith(
+    assert next(n for n in basis_notes(blank) if n.startswith("SV per £")).startswith(
         "SV per £ of contract value counts only the contracts that give a contract_value (2): "
         "1 valued row(s)")
