@@ -1306,8 +1306,6 @@ def _count_part(p: Path, size: int, archive: Any, info: Any, cells: int, limit: 
 def _wide_text_decoder(start: bytes) -> Any:
     """An incremental decoder for a part whose first bytes show UTF-16 or UTF-32 text, else
     None (UTF-8, or not text: counted as bytes)."""
-    import codecs
-
     encoding = next((e for mark, e in _WIDE_TEXT if start.startswith(mark)), None)
     if encoding is None and len(start) >= 4:  # no mark: where the zero bytes fall says which
         head = start[:4]

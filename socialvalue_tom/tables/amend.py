@@ -50,9 +50,6 @@ __all__ = ["AMENDMENT_FORMAT", "AmendmentFile", "amend_table", "amended_base",
 
 AMENDMENT_FORMAT = "socialvalue_tom.amendment/v1"
 _VERSION = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-#: Labels of published editions and their corrections (``2025``, ``2025.1``, ``2025-1``: no
-#: name in them): not for amendments.
-_PUBLISHED_FORM = PUBLISHER_LABEL
 
 
 # The schema says what AmendmentFile._adds_something checks: some proxies, or some measures.
@@ -70,7 +67,7 @@ class AmendmentFile(_Model, frozen=True, json_schema_extra=_ADDS_SOMETHING):
     digest: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     # The schema says what _check_arguments checks: not a published edition's form.
     version: str = Field(min_length=1, max_length=32, pattern=_VERSION, json_schema_extra={
-        "not": {"pattern": f"^{_PUBLISHED_FORM}$"}})
+        "not": {"pattern": f"^{PUBLISHER_LABEL}$"}})
     notes: str | None = None
     replace: Flag = False
     sources: tuple[SourceSpec, ...] = ()
@@ -300,7 +297,7 @@ def _check_arguments(ctx: _Context, table: ProxyTable, version: object, sources:
     if not isinstance(version, str) or not re.fullmatch(_VERSION, version) or len(version) > 32:
         raise ctx.error(f"version label {version!r} must be 1-32 letters, digits, '.', '_' or "
                         "'-', starting with a letter or digit", "version")
-    if re.fullmatch(_PUBLISHED_FORM, version):
+    if re.fullmatch(PUBLISHER_LABEL, version):
         # 2025 and 2025.1 are how the publisher labels editions and their corrections: a local
         # amendment so labelled would read, in every result, as an official correction.
         raise ctx.error(

@@ -296,6 +296,12 @@ def _load_path(path: Path, embedded: bool = False) -> ProxyTable:
     return table
 
 
+def _version_line(text: str) -> int | None:
+    """The line of a table file's top-level ``version:`` (None where there is none)."""
+    return next((i for i, x in enumerate(text.splitlines(), 1) if x.startswith("version:")),
+                None)
+
+
 def _refuse_correction_label(table: ProxyTable, text: str, root: Path,
                              manifest: Mapping[str, str]) -> None:
     """A user's file of an embedded family may not take a label of the publisher's form
@@ -312,8 +318,7 @@ def _refuse_correction_label(table: ProxyTable, text: str, root: Path,
             return
     except OSError:
         pass
-    line = next((i for i, x in enumerate(text.splitlines(), 1) if x.startswith("version:")),
-                None)
+    line = _version_line(text)
     raise ProxyTableError(
         f"{table.path}:{line}: field version: {table.name}:{table.version} has the form of the "
         f"publisher's editions and corrections of {table.name}, which this file is not: give "
@@ -339,8 +344,7 @@ def _refuse_embedded_label(table: ProxyTable, text: str) -> None:
         return
     label = f"{table.name}:{table.version}"
     if table.digest != published:
-        line = next((i for i, x in enumerate(text.splitlines(), 1)
-                     if x.startswith("version:")), None)
+        line = _version_line(text)
         raise ProxyTableError(
             f"{table.path}:{line}: field version: this file says it is {label}, an embedded "
             f"edition, but its content differs (digest {table.digest[:12]} against "

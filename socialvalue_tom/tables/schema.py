@@ -117,11 +117,7 @@ WRITTEN_COLUMNS = ("value_gbp", "gross_gbp", "proxy_gbp", "canonical_quantity", 
 #: Columns an exclusion's ``key`` may not name: what is claimed (measure, quantity, unit), when,
 #: and the columns a valuation writes. Grouping by one of them would never put a part and its
 #: whole in one group, so the exclusion would silently never apply.
-NEVER_GROUPING_COLUMNS = (
-    "measure", "quantity", "unit", "date", "value_gbp", "gross_gbp", "proxy_gbp",
-    "canonical_quantity", "region_used", "table", "version", "digest", "claim_share",
-    "exclusion",
-)
+NEVER_GROUPING_COLUMNS = ("measure", "quantity", "unit", "date", *WRITTEN_COLUMNS)
 
 #: A JSON Schema pattern for text with a character that is not space (as ``str.strip`` and
 #: pydantic read space: U+001C..U+001F and U+0085 too). For an optional text field the
