@@ -69,3 +69,22 @@ def make_portfolio(n: int, tset: sv.TableSet, seed: int = 0) -> pd.DataFrame:
         "confidence": pd.array(np.array(grades, dtype=object)[rng.integers(0, len(grades), n)],
                                dtype="str"),
     })
+
+
+#: The ways :func:`spoil` makes a row bad, one in five of the spoiled rows each.
+SPOILS = ("unknown-measure", "unknown-region", "bad-date", "not-a-number", "negative")
+
+
+def spoil(df: pd.DataFrame, share: float = 0.3, seed: int = 1) -> tuple[pd.DataFrame, np.ndarray]:
+    """A copy of ``df`` with about ``share`` of its rows made bad in the :data:`SPOILS` ways
+    (a few distinct bad cells, repeated, as a supplier's template mistakes are), and the mask
+    of the rows spoiled."""
+    rng = np.random.default_rng(seed)
+    kind = np.where(rng.random(len(df)) < share, rng.integers(0, len(SPOILS), len(df)), -1)
+    out = df.copy()
+    out["quantity"] = out["quantity"].astype(object)
+    for k, column, cell in ((0, "measure", "no-such-measure"), (1, "region", "atlantis"),
+                            (2, "date", "not a date"), (3, "quantity", "12 apples"),
+                            (4, "quantity", -1.0)):
+        out.loc[kind == k, column] = cell
+    return out, kind >= 0

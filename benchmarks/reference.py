@@ -11,7 +11,9 @@ measured against (see docs/performance.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -102,6 +104,41 @@ def value_reference(df: pd.DataFrame, c: Compiled) -> np.ndarray:
     duration = steps.duration_factor(years, c.drop_off[e, m], np.zeros(len(q), np.intp),
                                      "green-book")
     return confident * duration * c.sign[e, m]  # type: ignore[no-any-return]
+
+
+def valid_rows(df: pd.DataFrame, c: Compiled) -> np.ndarray:
+    """The rows :func:`value_reference` can value (known measure and region, a date, a
+    quantity that is a number of 0 or more), each column's cells read once per distinct value:
+    the floor of finding the bad rows of an input."""
+    def known(col: str, ok: Callable[[Any], bool]) -> np.ndarray:
+        codes, uniq = _codes(df[col])
+        return np.append(np.array([ok(u) for u in uniq], dtype=bool), False)[codes]
+
+    def region(x: Any) -> bool:
+        try:
+            c.region_index(x)
+        except Exception:
+            return False
+        return True
+
+    def day(x: Any) -> bool:
+        try:
+            np.datetime64(x, "D")
+        except ValueError:
+            return False
+        return True
+
+    q = pd.to_numeric(df["quantity"], errors="coerce").to_numpy(dtype=np.float64)
+    return (known("measure", lambda x: x in c.measures) & known("region", region)
+            & known("date", day) & (q >= 0))
+
+
+def value_reference_of_valid(df: pd.DataFrame, c: Compiled) -> tuple[np.ndarray, np.ndarray]:
+    """``value_gbp`` of the valid rows (NaN elsewhere) and the bad rows' positions."""
+    ok = valid_rows(df, c)
+    out = np.full(len(df), np.nan)
+    out[ok] = value_reference(df[ok].astype({"quantity": np.float64}), c)
+    return out, np.flatnonzero(~ok)
 
 
 def polars_join(df: object, c: Compiled) -> np.ndarray:

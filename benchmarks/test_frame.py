@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference import Compiled, polars_join, value_reference
+from portfolio import spoil
+from reference import Compiled, polars_join, value_reference, value_reference_of_valid
 
 from socialvalue_tom.frame import value_frame
 
@@ -48,3 +49,29 @@ def test_polars_join(benchmark, portfolio, compiled, n):  # type: ignore[no-unty
     benchmark.name = "polars join (strings)"
     got = benchmark.pedantic(polars_join, args=(df, compiled), **_rounds(n))
     assert np.allclose(got, value_reference(portfolio(n), compiled), rtol=1e-12, atol=0)
+
+
+BAD_SIZES = [100_000, 1_000_000]
+
+
+@pytest.mark.parametrize("n", BAD_SIZES)
+def test_value_frame_with_bad_rows(benchmark, portfolio, tables, compiled, n):  # type: ignore[no-untyped-def]
+    """30% of the rows bad in five ways: each bad row gets its issue (a reason worked out once
+    per distinct bad cell), the rest their values, bit for bit as the reference's."""
+    df, spoiled = spoil(portfolio(n))
+    benchmark.group = f"bad rows N={n:.0e}"
+    benchmark.name = "value_frame, errors='collect'"
+    out = benchmark.pedantic(value_frame, args=(df, tables), kwargs={"errors": "collect"},
+                             **_rounds(n))
+    want, bad = value_reference_of_valid(df, compiled)
+    assert np.array_equal(np.flatnonzero(spoiled), bad)
+    assert np.array_equal(out["value_gbp"].to_numpy(), want, equal_nan=True)
+    assert np.array_equal(np.unique(out.attrs["issues"]["row"].to_numpy()), bad)
+
+
+@pytest.mark.parametrize("n", BAD_SIZES)
+def test_numpy_reference_with_bad_rows(benchmark, portfolio, compiled, n):  # type: ignore[no-untyped-def]
+    df, _ = spoil(portfolio(n))
+    benchmark.group = f"bad rows N={n:.0e}"
+    benchmark.name = "numpy reference: find the bad rows, value the rest"
+    benchmark.pedantic(value_reference_of_valid, args=(df, compiled), **_rounds(n))

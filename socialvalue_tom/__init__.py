@@ -1,7 +1,13 @@
 """socialvalue_tom: value social outcomes on public contracts against open, versioned proxy tables.
 
+>>> import datetime as dt
 >>> import socialvalue_tom as sv
->>> table = sv.load_table("uk-national", version="2024")  # doctest: +SKIP
+>>> v = sv.value(sv.Outcome(measure="env-carbon-saved", quantity=3500, unit="kgCO2e",
+...                         region="scotland", date=dt.date(2024, 9, 30)), "uk-national")
+>>> v.version, sv.money.to_pounds(v.amount)
+('2024', Decimal('1052.87'))
+>>> print(v.explain().splitlines()[-1])  # the trace's last line: the total
+  = £1,052.87 (2024 prices)
 """
 
 from socialvalue_tom._version import __version__
@@ -26,6 +32,7 @@ from socialvalue_tom.errors import (
     UnknownRegionError,
     UnknownTableError,
 )
+from socialvalue_tom.examples import example_path
 from socialvalue_tom.frame import IssueTable, explain_row, outcomes_frame, value_frame
 from socialvalue_tom.outcome import Assumptions, Outcome
 from socialvalue_tom.periods import apportion, apportion_outcome
@@ -91,6 +98,7 @@ __all__ = [
     "available_crosswalks",
     "available_tables",
     "diff_tables",
+    "example_path",
     "explain_row",
     "json_schema",
     "load_crosswalk",

@@ -377,6 +377,19 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
         field; a commitment with no ``supplier_id``, clashing ids and bad option values raise
         :class:`~socialvalue_tom.RuleError`; arguments of the wrong type (``commitments`` not a
         DataFrame, ``bid_prices`` not a mapping or Series) raise :class:`TypeError`.
+
+    >>> import pandas as pd
+    >>> import socialvalue_tom as sv
+    >>> commitments = pd.DataFrame({
+    ...     "supplier_id": ["A", "A", "B"],
+    ...     "measure": ["jobs-local-fte", "env-carbon-saved", "jobs-local-fte"],
+    ...     "quantity": [3, 20, 4], "unit": ["FTE", "tCO2e", "FTE"],
+    ...     "region": ["england"] * 3, "date": ["2025-06-01"] * 3})
+    >>> scored = sv.score_bids(commitments, bid_prices={"A": 1_000_000, "B": 1_200_000})
+    >>> scored[["rank", "supplier_id", "committed_gbp", "score"]].round(2)
+       rank supplier_id committed_gbp  score
+    0     1           B     119589.60  10.00
+    1     2           A      96000.60   8.03
     """
     from socialvalue_tom.frame import refuse_duplicated_columns
 

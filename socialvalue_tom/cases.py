@@ -224,6 +224,13 @@ def run_cases(path: str | os.PathLike[str]) -> list[CaseResult]:
     it names that does not load (:class:`~socialvalue_tom.TableIntegrityError` for a
     digest pinned that differs), and :class:`~socialvalue_tom.UnknownTableError` for a
     table name no edition has.
+
+    >>> import socialvalue_tom as sv
+    >>> results = sv.run_cases(sv.example_path("cases.yaml"))
+    >>> len(results), all(r.passed for r in results)
+    (9, True)
+    >>> results[0].got
+    '£70,668.00'
     """
     p = Path(path)
     text = read_text(p)

@@ -80,7 +80,7 @@ app = typer.Typer(name="socialvalue-tom", no_args_is_help=True, add_completion=F
                   help="Value social outcomes on public contracts against open proxy tables.")
 # Plain (click) help: rich's boxed layout cuts long option names short on an 80-column terminal.
 tables_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
-                         help="List, show, compare and validate tables.")
+                         help="List, show, compare, validate and test tables.")
 app.add_typer(tables_app, name="tables")
 
 
@@ -1585,6 +1585,39 @@ def template_cmd(
     if periods:
         _console().print("Value the returns with: socialvalue-tom value FILE --period "
                          "period_start,period_end", markup=False)
+
+
+@app.command("examples")
+def examples_cmd(
+    folder: Annotated[Path, typer.Argument(
+        metavar="FOLDER", help="Where to write the examples/ folder (default: here).")
+    ] = Path("."),
+    force: Annotated[bool, typer.Option(help="Replace example files already there.")] = False,
+) -> None:
+    """Copy the example files (a portfolio, a case file) into FOLDER/examples, so the
+    tutorial's commands run from a pip install as from a checkout."""
+    from socialvalue_tom.examples import EXAMPLE_FILES, examples_dir
+
+    source = _guard(examples_dir)
+    target = folder / "examples"
+    if not folder.is_dir():
+        _fail(f"{folder} is not a folder")
+    if target.exists() and not target.is_dir():
+        _fail(f"{target} exists and is not a folder")
+    there = [name for name in EXAMPLE_FILES if (target / name).exists()]
+    if there and not force:
+        _fail(f"{', '.join(str(target / n) for n in there)} already there: --force replaces "
+              "them")
+    try:
+        target.mkdir(exist_ok=True)
+        for name in EXAMPLE_FILES:
+            (target / name).write_bytes((source / name).read_bytes())
+    except OSError as exc:
+        _fail(f"cannot write {target}: {exc.strerror or exc}")
+    for name, what in EXAMPLE_FILES.items():
+        _console().print(_printable(f"Wrote {target / name}: {what}"), markup=False)
+    _console().print(_printable(
+        f"Try: socialvalue-tom value {target / 'portfolio.csv'} --by theme"), markup=False)
 
 
 @tables_app.command("list")

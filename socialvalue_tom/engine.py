@@ -299,6 +299,13 @@ def value(outcome: Outcome, tables: TablesLike = "uk-national", *,
     outcome's date is used; by default the embedded ``uk-national``, as for ``value_frame``)
     or a sequence of editions. ``assumptions``: an :class:`Assumptions` or a mapping of its
     fields.
+
+    >>> import datetime as dt
+    >>> import socialvalue_tom as sv
+    >>> v = sv.value(sv.Outcome(measure="jobs-local-fte", quantity=2, unit="FTE",
+    ...                         region="london", date=dt.date(2024, 9, 30)))
+    >>> v.version, v.region_used, sv.money.to_pounds(v.amount)
+    ('2024', 'london', Decimal('70668.00'))
     """
     a = as_assumptions(assumptions)
     if not isinstance(outcome, Outcome):
@@ -338,6 +345,14 @@ def sensitivity(outcome: Outcome, tables: TablesLike = "uk-national", *,
     negative amount. For the least and most favourable net value of a mixed portfolio, value
     it with ``Assumptions(bound="least-favourable")`` (benefits at their low bound,
     disbenefits at their high one) and ``"most-favourable"`` (the reverse).
+
+    >>> import datetime as dt
+    >>> import socialvalue_tom as sv
+    >>> carbon = sv.Outcome(measure="env-carbon-saved", quantity=10, unit="tCO2e", region="uk",
+    ...                     date=dt.date(2024, 9, 30))
+    >>> {bound: str(sv.money.to_pounds(v.amount))
+    ...  for bound, v in sv.sensitivity(carbon).items()}
+    {'low': '1504.10', 'central': '3008.20', 'high': '4512.30'}
     """
     a = as_assumptions(assumptions)
     with illustrative_collected() as illustrative:  # one outcome: one warning, not three

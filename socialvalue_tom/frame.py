@@ -146,6 +146,20 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
 
     The rows are valued in blocks of 49,152, so the memory used beyond the output columns
     stays small whatever the input's length.
+
+    >>> import pandas as pd
+    >>> import socialvalue_tom as sv
+    >>> df = pd.DataFrame({"measure": ["jobs-local-fte", "env-carbon-saved"],
+    ...                    "quantity": [2, 3500], "unit": ["FTE", "kgCO2e"],
+    ...                    "region": ["london", "scotland"],
+    ...                    "date": ["2024-09-30", "2024-09-30"]})
+    >>> sv.value_frame(df)[["measure", "value_gbp", "region_used", "version"]]
+                measure  value_gbp region_used version
+    0    jobs-local-fte   70668.00      london    2024
+    1  env-carbon-saved    1052.87          uk    2024
+    >>> out = sv.value_frame(df.assign(quantity=[2, -1]), errors="collect")
+    >>> out["value_gbp"].tolist(), out.attrs["issues"][["row", "field", "code"]].values.tolist()
+    ([70668.0, nan], [[1, 'quantity', 'negative']])
     """
     _check_input(df, errors)
     detail = flag(detail, "detail")
@@ -766,6 +780,14 @@ def explain_row(out: pd.DataFrame, i: int | np.integer[Any]) -> str:
     else each one's issue is given): after ``reset_index`` or ``set_axis`` the labels no
     longer name the rows valued, and the issue found may be another row's. See
     :func:`socialvalue_tom.explain.valuation_of_row`.
+
+    >>> import pandas as pd
+    >>> import socialvalue_tom as sv
+    >>> out = sv.value_frame(pd.DataFrame({"measure": ["env-carbon-saved"], "quantity": [3500],
+    ...                                    "unit": ["kgCO2e"], "region": ["scotland"],
+    ...                                    "date": ["2024-09-30"]}))
+    >>> print(sv.explain_row(out, 0).splitlines()[-1])
+      = £1,052.87 (2024 prices)
     """
     from socialvalue_tom.explain import valuation_of_row
 

@@ -106,6 +106,19 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     every such row. ``errors="collect"``: those rows are left out of the result and listed in
     ``out.attrs["issues"]`` (row, index, field, code, reason; rows numbered as in ``df``).
     Keep that table: ``value_frame`` reports the issues of the rows it is given.
+
+    >>> import pandas as pd
+    >>> import socialvalue_tom as sv
+    >>> year = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [12.0], "unit": ["FTE"],
+    ...                      "region": ["uk"], "period_start": ["2024-01-01"],
+    ...                      "period_end": ["2024-12-31"]})
+    >>> parts = sv.apportion(year)
+    >>> parts[["date", "quantity", "period_share"]]
+            date  quantity  period_share
+    0 2024-01-01  2.983607      0.248634
+    0 2024-04-01  9.016393      0.751366
+    >>> sv.value_frame(parts)["version"].tolist()
+    ['2023', '2024']
     """
     _check_input(df, start, end, errors)
     carry_forward = flag(carry_forward, "carry_forward")

@@ -2295,3 +2295,31 @@ def test_value_with_a_folder_reads_json_tables_too(tmp_path: Path) -> None:
                   "jobs-local,1,FTE,uk,2024-06-01\n")
     result = invoke("value", rows, "--tables", folder)
     assert result.exit_code == 0, result.output
+
+
+def test_examples_copies_the_example_files_for_the_tutorial(tmp_path: Path) -> None:
+    """`socialvalue-tom examples DIR` writes DIR/examples/ with the files the README and the
+    tutorial use, byte for byte; a second run refuses to replace them without --force."""
+    root = Path(__file__).resolve().parent.parent
+    result = runner.invoke(app, ["examples", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for name in ("portfolio.csv", "cases.yaml"):
+        assert (tmp_path / "examples" / name).read_bytes() == (
+            root / "examples" / name).read_bytes()
+    assert "socialvalue-tom value" in result.output
+    again = runner.invoke(app, ["examples", str(tmp_path)])
+    assert again.exit_code == 2 and "--force" in again.output
+    (tmp_path / "examples" / "cases.yaml").write_text("mine", encoding="utf-8")
+    forced = runner.invoke(app, ["examples", str(tmp_path), "--force"])
+    assert forced.exit_code == 0
+    assert (tmp_path / "examples" / "cases.yaml").read_bytes() == (
+        root / "examples" / "cases.yaml").read_bytes()
+    missing = runner.invoke(app, ["examples", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "is not a folder" in missing.output
+
+
+def test_example_path_names_the_files_and_refuses_others() -> None:
+    assert sv.example_path().name == "portfolio.csv"
+    assert sv.example_path("cases.yaml").is_file()
+    with pytest.raises(ValueError, match=r"portfolio\.csv, cases\.yaml"):
+        sv.example_path("nope.csv")

@@ -1563,3 +1563,39 @@ def test_a_batch_of_outcomes_is_laid_out_for_value_frame_with_its_fields_as_colu
                        ([{**items[0], "fields": [3]}], "not a mapping"), ([3], "not an Outcome")):
         with pytest.raises(sv.OutcomeError, match=words):
             sv.outcomes_frame(bad)
+
+
+def test_value_frame_explains_a_repeated_bad_cell_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reason is worked out once per distinct bad cell, not once per row: a million rows
+    holding one unknown measure asked difflib for its near matches a million times (about
+    0.4 ms a row). Every row still gets its issue, in the same words."""
+    from socialvalue_tom._bulk import lookups
+
+    calls: list[str] = []
+    real = lookups._in_no_edition
+    monkeypatch.setattr(lookups, "_in_no_edition",
+                        lambda measure, s: calls.append(measure) or real(measure, s))
+    n = 2_000
+    df = pd.DataFrame({"measure": ["jobs-local-fte", "no-such-measure"] * (n // 2),
+                       "quantity": 1.0, "unit": "FTE", "region": "uk", "date": "2024-09-30"})
+    issues = value_frame(df, "uk-national", errors="collect").attrs["issues"]
+    assert issues["row"].tolist() == list(range(1, n, 2))
+    assert issues["reason"].nunique() == 1 and calls == ["no-such-measure"]
+    one = value_frame(df.iloc[[1]], "uk-national", errors="collect").attrs["issues"]
+    assert issues["reason"].iloc[0] == one["reason"].iloc[0]
+
+
+def test_value_frame_keeps_each_editions_words_for_one_bad_cell() -> None:
+    """The reasons shared by a cell are kept apart per edition where the words name it (an
+    unknown grade lists the grades of the row's own edition), and a boolean quantity is told
+    as one while the equal number 1 beside it is valued."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte"] * 4, "quantity": [1.0, 1.0, True, 1],
+                       "unit": "FTE", "region": "uk",
+                       "date": ["2023-09-30", "2025-09-30", "2024-09-30", "2024-09-30"],
+                       "confidence": ["Z", "Z", "1", "1"]}).astype({"quantity": object})
+    issues = value_frame(df, "uk-national", errors="collect").attrs["issues"]
+    reasons = dict(zip(zip(issues["row"], issues["field"], strict=True), issues["reason"],
+                       strict=True))
+    assert "uk-national:2023" in reasons[0, "confidence"]
+    assert "uk-national:2025" in reasons[1, "confidence"]
+    assert "boolean" in reasons[2, "quantity"] and (3, "quantity") not in reasons

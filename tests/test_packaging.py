@@ -20,7 +20,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src = tmp_path_factory.mktemp("src")
     out = tmp_path_factory.mktemp("dist")
     for name in ("pyproject.toml", "README.md", "LICENSE", "NOTICE", "socialvalue_tom",
-                 "proxies"):
+                 "proxies", "examples"):
         path = ROOT / name
         if path.is_dir():
             shutil.copytree(path, src / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -37,6 +37,9 @@ def test_wheel_contains_embedded_tables_and_manifest(wheel: Path) -> None:
                 "indices/uk-gdp-deflator.yaml", "manifest.json"):
         assert f"socialvalue_tom/_proxies/{rel}" in names, rel
     assert "socialvalue_tom/py.typed" in names
+    # The examples the README and the tutorial use, for `socialvalue-tom examples`.
+    for rel in ("portfolio.csv", "cases.yaml"):
+        assert f"socialvalue_tom/_examples/{rel}" in names, rel
     # MIT asks for the notice to travel with the code; the OGL and the Scottish Parliament
     # licence ask for their attribution statements to travel with the data (NOTICE).
     for kept in ("LICENSE", "NOTICE"):
@@ -54,13 +57,15 @@ def test_installed_wheel_loads_its_own_tables(wheel: Path, tmp_path: Path) -> No
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
                     str(target), str(wheel)], check=True)
     code = ("import socialvalue_tom as sv, socialvalue_tom.tables.catalogue as c; "
-            "print(c.embedded_dir()); print(len(sv.available_tables()))")
+            "print(c.embedded_dir()); print(len(sv.available_tables())); "
+            "print(sv.example_path().parent)")
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, cwd=tmp_path, check=True)
-    where, count = out.stdout.split()
+    where, count, examples = out.stdout.split()
     assert where.startswith(str(target)) and where.endswith("_proxies")
     assert int(count) >= 3
+    assert examples.startswith(str(target)) and examples.endswith("_examples")
 
 
 def test_sdist_includes_what_its_tests_and_docs_use() -> None:

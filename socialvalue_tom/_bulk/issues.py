@@ -60,10 +60,16 @@ class Issues:
 
     def add(self, mask: np.ndarray, field_name: str, code: str,
             reason: str | Callable[[int], str], *, also: bool = False,
-            alone: bool = False) -> None:
+            alone: bool = False, key: np.ndarray | None = None) -> None:
         """Record an issue for each row where ``mask`` is true and no issue is recorded yet;
         ``also``: for rows with issues of other fields too; ``alone``: as the row's only
-        issue, added before any other (see the class)."""
+        issue, added before any other (see the class).
+
+        ``key``: per row, what a callable ``reason`` depends on (the code of the row's
+        distinct cell, with its edition where the words name it): the reason is then worked
+        out once per distinct key, not once per row. A column of a million rows holding one
+        unknown measure asked difflib for its near matches a million times.
+        """
         if not mask.any():
             return
         pos = np.flatnonzero(mask & ~self.alone if also else mask & ~self.bad)
@@ -74,14 +80,40 @@ class Issues:
             self.alone[pos] = True
         if self.marks_only:
             return
+        words = _memoised(reason, key) if callable(reason) else _always(reason)
         for p in pos.tolist():
             row = self.offset + p
             if also and (row, field_name) in self.recorded:
                 continue
             self.recorded.add((row, field_name))
-            text = reason(p) if callable(reason) else reason
             self.items.append(RowIssue(row=row, field=field_name, code=code,
-                                       reason=text, index=issue_label(self.index[p])))
+                                       reason=words(p), index=issue_label(self.index[p])))
+
+
+def _always(text: str) -> Callable[[int], str]:
+    return lambda _p: text
+
+
+def _memoised(reason: Callable[[int], str], key: np.ndarray | None) -> Callable[[int], str]:
+    """``reason``, worked out once per distinct ``key[p]`` (each row's own without a key).
+
+    A key is taken with its type, so two cells that compare equal but are written apart
+    (``True`` and ``1``) are not told in each other's words; a key that cannot be hashed
+    (a list in an object column) is worked out for its row alone."""
+    if key is None:
+        return reason
+    found: dict[tuple[type, Any], str] = {}
+
+    def words(p: int) -> str:
+        k = key[p]
+        try:
+            return found[type(k), k]
+        except KeyError:
+            text = found[type(k), k] = reason(p)
+            return text
+        except TypeError:  # unhashable
+            return reason(p)
+    return words
 
 
 def issue_label(x: Hashable) -> Any:

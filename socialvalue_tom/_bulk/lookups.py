@@ -184,13 +184,28 @@ def _narrow_float(dtype: Any) -> Any:
 def _numeric(series: pd.Series, name: str, issues: Issues, *, required: bool) -> FloatArray:
     """float64 values; refused, missing (when required) and non-finite values are issues."""
     vals, missing, refused = cell_floats(series)
-    issues.add(refused, name, "not-a-number", _not_a_number(series, name), also=True)
+    issues.add(refused, name, "not-a-number", _not_a_number(series, name), also=True,
+               key=_cells(series, refused))
     if required:
         issues.add(missing, name, "missing", f"{name} is missing", also=True)
     infinite_or_nan = np.isinf(vals) | (np.isnan(vals) & ~missing & ~refused)
     issues.add(infinite_or_nan, name, "not-finite",
-               lambda p: f"{name} {shown(series.iloc[p])} is not a finite number", also=True)
+               lambda p: f"{name} {shown(series.iloc[p])} is not a finite number", also=True,
+               key=_cells(series, infinite_or_nan))
     return vals
+
+
+def _cells(series: pd.Series, told: NDArray[np.bool_]) -> np.ndarray | None:
+    """The cells as Python objects, the key of reasons that quote them, read only where some
+    row is to be told (a clean column costs nothing)."""
+    return series.to_numpy(dtype=object) if told.any() else None
+
+
+def _with_edition(codes: NDArray[np.intp], ed: NDArray[np.intp], s: EditionStack
+                  ) -> NDArray[np.intp]:
+    """A key per (distinct cell, edition): the key of reasons that name the row's edition's
+    codes."""
+    return codes * len(s.editions) + ed
 
 
 def _not_a_number(series: pd.Series, name: str) -> Callable[[int], str]:
@@ -266,7 +281,7 @@ def _days(series: pd.Series, issues: Issues, seen: dict[Any, int | None]) -> _Da
     issues.add(codes < 0, "date", "missing", "date is missing", also=True)
     unparsed = np.array([d is None for d in parsed] + [False])
     issues.add(unparsed[codes], "date", "bad-date",
-               lambda p: not_a_date("date", series.iloc[p]), also=True)
+               lambda p: not_a_date("date", series.iloc[p]), also=True, key=codes)
     table = np.array([_BAD_DAY if d is None else d for d in parsed] + [_BAD_DAY], dtype=np.int64)
     return _Dates(table, codes)
 
@@ -395,7 +410,7 @@ def _unknown_everywhere(series: pd.Series, found: tuple[NDArray[np.intp], np.nda
         u.strip() in t.measure_index for t in s.editions) for u in uniq] + [False])
     if unknown.any():
         issues.add(unknown[codes], "measure", "unknown-measure",
-                   lambda p: _in_no_edition(series.iloc[p], s), alone=True)
+                   lambda p: _in_no_edition(series.iloc[p], s), alone=True, key=codes)
 
 
 def _in_no_edition(measure: str, s: EditionStack) -> str:
@@ -421,7 +436,7 @@ def _measures(series: pd.Series, found: tuple[NDArray[np.intp], np.ndarray], s: 
     # Known to some edition but not to the row's: told where the row has an edition.
     issues.add((m < 0) & (ed >= 0), "measure", "unknown-measure",
                lambda p: s.editions[int(ed[p])].unknown_measure(series.iloc[p]).message,
-               also=True)
+               also=True, key=_with_edition(codes, ed, s))
     return m
 
 
@@ -443,13 +458,13 @@ def _regions(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
     issues.add(codes < 0, "region", "missing", "region is missing", also=True)
     issues.add((r < 0) & (ed >= 0), "region", "unknown-region",
                lambda p: _unknown_region(series.iloc[p], s.editions[int(ed[p])].region_codes),
-               also=True)
+               also=True, key=_with_edition(codes, ed, s))
     if (ed < 0).any():  # no edition (a bad date): a region no edition has is wrong by itself
         # Per distinct value, known to no edition; the last slot, a missing region, is not.
         nowhere = np.append((table[:, :-1] < 0).all(axis=0), False)
         every = list(dict.fromkeys(c for t in s.editions for c in t.region_codes))
         issues.add((ed < 0) & nowhere[codes], "region", "unknown-region",
-                   lambda p: _unknown_region(series.iloc[p], every), also=True)
+                   lambda p: _unknown_region(series.iloc[p], every), also=True, key=codes)
     return r
 
 
@@ -487,7 +502,7 @@ def _unit_factors(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
             table[k] = found
     factor: FloatArray = table[key]
     issues.add(valid & np.isnan(factor), "unit", "unit-error",
-               lambda p: messages.get(int(key[p]), "bad unit"), also=True)
+               lambda p: messages.get(int(key[p]), "bad unit"), also=True, key=key)
     return factor
 
 
@@ -549,13 +564,14 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
             # Bytes too: the scalar Outcome refuses them in text fields.
             container = np.array([_not_one_value(u) for u in uniq] + [False])
             issues.add(container[codes], name, "not-a-value", _not_a_value(df[name], name),
-                       also=True)
+                       also=True, key=codes)
     if "stage" in df.columns:
         st = df["stage"]
         codes, uniq = _codes(st)
         known = np.array([isinstance(u, str) and u.strip() in _STAGES for u in uniq] + [True])
         bad = ~known[codes]
-        issues.add(bad, "stage", "bad-stage", lambda p: _bad_stage(st.iloc[p]), also=True)
+        issues.add(bad, "stage", "bad-stage", lambda p: _bad_stage(st.iloc[p]), also=True,
+                   key=codes)
     return extra
 
 
@@ -623,7 +639,8 @@ def _check_requires(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp],
                     if name in df.columns:
                         vals, _, refused = cell_floats(df[name])
                         issues.add(mask & refused, name, "not-a-number",
-                                   _not_a_number(df[name], name))
+                                   _not_a_number(df[name], name),
+                                   key=_cells(df[name], mask & refused))
                     # A column ' level' or 'Level' is not read as 'level': say which it is.
                     near = (None if name in df.columns
                             else near_names(df.columns, [name]).get(name))
@@ -685,5 +702,5 @@ def _reductions(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp], a: Assu
     issues.add(np.isnan(red), "confidence", "unknown-grade",
                lambda p: s.editions[int(ed[p])].unknown_grade(
                    key_text(df["confidence"].iloc[p])).message,
-               also=True)
+               also=True, key=_with_edition(codes, ed, s))
     return red

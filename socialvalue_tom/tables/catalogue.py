@@ -398,7 +398,13 @@ def _check_none_missing(root: Path, prefix: str = "") -> None:
 
 
 def available_tables() -> list[TableRef]:
-    """Every embedded table edition, as :class:`TableRef` sorted by family and start date."""
+    """Every embedded table edition, as :class:`TableRef` sorted by family and start date.
+
+    >>> import socialvalue_tom as sv
+    >>> [f"{ref.name}:{ref.version} from {ref.valid_from}" for ref in sv.available_tables()]
+    ['uk-national:2023 from 2023-04-01', 'uk-national:2024 from 2024-04-01', \
+'uk-national:2025 from 2025-04-01']
+    """
     root = embedded_dir()
     _check_none_missing(root)
     refs = [_load_path(p, embedded=True).ref for p in _embedded_files(root)]
@@ -446,6 +452,16 @@ def load_table(name: str | None = None, *, version: str | None = None,
     package, an edited file) raises :class:`~socialvalue_tom.TableIntegrityError` naming both
     digests, so a valuation re-run to check last year's is run on last year's table or not at
     all.
+
+    >>> import datetime as dt
+    >>> import socialvalue_tom as sv
+    >>> table = sv.load_table("uk-national", on=dt.date(2025, 6, 1))
+    >>> table.version, table.valid_from, table.valid_to
+    ('2025', datetime.date(2025, 4, 1), datetime.date(2026, 3, 31))
+    >>> sv.load_table("uk-national", on="2026-06-01")
+    Traceback (most recent call last):
+    ...
+    socialvalue_tom.errors.NoTableInForceError: no edition of uk-national is in force ...
     """
     carry_forward = flag(carry_forward, "carry_forward")
     pin = None if digest is None else _digest_pin(digest)

@@ -145,6 +145,13 @@ def diff_tables(old: ProxyTable, new: ProxyTable) -> pd.DataFrame:
     in which measures, regions, sources or exclusions are listed). Rows are sorted by measure,
     then region, after the ``table`` row. ``old`` and ``new`` are :class:`ProxyTable` editions
     (``load_table("uk-national", version="2024")``); anything else is a :class:`TypeError`.
+
+    >>> import socialvalue_tom as sv
+    >>> diff = sv.diff_tables(sv.load_table("uk-national", version="2024"),
+    ...                       sv.load_table("uk-national", version="2025"))
+    >>> row = diff.set_index(["measure", "region"]).loc[("jobs-local-fte", "london")]
+    >>> print(row["change"], row["old_value"], row["new_value"], f"{row['pct_change']:+.2f}%")
+    changed 47112.0 49816.0 +5.74%
     """
     for name, arg in (("old", old), ("new", new)):
         if not isinstance(arg, ProxyTable):
