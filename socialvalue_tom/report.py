@@ -707,12 +707,22 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     :func:`summarise`; per contract and measure with ``by_measure=True``, which adds the
     ``unit`` and ``committed_quantity``/``delivered_quantity`` in the measure's canonical unit,
     looked up as in :func:`annotate`: the quantities counted, after double-counting
-    exclusions, from the ``canonical_quantity`` column of ``value_frame(..., detail=True)``)
+    exclusions, from the ``canonical_quantity`` column of ``value_frame(..., detail=True)``,
+    over all of each row's ``years``, as a double-counting claim counts them: 10 FTE committed
+    for 3 years is 30, met by three yearly rows of 10)
     with ``committed_gbp``, ``delivered_gbp``, ``shortfall_gbp`` (committed minus delivered,
-    never below zero; :class:`~decimal.Decimal`), ``delivered_pct`` (from the exact sums) and
-    ``rows_not_valued`` (the group's rows with no value: its issues; a contract whose rows were
-    all rejected is listed with zeros) and ``rows_without_stage`` (valued rows with no stage,
-    counted in neither total: give them one).
+    never below zero; :class:`~decimal.Decimal`), ``delivered_pct`` (from the exact sums),
+    ``uncommitted_gbp`` (the part of ``delivered_gbp`` from measures the group has no
+    commitment for: it makes up for a shortfall on other measures; ``None`` without a
+    ``measure`` column), ``rows_not_valued`` (the group's rows with no value: its issues; a
+    contract whose rows were all rejected is listed with zeros) and ``rows_without_stage``
+    (valued rows with no stage, counted in neither total: give them one).
+
+    A :class:`~socialvalue_tom.SocialValueWarning` says when the comparison mixes bases: rows
+    lasting several ``years`` valued without a common ``discount_base_year`` (a commitment's
+    later years are discounted, yearly deliveries in those years are not, so meeting it
+    exactly reads as more than 100%), and deliveries of measures never committed. The result's
+    ``attrs["notes"]`` holds the same sentences (the report prints them under its table).
 
     A contract's target adds every commitment on it. Where a ``supplier_id`` column shows
     commitments from several suppliers on one contract (the tenders that :func:`score_bids`
@@ -727,6 +737,15 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
         [{'contract_id': 'c1', 'shortfall_gbp': Decimal('250.00'), 'delivered_pct': 75.0}]
     """  # noqa: E501
     by_measure, by_supplier = flag(by_measure, "by_measure"), flag(by_supplier, "by_supplier")
+    out = _targets(valued, by_measure=by_measure, by_supplier=by_supplier, tables=tables)
+    for note in out.attrs["notes"]:
+        warnings.warn(SocialValueWarning(note), stacklevel=2)
+    return out
+
+
+def _targets(valued: pd.DataFrame, *, by_measure: bool, by_supplier: bool,
+             tables: TablesLike | None) -> pd.DataFrame:
+    """:func:`targets_vs_delivered`, its notes in ``attrs["notes"]`` rather than warned."""
     _need(valued, ["contract_id", "stage", "value_gbp", *(["supplier_id"] if by_supplier
                                                           else [])], "targets vs delivered")
     if by_measure and "canonical_quantity" not in valued.columns:
@@ -738,7 +757,7 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     every = every.assign(stage=stripped_column(every["stage"]))
     keys = ["contract_id", *(["supplier_id"] if by_supplier else []),
             *(["measure"] if by_measure else [])]
-    if by_measure:
+    if by_measure or "measure" in every.columns:
         every = every.assign(measure=stripped_column(every["measure"]))
     # Rows not valued (the issues) are counted per contract, so that a contract whose
     # delivered returns were all rejected is not read as one that delivered nothing.
@@ -763,9 +782,11 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     rows = _RowArrays.of(every, None)
     stage = every["stage"].to_numpy(dtype=object)
     committed, delivered = stage == "commitment", stage == "delivered"
+    years = _years_column(every)
     quantity = (pd.to_numeric(every["canonical_quantity"], errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan) if by_measure else None)
+        dtype=np.float64, na_value=np.nan) * years if by_measure else None)
     units = every["canonical_unit"].to_numpy(dtype=object) if by_measure else None
+    measures = every["measure"].to_numpy(dtype=object) if "measure" in every.columns else None
     for key, at in zip(group_keys, positions, strict=True):
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
         ok = ~np.isnan(rows.value[at])
@@ -780,12 +801,60 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
             row["committed_quantity"] = math.fsum(_finite(quantity[com]))
             row["delivered_quantity"] = math.fsum(_finite(quantity[dlv]))
         row.update(_shortfall(rows.value[com].tolist(), rows.value[dlv].tolist()))
+        row["uncommitted_gbp"] = (None if measures is None else _uncommitted(
+            measures, rows.value, com, dlv))
         records.append(row)
     records.sort(key=lambda r: tuple(_sort_key(r[k]) for k in keys))
     extra = ["unit", "committed_quantity", "delivered_quantity"] if by_measure else []
-    return pd.DataFrame.from_records(records, columns=[
+    out = pd.DataFrame.from_records(records, columns=[
         *keys, *extra, "committed_gbp", "delivered_gbp", "shortfall_gbp", "delivered_pct",
-        "rows_not_valued", "rows_without_stage"])
+        "uncommitted_gbp", "rows_not_valued", "rows_without_stage"])
+    out.attrs["notes"] = _target_notes(valued, every, years, committed | delivered, out,
+                                       by_measure)
+    return out
+
+
+def _uncommitted(measures: np.ndarray, value: np.ndarray, com: np.ndarray,
+                 dlv: np.ndarray) -> Decimal:
+    """The value delivered of measures with no commitment among ``com`` (positions)."""
+    promised = set(measures[com].tolist())
+    extra = [m not in promised for m in measures[dlv].tolist()]
+    return total(value[dlv[np.array(extra, dtype=bool)]].tolist()) if dlv.size else total([])
+
+
+def _years_column(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's ``years`` (1 where not given or not a number)."""
+    if "years" not in frame.columns:
+        return np.ones(len(frame))
+    years = pd.to_numeric(frame["years"], errors="coerce").to_numpy(dtype=np.float64,
+                                                                      na_value=np.nan)
+    return np.where(np.isfinite(years) & (years >= 1), years, 1.0)
+
+
+def _target_notes(valued: pd.DataFrame, every: pd.DataFrame, years: np.ndarray,
+                  staged: np.ndarray, out: pd.DataFrame, by_measure: bool) -> list[str]:
+    """What a reader of targets against deliveries must know: bases the figures mix."""
+    notes = []
+    a = _assumptions_of(valued)
+    value = every["value_gbp"].to_numpy(dtype=np.float64)
+    lasting = staged & (years > 1) & ~np.isnan(value)
+    if (lasting.any() and a is not None and a.get("discount_base_year") is None
+            and a.get("discount_schedule") != "none"):
+        notes.append(
+            f"{int(lasting.sum()):,} committed or delivered row(s) last several years and are "
+            "discounted to their own first year, while rows for one year are not discounted: "
+            "a commitment's later years then count less than deliveries in those years, so "
+            "meeting it exactly reads as more than 100%. Value with a common "
+            "discount_base_year (the contracts' first financial year) to compare them on one "
+            "basis.")
+    extra = [x for x in out["uncommitted_gbp"].tolist() if x is not None and x > 0]
+    if extra and not by_measure:
+        notes.append(
+            f"{len(extra):,} group(s) have deliveries of measures with no commitment "
+            f"({format_gbp(sum(extra, Decimal('0.00')))} in all, uncommitted_gbp), counted in "
+            "delivered_gbp: they can make up for a shortfall on the measures committed "
+            "(by_measure=True sets each measure against its own commitment).")
+    return notes
 
 
 def _shared_contracts(valued: pd.DataFrame) -> list[Any]:
@@ -970,7 +1039,8 @@ _HEADERS = {
     "benefits_gbp": "Benefits", "disbenefits_gbp": "Disbenefits", "net_gbp": "Net",
     "contract_value_gbp": "Contract value", "sv_ratio": "SV per £ of contract value",
     "committed_gbp": "Committed", "delivered_gbp": "Delivered", "shortfall_gbp": "Shortfall",
-    "delivered_pct": "Delivered (% of committed)", "rows_without_stage": "Rows without stage",
+    "delivered_pct": "Delivered (% of committed)",
+    "uncommitted_gbp": "Of which not committed", "rows_without_stage": "Rows without stage",
     "table": "Table", "version": "Edition", "digest": "Digest (sha256)",
     "index_digest": "Price index digest (sha256)", "row": "Row", "line": "Line",
     "field": "Field", "code": "Code", "reason": "Reason", "setting": "Setting",
@@ -1732,7 +1802,8 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
     if {"contract_id", "stage"} <= set(frame.columns):
         # Competing tenders on one contract: each supplier against its own commitments.
         shared = bool(_shared_contracts(frame))
-        tvd = targets_vs_delivered(frame, by_supplier=shared)
+        tvd = _targets(frame, by_measure=False, by_supplier=shared, tables=None)
+        tvd_notes = tvd.attrs["notes"]
         if shared:
             tvd["supplier_id"] = group_labels(tvd["supplier_id"])
         tvd["delivered_pct"] = [f"{x:.1f}%" if not math.isnan(x) else None  # n/a, with why
@@ -1742,7 +1813,8 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
             ["<p>Per contract and supplier: some contracts have commitments from more than "
              "one supplier, each set against its own deliveries.</p>"] if shared else []),
             _table(tvd, "Committed and delivered social value per contract",
-                   row_headers=2 if shared else 1)]
+                   row_headers=2 if shared else 1),
+            *(f'<p class="note">{html.escape(note)}</p>' for note in tvd_notes)]
     if {"table", "version", "digest"} <= set(frame.columns):  # a frame built by hand has none
         eds = pd.DataFrame(editions_used(frame), columns=["table", "version", "digest"])
         indices = _price_indices(valued)
