@@ -13,12 +13,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 __all__ = [
     "BulkValidationError",
     "IllustrativeValueWarning",
     "InputFileError",
+    "IssueSequence",
     "MissingExtraError",
     "NoTableInForceError",
     "OutcomeError",
@@ -99,7 +100,7 @@ def jsonable(value: Any) -> Any:
         return jsonable(value.as_dict())
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | IssueSequence):
         return [jsonable(v) for v in value]
     if isinstance(value, set | frozenset):
         return sorted((jsonable(v) for v in value), key=repr)
@@ -309,6 +310,60 @@ class RowIssue:
         }
 
 
+class IssueSequence(Sequence[RowIssue]):
+    """Row issues held as columns, each :class:`RowIssue` made when it is read.
+
+    What :class:`BulkValidationError` holds for a file valued in batches with
+    ``errors="raise"``: a file whose every row repeats one mistake has millions of issues, and
+    an object per issue cost about 0.6 GB a million where the columns (the texts as
+    categoricals) cost a tenth of it. It reads as any sequence of issues (``len``, indexing,
+    slices as lists, iteration, ``==`` with a list or tuple of issues).
+    """
+
+    # Each column: anything with len() and integer indexing (a list, a numpy array, a
+    # pandas Categorical), which no one typing covers.
+    def __init__(self, row: Any, index: Any, field: Any, code: Any, reason: Any) -> None:
+        sizes = {len(row), len(index), len(field), len(code), len(reason)}
+        if len(sizes) != 1:
+            raise ValueError(f"the issue columns differ in length: {sorted(sizes)}")
+        self._columns = (row, index, field, code, reason)
+
+    def __len__(self) -> int:
+        return len(self._columns[0])
+
+    @overload
+    def __getitem__(self, i: int) -> RowIssue: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[RowIssue]: ...
+
+    def __getitem__(self, i: int | slice) -> RowIssue | list[RowIssue]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"issue {i} of {n}")
+        row, index, field, code, reason = (c[i % n] for c in self._columns)
+        label = index.item() if type(index).__module__ == "numpy" else index
+        return RowIssue(row=int(row), field=str(field), code=str(code), reason=str(reason),
+                        index=label)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # equal to lists and tuples, as they are
+
+    def __repr__(self) -> str:
+        return f"IssueSequence({len(self)} issues)"
+
+    def row_count(self) -> int:
+        """How many distinct rows the issues are about."""
+        rows = self._columns[0]
+        return len(set(rows.tolist() if hasattr(rows, "tolist") else rows))
+
+
 class BulkValidationError(OutcomeError):
     """``value_frame(errors="raise")`` found bad rows: ``issues`` lists every one of them."""
 
@@ -322,15 +377,20 @@ class BulkValidationError(OutcomeError):
 
     @classmethod
     def from_issues(cls, issues: Sequence[RowIssue]) -> BulkValidationError:
-        """Build the error with a message showing the count and the first issues."""
-        issues = list(issues)  # a generator too, read once
-        if not all(isinstance(i, RowIssue) for i in issues):
-            raise TypeError("from_issues() needs a sequence of RowIssue")
-        rows = sorted({i.row for i in issues})
-        shown = "; ".join(f"row {i.row} field {i.field!r}: {i.reason}" for i in issues[:5])
-        more = f" (and {len(issues) - 5} more)" if len(issues) > 5 else ""
-        msg = f"{len(issues)} problem(s) in {len(rows)} row(s): {shown}{more}"
-        return cls(msg, issues=tuple(issues))
+        """Build the error with a message showing the count and the first issues. An
+        :class:`IssueSequence` is kept as it is (its issues are made when read)."""
+        kept: Sequence[RowIssue]
+        if isinstance(issues, IssueSequence):
+            kept, rows = issues, issues.row_count()
+        else:
+            kept = tuple(issues)  # a generator too, read once
+            if not all(isinstance(i, RowIssue) for i in kept):
+                raise TypeError("from_issues() needs a sequence of RowIssue")
+            rows = len({i.row for i in kept})
+        shown = "; ".join(f"row {i.row} field {i.field!r}: {i.reason}" for i in kept[:5])
+        more = f" (and {len(kept) - 5} more)" if len(kept) > 5 else ""
+        msg = f"{len(kept)} problem(s) in {rows} row(s): {shown}{more}"
+        return cls(msg, issues=kept)
 
 
 #: The codes of bulk valuation's row issues (docs/errors.md#row-issue-codes; a test keeps the

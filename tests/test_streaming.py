@@ -840,3 +840,32 @@ def test_value_file_parquet_keeps_the_provenance_of_the_whole_file(tmp_path: Pat
     assert record["input"] == svio.file_source(src) == f"in.csv (sha256 {digest})"
     with pytest.raises(svio.InputFileError, match="cannot read the file"):
         svio.file_source(tmp_path / "missing.csv")
+
+
+def test_value_file_raise_holds_its_issues_as_columns_that_read_as_value_frames(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """Raise mode's error holds the issues as columns (an IssueSequence: an object per issue
+    cost about 0.6 GB a million bad rows), which read as the RowIssues value_frame raises
+    for the same rows: indexed, sliced, iterated, compared, pickled and as JSON."""
+    import json
+    import pickle
+
+    df = _portfolio(300, bad=(10, 150, 299))
+    src = _csv(df, tmp_path / "o.csv")
+    with pytest.raises(sv.BulkValidationError) as streamed:
+        value_file(src, None, tables=tiny, chunksize=64)
+    with pytest.raises(sv.BulkValidationError) as whole:
+        value_frame(svio.read_outcomes(src), tiny)
+    issues = streamed.value.issues
+    assert isinstance(issues, sv.errors.IssueSequence) and len(issues) == 3
+    assert issues == whole.value.issues and list(issues) == list(whole.value.issues)
+    assert issues[-1] == whole.value.issues[-1] and issues[1:] == list(whole.value.issues)[1:]
+    assert isinstance(issues[0].row, int) and isinstance(issues[0].index, int)
+    assert str(streamed.value) == str(whole.value)
+    again = pickle.loads(pickle.dumps(streamed.value))
+    assert again.issues == issues
+    as_json = json.loads(json.dumps(streamed.value.to_dict()))
+    assert as_json["details"]["issues"] == json.loads(json.dumps(whole.value.to_dict()))[
+        "details"]["issues"]
+    with pytest.raises(IndexError):
+        issues[3]
