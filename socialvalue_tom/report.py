@@ -1160,14 +1160,11 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     if not len(ok):
         return []
     notes = []
-    if "stage" in ok.columns:
-        stages = stripped_column(ok["stage"])
-        by_stage = {st: total(ok.loc[stages == st, "value_gbp"])
-                    for st in ("commitment", "delivered") if (stages == st).any()}
-        if len(by_stage) == 2:
-            notes.append(f"The total adds commitments ({format_gbp(by_stage['commitment'])}) "
-                         f"and delivered outcomes ({format_gbp(by_stage['delivered'])}): "
-                         "group by stage to see them apart.")
+    by_stage = _stage_totals(ok)
+    if len(by_stage) == 2:
+        notes.append(f"The total adds commitments ({format_gbp(by_stage['commitment'])}) "
+                     f"and delivered outcomes ({format_gbp(by_stage['delivered'])}): "
+                     "group by stage to see them apart.")
     eds = _known_editions(valued, tables)
     fallback = _fallback_rows(ok, eds)
     if fallback is not None and fallback[0].any():
@@ -1646,6 +1643,16 @@ def _recorded(frame: pd.DataFrame, key: str) -> Any:
     return meta.get(key) if isinstance(meta, dict) else None
 
 
+def _stage_totals(ok: pd.DataFrame) -> dict[str, Decimal]:
+    """The penny totals of the valued rows ``ok`` committed and delivered, for the stages
+    present (none without a ``stage`` column)."""
+    if "stage" not in ok.columns:
+        return {}
+    stages = stripped_column(ok["stage"])
+    return {st: total(ok.loc[stages == st, "value_gbp"])
+            for st in ("commitment", "delivered") if (stages == st).any()}
+
+
 def _assumptions_of(frame: pd.DataFrame) -> dict[str, Any] | None:
     """The assumptions the rows were valued with, or None where they are not recorded."""
     a = _recorded(frame, "assumptions")
@@ -1787,8 +1794,18 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
         # The tables below count rows as valued: say why they count more, where they do.
         split = (f" (valued in {len(valued_rows):,} parts of their reporting periods)"
                  if len(valued_rows) != outcomes else "")
-        parts.append(f'<p class="headline">Net social value: <strong>{format_gbp(net)}'
-                     f"</strong> from {outcomes:,} outcomes{split}.</p>")
+        by_stage = _stage_totals(valued_rows)
+        if len(by_stage) == 2:
+            # A target added to what met it is no figure to lead with: the two, apart.
+            parts.append(
+                f'<p class="headline">Committed: <strong>{format_gbp(by_stage["commitment"])}'
+                f'</strong>; delivered: <strong>{format_gbp(by_stage["delivered"])}</strong>'
+                f"</p><p>Net social value of {outcomes:,} outcomes{split}, commitments and "
+                f"deliveries apart. All rows together net {format_gbp(net)}, a sum that adds "
+                "targets to what met them (the tables below show both, by stage).</p>")
+        else:
+            parts.append(f'<p class="headline">Net social value: <strong>{format_gbp(net)}'
+                         f"</strong> from {outcomes:,} outcomes{split}.</p>")
     parts.append('<h2>Caveats</h2><div class="caveats"><ul>' + "".join(
         f"<li>{c}</li>" for c in _caveats(frame, issues, tables, listed is not None))
         + "</ul></div>")

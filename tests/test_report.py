@@ -1480,7 +1480,7 @@ def test_report_prints_well_and_names_its_input(tmp_path: Path) -> None:
     text = report_html(value_frame(big))
     assert "@media print{" in text and "break-inside:avoid" in text
     assert '<meta name="viewport"' in text
-    assert "from 2,016 outcomes." in text and "<td>1,008</td>" in text  # the jobs theme's rows
+    assert "of 2,016 outcomes," in text and "<td>1,008</td>" in text  # the jobs theme's rows
     out = tmp_path / "r.html"
     result = CliRunner().invoke(app, ["report", str(EXAMPLE), "-o", str(out)])
     assert result.exit_code == 0, result.output
@@ -1498,7 +1498,7 @@ def test_report_row_and_line_numbers_are_plain_and_a_crosswalk_may_be_named_alon
     text = report_html(valued, crosswalks="ppn002")
     section = text.split("<h2>Rows not valued</h2>", 1)[1]
     assert '<th scope="row">1499</th>' in section and "1,499" not in section
-    assert "from 1,499 outcomes" in text
+    assert "of 1,499 outcomes" in text
     assert "<h2>By PPN 002 outcome</h2>" in text
 
 
@@ -2080,3 +2080,18 @@ def test_targets_vs_delivered_warns_when_discounting_bases_differ() -> None:
                                 if isinstance(w.message, sv.SocialValueWarning)]
     html_text = sv.report.report_html(v)
     assert "common discount_base_year" in html_text and "Of which not committed" in html_text
+
+
+def test_report_headline_keeps_commitments_and_deliveries_apart() -> None:
+    """With both stages the headline gives the committed and the delivered totals, not their
+    sum (a target added to what met it), which is still named below them as such."""
+    valued = value_frame(pd.read_csv(EXAMPLE))
+    text = report_html(valued)
+    by_stage = summarise(valued, by="stage").set_index("stage")["net_gbp"]
+    net = summarise(valued, by=())["net_gbp"].iloc[0]
+    assert (f'Committed: <strong>{format_gbp(by_stage["commitment"])}</strong>; '
+            f'delivered: <strong>{format_gbp(by_stage["delivered"])}</strong>') in text
+    assert f"All rows together net {format_gbp(net)}, a sum that adds targets" in text
+    assert "Net social value: <strong>" not in text
+    one_stage = report_html(value_frame(pd.read_csv(EXAMPLE).query("stage == 'delivered'")))
+    assert "Net social value: <strong>" in one_stage and "Committed: <strong>" not in one_stage
