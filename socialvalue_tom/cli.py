@@ -1106,7 +1106,8 @@ def _guard_contract_values(fn: Callable[[], _T], valued: pd.DataFrame, inp: Path
         more = ", ..." if int(exc.details.get("count") or 0) > len(values) else ""
         _fail(f"{inp.name}: contract {exc.details['contract_id']!r} has more than one "
               f"contract_value ({given}{more}): give each contract one value, which its SV "
-              "per £ divides by [see docs/errors.md#rule-error]")
+              f"per £ divides by{exc.details.get('advice') or ''} "
+              "[see docs/errors.md#rule-error]")
 
 
 def _input_row(valued: pd.DataFrame, label: Any) -> int | None:

@@ -435,8 +435,17 @@ def _contract_values(frame: pd.DataFrame) -> pd.Series | None:
                 firsts.append((r, v))
         given = ", ".join(f"{shown(v)} in row {shown(r)}" for r, v in firsts[:3])
         more = ", ..." if len(firsts) > 3 else ""
+        bids = ""
+        if "supplier_id" in frame.columns:
+            suppliers = stripped_column(frame.loc[cv.index[cv["contract_id"] == bad],
+                                                  "supplier_id"]).dropna().unique()
+            if len(suppliers) > 1:  # each tenderer's price given as the contract's value
+                bids = (f" (its rows name {len(suppliers)} suppliers: competing bids? A bid's "
+                        "price is score_bids(bid_prices=...), not contract_value; or give each "
+                        "bid a contract_id of its own, as 'T-100/A')")
         raise RuleError(f"contract {bad!r} has more than one contract_value ({given}{more}): "
-                        "give each contract one value", field="contract_value",
+                        f"give each contract one value{bids}", field="contract_value",
+                        advice=bids,
                         contract_id=bad, rows=[r for r, _ in firsts[:3]],
                         values=[v for _, v in firsts[:3]], count=len(firsts))
     return cv.drop_duplicates("contract_id").set_index("contract_id")["contract_value"]

@@ -2095,3 +2095,17 @@ def test_report_headline_keeps_commitments_and_deliveries_apart() -> None:
     assert "Net social value: <strong>" not in text
     one_stage = report_html(value_frame(pd.read_csv(EXAMPLE).query("stage == 'delivered'")))
     assert "Net social value: <strong>" in one_stage and "Committed: <strong>" not in one_stage
+
+
+def test_contract_values_of_competing_bids_are_refused_with_the_way_out() -> None:
+    """Tenderers' prices given as one contract's contract_value: the refusal says the rows name
+    several suppliers and where a bid's price goes (score_bids), or a contract_id per bid."""
+    df = pd.DataFrame({"contract_id": "T-100", "supplier_id": ["A", "B"], "stage": "commitment",
+                       "measure": "jobs-local-fte", "quantity": [1, 2], "unit": "FTE",
+                       "region": "uk", "date": "2025-06-01", "contract_value": [3e6, 5e6]})
+    with pytest.raises(RuleError, match=r"2 suppliers: competing bids\?") as info:
+        summarise(value_frame(df), by="contract")
+    assert "score_bids(bid_prices=...)" in info.value.advice
+    with pytest.raises(RuleError) as alone:  # one supplier: no word of bids
+        summarise(value_frame(df.assign(supplier_id="A")), by="contract")
+    assert alone.value.advice == "" and "bids" not in str(alone.value)
