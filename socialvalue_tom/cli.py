@@ -42,9 +42,10 @@ except ImportError as exc:  # pragma: no cover - exercised by test_cli with sys.
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._text import group_labels, grouped_digits, ratio_text
+from socialvalue_tom._text import group_labels, grouped_digits, is_missing, ratio_text
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import (
+    BulkValidationError,
     IllustrativeValueWarning,
     InputFileError,
     ProxyTableError,
@@ -1208,6 +1209,11 @@ _ERROR_PHRASES = (
      "--period cannot name the date column: each part is dated on its own first day (copy "
      "the column to period_start or period_end first)"),
     ("choose one with sheet=NAME", "choose one with --sheet"),
+    ("Pass assumptions={'price_year': Y, 'discount_base_year': Y} (one year for both) to "
+     "score them on one.", "Give --price-year Y --discount-base-year Y (one year for both) "
+     "to score them on one."),
+    ("one year as both price_year and discount_base_year",
+     "one year as both --price-year and --discount-base-year"),
     ("assumption 'price_year':", "--price-year:"),
     ("assumption 'discount_base_year':", "--discount-base-year:"),
 )
@@ -1586,6 +1592,107 @@ def template_cmd(
     if periods:
         _console().print("Value the returns with: socialvalue-tom value FILE --period "
                          "period_start,period_end", markup=False)
+
+
+class BidMethod(StrEnum):
+    """``--method`` values (as ``score_bids(method=...)``)."""
+
+    proportional = "proportional"
+    rank = "rank"
+
+
+class BidBasis(StrEnum):
+    """``--basis`` values (as ``score_bids(basis=...)``)."""
+
+    absolute = "absolute"
+    per_gbp = "per-gbp"
+
+
+@app.command("bids")
+def bids_cmd(
+    input: InputArg,
+    price: Annotated[list[str] | None, typer.Option(
+        "--price", metavar="SUPPLIER=GBP", help="A tenderer's bid price (repeat for each); "
+        "needed for --basis per-gbp, else used to report value per £.")] = None,
+    weighting: Annotated[float, typer.Option(
+        help="Marks available for social value (10 for a 10% weighting).")] = 10.0,
+    method: Annotated[BidMethod, typer.Option(
+        help="proportional: best value gets full marks, others pro rata; rank: by place.")
+    ] = BidMethod.proportional,
+    basis: Annotated[BidBasis, typer.Option(
+        help="Score committed value (absolute) or value per £ of bid price (per-gbp).")
+    ] = BidBasis.absolute,
+    sheet: SheetOpt = None,
+    tables: TablesOpt = "uk-national",
+    price_year: PriceYearOpt = None,
+    discount_base_year: BaseYearOpt = None,
+    carry_forward: CarryOpt = False,
+    trace: Annotated[bool, typer.Option(
+        "--trace", help="Print the whole evaluation trace, line by line, for moderation.")
+    ] = False,
+) -> None:
+    """Score tenderers on their committed social value (rows need a supplier_id column;
+    delivered rows are ignored). Exit 1 if a commitment row is bad."""
+    from socialvalue_tom.bids import score_bids
+    from socialvalue_tom.frame import ISSUE_COLUMNS
+
+    a = _assumptions(price_year, discount_base_year, carry_forward)
+    if sheet is not None and input.suffix.lower() != ".xlsx":
+        _fail(f"--sheet applies to .xlsx input only, not {input.name}")
+    prices = _bid_prices(price or [])
+    resolved = _resolve_tables(tables)
+    df = _read(input, sheet)
+    try:
+        with warnings.catch_warnings(record=True) as told:
+            warnings.simplefilter("always", SocialValueWarning)
+            scored = score_bids(df, tables=resolved, bid_prices=prices, weighting=weighting,
+                                method=method.value, basis=basis.value, assumptions=a)
+    except BulkValidationError as exc:
+        issues = pd.DataFrame([i.as_dict() for i in exc.issues], columns=ISSUE_COLUMNS)
+        _report_issues(issues, input, None, sheet)
+        raise typer.Exit(1) from None
+    except (SocialValueError, ValueError) as exc:
+        _fail(_cli_error_words(str(exc)))
+    table = _table(f"Social value scores ({method.value}, {basis.value}, out of "
+                   f"{weighting:g})")
+    for c in ("Rank", "Supplier", "Committed", "Bid price", "Value per £", "Score"):
+        table.add_column(c, justify="left" if c == "Supplier" else "right")
+    for r in scored.to_dict("records"):
+        bid, per_gbp = r["bid_price_gbp"], r["value_per_gbp"]
+        table.add_row(str(r["rank"]), _printable(str(r["supplier_id"])),
+                      _gbp(r["committed_gbp"]), "" if is_missing(bid) else _gbp(bid),
+                      "" if is_missing(per_gbp) else f"{float(per_gbp):.4f}",
+                      f"{float(r['score']):.2f}")
+    _console().print(table)
+    lines = scored.attrs.get("trace", []) if trace else list(scored["trace"])
+    for line in lines:
+        _console().print(_printable(_cli_error_words(str(line))), markup=False)
+    for w in told:  # the library's warnings as notes, in this command's words
+        if issubclass(w.category, SocialValueWarning) and not issubclass(
+                w.category, IllustrativeValueWarning):
+            _console(stderr=True).print(_printable(f"note: {_cli_error_words(str(w.message))}"),
+                                        markup=False)
+
+
+def _bid_prices(given: list[str]) -> dict[str, float] | None:
+    """``--price SUPPLIER=GBP`` options as score_bids' ``bid_prices`` (exit 2 if malformed
+    or a supplier is priced twice)."""
+    if not given:
+        return None
+    prices: dict[str, float] = {}
+    for item in given:
+        supplier, sep, amount = item.rpartition("=")
+        supplier = supplier.strip()
+        try:
+            value = float(amount.replace(",", "").replace("£", "").strip()) if sep else None
+        except ValueError:
+            value = None
+        if not supplier or value is None:
+            _fail(f"--price {item!r} is not SUPPLIER=GBP (as A=1200000)")
+        if supplier in prices:
+            _fail(f"--price gives supplier {supplier!r} more than once")
+        prices[supplier] = value
+    return prices
 
 
 @app.command("examples")

@@ -2323,3 +2323,61 @@ def test_example_path_names_the_files_and_refuses_others() -> None:
     assert sv.example_path("cases.yaml").is_file()
     with pytest.raises(ValueError, match=r"portfolio\.csv, cases\.yaml"):
         sv.example_path("nope.csv")
+
+
+_TENDER = ("supplier_id,stage,measure,quantity,unit,region,date\n"
+           "A,commitment,jobs-local-fte,3,FTE,england,2025-06-01\n"
+           "A,commitment,env-carbon-saved,20,tCO2e,england,2025-06-01\n"
+           "B,commitment,jobs-local-fte,4,FTE,england,2025-06-01\n"
+           "B,delivered,jobs-local-fte,40,FTE,england,2025-06-01\n")
+
+
+def test_bids_scores_tenderers_as_score_bids_does(tmp_path: Path) -> None:
+    """`socialvalue-tom bids` prints score_bids' ranking (delivered rows ignored) with each
+    tenderer's trace line; --basis per-gbp scores value per £ of the --price given."""
+    src = tmp_path / "tender.csv"
+    src.write_text(_TENDER, encoding="utf-8")
+    prices = {"A": 1_000_000, "B": 1_200_000}
+    for basis in ("absolute", "per-gbp"):
+        result = runner.invoke(app, ["bids", str(src), "--basis", basis, "--price",
+                                     "A=1,000,000", "--price", "B=£1200000"])
+        assert result.exit_code == 0, result.output
+        want = sv.score_bids(pd.read_csv(src), bid_prices=prices, basis=basis)
+        text = " ".join(result.stdout.split())
+        for r in want.itertuples():
+            committed = sv.money.format_gbp(r.committed_gbp)
+            assert f"│ {r.rank} │ {r.supplier_id} │ {committed} │" in text
+            assert f"{r.score:.2f} │" in text
+            assert r.trace in text
+    assert [line.split(":")[0] for line in result.stdout.splitlines()[-2:]] == ["B", "A"]
+
+
+def test_bids_refuses_bad_prices_and_lists_bad_rows(tmp_path: Path) -> None:
+    src = tmp_path / "tender.csv"
+    src.write_text(_TENDER, encoding="utf-8")
+    bad_price = runner.invoke(app, ["bids", str(src), "--price", "A=lots"])
+    assert bad_price.exit_code == 2 and "is not SUPPLIER=GBP" in bad_price.stderr
+    twice = runner.invoke(app, ["bids", str(src), "--price", "A=1", "--price", "A=2"])
+    assert twice.exit_code == 2 and "more than once" in twice.stderr
+    unpriced = runner.invoke(app, ["bids", str(src), "--basis", "per-gbp"])
+    assert unpriced.exit_code == 2 and "bid_prices" in unpriced.stderr
+    src.write_text(_TENDER.replace("jobs-local-fte,3,", "jobs-local-fte,-3,"), encoding="utf-8")
+    bad_rows = runner.invoke(app, ["bids", str(src)])
+    assert bad_rows.exit_code == 1
+    assert "row 0 (line 2), field 'quantity'" in bad_rows.stderr
+    assert (tmp_path / "tender.issues.csv").is_file()
+
+
+def test_bids_tells_mixed_bases_as_notes_in_its_flags(tmp_path: Path) -> None:
+    src = tmp_path / "tender.csv"
+    src.write_text(_TENDER.replace("B,commitment,jobs-local-fte,4,FTE,england,2025-06-01",
+                                   "B,commitment,jobs-local-fte,4,FTE,england,2024-06-01"),
+                   encoding="utf-8")
+    result = runner.invoke(app, ["bids", str(src)])
+    assert result.exit_code == 0, result.output
+    notes = " ".join(result.stderr.split())
+    assert "note: tenders are compared on more than one basis" in notes
+    assert "Give --price-year Y --discount-base-year Y" in notes and "assumptions=" not in notes
+    same = runner.invoke(app, ["bids", str(src), "--price-year", "2024",
+                               "--discount-base-year", "2024"])
+    assert "more than one basis" not in same.stderr

@@ -57,3 +57,16 @@ def test_cli_doc_bad_rows_example_shows_what_the_command_prints(tmp_path: Path) 
     assert printed == [x.rstrip() for x in _shown(command).splitlines() if x.strip()]
     written = (tmp_path / "bad.issues.csv").read_text(encoding="utf-8").splitlines()
     assert written == _shown("cat bad.issues.csv").splitlines()
+
+
+def test_cli_doc_bids_example_shows_what_the_command_prints(tmp_path: Path) -> None:
+    """The `bids` example: its file and the ranking and trace lines printed."""
+    (tmp_path / "tender.csv").write_text(_shown("cat tender.csv") + "\n", encoding="utf-8")
+    command = "socialvalue-tom bids tender.csv --price A=1000000 --price B=1200000"
+    env = dict(os.environ, COLUMNS="200", NO_COLOR="1", TERM="dumb", PYTHONIOENCODING="utf-8")
+    done = subprocess.run([sys.executable, "-m", "socialvalue_tom", *shlex.split(command)[1:]],
+                          cwd=tmp_path, capture_output=True, text=True, encoding="utf-8",
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    want = [re.sub(r"\s+", " ", x).strip() for x in _shown(command).splitlines() if x.strip()]
+    assert [re.sub(r"\s+", " ", x).strip() for x in done.stdout.splitlines() if x.strip()] == want
