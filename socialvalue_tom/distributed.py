@@ -25,6 +25,12 @@ How the pieces travel:
   ``"; "`` (``"date; quantity"``), its reasons one per line. :func:`issues` turns them into
   the same DataFrame as ``value_frame``'s ``attrs["issues"]``, one line per issue.
 
+* **Provenance.** Every partition keeps ``value_frame``'s record of the valuation in
+  ``attrs["socialvalue_tom"]`` (assumptions, editions and their digests, price indices), with
+  the whole input's row count and one valuation id, so the records are equal and the computed
+  result keeps them (``pd.concat`` keeps ``attrs`` that are equal): ``explain_row``,
+  ``io.provenance`` and ``io.write_valuations`` read it as they read ``value_frame``'s. The
+  issues are columns (above), not ``attrs``.
 * **Illustrative values.** Each partition's ``value_frame`` issues its own
   :class:`~socialvalue_tom.IllustrativeValueWarning`, where the partition is valued (on a
   worker process, its filters apply, not the client's): the rows' values carry no flag of it,
@@ -55,6 +61,7 @@ Added in 0.1.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -177,20 +184,31 @@ _worker_tables: OrderedDict[tuple[tuple[str, ...], tuple[str | None, ...] | None
 
 def _value_partition(part: pd.DataFrame, handle: TableHandle, offset: int,
                      errors: Literal["raise", "collect"], assumptions: Assumptions | None,
-                     claims: ClaimTotals | None, detail: bool) -> pd.DataFrame:
+                     claims: ClaimTotals | None, detail: bool,
+                     whole: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Value one partition, whose first row is row ``offset`` of the input; runs on the workers.
 
     ``offset`` is bound into the partition's task when the graph is built, never read from
     ``partition_info`` (which Dask renumbers once partitions of the result are selected).
+    ``whole``: what the valuation of the whole input records (its row count and id), set in
+    every partition's record so that the records are equal and ``pd.concat`` keeps them.
     """
     out = value_frame(part, handle.resolve(), errors=errors, assumptions=assumptions,
                       row_offset=offset, claims=claims, detail=detail)
     found = out.attrs.get("issues")
-    # attrs holding a DataFrame would break Dask's concatenation (pandas compares attrs).
-    out.attrs = {}
+    # attrs holding a DataFrame would break Dask's concatenation (pandas compares attrs); the
+    # record of what valued the rows (assumptions, editions, digests) is JSON-like data, the
+    # same in every partition once its row count and id are the whole input's.
+    record = out.attrs.get(_RECORD)
+    out.attrs = {} if whole is None or not isinstance(record, dict) else {
+        _RECORD: {**record, **whole}}
     if errors == "collect":
         _add_issue_columns(out, found, offset)
     return out
+
+
+#: The attrs key of value_frame's record of a valuation.
+_RECORD = "socialvalue_tom"
 
 
 #: How the issues of one row share its issue columns: fields and codes joined by "; " (neither
@@ -273,18 +291,19 @@ def value_dask(ddf: Any, tables: TablesLike = "uk-national", *,
     assumptions = as_assumptions(assumptions)
     handle = TableHandle.from_tables(tables)
     parts = ddf.to_delayed()
-    offsets, claims = _offsets_and_claims(ddf, parts, handle, assumptions)
+    offsets, claims, rows = _offsets_and_claims(ddf, parts, handle, assumptions)
     meta = value_frame(ddf._meta, handle.resolve(), errors="collect", assumptions=assumptions,
                        claims=claims, detail=detail)
-    meta.attrs = {}
+    whole = {"rows": rows, "valuation_id": uuid.uuid4().hex}
+    meta.attrs = {_RECORD: {**meta.attrs[_RECORD], **whole}}
     if errors == "collect":
         _add_issue_columns(meta, None, 0)
     # One task per partition with its offset bound in: selecting partitions or rows of the
     # result later keeps each row's number (partition_info would be renumbered). The shared
     # arguments are one node each in the graph, not a copy per task.
-    shared = [dask.delayed(a, traverse=False) for a in (handle, assumptions, claims)]
+    shared = [dask.delayed(a, traverse=False) for a in (handle, assumptions, claims, whole)]
     call = dask.delayed(_value_partition, pure=True)
-    valued = [call(p, shared[0], offset, errors, shared[1], shared[2], detail)
+    valued = [call(p, shared[0], offset, errors, shared[1], shared[2], detail, shared[3])
               for p, offset in zip(parts, offsets, strict=True)]
     return dd.from_delayed(valued, meta=meta, divisions=ddf.divisions, verify_meta=False)
 
@@ -309,9 +328,9 @@ def _group_totals(claims: pd.DataFrame, handle: TableHandle) -> ClaimTotals:
 
 def _offsets_and_claims(ddf: Any, parts: Sequence[Any], handle: TableHandle,
                         assumptions: Assumptions | None,
-                        ) -> tuple[tuple[int, ...], ClaimTotals | None]:
-    """Global row offset of each partition (``parts``: ``ddf.to_delayed()``), and the claim
-    totals of the whole input, in one pass over it.
+                        ) -> tuple[tuple[int, ...], ClaimTotals | None, int]:
+    """Global row offset of each partition (``parts``: ``ddf.to_delayed()``), the claim
+    totals of the whole input and its number of rows, in one pass over it.
 
     The claims are shuffled on their group label, so that every claim of a contract's group
     lands in one partition, where its totals are summed over all of them (as
@@ -327,14 +346,15 @@ def _offsets_and_claims(ddf: Any, parts: Sequence[Any], handle: TableHandle,
     lengths = [dask.delayed(len, pure=True)(p) for p in parts]
     if not codes or "measure" not in ddf.columns:
         (counts,) = dask.compute(lengths)
-        return _offsets(counts), None
+        return _offsets(counts), None, int(sum(counts))
     each = [dask.delayed(_partition_claims, pure=True)(p, handle, assumptions) for p in parts]
     meta = claims_of(ddf._meta.iloc[:0], tset, assumptions=assumptions)
     claims = dd.from_delayed(each, meta=meta, verify_meta=False)
     shuffled = claims.shuffle(on="group").to_delayed()
     totals = [dask.delayed(_group_totals, pure=True)(piece, handle) for piece in shuffled]
     counts, found = dask.compute(lengths, totals)
-    return _offsets(counts), ClaimTotals.merged(found, stack_of(tset).editions)
+    return (_offsets(counts), ClaimTotals.merged(found, stack_of(tset).editions),
+            int(sum(counts)))
 
 
 def _offsets(lengths: Sequence[int]) -> tuple[int, ...]:

@@ -368,3 +368,31 @@ def test_table_handle_cache_keeps_the_16_last_used_table_sets(
     loads.clear()
     handles[1].resolve()  # among the least recently used: dropped, loaded again
     assert loads == [("d1",)]
+
+
+def test_value_dask_result_keeps_the_record_of_what_valued_it(
+        client: object, tiny: sv.ProxyTable, tmp_path: Path) -> None:
+    """The computed result carries value_frame's record (assumptions, editions, digests) in
+    attrs, the same in every partition (so pd.concat keeps it), with the whole input's row
+    count: explain_row works on it and a written Parquet file keeps its provenance."""
+    from socialvalue_tom import io as svio
+
+    df = _portfolio(200)
+    a = {"price_year": 2024}
+    got = value_dask(dd.from_pandas(df, npartitions=4), tiny, assumptions=a).compute()
+    want = value_frame(df, tiny, assumptions=a)
+    record, expected = got.attrs["socialvalue_tom"], want.attrs["socialvalue_tom"]
+    assert record["rows"] == 200 and record["valuation_id"] != expected["valuation_id"]
+    assert {k: v for k, v in record.items() if k != "valuation_id"} == {
+        k: v for k, v in expected.items() if k != "valuation_id"}
+    assert sv.explain_row(got, 123) == sv.explain_row(want, 123)
+    assert svio.provenance(got) is not None
+    svio.write_valuations(got, tmp_path / "v.parquet")
+    import json
+
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(tmp_path / "v.parquet").metadata or {}
+    written = json.loads(meta[svio.PROVENANCE_KEY.encode()])
+    assert written["assumptions"]["price_year"] == 2024
+    assert written["editions"] == svio.provenance(want)["editions"]
