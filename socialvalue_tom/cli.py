@@ -1171,8 +1171,11 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
     flags = frame["illustrative"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     illus = input_rows(frame[flags])  # input rows, as the report counts them: parts count once
     if illus:
-        _console().print(f"Caveat: {illus} row(s) use proxy values labelled illustrative: "
-                          "not for decisions.", markup=False)
+        from socialvalue_tom.report import measures_named
+
+        _console().print(_printable(
+            f"Caveat: {illus} row(s) use proxy values labelled illustrative "
+            f"({measures_named(frame[flags])}): not for decisions."), markup=False)
     for note in _guard(lambda: basis_notes(valued, tables)):
         if by is By.stage and note.startswith("The total adds commitments"):
             continue  # the table already shows them apart

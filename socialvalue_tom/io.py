@@ -2015,9 +2015,16 @@ def _provenance_items(record: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _plain_text(value: Any) -> str:
-    """A record's value as a sheet shows it: text as it is, anything else as JSON writes it
-    (``null`` for none, numbers and yes-or-no as written in JSON)."""
-    return value if isinstance(value, str) else json.dumps(value)
+    """A record's value as a sheet's reader reads it: text as it is, ``(not set)`` for a
+    setting left to its default of none, ``yes`` or ``no``, anything else as JSON writes it
+    (a number as written). The record itself, as data, is :func:`provenance`'s."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "(not set)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return json.dumps(value)
 
 
 def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str], *,

@@ -1600,7 +1600,8 @@ def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None,
         notes.append(
             f"{input_rows(illus)} of {input_rows(ok)} valued rows "
             f"({format_gbp(total(illus['value_gbp']))}) use proxy values labelled "
-            "<strong>illustrative</strong>: they are placeholders, not for decisions.")
+            f"<strong>illustrative</strong> ({html.escape(measures_named(illus))}): they are "
+            "placeholders, not for decisions.")
     if len(ok) < len(frame):
         value = pd.to_numeric(frame["value_gbp"], errors="coerce")
         not_valued = input_rows(frame[value.isna()])
@@ -1650,6 +1651,16 @@ def _recorded(frame: pd.DataFrame, key: str) -> Any:
     file, or combined with ``pd.concat``)."""
     meta = frame.attrs.get(_META)
     return meta.get(key) if isinstance(meta, dict) else None
+
+
+def measures_named(rows: pd.DataFrame, most: int = 4) -> str:
+    """The measures of ``rows``, stripped, in order of first appearance: ``most`` of them
+    then ``and N more``, for a caveat that says which measures it is about."""
+    if "measure" not in rows.columns:
+        return "measures not named"
+    codes = list(dict.fromkeys(str(m).strip() for m in rows["measure"].dropna()))
+    more = f" and {len(codes) - most} more" if len(codes) > most else ""
+    return ", ".join(codes[:most]) + more
 
 
 def _stage_totals(ok: pd.DataFrame) -> dict[str, Decimal]:

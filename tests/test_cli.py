@@ -2180,7 +2180,10 @@ def test_value_caveat_counts_input_rows_not_period_parts(tmp_path: Path) -> None
                  "jobs-local-fte,1,FTE,uk,2023-10-01,2025-06-30\n")
     result = invoke("value", src, "--period", "period_start,period_end")
     assert result.exit_code == 0, result.output
-    assert "Caveat: 1 row(s) use proxy values labelled illustrative" in result.stdout
+    assert ("Caveat: 1 row(s) use proxy values labelled illustrative (growth-local-spend): "
+            "not for decisions.") in result.stdout  # which measure it is about
+    html_text = sv.report.report_html(sv.value_frame(sv.apportion(pd.read_csv(src))))
+    assert "<strong>illustrative</strong> (growth-local-spend)" in html_text
 
 
 def test_report_lists_rows_not_valued_with_their_file_lines(tmp_path: Path) -> None:

@@ -2023,7 +2023,10 @@ def test_write_valuations_lists_the_provenance_on_a_second_sheet_as_text(
     assert provenance["B3"].quotePrefix and not provenance["A3"].quotePrefix
     assert [c.value for c in provenance["A"]].index("input") == 2
     assert items["assumption price_year"] == "2025"
-    assert items["assumption deadweight"] == "null"
+    # As a buyer reads a sheet, not as JSON spells it ('null', 'true')
+    assert items["assumption deadweight"] == "(not set)"
+    assert items["assumption carry_forward"] == "no"
+    assert items["assumption apply_confidence"] == "yes"
     assert items[f"edition tiny:{tiny.version} digest"] == tiny.digest
     assert items["input_rows"] == "2" and items["rows_not_valued"] == "0"
     back = svio.read_outcomes(path)
