@@ -352,6 +352,9 @@ class By(StrEnum):
     ppn002 = "ppn002"
     ppn0620 = "ppn0620"
     toms = "toms"
+    # The crosswalks' higher groups: PPN 002 missions, PPN 06/20 themes.
+    ppn002_mission = "ppn002_mission"
+    ppn0620_theme = "ppn0620_theme"
 
 
 class Crosswalk(StrEnum):
@@ -1071,10 +1074,22 @@ def _grouped(frame: pd.DataFrame, by: By | None) -> tuple[pd.DataFrame, list[str
 
     if by is None:
         return frame, []
-    if by.value in CROSSWALK_GROUPS:
-        return (_guard(lambda: with_crosswalk(frame, by.value)),
-                [f"{by.value}_{CROSSWALK_GROUPS[by.value][0]}"])
+    name = _crosswalk_of(by)
+    if name is not None:
+        column = (by.value if by.value != name
+                  else f"{name}_{CROSSWALK_GROUPS[name][0]}")
+        return _guard(lambda: with_crosswalk(frame, name)), [column]
     return frame, [by.value]
+
+
+def _crosswalk_of(by: By | None) -> str | None:
+    """The crosswalk a ``--by`` groups by (``ppn002`` for ``ppn002_mission``), or None."""
+    from socialvalue_tom.tables.crosswalk import CROSSWALK_GROUPS
+
+    if by is None:
+        return None
+    return next((name for name in CROSSWALK_GROUPS
+                 if by.value == name or by.value.startswith(f"{name}_")), None)
 
 
 def _guard_contract_values(fn: Callable[[], _T], valued: pd.DataFrame, inp: Path | None,
@@ -1180,6 +1195,15 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
         if by is By.stage and note.startswith("The total adds commitments"):
             continue  # the table already shows them apart
         _console().print(_printable(f"Note: {_cli_words(note)}"), markup=False)
+    crosswalk = _crosswalk_of(by)
+    if crosswalk is not None:  # as the report says it beside the same totals
+        from socialvalue_tom.tables.crosswalk import load_crosswalk
+
+        meta = load_crosswalk(crosswalk).attrs["crosswalk"]
+        _console().print(_printable(
+            f"Note: groups from the crosswalk {crosswalk} ({meta['title']}): codes and names "
+            "only, compiled from public sources; verify it against the current model before "
+            "using it in a tender."), markup=False)
     return summary
 
 

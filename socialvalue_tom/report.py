@@ -1054,7 +1054,8 @@ _HEADERS = {
     "index_digest": "Price index digest (sha256)", "row": "Row", "line": "Line",
     "field": "Field", "code": "Code", "reason": "Reason", "setting": "Setting",
     "value": "Value", "ppn002_outcome": "PPN 002 outcome", "ppn0620_outcome": "PPN 06/20 outcome",
-    "toms_codes": "National TOMs codes",
+    "toms_codes": "National TOMs codes", "ppn002_mission": "PPN 002 mission",
+    "ppn0620_theme": "PPN 06/20 theme",
 }
 
 

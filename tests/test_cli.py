@@ -2384,3 +2384,23 @@ def test_bids_tells_mixed_bases_as_notes_in_its_flags(tmp_path: Path) -> None:
     same = runner.invoke(app, ["bids", str(src), "--price-year", "2024",
                                "--discount-base-year", "2024"])
     assert "more than one basis" not in same.stderr
+
+
+@pytest.mark.parametrize(("by", "crosswalk"), [("ppn002_mission", "ppn002"),
+                                               ("ppn0620_theme", "ppn0620"),
+                                               ("ppn002", "ppn002")])
+def test_value_by_a_crosswalk_group_totals_it_and_says_to_verify(by: str, crosswalk: str) -> None:
+    """--by the crosswalks' higher groups (PPN 002 missions, PPN 06/20 themes) totals as
+    summarise does over with_crosswalk, and the terminal says, as the report does, to verify
+    the crosswalk before a tender."""
+    root = Path(__file__).resolve().parent.parent
+    result = runner.invoke(app, ["value", str(root / "examples" / "portfolio.csv"), "--by", by])
+    assert result.exit_code == 0, result.output
+    valued = sv.value_frame(pd.read_csv(root / "examples" / "portfolio.csv"))
+    column = by if by != crosswalk else f"{crosswalk}_outcome"
+    want = sv.summarise(sv.with_crosswalk(valued, crosswalk), by=column)
+    text = " ".join(result.stdout.split())
+    for group, net in zip(want[column], want["net_gbp"], strict=True):
+        assert f"│ {group} │" in text and sv.money.format_gbp(net) in text
+    assert f"Note: groups from the crosswalk {crosswalk} (" in text
+    assert "verify it against the current model before using it in a tender" in text
