@@ -358,8 +358,8 @@ def test_value_when_no_output_then_issues_next_to_input(tmp_path: Path) -> None:
     (["value", "{src}", "--by", "colour"], "Invalid value for '--by': 'colour' is not one of "
                                            "'theme', 'measure', "),
     # Two groupings in one --by are told it takes one (a newcomer's review).
-    (["value", "{src}", "--by", "theme,supplier"], "'ppn0620_theme': one value only (run the command "
-                                                   "once for each)."),
+    (["value", "{src}", "--by", "theme,supplier"], "'ppn0620_theme': one value only (run the "
+                                                   "command once for each)."),
     (["value", "{src}", "--errors", "bogus"], "Invalid value for '--errors': 'bogus' is not one "
                                               "of 'raise', 'collect'."),
     # named as the option given, not the library's field (assumption 'price_year')
