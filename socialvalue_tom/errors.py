@@ -280,6 +280,7 @@ class RuleError(SocialValueError, ValueError):
     values: list[float] | None = None      # a contract's conflicting contract values
     count: int | None = None               # how many such values in all (values: the first)
     kind: Any = None                       # an unknown schema kind, as given
+    advice: str | None = None              # what to do instead, where the case is known
     #: pydantic's error list, where the Assumptions model refused a setting.
     errors: list[dict[str, Any]] | None = None
 
