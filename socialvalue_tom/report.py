@@ -45,6 +45,7 @@ from socialvalue_tom._text import (
     id_likeness,
     is_missing,
     key_text,
+    key_texts,
     label_apart,
     shown,
     significant,
@@ -886,8 +887,14 @@ def _several_suppliers(every: pd.DataFrame) -> list[Any]:
                       & (every["stage"] == "commitment").to_numpy()]
     if not len(committed):
         return []
-    counts = committed.groupby("contract_id", sort=False, observed=True, dropna=False)[
-        "supplier_id"].nunique()
+    # Ids that differ only by case, spacing or an invisible character ("ACME Ltd" and "ACME
+    # LTD") are one supplier writing its id two ways, not competing tenders: a note elsewhere
+    # says so, and the contract's target stays one.
+    texts = pd.Series(key_texts(committed["supplier_id"].to_numpy(dtype=object)))
+    alike = texts.map({t: id_likeness(t) for t in texts.dropna().unique()}).to_numpy(
+        dtype=object)
+    counts = committed.assign(supplier_id=alike).groupby(
+        "contract_id", sort=False, observed=True, dropna=False)["supplier_id"].nunique()
     return sorted(counts[counts > 1].index.tolist(), key=_sort_key)
 
 

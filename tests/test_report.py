@@ -2109,3 +2109,23 @@ def test_contract_values_of_competing_bids_are_refused_with_the_way_out() -> Non
     with pytest.raises(RuleError) as alone:  # one supplier: no word of bids
         summarise(value_frame(df.assign(supplier_id="A")), by="contract")
     assert alone.value.advice == "" and "bids" not in str(alone.value)
+
+
+def test_targets_read_supplier_ids_written_two_ways_as_one_supplier() -> None:
+    """A contract's commitments from "ACME Ltd" and "ACME LTD" are one supplier writing its
+    id two ways, not competing tenders: no warning of several suppliers, and the report's
+    targets table keeps one row for the contract (it had split it per supplier, showing a
+    5834% delivery)."""
+    df = value_frame(pd.DataFrame({
+        "contract_id": "C1", "supplier_id": ["ACME Ltd", "ACME LTD", "ACME Ltd"],
+        "stage": ["commitment", "commitment", "delivered"], "measure": "jobs-local-fte",
+        "quantity": [2.0, 1.0, 2.0], "unit": "FTE", "region": "uk", "date": "2024-09-30"}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.SocialValueWarning)
+        t = targets_vs_delivered(df)
+    assert len(t) == 1 and t["delivered_pct"].iloc[0] == pytest.approx(200 / 3)
+    assert "Per contract and supplier" not in report_html(df)
+    rival = df.assign(supplier_id=["ACME Ltd", "Rival", "ACME Ltd"])
+    with pytest.warns(sv.SocialValueWarning, match="more than one supplier"):
+        targets_vs_delivered(rival)
+    assert "Per contract and supplier" in report_html(rival)
