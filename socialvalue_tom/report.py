@@ -1349,9 +1349,10 @@ def _period_notes(columns: Any, ok: pd.DataFrame,
         return []
     # Each input column as codes (the parts of one row share every one of them), so that the
     # rows of two apportioned frames put together, numbered from 0 alike, stay apart.
+    named = _input_columns(parts, start, end, "date", "quantity")
     keys = {f"k{j}": pd.factorize(stripped_column(parts[c]) if parts[c].dtype == object
                                   else parts[c], use_na_sentinel=False)[0]
-            for j, c in enumerate(_input_columns(parts, start, end, "date", "quantity"))}
+            for j, c in enumerate(named)}
     whole = pd.DataFrame({"row": rows[~np.isnan(rows)], **keys,
                           "first": pd.to_datetime(parts[start], errors="coerce").to_numpy(),
                           "last": pd.to_datetime(parts[end], errors="coerce").to_numpy(),
@@ -1388,7 +1389,25 @@ def _period_notes(columns: Any, ok: pd.DataFrame,
         notes.append(f"{int(overlap.sum())} row(s) report a period that overlaps another row's "
                      "alike in every other column (the same quantity, contract, measure...): "
                      "both are counted in full; check the periods.")
+    # The same claim (contract, supplier, measure, stage, region) for the very same period
+    # with other figures: a corrected return sent beside the one it corrects, say. Periods
+    # that only overlap are left alone: two people hired on one contract in the same quarter
+    # are two returns of one claim whose periods overlap, both meant.
+    claim = [f"k{named.index(c)}" for c in _CLAIM_COLUMNS if c in named]
+    if "measure" in named:
+        told = set(overlap[overlap].index.tolist())
+        again = whole.duplicated([*claim, "first", "last"], keep="first")
+        other = [i for i in again[again].index.tolist() if i not in told]
+        if other:
+            notes.append(f"{len(other)} row(s) report the same period as another row of the "
+                         "same contract, supplier, measure, stage and region, with other "
+                         "figures (a corrected return sent beside the one it corrects?): both "
+                         "are counted in full; keep the return that stands.")
     return notes
+
+
+#: The columns that make two period rows one claim for the same days.
+_CLAIM_COLUMNS = ("contract_id", "supplier_id", "measure", "stage", "region")
 
 
 def _fte_rows(rows: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> np.ndarray:

@@ -2129,3 +2129,25 @@ def test_targets_read_supplier_ids_written_two_ways_as_one_supplier() -> None:
     with pytest.warns(sv.SocialValueWarning, match="more than one supplier"):
         targets_vs_delivered(rival)
     assert "Per contract and supplier" in report_html(rival)
+
+
+def test_basis_notes_tell_a_corrected_return_sent_beside_the_one_it_corrects() -> None:
+    """Two returns of one contract, supplier, measure and stage for the same quarter with
+    different quantities (a correction sent again) are both counted: a note says so. The
+    quarters before and after, which only touch it, draw no note."""
+    df = pd.DataFrame({
+        "contract_id": "C1", "supplier_id": "S", "stage": "delivered",
+        "measure": "innov-digital-skills-hour", "quantity": [150, 120, 135, 160],
+        "unit": "hour", "region": "uk",
+        "period_start": ["2024-06-01", "2024-09-01", "2024-09-01", "2024-12-01"],
+        "period_end": ["2024-08-31", "2024-11-30", "2024-11-30", "2025-02-28"]})
+    notes = basis_notes(value_frame(sv.apportion(df)))
+    assert [n for n in notes if "corrected return" in n] == [
+        "1 row(s) report the same period as another row of the same contract, supplier, "
+        "measure, stage and region, with other figures (a corrected return sent beside the "
+        "one it corrects?): both are counted in full; keep the return that stands."]
+    assert not basis_notes(value_frame(sv.apportion(df.drop(index=2))))
+    # Another region (a second site) is another claim: no note.
+    other_site = df.assign(region=["uk", "uk", "scotland", "uk"])
+    assert not [n for n in basis_notes(value_frame(sv.apportion(other_site)))
+                if "corrected return" in n]
