@@ -200,8 +200,10 @@ def _value_partition(part: pd.DataFrame, handle: TableHandle, offset: int,
     # record of what valued the rows (assumptions, editions, digests) is JSON-like data, the
     # same in every partition once its row count and id are the whole input's.
     record = out.attrs.get(_RECORD)
+    # Without the "index" entry, which places the partition's own issues among repeated
+    # index labels: the issues are columns here, and the entry differs between partitions.
     out.attrs = {} if whole is None or not isinstance(record, dict) else {
-        _RECORD: {**record, **whole}}
+        _RECORD: {**{k: v for k, v in record.items() if k != "index"}, **whole}}
     if errors == "collect":
         _add_issue_columns(out, found, offset)
     return out

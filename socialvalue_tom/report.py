@@ -773,14 +773,15 @@ def _targets(valued: pd.DataFrame, *, by_measure: bool, by_supplier: bool,
     # delivered returns were all rejected is not read as one that delivered nothing.
     value = pd.to_numeric(every["value_gbp"], errors="coerce").astype("float64")
     every = every.assign(value_gbp=value)
+    notes = []
     if not by_supplier:
         shared = _several_suppliers(every)  # read as above, not again
-        if shared:
-            warnings.warn(SocialValueWarning(
+        if shared:  # warned by targets_vs_delivered, at its caller's line, with the others
+            notes.append(
                 f"{len(shared)} contract(s) have commitments from more than one supplier "
                 f"({', '.join(group_label(c) for c in shared[:3])}"
                 f"{', ...' if len(shared) > 3 else ''}): each target adds them all; keep the "
-                "winning bid's rows, or pass by_supplier=True"), stacklevel=2)
+                "winning bid's rows, or pass by_supplier=True")
     records = []
     # Unsorted groups, sorted after by a key every cell has: the rows not valued may hold
     # cells of types that do not compare (5 and a Timestamp as a measure). Each group reads
@@ -819,8 +820,8 @@ def _targets(valued: pd.DataFrame, *, by_measure: bool, by_supplier: bool,
     out = pd.DataFrame.from_records(records, columns=[
         *keys, *extra, "committed_gbp", "delivered_gbp", "shortfall_gbp", "delivered_pct",
         "uncommitted_gbp", "rows_not_valued", "rows_without_stage"])
-    out.attrs["notes"] = _target_notes(valued, every, years, committed | delivered, out,
-                                       by_measure)
+    out.attrs["notes"] = notes + _target_notes(valued, every, years, committed | delivered,
+                                               ids, out, by_measure)
     return out
 
 
@@ -842,21 +843,39 @@ def _years_column(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _target_notes(valued: pd.DataFrame, every: pd.DataFrame, years: np.ndarray,
-                  staged: np.ndarray, out: pd.DataFrame, by_measure: bool) -> list[str]:
-    """What a reader of targets against deliveries must know: bases the figures mix."""
+                  staged: np.ndarray, ids: np.ndarray, out: pd.DataFrame,
+                  by_measure: bool) -> list[str]:
+    """What a reader of targets against deliveries must know: bases the figures mix (the
+    discounting of rows lasting several years, the editions valuing each side) and
+    deliveries of measures never committed. ``ids``: each row's group in ``out``."""
     notes = []
     a = _assumptions_of(valued)
     value = every["value_gbp"].to_numpy(dtype=np.float64)
-    lasting = staged & (years > 1) & ~np.isnan(value)
-    if (lasting.any() and a is not None and a.get("discount_base_year") is None
-            and a.get("discount_schedule") != "none"):
+    ok = staged & ~np.isnan(value)
+    lasting = ok & (years > 1)
+    spread = ("date" in every.columns
+              and _financial_year(every.loc[ok, "date"]).dropna().nunique() > 1)
+    undiscounted = a is None or (a.get("discount_base_year") is None
+                                 and a.get("discount_schedule") != "none")
+    if lasting.any() and spread and undiscounted:
+        unknown = ("" if a is not None else
+                   "The settings the rows were valued with are not recorded with them (read "
+                   "back from a file?): if no common discount_base_year was given, ")
         notes.append(
-            f"{int(lasting.sum()):,} committed or delivered row(s) last several years and are "
-            "discounted to their own first year, while rows for one year are not discounted: "
-            "a commitment's later years then count less than deliveries in those years, so "
-            "meeting it exactly reads as more than 100%. Value with a common "
-            "discount_base_year (the contracts' first financial year) to compare them on one "
-            "basis.")
+            f"{unknown}{int(lasting.sum()):,} committed or delivered row(s) last several years "
+            "and are discounted to their own first year, while rows for one year are not "
+            "discounted: a commitment's later years then count less than deliveries in those "
+            "years, so meeting it exactly reads as more than 100%. Value with one year as both "
+            "price_year and discount_base_year (the contracts' first financial year) to "
+            "compare them on one basis.")
+    mixed = _editions_apart(every, ok, ids)
+    if mixed:
+        notes.append(
+            f"{mixed:,} group(s) have commitments and deliveries valued with different "
+            "editions: each edition's proxies value the same quantity its own way (pay "
+            "growth, revised carbon values), in its own year's prices unless price_year is "
+            "given, so delivered_pct compares money at different proxies; by_measure=True "
+            "sets the quantities side by side.")
     extra = [x for x in out["uncommitted_gbp"].tolist() if x is not None and x > 0]
     if extra and not by_measure:
         notes.append(
@@ -865,6 +884,22 @@ def _target_notes(valued: pd.DataFrame, every: pd.DataFrame, years: np.ndarray,
             "delivered_gbp: they can make up for a shortfall on the measures committed "
             "(by_measure=True sets each measure against its own commitment).")
     return notes
+
+
+def _editions_apart(every: pd.DataFrame, ok: np.ndarray, ids: np.ndarray) -> int:
+    """How many groups have valued commitments and deliveries under different sets of
+    editions (table and version)."""
+    if not {"table", "version"} <= set(every.columns) or not ok.any():
+        return 0
+    rows = pd.DataFrame({
+        "group": ids[ok], "stage": every["stage"].to_numpy(dtype=object)[ok],
+        "edition": (every["table"].astype(str) + ":" + every["version"].astype(str))
+        .to_numpy(dtype=object)[ok]}).drop_duplicates()
+    sets = rows.groupby(["group", "stage"], sort=False)["edition"].agg(frozenset).unstack()
+    if not {"commitment", "delivered"} <= set(sets.columns):
+        return 0
+    both = sets.dropna(subset=["commitment", "delivered"])
+    return int((both["commitment"] != both["delivered"]).sum())
 
 
 def _shared_contracts(valued: pd.DataFrame) -> list[Any]:

@@ -396,3 +396,15 @@ def test_value_dask_result_keeps_the_record_of_what_valued_it(
     written = json.loads(meta[svio.PROVENANCE_KEY.encode()])
     assert written["assumptions"]["price_year"] == 2024
     assert written["editions"] == svio.provenance(want)["editions"]
+
+
+def test_value_dask_keeps_the_record_when_partitions_have_issues_among_repeated_labels(
+        client: object, tiny: sv.ProxyTable) -> None:
+    """value_frame records where a partition's issues sit among repeated index labels: that
+    entry differs between partitions and had made pd.concat drop the whole record."""
+    df = _portfolio(200, bad=(3, 150))
+    df.index = [i // 2 for i in range(len(df))]
+    got = value_dask(dd.from_pandas(df, npartitions=2, sort=False), tiny,
+                     errors="collect").compute()
+    assert got.attrs["socialvalue_tom"]["rows"] == 200
+    assert "index" not in got.attrs["socialvalue_tom"]

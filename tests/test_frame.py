@@ -1599,3 +1599,20 @@ def test_value_frame_keeps_each_editions_words_for_one_bad_cell() -> None:
     assert "uk-national:2023" in reasons[0, "confidence"]
     assert "uk-national:2025" in reasons[1, "confidence"]
     assert "boolean" in reasons[2, "quantity"] and (3, "quantity") not in reasons
+
+
+def test_value_frame_words_each_bad_cell_as_written_when_equal_cells_differ() -> None:
+    """Reasons are worked out once per distinct cell as written: cells that compare equal but
+    read differently (1 and Decimal("1"), (1,) and (1.0,)) keep their own words, and a cell
+    that cannot be hashed (numpy's generic timedelta64 raises ValueError) is worded alone."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte"] * 3,
+                       "quantity": pd.Series([np.timedelta64(5), (1,), (1.0,)], dtype=object),
+                       "unit": "FTE", "region": "uk", "date": "2024-05-15",
+                       "stage": pd.Series([1, Decimal("1"), 1], dtype=object)})
+    issues = value_frame(df, "uk-national", errors="collect").attrs["issues"]
+    reasons = dict(zip(zip(issues["row"], issues["field"], strict=True), issues["reason"],
+                       strict=True))
+    assert reasons[0, "quantity"] == "quantity 5 is not a number"
+    assert reasons[1, "quantity"] == "quantity (1,) is not a number"
+    assert reasons[2, "quantity"] == "quantity (1.0,) is not a number"
+    assert "stage 1 is" in reasons[0, "stage"] and "Decimal('1')" in reasons[1, "stage"]

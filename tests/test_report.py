@@ -2070,16 +2070,43 @@ def test_targets_vs_delivered_counts_quantities_over_their_years() -> None:
 def test_targets_vs_delivered_warns_when_discounting_bases_differ() -> None:
     """Without a common discount_base_year the three-year commitment's later years are
     discounted and the yearly deliveries are not: exact delivery reads as 103.5%, which a
-    note says (a warning from the function, the same words under the report's table)."""
+    note says (a warning from the function, at the caller's line, the same words under the
+    report's table). Commitments and deliveries lasting alike in one financial year are on
+    one basis: no note."""
     v = sv.value_frame(_lasting_commitment().iloc[:4], detail=True,
                        assumptions={"carry_forward": True})
-    with pytest.warns(sv.SocialValueWarning, match="common discount_base_year") as told:
+    with pytest.warns(sv.SocialValueWarning, match="one year as both price_year and "
+                      "discount_base_year") as told:
         t = targets_vs_delivered(v)
     assert t["delivered_pct"].iloc[0] > 100.0
     assert t.attrs["notes"] == [str(w.message) for w in told
                                 if isinstance(w.message, sv.SocialValueWarning)]
+    assert {w.filename for w in told} == {__file__}
     html_text = sv.report.report_html(v)
-    assert "common discount_base_year" in html_text and "Of which not committed" in html_text
+    assert "one year as both price_year and discount_base_year" in html_text
+    assert "Of which not committed" in html_text
+    alike = _lasting_commitment().iloc[:2].assign(date="2025-06-01", years=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.SocialValueWarning)
+        targets_vs_delivered(sv.value_frame(alike))
+
+
+def test_targets_vs_delivered_tells_commitments_and_deliveries_of_different_editions() -> None:
+    """A commitment valued with the 2023 edition met by deliveries valued with 2023 to 2025:
+    on one price and discounting basis it still reads 102%, the proxies revised between
+    editions (pay growth); a note says the money is compared at different proxies."""
+    df = pd.DataFrame({"contract_id": "C1", "stage": ["commitment", *["delivered"] * 3],
+                       "measure": "jobs-local-fte", "quantity": 10, "unit": "FTE",
+                       "region": "uk", "years": [3, 1, 1, 1],
+                       "date": ["2023-06-01", "2023-12-01", "2024-12-01", "2025-12-01"]})
+    v = sv.value_frame(df, assumptions={"price_year": 2023, "discount_base_year": 2023})
+    with pytest.warns(sv.SocialValueWarning, match="valued with different editions") as told:
+        t = targets_vs_delivered(v)
+    assert len(told) == 1 and t["delivered_pct"].iloc[0] == pytest.approx(102.36, abs=0.01)
+    same = df.assign(date=["2023-06-01", "2023-12-01", "2024-01-01", "2024-02-01"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.SocialValueWarning)
+        targets_vs_delivered(sv.value_frame(same, assumptions={"discount_base_year": 2023}))
 
 
 def test_report_headline_keeps_commitments_and_deliveries_apart() -> None:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from socialvalue_tom.errors import RowIssue
 
-__all__ = ["Issues", "issue_label"]
+__all__ = ["CellKey", "Issues", "issue_label"]
 
 
 @dataclass
@@ -60,15 +60,16 @@ class Issues:
 
     def add(self, mask: np.ndarray, field_name: str, code: str,
             reason: str | Callable[[int], str], *, also: bool = False,
-            alone: bool = False, key: np.ndarray | None = None) -> None:
+            alone: bool = False, key: Key | None = None) -> None:
         """Record an issue for each row where ``mask`` is true and no issue is recorded yet;
         ``also``: for rows with issues of other fields too; ``alone``: as the row's only
         issue, added before any other (see the class).
 
         ``key``: per row, what a callable ``reason`` depends on (the code of the row's
-        distinct cell, with its edition where the words name it): the reason is then worked
-        out once per distinct key, not once per row. A column of a million rows holding one
-        unknown measure asked difflib for its near matches a million times.
+        distinct cell, or a :class:`CellKey`, with its edition where the words name it): the
+        reason is then worked out once per distinct key, not once per row. A column of a
+        million rows holding one unknown measure asked difflib for its near matches a
+        million times.
         """
         if not mask.any():
             return
@@ -94,26 +95,50 @@ def _always(text: str) -> Callable[[int], str]:
     return lambda _p: text
 
 
-def _memoised(reason: Callable[[int], str], key: np.ndarray | None) -> Callable[[int], str]:
-    """``reason``, worked out once per distinct ``key[p]`` (each row's own without a key).
+#: What a reason depends on, per row: an array (a code per row) or a function of the row.
+Key = np.ndarray | Callable[[int], Hashable]
 
-    A key is taken with its type, so two cells that compare equal but are written apart
-    (``True`` and ``1``) are not told in each other's words; a key that cannot be hashed
-    (a list in an object column) is worked out for its row alone."""
+
+def _memoised(reason: Callable[[int], str], key: Key | None) -> Callable[[int], str]:
+    """``reason``, worked out once per distinct key (each row's own without a key).
+
+    A key that cannot be hashed, or whose working out fails, is worked out for its row
+    alone: the reason is then the row's own, as without a key."""
     if key is None:
         return reason
-    found: dict[tuple[type, Any], str] = {}
+    found: dict[Hashable, str] = {}
+    of_row = key if callable(key) else key.__getitem__
 
     def words(p: int) -> str:
-        k = key[p]
         try:
-            return found[type(k), k]
-        except KeyError:
-            text = found[type(k), k] = reason(p)
-            return text
-        except TypeError:  # unhashable
-            return reason(p)
+            k = of_row(p)
+            hash(k)
+        except Exception:  # unhashable (a list), or not hashable at all (numpy's generic
+            return reason(p)  # timedelta64 raises ValueError)
+        if k not in found:
+            found[k] = reason(p)
+        return found[k]
     return words
+
+
+class CellKey:
+    """The key of a reason that quotes a row's cell from an object column: the cell's type
+    and repr, so that cells that compare equal but read differently (``1`` and
+    ``Decimal("1")``, ``(1,)`` and ``(1.0,)``), which factorising merges, each get their own
+    words; ``extra`` (the row's edition, say) is part of it where the words name it. The cells
+    are read when the first key is asked for, so a clean block costs nothing."""
+
+    def __init__(self, series: pd.Series, extra: np.ndarray | None = None) -> None:
+        self._series = series
+        self._cells: np.ndarray | None = None
+        self._extra = extra
+
+    def __call__(self, p: int) -> Hashable:
+        if self._cells is None:
+            self._cells = self._series.to_numpy(dtype=object)
+        cell = self._cells[p]
+        key = (type(cell), repr(cell))
+        return key if self._extra is None else (key, int(self._extra[p]))
 
 
 def issue_label(x: Hashable) -> Any:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from socialvalue_tom._bulk.issues import Issues
+from socialvalue_tom._bulk.issues import CellKey, Issues, Key
 from socialvalue_tom._text import (
     Boolean,
     NotAValue,
@@ -195,16 +195,21 @@ def _numeric(series: pd.Series, name: str, issues: Issues, *, required: bool) ->
     return vals
 
 
-def _cells(series: pd.Series, told: NDArray[np.bool_]) -> np.ndarray | None:
-    """The cells as Python objects, the key of reasons that quote them, read only where some
-    row is to be told (a clean column costs nothing)."""
-    return series.to_numpy(dtype=object) if told.any() else None
+def _cells(series: pd.Series, told: NDArray[np.bool_]) -> CellKey | None:
+    """The key of reasons that quote a numeric column's cells (any type may be there: the
+    column is not text), or None where no row is to be told."""
+    return CellKey(series) if told.any() else None
 
 
-def _with_edition(codes: NDArray[np.intp], ed: NDArray[np.intp], s: EditionStack
-                  ) -> NDArray[np.intp]:
-    """A key per (distinct cell, edition): the key of reasons that name the row's edition's
-    codes."""
+def _cell_key(series: pd.Series, codes: NDArray[np.intp],
+              ed: NDArray[np.intp] | None = None, s: EditionStack | None = None) -> Key:
+    """The key of reasons that quote a row's cell, with its edition where ``ed`` is given
+    (their words name the edition's codes): the distinct cell's code, or for an object
+    column, whose equal cells may read differently, the cell itself (:class:`CellKey`)."""
+    if series.dtype == object:
+        return CellKey(series, ed)
+    if ed is None or s is None:
+        return codes
     return codes * len(s.editions) + ed
 
 
@@ -281,7 +286,8 @@ def _days(series: pd.Series, issues: Issues, seen: dict[Any, int | None]) -> _Da
     issues.add(codes < 0, "date", "missing", "date is missing", also=True)
     unparsed = np.array([d is None for d in parsed] + [False])
     issues.add(unparsed[codes], "date", "bad-date",
-               lambda p: not_a_date("date", series.iloc[p]), also=True, key=codes)
+               lambda p: not_a_date("date", series.iloc[p]), also=True,
+               key=_cell_key(series, codes))
     table = np.array([_BAD_DAY if d is None else d for d in parsed] + [_BAD_DAY], dtype=np.int64)
     return _Dates(table, codes)
 
@@ -410,7 +416,8 @@ def _unknown_everywhere(series: pd.Series, found: tuple[NDArray[np.intp], np.nda
         u.strip() in t.measure_index for t in s.editions) for u in uniq] + [False])
     if unknown.any():
         issues.add(unknown[codes], "measure", "unknown-measure",
-                   lambda p: _in_no_edition(series.iloc[p], s), alone=True, key=codes)
+                   lambda p: _in_no_edition(series.iloc[p], s), alone=True,
+                   key=_cell_key(series, codes))
 
 
 def _in_no_edition(measure: str, s: EditionStack) -> str:
@@ -436,7 +443,7 @@ def _measures(series: pd.Series, found: tuple[NDArray[np.intp], np.ndarray], s: 
     # Known to some edition but not to the row's: told where the row has an edition.
     issues.add((m < 0) & (ed >= 0), "measure", "unknown-measure",
                lambda p: s.editions[int(ed[p])].unknown_measure(series.iloc[p]).message,
-               also=True, key=_with_edition(codes, ed, s))
+               also=True, key=_cell_key(series, codes, ed, s))
     return m
 
 
@@ -458,13 +465,14 @@ def _regions(series: pd.Series, s: EditionStack, ed: NDArray[np.intp],
     issues.add(codes < 0, "region", "missing", "region is missing", also=True)
     issues.add((r < 0) & (ed >= 0), "region", "unknown-region",
                lambda p: _unknown_region(series.iloc[p], s.editions[int(ed[p])].region_codes),
-               also=True, key=_with_edition(codes, ed, s))
+               also=True, key=_cell_key(series, codes, ed, s))
     if (ed < 0).any():  # no edition (a bad date): a region no edition has is wrong by itself
         # Per distinct value, known to no edition; the last slot, a missing region, is not.
         nowhere = np.append((table[:, :-1] < 0).all(axis=0), False)
         every = list(dict.fromkeys(c for t in s.editions for c in t.region_codes))
         issues.add((ed < 0) & nowhere[codes], "region", "unknown-region",
-                   lambda p: _unknown_region(series.iloc[p], every), also=True, key=codes)
+                   lambda p: _unknown_region(series.iloc[p], every), also=True,
+                   key=_cell_key(series, codes))
     return r
 
 
@@ -564,14 +572,14 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
             # Bytes too: the scalar Outcome refuses them in text fields.
             container = np.array([_not_one_value(u) for u in uniq] + [False])
             issues.add(container[codes], name, "not-a-value", _not_a_value(df[name], name),
-                       also=True, key=codes)
+                       also=True, key=_cell_key(df[name], codes))
     if "stage" in df.columns:
         st = df["stage"]
         codes, uniq = _codes(st)
         known = np.array([isinstance(u, str) and u.strip() in _STAGES for u in uniq] + [True])
         bad = ~known[codes]
         issues.add(bad, "stage", "bad-stage", lambda p: _bad_stage(st.iloc[p]), also=True,
-                   key=codes)
+                   key=_cell_key(st, codes))
     return extra
 
 
@@ -702,5 +710,5 @@ def _reductions(df: pd.DataFrame, s: EditionStack, ed: NDArray[np.intp], a: Assu
     issues.add(np.isnan(red), "confidence", "unknown-grade",
                lambda p: s.editions[int(ed[p])].unknown_grade(
                    key_text(df["confidence"].iloc[p])).message,
-               also=True, key=_with_edition(codes, ed, s))
+               also=True, key=_cell_key(df["confidence"], codes, ed, s))
     return red
