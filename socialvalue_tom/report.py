@@ -1878,13 +1878,20 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
                  if len(valued_rows) != outcomes else "")
         by_stage = _stage_totals(valued_rows)
         if len(by_stage) == 2:
-            # A target added to what met it is no figure to lead with: the two, apart.
+            # A target added to what met it is no figure to lead with: the two, apart, and
+            # the rows with neither stage, which are in neither.
+            staged = stripped_column(valued_rows["stage"]).isin(_STAGES).to_numpy()
+            bare = valued_rows[~staged]
+            unstaged = (f"; with no stage: <strong>{format_gbp(total(bare['value_gbp']))}"
+                        "</strong>" if len(bare) else "")
             parts.append(
                 f'<p class="headline">Committed: <strong>{format_gbp(by_stage["commitment"])}'
                 f'</strong>; delivered: <strong>{format_gbp(by_stage["delivered"])}</strong>'
-                f"</p><p>Net social value of {outcomes:,} outcomes{split}, commitments and "
-                f"deliveries apart. All rows together net {format_gbp(net)}, a sum that adds "
-                "targets to what met them (the tables below show both, by stage).</p>")
+                f"{unstaged}</p><p>Net social value of {outcomes:,} outcomes{split}, "
+                "commitments and deliveries apart. All rows together net "
+                f"{format_gbp(net)}, a sum that adds targets to what met them"
+                f"{' (and the rows with no stage)' if len(bare) else ''} (the tables below "
+                "show both, by stage).</p>")
         else:
             parts.append(f'<p class="headline">Net social value: <strong>{format_gbp(net)}'
                          f"</strong> from {outcomes:,} outcomes{split}.</p>")
@@ -1913,7 +1920,7 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
              "one supplier, each set against its own deliveries.</p>"] if shared else []),
             _table(tvd, "Committed and delivered social value per contract",
                    row_headers=2 if shared else 1),
-            *(f'<p class="note">{html.escape(note)}</p>' for note in tvd_notes)]
+            *(f'<p class="note">{html.escape(_table_words(note))}</p>' for note in tvd_notes)]
     if {"table", "version", "digest"} <= set(frame.columns):  # a frame built by hand has none
         eds = pd.DataFrame(editions_used(frame), columns=["table", "version", "digest"])
         indices = _price_indices(valued)
@@ -1929,6 +1936,17 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
             f"<body>\n{body}\n</body></html>\n")
+
+
+def _table_words(note: str) -> str:
+    """A targets note as the report's reader reads it: the table's column headers for the
+    result's column names, and the Python call named as one."""
+    for name, words in (("uncommitted_gbp", f"“{_HEADERS['uncommitted_gbp']}”"),
+                        ("delivered_gbp", f"“{_HEADERS['delivered_gbp']}”"),
+                        ("delivered_pct", f"“{_HEADERS['delivered_pct']}”"),
+                        ("by_measure=True", "targets_vs_delivered(by_measure=True), in Python,")):
+        note = note.replace(name, words)
+    return note
 
 
 def _generated_day() -> dt.date:

@@ -27,7 +27,7 @@ import pytest
 import socialvalue_tom as sv
 from socialvalue_tom.errors import RuleError
 from socialvalue_tom.frame import value_frame
-from socialvalue_tom.money import format_gbp
+from socialvalue_tom.money import format_gbp, total
 from socialvalue_tom.report import (
     annotate,
     basis_notes,
@@ -2109,6 +2109,10 @@ def test_targets_vs_delivered_tells_commitments_and_deliveries_of_different_edit
         targets_vs_delivered(sv.value_frame(same, assumptions={"discount_base_year": 2023}))
 
 
+def sum_pounds(rows: pd.DataFrame) -> Decimal:
+    return total(rows["value_gbp"])
+
+
 def test_report_headline_keeps_commitments_and_deliveries_apart() -> None:
     """With both stages the headline gives the committed and the delivered totals, not their
     sum (a target added to what met it), which is still named below them as such."""
@@ -2122,6 +2126,14 @@ def test_report_headline_keeps_commitments_and_deliveries_apart() -> None:
     assert "Net social value: <strong>" not in text
     one_stage = report_html(value_frame(pd.read_csv(EXAMPLE).query("stage == 'delivered'")))
     assert "Net social value: <strong>" in one_stage and "Committed: <strong>" not in one_stage
+    # Rows with no stage are in neither figure: the headline gives them too.
+    blanked = pd.read_csv(EXAMPLE)
+    blanked.loc[:9, "stage"] = None
+    valued = value_frame(blanked)
+    bare = valued[valued["stage"].isna()]
+    text = report_html(valued)
+    assert f"; with no stage: <strong>{format_gbp(sum_pounds(bare))}</strong>" in text
+    assert "(and the rows with no stage)" in text
 
 
 def test_contract_values_of_competing_bids_are_refused_with_the_way_out() -> None:
