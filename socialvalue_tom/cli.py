@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import math
 import os
 import re
 import sys
@@ -1122,7 +1123,7 @@ def _guard_contract_values(fn: Callable[[], _T], valued: pd.DataFrame, inp: Path
         more = ", ..." if int(exc.details.get("count") or 0) > len(values) else ""
         _fail(f"{inp.name}: contract {exc.details['contract_id']!r} has more than one "
               f"contract_value ({given}{more}): give each contract one value, which its SV "
-              f"per £ divides by{exc.details.get('advice') or ''} "
+              f"per £ divides by{_cli_error_words(exc.details.get('advice') or '')} "
               "[see docs/errors.md#rule-error]")
 
 
@@ -1242,6 +1243,12 @@ _ERROR_PHRASES = (
     ("one year as both price_year and discount_base_year",
      "one year as both --price-year and --discount-base-year"),
     ("assumption 'price_year':", "--price-year:"),
+    (": bid_prices, when given, prices every tenderer (basis='absolute' does not need them: "
+     "leave bid_prices out to score without)",
+     ": --price, when given, prices every tenderer (--basis absolute does not need them: "
+     "leave --price out to score without)"),
+    ("A bid's price is score_bids(bid_prices=...), not contract_value",
+     "A bid's price is socialvalue-tom bids --price SUPPLIER=GBP, not contract_value"),
     ("assumption 'discount_base_year':", "--discount-base-year:"),
 )
 
@@ -1695,10 +1702,16 @@ def bids_cmd(
     for line in lines:
         _console().print(_printable(_cli_error_words(str(line))), markup=False)
     for w in told:  # the library's warnings as notes, in this command's words
-        if issubclass(w.category, SocialValueWarning) and not issubclass(
-                w.category, IllustrativeValueWarning):
+        if issubclass(w.category, IllustrativeValueWarning):
+            rows = getattr(w.message, "rows", 0)
+            _console().print(f"Caveat: {rows} commitment row(s) use proxy values labelled "
+                             "illustrative: not for decisions (--trace names the tenders).",
+                             markup=False)
+        elif issubclass(w.category, SocialValueWarning):
             _console(stderr=True).print(_printable(f"note: {_cli_error_words(str(w.message))}"),
                                         markup=False)
+        else:  # not the library's: shown as Python would have shown it
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def _bid_prices(given: list[str]) -> dict[str, float] | None:
@@ -1714,8 +1727,8 @@ def _bid_prices(given: list[str]) -> dict[str, float] | None:
             value = float(amount.replace(",", "").replace("£", "").strip()) if sep else None
         except ValueError:
             value = None
-        if not supplier or value is None:
-            _fail(f"--price {item!r} is not SUPPLIER=GBP (as A=1200000)")
+        if not supplier or value is None or not math.isfinite(value) or value <= 0:
+            _fail(f"--price {item!r} is not SUPPLIER=GBP, a price above 0 (as A=1200000)")
         if supplier in prices:
             _fail(f"--price gives supplier {supplier!r} more than once")
         prices[supplier] = value

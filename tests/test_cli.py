@@ -2364,6 +2364,13 @@ def test_bids_refuses_bad_prices_and_lists_bad_rows(tmp_path: Path) -> None:
     assert twice.exit_code == 2 and "more than once" in twice.stderr
     unpriced = runner.invoke(app, ["bids", str(src), "--basis", "per-gbp"])
     assert unpriced.exit_code == 2 and "bid_prices" in unpriced.stderr
+    one_priced = runner.invoke(app, ["bids", str(src), "--price", "A=1000000"])
+    assert one_priced.exit_code == 2
+    assert ("--price, when given, prices every tenderer (--basis absolute does not need "
+            "them: leave --price out to score without)") in " ".join(one_priced.stderr.split())
+    for bad in ("A=nan", "A=0", "A=-5"):
+        refused = runner.invoke(app, ["bids", str(src), "--price", bad, "--price", "B=1"])
+        assert refused.exit_code == 2 and "a price above 0" in refused.stderr, bad
     src.write_text(_TENDER.replace("jobs-local-fte,3,", "jobs-local-fte,-3,"), encoding="utf-8")
     bad_rows = runner.invoke(app, ["bids", str(src)])
     assert bad_rows.exit_code == 1
@@ -2404,3 +2411,26 @@ def test_value_by_a_crosswalk_group_totals_it_and_says_to_verify(by: str, crossw
         assert f"│ {group} │" in text and sv.money.format_gbp(net) in text
     assert f"Note: groups from the crosswalk {crosswalk} (" in text
     assert "verify it against the current model before using it in a tender" in text
+
+
+def test_bids_says_when_commitments_use_illustrative_values(tmp_path: Path) -> None:
+    src = tmp_path / "tender.csv"
+    src.write_text("supplier_id,stage,measure,quantity,unit,region,date\n"
+                   "A,commitment,growth-local-spend,1000,GBP,uk,2024-06-01\n"
+                   "B,commitment,jobs-local-fte,1,FTE,uk,2024-06-01\n", encoding="utf-8")
+    result = runner.invoke(app, ["bids", str(src)])
+    assert result.exit_code == 0, result.output
+    assert ("Caveat: 1 commitment row(s) use proxy values labelled illustrative: not for "
+            "decisions") in " ".join(result.stdout.split())
+
+
+def test_value_names_the_bids_command_for_competing_bids_prices(tmp_path: Path) -> None:
+    src = tmp_path / "cv.csv"
+    src.write_text("contract_id,supplier_id,stage,measure,quantity,unit,region,date,"
+                   "contract_value\nT-100,A,commitment,jobs-local-fte,1,FTE,uk,2025-06-01,"
+                   "3000000\nT-100,B,commitment,jobs-local-fte,2,FTE,uk,2025-06-01,5000000\n",
+                   encoding="utf-8")
+    result = runner.invoke(app, ["value", str(src)])
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())
+    assert "socialvalue-tom bids --price SUPPLIER=GBP" in said and "score_bids" not in said
