@@ -113,7 +113,8 @@ def _editions(valued: pd.DataFrame, tables: TablesLike | None) -> dict[tuple[str
             raise RuleError(f"tables= lacks edition(s) {lacking} that valued these rows: pass "
                             "the family name or every edition used", field="tables")
         return given
-    recorded = valued.attrs.get("socialvalue_tom", {}).get("editions", {})
+    recorded = valued.attrs.get("socialvalue_tom", {}).get("editions", {}) or _digest_column(
+        valued)
     found = {}
     for label, mark in recorded.items():
         name, _, version = str(label).partition(":")
@@ -128,6 +129,17 @@ def _editions(valued: pd.DataFrame, tables: TablesLike | None) -> dict[tuple[str
         raise RuleError("cannot tell which table editions valued these rows: pass tables=",
                         field="tables")
     return found
+
+
+def _digest_column(valued: pd.DataFrame) -> dict[str, str]:
+    """``{"name:version": digest}`` from the rows' own ``table``, ``version`` and ``digest``
+    columns: how a frame read back from a file (its ``attrs`` gone) names its editions, each
+    then found by name and checked against its digest, as a recorded one is."""
+    if not {"table", "version", "digest"} <= set(valued.columns):
+        return {}
+    rows = _bare(valued)[["table", "version", "digest"]].dropna().drop_duplicates()
+    return {f"{_label_text(t)}:{_label_text(v)}": str(d)
+            for t, v, d in rows.itertuples(index=False, name=None)}
 
 
 def _edition_labels(valued: pd.DataFrame) -> set[tuple[str, str]]:

@@ -2190,3 +2190,23 @@ def test_basis_notes_tell_a_corrected_return_sent_beside_the_one_it_corrects() -
     other_site = df.assign(region=["uk", "uk", "scotland", "uk"])
     assert not [n for n in basis_notes(value_frame(sv.apportion(other_site)))
                 if "corrected return" in n]
+
+
+def test_a_frame_read_back_from_a_file_finds_its_editions_by_its_digest_column(
+        tmp_path: Path) -> None:
+    """A valued CSV read back has no attrs; its table, version and digest columns name the
+    editions, found by name and checked against the digest, so annotate and the targets by
+    measure work without tables= (they had asked for it). A digest that does not match is
+    still refused."""
+    valued = value_frame(pd.read_csv(EXAMPLE), detail=True)
+    valued.to_csv(tmp_path / "v.csv", index=False)
+    back = pd.read_csv(tmp_path / "v.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sv.SocialValueWarning)
+        got = targets_vs_delivered(back, by_measure=True)
+        want = targets_vs_delivered(valued, by_measure=True)
+    pd.testing.assert_frame_equal(got[["contract_id", "measure", "unit", "committed_quantity"]],
+                                  want[["contract_id", "measure", "unit", "committed_quantity"]])
+    tampered = back.assign(digest="0" * 64)
+    with pytest.raises(RuleError, match="cannot find table edition"):
+        annotate(tampered)
