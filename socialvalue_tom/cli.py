@@ -1628,6 +1628,90 @@ def template_cmd(
                          "period_start,period_end", markup=False)
 
 
+@app.command("targets")
+def targets_cmd(
+    input: InputArg,
+    by_measure: Annotated[bool, typer.Option(
+        "--by-measure", help="One row per contract and measure, with the quantities "
+        "committed and delivered in the measure's unit.")] = False,
+    by_supplier: Annotated[bool, typer.Option(
+        "--by-supplier", help="One row per contract and supplier (each supplier's deliveries "
+        "against its own commitments).")] = False,
+    totals: Annotated[Path | None, typer.Option(
+        "--totals", metavar="FILE.csv", help="Write the whole table as CSV.")] = None,
+    sheet: SheetOpt = None,
+    period: PeriodOpt = None,
+    tables: TablesOpt = "uk-national",
+    errors: ErrorsOpt = Errors.raise_.value,
+    price_year: PriceYearOpt = None,
+    discount_base_year: BaseYearOpt = None,
+    carry_forward: CarryOpt = False,
+) -> None:
+    """Committed against delivered social value per contract, with the shortfall (rows need
+    contract_id and stage columns). Exit 1 if rows were not valued."""
+    from socialvalue_tom.frame import REQUIRED_COLUMNS
+    from socialvalue_tom.io import same_file
+    from socialvalue_tom.report import _targets
+
+    if totals is not None:
+        _check_output(totals, (".csv",))
+        if same_file(totals, input):
+            _fail(f"--totals {totals} is the input: give it a name of its own")
+    a = _assumptions(price_year, discount_base_year, carry_forward)
+    valued, _, issues = _value_or_stop(input, tables, a, errors, None, sheet, (),
+                                       _period_columns(period))
+    missing = [c for c in ("contract_id", "stage") if c not in valued.columns]
+    if missing:
+        _fail(f"{input.name} has no {' or '.join(missing)} column: targets set each "
+              "contract's commitments (stage commitment) against its deliveries (stage "
+              f"delivered), beside the columns {', '.join(REQUIRED_COLUMNS)}")
+    table = _guard(lambda: _targets(valued, by_measure=by_measure, by_supplier=by_supplier,
+                                    tables=None))
+    shown = _table("Targets vs delivered" + (" by measure" if by_measure else ""))
+    keys = ["contract_id", *(["supplier_id"] if by_supplier else []),
+            *(["measure"] if by_measure else [])]
+    headers = {"contract_id": "Contract", "supplier_id": "Supplier", "measure": "Measure",
+               "unit": "Unit", "committed_quantity": "Committed qty",
+               "delivered_quantity": "Delivered qty", "committed_gbp": "Committed",
+               "delivered_gbp": "Delivered", "shortfall_gbp": "Shortfall",
+               "delivered_pct": "Delivered %", "uncommitted_gbp": "Not committed",
+               "rows_not_valued": "Not valued"}
+    columns = [c for c in headers if c in table.columns]
+    for c in columns:
+        shown.add_column(headers[c], justify="left" if c in (*keys, "unit") else "right")
+    for r in table.to_dict("records"):
+        shown.add_row(*(_target_cell(c, r[c]) for c in columns))
+    _console().print(shown)
+    for note in table.attrs["notes"]:
+        for name, words in _TARGET_WORDS:
+            note = note.replace(name, words)
+        _console().print(_printable(f"Note: {_cli_words(note)}"), markup=False)
+    if totals is not None:
+        _write_csv(table, totals, "the targets file")
+        _console().print(_printable(f"Wrote {len(table):,} row(s) to {totals}"), markup=False)
+    _exit_if_any(issues, input, None, sheet)
+
+
+#: The targets notes' names of result columns and arguments, as this command shows them.
+_TARGET_WORDS = (("uncommitted_gbp", "“Not committed”"), ("delivered_gbp", "“Delivered”"),
+                 ("delivered_pct", "“Delivered %”"), ("by_measure=True", "--by-measure"),
+                 ("by_supplier=True", "--by-supplier"),
+                 ("unless price_year is given", "unless --price-year is given"))
+
+
+def _target_cell(column: str, value: Any) -> str:
+    """A cell of the targets table as the terminal shows it."""
+    if is_missing(value):
+        return "n/a" if column == "delivered_pct" else ""
+    if column.endswith("_gbp"):
+        return _gbp(value)
+    if column == "delivered_pct":
+        return f"{float(value):.1f}%"
+    if column.endswith("_quantity"):
+        return f"{float(value):,.6g}"
+    return _printable(str(value))
+
+
 class BidMethod(StrEnum):
     """``--method`` values (as ``score_bids(method=...)``)."""
 

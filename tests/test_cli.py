@@ -2434,3 +2434,39 @@ def test_value_names_the_bids_command_for_competing_bids_prices(tmp_path: Path) 
     assert result.exit_code == 2
     said = " ".join(result.stderr.split())
     assert "socialvalue-tom bids --price SUPPLIER=GBP" in said and "score_bids" not in said
+
+
+def test_targets_prints_targets_vs_delivered_with_its_notes_in_flags(tmp_path: Path) -> None:
+    """`socialvalue-tom targets` shows each contract's committed, delivered, shortfall and
+    share as targets_vs_delivered gives them (--by-measure with the quantities), its notes
+    naming the command's flags, and writes the whole table with --totals."""
+    root = Path(__file__).resolve().parent.parent
+    src = root / "examples" / "portfolio.csv"
+    out = tmp_path / "targets.csv"
+    result = runner.invoke(app, ["targets", str(src), "--by-measure", "--totals", str(out)])
+    assert result.exit_code == 0, result.output
+    valued = sv.value_frame(pd.read_csv(src), detail=True)
+    with pytest.warns(sv.SocialValueWarning):
+        want = sv.targets_vs_delivered(valued, by_measure=True)
+    text = " ".join(result.stdout.split())
+    for r in want.itertuples():
+        assert (f"│ {r.contract_id} │ {r.measure} │ {r.unit} │ {r.committed_quantity:,.6g} │ "
+                f"{r.delivered_quantity:,.6g} │ {sv.money.format_gbp(r.committed_gbp)} │") in text
+    assert "Note: " in text and "--by-measure" not in text.split("Note: ", 1)[0]
+    assert "by_measure=True" not in text and "uncommitted_gbp" not in text
+    written = pd.read_csv(out)
+    assert written["measure"].tolist() == want["measure"].tolist()
+    assert written["shortfall_gbp"].round(2).tolist() == [float(x) for x in want["shortfall_gbp"]]
+
+
+def test_targets_needs_contract_and_stage_and_lists_bad_rows(tmp_path: Path) -> None:
+    bare = _write(tmp_path, "bare.csv", "measure,quantity,unit,region,date\n"
+                  "jobs-local-fte,1,FTE,uk,2024-05-01\n")
+    result = runner.invoke(app, ["targets", str(bare)])
+    assert result.exit_code == 2 and "no contract_id or stage column" in result.stderr
+    bad = _write(tmp_path, "bad.csv", "contract_id,stage,measure,quantity,unit,region,date\n"
+                 "C1,commitment,jobs-local-fte,2,FTE,uk,2024-05-01\n"
+                 "C1,delivered,jobs-local-fte,-1,FTE,uk,2024-06-01\n")
+    collected = runner.invoke(app, ["targets", str(bad), "--errors", "collect"])
+    assert collected.exit_code == 1 and "│ C1 │" in " ".join(collected.stdout.split())
+    assert (tmp_path / "bad.issues.csv").is_file()

@@ -18,7 +18,8 @@ CHECKED = ("socialvalue-tom value examples/portfolio.csv --by theme",
            "socialvalue-tom tables list",
            "socialvalue-tom tables show tests/data/tables/tiny.yaml --measure jobs-local",
            "socialvalue-tom tables validate tests/data/tables/tiny.yaml",
-           "socialvalue-tom explain examples/portfolio.csv --row 3")
+           "socialvalue-tom explain examples/portfolio.csv --row 3",
+           "socialvalue-tom targets examples/portfolio.csv")
 
 
 def _shown(command: str) -> str:
