@@ -200,10 +200,11 @@ def _value_partition(part: pd.DataFrame, handle: TableHandle, offset: int,
     # record of what valued the rows (assumptions, editions, digests) is JSON-like data, the
     # same in every partition once its row count and id are the whole input's.
     record = out.attrs.get(_RECORD)
-    # Without the "index" entry, which places the partition's own issues among repeated
-    # index labels: the issues are columns here, and the entry differs between partitions.
+    # Without the entries that describe the partition alone and differ between partitions:
+    # "index" places its issues among repeated index labels (the issues are columns here),
+    # "input_rows" counts the apportioned rows its parts come from.
     out.attrs = {} if whole is None or not isinstance(record, dict) else {
-        _RECORD: {**{k: v for k, v in record.items() if k != "index"}, **whole}}
+        _RECORD: {**{k: v for k, v in record.items() if k not in _PARTITION_ONLY}, **whole}}
     if errors == "collect":
         _add_issue_columns(out, found, offset)
     return out
@@ -211,6 +212,8 @@ def _value_partition(part: pd.DataFrame, handle: TableHandle, offset: int,
 
 #: The attrs key of value_frame's record of a valuation.
 _RECORD = "socialvalue_tom"
+#: Entries of that record that describe one partition, left out of the result's.
+_PARTITION_ONLY = frozenset({"index", "input_rows"})
 
 
 #: How the issues of one row share its issue columns: fields and codes joined by "; " (neither

@@ -1943,8 +1943,10 @@ def provenance(valued: pd.DataFrame, *, source: str | None = None) -> dict[str, 
     given: the input's name, say with its sha256), ``assumptions`` (every setting, defaults
     included), ``editions`` (each edition of the tables the call was given, sorted, with its
     content digest and its price index's digest), ``input_rows`` (the rows the call valued,
-    not those of a selection made since) and ``rows_not_valued`` (the input rows with an
-    issue). The same valuation gives the same record: no time of day, no run id.
+    not those of a selection made since; for rows :func:`~socialvalue_tom.apportion` split
+    into parts, the input rows, each counted once, and ``valued_parts``, the parts valued) and
+    ``rows_not_valued`` (the input rows with an issue). The same valuation gives the same
+    record: no time of day, no run id.
 
     :func:`write_valuations` keeps it in the file it writes where the format has room: a
     ``.parquet`` file's metadata (key :data:`PROVENANCE_KEY`), an ``.xlsx`` workbook's
@@ -1970,16 +1972,20 @@ def provenance(valued: pd.DataFrame, *, source: str | None = None) -> dict[str, 
     issues = valued.attrs.get("issues")
     bad = (int(issues["row"].nunique()) if isinstance(issues, pd.DataFrame)
            and "row" in issues.columns else None)
+    rows, parts = meta.get("rows"), None
+    if isinstance(meta.get("input_rows"), int):  # parts of apportioned rows were valued
+        rows, parts = meta["input_rows"], rows
     return provenance_record(
         dict(meta.get("assumptions") or {}),
         [(str(name), digest, indices.get(digest)) for name, digest in meta["editions"].items()],
-        meta.get("rows"), bad, source=source)
+        rows, bad, source=source, valued_parts=parts)
 
 
 def provenance_record(assumptions: Mapping[str, Any],
                       editions: Iterable[tuple[str, str, str | None]], input_rows: int | None,
                       rows_not_valued: int | None, *,
-                      source: str | None = None) -> dict[str, Any]:
+                      source: str | None = None,
+                      valued_parts: int | None = None) -> dict[str, Any]:
     """The record :func:`provenance` gives, from its parts: the assumptions (as JSON), each
     edition as ``(name:version, digest, price index digest)``, and the counts (for
     ``streaming.value_file``, which values a file in batches and knows them at its end)."""
@@ -1993,6 +1999,7 @@ def provenance_record(assumptions: Mapping[str, Any],
         "editions": [{"edition": name, "digest": digest, "price_index_digest": index}
                      for name, digest, index in sorted(editions)],
         "input_rows": input_rows,
+        **({} if valued_parts is None else {"valued_parts": valued_parts}),
         "rows_not_valued": rows_not_valued,
     })
     return record

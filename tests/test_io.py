@@ -2148,3 +2148,21 @@ def test_read_outcomes_of_bytes_in_memory_says_to_write_them_to_a_file() -> None
     with pytest.raises(TypeError, match=r"not BytesIO: write an upload held in memory to a "
                                         r"temporary file named with its extension"):
         read_outcomes(stdio.BytesIO(b"measure,quantity\n"))
+
+
+def test_provenance_of_apportioned_rows_counts_input_rows_and_the_parts_valued() -> None:
+    """Rows split by apportion are counted as the input's rows (each once), the parts valued
+    beside them: the Provenance sheet had said 35 input rows for a file of 31 (the report, 31
+    outcomes). The record is the same for any selection made since."""
+    df = pd.DataFrame({"measure": ["jobs-local-fte"] * 2, "quantity": [12.0, 1.0],
+                       "unit": ["FTE"] * 2, "region": ["uk"] * 2,
+                       "period_start": ["2024-01-01", "2024-05-01"],
+                       "period_end": ["2024-12-31", "2024-06-01"]})
+    valued = value_frame(sv.apportion(df))
+    record = svio.provenance(valued)
+    assert record is not None
+    assert (record["input_rows"], record["valued_parts"]) == (2, 3)
+    assert svio.provenance(valued.iloc[:1]) == record
+    plain = svio.provenance(value_frame(df.drop(columns=["period_start", "period_end"])
+                                        .assign(date="2024-05-01")))
+    assert plain is not None and "valued_parts" not in plain
