@@ -696,8 +696,14 @@ def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.Da
             parts.append(run(df.iloc[start:start + _CHUNK], start))
             bar.update(task, advance=len(parts[-1]))
     issues = pd.concat([p.attrs["issues"] for p in parts], ignore_index=True)
-    # The first chunk's record, for the whole input: its rows are every chunk's.
+    # The first chunk's record, for the whole input: its rows are every chunk's, and so are
+    # the input rows its parts come from (value_frame counted the first chunk's).
     record = {**parts[0].attrs["socialvalue_tom"], "rows": len(df)}
+    if "input_rows" in record:
+        from socialvalue_tom.report import input_rows
+
+        bad = np.unique(issues["row"].to_numpy(dtype=np.int64))
+        record.update(input_rows=input_rows(df), input_rows_not_valued=input_rows(df.iloc[bad]))
     attrs: dict[str, Any] = {"issues": issues, "socialvalue_tom": record}
     for p in parts:
         p.attrs.clear()  # pandas compares attrs on concat, which fails on the issues DataFrame
@@ -861,6 +867,11 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
         parts = _guard(lambda: apportion(df, resolved, start=period[0], end=period[1],
                                          errors="collect", carry_forward=a.carry_forward))
         valued = _with_unread_periods(_value_parts(parts, resolved, a, period), df, period)
+        record = valued.attrs.get("socialvalue_tom")
+        if isinstance(record, dict):  # the file's rows, bad ones too, and the rows written
+            issues = valued.attrs["issues"]  # numbered by the file's rows here
+            record.update(input_rows=len(df), valued_parts=len(valued),
+                          input_rows_not_valued=int(issues["row"].nunique()))
     read = df.attrs.get("socialvalue_tom.source")
     if isinstance(read, dict):  # a workbook: the sheet read goes into the provenance record
         valued.attrs[_SHEET_READ] = read["sheet"]
@@ -1150,7 +1161,6 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
         annotate,
         basis_notes,
         editions_used,
-        input_rows,
         summarise,
     )
     frame, keys = _grouped(_guard(lambda: annotate(valued, tables)), by)
@@ -1184,14 +1194,7 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
         local = (f" (a local amendment of {amended[d]}, not a published edition)"
                  if d in amended else "")
         _console().print(_printable(f"Table {t}:{v} digest {d}{local}"), markup=False)
-    flags = frame["illustrative"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    illus = input_rows(frame[flags])  # input rows, as the report counts them: parts count once
-    if illus:
-        from socialvalue_tom.report import measures_named
-
-        _console().print(_printable(
-            f"Caveat: {illus} row(s) use proxy values labelled illustrative "
-            f"({measures_named(frame[flags])}): not for decisions."), markup=False)
+    _print_illustrative_caveat(frame)
     for note in _guard(lambda: basis_notes(valued, tables)):
         if by is By.stage and note.startswith("The total adds commitments"):
             continue  # the table already shows them apart
@@ -1247,6 +1250,7 @@ _ERROR_PHRASES = (
      "leave bid_prices out to score without)",
      ": --price, when given, prices every tenderer (--basis absolute does not need them: "
      "leave --price out to score without)"),
+    ("basis='per-gbp' needs bid_prices", "--basis per-gbp needs --price for every tenderer"),
     ("A bid's price is score_bids(bid_prices=...), not contract_value",
      "A bid's price is socialvalue-tom bids --price SUPPLIER=GBP, not contract_value"),
     ("assumption 'discount_base_year':", "--discount-base-year:"),
@@ -1366,6 +1370,20 @@ def value_cmd(
         _console().print(_printable(f"Wrote what produced the values to {provenance}"),
                          markup=False)
     _exit_if_any(issues, input, output, sheet)
+
+
+def _print_illustrative_caveat(annotated: pd.DataFrame) -> None:
+    """The caveat for rows valued with proxies labelled illustrative (``annotated``: rows
+    :func:`~socialvalue_tom.report.annotate` gave their ``illustrative`` flag), naming their
+    measures and counting input rows, as the report counts them (parts count once)."""
+    from socialvalue_tom.report import input_rows, measures_named
+
+    flags = annotated["illustrative"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    illus = input_rows(annotated[flags])
+    if illus:
+        _console().print(_printable(
+            f"Caveat: {illus} row(s) use proxy values labelled illustrative "
+            f"({measures_named(annotated[flags])}): not for decisions."), markup=False)
 
 
 def _one_grouping(by: list[str] | None) -> By | None:
@@ -1658,15 +1676,15 @@ def targets_cmd(
         if same_file(totals, input):
             _fail(f"--totals {totals} is the input: give it a name of its own")
     a = _assumptions(price_year, discount_base_year, carry_forward)
-    valued, _, issues = _value_or_stop(input, tables, a, errors, None, sheet, (),
-                                       _period_columns(period))
+    valued, resolved, issues = _value_or_stop(input, tables, a, errors, None, sheet, (),
+                                              _period_columns(period))
     missing = [c for c in ("contract_id", "stage") if c not in valued.columns]
     if missing:
         _fail(f"{input.name} has no {' or '.join(missing)} column: targets set each "
               "contract's commitments (stage commitment) against its deliveries (stage "
               f"delivered), beside the columns {', '.join(REQUIRED_COLUMNS)}")
     table = _guard(lambda: _targets(valued, by_measure=by_measure, by_supplier=by_supplier,
-                                    tables=None))
+                                    tables=resolved))
     shown = _table("Targets vs delivered" + (" by measure" if by_measure else ""))
     keys = ["contract_id", *(["supplier_id"] if by_supplier else []),
             *(["measure"] if by_measure else [])]
@@ -1675,13 +1693,18 @@ def targets_cmd(
                "delivered_quantity": "Delivered qty", "committed_gbp": "Committed",
                "delivered_gbp": "Delivered", "shortfall_gbp": "Shortfall",
                "delivered_pct": "Delivered %", "uncommitted_gbp": "Not committed",
-               "rows_not_valued": "Not valued"}
-    columns = [c for c in headers if c in table.columns]
+               "rows_not_valued": "Not valued", "rows_without_stage": "No stage"}
+    # Rows with no stage are in neither total: their column is shown where there are some.
+    columns = [c for c in headers if c in table.columns
+               and (c != "rows_without_stage" or table[c].sum() > 0)]
     for c in columns:
         shown.add_column(headers[c], justify="left" if c in (*keys, "unit") else "right")
     for r in table.to_dict("records"):
         shown.add_row(*(_target_cell(c, r[c]) for c in columns))
     _console().print(shown)
+    from socialvalue_tom.report import annotate
+
+    _print_illustrative_caveat(_guard(lambda: annotate(valued, resolved)))
     for note in table.attrs["notes"]:
         for name, words in _TARGET_WORDS:
             note = note.replace(name, words)
@@ -1771,6 +1794,9 @@ def bids_cmd(
         raise typer.Exit(1) from None
     except (SocialValueError, ValueError) as exc:
         _fail(_cli_error_words(str(exc)))
+    if not len(scored):
+        _fail(f"{input.name} has no commitment rows to score (rows whose stage is delivered "
+              "are not read): give the tenderers' commitments")
     table = _table(f"Social value scores ({method.value}, {basis.value}, out of "
                    f"{weighting:g})")
     for c in ("Rank", "Supplier", "Committed", "Bid price", "Value per £", "Score"):

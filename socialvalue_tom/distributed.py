@@ -213,7 +213,7 @@ def _value_partition(part: pd.DataFrame, handle: TableHandle, offset: int,
 #: The attrs key of value_frame's record of a valuation.
 _RECORD = "socialvalue_tom"
 #: Entries of that record that describe one partition, left out of the result's.
-_PARTITION_ONLY = frozenset({"index", "input_rows"})
+_PARTITION_ONLY = frozenset({"index", "input_rows", "input_rows_not_valued"})
 
 
 #: How the issues of one row share its issue columns: fields and codes joined by "; " (neither

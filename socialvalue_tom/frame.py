@@ -758,10 +758,14 @@ def _output(df: pd.DataFrame, c: Columns, s: EditionStack, issues: Issues, a: As
         # and the same issues (none, say) do not pass for one.
         "valuation_id": uuid.uuid4().hex,
     }
-    if "period_row" in df.columns:  # parts of apportioned rows: how many input rows they are
-        numbers = pd.to_numeric(df["period_row"], errors="coerce")
-        if len(df) and not numbers.isna().any():
-            out.attrs["socialvalue_tom"]["input_rows"] = int(numbers.nunique())
+    if "period_row" in df.columns and len(df):
+        # Parts of apportioned rows: how many input rows they are, and how many of those have
+        # a part not valued, as the reports count them (each input row once).
+        from socialvalue_tom.report import input_rows
+
+        bad = np.unique(out.attrs["issues"]["row"].to_numpy(dtype=np.int64)) - issues.offset
+        out.attrs["socialvalue_tom"].update(
+            input_rows=input_rows(df), input_rows_not_valued=input_rows(df.iloc[bad]))
     if issues.items and not df.index.is_unique:
         # Refused rows that share an index label are told apart by position, while the frame
         # holds the rows it was valued with in that order: explain_row checks that against a

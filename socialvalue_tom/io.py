@@ -1974,7 +1974,10 @@ def provenance(valued: pd.DataFrame, *, source: str | None = None) -> dict[str, 
            and "row" in issues.columns else None)
     rows, parts = meta.get("rows"), None
     if isinstance(meta.get("input_rows"), int):  # parts of apportioned rows were valued
-        rows, parts = meta["input_rows"], rows
+        found = meta.get("valued_parts")
+        rows, parts = meta["input_rows"], found if isinstance(found, int) else rows
+        if isinstance(meta.get("input_rows_not_valued"), int):
+            bad = meta["input_rows_not_valued"]
     return provenance_record(
         dict(meta.get("assumptions") or {}),
         [(str(name), digest, indices.get(digest)) for name, digest in meta["editions"].items()],

@@ -21,6 +21,7 @@ import html
 import io
 import math
 import os
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -138,8 +139,26 @@ def _digest_column(valued: pd.DataFrame) -> dict[str, str]:
     if not {"table", "version", "digest"} <= set(valued.columns):
         return {}
     rows = _bare(valued)[["table", "version", "digest"]].dropna().drop_duplicates()
-    return {f"{_label_text(t)}:{_label_text(v)}": str(d)
-            for t, v, d in rows.itertuples(index=False, name=None)}
+    found: dict[str, set[str]] = {}
+    for t, v, d in rows.itertuples(index=False, name=None):
+        found.setdefault(f"{_label_text(t)}:{_label_text(v)}", set()).add(str(d).strip())
+    for label, digests in found.items():
+        # Cells of a file are data: only a content digest is looked up (a path there would
+        # have the report load whatever table file it names), and one per edition.
+        odd = sorted(d for d in digests if not _DIGEST.fullmatch(d))
+        if odd:
+            raise RuleError(f"the rows of {label} give {odd[0]!r} as their digest, not a "
+                            "content digest (64 hex digits): pass tables=", field="digest",
+                            edition=label)
+        if len(digests) > 1:
+            raise RuleError(f"the rows of {label} give {len(digests)} different digests "
+                            f"({', '.join(sorted(d[:12] for d in digests))}): one edition has "
+                            "one digest; pass tables=", field="digest", edition=label)
+    return {label: digests.pop() for label, digests in found.items()}
+
+
+#: A content digest as a valued file's digest column writes it.
+_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _edition_labels(valued: pd.DataFrame) -> set[tuple[str, str]]:
@@ -793,7 +812,7 @@ def _targets(valued: pd.DataFrame, *, by_measure: bool, by_supplier: bool,
                 f"{len(shared)} contract(s) have commitments from more than one supplier "
                 f"({', '.join(group_label(c) for c in shared[:3])}"
                 f"{', ...' if len(shared) > 3 else ''}): each target adds them all; keep the "
-                "winning bid's rows, or pass by_supplier=True")
+                "winning bid's rows, or pass by_supplier=True.")
     records = []
     # Unsorted groups, sorted after by a key every cell has: the rows not valued may hold
     # cells of types that do not compare (5 and a Timestamp as a measure). Each group reads
@@ -882,12 +901,13 @@ def _target_notes(valued: pd.DataFrame, every: pd.DataFrame, years: np.ndarray,
             "compare them on one basis.")
     mixed = _editions_apart(every, ok, ids)
     if mixed:
+        quantities = ("the quantities beside it do not move with them" if by_measure
+                      else "by_measure=True sets the quantities side by side")
         notes.append(
             f"{mixed:,} group(s) have commitments and deliveries valued with different "
             "editions: each edition's proxies value the same quantity its own way (pay "
             "growth, revised carbon values), in its own year's prices unless price_year is "
-            "given, so delivered_pct compares money at different proxies; by_measure=True "
-            "sets the quantities side by side.")
+            f"given, so delivered_pct compares money at different proxies; {quantities}.")
     extra = [x for x in out["uncommitted_gbp"].tolist() if x is not None and x > 0]
     if extra and not by_measure:
         notes.append(
@@ -1436,25 +1456,21 @@ def _period_notes(columns: Any, ok: pd.DataFrame,
         notes.append(f"{int(overlap.sum())} row(s) report a period that overlaps another row's "
                      "alike in every other column (the same quantity, contract, measure...): "
                      "both are counted in full; check the periods.")
-    # The same claim (contract, supplier, measure, stage, region) for the very same period
-    # with other figures: a corrected return sent beside the one it corrects, say. Periods
-    # that only overlap are left alone: two people hired on one contract in the same quarter
-    # are two returns of one claim whose periods overlap, both meant.
-    claim = [f"k{named.index(c)}" for c in _CLAIM_COLUMNS if c in named]
+    # Rows alike in every input column but their figure (quantity, unit) for the very same
+    # period: a corrected return sent beside the one it corrects, say. A column that tells
+    # them apart (a site, a person) makes them two returns, and periods that only overlap
+    # are left alone (two people hired on one contract in the same quarter), both meant.
+    claim = [f"k{j}" for j, c in enumerate(named) if c != "unit"]
     if "measure" in named:
         told = set(overlap[overlap].index.tolist())
         again = whole.duplicated([*claim, "first", "last"], keep="first")
         other = [i for i in again[again].index.tolist() if i not in told]
         if other:
-            notes.append(f"{len(other)} row(s) report the same period as another row of the "
-                         "same contract, supplier, measure, stage and region, with other "
-                         "figures (a corrected return sent beside the one it corrects?): both "
-                         "are counted in full; keep the return that stands.")
+            notes.append(f"{len(other)} row(s) report the same period as another row alike in "
+                         "every other column but the quantity (a corrected return sent beside "
+                         "the one it corrects?): both are counted in full; keep the return "
+                         "that stands.")
     return notes
-
-
-#: The columns that make two period rows one claim for the same days.
-_CLAIM_COLUMNS = ("contract_id", "supplier_id", "measure", "stage", "region")
 
 
 def _fte_rows(rows: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> np.ndarray:

@@ -2363,7 +2363,7 @@ def test_bids_refuses_bad_prices_and_lists_bad_rows(tmp_path: Path) -> None:
     twice = runner.invoke(app, ["bids", str(src), "--price", "A=1", "--price", "A=2"])
     assert twice.exit_code == 2 and "more than once" in twice.stderr
     unpriced = runner.invoke(app, ["bids", str(src), "--basis", "per-gbp"])
-    assert unpriced.exit_code == 2 and "bid_prices" in unpriced.stderr
+    assert unpriced.exit_code == 2 and "--basis per-gbp needs --price" in unpriced.stderr
     one_priced = runner.invoke(app, ["bids", str(src), "--price", "A=1000000"])
     assert one_priced.exit_code == 2
     assert ("--price, when given, prices every tenderer (--basis absolute does not need "
@@ -2470,3 +2470,47 @@ def test_targets_needs_contract_and_stage_and_lists_bad_rows(tmp_path: Path) -> 
     collected = runner.invoke(app, ["targets", str(bad), "--errors", "collect"])
     assert collected.exit_code == 1 and "│ C1 │" in " ".join(collected.stdout.split())
     assert (tmp_path / "bad.issues.csv").is_file()
+
+
+def test_value_provenance_counts_the_files_rows_with_period_and_chunks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --period the record's input_rows is the file's rows, bad ones too, and
+    valued_parts the rows written; valued in chunks (a terminal's progress bar) the count is
+    every chunk's, not the first's (it had read 50,000 of 60,000)."""
+    from socialvalue_tom import cli
+
+    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,period_start,period_end\n"
+                 "jobs-local-fte,12,FTE,uk,2024-01-01,2024-12-31\n"
+                 "jobs-local-fte,-1,FTE,uk,2024-05-01,2024-06-30\n"
+                 "jobs-local-fte,1,FTE,uk,2024-05-01,2024-06-30\n"
+                 "jobs-local-fte,2,FTE,uk,2023-05-01,2023-06-30\n")
+    prov = tmp_path / "prov.json"
+    result = runner.invoke(app, ["value", str(src), "--period", "period_start,period_end",
+                                 "--errors", "collect", "-o", str(tmp_path / "v.csv"),
+                                 "--provenance", str(prov)])
+    assert result.exit_code == 1, result.output  # one bad row
+    record = json.loads(prov.read_text(encoding="utf-8"))
+    written = pd.read_csv(tmp_path / "v.csv")
+    assert (record["input_rows"], record["valued_parts"], record["rows_not_valued"]) == (
+        4, len(written), 1)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(cli, "PROGRESS_ROWS", 2)
+    monkeypatch.setattr(cli, "_CHUNK", 2)
+    parts = sv.apportion(pd.read_csv(src).drop(index=1))
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    chunked = cli._value_chunks(parts, "uk-national", sv.Assumptions())
+    monkeypatch.undo()
+    assert len(parts) == 4 and chunked.attrs["socialvalue_tom"]["input_rows"] == 3
+    assert svio_provenance(chunked)["input_rows"] == 3
+
+
+def svio_provenance(valued: pd.DataFrame) -> dict[str, object]:
+    from socialvalue_tom import io as svio
+
+    record = svio.provenance(valued)
+    assert record is not None
+    return record

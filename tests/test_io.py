@@ -2166,3 +2166,20 @@ def test_provenance_of_apportioned_rows_counts_input_rows_and_the_parts_valued()
     plain = svio.provenance(value_frame(df.drop(columns=["period_start", "period_end"])
                                         .assign(date="2024-05-01")))
     assert plain is not None and "valued_parts" not in plain
+
+
+def test_provenance_of_apportioned_rows_counts_bad_and_concatenated_input_rows() -> None:
+    """Input rows are counted as the reports count them: a bad row's parts are one row not
+    valued, and two apportioned returns put together (both numbered from 0) count all their
+    rows."""
+    year = {"period_start": "2024-01-01", "period_end": "2024-12-31", "quantity": 12.0,
+            "unit": "FTE", "region": "uk"}
+    two = pd.DataFrame([{**year, "measure": "jobs-local-fte"}, {**year, "measure": "nope"}])
+    record = svio.provenance(value_frame(sv.apportion(two), errors="collect"))
+    assert record is not None
+    assert (record["input_rows"], record["valued_parts"], record["rows_not_valued"]) == (
+        2, 4, 1)
+    one = two.iloc[:1]
+    both = pd.concat([sv.apportion(one), sv.apportion(one.assign(contract_id="C2"))])
+    together = svio.provenance(value_frame(both))
+    assert together is not None and together["input_rows"] == 2

@@ -2182,14 +2182,19 @@ def test_basis_notes_tell_a_corrected_return_sent_beside_the_one_it_corrects() -
         "period_end": ["2024-08-31", "2024-11-30", "2024-11-30", "2025-02-28"]})
     notes = basis_notes(value_frame(sv.apportion(df)))
     assert [n for n in notes if "corrected return" in n] == [
-        "1 row(s) report the same period as another row of the same contract, supplier, "
-        "measure, stage and region, with other figures (a corrected return sent beside the "
-        "one it corrects?): both are counted in full; keep the return that stands."]
+        "1 row(s) report the same period as another row alike in every other column but the "
+        "quantity (a corrected return sent beside the one it corrects?): both are counted "
+        "in full; keep the return that stands."]
     assert not basis_notes(value_frame(sv.apportion(df.drop(index=2))))
-    # Another region (a second site) is another claim: no note.
-    other_site = df.assign(region=["uk", "uk", "scotland", "uk"])
-    assert not [n for n in basis_notes(value_frame(sv.apportion(other_site)))
-                if "corrected return" in n]
+    # Another region, or a column telling two sites apart, makes two returns: no note.
+    for apart in (df.assign(region=["uk", "uk", "scotland", "uk"]),
+                  df.assign(site=["Leeds", "Leeds", "Bradford", "Leeds"])):
+        assert not [n for n in basis_notes(value_frame(sv.apportion(apart)))
+                    if "corrected return" in n]
+    # The same figure given in another unit is still a correction's figure: told.
+    other_unit = df.assign(unit=["hour", "hour", "hours", "hour"])
+    assert [n for n in basis_notes(value_frame(sv.apportion(other_unit)))
+            if "corrected return" in n]
 
 
 def test_a_frame_read_back_from_a_file_finds_its_editions_by_its_digest_column(
@@ -2210,3 +2215,15 @@ def test_a_frame_read_back_from_a_file_finds_its_editions_by_its_digest_column(
     tampered = back.assign(digest="0" * 64)
     with pytest.raises(RuleError, match="cannot find table edition"):
         annotate(tampered)
+    # One row's digest changed: refused whatever its place among the edition's rows.
+    first = back["version"].astype(str).eq("2023").to_numpy().nonzero()[0]
+    for at in (first[0], first[-1]):
+        one = back.copy()
+        one.loc[at, "digest"] = "0" * 64
+        with pytest.raises(RuleError, match="2 different digests"):
+            annotate(one)
+    # A cell naming a file is not a digest: never loaded.
+    (tmp_path / "t.yaml").write_text("not read", encoding="utf-8")
+    named = back.assign(digest=str(tmp_path / "t.yaml"))
+    with pytest.raises(RuleError, match="not a content digest"):
+        annotate(named)
