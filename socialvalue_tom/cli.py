@@ -1646,6 +1646,95 @@ def template_cmd(
                          "period_start,period_end", markup=False)
 
 
+@app.command("verify")
+def verify_cmd(
+    valued_file: Annotated[Path, typer.Argument(
+        metavar="VALUED", help="A valued file (.xlsx or .parquet keep their record; a .csv "
+        "needs --provenance).")],
+    provenance: Annotated[Path | None, typer.Option(
+        "--provenance", metavar="FILE.json", help="The record value --provenance wrote (for "
+        "a .csv, or to check against a record kept apart from the file).")] = None,
+    tables: Annotated[str | None, typer.Option(
+        "--tables", metavar="NAME|NAME:VERSION[@DIGEST]|FILE[@DIGEST]", help="The tables, "
+        "where the record names editions of your own (a table file, an amendment): as "
+        "given to value.")] = None,
+) -> None:
+    """Value a valued file's rows again with the settings and editions its record names, and
+    check every row's value_gbp to the penny (exit 1 if any differs)."""
+    from socialvalue_tom import io as svio
+    from socialvalue_tom.frame import value_frame
+
+    _check_input(valued_file)
+    if provenance is not None:
+        _check_input(provenance)
+    record = _guard(lambda: svio.read_provenance(provenance or valued_file))
+    if record is None:
+        _fail(f"{valued_file.name} keeps no record of what valued it (a .csv keeps none): "
+              "give the --provenance FILE.json written beside it")
+    settings = record.get("assumptions")
+    a = _guard(lambda: Assumptions.model_validate(settings))
+    pinned = ",".join(f"{e['edition']}@{e['digest']}" for e in record.get("editions", [])
+                      if e.get("edition") and e.get("digest"))
+    if tables is None and not pinned:
+        _fail("the record names no editions: give --tables")
+    if tables is None:  # an edition of the user's own is not found by its name: say so
+        embedded = {f"{r.name}:{r.version}" for r in _guard(available_tables)}
+        own = [e["edition"] for e in record.get("editions", [])
+               if e.get("edition") not in embedded]
+        if own:
+            _fail(f"the record names {', '.join(own)}, not an embedded edition: give --tables "
+                  "as given to value (the table file or amendment), checked against the "
+                  "recorded digest")
+    resolved = _resolve_tables(tables or pinned)
+    df = _read(valued_file)
+    if "value_gbp" not in df.columns:
+        _fail(f"{valued_file.name} has no value_gbp column: give a file value -o wrote")
+    given = pd.to_numeric(df["value_gbp"], errors="coerce").to_numpy(dtype=np.float64)
+    again = _guard(lambda: value_frame(df, resolved, errors="collect", assumptions=a))
+    got = again["value_gbp"].to_numpy(dtype=np.float64)
+    differ = _penny_differences(given, got)
+    counted = record.get("valued_parts") or record.get("input_rows")
+    where = "line" if valued_file.suffix.lower() == ".csv" else "sheet row" if (
+        valued_file.suffix.lower() == ".xlsx") else "row"
+    if isinstance(counted, int) and counted != len(df):
+        _console().print(f"Note: the record counts {counted:,} row(s) valued; the file holds "
+                         f"{len(df):,}: rows were added or removed since.", markup=False)
+    if not len(differ):
+        _console().print(_printable(
+            f"Verified {len(df):,} row(s) of {valued_file.name}: every value_gbp is what "
+            f"{', '.join(e['edition'] for e in record.get('editions', []))} give with the "
+            "recorded settings, to the penny."), markup=False)
+        return
+    shown = _table(f"{len(differ):,} row(s) of {valued_file.name} differ from a new valuation")
+    for c in ("Row", where.capitalize(), "In the file", "Valued again"):
+        shown.add_column(c, justify="right")
+    first = differ[:_SHOWN_ISSUES].tolist()
+    lines = (_guard(lambda: svio.source_lines(valued_file, first))
+             if valued_file.suffix.lower() in (".csv", ".xlsx") else {})
+    for r in first:
+        shown.add_row(str(r), str(lines.get(r, "")), _money_or_blank(given[r]),
+                      _money_or_blank(got[r]))
+    _console().print(shown)
+    if len(differ) > _SHOWN_ISSUES:
+        _console().print(f"... and {len(differ) - _SHOWN_ISSUES:,} more", markup=False)
+    raise typer.Exit(1)
+
+
+def _penny_differences(given: np.ndarray, got: np.ndarray) -> np.ndarray:
+    """Rows whose amounts differ to the penny (one a number and the other not included)."""
+    from socialvalue_tom.money import to_pence
+
+    apart = ~((given == got) | (np.isnan(given) & np.isnan(got)))
+    rows = [r for r in np.flatnonzero(apart).tolist()
+            if np.isnan(given[r]) or np.isnan(got[r])
+            or to_pence(float(given[r])) != to_pence(float(got[r]))]
+    return np.array(rows, dtype=np.int64)
+
+
+def _money_or_blank(amount: float) -> str:
+    return "not valued" if np.isnan(amount) else _gbp(amount)
+
+
 @app.command("targets")
 def targets_cmd(
     input: InputArg,

@@ -78,6 +78,7 @@ __all__ = [
     "iter_outcome_batches",
     "provenance",
     "read_outcomes",
+    "read_provenance",
     "source_lines",
     "write_through_temp",
     "write_valuations",
@@ -1982,6 +1983,91 @@ def provenance(valued: pd.DataFrame, *, source: str | None = None) -> dict[str, 
         dict(meta.get("assumptions") or {}),
         [(str(name), digest, indices.get(digest)) for name, digest in meta["editions"].items()],
         rows, bad, source=source, valued_parts=parts)
+
+
+def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The provenance record (:func:`provenance`) a valued file keeps: a ``.parquet`` file's
+    metadata, an ``.xlsx`` workbook's :data:`PROVENANCE_SHEET` (read back from its text:
+    ``(not set)`` is None, ``yes`` and ``no`` are true and false, numbers are numbers), or a
+    ``.json`` record as ``value --provenance`` writes it. None for a file that keeps none (a
+    CSV, or an output written without a record). Raises :class:`InputFileError` for a file
+    that cannot be read, or a ``.json`` file that holds no such record."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".json":
+        try:
+            record = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise _fail(p, f"not a readable provenance record ({exc})") from exc
+        if not (isinstance(record, dict) and isinstance(record.get("assumptions"), dict)
+                and isinstance(record.get("editions"), list)):
+            raise _fail(p, "not a provenance record: expected the JSON object value "
+                           "--provenance writes (assumptions, editions...)")
+        return record
+    if suffix == ".parquet":
+        pq = _require("pyarrow.parquet")
+        try:
+            metadata = pq.read_schema(p).metadata or {}
+        except Exception as exc:  # pyarrow's errors for a file that is no Parquet
+            raise _fail(p, f"not a readable .parquet file ({exc})") from exc
+        raw = metadata.get(PROVENANCE_KEY.encode())
+        return None if raw is None else dict(json.loads(raw))
+    if suffix == ".xlsx":
+        openpyxl = _require("openpyxl")
+        _check_expanded_size(p)
+        try:
+            names = openpyxl.load_workbook(p, read_only=True).sheetnames
+        except Exception as exc:
+            raise _fail(p, f"not a readable .xlsx workbook ({exc})") from exc
+        if PROVENANCE_SHEET not in names:
+            return None
+        sheet = _read_xlsx(p, PROVENANCE_SHEET)
+        return _record_of_items(dict(zip(sheet["item"], sheet["value"], strict=True)))
+    return None
+
+
+def _record_of_items(items: Mapping[str, Any]) -> dict[str, Any]:
+    """A provenance record from the (item, text) lines :func:`_provenance_items` wrote."""
+    record: dict[str, Any] = {}
+    assumptions: dict[str, Any] = {}
+    editions: dict[str, dict[str, Any]] = {}
+    for item, value in items.items():
+        item = str(item)
+        if item.startswith("assumption "):
+            assumptions[item.removeprefix("assumption ")] = _setting_of_text(value)
+        elif item.startswith("edition ") and item.endswith(" price index digest"):
+            name = item.removeprefix("edition ").removesuffix(" price index digest")
+            editions.setdefault(name, {})["price_index_digest"] = _text_or_none(value)
+        elif item.startswith("edition ") and item.endswith(" digest"):
+            name = item.removeprefix("edition ").removesuffix(" digest")
+            editions.setdefault(name, {})["digest"] = _text_or_none(value)
+        elif item in ("input_rows", "valued_parts", "rows_not_valued"):
+            record[item] = _setting_of_text(value)
+        else:
+            record[item] = _text_or_none(value)
+    record["assumptions"] = assumptions
+    record["editions"] = [{"edition": name, "digest": e.get("digest"),
+                           "price_index_digest": e.get("price_index_digest")}
+                          for name, e in sorted(editions.items())]
+    return record
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if is_missing(value) or str(value) == "(not set)" else str(value)
+
+
+def _setting_of_text(value: Any) -> Any:
+    """A setting as :func:`_plain_text` wrote it, read back."""
+    text = _text_or_none(value)
+    if text is None:
+        return None
+    if text in ("yes", "no"):
+        return text == "yes"
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return text
+    return found if isinstance(found, int | float) and not isinstance(found, bool) else text
 
 
 def provenance_record(assumptions: Mapping[str, Any],

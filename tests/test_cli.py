@@ -2514,3 +2514,65 @@ def svio_provenance(valued: pd.DataFrame) -> dict[str, object]:
     record = svio.provenance(valued)
     assert record is not None
     return record
+
+
+def test_verify_values_a_valued_file_again_and_finds_an_edited_amount(tmp_path: Path) -> None:
+    """`verify` reads the record a valued file keeps (an .xlsx sheet, Parquet metadata, or the
+    --provenance JSON beside a CSV), values the rows again with its settings and editions, and
+    exits 1 naming each row whose value_gbp differs to the penny (a value edited by hand)."""
+    root = Path(__file__).resolve().parent.parent
+    src = str(root / "examples" / "portfolio.csv")
+    for out in ("v.xlsx", "v.parquet"):
+        made = runner.invoke(app, ["value", src, "-o", str(tmp_path / out),
+                                   "--price-year", "2023", "--bound", "low"])
+        assert made.exit_code == 0, made.output
+        checked = runner.invoke(app, ["verify", str(tmp_path / out)])
+        assert checked.exit_code == 0, checked.output
+        assert "Verified 32 row(s)" in " ".join(checked.stdout.split())
+    csv, record = tmp_path / "v.csv", tmp_path / "v.json"
+    runner.invoke(app, ["value", src, "-o", str(csv), "--provenance", str(record)])
+    alone = runner.invoke(app, ["verify", str(csv)])
+    assert alone.exit_code == 2 and "--provenance" in alone.stderr
+    rows = pd.read_csv(csv)
+    rows.loc[3, "value_gbp"] += 10_000  # an edited cell
+    rows.loc[5, "value_gbp"] += 0.004   # within the penny: the same amount
+    rows.to_csv(csv, index=False)
+    edited = runner.invoke(app, ["verify", str(csv), "--provenance", str(record)])
+    assert edited.exit_code == 1
+    text = " ".join(edited.stdout.split())
+    assert "1 row(s) of v.csv differ" in text and "│ 3 │ 5 │" in text
+    # Settings other than the file's: every changed row is told.
+    other = tmp_path / "other.json"
+    runner.invoke(app, ["value", src, "-o", str(tmp_path / "o.csv"), "--provenance",
+                        str(other), "--price-year", "2025"])
+    assert runner.invoke(app, ["verify", str(tmp_path / "v.xlsx"), "--provenance",
+                               str(other)]).exit_code == 1
+
+
+def test_verify_needs_tables_for_an_edition_of_ones_own(tmp_path: Path) -> None:
+    src = _write(tmp_path, "in.csv", "measure,quantity,unit,region,date\n"
+                 "jobs-local,2,FTE,uk,2024-06-01\n")
+    out = tmp_path / "v.parquet"
+    assert runner.invoke(app, ["value", str(src), "--tables", str(TINY), "-o",
+                               str(out)]).exit_code == 0
+    bare = runner.invoke(app, ["verify", str(out)])
+    assert bare.exit_code == 2 and "not an embedded edition: give --tables" in bare.stderr
+    given = runner.invoke(app, ["verify", str(out), "--tables", str(TINY)])
+    assert given.exit_code == 0, given.output
+
+
+def test_read_provenance_gives_back_the_record_written() -> None:
+    from socialvalue_tom import io as svio
+
+    valued = sv.value_frame(pd.read_csv(Path(__file__).resolve().parent.parent / "examples"
+                                        / "portfolio.csv"),
+                            assumptions={"price_year": 2023, "deadweight": 0.1})
+    record = svio.provenance(valued, source="in.csv (sha256 00)")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        for suffix in (".xlsx", ".parquet"):
+            path = Path(folder) / f"v{suffix}"
+            svio.write_valuations(valued, path, source="in.csv (sha256 00)")
+            assert svio.read_provenance(path) == record, suffix
+        assert svio.read_provenance(svio.write_valuations(valued, Path(folder) / "v.csv")) is None
