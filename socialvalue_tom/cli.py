@@ -855,9 +855,15 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
 
 
 def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
-                 period: tuple[str, str] | None) -> tuple[pd.DataFrame, TablesLike]:
+                 period: tuple[str, str] | None,
+                 given: dict[str, np.ndarray] | None = None) -> tuple[pd.DataFrame, TablesLike]:
+    """The input valued, and the tables used; ``given``, where asked for, gets the amounts a
+    valued file already holds (its ``value_gbp``), by input row."""
     resolved = _resolve_tables(tables)
     df = _read(inp, sheet, dated=period is None)
+    if given is not None and "value_gbp" in df.columns:
+        given["value_gbp"] = pd.to_numeric(df["value_gbp"], errors="coerce").to_numpy(
+            dtype=np.float64)
     if period is None:
         _check_unused_periods(df, inp)
         valued = _value_chunks(df, resolved, a)
@@ -1422,7 +1428,8 @@ def explain_cmd(
     if sheet is not None and input.suffix.lower() != ".xlsx":
         _fail(f"--sheet applies to .xlsx input only, not {input.name}")
     # The whole file is valued, so a row's double-counting share is the one its contract gives.
-    valued, _ = _value_input(input, tables, a, sheet, _period_columns(period))
+    held: dict[str, np.ndarray] = {}  # what a valued file says each row is worth
+    valued, _ = _value_input(input, tables, a, sheet, _period_columns(period), held)
     from socialvalue_tom.frame import explain_row
 
     issues = valued.attrs["issues"]
@@ -1457,8 +1464,30 @@ def explain_cmd(
             _console().print(f"Row {r}{where.get(r, '')}{part}:", markup=False)
             trace = _guard(partial(explain_row, valued, int(position)))
             _console().print(_printable_lines(_cli_error_words(trace)), markup=False)
+            _note_held_amount(held, valued, int(position), r if period is None else None)
     if not_valued:
         raise typer.Exit(1)
+
+
+def _note_held_amount(held: dict[str, np.ndarray], valued: pd.DataFrame, position: int,
+                      row: int | None) -> None:
+    """Where the file explained is a valued file whose amount for the row differs from the
+    one just worked out (other settings, or an edited cell), say so: the trace explains the
+    new amount, not the file's. ``row``: the file's row of ``position`` (None for the parts
+    of periods, whose file amounts are not the parts')."""
+    amounts = held.get("value_gbp")
+    if amounts is None or row is None or not 0 <= row < len(amounts):
+        return
+    from socialvalue_tom.money import to_pence
+
+    file_amount = float(amounts[row])
+    now = float(valued["value_gbp"].iloc[position])
+    if np.isnan(file_amount) or np.isnan(now) or to_pence(file_amount) == to_pence(now):
+        return
+    _console().print(_printable(
+        f"Note: the file says {_gbp(file_amount)} for this row, not {_gbp(now)}: it was valued "
+        "with other settings, or the cell was edited since (socialvalue-tom verify checks a "
+        "valued file against the record it keeps)."), markup=False)
 
 
 def _rows_at_lines(lines: list[int], inp: Path, sheet: str | None,

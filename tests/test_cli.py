@@ -2576,3 +2576,21 @@ def test_read_provenance_gives_back_the_record_written() -> None:
             svio.write_valuations(valued, path, source="in.csv (sha256 00)")
             assert svio.read_provenance(path) == record, suffix
         assert svio.read_provenance(svio.write_valuations(valued, Path(folder) / "v.csv")) is None
+
+
+def test_explain_of_a_valued_file_says_when_its_amount_is_not_the_one_explained(
+        tmp_path: Path) -> None:
+    """`explain` on a valued file values its rows again: where the file's amount differs (an
+    edited cell, other settings) a note says the trace explains another amount."""
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "v.csv"
+    runner.invoke(app, ["value", str(root / "examples" / "portfolio.csv"), "-o", str(out)])
+    rows = pd.read_csv(out)
+    rows.loc[3, "value_gbp"] = 34191.85
+    rows.to_csv(out, index=False)
+    edited = runner.invoke(app, ["explain", str(out), "--row", "3"])
+    assert edited.exit_code == 0, edited.output
+    assert "Note: the file says £34,191.85 for this row, not £24,191.85" in " ".join(
+        edited.stdout.split())
+    kept = runner.invoke(app, ["explain", str(out), "--row", "2"])
+    assert "the file says" not in kept.stdout
