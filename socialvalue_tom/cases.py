@@ -272,6 +272,7 @@ def _tables(given: str | tuple[str, ...], path: Path, text: str) -> TableSet:
     families: list[ProxyTable] = []
     for entry in entries:
         head, at, pin = entry.rpartition("@")
+        pin = re.sub(r"(?i)^sha256:", "", pin)  # as tables validate prints a digest
         digest = pin if at and re.fullmatch(r"[0-9a-fA-F]{12,64}", pin) else None
         spec = head if digest else entry
         if spec.lower().endswith((".yaml", ".yml", ".json")):

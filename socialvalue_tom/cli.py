@@ -486,6 +486,8 @@ def _resolve_one_tables(spec: str) -> TablesLike:
     (``.yaml``/``.yml``, or ``.json`` for an amendment); an edition or file may end in
     ``@DIGEST``, the content digest it must have (12 to 64 hex digits)."""
     head, at, tail = spec.rpartition("@")
+    # 'sha256:' before the digits is how tables validate prints a digest: read as the digits.
+    tail = re.sub(r"(?i)^\s*sha256:", "", tail)
     if at and head and re.fullmatch(r"[0-9a-fA-F]+", tail.strip()):
         # Any hex digits after '@' are a pin: too few are refused as one, with what to give.
         return _resolve_pinned(head, tail.strip())

@@ -2594,3 +2594,13 @@ def test_explain_of_a_valued_file_says_when_its_amount_is_not_the_one_explained(
         edited.stdout.split())
     kept = runner.invoke(app, ["explain", str(out), "--row", "2"])
     assert "the file says" not in kept.stdout
+
+
+def test_value_reads_a_sha256_prefixed_pin() -> None:
+    root = Path(__file__).resolve().parent.parent
+    digest = sv.load_table("uk-national", version="2024").digest
+    result = runner.invoke(app, ["value", str(root / "examples" / "portfolio.csv"), "--tables",
+                                 f"uk-national:2024@sha256:{digest[:12]}", "--carry-forward"])
+    # The pin is read: the rows before 2024/25 are then outside the one edition named.
+    assert "unknown version" not in result.output
+    assert "2024@sha256" not in result.output

@@ -514,7 +514,7 @@ def _digest_pin(digest: object) -> str:
     """``digest`` as a pin: 12 to 64 hex digits, lower case; else :class:`RuleError`."""
     if not isinstance(digest, str):
         raise TypeError(f"digest must be text (a sha256 in hex), not {type(digest).__name__}")
-    pin = digest.strip().lower()
+    pin = digest.strip().lower().removeprefix("sha256:")  # as tables validate prints one
     if not re.fullmatch(rf"[0-9a-f]{{{_PIN_DIGITS},64}}", pin):
         raise RuleError(f"digest {quoted(digest)} is not a content digest: give the sha256 an "
                         f"edition records (64 hex digits), or its first {_PIN_DIGITS} or more",

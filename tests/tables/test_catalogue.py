@@ -518,3 +518,13 @@ def test_load_table_path_with_a_digest_pin() -> None:
 def test_a_version_written_with_an_en_dash_is_told_how_editions_are_named() -> None:
     with pytest.raises(sv.UnknownTableError, match="'2024' for 2024\u201325"):
         sv.load_table("uk-national", version="2024\u201325")
+
+
+def test_a_digest_pin_may_carry_the_sha256_prefix_tables_validate_prints() -> None:
+    """`tables validate` prints 'digest sha256:...': that text is a pin too, in Python and on
+    the command line (it had been read as part of the version)."""
+    table = sv.load_table("uk-national", version="2024")
+    pinned = sv.load_table("uk-national", version="2024", digest=f"sha256:{table.digest}")
+    assert pinned.digest == table.digest
+    assert sv.load_table("uk-national", version="2024",
+                         digest=f"SHA256:{table.digest[:12]}").digest == table.digest
