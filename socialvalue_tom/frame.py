@@ -749,6 +749,10 @@ def _output(df: pd.DataFrame, c: Columns, s: EditionStack, issues: Issues, a: As
         # A user table's local price index is not part of its digest: record which one was
         # used, so a trace is reproduced with it even after the index file is edited.
         "price_indices": {t.digest: t.index_digest for t in eds},
+        # A local amendment says so, with the edition it amends: its label alone could pass
+        # for a published edition's (an auditor reads the record, not the terminal).
+        **({"amendments": found} if (found := {t.digest: t.amends for t in eds
+                                               if t.amends is not None}) else {}),
         # How many rows were valued: a shorter frame labelled 0, 1, 2 ... was either cut
         # from the start or renumbered (reset_index), and only in the first do its labels
         # still name the rows the issues name (report._issues_of).

@@ -1943,7 +1943,8 @@ def provenance(valued: pd.DataFrame, *, source: str | None = None) -> dict[str, 
     Otherwise ``produced_by`` (the library and its version), ``input`` (``source``, when
     given: the input's name, say with its sha256), ``assumptions`` (every setting, defaults
     included), ``editions`` (each edition of the tables the call was given, sorted, with its
-    content digest and its price index's digest), ``input_rows`` (the rows the call valued,
+    content digest and its price index's digest, and for a local amendment ``amends``, the
+    edition it amends), ``input_rows`` (the rows the call valued,
     not those of a selection made since; for rows :func:`~socialvalue_tom.apportion` split
     into parts, the input rows, each counted once, and ``valued_parts``, the parts valued) and
     ``rows_not_valued`` (the input rows with an issue). The same valuation gives the same
@@ -1970,6 +1971,8 @@ def provenance(valued: pd.DataFrame, *, source: str | None = None) -> dict[str, 
         return None
     indices = meta.get("price_indices")
     indices = indices if isinstance(indices, Mapping) else {}
+    amended = meta.get("amendments")
+    amended = amended if isinstance(amended, Mapping) else {}
     issues = valued.attrs.get("issues")
     bad = (int(issues["row"].nunique()) if isinstance(issues, pd.DataFrame)
            and "row" in issues.columns else None)
@@ -1982,7 +1985,8 @@ def provenance(valued: pd.DataFrame, *, source: str | None = None) -> dict[str, 
     return provenance_record(
         dict(meta.get("assumptions") or {}),
         [(str(name), digest, indices.get(digest)) for name, digest in meta["editions"].items()],
-        rows, bad, source=source, valued_parts=parts)
+        rows, bad, source=source, valued_parts=parts,
+        amendments={str(k): str(v) for k, v in amended.items()})
 
 
 def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -2035,6 +2039,9 @@ def _record_of_items(items: Mapping[str, Any]) -> dict[str, Any]:
         item = str(item)
         if item.startswith("assumption "):
             assumptions[item.removeprefix("assumption ")] = _setting_of_text(value)
+        elif item.startswith("edition ") and item.endswith(" amends"):
+            name = item.removeprefix("edition ").removesuffix(" amends")
+            editions.setdefault(name, {})["amends"] = _text_or_none(value)
         elif item.startswith("edition ") and item.endswith(" price index digest"):
             name = item.removeprefix("edition ").removesuffix(" price index digest")
             editions.setdefault(name, {})["price_index_digest"] = _text_or_none(value)
@@ -2047,7 +2054,8 @@ def _record_of_items(items: Mapping[str, Any]) -> dict[str, Any]:
             record[item] = _text_or_none(value)
     record["assumptions"] = assumptions
     record["editions"] = [{"edition": name, "digest": e.get("digest"),
-                           "price_index_digest": e.get("price_index_digest")}
+                           "price_index_digest": e.get("price_index_digest"),
+                           **({"amends": e["amends"]} if "amends" in e else {})}
                           for name, e in sorted(editions.items())]
     return record
 
@@ -2074,7 +2082,8 @@ def provenance_record(assumptions: Mapping[str, Any],
                       editions: Iterable[tuple[str, str, str | None]], input_rows: int | None,
                       rows_not_valued: int | None, *,
                       source: str | None = None,
-                      valued_parts: int | None = None) -> dict[str, Any]:
+                      valued_parts: int | None = None,
+                      amendments: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The record :func:`provenance` gives, from its parts: the assumptions (as JSON), each
     edition as ``(name:version, digest, price index digest)``, and the counts (for
     ``streaming.value_file``, which values a file in batches and knows them at its end)."""
@@ -2085,7 +2094,9 @@ def provenance_record(assumptions: Mapping[str, Any],
         record["input"] = source
     record.update({
         "assumptions": dict(assumptions),
-        "editions": [{"edition": name, "digest": digest, "price_index_digest": index}
+        "editions": [{"edition": name, "digest": digest, "price_index_digest": index,
+                      **({"amends": amendments[digest]} if amendments and digest in amendments
+                         else {})}
                      for name, digest, index in sorted(editions)],
         "input_rows": input_rows,
         **({} if valued_parts is None else {"valued_parts": valued_parts}),
@@ -2105,6 +2116,8 @@ def _provenance_items(record: Mapping[str, Any]) -> list[tuple[str, str]]:
                 lines.append((f"edition {e['edition']} digest", _plain_text(e["digest"])))
                 lines.append((f"edition {e['edition']} price index digest",
                                _plain_text(e["price_index_digest"])))
+                if "amends" in e:  # a local amendment, not a published edition
+                    lines.append((f"edition {e['edition']} amends", _plain_text(e["amends"])))
         else:
             lines.append((key, _plain_text(value)))
     return lines

@@ -2183,3 +2183,29 @@ def test_provenance_of_apportioned_rows_counts_bad_and_concatenated_input_rows()
     both = pd.concat([sv.apportion(one), sv.apportion(one.assign(contract_id="C2"))])
     together = svio.provenance(value_frame(both))
     assert together is not None and together["input_rows"] == 2
+
+
+def test_provenance_names_an_amended_edition_and_what_it_amends(tmp_path: Path) -> None:
+    """A local amendment's label could pass for a published edition's: the record says which
+    edition it amends (the terminal did, the record did not), kept in every file format."""
+    published = sv.load_table("uk-national", version="2025")
+    mine = sv.amend_table(published, version="2025-example.1", sources=[{
+        "id": "example-check", "title": "Made-up figure", "publisher": "Example Council",
+        "year": 2025, "url": "https://example.org/check", "licence": "OGL-3.0"}],
+        proxies={"jobs-local-fte": {"england": {
+            "value": 39026.00, "source": "example-check", "derivation": {
+                "inputs": {"pay": 750.5, "weeks": 52}, "formula": "pay * weeks"}}}})
+    rows = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [1.0], "unit": ["FTE"],
+                         "region": ["england"], "date": ["2025-06-01"]})
+    valued = value_frame(rows, mine)
+    record = svio.provenance(valued)
+    assert record is not None
+    assert record["editions"] == [{"edition": "uk-national:2025-example.1",
+                                   "digest": mine.digest,
+                                   "price_index_digest": mine.index_digest,
+                                   "amends": "uk-national:2025"}]
+    for suffix in (".xlsx", ".parquet"):
+        path = svio.write_valuations(valued, tmp_path / f"v{suffix}")
+        assert svio.read_provenance(path) == record, suffix
+    plain = svio.provenance(value_frame(rows, published))
+    assert plain is not None and "amends" not in plain["editions"][0]
