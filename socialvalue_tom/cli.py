@@ -373,6 +373,20 @@ class Errors(StrEnum):
     collect = "collect"
 
 
+class BidMethod(StrEnum):
+    """``--method`` values (as ``score_bids(method=...)``)."""
+
+    proportional = "proportional"
+    rank = "rank"
+
+
+class BidBasis(StrEnum):
+    """``--basis`` values (as ``score_bids(basis=...)``)."""
+
+    absolute = "absolute"
+    per_gbp = "per-gbp"
+
+
 class Bound(StrEnum):
     """``--bound`` values (as ``Assumptions.bound``)."""
 
@@ -1853,20 +1867,6 @@ def _target_cell(column: str, value: Any) -> str:
     if column.endswith("_quantity"):
         return f"{float(value):,.6g}"
     return _printable(str(value))
-
-
-class BidMethod(StrEnum):
-    """``--method`` values (as ``score_bids(method=...)``)."""
-
-    proportional = "proportional"
-    rank = "rank"
-
-
-class BidBasis(StrEnum):
-    """``--basis`` values (as ``score_bids(basis=...)``)."""
-
-    absolute = "absolute"
-    per_gbp = "per-gbp"
 
 
 @app.command("bids")
