@@ -947,6 +947,16 @@ def _value_parts(parts: pd.DataFrame, tables: TablesLike, a: Assumptions,
     are valued again without it, until no new problem appears (each round drops a row, so it
     ends). Bad rows' parts are kept with no figures, as value_frame keeps a bad row.
     """
+    out, found = _parts_valued(parts, tables, a)
+    out.attrs["issues"] = _issues_by_input_row(
+        pd.concat(found, ignore_index=True), parts, period)
+    return out
+
+
+def _parts_valued(parts: pd.DataFrame, tables: TablesLike, a: Assumptions,
+                  ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """:func:`_value_parts`' valuation, with the issues each round found (numbered by part):
+    the amounts the command writes for apportioned rows, which ``verify`` works out again."""
     alone = _value_chunks(parts, _without_exclusions(tables), a)
     row_of = parts["period_row"].to_numpy()
     found = [alone.attrs["issues"]]
@@ -961,10 +971,7 @@ def _value_parts(parts: pd.DataFrame, tables: TablesLike, a: Assumptions,
         positions = np.flatnonzero(keep)[issues["row"].to_numpy(dtype=np.int64)]
         found.append(issues.assign(row=positions))
         bad_rows |= set(row_of[positions].tolist())
-    out = _merge_parts(parts, valued, keep)
-    out.attrs["issues"] = _issues_by_input_row(
-        pd.concat(found, ignore_index=True), parts, period)
-    return out
+    return _merge_parts(parts, valued, keep), found
 
 
 def _without_exclusions(tables: TablesLike) -> TablesLike:
@@ -1498,10 +1505,14 @@ def _note_held_amount(held: dict[str, np.ndarray], valued: pd.DataFrame, positio
 
     file_amount = float(amounts[row])
     now = float(valued["value_gbp"].iloc[position])
-    if np.isnan(file_amount) or np.isnan(now) or to_pence(file_amount) == to_pence(now):
+    if np.isnan(file_amount) and np.isnan(now):
         return
+    if (np.isfinite(file_amount) and np.isfinite(now)
+            and to_pence(file_amount) == to_pence(now)):
+        return
+    said = "no amount" if np.isnan(file_amount) else _money_or_blank(file_amount)
     _console().print(_printable(
-        f"Note: the file says {_gbp(file_amount)} for this row, not {_gbp(now)}: it was valued "
+        f"Note: the file says {said} for this row, not {_money_or_blank(now)}: it was valued "
         "with other settings, or the cell was edited since (socialvalue-tom verify checks a "
         "valued file against the record it keeps)."), markup=False)
 
@@ -1702,67 +1713,148 @@ def verify_cmd(
     tables: Annotated[str | None, typer.Option(
         "--tables", metavar="NAME|NAME:VERSION[@DIGEST]|FILE[@DIGEST]", help="The tables, "
         "where the record names editions of your own (a table file, an amendment): as "
-        "given to value.")] = None,
+        "given to value, each checked against the recorded digest.")] = None,
+    sheet: SheetOpt = None,
 ) -> None:
     """Value a valued file's rows again with the settings and editions its record names, and
-    check every row's value_gbp to the penny (exit 1 if any differs)."""
+    check each row's amounts (to the penny) and editions (exit 1 if any differs, or if rows
+    were added or removed)."""
     from socialvalue_tom import io as svio
-    from socialvalue_tom.frame import value_frame
 
     _check_input(valued_file)
     if provenance is not None:
         _check_input(provenance)
-    record = _guard(lambda: svio.read_provenance(provenance or valued_file))
+    if sheet is not None and valued_file.suffix.lower() != ".xlsx":
+        _fail(f"--sheet applies to .xlsx input only, not {valued_file.name}")
+    kept = provenance or valued_file
+    record = _guard(lambda: svio.read_provenance(kept))
     if record is None:
-        _fail(f"{valued_file.name} keeps no record of what valued it (a .csv keeps none): "
-              "give the --provenance FILE.json written beside it")
-    settings = record.get("assumptions")
-    a = _guard(lambda: Assumptions.model_validate(settings))
-    pinned = ",".join(f"{e['edition']}@{e['digest']}" for e in record.get("editions", [])
-                      if e.get("edition") and e.get("digest"))
-    if tables is None and not pinned:
-        _fail("the record names no editions: give --tables")
-    if tables is None:  # an edition of the user's own is not found by its name: say so
-        embedded = {f"{r.name}:{r.version}" for r in _guard(available_tables)}
-        own = [e["edition"] for e in record.get("editions", [])
-               if e.get("edition") not in embedded]
-        if own:
-            _fail(f"the record names {', '.join(own)}, not an embedded edition: give --tables "
-                  "as given to value (the table file or amendment), checked against the "
-                  "recorded digest")
-    resolved = _resolve_tables(tables or pinned)
-    df = _read(valued_file)
+        why = (" (a .csv keeps none)" if kept.suffix.lower() == ".csv"
+               else " (it was written without one)")
+        _fail(f"{kept.name} keeps no record of what valued it{why}: give the --provenance "
+              "FILE.json written beside it")
+    editions = [e for e in record.get("editions", []) if e.get("edition")]
+    a = _guard(lambda: Assumptions.model_validate(record.get("assumptions")))
+    resolved = _recorded_tables(editions, tables)
+    df = _read(valued_file, sheet)
     if "value_gbp" not in df.columns:
         _fail(f"{valued_file.name} has no value_gbp column: give a file value -o wrote")
-    given = pd.to_numeric(df["value_gbp"], errors="coerce").to_numpy(dtype=np.float64)
-    again = _guard(lambda: value_frame(df, resolved, errors="collect", assumptions=a))
-    got = again["value_gbp"].to_numpy(dtype=np.float64)
-    differ = _penny_differences(given, got)
+    if "period_row" in df.columns:  # parts of apportioned rows, valued as value --period does
+        again, _ = _parts_valued(df, resolved, a)
+    else:
+        from socialvalue_tom.frame import value_frame
+
+        again = _guard(lambda: value_frame(df, resolved, errors="collect", assumptions=a))
+    apart = _differences(df, again)
     counted = record.get("valued_parts") or record.get("input_rows")
-    where = "line" if valued_file.suffix.lower() == ".csv" else "sheet row" if (
-        valued_file.suffix.lower() == ".xlsx") else "row"
-    if isinstance(counted, int) and counted != len(df):
-        _console().print(f"Note: the record counts {counted:,} row(s) valued; the file holds "
+    moved = isinstance(counted, int) and counted != len(df)
+    if moved:
+        _console().print(f"Rows: the record counts {counted:,} row(s) valued; the file holds "
                          f"{len(df):,}: rows were added or removed since.", markup=False)
-    if not len(differ):
+    bad, held_bad = record.get("rows_not_valued"), _rows_not_valued(df)
+    if isinstance(bad, int) and bad != held_bad:
+        moved = True
+        _console().print(f"Rows: the record counts {bad:,} input row(s) not valued; the file "
+                         f"has {held_bad:,}: rows were repaired, spoiled, added or removed "
+                         "since.", markup=False)
+    if not apart and not moved:
         _console().print(_printable(
-            f"Verified {len(df):,} row(s) of {valued_file.name}: every value_gbp is what "
-            f"{', '.join(e['edition'] for e in record.get('editions', []))} give with the "
-            "recorded settings, to the penny."), markup=False)
+            f"Verified {len(df):,} row(s) of {valued_file.name}: every amount (to the penny) "
+            f"and edition is what {', '.join(e['edition'] for e in editions)} give with the "
+            "recorded settings."), markup=False)
         return
-    shown = _table(f"{len(differ):,} row(s) of {valued_file.name} differ from a new valuation")
-    for c in ("Row", where.capitalize(), "In the file", "Valued again"):
-        shown.add_column(c, justify="right")
-    first = differ[:_SHOWN_ISSUES].tolist()
-    lines = (_guard(lambda: svio.source_lines(valued_file, first))
-             if valued_file.suffix.lower() in (".csv", ".xlsx") else {})
-    for r in first:
-        shown.add_row(str(r), str(lines.get(r, "")), _money_or_blank(given[r]),
-                      _money_or_blank(got[r]))
-    _console().print(shown)
-    if len(differ) > _SHOWN_ISSUES:
-        _console().print(f"... and {len(differ) - _SHOWN_ISSUES:,} more", markup=False)
+    if apart:
+        _print_differences(apart, df, again, valued_file, sheet)
     raise typer.Exit(1)
+
+
+def _rows_not_valued(df: pd.DataFrame) -> int:
+    """How many input rows of a valued file have no amount (the parts of an apportioned row
+    counting once, as the record counts them)."""
+    blank = pd.to_numeric(df["value_gbp"], errors="coerce").isna().to_numpy()
+    if "period_row" not in df.columns:
+        return int(blank.sum())
+    return int(pd.Series(df["period_row"].to_numpy()[blank]).nunique())
+
+
+def _recorded_tables(editions: list[dict[str, Any]], tables: str | None) -> TablesLike:
+    """The tables a record names, each pinned to its digest; ``tables`` (``--tables``) where
+    it names editions of the user's own, each checked against the digest recorded."""
+    if tables is not None:
+        resolved = _resolve_tables(tables)
+        _check_recorded_editions(resolved, editions)
+        return resolved
+    if not editions or not all(e.get("digest") for e in editions):
+        _fail("the record names no editions with their digests: give --tables")
+    embedded = {f"{r.name}:{r.version}" for r in _guard(available_tables)}
+    own = [e["edition"] for e in editions if e["edition"] not in embedded]
+    if own:  # an edition of the user's own is not found by its name
+        _fail(f"the record names {', '.join(own)}, not an embedded edition: give --tables as "
+              "given to value (the table file or amendment), checked against the recorded "
+              "digest")
+    return _resolve_tables(",".join(f"{e['edition']}@{e['digest']}" for e in editions))
+
+
+#: The columns verify compares: amounts to the penny, the rest as the text they are.
+_VERIFIED_AMOUNTS = ("value_gbp", "gross_gbp", "proxy_gbp")
+_VERIFIED_TEXT = ("region_used", "table", "version", "digest")
+
+
+def _differences(df: pd.DataFrame, again: pd.DataFrame) -> dict[int, list[str]]:
+    """Row -> the columns whose cell in ``df`` (a valued file) differs from ``again`` (the
+    rows valued anew): amounts to the penny, editions and regions as text."""
+    from socialvalue_tom._text import key_text
+
+    apart: dict[int, list[str]] = {}
+    for column in _VERIFIED_AMOUNTS:
+        if column in df.columns and column in again.columns:
+            given = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=np.float64)
+            for r in _penny_differences(given, again[column].to_numpy(dtype=np.float64)):
+                apart.setdefault(int(r), []).append(column)
+    for column in _VERIFIED_TEXT:
+        if column in df.columns and column in again.columns:
+            for r, (x, y) in enumerate(zip(df[column].to_numpy(dtype=object),
+                                           again[column].to_numpy(dtype=object), strict=True)):
+                if (key_text(x) or "").lower() != (key_text(y) or "").lower():
+                    apart.setdefault(r, []).append(column)
+    return dict(sorted(apart.items()))
+
+
+def _print_differences(apart: dict[int, list[str]], df: pd.DataFrame, again: pd.DataFrame,
+                       valued_file: Path, sheet: str | None) -> None:
+    from socialvalue_tom import io as svio
+
+    shown = _table(f"{len(apart):,} row(s) of {valued_file.name} differ from a new valuation")
+    suffix = valued_file.suffix.lower()
+    where = {".csv": "Line", ".xlsx": "Sheet row"}.get(suffix)
+    for c in ("Row", *([where] if where else []), "Differs in", "value_gbp in the file",
+              "Valued again"):
+        shown.add_column(c, justify="left" if c == "Differs in" else "right")
+    first = list(apart)[:_SHOWN_ISSUES]
+    lines = _guard(lambda: svio.source_lines(valued_file, first, sheet=sheet)) if where else {}
+    given = pd.to_numeric(df["value_gbp"], errors="coerce").to_numpy(dtype=np.float64)
+    got = again["value_gbp"].to_numpy(dtype=np.float64)
+    for r in first:
+        shown.add_row(str(r), *([str(lines.get(r, ""))] if where else []),
+                      ", ".join(apart[r]), _money_or_blank(given[r]), _money_or_blank(got[r]))
+    _console().print(shown)
+    if len(apart) > _SHOWN_ISSUES:
+        _console().print(f"... and {len(apart) - _SHOWN_ISSUES:,} more", markup=False)
+
+
+def _check_recorded_editions(tables: TablesLike, editions: list[dict[str, Any]]) -> None:
+    """Exit 2 unless each edition the record names is among ``tables`` with the digest
+    recorded: a table given by hand is checked as a pinned one is."""
+    given = {f"{t.name}:{t.version}": t.digest for t in _guard(lambda: table_set(tables)).editions}
+    for e in editions:
+        label, digest = e.get("edition"), str(e.get("digest") or "")
+        if label not in given:
+            _fail(f"--tables lacks {label}, which the record names: give the tables as given "
+                  "to value")
+        if not given[label].startswith(digest.lower()):
+            _fail(f"--tables gives {label} with digest {given[label][:12]}, not the "
+                  f"{digest[:12]} recorded: this is not the edition that valued the file "
+                  "[see docs/errors.md#table-integrity-error]")
 
 
 def _penny_differences(given: np.ndarray, got: np.ndarray) -> np.ndarray:
@@ -1771,13 +1863,15 @@ def _penny_differences(given: np.ndarray, got: np.ndarray) -> np.ndarray:
 
     apart = ~((given == got) | (np.isnan(given) & np.isnan(got)))
     rows = [r for r in np.flatnonzero(apart).tolist()
-            if np.isnan(given[r]) or np.isnan(got[r])
+            if not (np.isfinite(given[r]) and np.isfinite(got[r]))
             or to_pence(float(given[r])) != to_pence(float(got[r]))]
     return np.array(rows, dtype=np.int64)
 
 
 def _money_or_blank(amount: float) -> str:
-    return "not valued" if np.isnan(amount) else _gbp(amount)
+    if np.isnan(amount):
+        return "not valued"
+    return _gbp(amount) if np.isfinite(amount) else str(amount)
 
 
 @app.command("targets")
@@ -1812,11 +1906,13 @@ def targets_cmd(
     a = _assumptions(price_year, discount_base_year, carry_forward)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, None, sheet, (),
                                               _period_columns(period))
-    missing = [c for c in ("contract_id", "stage") if c not in valued.columns]
+    missing = [c for c in ("contract_id", "stage", *(["supplier_id"] if by_supplier else []))
+               if c not in valued.columns]
     if missing:
         _fail(f"{input.name} has no {' or '.join(missing)} column: targets set each "
               "contract's commitments (stage commitment) against its deliveries (stage "
-              f"delivered), beside the columns {', '.join(REQUIRED_COLUMNS)}")
+              f"delivered), beside the columns {', '.join(REQUIRED_COLUMNS)}"
+              f"{' (--by-supplier reads supplier_id)' if 'supplier_id' in missing else ''}")
     table = _guard(lambda: _targets(valued, by_measure=by_measure, by_supplier=by_supplier,
                                     tables=resolved))
     shown = _table("Targets vs delivered" + (" by measure" if by_measure else ""))

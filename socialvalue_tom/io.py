@@ -2003,11 +2003,7 @@ def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
             record = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise _fail(p, f"not a readable provenance record ({exc})") from exc
-        if not (isinstance(record, dict) and isinstance(record.get("assumptions"), dict)
-                and isinstance(record.get("editions"), list)):
-            raise _fail(p, "not a provenance record: expected the JSON object value "
-                           "--provenance writes (assumptions, editions...)")
-        return record
+        return _checked_record(p, record)
     if suffix == ".parquet":
         pq = _require("pyarrow.parquet")
         try:
@@ -2015,7 +2011,13 @@ def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
         except Exception as exc:  # pyarrow's errors for a file that is no Parquet
             raise _fail(p, f"not a readable .parquet file ({exc})") from exc
         raw = metadata.get(PROVENANCE_KEY.encode())
-        return None if raw is None else dict(json.loads(raw))
+        if raw is None:
+            return None
+        try:
+            found = json.loads(raw)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise _fail(p, f"its provenance metadata is not JSON ({exc})") from exc
+        return _checked_record(p, found)
     if suffix == ".xlsx":
         openpyxl = _require("openpyxl")
         _check_expanded_size(p)
@@ -2026,8 +2028,25 @@ def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
         if PROVENANCE_SHEET not in names:
             return None
         sheet = _read_xlsx(p, PROVENANCE_SHEET)
-        return _record_of_items(dict(zip(sheet["item"], sheet["value"], strict=True)))
+        if not {"item", "value"} <= set(sheet.columns):
+            raise _fail(p, f"sheet {PROVENANCE_SHEET!r} has no item and value columns: not "
+                           "the record write_valuations keeps", sheet=PROVENANCE_SHEET)
+        return _checked_record(p, _record_of_items(dict(zip(sheet["item"], sheet["value"],
+                                                            strict=True))))
     return None
+
+
+def _checked_record(p: Path, record: Any) -> dict[str, Any]:
+    """``record`` if it has a provenance record's shape (settings, and editions each named
+    with its digest), else :class:`InputFileError`."""
+    editions = record.get("editions") if isinstance(record, dict) else None
+    if not (isinstance(record, dict) and isinstance(record.get("assumptions"), dict)
+            and isinstance(editions, list)
+            and all(isinstance(e, dict) and isinstance(e.get("edition"), str)
+                    for e in editions)):
+        raise _fail(p, "not a provenance record: expected the JSON object value --provenance "
+                       "writes (assumptions, and editions each with its name and digest)")
+    return record
 
 
 def _record_of_items(items: Mapping[str, Any]) -> dict[str, Any]:

@@ -141,7 +141,9 @@ def _digest_column(valued: pd.DataFrame) -> dict[str, str]:
     rows = _bare(valued)[["table", "version", "digest"]].dropna().drop_duplicates()
     found: dict[str, set[str]] = {}
     for t, v, d in rows.itertuples(index=False, name=None):
-        found.setdefault(f"{_label_text(t)}:{_label_text(v)}", set()).add(str(d).strip())
+        digest = re.sub(r"(?i)^sha256:", "", str(d).strip()).lower()
+        if digest and _label_text(t):  # a row not valued names no edition (blank, read so)
+            found.setdefault(f"{_label_text(t)}:{_label_text(v)}", set()).add(digest)
     for label, digests in found.items():
         # Cells of a file are data: only a content digest is looked up (a path there would
         # have the report load whatever table file it names), and one per edition.
@@ -157,8 +159,8 @@ def _digest_column(valued: pd.DataFrame) -> dict[str, str]:
     return {label: digests.pop() for label, digests in found.items()}
 
 
-#: A content digest as a valued file's digest column writes it.
-_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
+#: A content digest as a valued file's digest column writes it (read in lower case).
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def _edition_labels(valued: pd.DataFrame) -> set[tuple[str, str]]:

@@ -2604,3 +2604,62 @@ def test_value_reads_a_sha256_prefixed_pin() -> None:
     # The pin is read: the rows before 2024/25 are then outside the one edition named.
     assert "unknown version" not in result.output
     assert "2024@sha256" not in result.output
+
+
+def test_verify_checks_tables_given_against_the_record_and_rows_added_or_removed(
+        tmp_path: Path) -> None:
+    """--tables is checked edition by edition against the recorded digests (a replaced
+    table is no 'edited cell'); a deleted row, a repaired bad row, an edited edition column
+    or a non-finite amount are each told, exit 1; the parts of apportioned rows are valued as
+    value --period values them (a bad part's siblings have no figures), so an untouched file
+    verifies."""
+    src = _write(tmp_path, "in.csv", "measure,quantity,unit,region,date\n"
+                 "jobs-local,2,FTE,uk,2024-06-01\njobs-local,x,FTE,uk,2024-06-01\n"
+                 "jobs-local,1,FTE,uk,2024-07-01\n")
+    out, record = tmp_path / "v.csv", tmp_path / "v.json"
+    runner.invoke(app, ["value", str(src), "--tables", str(TINY), "--errors", "collect",
+                        "-o", str(out), "--provenance", str(record)])
+    other = tmp_path / "other.yaml"
+    other.write_text(TINY.read_text(encoding="utf-8").replace(
+        "uk: {value: 20000.00", "uk: {value: 21000.00"), encoding="utf-8")
+    (tmp_path / "tiny-deflator.index.yaml").write_text(
+        (TINY.parent / "tiny-deflator.index.yaml").read_text(encoding="utf-8"),
+        encoding="utf-8")
+    assert runner.invoke(app, ["verify", str(out), "--provenance", str(record), "--tables",
+                               str(TINY)]).exit_code == 0
+    replaced = runner.invoke(app, ["verify", str(out), "--provenance", str(record),
+                                   "--tables", str(other)])
+    assert replaced.exit_code == 2 and "not the" in replaced.stderr
+    rows = pd.read_csv(out)
+    cases = {"deleted": rows.drop(index=2), "edition": rows.assign(version=["2025", "", "2024"]),
+             "repaired": rows.assign(quantity=[2, 1, 1]).assign(
+                 value_gbp=[rows["value_gbp"][0], rows["value_gbp"][2], rows["value_gbp"][2]]),
+             "infinite": rows.assign(value_gbp=[float("inf"), float("nan"),
+                                                rows["value_gbp"][2]])}
+    for name, edited in cases.items():
+        path = tmp_path / f"{name}.csv"
+        edited.to_csv(path, index=False)
+        told = runner.invoke(app, ["verify", str(path), "--provenance", str(record),
+                                   "--tables", str(TINY)])
+        assert told.exit_code == 1, (name, told.output)
+    assert "version" in runner.invoke(app, [
+        "verify", str(tmp_path / "edition.csv"), "--provenance", str(record), "--tables",
+        str(TINY)]).stdout
+    periods = _write(tmp_path, "p.csv", "measure,quantity,unit,region,period_start,period_end\n"
+                     "jobs-local-fte,12,FTE,uk,2023-01-01,2023-12-31\n"
+                     "jobs-local-fte,2,FTE,uk,2024-05-01,2024-06-30\n")
+    pout, prec = tmp_path / "p.out.csv", tmp_path / "p.json"
+    runner.invoke(app, ["value", str(periods), "--period", "period_start,period_end",
+                        "--errors", "collect", "-o", str(pout), "--provenance", str(prec)])
+    checked = runner.invoke(app, ["verify", str(pout), "--provenance", str(prec)])
+    assert checked.exit_code == 0, checked.output
+
+
+def test_read_provenance_refuses_what_is_not_a_record(tmp_path: Path) -> None:
+    from socialvalue_tom import io as svio
+
+    for text in ("[1, 2]", '{"assumptions": {}, "editions": ["x"]}', "not json"):
+        path = tmp_path / "r.json"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(sv.InputFileError, match="provenance record"):
+            svio.read_provenance(path)

@@ -2227,3 +2227,19 @@ def test_a_frame_read_back_from_a_file_finds_its_editions_by_its_digest_column(
     named = back.assign(digest=str(tmp_path / "t.yaml"))
     with pytest.raises(RuleError, match="not a content digest"):
         annotate(named)
+
+
+def test_a_read_back_frame_reads_digests_as_written_blank_upper_case_or_prefixed(
+        tmp_path: Path) -> None:
+    """Rows not valued read back as blank text (keep_default_na=False) name no edition; a
+    digest in capitals, or after 'sha256:', is that digest."""
+    valued = value_frame(pd.read_csv(EXAMPLE).assign(
+        quantity=lambda d: d["quantity"].astype(object).where(d.index != 4, "x")),
+        errors="collect")
+    valued.to_csv(tmp_path / "v.csv", index=False)
+    blank = pd.read_csv(tmp_path / "v.csv", keep_default_na=False)
+    want = annotate(pd.read_csv(tmp_path / "v.csv"))["theme"].tolist()
+    assert annotate(blank)["theme"].tolist()[:4] == want[:4]
+    for spelled in (blank["digest"].str.upper(), "sha256:" + blank["digest"]):
+        shown = blank.assign(digest=spelled.where(blank["digest"] != "", ""))
+        assert annotate(shown)["theme"].tolist()[:4] == want[:4]
