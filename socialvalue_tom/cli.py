@@ -970,7 +970,10 @@ def _parts_valued(parts: pd.DataFrame, tables: TablesLike, a: Assumptions,
             break
         positions = np.flatnonzero(keep)[issues["row"].to_numpy(dtype=np.int64)]
         found.append(issues.assign(row=positions))
-        bad_rows |= set(row_of[positions].tolist())
+        dropped = set(row_of[positions].tolist()) - bad_rows
+        if not dropped or any(pd.isna(x) for x in dropped):
+            break  # no row to drop (a part naming no row): as valued, issues kept
+        bad_rows |= dropped
     return _merge_parts(parts, valued, keep), found
 
 
@@ -1739,12 +1742,7 @@ def verify_cmd(
     df = _read(valued_file, sheet)
     if "value_gbp" not in df.columns:
         _fail(f"{valued_file.name} has no value_gbp column: give a file value -o wrote")
-    if "period_row" in df.columns:  # parts of apportioned rows, valued as value --period does
-        again, _ = _parts_valued(df, resolved, a)
-    else:
-        from socialvalue_tom.frame import value_frame
-
-        again = _guard(lambda: value_frame(df, resolved, errors="collect", assumptions=a))
+    again = _valued_again(df, resolved, a)
     apart = _differences(df, again)
     counted = record.get("valued_parts") or record.get("input_rows")
     moved = isinstance(counted, int) and counted != len(df)
@@ -1766,6 +1764,27 @@ def verify_cmd(
     if apart:
         _print_differences(apart, df, again, valued_file, sheet)
     raise typer.Exit(1)
+
+
+def _valued_again(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.DataFrame:
+    """A valued file's rows valued anew, as the command that wrote it valued them: the parts
+    of apportioned rows as ``value --period`` does (a row whose period could not be read was
+    kept unvalued, with no period share: it stays so), other rows with ``value_frame``; with
+    the detail columns, so that every amount the file holds is compared."""
+    from socialvalue_tom.frame import value_frame
+
+    if "period_row" not in df.columns:
+        return _guard(lambda: value_frame(df, tables, errors="collect", assumptions=a,
+                                          detail=True))
+    rows = pd.to_numeric(df["period_row"], errors="coerce")
+    if rows.isna().any() or not (rows == rows.round()).all():
+        _fail("the file's period_row column has cells that are not row numbers: not a file "
+              "value --period wrote, or edited since")
+    unread = (pd.to_numeric(df["period_share"], errors="coerce").isna().to_numpy()
+              if "period_share" in df.columns else np.zeros(len(df), dtype=bool))
+    valued, _ = _parts_valued(df[~unread], tables, a)
+    out = valued.reindex(df.index)
+    return out
 
 
 def _rows_not_valued(df: pd.DataFrame) -> int:
@@ -1815,9 +1834,20 @@ def _differences(df: pd.DataFrame, again: pd.DataFrame) -> dict[int, list[str]]:
         if column in df.columns and column in again.columns:
             for r, (x, y) in enumerate(zip(df[column].to_numpy(dtype=object),
                                            again[column].to_numpy(dtype=object), strict=True)):
-                if (key_text(x) or "").lower() != (key_text(y) or "").lower():
+                if not _same_text(key_text(x), key_text(y)):
                     apart.setdefault(r, []).append(column)
     return dict(sorted(apart.items()))
+
+
+def _same_text(x: str | None, y: str | None) -> bool:
+    """Two cells alike as text (case aside), or as numbers: a CSV reads an edition version
+    "1.10" back as 1.1."""
+    if (x or "").lower() == (y or "").lower():
+        return True
+    try:
+        return x is not None and y is not None and float(x) == float(y)
+    except ValueError:
+        return False
 
 
 def _print_differences(apart: dict[int, list[str]], df: pd.DataFrame, again: pd.DataFrame,
@@ -1845,12 +1875,20 @@ def _print_differences(apart: dict[int, list[str]], df: pd.DataFrame, again: pd.
 def _check_recorded_editions(tables: TablesLike, editions: list[dict[str, Any]]) -> None:
     """Exit 2 unless each edition the record names is among ``tables`` with the digest
     recorded: a table given by hand is checked as a pinned one is."""
-    given = {f"{t.name}:{t.version}": t.digest for t in _guard(lambda: table_set(tables)).editions}
+    eds = {f"{t.name}:{t.version}": t for t in _guard(lambda: table_set(tables)).editions}
+    given = {label: t.digest for label, t in eds.items()}
     for e in editions:
         label, digest = e.get("edition"), str(e.get("digest") or "")
         if label not in given:
             _fail(f"--tables lacks {label}, which the record names: give the tables as given "
                   "to value")
+        if not digest:
+            _fail(f"the record names {label} without its digest: it cannot be checked")
+        index, now = e.get("price_index_digest"), eds[label].index_digest
+        if index and now and now != index:
+            _fail(f"the price index of {label} has digest {now[:12]}, not "
+                  f"the {str(index)[:12]} recorded: the index file beside the table was "
+                  "edited since (it changes values only with a price year)")
         if not given[label].startswith(digest.lower()):
             _fail(f"--tables gives {label} with digest {given[label][:12]}, not the "
                   f"{digest[:12]} recorded: this is not the edition that valued the file "

@@ -2000,14 +2000,17 @@ def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     suffix = p.suffix.lower()
     if suffix == ".json":
         try:
-            record = json.loads(p.read_text(encoding="utf-8"))
+            record = json.loads(p.read_text(encoding="utf-8-sig"))  # a BOM is fine
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise _fail(p, f"not a readable provenance record ({exc})") from exc
         return _checked_record(p, record)
     if suffix == ".parquet":
         pq = _require("pyarrow.parquet")
         try:
-            metadata = pq.read_schema(p).metadata or {}
+            # The schema's metadata (write_valuations) or the file's (value_file writes its
+            # record when the last batch is in).
+            metadata = {**(pq.read_metadata(p).metadata or {}),
+                        **(pq.read_schema(p).metadata or {})}
         except Exception as exc:  # pyarrow's errors for a file that is no Parquet
             raise _fail(p, f"not a readable .parquet file ({exc})") from exc
         raw = metadata.get(PROVENANCE_KEY.encode())
@@ -2022,18 +2025,25 @@ def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
         openpyxl = _require("openpyxl")
         _check_expanded_size(p)
         try:
-            names = openpyxl.load_workbook(p, read_only=True).sheetnames
+            # Read-only: the record's few rows, not the whole workbook (a sheet of 200,000
+            # valued rows took 48 s to load whole).
+            wb = openpyxl.load_workbook(p, read_only=True)
+            if PROVENANCE_SHEET not in wb.sheetnames:
+                return None
+            lines = [tuple(r[:2]) for r in wb[PROVENANCE_SHEET].iter_rows(
+                max_col=2, max_row=_MAX_RECORD_LINES, values_only=True)]
         except Exception as exc:
             raise _fail(p, f"not a readable .xlsx workbook ({exc})") from exc
-        if PROVENANCE_SHEET not in names:
-            return None
-        sheet = _read_xlsx(p, PROVENANCE_SHEET)
-        if not {"item", "value"} <= set(sheet.columns):
+        if not lines or tuple(lines[0]) != ("item", "value"):
             raise _fail(p, f"sheet {PROVENANCE_SHEET!r} has no item and value columns: not "
                            "the record write_valuations keeps", sheet=PROVENANCE_SHEET)
-        return _checked_record(p, _record_of_items(dict(zip(sheet["item"], sheet["value"],
-                                                            strict=True))))
+        return _checked_record(p, _record_of_items(
+            {str(item): value for item, value in lines[1:] if item is not None}))
     return None
+
+
+#: Lines of a Provenance sheet read at most (a record has a few dozen).
+_MAX_RECORD_LINES = 10_000
 
 
 def _checked_record(p: Path, record: Any) -> dict[str, Any]:

@@ -2663,3 +2663,52 @@ def test_read_provenance_refuses_what_is_not_a_record(tmp_path: Path) -> None:
         path.write_text(text, encoding="utf-8")
         with pytest.raises(sv.InputFileError, match="provenance record"):
             svio.read_provenance(path)
+
+
+def test_verify_compares_gross_amounts_and_reads_every_kind_of_record(tmp_path: Path) -> None:
+    """A gross_gbp edited by hand is told (the new valuation has the detail columns); a row
+    kept unvalued for a period that could not be read stays so; a period_row that is not a
+    row number stops it (it had looped); value_file's Parquet record is read; a price index
+    edited beside its table stops it, naming the index."""
+    root = Path(__file__).resolve().parent.parent
+    out, record = tmp_path / "g.csv", tmp_path / "g.json"
+    runner.invoke(app, ["value", str(root / "examples" / "portfolio.csv"), "-o", str(out),
+                        "--provenance", str(record)])
+    rows = pd.read_csv(out)
+    rows.loc[2, "gross_gbp"] = 999_999_999
+    rows.to_csv(tmp_path / "g2.csv", index=False)
+    told = runner.invoke(app, ["verify", str(tmp_path / "g2.csv"), "--provenance", str(record)])
+    assert told.exit_code == 1 and "gross_gbp" in told.stdout
+    src = _write(tmp_path, "pd.csv", "contract_id,measure,quantity,unit,region,date,"
+                 "period_start,period_end\n"
+                 "C1,jobs-local-fte,12,FTE,london,2024-06-01,2024-04-01,2024-09-30\n"
+                 "C1,jobs-priority-ltu,2,FTE,london,2024-06-01,notadate,2024-09-30\n"
+                 "C1,jobs-priority-ltu,1,FTE,london,2024-06-01,2024-04-01,2024-09-30\n")
+    pout, prec = tmp_path / "pdo.csv", tmp_path / "pdo.json"
+    runner.invoke(app, ["value", str(src), "--period", "period_start,period_end", "--errors",
+                        "collect", "-o", str(pout), "--provenance", str(prec)])
+    assert runner.invoke(app, ["verify", str(pout), "--provenance", str(prec)]).exit_code == 0
+    parts = pd.read_csv(pout)
+    parts.loc[0, "period_row"] = None
+    parts.to_csv(tmp_path / "pdo2.csv", index=False)
+    blank = runner.invoke(app, ["verify", str(tmp_path / "pdo2.csv"), "--provenance", str(prec)])
+    assert blank.exit_code == 2 and "not row numbers" in blank.stderr
+    from socialvalue_tom.streaming import value_file
+
+    value_file(root / "examples" / "portfolio.csv", tmp_path / "st.parquet", progress=False)
+    assert runner.invoke(app, ["verify", str(tmp_path / "st.parquet")]).exit_code == 0
+    folder = tmp_path / "ix"
+    folder.mkdir()
+    for name in ("tiny.yaml", "tiny-deflator.index.yaml"):
+        (folder / name).write_text((TINY.parent / name).read_text(encoding="utf-8"),
+                                   encoding="utf-8")
+    one = _write(tmp_path, "one.csv", "measure,quantity,unit,region,date\n"
+                 "jobs-local,2,FTE,uk,2024-06-01\n")
+    runner.invoke(app, ["value", str(one), "--tables", str(folder / "tiny.yaml"), "-o",
+                        str(tmp_path / "ix.parquet")])
+    index = folder / "tiny-deflator.index.yaml"
+    index.write_text(index.read_text(encoding="utf-8").replace("2025: 102.5", "2025: 110.0"),
+                     encoding="utf-8")
+    moved = runner.invoke(app, ["verify", str(tmp_path / "ix.parquet"), "--tables",
+                                str(folder / "tiny.yaml")])
+    assert moved.exit_code == 2 and "price index" in moved.stderr
