@@ -598,6 +598,12 @@ def _check_input(path: Path) -> None:
         _fail(f"input file {path} {_not_there(path)}")
 
 
+def _check_sheet(sheet: str | None, path: Path) -> None:
+    """A ``--sheet`` only for an ``.xlsx`` input (exit 2)."""
+    if sheet is not None and path.suffix.lower() != ".xlsx":
+        _fail(f"--sheet applies to .xlsx input only, not {path.name}")
+
+
 def _not_there(path: Path) -> str:
     """Why a path that is not a folder is no file to read: absent, or not a regular file (a
     device such as /dev/null, a pipe)."""
@@ -716,10 +722,9 @@ def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.Da
     # the input rows its parts come from (value_frame counted the first chunk's).
     record = {**parts[0].attrs["socialvalue_tom"], "rows": len(df)}
     if "input_rows" in record:
-        from socialvalue_tom.report import input_rows
+        from socialvalue_tom.frame import _input_row_counts
 
-        bad = np.unique(issues["row"].to_numpy(dtype=np.int64))
-        record.update(input_rows=input_rows(df), input_rows_not_valued=input_rows(df.iloc[bad]))
+        record.update(_input_row_counts(df, issues["row"].to_numpy(dtype=np.int64)))
     attrs: dict[str, Any] = {"issues": issues, "socialvalue_tom": record}
     for p in parts:
         p.attrs.clear()  # pandas compares attrs on concat, which fails on the issues DataFrame
@@ -1451,8 +1456,7 @@ def explain_cmd(
     """Print how rows of an outcome file were valued, step by step (exit 1 if one was not)."""
     a = _assumptions(price_year, discount_base_year, carry_forward, bound)
     _check_input(input)
-    if sheet is not None and input.suffix.lower() != ".xlsx":
-        _fail(f"--sheet applies to .xlsx input only, not {input.name}")
+    _check_sheet(sheet, input)
     # The whole file is valued, so a row's double-counting share is the one its contract gives.
     held: dict[str, np.ndarray] = {}  # what a valued file says each row is worth
     valued, _ = _value_input(input, tables, a, sheet, _period_columns(period), held)
@@ -1504,14 +1508,9 @@ def _note_held_amount(held: dict[str, np.ndarray], valued: pd.DataFrame, positio
     amounts = held.get("value_gbp")
     if amounts is None or row is None or not 0 <= row < len(amounts):
         return
-    from socialvalue_tom.money import to_pence
-
     file_amount = float(amounts[row])
     now = float(valued["value_gbp"].iloc[position])
-    if np.isnan(file_amount) and np.isnan(now):
-        return
-    if (np.isfinite(file_amount) and np.isfinite(now)
-            and to_pence(file_amount) == to_pence(now)):
+    if _same_amount(file_amount, now):
         return
     said = "no amount" if np.isnan(file_amount) else _money_or_blank(file_amount)
     _console().print(_printable(
@@ -1570,8 +1569,7 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: str,
     special = _not_a_file_to_replace(issues_at)  # found now, not after the output is written
     if special:
         _fail(f"cannot write the issues file {issues_at}: {special}")
-    if sheet is not None and input.suffix.lower() != ".xlsx":
-        _fail(f"--sheet applies to .xlsx input only, not {input.name}")
+    _check_sheet(sheet, input)
     valued, resolved = _value_input(input, tables, a, sheet, period)
     issues = valued.attrs["issues"]
     _stop_if_raising(issues, errors, input, output, sheet)
@@ -1727,8 +1725,7 @@ def verify_cmd(
     _check_input(valued_file)
     if provenance is not None:
         _check_input(provenance)
-    if sheet is not None and valued_file.suffix.lower() != ".xlsx":
-        _fail(f"--sheet applies to .xlsx input only, not {valued_file.name}")
+    _check_sheet(sheet, valued_file)
     kept = provenance or valued_file
     record = _guard(lambda: svio.read_provenance(kept))
     if record is None:
@@ -1783,8 +1780,7 @@ def _valued_again(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.Da
     unread = (pd.to_numeric(df["period_share"], errors="coerce").isna().to_numpy()
               if "period_share" in df.columns else np.zeros(len(df), dtype=bool))
     valued, _ = _parts_valued(df[~unread], tables, a)
-    out = valued.reindex(df.index)
-    return out
+    return valued.reindex(df.index)
 
 
 def _rows_not_valued(df: pd.DataFrame) -> int:
@@ -1897,13 +1893,19 @@ def _check_recorded_editions(tables: TablesLike, editions: list[dict[str, Any]])
 
 def _penny_differences(given: np.ndarray, got: np.ndarray) -> np.ndarray:
     """Rows whose amounts differ to the penny (one a number and the other not included)."""
+    apart = ~((given == got) | (np.isnan(given) & np.isnan(got)))  # the many alike, at once
+    rows = [r for r in np.flatnonzero(apart).tolist()
+            if not _same_amount(float(given[r]), float(got[r]))]
+    return np.array(rows, dtype=np.int64)
+
+
+def _same_amount(x: float, y: float) -> bool:
+    """Two amounts alike to the penny: both missing, or both finite and the same pennies."""
     from socialvalue_tom.money import to_pence
 
-    apart = ~((given == got) | (np.isnan(given) & np.isnan(got)))
-    rows = [r for r in np.flatnonzero(apart).tolist()
-            if not (np.isfinite(given[r]) and np.isfinite(got[r]))
-            or to_pence(float(given[r])) != to_pence(float(got[r]))]
-    return np.array(rows, dtype=np.int64)
+    if np.isnan(x) or np.isnan(y):
+        return bool(np.isnan(x) and np.isnan(y))
+    return bool(np.isfinite(x) and np.isfinite(y) and to_pence(x) == to_pence(y))
 
 
 def _money_or_blank(amount: float) -> str:
@@ -2032,8 +2034,7 @@ def bids_cmd(
     from socialvalue_tom.frame import ISSUE_COLUMNS
 
     a = _assumptions(price_year, discount_base_year, carry_forward)
-    if sheet is not None and input.suffix.lower() != ".xlsx":
-        _fail(f"--sheet applies to .xlsx input only, not {input.name}")
+    _check_sheet(sheet, input)
     prices = _bid_prices(price or [])
     resolved = _resolve_tables(tables)
     df = _read(input, sheet)

@@ -763,13 +763,8 @@ def _output(df: pd.DataFrame, c: Columns, s: EditionStack, issues: Issues, a: As
         "valuation_id": uuid.uuid4().hex,
     }
     if "period_row" in df.columns and len(df):
-        # Parts of apportioned rows: how many input rows they are, and how many of those have
-        # a part not valued, as the reports count them (each input row once).
-        from socialvalue_tom.report import input_rows
-
-        bad = np.unique(out.attrs["issues"]["row"].to_numpy(dtype=np.int64)) - issues.offset
-        out.attrs["socialvalue_tom"].update(
-            input_rows=input_rows(df), input_rows_not_valued=input_rows(df.iloc[bad]))
+        out.attrs["socialvalue_tom"].update(_input_row_counts(
+            df, out.attrs["issues"]["row"].to_numpy(dtype=np.int64) - issues.offset))
     if issues.items and not df.index.is_unique:
         # Refused rows that share an index label are told apart by position, while the frame
         # holds the rows it was valued with in that order: explain_row checks that against a
@@ -781,6 +776,16 @@ def _output(df: pd.DataFrame, c: Columns, s: EditionStack, issues: Issues, a: As
             "offset": issues.offset, "columns": [str(c) for c in kept.columns],
             "fingerprint": rows_fingerprint(kept)}
     return out
+
+
+def _input_row_counts(parts: pd.DataFrame, bad: np.ndarray) -> dict[str, int]:
+    """What a valuation of ``parts`` (rows apportion split) records of the input rows they
+    come from: ``input_rows``, and ``input_rows_not_valued``, those with a part among the
+    positions ``bad`` (each input row counted once, as the reports count them)."""
+    from socialvalue_tom.report import input_rows
+
+    return {"input_rows": input_rows(parts),
+            "input_rows_not_valued": input_rows(parts.iloc[np.unique(bad)])}
 
 
 def explain_row(out: pd.DataFrame, i: int | np.integer[Any]) -> str:
