@@ -557,19 +557,31 @@ def did_you_mean(text: object, codes: Iterable[str]) -> str:
 _ENGLISH_REGIONS = frozenset({
     "north-east", "north-west", "yorkshire-and-the-humber", "yorkshire-and-humber",
     "yorkshire", "east-midlands", "west-midlands", "east-of-england", "east-anglia",
-    "south-east", "south-west", "midlands", "the-north-east", "the-north-west"})
-#: The nations' names in their own languages, as a Welsh or Scottish council may write them.
-_NATIONS_OWN_NAMES = {"cymru": "wales", "alba": "scotland", "an-albain": "scotland",
-                      "tuaisceart-eireann": "northern-ireland"}
+    "south-east", "south-west", "midlands", "the-north-east", "the-north-west",
+    # their statistical codes: ITL1, NUTS1 (before 2021) and GSS (London, E12000007, aside)
+    "tlc", "tld", "tle", "tlf", "tlg", "tlh", "tlj", "tlk",
+    "ukc", "ukd", "uke", "ukf", "ukg", "ukh", "ukj", "ukk",
+    *(f"e1200000{n}" for n in (1, 2, 3, 4, 5, 6, 8, 9))})
+#: The nations' names in their own languages (Welsh, Scottish Gaelic, Irish; accents aside),
+#: as a Welsh or Scottish council may write them, and other short forms and codes: the ITL1
+#: and NUTS1 codes of the nations and London.
+_NATIONS_OWN_NAMES = {
+    "cymru": "wales", "lloegr": "england", "yr-alban": "scotland", "llundain": "london",
+    "gogledd-iwerddon": "northern-ireland", "alba": "scotland", "an-albain": "scotland",
+    "sasana": "england", "an-bhreatain-bheag": "wales", "tuaisceart-eireann": "northern-ireland",
+    "ni": "northern-ireland", "n-ireland": "northern-ireland",
+    "tli": "london", "tll": "wales", "tlm": "scotland", "tln": "northern-ireland",
+    "uki": "london", "ukl": "wales", "ukm": "scotland", "ukn": "northern-ireland"}
 
 
 def region_advice(region: object, codes: Sequence[str]) -> str:
     """What to write for a region no edition names: an English region where the table has
-    England only (``north-west``: give england), a nation in its own language (``Cymru``:
-    wales), else the codes it is close to (:func:`did_you_mean`); ``""`` where none is."""
+    England only (``north-west``, ``TLD``: give england), a nation in its own language or by
+    its statistical code (``Cymru``, ``TLL``: wales), else the codes it is close to
+    (:func:`did_you_mean`); ``""`` where none is."""
     if not isinstance(region, str):
         return ""
-    key = re.sub(r"[\s_.]+", "-", region.strip().lower()).strip("-")
+    key = re.sub(r"[\s_.]+", "-", _without_accents(region).strip().lower()).strip("-")
     if key in _ENGLISH_REGIONS and "england" in codes:
         return (f"; {shown(region)} is a region of England, which the table does not value "
                 "apart: give england")
@@ -577,6 +589,14 @@ def region_advice(region: object, codes: Sequence[str]) -> str:
     if nation in codes:
         return f"; did you mean {nation}?"
     return did_you_mean(region, codes)
+
+
+def _without_accents(text: str) -> str:
+    """``text`` with its letters' accents dropped (``Éireann`` is ``Eireann``)."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(c))
 
 
 def group_label(key: Any) -> str:

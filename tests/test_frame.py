@@ -9,13 +9,14 @@ import math
 import re
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import BAD_INPUTS, TINY, TINY_INDEX
+from conftest import BAD_INPUTS, TINY, TINY_INDEX, tiny_variant
 
 import socialvalue_tom as sv
 from socialvalue_tom import money
@@ -1511,6 +1512,15 @@ def test_a_date_a_pinned_edition_leaves_out_names_the_family_s_edition_for_it() 
      "the table does not value apart: give england"),
     ("Cymru", "; did you mean wales?"), ("alba", "; did you mean scotland?"),
     ("Londn", "; did you mean london?"), ("Narnia", ""),
+    # A devolved-nations review: statistical codes and Welsh and Irish names got no advice.
+    ("TLL", "; did you mean wales?"), ("UKM", "; did you mean scotland?"),
+    ("NI", "; did you mean northern-ireland?"), ("Yr Alban", "; did you mean scotland?"),
+    ("Tuaisceart Éireann", "; did you mean northern-ireland?"),
+    ("Gogledd Iwerddon", "; did you mean northern-ireland?"),
+    ("E12000002", "; 'E12000002' is a region of England, which the table does not value "
+     "apart: give england"),
+    ("TLD", "; 'TLD' is a region of England, which the table does not value apart: give "
+     "england"),
 ])
 def test_a_region_a_council_writes_its_own_way_is_told_the_code_to_give(
         region: str, advice: str) -> None:
@@ -1527,6 +1537,43 @@ def test_a_region_a_council_writes_its_own_way_is_told_the_code_to_give(
     found = value_frame(pd.DataFrame([row]), table, errors="collect").attrs["issues"]
     assert found["reason"].tolist() == [f"unknown region {region!r}: expected one of "
                                         f"{codes}{advice}"]
+
+
+@pytest.mark.parametrize(("gss", "code"), [
+    ("K02000001", "uk"), ("E92000001", "england"), ("E12000007", "london"),
+    ("S92000003", "scotland"), ("W92000004", "wales"), ("n92000002", "northern-ireland"),
+])
+def test_a_region_given_by_its_gss_code_is_that_region_in_both_engines(gss: str,
+                                                                        code: str) -> None:
+    """A devolved-nations review: ONS-coded data names an area by its GSS code
+    ('W92000004'), which was refused; the codes of the UK, its nations and London are read
+    as those regions, by one outcome and in bulk, to the same amount."""
+    table = sv.load_table("uk-national", version="2024")
+    assert table.region_code(gss) == code
+    one = sv.value(sv.Outcome(measure="jobs-local-fte", quantity=2.0, unit="FTE", region=gss,
+                              date="2024-06-01"), table)
+    same = sv.value(sv.Outcome(measure="jobs-local-fte", quantity=2.0, unit="FTE", region=code,
+                               date="2024-06-01"), table)
+    assert (one.region_requested, one.amount) == (code, same.amount)
+    row = {"measure": "jobs-local-fte", "quantity": 2.0, "unit": "FTE", "region": gss,
+           "date": "2024-06-01"}
+    bulk = value_frame(pd.DataFrame([row]), table)
+    assert bulk["value_gbp"].tolist() == [same.amount]
+    assert bulk["region_used"].tolist() == [same.region_used]
+
+
+def test_a_tables_own_region_named_like_a_gss_code_keeps_its_meaning(tmp_path: Path) -> None:
+    """A table of one's own that names a region by a GSS code means its own region by it:
+    the standard reading applies only where the table gives the code no meaning."""
+    own = sv.load_table(path=tiny_variant(tmp_path, (
+        "  - {code: scotland, name: Scotland, parent: uk}",
+        "  - {code: scotland, name: Scotland, parent: uk}\n"
+        "  - {code: e92000001, name: Somewhere else, parent: uk}")))
+    assert own.region_code("E92000001") == "e92000001"
+    tiny = sv.load_table(path=TINY)
+    assert tiny.region_code("E92000001") == "england"
+    with pytest.raises(sv.UnknownRegionError):  # tiny has no wales
+        tiny.region_code("W92000004")
 
 
 def test_a_batch_of_outcomes_is_laid_out_for_value_frame_with_its_fields_as_columns() -> None:

@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Mapping
 from functools import lru_cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -35,6 +36,7 @@ from socialvalue_tom.units import as_written_or_lower, canonical_unit, conversio
 
 __all__ = [
     "ENGINE_NAMES",
+    "GSS_REGION_CODES",
     "MAX_INDEX_RATIO",
     "MAX_MEASURES",
     "MAX_PROXY",
@@ -213,6 +215,14 @@ _REGION_GAPS = re.compile(r"[\s_]+")
 def normalise_region(region: str) -> str:
     """Lower-case, trim, and turn spaces and underscores into hyphens ("Northern Ireland")."""
     return _REGION_GAPS.sub("-", region.strip().lower())
+
+
+#: The Government Statistical Service codes of the UK, its nations and London (as ONS-coded
+#: data writes an area: ``W92000004``), normalised: a table's region named by one of them
+#: where the table gives the code no meaning of its own (:meth:`ProxyTable.region_code`).
+GSS_REGION_CODES: Mapping[str, str] = MappingProxyType({
+    "k02000001": "uk", "e92000001": "england", "e12000007": "london",
+    "s92000003": "scotland", "w92000004": "wales", "n92000002": "northern-ireland"})
 
 
 def _iso_date(value: Any) -> Any:

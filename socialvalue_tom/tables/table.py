@@ -34,6 +34,7 @@ from socialvalue_tom.errors import (
 )
 from socialvalue_tom.tables._loader import measure_named
 from socialvalue_tom.tables.schema import (
+    GSS_REGION_CODES,
     IndexFile,
     MeasureSpec,
     Region,
@@ -399,10 +400,14 @@ class ProxyTable(_Sealed):
                             issue="unknown-grade")
 
     def region_code(self, region: str) -> str:
-        """Canonical region code for ``region`` (case, spaces and names tolerated)."""
+        """Canonical region code for ``region`` (case, spaces and names tolerated, and the
+        GSS codes of the UK, its nations and London: ``W92000004`` is ``wales``)."""
         # A code as written ("uk") is its own normal form: found without normalising it.
         code = ((self._region_alias.get(region) or self._region_alias.get(normalise_region(region)))
                 if isinstance(region, str) else None)
+        if code is None and isinstance(region, str):  # a GSS code, "W92000004" for wales
+            standard = GSS_REGION_CODES.get(normalise_region(region))
+            code = standard if standard in self._region_index else None
         if code is None:
             raise UnknownRegionError(
                 f"unknown region {shown(region)} in table {self.name}:{self.version}: expected "
