@@ -482,6 +482,9 @@ def plain_number_advice(given: str, fraction: str | None = None) -> str | None:
             "separators or spaces)")
 
 
+#: Words that scale a figure rather than name a unit: '1.2k' is 1,200.
+_SCALE_WORDS = {"k": 1000, "thousand": 1000, "thousands": 1000, "mn": 10**6, "million": 10**6,
+                "millions": 10**6, "bn": 10**9, "billion": 10**9, "billions": 10**9}
 #: A figure followed by words: '2 FTE', '3.5tCO2e', '1,200 hours'.
 _NUMBER_THEN_WORDS = re.compile(r"\s*([-+]?\d[\d,]*(?:\.\d+)?)\s*([A-Za-z][\w ./-]{0,40}?)\s*")
 
@@ -503,10 +506,26 @@ def number_with_unit_advice(given: str) -> str | None:
     if re.fullmatch(r"[-+]?0", found[1]) and re.fullmatch(r"[xXbBoO]\w*", found[2]):
         return None  # '0b12', '0xZZ': no figure and unit, nor a number in another base
     figure, words = found[1], found[2]
+    scale = _SCALE_WORDS.get(words.lower())
+    if scale is not None and "," not in figure:  # '1.2k' is 1200, not 1.2 of a unit 'k'
+        full = format((Decimal(figure) * scale).normalize(), "f")
+        return f"write the number in full, {full} ({words} is not a unit)"
     if "," not in figure:
         return f"write the number alone, {figure}, and the unit ({words}) in the unit column"
     return (f"write the number alone and the unit ({words}) in the unit column; "
             f"{plain_number_advice(figure) or 'a number has no comma'}")
+
+
+#: The error values a spreadsheet shows (and saves) for a formula that failed.
+_EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!",
+                           "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA", "#FIELD!",
+                           "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+
+
+def excel_error_value(cell: str) -> bool:
+    """Whether ``cell`` is a spreadsheet's error value (``#DIV/0!``, ``#N/A``), as a
+    workbook saves a formula that failed and a CSV export writes it."""
+    return cell.strip().upper() in _EXCEL_ERRORS
 
 
 def written_with_decimal_comma(cell: str) -> bool:

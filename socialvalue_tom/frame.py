@@ -641,12 +641,38 @@ def missing_columns_hint(df: pd.DataFrame, missing: list[str], *, sheets: bool =
             "names are lower case, words joined by _: rename them)" if pairs else "")
     hint += "".join(f"; found {name!r}: a misspelling of {c}?"
                     for c, name in _misspelt_columns(df, [c for c in missing if c not in near]))
+    hint += "".join(_bracketed_column_hint(c, name, inside)
+                    for c, name, inside in _bracketed_columns(df, [c for c in missing
+                                                                   if c not in near]))
     source = df.attrs.get("socialvalue_tom.source")
     if sheets and isinstance(source, dict) and len(source.get("sheets", ())) > 1:
         others = [n for n in source["sheets"] if n != source.get("sheet")]
         hint += (f"; read from sheet {source.get('sheet')!r} of a workbook that also has "
                  f"{', '.join(map(repr, others))} (read_outcomes(path, sheet=...))")
     return hint
+
+
+#: A header with a note in brackets after its name: "Quantity (FTE)", "Region [nation]".
+_BRACKETED = re.compile(r"\s*(.*?)\s*[(\[]\s*(.*?)\s*[)\]]\s*")
+
+
+def _bracketed_columns(df: pd.DataFrame, missing: list[str]) -> list[tuple[str, str, str]]:
+    """``(required column, column of df, what its brackets hold)`` where a column is a missing
+    required one's name followed by a note in brackets (``Quantity (FTE)``)."""
+    found = []
+    for name in df.columns:
+        parts = _BRACKETED.fullmatch(name) if isinstance(name, str) else None
+        for c in missing if parts else ():
+            if parts is not None and name_key(parts[1]) == name_key(c):
+                found.append((c, name, parts[2]))
+    return found
+
+
+def _bracketed_column_hint(column: str, name: str, inside: str) -> str:
+    if column == "quantity" and inside:
+        return (f"; found {name!r}: rename it quantity, and give its unit ({inside}) in a unit "
+                "column")
+    return f"; found {name!r}: rename it {column}"
 
 
 def _misspelt_columns(df: pd.DataFrame, missing: list[str]) -> list[tuple[str, str]]:

@@ -379,6 +379,10 @@ def test_value_frame_when_quantity_has_a_decimal_comma_says_so(tiny_table: Any, 
     ("quantity", "0xZZ", ""),
     ("quantity", "0b101", ": a hexadecimal, binary or octal number? write the number in "
      "decimal digits"),
+    # An Excel user's review: '1.2k' was told to write 1.2 with the unit k.
+    ("quantity", "1.2k", ": write the number in full, 1200 (k is not a unit)"),
+    ("quantity", "2.5 million", ": write the number in full, 2500000 (million is not a unit)"),
+    ("contract_value", "1.2k", ""),
 ])
 def test_value_frame_when_a_number_is_written_with_pounds_commas_or_per_cent_says_how(
         tiny_table: Any, column: str, value: str, advice: str) -> None:
@@ -389,6 +393,38 @@ def test_value_frame_when_a_number_is_written_with_pounds_commas_or_per_cent_say
     out = value_frame(df, tiny_table, errors="collect")
     assert out.attrs["issues"]["reason"].tolist() == [f"{column} '{value}' is not a number"
                                                       f"{advice}"]
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    (dt.datetime(2024, 2, 1), "quantity 2024-02-01 is a date, not a number: a spreadsheet may "
+     "have shown the figure as a date; format the cell as a number and check the figure"),
+    (pd.Timestamp("2024-02-01"), "quantity 2024-02-01 is a date, not a number: a spreadsheet "
+     "may have shown the figure as a date; format the cell as a number and check the figure"),
+    ("#DIV/0!", "quantity '#DIV/0!' is not a number: it is a spreadsheet's error value, a "
+     "formula that failed; correct the formula in the workbook"),
+    (" #n/a", "quantity ' #n/a' is not a number: it is a spreadsheet's error value, a "
+     "formula that failed; correct the formula in the workbook"),
+])
+def test_value_frame_when_a_quantity_cell_is_a_date_or_a_formula_error_says_so(
+        tiny_table: Any, value: Any, reason: str) -> None:
+    """An Excel user's review: a quantity Excel had turned into a date was quoted as Python
+    code (datetime.datetime(2024, 2, 1, 0, 0)), and '#DIV/0!' was "not a number" with no
+    word of the formula that failed."""
+    df = _frame().astype({"quantity": object})
+    df.loc[1, "quantity"] = value
+    out = value_frame(df, tiny_table, errors="collect")
+    assert out.attrs["issues"]["reason"].tolist() == [reason]
+
+
+def test_value_frame_when_a_required_column_carries_its_unit_in_brackets_says_rename_it(
+        tiny_table: Any) -> None:
+    """An Excel user's review: a 'Quantity (FTE)' header got only "missing required
+    column(s) quantity", where 'Quantity' is named and told to be renamed."""
+    df = _frame().rename(columns={"quantity": "Quantity (FTE)", "region": "Region [nation]"})
+    with pytest.raises(sv.OutcomeError) as info:
+        value_frame(df, tiny_table)
+    assert ("found 'Quantity (FTE)': rename it quantity, and give its unit (FTE) in a unit "
+            "column; found 'Region [nation]': rename it region") in info.value.message
 
 
 @pytest.mark.parametrize(("value", "reason"), [

@@ -28,6 +28,7 @@ from socialvalue_tom._text import (
     cell_number,
     date_hint,
     did_you_mean,
+    excel_error_value,
     grouped_digits,
     key_text,
     narrow_floats_as_written,
@@ -218,6 +219,13 @@ def _not_a_number(series: pd.Series, name: str) -> Callable[[int], str]:
         cell = series.iloc[p]
         if isinstance(cell, bool | np.bool_):
             return f"{name} {shown(cell)} is a boolean, not a number"
+        if isinstance(cell, dt.date | np.datetime64):  # pd.Timestamp is a datetime
+            return (f"{name} {pd.Timestamp(cell).date().isoformat()} is a date, not a "
+                    "number: a spreadsheet may have shown the figure as a date; format the "
+                    "cell as a number and check the figure")
+        if isinstance(cell, str) and excel_error_value(cell):
+            return (f"{name} {shown(cell)} is not a number: it is a spreadsheet's error "
+                    "value, a formula that failed; correct the formula in the workbook")
         advice = (plain_number_advice(cell, name if name in FRACTION_COLUMNS else None)
                   if isinstance(cell, str) else None)  # '£1,200', '25%'
         if advice is None and name == "quantity" and isinstance(cell, str):
