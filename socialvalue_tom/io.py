@@ -2174,7 +2174,9 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str], *,
     (:func:`provenance`: the library's version, the assumptions, the editions and their
     digests; ``source``, the input's name, with them) is kept in a ``.parquet`` file's
     metadata and in an ``.xlsx`` workbook's second sheet, ``Provenance``; a ``.csv`` file has
-    no room for it. Returns the path written.
+    no room for it. An ``.xlsx`` workbook's rows are on its first sheet, ``Valuations``, its
+    header frozen and filtered and its columns sized to their contents. Returns the path
+    written.
 
     The rows go to a temporary file next to ``path``, renamed to ``path`` once complete: a
     failed write leaves a previous file as it was. Text is untrusted (it comes from suppliers):
@@ -2358,8 +2360,9 @@ def _write_parquet(df: pd.DataFrame, target: Path,
     pq.write_table(table, target)
 
 
-#: Columns of GBP amounts, shown to the penny in ``.xlsx`` output.
-MONEY_COLUMNS = ("value_gbp", "gross_gbp", "proxy_gbp")
+#: Columns of GBP amounts (the contract value given with them), shown to the penny in
+#: ``.xlsx`` output.
+MONEY_COLUMNS = ("value_gbp", "gross_gbp", "proxy_gbp", "contract_value")
 _GBP_FORMAT = '"£"#,##0.00;-"£"#,##0.00'
 
 #: Text a spreadsheet would read as a formula (formula injection: suppliers are untrusted).
@@ -2375,9 +2378,10 @@ def _write_xlsx(df: pd.DataFrame, target: Path,
 
     safe, risky = _xlsx_safe(df)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Sheet1")  # the name DataFrame.to_excel gives
+    ws = wb.create_sheet(VALUATIONS_SHEET)
     rows = [[_xlsx_value(name) for name in safe.columns],
             *zip(*(_xlsx_cells(col) for _, col in safe.items()), strict=True)]
+    _lay_out_sheet(ws, df, rows)
     for row, col in risky:
         # openpyxl makes text starting with '=' a formula and '#N/A' an error value: make them
         # text cells; quotePrefix keeps them text when someone edits the cell in Excel.
@@ -2412,6 +2416,38 @@ def _write_xlsx(df: pd.DataFrame, target: Path,
     if record is not None:
         _write_provenance_sheet(wb, record)
     save_workbook(wb, target)
+
+
+#: The name of an output workbook's sheet of valued rows (the first sheet).
+VALUATIONS_SHEET = "Valuations"
+#: Column widths in characters: at most this wide (a long note wraps off screen, not the
+#: sheet), and worked out from this many rows (a million rows are not measured cell by cell).
+_MAX_WIDTH, _MEASURED_ROWS = 60, 2000
+
+
+def _lay_out_sheet(ws: Any, df: pd.DataFrame, rows: list[Any]) -> None:
+    """Set the data sheet's column widths, freeze its header and filter it, as a spreadsheet
+    user sets a sheet up: an amount wider than its column shows as ``####`` in Excel. Set
+    before the rows are written (a write-only sheet writes its columns first)."""
+    from openpyxl.utils import get_column_letter
+
+    if not rows or not rows[0]:
+        return
+    for j, name in enumerate(df.columns):
+        cells = [r[j] for r in rows[:_MEASURED_ROWS + 1]]
+        longest = max(len(str(getattr(c, "value", c))) for c in cells if c is not None) \
+            if any(c is not None for c in cells) else 0
+        column = df.iloc[:, j]  # by position: a name may be repeated
+        if name in MONEY_COLUMNS and pd.api.types.is_numeric_dtype(column.dtype):
+            amounts = np.abs(pd.to_numeric(column, errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan))
+            finite = amounts[np.isfinite(amounts)]
+            top = float(finite.max()) if finite.size else math.nan
+            if math.isfinite(top):  # as the format shows it: -£1,234.56
+                longest = max(longest, len(f"-£{top:,.2f}"))
+        ws.column_dimensions[get_column_letter(j + 1)].width = min(longest + 2, _MAX_WIDTH)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(df.columns))}{len(rows)}"
 
 
 def _write_provenance_sheet(wb: Any, record: Mapping[str, Any]) -> None:

@@ -2001,6 +2001,28 @@ def test_write_valuations_keeps_the_provenance_in_parquet_metadata(tmp_path: Pat
     assert svio.PROVENANCE_KEY.encode() not in (pq.read_metadata(plain).metadata or {})
 
 
+def test_write_valuations_lays_the_xlsx_sheet_out_for_a_spreadsheet_user(tmp_path: Path) -> None:
+    """An Excel user's review: the valued workbook's columns kept Excel's default width, so
+    an amount such as £424,008.00 showed as ####, its header scrolled away and the sheet was
+    named Sheet1. The rows are on 'Valuations', the header frozen and filtered, each column
+    as wide as its widest cell (an amount as the format shows it), none past 60."""
+    openpyxl = pytest.importorskip("openpyxl")
+    valued = value_frame(_CARBON.assign(quantity=[1.0, 20_000.0, 3.0],
+                                        note=["x" * 200, None, "short"]),
+                         sv.load_table(path=TINY), errors="collect")
+    big = float(valued["value_gbp"].max())
+    path = svio.write_valuations(valued, tmp_path / "v.xlsx")
+    ws = openpyxl.load_workbook(path)[svio.VALUATIONS_SHEET]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(ws.max_column)}4"
+    widths = {c.value: ws.column_dimensions[c.column_letter].width for c in ws[1]}
+    assert widths["value_gbp"] >= len(f"£{big:,.2f}") + 2 > 8
+    assert widths["measure"] == len("env-carbon") + 2
+    assert widths["note"] == 60
+    assert ws["A2"].value == "env-carbon"  # the rows as before
+    assert svio.read_outcomes(path)["measure"].tolist() == _CARBON["measure"].tolist()
+
+
 def test_write_valuations_lists_the_provenance_on_a_second_sheet_as_text(
         tmp_path: Path) -> None:
     """The workbook's second sheet lists the record, an item per row, every value a text
@@ -2011,7 +2033,7 @@ def test_write_valuations_lists_the_provenance_on_a_second_sheet_as_text(
     valued = value_frame(_CARBON.iloc[:2], tiny, assumptions=sv.Assumptions(price_year=2025))
     path = svio.write_valuations(valued, tmp_path / "v.xlsx", source="=cmd|' /c calc'!A0")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Sheet1", svio.PROVENANCE_SHEET]
+    assert wb.sheetnames == [svio.VALUATIONS_SHEET, svio.PROVENANCE_SHEET]
     rows = [[c.value for c in r] for r in wb[svio.PROVENANCE_SHEET].iter_rows()]
     items = dict(rows[1:])
     assert rows[0] == ["item", "value"]

@@ -111,7 +111,7 @@ def test_write_valuations_xlsx_with_source_date_epoch_is_the_same_file(
     assert _stamps(first) == {(2025, 1, 1, 0, 0, 0)}
     book = openpyxl.load_workbook(first)
     assert book.properties.created == book.properties.modified == dt.datetime(2025, 1, 1)
-    assert book.sheetnames == ["Sheet1", "Provenance"]  # the content kept
+    assert book.sheetnames == ["Valuations", "Provenance"]  # the content kept
     second = write_valuations(valued, tmp_path / "b.xlsx", source="in.csv")
     assert first.read_bytes() == second.read_bytes()
     assert sorted(tmp_path.iterdir()) == [first, second]  # no scratch file left beside them
