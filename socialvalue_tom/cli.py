@@ -788,7 +788,7 @@ def _holds_issues(path: Path) -> bool:
     header is the issues header and a line follows it. Anything else (valuations written
     under that name, an issues file already emptied) is left alone."""
     try:
-        with path.open(encoding="utf-8", newline="") as fh:
+        with path.open(encoding="utf-8-sig", newline="") as fh:  # with its BOM or without
             header = next(csv.reader(fh), None)
             return tuple(header or ()) == _ISSUE_HEADER and bool(fh.readline())
     except (OSError, UnicodeDecodeError, csv.Error):
@@ -803,12 +803,14 @@ def _write_issues(frame: pd.DataFrame, path: Path) -> None:
 
 def _write_csv(frame: pd.DataFrame, path: Path, what: str) -> None:
     """Write ``frame`` as CSV to ``path`` (through a new file renamed over it, as the library
-    writes its files), or exit 2 saying why ``what`` cannot be written."""
+    writes its files), or exit 2 saying why ``what`` cannot be written. These files (issues,
+    totals) are for people, who open a CSV in Excel: UTF-8 with a byte order mark, without
+    which Excel reads it in the Windows code page ('£' shows as 'Â£')."""
     from socialvalue_tom.io import _write_csv as write_rows  # the library's CSV rows
     from socialvalue_tom.io import write_through_temp
 
     try:
-        write_through_temp(path, lambda tmp: write_rows(frame, tmp))
+        write_through_temp(path, lambda tmp: write_rows(frame, tmp, encoding="utf-8-sig"))
     except InputFileError as exc:
         _fail(f"cannot write {what} {path}: {exc.details.get('why', exc.message)}")
 

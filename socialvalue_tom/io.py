@@ -2327,8 +2327,8 @@ def _is_number(value: Any) -> bool:
         value, bool | np.bool_)
 
 
-def _write_csv(df: pd.DataFrame, target: Path) -> None:
-    df.to_csv(target, index=False, lineterminator=csv_line_end(df))
+def _write_csv(df: pd.DataFrame, target: Path, encoding: str = "utf-8") -> None:
+    df.to_csv(target, index=False, lineterminator=csv_line_end(df), encoding=encoding)
 
 
 def csv_line_end(df: pd.DataFrame) -> str:

@@ -233,6 +233,24 @@ def test_cli_edges_of_the_days_options(tmp_path: Path) -> None:
     assert "no measure of these tables is mapped to it" in " ".join(toms.output.split())
 
 
+def test_the_files_written_for_people_carry_a_byte_order_mark_for_excel(
+        tmp_path: Path) -> None:
+    """An Excel user's review: the issues file quoted '£12' as 'Â£12' in Excel, which reads a
+    CSV without a byte order mark in the Windows code page. The issues and totals files carry
+    one; the valued rows (data) are plain UTF-8."""
+    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,date,supplier_id\n"
+                 "jobs-local,£12,FTE,uk,2024-06-01,Café\njobs-local,1,FTE,uk,2024-06-01,Café\n")
+    result = invoke("value", src, "--tables", TINY, "--by", "supplier", "--errors", "collect",
+                    "--totals", tmp_path / "t.csv", "-o", tmp_path / "v.csv")
+    assert result.exit_code == 1, result.output
+    issues = (tmp_path / "v.issues.csv").read_bytes()
+    assert issues.startswith(b"\xef\xbb\xbfrow,line,field,code,reason")
+    assert "£12".encode() in issues
+    assert (tmp_path / "t.csv").read_bytes().startswith(b"\xef\xbb\xbfsupplier_id,")
+    assert (tmp_path / "v.csv").read_bytes().startswith(b"measure,")
+    assert pd.read_csv(tmp_path / "v.issues.csv").columns[0] == "row"
+
+
 def test_value_totals_file_when_a_group_key_holds_a_carriage_return_keeps_it_one_row(
         tmp_path: Path) -> None:
     """A supplier id "A\rB" was written bare with "\n" line ends: a CSV reader read a row
@@ -244,7 +262,7 @@ def test_value_totals_file_when_a_group_key_holds_a_carriage_return_keeps_it_one
     out = tmp_path / "totals.csv"
     result = invoke("value", src, "--tables", TINY, "--by", "supplier", "--totals", out)
     assert result.exit_code == 0, result.output
-    with out.open(newline="", encoding="utf-8") as f:
+    with out.open(newline="", encoding="utf-8-sig") as f:
         rows = list(csv_module.reader(f))
     assert [r[0] for r in rows] == ["supplier_id", "A\rB", "beta", "Total"]
     assert len({len(r) for r in rows}) == 1

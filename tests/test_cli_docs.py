@@ -56,7 +56,7 @@ def test_cli_doc_bad_rows_example_shows_what_the_command_prints(tmp_path: Path) 
     assert str(done.returncode) == _shown("echo $?").strip()
     printed = [x.rstrip() for x in (done.stdout + done.stderr).splitlines() if x.strip()]
     assert printed == [x.rstrip() for x in _shown(command).splitlines() if x.strip()]
-    written = (tmp_path / "bad.issues.csv").read_text(encoding="utf-8").splitlines()
+    written = (tmp_path / "bad.issues.csv").read_text(encoding="utf-8-sig").splitlines()
     assert written == _shown("cat bad.issues.csv").splitlines()
 
 
