@@ -1256,12 +1256,17 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     if fallback is not None and fallback[0].any():
         borrowed, pairs = fallback
         rows = ok[borrowed]
-        shown = ", ".join(f"{r} -> {u}" for r, u in pairs[:4]) + (", ..." if len(pairs) > 4
-                                                                   else "")
+        routes = list(dict.fromkeys((r, u) for r, u, _ in pairs))  # a route per edition once
+        shown = ", ".join(f"{r} -> {u}" for r, u in routes[:4]) + (", ..." if len(routes) > 4
+                                                                    else "")
+        known = list(dict.fromkeys(f"{r} -> {u}: {why.rstrip('.')}" for r, u, why in pairs
+                                   if why))
+        told = ("; what the tables say of them: " + "; ".join(known[:4])
+                + ("; ..." if len(known) > 4 else "")) if known else ""
         notes.append(f"{input_rows(rows)} row(s) ({format_gbp(total(rows['value_gbp']))}) were "
                      "valued with another region's proxy, the fallback their edition declares "
                      f"where it has no figure for their own region ({shown}); region_used "
-                     "names it for each row.")
+                     f"names it for each row{told}.")
     if "claim_share" in ok.columns:  # a whole that its parts left nothing of
         nothing = pd.to_numeric(ok["claim_share"], errors="coerce").to_numpy() == 0
         if nothing.any():
@@ -1599,10 +1604,12 @@ def _projected_restatement(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTab
 
 
 def _fallback_rows(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]
-                   ) -> tuple[np.ndarray, list[tuple[str, str]]] | None:
+                   ) -> tuple[np.ndarray, list[tuple[str, str, str]]] | None:
     """Which valued rows took their proxy from another region than their own, for a measure
     whose edition has figures for some regions but not theirs (a measure valued at one
-    national figure everywhere borrows nothing), and the (own, used) region pairs, sorted;
+    national figure everywhere borrows nothing, nor does a region whose own figure the value
+    is: its ``applies_in``), and the (own, used, the table's note on that stand-in or "")
+    region pairs, sorted;
     worked out once per distinct edition, measure, region and region used (each column
     factorised on its own, then combined by :func:`_key_codes`). None where the editions or
     the columns are not known."""
@@ -1622,8 +1629,12 @@ def _fallback_rows(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]
         own = _region_key(eds, (table, version, region))
         if (edition is not None and spec is not None and len(spec.proxies) > 1
                 and isinstance(used, str) and own in edition.region_codes and own != used):
+            pv = spec.proxies.get(used)
+            if pv is not None and own in (pv.applies_in or {}):
+                continue  # the value is the region's own figure (the UK Landfill Tax's rate)
             borrowed[j] = True
-            pairs.add((str(own), used))
+            known = (pv.stands_in_for or {}).get(str(own)) if pv is not None else None
+            pairs.add((str(own), used, known or ""))
     flags: np.ndarray = borrowed[key_of_row]
     return flags, sorted(pairs)
 

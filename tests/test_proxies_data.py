@@ -230,6 +230,37 @@ def test_wage_based_proxies_cover_the_regions_with_a_published_median(
         assert london_pay > uk_pay, m.code  # London is the highest-paid region in every year
 
 
+def test_every_regional_fallback_is_explained_by_the_value_it_reaches(
+        edition: sv.ProxyTable) -> None:
+    """A devolved-nations review: a region without a figure of its own, for a measure that
+    has regional figures, was valued at the UK's with no word of whether that is its own
+    figure (the UK Landfill Tax in Northern Ireland) or a stand-in and what it costs (Wales's
+    wage). Every such region is named by the value it reaches, in applies_in or
+    stands_in_for; a measure at one national figure everywhere needs none."""
+    parents = {r.code: r.parent for r in edition.spec.regions}
+    for m in edition.measures.values():
+        if len(m.proxies) == 1:
+            continue
+        for region in parents:
+            if region in m.proxies:
+                continue
+            reached = parents[region]
+            while reached not in m.proxies:
+                reached = parents[reached]
+            pv = m.proxies[reached]
+            said = {**(pv.applies_in or {}), **(pv.stands_in_for or {})}
+            assert region in said, (edition.version, m.code, region)
+        wage = (d := m.proxies["uk"].derivation) is not None and "median_weekly_pay_ft" in d.inputs
+        landfill = m.code.startswith(("env-waste-", "env-inert-"))
+        assert wage or landfill, m.code  # the two kinds of regional figure the editions hold
+        uk = m.proxies["uk"]
+        # A wage median missing is a stand-in; the UK Landfill Tax is England's and NI's own.
+        wage_gaps = {"england"} if edition.version == "2023" else {"england", "wales"}
+        assert set(uk.stands_in_for or {}) == (wage_gaps if wage else set()), m.code
+        assert set(uk.applies_in or {}) == (
+            set() if wage else {"england", "london", "northern-ireland"}), m.code
+
+
 def test_wales_and_scotland_2023_are_valued_at_their_own_medians_and_england_falls_back(
 ) -> None:
     on = dt.date(2023, 6, 1)

@@ -1266,15 +1266,24 @@ def test_basis_notes_when_a_region_borrows_another_regions_figure_say_so() -> No
     from socialvalue_tom.report import basis_notes
 
     df = pd.DataFrame({"measure": ["jobs-local-fte", "jobs-local-fte", "env-carbon-saved",
-                                   "jobs-local-fte"],
-                       "quantity": [10.0, 10.0, 5.0, 1.0], "unit": ["FTE", "FTE", "tCO2e", "FTE"],
-                       "region": ["wales", "Wales", "wales", "scotland"],
-                       "date": ["2024-04-01", "2024-05-01", "2024-05-01", "2024-05-01"]})
+                                   "jobs-local-fte", "env-waste-recycled"],
+                       "quantity": [10.0, 10.0, 5.0, 1.0, 100.0],
+                       "unit": ["FTE", "FTE", "tCO2e", "FTE", "tonne"],
+                       "region": ["wales", "Wales", "wales", "scotland", "northern-ireland"],
+                       "date": ["2024-04-01", "2024-05-01", "2024-05-01", "2024-05-01",
+                                "2024-05-01"]})
     valued = value_frame(df)
+    assert valued["region_used"].iloc[4] == "uk"
     note = [n for n in basis_notes(valued) if "another region's proxy" in n]
+    # What the table says of the stand-in is told; Northern Ireland's landfill row took the
+    # UK Landfill Tax, its own rate (a devolved-nations review): not counted.
     assert note == ["2 row(s) (£567,840.00) were valued with another region's proxy, the "
                     "fallback their edition declares where it has no figure for their own "
-                    "region (wales -> uk); region_used names it for each row."]
+                    "region (wales -> uk); region_used names it for each row; what the tables "
+                    "say of them: wales -> uk: the UK median stands in for Wales's, which was "
+                    "not retrieved for April 2024; in April 2023 Wales's was 92.9% of the "
+                    "UK's, so the wage in this value is likely about 8% high (docs/proxies.md, "
+                    "known gaps)."]
     assert not any("another region" in n for n in basis_notes(valued.iloc[2:]))
 
 

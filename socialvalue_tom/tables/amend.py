@@ -212,6 +212,7 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
             measure["proxies"] = {**measure["proxies"], region: _plain(pv, field, ctx)}
             changes.append((code, region, old))
             fields[code, region] = field
+        _drop_outdated_region_notes(measure, {r.code: r.parent for r in table.spec.regions})
     new_measures = [_plain(m, "measures", ctx) for m in measures]
     published_codes = set(by_code)
     for i, m in enumerate(new_measures):
@@ -263,6 +264,36 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
         return ProxyTable(spec, path=path, price_index=table.price_index)
     except ProxyTableError as exc:
         raise _as_in_amendment(exc, len(table.spec.measures)) from None
+
+
+def _drop_outdated_region_notes(measure: dict[str, Any], parents: Mapping[str, str | None]
+                                ) -> None:
+    """Leave out of the measure's ``applies_in`` and ``stands_in_for`` the regions the
+    amendment gave a value of their own, or whose fallback now reaches another value: the
+    published note on a stand-in for Wales says nothing of the Welsh figure that replaces it."""
+    proxies = measure["proxies"]
+    for code, pv in list(proxies.items()):
+        if not isinstance(pv, Mapping):
+            continue  # left to the validation
+        kept = dict(pv)
+        for notes in ("applies_in", "stands_in_for"):
+            if isinstance(pv.get(notes), Mapping):
+                still = {r: why for r, why in pv[notes].items()
+                         if _fallback_of(r, proxies, parents) == code}
+                kept[notes] = still or None
+        proxies[code] = kept
+
+
+def _fallback_of(region: str, proxies: Mapping[str, Any], parents: Mapping[str, str | None]
+                 ) -> str | None:
+    """The region whose value ``region`` takes: its own where it has one, else its nearest
+    ancestor's (None for a region the table does not name)."""
+    if region in proxies:
+        return region
+    reached = parents.get(region)
+    while reached is not None and reached not in proxies:
+        reached = parents.get(reached)
+    return reached
 
 
 def _any_illustrative(measures: list[dict[str, Any]]) -> bool:

@@ -137,6 +137,9 @@ ParameterName = Annotated[str, WithJsonSchema({
 
 K = TypeVar("K")
 V = TypeVar("V")
+#: A note on a region's value, shown in traces and report notes: a sentence, not an essay.
+RegionNote = Annotated[str, Field(min_length=1, max_length=400,
+                                  json_schema_extra={"pattern": NOT_BLANK})]
 
 
 class FrozenMapping(dict[Any, Any]):
@@ -345,6 +348,15 @@ class ProxyValue(_Model, frozen=True, json_schema_extra=_NOT_ILLUSTRATIVE_NEEDS_
     source: Code
     illustrative: Flag = False
     derivation: Derivation | None = None
+    #: Regions below this one, with no value of their own for the measure, whose own figure
+    #: this is (region -> why: the UK Landfill Tax is charged in England and Northern
+    #: Ireland): the trace says it applies there, and reports do not count those rows as
+    #: valued with another region's proxy.
+    applies_in: TableDict[Code, RegionNote] | None = None
+    #: Regions below this one, with no value of their own, for which this one stands in
+    #: (region -> what that is known to cost: a median of their own some 7% lower): the
+    #: trace and the reports' note on fallbacks say it.
+    stands_in_for: TableDict[Code, RegionNote] | None = None
 
     @field_validator("value", "low", "high", mode="before")
     @classmethod
@@ -718,6 +730,7 @@ def _check_cross_references(t: TableFile) -> None:
                                   "regions", j, "parent")
     _check_region_tree(t)
     _check_region_aliases(t)
+    _check_region_notes(t)
     for name, p in t.parameters.items():
         if p.source is not None and p.source not in sources:
             raise FieldCheckError(f"parameter {name!r} cites unknown source {p.source!r}",
@@ -797,6 +810,34 @@ def _check_region_tree(t: TableFile) -> None:
                 f"region {r.code!r} has no parent: every region but the fallback region "
                 f"{fallback!r} needs one, so that its lookups fall back up the tree to "
                 f"{fallback!r}", "regions", i)
+
+
+def _check_region_notes(t: TableFile) -> None:
+    """Each region a value ``applies_in`` or ``stands_in_for`` is a region of the table with no
+    value of its own for the measure, whose fallback reaches that value, named once."""
+    parents = {r.code: r.parent for r in t.regions}
+    for i, m in enumerate(t.measures):
+        for code, p in m.proxies.items():
+            applies, stands = dict(p.applies_in or {}), dict(p.stands_in_for or {})
+            for field, named in (("applies_in", applies), ("stands_in_for", stands)):
+                for region in named:
+                    at = ("measures", i, "proxies", code, field, region)
+                    if region not in parents:
+                        raise FieldCheckError(f"{field} names unknown region {region!r}", *at)
+                    if region in m.proxies:
+                        raise FieldCheckError(
+                            f"{field} names {region!r}, which has a value of its own for "
+                            f"{m.code}", *at)
+                    if field == "stands_in_for" and region in applies:
+                        raise FieldCheckError(
+                            f"{region!r} is named in both applies_in and stands_in_for", *at)
+                    reached = parents[region]
+                    while reached is not None and reached not in m.proxies:
+                        reached = parents[reached]
+                    if reached != code:
+                        raise FieldCheckError(
+                            f"{field} names {region!r}, whose fallback for {m.code} is "
+                            f"{reached!r}, not {code!r}", *at)
 
 
 def _check_region_aliases(t: TableFile) -> None:

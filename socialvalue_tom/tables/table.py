@@ -62,9 +62,9 @@ __all__ = ["PriceIndex", "ProxyTable", "ResolvedProxy", "TableRef", "canonical_d
 
 def canonical_digest(model: TableFile | IndexFile) -> str:
     """sha256 of the model's canonical JSON: same content, same digest, whatever the layout.
-    A measure's ``field_bounds`` and a derivation's ``input_sources`` are left out when empty,
-    as before they existed: a table written before them keeps its digest (and the pins
-    recorded with its valuations)."""
+    A measure's ``field_bounds``, a derivation's ``input_sources`` and a value's
+    ``applies_in`` and ``stands_in_for`` are left out when empty, as before they existed: a
+    table written before them keeps its digest (and the pins recorded with its valuations)."""
     data = model.model_dump(mode="json")
     for m in data.get("measures", ()):
         if not m.get("field_bounds"):
@@ -73,6 +73,9 @@ def canonical_digest(model: TableFile | IndexFile) -> str:
             derivation = proxy.get("derivation") if isinstance(proxy, dict) else None
             if isinstance(derivation, dict) and not derivation.get("input_sources"):
                 derivation.pop("input_sources", None)
+            for notes in ("applies_in", "stands_in_for"):
+                if isinstance(proxy, dict) and not proxy.get(notes):
+                    proxy.pop(notes, None)
     payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 

@@ -99,8 +99,20 @@ def test_diff_against_the_base_shows_exactly_the_amended_value(
         "records") == [{"change": "table", "measure": "", "region": "", "old_region_used": "",
                         "new_region_used": ""},
                        {"change": "added", "measure": "jobs-local-fte", "region": "england",
-                        "old_region_used": "uk", "new_region_used": "england"}]
+                        "old_region_used": "uk", "new_region_used": "england"},
+                       {"change": "changed", "measure": "jobs-local-fte", "region": "uk",
+                        "old_region_used": "uk", "new_region_used": "uk"}]
     assert d.iloc[0]["fields_changed"] == "sources, notes"  # the added source, the record
+    # The UK value no longer stands in for England: its note on England goes, Wales's stays.
+    assert d.iloc[2]["fields_changed"] == "stands_in_for"
+    assert d.iloc[2]["pct_change"] == 0.0
+    assert set(base.measures["jobs-local-fte"].proxies["uk"].stands_in_for or {}) == {
+        "england", "wales"}
+    assert set(amended.measures["jobs-local-fte"].proxies["uk"].stands_in_for or {}) == {
+        "wales"}
+    trace = sv.value(sv.Outcome(measure="jobs-local-fte", quantity=1, unit="FTE",
+                                region="england", date="2025-06-01"), amended).explain()
+    assert "stands in" not in trace and "for england" in trace
 
 
 @pytest.mark.parametrize("version", ["2025", "2024", " 2025", "2025 ", "", "a" * 33, 2026])
@@ -611,7 +623,8 @@ def test_a_local_measure_is_added_beside_the_national_ones(base: sv.ProxyTable,
     d = sv.diff_tables(base, local)
     assert set(zip(d["change"], d["measure"], d["region"], strict=True)) == {
         ("table", "", ""), ("added", "local-care-leaver-mentoring", "uk"),
-        ("added", "jobs-local-fte", "england")}
+        ("added", "jobs-local-fte", "england"),
+        ("changed", "jobs-local-fte", "uk")}  # its note on England's stand-in dropped
 
 
 def test_a_local_measure_s_proxies_may_be_any_mapping(base: sv.ProxyTable,

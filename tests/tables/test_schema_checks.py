@@ -331,3 +331,61 @@ def test_load_table_when_a_measure_parameter_would_change_nothing_is_refused(
     if own is not None:
         table = sv.load_table(path=write(tmp_path, own))
         assert dict(table.measure("growth-local-spend").parameters) == {"leakage": 0.5}
+
+
+# -- notes on a region's fallback (applies_in, stands_in_for) ---------------------------------
+
+JOBS_UK = ("      uk: {value: 20000.00, low: 15000.00, high: 25000.00, source: test-source, "
+           "illustrative: true}")
+
+
+def _jobs_uk_with(notes: str) -> str:
+    return sub(JOBS_UK, JOBS_UK[:-1] + ", " + notes + "}")
+
+
+def test_region_notes_reach_the_trace_and_leave_the_value_alone(tmp_path: Path) -> None:
+    """A devolved-nations review: a fallback said only that the region had no value of its
+    own, where the table knows more: that the UK rate is the region's own (the UK Landfill Tax
+    in Northern Ireland), or what the stand-in is known to cost (Wales's wage some 7% lower)."""
+    table = sv.load_table(path=write(tmp_path, _jobs_uk_with(
+        "applies_in: {england: the national rate is charged there}, "
+        "stands_in_for: {scotland: its own is likely lower.}")))
+    plain = sv.load_table(path=TINY)
+
+    def proxy_line(t: sv.ProxyTable, region: str) -> str:
+        v = sv.value(sv.Outcome(measure="jobs-local", quantity=1.0, unit="FTE", region=region,
+                                date="2024-06-01"), t)
+        assert v.amount == sv.value(sv.Outcome(measure="jobs-local", quantity=1.0, unit="FTE",
+                                               region=region, date="2024-06-01"), plain).amount
+        return next(s.detail for s in v.trace if s.rule == "proxy")
+
+    assert "per FTE for uk (its value applies in england: the national rate is charged " \
+           "there) [ILLUSTRATIVE]; source" in proxy_line(table, "england")
+    assert "per FTE for uk (fallback: scotland has no value of its own; its own is likely " \
+           "lower) [ILLUSTRATIVE]; source" in proxy_line(table, "scotland")
+    assert "per FTE for london [ILLUSTRATIVE]; source" in proxy_line(table, "london")
+    assert table.digest != plain.digest  # the notes are content
+
+
+@pytest.mark.parametrize(("notes", "message"), [
+    ("applies_in: {wales: x}", "applies_in names unknown region 'wales'"),
+    ("stands_in_for: {london: x}", "stands_in_for names 'london', which has a value of its "
+     "own for jobs-local"),
+    ("applies_in: {england: x}, stands_in_for: {england: y}",
+     "'england' is named in both applies_in and stands_in_for"),
+    ("stands_in_for: {scotland: '  '}", "String should have at least 1 character"),
+])
+def test_region_notes_that_do_not_hold_are_refused(tmp_path: Path, notes: str,
+                                                   message: str) -> None:
+    err = load_error(tmp_path, _jobs_uk_with(notes))
+    assert message in err.message
+    assert err.field is not None and err.field.startswith("measures[0].proxies.uk")
+
+
+def test_a_region_note_on_a_value_its_fallback_does_not_reach_is_refused(
+        tmp_path: Path) -> None:
+    """London's value is not the one Scotland falls back to: a note there would never show."""
+    london = "      london: {value: 30000.00, source: test-source, illustrative: true}"
+    err = load_error(tmp_path, sub(london, london[:-1] + ", stands_in_for: {scotland: x}}"))
+    assert ("stands_in_for names 'scotland', whose fallback for jobs-local is 'uk', not "
+            "'london'") in err.message
