@@ -1619,7 +1619,7 @@ def _fallback_rows(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]
     found = [cell_codes(ok[name]) for name in columns]
     key_of_row, first = _key_codes([codes for codes, _ in found], len(ok))
     borrowed = np.zeros(len(first), dtype=bool)
-    pairs: set[tuple[str, str]] = set()
+    pairs: set[tuple[str, str, str]] = set()
     for j, at in enumerate(first.tolist()):
         table, version, measure, region, used = (
             uniq[codes[at]] if codes[at] >= 0 else None for codes, uniq in found)
