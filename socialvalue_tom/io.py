@@ -2175,8 +2175,10 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str], *,
     digests; ``source``, the input's name, with them) is kept in a ``.parquet`` file's
     metadata and in an ``.xlsx`` workbook's second sheet, ``Provenance``; a ``.csv`` file has
     no room for it. An ``.xlsx`` workbook's rows are on its first sheet, ``Valuations``, its
-    header frozen and filtered and its columns sized to their contents. Returns the path
-    written.
+    header frozen and filtered and its columns sized to their contents; a text cell of a
+    figure or date input column (``quantity``, ``date``...) that plainly reads as one
+    (``"12"``, ``"2024-09-30"``) is written as a number or a date, for the spreadsheet's sums
+    and filters. Returns the path written.
 
     The rows go to a temporary file next to ``path``, renamed to ``path`` once complete: a
     failed write leaves a previous file as it was. Text is untrusted (it comes from suppliers):
@@ -2376,7 +2378,7 @@ def _write_xlsx(df: pd.DataFrame, target: Path,
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
-    safe, risky = _xlsx_safe(df)
+    safe, risky = _xlsx_safe(_typed_for_excel(df))
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(VALUATIONS_SHEET)
     rows = [[_xlsx_value(name) for name in safe.columns],
@@ -2416,6 +2418,49 @@ def _write_xlsx(df: pd.DataFrame, target: Path,
     if record is not None:
         _write_provenance_sheet(wb, record)
     save_workbook(wb, target)
+
+
+#: Input columns of figures and of dates: in ``.xlsx`` output, a text cell that plainly
+#: reads as one (``"12"``, ``"2024-09-30"``, as a supplier's workbook or a CSV gave it) is
+#: written as a number or a date, which a spreadsheet sums, sorts and filters (its SUM leaves
+#: text out without a word).
+_FIGURE_INPUTS = ("quantity", "years", "deadweight", "displacement", "attribution",
+                  "drop_off", "contract_value")
+_DATE_INPUTS = ("date", "period_start", "period_end")
+_PLAIN_FIGURE = re.compile(r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)\s*")
+_ISO_DAY = re.compile(r"\s*\d{4}-\d{2}-\d{2}\s*")
+
+
+def _typed_for_excel(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the text cells of its figure and date input columns that plainly read as a
+    number or a date (:data:`_FIGURE_INPUTS`, :data:`_DATE_INPUTS`) made one; other cells,
+    and other columns, as they are."""
+    out = df
+    for j, (name, col) in enumerate(df.items()):
+        if not _holds_text(col.dtype) or name not in (*_FIGURE_INPUTS, *_DATE_INPUTS):
+            continue
+        read = _figure_cell if name in _FIGURE_INPUTS else _day_cell
+        values = [read(v) for v in col.tolist()]
+        if out is df:
+            out = df.copy(deep=False)
+        out.isetitem(j, _objects(values))  # by position: a name may be repeated
+    return out
+
+
+def _figure_cell(v: Any) -> Any:
+    if isinstance(v, str) and _PLAIN_FIGURE.fullmatch(v):
+        number = float(v)
+        return number if math.isfinite(number) else v
+    return v
+
+
+def _day_cell(v: Any) -> Any:
+    if isinstance(v, str) and _ISO_DAY.fullmatch(v):
+        try:
+            return dt.date.fromisoformat(v.strip())
+        except ValueError:  # 2024-02-30: kept as written
+            return v
+    return v
 
 
 #: The name of an output workbook's sheet of valued rows (the first sheet).
