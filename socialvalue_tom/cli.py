@@ -1812,14 +1812,18 @@ def _recorded_tables(editions: list[dict[str, Any]], tables: str | None) -> Tabl
     return _resolve_tables(",".join(f"{e['edition']}@{e['digest']}" for e in editions))
 
 
-#: The columns verify compares: amounts to the penny, the rest as the text they are.
+#: The columns verify compares: amounts to the penny, the figures behind them (the quantity
+#: in the measure's unit, the share double counting left, a part's share of its period) as
+#: the numbers they are, the rest as the text they are.
 _VERIFIED_AMOUNTS = ("value_gbp", "gross_gbp", "proxy_gbp")
-_VERIFIED_TEXT = ("region_used", "table", "version", "digest")
+_VERIFIED_FIGURES = ("canonical_quantity", "claim_share", "period_share")
+_VERIFIED_TEXT = ("region_used", "table", "version", "digest", "exclusion")
 
 
 def _differences(df: pd.DataFrame, again: pd.DataFrame) -> dict[int, list[str]]:
     """Row -> the columns whose cell in ``df`` (a valued file) differs from ``again`` (the
-    rows valued anew): amounts to the penny, editions and regions as text."""
+    rows valued anew): amounts to the penny, the figures behind them as numbers, editions,
+    regions and exclusions as text."""
     from socialvalue_tom._text import key_text
 
     apart: dict[int, list[str]] = {}
@@ -1827,6 +1831,15 @@ def _differences(df: pd.DataFrame, again: pd.DataFrame) -> dict[int, list[str]]:
         if column in df.columns and column in again.columns:
             given = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=np.float64)
             for r in _penny_differences(given, again[column].to_numpy(dtype=np.float64)):
+                apart.setdefault(int(r), []).append(column)
+    for column in _VERIFIED_FIGURES:
+        if column in df.columns and column in again.columns:
+            given = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=np.float64)
+            got = pd.to_numeric(again[column], errors="coerce").to_numpy(dtype=np.float64)
+            # As written: a CSV, a workbook and Parquet give back a float's every digit.
+            alike = np.isclose(given, got, rtol=1e-12, atol=0.0) | (np.isnan(given)
+                                                                  & np.isnan(got))
+            for r in np.flatnonzero(~alike).tolist():
                 apart.setdefault(int(r), []).append(column)
     for column in _VERIFIED_TEXT:
         if column in df.columns and column in again.columns:

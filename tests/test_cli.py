@@ -2567,6 +2567,28 @@ def test_verify_values_a_valued_file_again_and_finds_an_edited_amount(tmp_path: 
                                str(other)]).exit_code == 1
 
 
+def test_verify_compares_the_figures_behind_the_amounts(tmp_path: Path) -> None:
+    """verify compared amounts and editions only: a canonical quantity, a claim share or an
+    exclusion edited in the file (what a reader checks the amount against) passed. They are
+    compared too, the figures as the numbers written (every digit comes back)."""
+    root = Path(__file__).resolve().parent.parent
+    csv, record = tmp_path / "v.csv", tmp_path / "v.json"
+    made = runner.invoke(app, ["value", str(root / "examples" / "portfolio.csv"), "-o",
+                               str(csv), "--provenance", str(record)])
+    assert made.exit_code == 0, made.output
+    rows = pd.read_csv(csv)
+    assert runner.invoke(app, ["verify", str(csv), "--provenance", str(record)]).exit_code == 0
+    shared = int(rows["claim_share"].first_valid_index())
+    rows.loc[2, "canonical_quantity"] *= 2
+    rows.loc[shared, "claim_share"] = 1.0
+    rows.to_csv(csv, index=False)
+    edited = runner.invoke(app, ["verify", str(csv), "--provenance", str(record)])
+    assert edited.exit_code == 1
+    text = " ".join(edited.stdout.split())
+    assert "2 row(s) of v.csv differ" in text
+    assert "canonical_quantity" in text and "claim_share" in text
+
+
 def test_verify_needs_tables_for_an_edition_of_ones_own(tmp_path: Path) -> None:
     src = _write(tmp_path, "in.csv", "measure,quantity,unit,region,date\n"
                  "jobs-local,2,FTE,uk,2024-06-01\n")
