@@ -805,12 +805,34 @@ def _write_csv(frame: pd.DataFrame, path: Path, what: str) -> None:
     """Write ``frame`` as CSV to ``path`` (through a new file renamed over it, as the library
     writes its files), or exit 2 saying why ``what`` cannot be written. These files (issues,
     totals) are for people, who open a CSV in Excel: UTF-8 with a byte order mark, without
-    which Excel reads it in the Windows code page ('£' shows as 'Â£')."""
+    which Excel reads it in the Windows code page ('£' shows as 'Â£'). A totals table to a
+    ``.xlsx`` path is a workbook (:func:`_write_totals`)."""
     from socialvalue_tom.io import _write_csv as write_rows  # the library's CSV rows
     from socialvalue_tom.io import write_through_temp
 
+    if path.suffix.lower() == ".xlsx":
+        _write_totals(frame, path, what)
+        return
     try:
         write_through_temp(path, lambda tmp: write_rows(frame, tmp, encoding="utf-8-sig"))
+    except InputFileError as exc:
+        _fail(f"cannot write {what} {path}: {exc.details.get('why', exc.message)}")
+
+
+def _write_totals(frame: pd.DataFrame, path: Path, what: str) -> None:
+    """Write a totals table as an ``.xlsx`` workbook, as the library writes valued rows (its
+    header frozen, its columns sized, text never a formula), on a sheet named ``Totals``:
+    the pounds as numbers shown to the penny (``*_gbp``), which a spreadsheet adds up, not
+    the text of a CSV."""
+    from socialvalue_tom.io import _write_xlsx, write_through_temp
+
+    typed = frame.copy(deep=False)
+    for j, (name, column) in enumerate(frame.items()):
+        if isinstance(name, str) and name.endswith("_gbp") and column.dtype == object:
+            typed.isetitem(j, pd.to_numeric(column.map(
+                lambda x: None if x is None else float(x)), errors="coerce"))
+    try:
+        write_through_temp(path, lambda tmp: _write_xlsx(typed, tmp, sheet="Totals"))
     except InputFileError as exc:
         _fail(f"cannot write {what} {path}: {exc.details.get('why', exc.message)}")
 
@@ -1350,8 +1372,8 @@ def value_cmd(
     carry_forward: CarryOpt = False,
     bound: BoundOpt = Bound.central.value,
     totals: Annotated[Path | None, typer.Option(
-        "--totals", metavar="FILE.csv", help="Write the totals table (every --by group, and "
-        "the Total) as CSV: the terminal shows the first "
+        "--totals", metavar="FILE.csv|FILE.xlsx", help="Write the totals table (every --by "
+        "group, and the Total) as CSV or an Excel workbook: the terminal shows the first "
         f"{_SHOWN_GROUPS} groups.")] = None,
     provenance: Annotated[Path | None, typer.Option(
         "--provenance", metavar="FILE.json", help="Write what produced the values as JSON: "
@@ -1363,7 +1385,7 @@ def value_cmd(
     from socialvalue_tom.io import same_file
 
     if totals is not None:
-        _check_output(totals, (".csv",))
+        _check_output(totals, (".csv", ".xlsx"))
         if same_file(totals, input) or (output is not None and same_file(totals, output)):
             _fail(f"--totals {totals} is the input or the output: give it a name of its own")
     if provenance is not None:
@@ -1939,7 +1961,8 @@ def targets_cmd(
         "--by-supplier", help="One row per contract and supplier (each supplier's deliveries "
         "against its own commitments).")] = False,
     totals: Annotated[Path | None, typer.Option(
-        "--totals", metavar="FILE.csv", help="Write the whole table as CSV.")] = None,
+        "--totals", metavar="FILE.csv|FILE.xlsx", help="Write the whole table as CSV or an "
+        "Excel workbook.")] = None,
     sheet: SheetOpt = None,
     period: PeriodOpt = None,
     tables: TablesOpt = "uk-national",
@@ -1955,7 +1978,7 @@ def targets_cmd(
     from socialvalue_tom.report import _targets
 
     if totals is not None:
-        _check_output(totals, (".csv",))
+        _check_output(totals, (".csv", ".xlsx"))
         if same_file(totals, input):
             _fail(f"--totals {totals} is the input: give it a name of its own")
     a = _assumptions(price_year, discount_base_year, carry_forward)

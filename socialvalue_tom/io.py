@@ -2372,7 +2372,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def _write_xlsx(df: pd.DataFrame, target: Path,
-                record: Mapping[str, Any] | None = None) -> None:
+                record: Mapping[str, Any] | None = None, sheet: str | None = None) -> None:
     # openpyxl's write-only mode streams rows to the file instead of building an object per
     # cell (DataFrame.to_excel does): less time, and memory that does not grow with the rows.
     from openpyxl import Workbook
@@ -2380,7 +2380,7 @@ def _write_xlsx(df: pd.DataFrame, target: Path,
 
     safe, risky = _xlsx_safe(_typed_for_excel(df))
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(VALUATIONS_SHEET)
+    ws = wb.create_sheet(sheet or VALUATIONS_SHEET)
     rows = [[_xlsx_value(name) for name in safe.columns],
             *zip(*(_xlsx_cells(col) for _, col in safe.items()), strict=True)]
     _lay_out_sheet(ws, df, rows)
@@ -2398,7 +2398,7 @@ def _write_xlsx(df: pd.DataFrame, target: Path,
     names = list(df.columns)
     floats = {j: _float_cell(ws, name) for j, (name, column) in enumerate(df.items())
               if pd.api.types.is_float_dtype(column.dtype)}
-    plain = [j for j in floats if names[j] not in MONEY_COLUMNS]
+    plain = [j for j in floats if not _is_money(names[j])]
     ws.append(rows[0])
     for values in rows[1:]:
         if floats:
@@ -2483,7 +2483,7 @@ def _lay_out_sheet(ws: Any, df: pd.DataFrame, rows: list[Any]) -> None:
         longest = max(len(str(getattr(c, "value", c))) for c in cells if c is not None) \
             if any(c is not None for c in cells) else 0
         column = df.iloc[:, j]  # by position: a name may be repeated
-        if name in MONEY_COLUMNS and pd.api.types.is_numeric_dtype(column.dtype):
+        if _is_money(name) and pd.api.types.is_numeric_dtype(column.dtype):
             amounts = np.abs(pd.to_numeric(column, errors="coerce").to_numpy(
                 dtype=np.float64, na_value=np.nan))
             finite = amounts[np.isfinite(amounts)]
@@ -2523,9 +2523,15 @@ def _float_cell(ws: Any, name: Any) -> Any:
     from openpyxl.cell import WriteOnlyCell
 
     cell = WriteOnlyCell(ws)
-    if name in MONEY_COLUMNS:
+    if _is_money(name):
         cell.number_format = _GBP_FORMAT
     return cell
+
+
+def _is_money(name: Any) -> bool:
+    """Whether a column holds GBP amounts, shown to the penny: one of :data:`MONEY_COLUMNS`,
+    or named as the library names its amounts (``net_gbp``, ``delivered_gbp``)."""
+    return name in MONEY_COLUMNS or (isinstance(name, str) and name.endswith("_gbp"))
 
 
 

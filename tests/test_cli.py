@@ -101,7 +101,7 @@ def test_value_by_many_groups_shows_the_first_and_writes_all_with_totals(
     assert written["net_gbp"].tolist()[-1] == "57700.00"
     shown = invoke("value", src, "--tables", TINY, "--by", "contract")
     assert "more)" in shown.stdout and not (tmp_path / "p.totals.csv").exists()
-    for bad, why in ((tmp_path / "t.xlsx", "must be one of .csv"), (src, "the input")):
+    for bad, why in ((tmp_path / "t.parquet", "must be one of .csv, .xlsx"), (src, "the input")):
         refused = invoke("value", src, "--tables", TINY, "--totals", bad)
         assert refused.exit_code == 2 and why in refused.stderr
 
@@ -249,6 +249,30 @@ def test_the_files_written_for_people_carry_a_byte_order_mark_for_excel(
     assert (tmp_path / "t.csv").read_bytes().startswith(b"\xef\xbb\xbfsupplier_id,")
     assert (tmp_path / "v.csv").read_bytes().startswith(b"measure,")
     assert pd.read_csv(tmp_path / "v.issues.csv").columns[0] == "row"
+
+
+def test_totals_files_may_be_workbooks_with_the_pounds_as_numbers(tmp_path: Path) -> None:
+    """An Excel user's review: --totals took .csv only, whose pounds Excel reads as text in
+    some locales; a .xlsx name writes a workbook, its amounts numbers to the penny."""
+    openpyxl = pytest.importorskip("openpyxl")
+    root = Path(__file__).resolve().parent.parent
+    src = root / "examples" / "portfolio.csv"
+    for command in (["value", str(src), "--by", "theme"], ["targets", str(src)]):
+        xlsx, csv = tmp_path / f"{command[0]}.xlsx", tmp_path / f"{command[0]}.csv"
+        for out in (xlsx, csv):
+            assert invoke(*command, "--totals", out).exit_code == 0
+        ws = openpyxl.load_workbook(xlsx)["Totals"]
+        header = [c.value for c in ws[1]]
+        money = [c for c in header if c.endswith("_gbp")]
+        assert money and ws.freeze_panes == "A2"
+        from_csv = pd.read_csv(csv, dtype=str)
+        for name in money:
+            j = header.index(name) + 1
+            cells = [ws.cell(r, j) for r in range(2, ws.max_row + 1)]
+            assert all(isinstance(c.value, int | float) for c in cells), name
+            assert cells[0].number_format == '"£"#,##0.00;-"£"#,##0.00'
+            assert [f"{c.value:.2f}" for c in cells] == from_csv[name].tolist(), name
+    assert invoke("value", src, "--totals", tmp_path / "t.json").exit_code == 2
 
 
 def test_value_totals_file_when_a_group_key_holds_a_carriage_return_keeps_it_one_row(
