@@ -830,7 +830,7 @@ def _write_totals(frame: pd.DataFrame, path: Path, what: str) -> None:
     for j, (name, column) in enumerate(frame.items()):
         if isinstance(name, str) and name.endswith("_gbp") and column.dtype == object:
             typed.isetitem(j, pd.to_numeric(column.map(
-                lambda x: None if x is None else float(x)), errors="coerce"))
+                lambda x: None if x is None else float(x)), errors="coerce").to_numpy())
     try:
         write_through_temp(path, lambda tmp: _write_xlsx(typed, tmp, sheet="Totals"))
     except InputFileError as exc:
