@@ -1099,12 +1099,19 @@ def _plain(text: str) -> str:
     return text.replace("$", "\\$")
 
 
+def _minus(amount: str) -> str:
+    """A GBP amount as the page shows it: a negative one with the minus sign (U+2212), which
+    screen readers read as "minus" where some drop a hyphen, and a negative net would sound
+    like a gain (WCAG 1.3.1)."""
+    return "\u2212" + amount[1:] if amount.startswith("-") else amount
+
+
 def _cell(x: Any, plain: bool = False) -> str:
     """A table cell's text: money as GBP, counts with thousands separators (200,000, as the
     money beside them); ``plain`` for a row or line number, written as the issues file and an
     editor's go-to-line write it (1499)."""
     if isinstance(x, Decimal):
-        return format_gbp(x)
+        return _minus(format_gbp(x))
     if isinstance(x, float):
         return "" if math.isnan(x) else significant(x) if abs(x) < 1000 else f"{x:,.2f}"
     if isinstance(x, int | np.integer) and not isinstance(x, bool | np.bool_) and not plain:
@@ -1862,7 +1869,7 @@ def _bare(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;padding:0 1rem;
-max-width:1000px;box-sizing:border-box;color:#222}p,li,caption{overflow-wrap:anywhere}
+max-width:1000px;box-sizing:border-box;color:#222}p,li,caption,h1,h2{overflow-wrap:anywhere}
 .table-wrap{overflow-x:auto}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;font-variant-numeric:tabular-nums}
 th{background:#f0f0f0}.text,th:first-child,tbody th{text-align:left}
@@ -1923,18 +1930,18 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
             # the rows with neither stage, which are in neither.
             staged = stripped_column(valued_rows["stage"]).isin(_STAGES).to_numpy()
             bare = valued_rows[~staged]
-            unstaged = (f"; with no stage: <strong>{format_gbp(total(bare['value_gbp']))}"
+            unstaged = (f"; with no stage: <strong>{_minus(format_gbp(total(bare['value_gbp'])))}"
                         "</strong>" if len(bare) else "")
             parts.append(
-                f'<p class="headline">Committed: <strong>{format_gbp(by_stage["commitment"])}'
-                f'</strong>; delivered: <strong>{format_gbp(by_stage["delivered"])}</strong>'
+                f'<p class="headline">Committed: <strong>{_minus(format_gbp(by_stage["commitment"]))}'
+                f'</strong>; delivered: <strong>{_minus(format_gbp(by_stage["delivered"]))}</strong>'
                 f"{unstaged}</p><p>Net social value of {outcomes:,} outcomes{split}, "
                 "commitments and deliveries apart. All rows together net "
-                f"{format_gbp(net)}, a sum that adds targets to what met them"
+                f"{_minus(format_gbp(net))}, a sum that adds targets to what met them"
                 f"{' (and the rows with no stage)' if len(bare) else ''} (the tables below "
                 "show both, by stage).</p>")
         else:
-            parts.append(f'<p class="headline">Net social value: <strong>{format_gbp(net)}'
+            parts.append(f'<p class="headline">Net social value: <strong>{_minus(format_gbp(net))}'
                          f"</strong> from {outcomes:,} outcomes{split}.</p>")
     parts.append('<h2>Caveats</h2><div class="caveats"><ul>' + "".join(
         f"<li>{c}</li>" for c in _caveats(frame, issues, tables, listed is not None))
@@ -1976,7 +1983,7 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
-            f"<body>\n{body}\n</body></html>\n")
+            f"<body>\n<main>\n{body}\n</main>\n</body></html>\n")
 
 
 def _table_words(note: str) -> str:
@@ -2033,7 +2040,9 @@ def _issues_section(issues: Any) -> list[str]:
     or sheet row, where the command line adds it)."""
     if not isinstance(issues, pd.DataFrame) or not len(issues):
         return []
-    columns = [c for c in ("row", "line", "field", "code", "reason") if c in issues.columns]
+    # Row and field head each line: a row with several problems has one line per field, told
+    # apart by the field (WCAG 1.3.1: the row number alone repeats).
+    columns = [c for c in ("row", "field", "line", "code", "reason") if c in issues.columns]
     shown = issues[columns].head(REPORT_ISSUES)
     more = len(issues) - len(shown)
     where = ("<p>row: the row's position in the input valued, from 0 (for a file, the data row "
@@ -2043,7 +2052,8 @@ def _issues_section(issues: Any) -> list[str]:
     tail = (f"<p>... and {more:,} more problem{'s' if more > 1 else ''} (a row may have "
             "several, one per field), listed in the issues file "
             "(<code>valued.attrs[\"issues\"]</code> in Python).</p>" if more > 0 else "")
-    return ["<h2>Rows not valued</h2>", where, _table(shown, "Rows not valued and why"), tail]
+    return ["<h2>Rows not valued</h2>", where,
+            _table(shown, "Rows not valued and why", row_headers=2), tail]
 
 
 def _section(frame: pd.DataFrame, by: str, heading: str, overall: pd.DataFrame) -> list[str]:

@@ -2237,8 +2237,8 @@ def test_report_lists_rows_not_valued_with_their_file_lines(tmp_path: Path) -> N
     assert result.exit_code == 1, result.output
     section = (tmp_path / "r.html").read_text(encoding="utf-8").split(
         "<h2>Rows not valued</h2>", 1)[1]
-    assert '<th scope="row">1</th><td>4</td><td class="text">measure</td>' in section
-    assert '<th scope="row">2</th><td>5</td><td class="text">quantity</td>' in section
+    assert '<th scope="row">1</th><th scope="row">measure</th><td>4</td>' in section
+    assert '<th scope="row">2</th><th scope="row">quantity</th><td>5</td>' in section
 
 
 def test_report_gives_rows_not_valued_in_the_command_s_words(tmp_path: Path) -> None:

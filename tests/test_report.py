@@ -436,7 +436,9 @@ def test_report_html_when_issues_then_counted_in_caveats(portfolio: pd.DataFrame
     assert "1 row(s) with problems in the input were not valued" in text
     # A report sent on its own says which rows, and why (it said "see the issues").
     section = text.split("<h2>Rows not valued</h2>", 1)[1]
-    assert ('<th scope="row">2</th><td class="text">measure</td>'
+    # Row and field head each line (an accessibility review: a row with three problems had
+    # three lines headed "2" alone, which a screen reader could not tell apart).
+    assert ('<th scope="row">2</th><th scope="row">measure</th>'
             '<td class="text">unknown-measure</td>') in section
     assert "more, listed" not in section
 
@@ -1636,6 +1638,20 @@ def _tables_of(page: str) -> list[str]:
     return re.findall(r'<div class="table-wrap".*?</table></div>', page, flags=re.S)
 
 
+def test_report_writes_negative_amounts_with_a_minus_sign_inside_a_main_landmark(
+        valued: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """An accessibility review: '-£250.00' in a cell was the only sign of a negative amount,
+    and some screen readers drop a hyphen, so a disbenefit sounded like a gain (WCAG 1.3.1);
+    the page had no main landmark. Amounts show the minus sign, U+2212, which they read."""
+    page = report_html(valued, tables=tiny)
+    assert page.count("<main>") == 1 and page.endswith("</main>\n</body></html>\n")
+    assert page.index("<body>") < page.index("<main>") < page.index("<h1>")
+    cells = re.findall(r"<t[dh][^>]*>([^<]*£[^<]*)</t[dh]>", page)
+    negative = [c for c in cells if c.startswith("\u2212£")]
+    assert negative and not any(c.startswith("-£") for c in cells)
+    assert "\u2212£250.00" in negative  # the carbon added, a disbenefit
+
+
 def test_report_tables_scroll_on_their_own_and_digests_break_so_the_page_reflows(
         valued: pd.DataFrame, tiny: sv.ProxyTable) -> None:
     """WCAG 1.4.10 (reflow): a 64-character digest cannot break, and a table of them was
@@ -1654,7 +1670,7 @@ def test_report_tables_scroll_on_their_own_and_digests_break_so_the_page_reflows
     css = page[page.index("<style>"):page.index("</style>")]
     assert ".table-wrap{overflow-x:auto}" in css
     assert ".hash{overflow-wrap:anywhere;word-break:break-all}" in css
-    assert "p,li,caption{overflow-wrap:anywhere}" in css  # the sha256 of the input, in a <p>
+    assert "p,li,caption,h1,h2{overflow-wrap:anywhere}" in css  # a sha256 in a <p>, a long title
     assert "padding:0 1rem" in css  # text off the screen's edge when the body is full width
 
 
