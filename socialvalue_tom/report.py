@@ -1932,9 +1932,11 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
             bare = valued_rows[~staged]
             unstaged = (f"; with no stage: <strong>{_minus(format_gbp(total(bare['value_gbp'])))}"
                         "</strong>" if len(bare) else "")
+            committed, delivered = (_minus(format_gbp(by_stage[s]))
+                                    for s in ("commitment", "delivered"))
             parts.append(
-                f'<p class="headline">Committed: <strong>{_minus(format_gbp(by_stage["commitment"]))}'
-                f'</strong>; delivered: <strong>{_minus(format_gbp(by_stage["delivered"]))}</strong>'
+                f'<p class="headline">Committed: <strong>{committed}'
+                f'</strong>; delivered: <strong>{delivered}</strong>'
                 f"{unstaged}</p><p>Net social value of {outcomes:,} outcomes{split}, "
                 "commitments and deliveries apart. All rows together net "
                 f"{_minus(format_gbp(net))}, a sum that adds targets to what met them"
