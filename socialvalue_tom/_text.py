@@ -150,11 +150,12 @@ def cell_number(cell: Any) -> float | None:
     """A cell's number (NaN or inf included), or None when it is not a number.
 
     Text is read as a CSV reader reads it ("5", " 2.5 ", "1e3"; not "1_000" or non-ASCII
-    digits); booleans, bytes, complex numbers and containers are not numbers. An integer too
-    large for a float is infinite (then refused as not finite), never an OverflowError.
+    digits); booleans, bytes, complex numbers, containers, dates and times are not numbers
+    (numpy gives a far date, ``datetime64('30000-01-01')``, as its count of days). An integer
+    too large for a float is infinite (then refused as not finite), never an OverflowError.
     """
     if isinstance(cell, bool | np.bool_ | bytes | complex | np.complexfloating | NotAValue
-                  | Boolean):
+                  | Boolean | np.datetime64 | np.timedelta64):
         return None
     if isinstance(cell, str):
         text = cell.strip()
@@ -507,7 +508,10 @@ def number_with_unit_advice(given: str) -> str | None:
         return None  # '0b12', '0xZZ': no figure and unit, nor a number in another base
     figure, words = found[1], found[2]
     scale = _SCALE_WORDS.get(words.lower())
-    if scale is not None and "," not in figure:  # '1.2k' is 1200, not 1.2 of a unit 'k'
+    if scale is not None and "," in figure:  # '1,2k': a decimal comma, or thousands?
+        return (f"write the number in full, in digits with a decimal point and no commas "
+                f"({words} is not a unit)")
+    if scale is not None:  # '1.2k' is 1200, not 1.2 of a unit 'k'
         full = format((Decimal(figure) * scale).normalize(), "f")
         return f"write the number in full, {full} ({words} is not a unit)"
     if "," not in figure:

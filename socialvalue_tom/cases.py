@@ -44,6 +44,7 @@ from socialvalue_tom.errors import (
     OutcomeError,
     RuleError,
     SocialValueError,
+    UnknownRegionError,
     illustrative_collected,
 )
 from socialvalue_tom.frame import value_frame
@@ -316,14 +317,16 @@ def _run(case: Case, tables: TableSet, assumptions: Assumptions) -> CaseResult:
         problems.append(f"valued at {got}")
     if expect.version is not None and v.version != expect.version:
         problems.append(f"edition {v.version}, not {expect.version}")
-    # A region as the outcome names one: its code or name, in any case ("London", "Northern
-    # Ireland"), read as the outcome's region is read.
+    # A region as the outcome names one: its code, name or GSS code, in any case ("London",
+    # "Northern Ireland", "E12000007"), read as the outcome's region is read.
     if expect.region_used is not None:
         edition = next((t for t in tables.editions if t.version == v.version), None)
-        named = {v.region_used} | {normalise_region(r.name) for r in
-                                   (edition.spec.regions if edition is not None else ())
-                                   if r.code == v.region_used}
-        if normalise_region(expect.region_used) not in named:
+        try:
+            said = (edition.region_code(expect.region_used) if edition is not None
+                    else normalise_region(expect.region_used))
+        except UnknownRegionError:
+            said = None
+        if said != v.region_used:
             problems.append(f"region used {v.region_used}, not {expect.region_used}")
     trace = v.explain()
     problems += [f"the trace does not say {text!r}" for text in expect.trace_contains

@@ -652,8 +652,10 @@ def missing_columns_hint(df: pd.DataFrame, missing: list[str], *, sheets: bool =
     return hint
 
 
-#: A header with a note in brackets after its name: "Quantity (FTE)", "Region [nation]".
-_BRACKETED = re.compile(r"\s*(.*?)\s*[(\[]\s*(.*?)\s*[)\]]\s*")
+#: A header with a note in brackets after its name: "Quantity (FTE)", "Region [nation]". No
+#: part may hold a bracket, so the match takes time linear in the header (a supplier's header
+#: of thousands of spaces and a bracket is no reason to stall); spaces are stripped after.
+_BRACKETED = re.compile(r"([^()\[\]]*)[(\[]([^()\[\]]*)[)\]]")
 
 
 def _bracketed_columns(df: pd.DataFrame, missing: list[str]) -> list[tuple[str, str, str]]:
@@ -661,10 +663,10 @@ def _bracketed_columns(df: pd.DataFrame, missing: list[str]) -> list[tuple[str, 
     required one's name followed by a note in brackets (``Quantity (FTE)``)."""
     found = []
     for name in df.columns:
-        parts = _BRACKETED.fullmatch(name) if isinstance(name, str) else None
+        parts = _BRACKETED.fullmatch(name.strip()) if isinstance(name, str) else None
         for c in missing if parts else ():
-            if parts is not None and name_key(parts[1]) == name_key(c):
-                found.append((c, name, parts[2]))
+            if parts is not None and name_key(parts[1].strip()) == name_key(c):
+                found.append((c, name, parts[2].strip()))
     return found
 
 

@@ -2427,8 +2427,12 @@ def _write_xlsx(df: pd.DataFrame, target: Path,
 _FIGURE_INPUTS = ("quantity", "years", "deadweight", "displacement", "attribution",
                   "drop_off", "contract_value")
 _DATE_INPUTS = ("date", "period_start", "period_end")
-_PLAIN_FIGURE = re.compile(r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)\s*")
-_ISO_DAY = re.compile(r"\s*\d{4}-\d{2}-\d{2}\s*")
+# ASCII digits only, as valuing reads a figure ('１２' is refused there, so kept as text here).
+_PLAIN_FIGURE = re.compile(r"\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*")
+_ISO_DAY = re.compile(r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*")
+#: The first day a worksheet shows as a date (Excel's serial 61: before it, its calendar has a
+#: 29 February 1900 that never was, and days before 1900 are no dates to it).
+_FIRST_SHEET_DAY = dt.date(1900, 3, 1)
 
 
 def _typed_for_excel(df: pd.DataFrame) -> pd.DataFrame:
@@ -2457,9 +2461,12 @@ def _figure_cell(v: Any) -> Any:
 def _day_cell(v: Any) -> Any:
     if isinstance(v, str) and _ISO_DAY.fullmatch(v):
         try:
-            return dt.date.fromisoformat(v.strip())
+            day = dt.date.fromisoformat(v.strip())
         except ValueError:  # 2024-02-30: kept as written
             return v
+        # A typo before 1900 ('0225-09-30') stays the text written: Excel shows such a date
+        # as ####, and the row to mend must show what was typed.
+        return day if day >= _FIRST_SHEET_DAY else v
     return v
 
 

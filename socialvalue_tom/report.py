@@ -1613,10 +1613,10 @@ def _projected_restatement(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTab
 def _fallback_rows(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]
                    ) -> tuple[np.ndarray, list[tuple[str, str, str]]] | None:
     """Which valued rows took their proxy from another region than their own, for a measure
-    whose edition has figures for some regions but not theirs (a measure valued at one
-    national figure everywhere borrows nothing, nor does a region whose own figure the value
-    is: its ``applies_in``), and the (own, used, the table's note on that stand-in or "")
-    region pairs, sorted;
+    whose edition has figures for some regions but not theirs, or says their figure stands in
+    (a measure valued at one national figure everywhere, of which the table says nothing,
+    borrows nothing, nor does a region whose own figure the value is: ``applies_in``), and the
+    (own, used, the table's note on that stand-in or "") region pairs, sorted;
     worked out once per distinct edition, measure, region and region used (each column
     factorised on its own, then combined by :func:`_key_codes`). None where the editions or
     the columns are not known."""
@@ -1634,14 +1634,15 @@ def _fallback_rows(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]
         code = measure.strip() if isinstance(measure, str) else None  # as valuing reads it
         spec = edition.measures.get(code) if edition is not None and code else None
         own = _region_key(eds, (table, version, region))
-        if (edition is not None and spec is not None and len(spec.proxies) > 1
-                and isinstance(used, str) and own in edition.region_codes and own != used):
-            pv = spec.proxies.get(used)
-            if pv is not None and own in (pv.applies_in or {}):
+        if (edition is not None and spec is not None and isinstance(used, str)
+                and own in edition.region_codes and own != used and used in spec.proxies):
+            note = edition.region_note(str(code), str(own))
+            if note is not None and note[0] == "applies":
                 continue  # the value is the region's own figure (the UK Landfill Tax's rate)
+            if len(spec.proxies) == 1 and note is None:
+                continue  # one national figure everywhere, of which the table says nothing
             borrowed[j] = True
-            known = (pv.stands_in_for or {}).get(str(own)) if pv is not None else None
-            pairs.add((str(own), used, known or ""))
+            pairs.add((str(own), used, note[1] if note is not None else ""))
     flags: np.ndarray = borrowed[key_of_row]
     return flags, sorted(pairs)
 

@@ -197,7 +197,7 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
         f" (canonical unit of {spec.code}: {spec.title}{given}{part})")))
     pv = spec.proxies[ctx.region_used]
     src = t.sources[pv.source]
-    where = _region_words(ctx.region, ctx.region_used, pv)
+    where = _region_words(ctx.region, ctx.region_used, t.region_note(spec.code, ctx.region))
     label = " [ILLUSTRATIVE]" if pv.illustrative else ""
     expr = t.expressions.get(spec.code)
     named = set() if expr is None else expr.names & {"proxy", "proxy_low", "proxy_high"}
@@ -423,15 +423,14 @@ def _duration_detail(o: Outcome, x: RuleInputs[float], ctx: RowContext,
             f"x {_num(s.duration)}" + _by_hand_note([s.confident, s.duration], s.discounted))
 
 
-def _region_words(region: str, used: str, pv: ProxyValue) -> str:
+def _region_words(region: str, used: str, note: tuple[str, str] | None) -> str:
     """The region a proxy was taken for, as the trace says it: the row's own, or the one its
-    fallback reached, with the note the table gives for the row's region there (a value that
-    is the region's own figure, a stand-in's known cost)."""
+    fallback reached, with the note the table gives for the row's region there
+    (:meth:`ProxyTable.region_note`: a value that is the region's own figure, a stand-in's
+    known cost)."""
     if used == region:
         return region
-    applies = (pv.applies_in or {}).get(region)
-    if applies is not None:
-        return f"{used} (its value applies in {region}: {applies.rstrip('.')})"
-    stands = (pv.stands_in_for or {}).get(region)
-    known = f"; {stands.rstrip('.')}" if stands is not None else ""
+    if note is not None and note[0] == "applies":
+        return f"{used} (its value applies in {region}: {note[1].rstrip('.')})"
+    known = f"; {note[1].rstrip('.')}" if note is not None else ""
     return f"{used} (fallback: {region} has no value of its own{known})"

@@ -390,7 +390,14 @@ def test_a_case_names_the_region_used_as_an_outcome_names_a_region(tmp_path: Pat
     wales = "{measure: env-carbon-saved, quantity: 2, unit: tCO2e, region: wales, date: 2024-09-30}"
     value = sv.value(sv.Outcome(measure="env-carbon-saved", quantity=2, unit="tCO2e",
                                 region="wales", date="2024-09-30"), "uk-national").pounds
-    for named in ("United Kingdom", "UK", "united_kingdom"):
+    for named in ("United Kingdom", "UK", "united_kingdom", "K02000001"):
         [by_name] = sv.run_cases(_file(tmp_path, _case(
             f'{{value_gbp: "{value}", region_used: "{named}"}}', outcome=wales)))
         assert by_name.passed, (named, by_name.reason)
+    # By its GSS code, as an outcome may name it (a review: E12000007 failed against london).
+    [by_code] = sv.run_cases(_file(tmp_path, _case(
+        '{value_gbp: "70668.00", region_used: E12000007}')))
+    assert by_code.passed, by_code.reason
+    [wrong] = sv.run_cases(_file(tmp_path, _case(
+        '{value_gbp: "70668.00", region_used: W92000004}')))
+    assert not wrong.passed and "region used london, not W92000004" in wrong.reason

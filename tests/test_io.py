@@ -2030,20 +2030,25 @@ def test_write_valuations_writes_figures_and_dates_given_as_text_as_numbers_and_
     do not read as one. Cells that plainly read as a figure or a date are written as one;
     the rest as given; read back, the rows are as before."""
     openpyxl = pytest.importorskip("openpyxl")
-    rows = _CARBON.assign(quantity=pd.Series(["12", " 3 ", "£4"], dtype=object),
-                          date=["2024-06-01", "2024-06-02", "2024-02-30"])
+    rows = pd.concat([_CARBON, _CARBON.iloc[:2]], ignore_index=True).assign(
+        quantity=pd.Series(["12", " 3 ", "£4", "１２", "5"], dtype=object),
+        date=["2024-06-01", "2024-06-02", "2024-02-30", "2024-06-01", "0225-09-30"])
     valued = value_frame(rows, sv.load_table(path=TINY), errors="collect")
     path = svio.write_valuations(valued, tmp_path / "v.xlsx")
     ws = openpyxl.load_workbook(path)[svio.VALUATIONS_SHEET]
     header = [c.value for c in ws[1]]
     quantity, date = header.index("quantity") + 1, header.index("date") + 1
-    assert [ws.cell(r, quantity).value for r in (2, 3, 4)] == [12, 3, "£4"]
-    assert [ws.cell(r, date).value for r in (2, 3, 4)] == [
-        dt.datetime(2024, 6, 1), dt.datetime(2024, 6, 2), "2024-02-30"]
+    # Full-width digits (refused by valuing) and a typo before 1900 (which Excel shows as
+    # ####) stay the text written: a diff review.
+    assert [ws.cell(r, quantity).value for r in range(2, 7)] == [12, 3, "£4", "１２", 5]
+    assert [ws.cell(r, date).value for r in range(2, 7)] == [
+        dt.datetime(2024, 6, 1), dt.datetime(2024, 6, 2), "2024-02-30", dt.datetime(2024, 6, 1),
+        "0225-09-30"]
     assert ws.cell(2, date).number_format == "yyyy-mm-dd"
     back = svio.read_outcomes(path)
-    assert back["date"].tolist() == ["2024-06-01", "2024-06-02", "2024-02-30"]
-    assert back["quantity"].tolist() == [12, 3, "£4"]
+    assert back["date"].tolist() == ["2024-06-01", "2024-06-02", "2024-02-30", "2024-06-01",
+                                     "0225-09-30"]
+    assert back["quantity"].tolist() == [12, 3, "£4", "１２", 5]
 
 
 def test_write_valuations_lists_the_provenance_on_a_second_sheet_as_text(

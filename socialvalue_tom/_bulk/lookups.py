@@ -214,16 +214,27 @@ def _cell_key(series: pd.Series, codes: NDArray[np.intp],
     return codes * len(s.editions) + ed
 
 
+def _day_text(cell: dt.date | np.datetime64) -> str:
+    """A date cell as ``YYYY-MM-DD``, any year numpy holds (``30000-01-01`` too)."""
+    if isinstance(cell, np.datetime64):
+        return str(np.datetime_as_string(cell, unit="D"))
+    return (cell.date() if isinstance(cell, dt.datetime) else cell).isoformat()
+
+
 def _not_a_number(series: pd.Series, name: str) -> Callable[[int], str]:
     def reason(p: int) -> str:
         cell = series.iloc[p]
         if isinstance(cell, bool | np.bool_):
             return f"{name} {shown(cell)} is a boolean, not a number"
         if isinstance(cell, dt.date | np.datetime64):  # pd.Timestamp is a datetime
-            return (f"{name} {pd.Timestamp(cell).date().isoformat()} is a date, not a "
+            return (f"{name} {_day_text(cell)} is a date, not a "
                     "number: a spreadsheet may have shown the figure as a date; format the "
                     "cell as a number and check the figure")
         if isinstance(cell, str) and excel_error_value(cell):
+            if cell.strip().upper() == "#N/A":  # typed by hand too, for "not applicable"
+                return (f"{name} {shown(cell)} is not a number: a spreadsheet's 'not "
+                        "available' (a lookup formula that found nothing, or typed for 'not "
+                        "applicable'); give the figure, or leave out a row with none")
             return (f"{name} {shown(cell)} is not a number: it is a spreadsheet's error "
                     "value, a formula that failed; correct the formula in the workbook")
         advice = (plain_number_advice(cell, name if name in FRACTION_COLUMNS else None)

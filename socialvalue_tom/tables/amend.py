@@ -212,7 +212,8 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
             measure["proxies"] = {**measure["proxies"], region: _plain(pv, field, ctx)}
             changes.append((code, region, old))
             fields[code, region] = field
-        _drop_outdated_region_notes(measure, {r.code: r.parent for r in table.spec.regions})
+        _drop_outdated_region_notes(measure, {r.code: r.parent for r in table.spec.regions},
+                                    given=seen)
     new_measures = [_plain(m, "measures", ctx) for m in measures]
     published_codes = set(by_code)
     for i, m in enumerate(new_measures):
@@ -266,15 +267,16 @@ def _amend(table: ProxyTable, *, version: str, proxies: Any, measures: Any, sour
         raise _as_in_amendment(exc, len(table.spec.measures)) from None
 
 
-def _drop_outdated_region_notes(measure: dict[str, Any], parents: Mapping[str, str | None]
-                                ) -> None:
-    """Leave out of the measure's ``applies_in`` and ``stands_in_for`` the regions the
-    amendment gave a value of their own, or whose fallback now reaches another value: the
-    published note on a stand-in for Wales says nothing of the Welsh figure that replaces it."""
+def _drop_outdated_region_notes(measure: dict[str, Any], parents: Mapping[str, str | None],
+                                given: set[str]) -> None:
+    """Leave out of the published values' ``applies_in`` and ``stands_in_for`` the regions
+    the amendment gave a value of their own, or whose fallback now reaches another value: the
+    published note on a stand-in for Wales says nothing of the Welsh figure that replaces it.
+    The values the amendment gives (``given``) keep their notes, checked as a table's are."""
     proxies = measure["proxies"]
     for code, pv in list(proxies.items()):
-        if not isinstance(pv, Mapping):
-            continue  # left to the validation
+        if code in given or not isinstance(pv, Mapping):
+            continue  # the amendment's own: checked by the validation
         kept = dict(pv)
         for notes in ("applies_in", "stands_in_for"):
             if isinstance(pv.get(notes), Mapping):

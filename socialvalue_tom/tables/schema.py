@@ -137,9 +137,18 @@ ParameterName = Annotated[str, WithJsonSchema({
 
 K = TypeVar("K")
 V = TypeVar("V")
-#: A note on a region's value, shown in traces and report notes: a sentence, not an essay.
-RegionNote = Annotated[str, Field(min_length=1, max_length=400,
-                                  json_schema_extra={"pattern": NOT_BLANK})]
+def _one_line(note: str) -> str:
+    if re.search(r"[\x00-\x1f\x7f-\x9f]", note):
+        raise ValueError("a note is one line of text, shown inside a trace step: no line "
+                         "breaks, tabs or other control characters")
+    return note
+
+
+#: A note on a region's value, shown in traces and report notes: a sentence on one line, not
+#: an essay (its schema refuses control characters anywhere, the loader once stripped).
+RegionNote = Annotated[str, Field(min_length=1, max_length=400, json_schema_extra={
+    "pattern": NOT_BLANK, "not": {"pattern": "[\u0000-\u001f\u007f-\u009f]"}}),
+                       AfterValidator(_one_line)]
 
 
 class FrozenMapping(dict[Any, Any]):

@@ -423,6 +423,24 @@ class ProxyTable(_Sealed):
         """Index of the region in the dense arrays (raises :class:`UnknownRegionError`)."""
         return self._region_index[self.region_code(region)]
 
+    def region_note(self, measure: str, region: str) -> tuple[str, str] | None:
+        """What the table says of the value ``region`` falls back to for ``measure``:
+        ``("applies", why)`` where it is the region's own figure (``applies_in``),
+        ``("stands in", what it costs)`` where it stands in for a missing one
+        (``stands_in_for``); the note on the region, else on the nearest region above it that
+        falls back to the same value (a note on England speaks for London under it). None
+        where the region has a value of its own, or no note reaches it."""
+        used = self.proxy(measure, region).region_used
+        pv = self.measures[measure].proxies[used]
+        parents = {r.code: r.parent for r in self.spec.regions}
+        at: str | None = self.region_code(region)
+        while at is not None and at != used:
+            for kind, notes in (("applies", pv.applies_in), ("stands in", pv.stands_in_for)):
+                if notes and at in notes:
+                    return kind, notes[at]
+            at = parents.get(at)
+        return None
+
     def proxy(self, measure: str, region: str) -> ResolvedProxy:
         """Resolve the proxy for ``measure`` in ``region`` with the declared fallback."""
         m = self.measure_index.get(measure)

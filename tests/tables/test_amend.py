@@ -1015,3 +1015,25 @@ def test_valuation_by_an_amended_table_does_not_keep_it_once_its_trace_is_built(
     gc.collect()
     assert kept() is None
     assert v.trace and "2025-example.9" in v.explain()
+
+
+@pytest.mark.parametrize(("notes", "message"), [
+    ({"stands_in_for": {"london": "x"}}, "stands_in_for names 'london', which has a value of "
+     "its own for jobs-local-fte"),
+    ({"stands_in_for": {"mars": "x"}}, "stands_in_for names unknown region 'mars'"),
+    ({"applies_in": {"scotland": "x"}}, "applies_in names 'scotland', which has a value of "
+     "its own"),
+])
+def test_an_amendments_own_region_notes_are_checked_as_a_tables_are(
+        base: sv.ProxyTable, notes: dict[str, Any], message: str) -> None:
+    """A diff review and a table author's: notes the amendment gives with its own values were
+    pruned with the published ones, so a wrong one vanished without a word; they are checked
+    as a table file's are, and only the published values' notes are pruned."""
+    with pytest.raises(sv.ProxyTableError) as err:
+        sv.amend_table(base, version="2025-example.2", sources=[SOURCE], replace=True,
+                       proxies={"jobs-local-fte": {"uk": {**_wage(766.6), **notes}}})
+    assert message in err.value.message
+    kept = sv.amend_table(base, version="2025-example.2", sources=[SOURCE], replace=True,
+                          proxies={"jobs-local-fte": {"uk": {
+                              **_wage(766.6), "stands_in_for": {"wales": "checked"}}}})
+    assert kept.measures["jobs-local-fte"].proxies["uk"].stands_in_for == {"wales": "checked"}

@@ -374,6 +374,7 @@ def test_region_notes_reach_the_trace_and_leave_the_value_alone(tmp_path: Path) 
     ("applies_in: {england: x}, stands_in_for: {england: y}",
      "'england' is named in both applies_in and stands_in_for"),
     ("stands_in_for: {scotland: '  '}", "String should have at least 1 character"),
+    ('stands_in_for: {scotland: "two\\nlines"}', "a note is one line of text"),
 ])
 def test_region_notes_that_do_not_hold_are_refused(tmp_path: Path, notes: str,
                                                    message: str) -> None:
@@ -389,3 +390,34 @@ def test_a_region_note_on_a_value_its_fallback_does_not_reach_is_refused(
     err = load_error(tmp_path, sub(london, london[:-1] + ", stands_in_for: {scotland: x}}"))
     assert ("stands_in_for names 'scotland', whose fallback for jobs-local is 'uk', not "
             "'london'") in err.message
+
+
+def test_a_region_note_speaks_for_the_regions_below_and_reaches_the_report(
+        tmp_path: Path) -> None:
+    """A table author's review: a note on England's stand-in said nothing for London under
+    it, which falls back to the same value; and a measure with one national value and a
+    stand-in note was never named in the report's note on fallbacks."""
+    import pandas as pd
+
+    from socialvalue_tom.report import basis_notes
+
+    priority = "      uk: {value: 25000.00, source: test-source, illustrative: true}"
+    table = sv.load_table(path=write(tmp_path, sub(priority, priority[:-1] + (
+        ", stands_in_for: {england: England's own is likely higher}}"))))
+    assert table.region_note("jobs-priority", "london") == (
+        "stands in", "England's own is likely higher")
+    assert table.region_note("jobs-priority", "England") == table.region_note(
+        "jobs-priority", "london")
+    assert table.region_note("jobs-priority", "scotland") is None
+    assert table.region_note("jobs-priority", "uk") is None
+    v = sv.value(sv.Outcome(measure="jobs-priority", quantity=1.0, unit="FTE",
+                            region="london", date="2024-06-01"), table)
+    assert "(fallback: london has no value of its own; England's own is likely higher)" in (
+        v.explain())
+    rows = pd.DataFrame({"measure": ["jobs-priority", "jobs-priority"], "quantity": [1.0, 1.0],
+                         "unit": ["FTE", "FTE"], "region": ["london", "scotland"],
+                         "date": ["2024-06-01", "2024-06-01"]})
+    valued = sv.value_frame(rows, table)
+    [note] = [n for n in basis_notes(valued, table) if "another region's proxy" in n]
+    assert note.startswith("1 row(s) (")  # Scotland's row: no note, one national figure
+    assert "(london -> uk)" in note and "london -> uk: England's own is likely higher" in note
