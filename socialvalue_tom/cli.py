@@ -2230,12 +2230,16 @@ def _measures_table(t: ProxyTable) -> Table:
 def _measure_table(t: ProxyTable, code: str) -> Table:
     m = _guard(lambda: t.measure(code))
     table = _table(f"{code}: {m.title} (GBP per {m.unit})")
-    for c in ("Region", "Used", "Value", "Low", "High", "Source", "Illustrative"):
+    notes = {region: t.region_note(code, region) for region in t.region_codes}
+    columns = ["Region", "Used", "Value", "Low", "High", "Source", "Illustrative"]
+    for c in (*columns, *(["Note"] if any(notes.values()) else [])):
         table.add_column(c)
     for region in t.region_codes:
         p = t.proxy(code, region)
+        note = notes[region]  # what the table says of a fallback (applies_in, stands_in_for)
+        said = [f"{note[0]}: {note[1]}" if note else ""] if any(notes.values()) else []
         table.add_row(region, p.region_used, _gbp(p.value), _gbp(p.low),
-                      _gbp(p.high), p.source.id, "yes" if p.illustrative else "no")
+                      _gbp(p.high), p.source.id, "yes" if p.illustrative else "no", *said)
     return table
 
 

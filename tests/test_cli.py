@@ -556,6 +556,23 @@ def test_tables_show_when_measure_then_regions_with_fallback() -> None:
     assert re.search(r"london\s*│\s*london\s*│\s*£30,000\.00", result.stdout)
     assert re.search(r"scotland\s*│\s*uk\s*│\s*£20,000\.00\s*│\s*£15,000\.00\s*│\s*£25,000\.00",
                      result.stdout)
+    assert "Note" not in result.stdout  # the table says nothing of its fallbacks
+
+
+def test_tables_show_a_measure_with_the_notes_on_its_fallbacks() -> None:
+    """A table author's review: the notes on a fallback (applies_in, stands_in_for) were
+    shown by the trace alone; the measure's table has a Note column where there are some."""
+    result = runner.invoke(app, ["tables", "show", "uk-national:2024", "--measure",
+                                 "jobs-local-fte"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines()
+            if line.startswith("│")}
+    assert "stands in: the UK median stands in for Wales's" in rows["wales"]
+    assert "stands in: the UK median stands in for England's" in rows["england"]
+    assert rows["scotland"].rstrip("│ ").endswith("no")  # its own value: no note
+    landfill = runner.invoke(app, ["tables", "show", "uk-national:2024", "--measure",
+                                   "env-waste-recycled"], env={"COLUMNS": "400"})
+    assert "applies: the UK Landfill Tax is charged in Northern Ireland" in landfill.stdout
 
 
 def test_tables_show_when_name_version_then_header_and_measures() -> None:
