@@ -259,6 +259,14 @@ def test_every_regional_fallback_is_explained_by_the_value_it_reaches(
         assert set(uk.stands_in_for or {}) == (wage_gaps if wage else set()), m.code
         assert set(uk.applies_in or {}) == (
             set() if wage else {"england", "london", "northern-ireland"}), m.code
+        wales = (uk.stands_in_for or {}).get("wales")
+        if wage and wales is not None:  # the bound it quotes is the source's, worked out
+            floor = float(re.search(r"North East's GBP (\d+)", wales)[1])  # type: ignore[index]
+            source = edition.sources[f"nisra-ashe-{edition.version}"]
+            assert f"North East lowest at GBP {floor:.0f}" in " ".join(
+                (source.notes or "").split())
+            uk_pay = uk.derivation.inputs["median_weekly_pay_ft"]  # type: ignore[union-attr]
+            assert f"at most about {round(100 * (uk_pay / floor - 1))}% high" in wales
 
 
 def test_wales_and_scotland_2023_are_valued_at_their_own_medians_and_england_falls_back(
