@@ -423,9 +423,15 @@ def _one_of(choices: type[StrEnum]) -> Callable[[Any], Any]:
     return check
 
 
+#: The reference an error names, as the library writes it: ``[see docs/errors.md#code]``.
+_ERROR_LINK = re.compile(r"\[see docs/errors\.md#([a-z0-9-]+)\]")
+
+
 def _fail(message: str, code: int = 2) -> NoReturn:
     # Messages quote file names, column names, sheet names and table keys as written: their
-    # control characters are shown escaped.
+    # control characters are shown escaped. The reference an error names is the command
+    # that prints it: a pip install has no docs/ folder.
+    message = _ERROR_LINK.sub(r"[see: socialvalue-tom errors \1]", message)
     _console(stderr=True).print(f"error: {_printable_lines(message)}", markup=False)
     raise typer.Exit(code)
 
@@ -2136,6 +2142,33 @@ def _bid_prices(given: list[str]) -> dict[str, float] | None:
             _fail(f"--price gives supplier {supplier!r} more than once")
         prices[supplier] = value
     return prices
+
+
+@app.command("errors")
+def errors_cmd(
+    code: Annotated[str | None, typer.Argument(
+        metavar="CODE", help="An error's code, as its message names it (unknown-region).")
+    ] = None,
+) -> None:
+    """Print the reference section on an error CODE (how to read and mend it), or list the
+    codes: the section an error message names, wherever the library is installed."""
+    from socialvalue_tom._errordoc import error_sections
+    from socialvalue_tom._text import did_you_mean
+
+    sections = _guard(error_sections)
+    if code is None:
+        for name, text in sections.items():  # each with its first sentence, for choosing
+            body = text.partition("\n")[2].strip()  # the text under the heading
+            paragraph = " ".join(body.split("\n\n")[0].split())
+            first = re.split(r"(?<=[.;])\s", paragraph, maxsplit=1)[0]
+            shown = first if len(first) <= 100 else first[:97] + "..."
+            _console().print(_printable(f"{name}: {shown}"), markup=False)
+        return
+    key = code.strip().lower().removeprefix("#")
+    if key not in sections:
+        _fail(f"no error code {code!r}{did_you_mean(key, list(sections))}: "
+              "`socialvalue-tom errors` lists them")
+    _console().print(_printable_lines(sections[key]), markup=False)
 
 
 @app.command("examples")

@@ -647,7 +647,9 @@ def test_tables_validate_lists_every_problem_of_a_file(tmp_path: Path) -> None:
     assert len(lines) == 3 and f"{bad}: 3 problems:" in result.stderr, result.stderr
     numbers = [int(line.split(":")[1]) for line in lines]
     assert numbers == sorted(numbers)  # in the order of the file's lines
-    assert "[see docs/errors.md#proxy-table-error]" in result.stderr
+    # The reference as a command (a pip install has no docs/ folder).
+    assert "[see: socialvalue-tom errors proxy-table-error]" in result.stderr
+    assert "docs/errors.md" not in result.stderr
     assert any("write the number alone, 0.60 (no currency sign" in line for line in lines)
     assert any("deadweight is written as a fraction, 0.1 for 10%" in line for line in lines)
     assert any("write the number without a comma: 1500 if the comma separates thousands, "
@@ -2793,3 +2795,25 @@ def test_verify_compares_gross_amounts_and_reads_every_kind_of_record(tmp_path: 
     moved = runner.invoke(app, ["verify", str(tmp_path / "ix.parquet"), "--tables",
                                 str(folder / "tiny.yaml")])
     assert moved.exit_code == 2 and "price index" in moved.stderr
+
+
+def test_errors_prints_the_reference_section_an_error_names() -> None:
+    """A newcomer from a wheel: messages ended "[see docs/errors.md#code]", a page a pip
+    install does not have. The command line names `socialvalue-tom errors CODE`, which prints
+    the section from the reference the wheel carries; every error class has one."""
+    listed = invoke("errors")
+    assert listed.exit_code == 0, listed.output
+    codes = {line.split(":", 1)[0] for line in listed.stdout.splitlines()}
+
+    def subclasses(cls: type) -> list[type]:
+        return [cls, *(s for c in cls.__subclasses__() for s in subclasses(c))]
+
+    for cls in subclasses(sv.SocialValueError):
+        assert cls.code in codes, cls  # type: ignore[attr-defined]
+    one = invoke("errors", "unknown-region")
+    assert one.exit_code == 0
+    assert one.stdout.startswith("## unknown-region") and "UnknownRegionError" in one.stdout
+    assert "## unit-error" not in one.stdout  # the section alone
+    assert invoke("errors", "#Unknown-Region").stdout == one.stdout  # as a link writes it
+    wrong = invoke("errors", "unknwn-region")
+    assert wrong.exit_code == 2 and "did you mean unknown-region" in wrong.stderr

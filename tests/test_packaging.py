@@ -26,6 +26,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copytree(path, src / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(path, src / name)
+    (src / "docs").mkdir()
+    shutil.copy2(ROOT / "docs" / "errors.md", src / "docs" / "errors.md")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                     "-q", "-w", str(out), str(src)], check=True)
     return next(out.glob("socialvalue_tom-*.whl"))
@@ -40,6 +42,8 @@ def test_wheel_contains_embedded_tables_and_manifest(wheel: Path) -> None:
     # The examples the README and the tutorial use, for `socialvalue-tom examples`.
     for rel in ("portfolio.csv", "cases.yaml"):
         assert f"socialvalue_tom/_examples/{rel}" in names, rel
+    # The error reference the messages name, for `socialvalue-tom errors CODE`.
+    assert "socialvalue_tom/_docs/errors.md" in names
     # MIT asks for the notice to travel with the code; the OGL and the Scottish Parliament
     # licence ask for their attribution statements to travel with the data (NOTICE).
     for kept in ("LICENSE", "NOTICE"):
@@ -58,14 +62,16 @@ def test_installed_wheel_loads_its_own_tables(wheel: Path, tmp_path: Path) -> No
                     str(target), str(wheel)], check=True)
     code = ("import socialvalue_tom as sv, socialvalue_tom.tables.catalogue as c; "
             "print(c.embedded_dir()); print(len(sv.available_tables())); "
-            "print(sv.example_path().parent)")
+            "print(sv.example_path().parent); "
+            "from socialvalue_tom._errordoc import errors_page; print(errors_page())")
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, cwd=tmp_path, check=True)
-    where, count, examples = out.stdout.split()
+    where, count, examples, errors = out.stdout.split()
     assert where.startswith(str(target)) and where.endswith("_proxies")
     assert int(count) >= 3
     assert examples.startswith(str(target)) and examples.endswith("_examples")
+    assert errors.startswith(str(target)) and errors.endswith("_docs/errors.md")
 
 
 def test_sdist_includes_what_its_tests_and_docs_use() -> None:

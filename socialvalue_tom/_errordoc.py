@@ -1,0 +1,37 @@
+"""The error reference (``docs/errors.md``) read by error code, for ``socialvalue-tom errors``.
+
+Every :class:`~socialvalue_tom.errors.SocialValueError` names its code, the anchor of a section
+of the reference (``[see docs/errors.md#unknown-region]``). A checkout has the page under
+``docs/``; a wheel carries it as ``_docs/errors.md`` inside the package, so that the command
+line answers with the section wherever the library is installed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+#: A section heading of the reference: ``## unknown-region``.
+_HEADING = re.compile(r"^## ([a-z0-9-]+)\s*$", re.MULTILINE)
+
+
+def errors_page() -> Path:
+    """The error reference: ``_docs/errors.md`` in an installed package, ``docs/errors.md``
+    beside the package in a checkout. :class:`FileNotFoundError` naming both where neither
+    holds it (a package copied without its data files)."""
+    here = Path(__file__).resolve().parent
+    candidates = (here / "_docs" / "errors.md", here.parent / "docs" / "errors.md")
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("the error reference is missing from this installation (looked "
+                            f"in {', '.join(str(c) for c in candidates)}): reinstall the "
+                            "package")
+
+
+def error_sections() -> dict[str, str]:
+    """Each section of the reference by its code, in page order: the heading and its text."""
+    text = errors_page().read_text(encoding="utf-8")
+    found = list(_HEADING.finditer(text))
+    ends = [m.start() for m in found[1:]] + [len(text)]
+    return {m[1]: text[m.start():end].strip() for m, end in zip(found, ends, strict=True)}
