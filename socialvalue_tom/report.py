@@ -1955,6 +1955,8 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
         parts += _section(frame, "stage", "By stage", overall)
     if "supplier_id" in frame.columns:
         parts += _section(frame, "supplier", "By supplier", overall)
+    if _regions_valued(frame, tables) > 1:  # a reader in Wales finds the Welsh rows' total
+        parts += _section(frame, "region", "By region", overall)
     parts += _crosswalk_sections(frame, crosswalks, overall)
     if {"contract_id", "stage"} <= set(frame.columns):
         # Competing tenders on one contract: each supplier against its own commitments.
@@ -2057,6 +2059,15 @@ def _issues_section(issues: Any) -> list[str]:
             "(<code>valued.attrs[\"issues\"]</code> in Python).</p>" if more > 0 else "")
     return ["<h2>Rows not valued</h2>", where,
             _table(shown, "Rows not valued and why", row_headers=2), tail]
+
+
+def _regions_valued(frame: pd.DataFrame, tables: TablesLike | None) -> int:
+    """How many regions the valued rows name, spellings of one region counted once (as
+    ``summarise(by="region")`` groups them); 0 without a region column."""
+    rows = _valued_rows(frame)
+    if "region" not in rows.columns or not len(rows):
+        return 0
+    return int(summarise(rows, by="region", tables=tables).shape[0])
 
 
 def _section(frame: pd.DataFrame, by: str, heading: str, overall: pd.DataFrame) -> list[str]:

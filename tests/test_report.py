@@ -373,13 +373,13 @@ def test_report_html_when_valued_then_self_contained_with_sections(valued: pd.Da
     text = report_html(valued, title="Q1 <portfolio>", tables=tiny)
     assert "<h1>Q1 &lt;portfolio&gt;</h1>" in text
     assert "£57,700.00" in text
-    for heading in ("By theme", "By supplier", "Editions used", "Caveats"):
+    for heading in ("By theme", "By supplier", "By region", "Editions used", "Caveats"):
         assert f"<h2>{heading}</h2>" in text
     assert tiny.digest in text
     assert "illustrative" in text
     assert "Targets vs delivered" not in text  # no stage column
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
-    assert len(images) == 2
+    assert len(images) == 3  # theme, supplier, region (the rows name three regions)
     assert base64.b64decode(images[0]).startswith(b"\x89PNG")
     assert "http://" not in text and "https://" not in text  # nothing fetched from outside
 
@@ -2269,3 +2269,19 @@ def test_a_read_back_frame_reads_digests_as_written_blank_upper_case_or_prefixed
     for spelled in (blank["digest"].str.upper(), "sha256:" + blank["digest"]):
         shown = blank.assign(digest=spelled.where(blank["digest"] != "", ""))
         assert annotate(shown)["theme"].tolist()[:4] == want[:4]
+
+
+def test_report_html_gives_totals_by_region_where_the_rows_name_several(
+        tiny: sv.ProxyTable) -> None:
+    """A devolved-nations review: a reader in Wales could not find the Welsh rows' total in
+    the report. Rows in several regions get a By region section (spellings of one region
+    are one group); rows in one region do not."""
+    df = pd.DataFrame({"measure": ["jobs-local"] * 3, "quantity": [1.0, 2.0, 3.0],
+                       "unit": "FTE", "region": ["London", " london", "scotland"],
+                       "date": "2024-06-01"})
+    text = report_html(value_frame(df, tiny), tables=tiny)
+    section = text.split("<h2>By region</h2>", 1)[1].split("</table>", 1)[0]
+    assert re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td>', section) == [
+        ("london", "2"), ("scotland", "1"), ("Total", "3")]
+    one = report_html(value_frame(df.assign(region="uk"), tiny), tables=tiny)
+    assert "By region" not in one
