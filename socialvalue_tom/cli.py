@@ -2044,8 +2044,8 @@ def _target_cell(column: str, value: Any) -> str:
         return _gbp(value)
     if column == "delivered_pct":
         return f"{float(value):.1f}%"
-    if column.endswith("_quantity"):
-        return f"{float(value):,.6g}"
+    if column.endswith("_quantity"):  # every digit of a ledger's figure, float noise aside
+        return f"{round(float(value), 6):,.6f}".rstrip("0").rstrip(".")
     return _printable(str(value))
 
 
