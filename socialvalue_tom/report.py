@@ -549,6 +549,47 @@ def _ratio_note(valued: pd.DataFrame) -> list[str]:
             "contract_id) are in the Net but not in the ratio."]
 
 
+def _exclusion_reasons(eds: dict[tuple[str, str], ProxyTable], rows: pd.DataFrame) -> str:
+    """``"; exclusion id: why"`` for each exclusion that reduced ``rows``, from the editions
+    that declare it (its ``reason``: why the measures overlap, what to report under each)."""
+    if "exclusion" not in rows.columns:
+        return ""
+    ids = sorted({str(x).strip() for x in rows["exclusion"].dropna()} - {""})
+    why = {e.id: e.reason for t in eds.values() for e in t.spec.exclusions}
+    return "".join(f"; {i}: {why[i].rstrip('.')}" if why.get(i) else f"; {i}" for i in ids)
+
+
+#: A contract's social value above this many times its value is worth a look before use.
+_BEYOND_CONTRACT = 1.0
+
+
+def _beyond_contract_note(valued: pd.DataFrame) -> list[str]:
+    """Contracts whose rows claim more social value than the contract is worth: rarely real,
+    and the mark of a quantity in the wrong unit (1,800 hours typed as FTE: a supplier's
+    review found it valued at GBP 51 million on an GBP 8.5 million contract, in silence)."""
+    if not {"contract_id", "contract_value"} <= set(valued.columns):
+        return []
+    frame = _keyed(_bare(valued))
+    try:
+        cv = _contract_values(frame)
+    except RuleError:  # two values for one contract: summarise says so
+        return []
+    if cv is None or cv.empty:
+        return []
+    ok = _valued_rows(frame)
+    net = ok.groupby("contract_id", sort=True)["value_gbp"].sum()
+    ratio = (net / cv.reindex(net.index)).dropna()
+    over = ratio[ratio > _BEYOND_CONTRACT]
+    if over.empty:
+        return []
+    shown = "; ".join(f"{c}: {format_gbp(total([float(net[c])]))} on "
+                      f"{format_gbp(total([float(cv[c])]))}" for c in over.index[:3])
+    more = f"; and {len(over) - 3:,} more" if len(over) > 3 else ""
+    return [f"{len(over):,} contract(s) claim more social value than the contract is worth "
+            f"({shown}{more}): worth checking before use, for a quantity in the wrong unit "
+            "(hours given as FTE) or a commitment added to its delivery."]
+
+
 def _valued_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows with a value, ``value_gbp`` as float64 (rows not valued count in no total)."""
     value = pd.to_numeric(frame["value_gbp"], errors="coerce").astype("float64")
@@ -1286,7 +1327,17 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                          "least as much for the same contract, leaving none of the whole; "
                          "parts claiming more than their whole are worth checking (figures "
                          "swapped or mistyped).")
+        shares = pd.to_numeric(ok["claim_share"], errors="coerce").to_numpy()
+        part = (shares > 0) & (shares < 1)
+        if part.any():  # a whole its parts left some of: reported, as a supplier may not know
+            rows = ok[part]
+            reasons = _exclusion_reasons(eds, rows)
+            notes.append(f"{input_rows(rows)} row(s) ({format_gbp(total(rows['value_gbp']))}) "
+                         "were counted in part after double counting: each is a whole that "
+                         "the parts its exclusion counts first share for the same contract, "
+                         f"and counts what they leave (claim_share gives the share){reasons}.")
     notes += _ratio_note(valued)
+    notes += _beyond_contract_note(valued)
     unitless = _rows_without_unit(ok)
     if unitless.any():
         rows = ok[unitless]

@@ -2012,8 +2012,9 @@ def test_summarise_by_a_grouping_mistyped_names_the_groupings(valued: pd.DataFra
 
 def test_notes_count_the_wholes_their_parts_left_nothing_of() -> None:
     """A newcomer's review: 5 FTE of priority hires beside 2 FTE of local jobs valued the
-    local jobs at £0 with no word; the note counts such rows and names the exclusions, and
-    a whole only reduced draws none."""
+    local jobs at £0 with no word; the note counts such rows and names the exclusions. A
+    whole only reduced is told too (a supplier's review: 12 FTE of local jobs counted as 10
+    beside 2 FTE of priority hires, without a word), with the exclusion's reason."""
     from socialvalue_tom.report import basis_notes
 
     rows = pd.DataFrame({"contract_id": ["C1", "C1", "C2", "C2"],
@@ -2022,11 +2023,15 @@ def test_notes_count_the_wholes_their_parts_left_nothing_of() -> None:
                          "date": "2024-06-30"})
     valued = value_frame(rows, "uk-national")
     assert valued["claim_share"].tolist() == [0.0, 1.0, 0.6, 1.0]
-    [note] = [n for n in basis_notes(valued) if "double counting" in n]
+    [note] = [n for n in basis_notes(valued) if "counted at nothing" in n]
     assert note.startswith("1 row(s) were counted at nothing after double counting "
                            "(priority-hires-within-local-employment): ")
     reduced = value_frame(rows.iloc[2:], "uk-national")
-    assert not [n for n in basis_notes(reduced) if "double counting" in n]
+    [part] = [n for n in basis_notes(reduced) if "double counting" in n]
+    local = sv.money.format_gbp(sv.money.total([float(reduced["value_gbp"].iloc[0])]))
+    assert part.startswith(f"1 row(s) ({local}) were counted in part after double counting")
+    assert "(claim_share gives the share); priority-hires-within-local-employment: A hire " \
+           "from a priority group is also a local employee" in part
 
 
 def test_basis_notes_say_when_the_ratio_leaves_out_contracts_without_a_value() -> None:
@@ -2285,3 +2290,25 @@ def test_report_html_gives_totals_by_region_where_the_rows_name_several(
         ("london", "2"), ("scotland", "1"), ("Total", "3")]
     one = report_html(value_frame(df.assign(region="uk"), tiny), tables=tiny)
     assert "By region" not in one
+
+
+def test_basis_notes_flag_contracts_claiming_more_than_they_are_worth() -> None:
+    """A supplier's review: 1,800 hours typed as FTE on an £8.5m contract were valued at £51m
+    (SV per £ 6.01) in silence. A contract whose rows claim more than the contract is worth
+    is named, with its figures; one within its value is not."""
+    from socialvalue_tom.report import basis_notes
+
+    def rows(fte: float) -> pd.DataFrame:
+        return pd.DataFrame({"measure": ["jobs-local-fte", "jobs-local-fte"],
+                             "quantity": [fte, 1.0], "unit": "FTE", "region": "uk",
+                             "date": "2024-09-30", "contract_id": ["C-WAL-01", "C-2"],
+                             "contract_value": [8_500_000.0, 1_000_000.0]})
+
+    valued = value_frame(rows(1800.0), "uk-national")
+    claimed = sv.money.format_gbp(sv.money.total([float(valued["value_gbp"].iloc[0])]))
+    assert [n for n in basis_notes(valued) if "more social value" in n] == [
+        f"1 contract(s) claim more social value than the contract is worth (C-WAL-01: "
+        f"{claimed} on £8,500,000.00): worth checking before use, for a quantity in the wrong "
+        "unit (hours given as FTE) or a commitment added to its delivery."]
+    assert not [n for n in basis_notes(value_frame(rows(12.0), "uk-national"))
+                if "more social value" in n]
