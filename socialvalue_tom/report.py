@@ -1279,7 +1279,9 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     common ``discount_base_year``); rows valued with an edition carried forward past its end;
     rows valued with another region's proxy, for a measure whose edition has figures for some
     regions but not theirs (Wales taking the UK wage figure); rows counted at nothing after
-    double counting (their exclusion's parts claim at least as much for the same contract);
+    double counting (their exclusion's parts claim at least as much for the same contract),
+    or in part (with each exclusion's reason); contracts whose rows claim more social value
+    than the contract is worth (a quantity in the wrong unit);
     values taken at a proxy bound
     (``Assumptions(bound=...)``) rather than the central value; values restated into a
     ``price_year`` with index figures that are forecasts (an edition's price year or the
