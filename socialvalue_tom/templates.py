@@ -1,8 +1,10 @@
 """Excel returns templates: a sheet a supplier fills in, which ``socialvalue-tom value`` reads back.
 
-The template has one sheet, ``returns``, with a header row of the columns
+The template's first sheet, ``returns``, has a header row of the columns
 :func:`socialvalue_tom.frame.value_frame` reads, and drop-down lists (Excel data validation) for
-``measure``, ``unit``, ``region`` and ``stage``. Needs openpyxl (the ``excel`` extra).
+``measure``, ``unit``, ``region`` and ``stage``; a second sheet, ``guidance``, says what to
+write in each column and, for each measure offered, its unit, the evidence expected, how
+double counting treats it and its notes. Needs openpyxl (the ``excel`` extra).
 
 Added in 0.1.
 """
@@ -32,6 +34,7 @@ TEMPLATE_COLUMNS = ("measure", "quantity", "unit", "region", "date", "contract_i
 #: The columns that replace ``date`` in a template for returns reported by period.
 _PERIOD = PERIOD_COLUMNS
 _SHEET = "returns"
+_GUIDANCE_SHEET = "guidance"
 _LISTS_SHEET = "lists"
 #: Excel's limit on an inline list (the formula text of a list validation).
 _INLINE_LIMIT = 255
@@ -167,8 +170,104 @@ def write_template(measures: Sequence[str], path: str | os.PathLike[str],
         dv = _validation(wb, ws, name, values)
         dv.add(f"{letters[name]}2:{letters[name]}{rows + 1}")
     _number_rules(openpyxl, ws, letters, rows, _PERIOD if periods else ("date",))
+    _guidance_sheet(wb, table, measures, columns, periods)
+    if _LISTS_SHEET in wb.sheetnames:  # the hidden lists last, after what a supplier reads
+        wb.move_sheet(_LISTS_SHEET, offset=len(wb.sheetnames) - 1
+                      - wb.sheetnames.index(_LISTS_SHEET))
     save_workbook(wb, out)
     return out
+
+
+#: What to write in each column of the returns sheet (a supplier's review: the template said
+#: nothing of what a date, a region or a stage is, and dating a year's delivery at the
+#: return's date moved it into the next year's edition).
+_COLUMN_GUIDE = {
+    "measure": "The measure's code, from the list: each measure's title, unit, the evidence "
+               "it expects and how it is counted are below.",
+    "unit": "The quantity's unit, from the list (another spelling of a listed unit is read as "
+            "it; a unit of another kind, such as hours for FTE, is refused).",
+    "region": "Where the outcome was delivered: uk, england, london, scotland, wales or "
+              "northern-ireland, from the list (a name or GSS code, W92000004, is read too). "
+              "For jobs, where the work is done: the wage figures are by place of work.",
+    "date": "The day the outcome was delivered, or the last day of the period it was "
+            "delivered in (YYYY-MM-DD). The proxy table in force on that date values it, and "
+            "financial years run 1 April to 31 March: date a year's delivery within that "
+            "year, not at the date of the return.",
+    "period_start": "The first day of the period the row reports (YYYY-MM-DD); the row is "
+                    "shared between financial years by days.",
+    "period_end": "The last day of the period the row reports (YYYY-MM-DD).",
+    "contract_id": "The contract's reference, the same on every row of the contract: double "
+                   "counting is worked out per contract.",
+    "supplier_id": "Your organisation's reference: tenders for one contract are told apart "
+                   "by it.",
+    "stage": "commitment for what the contract promises, delivered for what was delivered "
+             "(lower case): totals and targets keep them apart.",
+    "contract_value": "The contract's value in pounds, the same on every row of the "
+                      "contract: social value per pound is worked out from it.",
+    "evidence": "Where the evidence for the row is kept (a file name or link): what each "
+                "measure expects is below.",
+}
+#: Columns a supplier may add where the contract's evidence supports other than the table's
+#: defaults (the measure notes say "set them per contract").
+_OPTIONAL_GUIDE = ("Columns you may add, where the contract's evidence supports other than "
+                   "the table's defaults: deadweight, displacement, attribution, drop_off "
+                   "(fractions from 0 to 1: 0.25, not 25%), years (how many years an outcome "
+                   "lasts) and confidence (an evidence grade).")
+
+
+def _guidance_sheet(wb: Any, table: ProxyTable, measures: Sequence[str],
+                    columns: Sequence[str], periods: bool) -> None:
+    """The ``guidance`` sheet: what to write in each column, then each measure offered with
+    its unit, the evidence expected, how double counting treats it, and its notes. Its first
+    row is a title, not outcome columns: a workbook read back is read from ``returns``."""
+    styles = import_extra("openpyxl.styles", "excel")
+    ws = wb.create_sheet(_GUIDANCE_SHEET)
+    ws.append([f"How to fill in the {_SHEET} sheet ({table.name}:{table.version})"])
+    ws["A1"].font = styles.Font(bold=True)
+    ws.append([])
+    ws.append(["Column", "What to write"])
+    for name in columns:
+        required = [c for c in measures if name in table.measure(c).requires]
+        guide = (_QUANTITY_NOTE[periods] if name == "quantity" else _COLUMN_GUIDE.get(name)
+                 or f"Required by {', '.join(required)}: see the measure's notes below.")
+        ws.append([name, guide])
+    ws.append(["(optional)", _OPTIONAL_GUIDE])
+    ws.append([])
+    ws.append(["Measure", "Title", "Unit", "Evidence expected", "Counted with",
+               "Notes"])
+    for code in measures:
+        m = table.measure(code)
+        ws.append([code, m.title, m.unit, m.evidence or "", _counted_with(table, code),
+                   m.notes or ""])
+    for letter, width in zip("ABCDEF", (24, 60, 10, 60, 60, 80), strict=True):
+        ws.column_dimensions[letter].width = width
+    wrap = styles.Alignment(wrap_text=True, vertical="top")
+    for row in ws.iter_rows(min_row=3):
+        for cell in row:
+            cell.alignment = wrap
+    for row in (3, 6 + len(columns)):
+        for cell in ws[row]:
+            cell.font = styles.Font(bold=True)
+
+
+def _counted_with(table: ProxyTable, code: str) -> str:
+    """How the table's double-counting rules treat ``code``: as a part (counted in full) or
+    as the whole its parts come out of, with the rule's reason."""
+    said = []
+    for ex in table.spec.exclusions:
+        if code not in ex.measures:
+            continue
+        whole, parts = ex.measures[-1], ex.measures[:-1]
+        if ex.mode == "reject":
+            said.append(f"Not with {', '.join(c for c in ex.measures if c != code)} for the "
+                        f"same contract (refused): {ex.reason}")
+        elif code == whole:
+            said.append(f"Report the whole, including what you also report under "
+                        f"{', '.join(parts)}: it counts only what they leave. {ex.reason}")
+        else:
+            said.append(f"A part of {whole}, counted in full; report it under {whole} too, "
+                        f"which counts what the parts leave. {ex.reason}")
+    return "\n".join(said)
 
 
 def _number_rules(openpyxl: Any, ws: Any, letters: dict[str, str], rows: int,

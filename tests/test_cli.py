@@ -708,7 +708,7 @@ def test_template_when_filled_then_value_reads_it_back(tmp_path: Path) -> None:
                     "--tables", TINY)
     assert result.exit_code == 0, result.output
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["returns"]
+    assert wb.sheetnames == ["returns", "guidance"]
     ws = wb["returns"]
     header = [c.value for c in ws[1]]
     assert header[:5] == ["measure", "quantity", "unit", "region", "date"]

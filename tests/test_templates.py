@@ -213,3 +213,37 @@ def test_write_template_offers_the_units_returns_commonly_give_beside_the_canoni
     for unit in ("kgCO2e", "kGBP"):
         assert table.unit_factor("env-carbon-saved" if "CO2" in unit else "growth-local-spend",
                                  unit) == pytest.approx(0.001 if "CO2" in unit else 1000)
+
+
+def test_write_template_has_a_guidance_sheet_for_the_supplier(tmp_path: Path) -> None:
+    """A supplier's review: the template said nothing of what a date, a region or a stage is,
+    nor that priority hires are reported under local employment too, and the evidence each
+    measure expects was in the table files alone. A guidance sheet says it; the workbook is
+    still read from its returns sheet, without a note on other sheets."""
+    import openpyxl
+
+    measures = ["jobs-local-fte", "jobs-priority-neet", "jobs-apprenticeship-l3-week"]
+    path = write_template(measures, tmp_path / "t.xlsx", "uk-national")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["returns", "guidance"]
+    rows = [r for r in wb["guidance"].iter_rows(values_only=True)]
+    guide = {r[0]: r[1] for r in rows[3:] if r[0]}
+    header = [c.value for c in wb["returns"][1]]
+    assert set(header) <= set(guide)
+    assert "not at the date of the return" in guide["date"]
+    assert "where the work is done" in guide["region"]
+    table = template_table("uk-national")
+    start = next(i for i, r in enumerate(rows) if r[0] == "Measure")
+    listed = {r[0]: r for r in rows[start + 1:]}
+    assert list(listed) == measures
+    for code in measures:
+        assert listed[code][3] == table.measure(code).evidence  # the evidence expected
+    assert listed["jobs-local-fte"][4].startswith("Report the whole, including what you also "
+                                                  "report under jobs-priority-ltu")
+    assert listed["jobs-priority-neet"][4].startswith("A part of jobs-local-fte, counted in "
+                                                      "full")
+    assert listed["jobs-apprenticeship-l3-week"][4] in (None, "")  # no rule names it
+    read = sv.io.read_outcomes(path)
+    assert list(read.columns) == header and read.attrs["socialvalue_tom.source"]["sheet"] == (
+        "returns")
+    assert not read.attrs["socialvalue_tom.source"].get("alike_sheets")
