@@ -105,17 +105,41 @@ def _editions_note(valued: pd.DataFrame) -> str:
     return "Valued with " + ", ".join(names) + "."
 
 
-def _illustrative_note(valued: pd.DataFrame, keys: list[str | None],
-                       tables: TablesLike) -> str:
-    """Which tenderers' committed values rest on proxy values labelled illustrative."""
+def _illustrative_note(valued: pd.DataFrame, keys: list[str | None], tables: TablesLike,
+                       committed: dict[str, Decimal], prices: pd.Series, basis: str) -> str:
+    """Which tenderers' committed values rest on proxy values labelled illustrative, how much
+    of each, and the order the tenders would take without them where it differs (a
+    supplier's review: one placeholder decided a ranking, and the note gave no amount)."""
     from socialvalue_tom.report import annotate
 
-    flags = annotate(valued, tables)["illustrative"].astype("boolean").fillna(False)
-    named = sorted({k for k, flag in zip(keys, flags.tolist(), strict=True)
-                    if flag and k is not None})
+    flags = annotate(valued, tables)["illustrative"].astype("boolean").fillna(False).to_numpy(
+        dtype=bool)
+    values = valued["value_gbp"].to_numpy(dtype=np.float64)
+    suppliers = list(committed)
+    resting = _committed(np.where(flags, values, 0.0), keys, suppliers)
+    named = [s for s in suppliers if any(f and k == s for f, k in zip(flags, keys, strict=True))]
+    shares = "; ".join(
+        f"{s} {format_gbp(resting[s])} of {format_gbp(committed[s])}"
+        + (f" ({float(resting[s] / committed[s]):.0%})" if committed[s] > 0 else "")
+        for s in named)
+    without = _committed(np.where(flags, 0.0, values), keys, suppliers)
+    now, then = _order(committed, prices, basis), _order(without, prices, basis)
+    turned = (f" Without them the order would be {', '.join(then)}, not "
+              f"{', '.join(now)}." if now != then else "")
     return (f"ILLUSTRATIVE: the commitments of {', '.join(named)} are valued in part with "
-            "proxy values labelled illustrative (placeholders, not published figures): not "
-            "for decisions.")
+            f"proxy values labelled illustrative (placeholders, not published figures): "
+            f"{shares}.{turned} Not for decisions.")
+
+
+def _order(committed: dict[str, Decimal], prices: pd.Series, basis: str) -> list[str]:
+    """The tenderers best first on ``basis`` (committed value, or per GBP of bid price; no
+    price last), ties by name."""
+    def key(s: str) -> tuple[float, str]:
+        value = (float(committed[s]) if basis == "absolute"
+                 else _per_gbp(s, committed[s], float(prices[s])))
+        return (-value if not math.isnan(value) else math.inf, s)
+
+    return sorted(committed, key=key)
 
 
 def _basis_notes(valued: pd.DataFrame, tables: TablesLike) -> list[str]:
@@ -433,11 +457,11 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     if illustrative:
         warn_illustrative(sum(illustrative), stacklevel=2)
     trace.append(_editions_note(valued))
+    committed = _committed(valued["value_gbp"].to_numpy(dtype=np.float64), keys, suppliers)
     if illustrative:  # in the record of the evaluation, not only a Python warning
-        trace.append(_illustrative_note(valued, keys, tables))
+        trace.append(_illustrative_note(valued, keys, tables, committed, prices, basis))
     trace += _with_ungraded_named(_basis_notes(valued, tables), valued, keys)
     trace += _priced_alike_notes({k for k in keys if k is not None}, set(given))
-    committed = _committed(valued["value_gbp"].to_numpy(dtype=np.float64), keys, suppliers)
     absent = [s for s in suppliers if s not in set(keys)]
     if absent:
         trace.append(f"No commitment rows from {', '.join(absent)}: scored on "

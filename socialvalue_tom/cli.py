@@ -2113,9 +2113,16 @@ def bids_cmd(
     for w in told:  # the library's warnings as notes, in this command's words
         if issubclass(w.category, IllustrativeValueWarning):
             rows = getattr(w.message, "rows", 0)
-            _console().print(f"Caveat: {rows} commitment row(s) use proxy values labelled "
-                             "illustrative: not for decisions (--trace names the tenders).",
-                             markup=False)
+            # Whose values rest on placeholders, how much, and whether the order turns on
+            # them (the record's note), said here unless --trace printed it above.
+            said = next((str(x) for x in scored.attrs.get("trace", [])
+                         if str(x).startswith("ILLUSTRATIVE: ")), None)
+            if trace and said:
+                continue
+            _console().print(_printable(
+                f"Caveat: {rows} commitment row(s) use proxy values labelled illustrative"
+                + (f"; {said.removeprefix('ILLUSTRATIVE: ')}" if said
+                   else ": not for decisions.")), markup=False)
         elif issubclass(w.category, SocialValueWarning):
             _console(stderr=True).print(_printable(f"note: {_cli_error_words(str(w.message))}"),
                                         markup=False)

@@ -584,9 +584,14 @@ def test_score_bids_when_a_commitment_uses_an_illustrative_value_the_trace_says_
     with pytest.warns(sv.IllustrativeValueWarning):
         scores = score_bids(commitments, tables=tiny)
     notes = [line for line in scores.attrs["trace"] if line.startswith("ILLUSTRATIVE")]
-    assert notes == ["ILLUSTRATIVE: the commitments of A, B, C are valued in part with proxy "
-                     "values labelled illustrative (placeholders, not published figures): not "
-                     "for decisions."]
+    assert len(notes) == 1 and notes[0].startswith(
+        "ILLUSTRATIVE: the commitments of A, B, C are valued in part with proxy values labelled "
+        "illustrative (placeholders, not published figures): A £")
+    assert notes[0].endswith(" Not for decisions.")
+    # Each tenderer's amount resting on them, of its committed total (a supplier's review).
+    for r in scores.itertuples():
+        assert f"{r.supplier_id} £" in notes[0] and f"of {sv.money.format_gbp(r.committed_gbp)}" \
+            in notes[0]
 
 
 def test_score_bids_with_prices_keyed_as_the_rows_and_all_rows_ungraded_says_nothing(

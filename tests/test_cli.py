@@ -2477,12 +2477,20 @@ def test_value_by_a_crosswalk_group_totals_it_and_says_to_verify(by: str, crossw
 def test_bids_says_when_commitments_use_illustrative_values(tmp_path: Path) -> None:
     src = tmp_path / "tender.csv"
     src.write_text("supplier_id,stage,measure,quantity,unit,region,date\n"
-                   "A,commitment,growth-local-spend,1000,GBP,uk,2024-06-01\n"
+                   "A,commitment,growth-local-spend,100000,GBP,uk,2024-06-01\n"
                    "B,commitment,jobs-local-fte,1,FTE,uk,2024-06-01\n", encoding="utf-8")
     result = runner.invoke(app, ["bids", str(src)])
     assert result.exit_code == 0, result.output
-    assert ("Caveat: 1 commitment row(s) use proxy values labelled illustrative: not for "
-            "decisions") in " ".join(result.stdout.split())
+    # Whose, how much, and that the order turns on it (a supplier's review: one placeholder
+    # decided a ranking, and the caveat gave no amount).
+    a = sv.value_frame(pd.read_csv(src))["value_gbp"].tolist()
+    assert a[0] > a[1]  # A leads on its placeholder alone
+    first = sv.money.format_gbp(sv.money.total([a[0]]))
+    assert ("Caveat: 1 commitment row(s) use proxy values labelled illustrative; the "
+            "commitments of A are valued in part with proxy values labelled illustrative "
+            f"(placeholders, not published figures): A {first} of {first} (100%). Without "
+            "them the order would be B, A, not A, B. Not for decisions."
+            ) in " ".join(result.stdout.split())
 
 
 def test_value_names_the_bids_command_for_competing_bids_prices(tmp_path: Path) -> None:
