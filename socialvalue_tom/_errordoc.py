@@ -13,6 +13,10 @@ from pathlib import Path
 
 #: A section heading of the reference: ``## unknown-region``.
 _HEADING = re.compile(r"^## ([a-z0-9-]+)\s*$", re.MULTILINE)
+#: Any heading of level 1 or 2: where a section ends (``# Warnings`` after the last error).
+_ANY_HEADING = re.compile(r"^#{1,2} ", re.MULTILINE)
+#: A row of the table of row issue codes: ``| `bad-date` | field | meaning |``.
+_ISSUE_ROW = re.compile(r"^\| `([a-z0-9-]+)` \| (.*?) \| (.*?) \|\s*$", re.MULTILINE)
 
 
 def errors_page() -> Path:
@@ -30,8 +34,21 @@ def errors_page() -> Path:
 
 
 def error_sections() -> dict[str, str]:
-    """Each section of the reference by its code, in page order: the heading and its text."""
+    """Each section of the reference by its code, in page order: the heading and its text,
+    to the next heading of level 1 or 2 (the last error's section does not run on into the
+    warnings)."""
     text = errors_page().read_text(encoding="utf-8")
-    found = list(_HEADING.finditer(text))
-    ends = [m.start() for m in found[1:]] + [len(text)]
-    return {m[1]: text[m.start():end].strip() for m, end in zip(found, ends, strict=True)}
+    starts = [m.start() for m in _ANY_HEADING.finditer(text)] + [len(text)]
+    sections = {}
+    for m in _HEADING.finditer(text):
+        end = next(s for s in starts if s > m.start())
+        sections[m[1]] = text[m.start():end].strip()
+    return sections
+
+
+def issue_codes() -> dict[str, tuple[str, str]]:
+    """The row issue codes (an issues file's ``code`` column), each with the fields it is
+    given for and what it means, from the reference's table."""
+    text = errors_page().read_text(encoding="utf-8")
+    table = text[text.index("# Row issue codes"):] if "# Row issue codes" in text else ""
+    return {m[1]: (m[2], m[3]) for m in _ISSUE_ROW.finditer(table)}

@@ -838,7 +838,9 @@ def _write_totals(frame: pd.DataFrame, path: Path, what: str) -> None:
             typed.isetitem(j, pd.to_numeric(column.map(
                 lambda x: None if x is None else float(x)), errors="coerce").to_numpy())
     try:
-        write_through_temp(path, lambda tmp: _write_xlsx(typed, tmp, sheet="Totals"))
+        write_through_temp(path, lambda tmp: _write_xlsx(
+            typed, tmp, sheet="Totals", money=[c for c in frame.columns
+                                               if isinstance(c, str) and c.endswith("_gbp")]))
     except InputFileError as exc:
         _fail(f"cannot write {what} {path}: {exc.details.get('why', exc.message)}")
 
@@ -2045,7 +2047,10 @@ def _target_cell(column: str, value: Any) -> str:
     if column == "delivered_pct":
         return f"{float(value):.1f}%"
     if column.endswith("_quantity"):  # every digit of a ledger's figure, float noise aside
-        return f"{round(float(value), 6):,.6f}".rstrip("0").rstrip(".")
+        x = float(value)
+        if x != 0 and abs(x) < 1e-6:  # a tiny quantity is not 0
+            return f"{x:.6g}"
+        return f"{round(x, 6):,.6f}".rstrip("0").rstrip(".")
     return _printable(str(value))
 
 
@@ -2157,12 +2162,13 @@ def errors_cmd(
         metavar="CODE", help="An error's code, as its message names it (unknown-region).")
     ] = None,
 ) -> None:
-    """Print the reference section on an error CODE (how to read and mend it), or list the
-    codes: the section an error message names, wherever the library is installed."""
-    from socialvalue_tom._errordoc import error_sections
+    """Print the reference section on an error CODE (how to read and mend it) or what a row
+    issue code (an issues file's code column) means; without CODE, list the codes."""
+    from socialvalue_tom._errordoc import error_sections, issue_codes
     from socialvalue_tom._text import did_you_mean
 
     sections = _guard(error_sections)
+    issues = _guard(issue_codes)
     if code is None:
         for name, text in sections.items():  # each with its first sentence, for choosing
             body = text.partition("\n")[2].strip()  # the text under the heading
@@ -2170,12 +2176,19 @@ def errors_cmd(
             first = re.split(r"(?<=[.;])\s", paragraph, maxsplit=1)[0]
             shown = first if len(first) <= 100 else first[:97] + "..."
             _console().print(_printable(f"{name}: {shown}"), markup=False)
+        _console().print(f"Row issue codes (an issues file's code column): "
+                         f"{', '.join(issues)}", markup=False)
         return
     key = code.strip().lower().removeprefix("#")
-    if key not in sections:
-        _fail(f"no error code {code!r}{did_you_mean(key, list(sections))}: "
+    if key in sections:
+        _console().print(_printable_lines(sections[key]), markup=False)
+    if key in issues:  # some codes are both (unknown-region): the row issue too
+        fields, meaning = issues[key]
+        _console().print(_printable(f"Row issue {key} (fields {fields}): {meaning}"),
+                         markup=False)
+    if key not in sections and key not in issues:
+        _fail(f"no error code {code!r}{did_you_mean(key, [*sections, *issues])}: "
               "`socialvalue-tom errors` lists them")
-    _console().print(_printable_lines(sections[key]), markup=False)
 
 
 @app.command("examples")

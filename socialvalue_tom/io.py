@@ -46,7 +46,7 @@ import stat
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
@@ -2372,7 +2372,8 @@ _FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def _write_xlsx(df: pd.DataFrame, target: Path,
-                record: Mapping[str, Any] | None = None, sheet: str | None = None) -> None:
+                record: Mapping[str, Any] | None = None, sheet: str | None = None,
+                money: Sequence[Any] = MONEY_COLUMNS) -> None:
     # openpyxl's write-only mode streams rows to the file instead of building an object per
     # cell (DataFrame.to_excel does): less time, and memory that does not grow with the rows.
     from openpyxl import Workbook
@@ -2383,7 +2384,7 @@ def _write_xlsx(df: pd.DataFrame, target: Path,
     ws = wb.create_sheet(sheet or VALUATIONS_SHEET)
     rows = [[_xlsx_value(name) for name in safe.columns],
             *zip(*(_xlsx_cells(col) for _, col in safe.items()), strict=True)]
-    _lay_out_sheet(ws, df, rows)
+    _lay_out_sheet(ws, df, rows, money)
     for row, col in risky:
         # openpyxl makes text starting with '=' a formula and '#N/A' an error value: make them
         # text cells; quotePrefix keeps them text when someone edits the cell in Excel.
@@ -2396,9 +2397,9 @@ def _write_xlsx(df: pd.DataFrame, target: Path,
     # digits, as Excel writes them. openpyxl writes 16 significant digits ("%.16g"), which can
     # move an amount a hair off a half penny to the other side of it (the docstring's totals).
     names = list(df.columns)
-    floats = {j: _float_cell(ws, name) for j, (name, column) in enumerate(df.items())
+    floats = {j: _float_cell(ws, name in money) for j, (name, column) in enumerate(df.items())
               if pd.api.types.is_float_dtype(column.dtype)}
-    plain = [j for j in floats if not _is_money(names[j])]
+    plain = [j for j in floats if names[j] not in money]
     ws.append(rows[0])
     for values in rows[1:]:
         if floats:
@@ -2414,7 +2415,7 @@ def _write_xlsx(df: pd.DataFrame, target: Path,
         # scratch cell): a date later in the row gave this column's cell a date format.
         for j in plain:
             if floats[j].has_style:
-                floats[j] = _float_cell(ws, names[j])
+                floats[j] = _float_cell(ws, False)
     if record is not None:
         _write_provenance_sheet(wb, record)
     save_workbook(wb, target)
@@ -2477,7 +2478,7 @@ VALUATIONS_SHEET = "Valuations"
 _MAX_WIDTH, _MEASURED_ROWS = 60, 2000
 
 
-def _lay_out_sheet(ws: Any, df: pd.DataFrame, rows: list[Any]) -> None:
+def _lay_out_sheet(ws: Any, df: pd.DataFrame, rows: list[Any], money: Sequence[Any]) -> None:
     """Set the data sheet's column widths, freeze its header and filter it, as a spreadsheet
     user sets a sheet up: an amount wider than its column shows as ``####`` in Excel. Set
     before the rows are written (a write-only sheet writes its columns first)."""
@@ -2490,7 +2491,7 @@ def _lay_out_sheet(ws: Any, df: pd.DataFrame, rows: list[Any]) -> None:
         longest = max(len(str(getattr(c, "value", c))) for c in cells if c is not None) \
             if any(c is not None for c in cells) else 0
         column = df.iloc[:, j]  # by position: a name may be repeated
-        if _is_money(name) and pd.api.types.is_numeric_dtype(column.dtype):
+        if name in money and pd.api.types.is_numeric_dtype(column.dtype):
             amounts = np.abs(pd.to_numeric(column, errors="coerce").to_numpy(
                 dtype=np.float64, na_value=np.nan))
             finite = amounts[np.isfinite(amounts)]
@@ -2525,20 +2526,15 @@ def _write_provenance_sheet(wb: Any, record: Mapping[str, Any]) -> None:
         ws.append(cells)
 
 
-def _float_cell(ws: Any, name: Any) -> Any:
-    """The cell object a float column's values are written through (see :func:`_write_xlsx`)."""
+def _float_cell(ws: Any, money: bool) -> Any:
+    """The cell object a float column's values are written through (see :func:`_write_xlsx`):
+    ``money``, shown in pounds to the penny."""
     from openpyxl.cell import WriteOnlyCell
 
     cell = WriteOnlyCell(ws)
-    if _is_money(name):
+    if money:
         cell.number_format = _GBP_FORMAT
     return cell
-
-
-def _is_money(name: Any) -> bool:
-    """Whether a column holds GBP amounts, shown to the penny: one of :data:`MONEY_COLUMNS`,
-    or named as the library names its amounts (``net_gbp``, ``delivered_gbp``)."""
-    return name in MONEY_COLUMNS or (isinstance(name, str) and name.endswith("_gbp"))
 
 
 

@@ -566,7 +566,9 @@ _BEYOND_CONTRACT = 1.0
 def _beyond_contract_note(valued: pd.DataFrame) -> list[str]:
     """Contracts whose rows claim more social value than the contract is worth: rarely real,
     and the mark of a quantity in the wrong unit (1,800 hours typed as FTE: a supplier's
-    review found it valued at GBP 51 million on an GBP 8.5 million contract, in silence)."""
+    review found it valued at GBP 51 million on an GBP 8.5 million contract, in silence).
+    Each stage and each supplier of a contract apart, where the rows say them: competing
+    tenders, or a commitment and its delivery, are not one claim."""
     if not {"contract_id", "contract_value"} <= set(valued.columns):
         return []
     frame = _keyed(_bare(valued))
@@ -577,17 +579,26 @@ def _beyond_contract_note(valued: pd.DataFrame) -> list[str]:
     if cv is None or cv.empty:
         return []
     ok = _valued_rows(frame)
-    net = ok.groupby("contract_id", sort=True)["value_gbp"].sum()
-    ratio = (net / cv.reindex(net.index)).dropna()
-    over = ratio[ratio > _BEYOND_CONTRACT]
+    keys = ["contract_id", *(k for k in ("stage", "supplier_id") if k in ok.columns)]
+    if "stage" in ok.columns:
+        ok = ok.assign(stage=stripped_column(ok["stage"]))
+    net = ok.groupby(keys, sort=True, dropna=False)["value_gbp"].sum().reset_index()
+    net["contract_value"] = net["contract_id"].map(cv)
+    over = net[net["value_gbp"] > _BEYOND_CONTRACT * net["contract_value"]]
     if over.empty:
         return []
-    shown = "; ".join(f"{c}: {format_gbp(total([float(net[c])]))} on "
-                      f"{format_gbp(total([float(cv[c])]))}" for c in over.index[:3])
+
+    def label(r: Any) -> str:
+        apart = [str(r[k]) for k in keys[1:] if not is_missing(r[k])]
+        return f"{r['contract_id']}" + (f" ({', '.join(apart)})" if apart else "")
+
+    shown = "; ".join(f"{label(r)}: {format_gbp(total([float(r['value_gbp'])]))} on "
+                      f"{format_gbp(total([float(r['contract_value'])]))}"
+                      for _, r in over.head(3).iterrows())
     more = f"; and {len(over) - 3:,} more" if len(over) > 3 else ""
-    return [f"{len(over):,} contract(s) claim more social value than the contract is worth "
-            f"({shown}{more}): worth checking before use, for a quantity in the wrong unit "
-            "(hours given as FTE) or a commitment added to its delivery."]
+    return [f"Rows claim more social value than their contract is worth ({shown}{more}): "
+            "worth checking before use, for a quantity in the wrong unit (hours given as "
+            "FTE)."]
 
 
 def _valued_rows(frame: pd.DataFrame) -> pd.DataFrame:

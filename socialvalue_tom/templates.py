@@ -186,9 +186,6 @@ _COLUMN_GUIDE = {
                "it expects and how it is counted are below.",
     "unit": "The quantity's unit, from the list (another spelling of a listed unit is read as "
             "it; a unit of another kind, such as hours for FTE, is refused).",
-    "region": "Where the outcome was delivered: uk, england, london, scotland, wales or "
-              "northern-ireland, from the list (a name or GSS code, W92000004, is read too). "
-              "For jobs, where the work is done: the wage figures are by place of work.",
     "date": "The day the outcome was delivered, or the last day of the period it was "
             "delivered in (YYYY-MM-DD). The proxy table in force on that date values it, and "
             "financial years run 1 April to 31 March: date a year's delivery within that "
@@ -222,32 +219,68 @@ def _guidance_sheet(wb: Any, table: ProxyTable, measures: Sequence[str],
     row is a title, not outcome columns: a workbook read back is read from ``returns``."""
     styles = import_extra("openpyxl.styles", "excel")
     ws = wb.create_sheet(_GUIDANCE_SHEET)
-    ws.append([f"How to fill in the {_SHEET} sheet ({table.name}:{table.version})"])
+    column_guide = {**_COLUMN_GUIDE, "region": _region_guide(table)}
+    _append(ws, [f"How to fill in the {_SHEET} sheet ({table.name}:{table.version})"])
     ws["A1"].font = styles.Font(bold=True)
-    ws.append([])
-    ws.append(["Column", "What to write"])
+    _append(ws, [])
+    _append(ws, ["Column", "What to write"])
     for name in columns:
         required = [c for c in measures if name in table.measure(c).requires]
-        guide = (_QUANTITY_NOTE[periods] if name == "quantity" else _COLUMN_GUIDE.get(name)
+        guide = (_QUANTITY_NOTE[periods] if name == "quantity" else column_guide.get(name)
                  or f"Required by {', '.join(required)}: see the measure's notes below.")
-        ws.append([name, guide])
-    ws.append(["(optional)", _OPTIONAL_GUIDE])
-    ws.append([])
-    ws.append(["Measure", "Title", "Unit", "Evidence expected", "Counted with",
+        _append(ws, [name, guide])
+    _append(ws, ["(optional)", _OPTIONAL_GUIDE])
+    _append(ws, [])
+    _append(ws, ["Measure", "Title", "Unit", "Evidence expected", "Counted with",
                "Notes"])
     for code in measures:
         m = table.measure(code)
-        ws.append([code, m.title, m.unit, m.evidence or "", _counted_with(table, code),
+        _append(ws, [code, m.title, m.unit, m.evidence or "", _counted_with(table, code),
                    m.notes or ""])
     for letter, width in zip("ABCDEF", (24, 60, 10, 60, 60, 80), strict=True):
         ws.column_dimensions[letter].width = width
     wrap = styles.Alignment(wrap_text=True, vertical="top")
-    for row in ws.iter_rows(min_row=3):
+    for row in ws.iter_rows():
         for cell in row:
-            cell.alignment = wrap
+            _as_text(cell)
+            if cell.row >= 3:
+                cell.alignment = wrap
     for row in (3, 6 + len(columns)):
         for cell in ws[row]:
             cell.font = styles.Font(bold=True)
+
+
+def _region_guide(table: ProxyTable) -> str:
+    """What to write in the region column, naming the table's own regions."""
+    return (f"Where the outcome was delivered: {', '.join(table.region_codes)}, from the list "
+            "(a region's name is read too, and for the UK, its nations and London their GSS "
+            "code). For jobs, where the work is done: wage figures are by place of work.")
+
+
+def _append(ws: Any, values: Sequence[Any]) -> None:
+    """A guidance row, its text with the characters a worksheet cannot hold (control
+    characters, lone surrogates) replaced by U+FFFD: a table's notes come from its file."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    from socialvalue_tom.io import _NOT_XML_CHARS
+
+    ws.append([_NOT_XML_CHARS.sub("\ufffd", ILLEGAL_CHARACTERS_RE.sub("\ufffd", v))
+               if isinstance(v, str) else v for v in values])
+
+
+def _as_text(cell: Any) -> None:
+    """A guidance cell as the text it is: a table's notes, titles and reasons come from a
+    table file, which may come from another organisation, so text that a spreadsheet would
+    read as a formula or an error value (``=HYPERLINK(...)``, ``#N/A``) is a text cell, kept
+    text when edited."""
+    from openpyxl.cell.cell import ERROR_CODES
+
+    from socialvalue_tom.io import _FORMULA_STARTS
+
+    value = cell.value
+    if isinstance(value, str) and (value.startswith(_FORMULA_STARTS) or value in ERROR_CODES):
+        cell.data_type = "s"
+        cell.quotePrefix = True
 
 
 def _counted_with(table: ProxyTable, code: str) -> str:

@@ -2831,3 +2831,12 @@ def test_errors_prints_the_reference_section_an_error_names() -> None:
     assert invoke("errors", "#Unknown-Region").stdout == one.stdout  # as a link writes it
     wrong = invoke("errors", "unknwn-region")
     assert wrong.exit_code == 2 and "did you mean unknown-region" in wrong.stderr
+    # A diff review: the last section ran on into the warnings and the row issue codes; an
+    # issues file's codes (bad-date) were "no error code".
+    last = invoke("errors", "rule-error").stdout
+    assert "# Warnings" not in last and "| code |" not in last
+    issue = invoke("errors", "bad-date")
+    assert issue.exit_code == 0 and issue.stdout.startswith("Row issue bad-date (fields ")
+    assert "Row issue codes (an issues file's code column): missing, " in listed.stdout
+    both = invoke("errors", "unknown-region").stdout
+    assert "UnknownRegionError" in both and "Row issue unknown-region" in both

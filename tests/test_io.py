@@ -2259,3 +2259,17 @@ def test_provenance_names_an_amended_edition_and_what_it_amends(tmp_path: Path) 
         assert svio.read_provenance(path) == record, suffix
     plain = svio.provenance(value_frame(rows, published))
     assert plain is not None and "amends" not in plain["editions"][0]
+
+
+def test_write_valuations_shows_in_pounds_only_the_amounts_the_library_writes(
+        tmp_path: Path) -> None:
+    """A diff review: an input column named spend_gbp (12.3456) was shown as £12.35, its
+    digits hidden; only the amounts the library writes (and contract_value) are."""
+    openpyxl = pytest.importorskip("openpyxl")
+    valued = value_frame(_CARBON.iloc[:2].assign(spend_gbp=[12.3456, 1.0]),
+                         sv.load_table(path=TINY))
+    ws = openpyxl.load_workbook(svio.write_valuations(valued, tmp_path / "v.xlsx"))[
+        svio.VALUATIONS_SHEET]
+    formats = {c.value: ws.cell(2, c.column).number_format for c in ws[1]}
+    assert formats["value_gbp"] == '"£"#,##0.00;-"£"#,##0.00'
+    assert formats["spend_gbp"] == "General"

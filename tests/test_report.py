@@ -2307,8 +2307,17 @@ def test_basis_notes_flag_contracts_claiming_more_than_they_are_worth() -> None:
     valued = value_frame(rows(1800.0), "uk-national")
     claimed = sv.money.format_gbp(sv.money.total([float(valued["value_gbp"].iloc[0])]))
     assert [n for n in basis_notes(valued) if "more social value" in n] == [
-        f"1 contract(s) claim more social value than the contract is worth (C-WAL-01: "
-        f"{claimed} on £8,500,000.00): worth checking before use, for a quantity in the wrong "
-        "unit (hours given as FTE) or a commitment added to its delivery."]
+        f"Rows claim more social value than their contract is worth (C-WAL-01: {claimed} on "
+        "£8,500,000.00): worth checking before use, for a quantity in the wrong unit (hours "
+        "given as FTE)."]
     assert not [n for n in basis_notes(value_frame(rows(12.0), "uk-national"))
                 if "more social value" in n]
+    # Competing tenders on one contract, each within its value, are two claims, not one (a
+    # diff review: 2 x 57% read as 114%).
+    tenders = rows(2.0).assign(contract_id="C1", contract_value=100_000.0, stage="commitment",
+                               supplier_id=["A", "B"], quantity=[2.0, 2.0])
+    assert not [n for n in basis_notes(value_frame(tenders, "uk-national"))
+                if "more social value" in n]
+    over = value_frame(tenders.assign(quantity=[5.0, 2.0]), "uk-national")
+    [note] = [n for n in basis_notes(over) if "more social value" in n]
+    assert "(C1 (commitment, A): £" in note and ", B)" not in note

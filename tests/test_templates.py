@@ -247,3 +247,26 @@ def test_write_template_has_a_guidance_sheet_for_the_supplier(tmp_path: Path) ->
     assert list(read.columns) == header and read.attrs["socialvalue_tom.source"]["sheet"] == (
         "returns")
     assert not read.attrs["socialvalue_tom.source"].get("alike_sheets")
+
+
+def test_guidance_from_a_table_file_is_text_never_a_formula(tmp_path: Path) -> None:
+    """A diff review: a measure's notes with a control character crashed the template
+    (openpyxl refused the cell), and notes starting with '=' became a live formula on the
+    guidance sheet; a table file may come from another organisation. Its text is written as
+    text, the characters a worksheet cannot hold replaced; the region guide names the
+    table's own regions."""
+    import openpyxl
+    from conftest import tiny_variant
+
+    title = "    title: Carbon saved\n"
+    table = tiny_variant(tmp_path, (title, title + '    notes: "=HYPERLINK(\\"http://x\\",'
+                                    '\\"click\\") and a bell \\u0007"\n'))
+    path = write_template(["env-carbon"], tmp_path / "t.xlsx", sv.load_table(path=table))
+    ws = openpyxl.load_workbook(path)["guidance"]
+    [notes] = [c for row in ws.iter_rows() for c in row
+               if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")]
+    assert notes.data_type == "s" and notes.quotePrefix
+    assert notes.value.endswith("a bell \ufffd")
+    region = next(r[1] for r in ws.iter_rows(values_only=True) if r[0] == "region")
+    assert region.startswith("Where the outcome was delivered: uk, england, london, scotland, "
+                             "from the list") and "wales" not in region
