@@ -819,10 +819,33 @@ def _write_csv(frame: pd.DataFrame, path: Path, what: str) -> None:
     if path.suffix.lower() == ".xlsx":
         _write_totals(frame, path, what)
         return
+    safe = _formula_safe(frame)
     try:
-        write_through_temp(path, lambda tmp: write_rows(frame, tmp, encoding="utf-8-sig"))
+        write_through_temp(path, lambda tmp: write_rows(safe, tmp, encoding="utf-8-sig"))
     except InputFileError as exc:
         _fail(f"cannot write {what} {path}: {exc.details.get('why', exc.message)}")
+
+
+def _formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each text cell a spreadsheet would read as a formula (``=``, ``+``,
+    ``-``, ``@``, a tab or carriage return first: a supplier id ``=cmd|...``) behind an
+    apostrophe, as OWASP advises for CSV files opened in a spreadsheet, which these are (the
+    byte order mark is for Excel). Numbers, a negative amount among them, are left alone."""
+    from socialvalue_tom.io import _FORMULA_STARTS
+
+    starts = (*_FORMULA_STARTS, "\t", "\r")
+    out = frame
+    for j, (_, column) in enumerate(frame.items()):
+        if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(
+                column.dtype):
+            continue
+        cells = column.tolist()
+        if any(isinstance(c, str) and c.startswith(starts) for c in cells):
+            if out is frame:
+                out = frame.copy()
+            out.isetitem(j, np.array([f"'{c}" if isinstance(c, str) and c.startswith(starts)
+                                      else c for c in cells], dtype=object))
+    return out
 
 
 def _write_totals(frame: pd.DataFrame, path: Path, what: str) -> None:

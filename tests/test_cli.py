@@ -2840,3 +2840,18 @@ def test_errors_prints_the_reference_section_an_error_names() -> None:
     assert "Row issue codes (an issues file's code column): missing, " in listed.stdout
     both = invoke("errors", "unknown-region").stdout
     assert "UnknownRegionError" in both and "Row issue unknown-region" in both
+
+
+def test_csv_files_for_reading_keep_formulas_text(tmp_path: Path) -> None:
+    """A diff review: the totals CSV, made for Excel (it has a byte order mark), wrote a
+    supplier id '=cmd|...' as it was, which Excel runs as a formula. Such text cells go
+    behind an apostrophe; numbers, negative amounts among them, are as they are."""
+    src = _write(tmp_path, "p.csv", "measure,quantity,unit,region,date,supplier_id\n"
+                 "jobs-local,1,FTE,uk,2024-06-01,=cmd|' /c calc'!A0\n"
+                 "env-carbon-added,1,tCO2e,uk,2024-06-01,-neg\n")
+    out = tmp_path / "t.csv"
+    assert invoke("value", src, "--tables", TINY, "--by", "supplier", "--totals",
+                  out).exit_code == 0
+    written = pd.read_csv(out, dtype=str)
+    assert written["supplier_id"].tolist() == ["'-neg", "'=cmd|' /c calc'!A0", "Total"]
+    assert written["net_gbp"].tolist()[0].startswith("-")  # a negative amount, not text
