@@ -59,7 +59,8 @@ def _measure_rows(code: str, old: ProxyTable, new: ProxyTable) -> list[dict[str,
             # (a row listing only 'notes' read as if the value had not moved).
             rows.append(_record(change, code, region, old, new, [*measure_fields, "proxies"]))
             continue
-        fields = measure_fields + _changed(po, pn, _PROXY_FIELDS)
+        fields = measure_fields + [_noted(name, po, pn)
+                                   for name in _changed(po, pn, _PROXY_FIELDS)]
         if fields:
             rows.append(_record("changed", code, region, old, new, fields))
     tree_changed = _field(old, "regions") != _field(new, "regions")
@@ -71,6 +72,17 @@ def _measure_rows(code: str, old: ProxyTable, new: ProxyTable) -> list[dict[str,
             rows.append(_record("fallback", code, region, old, new,
                                 ["regions" if tree_changed else "proxies"]))
     return sorted(rows, key=lambda r: str(r["region"]))
+
+
+def _noted(name: str, old: Any, new: Any) -> str:
+    """A changed proxy field as the diff names it: a note map (``applies_in``,
+    ``stands_in_for``) with the regions whose note came, went or changed (a table author's
+    review: a changed note on Cumbria read only ``stands_in_for``)."""
+    if name not in ("applies_in", "stands_in_for"):
+        return name
+    a, b = dict(getattr(old, name) or {}), dict(getattr(new, name) or {})
+    regions = sorted(r for r in {*a, *b} if a.get(r) != b.get(r))
+    return f"{name} ({', '.join(regions)})" if regions else name
 
 
 #: Table fields that are lists of entries with an id, whose order carries no meaning.

@@ -104,7 +104,7 @@ def test_diff_against_the_base_shows_exactly_the_amended_value(
                         "old_region_used": "uk", "new_region_used": "uk"}]
     assert d.iloc[0]["fields_changed"] == "sources, notes"  # the added source, the record
     # The UK value no longer stands in for England: its note on England goes, Wales's stays.
-    assert d.iloc[2]["fields_changed"] == "stands_in_for"
+    assert d.iloc[2]["fields_changed"] == "stands_in_for (england)"  # whose note went
     assert d.iloc[2]["pct_change"] == 0.0
     assert set(base.measures["jobs-local-fte"].proxies["uk"].stands_in_for or {}) == {
         "england", "wales"}
