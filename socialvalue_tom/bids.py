@@ -117,29 +117,40 @@ def _illustrative_note(valued: pd.DataFrame, keys: list[str | None], tables: Tab
     values = valued["value_gbp"].to_numpy(dtype=np.float64)
     suppliers = list(committed)
     resting = _committed(np.where(flags, values, 0.0), keys, suppliers)
-    named = [s for s in suppliers if any(f and k == s for f, k in zip(flags, keys, strict=True))]
+    resting_on = {k for f, k in zip(flags.tolist(), keys, strict=True) if f}  # one pass
+    named = [s for s in suppliers if s in resting_on]
     shares = "; ".join(
         f"{s} {format_gbp(resting[s])} of {format_gbp(committed[s])}"
         + (f" ({float(resting[s] / committed[s]):.0%})" if committed[s] > 0 else "")
         for s in named)
     without = _committed(np.where(flags, 0.0, values), keys, suppliers)
-    now, then = _order(committed, prices, basis), _order(without, prices, basis)
-    turned = (f" Without them the order would be {', '.join(then)}, not "
-              f"{', '.join(now)}." if now != then else "")
+    now, then = _standing(committed, prices, basis), _standing(without, prices, basis)
+    turned = (f" Without them the order would be {_said(then)}, not {_said(now)}."
+              if now != then else "")
     return (f"ILLUSTRATIVE: the commitments of {', '.join(named)} are valued in part with "
             f"proxy values labelled illustrative (placeholders, not published figures): "
             f"{shares}.{turned} Not for decisions.")
 
 
-def _order(committed: dict[str, Decimal], prices: pd.Series, basis: str) -> list[str]:
+def _standing(committed: dict[str, Decimal], prices: pd.Series,
+              basis: str) -> list[tuple[str, ...]]:
     """The tenderers best first on ``basis`` (committed value, or per GBP of bid price; no
-    price last), ties by name."""
-    def key(s: str) -> tuple[float, str]:
-        value = (float(committed[s]) if basis == "absolute"
-                 else _per_gbp(s, committed[s], float(prices[s])))
-        return (-value if not math.isnan(value) else math.inf, s)
+    price last), tenderers tied on it together, by name: a tie is no order (a review: two
+    tenders left at GBP 0 without placeholders read as "A, B", the order kept)."""
+    def value(s: str) -> float:
+        v = (float(committed[s]) if basis == "absolute"
+             else _per_gbp(s, committed[s], float(prices[s])))
+        return -v if not math.isnan(v) else math.inf
 
-    return sorted(committed, key=key)
+    groups: dict[float, list[str]] = {}
+    for s in sorted(committed):
+        groups.setdefault(value(s), []).append(s)
+    return [tuple(groups[v]) for v in sorted(groups)]
+
+
+def _said(standing: list[tuple[str, ...]]) -> str:
+    """A standing as the note writes it: ``A, B = C`` (B and C tied)."""
+    return ", ".join(" = ".join(tied) for tied in standing)
 
 
 def _basis_notes(valued: pd.DataFrame, tables: TablesLike) -> list[str]:

@@ -225,9 +225,8 @@ def _guidance_sheet(wb: Any, table: ProxyTable, measures: Sequence[str],
     _append(ws, [])
     _append(ws, ["Column", "What to write"])
     for name in columns:
-        required = [c for c in measures if name in table.measure(c).requires]
         guide = (_QUANTITY_NOTE[periods] if name == "quantity" else column_guide.get(name)
-                 or f"Required by {', '.join(required)}: see the measure's notes below.")
+                 or _required_guide(table, measures, name))
         _append(ws, [name, guide])
     _append(ws, ["(optional)", _OPTIONAL_GUIDE])
     _append(ws, [])
@@ -235,8 +234,8 @@ def _guidance_sheet(wb: Any, table: ProxyTable, measures: Sequence[str],
                "Notes"])
     for code in measures:
         m = table.measure(code)
-        _append(ws, [code, m.title, m.unit, m.evidence or "", _counted_with(table, code),
-                   m.notes or ""])
+        _append(ws, [code, m.title, m.unit, m.evidence or "",
+                     _counted_with(table, code, measures), m.notes or ""])
     for letter, width in zip("ABCDEF", (24, 60, 10, 60, 60, 80), strict=True):
         ws.column_dimensions[letter].width = width
     wrap = styles.Alignment(wrap_text=True, vertical="top")
@@ -283,23 +282,43 @@ def _as_text(cell: Any) -> None:
         cell.quotePrefix = True
 
 
-def _counted_with(table: ProxyTable, code: str) -> str:
+def _required_guide(table: ProxyTable, measures: Sequence[str], name: str) -> str:
+    """What to write in a column some offered measures require (``level``), with the bounds
+    a measure sets on it."""
+    required = [c for c in measures if name in table.measure(c).requires]
+    bounds = []
+    for c in required:
+        b = table.measure(c).field_bounds.get(name)
+        if b is not None and (b.min is not None or b.max is not None):
+            low = "" if b.min is None else f"from {b.min:g} "
+            high = "" if b.max is None else f"to {b.max:g}"
+            bounds.append(f"{c}: {low}{high}".strip())
+    within = f" ({'; '.join(bounds)})" if bounds else ""
+    return f"A figure required by {', '.join(required)}{within}, on each of their rows."
+
+
+def _counted_with(table: ProxyTable, code: str, offered: Sequence[str]) -> str:
     """How the table's double-counting rules treat ``code``: as a part (counted in full) or
-    as the whole its parts come out of, with the rule's reason."""
+    as the whole its parts come out of, with the rule's reason; the measures this template
+    does not offer are said to be so (a review: a template of priority hires alone told the
+    supplier to report under jobs-local-fte, which its list refused)."""
+    def named(codes: Sequence[str]) -> str:
+        return ", ".join(c if c in offered else f"{c} (not in this template)" for c in codes)
+
     said = []
     for ex in table.spec.exclusions:
         if code not in ex.measures:
             continue
         whole, parts = ex.measures[-1], ex.measures[:-1]
         if ex.mode == "reject":
-            said.append(f"Not with {', '.join(c for c in ex.measures if c != code)} for the "
+            said.append(f"Not with {named([c for c in ex.measures if c != code])} for the "
                         f"same contract (refused): {ex.reason}")
         elif code == whole:
             said.append(f"Report the whole, including what you also report under "
-                        f"{', '.join(parts)}: it counts only what they leave. {ex.reason}")
+                        f"{named(parts)}: it counts only what they leave. {ex.reason}")
         else:
-            said.append(f"A part of {whole}, counted in full; report it under {whole} too, "
-                        f"which counts what the parts leave. {ex.reason}")
+            said.append(f"A part of {named([whole])}, counted in full; report it under "
+                        f"{whole} too, which counts what the parts leave. {ex.reason}")
     return "\n".join(said)
 
 

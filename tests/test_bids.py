@@ -608,3 +608,27 @@ def test_score_bids_with_prices_keyed_as_the_rows_and_all_rows_ungraded_says_not
             confidence=[None, None]), tables=tiny)
     assert not any("bid_prices names" in line for line in priced.attrs["trace"])
     assert not any("confidence grade" in line for line in ungraded.attrs["trace"])
+
+
+def test_score_bids_illustrative_note_says_when_placeholders_alone_decide_the_order(
+        tiny: sv.ProxyTable) -> None:
+    """A review: two tenders resting wholly on placeholder values tie at GBP 0 without them,
+    and the note, ordering ties by name, said nothing; a tender at GBP 0 beside one resting on
+    placeholders was said to lead without them. Tied tenderers are written together."""
+    import warnings
+
+    def note(rows: list[tuple[str, str, float]]) -> str:
+        df = pd.DataFrame([{"supplier_id": s, "stage": "commitment", "measure": m,
+                            "quantity": q, "unit": "GBP" if "spend" in m else "FTE",
+                            "region": "uk", "date": "2024-06-01"} for s, m, q in rows])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sv.SocialValueWarning)
+            scored = score_bids(df)
+        return next(x for x in scored.attrs["trace"] if x.startswith("ILLUSTRATIVE"))
+
+    both = note([("A", "growth-local-spend", 200_000.0), ("B", "growth-local-spend", 100_000.0)])
+    assert "Without them the order would be A = B, not A, B." in both
+    zero = note([("A", "jobs-local-fte", 0.0), ("B", "growth-local-spend", 100_000.0)])
+    assert "Without them the order would be A = B, not B, A." in zero
+    kept = note([("A", "jobs-local-fte", 5.0), ("B", "growth-local-spend", 100_000.0)])
+    assert "Without them" not in kept  # A leads either way

@@ -2321,3 +2321,12 @@ def test_basis_notes_flag_contracts_claiming_more_than_they_are_worth() -> None:
     over = value_frame(tenders.assign(quantity=[5.0, 2.0]), "uk-national")
     [note] = [n for n in basis_notes(over) if "more social value" in n]
     assert "(C1 (commitment, A): £" in note and ", B)" not in note
+    # The furthest beyond named first (a review: ten contracts a little over hid the one
+    # claiming six times its value behind "and 8 more").
+    many = pd.DataFrame({"measure": "jobs-local-fte", "quantity": [3.0] * 10 + [1800.0],
+                         "unit": "FTE", "region": "uk", "date": "2024-09-30",
+                         "contract_id": [f"A{i}" for i in range(10)] + ["Z"],
+                         "contract_value": [100_000.0] * 10 + [8_500_000.0]})
+    [note] = [n for n in basis_notes(value_frame(many, "uk-national")) if "more social" in n]
+    assert note.startswith("Rows claim more social value than their contract is worth (Z: ")
+    assert "; and 8 more)" in note

@@ -270,3 +270,26 @@ def test_guidance_from_a_table_file_is_text_never_a_formula(tmp_path: Path) -> N
     region = next(r[1] for r in ws.iter_rows(values_only=True) if r[0] == "region")
     assert region.startswith("Where the outcome was delivered: uk, england, london, scotland, "
                              "from the list") and "wales" not in region
+
+
+def test_guidance_names_measures_this_template_does_not_offer_and_required_bounds(
+        tmp_path: Path) -> None:
+    """A review: a template of priority hires alone told the supplier to report under
+    jobs-local-fte, which its measure list refused; and a required column's bounds (level
+    from 1 to 8) were not said."""
+    import openpyxl
+
+    path = write_template(["jobs-priority-ltu"], tmp_path / "one.xlsx", "uk-national")
+    rows = list(openpyxl.load_workbook(path)["guidance"].iter_rows(values_only=True))
+    counted = next(r[4] for r in rows if r[0] == "jobs-priority-ltu")
+    assert counted.startswith("A part of jobs-local-fte (not in this template), counted in "
+                              "full")
+    from conftest import tiny_variant
+
+    tiny = sv.load_table(path=tiny_variant(tmp_path / "t", (
+        "    requires: [level]\n", "    requires: [level]\n"
+        "    field_bounds: {level: {min: 1, max: 8}}\n")))
+    guide = {r[0]: r[1] for r in openpyxl.load_workbook(write_template(
+        ["jobs-apprentice"], tmp_path / "a.xlsx", tiny))["guidance"].iter_rows(values_only=True)}
+    assert guide["level"] == ("A figure required by jobs-apprentice (jobs-apprentice: from 1 "
+                              "to 8), on each of their rows.")
