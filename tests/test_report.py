@@ -2323,7 +2323,7 @@ def test_basis_notes_flag_contracts_claiming_more_than_they_are_worth() -> None:
     assert "(C1 (commitment, A): £" in note and ", B)" not in note
     # The furthest beyond named first (a review: ten contracts a little over hid the one
     # claiming six times its value behind "and 8 more").
-    many = pd.DataFrame({"measure": "jobs-local-fte", "quantity": [3.0] * 10 + [1800.0],
+    many = pd.DataFrame({"measure": "jobs-local-fte", "quantity": [4.0] * 10 + [1800.0],
                          "unit": "FTE", "region": "uk", "date": "2024-09-30",
                          "contract_id": [f"A{i}" for i in range(10)] + ["Z"],
                          "contract_value": [100_000.0] * 10 + [8_500_000.0]})
