@@ -2330,3 +2330,27 @@ def test_basis_notes_flag_contracts_claiming_more_than_they_are_worth() -> None:
     [note] = [n for n in basis_notes(value_frame(many, "uk-national")) if "more social" in n]
     assert note.startswith("Rows claim more social value than their contract is worth (Z: ")
     assert "; and 8 more)" in note
+
+
+def test_the_partly_counted_note_quotes_each_rows_own_editions_reason(tmp_path: Path) -> None:
+    """A review: with two editions wording one exclusion differently, rows valued under the
+    2023 edition alone were told the 2024 edition's reason."""
+    from conftest import TINY, TINY_2023, tiny_variant
+
+    from socialvalue_tom.report import basis_notes
+
+    old = sv.load_table(path=tiny_variant(tmp_path / "a", *TINY_2023, (
+        "reason: a priority-group hire is also a local job",
+        "reason: the 2023 wording")))
+    new = sv.load_table(path=TINY)
+    rows = pd.DataFrame({"contract_id": "C1", "measure": ["jobs-local", "jobs-priority"],
+                         "quantity": [5.0, 2.0], "unit": "FTE", "region": "uk",
+                         "date": "2023-06-01"})
+    valued = value_frame(rows, [old, new])
+    [note] = [n for n in basis_notes(valued, [old, new]) if "counted in part" in n]
+    assert note.endswith("; priority-within-local: the 2023 wording.")
+    both = value_frame(pd.concat([rows, rows.assign(date="2024-06-01", contract_id="C2")]),
+                       [old, new])
+    [note] = [n for n in basis_notes(both, [old, new]) if "counted in part" in n]
+    assert note.endswith("; priority-within-local: a priority-group hire is also a local job; "
+                         "priority-within-local: the 2023 wording.")
