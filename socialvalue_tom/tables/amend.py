@@ -42,6 +42,7 @@ from socialvalue_tom.tables.schema import (
     TableFile,
     _Model,
     misthemed_prefix,
+    value_region,
 )
 from socialvalue_tom.tables.table import ProxyTable, derived_amount
 
@@ -281,21 +282,9 @@ def _drop_outdated_region_notes(measure: dict[str, Any], parents: Mapping[str, s
         for notes in ("applies_in", "stands_in_for"):
             if isinstance(pv.get(notes), Mapping):
                 still = {r: why for r, why in pv[notes].items()
-                         if _fallback_of(r, proxies, parents) == code}
+                         if value_region(r, proxies, parents) == code}
                 kept[notes] = still or None
         proxies[code] = kept
-
-
-def _fallback_of(region: str, proxies: Mapping[str, Any], parents: Mapping[str, str | None]
-                 ) -> str | None:
-    """The region whose value ``region`` takes: its own where it has one, else its nearest
-    ancestor's (None for a region the table does not name)."""
-    if region in proxies:
-        return region
-    reached = parents.get(region)
-    while reached is not None and reached not in proxies:
-        reached = parents.get(reached)
-    return reached
 
 
 def _any_illustrative(measures: list[dict[str, Any]]) -> bool:

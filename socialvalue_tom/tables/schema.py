@@ -59,6 +59,7 @@ __all__ = [
     "TableFile",
     "normalise_region",
     "table_cells_problem",
+    "value_region",
 ]
 
 TABLE_FORMAT = "socialvalue_tom.table/v1"
@@ -821,6 +822,19 @@ def _check_region_tree(t: TableFile) -> None:
                 f"{fallback!r}", "regions", i)
 
 
+def value_region(region: str, proxies: Mapping[str, Any],
+                 parents: Mapping[str, str | None]) -> str | None:
+    """The region whose value ``region`` takes among ``proxies`` (a measure's values by
+    region): its own where it has one, else its nearest ancestor's in ``parents`` (region ->
+    parent); None where no region on the way up has one, or the region is not named."""
+    if region in proxies:
+        return region
+    reached = parents.get(region)
+    while reached is not None and reached not in proxies:
+        reached = parents.get(reached)
+    return reached
+
+
 def _check_region_notes(t: TableFile) -> None:
     """Each region a value ``applies_in`` or ``stands_in_for`` is a region of the table with no
     value of its own for the measure, whose fallback reaches that value, named once."""
@@ -840,9 +854,7 @@ def _check_region_notes(t: TableFile) -> None:
                     if field == "stands_in_for" and region in applies:
                         raise FieldCheckError(
                             f"{region!r} is named in both applies_in and stands_in_for", *at)
-                    reached = parents[region]
-                    while reached is not None and reached not in m.proxies:
-                        reached = parents[reached]
+                    reached = value_region(region, m.proxies, parents)
                     if reached != code:
                         raise FieldCheckError(
                             f"{field} names {region!r}, whose fallback for {m.code} is "
