@@ -530,12 +530,8 @@ def _ratio_note(valued: pd.DataFrame) -> list[str]:
         dtype=np.float64, na_value=np.nan)
     if not own.any() or not (~np.isnan(amounts) & ~own).any():
         return []
-    frame = _keyed(_bare(valued))
-    try:
-        cv = _contract_values(frame)
-    except RuleError:  # two values for one contract: summarise says so
-        return []
-    if cv is None or cv.empty:
+    frame, cv = _keyed_contract_values(valued)
+    if cv is None:
         return []
     value = pd.to_numeric(frame["value_gbp"], errors="coerce").to_numpy(dtype=np.float64,
                                                                         na_value=np.nan)
@@ -570,6 +566,18 @@ def _exclusion_reasons(eds: dict[tuple[str, str], ProxyTable], rows: pd.DataFram
     return "".join(f"; {i}: {why}" if why else f"; {i}" for i, why in sorted(said))
 
 
+def _keyed_contract_values(valued: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series | None]:
+    """``valued`` with its ids keyed as reports read them, and each contract's value; None
+    where there are none, or a contract is given two (summarise says so: a note has nothing
+    to add)."""
+    frame = _keyed(_bare(valued))
+    try:
+        cv = _contract_values(frame)
+    except RuleError:
+        return frame, None
+    return frame, (cv if cv is not None and not cv.empty else None)
+
+
 #: A contract's social value above this many times its value is worth a look before use.
 _BEYOND_CONTRACT = 1.0
 
@@ -582,12 +590,8 @@ def _beyond_contract_note(valued: pd.DataFrame) -> list[str]:
     tenders, or a commitment and its delivery, are not one claim."""
     if not {"contract_id", "contract_value"} <= set(valued.columns):
         return []
-    frame = _keyed(_bare(valued))
-    try:
-        cv = _contract_values(frame)
-    except RuleError:  # two values for one contract: summarise says so
-        return []
-    if cv is None or cv.empty:
+    frame, cv = _keyed_contract_values(valued)
+    if cv is None:
         return []
     ok = _valued_rows(frame)
     keys = ["contract_id", *(k for k in ("stage", "supplier_id") if k in ok.columns)]
