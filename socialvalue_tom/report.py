@@ -434,6 +434,11 @@ def _need(valued: pd.DataFrame, columns: Sequence[str], what: str,
     if missing:
         raise OutcomeError(f"{what} needs column(s) {', '.join(missing)}: pass the result of "
                            "value_frame", field=missing[0], columns=missing)
+    twice = valued.columns[valued.columns.duplicated()].unique().tolist()
+    if twice:  # value_frame refuses them in its input; one added since is as ambiguous
+        raise OutcomeError(f"{what} reads a frame with duplicated column(s) "
+                           f"{', '.join(map(str, twice))}: which would be read? Drop or "
+                           "rename one", field=str(twice[0]), columns=twice)
 
 
 # -- summaries ---------------------------------------------------------------------------------

@@ -2354,3 +2354,18 @@ def test_the_partly_counted_note_quotes_each_rows_own_editions_reason(tmp_path: 
     [note] = [n for n in basis_notes(both, [old, new]) if "counted in part" in n]
     assert note.endswith("; priority-within-local: a priority-group hire is also a local job; "
                          "priority-within-local: the 2023 wording.")
+
+
+@pytest.mark.parametrize("reader", ["summarise", "basis_notes", "report_html", "annotate"])
+def test_report_readers_refuse_a_frame_with_a_column_twice(valued: pd.DataFrame,
+                                                           reader: str) -> None:
+    """A review: a valued frame given a second stage column crashed basis_notes and the report
+    with an AttributeError ('DataFrame' object has no attribute 'dtype'); value_frame refuses
+    such input. The readers refuse it as a typed error naming the column."""
+    import socialvalue_tom.report as rep
+
+    twice = pd.concat([valued, valued[["measure"]]], axis=1)
+    with pytest.raises(sv.OutcomeError, match=r"duplicated column\(s\) measure: which would "
+                                              r"be read\? Drop or rename one") as info:
+        getattr(rep, reader)(twice)
+    assert info.value.field == "measure"
