@@ -992,6 +992,19 @@ def _target_notes(valued: pd.DataFrame, every: pd.DataFrame, years: np.ndarray,
             f"({format_gbp(sum(extra, Decimal('0.00')))} in all, uncommitted_gbp), counted in "
             "delivered_gbp: they can make up for a shortfall on the measures committed "
             "(by_measure=True sets each measure against its own commitment).")
+    if "claim_share" in every.columns:
+        share = pd.to_numeric(every["claim_share"], errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan)
+        reduced = ok & (share < 1)
+        if reduced.any():  # a supplier's review: a priority hire more read as a local job less
+            quantities = (" (and so do the quantities beside them: claimed less the parts)"
+                          if by_measure else "")
+            notes.append(
+                f"{int(reduced.sum()):,} committed or delivered row(s) were counted in part "
+                "after double counting (claim_share): their amounts count what the parts "
+                f"their exclusion counts first leave{quantities}, so a whole (local jobs) "
+                "delivered short beside its parts (priority hires) delivered over moves "
+                "value between measures, not out of the contract.")
     return notes
 
 

@@ -2369,3 +2369,25 @@ def test_report_readers_refuse_a_frame_with_a_column_twice(valued: pd.DataFrame,
                                               r"be read\? Drop or rename one") as info:
         getattr(rep, reader)(twice)
     assert info.value.field == "measure"
+
+
+def test_targets_note_rows_counted_in_part_after_double_counting() -> None:
+    """A supplier's review: 20 FTE of local jobs committed and 18 delivered beside 3 and 4
+    priority hires read as a local-jobs shortfall, the local rows counted in part with no
+    word. The targets notes say so, and that the quantities are counted so too."""
+    rows = pd.DataFrame({"contract_id": "C1", "stage": ["commitment", "commitment",
+                                                          "delivered", "delivered"],
+                         "measure": ["jobs-local-fte", "jobs-priority-ltu"] * 2,
+                         "quantity": [20.0, 3.0, 18.0, 4.0], "unit": "FTE", "region": "uk",
+                         "date": "2024-09-30"})
+    valued = value_frame(rows, "uk-national", detail=True)
+    out = sv.targets_vs_delivered(valued, by_measure=True)
+    [note] = [n for n in out.attrs["notes"] if "counted in part" in n]
+    assert note.startswith("2 committed or delivered row(s) were counted in part after double "
+                           "counting (claim_share)")
+    assert "(and so do the quantities beside them: claimed less the parts)" in note
+    local = out[out["measure"] == "jobs-local-fte"].iloc[0]
+    assert (local["committed_quantity"], local["delivered_quantity"]) == (17.0, 14.0)
+    alone = value_frame(rows[rows["measure"] == "jobs-local-fte"], "uk-national", detail=True)
+    assert not [n for n in sv.targets_vs_delivered(alone).attrs["notes"]
+                if "counted in part" in n]
