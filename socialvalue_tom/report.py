@@ -66,6 +66,7 @@ from socialvalue_tom.outcome import (
     to_day,
 )
 from socialvalue_tom.periods import PERIODS_ATTR
+from socialvalue_tom.tables.schema import STANDARD_COLUMNS, WRITTEN_COLUMNS
 from socialvalue_tom.tables.table import ProxyTable, normalise_region
 
 __all__ = [
@@ -421,10 +422,11 @@ _SOURCE_COLUMN = {"year": "date"}
 
 
 def _need(valued: pd.DataFrame, columns: Sequence[str], what: str,
-          reads: Sequence[str] = ()) -> None:
+          reads: Sequence[str] = (), *, whole: bool = False) -> None:
     """:class:`OutcomeError` naming the columns of ``value_frame``'s result ``valued`` lacks,
-    or holds as its index among those ``what`` reads (``columns``, ``reads``, the contract and
-    supplier keys, ``stage`` and ``contract_value``)."""
+    or holds as its index or twice among those ``what`` reads (``columns``, ``reads``, the
+    contract and supplier keys, ``stage``, ``contract_value`` and the columns value_frame
+    reads and writes); ``whole``: any column held twice (a reader of every column)."""
     a_frame(valued, what)
     # The columns that, held as the index, would be passed over without a word (a missing
     # one of ``columns`` is refused below anyway; this says why).
@@ -435,6 +437,10 @@ def _need(valued: pd.DataFrame, columns: Sequence[str], what: str,
         raise OutcomeError(f"{what} needs column(s) {', '.join(missing)}: pass the result of "
                            "value_frame", field=missing[0], columns=missing)
     twice = valued.columns[valued.columns.duplicated()].unique().tolist()
+    if not whole:  # only those read: a note column kept twice, or one replaced, is no matter
+        read = {*columns, *reads, *_KEYS, "stage", "contract_value", *STANDARD_COLUMNS,
+                *WRITTEN_COLUMNS}
+        twice = [c for c in twice if c in read]
     if twice:  # value_frame refuses them in its input; one added since is as ambiguous
         raise OutcomeError(f"{what} reads a frame with duplicated column(s) "
                            f"{', '.join(map(str, twice))}: which would be read? Drop or "
@@ -996,16 +1002,42 @@ def _target_notes(valued: pd.DataFrame, every: pd.DataFrame, years: np.ndarray,
         share = pd.to_numeric(every["claim_share"], errors="coerce").to_numpy(
             dtype=np.float64, na_value=np.nan)
         reduced = ok & (share < 1)
-        if reduced.any():  # a supplier's review: a priority hire more read as a local job less
+        apart = _reduced_apart(every, reduced, share, ids, staged)
+        if apart:  # a supplier's review: a priority hire more read as a local job less
             quantities = (" (and so do the quantities beside them: claimed less the parts)"
                           if by_measure else "")
             notes.append(
-                f"{int(reduced.sum()):,} committed or delivered row(s) were counted in part "
-                "after double counting (claim_share): their amounts count what the parts "
-                f"their exclusion counts first leave{quantities}, so a whole (local jobs) "
+                f"{apart:,} group(s) have commitments and deliveries that double counting "
+                "reduced differently (claim_share): a whole's amount counts what the parts "
+                f"its exclusion counts first leave{quantities}, so a whole (local jobs) "
                 "delivered short beside its parts (priority hires) delivered over moves "
                 "value between measures, not out of the contract.")
     return notes
+
+
+def _reduced_apart(every: pd.DataFrame, reduced: np.ndarray, share: np.ndarray,
+                   ids: np.ndarray, staged: np.ndarray) -> int:
+    """How many groups' commitments and deliveries double counting reduced differently: a
+    measure counted in part (or not at all) on one side and not alike on the other. The same
+    split on both sides (20 local jobs and 3 priority hires committed and delivered) moves
+    nothing between them, and is not counted."""
+    if not reduced.any() or "measure" not in every.columns:
+        return 0
+    stage = every["stage"].to_numpy(dtype=object)
+    frame = pd.DataFrame({"group": ids[staged], "stage": stage[staged],
+                          "measure": every["measure"].to_numpy(dtype=object)[staged],
+                          "share": np.where(np.isnan(share), 1.0, share)[staged]})
+    touched = set(ids[reduced].tolist())
+    frame = frame[frame["group"].isin(touched)]
+    # Each measure's share of what it claimed on each side, as one figure per group and stage.
+    sides = frame.groupby(["group", "stage", "measure"], sort=False)["share"].mean().unstack(
+        "stage")
+    if not {"commitment", "delivered"} <= set(sides.columns):
+        return 0  # one side only: nothing to set against
+    sides = sides.fillna(1.0)  # a measure absent on a side: nothing reduced there
+    differs = ~np.isclose(sides["commitment"].to_numpy(dtype=np.float64),
+                          sides["delivered"].to_numpy(dtype=np.float64), rtol=0, atol=1e-9)
+    return int(pd.Series(differs, index=sides.index).groupby(level="group").any().sum())
 
 
 def _editions_apart(every: pd.DataFrame, ok: np.ndarray, ids: np.ndarray) -> int:
@@ -1338,7 +1370,7 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     ``pd.concat``), only the note on stages, which needs none, is given. ``tables`` as for
     :func:`annotate`.
     """
-    _need(valued, ["value_gbp"], "basis_notes", reads=["date"])  # discounting years
+    _need(valued, ["value_gbp"], "basis_notes", reads=["date"], whole=True)  # discounting
     ok = _valued_rows(_bare(valued))
     if not len(ok):
         return []
@@ -2005,7 +2037,7 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
     :func:`~socialvalue_tom.with_crosswalk`). A blank ``title`` raises
     :class:`~socialvalue_tom.RuleError`.
     """
-    _need(valued, (), "report_html")
+    _need(valued, (), "report_html", whole=True)
     if not isinstance(title, str) or not title.strip():
         raise RuleError(f"the report's title must be text that is not blank, not {title!r}: "
                         f"it names the page (the default is {_TITLE!r})", field="title")

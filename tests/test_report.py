@@ -2381,15 +2381,38 @@ def test_targets_note_rows_counted_in_part_after_double_counting() -> None:
                          "quantity": [20.0, 3.0, 18.0, 4.0], "unit": "FTE", "region": "uk",
                          "date": "2024-09-30"})
     valued = value_frame(rows, "uk-national", detail=True)
-    with pytest.warns(sv.SocialValueWarning, match="counted in part"):
+    with pytest.warns(sv.SocialValueWarning, match="reduced differently"):
         out = sv.targets_vs_delivered(valued, by_measure=True)
-    [note] = [n for n in out.attrs["notes"] if "counted in part" in n]
-    assert note.startswith("2 committed or delivered row(s) were counted in part after double "
-                           "counting (claim_share)")
+    [note] = [n for n in out.attrs["notes"] if "reduced differently" in n]
+    assert note.startswith("1 group(s) have commitments and deliveries that double counting "
+                           "reduced differently (claim_share)")
     assert "(and so do the quantities beside them: claimed less the parts)" in note
     local = out[out["measure"] == "jobs-local-fte"].iloc[0]
     assert (local["committed_quantity"], local["delivered_quantity"]) == (17.0, 14.0)
     alone = value_frame(rows[rows["measure"] == "jobs-local-fte"], "uk-national", detail=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", sv.SocialValueWarning)  # nothing to say
-        assert not sv.targets_vs_delivered(alone).attrs["notes"]
+    # The same split committed and delivered moves nothing between the sides (a review: the
+    # note fired wherever a row was reduced).
+    alike = value_frame(rows.assign(quantity=[20.0, 3.0, 20.0, 3.0]), "uk-national",
+                        detail=True)
+    for frame in (alone, alike):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", sv.SocialValueWarning)  # nothing to say
+            assert not sv.targets_vs_delivered(frame, by_measure=True).attrs["notes"]
+
+
+def test_a_column_held_twice_that_a_reader_does_not_read_is_left_alone(
+        valued: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """A review: refusing every repeated column broke summarise and annotate on a frame with
+    a note column kept twice, which they never read (annotate replaces its theme column):
+    only the report and basis_notes, which read every column, refuse it."""
+    import socialvalue_tom.report as rep
+
+    extra = pd.DataFrame({"note": ["x"] * len(valued)}, index=valued.index)
+    twice = pd.concat([valued, extra, extra], axis=1)
+    assert rep.summarise(twice, by=()).equals(rep.summarise(valued, by=()))
+    theme = pd.DataFrame({"theme": ["x"] * len(valued)}, index=valued.index)
+    annotated = rep.annotate(pd.concat([valued, theme, theme], axis=1), tables=tiny)
+    assert list(annotated.columns).count("theme") == 1  # replaced, as its docstring says
+    for reader in (rep.basis_notes, rep.report_html):
+        with pytest.raises(sv.OutcomeError, match=r"duplicated column\(s\) note"):
+            reader(twice)
