@@ -36,6 +36,7 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
+import functools
 import html
 import json
 import math
@@ -2607,29 +2608,42 @@ def _refuse_overlong_text(df: pd.DataFrame, p: Path) -> None:
                            "whole", column=str(name), row=i)
 
 
+@functools.cache
+def _openpyxl_cell_rules() -> tuple[Any, Any]:
+    """openpyxl's error values and illegal-character pattern, imported once (openpyxl is an
+    optional extra; the two helpers below run once per cell)."""
+    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+
+    return ERROR_CODES, ILLEGAL_CHARACTERS_RE
+
+
+def _sheet_text(v: Any) -> Any:
+    """``v`` as a worksheet can hold it: text with the characters XML 1.0 forbids replaced by
+    U+FFFD (openpyxl's pattern covers the C0 controls only; U+FFFE, U+FFFF and lone
+    surrogates made a workbook no reader could open again); anything else as it is."""
+    if not isinstance(v, str):
+        return v
+    return _NOT_XML_CHARS.sub("\ufffd", _openpyxl_cell_rules()[1].sub("\ufffd", v))
+
+
+def _reads_as_formula(v: Any) -> bool:
+    """Whether a spreadsheet would read text ``v`` as a formula or an error value, not as the
+    text it is (``=cmd|...``, ``#N/A``): such a cell is written as text, quote-prefixed."""
+    return isinstance(v, str) and (v.startswith(_FORMULA_STARTS)
+                                   or v in _openpyxl_cell_rules()[0])
+
+
 def _xlsx_safe(df: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
     """``df`` with text a worksheet can hold, and the (sheet row, column) of every cell, header
     included, whose text a spreadsheet would not read as plain text."""
-    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-
-    def clean(v: Any) -> Any:
-        if not isinstance(v, str):
-            return v
-        # openpyxl's pattern covers the C0 controls only: XML 1.0 also forbids U+FFFE, U+FFFF
-        # and lone surrogates, which made a workbook no reader could open again.
-        return _NOT_XML_CHARS.sub("\ufffd", ILLEGAL_CHARACTERS_RE.sub("\ufffd", v))
-
-    def risky(v: Any) -> bool:
-        return isinstance(v, str) and (v.startswith(_FORMULA_STARTS) or v in ERROR_CODES)
-
     out = df.copy(deep=False)
-    names = [clean(c) for c in df.columns]
-    cells = [(1, j) for j, name in enumerate(names, 1) if risky(name)]
+    names = [_sheet_text(c) for c in df.columns]
+    cells = [(1, j) for j, name in enumerate(names, 1) if _reads_as_formula(name)]
     out.columns = pd.RangeIndex(len(names))
     for j, (_, col) in enumerate(df.items()):
         if _holds_text(col.dtype):  # object, str, categorical, Arrow strings and the like
-            values = [clean(v) for v in col]
-            cells += [(i, j + 1) for i, v in enumerate(values, 2) if risky(v)]
+            values = [_sheet_text(v) for v in col]
+            cells += [(i, j + 1) for i, v in enumerate(values, 2) if _reads_as_formula(v)]
             out[j] = _objects(values)
     out.columns = pd.Index(names)
     return out, cells

@@ -259,12 +259,9 @@ def _region_guide(table: ProxyTable) -> str:
 def _append(ws: Any, values: Sequence[Any]) -> None:
     """A guidance row, its text with the characters a worksheet cannot hold (control
     characters, lone surrogates) replaced by U+FFFD: a table's notes come from its file."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from socialvalue_tom.io import _sheet_text
 
-    from socialvalue_tom.io import _NOT_XML_CHARS
-
-    ws.append([_NOT_XML_CHARS.sub("\ufffd", ILLEGAL_CHARACTERS_RE.sub("\ufffd", v))
-               if isinstance(v, str) else v for v in values])
+    ws.append([_sheet_text(v) for v in values])
 
 
 def _as_text(cell: Any) -> None:
@@ -272,12 +269,9 @@ def _as_text(cell: Any) -> None:
     table file, which may come from another organisation, so text that a spreadsheet would
     read as a formula or an error value (``=HYPERLINK(...)``, ``#N/A``) is a text cell, kept
     text when edited."""
-    from openpyxl.cell.cell import ERROR_CODES
+    from socialvalue_tom.io import _reads_as_formula
 
-    from socialvalue_tom.io import _FORMULA_STARTS
-
-    value = cell.value
-    if isinstance(value, str) and (value.startswith(_FORMULA_STARTS) or value in ERROR_CODES):
+    if _reads_as_formula(cell.value):
         cell.data_type = "s"
         cell.quotePrefix = True
 
