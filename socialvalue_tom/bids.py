@@ -132,19 +132,27 @@ def _illustrative_note(valued: pd.DataFrame, keys: list[str | None], tables: Tab
             f"{shares}.{turned} Not for decisions.")
 
 
+def _basis_values(committed: dict[str, Decimal], prices: pd.Series,
+                  basis: str) -> tuple[pd.Series, pd.Series]:
+    """Each tenderer's committed value per GBP of bid price (NaN with no price), and the
+    values scored on ``basis``: the committed values, or those per GBP."""
+    per_gbp = pd.Series({s: _per_gbp(s, v, float(prices[s])) for s, v in committed.items()},
+                        dtype="float64")
+    if basis != "absolute":
+        return per_gbp, per_gbp
+    return per_gbp, pd.Series({s: float(v) for s, v in committed.items()}, dtype="float64")
+
+
 def _standing(committed: dict[str, Decimal], prices: pd.Series,
               basis: str) -> list[tuple[str, ...]]:
     """The tenderers best first on ``basis`` (committed value, or per GBP of bid price; no
     price last), tenderers tied on it together, by name: a tie is no order (a review: two
     tenders left at GBP 0 without placeholders read as "A, B", the order kept)."""
-    def value(s: str) -> float:
-        v = (float(committed[s]) if basis == "absolute"
-             else _per_gbp(s, committed[s], float(prices[s])))
-        return -v if not math.isnan(v) else math.inf
-
+    values = _basis_values(committed, prices, basis)[1]
     groups: dict[float, list[str]] = {}
     for s in sorted(committed):
-        groups.setdefault(value(s), []).append(s)
+        v = float(values[s])
+        groups.setdefault(-v if not math.isnan(v) else math.inf, []).append(s)
     return [tuple(groups[v]) for v in sorted(groups)]
 
 
@@ -477,10 +485,7 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     if absent:
         trace.append(f"No commitment rows from {', '.join(absent)}: scored on "
                      f"{format_gbp(Decimal('0.00'))} committed.")
-    per_gbp = pd.Series({s: _per_gbp(s, committed[s], float(prices[s])) for s in suppliers},
-                        dtype="float64")
-    basis_values = (pd.Series({s: float(v) for s, v in committed.items()}, dtype="float64")
-                    if basis == "absolute" else per_gbp)
+    per_gbp, basis_values = _basis_values(committed, prices, basis)
     scores = scores_from_values(basis_values, weighting=weighting, method=method)
     return _result(suppliers, committed, prices, per_gbp, basis_values, scores, trace,
                    weighting, method, basis)
