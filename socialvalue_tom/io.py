@@ -2201,7 +2201,8 @@ def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str], *,
     ``date`` column of datetimes with a time of day (or a time zone) is written so in
     ``.csv``, which outcome readers refuse as a date (write dates, or ``.parquet``); in
     ``.xlsx``, text of only spaces reads back as missing, ``\r`` line ends become ``\n``,
-    dates before 1900 cannot be shown, and whole numbers past 2**53 (a 17-digit id in a column
+    dates before 1 March 1900 (where a worksheet's calendar is not the real one) are written
+    as ISO text, and whole numbers past 2**53 (a 17-digit id in a column
     of your own) are written as text, every digit kept, as a number cell (a float) cannot hold
     them all; a refused row whose cells are all blank is written blank, which readers of
     ``.csv`` and ``.xlsx`` skip.
@@ -2581,9 +2582,11 @@ def _xlsx_value(v: Any) -> Any:
         if v.tzinfo is not None:
             raise ValueError("Excel does not support datetimes with timezones: convert them "
                              "to naive datetimes (or dates) before writing .xlsx")
-        return v
+        # Before 1 March 1900 a worksheet's calendar is not the real one (1899-12-31 reads
+        # back as a time of day): the day is written as ISO text, every digit kept.
+        return v if v.date() >= _FIRST_SHEET_DAY else v.isoformat(sep=" ")
     if isinstance(v, dt.date):
-        return v
+        return v if v >= _FIRST_SHEET_DAY else v.isoformat()
     if isinstance(v, dt.timedelta):
         return v.total_seconds() / 86400
     return str(v)

@@ -1323,6 +1323,32 @@ def test_a_negative_quantity_is_told_how_a_harm_is_recorded(tiny_table: Any) -> 
         "(emissions added: env-carbon-added)"]
 
 
+@pytest.mark.filterwarnings("ignore::socialvalue_tom.IllustrativeValueWarning")
+def test_a_refused_quantity_is_quoted_with_every_digit_it_was_given(tiny_table: Any) -> None:
+    """A pandas expert's review: 2**63 - 1 was quoted as ...808 (read as a float first),
+    10**30 as 1,000,000,000,000,000,019,884,624,838,656, and a quantity just past a bound as
+    the bound itself ('quantity 520 week ... outside the table's bounds [0, 520]')."""
+    given = pd.Series([2**63 - 1, 10**30, -(2**63 - 1), Decimal("-1234567.891"), 1e13],
+                      dtype=object)
+    out = value_frame(_frame(measure=["jobs-local"] * 5, quantity=given, unit=["FTE"] * 5,
+                             region=["uk"] * 5, date=["2024-06-01"] * 5),
+                      tiny_table, errors="collect")
+    assert [r.split(" is ")[0] for r in out.attrs["issues"]["reason"]] == [
+        "quantity 9,223,372,036,854,775,807", "quantity " + "1" + ",000" * 10,
+        "quantity -9,223,372,036,854,775,807", "quantity -1,234,567.891",
+        "quantity 10,000,000,000,000"]
+    rows = pd.DataFrame({"measure": "jobs-apprentice", "quantity": [520.0000001, 5_200_000.0],
+                         "unit": "week", "region": "uk", "date": "2024-06-01", "level": 3})
+    reasons = value_frame(rows, tiny_table, errors="collect").attrs["issues"]["reason"]
+    assert reasons.tolist() == [
+        f"quantity {q} week of 'jobs-apprentice' is outside the table's bounds [0, 520]"
+        for q in ("520.0000001", "5,200,000")]
+    one = sv.Outcome(measure="jobs-apprentice", quantity=520.0000001, unit="week", region="uk",
+                     date="2024-06-01", fields={"level": 3})
+    with pytest.raises(sv.OutcomeError, match=re.escape(reasons.iloc[0])):
+        sv.value(one, tiny_table)
+
+
 def test_an_unknown_measure_written_with_dashes_or_as_a_toms_code_is_told_which(
         ) -> None:
     """'env–carbon–saved' (autocorrect's en dashes) was told 'did you mean env-carbon-saved?',

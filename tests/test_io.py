@@ -2051,6 +2051,26 @@ def test_write_valuations_writes_figures_and_dates_given_as_text_as_numbers_and_
     assert back["quantity"].tolist() == [12, 3, "£4", "１２", 5]
 
 
+def test_write_valuations_writes_days_before_march_1900_as_iso_text(tmp_path: Path) -> None:
+    """A pandas expert's review: a date column of one's own holding 1899-12-31 or 1899-12-30
+    was written as a worksheet date and read back as a time of day (Excel's calendar starts
+    on a 0 January 1900 and has a 29 February 1900). Days before 1 March 1900, as dates or
+    as datetimes, are written as their ISO text; later ones stay dates."""
+    pytest.importorskip("openpyxl")
+    n = 4
+    rows = pd.concat([_CARBON] * 2, ignore_index=True).iloc[:n].assign(
+        start=pd.Series([dt.date(1899, 12, 31), dt.date(1899, 12, 30), dt.date(1850, 6, 1),
+                         dt.date(1900, 3, 1)], dtype=object),
+        stamp=pd.to_datetime(["1899-12-31", "1850-06-01 12:00", "1900-02-28", "2024-01-01"],
+                             format="ISO8601"))
+    valued = value_frame(rows, sv.load_table(path=TINY), errors="collect")
+    back = svio.read_outcomes(svio.write_valuations(valued, tmp_path / "v.xlsx"))
+    assert back["start"].tolist() == ["1899-12-31", "1899-12-30", "1850-06-01",
+                                      dt.datetime(1900, 3, 1)]
+    assert back["stamp"].tolist() == ["1899-12-31 00:00:00", "1850-06-01 12:00:00",
+                                      "1900-02-28 00:00:00", dt.datetime(2024, 1, 1)]
+
+
 def test_write_valuations_lists_the_provenance_on_a_second_sheet_as_text(
         tmp_path: Path) -> None:
     """The workbook's second sheet lists the record, an item per row, every value a text

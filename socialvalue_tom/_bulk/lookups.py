@@ -125,8 +125,8 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
     # The cap holds in the measure's own unit too: 1e12 kilo-anything is not a real claim.
     most = MAX_QUANTITY if part is None else part_limit(MAX_QUANTITY, part, upper=True)
     issues.add(canonical > most, "quantity", "too-large",
-               lambda p: f"quantity {float(canonical[p])!r} in the measure's unit is above "
-                         f"{MAX_QUANTITY:g}" + _share_note(part, p))
+               lambda p: f"quantity {grouped_digits(float(canonical[p]))} in the measure's "
+                         f"unit is above {MAX_QUANTITY:,.0f}" + _share_note(part, p))
     _check_bounds(s, ed, m, canonical, part, issues)
     reduction = _reductions(df, s, ed, a, issues)
     if a.discount_base_year is not None:
@@ -249,14 +249,26 @@ def _not_a_number(series: pd.Series, name: str) -> Callable[[int], str]:
 def _quantity(series: pd.Series, issues: Issues) -> FloatArray:
     q = _numeric(series, "quantity", issues, required=True)
     issues.add(q < 0, "quantity", "negative",
-               lambda p: f"quantity {q[p]:g} is negative: record a harm under its own "
-                         "measure, counted up from 0 (emissions added: env-carbon-added)",
-               also=True)
+               lambda p: f"quantity {_as_given(series, q, p)} is negative: record a harm "
+                         "under its own measure, counted up from 0 (emissions added: "
+                         "env-carbon-added)", also=True)
     issues.add(q > MAX_QUANTITY, "quantity", "too-large",
-               lambda p: f"quantity {grouped_digits(float(q[p]))} is above the limit of "
+               lambda p: f"quantity {_as_given(series, q, p)} is above the limit of "
                          f"{MAX_QUANTITY:,.0f} (a million million): check the unit and the "
                          "figure", also=True)
     return q
+
+
+def _as_given(series: pd.Series, q: FloatArray, p: int) -> str:
+    """Row ``p``'s quantity as the caller gave it, for a message: a whole number or a
+    Decimal with every digit it has (2**63 - 1 read as a float is 2**63), else every digit
+    of the float it was read as."""
+    cell = series.iloc[p]
+    if isinstance(cell, np.integer) or (isinstance(cell, int) and not isinstance(cell, bool)):
+        return f"{int(cell):,}"
+    if isinstance(cell, Decimal) and cell.is_finite():
+        return f"{cell:,}"
+    return grouped_digits(float(q[p]))
 
 
 @dataclass

@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from socialvalue_tom._jsonschema import NeverLooserSchema
-from socialvalue_tom._text import name_key
+from socialvalue_tom._text import grouped_digits, name_key
 from socialvalue_tom.errors import SocialValueError
 from socialvalue_tom.units import as_written_or_lower, canonical_unit, conversion_factor, scale_of
 
@@ -423,8 +423,8 @@ class QuantityBounds(_Model, frozen=True):
     def refusal(self, quantity: float, unit: str, code: str) -> str:
         """Why a ``quantity`` (in the measure's ``unit``) of measure ``code`` is refused (one
         wording for the scalar and bulk engines, which add a part's period share)."""
-        return (f"quantity {quantity:g} {unit} of {code!r} is outside the table's bounds "
-                f"{bounds_text(self.min, self.max)}")
+        return (f"quantity {grouped_digits(quantity)} {unit} of {code!r} is outside the "
+                f"table's bounds {bounds_text(self.min, self.max)}")
 
 
 class FieldBounds(_Model, frozen=True):
@@ -447,7 +447,7 @@ class FieldBounds(_Model, frozen=True):
     def refusal(self, name: str, value: float, code: str) -> str:
         """Why the field ``name``'s ``value`` on a row of measure ``code`` is refused (one
         wording for the scalar and bulk engines)."""
-        return (f"field {name!r} {value:g} of {code!r} is outside the table's bounds "
+        return (f"field {name!r} {grouped_digits(value)} of {code!r} is outside the table's bounds "
                 f"{bounds_text(self.min, self.max)}")
 
 
