@@ -15,6 +15,7 @@ Added in 0.1.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import math
@@ -22,7 +23,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from functools import lru_cache, partial
 from pathlib import Path
@@ -274,21 +275,31 @@ class _SafeStream:
                 self._stream.write(_encodable(text, getattr(self._stream, "encoding", None)))
                 return len(text)
         except OSError as exc:
-            if not (self._pipe and _reader_gone(exc)):
-                raise
-            _quiet_stdout()
+            self._lost(exc)
             return len(text)
 
     def flush(self) -> None:
         try:
             self._stream.flush()
         except OSError as exc:
-            if not (self._pipe and _reader_gone(exc)):
-                raise
-            _quiet_stdout()
+            self._lost(exc)
+
+    def _lost(self, exc: OSError) -> None:
+        """stdout cannot take more: a reader gone is no error; a full disk or a failing device
+        is told at the end (exit 3), once the command's files are written. stderr re-raises."""
+        if not self._pipe:
+            raise exc
+        if not _reader_gone(exc):
+            _STDOUT_LOST.append(exc.strerror or str(exc))
+        _quiet_stdout()
 
     def __getattr__(self, name: str) -> Any:  # isatty, encoding, fileno ... as the stream's
         return getattr(self._stream, name)
+
+
+#: Why stdout could not be written during this command (a full disk, a device error, a
+#: closed stdout), for :func:`main` to tell, and exit 3, when the command is done.
+_STDOUT_LOST: list[str] = []
 
 
 def _reader_gone(exc: OSError) -> bool:
@@ -487,9 +498,11 @@ def _resolve_tables(spec: str) -> TablesLike:
     A file's edition covering only part of a family edition's dates is refused: dropping that
     edition would leave its other dates to no edition, or to another carried forward.
     """
-    # A file name with a comma:
-    whole_file = _names_a_file(spec) and _looks(Path(spec), Path.is_file)
-    parts = [spec] if whole_file else [p.strip() for p in spec.split(",")]
+    # A file, or a folder of table files, whose name has a comma ('Tables, 2024/'):
+    path = Path(spec)
+    one_path = (_names_a_file(spec) and _looks(path, Path.is_file)) or (
+        _looks(path, Path.is_dir) and (_names_a_file(spec) or not _is_family_name(spec)))
+    parts = [spec] if one_path else [p.strip() for p in spec.split(",")]
     if not any(parts):
         _fail("--tables needs a table family name, NAME:VERSION or a table file")
     if len(parts) == 1:
@@ -878,7 +891,7 @@ def _write_provenance(valued: pd.DataFrame, path: Path, source: str | None) -> N
     record = provenance(valued, source=source)
     page = json.dumps(record, indent=2, sort_keys=False) + "\n"
     def write(tmp: Path) -> None:
-        tmp.write_text(page, encoding="utf-8")
+        tmp.write_text(page, encoding="utf-8", newline="\n")
 
     try:
         write_through_temp(path, write)
@@ -932,11 +945,17 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
 
 def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
                  period: tuple[str, str] | None,
-                 given: dict[str, np.ndarray] | None = None) -> tuple[pd.DataFrame, TablesLike]:
+                 given: dict[str, np.ndarray] | None = None,
+                 check: Callable[[pd.DataFrame], None] | None = None,
+                 ) -> tuple[pd.DataFrame, TablesLike]:
     """The input valued, and the tables used; ``given``, where asked for, gets the amounts a
-    valued file already holds (its ``value_gbp``), by input row."""
+    valued file already holds (its ``value_gbp``), by input row; ``check`` sees the rows read
+    before any is valued (a command's own required columns: a usage error, exit 2, before a
+    bad row's exit 1)."""
     resolved = _resolve_tables(tables)
     df = _read(inp, sheet, dated=period is None)
+    if check is not None:
+        check(df)
     if given is not None and "value_gbp" in df.columns:
         given["value_gbp"] = pd.to_numeric(df["value_gbp"], errors="coerce").to_numpy(
             dtype=np.float64)
@@ -1602,8 +1621,10 @@ def _rows_at_lines(lines: list[int], inp: Path, sheet: str | None,
 def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: str,
                    output: Path | None, sheet: str | None, suffixes: tuple[str, ...],
                    period: tuple[str, str] | None = None,
+                   check: Callable[[pd.DataFrame], None] | None = None,
                    ) -> tuple[pd.DataFrame, TablesLike, pd.DataFrame]:
-    """Value the input file; the valued rows, the tables used and the bad-row issues."""
+    """Value the input file; the valued rows, the tables used and the bad-row issues
+    (``check`` as for :func:`_value_input`)."""
     _check_input(input)
     from socialvalue_tom.io import same_file
 
@@ -1625,7 +1646,7 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: str,
     if special:
         _fail(f"cannot write the issues file {issues_at}: {special}")
     _check_sheet(sheet, input)
-    valued, resolved = _value_input(input, tables, a, sheet, period)
+    valued, resolved = _value_input(input, tables, a, sheet, period, check=check)
     issues = valued.attrs["issues"]
     _stop_if_raising(issues, errors, input, output, sheet)
     return valued, resolved, issues
@@ -2013,15 +2034,18 @@ def targets_cmd(
         if same_file(totals, input):
             _fail(f"--totals {totals} is the input: give it a name of its own")
     a = _assumptions(price_year, discount_base_year, carry_forward)
+
+    def need_columns(df: pd.DataFrame) -> None:  # before any row is valued: exit 2, not 1
+        missing = [c for c in ("contract_id", "stage", *(["supplier_id"] if by_supplier
+                                                         else [])) if c not in df.columns]
+        if missing:
+            _fail(f"{input.name} has no {' or '.join(missing)} column: targets set each "
+                  "contract's commitments (stage commitment) against its deliveries (stage "
+                  f"delivered), beside the columns {', '.join(REQUIRED_COLUMNS)}"
+                  f"{' (--by-supplier reads supplier_id)' if 'supplier_id' in missing else ''}")
+
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, None, sheet, (),
-                                              _period_columns(period))
-    missing = [c for c in ("contract_id", "stage", *(["supplier_id"] if by_supplier else []))
-               if c not in valued.columns]
-    if missing:
-        _fail(f"{input.name} has no {' or '.join(missing)} column: targets set each "
-              "contract's commitments (stage commitment) against its deliveries (stage "
-              f"delivered), beside the columns {', '.join(REQUIRED_COLUMNS)}"
-              f"{' (--by-supplier reads supplier_id)' if 'supplier_id' in missing else ''}")
+                                              _period_columns(period), check=need_columns)
     table = _guard(lambda: _targets(valued, by_measure=by_measure, by_supplier=by_supplier,
                                     tables=resolved))
     shown = _table("Targets vs delivered" + (" by measure" if by_measure else ""))
@@ -2418,9 +2442,57 @@ def _every_problem(file: Path, read: Callable[[], _T], code: int) -> _T:
         raise
 
 
-def main(argv: list[str] | None = None) -> Any:
-    """Run the command line (the ``socialvalue-tom`` console script)."""
-    return app(args=argv, prog_name="socialvalue-tom")
+#: The exit code of a command whose stdout could not be written (its files were written).
+EXIT_STDOUT_LOST = 3
+#: The exit code of a command stopped by SIGTERM (128 + 15, as a shell reports it).
+EXIT_TERMINATED = 143
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the command line (the ``socialvalue-tom`` console script).
+
+    Exits as the command does, but 3 when it succeeded and stdout could not be written (a
+    full disk, a closed stdout: its files were still written), and 143 on SIGTERM (a cancelled
+    CI job), which removes a part-written output as Ctrl-C (130) does."""
+    _STDOUT_LOST.clear()
+    if sys.stdout is None:  # started with stdout closed ('>&-')
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (the process's)
+        _STDOUT_LOST.append("standard output is closed")
+    with _sigterm_as_exit():
+        try:
+            app(args=argv, prog_name="socialvalue-tom")
+            code: Any = 0
+        except SystemExit as exc:
+            code = exc.code
+    if _STDOUT_LOST:
+        _console(stderr=True).print(
+            f"error: could not write to standard output ({_STDOUT_LOST[0]}): what the command "
+            "printed is lost; any files it wrote are complete", markup=False)
+        if code in (0, None):
+            code = EXIT_STDOUT_LOST
+    raise SystemExit(code)
+
+
+@contextlib.contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """SIGTERM stops the command as Ctrl-C does, through ``finally`` and ``except
+    BaseException`` blocks (which remove part-written outputs), with exit 143; the default
+    handler ended the process where it stood. Only on the main thread, where signals are."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old if old is not None else signal.SIG_DFL)
+
+
+def _terminated(signum: int, frame: Any) -> NoReturn:
+    raise SystemExit(EXIT_TERMINATED)
 
 
 if __name__ == "__main__":  # python -m socialvalue_tom.cli runs it too (a script's guess)

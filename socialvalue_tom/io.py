@@ -2271,7 +2271,8 @@ def _not_a_file_to_replace(p: Path) -> str | None:
 def write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
     """Run ``write`` on a temporary file next to ``p`` and rename it to ``p`` on success; any
     error is an InputFileError (``why`` says why, without the path) and removes the
-    temporary file. A symbolic (or hard) link named ``p`` is replaced, never written through."""
+    temporary file, as an interrupt (``KeyboardInterrupt``, ``SystemExit``) does. A symbolic
+    (or hard) link named ``p`` is replaced, never written through."""
     why = (f"the folder {p.parent} does not exist" if not p.parent.is_dir()
            else _not_a_file_to_replace(p))
     if why:
@@ -2282,10 +2283,12 @@ def write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
     try:
         write(tmp)
         os.replace(tmp, p)
-    except Exception as exc:
+    except BaseException as exc:
+        # Ctrl-C (or the command line's SIGTERM, a cancelled CI job) mid-write too: a hidden
+        # part file of hundreds of megabytes was left beside the output (a scripter's review).
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
-        if isinstance(exc, SocialValueError):
+        if isinstance(exc, SocialValueError) or not isinstance(exc, Exception):
             raise
         # pandas, openpyxl and pyarrow raise many unrelated types (OSError, ValueError,
         # ArrowInvalid, IllegalCharacterError...): all mean this frame cannot be written here.

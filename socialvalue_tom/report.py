@@ -2261,7 +2261,7 @@ def render_report(valued: pd.DataFrame, path: str | os.PathLike[str], *, title: 
     # symbolic link at ``path`` is replaced, not followed, and a failed write keeps the
     # previous report.
     def write(tmp: Path) -> None:
-        tmp.write_text(page, encoding="utf-8")
+        tmp.write_text(page, encoding="utf-8", newline="\n")
 
     write_through_temp(out, write)
     return out

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -681,7 +682,9 @@ def test_value_with_a_folder_of_tables_uses_every_edition_in_it(
     rows = _write(tmp_path, "in.csv", "measure,quantity,unit,region,date\n"
                   "jobs-local,1,FTE,uk,2024-06-01\njobs-local,1,FTE,uk,2025-06-01\n")
     monkeypatch.chdir(tmp_path)
-    for spec in (str(folder), "council", "council/"):
+    with_comma = tmp_path / "my tablés, v2"  # a scripter's review: it was split at the comma
+    shutil.copytree(folder, with_comma)
+    for spec in (str(folder), "council", "council/", str(with_comma), "my tablés, v2/"):
         result = invoke("value", rows, "--tables", spec)
         assert result.exit_code == 0, (spec, result.output)
         assert "tiny:2024 digest" in result.stdout and "tiny:2025 digest" in result.stdout
@@ -2129,7 +2132,8 @@ def test_console_when_the_reader_closes_stdout_goes_on_quietly(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """`value ... | head -1` stopped at the first print after head exited (BrokenPipeError,
     exit 1, no OUT, no issues file); the console now drops what it cannot print. On Windows a
-    closed pipe raises EINVAL instead; other errors, and any on stderr, still raise."""
+    closed pipe raises EINVAL instead; other errors are recorded for main (exit 3), and any on
+    stderr still raise."""
     import errno
 
     from socialvalue_tom import cli
@@ -2155,18 +2159,83 @@ def test_console_when_the_reader_closes_stdout_goes_on_quietly(
     assert safe.write("Social value\n") == len("Social value\n")
     safe.flush()
     assert safe.isatty() is False and safe.encoding == "utf-8" and quieted == [True, True]
+    monkeypatch.setattr(cli, "_STDOUT_LOST", [])
     einval = OSError(errno.EINVAL, "Invalid argument")
-    with pytest.raises(OSError):  # EINVAL is a closed pipe on Windows only
-        cli._SafeStream(Closed(einval)).write("x")
+    cli._SafeStream(Closed(einval)).write("x")  # EINVAL is a closed pipe on Windows only
+    assert cli._STDOUT_LOST == ["Invalid argument"]
     monkeypatch.setattr(cli.sys, "platform", "win32")
     assert cli._SafeStream(Closed(einval)).write("x") == 1
+    assert cli._STDOUT_LOST == ["Invalid argument"]
     with pytest.raises(BrokenPipeError):  # stderr is not the reader's pipe
         cli._SafeStream(Closed(BrokenPipeError()), pipe=False).write("x")
     with pytest.raises(BrokenPipeError):
         cli._SafeStream(Closed(BrokenPipeError()), pipe=False).flush()
     assert cli._has_pound("no-such-codec") is False and cli._has_pound("utf-8") is True
-    with pytest.raises(OSError):
-        cli._SafeStream(Closed(OSError(errno.ENOSPC, "No space left"))).write("x")
+    # A full disk is not a reader gone: it is recorded, for main to tell (exit 3) at the end.
+    monkeypatch.setattr(cli, "_STDOUT_LOST", [])
+    assert cli._SafeStream(Closed(OSError(errno.ENOSPC, "No space left"))).write("x") == 1
+    assert cli._STDOUT_LOST == ["No space left"]
+
+
+@pytest.mark.parametrize("stdout", ["closed", "full"])
+def test_main_when_stdout_cannot_be_written_writes_its_files_and_exits_3(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        stdout: str) -> None:
+    """A scripter's review: with stdout closed ('>&-') or on a full disk ('>/dev/full') the
+    command crashed with a traceback and exit 1 (the code for bad rows) and wrote no OUT. The
+    files are written, stderr says stdout was lost, and the exit code is 3."""
+    from socialvalue_tom import cli
+
+    if stdout == "full" and not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full (Linux) to fill stdout")
+    src, out = _write(tmp_path, "p.csv", PORTFOLIO), tmp_path / "OUT.csv"
+    # The console points this stream's own descriptor at the null device once it fails.
+    stream = None if stdout == "closed" else open("/dev/full", "w", encoding="utf-8")  # noqa: SIM115
+    monkeypatch.setattr(cli.sys, "stdout", stream)
+    try:
+        with pytest.raises(SystemExit) as info:
+            cli.main(["value", str(src), "--tables", str(TINY), "-o", str(out)])
+    finally:
+        cli.sys.stdout.close()  # the null device main opened for a closed stdout, or /dev/full
+    assert info.value.code == cli.EXIT_STDOUT_LOST == 3
+    assert out.is_file() and len(pd.read_csv(out)) == PORTFOLIO.count("\n") - 1
+    why = "standard output is closed" if stdout == "closed" else "No space left on device"
+    assert f"error: could not write to standard output ({why})" in capsys.readouterr().err
+
+
+def test_main_keeps_the_commands_own_failure_code_when_stdout_is_lost_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bad rows (1) or a usage error (2) say more than a lost stdout: they are kept."""
+    from socialvalue_tom import cli
+
+    for args, code in ((["value", str(tmp_path / "missing.csv")], 2),
+                       (["value", str(_write(tmp_path, "bad.csv", BAD)), "--tables", str(TINY)],
+                        1)):
+        monkeypatch.setattr(cli.sys, "stdout", None)
+        try:
+            with pytest.raises(SystemExit) as info:
+                cli.main(args)
+        finally:
+            cli.sys.stdout.close()
+        assert info.value.code == code
+
+
+def test_sigterm_stops_a_command_as_an_exit_143_through_its_cleanup() -> None:
+    """A cancelled CI job (SIGTERM) ended the process where it stood, leaving a hidden part
+    file beside the output; under main it is a SystemExit(143), which the writers' cleanup
+    sees (write_through_temp and the streaming writer remove their part files)."""
+    import os
+    import signal
+
+    from socialvalue_tom import cli
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit) as info, cli._sigterm_as_exit():
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(1000):  # the handler runs between bytecodes, at once
+            pass
+    assert info.value.code == cli.EXIT_TERMINATED == 143
+    assert signal.getsignal(signal.SIGTERM) == before
 
 
 def test_value_and_report_when_they_stop_leave_no_earlier_results_under_their_names(
@@ -2539,6 +2608,13 @@ def test_targets_needs_contract_and_stage_and_lists_bad_rows(tmp_path: Path) -> 
                   "jobs-local-fte,1,FTE,uk,2024-05-01\n")
     result = runner.invoke(app, ["targets", str(bare)])
     assert result.exit_code == 2 and "no contract_id or stage column" in result.stderr
+    # A scripter's review: with a bad row too it exited 1 (bad rows), wrote an issues file and
+    # advised --errors collect; the missing columns are found before any row is valued.
+    bare_bad = _write(tmp_path, "bare_bad.csv", "measure,quantity,unit,region,date\n"
+                      "jobs-local-fte,1,FTE,uk,2024-05-01\njobs-locl,1,FTE,uk,2024-05-01\n")
+    result = runner.invoke(app, ["targets", str(bare_bad)])
+    assert result.exit_code == 2 and "no contract_id or stage column" in result.stderr
+    assert not (tmp_path / "bare_bad.issues.csv").exists()
     bad = _write(tmp_path, "bad.csv", "contract_id,stage,measure,quantity,unit,region,date\n"
                  "C1,commitment,jobs-local-fte,2,FTE,uk,2024-05-01\n"
                  "C1,delivered,jobs-local-fte,-1,FTE,uk,2024-06-01\n")

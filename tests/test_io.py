@@ -1938,6 +1938,25 @@ def test_write_through_temp_says_why_without_the_path_and_refuses_a_device(
             svio.write_through_temp(Path("/dev/null"), lambda tmp: None)
 
 
+@pytest.mark.parametrize("stop", [KeyboardInterrupt(), SystemExit(143)])
+def test_write_through_temp_interrupted_leaves_no_part_file_and_the_old_file(
+        tmp_path: Path, stop: BaseException) -> None:
+    """A scripter's review: Ctrl-C (or SIGTERM, a SystemExit under the command line) while a
+    large output was being written left a hidden part file of hundreds of megabytes beside
+    it; the interrupt goes on, the earlier file is kept, and nothing else is left."""
+    out = tmp_path / "out.csv"
+    out.write_text("earlier\n", encoding="utf-8")
+
+    def write(tmp: Path) -> None:
+        tmp.write_text("half a file", encoding="utf-8")
+        raise stop
+
+    with pytest.raises(type(stop)):
+        svio.write_through_temp(out, write)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+    assert out.read_text(encoding="utf-8") == "earlier\n"
+
+
 def test_write_through_temp_replaces_a_link_to_a_folder_and_leaves_the_folder(
         tmp_path: Path) -> None:
     """A link is replaced, never written through: one to a folder becomes the file written,

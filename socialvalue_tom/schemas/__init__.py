@@ -277,7 +277,7 @@ def write_schemas(folder: str | Path) -> list[Path]:
     paths = []
     for kind, name in SCHEMA_FILES.items():
         path = out / name
-        path.write_text(schema_text(kind), encoding="utf-8")
+        path.write_text(schema_text(kind), encoding="utf-8", newline="\n")
         paths.append(path)
     return paths
 

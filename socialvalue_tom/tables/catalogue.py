@@ -701,7 +701,8 @@ def write_manifest(root: Path | None = None) -> Path:
         digests[path.relative_to(root).as_posix()] = canonical_digest(read_model(path, IndexFile))
     out = root / MANIFEST
     out.write_text(json.dumps({"format": "socialvalue_tom.manifest/v1", "digests": digests},
-                              indent=2, sort_keys=True) + "\n", encoding="utf-8")
+                              indent=2, sort_keys=True) + "\n", encoding="utf-8",
+                   newline="\n")  # the same bytes on Windows: the file is under version control
     _load_file.cache_clear()
     _read_table.cache_clear()
     _load_amendment.cache_clear()
