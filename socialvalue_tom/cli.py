@@ -1145,10 +1145,13 @@ def _labelled(summary: pd.DataFrame) -> pd.DataFrame:
     return summary.assign(**{c: group_labels(summary[c]) for c in keys})
 
 
-def _totals_table(summary: pd.DataFrame, group: str | None, hidden: int = 0) -> Table:
+def _totals_table(summary: pd.DataFrame, group: str | None, hidden: int = 0,
+                  prices: str | None = None) -> Table:
     """The totals table of a :func:`_labelled` summary; ``hidden``: groups left out of
-    ``summary``, counted on a line of their own before its last row (the Total)."""
-    table = _table("Social value" + (f" by {group}" if group else ""))
+    ``summary``, counted on a line of their own before its last row (the Total); ``prices``:
+    the prices the amounts are in, for the title ("2024 prices")."""
+    table = _table("Social value" + (f" by {group}" if group else "")
+                   + (f" ({prices})" if prices else ""))
     cols = [c for c in summary.columns if c not in _FIGURE_COLUMNS]
     for c in cols:
         table.add_column(c)
@@ -1267,6 +1270,7 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
     their notes; return the totals table, every group and the Total. ``inp`` and ``sheet``:
     the file read, to name a contract's conflicting values by its lines."""
     from socialvalue_tom.report import (
+        _price_basis,
         _rounding_note,
         _total_label,
         annotate,
@@ -1286,7 +1290,10 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
     labelled = _labelled(summary)
     shown = (pd.concat([labelled.iloc[:_SHOWN_GROUPS], labelled.iloc[-1:]]) if hidden
              else labelled)
-    _console().print(_totals_table(shown, keys[0] if keys else None, hidden))
+    # A reconciliation review: the same rows read £71,812.00, £69,019.73 or £74,137.85 by
+    # --price-year, under one title; the title says the prices.
+    prices = _price_basis(valued, tables)
+    _console().print(_totals_table(shown, keys[0] if keys else None, hidden, prices))
     if hidden:
         _console().print(f"Note: {groups:,} {by.value if by else ''} groups: the first "
                          f"{_SHOWN_GROUPS} are shown; --totals FILE.csv writes them all.",
@@ -2027,7 +2034,7 @@ def targets_cmd(
     contract_id and stage columns). Exit 1 if rows were not valued."""
     from socialvalue_tom.frame import REQUIRED_COLUMNS
     from socialvalue_tom.io import same_file
-    from socialvalue_tom.report import _targets
+    from socialvalue_tom.report import _targets_and_total, _targets_total_note
 
     if totals is not None:
         _check_output(totals, (".csv", ".xlsx"))
@@ -2046,8 +2053,8 @@ def targets_cmd(
 
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, None, sheet, (),
                                               _period_columns(period), check=need_columns)
-    table = _guard(lambda: _targets(valued, by_measure=by_measure, by_supplier=by_supplier,
-                                    tables=resolved))
+    table, total_row = _guard(lambda: _targets_and_total(
+        valued, by_measure=by_measure, by_supplier=by_supplier, tables=resolved))
     shown = _table("Targets vs delivered" + (" by measure" if by_measure else ""))
     keys = ["contract_id", *(["supplier_id"] if by_supplier else []),
             *(["measure"] if by_measure else [])]
@@ -2064,17 +2071,25 @@ def targets_cmd(
         shown.add_column(headers[c], justify="left" if c in (*keys, "unit") else "right")
     for r in table.to_dict("records"):
         shown.add_row(*(_target_cell(c, r[c]) for c in columns))
+    if len(table):  # a reconciliation review: the groups' figures had no Total to tie to
+        shown.add_section()
+        total = total_row.iloc[0]
+        shown.add_row(*(_target_cell(c, total[c]) for c in columns))
     _console().print(shown)
     from socialvalue_tom.report import annotate
 
     _print_illustrative_caveat(_guard(lambda: annotate(valued, resolved)))
-    for note in table.attrs["notes"]:
+    adding = _targets_total_note(table, total_row) if len(table) else None
+    for note in ([adding] if adding else []) + table.attrs["notes"]:
         for name, words in _TARGET_WORDS:
             note = note.replace(name, words)
         _console().print(_printable(f"Note: {_cli_words(note)}"), markup=False)
     if totals is not None:
-        _write_csv(table, totals, "the targets file")
-        _console().print(_printable(f"Wrote {len(table):,} row(s) to {totals}"), markup=False)
+        rows = pd.concat([table, total_row], ignore_index=True) if len(table) else table
+        _write_csv(rows, totals, "the targets file")
+        _console().print(_printable(
+            f"Wrote {len(table):,} row(s){' and their Total' if len(table) else ''} to "
+            f"{totals}"), markup=False)
     _exit_if_any(issues, input, None, sheet)
 
 

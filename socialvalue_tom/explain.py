@@ -48,6 +48,12 @@ def remember_editions(editions: list[ProxyTable]) -> None:
             _EDITIONS.setdefault((t.digest, t.index_digest), t)
 
 
+def remembered_edition(digest: str) -> ProxyTable | None:
+    """An edition a bulk valuation used, by its digest, while it is in use (None else)."""
+    with _LOCK:
+        return next((t for (d, _), t in list(_EDITIONS.items()) if d == digest), None)
+
+
 def _share_text(share: float) -> str:
     """A claim share as computed, led by its 12-digit reading where float error shows in the
     digits (0.8 for 0.7999999999999975, the share of 13 in 15 FTE-years worked out in float)."""

@@ -126,10 +126,13 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     cap and quantity bounds are that share of the row's), fields a measure requires, and any
     other columns (passed through). A missing ``unit`` means the measure's canonical unit
     (the trace's convert step and :func:`~socialvalue_tom.report.basis_notes` say so).
-    Adds ``value_gbp`` (negative for disbenefits), ``proxy_gbp``,
+    Adds ``value_gbp`` (negative for disbenefits; in ``price_year`` prices where one is
+    given), ``proxy_gbp`` (the edition's proxy per unit, in its own price base),
     ``region_used``, ``table``, ``version`` and ``digest``; with ``detail=True`` also
-    ``gross_gbp`` (before additionality and the other rules) and ``canonical_quantity``; and,
-    when a double-counting exclusion reduced a claim, ``claim_share`` and ``exclusion``.
+    ``gross_gbp`` (quantity times proxy, in the edition's price base: before additionality,
+    the other rules and any ``price_year`` uplift, as the trace's gross step) and
+    ``canonical_quantity``; and, when a double-counting exclusion reduced a claim,
+    ``claim_share`` and ``exclusion``.
 
     ``errors="raise"``: any bad row raises one :class:`BulkValidationError` (an
     :class:`OutcomeError`) listing every bad row, and nothing is valued. ``errors="collect"``:

@@ -870,6 +870,14 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
 def _targets(valued: pd.DataFrame, *, by_measure: bool, by_supplier: bool,
              tables: TablesLike | None) -> pd.DataFrame:
     """:func:`targets_vs_delivered`, its notes in ``attrs["notes"]`` rather than warned."""
+    return _targets_and_total(valued, by_measure=by_measure, by_supplier=by_supplier,
+                              tables=tables)[0]
+
+
+def _targets_and_total(valued: pd.DataFrame, *, by_measure: bool, by_supplier: bool,
+                       tables: TablesLike | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`_targets`, and its Total row (:func:`_targets_total`), the rows' figures
+    under the table's columns, for the command line and the report."""
     _need(valued, ["contract_id", "stage", "value_gbp", *(["supplier_id"] if by_supplier
                                                           else [])], "targets vs delivered")
     if by_measure and "canonical_quantity" not in valued.columns:
@@ -896,7 +904,11 @@ def _targets(valued: pd.DataFrame, *, by_measure: bool, by_supplier: bool,
                 f"({', '.join(group_label(c) for c in shared[:3])}"
                 f"{', ...' if len(shared) > 3 else ''}): each target adds them all; keep the "
                 "winning bid's rows, or pass by_supplier=True.")
-    records = []
+    # Positions of rows delivering measures never committed, by group: every group's, and
+    # those of the groups where they add to more than nothing.
+    records: list[dict[str, Any]] = []
+    every_extra: list[np.ndarray] = []
+    uncommitted: list[np.ndarray] = []
     # Unsorted groups, sorted after by a key every cell has: the rows not valued may hold
     # cells of types that do not compare (5 and a Timestamp as a measure). Each group reads
     # the columns as arrays, by position.
@@ -926,25 +938,55 @@ def _targets(valued: pd.DataFrame, *, by_measure: bool, by_supplier: bool,
             row["committed_quantity"] = math.fsum(_finite(quantity[com]))
             row["delivered_quantity"] = math.fsum(_finite(quantity[dlv]))
         row.update(_shortfall(rows.value[com].tolist(), rows.value[dlv].tolist()))
-        row["uncommitted_gbp"] = (None if measures is None else _uncommitted(
-            measures, rows.value, com, dlv))
+        if measures is None:
+            row["uncommitted_gbp"] = None
+        else:
+            at_extra = _uncommitted(measures, com, dlv)
+            row["uncommitted_gbp"] = total(rows.value[at_extra].tolist())
+            every_extra.append(at_extra)
+            if row["uncommitted_gbp"] > 0:
+                uncommitted.append(at_extra)
         records.append(row)
     records.sort(key=lambda r: tuple(_sort_key(r[k]) for k in keys))
     extra = ["unit", "committed_quantity", "delivered_quantity"] if by_measure else []
     out = pd.DataFrame.from_records(records, columns=[
         *keys, *extra, "committed_gbp", "delivered_gbp", "shortfall_gbp", "delivered_pct",
         "uncommitted_gbp", "rows_not_valued", "rows_without_stage"])
+    # The notes' "in all" is these rows' amounts added and rounded once, as every total is
+    # (a reconciliation review: the groups' penny figures added were 2p off the delivered).
+    extra_rows = np.concatenate(uncommitted) if uncommitted else np.array([], dtype=np.intp)
     out.attrs["notes"] = notes + _target_notes(valued, every, years, committed | delivered,
-                                               ids, out, by_measure)
-    return out
+                                               ids, out, by_measure, rows.value[extra_rows])
+    valued_at = ~np.isnan(rows.value)
+    extra_all = (None if measures is None else np.concatenate(every_extra) if every_extra
+                 else np.array([], dtype=np.intp))
+    return out, _targets_total(out, keys, rows.value[committed & valued_at].tolist(),
+                               rows.value[delivered & valued_at].tolist(),
+                               None if extra_all is None else rows.value[extra_all].tolist())
 
 
-def _uncommitted(measures: np.ndarray, value: np.ndarray, com: np.ndarray,
-                 dlv: np.ndarray) -> Decimal:
-    """The value delivered of measures with no commitment among ``com`` (positions)."""
+def _targets_total(out: pd.DataFrame, keys: list[str], committed: list[float],
+                   delivered: list[float], uncommitted: list[float] | None) -> pd.DataFrame:
+    """The Total row of a targets table ``out``: committed, delivered and not committed as
+    every total is, the rows' amounts (``committed``, ``delivered``, ``uncommitted``) added
+    and rounded once; the shortfall the groups' shortfalls added (a contract delivered over
+    its target does not make up for another's shortfall); ``delivered_pct`` from the exact
+    sums; the row counts added; no quantities (the measures' units differ)."""
+    row: dict[str, Any] = dict.fromkeys(out.columns)
+    row[keys[0]] = _total_label(out[keys[0]])
+    row.update(_shortfall(committed, delivered))
+    row["shortfall_gbp"] = sum(out["shortfall_gbp"], Decimal("0.00"))
+    row["uncommitted_gbp"] = None if uncommitted is None else total(uncommitted)
+    for c in ("rows_not_valued", "rows_without_stage"):
+        row[c] = int(out[c].sum())
+    return pd.DataFrame([row], columns=out.columns)
+
+
+def _uncommitted(measures: np.ndarray, com: np.ndarray, dlv: np.ndarray) -> np.ndarray:
+    """The positions among ``dlv`` delivering measures with no commitment among ``com``."""
     promised = set(measures[com].tolist())
-    extra = [m not in promised for m in measures[dlv].tolist()]
-    return total(value[dlv[np.array(extra, dtype=bool)]].tolist()) if dlv.size else total([])
+    extra = np.array([m not in promised for m in measures[dlv].tolist()], dtype=bool)
+    return np.asarray(dlv[extra])
 
 
 def _years_column(frame: pd.DataFrame) -> np.ndarray:
@@ -958,10 +1000,11 @@ def _years_column(frame: pd.DataFrame) -> np.ndarray:
 
 def _target_notes(valued: pd.DataFrame, every: pd.DataFrame, years: np.ndarray,
                   staged: np.ndarray, ids: np.ndarray, out: pd.DataFrame,
-                  by_measure: bool) -> list[str]:
+                  by_measure: bool, uncommitted: np.ndarray) -> list[str]:
     """What a reader of targets against deliveries must know: bases the figures mix (the
     discounting of rows lasting several years, the editions valuing each side) and
-    deliveries of measures never committed. ``ids``: each row's group in ``out``."""
+    deliveries of measures never committed (``uncommitted``: their rows' amounts, in the
+    groups where they add to more than nothing). ``ids``: each row's group in ``out``."""
     notes = []
     a = _assumptions_of(valued)
     value = every["value_gbp"].to_numpy(dtype=np.float64)
@@ -995,7 +1038,7 @@ def _target_notes(valued: pd.DataFrame, every: pd.DataFrame, years: np.ndarray,
     if extra and not by_measure:
         notes.append(
             f"{len(extra):,} group(s) have deliveries of measures with no commitment "
-            f"({format_gbp(sum(extra, Decimal('0.00')))} in all, uncommitted_gbp), counted in "
+            f"({format_gbp(total(uncommitted.tolist()))} in all, uncommitted_gbp), counted in "
             "delivered_gbp: they can make up for a shortfall on the measures committed "
             "(by_measure=True sets each measure against its own commitment).")
     if "claim_share" in every.columns:
@@ -1318,7 +1361,8 @@ _HASHES = frozenset({"digest", "index_digest"})
 _NOT_APPLICABLE = {
     "contract_value_gbp": "no contract in the group has a contract value",
     "sv_ratio": "no contract in the group has a contract value",
-    "delivered_pct": "nothing was committed, so there is no share of it to deliver",
+    "delivered_pct": "no value was committed (nothing, or on balance a harm), so there is "
+                     "no share of it to deliver",
 }
 
 
@@ -1335,18 +1379,51 @@ def _rounding_note(groups: pd.DataFrame, overall: pd.DataFrame | None = None) ->
     (the one-row total of every group)."""
     rows = pd.concat([groups, overall]) if overall is not None else groups
     across = bool((rows["benefits_gbp"] + rows["disbenefits_gbp"] != rows["net_gbp"]).any())
-    down = overall is not None and any(
-        sum(groups[c], Decimal(0)) != overall[c].iloc[0]
-        for c in ("benefits_gbp", "disbenefits_gbp", "net_gbp"))
-    if not (across or down):
+    drift = (Decimal(0) if overall is None else
+             _drift(groups, overall, ("benefits_gbp", "disbenefits_gbp", "net_gbp")))
+    if not (across or drift):
         return None
     where = ("a net can differ by a penny from the rounded columns beside it"
-             if across and not down else
-             "the groups' figures can add to a penny or so more or less than the Total"
-             if down and not across else
+             if across and not drift else
+             f"the groups' figures can add to {_drift_words(drift)} than the Total"
+             if drift and not across else
              "a net can differ by a penny from the columns beside it, and the groups' "
-             "figures from the Total")
+             f"figures add to {_drift_words(drift)} than the Total")
     return f"Each figure is rounded once from its exact sum, so {where}."
+
+
+def _drift(groups: pd.DataFrame, overall: pd.DataFrame, columns: Sequence[str]) -> Decimal:
+    """The most the groups' penny figures in ``columns`` add to apart from the Total's
+    (``overall``, one row): each is rounded once, so up to half a penny a group."""
+    gaps = [abs(sum(groups[c], Decimal(0)) - overall[c].iloc[0]) for c in columns
+            if not is_missing(overall[c].iloc[0])]
+    return max(gaps, default=Decimal(0))
+
+
+def _drift_words(drift: Decimal) -> str:
+    """How far the groups' figures add to apart from the Total, as a note says it: "a penny
+    or so more or less", else the most it is ("as much as 15p more or less": 400 groups)."""
+    if drift <= Decimal("0.02"):
+        return "a penny or so more or less"
+    return f"as much as {format_gbp(drift)} more or less"
+
+
+def _targets_total_note(groups: pd.DataFrame, overall: pd.DataFrame) -> str | None:
+    """Why a targets table's groups do not add up to its Total row (``overall``), or None:
+    each figure rounded once, and the Total's shortfall the groups' shortfalls added."""
+    said = []
+    drift = _drift(groups, overall, ("committed_gbp", "delivered_gbp", "uncommitted_gbp"))
+    if drift:
+        said.append(f"each figure is rounded once from its exact sum, so the groups' figures "
+                    f"can add to {_drift_words(drift)} than the Total")
+    row = overall.iloc[0]
+    if row["shortfall_gbp"] != max(row["committed_gbp"] - row["delivered_gbp"], Decimal(0)):
+        said.append("the Total's shortfall adds the groups' shortfalls: a group delivered "
+                    "over its target does not make up for another's shortfall")
+    if not said:
+        return None
+    text = "; ".join(said)
+    return f"{text[0].upper()}{text[1:]}."
 
 
 def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[str]:
@@ -1377,9 +1454,15 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     notes = []
     by_stage = _stage_totals(ok)
     if len(by_stage) == 2:
-        notes.append(f"The total adds commitments ({format_gbp(by_stage['commitment'])}) "
-                     f"and delivered outcomes ({format_gbp(by_stage['delivered'])}): "
-                     "group by stage to see them apart.")
+        # The rows with neither stage are in the total too: named, so the parts add up to it
+        # (a reconciliation review: the two figures fell short of the total they explained).
+        bare = _unstaged(ok)
+        notes.append(f"The total adds commitments ({format_gbp(by_stage['commitment'])})"
+                     + (", delivered outcomes" if len(bare) else " and delivered outcomes")
+                     + f" ({format_gbp(by_stage['delivered'])})"
+                     + (f" and rows with no stage ({format_gbp(total(bare['value_gbp']))})"
+                        if len(bare) else "")
+                     + ": group by stage to see them apart.")
     eds = _known_editions(valued, tables)
     fallback = _fallback_rows(ok, eds)
     if fallback is not None and fallback[0].any():
@@ -1805,6 +1888,33 @@ def _own_units(rows: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> st
     return ", ".join(named[:4]) + (", ..." if len(named) > 4 else "")
 
 
+def _price_basis(valued: pd.DataFrame, tables: TablesLike | None = None) -> str | None:
+    """The prices the valued rows' amounts are in, as a title says it: "2025 prices" (the
+    ``price_year`` asked for, or the one price base of the editions used), "each edition's
+    own prices" (several), or None where it is not known (no settings recorded, editions not
+    found)."""
+    a = _assumptions_of(valued)
+    if a is None:
+        return None
+    if a.get("price_year") is not None:
+        return f"{int(a['price_year'])} prices"
+    from socialvalue_tom.explain import remembered_edition
+
+    ok = _valued_rows(_bare(valued))
+    if not len(ok) or "digest" not in ok.columns:
+        return None
+    # By digest: the tables given or found, else the editions the valuation used, while they
+    # are in use (a user's table valued in this process, the report made without tables=).
+    by_digest = {t.digest: t for t in _known_editions(valued, tables).values()}
+    bases = set()
+    for digest in ok["digest"].astype(object).drop_duplicates().tolist():
+        edition = by_digest.get(str(digest)) or remembered_edition(str(digest))
+        if edition is None:
+            return None
+        bases.add(edition.spec.price_base_year)
+    return f"{bases.pop()} prices" if len(bases) == 1 else "each edition's own prices"
+
+
 def _edition_keys(ok: pd.DataFrame) -> set[tuple[str, str]]:
     """The distinct (table, version) pairs of valued rows."""
     pairs = ok[["table", "version"]].astype(object).drop_duplicates()
@@ -1914,6 +2024,13 @@ def _stage_totals(ok: pd.DataFrame) -> dict[str, Decimal]:
     stages = stripped_column(ok["stage"])
     return {st: total(ok.loc[stages == st, "value_gbp"])
             for st in ("commitment", "delivered") if (stages == st).any()}
+
+
+def _unstaged(ok: pd.DataFrame) -> pd.DataFrame:
+    """The valued rows ``ok`` that are neither commitments nor deliveries (a blank stage)."""
+    if "stage" not in ok.columns:
+        return ok
+    return ok[~stripped_column(ok["stage"]).isin(_STAGES).to_numpy()]
 
 
 def _assumptions_of(frame: pd.DataFrame) -> dict[str, Any] | None:
@@ -2057,12 +2174,13 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
         # The tables below count rows as valued: say why they count more, where they do.
         split = (f" (valued in {len(valued_rows):,} parts of their reporting periods)"
                  if len(valued_rows) != outcomes else "")
+        prices = _price_basis(valued, tables)  # which a reader cannot tell from the figures
+        in_prices = f", in {html.escape(prices, quote=False)}" if prices else ""
         by_stage = _stage_totals(valued_rows)
         if len(by_stage) == 2:
             # A target added to what met it is no figure to lead with: the two, apart, and
             # the rows with neither stage, which are in neither.
-            staged = stripped_column(valued_rows["stage"]).isin(_STAGES).to_numpy()
-            bare = valued_rows[~staged]
+            bare = _unstaged(valued_rows)
             unstaged = (f"; with no stage: <strong>{_minus(format_gbp(total(bare['value_gbp'])))}"
                         "</strong>" if len(bare) else "")
             committed, delivered = (_minus(format_gbp(by_stage[s]))
@@ -2071,13 +2189,13 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
                 f'<p class="headline">Committed: <strong>{committed}'
                 f'</strong>; delivered: <strong>{delivered}</strong>'
                 f"{unstaged}</p><p>Net social value of {outcomes:,} outcomes{split}, "
-                "commitments and deliveries apart. All rows together net "
+                f"commitments and deliveries apart{in_prices}. All rows together net "
                 f"{_minus(format_gbp(net))}, a sum that adds targets to what met them"
                 f"{' (and the rows with no stage)' if len(bare) else ''} (the tables below "
                 "show both, by stage).</p>")
         else:
             parts.append(f'<p class="headline">Net social value: <strong>{_minus(format_gbp(net))}'
-                         f"</strong> from {outcomes:,} outcomes{split}.</p>")
+                         f"</strong> from {outcomes:,} outcomes{split}{in_prices}.</p>")
     parts.append('<h2>Caveats</h2><div class="caveats"><ul>' + "".join(
         f"<li>{c}</li>" for c in _caveats(frame, issues, tables, listed is not None))
         + "</ul></div>")
@@ -2093,19 +2211,23 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
     if {"contract_id", "stage"} <= set(frame.columns):
         # Competing tenders on one contract: each supplier against its own commitments.
         shared = bool(_shared_contracts(frame))
-        tvd = _targets(frame, by_measure=False, by_supplier=shared, tables=None)
+        tvd, tvd_total = _targets_and_total(frame, by_measure=False, by_supplier=shared,
+                                            tables=None)
         tvd_notes = tvd.attrs["notes"]
+        adding = _targets_total_note(tvd, tvd_total)
         if shared:
             tvd["supplier_id"] = group_labels(tvd["supplier_id"])
-        tvd["delivered_pct"] = [f"{x:.1f}%" if not math.isnan(x) else None  # n/a, with why
-                                for x in tvd["delivered_pct"]]
+        for t in (tvd, tvd_total):
+            t["delivered_pct"] = [f"{x:.1f}%" if not math.isnan(x) else None  # n/a, with why
+                                  for x in t["delivered_pct"]]
         tvd["contract_id"] = group_labels(tvd["contract_id"])  # "(none)", as above
         parts += ["<h2>Targets vs delivered</h2>", *(
             ["<p>Per contract and supplier: some contracts have commitments from more than "
              "one supplier, each set against its own deliveries.</p>"] if shared else []),
-            _table(tvd, "Committed and delivered social value per contract",
+            _table(tvd, "Committed and delivered social value per contract", tvd_total,
                    row_headers=2 if shared else 1),
-            *(f'<p class="note">{html.escape(_table_words(note))}</p>' for note in tvd_notes)]
+            *(f'<p class="note">{html.escape(_table_words(note))}</p>'
+              for note in ([adding] if adding else []) + tvd_notes)]
     if {"table", "version", "digest"} <= set(frame.columns):  # a frame built by hand has none
         eds = pd.DataFrame(editions_used(frame), columns=["table", "version", "digest"])
         indices = _price_indices(valued)

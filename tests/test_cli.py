@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -440,6 +441,23 @@ def test_value_when_by_and_errors_in_capitals_then_read_as_their_choices(tmp_pat
     result = invoke("value", src, "--tables", TINY, "--by", "THEME", "--errors", "Collect")
     assert result.exit_code == 0, result.output
     assert "Social value by theme" in result.stdout
+
+
+def test_value_title_says_the_prices_the_amounts_are_in(tmp_path: Path) -> None:
+    """A reconciliation review: the same rows printed £71,812.00, £69,019.73 or £74,137.85 by
+    --price-year under one title, "Social value". The title names the prices: the one price
+    base of the editions used, the --price-year asked for, or each edition's own."""
+    one = _write(tmp_path, "one.csv", "measure,quantity,unit,region,date\n"
+                 "jobs-local-fte,2,FTE,uk,2024-06-01\njobs-local-fte,1,FTE,uk,2024-09-01\n")
+    two = _write(tmp_path, "two.csv", "measure,quantity,unit,region,date\n"
+                 "jobs-local-fte,2,FTE,uk,2024-06-01\njobs-local-fte,1,FTE,uk,2025-09-01\n")
+    for args, title in (([one], "Social value (2024 prices)"),
+                        ([one, "--price-year", "2023"], "Social value (2023 prices)"),
+                        ([two, "--by", "theme"], "Social value by theme (each edition's own "
+                                                 "prices)")):
+        result = invoke("value", *args)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.splitlines()[0].strip() == title
 
 
 def test_value_when_by_supplier_without_column_then_exit_2(tmp_path: Path) -> None:
@@ -1985,7 +2003,8 @@ def test_value_when_by_given_twice_then_usage_error_before_any_work(tmp_path: Pa
     assert result.stdout == "" and not out.exists()
     once = invoke("value", src, "--tables", TINY, "--by", "Supplier")
     # (rich before 15 pads the centred title with spaces)
-    assert once.exit_code == 0 and re.search(r"Social value by supplier *\n", once.stdout)
+    assert once.exit_code == 0 and re.search(r"Social value by supplier \(2024 prices\) *\n",
+                                             once.stdout)
 
 
 def test_value_when_a_row_with_a_known_measure_is_not_valued_then_counted_under_its_theme(
@@ -2599,8 +2618,20 @@ def test_targets_prints_targets_vs_delivered_with_its_notes_in_flags(tmp_path: P
     assert "Note: " in text and "--by-measure" not in text.split("Note: ", 1)[0]
     assert "by_measure=True" not in text and "uncommitted_gbp" not in text
     written = pd.read_csv(out)
-    assert written["measure"].tolist() == want["measure"].tolist()
-    assert written["shortfall_gbp"].round(2).tolist() == [float(x) for x in want["shortfall_gbp"]]
+    groups, total_row = written.iloc[:-1], written.iloc[-1]
+    assert groups["measure"].tolist() == want["measure"].tolist()
+    assert groups["shortfall_gbp"].round(2).tolist() == [float(x) for x in want["shortfall_gbp"]]
+    # A reconciliation review: a Total row, as value --totals has; committed and delivered
+    # the rows' amounts added and rounded once (the stage totals), the shortfall the groups'.
+    stages = valued["stage"].str.strip()
+    assert total_row["contract_id"] == "Total" and pd.isna(total_row["measure"])
+    for column, stage in (("committed_gbp", "commitment"), ("delivered_gbp", "delivered")):
+        exact = sum((Decimal(float(x)) for x in valued.loc[stages == stage, "value_gbp"]),
+                    Decimal(0))
+        assert Decimal(str(float(total_row[column]))) == exact.quantize(Decimal("0.01"))
+    assert Decimal(str(float(total_row["shortfall_gbp"]))) == sum(want["shortfall_gbp"],
+                                                                  Decimal(0))
+    assert "│ Total │" in text
 
 
 def test_targets_needs_contract_and_stage_and_lists_bad_rows(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import warnings
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -303,6 +303,72 @@ def test_targets_vs_delivered_when_under_delivered_then_shortfall(tiny: sv.Proxy
     assert m.loc[("c1", "jobs-local"), "committed_quantity"] == 2.0
     assert m.loc[("c1", "jobs-local"), "delivered_quantity"] == 1.5
     assert m.loc[("c1", "jobs-local"), "unit"] == "FTE"
+
+
+def test_targets_uncommitted_in_all_is_the_rows_amounts_rounded_once() -> None:
+    """A reconciliation review: four contracts each delivering a measure never committed were
+    told '(£38,319.68 in all)' (the groups' penny figures added) where the same rows total
+    £38,319.66 (added, then rounded once, as every total is)."""
+    df = pd.DataFrame({"measure": "jobs-priority-ltu", "quantity": 0.3, "unit": "FTE",
+                       "region": "uk", "date": "2024-09-30",
+                       "contract_id": ["c1", "c2", "c3", "c4", "c5"],
+                       "stage": ["delivered"] * 4 + ["commitment"]})
+    v = value_frame(df, "uk-national")
+    exact = sum((Decimal(repr(x)) for x in v["value_gbp"].iloc[:4]), Decimal(0))
+    in_all = exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    by_group = sum((total([x]) for x in v["value_gbp"].iloc[:4]), Decimal(0))
+    assert by_group == Decimal("38319.68") != in_all == Decimal("38319.66")  # as reviewed
+    with pytest.warns(sv.SocialValueWarning, match=re.escape(
+            f"4 group(s) have deliveries of measures with no commitment (£{in_all:,} in all")):
+        targets_vs_delivered(v)
+
+
+def test_report_targets_table_ends_in_a_total_row_that_ties_to_the_stage_totals() -> None:
+    """A reconciliation review: the targets table had no Total row, so its columns could not
+    be tied to the by-stage totals. Its footer's committed and delivered are the stage
+    totals; its shortfall adds the contracts' (one over-delivered makes up for no other),
+    with a note saying so."""
+    df = pd.DataFrame({"measure": "jobs-local-fte", "unit": "FTE", "region": "uk",
+                       "date": "2024-09-30", "quantity": [2.0, 1.0, 1.0, 3.0],
+                       "contract_id": ["c1", "c1", "c2", "c2"],
+                       "stage": ["commitment", "delivered", "commitment", "delivered"]})
+    v = value_frame(df, "uk-national")
+    page = report_html(v)
+    assert "commitments and deliveries apart, in 2024 prices." in page  # the price basis
+    section = page.split("<h2>Targets vs delivered</h2>", 1)[1].split("<h2>", 1)[0]
+    foot = section.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
+    stages = summarise(v, by="stage").set_index("stage")["net_gbp"]
+    shortfall = targets_vs_delivered(v)["shortfall_gbp"]
+    assert shortfall.tolist() == [stages["commitment"] / 3, Decimal("0.00")]  # 1 FTE of 3
+    assert re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", foot)[:4] == [
+        "Total", format_gbp(stages["commitment"]), format_gbp(stages["delivered"]),
+        format_gbp(shortfall.sum())]
+    assert ("The Total’s shortfall adds the groups’ shortfalls" in section
+            or "The Total&#x27;s shortfall adds the groups&#x27; shortfalls" in section)
+
+
+def test_targets_total_note_says_what_keeps_the_groups_from_adding_to_the_total() -> None:
+    """Nothing where the groups add up; the rounding where they are pennies apart; the
+    shortfall where a group delivered over its target; both joined."""
+    from socialvalue_tom.report import _targets_total_note
+
+    def table(*rows: tuple[str, str, str, str]) -> pd.DataFrame:
+        return pd.DataFrame([{"committed_gbp": Decimal(c), "delivered_gbp": Decimal(d),
+                              "shortfall_gbp": Decimal(f), "uncommitted_gbp": Decimal(u)}
+                             for c, d, f, u in rows])
+
+    groups = table(("1.00", "0.50", "0.50", "0.00"), ("2.00", "1.00", "1.00", "0.00"))
+    assert _targets_total_note(groups, table(("3.00", "1.50", "1.50", "0.00"))) is None
+    assert _targets_total_note(groups, table(("3.01", "1.50", "1.51", "0.00"))) == (
+        "Each figure is rounded once from its exact sum, so the groups' figures can add to a "
+        "penny or so more or less than the Total.")
+    over = table(("1.00", "2.00", "0.00", "0.00"), ("2.00", "1.00", "1.00", "0.00"))
+    assert _targets_total_note(over, table(("3.00", "3.00", "1.00", "0.00"))) == (
+        "The Total's shortfall adds the groups' shortfalls: a group delivered over its target "
+        "does not make up for another's shortfall.")
+    note = _targets_total_note(over, table(("3.00", "3.01", "1.00", "0.00")))
+    assert note is not None and note.startswith("Each figure is rounded once") and (
+        "than the Total; the Total's shortfall adds" in note)
 
 
 def _tenders() -> pd.DataFrame:
@@ -781,6 +847,26 @@ def test_basis_notes_when_stages_prices_and_years_mix_then_say_so() -> None:
     assert basis_notes(one_stage) == []
 
 
+def test_basis_notes_stage_note_names_the_rows_with_no_stage_so_its_parts_add_up() -> None:
+    """A reconciliation review: with a row of no stage beside commitments and deliveries, the
+    note's two figures fell short of the total it explained; the third part is named, and the
+    three (each rounded once) are the rows' own totals."""
+    from socialvalue_tom.report import basis_notes
+
+    rows = pd.DataFrame([_uk("2024-06-01", "commitment", 2), _uk("2024-06-01", "delivered"),
+                         _uk("2024-07-01", " ", 0.5)])
+    valued = value_frame(rows, "uk-national")
+    pennies = [Decimal(str(v)).quantize(Decimal("0.01")) for v in valued["value_gbp"]]
+    note, unstaged = basis_notes(valued)
+    assert unstaged.startswith("1 row(s) give no stage while others do")
+    assert note == (f"The total adds commitments (£{pennies[0]:,}), delivered outcomes "
+                    f"(£{pennies[1]:,}) and rows with no stage (£{pennies[2]:,}): group by "
+                    "stage to see them apart.")
+    (two,) = basis_notes(value_frame(rows.iloc[:2], "uk-national"))
+    assert two == (f"The total adds commitments (£{pennies[0]:,}) and delivered outcomes "
+                   f"(£{pennies[1]:,}): group by stage to see them apart.")
+
+
 def test_basis_notes_when_rows_carried_forward_then_counted() -> None:
     """Only rows dated after their edition's valid_to count as carried forward."""
     from socialvalue_tom.report import basis_notes
@@ -1062,7 +1148,8 @@ def test_report_html_headline_when_rows_were_apportioned_then_counts_input_rows(
                        "period_end": ["2024-12-31"]})
     v = value_frame(sv.apportion(df))
     assert len(v) == 2
-    assert "from 1 outcomes (valued in 2 parts of their reporting periods)." in report_html(v)
+    assert ("from 1 outcomes (valued in 2 parts of their reporting periods), in each "
+            "edition's own prices.") in report_html(v)
 
 
 def test_annotate_when_keys_repeat_and_cells_are_odd_then_as_looked_up_row_by_row() -> None:
@@ -1529,7 +1616,7 @@ def test_report_tells_a_group_named_none_from_the_rows_with_no_value() -> None:
     assert sorted(heads) == ["(no value)", "(none)", "A", "Total"]
     targets = text.split("<h2>Targets vs delivered</h2>", 1)[1].split("</table>", 1)[0]
     assert sorted(re.findall(r'<th scope="row">(.*?)</th>', targets)) == [
-        "(no value)", "(none)", "c1"]
+        "(no value)", "(none)", "Total", "c1"]
 
 
 def test_report_shows_a_bound_and_an_adjustment_given_and_a_group_named_total() -> None:
@@ -1572,7 +1659,13 @@ def test_rounding_note_says_which_figures_may_not_add_up() -> None:
             in str(_rounding_note(groups, rows(("2.00", "-1.00", "1.00")).assign(
                 benefits_gbp=[Decimal("2.01")], net_gbp=[Decimal("1.01")]))))
     both = _rounding_note(rows(("1.01", "-0.50", "0.50"), ("1.00", "-0.49", "0.51")), down)
-    assert "and the groups' figures from the Total" in str(both)
+    assert ("a net can differ by a penny from the columns beside it, and the groups' figures "
+            "add to a penny or so more or less than the Total") in str(both)
+    # A reconciliation review: 400 groups were 15p off, told "a penny or so"; the most the
+    # groups' figures are apart from the Total is said where it is more than 2p.
+    many = rows(*[("0.01", "0.00", "0.01")] * 15)
+    assert ("the groups' figures can add to as much as £0.15 more or less than the Total"
+            in str(_rounding_note(many, rows(("0.00", "0.00", "0.00")))))
 
 
 def test_report_of_an_annotated_frame_that_lost_a_column_still_flags_illustrative_rows() -> None:
@@ -1745,7 +1838,8 @@ def test_report_writes_a_figure_that_cannot_be_worked_out_as_na_and_says_why(
     targets = targets[:targets.index("<h2>", 5)]
     assert re.search(r'<th scope="row">c2</th>(<td>[^<]*</td>){3}<td>n/a</td>', targets), targets
     assert re.search(r'<th scope="row">c1</th>(<td>[^<]*</td>){3}<td>\d+\.\d%</td>', targets)
-    assert "n/a under Delivered (% of committed): nothing was committed" in targets
+    assert ("n/a under Delivered (% of committed): no value was committed (nothing, or on "
+            "balance a harm)") in targets
     # Where every figure can be worked out, no n/a and no note.
     whole = report_html(value_frame(portfolio, tiny), tables=tiny)
     assert "n/a" not in whole
