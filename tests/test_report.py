@@ -1371,7 +1371,7 @@ def test_basis_notes_when_a_region_borrows_another_regions_figure_say_so() -> No
                     "region (wales -> uk); region_used names it for each row; what the tables "
                     "say of them: wales -> uk: the UK median stands in for Wales's, which was "
                     "not retrieved for April 2024: the wage in this value is likely about 8% "
-                    "high (Wales's was 92.9% of the UK's in April 2023) and at most about 12% "
+                    "high (Wales's was 93.0% of the UK's in April 2023) and at most about 12% "
                     "high (no region was below the North East's GBP 651, nisra-ashe-2024); "
                     "docs/proxies.md, known gaps."]
     assert not any("another region" in n for n in basis_notes(valued.iloc[2:]))
