@@ -542,8 +542,11 @@ def grouped_digits(x: float) -> str:
     """``x`` with every digit its shortest repr has, the whole part in groups of three
     (1,000,000,000,000.4: a figure just past a limit is not rounded onto it)."""
     text = repr(float(x))
-    if "e" in text or "n" in text:  # past 1e16 (a whole number) or not finite
-        return f"{x:,.0f}" if math.isfinite(x) else text
+    if "n" in text:  # not finite
+        return text
+    if "e" in text:  # past 1e16 (a whole number), or below 1e-4 (written as repr writes it:
+        # 1e-05, where no fixed-point digits would show it without a row of zeros)
+        return f"{x:,.0f}" if abs(x) >= 1 else text
     whole, _, frac = text.partition(".")
     sign = "-" if whole.startswith("-") else ""
     body = f"{int(whole.lstrip('-')):,}"

@@ -44,7 +44,13 @@ except ImportError as exc:  # pragma: no cover - exercised by test_cli with sys.
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom._text import group_labels, grouped_digits, is_missing, ratio_text
+from socialvalue_tom._text import (
+    group_labels,
+    grouped_digits,
+    is_missing,
+    misnamed,
+    ratio_text,
+)
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import (
     BulkValidationError,
@@ -286,9 +292,11 @@ class _SafeStream:
 
     def _lost(self, exc: OSError) -> None:
         """stdout cannot take more: a reader gone is no error; a full disk or a failing device
-        is told at the end (exit 3), once the command's files are written. stderr re-raises."""
+        is told at the end (exit 3), once the command's files are written. What stderr cannot
+        take is dropped: there is nowhere left to tell it, and the exit code still says how
+        the command ended (a traceback there had made every exit 1)."""
         if not self._pipe:
-            raise exc
+            return
         if not _reader_gone(exc):
             _STDOUT_LOST.append(exc.strerror or str(exc))
         _quiet_stdout()
@@ -2046,10 +2054,15 @@ def targets_cmd(
         missing = [c for c in ("contract_id", "stage", *(["supplier_id"] if by_supplier
                                                          else [])) if c not in df.columns]
         if missing:
+            # A header written another way ('Contract_ID', ' Stage ') is named, as valuing
+            # names it (an adversarial review: checked first, it was only "has no column").
+            near = "; ".join(f"the column {str(n)!r} is named like {c!r}: rename it"
+                             for c, (n, _) in misnamed(df.columns, missing).items())
             _fail(f"{input.name} has no {' or '.join(missing)} column: targets set each "
                   "contract's commitments (stage commitment) against its deliveries (stage "
                   f"delivered), beside the columns {', '.join(REQUIRED_COLUMNS)}"
-                  f"{' (--by-supplier reads supplier_id)' if 'supplier_id' in missing else ''}")
+                  f"{' (--by-supplier reads supplier_id)' if 'supplier_id' in missing else ''}"
+                  f"{f' ({near})' if near else ''}")
 
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, None, sheet, (),
                                               _period_columns(period), check=need_columns)
@@ -2468,23 +2481,37 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
     Exits as the command does, but 3 when it succeeded and stdout could not be written (a
     full disk, a closed stdout: its files were still written), and 143 on SIGTERM (a cancelled
-    CI job), which removes a part-written output as Ctrl-C (130) does."""
+    CI job), which removes a part-written output as Ctrl-C (130) does. ``sys.stdout`` and
+    ``sys.stderr`` are as they were when it returns (a second call starts afresh)."""
     _STDOUT_LOST.clear()
+    saved, opened = (sys.stdout, sys.stderr), []
     if sys.stdout is None:  # started with stdout closed ('>&-')
-        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (the process's)
+        opened.append(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 (closed below)
+        sys.stdout = opened[-1]
         _STDOUT_LOST.append("standard output is closed")
-    with _sigterm_as_exit():
-        try:
-            app(args=argv, prog_name="socialvalue-tom")
-            code: Any = 0
-        except SystemExit as exc:
-            code = exc.code
-    if _STDOUT_LOST:
-        _console(stderr=True).print(
-            f"error: could not write to standard output ({_STDOUT_LOST[0]}): what the command "
-            "printed is lost; any files it wrote are complete", markup=False)
-        if code in (0, None):
-            code = EXIT_STDOUT_LOST
+    if sys.stderr is None:  # '2>&-': messages have nowhere to go, the exit code still tells
+        opened.append(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 (closed below)
+        sys.stderr = opened[-1]
+    # What click prints itself (--help, usage errors) meets a full disk as the console does.
+    sys.stdout = cast("IO[str]", _SafeStream(sys.stdout))
+    sys.stderr = cast("IO[str]", _SafeStream(sys.stderr, pipe=False))
+    try:
+        with _sigterm_as_exit():
+            try:
+                app(args=argv, prog_name="socialvalue-tom")
+                code: Any = 0
+            except SystemExit as exc:
+                code = exc.code
+        if _STDOUT_LOST:
+            _console(stderr=True).print(
+                f"error: could not write to standard output ({_STDOUT_LOST[0]}): what the "
+                "command printed is lost; any files it wrote are complete", markup=False)
+            if code in (0, None):
+                code = EXIT_STDOUT_LOST
+    finally:
+        sys.stdout, sys.stderr = saved
+        for stream in opened:
+            stream.close()
     raise SystemExit(code)
 
 

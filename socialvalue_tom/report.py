@@ -904,11 +904,9 @@ def _targets_and_total(valued: pd.DataFrame, *, by_measure: bool, by_supplier: b
                 f"({', '.join(group_label(c) for c in shared[:3])}"
                 f"{', ...' if len(shared) > 3 else ''}): each target adds them all; keep the "
                 "winning bid's rows, or pass by_supplier=True.")
-    # Positions of rows delivering measures never committed, by group: every group's, and
-    # those of the groups where they add to more than nothing.
+    # Positions of rows delivering measures never committed, by group.
     records: list[dict[str, Any]] = []
     every_extra: list[np.ndarray] = []
-    uncommitted: list[np.ndarray] = []
     # Unsorted groups, sorted after by a key every cell has: the rows not valued may hold
     # cells of types that do not compare (5 and a Timestamp as a measure). Each group reads
     # the columns as arrays, by position.
@@ -944,8 +942,6 @@ def _targets_and_total(valued: pd.DataFrame, *, by_measure: bool, by_supplier: b
             at_extra = _uncommitted(measures, com, dlv)
             row["uncommitted_gbp"] = total(rows.value[at_extra].tolist())
             every_extra.append(at_extra)
-            if row["uncommitted_gbp"] > 0:
-                uncommitted.append(at_extra)
         records.append(row)
     records.sort(key=lambda r: tuple(_sort_key(r[k]) for k in keys))
     extra = ["unit", "committed_quantity", "delivered_quantity"] if by_measure else []
@@ -953,16 +949,16 @@ def _targets_and_total(valued: pd.DataFrame, *, by_measure: bool, by_supplier: b
         *keys, *extra, "committed_gbp", "delivered_gbp", "shortfall_gbp", "delivered_pct",
         "uncommitted_gbp", "rows_not_valued", "rows_without_stage"])
     # The notes' "in all" is these rows' amounts added and rounded once, as every total is
-    # (a reconciliation review: the groups' penny figures added were 2p off the delivered).
-    extra_rows = np.concatenate(uncommitted) if uncommitted else np.array([], dtype=np.intp)
+    # (a reconciliation review: the groups' penny figures added were 2p off the delivered),
+    # the Total row's "not committed".
+    extra_rows = np.concatenate(every_extra) if every_extra else np.array([], dtype=np.intp)
+    uncommitted = rows.value[extra_rows].tolist()
     out.attrs["notes"] = notes + _target_notes(valued, every, years, committed | delivered,
-                                               ids, out, by_measure, rows.value[extra_rows])
+                                               ids, out, by_measure, uncommitted)
     valued_at = ~np.isnan(rows.value)
-    extra_all = (None if measures is None else np.concatenate(every_extra) if every_extra
-                 else np.array([], dtype=np.intp))
     return out, _targets_total(out, keys, rows.value[committed & valued_at].tolist(),
                                rows.value[delivered & valued_at].tolist(),
-                               None if extra_all is None else rows.value[extra_all].tolist())
+                               None if measures is None else uncommitted)
 
 
 def _targets_total(out: pd.DataFrame, keys: list[str], committed: list[float],
@@ -1000,11 +996,11 @@ def _years_column(frame: pd.DataFrame) -> np.ndarray:
 
 def _target_notes(valued: pd.DataFrame, every: pd.DataFrame, years: np.ndarray,
                   staged: np.ndarray, ids: np.ndarray, out: pd.DataFrame,
-                  by_measure: bool, uncommitted: np.ndarray) -> list[str]:
+                  by_measure: bool, uncommitted: list[float]) -> list[str]:
     """What a reader of targets against deliveries must know: bases the figures mix (the
     discounting of rows lasting several years, the editions valuing each side) and
-    deliveries of measures never committed (``uncommitted``: their rows' amounts, in the
-    groups where they add to more than nothing). ``ids``: each row's group in ``out``."""
+    deliveries of measures never committed (``uncommitted``: their rows' amounts, every
+    group's, as the Total row adds them). ``ids``: each row's group in ``out``."""
     notes = []
     a = _assumptions_of(valued)
     value = every["value_gbp"].to_numpy(dtype=np.float64)
@@ -1034,11 +1030,11 @@ def _target_notes(valued: pd.DataFrame, every: pd.DataFrame, years: np.ndarray,
             "editions: each edition's proxies value the same quantity its own way (pay "
             "growth, revised carbon values), in its own year's prices unless price_year is "
             f"given, so delivered_pct compares money at different proxies; {quantities}.")
-    extra = [x for x in out["uncommitted_gbp"].tolist() if x is not None and x > 0]
-    if extra and not by_measure:
+    extra = [x for x in out["uncommitted_gbp"].tolist() if x is not None and x != 0]
+    if any(x > 0 for x in extra) and not by_measure:
         notes.append(
             f"{len(extra):,} group(s) have deliveries of measures with no commitment "
-            f"({format_gbp(total(uncommitted.tolist()))} in all, uncommitted_gbp), counted in "
+            f"({format_gbp(total(uncommitted))} in all, uncommitted_gbp), counted in "
             "delivered_gbp: they can make up for a shortfall on the measures committed "
             "(by_measure=True sets each measure against its own commitment).")
     if "claim_share" in every.columns:
@@ -1417,7 +1413,9 @@ def _targets_total_note(groups: pd.DataFrame, overall: pd.DataFrame) -> str | No
         said.append(f"each figure is rounded once from its exact sum, so the groups' figures "
                     f"can add to {_drift_words(drift)} than the Total")
     row = overall.iloc[0]
-    if row["shortfall_gbp"] != max(row["committed_gbp"] - row["delivered_gbp"], Decimal(0)):
+    over = bool((groups["delivered_gbp"] > groups["committed_gbp"]).any())
+    if over and row["shortfall_gbp"] != max(row["committed_gbp"] - row["delivered_gbp"],
+                                            Decimal(0)):
         said.append("the Total's shortfall adds the groups' shortfalls: a group delivered "
                     "over its target does not make up for another's shortfall")
     if not said:
@@ -2214,7 +2212,7 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
         tvd, tvd_total = _targets_and_total(frame, by_measure=False, by_supplier=shared,
                                             tables=None)
         tvd_notes = tvd.attrs["notes"]
-        adding = _targets_total_note(tvd, tvd_total)
+        adding = _targets_total_note(tvd, tvd_total) if len(tvd) else None
         if shared:
             tvd["supplier_id"] = group_labels(tvd["supplier_id"])
         for t in (tvd, tvd_total):
@@ -2224,8 +2222,8 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
         parts += ["<h2>Targets vs delivered</h2>", *(
             ["<p>Per contract and supplier: some contracts have commitments from more than "
              "one supplier, each set against its own deliveries.</p>"] if shared else []),
-            _table(tvd, "Committed and delivered social value per contract", tvd_total,
-                   row_headers=2 if shared else 1),
+            _table(tvd, "Committed and delivered social value per contract",
+                   tvd_total if len(tvd) else None, row_headers=2 if shared else 1),
             *(f'<p class="note">{html.escape(_table_words(note))}</p>'
               for note in ([adding] if adding else []) + tvd_notes)]
     if {"table", "version", "digest"} <= set(frame.columns):  # a frame built by hand has none

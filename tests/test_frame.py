@@ -1328,15 +1328,18 @@ def test_a_refused_quantity_is_quoted_with_every_digit_it_was_given(tiny_table: 
     """A pandas expert's review: 2**63 - 1 was quoted as ...808 (read as a float first),
     10**30 as 1,000,000,000,000,000,019,884,624,838,656, and a quantity just past a bound as
     the bound itself ('quantity 520 week ... outside the table's bounds [0, 520]')."""
-    given = pd.Series([2**63 - 1, 10**30, -(2**63 - 1), Decimal("-1234567.891"), 1e13],
-                      dtype=object)
-    out = value_frame(_frame(measure=["jobs-local"] * 5, quantity=given, unit=["FTE"] * 5,
-                             region=["uk"] * 5, date=["2024-06-01"] * 5),
+    given = pd.Series([2**63 - 1, 10**30, -(2**63 - 1), Decimal("-1234567.891"), 1e13,
+                       Decimal("1E+13"), -0.00001, Decimal("-5E+3")], dtype=object)
+    n = len(given)
+    out = value_frame(_frame(measure=["jobs-local"] * n, quantity=given, unit=["FTE"] * n,
+                             region=["uk"] * n, date=["2024-06-01"] * n),
                       tiny_table, errors="collect")
+    # (an adversarial review: a tiny negative read "-0", a Decimal "1E+13")
     assert [r.split(" is ")[0] for r in out.attrs["issues"]["reason"]] == [
         "quantity 9,223,372,036,854,775,807", "quantity " + "1" + ",000" * 10,
         "quantity -9,223,372,036,854,775,807", "quantity -1,234,567.891",
-        "quantity 10,000,000,000,000"]
+        "quantity 10,000,000,000,000", "quantity 10,000,000,000,000", "quantity -1e-05",
+        "quantity -5,000"]
     rows = pd.DataFrame({"measure": "jobs-apprentice", "quantity": [520.0000001, 5_200_000.0],
                          "unit": "week", "region": "uk", "date": "2024-06-01", "level": 3})
     reasons = value_frame(rows, tiny_table, errors="collect").attrs["issues"]["reason"]
@@ -1431,6 +1434,9 @@ def test_dashes_of_every_kind_and_spaces_around_a_code_are_pointed_out() -> None
     assert "U+2212" in did_you_mean("env\u2212carbon-saved", codes)
     assert "U+2013" in did_you_mean(" env\u2013carbon-saved ", codes)
     assert grouped_digits(-1234.5) == "-1,234.5" and grouped_digits(1e12) == "1,000,000,000,000"
+    # Below 1e-4 as repr writes it, never rounded to "0" or "-0"; past 1e16 whole.
+    assert [grouped_digits(x) for x in (-1e-5, 2e-5, 1e17, float("inf"))] == [
+        "-1e-05", "2e-05", "100,000,000,000,000,000", "inf"]
 
 
 def _one_row(**columns: Any) -> pd.DataFrame:

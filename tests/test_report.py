@@ -371,6 +371,37 @@ def test_targets_total_note_says_what_keeps_the_groups_from_adding_to_the_total(
         "than the Total; the Total's shortfall adds" in note)
 
 
+def test_targets_total_row_and_notes_agree_and_say_only_what_happened() -> None:
+    """An adversarial review: the note's "in all" counted only groups above nothing while the
+    Total's "not committed" counts every group; rounding alone (nothing delivered over a
+    target) was told as a group delivered over its target; a header-only input's report had
+    a Total row the command line leaves out."""
+    from socialvalue_tom.report import _targets_and_total, _targets_total_note
+
+    harm = pd.DataFrame({"contract_id": ["a", "a", "b", "b"],
+                         "stage": ["commitment", "delivered"] * 2,
+                         "measure": ["m1", "m2", "m1", "harm"],
+                         "value_gbp": [100.0, 100.0, 100.0, -50.0]})
+    table, total_row = _targets_and_total(harm, by_measure=False, by_supplier=False,
+                                          tables=None)
+    assert total_row["uncommitted_gbp"].iloc[0] == Decimal("50.00")
+    assert ("2 group(s) have deliveries of measures with no commitment (£50.00 in all"
+            in table.attrs["notes"][0])
+    pennies = pd.DataFrame({"contract_id": ["a", "a", "b", "b", "c", "c"],
+                            "stage": ["commitment", "delivered"] * 3,
+                            "value_gbp": [0.006, 0.0] * 3})
+    table, total_row = _targets_and_total(pennies, by_measure=False, by_supplier=False,
+                                          tables=None)
+    assert _targets_total_note(table, total_row) == (
+        "Each figure is rounded once from its exact sum, so the groups' figures can add to a "
+        "penny or so more or less than the Total.")
+    empty = value_frame(pd.DataFrame({"contract_id": [], "stage": [], "measure": [],
+                                      "quantity": [], "unit": [], "region": [], "date": []}),
+                        "uk-national")
+    section = report_html(empty).split("<h2>Targets vs delivered</h2>", 1)[1]
+    assert "<tfoot>" not in section.split("</table>", 1)[0]
+
+
 def _tenders() -> pd.DataFrame:
     """Two tenderers' commitments on T1 (the frame score_bids reads), and the winner's
     deliveries."""

@@ -267,7 +267,7 @@ def _as_given(series: pd.Series, q: FloatArray, p: int) -> str:
     if isinstance(cell, np.integer) or (isinstance(cell, int) and not isinstance(cell, bool)):
         return f"{int(cell):,}"
     if isinstance(cell, Decimal) and cell.is_finite():
-        return f"{cell:,}"
+        return f"{cell:,f}"  # 1E+13 with every digit: 10,000,000,000,000
     return grouped_digits(float(q[p]))
 
 
