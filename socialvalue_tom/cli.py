@@ -1723,6 +1723,13 @@ def report_cmd(
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
     bound: BoundOpt = Bound.central.value,
+    quote_cells: Annotated[bool, typer.Option(
+        "--quote-cells/--no-quote-cells", help="List the rows not valued with their reasons, "
+        "which quote the cells at fault (--no-quote-cells: row, line, field and code only, "
+        "for a report to publish; the issues file keeps the reasons).")] = True,
+    source_name: Annotated[str | None, typer.Option(
+        help="Name the input so in the report's 'Generated' line, instead of the file's "
+        "name and sha256 (a file name may hold a person's name).")] = None,
 ) -> None:
     """Write a self-contained HTML report (totals, themes, suppliers, targets, caveats)."""
     from socialvalue_tom.report import render_report
@@ -1731,6 +1738,8 @@ def report_cmd(
         _fail(f"report output must be an .html file, not {output.name}")
     if not title.strip():
         _fail("--title is blank: give the report a title (it names the page)")
+    if source_name is not None and not source_name.strip():
+        _fail("--source-name is blank: give the name the report should use for the input")
     _check_output(output)
     _needs_extra("matplotlib", "report", "the report's charts")  # found before any work
     a = _assumptions(price_year, discount_base_year, carry_forward, bound)
@@ -1743,10 +1752,12 @@ def report_cmd(
                                                reason=lined["reason"].to_numpy())[
             ["row", "line", "index", "field", "code", "reason"]]
     try:
-        source = _file_source(input, valued, _period_columns(period))
+        source = (source_name.strip() if source_name is not None
+                  else _file_source(input, valued, _period_columns(period)))
         _guard(lambda: _guard_contract_values(
             lambda: render_report(valued, output, title=title, tables=resolved, source=source,
-                                  crosswalks=[str(c) for c in crosswalk or ()]),
+                                  crosswalks=[str(c) for c in crosswalk or ()],
+                                  quote_cells=quote_cells),
             valued, input, sheet))
     except typer.Exit:  # as value does: no earlier report left under OUT's name
         if len(issues):  # the rows' own problems are still listed

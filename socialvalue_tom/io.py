@@ -2268,6 +2268,19 @@ def _not_a_file_to_replace(p: Path) -> str | None:
     return f"{p.name} is {kind}, not a file: give the name of a file to write"
 
 
+def _keep_mode(old: Path, new: Path) -> None:
+    """Give ``new`` the permission bits of the regular file ``old`` it is about to replace, if
+    there is one: a re-run keeps an output someone made private (``chmod 600``) private (a
+    privacy review: each run's fresh file came back readable by all). Owner, group and ACLs
+    are the new file's: only the file's owner can give them."""
+    try:
+        st = os.lstat(old)
+    except OSError:  # nothing there (or nothing to read): the usual permissions
+        return
+    if stat.S_ISREG(st.st_mode):
+        os.chmod(new, stat.S_IMODE(st.st_mode))
+
+
 def write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
     """Run ``write`` on a temporary file next to ``p`` and rename it to ``p`` on success; any
     error is an InputFileError (``why`` says why, without the path) and removes the
@@ -2282,6 +2295,7 @@ def write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
     tmp = p.with_name(f".sv-{uuid.uuid4().hex[:16]}.part{p.suffix}")
     try:
         write(tmp)
+        _keep_mode(p, tmp)
         os.replace(tmp, p)
     except BaseException as exc:
         # Ctrl-C (or the command line's SIGTERM, a cancelled CI job) mid-write too: a hidden

@@ -2136,7 +2136,7 @@ _TITLE = "Social value report"
 
 def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
                 tables: TablesLike | None = None, source: str | None = None,
-                crosswalks: str | Sequence[str] = ()) -> str:
+                crosswalks: str | Sequence[str] = (), quote_cells: bool = True) -> str:
     """A self-contained HTML report of valued outcomes (no external files or network).
 
     Sections: headline totals; caveats, including a warning when values labelled
@@ -2151,8 +2151,14 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
     them) adds totals by each crosswalk's outcome or codes (see
     :func:`~socialvalue_tom.with_crosswalk`). A blank ``title`` raises
     :class:`~socialvalue_tom.RuleError`.
+
+    ``quote_cells=False`` lists the rows not valued by row, line, field and code only: their
+    reasons quote the cells at fault, which in a supplier's return may hold personal data (a
+    name typed where a region goes), and a report is often published. The issues themselves
+    keep their reasons (``valued.attrs["issues"]``, the command line's issues file).
     """
     _need(valued, (), "report_html", whole=True)
+    quote_cells = flag(quote_cells, "quote_cells")
     if not isinstance(title, str) or not title.strip():
         raise RuleError(f"the report's title must be text that is not blank, not {title!r}: "
                         f"it names the page (the default is {_TITLE!r})", field="title")
@@ -2235,7 +2241,7 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
         parts += ["<h2>Editions used</h2>", _table(eds, "Proxy table editions used",
                                                    row_headers=2)]
     parts += _assumptions_section(valued)
-    parts += _issues_section(listed)
+    parts += _issues_section(listed, quote_cells)
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -2291,15 +2297,17 @@ def _issues_of(issues: Any, frame: pd.DataFrame) -> Any:
     return issues if own.all() else issues[own]
 
 
-def _issues_section(issues: Any) -> list[str]:
+def _issues_section(issues: Any, quote_cells: bool = True) -> list[str]:
     """The rows not valued and why, the first :data:`REPORT_ISSUES` of them, so that a report
     sent on its own still says which rows its totals leave out (with ``line``, the file's line
-    or sheet row, where the command line adds it)."""
+    or sheet row, where the command line adds it); without ``quote_cells``, no reasons (they
+    quote the cells at fault), each code's meaning in the error reference instead."""
     if not isinstance(issues, pd.DataFrame) or not len(issues):
         return []
     # Row and field head each line: a row with several problems has one line per field, told
     # apart by the field (WCAG 1.3.1: the row number alone repeats).
-    columns = [c for c in ("row", "field", "line", "code", "reason") if c in issues.columns]
+    columns = [c for c in ("row", "field", "line", "code", *(["reason"] if quote_cells else []))
+               if c in issues.columns]
     shown = issues[columns].head(REPORT_ISSUES)
     more = len(issues) - len(shown)
     where = ("<p>row: the row's position in the input valued, from 0 (for a file, the data row "
@@ -2309,7 +2317,11 @@ def _issues_section(issues: Any) -> list[str]:
     tail = (f"<p>... and {more:,} more problem{'s' if more > 1 else ''} (a row may have "
             "several, one per field), listed in the issues file "
             "(<code>valued.attrs[\"issues\"]</code> in Python).</p>" if more > 0 else "")
-    return ["<h2>Rows not valued</h2>", where,
+    unquoted = ("" if quote_cells else
+                "<p>The reasons, which quote the cells at fault, are left out of this report: "
+                "the issues file has them, and <code>socialvalue-tom errors CODE</code> says "
+                "what each code means.</p>")
+    return ["<h2>Rows not valued</h2>", where, unquoted,
             _table(shown, "Rows not valued and why", row_headers=2), tail]
 
 
@@ -2370,13 +2382,13 @@ def _crosswalk_sections(frame: pd.DataFrame, crosswalks: str | Sequence[str],
 
 def render_report(valued: pd.DataFrame, path: str | os.PathLike[str], *, title: str = _TITLE,
                   tables: TablesLike | None = None, source: str | None = None,
-                  crosswalks: str | Sequence[str] = ()) -> Path:
+                  crosswalks: str | Sequence[str] = (), quote_cells: bool = True) -> Path:
     """Write :func:`report_html` to ``path`` (UTF-8) and return the path."""
     from socialvalue_tom.io import write_through_temp
 
     out = Path(path)
     page = report_html(valued, title=title, tables=tables, source=source,
-                       crosswalks=crosswalks)
+                       crosswalks=crosswalks, quote_cells=quote_cells)
     # Through a temporary file renamed into place, as the valued files are written: a
     # symbolic link at ``path`` is replaced, not followed, and a failed write keeps the
     # previous report.

@@ -264,6 +264,7 @@ class _Writer:
                     {svio.PROVENANCE_KEY: json.dumps(record, sort_keys=True)})
             self._pq.close()
         try:
+            svio._keep_mode(self.out, self.tmp)
             os.replace(self.tmp, self.out)
         except OSError as exc:
             raise self._error(f"cannot write the file ({exc})") from exc

@@ -460,6 +460,25 @@ def test_value_title_says_the_prices_the_amounts_are_in(tmp_path: Path) -> None:
         assert result.stdout.splitlines()[0].strip() == title
 
 
+def test_report_for_publishing_leaves_out_quoted_cells_and_the_file_name(
+        tmp_path: Path) -> None:
+    """A privacy review: the report quoted bad cells and named the input file (often a
+    person's name); --no-quote-cells and --source-name leave both out of the page."""
+    src = _write(tmp_path, "Q3 return - Jane Smith.csv", "measure,quantity,unit,region,date\n"
+                 "jobs-local,2,FTE,uk,2024-05-01\njobs-local,2,FTE,John Doe AB123456C,"
+                 "2024-05-01\n")
+    html_out = tmp_path / "pub.html"
+    result = invoke("report", src, "--tables", TINY, "-o", html_out, "--errors", "collect",
+                    "--no-quote-cells", "--source-name", "Q3 supplier return")
+    assert result.exit_code == 1, result.output  # a row not valued, listed in the issues file
+    page = html_out.read_text(encoding="utf-8")
+    assert "John Doe" not in page and "Jane Smith" not in page
+    assert "from Q3 supplier return." in page
+    assert "John Doe" in (tmp_path / "pub.issues.csv").read_text(encoding="utf-8-sig")
+    assert invoke("report", src, "--tables", TINY, "-o", html_out, "--source-name",
+                  " ").exit_code == 2
+
+
 def test_value_when_by_supplier_without_column_then_exit_2(tmp_path: Path) -> None:
     """Grouping by a column the input lacks is a usage error naming the column."""
     src = _write(tmp_path, "bad.csv", BAD.replace("jobs-locl", "jobs-local").replace("-3", "3"))

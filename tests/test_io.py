@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import pickle
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -1955,6 +1957,28 @@ def test_write_through_temp_interrupted_leaves_no_part_file_and_the_old_file(
         svio.write_through_temp(out, write)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
     assert out.read_text(encoding="utf-8") == "earlier\n"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="permission bits are POSIX's")
+def test_outputs_written_again_keep_the_permissions_they_were_given(tmp_path: Path) -> None:
+    """A privacy review: an output made private (chmod 600) came back readable by all from
+    the next run (a fresh file renamed over it). A file there keeps its mode; a new one gets
+    the usual permissions. The streaming writer does the same."""
+    out = tmp_path / "out.csv"
+    svio.write_through_temp(out, lambda tmp: tmp.write_text("a\n", encoding="utf-8"))
+    usual = stat.S_IMODE(out.stat().st_mode)
+    out.chmod(0o600)
+    svio.write_through_temp(out, lambda tmp: tmp.write_text("b\n", encoding="utf-8"))
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600 != usual
+    assert out.read_text(encoding="utf-8") == "b\n"
+    src = tmp_path / "in.csv"
+    _CARBON.iloc[:2].to_csv(src, index=False)
+    streamed = tmp_path / "streamed.csv"
+    streamed.write_text("earlier\n", encoding="utf-8")
+    streamed.chmod(0o640)
+    sv.value_file(src, streamed, tables=sv.load_table(path=TINY))
+    assert stat.S_IMODE(streamed.stat().st_mode) == 0o640 and "value_gbp" in streamed.read_text(
+        encoding="utf-8")
 
 
 def test_write_through_temp_replaces_a_link_to_a_folder_and_leaves_the_folder(

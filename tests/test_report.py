@@ -540,6 +540,27 @@ def test_report_html_when_issues_then_counted_in_caveats(portfolio: pd.DataFrame
     assert "more, listed" not in section
 
 
+def test_report_html_without_quoted_cells_lists_rows_by_code_only(
+        portfolio: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """A privacy review: the rows not valued quoted the cells at fault (a name and National
+    Insurance number typed where a region goes) in a report meant to be published.
+    quote_cells=False lists row, field and code only, and says where the reasons are; the
+    issues keep them."""
+    portfolio.loc[2, "region"] = "Mary Roe AB123456C"
+    v = value_frame(portfolio, tiny, errors="collect")
+    quoted = report_html(v, tables=tiny)
+    assert "Mary Roe" in quoted
+    page = report_html(v, tables=tiny, quote_cells=False)
+    assert "Mary Roe" not in page and "AB123456C" not in page
+    section = page.split("<h2>Rows not valued</h2>", 1)[1]
+    assert ('<th scope="row">2</th><th scope="row">region</th>'
+            '<td class="text">unknown-region</td></tr>') in section
+    assert "The reasons, which quote the cells at fault, are left out" in section
+    assert "Mary Roe" in v.attrs["issues"]["reason"].iloc[0]
+    with pytest.raises(TypeError, match="quote_cells must be True or False"):
+        report_html(v, tables=tiny, quote_cells="no")  # type: ignore[arg-type]
+
+
 def test_report_html_lists_the_first_issues_and_counts_the_rest(
         portfolio: pd.DataFrame, tiny: sv.ProxyTable) -> None:
     from socialvalue_tom.report import REPORT_ISSUES
