@@ -1331,9 +1331,8 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
 
         meta = load_crosswalk(crosswalk).attrs["crosswalk"]
         _console().print(_printable(
-            f"Note: groups from the crosswalk {crosswalk} ({meta['title']}): codes and names "
-            "only, compiled from public sources; verify it against the current model before "
-            "using it in a tender."), markup=False)
+            f"Note: groups from the crosswalk {crosswalk} ({meta['title']}): "
+            f"{meta['caveat']}."), markup=False)
     return summary
 
 

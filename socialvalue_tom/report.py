@@ -2372,10 +2372,11 @@ def _crosswalk_sections(frame: pd.DataFrame, crosswalks: str | Sequence[str],
         heading = _CROSSWALK_HEADINGS.get(name, f"By {name}")
         section = _section(with_crosswalk(frame, name), column, heading, overall)
         source = meta["source"].get("title", "")
+        # Each file's own caveat (a crosswalk review: one sentence for all said the TOMs
+        # codes, recalled rather than read, were "compiled from public sources").
         about = (f"<p>Each measure's group in the crosswalk <code>{html.escape(name)}</code> "
                  f"({html.escape(str(meta['title']))}; source: {html.escape(str(source))}): "
-                 "codes and names only, compiled from public sources; verify it against the "
-                 "current model before using it in a tender.</p>")
+                 f"{html.escape(str(meta['caveat']), quote=False)}.</p>")
         parts += [section[0], about, *section[1:]]
     return parts
 

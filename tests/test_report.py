@@ -1683,7 +1683,7 @@ def test_report_shows_a_bound_and_an_adjustment_given_and_a_group_named_total() 
     assert "<td class=\"text\">0.25 (an outcome&#x27;s own value first)</td>" in section
     assert text.count("<h2>By National TOMs codes</h2>") == 1
     toms = text.split("<h2>By National TOMs codes</h2>", 1)[1]
-    assert toms.index("verify it against") < toms.index("<table>")
+    assert toms.index("verify every code against") < toms.index("<table>")
     named = df.assign(supplier_id=["Total"] * 3 + list(df["supplier_id"].iloc[3:]))
     suppliers = report_html(value_frame(named)).split("<h2>By supplier</h2>", 1)[1]
     assert '<tfoot><tr><th scope="row">Total (all groups)</th>' in suppliers

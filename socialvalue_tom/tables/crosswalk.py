@@ -38,6 +38,10 @@ CROSSWALK_GROUPS: dict[str, tuple[str, ...]] = {
 NO_COUNTERPART = "(no counterpart)"
 #: The group of a measure the crosswalk does not list (a measure of a user's own table).
 NOT_IN_CROSSWALK = "(not in the crosswalk)"
+#: What a report and the command line say beside totals by a crosswalk whose file gives no
+#: ``caveat`` of its own.
+DEFAULT_CAVEAT = ("codes and names only, compiled from public sources; verify it against the "
+                  "current model before using it in a tender")
 
 
 class _Mapping(BaseModel, extra="forbid", frozen=True):
@@ -56,6 +60,9 @@ class _CrosswalkFile(BaseModel, extra="forbid", frozen=True):
     title: str
     source: dict[str, object]
     notes: str | None = None
+    #: One sentence printed beside totals by the crosswalk: how far it was checked, and
+    #: against what to verify it (the notes are the full account).
+    caveat: str | None = Field(default=None, min_length=1, max_length=400)
     mappings: tuple[_Mapping, ...]
 
 
@@ -104,7 +111,8 @@ def load_crosswalk(name: str) -> pd.DataFrame:
     ``codes`` (the codes as text, ``"NT12, NT13"``; ``""`` where the measure has no
     counterpart), the crosswalk's names (``mission`` and ``outcome`` for ``ppn002``, ``theme``
     and ``outcome`` for ``ppn0620``) and ``note``. ``attrs["crosswalk"]`` holds its title,
-    source and notes (what was checked; verify against the current model before a tender).
+    source, notes (what was checked) and caveat (the sentence printed beside totals by it:
+    :data:`DEFAULT_CAVEAT` where the file gives none).
 
     Raises :class:`~socialvalue_tom.ProxyTableError` for an unknown name, or a file that is
     not a valid crosswalk (naming the file, line and field).
@@ -134,7 +142,8 @@ def load_crosswalk(name: str) -> pd.DataFrame:
         "note": [m.note for m in spec.mappings],
     })
     frame.attrs["crosswalk"] = {"name": spec.name, "family": spec.family, "title": spec.title,
-                                "source": dict(spec.source), "notes": spec.notes}
+                                "source": dict(spec.source), "notes": spec.notes,
+                                "caveat": spec.caveat or DEFAULT_CAVEAT}
     return frame
 
 

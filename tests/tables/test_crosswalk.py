@@ -157,13 +157,20 @@ def test_report_adds_a_section_per_crosswalk_asked_for(tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8")
     valued = sv.value_frame(pd.read_csv(EXAMPLE))
     net = format_gbp(sv.summarise(valued, by=())["net_gbp"].iloc[0])
-    for heading, header, group in (("By PPN 002 outcome", "PPN 002 outcome",
-                                    "Outcome 1: Fair work"),
-                                   ("By National TOMs codes", "National TOMs codes", "NT1")):
+    for heading, header, group, said in (
+            ("By PPN 002 outcome", "PPN 002 outcome", "Outcome 1: Fair work",
+             "the model document itself was not read; outcome 5, under Take back our streets, "
+             "is not covered"),
+            ("By National TOMs codes", "National TOMs codes", "NT1",
+             "compiled from memory of the published framework rather than read from a licensed "
+             "copy; verify every code against the TOMs edition you hold a licence for")):
         section = text.split(f"<h2>{heading}</h2>", 1)[1].split("<h2>", 1)[0]
         assert f'<th scope="col">{header}</th>' in section
         assert f'<th scope="row">{group}</th>' in section
-        assert "verify it against the current model" in section
+        # Each file's own caveat (a crosswalk review: the TOMs codes, recalled, were said to
+        # be "compiled from public sources").
+        assert " ".join(said.split()) in " ".join(section.split())
+        assert "compiled from public sources" not in section
         assert net in section.split("<tfoot>", 1)[1]
     assert "By PPN 06/20 outcome" not in text
     bad = CliRunner().invoke(app, ["report", str(EXAMPLE), "-o", str(out), "--crosswalk", "x"])
@@ -201,3 +208,19 @@ def test_with_crosswalk_reads_the_table_column_stripped() -> None:
     valued = sv.value_frame(rows, "uk-national")
     assert (sv.with_crosswalk(valued.assign(table=" uk-national "), "toms")["toms_codes"].tolist()
             == sv.with_crosswalk(valued, "toms")["toms_codes"].tolist() == ["NT1"])
+
+
+def test_a_crosswalk_caveat_is_one_short_sentence_or_the_default() -> None:
+    """The caveat printed beside totals: at most 400 characters, not blank; a file without
+    one gets the generic sentence."""
+    import pydantic
+
+    from socialvalue_tom.tables.crosswalk import DEFAULT_CAVEAT, _CrosswalkFile
+
+    base = {"format": "socialvalue_tom.crosswalk/v1", "name": "x", "family": "uk-national",
+            "title": "t", "source": {}, "mappings": []}
+    assert _CrosswalkFile.model_validate(base).caveat is None
+    assert "verify it against the current model" in DEFAULT_CAVEAT
+    for bad in ("", "x" * 401):
+        with pytest.raises(pydantic.ValidationError):
+            _CrosswalkFile.model_validate({**base, "caveat": bad})
