@@ -124,6 +124,8 @@ class _TypedValidation(NeverLooserSchema):
         field, reason = _describe(exc, cls._what.removesuffix(" field"))
         first = exc.errors()[0]
         issue = cls._issue_of(field, first)
+        if issue == "negative":  # as value_frame says it (a carbon lead's review)
+            reason += f": {NEGATIVE_ADVICE}"
         if first["type"] == "extra_forbidden" and len(first["loc"]) == 1:
             # A name one typo from a field's (dead_weight, supplier), told as a table file's is
             reason += did_you_mean(field, cls.model_fields) or cls._extra_hint(field)
@@ -397,6 +399,11 @@ _RANGE_TYPES = ("greater_than_equal", "greater_than", "less_than_equal", "less_t
                 "int_from_float", "multiple_of")
 _FRACTION_OR_RANGE_FIELDS = ("years", "deadweight", "displacement", "attribution", "drop_off",
                              "contract_value", "period_share")
+
+
+#: What a negative quantity is told, by the scalar and the bulk engines alike.
+NEGATIVE_ADVICE = ("record a harm under its own measure, counted up from 0 (emissions added: "
+                   "env-carbon-added)")
 
 
 def _outcome_issue(field: str, error: Any) -> str | None:

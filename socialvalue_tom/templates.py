@@ -196,7 +196,10 @@ _COLUMN_GUIDE = {
     "contract_id": "The contract's reference, the same on every row of the contract: double "
                    "counting is worked out per contract.",
     "supplier_id": "Your organisation's reference: tenders for one contract are told apart "
-                   "by it.",
+                   "by it. Report your subcontractors' deliveries on this contract under "
+                   "your reference too: double counting is worked out per supplier, so a "
+                   "subcontractor's rows under its own reference are not netted against "
+                   "yours (its fleet saving would also count in your carbon saved).",
     "stage": "commitment for what the contract promises, delivered for what was delivered "
              "(lower case): totals and targets keep them apart.",
     "contract_value": "The contract's value in pounds, the same on every row of the "
@@ -209,7 +212,9 @@ _COLUMN_GUIDE = {
 _OPTIONAL_GUIDE = ("Columns you may add, where the contract's evidence supports other than "
                    "the table's defaults: deadweight, displacement, attribution, drop_off "
                    "(fractions from 0 to 1: 0.25, not 25%), years (how many years an outcome "
-                   "lasts) and confidence (an evidence grade).")
+                   "lasts: the quantity is then what is delivered in each year, so 10 tCO2e a "
+                   "year for 3 years is quantity 10 with years 3, not 30) and confidence (an "
+                   "evidence grade).")
 
 
 def _guidance_sheet(wb: Any, table: ProxyTable, measures: Sequence[str],

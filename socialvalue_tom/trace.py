@@ -417,7 +417,9 @@ def _duration_detail(o: Outcome, x: RuleInputs[float], ctx: RowContext,
     how = ("not discounted (discount_schedule none)" if ctx.schedule == "none"
            else f"discounted ({ctx.schedule} schedule) to {base}")
     origin = _origin_of(o, ctx, "drop_off")
-    return (f"{x.years:g} year(s) from financial year {_fy(first)}{after}, "
+    # "each year": a carbon lead's review read the quantity as the whole term's total.
+    return (f"{x.years:g} year(s) of the quantity each year, from financial year "
+            f"{_fy(first)}{after}, "
             f"drop-off {_num(x.drop_off)}/year{origin}, "
             f"{how}{each}: {_input(s.confident)}"
             f"x {_num(s.duration)}" + _by_hand_note([s.confident, s.duration], s.discounted))

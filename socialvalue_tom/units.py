@@ -28,8 +28,8 @@ GBP = [currency] = gbp = pound_sterling
 pence = 0.01 GBP = p = penny
 tCO2e = [carbon] = t_CO2e = tonne_CO2e = tCO2 = tonnes_CO2e
 kgCO2e = 0.001 tCO2e = kg_CO2e = kgCO2
-MtCO2e = 1000000 tCO2e
-ktCO2e = 1000 tCO2e
+MtCO2e = 1000000 tCO2e = MtCO2
+ktCO2e = 1000 tCO2e = ktCO2
 """
 
 #: Spellings that pint cannot tokenise (currency symbols) mapped to registry names.
@@ -40,7 +40,7 @@ _ALIASES = {"£": "GBP", "£k": "kGBP", "k£": "kGBP", "kgbp": "kGBP", "£000": 
 #: spelling. 'mtco2e' is not here: metric tonnes or megatonnes, it is refused as ambiguous.
 _CASE_ALIASES = {"tco2e": "tCO2e", "tco2": "tCO2e", "t_co2e": "tCO2e", "tonne_co2e": "tCO2e",
                  "tonnes_co2e": "tCO2e", "kgco2e": "kgCO2e", "kgco2": "kgCO2e",
-                 "kg_co2e": "kgCO2e", "ktco2e": "ktCO2e"}
+                 "kg_co2e": "kgCO2e", "ktco2e": "ktCO2e", "ktco2": "ktCO2e"}
 #: Pounds written with a multiple a unit name cannot carry ('£m', '£bn', '£ thousands').
 _POUNDS = re.compile(r"(?:£\s*['’]?\s*(?:0{3}s?|k|m|mn|bn|thousands?|millions?|billions?)"
                      r"|(?:m|mn|bn)\s*£)", re.IGNORECASE)
@@ -126,7 +126,7 @@ def _parse(unit: str) -> pint.Unit:
 #: The carbon units, by their size in tonnes: what a mass written out before CO2e is named.
 _CARBON_BY_TONNES = {0.001: "kgCO2e", 1.0: "tCO2e", 1000.0: "ktCO2e", 1e6: "MtCO2e"}
 #: A carbon unit the registry does not know: a mass, then CO2, CO2e or CO2eq.
-_CARBON_TEXT = re.compile(r"(.*?)[\s_]*co2(?:e|eq)?", re.IGNORECASE)
+_CARBON_TEXT = re.compile(r"(.*?)[\s_]*co2(?:-?e|eq)?", re.IGNORECASE)  # CO2-e too
 
 
 def _carbon_hint(text: str) -> str:
@@ -162,6 +162,10 @@ def _one_name_hint(text: str) -> str:
     """What to write instead of a unit that is not one name: carbon by its own names
     (``tonnes CO2e``: ``tCO2e``), else the name its words make when joined (``full time
     equivalent``), else the rule."""
+    if re.search(r"co2-e", text, re.IGNORECASE):  # 'tCO2-e', 'tonnes CO2-e'
+        carbon = _carbon_hint("".join(text.split()))
+        if carbon:
+            return carbon
     words = text.split()
     if len(words) > 1 and all(_ONE_NAME.fullmatch(w) for w in words):
         carbon = _carbon_hint("".join(words))  # 'MT CO2e', 'tonne CO2eq', 'kg CO2e'

@@ -78,14 +78,15 @@ def test_trace_names_the_financial_years_a_discount_runs_between_and_every_facto
     o = sv.Outcome(measure="jobs-apprenticeship-l3-week", quantity=10, unit="week",
                    region="uk", date=dt.date(2025, 3, 31), years=3, confidence="3")
     based = sv.value(o, assumptions=sv.Assumptions(discount_base_year=2022)).explain()
-    assert ("duration      3 year(s) from financial year 2024/25, 2 year(s) after the discount "
-            "base year 2022/23, drop-off 0/year, discounted (green-book schedule) to the base "
-            "year;") in based
+    assert ("duration      3 year(s) of the quantity each year, from financial year 2024/25, "
+            "2 year(s) after the discount base year 2022/23, drop-off 0/year, discounted "
+            "(green-book schedule) to the base year;") in based
     same = sv.value(o, assumptions=sv.Assumptions(discount_base_year=2024)).explain()
-    assert ("3 year(s) from financial year 2024/25, the discount base year, drop-off 0/year, "
-            "discounted (green-book schedule) to the base year;") in same
+    assert ("3 year(s) of the quantity each year, from financial year 2024/25, the discount "
+            "base year, drop-off 0/year, discounted (green-book schedule) to the base year;"
+            ) in same
     own = sv.value(o).explain()
-    assert "3 year(s) from financial year 2024/25, drop-off" in own
+    assert "3 year(s) of the quantity each year, from financial year 2024/25, drop-off" in own
     assert "to its own first year;" in own
     assert "confidence grade '3': optimism-bias reduction 0.2: x (1 - 0.2)  -> £1,920.00" in own
 

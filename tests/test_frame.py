@@ -1321,6 +1321,12 @@ def test_a_negative_quantity_is_told_how_a_harm_is_recorded(tiny_table: Any) -> 
     assert out.attrs["issues"]["reason"].tolist() == [
         "quantity -5 is negative: record a harm under its own measure, counted up from 0 "
         "(emissions added: env-carbon-added)"]
+    # The scalar engine says the same (a carbon lead's review: it gave only pydantic's words).
+    with pytest.raises(sv.OutcomeError, match=re.escape(
+            "(got -12.5): record a harm under its own measure, counted up from 0 (emissions "
+            "added: env-carbon-added)")):
+        sv.Outcome(measure="env-carbon", quantity=-12.5, unit="tCO2e", region="uk",
+                   date="2024-09-30")
 
 
 @pytest.mark.filterwarnings("ignore::socialvalue_tom.IllustrativeValueWarning")

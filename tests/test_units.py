@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pint
@@ -381,3 +382,15 @@ def test_time_for_carbon_gets_no_weight_advice() -> None:
     with pytest.raises(UnitError) as info:
         conversion_factor("hour", "tCO2e")
     assert "kgCO2e" not in str(info.value)
+
+
+def test_carbon_written_as_co2_or_co2_dash_e_is_read_or_told_how_to_write_it() -> None:
+    """A carbon lead's review: 'tCO2' read as tCO2e (a tonne of CO2 is a tonne of CO2e) but
+    'ktCO2' and 'MtCO2' were refused with advice about metric tonnes; 'tCO2-e', a common
+    spelling, got the generic 'give a single unit'."""
+    assert [conversion_factor(u, "tCO2e") for u in ("tCO2", "kgCO2", "ktCO2", "MtCO2")] == [
+        1.0, 0.001, 1000.0, 1e6]
+    for written, advice in (("tCO2-e", "write 'tCO2e'"), ("kgCO2-e", "write 'kgCO2e'"),
+                            ("tonnes CO2-e", "write 'tCO2e'")):
+        with pytest.raises(sv.UnitError, match=re.escape(advice)):
+            conversion_factor(written, "tCO2e")

@@ -46,6 +46,7 @@ from socialvalue_tom.outcome import (
     MAX_REGION_LENGTH,
     MAX_YEARS,
     MIN_CONTRACT_VALUE,
+    NEGATIVE_ADVICE,
     STAGES,
     Assumptions,
 )
@@ -249,9 +250,8 @@ def _not_a_number(series: pd.Series, name: str) -> Callable[[int], str]:
 def _quantity(series: pd.Series, issues: Issues) -> FloatArray:
     q = _numeric(series, "quantity", issues, required=True)
     issues.add(q < 0, "quantity", "negative",
-               lambda p: f"quantity {_as_given(series, q, p)} is negative: record a harm "
-                         "under its own measure, counted up from 0 (emissions added: "
-                         "env-carbon-added)", also=True)
+               lambda p: f"quantity {_as_given(series, q, p)} is negative: "
+                         f"{NEGATIVE_ADVICE}", also=True)
     issues.add(q > MAX_QUANTITY, "quantity", "too-large",
                lambda p: f"quantity {_as_given(series, q, p)} is above the limit of "
                          f"{MAX_QUANTITY:,.0f} (a million million): check the unit and the "
