@@ -1507,7 +1507,7 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                      "no unit: each quantity was read in its measure's own unit ("
                      f"{_own_units(rows, eds)}); check that none was meant in another "
                      "(a quantity in kgCO2e read as tCO2e is 1,000 times too large).")
-    notes += _row_notes(ok)
+    notes += _row_notes(ok, eds)
     notes += _period_notes(valued.attrs.get(PERIODS_ATTR), ok, eds)
     if unread_periods(ok):
         notes.append(f"The rows have {' and '.join(PERIOD_COLUMNS)} columns, which were not "
@@ -1574,10 +1574,12 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     return notes
 
 
-def _row_notes(ok: pd.DataFrame) -> list[str]:
+def _row_notes(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> list[str]:
     """Notes on what the valued rows say of themselves that may not be meant, each where it
     applies: ids that differ only by case or an invisible character (two contracts to the
-    rules, one to a reader; spacing too), rows without a contract among rows with one, a stage or a
+    rules, one to a reader; spacing too), rows without a contract among rows with one, parts
+    and wholes of an exclusion delivered under different suppliers (``eds``: the editions'
+    exclusions), a stage or a
     confidence grade given for some rows and not others, a drop-off on a one-year outcome,
     and rows that repeat another exactly."""
     notes: list[str] = []
@@ -1609,6 +1611,9 @@ def _row_notes(ok: pd.DataFrame) -> list[str]:
     notes += _partly_given(ok, "stage", "give no stage while others do: they are a group of "
                            "their own, so double counting is not netted between them and the "
                            "rows of the same contract with a stage")
+    apart = _parts_under_other_suppliers(ok, eds)
+    if apart:
+        notes.append(apart)
     if "drop_off" in ok.columns:
         drop = pd.to_numeric(ok["drop_off"], errors="coerce").to_numpy(dtype=np.float64)
         years = (pd.to_numeric(ok["years"], errors="coerce").to_numpy(dtype=np.float64)
@@ -1718,6 +1723,55 @@ def _is_fte(eds: dict[tuple[str, str], ProxyTable], table: str, version: str,
     spec = edition.measures.get(measure) if edition is not None and isinstance(
         measure, str) else None
     return spec is not None and spec.unit == "FTE"
+
+
+def _parts_under_other_suppliers(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable],
+                                 ) -> str | None:
+    """A note where a contract's delivered rows hold measures one double-counting exclusion
+    nets against each other under more than one ``supplier_id``: exclusions net within a
+    supplier, so a subcontractor's part (fleet savings) under its own id is counted again in
+    the prime's whole (carbon saved), without a word (a carbon lead's review). Deliveries
+    only: tenders' commitments on one contract are meant to stay apart."""
+    if not {"supplier_id", "stage", "measure"} <= set(ok.columns) or not eds:
+        return None
+    read = [c for c in ("stage", "measure", "supplier_id", "contract_id") if c in ok.columns]
+    rows = ok[read][(stripped_column(ok["stage"]) == "delivered").to_numpy()]  # columns read
+    if not len(rows):
+        return None
+    measures = stripped_column(rows["measure"])
+    contracts: set[str] = set()
+    named: list[str] = []
+    exclusions = {e.id: e for t in eds.values() for e in t.spec.exclusions}
+    for ex in exclusions.values():
+        at = measures.isin(ex.measures).to_numpy()
+        if at.sum() < 2:
+            continue
+        part = pd.DataFrame({
+            "contract": (_id_keys(rows.loc[at, "contract_id"]) if "contract_id" in rows
+                         else ""),
+            "supplier": _id_keys(rows.loc[at, "supplier_id"]),
+            "measure": measures[at]})
+        spread = part.groupby("contract", dropna=False).agg(
+            suppliers=("supplier", "nunique"), measures=("measure", "nunique"))
+        hit = spread[(spread["suppliers"] > 1) & (spread["measures"] > 1)]
+        if len(hit):
+            contracts.update(str(c) for c in hit.index)
+            named.append(ex.id)
+    if not named:
+        return None
+    return (f"{len(contracts):,} contract(s) have delivered rows of measures a double-counting "
+            f"exclusion nets ({', '.join(named)}) under more than one supplier_id: double "
+            "counting is netted within each supplier, so a subcontractor's part under its own "
+            "id is not netted against the prime's whole; report subcontractors' deliveries "
+            "under the prime's supplier_id where they are the same outcomes.")
+
+
+def _id_keys(ids: pd.Series) -> np.ndarray:
+    """Each id as the rules key it (:func:`key_text`; None for a blank), worked out once per
+    distinct id."""
+    codes, uniq = cell_codes(ids)
+    keys = np.array([key_text(u) for u in uniq] + [None], dtype=object)
+    return np.asarray(keys[codes])  # code -1, a blank cell, takes the None at the end
 
 
 def _partly_given(ok: pd.DataFrame, column: str, says: str) -> list[str]:

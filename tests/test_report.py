@@ -919,6 +919,30 @@ def test_basis_notes_stage_note_names_the_rows_with_no_stage_so_its_parts_add_up
                    f"(£{pennies[1]:,}): group by stage to see them apart.")
 
 
+def test_basis_notes_say_when_an_exclusions_parts_are_delivered_under_another_supplier(
+        ) -> None:
+    """A carbon lead's review: a subcontractor's fleet saving under its own supplier_id was
+    also counted in the prime's carbon saved (exclusions net within a supplier), silently.
+    Deliveries only (tenders' commitments stay apart), and only where the suppliers' rows
+    hold different measures of the exclusion."""
+    from socialvalue_tom.report import basis_notes
+
+    def row(supplier: str, measure: str, stage: str = "delivered") -> dict[str, object]:
+        return {"contract_id": "C1", "supplier_id": supplier, "stage": stage,
+                "measure": measure, "quantity": 10.0, "unit": "tCO2e", "region": "uk",
+                "date": "2024-09-30"}
+
+    apart = pd.DataFrame([row("PRIME", "env-carbon-saved"), row("SUB1", "env-carbon-saved-fleet")])
+    notes = basis_notes(value_frame(apart, "uk-national"))
+    assert any(n.startswith("1 contract(s) have delivered rows of measures a double-counting "
+                            "exclusion nets (carbon-savings-by-source-counted-once) under more "
+                            "than one supplier_id") for n in notes), notes
+    for quiet in (apart.assign(supplier_id="PRIME"), apart.assign(stage="commitment"),
+                  apart.assign(measure="env-carbon-saved")):
+        assert not any("more than one supplier_id" in n
+                       for n in basis_notes(value_frame(quiet, "uk-national")))
+
+
 def test_basis_notes_when_rows_carried_forward_then_counted() -> None:
     """Only rows dated after their edition's valid_to count as carried forward."""
     from socialvalue_tom.report import basis_notes
