@@ -22,6 +22,7 @@ import math
 import os
 import re
 import sys
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -1739,6 +1740,10 @@ def report_cmd(
         _fail("--title is blank: give the report a title (it names the page)")
     if source_name is not None and not source_name.strip():
         _fail("--source-name is blank: give the name the report should use for the input")
+    for option, given in (("--title", title), ("--source-name", source_name or "")):
+        bad = next((c for c in given if unicodedata.category(c) == "Cc"), None)
+        if bad is not None:  # found before any work, as render_report would refuse it
+            _fail(f"{option} has a control character ({bad!r}): give text of one line")
     _check_output(output)
     _needs_extra("matplotlib", "report", "the report's charts")  # found before any work
     a = _assumptions(price_year, discount_base_year, carry_forward, bound)

@@ -2271,14 +2271,23 @@ def _not_a_file_to_replace(p: Path) -> str | None:
 def _keep_mode(old: Path, new: Path) -> None:
     """Give ``new`` the permission bits of the regular file ``old`` it is about to replace, if
     there is one: a re-run keeps an output someone made private (``chmod 600``) private (a
-    privacy review: each run's fresh file came back readable by all). Owner, group and ACLs
-    are the new file's: only the file's owner can give them."""
+    privacy review: each run's fresh file came back readable by all). Only the read, write
+    and execute bits: never set-user-id, set-group-id or sticky. Where ``old`` is another
+    user's file (an administrator re-running a colleague's job), ``new`` gets no bit it did
+    not have: the group and others the colleague let read it are not this user's group.
+    Owner, group and ACLs are the new file's: only the file's owner can give them. A mode
+    that cannot be set (a file system without modes) leaves the file as it is."""
     try:
         st = os.lstat(old)
     except OSError:  # nothing there (or nothing to read): the usual permissions
         return
-    if stat.S_ISREG(st.st_mode):
-        os.chmod(new, stat.S_IMODE(st.st_mode))
+    if not stat.S_ISREG(st.st_mode):
+        return
+    mode = stat.S_IMODE(st.st_mode) & 0o777
+    with contextlib.suppress(OSError):
+        if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+            mode &= stat.S_IMODE(os.stat(new).st_mode)
+        os.chmod(new, mode)
 
 
 def write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
@@ -2294,8 +2303,12 @@ def write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
     # an output name near the file system's limit still leaves room for it.
     tmp = p.with_name(f".sv-{uuid.uuid4().hex[:16]}.part{p.suffix}")
     try:
-        write(tmp)
+        # Made, and given the replaced file's mode, before anything is written: a private
+        # output's rows are never readable by others, not even while being written.
+        tmp.touch(exist_ok=False)
         _keep_mode(p, tmp)
+        write(tmp)
+        _keep_mode(p, tmp)  # a writer may have made the file afresh
         os.replace(tmp, p)
     except BaseException as exc:
         # Ctrl-C (or the command line's SIGTERM, a cancelled CI job) mid-write too: a hidden

@@ -22,6 +22,7 @@ import io
 import math
 import os
 import re
+import unicodedata
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -2218,9 +2219,15 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
                         f"it names the page (the default is {_TITLE!r})", field="title")
     if source is not None:
         text(source, "source (the input's name)")
+    for name, given in (("title", title), ("source", source)):
+        _printable(given, name)
     frame = _with_info(valued, "theme", tables)  # an annotate()d frame needs no tables
     issues = valued.attrs.get("issues")
     listed = _issues_of(issues, frame)
+    if not quote_cells:
+        # The tables group rows not valued too (their counts): the cell at fault (a name
+        # typed as a stage) would otherwise head a row of "By stage", as the reasons would.
+        frame = _cells_at_fault_hidden(frame, listed)
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p>Generated {_generated_day().isoformat()} by socialvalue_tom {__version__}"
              f"{f' from {html.escape(source)}' if source else ''}.</p>"]
@@ -2374,7 +2381,8 @@ def _issues_section(issues: Any, quote_cells: bool = True) -> list[str]:
     unquoted = ("" if quote_cells else
                 "<p>The reasons, which quote the cells at fault, are left out of this report: "
                 "the issues file has them, and <code>socialvalue-tom errors CODE</code> says "
-                "what each code means.</p>")
+                "what each code means. In the tables above, such a cell (a stage, region, "
+                f"measure...) reads {NOT_SHOWN}.</p>")
     return ["<h2>Rows not valued</h2>", where, unquoted,
             _table(shown, "Rows not valued and why", row_headers=2), tail]
 
@@ -2392,12 +2400,58 @@ def _regions_valued(frame: pd.DataFrame, tables: TablesLike | None) -> int:
     return len({_region_key(eds, (u,)) for u in uniq})
 
 
+def _printable(given: str | None, name: str) -> None:
+    """A :class:`~socialvalue_tom.RuleError` for a title or input name holding a control
+    character (a NUL, an escape, a line break): the page would carry it unseen, and an
+    HTML reader may stop at it."""
+    bad = next((c for c in given or "" if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        raise RuleError(f"the report's {name} has a control character ({bad!r}): give text "
+                        "of one line, without control characters", field=name)
+
+
+#: What a report without quoted cells shows in place of a cell at fault (see
+#: :func:`_cells_at_fault_hidden`).
+NOT_SHOWN = "(not shown)"
+
+#: The columns whose cells of rows not valued a report may hide: those it groups rows by
+#: and checks against a list (the ids are the supplier's own names for its contracts, shown
+#: as given, and a contract's value is read per id).
+_GROUPED_TEXT = ("stage", "region", "measure", "unit")
+
+
+def _cells_at_fault_hidden(frame: pd.DataFrame, issues: Any) -> pd.DataFrame:
+    """``frame`` with each cell an issue names (of a row not valued) read as
+    :data:`NOT_SHOWN`: a report's tables count such rows in their groups, and the group's
+    label would be the cell. Where the issues cannot be matched to the rows, the grouped
+    cells of every row not valued are hidden instead."""
+    value = pd.to_numeric(frame["value_gbp"], errors="coerce") if "value_gbp" in frame else None
+    if value is None or not value.isna().any():
+        return frame
+    out = frame.copy()
+    if isinstance(issues, pd.DataFrame) and {"index", "field"} <= set(issues.columns):
+        for field, rows in issues.groupby("field", sort=False)["index"]:
+            if field in _GROUPED_TEXT and field in out.columns:  # a date heads no group
+                out[field] = out[field].astype(object)
+                out.loc[out.index.isin(rows), field] = NOT_SHOWN
+        return out
+    unvalued = value.isna().to_numpy()
+    for column in _GROUPED_TEXT:
+        if column in out.columns:
+            out[column] = out[column].astype(object)
+            out.loc[unvalued, column] = NOT_SHOWN
+    return out
+
+
 def _section(frame: pd.DataFrame, by: str, heading: str, overall: pd.DataFrame) -> list[str]:
     """Totals by ``by``, their Total row (``overall``: the one-row summary of the whole
     frame, worked out once for every section) and a chart."""
     s = summarise(frame, by=by)
     col = GROUPS.get(by, by)
-    s[col] = group_labels(s[col])  # as the chart labels them
+    # A hidden cell reads as itself in every section, the region's included (which groups
+    # by the normalised name).
+    hidden = {NOT_SHOWN, normalise_region(NOT_SHOWN)}
+    s[col] = [NOT_SHOWN if k in hidden else k for k in group_labels(s[col])]  # as charted
     total = overall.assign(**{col: _total_label(s[col])})[s.columns]
     words = heading[0].lower() + heading[1:]  # "by PPN 002 outcome"
     chart = _chart(s[col].tolist(), [float(x) for x in s["net_gbp"]],

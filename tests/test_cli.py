@@ -477,6 +477,16 @@ def test_report_for_publishing_leaves_out_quoted_cells_and_the_file_name(
     assert "John Doe" in (tmp_path / "pub.issues.csv").read_text(encoding="utf-8-sig")
     assert invoke("report", src, "--tables", TINY, "-o", html_out, "--source-name",
                   " ").exit_code == 2
+    # A review: a terminal escape (or a NUL) named the input unseen in a published page.
+    for option, given in (("--source-name", "Q3\x1b[31m"), ("--title", "Q3\nreturns")):
+        result = invoke("report", src, "--tables", TINY, "-o", html_out, option, given)
+        assert result.exit_code == 2 and f"{option} has a control character" in result.stderr
+    from socialvalue_tom.report import report_html
+
+    with pytest.raises(sv.RuleError, match="source has a control character") as info:
+        report_html(sv.value_frame(pd.read_csv(src).iloc[:1], sv.load_table(path=TINY)),
+                       source="Q3\x00")
+    assert info.value.details["field"] == "source"
 
 
 def test_value_when_by_supplier_without_column_then_exit_2(tmp_path: Path) -> None:

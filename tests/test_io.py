@@ -8,6 +8,7 @@ import os
 import pickle
 import re
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -1959,26 +1960,73 @@ def test_write_through_temp_interrupted_leaves_no_part_file_and_the_old_file(
     assert out.read_text(encoding="utf-8") == "earlier\n"
 
 
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The usual umask, whatever the machine's: the tests below compare modes with it."""
+    was = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(was)
+
+
 @pytest.mark.skipif(os.name != "posix", reason="permission bits are POSIX's")
+@pytest.mark.usefixtures("umask_022")
 def test_outputs_written_again_keep_the_permissions_they_were_given(tmp_path: Path) -> None:
     """A privacy review: an output made private (chmod 600) came back readable by all from
     the next run (a fresh file renamed over it). A file there keeps its mode; a new one gets
     the usual permissions. The streaming writer does the same."""
     out = tmp_path / "out.csv"
     svio.write_through_temp(out, lambda tmp: tmp.write_text("a\n", encoding="utf-8"))
-    usual = stat.S_IMODE(out.stat().st_mode)
-    out.chmod(0o600)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    out.chmod(0o604)  # a mode no umask gives
     svio.write_through_temp(out, lambda tmp: tmp.write_text("b\n", encoding="utf-8"))
-    assert stat.S_IMODE(out.stat().st_mode) == 0o600 != usual
+    assert stat.S_IMODE(out.stat().st_mode) == 0o604
     assert out.read_text(encoding="utf-8") == "b\n"
     src = tmp_path / "in.csv"
     _CARBON.iloc[:2].to_csv(src, index=False)
     streamed = tmp_path / "streamed.csv"
     streamed.write_text("earlier\n", encoding="utf-8")
-    streamed.chmod(0o640)
+    streamed.chmod(0o604)
     sv.value_file(src, streamed, tables=sv.load_table(path=TINY))
-    assert stat.S_IMODE(streamed.stat().st_mode) == 0o640 and "value_gbp" in streamed.read_text(
+    assert stat.S_IMODE(streamed.stat().st_mode) == 0o604 and "value_gbp" in streamed.read_text(
         encoding="utf-8")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="permission bits are POSIX's")
+@pytest.mark.usefixtures("umask_022")
+def test_a_private_output_is_private_while_written_and_keeps_no_special_bits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A privacy review (second round): the temporary file was 0644 while being written (its
+    rows readable by all until the rename), set-id bits were copied, another user's file gave
+    its group's bits to this user's, and a mode that could not be set failed the write."""
+    out = tmp_path / "out.csv"
+    out.write_text("old\n", encoding="utf-8")
+    out.chmod(0o600)
+    seen: list[int] = []
+
+    def write(tmp: Path) -> None:
+        seen.append(stat.S_IMODE(tmp.stat().st_mode))
+        tmp.write_text("new\n", encoding="utf-8")
+
+    svio.write_through_temp(out, write)
+    assert seen == [0o600] and stat.S_IMODE(out.stat().st_mode) == 0o600
+    out.chmod(0o2750)  # set-group-id: not this library's to copy
+    svio.write_through_temp(out, write)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o750
+    # Another user's file, readable by all: the new one gets no bit the usual mode lacks.
+    out.chmod(0o666)
+    monkeypatch.setattr(os, "geteuid", lambda: out.stat().st_uid + 1)
+    svio.write_through_temp(out, write)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    monkeypatch.undo()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "chmod", refuse)
+    svio.write_through_temp(out, lambda tmp: tmp.write_text("kept\n", encoding="utf-8"))
+    assert out.read_text(encoding="utf-8") == "kept\n"
 
 
 def test_write_through_temp_replaces_a_link_to_a_folder_and_leaves_the_folder(

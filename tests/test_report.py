@@ -561,6 +561,35 @@ def test_report_html_without_quoted_cells_lists_rows_by_code_only(
         report_html(v, tables=tiny, quote_cells="no")  # type: ignore[arg-type]
 
 
+def test_report_html_without_quoted_cells_hides_them_in_the_tables_too(
+        portfolio: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """A privacy review (second round): with quote_cells=False a name typed as a stage still
+    headed a row of "By stage" (the tables count rows not valued in their groups), and a
+    name typed as a region a row of "By region". The cells an issue names read "(not
+    shown)"; other cells of the row (its supplier) and the counts stay."""
+    rows = pd.concat([portfolio, portfolio.iloc[[0, 3]]], ignore_index=True)
+    rows["stage"] = ["commitment", "commitment", "delivered", "delivered",
+                     "Jane Doe", "delivered"]
+    rows.loc[5, "region"] = "Bob Smith"
+    v = value_frame(rows, tiny, errors="collect")
+    assert set(v.attrs["issues"]["field"]) == {"stage", "region"}
+    assert "Jane Doe" in report_html(v, tables=tiny)
+    page = report_html(v, tables=tiny, quote_cells=False)
+    assert "Jane Doe" not in page and "jane" not in page.lower()
+    assert "Bob Smith" not in page and "bob-smith" not in page
+    stage = page.split("<h2>By stage</h2>", 1)[1].split("<h2>", 1)[0]
+    assert '<th scope="row">(not shown)</th><td>0</td><td>1</td>' in stage
+    region = page.split("<h2>By region</h2>", 1)[1].split("<h2>", 1)[0]
+    assert '<th scope="row">(not shown)</th><td>0</td><td>1</td>' in region
+    assert 'reads (not shown)' in page.split("<h2>Rows not valued</h2>", 1)[1]
+    # Issues that cannot be matched to rows (no index column): every grouped cell of a row
+    # not valued is hidden, as a report cannot tell which is at fault.
+    bare = v.copy()
+    bare.attrs["issues"] = v.attrs["issues"].drop(columns=["index"])
+    page = report_html(bare, tables=tiny, quote_cells=False)
+    assert "Jane Doe" not in page and "bob-smith" not in page
+
+
 def test_report_html_lists_the_first_issues_and_counts_the_rest(
         portfolio: pd.DataFrame, tiny: sv.ProxyTable) -> None:
     from socialvalue_tom.report import REPORT_ISSUES

@@ -469,7 +469,7 @@ class ProxyTable(_Sealed):
             spelling = accepted_spelling(unit, spec.accepts)
             if spelling is None:
                 raise UnitError(
-                    f"unit {unit!r} is not accepted for measure {measure!r}: expected one of "
+                    f"unit {quoted(unit)} is not accepted for measure {measure!r}: expected one of "
                     f"{', '.join(spec.accepts)}{other_kind_note(unit, spec.unit)}"
                     f"{self._hours_as_fte(measure, unit)}", unit=unit, measure=measure,
                     expected=list(spec.accepts),
