@@ -23,6 +23,7 @@ from socialvalue_tom._workbook import save_workbook
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import RuleError
 from socialvalue_tom.frame import PERIOD_COLUMNS
+from socialvalue_tom.io import write_through_temp
 from socialvalue_tom.outcome import to_day
 from socialvalue_tom.report import import_extra
 from socialvalue_tom.tables.table import ProxyTable
@@ -174,7 +175,9 @@ def write_template(measures: Sequence[str], path: str | os.PathLike[str],
     if _LISTS_SHEET in wb.sheetnames:  # the hidden lists last, after what a supplier reads
         wb.move_sheet(_LISTS_SHEET, offset=len(wb.sheetnames) - 1
                       - wb.sheetnames.index(_LISTS_SHEET))
-    save_workbook(wb, out)
+    # Through a temporary file, as every other output: an interrupted save left a
+    # half-written workbook that Excel called corrupt.
+    write_through_temp(out, lambda tmp: save_workbook(wb, tmp))
     return out
 
 

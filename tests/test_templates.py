@@ -293,3 +293,26 @@ def test_guidance_names_measures_this_template_does_not_offer_and_required_bound
         ["jobs-apprentice"], tmp_path / "a.xlsx", tiny))["guidance"].iter_rows(values_only=True)}
     assert guide["level"] == ("A figure required by jobs-apprentice (jobs-apprentice: from 1 "
                               "to 8), on each of their rows.")
+
+
+def test_an_interrupted_template_leaves_the_earlier_workbook_and_no_part_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The template was saved in place: Ctrl-C mid-save left a half-written workbook (which
+    Excel calls corrupt) where the earlier one was. It is written as every output is, to a
+    temporary file renamed over the target; a folder that is not there is a typed error."""
+    import socialvalue_tom.templates as templates
+
+    out = write_template(["env-carbon"], tmp_path / "t.xlsx", sv.load_table(path=TINY))
+    before = out.read_bytes()
+
+    def half_then_stop(wb: Any, target: Path) -> None:
+        target.write_bytes(b"PK\x03\x04 half a workbook")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(templates, "save_workbook", half_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        write_template(["env-carbon"], out, sv.load_table(path=TINY))
+    assert out.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["t.xlsx"]
+    monkeypatch.undo()
+    with pytest.raises(sv.InputFileError, match="does not exist"):
+        write_template(["env-carbon"], tmp_path / "none" / "t.xlsx", sv.load_table(path=TINY))
