@@ -389,6 +389,25 @@ _WITH_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
+def period_span_hint(value: Any) -> str | None:
+    """For a pandas ``Period`` longer than a day (a month, a quarter, a year): why it is no
+    date, and what to give instead; None for anything else. A day's ``Period`` is a date."""
+    if not isinstance(value, pd.Period) or value.freqstr == "D":
+        return None
+    return (f"date {value} is a span of time ({value.start_time:%Y-%m-%d} to "
+            f"{value.end_time:%Y-%m-%d}), not a day: give the day the outcome was delivered, "
+            "or the span as period_start and period_end")
+
+
+def period_day(value: Any) -> dt.date | None:
+    """The day of a pandas day ``Period`` (``Period('2024-06-01', 'D')``); None for anything
+    else, a month's ``Period`` included."""
+    if isinstance(value, pd.Period) and value.freqstr == "D":
+        day: dt.date = value.to_timestamp().date()
+        return day
+    return None
+
+
 def date_hint(cell: Any) -> str:
     """How to write a refused date cell as YYYY-MM-DD: the same day, where the cell says it
     another common way (31/03/2024 read day first, as in the UK; 2024/03/31; 1 April 2024

@@ -119,8 +119,8 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     """Value every row of ``df``; returns a new DataFrame (the input is not mutated).
 
     Required columns: ``measure, quantity, unit, region, date`` (text, categorical or
-    pyarrow-string columns; dates as ISO text, dates or datetime64); optional: ``years``,
-    ``deadweight``, ``displacement``, ``attribution``, ``drop_off``, ``confidence``,
+    pyarrow-string columns; dates as ISO text, dates, datetime64 or day Periods); optional:
+    ``years``, ``deadweight``, ``displacement``, ``attribution``, ``drop_off``, ``confidence``,
     ``contract_value``, ``stage``, ``contract_id`` (double-counting key), ``period_share`` (a
     part of a row reported for a period, from :func:`~socialvalue_tom.periods.apportion`: its
     cap and quantity bounds are that share of the row's), fields a measure requires, and any

@@ -25,6 +25,8 @@ from socialvalue_tom._text import (
     date_hint,
     did_you_mean,
     key_text,
+    period_day,
+    period_span_hint,
     quoted,
 )
 from socialvalue_tom.errors import OutcomeError, RuleError
@@ -67,6 +69,10 @@ def to_day(value: Any) -> Any:
         if pd.isna(value):  # pandas.NaT is a datetime whose date() is NaT
             raise ValueError("date is missing")
         return value.date()
+    if (period := period_day(value)) is not None:  # a pandas Period of one day
+        return period
+    if (span := period_span_hint(value)) is not None:
+        raise ValueError(span)
     if isinstance(value, np.datetime64) and not np.isnat(value):
         day = value.astype("datetime64[D]").item()
         if not isinstance(day, dt.date):  # numpy gives the day count past year 9999

@@ -262,6 +262,27 @@ def test_value_frame_when_dates_are_arrow_dates_agree(tiny_table: Any) -> None:
     assert out.attrs["issues"][["row", "code"]].values.tolist() == [[1, "missing"]]
 
 
+def test_a_day_period_is_its_date_and_a_month_s_is_refused_with_why(tiny_table: Any) -> None:
+    """pandas Periods were refused as "not an ISO date" (Period[D] named one day). A day's
+    Period is that date, in the frame and the scalar API; a month or a quarter is many days,
+    refused in both with the span it covers and what to give instead."""
+    days = pd.PeriodIndex(["2024-06-01", "2024-06-01", "2025-03-31"], freq="D")
+    assert value_frame(_frame(date=days), tiny_table)["value_gbp"].tolist() == EXPECTED
+    outcome = sv.Outcome(measure="jobs-local", quantity=2, unit="FTE", region="london",
+                         date=days[0])
+    assert outcome.date == dt.date(2024, 6, 1)
+    assert sv.value(outcome, tiny_table).amount == Decimal("54000.00")
+    months = pd.PeriodIndex(["2024-06", "2024-06", "2025-03"], freq="M")
+    out = value_frame(_frame(date=months), tiny_table, errors="collect")
+    assert out["value_gbp"].isna().all()
+    assert out.attrs["issues"]["reason"].iloc[0] == (
+        "date 2024-06 is a span of time (2024-06-01 to 2024-06-30), not a day: give the day "
+        "the outcome was delivered, or the span as period_start and period_end")
+    with pytest.raises(sv.OutcomeError, match="2024Q2 is a span of time"):
+        sv.Outcome(measure="jobs-local", quantity=2, unit="FTE", region="london",
+                   date=pd.Period("2024Q2", freq="Q"))
+
+
 def _with_unindexed_2023(tmp_path: Any, tiny_table: Any) -> list[Any]:
     """tiny 2024 (with its price index) and a 2023 edition that declares none."""
     text = TINY.read_text(encoding="utf-8").replace('version: "2024"', 'version: "2023"').replace(

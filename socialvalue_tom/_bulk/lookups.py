@@ -34,6 +34,8 @@ from socialvalue_tom._text import (
     narrow_floats_as_written,
     near_names,
     number_with_unit_advice,
+    period_day,
+    period_span_hint,
     plain_number_advice,
     region_advice,
     shown,
@@ -371,6 +373,8 @@ def _parse_day(value: Any) -> int | None:
         return (value - dt.date(1970, 1, 1)).days
     if isinstance(value, np.datetime64):
         return None if np.isnat(value) else int(value.astype("datetime64[D]").astype(np.int64))
+    if (day := period_day(value)) is not None:  # a pandas Period of one day
+        return (day - dt.date(1970, 1, 1)).days
     return None
 
 
@@ -391,6 +395,8 @@ def not_a_date(name: str, cell: Any) -> str:
     calendar (``2024-02-30``: the form was right, the day does not exist)."""
     if isinstance(cell, np.datetime64) and not np.isnat(cell):  # a day, past datetime.date's
         return f"{name} {shown(cell)} is not a date in the years 1-9999"
+    if (span := period_span_hint(cell)) is not None:  # a month's Period: which day?
+        return span.replace("date", name, 1)
     text = cell.strip() if isinstance(cell, str) else None
     if text is None or not ISO_DATE.fullmatch(text):
         return f"{name} {shown(cell)} is not an ISO date (YYYY-MM-DD){date_hint(cell)}"
