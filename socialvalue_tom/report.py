@@ -646,7 +646,8 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
     stripped), ``supplier`` (column ``supplier_id``), ``contract`` (``contract_id``),
     ``region`` (the region code the table resolves, so "UK" and "United Kingdom" group
     together; without known tables, the region requested, normalised), ``year`` (UK financial
-    year of ``date``) or any column; ``by=()`` gives one overall row. Rows with no value in a
+    year of ``date``: a row of several ``years`` counts all its value in its first year) or
+    any column; ``by=()`` gives one overall row. Rows with no value in a
     group column form a group of their own. Returns one row per group with ``rows`` (valued
     rows), ``rows_not_valued`` (the group's input rows with no value: its issues; a group whose
     rows were all rejected is listed with zeros, so a supplier whose returns all failed is not
@@ -1615,6 +1616,9 @@ def _row_notes(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> list
     apart = _parts_under_other_suppliers(ok, eds)
     if apart:
         notes.append(apart)
+    spans = _netted_across_years(ok, eds)
+    if spans:
+        notes.append(spans)
     if "drop_off" in ok.columns:
         drop = pd.to_numeric(ok["drop_off"], errors="coerce").to_numpy(dtype=np.float64)
         years = (pd.to_numeric(ok["years"], errors="coerce").to_numpy(dtype=np.float64)
@@ -1765,6 +1769,52 @@ def _parts_under_other_suppliers(ok: pd.DataFrame, eds: dict[tuple[str, str], Pr
             "counting is netted within each supplier, so a subcontractor's part under its own "
             "id is not netted against the prime's whole; report subcontractors' deliveries "
             "under the prime's supplier_id where they are the same outcomes.")
+
+
+def _netted_across_years(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable],
+                         ) -> str | None:
+    """A note where a double-counting exclusion governs, in one group (contract, stage and
+    supplier), rows of different lengths (``years``) or a row of several years beside rows
+    dated in another financial year: claims are totals over each row's years, set against
+    each other within the edition of each row's date, not year by year (an economist's
+    review: a 3-year priority hire's 3 FTE-years took all of a 1-year row of 3 local FTE,
+    and a 3-year whole was not netted against a part dated in its second year)."""
+    if "years" not in ok.columns or "measure" not in ok.columns or not eds:
+        return None
+    years = _years_column(ok)
+    if not (years > 1).any():
+        return None
+    measures = stripped_column(ok["measure"])
+    keys = [c for c in ("contract_id", "stage", "supplier_id") if c in ok.columns]
+    groups: set[tuple[Any, ...]] = set()
+    named: list[str] = []
+    exclusions = {e.id: e for t in eds.values() for e in t.spec.exclusions}
+    for ex in exclusions.values():
+        at = measures.isin(ex.measures).to_numpy()
+        if at.sum() < 2 or not (years[at] > 1).any():
+            continue
+        part = pd.DataFrame({
+            **{k: _id_keys(ok.loc[at, k]) for k in keys},
+            "measure": measures[at].to_numpy(), "years": years[at],
+            "fy": _financial_year(ok.loc[at, "date"]).to_numpy()})
+        spread = part.groupby(keys, dropna=False).agg(
+            measures=("measure", "nunique"), spans=("years", "nunique"),
+            longest=("years", "max"), fys=("fy", "nunique")) if keys else pd.DataFrame([{
+                "measures": part["measure"].nunique(), "spans": part["years"].nunique(),
+                "longest": part["years"].max(), "fys": part["fy"].nunique()}])
+        hit = spread[(spread["measures"] > 1) & (
+            (spread["spans"] > 1) | ((spread["longest"] > 1) & (spread["fys"] > 1)))]
+        if len(hit):
+            groups.update((ex.id, *(k if isinstance(k, tuple) else (k,))) for k in hit.index)
+            named.append(ex.id)
+    if not named:
+        return None
+    return (f"{len(groups):,} double-counting group(s) ({', '.join(named)}) hold rows of "
+            "different lengths (years), or a row of several years beside rows dated in "
+            "another financial year: each claim is the row's quantity over all its years "
+            "(a 3-year hire of 1 FTE claims 3 FTE-years, all of a 1-year row of 3 FTE), set "
+            "against the claims dated in the same edition's year, not year by year; to net "
+            "year by year, give each year as a row of its own (years 1, dated in that year).")
 
 
 def _id_keys(ids: pd.Series) -> np.ndarray:

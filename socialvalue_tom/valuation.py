@@ -233,7 +233,11 @@ class Valuation(_TypedValidation, extra="forbid", frozen=True, allow_inf_nan=Fal
         from socialvalue_tom.trace import _num  # trace builds on this module's models
 
         # The quantity in full, as the convert step shows it (1234.567, not 1234.57).
-        head = (f"Valuation of {_num(self.quantity)} {self.unit} of {self.measure} "
+        # After double counting, the quantity valued is not the row's (an economist's
+        # review: "10 FTE" headed a trace of a 12 FTE row): the first step says both.
+        netted = " (counted after double counting)" if any(
+            step.rule == "exclusion" for step in self.trace) else ""
+        head = (f"Valuation of {_num(self.quantity)} {self.unit}{netted} of {self.measure} "
                 f"({self.region_requested}) with {self.table}:{self.version} "
                 f"[digest {self.digest[:12]}]")
         lines = [head]

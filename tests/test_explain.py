@@ -47,7 +47,9 @@ def test_explain_row_when_exclusion_fired_shows_share_then_scalar_trace(tiny_tab
     def unnumbered(ls: list[str]) -> list[str]:
         return [re.sub(r"^\s+\d+\. ", "", x) for x in ls]
 
-    assert lines[0] == scalar[0] and unnumbered(lines[2:]) == unnumbered(scalar[1:])
+    # The head says the 3 FTE valued are what double counting left of the row's 4.
+    assert lines[0] == scalar[0].replace(" FTE of", " FTE (counted after double counting) of")
+    assert unnumbered(lines[2:]) == unnumbered(scalar[1:])
     assert lines[-1] == "  = £54,000.00 (2024 prices)"
 
 

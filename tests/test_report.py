@@ -972,6 +972,31 @@ def test_basis_notes_say_when_an_exclusions_parts_are_delivered_under_another_su
                        for n in basis_notes(value_frame(quiet, "uk-national")))
 
 
+def test_basis_notes_say_when_double_counting_nets_rows_of_different_years() -> None:
+    """An economist's review: a 3-year priority hire of 1 FTE took all of a 1-year row of 3
+    local FTE (claims are totals over each row's years), and a 3-year whole was not netted
+    against a part dated in its second year (claims net within an edition's year), both
+    silently. A note names the exclusion and the way to net year by year; none where the
+    rows are of one length and one year, or no row lasts more than a year."""
+    from socialvalue_tom.report import basis_notes
+
+    rows = pd.DataFrame({"contract_id": ["C", "C"], "measure": ["jobs-priority-ltu",
+                                                                "jobs-local-fte"],
+                         "quantity": [1.0, 3.0], "unit": "FTE", "region": "uk",
+                         "date": "2024-06-01", "years": [3, 1]})
+    wanted = ("1 double-counting group(s) (priority-hires-within-local-employment) hold rows "
+              "of different lengths (years)")
+    later_part = rows.assign(years=[1, 3], date=["2025-06-01", "2024-06-01"])
+    for spanning in (rows, later_part):
+        notes = basis_notes(value_frame(spanning, "uk-national"))
+        assert any(n.startswith(wanted) and "years 1, dated in that year" in n
+                   for n in notes), notes
+    for quiet in (rows.assign(years=[3, 3]), rows.assign(years=[1, 1]),
+                  later_part.assign(years=[1, 1]), rows.assign(contract_id=["C", "D"])):
+        assert not any("double-counting group(s)" in n
+                       for n in basis_notes(value_frame(quiet, "uk-national"))), quiet
+
+
 def test_basis_notes_when_rows_carried_forward_then_counted() -> None:
     """Only rows dated after their edition's valid_to count as carried forward."""
     from socialvalue_tom.report import basis_notes

@@ -538,6 +538,18 @@ class MeasureSpec(_Model, frozen=True):
                     j) from None
         return self
 
+    @model_validator(mode="after")
+    def _no_cap_on_a_harm(self) -> MeasureSpec:
+        """A cap limits a benefit claimed against the contract's value: on a disbenefit it
+        would shrink the harm counted (an economist's review: 10 tCO2e added, -GBP 2,500,
+        came out as -GBP 500 under a cap of half a GBP 1,000 contract)."""
+        if self.disbenefit and self.cap_ratio is not None:
+            raise FieldCheckError(
+                f"measure {self.code!r} is a disbenefit and has a cap_ratio: a cap limits a "
+                "benefit claimed, and would make the harm counted smaller; remove cap_ratio",
+                "cap_ratio")
+        return self
+
     @field_validator("requires")
     @classmethod
     def _requires_extra_fields(cls, v: tuple[str, ...]) -> tuple[str, ...]:

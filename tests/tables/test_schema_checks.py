@@ -421,3 +421,13 @@ def test_a_region_note_speaks_for_the_regions_below_and_reaches_the_report(
     [note] = [n for n in basis_notes(valued, table) if "another region's proxy" in n]
     assert note.startswith("1 row(s) (")  # Scotland's row: no note, one national figure
     assert "(london -> uk)" in note and "london -> uk: England's own is likely higher" in note
+
+
+def test_load_table_when_a_disbenefit_has_a_cap_is_refused(tmp_path: Path) -> None:
+    """An economist's review: a cap on a disbenefit shrank the harm counted (10 tCO2e added,
+    -GBP 2,500, came out as -GBP 500 under a cap of half a GBP 1,000 contract). A cap limits
+    a benefit claimed: on a harm it is refused at load, naming the measure's cap_ratio."""
+    text = sub("    disbenefit: true\n", "    disbenefit: true\n    cap_ratio: 0.5\n")
+    err = load_error(tmp_path, text)
+    assert err.field == "measures[3].cap_ratio"
+    assert "'env-carbon-added' is a disbenefit and has a cap_ratio" in str(err)
