@@ -54,7 +54,7 @@ class SocialValueAccessor:
             out = value_frame(self._frame, tables, errors=errors, assumptions=assumptions,
                               row_offset=row_offset, claims=claims, detail=detail)
         if illustrative:
-            warn_illustrative(sum(illustrative), stacklevel=2)
+            warn_illustrative(sum(illustrative))
         return out
 
     def apportion(self, tables: TablesLike = "uk-national", *, start: str = "period_start",

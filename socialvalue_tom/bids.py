@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from socialvalue_tom._args import choice, frame, mapping
+from socialvalue_tom._decimal import own_decimal_context
 from socialvalue_tom._text import cell_codes, id_likeness, is_missing, key_text, shortened
 from socialvalue_tom.engine import TablesLike
 from socialvalue_tom.errors import (
@@ -50,6 +51,7 @@ from socialvalue_tom.errors import (
     RuleError,
     SocialValueWarning,
     illustrative_collected,
+    outside_stacklevel,
     warn_illustrative,
 )
 from socialvalue_tom.money import format_gbp, to_pounds, total
@@ -174,7 +176,7 @@ def _basis_notes(valued: pd.DataFrame, tables: TablesLike) -> list[str]:
         warnings.warn(SocialValueWarning(
             f"tenders are compared on more than one basis. {mixed[0]} Pass assumptions="
             "{'price_year': Y, 'discount_base_year': Y} (one year for both) to score them "
-            "on one."), stacklevel=3)
+            "on one."), stacklevel=outside_stacklevel())
     editions = [f"{t}:{v}" for t, v, _ in _editions_used(valued)]
     if len(editions) > 1:
         # One basis of prices and discounting still leaves each row valued with the edition
@@ -185,7 +187,7 @@ def _basis_notes(valued: pd.DataFrame, tables: TablesLike) -> list[str]:
                 "every tender's rows alike (the evaluation date) to value them with one.")
         notes.append(note)
         warnings.warn(SocialValueWarning(f"tenders are compared on more than one edition. "
-                                         f"{note}"), stacklevel=3)
+                                         f"{note}"), stacklevel=outside_stacklevel())
     return [f"Note: {n}" for n in notes]
 
 
@@ -206,7 +208,7 @@ def _with_ungraded_named(notes: list[str], valued: pd.DataFrame,
             "are graded: an ungraded row is counted in full, as if its evidence were the best, "
             "while a graded row is reduced. Grade every tender's rows alike, or score with "
             "assumptions={'apply_confidence': False}.")
-    warnings.warn(SocialValueWarning(note), stacklevel=3)
+    warnings.warn(SocialValueWarning(note), stacklevel=outside_stacklevel())
     return [n for n in notes if not n.endswith(f"{UNGRADED_NOTE}.")] + [f"Note: {note}"]
 
 
@@ -227,7 +229,7 @@ def _priced_alike_notes(named: set[str], priced: set[str]) -> list[str]:
                     f"spacing or an invisible character): {key!r} is scored as a tenderer of "
                     "its own, on nothing committed; key bid_prices as the rows name the "
                     "tenderers if they are one.")
-            warnings.warn(SocialValueWarning(note), stacklevel=3)
+            warnings.warn(SocialValueWarning(note), stacklevel=outside_stacklevel())
             notes.append(f"Note: {note}")
     return notes
 
@@ -380,6 +382,7 @@ def _committed(values: np.ndarray, keys: list[str | None],
     return {s: total(amounts[s]) for s in suppliers}
 
 
+@own_decimal_context
 def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
                bid_prices: Mapping[Any, float | Decimal] | pd.Series | None = None,
                weighting: float = 10.0, method: Method = "proportional",
@@ -474,7 +477,7 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
         valued = _value(_as_commitments(rows), np.flatnonzero(is_commitment), tables,
                         assumptions)
     if illustrative:
-        warn_illustrative(sum(illustrative), stacklevel=2)
+        warn_illustrative(sum(illustrative))
     trace.append(_editions_note(valued))
     committed = _committed(valued["value_gbp"].to_numpy(dtype=np.float64), keys, suppliers)
     if illustrative:  # in the record of the evaluation, not only a Python warning

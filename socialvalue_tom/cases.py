@@ -36,6 +36,7 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from pydantic import Field, JsonValue, WithJsonSchema, field_validator, model_validator
 
+from socialvalue_tom._decimal import own_decimal_context
 from socialvalue_tom._jsonschema import NeverLooserSchema
 from socialvalue_tom._text import did_you_mean
 from socialvalue_tom.engine import table_set, value
@@ -206,6 +207,7 @@ class CaseResult:
     reason: str = ""
 
 
+@own_decimal_context
 def run_cases(path: str | os.PathLike[str]) -> list[CaseResult]:
     """Run the cases of a case file; one :class:`CaseResult` each, in the file's order.
 

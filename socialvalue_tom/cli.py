@@ -45,6 +45,7 @@ except ImportError as exc:  # pragma: no cover - exercised by test_cli with sys.
 import numpy as np
 import pandas as pd
 
+from socialvalue_tom._decimal import own_decimal_context
 from socialvalue_tom._text import (
     group_labels,
     grouped_digits,
@@ -2491,6 +2492,7 @@ EXIT_STDOUT_LOST = 3
 EXIT_TERMINATED = 143
 
 
+@own_decimal_context
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the command line (the ``socialvalue-tom`` console script).
 

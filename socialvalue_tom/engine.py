@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS
+from socialvalue_tom._decimal import own_decimal_context
 from socialvalue_tom._text import misnamed
 from socialvalue_tom._version import __version__
 from socialvalue_tom.errors import (
@@ -291,6 +292,7 @@ def _expression_gross(o: Outcome, ctx: RowContext, x: RuleInputs[float]) -> floa
     return part_of(float(expr.evaluate_scalar(expression_env(o, ctx, x))), o.period_share)
 
 
+@own_decimal_context
 def value(outcome: Outcome, tables: TablesLike = "uk-national", *,
           assumptions: Assumptions | Mapping[str, Any] | None = None) -> Valuation:
     """Value one outcome against a table edition or family; returns a :class:`Valuation`.
@@ -331,10 +333,11 @@ def value(outcome: Outcome, tables: TablesLike = "uk-national", *,
         raise RuleError(why, measure=ctx.measure.code, field="quantity", issue="too-large")
     valuation = _valuation(outcome, x, ctx, stages)
     if valuation.illustrative:
-        warn_illustrative(1, stacklevel=2)  # at the line calling value
+        warn_illustrative(1)  # at the line calling value
     return valuation
 
 
+@own_decimal_context
 def sensitivity(outcome: Outcome, tables: TablesLike = "uk-national", *,
                 assumptions: Assumptions | Mapping[str, Any] | None = None
                 ) -> dict[str, Valuation]:
@@ -359,7 +362,7 @@ def sensitivity(outcome: Outcome, tables: TablesLike = "uk-national", *,
         out = {b: value(outcome, tables, assumptions=a.model_copy(update={"bound": b}))
                for b in ("low", "central", "high")}
     if illustrative:
-        warn_illustrative(1, stacklevel=2)
+        warn_illustrative(1)
     return out
 
 
@@ -370,7 +373,7 @@ def _valuation(o: Outcome, x: RuleInputs[float], ctx: RowContext,
     return Valuation.from_engine(
         lambda: trace_steps(o, x, ctx, s),
         format="socialvalue_tom.trace/v1", engine_version=__version__, measure=spec.code,
-        amount=float(s.value), gross=float(s.gross) * x.sign, currency="GBP",
+        amount=float(s.value), gross=float(s.gross) * x.sign + 0.0, currency="GBP",
         quantity=o.quantity, unit=ctx.unit, canonical_quantity=float(s.canonical),
         canonical_unit=spec.unit, region_requested=ctx.region, region_used=ctx.region_used,
         table=t.name, version=t.version, digest=t.digest, carried_forward=ctx.carried,

@@ -8,6 +8,8 @@ attributes, and pickles (Dask ships errors from workers back to the client).
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -444,11 +446,27 @@ def illustrative_collected() -> Iterator[list[int]]:
         _COLLECTING.reset(token)
 
 
-def warn_illustrative(rows: int, stacklevel: int) -> None:
+#: The package's folder: a warning names the first line outside it.
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def outside_stacklevel() -> int:
+    """The ``stacklevel`` for ``warnings.warn`` in the function calling this that names the
+    first line outside the package: the user's call, however many of the library's frames
+    (a decorator's among them) lie between."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def warn_illustrative(rows: int) -> None:
     """Issue :class:`IllustrativeValueWarning` for ``rows`` rows valued with illustrative
-    proxies (the text does not vary with the count, so the default filter shows it once per
-    calling line, however many times it is issued there); inside
-    :func:`illustrative_collected`, add them to its count instead."""
+    proxies, at the first line outside the package (the text does not vary with the count,
+    so the default filter shows it once per calling line, however many times it is issued
+    there); inside :func:`illustrative_collected`, add them to its count instead."""
     collecting = _COLLECTING.get()
     if collecting is not None:
         collecting.append(rows)
@@ -456,4 +474,4 @@ def warn_illustrative(rows: int, stacklevel: int) -> None:
     warnings.warn(IllustrativeValueWarning(
         "proxy values labelled illustrative (placeholders, not published figures) were used: "
         "not for decisions; the rows' 'illustrative' flag (report.annotate, "
-        "Valuation.illustrative) says which", rows=rows), stacklevel=stacklevel + 1)
+        "Valuation.illustrative) says which", rows=rows), stacklevel=outside_stacklevel())

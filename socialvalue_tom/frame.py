@@ -27,6 +27,7 @@ from socialvalue_tom._attrs import own_attrs
 from socialvalue_tom._bulk.arithmetic import BLOCK, Columns, arithmetic
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, Rows, Seen, lookups
+from socialvalue_tom._decimal import own_decimal_context
 from socialvalue_tom._text import cell_codes, misnamed, name_key, near_names
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import (
@@ -35,6 +36,7 @@ from socialvalue_tom.errors import (
     RowIssue,
     RuleError,
     SocialValueWarning,
+    outside_stacklevel,
     warn_illustrative,
 )
 from socialvalue_tom.outcome import Assumptions, Outcome
@@ -110,6 +112,7 @@ def issues_frame(issues: list[RowIssue]) -> IssueTable:
     return IssueTable(ordered)
 
 
+@own_decimal_context
 def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
                 errors: Literal["raise", "collect"] = "raise",
                 assumptions: Assumptions | Mapping[str, Any] | None = None,
@@ -199,17 +202,17 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
             illustrative += int(np.count_nonzero(stack.illustrative.ravel().take(valued)))
     _raise_if(issues, errors)
     if illustrative:
-        warn_illustrative(illustrative, stacklevel=2)  # at the line calling value_frame
+        warn_illustrative(illustrative)  # at the line calling value_frame
     if unread_periods(df):
         warnings.warn(SocialValueWarning(
             "the rows have period_start and period_end columns, which value_frame does not "
             "read: each row is valued whole at its date; apportion first (sv.apportion) to "
-            "split a period across the editions it overlaps"), stacklevel=2)
+            "split a period across the editions it overlaps"), stacklevel=outside_stacklevel())
     twins = column_twins(df, differing=True)
     if twins:  # a cleaned column beside its original is common: said, not refused
         warnings.warn(SocialValueWarning(
             f"the input has {twins_text(twins)}, the other column(s) passed over: drop those "
-            "not meant to be read"), stacklevel=2)
+            "not meant to be read"), stacklevel=outside_stacklevel())
     return _output(df, out, stack, issues, a, shares)
 
 
@@ -819,6 +822,7 @@ def _input_row_counts(parts: pd.DataFrame, bad: np.ndarray) -> dict[str, int]:
             "input_rows_not_valued": input_rows(parts.iloc[np.unique(bad)])}
 
 
+@own_decimal_context
 def explain_row(out: pd.DataFrame, i: int | np.integer[Any]) -> str:
     """The trace of row ``i`` (position) of a ``value_frame`` result, as ``value().explain()``.
 

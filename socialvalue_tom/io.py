@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from socialvalue_tom._args import chunk_size, frame, mapping, not_text, text
+from socialvalue_tom._decimal import own_decimal_context
 from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import (
     COMMA_DECIMAL,
@@ -2166,6 +2167,7 @@ def _plain_text(value: Any) -> str:
     return json.dumps(value)
 
 
+@own_decimal_context
 def write_valuations(df: pd.DataFrame, path: str | os.PathLike[str], *,
                      source: str | None = None) -> Path:
     """Write valued rows to ``.csv``, ``.xlsx`` or ``.parquet`` (chosen by extension).

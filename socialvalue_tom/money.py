@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from socialvalue_tom._decimal import own_decimal_context
 from socialvalue_tom.errors import RuleError
 
 __all__ = ["format_gbp", "to_pence", "to_pounds", "total"]
@@ -55,6 +56,7 @@ _CONTEXT = Context(prec=400)
 _EXACT_SUM = Context(prec=1100)
 
 
+@own_decimal_context
 def to_pounds(amount: float | Decimal) -> Decimal:
     """``amount`` rounded to the penny as a :class:`~decimal.Decimal`, e.g. ``Decimal('12.35')``.
 
@@ -131,11 +133,13 @@ def _round(exact: Decimal, noise: Decimal) -> Decimal:
     return pounds.copy_abs() if pounds.is_zero() else pounds  # never "-0.00"
 
 
+@own_decimal_context
 def to_pence(amount: float | Decimal) -> int:
     """``amount`` in whole pence, rounded as :func:`to_pounds`."""
     return int(to_pounds(amount).scaleb(2, _CONTEXT))  # exact: no 28-digit default rounding
 
 
+@own_decimal_context
 def total(amounts: Iterable[float | Decimal]) -> Decimal:
     """Order-independent total of float amounts, rounded to the penny.
 
@@ -227,6 +231,7 @@ def _as_float(value: float | Decimal) -> float:
         raise RuleError(f"amount {value!r} is too large for money") from None
 
 
+@own_decimal_context
 def format_gbp(amount: float | Decimal) -> str:
     """``£1,234.57`` (negative as ``-£1,234.57``), rounded half-up to the penny as
     :func:`to_pounds` rounds (a Decimal has no float error to allow for)."""

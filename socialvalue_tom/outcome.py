@@ -17,6 +17,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from socialvalue_tom._jsonschema import NeverLooserSchema
 from socialvalue_tom._text import (
@@ -135,6 +136,12 @@ class _TypedValidation(NeverLooserSchema):
         if first["type"] == "extra_forbidden" and len(first["loc"]) == 1:
             # A name one typo from a field's (dead_weight, supplier), told as a table file's is
             reason += did_you_mean(field, cls.model_fields) or cls._extra_hint(field)
+        if not first["loc"]:
+            # The input as a whole (JSON that does not parse, a list where an object goes):
+            # no field is at fault, and a form maps ``field`` to a control (an integrator's
+            # review: "<outcome>" was given as the field).
+            return cls._error(f"{cls._what.removesuffix(' field')}: {reason}", field=None,
+                              errors=clipped_errors(exc.errors(include_url=False)))
         return cls._error(f"{cls._what} {field!r}: {reason}", field=field,
                           errors=clipped_errors(exc.errors(include_url=False)),
                           **({"issue": issue} if issue else {}))
@@ -335,6 +342,13 @@ class Outcome(_TypedValidation, extra="forbid", frozen=True, str_strip_whitespac
         if isinstance(v, np.ndarray):  # a 0-d array too: value_frame refuses such a cell
             raise ValueError("quantity must be one number, not an array")
         _refuse_time_spans(v, "quantity")
+        if isinstance(v, int | np.integer) and abs(int(v)) > MAX_QUANTITY:
+            # An integer past a float's range (309 digits) failed as "not a valid number":
+            # it is negative or too large, as value_frame says (an integrator's review).
+            raise PydanticCustomError(
+                "greater_than_equal" if v < 0 else "less_than_equal",
+                "Input should be {bound}", {"bound": "greater than or equal to 0" if v < 0
+                                            else "less than or equal to 1000000000000"})
         return as_written(v)
 
     @field_validator("fields", mode="before")

@@ -37,6 +37,7 @@ from socialvalue_tom._args import flag, text
 from socialvalue_tom._args import frame as a_frame  # "frame" names many locals here
 from socialvalue_tom._attrs import own_attrs
 from socialvalue_tom._bulk.lookups import _wall_clock
+from socialvalue_tom._decimal import own_decimal_context
 from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import (
     NotAValue,
@@ -57,7 +58,13 @@ from socialvalue_tom._text import (
 from socialvalue_tom._version import __version__
 from socialvalue_tom._workbook import source_date_epoch
 from socialvalue_tom.engine import TablesLike
-from socialvalue_tom.errors import OutcomeError, RuleError, SocialValueError, SocialValueWarning
+from socialvalue_tom.errors import (
+    OutcomeError,
+    RuleError,
+    SocialValueError,
+    SocialValueWarning,
+    outside_stacklevel,
+)
 from socialvalue_tom.frame import PERIOD_COLUMNS, refuse_index_columns, unread_periods
 from socialvalue_tom.money import format_gbp, total
 from socialvalue_tom.outcome import (
@@ -193,6 +200,7 @@ def _recorded_edition(name: str, version: str, mark: str) -> ProxyTable | None:
     return table if table.digest == mark else None
 
 
+@own_decimal_context
 def annotate(valued: pd.DataFrame, tables: TablesLike | None = None) -> pd.DataFrame:
     """Add ``theme``, ``title``, ``value_type``, ``methodology``, ``canonical_unit`` and
     ``illustrative`` columns.
@@ -637,6 +645,7 @@ def _valued_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[value.notna()].assign(value_gbp=value[value.notna()])
 
 
+@own_decimal_context
 def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
               tables: TablesLike | None = None) -> pd.DataFrame:
     """Totals per group, rounded to the penny at the edge.
@@ -822,6 +831,7 @@ def _count_input_rows(n: int, period_row: np.ndarray | None,
     return count
 
 
+@own_decimal_context
 def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
                          by_supplier: bool = False,
                          tables: TablesLike | None = None) -> pd.DataFrame:
@@ -865,7 +875,7 @@ def targets_vs_delivered(valued: pd.DataFrame, *, by_measure: bool = False,
     by_measure, by_supplier = flag(by_measure, "by_measure"), flag(by_supplier, "by_supplier")
     out = _targets(valued, by_measure=by_measure, by_supplier=by_supplier, tables=tables)
     for note in out.attrs["notes"]:
-        warnings.warn(SocialValueWarning(note), stacklevel=2)
+        warnings.warn(SocialValueWarning(note), stacklevel=outside_stacklevel())
     return out
 
 
@@ -1426,6 +1436,7 @@ def _targets_total_note(groups: pd.DataFrame, overall: pd.DataFrame) -> str | No
     return f"{text[0].upper()}{text[1:]}."
 
 
+@own_decimal_context
 def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[str]:
     """Plain-text notes on what a total of ``valued`` adds together, for printing beside it.
 
@@ -2239,6 +2250,7 @@ h2,caption{break-after:avoid}}"""
 _TITLE = "Social value report"
 
 
+@own_decimal_context
 def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
                 tables: TablesLike | None = None, source: str | None = None,
                 crosswalks: str | Sequence[str] = (), quote_cells: bool = True) -> str:
@@ -2539,6 +2551,7 @@ def _crosswalk_sections(frame: pd.DataFrame, crosswalks: str | Sequence[str],
     return parts
 
 
+@own_decimal_context
 def render_report(valued: pd.DataFrame, path: str | os.PathLike[str], *, title: str = _TITLE,
                   tables: TablesLike | None = None, source: str | None = None,
                   crosswalks: str | Sequence[str] = (), quote_cells: bool = True) -> Path:

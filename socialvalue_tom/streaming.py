@@ -53,6 +53,7 @@ from pandas.api.types import union_categoricals
 
 from socialvalue_tom import io as svio
 from socialvalue_tom._args import choice, chunk_size, flag
+from socialvalue_tom._decimal import own_decimal_context
 from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import stripped_column
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
@@ -332,6 +333,7 @@ def _all_null(table: Any) -> set[str]:
             if c.null_count == table.num_rows}
 
 
+@own_decimal_context
 def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
                tables: TablesLike = "uk-national", chunksize: int = 100_000,
                errors: Literal["raise", "collect"] = "raise",
@@ -426,10 +428,10 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
                                         errors="collect", assumptions=assumptions, detail=detail)
                     writer.write(empty)
                 if illustrative:  # before the output is committed: a filter may make it an error
-                    warn_illustrative(sum(illustrative), stacklevel=2)
+                    warn_illustrative(sum(illustrative))
                 writer.commit(_provenance(acc, tset, assumptions, source))
             elif illustrative:
-                warn_illustrative(sum(illustrative), stacklevel=2)
+                warn_illustrative(sum(illustrative))
         except BaseException:
             if writer is not None:
                 writer.abort()

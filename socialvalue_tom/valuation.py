@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self, cast
 
 import numpy as np
 from pydantic import (
     Field,
+    GetJsonSchemaHandler,
     PrivateAttr,
     SerializerFunctionWrapHandler,
     ValidationError,
@@ -16,7 +17,10 @@ from pydantic import (
     field_validator,
     model_serializer,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
+from socialvalue_tom._decimal import own_decimal_context
 from socialvalue_tom._text import clipped_errors, quoted
 from socialvalue_tom.errors import OutcomeError
 from socialvalue_tom.outcome import _no_bool, _TypedValidation
@@ -209,11 +213,24 @@ class Valuation(_TypedValidation, extra="forbid", frozen=True, allow_inf_nan=Fal
         return hash((self.measure, self.amount, self.digest, self.quantity, self.unit))
 
     @model_serializer(mode="wrap")
+    @own_decimal_context
     def _serialise(self, handler: SerializerFunctionWrapHandler) -> Any:
         _ = self.trace
         return handler(self)
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema,
+                                     handler: GetJsonSchemaHandler, /) -> JsonSchemaValue:
+        # The serializer above (which builds the trace first) gives the model's own dump: a
+        # response's schema is the fields', not that of a serializer returning Any ({}, which
+        # a web framework's response schema was, a systems integrator's review found).
+        if handler.mode == "serialization" and "serialization" in core_schema:
+            core_schema = cast(CoreSchema, {k: v for k, v in core_schema.items()
+                                            if k != "serialization"})
+        return super().__get_pydantic_json_schema__(core_schema, handler)
+
     @property
+    @own_decimal_context
     def pennies(self) -> int:
         """The amount in whole pence (rounded half away from zero at the edge)."""
         from socialvalue_tom.money import to_pence
@@ -221,6 +238,7 @@ class Valuation(_TypedValidation, extra="forbid", frozen=True, allow_inf_nan=Fal
         return to_pence(self.amount)
 
     @property
+    @own_decimal_context
     def pounds(self) -> Decimal:
         """The amount in pounds to the penny (a ``Decimal``, rounded half away from zero at
         the edge): what a report or a JSON response gives, ``str(v.pounds)`` as text."""
@@ -228,6 +246,7 @@ class Valuation(_TypedValidation, extra="forbid", frozen=True, allow_inf_nan=Fal
 
         return to_pounds(self.amount)
 
+    @own_decimal_context
     def explain(self) -> str:
         """The derivation, one numbered line per rule, with units and the running amount."""
         from socialvalue_tom.trace import _num  # trace builds on this module's models

@@ -491,14 +491,16 @@ def test_value_frame_when_quantity_bad_is_an_issue(tiny_table: Any, value: Any,
 @pytest.mark.parametrize(("value", "code"), [
     ("", "missing"), ("   ", "missing"), (b"5", "not-a-number"), (1 + 2j, "not-a-number"),
     ("1_000", "not-a-number"), ("1,000", "not-a-number"), ("\u0665", "not-a-number"),
-    (10 ** 400, "not-finite"), ("1e400", "not-finite"), ("nan", "not-finite"),
+    (10 ** 400, "too-large"), ("1e400", "too-large"), ("nan", "not-finite"),
+    ("inf", "not-finite"),
     ([1.0], "not-a-number"), ({"q": 1}, "not-a-number"),
 ])
 def test_value_frame_when_quantity_cell_is_odd_is_an_issue(tiny_table: Any, value: Any,
                                                            code: str) -> None:
     """Blank text is missing (as in a CSV file); bytes, complex numbers, containers and text
-    that a CSV reader would not read as a number are not numbers; an integer too large for a
-    float is not finite. The other rows are valued."""
+    that a CSV reader would not read as a number are not numbers; an integer (or text) too
+    large for a float is too large, as Outcome says; infinity is not finite. The other rows
+    are valued."""
     q = pd.Series([2.0, value, 100.0], dtype=object)
     out = value_frame(_frame(quantity=q), tiny_table, errors="collect")
     issues = out.attrs["issues"]

@@ -371,3 +371,49 @@ def test_a_field_without_a_name_is_refused_by_the_model_and_the_schema(name: str
         sv.Outcome.model_validate(doc)
     assert info.value.field == "fields"
     assert not jsonschema.Draft202012Validator(sv.json_schema("outcome")).is_valid(doc)
+
+
+def test_an_input_wrong_as_a_whole_names_no_field() -> None:
+    """A systems integrator's review: JSON that does not parse, or a list where an object
+    goes, gave field "<outcome>", which a front end mapped to a form control. No field is at
+    fault: ``field`` is None."""
+    for text in ("[1]", '{"measure": "a",'):
+        with pytest.raises(sv.OutcomeError) as info:
+            sv.Outcome.model_validate_json(text)
+        assert info.value.to_dict()["field"] is None
+        assert str(info.value).startswith("outcome: ")
+    with pytest.raises(sv.RuleError) as rule:
+        sv.Assumptions.model_validate_json("[1]")
+    assert rule.value.to_dict()["field"] is None
+
+
+@pytest.mark.parametrize(("quantity", "issue"), [(10**309, "too-large"), (10**30, "too-large"),
+                                                 (-(10**309), "negative")])
+def test_an_integer_past_a_floats_range_is_too_large_on_both_paths(quantity: int,
+                                                                   issue: str) -> None:
+    """A 309-digit quantity was "not-a-number" to Outcome and "not-finite" to value_frame:
+    it is too large (or negative), the same code on both paths."""
+    with pytest.raises(sv.OutcomeError) as info:
+        sv.Outcome(measure="jobs-local-fte", quantity=quantity, unit="FTE", region="london",
+                   date="2024-09-30")
+    assert info.value.to_dict()["issue"] == issue
+    rows = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [quantity], "unit": "FTE",
+                         "region": "london", "date": "2024-09-30"})
+    issues = sv.value_frame(rows, errors="collect").attrs["issues"]
+    assert issues["code"].tolist() == [issue]
+    assert len(issues["reason"].iloc[0]) < 500  # the digits cut, as other cells are
+
+
+def test_a_harm_of_nothing_is_zero_not_minus_zero() -> None:
+    """A zero quantity of a disbenefit was valued -0.0, which JSON responses carried."""
+    import math
+
+    v = sv.value(sv.Outcome(measure="env-carbon-added", quantity=0, unit="tCO2e", region="uk",
+                            date="2024-09-30"))
+    assert math.copysign(1.0, v.amount) == 1.0 and math.copysign(1.0, v.gross) == 1.0
+    assert '"amount":0.0' in v.model_dump_json()
+    rows = pd.DataFrame({"measure": ["env-carbon-added"], "quantity": [0.0], "unit": "tCO2e",
+                         "region": "uk", "date": "2024-09-30"})
+    out = sv.value_frame(rows, detail=True)
+    assert math.copysign(1.0, out["value_gbp"].iloc[0]) == 1.0
+    assert math.copysign(1.0, out["gross_gbp"].iloc[0]) == 1.0

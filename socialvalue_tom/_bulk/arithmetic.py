@@ -165,7 +165,7 @@ def _run(df: pd.DataFrame, s: EditionStack, a: Assumptions, rows: Rows, sel: Sel
         (out.value, st.value), (out.proxy, x.proxy), (out.edition, rows.ed[sel]),
         (out.region, s.region_used.ravel().take(emr))]
     if out.gross is not None and out.canonical is not None:
-        pairs += [(out.gross, st.gross * x.sign), (out.canonical, st.canonical)]
+        pairs += [(out.gross, st.gross * x.sign + 0.0), (out.canonical, st.canonical)]
     _store(pairs, sel, idx, finite, start)
 
 

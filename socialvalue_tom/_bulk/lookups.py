@@ -9,6 +9,7 @@ reported here.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -38,6 +39,7 @@ from socialvalue_tom._text import (
     period_span_hint,
     plain_number_advice,
     region_advice,
+    shortened,
     shown,
 )
 from socialvalue_tom.errors import OutcomeError, SocialValueError
@@ -185,18 +187,39 @@ def _narrow_float(dtype: Any) -> Any:
     return None
 
 
-def _numeric(series: pd.Series, name: str, issues: Issues, *, required: bool) -> FloatArray:
-    """float64 values; refused, missing (when required) and non-finite values are issues."""
+def _numeric(series: pd.Series, name: str, issues: Issues, *, required: bool,
+             bounded: bool = False) -> FloatArray:
+    """float64 values; refused, missing (when required) and non-finite values are issues.
+    ``bounded``: the caller checks the values against limits, so a finite cell past what a
+    float holds (an integer of 309 digits, ``1e400`` written out) is left infinite for that
+    check to refuse as too large, not told as "not a finite number" (which it is)."""
     vals, missing, refused = cell_floats(series)
     issues.add(refused, name, "not-a-number", _not_a_number(series, name), also=True,
                key=_cells(series, refused))
     if required:
         issues.add(missing, name, "missing", f"{name} is missing", also=True)
-    infinite_or_nan = np.isinf(vals) | (np.isnan(vals) & ~missing & ~refused)
+    infinite = np.isinf(vals)
+    if bounded and infinite.any():
+        for p in np.flatnonzero(infinite):
+            infinite[p] = not _finite_cell(series.iloc[p])
+    infinite_or_nan = infinite | (np.isnan(vals) & ~missing & ~refused)
     issues.add(infinite_or_nan, name, "not-finite",
                lambda p: f"{name} {shown(series.iloc[p])} is not a finite number", also=True,
                key=_cells(series, infinite_or_nan))
     return vals
+
+
+def _finite_cell(cell: Any) -> bool:
+    """Whether a cell read as infinite holds a finite number (an integer, a Decimal or text
+    past a float's range), rather than infinity itself."""
+    if isinstance(cell, bool | np.bool_ | float | np.floating):
+        return False
+    if isinstance(cell, int | np.integer):
+        return True
+    try:
+        return Decimal(str(cell).strip().replace(",", "")).is_finite()
+    except (ArithmeticError, ValueError):
+        return False
 
 
 def _cells(series: pd.Series, told: NDArray[np.bool_]) -> CellKey | None:
@@ -250,7 +273,7 @@ def _not_a_number(series: pd.Series, name: str) -> Callable[[int], str]:
 
 
 def _quantity(series: pd.Series, issues: Issues) -> FloatArray:
-    q = _numeric(series, "quantity", issues, required=True)
+    q = _numeric(series, "quantity", issues, required=True, bounded=True)
     issues.add(q < 0, "quantity", "negative",
                lambda p: f"quantity {_as_given(series, q, p)} is negative: "
                          f"{NEGATIVE_ADVICE}", also=True)
@@ -267,9 +290,11 @@ def _as_given(series: pd.Series, q: FloatArray, p: int) -> str:
     of the float it was read as."""
     cell = series.iloc[p]
     if isinstance(cell, np.integer) or (isinstance(cell, int) and not isinstance(cell, bool)):
-        return f"{int(cell):,}"
+        return shortened(f"{int(cell):,}")  # 309 digits and more: cut, as cells are
     if isinstance(cell, Decimal) and cell.is_finite():
-        return f"{cell:,f}"  # 1E+13 with every digit: 10,000,000,000,000
+        return shortened(f"{cell:,f}")  # 1E+13 with every digit: 10,000,000,000,000
+    if not math.isfinite(q[p]):  # text past a float's range ('1e400'): as written
+        return shown(cell)
     return grouped_digits(float(q[p]))
 
 

@@ -88,5 +88,6 @@ def run_pipeline(x: RuleInputs[Num], gross: Num | None = None) -> Stages[Num]:
     discounted = confident * duration
     uplifted = steps.uplift(discounted, x.uplift)
     capped = steps.apply_cap(uplifted, x.cap)
+    # + 0.0: a disbenefit of nothing is 0.0, not -0.0 (which a JSON response carried).
     return Stages(canonical, g, net, confident, duration, discounted, uplifted, capped,
-                  capped * x.sign)
+                  capped * x.sign + 0.0)

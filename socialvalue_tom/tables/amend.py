@@ -23,6 +23,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
 
+from socialvalue_tom._decimal import own_decimal_context
 from socialvalue_tom._text import clipped_errors
 from socialvalue_tom.errors import (
     ProxyTableError,
@@ -110,6 +111,7 @@ class _Context:
                                **details)
 
 
+@own_decimal_context
 def amend_table(table: ProxyTable, *, version: str,
                 proxies: Mapping[str, Mapping[str, ProxyValue | Mapping[str, Any]]] | None = None,
                 measures: Iterable[MeasureSpec | Mapping[str, Any]] = (),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import overload
 
 from socialvalue_tom._args import flag
+from socialvalue_tom._decimal import own_decimal_context
 from socialvalue_tom._text import quoted
 from socialvalue_tom.errors import (
     NoTableInForceError,
@@ -432,6 +433,7 @@ def load_table(*, path: str | os.PathLike[str], digest: str | None = None) -> Pr
 
 # The overloads say to a type checker what the checks below say at run time (a name with
 # version= or on=, or path= alone); the implementation takes any mix, to refuse it clearly.
+@own_decimal_context
 def load_table(name: str | None = None, *, version: str | None = None,
                on: dt.date | str | None = None, path: str | os.PathLike[str] | None = None,
                carry_forward: bool = False, digest: str | None = None) -> ProxyTable:

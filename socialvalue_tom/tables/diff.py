@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from socialvalue_tom._decimal import own_decimal_context
 from socialvalue_tom.tables.schema import MeasureSpec, ProxyValue
 from socialvalue_tom.tables.table import ProxyTable
 
@@ -132,6 +133,7 @@ def _record(change: str, code: str, region: str, old: ProxyTable, new: ProxyTabl
             "old_region_used": old_used, "new_region_used": new_used}
 
 
+@own_decimal_context
 def diff_tables(old: ProxyTable, new: ProxyTable) -> pd.DataFrame:
     """What changed from ``old`` to ``new``: one row per (measure, region) that differs.
 
