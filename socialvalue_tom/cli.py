@@ -729,7 +729,7 @@ def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.Da
     """
     from socialvalue_tom.frame import claim_totals, claims_of, value_frame
 
-    if len(df) <= PROGRESS_ROWS or not sys.stdout.isatty():
+    if len(df) <= PROGRESS_ROWS or not sys.stderr.isatty():  # drawn on stderr: its terminal
         return _guard(lambda: value_frame(df, tables, errors="collect", assumptions=a,
                                           detail=True))
     claims = _guard(lambda: claim_totals(claims_of(df, tables, assumptions=a), tables))

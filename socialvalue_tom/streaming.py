@@ -365,7 +365,7 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
             fields).
         progress: show a ``rich`` progress bar (``True`` without ``rich``: an
             :class:`ImportError` naming the ``cli`` extra); None shows one when ``rich`` is
-            installed and stdout is a terminal.
+            installed and stderr is a terminal. The bar is drawn on stderr.
         sheet: for ``.xlsx`` input only, the sheet to read: a name or 0-based position
             (default: the first visible sheet), as for
             :func:`~socialvalue_tom.io.read_outcomes`.
@@ -605,9 +605,11 @@ def _run(batches: Iterable[tuple[int, pd.DataFrame]], tset: TableSet, writer: _W
 
 def _with_progress(batches: Iterator[tuple[int, pd.DataFrame]], src: Path,
                    progress: bool | None) -> Iterator[tuple[int, pd.DataFrame]]:
-    """Wrap ``batches`` in a rich progress bar counting rows, when asked or when interactive."""
+    """Wrap ``batches`` in a rich progress bar counting rows, when asked or when interactive:
+    on stderr, and by default when stderr is a terminal (a scale review: the bar was drawn
+    on stdout, leaving a blank line at the head of a script's redirected output)."""
     if progress is None:
-        progress = sys.stdout.isatty()
+        progress = sys.stderr.isatty()
     if not progress:
         yield from batches
         return
@@ -617,7 +619,9 @@ def _with_progress(batches: Iterator[tuple[int, pd.DataFrame]], src: Path,
         yield from batches
         return
     total = _row_count(src)
-    with Progress(transient=True) as bar:
+    from rich.console import Console
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(f"valuing {src.name}", total=total)
         for offset, batch in batches:
             yield offset, batch

@@ -92,8 +92,27 @@ def normalise_unit(unit: str) -> str:
     return _ALIASES.get(text, _ALIASES.get(text.lower(), text))
 
 
-@lru_cache(maxsize=4096)
 def _parse(unit: str) -> pint.Unit:
+    """``unit`` parsed, or its :class:`UnitError` (a fresh one each time, from the cached
+    reason: ``lru_cache`` keeps no raised error, so a column of thousands of distinct bad
+    units went through pint's parser again at every lookup, 200 times slower than a clean
+    column, a scale review found)."""
+    got = _parsed_or_refusal(unit)
+    if isinstance(got, tuple):
+        message, details = got
+        raise UnitError(message, **details)
+    return got
+
+
+@lru_cache(maxsize=1 << 16)
+def _parsed_or_refusal(unit: str) -> pint.Unit | tuple[str, dict[str, Any]]:
+    try:
+        return _parse_now(unit)
+    except UnitError as exc:
+        return exc.message, dict(exc.details)
+
+
+def _parse_now(unit: str) -> pint.Unit:
     if not isinstance(unit, str) or not unit.strip():
         raise UnitError(f"unit {unit!r} is empty: give a unit such as 'FTE', 'hour' or 'tCO2e'",
                         unit=unit)

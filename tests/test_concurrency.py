@@ -25,7 +25,7 @@ def test_value_when_eight_threads_share_a_table_equals_serial(tiny_table: Any,
     serial = [sv.value(o, tiny_table).amount for o in outcomes]
     frame = to_frame(rows)
     serial_frame = value_frame(frame, tiny_table)["value_gbp"].tolist()
-    units._parse.cache_clear()
+    units._parsed_or_refusal.cache_clear()
     units.conversion_factor.cache_clear()
 
     def work(i: int) -> tuple[list[float], list[float]]:

@@ -137,6 +137,8 @@ def test_value_dask_keeps_every_issue_of_a_row_with_several(tiny: sv.ProxyTable)
     valued = value_dask(dd.from_pandas(df, npartitions=2), tiny, errors="collect")
     got = issues(valued)
     assert got.to_dict("list") == want.to_dict("list")
+    # The same frame, dtypes too (a scale review: object columns made .equals() false).
+    assert pd.DataFrame(want).equals(got) and (got.dtypes == want.dtypes).all()
     first = valued.compute().iloc[0]
     assert (first["issue_field"], first["issue_code"]) == (
         "date; quantity; stage", "bad-date; not-a-number; bad-stage")

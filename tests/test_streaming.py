@@ -212,6 +212,17 @@ def test_value_file_when_no_output_still_summarises(tmp_path: Path, tiny: sv.Pro
     assert list(tmp_path.iterdir()) == [src]
 
 
+def test_value_file_progress_bar_is_drawn_on_stderr_never_stdout(
+        tmp_path: Path, tiny: sv.ProxyTable, capsys: pytest.CaptureFixture[str]) -> None:
+    """A scale review: the bar was drawn on stdout, so a script's redirected output began
+    with a blank line; and it was shown by default when stdout, not stderr, was a terminal."""
+    pytest.importorskip("rich")
+    src = _csv(_portfolio(120), tmp_path / "o.csv")
+    summary = value_file(src, tables=tiny, chunksize=50, progress=True)
+    assert summary.rows == 120
+    assert capsys.readouterr().out == ""
+
+
 def test_value_file_when_parquet_input_equals_csv_input(
         tmp_path: Path, tiny: sv.ProxyTable) -> None:
     """Parquet input (read with iter_batches) gives the same total as the CSV input."""
