@@ -1454,6 +1454,10 @@ def value_cmd(
         _check_output(totals, (".csv", ".xlsx"))
         if same_file(totals, input) or (output is not None and same_file(totals, output)):
             _fail(f"--totals {totals} is the input or the output: give it a name of its own")
+        if same_file(totals, _issues_path(input, output, sheet)):
+            # A security review: the issues list, written after, replaced the totals.
+            _fail(f"--totals {totals} is where the issues file goes: give it a name of its "
+                  "own")
     if provenance is not None:
         _check_output(provenance, (".json",))
         if any(other is not None and same_file(provenance, other)
@@ -2064,6 +2068,9 @@ def targets_cmd(
         _check_output(totals, (".csv", ".xlsx"))
         if same_file(totals, input):
             _fail(f"--totals {totals} is the input: give it a name of its own")
+        if same_file(totals, _issues_path(input, None, sheet)):
+            _fail(f"--totals {totals} is where the issues file goes: give it a name of its "
+                  "own")
     a = _assumptions(price_year, discount_base_year, carry_forward)
 
     def need_columns(df: pd.DataFrame) -> None:  # before any row is valued: exit 2, not 1
@@ -2299,16 +2306,29 @@ def examples_cmd(
         _fail(f"{folder} is not a folder")
     if target.exists() and not target.is_dir():
         _fail(f"{target} exists and is not a folder")
-    there = [name for name in EXAMPLE_FILES if (target / name).exists()]
+    # A link counts as there, dangling or not: it is replaced, never written through (a
+    # security review: a link planted at examples/portfolio.csv had its target overwritten).
+    there = [name for name in EXAMPLE_FILES
+             if (target / name).exists() or (target / name).is_symlink()]
     if there and not force:
         _fail(f"{', '.join(str(target / n) for n in there)} already there: --force replaces "
               "them")
+    from socialvalue_tom.io import write_through_temp
+
     try:
         target.mkdir(exist_ok=True)
-        for name in EXAMPLE_FILES:
-            (target / name).write_bytes((source / name).read_bytes())
     except OSError as exc:
         _fail(f"cannot write {target}: {exc.strerror or exc}")
+    def copy(name: str) -> None:
+        data = (source / name).read_bytes()
+
+        def write(tmp: Path) -> None:
+            tmp.write_bytes(data)
+
+        write_through_temp(target / name, write)
+
+    for name in EXAMPLE_FILES:
+        _guard(lambda: copy(name))  # noqa: B023 (called at once, in this iteration)
     for name, what in EXAMPLE_FILES.items():
         _console().print(_printable(f"Wrote {target / name}: {what}"), markup=False)
     _console().print(_printable(

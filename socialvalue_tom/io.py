@@ -67,6 +67,7 @@ from socialvalue_tom._text import (
     is_missing,
     key_text,
     key_texts,
+    shortened,
 )
 from socialvalue_tom._workbook import save_workbook, uncalculated_cells
 from socialvalue_tom.errors import InputFileError, SocialValueError
@@ -981,7 +982,7 @@ def _text_in_pandas_metadata(table: Any, names: list[str]) -> Any:
         for column in info.get("columns", []):
             if column.get("name") in names:
                 column.update(pandas_type="unicode", numpy_type="object", metadata=None)
-    except (ValueError, TypeError, AttributeError):  # not metadata pandas wrote: leave it out
+    except (ValueError, TypeError, AttributeError, RecursionError):  # not pandas': left out
         return table.replace_schema_metadata({k: v for k, v in meta.items() if k != b"pandas"})
     return table.replace_schema_metadata({**meta, b"pandas": json.dumps(info).encode()})
 
@@ -992,7 +993,20 @@ def _arrow_to_pandas(table: Any, offset: int = 0, path: Path | None = None,
     (``df.set_index("contract_id").to_parquet(...)``) are data: ``to_pandas`` makes them the
     index again, so they are put back as columns (dropping them lost ``contract_id`` and merged
     every contract into one double-counting group). An unnamed index is only row labels."""
-    df: pd.DataFrame = table.to_pandas()
+    try:
+        df: pd.DataFrame = table.to_pandas()
+    except (RecursionError, KeyError, TypeError, ValueError, IndexError,
+            AttributeError) as exc:
+        # The pandas metadata pandas wrote to restore the frame (its index, its column
+        # types) is garbled: pyarrow raised bare Python errors (a security review).
+        if not (table.schema.metadata or {}).get(b"pandas"):
+            raise
+        why = ("nested too deeply" if isinstance(exc, RecursionError)
+               else f"{type(exc).__name__}: {exc}")
+        raise _fail(path if path is not None else Path("<arrow data>"),
+                    f"the file's pandas metadata (how pandas wrote its index and columns) "
+                    f"cannot be read ({shortened(why)}): write the file again from the frame, "
+                    "or without that metadata", why=why) from None
     if isinstance(df.columns, pd.MultiIndex):
         # Written from a frame with columns at several levels: value_frame would refuse it;
         # said here, naming the file (a batch read without the metadata had names such as
@@ -1104,6 +1118,7 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
         header = _header(p, where, tuple(top.get(c) for c in range(1, max(top) + 1)))
         _check_unnamed(p, ws.title, rows, len(header))
         body = _body_rows(rows, len(header))
+        _check_text_size(p, ws.title, body)
         # Hidden rows are read like the others (they are data): which they are is kept, so
         # that a reader checking the sheet as Excel shows it can be told.
         hidden = {r for r, dim in ws.row_dimensions.items() if dim.hidden}
@@ -1116,6 +1131,25 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
                       tuple(r for r, _ in body if r in hidden), columns, alike)
     finally:
         wb.close()
+
+
+def _check_text_size(p: Path, sheet: str, body: list[tuple[int, tuple[Any, ...]]]) -> None:
+    """Refuse a sheet whose cells hold more text, all told, than its file may decompress to
+    (:func:`_check_expanded_size`'s limit): a workbook keeps each text once (its shared
+    strings) and cells point at it, so an 18 KB file with a 5,000,000-character text in 400
+    cells read as 2,000,000,000 characters, and valuing it took 4 GB (a security review)."""
+    size = max(p.stat().st_size, 1)
+    limit = min(MAX_XLSX_BYTES, max(MAX_XLSX_RATIO * size, MIN_XLSX_CHECKED))
+    held = 0
+    for _, values in body:
+        for value in values:
+            if type(value) is str:
+                held += len(value)
+        if held > limit:
+            raise _fail(p, f"sheet {sheet!r}: its cells hold more than {limit:,} characters of "
+                           f"text, more than a file of {size:,} bytes may expand to (a text "
+                           "repeated in many cells): shorten the long cells, or save the "
+                           "sheet as CSV", sheet=sheet)
 
 
 def _not_a_workbook_hint(p: Path) -> str:
@@ -2003,6 +2037,8 @@ def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     if suffix == ".json":
         try:
             record = json.loads(p.read_text(encoding="utf-8-sig"))  # a BOM is fine
+        except RecursionError:  # a security review: a bare traceback, exit 1
+            raise _fail(p, "not a readable provenance record (nested too deeply)") from None
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise _fail(p, f"not a readable provenance record ({exc})") from exc
         return _checked_record(p, record)
@@ -2020,6 +2056,8 @@ def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
             return None
         try:
             found = json.loads(raw)
+        except RecursionError:
+            raise _fail(p, "its provenance metadata is nested too deeply") from None
         except (UnicodeDecodeError, ValueError) as exc:
             raise _fail(p, f"its provenance metadata is not JSON ({exc})") from exc
         return _checked_record(p, found)
@@ -2104,7 +2142,7 @@ def _setting_of_text(value: Any) -> Any:
         return text == "yes"
     try:
         found = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
     return found if isinstance(found, int | float) and not isinstance(found, bool) else text
 

@@ -2522,6 +2522,44 @@ def test_examples_copies_the_example_files_for_the_tutorial(tmp_path: Path) -> N
     assert missing.exit_code == 2 and "is not a folder" in missing.output
 
 
+def test_examples_replaces_links_and_never_writes_through_them(tmp_path: Path) -> None:
+    """A security review: a link planted at examples/portfolio.csv had its target
+    overwritten by `examples --force`, and a dangling one was followed without --force (it
+    did not "exist"). A link is there, and is replaced, its target left alone."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    folder = tmp_path / "a"
+    (folder / "examples").mkdir(parents=True)
+    (folder / "examples" / "portfolio.csv").symlink_to(victim)
+    refused = runner.invoke(app, ["examples", str(folder)])
+    assert refused.exit_code == 2 and "--force" in refused.output
+    assert runner.invoke(app, ["examples", str(folder), "--force"]).exit_code == 0
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert not (folder / "examples" / "portfolio.csv").is_symlink()
+    dangling = tmp_path / "b"
+    (dangling / "examples").mkdir(parents=True)
+    (dangling / "examples" / "portfolio.csv").symlink_to(tmp_path / "created")
+    assert runner.invoke(app, ["examples", str(dangling)]).exit_code == 2
+    assert not (tmp_path / "created").exists()
+
+
+def test_totals_may_not_be_the_issues_file(tmp_path: Path) -> None:
+    """A security review: --totals x.issues.csv was written, then replaced by the issues
+    list, the totals lost without a word. Refused before any work, for value and targets."""
+    src = _write(tmp_path, "x.csv", "contract_id,stage,measure,quantity,unit,region,date\n"
+                 "C1,delivered,jobs-local,2,FTE,uk,2024-05-01\n"
+                 "C1,delivered,nope,2,FTE,uk,2024-05-01\n")
+    for command in ("value", "targets"):
+        result = invoke(command, src, "--tables", TINY, "--errors", "collect", "--totals",
+                        tmp_path / "x.issues.csv")
+        assert result.exit_code == 2, result.output
+        assert "is where the issues file goes" in result.stderr
+    out = tmp_path / "o.csv"
+    result = invoke("value", src, "--tables", TINY, "--errors", "collect", "-o", out,
+                    "--totals", tmp_path / "o.issues.csv")
+    assert result.exit_code == 2 and not out.exists()
+
+
 def test_example_path_names_the_files_and_refuses_others() -> None:
     assert sv.example_path().name == "portfolio.csv"
     assert sv.example_path("cases.yaml").is_file()

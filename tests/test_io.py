@@ -2386,3 +2386,96 @@ def test_write_valuations_shows_in_pounds_only_the_amounts_the_library_writes(
     formats = {c.value: ws.cell(2, c.column).number_format for c in ws[1]}
     assert formats["value_gbp"] == '"£"#,##0.00;-"£"#,##0.00'
     assert formats["spend_gbp"] == "General"
+
+
+def _shared_text_workbook(path: Path, text: str, rows: int) -> Path:
+    """A workbook whose ``notes`` column holds ``text`` in ``rows`` rows, kept once in its
+    shared strings, as Excel keeps a repeated text (openpyxl writes each cell's own)."""
+    import zipfile
+
+    header = [*XL_HEADER, "notes"]
+    strings = [*header, "jobs-local-fte", "FTE", "uk", "2024-05-01", "C1", text]
+    at = {s: i for i, s in enumerate(strings)}
+
+    def row(r: int, values: list[object]) -> str:
+        cells = [f'<c r="{col}{r}"><v>{v}</v></c>' if isinstance(v, int) else
+                 f'<c r="{col}{r}" t="s"><v>{at[str(v)]}</v></c>'
+                 for col, v in zip("ABCDEFG", values, strict=True)]
+        return f'<row r="{r}">{"".join(cells)}</row>'
+
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    body = [row(1, header)] + [row(r, ["jobs-local-fte", 1, "FTE", "uk", "2024-05-01", "C1",
+                                        text]) for r in range(2, rows + 2)]
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxml'
+            'formats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/'
+            'worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/shared'
+            'Strings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'spreadsheetml.sharedStrings+xml"/></Types>'),
+        "_rels/.rels": (f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+                        f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
+                        "</Relationships>"),
+        "xl/workbook.xml": (f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets><sheet '
+                            'name="outcomes" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" Type="{rel}/worksheet" '
+            f'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{rel}/'
+            'sharedStrings" Target="sharedStrings.xml"/></Relationships>'),
+        "xl/worksheets/sheet1.xml": (f'<worksheet xmlns="{main}"><sheetData>{"".join(body)}'
+                                     "</sheetData></worksheet>"),
+        "xl/sharedStrings.xml": (f'<sst xmlns="{main}">'
+                                 + "".join(f"<si><t>{s}</t></si>" for s in strings)
+                                 + "</sst>"),
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, xml in parts.items():
+            archive.writestr(name, xml)
+    return path
+
+
+def test_read_xlsx_when_a_long_text_is_repeated_in_many_cells_refuses_it(tmp_path: Path) -> None:
+    """A security review: a workbook keeps each text once and cells point at it, so an 18 KB
+    file with a 5,000,000-character text in 400 cells read as 2,000,000,000 characters
+    (valuing it took 4 GB). A sheet may hold no more text than its file may decompress to."""
+    bomb = _shared_text_workbook(tmp_path / "bomb.xlsx", "A" * 100_000, 400)
+    assert bomb.stat().st_size < 100_000  # 40,000,000 characters in 400 cells
+    with pytest.raises(sv.InputFileError, match="more than 8,388,608 characters of text"):
+        svio.read_outcomes(bomb)
+    fine = _shared_text_workbook(tmp_path / "ok.xlsx", "A" * 1_000, 400)
+    assert len(svio.read_outcomes(fine)) == 400
+
+
+@pytest.mark.parametrize("meta", [b"[" * 3000 + b"]" * 3000, b"{}", b'{"columns": 5}', b"xx{",
+                                  b'{"index_columns": ["nope"], "columns": []}'])
+def test_read_parquet_when_pandas_metadata_is_garbled_is_an_input_file_error(
+        tmp_path: Path, meta: bytes) -> None:
+    """A security review: garbled pandas metadata escaped as RecursionError, KeyError or
+    TypeError (exit 1, "bad rows"); it is an InputFileError naming the file, for the reader
+    and for value_file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [1.0], "unit": ["FTE"],
+                          "region": ["uk"], "date": ["2024-05-01"]})
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    path = tmp_path / "m.parquet"
+    pq.write_table(table.replace_schema_metadata({b"pandas": meta}), path)
+    with pytest.raises(sv.InputFileError, match=r"pandas metadata .* cannot be read"):
+        svio.read_outcomes(path)
+    with pytest.raises(sv.InputFileError, match=r"m\.parquet"):
+        sv.value_file(path)
+
+
+def test_read_provenance_when_nested_too_deeply_is_an_input_file_error(tmp_path: Path) -> None:
+    """A record nested 100,000 deep escaped as RecursionError from `verify`."""
+    path = tmp_path / "p.json"
+    path.write_text('{"a":' * 100_000 + "1" + "}" * 100_000, encoding="utf-8")
+    with pytest.raises(sv.InputFileError, match="nested too deeply"):
+        svio.read_provenance(path)

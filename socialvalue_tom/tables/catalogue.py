@@ -701,6 +701,10 @@ def write_manifest(root: Path | None = None) -> Path:
         digests[path.relative_to(root).as_posix()] = canonical_digest(spec)
     for path in sorted((root / "indices").glob("*.yaml")):
         digests[path.relative_to(root).as_posix()] = canonical_digest(read_model(path, IndexFile))
+    from socialvalue_tom.tables.crosswalk import crosswalk_digest, read_crosswalk_file
+
+    for path in sorted((root / "crosswalks").glob("*.yaml")):
+        digests[path.relative_to(root).as_posix()] = crosswalk_digest(read_crosswalk_file(path))
     out = root / MANIFEST
     out.write_text(json.dumps({"format": "socialvalue_tom.manifest/v1", "digests": digests},
                               indent=2, sort_keys=True) + "\n", encoding="utf-8",

@@ -13,6 +13,8 @@ Each measure is in one group of a crosswalk (a measure mapped to two TOMs codes 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -106,6 +108,17 @@ def framework_code_hint(text: object, codes: Iterable[str]) -> str:
             f"{found} (crosswalk 'toms': verify against your licensed edition)")
 
 
+def crosswalk_digest(spec: BaseModel) -> str:
+    """sha256 of a crosswalk file's content as JSON (its layout and comments aside)."""
+    text = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_crosswalk_file(path: Path) -> BaseModel:
+    """A crosswalk file, parsed and checked against its schema (for the manifest)."""
+    return read_model(path, _CrosswalkFile)
+
+
 def load_crosswalk(name: str) -> pd.DataFrame:
     """The embedded crosswalk ``name`` as a table: one row per measure, with ``measure``,
     ``codes`` (the codes as text, ``"NT12, NT13"``; ``""`` where the measure has no
@@ -123,6 +136,13 @@ def load_crosswalk(name: str) -> pd.DataFrame:
                               f"{', '.join(names)}", path=None, line=None, field=None)
     path = _folder() / f"{name}.yaml"
     spec = read_model(path, _CrosswalkFile)
+    # Pinned by the manifest, as the tables are (a security review: an edited crosswalk put
+    # a table's totals under forged codes and title, silently).
+    from socialvalue_tom.tables.catalogue import _check_integrity, embedded_dir
+
+    root = embedded_dir()
+    if path.parent.resolve() == (root / "crosswalks").resolve():
+        _check_integrity(root, (root / "crosswalks" / path.name), crosswalk_digest(spec))
     if spec.name != name:
         raise ProxyTableError(f"{path}: field name: the crosswalk names itself {spec.name!r}, "
                               f"not {name!r} as its file does", path=str(path), line=None,

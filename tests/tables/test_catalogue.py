@@ -80,6 +80,19 @@ def test_catalogue_when_price_index_modified_raises_integrity_error(proxies_copy
         sv.load_index("uk-gdp-deflator")
 
 
+def test_catalogue_when_crosswalk_modified_raises_integrity_error(proxies_copy: Path) -> None:
+    """A security review: an edited crosswalk put a table's totals under forged codes and
+    title, silently. Crosswalks are pinned by the manifest, as tables and indices are."""
+    assert len(sv.load_crosswalk("toms")) > 0  # the copy as shipped loads
+    path = proxies_copy / "crosswalks" / "toms.yaml"
+    text = path.read_text(encoding="utf-8")
+    code = re.search(r"codes: \[(NT\d+)", text)
+    assert code is not None
+    path.write_text(text.replace(code.group(0), "codes: [NT99", 1), encoding="utf-8")
+    with pytest.raises(sv.TableIntegrityError, match=r"toms\.yaml"):
+        sv.load_crosswalk("toms")
+
+
 @pytest.mark.parametrize("how", ["load_table", "value"])
 def test_a_modified_price_index_is_refused_when_the_folder_is_reached_through_a_link(
         proxies_copy: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
