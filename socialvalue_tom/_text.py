@@ -391,8 +391,9 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 def period_span_hint(value: Any) -> str | None:
     """For a pandas ``Period`` longer than a day (a month, a quarter, a year): why it is no
-    date, and what to give instead; None for anything else. A day's ``Period`` is a date."""
-    if not isinstance(value, pd.Period) or value.freqstr == "D":
+    date, and what to give instead; None for anything else. A ``Period`` within one day (a
+    day, a business day, an hour) is that day's date."""
+    if not isinstance(value, pd.Period) or period_day(value) is not None:
         return None
     return (f"date {value} is a span of time ({value.start_time:%Y-%m-%d} to "
             f"{value.end_time:%Y-%m-%d}), not a day: give the day the outcome was delivered, "
@@ -400,11 +401,13 @@ def period_span_hint(value: Any) -> str | None:
 
 
 def period_day(value: Any) -> dt.date | None:
-    """The day of a pandas day ``Period`` (``Period('2024-06-01', 'D')``); None for anything
-    else, a month's ``Period`` included."""
-    if isinstance(value, pd.Period) and value.freqstr == "D":
-        day: dt.date = value.to_timestamp().date()
-        return day
+    """The day of a pandas ``Period`` within one day (``Period('2024-06-01', 'D')``, a
+    business day, an hour: as a datetime's own date is read); None for anything else, a
+    month's ``Period`` included."""
+    if isinstance(value, pd.Period):
+        first: dt.date = value.start_time.date()
+        if value.end_time.date() == first:
+            return first
     return None
 
 

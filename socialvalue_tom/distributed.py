@@ -411,7 +411,7 @@ def issues(valued: Any) -> pd.DataFrame:
     bad = valued[cols][~valued["issue_row"].isna()].compute()
     records = []
     for label, r, fields, codes, reasons in zip(
-            bad.index, bad["issue_row"], bad["issue_field"], bad["issue_code"],
+            bad.index.tolist(), bad["issue_row"], bad["issue_field"], bad["issue_code"],
             bad["issue_reason"], strict=True):
         # One line per issue, as a row with several problems holds them (_add_issue_columns).
         records += [(int(r), label, f, c, why) for f, c, why in zip(
@@ -420,7 +420,6 @@ def issues(valued: Any) -> pd.DataFrame:
     frame = pd.DataFrame(records, columns=ISSUE_COLUMNS)
     # The dtypes value_frame's issues have (a scale review: object columns where it has
     # text ones made .equals() false with every value the same): the labels keep theirs.
+    # The labels as value_frame's issues hold them: read from Python values, as there.
     frame = frame.astype({"row": "int64", "field": "str", "code": "str", "reason": "str"})
-    frame["index"] = pd.Series(frame["index"].to_numpy(dtype=object), dtype=object).astype(
-        bad.index.dtype) if len(frame) else pd.Series([], dtype=bad.index.dtype)
     return frame.sort_values(["row", "field"], kind="stable").reset_index(drop=True)

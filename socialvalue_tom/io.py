@@ -2308,15 +2308,18 @@ def _not_a_file_to_replace(p: Path) -> str | None:
     return f"{p.name} is {kind}, not a file: give the name of a file to write"
 
 
-def _keep_mode(old: Path, new: Path) -> None:
+def _keep_mode(old: Path, new: Path, *, writable: bool = False) -> None:
     """Give ``new`` the permission bits of the regular file ``old`` it is about to replace, if
     there is one: a re-run keeps an output someone made private (``chmod 600``) private (a
     privacy review: each run's fresh file came back readable by all). Only the read, write
     and execute bits: never set-user-id, set-group-id or sticky. Where ``old`` is another
     user's file (an administrator re-running a colleague's job), ``new`` gets no bit it did
     not have: the group and others the colleague let read it are not this user's group.
-    Owner, group and ACLs are the new file's: only the file's owner can give them. A mode
-    that cannot be set (a file system without modes) leaves the file as it is."""
+    ``writable``: before the file is written, the owner may also read and write it (a
+    read-only output, 0444, is replaced as before, and gets its 0444 once written).
+    Owner, group and ACLs are the new file's: only the file's owner can give them. The mode
+    is set on the file opened without following a link (one swapped in for ``new`` is not
+    changed); a mode that cannot be set leaves the file as it is."""
     try:
         st = os.lstat(old)
     except OSError:  # nothing there (or nothing to read): the usual permissions
@@ -2325,9 +2328,20 @@ def _keep_mode(old: Path, new: Path) -> None:
         return
     mode = stat.S_IMODE(st.st_mode) & 0o777
     with contextlib.suppress(OSError):
-        if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
-            mode &= stat.S_IMODE(os.stat(new).st_mode)
-        os.chmod(new, mode)
+        fd = os.open(new, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return
+            if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+                mode &= stat.S_IMODE(os.fstat(fd).st_mode)
+            if writable:
+                mode |= stat.S_IRUSR | stat.S_IWUSR
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)
+            else:  # Windows before Python 3.13: no links to follow in a fresh temporary name
+                os.chmod(new, mode)
+        finally:
+            os.close(fd)
 
 
 def write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
@@ -2346,7 +2360,7 @@ def write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
         # Made, and given the replaced file's mode, before anything is written: a private
         # output's rows are never readable by others, not even while being written.
         tmp.touch(exist_ok=False)
-        _keep_mode(p, tmp)
+        _keep_mode(p, tmp, writable=True)
         write(tmp)
         _keep_mode(p, tmp)  # a writer may have made the file afresh
         os.replace(tmp, p)

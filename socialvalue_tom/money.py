@@ -199,6 +199,7 @@ def spread(values: list[float] | np.ndarray) -> float:
     return math.fsum(ulps.tolist())
 
 
+@own_decimal_context
 def sum_to_pounds(terms: list[float], nearest: float | None, ulps: float) -> Decimal:
     """The exact sum of ``terms`` (``nearest``: :func:`math.fsum` of them, None where it
     overflows) rounded to the penny by the half-penny rule, its float error allowed for by

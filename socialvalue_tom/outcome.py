@@ -342,7 +342,8 @@ class Outcome(_TypedValidation, extra="forbid", frozen=True, str_strip_whitespac
         if isinstance(v, np.ndarray):  # a 0-d array too: value_frame refuses such a cell
             raise ValueError("quantity must be one number, not an array")
         _refuse_time_spans(v, "quantity")
-        if isinstance(v, int | np.integer) and abs(int(v)) > MAX_QUANTITY:
+        if ((isinstance(v, int | np.integer) and abs(int(v)) > MAX_QUANTITY)
+                or (isinstance(v, Decimal) and v.is_finite() and abs(v) > MAX_QUANTITY)):
             # An integer past a float's range (309 digits) failed as "not a valid number":
             # it is negative or too large, as value_frame says (an integrator's review).
             raise PydanticCustomError(

@@ -1804,16 +1804,19 @@ def _netted_across_years(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable
         at = measures.isin(ex.measures).to_numpy()
         if at.sum() < 2 or not (years[at] > 1).any():
             continue
+        whole = measures[at].to_numpy() == ex.measures[-1]  # the last measure is the whole
         part = pd.DataFrame({
             **{k: _id_keys(ok.loc[at, k]) for k in keys},
-            "measure": measures[at].to_numpy(), "years": years[at],
+            "whole": whole, "part": ~whole, "years": years[at],
             "fy": _financial_year(ok.loc[at, "date"]).to_numpy()})
         spread = part.groupby(keys, dropna=False).agg(
-            measures=("measure", "nunique"), spans=("years", "nunique"),
+            whole=("whole", "any"), part=("part", "any"), spans=("years", "nunique"),
             longest=("years", "max"), fys=("fy", "nunique")) if keys else pd.DataFrame([{
-                "measures": part["measure"].nunique(), "spans": part["years"].nunique(),
-                "longest": part["years"].max(), "fys": part["fy"].nunique()}])
-        hit = spread[(spread["measures"] > 1) & (
+                "whole": part["whole"].any(), "part": part["part"].any(),
+                "spans": part["years"].nunique(), "longest": part["years"].max(),
+                "fys": part["fy"].nunique()}])
+        # Parts are netted against the whole only, never against each other.
+        hit = spread[spread["whole"] & spread["part"] & (
             (spread["spans"] > 1) | ((spread["longest"] > 1) & (spread["fys"] > 1)))]
         if len(hit):
             groups.update((ex.id, *(k if isinstance(k, tuple) else (k,))) for k in hit.index)
@@ -2289,7 +2292,7 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
     if not quote_cells:
         # The tables group rows not valued too (their counts): the cell at fault (a name
         # typed as a stage) would otherwise head a row of "By stage", as the reasons would.
-        frame = _cells_at_fault_hidden(frame, listed)
+        frame = _cells_at_fault_hidden(frame)
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p>Generated {_generated_day().isoformat()} by socialvalue_tom {__version__}"
              f"{f' from {html.escape(source)}' if source else ''}.</p>"]
@@ -2482,27 +2485,40 @@ NOT_SHOWN = "(not shown)"
 _GROUPED_TEXT = ("stage", "region", "measure", "unit")
 
 
-def _cells_at_fault_hidden(frame: pd.DataFrame, issues: Any) -> pd.DataFrame:
-    """``frame`` with each cell an issue names (of a row not valued) read as
-    :data:`NOT_SHOWN`: a report's tables count such rows in their groups, and the group's
-    label would be the cell. Where the issues cannot be matched to the rows, the grouped
-    cells of every row not valued are hidden instead."""
+def _cells_at_fault_hidden(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the grouped cells (:data:`_GROUPED_TEXT`) of rows not valued read as
+    :data:`NOT_SHOWN`, unless a valued row holds the same cell: a report's tables count such
+    rows in their groups, and the group's label would be the cell. Cells valued rows hold
+    were accepted (``commitment``, a known region) and are shown anyway; any other may be
+    the fault, whether or not an issue names it (a row with an unknown measure has its stage
+    unchecked, and a name typed there headed a row of "By stage": an adversarial review)."""
     value = pd.to_numeric(frame["value_gbp"], errors="coerce") if "value_gbp" in frame else None
     if value is None or not value.isna().any():
         return frame
-    out = frame.copy()
-    if isinstance(issues, pd.DataFrame) and {"index", "field"} <= set(issues.columns):
-        for field, rows in issues.groupby("field", sort=False)["index"]:
-            if field in _GROUPED_TEXT and field in out.columns:  # a date heads no group
-                out[field] = out[field].astype(object)
-                out.loc[out.index.isin(rows), field] = NOT_SHOWN
-        return out
     unvalued = value.isna().to_numpy()
+    out = frame.copy()
     for column in _GROUPED_TEXT:
-        if column in out.columns:
-            out[column] = out[column].astype(object)
-            out.loc[unvalued, column] = NOT_SHOWN
+        if column not in out.columns:
+            continue
+        cells = out[column].astype(object)
+        accepted = set(cells[~unvalued].map(_cell_key_of).tolist())
+        keys = cells.map(_cell_key_of)
+        hide = unvalued & keys.notna().to_numpy() & ~keys.isin(accepted).to_numpy()
+        if hide.any():
+            out[column] = cells.where(~hide, NOT_SHOWN)
     return out
+
+
+def _cell_key_of(cell: Any) -> Any:
+    """A cell as a set key: missing cells alike, others as themselves (or their text, where
+    they cannot be hashed)."""
+    if is_missing(cell):
+        return None
+    try:
+        hash(cell)
+    except TypeError:
+        return repr(cell)
+    return cell
 
 
 def _section(frame: pd.DataFrame, by: str, heading: str, overall: pd.DataFrame) -> list[str]:

@@ -197,7 +197,7 @@ class _Writer:
             tmp.touch(exist_ok=False)
         except OSError as exc:
             raise self._error(f"cannot write here ({exc})") from exc
-        svio._keep_mode(self.out, tmp)  # private before the first batch, if the output was
+        svio._keep_mode(self.out, tmp, writable=True)  # private before the first batch
         return tmp
 
     def _error(self, reason: str) -> svio.InputFileError:

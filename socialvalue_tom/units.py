@@ -97,6 +97,8 @@ def _parse(unit: str) -> pint.Unit:
     reason: ``lru_cache`` keeps no raised error, so a column of thousands of distinct bad
     units went through pint's parser again at every lookup, 200 times slower than a clean
     column, a scale review found)."""
+    if isinstance(unit, str) and len(unit) > _UNCACHED_LENGTH:
+        return _parse_now(unit)  # refused for its length: kept in no cache (a 100 KB cell)
     got = _parsed_or_refusal(unit)
     if isinstance(got, tuple):
         message, details = got
@@ -295,8 +297,20 @@ def as_written_or_lower(unit: str) -> str:
     return unit
 
 
-@lru_cache(maxsize=4096)
+#: Text longer than this (a unit is at most 64 characters, spaces aside) is never a key of
+#: the unit caches: a column of 100 KB cells, each refused, kept hundreds of MB alive.
+_UNCACHED_LENGTH = 256
+
+
 def accepted_spelling(unit: str, spellings: tuple[str, ...]) -> str | None:
+    """:func:`_accepted_spelling`, cached unless ``unit`` is too long to be a unit."""
+    if len(unit) > _UNCACHED_LENGTH:
+        return _accepted_spelling.__wrapped__(unit, spellings)
+    return _accepted_spelling(unit, spellings)
+
+
+@lru_cache(maxsize=4096)
+def _accepted_spelling(unit: str, spellings: tuple[str, ...]) -> str | None:
     """The entry of ``spellings`` that ``unit`` names, or None: the entry itself, or one the
     unit registry reads as the same unit (``weeks`` as ``week``, ``hrs`` as ``hour``,
     ``ftes`` as ``FTE``), and text that is no unit as written read in lower case (``Weeks``,

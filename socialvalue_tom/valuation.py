@@ -132,8 +132,11 @@ class Valuation(_TypedValidation, extra="forbid", frozen=True, allow_inf_nan=Fal
         """
         errors = clipped_errors(_flattened(exc.errors(include_url=False)))
         first = errors[0]
-        field = ".".join(str(p) for p in first["loc"]) or "<valuation>"
         reason = str(first["msg"]).removeprefix("Value error, ")
+        if not first["loc"]:  # the input as a whole (JSON that does not parse): no field
+            return cls._error(f"{cls._what.removesuffix(' field')}: {reason} "
+                              f"(got {quoted(first.get('input'))})", field=None, errors=errors)
+        field = ".".join(str(p) for p in first["loc"])
         return cls._error(f"{cls._what} {field!r}: {reason} (got {quoted(first.get('input'))})",
                           field=field, errors=errors)
 
@@ -164,6 +167,7 @@ class Valuation(_TypedValidation, extra="forbid", frozen=True, allow_inf_nan=Fal
         return state
 
     @property
+    @own_decimal_context  # built here, on first use: not inside value()'s context
     def trace(self) -> tuple[TraceStep, ...]:
         """The trace steps, built on first access (``steps`` is the same tuple)."""
         steps: tuple[TraceStep, ...] | None = self.__dict__.get("steps")

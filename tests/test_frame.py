@@ -278,6 +278,11 @@ def test_a_day_period_is_its_date_and_a_month_s_is_refused_with_why(tiny_table: 
     assert out.attrs["issues"]["reason"].iloc[0] == (
         "date 2024-06 is a span of time (2024-06-01 to 2024-06-30), not a day: give the day "
         "the outcome was delivered, or the span as period_start and period_end")
+    # A Period within one day (an hour) is that day (an adversarial review: it was refused
+    # as "a span of time (2024-06-03 to 2024-06-03)").
+    within = pd.Period("2024-06-03 10:00", freq="h")
+    assert sv.Outcome(measure="jobs-local", quantity=2, unit="FTE", region="london",
+                      date=within).date == dt.date(2024, 6, 3)
     with pytest.raises(sv.OutcomeError, match="2024Q2 is a span of time"):
         sv.Outcome(measure="jobs-local", quantity=2, unit="FTE", region="london",
                    date=pd.Period("2024Q2", freq="Q"))

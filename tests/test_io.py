@@ -2027,8 +2027,48 @@ def test_a_private_output_is_private_while_written_and_keeps_no_special_bits(
         raise PermissionError(1, "Operation not permitted")
 
     monkeypatch.setattr(os, "chmod", refuse)
+    monkeypatch.setattr(os, "fchmod", refuse)
     svio.write_through_temp(out, lambda tmp: tmp.write_text("kept\n", encoding="utf-8"))
     assert out.read_text(encoding="utf-8") == "kept\n"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="permission bits are POSIX's")
+@pytest.mark.usefixtures("umask_022")
+def test_a_read_only_output_is_replaced_and_stays_read_only(tmp_path: Path) -> None:
+    """An adversarial review: giving the temporary file a read-only output's mode (0444)
+    before writing made it unwritable (as any user but root): the owner may write it while
+    it is written, and the output gets its 0444 after."""
+    out = tmp_path / "out.csv"
+    out.write_text("old\n", encoding="utf-8")
+    out.chmod(0o444)
+    seen: list[int] = []
+
+    def write(tmp: Path) -> None:
+        seen.append(stat.S_IMODE(tmp.stat().st_mode))
+        tmp.write_text("new\n", encoding="utf-8")
+
+    svio.write_through_temp(out, write)
+    assert seen == [0o644] and stat.S_IMODE(out.stat().st_mode) == 0o444
+    assert out.read_text(encoding="utf-8") == "new\n"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="permission bits are POSIX's")
+def test_a_link_swapped_in_for_the_temporary_file_is_not_chmodded(tmp_path: Path) -> None:
+    """An adversarial review: the mode was set through the temporary file's name, so a link
+    swapped in for it (by someone who can write the folder) had its target's mode changed."""
+    out = tmp_path / "out.csv"
+    out.write_text("old\n", encoding="utf-8")
+    out.chmod(0o644)
+    victim = tmp_path / "victim"
+    victim.write_text("secret", encoding="utf-8")
+    victim.chmod(0o600)
+
+    def swap(tmp: Path) -> None:
+        tmp.unlink()
+        tmp.symlink_to(victim)
+
+    svio.write_through_temp(out, swap)
+    assert stat.S_IMODE(victim.stat().st_mode) == 0o600
 
 
 def test_write_through_temp_replaces_a_link_to_a_folder_and_leaves_the_folder(

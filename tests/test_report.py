@@ -582,12 +582,20 @@ def test_report_html_without_quoted_cells_hides_them_in_the_tables_too(
     region = page.split("<h2>By region</h2>", 1)[1].split("<h2>", 1)[0]
     assert '<th scope="row">(not shown)</th><td>0</td><td>1</td>' in region
     assert 'reads (not shown)' in page.split("<h2>Rows not valued</h2>", 1)[1]
-    # Issues that cannot be matched to rows (no index column): every grouped cell of a row
-    # not valued is hidden, as a report cannot tell which is at fault.
-    bare = v.copy()
-    bare.attrs["issues"] = v.attrs["issues"].drop(columns=["index"])
-    page = report_html(bare, tables=tiny, quote_cells=False)
-    assert "Jane Doe" not in page and "bob-smith" not in page
+    # An adversarial review: a row with an unknown measure has its stage unchecked (no issue
+    # names it), and masking by the issues' index labels hid a valued row sharing a label.
+    # A grouped cell of a row not valued is hidden unless a valued row holds it.
+    other = rows.copy()
+    other.loc[4, "measure"] = "nope"
+    other.loc[4, "stage"] = "SECRETSTAGE John"
+    other.index = [*range(len(other) - 1), 0]  # the last row shares the first's label
+    v = value_frame(other, tiny, errors="collect")
+    assert set(v.attrs["issues"]["field"]) == {"measure", "region"}
+    page = report_html(v, tables=tiny, quote_cells=False)
+    assert "SECRETSTAGE" not in page and "bob-smith" not in page
+    stage = page.split("<h2>By stage</h2>", 1)[1].split("<h2>", 1)[0]
+    assert '<th scope="row">(not shown)</th><td>0</td><td>1</td>' in stage
+    assert '<th scope="row">commitment</th><td>2</td>' in stage  # row 0 still counted there
 
 
 def test_report_html_lists_the_first_issues_and_counts_the_rest(
@@ -991,8 +999,11 @@ def test_basis_notes_say_when_double_counting_nets_rows_of_different_years() -> 
         notes = basis_notes(value_frame(spanning, "uk-national"))
         assert any(n.startswith(wanted) and "years 1, dated in that year" in n
                    for n in notes), notes
+    # Two parts and no whole: parts are not netted against each other (an adversarial review).
+    parts_only = rows.assign(measure=["jobs-priority-neet", "jobs-priority-ltu"])
     for quiet in (rows.assign(years=[3, 3]), rows.assign(years=[1, 1]),
-                  later_part.assign(years=[1, 1]), rows.assign(contract_id=["C", "D"])):
+                  later_part.assign(years=[1, 1]), rows.assign(contract_id=["C", "D"]),
+                  parts_only):
         assert not any("double-counting group(s)" in n
                        for n in basis_notes(value_frame(quiet, "uk-national"))), quiet
 

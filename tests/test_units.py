@@ -394,3 +394,22 @@ def test_carbon_written_as_co2_or_co2_dash_e_is_read_or_told_how_to_write_it() -
                             ("tonnes CO2-e", "write 'tCO2e'")):
         with pytest.raises(sv.UnitError, match=re.escape(advice)):
             conversion_factor(written, "tCO2e")
+
+
+def test_units_too_long_to_be_units_are_kept_in_no_cache() -> None:
+    """An adversarial review: caching refusals kept each refused 100 KB unit cell alive (a
+    column of 2,000 of them retained 200 MB more each run). Text too long to be a unit is
+    refused without becoming a cache key; a unit the measure does not accept either."""
+    import pandas as pd
+
+    from socialvalue_tom import units
+
+    units._parsed_or_refusal.cache_clear()
+    units._accepted_spelling.cache_clear()
+    rows = pd.DataFrame({"measure": ["jobs-local-fte", "env-carbon-saved"] * 50,
+                         "quantity": 1.0, "unit": [f"{i:06d}" + "x" * 10_000 for i in range(100)],
+                         "region": "uk", "date": "2024-06-01"})
+    issues = sv.value_frame(rows, errors="collect").attrs["issues"]
+    assert len(issues) == 100 and set(issues["code"]) == {"unit-error"}
+    assert units._parsed_or_refusal.cache_info().currsize < 50  # the tables' own units
+    assert units._accepted_spelling.cache_info().currsize == 0
