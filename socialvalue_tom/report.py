@@ -2274,8 +2274,10 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
 
     ``quote_cells=False`` lists the rows not valued by row, line, field and code only: their
     reasons quote the cells at fault, which in a supplier's return may hold personal data (a
-    name typed where a region goes), and a report is often published. The issues themselves
-    keep their reasons (``valued.attrs["issues"]``, the command line's issues file).
+    name typed where a region goes), and a report is often published. In the tables, a
+    stage, region, measure or unit of a row not valued reads "(not shown)" unless a valued
+    row holds the same cell. The issues themselves keep their reasons
+    (``valued.attrs["issues"]``, the command line's issues file).
     """
     _need(valued, (), "report_html", whole=True)
     quote_cells = flag(quote_cells, "quote_cells")
