@@ -1995,6 +1995,18 @@ def test_outputs_written_again_keep_the_permissions_they_were_given(tmp_path: Pa
         encoding="utf-8")
 
 
+def _mode_while_rewritten(out: Path) -> int:
+    """Write "new" to ``out`` through a temporary file; that file's mode while written."""
+    seen: list[int] = []
+
+    def write(tmp: Path) -> None:
+        seen.append(stat.S_IMODE(tmp.stat().st_mode))
+        tmp.write_text("new\n", encoding="utf-8")
+
+    svio.write_through_temp(out, write)
+    return seen[0]
+
+
 @pytest.mark.skipif(os.name != "posix", reason="permission bits are POSIX's")
 @pytest.mark.usefixtures("umask_022")
 def test_a_private_output_is_private_while_written_and_keeps_no_special_bits(
@@ -2005,21 +2017,14 @@ def test_a_private_output_is_private_while_written_and_keeps_no_special_bits(
     out = tmp_path / "out.csv"
     out.write_text("old\n", encoding="utf-8")
     out.chmod(0o600)
-    seen: list[int] = []
-
-    def write(tmp: Path) -> None:
-        seen.append(stat.S_IMODE(tmp.stat().st_mode))
-        tmp.write_text("new\n", encoding="utf-8")
-
-    svio.write_through_temp(out, write)
-    assert seen == [0o600] and stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert _mode_while_rewritten(out) == 0o600 and stat.S_IMODE(out.stat().st_mode) == 0o600
     out.chmod(0o2750)  # set-group-id: not this library's to copy
-    svio.write_through_temp(out, write)
+    _mode_while_rewritten(out)
     assert stat.S_IMODE(out.stat().st_mode) == 0o750
     # Another user's file, readable by all: the new one gets no bit the usual mode lacks.
     out.chmod(0o666)
     monkeypatch.setattr(os, "geteuid", lambda: out.stat().st_uid + 1)
-    svio.write_through_temp(out, write)
+    _mode_while_rewritten(out)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
     monkeypatch.undo()
 
@@ -2041,14 +2046,7 @@ def test_a_read_only_output_is_replaced_and_stays_read_only(tmp_path: Path) -> N
     out = tmp_path / "out.csv"
     out.write_text("old\n", encoding="utf-8")
     out.chmod(0o444)
-    seen: list[int] = []
-
-    def write(tmp: Path) -> None:
-        seen.append(stat.S_IMODE(tmp.stat().st_mode))
-        tmp.write_text("new\n", encoding="utf-8")
-
-    svio.write_through_temp(out, write)
-    assert seen == [0o644] and stat.S_IMODE(out.stat().st_mode) == 0o444
+    assert _mode_while_rewritten(out) == 0o644 and stat.S_IMODE(out.stat().st_mode) == 0o444
     assert out.read_text(encoding="utf-8") == "new\n"
 
 
