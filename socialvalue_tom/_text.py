@@ -221,6 +221,8 @@ def quoted(value: Any) -> str:
     a value for the reader, not to store it (a 5 MB cell stays in the input)."""
     try:
         return shortened(repr(value))
+    except RecursionError:  # a container nested past Python's limit (a provenance record)
+        return "(a value nested too deeply to show)"
     except ValueError:  # an int of more digits than Python converts to text (4,300)
         return f"(an integer of about {int(abs(value)).bit_length() * 0.30103:.0f} digits)"
 

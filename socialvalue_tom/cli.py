@@ -2304,6 +2304,8 @@ def examples_cmd(
     target = folder / "examples"
     if not folder.is_dir():
         _fail(f"{folder} is not a folder")
+    if target.is_symlink():  # its files would be written into the folder it points to
+        _fail(f"{target} is a link: remove it, or give another FOLDER")
     if target.exists() and not target.is_dir():
         _fail(f"{target} exists and is not a folder")
     # A link counts as there, dangling or not: it is replaced, never written through (a

@@ -2328,7 +2328,9 @@ def _keep_mode(old: Path, new: Path, *, writable: bool = False) -> None:
         return
     mode = stat.S_IMODE(st.st_mode) & 0o777
     with contextlib.suppress(OSError):
-        fd = os.open(new, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # Non-blocking: a pipe swapped in for ``new`` would wait for a writer for ever.
+        fd = os.open(new, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+                     | getattr(os, "O_NONBLOCK", 0))
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 return

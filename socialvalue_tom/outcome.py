@@ -342,12 +342,16 @@ class Outcome(_TypedValidation, extra="forbid", frozen=True, str_strip_whitespac
         if isinstance(v, np.ndarray):  # a 0-d array too: value_frame refuses such a cell
             raise ValueError("quantity must be one number, not an array")
         _refuse_time_spans(v, "quantity")
+        # adjusted(): the exponent, read without the caller's decimal context (whose
+        # rounding could overflow on Decimal('1e1000000'), an adversarial review found).
         if ((isinstance(v, int | np.integer) and abs(int(v)) > MAX_QUANTITY)
-                or (isinstance(v, Decimal) and v.is_finite() and abs(v) > MAX_QUANTITY)):
+                or (isinstance(v, Decimal) and v.is_finite() and not v.is_zero()
+                    and v.adjusted() > 12)):
             # An integer past a float's range (309 digits) failed as "not a valid number":
             # it is negative or too large, as value_frame says (an integrator's review).
+            negative = v.is_signed() if isinstance(v, Decimal) else v < 0
             raise PydanticCustomError(
-                "greater_than_equal" if v < 0 else "less_than_equal",
+                "greater_than_equal" if negative else "less_than_equal",
                 "Input should be {bound}", {"bound": "greater than or equal to 0" if v < 0
                                             else "less than or equal to 1000000000000"})
         return as_written(v)

@@ -2502,25 +2502,12 @@ def _cells_at_fault_hidden(frame: pd.DataFrame) -> pd.DataFrame:
     for column in _GROUPED_TEXT:
         if column not in out.columns:
             continue
-        cells = out[column].astype(object)
-        accepted = set(cells[~unvalued].map(_cell_key_of).tolist())
-        keys = cells.map(_cell_key_of)
-        hide = unvalued & keys.notna().to_numpy() & ~keys.isin(accepted).to_numpy()
+        codes, _ = cell_codes(out[column])  # each distinct cell once (-1: a blank)
+        accepted = np.unique(codes[~unvalued])
+        hide = unvalued & (codes >= 0) & ~np.isin(codes, accepted)
         if hide.any():
-            out[column] = cells.where(~hide, NOT_SHOWN)
+            out[column] = out[column].astype(object).where(~hide, NOT_SHOWN)
     return out
-
-
-def _cell_key_of(cell: Any) -> Any:
-    """A cell as a set key: missing cells alike, others as themselves (or their text, where
-    they cannot be hashed)."""
-    if is_missing(cell):
-        return None
-    try:
-        hash(cell)
-    except TypeError:
-        return repr(cell)
-    return cell
 
 
 def _section(frame: pd.DataFrame, by: str, heading: str, overall: pd.DataFrame) -> list[str]:

@@ -2541,6 +2541,12 @@ def test_examples_replaces_links_and_never_writes_through_them(tmp_path: Path) -
     (dangling / "examples" / "portfolio.csv").symlink_to(tmp_path / "created")
     assert runner.invoke(app, ["examples", str(dangling)]).exit_code == 2
     assert not (tmp_path / "created").exists()
+    # A linked examples folder: its files would go into the folder it points to.
+    shared = tmp_path / "c"
+    shared.mkdir()
+    (shared / "examples").symlink_to(tmp_path / "a" / "examples", target_is_directory=True)
+    linked = runner.invoke(app, ["examples", str(shared), "--force"])
+    assert linked.exit_code == 2 and "is a link" in linked.output
 
 
 def test_totals_may_not_be_the_issues_file(tmp_path: Path) -> None:

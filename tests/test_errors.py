@@ -234,6 +234,14 @@ def test_messages_quote_at_most_a_few_hundred_characters_of_an_input() -> None:
                         "region": ["r" * 1_000_000], "date": ["2024-06-01"]})
     reason = sv.value_frame(row, errors="collect").attrs["issues"]["reason"].iloc[0]
     assert len(reason) < 1000 and "1,000,002 characters" in reason
+    # A value nested past Python's limit (a provenance record's setting) is named, not
+    # repr'd into a RecursionError (an adversarial review: `verify` crashed on one).
+    from socialvalue_tom._text import quoted
+
+    deep: dict[str, object] = {}
+    for _ in range(100_000):
+        deep = {"a": deep}
+    assert quoted(deep) == "(a value nested too deeply to show)"
     # A review: a unit the measure does not list among those it accepts was quoted whole.
     row = row.assign(region="uk", unit="Jane Doe " * 100_000)
     reason = sv.value_frame(row, errors="collect").attrs["issues"]["reason"].iloc[0]

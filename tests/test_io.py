@@ -2067,6 +2067,10 @@ def test_a_link_swapped_in_for_the_temporary_file_is_not_chmodded(tmp_path: Path
 
     svio.write_through_temp(out, swap)
     assert stat.S_IMODE(victim.stat().st_mode) == 0o600
+    # A pipe swapped in is not waited on for ever (it was opened to read, blocking).
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    svio._keep_mode(out, pipe)  # returns: a pipe is no file to give a mode
 
 
 def test_write_through_temp_replaces_a_link_to_a_folder_and_leaves_the_folder(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -388,7 +390,9 @@ def test_an_input_wrong_as_a_whole_names_no_field() -> None:
 
 
 @pytest.mark.parametrize(("quantity", "issue"), [(10**309, "too-large"), (10**30, "too-large"),
-                                                 (-(10**309), "negative")])
+                                                 (-(10**309), "negative"),
+                                                 (Decimal("1e1000000"), "too-large"),
+                                                 (Decimal("-1e400"), "negative")])
 def test_an_integer_past_a_floats_range_is_too_large_on_both_paths(quantity: int,
                                                                    issue: str) -> None:
     """A 309-digit quantity was "not-a-number" to Outcome and "not-finite" to value_frame:
@@ -397,6 +401,12 @@ def test_an_integer_past_a_floats_range_is_too_large_on_both_paths(quantity: int
         sv.Outcome(measure="jobs-local-fte", quantity=quantity, unit="FTE", region="london",
                    date="2024-09-30")
     assert info.value.to_dict()["issue"] == issue
+    # Read without the caller's decimal context (Decimal('1e1000000') overflowed in it).
+    with decimal.localcontext() as tight:
+        tight.Emax = 10
+        with pytest.raises(sv.OutcomeError):
+            sv.Outcome(measure="jobs-local-fte", quantity=quantity, unit="FTE",
+                       region="london", date="2024-09-30")
     rows = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [quantity], "unit": "FTE",
                          "region": "london", "date": "2024-09-30"})
     issues = sv.value_frame(rows, errors="collect").attrs["issues"]
