@@ -67,6 +67,7 @@ from socialvalue_tom._text import (
     is_missing,
     key_text,
     key_texts,
+    quoted,
     shortened,
 )
 from socialvalue_tom._workbook import save_workbook, uncalculated_cells
@@ -2096,6 +2097,15 @@ def _checked_record(p: Path, record: Any) -> dict[str, Any]:
                     for e in editions)):
         raise _fail(p, "not a provenance record: expected the JSON object value --provenance "
                        "writes (assumptions, and editions each with its name and digest)")
+    for count in ("input_rows", "valued_parts", "rows_not_valued", "input_rows_not_valued"):
+        given = record.get(count)
+        if isinstance(given, float) and given.is_integer():  # 32.0, as a sheet may keep it
+            given = record[count] = int(given)
+        # A count that is no count would skip the row checks `verify` makes (a review).
+        if given is not None and (not isinstance(given, int) or isinstance(given, bool)
+                                  or given < 0):
+            raise _fail(p, f"not a provenance record: its {count} is {quoted(given)}, not a "
+                           "count of rows", field=count)
     return record
 
 

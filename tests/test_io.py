@@ -2521,3 +2521,19 @@ def test_read_provenance_when_nested_too_deeply_is_an_input_file_error(tmp_path:
     path.write_text('{"a":' * 100_000 + "1" + "}" * 100_000, encoding="utf-8")
     with pytest.raises(sv.InputFileError, match="nested too deeply"):
         svio.read_provenance(path)
+
+
+def test_read_provenance_when_a_count_is_no_count_is_refused(tmp_path: Path) -> None:
+    """A review: `verify` passed a record whose input_rows was a nested object (the row
+    checks skipped it silently). A count that is present must be a count of rows."""
+    import json
+
+    good = {"assumptions": {}, "editions": [{"edition": "uk-national:2024"}],
+            "input_rows": 3, "rows_not_valued": 0}
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(good), encoding="utf-8")
+    assert svio.read_provenance(path)["input_rows"] == 3
+    for bad in ({"a": 1}, -1, True, "3"):
+        path.write_text(json.dumps({**good, "input_rows": bad}), encoding="utf-8")
+        with pytest.raises(sv.InputFileError, match=r"its input_rows is .* not a count"):
+            svio.read_provenance(path)
