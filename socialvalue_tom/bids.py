@@ -212,6 +212,73 @@ def _with_ungraded_named(notes: list[str], valued: pd.DataFrame,
     return [n for n in notes if not n.endswith(f"{UNGRADED_NOTE}.")] + [f"Note: {note}"]
 
 
+#: Columns whose figure in a row replaces the tables' (and the caller's ``assumptions``).
+_OWN_RULE_COLUMNS = ("deadweight", "displacement", "attribution", "drop_off")
+
+
+def _tenderers_to_check(rows: pd.DataFrame, valued: pd.DataFrame,
+                        keys: list[str | None]) -> list[str]:
+    """Notes (and warnings) naming the tenderers whose rows could raise their score by how
+    they were written, not by what they commit (a tender evaluator's review): their own
+    additionality figures (a row's own displacement of 0 beat the tables' 0.25, and the
+    caller's assumptions too); rows under more than one contract_id, or dated under more
+    than one edition (double counting nets within one contract and one edition: a priority
+    hire under 'C1-lot' was not netted against the local jobs under 'C1'); rows repeated
+    exactly (each counted in full)."""
+    from socialvalue_tom._text import key_text
+
+    def named(mask: np.ndarray) -> list[str]:
+        return sorted({k for k, m in zip(keys, mask.tolist(), strict=True)
+                       if m and k is not None})
+
+    notes: list[str] = []
+    own = [c for c in _OWN_RULE_COLUMNS if c in rows.columns
+           and bool(rows[c].astype(object).notna().to_numpy().any())]
+    if own:
+        given = np.zeros(len(rows), dtype=bool)
+        for c in own:
+            given |= rows[c].astype(object).notna().to_numpy()
+        notes.append(
+            f"Commitment rows of {', '.join(named(given))} give their own {', '.join(own)}: "
+            "a row's own figure is used in place of the tables' (and of assumptions=...), so "
+            "a tender that sets a lower one scores higher for the same commitment. Drop "
+            "these columns to score every tender on the same figures, or check each against "
+            "its evidence.")
+    by: dict[str, set[Any]] = {}
+    if "contract_id" in rows.columns:
+        for k, c in zip(keys, rows["contract_id"].tolist(), strict=True):
+            if k is not None:
+                by.setdefault(k, set()).add(key_text(c))
+        spread = sorted(k for k, ids in by.items() if len(ids) > 1)
+        if spread:
+            notes.append(
+                f"The commitments of {', '.join(spread)} name more than one contract_id (a "
+                "blank one counts): double counting is netted within each, so a part under "
+                "one id is not netted against its whole under another. Give a tender's rows "
+                "one contract_id.")
+    editions: dict[str, set[Any]] = {}
+    if {"table", "version"} <= set(valued.columns):
+        for k, t, v in zip(keys, valued["table"].tolist(), valued["version"].tolist(),
+                           strict=True):
+            if k is not None:
+                editions.setdefault(k, set()).add((t, v))
+        spread = sorted(k for k, eds in editions.items() if len(eds) > 1)
+        if spread:
+            notes.append(
+                f"The commitments of {', '.join(spread)} are dated under more than one "
+                "edition: double counting is netted within each, so a part dated in one "
+                "financial year is not netted against its whole dated in another.")
+    repeated = rows.astype(object).duplicated(keep=False).to_numpy()
+    if repeated.any():
+        notes.append(
+            f"Commitment rows of {', '.join(named(repeated))} repeat another row exactly "
+            "(every column the same): each counts in full; check each is a commitment of "
+            "its own.")
+    for note in notes:
+        warnings.warn(SocialValueWarning(note), stacklevel=outside_stacklevel())
+    return [f"Note: {n}" for n in notes]
+
+
 def _priced_alike_notes(named: set[str], priced: set[str]) -> list[str]:
     """A note (and a warning) for each ``bid_prices`` key that no commitment row names but
     that reads as a row's tenderer to a reader (``"b"`` beside ``"B"``, ``"Acme  Ltd"``
@@ -412,6 +479,10 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
             the trace): give one year as both ``price_year`` and ``discount_base_year`` to
             score them on one basis. Tenders whose rows fall in several editions are warned
             of alike: date every tender's rows at the evaluation date to value them with one.
+            Tenders whose rows give their own deadweight, displacement, attribution or
+            drop-off, name more than one contract_id or edition, or repeat a row exactly are
+            named in a warning and the trace (each could raise a score by how rows are
+            written, not by what they commit).
 
     Returns:
         One row per tenderer, best first: ``rank``, ``supplier_id``, ``committed_gbp``
@@ -483,6 +554,7 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     if illustrative:  # in the record of the evaluation, not only a Python warning
         trace.append(_illustrative_note(valued, keys, tables, committed, prices, basis))
     trace += _with_ungraded_named(_basis_notes(valued, tables), valued, keys)
+    trace += _tenderers_to_check(rows, valued, keys)
     trace += _priced_alike_notes({k for k in keys if k is not None}, set(given))
     absent = [s for s in suppliers if s not in set(keys)]
     if absent:

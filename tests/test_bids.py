@@ -7,6 +7,7 @@ C 80 tCO2e: 20,000.
 from __future__ import annotations
 
 import re
+import warnings
 from decimal import Decimal
 
 import numpy as np
@@ -632,3 +633,36 @@ def test_score_bids_illustrative_note_says_when_placeholders_alone_decide_the_or
     assert "Without them the order would be A = B, not B, A." in zero
     kept = note([("A", "jobs-local-fte", 5.0), ("B", "growth-local-spend", 100_000.0)])
     assert "Without them" not in kept  # A leads either way
+
+
+def test_score_bids_names_tenderers_whose_rows_could_raise_their_score() -> None:
+    """A tender evaluator's review: a tenderer's own displacement of 0 beat the tables' 0.25
+    (and the caller's assumptions) silently; a priority hire under another contract_id, or
+    dated in another financial year, was not netted against its local jobs; a row repeated
+    counted twice. Each is warned of, naming the tenderer, and noted in the trace."""
+    def rows(**changes: list[object]) -> pd.DataFrame:
+        base: dict[str, list[object]] = {
+            "supplier_id": ["A", "A", "B"], "contract_id": ["C1", "C1", "C1"],
+            "measure": ["jobs-local-fte", "jobs-priority-ltu", "jobs-local-fte"],
+            "quantity": [3, 3, 4], "unit": ["FTE"] * 3, "region": ["england"] * 3,
+            "date": ["2025-06-01"] * 3}
+        return pd.DataFrame({**base, **changes})
+
+    cases = {
+        "give their own displacement": rows(displacement=[0.0, None, None]),
+        "name more than one contract_id": rows(contract_id=["C1", "C1-lot", "C1"]),
+        "are dated under more than one edition": rows(date=["2025-03-31", "2025-04-01",
+                                                            "2025-06-01"]),
+        "repeat another row exactly": rows(measure=["jobs-local-fte"] * 3,
+                                           quantity=[3, 3, 4]),
+    }
+    for words, frame in cases.items():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            scored = score_bids(frame)
+        assert any(isinstance(w.message, sv.SocialValueWarning)
+                   and f"of A {words}" in str(w.message) for w in caught), words
+        assert any(words in line and " A " in line for line in scored.attrs["trace"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.SocialValueWarning)
+        score_bids(rows())  # written alike: nothing to say
