@@ -965,8 +965,11 @@ def _targets_and_total(valued: pd.DataFrame, *, by_measure: bool, by_supplier: b
     # the Total row's "not committed".
     extra_rows = np.concatenate(every_extra) if every_extra else np.array([], dtype=np.intp)
     uncommitted = rows.value[extra_rows].tolist()
+    # Ids written two ways split a contract's (or a supplier's) targets from its deliveries
+    # (a tender evaluator's review: 'W' committed, 'w' delivered, read as a shortfall).
     out.attrs["notes"] = notes + _target_notes(valued, every, years, committed | delivered,
-                                               ids, out, by_measure, uncommitted)
+                                               ids, out, by_measure, uncommitted) + \
+        _ids_alike_notes(_valued_rows(_bare(valued)), suppliers=by_supplier)
     valued_at = ~np.isnan(rows.value)
     return out, _targets_total(out, keys, rows.value[committed & valued_at].tolist(),
                                rows.value[delivered & valued_at].tolist(),
@@ -1595,25 +1598,7 @@ def _row_notes(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> list
     exclusions), a stage or a
     confidence grade given for some rows and not others, a drop-off on a one-year outcome,
     and rows that repeat another exactly."""
-    notes: list[str] = []
-    for column, what, rules in (("contract_id", "contract", "grouping, double counting, "
-                                 "contract values"),
-                                ("supplier_id", "supplier", "grouping, double counting")):
-        if column not in ok.columns:
-            continue
-        _, uniq = cell_codes(ok[column].astype(object))
-        texts = [t for t in (key_text(u) for u in uniq) if t is not None]
-        alike: dict[str, list[str]] = {}
-        for t in texts:
-            alike.setdefault(id_likeness(t), []).append(t)
-        split = [sorted(set(v)) for v in alike.values() if len(set(v)) > 1]
-        if split:
-            shown_ = "; ".join(" and ".join(map(repr, ids[:3])) for ids in split[:3])
-            notes.append(f"Some {what} ids differ only by case, spacing or an invisible "
-                         "character "
-                         f"({shown_}{', ...' if len(split) > 3 else ''}): they are different "
-                         f"{what}s to the rules ({rules}); write each id one way if they are "
-                         "one.")
+    notes = _ids_alike_notes(ok)
     notes += _partly_given(ok, "contract_id", "name no contract_id while others do: they "
                            "are one group of their own (one double-counting group, '(none)' "
                            "by contract), not part of the contract above them; fill the id "
@@ -1643,6 +1628,32 @@ def _row_notes(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> list
     if repeats:
         notes.append(f"{repeats} row(s) repeat another row exactly (every column the same): "
                      "check each is an outcome of its own, not a block pasted twice.")
+    return notes
+
+
+def _ids_alike_notes(ok: pd.DataFrame, suppliers: bool = True) -> list[str]:
+    """A note per id column (contract, and supplier unless ``suppliers`` is False) where ids
+    differ only by case, spacing or an invisible character: to the rules they are different
+    contracts or suppliers."""
+    notes: list[str] = []
+    for column, what, rules in (("contract_id", "contract", "grouping, double counting, "
+                                 "contract values"),
+                                ("supplier_id", "supplier", "grouping, double counting")):
+        if column not in ok.columns or (column == "supplier_id" and not suppliers):
+            continue
+        _, uniq = cell_codes(ok[column].astype(object))
+        texts = [t for t in (key_text(u) for u in uniq) if t is not None]
+        alike: dict[str, list[str]] = {}
+        for t in texts:
+            alike.setdefault(id_likeness(t), []).append(t)
+        split = [sorted(set(v)) for v in alike.values() if len(set(v)) > 1]
+        if split:
+            shown_ = "; ".join(" and ".join(map(repr, ids[:3])) for ids in split[:3])
+            notes.append(f"Some {what} ids differ only by case, spacing or an invisible "
+                         "character "
+                         f"({shown_}{', ...' if len(split) > 3 else ''}): they are different "
+                         f"{what}s to the rules ({rules}); write each id one way if they are "
+                         "one.")
     return notes
 
 
@@ -2345,7 +2356,9 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
         shared = bool(_shared_contracts(frame))
         tvd, tvd_total = _targets_and_total(frame, by_measure=False, by_supplier=shared,
                                             tables=None)
-        tvd_notes = tvd.attrs["notes"]
+        # Ids written two ways are among the caveats above already.
+        alike = set(_ids_alike_notes(_valued_rows(_bare(frame))))
+        tvd_notes = [n for n in tvd.attrs["notes"] if n not in alike]
         adding = _targets_total_note(tvd, tvd_total) if len(tvd) else None
         if shared:
             tvd["supplier_id"] = group_labels(tvd["supplier_id"])

@@ -428,6 +428,21 @@ def test_targets_vs_delivered_when_several_suppliers_committed_warns_and_splits_
         targets_vs_delivered(_tenders().drop(columns="supplier_id"), by_supplier=True)
 
 
+def test_targets_note_supplier_ids_written_two_ways(tiny: sv.ProxyTable) -> None:
+    """A tender evaluator's review: 'W' committed and 'w' delivered read as a shortfall and
+    a delivery not committed, with no word of the ids, where `value` names them."""
+    rows = pd.DataFrame({"contract_id": "C1", "supplier_id": ["W", "W", "w"],
+                         "stage": ["commitment", "delivered", "delivered"],
+                         "measure": "jobs-local", "quantity": [3.0, 2.0, 1.0], "unit": "FTE",
+                         "region": "uk", "date": "2024-06-01"})
+    valued = value_frame(rows, tiny)
+    with pytest.warns(sv.SocialValueWarning, match="'W' and 'w'"):
+        out = targets_vs_delivered(valued, by_supplier=True)
+    assert any("'W' and 'w'" in n for n in out.attrs["notes"])
+    page = report_html(valued, tables=tiny)
+    assert page.count("differ only by case") == 1  # among the caveats, not again below
+
+
 def test_targets_vs_delivered_when_one_supplier_per_contract_does_not_warn() -> None:
     """The usual frame (the winner's rows; or no supplier column) says nothing more."""
     import warnings
