@@ -225,19 +225,19 @@ def _tenderers_to_check(rows: pd.DataFrame, valued: pd.DataFrame,
     than one edition (double counting nets within one contract and one edition: a priority
     hire under 'C1-lot' was not netted against the local jobs under 'C1'); rows repeated
     exactly (each counted in full)."""
-    from socialvalue_tom._text import key_text
-
     def named(mask: np.ndarray) -> list[str]:
         return sorted({k for k, m in zip(keys, mask.tolist(), strict=True)
                        if m and k is not None})
 
     notes: list[str] = []
-    own = [c for c in _OWN_RULE_COLUMNS if c in rows.columns
-           and bool(rows[c].astype(object).notna().to_numpy().any())]
+    # A figure given: not missing, nor blank text (read as missing, as value_frame reads it).
+    filled = {c: cell_codes(rows[c].astype(object))[0] >= 0
+              for c in _OWN_RULE_COLUMNS if c in rows.columns}
+    own = [c for c, given in filled.items() if given.any()]
     if own:
         given = np.zeros(len(rows), dtype=bool)
         for c in own:
-            given |= rows[c].astype(object).notna().to_numpy()
+            given |= filled[c]
         notes.append(
             f"Commitment rows of {', '.join(named(given))} give their own {', '.join(own)}: "
             "a row's own figure is used in place of the tables' (and of assumptions=...), so "
