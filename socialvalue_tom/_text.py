@@ -13,6 +13,7 @@ import math
 import numbers
 import re
 import reprlib
+import unicodedata
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -389,6 +390,12 @@ _WITH_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)
 #: Excel's day 0: a date cell's number counts days from it (the 1900 leap-year bug aside,
 #: right from March 1900 on).
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def control_character(text: str) -> str | None:
+    """The first control character (Unicode category Cc: NUL, an escape, a line break) in
+    ``text``, or None: text of one line that a page or a terminal shows as written."""
+    return next((c for c in text if unicodedata.category(c) == "Cc"), None)
 
 
 def period_span_hint(value: Any) -> str | None:

@@ -22,7 +22,6 @@ import math
 import os
 import re
 import sys
-import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -47,6 +46,7 @@ import pandas as pd
 
 from socialvalue_tom._decimal import own_decimal_context
 from socialvalue_tom._text import (
+    control_character,
     group_labels,
     grouped_digits,
     is_missing,
@@ -785,6 +785,16 @@ def _issues_path(inp: Path, out: Path | None, sheet: str | None = None) -> Path:
     return base.with_name(f"{base.stem}.issues.csv")
 
 
+def _refuse_totals_at_issues(totals: Path, inp: Path, out: Path | None,
+                             sheet: str | None) -> None:
+    """Exit 2 when ``--totals`` names the issues file, which, written after it, would replace
+    the totals (a security review)."""
+    from socialvalue_tom.io import same_file
+
+    if same_file(totals, _issues_path(inp, out, sheet)):
+        _fail(f"--totals {totals} is where the issues file goes: give it a name of its own")
+
+
 def _check_issues_path(inp: Path, out: Path | None, sheet: str | None = None) -> None:
     """Exit 2 when the issues file would be the input: by name, or as a link (hard or
     symbolic) to it, which writing the issues would replace."""
@@ -1454,10 +1464,7 @@ def value_cmd(
         _check_output(totals, (".csv", ".xlsx"))
         if same_file(totals, input) or (output is not None and same_file(totals, output)):
             _fail(f"--totals {totals} is the input or the output: give it a name of its own")
-        if same_file(totals, _issues_path(input, output, sheet)):
-            # A security review: the issues list, written after, replaced the totals.
-            _fail(f"--totals {totals} is where the issues file goes: give it a name of its "
-                  "own")
+        _refuse_totals_at_issues(totals, input, output, sheet)
     if provenance is not None:
         _check_output(provenance, (".json",))
         if any(other is not None and same_file(provenance, other)
@@ -1746,7 +1753,7 @@ def report_cmd(
     if source_name is not None and not source_name.strip():
         _fail("--source-name is blank: give the name the report should use for the input")
     for option, given in (("--title", title), ("--source-name", source_name or "")):
-        bad = next((c for c in given if unicodedata.category(c) == "Cc"), None)
+        bad = control_character(given)
         if bad is not None:  # found before any work, as render_report would refuse it
             _fail(f"{option} has a control character ({bad!r}): give text of one line")
     _check_output(output)
@@ -2068,9 +2075,7 @@ def targets_cmd(
         _check_output(totals, (".csv", ".xlsx"))
         if same_file(totals, input):
             _fail(f"--totals {totals} is the input: give it a name of its own")
-        if same_file(totals, _issues_path(input, None, sheet)):
-            _fail(f"--totals {totals} is where the issues file goes: give it a name of its "
-                  "own")
+        _refuse_totals_at_issues(totals, input, None, sheet)
     a = _assumptions(price_year, discount_base_year, carry_forward)
 
     def need_columns(df: pd.DataFrame) -> None:  # before any row is valued: exit 2, not 1

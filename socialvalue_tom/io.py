@@ -1140,7 +1140,7 @@ def _check_text_size(p: Path, sheet: str, body: list[tuple[int, tuple[Any, ...]]
     strings) and cells point at it, so an 18 KB file with a 5,000,000-character text in 400
     cells read as 2,000,000,000 characters, and valuing it took 4 GB (a security review)."""
     size = max(p.stat().st_size, 1)
-    limit = min(MAX_XLSX_BYTES, max(MAX_XLSX_RATIO * size, MIN_XLSX_CHECKED))
+    limit = _xlsx_expansion_limit(size)
     held = 0
     for _, values in body:
         for value in values:
@@ -1210,6 +1210,13 @@ def _sheets_with_outcome_columns(wb: Any, title: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _xlsx_expansion_limit(size: int) -> int:
+    """What an ``.xlsx`` file of ``size`` bytes may expand to (its parts, or its cells' text):
+    :data:`MAX_XLSX_RATIO` times its size beyond :data:`MIN_XLSX_CHECKED`, and
+    :data:`MAX_XLSX_BYTES` in all."""
+    return min(MAX_XLSX_BYTES, max(MAX_XLSX_RATIO * size, MIN_XLSX_CHECKED))
+
+
 def _check_expanded_size(p: Path) -> None:
     """Refuse an ``.xlsx`` file whose parts decompress to more than :data:`MAX_XLSX_BYTES`, or
     to more than :data:`MAX_XLSX_RATIO` times the file's size. The sizes are those the zip
@@ -1223,7 +1230,7 @@ def _check_expanded_size(p: Path) -> None:
     except (OSError, zipfile.BadZipFile, ValueError):
         return  # not a zip: openpyxl says what is wrong with it
     size = max(p.stat().st_size, 1)
-    limit = min(MAX_XLSX_BYTES, max(MAX_XLSX_RATIO * size, MIN_XLSX_CHECKED))
+    limit = _xlsx_expansion_limit(size)
     if expanded > limit:
         raise _fail(p, f"the workbook's parts decompress to {expanded:,} bytes, more than the "
                        f"{limit:,} allowed for a file of {size:,} bytes (at most "

@@ -352,8 +352,8 @@ class Outcome(_TypedValidation, extra="forbid", frozen=True, str_strip_whitespac
             negative = v.is_signed() if isinstance(v, Decimal) else v < 0
             raise PydanticCustomError(
                 "greater_than_equal" if negative else "less_than_equal",
-                "Input should be {bound}", {"bound": "greater than or equal to 0" if v < 0
-                                            else "less than or equal to 1000000000000"})
+                "Input should be {bound}", {"bound": "greater than or equal to 0" if negative
+                                            else f"less than or equal to {MAX_QUANTITY:.0f}"})
         return as_written(v)
 
     @field_validator("fields", mode="before")

@@ -22,7 +22,6 @@ import io
 import math
 import os
 import re
-import unicodedata
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import (
     NotAValue,
     cell_codes,
+    control_character,
     did_you_mean,
     group_label,
     group_labels,
@@ -2298,7 +2298,7 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
     if source is not None:
         text(source, "source (the input's name)")
     for name, given in (("title", title), ("source", source)):
-        _printable(given, name)
+        _refuse_control_characters(given, name)
     frame = _with_info(valued, "theme", tables)  # an annotate()d frame needs no tables
     issues = valued.attrs.get("issues")
     listed = _issues_of(issues, frame)
@@ -2480,11 +2480,11 @@ def _regions_valued(frame: pd.DataFrame, tables: TablesLike | None) -> int:
     return len({_region_key(eds, (u,)) for u in uniq})
 
 
-def _printable(given: str | None, name: str) -> None:
+def _refuse_control_characters(given: str | None, name: str) -> None:
     """A :class:`~socialvalue_tom.RuleError` for a title or input name holding a control
     character (a NUL, an escape, a line break): the page would carry it unseen, and an
     HTML reader may stop at it."""
-    bad = next((c for c in given or "" if unicodedata.category(c) == "Cc"), None)
+    bad = control_character(given or "")
     if bad is not None:
         raise RuleError(f"the report's {name} has a control character ({bad!r}): give text "
                         "of one line, without control characters", field=name)
