@@ -459,6 +459,20 @@ def date_hint(cell: Any) -> str:
     return ": write the year, month and day (31 March 2024 is 2024-03-31)"
 
 
+#: An id Excel rounded: a General-format column of 12 or more digits is saved to CSV in
+#: scientific notation with six significant digits (``1.23457E+11``), so different ids come
+#: out the same.
+EXCEL_ROUNDED_ID = re.compile(r"\s*\d(?:\.\d+)?E\+\d+\s*", re.IGNORECASE)
+
+
+def excel_rounded_id(name: str, cell: Any) -> str:
+    """Why the id ``cell`` of column ``name`` is refused (it matches :data:`EXCEL_ROUNDED_ID`)."""
+    return (f"{name} {cell!r} is a number written in scientific notation, as Excel saves an "
+            "id of 12 or more digits from a General-format column (rounded to six digits, so "
+            "different contracts read as one): format the column as Text in the workbook, "
+            "type the ids again and save")
+
+
 #: A number with '.' grouping thousands, as Excel writes one where ',' is the decimal mark
 #: (a leading 0 never starts a group: 0.125 is a decimal).
 GROUPED_NUMBER = re.compile(r"\s*[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?\s*")

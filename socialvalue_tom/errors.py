@@ -403,7 +403,7 @@ ROW_ISSUE_CODES = frozenset({
     "out-of-range", "bad-date", "bad-period", "no-table-in-force", "before-discount-base",
     "beyond-horizon", "unknown-measure", "unknown-region", "unit-error", "missing-field",
     "out-of-bounds", "unknown-grade", "bad-stage", "double-counting", "non-finite",
-    "negative-gross",
+    "negative-gross", "rounded-id",
 })
 
 

@@ -72,6 +72,7 @@ from socialvalue_tom._text import (
 )
 from socialvalue_tom._workbook import save_workbook, uncalculated_cells
 from socialvalue_tom.errors import InputFileError, SocialValueError
+from socialvalue_tom.tables.schema import FRACTION_COLUMNS
 
 __all__ = [
     "SUFFIXES",
@@ -422,6 +423,11 @@ def _has_number_with_comma(text: bytes, delimiter: str) -> bool:
     return False
 
 
+#: Figure columns other than amounts: never grouped in thousands, but a decimal mark written
+#: in one of them ('0,25', '0.25') says how the file writes its amounts.
+_FIGURE_WITNESSES = (*FRACTION_COLUMNS, "years")
+
+
 def _refuse_grouped_numbers(p: Path, header: list[str], delimiter: str) -> None:
     """Where the decimal mark is a comma, ``12.500`` is twelve thousand five hundred: read as
     CSV numbers are, it would be 12.5, a wrong number without an error. A semicolon-separated
@@ -429,10 +435,14 @@ def _refuse_grouped_numbers(p: Path, header: list[str], delimiter: str) -> None:
     another amount is written with a decimal comma (``2,5``, ``1.500,25``: LibreOffice saves
     numbers as shown). Such cells in the amount columns then refuse the file, naming them (all
     are counted, the first few shown), unless another amount in the file has a '.' that can
-    only be a decimal mark (``12.5``, ``0.125``): the file then writes decimals so."""
+    only be a decimal mark (``12.5``, ``0.125``): the file then writes decimals so. The
+    other figure columns (deadweight ``0,25``, years) are read for that evidence too: a file
+    whose only decimal comma is a deadweight still writes ``2.500`` for two and a half
+    thousand."""
     columns = [i for i, name in enumerate(header) if name in AMOUNT_COLUMNS]
     if not columns or (delimiter != ";" and not _may_write_decimal_commas(p, delimiter)):
         return
+    witnesses = columns + [i for i, name in enumerate(header) if name in _FIGURE_WITNESSES]
     found: list[tuple[int, str, str]] = []
     count = 0
     comma: tuple[int, str, str] | None = None  # a cell whose ',' is a decimal mark
@@ -440,9 +450,9 @@ def _refuse_grouped_numbers(p: Path, header: list[str], delimiter: str) -> None:
     with contextlib.closing(_csv_records(p, delimiter)) as records:
         next(records, None)  # the header
         for line, record in records:
-            for i in columns:
+            for i in witnesses:
                 cell = record[i] if i < len(record) else ""
-                if GROUPED_NUMBER.fullmatch(cell):
+                if i in columns and GROUPED_NUMBER.fullmatch(cell):
                     count += 1
                     if len(found) < _SHOWN_CELLS:
                         found.append((line, header[i], cell))

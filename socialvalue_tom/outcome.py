@@ -21,10 +21,12 @@ from pydantic_core import PydanticCustomError
 
 from socialvalue_tom._jsonschema import NeverLooserSchema
 from socialvalue_tom._text import (
+    EXCEL_ROUNDED_ID,
     as_written,
     clipped_errors,
     date_hint,
     did_you_mean,
+    excel_rounded_id,
     key_text,
     period_day,
     period_span_hint,
@@ -334,6 +336,14 @@ class Outcome(_TypedValidation, extra="forbid", frozen=True, str_strip_whitespac
             return v
         return key_text(v)
 
+    @field_validator("contract_id", "supplier_id", mode="after")
+    @classmethod
+    def _not_rounded_by_excel(cls, v: str | None, info: ValidationInfo) -> str | None:
+        # As value_frame refuses it (rounded-id): "1.23457E+11" joins different contracts.
+        if v is not None and EXCEL_ROUNDED_ID.fullmatch(v):
+            raise PydanticCustomError("rounded_id", excel_rounded_id(str(info.field_name), v))
+        return v
+
     @field_validator("quantity", mode="before")
     @classmethod
     def _no_bool_or_text(cls, v: Any) -> Any:
@@ -451,7 +461,7 @@ def _outcome_issue(field: str, error: Any) -> str | None:
     if field == "stage":
         return "bad-stage"
     if field in ("contract_id", "supplier_id"):
-        return "not-a-value"
+        return "rounded-id" if kind == "rounded_id" else "not-a-value"
     if field in _FRACTION_OR_RANGE_FIELDS:
         if kind in _RANGE_TYPES:
             return "out-of-range"

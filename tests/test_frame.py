@@ -575,6 +575,29 @@ def test_value_frame_when_a_key_cell_is_not_one_value_agrees_with_the_scalar_out
                    date="2024-06-01", **{column: cell})
 
 
+@pytest.mark.parametrize("cell", ["1.23457E+11", " 2E+12 ", "9.87654e+15"])
+@pytest.mark.parametrize("column", ["contract_id", "supplier_id"])
+def test_an_id_excel_wrote_in_scientific_notation_is_refused_on_both_paths(
+        tiny_table: Any, column: str, cell: str) -> None:
+    """Excel saves a General-format id of 12 or more digits to CSV as '1.23457E+11', rounded:
+    two contracts then read as one (their contract values and double counting joined) with no
+    word. A rounded-id issue in bulk, an OutcomeError with the same code for one outcome; an
+    id that merely holds an E ('E2024', '1E5-LOT') is an id."""
+    df = _frame(**{column: pd.Series([cell, cell, "E2024"], dtype=object)})
+    out = value_frame(df, tiny_table, errors="collect")
+    issues = out.attrs["issues"]
+    assert issues[["row", "field", "code"]].values.tolist() == [
+        [0, column, "rounded-id"], [1, column, "rounded-id"]]
+    assert "scientific notation" in issues["reason"].iloc[0]
+    assert out["value_gbp"].iloc[2] > 0
+    with pytest.raises(sv.OutcomeError) as info:
+        sv.Outcome(measure="jobs-local", quantity=2, unit="FTE", region="uk",
+                   date="2024-06-01", **{column: cell})
+    assert (info.value.field, info.value.issue) == (column, "rounded-id")
+    assert getattr(sv.Outcome(measure="jobs-local", quantity=2, unit="FTE", region="uk",
+                              date="2024-06-01", **{column: "1E5-LOT"}), column) == "1E5-LOT"
+
+
 def test_value_frame_when_quantity_is_boolean_is_an_issue(tiny_table: Any) -> None:
     """True is not a quantity (the scalar Outcome refuses it too)."""
     df = _frame(quantity=[True, False, True])

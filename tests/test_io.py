@@ -1847,6 +1847,33 @@ def test_read_csv_when_another_amount_has_a_decimal_comma_refuses_dot_groups(
     assert len(svio.read_outcomes(write("1.500", comma, "0.5"))) == 3
 
 
+@pytest.mark.parametrize("separator", [",", "\t"])
+def test_a_decimal_comma_in_a_figure_column_refuses_dot_groups_in_amounts(
+        tmp_path: Path, separator: str) -> None:
+    """LibreOffice in a German locale wrote '2.500' (two and a half thousand) beside a
+    deadweight '0,25': only the amount columns were read for the decimal comma, so the
+    deadweight row was refused and the '2.500' valued as 2.5. A deadweight written '0.25'
+    shows '.' is the decimal mark, and the file reads."""
+    from socialvalue_tom import io as svio
+
+    def write(deadweight: str) -> Path:
+        path = tmp_path / "lo.csv"
+        path.write_text(separator.join(["measure", "quantity", "unit", "region", "date",
+                                        "deadweight"]) + "\n"
+                        + separator.join(["growth-local-spend", "2.500", "GBP", "london",
+                                          "2024-05-01", ""]) + "\n"
+                        + separator.join(["jobs-local-fte", "3", "FTE", "london",
+                                          "2024-05-01", deadweight]) + "\n", encoding="utf-8")
+        return path
+
+    comma = '"0,25"' if separator == "," else "0,25"
+    for read in (svio.read_outcomes, lambda p: sv.value_file(p, errors="collect")):
+        with pytest.raises(sv.InputFileError, match=r"line 2, quantity '2\.500'.*decimal mark "
+                                                    r"as a comma \(line 3, deadweight '0,25'\)"):
+            read(write(comma))
+    assert svio.read_outcomes(write("0.25"))["quantity"].tolist() == [2.5, 3]
+
+
 def test_decimal_comma_check_reads_past_a_long_notes_cell(tmp_path: Path) -> None:
     """A notes cell over the csv module's 128 KiB field limit stopped the check quietly, so
     '1.500' was valued as 1.5 (pandas reads such a cell)."""

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from socialvalue_tom._bulk.issues import CellKey, Issues, Key
 from socialvalue_tom._text import (
+    EXCEL_ROUNDED_ID,
     Boolean,
     NotAValue,
     cell_codes,
@@ -30,6 +31,7 @@ from socialvalue_tom._text import (
     date_hint,
     did_you_mean,
     excel_error_value,
+    excel_rounded_id,
     grouped_digits,
     key_text,
     narrow_floats_as_written,
@@ -635,6 +637,15 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
             container = np.array([_not_one_value(u) for u in uniq] + [False])
             issues.add(container[codes], name, "not-a-value", _not_a_value(df[name], name),
                        also=True, key=_cell_key(df[name], codes))
+        if name in df.columns and not pd.api.types.is_numeric_dtype(df[name].dtype):
+            codes, uniq = _codes(df[name])
+            rounded = np.array([isinstance(u, str) and EXCEL_ROUNDED_ID.fullmatch(u) is not None
+                                for u in uniq] + [False])
+            if rounded.any():
+                col = df[name]
+                issues.add(rounded[codes], name, "rounded-id",
+                           lambda p, col=col, name=name: excel_rounded_id(name, col.iloc[p]),
+                           also=True, key=_cell_key(col, codes))
     if "stage" in df.columns:
         st = df["stage"]
         codes, uniq = _codes(st)
