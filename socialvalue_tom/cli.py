@@ -245,6 +245,10 @@ def _root(ctx: typer.Context, version: Annotated[bool, typer.Option(
     # Likewise unread period columns: the notes under the totals say so, with --period.
     warnings.filterwarnings("ignore", message="the rows have period_start and period_end",
                             category=SocialValueWarning)
+    # openpyxl's word that it drops a workbook's data validation or conditional formatting
+    # on reading: formatting the reader never uses, shown as a warning from site-packages
+    # that reads as if the supplier's file would be changed (a Windows/Excel user's review).
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\.|$)")
 
 
 
@@ -1690,6 +1694,11 @@ def _stop_if_raising(issues: pd.DataFrame, errors: str, input: Path,
         raise typer.Exit(1)
 
 
+#: Why a file cannot be replaced or removed, most often (Windows keeps a file open in Excel
+#: locked).
+_OPEN_ELSEWHERE = " (is it open in another program, Excel say? close it and run again)"
+
+
 def _remove_stale_output(input: Path, output: Path | None, *, issues_too: bool = False,
                          sheet: str | None = None) -> None:
     """When a run stops before writing OUT, remove an existing OUT: an earlier run's results
@@ -1697,7 +1706,17 @@ def _remove_stale_output(input: Path, output: Path | None, *, issues_too: bool =
     before the run). ``issues_too``: the run wrote no issues file either, so an earlier run's
     list of problems under that name is removed too (only a file this command wrote)."""
     if output is not None and output.is_file():
-        _guard(output.unlink)
+        try:
+            output.unlink()
+        except OSError as exc:
+            # Open in Excel on Windows, say: the run's own error (and exit status) stands;
+            # this says what the file still holds, in one line rather than a second error.
+            _console(stderr=True).print(_printable(
+                f"could not remove the existing {output} ({exc.strerror or exc}): it still "
+                f"holds an earlier run's results, not those of {input.name}"
+                f"{_OPEN_ELSEWHERE if isinstance(exc, PermissionError) else ''}"),
+                markup=False)
+            return
         _console(stderr=True).print(_printable(f"removed the existing {output}, so it is not "
                                                f"taken for the results of {input.name}"),
                                     markup=False)

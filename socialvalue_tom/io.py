@@ -129,6 +129,25 @@ _MAGIC = (
 )
 
 
+#: The stream an encrypted Office Open XML file keeps its workbook in, as named in the
+#: compound file's directory (UTF-16LE): Excel saves a workbook with a password so.
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+_ENCRYPTED = ("a password-protected or encrypted Excel workbook (a sensitivity label may "
+              "encrypt one): remove the password (File > Info > Protect Workbook) or the label, "
+              "and save it again")
+
+
+def _encrypted_workbook(p: Path) -> bool:
+    """Whether ``p`` is an encrypted workbook: a compound file (as an old .xls is) holding
+    an ``EncryptedPackage`` stream; its directory is near the start (the first MiB read)."""
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(1 << 20)
+    except OSError:
+        return False
+    return head.startswith(_MAGIC[1][0]) and _ENCRYPTED_PACKAGE in head
+
+
 def _what_file_is(p: Path) -> str | None:
     """What ``p`` holds by its first bytes, where that is not what its name says: a workbook
     renamed .csv, a CSV renamed .xlsx (None where it cannot be told or read)."""
@@ -137,6 +156,8 @@ def _what_file_is(p: Path) -> str | None:
             head = fh.read(8)
     except OSError:
         return None
+    if _encrypted_workbook(p):  # a compound file as an old .xls is, but not one
+        return _ENCRYPTED
     return next((what for magic, what in _MAGIC if head.startswith(magic)), None)
 
 
@@ -1105,6 +1126,7 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
     """
     openpyxl = _require("openpyxl")
     _check_expanded_size(p)
+    _refuse_strict_open_xml(p)
     try:
         # data_only=True: a formula cell gives the value Excel last calculated and saved.
         wb = openpyxl.load_workbook(p, data_only=True)
@@ -1180,6 +1202,25 @@ def _not_a_workbook_hint(p: Path) -> str:
     except (OSError, UnicodeDecodeError):
         return ""
     return ": the file is text, not a workbook: if it is a CSV file, rename it .csv"
+
+
+#: Office Open XML in its Strict form (Excel's "Strict Open XML Spreadsheet"), which openpyxl
+#: does not read: it finds no sheets in it.
+_STRICT_SPREADSHEET = b"purl.oclc.org/ooxml/spreadsheetml/main"
+
+
+def _refuse_strict_open_xml(p: Path) -> None:
+    """Say what a Strict Open XML workbook is, rather than that it has no sheets."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(p) as archive, archive.open("xl/workbook.xml") as fh:
+            head = fh.read(4096)
+    except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, ValueError):
+        return  # not a workbook that far: the reader says what it is
+    if _STRICT_SPREADSHEET in head:
+        raise _fail(p, "the workbook is saved as Strict Open XML, which cannot be read: save "
+                       "it as Excel Workbook (.xlsx) (File > Save As)")
 
 
 def _other_sheets_hint(wb: Any, title: str, sheet: str | int | None) -> str:
@@ -1526,8 +1567,12 @@ def _pick_sheet(p: Path, wb: Any, sheet: str | int | None) -> Any:
     old copy or a lookup list, is not the table the analyst sees on opening the workbook."""
     names = list(wb.sheetnames)
     if sheet is None:
-        states = [getattr(wb[name], "sheet_state", "visible") for name in names]
-        sheet = next((i for i, state in enumerate(states) if state == "visible"), 0)
+        # A chart sheet holds no rows: one first in the tabs is passed over, as a hidden
+        # sheet is (a chart of the returns, kept before the data).
+        tables = [i for i, name in enumerate(names) if hasattr(wb[name], "iter_rows")]
+        visible = [i for i in tables if getattr(wb[names[i]], "sheet_state", "visible")
+                   == "visible"]
+        sheet = (visible or tables or [0])[0]
     if isinstance(sheet, int):
         if not 0 <= sheet < len(names):
             raise _fail(p, f"no sheet number {sheet}: the workbook has {len(names)} sheet(s) "
@@ -1543,7 +1588,11 @@ def _pick_sheet(p: Path, wb: Any, sheet: str | int | None) -> Any:
                     sheet=sheet)
     ws = wb[name]
     if not hasattr(ws, "iter_rows"):
-        raise _fail(p, f"sheet {name!r} is a chart sheet, not a table of outcomes", sheet=name)
+        others = [n for n in names if hasattr(wb[n], "iter_rows")]
+        hint = (f": the worksheets are {', '.join(map(repr, others))}" if others
+                else ": the workbook has no worksheet")
+        raise _fail(p, f"sheet {name!r} is a chart sheet, not a table of outcomes{hint}",
+                    sheet=name)
     merged = [str(r) for r in ws.merged_cells.ranges]
     if merged:
         raise _fail(p, f"sheet {name!r} has merged cells ({', '.join(merged[:5])}): unmerge them "
@@ -2405,7 +2454,10 @@ def write_through_temp(p: Path, write: Callable[[Path], None]) -> None:
         # An OSError names the temporary file: say only why (the message names the output).
         why = (exc.strerror if isinstance(exc, OSError) and exc.strerror
                else f"{type(exc).__name__}: {exc}")
-        raise _fail(p, f"cannot write the file ({why})", why=why) from exc
+        # Windows refuses to replace a file another program holds open (Excel does).
+        hint = (": is it open in another program, Excel say? close it and try again"
+                if isinstance(exc, PermissionError) else "")
+        raise _fail(p, f"cannot write the file ({why}){hint}", why=why) from exc
 
 
 def _numbers_as_key_text(df: pd.DataFrame, *, number_columns: bool = True) -> pd.DataFrame:

@@ -3068,3 +3068,68 @@ def test_csv_files_for_reading_keep_formulas_text(tmp_path: Path) -> None:
     written = pd.read_csv(out, dtype=str)
     assert written["supplier_id"].tolist() == ["'-neg", "'=cmd|' /c calc'!A0", "Total"]
     assert written["net_gbp"].tolist()[0].startswith("-")  # a negative amount, not text
+
+
+def test_value_does_not_pass_on_openpyxl_s_warnings_about_formatting(tmp_path: Path) -> None:
+    """A council template with drop-down lists (data validation kept in an extension) made
+    openpyxl warn 'Data Validation extension is not supported and will be removed', from a
+    site-packages path: read as if the supplier's file would be changed. The reader never
+    uses formatting: the command line keeps those warnings to itself."""
+    pytest.importorskip("openpyxl")
+    import warnings
+    import zipfile
+
+    rows = pd.DataFrame({"measure": ["env-carbon-saved"], "quantity": [1.0], "unit": ["tCO2e"],
+                         "region": ["uk"], "date": ["2024-06-01"]})
+    plain = sv.io.write_valuations(rows, tmp_path / "plain.xlsx")
+    ext = (b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" xmlns:x14="http://'
+           b'schemas.microsoft.com/office/spreadsheetml/2009/9/main"><x14:dataValidations '
+           b'count="1" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
+           b'<x14:dataValidation type="list" allowBlank="1"><x14:formula1><xm:f>Lists!$A$1:'
+           b'$A$9</xm:f></x14:formula1><xm:sqref>B2:B9</xm:sqref></x14:dataValidation>'
+           b'</x14:dataValidations></ext></extLst>')
+    book = tmp_path / "template.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(book, "w") as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</worksheet>", ext + b"</worksheet>")
+            out.writestr(info, data)
+    with warnings.catch_warnings(record=True) as told:
+        warnings.simplefilter("always")
+        sv.io.read_outcomes(book)  # the library itself passes them on
+    assert any("extension is not supported" in str(w.message) for w in told)
+    with warnings.catch_warnings(record=True) as told:
+        warnings.simplefilter("always")
+        result = runner.invoke(app, ["value", str(book)])
+    assert result.exit_code == 0, result.output
+    assert not [w for w in told if "not supported" in str(w.message)]
+    assert "not supported" not in result.stderr
+
+
+def test_value_when_the_output_is_open_in_excel_says_so_once_and_keeps_its_exit_status(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows refuses to remove or replace a file Excel holds open. A run with bad rows
+    that then could not remove the earlier output printed a raw '[Errno 13]' as a second
+    error and exited 2, not 1: it now says the file still holds an earlier run's results
+    (and that it may be open elsewhere) and exits as its issues say."""
+    src = tmp_path / "in.csv"
+    src.write_text("measure,quantity,unit,region,date\n"
+                   "env-carbon-saved,x,tCO2e,uk,2024-06-01\n", encoding="utf-8")
+    out = tmp_path / "locked.csv"
+    out.write_text("an earlier run's results\n", encoding="utf-8")
+    real_unlink = Path.unlink
+
+    def locked_unlink(self: Path, missing_ok: bool = False) -> None:
+        if self.name == "locked.csv":
+            raise PermissionError(13, "The process cannot access the file because it is "
+                                  "being used by another process", str(self))
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", locked_unlink)
+    result = runner.invoke(app, ["value", str(src), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "Errno" not in result.stderr
+    assert re.search(r"could not remove the existing .*locked\.csv .*still\s+holds an "
+                     r"earlier run's results.*open in another program", result.stderr, re.S)
+    assert out.read_text(encoding="utf-8") == "an earlier run's results\n"

@@ -2295,6 +2295,63 @@ def test_a_workbook_saved_under_a_csv_name_is_named_as_one(tmp_path: Path) -> No
         svio.read_outcomes(old)
 
 
+def test_a_password_protected_workbook_is_named_as_one(tmp_path: Path) -> None:
+    """Excel keeps a workbook saved with a password (or a sensitivity label) in a compound
+    file, as an old .xls is: it was told to save the file as .xlsx, which keeps the
+    password, so the officer went round in circles."""
+    pytest.importorskip("openpyxl")
+    body = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
+            + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 64)
+    for name in ("locked.xlsx", "locked.csv"):
+        path = tmp_path / name
+        path.write_bytes(body)
+        with pytest.raises(svio.InputFileError, match="password-protected or encrypted") as info:
+            svio.read_outcomes(path)
+        assert "97-2003" not in str(info.value)
+
+
+def test_a_chart_sheet_first_in_the_tabs_is_passed_over(tmp_path: Path) -> None:
+    """A chart kept before the data stopped the run ('a chart sheet, not a table'), where a
+    hidden sheet is passed over: the first worksheet is read; a chart sheet named is still
+    refused, listing the worksheets."""
+    openpyxl = pytest.importorskip("openpyxl")
+    from openpyxl.chart import BarChart, Reference
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws.append(["measure", "quantity", "unit", "region", "date"])
+    ws.append(["env-carbon-saved", 1, "tCO2e", "uk", "2024-06-01"])
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=2), titles_from_data=True)
+    wb.create_chartsheet("Chart1", 0).add_chart(chart)
+    path = tmp_path / "charted.xlsx"
+    wb.save(path)
+    assert svio.read_outcomes(path)["measure"].tolist() == ["env-carbon-saved"]
+    assert [len(b) for _, b in svio.iter_outcome_batches(path)] == [1]
+    with pytest.raises(svio.InputFileError, match="chart sheet.*the worksheets are 'Data'"):
+        svio.read_outcomes(path, sheet="Chart1")
+
+
+def test_a_strict_open_xml_workbook_is_named_as_one(tmp_path: Path) -> None:
+    """Excel's "Strict Open XML Spreadsheet" (which openpyxl does not read) was reported as
+    'no sheet number 0: the workbook has 0 sheet(s)'."""
+    pytest.importorskip("openpyxl")
+    import zipfile
+
+    plain = svio.write_valuations(pd.DataFrame({"measure": ["env-carbon"]}), tmp_path / "p.xlsx")
+    strict = tmp_path / "strict.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(strict, "w") as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                                    b"http://purl.oclc.org/ooxml/spreadsheetml/main")
+            out.writestr(info, data)
+    with pytest.raises(svio.InputFileError, match="Strict Open XML.*save it as Excel Workbook"):
+        svio.read_outcomes(strict)
+
+
 def test_a_csv_saved_under_an_xlsx_name_and_excels_lock_file_are_told_apart(
         tmp_path: Path) -> None:
     pytest.importorskip("openpyxl")
@@ -2564,3 +2621,27 @@ def test_read_provenance_when_a_count_is_no_count_is_refused(tmp_path: Path) -> 
         path.write_text(json.dumps({**good, "input_rows": bad}), encoding="utf-8")
         with pytest.raises(sv.InputFileError, match=r"its input_rows is .* not a count"):
             svio.read_provenance(path)
+
+
+def test_writing_over_a_file_open_elsewhere_says_what_may_hold_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows refuses to replace a file Excel holds open (PermissionError): the error says
+    it may be open in another program, and the earlier file is left as it was."""
+    import os
+
+    target = tmp_path / "out.csv"
+    target.write_text("earlier\n", encoding="utf-8")
+    real_replace = os.replace
+
+    def locked(src: Any, dst: Any) -> None:
+        if Path(dst).name == "out.csv":
+            raise PermissionError(13, "The process cannot access the file", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", locked)
+    with pytest.raises(svio.InputFileError, match=r"cannot write the file \(The process cannot "
+                                                  r"access the file\): is it open in another "
+                                                  r"program"):
+        svio.write_valuations(pd.DataFrame({"measure": ["env-carbon"]}), target)
+    assert target.read_text(encoding="utf-8") == "earlier\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]  # no part file left
