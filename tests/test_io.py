@@ -2329,7 +2329,7 @@ def test_a_chart_sheet_first_in_the_tabs_is_passed_over(tmp_path: Path) -> None:
     wb.save(path)
     assert svio.read_outcomes(path)["measure"].tolist() == ["env-carbon-saved"]
     assert [len(b) for _, b in svio.iter_outcome_batches(path)] == [1]
-    with pytest.raises(svio.InputFileError, match="chart sheet.*the worksheets are 'Data'"):
+    with pytest.raises(svio.InputFileError, match=r"chart sheet.*the worksheets are 'Data'"):
         svio.read_outcomes(path, sheet="Chart1")
 
 
@@ -2348,7 +2348,7 @@ def test_a_strict_open_xml_workbook_is_named_as_one(tmp_path: Path) -> None:
                 data = data.replace(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
                                     b"http://purl.oclc.org/ooxml/spreadsheetml/main")
             out.writestr(info, data)
-    with pytest.raises(svio.InputFileError, match="Strict Open XML.*save it as Excel Workbook"):
+    with pytest.raises(svio.InputFileError, match=r"Strict Open XML.*save it as Excel Workbook"):
         svio.read_outcomes(strict)
 
 

@@ -642,10 +642,8 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
             rounded = np.array([isinstance(u, str) and EXCEL_ROUNDED_ID.fullmatch(u) is not None
                                 for u in uniq] + [False])
             if rounded.any():
-                col = df[name]
-                issues.add(rounded[codes], name, "rounded-id",
-                           lambda p, col=col, name=name: excel_rounded_id(name, col.iloc[p]),
-                           also=True, key=_cell_key(col, codes))
+                issues.add(rounded[codes], name, "rounded-id", _rounded_id(df[name], name),
+                           also=True, key=_cell_key(df[name], codes))
     if "stage" in df.columns:
         st = df["stage"]
         codes, uniq = _codes(st)
@@ -654,6 +652,10 @@ def _optional(df: pd.DataFrame, issues: Issues) -> dict[str, FloatArray]:
         issues.add(bad, "stage", "bad-stage", lambda p: _bad_stage(st.iloc[p]), also=True,
                    key=_cell_key(st, codes))
     return extra
+
+
+def _rounded_id(series: pd.Series, name: str) -> Callable[[int], str]:
+    return lambda p: excel_rounded_id(name, series.iloc[p])
 
 
 def _bad_stage(cell: Any) -> str:
