@@ -14,7 +14,11 @@ _PINT = {
                        "alone), with FTE, person, GBP and carbon as dimensions of their own. Read "
                        "it; do not define units in it: conversions are cached."),
     "Quantity": ("class", "`ureg.Quantity`, pint's quantity class bound to the package's "
-                          "registry, e.g. `sv.Quantity(3500, 'kgCO2e').to('tCO2e')`."),
+                          "registry, e.g. `sv.Quantity(3500, 'kgCO2e').to('tCO2e')`. In "
+                          "annotations write `sv.Quantity[float]` (type checkers read it as "
+                          "`pint.Quantity[float]`; it evaluates at run time too). A quantity "
+                          "of pint's own registry is not an instance of it: build quantities "
+                          "with `sv.Quantity` or `sv.ureg`."),
 }
 
 

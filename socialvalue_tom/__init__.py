@@ -10,6 +10,9 @@
   = £1,052.87 (2024 prices)
 """
 
+# The money helpers the examples call as ``sv.money.to_pounds``: re-exported (``as``), so that
+# a strict type checker finds the module after ``import socialvalue_tom as sv``.
+from socialvalue_tom import money as money
 from socialvalue_tom._version import __version__
 from socialvalue_tom.bids import score_bids
 from socialvalue_tom.cases import CaseResult, run_cases

@@ -1558,10 +1558,18 @@ def explain_cmd(
     carry_forward: CarryOpt = False,
     bound: BoundOpt = Bound.central.value,
 ) -> None:
-    """Print how rows of an outcome file were valued, step by step (exit 1 if one was not)."""
+    """Print how rows of an outcome file were valued, step by step (exit 1 if one was not).
+
+    A valued file that keeps its record (.xlsx, .parquet), explained without settings or
+    tables of its own, is explained with the recorded settings and editions."""
     a = _assumptions(price_year, discount_base_year, carry_forward, bound)
     _check_input(input)
     _check_sheet(sheet, input)
+    if (tables, price_year, discount_base_year, carry_forward, Bound(bound)) == (
+            "uk-national", None, None, False, Bound.central):
+        recorded = _recorded_settings(input)
+        if recorded is not None:
+            a, tables = recorded
     # The whole file is valued, so a row's double-counting share is the one its contract gives.
     held: dict[str, np.ndarray] = {}  # what a valued file says each row is worth
     valued, _ = _value_input(input, tables, a, sheet, _period_columns(period), held)
@@ -1602,6 +1610,45 @@ def explain_cmd(
             _note_held_amount(held, valued, int(position), r if period is None else None)
     if not_valued:
         raise typer.Exit(1)
+
+
+def _recorded_settings(valued_file: Path) -> tuple[Assumptions, str] | None:
+    """The settings and editions (pinned to their digests, as ``--tables`` text) that the
+    record ``valued_file`` keeps name, said on stdout; None where it keeps none, or names an
+    edition of the user's own (which ``--tables`` must give: said too)."""
+    from socialvalue_tom import io as svio
+
+    if valued_file.suffix.lower() not in (".xlsx", ".parquet"):
+        return None
+    record = _guard(lambda: svio.read_provenance(valued_file))
+    if record is None:
+        return None
+    editions = [e for e in record.get("editions", []) if e.get("edition") and e.get("digest")]
+    embedded = {f"{r.name}:{r.version}" for r in _guard(available_tables)}
+    own = [e["edition"] for e in editions if e["edition"] not in embedded]
+    if own or not editions:
+        _console().print(_printable(
+            f"Note: {valued_file.name}'s record names {', '.join(own) or 'no editions'}, not "
+            "embedded editions: explained with the settings and tables given here (give "
+            "--tables and the settings value was given to explain it as it was valued)."),
+            markup=False)
+        return None
+    a = _guard(lambda: Assumptions.model_validate(record.get("assumptions")))
+    shown = _settings_text(a)
+    _console().print(_printable(
+        f"Settings and editions from {valued_file.name}'s record: "
+        f"{', '.join(e['edition'] for e in editions)}{'; ' + shown if shown else ''}."),
+        markup=False)
+    return a, ",".join(f"{e['edition']}@{e['digest']}" for e in editions)
+
+
+def _settings_text(a: Assumptions) -> str:
+    """The settings of ``a`` that differ from the defaults, as command-line options."""
+    said = []
+    for name, value in a.model_dump().items():
+        if value != Assumptions.model_fields[name].default:
+            said.append(f"{name} {value}")
+    return ", ".join(said)
 
 
 def _note_held_amount(held: dict[str, np.ndarray], valued: pd.DataFrame, position: int,
@@ -1889,6 +1936,17 @@ def verify_cmd(
         _console().print(f"Rows: the record counts {bad:,} input row(s) not valued; the file "
                          f"has {held_bad:,}: rows were repaired, spoiled, added or removed "
                          "since.", markup=False)
+    recorded = record.get("rows_digest")
+    if recorded is not None and not moved and recorded != svio.rows_digest(df):
+        # Rows relabelled (a commitment marked delivered, another supplier) or swapped for
+        # copies of others value the same: only the digest of the rows as written finds them.
+        moved = True
+        _console().print(_printable(
+            f"Rows: the file's rows are not those the record was written for: a row's "
+            f"measure, region, stage, contract, supplier, date or amount was changed, rows "
+            f"were swapped or reordered, or the record is another run's (its input: "
+            f"{record.get('input') or 'not named'})."), markup=False)
+    _note_other_release(record)
     if not apart and not moved:
         _console().print(_printable(
             f"Verified {len(df):,} row(s) of {valued_file.name}: every amount (to the penny) "
@@ -1898,6 +1956,22 @@ def verify_cmd(
     if apart:
         _print_differences(apart, df, again, valued_file, sheet)
     raise typer.Exit(1)
+
+
+def _note_other_release(record: dict[str, Any]) -> None:
+    """Say where the record was written by another release than this one (its arithmetic
+    may differ by a penny here and there), or keeps no rows digest (an earlier release's)."""
+    from socialvalue_tom._version import __version__
+
+    by, this = record.get("produced_by"), f"socialvalue_tom {__version__}"
+    if by != this:
+        writer = by if isinstance(by, str) and by else "an unnamed release"
+        _console().print(_printable(f"Note: the record was written by {writer}; this is "
+                                    f"{this}."), markup=False)
+    if record.get("rows_digest") is None:
+        _console().print("Note: the record keeps no digest of the rows (an earlier "
+                         "release's): a row relabelled, or swapped for a copy of another, "
+                         "cannot be found.", markup=False)
 
 
 def _valued_again(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.DataFrame:

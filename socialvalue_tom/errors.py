@@ -50,6 +50,11 @@ class SocialValueError(Exception):
     """
 
     code = "social-value-error"
+    #: The input field at fault, under one name whatever the class (``None`` where none is:
+    #: an unknown table, a missing extra); ``to_dict()["field"]`` gives the same.
+    field: str | None = None
+    #: The position of the row at fault in the caller's input, where one row is.
+    row: int | None = None
     #: The row-issue code (``RowIssue.code``: ``negative``, ``bad-date``...) value_frame gives
     #: the same problem in bulk, where one is known: a service maps one set of codes.
     issue: str | None = None
@@ -141,11 +146,12 @@ class ProxyTableError(SocialValueError, ValueError):
     problems: list[str] | None = None
     problem_count: int | None = None
     #: A custom expression that does not compile: where it comes from, its text, why, and
-    #: the 0-based character position at fault (``None`` where the parser gives none).
+    #: the 1-based (line, column) at fault in the expression's text (``None`` where the
+    #: parser gives none).
     origin: str | None = None
     expression: str | None = None
     reason: str | None = None
-    position: int | None = None
+    position: tuple[int, int] | None = None
     #: Names an expression uses that have no value, or manifest entries with no file.
     missing: Sequence[str] | None = None
 
@@ -239,6 +245,10 @@ class InputFileError(OutcomeError):
 
     code = "input-file-error"
     path: str | None = None
+    #: How many fields the first data row (or columns the header) has, where too many.
+    width: int | None = None
+    #: The 1-based positions of blank header cells.
+    positions: list[int] | None = None
 
 
 class MissingExtraError(SocialValueError, ImportError):

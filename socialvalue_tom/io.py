@@ -64,6 +64,7 @@ from socialvalue_tom._extras import import_extra
 from socialvalue_tom._text import (
     COMMA_DECIMAL,
     GROUPED_NUMBER,
+    cell_codes,
     is_missing,
     key_text,
     key_texts,
@@ -340,7 +341,7 @@ def _read_layout(p: Path) -> _CsvLayout:
     if width > MAX_COLUMNS:
         raise _fail(p, f"the first data row has {width:,} fields, more than the "
                        f"{MAX_COLUMNS:,} columns a worksheet holds: not a table of outcomes "
-                       "(a line of separators?)", columns=width)
+                       "(a line of separators?)", width=width)
     _refuse_grouped_numbers(p, header, delimiter)
     return _CsvLayout(header, [f"{prefix}{i}" for i in range(max(0, width - len(header)))],
                       delimiter)
@@ -1611,10 +1612,10 @@ def _header(p: Path, where: str, first: tuple[Any, ...]) -> list[str]:
         index = ("; a first column with no name is often the row index pandas writes: write "
                  "the file with index=False" if blank == [1] and len(cells) > 1 else "")
         raise _fail(p, f"{where}: header cell(s) in column(s) {blank} are blank: every column "
-                       f"needs a name in the header row{index}", columns=blank)
+                       f"needs a name in the header row{index}", positions=blank)
     if len(cells) > MAX_COLUMNS:
         raise _fail(p, f"{where}: {len(cells):,} columns, more than the {MAX_COLUMNS:,} a "
-                       "worksheet holds: not a table of outcomes", columns=len(cells))
+                       "worksheet holds: not a table of outcomes", width=len(cells))
     header = [str(v).strip() for v in cells]
     counts = Counter(header)
     dup = sorted(h for h, n in counts.items() if n > 1)
@@ -2050,8 +2051,10 @@ def provenance(valued: pd.DataFrame, *, source: str | None = None) -> dict[str, 
     edition it amends), ``input_rows`` (the rows the call valued,
     not those of a selection made since; for rows :func:`~socialvalue_tom.apportion` split
     into parts, the input rows, each counted once, and ``valued_parts``, the parts valued) and
-    ``rows_not_valued`` (the input rows with an issue). The same valuation gives the same
-    record: no time of day, no run id.
+    ``rows_not_valued`` (the input rows with an issue) and ``rows_digest``
+    (:func:`rows_digest` of ``valued``: each row's labels and amount, in order, which
+    ``verify`` checks the file's rows against). The same valuation gives the same record: no
+    time of day, no run id.
 
     :func:`write_valuations` keeps it in the file it writes where the format has room: a
     ``.parquet`` file's metadata (key :data:`PROVENANCE_KEY`), an ``.xlsx`` workbook's
@@ -2089,7 +2092,86 @@ def provenance(valued: pd.DataFrame, *, source: str | None = None) -> dict[str, 
         dict(meta.get("assumptions") or {}),
         [(str(name), digest, indices.get(digest)) for name, digest in meta["editions"].items()],
         rows, bad, source=source, valued_parts=parts,
-        amendments={str(k): str(v) for k, v in amended.items()})
+        amendments={str(k): str(v) for k, v in amended.items()}, digest=rows_digest(valued))
+
+
+#: The cells a record's ``rows_digest`` covers, row by row: what a row claims and how it is
+#: grouped (its measure, region, stage, contract, supplier, date) and what it was valued at.
+#: A quantity, unit or rule cell changed is found by valuing the rows again (``verify``);
+#: a relabelled row (a commitment marked delivered) or one swapped for a copy of another
+#: values the same, and only this digest finds it.
+DIGESTED_COLUMNS = ("measure", "region", "stage", "contract_id", "supplier_id", "date",
+                    "value_gbp")
+
+
+def rows_digest(df: pd.DataFrame) -> str:
+    """The sha256 of ``df``'s :data:`DIGESTED_COLUMNS`, row by row in order, each cell as the
+    text it reads back as from any of the formats written (ids and text stripped, ``1001.0``
+    as ``1001``; a date as ``YYYY-MM-DD``; an amount in whole pence): a provenance record's
+    ``rows_digest``, which ``verify`` checks the file's rows against."""
+    digest = RowsDigest()
+    digest.update(df)
+    return digest.hexdigest()
+
+
+class RowsDigest:
+    """:func:`rows_digest` built up batch by batch (a file valued in batches adds each in
+    turn and gets the whole file's digest): one sha256 per column over its cells in order,
+    so that how the rows are cut into batches does not matter, then one over those."""
+
+    def __init__(self) -> None:
+        import hashlib
+
+        self._columns = [hashlib.sha256(f"socialvalue_tom rows digest 1: {name}\n".encode())
+                         for name in DIGESTED_COLUMNS]
+
+    def update(self, df: pd.DataFrame) -> None:
+        """Add ``df``'s rows (a valued frame, or one read back from a file)."""
+        for name, digest in zip(DIGESTED_COLUMNS, self._columns, strict=True):
+            if name == "value_gbp":
+                digest.update(_pence_bytes(df[name] if name in df.columns else None, len(df)))
+            elif name in df.columns:
+                codes, uniq = cell_codes(df[name])
+                texts = np.array([_digest_text(u) for u in uniq] + [""], dtype=object)
+                cells: list[str] = texts[codes].tolist()
+                if cells:  # each cell followed by a line end, as batches join up
+                    digest.update(("\n".join(cells) + "\n").encode("utf-8", "surrogatepass"))
+            else:
+                digest.update(b"\n" * len(df))
+
+    def hexdigest(self) -> str:
+        """The digest of every row added so far."""
+        import hashlib
+
+        return hashlib.sha256(b"".join(d.digest() for d in self._columns)).hexdigest()
+
+
+#: Where a row has no amount (not valued), in :func:`_pence_bytes`.
+_NO_AMOUNT = np.iinfo(np.int64).min
+
+
+def _pence_bytes(column: pd.Series | None, n: int) -> bytes:
+    """Each amount in whole pence, as little-endian 64-bit integers: ``x * 100`` rounded half
+    away from zero in floating point (not the Decimal rounding of reported totals: only the
+    same amount must give the same pence, and a file gives back a float's every digit)."""
+    if column is None:
+        return np.full(n, _NO_AMOUNT, dtype="<i8").tobytes()
+    amounts = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+    pence = np.where(np.isfinite(amounts),
+                     np.trunc(amounts * 100 + np.copysign(0.5, amounts)), 0.0)
+    out = np.where(np.isfinite(amounts), pence.astype(np.int64), _NO_AMOUNT)
+    return out.astype("<i8").tobytes()
+
+
+def _digest_text(cell: Any) -> str:
+    """A key or label cell as the text it reads back as: a date (or a midnight datetime, as
+    a workbook holds a date) as ``YYYY-MM-DD``; anything else as :func:`key_text` reads it."""
+    if isinstance(cell, dt.date | np.datetime64):
+        stamp = pd.Timestamp(cell)
+        if not pd.isna(stamp):
+            return (stamp.date().isoformat() if stamp == stamp.normalize()
+                    else stamp.isoformat())
+    return key_text(cell) or ""
 
 
 def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -2163,6 +2245,11 @@ def _checked_record(p: Path, record: Any) -> dict[str, Any]:
                     for e in editions)):
         raise _fail(p, "not a provenance record: expected the JSON object value --provenance "
                        "writes (assumptions, and editions each with its name and digest)")
+    digest = record.get("rows_digest")
+    if digest is not None and not (isinstance(digest, str)
+                                   and re.fullmatch(r"[0-9a-f]{64}", digest)):
+        raise _fail(p, f"not a provenance record: its rows_digest is {quoted(digest)}, not a "
+                       "sha256 in hex", field="rows_digest")
     for count in ("input_rows", "valued_parts", "rows_not_valued", "input_rows_not_valued"):
         given = record.get(count)
         if isinstance(given, float) and given.is_integer():  # 32.0, as a sheet may keep it
@@ -2228,7 +2315,8 @@ def provenance_record(assumptions: Mapping[str, Any],
                       rows_not_valued: int | None, *,
                       source: str | None = None,
                       valued_parts: int | None = None,
-                      amendments: Mapping[str, str] | None = None) -> dict[str, Any]:
+                      amendments: Mapping[str, str] | None = None,
+                      digest: str | None = None) -> dict[str, Any]:
     """The record :func:`provenance` gives, from its parts: the assumptions (as JSON), each
     edition as ``(name:version, digest, price index digest)``, and the counts (for
     ``streaming.value_file``, which values a file in batches and knows them at its end)."""
@@ -2246,6 +2334,7 @@ def provenance_record(assumptions: Mapping[str, Any],
         "input_rows": input_rows,
         **({} if valued_parts is None else {"valued_parts": valued_parts}),
         "rows_not_valued": rows_not_valued,
+        **({} if digest is None else {"rows_digest": digest}),
     })
     return record
 

@@ -159,29 +159,32 @@ class _TypedValidation(NeverLooserSchema):
         """The row-issue code bulk valuation gives the same problem, where there is one."""
         return None
 
-    @classmethod
-    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """As pydantic's; bad input raises the model's typed error."""
-        return _unwrapped(
-            lambda: super(_TypedValidation, cls).model_validate(obj, *args, **kwargs), cls)
+    if not TYPE_CHECKING:
+        # Hidden from type checkers, which then check a call against pydantic's own
+        # signature (its keywords: strict, context ...): a misspelt keyword is caught there.
+        @classmethod
+        def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+            """As pydantic's; bad input raises the model's typed error."""
+            return _unwrapped(
+                lambda: super(_TypedValidation, cls).model_validate(obj, *args, **kwargs), cls)
 
-    @classmethod
-    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Self:
-        """As pydantic's, for JSON text; bad input raises the model's typed error."""
-        return _unwrapped(
-            lambda: super(_TypedValidation, cls).model_validate_json(json_data, *args, **kwargs),
-            cls)
+        @classmethod
+        def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Self:
+            """As pydantic's, for JSON text; bad input raises the model's typed error."""
+            return _unwrapped(lambda: super(_TypedValidation, cls).model_validate_json(
+                json_data, *args, **kwargs), cls)
 
-    @classmethod
-    def model_validate_strings(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """As pydantic's, for string values; bad input raises the model's typed error.
+        @classmethod
+        def model_validate_strings(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+            """As pydantic's, for string values; bad input raises the model's typed error.
 
-        The numeric fields and flags refuse text here too, as the constructor does (the models
-        are a typed API): give numbers and booleans, or JSON to ``model_validate_json``.
-        """
-        return _unwrapped(
-            lambda: super(_TypedValidation, cls).model_validate_strings(obj, *args, **kwargs),
-            cls)
+            The numeric fields and flags refuse text here too, as the constructor does (the
+            models are a typed API): give numbers and booleans, or JSON to
+            ``model_validate_json``.
+            """
+            return _unwrapped(
+                lambda: super(_TypedValidation, cls).model_validate_strings(obj, *args, **kwargs),
+                cls)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # The models are frozen: assigning raises the model's typed error, not pydantic's.

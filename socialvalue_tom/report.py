@@ -1439,6 +1439,29 @@ def _targets_total_note(groups: pd.DataFrame, overall: pd.DataFrame) -> str | No
     return f"{text[0].upper()}{text[1:]}."
 
 
+#: A row's own figures that count all of its outcome away at 1.
+_WHOLE_FRACTIONS = ("deadweight", "displacement", "attribution")
+
+
+def _whole_fraction_note(ok: pd.DataFrame) -> list[str]:
+    """Rows counted at nothing by a deadweight, displacement or attribution of their own of 1:
+    a supplier writing per cents (12, 25, 1) is told 0.12 and 0.25 for the first two, and the
+    1 then reads as 100%, a row at £0 with no word (a Windows/Excel user's review)."""
+    whole = np.zeros(len(ok), dtype=bool)
+    named = []
+    for name in _WHOLE_FRACTIONS:
+        if name in ok.columns:
+            hit = pd.to_numeric(ok[name], errors="coerce").to_numpy(dtype=np.float64) == 1.0
+            if hit.any():
+                whole |= hit
+                named.append(name)
+    if not whole.any():
+        return []
+    return [f"{input_rows(ok[whole])} row(s) are counted at nothing by a {' or '.join(named)} "
+            "of their own of 1 (all of the outcome would have happened anyway, moved from "
+            "elsewhere, or is due to others): check none was meant as 1% (0.01)."]
+
+
 @own_decimal_context
 def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[str]:
     """Plain-text notes on what a total of ``valued`` adds together, for printing beside it.
@@ -1450,7 +1473,8 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     rows valued with another region's proxy, for a measure whose edition has figures for some
     regions but not theirs (Wales taking the UK wage figure); rows counted at nothing after
     double counting (their exclusion's parts claim at least as much for the same contract),
-    or in part (with each exclusion's reason); contracts whose rows claim more social value
+    or in part (with each exclusion's reason); rows counted at nothing by a deadweight,
+    displacement or attribution of their own of 1; contracts whose rows claim more social value
     than the contract is worth (a quantity in the wrong unit);
     values taken at a proxy bound
     (``Assumptions(bound=...)``) rather than the central value; values restated into a
@@ -1514,6 +1538,7 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                          "were counted in part after double counting: each is a whole that "
                          "the parts its exclusion counts first share for the same contract, "
                          f"and counts what they leave (claim_share gives the share){reasons}.")
+    notes += _whole_fraction_note(ok)
     notes += _ratio_note(valued)
     notes += _beyond_contract_note(valued)
     unitless = _rows_without_unit(ok)

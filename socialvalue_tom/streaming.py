@@ -448,7 +448,7 @@ def _provenance(acc: _Accumulator, tset: Any, assumptions: Assumptions,
     return svio.provenance_record(
         assumptions.model_dump(mode="json"),
         [(f"{t.name}:{t.version}", t.digest, t.index_digest) for t in editions],
-        acc.rows, int(table["row"].nunique()), source=source)
+        acc.rows, int(table["row"].nunique()), source=source, digest=acc.digest.hexdigest())
 
 
 @dataclass
@@ -467,6 +467,8 @@ class _Accumulator:
     issues: list[pd.DataFrame] = field(default_factory=list)
     issue_count: int = 0
     editions: set[str] = field(default_factory=set)
+    #: The rows written, batch by batch (``io.rows_digest`` of the whole file).
+    digest: svio.RowsDigest = field(default_factory=svio.RowsDigest)
 
     def add_issues(self, issues: pd.DataFrame) -> None:
         """Record issues (a ``value_frame`` issues table numbered by file row)."""
@@ -511,6 +513,7 @@ class _Accumulator:
         self.chunks += 1
         self.rows += len(valued)
         self.add_issues(issues)
+        self.digest.update(valued)
         vals = valued["value_gbp"].to_numpy(dtype=np.float64)
         ok = ~np.isnan(vals)
         self.valued += int(ok.sum())

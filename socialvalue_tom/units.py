@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import types
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +81,10 @@ if TYPE_CHECKING:
 else:
     #: Quantities of the package's registry (``Quantity(3500, "kgCO2e").to("tCO2e")``).
     Quantity = ureg.Quantity
+    # Subscriptable at run time too, as a type checker reads it (``q: Quantity[float]`` in
+    # an annotation that pydantic, FastAPI or get_type_hints evaluates): typing refuses the
+    # registry's class, built at run time, as "not a generic class". This registry's own.
+    Quantity.__class_getitem__ = classmethod(types.GenericAlias)
 
 
 def normalise_unit(unit: str) -> str:

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -2837,6 +2838,86 @@ def test_verify_values_a_valued_file_again_and_finds_an_edited_amount(tmp_path: 
                                str(other)]).exit_code == 1
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_verify_finds_rows_relabelled_or_swapped_and_another_run_s_record(
+        tmp_path: Path, suffix: str) -> None:
+    """An auditor's review: a row replaced by a copy of another (same count, each row values
+    as written) and a commitment relabelled as delivered both verified, moving a published
+    total by tens of thousands; so did a record of another run. The record keeps a digest of
+    the rows as written (their labels and amounts); a file read back in any format matches
+    it, and one changed so does not."""
+    pytest.importorskip("openpyxl")
+    pytest.importorskip("pyarrow")
+    from socialvalue_tom import io as svio
+
+    src = _write(tmp_path, "in.csv", "contract_id,supplier_id,stage,measure,quantity,unit,"
+                 "region,date\n"
+                 "1001,S1,commitment,jobs-local-fte,12,FTE,london,2024-06-01\n"
+                 " 1002 ,S2 ,delivered,env-carbon-saved,3500,kgCO2e,uk,2024-07-01\n"
+                 "C3,S1,delivered,jobs-local-fte,x,FTE,london,2024-06-01\n"
+                 "C3,S1,delivered,growth-local-spend,1000,GBP,Wales,2024-06-01\n")
+    out, record = tmp_path / f"v{suffix}", tmp_path / "v.json"
+    made = runner.invoke(app, ["value", str(src), "-o", str(out), "--provenance", str(record),
+                               "--errors", "collect"])
+    assert made.exit_code == 1, made.output  # one bad row, listed
+    kept = json.loads(record.read_text(encoding="utf-8"))
+    assert re.fullmatch(r"[0-9a-f]{64}", kept["rows_digest"])
+    assert svio.rows_digest(svio.read_outcomes(out)) == kept["rows_digest"]
+    assert runner.invoke(app, ["verify", str(out), "--provenance", str(record)]).exit_code == 0
+
+    def changed(edit: Callable[[pd.DataFrame], None]) -> int:
+        rows = svio.read_outcomes(out)
+        edit(rows)
+        again = tmp_path / f"edited{suffix}"
+        svio.write_valuations(rows, again)
+        result = runner.invoke(app, ["verify", str(again), "--provenance", str(record)])
+        if result.exit_code == 1:
+            assert "not those the record was written for" in " ".join(result.stdout.split())
+        return result.exit_code
+
+    def relabel(rows: pd.DataFrame) -> None:
+        rows.loc[0, "stage"] = "delivered"
+
+    def swap(rows: pd.DataFrame) -> None:
+        rows.loc[3] = rows.loc[0]
+
+    def reorder(rows: pd.DataFrame) -> None:
+        rows.iloc[:] = rows.iloc[::-1].to_numpy()
+
+    def rewrite(rows: pd.DataFrame) -> None:
+        pass  # written again as it was read: the same rows
+
+    assert [changed(f) for f in (relabel, swap, reorder, rewrite)] == [1, 1, 1, 0]
+    # Another run's record (the same settings, another input) is told as such.
+    other = _write(tmp_path, "other.csv", src.read_text(encoding="utf-8").replace(
+        "jobs-local-fte,12,", "jobs-local-fte,15,"))
+    runner.invoke(app, ["value", str(other), "-o", str(tmp_path / f"o{suffix}"),
+                        "--provenance", str(tmp_path / "o.json"), "--errors", "collect"])
+    told = runner.invoke(app, ["verify", str(out), "--provenance", str(tmp_path / "o.json")])
+    assert told.exit_code == 1 and "other.csv" in " ".join(told.stdout.split())
+
+
+def test_verify_notes_a_record_of_another_release_or_without_a_rows_digest(
+        tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    out, record = tmp_path / "v.csv", tmp_path / "v.json"
+    runner.invoke(app, ["value", str(root / "examples" / "portfolio.csv"), "-o", str(out),
+                        "--provenance", str(record)])
+    kept = json.loads(record.read_text(encoding="utf-8"))
+    del kept["rows_digest"]
+    kept["produced_by"] = "socialvalue_tom 0.0.3"
+    record.write_text(json.dumps(kept), encoding="utf-8")
+    result = runner.invoke(app, ["verify", str(out), "--provenance", str(record)])
+    text = " ".join(result.stdout.split())
+    assert result.exit_code == 0, result.output
+    assert "written by socialvalue_tom 0.0.3; this is socialvalue_tom" in text
+    assert "keeps no digest of the rows" in text
+    kept["rows_digest"] = "not a digest"
+    record.write_text(json.dumps(kept), encoding="utf-8")
+    bad = runner.invoke(app, ["verify", str(out), "--provenance", str(record)])
+    assert bad.exit_code == 2 and "rows_digest" in bad.stderr
+
+
 def test_verify_compares_the_figures_behind_the_amounts(tmp_path: Path) -> None:
     """verify compared amounts and editions only: a canonical quantity, a claim share or an
     exclusion edited in the file (what a reader checks the amount against) passed. They are
@@ -3133,3 +3214,28 @@ def test_value_when_the_output_is_open_in_excel_says_so_once_and_keeps_its_exit_
     assert re.search(r"could not remove the existing .*locked\.csv .*still\s+holds an "
                      r"earlier run's results.*open in another program", result.stderr, re.S)
     assert out.read_text(encoding="utf-8") == "an earlier run's results\n"
+
+
+def test_explain_a_valued_file_uses_the_settings_and_editions_its_record_names(
+        tmp_path: Path) -> None:
+    """An auditor's review: `explain` of an .xlsx valued with --price-year 2025 explained the
+    row in 2023 prices and then noted the file said otherwise: the trace did not explain the
+    published figure. Without settings of its own it now takes the record's (and says so);
+    settings given still win, with the note."""
+    pytest.importorskip("openpyxl")
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "py25.xlsx"
+    made = runner.invoke(app, ["value", str(root / "examples" / "portfolio.csv"), "-o", str(out),
+                               "--price-year", "2025", "--discount-base-year", "2023"])
+    assert made.exit_code == 0, made.output
+    held = pd.read_excel(out)["value_gbp"].iloc[1]
+    told = runner.invoke(app, ["explain", str(out), "--row", "1"])
+    text = " ".join(told.stdout.split())
+    assert told.exit_code == 0, told.output
+    assert "Settings and editions from py25.xlsx's record" in text
+    assert "price_year 2025" in text and "(2025 prices; unrounded" in text
+    assert f"= £{held:,.2f}" in text and "Note: the file says" not in text
+    given = runner.invoke(app, ["explain", str(out), "--row", "1", "--price-year", "2024"])
+    text = " ".join(given.stdout.split())
+    assert "(2024 prices; unrounded" in text and "Note: the file says" in text
+    assert "from py25.xlsx's record" not in text

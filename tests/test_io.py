@@ -954,8 +954,10 @@ def test_read_when_file_has_the_index_pandas_writes_then_the_error_says_index_fa
     df.to_excel(tmp_path / "o.xlsx")
     for name in ("o.csv", "o.xlsx"):
         with pytest.raises(svio.InputFileError, match=r"column\(s\) \[1\] are blank.*"
-                           r"index pandas writes: write the file with index=False"):
+                           r"index pandas writes: write the file with index=False") as info:
             svio.read_outcomes(tmp_path / name)
+        # The blank cells' positions, as the declared type says (not in ``columns``: names).
+        assert (info.value.positions, info.value.columns) == ([1], None)
     # Only a blank first name beside named columns is taken for the index.
     for text in ("measure,,unit\njobs-local,2,FTE\n", ",a,,b\n1,2,3,4\n"):
         other = _write(tmp_path / "b.csv", text)
@@ -2124,7 +2126,8 @@ def test_provenance_records_what_produced_the_values_and_is_the_same_each_run() 
     """A determinism review: a CSV of the values recorded neither the settings nor the price
     index, so two runs with different --price-year looked alike but for the amounts. The record
     names the version, the settings, each edition with its digest and its index's, and is the
-    same for the same valuation (no time, no run id), whatever selection is made since."""
+    same for the same valuation (no time, no run id), and for a selection made since but for
+    the digest of its rows."""
     tiny = sv.load_table(path=TINY)
     a = sv.Assumptions(price_year=2025, discount_base_year=2024)
     valued = value_frame(_CARBON, tiny, errors="collect", assumptions=a)
@@ -2137,10 +2140,15 @@ def test_provenance_records_what_produced_the_values_and_is_the_same_each_run() 
                       "price_index_digest": tiny.index_digest}],
         "input_rows": 3,
         "rows_not_valued": 1,
+        "rows_digest": svio.rows_digest(valued),
     }
     again = value_frame(_CARBON, tiny, errors="collect", assumptions=a)
     assert svio.provenance(again, source="in.csv (sha256 00)") == record
-    assert svio.provenance(valued.iloc[:1], source="in.csv (sha256 00)") == record
+    # A selection keeps the valuation's record, with the digest of the rows it holds (a
+    # file of them then verifies as rows removed).
+    first = svio.provenance(valued.iloc[:1], source="in.csv (sha256 00)")
+    assert first == {**record, "rows_digest": svio.rows_digest(valued.iloc[:1])}
+    assert first["rows_digest"] != record["rows_digest"]
     assert "input" not in (svio.provenance(valued) or {})
     # A frame value_frame did not produce (or one read back from a file) has none.
     assert svio.provenance(pd.DataFrame({"value_gbp": [1.0]})) is None
@@ -2442,7 +2450,7 @@ def test_read_outcomes_of_bytes_in_memory_says_to_write_them_to_a_file() -> None
 def test_provenance_of_apportioned_rows_counts_input_rows_and_the_parts_valued() -> None:
     """Rows split by apportion are counted as the input's rows (each once), the parts valued
     beside them: the Provenance sheet had said 35 input rows for a file of 31 (the report, 31
-    outcomes). The record is the same for any selection made since."""
+    outcomes). The counts are the same for any selection made since."""
     df = pd.DataFrame({"measure": ["jobs-local-fte"] * 2, "quantity": [12.0, 1.0],
                        "unit": ["FTE"] * 2, "region": ["uk"] * 2,
                        "period_start": ["2024-01-01", "2024-05-01"],
@@ -2451,7 +2459,8 @@ def test_provenance_of_apportioned_rows_counts_input_rows_and_the_parts_valued()
     record = svio.provenance(valued)
     assert record is not None
     assert (record["input_rows"], record["valued_parts"]) == (2, 3)
-    assert svio.provenance(valued.iloc[:1]) == record
+    assert svio.provenance(valued.iloc[:1]) == {**record,
+                                                "rows_digest": svio.rows_digest(valued.iloc[:1])}
     plain = svio.provenance(value_frame(df.drop(columns=["period_start", "period_end"])
                                         .assign(date="2024-05-01")))
     assert plain is not None and "valued_parts" not in plain

@@ -120,3 +120,28 @@ def test_integrator_client_type_checks_strictly(tmp_path: Path, plugin: bool) ->
     finally:  # mypy raises the interpreter's recursion limit and leaves it raised
         sys.setrecursionlimit(limit)
     assert status == 0, out + err
+
+
+def test_quantity_annotations_evaluate_at_run_time() -> None:
+    """``q: sv.Quantity[float]``, as the typing client writes it, passed mypy but raised
+    "not a generic class" wherever annotations are evaluated (pydantic, FastAPI,
+    get_type_hints): the registry's class is subscriptable now, and still the class."""
+    import typing
+
+    def tonnes(q: sv.Quantity[float]) -> float:
+        return float(q.to("tCO2e").magnitude)
+
+    hints = typing.get_type_hints(tonnes)
+    assert typing.get_origin(hints["q"]) is sv.Quantity
+    assert typing.get_args(hints["q"]) == (float,)
+    assert tonnes(sv.Quantity(3500.0, "kgCO2e")) == 3.5
+    assert isinstance(sv.Quantity(1.0, "tCO2e"), sv.Quantity)
+
+
+def test_every_error_has_field_and_row_as_attributes() -> None:
+    """errors.md's one handler reads ``err.field`` whatever the class: an unknown table had
+    no such attribute (AttributeError), though ``to_dict()["field"]`` was None."""
+    with pytest.raises(sv.SocialValueError) as info:
+        sv.load_table("no-such-family")
+    assert (info.value.field, info.value.row) == (None, None)
+    assert info.value.to_dict()["field"] is None

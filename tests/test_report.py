@@ -951,6 +951,23 @@ def test_basis_notes_when_stages_prices_and_years_mix_then_say_so() -> None:
     assert basis_notes(one_stage) == []
 
 
+def test_basis_notes_name_rows_a_fraction_of_their_own_counts_at_nothing() -> None:
+    """A supplier wrote deadweights as per cents (12, 25, 1): told to write 0.12 and 0.25,
+    the 1 then read as 100% and the row was valued at £0 with no word. A note counts such
+    rows; a table default of 1 or a fraction below 1 gives none."""
+    from socialvalue_tom.report import basis_notes
+
+    rows = pd.DataFrame([_uk("2024-06-01", "delivered")] * 3).assign(
+        deadweight=[0.12, 0.25, 1.0], displacement=[0.0, 1.0, None])
+    notes = basis_notes(value_frame(rows, "uk-national"))
+    (note,) = [n for n in notes if "counted at nothing by" in n]
+    assert note.startswith("2 row(s) are counted at nothing by a deadweight or displacement")
+    assert "1% (0.01)" in note
+    fine = rows.assign(deadweight=0.5, displacement=0.0)
+    assert not [n for n in basis_notes(value_frame(fine, "uk-national"))
+                if "counted at nothing by" in n]
+
+
 def test_basis_notes_stage_note_names_the_rows_with_no_stage_so_its_parts_add_up() -> None:
     """A reconciliation review: with a row of no stage beside commitments and deliveries, the
     note's two figures fell short of the total it explained; the third part is named, and the

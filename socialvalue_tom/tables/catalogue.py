@@ -610,7 +610,8 @@ class TableSet:
         """The editions' validity ranges, for messages."""
         return ", ".join(f"{t.version} ({t.valid_from}..{t.valid_to})" for t in self.editions)
 
-    def select(self, day: dt.date, *, carry_forward: bool = False) -> tuple[ProxyTable, bool]:
+    def select(self, day: dt.date | str, *,
+               carry_forward: bool = False) -> tuple[ProxyTable, bool]:
         """The edition in force on ``day`` and whether it was carried forward past its end."""
         carry_forward = flag(carry_forward, "carry_forward")
         day = as_day(day, "select(): day")

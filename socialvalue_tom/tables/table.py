@@ -369,7 +369,7 @@ class ProxyTable(_Sealed):
         return (f"<ProxyTable {self.name}:{self.version} {self.valid_from}..{self.valid_to} "
                 f"{len(self.measures)} measures digest={self.digest[:12]}>")
 
-    def covers(self, day: dt.date) -> bool:
+    def covers(self, day: dt.date | str) -> bool:
         """True when ``day`` falls within this edition's validity (a ``datetime`` or
         ``pandas.Timestamp`` counts as its own date, ``YYYY-MM-DD`` text as that day)."""
         day = as_day(day, "covers(): day")

@@ -107,3 +107,30 @@ def pydantic_errors(err: sv.OutcomeError | sv.RuleError) -> tuple[int, int | lis
     found: list[dict[str, Any]] = err.errors or []
     rows = err.rows if isinstance(err, sv.RuleError) else None
     return len(found), rows
+
+
+def validated_strictly(body: str, table: sv.ProxyTable) -> tuple[bool, str | None, int | None]:
+    """pydantic's own keywords are checked (a misspelt one is refused), a day may be ISO text,
+    and every error has ``field`` and ``row``."""
+    try:
+        sv.Outcome.model_validate_json(body, strict=True)
+        sv.Outcome.model_validate_json(body, strcit=True)  # type: ignore[call-arg]
+    except sv.SocialValueError as err:
+        return table.covers("2024-06-01"), err.field, err.row
+    edition, carried = sv.TableSet([table]).select("2024-06-01")
+    return carried, edition.name, None
+
+
+def expression_position(err: sv.ProxyTableError) -> str:
+    if err.position is None:
+        return ""
+    line, column = err.position
+    return f"line {line}, column {column}"
+
+
+def blank_header(err: sv.InputFileError) -> str:
+    return ", ".join(map(str, err.positions or [])) + str(err.width or 0)
+
+
+def money_module_is_found(amount: float) -> str:
+    return sv.money.to_pounds(amount).to_eng_string()
