@@ -38,6 +38,7 @@ import csv
 import datetime as dt
 import functools
 import html
+import itertools
 import json
 import math
 import os
@@ -306,6 +307,38 @@ def _csv_layout(p: Path) -> _CsvLayout:
     return memo[key]
 
 
+#: How far down a file or sheet a header row below a title is looked for.
+_HEADER_SEARCH_ROWS = 20
+#: Excel's first line naming a CSV file's separator (``sep=;``), which it reads and hides.
+_EXCEL_SEPARATOR_LINE = re.compile(r"\s*sep=.\s*")
+
+
+def _names_outcome_columns(cells: Iterable[Any]) -> bool:
+    """Whether ``cells`` read as a header row: they name ``measure`` and ``quantity``."""
+    names = {c.strip() for c in cells if isinstance(c, str)}
+    return {"measure", "quantity"} <= names
+
+
+def _refuse_lines_above_header(p: Path, delimiter: str, first: list[str]) -> None:
+    """Refuse a file whose header row is not its first: Excel's ``sep=;`` line, a title or
+    a line of details (supplier, period) above the table. Read as the header, it gave advice
+    that did not fit ("remove the value", "rename the columns")."""
+    line = delimiter.join(first)  # 'sep=;' is split at its own separator
+    if _EXCEL_SEPARATOR_LINE.fullmatch(line):
+        raise _fail(p, f"line 1 is Excel's separator line ({line.strip()!r}): delete it "
+                       "(the separator is read from the header row, which must be line 1)",
+                    line=1)
+    if _names_outcome_columns(first):
+        return
+    with contextlib.closing(_csv_records(p, delimiter)) as records:
+        for line, record in itertools.islice(records, _HEADER_SEARCH_ROWS):
+            if line > 1 and _names_outcome_columns(record):
+                raise _fail(p, f"line {line} looks like the header row (it names measure and "
+                               "quantity) but the header row must be line 1: delete the "
+                               f"line(s) above it (a title or details above the table)",
+                            line=line)
+
+
 def _read_layout(p: Path) -> _CsvLayout:
     """Read the header row and the first data row with the csv module (blank lines skipped, as
     pandas skips them)."""
@@ -330,6 +363,7 @@ def _read_layout(p: Path) -> _CsvLayout:
         raise _malformed(p, exc) from exc
     if first is None:
         raise _no_header(p)
+    _refuse_lines_above_header(p, delimiter, first)
     cells = tuple(c if c.strip() else None for c in first)
     if all(c is None for c in cells):
         raise _fail(p, "the header row is blank: expected the column names in the first row")
@@ -1149,6 +1183,14 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
                                "above the header", sheet=ws.title)
             raise _fail(p, f"{where} is empty: expected a header row in row 1"
                         + _other_sheets_hint(wb, ws.title, sheet), sheet=ws.title)
+        if not _names_outcome_columns(top.values()):
+            below = next((r for r in sorted(rows)[:_HEADER_SEARCH_ROWS]
+                          if _names_outcome_columns(rows[r].values())), None)
+            if below is not None:
+                raise _fail(p, f"{where}: row {below} looks like the header row (it names "
+                               "measure and quantity) but the header row must be row 1: "
+                               f"delete the row(s) above it (a title or details above the "
+                               "table)", sheet=ws.title, row=below)
         header = _header(p, where, tuple(top.get(c) for c in range(1, max(top) + 1)))
         _check_unnamed(p, ws.title, rows, len(header))
         body = _body_rows(rows, len(header))

@@ -393,6 +393,26 @@ def test_read_xlsx_when_the_sheet_read_is_empty_names_the_other_sheets(tmp_path:
     assert "other sheets" not in str(info.value)
 
 
+@pytest.mark.parametrize("above", ["sep=;\n", "Social value return \u2013 Q1 2024/25,,,,,\n",
+                                   "#TYPE System.Management.Automation.PSCustomObject\n",
+                                   "Supplier:,Acme Ltd,Period:,Q1,Council:,Barset,Lot:,2\n"])
+def test_read_csv_with_lines_above_the_header_says_to_delete_them(
+        tmp_path: Path, above: str) -> None:
+    """Excel's 'sep=;' line, a title, PowerShell's #TYPE line or a line of details above the
+    table were read as the header: the advice ("remove the value", "rename the columns") did
+    not fit. The header must be line 1, and the error says which line looks like it."""
+    body = ("measure;quantity;unit;region;date\njobs-local;2;FTE;uk;2024-05-01\n"
+            if above.startswith("sep=") else
+            "measure,quantity,unit,region,date\njobs-local,2,FTE,uk,2024-05-01\n")
+    path = _write(tmp_path / "above.csv", above + body)
+    words = ("line 1 is Excel's separator line ('sep=;'): delete it" if above.startswith("sep=")
+             else "line 2 looks like the header row (it names measure and quantity) but the "
+                  "header row must be line 1: delete the line(s) above it")
+    for read in (svio.read_outcomes, lambda p: sv.value_file(p, errors="collect")):
+        with pytest.raises(svio.InputFileError, match=re.escape(words)):
+            read(path)
+
+
 def test_read_xlsx_when_the_header_is_not_in_row_1_then_the_error_says_so(
         tmp_path: Path) -> None:
     """A blank row 1, or a title above the table, is named as such: not 'the sheet is empty'
@@ -409,12 +429,19 @@ def test_read_xlsx_when_the_header_is_not_in_row_1_then_the_error_says_so(
     titled = _workbook(tmp_path / "titled.xlsx", [["Supplier returns 2024"], [], XL_HEADER,
                                                   ["jobs-local", 2, "FTE", "uk",
                                                    "2024-05-01", "1"]])
-    with pytest.raises(svio.InputFileError, match=r"cell B3 has a value with no column name "
-                                                  r"\('quantity'\): name the column in row 1 "
-                                                  r"or clear the cell; if row 3 is the header "
-                                                  "row, delete the rows above it") as info:
+    with pytest.raises(svio.InputFileError, match=r"sheet 'outcomes': row 3 looks like the "
+                                                  r"header row \(it names measure and quantity"
+                                                  r"\) but the header row must be row 1: delete "
+                                                  r"the row\(s\) above it") as info:
         svio.read_outcomes(titled)
-    assert (info.value.details["sheet"], info.value.details["cell"]) == ("outcomes", "B3")
+    assert (info.value.details["sheet"], info.value.details["row"]) == ("outcomes", 3)
+    # Details wider than the table above it (supplier, period ...) are told so too: they had
+    # been read as the header ("missing required columns ... rename them").
+    details = _workbook(tmp_path / "details.xlsx", [
+        ["Supplier:", "Acme", "Period:", "Q1", "Council:", "Barset", "Lot:", "2"], XL_HEADER,
+        ["jobs-local", 2, "FTE", "uk", "2024-05-01", "1"]])
+    with pytest.raises(svio.InputFileError, match=r"row 2 looks like the header row"):
+        svio.read_outcomes(details)
     stray = _workbook(tmp_path / "stray.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
                                                             "2024-05-01", "1", "oops"]])
     with pytest.raises(svio.InputFileError, match=r"cell G2 has a value with no column name "
