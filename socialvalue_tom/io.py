@@ -323,9 +323,9 @@ def _refuse_lines_above_header(p: Path, delimiter: str, first: list[str]) -> Non
     """Refuse a file whose header row is not its first: Excel's ``sep=;`` line, a title or
     a line of details (supplier, period) above the table. Read as the header, it gave advice
     that did not fit ("remove the value", "rename the columns")."""
-    line = delimiter.join(first)  # 'sep=;' is split at its own separator
-    if _EXCEL_SEPARATOR_LINE.fullmatch(line):
-        raise _fail(p, f"line 1 is Excel's separator line ({line.strip()!r}): delete it "
+    text = delimiter.join(first)  # 'sep=;' is split at its own separator
+    if _EXCEL_SEPARATOR_LINE.fullmatch(text):
+        raise _fail(p, f"line 1 is Excel's separator line ({text.strip()!r}): delete it "
                        "(the separator is read from the header row, which must be line 1)",
                     line=1)
     if _names_outcome_columns(first):
