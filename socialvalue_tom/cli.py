@@ -1505,6 +1505,14 @@ def value_cmd(
         raise
     if output is not None:
         _console().print(_printable(f"Wrote {len(valued)} row(s) to {output}"), markup=False)
+        settings = _settings_text(a)
+        if output.suffix.lower() == ".csv" and provenance is None and (
+                settings or tables != "uk-national"):
+            # A CSV has no room for the record: its header reads as a default run's.
+            _console().print(_printable(
+                f"Note: {output.name} keeps no record of what valued it ("
+                f"{settings or 'tables ' + tables}): write one beside it with --provenance "
+                "FILE.json, or write .xlsx or .parquet, which keep it."), markup=False)
     if totals is not None:
         _console().print(_printable(f"Wrote the totals of {len(summary) - 1:,} group(s) and "
                                     f"the Total to {totals}"), markup=False)

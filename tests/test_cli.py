@@ -3239,3 +3239,21 @@ def test_explain_a_valued_file_uses_the_settings_and_editions_its_record_names(
     text = " ".join(given.stdout.split())
     assert "(2024 prices; unrounded" in text and "Note: the file says" in text
     assert "from py25.xlsx's record" not in text
+
+
+def test_value_to_csv_with_settings_and_no_record_says_the_file_keeps_none(
+        tmp_path: Path) -> None:
+    """An auditor's review: a CSV valued with --price-year 2030 --bound least-favourable had
+    the same header as a default run, and nothing said the settings were kept nowhere."""
+    root = Path(__file__).resolve().parent.parent
+    src = str(root / "examples" / "portfolio.csv")
+    out = tmp_path / "x.csv"
+    told = runner.invoke(app, ["value", src, "-o", str(out), "--price-year", "2025",
+                               "--bound", "least-favourable"])
+    text = " ".join(told.stdout.split())
+    assert told.exit_code == 0, told.output
+    assert ("Note: x.csv keeps no record of what valued it (price_year 2025, bound "
+            "least-favourable): write one beside it with --provenance") in text
+    for extra in ([], ["--provenance", str(tmp_path / "x.json")]):
+        quiet = runner.invoke(app, ["value", src, "-o", str(out), *extra])
+        assert "keeps no record" not in quiet.stdout
