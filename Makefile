@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench bench-large fuzz manifest schemas clean
+.PHONY: demo test lint bench bench-large fuzz manifest docs schemas clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,14 @@ fuzz: $(STAMP)
 	$(PY) -m pytest tests/fuzz -q -m slow -p no:randomly
 
 manifest: $(STAMP)
-	$(PY) -c "from socialvalue_tom.tables import write_manifest; print(write_manifest())"
+	$(PY) -c "from socialvalue_tom.tables import write_manifest; print(write_manifest(allow_changes=bool('$(ALLOW_CHANGES)')))"
+
+# The generated reference pages: the measure catalogue and derivation pages' value tables
+# (from the embedded tables), the API reference (from the docstrings), the JSON Schemas.
+docs: $(STAMP)
+	$(PY) docs/gen_measures.py
+	$(PY) docs/gen_api.py
+	$(PY) -m socialvalue_tom.schemas docs/schemas
 
 schemas: $(STAMP)
 	$(PY) -m socialvalue_tom.schemas docs/schemas

@@ -19,7 +19,9 @@ import socialvalue_tom as sv
 from socialvalue_tom.tables.catalogue import embedded_dir
 from socialvalue_tom.tables.schema import THEME_PREFIXES, THEMES
 
-EDITIONS = ("2023", "2024", "2025")
+#: The embedded editions of uk-national, as the catalogue lists them: a correction (2024.1)
+#: replaces its edition here, and gets every data check, without editing this file.
+EDITIONS = tuple(r.version for r in sv.available_tables() if r.name == "uk-national")
 #: Open licences a shipped source may carry (docs/proxies.md, "Sources").
 OPEN_LICENCES = ("OGL", "CC0", "CC-BY-4.0", "CC BY 4.0", "MIT",
                  "Scottish-Parliament-Copyright-Licence")
@@ -31,10 +33,12 @@ def edition(request: pytest.FixtureRequest) -> sv.ProxyTable:
 
 
 def test_three_editions_are_listed_with_financial_year_validity() -> None:
+    """One edition for each financial year 2023/24 to 2025/26, labelled by its year (a
+    correction by its year and a suffix: 2024.1)."""
     refs = [r for r in sv.available_tables() if r.name == "uk-national"]
-    assert [r.version for r in refs] == list(EDITIONS)
+    assert [r.version.partition(".")[0] for r in refs] == ["2023", "2024", "2025"]
     for ref in refs:
-        year = int(ref.version)
+        year = int(ref.version.partition(".")[0])
         assert ref.valid_from == dt.date(year, 4, 1)
         assert ref.valid_to == dt.date(year + 1, 3, 31)
         assert len(ref.digest) == 64
@@ -86,14 +90,19 @@ def test_every_value_has_source_licence_unit_price_base_and_derivation(
         for region, pv in m.proxies.items():
             assert pv.source in edition.sources, (m.code, region)
             if pv.illustrative:
+                # Labelled in the table itself, and citing the source that says what an
+                # illustrative value is (proxies/README, provenance rule 4).
                 assert edition.spec.illustrative, (m.code, region)
+                assert pv.source == "svt-illustrative", (m.code, region, pv.source)
             else:
                 assert pv.derivation is not None, (m.code, region)
 
 
 _DECIMAL_OPS: dict[type[ast.operator], Callable[[Decimal, Decimal], Decimal]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv}
+    ast.Div: operator.truediv, ast.Pow: operator.pow}
+#: Functions of the expression language a derivation may call, in Decimal.
+_DECIMAL_CALLS: dict[str, Callable[..., Decimal]] = {"min": min, "max": max}
 
 
 def _decimal_eval(node: ast.AST, inputs: dict[str, Decimal]) -> Decimal:
@@ -105,6 +114,12 @@ def _decimal_eval(node: ast.AST, inputs: dict[str, Decimal]) -> Decimal:
     if isinstance(node, ast.BinOp) and type(node.op) in _DECIMAL_OPS:
         return _DECIMAL_OPS[type(node.op)](_decimal_eval(node.left, inputs),
                                            _decimal_eval(node.right, inputs))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        inner = _decimal_eval(node.operand, inputs)
+        return -inner if isinstance(node.op, ast.USub) else inner
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id in _DECIMAL_CALLS and not node.keywords):
+        return _DECIMAL_CALLS[node.func.id](*(_decimal_eval(a, inputs) for a in node.args))
     if isinstance(node, ast.Name):
         return inputs[node.id]
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
@@ -158,7 +173,7 @@ def test_decimal_recompute_is_exact_where_floats_are_not() -> None:
     assert _recompute("rate * hours", {"rate": 7.55, "hours": 37.5}) == Decimal("283.13")
     assert _recompute("a * b / c", {"a": 1, "b": 2, "c": 3}) == Decimal("0.67")
     with pytest.raises(AssertionError, match="teach _decimal_eval"):
-        _recompute("max(a, b)", {"a": 1, "b": 2})
+        _recompute("clip(a, 0, b)", {"a": 1, "b": 2})
 
 
 def test_carbon_is_valued_with_low_and_high_bounds(edition: sv.ProxyTable) -> None:
@@ -459,3 +474,30 @@ def test_every_source_is_listed_in_the_sources_table_of_docs_proxies_md() -> Non
             suffix = source[len(stem):]
             assert any(f"`{source}`" in row or (suffix and f"`{stem}-" in row
                                                 and f"`{suffix}`" in row) for row in rows), source
+
+
+@pytest.mark.parametrize(("formula", "expected"), [
+    ("rate * 1.0 ** years", Decimal("11.44")), ("-rate + 2 * rate", Decimal("11.44")),
+    ("max(rate, 12) - min(rate, 0)", Decimal("12"))])
+def test_the_decimal_recomputation_knows_the_arithmetic_derivations_may_use(
+        formula: str, expected: Decimal) -> None:
+    """A contributor's review: a derivation written with ``**`` loaded (the expression
+    language allows it) but failed the recomputation with "teach _decimal_eval it"."""
+    assert _recompute(formula, {"rate": 11.44, "years": 3}) == expected
+
+
+def test_the_editions_table_in_docs_proxies_counts_what_the_editions_hold() -> None:
+    """A contributor's review: after a measure was added, every check passed while
+    docs/proxies.md still gave the old count. Its table of editions lists each embedded
+    edition once, with its measures and illustrative values counted."""
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "proxies.md").read_text(
+        encoding="utf-8")
+    rows = re.findall(r"^\| `uk-national` \| `([^`]+)` \|[^|]*\|[^|]*\| (\d+) \| (\d+) ", page,
+                      flags=re.MULTILINE)
+    assert [r[0] for r in rows] == list(EDITIONS)
+    for version, measures, illustrative in rows:
+        table = sv.load_table("uk-national", version=version)
+        held = sum(pv.illustrative for m in table.measures.values() for pv in m.proxies.values())
+        assert (int(measures), int(illustrative)) == (len(table.measures), held), version

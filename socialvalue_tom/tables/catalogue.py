@@ -4,6 +4,7 @@ own files; effective-date selection of editions; the tamper-evidence manifest.""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import re
@@ -350,7 +351,8 @@ def _refuse_embedded_label(table: ProxyTable, text: str) -> None:
             f"{table.path}:{line}: field version: this file says it is {label}, an embedded "
             f"edition, but its content differs (digest {table.digest[:12]} against "
             f"{published[:12]}): give it a version label of its own (e.g. "
-            f"{table.version}-local.1) or write an amendment of {label}",
+            f"{table.version}-local.1) or write an amendment of {label}"
+            f"{_maintainer_hint(table.path, root)}",
             path=str(table.path), line=line, field="version")
     index = table.spec.price_index
     if table.index_digest != _read_manifest(root).get(f"indices/{index}.yaml"):
@@ -359,6 +361,17 @@ def _refuse_embedded_label(table: ProxyTable, text: str) -> None:
             f"price index ({index}.index.yaml beside it): its results would read as the "
             "published edition's. Give the table a version label of its own, or remove the "
             "local index", path=str(table.path), line=None, field="price_index")
+
+
+def _maintainer_hint(path: Path | None, root: Path) -> str:
+    """For the embedded file itself, edited in a source checkout: what a maintainer does."""
+    try:
+        own = path is not None and path.resolve().is_relative_to(root.resolve())
+    except OSError:
+        own = False
+    return ("; editing this edition in a source checkout? A published edition gets a "
+            "correction (proxies/README.md, Corrections); before a first release, record "
+            "the change with make manifest ALLOW_CHANGES=1" if own else "")
 
 
 def _spelling_hint(name: str) -> str:
@@ -683,13 +696,42 @@ def _ref_hint(obj: object) -> str:
             f"version={obj.version!r}) (or pass the family name {obj.name!r})")
 
 
-def write_manifest(root: Path | None = None) -> Path:
+def _refuse_overlapping_editions(specs: list[tuple[Path, TableFile]]) -> None:
+    """Two files of a family valid on the same day: a corrected edition left beside its
+    correction, which belongs in ``<family>/superseded/``."""
+    by_family: dict[str, list[tuple[Path, TableFile]]] = {}
+    for path, spec in specs:
+        by_family.setdefault(spec.family, []).append((path, spec))
+    for editions in by_family.values():
+        editions.sort(key=lambda e: e[1].valid_from)
+        for (path_a, a), (path_b, b) in itertools.pairwise(editions):
+            if b.valid_from <= a.valid_to:
+                raise ProxyTableError(
+                    f"{path_b}: {b.family}:{b.version} and {a.family}:{a.version} "
+                    f"({path_a.name}) are both valid on {b.valid_from}: editions of a family "
+                    "may not overlap; a corrected edition's file moves to "
+                    f"proxies/{a.family}/superseded/ (proxies/README.md, Corrections)",
+                    path=str(path_b), line=None, field="valid_from")
+
+
+def write_manifest(root: Path | None = None, *, allow_changes: bool = False) -> Path:
     """Recompute the digests of the embedded tables and indices into ``manifest.json``.
 
-    Run by maintainers after an intended change to a table (``make manifest``).
+    Run by maintainers after an intended change to a table (``make manifest``). Editions are
+    immutable once recorded: a table or index the manifest records with another digest is
+    refused (:class:`ProxyTableError` naming them; a correction is a new version label) unless
+    ``allow_changes`` (``make manifest ALLOW_CHANGES=1``: a change before a first release, or
+    a format change, logged in ``proxies/CHANGELOG.md`` with the digests before and after).
+    Editions of one family whose validity overlaps are refused too (a corrected edition's
+    file left beside its correction).
     """
     root = root or embedded_dir()
+    try:
+        recorded = _read_manifest(root)
+    except TableIntegrityError:
+        recorded = {}  # none yet (or unreadable): written afresh
     digests: dict[str, str] = {}
+    specs: list[tuple[Path, TableFile]] = []
     for path in _embedded_files(root):
         spec = read_model(path, TableFile)
         if path.stem != spec.version or path.parent.name != spec.family:
@@ -700,8 +742,21 @@ def write_manifest(root: Path | None = None) -> Path:
                 f"file should be {spec.family}/{spec.version}.yaml", path=str(path), line=None,
                 field="version")
         digests[path.relative_to(root).as_posix()] = canonical_digest(spec)
+        specs.append((path, spec))
+    _refuse_overlapping_editions(specs)
     for path in sorted((root / "indices").glob("*.yaml")):
         digests[path.relative_to(root).as_posix()] = canonical_digest(read_model(path, IndexFile))
+    changed = sorted(rel for rel, digest in digests.items()
+                     if recorded.get(rel) not in (None, digest))
+    if changed and not allow_changes:
+        raise ProxyTableError(
+            f"{', '.join(changed)}: recorded in {MANIFEST} with another digest: a published "
+            "edition (or index vintage) is never edited in place; issue a correction, a new "
+            "version label in its own file (proxies/README.md, Corrections). Before a first "
+            "release, or for a change to the table format, pass allow_changes=True (make "
+            "manifest ALLOW_CHANGES=1) and list the digests before and after in "
+            "proxies/CHANGELOG.md", path=str(root / MANIFEST), line=None, field=None,
+            missing=changed)
     from socialvalue_tom.tables.crosswalk import crosswalk_digest, read_crosswalk_file
 
     for path in sorted((root / "crosswalks").glob("*.yaml")):

@@ -728,7 +728,12 @@ class ProxyTable(_Sealed):
         try:
             expr: Expression = compile_expression(text, allowed_names=names, origin=origin)
         except ProxyTableError as exc:
-            raise self._error(exc.message.removeprefix(f"{self._where}: "), field,
+            message = exc.message.removeprefix(f"{self._where}: ")
+            if field.endswith(".expression") and "unknown name" in message:
+                # What a table author most often means (a contributor's review).
+                message += (": an outcome field the expression reads is listed in the "
+                            "measure's requires, a figure of the table's own in its parameters")
+            raise self._error(message, field,
                               **{k: v for k, v in exc.details.items()
                                  if k not in ("path", "line", "field")}) from None
         return expr

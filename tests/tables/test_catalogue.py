@@ -184,12 +184,38 @@ def test_catalogue_when_listed_edition_deleted_raises_integrity_error(proxies_co
 
 
 def test_write_manifest_when_rerun_records_intended_change(proxies_copy: Path) -> None:
-    """After an intended change, write_manifest() makes the copy load again."""
+    """An edition recorded in the manifest is not edited in place: write_manifest() refuses
+    the new digest, naming the file (a contributor's review: `make manifest` re-approved any
+    edit, so "editions are immutable" held only by habit). With allow_changes (a change
+    before a first release, or to the format) it records it, and the copy loads again."""
     path = proxies_copy / "uk-national" / "2024.yaml"
     line = _first_value_line(path)
     _edit(path, line, line.replace("value: ", "value: 1", 1))
-    write_manifest(proxies_copy)
+    before = (proxies_copy / "manifest.json").read_bytes()
+    with pytest.raises(sv.ProxyTableError, match=r"uk-national/2024\.yaml: recorded in "
+                                                 r"manifest\.json with another digest.*issue a "
+                                                 r"correction") as info:
+        write_manifest(proxies_copy)
+    assert info.value.missing == ["uk-national/2024.yaml"]
+    assert (proxies_copy / "manifest.json").read_bytes() == before
+    write_manifest(proxies_copy, allow_changes=True)
     assert sv.load_table("uk-national", version="2024").version == "2024"
+
+
+def test_write_manifest_refuses_a_corrected_edition_left_beside_its_correction(
+        proxies_copy: Path) -> None:
+    """A correction (2024.1) with the superseded 2024 file not moved away: both were listed
+    as valid on the same days, and only valuing by date failed."""
+    family = proxies_copy / "uk-national"
+    text = (family / "2024.yaml").read_text(encoding="utf-8")
+    (family / "2024.1.yaml").write_text(text.replace("version: '2024'", "version: '2024.1'", 1)
+                                        .replace('version: "2024"', 'version: "2024.1"', 1)
+                                        .replace("version: 2024\n", "version: '2024.1'\n", 1),
+                                        encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match=r"uk-national:2024(\.1)? and uk-national:"
+                                                 r"2024(\.1)? \(2024(\.1)?\.yaml\) are both "
+                                                 r"valid on 2024-04-01.*superseded/"):
+        write_manifest(proxies_copy, allow_changes=True)
 
 
 # -- selection and TableSet --------------------------------------------------------------------
@@ -334,6 +360,7 @@ def test_load_table_when_user_file_claims_an_embedded_label_with_other_content_r
     with pytest.raises(sv.ProxyTableError, match="uk-national:2024, an embedded edition") as info:
         sv.load_table(path=forged)
     assert info.value.field == "version" and info.value.line is not None
+    assert "source checkout" not in str(info.value)  # a user's file: no maintainer's advice
     own = tmp_path / "own.yaml"
     own.write_text(edited.replace('version: "2024"', 'version: "2024-local.1"', 1)
                    .replace("version: '2024'", "version: '2024-local.1'", 1), encoding="utf-8")
@@ -541,3 +568,18 @@ def test_a_digest_pin_may_carry_the_sha256_prefix_tables_validate_prints() -> No
     assert pinned.digest == table.digest
     assert sv.load_table("uk-national", version="2024",
                          digest=f"SHA256:{table.digest[:12]}").digest == table.digest
+
+
+def test_the_embedded_file_edited_in_a_checkout_is_told_what_a_maintainer_does(
+        proxies_copy: Path) -> None:
+    """A contributor's review: checking an edited edition with load_table(path=...) (the
+    README's step) gave a user's advice (a version label of its own, an amendment); the
+    embedded file itself gets the maintainer's: a correction, or make manifest
+    ALLOW_CHANGES=1 before a first release."""
+    path = proxies_copy / "uk-national" / "2025.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "displacement: 0.25", "displacement: 0.2", 1), encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match=r"editing this edition in a source checkout\? "
+                                                 r"A published edition gets a correction.*"
+                                                 r"make manifest ALLOW_CHANGES=1"):
+        sv.load_table(path=path)

@@ -271,6 +271,9 @@ def test_load_table_when_expression_bad_keeps_expression_details(tmp_path: Path)
     assert err.expression == "quantity * unknown_name"
     assert err.position == (1, 12)
     assert "unknown name" in err.reason
+    # What a table author most often meant (a contributor's review): the message says where
+    # an outcome field or a figure of the table's own is declared.
+    assert "is listed in the measure's requires" in str(err)
 
 
 @pytest.mark.parametrize("nested", ["[" * 500 + "]" * 500, "{a: " * 500 + "1" + "}" * 500])
