@@ -1632,7 +1632,7 @@ def _recorded_settings(valued_file: Path) -> tuple[Assumptions, str] | None:
     if record is None:
         return None
     editions = [e for e in record.get("editions", []) if e.get("edition") and e.get("digest")]
-    embedded = {f"{r.name}:{r.version}" for r in _guard(available_tables)}
+    embedded = _embedded_labels()
     own = [e["edition"] for e in editions if e["edition"] not in embedded]
     if own or not editions:
         _console().print(_printable(
@@ -2011,6 +2011,15 @@ def _rows_not_valued(df: pd.DataFrame) -> int:
     return int(pd.Series(df["period_row"].to_numpy()[blank]).nunique())
 
 
+def _embedded_labels() -> set[str]:
+    """The labels of the editions the package ships: the catalogue's, and the corrected ones
+    it keeps (``superseded/``), which a record's pinned digest loads."""
+    from socialvalue_tom.tables.catalogue import superseded_editions
+
+    return ({f"{r.name}:{r.version}" for r in _guard(available_tables)}
+            | {f"{name}:{version}" for name, version, _ in _guard(superseded_editions)})
+
+
 def _recorded_tables(editions: list[dict[str, Any]], tables: str | None) -> TablesLike:
     """The tables a record names, each pinned to its digest; ``tables`` (``--tables``) where
     it names editions of the user's own, each checked against the digest recorded."""
@@ -2020,7 +2029,7 @@ def _recorded_tables(editions: list[dict[str, Any]], tables: str | None) -> Tabl
         return resolved
     if not editions or not all(e.get("digest") for e in editions):
         _fail("the record names no editions with their digests: give --tables")
-    embedded = {f"{r.name}:{r.version}" for r in _guard(available_tables)}
+    embedded = _embedded_labels()
     own = [e["edition"] for e in editions if e["edition"] not in embedded]
     if own:  # an edition of the user's own is not found by its name
         _fail(f"the record names {', '.join(own)}, not an embedded edition: give --tables as "

@@ -150,7 +150,7 @@ def _embedded_edition(meta: dict[str, Any], digest: str,
         if recorded != digest or not name:
             continue
         try:
-            table = load_table(name, version=version)
+            table = load_table(name, version=version, digest=digest)
         except SocialValueError:
             return None
         if table.digest == digest and table.index_digest == index_digest:

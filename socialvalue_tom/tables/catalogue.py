@@ -94,6 +94,44 @@ def _read_manifest(root: Path) -> dict[str, str]:
                                   field=None) from exc
 
 
+#: The folder of a family that keeps its corrected editions, outside the catalogue.
+SUPERSEDED = "superseded"
+
+
+def _root_of(path: Path) -> Path:
+    """The embedded folder an embedded edition's file is in (``<family>/<version>.yaml``, or
+    ``<family>/superseded/<version>.yaml``): where its manifest and indices are."""
+    root = path.parent.parent
+    return root.parent if path.parent.name == SUPERSEDED else root
+
+
+def _superseded_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.glob(f"*/{SUPERSEDED}/*.yaml")
+                  if p.parent.parent.name not in _NON_FAMILY_DIRS)
+
+
+def _superseded_file(name: str, version: str) -> Path | None:
+    """The superseded edition ``name:version`` the manifest records (None where none is)."""
+    root = embedded_dir()
+    if not (_is_name(name) and _is_name(version)):
+        return None
+    rel = f"{name}/{SUPERSEDED}/{version}.yaml"
+    return root / rel if rel in _read_manifest(root) else None
+
+
+def superseded_editions() -> list[tuple[str, str, str]]:
+    """Each corrected edition the package keeps (``<family>/superseded/``, pinned by the
+    manifest), as ``(family, version, digest)``: outside the catalogue, loaded only with the
+    digest a valuation recorded (``load_table(name, version=..., digest=...)``), so that
+    results made with it can be reproduced and checked."""
+    out = []
+    for rel, digest in _read_manifest(embedded_dir()).items():
+        parts = rel.split("/")
+        if len(parts) == 3 and parts[1] == SUPERSEDED and parts[2].endswith(".yaml"):
+            out.append((parts[0], parts[2].removesuffix(".yaml"), digest))
+    return sorted(out)
+
+
 def _embedded_files(root: Path) -> list[Path]:
     return sorted(p for p in root.glob("*/*.yaml") if p.parent.name not in _NON_FAMILY_DIRS)
 
@@ -161,7 +199,7 @@ def _load_file(path: Path, embedded: bool, key: int | str,
     if embedded:
         text = read_text(path)
         spec = read_model(path, TableFile, text)
-        _check_integrity(path.parent.parent, path, canonical_digest(spec))
+        _check_integrity(_root_of(path), path, canonical_digest(spec))
     else:
         assert isinstance(key, str)
         text = key
@@ -189,7 +227,7 @@ def _price_index(path: Path, text: str, spec: TableFile, embedded: bool,
     name = spec.price_index
     if name is None:
         return None
-    root = path.parent.parent if embedded else embedded_dir()
+    root = _root_of(path) if embedded else embedded_dir()
     local = path.parent / f"{name}.index.yaml"
     if index_text is not None and not embedded:
         index = PriceIndex(read_model(local, IndexFile, index_text), local)
@@ -341,6 +379,8 @@ def _refuse_embedded_label(table: ProxyTable, text: str) -> None:
     root = embedded_dir()
     manifest = _read_manifest(root)
     published = manifest.get(f"{table.name}/{table.version}.yaml")
+    if published is None:  # a superseded edition's label: its content, or none
+        published = manifest.get(f"{table.name}/{SUPERSEDED}/{table.version}.yaml")
     if published is None:
         _refuse_correction_label(table, text, root, manifest)
         return
@@ -506,6 +546,22 @@ def load_table(name: str | None = None, *, version: str | None = None,
                         f"{name}:{version} is valid {table.valid_from}..{table.valid_to}, "
                         f"not on {day}", name=name, date=day, field="on")
                 return _pinned(table, pin)
+        old = _superseded_file(name, str(version))
+        if old is not None:
+            if pin is None:
+                raise UnknownTableError(
+                    f"{name}:{version} was superseded by a correction (its file is kept at "
+                    f"{old}): new valuations use the correction; to reproduce results made "
+                    f"with {version}, pin the digest they recorded (load_table({name!r}, "
+                    f"version={str(version)!r}, digest=...), --tables {name}:{version}@DIGEST)",
+                    name=name, version=version,
+                    available=[t.version for t in editions])
+            table = _load_path(old, embedded=True)
+            if day is not None and not table.covers(day):
+                raise NoTableInForceError(
+                    f"{name}:{version} is valid {table.valid_from}..{table.valid_to}, "
+                    f"not on {day}", name=name, date=day, field="on")
+            return _pinned(table, pin)
         years = re.fullmatch(r"\s*(\d{4})\s*[-/–]\s*\d{2,4}\s*", str(version))
         hint = (f" (editions are named by the year they start: {years[1]!r} for "
                 f"{str(version).strip()})" if years else "")
@@ -744,6 +800,15 @@ def write_manifest(root: Path | None = None, *, allow_changes: bool = False) -> 
         digests[path.relative_to(root).as_posix()] = canonical_digest(spec)
         specs.append((path, spec))
     _refuse_overlapping_editions(specs)
+    for path in _superseded_files(root):
+        spec = read_model(path, TableFile)
+        if path.stem != spec.version or path.parent.parent.name != spec.family:
+            raise ProxyTableError(
+                f"{path}: a superseded edition is stored as <family>/{SUPERSEDED}/<version>.yaml, "
+                f"so this file should be {spec.family}/{SUPERSEDED}/{spec.version}.yaml",
+                path=str(path), line=None, field="version")
+        # Pinned as the editions are: results made with it are reproduced from it.
+        digests[path.relative_to(root).as_posix()] = canonical_digest(spec)
     for path in sorted((root / "indices").glob("*.yaml")):
         digests[path.relative_to(root).as_posix()] = canonical_digest(read_model(path, IndexFile))
     changed = sorted(rel for rel, digest in digests.items()

@@ -583,3 +583,86 @@ def test_the_embedded_file_edited_in_a_checkout_is_told_what_a_maintainer_does(
                                                  r"A published edition gets a correction.*"
                                                  r"make manifest ALLOW_CHANGES=1"):
         sv.load_table(path=path)
+
+
+def _correct_2024(root: Path) -> str:
+    """Issue a correction 2024.1 of uk-national:2024 in ``root`` as proxies/README says (the
+    corrected file moved to superseded/), and return the superseded edition's digest."""
+    family = root / "uk-national"
+    old = sv.load_table("uk-national", version="2024").digest
+    text = (family / "2024.yaml").read_text(encoding="utf-8")
+    (family / "superseded").mkdir()
+    (family / "2024.yaml").rename(family / "superseded" / "2024.yaml")
+    (family / "2024.1.yaml").write_text(
+        text.replace("version: '2024'", "version: '2024.1'", 1).replace(
+            "displacement: 0.25", "displacement: 0.2", 1), encoding="utf-8")
+    write_manifest(root)
+    return old
+
+
+def test_a_superseded_edition_is_kept_pinned_and_loads_with_its_digest(
+        proxies_copy: Path, tmp_path: Path) -> None:
+    """A contributor's and an auditor's review: after a correction, the corrected edition
+    could not be loaded by the digest a valuation recorded (unknown version), its kept file
+    was checked against nothing, and an archived copy of it was refused. The manifest pins
+    superseded/ files; a pinned load finds one; an unpinned one is told to pin."""
+    from socialvalue_tom.tables.catalogue import superseded_editions
+
+    old = _correct_2024(proxies_copy)
+    assert [r.version for r in sv.available_tables()] == ["2023", "2024.1", "2025"]
+    assert superseded_editions() == [("uk-national", "2024", old)]
+    with pytest.raises(sv.UnknownTableError, match=r"uk-national:2024 was superseded by a "
+                                                   r"correction.*pin the digest"):
+        sv.load_table("uk-national", version="2024")
+    kept = sv.load_table("uk-national", version="2024", digest=old[:12])
+    assert (kept.version, kept.digest) == ("2024", old)
+    with pytest.raises(sv.TableIntegrityError):
+        sv.load_table("uk-national", version="2024", digest="0" * 12)
+    # A copy archived elsewhere loads as itself; edited, it may not keep the label.
+    archived = tmp_path / "archive-2024.yaml"
+    archived.write_bytes((proxies_copy / "uk-national" / "superseded" / "2024.yaml").read_bytes())
+    assert sv.load_table(path=archived).digest == old
+    archived.write_text(archived.read_text(encoding="utf-8").replace(
+        "displacement: 0.25", "displacement: 0.3", 1), encoding="utf-8")
+    with pytest.raises(sv.ProxyTableError, match="uk-national:2024, an embedded edition"):
+        sv.load_table(path=archived)
+    # The kept file is pinned: edited, it is refused on load and by write_manifest.
+    kept_file = proxies_copy / "uk-national" / "superseded" / "2024.yaml"
+    kept_file.write_text(kept_file.read_text(encoding="utf-8").replace(
+        "displacement: 0.25", "displacement: 0.3", 1), encoding="utf-8")
+    from socialvalue_tom.tables import catalogue
+
+    catalogue._load_file.cache_clear()
+    with pytest.raises(sv.TableIntegrityError, match=r"superseded/2024\.yaml"):
+        sv.load_table("uk-national", version="2024", digest=old)
+    with pytest.raises(sv.ProxyTableError, match=r"superseded/2024\.yaml: recorded in manifest"):
+        write_manifest(proxies_copy)
+    kept_file.unlink()
+    with pytest.raises(sv.TableIntegrityError, match="missing"):
+        sv.available_tables()
+
+
+def test_a_valuation_made_before_a_correction_still_verifies_and_explains(
+        proxies_copy: Path, tmp_path: Path) -> None:
+    """The record of a valuation names uk-national:2024 and its digest: after the correction
+    `verify` and `explain` find the kept edition by that digest."""
+    from typer.testing import CliRunner
+
+    from socialvalue_tom.cli import app
+
+    src = tmp_path / "in.csv"
+    src.write_text("measure,quantity,unit,region,date\n"
+                   "jobs-local-fte,2,FTE,london,2024-06-01\n", encoding="utf-8")
+    out = tmp_path / "v.parquet"
+    pytest.importorskip("pyarrow")
+    runner = CliRunner()
+    assert runner.invoke(app, ["value", str(src), "-o", str(out)]).exit_code == 0
+    valued = sv.value_frame(pd.read_csv(src))
+    _correct_2024(proxies_copy)
+    checked = runner.invoke(app, ["verify", str(out)])
+    assert checked.exit_code == 0, checked.output
+    told = runner.invoke(app, ["explain", str(out), "--row", "0"])
+    assert told.exit_code == 0, told.output
+    assert "uk-national:2024 [digest" in told.stdout and "Note: the file says" not in told.stdout
+    assert "displacement 0.25" in told.stdout
+    assert "uk-national:2024 " in sv.explain_row(valued, 0)
