@@ -607,20 +607,32 @@ def did_you_mean(text: object, codes: Iterable[str]) -> str:
     without case (a return in capitals, "JOBS-LOCAL-FTE", is one typo away), or ``""``. A
     code written with dashes where it has hyphens (a word processor's autocorrect) is named
     with the dashes pointed out: the two look alike on screen."""
+    close, dashes = _close_codes(text, codes)
+    if dashes:
+        return (f"; did you mean {close[0]}? (it is written with a dash, "
+                f"{', '.join(dashes)}, where the code has a hyphen '-')")
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def close_codes(text: object, codes: Iterable[str]) -> list[str]:
+    """The codes :func:`did_you_mean` suggests for ``text`` (an error's ``suggestions``)."""
+    return _close_codes(text, codes)[0]
+
+
+def _close_codes(text: object, codes: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The close codes, and the dashes ``text`` has where the one code it means has hyphens
+    (empty where that is not the case)."""
     import difflib
 
     if not isinstance(text, str):  # a number or a huge int: no code is written like one
-        return ""
+        return [], []
     by_lower = {c.lower(): c for c in codes}
-    if isinstance(text, str) and _DASHES.search(text):
+    if _DASHES.search(text):
         plain = _DASHES.sub("-", text).strip().lower()
         if plain in by_lower:
-            dashes = sorted({f"U+{ord(ch):04X}" for ch in _DASHES.findall(text)})
-            return (f"; did you mean {by_lower[plain]}? (it is written with a dash, "
-                    f"{', '.join(dashes)}, where the code has a hyphen '-')")
-    close = [by_lower[c] for c in
-             difflib.get_close_matches(str(text).strip().lower(), list(by_lower), n=3)]
-    return f"; did you mean {', '.join(close)}?" if close else ""
+            return [by_lower[plain]], sorted({f"U+{ord(ch):04X}" for ch in _DASHES.findall(text)})
+    return [by_lower[c] for c in
+            difflib.get_close_matches(str(text).strip().lower(), list(by_lower), n=3)], []
 
 
 #: England's regions (ITL1, as ONS names them, and common short forms), which a table may

@@ -194,6 +194,8 @@ class UnknownMeasureError(SocialValueError, LookupError):
     measure: str | None = None
     table: str | None = None
     version: str | None = None
+    #: The table's codes close to the one given (what the message's "did you mean" names).
+    suggestions: list[str] | None = None
 
 
 class UnknownRegionError(SocialValueError, LookupError):
@@ -204,6 +206,9 @@ class UnknownRegionError(SocialValueError, LookupError):
     field: str | None = "region"
     region: str | None = None
     table: str | None = None
+    version: str | None = None
+    #: The table's region codes.
+    expected: list[str] | None = None
 
 
 class UnitError(SocialValueError, ValueError):

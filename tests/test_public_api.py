@@ -145,3 +145,25 @@ def test_every_error_has_field_and_row_as_attributes() -> None:
         sv.load_table("no-such-family")
     assert (info.value.field, info.value.row) == (None, None)
     assert info.value.to_dict()["field"] is None
+
+
+def test_lookup_errors_carry_the_alternatives_as_data() -> None:
+    """An integrator's review: the valid alternatives and "did you mean" codes were only in
+    the message. An unknown family or version lists what is available, an unknown measure
+    its close codes, an unknown region the table's codes."""
+    with pytest.raises(sv.UnknownTableError) as family:
+        sv.load_table("uk-nationl", version="2024")
+    assert family.value.available == ["uk-national"]
+    with pytest.raises(sv.UnknownTableError) as version:
+        sv.load_table("uk-national", version="2022")
+    assert version.value.available == ["2023", "2024", "2025"]
+    table = sv.load_table("uk-national", version="2024")
+    with pytest.raises(sv.UnknownMeasureError) as measure:
+        table.measure("jobs-local-ft")
+    assert measure.value.suggestions and measure.value.suggestions[0] == "jobs-local-fte"
+    assert "did you mean jobs-local-fte" in str(measure.value)
+    with pytest.raises(sv.UnknownRegionError) as region:
+        table.region_code("atlantis")
+    assert region.value.expected == list(table.region_codes)
+    assert region.value.version == "2024"
+    assert sv.UnknownMeasureError("x").to_dict()["details"] == {}

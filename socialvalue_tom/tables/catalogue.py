@@ -434,7 +434,7 @@ def _family_editions(name: str) -> list[ProxyTable]:
         raise UnknownTableError(
             f"unknown table family {quoted(name)}: available are "
             f"{', '.join(sorted(set(families)))}"
-            + _spelling_hint(name), name=name,
+            + _spelling_hint(name), name=name, available=sorted(set(families)),
         )
     _check_none_missing(root, f"{name}/")
     editions = [_load_path(p, embedded=True) for p in sorted(folder.glob("*.yaml"))]
@@ -567,7 +567,8 @@ def load_table(name: str | None = None, *, version: str | None = None,
                 f"{str(version).strip()})" if years else "")
         raise UnknownTableError(
             f"unknown version {quoted(version)} of {name}: available are "
-            f"{', '.join(t.version for t in editions)}{hint}", name=name, version=version)
+            f"{', '.join(t.version for t in editions)}{hint}", name=name, version=version,
+            available=[t.version for t in editions])
     if day is None:
         raise TypeError("load_table(name) needs version= or on= to pick an edition")
     try:

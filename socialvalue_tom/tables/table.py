@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from socialvalue_tom._arrays import sealed
-from socialvalue_tom._text import did_you_mean, quoted, region_advice, shown
+from socialvalue_tom._text import close_codes, did_you_mean, quoted, region_advice, shown
 from socialvalue_tom.errors import (
     OutcomeError,
     ProxyTableError,
@@ -392,6 +392,7 @@ class ProxyTable(_Sealed):
         return UnknownMeasureError(
             f"unknown measure {shown(code)} in table {self.name}:{self.version}{hint}",
             measure=code, table=self.name, version=self.version,
+            suggestions=close_codes(code, self.measure_codes),
         )
 
     def unknown_grade(self, grade: object) -> OutcomeError:
@@ -416,6 +417,7 @@ class ProxyTable(_Sealed):
                 f"unknown region {shown(region)} in table {self.name}:{self.version}: expected "
                 f"one of {', '.join(self.region_codes)}"
                 f"{region_advice(region, self.region_codes)}", region=region, table=self.name,
+                version=self.version, expected=list(self.region_codes),
             )
         return code
 
