@@ -844,7 +844,8 @@ def _write_issues(frame: pd.DataFrame, path: Path) -> None:
     _write_csv(frame, path, "the issues file")
 
 
-def _write_csv(frame: pd.DataFrame, path: Path, what: str) -> None:
+def _write_csv(frame: pd.DataFrame, path: Path, what: str,
+               record: dict[str, Any] | None = None) -> None:
     """Write ``frame`` as CSV to ``path`` (through a new file renamed over it, as the library
     writes its files), or exit 2 saying why ``what`` cannot be written. These files (issues,
     totals) are for people, who open a CSV in Excel: UTF-8 with a byte order mark, without
@@ -854,7 +855,7 @@ def _write_csv(frame: pd.DataFrame, path: Path, what: str) -> None:
     from socialvalue_tom.io import write_through_temp
 
     if path.suffix.lower() == ".xlsx":
-        _write_totals(frame, path, what)
+        _write_totals(frame, path, what, record)
         return
     safe = _formula_safe(frame)
     try:
@@ -885,11 +886,14 @@ def _formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _write_totals(frame: pd.DataFrame, path: Path, what: str) -> None:
+def _write_totals(frame: pd.DataFrame, path: Path, what: str,
+                  record: dict[str, Any] | None = None) -> None:
     """Write a totals table as an ``.xlsx`` workbook, as the library writes valued rows (its
     header frozen, its columns sized, text never a formula), on a sheet named ``Totals``:
     the pounds as numbers shown to the penny (``*_gbp``), which a spreadsheet adds up, not
-    the text of a CSV."""
+    the text of a CSV. The lines printed under the table (its title with the prices, the
+    editions, caveats and notes: ``frame.attrs["notes"]``) go on a ``Notes`` sheet, and
+    ``record`` (the valuation's provenance) on a ``Provenance`` sheet."""
     from socialvalue_tom.io import _write_xlsx, write_through_temp
 
     typed = frame.copy(deep=False)
@@ -897,10 +901,12 @@ def _write_totals(frame: pd.DataFrame, path: Path, what: str) -> None:
         if isinstance(name, str) and name.endswith("_gbp") and column.dtype == object:
             typed.isetitem(j, pd.to_numeric(column.map(
                 lambda x: None if x is None else float(x)), errors="coerce").to_numpy())
+    notes = frame.attrs.get("notes") or []
     try:
         write_through_temp(path, lambda tmp: _write_xlsx(
-            typed, tmp, sheet="Totals", money=[c for c in frame.columns
-                                               if isinstance(c, str) and c.endswith("_gbp")]))
+            typed, tmp, record, sheet="Totals",
+            money=[c for c in frame.columns if isinstance(c, str) and c.endswith("_gbp")],
+            notes=[str(n) for n in notes]))
     except InputFileError as exc:
         _fail(f"cannot write {what} {path}: {exc.details.get('why', exc.message)}")
 
@@ -1318,37 +1324,47 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
     # --price-year, under one title; the title says the prices.
     prices = _price_basis(valued, tables)
     _console().print(_totals_table(shown, keys[0] if keys else None, hidden, prices))
+    # What is printed under the table, kept for a totals workbook's Notes sheet (an auditor's
+    # review: the file had no price basis, caveat or note of its own).
+    said: list[str] = ["Social value" + (f" by {keys[0]}" if keys else "")
+                       + (f" ({prices})" if prices else "")]
+
+    def say(line: str) -> None:
+        _console().print(_printable(line), markup=False)
+        said.append(line)
+
     if hidden:
         _console().print(f"Note: {groups:,} {by.value if by else ''} groups: the first "
                          f"{_SHOWN_GROUPS} are shown; --totals FILE.csv writes them all.",
                          markup=False)
     if not len(valued):  # £0.00 from an unfilled template is not a return that delivered nothing
-        _console().print("Note: the input has no data rows, so nothing was valued.",
-                         markup=False)
+        say("Note: the input has no data rows, so nothing was valued.")
     note = (_rounding_note(summary.iloc[:-1], summary.iloc[-1:]) if by is not None
             else _rounding_note(summary))
     if note:
-        _console().print(f"Note: {note[0].lower()}{note[1:]}", markup=False)
+        say(f"Note: {note[0].lower()}{note[1:]}")
     amended = {e.digest: e.amends for e in _guard(lambda: table_set(tables)).editions
                if e.amends is not None}
     for t, v, d in editions_used(frame):
         # A local amendment says so: its label alone could pass for a published edition's.
         local = (f" (a local amendment of {amended[d]}, not a published edition)"
                  if d in amended else "")
-        _console().print(_printable(f"Table {t}:{v} digest {d}{local}"), markup=False)
-    _print_illustrative_caveat(frame)
+        say(f"Table {t}:{v} digest {d}{local}")
+    caveat = _illustrative_caveat(frame)
+    if caveat:
+        say(caveat)
     for note in _guard(lambda: basis_notes(valued, tables)):
         if by is By.stage and note.startswith("The total adds commitments"):
             continue  # the table already shows them apart
-        _console().print(_printable(f"Note: {_cli_words(note)}"), markup=False)
+        say(f"Note: {_cli_words(note)}")
     crosswalk = _crosswalk_of(by)
     if crosswalk is not None:  # as the report says it beside the same totals
         from socialvalue_tom.tables.crosswalk import load_crosswalk
 
         meta = load_crosswalk(crosswalk).attrs["crosswalk"]
-        _console().print(_printable(
-            f"Note: groups from the crosswalk {crosswalk} ({meta['title']}): "
-            f"{meta['caveat']}."), markup=False)
+        say(f"Note: groups from the crosswalk {crosswalk} ({meta['title']}): "
+            f"{meta['caveat']}.")
+    summary.attrs["notes"] = said
     return summary
 
 
@@ -1489,9 +1505,12 @@ def value_cmd(
     try:
         summary = _print_totals(valued, group, resolved, input, sheet)
         source = (_file_source(input, valued, _period_columns(period))
-                  if output is not None or provenance is not None else None)
+                  if output is not None or provenance is not None or totals is not None
+                  else None)
         if totals is not None:
-            _write_csv(summary, totals, "the totals file")
+            from socialvalue_tom.io import provenance as record_of
+
+            _write_csv(summary, totals, "the totals file", record=record_of(valued, source=source))
         if output is not None:
             from socialvalue_tom import io as svio
 
@@ -1523,6 +1542,13 @@ def value_cmd(
 
 
 def _print_illustrative_caveat(annotated: pd.DataFrame) -> None:
+    """Print :func:`_illustrative_caveat`, where there is one."""
+    caveat = _illustrative_caveat(annotated)
+    if caveat:
+        _console().print(_printable(caveat), markup=False)
+
+
+def _illustrative_caveat(annotated: pd.DataFrame) -> str | None:
     """The caveat for rows valued with proxies labelled illustrative (``annotated``: rows
     :func:`~socialvalue_tom.report.annotate` gave their ``illustrative`` flag), naming their
     measures and counting input rows, as the report counts them (parts count once)."""
@@ -1530,10 +1556,10 @@ def _print_illustrative_caveat(annotated: pd.DataFrame) -> None:
 
     flags = annotated["illustrative"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     illus = input_rows(annotated[flags])
-    if illus:
-        _console().print(_printable(
-            f"Caveat: {illus} row(s) use proxy values labelled illustrative "
-            f"({measures_named(annotated[flags])}): not for decisions."), markup=False)
+    if not illus:
+        return None
+    return (f"Caveat: {illus} row(s) use proxy values labelled illustrative "
+            f"({measures_named(annotated[flags])}): not for decisions.")
 
 
 def _one_grouping(by: list[str] | None) -> By | None:

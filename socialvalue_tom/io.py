@@ -2671,7 +2671,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@")
 
 def _write_xlsx(df: pd.DataFrame, target: Path,
                 record: Mapping[str, Any] | None = None, sheet: str | None = None,
-                money: Sequence[Any] = MONEY_COLUMNS) -> None:
+                money: Sequence[Any] = MONEY_COLUMNS, notes: Sequence[str] = ()) -> None:
     # openpyxl's write-only mode streams rows to the file instead of building an object per
     # cell (DataFrame.to_excel does): less time, and memory that does not grow with the rows.
     from openpyxl import Workbook
@@ -2714,6 +2714,13 @@ def _write_xlsx(df: pd.DataFrame, target: Path,
         for j in plain:
             if floats[j].has_style:
                 floats[j] = _float_cell(ws, False)
+    if notes:  # what a table's reader needs beside it (its prices, caveats), one per row
+        page = wb.create_sheet("Notes")
+        page.append(["note"])
+        for note in notes:
+            cell = WriteOnlyCell(page, value=note)
+            cell.data_type = "s"  # text, never a formula
+            page.append([cell])
     if record is not None:
         _write_provenance_sheet(wb, record)
     save_workbook(wb, target)

@@ -276,6 +276,18 @@ def test_totals_files_may_be_workbooks_with_the_pounds_as_numbers(tmp_path: Path
             assert cells[0].number_format == '"£"#,##0.00;-"£"#,##0.00'
             assert [f"{c.value:.2f}" for c in cells] == from_csv[name].tolist(), name
     assert invoke("value", src, "--totals", tmp_path / "t.json").exit_code == 2
+    # An auditor's review: the totals carried no price basis, caveat, note or record. The
+    # value command's workbook keeps what it prints under the table, and the record.
+    book = openpyxl.load_workbook(tmp_path / "value.xlsx")
+    assert book.sheetnames == ["Totals", "Notes", "Provenance"]
+    notes = [r[0] for r in book["Notes"].iter_rows(min_row=2, values_only=True)]
+    assert notes[0] == "Social value by theme (each edition's own prices)"
+    assert any(n.startswith("Caveat: ") and "illustrative" in n for n in notes)
+    assert any(n.startswith("Table uk-national:2024 digest ") for n in notes)
+    from socialvalue_tom import io as svio
+
+    record = svio.read_provenance(tmp_path / "value.xlsx")
+    assert record is not None and record["input"].startswith("portfolio.csv (sha256 ")
 
 
 def test_value_totals_file_when_a_group_key_holds_a_carriage_return_keeps_it_one_row(
