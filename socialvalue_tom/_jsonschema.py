@@ -49,5 +49,7 @@ class NeverLooserSchema(BaseModel):
 
         if schema_generator is GenerateJsonSchema:
             schema_generator = NeverLooser
-        return super().model_json_schema(by_alias, ref_template, schema_generator, mode,
-                                         **kwargs)
+        if by_alias is not None:  # pydantic before 2.14 takes a bool only: None is its default
+            kwargs["by_alias"] = by_alias
+        return super().model_json_schema(ref_template=ref_template,
+                                         schema_generator=schema_generator, mode=mode, **kwargs)

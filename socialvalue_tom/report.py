@@ -1439,6 +1439,49 @@ def _targets_total_note(groups: pd.DataFrame, overall: pd.DataFrame) -> str | No
     return f"{text[0].upper()}{text[1:]}."
 
 
+def _unverified_note(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable],
+                     valued: pd.DataFrame) -> list[str]:
+    """The sources whose figures the valued rows draw on that were not checked against the
+    publication (``SourceSpec.unverified``): the proxy of the region used, the table's
+    default additionality where the measure has one, the confidence grades where rows give
+    a grade (an auditor's review: "as recalled; verify" stood in the tables' notes alone,
+    behind a reduction of hundreds of thousands of pounds in the demo)."""
+    columns = ("table", "version", "measure", "region_used")
+    if not eds or not set(columns) <= set(ok.columns):
+        return []
+    said: dict[str, str] = {}
+    combos = ok[list(columns)].astype(object).drop_duplicates()
+    for table, version, measure, used in combos.itertuples(index=False, name=None):
+        edition = eds.get((_label_text(table), _label_text(version)))
+        code = measure.strip() if isinstance(measure, str) else None
+        spec = edition.measures.get(code) if edition is not None and code else None
+        if edition is None or spec is None:
+            continue
+        ids = [spec.proxies[used].source] if used in spec.proxies else []
+        if spec.additionality_source and any((spec.deadweight, spec.displacement,
+                                              spec.attribution)):
+            ids.append(spec.additionality_source)
+        for sid in ids:
+            src = edition.sources.get(sid)
+            if src is not None and src.unverified:
+                said.setdefault(sid, src.unverified)
+    graded = "confidence" in ok.columns and ok["confidence"].notna().any() and (
+        (valued.attrs.get("socialvalue_tom") or {}).get("assumptions", {})
+        .get("apply_confidence", True))
+    for edition in eds.values() if graded else ():
+        grades = edition.spec.confidence_grades
+        src = (edition.sources.get(grades.source)
+               if grades is not None and grades.source is not None else None)
+        if grades is not None and grades.source is not None and src is not None \
+                and src.unverified:
+            said.setdefault(grades.source, src.unverified)
+    if not said:
+        return []
+    listed = "; ".join(f"{sid}: {why}" for sid, why in sorted(said.items()))
+    return [f"Figures from {len(said)} source(s) behind these values were not checked against "
+            f"the publication ({listed}): each row's trace (explain) says where they are used."]
+
+
 #: A row's own figures that count all of its outcome away at 1.
 _WHOLE_FRACTIONS = ("deadweight", "displacement", "attribution")
 
@@ -1473,7 +1516,8 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     rows valued with another region's proxy, for a measure whose edition has figures for some
     regions but not theirs (Wales taking the UK wage figure); rows counted at nothing after
     double counting (their exclusion's parts claim at least as much for the same contract),
-    or in part (with each exclusion's reason); rows counted at nothing by a deadweight,
+    or in part (with each exclusion's reason); figures behind the values not checked against
+    their publication (a source's ``unverified``); rows counted at nothing by a deadweight,
     displacement or attribution of their own of 1; contracts whose rows claim more social value
     than the contract is worth (a quantity in the wrong unit);
     values taken at a proxy bound
@@ -1539,6 +1583,7 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                          "the parts its exclusion counts first share for the same contract, "
                          f"and counts what they leave (claim_share gives the share){reasons}.")
     notes += _whole_fraction_note(ok)
+    notes += _unverified_note(ok, eds, valued)
     notes += _ratio_note(valued)
     notes += _beyond_contract_note(valued)
     unitless = _rows_without_unit(ok)

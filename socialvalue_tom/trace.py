@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from socialvalue_tom.outcome import Outcome
     from socialvalue_tom.rules.expressions import Expression
     from socialvalue_tom.rules.pipeline import RuleInputs, Stages
-    from socialvalue_tom.tables.schema import ProxyValue
+    from socialvalue_tom.tables.schema import ProxyValue, SourceSpec
 
 __all__ = ["build_steps"]
 
@@ -218,7 +218,7 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
     steps.append(TraceStep(rule="proxy", detail=(
         f"{_money(shown_proxy)} per {spec.unit} for {where}{label}; source {src.id}: "
         f"{src.title} ({src.publisher}, {src.year}, {src.licence})"
-        f"{_derivation_text(pv, shown_proxy)}")))
+        f"{_unverified(src)}{_derivation_text(pv, shown_proxy)}")))
     gross_detail = (_expression_detail(o, x, ctx, expr, float(s.gross)) if expr is not None
                     else f"{_num(s.canonical)} {spec.unit} x {_money(x.proxy)}"
                     + _float_product(s.canonical, x.proxy, s.gross))
@@ -247,9 +247,12 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
                        + _by_hand_note([s.net, _one_minus(x.reduction)], s.confident))
         else:
             applied = " not applied: a disbenefit is counted in full"
+        grades = t.spec.confidence_grades
+        told = ("" if x.reduction == 0.0 or grades is None or grades.source is None
+                else _unverified(t.sources.get(grades.source)))
         steps.append(TraceStep(rule="confidence", detail=(
             f"confidence grade {o.confidence!r}: optimism-bias reduction {_num(x.reduction)}"
-            f"{applied}"), amount=float(s.confident)))
+            f"{told}{applied}"), amount=float(s.confident)))
     if x.years != 1 or x.offset != 0:
         steps.append(TraceStep(rule="duration", detail=_duration_detail(o, x, ctx, s),
                                amount=float(s.discounted)))
@@ -288,6 +291,14 @@ def build_steps(o: Outcome, x: RuleInputs[float], ctx: RowContext,
     return steps
 
 
+def _unverified(source: SourceSpec | None) -> str:
+    """What of ``source``'s figures was not checked against the publication, as a step says
+    it (``""`` where all were)."""
+    if source is None or source.unverified is None:
+        return ""
+    return f" [NOT CHECKED against the publication: {source.unverified}]"
+
+
 def _origins(o: Outcome, ctx: RowContext, names: tuple[str, ...], source: str | None) -> str:
     """Where each figure came from, where not every one is the table's default: "; deadweight
     set for this valuation (the table's 0.1), displacement and attribution the table's
@@ -300,11 +311,14 @@ def _origins(o: Outcome, ctx: RowContext, names: tuple[str, ...], source: str | 
     parts = [f"{n} given by the outcome (the table's {_num(getattr(spec, n))})" for n in own]
     parts += [f"{n} set for this valuation (the table's {_num(getattr(spec, n))})"
               for n in run]
+    # A caveat on the source's figures matters where a default used is one of them (not 0).
+    caveat = (_unverified(ctx.table.sources.get(source))
+              if source and any(getattr(spec, n) for n in table) else "")
     if table and (own or run):
         parts.append(f"{_and(table)} the table's default{'s' if len(table) > 1 else ''}"
-                     + (f" (from {source})" if source else ""))
+                     + (f" (from {source}{caveat})" if source else ""))
     elif table and source:
-        return f"; table defaults from {source}"
+        return f"; table defaults from {source}{caveat}"
     return "; " + ", ".join(parts) if parts else ""
 
 

@@ -90,7 +90,9 @@ def test_trace_names_the_financial_years_a_discount_runs_between_and_every_facto
     own = sv.value(o).explain()
     assert "3 year(s) of the quantity each year, from financial year 2024/25, drop-off" in own
     assert "to its own first year;" in own
-    assert "confidence grade '3': optimism-bias reduction 0.2: x (1 - 0.2)  -> £1,920.00" in own
+    assert ("confidence grade '3': optimism-bias reduction 0.2 [NOT CHECKED against the "
+            "publication: the grade definitions") in own  # (the steps: a table's choice)
+    assert "]: x (1 - 0.2)  -> £1,920.00" in own
 
 
 def test_trace_runs_the_proxy_back_to_its_source_figures() -> None:
@@ -574,7 +576,7 @@ def test_trace_when_amount_above_has_sub_penny_digits_names_it_unrounded() -> No
                    date="2024-09-30", years=3, confidence="3")
     a = sv.Assumptions(price_year=2030, discount_base_year=2022, displacement=0.25)
     text = sv.value(o, assumptions=a).explain()
-    assert "reduction 0.2: £564.0375 (unrounded) x (1 - 0.2)  -> £451.23" in text
+    assert "]: £564.0375 (unrounded) x (1 - 0.2)  -> £451.23" in text
     assert "2030 = 113.6416 (projected)" in text and "(unrounded) x 1.136416  -> " in text
     assert _multiplies_out(text) == 5
 
@@ -702,9 +704,13 @@ def test_trace_says_where_each_additionality_figure_came_from() -> None:
     detail = next(s for s in own.trace if s.rule == "additionality").detail
     assert ("deadweight given by the outcome (the table's 0), attribution set for this "
             "valuation (the table's 0), displacement the table's default (from "
-            "hca-additionality-2014)") in detail
+            "hca-additionality-2014 [NOT CHECKED against the publication: the displacement "
+            "levels") in detail
     plain = next(s for s in sv.value(o).trace if s.rule == "additionality").detail
-    assert plain.endswith("; table defaults from hca-additionality-2014")
+    assert plain.endswith("; table defaults from hca-additionality-2014 [NOT CHECKED against "
+                          "the publication: the displacement levels (none 0%, low 25%, medium "
+                          "50%, high 75%, total 100%) are as recalled, not checked against the "
+                          "guide]")
     assert _multiplies_out(sv.value(o, assumptions={"displacement": 0}).explain()) >= 1
 
 

@@ -28,6 +28,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copy2(path, src / name)
     (src / "docs").mkdir()
     shutil.copy2(ROOT / "docs" / "errors.md", src / "docs" / "errors.md")
+    # What a run leaves beside its input in a working tree: never shipped (a release review).
+    (src / "examples" / "portfolio.issues.csv").write_text("row,line\n", encoding="utf-8")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                     "-q", "-w", str(out), str(src)], check=True)
     return next(out.glob("socialvalue_tom-*.whl"))
@@ -42,6 +44,7 @@ def test_wheel_contains_embedded_tables_and_manifest(wheel: Path) -> None:
     # The examples the README and the tutorial use, for `socialvalue-tom examples`.
     for rel in ("portfolio.csv", "cases.yaml"):
         assert f"socialvalue_tom/_examples/{rel}" in names, rel
+    assert not [n for n in names if n.endswith(".issues.csv")]
     # The error reference the messages name, for `socialvalue-tom errors CODE`.
     assert "socialvalue_tom/_docs/errors.md" in names
     # MIT asks for the notice to travel with the code; the OGL and the Scottish Parliament

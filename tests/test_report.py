@@ -930,25 +930,34 @@ def _uk(day: str, stage: str, quantity: float = 1.0) -> dict[str, object]:
             "date": day, "stage": stage}
 
 
+
+def _other_notes(valued: pd.DataFrame, tables: Any = None) -> list[str]:
+    """basis_notes without the note on figures not checked against their publication, which
+    the tests of other notes do not read (it has a test of its own)."""
+    from socialvalue_tom.report import basis_notes
+
+    return [n for n in basis_notes(valued, tables)
+            if "not checked against the publication" not in n]
+
+
 def test_basis_notes_when_stages_prices_and_years_mix_then_say_so() -> None:
     """Commitments plus delivered, two editions' prices, two financial years: two notes, with
     the stage totals computed from the rows; a common basis or one stage leaves no note."""
-    from socialvalue_tom.report import basis_notes
 
     rows = pd.DataFrame([_uk("2023-06-01", "commitment", 2), _uk("2024-06-01", "delivered")])
     valued = value_frame(rows, "uk-national")
     committed = Decimal(str(valued["value_gbp"].iloc[0])).quantize(Decimal("0.01"))
-    notes = basis_notes(valued)
+    notes = _other_notes(valued)
     assert len(notes) == 2
     assert f"commitments (£{committed:,})" in notes[0]
     assert "(2023, 2024)" in notes[1] and "2 financial years, 2023 to 2024" in notes[1]
     same_basis = value_frame(rows, "uk-national", assumptions=sv.Assumptions(
         price_year=2023, discount_base_year=2023))
-    (only,) = basis_notes(same_basis)
+    (only,) = _other_notes(same_basis)
     assert only.startswith("The total adds commitments (£")
     one_stage = value_frame(rows.assign(stage="delivered"), "uk-national",
                             assumptions=sv.Assumptions(price_year=2023, discount_base_year=2023))
-    assert basis_notes(one_stage) == []
+    assert _other_notes(one_stage) == []
 
 
 def test_basis_notes_name_rows_a_fraction_of_their_own_counts_at_nothing() -> None:
@@ -968,22 +977,52 @@ def test_basis_notes_name_rows_a_fraction_of_their_own_counts_at_nothing() -> No
                 if "counted at nothing by" in n]
 
 
+def test_figures_not_checked_against_their_publication_reach_the_trace_and_the_notes(
+        ) -> None:
+    """A public audit body's review: "as recalled; verify" stood in the sources' notes alone,
+    though the displacement default it qualifies cut the demo's total by £891k. A source's
+    ``unverified`` is said at each trace step that uses its figures, and in a note under
+    totals listing the sources behind the values; values that use none get no note."""
+    from socialvalue_tom.report import basis_notes
+
+    jobs = pd.DataFrame([{"measure": "jobs-local-fte", "quantity": 2.0, "unit": "FTE",
+                          "region": "london", "date": "2024-06-01", "confidence": "3"}])
+    valued = value_frame(jobs, "uk-national")
+    trace = sv.explain_row(valued, 0)
+    assert ("table defaults from hca-additionality-2014 [NOT CHECKED against the publication: "
+            "the displacement levels") in trace
+    assert "optimism-bias reduction" in trace and "[NOT CHECKED" in trace.split(
+        "optimism-bias reduction")[1]
+    (note,) = [n for n in basis_notes(valued) if "not checked against the publication" in n]
+    assert note.startswith("Figures from 2 source(s) behind these values were not checked")
+    assert "hca-additionality-2014: the displacement levels" in note
+    assert "hmt-cba-2014: the grade definitions" in note
+    carbon = pd.DataFrame([{"measure": "env-carbon-saved", "quantity": 1.0, "unit": "tCO2e",
+                            "region": "uk", "date": "2024-06-01"}])
+    plain = value_frame(carbon, "uk-national")
+    assert "NOT CHECKED" not in sv.explain_row(plain, 0)
+    assert not [n for n in basis_notes(plain) if "not checked against" in n]
+    scotland = value_frame(jobs.assign(region="scotland", date="2023-06-01",
+                                       displacement=0.0, confidence=None), "uk-national")
+    assert "nomis-ashe-scotland-2023" in " ".join(basis_notes(scotland))
+    assert "unofficial stored copy" in sv.explain_row(scotland, 0)
+
+
 def test_basis_notes_stage_note_names_the_rows_with_no_stage_so_its_parts_add_up() -> None:
     """A reconciliation review: with a row of no stage beside commitments and deliveries, the
     note's two figures fell short of the total it explained; the third part is named, and the
     three (each rounded once) are the rows' own totals."""
-    from socialvalue_tom.report import basis_notes
 
     rows = pd.DataFrame([_uk("2024-06-01", "commitment", 2), _uk("2024-06-01", "delivered"),
                          _uk("2024-07-01", " ", 0.5)])
     valued = value_frame(rows, "uk-national")
     pennies = [Decimal(str(v)).quantize(Decimal("0.01")) for v in valued["value_gbp"]]
-    note, unstaged = basis_notes(valued)
+    note, unstaged = _other_notes(valued)
     assert unstaged.startswith("1 row(s) give no stage while others do")
     assert note == (f"The total adds commitments (£{pennies[0]:,}), delivered outcomes "
                     f"(£{pennies[1]:,}) and rows with no stage (£{pennies[2]:,}): group by "
                     "stage to see them apart.")
-    (two,) = basis_notes(value_frame(rows.iloc[:2], "uk-national"))
+    (two,) = _other_notes(value_frame(rows.iloc[:2], "uk-national"))
     assert two == (f"The total adds commitments (£{pennies[0]:,}) and delivered outcomes "
                    f"(£{pennies[1]:,}): group by stage to see them apart.")
 
@@ -1042,13 +1081,12 @@ def test_basis_notes_say_when_double_counting_nets_rows_of_different_years() -> 
 
 def test_basis_notes_when_rows_carried_forward_then_counted() -> None:
     """Only rows dated after their edition's valid_to count as carried forward."""
-    from socialvalue_tom.report import basis_notes
 
     rows = pd.DataFrame([_uk("2026-09-30", "delivered"), _uk("2026-10-30", "delivered"),
                          _uk("2025-09-30", "delivered")])
     valued = value_frame(rows, "uk-national", assumptions=sv.Assumptions(
         carry_forward=True, discount_base_year=2025))
-    assert basis_notes(valued) == [
+    assert _other_notes(valued) == [
         "2 row(s) dated after their edition's valid_to were valued with it carried forward "
         "(carry_forward): check for a newer edition."]
 
@@ -1056,7 +1094,6 @@ def test_basis_notes_when_rows_carried_forward_then_counted() -> None:
 def test_basis_notes_when_one_instant_in_two_zones_then_the_later_day_carried_forward() -> None:
     """31 March 2026 on one wall clock (in force) and 1 April on another (carried forward) are
     the same instant: the note still counts the row value_frame carried forward."""
-    from socialvalue_tom.report import basis_notes
 
     west, east = (dt.timezone(dt.timedelta(hours=h)) for h in (-1, 5))
     rows = pd.DataFrame([_uk("2026-03-31", "delivered"), _uk("2026-04-01", "delivered")])
@@ -1064,7 +1101,7 @@ def test_basis_notes_when_one_instant_in_two_zones_then_the_later_day_carried_fo
                               dt.datetime(2026, 4, 1, 5, 30, tzinfo=east)], dtype=object)
     valued = value_frame(rows, "uk-national", assumptions=sv.Assumptions(
         carry_forward=True, discount_base_year=2025))
-    assert basis_notes(valued) == [
+    assert _other_notes(valued) == [
         "1 row(s) dated after their edition's valid_to were valued with it carried forward "
         "(carry_forward): check for a newer edition."]
 
@@ -1083,16 +1120,15 @@ def test_report_html_when_both_stages_then_totals_by_stage_and_note(
 def test_basis_notes_when_assumptions_unknown_then_only_the_stage_note() -> None:
     """Without the attrs value_frame records (a re-read file, pd.concat), nothing is said about
     prices, discounting or carrying forward: only what the rows show (the stages)."""
-    from socialvalue_tom.report import basis_notes
 
     rows = pd.DataFrame([_uk("2023-06-01", "commitment"), _uk("2024-06-01", "delivered")])
     valued = value_frame(rows, "uk-national", assumptions=sv.Assumptions(
         price_year=2023, discount_base_year=2023))
     bare = valued.copy()
     bare.attrs = {}
-    notes = basis_notes(bare, "uk-national")
+    notes = _other_notes(bare, "uk-national")
     assert len(notes) == 1 and notes[0].startswith("The total adds commitments")
-    assert basis_notes(valued) == notes
+    assert _other_notes(valued) == notes
 
 
 def test_basis_notes_say_when_a_restatement_rests_on_forecast_index_figures() -> None:

@@ -297,6 +297,10 @@ class SourceSpec(_Model, frozen=True):
     licence: str = Field(min_length=1)
     published: Day | None = None
     notes: str | None = None
+    #: What of the figures taken from this source was not checked against the publication
+    #: (recalled, or read from an unofficial copy): said in the trace of every step that uses
+    #: them and in the notes under totals, as an illustrative value is.
+    unverified: str | None = Field(default=None, min_length=1, max_length=500)
 
 
 class Region(_Model, frozen=True):
