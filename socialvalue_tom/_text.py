@@ -372,8 +372,13 @@ def misnamed(names: Iterable[Any], wanted: Iterable[str],
 
 
 #: A date written day first, as in the UK (31/03/2024, 1.4.2024), or year first with slashes.
-_DAY_FIRST = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
-_YEAR_SLASHED = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
+#: Day first, as the UK writes dates: a two-digit year (01/04/24) and a time of day (as Excel
+#: saves a date-time cell: 01/04/2024 00:00) too.
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})"
+                        r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
+#: Year first with slashes, or with hyphens but a one-digit month or day (2024-4-1).
+_YEAR_SLASHED = re.compile(r"(\d{4})(?:/(\d{1,2})/(\d{1,2})|-(?=\d-|\d{2}-\d(?!\d))"
+                           r"(\d{1,2})-(\d{1,2}))")
 #: Year, month and day run together (20240501), as a period column of numbers reads.
 _RUN_TOGETHER = re.compile(r"((?:19|20)\d{2})(\d{2})(\d{2})(?:\.0+)?")
 #: Months by their English names and abbreviations ("Sept" too), as dates are written in
@@ -434,11 +439,14 @@ def date_hint(cell: Any) -> str:
     how = ""
     try:
         if m := _DAY_FIRST.fullmatch(text):
-            day = dt.date(int(m[3]), int(m[2]), int(m[1]))
+            year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
+            day = dt.date(year, int(m[2]), int(m[1]))
             how = (f" if it means {day.day} {day:%B %Y} (day first, as in the UK)"
                    if int(m[2]) <= 12 and int(m[1]) <= 12 and m[1] != m[2]
                    else " (day first, as in the UK)")
-        elif m := _YEAR_SLASHED.fullmatch(text) or _RUN_TOGETHER.fullmatch(text):
+        elif m := _YEAR_SLASHED.fullmatch(text):
+            day = dt.date(int(m[1]), int(m[2] or m[4]), int(m[3] or m[5]))
+        elif m := _RUN_TOGETHER.fullmatch(text):
             day = dt.date(int(m[1]), int(m[2]), int(m[3]))
         elif (m := _DAY_MONTH_YEAR.fullmatch(text)) and m[2].lower() in _MONTHS:
             day = dt.date(int(m[3]), _MONTHS[m[2].lower()], int(m[1]))

@@ -1343,6 +1343,11 @@ def test_value_frame_when_an_excluded_claim_is_too_large_it_reduces_no_other_row
     ("Sept 30 2024", ": write 2024-09-30"),
     ("31 Februar 2024", ": write the year, month and day (31 March 2024 is 2024-03-31)"),
     ("30 February 2024", ": write the year, month and day (31 March 2024 is 2024-03-31)"),
+    # A Windows/Excel user's review: these common UK forms got only the generic example.
+    ("01/04/2024 00:00", ": write 2024-04-01 if it means 1 April 2024 (day first, as in the UK)"),
+    ("01/04/24", ": write 2024-04-01 if it means 1 April 2024 (day first, as in the UK)"),
+    ("2024-4-1", ": write 2024-04-01"),
+    ("2024-04-1", ": write 2024-04-01"),
 ])
 def test_a_date_written_another_way_is_told_the_same_day_as_yyyy_mm_dd(
         tiny_table: Any, date: str, hint: str) -> None:
