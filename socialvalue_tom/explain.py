@@ -118,10 +118,45 @@ def valuation_of_row(out: pd.DataFrame, i: int | np.integer[Any]) -> Valuation:
         note = TraceStep(rule="exclusion", detail=(
             f"double counting: {_num(outcome.quantity)} of the claimed {_num(claimed)} "
             f"{row['unit']} counted, a share of {_share_text(share)} (exclusion "
-            f"{row['exclusion']!r})"))
+            f"{row['exclusion']!r}){_parts_netted(out, i, table)}"))
         steps = [_whole_row_claimed(s, outcome, claimed) for s in v.trace]
         v = v.model_copy(update={"steps": (note, *steps)})
     return v
+
+
+#: The most part rows an exclusion step names.
+_PARTS_NAMED = 5
+
+
+def _parts_netted(out: pd.DataFrame, i: int, table: ProxyTable) -> str:
+    """The rows of ``out`` that the whole at row ``i`` was netted against: valued with the
+    same edition, in the same group (the exclusion's key, stage and supplier), of the
+    exclusion's parts (an auditor's question: which rows took the rest of the claim?). Parts
+    in other pieces of an input valued in pieces are not in ``out``: the step says "in this
+    frame"."""
+    from socialvalue_tom._text import key_texts
+    from socialvalue_tom.rules.exclusions import ALWAYS_APART
+
+    ex = next((e for e in table.spec.exclusions if e.id == out.iloc[i]["exclusion"]), None)
+    if ex is None:
+        return ""
+    parts = set(ex.measures[:-1])
+    measures = out["measure"].astype(object).map(lambda m: m.strip() if isinstance(m, str)
+                                                 else m)
+    same = (out["digest"].astype(object) == out.iloc[i]["digest"]).to_numpy() & (
+        measures.isin(parts).to_numpy()) & out["value_gbp"].notna().to_numpy()
+    for column in dict.fromkeys((*ex.key, *ALWAYS_APART)):
+        if column in out.columns:
+            keys = key_texts(out[column].to_numpy(dtype=object))
+            same &= keys == keys[i]
+    found = np.flatnonzero(same)
+    if not len(found):
+        return "; no part of it is in this frame (valued in pieces?)"
+    named = ", ".join(f"{int(r)} ({measures.iloc[r]}, {_num(float(out['quantity'].iloc[r]))} "
+                      f"{out['unit'].iloc[r]})" for r in found[:_PARTS_NAMED])
+    more = f" and {len(found) - _PARTS_NAMED} more" if len(found) > _PARTS_NAMED else ""
+    return (f"; netted against the part{'s' if len(found) > 1 else ''} at "
+            f"row{'s' if len(found) > 1 else ''} {named}{more} of this frame")
 
 
 def _whole_row_claimed(step: TraceStep, outcome: Outcome, claimed: float) -> TraceStep:

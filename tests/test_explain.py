@@ -789,3 +789,23 @@ def test_explain_row_of_an_apportioned_part_reads_its_float_share_as_the_decimal
     assert all(m is not None for m in said)
     shown = {m.group(1) for m in said if m is not None}
     assert "0.8" in shown and shown - {"0.8"} == {"about 0.8 (0.8000000000000045 as computed)"}
+
+
+def test_an_exclusion_step_names_the_part_rows_it_netted_against() -> None:
+    """An auditor's question the trace did not answer: which rows took the rest of a whole's
+    claim? The step names the parts in the same group (contract, edition) in this frame;
+    a part of another contract is not named; valued in pieces, a whole whose parts are in
+    another piece says so."""
+    df = pd.DataFrame({"measure": ["env-carbon-saved", "env-carbon-saved-fleet",
+                                   "env-carbon-saved-fleet", "env-carbon-saved-buildings"],
+                       "quantity": [10.0, 4.0, 1.0, 2.0], "unit": ["tCO2e"] * 4,
+                       "region": ["uk"] * 4, "date": ["2025-06-01"] * 4,
+                       "contract_id": ["c1", "c1", "c2", "c1"]})
+    step = sv.explain_row(sv.value_frame(df), 0).splitlines()[1]
+    assert step.endswith("netted against the parts at rows 1 (env-carbon-saved-fleet, 4 tCO2e), "
+                         "3 (env-carbon-saved-buildings, 2 tCO2e) of this frame")
+    from socialvalue_tom.frame import claims_of
+
+    claims = claims_of(df)
+    alone = sv.value_frame(df.iloc[:1], claims=claims)
+    assert "no part of it is in this frame (valued in pieces?)" in sv.explain_row(alone, 0)
