@@ -44,7 +44,7 @@ fuzz: $(STAMP)
 	$(PY) -m pytest tests/fuzz -q -m slow -p no:randomly
 
 manifest: $(STAMP)
-	$(PY) -c "from socialvalue_tom.tables import write_manifest; print(write_manifest(allow_changes=bool('$(ALLOW_CHANGES)')))"
+	$(PY) -c "from socialvalue_tom.tables import write_manifest; print(write_manifest(allow_changes='$(ALLOW_CHANGES)'.lower() in ('1', 'true', 'yes')))"
 
 # The generated reference pages: the measure catalogue and derivation pages' value tables
 # (from the embedded tables), the API reference (from the docstrings), the JSON Schemas.

@@ -468,9 +468,9 @@ def date_hint(cell: Any) -> str:
 
 
 #: An id Excel rounded: a General-format column of 12 or more digits is saved to CSV in
-#: scientific notation with six significant digits (``1.23457E+11``), so different ids come
-#: out the same.
-EXCEL_ROUNDED_ID = re.compile(r"\s*\d(?:\.\d+)?E\+\d+\s*", re.IGNORECASE)
+#: scientific notation with six significant digits (``1.23457E+11``, ``1,23457E+11`` where
+#: the decimal mark is a comma), so different ids come out the same.
+EXCEL_ROUNDED_ID = re.compile(r"\s*\d(?:[.,]\d+)?E\+\d+\s*", re.IGNORECASE)
 
 
 def excel_rounded_id(name: str, cell: Any) -> str:

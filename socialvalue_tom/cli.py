@@ -1654,8 +1654,18 @@ def _recorded_settings(valued_file: Path) -> tuple[Assumptions, str] | None:
 
     if valued_file.suffix.lower() not in (".xlsx", ".parquet"):
         return None
-    record = _guard(lambda: svio.read_provenance(valued_file))
-    if record is None:
+    try:
+        record = svio.read_provenance(valued_file)
+        a = (None if record is None
+             else Assumptions.model_validate(record.get("assumptions")))
+    except SocialValueError as exc:
+        # Not asked for: a workbook's own sheet named Provenance, or a record of settings
+        # this release does not know, is said and set aside (the run goes on as given).
+        _console().print(_printable(
+            f"Note: {valued_file.name}'s record could not be read ({exc.message}): "
+            "explained with the settings given here."), markup=False)
+        return None
+    if record is None or a is None:
         return None
     editions = [e for e in record.get("editions", []) if e.get("edition") and e.get("digest")]
     embedded = _embedded_labels()
@@ -1667,7 +1677,6 @@ def _recorded_settings(valued_file: Path) -> tuple[Assumptions, str] | None:
             "--tables and the settings value was given to explain it as it was valued)."),
             markup=False)
         return None
-    a = _guard(lambda: Assumptions.model_validate(record.get("assumptions")))
     shown = _settings_text(a)
     _console().print(_printable(
         f"Settings and editions from {valued_file.name}'s record: "

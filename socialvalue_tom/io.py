@@ -52,6 +52,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Se
 from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -431,7 +432,7 @@ _NOT_XML_CHARS = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 #: Columns of amounts that run into thousands (fractions, years and shares never do).
 AMOUNT_COLUMNS = ("quantity", "contract_value")
-#: A number whose '.' can only be a decimal mark (not followed by groups of three digits).
+#: A number with a '.' (read after GROUPED_NUMBER: one whose '.' can only be a decimal mark).
 _DOTTED = re.compile(r"\s*[+-]?\d*\.\d+\s*")
 _SCAN_BLOCK = 1 << 20
 _SHOWN_CELLS = 5
@@ -514,8 +515,10 @@ def _refuse_grouped_numbers(p: Path, header: list[str], delimiter: str) -> None:
                         found.append((line, header[i], cell))
                     if comma is None and "," in cell:
                         comma = (line, header[i], cell)
-                elif _DOTTED.fullmatch(cell):
-                    return  # '.' is this file's decimal mark
+                elif i in columns and _DOTTED.fullmatch(cell):
+                    # '.' is this file's decimal mark (an amount's only: a fraction typed as
+                    # text, '0.25', in a file of decimal commas says nothing of its amounts)
+                    return
                 elif comma is None and COMMA_DECIMAL.fullmatch(cell):
                     comma = (line, header[i], cell)
     if not count or (delimiter != ";" and comma is None):
@@ -2174,10 +2177,12 @@ class RowsDigest:
                 digest.update(_pence_bytes(df[name] if name in df.columns else None, len(df)))
             elif name in df.columns:
                 codes, uniq = cell_codes(df[name])
-                texts = np.array([_digest_text(u) for u in uniq] + [""], dtype=object)
+                texts = np.array([_digest_text(u, name == "date") for u in uniq] + [""],
+                                 dtype=object)
                 cells: list[str] = texts[codes].tolist()
-                if cells:  # each cell followed by a line end, as batches join up
-                    digest.update(("\n".join(cells) + "\n").encode("utf-8", "surrogatepass"))
+                if cells:  # each cell then a separator no cell holds, as batches join up
+                    digest.update((_CELL_END.join(cells) + _CELL_END).encode(
+                        "utf-8", "surrogatepass"))
             else:
                 digest.update(b"\n" * len(df))
 
@@ -2205,15 +2210,31 @@ def _pence_bytes(column: pd.Series | None, n: int) -> bytes:
     return out.astype("<i8").tobytes()
 
 
-def _digest_text(cell: Any) -> str:
-    """A key or label cell as the text it reads back as: a date (or a midnight datetime, as
-    a workbook holds a date) as ``YYYY-MM-DD``; anything else as :func:`key_text` reads it."""
-    if isinstance(cell, dt.date | np.datetime64):
+#: Characters an ``.xlsx`` file cannot hold, which its writer replaces (U+FFFD); the record
+#: separator among them ends each cell in the digest, so no cell can hold it.
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CELL_END = "\x1e"
+
+
+_ISO_WITH_TIME = re.compile(r"\s*\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*")
+
+
+def _digest_text(cell: Any, dated: bool = False) -> str:
+    """A key or label cell as the text every format reads it back as: in the ``date`` column
+    (``dated``) a date or datetime as its ``YYYY-MM-DD`` (the day it is valued on, as the
+    readers give it; the text of one that a CSV file wrote too); text with line ends as
+    ``\n`` and characters a workbook cannot hold as U+FFFD,
+    as an ``.xlsx`` file gives them back; anything else as :func:`key_text` reads it."""
+    if dated and isinstance(cell, dt.date | np.datetime64):
         stamp = pd.Timestamp(cell)
         if not pd.isna(stamp):
-            return (stamp.date().isoformat() if stamp == stamp.normalize()
-                    else stamp.isoformat())
-    return key_text(cell) or ""
+            return str(stamp.date().isoformat())
+    if dated and isinstance(cell, str) and _ISO_WITH_TIME.fullmatch(cell):
+        return cell.strip()[:10]  # a datetime a CSV file wrote as text: valued as its day
+    text = key_text(cell) or ""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _NOT_IN_XML.sub("\ufffd", text)
 
 
 def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -2622,9 +2643,10 @@ def _numbers_as_key_text(df: pd.DataFrame, *, number_columns: bool = True) -> pd
 
 
 def _is_number(value: Any) -> bool:
-    """A real number cell (not a boolean, which is text's True/False)."""
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-        value, bool | np.bool_)
+    """A real number cell (not a boolean, which is text's True/False); an exact one too
+    (``Decimal('1.50')``, written as its text: an ``.xlsx`` file had made it 1.5)."""
+    return isinstance(value, int | float | np.integer | np.floating | Decimal | Fraction) \
+        and not isinstance(value, bool | np.bool_)
 
 
 def _write_csv(df: pd.DataFrame, target: Path, encoding: str = "utf-8") -> None:

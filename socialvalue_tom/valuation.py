@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Self, cast
@@ -296,12 +297,14 @@ def _flattened(errors: list[Any]) -> list[dict[str, Any]]:
 
 
 def _unrounded(amount: float) -> str:
-    """Where ``amount`` is not a whole number of pence (to six places, past float noise), the
+    """Where ``amount`` is not a whole number of pence (past float noise), the
     amount before rounding, as the trace's last line gives it: a total adds these amounts and
     rounds once, so the rounded amounts of many rows need not add up to it (an auditor's
     review: 600 rows traced at £3.75 each, totalled £2,250.90, with nothing to say why)."""
-    text = f"{amount:.6f}".rstrip("0").rstrip(".")
-    if "." not in text or len(text.partition(".")[2]) <= 2:
+    cents = amount * 100
+    # Float noise grows with the amount (past about £1e10 it reaches the sixth decimal): a
+    # whole number of pence within a few ulps of the amount is one.
+    if abs(cents - round(cents)) <= max(1e-4, 16 * math.ulp(cents)):
         return ""
     return f"; unrounded {amount!r}"
 

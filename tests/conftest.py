@@ -170,3 +170,15 @@ def proxies_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     catalogue._load_amendment.cache_clear()
     catalogue._load_index_file.cache_clear()
     return root
+
+
+def one_row_workbook(title: str) -> tuple[Any, Any]:
+    """An openpyxl workbook whose first sheet, named ``title``, holds the outcome columns and
+    one row (2 tCO2e saved in the UK): a supplier's return to add sheets to."""
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = title
+    ws.append(["measure", "quantity", "unit", "region", "date"])
+    ws.append(["env-carbon-saved", 2, "tCO2e", "uk", "2024-06-01"])
+    return wb, ws

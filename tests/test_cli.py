@@ -3274,3 +3274,22 @@ def test_value_to_csv_with_settings_and_no_record_says_the_file_keeps_none(
     for extra in ([], ["--provenance", str(tmp_path / "x.json")]):
         quiet = runner.invoke(app, ["value", src, "-o", str(out), *extra])
         assert "keeps no record" not in quiet.stdout
+
+
+def test_explain_a_workbook_with_a_provenance_sheet_of_its_own_explains_it_as_given(
+        tmp_path: Path) -> None:
+    """An adversarial review: `explain` without options read the record of any .xlsx, and a
+    supplier's own sheet named Provenance (or a record of settings another release knows)
+    stopped it (exit 2) though nothing was asked of the record."""
+    from conftest import one_row_workbook
+
+    wb, _ = one_row_workbook("Returns")
+    own = wb.create_sheet("Provenance")
+    own.append(["Source", "Who"])
+    own.append(["supplier return", "J. Smith"])
+    path = tmp_path / "ret.xlsx"
+    wb.save(path)
+    result = runner.invoke(app, ["explain", str(path), "--row", "0"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "record could not be read" in text and "= £" in text

@@ -575,7 +575,7 @@ def test_value_frame_when_a_key_cell_is_not_one_value_agrees_with_the_scalar_out
                    date="2024-06-01", **{column: cell})
 
 
-@pytest.mark.parametrize("cell", ["1.23457E+11", " 2E+12 ", "9.87654e+15"])
+@pytest.mark.parametrize("cell", ["1.23457E+11", " 2E+12 ", "9.87654e+15", "1,23457E+11"])
 @pytest.mark.parametrize("column", ["contract_id", "supplier_id"])
 def test_an_id_excel_wrote_in_scientific_notation_is_refused_on_both_paths(
         tiny_table: Any, column: str, cell: str) -> None:

@@ -9,6 +9,7 @@ import pickle
 import re
 import stat
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -2349,14 +2350,11 @@ def test_a_chart_sheet_first_in_the_tabs_is_passed_over(tmp_path: Path) -> None:
     """A chart kept before the data stopped the run ('a chart sheet, not a table'), where a
     hidden sheet is passed over: the first worksheet is read; a chart sheet named is still
     refused, listing the worksheets."""
-    openpyxl = pytest.importorskip("openpyxl")
+    pytest.importorskip("openpyxl")
+    from conftest import one_row_workbook
     from openpyxl.chart import BarChart, Reference
 
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Data"
-    ws.append(["measure", "quantity", "unit", "region", "date"])
-    ws.append(["env-carbon-saved", 1, "tCO2e", "uk", "2024-06-01"])
+    wb, ws = one_row_workbook("Data")
     chart = BarChart()
     chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=2), titles_from_data=True)
     wb.create_chartsheet("Chart1", 0).add_chart(chart)
@@ -2681,3 +2679,45 @@ def test_writing_over_a_file_open_elsewhere_says_what_may_hold_it(
         svio.write_valuations(pd.DataFrame({"measure": ["env-carbon"]}), target)
     assert target.read_text(encoding="utf-8") == "earlier\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]  # no part file left
+
+
+def test_a_dotted_fraction_is_no_evidence_that_amounts_write_dot_decimals(
+        tmp_path: Path) -> None:
+    """An adversarial review: once fraction columns were read for the decimal comma, a
+    deadweight typed '0.25' in a semicolon file (Excel, comma decimal mark) counted as proof
+    that '.' was the decimal mark, and '1.500' FTE was read as 1.5 without an error."""
+    path = tmp_path / "g1.csv"
+    path.write_text("measure;quantity;unit;region;date;deadweight\n"
+                    "jobs-local-fte;1.500;FTE;london;2024-05-15;0.25\n"
+                    "jobs-local-fte;2;FTE;london;2024-05-15;\n", encoding="utf-8")
+    with pytest.raises(svio.InputFileError, match=r"line 2, quantity '1\.500'"):
+        svio.read_outcomes(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_the_rows_digest_reads_a_file_as_its_readers_give_it_back(
+        tmp_path: Path, suffix: str) -> None:
+    """An adversarial review: an untouched file failed `verify` on its digest where a writer
+    or reader changes a cell: a date with a time of day (valued, and read back, as its day),
+    a carriage return (an .xlsx file gives '\\n'), a control character (U+FFFD in .xlsx), an
+    exact Decimal id (a float in .xlsx). The digest reads each cell as the readers give it."""
+    pytest.importorskip("openpyxl")
+    pytest.importorskip("pyarrow")
+    rows = pd.DataFrame({
+        "measure": ["env-carbon-saved"] * 4, "quantity": [1.0, 2.0, 3.0, 4.0],
+        "unit": ["tCO2e"] * 4, "region": ["uk"] * 4,
+        "date": [pd.Timestamp("2024-05-15 09:30"), pd.Timestamp("2024-05-16"),
+                 pd.Timestamp("2024-05-17 23:59"), pd.Timestamp("2024-05-18")],
+        "contract_id": pd.Series(["C-1\r\nphase 2", "a\x0bb", Decimal("1.50"), "C4"],
+                                 dtype=object),
+        "supplier_id": ["S\rone", "S2", "S3", "S4"]})
+    valued = sv.value_frame(rows)
+    path = svio.write_valuations(valued, tmp_path / f"v{suffix}")
+    record = svio.provenance(valued)
+    assert record is not None
+    assert svio.rows_digest(svio.read_outcomes(path)) == record["rows_digest"]
+    # A line end moved from one cell into its neighbour is a change.
+    moved = valued.copy()
+    moved["contract_id"] = pd.Series(["C-1", "\nphase 2a\x0bb", Decimal("1.50"), "C4"],
+                                     dtype=object)
+    assert svio.rows_digest(moved) != record["rows_digest"]

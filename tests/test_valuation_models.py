@@ -266,3 +266,16 @@ def test_valuation_without_steps_reads_as_an_empty_trace_that_stays_so(tiny: Any
     again = sv.Valuation.model_validate_json(read.model_dump_json())
     assert json.loads(read.model_dump_json())["steps"] == [] and again == read
     assert read.steps == ()
+
+
+def test_the_trace_gives_an_unrounded_amount_only_past_float_noise() -> None:
+    """A whole number of pence stays so at any size (above about £1e10 a float's spacing
+    reaches the sixth decimal, and '£53,001,038,867.40; unrounded 53001038867.399994' was
+    noise); a real part of a penny is given whatever the size."""
+    from socialvalue_tom.valuation import _unrounded
+
+    assert _unrounded(3.7515) == "; unrounded 3.7515"
+    assert _unrounded(0.005) == "; unrounded 0.005"
+    for whole in (1052.87, 100.0, 53001038867.399994, 98765432101.23, 0.0, -12.34):
+        assert _unrounded(whole) == "", whole
+    assert _unrounded(98765432101.235) != ""

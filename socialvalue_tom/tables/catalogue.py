@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 MANIFEST = "manifest.json"
-_NON_FAMILY_DIRS = {"indices", "crosswalks"}
+_NON_FAMILY_DIRS = {"indices", "crosswalks", "superseded"}
 # Re-entrant: loading an amendment file loads the embedded edition it amends.
 _lock = threading.RLock()
 
@@ -753,6 +753,12 @@ def _ref_hint(obj: object) -> str:
             f"version={obj.version!r}) (or pass the family name {obj.name!r})")
 
 
+def _superseded_rel(rel: str) -> str:
+    """Where a corrected edition recorded at ``rel`` (``<family>/<version>.yaml``) is kept."""
+    family, _, name = rel.partition("/")
+    return f"{family}/{SUPERSEDED}/{name}"
+
+
 def _refuse_overlapping_editions(specs: list[tuple[Path, TableFile]]) -> None:
     """Two files of a family valid on the same day: a corrected edition left beside its
     correction, which belongs in ``<family>/superseded/``."""
@@ -783,10 +789,9 @@ def write_manifest(root: Path | None = None, *, allow_changes: bool = False) -> 
     file left beside its correction).
     """
     root = root or embedded_dir()
-    try:
-        recorded = _read_manifest(root)
-    except TableIntegrityError:
-        recorded = {}  # none yet (or unreadable): written afresh
+    # None yet: written afresh. One that cannot be read (a merge's conflict markers) is an
+    # error: read as empty, it would let any edit through.
+    recorded = _read_manifest(root) if (root / MANIFEST).exists() else {}
     digests: dict[str, str] = {}
     specs: list[tuple[Path, TableFile]] = []
     for path in _embedded_files(root):
@@ -812,12 +817,27 @@ def write_manifest(root: Path | None = None, *, allow_changes: bool = False) -> 
         digests[path.relative_to(root).as_posix()] = canonical_digest(spec)
     for path in sorted((root / "indices").glob("*.yaml")):
         digests[path.relative_to(root).as_posix()] = canonical_digest(read_model(path, IndexFile))
+    current = {f"{spec.family}:{spec.version}" for _, spec in specs}
+    for rel in digests:
+        parts = rel.split("/")
+        if len(parts) == 3 and parts[1] == SUPERSEDED and \
+                f"{parts[0]}:{parts[2].removesuffix('.yaml')}" in current:
+            raise ProxyTableError(
+                f"{root / rel}: {parts[0]}:{parts[2].removesuffix('.yaml')} is both in the "
+                "catalogue and superseded: a correction takes a label of its own (2024.1)",
+                path=str(root / rel), line=None, field="version")
     changed = sorted(rel for rel, digest in digests.items()
                      if recorded.get(rel) not in (None, digest))
+    # A recorded file gone: a published or superseded edition deleted (results pinned to it
+    # could no longer be reproduced), unless the change is allowed.
+    changed += sorted(rel for rel in recorded if rel not in digests
+                      and not rel.startswith("crosswalks/")
+                      and digests.get(_superseded_rel(rel)) != recorded[rel])
     if changed and not allow_changes:
         raise ProxyTableError(
-            f"{', '.join(changed)}: recorded in {MANIFEST} with another digest: a published "
-            "edition (or index vintage) is never edited in place; issue a correction, a new "
+            f"{', '.join(changed)}: recorded in {MANIFEST} with another digest (or deleted): "
+            "a published edition (or index vintage) is never edited in place or removed; "
+            "issue a correction, a new "
             "version label in its own file (proxies/README.md, Corrections). Before a first "
             "release, or for a change to the table format, pass allow_changes=True (make "
             "manifest ALLOW_CHANGES=1) and list the digests before and after in "

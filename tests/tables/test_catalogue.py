@@ -666,3 +666,45 @@ def test_a_valuation_made_before_a_correction_still_verifies_and_explains(
     assert "uk-national:2024 [digest" in told.stdout and "Note: the file says" not in told.stdout
     assert "displacement 0.25" in told.stdout
     assert "uk-national:2024 " in sv.explain_row(valued, 0)
+
+
+def test_write_manifest_refuses_deletions_an_unreadable_manifest_and_a_doubled_label(
+        proxies_copy: Path) -> None:
+    """An adversarial review of the guard: deleting a published (or kept superseded) edition
+    and re-running write_manifest dropped it without a word; a manifest with merge conflict
+    markers was read as empty, letting any edit through; a superseded file with a label still
+    in the catalogue was pinned and then unloadable; a family named "superseded" broke every
+    table. Moving a corrected edition to superseded/ is not a deletion."""
+    old = _correct_2024(proxies_copy)  # the move itself is accepted
+    kept = proxies_copy / "uk-national" / "superseded" / "2024.yaml"
+    text = kept.read_bytes()
+    kept.unlink()
+    with pytest.raises(sv.ProxyTableError, match=r"superseded/2024\.yaml: recorded in "
+                                                 r"manifest\.json with another digest \(or "
+                                                 r"deleted\)"):
+        write_manifest(proxies_copy)
+    kept.write_bytes(text)
+    published = proxies_copy / "uk-national" / "2025.yaml"
+    saved = published.read_bytes()
+    published.unlink()
+    with pytest.raises(sv.ProxyTableError, match=r"uk-national/2025\.yaml"):
+        write_manifest(proxies_copy)
+    published.write_bytes(saved)
+    manifest = proxies_copy / "manifest.json"
+    good = manifest.read_text(encoding="utf-8")
+    manifest.write_text("<<<<<<< HEAD\n" + good, encoding="utf-8")
+    with pytest.raises(sv.TableIntegrityError, match="unreadable"):
+        write_manifest(proxies_copy)
+    manifest.write_text(good, encoding="utf-8")
+    (proxies_copy / "uk-national" / "superseded" / "2025.yaml").write_bytes(saved)
+    with pytest.raises(sv.ProxyTableError, match=r"uk-national:2025 is both in the catalogue "
+                                                 r"and superseded"):
+        write_manifest(proxies_copy, allow_changes=True)
+    (proxies_copy / "uk-national" / "superseded" / "2025.yaml").unlink()
+    assert sv.load_table("uk-national", version="2024", digest=old).digest == old
+    odd = proxies_copy / "superseded"
+    odd.mkdir()
+    (odd / "2023.yaml").write_text(text.decode("utf-8").replace(
+        "family: uk-national", "family: superseded", 1), encoding="utf-8")
+    write_manifest(proxies_copy, allow_changes=True)  # not a family: passed over
+    assert [r.name for r in sv.available_tables()] == ["uk-national"] * 3
