@@ -133,7 +133,7 @@ def _parts_netted(out: pd.DataFrame, i: int, table: ProxyTable) -> str:
     same edition, in the same group (the exclusion's key, stage and supplier), of the
     exclusion's parts (an auditor's question: which rows took the rest of the claim?). Parts
     in other pieces of an input valued in pieces are not in ``out``: the step says "in this
-    frame"."""
+    frame". Rows split by period are named by their input row (``period_row``)."""
     from socialvalue_tom._text import key_texts
     from socialvalue_tom.rules.exclusions import ALWAYS_APART
 
@@ -141,22 +141,27 @@ def _parts_netted(out: pd.DataFrame, i: int, table: ProxyTable) -> str:
     if ex is None:
         return ""
     parts = set(ex.measures[:-1])
-    measures = out["measure"].astype(object).map(lambda m: m.strip() if isinstance(m, str)
-                                                 else m)
-    same = (out["digest"].astype(object) == out.iloc[i]["digest"]).to_numpy() & (
-        measures.isin(parts).to_numpy()) & out["value_gbp"].notna().to_numpy()
+    # Whole-column steps, then the key columns read as text for the rows left only.
+    measures = out["measure"].astype(object).where(out["measure"].notna(), "").astype(str)
+    measures = measures.str.strip()
+    found = np.flatnonzero((out["digest"].astype(object) == out.iloc[i]["digest"]).to_numpy()
+                           & measures.isin(parts).to_numpy() & out["value_gbp"].notna().to_numpy())
     for column in dict.fromkeys((*ex.key, *ALWAYS_APART)):
-        if column in out.columns:
-            keys = key_texts(out[column].to_numpy(dtype=object))
-            same &= keys == keys[i]
-    found = np.flatnonzero(same)
+        if column in out.columns and len(found):
+            keys = key_texts(out[column].to_numpy(dtype=object)[np.append(found, i)])
+            found = found[keys[:-1] == keys[-1]]
     if not len(found):
         return "; no part of it is in this frame (valued in pieces?)"
-    named = ", ".join(f"{int(r)} ({measures.iloc[r]}, {_num(float(out['quantity'].iloc[r]))} "
-                      f"{out['unit'].iloc[r]})" for r in found[:_PARTS_NAMED])
+    split = "period_row" in out.columns
+    rows = out["period_row"].to_numpy() if split else np.arange(len(out))
+    named = ", ".join(f"{int(rows[r])} ({measures.iloc[r]}, "
+                      f"{_num(float(out['quantity'].iloc[r]))} {out['unit'].iloc[r]})"
+                      for r in found[:_PARTS_NAMED])
     more = f" and {len(found) - _PARTS_NAMED} more" if len(found) > _PARTS_NAMED else ""
-    return (f"; netted against the part{'s' if len(found) > 1 else ''} at "
-            f"row{'s' if len(found) > 1 else ''} {named}{more} of this frame")
+    many = len(found) > 1
+    where = "input row" if split else "row"
+    return (f"; netted against the part{'s' if many else ''} at {where}{'s' if many else ''} "
+            f"{named}{more} of this frame")
 
 
 def _whole_row_claimed(step: TraceStep, outcome: Outcome, claimed: float) -> TraceStep:

@@ -1441,40 +1441,45 @@ def _targets_total_note(groups: pd.DataFrame, overall: pd.DataFrame) -> str | No
 
 def _unverified_note(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable],
                      valued: pd.DataFrame) -> list[str]:
-    """The sources whose figures the valued rows draw on that were not checked against the
-    publication (``SourceSpec.unverified``): the proxy of the region used, the table's
-    default additionality where the measure has one, the confidence grades where rows give
-    a grade (an auditor's review: "as recalled; verify" stood in the tables' notes alone,
-    behind a reduction of hundreds of thousands of pounds in the demo)."""
+    """The sources whose figures the valued rows drew on that were not checked against the
+    publication (``SourceSpec.unverified``), as the rows' traces name them: the proxy of the
+    region used; the table's default deadweight, displacement or attribution where a row used
+    one that is not 0 (not given by the row or the run); the confidence grades where a row's
+    grade reduced it (an auditor's review: "as recalled; verify" stood in the tables' notes
+    alone, behind a reduction of hundreds of thousands of pounds in the demo)."""
     columns = ("table", "version", "measure", "region_used")
     if not eds or not set(columns) <= set(ok.columns):
         return []
+    assumed = (valued.attrs.get("socialvalue_tom") or {}).get("assumptions") or {}
     said: dict[str, str] = {}
-    combos = ok[list(columns)].astype(object).drop_duplicates()
-    for table, version, measure, used in combos.itertuples(index=False, name=None):
+
+    def note(edition: ProxyTable, sid: str | None) -> None:
+        src = edition.sources.get(sid) if sid else None
+        if src is not None and src.unverified:
+            said.setdefault(str(sid), src.unverified)
+
+    groups = ok.groupby([ok[c].astype(object) for c in columns], sort=False, dropna=False)
+    for key, idx in groups.indices.items():
+        table, version, measure, used = cast(tuple[Any, Any, Any, Any], key)
         edition = eds.get((_label_text(table), _label_text(version)))
         code = measure.strip() if isinstance(measure, str) else None
         spec = edition.measures.get(code) if edition is not None and code else None
         if edition is None or spec is None:
             continue
-        ids = [spec.proxies[used].source] if used in spec.proxies else []
-        if spec.additionality_source and any((spec.deadweight, spec.displacement,
-                                              spec.attribution)):
-            ids.append(spec.additionality_source)
-        for sid in ids:
-            src = edition.sources.get(sid)
-            if src is not None and src.unverified:
-                said.setdefault(sid, src.unverified)
-    graded = "confidence" in ok.columns and ok["confidence"].notna().any() and (
-        (valued.attrs.get("socialvalue_tom") or {}).get("assumptions", {})
-        .get("apply_confidence", True))
-    for edition in eds.values() if graded else ():
+        rows = ok.iloc[idx]
+        if used in spec.proxies:
+            note(edition, spec.proxies[used].source)
+        for name in ("deadweight", "displacement", "attribution"):
+            if getattr(spec, name) and assumed.get(name) is None and (
+                    name not in rows.columns
+                    or pd.to_numeric(rows[name], errors="coerce").isna().any()):
+                note(edition, spec.additionality_source)
         grades = edition.spec.confidence_grades
-        src = (edition.sources.get(grades.source)
-               if grades is not None and grades.source is not None else None)
-        if grades is not None and grades.source is not None and src is not None \
-                and src.unverified:
-            said.setdefault(grades.source, src.unverified)
+        if (grades is not None and "confidence" in rows.columns
+                and assumed.get("apply_confidence", True)):
+            given = {key_text(g) for g in rows["confidence"].tolist()} - {None}
+            if any(grades.grades.get(str(g), 0.0) for g in given):
+                note(edition, grades.source)
     if not said:
         return []
     listed = "; ".join(f"{sid}: {why}" for sid, why in sorted(said.items()))

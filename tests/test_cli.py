@@ -3293,3 +3293,16 @@ def test_explain_a_workbook_with_a_provenance_sheet_of_its_own_explains_it_as_gi
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
     assert "record could not be read" in text and "= £" in text
+
+
+def test_explain_with_period_names_the_netted_parts_by_their_input_rows(tmp_path: Path) -> None:
+    """A second adversarial review: with --period the exclusion step named positions of the
+    split frame (rows 4 and 5 of a 3-row file); it names the parts' input rows."""
+    src = _write(tmp_path, "p.csv", "contract_id,measure,quantity,unit,region,start,end\n"
+                 "C0,env-carbon-saved,1,tCO2e,uk,2024-06-01,2024-06-30\n"
+                 "C1,jobs-local-fte,12,FTE,london,2023-10-01,2024-09-30\n"
+                 "C1,jobs-priority-ltu,2,FTE,london,2023-10-01,2024-09-30\n")
+    result = runner.invoke(app, ["explain", str(src), "--period", "start,end", "--row", "1"])
+    assert result.exit_code == 0, result.output
+    steps = [x for x in result.stdout.splitlines() if "netted against" in x]
+    assert len(steps) == 2 and all("at input row 2 (jobs-priority-ltu" in x for x in steps)

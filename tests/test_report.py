@@ -1006,6 +1006,14 @@ def test_figures_not_checked_against_their_publication_reach_the_trace_and_the_n
                                        displacement=0.0, confidence=None), "uk-national")
     assert "nomis-ashe-scotland-2023" in " ".join(basis_notes(scotland))
     assert "unofficial stored copy" in sv.explain_row(scotland, 0)
+    # As the traces say it (a second adversarial review): no HCA caveat where every row's
+    # displacement is its own or the run's, no grade caveat where grades reduce nothing.
+    own = value_frame(jobs.assign(displacement=0.1, confidence="1"), "uk-national")
+    run = value_frame(jobs.assign(confidence="1"), "uk-national",
+                      assumptions=sv.Assumptions(displacement=0.1))
+    for valued_so in (own, run):
+        assert "NOT CHECKED" not in sv.explain_row(valued_so, 0)
+        assert not [n for n in basis_notes(valued_so) if "not checked against" in n]
 
 
 def test_basis_notes_stage_note_names_the_rows_with_no_stage_so_its_parts_add_up() -> None:
