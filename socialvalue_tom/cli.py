@@ -1668,8 +1668,7 @@ def _recorded_settings(valued_file: Path) -> tuple[Assumptions, str] | None:
     if record is None or a is None:
         return None
     editions = [e for e in record.get("editions", []) if e.get("edition") and e.get("digest")]
-    embedded = _embedded_labels()
-    own = [e["edition"] for e in editions if e["edition"] not in embedded]
+    pinned, own = _pinned_editions(editions)
     if own or not editions:
         _console().print(_printable(
             f"Note: {valued_file.name}'s record names {', '.join(own) or 'no editions'}, not "
@@ -1682,7 +1681,7 @@ def _recorded_settings(valued_file: Path) -> tuple[Assumptions, str] | None:
         f"Settings and editions from {valued_file.name}'s record: "
         f"{', '.join(e['edition'] for e in editions)}{'; ' + shown if shown else ''}."),
         markup=False)
-    return a, ",".join(f"{e['edition']}@{e['digest']}" for e in editions)
+    return a, pinned
 
 
 def _settings_text(a: Assumptions) -> str:
@@ -2046,13 +2045,17 @@ def _rows_not_valued(df: pd.DataFrame) -> int:
     return int(pd.Series(df["period_row"].to_numpy()[blank]).nunique())
 
 
-def _embedded_labels() -> set[str]:
-    """The labels of the editions the package ships: the catalogue's, and the corrected ones
-    it keeps (``superseded/``), which a record's pinned digest loads."""
+def _pinned_editions(editions: list[dict[str, Any]]) -> tuple[str, list[str]]:
+    """A record's editions as ``--tables`` text, each pinned to its recorded digest, and the
+    labels among them that the package does not ship (an edition of the user's own, found by
+    no name): the catalogue's editions and the corrected ones it keeps (``superseded/``) are
+    found by label and digest."""
     from socialvalue_tom.tables.catalogue import superseded_editions
 
-    return ({f"{r.name}:{r.version}" for r in _guard(available_tables)}
-            | {f"{name}:{version}" for name, version, _ in _guard(superseded_editions)})
+    shipped = ({f"{r.name}:{r.version}" for r in _guard(available_tables)}
+               | {f"{name}:{version}" for name, version, _ in _guard(superseded_editions)})
+    return (",".join(f"{e['edition']}@{e['digest']}" for e in editions),
+            [e["edition"] for e in editions if e["edition"] not in shipped])
 
 
 def _recorded_tables(editions: list[dict[str, Any]], tables: str | None) -> TablesLike:
@@ -2064,13 +2067,12 @@ def _recorded_tables(editions: list[dict[str, Any]], tables: str | None) -> Tabl
         return resolved
     if not editions or not all(e.get("digest") for e in editions):
         _fail("the record names no editions with their digests: give --tables")
-    embedded = _embedded_labels()
-    own = [e["edition"] for e in editions if e["edition"] not in embedded]
+    pinned, own = _pinned_editions(editions)
     if own:  # an edition of the user's own is not found by its name
         _fail(f"the record names {', '.join(own)}, not an embedded edition: give --tables as "
               "given to value (the table file or amendment), checked against the recorded "
               "digest")
-    return _resolve_tables(",".join(f"{e['edition']}@{e['digest']}" for e in editions))
+    return _resolve_tables(pinned)
 
 
 #: The columns verify compares: amounts to the penny, the figures behind them (the quantity

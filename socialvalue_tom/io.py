@@ -37,6 +37,7 @@ import contextlib
 import csv
 import datetime as dt
 import functools
+import hashlib
 import html
 import itertools
 import json
@@ -320,6 +321,14 @@ def _names_outcome_columns(cells: Iterable[Any]) -> bool:
     return {"measure", "quantity"} <= names
 
 
+def _header_not_first(p: Path, where: str, word: str, at: int,
+                      **details: Any) -> InputFileError:
+    """The error for a header row found at ``word`` (line or row) ``at``, below the first."""
+    return _fail(p, f"{where}{word} {at} looks like the header row (it names measure and "
+                    f"quantity) but the header row must be {word} 1: delete the {word}(s) "
+                    "above it (a title or details above the table)", **details)
+
+
 def _refuse_lines_above_header(p: Path, delimiter: str, first: list[str]) -> None:
     """Refuse a file whose header row is not its first: Excel's ``sep=;`` line, a title or
     a line of details (supplier, period) above the table. Read as the header, it gave advice
@@ -334,10 +343,7 @@ def _refuse_lines_above_header(p: Path, delimiter: str, first: list[str]) -> Non
     with contextlib.closing(_csv_records(p, delimiter)) as records:
         for line, record in itertools.islice(records, _HEADER_SEARCH_ROWS):
             if line > 1 and _names_outcome_columns(record):
-                raise _fail(p, f"line {line} looks like the header row (it names measure and "
-                               "quantity) but the header row must be line 1: delete the "
-                               f"line(s) above it (a title or details above the table)",
-                            line=line)
+                raise _header_not_first(p, "", "line", line, line=line)
 
 
 def _read_layout(p: Path) -> _CsvLayout:
@@ -429,6 +435,9 @@ _WIDE_TEXT = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-
               (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"))
 #: Characters XML 1.0 forbids beyond the C0 controls openpyxl replaces.
 _NOT_XML_CHARS = re.compile("[\ud800-\udfff\ufffe\uffff]")
+#: The C0 controls XML 1.0 forbids (tab, line feed and carriage return aside): openpyxl's
+#: ``ILLEGAL_CHARACTERS_RE``, without importing the optional extra.
+_C0_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 #: Columns of amounts that run into thousands (fractions, years and shares never do).
 AMOUNT_COLUMNS = ("quantity", "contract_value")
@@ -1190,10 +1199,8 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
             below = next((r for r in sorted(rows)[:_HEADER_SEARCH_ROWS]
                           if _names_outcome_columns(rows[r].values())), None)
             if below is not None:
-                raise _fail(p, f"{where}: row {below} looks like the header row (it names "
-                               "measure and quantity) but the header row must be row 1: "
-                               f"delete the row(s) above it (a title or details above the "
-                               "table)", sheet=ws.title, row=below)
+                raise _header_not_first(p, f"{where}: ", "row", below, sheet=ws.title,
+                                        row=below)
         header = _header(p, where, tuple(top.get(c) for c in range(1, max(top) + 1)))
         _check_unnamed(p, ws.title, rows, len(header))
         body = _body_rows(rows, len(header))
@@ -2071,8 +2078,6 @@ def file_source(path: str | os.PathLike[str]) -> str:
     """A file as :func:`provenance` records an input: its name and the sha256 of its bytes
     (``"portfolio.csv (sha256 9f86d0...)"``), which says which file, exactly, was valued.
     Raises :class:`InputFileError` for a file that cannot be read."""
-    import hashlib
-
     p = Path(path)
     try:
         with p.open("rb") as fh:
@@ -2165,8 +2170,6 @@ class RowsDigest:
     so that how the rows are cut into batches does not matter, then one over those."""
 
     def __init__(self) -> None:
-        import hashlib
-
         self._columns = [hashlib.sha256(f"socialvalue_tom rows digest 1: {name}\n".encode())
                          for name in DIGESTED_COLUMNS]
 
@@ -2188,8 +2191,6 @@ class RowsDigest:
 
     def hexdigest(self) -> str:
         """The digest of every row added so far."""
-        import hashlib
-
         return hashlib.sha256(b"".join(d.digest() for d in self._columns)).hexdigest()
 
 
@@ -2210,12 +2211,10 @@ def _pence_bytes(column: pd.Series | None, n: int) -> bytes:
     return out.astype("<i8").tobytes()
 
 
-#: Characters an ``.xlsx`` file cannot hold, which its writer replaces (U+FFFD); the record
-#: separator among them ends each cell in the digest, so no cell can hold it.
-_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: Ends each cell in the rows digest: a C0 control, which :func:`_sheet_text` replaces, so
+#: no cell read as a workbook gives it back can hold it.
 _CELL_END = "\x1e"
-
-
+#: A datetime a CSV file wrote as text (``2024-05-15 09:30:00``).
 _ISO_WITH_TIME = re.compile(r"\s*\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*")
 
 
@@ -2234,7 +2233,7 @@ def _digest_text(cell: Any, dated: bool = False) -> str:
     text = key_text(cell) or ""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _NOT_IN_XML.sub("\ufffd", text)
+    return str(_sheet_text(text))
 
 
 def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -2937,28 +2936,29 @@ def _refuse_overlong_text(df: pd.DataFrame, p: Path) -> None:
 
 
 @functools.cache
-def _openpyxl_cell_rules() -> tuple[Any, Any]:
-    """openpyxl's error values and illegal-character pattern, imported once (openpyxl is an
-    optional extra; the two helpers below run once per cell)."""
-    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+def _openpyxl_error_codes() -> Any:
+    """openpyxl's error values, imported once (openpyxl is an optional extra;
+    :func:`_reads_as_formula` runs once per cell)."""
+    from openpyxl.cell.cell import ERROR_CODES
 
-    return ERROR_CODES, ILLEGAL_CHARACTERS_RE
+    return ERROR_CODES
 
 
 def _sheet_text(v: Any) -> Any:
     """``v`` as a worksheet can hold it: text with the characters XML 1.0 forbids replaced by
-    U+FFFD (openpyxl's pattern covers the C0 controls only; U+FFFE, U+FFFF and lone
-    surrogates made a workbook no reader could open again); anything else as it is."""
+    U+FFFD (the C0 controls, as openpyxl's ``ILLEGAL_CHARACTERS_RE``, and U+FFFE, U+FFFF and
+    lone surrogates, which made a workbook no reader could open again); anything else as it
+    is. Needs no openpyxl: the rows digest reads cells so whatever the format."""
     if not isinstance(v, str):
         return v
-    return _NOT_XML_CHARS.sub("\ufffd", _openpyxl_cell_rules()[1].sub("\ufffd", v))
+    return _NOT_XML_CHARS.sub("\ufffd", _C0_NOT_IN_XML.sub("\ufffd", v))
 
 
 def _reads_as_formula(v: Any) -> bool:
     """Whether a spreadsheet would read text ``v`` as a formula or an error value, not as the
     text it is (``=cmd|...``, ``#N/A``): such a cell is written as text, quote-prefixed."""
     return isinstance(v, str) and (v.startswith(_FORMULA_STARTS)
-                                   or v in _openpyxl_cell_rules()[0])
+                                   or v in _openpyxl_error_codes())
 
 
 def _xlsx_safe(df: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, int]]]:

@@ -1439,6 +1439,11 @@ def _targets_total_note(groups: pd.DataFrame, overall: pd.DataFrame) -> str | No
     return f"{text[0].upper()}{text[1:]}."
 
 
+#: The additionality figures a row, the run or the table gives (drop-off aside): each counts
+#: all of an outcome away at 1.
+_ADDITIONALITY = ("deadweight", "displacement", "attribution")
+
+
 def _unverified_note(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable],
                      valued: pd.DataFrame) -> list[str]:
     """The sources whose figures the valued rows drew on that were not checked against the
@@ -1469,7 +1474,7 @@ def _unverified_note(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable],
         rows = ok.iloc[idx]
         if used in spec.proxies:
             note(edition, spec.proxies[used].source)
-        for name in ("deadweight", "displacement", "attribution"):
+        for name in _ADDITIONALITY:
             if getattr(spec, name) and assumed.get(name) is None and (
                     name not in rows.columns
                     or pd.to_numeric(rows[name], errors="coerce").isna().any()):
@@ -1487,17 +1492,13 @@ def _unverified_note(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable],
             f"the publication ({listed}): each row's trace (explain) says where they are used."]
 
 
-#: A row's own figures that count all of its outcome away at 1.
-_WHOLE_FRACTIONS = ("deadweight", "displacement", "attribution")
-
-
 def _whole_fraction_note(ok: pd.DataFrame) -> list[str]:
     """Rows counted at nothing by a deadweight, displacement or attribution of their own of 1:
     a supplier writing per cents (12, 25, 1) is told 0.12 and 0.25 for the first two, and the
     1 then reads as 100%, a row at £0 with no word (a Windows/Excel user's review)."""
     whole = np.zeros(len(ok), dtype=bool)
     named = []
-    for name in _WHOLE_FRACTIONS:
+    for name in _ADDITIONALITY:
         if name in ok.columns:
             hit = pd.to_numeric(ok[name], errors="coerce").to_numpy(dtype=np.float64) == 1.0
             if hit.any():

@@ -124,12 +124,17 @@ def superseded_editions() -> list[tuple[str, str, str]]:
     manifest), as ``(family, version, digest)``: outside the catalogue, loaded only with the
     digest a valuation recorded (``load_table(name, version=..., digest=...)``), so that
     results made with it can be reproduced and checked."""
-    out = []
-    for rel, digest in _read_manifest(embedded_dir()).items():
-        parts = rel.split("/")
-        if len(parts) == 3 and parts[1] == SUPERSEDED and parts[2].endswith(".yaml"):
-            out.append((parts[0], parts[2].removesuffix(".yaml"), digest))
-    return sorted(out)
+    return sorted((*label, digest) for rel, digest in _read_manifest(embedded_dir()).items()
+                  if (label := _superseded_label(rel)) is not None)
+
+
+def _superseded_label(rel: str) -> tuple[str, str] | None:
+    """(family, version) of a manifest path ``<family>/superseded/<version>.yaml``, else
+    None."""
+    parts = rel.split("/")
+    if len(parts) == 3 and parts[1] == SUPERSEDED and parts[2].endswith(".yaml"):
+        return parts[0], parts[2].removesuffix(".yaml")
+    return None
 
 
 def _embedded_files(root: Path) -> list[Path]:
@@ -819,12 +824,11 @@ def write_manifest(root: Path | None = None, *, allow_changes: bool = False) -> 
         digests[path.relative_to(root).as_posix()] = canonical_digest(read_model(path, IndexFile))
     current = {f"{spec.family}:{spec.version}" for _, spec in specs}
     for rel in digests:
-        parts = rel.split("/")
-        if len(parts) == 3 and parts[1] == SUPERSEDED and \
-                f"{parts[0]}:{parts[2].removesuffix('.yaml')}" in current:
+        label = _superseded_label(rel)
+        if label is not None and ":".join(label) in current:
             raise ProxyTableError(
-                f"{root / rel}: {parts[0]}:{parts[2].removesuffix('.yaml')} is both in the "
-                "catalogue and superseded: a correction takes a label of its own (2024.1)",
+                f"{root / rel}: {':'.join(label)} is both in the catalogue and superseded: a "
+                "correction takes a label of its own (2024.1)",
                 path=str(root / rel), line=None, field="version")
     changed = sorted(rel for rel, digest in digests.items()
                      if recorded.get(rel) not in (None, digest))
