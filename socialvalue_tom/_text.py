@@ -477,7 +477,7 @@ def excel_rounded_id(name: str, cell: Any) -> str:
     """Why the id ``cell`` of column ``name`` is refused (it matches :data:`EXCEL_ROUNDED_ID`)."""
     return (f"{name} {cell!r} is a number written in scientific notation, as Excel saves an "
             "id of 12 or more digits from a General-format column (rounded to six digits, so "
-            "different contracts read as one): format the column as Text in the workbook, "
+            "different ids read as one): format the column as Text in the workbook, "
             "type the ids again and save")
 
 
