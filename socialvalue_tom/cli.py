@@ -1305,7 +1305,6 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
         _total_label,
         annotate,
         basis_notes,
-        editions_used,
         summarise,
     )
     frame, keys = _grouped(_guard(lambda: annotate(valued, tables)), by)
@@ -1343,18 +1342,13 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
             else _rounding_note(summary))
     if note:
         say(f"Note: {note[0].lower()}{note[1:]}")
-    amended = {e.digest: e.amends for e in _guard(lambda: table_set(tables)).editions
-               if e.amends is not None}
-    for t, v, d in editions_used(frame):
-        # A local amendment says so: its label alone could pass for a published edition's.
-        local = (f" (a local amendment of {amended[d]}, not a published edition)"
-                 if d in amended else "")
-        say(f"Table {t}:{v} digest {d}{local}")
+    for line in _edition_lines(frame, tables):
+        say(line)
     caveat = _illustrative_caveat(frame)
     if caveat:
         say(caveat)
     for note in _guard(lambda: basis_notes(valued, tables)):
-        if by is By.stage and note.startswith("The total adds commitments"):
+        if by is By.stage and note.startswith(_STAGES_ADDED):
             continue  # the table already shows them apart
         say(f"Note: {_cli_words(note)}")
     crosswalk = _crosswalk_of(by)
@@ -1539,13 +1533,6 @@ def value_cmd(
         _console().print(_printable(f"Wrote what produced the values to {provenance}"),
                          markup=False)
     _exit_if_any(issues, input, output, sheet)
-
-
-def _print_illustrative_caveat(annotated: pd.DataFrame) -> None:
-    """Print :func:`_illustrative_caveat`, where there is one."""
-    caveat = _illustrative_caveat(annotated)
-    if caveat:
-        _console().print(_printable(caveat), markup=False)
 
 
 def _illustrative_caveat(annotated: pd.DataFrame) -> str | None:
@@ -2192,6 +2179,26 @@ def _money_or_blank(amount: float) -> str:
     return _gbp(amount) if np.isfinite(amount) else str(amount)
 
 
+#: How :func:`~socialvalue_tom.report.basis_notes` begins its note on a total that adds
+#: commitments to deliveries: not said where a table already sets the two apart.
+_STAGES_ADDED = "The total adds commitments"
+
+
+def _edition_lines(annotated: pd.DataFrame, tables: TablesLike) -> list[str]:
+    """A line per edition that valued ``annotated`` (rows
+    :func:`~socialvalue_tom.report.annotate` gave their edition), with its digest, as the
+    record pins it: what an auditor re-runs against."""
+    from socialvalue_tom.report import editions_used
+
+    amended = {e.digest: e.amends for e in _guard(lambda: table_set(tables)).editions
+               if e.amends is not None}
+    # A local amendment says so: its label alone could pass for a published edition's.
+    return [f"Table {t}:{v} digest {d}"
+            + (f" (a local amendment of {amended[d]}, not a published edition)"
+               if d in amended else "")
+            for t, v, d in editions_used(annotated)]
+
+
 @app.command("targets")
 def targets_cmd(
     input: InputArg,
@@ -2216,7 +2223,13 @@ def targets_cmd(
     contract_id and stage columns). Exit 1 if rows were not valued."""
     from socialvalue_tom.frame import REQUIRED_COLUMNS
     from socialvalue_tom.io import same_file
-    from socialvalue_tom.report import _targets_and_total, _targets_total_note
+    from socialvalue_tom.report import (
+        _price_basis,
+        _targets_and_total,
+        _targets_total_note,
+        annotate,
+        basis_notes,
+    )
 
     if totals is not None:
         _check_output(totals, (".csv", ".xlsx"))
@@ -2264,17 +2277,39 @@ def targets_cmd(
         total = total_row.iloc[0]
         shown.add_row(*(_target_cell(c, total[c]) for c in columns))
     _console().print(shown)
-    from socialvalue_tom.report import annotate
+    # What is printed under the table, kept for a workbook's Notes sheet: the editions and
+    # the notes on the rows valued, as `value` says them under its totals (a release
+    # review: the targets' own file named no edition and no figure left unchecked).
+    prices = _price_basis(valued, resolved)
+    said = ["Targets vs delivered" + (" by measure" if by_measure else "")
+            + (" by supplier" if by_supplier else "") + (f" ({prices})" if prices else "")]
 
-    _print_illustrative_caveat(_guard(lambda: annotate(valued, resolved)))
+    def say(line: str) -> None:
+        _console().print(_printable(line), markup=False)
+        said.append(line)
+
+    annotated = _guard(lambda: annotate(valued, resolved))
+    for line in _edition_lines(annotated, resolved):
+        say(line)
+    caveat = _illustrative_caveat(annotated)
+    if caveat:
+        say(caveat)
     adding = _targets_total_note(table, total_row) if len(table) else None
     for note in ([adding] if adding else []) + table.attrs["notes"]:
         for name, words in _TARGET_WORDS:
             note = note.replace(name, words)
-        _console().print(_printable(f"Note: {_cli_words(note)}"), markup=False)
+        say(f"Note: {_cli_words(note)}")
+    for note in _guard(lambda: basis_notes(valued, resolved)):
+        if not note.startswith(_STAGES_ADDED):  # the table sets them apart
+            say(f"Note: {_cli_words(note)}")
     if totals is not None:
         rows = pd.concat([table, total_row], ignore_index=True) if len(table) else table
-        _write_csv(rows, totals, "the targets file")
+        rows.attrs["notes"] = said
+        from socialvalue_tom.io import provenance as record_of
+
+        source = _file_source(input, valued, _period_columns(period))
+        _write_csv(rows, totals, "the targets file",
+                   record=record_of(valued, source=source))
         _console().print(_printable(
             f"Wrote {len(table):,} row(s){' and their Total' if len(table) else ''} to "
             f"{totals}"), markup=False)

@@ -288,6 +288,20 @@ def test_totals_files_may_be_workbooks_with_the_pounds_as_numbers(tmp_path: Path
 
     record = svio.read_provenance(tmp_path / "value.xlsx")
     assert record is not None and record["input"].startswith("portfolio.csv (sha256 ")
+    # A release review: the targets workbook had its Totals sheet only, and the command
+    # printed no edition and no note of figures left unchecked: it keeps them as value does.
+    book = openpyxl.load_workbook(tmp_path / "targets.xlsx")
+    assert book.sheetnames == ["Totals", "Notes", "Provenance"]
+    notes = [r[0] for r in book["Notes"].iter_rows(min_row=2, values_only=True)]
+    assert notes[0] == "Targets vs delivered (each edition's own prices)"
+    assert any(n.startswith("Table uk-national:2024 digest ") for n in notes)
+    assert any(n.startswith("Note: The Total's shortfall adds") for n in notes)
+    assert any("not checked against the publication" in n for n in notes)
+    assert not any("The total adds commitments" in n for n in notes)  # the table splits them
+    printed = invoke("targets", src).output
+    assert all(n in " ".join(printed.split()) for n in notes[1:3])
+    record = svio.read_provenance(tmp_path / "targets.xlsx")
+    assert record is not None and record["input"].startswith("portfolio.csv (sha256 ")
 
 
 def test_value_totals_file_when_a_group_key_holds_a_carriage_return_keeps_it_one_row(
