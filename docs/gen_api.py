@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import typing
 from pathlib import Path
 
 import socialvalue_tom as sv
@@ -22,6 +23,14 @@ _PINT = {
 }
 
 
+#: The type aliases the package exports (a ``Literal`` has no docstring of its own).
+_ALIASES = {
+    "RowIssueCode": "The code of a row issue (`RowIssue.code`; the codes are listed in "
+                    "[errors.md](errors.md#row-issue-codes)): annotate with it and a type "
+                    "checker refuses a misspelt code.",
+}
+
+
 def render() -> str:
     """The API reference as Markdown: one section per public name, from its docstring."""
     out = ["# API reference", "",
@@ -33,6 +42,10 @@ def render() -> str:
         obj = getattr(sv, name)
         if name in _PINT:  # pint's own objects: their docstrings describe pint, not this package
             out += [f"## `{name}` ({_PINT[name][0]})", "", _PINT[name][1], ""]
+            continue
+        if typing.get_origin(obj) is typing.Literal:  # a type alias: its values
+            out += [f"## `{name}` (type)", "", _ALIASES[name],
+                    "", f"`{_type_name(obj)}`", ""]
             continue
         kind = "class" if inspect.isclass(obj) else ("function" if callable(obj) else "object")
         doc = inspect.getdoc(obj) or ""
@@ -51,7 +64,6 @@ def _type_name(annotation: object) -> str:
     """A readable type: ``float | None`` for ``Optional[Annotated[float, ...]]``, the values of
     a ``Literal`` joined by ``|``, constraints left to the docstrings and JSON Schemas."""
     import types
-    import typing
 
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
@@ -84,7 +96,10 @@ def _members(cls: type) -> list[str]:
     from pydantic_core import PydanticUndefined
 
     rows: list[str] = []
-    if issubclass(cls, BaseModel):
+    if typing.is_typeddict(cls):
+        for field, annotation in typing.get_type_hints(cls).items():
+            rows.append(f"| `{field}` | `{_cell(_type_name(annotation))}` | required |")
+    elif issubclass(cls, BaseModel):
         for field, info in cls.model_fields.items():
             default = ("required" if info.is_required()
                        else "a default factory" if info.default is PydanticUndefined

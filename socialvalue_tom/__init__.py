@@ -16,7 +16,7 @@ from socialvalue_tom import money as money
 from socialvalue_tom._version import __version__
 from socialvalue_tom.bids import score_bids
 from socialvalue_tom.cases import CaseResult, run_cases
-from socialvalue_tom.engine import sensitivity, value
+from socialvalue_tom.engine import Sensitivity, sensitivity, value
 from socialvalue_tom.errors import (
     BulkValidationError,
     IllustrativeValueWarning,
@@ -26,6 +26,7 @@ from socialvalue_tom.errors import (
     OutcomeError,
     ProxyTableError,
     RowIssue,
+    RowIssueCode,
     RuleError,
     SocialValueError,
     SocialValueWarning,
@@ -81,7 +82,9 @@ __all__ = [
     "Quantity",
     "ResolvedProxy",
     "RowIssue",
+    "RowIssueCode",
     "RuleError",
+    "Sensitivity",
     "SocialValueError",
     "SocialValueWarning",
     "Source",

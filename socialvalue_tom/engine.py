@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS
 from socialvalue_tom._decimal import own_decimal_context
@@ -337,10 +337,19 @@ def value(outcome: Outcome, tables: TablesLike = "uk-national", *,
     return valuation
 
 
+class Sensitivity(TypedDict):
+    """What :func:`sensitivity` returns: a valuation at each proxy bound, by its name (a
+    plain ``dict``; the type lets a checker know its keys)."""
+
+    low: Valuation
+    central: Valuation
+    high: Valuation
+
+
 @own_decimal_context
 def sensitivity(outcome: Outcome, tables: TablesLike = "uk-national", *,
                 assumptions: Assumptions | Mapping[str, Any] | None = None
-                ) -> dict[str, Valuation]:
+                ) -> Sensitivity:
     """Low, central and high valuations using each proxy's recorded bounds.
 
     The labels name the proxy bound used (``Assumptions(bound=...)``), not how favourable the
@@ -359,11 +368,12 @@ def sensitivity(outcome: Outcome, tables: TablesLike = "uk-national", *,
     """
     a = as_assumptions(assumptions)
     with illustrative_collected() as illustrative:  # one outcome: one warning, not three
-        out = {b: value(outcome, tables, assumptions=a.model_copy(update={"bound": b}))
-               for b in ("low", "central", "high")}
+        low, central, high = (
+            value(outcome, tables, assumptions=a.model_copy(update={"bound": b}))
+            for b in ("low", "central", "high"))
     if illustrative:
         warn_illustrative(1)
-    return out
+    return Sensitivity(low=low, central=central, high=high)
 
 
 def _valuation(o: Outcome, x: RuleInputs[float], ctx: RowContext,

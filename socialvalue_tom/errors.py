@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any, Literal, cast, get_args, overload
 
 __all__ = [
     "BulkValidationError",
@@ -302,6 +302,17 @@ class RuleError(SocialValueError, ValueError):
     errors: list[dict[str, Any]] | None = None
 
 
+#: A row issue's code (docs/errors.md#row-issue-codes), as a type: a checker catches a code
+#: misspelt in ``issue.code == "unkown-measure"``.
+RowIssueCode = Literal[
+    "missing", "not-a-number", "not-finite", "not-a-value", "negative", "too-large",
+    "out-of-range", "bad-date", "bad-period", "no-table-in-force", "before-discount-base",
+    "beyond-horizon", "unknown-measure", "unknown-region", "unit-error", "missing-field",
+    "out-of-bounds", "unknown-grade", "bad-stage", "double-counting", "non-finite",
+    "negative-gross", "rounded-id",
+]
+
+
 @dataclass(frozen=True, slots=True)
 class RowIssue:
     """One problem found in one row of a bulk input.
@@ -312,7 +323,7 @@ class RowIssue:
 
     row: int
     field: str
-    code: str
+    code: RowIssueCode
     reason: str
     index: Any = None
 
@@ -363,8 +374,8 @@ class IssueSequence(Sequence[RowIssue]):
             raise IndexError(f"issue {i} of {n}")
         row, index, field, code, reason = (c[i % n] for c in self._columns)
         label = index.item() if type(index).__module__ == "numpy" else index
-        return RowIssue(row=int(row), field=str(field), code=str(code), reason=str(reason),
-                        index=label)
+        return RowIssue(row=int(row), field=str(field), code=cast(RowIssueCode, str(code)),
+                        reason=str(reason), index=label)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str | bytes):
@@ -413,13 +424,7 @@ class BulkValidationError(OutcomeError):
 
 #: The codes of bulk valuation's row issues (docs/errors.md#row-issue-codes; a test keeps the
 #: three in step): what a case file's ``expect.error`` may name beside the error classes'.
-ROW_ISSUE_CODES = frozenset({
-    "missing", "not-a-number", "not-finite", "not-a-value", "negative", "too-large",
-    "out-of-range", "bad-date", "bad-period", "no-table-in-force", "before-discount-base",
-    "beyond-horizon", "unknown-measure", "unknown-region", "unit-error", "missing-field",
-    "out-of-bounds", "unknown-grade", "bad-stage", "double-counting", "non-finite",
-    "negative-gross", "rounded-id",
-})
+ROW_ISSUE_CODES: frozenset[str] = frozenset(get_args(RowIssueCode))
 
 
 class SocialValueWarning(UserWarning):

@@ -30,6 +30,7 @@ def _calls() -> dict[str, Callable[[], object]]:
     return {
         "value": lambda: sv.value(OUTCOME).pounds,
         "explain": lambda: sv.value(OUTCOME).explain(),
+        "sensitivity": lambda: {k: v.pounds for k, v in sv.sensitivity(OUTCOME).items()},
         "dump": lambda: sv.value(OUTCOME).model_dump_json(),
         "value_frame": lambda: sv.value_frame(rows)["value_gbp"].tolist(),
         "total": lambda: total(valued["value_gbp"]),

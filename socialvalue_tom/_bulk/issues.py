@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialvalue_tom.errors import RowIssue
+from socialvalue_tom.errors import RowIssue, RowIssueCode
 
 __all__ = ["CellKey", "Issues", "issue_label"]
 
@@ -58,7 +58,7 @@ class Issues:
                       self.start + start, self.bad[start:stop], self.marks_only, self.recorded,
                       self.alone[start:stop])
 
-    def add(self, mask: np.ndarray, field_name: str, code: str,
+    def add(self, mask: np.ndarray, field_name: str, code: RowIssueCode,
             reason: str | Callable[[int], str], *, also: bool = False,
             alone: bool = False, key: Key | None = None) -> None:
         """Record an issue for each row where ``mask`` is true and no issue is recorded yet;

@@ -134,3 +134,17 @@ def blank_header(err: sv.InputFileError) -> str:
 
 def money_module_is_found(amount: float) -> str:
     return sv.money.to_pounds(amount).to_eng_string()
+
+
+def bounds_by_name(outcome: sv.Outcome) -> int:
+    """The sensitivity's keys are known to the checker: a misspelt one is refused."""
+    bounds = sv.sensitivity(outcome)
+    bounds["hihg"]  # type: ignore[misc]
+    return assert_type(bounds["high"], sv.Valuation).pennies - bounds["low"].pennies
+
+
+def unknown_measures(err: sv.BulkValidationError) -> list[int]:
+    """A row issue's code is one of the documented codes: a misspelt one is refused."""
+    code: sv.RowIssueCode = "unknown-measure"
+    wrong: sv.RowIssueCode = "unkown-measure"  # type: ignore[assignment]
+    return [i.row for i in err.issues if i.code in (code, wrong)]
