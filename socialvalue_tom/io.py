@@ -374,7 +374,7 @@ def _read_layout(p: Path) -> _CsvLayout:
     cells = tuple(c if c.strip() else None for c in first)
     if all(c is None for c in cells):
         raise _fail(p, "the header row is blank: expected the column names in the first row")
-    header = _header(p, "header row", cells)
+    header = _header(p, "header row", cells, data)
     prefix = "\x00extra"
     while any(h.startswith(prefix) for h in header):  # never clash with a real column name
         prefix += "_"
@@ -1201,7 +1201,10 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
             if below is not None:
                 raise _header_not_first(p, f"{where}: ", "row", below, sheet=ws.title,
                                         row=below)
-        header = _header(p, where, tuple(top.get(c) for c in range(1, max(top) + 1)))
+        data = next((rows[r] for r in sorted(rows) if any(map(_has_value, rows[r].values()))),
+                    {})
+        header = _header(p, where, tuple(top.get(c) for c in range(1, max(top) + 1)),
+                         [data.get(c) for c in range(1, max(top) + 1)])
         _check_unnamed(p, ws.title, rows, len(header))
         body = _body_rows(rows, len(header))
         _check_text_size(p, ws.title, body)
@@ -1654,17 +1657,18 @@ def _pick_sheet(p: Path, wb: Any, sheet: str | int | None) -> Any:
     return ws
 
 
-def _header(p: Path, where: str, first: tuple[Any, ...]) -> list[str]:
+def _header(p: Path, where: str, first: tuple[Any, ...],
+            below: Sequence[Any] | None = None) -> list[str]:
+    """The column names of the header row ``first`` (``below``: the first data row, for the
+    hint where a column has no name)."""
     cells = list(first)
     while cells and cells[-1] is None:
         cells.pop()
     blank = [i + 1 for i, v in enumerate(cells) if v is None or str(v).strip() == ""]
     if blank:
-        # pandas writes its index first, under a blank name (df.to_csv(path), to_excel).
-        index = ("; a first column with no name is often the row index pandas writes: write "
-                 "the file with index=False" if blank == [1] and len(cells) > 1 else "")
         raise _fail(p, f"{where}: header cell(s) in column(s) {blank} are blank: every column "
-                       f"needs a name in the header row{index}", positions=blank)
+                       f"needs a name in the header row{_unnamed_first_hint(blank, cells, below)}",
+                    positions=blank)
     if len(cells) > MAX_COLUMNS:
         raise _fail(p, f"{where}: {len(cells):,} columns, more than the {MAX_COLUMNS:,} a "
                        "worksheet holds: not a table of outcomes", width=len(cells))
@@ -1675,6 +1679,20 @@ def _header(p: Path, where: str, first: tuple[Any, ...]) -> list[str]:
         raise _fail(p, f"{where}: header has repeated column name(s) {', '.join(dup)}",
                     columns=dup)
     return header
+
+
+def _unnamed_first_hint(blank: list[int], cells: list[Any],
+                        below: Sequence[Any] | None) -> str:
+    """What a first column with no name most likely is: a margin left empty in a spreadsheet
+    (its first data cell blank too: a Windows/Excel user's review, told of pandas' index),
+    or the row index pandas writes first under a blank name (``df.to_csv(path)``)."""
+    if blank != [1] or len(cells) < 2:
+        return ""
+    if below is not None and len(below) and (below[0] is None or str(below[0]).strip() == ""):
+        return ("; column 1 is blank in the first data row too: an empty margin column (column "
+                "A of a spreadsheet)? delete the column")
+    return ("; a first column with no name is often the row index pandas writes: write the "
+            "file with index=False")
 
 
 def _cell_text(v: Any) -> str | None:

@@ -998,6 +998,23 @@ def test_read_when_file_has_the_index_pandas_writes_then_the_error_says_index_fa
     assert "index=False" not in str(info.value)
 
 
+def test_read_when_the_first_column_is_an_empty_margin_then_the_error_says_delete_it(
+        tmp_path: Path) -> None:
+    """A Windows/Excel user's review: a sheet laid out from column B (column A left empty as
+    a margin) was told of pandas' index and index=False, which they never wrote."""
+    rows = [["measure", "quantity", "unit", "region", "date"],
+            ["jobs-local", "2", "FTE", "uk", "2024-05-01"]]
+    csv_file = _write(tmp_path / "m.csv", "".join(f",{','.join(r)}\n" for r in rows))
+    book = _workbook(tmp_path / "m.xlsx", [[None, *r] for r in rows])
+    for path in (csv_file, book):
+        with pytest.raises(svio.InputFileError, match=r"column\(s\) \[1\] are blank.*empty "
+                           r"margin column \(column A of a spreadsheet\)\? delete the column"
+                           ) as info:
+            svio.read_outcomes(path)
+        assert "index=False" not in str(info.value)
+        assert info.value.positions == [1]
+
+
 def test_read_csv_when_header_row_is_blank_raises_input_file_error(tmp_path: Path) -> None:
     """A header of only commas is refused like a blank .xlsx header row."""
     path = _write(tmp_path / "o.csv", ",,,\njobs-local,2,FTE,uk\n")
