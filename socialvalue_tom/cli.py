@@ -1383,6 +1383,7 @@ def _cli_words(note: str) -> str:
 _ERROR_PHRASES = (
     ("(carry_forward=True would use the latest)", "(--carry-forward would use the latest)"),
     ("(carry_forward=True)", "(--carry-forward)"),
+    ("(carry_forward)", "(--carry-forward)"),
     (": apportion() reads quantity, ", ": --period reads quantity, "),
     ("apportion(): start and end name the same column",
      "--period names the same column twice:"),
@@ -1431,7 +1432,9 @@ PriceYearOpt = Annotated[int | None, typer.Option(
     metavar="N", help="Restate values in this year's prices.")]
 BaseYearOpt = Annotated[int | None, typer.Option(
     metavar="N", help="Discount to this financial year.")]
-CarryOpt = Annotated[bool, typer.Option(help="Use the latest edition past its valid_to date.")]
+CarryOpt = Annotated[bool, typer.Option(
+    help="Value rows dated after the last edition's valid_to with that edition: its proxies "
+    "and its year's prices, not a newer year's (said in each trace and under the totals).")]
 BoundOpt = Annotated[str, typer.Option(
     "--bound", metavar=f"[{'|'.join(Bound)}]", callback=_one_of(Bound),
     help="Which proxy values: central, the tables' low or high bounds, or least-favourable "
@@ -2397,7 +2400,12 @@ def bids_cmd(
                       "" if is_missing(per_gbp) else f"{float(per_gbp):.4f}",
                       f"{float(r['score']):.2f}")
     _console().print(table)
-    lines = scored.attrs.get("trace", []) if trace else list(scored["trace"])
+    whole = [str(x) for x in scored.attrs.get("trace", [])]
+    # Without --trace, each tenderer's line, then what the whole trace says of the basis: the
+    # editions and the notes (a council officer's review: rows valued with an edition carried
+    # forward past its end, or with another region's proxy, were said only under --trace).
+    lines = whole if trace else [*scored["trace"], *(x for x in whole if x.startswith(
+        ("Valued with ", "Note: ")))]
     for line in lines:
         _console().print(_printable(_cli_error_words(str(line))), markup=False)
     for w in told:  # the library's warnings as notes, in this command's words
@@ -2405,8 +2413,7 @@ def bids_cmd(
             rows = getattr(w.message, "rows", 0)
             # Whose values rest on placeholders, how much, and whether the order turns on
             # them (the record's note), said here unless --trace printed it above.
-            said = next((str(x) for x in scored.attrs.get("trace", [])
-                         if str(x).startswith("ILLUSTRATIVE: ")), None)
+            said = next((x for x in whole if x.startswith("ILLUSTRATIVE: ")), None)
             if trace and said:
                 continue
             _console().print(_printable(

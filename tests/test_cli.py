@@ -2624,7 +2624,28 @@ def test_bids_scores_tenderers_as_score_bids_does(tmp_path: Path) -> None:
             assert f"│ {r.rank} │ {r.supplier_id} │ {committed} │" in text
             assert f"{r.score:.2f} │" in text
             assert r.trace in text
-    assert [line.split(":")[0] for line in result.stdout.splitlines()[-2:]] == ["B", "A"]
+    tenderers = [x.split(":")[0] for x in result.stdout.splitlines() if x[:2] in ("A:", "B:")]
+    assert tenderers == ["B", "A"]
+
+
+def test_bids_says_the_basis_notes_without_trace(tmp_path: Path) -> None:
+    """A council officer's review: tenders dated past the last edition, scored with
+    --carry-forward, said so only under --trace (and then named the Python setting): the
+    edition and the trace's notes follow the tenderers' lines, in this command's words."""
+    src = tmp_path / "tender.csv"
+    src.write_text(_TENDER.replace("2025-06-01", "2026-11-01"), encoding="utf-8")
+    plain = runner.invoke(app, ["bids", str(src), "--carry-forward"])
+    assert plain.exit_code == 0, plain.output
+    lines = [" ".join(x.split()) for x in plain.stdout.splitlines()]
+    first_note = next(i for i, x in enumerate(lines) if x.startswith("Note: "))
+    assert max(i for i, x in enumerate(lines) if x[:2] in ("A:", "B:")) < first_note
+    assert any(x.startswith("Valued with uk-national:2025 (digest ") for x in lines)
+    carried = [x for x in lines if "carried forward" in x]
+    assert carried and all("(--carry-forward)" in x for x in carried), carried
+    traced = runner.invoke(app, ["bids", str(src), "--carry-forward", "--trace"])
+    said = " ".join(traced.stdout.split())
+    assert "(--carry-forward)" in said and "(carry_forward)" not in said
+    assert said.count("carried forward") == 1  # the whole trace: its note once
 
 
 def test_bids_refuses_bad_prices_and_lists_bad_rows(tmp_path: Path) -> None:
