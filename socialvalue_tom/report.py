@@ -2386,6 +2386,7 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
              f"<p>Generated {_generated_day().isoformat()} by socialvalue_tom {__version__}"
              f"{f' from {html.escape(source)}' if source else ''}.</p>"]
     overall = summarise(frame, by=())
+    apart: str | None = None  # what the sections by group say where they leave commitments out
     if len(overall):
         net = overall["net_gbp"].iloc[0]
         valued_rows = _valued_rows(frame)
@@ -2404,29 +2405,42 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
                         "</strong>" if len(bare) else "")
             committed, delivered = (_minus(format_gbp(by_stage[s]))
                                     for s in ("commitment", "delivered"))
+            # The sections by group count what was delivered: a chart "by supplier" of
+            # targets added to deliveries read as twice what a supplier did (a council
+            # officer's review).
+            targets = ("; Targets vs delivered sets them against the deliveries"
+                       if "contract_id" in frame.columns else "")
+            apart = (f"Delivered outcomes{' and rows with no stage' if len(bare) else ''} "
+                     f"only: the commitments ({committed}) are targets, not outcomes, and "
+                     f"are left out here (By stage shows both{targets}).")
             parts.append(
                 f'<p class="headline">Committed: <strong>{committed}'
                 f'</strong>; delivered: <strong>{delivered}</strong>'
                 f"{unstaged}</p><p>Net social value of {outcomes:,} outcomes{split}, "
                 f"commitments and deliveries apart{in_prices}. All rows together net "
                 f"{_minus(format_gbp(net))}, a sum that adds targets to what met them"
-                f"{' (and the rows with no stage)' if len(bare) else ''} (the tables below "
-                "show both, by stage).</p>")
+                f"{' (and the rows with no stage)' if len(bare) else ''}: By stage shows "
+                "both, and the tables by theme, supplier and region count the deliveries "
+                "alone.</p>")
         else:
             parts.append(f'<p class="headline">Net social value: <strong>{_minus(format_gbp(net))}'
                          f"</strong> from {outcomes:,} outcomes{split}{in_prices}.</p>")
     parts.append('<h2>Caveats</h2><div class="caveats"><ul>' + "".join(
         f"<li>{c}</li>" for c in _caveats(frame, issues, tables, listed is not None))
         + "</ul></div>")
-    parts += _section(frame, "theme", "By theme", overall)
+    grouped, grouped_overall = frame, overall
+    if apart is not None:
+        grouped = frame[(stripped_column(frame["stage"]) != "commitment").to_numpy()]
+        grouped_overall = summarise(grouped, by=())
+    parts += _section(grouped, "theme", "By theme", grouped_overall, apart)
     valued_stages = _valued_rows(frame)["stage"] if "stage" in frame.columns else None
     if valued_stages is not None and stripped_column(valued_stages).nunique() > 1:
         parts += _section(frame, "stage", "By stage", overall)
     if "supplier_id" in frame.columns:
-        parts += _section(frame, "supplier", "By supplier", overall)
+        parts += _section(grouped, "supplier", "By supplier", grouped_overall, apart)
     if _regions_valued(frame, tables) > 1:  # a reader in Wales finds the Welsh rows' total
-        parts += _section(frame, "region", "By region", overall)
-    parts += _crosswalk_sections(frame, crosswalks, overall)
+        parts += _section(grouped, "region", "By region", grouped_overall, apart)
+    parts += _crosswalk_sections(grouped, crosswalks, grouped_overall, apart)
     if {"contract_id", "stage"} <= set(frame.columns):
         # Competing tenders on one contract: each supplier against its own commitments.
         shared = bool(_shared_contracts(frame))
@@ -2599,9 +2613,12 @@ def _cells_at_fault_hidden(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _section(frame: pd.DataFrame, by: str, heading: str, overall: pd.DataFrame) -> list[str]:
+def _section(frame: pd.DataFrame, by: str, heading: str, overall: pd.DataFrame,
+             apart: str | None = None) -> list[str]:
     """Totals by ``by``, their Total row (``overall``: the one-row summary of the whole
-    frame, worked out once for every section) and a chart."""
+    frame, worked out once for every section) and a chart. ``apart``: where ``frame`` holds
+    the deliveries only (the commitments left out, as a target added to what met it is no
+    figure), what the section says of them."""
     s = summarise(frame, by=by)
     col = GROUPS.get(by, by)
     # A hidden cell reads as itself in every section, the region's included (which groups
@@ -2610,10 +2627,12 @@ def _section(frame: pd.DataFrame, by: str, heading: str, overall: pd.DataFrame) 
     s[col] = [NOT_SHOWN if k in hidden else k for k in group_labels(s[col])]  # as charted
     total = overall.assign(**{col: _total_label(s[col])})[s.columns]
     words = heading[0].lower() + heading[1:]  # "by PPN 002 outcome"
+    what = "delivered social value" if apart else "social value"
     chart = _chart(s[col].tolist(), [float(x) for x in s["net_gbp"]],
-                   f"Net social value {words}", f"Social value {words}")
+                   f"Net {what} {words}", f"{what.capitalize()} {words}")
     note = _rounding_note(s, total)
-    return [f"<h2>{heading}</h2>", _table(s, f"Social value {words}", total),
+    return [f"<h2>{heading}</h2>", *([f"<p>{html.escape(apart)}</p>"] if apart else []),
+            _table(s, f"{what.capitalize()} {words}", total),
             *([f'<p class="note">{html.escape(note)}</p>'] if note else []), chart]
 
 
@@ -2623,7 +2642,7 @@ _CROSSWALK_HEADINGS = {"ppn002": "By PPN 002 outcome", "ppn0620": "By PPN 06/20 
 
 
 def _crosswalk_sections(frame: pd.DataFrame, crosswalks: str | Sequence[str],
-                        overall: pd.DataFrame) -> list[str]:
+                        overall: pd.DataFrame, apart: str | None = None) -> list[str]:
     """A section of totals per crosswalk named, by its first group (the outcome, or the TOMs
     codes), with the crosswalk's caveat: what was checked, and to verify it before a tender."""
     from socialvalue_tom.tables.crosswalk import CROSSWALK_GROUPS, load_crosswalk, with_crosswalk
@@ -2634,7 +2653,7 @@ def _crosswalk_sections(frame: pd.DataFrame, crosswalks: str | Sequence[str],
         meta = load_crosswalk(name).attrs["crosswalk"]
         column = f"{name}_{CROSSWALK_GROUPS.get(name, ('codes',))[0]}"
         heading = _CROSSWALK_HEADINGS.get(name, f"By {name}")
-        section = _section(with_crosswalk(frame, name), column, heading, overall)
+        section = _section(with_crosswalk(frame, name), column, heading, overall, apart)
         source = meta["source"].get("title", "")
         # Each file's own caveat (a crosswalk review: one sentence for all said the TOMs
         # codes, recalled rather than read, were "compiled from public sources").

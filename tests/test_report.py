@@ -1754,12 +1754,43 @@ def test_report_tables_have_captions_headers_in_words_and_a_total_row() -> None:
     for table in tables:
         assert "<caption>" in table and '<th scope="col">' in table, table[:200]
         assert "_gbp" not in table.split("</thead>")[0]  # headers in words
-    theme = text.split("<h2>By theme</h2>", 1)[1].split("</table>", 1)[0]
+    stage = text.split("<h2>By stage</h2>", 1)[1].split("</table>", 1)[0]
     net = summarise(valued, by=())["net_gbp"].iloc[0]
-    assert '<tfoot><tr><th scope="row">Total</th><td>32</td>' in theme
-    assert theme.split("<tfoot>", 1)[1].count(format_gbp(net)) == 1
+    assert '<tfoot><tr><th scope="row">Total</th><td>32</td>' in stage
+    assert stage.split("<tfoot>", 1)[1].count(format_gbp(net)) == 1
     assert ('<p class="note">Each figure is rounded once from its exact sum, so a net can '
             "differ by a penny") in text
+
+
+def test_report_groups_count_deliveries_where_the_rows_have_both_stages() -> None:
+    """A council officer's review: "Net social value by supplier" charted a supplier's
+    targets added to its deliveries (£307,488 committed + £521,138 delivered). With both
+    stages, the tables and charts by theme, supplier and region count the deliveries, say
+    so, and tie to the delivered figure of the headline; By stage keeps both."""
+    valued = value_frame(pd.read_csv(EXAMPLE))
+    text = report_html(valued)
+    stages = valued["stage"].to_numpy()
+    delivered = summarise(valued[stages == "delivered"], by=())["net_gbp"].iloc[0]
+    committed = summarise(valued[stages == "commitment"], by=())["net_gbp"].iloc[0]
+    assert f"delivered: <strong>{format_gbp(delivered)}</strong>" in text
+    for heading in ("By theme", "By supplier", "By region"):
+        section = text.split(f"<h2>{heading}</h2>", 1)[1].split("<h2>", 1)[0]
+        assert section.startswith(f"\n<p>Delivered outcomes only: the commitments "
+                                  f"({format_gbp(committed)}) are targets"), heading
+        foot = section.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
+        assert f"<td>{(stages == 'delivered').sum()}</td>" in foot, heading
+        assert format_gbp(delivered) in foot, heading
+        assert "<caption>Delivered social value by" in section, heading
+        assert 'alt="Bar chart of net delivered social value by' in section, heading
+        by_supplier = summarise(valued[stages == "delivered"], by="supplier")
+    careco = by_supplier.set_index("supplier_id").loc["S-CARECO", "net_gbp"]
+    supplier = text.split("<h2>By supplier</h2>", 1)[1].split("</table>", 1)[0]
+    assert f"S-CARECO</th><td>3</td><td>0</td><td>{format_gbp(careco)}" in supplier
+    by_stage = text.split("<h2>By stage</h2>", 1)[1].split("</table>", 1)[0]
+    assert "Delivered outcomes only" not in by_stage and "<caption>Social value by" in by_stage
+    # Rows of one stage: every row is in the sections, and nothing is said of stages.
+    only = report_html(valued[stages == "delivered"])
+    assert "Delivered outcomes only" not in only and "<caption>Social value by theme" in only
 
 
 def test_report_title_must_not_be_blank(tmp_path: Path) -> None:
@@ -1792,11 +1823,11 @@ def test_report_prints_well_and_names_its_input(tmp_path: Path) -> None:
     from socialvalue_tom.cli import app
 
     df = pd.read_csv(EXAMPLE)
-    big = pd.concat([df] * 63, ignore_index=True)  # 2,016 outcomes
+    big = pd.concat([df.drop(columns="stage")] * 63, ignore_index=True)  # 2,016 outcomes
     text = report_html(value_frame(big))
     assert "@media print{" in text and "break-inside:avoid" in text
     assert '<meta name="viewport"' in text
-    assert "of 2,016 outcomes," in text and "<td>1,008</td>" in text  # the jobs theme's rows
+    assert "from 2,016 outcomes," in text and "<td>1,008</td>" in text  # the jobs theme's rows
     out = tmp_path / "r.html"
     result = CliRunner().invoke(app, ["report", str(EXAMPLE), "-o", str(out)])
     assert result.exit_code == 0, result.output
@@ -1849,7 +1880,8 @@ def test_report_shows_a_bound_and_an_adjustment_given_and_a_group_named_total() 
     assert text.count("<h2>By National TOMs codes</h2>") == 1
     toms = text.split("<h2>By National TOMs codes</h2>", 1)[1]
     assert toms.index("verify every code against") < toms.index("<table>")
-    named = df.assign(supplier_id=["Total"] * 3 + list(df["supplier_id"].iloc[3:]))
+    # A supplier "Total" with deliveries (the sections by supplier count those).
+    named = df.assign(supplier_id=df["supplier_id"].where(df["stage"] != "delivered", "Total"))
     suppliers = report_html(value_frame(named)).split("<h2>By supplier</h2>", 1)[1]
     assert '<tfoot><tr><th scope="row">Total (all groups)</th>' in suppliers
     with pytest.raises(RuleError, match="title must be text"):
