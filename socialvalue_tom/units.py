@@ -415,7 +415,9 @@ def _reading(unit: str, parsed: pint.Unit) -> str:
     dims = str(parsed.dimensionality)
     if dims in _DIMENSION_WORDS:
         return _DIMENSION_WORDS[dims]
-    return f"read as {parsed}, another kind of quantity: {dims}"
+    # Named in words, without pint's formula of its dimension (a council officer's review:
+    # 'k' was "boltzmann_constant ... [mass] * [length] ** 2 / [time] ** 2 / [temperature]").
+    return f"read as {str(parsed).replace('_', ' ')}, a unit of another kind"
 
 
 def other_kind_note(unit: str, canonical: str) -> str:

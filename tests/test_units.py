@@ -335,8 +335,9 @@ def test_a_unit_read_in_lower_case_is_named_as_given_in_its_error() -> None:
                         "(tonnes of CO2 equivalent) such as 'tCO2e': a weight of carbon dioxide "
                         "equivalent is written 'tCO2e' or 'kgCO2e'"),
     # A reading no one meant: what the unit was read as.
-    ("MT", "tCO2e", "unit 'MT' (read as megatesla, another kind of quantity: "),
-    ("kt", "tCO2e", "unit 'kt' (read as knot, another kind of quantity: "),
+    ("MT", "tCO2e", "unit 'MT' (read as megatesla, a unit of another kind) "),
+    ("kt", "tCO2e", "unit 'kt' (read as knot, a unit of another kind) "),
+    ("k", "tCO2e", "unit 'k' (read as boltzmann constant, a unit of another kind) "),
 ])
 def test_a_unit_of_another_dimension_is_named_in_words(unit: str, canonical: str,
                                                        says: str) -> None:

@@ -495,8 +495,11 @@ class ProxyTable(_Sealed):
         if (hours is None or dimension_of(unit) != "[time]"
                 or dimension_of(self.measure(measure).unit) != "[fte]"):
             return ""
-        return (f"; this table counts {hours:,g} hours of work as one FTE-year: hours "
-                f"worked over a year / {hours:,g} is the FTE to give")
+        # The hours as worked, not scaled to a year: a return for half a year read "hours
+        # worked over a year" as a call to double its hours (a council officer's review).
+        return (f"; this table counts {hours:,g} hours of work as one FTE-year: the hours "
+                f"worked / {hours:,g} is the FTE to give, for a return of any period "
+                f"({hours / 2:,g} hours worked in half a year is 0.5 FTE)")
 
     # -- compilation ----------------------------------------------------------------------
     def _parents(self) -> dict[str, str | None]:

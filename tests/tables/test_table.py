@@ -109,8 +109,9 @@ def test_a_unit_of_another_kind_than_the_measure_s_is_told_both_kinds_and_how_to
         with pytest.raises(sv.UnitError) as info:
             table.unit_factor("jobs-local-fte", unit)
         told[unit] = info.value.message.split("expected one of FTE, fte", 1)[1]
-    convert = ("; this table counts 1,950 hours of work as one FTE-year: hours worked over a "
-               "year / 1,950 is the FTE to give")
+    convert = ("; this table counts 1,950 hours of work as one FTE-year: the hours worked / "
+               "1,950 is the FTE to give, for a return of any period (975 hours worked in half "
+               "a year is 0.5 FTE)")
     assert told == {
         "hours": " ('hours' is time; the measure counts full-time equivalents)" + convert,
         "Weeks": " ('Weeks' is time; the measure counts full-time equivalents)" + convert,
