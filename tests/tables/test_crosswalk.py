@@ -147,7 +147,8 @@ def test_value_by_a_crosswalk_prints_and_writes_its_totals(tmp_path: Path, by: s
 
 def test_report_adds_a_section_per_crosswalk_asked_for(tmp_path: Path) -> None:
     """`report --crosswalk ppn002 --crosswalk toms`: a section of totals by PPN 002 outcome and
-    one by TOMs codes, each with its Total (the headline's) and the crosswalk's caveat."""
+    one by TOMs codes, each with its Total (the headline's delivered figure) and the crosswalk's
+    caveat."""
     from socialvalue_tom.money import format_gbp
 
     out = tmp_path / "r.html"
@@ -156,7 +157,10 @@ def test_report_adds_a_section_per_crosswalk_asked_for(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
     valued = sv.value_frame(pd.read_csv(EXAMPLE))
-    net = format_gbp(sv.summarise(valued, by=())["net_gbp"].iloc[0])
+    # The rows hold both stages: the sections by group count the deliveries (the headline's
+    # delivered figure).
+    delivered = valued[valued["stage"].to_numpy() == "delivered"]
+    net = format_gbp(sv.summarise(delivered, by=())["net_gbp"].iloc[0])
     for heading, header, group, said in (
             ("By PPN 002 outcome", "PPN 002 outcome", "Outcome 1: Fair work",
              "the model document itself was not read; outcome 5, under Take back our streets, "
