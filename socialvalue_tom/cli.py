@@ -2655,7 +2655,11 @@ def tables_validate(
     if not _looks(file, Path.is_file):
         _fail(f"table file {file} {_not_there(file)}")
 
+    from socialvalue_tom.tables.catalogue import refuse_overlap_in_folder
+
     t = _guard(lambda: _every_problem(file, lambda: load_table(path=file), 1), code=1)
+    # A new edition in the embedded folder: what make manifest would refuse, said first.
+    _guard(lambda: refuse_overlap_in_folder(file), code=1)
     _console().print(_printable(f"valid: {t.name}:{t.version} ({len(t.measures)} measures, "
                                 f"valid {t.valid_from}..{t.valid_to})"), markup=False)
     _console().print(f"digest sha256:{t.digest}", markup=False)

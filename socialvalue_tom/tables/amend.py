@@ -27,6 +27,7 @@ from socialvalue_tom._decimal import own_decimal_context
 from socialvalue_tom._text import clipped_errors
 from socialvalue_tom.errors import (
     ProxyTableError,
+    TableIntegrityError,
     UnknownMeasureError,
     UnknownRegionError,
     UnknownTableError,
@@ -156,21 +157,28 @@ def amended_base(path: Path, amendment: AmendmentFile) -> ProxyTable:
 
     name, version = amendment.amends.split(":", 1)
     try:
-        base = load_table(name, version=version)
+        # The pin loads the edition the amendment was written against, a superseded one too
+        # (a table author's review: an amendment of 2025, pinned, could no longer be loaded
+        # or verified once 2025.1 corrected it).
+        base = load_table(name, version=version, digest=amendment.digest)
+    except TableIntegrityError as exc:
+        pinned, installed = str(amendment.digest), str(exc.details.get("actual") or "")
+        raise ProxyTableError(
+            f"{path}: amends {amendment.amends} with digest {pinned[:12]}..., but the "
+            f"installed edition has digest {installed[:12]}...: the edition changed since the "
+            "amendment was written; check the amendment against it and update the digest",
+            path=str(path), line=None, field="digest") from None
     except UnknownTableError as exc:
+        superseded = "superseded by a correction" in exc.message
         # An amendment file amends an embedded edition; a table of one's own is amended in
         # Python (sv.amend_table) or by a new version of one's own file.
         raise UnknownTableError(
-            f"{path}: amends {amendment.amends}: {exc.message}; an amendment file amends an "
-            "embedded edition only: to amend a table of your own, pass it to "
-            "sv.amend_table(table, ...) in Python, or issue a new version of your file",
-            **exc.details) from None
-    if amendment.digest is not None and amendment.digest != base.digest:
-        raise ProxyTableError(
-            f"{path}: amends {amendment.amends} with digest {amendment.digest[:12]}..., but the "
-            f"installed edition has digest {base.digest[:12]}...: the edition changed since the "
-            "amendment was written; check the amendment against it and update the digest",
-            path=str(path), line=None, field="digest")
+            f"{path}: amends {amendment.amends}: {exc.message}"
+            + ("; give the amendment's digest: the one of the edition it was written against"
+               if superseded else
+               "; an amendment file amends an embedded edition only: to amend a table of your "
+               "own, pass it to sv.amend_table(table, ...) in Python, or issue a new version "
+               "of your file"), **exc.details) from None
     return base
 
 

@@ -178,8 +178,12 @@ def _check_integrity(root: Path, path: Path, digest: str) -> None:
     rel = path.relative_to(root).as_posix()
     expected = _read_manifest(root).get(rel)
     if expected is None:
-        raise TableIntegrityError(f"{path}: embedded file is not in the manifest",
-                                  path=str(path), line=None, field=None)
+        # A new edition added in a source checkout (a table author's review: the message
+        # named no way on, and every valuation stopped): the step that records it.
+        raise TableIntegrityError(
+            f"{path}: embedded file is not in the manifest; adding an edition in a source "
+            "checkout? Check it with socialvalue-tom tables validate, then record it with "
+            "make manifest (proxies/README.md)", path=str(path), line=None, field=None)
     if expected != digest:
         raise TableIntegrityError(
             f"{path}: content digest {digest[:16]}... does not match the manifest "
@@ -774,12 +778,33 @@ def _refuse_overlapping_editions(specs: list[tuple[Path, TableFile]]) -> None:
         editions.sort(key=lambda e: e[1].valid_from)
         for (path_a, a), (path_b, b) in itertools.pairwise(editions):
             if b.valid_from <= a.valid_to:
+                # Both causes named (a table author's review: a valid_from typo was told
+                # about corrections alone).
                 raise ProxyTableError(
                     f"{path_b}: {b.family}:{b.version} and {a.family}:{a.version} "
-                    f"({path_a.name}) are both valid on {b.valid_from}: editions of a family "
-                    "may not overlap; a corrected edition's file moves to "
-                    f"proxies/{a.family}/superseded/ (proxies/README.md, Corrections)",
-                    path=str(path_b), line=None, field="valid_from")
+                    f"({path_a.name}, valid to {a.valid_to}) are both valid on {b.valid_from}: "
+                    "editions of a family may not overlap; check the dates (valid_from, "
+                    "valid_to), or, where one corrects the other, move the corrected "
+                    f"edition's file to proxies/{a.family}/superseded/ (proxies/README.md, "
+                    "Corrections)", path=str(path_b), line=None, field="valid_from")
+
+
+def refuse_overlap_in_folder(path: Path) -> None:
+    """For a table file in the embedded folder (a new edition being written in a source
+    checkout): :class:`ProxyTableError` where its validity overlaps another edition of its
+    family there, as ``make manifest`` would refuse it (``tables validate`` checks it
+    first). Files elsewhere may cover an edition's dates: a user's file or amendment takes
+    its place."""
+    root = embedded_dir()
+    try:
+        inside = path.resolve().parent.parent == root.resolve()
+    except OSError:
+        return
+    if not inside:
+        return
+    specs = [(f, read_model(f, TableFile)) for f in _embedded_files(root)
+             if f.resolve() != path.resolve()]
+    _refuse_overlapping_editions([*specs, (path, read_model(path, TableFile))])
 
 
 def write_manifest(root: Path | None = None, *, allow_changes: bool = False) -> Path:
@@ -805,8 +830,10 @@ def write_manifest(root: Path | None = None, *, allow_changes: bool = False) -> 
             # The label check of users' files (_refuse_embedded_label) finds a published
             # edition by this path.
             raise ProxyTableError(
-                f"{path}: an embedded edition is stored as <family>/<version>.yaml, so this "
-                f"file should be {spec.family}/{spec.version}.yaml", path=str(path), line=None,
+                f"{path}: an embedded edition is stored as <family>/<version>.yaml: the file "
+                f"says {spec.family}:{spec.version}, so give it the version of its name "
+                f"(a correction's own label, {path.stem!r}) or name it "
+                f"{spec.family}/{spec.version}.yaml", path=str(path), line=None,
                 field="version")
         digests[path.relative_to(root).as_posix()] = canonical_digest(spec)
         specs.append((path, spec))

@@ -213,7 +213,7 @@ def test_write_manifest_refuses_a_corrected_edition_left_beside_its_correction(
                                         .replace("version: 2024\n", "version: '2024.1'\n", 1),
                                         encoding="utf-8")
     with pytest.raises(sv.ProxyTableError, match=r"uk-national:2024(\.1)? and uk-national:"
-                                                 r"2024(\.1)? \(2024(\.1)?\.yaml\) are both "
+                                                 r"2024(\.1)? \(2024(\.1)?\.yaml, valid to 2025-03-31\) are both "
                                                  r"valid on 2024-04-01.*superseded/"):
         write_manifest(proxies_copy, allow_changes=True)
 
@@ -410,7 +410,9 @@ def test_write_manifest_when_an_edition_is_stored_under_another_name_refuses(
         proxies_copy: Path) -> None:
     folder = proxies_copy / "uk-national"
     (folder / "2025.yaml").rename(folder / "latest.yaml")
-    with pytest.raises(sv.ProxyTableError, match=r"should be uk-national/2025\.yaml"):
+    with pytest.raises(sv.ProxyTableError, match=r"says uk-national:2025, so give it the "
+                                                 r"version of its name .*'latest'.* or name it "
+                                                 r"uk-national/2025\.yaml"):
         write_manifest(proxies_copy)
 
 
@@ -426,6 +428,47 @@ def test_load_table_when_new_edition_drafted_before_manifest_refresh_validates(
             .replace("review_by: 2026-03-31", "review_by: 2027-03-31", 1))
     draft.write_text(text, encoding="utf-8")
     assert sv.load_table(path=draft).version == "2026"
+
+
+def test_tables_validate_of_a_new_edition_in_the_folder_refuses_an_overlap_and_names_the_step(
+        proxies_copy: Path) -> None:
+    """A table author's review: a draft 2026 edition starting 2026-03-01 (a typo) passed
+    `tables validate` and was refused by make manifest alone, told about corrections; a new
+    file not yet in the manifest stopped every valuation with no way on named."""
+    from typer.testing import CliRunner
+
+    from socialvalue_tom.cli import app
+
+    draft = proxies_copy / "uk-national" / "2026.yaml"
+    text = (proxies_copy / "uk-national" / "2025.yaml").read_text(encoding="utf-8")
+    text = (text.replace("version: '2025'", "version: '2026'", 1)
+            .replace("valid_to: 2026-03-31", "valid_to: 2027-03-31", 1)
+            .replace("review_by: 2026-03-31", "review_by: 2027-03-31", 1))
+    draft.write_text(text.replace("valid_from: 2025-04-01", "valid_from: 2026-03-01", 1),
+                     encoding="utf-8")
+    runner = CliRunner()
+    told = runner.invoke(app, ["tables", "validate", str(draft)])
+    assert told.exit_code == 1
+    said = " ".join(told.stderr.split())
+    assert "uk-national:2026 and uk-national:2025 (2025.yaml, valid to 2026-03-31) are both " \
+           "valid on 2026-03-01" in said and "check the dates" in said
+    with pytest.raises(sv.ProxyTableError, match="check the dates"):
+        write_manifest(proxies_copy)
+    # Mended, it validates; until the manifest records it, valuations say what to run.
+    draft.write_text(text.replace("valid_from: 2025-04-01", "valid_from: 2026-04-01", 1),
+                     encoding="utf-8")
+    assert runner.invoke(app, ["tables", "validate", str(draft)]).exit_code == 0
+    with pytest.raises(sv.TableIntegrityError, match=r"not in the manifest; adding an edition "
+                                                     r"in a source checkout\?.*make manifest"):
+        sv.load_table("uk-national", version="2025")
+    write_manifest(proxies_copy)
+    assert sv.load_table("uk-national", on="2026-06-01").version == "2026"
+    # A file elsewhere may cover an edition's dates (a user's table takes its place).
+    elsewhere = proxies_copy.parent / "mine.yaml"
+    elsewhere.write_text(text.replace("version: '2025'", "version: '2026-local'", 1)
+                         .replace("version: '2026'", "version: '2026-local'", 1),
+                         encoding="utf-8")
+    assert runner.invoke(app, ["tables", "validate", str(elsewhere)]).exit_code == 0
 
 
 def test_load_table_when_copy_of_embedded_edition_has_a_local_index_raises(
@@ -640,6 +683,55 @@ def test_a_superseded_edition_is_kept_pinned_and_loads_with_its_digest(
     kept_file.unlink()
     with pytest.raises(sv.TableIntegrityError, match="missing"):
         sv.available_tables()
+
+
+def test_an_amendment_of_a_corrected_edition_loads_by_its_digest_pin(
+        proxies_copy: Path, tmp_path: Path) -> None:
+    """A table author's review: a buyer's amendment of uk-national:2024, pinned to its digest,
+    could no longer be loaded, valued or verified once 2024.1 corrected 2024 ("superseded...
+    pin the digest", though it was pinned): the pin loads the edition it was written
+    against; without a pin the error says to give one, with no advice for one's own tables."""
+    from socialvalue_tom.tables.amend import AMENDMENT_FORMAT
+
+    def amendment(pin: str | None) -> Path:
+        path = tmp_path / f"england-2024-{pin and pin[:4]}.yaml"
+        path.write_text(f"""\
+format: {AMENDMENT_FORMAT}
+amends: uk-national:2024
+{f"digest: '{pin}'" if pin else ""}
+version: 2024-example.1
+sources:
+- id: buyer-ashe-check
+  title: ASHE figure checked by the buyer
+  publisher: Example Council
+  year: 2024
+  url: https://example.org/ashe
+  licence: OGL-3.0
+proxies:
+  jobs-local-fte:
+    england:
+      value: 37856.00
+      source: buyer-ashe-check
+      derivation:
+        inputs: {{median_weekly_pay_ft: 728, weeks_per_year: 52}}
+        formula: median_weekly_pay_ft * weeks_per_year
+""", encoding="utf-8")
+        return path
+
+    old = _correct_2024(proxies_copy)
+    mine = sv.load_table(path=amendment(old))
+    assert mine.proxy("jobs-local-fte", "england").value == 37856.0
+    # The rest is the corrected-away edition's, as written against (displacement 0.25).
+    assert "displacement 0.25" in sv.value(sv.Outcome(
+        measure="jobs-local-fte", quantity=1, unit="FTE", region="wales", date="2024-06-01"),
+        mine).explain()
+    with pytest.raises(sv.UnknownTableError, match=r"superseded by a correction.*give the "
+                                                   r"amendment's digest") as info:
+        sv.load_table(path=amendment(None))
+    assert "sv.amend_table" not in str(info.value)
+    with pytest.raises(sv.ProxyTableError, match=r"with digest 000000000000\.\.\., but the "
+                                                 r"installed edition has digest"):
+        sv.load_table(path=amendment("0" * 64))
 
 
 def test_a_valuation_made_before_a_correction_still_verifies_and_explains(
