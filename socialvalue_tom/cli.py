@@ -652,8 +652,10 @@ def _looks(path: Path, test: Callable[[Path], bool]) -> bool:
         return False
 
 
-def _read(path: Path, sheet: str | None = None, *, dated: bool = True) -> pd.DataFrame:
-    """The input file; ``dated=False``: the rows may be dated by their periods instead."""
+def _read(path: Path, sheet: str | None = None, *, dated: bool = True,
+          day_first: bool = False) -> pd.DataFrame:
+    """The input file; ``dated=False``: the rows may be dated by their periods instead;
+    ``day_first``: its dates written day first read as the days they mean (``--day-first``)."""
     from socialvalue_tom import io as svio
     from socialvalue_tom.frame import (
         PERIOD_COLUMNS,
@@ -665,6 +667,8 @@ def _read(path: Path, sheet: str | None = None, *, dated: bool = True) -> pd.Dat
 
     _check_input(path)
     df = _guard(lambda: svio.read_outcomes(path, sheet=sheet))
+    if day_first:
+        df = svio.dates_read_day_first(df)
     twins = column_twins(df)
     if twins:  # in a file, two headers for one column: which did the supplier mean?
         _fail(f"{path.name} has {twins_text(twins)}, so the other column(s) would be passed "
@@ -772,6 +776,8 @@ def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.Da
 
 #: Where the command keeps, in a valued frame's attrs, the workbook sheet it read.
 _SHEET_READ = "socialvalue_tom.sheet"
+#: ... and, with --day-first, how many date cells it read day first.
+_DAY_FIRST_READ = "socialvalue_tom.day_first_read"
 
 
 def _issues_path(inp: Path, out: Path | None, sheet: str | None = None) -> Path:
@@ -970,20 +976,30 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
     _write_issues(frame, path)  # after the first problems are shown: they reach the user
     err.print(_printable(f"{len(frame)} problem(s) in {frame['row'].nunique()} row(s){tail}; "
                          f"listed in {path}"), markup=False)
+    reasons = frame.loc[frame["code"] == "bad-date", "reason"].astype(str)
+    uk = int(reasons.str.contains(_UK_DATE_HINT, regex=False).sum())
+    if uk:  # a council officer's review: each such row was told alone, with no way to read all
+        err.print(f"Note: {uk:,} date(s) are written day first, as in the UK: --day-first "
+                  "reads such dates (30/06/2025) as the days they mean.", markup=False)
     return path
+
+
+#: What a refused date's reason says of a date written day first (``_text.date_hint``).
+_UK_DATE_HINT = "(day first, as in the UK)"
 
 
 def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
                  period: tuple[str, str] | None,
                  given: dict[str, np.ndarray] | None = None,
                  check: Callable[[pd.DataFrame], None] | None = None,
+                 day_first: bool = False,
                  ) -> tuple[pd.DataFrame, TablesLike]:
     """The input valued, and the tables used; ``given``, where asked for, gets the amounts a
     valued file already holds (its ``value_gbp``), by input row; ``check`` sees the rows read
     before any is valued (a command's own required columns: a usage error, exit 2, before a
-    bad row's exit 1)."""
+    bad row's exit 1); ``day_first`` as for :func:`_read`."""
     resolved = _resolve_tables(tables)
-    df = _read(inp, sheet, dated=period is None)
+    df = _read(inp, sheet, dated=period is None, day_first=day_first)
     if check is not None:
         check(df)
     if given is not None and "value_gbp" in df.columns:
@@ -1006,6 +1022,8 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
     read = df.attrs.get("socialvalue_tom.source")
     if isinstance(read, dict):  # a workbook: the sheet read goes into the provenance record
         valued.attrs[_SHEET_READ] = read["sheet"]
+    if day_first:  # and how its dates were read: a re-run needs the same reading
+        valued.attrs[_DAY_FIRST_READ] = int(df.attrs.get("socialvalue_tom.day_first", 0))
     return valued, resolved
 
 
@@ -1219,6 +1237,9 @@ def _file_source(path: Path, valued: pd.DataFrame | None = None,
         named += f", sheet {sheet!r}"
     if period is not None:
         named += f", rows apportioned over their periods ({period[0]} to {period[1]})"
+    read = None if valued is None else valued.attrs.get(_DAY_FIRST_READ)
+    if isinstance(read, int):
+        named += f", dates written day first read as such (--day-first: {read:,} cell(s))"
     return named
 
 
@@ -1432,6 +1453,10 @@ PriceYearOpt = Annotated[int | None, typer.Option(
     metavar="N", help="Restate values in this year's prices.")]
 BaseYearOpt = Annotated[int | None, typer.Option(
     metavar="N", help="Discount to this financial year.")]
+DayFirstOpt = Annotated[bool, typer.Option(
+    "--day-first", help="Read dates written day first, as the UK writes them (30/06/2025, "
+    "30.06.2025), as the days they mean; without it only YYYY-MM-DD is read, as 03/04/2025 "
+    "is 3 April in the UK and 4 March in the US.")]
 CarryOpt = Annotated[bool, typer.Option(
     help="Value rows dated after the last edition's valid_to with that edition: its proxies "
     "and its year's prices, not a newer year's (said in each trace and under the totals).")]
@@ -1463,6 +1488,7 @@ def value_cmd(
     price_year: PriceYearOpt = None,
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
+    day_first: DayFirstOpt = False,
     bound: BoundOpt = Bound.central.value,
     totals: Annotated[Path | None, typer.Option(
         "--totals", metavar="FILE.csv|FILE.xlsx", help="Write the totals table (every --by "
@@ -1490,7 +1516,8 @@ def value_cmd(
                   "of its own")
     a = _assumptions(price_year, discount_base_year, carry_forward, bound)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
-                                              VALUE_SUFFIXES, _period_columns(period))
+                                              VALUE_SUFFIXES, _period_columns(period),
+                                              day_first=day_first)
     if group is not None:  # a --by the input cannot give (no supplier_id): a usage error,
         # which leaves an earlier OUT alone, as an unknown --by does
         from socialvalue_tom.report import summarise
@@ -1580,6 +1607,7 @@ def explain_cmd(
     price_year: PriceYearOpt = None,
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
+    day_first: DayFirstOpt = False,
     bound: BoundOpt = Bound.central.value,
 ) -> None:
     """Print how rows of an outcome file were valued, step by step (exit 1 if one was not).
@@ -1596,7 +1624,8 @@ def explain_cmd(
             a, tables = recorded
     # The whole file is valued, so a row's double-counting share is the one its contract gives.
     held: dict[str, np.ndarray] = {}  # what a valued file says each row is worth
-    valued, _ = _value_input(input, tables, a, sheet, _period_columns(period), held)
+    valued, _ = _value_input(input, tables, a, sheet, _period_columns(period), held,
+                             day_first=day_first)
     from socialvalue_tom.frame import explain_row
 
     issues = valued.attrs["issues"]
@@ -1732,9 +1761,10 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: str,
                    output: Path | None, sheet: str | None, suffixes: tuple[str, ...],
                    period: tuple[str, str] | None = None,
                    check: Callable[[pd.DataFrame], None] | None = None,
+                   day_first: bool = False,
                    ) -> tuple[pd.DataFrame, TablesLike, pd.DataFrame]:
     """Value the input file; the valued rows, the tables used and the bad-row issues
-    (``check`` as for :func:`_value_input`)."""
+    (``check`` and ``day_first`` as for :func:`_value_input`)."""
     _check_input(input)
     from socialvalue_tom.io import same_file
 
@@ -1756,7 +1786,8 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: str,
     if special:
         _fail(f"cannot write the issues file {issues_at}: {special}")
     _check_sheet(sheet, input)
-    valued, resolved = _value_input(input, tables, a, sheet, period, check=check)
+    valued, resolved = _value_input(input, tables, a, sheet, period, check=check,
+                                    day_first=day_first)
     issues = valued.attrs["issues"]
     _stop_if_raising(issues, errors, input, output, sheet)
     return valued, resolved, issues
@@ -1832,6 +1863,7 @@ def report_cmd(
     price_year: PriceYearOpt = None,
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
+    day_first: DayFirstOpt = False,
     bound: BoundOpt = Bound.central.value,
     quote_cells: Annotated[bool, typer.Option(
         "--quote-cells/--no-quote-cells", help="List the rows not valued with their reasons, "
@@ -1858,7 +1890,8 @@ def report_cmd(
     _needs_extra("matplotlib", "report", "the report's charts")  # found before any work
     a = _assumptions(price_year, discount_base_year, carry_forward, bound)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
-                                              REPORT_SUFFIXES, _period_columns(period))
+                                              REPORT_SUFFIXES, _period_columns(period),
+                                              day_first=day_first)
     # The report lists the issues as the issues file does, with their lines (looked up once).
     lined = _with_lines(issues, input, sheet) if len(issues) else None
     if lined is not None:
@@ -2221,6 +2254,7 @@ def targets_cmd(
     price_year: PriceYearOpt = None,
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
+    day_first: DayFirstOpt = False,
 ) -> None:
     """Committed against delivered social value per contract, with the shortfall (rows need
     contract_id and stage columns). Exit 1 if rows were not valued."""
@@ -2256,7 +2290,8 @@ def targets_cmd(
                   f"{f' ({near})' if near else ''}")
 
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, None, sheet, (),
-                                              _period_columns(period), check=need_columns)
+                                              _period_columns(period), check=need_columns,
+                                              day_first=day_first)
     table, total_row = _guard(lambda: _targets_and_total(
         valued, by_measure=by_measure, by_supplier=by_supplier, tables=resolved))
     shown = _table("Targets vs delivered" + (" by measure" if by_measure else ""))
@@ -2361,6 +2396,7 @@ def bids_cmd(
     price_year: PriceYearOpt = None,
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
+    day_first: DayFirstOpt = False,
     trace: Annotated[bool, typer.Option(
         "--trace", help="Print the whole evaluation trace, line by line, for moderation.")
     ] = False,
@@ -2374,7 +2410,7 @@ def bids_cmd(
     _check_sheet(sheet, input)
     prices = _bid_prices(price or [])
     resolved = _resolve_tables(tables)
-    df = _read(input, sheet)
+    df = _read(input, sheet, day_first=day_first)
     try:
         with warnings.catch_warnings(record=True) as told:
             warnings.simplefilter("always", SocialValueWarning)

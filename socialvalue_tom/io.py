@@ -83,6 +83,7 @@ __all__ = [
     "TEXT_COLUMNS",
     "InputFileError",
     "csv_column_types",
+    "dates_read_day_first",
     "file_source",
     "iter_outcome_batches",
     "provenance",
@@ -194,6 +195,72 @@ def _checked_input(path: str | os.PathLike[str], sheet: str | int | None) -> tup
     if sheet is not None and suffix != ".xlsx":
         raise _fail(p, f"sheet={sheet!r} applies to .xlsx files only")
     return p, suffix
+
+
+#: The columns :func:`dates_read_day_first` reads: an outcome's day and its period's ends.
+DATE_COLUMNS = ("date", "period_start", "period_end")
+#: A date written day first (30/06/2025, 30.06.2025, 30-06-2025, 30/06/25: a two-digit year
+#: is of this century), as Excel saves a date column in a UK locale; a time of day of
+#: midnight (30/06/2025 00:00), as it saves a date-time cell, is the day.
+_DAY_FIRST_CELL = re.compile(r"\s*(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})"
+                             r"(?:[ T]0?0:00(?::00)?)?\s*")
+
+
+def dates_read_day_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each text cell of its ``date``, ``period_start`` and ``period_end``
+    columns written day first, as the UK writes dates (``30/06/2025``, ``3.4.2025``,
+    ``03-04-2025``, ``30/06/25``: day, month and year, with ``/``, ``.`` or ``-``, a two-digit
+    year of this century; a time of day of midnight, as Excel saves a date-time cell, is the
+    day), as the ISO date it means (``2025-06-30``, ``2025-04-03``). The valuation reads ISO
+    dates only, as ``03/04/2025`` is 3 April in the UK and 4 March in the US: call this
+    (``--day-first`` on the command line) for a file known to write dates day first. Other
+    cells are left as they are: a day that does not exist (``31/04/2025``) or another time of
+    day is still refused, by the valuation, with its hint. A new frame where a cell was read,
+    else ``frame`` itself; ``attrs["socialvalue_tom.day_first"]`` counts the cells read.
+
+    Examples:
+        >>> df = pd.DataFrame({"date": ["30/06/2025", "2025-07-01", "3.4.2025", "31/04/2025"]})
+        >>> dates_read_day_first(df)["date"].tolist()
+        ['2025-06-30', '2025-07-01', '2025-04-03', '31/04/2025']
+    """
+    out, read = frame, 0
+    for name in DATE_COLUMNS:
+        if name not in frame.columns or not _holds_text(frame[name].dtype):
+            continue
+        column = frame[name]
+        codes, uniq = pd.factorize(column, use_na_sentinel=True)
+        iso = [_iso_day_first(u) for u in uniq]
+        if not any(d is not None for d in iso):
+            continue
+        cells = column.astype(object).to_numpy()
+        new = np.array([d if d is not None else u for d, u in zip(iso, uniq, strict=True)]
+                       + [None], dtype=object)
+        rewritten = np.array([d is not None for d in iso] + [False])[codes]
+        read += int(rewritten.sum())
+        cells = np.where(rewritten, new[codes], cells)
+        if out is frame:
+            out = frame.copy()
+        # The column's own type kept: text stays text (a str column), mixed cells object.
+        out[name] = pd.Series(cells, index=frame.index, name=name, dtype=object).astype(
+            column.dtype if pd.api.types.is_string_dtype(column.dtype) else object)
+    if out is not frame:
+        out.attrs["socialvalue_tom.day_first"] = read
+    return out
+
+
+def _iso_day_first(cell: Any) -> str | None:
+    """The ISO date a text cell written day first means, or None (not such a cell, or no
+    such day)."""
+    if not isinstance(cell, str):
+        return None
+    m = _DAY_FIRST_CELL.fullmatch(cell)
+    if m is None:
+        return None
+    year = int(m[4]) + (2000 if len(m[4]) == 2 else 0)
+    try:
+        return dt.date(year, int(m[3]), int(m[1])).isoformat()
+    except ValueError:  # 31/04/2025: refused by the valuation, as given
+        return None
 
 
 def read_outcomes(path: str | os.PathLike[str], *, sheet: str | int | None = None) -> pd.DataFrame:

@@ -3341,3 +3341,43 @@ def test_explain_with_period_names_the_netted_parts_by_their_input_rows(tmp_path
     assert result.exit_code == 0, result.output
     steps = [x for x in result.stdout.splitlines() if "netted against" in x]
     assert len(steps) == 2 and all("at input row 2 (jobs-priority-ltu" in x for x in steps)
+
+
+def test_day_first_reads_uk_dates_and_the_record_says_so(tmp_path: Path) -> None:
+    """A council officer's review: every dd/mm/yyyy date of a CSV saved by Excel in a UK
+    locale was refused row by row, with no way to read them all. A note under the problems
+    names --day-first; with it the dates are read as the days they mean, the output holds
+    ISO dates, the record says how they were read, and the file verifies and explains."""
+    src = tmp_path / "uk.csv"
+    src.write_text("contract_id,supplier_id,stage,measure,quantity,unit,region,date\n"
+                   "C1,S1,commitment,jobs-local-fte,2,FTE,uk,01/04/2025\n"
+                   "C1,S1,delivered,jobs-local-fte,1,FTE,uk,30/06/2025\n"
+                   "C1,S1,delivered,env-carbon-saved,3,tCO2e,uk,03.04.2025\n", encoding="utf-8")
+    plain = invoke("value", src)
+    assert plain.exit_code == 1
+    assert ("Note: 3 date(s) are written day first, as in the UK: --day-first reads such "
+            "dates (30/06/2025) as the days they mean.") in " ".join(plain.stderr.split())
+    out, record = tmp_path / "v.csv", tmp_path / "p.json"
+    done = invoke("value", src, "--day-first", "-o", out, "--provenance", record)
+    assert done.exit_code == 0, done.output
+    written = pd.read_csv(out, dtype=str)
+    assert written["date"].tolist() == ["2025-04-01", "2025-06-30", "2025-04-03"]
+    iso = tmp_path / "iso.csv"
+    iso.write_text(src.read_text(encoding="utf-8").replace("01/04/2025", "2025-04-01")
+                   .replace("30/06/2025", "2025-06-30").replace("03.04.2025", "2025-04-03"),
+                   encoding="utf-8")
+    assert invoke("value", iso, "-o", tmp_path / "i.csv").exit_code == 0
+    assert pd.read_csv(tmp_path / "i.csv")["value_gbp"].tolist() == pd.read_csv(out)[
+        "value_gbp"].tolist()
+    from socialvalue_tom import io as svio
+
+    said = svio.read_provenance(record)
+    assert said is not None and said["input"].endswith(
+        ", dates written day first read as such (--day-first: 3 cell(s))")
+    assert invoke("verify", out, "--provenance", record).exit_code == 0
+    for command in (["explain", str(src), "--row", "1"], ["targets", str(src)],
+                    ["bids", str(src)], ["report", str(src), "-o", str(tmp_path / "r.html")]):
+        assert invoke(*command).exit_code != 0, command
+        took = invoke(*command, "--day-first")
+        assert took.exit_code == 0, (command, took.output)
+    assert "for date 2025-06-30" in invoke("explain", src, "--row", "1", "--day-first").stdout

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import TINY
+from hypothesis import given
+from hypothesis import strategies as st
 
 import socialvalue_tom as sv
 from socialvalue_tom import io as svio
@@ -2738,3 +2740,39 @@ def test_the_rows_digest_reads_a_file_as_its_readers_give_it_back(
     moved["contract_id"] = pd.Series(["C-1", "\nphase 2a\x0bb", Decimal("1.50"), "C4"],
                                      dtype=object)
     assert svio.rows_digest(moved) != record["rows_digest"]
+
+
+@pytest.mark.parametrize(("cell", "iso"), [
+    ("30/06/2025", "2025-06-30"), ("3.4.2025", "2025-04-03"), ("03-04-2025", "2025-04-03"),
+    (" 30/06/25 ", "2025-06-30"), ("30/06/2025 00:00", "2025-06-30"),
+    ("30/06/2025 00:00:00", "2025-06-30"),
+    # Left as written, for the valuation to refuse with its hint: no such day, a time of day,
+    # separators that differ, ISO already, not a date.
+    ("31/04/2025", "31/04/2025"), ("30/06/2025 14:30", "30/06/2025 14:30"),
+    ("30/06-2025", "30/06-2025"), ("2025-06-30", "2025-06-30"), ("soon", "soon"),
+])
+def test_dates_read_day_first_reads_uk_dates_as_their_days(cell: str, iso: str) -> None:
+    """A council officer's review: a CSV saved by Excel in a UK locale writes 30/06/2025, and
+    each such row was refused alone. ``dates_read_day_first`` (``--day-first``) reads them."""
+    df = pd.DataFrame({"date": [cell], "period_start": [cell], "quantity": [1.0]})
+    out = svio.dates_read_day_first(df)
+    assert out["date"].tolist() == [iso] and out["period_start"].tolist() == [iso]
+    assert df["date"].tolist() == [cell]  # the caller's frame is left alone
+    assert out.attrs.get("socialvalue_tom.day_first", 0) == (2 if iso != cell else 0)
+
+
+@given(st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31)),
+       st.sampled_from(["/", ".", "-"]), st.booleans())
+def test_dates_read_day_first_gives_the_day_written(day: dt.date, sep: str, padded: bool
+                                                    ) -> None:
+    """Any day written day first, with any of the separators, padded or not, reads back as
+    that day; the valuation then reads it as ISO."""
+    text = (f"{day.day:02d}{sep}{day.month:02d}{sep}{day.year}" if padded
+            else f"{day.day}{sep}{day.month}{sep}{day.year}")
+    out = svio.dates_read_day_first(pd.DataFrame({"date": [text, None]}))
+    assert out["date"].iloc[0] == day.isoformat() and pd.isna(out["date"].iloc[1])
+
+
+def test_dates_read_day_first_leaves_typed_dates_and_other_columns_alone() -> None:
+    dates = pd.DataFrame({"date": pd.to_datetime(["2025-06-30"]), "note": ["30/06/2025"]})
+    assert svio.dates_read_day_first(dates) is dates
