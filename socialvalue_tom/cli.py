@@ -1005,6 +1005,9 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
     if given is not None and "value_gbp" in df.columns:
         given["value_gbp"] = pd.to_numeric(df["value_gbp"], errors="coerce").to_numpy(
             dtype=np.float64)
+        for name in ("table", "version", "digest"):  # the edition each row says valued it
+            if name in df.columns:
+                given[name] = df[name].astype(object).to_numpy()
     if period is None:
         _check_unused_periods(df, inp)
         valued = _value_chunks(df, resolved, a)
@@ -1726,10 +1729,42 @@ def _note_held_amount(held: dict[str, np.ndarray], valued: pd.DataFrame, positio
     if _same_amount(file_amount, now):
         return
     said = "no amount" if np.isnan(file_amount) else _money_or_blank(file_amount)
+    edition = _other_edition(held, valued, position, row)
+    why = (f"the row says it was valued with {edition}, not the edition used here: "
+           f"--tables {edition.replace(' digest ', '@')} explains it as it was"
+           if edition else "it was valued with other settings, or the cell was edited since")
     _console().print(_printable(
-        f"Note: the file says {said} for this row, not {_money_or_blank(now)}: it was valued "
-        "with other settings, or the cell was edited since (socialvalue-tom verify checks a "
-        "valued file against the record it keeps)."), markup=False)
+        f"Note: the file says {said} for this row, not {_money_or_blank(now)}: {why} "
+        "(socialvalue-tom verify checks a valued file against the record it keeps)."),
+        markup=False)
+
+
+def _label_text(cell: Any) -> str | None:
+    """A cell of a label column as text (a CSV reader reads a version 2025 as a number), or
+    None for a blank one."""
+    if isinstance(cell, bool | np.bool_) or is_missing(cell):
+        return None
+    if isinstance(cell, float | np.floating) and float(cell).is_integer():
+        cell = int(cell)
+    text = str(cell).strip()
+    return text or None
+
+
+def _other_edition(held: dict[str, np.ndarray], valued: pd.DataFrame, position: int,
+                   row: int) -> str | None:
+    """The edition a valued file's row names (its table, version and digest columns) where
+    it is not the one that valued the row now, as ``uk-national:2025 digest 1a2b...``: an
+    output made before a correction of its edition (a table author's review: the note
+    blamed other settings or an edited cell)."""
+    cells = [_label_text(held[name][row]) if name in held else None
+             for name in ("table", "version", "digest")]
+    if any(c is None for c in cells):
+        return None
+    table, version, digest = (str(c) for c in cells)
+    if not re.fullmatch(r"[0-9a-f]{12,64}", digest) or str(
+            valued["digest"].iloc[position]).startswith(digest):
+        return None
+    return f"{table}:{version} digest {digest[:12]}"
 
 
 def _rows_at_lines(lines: list[int], inp: Path, sheet: str | None,

@@ -641,6 +641,9 @@ def _correct_2024(root: Path) -> str:
         text.replace("version: '2024'", "version: '2024.1'", 1).replace(
             "displacement: 0.25", "displacement: 0.2", 1), encoding="utf-8")
     write_manifest(root)
+    from socialvalue_tom import engine
+
+    engine._family.cache_clear()  # as a new process after the release would read them
     return old
 
 
@@ -759,6 +762,20 @@ def test_a_valuation_made_before_a_correction_still_verifies_and_explains(
     assert "uk-national:2024 [digest" in told.stdout and "Note: the file says" not in told.stdout
     assert "displacement 0.25" in told.stdout
     assert "uk-national:2024 " in sv.explain_row(valued, 0)
+    # A CSV keeps no record: explained with the correction, the note names the edition the
+    # row says valued it, and how to explain it as it was (it blamed other settings or an
+    # edited cell).
+    csv = tmp_path / "v.csv"
+    valued.to_csv(csv, index=False)
+    now = runner.invoke(app, ["explain", str(csv), "--row", "0"])
+    said = " ".join(now.stdout.split())
+    old = valued["digest"].iloc[0]
+    assert (f"the row says it was valued with uk-national:2024 digest {old[:12]}, not the "
+            f"edition used here: --tables uk-national:2024@{old[:12]} explains it as it was"
+            ) in said, said
+    again = runner.invoke(app, ["explain", str(csv), "--row", "0", "--tables",
+                                f"uk-national:2024@{old[:12]}"])
+    assert again.exit_code == 0 and "Note: the file says" not in again.stdout, again.output
 
 
 def test_write_manifest_refuses_deletions_an_unreadable_manifest_and_a_doubled_label(
