@@ -1329,11 +1329,13 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
         _total_label,
         annotate,
         basis_notes,
+        ratio_spread_note,
         summarise,
     )
     frame, keys = _grouped(_guard(lambda: annotate(valued, tables)), by)
     summary = _guard(lambda: _guard_contract_values(
         lambda: summarise(frame, by=keys, tables=tables), valued, inp, sheet))
+    spread = ratio_spread_note(summary)
     if by is not None:
         label = _total_label(summary.iloc[:, 0])
         total = summarise(frame, by=[]).assign(**{str(summary.columns[0]): label})
@@ -1366,6 +1368,8 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
             else _rounding_note(summary))
     if note:
         say(f"Note: {note[0].lower()}{note[1:]}")
+    if spread:
+        say(f"Note: {spread.replace('grouped by contract', '--by contract')}")
     for line in _edition_lines(frame, tables):
         say(line)
     caveat = _illustrative_caveat(frame)

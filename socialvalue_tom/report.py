@@ -84,6 +84,7 @@ __all__ = [
     "editions_used",
     "import_extra",
     "input_rows",
+    "ratio_spread_note",
     "render_report",
     "report_html",
     "summarise",
@@ -699,11 +700,53 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
     cv = _contract_values(frame)
     # The columns every group reads, as arrays once: each group then takes its positions.
     arrays = _RowArrays.of(frame, cv)
-    records = [_group_row(cols, key, at, arrays) for key, at in _groups(frame, cols)]
+    groups = _groups(frame, cols)
+    records = [_group_row(cols, key, at, arrays) for key, at in groups]
     columns = [*cols, *_SUMMARY_COLUMNS[:5]]
     if cv is not None:
         columns += _SUMMARY_COLUMNS[5:]
-    return pd.DataFrame.from_records(records, columns=columns)
+    out = pd.DataFrame.from_records(records, columns=columns)
+    # By stage, a contract's value is set against its commitments and its deliveries alike,
+    # as meant: each stage's ratio is the contract's whole.
+    spread = _contracts_in_several_groups(arrays, groups) if cols and cols != ["stage"] else 0
+    if spread:
+        out.attrs[CONTRACTS_SPREAD] = spread
+    return out
+
+
+#: Where :func:`summarise` counts, in its result's ``attrs``, the contracts with a value whose
+#: valued rows fall in more than one group (see :func:`ratio_spread_note`).
+CONTRACTS_SPREAD = "socialvalue_tom.contracts_in_several_groups"
+
+
+def _contracts_in_several_groups(rows: _RowArrays,
+                                 groups: list[tuple[Any, np.ndarray]]) -> int:
+    """How many contracts with a value have valued rows in more than one of ``groups``."""
+    if rows.contracts is None or rows.contract_values is None:
+        return 0
+    group = np.empty(len(rows.value), dtype=np.int64)
+    for i, (_, at) in enumerate(groups):
+        group[at] = i
+    counted = ~np.isnan(rows.value) & ~np.isnan(rows.contract_values)
+    if not counted.any():
+        return 0
+    pairs = pd.DataFrame({"contract": rows.contracts[counted], "group": group[counted]})
+    return int((pairs.groupby("contract", sort=False)["group"].nunique() > 1).sum())
+
+
+def ratio_spread_note(summary: pd.DataFrame) -> str | None:
+    """Where a :func:`summarise` result's groups share contracts (a contract with rows in two
+    regions): each group's ``sv_ratio`` sets its rows' net against the whole value of every
+    contract with a row in it, so a group holding a small part of a large contract reads low
+    (a council officer's review: Wales read 0.028 from one £1,465 row of a £2.4m English
+    contract). None where no contract is in two groups."""
+    spread = summary.attrs.get(CONTRACTS_SPREAD)
+    if not spread:
+        return None
+    return (f"{spread:,} contract(s) have rows in more than one group: each group's SV per £ "
+            "sets its rows' net against the whole value of every contract with a row in it, "
+            "so a group holding a small part of a large contract reads low (grouped by "
+            "contract, each contract's ratio is its own).")
 
 
 #: The columns summarise adds after the group keys (the last two with contract values).
@@ -2630,10 +2673,10 @@ def _section(frame: pd.DataFrame, by: str, heading: str, overall: pd.DataFrame,
     what = "delivered social value" if apart else "social value"
     chart = _chart(s[col].tolist(), [float(x) for x in s["net_gbp"]],
                    f"Net {what} {words}", f"{what.capitalize()} {words}")
-    note = _rounding_note(s, total)
+    notes = [n for n in (_rounding_note(s, total), ratio_spread_note(s)) if n]
     return [f"<h2>{heading}</h2>", *([f"<p>{html.escape(apart)}</p>"] if apart else []),
             _table(s, f"{what.capitalize()} {words}", total),
-            *([f'<p class="note">{html.escape(note)}</p>'] if note else []), chart]
+            *(f'<p class="note">{html.escape(n)}</p>' for n in notes), chart]
 
 
 #: The heading of a crosswalk's section in the report.

@@ -3381,3 +3381,18 @@ def test_day_first_reads_uk_dates_and_the_record_says_so(tmp_path: Path) -> None
         took = invoke(*command, "--day-first")
         assert took.exit_code == 0, (command, took.output)
     assert "for date 2025-06-30" in invoke("explain", src, "--row", "1", "--day-first").stdout
+
+
+def test_value_by_group_notes_contracts_spread_over_groups(tmp_path: Path) -> None:
+    """SV per £ of a group sets its rows against the whole value of each contract with a row
+    in it: a note under the totals says where a contract spans groups, naming --by contract."""
+    src = tmp_path / "s.csv"
+    src.write_text("contract_id,stage,measure,quantity,unit,region,date,contract_value\n"
+                   "C1,delivered,jobs-local-fte,10,FTE,england,2025-06-01,2400000\n"
+                   "C1,delivered,jobs-local-fte,0.05,FTE,wales,2025-06-01,2400000\n",
+                   encoding="utf-8")
+    said = " ".join(invoke("value", src, "--by", "region").stdout.split())
+    assert ("Note: 1 contract(s) have rows in more than one group: each group's SV per £ sets "
+            "its rows' net against the whole value of every contract with a row in it") in said
+    assert "(--by contract, each contract's ratio is its own)" in said
+    assert "more than one group" not in invoke("value", src, "--by", "contract").stdout

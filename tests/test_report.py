@@ -2759,3 +2759,33 @@ def test_a_column_held_twice_that_a_reader_does_not_read_is_left_alone(
     for reader in (rep.basis_notes, rep.report_html):
         with pytest.raises(sv.OutcomeError, match=r"duplicated column\(s\) note"):
             reader(twice)
+
+
+def test_sv_ratio_of_groups_sharing_a_contract_is_told() -> None:
+    """A council officer's review: Wales read 0.028 SV per £ because one small Welsh row of
+    a £2.4m English contract put the whole contract value in Wales's denominator. The ratio
+    is as documented; a note now says where contracts span groups (not by stage)."""
+    from socialvalue_tom.report import CONTRACTS_SPREAD, ratio_spread_note
+
+    df = pd.DataFrame({
+        "contract_id": ["C1", "C1", "C2"], "stage": ["delivered"] * 3,
+        "measure": ["jobs-local-fte"] * 3, "quantity": [10.0, 0.05, 1.0], "unit": ["FTE"] * 3,
+        "region": ["england", "wales", "wales"], "date": ["2025-06-01"] * 3,
+        "contract_value": [2_400_000.0, 2_400_000.0, 100_000.0]})
+    valued = value_frame(df)
+    by_region = summarise(valued, by="region")
+    wales = by_region.set_index("region").loc["wales"]
+    assert wales["contract_value_gbp"] == Decimal("2500000.00")  # as documented
+    assert by_region.attrs[CONTRACTS_SPREAD] == 1
+    note = ratio_spread_note(by_region)
+    assert note is not None and note.startswith("1 contract(s) have rows in more than one group")
+    # One region each, by stage, or no grouping: nothing to say.
+    alone = valued[valued["region"].to_numpy() != "wales"]
+    for summary in (summarise(alone, by="region"), summarise(valued, by="stage"),
+                    summarise(valued, by=())):
+        assert ratio_spread_note(summary) is None
+    assert ratio_spread_note(summarise(valued.drop(columns="contract_value"), by="region")) \
+        is None
+    text = report_html(valued)
+    region = text.split("<h2>By region</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "1 contract(s) have rows in more than one group" in region
