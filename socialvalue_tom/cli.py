@@ -653,9 +653,10 @@ def _looks(path: Path, test: Callable[[Path], bool]) -> bool:
 
 
 def _read(path: Path, sheet: str | None = None, *, dated: bool = True,
-          day_first: bool = False) -> pd.DataFrame:
+          day_first: bool = False, period: tuple[str, str] | None = None) -> pd.DataFrame:
     """The input file; ``dated=False``: the rows may be dated by their periods instead;
-    ``day_first``: its dates written day first read as the days they mean (``--day-first``)."""
+    ``day_first``: its dates written day first read as the days they mean (``--day-first``),
+    in the ``--period`` columns too."""
     from socialvalue_tom import io as svio
     from socialvalue_tom.frame import (
         PERIOD_COLUMNS,
@@ -668,7 +669,8 @@ def _read(path: Path, sheet: str | None = None, *, dated: bool = True,
     _check_input(path)
     df = _guard(lambda: svio.read_outcomes(path, sheet=sheet))
     if day_first:
-        df = svio.dates_read_day_first(df)
+        df = _guard(lambda: svio.dates_read_day_first(
+            df, (*svio.DATE_COLUMNS, *(period or ()))))
     twins = column_twins(df)
     if twins:  # in a file, two headers for one column: which did the supplier mean?
         _fail(f"{path.name} has {twins_text(twins)}, so the other column(s) would be passed "
@@ -976,16 +978,23 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
     _write_issues(frame, path)  # after the first problems are shown: they reach the user
     err.print(_printable(f"{len(frame)} problem(s) in {frame['row'].nunique()} row(s){tail}; "
                          f"listed in {path}"), markup=False)
-    reasons = frame.loc[frame["code"] == "bad-date", "reason"].astype(str)
-    uk = int(reasons.str.contains(_UK_DATE_HINT, regex=False).sum())
+    uk = _day_first_dates_refused(frame)
     if uk:  # a council officer's review: each such row was told alone, with no way to read all
         err.print(f"Note: {uk:,} date(s) are written day first, as in the UK: --day-first "
                   "reads such dates (30/06/2025) as the days they mean.", markup=False)
     return path
 
 
-#: What a refused date's reason says of a date written day first (``_text.date_hint``).
-_UK_DATE_HINT = "(day first, as in the UK)"
+def _day_first_dates_refused(issues: pd.DataFrame) -> int:
+    """How many refused dates ``--day-first`` would read: cells written day first that were
+    not read so (the flag not given), as the reasons quote them (never a time of day other
+    than midnight or a two-digit year, which the flag leaves alone)."""
+    from socialvalue_tom.io import _iso_day_first
+
+    reasons = issues.loc[issues["code"].isin(("bad-date", "bad-period")), "reason"].astype(str)
+    quoted = reasons.str.extract(r"^(?:date|period_start|period_end|\S+) '([^']*)'",
+                                 expand=False)
+    return int(sum(_iso_day_first(q) is not None for q in quoted.dropna()))
 
 
 def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
@@ -999,7 +1008,7 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
     before any is valued (a command's own required columns: a usage error, exit 2, before a
     bad row's exit 1); ``day_first`` as for :func:`_read`."""
     resolved = _resolve_tables(tables)
-    df = _read(inp, sheet, dated=period is None, day_first=day_first)
+    df = _read(inp, sheet, dated=period is None, day_first=day_first, period=period)
     if check is not None:
         check(df)
     if given is not None and "value_gbp" in df.columns:
@@ -1735,7 +1744,8 @@ def _note_held_amount(held: dict[str, np.ndarray], valued: pd.DataFrame, positio
     said = "no amount" if np.isnan(file_amount) else _money_or_blank(file_amount)
     edition = _other_edition(held, valued, position, row)
     why = (f"the row says it was valued with {edition}, not the edition used here: "
-           f"--tables {edition.replace(' digest ', '@')} explains it as it was"
+           f"--tables {edition.replace(' digest ', '@')} explains it as it was, where "
+           "that edition is installed"
            if edition else "it was valued with other settings, or the cell was edited since")
     _console().print(_printable(
         f"Note: the file says {said} for this row, not {_money_or_blank(now)}: {why} "
@@ -2481,8 +2491,9 @@ def bids_cmd(
     # forward past its end, or with another region's proxy, were said only under --trace).
     lines = whole if trace else [*scored["trace"], *(x for x in whole if x.startswith(
         ("Valued with ", "Note: ")))]
-    for line in lines:
-        _console().print(_printable(_cli_error_words(str(line))), markup=False)
+    printed = [_cli_error_words(str(line)) for line in lines]
+    for line in printed:
+        _console().print(_printable(line), markup=False)
     for w in told:  # the library's warnings as notes, in this command's words
         if issubclass(w.category, IllustrativeValueWarning):
             rows = getattr(w.message, "rows", 0)
@@ -2496,8 +2507,11 @@ def bids_cmd(
                 + (f"; {said.removeprefix('ILLUSTRATIVE: ')}" if said
                    else ": not for decisions.")), markup=False)
         elif issubclass(w.category, SocialValueWarning):
-            _console(stderr=True).print(_printable(f"note: {_cli_error_words(str(w.message))}"),
-                                        markup=False)
+            words = _cli_error_words(str(w.message))
+            if any(line.removeprefix("Note: ") in words for line in printed
+                   if line.startswith("Note: ")):
+                continue  # a trace note printed above (an adversarial review: told twice)
+            _console(stderr=True).print(_printable(f"note: {words}"), markup=False)
         else:  # not the library's: shown as Python would have shown it
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 

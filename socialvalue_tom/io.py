@@ -75,7 +75,7 @@ from socialvalue_tom._text import (
     shortened,
 )
 from socialvalue_tom._workbook import save_workbook, uncalculated_cells
-from socialvalue_tom.errors import InputFileError, SocialValueError
+from socialvalue_tom.errors import InputFileError, RuleError, SocialValueError
 from socialvalue_tom.tables.schema import FRACTION_COLUMNS
 
 __all__ = [
@@ -199,23 +199,27 @@ def _checked_input(path: str | os.PathLike[str], sheet: str | int | None) -> tup
 
 #: The columns :func:`dates_read_day_first` reads: an outcome's day and its period's ends.
 DATE_COLUMNS = ("date", "period_start", "period_end")
-#: A date written day first (30/06/2025, 30.06.2025, 30-06-2025, 30/06/25: a two-digit year
-#: is of this century), as Excel saves a date column in a UK locale; a time of day of
-#: midnight (30/06/2025 00:00), as it saves a date-time cell, is the day.
-_DAY_FIRST_CELL = re.compile(r"\s*(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})"
+#: A date written day first with a four-digit year (30/06/2025, 30.06.2025, 30-06-2025), as
+#: Excel saves a date column in a UK locale; a time of day of midnight (30/06/2025 00:00), as
+#: it saves a date-time cell, is the day. ASCII digits only, as the ISO reading takes; a
+#: two-digit year is left alone (25-06-30 may be year first, 1/2/99 of another century).
+_DAY_FIRST_CELL = re.compile(r"\s*([0-9]{1,2})([/.\-])([0-9]{1,2})\2([0-9]{4})"
                              r"(?:[ T]0?0:00(?::00)?)?\s*")
 
 
-def dates_read_day_first(frame: pd.DataFrame) -> pd.DataFrame:
+def dates_read_day_first(frame: pd.DataFrame,
+                         columns: Sequence[str] = DATE_COLUMNS) -> pd.DataFrame:
     """``frame`` with each text cell of its ``date``, ``period_start`` and ``period_end``
-    columns written day first, as the UK writes dates (``30/06/2025``, ``3.4.2025``,
-    ``03-04-2025``, ``30/06/25``: day, month and year, with ``/``, ``.`` or ``-``, a two-digit
-    year of this century; a time of day of midnight, as Excel saves a date-time cell, is the
-    day), as the ISO date it means (``2025-06-30``, ``2025-04-03``). The valuation reads ISO
-    dates only, as ``03/04/2025`` is 3 April in the UK and 4 March in the US: call this
-    (``--day-first`` on the command line) for a file known to write dates day first. Other
-    cells are left as they are: a day that does not exist (``31/04/2025``) or another time of
-    day is still refused, by the valuation, with its hint. A new frame where a cell was read,
+    columns (or the ``columns`` named: a period's, named otherwise) written day first, as the
+    UK writes dates (``30/06/2025``, ``3.4.2025``, ``03-04-2025``: day, month and four-digit
+    year, with ``/``, ``.`` or ``-``; a time of day of midnight, as Excel saves a date-time
+    cell, is the day), as the ISO date it means (``2025-06-30``, ``2025-04-03``). The
+    valuation reads ISO dates only, as ``03/04/2025`` is 3 April in the UK and 4 March in the
+    US: call this (``--day-first`` on the command line) for a file known to write dates day
+    first. Other
+    cells are left as they are: a day that does not exist (``31/04/2025``), a two-digit year
+    (``25-06-30`` may be year first) or another time of day is still refused, by the
+    valuation, with its hint. A new frame where a cell was read,
     else ``frame`` itself; ``attrs["socialvalue_tom.day_first"]`` counts the cells read.
 
     Examples:
@@ -224,10 +228,16 @@ def dates_read_day_first(frame: pd.DataFrame) -> pd.DataFrame:
         ['2025-06-30', '2025-07-01', '2025-04-03', '31/04/2025']
     """
     out, read = frame, 0
-    for name in DATE_COLUMNS:
-        if name not in frame.columns or not _holds_text(frame[name].dtype):
+    for name in dict.fromkeys(columns):
+        if name not in frame.columns:
             continue
+        twins = int((frame.columns == name).sum())
+        if twins > 1:
+            raise RuleError(f"the frame has {twins} columns named {name!r}: keep one, so that "
+                            "its dates are read once", field=name)
         column = frame[name]
+        if not _holds_text(column.dtype):
+            continue
         codes, uniq = pd.factorize(column, use_na_sentinel=True)
         iso = [_iso_day_first(u) for u in uniq]
         if not any(d is not None for d in iso):
@@ -256,9 +266,8 @@ def _iso_day_first(cell: Any) -> str | None:
     m = _DAY_FIRST_CELL.fullmatch(cell)
     if m is None:
         return None
-    year = int(m[4]) + (2000 if len(m[4]) == 2 else 0)
     try:
-        return dt.date(year, int(m[3]), int(m[1])).isoformat()
+        return dt.date(int(m[4]), int(m[3]), int(m[1])).isoformat()
     except ValueError:  # 31/04/2025: refused by the valuation, as given
         return None
 

@@ -2474,6 +2474,12 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
     grouped, grouped_overall = frame, overall
     if apart is not None:
         grouped = frame[(stripped_column(frame["stage"]) != "commitment").to_numpy()]
+        _, values = _keyed_contract_values(frame)
+        if values is not None:
+            # A contract's value is read from every row (an adversarial review: a value
+            # given on its commitment rows alone read "n/a" in the tables of deliveries).
+            ids = _keyed(_bare(grouped))["contract_id"]
+            grouped = grouped.assign(contract_value=ids.map(values).to_numpy())
         grouped_overall = summarise(grouped, by=())
     parts += _section(grouped, "theme", "By theme", grouped_overall, apart)
     valued_stages = _valued_rows(frame)["stage"] if "stage" in frame.columns else None

@@ -2744,12 +2744,16 @@ def test_the_rows_digest_reads_a_file_as_its_readers_give_it_back(
 
 @pytest.mark.parametrize(("cell", "iso"), [
     ("30/06/2025", "2025-06-30"), ("3.4.2025", "2025-04-03"), ("03-04-2025", "2025-04-03"),
-    (" 30/06/25 ", "2025-06-30"), ("30/06/2025 00:00", "2025-06-30"),
+    (" 30/06/2025 ", "2025-06-30"), ("30/06/2025 00:00", "2025-06-30"),
     ("30/06/2025 00:00:00", "2025-06-30"),
     # Left as written, for the valuation to refuse with its hint: no such day, a time of day,
-    # separators that differ, ISO already, not a date.
+    # separators that differ, ISO already, not a date, a two-digit year (25-06-30 may be year
+    # first; 1/2/99 of another century), digits other than ASCII (as the ISO reading).
     ("31/04/2025", "31/04/2025"), ("30/06/2025 14:30", "30/06/2025 14:30"),
     ("30/06-2025", "30/06-2025"), ("2025-06-30", "2025-06-30"), ("soon", "soon"),
+    ("25-06-30", "25-06-30"), ("1/2/99", "1/2/99"),
+    ("\uff13\uff10/\uff10\uff16/\uff12\uff10\uff12\uff15",
+     "\uff13\uff10/\uff10\uff16/\uff12\uff10\uff12\uff15"),
 ])
 def test_dates_read_day_first_reads_uk_dates_as_their_days(cell: str, iso: str) -> None:
     """A council officer's review: a CSV saved by Excel in a UK locale writes 30/06/2025, and
@@ -2776,3 +2780,8 @@ def test_dates_read_day_first_gives_the_day_written(day: dt.date, sep: str, padd
 def test_dates_read_day_first_leaves_typed_dates_and_other_columns_alone() -> None:
     dates = pd.DataFrame({"date": pd.to_datetime(["2025-06-30"]), "note": ["30/06/2025"]})
     assert svio.dates_read_day_first(dates) is dates
+    named = svio.dates_read_day_first(dates.assign(date=["30/06/2025"]), ["note"])
+    assert named["note"].tolist() == ["2025-06-30"] and named["date"].tolist() == ["30/06/2025"]
+    twice = pd.DataFrame([["30/06/2025", "01/07/2025"]], columns=["date", "date"])
+    with pytest.raises(sv.RuleError, match="2 columns named 'date'"):
+        svio.dates_read_day_first(twice)

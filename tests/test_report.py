@@ -1791,6 +1791,18 @@ def test_report_groups_count_deliveries_where_the_rows_have_both_stages() -> Non
     # Rows of one stage: every row is in the sections, and nothing is said of stages.
     only = report_html(valued[stages == "delivered"])
     assert "Delivered outcomes only" not in only and "<caption>Social value by theme" in only
+    # A contract's value given on its commitment rows alone is read for its deliveries (an
+    # adversarial review: the tables of deliveries read "n/a" beside By stage's value).
+    rows = pd.DataFrame({
+        "contract_id": ["C1", "C1", "C2", "C2"], "supplier_id": ["S1", "S1", "S2", "S2"],
+        "stage": ["commitment", "delivered"] * 2, "measure": ["jobs-local-fte"] * 4,
+        "quantity": [2.0, 1.0, 2.0, 1.0], "unit": ["FTE"] * 4, "region": ["london"] * 2 + [
+            "uk"] * 2, "date": ["2025-06-01"] * 4,
+        "contract_value": [1_000_000.0, None, 500_000.0, 500_000.0]})
+    page = report_html(value_frame(rows))
+    supplier = page.split("<h2>By supplier</h2>", 1)[1].split("</table>", 1)[0]
+    assert "no contract in the group has a contract value" not in supplier
+    assert "£1,000,000.00" in supplier and "£1,500,000.00" in supplier.split("<tfoot>")[1]
 
 
 def test_report_title_must_not_be_blank(tmp_path: Path) -> None:

@@ -153,7 +153,7 @@ def amend_table(table: ProxyTable, *, version: str,
 
 def amended_base(path: Path, amendment: AmendmentFile) -> ProxyTable:
     """The embedded edition an amendment file amends, checked against its digest pin."""
-    from socialvalue_tom.tables.catalogue import load_table
+    from socialvalue_tom.tables.catalogue import _digest_pin, load_table
 
     name, version = amendment.amends.split(":", 1)
     try:
@@ -162,6 +162,9 @@ def amended_base(path: Path, amendment: AmendmentFile) -> ProxyTable:
         # or verified once 2025.1 corrected it).
         base = load_table(name, version=version, digest=amendment.digest)
     except TableIntegrityError as exc:
+        if (amendment.digest is None or exc.details.get("field") != "digest"
+                or exc.details.get("expected") != _digest_pin(amendment.digest)):
+            raise  # not the pin: the edition itself fails its check (a file edited in place)
         pinned, installed = str(amendment.digest), str(exc.details.get("actual") or "")
         raise ProxyTableError(
             f"{path}: amends {amendment.amends} with digest {pinned[:12]}..., but the "

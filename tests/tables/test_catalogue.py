@@ -736,6 +736,17 @@ proxies:
     with pytest.raises(sv.ProxyTableError, match=r"with digest 000000000000\.\.\., but the "
                                                  r"installed edition has digest"):
         sv.load_table(path=amendment("0" * 64))
+    # A kept edition edited in place fails its own check, pinned or not: said as such (an
+    # adversarial review: it read as a pin to update, to the edited file).
+    kept = proxies_copy / "uk-national" / "superseded" / "2024.yaml"
+    kept.write_text(kept.read_text(encoding="utf-8").replace("title: ", "title: Edited ", 1),
+                    encoding="utf-8")
+    from socialvalue_tom.tables import catalogue
+
+    catalogue._load_file.cache_clear()
+    catalogue._load_amendment.cache_clear()
+    with pytest.raises(sv.TableIntegrityError, match=r"superseded/2024\.yaml"):
+        sv.load_table(path=amendment(old))
 
 
 def test_a_valuation_made_before_a_correction_still_verifies_and_explains(
