@@ -182,3 +182,33 @@ def one_row_workbook(title: str) -> tuple[Any, Any]:
     ws.append(["measure", "quantity", "unit", "region", "date"])
     ws.append(["env-carbon-saved", 2, "tCO2e", "uk", "2024-06-01"])
     return wb, ws
+
+
+def amendment_yaml(year: int, weekly_pay: float, digest: str | None = None,
+                   extra: str = "") -> str:
+    """An amendment file of uk-national:<year> giving England's local-jobs wage proxy from a
+    weekly pay the buyer checked (``digest``: the pin of the edition it amends)."""
+    from socialvalue_tom.tables.amend import AMENDMENT_FORMAT
+
+    pin = f"digest: '{digest}'\n" if digest else ""
+    return f"""\
+format: {AMENDMENT_FORMAT}
+amends: uk-national:{year}
+{pin}version: {year}-example.1
+notes: Scottish median checked against the publication by the buyer.
+sources:
+- id: buyer-ashe-check
+  title: ASHE figure checked by the buyer
+  publisher: Example Council
+  year: {year}
+  url: https://example.org/ashe
+  licence: OGL-3.0
+proxies:
+  jobs-local-fte:
+    england:
+      value: {weekly_pay * 52:.2f}
+      source: buyer-ashe-check
+      derivation:
+        inputs: {{median_weekly_pay_ft: {weekly_pay:g}, weeks_per_year: 52}}
+        formula: median_weekly_pay_ft * weeks_per_year
+{extra}"""

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import line_of
+from conftest import amendment_yaml, line_of
 
 import socialvalue_tom as sv
 from socialvalue_tom.money import to_pounds
@@ -236,29 +236,8 @@ def test_an_added_value_may_cite_a_published_source(base: sv.ProxyTable) -> None
 # -- amendment files ---------------------------------------------------------------------------
 
 def _amendment_file(tmp_path: Path, extra: str = "", digest: str | None = None) -> Path:
-    pin = f"digest: '{digest}'\n" if digest else ""
     path = tmp_path / "england-2025.yaml"
-    path.write_text(f"""\
-format: {AMENDMENT_FORMAT}
-amends: uk-national:2025
-{pin}version: 2025-example.1
-notes: Scottish median checked against the publication by the buyer.
-sources:
-- id: buyer-ashe-check
-  title: ASHE figure checked by the buyer
-  publisher: Example Council
-  year: 2025
-  url: https://example.org/ashe
-  licence: OGL-3.0
-proxies:
-  jobs-local-fte:
-    england:
-      value: 39026.00
-      source: buyer-ashe-check
-      derivation:
-        inputs: {{median_weekly_pay_ft: 750.5, weeks_per_year: 52}}
-        formula: median_weekly_pay_ft * weeks_per_year
-{extra}""", encoding="utf-8")
+    path.write_text(amendment_yaml(2025, 750.5, digest, extra), encoding="utf-8")
     return path
 
 

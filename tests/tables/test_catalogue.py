@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
-from conftest import TINY
+from conftest import TINY, amendment_yaml
 
 import socialvalue_tom as sv
 from socialvalue_tom.tables import catalogue
@@ -695,31 +695,9 @@ def test_an_amendment_of_a_corrected_edition_loads_by_its_digest_pin(
     could no longer be loaded, valued or verified once 2024.1 corrected 2024 ("superseded...
     pin the digest", though it was pinned): the pin loads the edition it was written
     against; without a pin the error says to give one, with no advice for one's own tables."""
-    from socialvalue_tom.tables.amend import AMENDMENT_FORMAT
-
     def amendment(pin: str | None) -> Path:
         path = tmp_path / f"england-2024-{pin and pin[:4]}.yaml"
-        path.write_text(f"""\
-format: {AMENDMENT_FORMAT}
-amends: uk-national:2024
-{f"digest: '{pin}'" if pin else ""}
-version: 2024-example.1
-sources:
-- id: buyer-ashe-check
-  title: ASHE figure checked by the buyer
-  publisher: Example Council
-  year: 2024
-  url: https://example.org/ashe
-  licence: OGL-3.0
-proxies:
-  jobs-local-fte:
-    england:
-      value: 37856.00
-      source: buyer-ashe-check
-      derivation:
-        inputs: {{median_weekly_pay_ft: 728, weeks_per_year: 52}}
-        formula: median_weekly_pay_ft * weeks_per_year
-""", encoding="utf-8")
+        path.write_text(amendment_yaml(2024, 728, pin), encoding="utf-8")
         return path
 
     old = _correct_2024(proxies_copy)
