@@ -1808,3 +1808,25 @@ def test_value_frame_words_each_bad_cell_as_written_when_equal_cells_differ() ->
     assert reasons[1, "quantity"] == "quantity (1,) is not a number"
     assert reasons[2, "quantity"] == "quantity (1.0,) is not a number"
     assert "stage 1 is" in reasons[0, "stage"] and "Decimal('1')" in reasons[1, "stage"]
+
+
+def test_value_frame_names_a_row_of_totals_left_at_the_bottom() -> None:
+    """A council officer's review: a supplier's totals row ("Total" under contract_id, the
+    sum under quantity) was refused as any row with cells missing. Its missing measure says
+    what it likely is; a row with a measure, or with no such cell, is told as before."""
+    df = pd.DataFrame({
+        "contract_id": ["C1", "Grand total:", "C2", "C3"],
+        "supplier_id": ["S1", None, "Total", "S3"],
+        "measure": ["jobs-local-fte", None, "jobs-local-fte", None],
+        "quantity": [2.0, 2.0, 1.0, 1.0], "unit": ["FTE", None, "FTE", "FTE"],
+        "region": ["uk", None, "uk", "uk"], "date": ["2025-06-01", None, "2025-06-01",
+                                                      "2025-06-01"]})
+    out = value_frame(df, errors="collect")
+    issues = out.attrs["issues"]
+    measure = issues[issues["field"] == "measure"].set_index("row")["reason"]
+    assert measure[1] == ("measure is missing: a row of totals ('Grand total:' in "
+                          "contract_id)? Delete it: totals are worked out from the rows")
+    assert measure[3] == "measure is missing"
+    assert 2 not in measure.index and not np.isnan(out["value_gbp"].iloc[2])
+    # Its other cells are still named (a blank unit is the measure's own: no issue).
+    assert set(issues.loc[issues["row"] == 1, "field"]) == {"measure", "date", "region"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -115,6 +116,7 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
     seen = seen if seen is not None else Seen()
     measures = _codes(df["measure"])  # factorised once: both checks read the codes
     _unknown_everywhere(df["measure"], measures, s, issues)  # first: such a row is no outcome
+    _totals_rows(df, measures[0], issues)
     q = _quantity(df["quantity"], issues)
     dates = _days(df["date"], issues, seen.days)
     ed = _editions(dates, s, a, issues)
@@ -495,6 +497,38 @@ def _in_no_edition(measure: str, s: EditionStack) -> str:
     editions = ", ".join(t.version for t in s.editions)
     return (f"unknown measure {shown(measure)}: no edition of {', '.join(names)} has it "
             f"({editions}){hint}")
+
+
+#: A cell that names a row of totals, as a spreadsheet's last row does ("Total", "Grand
+#: total", "Sub-total:").
+_TOTALS_CELL = re.compile(r"\s*(?:grand\s*|sub-?\s*)?totals?\s*:?\s*", re.IGNORECASE)
+
+
+def _totals_rows(df: pd.DataFrame, measure_codes: NDArray[np.intp], issues: Issues) -> None:
+    """A row with no measure and a cell reading "Total" (a supplier's totals row left at the
+    bottom of the sheet): its missing measure says what the row likely is (a council
+    officer's review: it was refused as any row with cells missing)."""
+    blank = np.flatnonzero(measure_codes < 0)
+    if not blank.size:
+        return
+    found: dict[int, tuple[str, Any]] = {}
+    for j, name in enumerate(df.columns):
+        column = df.iloc[:, j]
+        if name == "measure" or not (pd.api.types.is_object_dtype(column.dtype)
+                                     or pd.api.types.is_string_dtype(column.dtype)):
+            continue
+        cells = column.iloc[blank].tolist()
+        for p, cell in zip(blank.tolist(), cells, strict=True):
+            if p not in found and isinstance(cell, str) and _TOTALS_CELL.fullmatch(cell):
+                found[p] = (str(name), cell)
+    if not found:
+        return
+    mask = np.zeros(len(df), dtype=bool)
+    mask[list(found)] = True
+    issues.add(mask, "measure", "missing",
+               lambda p: (f"measure is missing: a row of totals ({shown(found[p][1])} in "
+                          f"{found[p][0]})? Delete it: totals are worked out from the rows"),
+               also=True)
 
 
 def _measures(series: pd.Series, found: tuple[NDArray[np.intp], np.ndarray], s: EditionStack,
