@@ -2463,8 +2463,8 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
                 f"commitments and deliveries apart{in_prices}. All rows together net "
                 f"{_minus(format_gbp(net))}, a sum that adds targets to what met them"
                 f"{' (and the rows with no stage)' if len(bare) else ''}: By stage shows "
-                "both, and the tables by theme, supplier and region count the deliveries "
-                "alone.</p>")
+                "both, and the tables by theme, supplier and region count the deliveries"
+                f"{' and the rows with no stage' if len(bare) else ' alone'}.</p>")
         else:
             parts.append(f'<p class="headline">Net social value: <strong>{_minus(format_gbp(net))}'
                          f"</strong> from {outcomes:,} outcomes{split}{in_prices}.</p>")
