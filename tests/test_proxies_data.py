@@ -400,7 +400,12 @@ def test_a_breakdown_claimed_with_its_whole_is_counted_once(edition: sv.ProxyTab
                           "contract_id": [r[2] for r in rows]})
     out = sv.value_frame(frame, edition)
     proxy = edition.proxy(whole, "uk").value
-    assert all(edition.proxy(m, "uk").value == proxy for m in parts)  # same value a unit
+    # The parts and their whole have one value a unit (a table author's review: changing the
+    # whole alone failed an assertion that named nothing).
+    differ = {m: edition.proxy(m, "uk").value for m in parts
+              if edition.proxy(m, "uk").value != proxy}
+    assert not differ, (f"{rule}: the parts of {whole} (GBP {proxy} a unit) are valued "
+                        f"otherwise: {differ}; change the parts with their whole")
     assert out.loc[out["contract_id"] == "C1", "value_gbp"].sum() == pytest.approx(10 * proxy)
     assert out["value_gbp"].iloc[-1] == pytest.approx(10 * proxy)
     assert out["exclusion"].iloc[len(parts)] == rule
