@@ -718,3 +718,23 @@ def test_a_valuation_gives_its_pounds_to_the_penny_beside_the_float() -> None:
     assert v.pennies == 35 and v.to_dict()["amount"] == v.amount
     half = v.model_copy(update={"amount": 0.125})
     assert half.pounds == Decimal("0.13")  # half away from zero
+
+
+def test_value_at_exactly_the_largest_amount_is_valued_on_both_paths() -> None:
+    """A mutation audit: `peak <= MAX_AMOUNT` as `<` went unseen: an outcome worth exactly
+    £1,000,000,000,000 (4e9 t of carbon at £250) would be refused as more than itself by
+    value() while value_frame valued it. It is the most one outcome is valued at, on both."""
+    import pandas as pd
+
+    from socialvalue_tom.outcome import MAX_AMOUNT
+
+    table = sv.load_table(path=TINY)
+    outcome = sv.Outcome(measure="env-carbon", quantity=4e9, unit="tCO2e", region="uk",
+                         date="2024-06-01")
+    assert MAX_AMOUNT == 1e12 and sv.value(outcome, table).amount == 1e12
+    frame = sv.value_frame(pd.DataFrame([outcome.model_dump(include={
+        "measure", "quantity", "unit", "region", "date"})]), table)
+    assert frame["value_gbp"].tolist() == [1e12]
+    over = outcome.model_copy(update={"quantity": 4.000000004e9})
+    with pytest.raises(sv.RuleError, match=r"more than £1,000,000,000,000"):
+        sv.value(over, table)

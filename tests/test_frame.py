@@ -1830,3 +1830,66 @@ def test_value_frame_names_a_row_of_totals_left_at_the_bottom() -> None:
     assert 2 not in measure.index and not np.isnan(out["value_gbp"].iloc[2])
     # Its other cells are still named (a blank unit is the measure's own: no issue).
     assert set(issues.loc[issues["row"] == 1, "field"]) == {"measure", "date", "region"}
+
+
+def test_carry_forward_leaves_rows_in_their_editions_own_years_alone(tmp_path: Path) -> None:
+    """A mutation audit: rows in an edition's own last financial year, marked as carried
+    forward, would be netted in another group than a part claimed in its first year, and the
+    whole double counted. With carry_forward as without it: 5 FTE of local jobs x £20,000 x
+    (1 - 0.1) = £90,000, of which the 1 FTE of priority hires on the same contract leaves
+    4/5: £72,000 (claim_share 0.8); the hire is £25,000."""
+    from socialvalue_tom.frame import claims_of
+
+    two_years = sv.load_table(path=tiny_variant(
+        tmp_path, ("valid_from: 2024-04-01", "valid_from: 2023-04-01")))
+    df = pd.DataFrame({"measure": ["jobs-priority", "jobs-local"], "quantity": [1.0, 5.0],
+                       "unit": "FTE", "region": "uk", "date": ["2023-06-01", "2024-06-01"],
+                       "contract_id": "c1"})
+    for carried in (False, True):
+        out = value_frame(df, two_years, assumptions={"carry_forward": carried})
+        assert out["value_gbp"].tolist() == [25_000.0, 72_000.0], carried
+        assert out["claim_share"].tolist() == [1.0, 0.8], carried
+    claims = claims_of(df.iloc[[1]], two_years, assumptions={"carry_forward": True})
+    assert claims["edition"].tolist() == ["tiny:2024"]  # in force: not "carried to"
+
+
+def test_health_measure_under_no_discounting_is_not_discounted() -> None:
+    """A mutation audit: the bulk path applying the health rates under
+    discount_schedule="none" was caught only by randomised tests. 10 hours of a health
+    measure over 2 years at £15 an hour, undiscounted: 10 x 15 x 2 = £300, on both paths."""
+    table = sv.load_table(path=TINY)
+    df = pd.DataFrame({"measure": ["social-volunteering"], "quantity": [10.0], "unit": "hour",
+                       "region": "uk", "date": ["2024-06-01"], "years": [2]})
+    for schedule, expected in (("none", 300.0), ("health", None), ("green-book", None)):
+        a = {"discount_schedule": schedule}
+        got = value_frame(df, table, assumptions=a)["value_gbp"].iloc[0]
+        one = sv.value(sv.Outcome(measure="social-volunteering", quantity=10, unit="hour",
+                                  region="uk", date="2024-06-01", years=2), table,
+                       assumptions=a)
+        assert got == pytest.approx(one.amount, abs=1e-9), schedule
+        if expected is not None:
+            assert got == expected
+        else:
+            assert got < 300.0, schedule  # the second year discounted
+    health = value_frame(df, table, assumptions={"discount_schedule": "health"})
+    green = value_frame(df, table, assumptions={"discount_schedule": "green-book"})
+    # Green Book's schedule discounts a health measure at the health rate (1.5%), as the
+    # health schedule does.
+    assert health["value_gbp"].iloc[0] == pytest.approx(green["value_gbp"].iloc[0])
+
+
+def test_a_row_dated_1_april_is_of_the_financial_year_it_starts() -> None:
+    """A mutation audit: the bulk path's financial-year boundary (month >= 4) was caught only
+    by the bid tests and a randomised test. A row of 1 April 2024 is of 2024/25: with
+    discount_base_year 2024 it is not discounted (year 0) and not refused as before the base;
+    one of 31 March 2024 is of 2023/24, before it."""
+    table = sv.load_table(path=TINY)
+    df = pd.DataFrame({"measure": ["social-volunteering"] * 2, "quantity": [10.0, 10.0],
+                       "unit": "hour", "region": "uk", "date": ["2024-04-01", "2025-03-31"]})
+    out = value_frame(df, table, assumptions={"discount_base_year": 2024})
+    assert out["value_gbp"].tolist() == [150.0, 150.0]  # 10 x £15, both in 2024/25
+    early = df.assign(date=["2024-03-31", "2024-04-01"])
+    issues = value_frame(early, table, assumptions={"discount_base_year": 2024},
+                         errors="collect").attrs["issues"]
+    assert issues["row"].tolist() == [0]
+    assert issues["code"].tolist() in (["before-discount-base"], ["no-table-in-force"])
