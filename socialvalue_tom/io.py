@@ -216,11 +216,10 @@ def dates_read_day_first(frame: pd.DataFrame,
     cell, is the day), as the ISO date it means (``2025-06-30``, ``2025-04-03``). The
     valuation reads ISO dates only, as ``03/04/2025`` is 3 April in the UK and 4 March in the
     US: call this (``--day-first`` on the command line) for a file known to write dates day
-    first. Other
-    cells are left as they are: a day that does not exist (``31/04/2025``), a two-digit year
-    (``25-06-30`` may be year first) or another time of day is still refused, by the
-    valuation, with its hint. A new frame where a cell was read,
-    else ``frame`` itself; ``attrs["socialvalue_tom.day_first"]`` counts the cells read.
+    first. Other cells are left as they are: a day that does not exist (``31/04/2025``), a
+    two-digit year (``25-06-30`` may be year first) or another time of day is still refused,
+    by the valuation, with its hint. A new frame where a cell was read, else ``frame``
+    itself; ``attrs["socialvalue_tom.day_first"]`` counts the cells read.
 
     Examples:
         >>> df = pd.DataFrame({"date": ["30/06/2025", "2025-07-01", "3.4.2025", "31/04/2025"]})
