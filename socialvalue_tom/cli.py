@@ -50,6 +50,7 @@ from socialvalue_tom._text import (
     group_labels,
     grouped_digits,
     is_missing,
+    key_text,
     misnamed,
     ratio_text,
 )
@@ -1337,7 +1338,6 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
         _rounding_note,
         _total_label,
         annotate,
-        basis_notes,
         ratio_spread_note,
         summarise,
     )
@@ -1384,10 +1384,8 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
     caveat = _illustrative_caveat(frame)
     if caveat:
         say(caveat)
-    for note in _guard(lambda: basis_notes(valued, tables)):
-        if by is By.stage and note.startswith(_STAGES_ADDED):
-            continue  # the table already shows them apart
-        say(f"Note: {_cli_words(note)}")
+    for line in _basis_lines(valued, tables, stages_apart=by is By.stage):
+        say(line)
     crosswalk = _crosswalk_of(by)
     if crosswalk is not None:  # as the report says it beside the same totals
         from socialvalue_tom.tables.crosswalk import load_crosswalk
@@ -1753,24 +1751,14 @@ def _note_held_amount(held: dict[str, np.ndarray], valued: pd.DataFrame, positio
         markup=False)
 
 
-def _label_text(cell: Any) -> str | None:
-    """A cell of a label column as text (a CSV reader reads a version 2025 as a number), or
-    None for a blank one."""
-    if isinstance(cell, bool | np.bool_) or is_missing(cell):
-        return None
-    if isinstance(cell, float | np.floating) and float(cell).is_integer():
-        cell = int(cell)
-    text = str(cell).strip()
-    return text or None
-
-
 def _other_edition(held: dict[str, np.ndarray], valued: pd.DataFrame, position: int,
                    row: int) -> str | None:
     """The edition a valued file's row names (its table, version and digest columns) where
     it is not the one that valued the row now, as ``uk-national:2025 digest 1a2b...``: an
     output made before a correction of its edition (a table author's review: the note
     blamed other settings or an edited cell)."""
-    cells = [_label_text(held[name][row]) if name in held else None
+    # As ids are read: a CSV reader reads a version 2025 as a number.
+    cells = [key_text(held[name][row]) if name in held else None
              for name in ("table", "version", "digest")]
     if any(c is None for c in cells):
         return None
@@ -2159,8 +2147,6 @@ def _differences(df: pd.DataFrame, again: pd.DataFrame) -> dict[int, list[str]]:
     """Row -> the columns whose cell in ``df`` (a valued file) differs from ``again`` (the
     rows valued anew): amounts to the penny, the figures behind them as numbers, editions,
     regions and exclusions as text."""
-    from socialvalue_tom._text import key_text
-
     apart: dict[int, list[str]] = {}
     for column in _VERIFIED_AMOUNTS:
         if column in df.columns and column in again.columns:
@@ -2264,9 +2250,14 @@ def _money_or_blank(amount: float) -> str:
     return _gbp(amount) if np.isfinite(amount) else str(amount)
 
 
-#: How :func:`~socialvalue_tom.report.basis_notes` begins its note on a total that adds
-#: commitments to deliveries: not said where a table already sets the two apart.
-_STAGES_ADDED = "The total adds commitments"
+def _basis_lines(valued: pd.DataFrame, tables: TablesLike, *, stages_apart: bool) -> list[str]:
+    """:func:`~socialvalue_tom.report.basis_notes` as lines under a table, in this command's
+    words; ``stages_apart``: the table sets commitments and deliveries apart, so the note on
+    a total adding them is left out."""
+    from socialvalue_tom.report import basis_notes
+
+    return [f"Note: {_cli_words(note)}" for note in _guard(lambda: basis_notes(valued, tables))
+            if not (stages_apart and note.startswith("The total adds commitments"))]
 
 
 def _edition_lines(annotated: pd.DataFrame, tables: TablesLike) -> list[str]:
@@ -2314,7 +2305,6 @@ def targets_cmd(
         _targets_and_total,
         _targets_total_note,
         annotate,
-        basis_notes,
     )
 
     if totals is not None:
@@ -2386,9 +2376,8 @@ def targets_cmd(
         for name, words in _TARGET_WORDS:
             note = note.replace(name, words)
         say(f"Note: {_cli_words(note)}")
-    for note in _guard(lambda: basis_notes(valued, resolved)):
-        if not note.startswith(_STAGES_ADDED):  # the table sets them apart
-            say(f"Note: {_cli_words(note)}")
+    for line in _basis_lines(valued, resolved, stages_apart=True):
+        say(line)
     if totals is not None:
         rows = pd.concat([table, total_row], ignore_index=True) if len(table) else table
         rows.attrs["notes"] = said

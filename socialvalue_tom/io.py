@@ -449,7 +449,7 @@ def _read_layout(p: Path) -> _CsvLayout:
     cells = tuple(c if c.strip() else None for c in first)
     if all(c is None for c in cells):
         raise _fail(p, "the header row is blank: expected the column names in the first row")
-    header = _header(p, "header row", cells, data)
+    header = _header(p, "header row", cells, lambda: data or [])
     prefix = "\x00extra"
     while any(h.startswith(prefix) for h in header):  # never clash with a real column name
         prefix += "_"
@@ -1276,10 +1276,15 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
             if below is not None:
                 raise _header_not_first(p, f"{where}: ", "row", below, sheet=ws.title,
                                         row=below)
-        data = next((rows[r] for r in sorted(rows) if any(map(_has_value, rows[r].values()))),
-                    {})
-        header = _header(p, where, tuple(top.get(c) for c in range(1, max(top) + 1)),
-                         [data.get(c) for c in range(1, max(top) + 1)])
+        width = max(top)
+
+        def first_data_row() -> list[Any]:  # for a blank header cell's hint only
+            data = next((rows[r] for r in sorted(rows)
+                         if any(map(_has_value, rows[r].values()))), {})
+            return [data.get(c) for c in range(1, width + 1)]
+
+        header = _header(p, where, tuple(top.get(c) for c in range(1, width + 1)),
+                         first_data_row)
         _check_unnamed(p, ws.title, rows, len(header))
         body = _body_rows(rows, len(header))
         _check_text_size(p, ws.title, body)
@@ -1733,9 +1738,9 @@ def _pick_sheet(p: Path, wb: Any, sheet: str | int | None) -> Any:
 
 
 def _header(p: Path, where: str, first: tuple[Any, ...],
-            below: Sequence[Any] | None = None) -> list[str]:
-    """The column names of the header row ``first`` (``below``: the first data row, for the
-    hint where a column has no name)."""
+            below: Callable[[], Sequence[Any]] | None = None) -> list[str]:
+    """The column names of the header row ``first`` (``below``: the first data row, looked
+    up only for the hint where a column has no name)."""
     cells = list(first)
     while cells and cells[-1] is None:
         cells.pop()
@@ -1757,13 +1762,14 @@ def _header(p: Path, where: str, first: tuple[Any, ...],
 
 
 def _unnamed_first_hint(blank: list[int], cells: list[Any],
-                        below: Sequence[Any] | None) -> str:
+                        below: Callable[[], Sequence[Any]] | None) -> str:
     """What a first column with no name most likely is: a margin left empty in a spreadsheet
     (its first data cell blank too: a Windows/Excel user's review, told of pandas' index),
     or the row index pandas writes first under a blank name (``df.to_csv(path)``)."""
     if blank != [1] or len(cells) < 2:
         return ""
-    if below is not None and len(below) and (below[0] is None or str(below[0]).strip() == ""):
+    data = below() if below is not None else []
+    if len(data) and (data[0] is None or str(data[0]).strip() == ""):
         return ("; column 1 is blank in the first data row too: an empty margin column (column "
                 "A of a spreadsheet)? delete the column")
     return ("; a first column with no name is often the row index pandas writes: write the "

@@ -2473,12 +2473,13 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
         + "</ul></div>")
     grouped, grouped_overall = frame, overall
     if apart is not None:
-        grouped = frame[(stripped_column(frame["stage"]) != "commitment").to_numpy()]
-        _, values = _keyed_contract_values(frame)
+        kept = (stripped_column(frame["stage"]) != "commitment").to_numpy()
+        grouped = frame[kept]
+        keyed, values = _keyed_contract_values(frame)
         if values is not None:
             # A contract's value is read from every row (an adversarial review: a value
             # given on its commitment rows alone read "n/a" in the tables of deliveries).
-            ids = _keyed(_bare(grouped))["contract_id"]
+            ids = keyed["contract_id"][kept]
             grouped = grouped.assign(contract_value=ids.map(values).to_numpy())
         grouped_overall = summarise(grouped, by=())
     parts += _section(grouped, "theme", "By theme", grouped_overall, apart)
