@@ -516,3 +516,29 @@ def test_the_editions_table_in_docs_proxies_counts_what_the_editions_hold() -> N
         table = sv.load_table("uk-national", version=version)
         held = sum(pv.illustrative for m in table.measures.values() for pv in m.proxies.values())
         assert (int(measures), int(illustrative)) == (len(table.measures), held), version
+
+
+def test_deflator_inputs_are_the_index_figures_for_their_years(edition: sv.ProxyTable) -> None:
+    """A table author rehearsing a new edition: nothing tied a derivation's deflator inputs
+    to the edition's price base, so a copied 2025 derivation in a 2026 edition (uplifted to
+    the wrong year) would have passed. An input read from the index's source is the index's
+    figure for the year it names: `gdp_deflator_price_base` for the edition's price base,
+    `gdp_deflator_<year>` for that year."""
+    index = edition.price_index
+    assert index is not None
+    figures = index.spec.values
+    checked = 0
+    for m in edition.measures.values():
+        for region, pv in m.proxies.items():
+            d = pv.derivation
+            if d is None:
+                continue
+            for name, source in (d.input_sources or {}).items():
+                if source != index.spec.source.id:
+                    continue
+                suffix = name.removeprefix("gdp_deflator_")
+                year = edition.spec.price_base_year if suffix == "price_base" else int(suffix)
+                assert d.inputs[name] == pytest.approx(figures[year], abs=5e-5), (
+                    m.code, region, name, year)
+                checked += 1
+    assert checked > 0
