@@ -696,6 +696,11 @@ def group_label(key: Any) -> str:
     return "(none)" if is_missing(key) else str(key)
 
 
+def financial_year_text(year: int) -> str:
+    """A UK financial year by its first calendar year, as a reader writes it: 2024/25."""
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
 def group_labels(keys: Iterable[Any]) -> list[str]:
     """The labels of a column of group keys, as :func:`group_label` gives them, but for the
     group of rows with no value where a group is itself named "(none)" (a supplier id copied

@@ -174,9 +174,11 @@ def _basis_notes(valued: pd.DataFrame, tables: TablesLike) -> list[str]:
     mixed = [n for n in notes if n.startswith("Values are ")]
     if mixed:
         warnings.warn(SocialValueWarning(
-            f"tenders are compared on more than one basis. {mixed[0]} Pass assumptions="
-            "{'price_year': Y, 'discount_base_year': Y} (one year for both) to score them "
-            "on one."), stacklevel=outside_stacklevel())
+            # The note names the options that put them on one (a contract manager's review:
+            # both were always named, and a discount base year after a tender's first year
+            # refuses its rows, where one-year rows need a common price year alone).
+            f"tenders are compared on more than one basis. {mixed[0]}"),
+            stacklevel=outside_stacklevel())
     editions = [f"{t}:{v}" for t, v, _ in _editions_used(valued)]
     if len(editions) > 1:
         # One basis of prices and discounting still leaves each row valued with the edition

@@ -1202,16 +1202,23 @@ _FIGURE_COLUMNS = ("rows", "rows_not_valued", "benefits_gbp", "disbenefits_gbp",
 def _labelled(summary: pd.DataFrame) -> pd.DataFrame:
     """``summary`` with its keys as the table shows them ("(none)" for rows with no value),
     worked out over every group, shown or not, so that two groups never read alike."""
+    from socialvalue_tom.report import year_labels
+
     keys = [c for c in summary.columns if c not in _FIGURE_COLUMNS]
-    return summary.assign(**{c: group_labels(summary[c]) for c in keys})
+    return summary.assign(**{c: year_labels(summary[c]) if c == "year"
+                             else group_labels(summary[c]) for c in keys})
+
+
+#: A totals table's title names these groups in words.
+_GROUP_WORDS = {"year": "financial year"}
 
 
 def _totals_table(summary: pd.DataFrame, group: str | None, hidden: int = 0,
                   prices: str | None = None) -> Table:
     """The totals table of a :func:`_labelled` summary; ``hidden``: groups left out of
     ``summary``, counted on a line of their own before its last row (the Total); ``prices``:
-    the prices the amounts are in, for the title ("2024 prices")."""
-    table = _table("Social value" + (f" by {group}" if group else "")
+    the prices the amounts are in, for the title ("2024/25 prices")."""
+    table = _table("Social value" + (f" by {_GROUP_WORDS.get(group, group)}" if group else "")
                    + (f" ({prices})" if prices else ""))
     cols = [c for c in summary.columns if c not in _FIGURE_COLUMNS]
     for c in cols:
@@ -1256,23 +1263,25 @@ def _file_source(path: Path, valued: pd.DataFrame | None = None,
     return named
 
 
-def _grouped(frame: pd.DataFrame, by: By | None) -> tuple[pd.DataFrame, list[str]]:
-    """``frame`` and the summary keys of ``--by``: a crosswalk's (``ppn002``, ``ppn0620``,
-    ``toms``) adds its groups to the rows and groups by the first (the outcome, or the TOMs
-    codes)."""
+def _grouped(frame: pd.DataFrame, groups: list[By]) -> tuple[pd.DataFrame, list[str]]:
+    """``frame`` and the summary keys of the ``--by`` groupings: a crosswalk's (``ppn002``,
+    ``ppn0620``, ``toms``) adds its groups to the rows and groups by the first (the outcome,
+    or the TOMs codes)."""
     from socialvalue_tom.tables.crosswalk import CROSSWALK_GROUPS, with_crosswalk
 
-    if by is None:
-        return frame, []
-    name = _crosswalk_of(by)
-    if name is not None:
-        column = (by.value if by.value != name
-                  else f"{name}_{CROSSWALK_GROUPS[name][0]}")
-        return _guard(lambda: with_crosswalk(frame, name)), [column]
-    return frame, [by.value]
+    keys = []
+    for by in groups:
+        name = _crosswalk_of(by)
+        if name is None:
+            keys.append(by.value)
+            continue
+        keys.append(by.value if by.value != name else f"{name}_{CROSSWALK_GROUPS[name][0]}")
+        if keys[-1] not in frame.columns:
+            frame = _guard(partial(with_crosswalk, frame, name))
+    return frame, keys
 
 
-def _crosswalk_of(by: By | None) -> str | None:
+def _crosswalk_of(by: By) -> str | None:
     """The crosswalk a ``--by`` groups by (``ppn002`` for ``ppn002_mission``), or None."""
     from socialvalue_tom.tables.crosswalk import CROSSWALK_GROUPS
 
@@ -1328,11 +1337,12 @@ def _input_row(valued: pd.DataFrame, label: Any) -> int | None:
         return None
 
 
-def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
+def _print_totals(valued: pd.DataFrame, groups: list[By], tables: TablesLike,
                   inp: Path | None = None, sheet: str | None = None) -> pd.DataFrame:
-    """Print the totals (per group with ``by``: at most :data:`_SHOWN_GROUPS` of them) and
-    their notes; return the totals table, every group and the Total. ``inp`` and ``sheet``:
-    the file read, to name a contract's conflicting values by its lines."""
+    """Print the totals (per group of the ``groups``, one or two: at most
+    :data:`_SHOWN_GROUPS` of them) and their notes; return the totals table, every group and
+    the Total. ``inp`` and ``sheet``: the file read, to name a contract's conflicting values
+    by its lines."""
     from socialvalue_tom.report import (
         _price_basis,
         _rounding_note,
@@ -1341,26 +1351,30 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
         ratio_spread_note,
         summarise,
     )
-    frame, keys = _grouped(_guard(lambda: annotate(valued, tables)), by)
+    frame, keys = _grouped(_guard(lambda: annotate(valued, tables)), groups)
     summary = _guard(lambda: _guard_contract_values(
         lambda: summarise(frame, by=keys, tables=tables), valued, inp, sheet))
     spread = ratio_spread_note(summary)
-    if by is not None:
+    if keys:
         label = _total_label(summary.iloc[:, 0])
-        total = summarise(frame, by=[]).assign(**{str(summary.columns[0]): label})
+        total = summarise(frame, by=[]).assign(**{str(summary.columns[0]): label},
+                                               **dict.fromkeys(keys[1:]))
         summary = pd.concat([summary, total[summary.columns]], ignore_index=True)
-    groups = len(summary) - 1
-    hidden = groups - _SHOWN_GROUPS if by is not None and groups > _SHOWN_GROUPS else 0
+    count = len(summary) - 1
+    hidden = count - _SHOWN_GROUPS if keys and count > _SHOWN_GROUPS else 0
     labelled = _labelled(summary)
+    if keys[1:]:  # the Total row is named in the first key's column, and the others blank
+        labelled.loc[labelled.index[-1], keys[1:]] = ""
     shown = (pd.concat([labelled.iloc[:_SHOWN_GROUPS], labelled.iloc[-1:]]) if hidden
              else labelled)
     # A reconciliation review: the same rows read £71,812.00, £69,019.73 or £74,137.85 by
     # --price-year, under one title; the title says the prices.
     prices = _price_basis(valued, tables)
-    _console().print(_totals_table(shown, keys[0] if keys else None, hidden, prices))
+    words = " and ".join(_GROUP_WORDS.get(k, k) for k in keys) or None
+    _console().print(_totals_table(shown, words, hidden, prices))
     # What is printed under the table, kept for a totals workbook's Notes sheet (an auditor's
     # review: the file had no price basis, caveat or note of its own).
-    said: list[str] = ["Social value" + (f" by {keys[0]}" if keys else "")
+    said: list[str] = ["Social value" + (f" by {words}" if words else "")
                        + (f" ({prices})" if prices else "")]
 
     def say(line: str) -> None:
@@ -1368,12 +1382,13 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
         said.append(line)
 
     if hidden:
-        _console().print(f"Note: {groups:,} {by.value if by else ''} groups: the first "
+        named = " and ".join(g.value for g in groups)
+        _console().print(f"Note: {count:,} {named} groups: the first "
                          f"{_SHOWN_GROUPS} are shown; --totals FILE.csv writes them all.",
                          markup=False)
     if not len(valued):  # £0.00 from an unfilled template is not a return that delivered nothing
         say("Note: the input has no data rows, so nothing was valued.")
-    note = (_rounding_note(summary.iloc[:-1], summary.iloc[-1:]) if by is not None
+    note = (_rounding_note(summary.iloc[:-1], summary.iloc[-1:]) if keys
             else _rounding_note(summary))
     if note:
         say(f"Note: {note[0].lower()}{note[1:]}")
@@ -1384,12 +1399,14 @@ def _print_totals(valued: pd.DataFrame, by: By | None, tables: TablesLike,
     caveat = _illustrative_caveat(frame)
     if caveat:
         say(caveat)
-    for line in _basis_lines(valued, tables, stages_apart=by is By.stage):
+    for line in _basis_lines(valued, tables, stages_apart=By.stage in groups):
         say(line)
-    crosswalk = _crosswalk_of(by)
-    if crosswalk is not None:  # as the report says it beside the same totals
+    for crosswalk in dict.fromkeys(_crosswalk_of(g) for g in groups):
+        if crosswalk is None:
+            continue
         from socialvalue_tom.tables.crosswalk import load_crosswalk
 
+        # As the report says it beside the same totals.
         meta = load_crosswalk(crosswalk).attrs["crosswalk"]
         say(f"Note: groups from the crosswalk {crosswalk} ({meta['title']}): "
             f"{meta['caveat']}.")
@@ -1403,8 +1420,8 @@ def _cli_words(note: str) -> str:
     for name, flag in (("group by stage", "use --by stage"),
                        ("one year as both price_year and discount_base_year",
                         "one year as both --price-year and --discount-base-year"),
-                       ("a common price_year", "--price-year"),
-                       ("a common discount_base_year", "--discount-base-year"),
+                       ("a common price_year", "a common --price-year"),
+                       ("a common discount_base_year", "a common --discount-base-year"),
                        ("discount_base_year", "--discount-base-year"),
                        ("(carry_forward)", "(--carry-forward)"),
                        ("where the table records one (bound)",
@@ -1427,11 +1444,10 @@ _ERROR_PHRASES = (
      "--period cannot name the date column: each part is dated on its own first day (copy "
      "the column to period_start or period_end first)"),
     ("choose one with sheet=NAME", "choose one with --sheet"),
-    ("Pass assumptions={'price_year': Y, 'discount_base_year': Y} (one year for both) to "
-     "score them on one.", "Give --price-year Y --discount-base-year Y (one year for both) "
-     "to score them on one."),
     ("one year as both price_year and discount_base_year",
      "one year as both --price-year and --discount-base-year"),
+    ("a common price_year puts", "a common --price-year puts"),
+    ("a common discount_base_year", "a common --discount-base-year"),
     ("assumption 'price_year':", "--price-year:"),
     (": bid_prices, when given, prices every tenderer (basis='absolute' does not need them: "
      "leave bid_prices out to score without)",
@@ -1496,7 +1512,8 @@ def value_cmd(
     tables: TablesOpt = "uk-national",
     # A list, so that a repeated --by is refused rather than all but the last dropped.
     by: Annotated[list[str] | None, typer.Option(
-        metavar=f"<{'|'.join(By)}>", help="Print totals per group (give --by once).",
+        metavar=f"<{'|'.join(By)}>", help="Print totals per group; given twice (--by year "
+        "--by stage), per pair of groups.",
         callback=_one_of(By))] = None,
     errors: ErrorsOpt = Errors.raise_.value,
     price_year: PriceYearOpt = None,
@@ -1514,7 +1531,7 @@ def value_cmd(
         "sha256 (kept in .xlsx and .parquet outputs too; a CSV has no room for it).")] = None,
 ) -> None:
     """Value an outcome file and print totals (penny-rounded)."""
-    group = _one_grouping(by)
+    groups = _groupings(by)
     from socialvalue_tom.io import same_file
 
     if totals is not None:
@@ -1532,16 +1549,16 @@ def value_cmd(
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
                                               VALUE_SUFFIXES, _period_columns(period),
                                               day_first=day_first)
-    if group is not None:  # a --by the input cannot give (no supplier_id): a usage error,
+    if groups:  # a --by the input cannot give (no supplier_id): a usage error,
         # which leaves an earlier OUT alone, as an unknown --by does
         from socialvalue_tom.report import summarise
 
-        empty, keys = _grouped(valued.iloc[:0], group)
+        empty, keys = _grouped(valued.iloc[:0], groups)
         _guard(lambda: summarise(empty, by=keys, tables=resolved))
     # Totals first: input they cannot use (a contract given two contract values) stops the
     # command before anything is written, and an earlier run's OUT is not left behind.
     try:
-        summary = _print_totals(valued, group, resolved, input, sheet)
+        summary = _print_totals(valued, groups, resolved, input, sheet)
         source = (_file_source(input, valued, _period_columns(period))
                   if output is not None or provenance is not None or totals is not None
                   else None)
@@ -1593,16 +1610,20 @@ def _illustrative_caveat(annotated: pd.DataFrame) -> str | None:
             f"({measures_named(annotated[flags])}): not for decisions.")
 
 
-def _one_grouping(by: list[str] | None) -> By | None:
-    """The one ``--by`` given; given more than once, exit 2 before any work (one table of
-    totals per run: keeping only the last would drop the others without a word)."""
+def _groupings(by: list[str] | None) -> list[By]:
+    """The ``--by`` groupings given: one, or two for a table per pair of groups (a contract
+    manager's review: ``--by year --by stage`` sets each year's commitments and deliveries
+    apart, where ``--by year`` added them). More, or one twice, exits 2 before any work (a
+    third would be dropped without a word, or grouped in a table too wide to read)."""
     if not by:
-        return None
-    if len(by) > 1:
-        given = " ".join(f"--by {b}" for b in by)
-        _fail(f"--by may be given once, not {len(by)} times ({given}): run the command once "
-              "per grouping")
-    return By(by[0])
+        return []
+    given = " ".join(f"--by {b}" for b in by)
+    if len(by) > 2:
+        _fail(f"--by may be given once or twice, not {len(by)} times ({given}): run the "
+              "command once per table")
+    if len(set(by)) < len(by):
+        _fail(f"--by names the same grouping twice ({given})")
+    return [By(b) for b in by]
 
 
 @app.command("explain")

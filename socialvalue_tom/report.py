@@ -43,6 +43,7 @@ from socialvalue_tom._text import (
     cell_codes,
     control_character,
     did_you_mean,
+    financial_year_text,
     group_label,
     group_labels,
     id_likeness,
@@ -1561,7 +1562,9 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     Each only where it applies to the valued rows: commitments added to delivered outcomes;
     values in several price bases (editions of different ``price_base_year`` and no common
     ``price_year``) or of several financial years each discounted to its own first year (no
-    common ``discount_base_year``); rows valued with an edition carried forward past its end;
+    common ``discount_base_year``, and some row lasting more than one year: a one-year
+    outcome discounted to its own first year keeps its value); rows valued with an edition
+    carried forward past its end;
     rows valued with another region's proxy, for a measure whose edition has figures for some
     regions but not theirs (Wales taking the UK wage figure); rows counted at nothing after
     double counting (their exclusion's parts claim at least as much for the same contract),
@@ -1669,7 +1672,7 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
             basis.append((f"from several editions ({', '.join(unknown)}) whose price bases "
                           "are not known here (pass their tables to check)", "price_year"))
     if (a.get("discount_base_year") is None and a.get("discount_schedule") != "none"
-            and "date" in ok.columns):
+            and "date" in ok.columns and _lasts_years(ok)):
         years = sorted({int(y) for y in _financial_year(ok["date"]).dropna()})
         if len(years) > 1:
             first = years[0]
@@ -1707,6 +1710,15 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
             notes.append(f"{carried} row(s) dated after their edition's valid_to were valued "
                          "with it carried forward (carry_forward): check for a newer edition.")
     return notes
+
+
+def _lasts_years(ok: pd.DataFrame) -> bool:
+    """Whether some row lasts more than one year: discounted to its own first year, a one-year
+    outcome keeps its value, so rows of several years that each last one are already on one
+    basis but for their prices (a contract manager's review: the note advised a discount base
+    year, and following it turned a rising trend into a falling one)."""
+    years = pd.to_numeric(ok["years"], errors="coerce") if "years" in ok.columns else None
+    return years is not None and bool((years > 1).any())
 
 
 def _row_notes(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> list[str]:
@@ -2136,7 +2148,7 @@ def _own_units(rows: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> st
 
 
 def _price_basis(valued: pd.DataFrame, tables: TablesLike | None = None) -> str | None:
-    """The prices the valued rows' amounts are in, as a title says it: "2025 prices" (the
+    """The prices the valued rows' amounts are in, as a title says it: "2025/26 prices" (the
     ``price_year`` asked for, or the one price base of the editions used), "each edition's
     own prices" (several), or None where it is not known (no settings recorded, editions not
     found)."""
@@ -2144,7 +2156,7 @@ def _price_basis(valued: pd.DataFrame, tables: TablesLike | None = None) -> str 
     if a is None:
         return None
     if a.get("price_year") is not None:
-        return f"{int(a['price_year'])} prices"
+        return f"{financial_year_text(int(a['price_year']))} prices"
     from socialvalue_tom.explain import remembered_edition
 
     ok = _valued_rows(_bare(valued))
@@ -2159,7 +2171,8 @@ def _price_basis(valued: pd.DataFrame, tables: TablesLike | None = None) -> str 
         if edition is None:
             return None
         bases.add(edition.spec.price_base_year)
-    return f"{bases.pop()} prices" if len(bases) == 1 else "each edition's own prices"
+    return (f"{financial_year_text(bases.pop())} prices" if len(bases) == 1
+            else "each edition's own prices")
 
 
 def _edition_keys(ok: pd.DataFrame) -> set[tuple[str, str]]:
@@ -2305,10 +2318,11 @@ def _assumptions_section(frame: pd.DataFrame) -> list[str]:
     base = a.get("discount_base_year")
     schedule = a.get("discount_schedule", "green-book")
     rows = [
-        ("Prices", f"financial year {year} prices" if year is not None
-         else "each edition's own price base"),
+        ("Prices", f"financial year {financial_year_text(int(year))} prices"
+         if year is not None else "each edition's own price base"),
         ("Discounting", "none (discount_schedule none)" if schedule == "none" else
-         f"{schedule} rates, to financial year {base}" if base is not None else
+         f"{schedule} rates, to financial year {financial_year_text(int(base))}"
+         if base is not None else
          f"{schedule} rates, each outcome from its own first year"),
         ("Proxy values", "central values" if a.get("bound", "central") == "central"
          else f"{a['bound']} bound of each proxy"),
@@ -2486,6 +2500,8 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
     valued_stages = _valued_rows(frame)["stage"] if "stage" in frame.columns else None
     if valued_stages is not None and stripped_column(valued_stages).nunique() > 1:
         parts += _section(frame, "stage", "By stage", overall)
+    if _financial_years(frame) > 1:  # a contract's years side by side, for its annual reports
+        parts += _section(grouped, "year", "By financial year", grouped_overall, apart)
     if "supplier_id" in frame.columns:
         parts += _section(grouped, "supplier", "By supplier", grouped_overall, apart)
     if _regions_valued(frame, tables) > 1:  # a reader in Wales finds the Welsh rows' total
@@ -2528,6 +2544,23 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
             f"<body>\n<main>\n{body}\n</main>\n</body></html>\n")
+
+
+def _financial_years(frame: pd.DataFrame) -> int:
+    """How many financial years the valued rows of ``frame`` fall in (0 without dates)."""
+    ok = _valued_rows(frame)
+    if "date" not in ok.columns:
+        return 0
+    return int(_financial_year(ok["date"]).dropna().nunique())
+
+
+def year_labels(keys: pd.Series) -> list[str]:
+    """Financial-year group keys as a reader writes them (2024 as "2024/25"), and rows with
+    no year as :func:`group_labels` names them: the years a table or chart by year shows
+    (a contract manager's review: "2023" did not say it was 2023/24)."""
+    return [label if is_missing(k) or not isinstance(k, (int, np.integer, float))
+            else financial_year_text(int(k))
+            for k, label in zip(keys, group_labels(keys), strict=True)]
 
 
 def _table_words(note: str) -> str:
@@ -2674,7 +2707,8 @@ def _section(frame: pd.DataFrame, by: str, heading: str, overall: pd.DataFrame,
     # A hidden cell reads as itself in every section, the region's included (which groups
     # by the normalised name).
     hidden = {NOT_SHOWN, normalise_region(NOT_SHOWN)}
-    s[col] = [NOT_SHOWN if k in hidden else k for k in group_labels(s[col])]  # as charted
+    keys = year_labels(s[col]) if by == "year" else group_labels(s[col])
+    s[col] = [NOT_SHOWN if k in hidden else k for k in keys]  # as charted
     total = overall.assign(**{col: _total_label(s[col])})[s.columns]
     words = heading[0].lower() + heading[1:]  # "by PPN 002 outcome"
     what = "delivered social value" if apart else "social value"

@@ -8,6 +8,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, Invali
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from socialvalue_tom._text import financial_year_text
 from socialvalue_tom.errors import SocialValueError
 from socialvalue_tom.money import (  # one rule for float noise
     _NOISE_ULPS,
@@ -413,11 +414,6 @@ def _edition_step(o: Outcome, ctx: RowContext) -> TraceStep:
         f"prices of {t.spec.price_base_year}, digest {t.digest[:16]}{carried}"))
 
 
-def _fy(year: int) -> str:
-    """A UK financial year by its first calendar year, as a reader writes it: 2024/25."""
-    return f"{year}/{(year + 1) % 100:02d}"
-
-
 def _duration_detail(o: Outcome, x: RuleInputs[float], ctx: RowContext,
                      s: Stages[float]) -> str:
     from socialvalue_tom.outcome import financial_year
@@ -425,7 +421,8 @@ def _duration_detail(o: Outcome, x: RuleInputs[float], ctx: RowContext,
     first = financial_year(o.date)
     base = "its own first year" if ctx.base_year is None else "the base year"
     after = ("" if ctx.base_year is None else ", the discount base year" if x.offset == 0 else
-             f", {x.offset:g} year(s) after the discount base year {_fy(ctx.base_year)}")
+             f", {x.offset:g} year(s) after the discount base year "
+             f"{financial_year_text(ctx.base_year)}")
     each = (f"; every year at the {ctx.table.version} proxy (constant in real terms)"
             if x.years > 1 else "")
     how = ("not discounted (discount_schedule none)" if ctx.schedule == "none"
@@ -433,7 +430,7 @@ def _duration_detail(o: Outcome, x: RuleInputs[float], ctx: RowContext,
     origin = _origin_of(o, ctx, "drop_off")
     # "each year": a carbon lead's review read the quantity as the whole term's total.
     return (f"{x.years:g} year(s) of the quantity each year, from financial year "
-            f"{_fy(first)}{after}, "
+            f"{financial_year_text(first)}{after}, "
             f"drop-off {_num(x.drop_off)}/year{origin}, "
             f"{how}{each}: {_input(s.confident)}"
             f"x {_num(s.duration)}" + _by_hand_note([s.confident, s.duration], s.discounted))

@@ -478,8 +478,8 @@ def test_value_title_says_the_prices_the_amounts_are_in(tmp_path: Path) -> None:
                  "jobs-local-fte,2,FTE,uk,2024-06-01\njobs-local-fte,1,FTE,uk,2024-09-01\n")
     two = _write(tmp_path, "two.csv", "measure,quantity,unit,region,date\n"
                  "jobs-local-fte,2,FTE,uk,2024-06-01\njobs-local-fte,1,FTE,uk,2025-09-01\n")
-    for args, title in (([one], "Social value (2024 prices)"),
-                        ([one, "--price-year", "2023"], "Social value (2023 prices)"),
+    for args, title in (([one], "Social value (2024/25 prices)"),
+                        ([one, "--price-year", "2023"], "Social value (2023/24 prices)"),
                         ([two, "--by", "theme"], "Social value by theme (each edition's own "
                                                  "prices)")):
         result = invoke("value", *args)
@@ -2046,21 +2046,53 @@ def test_value_when_issues_file_is_a_link_to_the_input_then_refused(tmp_path: Pa
         assert src.read_text(encoding="utf-8") == text
 
 
-def test_value_when_by_given_twice_then_usage_error_before_any_work(tmp_path: Path) -> None:
+def test_value_when_by_given_three_times_or_one_twice_then_usage_error_before_any_work(
+        tmp_path: Path) -> None:
     """--by theme --by supplier used to print the supplier totals alone, the theme ones
-    dropped without a word: exit 2, saying --by is given once, nothing written."""
+    dropped without a word; two groupings now make one table per pair, and a third (or one
+    grouping twice) exits 2 before any work, nothing written."""
     src = _write(tmp_path, "p.csv", PORTFOLIO)
     out = tmp_path / "valued.csv"
-    result = invoke("value", src, "-o", out, "--tables", TINY, "--by", "theme", "--by",
-                    "supplier")
-    assert result.exit_code == 2, result.output
-    assert "--by may be given once" in result.stderr
-    assert "--by theme --by supplier" in result.stderr
-    assert result.stdout == "" and not out.exists()
+    for args, said in ((["--by", "theme", "--by", "supplier", "--by", "year"],
+                        "--by may be given once or twice, not 3 times (--by theme --by "
+                        "supplier --by year)"),
+                       (["--by", "theme", "--by", "Theme"],
+                        "--by names the same grouping twice")):
+        result = invoke("value", src, "-o", out, "--tables", TINY, *args)
+        assert result.exit_code == 2, result.output
+        assert said in " ".join(result.stderr.split())
+        assert result.stdout == "" and not out.exists()
     once = invoke("value", src, "--tables", TINY, "--by", "Supplier")
     # (rich before 15 pads the centred title with spaces)
-    assert once.exit_code == 0 and re.search(r"Social value by supplier \(2024 prices\) *\n",
+    assert once.exit_code == 0 and re.search(r"Social value by supplier \(2024/25 prices\) *\n",
                                              once.stdout)
+
+
+def test_value_by_two_groupings_totals_each_pair_as_summarise_does(tmp_path: Path) -> None:
+    """A contract manager's review: --by year added each year's commitments to its
+    deliveries, and --by year --by stage was refused. Two groupings now give a row per pair,
+    the figures summarise gives for by=["year", "stage"], and the Total of every row, named
+    in the first column; years read as financial years (2024/25), and the note on a total
+    adding commitments to deliveries is left out, the table setting them apart."""
+    root = Path(__file__).resolve().parent.parent
+    portfolio = root / "examples" / "portfolio.csv"
+    totals = tmp_path / "totals.csv"
+    result = invoke("value", portfolio, "--by", "year", "--by", "stage", "--totals", totals)
+    assert result.exit_code == 0, result.output
+    assert "Social value by financial year and stage" in result.stdout
+    assert "The total adds commitments" not in result.stdout
+    expected = sv.summarise(sv.value_frame(pd.read_csv(portfolio)), by=["year", "stage"])
+    written = pd.read_csv(totals)
+    assert list(written.columns[:2]) == ["year", "stage"]
+    body, total = written.iloc[:-1], written.iloc[-1]
+    assert body["year"].astype(int).tolist() == expected["year"].tolist()
+    assert body["stage"].tolist() == expected["stage"].tolist()
+    assert [Decimal(str(x)).quantize(Decimal("0.01")) for x in body["net_gbp"]] == \
+        expected["net_gbp"].tolist()
+    assert total["year"] == "Total" and pd.isna(total["stage"])
+    lines = [line for line in result.stdout.splitlines() if line.startswith("│ 2024/25")]
+    assert [line.split("│")[2].strip() for line in lines] == ["commitment", "delivered"]
+    assert re.search(r"│ Total +│ +│", result.stdout)
 
 
 def test_value_when_a_row_with_a_known_measure_is_not_valued_then_counted_under_its_theme(
@@ -2681,8 +2713,8 @@ def test_bids_tells_mixed_bases_as_notes_in_its_flags(tmp_path: Path) -> None:
     # Said once, under the tenderers' lines, in the command's flags (an adversarial review:
     # the trace's note on stdout and the warning on stderr told it twice).
     notes = " ".join(result.stdout.split())
-    assert ("Note: Values are in the prices of each edition's own year (2024, 2025)" in notes
-            and "one year as both --price-year and --discount-base-year" in notes)
+    assert ("Note: Values are in the prices of each edition's own year (2024, 2025): a "
+            "common --price-year puts them on one basis." in notes)
     assert "price_year" not in notes and "assumptions=" not in notes
     assert "more than one basis" not in result.stderr and "own year" not in result.stderr
     same = runner.invoke(app, ["bids", str(src), "--price-year", "2024",

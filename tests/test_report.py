@@ -334,7 +334,7 @@ def test_report_targets_table_ends_in_a_total_row_that_ties_to_the_stage_totals(
                        "stage": ["commitment", "delivered", "commitment", "delivered"]})
     v = value_frame(df, "uk-national")
     page = report_html(v)
-    assert "commitments and deliveries apart, in 2024 prices." in page  # the price basis
+    assert "commitments and deliveries apart, in 2024/25 prices." in page  # the price basis
     section = page.split("<h2>Targets vs delivered</h2>", 1)[1].split("<h2>", 1)[0]
     foot = section.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
     stages = summarise(v, by="stage").set_index("stage")["net_gbp"]
@@ -944,7 +944,8 @@ def test_basis_notes_when_stages_prices_and_years_mix_then_say_so() -> None:
     """Commitments plus delivered, two editions' prices, two financial years: two notes, with
     the stage totals computed from the rows; a common basis or one stage leaves no note."""
 
-    rows = pd.DataFrame([_uk("2023-06-01", "commitment", 2), _uk("2024-06-01", "delivered")])
+    rows = pd.DataFrame([_uk("2023-06-01", "commitment", 2), _uk("2024-06-01", "delivered")]
+                        ).assign(years=[3, 1])  # a three-year commitment is discounted
     valued = value_frame(rows, "uk-national")
     committed = Decimal(str(valued["value_gbp"].iloc[0])).quantize(Decimal("0.01"))
     notes = _other_notes(valued)
@@ -1172,14 +1173,20 @@ def test_basis_notes_say_when_a_restatement_rests_on_forecast_index_figures() ->
 def test_basis_notes_when_editions_share_a_price_base_then_no_price_note(
         tiny: sv.ProxyTable) -> None:
     """Two editions with one price base year are one price basis; the note names only the
-    option not set."""
+    option not set. Rows that each last one year keep their value discounted to their own
+    first year, so they are on one basis already: no note (a contract manager's review)."""
     from socialvalue_tom.report import basis_notes
 
     later = sv.ProxyTable(tiny.spec.model_copy(update={
         "version": "2024-h2", "valid_from": dt.date(2025, 4, 1),
         "valid_to": dt.date(2026, 3, 31)}), price_index=tiny.price_index)
     rows = pd.DataFrame([{"measure": "env-carbon", "quantity": 1.0, "unit": "tCO2e",
-                          "region": "uk", "date": d} for d in ("2024-06-01", "2025-06-01")])
+                          "region": "uk", "date": d, "years": 1}
+                         for d in ("2024-06-01", "2025-06-01")])
+    assert basis_notes(value_frame(rows, [tiny, later]), [tiny, later]) == []
+    assert basis_notes(value_frame(rows.drop(columns="years"), [tiny, later]),
+                       [tiny, later]) == []
+    rows.loc[1, "years"] = 3
     valued = value_frame(rows, [tiny, later])
     assert basis_notes(valued, [tiny, later]) == [
         "Values are each discounted to its own first year (2 financial years, 2024 to 2025): "
@@ -1698,7 +1705,8 @@ def test_report_records_the_assumptions_and_version_the_values_were_worked_out_w
     a = sv.Assumptions(price_year=2025, discount_base_year=2023, bound="low")
     text = report_html(value_frame(df, assumptions=a))
     section = text.split("<h2>Assumptions</h2>", 1)[1]
-    for needle in ("financial year 2025 prices", "green-book rates, to financial year 2023",
+    for needle in ("financial year 2025/26 prices",
+                   "green-book rates, to financial year 2023/24",
                    "low bound of each proxy",
                    '<td class="text">the table&#x27;s default (an outcome&#x27;s own value '
                    "first)</td>",
@@ -1718,7 +1726,9 @@ def test_report_caveats_follow_the_adjustments_and_discounting_used() -> None:
     default = report_html(value_frame(df))
     assert ("after deadweight, displacement, attribution and drop-off; they are not cash"
             in default)
-    assert "each discounted to its own first year" in default
+    assert "each discounted to its own first year" not in default  # every row lasts a year
+    lasting = df.assign(years=[3] + [1] * (len(df) - 1))
+    assert "each discounted to its own first year" in report_html(value_frame(lasting))
     none = sv.Assumptions(deadweight=0, displacement=0, attribution=0, drop_off=0,
                           discount_schedule="none", apply_confidence=False)
     text = report_html(value_frame(df, assumptions=none))
@@ -2801,3 +2811,21 @@ def test_sv_ratio_of_groups_sharing_a_contract_is_told() -> None:
     text = report_html(valued)
     region = text.split("<h2>By region</h2>", 1)[1].split("<h2>", 1)[0]
     assert "1 contract(s) have rows in more than one group" in region
+
+
+def test_report_has_a_section_by_financial_year_where_rows_span_several() -> None:
+    """A contract manager's review: a cabinet report of a three-year contract had tables by
+    theme, stage and supplier, none by year. Rows of several financial years get one, its
+    years as a reader writes them (2023/24), counting deliveries as the other group
+    sections do; rows of one year get none."""
+    df = pd.read_csv(EXAMPLE)
+    valued = value_frame(df)
+    page = report_html(valued)
+    section = page.split("<h2>By financial year</h2>", 1)[1].split("<h2>", 1)[0]
+    delivered = valued[valued["stage"] == "delivered"]
+    expected = sv.summarise(delivered, by="year")
+    for year, net in zip(expected["year"], expected["net_gbp"], strict=True):
+        row = section.split(f">{year}/{(year + 1) % 100:02d}<", 1)[1].split("</tr>", 1)[0]
+        assert format_gbp(net).replace("-", "−") in row, (year, row)
+    one_year = value_frame(df[df["date"].between("2024-04-01", "2025-03-31")])
+    assert "By financial year" not in report_html(one_year)
