@@ -438,7 +438,14 @@ def date_hint(cell: Any) -> str:
     day: dt.date | None = None
     how = ""
     try:
-        if m := _DAY_FIRST.fullmatch(text):
+        if (m := _DAY_FIRST.fullmatch(text)) and int(m[2]) > 12 and int(m[1]) <= 12:
+            # No 13th month: a date only month first, as the US writes dates (a
+            # data-quality steward's review: such a file was told to read day first).
+            year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
+            day = dt.date(year, int(m[1]), int(m[2]))
+            how = (f" if it means {day.day} {day:%B %Y} (month first, as in the US: the "
+                   "column's other dates may be too)")
+        elif m := _DAY_FIRST.fullmatch(text):
             year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
             day = dt.date(year, int(m[2]), int(m[1]))
             how = (f" if it means {day.day} {day:%B %Y} (day first, as in the UK)"

@@ -979,23 +979,29 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
     _write_issues(frame, path)  # after the first problems are shown: they reach the user
     err.print(_printable(f"{len(frame)} problem(s) in {frame['row'].nunique()} row(s){tail}; "
                          f"listed in {path}"), markup=False)
-    uk = _day_first_dates_refused(frame)
-    if uk:  # a council officer's review: each such row was told alone, with no way to read all
+    uk, us = _day_first_dates_refused(frame)
+    if us:  # read day first, a month-first file's 07/01/2024 would be 7 January, silently
+        err.print(f"Note: {us:,} date(s) are dates only when read month first (06/30/2025, "
+                  "as the US writes dates): write the file's dates as YYYY-MM-DD "
+                  "(--day-first refuses a column holding such a date).", markup=False)
+    elif uk:  # a council officer's review: each such row was told alone, with no way to read all
         err.print(f"Note: {uk:,} date(s) are written day first, as in the UK: --day-first "
                   "reads such dates (30/06/2025) as the days they mean.", markup=False)
     return path
 
 
-def _day_first_dates_refused(issues: pd.DataFrame) -> int:
-    """How many refused dates ``--day-first`` would read: cells written day first that were
-    not read so (the flag not given), as the reasons quote them (never a time of day other
-    than midnight or a two-digit year, which the flag leaves alone)."""
-    from socialvalue_tom.io import _iso_day_first
+def _day_first_dates_refused(issues: pd.DataFrame) -> tuple[int, int]:
+    """How many refused dates ``--day-first`` would read (cells written day first that were
+    not read so, the flag not given: never a time of day other than midnight or a two-digit
+    year, which the flag leaves alone), and how many are dates only when read month first
+    (``06/30/2025``), as the reasons quote them."""
+    from socialvalue_tom.io import _iso_day_first, _month_first_only
 
     reasons = issues.loc[issues["code"].isin(("bad-date", "bad-period")), "reason"].astype(str)
     quoted = reasons.str.extract(r"^(?:date|period_start|period_end|\S+) '([^']*)'",
-                                 expand=False)
-    return int(sum(_iso_day_first(q) is not None for q in quoted.dropna()))
+                                 expand=False).dropna()
+    return (int(sum(_iso_day_first(q) is not None for q in quoted)),
+            int(sum(_month_first_only(q) is not None for q in quoted)))
 
 
 def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,

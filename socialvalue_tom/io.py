@@ -218,8 +218,10 @@ def dates_read_day_first(frame: pd.DataFrame,
     US: call this (``--day-first`` on the command line) for a file known to write dates day
     first. Other cells are left as they are: a day that does not exist (``31/04/2025``), a
     two-digit year (``25-06-30`` may be year first) or another time of day is still refused,
-    by the valuation, with its hint. A new frame where a cell was read, else ``frame``
-    itself; ``attrs["socialvalue_tom.day_first"]`` counts the cells read.
+    by the valuation, with its hint. A column holding a date only month first reads
+    (``06/30/2025``, as the US writes dates) raises :class:`RuleError`: its other dates are
+    month first too. A new frame where a cell was read, else ``frame`` itself;
+    ``attrs["socialvalue_tom.day_first"]`` counts the cells read.
 
     Examples:
         >>> df = pd.DataFrame({"date": ["30/06/2025", "2025-07-01", "3.4.2025", "31/04/2025"]})
@@ -241,6 +243,7 @@ def dates_read_day_first(frame: pd.DataFrame,
         iso = [_iso_day_first(u) for u in uniq]
         if not any(d is not None for d in iso):
             continue
+        _refuse_month_first(name, list(uniq))
         cells = column.astype(object).to_numpy()
         new = np.array([d if d is not None else u for d, u in zip(iso, uniq, strict=True)]
                        + [None], dtype=object)
@@ -255,6 +258,53 @@ def dates_read_day_first(frame: pd.DataFrame,
     if out is not frame:
         out.attrs["socialvalue_tom.day_first"] = read
     return out
+
+
+def _refuse_month_first(name: str, cells: list[Any]) -> None:
+    """Refuse to read column ``name`` day first where one of its ``cells`` is a date only when
+    read month first (``06/30/2024``, as the US writes dates): the column's other dates are
+    month first too, and read day first ``07/01/2024`` would be 7 January, not 1 July, with
+    no word (a data-quality steward's review)."""
+    only = next((c for c in cells if _month_first_only(c) is not None), None)
+    if only is None:
+        return
+    both = next((c for c in cells if _iso_day_first(c) is not None
+                 and _month_first_only(c) is None and _swapped(c) is not None), None)
+    meant = dt.date.fromisoformat(str(_month_first_only(only)))
+    example = ""
+    if both is not None:
+        day = dt.date.fromisoformat(str(_iso_day_first(both)))
+        other = dt.date.fromisoformat(str(_swapped(both)))
+        example = (f" ({both.strip()} would be read as {day.day} {day:%B %Y}, not "
+                   f"{other.day} {other:%B %Y})")
+    raise RuleError(f"column {name!r} cannot be read day first: it holds {only.strip()!r}, a "
+                    f"date only when read month first ({meant.day} {meant:%B %Y}, as the US "
+                    f"writes dates), so its other dates are month first too{example}: write "
+                    "the dates as YYYY-MM-DD", field=name)
+
+
+def _month_first_only(cell: Any) -> str | None:
+    """The ISO date a text cell means where it is a date only when read month first
+    (``06/30/2024``: there is no 30th month), or None."""
+    if not isinstance(cell, str) or (m := _DAY_FIRST_CELL.fullmatch(cell)) is None:
+        return None
+    if int(m[3]) <= 12:
+        return None
+    try:
+        return dt.date(int(m[4]), int(m[1]), int(m[3])).isoformat()
+    except ValueError:
+        return None
+
+
+def _swapped(cell: str) -> str | None:
+    """The ISO date a day-first cell means read month first, where that is another day."""
+    m = _DAY_FIRST_CELL.fullmatch(cell)
+    if m is None or m[1] == m[3] or int(m[1]) > 12:
+        return None
+    try:
+        return dt.date(int(m[4]), int(m[1]), int(m[3])).isoformat()
+    except ValueError:
+        return None
 
 
 def _iso_day_first(cell: Any) -> str | None:

@@ -3379,6 +3379,25 @@ def test_explain_with_period_names_the_netted_parts_by_their_input_rows(tmp_path
     assert len(steps) == 2 and all("at input row 2 (jobs-priority-ltu" in x for x in steps)
 
 
+def test_a_file_with_dates_only_month_first_reads_is_not_pointed_to_day_first(
+        tmp_path: Path) -> None:
+    """A data-quality steward's review: a US file's refused dates drew a note naming
+    --day-first, which then read 07/01/2024 as 7 January. The note now says the file writes
+    dates month first and to write ISO dates; --day-first refuses the column (exit 2)."""
+    src = tmp_path / "us.csv"
+    src.write_text("measure,quantity,unit,region,date\n"
+                   "jobs-local-fte,10,FTE,london,06/30/2024\n"
+                   "jobs-local-fte,10,FTE,london,07/01/2024\n", encoding="utf-8")
+    plain = invoke("value", src, "--errors", "collect")
+    said = " ".join(plain.stderr.split())
+    assert plain.exit_code == 1 and "--day-first reads such dates" not in said
+    assert ("Note: 1 date(s) are dates only when read month first (06/30/2025, as the US "
+            "writes dates): write the file's dates as YYYY-MM-DD (--day-first refuses a "
+            "column holding such a date).") in said
+    flagged = invoke("value", src, "--day-first", "--errors", "collect")
+    assert flagged.exit_code == 2 and "cannot be read day first" in flagged.stderr
+
+
 def test_day_first_reads_uk_dates_and_the_record_says_so(tmp_path: Path) -> None:
     """A council officer's review: every dd/mm/yyyy date of a CSV saved by Excel in a UK
     locale was refused row by row, with no way to read them all. A note under the problems

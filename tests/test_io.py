@@ -2777,6 +2777,33 @@ def test_dates_read_day_first_gives_the_day_written(day: dt.date, sep: str, padd
     assert out["date"].iloc[0] == day.isoformat() and pd.isna(out["date"].iloc[1])
 
 
+def test_dates_read_day_first_refuses_a_column_with_a_date_only_month_first_reads() -> None:
+    """A data-quality steward's review: a US file (06/30/2024, 07/01/2024) read with
+    --day-first valued 07/01/2024 as 7 January, in the edition before the one in force on
+    1 July. A column holding a date only month first reads is refused whole, naming the
+    cell and what the others would become; a column of day-first dates alone is read."""
+    us = pd.DataFrame({"date": ["06/30/2024", "07/01/2024", "2024-08-01"],
+                       "period_end": ["30/06/2024", None, None]})
+    with pytest.raises(sv.RuleError) as caught:
+        svio.dates_read_day_first(us)
+    assert caught.value.field == "date"
+    assert ("column 'date' cannot be read day first: it holds '06/30/2024', a date only when "
+            "read month first (30 June 2024, as the US writes dates), so its other dates are "
+            "month first too (07/01/2024 would be read as 7 January 2024, not 1 July 2024): "
+            "write the dates as YYYY-MM-DD") in str(caught.value)
+    assert svio.dates_read_day_first(us, ["period_end"])["period_end"].tolist()[0] == "2024-06-30"
+    # 12/13/2024 alone, nothing read day first: left for the valuation to refuse, its hint
+    # naming the month-first reading.
+    alone = pd.DataFrame({"date": ["12/13/2024"]})
+    assert svio.dates_read_day_first(alone) is alone
+    from socialvalue_tom._text import date_hint
+
+    assert date_hint("12/13/2024") == (": write 2024-12-13 if it means 13 December 2024 (month "
+                                       "first, as in the US: the column's other dates may be "
+                                       "too)")
+    assert date_hint("13/12/2024") == ": write 2024-12-13 (day first, as in the UK)"
+
+
 def test_dates_read_day_first_leaves_typed_dates_and_other_columns_alone() -> None:
     dates = pd.DataFrame({"date": pd.to_datetime(["2025-06-30"]), "note": ["30/06/2025"]})
     assert svio.dates_read_day_first(dates) is dates
