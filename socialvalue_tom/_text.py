@@ -303,10 +303,10 @@ def near_names(columns: Iterable[Any], wanted: Iterable[str]) -> dict[str, Any]:
 #: ("Deadweight (%)", "deadweight_pct", "drop off rate", "contract_value (GBP)"), once the
 #: name is reduced to its letters and digits.
 _HOW_WRITTEN = {
-    "deadweight": ("percentage", "percent", "pct", "rate", "fraction"),
-    "displacement": ("percentage", "percent", "pct", "rate", "fraction"),
-    "attribution": ("percentage", "percent", "pct", "rate", "fraction"),
-    "dropoff": ("percentage", "percent", "pct", "rate", "fraction"),
+    "deadweight": ("percentage", "percent", "pct", "pc", "rate", "fraction"),
+    "displacement": ("percentage", "percent", "pct", "pc", "rate", "fraction"),
+    "attribution": ("percentage", "percent", "pct", "pc", "rate", "fraction"),
+    "dropoff": ("percentage", "percent", "pct", "pc", "rate", "fraction"),
     "contractvalue": ("gbp", "pounds"),
     "years": ("inyears",),
 }
@@ -319,7 +319,10 @@ _OTHER_NAMES = {
               "noofyears", "nyears"),
     "contract_id": ("contract", "contractref", "contractreference", "contractno",
                     "contractnumber", "contractcode"),
-    "confidence": ("confidencegrade", "evidencegrade"),
+    "confidence": ("confidencegrade", "evidencegrade", "confidencelevel", "confidencerating"),
+    # A data-quality steward's review: these passed over without a word, the contract left
+    # with no value and the table's grade used.
+    "contract_value": ("totalcontractvalue", "contractvaluetotal", "valueofcontract"),
 }
 
 

@@ -244,13 +244,30 @@ def _root(ctx: typer.Context, version: Annotated[bool, typer.Option(
     ctx.with_resource(warnings.catch_warnings())
     warnings.simplefilter("ignore", IllustrativeValueWarning)
     # Likewise unread period columns: the notes under the totals say so, with --period.
-    warnings.filterwarnings("ignore", message="the rows have period_start and period_end",
-                            category=SocialValueWarning)
+    warnings.filterwarnings("ignore", message="the rows have .* columns, which value_frame "
+                            "does not read", category=SocialValueWarning)
     # openpyxl's word that it drops a workbook's data validation or conditional formatting
     # on reading: formatting the reader never uses, shown as a warning from site-packages
     # that reads as if the supplier's file would be changed (a Windows/Excel user's review).
     warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\.|$)")
+    # The library's other warnings (a column of the caller's replaced, a column passed over)
+    # as this command's notes, in its words, not Python's "file:line: Category:" form that
+    # points into the CLI's own code.
+    warnings.showwarning = _warnings_as_notes(warnings.showwarning)
 
+
+
+def _warnings_as_notes(python_show: Callable[..., None]) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that shows the library's warnings as notes on stderr, in this
+    command's words, and any other as ``python_show`` (Python's own) does."""
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        if issubclass(category, SocialValueWarning):
+            _console(stderr=True).print(
+                _printable(f"note: {_cli_error_words(str(message))}"), markup=False)
+        else:
+            python_show(message, category, filename, lineno, file, line)
+    return show
 
 
 def _console(stderr: bool = False) -> Console:

@@ -203,11 +203,20 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     _raise_if(issues, errors)
     if illustrative:
         warn_illustrative(illustrative)  # at the line calling value_frame
-    if unread_periods(df):
+    replaced = _columns_of_its_own_replaced(df)
+    if replaced:
         warnings.warn(SocialValueWarning(
-            "the rows have period_start and period_end columns, which value_frame does not "
-            "read: each row is valued whole at its date; apportion first (sv.apportion) to "
-            "split a period across the editions it overlaps"), stacklevel=outside_stacklevel())
+            f"the input has column(s) {', '.join(map(repr, replaced))}, which the valuation "
+            "writes: they are replaced by this valuation's (a supplier's own figure in "
+            "value_gbp, a template's version, would be lost); rename them to keep them"),
+            stacklevel=outside_stacklevel())
+    periods = unread_periods(df)
+    if periods:
+        start, end = periods
+        warnings.warn(SocialValueWarning(
+            f"the rows have {start} and {end} columns, which value_frame does not read: each "
+            "row is valued whole at its date; apportion first (sv.apportion) to split a "
+            "period across the editions it overlaps"), stacklevel=outside_stacklevel())
     twins = column_twins(df, differing=True)
     if twins:  # a cleaned column beside its original is common: said, not refused
         warnings.warn(SocialValueWarning(
@@ -449,10 +458,29 @@ def _raise_if(issues: Issues, errors: str) -> None:
 PERIOD_COLUMNS = ("period_start", "period_end")
 
 
-def unread_periods(frame: pd.DataFrame) -> bool:
-    """Whether ``frame`` has the default period columns but was not apportioned (no
-    ``period_row``): value_frame values each row whole at its date, whatever its period."""
-    return set(PERIOD_COLUMNS) <= set(frame.columns) and "period_row" not in frame.columns
+def _columns_of_its_own_replaced(df: pd.DataFrame) -> list[str]:
+    """The columns of ``df`` that value_frame writes, where ``df`` is not an earlier
+    valuation (no record in its ``attrs``, and not every edition column a valued file has):
+    a caller's own columns of those names, replaced without a word before (a notebook
+    analyst's review: a supplier's own figure in ``value_gbp`` was lost)."""
+    written = [c for c in (*OUTPUT_COLUMNS, "claim_share", "exclusion") if c in df.columns]
+    earlier = isinstance(df.attrs.get("socialvalue_tom"), Mapping) or {
+        "value_gbp", "table", "version", "digest"} <= set(df.columns)
+    return [] if earlier else written
+
+
+def unread_periods(frame: pd.DataFrame) -> tuple[Any, Any] | None:
+    """The period columns of ``frame`` where it has them but was not apportioned (no
+    ``period_row``): value_frame values each row whole at its date, whatever its period. The
+    default names, or names that differ from them only by case, spaces or separators
+    (``Period Start``: a data-quality steward's review found such a file valued at its dates
+    with no word); None where it has no such pair."""
+    if "period_row" in frame.columns:
+        return None
+    columns = list(frame.columns)
+    found = [name if name in columns else near_names(columns, [name]).get(name)
+             for name in PERIOD_COLUMNS]
+    return (found[0], found[1]) if None not in found else None
 
 
 def _check_input(df: pd.DataFrame, errors: str) -> None:

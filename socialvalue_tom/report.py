@@ -22,6 +22,7 @@ import io
 import math
 import os
 import re
+import shlex
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -66,7 +67,7 @@ from socialvalue_tom.errors import (
     SocialValueWarning,
     outside_stacklevel,
 )
-from socialvalue_tom.frame import PERIOD_COLUMNS, refuse_index_columns, unread_periods
+from socialvalue_tom.frame import refuse_index_columns, unread_periods
 from socialvalue_tom.money import format_gbp, total
 from socialvalue_tom.outcome import (
     MAX_CONTRACT_VALUE,
@@ -386,6 +387,13 @@ def _grouping_frame(valued: pd.DataFrame, keys: list[str],
     frame = _with_info(valued, looked_up[0], tables) if looked_up else valued
     frame = frame.copy(deep=False)
     if "year" in cols and "date" in valued.columns:
+        if "year" in valued.columns:
+            # The caller's own, passed over without a word before (a notebook analyst's
+            # review: a calendar 2024 there, the financial 2023/24 here).
+            warnings.warn(SocialValueWarning(
+                "by='year' groups by the UK financial year of each row's date, not by the "
+                "frame's own 'year' column: rename that column to group by it"),
+                stacklevel=outside_stacklevel())
         frame["year"] = _financial_year(valued["date"])
     if "region" in cols and "region" in valued.columns:
         frame["region"] = _regions(valued, tables)
@@ -1578,7 +1586,7 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
     ``price_year`` at or past the index's ``projected_from``).
     The assumptions are read from the ``attrs`` that :func:`~socialvalue_tom.frame.value_frame`
     records: where they are gone (a frame re-read from a file, or combined with
-    ``pd.concat``), only the note on stages, which needs none, is given. ``tables`` as for
+    ``pd.concat``), a note says so in place of those that need them. ``tables`` as for
     :func:`annotate`.
     """
     _need(valued, ["value_gbp"], "basis_notes", reads=["date"], whole=True)  # discounting
@@ -1647,14 +1655,23 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                      "(a quantity in kgCO2e read as tCO2e is 1,000 times too large).")
     notes += _row_notes(ok, eds)
     notes += _period_notes(valued.attrs.get(PERIODS_ATTR), ok, eds)
-    if unread_periods(ok):
-        notes.append(f"The rows have {' and '.join(PERIOD_COLUMNS)} columns, which were not "
+    periods = unread_periods(ok)
+    if periods:
+        start, end = periods
+        notes.append(f"The rows have {start} and {end} columns, which were not "
                      "read: each row was valued whole at its date, not split across the "
                      "editions its period overlaps (apportion first: sv.apportion, or "
-                     "--period period_start,period_end).")
+                     f"--period {shlex.quote(f'{start},{end}')}).")
     a = _assumptions_of(valued)
     if a is None:
-        return notes  # how the rows were valued is not known: say nothing about it
+        # How the rows were valued is not known: said, as results valued on different bases
+        # and put together lose their records (a notebook analyst's review: 2024/25 and
+        # 2025/26 prices were added with no word).
+        notes.append("The rows carry no record of the settings they were valued with (a "
+                     "frame read back from a file, or results put together with pd.concat): "
+                     "whether they share one price basis and discounting cannot be said "
+                     "here; value them in one call to have it checked.")
+        return notes
     if a.get("apply_confidence", True):  # grades not applied reduce nothing
         notes += _partly_given(ok, "confidence", UNGRADED_NOTE)
     basis = []
@@ -1759,7 +1776,55 @@ def _row_notes(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -> list
     if repeats:
         notes.append(f"{repeats} row(s) repeat another row exactly (every column the same): "
                      "check each is an outcome of its own, not a block pasted twice.")
+    # A data-quality steward's review: the same return typed again with another case or a
+    # trailing space ('C1 ', 'SCOTLAND') was counted twice, unnoticed.
+    alike = _repeated_rows(ok, loose=True) - repeats
+    if alike:
+        notes.append(f"{alike} row(s) repeat another row but for case or surrounding spaces "
+                     "in their text (C1 and 'C1 ', Scotland and SCOTLAND): check each is an "
+                     "outcome of its own, not one return entered twice.")
+    repeated_fte = _fte_repeated_in_a_year(ok, eds)
+    if repeated_fte:
+        notes.append(repeated_fte)
     return notes
+
+
+def _fte_repeated_in_a_year(ok: pd.DataFrame,
+                            eds: dict[tuple[str, str], ProxyTable]) -> str | None:
+    """A note where rows of an FTE measure, without a period, alike in every input column but
+    their quantity and date, fall at several dates of one financial year: FTE counts people
+    employed over a year, so quarterly returns of the 10 FTE employed add up to 40 (a
+    contract manager's review: delivered read 400% of the target, with no word). Rows
+    apportioned over periods have their own note."""
+    if not {"measure", "table", "version", "date"} <= set(ok.columns) or len(ok) < 2:
+        return None
+    bare = ok[_no_period(ok)]
+    fte = _fte_rows(bare, eds) if len(bare) else np.zeros(0, dtype=bool)
+    rows = bare[fte]
+    if len(rows) < 2:
+        return None
+    named = _input_columns(rows, "date", "quantity")
+    keys = [pd.factorize(stripped_column(rows[c]) if rows[c].dtype == object else rows[c],
+                         use_na_sentinel=False)[0] for c in named]
+    year = _financial_year(rows["date"]).to_numpy(dtype="float64", na_value=np.nan)
+    key, _ = _key_codes([*keys, np.nan_to_num(year, nan=-1).astype(np.int64)], len(rows))
+    days = pd.factorize(rows["date"].astype(object).map(_day_or_none))[0]
+    frame = pd.DataFrame({"key": key, "day": days})
+    dated = frame.groupby("key")["day"].transform("nunique").to_numpy() > 1
+    if not dated.any():
+        return None
+    return (f"{int(dated.sum())} row(s) give an FTE measure at several dates of one financial "
+            "year, alike in every other column but the quantity (quarterly returns?): FTE "
+            "counts those employed over the year, so four returns of the same 10 FTE add up "
+            "to 40; if each gives the FTE employed at its date, keep one a year, or give each "
+            "return's period (--period) so each counts its share of the year.")
+
+
+def _no_period(ok: pd.DataFrame) -> np.ndarray:
+    """Which rows were not apportioned over a period (no ``period_row``)."""
+    if "period_row" not in ok.columns:
+        return np.ones(len(ok), dtype=bool)
+    return np.isnan(pd.to_numeric(ok["period_row"], errors="coerce").to_numpy(dtype=np.float64))
 
 
 def _ids_alike_notes(ok: pd.DataFrame, suppliers: bool = True) -> list[str]:
@@ -1846,14 +1911,26 @@ def _period_notes(columns: Any, ok: pd.DataFrame,
         notes.append(f"{int(overlap.sum())} row(s) report a period that overlaps another row's "
                      "alike in every other column (the same quantity, contract, measure...): "
                      "both are counted in full; check the periods.")
+    # Rows alike in every input column but their figure whose periods start on one day and
+    # end on others: returns of the year to date (Q1, Q1-Q2, ...), each counted in full (a
+    # contract manager's review: 100 + 210 + 320 + 400 hours for the 400 the year gave).
+    figure = [f"k{j}" for j, c in enumerate(named) if c != "unit"]
+    ends = whole.groupby([*figure, "first"], dropna=False, sort=False)["last"].transform(
+        "nunique")
+    to_date = ends.to_numpy() > 1
+    if to_date.any():
+        notes.append(f"{int(to_date.sum())} row(s) report periods that start on the same day "
+                     "and end on different days, alike in every other column but the "
+                     "quantity (returns of the year to date?): each is counted in full, so "
+                     "a later return adds what an earlier one gave again; keep the latest, "
+                     "or give each return its own period.")
     # Rows alike in every input column but their figure (quantity, unit) for the very same
     # period: a corrected return sent beside the one it corrects, say. A column that tells
     # them apart (a site, a person) makes them two returns, and periods that only overlap
     # are left alone (two people hired on one contract in the same quarter), both meant.
-    claim = [f"k{j}" for j, c in enumerate(named) if c != "unit"]
     if "measure" in named:
         told = set(overlap[overlap].index.tolist())
-        again = whole.duplicated([*claim, "first", "last"], keep="first")
+        again = whole.duplicated([*figure, "first", "last"], keep="first")
         other = [i for i in again[again].index.tolist() if i not in told]
         if other:
             notes.append(f"{len(other)} row(s) report the same period as another row alike in "
@@ -2002,9 +2079,11 @@ UNGRADED_NOTE = ("give no confidence grade while others do: they are counted in 
                  "their evidence were the best, while graded rows are reduced")
 
 
-def _repeated_rows(ok: pd.DataFrame) -> int:
+def _repeated_rows(ok: pd.DataFrame, loose: bool = False) -> int:
     """How many valued rows repeat another in every input column (the parts of an
-    apportioned row differ by their dates, so they never count)."""
+    apportioned row differ by their dates, so they never count); ``loose``: text compared
+    without surrounding spaces and case (``C1 `` and ``C1``, ``Scotland`` and ``SCOTLAND``),
+    as a reader reads them."""
     columns = _input_columns(ok)
     if not columns or len(ok) < 2:
         return 0
@@ -2022,9 +2101,15 @@ def _repeated_rows(ok: pd.DataFrame) -> int:
                 found = pd.factorize(np.asarray(
                     [f"{type(x).__name__}:{x}" for x in cells], dtype=object))[0]
             else:  # the text of each distinct cell, once
-                texts = [f"{type(x).__name__}:{x}" for x in uniq]
+                texts = [f"str:{x.strip().casefold()}" if loose and isinstance(x, str)
+                         else f"{type(x).__name__}:{x}" for x in uniq]
                 found = pd.factorize(np.asarray(texts, dtype=object))[0][found]
             codes.append(found)
+        elif loose and pd.api.types.is_string_dtype(col.dtype):
+            found, uniq = pd.factorize(col, use_na_sentinel=False)
+            texts = [x.strip().casefold() if isinstance(x, str) else x for x in uniq]
+            codes.append(pd.factorize(np.asarray(texts, dtype=object),
+                                      use_na_sentinel=False)[0][found])
         else:
             codes.append(pd.factorize(col, use_na_sentinel=False)[0])
     _, first = _key_codes(codes, len(ok))

@@ -3465,3 +3465,17 @@ def test_value_by_group_notes_contracts_spread_over_groups(tmp_path: Path) -> No
             "its rows' net against the whole value of every contract with a row in it") in said
     assert "(--by contract, each contract's ratio is its own)" in said
     assert "more than one group" not in invoke("value", src, "--by", "contract").stdout
+
+
+def test_library_warnings_are_printed_as_notes_in_the_commands_words(tmp_path: Path) -> None:
+    """A library warning (here: a column of the caller's replaced by the valuation's) was
+    printed in Python's form, a path into the command line's own code, then the warning's
+    class; it is a note on stderr."""
+    src = tmp_path / "v.csv"
+    src.write_text("measure,quantity,unit,region,date,version\n"
+                   "jobs-local-fte,10,FTE,london,2024-06-30,template v3\n", encoding="utf-8")
+    result = invoke("value", src)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("note: the input has column(s) 'version', which the "
+                                    "valuation writes")
+    assert "SocialValueWarning" not in result.stderr and ".py:" not in result.stderr

@@ -908,6 +908,9 @@ def test_value_frame_when_a_rule_column_differs_by_case_or_spaces_refuses_it(
     ("Contract Ref", "contract_id"), ("Contract No.", "contract_id"),
     ("Confidence grade", "confidence"), ("Supplier", "supplier_id"),
     ("Supplier ref", "supplier_id"),
+    # A data-quality steward's review: passed over without a word before.
+    ("deadweight_pc", "deadweight"), ("total_contract_value", "contract_value"),
+    ("Confidence level", "confidence"),
 ])
 def test_value_frame_when_a_rule_column_is_named_another_way_refuses_it(
         tiny_table: Any, given: str, rule: str) -> None:
@@ -1893,3 +1896,24 @@ def test_a_row_dated_1_april_is_of_the_financial_year_it_starts() -> None:
                          errors="collect").attrs["issues"]
     assert issues["row"].tolist() == [0]
     assert issues["code"].tolist() in (["before-discount-base"], ["no-table-in-force"])
+
+
+def test_value_frame_warns_where_it_replaces_columns_of_the_callers_own(
+        tiny: sv.ProxyTable) -> None:
+    """A notebook analyst's review: a supplier's own figure in value_gbp and a template's
+    version column were replaced without a word. An input that is not an earlier valuation
+    draws a warning naming them; an earlier valuation, in memory or read back from a file
+    (every edition column), is valued again without one."""
+    import warnings
+
+    rows = _frame()
+    with pytest.warns(sv.SocialValueWarning, match=r"column\(s\) 'value_gbp', 'version', which "
+                      "the valuation writes: they are replaced"):
+        out = value_frame(rows.assign(value_gbp=999.0, version="template v3"), tiny)
+    assert 999.0 not in out["value_gbp"].tolist()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.SocialValueWarning)
+        warnings.simplefilter("ignore", sv.IllustrativeValueWarning)
+        again = value_frame(out, tiny)
+        read_back = pd.DataFrame(again.to_dict("list"))  # no attrs, as a CSV read back
+        value_frame(read_back, tiny)

@@ -1128,7 +1128,9 @@ def test_report_html_when_both_stages_then_totals_by_stage_and_note(
 
 def test_basis_notes_when_assumptions_unknown_then_only_the_stage_note() -> None:
     """Without the attrs value_frame records (a re-read file, pd.concat), nothing is said about
-    prices, discounting or carrying forward: only what the rows show (the stages)."""
+    prices, discounting or carrying forward but that the record is gone (a notebook
+    analyst's review: results on two price bases put together drew no note at all), beside
+    what the rows show (the stages)."""
 
     rows = pd.DataFrame([_uk("2023-06-01", "commitment"), _uk("2024-06-01", "delivered")])
     valued = value_frame(rows, "uk-national", assumptions=sv.Assumptions(
@@ -1136,8 +1138,13 @@ def test_basis_notes_when_assumptions_unknown_then_only_the_stage_note() -> None
     bare = valued.copy()
     bare.attrs = {}
     notes = _other_notes(bare, "uk-national")
-    assert len(notes) == 1 and notes[0].startswith("The total adds commitments")
-    assert _other_notes(valued) == notes
+    assert len(notes) == 2 and notes[0].startswith("The total adds commitments")
+    assert notes[1].startswith("The rows carry no record of the settings they were valued "
+                               "with (a frame read back from a file, or results put together "
+                               "with pd.concat)")
+    assert _other_notes(valued) == notes[:1]
+    later = value_frame(rows, "uk-national", assumptions=sv.Assumptions(price_year=2025))
+    assert notes[1] in _other_notes(pd.concat([valued, later]))
 
 
 def test_basis_notes_say_when_a_restatement_rests_on_forecast_index_figures() -> None:
@@ -2829,3 +2836,90 @@ def test_report_has_a_section_by_financial_year_where_rows_span_several() -> Non
         assert format_gbp(net).replace("-", "−") in row, (year, row)
     one_year = value_frame(df[df["date"].between("2024-04-01", "2025-03-31")])
     assert "By financial year" not in report_html(one_year)
+
+
+def test_basis_notes_name_rows_repeated_but_for_case_or_spaces() -> None:
+    """A data-quality steward's review: one return typed again as 'C1 ' and 'SCOTLAND ' was
+    valued three times with no note (an exact copy drew one). Rows alike once text is read
+    without case and surrounding spaces are counted; exact copies keep their own note."""
+    from socialvalue_tom.report import basis_notes
+
+    rows = pd.DataFrame({"contract_id": ["C1", "C1 ", "C1"],
+                         "measure": "jobs-local-fte", "quantity": [10.0, 10.0, 10.0],
+                         "unit": ["FTE", "FTE", "fte"], "region": ["Scotland", "scotland",
+                                                                   "SCOTLAND "],
+                         "date": "2024-06-30"}).astype({"contract_id": "string"})
+    notes = basis_notes(value_frame(rows))
+    (note,) = [n for n in notes if "but for case or surrounding spaces" in n]
+    assert note.startswith("2 row(s) repeat another row but for case")
+    assert not any("repeat another row exactly" in n for n in notes)
+    other = rows.assign(quantity=[10.0, 11.0, 12.0])
+    assert not any("surrounding spaces" in n for n in basis_notes(value_frame(other)))
+
+
+def test_basis_notes_name_returns_of_the_year_to_date() -> None:
+    """A contract manager's review: returns of the year to date (April-June 100 hours,
+    April-September 210, ...) were each counted in full, 1,030 hours for the 400 the year
+    gave, with no note. Periods that start on one day and end on others, alike in every other
+    column, draw one; consecutive quarters do not."""
+    from socialvalue_tom.report import basis_notes
+
+    ends = ["2024-06-30", "2024-09-30", "2024-12-31", "2025-03-31"]
+    rows = pd.DataFrame({"contract_id": "FM-1", "measure": "social-volunteering-hour",
+                         "quantity": [100.0, 210.0, 320.0, 400.0], "unit": "hour",
+                         "region": "london", "period_start": "2024-04-01",
+                         "period_end": ends})
+    notes = basis_notes(value_frame(sv.apportion(rows)))
+    (note,) = [n for n in notes if "start on the same day" in n]
+    assert note.startswith("4 row(s) report periods that start on the same day")
+    quarters = rows.assign(period_start=["2024-04-01", "2024-07-01", "2024-10-01",
+                                         "2025-01-01"])
+    assert not any("start on the same day" in n
+                   for n in basis_notes(value_frame(sv.apportion(quarters))))
+
+
+def test_basis_notes_name_an_fte_measure_given_at_several_dates_of_a_year() -> None:
+    """A contract manager's review: four quarterly returns of the same 10 FTE, dated without
+    a period, were delivered 40 FTE, 400% of a 10 FTE target, with no note. Rows of an FTE
+    measure alike but for quantity and date, at several dates of one financial year, draw
+    one; the same rows a year apart, or an hours measure, do not."""
+    from socialvalue_tom.report import basis_notes
+
+    days = ["2024-06-30", "2024-09-30", "2024-12-31", "2025-03-31"]
+    rows = pd.DataFrame({"contract_id": "FM-1", "measure": "jobs-local-fte",
+                         "quantity": 10.0, "unit": "FTE", "region": "london", "date": days})
+    notes = basis_notes(value_frame(rows))
+    (note,) = [n for n in notes if "at several dates of one financial year" in n]
+    assert note.startswith("4 row(s) give an FTE measure at several dates")
+    yearly = rows.assign(date=["2023-06-30", "2024-06-30", "2025-06-30", "2025-06-30"],
+                         contract_id=["FM-1", "FM-1", "FM-1", "FM-2"])
+    assert not any("several dates" in n for n in basis_notes(value_frame(yearly)))
+    hours = rows.assign(measure="social-volunteering-hour", unit="hour")
+    assert not any("several dates" in n for n in basis_notes(value_frame(hours)))
+
+
+def test_basis_notes_name_period_columns_written_another_way() -> None:
+    """A data-quality steward's review: 'Period Start' and 'Period End' columns were passed
+    over, each row valued whole at its date, with no note (period_start drew one). Names that
+    differ only by case or separators draw it, naming the columns as given and the --period
+    that reads them."""
+    from socialvalue_tom.report import basis_notes
+
+    rows = pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [1.0], "unit": ["FTE"],
+                         "region": ["uk"], "date": ["2024-06-30"],
+                         "Period Start": ["2024-01-01"], "Period End": ["2024-12-31"]})
+    with pytest.warns(sv.SocialValueWarning, match="the rows have Period Start and Period End"):
+        valued = value_frame(rows)
+    (note,) = [n for n in basis_notes(valued) if "were not read" in n]
+    assert note.startswith("The rows have Period Start and Period End columns")
+    assert note.endswith("--period 'Period Start,Period End').")
+
+
+def test_summarise_by_year_warns_of_a_year_column_of_the_frames_own() -> None:
+    """A notebook analyst's review: a frame with a year column of its own (calendar 2024)
+    was grouped by the financial year of its dates (2023) with no word."""
+    rows = pd.DataFrame([_uk("2024-02-01", "delivered")]).assign(year=2024)
+    valued = value_frame(rows)
+    with pytest.warns(sv.SocialValueWarning, match="not by the frame's own 'year' column"):
+        out = sv.summarise(valued, by="year")
+    assert out["year"].tolist() == [2023]
