@@ -185,13 +185,16 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
                      always=claims is not None)
     seen = Seen()
     illustrative = 0
+    carried = np.zeros(n, dtype=bool)
     for start in range(0, n, BLOCK):
         stop = min(start + BLOCK, n)
         block, local = df.iloc[start:stop], issues.block(start, stop)
         rows = lookups(block, stack, a, local, seen)
         _refuse_failing_claims(block, stack, a, rows, local)
-        scale = _exclusions(block, stack, rows, local, (totals, keys), shares, start,
-                            _carried(rows, stack, a))
+        years = _carried(rows, stack, a)
+        if years is not None:
+            carried[start:stop] = (years >= 0) & ~local.bad
+        scale = _exclusions(block, stack, rows, local, (totals, keys), shares, start, years)
         # With errors="raise" and bad rows already found, the arithmetic still runs: it is
         # where a custom expression's non-finite result shows, and the error lists every row.
         # Only the editions this block's valid rows use are restated (as in the scalar engine).
@@ -203,6 +206,15 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     _raise_if(issues, errors)
     if illustrative:
         warn_illustrative(illustrative)  # at the line calling value_frame
+    lumped = _carried_across_april(df, carried)
+    if lumped:
+        # A contract manager's review: a period running past the last edition, apportioned
+        # without carrying forward, was one part from the edition's end, valued as one year.
+        warnings.warn(SocialValueWarning(
+            f"{lumped:,} row(s) valued with an edition carried forward are parts of a period "
+            "that runs across 1 April, apportioned without carry_forward: one part, not one "
+            "per financial year (each year's claims netted apart, and discounted as its "
+            "year); apportion with carry_forward=True too"), stacklevel=outside_stacklevel())
     replaced = _columns_of_its_own_replaced(df)
     if replaced:
         warnings.warn(SocialValueWarning(
@@ -456,6 +468,20 @@ def _raise_if(issues: Issues, errors: str) -> None:
 
 #: The period columns ``apportion`` reads by default.
 PERIOD_COLUMNS = ("period_start", "period_end")
+
+
+def _carried_across_april(df: pd.DataFrame, carried: np.ndarray) -> int:
+    """How many ``carried`` rows of ``df`` (valued with an edition carried forward) are
+    parts, apportioned without ``carry_forward``, whose own period runs across 1 April."""
+    read = df.attrs.get("socialvalue_tom.periods")  # periods.PERIODS_ATTR, its record
+    if not carried.any() or not isinstance(read, Mapping) or read.get("carry_forward") is not False:
+        return 0
+    if read.get("start") not in df.columns or read.get("end") not in df.columns:
+        return 0
+    first, last = (pd.to_datetime(df[read[k]], errors="coerce") for k in ("start", "end"))
+    fy_first = first.dt.year - (first.dt.month < 4)
+    fy_last = last.dt.year - (last.dt.month < 4)
+    return int(((fy_first != fy_last).to_numpy() & carried).sum())
 
 
 def _columns_of_its_own_replaced(df: pd.DataFrame) -> list[str]:

@@ -171,7 +171,7 @@ def apportion(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     out["period_share"] = share
     out.attrs = own_attrs(df.attrs, drop=("issues",))
     # Which columns hold the periods: the report's notes read each row's whole period back.
-    out.attrs[PERIODS_ATTR] = {"start": start, "end": end}
+    out.attrs[PERIODS_ATTR] = {"start": start, "end": end, "carry_forward": carry_forward}
     if errors == "collect":
         out.attrs["issues"] = issues_frame(issues.items)
     return out

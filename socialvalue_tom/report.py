@@ -1360,6 +1360,7 @@ _HEADERS = {
     "delivered_pct": "Delivered (% of committed)",
     "uncommitted_gbp": "Of which not committed", "rows_without_stage": "Rows without stage",
     "table": "Table", "version": "Edition", "digest": "Digest (sha256)",
+    "valid": "In force", "prices": "Prices of",
     "index_digest": "Price index digest (sha256)", "row": "Row", "line": "Line",
     "field": "Field", "code": "Code", "reason": "Reason", "setting": "Setting",
     "value": "Value", "ppn002_outcome": "PPN 002 outcome", "ppn0620_outcome": "PPN 06/20 outcome",
@@ -2616,6 +2617,17 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
               for note in ([adding] if adding else []) + tvd_notes)]
     if {"table", "version", "digest"} <= set(frame.columns):  # a frame built by hand has none
         eds = pd.DataFrame(editions_used(frame), columns=["table", "version", "digest"])
+        # Each edition's dates and prices, where it is known here (a contract manager's
+        # review: a cabinet reader saw three labels and digests, not which year each priced).
+        from socialvalue_tom.explain import remembered_edition
+
+        by_digest = {t.digest: t for t in _known_editions(valued, tables).values()}
+        found = [by_digest.get(d) or remembered_edition(str(d)) for d in eds["digest"]]
+        if all(e is not None for e in found):
+            eds.insert(2, "valid", [f"{e.valid_from} to {e.valid_to}" for e in found
+                                    if e is not None])
+            eds.insert(3, "prices", [financial_year_text(e.spec.price_base_year)
+                                     for e in found if e is not None])
         indices = _price_indices(valued)
         if any(indices.get(d) for d in eds["digest"]):  # a user table's own price index
             eds["index_digest"] = [indices.get(d) or "" for d in eds["digest"]]

@@ -490,7 +490,8 @@ def test_other_columns_and_attrs_are_kept() -> None:
     assert out.attrs == {"note": "kept", "request": {"tags": ["t"]},
                          # which columns hold the periods, for the notes beside a total
                          "socialvalue_tom.periods": {"start": "period_start",
-                                                     "end": "period_end"}}
+                                                     "end": "period_end",
+                                                     "carry_forward": False}}
     out.attrs["request"]["tags"].append("apportioned")  # a copy, as pandas makes: not the input's
     assert df.attrs["request"] == {"tags": ["t"]}
 
@@ -788,3 +789,27 @@ def test_carrying_forward_cuts_at_the_first_1_april_when_the_first_edition_start
     parts = sv.apportion(df, short, carry_forward=True)
     assert [str(d.date()) for d in parts["date"]] == ["2023-03-01", "2023-04-01"]
     assert parts["period_share"].tolist() == [31 / 92, 61 / 92]
+
+
+def test_value_frame_warns_where_carried_parts_were_apportioned_without_carry_forward() -> None:
+    """A contract manager's review: a period from January 2026 to June 2027, apportioned
+    without carry_forward and valued with it, was one part from April 2026 valued as one
+    year, with no word (the command line splits it at each 1 April). A warning names the
+    setting to pass to apportion; matched settings, or a carried part within one financial
+    year, draw none."""
+    import warnings
+
+    row = pd.DataFrame({"contract_id": ["C1"], "measure": ["jobs-local-fte"],
+                        "quantity": [3.0], "unit": ["FTE"], "region": ["london"],
+                        "period_start": ["2026-01-01"], "period_end": ["2027-06-30"]})
+    carry = {"carry_forward": True}
+    with pytest.warns(sv.SocialValueWarning, match="1 row\\(s\\) valued with an edition "
+                      "carried forward are parts of a period that runs across 1 April"):
+        sv.value_frame(sv.apportion(row), assumptions=carry)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.SocialValueWarning)
+        warnings.simplefilter("ignore", sv.IllustrativeValueWarning)
+        split = sv.value_frame(sv.apportion(row, carry_forward=True), assumptions=carry)
+        within = row.assign(period_start="2026-04-01", period_end="2027-03-31")
+        sv.value_frame(sv.apportion(within), assumptions=carry)
+    assert len(split) == 3  # January-March 2026, 2026/27, April-June 2027

@@ -2039,6 +2039,9 @@ def test_report_tables_scroll_on_their_own_and_digests_break_so_the_page_reflows
     editions = next(t for t in tables if "Proxy table editions used" in t)
     digest = tiny.digest
     assert f'<td class="text hash">{digest}</td>' in editions
+    # Each edition's dates and prices beside its digest (a contract manager's review).
+    assert (f'<td class="text">{tiny.valid_from} to {tiny.valid_to}</td>'
+            f'<td class="text">{tiny.spec.price_base_year}/') in editions
     css = page[page.index("<style>"):page.index("</style>")]
     assert ".table-wrap{overflow-x:auto}" in css
     assert ".hash{overflow-wrap:anywhere;word-break:break-all}" in css
@@ -2200,7 +2203,8 @@ def test_notes_remind_of_fte_years_over_short_periods_and_name_overlapping_perio
         "period_start": ["2024-04-01", "2024-06-01", "2024-04-01", "2024-07-01", "2024-04-01"],
         "period_end": ["2024-06-30", "2024-09-30", "2025-03-31", "2024-09-30", "2024-06-30"]})
     parts = sv.apportion(rows, "uk-national")
-    assert parts.attrs[PERIODS_ATTR] == {"start": "period_start", "end": "period_end"}
+    assert parts.attrs[PERIODS_ATTR] == {"start": "period_start", "end": "period_end",
+                                         "carry_forward": False}
     notes = basis_notes(value_frame(parts, "uk-national"))
     assert ("3 row(s) give an FTE measure over a period that is not a year: the quantity is "
             "read as the FTE-years delivered in the period (12 FTE employed for a quarter is 3; "
