@@ -2420,6 +2420,13 @@ def targets_cmd(
         for name, words in _TARGET_WORDS:
             note = note.replace(name, words)
         say(f"Note: {_cli_words(note)}")
+    if by_measure and _reduced_by_double_counting(valued) and not any(
+            "quantities beside them" in n for n in table.attrs["notes"]):
+        # A contract manager's review: 30 FTE committed read 24 (6 FTE of priority hires
+        # counted under their own measure), the columns' names saying nothing of it.
+        say("Note: “Committed qty” and “Delivered qty” are counted after double counting "
+            "(claim_share): a whole's quantity is what the parts its exclusion counts first "
+            "leave (30 FTE of local jobs beside 6 FTE of priority hires is 24).")
     for line in _basis_lines(valued, resolved, stages_apart=True):
         say(line)
     if totals is not None:
@@ -2434,6 +2441,14 @@ def targets_cmd(
             f"Wrote {len(table):,} row(s){' and their Total' if len(table) else ''} to "
             f"{totals}"), markup=False)
     _exit_if_any(issues, input, None, sheet)
+
+
+def _reduced_by_double_counting(valued: pd.DataFrame) -> bool:
+    """Whether double counting reduced some valued row's claim (a ``claim_share`` below 1)."""
+    if "claim_share" not in valued.columns:
+        return False
+    share = pd.to_numeric(valued["claim_share"], errors="coerce").to_numpy(dtype=np.float64)
+    return bool(((share < 1) & valued["value_gbp"].notna().to_numpy()).any())
 
 
 #: The targets notes' names of result columns and arguments, as this command shows them.

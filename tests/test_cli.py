@@ -3479,3 +3479,23 @@ def test_library_warnings_are_printed_as_notes_in_the_commands_words(tmp_path: P
     assert result.stderr.startswith("note: the input has column(s) 'version', which the "
                                     "valuation writes")
     assert "SocialValueWarning" not in result.stderr and ".py:" not in result.stderr
+
+
+def test_targets_by_measure_says_its_quantities_are_after_double_counting(
+        tmp_path: Path) -> None:
+    """A contract manager's review: 30 FTE of local jobs committed read 24 (the 6 FTE of
+    priority hires counted under their own measure), the column saying nothing of it."""
+    src = tmp_path / "t.csv"
+    src.write_text("contract_id,stage,measure,quantity,unit,region,date\n"
+                   "C1,commitment,jobs-local-fte,30,FTE,uk,2024-06-30\n"
+                   "C1,commitment,jobs-priority-ltu,6,FTE,uk,2024-06-30\n", encoding="utf-8")
+    result = invoke("targets", src, "--by-measure")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert re.search(r"│ C1 +│ jobs-local-fte +│ FTE +│ +24 │", result.stdout)
+    assert ("Note: “Committed qty” and “Delivered qty” are counted after double counting "
+            "(claim_share)") in said
+    alone = tmp_path / "a.csv"
+    alone.write_text("\n".join(src.read_text(encoding="utf-8").splitlines()[:2]) + "\n",
+                     encoding="utf-8")
+    assert "after double counting" not in invoke("targets", alone, "--by-measure").stdout
