@@ -464,7 +464,11 @@ def date_hint(cell: Any) -> str:
             day = dt.date(int(m[3]), _MONTHS[m[1].lower()], int(m[2]))
         elif m := _WITH_TIME.fullmatch(text):
             return f": give the date alone, without the time of day: {m[1]}"
-        elif re.fullmatch(r"\d{5}(?:\.0+)?", text) and 20_000 <= float(text) <= 80_000:
+        elif excel_error_value(text):  # a data-quality steward's review: #REF! in a date
+            return (": it is a spreadsheet's error value, a formula that failed; correct the "
+                    "formula in the workbook, or give the date (YYYY-MM-DD)")
+        elif re.fullmatch(r"\d{5}(?:\.\d+)?", text) and 20_000 <= float(text) <= 80_000:
+            # A date cell's number, with a time of day as its fraction (45473.5 is noon).
             day = _EXCEL_EPOCH + dt.timedelta(days=int(float(text)))
             return (f": it looks like an Excel date number ({day.isoformat()}): format the "
                     "column as a date (yyyy-mm-dd) before saving")

@@ -35,7 +35,10 @@ ktCO2e = 1000 tCO2e = ktCO2
 
 #: Spellings that pint cannot tokenise (currency symbols) mapped to registry names.
 _ALIASES = {"£": "GBP", "£k": "kGBP", "k£": "kGBP", "kgbp": "kGBP", "£000": "kGBP",
-            "£'000": "kGBP", "£ 000": "kGBP"}
+            "£'000": "kGBP", "£ 000": "kGBP",
+            # As a returns form heads a column of thousands (a data-quality steward's review:
+            # '£000s' was refused with advice to write '£000').
+            "£000s": "kGBP", "£'000s": "kGBP"}
 #: Carbon units as an outcome may give them in capitals ('TCO2E', 'KGCO2E' on a returns form),
 #: found by their lower case (:func:`as_written_or_lower`); a table writes the registry's
 #: spelling. 'mtco2e' is not here: metric tonnes or megatonnes, it is refused as ambiguous.

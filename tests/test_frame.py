@@ -1490,6 +1490,10 @@ def test_date_hint_edges() -> None:
     assert date_hint("05/05/2024") == ": write 2024-05-05 (day first, as in the UK)"
     assert date_hint("25000").startswith(": it looks like an Excel date number (1968-06-11)")
     assert date_hint("19999") == ": write the year, month and day (31 March 2024 is 2024-03-31)"
+    # A data-quality steward's review: a date cell with a time (noon) and a failed formula.
+    assert date_hint("45473.5").startswith(": it looks like an Excel date number (2024-06-30)")
+    assert date_hint(" #REF! ").startswith(": it is a spreadsheet's error value, a formula "
+                                           "that failed")
 
 
 def test_dashes_of_every_kind_and_spaces_around_a_code_are_pointed_out() -> None:
@@ -1833,6 +1837,13 @@ def test_value_frame_names_a_row_of_totals_left_at_the_bottom() -> None:
     assert 2 not in measure.index and not np.isnan(out["value_gbp"].iloc[2])
     # Its other cells are still named (a blank unit is the measure's own: no issue).
     assert set(issues.loc[issues["row"] == 1, "field"]) == {"measure", "date", "region"}
+    # "Total" as the measure, or the header row again (returns put together), are named as
+    # rows that are no outcome (a data-quality steward's review).
+    odd = value_frame(df.iloc[[0, 0]].assign(measure=["Total", " measure "]), errors="collect")
+    said = odd.attrs["issues"].set_index("row")["reason"]
+    assert said[0].endswith("a row of totals? Delete it: totals are worked out from the rows")
+    assert said[1].endswith("the header row again (files put together, each with its "
+                            "header)? Delete it")
 
 
 def test_carry_forward_leaves_rows_in_their_editions_own_years_alone(tmp_path: Path) -> None:

@@ -372,6 +372,8 @@ def test_pounds_in_thousands_are_read_and_millions_told_how_to_write() -> None:
     no unit and are told so, not that '£' cannot be in a unit."""
     assert conversion_factor("£000", "GBP") == 1000.0
     assert conversion_factor("£'000", "GBP") == 1000.0
+    # As a returns form heads the column (a data-quality steward's review).
+    assert conversion_factor("£000s", "GBP") == conversion_factor("£'000s", "GBP") == 1000.0
     for unit in ("£m", "£bn", "£ millions", "m£"):
         with pytest.raises(UnitError, match="millions have no unit of their own"):
             conversion_factor(unit, "GBP")

@@ -35,6 +35,7 @@ from socialvalue_tom._text import (
     excel_rounded_id,
     grouped_digits,
     key_text,
+    name_key,
     narrow_floats_as_written,
     near_names,
     number_with_unit_advice,
@@ -492,7 +493,8 @@ def _in_no_edition(measure: str, s: EditionStack) -> str:
     from socialvalue_tom.tables.crosswalk import framework_code_hint
 
     codes = [c for t in s.editions for c in t.measure_codes]
-    hint = framework_code_hint(measure, codes) or did_you_mean(measure, codes)
+    hint = (_not_an_outcome_hint(measure) or framework_code_hint(measure, codes)
+            or did_you_mean(measure, codes))
     names = sorted({t.name for t in s.editions})
     editions = ", ".join(t.version for t in s.editions)
     return (f"unknown measure {shown(measure)}: no edition of {', '.join(names)} has it "
@@ -502,6 +504,20 @@ def _in_no_edition(measure: str, s: EditionStack) -> str:
 #: A cell that names a row of totals, as a spreadsheet's last row does ("Total", "Grand
 #: total", "Sub-total:").
 _TOTALS_CELL = re.compile(r"\s*(?:grand\s*|sub-?\s*)?totals?\s*:?\s*", re.IGNORECASE)
+
+
+def _not_an_outcome_hint(measure: Any) -> str:
+    """Where an unknown measure cell says its row is no outcome (a data-quality steward's
+    review): a row of totals ("Total" as its measure), or the header row again (returns put
+    together, each with its header)."""
+    if not isinstance(measure, str):
+        return ""
+    if _TOTALS_CELL.fullmatch(measure):
+        return ": a row of totals? Delete it: totals are worked out from the rows"
+    if name_key(measure) == "measure":
+        return (": the header row again (files put together, each with its header)? Delete "
+                "it")
+    return ""
 
 
 def _totals_rows(df: pd.DataFrame, measure_codes: NDArray[np.intp], issues: Issues) -> None:
