@@ -711,6 +711,10 @@ def _read(path: Path, sheet: str | None = None, *, dated: bool = True,
                 if others else "")
         _fail(f"sheet {source['sheet']!r} of {path.name} is missing required column(s) "
               f"{', '.join(missing)}{missing_columns_hint(df, missing, sheets=False)}{hint}")
+    if missing:  # named by the file, as a workbook's sheet is (a data-quality
+        # steward's review: in a loop over 40 returns, "input is missing" named none)
+        _fail(f"{path.name} is missing required column(s) {', '.join(missing)}; expected "
+              f"{', '.join(REQUIRED_COLUMNS)}{missing_columns_hint(df, missing, sheets=False)}")
     if isinstance(source, dict):
         _note_hidden(source)
         _note_alike_sheets(source)

@@ -28,7 +28,7 @@ from socialvalue_tom._bulk.arithmetic import BLOCK, Columns, arithmetic
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, Rows, Seen, lookups
 from socialvalue_tom._decimal import own_decimal_context
-from socialvalue_tom._text import cell_codes, misnamed, name_key, near_names
+from socialvalue_tom._text import cell_codes, misnamed, name_key, near_names, shortened
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import (
     BulkValidationError,
@@ -686,6 +686,22 @@ def _pairs(found: dict[str, Any]) -> str:
     return "; ".join(f"{name!r} for {c!r}" for c, name in found.items())
 
 
+def _one_column_hint(df: pd.DataFrame, missing: list[str]) -> str:
+    """Where a header read as one column holds the missing names joined by another
+    separator (``measure|quantity|unit``: a data-quality steward's review), which one."""
+    for name in df.columns:
+        if not isinstance(name, str):
+            continue
+        found = [c for c in missing if c in re.split(r"[^0-9A-Za-z_]+", name.casefold())]
+        if len(found) > 1:
+            between = next((ch for ch in name if not (ch.isalnum() or ch in "_ ")), None)
+            said = f" separated by {between!r}" if between else ""
+            return (f"; the header {shortened(repr(name), 80)} holds {', '.join(found)} as "
+                    f"one column{said}: separate the columns with commas (a semicolon or a "
+                    "tab is read too)")
+    return ""
+
+
 def missing_columns_hint(df: pd.DataFrame, missing: list[str], *, sheets: bool = True) -> str:
     """What the input holds instead: a column named but for case, spaces, hyphens or
     underscores (``Measure``, ``Contract ID``), and (``sheets``) the sheet read when it came
@@ -704,6 +720,7 @@ def missing_columns_hint(df: pd.DataFrame, missing: list[str], *, sheets: bool =
     hint += "".join(_bracketed_column_hint(c, name, inside)
                     for c, name, inside in _bracketed_columns(df, [c for c in missing
                                                                    if c not in near]))
+    hint += _one_column_hint(df, missing)
     source = df.attrs.get("socialvalue_tom.source")
     if sheets and isinstance(source, dict) and len(source.get("sheets", ())) > 1:
         others = [n for n in source["sheets"] if n != source.get("sheet")]

@@ -3499,3 +3499,20 @@ def test_targets_by_measure_says_its_quantities_are_after_double_counting(
     alone.write_text("\n".join(src.read_text(encoding="utf-8").splitlines()[:2]) + "\n",
                      encoding="utf-8")
     assert "after double counting" not in invoke("targets", alone, "--by-measure").stdout
+
+
+def test_a_csv_missing_columns_is_named_with_what_its_header_holds(tmp_path: Path) -> None:
+    """A data-quality steward's review: in a loop over forty returns, "input is missing
+    required column(s)" named no file, and a file separated by '|' read as one column was
+    not said to be one."""
+    src = tmp_path / "supplier-7.csv"
+    src.write_text("measure|quantity|unit|region|date\njobs-local-fte|1|FTE|uk|2024-06-01\n",
+                   encoding="utf-8")
+    result = invoke("value", src)
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())
+    assert said.startswith("error: supplier-7.csv is missing required column(s) measure, "
+                           "quantity, unit, region, date")
+    assert ("the header 'measure|quantity|unit|region|date' holds measure, quantity, unit, "
+            "region, date as one column separated by '|': separate the columns with commas"
+            ) in said
