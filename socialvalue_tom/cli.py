@@ -1347,8 +1347,9 @@ def _guard_contract_values(fn: Callable[[], _T], valued: pd.DataFrame, inp: Path
                           for v, w in zip(values, where, strict=False))
         more = ", ..." if int(exc.details.get("count") or 0) > len(values) else ""
         _fail(f"{inp.name}: contract {exc.details['contract_id']!r} has more than one "
-              f"contract_value ({given}{more}): give each contract one value, which its SV "
-              f"per £ divides by{_cli_error_words(exc.details.get('advice') or '')} "
+              f"contract_value ({given}{more}): give each contract one value, its "
+              "whole-life value (an extension's included), which its SV per £ divides "
+              f"by{_cli_error_words(exc.details.get('advice') or '')} "
               "[see docs/errors.md#rule-error]")
 
 

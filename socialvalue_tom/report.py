@@ -508,7 +508,8 @@ def _contract_values(frame: pd.DataFrame) -> pd.Series | None:
                         "price is score_bids(bid_prices=...), not contract_value; or give each "
                         "bid a contract_id of its own, as 'T-100/A')")
         raise RuleError(f"contract {bad!r} has more than one contract_value ({given}{more}): "
-                        f"give each contract one value{bids}", field="contract_value",
+                        f"give each contract one value, its whole-life value (an extension's "
+                        f"included){bids}", field="contract_value",
                         advice=bids,
                         contract_id=bad, rows=[r for r, _ in firsts[:3]],
                         values=[v for _, v in firsts[:3]], count=len(firsts))

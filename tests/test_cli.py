@@ -1395,6 +1395,9 @@ def test_value_when_a_contract_has_two_values_then_nothing_is_written(tmp_path: 
     assert result.exit_code == 2
     assert ("cv.csv: contract 'c1' has more than one contract_value (100,000 at line 2, "
             "10,000 at line 3)" in result.stderr)
+    # An extension raising the value is the usual cause (a contract manager's review).
+    assert ("give each contract one value, its whole-life value (an extension's included)"
+            in " ".join(result.stderr.split()))
     assert not out.exists()
     # An earlier run's OUT is removed, not left to be taken for this input's results.
     out.write_text("old results\n", encoding="utf-8")
