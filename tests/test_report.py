@@ -1093,6 +1093,7 @@ def test_basis_notes_when_rows_carried_forward_then_counted() -> None:
 
     rows = pd.DataFrame([_uk("2026-09-30", "delivered"), _uk("2026-10-30", "delivered"),
                          _uk("2025-09-30", "delivered")])
+    rows.loc[1, "region"] = "scotland"  # not the same post at two dates of one year
     valued = value_frame(rows, "uk-national", assumptions=sv.Assumptions(
         carry_forward=True, discount_base_year=2025))
     assert _other_notes(valued) == [
