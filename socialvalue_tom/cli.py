@@ -715,41 +715,11 @@ def _read(path: Path, sheet: str | None = None, *, dated: bool = True,
         # steward's review: in a loop over 40 returns, "input is missing" named none)
         _fail(f"{path.name} is missing required column(s) {', '.join(missing)}; expected "
               f"{', '.join(REQUIRED_COLUMNS)}{missing_columns_hint(df, missing, sheets=False)}")
-    if isinstance(source, dict):
-        _note_hidden(source)
-        _note_alike_sheets(source)
+    from socialvalue_tom.report import source_notes
+
+    for note in source_notes(df):  # as the file is read, for every command
+        _console(stderr=True).print(_printable(f"Note: {_cli_words(note)}"), markup=False)
     return df
-
-
-def _note_alike_sheets(source: dict[str, Any]) -> None:
-    """Say which other sheets of the workbook have outcome columns too: one sheet is read
-    (the first visible, without --sheet), and a workbook of one sheet per year or supplier
-    would otherwise have its other sheets' rows left out of the totals unsaid."""
-    alike = source.get("alike_sheets") or []
-    if alike:
-        shown = ", ".join(map(repr, alike[:5])) + (", ..." if len(alike) > 5 else "")
-        _console(stderr=True).print(_printable(
-            f"Note: only sheet {source['sheet']!r} was read; the workbook's sheet(s) {shown} "
-            "have outcome columns too and were not: value each with --sheet NAME"),
-            markup=False)
-
-
-def _note_hidden(source: dict[str, Any]) -> None:
-    """Say which rows and columns of the sheet read Excel hides: they are data, read and
-    valued like the others, which an analyst checking the sheet as Excel shows it would miss."""
-    rows, columns = source.get("hidden_rows") or [], source.get("hidden_columns") or []
-    parts = []
-    if rows:
-        parts.append(f"{len(rows)} row(s) (sheet rows "
-                     + ", ".join(map(str, rows[:10])) + (", ..." if len(rows) > 10 else "") + ")")
-    if columns:
-        parts.append(f"column(s) {', '.join(map(repr, columns[:10]))}"
-                     + (", ..." if len(columns) > 10 else ""))
-    if parts:
-        _console(stderr=True).print(
-            _printable(f"Note: {' and '.join(parts)} of sheet {source['sheet']!r} are hidden in "
-                       "Excel: they are read and valued like the others; unhide them to see "
-                       "everything that is counted."), markup=False)
 
 
 def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.DataFrame:
@@ -1062,6 +1032,7 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
     read = df.attrs.get("socialvalue_tom.source")
     if isinstance(read, dict):  # a workbook: the sheet read goes into the provenance record
         valued.attrs[_SHEET_READ] = read["sheet"]
+        valued.attrs["socialvalue_tom.source"] = read  # and its notes into the outputs
     if day_first:  # and how its dates were read: a re-run needs the same reading
         valued.attrs[_DAY_FIRST_READ] = int(df.attrs.get("socialvalue_tom.day_first", 0))
     return valued, resolved
@@ -1422,6 +1393,11 @@ def _print_totals(valued: pd.DataFrame, groups: list[By], tables: TablesLike,
         say(f"Note: {note[0].lower()}{note[1:]}")
     if spread:
         say(f"Note: {spread.replace('grouped by contract', '--by contract')}")
+    from socialvalue_tom.report import source_notes
+
+    # Said on stderr as the workbook was read; kept with the totals (a data-quality steward's
+    # review: a totals workbook had no word of the hidden rows it counted).
+    said += [f"Note: {_cli_words(n)}" for n in source_notes(valued)]
     for line in _edition_lines(frame, tables):
         say(line)
     caveat = _illustrative_caveat(frame)
@@ -1452,6 +1428,7 @@ def _cli_words(note: str) -> str:
                        ("a common discount_base_year", "a common --discount-base-year"),
                        ("discount_base_year", "--discount-base-year"),
                        ("(carry_forward)", "(--carry-forward)"),
+                       ("value each with sheet=NAME", "value each with --sheet NAME"),
                        ("where the table records one (bound)",
                         "where the table records one (--bound)")):
         note = note.replace(name, flag)
@@ -2303,10 +2280,13 @@ def _basis_lines(valued: pd.DataFrame, tables: TablesLike, *, stages_apart: bool
     """:func:`~socialvalue_tom.report.basis_notes` as lines under a table, in this command's
     words; ``stages_apart``: the table sets commitments and deliveries apart, so the note on
     a total adding them is left out."""
-    from socialvalue_tom.report import basis_notes
+    from socialvalue_tom.report import basis_notes, source_notes
 
+    # How a workbook was read is said as it is read (on stderr), not again under the table.
+    read = set(source_notes(valued))
     return [f"Note: {_cli_words(note)}" for note in _guard(lambda: basis_notes(valued, tables))
-            if not (stages_apart and note.startswith("The total adds commitments"))]
+            if not (stages_apart and note.startswith("The total adds commitments"))
+            and note not in read]
 
 
 def _edition_lines(annotated: pd.DataFrame, tables: TablesLike) -> list[str]:
@@ -2414,6 +2394,9 @@ def targets_cmd(
         _console().print(_printable(line), markup=False)
         said.append(line)
 
+    from socialvalue_tom.report import source_notes
+
+    said += [f"Note: {_cli_words(n)}" for n in source_notes(valued)]  # said as it was read
     annotated = _guard(lambda: annotate(valued, resolved))
     for line in _edition_lines(annotated, resolved):
         say(line)

@@ -1607,6 +1607,7 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                      + (f" and rows with no stage ({format_gbp(total(bare['value_gbp']))})"
                         if len(bare) else "")
                      + ": group by stage to see them apart.")
+    notes += source_notes(valued)
     eds = _known_editions(valued, tables)
     fallback = _fallback_rows(ok, eds)
     if fallback is not None and fallback[0].any():
@@ -1728,6 +1729,42 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
         if carried:
             notes.append(f"{carried} row(s) dated after their edition's valid_to were valued "
                          "with it carried forward (carry_forward): check for a newer edition.")
+    return notes
+
+
+#: Where ``read_outcomes`` records how a workbook was read (its ``attrs``).
+SOURCE_ATTR = "socialvalue_tom.source"
+
+
+def source_notes(valued: pd.DataFrame) -> list[str]:
+    """Notes on how a workbook's rows were read, from the record ``read_outcomes`` keeps in
+    ``attrs``: rows and columns of the sheet that Excel hides (read and valued like the
+    others: an analyst checking the sheet as Excel shows it would miss them), and other
+    sheets with outcome columns, not read (a workbook of a sheet per quarter). Printed on
+    the terminal as the file is read, and kept in the report's caveats and a totals file's
+    notes (a data-quality steward's review: they were said on the terminal alone)."""
+    source = valued.attrs.get(SOURCE_ATTR)
+    if not isinstance(source, Mapping):
+        return []
+    notes = []
+    rows, columns = source.get("hidden_rows") or [], source.get("hidden_columns") or []
+    parts = []
+    if rows:
+        parts.append(f"{len(rows)} row(s) (sheet rows "
+                     + ", ".join(map(str, rows[:10])) + (", ..." if len(rows) > 10 else "") + ")")
+    if columns:
+        parts.append(f"column(s) {', '.join(map(repr, columns[:10]))}"
+                     + (", ..." if len(columns) > 10 else ""))
+    if parts:
+        notes.append(f"{' and '.join(parts)} of sheet {source.get('sheet')!r} are hidden in "
+                     "Excel: they are read and valued like the others; unhide them to see "
+                     "everything that is counted.")
+    alike = source.get("alike_sheets") or []
+    if alike:
+        listed = ", ".join(map(repr, alike[:5])) + (", ..." if len(alike) > 5 else "")
+        notes.append(f"Only sheet {source.get('sheet')!r} was read; the workbook's sheet(s) "
+                     f"{listed} have outcome columns too and were not: value each with "
+                     "sheet=NAME.")
     return notes
 
 

@@ -2492,9 +2492,18 @@ def test_value_when_other_sheets_have_outcome_columns_then_a_note_names_them(
     wb.save(path)
     result = invoke("value", path, "--tables", TINY)
     assert result.exit_code == 0, result.output
-    assert ("Note: only sheet '2023' was read; the workbook's sheet(s) '2024' have outcome "
-            "columns too and were not: value each with --sheet NAME") in result.stderr
-    assert "only sheet" not in invoke("value", path, "--tables", TINY, "--sheet", "2024").stderr
+    assert ("Note: Only sheet '2023' was read; the workbook's sheet(s) '2024' have outcome "
+            "columns too and were not: value each with --sheet NAME.") in result.stderr
+    assert "Only sheet" not in invoke("value", path, "--tables", TINY, "--sheet", "2024").stderr
+    assert result.stdout.count("Only sheet") == 0  # said once, as the file was read
+    # Kept with the totals and in the report (a data-quality steward's review).
+    totals = tmp_path / "totals.xlsx"
+    assert invoke("value", path, "--tables", TINY, "--totals", totals).exit_code == 0
+    notes = pd.read_excel(totals, sheet_name="Notes", header=None)[0].astype(str).tolist()
+    assert any(n.startswith("Note: Only sheet '2023' was read") for n in notes), notes
+    report = tmp_path / "r.html"
+    assert invoke("report", path, "--tables", TINY, "-o", report).exit_code == 0
+    assert "Only sheet &#x27;2023&#x27; was read" in report.read_text(encoding="utf-8")
     wb["2023"].delete_rows(1, 2)
     wb.save(path)
     result = invoke("value", path, "--tables", TINY)
