@@ -89,8 +89,10 @@ __all__ = [
     "ratio_spread_note",
     "render_report",
     "report_html",
+    "source_notes",
     "summarise",
     "targets_vs_delivered",
+    "year_labels",
 ]
 
 #: Short grouping names accepted by :func:`summarise` and the CLI's ``--by``, and their columns.
