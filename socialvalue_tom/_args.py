@@ -28,10 +28,22 @@ def choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
 
 
 def frame(value: Any, what: str) -> pd.DataFrame:
-    """``value`` if it is a DataFrame; else :class:`TypeError` saying ``what`` needs one."""
+    """``value`` if it is a DataFrame; else :class:`TypeError` saying ``what`` needs one, and
+    how to convert a frame of another library that says how (``to_pandas``)."""
     if not isinstance(value, pd.DataFrame):
-        raise TypeError(f"{what} needs a pandas DataFrame, not {type(value).__name__}")
+        convert = ("; convert it with .to_pandas()"
+                   if callable(getattr(value, "to_pandas", None)) else "")
+        raise TypeError(f"{what} needs a pandas DataFrame, not {_type_name(value)}{convert}")
     return value
+
+
+def _type_name(value: Any) -> str:
+    """``value``'s type named with its library (``polars.DataFrame``, ``pandas.Series``):
+    "not DataFrame" read as a contradiction for another library's DataFrame (a notebook
+    analyst's review). Its top-level package, where the class is exported; builtins bare."""
+    kind = type(value)
+    package = str(getattr(kind, "__module__", "") or "").partition(".")[0]
+    return kind.__name__ if package in ("", "builtins") else f"{package}.{kind.__name__}"
 
 
 def chunk_size(value: Any) -> int:

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from socialvalue_tom._decimal import own_decimal_context
+from socialvalue_tom._text import is_missing
 from socialvalue_tom.errors import RuleError
 
 __all__ = ["format_gbp", "to_pence", "to_pounds", "total"]
@@ -54,6 +55,11 @@ _SMALL = 32
 _CONTEXT = Context(prec=400)
 # Enough digits to add doubles from about 1e308 down to 5e-324 exactly (about 770 digits).
 _EXACT_SUM = Context(prec=1100)
+#: What a missing amount most likely is, and how to total without it: told, never skipped (a
+#: total that left out rows without a word would pass for the whole).
+_NOT_VALUED = ("NaN is how value_frame (errors=\"collect\") marks a row it did not value: "
+               "total the valued rows with money.total(out[\"value_gbp\"].dropna()), or use "
+               "sv.summarise(out), which totals them and counts the rows not valued")
 
 
 @own_decimal_context
@@ -62,20 +68,19 @@ def to_pounds(amount: float | Decimal) -> Decimal:
 
     A float (or int, or numpy number) is rounded by the half-penny rule of the module docs; a
     :class:`~decimal.Decimal` has no float error to allow for and is rounded as it is. A
-    boolean, text, bytes or a complex number is a :class:`TypeError` (``True`` is not £1), an
-    amount that is not finite a :class:`~socialvalue_tom.RuleError`.
+    boolean, text, bytes or a complex number is a :class:`TypeError` (``True`` is not £1); an
+    amount that is not finite, missing (None, ``pd.NA``) or no number at all a
+    :class:`~socialvalue_tom.RuleError` naming it.
     """
     _refuse_non_number(amount)
     if isinstance(amount, Decimal):
         if not amount.is_finite():
             raise RuleError(f"amount {amount!r} is not finite: only finite amounts are money")
         return _round(amount, Decimal(0))
-    try:
-        value = float(amount)
-    except OverflowError:  # an int beyond float range
-        raise RuleError(f"amount {amount!r} is too large for money") from None
+    value = _as_float(amount)
     if not math.isfinite(value):
-        raise RuleError(f"amount {amount!r} is not finite: only finite amounts are money")
+        hint = f" ({_NOT_VALUED})" if math.isnan(value) else ""
+        raise RuleError(f"amount {amount!r} is not finite: only finite amounts are money{hint}")
     if not _tells_pennies_apart(value):
         # Above about 1.1e12 the window would take in real amounts (and above 9e12 a float's
         # shortest text may differ from it by a penny): the float's exact value is the
@@ -147,7 +152,9 @@ def total(amounts: Iterable[float | Decimal]) -> Decimal:
     its float, unlike :func:`to_pounds`, which rounds it as it is: the two differ only for a
     Decimal of more digits than a float holds); text, bytes, booleans or complex numbers,
     given as the collection or in it, are a :class:`TypeError` (``total("12")`` would
-    otherwise add 1 and 2).
+    otherwise add 1 and 2). NaN is a :class:`~socialvalue_tom.RuleError` saying it marks a row
+    :func:`~socialvalue_tom.value_frame` did not value (total ``.dropna()`` of the column, or
+    use :func:`~socialvalue_tom.summarise`).
     """
     if isinstance(amounts, str | bytes | bytearray):
         raise TypeError(f"total() adds a collection of amounts, not {type(amounts).__name__} "
@@ -161,12 +168,13 @@ def total(amounts: Iterable[float | Decimal]) -> Decimal:
     # partial sum of 32 passes float range (those go the general way, which adds exactly).
     if type(given) is list and len(given) <= _SMALL and all(
             type(v) is float and abs(v) < 1e300 for v in given):
-        return sum_to_pounds(given, math.fsum(given), math.fsum(math.ulp(v) for v in given))
+        _refuse_not_valued(fsum := math.fsum(given), given)
+        return sum_to_pounds(given, fsum, math.fsum(math.ulp(v) for v in given))
     _refuse_non_numbers(given)
     try:  # in C: an amount beyond float range (a huge int) is refused below, naming it
         array = np.asarray(given, dtype=np.float64)
-    except OverflowError:
-        array = np.asarray([_as_float(v) for v in given], dtype=np.float64)
+    except (OverflowError, TypeError):  # TypeError: pd.NA, NaT or no number, named below
+        array = np.asarray([_as_float(v, missing=math.nan) for v in given], dtype=np.float64)
     except ValueError:  # a signalling NaN Decimal, which float() refuses
         raise RuleError("amounts include one that is not a number: only finite amounts are "
                         "money") from None
@@ -179,7 +187,24 @@ def total(amounts: Iterable[float | Decimal]) -> Decimal:
         nearest = None
     except ValueError:  # inf and -inf
         raise RuleError("amounts include infinities: only finite amounts are money") from None
+    _refuse_not_valued(nearest, values)
     return sum_to_pounds(values, nearest, spread(array))
+
+
+def _refuse_not_valued(nearest: float | None, values: list[float]) -> None:
+    """:class:`RuleError` when ``values`` hold NaN (their fsum, ``nearest``, is NaN then; None
+    where it overflowed), with what NaN most likely is: a row value_frame did not value.
+    Refused, never skipped: a total that left out rows without a word would pass for the
+    whole."""
+    if nearest is not None and not math.isnan(nearest):
+        return
+    count = sum(1 for v in values if math.isnan(v))
+    if not count:
+        return
+    raise RuleError(
+        f"amounts include {count} NaN (missing) value{'s' if count > 1 else ''}: only finite "
+        f"amounts are money; {_NOT_VALUED} (out.attrs[\"issues\"] says why each was not "
+        "valued)", count=count)
 
 
 def spread(values: list[float] | np.ndarray) -> float:
@@ -225,11 +250,24 @@ def sum_to_pounds(terms: list[float], nearest: float | None, ulps: float) -> Dec
     return _round(exact, Decimal(0))
 
 
-def _as_float(value: float | Decimal) -> float:
+def _as_float(value: Any, *, missing: float | None = None) -> float:
+    """``value`` as a float; :class:`RuleError` naming it when it is beyond float range or
+    not a number at all. A missing marker (None, ``pd.NA``, NaT) is ``missing`` where one is
+    given (a total then tells what NaN most likely is), else refused as missing."""
     try:
         return float(value)
     except OverflowError:  # an int beyond float range
         raise RuleError(f"amount {value!r} is too large for money") from None
+    except (TypeError, ValueError):  # float() says only "must be a real number"
+        pass
+    # A signalling NaN is no missing marker (and asking pandas whether it is one raises).
+    if not isinstance(value, Decimal) and is_missing(value):
+        if missing is not None:
+            return missing
+        raise RuleError(f"amount {value!r} is missing, not a number: only finite amounts are "
+                        f"money ({_NOT_VALUED})")
+    raise RuleError(f"amount {value!r:.40} ({type(value).__name__}) is not a number: only "
+                    "finite amounts are money")
 
 
 @own_decimal_context

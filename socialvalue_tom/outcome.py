@@ -16,6 +16,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -27,6 +28,7 @@ from socialvalue_tom._text import (
     date_hint,
     did_you_mean,
     excel_rounded_id,
+    is_missing,
     key_text,
     period_day,
     period_span_hint,
@@ -82,6 +84,15 @@ def to_day(value: Any) -> Any:
             raise ValueError(f"date {value} is not in the years 1-9999")
         return day
     return value
+
+
+def _not_given(value: Any) -> bool:
+    """Whether ``value`` is a missing marker (None, NaN, ``pd.NA``, NaT), which value_frame
+    reads in an optional column as a cell left blank."""
+    if isinstance(value, Decimal):
+        # Asking pandas about a signalling NaN raises; value_frame refuses one as no number.
+        return value.is_qnan()
+    return is_missing(value)
 
 
 def _no_bool(value: Any, info: ValidationInfo) -> Any:
@@ -277,6 +288,20 @@ class Outcome(_TypedValidation, extra="forbid", frozen=True, str_strip_whitespac
                      contract_value: float | Decimal | np.number[Any] | None = None,
                      period_share: float | None = None,
                      fields: Mapping[str, float] = ...) -> None: ...
+
+    @model_validator(mode="before")
+    @classmethod
+    def _missing_is_not_given(cls, data: Any) -> Any:
+        # An optional field given a missing marker (None, NaN, pd.NA, NaT) is not given, as
+        # value_frame reads such a cell: Outcome(**df.iloc[i].to_dict()) then values a row as
+        # value_frame does, where pandas fills the blanks with NaN (a notebook analyst's
+        # review: a NaN stage or years was refused). Required fields are left to refuse it.
+        if not isinstance(data, Mapping):
+            return data
+        fields = cls.model_fields
+        absent = {k for k, v in data.items() if k in fields and not fields[k].is_required()
+                  and _not_given(v)}
+        return {k: v for k, v in data.items() if k not in absent} if absent else data
 
     _numbers_not_bool = field_validator("years", "deadweight", "displacement", "attribution",
                                         "drop_off", "contract_value", "period_share",

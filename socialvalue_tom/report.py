@@ -115,7 +115,9 @@ def _editions(valued: pd.DataFrame, tables: TablesLike | None) -> dict[tuple[str
     """The table editions behind ``valued``: ``tables``, else those recorded in ``attrs``.
 
     ``value_frame`` records ``{"name:version": digest}``; embedded editions are found by name and
-    checked against the digest. A user's own table file cannot be found again: pass ``tables=``.
+    checked against the digest, and an edition built in memory (``amend_table``) by its digest
+    while it is in use, as ``explain_row`` finds it. Otherwise a user's own table cannot be
+    found again: pass ``tables=``.
     """
     from socialvalue_tom.engine import table_set
 
@@ -193,16 +195,26 @@ def _label_text(value: Any) -> str:
 
 
 def _recorded_edition(name: str, version: str, mark: str) -> ProxyTable | None:
-    """An edition recorded as a digest (embedded tables) or as a file path."""
+    """An edition recorded as a digest (embedded tables, or one value_frame used in this
+    process while it is in use) or as a file path."""
+    from socialvalue_tom.explain import remembered_edition
     from socialvalue_tom.tables.catalogue import load_table
 
     try:
         if mark and Path(mark).suffix in (".yaml", ".yml") and Path(mark).is_file():
             return load_table(path=mark)
-        table = load_table(name, version=version)
+        table: ProxyTable | None = load_table(name, version=version)
     except SocialValueError:
+        table = None
+    if table is not None and table.digest == mark:
+        return table
+    # An edition built in memory (an amend_table result) is found by its digest while it is
+    # in use, as explain_row finds it (a notebook analyst's review: summarise asked for
+    # tables= where explain_row found it); it must bear the label recorded with the digest.
+    found = remembered_edition(mark)
+    if found is None or (found.name, found.version) != (name, version):
         return None
-    return table if table.digest == mark else None
+    return found
 
 
 @own_decimal_context
@@ -220,7 +232,9 @@ def annotate(valued: pd.DataFrame, tables: TablesLike | None = None) -> pd.DataF
     result (:class:`~socialvalue_tom.OutcomeError` otherwise, as ``summarise`` raises;
     :class:`TypeError` for anything but a DataFrame).
     """
-    _need(valued, (), "annotate")
+    # The columns it looks up are read too: one held as the index is told so, with the
+    # df.reset_index() that mends it, as for contract_id (a notebook analyst's review).
+    _need(valued, (), "annotate", reads=_VALUED_COLUMNS)
     missing = [c for c in _VALUED_COLUMNS if c not in valued.columns]
     if missing:
         raise OutcomeError(f"annotate needs the result of value_frame: column(s) "

@@ -237,3 +237,27 @@ def test_iter_outcome_batches_checks_its_arguments_when_called(tmp_path: Path) -
         svio.iter_outcome_batches(tmp_path / "missing.csv")
     with pytest.raises(TypeError, match="dtypes must be a mapping"):
         svio.iter_outcome_batches(EXAMPLE, dtypes="x")  # type: ignore[arg-type]
+
+
+class PolarsFrame:
+    """A stand-in for a polars DataFrame (polars need not be installed), named as polars
+    names its class."""
+
+    def to_pandas(self) -> pd.DataFrame:
+        return _frame()
+
+
+PolarsFrame.__module__, PolarsFrame.__name__ = "polars.dataframe.frame", "DataFrame"
+
+
+def test_value_frame_given_another_library_s_frame_names_its_library_and_how_to_convert(
+        ) -> None:
+    """"needs a pandas DataFrame, not DataFrame" read as a contradiction (a notebook analyst's
+    review): the type is named with its library, and .to_pandas() offered where it exists."""
+    with pytest.raises(TypeError, match=r"value_frame\(\) needs a pandas DataFrame, not "
+                                        r"polars\.DataFrame; convert it with \.to_pandas\(\)"):
+        sv.value_frame(PolarsFrame())
+    with pytest.raises(TypeError, match=r"needs a pandas DataFrame, not pandas\.Series$"):
+        sv.value_frame(_frame()["quantity"])
+    with pytest.raises(TypeError, match=r"needs a pandas DataFrame, not list$"):
+        sv.value_frame([OUTCOME])

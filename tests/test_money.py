@@ -4,10 +4,12 @@ reference implementation of the whole valuation (tests/reference.py)."""
 from __future__ import annotations
 
 import math
+import re
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -282,3 +284,44 @@ def test_total_of_a_few_floats_in_python_equals_the_numpy_path(values: list[floa
     except sv.SocialValueError as exc:
         got = type(exc)
     assert got == expected
+
+
+def test_total_when_a_row_was_not_valued_says_what_nan_marks_and_how_to_total() -> None:
+    """value_frame(errors="collect") marks a row it did not value with NaN: total() still
+    refuses it (never skipped without a word), and says what it is and how to total the
+    valued rows (a notebook analyst's review: "amount nan is not finite", no hint)."""
+    df = pd.DataFrame({"measure": ["env-carbon-saved"] * 2, "quantity": [1.0, -1.0],
+                       "unit": ["tCO2e"] * 2, "region": ["uk"] * 2,
+                       "date": ["2024-06-01"] * 2})
+    out = sv.value_frame(df, errors="collect")
+    for amounts in (out["value_gbp"], out["value_gbp"].tolist(), [math.nan] * 40):
+        with pytest.raises(sv.RuleError, match=r"NaN is how value_frame .* marks a row it did "
+                                               r"not value.*\.dropna\(\).*sv\.summarise") as info:
+            money.total(amounts)
+        assert info.value.count == sum(math.isnan(a) for a in amounts)
+    assert money.total(out["value_gbp"].dropna()) == money.to_pounds(out["value_gbp"].iloc[0])
+
+
+@pytest.mark.parametrize("amounts", [[1.0, pd.NA], [pd.NaT, 1.0], [None, 1.0],
+                                     pd.Series([1.0, None], dtype="Float64")])
+def test_total_when_an_amount_is_a_missing_marker_says_what_nan_marks(amounts: Any) -> None:
+    """pd.NA and NaT are missing amounts too: the same typed error, not float()'s TypeError."""
+    with pytest.raises(sv.RuleError, match=r"1 NaN .*marks a row it did not value"):
+        money.total(amounts)
+
+
+@pytest.mark.parametrize("amount", [pd.NA, None, pd.NaT])
+def test_to_pounds_when_amount_is_missing_raises_rule_error_naming_it(amount: Any) -> None:
+    """A missing amount is the module's typed error naming it, not float()'s bare TypeError."""
+    with pytest.raises(sv.RuleError, match=rf"amount {re.escape(repr(amount))} is missing, "
+                                           "not a number.*marks a row it did not value"):
+        money.to_pounds(amount)
+    with pytest.raises(sv.RuleError, match="is missing"):
+        money.format_gbp(amount)
+
+
+def test_to_pounds_when_amount_is_no_number_at_all_raises_rule_error_naming_its_type() -> None:
+    with pytest.raises(sv.RuleError, match=r"amount \[1\] \(list\) is not a number"):
+        money.to_pounds([1])  # type: ignore[arg-type]
+    with pytest.raises(sv.RuleError, match=r"amount nan is not finite.*\.dropna\(\)"):
+        money.to_pounds(math.nan)

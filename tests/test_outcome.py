@@ -36,7 +36,7 @@ def test_outcome_when_valid_is_frozen_and_stripped() -> None:
     ("quantity", True, "True"), ("quantity", False, "False"), ("quantity", None, "None"),
     ("quantity", "5", "'5'"), ("quantity", "five", "'five'"), ("quantity", [1], "[1]"),
     ("years", 0, "0"), ("years", 126, "126"), ("years", 2.5, "2.5"),
-    ("deadweight", 1.5, "1.5"), ("deadweight", -0.1, "-0.1"), ("drop_off", math.nan, "nan"),
+    ("deadweight", 1.5, "1.5"), ("deadweight", -0.1, "-0.1"), ("drop_off", math.inf, "inf"),
     ("date", "01/06/2024", "01/06/2024"), ("date", "2024-02-30", "2024-02-30"),
     ("measure", "", "''"), ("region", "", "''"), ("contract_value", 0, "0"),
     ("contract_value", -5, "-5"), ("stage", "maybe", "maybe"),
@@ -53,6 +53,68 @@ def test_outcome_when_field_invalid_raises_outcome_error(field: str, value: Any,
     assert err.field.split(".")[0] == field
     assert not isinstance(err, ValidationError)
     assert err.__cause__ is None  # the pydantic error is not leaked as the cause
+
+
+#: The markers pandas gives a blank cell (row.to_dict() of a frame with gaps).
+MISSING = [None, math.nan, np.float64("nan"), pd.NA, pd.NaT, Decimal("NaN")]
+#: Every optional field of Outcome (a default to fall back on).
+OPTIONAL = [name for name, f in sv.Outcome.model_fields.items() if not f.is_required()]
+
+
+@pytest.mark.parametrize("missing", MISSING, ids=repr)
+@pytest.mark.parametrize("field", OPTIONAL)
+def test_outcome_when_optional_field_is_a_missing_marker_reads_it_as_not_given(
+        tiny_table: Any, field: str, missing: Any) -> None:
+    """None, NaN, pd.NA or NaT in an optional field is the field not given (its default), as
+    value_frame reads a blank cell: Outcome(**row.to_dict()) values a row with gaps as
+    value_frame does (a notebook analyst's review: a NaN stage or years was refused)."""
+    o = sv.Outcome(**dict(GOOD, **{field: missing}))
+    assert field not in o.model_fields_set
+    assert getattr(o, field) == sv.Outcome.model_fields[field].get_default(
+        call_default_factory=True)
+    assert o.years == 1
+    row = pd.DataFrame([dict(GOOD, date="2024-06-01", **{field: missing})])
+    if field == "fields":
+        row = row.drop(columns="fields")  # value_frame reads a measure's fields as columns
+    out = sv.value_frame(row, tiny_table)
+    assert out["value_gbp"].iloc[0] == sv.value(o, tiny_table).amount == 54000.0  # 2x30k x0.9
+
+
+@pytest.mark.parametrize("missing", MISSING, ids=repr)
+@pytest.mark.parametrize("field", ["measure", "quantity", "region", "date"])
+def test_outcome_when_required_field_is_a_missing_marker_still_raises(field: str,
+                                                                       missing: Any) -> None:
+    """A required field has no default to fall back on: a missing marker is refused."""
+    with pytest.raises(sv.OutcomeError) as info:
+        sv.Outcome(**dict(GOOD, **{field: missing}))
+    assert info.value.field == field
+
+
+def test_outcome_from_a_frame_row_with_gaps_equals_value_frame(tiny_table: Any) -> None:
+    """The notebook's case: a row of a frame whose optional columns are partly blank."""
+    df = pd.DataFrame({"measure": ["jobs-local"] * 2, "quantity": [2.0, 1.0],
+                       "unit": ["FTE", None], "region": ["london", "uk"],
+                       "date": ["2024-06-01"] * 2, "years": [2, None],
+                       "stage": ["delivered", None], "contract_id": ["c1", None]})
+    out = sv.value_frame(df, tiny_table)
+    scalar = [sv.value(sv.Outcome(**r), tiny_table).amount for r in df.to_dict("records")]
+    assert out["value_gbp"].tolist() == scalar
+
+
+def test_outcome_when_years_is_none_json_null_or_copied_to_none_is_one_year() -> None:
+    """years=None is its default, 1, however it is given."""
+    assert sv.Outcome(**GOOD, years=None).years == 1
+    text = '{"measure": "jobs-local", "quantity": 2, "region": "uk", "date": "2024-06-01", ' \
+           '"years": null}'
+    assert sv.Outcome.model_validate_json(text).years == 1
+    assert sv.Outcome(**GOOD, years=3).model_copy(update={"years": None}).years == 1
+
+
+def test_outcome_when_optional_field_is_a_signalling_nan_raises() -> None:
+    """Decimal('sNaN') is no missing marker (value_frame refuses it as not a number)."""
+    with pytest.raises(sv.OutcomeError) as info:
+        sv.Outcome(**GOOD, years=Decimal("sNaN"))
+    assert info.value.field == "years"
 
 
 NUMBERS = ["years", "deadweight", "displacement", "attribution", "drop_off", "contract_value"]

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from reference import near_half_penny
@@ -24,6 +25,7 @@ from strategies import (
 
 import socialvalue_tom as sv
 from socialvalue_tom import money
+from socialvalue_tom._text import is_missing
 from socialvalue_tom.frame import value_frame
 
 SETTINGS = settings(max_examples=60, deadline=None,
@@ -94,6 +96,25 @@ def test_value_frame_when_valid_portfolio_equals_scalar_bit_for_bit(
         assert out["proxy_gbp"].iloc[i] == v.proxy
         assert out["region_used"].iloc[i] == v.region_used
         assert out["digest"].iloc[i] == tiny_table.digest
+
+
+@SETTINGS
+@given(rows=portfolios(max_size=8), a=assumptions,
+       blank=st.sampled_from([None, math.nan, pd.NA, pd.NaT]))
+def test_outcome_from_a_frame_row_when_optional_cells_blank_equals_bulk_bit_for_bit(
+        tiny_table: Any, rows: list[dict[str, Any]], a: sv.Assumptions, blank: Any) -> None:
+    """An Outcome built from a row of the frame as pandas gives it (blank optional cells as
+    NaN, or another missing marker) values the row as value_frame does: the scalar path
+    reads a missing marker in an optional field as that field not given."""
+    df = to_frame(rows)
+    out = value_frame(df, tiny_table, assumptions=a)
+    for i, cells in enumerate(df.to_dict("records")):
+        level = cells.pop("level")
+        given = {k: (blank if is_missing(v) else v) for k, v in cells.items()}
+        if not is_missing(level):
+            given["fields"] = {"level": level}
+        v = sv.value(sv.Outcome(**given), tiny_table, assumptions=a)
+        assert same_bits(out["value_gbp"].iloc[i], v.amount), (i, given, v.amount)
 
 
 @SETTINGS

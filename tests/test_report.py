@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import warnings
+import weakref
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -263,14 +264,79 @@ def test_annotate_when_tables_given_then_theme_and_illustrative(valued: pd.DataF
     assert a["illustrative"].tolist() == [True] * 4
 
 
-def test_annotate_when_user_table_not_given_then_asks_for_tables(valued: pd.DataFrame) -> None:
-    """A user's own table cannot be found again from attrs: the caller must pass it."""
+def _forget_editions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in a process that did not value the rows: no edition value_frame used is known."""
+    from socialvalue_tom import explain
+
+    monkeypatch.setattr(explain, "_EDITIONS", weakref.WeakValueDictionary())
+
+
+def test_annotate_when_user_table_not_given_then_asks_for_tables(
+        valued: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user's own table no longer in use (or valued in another process) cannot be found
+    again from attrs: the caller must pass it."""
+    _forget_editions(monkeypatch)
     with pytest.raises(ValueError, match="tables="):
         annotate(valued)
     bare = valued.copy()
     bare.attrs = {}
     with pytest.raises(ValueError, match="tables="):
         annotate(bare)
+
+
+def _amended() -> sv.ProxyTable:
+    """uk-national:2025 amended in memory with a figure for England (docs/proxies.md)."""
+    source = {"id": "example-council-check", "title": "Made-up figure for this test",
+              "publisher": "Example Council", "year": 2025,
+              "url": "https://example.org/ashe-check", "licence": "OGL-3.0"}
+    wage = {"value": 39026.00, "source": "example-council-check", "derivation": {
+        "inputs": {"median_weekly_pay_ft": 750.5, "weeks_per_year": 52},
+        "formula": "median_weekly_pay_ft * weeks_per_year"}}
+    return sv.amend_table(sv.load_table("uk-national", version="2025"),
+                          version="2025-example.1", sources=[source],
+                          proxies={"jobs-local-fte": {"england": wage}})
+
+
+def test_summarise_when_valued_with_an_amended_edition_in_memory_finds_it_by_digest(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edition built in memory is found by its digest while it is in use, as explain_row
+    finds it (a notebook analyst's review: summarise asked for tables= where explain_row
+    found the edition); no longer in use (another process), tables= is asked for again."""
+    mine = _amended()
+    v = value_frame(pd.DataFrame({"measure": ["jobs-local-fte"], "quantity": [1.0],
+                                  "unit": ["FTE"], "region": ["england"],
+                                  "date": ["2025-06-01"]}), tables=mine)
+    assert "uk-national:2025-example.1" in sv.explain_row(v, 0)
+    s = summarise(v)
+    assert s[["theme", "rows"]].values.tolist() == [["jobs", 1]]
+    assert s["net_gbp"].tolist() == [total(v["value_gbp"])]
+    assert annotate(v)["theme"].tolist() == ["jobs"]
+    _forget_editions(monkeypatch)
+    with pytest.raises(RuleError, match=r"cannot find table edition uk-national:2025-example\.1"):
+        summarise(v)
+
+
+def test_annotate_when_a_remembered_digest_is_labelled_as_another_edition_refuses(
+        valued: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """A digest in use is found only under the label it was recorded with: relabelled, the
+    rows are not annotated from an edition they do not name."""
+    relabelled = valued.copy()
+    relabelled.attrs["socialvalue_tom"] = dict(valued.attrs["socialvalue_tom"], editions={
+        "tiny:1999": tiny.digest})
+    with pytest.raises(RuleError, match="cannot find table edition tiny:1999"):
+        annotate(relabelled)
+
+
+@pytest.mark.parametrize("column", ["measure", "region_used", "table", "version"])
+def test_summarise_when_a_looked_up_column_is_the_index_says_so(valued: pd.DataFrame,
+                                                                column: str) -> None:
+    """measure (or the table, version, region_used that value_frame wrote) held as the index
+    is told as contract_id is: the frame's index, mended with df.reset_index() (it read "column
+    is missing")."""
+    with pytest.raises(sv.OutcomeError, match=rf"'{column}' is the frame's index, not a "
+                                              r"column: .*df\.reset_index\(\)") as info:
+        summarise(valued.set_index(column), by="theme")
+    assert info.value.field == column
 
 
 def test_annotate_when_embedded_tables_then_found_from_attrs() -> None:
@@ -869,8 +935,10 @@ def test_summarise_when_region_names_differ_then_grouped_by_table_code(
     assert r[["region", "rows"]].values.tolist() == [["uk", 3]]
 
 
-def test_annotate_when_edition_not_found_then_typed_error(valued: pd.DataFrame) -> None:
+def test_annotate_when_edition_not_found_then_typed_error(
+        valued: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
     """An edition that cannot be found again is a SocialValueError naming tables=."""
+    _forget_editions(monkeypatch)
     with pytest.raises(sv.SocialValueError, match="tables="):
         annotate(valued)
 
@@ -1226,13 +1294,15 @@ def test_basis_notes_when_only_price_bases_differ_then_the_note_names_price_year
     assert basis_notes(common, both) == []
 
 
-def test_report_html_when_frame_annotated_then_needs_no_tables(valued: pd.DataFrame,
-                                                               tiny: sv.ProxyTable) -> None:
+def test_report_html_when_frame_annotated_then_needs_no_tables(
+        valued: pd.DataFrame, tiny: sv.ProxyTable, monkeypatch: pytest.MonkeyPatch) -> None:
     """docs/reports.md: a frame annotate() made carries what the report looks up."""
     from socialvalue_tom.report import annotate
 
-    with pytest.raises(sv.SocialValueError):
-        report_html(valued)  # tiny is a user's table: not found without tables=
+    with monkeypatch.context() as elsewhere:  # as in a process that did not value the rows
+        _forget_editions(elsewhere)
+        with pytest.raises(sv.SocialValueError):
+            report_html(valued)  # tiny is a user's table: not found without tables=
     assert report_html(annotate(valued, tables=tiny)) == report_html(valued, tables=tiny)
 
 
@@ -1247,9 +1317,10 @@ def test_report_functions_when_not_given_value_frame_output_raise_a_typed_error(
 
 
 def test_basis_notes_when_user_editions_not_given_says_their_bases_are_unknown(
-        tmp_path: Path) -> None:
-    """Two editions of a user's table valued the rows: without tables= their price bases
-    cannot be compared, and the note says so rather than nothing."""
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two editions of a user's table valued the rows, in another process (or no longer in
+    use): without tables= their price bases cannot be compared, and the note says so rather
+    than nothing."""
     from conftest import TINY, TINY_2023, tiny_variant
 
     from socialvalue_tom.report import basis_notes
@@ -1260,6 +1331,7 @@ def test_basis_notes_when_user_editions_not_given_says_their_bases_are_unknown(
                        "unit": ["FTE"] * 2, "region": ["uk"] * 2,
                        "date": ["2023-10-01", "2024-10-01"]})
     v = value_frame(df, tables)
+    _forget_editions(monkeypatch)
     notes = " ".join(basis_notes(v))
     assert "from several editions (tiny:2023, tiny:2024) whose price bases are not known" in notes
     assert "not known" not in " ".join(basis_notes(v, tables=tables))

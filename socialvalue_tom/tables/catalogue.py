@@ -639,7 +639,13 @@ def with_files_in_place(family: Iterable[ProxyTable],
 
 
 class TableSet:
-    """Editions of one family, sorted by start date and checked not to overlap."""
+    """Editions of one family, sorted by start date and checked not to overlap.
+
+    >>> import socialvalue_tom as sv
+    >>> sv.TableSet([sv.load_table("uk-national", version="2025"),
+    ...              sv.load_table("uk-national", version="2024")])
+    TableSet(uk-national:2024, uk-national:2025)
+    """
 
     def __init__(self, editions: Iterable[ProxyTable]) -> None:
         given = list(editions)
@@ -679,6 +685,10 @@ class TableSet:
                     f"{b.path or b.version}: validity {b.valid_from}..{b.valid_to} overlaps "
                     f"{a.name}:{a.version} ({a.valid_from}..{a.valid_to}){both}",
                     path=str(b.path), line=None, field="valid_from")
+
+    def __repr__(self) -> str:
+        # Its editions by label, in order: the default repr named only the object's address.
+        return f"TableSet({', '.join(f'{t.name}:{t.version}' for t in self.editions)})"
 
     @property
     def name(self) -> str:

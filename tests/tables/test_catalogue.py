@@ -227,6 +227,16 @@ def _edition(version: str, start: dt.date, end: dt.date) -> ProxyTable:
     return ProxyTable(TableFile.model_validate(data))
 
 
+def test_table_set_repr_names_its_editions_in_order() -> None:
+    """A TableSet shows its editions by label, oldest first (it showed an object address)."""
+    a = _edition("a", dt.date(2024, 4, 1), dt.date(2025, 3, 31))
+    b = _edition("b", dt.date(2025, 4, 1), dt.date(2026, 3, 31))
+    assert repr(TableSet([b, a])) == "TableSet(tiny:a, tiny:b)"
+    assert repr(sv.TableSet(sv.load_table("uk-national", version=v)
+                            for v in ("2025", "2023", "2024"))) == (
+        "TableSet(uk-national:2023, uk-national:2024, uk-national:2025)")
+
+
 def test_table_set_when_validity_overlaps_raises() -> None:
     """Two editions of one family whose validity overlaps are refused, naming both."""
     a = _edition("a", dt.date(2024, 4, 1), dt.date(2025, 3, 31))
