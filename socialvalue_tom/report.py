@@ -1879,7 +1879,8 @@ def _no_period(ok: pd.DataFrame) -> np.ndarray:
     """Which rows were not apportioned over a period (no ``period_row``)."""
     if "period_row" not in ok.columns:
         return np.ones(len(ok), dtype=bool)
-    return np.isnan(pd.to_numeric(ok["period_row"], errors="coerce").to_numpy(dtype=np.float64))
+    rows = pd.to_numeric(ok["period_row"], errors="coerce").to_numpy(dtype=np.float64)
+    return np.asarray(np.isnan(rows), dtype=bool)
 
 
 def _ids_alike_notes(ok: pd.DataFrame, suppliers: bool = True) -> list[str]:

@@ -1290,7 +1290,8 @@ def test_a_row_whose_measure_no_edition_knows_is_reported_as_that_first() -> Non
     assert found[["row", "field", "code"]].values.tolist() == [
         [1, "measure", "unknown-measure"], [2, "date", "missing"]]
     assert found["reason"].iloc[0] == ("unknown measure 'TOTAL': no edition of uk-national has "
-                                        "it (2023, 2024, 2025)")
+                                        "it (2023, 2024, 2025): a row of totals? Delete it: "
+                                        "totals are worked out from the rows")
 
 
 def test_value_frame_restates_every_edition_when_price_year_is_one_edition_s_base() -> None:
