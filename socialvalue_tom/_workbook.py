@@ -6,19 +6,30 @@ workbook written by a program that does not calculate (openpyxl, many exporters)
 with no result: such a cell reads as empty, and a quantity typed as ``=2*7.5`` would be reported
 as missing instead of as a formula nobody calculated. The worksheet's XML says which cells
 hold a formula; this module reads it (streamed, element by element) so the reader can say so.
+
+A cell's number format may show another figure than the cell holds: ``#,##0,`` shows 1234567
+as 1,235 (a supplier's £k), ``0%`` shows 0.35 as 35%. Read as held, such a figure would be
+valued 1,000 times (or a hundredth of) the one the supplier saw and checked:
+:func:`scaled_by_format` puts a :class:`ScaledByFormat` in its place, which valuation refuses
+by its row, saying what the cell shows and holds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
+import operator
 import os
 import posixpath
 import re
 import shutil
+import sys
 import zipfile
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 from xml.etree import ElementTree
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -182,3 +193,150 @@ def save_workbook(wb: Any, target: Path) -> None:
 #: The first and last times a zip entry can hold (DOS date-times).
 _ZIP_FIRST = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
 _ZIP_LAST = dt.datetime(2107, 12, 31, 23, 59, 58, tzinfo=dt.UTC)
+
+
+# -- number formats ------------------------------------------------------------------------------
+
+#: What a number format shows as it is written, whatever the figure: quoted text, a character
+#: escaped (``\k``), spaced (``_)``) or repeated (``*-``). None of it scales the figure.
+_FORMAT_LITERAL = re.compile(r'"[^"]*"?|\\.|[_*].')
+#: A bracket: a colour, a currency or locale (``[$£-809]``), or a condition (``[>=1000]``).
+_FORMAT_BRACKET = re.compile(r"\[[^\]]*\]")
+_FORMAT_CONDITION = re.compile(r"\[(<=|>=|<>|<|>|=)\s*([-+]?\d+(?:\.\d*)?)\]")
+#: Commas that each divide the figure shown by 1,000: after a digit placeholder and before
+#: none (``#,##0,`` ``0.0,,`` ``#,##0,"k"``); a comma between placeholders (``#,##0``) only
+#: groups the digits.
+_SCALING_COMMAS = re.compile(r"(?<=[0#?]),+(?![0#?,])")
+_GROUPING_COMMA = re.compile(r"[0#?],[0#?]")
+_DECIMALS = re.compile(r"\.([0#?]*)")
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+            "=": operator.eq, "<>": operator.ne}
+#: How a message says a format shows a figure, by the power of ten it scales it by.
+_SCALE_WORDS = {2: "as a percentage", -3: "in thousands", -6: "in millions",
+                -9: "in billions"}
+
+
+class _Section(NamedTuple):
+    """One number section of a format: its condition (``[>=1000]``: the comparison and its
+    figure), if any; its text, literals and brackets blanked out; the power of ten it scales a
+    figure by (:func:`shown_scale`)."""
+
+    condition: tuple[str, float] | None
+    text: str
+    scale: int
+
+
+@functools.lru_cache(maxsize=256)
+def _sections(number_format: str) -> tuple[_Section, ...]:
+    """The number sections of a format (positive; negative; zero: a fourth is for text)."""
+    plain = _FORMAT_LITERAL.sub(" ", number_format)
+    sections = []
+    for section in plain.split(";")[:3]:
+        cond = _FORMAT_CONDITION.search(section)
+        text = _FORMAT_BRACKET.sub(" ", section)
+        commas = sum(len(run) for run in _SCALING_COMMAS.findall(text))
+        sections.append(_Section((cond[1], float(cond[2])) if cond else None, text,
+                                 2 * text.count("%") - 3 * commas))
+    return tuple(sections)
+
+
+def _section_for(number_format: str, value: float) -> _Section:
+    """The section of ``number_format`` that shows ``value``, as Excel picks it."""
+    sections = _sections(number_format)
+    if any(s.condition is not None for s in sections):
+        # The first section whose condition holds; one with none is the rest.
+        for s in sections:
+            if s.condition is None or _COMPARE[s.condition[0]](value, s.condition[1]):
+                return s
+        return sections[-1]
+    if value < 0 and len(sections) > 1:
+        return sections[1]
+    if value == 0 and len(sections) > 2:
+        return sections[2]
+    return sections[0]
+
+
+def shown_scale(number_format: str, value: float) -> int:
+    """The power of ten ``number_format`` multiplies ``value`` by as a cell shows it: +2 for a
+    per cent sign (``0%`` shows 0.35 as 35%), -3 for each comma that scales by a thousand
+    (``#,##0,`` shows 1234567 as 1,235); 0 for a format that shows the figure the cell holds
+    (``General``, ``0.00``, ``#,##0``: a comma between digit placeholders only groups them).
+
+    Examples:
+        >>> shown_scale("#,##0,", 1234567), shown_scale('0.0,,"m"', 1.5e6)
+        (-3, -6)
+        >>> shown_scale("0.0%", 0.35), shown_scale("#,##0.00", 1234.5)
+        (2, 0)
+    """
+    return _section_for(number_format, value).scale
+
+
+#: The most decimals Excel shows, and digits enough for any float written out in full with
+#: them (a format of more, from another program, is shown to 30).
+_MOST_DECIMALS, _WIDE = 30, 400
+
+
+def _shown_figure(value: float, number_format: str, scale: int) -> str:
+    """``value`` as the format shows it, its literal text left out: scaled, rounded to the
+    format's decimals (half away from zero, as Excel rounds), digits grouped where it groups
+    them, and a per cent sign where it has one."""
+    section = _section_for(number_format, value).text
+    decimals = _DECIMALS.search(section)
+    places = min(len(decimals[1]), _MOST_DECIMALS) if decimals else 0
+    figure = _exact(value).scaleb(scale).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    grouped = "," if _GROUPING_COMMA.search(section) else ""
+    return f"{figure:{grouped}f}" + ("%" if "%" in section else "")
+
+
+def _exact(value: float) -> Decimal:
+    """The decimal a cell's number is written as (0.35, not 0.34999999999999997...)."""
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def _plain(number: Decimal) -> str:
+    """A decimal written out in full, without trailing zeros (35, 1234.567)."""
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@dataclass(frozen=True)
+class ScaledByFormat:
+    """A number cell whose number format shows another figure than the cell holds (a per cent
+    sign, a comma scaling by a thousand): it stands in for the cell in the frame read, so that
+    valuation refuses the row (row issue ``number-format``) rather than value the figure held,
+    1,000 or 100 times the one the supplier saw. It is no number (``float()`` of it fails).
+
+    ``held`` is the cell's value, ``number_format`` its format, ``scale`` the power of ten the
+    format multiplies it by (:func:`shown_scale`).
+    """
+
+    held: int | float
+    number_format: str
+    scale: int
+
+    def __str__(self) -> str:  # as an output file writes the cell back: the figure held
+        return _plain(_exact(self.held))
+
+    def reason(self, name: str) -> str:
+        """Why column ``name``'s cell is refused: what it shows, what it holds, what to do."""
+        with localcontext(prec=_WIDE):  # every digit, whatever the caller's context
+            shown = _shown_figure(self.held, self.number_format, self.scale)
+            meant = _plain(_exact(self.held).scaleb(self.scale))
+        how = _SCALE_WORDS.get(self.scale, f"multiplied by 10^{self.scale}")
+        unit = "pounds" if name == "contract_value" else "the row's unit"
+        return (f"{name} shows {shown} but the cell holds {self}: its number format "
+                f"{self.number_format!r} shows the figure {how}; write the number meant, in "
+                f"{unit} ({self} or {meant}?), and format the cell so that it shows what it "
+                "holds")
+
+
+def scaled_by_format(value: Any, number_format: str) -> Any:
+    """``value``, or a :class:`ScaledByFormat` standing for it where it is a number (not 0,
+    which shows as 0 however scaled) that ``number_format`` shows scaled."""
+    # Infinity, NaN and an integer past a float's range are refused as they are, however
+    # shown (as not finite, or too large).
+    if (type(value) not in (int, float) or not value or not abs(value) <= sys.float_info.max
+            or number_format == "General"):
+        return value
+    scale = shown_scale(number_format, value)
+    return ScaledByFormat(value, number_format, scale) if scale else value

@@ -309,7 +309,7 @@ RowIssueCode = Literal[
     "out-of-range", "bad-date", "bad-period", "no-table-in-force", "before-discount-base",
     "beyond-horizon", "unknown-measure", "unknown-region", "unit-error", "missing-field",
     "out-of-bounds", "unknown-grade", "bad-stage", "double-counting", "non-finite",
-    "negative-gross", "rounded-id",
+    "negative-gross", "rounded-id", "number-format",
 ]
 
 

@@ -17,7 +17,10 @@ Blank lines and rows are skipped; :func:`source_lines` gives the line or sheet r
 row came from. A CSV quote that opens a value and is not closed where the value ends, which
 would make the lines after it part of that value, is refused naming its lines. An ``.xlsx``
 file is read from its first visible sheet unless ``sheet=`` names or numbers one (hidden or
-not); its header row must be row 1.
+not); its header row must be row 1. A ``quantity`` or ``contract_value`` cell whose number
+format shows another figure than it holds (``#,##0,``: in thousands; ``0%``: as a per cent) is
+read as a :class:`~socialvalue_tom._workbook.ScaledByFormat`, which valuation refuses by its
+row (``number-format``).
 
 Optional dependencies are imported only when a format needs them: Parquet needs ``pyarrow``
 (``pip install 'socialvalue_tom[parquet]'``) and Excel needs ``openpyxl``
@@ -71,10 +74,15 @@ from socialvalue_tom._text import (
     is_missing,
     key_text,
     key_texts,
+    name_key,
     quoted,
     shortened,
 )
-from socialvalue_tom._workbook import save_workbook, uncalculated_cells
+from socialvalue_tom._workbook import (
+    save_workbook,
+    scaled_by_format,
+    uncalculated_cells,
+)
 from socialvalue_tom.errors import InputFileError, RuleError, SocialValueError
 from socialvalue_tom.tables.schema import FRACTION_COLUMNS
 
@@ -343,7 +351,9 @@ def read_outcomes(path: str | os.PathLike[str], *, sheet: str | int | None = Non
         One row per outcome, :data:`TEXT_COLUMNS` as strings, ready for ``value_frame``. For
         ``.xlsx``, ``attrs["socialvalue_tom.source"]`` names the sheet read, the workbook's
         sheets, the hidden rows and columns read, and (sheet picked by default) the other
-        visible sheets whose row 1 has the outcome columns (``alike_sheets``), not read.
+        visible sheets with outcome rows, not read: those whose row 1 has the outcome columns
+        (``alike_sheets``), and, each with what to fix first, those whose header names them
+        but for case or spacing, or is below a title (``near_sheets``: name to fix).
 
     Raises:
         InputFileError: missing, empty or undecodable file (named by line and byte), unknown
@@ -1286,6 +1296,7 @@ class _Sheet:
     hidden: tuple[int, ...] = ()  # sheet rows of ``rows`` that Excel hides
     hidden_columns: tuple[str, ...] = ()  # names of header columns that Excel hides
     alike: tuple[str, ...] = ()  # other sheets with outcome columns (sheet picked by default)
+    near: tuple[tuple[str, str], ...] = ()  # others with them in a header to fix: (name, fix)
 
 
 def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
@@ -1336,7 +1347,7 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
         header = _header(p, where, tuple(top.get(c) for c in range(1, width + 1)),
                          first_data_row)
         _check_unnamed(p, ws.title, rows, len(header))
-        body = _body_rows(rows, len(header))
+        body = _with_scaled_figures(ws, header, _body_rows(rows, len(header)))
         _check_text_size(p, ws.title, body)
         # Hidden rows are read like the others (they are data): which they are is kept, so
         # that a reader checking the sheet as Excel shows it can be told.
@@ -1345,9 +1356,9 @@ def _read_sheet(p: Path, sheet: str | int | None) -> _Sheet:
                  for dim in ws.column_dimensions.values() if dim.hidden]
         columns = tuple(name for i, name in enumerate(header, 1)
                         if any(lo <= i <= hi for lo, hi in spans))
-        alike = _sheets_with_outcome_columns(wb, ws.title) if sheet is None else ()
+        alike, near = _sheets_with_outcome_columns(wb, ws.title) if sheet is None else ((), ())
         return _Sheet(ws.title, header, body, tuple(wb.sheetnames),
-                      tuple(r for r, _ in body if r in hidden), columns, alike)
+                      tuple(r for r, _ in body if r in hidden), columns, alike, near)
     finally:
         wb.close()
 
@@ -1418,33 +1429,88 @@ def _other_sheets_hint(wb: Any, title: str, sheet: str | int | None) -> str:
             "choose one with sheet=NAME")
 
 
-def _sheets_with_outcome_columns(wb: Any, title: str) -> tuple[str, ...]:
-    """The workbook's other visible worksheets whose row 1 names the outcome columns, with rows
-    under it: a workbook of one sheet per year or supplier is read one sheet at a time, and
-    the others' rows would be left out of the totals unsaid."""
-    from socialvalue_tom.frame import REQUIRED_COLUMNS
+def _sheets_with_outcome_columns(wb: Any, title: str,
+                                 ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The workbook's other visible worksheets with outcome columns and rows under them: a
+    workbook of one sheet per year or supplier is read one sheet at a time, and the others'
+    rows would be left out of the totals unsaid.
 
-    wanted = set(REQUIRED_COLUMNS) - {"date"}  # rows may be dated by their periods instead
-    found = []
+    Those whose row 1 names the columns as the reader reads them first; then, each with what
+    to change before it can be read, those whose header names them but for case or spacing
+    (``Measure``, ``Contract ID``) or is below row 1 (a title above the table) in the rows
+    the reader looks through for one (:data:`_HEADER_SEARCH_ROWS`): a review found a
+    quarter's sheet left out unsaid for a header ``Measure,Quantity,...``.
+    """
+    alike, near = [], []
     for name in wb.sheetnames:
         ws = wb[name]
         # Hidden sheets are left out, as when a sheet is picked: often an old copy.
         if (name == title or not hasattr(ws, "iter_rows")
                 or getattr(ws, "sheet_state", "visible") != "visible"):
             continue
-        # One pass over the cells held, building nothing: row 1's names, and whether any row
-        # under it holds a value (a header alone is an empty template sheet, Q2..Q4).
-        names: set[str] = set()
-        holds_rows = False
-        for (r, _), v in _held_cells(ws):
-            if r == 1:
-                if isinstance(v, str):
-                    names.add(v.strip())
-            elif not holds_rows:
-                holds_rows = _has_value(v)
-        if holds_rows and wanted <= names:
-            found.append(name)
-    return tuple(found)
+        found = _outcome_header(*_top_rows(ws))
+        if found is not None:
+            fix = _header_fix(*found)
+            if fix:
+                near.append((name, fix))
+            else:
+                alike.append(name)
+    return tuple(alike), tuple(near)
+
+
+def _top_rows(ws: Any) -> tuple[dict[int, list[Any]], bool]:
+    """The values held in the sheet's first rows (row 1 and as many as a header below it is
+    looked for in, rows holding no cell not counted), by row, and whether a row after them
+    holds a value: one pass over the cells held, in whatever order they come, keeping no more
+    than those rows (a sheet of a million rows builds nothing)."""
+    limit = _HEADER_SEARCH_ROWS + 1
+    top: dict[int, list[Any]] = {}
+    cutoff = math.inf  # once ``limit`` rows are kept, the last of them
+    beyond = False
+    for (r, _), v in _held_cells(ws):
+        if r > cutoff:
+            beyond = beyond or _has_value(v)
+            continue
+        row = top.get(r)
+        if row is None:
+            if len(top) == limit:  # a row above the last kept: the last is past the first ones
+                beyond = any(map(_has_value, top.pop(max(top)))) or beyond
+            row = top[r] = []
+            if len(top) == limit:
+                cutoff = max(top)
+        row.append(v)
+    return top, beyond
+
+
+def _outcome_header(top: dict[int, list[Any]],
+                    beyond: bool) -> tuple[int, dict[str, str]] | None:
+    """The first of the rows ``top`` (:func:`_top_rows`) that names the outcome columns but
+    ``date`` (rows may be dated by their periods), save for case or spacing, with values in
+    a row below it (a header alone is an empty template sheet, Q2..Q4): its row, and the
+    name it gives each column. None where no row is such a header."""
+    from socialvalue_tom.frame import REQUIRED_COLUMNS
+
+    rows = sorted(top)
+    for i, r in enumerate(rows):
+        given = {name_key(v): v.strip() for v in top[r] if isinstance(v, str)}
+        names = {c: given.get(name_key(c)) for c in REQUIRED_COLUMNS if c != "date"}
+        if all(names.values()):
+            below = beyond or any(_has_value(v) for later in rows[i + 1:] for v in top[later])
+            return (r, {c: n for c, n in names.items() if n}) if below else None
+    return None
+
+
+def _header_fix(row: int, names: dict[str, str]) -> str:
+    """What to change for a header found at ``row`` with these names (:func:`_outcome_header`)
+    to be read as a sheet's header; ``""`` where it is read as it is."""
+    renamed = [(c, n) for c, n in names.items() if n != c]
+    fixes = []
+    if renamed:
+        fixes.append("rename " + ", ".join(f"{n!r} to {c}" for c, n in renamed[:3])
+                     + (", ..." if len(renamed) > 3 else ""))
+    if row > 1:
+        fixes.append(f"delete the row(s) above its header, row {row}")
+    return " and ".join(fixes)
 
 
 def _xlsx_expansion_limit(size: int) -> int:
@@ -1679,6 +1745,33 @@ def _body_rows(rows: dict[int, dict[int, Any]],
     return body
 
 
+#: Number columns read with their cells' number formats: a figure the supplier saw as a per
+#: cent or in thousands (``0%``, ``#,##0,``) stands as a :class:`ScaledByFormat`, which
+#: valuation refuses, not as the figure held, 100 or 1,000 times the one seen. The fractions
+#: are left: a deadweight shown as 25% holds 0.25, as meant (and one scaled is out of range).
+_FORMAT_CHECKED = ("quantity", "contract_value")
+
+
+def _with_scaled_figures(ws: Any, header: list[str], body: list[tuple[int, tuple[Any, ...]]],
+                         ) -> list[tuple[int, tuple[Any, ...]]]:
+    """``body`` with each number of a :data:`_FORMAT_CHECKED` column that its cell's number
+    format shows scaled replaced by a :class:`ScaledByFormat` (:func:`scaled_by_format`); the
+    rows changed are replaced in the list."""
+    columns = [i for i, name in enumerate(header) if name in _FORMAT_CHECKED]
+    cells = getattr(ws, "_cells", None)  # as _held_cells reads them; else by coordinate
+    for k, (r, row) in enumerate(body):
+        for i in columns:
+            if type(row[i]) not in (int, float):
+                continue
+            cell = (cells.get((r, i + 1)) if isinstance(cells, dict)
+                    else ws.cell(row=r, column=i + 1))
+            figure = row[i] if cell is None else scaled_by_format(row[i], cell.number_format)
+            if figure is not row[i]:
+                row = (*row[:i], figure, *row[i + 1:])
+                body[k] = (r, row)
+    return body
+
+
 def _read_xlsx(p: Path, sheet: str | int | None) -> pd.DataFrame:
     found = _read_sheet(p, sheet)
     header = found.header
@@ -1694,7 +1787,8 @@ def _read_xlsx(p: Path, sheet: str | int | None) -> pd.DataFrame:
     df.attrs["socialvalue_tom.source"] = {"sheet": found.title, "sheets": list(found.sheets),
                                           "hidden_rows": list(found.hidden),
                                           "hidden_columns": list(found.hidden_columns),
-                                          "alike_sheets": list(found.alike)}
+                                          "alike_sheets": list(found.alike),
+                                          "near_sheets": dict(found.near)}
     return df
 
 

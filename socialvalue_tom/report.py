@@ -1756,7 +1756,8 @@ def source_notes(valued: pd.DataFrame) -> list[str]:
     """Notes on how a workbook's rows were read, from the record ``read_outcomes`` keeps in
     ``attrs``: rows and columns of the sheet that Excel hides (read and valued like the
     others: an analyst checking the sheet as Excel shows it would miss them), and other
-    sheets with outcome columns, not read (a workbook of a sheet per quarter). Printed on
+    sheets with outcome columns, not read (a workbook of a sheet per quarter), with what to
+    fix first in those whose header differs in case or spacing or sits below a title. Printed on
     the terminal as the file is read, and kept in the report's caveats and a totals file's
     notes (a data-quality steward's review: they were said on the terminal alone)."""
     source = valued.attrs.get(SOURCE_ATTR)
@@ -1775,13 +1776,24 @@ def source_notes(valued: pd.DataFrame) -> list[str]:
         notes.append(f"{' and '.join(parts)} of sheet {source.get('sheet')!r} are hidden in "
                      "Excel: they are read and valued like the others; unhide them to see "
                      "everything that is counted.")
-    alike = source.get("alike_sheets") or []
-    if alike:
-        listed = ", ".join(map(repr, alike[:5])) + (", ..." if len(alike) > 5 else "")
-        notes.append(f"Only sheet {source.get('sheet')!r} was read; the workbook's sheet(s) "
-                     f"{listed} have outcome columns too and were not: value each with "
-                     "sheet=NAME.")
+    notes += _other_sheets_note(source)
     return notes
+
+
+def _other_sheets_note(source: Mapping[str, Any]) -> list[str]:
+    """The note on other sheets with outcome rows, not read: those whose header is read as it
+    is, then those whose header names the columns but for case or spacing, or is below a
+    title (``near_sheets``), with what to fix in each first (a data-quality steward's review:
+    a quarter's sheet headed ``Measure,Quantity,...`` was left out unsaid)."""
+    near = dict(source.get("near_sheets") or {})
+    alike = [*(source.get("alike_sheets") or []), *near]
+    if not alike:
+        return []
+    listed = ", ".join(map(repr, alike[:5])) + (", ..." if len(alike) > 5 else "")
+    fixes = [f"in sheet {name!r} {fix}" for name, fix in near.items() if name in alike[:5]]
+    return [f"Only sheet {source.get('sheet')!r} was read; the workbook's sheet(s) {listed} "
+            "have outcome columns too and were not: value each with sheet=NAME"
+            + (f"; first, {'; '.join(fixes)}" if fixes else "") + "."]
 
 
 def _lasts_years(ok: pd.DataFrame) -> bool:

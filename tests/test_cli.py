@@ -2511,6 +2511,64 @@ def test_value_when_other_sheets_have_outcome_columns_then_a_note_names_them(
     assert "other sheets are '2024': choose one with --sheet" in result.stderr
 
 
+def test_value_when_other_sheets_have_their_header_in_another_case_or_below_a_title_notes_them(
+        tmp_path: Path) -> None:
+    """A data-quality review: Q1 (1 FTE) was valued, and Q2 (50 FTE, header
+    'Measure,Quantity,...') and Q3 (70 FTE, a title above its header) were left out with no
+    word; the note names them too, with what to fix before valuing each."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = tmp_path / "quarters.xlsx"
+    wb = openpyxl.Workbook()
+    header = ["measure", "quantity", "unit", "region", "date"]
+    q1, q2, q3 = wb.active, wb.create_sheet("Q2"), wb.create_sheet("Q3")
+    q1.title = "Q1"
+    for ws, rows in ((q1, [header, ["jobs-local", 1, "FTE", "uk", "2024-05-01"]]),
+                     (q2, [[c.title() for c in header],
+                           ["jobs-local", 50, "FTE", "uk", "2024-05-01"]]),
+                     (q3, [["Social value return, Q3"], header,
+                           ["jobs-local", 70, "FTE", "uk", "2024-05-01"]])):
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+    result = invoke("value", path, "--tables", TINY)
+    assert result.exit_code == 0, result.output
+    assert ("Note: Only sheet 'Q1' was read; the workbook's sheet(s) 'Q2', 'Q3' have outcome "
+            "columns too and were not: value each with --sheet NAME; first, in sheet 'Q2' "
+            "rename 'Measure' to measure, 'Quantity' to quantity, 'Unit' to unit, ...; in "
+            "sheet 'Q3' delete the row(s) above its header, row 2.") in " ".join(
+                result.stderr.split())
+
+
+def test_value_when_an_xlsx_quantity_is_shown_in_thousands_or_as_a_per_cent_refuses_the_row(
+        tmp_path: Path) -> None:
+    """A data-quality review: 1234567 formatted '#,##0,' (shown 1,235, the unit £k) was
+    valued as held with no word, £462,962,625 in its case; 0.35 shown as 35% was 0.35 FTE,
+    where the CSV text '35%' is refused. Each row is refused by its sheet row."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = tmp_path / "returns.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["measure", "quantity", "unit", "region", "date"])
+    for quantity in (1234567, 0.35, 1):
+        ws.append(["jobs-local", quantity, "FTE", "uk", "2024-05-01"])
+    ws["B2"].number_format = "#,##0,"
+    ws["B3"].number_format = "0.0%"
+    wb.save(path)
+    result = invoke("value", path, "--tables", TINY, "--errors", "collect")
+    assert result.exit_code == 1, result.output
+    stderr = " ".join(result.stderr.split())
+    assert ("returns.xlsx: row 0 (sheet row 2), field 'quantity': quantity shows 1,235 but "
+            "the cell holds 1234567: its number format '#,##0,' shows the figure in "
+            "thousands; write the number meant, in the row's unit (1234567 or 1234.567?), "
+            "and format the cell so that it shows what it holds") in stderr
+    assert ("row 1 (sheet row 3), field 'quantity': quantity shows 35.0% but the cell holds "
+            "0.35: its number format '0.0%' shows the figure as a percentage") in stderr
+    assert re.search(r"│\s*1\s*│\s*2\s*│\s*£18,000\.00", result.stdout)  # 1 FTE x £18,000
+    issues = (tmp_path / "returns.issues.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert [line.split(",")[:4] for line in issues[1:]] == [
+        ["0", "2", "quantity", "number-format"], ["1", "3", "quantity", "number-format"]]
+
+
 def test_value_when_xlsx_row_is_bad_names_its_sheet_row(tmp_path: Path) -> None:
     """A workbook's problems were placed by "(line N)": it has sheet rows, and with --sheet
     the sheet is named too."""

@@ -451,6 +451,27 @@ def test_value_frame_when_a_quantity_cell_is_a_date_or_a_formula_error_says_so(
     assert out.attrs["issues"]["reason"].tolist() == [reason]
 
 
+def test_value_frame_when_a_cell_was_shown_scaled_by_its_number_format_refuses_it(
+        tiny_table: Any) -> None:
+    """A data-quality review: 1234567 shown as 1,235 (labelled £k) was valued as held, 1,000
+    times the figure seen; the reader's stand-in for such a cell is a row issue of its own,
+    in quantity and contract_value alike, and no other issue of the field (not-finite)."""
+    from socialvalue_tom._workbook import scaled_by_format
+
+    df = _frame(contract_value=[5000.0, scaled_by_format(2500000, '#,##0,"k"'), 5000.0])
+    df = df.astype({"quantity": object})
+    df.loc[0, "quantity"] = scaled_by_format(1234567, "#,##0,")
+    out = value_frame(df, tiny_table, errors="collect")
+    issues = out.attrs["issues"]
+    assert issues[["row", "field", "code"]].values.tolist() == [
+        [0, "quantity", "number-format"], [1, "contract_value", "number-format"]]
+    assert issues["reason"][0].startswith("quantity shows 1,235 but the cell holds 1234567: ")
+    assert out["value_gbp"].iloc[:2].isna().all() and out["value_gbp"].iloc[2] == EXPECTED[2]
+    with pytest.raises(sv.BulkValidationError) as info:
+        value_frame(df, tiny_table)
+    assert [i.code for i in info.value.issues] == ["number-format", "number-format"]
+
+
 def test_value_frame_when_a_required_column_carries_its_unit_in_brackets_says_rename_it(
         tiny_table: Any) -> None:
     """An Excel user's review: a 'Quantity (FTE)' header got only "missing required

@@ -309,6 +309,47 @@ def test_read_xlsx_when_cells_are_typed_gives_text_columns_and_numbers(tmp_path:
     assert df["quantity"].tolist() == [2, 1.5]
 
 
+def test_read_xlsx_when_a_figure_is_shown_scaled_the_row_is_refused(tmp_path: Path) -> None:
+    """A data-quality review: a quantity of 1234567 formatted '#,##0,' shows 1,235 (the
+    supplier's unit £k) and was valued as 1,234,567 £k; 0.35 shown as 35% was 0.35 FTE with
+    no word, where the CSV text '35%' is refused. Such cells of quantity and contract_value
+    are refused by their rows, saying what they show and hold; a format that only groups
+    digits, and a fraction shown as a per cent (what it means), are read as they are."""
+    import openpyxl
+
+    path = tmp_path / "o.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["measure", "quantity", "unit", "region", "date", "contract_value",
+               "deadweight"])
+    for quantity, value in ((1234567, 2500000), (0.35, 5000), (1234, 2500000), (2, 5000)):
+        ws.append(["jobs-local", quantity, "FTE", "uk", "2024-05-01", value, 0.25])
+    for cell, number_format in (("B2", "#,##0,"), ("B3", "0%"), ("B4", "#,##0"),
+                                ("F2", '#,##0,"k"'), ("F4", "#,##0"), ("G2", "0%")):
+        ws[cell].number_format = number_format
+    wb.save(path)
+    df = svio.read_outcomes(path)
+    assert [type(v).__name__ for v in df["quantity"]] == ["ScaledByFormat",
+                                                         "ScaledByFormat", "int", "int"]
+    assert df["deadweight"].tolist() == [0.25] * 4
+    out = value_frame(df, sv.load_table(path=TINY), errors="collect")
+    issues = out.attrs["issues"]
+    assert issues[["row", "field", "code"]].values.tolist() == [
+        [0, "contract_value", "number-format"], [0, "quantity", "number-format"],
+        [1, "quantity", "number-format"]]
+    assert issues["reason"].tolist()[1:] == [
+        "quantity shows 1,235 but the cell holds 1234567: its number format '#,##0,' shows "
+        "the figure in thousands; write the number meant, in the row's unit (1234567 or "
+        "1234.567?), and format the cell so that it shows what it holds",
+        "quantity shows 35% but the cell holds 0.35: its number format '0%' shows the figure "
+        "as a percentage; write the number meant, in the row's unit (0.35 or 35?), and "
+        "format the cell so that it shows what it holds"]
+    assert out["value_gbp"].notna().tolist() == [False, False, True, True]
+    assert svio.read_outcomes(path, sheet=0)["quantity"].iloc[3] == 2
+    batches = [b for _, b in svio.iter_outcome_batches(path, chunksize=1)]
+    assert isinstance(batches[0]["quantity"].iloc[0], type(df["quantity"].iloc[0]))
+
+
 def test_read_xlsx_when_cells_are_merged_raises_input_file_error(tmp_path: Path) -> None:
     """Merged cells are refused with the ranges named."""
     path = _workbook(tmp_path / "o.xlsx", [XL_HEADER, ["jobs-local", 2, "FTE", "uk",
@@ -376,6 +417,65 @@ def test_read_xlsx_records_the_other_visible_sheets_with_outcome_columns(
     assert svio.read_outcomes(path).attrs["socialvalue_tom.source"]["alike_sheets"] == ["2024"]
     named = svio.read_outcomes(path, sheet="2023")
     assert named.attrs["socialvalue_tom.source"]["alike_sheets"] == []
+
+
+def test_read_xlsx_records_the_sheets_whose_outcome_header_needs_fixing(tmp_path: Path) -> None:
+    """A data-quality review: Q2 (header 'Measure,Quantity,...') and Q3 (a title above the
+    header) were left out with no word, as only a row 1 naming the columns exactly counted.
+    A header found as the reader looks for one below a title (in the first rows), or named
+    but for case or spacing, is kept with what to fix; a template with no rows, a hidden
+    sheet and a header below the rows looked through are not."""
+    import openpyxl
+
+    path = tmp_path / "quarters.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Q1"
+    header = ["measure", "quantity", "unit", "region", "date"]
+    sheets: dict[str, list[list[Any]]] = {
+        "Q1": [header, ["jobs-local", 1, "FTE", "uk", "2024-05-01"]],
+        "Q2": [[c.title() for c in header], ["jobs-local", 50, "FTE", "uk", "2024-05-01"]],
+        "Q3": [["Social value return, Q3"], header, ["jobs-local", 70, "FTE", "uk",
+                                                      "2024-05-01"]],
+        "Q4": [["Q4"], [" Measure ", "QUANTITY", "unit", "Region", "date"], [],
+               ["jobs-local", 1, "FTE", "uk", "2024-05-01"]],
+        "template": [["Return"], header],
+        "old": [[c.title() for c in header], ["jobs-local", 9, "FTE", "uk", "2024-05-01"]],
+        "deep": [*[[f"note {i}"] for i in range(21)], header,
+                 ["jobs-local", 1, "FTE", "uk", "2024-05-01"]],
+    }
+    for title, rows in sheets.items():
+        ws = wb["Q1"] if title == "Q1" else wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    wb["old"].sheet_state = "hidden"
+    wb.save(path)
+    source = svio.read_outcomes(path).attrs["socialvalue_tom.source"]
+    assert source["alike_sheets"] == []
+    assert source["near_sheets"] == {
+        "Q2": "rename 'Measure' to measure, 'Quantity' to quantity, 'Unit' to unit, ...",
+        "Q3": "delete the row(s) above its header, row 2",
+        "Q4": "rename 'Measure' to measure, 'QUANTITY' to quantity, 'Region' to region and "
+              "delete the row(s) above its header, row 2"}
+    assert svio.read_outcomes(path, sheet="Q1").attrs["socialvalue_tom.source"][
+        "near_sheets"] == {}
+
+
+def test_top_rows_keeps_the_first_rows_whatever_order_the_cells_come_in() -> None:
+    """The header search over other sheets keeps only the first rows holding cells (row 1
+    and as many as the reader looks through below it), and knows a later row holds values,
+    however the cells held are ordered."""
+    from types import SimpleNamespace
+
+    def sheet(cells: dict[int, str]) -> SimpleNamespace:  # openpyxl's sparse cells, by row
+        return SimpleNamespace(_cells={(r, 1): SimpleNamespace(value=v)
+                                       for r, v in cells.items()})
+
+    rows = (40, 3, 1, 25, 2, *range(30, 4, -1))  # row 4 holds no cell
+    top, beyond = svio._top_rows(sheet({r: f"r{r}" for r in rows}))
+    assert sorted(top) == [1, 2, 3, *range(5, 23)] and beyond
+    assert top[3] == ["r3"]
+    blank_below = sheet({r: " " if r > 2 else "x" for r in range(1, 40)})
+    assert not svio._top_rows(blank_below)[1]  # blank text below: no rows of values
 
 
 def test_read_xlsx_when_the_sheet_read_is_empty_names_the_other_sheets(tmp_path: Path) -> None:

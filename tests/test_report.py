@@ -3000,3 +3000,24 @@ def test_summarise_by_year_warns_of_a_year_column_of_the_frames_own() -> None:
     with pytest.warns(sv.SocialValueWarning, match="not by the frame's own 'year' column"):
         out = sv.summarise(valued, by="year")
     assert out["year"].tolist() == [2023]
+
+
+def test_source_notes_when_other_sheets_need_their_header_fixed_says_what_to_fix() -> None:
+    """A data-quality review: sheets whose header names the outcome columns but for case or
+    spacing, or sits below a title, were left out with no word; the note on other sheets
+    names them after the sheets read as they are, each with what to fix first."""
+    from socialvalue_tom.report import source_notes
+
+    frame = pd.DataFrame({"quantity": [1.0]})
+    frame.attrs["socialvalue_tom.source"] = {
+        "sheet": "Q1", "alike_sheets": ["Q4"],
+        "near_sheets": {"Q2": "rename 'Measure' to measure", "Q3": "delete the row(s) above "
+                        "its header, row 2"}}
+    assert source_notes(frame) == [
+        "Only sheet 'Q1' was read; the workbook's sheet(s) 'Q4', 'Q2', 'Q3' have outcome "
+        "columns too and were not: value each with sheet=NAME; first, in sheet 'Q2' rename "
+        "'Measure' to measure; in sheet 'Q3' delete the row(s) above its header, row 2."]
+    frame.attrs["socialvalue_tom.source"]["near_sheets"] = {}
+    assert source_notes(frame) == [
+        "Only sheet 'Q1' was read; the workbook's sheet(s) 'Q4' have outcome columns too and "
+        "were not: value each with sheet=NAME."]

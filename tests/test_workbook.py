@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import os
 import stat
 import zipfile
@@ -154,3 +155,67 @@ def test_template_parts_are_deflated_with_one_mode_under_source_date_epoch(
     with zipfile.ZipFile(write_template(["jobs-local-fte"], tmp_path / "t.xlsx")) as z:
         assert {(i.compress_type, i.external_attr >> 16) for i in z.infolist()} == {
             (zipfile.ZIP_DEFLATED, 0o100644)}
+
+
+@pytest.mark.parametrize(("number_format", "value", "scale"), [
+    ("#,##0,", 1234567, -3),                    # thousands: 1,235
+    ("0.0,,", 12200000, -6),                    # millions: 12.2
+    ('#,##0,"k"', 2500000, -3),                 # a literal after the scaling comma
+    ("#,##0,_);(#,##0,)", -5000, -3),           # the negative section scales too
+    ("0,.00", 1234, -3),                        # a comma before the decimal point
+    ("0%", 0.35, 2),
+    ("0.0%", 0.355, 2),
+    ("General", 1234567, 0),
+    ("#,##0", 1234567, 0),                      # commas between placeholders group digits
+    ("#,##0.00", 1234.5, 0),
+    ("#,##0.00_);(#,##0.00)", -5, 0),
+    ('_(* #,##0_);_(* \\(#,##0\\);_(* "-"_);_(@_)', 12345, 0),  # Excel's Accounting format
+    ('"£"#,##0.00;-"£"#,##0.00', 2.5, 0),       # the money format written to outputs
+    ('0" k,"', 5, 0),                           # a comma in quoted text shows as written
+    ("0\\,", 5, 0),                             # so does an escaped one
+    ('0"%"', 5, 0),                             # and a quoted per cent sign
+    ("[Red]0.0,", 5000, -3),                    # a colour in brackets
+    ('[>=1000]0.0,"k";0', 5000, -3),            # a condition picks the section
+    ('[>=1000]0.0,"k";0', 500, 0),
+    ("0;0,", 5, 0),                             # positive section plain, negative scaled
+    ("0;0,", -5, -3),
+])
+def test_shown_scale_reads_each_kind_of_number_format(number_format: str, value: float,
+                                                      scale: int) -> None:
+    """A data-quality review: a quantity shown in thousands (1234567 as 1,235, labelled £k)
+    or as a percentage (0.35 as 35%) was valued as held; grouping commas scale nothing."""
+    assert _workbook.shown_scale(number_format, value) == scale
+
+
+@pytest.mark.parametrize(("name", "value", "number_format", "reason"), [
+    ("quantity", 1234567, "#,##0,",
+     "quantity shows 1,235 but the cell holds 1234567: its number format '#,##0,' shows the "
+     "figure in thousands; write the number meant, in the row's unit (1234567 or 1234.567?), "
+     "and format the cell so that it shows what it holds"),
+    ("quantity", 0.35, "0%",
+     "quantity shows 35% but the cell holds 0.35: its number format '0%' shows the figure as "
+     "a percentage; write the number meant, in the row's unit (0.35 or 35?), and format the "
+     "cell so that it shows what it holds"),
+    ("quantity", 12250000.0, "0.0,,",
+     "quantity shows 12.3 but the cell holds 12250000: its number format '0.0,,' shows the "
+     "figure in millions; write the number meant, in the row's unit (12250000 or 12.25?), "
+     "and format the cell so that it shows what it holds"),
+    ("contract_value", 2500000, '#,##0,"k"',
+     "contract_value shows 2,500 but the cell holds 2500000: its number format '#,##0,\"k\"' "
+     "shows the figure in thousands; write the number meant, in pounds (2500000 or 2500?), "
+     "and format the cell so that it shows what it holds"),
+])
+def test_scaled_by_format_says_what_the_cell_shows_and_holds(name: str, value: float,
+                                                             number_format: str,
+                                                             reason: str) -> None:
+    """The stand-in is no number, says what the supplier saw against what is valued, and
+    is written back as the figure held; a plain or unscaled cell is left as it is."""
+    cell = _workbook.scaled_by_format(value, number_format)
+    assert isinstance(cell, _workbook.ScaledByFormat)
+    assert cell.reason(name) == reason
+    assert f"the cell holds {cell}:" in reason  # written back as the figure held
+    with pytest.raises(TypeError):
+        float(cell)  # type: ignore[arg-type]
+    for plain in ((0, "0%"), (5, "General"), (5, "#,##0"), (True, "0%"), ("35", "0%"),
+                  (math.inf, "0%")):
+        assert _workbook.scaled_by_format(*plain) is plain[0]

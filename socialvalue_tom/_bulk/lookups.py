@@ -46,6 +46,7 @@ from socialvalue_tom._text import (
     shortened,
     shown,
 )
+from socialvalue_tom._workbook import ScaledByFormat
 from socialvalue_tom.errors import OutcomeError, SocialValueError
 from socialvalue_tom.outcome import (
     ISO_DATE,
@@ -199,8 +200,12 @@ def _numeric(series: pd.Series, name: str, issues: Issues, *, required: bool,
     float holds (an integer of 309 digits, ``1e400`` written out) is left infinite for that
     check to refuse as too large, not told as "not a finite number" (which it is)."""
     vals, missing, refused = cell_floats(series)
-    issues.add(refused, name, "not-a-number", _not_a_number(series, name), also=True,
-               key=_cells(series, refused))
+    scaled = _scaled_by_format(series, refused)
+    issues.add(scaled, name, "number-format", lambda p: series.iloc[p].reason(name),
+               also=True, key=_cells(series, scaled))
+    other = refused & ~scaled
+    issues.add(other, name, "not-a-number", _not_a_number(series, name), also=True,
+               key=_cells(series, other))
     if required:
         issues.add(missing, name, "missing", f"{name} is missing", also=True)
     infinite = np.isinf(vals)
@@ -212,6 +217,17 @@ def _numeric(series: pd.Series, name: str, issues: Issues, *, required: bool,
                lambda p: f"{name} {shown(series.iloc[p])} is not a finite number", also=True,
                key=_cells(series, infinite_or_nan))
     return vals
+
+
+def _scaled_by_format(series: pd.Series, refused: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Where a refused cell is a number its workbook showed scaled (a per cent, thousands:
+    :class:`~socialvalue_tom._workbook.ScaledByFormat`), which the reader left for the
+    valuation to refuse by its row."""
+    scaled = np.zeros(len(series), dtype=bool)
+    if series.dtype == object and refused.any():
+        at = np.flatnonzero(refused)
+        scaled[at] = [isinstance(v, ScaledByFormat) for v in series.to_numpy()[at]]
+    return scaled
 
 
 def _finite_cell(cell: Any) -> bool:
