@@ -593,7 +593,7 @@ def test_row_order_does_not_change_any_row_s_parts(drawn: Any, rnd: Any) -> None
 @settings(max_examples=30, deadline=None)
 @given(rows)
 def test_each_part_is_valued_as_the_scalar_api_values_it(drawn: Any) -> None:
-    out = sv.value_frame(apportion(_rows_frame(drawn)), errors="collect",
+    out = sv.value_frame(apportion(_rows_frame(drawn), carry_forward=True), errors="collect",
                          assumptions={"carry_forward": True})
     for i in range(len(out)):
         row = out.iloc[i]
