@@ -226,18 +226,38 @@ class _Section(NamedTuple):
     scale: int
 
 
+#: The words a format's literal text names its scale with, by the power of ten its commas
+#: divide by: ``#,##0,"k"`` shows 2400000 as 2,400k, the figure the cell holds, not another
+#: (an adversarial review: a finance team's ``£#,##0,"k"`` contract values were refused).
+_SCALE_NAMES = {-3: re.compile(r"k|thousands?|'?000s?"), -6: re.compile(r"m|mn|millions?"),
+                -9: re.compile(r"bn|billions?")}
+#: A section separator, outside quoted text.
+_SECTION_BREAK = re.compile(r';(?=(?:[^"]*"[^"]*")*[^"]*$)')
+
+
 @functools.lru_cache(maxsize=256)
 def _sections(number_format: str) -> tuple[_Section, ...]:
     """The number sections of a format (positive; negative; zero: a fourth is for text)."""
-    plain = _FORMAT_LITERAL.sub(" ", number_format)
     sections = []
-    for section in plain.split(";")[:3]:
+    for written in _SECTION_BREAK.split(number_format)[:3]:
+        section = _FORMAT_LITERAL.sub(" ", written)
         cond = _FORMAT_CONDITION.search(section)
         text = _FORMAT_BRACKET.sub(" ", section)
         commas = sum(len(run) for run in _SCALING_COMMAS.findall(text))
-        sections.append(_Section((cond[1], float(cond[2])) if cond else None, text,
-                                 2 * text.count("%") - 3 * commas))
+        scale = 2 * text.count("%") - 3 * commas
+        if commas and not text.count("%") and _names_its_scale(written, scale):
+            scale = 0  # shown with its scale named: the figure held, written shorter
+        sections.append(_Section((cond[1], float(cond[2])) if cond else None, text, scale))
     return tuple(sections)
+
+
+def _names_its_scale(section: str, scale: int) -> bool:
+    """Whether a format section's literal text (quoted, or each escaped character) names the
+    scale its commas divide by (``"k"`` for a thousand, ``"m"`` for a million)."""
+    words = "".join(m[0].strip('"').removeprefix("\\") for m in _FORMAT_LITERAL.finditer(section)
+                    if not m[0].startswith(("_", "*"))).strip().casefold()
+    name = _SCALE_NAMES.get(scale)
+    return name is not None and name.fullmatch(words.strip(" .")) is not None
 
 
 def _section_for(number_format: str, value: float) -> _Section:
@@ -260,11 +280,15 @@ def shown_scale(number_format: str, value: float) -> int:
     """The power of ten ``number_format`` multiplies ``value`` by as a cell shows it: +2 for a
     per cent sign (``0%`` shows 0.35 as 35%), -3 for each comma that scales by a thousand
     (``#,##0,`` shows 1234567 as 1,235); 0 for a format that shows the figure the cell holds
-    (``General``, ``0.00``, ``#,##0``: a comma between digit placeholders only groups them).
+    (``General``, ``0.00``, ``#,##0``: a comma between digit placeholders only groups them),
+    or that names the scale its commas divide by in its text (``#,##0,"k"`` shows 2400000 as
+    2,400k, which is what the cell holds).
 
     Examples:
-        >>> shown_scale("#,##0,", 1234567), shown_scale('0.0,,"m"', 1.5e6)
+        >>> shown_scale("#,##0,", 1234567), shown_scale("0.0,,", 1.5e6)
         (-3, -6)
+        >>> shown_scale('£#,##0,"k"', 2400000), shown_scale('0.0,,"m"', 1.5e6)
+        (0, 0)
         >>> shown_scale("0.0%", 0.35), shown_scale("#,##0.00", 1234.5)
         (2, 0)
     """

@@ -1348,8 +1348,8 @@ def _print_totals(valued: pd.DataFrame, groups: list[By], tables: TablesLike,
         _total_label,
         annotate,
         ratio_spread_note,
-        summarise,
     )
+    from socialvalue_tom.report import _summarise as summarise  # says the year column below
     frame, keys = _grouped(_guard(lambda: annotate(valued, tables)), groups)
     summary = _guard(lambda: _guard_contract_values(
         lambda: summarise(frame, by=keys, tables=tables), valued, inp, sheet))
@@ -1380,6 +1380,9 @@ def _print_totals(valued: pd.DataFrame, groups: list[By], tables: TablesLike,
         _console().print(_printable(line), markup=False)
         said.append(line)
 
+    if "year" in keys and "year" in valued.columns:  # the file's own, not read
+        say("Note: --by year groups by the financial year of each row's date; the input's "
+            "own year column is not read.")
     if hidden:
         named = " and ".join(g.value for g in groups)
         _console().print(f"Note: {count:,} {named} groups: the first "
@@ -1556,10 +1559,10 @@ def value_cmd(
                                               day_first=day_first)
     if groups:  # a --by the input cannot give (no supplier_id): a usage error,
         # which leaves an earlier OUT alone, as an unknown --by does
-        from socialvalue_tom.report import summarise
+        from socialvalue_tom.report import _summarise
 
         empty, keys = _grouped(valued.iloc[:0], groups)
-        _guard(lambda: summarise(empty, by=keys, tables=resolved))
+        _guard(lambda: _summarise(empty, by=keys, tables=resolved))
     # Totals first: input they cannot use (a contract given two contract values) stops the
     # command before anything is written, and an earlier run's OUT is not left behind.
     try:

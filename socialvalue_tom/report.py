@@ -403,13 +403,6 @@ def _grouping_frame(valued: pd.DataFrame, keys: list[str],
     frame = _with_info(valued, looked_up[0], tables) if looked_up else valued
     frame = frame.copy(deep=False)
     if "year" in cols and "date" in valued.columns:
-        if "year" in valued.columns:
-            # The caller's own, passed over without a word before (a notebook analyst's
-            # review: a calendar 2024 there, the financial 2023/24 here).
-            warnings.warn(SocialValueWarning(
-                "by='year' groups by the UK financial year of each row's date, not by the "
-                "frame's own 'year' column: rename that column to group by it"),
-                stacklevel=outside_stacklevel())
         frame["year"] = _financial_year(valued["date"])
     if "region" in cols and "region" in valued.columns:
         frame["region"] = _regions(valued, tables)
@@ -708,6 +701,21 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
         >>> s[["supplier_id", "net_gbp", "sv_ratio"]].to_dict("records")
         [{'supplier_id': 'a', 'net_gbp': Decimal('250.00'), 'sv_ratio': 0.25}, {'supplier_id': 'b', 'net_gbp': Decimal('100.00'), 'sv_ratio': 0.2}]
     """  # noqa: E501
+    given: list[Any] = list(by) if pd.api.types.is_list_like(by) else [by]
+    if "year" in given and "year" in valued.columns and "date" in valued.columns:
+        # The caller's own, passed over without a word before (a notebook analyst's review:
+        # a calendar 2024 there, the financial 2023/24 here).
+        warnings.warn(SocialValueWarning(
+            "by='year' groups by the UK financial year of each row's date, not by the "
+            "frame's own 'year' column: rename that column to group by it"),
+            stacklevel=outside_stacklevel())
+    return _summarise(valued, by, tables=tables)
+
+
+def _summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
+               tables: TablesLike | None = None) -> pd.DataFrame:
+    """:func:`summarise`, without its warning on a ``year`` column of the frame's own (the
+    report's section by year and the command line's ``--by year`` say it their own way)."""
     # One key per column: supplier and supplier_id are one group, named once.
     given: list[Any] = list(by) if pd.api.types.is_list_like(by) else [by]
     grouped = [GROUPS.get(k, k) for k in given if isinstance(k, str)]
@@ -2866,7 +2874,7 @@ def _section(frame: pd.DataFrame, by: str, heading: str, overall: pd.DataFrame,
     frame, worked out once for every section) and a chart. ``apart``: where ``frame`` holds
     the deliveries only (the commitments left out, as a target added to what met it is no
     figure), what the section says of them."""
-    s = summarise(frame, by=by)
+    s = _summarise(frame, by=by)
     col = GROUPS.get(by, by)
     # A hidden cell reads as itself in every section, the region's included (which groups
     # by the normalised name).

@@ -3586,3 +3586,16 @@ def test_a_csv_missing_columns_is_named_with_what_its_header_holds(tmp_path: Pat
     assert ("the header 'measure|quantity|unit|region|date' holds measure, quantity, unit, "
             "region, date as one column separated by '|': separate the columns with commas"
             ) in said
+
+
+def test_value_by_year_says_once_that_the_files_own_year_column_is_not_read(
+        tmp_path: Path) -> None:
+    """An adversarial review: --by year on a file with a calendar year column warned twice,
+    in the library's words ("by='year'"). One note, in the command's."""
+    src = tmp_path / "y.csv"
+    src.write_text("measure,quantity,unit,region,date,year\n"
+                   "jobs-local-fte,1,FTE,uk,2024-02-01,2024\n", encoding="utf-8")
+    result = invoke("value", src, "--by", "year")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("own year column is not read") == 1
+    assert "by='year'" not in result.output

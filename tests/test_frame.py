@@ -458,7 +458,7 @@ def test_value_frame_when_a_cell_was_shown_scaled_by_its_number_format_refuses_i
     in quantity and contract_value alike, and no other issue of the field (not-finite)."""
     from socialvalue_tom._workbook import scaled_by_format
 
-    df = _frame(contract_value=[5000.0, scaled_by_format(2500000, '#,##0,"k"'), 5000.0])
+    df = _frame(contract_value=[5000.0, scaled_by_format(2500000, "#,##0,"), 5000.0])
     df = df.astype({"quantity": object})
     df.loc[0, "quantity"] = scaled_by_format(1234567, "#,##0,")
     out = value_frame(df, tiny_table, errors="collect")

@@ -325,7 +325,8 @@ def test_read_xlsx_when_a_figure_is_shown_scaled_the_row_is_refused(tmp_path: Pa
     for quantity, value in ((1234567, 2500000), (0.35, 5000), (1234, 2500000), (2, 5000)):
         ws.append(["jobs-local", quantity, "FTE", "uk", "2024-05-01", value, 0.25])
     for cell, number_format in (("B2", "#,##0,"), ("B3", "0%"), ("B4", "#,##0"),
-                                ("F2", '#,##0,"k"'), ("F4", "#,##0"), ("G2", "0%")):
+                                ("F2", "#,##0,"), ("F3", '£#,##0,"k"'), ("F4", "#,##0"),
+                                ("G2", "0%")):
         ws[cell].number_format = number_format
     wb.save(path)
     df = svio.read_outcomes(path)

@@ -3000,6 +3000,14 @@ def test_summarise_by_year_warns_of_a_year_column_of_the_frames_own() -> None:
     with pytest.warns(sv.SocialValueWarning, match="not by the frame's own 'year' column"):
         out = sv.summarise(valued, by="year")
     assert out["year"].tolist() == [2023]
+    # The report's own section by year groups so without the caller asking (an adversarial
+    # review: it warned of a grouping no one asked for).
+    two = value_frame(pd.DataFrame([_uk("2024-02-01", "delivered"),
+                                    _uk("2024-06-01", "delivered")]).assign(year=2024))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.SocialValueWarning)
+        warnings.simplefilter("ignore", sv.IllustrativeValueWarning)
+        assert "By financial year" in report_html(two)
 
 
 def test_source_notes_when_other_sheets_need_their_header_fixed_says_what_to_fix() -> None:

@@ -160,7 +160,11 @@ def test_template_parts_are_deflated_with_one_mode_under_source_date_epoch(
 @pytest.mark.parametrize(("number_format", "value", "scale"), [
     ("#,##0,", 1234567, -3),                    # thousands: 1,235
     ("0.0,,", 12200000, -6),                    # millions: 12.2
-    ('#,##0,"k"', 2500000, -3),                 # a literal after the scaling comma
+    ('#,##0," units"', 2500000, -3),            # a literal after the scaling comma
+    # Its scale named in its text: 2,500k is the figure the cell holds (an adversarial
+    # review: a finance team's contract values were refused).
+    ('#,##0,"k"', 2500000, 0), ('£#,##0,"k"', 2500000, 0), ("0.0,,\\m", 1.5e6, 0),
+    ('#,##0," thousand"', 2500000, 0), ('0.0,,"k"', 1.5e6, -6),  # "k" for a million
     ("#,##0,_);(#,##0,)", -5000, -3),           # the negative section scales too
     ("0,.00", 1234, -3),                        # a comma before the decimal point
     ("0%", 0.35, 2),
@@ -175,8 +179,8 @@ def test_template_parts_are_deflated_with_one_mode_under_source_date_epoch(
     ("0\\,", 5, 0),                             # so does an escaped one
     ('0"%"', 5, 0),                             # and a quoted per cent sign
     ("[Red]0.0,", 5000, -3),                    # a colour in brackets
-    ('[>=1000]0.0,"k";0', 5000, -3),            # a condition picks the section
-    ('[>=1000]0.0,"k";0', 500, 0),
+    ('[>=1000]0.0,;0', 5000, -3),               # a condition picks the section
+    ('[>=1000]0.0,;0', 500, 0),
     ("0;0,", 5, 0),                             # positive section plain, negative scaled
     ("0;0,", -5, -3),
 ])
@@ -200,8 +204,8 @@ def test_shown_scale_reads_each_kind_of_number_format(number_format: str, value:
      "quantity shows 12.3 but the cell holds 12250000: its number format '0.0,,' shows the "
      "figure in millions; write the number meant, in the row's unit (12250000 or 12.25?), "
      "and format the cell so that it shows what it holds"),
-    ("contract_value", 2500000, '#,##0,"k"',
-     "contract_value shows 2,500 but the cell holds 2500000: its number format '#,##0,\"k\"' "
+    ("contract_value", 2500000, '#,##0,',
+     "contract_value shows 2,500 but the cell holds 2500000: its number format '#,##0,' "
      "shows the figure in thousands; write the number meant, in pounds (2500000 or 2500?), "
      "and format the cell so that it shows what it holds"),
 ])
