@@ -2530,6 +2530,11 @@ def bids_cmd(
     # forward past its end, or with another region's proxy, were said only under --trace).
     lines = whole if trace else [*scored["trace"], *(x for x in whole if x.startswith(
         ("Valued with ", "Note: ")))]
+    from socialvalue_tom.report import source_notes
+
+    # How the workbook was read was said as it was read (an adversarial review: twice).
+    read = {f"Note: {n}" for n in source_notes(df)}
+    lines = [x for x in lines if x not in read]
     printed = [_cli_error_words(str(line)) for line in lines]
     for line in printed:
         _console().print(_printable(line), markup=False)

@@ -3599,3 +3599,21 @@ def test_value_by_year_says_once_that_the_files_own_year_column_is_not_read(
     assert result.exit_code == 0, result.output
     assert result.output.count("own year column is not read") == 1
     assert "by='year'" not in result.output
+
+
+def test_bids_says_how_a_workbook_was_read_once(tmp_path: Path) -> None:
+    """An adversarial review: bids printed a workbook's hidden-row note as it was read and
+    again from the scoring trace, the second time in the library's words."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = tmp_path / "tender.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["supplier_id", "stage", "measure", "quantity", "unit", "region", "date"])
+    for supplier, fte in (("A", 3), ("B", 4), ("B", 1)):
+        ws.append([supplier, "commitment", "jobs-local-fte", fte, "FTE", "uk", "2025-06-01"])
+    ws.row_dimensions[4].hidden = True
+    wb.save(path)
+    for args in ([], ["--trace"]):
+        result = invoke("bids", path, *args)
+        assert result.exit_code == 0, result.output
+        assert result.output.count("are hidden in Excel") == 1, args
