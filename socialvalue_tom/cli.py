@@ -714,7 +714,8 @@ def _read(path: Path, sheet: str | None = None, *, dated: bool = True,
     if missing:  # named by the file, as a workbook's sheet is (a data-quality
         # steward's review: in a loop over 40 returns, "input is missing" named none)
         _fail(f"{path.name} is missing required column(s) {', '.join(missing)}; expected "
-              f"{', '.join(REQUIRED_COLUMNS)}{missing_columns_hint(df, missing, sheets=False)}")
+              f"{', '.join(REQUIRED_COLUMNS)}{missing_columns_hint(df, missing, sheets=False)}"
+              " [see docs/errors.md#outcome-error]")
     from socialvalue_tom.report import source_notes
 
     for note in source_notes(df):  # as the file is read, for every command

@@ -777,10 +777,14 @@ def ratio_spread_note(summary: pd.DataFrame) -> str | None:
     spread = summary.attrs.get(CONTRACTS_SPREAD)
     if not spread:
         return None
+    # Grouped by contract and another key (contract and year), the advice is no way out: each
+    # contract-year still sets its part against the whole contract (an adversarial review).
+    by_contract = "contract_id" in summary.columns
     return (f"{spread:,} contract(s) have rows in more than one group: each group's SV per £ "
             "sets its rows' net against the whole value of every contract with a row in it, "
-            "so a group holding a small part of a large contract reads low (grouped by "
-            "contract, each contract's ratio is its own).")
+            "so a group holding a small part of a large contract reads low"
+            + (" (a year's part of a contract against the whole contract's value)."
+               if by_contract else " (grouped by contract, each contract's ratio is its own)."))
 
 
 #: The columns summarise adds after the group keys (the last two with contract values).
@@ -1709,7 +1713,7 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
         unknown = sorted(f"{t}:{v}" for t, v in used if (t, v) not in eds)
         if len(bases) > 1:
             basis.append((f"in the prices of each edition's own year "
-                          f"({', '.join(map(str, bases))})", "price_year"))
+                          f"({', '.join(map(financial_year_text, bases))})", "price_year"))
         elif unknown and len(used) > 1:
             # The user's tables were not given: their price bases cannot be compared, which is
             # said rather than left out.
@@ -1721,7 +1725,8 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
         if len(years) > 1:
             first = years[0]
             basis.append((f"each discounted to its own first year ({len(years)} financial "
-                          f"years, {years[0]} to {years[-1]})", "discount_base_year"))
+                          f"years, {financial_year_text(years[0])} to "
+                          f"{financial_year_text(years[-1])})", "discount_base_year"))
     if basis:
         # Both: one year for both, as a present value is in the prices of the year it is
         # discounted to (two different years draw the note of _price_and_discount_years).
@@ -1729,7 +1734,8 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                   else "a common " + basis[0][1])
         # A base year after an outcome's refuses that row: say which years serve.
         within = ("" if first is None else
-                  f", no later than {first} (the rows' first financial year),")
+                  f", no later than {first} ({financial_year_text(first)}, the rows' first "
+                  "financial year),")
         notes.append(f"Values are {' and '.join(text for text, _ in basis)}: {common}"
                      f"{within} puts them on one basis.")
     mixed = _price_and_discount_years(ok, eds, a)
@@ -1878,21 +1884,33 @@ def _fte_repeated_in_a_year(ok: pd.DataFrame,
     rows = bare[fte]
     if len(rows) < 2:
         return None
-    named = _input_columns(rows, "date", "quantity")
-    keys = [pd.factorize(stripped_column(rows[c]) if rows[c].dtype == object else rows[c],
-                         use_na_sentinel=False)[0] for c in named]
+    named = _input_columns(rows, "date", "quantity", "unit")
+    keys = [_text_codes(rows[c]) for c in named]
     year = _financial_year(rows["date"]).to_numpy(dtype="float64", na_value=np.nan)
     key, _ = _key_codes([*keys, np.nan_to_num(year, nan=-1).astype(np.int64)], len(rows))
-    days = pd.factorize(rows["date"].astype(object).map(_day_or_none))[0]
+    # Each distinct cell's day worked out once (a frame of a million rows has few dates).
+    found, cells = pd.factorize(rows["date"].astype(object), use_na_sentinel=False)
+    days = pd.factorize(np.array([_day_or_none(c) for c in cells], dtype=object),
+                        use_na_sentinel=False)[0][found]
     frame = pd.DataFrame({"key": key, "day": days})
     dated = frame.groupby("key")["day"].transform("nunique").to_numpy() > 1
     if not dated.any():
         return None
     return (f"{int(dated.sum())} row(s) give an FTE measure at several dates of one financial "
-            "year, alike in every other column but the quantity (quarterly returns?): FTE "
-            "counts those employed over the year, so four returns of the same 10 FTE add up "
-            "to 40; if each gives the FTE employed at its date, keep one a year, or give each "
-            "return's period (--period) so each counts its share of the year.")
+            "year, alike in every other column but the quantity: if they are returns of the "
+            "same posts (quarterly returns of the same 10 FTE add up to 40, as FTE counts "
+            "those employed over the year), keep one a year, or give each return's period "
+            "(--period) so each counts its share of the year; posts of their own (hires at "
+            "different dates) are each counted, as meant.")
+
+
+def _text_codes(column: pd.Series) -> np.ndarray:
+    """A column's cells as codes, text read without surrounding spaces (``C1 `` is ``C1``,
+    in an object column or a string one alike)."""
+    text = column.dtype == object or pd.api.types.is_string_dtype(column.dtype)
+    codes: np.ndarray = pd.factorize(stripped_column(column) if text else column,
+                                     use_na_sentinel=False)[0]
+    return codes
 
 
 def _no_period(ok: pd.DataFrame) -> np.ndarray:
@@ -1948,9 +1966,7 @@ def _period_notes(columns: Any, ok: pd.DataFrame,
     # Each input column as codes (the parts of one row share every one of them), so that the
     # rows of two apportioned frames put together, numbered from 0 alike, stay apart.
     named = _input_columns(parts, start, end, "date", "quantity")
-    keys = {f"k{j}": pd.factorize(stripped_column(parts[c]) if parts[c].dtype == object
-                                  else parts[c], use_na_sentinel=False)[0]
-            for j, c in enumerate(named)}
+    keys = {f"k{j}": _text_codes(parts[c]) for j, c in enumerate(named)}
     whole = pd.DataFrame({"row": rows[~np.isnan(rows)], **keys,
                           "first": pd.to_datetime(parts[start], errors="coerce").to_numpy(),
                           "last": pd.to_datetime(parts[end], errors="coerce").to_numpy(),
@@ -1997,9 +2013,10 @@ def _period_notes(columns: Any, ok: pd.DataFrame,
     if to_date.any():
         notes.append(f"{int(to_date.sum())} row(s) report periods that start on the same day "
                      "and end on different days, alike in every other column but the "
-                     "quantity (returns of the year to date?): each is counted in full, so "
-                     "a later return adds what an earlier one gave again; keep the latest, "
-                     "or give each return its own period.")
+                     "quantity: each is counted in full, so if they are returns of the year "
+                     "to date, a later one adds what an earlier one gave again (keep the "
+                     "latest, or give each return its own period); outcomes of their own "
+                     "(a cohort's placements ending apart) are counted as meant.")
     # Rows alike in every input column but their figure (quantity, unit) for the very same
     # period: a corrected return sent beside the one it corrects, say. A column that tells
     # them apart (a site, a person) makes them two returns, and periods that only overlap
@@ -2730,9 +2747,15 @@ def year_labels(keys: pd.Series) -> list[str]:
     """Financial-year group keys as a reader writes them (2024 as "2024/25"), and rows with
     no year as :func:`group_labels` names them: the years a table or chart by year shows
     (a contract manager's review: "2023" did not say it was 2023/24)."""
-    return [label if is_missing(k) or not isinstance(k, (int, np.integer, float))
-            else financial_year_text(int(k))
+    return [financial_year_text(int(k)) if _a_year(k) else label
             for k, label in zip(keys, group_labels(keys), strict=True)]
+
+
+def _a_year(key: Any) -> bool:
+    """Whether a group key is a year: a whole number (not a boolean), as summarise gives it."""
+    if isinstance(key, bool | np.bool_) or not isinstance(key, int | np.integer | float):
+        return False
+    return math.isfinite(key) and float(key).is_integer() and 1 <= key <= 9998
 
 
 def _table_words(note: str) -> str:

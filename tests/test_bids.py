@@ -560,7 +560,7 @@ def test_score_bids_when_tenders_are_dated_into_two_editions_warns_and_notes_the
     assert mixed["supplier_id"].tolist() == ["B", "A"]
     assert mixed["committed_gbp"].tolist() == [Decimal("86693.32"), Decimal("82328.12")]
     assert any(line.startswith("Note: Values are in the prices of each edition's own year "
-                               "(2024, 2025)") for line in mixed.attrs["trace"])
+                               "(2024/25, 2025/26)") for line in mixed.attrs["trace"])
     # One year for prices and discounting (as the notes ask): one basis, but still two
     # editions, which a bid-scoring review found went unsaid; the ranking is reversed.
     with pytest.warns(sv.SocialValueWarning, match="more than one edition") as caught:

@@ -2783,7 +2783,7 @@ def test_bids_tells_mixed_bases_as_notes_in_its_flags(tmp_path: Path) -> None:
     # Said once, under the tenderers' lines, in the command's flags (an adversarial review:
     # the trace's note on stdout and the warning on stderr told it twice).
     notes = " ".join(result.stdout.split())
-    assert ("Note: Values are in the prices of each edition's own year (2024, 2025): a "
+    assert ("Note: Values are in the prices of each edition's own year (2024/25, 2025/26): a "
             "common --price-year puts them on one basis." in notes)
     assert "price_year" not in notes and "assumptions=" not in notes
     assert "more than one basis" not in result.stderr and "own year" not in result.stderr

@@ -1019,7 +1019,8 @@ def test_basis_notes_when_stages_prices_and_years_mix_then_say_so() -> None:
     notes = _other_notes(valued)
     assert len(notes) == 2
     assert f"commitments (£{committed:,})" in notes[0]
-    assert "(2023, 2024)" in notes[1] and "2 financial years, 2023 to 2024" in notes[1]
+    assert ("(2023/24, 2024/25)" in notes[1]
+            and "2 financial years, 2023/24 to 2024/25" in notes[1])
     same_basis = value_frame(rows, "uk-national", assumptions=sv.Assumptions(
         price_year=2023, discount_base_year=2023))
     (only,) = _other_notes(same_basis)
@@ -1265,8 +1266,9 @@ def test_basis_notes_when_editions_share_a_price_base_then_no_price_note(
     rows.loc[1, "years"] = 3
     valued = value_frame(rows, [tiny, later])
     assert basis_notes(valued, [tiny, later]) == [
-        "Values are each discounted to its own first year (2 financial years, 2024 to 2025): "
-        "a common discount_base_year, no later than 2024 (the rows' first financial year), "
+        "Values are each discounted to its own first year (2 financial years, 2024/25 to "
+        "2025/26): a common discount_base_year, no later than 2024 (2024/25, the rows' first "
+        "financial year), "
         "puts them on one basis."]
     based = value_frame(rows, [tiny, later], assumptions=sv.Assumptions(discount_base_year=2024))
     assert basis_notes(based, [tiny, later]) == []
@@ -1288,7 +1290,8 @@ def test_basis_notes_when_only_price_bases_differ_then_the_note_names_price_year
                           "region": "uk", "date": d} for d in ("2024-06-01", "2024-12-01")])
     both = [first, second]
     assert basis_notes(value_frame(rows, both), both) == [
-        "Values are in the prices of each edition's own year (2023, 2024): a common price_year "
+        "Values are in the prices of each edition's own year (2023/24, 2024/25): a common "
+        "price_year "
         "puts them on one basis."]
     common = value_frame(rows, both, assumptions=sv.Assumptions(price_year=2024))
     assert basis_notes(common, both) == []
@@ -2437,7 +2440,8 @@ def test_notes_ask_for_one_year_as_both_price_and_discount_base() -> None:
                          "region": "uk", "years": 3, "date": ["2024-10-01", "2025-04-01"]})
     notes = basis_notes(value_frame(rows, "uk-national"))
     assert any(n.endswith("one year as both price_year and discount_base_year, no later than "
-                          "2024 (the rows' first financial year), puts them on one basis.")
+                          "2024 (2024/25, the rows' first financial year), puts them on one "
+                          "basis.")
                for n in notes), notes
 
 
@@ -3029,3 +3033,13 @@ def test_source_notes_when_other_sheets_need_their_header_fixed_says_what_to_fix
     assert source_notes(frame) == [
         "Only sheet 'Q1' was read; the workbook's sheet(s) 'Q4' have outcome columns too and "
         "were not: value each with sheet=NAME."]
+
+
+def test_year_labels_write_whole_years_as_financial_years_and_leave_the_rest() -> None:
+    """An adversarial review: True read '1/02', infinity raised, 2024.5 read '2024/25'."""
+    from socialvalue_tom.report import year_labels
+
+    keys = pd.Series([2024, np.int64(2023), 2025.0, True, float("inf"), 2024.5, None, "Total"],
+                     dtype=object)
+    assert year_labels(keys) == ["2024/25", "2023/24", "2025/26", "True", "inf", "2024.5",
+                                 "(none)", "Total"]
