@@ -2755,7 +2755,7 @@ def _a_year(key: Any) -> bool:
     """Whether a group key is a year: a whole number (not a boolean), as summarise gives it."""
     if isinstance(key, bool | np.bool_) or not isinstance(key, int | np.integer | float):
         return False
-    return math.isfinite(key) and float(key).is_integer() and 1 <= key <= 9998
+    return bool(math.isfinite(key) and float(key).is_integer() and 1 <= key <= 9998)
 
 
 def _table_words(note: str) -> str:
