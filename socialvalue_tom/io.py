@@ -277,12 +277,12 @@ def _refuse_month_first(name: str, cells: list[Any]) -> None:
     if only is None:
         return
     both = next((c for c in cells if _iso_day_first(c) is not None
-                 and _month_first_only(c) is None and _swapped(c) is not None), None)
+                 and _month_first(c, only=False) is not None), None)
     meant = dt.date.fromisoformat(str(_month_first_only(only)))
     example = ""
     if both is not None:
         day = dt.date.fromisoformat(str(_iso_day_first(both)))
-        other = dt.date.fromisoformat(str(_swapped(both)))
+        other = dt.date.fromisoformat(str(_month_first(both, only=False)))
         example = (f" ({both.strip()} would be read as {day.day} {day:%B %Y}, not "
                    f"{other.day} {other:%B %Y})")
     raise RuleError(f"column {name!r} cannot be read day first: it holds {only.strip()!r}, a "
@@ -294,23 +294,20 @@ def _refuse_month_first(name: str, cells: list[Any]) -> None:
 def _month_first_only(cell: Any) -> str | None:
     """The ISO date a text cell means where it is a date only when read month first
     (``06/30/2024``: there is no 30th month), or None."""
+    return _month_first(cell, only=True)
+
+
+def _month_first(cell: Any, *, only: bool) -> str | None:
+    """The ISO date a text cell written as day, month and year means read month first:
+    where that is its only reading (``only``: ``06/30/2024``), or else where it is another
+    day than read day first (``07/01/2024``); None otherwise."""
     if not isinstance(cell, str) or (m := _DAY_FIRST_CELL.fullmatch(cell)) is None:
         return None
-    if int(m[3]) <= 12:
+    month, day = int(m[1]), int(m[3])
+    if (day <= 12) if only else (month == day or month > 12):
         return None
     try:
-        return dt.date(int(m[4]), int(m[1]), int(m[3])).isoformat()
-    except ValueError:
-        return None
-
-
-def _swapped(cell: str) -> str | None:
-    """The ISO date a day-first cell means read month first, where that is another day."""
-    m = _DAY_FIRST_CELL.fullmatch(cell)
-    if m is None or m[1] == m[3] or int(m[1]) > 12:
-        return None
-    try:
-        return dt.date(int(m[4]), int(m[1]), int(m[3])).isoformat()
+        return dt.date(int(m[4]), month, day).isoformat()
     except ValueError:
         return None
 
