@@ -1349,6 +1349,7 @@ def _print_totals(valued: pd.DataFrame, groups: list[By], tables: TablesLike,
         _total_label,
         annotate,
         ratio_spread_note,
+        source_notes,
     )
     from socialvalue_tom.report import _summarise as summarise  # says the year column below
     frame, keys = _grouped(_guard(lambda: annotate(valued, tables)), groups)
@@ -1397,8 +1398,6 @@ def _print_totals(valued: pd.DataFrame, groups: list[By], tables: TablesLike,
         say(f"Note: {note[0].lower()}{note[1:]}")
     if spread:
         say(f"Note: {spread.replace('grouped by contract', '--by contract')}")
-    from socialvalue_tom.report import source_notes
-
     # Said on stderr as the workbook was read; kept with the totals (a data-quality steward's
     # review: a totals workbook had no word of the hidden rows it counted).
     said += [f"Note: {_cli_words(n)}" for n in source_notes(valued)]
@@ -1519,7 +1518,7 @@ def value_cmd(
     sheet: SheetOpt = None,
     period: PeriodOpt = None,
     tables: TablesOpt = "uk-national",
-    # A list, so that a repeated --by is refused rather than all but the last dropped.
+    # A list: given twice, a table per pair of groups; a third is refused, not dropped.
     by: Annotated[list[str] | None, typer.Option(
         metavar=f"<{'|'.join(By)}>", help="Print totals per group; given twice (--by year "
         "--by stage), per pair of groups.",
