@@ -716,11 +716,18 @@ def _read(path: Path, sheet: str | None = None, *, dated: bool = True,
         _fail(f"{path.name} is missing required column(s) {', '.join(missing)}; expected "
               f"{', '.join(REQUIRED_COLUMNS)}{missing_columns_hint(df, missing, sheets=False)}"
               " [see docs/errors.md#outcome-error]")
+    for line in _read_lines(df):  # as the file is read, for every command
+        _console(stderr=True).print(_printable(line), markup=False)
+    return df
+
+
+def _read_lines(frame: pd.DataFrame) -> list[str]:
+    """How a workbook's rows were read (:func:`~socialvalue_tom.report.source_notes`: hidden
+    rows, other sheets), as this command's notes: printed as the file is read, kept in a
+    totals file's notes, and not printed again under a table."""
     from socialvalue_tom.report import source_notes
 
-    for note in source_notes(df):  # as the file is read, for every command
-        _console(stderr=True).print(_printable(f"Note: {_cli_words(note)}"), markup=False)
-    return df
+    return [f"Note: {_cli_words(note)}" for note in source_notes(frame)]
 
 
 def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.DataFrame:
@@ -1349,7 +1356,6 @@ def _print_totals(valued: pd.DataFrame, groups: list[By], tables: TablesLike,
         _total_label,
         annotate,
         ratio_spread_note,
-        source_notes,
     )
     from socialvalue_tom.report import _summarise as summarise  # says the year column below
     frame, keys = _grouped(_guard(lambda: annotate(valued, tables)), groups)
@@ -1400,7 +1406,7 @@ def _print_totals(valued: pd.DataFrame, groups: list[By], tables: TablesLike,
         say(f"Note: {spread.replace('grouped by contract', '--by contract')}")
     # Said on stderr as the workbook was read; kept with the totals (a data-quality steward's
     # review: a totals workbook had no word of the hidden rows it counted).
-    said += [f"Note: {_cli_words(n)}" for n in source_notes(valued)]
+    said += _read_lines(valued)
     for line in _edition_lines(frame, tables):
         say(line)
     caveat = _illustrative_caveat(frame)
@@ -2283,13 +2289,13 @@ def _basis_lines(valued: pd.DataFrame, tables: TablesLike, *, stages_apart: bool
     """:func:`~socialvalue_tom.report.basis_notes` as lines under a table, in this command's
     words; ``stages_apart``: the table sets commitments and deliveries apart, so the note on
     a total adding them is left out."""
-    from socialvalue_tom.report import basis_notes, source_notes
+    from socialvalue_tom.report import basis_notes
 
     # How a workbook was read is said as it is read (on stderr), not again under the table.
-    read = set(source_notes(valued))
-    return [f"Note: {_cli_words(note)}" for note in _guard(lambda: basis_notes(valued, tables))
-            if not (stages_apart and note.startswith("The total adds commitments"))
-            and note not in read]
+    read = set(_read_lines(valued))
+    lines = [f"Note: {_cli_words(note)}" for note in _guard(lambda: basis_notes(valued, tables))
+             if not (stages_apart and note.startswith("The total adds commitments"))]
+    return [line for line in lines if line not in read]
 
 
 def _edition_lines(annotated: pd.DataFrame, tables: TablesLike) -> list[str]:
@@ -2397,9 +2403,7 @@ def targets_cmd(
         _console().print(_printable(line), markup=False)
         said.append(line)
 
-    from socialvalue_tom.report import source_notes
-
-    said += [f"Note: {_cli_words(n)}" for n in source_notes(valued)]  # said as it was read
+    said += _read_lines(valued)  # said as it was read
     annotated = _guard(lambda: annotate(valued, resolved))
     for line in _edition_lines(annotated, resolved):
         say(line)
@@ -2532,7 +2536,8 @@ def bids_cmd(
         ("Valued with ", "Note: ")))]
     from socialvalue_tom.report import source_notes
 
-    # How the workbook was read was said as it was read (an adversarial review: twice).
+    # How the workbook was read was said as it was read (an adversarial review: twice); the
+    # trace holds the library's words, so compared before this command's are put in.
     read = {f"Note: {n}" for n in source_notes(df)}
     lines = [x for x in lines if x not in read]
     printed = [_cli_error_words(str(line)) for line in lines]

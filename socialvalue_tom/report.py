@@ -328,15 +328,18 @@ def _measure_info(eds: dict[tuple[str, str], ProxyTable], key: tuple[Any, ...]) 
 def _financial_year(dates: pd.Series) -> pd.Series:
     """UK financial year of each date, each read as value_frame reads it (stripped
     ``YYYY-MM-DD`` text, a date, a datetime's own date); NA where there is no such date."""
-    # Equal instants in different zones are one value to factorize, but not one day.
-    codes, uniq = pd.factorize(dates.astype(object).map(_wall_clock), use_na_sentinel=True)
-    years = pd.array([*(_year_of(u) for u in uniq), None], dtype="Int64")
+    codes, days = _distinct_days(dates)
+    years = pd.array([*(None if d is None else financial_year(d) for d in days), None],
+                     dtype="Int64")
     return pd.Series(years[codes], index=dates.index)
 
 
-def _year_of(value: Any) -> int | None:
-    day = _day_or_none(value)
-    return None if day is None else financial_year(day)
+def _distinct_days(dates: pd.Series) -> tuple[np.ndarray, list[dt.date | None]]:
+    """Each date's code (-1 for a missing one) and the distinct days the codes index, each
+    cell read as value_frame reads it and worked out once per distinct value."""
+    # Equal instants in different zones are one value to factorize, but not one day.
+    codes, uniq = pd.factorize(dates.astype(object).map(_wall_clock), use_na_sentinel=True)
+    return codes, [_day_or_none(u) for u in uniq]
 
 
 def _day_or_none(value: Any) -> dt.date | None:
@@ -1886,13 +1889,13 @@ def _fte_repeated_in_a_year(ok: pd.DataFrame,
         return None
     named = _input_columns(rows, "date", "quantity", "unit")
     keys = [_text_codes(rows[c]) for c in named]
-    year = _financial_year(rows["date"]).to_numpy(dtype="float64", na_value=np.nan)
-    key, _ = _key_codes([*keys, np.nan_to_num(year, nan=-1).astype(np.int64)], len(rows))
-    # Each distinct cell's day worked out once (a frame of a million rows has few dates).
-    found, cells = pd.factorize(rows["date"].astype(object), use_na_sentinel=False)
-    days = pd.factorize(np.array([_day_or_none(c) for c in cells], dtype=object),
-                        use_na_sentinel=False)[0][found]
-    frame = pd.DataFrame({"key": key, "day": days})
+    # Each distinct cell's day and year worked out once (a million rows have few dates).
+    found, days = _distinct_days(rows["date"])
+    year = np.array([*(-1 if d is None else financial_year(d) for d in days), -1],
+                    dtype=np.int64)[found]
+    day = pd.factorize(np.array([*days, None], dtype=object), use_na_sentinel=False)[0][found]
+    key, _ = _key_codes([*keys, year], len(rows))
+    frame = pd.DataFrame({"key": key, "day": day})
     dated = frame.groupby("key")["day"].transform("nunique").to_numpy() > 1
     if not dated.any():
         return None
