@@ -428,11 +428,21 @@ def period_day(value: Any) -> dt.date | None:
     return None
 
 
-def date_hint(cell: Any) -> str:
+def month_first_column(cells: Iterable[Any]) -> bool:
+    """Whether one of ``cells`` is a date only when read month first (``06/30/2024``, as the
+    US writes dates: there is no 30th month), so that the column's other dates are too."""
+    return any(isinstance(c, str) and (m := _DAY_FIRST.fullmatch(c.strip())) is not None
+               and int(m[2]) > 12 and int(m[1]) <= 12 for c in cells)
+
+
+def date_hint(cell: Any, *, month_first: bool = False) -> str:
     """How to write a refused date cell as YYYY-MM-DD: the same day, where the cell says it
     another common way (31/03/2024 read day first, as in the UK; 2024/03/31; 1 April 2024
     or April 1, 2024 in English words; a date with a time of day; an Excel date number),
-    else an example of the form ("" for a cell that is none of these, a date already)."""
+    else an example of the form ("" for a cell that is none of these, a date already).
+    ``month_first``: the cell's column holds a date only month first (see
+    :func:`month_first_column`), so a cell read either way (``07/01/2024``) is offered its
+    month-first reading."""
     text = (cell.strip() if isinstance(cell, str)
             else str(cell) if isinstance(cell, numbers.Real)
             and not isinstance(cell, bool | np.bool_) else None)
@@ -448,6 +458,14 @@ def date_hint(cell: Any) -> str:
             day = dt.date(year, int(m[1]), int(m[2]))
             how = (f" if it means {day.day} {day:%B %Y} (month first, as in the US: the "
                    "column's other dates may be too)")
+        elif ((m := _DAY_FIRST.fullmatch(text)) and month_first
+              and int(m[1]) <= 12 and int(m[2]) <= 12 and m[1] != m[2]):
+            # Either reading is a day, and the column's others are month first: offering
+            # the day-first one under a note that the file is month first would misdate it.
+            year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
+            day = dt.date(year, int(m[1]), int(m[2]))
+            how = (f" if it means {day.day} {day:%B %Y} (month first, as the column's other "
+                   "dates are)")
         elif m := _DAY_FIRST.fullmatch(text):
             year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
             day = dt.date(year, int(m[2]), int(m[1]))

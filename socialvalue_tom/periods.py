@@ -25,6 +25,7 @@ never exceed the row's cap, and can stay below it when the editions value the da
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any, Literal
 
 import numpy as np
@@ -45,7 +46,7 @@ from socialvalue_tom._bulk.lookups import (
     not_a_date,
     parse_day,
 )
-from socialvalue_tom._text import cell_codes
+from socialvalue_tom._text import cell_codes, month_first_column
 from socialvalue_tom.engine import TablesLike, table_set
 from socialvalue_tom.errors import BulkValidationError, OutcomeError, RuleError
 from socialvalue_tom.frame import issues_frame, refuse_duplicated_columns, refuse_nested_columns
@@ -309,7 +310,9 @@ def _report(df: pd.DataFrame, start: str, end: str, first: NDArray[np.int64],
             first_state: NDArray[np.int8], last: NDArray[np.int64],
             last_state: NDArray[np.int8], issues: Issues) -> None:
     def reason(column: str) -> Any:
-        return lambda p: not_a_date(column, df[column].iloc[p])
+        # Read once, where a cell is refused: whether the column writes dates month first.
+        month_first = functools.cache(lambda: month_first_column(df[column].unique()))
+        return lambda p: not_a_date(column, df[column].iloc[p], month_first=month_first())
 
     issues.add(first_state == _BAD, start, "bad-date", reason(start))
     issues.add(last_state == _BAD, end, "bad-date", reason(end))

@@ -2905,6 +2905,45 @@ def test_dates_read_day_first_refuses_a_column_with_a_date_only_month_first_read
     assert date_hint("13/12/2024") == ": write 2024-12-13 (day first, as in the UK)"
 
 
+def test_an_ambiguous_date_in_a_month_first_column_is_offered_its_month_first_reading() -> None:
+    """07/01/2024 beside 06/30/2024 (a date only month first) is 1 July, as the column's other
+    dates are: its hint no longer offers 7 January (day first) under a note that the file is
+    month first. Alone, or beside day-first dates, the day-first reading is still offered."""
+    from socialvalue_tom._text import date_hint, month_first_column
+
+    assert month_first_column(["06/30/2024", "07/01/2024", None, 3])
+    assert not month_first_column(["30/06/2024", "07/01/2024", "2024-06-30"])
+    assert date_hint("07/01/2024", month_first=True) == (
+        ": write 2024-07-01 if it means 1 July 2024 (month first, as the column's other dates "
+        "are)")
+    assert date_hint("07/01/2024") == (": write 2024-01-07 if it means 7 January 2024 (day "
+                                       "first, as in the UK)")
+    # 05/05/2024 reads one way: no "if it means" either way.
+    assert date_hint("05/05/2024", month_first=True) == (": write 2024-05-05 (day first, as in "
+                                                         "the UK)")
+    rows = pd.DataFrame({"measure": ["jobs-local-fte"] * 3, "quantity": [1.0] * 3,
+                         "unit": ["FTE"] * 3, "region": ["england"] * 3,
+                         "date": ["06/30/2024", "07/01/2024", "2024-07-02"]})
+    with pytest.raises(sv.BulkValidationError) as caught:
+        sv.value_frame(rows)
+    reasons = {i.row: i.reason for i in caught.value.issues}
+    assert reasons[1].endswith("write 2024-07-01 if it means 1 July 2024 (month first, as the "
+                               "column's other dates are)")
+    # A period column is read the same way, each column for itself.
+    periods = rows.drop(columns="date").assign(period_start=rows["date"],
+                                               period_end="2024-08-01")
+    with pytest.raises(sv.BulkValidationError) as caught:
+        sv.apportion(periods)
+    reasons = {i.row: i.reason for i in caught.value.issues}
+    assert "2024-07-01 if it means 1 July 2024 (month first" in reasons[1]
+    day_first = rows.assign(date=["30/06/2024", "07/01/2024", "2024-07-02"])
+    with pytest.raises(sv.BulkValidationError) as caught:
+        sv.value_frame(day_first)
+    reasons = {i.row: i.reason for i in caught.value.issues}
+    assert reasons[1].endswith("write 2024-01-07 if it means 7 January 2024 (day first, as in "
+                               "the UK)")
+
+
 def test_dates_read_day_first_leaves_typed_dates_and_other_columns_alone() -> None:
     dates = pd.DataFrame({"date": pd.to_datetime(["2025-06-30"]), "note": ["30/06/2025"]})
     assert svio.dates_read_day_first(dates) is dates

@@ -9,6 +9,7 @@ reported here.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -35,6 +36,7 @@ from socialvalue_tom._text import (
     excel_rounded_id,
     grouped_digits,
     key_text,
+    month_first_column,
     name_key,
     narrow_floats_as_written,
     near_names,
@@ -364,8 +366,12 @@ def _days(series: pd.Series, issues: Issues, seen: dict[Any, int | None]) -> _Da
     parsed = [seen[u] if u in seen else seen.setdefault(u, parse_day(u)) for u in uniq]
     issues.add(codes < 0, "date", "missing", "date is missing", also=True)
     unparsed = np.array([d is None for d in parsed] + [False])
+    # Read only where a cell is refused (rare): whether the column writes dates month first.
+    month_first = functools.cache(lambda: month_first_column(
+        u for u, d in zip(uniq, parsed, strict=True) if d is None))
     issues.add(unparsed[codes], "date", "bad-date",
-               lambda p: not_a_date("date", series.iloc[p]), also=True,
+               lambda p: not_a_date("date", series.iloc[p], month_first=month_first()),
+               also=True,
                key=_cell_key(series, codes))
     table = np.array([_BAD_DAY if d is None else d for d in parsed] + [_BAD_DAY], dtype=np.int64)
     return _Dates(table, codes)
@@ -436,16 +442,18 @@ def _text_day(value: str) -> int | None:
         return None
 
 
-def not_a_date(name: str, cell: Any) -> str:
+def not_a_date(name: str, cell: Any, *, month_first: bool = False) -> str:
     """Why a date cell was refused: not written YYYY-MM-DD, or so written but no day of the
-    calendar (``2024-02-30``: the form was right, the day does not exist)."""
+    calendar (``2024-02-30``: the form was right, the day does not exist). ``month_first``:
+    the cell's column holds a date only month first (the hint reads the cell so)."""
     if isinstance(cell, np.datetime64) and not np.isnat(cell):  # a day, past datetime.date's
         return f"{name} {shown(cell)} is not a date in the years 1-9999"
     if (span := period_span_hint(cell)) is not None:  # a month's Period: which day?
         return span.replace("date", name, 1)
     text = cell.strip() if isinstance(cell, str) else None
     if text is None or not ISO_DATE.fullmatch(text):
-        return f"{name} {shown(cell)} is not an ISO date (YYYY-MM-DD){date_hint(cell)}"
+        return (f"{name} {shown(cell)} is not an ISO date (YYYY-MM-DD)"
+                f"{date_hint(cell, month_first=month_first)}")
     year, month, day = (int(x) for x in text.split("-"))
     if not 1 <= month <= 12:
         why = f"there is no month {month}"
