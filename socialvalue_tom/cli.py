@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from enum import StrEnum
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import IO, Annotated, Any, NoReturn, TypeVar, cast
+from typing import IO, Annotated, Any, Literal, NoReturn, TypeVar, cast
 
 try:
     import typer
@@ -671,10 +671,11 @@ def _looks(path: Path, test: Callable[[Path], bool]) -> bool:
 
 
 def _read(path: Path, sheet: str | None = None, *, dated: bool = True,
-          day_first: bool = False, period: tuple[str, str] | None = None) -> pd.DataFrame:
+          dates: DateOrder | None = None,
+          period: tuple[str, str] | None = None) -> pd.DataFrame:
     """The input file; ``dated=False``: the rows may be dated by their periods instead;
-    ``day_first``: its dates written day first read as the days they mean (``--day-first``),
-    in the ``--period`` columns too."""
+    ``dates``: its dates written day or month first read as the days they mean
+    (``--day-first``, ``--month-first``), in the ``--period`` columns too."""
     from socialvalue_tom import io as svio
     from socialvalue_tom.frame import (
         PERIOD_COLUMNS,
@@ -686,9 +687,9 @@ def _read(path: Path, sheet: str | None = None, *, dated: bool = True,
 
     _check_input(path)
     df = _guard(lambda: svio.read_outcomes(path, sheet=sheet))
-    if day_first:
-        df = _guard(lambda: svio.dates_read_day_first(
-            df, (*svio.DATE_COLUMNS, *(period or ()))))
+    if dates is not None:
+        reader = svio.dates_read_day_first if dates == "day" else svio.dates_read_month_first
+        df = _guard(lambda: reader(df, (*svio.DATE_COLUMNS, *(period or ()))))
     twins = column_twins(df)
     if twins:  # in a file, two headers for one column: which did the supplier mean?
         _fail(f"{path.name} has {twins_text(twins)}, so the other column(s) would be passed "
@@ -778,8 +779,17 @@ def _value_chunks(df: pd.DataFrame, tables: TablesLike, a: Assumptions) -> pd.Da
 
 #: Where the command keeps, in a valued frame's attrs, the workbook sheet it read.
 _SHEET_READ = "socialvalue_tom.sheet"
-#: ... and, with --day-first, how many date cells it read day first.
-_DAY_FIRST_READ = "socialvalue_tom.day_first_read"
+#: ... and, with --day-first or --month-first, which reading and how many date cells it read.
+_DATES_READ = "socialvalue_tom.dates_read"
+#: How a file's dates are read besides YYYY-MM-DD: day first (--day-first) or month first.
+DateOrder = Literal["day", "month"]
+
+
+def _date_order(day_first: bool, month_first: bool) -> DateOrder | None:
+    """The reading ``--day-first`` or ``--month-first`` asks for; both is a usage error."""
+    if day_first and month_first:
+        _fail("--day-first and --month-first ask for two readings of the same dates: give one")
+    return "day" if day_first else "month" if month_first else None
 
 
 def _issues_path(inp: Path, out: Path | None, sheet: str | None = None) -> Path:
@@ -981,8 +991,9 @@ def _report_issues(issues: pd.DataFrame, inp: Path, out: Path | None,
     uk, us = _day_first_dates_refused(frame)
     if us:  # read day first, a month-first file's 07/01/2024 would be 7 January, silently
         err.print(f"Note: {us:,} date(s) are dates only when read month first (06/30/2025, "
-                  "as the US writes dates): write the file's dates as YYYY-MM-DD "
-                  "(--day-first refuses a column holding such a date).", markup=False)
+                  "as the US writes dates): --month-first reads the file's dates so, or write "
+                  "them as YYYY-MM-DD (--day-first refuses a column holding such a date).",
+                  markup=False)
     elif uk:  # a council officer's review: each such row was told alone, with no way to read all
         err.print(f"Note: {uk:,} date(s) are written day first, as in the UK: --day-first "
                   "reads such dates (30/06/2025) as the days they mean.", markup=False)
@@ -1007,14 +1018,14 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
                  period: tuple[str, str] | None,
                  given: dict[str, np.ndarray] | None = None,
                  check: Callable[[pd.DataFrame], None] | None = None,
-                 day_first: bool = False,
+                 dates: DateOrder | None = None,
                  ) -> tuple[pd.DataFrame, TablesLike]:
     """The input valued, and the tables used; ``given``, where asked for, gets the amounts a
     valued file already holds (its ``value_gbp``), by input row; ``check`` sees the rows read
     before any is valued (a command's own required columns: a usage error, exit 2, before a
-    bad row's exit 1); ``day_first`` as for :func:`_read`."""
+    bad row's exit 1); ``dates`` as for :func:`_read`."""
     resolved = _resolve_tables(tables)
-    df = _read(inp, sheet, dated=period is None, day_first=day_first, period=period)
+    df = _read(inp, sheet, dated=period is None, dates=dates, period=period)
     if check is not None:
         check(df)
     if given is not None and "value_gbp" in df.columns:
@@ -1041,8 +1052,9 @@ def _value_input(inp: Path, tables: str, a: Assumptions, sheet: str | None,
     if isinstance(read, dict):  # a workbook: the sheet read goes into the provenance record
         valued.attrs[_SHEET_READ] = read["sheet"]
         valued.attrs["socialvalue_tom.source"] = read  # and its notes into the outputs
-    if day_first:  # and how its dates were read: a re-run needs the same reading
-        valued.attrs[_DAY_FIRST_READ] = int(df.attrs.get("socialvalue_tom.day_first", 0))
+    if dates is not None:  # and how its dates were read: a re-run needs the same reading
+        valued.attrs[_DATES_READ] = (dates, int(df.attrs.get(
+            f"socialvalue_tom.{dates}_first", 0)))
     return valued, resolved
 
 
@@ -1263,9 +1275,11 @@ def _file_source(path: Path, valued: pd.DataFrame | None = None,
         named += f", sheet {sheet!r}"
     if period is not None:
         named += f", rows apportioned over their periods ({period[0]} to {period[1]})"
-    read = None if valued is None else valued.attrs.get(_DAY_FIRST_READ)
-    if isinstance(read, int):
-        named += f", dates written day first read as such (--day-first: {read:,} cell(s))"
+    read = None if valued is None else valued.attrs.get(_DATES_READ)
+    if isinstance(read, tuple):
+        order, cells = read
+        named += (f", dates written {order} first read as such (--{order}-first: {cells:,} "
+                  "cell(s))")
     return named
 
 
@@ -1501,6 +1515,10 @@ DayFirstOpt = Annotated[bool, typer.Option(
     "--day-first", help="Read dates written day first, as the UK writes them (30/06/2025, "
     "30.06.2025), as the days they mean; without it only YYYY-MM-DD is read, as 03/04/2025 "
     "is 3 April in the UK and 4 March in the US.")]
+MonthFirstOpt = Annotated[bool, typer.Option(
+    "--month-first", help="Read dates written month first, as the US writes them "
+    "(06/30/2025), as the days they mean (as Excel saves dates where the computer's locale "
+    "is the US's); not with --day-first.")]
 CarryOpt = Annotated[bool, typer.Option(
     help="Value rows dated after the last edition's valid_to with that edition: its proxies "
     "and its year's prices, not a newer year's (said in each trace and under the totals).")]
@@ -1534,6 +1552,7 @@ def value_cmd(
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
     day_first: DayFirstOpt = False,
+    month_first: MonthFirstOpt = False,
     bound: BoundOpt = Bound.central.value,
     totals: Annotated[Path | None, typer.Option(
         "--totals", metavar="FILE.csv|FILE.xlsx", help="Write the totals table (every --by "
@@ -1562,7 +1581,7 @@ def value_cmd(
     a = _assumptions(price_year, discount_base_year, carry_forward, bound)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
                                               VALUE_SUFFIXES, _period_columns(period),
-                                              day_first=day_first)
+                                              dates=_date_order(day_first, month_first))
     if groups:  # a --by the input cannot give (no supplier_id): a usage error,
         # which leaves an earlier OUT alone, as an unknown --by does
         from socialvalue_tom.report import _summarise
@@ -1657,6 +1676,7 @@ def explain_cmd(
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
     day_first: DayFirstOpt = False,
+    month_first: MonthFirstOpt = False,
     bound: BoundOpt = Bound.central.value,
 ) -> None:
     """Print how rows of an outcome file were valued, step by step (exit 1 if one was not).
@@ -1674,7 +1694,7 @@ def explain_cmd(
     # The whole file is valued, so a row's double-counting share is the one its contract gives.
     held: dict[str, np.ndarray] = {}  # what a valued file says each row is worth
     valued, _ = _value_input(input, tables, a, sheet, _period_columns(period), held,
-                             day_first=day_first)
+                             dates=_date_order(day_first, month_first))
     from socialvalue_tom.frame import explain_row
 
     issues = valued.attrs["issues"]
@@ -1833,10 +1853,10 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: str,
                    output: Path | None, sheet: str | None, suffixes: tuple[str, ...],
                    period: tuple[str, str] | None = None,
                    check: Callable[[pd.DataFrame], None] | None = None,
-                   day_first: bool = False,
+                   dates: DateOrder | None = None,
                    ) -> tuple[pd.DataFrame, TablesLike, pd.DataFrame]:
     """Value the input file; the valued rows, the tables used and the bad-row issues
-    (``check`` and ``day_first`` as for :func:`_value_input`)."""
+    (``check`` and ``dates`` as for :func:`_value_input`)."""
     _check_input(input)
     from socialvalue_tom.io import same_file
 
@@ -1858,8 +1878,7 @@ def _value_or_stop(input: Path, tables: str, a: Assumptions, errors: str,
     if special:
         _fail(f"cannot write the issues file {issues_at}: {special}")
     _check_sheet(sheet, input)
-    valued, resolved = _value_input(input, tables, a, sheet, period, check=check,
-                                    day_first=day_first)
+    valued, resolved = _value_input(input, tables, a, sheet, period, check=check, dates=dates)
     issues = valued.attrs["issues"]
     _stop_if_raising(issues, errors, input, output, sheet)
     return valued, resolved, issues
@@ -1936,6 +1955,7 @@ def report_cmd(
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
     day_first: DayFirstOpt = False,
+    month_first: MonthFirstOpt = False,
     bound: BoundOpt = Bound.central.value,
     quote_cells: Annotated[bool, typer.Option(
         "--quote-cells/--no-quote-cells", help="List the rows not valued with their reasons, "
@@ -1963,7 +1983,7 @@ def report_cmd(
     a = _assumptions(price_year, discount_base_year, carry_forward, bound)
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, output, sheet,
                                               REPORT_SUFFIXES, _period_columns(period),
-                                              day_first=day_first)
+                                              dates=_date_order(day_first, month_first))
     # The report lists the issues as the issues file does, with their lines (looked up once).
     lined = _with_lines(issues, input, sheet) if len(issues) else None
     if lined is not None:
@@ -2333,6 +2353,7 @@ def targets_cmd(
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
     day_first: DayFirstOpt = False,
+    month_first: MonthFirstOpt = False,
 ) -> None:
     """Committed against delivered social value per contract, with the shortfall (rows need
     contract_id and stage columns). Exit 1 if rows were not valued."""
@@ -2368,7 +2389,7 @@ def targets_cmd(
 
     valued, resolved, issues = _value_or_stop(input, tables, a, errors, None, sheet, (),
                                               _period_columns(period), check=need_columns,
-                                              day_first=day_first)
+                                              dates=_date_order(day_first, month_first))
     table, total_row = _guard(lambda: _targets_and_total(
         valued, by_measure=by_measure, by_supplier=by_supplier, tables=resolved))
     shown = _table("Targets vs delivered" + (" by measure" if by_measure else ""))
@@ -2489,6 +2510,7 @@ def bids_cmd(
     discount_base_year: BaseYearOpt = None,
     carry_forward: CarryOpt = False,
     day_first: DayFirstOpt = False,
+    month_first: MonthFirstOpt = False,
     trace: Annotated[bool, typer.Option(
         "--trace", help="Print the whole evaluation trace, line by line, for moderation.")
     ] = False,
@@ -2502,7 +2524,7 @@ def bids_cmd(
     _check_sheet(sheet, input)
     prices = _bid_prices(price or [])
     resolved = _resolve_tables(tables)
-    df = _read(input, sheet, day_first=day_first)
+    df = _read(input, sheet, dates=_date_order(day_first, month_first))
     try:
         with warnings.catch_warnings(record=True) as told:
             warnings.simplefilter("always", SocialValueWarning)

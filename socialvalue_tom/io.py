@@ -92,6 +92,7 @@ __all__ = [
     "InputFileError",
     "csv_column_types",
     "dates_read_day_first",
+    "dates_read_month_first",
     "file_source",
     "iter_outcome_batches",
     "provenance",
@@ -205,7 +206,8 @@ def _checked_input(path: str | os.PathLike[str], sheet: str | int | None) -> tup
     return p, suffix
 
 
-#: The columns :func:`dates_read_day_first` reads: an outcome's day and its period's ends.
+#: The columns :func:`dates_read_day_first` and :func:`dates_read_month_first` read: an
+#: outcome's day and its period's ends.
 DATE_COLUMNS = ("date", "period_start", "period_end")
 #: A date written day first with a four-digit year (30/06/2025, 30.06.2025, 30-06-2025), as
 #: Excel saves a date column in a UK locale; a time of day of midnight (30/06/2025 00:00), as
@@ -229,13 +231,40 @@ def dates_read_day_first(frame: pd.DataFrame,
     by the valuation, with its hint. A column holding a date only month first reads
     (``06/30/2025``, as the US writes dates) raises :class:`RuleError`: its other dates are
     month first too. A new frame where a cell was read, else ``frame`` itself;
-    ``attrs["socialvalue_tom.day_first"]`` counts the cells read.
+    ``attrs["socialvalue_tom.day_first"]`` counts the cells read. For a file written month
+    first, :func:`dates_read_month_first`.
 
     Examples:
         >>> df = pd.DataFrame({"date": ["30/06/2025", "2025-07-01", "3.4.2025", "31/04/2025"]})
         >>> dates_read_day_first(df)["date"].tolist()
         ['2025-06-30', '2025-07-01', '2025-04-03', '31/04/2025']
     """
+    return _dates_read(frame, columns, month_first=False)
+
+
+def dates_read_month_first(frame: pd.DataFrame,
+                           columns: Sequence[str] = DATE_COLUMNS) -> pd.DataFrame:
+    """As :func:`dates_read_day_first`, for a file known to write dates month first, as the
+    US writes them (``06/30/2025``, ``4/3/2025``, ``04-03-2025``: month, day and four-digit
+    year; ``--month-first`` on the command line), as Excel saves a date column where the
+    computer's locale is the US's: ``04/03/2025`` is read as 3 April 2025. A column holding
+    a date only day first reads (``30/06/2025``, as the UK writes dates) raises
+    :class:`RuleError`: its other dates are day first too, and read month first they would
+    be other days. ``attrs["socialvalue_tom.month_first"]`` counts the cells read.
+
+    Examples:
+        >>> df = pd.DataFrame({"date": ["06/30/2025", "2025-07-01", "4/3/2025", "04/31/2025"]})
+        >>> dates_read_month_first(df)["date"].tolist()
+        ['2025-06-30', '2025-07-01', '2025-04-03', '04/31/2025']
+    """
+    return _dates_read(frame, columns, month_first=True)
+
+
+def _dates_read(frame: pd.DataFrame, columns: Sequence[str], *,
+                month_first: bool) -> pd.DataFrame:
+    """:func:`dates_read_day_first` (``month_first`` False) or
+    :func:`dates_read_month_first`."""
+    reading = _iso_month_first if month_first else _iso_day_first
     out, read = frame, 0
     for name in dict.fromkeys(columns):
         if name not in frame.columns:
@@ -248,10 +277,13 @@ def dates_read_day_first(frame: pd.DataFrame,
         if not _holds_text(column.dtype):
             continue
         codes, uniq = pd.factorize(column, use_na_sentinel=True)
-        iso = [_iso_day_first(u) for u in uniq]
+        iso = [reading(u) for u in uniq]
         if not any(d is not None for d in iso):
             continue
-        _refuse_month_first(name, list(uniq))
+        if month_first:
+            _refuse_day_first(name, list(uniq))
+        else:
+            _refuse_month_first(name, list(uniq))
         cells = column.astype(object).to_numpy()
         new = np.array([d if d is not None else u for d, u in zip(iso, uniq, strict=True)]
                        + [None], dtype=object)
@@ -264,7 +296,8 @@ def dates_read_day_first(frame: pd.DataFrame,
         out[name] = pd.Series(cells, index=frame.index, name=name, dtype=object).astype(
             column.dtype if pd.api.types.is_string_dtype(column.dtype) else object)
     if out is not frame:
-        out.attrs["socialvalue_tom.day_first"] = read
+        out.attrs["socialvalue_tom.month_first" if month_first
+                  else "socialvalue_tom.day_first"] = read
     return out
 
 
@@ -289,6 +322,30 @@ def _refuse_month_first(name: str, cells: list[Any]) -> None:
                     f"date only when read month first ({meant.day} {meant:%B %Y}, as the US "
                     f"writes dates), so its other dates are month first too{example}: write "
                     "the dates as YYYY-MM-DD", field=name)
+
+
+def _refuse_day_first(name: str, cells: list[Any]) -> None:
+    """Refuse to read column ``name`` month first where one of its ``cells`` is a date only
+    when read day first (``30/06/2024``, as the UK writes dates): the column's other dates
+    are day first too, and read month first ``07/01/2024`` would be 1 July, not 7 January."""
+    # A day after the 12th first (30/06/2024): no 30th month.
+    only = next((c for c in cells
+                 if _iso_day_first(c) is not None and _iso_month_first(c) is None), None)
+    if only is None:
+        return
+    both = next((c for c in cells if _iso_day_first(c) is not None
+                 and _month_first(c, only=False) is not None), None)
+    meant = dt.date.fromisoformat(str(_iso_day_first(only)))
+    example = ""
+    if both is not None:
+        day = dt.date.fromisoformat(str(_month_first(both, only=False)))
+        other = dt.date.fromisoformat(str(_iso_day_first(both)))
+        example = (f" ({both.strip()} would be read as {day.day} {day:%B %Y}, not "
+                   f"{other.day} {other:%B %Y})")
+    raise RuleError(f"column {name!r} cannot be read month first: it holds {only.strip()!r}, "
+                    f"a date only when read day first ({meant.day} {meant:%B %Y}, as the UK "
+                    f"writes dates), so its other dates are day first too{example}: read it "
+                    "day first (--day-first), or write the dates as YYYY-MM-DD", field=name)
 
 
 def _month_first_only(cell: Any) -> str | None:
@@ -323,6 +380,20 @@ def _iso_day_first(cell: Any) -> str | None:
     try:
         return dt.date(int(m[4]), int(m[3]), int(m[1])).isoformat()
     except ValueError:  # 31/04/2025: refused by the valuation, as given
+        return None
+
+
+def _iso_month_first(cell: Any) -> str | None:
+    """The ISO date a text cell written month first means, or None (not such a cell, or no
+    such day)."""
+    if not isinstance(cell, str):
+        return None
+    m = _DAY_FIRST_CELL.fullmatch(cell)
+    if m is None:
+        return None
+    try:
+        return dt.date(int(m[4]), int(m[1]), int(m[3])).isoformat()
+    except ValueError:  # 04/31/2025: refused by the valuation, as given
         return None
 
 

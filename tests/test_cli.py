@@ -3462,10 +3462,51 @@ def test_a_file_with_dates_only_month_first_reads_is_not_pointed_to_day_first(
     said = " ".join(plain.stderr.split())
     assert plain.exit_code == 1 and "--day-first reads such dates" not in said
     assert ("Note: 1 date(s) are dates only when read month first (06/30/2025, as the US "
-            "writes dates): write the file's dates as YYYY-MM-DD (--day-first refuses a "
-            "column holding such a date).") in said
+            "writes dates): --month-first reads the file's dates so, or write them as "
+            "YYYY-MM-DD (--day-first refuses a column holding such a date).") in said
     flagged = invoke("value", src, "--day-first", "--errors", "collect")
     assert flagged.exit_code == 2 and "cannot be read day first" in flagged.stderr
+
+
+def test_month_first_reads_us_dates_and_the_record_says_so(tmp_path: Path) -> None:
+    """A US-locale file (07/01/2024 is 1 July) is read with --month-first: the output holds
+    the ISO dates meant and the same values as the file written so; the record says how its
+    dates were read. A UK date in it (30/06/2024) refuses the column; both flags are a usage
+    error."""
+    src = tmp_path / "us.csv"
+    src.write_text("contract_id,supplier_id,stage,measure,quantity,unit,region,date\n"
+                   "C1,S1,commitment,jobs-local-fte,10,FTE,london,06/30/2024\n"
+                   "C1,S1,delivered,jobs-local-fte,10,FTE,london,07/01/2024\n",
+                   encoding="utf-8")
+    out, record = tmp_path / "v.csv", tmp_path / "p.json"
+    done = invoke("value", src, "--month-first", "-o", out, "--provenance", record)
+    assert done.exit_code == 0, done.output
+    assert pd.read_csv(out, dtype=str)["date"].tolist() == ["2024-06-30", "2024-07-01"]
+    iso = tmp_path / "iso.csv"
+    iso.write_text(src.read_text(encoding="utf-8").replace("06/30/2024", "2024-06-30")
+                   .replace("07/01/2024", "2024-07-01"), encoding="utf-8")
+    assert invoke("value", iso, "-o", tmp_path / "i.csv").exit_code == 0
+    assert pd.read_csv(tmp_path / "i.csv")["value_gbp"].tolist() == pd.read_csv(out)[
+        "value_gbp"].tolist()
+    from socialvalue_tom import io as svio
+
+    said = svio.read_provenance(record)
+    assert said is not None and said["input"].endswith(
+        "dates written month first read as such (--month-first: 2 cell(s))")
+    uk = tmp_path / "uk.csv"
+    uk.write_text(src.read_text(encoding="utf-8").replace("06/30/2024", "30/06/2024"),
+                  encoding="utf-8")
+    refused = invoke("value", uk, "--month-first")
+    assert refused.exit_code == 2
+    assert "cannot be read month first: it holds '30/06/2024'" in " ".join(
+        refused.stderr.split())
+    both = invoke("value", src, "--month-first", "--day-first")
+    assert both.exit_code == 2 and "give one" in both.stderr
+    for command in (["explain", str(src), "--row", "1"], ["targets", str(src)],
+                    ["bids", str(src)], ["report", str(src), "-o", str(tmp_path / "r.html")]):
+        assert invoke(*command).exit_code != 0, command
+        took = invoke(*command, "--month-first")
+        assert took.exit_code == 0, (command, took.output)
 
 
 def test_day_first_reads_uk_dates_and_the_record_says_so(tmp_path: Path) -> None:

@@ -2944,6 +2944,32 @@ def test_an_ambiguous_date_in_a_month_first_column_is_offered_its_month_first_re
                                "the UK)")
 
 
+def test_dates_read_month_first_reads_us_dates_and_refuses_a_uk_one() -> None:
+    """Month first, as a US locale writes dates: 07/01/2024 is 1 July; a day that does not
+    exist or a two-digit year is left for the valuation to refuse; a column also holding a
+    date only day first (30/06/2024) is refused whole, with the other reading as example."""
+    us = pd.DataFrame({"date": ["06/30/2024", "07/01/2024", "2024-07-02", "04/31/2024",
+                                "7/1/24", None],
+                       "period_end": ["12.31.2024"] * 6, "note": ["07/01/2024"] * 6})
+    read = svio.dates_read_month_first(us)
+    assert read["date"].tolist()[:5] == ["2024-06-30", "2024-07-01", "2024-07-02",
+                                         "04/31/2024", "7/1/24"]
+    assert pd.isna(read["date"].iloc[5])
+    assert read["period_end"].tolist() == ["2024-12-31"] * 6
+    assert read["note"].tolist() == ["07/01/2024"] * 6  # not a date column
+    assert read.attrs["socialvalue_tom.month_first"] == 8
+    assert us["date"].iloc[0] == "06/30/2024"  # the input is not mutated
+    uk = us.assign(date=["30/06/2024", "07/01/2024", "2024-07-02", "x", "y", None])
+    with pytest.raises(sv.RuleError, match=re.escape(
+            "column 'date' cannot be read month first: it holds '30/06/2024', a date only when "
+            "read day first (30 June 2024, as the UK writes dates), so its other dates are day "
+            "first too (07/01/2024 would be read as 1 July 2024, not 7 January 2024)")):
+        svio.dates_read_month_first(uk)
+    # Day first, the same file's reading is refused the other way.
+    with pytest.raises(sv.RuleError, match="cannot be read day first"):
+        svio.dates_read_day_first(us)
+
+
 def test_dates_read_day_first_leaves_typed_dates_and_other_columns_alone() -> None:
     dates = pd.DataFrame({"date": pd.to_datetime(["2025-06-30"]), "note": ["30/06/2025"]})
     assert svio.dates_read_day_first(dates) is dates
