@@ -1290,14 +1290,19 @@ def _grouped(frame: pd.DataFrame, groups: list[By]) -> tuple[pd.DataFrame, list[
     from socialvalue_tom.tables.crosswalk import CROSSWALK_GROUPS, with_crosswalk
 
     keys = []
+    added: set[str] = set()
     for by in groups:
         name = _crosswalk_of(by)
         if name is None:
             keys.append(by.value)
             continue
         keys.append(by.value if by.value != name else f"{name}_{CROSSWALK_GROUPS[name][0]}")
-        if keys[-1] not in frame.columns:
+        # Added once per crosswalk (--by ppn002 --by ppn002_mission read one), whatever the
+        # input holds: a return's own toms_codes column was grouped by, under the note that
+        # the crosswalk had grouped the rows (a social value manager's review).
+        if name not in added:
             frame = _guard(partial(with_crosswalk, frame, name))
+            added.add(name)
     return frame, keys
 
 

@@ -228,3 +228,29 @@ def test_a_crosswalk_caveat_is_one_short_sentence_or_the_default() -> None:
     for bad in ("", "x" * 401):
         with pytest.raises(pydantic.ValidationError):
             _CrosswalkFile.model_validate({**base, "caveat": bad})
+
+
+@pytest.mark.parametrize(("by", "column"), [("toms", "toms_codes"),
+                                            ("ppn002", "ppn002_outcome"),
+                                            ("ppn002_mission", "ppn002_mission"),
+                                            ("ppn0620_theme", "ppn0620_theme")])
+def test_value_by_a_crosswalk_groups_by_it_not_by_the_input_s_own_column(
+        tmp_path: Path, by: str, column: str) -> None:
+    """A social value manager's review: a return carrying its own ``toms_codes`` column (the
+    supplier's codes, here one for every row) was totalled by that column under the note
+    that the crosswalk had grouped the rows. The crosswalk's groups replace it, as
+    with_crosswalk and the report replace it."""
+    frame = pd.read_csv(EXAMPLE).assign(**{column: "NT99"})
+    path = tmp_path / "own.csv"
+    frame.to_csv(path, index=False)
+    totals = tmp_path / "t.csv"
+    result = CliRunner().invoke(app, ["value", str(path), "--by", by, "--totals", str(totals)])
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(totals, dtype=str)
+    name = by.split("_")[0]
+    want = sv.summarise(sv.with_crosswalk(sv.value_frame(pd.read_csv(EXAMPLE)), name),
+                        by=column)
+    assert written[column].tolist()[:-1] == want[column].tolist()
+    assert "NT99" not in written[column].tolist()
+    assert [str(x) for x in want["net_gbp"]] == written["net_gbp"].tolist()[:-1]
+
