@@ -1441,7 +1441,7 @@ def _print_totals(valued: pd.DataFrame, groups: list[By], tables: TablesLike,
         # As the report says it beside the same totals.
         meta = load_crosswalk(crosswalk).attrs["crosswalk"]
         say(f"Note: groups from the crosswalk {crosswalk} ({meta['title']}): "
-            f"{meta['caveat']}.")
+            f"{meta['caveat']}; {meta['amounts']}.")
     summary.attrs["notes"] = said
     return summary
 

@@ -2941,7 +2941,8 @@ def _crosswalk_sections(frame: pd.DataFrame, crosswalks: str | Sequence[str],
         # codes, recalled rather than read, were "compiled from public sources").
         about = (f"<p>Each measure's group in the crosswalk <code>{html.escape(name)}</code> "
                  f"({html.escape(str(meta['title']))}; source: {html.escape(str(source))}): "
-                 f"{html.escape(str(meta['caveat']), quote=False)}.</p>")
+                 f"{html.escape(str(meta['caveat']), quote=False)}; "
+                 f"{html.escape(str(meta['amounts']), quote=False)}.</p>")
         parts += [section[0], about, *section[1:]]
     return parts
 

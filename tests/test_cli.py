@@ -2810,8 +2810,9 @@ def test_value_by_a_crosswalk_group_totals_it_and_says_to_verify(by: str, crossw
         assert f"│ {group} │" in text and sv.money.format_gbp(net) in text
     assert f"Note: groups from the crosswalk {crosswalk} (" in text
     # Each crosswalk's own caveat (a crosswalk review: one sentence for all misdescribed them).
-    caveat = sv.load_crosswalk(crosswalk).attrs["crosswalk"]["caveat"]
-    assert f"): {caveat}." in text and "before using it in a tender" in caveat
+    meta = sv.load_crosswalk(crosswalk).attrs["crosswalk"]
+    caveat = meta["caveat"]
+    assert f"): {caveat}; {meta['amounts']}." in text and "before using it in a tender" in caveat
 
 
 def test_bids_says_when_commitments_use_illustrative_values(tmp_path: Path) -> None:

@@ -44,6 +44,27 @@ NOT_IN_CROSSWALK = "(not in the crosswalk)"
 #: ``caveat`` of its own.
 DEFAULT_CAVEAT = ("codes and names only, compiled from public sources; verify it against the "
                   "current model before using it in a tender")
+#: What the amounts in totals by a crosswalk are: the tables' valuation regrouped, never the
+#: framework's own (a social value manager's review: a board read "NT1 £788,346.00" as a
+#: TOMs-valued figure, and NT18 as all local spend where it held what the SME and VCSE spend
+#: left). Said beside the caveat wherever totals by a crosswalk are shown.
+_AMOUNTS = {
+    "toms": ("the amounts are valued with the proxy tables named, from open sources, not with "
+             "National TOMs proxy values, which this library does not hold: they are not TOMs "
+             "figures and differ from a TOMs calculator's for the same codes, and a measure "
+             "counted after its parts (local jobs after priority hires, local spend after "
+             "local SME and VCSE spend) holds only what they leave, not the whole a TOMs "
+             "return reports under its code"),
+    "ppn002": ("the Social Value Model does not monetise its outcomes: the amounts are valued "
+               "with the proxy tables named, from open sources, and grouped by the outcome "
+               "each measure maps to"),
+    "ppn0620": ("the Social Value Model does not monetise its outcomes: the amounts are valued "
+                "with the proxy tables named, from open sources, and grouped by the outcome "
+                "each measure maps to"),
+}
+#: The same for a crosswalk without a sentence of its own.
+_DEFAULT_AMOUNTS = ("the amounts are valued with the proxy tables named and grouped by the "
+                    "crosswalk, which holds codes and names only, no values of its own")
 
 
 class _Mapping(BaseModel, extra="forbid", frozen=True):
@@ -124,8 +145,9 @@ def load_crosswalk(name: str) -> pd.DataFrame:
     ``codes`` (the codes as text, ``"NT12, NT13"``; ``""`` where the measure has no
     counterpart), the crosswalk's names (``mission`` and ``outcome`` for ``ppn002``, ``theme``
     and ``outcome`` for ``ppn0620``) and ``note``. ``attrs["crosswalk"]`` holds its title,
-    source, notes (what was checked) and caveat (the sentence printed beside totals by it:
-    :data:`DEFAULT_CAVEAT` where the file gives none).
+    source, notes (what was checked), caveat (the sentence printed beside totals by it:
+    :data:`DEFAULT_CAVEAT` where the file gives none) and amounts (the sentence printed with
+    it: what the amounts grouped by it are, the proxy tables' values, never the framework's).
 
     Raises :class:`~socialvalue_tom.ProxyTableError` for an unknown name, or a file that is
     not a valid crosswalk (naming the file, line and field).
@@ -163,7 +185,8 @@ def load_crosswalk(name: str) -> pd.DataFrame:
     })
     frame.attrs["crosswalk"] = {"name": spec.name, "family": spec.family, "title": spec.title,
                                 "source": dict(spec.source), "notes": spec.notes,
-                                "caveat": spec.caveat or DEFAULT_CAVEAT}
+                                "caveat": spec.caveat or DEFAULT_CAVEAT,
+                                "amounts": _AMOUNTS.get(spec.name, _DEFAULT_AMOUNTS)}
     return frame
 
 

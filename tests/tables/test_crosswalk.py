@@ -254,3 +254,31 @@ def test_value_by_a_crosswalk_groups_by_it_not_by_the_input_s_own_column(
     assert "NT99" not in written[column].tolist()
     assert [str(x) for x in want["net_gbp"]] == written["net_gbp"].tolist()[:-1]
 
+
+@pytest.mark.parametrize("name", ["toms", "ppn002", "ppn0620"])
+def test_totals_by_a_crosswalk_say_the_amounts_are_the_tables_not_the_framework_s(
+        tmp_path: Path, name: str) -> None:
+    """A social value manager's review: a board read "NT1 £788,346.00" under "by National
+    TOMs codes" as a TOMs-valued figure. The terminal, the totals workbook and the report say
+    the amounts are the open proxy tables' values regrouped, never the framework's."""
+    said = {"toms": ("not with National TOMs proxy values", "not TOMs figures",
+                     "holds only what they leave"),
+            "ppn002": ("does not monetise its outcomes", "valued with the proxy tables"),
+            "ppn0620": ("does not monetise its outcomes", "valued with the proxy tables")}[name]
+    assert all(s in sv.load_crosswalk(name).attrs["crosswalk"]["amounts"] for s in said)
+    totals = tmp_path / "t.xlsx"
+    result = CliRunner().invoke(app, ["value", str(EXAMPLE), "--by", name, "--totals",
+                                      str(totals)])
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stdout.split())
+    notes = " ".join(str(x) for x in pd.read_excel(totals, sheet_name="Notes",
+                                                      header=None).to_numpy().ravel())
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(app, ["report", str(EXAMPLE), "-o", str(out),
+                                      "--crosswalk", name])
+    assert result.exit_code == 0, result.output
+    page = " ".join(out.read_text(encoding="utf-8").split())
+    for s in said:
+        assert s in flat and s in " ".join(notes.split()) and s in page
+    # Said once, beside the crosswalk's caveat, not for every group.
+    assert flat.count(said[0]) == 1
