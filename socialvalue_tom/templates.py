@@ -98,10 +98,12 @@ def _validation(wb: Any, ws: Any, column: str, values: list[str]) -> Any:
 #: (a per-year measure) is FTE-years, which a quarterly return gets wrong most easily.
 _QUANTITY_NOTE = {
     False: "What was delivered, in the row's unit: hours, weeks, GBP, tonnes as totals; FTE "
-           "as FTE-years (1 FTE employed all year is 1).",
+           "as FTE-years (1 FTE employed all year is 1). On a commitment row, what the "
+           "contract commits to deliver, written the same way.",
     True: "What was delivered over the row's period, in its unit: hours, weeks, GBP, tonnes "
           "as totals; FTE as the FTE-years in the period (12 FTE employed for a quarter is 3, "
-          "not 12).",
+          "not 12). On a commitment row, what the contract commits to deliver over the "
+          "period, written the same way.",
 }
 
 
@@ -181,6 +183,13 @@ def write_template(measures: Sequence[str], path: str | os.PathLike[str],
     return out
 
 
+#: How to date a commitment (a social value manager's review: commitments dated at the tender
+#: were valued with that year's edition and prices, and the targets then set them against
+#: deliveries valued with a later one, so "delivered %" compared money at different proxies).
+_COMMITMENT_DATES = ("A commitment row is dated in the financial year its delivery is due, "
+                     "not at the tender or award: a commitment over several years is a row "
+                     "per year, so that each is valued with the same table as what is "
+                     "delivered against it.")
 #: What to write in each column of the returns sheet (a supplier's review: the template said
 #: nothing of what a date, a region or a stage is, and dating a year's delivery at the
 #: return's date moved it into the next year's edition).
@@ -192,9 +201,10 @@ _COLUMN_GUIDE = {
     "date": "The day the outcome was delivered, or the last day of the period it was "
             "delivered in (YYYY-MM-DD). The proxy table in force on that date values it, and "
             "financial years run 1 April to 31 March: date a year's delivery within that "
-            "year, not at the date of the return.",
+            "year, not at the date of the return. " + _COMMITMENT_DATES,
     "period_start": "The first day of the period the row reports (YYYY-MM-DD); the row is "
-                    "shared between financial years by days.",
+                    "shared between financial years by days. A commitment row gives the "
+                    "period its delivery is due in, not the tender's date.",
     "period_end": "The last day of the period the row reports (YYYY-MM-DD).",
     "contract_id": "The contract's reference, the same on every row of the contract: double "
                    "counting is worked out per contract.",

@@ -316,3 +316,27 @@ def test_an_interrupted_template_leaves_the_earlier_workbook_and_no_part_file(
     monkeypatch.undo()
     with pytest.raises(sv.InputFileError, match="does not exist"):
         write_template(["env-carbon"], tmp_path / "none" / "t.xlsx", sv.load_table(path=TINY))
+
+
+@pytest.mark.parametrize("periods", [False, True])
+def test_guidance_says_what_a_commitment_row_holds_and_how_to_date_it(
+        tmp_path: Path, periods: bool) -> None:
+    """A social value manager's review: the guidance spoke of deliveries alone, so suppliers
+    dated commitments at the tender, valued with that year's edition and set against
+    deliveries valued with a later one. It says a commitment's quantity is what is committed
+    and that it is dated in the year its delivery is due, a row per year."""
+    import openpyxl
+
+    path = write_template(["jobs-local-fte"], tmp_path / "t.xlsx", "uk-national",
+                          periods=periods)
+    rows = list(openpyxl.load_workbook(path)["guidance"].iter_rows(values_only=True))
+    guide = {r[0]: r[1] for r in rows[3:] if r[0]}
+    assert "On a commitment row, what the contract commits to deliver" in guide["quantity"]
+    dated = guide["period_start" if periods else "date"]
+    if periods:
+        assert "the period its delivery is due in, not the tender's date" in dated
+    else:
+        assert "dated in the financial year its delivery is due" in dated
+        assert "a row per year" in dated
+    note = openpyxl.load_workbook(path)["returns"]["B1"].comment.text
+    assert "On a commitment row" in note
