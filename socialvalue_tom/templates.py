@@ -4,7 +4,9 @@ The template's first sheet, ``returns``, has a header row of the columns
 :func:`socialvalue_tom.frame.value_frame` reads, and drop-down lists (Excel data validation) for
 ``measure``, ``unit``, ``region`` and ``stage``; a second sheet, ``guidance``, says what to
 write in each column and, for each measure offered, its unit, the evidence expected, how
-double counting treats it and its notes. Needs openpyxl (the ``excel`` extra).
+double counting treats it, its notes and (for the family the embedded crosswalks map) the
+National TOMs codes and Social Value Model outcomes it is reported under elsewhere. Needs
+openpyxl (the ``excel`` extra).
 
 Added in 0.1.
 """
@@ -248,13 +250,15 @@ def _guidance_sheet(wb: Any, table: ProxyTable, measures: Sequence[str],
         _append(ws, [name, guide])
     _append(ws, ["(optional)", _OPTIONAL_GUIDE])
     _append(ws, [])
+    elsewhere = _elsewhere(table)
     _append(ws, ["Measure", "Title", "Unit", "Evidence expected", "Counted with",
-               "Notes"])
+                 "Notes", *([_ELSEWHERE_HEADER] if elsewhere else [])])
     for code in measures:
         m = table.measure(code)
         _append(ws, [code, m.title, m.unit, m.evidence or "",
-                     _counted_with(table, code, measures), m.notes or ""])
-    for letter, width in zip("ABCDEF", (24, 60, 10, 60, 60, 80), strict=True):
+                     _counted_with(table, code, measures), m.notes or "",
+                     *([elsewhere.get(code, "")] if elsewhere else [])])
+    for letter, width in zip("ABCDEFG", (24, 60, 10, 60, 60, 80, 60), strict=True):
         ws.column_dimensions[letter].width = width
     wrap = styles.Alignment(wrap_text=True, vertical="top")
     for row in ws.iter_rows():
@@ -265,6 +269,38 @@ def _guidance_sheet(wb: Any, table: ProxyTable, measures: Sequence[str],
     for row in (3, 6 + len(columns)):
         for cell in ws[row]:
             cell.font = styles.Font(bold=True)
+
+
+#: The header of the guidance's column naming each measure's counterparts in the frameworks
+#: suppliers also report in.
+_ELSEWHERE_HEADER = ("Reported elsewhere as (codes and names only, from the crosswalks: verify "
+                     "them; write this sheet's measure and unit, never a TOMs code or unit)")
+
+
+def _elsewhere(table: ProxyTable) -> dict[str, str]:
+    """Each measure's National TOMs codes (with the crosswalk's note: a unit that differs, a
+    partial match) and its PPN 002 and PPN 06/20 outcomes, for a table of the family the
+    embedded crosswalks map; empty for another family's (its codes are its own definitions).
+    A social value manager's review: suppliers used to a TOMs calculator could not tell
+    which measure took their NT10 weeks, nor that NT9 counts weeks where ours counts hours."""
+    from socialvalue_tom.tables.crosswalk import load_crosswalk
+
+    lines: dict[str, list[str]] = {}
+    for name, label in (("toms", "National TOMs"), ("ppn002", "PPN 002"),
+                        ("ppn0620", "PPN 06/20")):
+        walk = load_crosswalk(name)
+        if walk.attrs["crosswalk"]["family"] != table.name:
+            return {}
+        for row in walk.to_dict("records"):  # a name not given is NaN in the frame
+            if name == "toms":
+                said = row["codes"] or "no counterpart"
+                said += f" ({row['note']})" if isinstance(row["note"], str) else ""
+            else:
+                group = row["mission" if name == "ppn002" else "theme"]
+                said = (f"{row['outcome']} ({group})" if isinstance(row["outcome"], str)
+                        else "no counterpart")
+            lines.setdefault(str(row["measure"]), []).append(f"{label}: {said}")
+    return {code: "\n".join(said) for code, said in lines.items()}
 
 
 def _region_guide(table: ProxyTable) -> str:

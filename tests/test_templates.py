@@ -340,3 +340,33 @@ def test_guidance_says_what_a_commitment_row_holds_and_how_to_date_it(
         assert "a row per year" in dated
     note = openpyxl.load_workbook(path)["returns"]["B1"].comment.text
     assert "On a commitment row" in note
+
+
+def test_guidance_names_each_measure_s_toms_codes_and_ppn_outcomes(tmp_path: Path) -> None:
+    """A social value manager's review: suppliers used to a TOMs calculator could not tell
+    which measure takes their NT10 weeks, nor that NT9 counts weeks where the template counts
+    hours. For a uk-national edition the guidance names each measure's TOMs codes (with the
+    crosswalk's note) and PPN outcomes, from the embedded crosswalks; another family's table,
+    whose codes are its own definitions, gets no such column."""
+    import openpyxl
+
+    measures = ["jobs-apprenticeship-l2-week", "jobs-training-employee-hour",
+                "social-donations-gbp", "jobs-priority-veteran"]
+    path = write_template(measures, tmp_path / "t.xlsx", "uk-national")
+    rows = list(openpyxl.load_workbook(path)["guidance"].iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(rows) if r[0] == "Measure")
+    assert rows[start][6].startswith("Reported elsewhere as (codes and names only")
+    said = {r[0]: r[6] for r in rows[start + 1:]}
+    assert said["jobs-apprenticeship-l2-week"].splitlines() == [
+        "National TOMs: NT10 (Weeks of apprenticeship; NT10 is reported by level (2, 3, 4+).)",
+        "PPN 002: Outcome 2: Skills for growth (Kickstart economic growth)",
+        "PPN 06/20: Create new businesses, new jobs and new skills (Tackling economic "
+        "inequality)"]
+    assert "NT9 (Unit differs: NT9 counts weeks" in said["jobs-training-employee-hour"]
+    assert "PPN 002: no counterpart" in said["social-donations-gbp"].splitlines()
+    assert said["jobs-priority-veteran"].startswith("National TOMs: no counterpart (")
+    assert "nan" not in " ".join(said.values())
+    other = write_template(["jobs-local"], tmp_path / "o.xlsx", sv.load_table(path=TINY))
+    rows = list(openpyxl.load_workbook(other)["guidance"].iter_rows(values_only=True))
+    header = next(r for r in rows if r[0] == "Measure")
+    assert header[-1] == "Notes"
