@@ -1954,7 +1954,8 @@ def report_cmd(
     title: Annotated[str, typer.Option(help="Report title.")] = "Social value report",
     crosswalk: Annotated[list[str] | None, typer.Option(
         metavar=f"<{'|'.join(Crosswalk)}>", help="Add totals by the crosswalk's outcomes or "
-        "codes (PPN 002, PPN 06/20, National TOMs); repeat for several.",
+        "codes (PPN 002, PPN 06/20, National TOMs), and by PPN mission or theme; repeat for "
+        "several.",
         callback=_one_of(Crosswalk))] = None,
     price_year: PriceYearOpt = None,
     discount_base_year: BaseYearOpt = None,

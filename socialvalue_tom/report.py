@@ -2593,7 +2593,8 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
     are counted, and the first :data:`REPORT_ISSUES` listed under "Rows not valued".
     ``source`` names the input in the "Generated" line (the command line gives the file's
     name and sha256). ``crosswalks`` (``"ppn002"``, ``"ppn0620"``, ``"toms"``, or a list of
-    them) adds totals by each crosswalk's outcome or codes (see
+    them) adds totals by each crosswalk's outcome or codes, and by mission or theme for PPN
+    002 and PPN 06/20 (see
     :func:`~socialvalue_tom.with_crosswalk`). A blank ``title`` raises
     :class:`~socialvalue_tom.RuleError`.
 
@@ -2921,21 +2922,28 @@ def _section(frame: pd.DataFrame, by: str, heading: str, overall: pd.DataFrame,
 #: The heading of a crosswalk's section in the report.
 _CROSSWALK_HEADINGS = {"ppn002": "By PPN 002 outcome", "ppn0620": "By PPN 06/20 outcome",
                        "toms": "By National TOMs codes"}
+#: The headings of the sections by a crosswalk's higher group, after the one by its outcome
+#: (a social value manager's review: central-government contracts report by PPN 06/20 theme,
+#: which the command line totalled and the report did not).
+_HIGHER_HEADINGS = {"ppn002_mission": "By PPN 002 mission", "ppn0620_theme": "By PPN 06/20 theme"}
 
 
 def _crosswalk_sections(frame: pd.DataFrame, crosswalks: str | Sequence[str],
                         overall: pd.DataFrame, apart: str | None = None) -> list[str]:
     """A section of totals per crosswalk named, by its first group (the outcome, or the TOMs
-    codes), with the crosswalk's caveat: what was checked, and to verify it before a tender."""
+    codes), with the crosswalk's caveat: what was checked, and to verify it before a tender;
+    then one by its higher group where it has one (PPN 002's missions, PPN 06/20's themes)."""
     from socialvalue_tom.tables.crosswalk import CROSSWALK_GROUPS, load_crosswalk, with_crosswalk
 
     parts: list[str] = []
     names = [crosswalks] if isinstance(crosswalks, str) else list(crosswalks)  # one, by name
     for name in dict.fromkeys(names):  # each once, in the order given
         meta = load_crosswalk(name).attrs["crosswalk"]
-        column = f"{name}_{CROSSWALK_GROUPS.get(name, ('codes',))[0]}"
+        fields = CROSSWALK_GROUPS.get(name, ("codes",))
+        column = f"{name}_{fields[0]}"
         heading = _CROSSWALK_HEADINGS.get(name, f"By {name}")
-        section = _section(with_crosswalk(frame, name), column, heading, overall, apart)
+        grouped = with_crosswalk(frame, name)
+        section = _section(grouped, column, heading, overall, apart)
         source = meta["source"].get("title", "")
         # Each file's own caveat (a crosswalk review: one sentence for all said the TOMs
         # codes, recalled rather than read, were "compiled from public sources").
@@ -2944,6 +2952,14 @@ def _crosswalk_sections(frame: pd.DataFrame, crosswalks: str | Sequence[str],
                  f"{html.escape(str(meta['caveat']), quote=False)}; "
                  f"{html.escape(str(meta['amounts']), quote=False)}.</p>")
         parts += [section[0], about, *section[1:]]
+        for field in fields[1:]:
+            higher = f"{name}_{field}"
+            heading = _HIGHER_HEADINGS.get(higher, f"By {name} {field}")
+            section = _section(grouped, higher, heading, overall, apart)
+            # The same crosswalk and its caveat, said once above.
+            said = (f"<p>The {html.escape(field)} of each outcome above, from the same crosswalk "
+                    f"<code>{html.escape(name)}</code> and with the same caveat.</p>")
+            parts += [section[0], said, *section[1:]]
     return parts
 
 

@@ -282,3 +282,30 @@ def test_totals_by_a_crosswalk_say_the_amounts_are_the_tables_not_the_framework_
         assert s in flat and s in " ".join(notes.split()) and s in page
     # Said once, beside the crosswalk's caveat, not for every group.
     assert flat.count(said[0]) == 1
+
+
+def test_report_totals_by_ppn_theme_and_mission_after_the_outcomes() -> None:
+    """A social value manager's review: central-government contracts report by PPN 06/20
+    theme, which `value --by ppn0620_theme` totalled and the report did not. A crosswalk with
+    a higher group (PPN 002's missions, PPN 06/20's themes) gets a section by it after the one
+    by its outcome, the deliveries' totals as summarise gives them; TOMs codes have none."""
+    from socialvalue_tom.money import format_gbp
+    from socialvalue_tom.report import report_html
+
+    valued = sv.value_frame(pd.read_csv(EXAMPLE))
+    text = report_html(valued, crosswalks=["ppn0620", "ppn002", "toms"])
+    delivered = valued[valued["stage"].to_numpy() == "delivered"]
+    for name, column, heading, after in (
+            ("ppn0620", "ppn0620_theme", "By PPN 06/20 theme", "By PPN 06/20 outcome"),
+            ("ppn002", "ppn002_mission", "By PPN 002 mission", "By PPN 002 outcome")):
+        assert text.index(f"<h2>{after}</h2>") < text.index(f"<h2>{heading}</h2>")
+        section = text.split(f"<h2>{heading}</h2>", 1)[1].split("<h2>", 1)[0]
+        want = sv.summarise(sv.with_crosswalk(delivered, name), by=column)
+        assert len(want) > 1
+        for group, net in zip(want[column], want["net_gbp"], strict=True):
+            row = section.split(f'<th scope="row">{group}</th>', 1)[1].split("</tr>", 1)[0]
+            assert format_gbp(net).lstrip("-") in row
+        total = sv.summarise(delivered, by=())["net_gbp"].iloc[0]
+        assert format_gbp(total) in section.split("<tfoot>", 1)[1]
+    assert "<h2>By toms" not in text  # the TOMs codes are one group, with no higher one
+    assert "<h2>By National TOMs codes</h2>" in text
