@@ -21,7 +21,8 @@ from socialvalue_tom.tables.table import ProxyTable
 __all__ = ["DIFF_COLUMNS", "diff_tables"]
 
 DIFF_COLUMNS = ["change", "measure", "region", "old_value", "new_value", "pct_change",
-                "fields_changed", "old_region_used", "new_region_used"]
+                "real_pct_change", "fields_changed", "old_region_used", "new_region_used",
+                "old_source", "new_source"]
 #: Measure fields compared (the proxies are compared region by region).
 _MEASURE_FIELDS = tuple(f for f in MeasureSpec.model_fields if f not in ("code", "proxies"))
 _PROXY_FIELDS = tuple(ProxyValue.model_fields)
@@ -40,6 +41,20 @@ def _pct(old: float | None, new: float | None) -> float:
     if old is None or new is None or old == 0:
         return math.nan
     return (new - old) / old * 100.0
+
+
+def _to_old_prices(old: ProxyTable, new: ProxyTable) -> float | None:
+    """The factor that states a value in ``new``'s prices in ``old``'s (index[old year] /
+    index[new year]), so that a change between editions is not mostly inflation: 1.0 for
+    one price base; else from ``new``'s price index (the later vintage), or ``old``'s where
+    only that one covers both years; ``None`` where neither does."""
+    a, b = old.price_base_year, new.price_base_year
+    if a == b:
+        return 1.0
+    for index in (new.price_index, old.price_index):
+        if index is not None and a in index.values and b in index.values:
+            return index.factor(b, a)
+    return None
 
 
 def _measure_rows(code: str, old: ProxyTable, new: ProxyTable) -> list[dict[str, Any]]:
@@ -98,39 +113,74 @@ def _field(table: ProxyTable, name: str) -> Any:
     return tuple(sorted(value, key=lambda e: getattr(e, key))) if key else value
 
 
+#: Table fields that are one value, shown as ``old -> new`` where they changed.
+_SCALARS = ("currency", "price_base_year", "price_index", "illustrative", "fallback_region")
+
+
+def _entries(table: ProxyTable, name: str) -> dict[str, Any]:
+    """A keyed list (regions, sources, exclusions) or the parameters, by id or name."""
+    value = getattr(table.spec, name)
+    key = _KEYED_LISTS.get(name)
+    return {getattr(e, key): e for e in value} if key else dict(value)
+
+
+def _table_field(name: str, old: ProxyTable, new: ProxyTable) -> str:
+    """A changed table field as the diff names it, with what changed where that is short
+    enough to say (a reader's review: "price_base_year, sources" did not say that the prices
+    moved on a year, nor which sources came and went)."""
+    if name in _SCALARS:
+        return f"{name} ({getattr(old.spec, name)} -> {getattr(new.spec, name)})"
+    if name not in (*_KEYED_LISTS, "parameters"):
+        return name
+    a, b = _entries(old, name), _entries(new, name)
+    parts = [(what, sorted(ids)) for what, ids in (
+        ("added", b.keys() - a.keys()), ("removed", a.keys() - b.keys()),
+        ("changed", {k for k in a.keys() & b.keys() if a[k] != b[k]}))]
+    said = "; ".join(f"{what}: {', '.join(ids)}" for what, ids in parts if ids)
+    return f"{name} ({said})" if said else name  # listed in another order only: named bare
+
+
 def _table_rows(old: ProxyTable, new: ProxyTable) -> list[dict[str, Any]]:
     """One row naming the table-level fields that changed (regions, parameters, exclusions...),
     which change valuations without any proxy changing; none when they are all the same."""
-    fields = [f for f in _TABLE_FIELDS if _field(old, f) != _field(new, f)]
+    fields = [_table_field(f, old, new) for f in _TABLE_FIELDS
+              if _field(old, f) != _field(new, f)]
     old_index, new_index = old.price_index, new.price_index
     if (old_index is not None and new_index is not None
-            and old_index.digest != new_index.digest and "price_index" not in fields):
+            and old_index.digest != new_index.digest and old.spec.price_index
+            == new.spec.price_index):
         fields.append("price index values")
     if not fields:
         return []
     return [{"change": "table", "measure": "", "region": "", "old_value": math.nan,
-             "new_value": math.nan, "pct_change": math.nan, "fields_changed": ", ".join(fields),
-             "old_region_used": "", "new_region_used": ""}]
+             "new_value": math.nan, "pct_change": math.nan, "real_pct_change": math.nan,
+             "fields_changed": ", ".join(fields), "old_region_used": "", "new_region_used": "",
+             "old_source": "", "new_source": ""}]
 
 
-def _resolved(table: ProxyTable, code: str, region: str) -> tuple[float | None, str]:
-    """The proxy ``region`` gets for ``code`` in ``table`` (its own or by fallback), and from
-    which region; ``(None, "")`` where the measure is absent or the region not declared."""
+def _resolved(table: ProxyTable, code: str, region: str) -> tuple[float | None, str, str]:
+    """The proxy ``region`` gets for ``code`` in ``table`` (its own or by fallback), from
+    which region, and its source id; ``(None, "", "")`` where the measure is absent or the
+    region not declared."""
     if code not in table.measures or region not in table.region_codes:
-        return None, ""
+        return None, "", ""
     p = table.proxy(code, region)
-    return p.value, p.region_used
+    return p.value, p.region_used, p.source.id
 
 
 def _record(change: str, code: str, region: str, old: ProxyTable, new: ProxyTable,
             fields: list[str] | None = None) -> dict[str, Any]:
-    ov, old_used = _resolved(old, code, region)
-    nv, new_used = _resolved(new, code, region)
+    ov, old_used, old_source = _resolved(old, code, region)
+    nv, new_used, new_source = _resolved(new, code, region)
+    factor = _to_old_prices(old, new)
     return {"change": change, "measure": code, "region": region,
             "old_value": math.nan if ov is None else ov,
             "new_value": math.nan if nv is None else nv,
-            "pct_change": _pct(ov, nv), "fields_changed": ", ".join(fields or []),
-            "old_region_used": old_used, "new_region_used": new_used}
+            "pct_change": _pct(ov, nv),
+            "real_pct_change": _pct(ov, None if nv is None or factor is None else nv * factor),
+            "fields_changed": ", ".join(fields or []),
+            "old_region_used": old_used, "new_region_used": new_used,
+            "old_source": old_source, "new_source": new_source}
 
 
 @own_decimal_context
@@ -144,15 +194,25 @@ def diff_tables(old: ProxyTable, new: ProxyTable) -> pd.DataFrame:
     of its own (``proxies``); ``table``:
     the one first row, when present, naming table-level fields that changed, such as
     ``regions``, ``parameters``, ``exclusions``, ``confidence_grades`` or ``sources``, which
-    change valuations or provenance without any proxy changing), ``measure``, ``region``,
-    ``old_value`` and ``new_value`` (the
+    change valuations or provenance without any proxy changing: a one-value field with its
+    old and new value, ``price_base_year (2024 -> 2025)``, and a list with the entries that
+    came, went or changed, ``sources (added: ...; removed: ...; changed: ...)``), ``measure``,
+    ``region``, ``old_value`` and ``new_value`` (the
     proxy, GBP per canonical unit, that the region gets in each edition: its own or, where it has
     none, its declared fallback's; NaN where the measure is absent or the region not declared),
-    ``pct_change`` (NaN where either side is NaN or the old value is 0), ``fields_changed``
+    each in its own edition's prices (``price_base_year``), ``pct_change`` (the change in
+    those prices: between editions a year apart it includes a year's inflation; NaN where
+    either side is NaN or the old value is 0), ``real_pct_change`` (the change once the new
+    value is stated in the old edition's prices with the new edition's price index, the
+    ratio of the two years' index values: the change beyond general inflation as the GDP
+    deflator measures it; equal to ``pct_change`` for one price base, NaN where no index of
+    either edition has both years), ``fields_changed``
     (comma-separated: measure fields such as ``unit`` or ``deadweight``, proxy fields such
     as ``value``, ``source`` or ``illustrative``, and ``proxies`` where a region's own proxy
-    was added or removed), and ``old_region_used`` / ``new_region_used``
-    (the region whose proxy gives each value, ``""`` where there is none). So a region whose
+    was added or removed), ``old_region_used`` / ``new_region_used``
+    (the region whose proxy gives each value, ``""`` where there is none), and ``old_source``
+    / ``new_source`` (the id of the source each value cites, in that edition's ``sources``;
+    ``""`` where there is none). So a region whose
     own value is dropped shows ``removed`` with the fallback value it now gets and the change.
     A measure added or removed gives one row per region it has a proxy for. Identical editions
     give an empty frame (the labels version, title and validity are not compared, nor the order
@@ -164,8 +224,9 @@ def diff_tables(old: ProxyTable, new: ProxyTable) -> pd.DataFrame:
     >>> diff = sv.diff_tables(sv.load_table("uk-national", version="2024"),
     ...                       sv.load_table("uk-national", version="2025"))
     >>> row = diff.set_index(["measure", "region"]).loc[("jobs-local-fte", "london")]
-    >>> print(row["change"], row["old_value"], row["new_value"], f"{row['pct_change']:+.2f}%")
-    changed 47112.0 49816.0 +5.74%
+    >>> print(row["change"], row["old_value"], row["new_value"], f"{row['pct_change']:+.2f}%",
+    ...       f"{row['real_pct_change']:+.2f}%", row["old_source"], row["new_source"])
+    changed 47112.0 49816.0 +5.74% +2.42% nisra-ashe-2024 nisra-ashe-2025
     """
     for name, arg in (("old", old), ("new", new)):
         if not isinstance(arg, ProxyTable):
@@ -178,4 +239,5 @@ def diff_tables(old: ProxyTable, new: ProxyTable) -> pd.DataFrame:
     frame["old_value"] = frame["old_value"].astype("float64")
     frame["new_value"] = frame["new_value"].astype("float64")
     frame["pct_change"] = frame["pct_change"].astype("float64")
+    frame["real_pct_change"] = frame["real_pct_change"].astype("float64")
     return frame

@@ -102,7 +102,8 @@ def test_diff_against_the_base_shows_exactly_the_amended_value(
                         "old_region_used": "uk", "new_region_used": "england"},
                        {"change": "changed", "measure": "jobs-local-fte", "region": "uk",
                         "old_region_used": "uk", "new_region_used": "uk"}]
-    assert d.iloc[0]["fields_changed"] == "sources, notes"  # the added source, the record
+    # the added source, named; the record
+    assert d.iloc[0]["fields_changed"] == "sources (added: buyer-ashe-check), notes"
     # The UK value no longer stands in for England: its note on England goes, Wales's stays.
     assert d.iloc[2]["fields_changed"] == "stands_in_for (england)"  # whose note went
     assert d.iloc[2]["pct_change"] == 0.0

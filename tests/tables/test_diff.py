@@ -6,12 +6,14 @@ import math
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import tiny_variant
 
 import socialvalue_tom as sv
 from socialvalue_tom.tables.diff import DIFF_COLUMNS, diff_tables
 
 TINY = Path(__file__).parent.parent / "data" / "tables" / "tiny.yaml"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -107,7 +109,8 @@ def test_diff_tables_when_a_proxy_was_zero_then_changed_with_no_percentage(
 
 @pytest.mark.parametrize(("old", "new", "rows"), [
     # A rule of the table: one "table" row naming it.
-    ("mode: count_once", "mode: reject", [("table", "", "", "exclusions")]),
+    ("mode: count_once", "mode: reject",
+     [("table", "", "", "exclusions (changed: priority-within-local)")]),
     # A field of a measure: a row per region of it, naming the field, the value unchanged.
     ("deadweight: 0.1", "deadweight: 0.2", [("changed", "jobs-local", "london", "deadweight"),
                                             ("changed", "jobs-local", "uk", "deadweight")]),
@@ -130,3 +133,66 @@ def test_a_regional_value_removed_names_proxies_beside_the_measure_fields() -> N
     row = diff[(diff["measure"] == "jobs-local-fte") & (diff["region"] == "wales")]
     assert row[["change", "new_region_used", "fields_changed"]].values.tolist() == [
         ["removed", "uk", "notes, proxies"]]
+
+
+def test_diff_tables_real_change_takes_the_new_prices_back_to_the_old_ones(
+        tmp_path: Path) -> None:
+    """A journalist's review: between editions a year apart, pct_change is mostly inflation
+    (+5.3% on the UK wage proxy, 2024 to 2025), which read as a real rise. real_pct_change
+    states the new value in the old edition's prices with the index, worked here from the
+    index file's own figures."""
+    old, new = (sv.load_table("uk-national", version=v) for v in ("2024", "2025"))
+    row = diff_tables(old, new).set_index(["measure", "region"]).loc[("jobs-local-fte", "uk")]
+    index = yaml.safe_load((ROOT / "proxies" / "indices" / "uk-gdp-deflator.yaml").read_text(
+        encoding="utf-8"))["values"]
+    in_old_prices = 39863.20 * index[2024] / index[2025]
+    assert row["pct_change"] == pytest.approx((39863.20 - 37856.0) / 37856.0 * 100)
+    assert row["real_pct_change"] == pytest.approx((in_old_prices - 37856.0) / 37856.0 * 100)
+    assert 1.9 < row["real_pct_change"] < 2.1 < 5.2 < row["pct_change"]
+    # A value only uplifted by the index (20000 x 102.5 / 100) has not changed in real terms.
+    uplifted = sv.load_table(path=tiny_variant(
+        tmp_path / "uplift", ("price_base_year: 2024", "price_base_year: 2025"),
+        ("uk: {value: 20000.00, low: 15000.00", "uk: {value: 20500.00, low: 15000.00")))
+    row = diff_tables(sv.load_table(path=TINY), uplifted).set_index(
+        ["measure", "region"]).loc[("jobs-local", "uk")]
+    assert row["pct_change"] == pytest.approx(2.5) and row["real_pct_change"] == pytest.approx(0)
+    # One price base: real is nominal.
+    same = sv.load_table(path=tiny_variant(
+        tmp_path / "same", ("uk: {value: 20000.00, low: 15000.00",
+                            "uk: {value: 22000.00, low: 15000.00")))
+    row = diff_tables(sv.load_table(path=TINY), same).iloc[0]
+    assert row["real_pct_change"] == row["pct_change"] == pytest.approx(10.0)
+
+
+def test_diff_tables_real_change_is_blank_where_no_index_has_both_years(
+        tmp_path: Path) -> None:
+    """No index of either edition covers 2024 and 2026: no real change is made up."""
+    folder = tmp_path / "other"
+    path = tiny_variant(folder, ("price_base_year: 2024", "price_base_year: 2026"),
+                        ("price_index: tiny-deflator", "price_index: other"))
+    (folder / "other.index.yaml").write_text(
+        "format: socialvalue_tom.index/v1\nname: other\ntitle: Other\nbasis: financial-year\n"
+        "reference_year: 2026\npublished: 2026-01-01\nsource: {id: s, title: S, publisher: P, "
+        "year: 2026, url: 'https://example.org/s', licence: CC0-1.0}\n"
+        "values: {2026: 100.0, 2027: 101.0}\n", encoding="utf-8")
+    d = diff_tables(sv.load_table(path=TINY), sv.load_table(path=path))
+    assert "price_base_year (2024 -> 2026)" in d.iloc[0]["fields_changed"]
+    assert "price_index (tiny-deflator -> other)" in d.iloc[0]["fields_changed"]
+    assert d["real_pct_change"].isna().all()
+
+
+def test_diff_tables_names_the_sources_each_value_cites_and_which_came_and_went() -> None:
+    """A journalist's review: 'source' was listed as changed with no word of which source,
+    and the table row said 'price_base_year, sources' without the years or the ids."""
+    old, new = (sv.load_table("uk-national", version=v) for v in ("2024", "2025"))
+    d = diff_tables(old, new)
+    table = d.iloc[0]["fields_changed"]
+    assert table.startswith("price_base_year (2024 -> 2025), sources (added: ")
+    assert "removed: dwp-benefit-rates-2024, " in table and "changed: desnz-carbon-values)" in table
+    rows = d.set_index(["measure", "region"])
+    assert tuple(rows.loc[("env-waste-recycled", "scotland"), ["old_source", "new_source"]]) == (
+        "scot-slft-2024", "scot-slft-2025")
+    # Wales falls back to the UK value in 2024: the source is the UK value's, as the value is.
+    wales = diff_tables(sv.load_table("uk-national", version="2023"), old).set_index(
+        ["measure", "region"]).loc[("jobs-local-fte", "wales")]
+    assert (wales["old_source"], wales["new_source"]) == ("wg-ashe-2023", "ons-ashe-2024")

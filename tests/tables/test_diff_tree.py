@@ -45,7 +45,8 @@ def test_diff_when_only_a_table_parameter_changes_is_not_empty(
     """A parameter used by an expression changes values with no proxy changing."""
     changed = _edited(tmp_path, "value: 0.25", "value: 0.5")
     d = sv.diff_tables(tiny, changed)
-    assert list(d["change"]) == ["table"] and d.iloc[0]["fields_changed"] == "parameters"
+    assert list(d["change"]) == ["table"]
+    assert d.iloc[0]["fields_changed"] == "parameters (changed: leakage)"
 
 
 def test_diff_of_an_edition_with_itself_is_empty(tiny: sv.ProxyTable) -> None:
