@@ -2775,29 +2775,101 @@ def tables_diff(
         metavar="OLD", help="NAME (its latest edition), NAME:VERSION or a table file.")],
     new: Annotated[str, typer.Argument(
         metavar="NEW", help="NAME (its latest edition), NAME:VERSION or a table file.")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Also write the changes to this file: .csv (a row per change, "
+        "every column of diff_tables) or .json (the two editions and the rows).")] = None,
 ) -> None:
     """Show measures and proxies added, removed or changed from OLD to NEW."""
     from socialvalue_tom.tables.diff import diff_tables
 
+    if output is not None:
+        _check_output(output, (".csv", ".json"))  # before any work, as every command does
     a, b = _one_table(old), _one_table(new)
     diff = diff_tables(a, b)
     head = f"{a.name}:{a.version} -> {b.name}:{b.version}"
+    if output is not None:
+        _write_diff(diff, a, b, output)
     if diff.empty:
         same = a.digest == b.digest
         _console().print(_printable(head) + ": no differences" + ("" if same else (
             " in values or rules (the digests differ in labels such as version, title, "
             "validity or review date, or in the order entries are listed)")), markup=False)
         return
+    # Editions in different prices: each one's change in its own prices is mostly a year's
+    # inflation, so the change beyond it is shown beside (a reader's review: +5.3% on a wage
+    # proxy read as a real rise, where about 2% of it was).
+    real = a.price_base_year != b.price_base_year
     table = _table(f"{head}: {len(diff)} change(s)")
-    for c in ("Change", "Measure", "Region", "Old", "New", "Change %", "Fields"):
+    for c in ("Change", "Measure", "Region", "Old", "New", "Change %",
+              *(["Real %"] if real else []), "Fields"):
         table.add_column(c)
     for r in diff.to_dict("records"):
-        pct = "" if pd.isna(r["pct_change"]) else f"{r['pct_change']:+.1f}%"
+        pct = [_pct_text(r["pct_change"]), *([_pct_text(r["real_pct_change"])] if real else [])]
         table.add_row(str(r["change"]), str(r["measure"]), str(r["region"]),
                       _money_from(r["old_value"], r["region"], r["old_region_used"]),
-                      _money_from(r["new_value"], r["region"], r["new_region_used"]), pct,
+                      _money_from(r["new_value"], r["region"], r["new_region_used"]), *pct,
                       str(r["fields_changed"]))
     _console().print(table)
+    if real:
+        _console().print(_printable(_price_base_note(a, b)), markup=False)
+
+
+def _pct_text(x: Any) -> str:
+    return "" if pd.isna(x) else f"{x:+.1f}%"
+
+
+def _price_base_note(a: ProxyTable, b: ProxyTable) -> str:
+    """What Change % and Real % compare, when the editions are in different prices."""
+    from socialvalue_tom._text import financial_year_text as fy
+    from socialvalue_tom.tables.diff import _to_old_prices
+
+    old_year, new_year = a.price_base_year, b.price_base_year
+    said = (f"Note: Old is in {fy(old_year)} prices and New in {fy(new_year)} prices, so "
+            f"Change % includes the inflation between them; Real % is the change once New "
+            f"is restated in {fy(old_year)} prices")
+    factor = _to_old_prices(a, b)
+    index = next((i for i in (b.price_index, a.price_index) if i is not None
+                  and old_year in i.values and new_year in i.values), None)
+    if factor is None or index is None:
+        return (f"{said}, which neither edition's price index can give (it has no value for "
+                f"one of the years): Real % is blank.")
+    forecast = [fy(y) for y in (old_year, new_year) if index.is_projected(y)]
+    return (f"{said} by the price index {index.name} (x {factor:.4f}: its "
+            f"{fy(old_year)} value over its {fy(new_year)} value"
+            + (f"; {' and '.join(forecast)} "
+               f"{'is' if len(forecast) == 1 else 'are'} a forecast, not an outturn"
+               if forecast else "")
+            + "): the change beyond general inflation as that index measures it.")
+
+
+def _write_diff(diff: pd.DataFrame, a: ProxyTable, b: ProxyTable, path: Path) -> None:
+    """The diff as a file to keep or share: CSV rows (for a spreadsheet, as the other CSV
+    files are written), or JSON naming the two editions (name, version, digest, prices) that
+    were compared, beside the rows, with null where a cell has no number."""
+    import json
+
+    from socialvalue_tom.io import write_through_temp
+
+    if path.suffix.lower() == ".csv":
+        _write_csv(diff, path, "the diff")
+        return
+
+    def edition(t: ProxyTable) -> dict[str, Any]:
+        return {"table": t.name, "version": t.version, "digest": t.digest,
+                "price_base_year": t.price_base_year, "price_index": t.spec.price_index}
+
+    rows = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+            for r in diff.to_dict("records")]
+    page = json.dumps({"old": edition(a), "new": edition(b), "rows": rows}, indent=2,
+                      ensure_ascii=False) + "\n"
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(page, encoding="utf-8", newline="\n")
+
+    try:
+        write_through_temp(path, write)
+    except InputFileError as exc:
+        _fail(f"cannot write the diff {path}: {exc.details.get('why', exc.message)}")
 
 
 def _money(x: Any) -> str:

@@ -5,6 +5,7 @@ Values are hand-computed from tests/data/tables/tiny.yaml (see tests/test_report
 
 from __future__ import annotations
 
+import csv
 import importlib
 import io
 import json
@@ -25,6 +26,7 @@ from typer.testing import CliRunner
 
 import socialvalue_tom as sv
 from socialvalue_tom.cli import app
+from socialvalue_tom.tables.diff import DIFF_COLUMNS
 
 TINY = Path(__file__).parent / "data" / "tables" / "tiny.yaml"
 runner = CliRunner()
@@ -681,6 +683,62 @@ def test_tables_diff_when_value_changed_then_listed(tmp_path: Path) -> None:
                      r"\s*│\s*\+10\.0%\s*│\s*value", result.stdout)
     same = invoke("tables", "diff", TINY, TINY)
     assert "no differences" in same.stdout
+
+
+def test_tables_diff_across_price_bases_shows_the_real_change_and_says_how(
+        tmp_path: Path) -> None:
+    """A journalist's review: +5.3% on the UK wage proxy from 2024 to 2025 is in each
+    edition's own prices; the real change (about 2%) is shown beside, and a note says which
+    prices and index, and that the 2025/26 index value is a forecast."""
+    result = invoke("tables", "diff", "uk-national:2024", "uk-national:2025")
+    assert result.exit_code == 0, result.output
+    assert "Real %" in result.stdout
+    assert re.search(r"jobs-local-fte\s*│\s*uk\s*│\s*£37,856\.00\s*│\s*£39,863\.20\s*│"
+                     r"\s*\+5\.3%\s*│\s*\+2\.0%\s*│", result.stdout)
+    note = " ".join(result.stdout.split())
+    assert ("Note: Old is in 2024/25 prices and New in 2025/26 prices, so Change % includes "
+            "the inflation between them") in note
+    assert "uk-gdp-deflator (x 0.9686" in note and "2025/26 is a forecast" in note
+    # One price base: no Real % column, no note.
+    new = _write(tmp_path, "new.yaml", TINY.read_text(encoding="utf-8").replace(
+        "uk: {value: 20000.00, low: 15000.00", "uk: {value: 22000.00, low: 15000.00"))
+    index = TINY.with_name("tiny-deflator.index.yaml")
+    _write(tmp_path, index.name, index.read_text(encoding="utf-8"))
+    same = invoke("tables", "diff", TINY, new)
+    assert "Real %" not in same.stdout and "Note:" not in same.stdout
+
+
+def test_tables_diff_output_writes_the_changes_to_csv_or_json(tmp_path: Path) -> None:
+    """A journalist's review: the diff could only be read off the terminal. --output writes
+    every column of diff_tables, as CSV or as JSON naming the two editions compared."""
+    out = tmp_path / "d.csv"
+    result = invoke("tables", "diff", "uk-national:2024", "uk-national:2025", "--output", out)
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == DIFF_COLUMNS and len(rows) == 68
+    fte = next(r for r in rows if (r["measure"], r["region"]) == ("jobs-local-fte", "uk"))
+    assert (fte["old_value"], fte["new_value"]) == ("37856.0", "39863.2")
+    assert (fte["old_source"], fte["new_source"]) == ("ons-ashe-2024", "ons-ashe-2025")
+    assert float(fte["real_pct_change"]) == pytest.approx(
+        (39863.2 * 100 / 103.2388 - 37856) / 37856 * 100)
+    js = tmp_path / "d.json"
+    assert invoke("tables", "diff", "uk-national:2024", "uk-national:2025", "-o",
+                  js).exit_code == 0
+    page = json.loads(js.read_text(encoding="utf-8"))
+    assert page["old"] == {"table": "uk-national", "version": "2024",
+                           "digest": sv.load_table("uk-national", version="2024").digest,
+                           "price_base_year": 2024, "price_index": "uk-gdp-deflator"}
+    assert page["new"]["price_base_year"] == 2025 and len(page["rows"]) == 68
+    assert page["rows"][0]["change"] == "table" and page["rows"][0]["old_value"] is None
+    # No differences: still written (a header, no rows), so a script can rely on the file.
+    empty = tmp_path / "e.json"
+    assert invoke("tables", "diff", TINY, TINY, "-o", empty).exit_code == 0
+    assert json.loads(empty.read_text(encoding="utf-8"))["rows"] == []
+    # A suffix it cannot write: exit 2 before any work, no file.
+    bad = invoke("tables", "diff", TINY, TINY, "-o", tmp_path / "d.txt")
+    assert bad.exit_code == 2 and "must be one of .csv, .json" in bad.stderr
+    assert not (tmp_path / "d.txt").exists()
 
 
 def test_tables_validate_when_valid_then_digest(tmp_path: Path) -> None:
