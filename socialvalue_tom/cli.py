@@ -2741,6 +2741,9 @@ def tables_show(
                       + (f", review by {_review_note(t)}" if t.review_by else ""), markup=False)
     _console().print(f"digest {t.digest}", markup=False)
     _console().print(shown)
+    if measure:
+        for line in _provenance_lines(t, t.measure(measure).code):
+            _console().print(_printable(line), markup=False, soft_wrap=True)
 
 
 def _measures_table(t: ProxyTable) -> Table:
@@ -2767,6 +2770,44 @@ def _measure_table(t: ProxyTable, code: str) -> Table:
         table.add_row(region, p.region_used, _gbp(p.value), _gbp(p.low),
                       _gbp(p.high), p.source.id, "yes" if p.illustrative else "no", *said)
     return table
+
+
+def _provenance_lines(t: ProxyTable, code: str) -> list[str]:
+    """How each value the measure sets was derived, and every source it cites with its
+    publisher, licence and address: the table above names a source by its id alone, so a
+    reader re-deriving a figure had to open the table file (a journalist's review)."""
+    from socialvalue_tom.trace import _derivation_text
+
+    m = t.measures[code]
+    lines = ["Derivations (the values this edition sets; the other regions take the one "
+             "their Used column names):"]
+    cited: list[str] = []
+    for region, pv in m.proxies.items():
+        for sid in (pv.source, *((pv.derivation.input_sources or {}).values()
+                                  if pv.derivation else ())):
+            if sid not in cited:
+                cited.append(sid)
+        bounds = [(word, x) for word, x in (("low", pv.low), ("high", pv.high))
+                  if x is not None and x != pv.value]
+        if pv.derivation is None:
+            lines.append(f"  {region}: {_gbp(pv.value)}, "
+                         + ("illustrative: not derived from a published figure"
+                            if pv.illustrative else "no derivation"))
+            continue
+        said = _derivation_text(pv, pv.value).removeprefix("; derived as ")
+        lines.append(f"  {region}: {_gbp(pv.value)} = {said}"
+                     + (" (illustrative)" if pv.illustrative else ""))
+        for word, x in bounds:
+            how = _derivation_text(pv, x).removeprefix("; derived as ")
+            lines.append(f"    {word} {_gbp(x)}" + (f" = {how}" if how else ""))
+    lines.append("Sources:")
+    for sid in cited:
+        src = t.sources[sid]
+        lines.append(f"  {sid}: {src.title}, {src.publisher}, {src.year}, {src.licence}, "
+                     f"{src.url}"
+                     + (f" [NOT CHECKED against the publication: {src.unverified}]"
+                        if src.unverified else ""))
+    return lines
 
 
 @tables_app.command("diff")

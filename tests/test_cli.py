@@ -671,6 +671,33 @@ def test_tables_show_when_unknown_measure_then_exit_2() -> None:
     assert "did you mean jobs-local" in result.stderr
 
 
+def test_tables_show_measure_gives_each_derivation_and_the_sources_it_cites() -> None:
+    """A journalist's review: the measure's table named a source by its id alone, and no
+    formula or input, so re-deriving a published figure meant opening the YAML file. Each
+    value set is shown with its derivation and each cited source with licence and address;
+    the figures shown multiply out to the value."""
+    result = invoke("tables", "show", "uk-national:2025", "--measure", "env-carbon-saved")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    uk = next(x for x in lines if x.startswith("  uk: £315.42 = "))
+    assert ("central_2020_prices * gdp_deflator_price_base / gdp_deflator_2020 with "
+            "central_2020_prices = 260, gdp_deflator_price_base = 103.2388 "
+            "(hmt-gdp-deflator-2026-03), gdp_deflator_2020 = 85.1002") in uk
+    assert round(Decimal(260) * Decimal("103.2388") / Decimal("85.1002"), 2) == Decimal("315.42")
+    assert any(x.startswith("    low £157.71 = low_2020_prices") for x in lines)
+    table = sv.load_table("uk-national", version="2025")
+    for sid in ("desnz-carbon-values", "hmt-gdp-deflator-2026-03"):
+        src = table.sources[sid]
+        assert f"  {sid}: {src.title}, {src.publisher}, {src.year}, {src.licence}, {src.url}" \
+            in lines
+    # A source whose figures were not checked says so beside it.
+    scot = invoke("tables", "show", "uk-national:2023", "--measure", "jobs-local-fte").stdout
+    said = next(x for x in scot.splitlines() if x.startswith("  nomis-ashe-scotland-2023: "))
+    assert "[NOT CHECKED against the publication: " in said
+    # Without --measure, no derivations (the header and the list of measures).
+    assert "Derivations" not in invoke("tables", "show", "uk-national:2025").stdout
+
+
 def test_tables_diff_when_value_changed_then_listed(tmp_path: Path) -> None:
     """diff shows changed proxies with old, new and percentage change."""
     index = TINY.with_name("tiny-deflator.index.yaml")
