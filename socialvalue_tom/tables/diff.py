@@ -93,12 +93,32 @@ def _measure_rows(code: str, old: ProxyTable, new: ProxyTable) -> list[dict[str,
 def _noted(name: str, old: Any, new: Any) -> str:
     """A changed proxy field as the diff names it: a note map (``applies_in``,
     ``stands_in_for``) with the regions whose note came, went or changed (a table author's
-    review: a changed note on Cumbria read only ``stands_in_for``)."""
+    review: a changed note on Cumbria read only ``stands_in_for``), and a derivation with what
+    in it changed."""
+    if name == "derivation":
+        return _derivation_changes(old.derivation, new.derivation)
     if name not in ("applies_in", "stands_in_for"):
         return name
     a, b = dict(getattr(old, name) or {}), dict(getattr(new, name) or {})
     regions = sorted(r for r in {*a, *b} if a.get(r) != b.get(r))
     return f"{name} ({', '.join(regions)})" if regions else name
+
+
+def _derivation_changes(old: Any, new: Any) -> str:
+    """``derivation (inputs: median_weekly_pay_ft)``: the formulas and the inputs that came,
+    went or changed their figure, which say why a value moved (a journalist's review: every
+    wage proxy read ``derivation``, whether the published median or the method changed)."""
+    if old is None or new is None:
+        return f"derivation ({'added' if old is None else 'removed'})"
+    said = [f for f in ("formula", "low_formula", "high_formula")
+            if getattr(old, f) != getattr(new, f)]
+    a, b = dict(old.inputs), dict(new.inputs)
+    inputs = sorted(k for k in {*a, *b} if a.get(k) != b.get(k))
+    if inputs:
+        said.append(f"inputs: {', '.join(inputs)}")
+    if old.input_sources != new.input_sources:
+        said.append("input_sources")
+    return f"derivation ({'; '.join(said)})" if said else "derivation"
 
 
 #: Table fields that are lists of entries with an id, whose order carries no meaning.
@@ -208,11 +228,13 @@ def diff_tables(old: ProxyTable, new: ProxyTable) -> pd.DataFrame:
     deflator measures it; equal to ``pct_change`` for one price base, NaN where no index of
     either edition has both years), ``fields_changed``
     (comma-separated: measure fields such as ``unit`` or ``deadweight``, proxy fields such
-    as ``value``, ``source`` or ``illustrative``, and ``proxies`` where a region's own proxy
-    was added or removed), ``old_region_used`` / ``new_region_used``
-    (the region whose proxy gives each value, ``""`` where there is none), and ``old_source``
-    / ``new_source`` (the id of the source each value cites, in that edition's ``sources``;
-    ``""`` where there is none). So a region whose
+    as ``value``, ``source`` or ``illustrative``, a derivation with what in it changed,
+    ``derivation (inputs: median_weekly_pay_ft)`` (the inputs whose figure changed, and
+    ``formula``, ``low_formula``, ``high_formula`` or ``input_sources`` where those did),
+    and ``proxies`` where a region's own proxy was added or removed), ``old_region_used``
+    / ``new_region_used`` (the region whose proxy gives each value, ``""`` where there is
+    none), and ``old_source`` / ``new_source`` (the id of the source each value cites, in
+    that edition's ``sources``; ``""`` where there is none). So a region whose
     own value is dropped shows ``removed`` with the fallback value it now gets and the change.
     A measure added or removed gives one row per region it has a proxy for. Identical editions
     give an empty frame (the labels version, title and validity are not compared, nor the order

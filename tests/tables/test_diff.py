@@ -196,3 +196,27 @@ def test_diff_tables_names_the_sources_each_value_cites_and_which_came_and_went(
     wales = diff_tables(sv.load_table("uk-national", version="2023"), old).set_index(
         ["measure", "region"]).loc[("jobs-local-fte", "wales")]
     assert (wales["old_source"], wales["new_source"]) == ("wg-ashe-2023", "ons-ashe-2024")
+
+
+def test_diff_tables_names_what_in_a_derivation_changed(tmp_path: Path) -> None:
+    """A journalist's review: every wage proxy read 'derivation' changed, whether the
+    published median moved or the method did. The inputs whose figure changed are named,
+    and a formula that changed."""
+    old, new = (sv.load_table("uk-national", version=v) for v in ("2024", "2025"))
+    rows = diff_tables(old, new).set_index(["measure", "region"])["fields_changed"]
+    assert rows[("jobs-local-fte", "london")] == (
+        "notes, value, source, derivation (inputs: median_weekly_pay_ft)")
+    # The allowance is another source's figure: that source changed too (dwp-...-2025).
+    assert ("derivation (inputs: median_weekly_pay_ft, uc_standard_allowance_monthly; "
+            "input_sources)") in rows[("jobs-priority-ltu", "uk")]
+    assert "derivation (inputs: central_2020_prices, gdp_deflator_price_base, " in rows[
+        ("env-carbon-saved", "uk")]  # the DESNZ value and the year it is uplifted to
+    # The same value by another formula: the formula is named, and no input.
+    a = sv.amend_table(old, version="a.1", proxies={"jobs-local-fte": {"wales": {
+        "value": 100.0, "source": "ons-ashe-2024", "derivation": {
+            "inputs": {"weekly": 50, "weeks": 2}, "formula": "weekly * weeks"}}}})
+    b = sv.amend_table(old, version="a.2", proxies={"jobs-local-fte": {"wales": {
+        "value": 100.0, "source": "ons-ashe-2024", "derivation": {
+            "inputs": {"weekly": 50, "weeks": 2}, "formula": "weeks * weekly"}}}})
+    row = diff_tables(a, b).set_index(["measure", "region"]).loc[("jobs-local-fte", "wales")]
+    assert row["fields_changed"] == "derivation (formula)" and row["pct_change"] == 0.0
