@@ -2736,9 +2736,14 @@ def tables_show(
     t = _one_table(name)
     shown = _measure_table(t, measure) if measure else _measures_table(t)  # fails before output
     _console().print(_printable(f"{t.name}:{t.version}  {t.spec.title}"), markup=False)
-    _console().print(f"valid {t.valid_from}..{t.valid_to}, {t.spec.price_base_year} prices, "
-                      f"illustrative: {_illustrative_note(t)}"
-                      + (f", review by {_review_note(t)}" if t.review_by else ""), markup=False)
+    from socialvalue_tom._text import financial_year_text
+
+    # The financial year, as reports and totals write a price base (2024 could be read as
+    # calendar 2024: a data journalist's review).
+    _console().print(f"valid {t.valid_from}..{t.valid_to}, "
+                     f"{financial_year_text(t.spec.price_base_year)} prices, "
+                     f"illustrative: {_illustrative_note(t)}"
+                     + (f", review by {_review_note(t)}" if t.review_by else ""), markup=False)
     _console().print(f"digest {t.digest}", markup=False)
     _console().print(shown)
     if measure:
