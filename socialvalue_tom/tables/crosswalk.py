@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, Field
@@ -201,7 +201,9 @@ def with_crosswalk(valued: pd.DataFrame, name: str) -> pd.DataFrame:
     no table, one not valued, is matched on its measure). A measure the
     crosswalk maps to nothing is in the group :data:`NO_COUNTERPART`, one it does not list in
     :data:`NOT_IN_CROSSWALK`: every row is in one group, so the groups' totals add up to the
-    whole. Columns of those names in ``valued`` are replaced; the input is not changed.
+    whole. The columns are categoricals whose categories are in the codes' own order (NT2
+    before NT10; the two groups above last), so totals by them list the groups so. Columns of
+    those names in ``valued`` are replaced; the input is not changed.
 
     Examples:
         >>> df = pd.DataFrame({"measure": ["jobs-local-fte", "env-carbon-saved", "my-own"],
@@ -226,7 +228,19 @@ def with_crosswalk(valued: pd.DataFrame, name: str) -> pd.DataFrame:
     for field in fields:
         groups = {m: (text if isinstance(text, str) and text else NO_COUNTERPART)
                   for m, text in zip(table["measure"], table[field], strict=True)}
-        out[f"{name}_{field}"] = pd.array(
-            [groups.get(c, NOT_IN_CROSSWALK) if isinstance(c, str) else NOT_IN_CROSSWALK
-             for c in code], dtype=object)
+        cells = [groups.get(c, NOT_IN_CROSSWALK) if isinstance(c, str) else NOT_IN_CROSSWALK
+                 for c in code]
+        # A categorical in the codes' own order, so that totals by it list NT2 before NT10
+        # (sorted as text they read NT1, NT10, NT12 ... NT3: a social value manager's
+        # review), the two groups of rows without a counterpart last.
+        out[f"{name}_{field}"] = pd.Categorical(
+            cells, categories=sorted(set(cells), key=_in_code_order))
     return out
+
+
+def _in_code_order(group: str) -> tuple[bool, list[tuple[int, Any]]]:
+    """A sort key reading a group's runs of digits as numbers (NT2 before NT10; "NT12, NT13"
+    after NT12), the groups of rows with no counterpart after the others."""
+    runs = re.split(r"(\d+)", group)
+    return (group in (NO_COUNTERPART, NOT_IN_CROSSWALK),
+            [(1, int(run)) if i % 2 else (0, run) for i, run in enumerate(runs)])

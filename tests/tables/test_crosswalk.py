@@ -118,6 +118,22 @@ def test_with_crosswalk_leaves_out_measures_of_another_family_under_a_shared_cod
     assert sv.load_crosswalk("toms").attrs["crosswalk"]["family"] == "uk-national"
 
 
+def test_totals_by_a_crosswalk_list_its_codes_in_their_own_order() -> None:
+    """Sorted as text, NT10 came between NT1 and NT3 (a social value manager's review): the
+    groups are in the codes' order, the rows with no counterpart last; the cells read as
+    before."""
+    table = cw.load_crosswalk("toms")
+    rows = pd.DataFrame({"measure": [*table["measure"], "my-own"], "value_gbp": 1.0})
+    grouped = cw.with_crosswalk(rows, "toms")
+    order = sv.summarise(grouped, by="toms_codes")["toms_codes"].tolist()
+    assert order.index("NT3") < order.index("NT10") < order.index("NT12, NT13") < order.index(
+        "NT13") < order.index("NT31") < order.index("NT31, NT32")
+    assert order[-2:] == [cw.NO_COUNTERPART, cw.NOT_IN_CROSSWALK]
+    assert grouped["toms_codes"].iloc[-1] == cw.NOT_IN_CROSSWALK
+    assert sorted(order) == sorted(set(grouped["toms_codes"].astype(str)))
+    assert cw._in_code_order("NT2") < cw._in_code_order("NT10") < cw._in_code_order("NTa")
+
+
 def test_with_crosswalk_needs_a_measure_column() -> None:
     with pytest.raises(sv.OutcomeError, match="measure"):
         sv.with_crosswalk(pd.DataFrame({"value_gbp": [1.0]}), "toms")
