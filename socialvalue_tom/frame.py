@@ -134,8 +134,10 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     ``region_used``, ``table``, ``version`` and ``digest``; with ``detail=True`` also
     ``gross_gbp`` (quantity times proxy, in the edition's price base: before additionality,
     the other rules and any ``price_year`` uplift, as the trace's gross step) and
-    ``canonical_quantity``; and, when a double-counting exclusion reduced a claim,
-    ``claim_share`` and ``exclusion``.
+    ``canonical_quantity``; when a double-counting exclusion reduced a claim,
+    ``claim_share`` and ``exclusion``; and, with ``carry_forward``, ``carried_forward`` (True
+    where the row was valued with an edition past its ``valid_to``, as the scalar
+    ``Valuation.carried_forward``).
 
     ``errors="raise"``: any bad row raises one :class:`BulkValidationError` (an
     :class:`OutcomeError`) listing every bad row, and nothing is valued. ``errors="collect"``:
@@ -186,6 +188,7 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     seen = Seen()
     illustrative = 0
     carried = np.zeros(n, dtype=bool)
+    late = np.zeros(n, dtype=bool)  # valued with an edition past its valid_to
     for start in range(0, n, BLOCK):
         stop = min(start + BLOCK, n)
         block, local = df.iloc[start:stop], issues.block(start, stop)
@@ -194,6 +197,7 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
         years = _carried(rows, stack, a)
         if years is not None:
             carried[start:stop] = (years >= 0) & ~local.bad
+            late[start:stop] = rows.late & ~local.bad
         scale = _exclusions(block, stack, rows, local, (totals, keys), shares, start, years)
         # With errors="raise" and bad rows already found, the arithmetic still runs: it is
         # where a custom expression's non-finite result shows, and the error lists every row.
@@ -234,7 +238,7 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
         warnings.warn(SocialValueWarning(
             f"the input has {twins_text(twins)}, the other column(s) passed over: drop those "
             "not meant to be read"), stacklevel=outside_stacklevel())
-    return _output(df, out, stack, issues, a, shares)
+    return _output(df, out, stack, issues, a, shares, late if a.carry_forward else None)
 
 
 
@@ -320,7 +324,7 @@ def _refuse_failing_claims(block: pd.DataFrame, stack: EditionStack, a: Assumpti
     sub = block.iloc[pick]
     sub_rows = Rows(rows.q[pick], rows.ed[pick], rows.m[pick], rows.em[pick], rows.emr[pick],
                     rows.factor[pick], rows.fy[pick], rows.reduction[pick],
-                    {k: v[pick] for k, v in rows.extra.items()})
+                    {k: v[pick] for k, v in rows.extra.items()}, rows.late[pick])
     found = Issues(len(pick), 0, sub.index)
     arithmetic(sub, stack, a, sub_rows, found, None,
                Columns.empty(len(pick), False, len(stack.editions), len(stack.regions)), 0,
@@ -489,7 +493,7 @@ def _columns_of_its_own_replaced(df: pd.DataFrame) -> list[str]:
     valuation (no record in its ``attrs``, and not every edition column a valued file has):
     a caller's own columns of those names, replaced without a word before (a notebook
     analyst's review: a supplier's own figure in ``value_gbp`` was lost)."""
-    written = [c for c in (*OUTPUT_COLUMNS, "claim_share", "exclusion") if c in df.columns]
+    written = [c for c in (*OUTPUT_COLUMNS, *WRITTEN_WHERE_THEY_APPLY) if c in df.columns]
     earlier = isinstance(df.attrs.get("socialvalue_tom"), Mapping) or {
         "value_gbp", "table", "version", "digest"} <= set(df.columns)
     return [] if earlier else written
@@ -822,8 +826,14 @@ def _remember(stack: EditionStack) -> None:
 
 # -- output ---------------------------------------------------------------------------------------
 
+#: Columns a valuation writes beside :data:`OUTPUT_COLUMNS` where they apply: the double
+#: counting's (an exclusion reduced a claim) and, with ``carry_forward``, whether each row
+#: was valued with an edition carried forward past its ``valid_to``.
+WRITTEN_WHERE_THEY_APPLY = ("claim_share", "exclusion", "carried_forward")
+
+
 def _output(df: pd.DataFrame, c: Columns, s: EditionStack, issues: Issues, a: Assumptions,
-            shares: _Shares) -> pd.DataFrame:
+            shares: _Shares, late: np.ndarray | None) -> pd.DataFrame:
     eds = s.editions
     new: dict[str, Any] = {"value_gbp": c.value}
     if c.gross is not None:
@@ -841,9 +851,11 @@ def _output(df: pd.DataFrame, c: Columns, s: EditionStack, issues: Issues, a: As
         new["claim_share"] = shares.scale
         new["exclusion"] = pd.Categorical.from_codes(
             shares.fired, categories=pd.Index(shares.ids, dtype=object))
+    if late is not None:  # as each row's trace and the scalar Valuation.carried_forward say
+        new["carried_forward"] = late
     # One concat instead of a setitem per column (much cheaper on small frames); columns of a
     # previous valuation in the input are replaced, not duplicated.
-    kept = df.drop(columns=[k for k in (*OUTPUT_COLUMNS, "claim_share", "exclusion")
+    kept = df.drop(columns=[k for k in (*OUTPUT_COLUMNS, *WRITTEN_WHERE_THEY_APPLY)
                             if k in df.columns])
     out = pd.concat([kept, pd.DataFrame(new, index=df.index, copy=False)], axis=1)
     out.attrs = own_attrs(df.attrs, drop=("issues", "socialvalue_tom"))

@@ -2215,9 +2215,9 @@ def _repeated_rows(ok: pd.DataFrame, loose: bool = False) -> int:
 def _input_columns(frame: pd.DataFrame, *also: Any) -> list[Any]:
     """``frame``'s columns as the input gave them: not those value_frame, apportion and
     annotate add, nor ``also``."""
-    from socialvalue_tom.frame import OUTPUT_COLUMNS
+    from socialvalue_tom.frame import OUTPUT_COLUMNS, WRITTEN_WHERE_THEY_APPLY
 
-    added = {*OUTPUT_COLUMNS, "period_row", "period_share", "claim_share", "exclusion",
+    added = {*OUTPUT_COLUMNS, *WRITTEN_WHERE_THEY_APPLY, "period_row", "period_share",
              "illustrative", "theme", *also}
     return [c for c in frame.columns if c not in added]
 

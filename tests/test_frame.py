@@ -243,6 +243,31 @@ def test_value_frame_when_carry_forward_never_carries_backwards(tiny_table: Any)
         sv.value(early, tiny_table, assumptions=a)
 
 
+def test_value_frame_with_carry_forward_says_which_rows_were_carried(tiny_table: Any) -> None:
+    """With carry_forward, a ``carried_forward`` column says, per row, what the scalar
+    Valuation's ``carried_forward`` says: valued with an edition past its valid_to (False for
+    a row not valued); without it the column is not written, so a frame's columns follow from
+    its settings alone (a Dask meta, a streamed file's chunks)."""
+    a = sv.Assumptions(carry_forward=True)
+    dates = pd.Series(["2025-03-31", "2025-04-01", "2030-01-01"])
+    out = value_frame(_frame(date=dates), tiny_table, assumptions=a)
+    assert out["carried_forward"].tolist() == [False, True, True]
+    assert out["carried_forward"].dtype == bool
+    bad = value_frame(_frame(date=pd.Series(["2024-03-31", "nope", "2030-01-01"])),
+                      tiny_table, assumptions=a, errors="collect")
+    assert bad["carried_forward"].tolist() == [False, False, True]
+    for i in range(3):
+        one = sv.Outcome(measure="env-carbon", quantity=3500.0, unit="kgCO2e",
+                         region="scotland", date=dt.date.fromisoformat(dates[i]))
+        assert sv.value(one, tiny_table, assumptions=a).carried_forward == bool(
+            out["carried_forward"][i])
+    assert "carried_forward" not in value_frame(_frame(), tiny_table).columns
+    # A valued frame valued again gets its own column, not a second one.
+    again = value_frame(out.iloc[:3], tiny_table, assumptions=a)
+    assert list(again.columns).count("carried_forward") == 1
+    assert again["carried_forward"].tolist() == [False, True, True]
+
+
 def test_value_frame_when_datetime64_date_is_past_year_9999_is_a_bad_date(
         tiny_table: Any) -> None:
     """A date no ``datetime.date`` can hold (the scalar Outcome cannot) is a bad-date issue."""

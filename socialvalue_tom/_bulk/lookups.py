@@ -89,6 +89,7 @@ class Rows:
     fy: NDArray[np.int16]
     reduction: FloatArray
     extra: dict[str, FloatArray]
+    late: NDArray[np.bool_]    # dated after its edition's valid_to (carried forward)
 
 
 def _codes(series: pd.Series) -> tuple[NDArray[np.intp], np.ndarray]:
@@ -125,6 +126,7 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
     dates = _days(df["date"], issues, seen.days)
     ed = _editions(dates, s, a, issues)
     fy = dates.per_row(_financial_years(dates.days))
+    late = (ed >= 0) & (dates.per_row(dates.days) > s.ends.take(np.clip(ed, 0, None)))
     m = _measures(df["measure"], measures, s, ed, issues)
     r = _regions(df["region"], s, ed, issues)
     factor = _unit_factors(df["unit"], s, ed, m, issues, seen.units)
@@ -156,7 +158,7 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
     em = np.where((ed >= 0) & (m >= 0), ed * s.n_measures + m, 0)
     emr = em * s.n_regions + np.where(r >= 0, r, 0)
     return Rows(q, ed.astype(np.int16), m.astype(np.int16), em.astype(np.int32),
-                 emr.astype(np.int32), factor, fy.astype(np.int16), reduction, extra)
+                 emr.astype(np.int32), factor, fy.astype(np.int16), reduction, extra, late)
 
 
 def cell_floats(series: pd.Series) -> tuple[FloatArray, NDArray[np.bool_], NDArray[np.bool_]]:

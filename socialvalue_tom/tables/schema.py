@@ -116,7 +116,7 @@ PUBLISHER_LABEL = r"[0-9][0-9._-]*"
 #: double-counting ones): an outcome field of one of these names would be overwritten by the
 #: valuation, and the row's trace could not be rebuilt from it.
 WRITTEN_COLUMNS = ("value_gbp", "gross_gbp", "proxy_gbp", "canonical_quantity", "region_used",
-                   "table", "version", "digest", "claim_share", "exclusion")
+                   "table", "version", "digest", "claim_share", "exclusion", "carried_forward")
 #: Columns an exclusion's ``key`` may not name: what is claimed (measure, quantity, unit), when,
 #: and the columns a valuation writes. Grouping by one of them would never put a part and its
 #: whole in one group, so the exclusion would silently never apply.
