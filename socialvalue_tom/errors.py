@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pickle
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -42,6 +43,27 @@ def _rebuild(cls: type[SocialValueError], message: str, details: dict[str, Any])
     return cls(message, **details)
 
 
+def _portable(value: Any) -> Any:
+    """``value`` where it pickles; else the same dict, list or tuple with each part that does
+    not pickle as its text. An error keeps the caller's input as given (pydantic's ``errors``
+    quote it: a ``memoryview`` a database driver returned, a generator): pickled as it is, the
+    error itself could not be sent from a worker process, and Dask or ``multiprocessing``
+    reported a pickling failure in its place."""
+    try:
+        pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # whatever pickling a foreign object raises
+        pass
+    else:
+        return value
+    if isinstance(value, dict):
+        return {k: _portable(v) for k, v in value.items()}
+    if type(value) in (list, tuple):  # not a named tuple, whose fields differ
+        return type(value)(_portable(v) for v in value)
+    from socialvalue_tom._text import quoted  # numpy and pandas: only when needed
+
+    return quoted(value)
+
+
 class SocialValueError(Exception):
     """Root of every error the library raises on purpose.
 
@@ -70,7 +92,15 @@ class SocialValueError(Exception):
         return f"{self.message} [see docs/errors.md#{self.code}]"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), self.message, self.details))
+        # Rebuilt through __init__ (the attributes come from the details), then any state
+        # added since (a note from add_note, an attribute a caller set) restored on top:
+        # Python's own reduction is not used, as it would call __init__ with args alone.
+        # Each detail is checked to pickle but ``issues``: row issues hold text, numbers and
+        # the frame's index labels, and there may be millions of them to pickle twice.
+        rebuilt = {"message", "details", *self.details}
+        details = {k: v if k == "issues" else _portable(v) for k, v in self.details.items()}
+        state = {k: _portable(v) for k, v in vars(self).items() if k not in rebuilt}
+        return (_rebuild, (type(self), self.message, details), state or None)
 
     def to_dict(self) -> dict[str, Any]:
         """The error as JSON-ready data, for a service's response or a task queue:

@@ -137,6 +137,48 @@ def test_errors_of_model_validate_pickle_with_their_context_as_dask_sends_them()
         assert type(back) is type(err) and str(back) == str(err)
 
 
+def test_error_holding_an_input_that_does_not_pickle_still_pickles() -> None:
+    """An API review: an error quoting the caller's input kept that input in its details
+    (pydantic's ``errors``; the schema kind as given), and one that does not pickle (the
+    ``memoryview`` a database driver returns for a binary column, a generator) made the error
+    itself unpicklable: a worker process could not send it, and Dask or multiprocessing
+    reported a pickling failure instead. The parts that do not pickle travel as their text;
+    the error raised in-process keeps the values themselves."""
+    cell = memoryview(b"jobs-local-fte")
+    with pytest.raises(sv.OutcomeError) as outcome:
+        sv.Outcome(measure=cell, quantity=1, region="uk", date="2024-06-01")  # type: ignore[arg-type]
+    with pytest.raises(sv.RuleError) as schema:
+        sv.json_schema(k for k in ("outcome",))  # type: ignore[arg-type]
+    for err in (outcome.value, schema.value):
+        with pytest.raises(TypeError):
+            pickle.dumps(err.details)  # the details themselves do not pickle
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is type(err) and str(back) == str(err)
+        assert back.to_dict() == err.to_dict()
+    assert outcome.value.errors is not None and outcome.value.errors[0]["input"] is cell
+    back = pickle.loads(pickle.dumps(outcome.value))
+    assert back.field == "measure"
+    assert back.errors[0]["input"].startswith("<memory at ")
+    assert back.errors[0]["loc"] == ("measure",)  # the parts that pickle are kept as they are
+
+
+def test_error_pickle_keeps_notes_and_attributes_added_after_it_was_raised() -> None:
+    """A note (``add_note``: "while valuing contract C1") or an attribute a caller set on an
+    error was dropped by its pickle: only the message and details were sent. Checked on the
+    reduction itself, as Dask's traceback pickling (tblib) keeps notes on its own."""
+    err = sv.UnitError("unit 'hour' is not accepted", unit="hour", measure="jobs-local-fte")
+    err.add_note("while valuing contract C1")
+    err.batch = 7  # type: ignore[attr-defined]
+    rebuild, args, state = err.__reduce__()
+    back = rebuild(*args)
+    back.__setstate__(state)
+    assert back.__notes__ == ["while valuing contract C1"]
+    assert back.batch == 7
+    assert (back.unit, back.measure, str(back)) == ("hour", "jobs-local-fte", str(err))
+    assert pickle.loads(pickle.dumps(err)).__notes__ == ["while valuing contract C1"]
+    assert sv.UnitError("m", unit="x").__reduce__()[2] is None  # nothing added: no state
+
+
 def test_result_models_read_back_raise_outcome_error_naming_the_field() -> None:
     """A stored valuation or trace step that is malformed raises OutcomeError (a
     SocialValueError) naming the field, through the constructor and model_validate(_json)."""
