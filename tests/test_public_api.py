@@ -167,3 +167,51 @@ def test_lookup_errors_carry_the_alternatives_as_data() -> None:
     assert region.value.expected == list(table.region_codes)
     assert region.value.version == "2024"
     assert sv.UnknownMeasureError("x").to_dict()["details"] == {}
+
+
+def test_table_parts_built_in_python_raise_the_typed_error(tmp_path: Path) -> None:
+    """An API review: ``sv.Measure`` and ``sv.Source`` (and a proxy value for ``amend_table``)
+    are public models, but bad input raised pydantic's ``ValidationError``, which a caller
+    catching ``SocialValueError`` missed, and ``model_copy(update=...)`` built a measure no
+    constructor accepts. They raise ``ProxyTableError`` naming the field (a ValueError still,
+    as pydantic's was); a table file's errors stay the loader's, with file and line."""
+    import pydantic
+    from conftest import line_of, sub, tiny_variant
+
+    from socialvalue_tom.tables.schema import ProxyValue
+
+    measure = sv.load_table("uk-national", version="2024").measure("env-carbon-saved")
+    source = sv.load_table("uk-national", version="2024").sources["desnz-carbon-values"]
+    bad_proxies = {"uk": {"value": -1.0, "source": "desnz-carbon-values", "illustrative": True}}
+    calls = {
+        "code": lambda: sv.Measure(**{**measure.model_dump(), "code": 3}),
+        "deadweight": lambda: sv.Measure.model_validate({**measure.model_dump(),
+                                                         "deadweight": 2.0}),
+        "cap_ratio": lambda: measure.model_copy(update={"cap_ratio": -5.0}),
+        "proxies.uk.value": lambda: measure.model_copy(update={"proxies": bad_proxies}),
+        "url": lambda: sv.Source.model_validate_json(
+            source.model_copy(update={"notes": None}).model_dump_json().replace("https", "ftp")),
+        "id": lambda: sv.Source(title="t"),  # type: ignore[call-arg]
+        "value": lambda: ProxyValue(value=1.234, source="s", illustrative=True),
+        "nope": lambda: source.model_copy(update={"nope": 1}),
+        None: lambda: sv.Measure.model_validate_json("[1"),  # not JSON: no field at fault
+    }
+    for field, call in calls.items():
+        with pytest.raises(sv.ProxyTableError) as info:
+            call()
+        err = info.value
+        assert not isinstance(err, pydantic.ValidationError) and isinstance(err, ValueError)
+        assert err.field == field, (field, str(err))
+        assert (err.path, err.line) == (None, None)
+        assert err.__context__ is None  # nothing that cannot travel pickled
+        if field is not None:
+            assert f"field {field!r}" in err.message, err.message
+    assert measure.model_copy(update={"cap_ratio": 0.5}).cap_ratio == 0.5
+    assert sv.Measure(**measure.model_dump()) == measure
+    # In a file, a proxy value is checked as part of it: the loader's message, with the line.
+    text = sub("uk: {value: 250.00,", "uk: {value: -250.00,")
+    path = tiny_variant(tmp_path, ("uk: {value: 250.00,", "uk: {value: -250.00,"))
+    with pytest.raises(sv.ProxyTableError) as loaded:
+        sv.load_table(path=path)
+    assert loaded.value.line == line_of(text, "uk: {value: -250.00,")
+    assert str(loaded.value).startswith(f"{path}:{loaded.value.line}: field measures[")

@@ -13,16 +13,17 @@ import keyword
 import math
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
     BeforeValidator,
     Field,
     Strict,
+    ValidationError,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -31,7 +32,7 @@ from pydantic import (
 
 from socialvalue_tom._jsonschema import NeverLooserSchema
 from socialvalue_tom._text import grouped_digits, name_key
-from socialvalue_tom.errors import SocialValueError
+from socialvalue_tom.errors import ProxyTableError, SocialValueError
 from socialvalue_tom.units import as_written_or_lower, canonical_unit, conversion_factor, scale_of
 
 __all__ = [
@@ -286,8 +287,104 @@ class _Model(NeverLooserSchema, extra="forbid", frozen=True, str_strip_whitespac
         raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
 
 
-class SourceSpec(_Model, frozen=True):
+class _Built(_Model, frozen=True):
+    """A part of a table a caller may build in Python (``sv.Source``, ``sv.Measure``, a
+    :class:`ProxyValue` for ``amend_table``): bad input raises :class:`ProxyTableError` naming
+    the field, never pydantic's ``ValidationError``, which a caller catching
+    :class:`SocialValueError` missed (an API review). Still a ``ValueError``, as pydantic's
+    is. In a table file these are validated as parts of the file (the loader's own errors,
+    with lines): pydantic does not call the methods below for a nested model."""
+
+    #: How a message names the model ("measure field 'code': ...").
+    _what: ClassVar[str]
+
+    if not TYPE_CHECKING:  # type checkers see pydantic's own signatures
+        def __init__(self, **data: Any) -> None:
+            try:
+                super().__init__(**data)
+            except ValidationError as exc:
+                failure = self._table_error(exc)
+            else:
+                return
+            raise failure from None  # outside the except block: no context to pickle
+
+        # pydantic's mark of its own __init__ (RootModel's carries it too): without it,
+        # pydantic would validate a nested part (a measure's proxy values, a table file's
+        # measures) through this __init__, and a table file's error would be this one's,
+        # wrapped, instead of the loader's naming the file and line.
+        __init__.__pydantic_base_init__ = True
+
+        @classmethod
+        def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+            """As pydantic's; bad input raises :class:`ProxyTableError`."""
+            return cls._typed(lambda: super(_Built, cls).model_validate(obj, *args, **kwargs))
+
+        @classmethod
+        def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Self:
+            """As pydantic's, for JSON text; bad input raises :class:`ProxyTableError`."""
+            return cls._typed(
+                lambda: super(_Built, cls).model_validate_json(json_data, *args, **kwargs))
+
+        @classmethod
+        def model_validate_strings(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+            """As pydantic's, for string values; bad input raises :class:`ProxyTableError`."""
+            return cls._typed(
+                lambda: super(_Built, cls).model_validate_strings(obj, *args, **kwargs))
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; with ``update``, validated as a new one is (pydantic's own skips it, so
+        it built a measure no constructor accepts): bad values, or names that are not
+        fields, raise :class:`ProxyTableError`."""
+        if not update:
+            return super().model_copy(deep=deep)
+        unknown = sorted(str(k) for k in update if k not in type(self).model_fields)
+        if unknown:
+            raise ProxyTableError(f"{self._what} field {unknown[0]!r}: not a field of "
+                                  f"{type(self).__name__}, so it cannot be updated",
+                                  path=None, line=None, field=unknown[0])
+        data = {name: getattr(self, name) for name in self.model_fields_set}
+        copied = type(self).model_validate({**data, **update})
+        return copied.model_copy(deep=True) if deep else copied
+
+    @classmethod
+    def _typed(cls, validate: Callable[[], _B]) -> _B:
+        try:
+            return validate()
+        except ValidationError as exc:
+            failure = cls._table_error(exc)
+        raise failure from None
+
+    @classmethod
+    def _table_error(cls, exc: ValidationError) -> ProxyTableError:
+        """The typed error for a pydantic failure: the first field at fault, as a table
+        file's error names it (``proxies.uk.value``), and pydantic's list in ``errors``."""
+        from socialvalue_tom._text import clipped_errors, quoted
+        from socialvalue_tom.tables._loader import _field_path  # the loader imports this
+
+        first = exc.errors(include_url=False)[0]
+        loc = [part for part in first["loc"]
+               if not isinstance(part, str) or not part.startswith("function-")]
+        cause = (first.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldCheckError):  # a check that knows the field at fault
+            loc += cause.loc
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        errors = clipped_errors(exc.errors(include_url=False))
+        if not loc:  # the input as a whole (a cross-field check, JSON that does not parse)
+            return ProxyTableError(f"{cls._what}: {reason}", path=None, line=None, field=None,
+                                   errors=errors)
+        field = _field_path(loc)
+        return ProxyTableError(f"{cls._what} field {field!r}: {reason} "
+                               f"(got {quoted(first.get('input'))})",
+                               path=None, line=None, field=field, errors=errors)
+
+
+_B = TypeVar("_B")
+
+
+class SourceSpec(_Built, frozen=True):
     """A public source that proxy values cite."""
+
+    _what = "source"
 
     id: Code
     title: str = Field(min_length=1)
@@ -353,8 +450,10 @@ _NOT_ILLUSTRATIVE_NEEDS_A_DERIVATION: dict[str, Any] = {
     "then": {"required": ["derivation"]}}
 
 
-class ProxyValue(_Model, frozen=True, json_schema_extra=_NOT_ILLUSTRATIVE_NEEDS_A_DERIVATION):
+class ProxyValue(_Built, frozen=True, json_schema_extra=_NOT_ILLUSTRATIVE_NEEDS_A_DERIVATION):
     """A proxy in GBP per canonical unit for one region, with its source and derivation."""
+
+    _what = "proxy value"
 
     value: ProxyAmount
     low: ProxyAmount | None = None
@@ -480,8 +579,10 @@ def _case_hint(unit: str) -> str:
     return f" (a table writes units as the registry spells them: {lower!r})"
 
 
-class MeasureSpec(_Model, frozen=True):
+class MeasureSpec(_Built, frozen=True):
     """One measure: what is counted, in which unit, and its proxy per region."""
+
+    _what = "measure"
 
     code: Code
     theme: Theme
@@ -966,6 +1067,8 @@ def _check_parameter_name(name: str, *loc: str | int, where: str = "") -> None:
 
 class IndexSource(SourceSpec):
     """The source of a price index series."""
+
+    _what = "price index source"
 
 
 def _years_as_numbers(value: Any) -> Any:
