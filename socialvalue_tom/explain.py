@@ -17,6 +17,7 @@ import pandas as pd
 from socialvalue_tom._args import frame
 from socialvalue_tom._bulk.issues import issue_label
 from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, parse_day
+from socialvalue_tom._deprecation import renamed_parameter
 from socialvalue_tom._text import cell_number, is_missing, key_text, shown
 from socialvalue_tom.engine import value
 from socialvalue_tom.errors import (
@@ -63,7 +64,8 @@ def _share_text(share: float) -> str:
             else full)
 
 
-def valuation_of_row(out: pd.DataFrame, i: int | np.integer[Any]) -> Valuation:
+@renamed_parameter("out", "valued", removed_in="2.0")
+def valuation_of_row(valued: pd.DataFrame, i: int | np.integer[Any]) -> Valuation:
     """The :class:`Valuation` of row ``i`` (position) of a ``value_frame`` result.
 
     The row's recorded inputs, edition and assumptions are valued again by the scalar engine;
@@ -71,18 +73,18 @@ def valuation_of_row(out: pd.DataFrame, i: int | np.integer[Any]) -> Valuation:
     cannot be reproduced. A row whose claim a double-counting exclusion reduced gets a first
     ``exclusion`` step saying how much was counted.
     """
-    frame(out, "explain_row()")
-    meta = out.attrs.get("socialvalue_tom")
+    frame(valued, "explain_row()")
+    meta = valued.attrs.get("socialvalue_tom")
     if meta is None:
         raise RuleError("this DataFrame has no valuation metadata: pass the result of "
                         "value_frame() (its .attrs must be kept)", field="attrs")
-    if isinstance(i, bool) or not isinstance(i, int | np.integer) or not 0 <= i < len(out):
-        raise RuleError(f"no row {i!r}: the DataFrame has {len(out)} row(s) (positions 0 to "
-                        f"{len(out) - 1})", field="row", row=i)
+    if isinstance(i, bool) or not isinstance(i, int | np.integer) or not 0 <= i < len(valued):
+        raise RuleError(f"no row {i!r}: the DataFrame has {len(valued)} row(s) (positions 0 to "
+                        f"{len(valued) - 1})", field="row", row=i)
     i = int(i)  # numpy's integer too, as a plain position
-    row = out.iloc[i]
+    row = valued.iloc[i]
     if pd.isna(row["value_gbp"]):
-        text, found = _issues_of_row(out, i)
+        text, found = _issues_of_row(valued, i)
         # The row's own problems, as fields a service can answer with: the first's field
         # and code, and every one of them (a row may have several).
         first = found.iloc[0] if len(found) else None
@@ -104,7 +106,7 @@ def valuation_of_row(out: pd.DataFrame, i: int | np.integer[Any]) -> Valuation:
                         "(a table built in memory, such as an amend_table result, is forgotten "
                         "once nothing refers to it: keep it while explaining its rows)",
                         field="digest")
-    share = float(row["claim_share"]) if "claim_share" in out.columns else 1.0
+    share = float(row["claim_share"]) if "claim_share" in valued.columns else 1.0
     outcome = _outcome_of(row, table, share)
     with illustrative_collected():  # valued already: value_frame said so, if it had to
         v = value(outcome, table, assumptions=Assumptions(**meta["assumptions"]))
@@ -118,7 +120,7 @@ def valuation_of_row(out: pd.DataFrame, i: int | np.integer[Any]) -> Valuation:
         note = TraceStep(rule="exclusion", detail=(
             f"double counting: {_num(outcome.quantity)} of the claimed {_num(claimed)} "
             f"{row['unit']} counted, a share of {_share_text(share)} (exclusion "
-            f"{row['exclusion']!r}){_parts_netted(out, i, table)}"))
+            f"{row['exclusion']!r}){_parts_netted(valued, i, table)}"))
         steps = [_whole_row_claimed(s, outcome, claimed) for s in v.trace]
         v = v.model_copy(update={"steps": (note, *steps)})
     return v

@@ -28,6 +28,7 @@ from socialvalue_tom._bulk.arithmetic import BLOCK, Columns, arithmetic
 from socialvalue_tom._bulk.issues import Issues
 from socialvalue_tom._bulk.lookups import FRACTION_COLUMNS, Rows, Seen, lookups
 from socialvalue_tom._decimal import own_decimal_context
+from socialvalue_tom._deprecation import renamed_parameter
 from socialvalue_tom._text import cell_codes, misnamed, name_key, near_names, shortened
 from socialvalue_tom.engine import TablesLike, as_assumptions, table_set
 from socialvalue_tom.errors import (
@@ -906,8 +907,10 @@ def _input_row_counts(parts: pd.DataFrame, bad: np.ndarray) -> dict[str, int]:
 
 
 @own_decimal_context
-def explain_row(out: pd.DataFrame, i: int | np.integer[Any]) -> str:
-    """The trace of row ``i`` (position) of a ``value_frame`` result, as ``value().explain()``.
+@renamed_parameter("out", "valued", removed_in="2.0")
+def explain_row(valued: pd.DataFrame, i: int | np.integer[Any]) -> str:
+    """The trace of row ``i`` (position) of ``valued``, a ``value_frame`` result, as
+    ``value().explain()``.
 
     The result may have been sorted or filtered since (pandas keeps its ``attrs``). A row that
     was not valued raises :class:`OutcomeError` naming its issue, which is found by the row's
@@ -916,15 +919,18 @@ def explain_row(out: pd.DataFrame, i: int | np.integer[Any]) -> str:
     longer name the rows valued, and the issue found may be another row's. See
     :func:`socialvalue_tom.explain.valuation_of_row`.
 
+    The frame is named ``valued``, as in ``summarise`` and ``report_html``; ``out=``, its
+    earlier name, still works, with a :class:`DeprecationWarning` (removed in 2.0).
+
     >>> import pandas as pd
     >>> import socialvalue_tom as sv
-    >>> out = sv.value_frame(pd.DataFrame({"measure": ["env-carbon-saved"], "quantity": [3500],
-    ...                                    "unit": ["kgCO2e"], "region": ["scotland"],
-    ...                                    "date": ["2024-09-30"]}))
-    >>> print(sv.explain_row(out, 0).splitlines()[-1])
+    >>> valued = sv.value_frame(pd.DataFrame({"measure": ["env-carbon-saved"],
+    ...                                       "quantity": [3500], "unit": ["kgCO2e"],
+    ...                                       "region": ["scotland"], "date": ["2024-09-30"]}))
+    >>> print(sv.explain_row(valued, 0).splitlines()[-1])
       = £1,052.87 (2024 prices)
     """
     from socialvalue_tom.explain import valuation_of_row
 
-    return valuation_of_row(out, i).explain()
+    return valuation_of_row(valued, i).explain()
 

@@ -215,3 +215,35 @@ def test_table_parts_built_in_python_raise_the_typed_error(tmp_path: Path) -> No
         sv.load_table(path=path)
     assert loaded.value.line == line_of(text, "uk: {value: -250.00,")
     assert str(loaded.value).startswith(f"{path}:{loaded.value.line}: field measures[")
+
+
+def test_explain_row_names_the_frame_valued_and_still_takes_out_deprecated() -> None:
+    """An API review: ``explain_row(out, i)`` named the valued frame ``out``, where
+    ``summarise``, ``targets_vs_delivered``, ``with_crosswalk`` and ``report_html`` name it
+    ``valued`` and ``value_file`` names its output file ``out``. It is ``valued`` now;
+    ``out=`` still works, warning at the caller's line (docs/api-stability.md)."""
+    import warnings
+
+    import pandas as pd
+
+    from socialvalue_tom.explain import valuation_of_row
+
+    for func in (sv.explain_row, sv.summarise, sv.targets_vs_delivered, sv.with_crosswalk):
+        assert next(iter(inspect.signature(func).parameters)) == "valued", func
+    valued = sv.value_frame(pd.DataFrame({
+        "measure": ["env-carbon-saved"], "quantity": [3500], "unit": ["kgCO2e"],
+        "region": ["scotland"], "date": ["2024-09-30"]}))
+    trace = sv.explain_row(valued=valued, i=0)
+    assert trace == sv.explain_row(valued, 0) and trace.endswith("= £1,052.87 (2024 prices)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the new name warns of nothing
+        sv.explain_row(valued=valued, i=0)
+    with pytest.warns(DeprecationWarning, match=r"explain_row\(out=\.\.\.\) is deprecated: "
+                      r"the parameter is valued= now; out= will be removed in 2\.0") as caught:
+        old = sv.explain_row(out=valued, i=0)  # type: ignore[call-arg]
+    assert old == trace
+    assert caught[0].filename == __file__  # the caller's line, not the library's
+    with pytest.warns(DeprecationWarning, match="valuation_of_row"):
+        assert valuation_of_row(out=valued, i=0) == valuation_of_row(valued, 0)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="give valued= alone"):
+        sv.explain_row(out=valued, valued=valued, i=0)  # type: ignore[call-arg]
