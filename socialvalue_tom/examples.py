@@ -44,9 +44,15 @@ def examples_dir() -> Path:
 def example_path(name: str = "portfolio.csv") -> Path:
     """The path of one example file: ``portfolio.csv`` (the default) or ``cases.yaml``.
 
-    Raises :class:`ValueError` naming the example files for any other name.
+    Raises :class:`~socialvalue_tom.RuleError` (a ``ValueError``, as before) naming the
+    example files for any other name.
     """
-    if name not in EXAMPLE_FILES:
-        raise ValueError(f"no example file {name!r}: the examples are "
-                         f"{', '.join(EXAMPLE_FILES)}")
+    if not isinstance(name, str) or name not in EXAMPLE_FILES:
+        # A SocialValueError, as every error the library raises on purpose: an integrator's
+        # one handler missed a plain ValueError (an API review).
+        from socialvalue_tom._text import quoted
+        from socialvalue_tom.errors import RuleError
+
+        raise RuleError(f"no example file {quoted(name)}: the examples are "
+                        f"{', '.join(EXAMPLE_FILES)}", field="name")
     return examples_dir() / name

@@ -247,3 +247,15 @@ def test_explain_row_names_the_frame_valued_and_still_takes_out_deprecated() -> 
         assert valuation_of_row(out=valued, i=0) == valuation_of_row(valued, 0)  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="give valued= alone"):
         sv.explain_row(out=valued, valued=valued, i=0)  # type: ignore[call-arg]
+
+
+def test_example_path_refuses_an_unknown_name_with_the_typed_error() -> None:
+    """An API review: ``example_path("nope.csv")`` raised a plain ``ValueError``, the one
+    error of the flat API outside ``SocialValueError``; it is a ``RuleError`` now (still a
+    ``ValueError``), naming the files, as ``json_schema`` refuses an unknown kind."""
+    for name in ("nope.csv", ["portfolio.csv"]):
+        with pytest.raises(sv.RuleError, match=r"the examples are portfolio\.csv, cases\.yaml"
+                           ) as info:
+            sv.example_path(name)  # type: ignore[arg-type]
+        assert isinstance(info.value, ValueError) and info.value.field == "name"
+        assert info.value.to_dict()["code"] == "rule-error"
