@@ -41,7 +41,8 @@ from socialvalue_tom.tables.schema import STANDARD_COLUMNS, MeasureSpec
 from socialvalue_tom.tables.table import ProxyTable
 from socialvalue_tom.valuation import TraceStep, Valuation
 
-__all__ = ["DEFAULT_ASSUMPTIONS", "TablesLike", "as_assumptions", "sensitivity", "value"]
+__all__ = ["DEFAULT_ASSUMPTIONS", "Sensitivity", "TablesLike", "as_assumptions", "sensitivity",
+           "value"]
 
 TablesLike = str | ProxyTable | TableSet | Sequence[ProxyTable]
 DEFAULT_ASSUMPTIONS = Assumptions()

@@ -28,6 +28,7 @@ __all__ = [
     "OutcomeError",
     "ProxyTableError",
     "RowIssue",
+    "RowIssueCode",
     "RuleError",
     "SocialValueError",
     "SocialValueWarning",

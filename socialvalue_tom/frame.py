@@ -54,8 +54,8 @@ from socialvalue_tom.rules.exclusions import (
 from socialvalue_tom.tables.schema import STANDARD_COLUMNS
 from socialvalue_tom.tables.stack import EditionStack, stack_of
 
-__all__ = ["OUTPUT_COLUMNS", "REQUIRED_COLUMNS", "claim_totals", "claims_of", "explain_row",
-           "issues_frame", "outcomes_frame", "value_frame"]
+__all__ = ["OUTPUT_COLUMNS", "REQUIRED_COLUMNS", "IssueTable", "claim_totals", "claims_of",
+           "explain_row", "issues_frame", "outcomes_frame", "value_frame"]
 
 REQUIRED_COLUMNS = ("measure", "quantity", "unit", "region", "date")
 OUTPUT_COLUMNS = ("value_gbp", "gross_gbp", "proxy_gbp", "canonical_quantity", "region_used",
