@@ -174,6 +174,17 @@ def cell_number(cell: Any) -> float | None:
         return None
 
 
+def text_is_an_address(cell: Any) -> bool:
+    """Whether ``str(cell)`` names the object's place in memory (``<memory at 0x7f...>``,
+    ``<object object at 0x7f...>``): a memoryview, as a database driver returns a binary
+    column, or an object with no text of its own. As a key it would differ from run to run,
+    so one contract would be another each time."""
+    if isinstance(cell, memoryview):
+        return True
+    kind: Any = type(cell)
+    return kind.__str__ is object.__str__ and kind.__repr__ is object.__repr__
+
+
 def key_text(value: Any) -> str | None:
     """A key cell (contract, supplier) as the text that identifies it: stripped text, a whole
     number without ``.0`` (Excel gives ``1001.0`` for ``1001``); None when missing or blank.

@@ -33,6 +33,7 @@ from socialvalue_tom._text import (
     period_day,
     period_span_hint,
     quoted,
+    text_is_an_address,
 )
 from socialvalue_tom.errors import OutcomeError, RuleError
 from socialvalue_tom.tables.schema import FrozenDict
@@ -350,7 +351,7 @@ class Outcome(_TypedValidation, extra="forbid", frozen=True, str_strip_whitespac
 
     @field_validator("confidence", "contract_id", "supplier_id", mode="before")
     @classmethod
-    def _number_as_text(cls, v: Any) -> Any:
+    def _number_as_text(cls, v: Any, info: ValidationInfo) -> Any:
         # A grade or id given as a number (1001, 3.0 from a spreadsheet) is its text, as
         # value_frame reads it: "1001", "3".
         if v is None or isinstance(v, str | bytes | bytearray | list | dict | set | tuple
@@ -358,6 +359,9 @@ class Outcome(_TypedValidation, extra="forbid", frozen=True, str_strip_whitespac
                                    | np.timedelta64):
             return v  # text as it is; containers, bytes, intervals, complex numbers and
             # numpy time spans are refused by the field's type (value_frame: not-a-value)
+        if text_is_an_address(v):  # its text would differ from run to run, as value_frame says
+            raise ValueError(f"{info.field_name} {v!r} is an object whose text is its address "
+                             "in memory, not one text or number value")
         try:
             hash(v)
         except TypeError:  # a Series, an array: a container, which value_frame refuses too

@@ -47,6 +47,7 @@ from socialvalue_tom._text import (
     region_advice,
     shortened,
     shown,
+    text_is_an_address,
 )
 from socialvalue_tom._workbook import ScaledByFormat
 from socialvalue_tom.errors import OutcomeError, SocialValueError
@@ -749,12 +750,13 @@ def _not_one_value(cell: Any) -> bool:
     if isinstance(cell, Boolean):
         cell = cell.value
     return isinstance(cell, NotAValue | bytes | bytearray | tuple | frozenset | pd.Interval
-                      | complex | np.complexfloating)
+                      | complex | np.complexfloating) or text_is_an_address(cell)
 
 
 def _not_a_value(series: pd.Series, name: str) -> Callable[[int], str]:
-    return lambda p: (f"{name} {shown(series.iloc[p])} is bytes, a container, an interval or a "
-                      "complex number, not one text or number value")
+    return lambda p: (f"{name} {shown(series.iloc[p])} is bytes, a container, an interval, a "
+                      "complex number or an object whose text is its address in memory, not "
+                      "one text or number value")
 
 
 #: infer_dtype kinds of object columns that cannot hold a list, dict or array.
