@@ -65,6 +65,10 @@ def _portable(value: Any) -> Any:
     return quoted(value)
 
 
+#: Attributes of every error that a keyword detail may not replace.
+_NOT_DETAILS = frozenset({"code", "message", "details", "args", "to_dict"})
+
+
 class SocialValueError(Exception):
     """Root of every error the library raises on purpose.
 
@@ -83,6 +87,10 @@ class SocialValueError(Exception):
     issue: str | None = None
 
     def __init__(self, message: str, **details: Any) -> None:
+        clash = sorted(details.keys() & _NOT_DETAILS)
+        if clash:  # code= would send the reader to another section of docs/errors.md
+            raise TypeError(f"{type(self).__name__}: {', '.join(clash)} cannot be a detail: "
+                            "the error's own attribute has that name")
         super().__init__(message)
         self.message = message
         self.details = details

@@ -419,3 +419,12 @@ def test_row_issue_codes_are_the_documented_table_and_those_the_engines_give() -
     recorded |= set(re.findall(r'issue="([a-z-]+)"', source))
     assert documented == set(ROW_ISSUE_CODES)
     assert recorded <= set(ROW_ISSUE_CODES)
+
+
+@pytest.mark.parametrize("name", ["code", "details", "to_dict"])
+def test_a_detail_may_not_take_an_errors_own_attribute(name: str) -> None:
+    """RuleError("x", code="y") pointed its str() to docs/errors.md#y and to_dict() to code y:
+    a detail named as the error's own attribute is refused (an API review)."""
+    with pytest.raises(TypeError, match=f"{name} cannot be a detail"):
+        errors.RuleError("x", **{name: "y"})
+    assert str(errors.RuleError("x", field="y")) == "x [see docs/errors.md#rule-error]"
