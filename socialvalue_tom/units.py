@@ -71,6 +71,9 @@ def _build_registry() -> pint.UnitRegistry[Any]:
     for line in _DEFINITIONS.strip().splitlines():
         registry.define(line)
     registry.define("kGBP = 1000 GBP")
+    # 'wk' and 'wks' head a returns form's column of weeks (apprenticeships, placements):
+    # pint knows 'week' but not its abbreviation, so they were refused as unknown units.
+    registry.define("@alias week = wk")
     return registry
 
 
@@ -451,3 +454,137 @@ def _unit_hint(source: pint.Unit, target: pint.Unit) -> str:
         return (": a weight of carbon dioxide equivalent is written 'tCO2e' or 'kgCO2e' "
                 "(tonnes or kilograms of CO2e)")
     return ""
+
+
+#: What separates the words of a unit a returns form writes with a word of its own before or
+#: after it: 'apprentice weeks', 'person-days', 'FTE-years', 'learner_hours'.
+_WORD_BREAKS = re.compile(r"[\s\-_]+")
+#: Words (singular) a returns form heads a column with that count people or occasions, not a
+#: quantity of the measure's unit: read only to say what to give instead, never as a quantity.
+_COUNT_WORDS = frozenset({
+    "start", "apprentice", "apprenticeship", "placement", "intern", "internship", "headcount",
+    "head", "job", "employee", "learner", "trainee", "participant", "attendee", "pupil",
+    "student", "staff", "session", "course", "visit", "event", "role", "post", "number",
+    "count", "no", "nr", "man", "woman", "worker", "operative"})
+
+
+def _singular(word: str) -> str:
+    low = word.lower()
+    return low[:-1] if low.endswith("s") and low[:-1] in _COUNT_WORDS else low
+
+
+def _parsed_or_none(unit: str) -> pint.Unit | None:
+    try:
+        return _parse(as_written_or_lower(unit))
+    except UnitError:
+        return None
+
+
+def _per_person(canonical: str) -> str:
+    """The total a row gives, shown on an example: the canonical unit over everyone counted."""
+    return (f"the {canonical}s of all of them together (3 people for 10 {canonical}s each is "
+            f"30 {canonical}s)")
+
+
+def refused_unit_advice(unit: str, canonical: str, accepts: tuple[str, ...], *,
+                        hours_per_week: float | None = None,
+                        weeks_per_year: float | None = None) -> str:
+    """What to write instead of ``unit``, which a measure counted in ``canonical`` (and taking
+    only the spellings ``accepts``) refused: ``""`` when there is nothing to add to the
+    refusal. A site team's words for the unit ('apprentice weeks', 'person-hours',
+    'FTE-years'), a head count ('starts', 'apprentices'), or time of another length (days or
+    hours for weeks, days for hours): each is told the unit to write and why no factor was
+    applied (a working week is 5 days, not 7; a training day has no fixed hours). The table's
+    own ``hours_per_week`` and ``weeks_per_year``, where it has them, are quoted, never
+    applied: what a week or a year of a part-time apprentice is, the supplier knows."""
+    target = _parsed_or_none(canonical)
+    text = unit.strip() if isinstance(unit, str) else ""
+    if target is None or not text:
+        return ""
+    words = [w for w in _WORD_BREAKS.split(text) if w]
+    if len(words) > 1:
+        return _words_advice(unit, words, canonical, target, accepts, hours_per_week,
+                             weeks_per_year)
+    parsed = _parsed_or_none(text)
+    dims = "" if parsed is None else str(parsed.dimensionality)
+    want = str(target.dimensionality)
+    if dims == "[person]" or (parsed is None and _singular(text) in _COUNT_WORDS):
+        # A registered head count ('hires', 'people') is already said to be people.
+        said = ("; " if parsed is not None else
+                f"; {unit!r} counts people or occasions, not {_dimension(target)}: ")
+        if want == "[fte]":
+            return (f"{said}give the FTE-years instead, each person's contracted hours over a "
+                    "full-time week, pro rata for the part of the year employed (a full-time "
+                    "employee all year is 1)")
+        return f"{said}give {_per_person(canonical)}"
+    if parsed is None:
+        return ""
+    if dims == "[fte]" and want == "[time]" and weeks_per_year and _is_long(target):
+        return (f"; one FTE for a whole year is {weeks_per_year:g} {canonical}s in this "
+                f"table (its weeks_per_year); give the {canonical}s")
+    if dims == want == "[time]":
+        return _time_advice(unit, parsed, canonical, target, hours_per_week, weeks_per_year)
+    return ""
+
+
+def _is_long(unit: pint.Unit) -> bool:
+    """Calendar time (a day or longer), as against hours of work."""
+    return float(ureg.Quantity(1.0, unit).to("second").magnitude) >= _DAY_SECONDS
+
+
+def _time_advice(unit: str, parsed: pint.Unit, canonical: str, target: pint.Unit,
+                 hours_per_week: float | None, weeks_per_year: float | None) -> str:
+    """Time of another length than the measure's, refused by its ``accepts``: why it is not
+    converted, and what to give."""
+    factor = float(ureg.Quantity(1.0, parsed).to(target).magnitude)
+    if not _is_long(target):  # hours counted
+        if _is_long(parsed):
+            return (f"; a {parsed} of training or staff time has no fixed number of hours (a "
+                    f"working day is not 24 hours): give the {canonical}s, from the "
+                    "attendance record or timesheet")
+        return f"; give the {canonical}s ({unit.strip()} / {1 / factor:g})"
+    if not _is_long(parsed):  # hours given, weeks counted
+        said = (f" (the table values a week at {hours_per_week:g} hours of work, its "
+                "hours_per_week)" if hours_per_week and str(target) == "week" else "")
+        return (f"; hours are not converted to {canonical}s{said}: give the {canonical}s "
+                "from the agreement or payroll record")
+    if str(parsed) == "day":
+        return (f"; days are not converted to {canonical}s (a working week is 5 days, a "
+                f"calendar week 7): give the {canonical}s")
+    if str(parsed) == "year" and weeks_per_year and str(target) == "week":
+        return (f"; give the {canonical}s: a year is {weeks_per_year:g} weeks in this table "
+                "(its weeks_per_year)")
+    if math.isclose(factor, round(factor), rel_tol=1e-12) and factor >= 1:
+        return f"; give the {canonical}s (a {parsed} is {round(factor)})"
+    return f"; a {parsed} is not a whole number of {canonical}s: give the {canonical}s"
+
+
+def _words_advice(unit: str, words: list[str], canonical: str, target: pint.Unit,
+                  accepts: tuple[str, ...], hours_per_week: float | None,
+                  weeks_per_year: float | None) -> str:
+    """A unit written as several words ('apprentice weeks', 'person-days', 'FTE-years'):
+    the one word of the measure's kind named, with what the other words add (nothing: the
+    quantity is a total over everyone counted)."""
+    parsed = [(w, _parsed_or_none(w)) for w in words]
+    kind = [(w, p) for w, p in parsed if p is not None
+            and p.dimensionality == target.dimensionality]
+    if len(kind) != 1:  # none, or 'hours per week': two of them, a rate
+        return ""
+    word, got = kind[0]
+    others = [p for w, p in parsed if w != word]
+    if str(target.dimensionality) == "[fte]":
+        fte = accepted_spelling(word, accepts) or canonical
+        if all(p is not None and str(p) == "year" for p in others):
+            return (f"; an FTE here is already a year of full-time work, over the row's "
+                    f"period (1 FTE employed all year is 1, for a quarter 0.25): write "
+                    f"{fte!r}")
+        return ""
+    if any(p is not None and str(p.dimensionality) not in ("[person]", "[fte]")
+           for p in others):
+        return ""  # 'hour kg': no reading of it to offer
+    spelling = accepted_spelling(word, accepts)
+    if spelling is not None:
+        return f"; write {spelling!r}: the quantity is {_per_person(canonical)}"
+    advice = _time_advice(word, got, canonical, target, hours_per_week, weeks_per_year) \
+        if str(got.dimensionality) == "[time]" else ""
+    return f"; {unit!r} counts {word}{advice}" if advice else ""

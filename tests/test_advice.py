@@ -175,3 +175,99 @@ def test_a_measure_listing_its_units_is_offered_those_alone(tmp_path: Path) -> N
         tmp_path, ("    unit: tCO2e\n", "    unit: tCO2e\n    accepts: [tCO2e]\n")))
     assert listed.units_offered("env-carbon") == ("tCO2e",)
     assert sv.load_table(path=TINY).units_offered("env-carbon") == ("tCO2e", "kgCO2e")
+
+
+# -- Units a site team writes for skills measures (a skills and apprenticeships lead's review):
+# each was refused with only "expected one of week", leaving the team to guess why.
+
+UK_2025 = sv.load_table("uk-national", version="2025")
+
+
+@pytest.mark.parametrize(("measure", "unit", "advice"), [
+    ("jobs-apprenticeship-l2-week", "apprentice weeks", "; write 'week': the quantity is the "
+     "weeks of all of them together (3 people for 10 weeks each is 30 weeks)"),
+    ("jobs-apprenticeship-l3-week", "FTE-weeks", "; write 'week': the quantity is the weeks of "
+     "all of them together (3 people for 10 weeks each is 30 weeks)"),
+    ("jobs-training-employee-hour", "person-hours", "; write 'hours': the quantity is the hours "
+     "of all of them together (3 people for 10 hours each is 30 hours)"),
+    ("jobs-training-jobseeker-hour", "Learner_Hours", "; write 'hour': the quantity is the "
+     "hours of all of them together (3 people for 10 hours each is 30 hours)"),
+    ("jobs-work-placement-week", "person-days", "; 'person-days' counts days; days are not "
+     "converted to weeks (a working week is 5 days, a calendar week 7): give the weeks"),
+    ("jobs-apprenticeship-l2-week", "days", "; days are not converted to weeks (a working week "
+     "is 5 days, a calendar week 7): give the weeks"),
+    ("jobs-apprenticeship-l2-week", "hours", "; hours are not converted to weeks (the table "
+     "values a week at 37.5 hours of work, its hours_per_week): give the weeks from the "
+     "agreement or payroll record"),
+    ("jobs-apprenticeship-l4plus-week", "year", "; give the weeks: a year is 52 weeks in this "
+     "table (its weeks_per_year)"),
+    ("jobs-supported-internship-week", "fortnight", "; give the weeks (a fortnight is 2)"),
+    ("jobs-apprenticeship-l2-week", "month", "; a month is not a whole number of weeks: give "
+     "the weeks"),
+    ("jobs-apprenticeship-l2-week", "starts", "; 'starts' counts people or occasions, not time: "
+     "give the weeks of all of them together (3 people for 10 weeks each is 30 weeks)"),
+    ("jobs-apprenticeship-l2-week", "FTE", "; one FTE for a whole year is 52 weeks in this "
+     "table (its weeks_per_year); give the weeks"),
+    ("jobs-training-employee-hour", "days", "; a day of training or staff time has no fixed "
+     "number of hours (a working day is not 24 hours): give the hours, from the attendance "
+     "record or timesheet"),
+    ("jobs-school-engagement-hour", "minutes", "; give the hours (minutes / 60)"),
+    ("jobs-local-fte", "FTE-years", "; an FTE here is already a year of full-time work, over the "
+     "row's period (1 FTE employed all year is 1, for a quarter 0.25): write 'FTE'"),
+    ("jobs-priority-neet", "fte years", "; an FTE here is already a year of full-time work, over "
+     "the row's period (1 FTE employed all year is 1, for a quarter 0.25): write 'fte'"),
+    ("jobs-local-fte", "headcount", "; 'headcount' counts people or occasions, not full-time "
+     "equivalents: give the FTE-years instead, each person's contracted hours over a full-time "
+     "week, pro rata for the part of the year employed (a full-time employee all year is 1)"),
+    ("jobs-local-fte", "hires", "; give the FTE-years instead, each person's contracted hours "
+     "over a full-time week, pro rata for the part of the year employed (a full-time employee "
+     "all year is 1)"),
+])
+def test_a_skills_unit_a_site_team_writes_is_told_what_to_write(
+        measure: str, unit: str, advice: str) -> None:
+    """Refused (never read as something else), with the unit to write and why no factor was
+    applied; the same words on the bulk path."""
+    with pytest.raises(sv.UnitError) as info:
+        UK_2025.unit_factor(measure, unit)
+    assert info.value.message.endswith(advice)
+    assert info.value.message.startswith(f"unit {unit!r} is not accepted for measure "
+                                         f"{measure!r}: expected one of ")
+    row = {"measure": measure, "quantity": 10.0, "unit": unit, "region": "uk",
+           "date": "2025-06-30"}
+    assert _reasons(pd.DataFrame([row]), UK_2025) == [info.value.message]
+
+
+@pytest.mark.parametrize(("measure", "unit"), [
+    ("jobs-apprenticeship-l2-week", "hours per week"),  # a rate, not a quantity: no reading
+    ("jobs-local-fte", "person-years"), ("jobs-local-fte", "FTE-weeks"),
+    ("jobs-training-employee-hour", "hour kg"), ("jobs-apprenticeship-l2-week", "widgets"),
+])
+def test_units_with_no_one_reading_get_no_advice(measure: str, unit: str) -> None:
+    """Advice only where one unit of the measure's kind is named: a rate or an unknown word is
+    refused with the accepted spellings alone, never told a conversion it does not make."""
+    with pytest.raises(sv.UnitError) as info:
+        UK_2025.unit_factor(measure, unit)
+    accepts = ", ".join(UK_2025.measure(measure).accepts or ())
+    assert info.value.message == (f"unit {unit!r} is not accepted for measure {measure!r}: "
+                                  f"expected one of {accepts}")
+
+
+def test_the_week_advice_quotes_the_table_s_own_week_only_where_it_has_one() -> None:
+    """tiny has no hours_per_week: its apprentice week is not said to be 37.5 hours."""
+    with pytest.raises(sv.UnitError) as info:
+        sv.load_table(path=TINY).unit_factor("jobs-apprentice", "hours")
+    assert info.value.message.endswith(
+        "; hours are not converted to weeks: give the weeks from the agreement or payroll "
+        "record")
+
+
+@pytest.mark.parametrize("unit", ["wk", "wks", "Wks", "WK"])
+def test_weeks_abbreviated_as_a_returns_form_heads_them_are_weeks(unit: str) -> None:
+    """'wk' and 'wks' were unknown to the registry: refused where 'weeks' is read."""
+    assert UK_2025.unit_factor("jobs-apprenticeship-l2-week", unit) == 1.0
+    row = {"measure": "jobs-apprenticeship-l2-week", "quantity": 13.0, "unit": unit,
+           "region": "uk", "date": "2025-06-30"}
+    out = value_frame(pd.DataFrame([row]), UK_2025)
+    assert round(float(out["value_gbp"].iloc[0]), 2) == 3680.69  # 13 x 283.13
+    with pytest.raises(sv.UnitError):  # never hours: 'wk' is calendar time
+        UK_2025.unit_factor("jobs-training-employee-hour", unit)

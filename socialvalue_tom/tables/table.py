@@ -51,6 +51,7 @@ from socialvalue_tom.units import (
     dimension_of,
     normalise_unit,
     other_kind_note,
+    refused_unit_advice,
 )
 
 if TYPE_CHECKING:
@@ -473,7 +474,8 @@ class ProxyTable(_Sealed):
                 raise UnitError(
                     f"unit {quoted(unit)} is not accepted for measure {measure!r}: expected one of "
                     f"{', '.join(spec.accepts)}{other_kind_note(unit, spec.unit)}"
-                    f"{self._hours_as_fte(measure, unit)}", unit=unit, measure=measure,
+                    f"{self._hours_as_fte(measure, unit)}{self._unit_advice(measure, unit)}",
+                    unit=unit, measure=measure,
                     expected=list(spec.accepts),
                 )
             unit = spelling  # the same unit, as the table writes it ('Weeks' is 'week')
@@ -500,6 +502,18 @@ class ProxyTable(_Sealed):
         return (f"; this table counts {hours:,g} hours of work as one FTE-year: the hours "
                 f"worked / {hours:,g} is the FTE to give, for a return of any period "
                 f"({hours / 2:,g} hours worked in half a year is 0.5 FTE)")
+
+    def _unit_advice(self, measure: str, unit: str) -> str:
+        """What to write instead of a refused unit, from a site team's words for it
+        ('apprentice weeks', 'FTE-years', 'starts', days for weeks): a refusal that named
+        only the accepted spellings left the team to guess why 'person-days' or 'FTE-years'
+        was wrong (a skills and apprenticeships lead's review). The table's week and year
+        are quoted from its parameters, never applied."""
+        params = self.parameters_for(measure)
+        return refused_unit_advice(unit, self.measure(measure).unit,
+                                   tuple(self.measure(measure).accepts or ()),
+                                   hours_per_week=params.get("hours_per_week"),
+                                   weeks_per_year=params.get("weeks_per_year"))
 
     # -- compilation ----------------------------------------------------------------------
     def _parents(self) -> dict[str, str | None]:
