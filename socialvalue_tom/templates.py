@@ -97,14 +97,23 @@ def _validation(wb: Any, ws: Any, column: str, values: list[str]) -> Any:
 
 
 #: What the quantity column holds, by whether rows give periods: a total delivered, so FTE
-#: (a per-year measure) is FTE-years, which a quarterly return gets wrong most easily.
+#: (a per-year measure) is FTE-years, which a quarterly return gets wrong most easily; weeks
+#: and hours are totals over everyone counted, and within the row's period (a skills lead's
+#: review: nothing said whether a two-year apprenticeship was 104 weeks on one row, or
+#: whether a course for 12 was its 7 hours or 84).
 _QUANTITY_NOTE = {
-    False: "What was delivered, in the row's unit: hours, weeks, GBP, tonnes as totals; FTE "
-           "as FTE-years (1 FTE employed all year is 1). On a commitment row, what the "
-           "contract commits to deliver, written the same way.",
+    False: "What was delivered, in the row's unit: hours, weeks, GBP, tonnes as totals, over "
+           "everyone counted (3 apprentices for 10 weeks each is 30 weeks; a 7-hour course "
+           "for 12 trainees is 84 hours of training; a 3-hour school visit by 2 staff is 6 "
+           "staff hours); FTE as FTE-years (1 FTE employed all year is 1). On a commitment "
+           "row, what the contract commits to deliver, written the same way.",
     True: "What was delivered over the row's period, in its unit: hours, weeks, GBP, tonnes "
-          "as totals; FTE as the FTE-years in the period (12 FTE employed for a quarter is 3, "
-          "not 12). On a commitment row, what the contract commits to deliver over the "
+          "as totals, over everyone counted (3 apprentices on the contract all quarter is 39 "
+          "weeks; a 7-hour course for 12 trainees is 84 hours of training; a 3-hour school "
+          "visit by 2 staff is 6 staff hours), only the weeks or hours within the period (an "
+          "apprenticeship of two years gives its weeks quarter by quarter, never 104 on its "
+          "first row); FTE as the FTE-years in the period (12 FTE employed for a quarter is "
+          "3, not 12). On a commitment row, what the contract commits to deliver over the "
           "period, written the same way.",
 }
 
@@ -228,8 +237,10 @@ _OPTIONAL_GUIDE = ("Columns you may add, where the contract's evidence supports 
                    "the table's defaults: deadweight, displacement, attribution, drop_off "
                    "(fractions from 0 to 1: 0.25, not 25%), years (how many years an outcome "
                    "lasts: the quantity is then what is delivered in each year, so 10 tCO2e a "
-                   "year for 3 years is quantity 10 with years 3, not 30) and confidence (an "
-                   "evidence grade).")
+                   "year for 3 years is quantity 10 with years 3, not 30, and a two-year "
+                   "apprenticeship is 52 weeks with years 2, or better a row of 52 weeks for "
+                   "each year, never 104 weeks with years 2, which counts 208) and confidence "
+                   "(an evidence grade).")
 
 
 def _guidance_sheet(wb: Any, table: ProxyTable, measures: Sequence[str],

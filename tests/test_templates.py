@@ -202,6 +202,33 @@ def test_template_quantity_header_says_fte_is_fte_years(tmp_path: Path, periods:
     assert ("12 FTE employed for a quarter is 3" in note) is periods
 
 
+@pytest.mark.parametrize("periods", [False, True])
+def test_template_says_weeks_and_hours_are_totals_and_how_years_multiplies_them(
+        tmp_path: Path, periods: bool) -> None:
+    """A skills lead's review: nothing said whether a two-year apprenticeship was 104 weeks on
+    one row (with years 2 it is valued as 208), nor whether a course for 12 was 7 hours or
+    84. The quantity note and the optional-columns guide say so, and the figure they give
+    is the one the library values."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = write_template(["jobs-apprenticeship-l2-week", "jobs-training-employee-hour"],
+                          tmp_path / "t.xlsx", periods=periods)
+    wb = openpyxl.load_workbook(path)
+    header = [c.value for c in wb["returns"][1]]
+    note = wb["returns"].cell(1, header.index("quantity") + 1).comment.text
+    assert "a 7-hour course for 12 trainees is 84 hours of training" in note
+    assert "a 3-hour school visit by 2 staff is 6 staff hours" in note
+    assert ("never 104 on its first row" in note) is periods
+    guide = {r[0]: r[1] for r in wb["guidance"].iter_rows(values_only=True) if r and r[0]}
+    assert ("a two-year apprenticeship is 52 weeks with years 2, or better a row of 52 weeks "
+            "for each year, never 104 weeks with years 2, which counts 208") in guide["(optional)"]
+    table = sv.load_table("uk-national", version="2025")
+    rows = [{"measure": "jobs-apprenticeship-l2-week", "quantity": q, "unit": "week",
+             "region": "uk", "date": "2025-06-30", "years": y} for q, y in ((104, 2), (52, 2))]
+    valued = [sv.value(sv.Outcome(**r), table) for r in rows]
+    # 104 with years 2 is twice 52 with years 2: 208 weeks, not the apprenticeship's 104.
+    assert valued[0].pennies == 2 * valued[1].pennies
+
+
 def test_write_template_offers_the_units_returns_commonly_give_beside_the_canonical(
         tmp_path: Path) -> None:
     """A newcomer's review: kgCO2e, which is read for a tCO2e measure, was not in the unit
