@@ -186,3 +186,42 @@ def test_doc_scripts_run_in_order(name: str, tmp_path: Path,
 
 def test_doc_script_pages_are_found() -> None:
     assert {"reports.md", "errors.md", "proxies.md"} <= set(SCRIPT_PAGES)
+
+
+def _overlaps(page: str) -> list[list[str]]:
+    """The measure codes each bullet of the page's "Overlaps the tables do not exclude"
+    names (a prefix ending in ``-*`` stands for its measures)."""
+    section = page.split("## Overlaps the tables do not exclude", 1)[1].split("\n## ", 1)[0]
+    return [re.findall(r"`([a-z0-9-]+\*?)`", bullet.split("**:", 1)[0])
+            for bullet in section.split("\n- ")[1:]]
+
+
+def test_the_jobs_page_s_overlaps_are_those_no_exclusion_covers_and_its_units_accepted() -> None:
+    """A skills lead's review: docs/derivations/jobs.md names the overlaps across
+    apprenticeships, training, placements and engagement that no exclusion nets, and the
+    spellings the week and hour measures take. Held against every embedded edition: an
+    edition that adds an exclusion for one of them, or drops a spelling, fails here until
+    the page says so."""
+    page = (DOCS / "derivations" / "jobs.md").read_text(encoding="utf-8")
+    overlaps = _overlaps(page)
+    assert len(overlaps) == 5 and all(len(codes) >= 2 for codes in overlaps)
+    for version in ("2023", "2024", "2025"):
+        table = sv.load_table("uk-national", version=version)
+
+        def codes(name: str, table: sv.ProxyTable = table) -> set[str]:
+            found = ({c for c in table.measure_codes if c.startswith(name[:-1])}
+                     if name.endswith("*") else {name})
+            assert found <= set(table.measure_codes) and found, name
+            return found
+
+        for named in overlaps:  # the first measure named overlaps each of the others
+            first, *others = [codes(n) for n in named]
+            for ex in table.spec.exclusions:
+                covered = set(ex.measures)
+                assert not any(first & covered and other & covered for other in others), (
+                    version, named, ex.id)
+        for unit in ("week", "weeks", "Weeks", "wk", "wks"):
+            assert table.unit_factor("jobs-apprenticeship-l3-week", unit) == 1.0
+        for unit in ("hour", "hours", "h", "hr", "hrs", "Hours"):
+            assert table.unit_factor("jobs-training-employee-hour", unit) == 1.0
+    assert "`wk`, `wks`" in page and "(`hrs`, `Hours`)" in page
