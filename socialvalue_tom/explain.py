@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import weakref
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -27,8 +28,10 @@ from socialvalue_tom.errors import (
     illustrative_collected,
 )
 from socialvalue_tom.outcome import Assumptions, Outcome
+from socialvalue_tom.periods import PERIODS_ATTR
 from socialvalue_tom.tables.table import ProxyTable
 from socialvalue_tom.trace import _num
+from socialvalue_tom.units import dimension_of
 from socialvalue_tom.valuation import TraceStep, Valuation
 
 __all__ = ["remember_editions", "valuation_of_row"]
@@ -115,6 +118,11 @@ def valuation_of_row(valued: pd.DataFrame, i: int | np.integer[Any]) -> Valuatio
                         f"{shown(row['value_gbp'])}: the trace cannot be reproduced (were the "
                         "row's cells changed after valuation, rounded say?)", row=i,
                         field="value_gbp")
+    period = _fte_period_step(out, i, table)
+    if period is not None:  # after the step that names the quantity in FTE
+        steps_ = list(v.trace)
+        at = next((k + 1 for k, s in enumerate(steps_) if s.rule == "convert"), len(steps_))
+        v = v.model_copy(update={"steps": (*steps_[:at], period, *steps_[at:])})
     if share != 1.0:
         claimed = float(row["quantity"])
         note = TraceStep(rule="exclusion", detail=(
@@ -124,6 +132,34 @@ def valuation_of_row(valued: pd.DataFrame, i: int | np.integer[Any]) -> Valuatio
         steps = [_whole_row_claimed(s, outcome, claimed) for s in v.trace]
         v = v.model_copy(update={"steps": (note, *steps)})
     return v
+
+
+def _fte_period_step(out: pd.DataFrame, i: int, table: ProxyTable) -> TraceStep | None:
+    """For a row of a measure counted in FTE reported for a period that is not a year (a
+    quarter): a step saying its quantity is the FTE-years delivered in the period. A skills
+    lead's review: a quarterly row's trace read "12 FTE x £39,863.20", a full year's pay for
+    each of 12 FTE employed for a quarter, and only the totals' note said otherwise."""
+    read = out.attrs.get(PERIODS_ATTR)
+    if not isinstance(read, Mapping):
+        return None
+    start, end = read.get("start"), read.get("end")
+    if not isinstance(start, str) or not isinstance(end, str) or not {start, end} <= set(
+            out.columns):
+        return None
+    row = out.iloc[i]
+    if dimension_of(table.measure(str(row["measure"]).strip()).unit) != "[fte]":
+        return None
+    first, last = parse_day(row[start]), parse_day(row[end])
+    part = cell_number(row["period_share"]) if "period_share" in out.columns else None
+    if first is None or last is None or part is None or not 0.0 < part <= 1.0:
+        return None  # a row valued at its date: no period to speak of
+    days = round((last - first + 1) / part)  # the whole row's period, from its part
+    if 365 <= days <= 366:
+        return None
+    return TraceStep(rule="period", detail=(
+        f"the row reports a period of {days} days, not a year: its FTE is read as the "
+        "FTE-years delivered in the period, not the FTE employed (12 FTE employed for a "
+        "quarter is 3)"))
 
 
 #: The most part rows an exclusion step names.

@@ -73,6 +73,38 @@ def test_explain_row_of_a_period_part_whose_claim_was_reduced_names_the_row_s_cl
                          trace.splitlines()[1])
 
 
+def test_explain_row_of_fte_over_a_period_not_a_year_says_it_is_fte_years() -> None:
+    """A skills lead's review: a quarterly row of 12 FTE traced as "12 FTE x £39,863.20", a
+    year's pay for each; only the totals' note said the quantity is FTE-years. The trace of an
+    FTE row whose whole period is not a year says so (the row split across April too, by its
+    whole period's days), and no other row's does: a year of FTE, weeks over a quarter, a
+    row dated without a period."""
+    periods = [("2025-04-01", "2025-06-30"), ("2025-04-01", "2026-03-31"),
+               ("2025-04-01", "2025-06-30"), ("2025-01-01", "2025-06-30"), (None, None)]
+    measures = ["jobs-local-fte", "jobs-local-fte", "jobs-apprenticeship-l2-week",
+                "jobs-priority-ltu", "jobs-local-fte"]
+    df = pd.DataFrame({"contract_id": ["C1", "C2", "C3", "C4", "C5"], "measure": measures,
+                       "quantity": [12.0, 12.0, 39.0, 2.0, 3.0],
+                       "unit": ["FTE", "FTE", "week", "FTE", "FTE"], "region": ["uk"] * 5,
+                       "period_start": [p[0] for p in periods],
+                       "period_end": [p[1] for p in periods],
+                       "date": [None, None, None, None, "2025-06-30"]})
+    out = value_frame(sv.apportion(df, "uk-national"), "uk-national")
+    said = {"C1": 91, "C4": 181}  # C4: 90 days before 1 April, 91 after, one period of 181
+    for i in range(len(out)):
+        trace = sv.explain_row(out, i)
+        steps = [line.split()[1] for line in trace.splitlines()[1:] if line[:4].strip()]
+        days = said.get(str(out["contract_id"].iloc[i]))
+        assert ("period" in steps) is (days is not None), trace
+        if days is not None:
+            assert steps[steps.index("convert") + 1] == "period"
+            assert (f"period        the row reports a period of {days} days, not a year: its FTE "
+                    "is read as the FTE-years delivered in the period, not the FTE employed (12 "
+                    "FTE employed for a quarter is 3)") in trace
+    # The step is words only: the amount is the row's, as before.
+    assert sv.explain_row(out, 0).splitlines()[-1].startswith("  = £")
+
+
 def test_trace_names_the_financial_years_a_discount_runs_between_and_every_factor() -> None:
     """A trace audit: "3 year(s) from year offset 1 ... to base year 2023" named neither the
     outcome's own financial year nor that 2023 means 2023/24, and a confidence reduction on a
