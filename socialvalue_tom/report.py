@@ -73,6 +73,7 @@ from socialvalue_tom.outcome import (
     MAX_CONTRACT_VALUE,
     MIN_CONTRACT_VALUE,
     financial_year,
+    proxy_bound,
     to_day,
 )
 from socialvalue_tom.periods import PERIODS_ATTR
@@ -1751,7 +1752,8 @@ def basis_notes(valued: pd.DataFrame, tables: TablesLike | None = None) -> list[
                  "low, disbenefits high)", "most-favourable": "the most favourable bound of "
                  "each proxy (benefits high, disbenefits low)"}.get(str(bound), str(bound))
         notes.append(f"Values use {which}, where the table records one (bound): a "
-                     "sensitivity figure, not the central value.")
+                     "sensitivity figure, not the central value." + _unbounded_note(
+                         ok, eds, str(bound)))
     projected = _projected_restatement(ok, eds, a.get("price_year"))
     if projected:
         notes.append(f"The restatement into {a['price_year']} prices rests on price index "
@@ -2300,6 +2302,57 @@ def _fallback_rows(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]
             pairs.add((str(own), used, note[1] if note is not None else ""))
     flags: np.ndarray = borrowed[key_of_row]
     return flags, sorted(pairs)
+
+
+def _unbounded_rows(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable],
+                    bound: str) -> np.ndarray | None:
+    """Which valued rows the proxy ``bound`` (``Assumptions.bound``) leaves at their central
+    value: their proxy records no bound on the side the option takes for them (the low one
+    of a benefit under ``least-favourable``), or their measure's expression names only
+    ``proxy_low``/``proxy_high``, which no bound option moves. Worked out once per distinct
+    edition, measure and region used; None where the editions or the columns are not known."""
+    columns = ("table", "version", "measure", "region_used")
+    if not eds or not set(columns) <= set(ok.columns):
+        return None
+    found = [cell_codes(ok[name]) for name in columns]
+    key_of_row, first = _key_codes([codes for codes, _ in found], len(ok))
+    unmoved = np.zeros(len(first), dtype=bool)
+    for j, at in enumerate(first.tolist()):
+        table, version, measure, used = (
+            uniq[codes[at]] if codes[at] >= 0 else None for codes, uniq in found)
+        edition = eds.get((_label_text(table), _label_text(version)))
+        code = measure.strip() if isinstance(measure, str) else None  # as valuing reads it
+        spec = edition.measures.get(code) if edition is not None and code else None
+        if edition is None or spec is None or not isinstance(used, str):
+            continue
+        pv = spec.proxies.get(used)
+        side = proxy_bound(bound, spec.disbenefit)
+        expr = edition.expressions.get(spec.code)
+        named = set() if expr is None else expr.names & {"proxy", "proxy_low", "proxy_high"}
+        if named and "proxy" not in named:
+            unmoved[j] = True  # the expression picks among the bounds itself
+        elif pv is not None and side in ("low", "high") and getattr(pv, side) is None:
+            unmoved[j] = True
+    flags: np.ndarray = unmoved[key_of_row]
+    return flags
+
+
+def _unbounded_note(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable],
+                    bound: str) -> str:
+    """What a bound's note adds about the rows it could not move: how many, worth how much,
+    of which measures. A range whose proxies mostly record no bound is much narrower than
+    the uncertainty it stands for (an appraisal review: 97% of a portfolio's value sat at its
+    central value in the low and the high figures alike, and only 'where the table records
+    one' said so)."""
+    flags = _unbounded_rows(ok, eds, bound)
+    if flags is None or not flags.any():
+        return ""
+    rows = ok[flags]
+    side = {"low": "low bound", "high": "high bound"}.get(bound, "bound on that side")
+    return (f" {input_rows(rows)} of {input_rows(ok)} row(s) "
+            f"({format_gbp(total(rows['value_gbp']))} of {format_gbp(total(ok['value_gbp']))})"
+            f" have no recorded {side} for their proxy ({measures_named(rows)}): they are at "
+            "their central value here, so this figure leaves out their proxies' uncertainty.")
 
 
 def _rows_without_unit(ok: pd.DataFrame) -> np.ndarray:

@@ -1008,6 +1008,29 @@ def _other_notes(valued: pd.DataFrame, tables: Any = None) -> list[str]:
             if "not checked against the publication" not in n]
 
 
+@pytest.mark.parametrize(("bound", "side", "net"), [
+    ("low", "low bound", "£56,450.00"), ("high", "high bound", "£58,950.00"),
+    ("least-favourable", "bound on that side", "£56,450.00"),
+])
+def test_basis_notes_when_a_bound_is_taken_count_the_rows_left_at_their_central_value(
+        portfolio: pd.DataFrame, tiny: sv.ProxyTable, bound: str, side: str, net: str) -> None:
+    """Only env-carbon records bounds in tiny.yaml (125 / 250 / 375): jobs-local (2 x 30,000 x
+    0.9 = 54,000), the added carbon (-250) and volunteering (100 x 14.50 = 1,450) stay at their
+    central value, £55,200 of the net, and the bound's note says so (an appraisal review: a
+    'range' moved by one row in four read as a range of the whole); where every row moves,
+    the note is as before."""
+    valued = value_frame(portfolio, tiny, assumptions={"bound": bound})
+    (note,) = [n for n in basis_notes(valued, tiny) if n.startswith("Values use")]
+    assert note.endswith(
+        f"sensitivity figure, not the central value. 3 of 4 row(s) (£55,200.00 of {net}) have "
+        f"no recorded {side} for their proxy (jobs-local, env-carbon-added, "
+        "social-volunteering): they are at their central value here, so this figure leaves "
+        "out their proxies' uncertainty.")
+    carbon = value_frame(portfolio.iloc[[1]], tiny, assumptions={"bound": bound})
+    (alone,) = [n for n in basis_notes(carbon, tiny) if n.startswith("Values use")]
+    assert alone.endswith("a sensitivity figure, not the central value.")
+
+
 def test_basis_notes_when_stages_prices_and_years_mix_then_say_so() -> None:
     """Commitments plus delivered, two editions' prices, two financial years: two notes, with
     the stage totals computed from the rows; a common basis or one stage leaves no note."""
