@@ -193,6 +193,58 @@ def _basis_notes(valued: pd.DataFrame, tables: TablesLike) -> list[str]:
     return [f"Note: {n}" for n in notes]
 
 
+#: The proxy bounds a ranking is checked against, with what each means for a tender.
+_RANGE_ENDS = {
+    "least-favourable": "least-favourable values (benefits at their low bound, disbenefits "
+                        "at their high one)",
+    "central": "central values",
+    "most-favourable": "most-favourable values (benefits at their high bound, disbenefits "
+                       "at their low one)",
+}
+
+
+def _range_notes(rows: pd.DataFrame, positions: np.ndarray, valued: pd.DataFrame,
+                 tables: TablesLike, assumptions: Assumptions | Mapping[str, Any] | None,
+                 keys: list[str | None], committed: dict[str, Decimal], prices: pd.Series,
+                 basis: str) -> list[str]:
+    """A note (and a warning) where the tenders' order is not the same across the proxies'
+    recorded range: valued again at the least- and most-favourable bounds (and at the central
+    values, where the scoring took a bound), the order each gives where it differs from the
+    one scored. Tenders that commit to different measures can swap places within the range
+    (carbon, whose value is known within a factor of three, against jobs, which record no
+    bound): an appraisal review found the scores silent on it. Nothing is valued again where
+    no commitment's proxy records a bound that could move it."""
+    from socialvalue_tom.engine import as_assumptions
+    from socialvalue_tom.report import _known_editions, _unbounded_rows
+
+    a = as_assumptions(assumptions)
+    eds = _known_editions(valued, tables)
+    fixed = [_unbounded_rows(valued, eds, end) for end in ("least-favourable",
+                                                             "most-favourable")]
+    if len(committed) < 2 or all(f is not None and f.all() for f in fixed):
+        return []
+    now = _standing(committed, prices, basis)
+    turned = []
+    for end, words in _RANGE_ENDS.items():
+        if end == a.bound:
+            continue
+        with illustrative_collected():  # said once, for the values scored
+            other = _value(_as_commitments(rows), positions, tables,
+                           a.model_copy(update={"bound": end}))
+        there = _standing(_committed(other["value_gbp"].to_numpy(dtype=np.float64), keys,
+                                     list(committed)), prices, basis)
+        if there != now:
+            turned.append(f"with {words} it would be {_said(there)}")
+    if not turned:
+        return []
+    scored = _RANGE_ENDS.get(a.bound, f"each proxy's {a.bound} bound")
+    note = (f"The order of the tenders changes within the proxies' recorded bounds: scored "
+            f"with {scored}, it is {_said(now)}; {'; '.join(turned)}. The scores turn on where "
+            "in its range each proxy lies: give the range beside them.")
+    warnings.warn(SocialValueWarning(note), stacklevel=outside_stacklevel())
+    return [f"Note: {note}"]
+
+
 def _with_ungraded_named(notes: list[str], valued: pd.DataFrame,
                          keys: list[str | None]) -> list[str]:
     """``notes`` with the report's count of ungraded rows replaced by a note (and a warning)
@@ -484,7 +536,9 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
             Tenders whose rows give their own deadweight, displacement, attribution or
             drop-off, name more than one contract_id or edition, or repeat a row exactly are
             named in a warning and the trace (each could raise a score by how rows are
-            written, not by what they commit).
+            written, not by what they commit). Tenders whose order differs at the proxies'
+            least-favourable, central or most-favourable values (``bound``) are warned of
+            too, with the order each gives in the trace.
 
     Returns:
         One row per tenderer, best first: ``rank``, ``supplier_id``, ``committed_gbp``
@@ -556,6 +610,8 @@ def score_bids(commitments: pd.DataFrame, *, tables: TablesLike = "uk-national",
     if illustrative:  # in the record of the evaluation, not only a Python warning
         trace.append(_illustrative_note(valued, keys, tables, committed, prices, basis))
     trace += _with_ungraded_named(_basis_notes(valued, tables), valued, keys)
+    trace += _range_notes(rows, np.flatnonzero(is_commitment), valued, tables, assumptions,
+                          keys, committed, prices, basis)
     trace += _tenderers_to_check(rows, valued, keys)
     trace += _priced_alike_notes({k for k in keys if k is not None}, set(given))
     absent = [s for s in suppliers if s not in set(keys)]

@@ -1490,6 +1490,7 @@ _ERROR_PHRASES = (
     ("A bid's price is score_bids(bid_prices=...), not contract_value",
      "A bid's price is socialvalue-tom bids --price SUPPLIER=GBP, not contract_value"),
     ("assumption 'discount_base_year':", "--discount-base-year:"),
+    ("where the table records one (bound)", "where the table records one (--bound)"),
 )
 
 
@@ -2517,6 +2518,7 @@ def bids_cmd(
     carry_forward: CarryOpt = False,
     day_first: DayFirstOpt = False,
     month_first: MonthFirstOpt = False,
+    bound: BoundOpt = Bound.central.value,
     trace: Annotated[bool, typer.Option(
         "--trace", help="Print the whole evaluation trace, line by line, for moderation.")
     ] = False,
@@ -2526,7 +2528,7 @@ def bids_cmd(
     from socialvalue_tom.bids import score_bids
     from socialvalue_tom.frame import ISSUE_COLUMNS
 
-    a = _assumptions(price_year, discount_base_year, carry_forward)
+    a = _assumptions(price_year, discount_base_year, carry_forward, bound)
     _check_sheet(sheet, input)
     prices = _bid_prices(price or [])
     resolved = _resolve_tables(tables)
@@ -2571,6 +2573,7 @@ def bids_cmd(
     printed = [_cli_error_words(str(line)) for line in lines]
     for line in printed:
         _console().print(_printable(line), markup=False)
+    told_words: set[str] = set()
     for w in told:  # the library's warnings as notes, in this command's words
         if issubclass(w.category, IllustrativeValueWarning):
             rows = getattr(w.message, "rows", 0)
@@ -2588,6 +2591,9 @@ def bids_cmd(
             if any(line.removeprefix("Note: ") in words for line in printed
                    if line.startswith("Note: ")):
                 continue  # a trace note printed above (an adversarial review: told twice)
+            if words in told_words:
+                continue  # the input's own warning, again as the range is valued
+            told_words.add(words)
             _console(stderr=True).print(_printable(f"note: {words}"), markup=False)
         else:  # not the library's: shown as Python would have shown it
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)

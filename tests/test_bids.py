@@ -666,3 +666,49 @@ def test_score_bids_names_tenderers_whose_rows_could_raise_their_score() -> None
     with warnings.catch_warnings():
         warnings.simplefilter("error", sv.SocialValueWarning)
         score_bids(rows())  # written alike: nothing to say
+
+
+def _carbon_against_jobs(tonnes: float) -> pd.DataFrame:
+    """A commits carbon saved (DESNZ 2024: low £150.41, central £300.82, high £451.23 a
+    tonne), B one local FTE (£28,392.00, no recorded bound)."""
+    return pd.DataFrame({"supplier_id": ["A", "B"],
+                         "measure": ["env-carbon-saved", "jobs-local-fte"],
+                         "quantity": [tonnes, 1], "unit": ["tCO2e", "FTE"],
+                         "region": ["uk", "uk"], "date": ["2024-09-30"] * 2})
+
+
+def test_score_bids_when_the_order_turns_within_the_proxy_range_then_noted_and_warned() -> None:
+    """100 t is £30,082.00 central, above B's £28,392.00, but £15,041.00 at the low bound: the
+    order is A, B at central and most-favourable values and B, A at least-favourable ones, and
+    the record says so (an appraisal review: a ranking that flips within the range was scored
+    without a word); scored at a bound, the note names the central order too."""
+    with pytest.warns(sv.SocialValueWarning, match="order of the tenders changes"):
+        scored = score_bids(_carbon_against_jobs(100))
+    assert scored["supplier_id"].tolist() == ["A", "B"]
+    assert scored["committed_gbp"].tolist() == [Decimal("30082.00"), Decimal("28392.00")]
+    (note,) = [x for x in scored.attrs["trace"] if "order of the tenders" in x]
+    assert note == (
+        "Note: The order of the tenders changes within the proxies' recorded bounds: scored "
+        "with central values, it is A, B; with least-favourable values (benefits at their low "
+        "bound, disbenefits at their high one) it would be B, A. The scores turn on where in "
+        "its range each proxy lies: give the range beside them.")
+    with pytest.warns(sv.SocialValueWarning, match="order of the tenders changes"):
+        low = score_bids(_carbon_against_jobs(100), assumptions={"bound": "least-favourable"})
+    assert low["supplier_id"].tolist() == ["B", "A"]
+    (note,) = [x for x in low.attrs["trace"] if "order of the tenders" in x]
+    assert "scored with least-favourable values (benefits at their low bound, disbenefits " \
+        "at their high one), it is B, A; with central values it would be A, B; with " \
+        "most-favourable values" in note
+
+
+@pytest.mark.parametrize("tonnes", [200, 50])
+def test_score_bids_when_the_order_holds_across_the_range_then_no_note(tonnes: float) -> None:
+    """200 t (£30,082.00 even at the low bound) wins everywhere, 50 t (£22,561.50 at the high
+    bound) loses everywhere: no note, no warning; nor where no proxy records a bound."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.SocialValueWarning)
+        scored = score_bids(_carbon_against_jobs(tonnes))
+        jobs = score_bids(_carbon_against_jobs(1).assign(measure="jobs-local-fte", unit="FTE",
+                                                         quantity=[1, 2]))
+    assert not [x for x in scored.attrs["trace"] + jobs.attrs["trace"]
+                if "order of the tenders" in x]

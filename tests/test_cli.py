@@ -2815,6 +2815,28 @@ def test_bids_scores_tenderers_as_score_bids_does(tmp_path: Path) -> None:
     assert tenderers == ["B", "A"]
 
 
+def test_bids_when_bound_given_scores_at_it_and_says_when_the_order_turns(
+        tmp_path: Path) -> None:
+    """--bound scores at the proxies' bounds, as value does (an appraisal review: bids had no
+    --bound); the note that the order turns within the range is printed once, in the notes."""
+    src = tmp_path / "tender.csv"
+    src.write_text("supplier_id,measure,quantity,unit,region,date\n"
+                   "A,env-carbon-saved,100,tCO2e,uk,2024-09-30\n"
+                   "B,jobs-local-fte,1,FTE,uk,2024-09-30\n", encoding="utf-8")
+    central = runner.invoke(app, ["bids", str(src)])
+    low = runner.invoke(app, ["bids", str(src), "--bound", "least-favourable"])
+    assert central.exit_code == low.exit_code == 0, (central.output, low.output)
+    order = [[x.split(":")[0] for x in r.stdout.splitlines() if x[:2] in ("A:", "B:")]
+             for r in (central, low)]
+    assert order == [["A", "B"], ["B", "A"]]
+    assert "A: committed £15,041.00;" in low.stdout
+    for r in (central, low):
+        said = " ".join(r.output.split())
+        assert said.count("The order of the tenders changes within the proxies' recorded "
+                          "bounds") == 1, r.output
+    assert "where the table records one (--bound)" in " ".join(low.stdout.split())
+
+
 def test_bids_says_the_basis_notes_without_trace(tmp_path: Path) -> None:
     """A council officer's review: tenders dated past the last edition, scored with
     --carry-forward, said so only under --trace (and then named the Python setting): the
