@@ -143,3 +143,29 @@ def test_valuation_when_dumped_to_json_round_trips(tiny_table: Any, row: dict[st
     assert back == v
     assert back.explain() == v.explain()
     assert back.pennies == v.pennies
+
+
+@SETTINGS
+@given(rows=st.one_of(portfolios(), shared_portfolios()), a=assumptions,
+       cap_ratio=st.sampled_from([None, 0.1, 0.45, 0.9]))
+def test_value_frame_when_bounds_taken_then_each_row_and_total_is_a_range(
+        tiny_table: Any, rows: list[dict[str, Any]], a: sv.Assumptions,
+        cap_ratio: float | None) -> None:
+    """A range is a range whatever the other assumptions, caps and double counting: each
+    benefit is worth low <= central <= high, each disbenefit (a negative amount) high <=
+    central <= low, and each row and the net least-favourable <= central <= most-favourable,
+    in the penny totals a board reads too."""
+    rows = with_binding_caps(rows, cap_ratio)
+    df = to_frame(rows)
+    at = {b: value_frame(df, tiny_table, assumptions=a.model_copy(update={"bound": b}))
+          for b in ("low", "central", "high", "least-favourable", "most-favourable")}
+    v = {b: out["value_gbp"].to_numpy() for b, out in at.items()}
+    harm = np.array([tiny_table.measure(m).disbenefit for m in df["measure"]])
+    assert (v["low"][~harm] <= v["central"][~harm]).all()
+    assert (v["central"][~harm] <= v["high"][~harm]).all()
+    assert (v["high"][harm] <= v["central"][harm]).all()
+    assert (v["central"][harm] <= v["low"][harm]).all()
+    assert (v["least-favourable"] <= v["central"]).all()
+    assert (v["central"] <= v["most-favourable"]).all()
+    nets = [money.total(v[b]) for b in ("least-favourable", "central", "most-favourable")]
+    assert nets == sorted(nets)
