@@ -1560,6 +1560,10 @@ def value_cmd(
     day_first: DayFirstOpt = False,
     month_first: MonthFirstOpt = False,
     bound: BoundOpt = Bound.central.value,
+    range_: Annotated[bool, typer.Option(
+        "--range", help="Also print each net total at the least-favourable, central and "
+        "most-favourable proxy values side by side (the input valued three times); not with "
+        "--bound.")] = False,
     totals: Annotated[Path | None, typer.Option(
         "--totals", metavar="FILE.csv|FILE.xlsx", help="Write the totals table (every --by "
         "group, and the Total) as CSV or an Excel workbook: the terminal shows the first "
@@ -1571,6 +1575,9 @@ def value_cmd(
 ) -> None:
     """Value an outcome file and print totals (penny-rounded)."""
     groups = _groupings(by)
+    if range_ and Bound(bound) != Bound.central:
+        _fail(f"--range values at the least-favourable, central and most-favourable bounds "
+              f"side by side: leave out --bound {bound}")
     from socialvalue_tom.io import same_file
 
     if totals is not None:
@@ -1598,6 +1605,10 @@ def value_cmd(
     # command before anything is written, and an earlier run's OUT is not left behind.
     try:
         summary = _print_totals(valued, groups, resolved, input, sheet)
+        if range_:
+            _print_range(valued, groups, resolved, lambda end: _value_input(
+                input, tables, a.model_copy(update={"bound": end}), sheet,
+                _period_columns(period), dates=_date_order(day_first, month_first))[0])
         source = (_file_source(input, valued, _period_columns(period))
                   if output is not None or provenance is not None or totals is not None
                   else None)
@@ -1633,6 +1644,89 @@ def value_cmd(
         _console().print(_printable(f"Wrote what produced the values to {provenance}"),
                          markup=False)
     _exit_if_any(issues, input, output, sheet)
+
+
+#: The ends of a net value's range, as ``Assumptions.bound`` names them, and their columns.
+_RANGE_COLUMNS = {"least-favourable": "Least favourable", "central": "Central",
+                  "most-favourable": "Most favourable"}
+
+
+def _print_range(valued: pd.DataFrame, groups: list[By], tables: TablesLike,
+                 value_at: Callable[[str], pd.DataFrame]) -> None:
+    """Print the net totals (per ``--by`` group, and the Total) at the least-favourable,
+    central and most-favourable proxy values side by side: the range a board is shown beside
+    the central figure, from one run (an appraisal review: three runs of --bound, copied
+    together by hand). ``valued``: the rows at central values; ``value_at(bound)``: the input
+    valued at another bound. Under it, the rows whose proxies record no bound, which the range
+    leaves at their central value."""
+    from socialvalue_tom.report import (
+        _known_editions,
+        _price_basis,
+        _summarise,
+        _unbounded_rows,
+        _valued_rows,
+        annotate,
+        input_rows,
+        measures_named,
+    )
+
+    at = {end: valued if end == "central" else value_at(end) for end in _RANGE_COLUMNS}
+    nets: dict[str, pd.DataFrame] = {}
+    keys: list[str] = []
+    for end, rows in at.items():
+        frame, keys = _grouped(_guard(partial(annotate, rows, tables)), groups)
+        summary = _summarise(frame, by=keys, tables=tables)
+        if keys:
+            named = [c for c in summary.columns if c not in _FIGURE_COLUMNS]
+            whole = _summarise(frame, by=[]).assign(**dict.fromkeys(named))
+            summary = pd.concat([summary, whole[summary.columns]], ignore_index=True)
+        nets[end] = summary
+    central = _labelled(nets["central"])
+    words = " and ".join(_GROUP_WORDS.get(k, k) for k in keys)  # as the totals' title
+    keys = [c for c in central.columns if c not in _FIGURE_COLUMNS] if keys else []
+    if keys:
+        central.loc[central.index[-1], keys] = [_total_label_of(nets["central"]), *[""] * (
+            len(keys) - 1)]
+    count = len(central) - 1
+    hidden = count - _SHOWN_GROUPS if keys and count > _SHOWN_GROUPS else 0
+    prices = _price_basis(valued, tables)
+    table = _table("Net social value within the proxies' recorded bounds"
+                   + (f" by {words}" if words else "") + (f" ({prices})" if prices else ""))
+    for c in keys:
+        table.add_column(c)
+    for c in _RANGE_COLUMNS.values():
+        table.add_column(c, justify="right")
+    shown = [*range(min(count, _SHOWN_GROUPS) if hidden else count), count]
+    for i in shown:
+        if hidden and i == count:
+            table.add_row(f"({hidden:,} more)", *[""] * (len(table.columns) - 1))
+        table.add_row(*[str(central.iloc[i][c]) for c in keys],
+                      *[_gbp(nets[end]["net_gbp"].iloc[i]) for end in _RANGE_COLUMNS])
+    _console().print(table)
+    ok = _valued_rows(valued)
+    eds = _known_editions(ok, tables)
+    ends = [_unbounded_rows(ok, eds, end) for end in ("least-favourable", "most-favourable")]
+    if ends[0] is not None and ends[1] is not None and (ends[0] & ends[1]).any():
+        rows = ok[ends[0] & ends[1]]
+        _console().print(_printable(
+            f"Note: the range moves only the proxies that record bounds: {input_rows(rows)} of "
+            f"{input_rows(ok)} row(s) ({_gbp(_total_of(rows))} of {_gbp(_total_of(ok))} at "
+            f"central values; {measures_named(rows)}) record none and stay at their central "
+            "value at both ends, so their proxies' uncertainty is not in it."), markup=False)
+
+
+def _total_of(rows: pd.DataFrame) -> Any:
+    """The penny total of ``rows``' values (a ``Decimal``)."""
+    from socialvalue_tom.money import total
+
+    return total(rows["value_gbp"])
+
+
+def _total_label_of(summary: pd.DataFrame) -> str:
+    """The Total row's label, as the totals table names it."""
+    from socialvalue_tom.report import _total_label
+
+    return str(_total_label(summary.iloc[:-1, 0]))
 
 
 def _illustrative_caveat(annotated: pd.DataFrame) -> str | None:

@@ -340,6 +340,35 @@ def test_value_when_bound_least_favourable_then_benefits_low_harms_high_and_note
     assert bad.exit_code == 2 and "'worst' is not one of" in bad.stderr
 
 
+def test_value_when_range_then_least_central_and_most_favourable_nets_side_by_side(
+        tmp_path: Path) -> None:
+    """--range prints each group's net at the least-favourable, central and most-favourable
+    values in one run, as three runs of --bound give them (DESNZ 2024: 1 t saved £150.41 /
+    £300.82 / £451.23, 1 t added the reverse, one local FTE £28,392.00 with no bound), and
+    names the rows it leaves at their central value (an appraisal review: the range took three
+    runs copied together by hand); with --bound it is refused."""
+    src = _write(tmp_path, "p.csv", "supplier_id,measure,quantity,unit,region,date\n"
+                 "a,env-carbon-saved,1,tCO2e,uk,2024-09-30\n"
+                 "b,env-carbon-added,1,tCO2e,uk,2024-09-30\n"
+                 "b,jobs-local-fte,1,FTE,uk,2024-09-30\n")
+    result = invoke("value", src, "--range", "--by", "supplier")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    table = text[text.index("Net social value within the proxies' recorded bounds by "
+                            "supplier"):]
+    assert re.search(r"a\s+│\s+£150\.41 │\s+£300\.82 │\s+£451\.23 │", table)
+    assert re.search(r"b\s+│\s+£27,940\.77 │\s+£28,091\.18 │\s+£28,241\.59 │", table)
+    assert re.search(r"Total\s+│\s+£28,091\.18 │\s+£28,392\.00 │\s+£28,692\.82 │", table)
+    for bound, net in (("least-favourable", "£28,091.18"), ("most-favourable", "£28,692.82")):
+        alone = invoke("value", src, "--bound", bound)
+        assert re.search(rf"│\s+{re.escape(net)} │\n", alone.stdout), alone.stdout
+    said = " ".join(table.split())
+    assert ("Note: the range moves only the proxies that record bounds: 1 of 3 row(s) "
+            "(£28,392.00 of £28,392.00 at central values; jobs-local-fte) record none") in said
+    refused = invoke("value", src, "--range", "--bound", "low")
+    assert refused.exit_code == 2 and "leave out --bound low" in refused.stderr
+
+
 def test_value_totals_when_a_group_is_named_none_then_the_blank_group_is_told_apart(
         tmp_path: Path) -> None:
     """A supplier id "(none)" (a blank copied from another tool) and the rows with no supplier
