@@ -118,7 +118,7 @@ def valuation_of_row(valued: pd.DataFrame, i: int | np.integer[Any]) -> Valuatio
                         f"{shown(row['value_gbp'])}: the trace cannot be reproduced (were the "
                         "row's cells changed after valuation, rounded say?)", row=i,
                         field="value_gbp")
-    period = _fte_period_step(out, i, table)
+    period = _fte_period_step(valued, i, table)
     if period is not None:  # after the step that names the quantity in FTE
         steps_ = list(v.trace)
         at = next((k + 1 for k, s in enumerate(steps_) if s.rule == "convert"), len(steps_))
