@@ -389,6 +389,7 @@ class By(StrEnum):
     contract = "contract"
     region = "region"
     year = "year"
+    quarter = "quarter"
     stage = "stage"
     value_type = "value_type"
     methodology = "methodology"
@@ -1228,7 +1229,7 @@ def _labelled(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 #: A totals table's title names these groups in words.
-_GROUP_WORDS = {"year": "financial year"}
+_GROUP_WORDS = {"year": "financial year", "quarter": "financial quarter"}
 
 
 def _totals_table(summary: pd.DataFrame, group: str | None, hidden: int = 0,
@@ -1407,9 +1408,10 @@ def _print_totals(valued: pd.DataFrame, groups: list[By], tables: TablesLike,
         _console().print(_printable(line), markup=False)
         said.append(line)
 
-    if "year" in keys and "year" in valued.columns:  # the file's own, not read
-        say("Note: --by year groups by the financial year of each row's date; the input's "
-            "own year column is not read.")
+    for period in ("year", "quarter"):
+        if period in keys and period in valued.columns:  # the file's own, not read
+            say(f"Note: --by {period} groups by the financial {period} of each row's date; "
+                f"the input's own {period} column is not read.")
     if hidden:
         named = " and ".join(g.value for g in groups)
         _console().print(f"Note: {count:,} {named} groups: the first "

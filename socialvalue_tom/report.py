@@ -98,7 +98,8 @@ __all__ = [
 
 #: Short grouping names accepted by :func:`summarise` and the CLI's ``--by``, and their columns.
 GROUPS = {"theme": "theme", "measure": "measure", "supplier": "supplier_id",
-          "contract": "contract_id", "region": "region", "year": "year", "stage": "stage",
+          "contract": "contract_id", "region": "region", "year": "year",
+          "quarter": "quarter", "stage": "stage",
           "value_type": "value_type", "methodology": "methodology"}
 #: The columns of a ``value_frame`` result that say which table entry valued each row.
 _VALUED_COLUMNS = ("table", "version", "measure", "region_used")
@@ -335,6 +336,17 @@ def _financial_year(dates: pd.Series) -> pd.Series:
     return pd.Series(years[codes], index=dates.index)
 
 
+def _financial_quarter(dates: pd.Series) -> pd.Series:
+    """UK financial quarter of each date as text that sorts in time order (``2024/25 Q1`` is
+    April to June 2024, ``Q4`` January to March), each date read as value_frame reads it; None
+    where there is no such date."""
+    codes, days = _distinct_days(dates)
+    labels = np.array([*(None if d is None else
+                         f"{financial_year_text(financial_year(d))} Q{(d.month - 4) % 12 // 3 + 1}"
+                         for d in days), None], dtype=object)
+    return pd.Series(labels[codes], index=dates.index, dtype=object)
+
+
 def _distinct_days(dates: pd.Series) -> tuple[np.ndarray, list[dt.date | None]]:
     """Each date's code (-1 for a missing one) and the distinct days the codes index, each
     cell read as value_frame reads it and worked out once per distinct value."""
@@ -408,6 +420,8 @@ def _grouping_frame(valued: pd.DataFrame, keys: list[str],
     frame = frame.copy(deep=False)
     if "year" in cols and "date" in valued.columns:
         frame["year"] = _financial_year(valued["date"])
+    if "quarter" in cols and "date" in valued.columns:
+        frame["quarter"] = _financial_quarter(valued["date"])
     if "region" in cols and "region" in valued.columns:
         frame["region"] = _regions(valued, tables)
     for name in ("measure", "stage", "unit"):  # read as value_frame validated them
@@ -450,7 +464,7 @@ def _containers_as_text(valued: pd.DataFrame, names: set[str]) -> pd.DataFrame:
 
 
 #: The input column a derived group is read from, for the error when it is missing.
-_SOURCE_COLUMN = {"year": "date"}
+_SOURCE_COLUMN = {"year": "date", "quarter": "date"}
 
 
 def _need(valued: pd.DataFrame, columns: Sequence[str], what: str,
@@ -679,8 +693,10 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
     stripped), ``supplier`` (column ``supplier_id``), ``contract`` (``contract_id``),
     ``region`` (the region code the table resolves, so "UK" and "United Kingdom" group
     together; without known tables, the region requested, normalised), ``year`` (UK financial
-    year of ``date``: a row of several ``years`` counts all its value in its first year) or
-    any column; ``by=()`` gives one overall row. Rows with no value in a
+    year of ``date``: a row of several ``years`` counts all its value in its first year),
+    ``quarter`` (UK financial quarter of ``date``, as text that sorts in time order:
+    ``2024/25 Q1`` is April to June 2024; a row counts in the quarter of its date) or any
+    column; ``by=()`` gives one overall row. Rows with no value in a
     group column form a group of their own. Returns one row per group with ``rows`` (valued
     rows), ``rows_not_valued`` (the group's input rows with no value: its issues; a group whose
     rows were all rejected is listed with zeros, so a supplier whose returns all failed is not
@@ -706,13 +722,14 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
         [{'supplier_id': 'a', 'net_gbp': Decimal('250.00'), 'sv_ratio': 0.25}, {'supplier_id': 'b', 'net_gbp': Decimal('100.00'), 'sv_ratio': 0.2}]
     """  # noqa: E501
     given: list[Any] = list(by) if pd.api.types.is_list_like(by) else [by]
-    if "year" in given and "year" in valued.columns and "date" in valued.columns:
-        # The caller's own, passed over without a word before (a notebook analyst's review:
-        # a calendar 2024 there, the financial 2023/24 here).
-        warnings.warn(SocialValueWarning(
-            "by='year' groups by the UK financial year of each row's date, not by the "
-            "frame's own 'year' column: rename that column to group by it"),
-            stacklevel=outside_stacklevel())
+    for period in ("year", "quarter"):
+        if period in given and period in valued.columns and "date" in valued.columns:
+            # The caller's own, passed over without a word before (a notebook analyst's
+            # review: a calendar 2024 there, the financial 2023/24 here).
+            warnings.warn(SocialValueWarning(
+                f"by={period!r} groups by the UK financial {period} of each row's date, not "
+                f"by the frame's own {period!r} column: rename that column to group by it"),
+                stacklevel=outside_stacklevel())
     return _summarise(valued, by, tables=tables)
 
 
@@ -724,7 +741,7 @@ def _summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
     given: list[Any] = list(by) if pd.api.types.is_list_like(by) else [by]
     grouped = [GROUPS.get(k, k) for k in given if isinstance(k, str)]
     _need(valued, ["value_gbp"], "summarise",
-          reads=[*grouped, *(["date"] if "year" in grouped else [])])
+          reads=[*grouped, *(["date"] if {"year", "quarter"} & set(grouped) else [])])
     keys: list[str] = []
     for k in given:
         if all(GROUPS.get(k, k) != GROUPS.get(seen, seen) for seen in keys):
@@ -1385,7 +1402,8 @@ _PLAIN_NUMBERS = frozenset({"row", "line"})
 #: The report's column headers in words (a column not named here keeps its name).
 _HEADERS = {
     "theme": "Theme", "measure": "Measure", "supplier_id": "Supplier", "contract_id": "Contract",
-    "region": "Region", "year": "Financial year", "stage": "Stage", "value_type": "Value type",
+    "region": "Region", "year": "Financial year", "quarter": "Financial quarter",
+    "stage": "Stage", "value_type": "Value type",
     "methodology": "Methodology", "rows": "Rows", "rows_not_valued": "Not valued",
     "benefits_gbp": "Benefits", "disbenefits_gbp": "Disbenefits", "net_gbp": "Net",
     "contract_value_gbp": "Contract value", "sv_ratio": "SV per £ of contract value",

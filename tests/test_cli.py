@@ -3779,6 +3779,27 @@ def test_value_by_year_says_once_that_the_files_own_year_column_is_not_read(
     assert "by='year'" not in result.output
 
 
+def test_value_by_quarter_totals_each_financial_quarter(tmp_path: Path) -> None:
+    """A skills lead's review: a quarterly breakdown needed a file per quarter. --by quarter
+    totals each UK financial quarter of the rows' dates, in time order, pairs with another
+    --by, and says once that the file's own quarter column is not read."""
+    src = tmp_path / "q.csv"
+    src.write_text("stage,measure,quantity,unit,region,date,quarter\n"
+                   "delivered,jobs-local-fte,1,FTE,uk,2024-07-01,Q2\n"
+                   "delivered,jobs-local-fte,1,FTE,uk,2024-06-30,Q1\n"
+                   "commitment,jobs-local-fte,1,FTE,uk,2025-01-01,Q4\n", encoding="utf-8")
+    result = invoke("value", src, "--by", "quarter")
+    assert result.exit_code == 0, result.output
+    lines = [x for x in result.stdout.splitlines() if "/25 Q" in x]
+    assert [x.split()[1] for x in lines] == ["2024/25", "2024/25", "2024/25"]
+    assert [x.split()[2] for x in lines] == ["Q1", "Q2", "Q4"]
+    assert "Social value by financial quarter" in result.stdout
+    assert result.output.count("own quarter column is not read") == 1
+    paired = invoke("value", src, "--by", "quarter", "--by", "stage")
+    assert paired.exit_code == 0, paired.output
+    assert "2024/25 Q4 │ commitment" in paired.stdout
+
+
 def test_bids_says_how_a_workbook_was_read_once(tmp_path: Path) -> None:
     """An adversarial review: bids printed a workbook's hidden-row note as it was read and
     again from the scoring trace, the second time in the library's words."""

@@ -810,6 +810,28 @@ def test_summarise_when_dates_have_spaces_then_year_whatever_the_order(dates: li
     assert years == {2023: 1, 2024: 2}
 
 
+def test_summarise_by_quarter_gives_financial_quarters_in_time_order() -> None:
+    """A skills lead's review: a quarterly return could be totalled by year, not by quarter.
+    ``quarter`` is the UK financial quarter of each date (Q1 April to June, Q4 January to
+    March), as text that sorts in time order; no date is a group of its own; the frame's own
+    ``quarter`` column is passed over with a warning, as ``year``'s is."""
+    df = pd.DataFrame({"date": ["2025-01-15", "2024-04-01", " 2024-06-30", "2024-07-01",
+                                "2024-03-31", dt.date(2024, 12, 31), None, "2025-03-31"],
+                       "value_gbp": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0]})
+    quarters = summarise(df, by="quarter")
+    assert quarters["quarter"].tolist()[:5] == ["2023/24 Q4", "2024/25 Q1", "2024/25 Q2",
+                                                "2024/25 Q3", "2024/25 Q4"]
+    assert pd.isna(quarters["quarter"].iloc[5])
+    assert quarters["net_gbp"].tolist() == [16, 6, 8, 32, 129, 64]
+    both = summarise(df.assign(stage="delivered"), by=["quarter", "stage"])
+    assert both["quarter"].tolist()[:5] == quarters["quarter"].tolist()[:5]
+    with pytest.warns(sv.SocialValueWarning, match="frame's own 'quarter' column"):
+        own = summarise(df.assign(quarter="Q1"), by="quarter")
+    assert own["quarter"].tolist()[:5] == quarters["quarter"].tolist()[:5]
+    with pytest.raises(sv.OutcomeError, match="no date column"):
+        summarise(df.drop(columns="date"), by="quarter")
+
+
 def test_summarise_when_datetimes_then_year_of_their_date() -> None:
     """Datetimes (naive, aware, datetime64) give the financial year of their own date."""
     df = pd.DataFrame({"date": [dt.datetime(2024, 3, 31, 23, 30), dt.date(2024, 4, 1),
