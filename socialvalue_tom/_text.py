@@ -769,10 +769,17 @@ def stripped(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+def cells(series: pd.Series) -> pd.Series:
+    """``series`` as :func:`cell_codes` reads its cells one by one (an object column): a text
+    column as it is, whose codes and distinct values are the same and come without a copy
+    of every cell as a Python object (about 0.2 s a million rows a column, read again)."""
+    return series if isinstance(series.dtype, pd.StringDtype) else series.astype(object)
+
+
 def stripped_column(series: pd.Series) -> pd.Series:
     """``series`` with its text cells stripped, worked out once per distinct value (missing
     values stay missing, as ``None``), as an object column on the same index."""
-    codes, uniq = cell_codes(series.astype(object))
+    codes, uniq = cell_codes(cells(series))
     values = np.array([*(stripped(u) for u in uniq), None], dtype=object)
     return pd.Series(values[codes], index=series.index, dtype=object)
 
