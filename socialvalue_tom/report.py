@@ -2244,7 +2244,10 @@ def _repeated_rows(ok: pd.DataFrame, loose: bool = False) -> int:
                          else f"{type(x).__name__}:{x}" for x in uniq]
                 found = pd.factorize(np.asarray(texts, dtype=object))[0][found]
             codes.append(found)
-        elif loose and pd.api.types.is_string_dtype(col.dtype):
+        elif loose and (pd.api.types.is_string_dtype(col.dtype)
+                        or isinstance(col.dtype, pd.CategoricalDtype)):
+            # A categorical's categories too (a performance review: "C1 " and "c1" as
+            # categories were never compared loosely).
             found, uniq = pd.factorize(col, use_na_sentinel=False)
             texts = [x.strip().casefold() if isinstance(x, str) else x for x in uniq]
             codes.append(pd.factorize(np.asarray(texts, dtype=object),

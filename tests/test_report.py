@@ -2981,6 +2981,12 @@ def test_basis_notes_name_rows_repeated_but_for_case_or_spaces() -> None:
     assert not any("repeat another row exactly" in n for n in notes)
     other = rows.assign(quantity=[10.0, 11.0, 12.0])
     assert not any("surrounding spaces" in n for n in basis_notes(value_frame(other)))
+    # Categorical text columns alike (a performance review: their categories were compared
+    # as written, so the note never fired).
+    as_categories = rows.astype({"contract_id": "category", "region": "category",
+                                 "unit": "category"})
+    notes = basis_notes(value_frame(as_categories))
+    assert any(n.startswith("2 row(s) repeat another row but for case") for n in notes)
 
 
 def test_basis_notes_name_returns_of_the_year_to_date() -> None:
