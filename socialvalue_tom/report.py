@@ -2465,6 +2465,9 @@ def _carried_forward(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -
     per distinct date and edition; the parts of an apportioned row count once)."""
     if not eds or not {"date", "table", "version"} <= set(ok.columns):
         return 0
+    said = ok["carried_forward"] if "carried_forward" in ok.columns else None
+    if isinstance(said, pd.Series) and said.dtype == bool:
+        return input_rows(ok[said.to_numpy()])  # value_frame's own word for each row
     keys = pd.DataFrame({"date": ok["date"].astype(object).map(_wall_clock),  # see above
                          "table": ok["table"].astype(object),
                          "version": ok["version"].astype(object)})

@@ -266,6 +266,13 @@ def test_value_frame_with_carry_forward_says_which_rows_were_carried(tiny_table:
     again = value_frame(out.iloc[:3], tiny_table, assumptions=a)
     assert list(again.columns).count("carried_forward") == 1
     assert again["carried_forward"].tolist() == [False, True, True]
+    # The notes count the rows the column names, as from the dates without it.
+    from socialvalue_tom.report import basis_notes
+
+    with_column = [n for n in basis_notes(out) if "carried forward" in n]
+    assert with_column and with_column[0].startswith("2 row(s)")
+    assert with_column == [n for n in basis_notes(out.drop(columns="carried_forward"))
+                           if "carried forward" in n]
 
 
 def test_value_frame_when_datetime64_date_is_past_year_9999_is_a_bad_date(
