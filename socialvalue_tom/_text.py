@@ -176,13 +176,29 @@ def cell_number(cell: Any) -> float | None:
 
 def text_is_an_address(cell: Any) -> bool:
     """Whether ``str(cell)`` names the object's place in memory (``<memory at 0x7f...>``,
-    ``<object object at 0x7f...>``): a memoryview, as a database driver returns a binary
-    column, or an object with no text of its own. As a key it would differ from run to run,
+    ``<object object at 0x7f...>``, ``<function f at 0x7f...>``): a memoryview, as a database
+    driver returns a binary column, an object with no text of its own, or one whose text
+    quotes its address (a function, method or generator). As a key it would differ from run to run,
     so one contract would be another each time."""
     if isinstance(cell, memoryview):
         return True
+    if cell is None or isinstance(cell, str | bytes | bytearray | numbers.Number | dt.date
+                                  | dt.time | np.generic):
+        return False  # text or a number of its own, read as such
     kind: Any = type(cell)
-    return kind.__str__ is object.__str__ and kind.__repr__ is object.__repr__
+    if kind.__str__ is object.__str__ and kind.__repr__ is object.__repr__:
+        return True
+    # A function, method, generator or lock has a text of its own type's making that still
+    # names its address ('<function f at 0x7f...>'): as varying from run to run.
+    try:
+        text = str(cell)
+    except Exception:  # a foreign object's __str__ failing: not an address to read
+        return False
+    return _AT_AN_ADDRESS.search(text) is not None
+
+
+#: The address in memory Python's default texts end with (``<function f at 0x7f3a...>``).
+_AT_AN_ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+>")
 
 
 def key_text(value: Any) -> str | None:

@@ -611,9 +611,10 @@ def test_value_frame_when_cell_holds_a_container_is_an_issue(tiny_table: Any, co
 
 
 @pytest.mark.parametrize("cell", [(1, 2), frozenset({"C1"}), 1 + 2j, pd.Interval(0, 1),
-                                  memoryview(b"C1"), object()],
+                                  memoryview(b"C1"), object(), _frame,
+                                  (c for c in "C1"), [].append],
                          ids=["tuple", "frozenset", "complex", "interval", "memoryview",
-                              "object"])
+                              "object", "function", "generator", "method"])
 @pytest.mark.parametrize("column", ["contract_id", "supplier_id"])
 def test_value_frame_when_a_key_cell_is_not_one_value_agrees_with_the_scalar_outcome(
         tiny_table: Any, column: str, cell: Any) -> None:
@@ -621,7 +622,7 @@ def test_value_frame_when_a_key_cell_is_not_one_value_agrees_with_the_scalar_out
     id: a not-a-value issue in bulk, an OutcomeError for one outcome, never grouped as its
     text. Nor is a memoryview (a database driver's binary column) or an object with no text
     of its own: their text is their address in memory, another key on every run (an API
-    review)."""
+    review); nor a function, method or generator, whose own text quotes its address."""
     df = _frame(**{column: pd.Series([cell, "C2", "C3"], dtype=object)})
     out = value_frame(df, tiny_table, errors="collect")
     issues = out.attrs["issues"]
