@@ -1493,6 +1493,8 @@ _ERROR_PHRASES = (
      "A bid's price is socialvalue-tom bids --price SUPPLIER=GBP, not contract_value"),
     ("assumption 'discount_base_year':", "--discount-base-year:"),
     ("where the table records one (bound)", "where the table records one (--bound)"),
+    ("(dates_read_day_first)", "(--day-first)"),
+    ("(dates_read_month_first)", "(--month-first)"),
 )
 
 

@@ -320,8 +320,9 @@ def _refuse_month_first(name: str, cells: list[Any]) -> None:
                    f"{other.day} {other:%B %Y})")
     raise RuleError(f"column {name!r} cannot be read day first: it holds {only.strip()!r}, a "
                     f"date only when read month first ({meant.day} {meant:%B %Y}, as the US "
-                    f"writes dates), so its other dates are month first too{example}: write "
-                    "the dates as YYYY-MM-DD", field=name)
+                    f"writes dates), so its other dates are month first too{example}: read it "
+                    "month first (dates_read_month_first), or write the dates as YYYY-MM-DD",
+                    field=name)
 
 
 def _refuse_day_first(name: str, cells: list[Any]) -> None:
@@ -345,7 +346,8 @@ def _refuse_day_first(name: str, cells: list[Any]) -> None:
     raise RuleError(f"column {name!r} cannot be read month first: it holds {only.strip()!r}, "
                     f"a date only when read day first ({meant.day} {meant:%B %Y}, as the UK "
                     f"writes dates), so its other dates are day first too{example}: read it "
-                    "day first (--day-first), or write the dates as YYYY-MM-DD", field=name)
+                    "day first (dates_read_day_first), or write the dates as YYYY-MM-DD",
+                    field=name)
 
 
 def _month_first_only(cell: Any) -> str | None:

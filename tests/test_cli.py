@@ -3603,6 +3603,9 @@ def test_a_file_with_dates_only_month_first_reads_is_not_pointed_to_day_first(
             "YYYY-MM-DD (--day-first refuses a column holding such a date).") in said
     flagged = invoke("value", src, "--day-first", "--errors", "collect")
     assert flagged.exit_code == 2 and "cannot be read day first" in flagged.stderr
+    # The refusal names the flag that reads the file, in the command's words.
+    assert "read it month first (--month-first), or write the dates as YYYY-MM-DD" in " ".join(
+        flagged.stderr.split())
 
 
 def test_month_first_reads_us_dates_and_the_record_says_so(tmp_path: Path) -> None:
@@ -3637,6 +3640,7 @@ def test_month_first_reads_us_dates_and_the_record_says_so(tmp_path: Path) -> No
     assert refused.exit_code == 2
     assert "cannot be read month first: it holds '30/06/2024'" in " ".join(
         refused.stderr.split())
+    assert "read it day first (--day-first), or write" in " ".join(refused.stderr.split())
     both = invoke("value", src, "--month-first", "--day-first")
     assert both.exit_code == 2 and "give one" in both.stderr
     for command in (["explain", str(src), "--row", "1"], ["targets", str(src)],

@@ -2891,7 +2891,8 @@ def test_dates_read_day_first_refuses_a_column_with_a_date_only_month_first_read
     assert ("column 'date' cannot be read day first: it holds '06/30/2024', a date only when "
             "read month first (30 June 2024, as the US writes dates), so its other dates are "
             "month first too (07/01/2024 would be read as 7 January 2024, not 1 July 2024): "
-            "write the dates as YYYY-MM-DD") in str(caught.value)
+            "read it month first (dates_read_month_first), or write the dates as "
+            "YYYY-MM-DD") in str(caught.value)
     assert svio.dates_read_day_first(us, ["period_end"])["period_end"].tolist()[0] == "2024-06-30"
     # 12/13/2024 alone, nothing read day first: left for the valuation to refuse, its hint
     # naming the month-first reading.
@@ -2963,7 +2964,8 @@ def test_dates_read_month_first_reads_us_dates_and_refuses_a_uk_one() -> None:
     with pytest.raises(sv.RuleError, match=re.escape(
             "column 'date' cannot be read month first: it holds '30/06/2024', a date only when "
             "read day first (30 June 2024, as the UK writes dates), so its other dates are day "
-            "first too (07/01/2024 would be read as 1 July 2024, not 7 January 2024)")):
+            "first too (07/01/2024 would be read as 1 July 2024, not 7 January 2024): read "
+            "it day first (dates_read_day_first), or write the dates as YYYY-MM-DD")):
         svio.dates_read_month_first(uk)
     # Day first, the same file's reading is refused the other way.
     with pytest.raises(sv.RuleError, match="cannot be read day first"):
