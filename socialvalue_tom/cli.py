@@ -1412,6 +1412,12 @@ def _print_totals(valued: pd.DataFrame, groups: list[By], tables: TablesLike,
         if period in keys and period in valued.columns:  # the file's own, not read
             say(f"Note: --by {period} groups by the financial {period} of each row's date; "
                 f"the input's own {period} column is not read.")
+    if "quarter" in keys:
+        from socialvalue_tom.report import _quarters_note
+
+        spanned = _quarters_note(valued)
+        if spanned:
+            say(f"Note: {spanned}.")
     if hidden:
         named = " and ".join(g.value for g in groups)
         _console().print(f"Note: {count:,} {named} groups: the first "

@@ -359,6 +359,37 @@ def _financial_quarter(dates: pd.Series) -> pd.Series:
     return pd.Series(labels[codes], index=dates.index, dtype=object)
 
 
+def _quarters_spanned(valued: pd.DataFrame) -> int:
+    """How many valued rows of ``valued``, parts apportioned by their periods
+    (:func:`~socialvalue_tom.periods.apportion`), report a period running over more than one
+    UK financial quarter: grouped by ``quarter``, each counts whole in the quarter of its date,
+    its first day, as a period is split only where the editions change (1 April), never at a
+    quarter's end. 0 for rows not apportioned."""
+    read = valued.attrs.get(PERIODS_ATTR)
+    if not isinstance(read, Mapping) or "value_gbp" not in valued.columns:
+        return 0
+    start, end = read.get("start"), read.get("end")
+    if not isinstance(start, str) or not isinstance(end, str) or not {start, end} <= set(
+            valued.columns):
+        return 0
+    first, last = _financial_quarter(valued[start]), _financial_quarter(valued[end])
+    counted = pd.to_numeric(valued["value_gbp"], errors="coerce").notna()
+    return int((counted & first.notna() & last.notna() & (first != last)).sum())
+
+
+def _quarters_note(valued: pd.DataFrame) -> str | None:
+    """What a total by quarter says of rows whose period spans quarters; None where none
+    does."""
+    spanned = _quarters_spanned(valued)
+    if not spanned:
+        return None
+    return (f"{spanned:,} valued row(s) report a period running over more than one financial "
+            "quarter: each counts whole in the quarter of its first day (a period is split "
+            "only where its editions change, not at a quarter's end), so the quarters' "
+            "totals are not what was delivered in each; "
+            "give a row per quarter for totals by quarter")
+
+
 def _distinct_days(dates: pd.Series) -> tuple[np.ndarray, list[dt.date | None]]:
     """Each date's code (-1 for a missing one) and the distinct days the codes index, each
     cell read as value_frame reads it and worked out once per distinct value."""
@@ -715,8 +746,9 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
     together; without known tables, the region requested, normalised), ``year`` (UK financial
     year of ``date``: a row of several ``years`` counts all its value in its first year),
     ``quarter`` (UK financial quarter of ``date``, as text that sorts in time order:
-    ``2024/25 Q1`` is April to June 2024; a row counts in the quarter of its date) or any
-    column; ``by=()`` gives one overall row. Rows with no value in a
+    ``2024/25 Q1`` is April to June 2024; a row counts in the quarter of its date, so a part
+    :func:`~socialvalue_tom.periods.apportion` made of a period running over several quarters
+    counts whole in its first day's, with a :class:`SocialValueWarning`) or any column; ``by=()`` gives one overall row. Rows with no value in a
     group column form a group of their own. Returns one row per group with ``rows`` (valued
     rows), ``rows_not_valued`` (the group's input rows with no value: its issues; a group whose
     rows were all rejected is listed with zeros, so a supplier whose returns all failed is not
@@ -750,6 +782,9 @@ def summarise(valued: pd.DataFrame, by: str | Sequence[str] = ("theme",), *,
                 f"by={period!r} groups by the UK financial {period} of each row's date, not "
                 f"by the frame's own {period!r} column: rename that column to group by it"),
                 stacklevel=outside_stacklevel())
+    spanned = _quarters_note(valued) if "quarter" in given else None
+    if spanned:  # a year's row apportioned is one part: by quarter, all of it in April-June
+        warnings.warn(SocialValueWarning(spanned), stacklevel=outside_stacklevel())
     return _summarise(valued, by, tables=tables)
 
 

@@ -3783,6 +3783,24 @@ def test_value_by_year_says_once_that_the_files_own_year_column_is_not_read(
     assert "by='year'" not in result.output
 
 
+def test_value_by_quarter_with_period_notes_rows_spanning_quarters(tmp_path: Path) -> None:
+    """A year's row read with --period is one part dated its first day: --by quarter put all
+    of it in Q1 with no word. A note counts such rows; quarterly rows get none."""
+    src = tmp_path / "p.csv"
+    src.write_text("measure,quantity,unit,region,period_start,period_end\n"
+                   "env-carbon-saved,4,tCO2e,uk,2024-04-01,2025-03-31\n"
+                   "env-carbon-saved,4,tCO2e,uk,2024-07-01,2024-09-30\n", encoding="utf-8")
+    result = invoke("value", src, "--by", "quarter", "--period", "period_start,period_end")
+    assert result.exit_code == 0, result.output
+    assert ("Note: 1 valued row(s) report a period running over more than one financial "
+            "quarter: each counts whole in the quarter of its first day") in " ".join(
+                result.stdout.split())
+    src.write_text("measure,quantity,unit,region,period_start,period_end\n"
+                   "env-carbon-saved,4,tCO2e,uk,2024-07-01,2024-09-30\n", encoding="utf-8")
+    quarterly = invoke("value", src, "--by", "quarter", "--period", "period_start,period_end")
+    assert quarterly.exit_code == 0 and "more than one financial quarter" not in quarterly.output
+
+
 def test_value_by_quarter_totals_each_financial_quarter(tmp_path: Path) -> None:
     """A skills lead's review: a quarterly breakdown needed a file per quarter. --by quarter
     totals each UK financial quarter of the rows' dates, in time order, pairs with another

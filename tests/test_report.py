@@ -832,6 +832,28 @@ def test_summarise_by_quarter_gives_financial_quarters_in_time_order() -> None:
         summarise(df.drop(columns="date"), by="quarter")
 
 
+def test_summarise_by_quarter_warns_of_apportioned_periods_that_span_quarters() -> None:
+    """Periods are split only where the editions change (1 April), so a year's row
+    apportioned is one part dated 1 April: by quarter, all of it fell in Q1 without a word.
+    A warning counts the rows whose period runs over several quarters; rows a quarter long
+    say nothing."""
+    year = pd.DataFrame({"measure": ["env-carbon-saved"] * 2, "quantity": [4, 4],
+                         "unit": ["tCO2e"] * 2, "region": ["uk"] * 2,
+                         "period_start": ["2024-04-01", "2024-07-01"],
+                         "period_end": ["2025-03-31", "2024-09-30"]})
+    valued = value_frame(sv.apportion(year, start="period_start", end="period_end"))
+    with pytest.warns(sv.SocialValueWarning, match=r"^1 valued row\(s\) report a period "
+                      "running over more than one financial quarter"):
+        quarters = summarise(valued, by="quarter")
+    assert quarters["quarter"].tolist() == ["2024/25 Q1", "2024/25 Q2"]
+    quarterly = value_frame(sv.apportion(year.iloc[1:], start="period_start",
+                                         end="period_end"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sv.SocialValueWarning)
+        summarise(quarterly, by="quarter")
+        summarise(valued, by="year")  # split at 1 April: each year's part is its own
+
+
 def test_summarise_when_datetimes_then_year_of_their_date() -> None:
     """Datetimes (naive, aware, datetime64) give the financial year of their own date."""
     df = pd.DataFrame({"date": [dt.datetime(2024, 3, 31, 23, 30), dt.date(2024, 4, 1),
