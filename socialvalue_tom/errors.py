@@ -65,8 +65,11 @@ def _portable(value: Any) -> Any:
     return quoted(value)
 
 
-#: Attributes of every error that a keyword detail may not replace.
-_NOT_DETAILS = frozenset({"code", "message", "details", "args", "to_dict"})
+#: Attributes of every error that a keyword detail may not replace: this class's, and every
+#: exception's (``add_note``, ``with_traceback``, ``__cause__``...), which a detail set as an
+#: attribute would break: ``add_note=`` made ``err.add_note(...)`` a TypeError.
+_NOT_DETAILS = frozenset({"code", "message", "details", "to_dict", "__notes__",
+                          *dir(BaseException)})
 
 
 class SocialValueError(Exception):

@@ -421,10 +421,12 @@ def test_row_issue_codes_are_the_documented_table_and_those_the_engines_give() -
     assert recorded <= set(ROW_ISSUE_CODES)
 
 
-@pytest.mark.parametrize("name", ["code", "details", "to_dict"])
+@pytest.mark.parametrize("name", ["code", "details", "to_dict", "args", "add_note",
+                                  "with_traceback", "__cause__", "__notes__"])
 def test_a_detail_may_not_take_an_errors_own_attribute(name: str) -> None:
     """RuleError("x", code="y") pointed its str() to docs/errors.md#y and to_dict() to code y:
-    a detail named as the error's own attribute is refused (an API review)."""
+    a detail named as the error's own attribute is refused (an API review); so is one named
+    as every exception's (add_note= made err.add_note() a TypeError)."""
     with pytest.raises(TypeError, match=f"{name} cannot be a detail"):
         errors.RuleError("x", **{name: "y"})
     assert str(errors.RuleError("x", field="y")) == "x [see docs/errors.md#rule-error]"
