@@ -539,14 +539,17 @@ def _time_advice(unit: str, parsed: pint.Unit, canonical: str, target: pint.Unit
     factor = float(ureg.Quantity(1.0, parsed).to(target).magnitude)
     if not _is_long(target):  # hours counted
         if _is_long(parsed):
-            return (f"; a {parsed} of training or staff time has no fixed number of hours (a "
-                    f"working day is not 24 hours): give the {canonical}s, from the "
-                    "attendance record or timesheet")
+            # The calendar's hours in a day, a week or a year are not the hours worked in it.
+            why = (f" (a working {parsed} is not {factor:,.0f} hours)"
+                   if math.isclose(factor, round(factor)) else "")
+            return (f"; a {parsed} of training or staff time has no fixed number of "
+                    f"hours{why}: give the {canonical}s, from the attendance record or "
+                    "timesheet")
         return f"; give the {canonical}s ({unit.strip()} / {1 / factor:g})"
-    if not _is_long(parsed):  # hours given, weeks counted
+    if not _is_long(parsed):  # hours (or minutes) given, weeks counted
         said = (f" (the table values a week at {hours_per_week:g} hours of work, its "
                 "hours_per_week)" if hours_per_week and str(target) == "week" else "")
-        return (f"; hours are not converted to {canonical}s{said}: give the {canonical}s "
+        return (f"; {parsed}s are not converted to {canonical}s{said}: give the {canonical}s "
                 "from the agreement or payroll record")
     if str(parsed) == "day":
         return (f"; days are not converted to {canonical}s (a working week is 5 days, a "

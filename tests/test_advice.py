@@ -212,6 +212,13 @@ UK_2025 = sv.load_table("uk-national", version="2025")
      "number of hours (a working day is not 24 hours): give the hours, from the attendance "
      "record or timesheet"),
     ("jobs-school-engagement-hour", "minutes", "; give the hours (minutes / 60)"),
+    # Not a day's 24 hours said of a week, nor hours said of minutes.
+    ("jobs-training-employee-hour", "weeks", "; a week of training or staff time has no fixed "
+     "number of hours (a working week is not 168 hours): give the hours, from the attendance "
+     "record or timesheet"),
+    ("jobs-apprenticeship-l2-week", "minutes", "; minutes are not converted to weeks (the "
+     "table values a week at 37.5 hours of work, its hours_per_week): give the weeks from the "
+     "agreement or payroll record"),
     ("jobs-local-fte", "FTE-years", "; an FTE here is already a year of full-time work, over the "
      "row's period (1 FTE employed all year is 1, for a quarter 0.25): write 'FTE'"),
     ("jobs-priority-neet", "fte years", "; an FTE here is already a year of full-time work, over "
