@@ -186,7 +186,7 @@ def value_frame(df: pd.DataFrame, tables: TablesLike = "uk-national", *,
     out = Columns.empty(n, detail, len(stack.editions), len(stack.regions))
     shares = _Shares(n, [ex.id for t in stack.editions for ex in t.spec.exclusions],
                      always=claims is not None)
-    seen = Seen()
+    seen = Seen(all_dates=df["date"] if n > BLOCK and "date" in df.columns else None)
     illustrative = 0
     carried = np.zeros(n, dtype=bool)
     late = np.zeros(n, dtype=bool)  # valued with an edition past its valid_to

@@ -2937,6 +2937,18 @@ def test_an_ambiguous_date_in_a_month_first_column_is_offered_its_month_first_re
         sv.apportion(periods)
     reasons = {i.row: i.reason for i in caught.value.issues}
     assert "2024-07-01 if it means 1 July 2024 (month first" in reasons[1]
+    # In an input valued in blocks, the month-first date in the last block says how to read
+    # the ambiguous one in the first (an adversarial review: each block read its own).
+    from socialvalue_tom.frame import BLOCK
+
+    far = ["2024-07-02"] * (BLOCK + 2)
+    far[0], far[-1] = "07/01/2024", "06/30/2024"
+    long = pd.DataFrame({"measure": "jobs-local-fte", "quantity": 1.0, "unit": "FTE",
+                         "region": "england", "date": far})
+    reasons = {i.row: i.reason for i in sv.value_frame(long, errors="collect").attrs["issues"]
+               .itertuples()}
+    assert reasons[0].endswith("if it means 1 July 2024 (month first, as the column's other "
+                               "dates are)")
     day_first = rows.assign(date=["30/06/2024", "07/01/2024", "2024-07-02"])
     with pytest.raises(sv.BulkValidationError) as caught:
         sv.value_frame(day_first)

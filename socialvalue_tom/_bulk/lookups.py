@@ -114,6 +114,28 @@ class Seen:
 
     days: dict[Any, int | None] = field(default_factory=dict)
     units: dict[tuple[int, int, Any], float | str] = field(default_factory=dict)
+    #: The whole input's date column, where the input is valued in blocks: a month-first
+    #: date in one block says how to read an ambiguous one in another (an adversarial review).
+    all_dates: pd.Series | None = None
+    _month_first: bool | None = None
+
+    def month_first(self, block: Sequence[Any]) -> bool:
+        """Whether the input's date column holds a date only month first (``06/30/2024``):
+        worked out once, over the whole column where it is known, else over ``block``."""
+        if self._month_first is None:
+            if self.all_dates is None:
+                return month_first_column(block)
+            cells = self.all_dates
+            if cells.dtype == object or pd.api.types.is_string_dtype(cells.dtype):
+                distinct: Any
+                try:
+                    distinct = pd.unique(cells.astype(object))
+                except TypeError:  # a container among the cells: each read as it is
+                    distinct = cells.astype(object)
+                self._month_first = month_first_column(distinct)
+            else:  # dates, datetimes: no text to read either way
+                self._month_first = False
+        return self._month_first
 
 
 def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
@@ -124,7 +146,7 @@ def lookups(df: pd.DataFrame, s: EditionStack, a: Assumptions, issues: Issues,
     _unknown_everywhere(df["measure"], measures, s, issues)  # first: such a row is no outcome
     _totals_rows(df, measures[0], issues)
     q = _quantity(df["quantity"], issues)
-    dates = _days(df["date"], issues, seen.days)
+    dates = _days(df["date"], issues, seen)
     ed = _editions(dates, s, a, issues)
     fy = dates.per_row(_financial_years(dates.days))
     late = (ed >= 0) & (dates.per_row(dates.days) > s.ends.take(np.clip(ed, 0, None)))
@@ -341,7 +363,7 @@ class _Dates:
         return per_value if self.codes is None else per_value[self.codes]
 
 
-def _days(series: pd.Series, issues: Issues, seen: dict[Any, int | None]) -> _Dates:
+def _days(series: pd.Series, issues: Issues, known: Seen) -> _Dates:
     """Read the date column once per distinct value; missing and bad dates are issues.
 
     A timezone-aware date is the date on its own wall clock (2024-04-01 00:30 in London is
@@ -366,12 +388,13 @@ def _days(series: pd.Series, issues: Issues, seen: dict[Any, int | None]) -> _Da
     if _may_hold_datetimes(series) and any(_aware(u) for u in uniq):
         # Equal instants in different zones are one value to factorize, but not one date.
         codes, uniq = _codes(series.map(_wall_clock))
+    seen = known.days
     parsed = [seen[u] if u in seen else seen.setdefault(u, parse_day(u)) for u in uniq]
     issues.add(codes < 0, "date", "missing", "date is missing", also=True)
     unparsed = np.array([d is None for d in parsed] + [False])
     # Read only where a cell is refused (rare): whether the column writes dates month first.
-    month_first = functools.cache(lambda: month_first_column(
-        u for u, d in zip(uniq, parsed, strict=True) if d is None))
+    month_first = functools.cache(lambda: known.month_first(
+        [u for u, d in zip(uniq, parsed, strict=True) if d is None]))
     issues.add(unparsed[codes], "date", "bad-date",
                lambda p: not_a_date("date", series.iloc[p], month_first=month_first()),
                also=True,
