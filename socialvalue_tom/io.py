@@ -280,10 +280,7 @@ def _dates_read(frame: pd.DataFrame, columns: Sequence[str], *,
         iso = [reading(u) for u in uniq]
         if not any(d is not None for d in iso):
             continue
-        if month_first:
-            _refuse_day_first(name, list(uniq))
-        else:
-            _refuse_month_first(name, list(uniq))
+        _refuse_other_order(name, list(uniq), month_first=month_first)
         cells = column.astype(object).to_numpy()
         new = np.array([d if d is not None else u for d, u in zip(iso, uniq, strict=True)]
                        + [None], dtype=object)
@@ -301,101 +298,60 @@ def _dates_read(frame: pd.DataFrame, columns: Sequence[str], *,
     return out
 
 
-def _refuse_month_first(name: str, cells: list[Any]) -> None:
-    """Refuse to read column ``name`` day first where one of its ``cells`` is a date only when
-    read month first (``06/30/2024``, as the US writes dates): the column's other dates are
-    month first too, and read day first ``07/01/2024`` would be 7 January, not 1 July, with
-    no word (a data-quality steward's review)."""
-    only = next((c for c in cells if _month_first_only(c) is not None), None)
+def _refuse_other_order(name: str, cells: list[Any], *, month_first: bool) -> None:
+    """Refuse to read column ``name`` day first (or, ``month_first``, month first) where one
+    of its ``cells`` is a date only in the other order (``06/30/2024``, as the US writes
+    dates, or ``30/06/2024``, as the UK does): the column's other dates are in that order
+    too, and ``07/01/2024`` read the other way would be another day, with no word (a
+    data-quality steward's review)."""
+    asked, other = (_iso_month_first, _iso_day_first) if month_first else (_iso_day_first,
+                                                                          _iso_month_first)
+    only = next((c for c in cells if other(c) is not None and asked(c) is None), None)
     if only is None:
         return
-    both = next((c for c in cells if _iso_day_first(c) is not None
-                 and _month_first(c, only=False) is not None), None)
-    meant = dt.date.fromisoformat(str(_month_first_only(only)))
+    both = next((c for c in cells if asked(c) is not None and other(c) is not None
+                 and asked(c) != other(c)), None)
+    meant = dt.date.fromisoformat(str(other(only)))
     example = ""
     if both is not None:
-        day = dt.date.fromisoformat(str(_iso_day_first(both)))
-        other = dt.date.fromisoformat(str(_month_first(both, only=False)))
+        day = dt.date.fromisoformat(str(asked(both)))
+        instead = dt.date.fromisoformat(str(other(both)))
         example = (f" ({both.strip()} would be read as {day.day} {day:%B %Y}, not "
-                   f"{other.day} {other:%B %Y})")
-    raise RuleError(f"column {name!r} cannot be read day first: it holds {only.strip()!r}, a "
-                    f"date only when read month first ({meant.day} {meant:%B %Y}, as the US "
-                    f"writes dates), so its other dates are month first too{example}: read it "
-                    "month first (dates_read_month_first), or write the dates as YYYY-MM-DD",
-                    field=name)
-
-
-def _refuse_day_first(name: str, cells: list[Any]) -> None:
-    """Refuse to read column ``name`` month first where one of its ``cells`` is a date only
-    when read day first (``30/06/2024``, as the UK writes dates): the column's other dates
-    are day first too, and read month first ``07/01/2024`` would be 1 July, not 7 January."""
-    # A day after the 12th first (30/06/2024): no 30th month.
-    only = next((c for c in cells
-                 if _iso_day_first(c) is not None and _iso_month_first(c) is None), None)
-    if only is None:
-        return
-    both = next((c for c in cells if _iso_day_first(c) is not None
-                 and _month_first(c, only=False) is not None), None)
-    meant = dt.date.fromisoformat(str(_iso_day_first(only)))
-    example = ""
-    if both is not None:
-        day = dt.date.fromisoformat(str(_month_first(both, only=False)))
-        other = dt.date.fromisoformat(str(_iso_day_first(both)))
-        example = (f" ({both.strip()} would be read as {day.day} {day:%B %Y}, not "
-                   f"{other.day} {other:%B %Y})")
-    raise RuleError(f"column {name!r} cannot be read month first: it holds {only.strip()!r}, "
-                    f"a date only when read day first ({meant.day} {meant:%B %Y}, as the UK "
-                    f"writes dates), so its other dates are day first too{example}: read it "
-                    "day first (dates_read_day_first), or write the dates as YYYY-MM-DD",
-                    field=name)
+                   f"{instead.day} {instead:%B %Y})")
+    order, its = ("month", "day") if month_first else ("day", "month")
+    writer = "UK" if month_first else "US"
+    raise RuleError(f"column {name!r} cannot be read {order} first: it holds "
+                    f"{only.strip()!r}, a date only when read {its} first ({meant.day} "
+                    f"{meant:%B %Y}, as the {writer} writes dates), so its other dates are "
+                    f"{its} first too{example}: read it {its} first (dates_read_{its}_first), "
+                    "or write the dates as YYYY-MM-DD", field=name)
 
 
 def _month_first_only(cell: Any) -> str | None:
     """The ISO date a text cell means where it is a date only when read month first
     (``06/30/2024``: there is no 30th month), or None."""
-    return _month_first(cell, only=True)
-
-
-def _month_first(cell: Any, *, only: bool) -> str | None:
-    """The ISO date a text cell written as day, month and year means read month first:
-    where that is its only reading (``only``: ``06/30/2024``), or else where it is another
-    day than read day first (``07/01/2024``); None otherwise."""
-    if not isinstance(cell, str) or (m := _DAY_FIRST_CELL.fullmatch(cell)) is None:
-        return None
-    month, day = int(m[1]), int(m[3])
-    if (day <= 12) if only else (month == day or month > 12):
-        return None
-    try:
-        return dt.date(int(m[4]), month, day).isoformat()
-    except ValueError:
-        return None
+    return _iso_month_first(cell) if _iso_day_first(cell) is None else None
 
 
 def _iso_day_first(cell: Any) -> str | None:
     """The ISO date a text cell written day first means, or None (not such a cell, or no
-    such day)."""
-    if not isinstance(cell, str):
-        return None
-    m = _DAY_FIRST_CELL.fullmatch(cell)
-    if m is None:
-        return None
-    try:
-        return dt.date(int(m[4]), int(m[3]), int(m[1])).isoformat()
-    except ValueError:  # 31/04/2025: refused by the valuation, as given
-        return None
+    such day: 31/04/2025 is refused by the valuation, as given)."""
+    return _iso_date(cell, month_first=False)
 
 
 def _iso_month_first(cell: Any) -> str | None:
     """The ISO date a text cell written month first means, or None (not such a cell, or no
-    such day)."""
-    if not isinstance(cell, str):
+    such day: 04/31/2025 is refused by the valuation, as given)."""
+    return _iso_date(cell, month_first=True)
+
+
+def _iso_date(cell: Any, *, month_first: bool) -> str | None:
+    if not isinstance(cell, str) or (m := _DAY_FIRST_CELL.fullmatch(cell)) is None:
         return None
-    m = _DAY_FIRST_CELL.fullmatch(cell)
-    if m is None:
-        return None
+    month, day = (int(m[1]), int(m[3])) if month_first else (int(m[3]), int(m[1]))
     try:
-        return dt.date(int(m[4]), int(m[1]), int(m[3])).isoformat()
-    except ValueError:  # 04/31/2025: refused by the valuation, as given
+        return dt.date(int(m[4]), month, day).isoformat()
+    except ValueError:
         return None
 
 
