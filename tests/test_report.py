@@ -2515,8 +2515,8 @@ def test_notes_ask_for_one_year_as_both_price_and_discount_base() -> None:
 def test_summarise_by_a_grouping_mistyped_names_the_groupings(valued: pd.DataFrame) -> None:
     """A newcomer's review: by="themes" was told only that the input has no themes column,
     as if one should be added; the named groupings are listed and the close one named."""
-    groupings = ("groupings by name: theme, measure, supplier, contract, region, year, stage, "
-                 "value_type, methodology; or any column of the input")
+    groupings = ("groupings by name: theme, measure, supplier, contract, region, year, quarter, "
+                 "stage, value_type, methodology; or any column of the input")
     with pytest.raises(sv.OutcomeError) as info:
         summarise(valued, by="themes")
     assert info.value.message == (f"cannot group by themes: the input has no themes column "
