@@ -1232,13 +1232,21 @@ def _labelled(summary: pd.DataFrame) -> pd.DataFrame:
 _GROUP_WORDS = {"year": "financial year", "quarter": "financial quarter"}
 
 
+def _totals_title(group: str | None, prices: str | None, adds: bool = False) -> str:
+    """A totals table's title: the groups, whether its figures add commitments to
+    deliveries (``adds``), and the prices the amounts are in."""
+    return ("Social value" + (f" by {_GROUP_WORDS.get(group, group)}" if group else "")
+            + (", commitments and deliveries added together" if adds else "")
+            + (f" ({prices})" if prices else ""))
+
+
 def _totals_table(summary: pd.DataFrame, group: str | None, hidden: int = 0,
-                  prices: str | None = None) -> Table:
+                  prices: str | None = None, adds: bool = False) -> Table:
     """The totals table of a :func:`_labelled` summary; ``hidden``: groups left out of
     ``summary``, counted on a line of their own before its last row (the Total); ``prices``:
-    the prices the amounts are in, for the title ("2024/25 prices")."""
-    table = _table("Social value" + (f" by {_GROUP_WORDS.get(group, group)}" if group else "")
-                   + (f" ({prices})" if prices else ""))
+    the prices the amounts are in, for the title ("2024/25 prices"); ``adds``: its figures
+    add commitments to deliveries, which the title says."""
+    table = _table(_totals_title(group, prices, adds))
     cols = [c for c in summary.columns if c not in _FIGURE_COLUMNS]
     for c in cols:
         table.add_column(c)
@@ -1371,9 +1379,12 @@ def _print_totals(valued: pd.DataFrame, groups: list[By], tables: TablesLike,
     the Total. ``inp`` and ``sheet``: the file read, to name a contract's conflicting values
     by its lines."""
     from socialvalue_tom.report import (
+        _bare,
         _price_basis,
         _rounding_note,
+        _stage_totals,
         _total_label,
+        _valued_rows,
         annotate,
         ratio_spread_note,
     )
@@ -1398,11 +1409,14 @@ def _print_totals(valued: pd.DataFrame, groups: list[By], tables: TablesLike,
     # --price-year, under one title; the title says the prices.
     prices = _price_basis(valued, tables)
     words = " and ".join(_GROUP_WORDS.get(k, k) for k in keys) or None
-    _console().print(_totals_table(shown, words, hidden, prices))
+    # An audit committee's review: "Social value by theme" read £2.34m for jobs here and
+    # £0.99m under the report's "By theme", which counts deliveries alone; the title says
+    # where a total adds targets to what met them.
+    adds = "stage" not in keys and len(_stage_totals(_valued_rows(_bare(valued)))) == 2
+    _console().print(_totals_table(shown, words, hidden, prices, adds))
     # What is printed under the table, kept for a totals workbook's Notes sheet (an auditor's
     # review: the file had no price basis, caveat or note of its own).
-    said: list[str] = ["Social value" + (f" by {words}" if words else "")
-                       + (f" ({prices})" if prices else "")]
+    said: list[str] = [_totals_title(words, prices, adds)]
 
     def say(line: str) -> None:
         _console().print(_printable(line), markup=False)

@@ -283,7 +283,8 @@ def test_totals_files_may_be_workbooks_with_the_pounds_as_numbers(tmp_path: Path
     book = openpyxl.load_workbook(tmp_path / "value.xlsx")
     assert book.sheetnames == ["Totals", "Notes", "Provenance"]
     notes = [r[0] for r in book["Notes"].iter_rows(min_row=2, values_only=True)]
-    assert notes[0] == "Social value by theme (each edition's own prices)"
+    assert notes[0] == ("Social value by theme, commitments and deliveries added together "
+                        "(each edition's own prices)")
     assert any(n.startswith("Caveat: ") and "illustrative" in n for n in notes)
     assert any(n.startswith("Table uk-national:2024 digest ") for n in notes)
     from socialvalue_tom import io as svio
@@ -516,6 +517,28 @@ def test_value_title_says_the_prices_the_amounts_are_in(tmp_path: Path) -> None:
         result = invoke("value", *args)
         assert result.exit_code == 0, result.output
         assert result.stdout.splitlines()[0].strip() == title
+
+
+def test_value_title_says_when_its_figures_add_commitments_to_deliveries(
+        tmp_path: Path) -> None:
+    """An audit committee's review: "Social value by theme" read £2.34m for jobs from the
+    command and £0.99m under the report's "By theme", which counts deliveries alone. A
+    table adding commitments to deliveries says so in its title; one by stage, or of one
+    stage, does not."""
+    both = _write(tmp_path, "both.csv", "stage,measure,quantity,unit,region,date\n"
+                  "commitment,jobs-local-fte,2,FTE,uk,2024-06-01\n"
+                  "delivered,jobs-local-fte,1,FTE,uk,2024-09-01\n")
+    one = _write(tmp_path, "one.csv", "stage,measure,quantity,unit,region,date\n"
+                 "delivered,jobs-local-fte,2,FTE,uk,2024-06-01\n"
+                 "delivered,jobs-local-fte,1,FTE,uk,2024-09-01\n")
+    adds = ", commitments and deliveries added together"
+    for args, title in (([both, "--by", "theme"], f"Social value by theme{adds} (2024/25 prices)"),
+                        ([both], f"Social value{adds} (2024/25 prices)"),
+                        ([both, "--by", "stage"], "Social value by stage (2024/25 prices)"),
+                        ([one, "--by", "theme"], "Social value by theme (2024/25 prices)")):
+        result = invoke("value", *args)
+        assert result.exit_code == 0, result.output
+        assert " ".join(result.stdout.split("┏")[0].split()) == title
 
 
 def test_report_for_publishing_leaves_out_quoted_cells_and_the_file_name(
