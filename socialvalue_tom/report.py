@@ -2518,7 +2518,12 @@ def _carried_forward(ok: pd.DataFrame, eds: dict[tuple[str, str], ProxyTable]) -
 
 def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None,
              tables: TablesLike | None = None, listed: bool = False) -> list[str]:
-    notes = [html.escape(n) for n in basis_notes(frame, tables)]
+    # What every figure is, then what a decision must not rest on, then what the totals
+    # leave out, and the notes on their basis last (an audit committee's review: "not cash"
+    # and "not for decisions" came sixth and seventh of seven, after the notes on regions,
+    # double counting and prices).
+    notes = [f"Values are estimates of social value from open proxies{_adjusted(frame)}; "
+             "they are not cash."]
     ok = frame[pd.to_numeric(frame["value_gbp"], errors="coerce").notna()]
     flags = (ok["illustrative"] if "illustrative" in ok.columns  # a frame built by hand has none
              else pd.Series(False, index=ok.index, dtype=object))
@@ -2542,9 +2547,7 @@ def _caveats(frame: pd.DataFrame, issues: pd.DataFrame | None,
         else:  # the issues were not kept (pd.concat drops attrs)
             notes.append(f"{not_valued} row(s) were not valued and are left out of every "
                          "total (their issues are not attached to this frame).")
-    notes.append(f"Values are estimates of social value from open proxies{_adjusted(frame)}; "
-                 "they are not cash.")
-    return notes
+    return notes + [html.escape(n) for n in basis_notes(frame, tables)]
 
 
 #: The additionality adjustments, as the caveats name them.
@@ -2729,6 +2732,7 @@ th{background:#f0f0f0}.text,th:first-child,tbody th{text-align:left}
 tbody th{background:none;font-weight:normal}tfoot th,tfoot td{font-weight:bold}
 caption{text-align:left;font-weight:bold;padding:0.3em 0}.note{font-size:0.9em}
 .caveats{background:#fff6e0;border-left:4px solid #e0a000;padding:0.5em 1em}
+.terms dt{font-weight:bold}.terms dd{margin:0 0 0.5em 1.5em}
 .headline{font-size:1.4em}code{font-size:0.85em}img{max-width:100%}
 @media print{body{margin:0;padding:0;max-width:none}.table-wrap{overflow:visible}
 thead{display:table-header-group}tr,img,.caveats{break-inside:avoid}
@@ -2737,6 +2741,82 @@ h2,caption{break-after:avoid}}"""
 
 _TITLE = "Social value report"
 
+#: The report's terms a reader outside the method cannot read without the docs (an audit
+#: committee's review: "deadweight", "edition", "digest" and "claim_share" were not explained
+#: anywhere on the page), each with the pattern that finds it in the page's text and what it
+#: means in plain words. The glossary lists those the page uses, in this order.
+_GLOSSARY: tuple[tuple[str, str, str], ...] = (
+    ("Committed, delivered", r"(?i)\bcommit|\bdeliver",
+     "Committed: what a supplier promised at tender to deliver on a contract, a target, not "
+     "an outcome. Delivered: what the supplier reports it has actually delivered."),
+    ("Proxy", r"(?i)\bprox(?:y|ies)\b",
+     "A published money value for one unit of an outcome (a year of a local job, a tonne of "
+     "carbon saved), used to put a pound figure on something with no market price. The "
+     "values are estimates of social value, not cash."),
+    ("Illustrative", r"(?i)\billustrative\b",
+     "A placeholder proxy value, not taken from a checked publication: figures that rest on "
+     "it are not for decisions."),
+    ("Edition", r"(?i)\beditions?\b",
+     "One year's version of the proxy tables. Each outcome is valued with the edition in "
+     "force on its date, so outcomes in different years can be valued differently."),
+    ("Prices (of a year)", r"(?i)\bprices?\b",
+     "Pounds of one financial year (2024/25 prices). Prices change from year to year, so "
+     "figures in different years' prices compare fairly only once restated in one year's "
+     "prices (the price_year setting)."),
+    ("Digest (sha256)", r"(?i)\bdigest",
+     "A fingerprint of the exact table file used: it lets an auditor check that the figures "
+     "can be reproduced. It is not needed to read them."),
+    ("Deadweight", r"(?i)\bdeadweight",
+     "The share of an outcome that would have happened anyway, without the contract. It is "
+     "taken off the value."),
+    ("Displacement", r"(?i)\bdisplacement",
+     "The share of an outcome that only moved a benefit from elsewhere (a job filled by "
+     "someone who left another local job). It is taken off the value."),
+    ("Attribution", r"(?i)\battribution",
+     "The share of an outcome owed to others (partners, other funding) rather than to the "
+     "contract. It is taken off the value."),
+    ("Drop-off", r"(?i)\bdrop-off",
+     "For an outcome that lasts several years, how much of it fades each year after the "
+     "first."),
+    ("Discounting", r"(?i)\bdiscount",
+     "Value arising in the later years of a lasting outcome is reduced, at HM Treasury Green "
+     "Book rates, as money later is worth less than money now."),
+    ("Confidence grades", r"(?i)confidence grade",
+     "A grade of how strong the evidence for an outcome is: weaker evidence reduces the value "
+     "of a benefit (an allowance for optimism)."),
+    ("Disbenefits", r"(?i)\bdisbenefit",
+     "Harm a contract caused (emissions added), counted as a negative value and shown apart "
+     "from the benefits; net is benefits less disbenefits."),
+    ("Double counting, claim_share", r"(?i)double counting|\bclaim_share\b",
+     "One result reported under two measures (a hire from a priority group is also a local "
+     "employee) is counted once. claim_share is the share of a row's reported amount still "
+     "counted after that (0.6: 3 of 5 jobs)."),
+    ("region_used", r"\bregion_used\b",
+     "The region whose proxy value a row was valued with. It differs from the row's own "
+     "region where the tables have no figure for that region and use a wider one's."),
+    ("FTE", r"\bFTE\b",
+     "Full-time equivalent: two half-time jobs count as one FTE."),
+    ("Trace (explain)", r"(?i)\btrace\b",
+     "The step-by-step working of one row's value, with its sources, which an officer can "
+     "print with the library's explain command."),
+)
+
+
+def _glossary_section(body: str) -> list[str]:
+    """A "Terms used in this report" section: the :data:`_GLOSSARY` entries whose term the
+    page's text (``body``, the HTML of the other sections) uses, in plain words; nothing
+    where it uses none."""
+    words = html.unescape(re.sub(r"<[^>]*>", " ", body))
+    used = [(term, meaning) for term, pattern, meaning in _GLOSSARY if re.search(pattern, words)]
+    if not used:
+        return []
+    return ["<h2>Terms used in this report</h2>",
+            "<p>What the method's words in the notes and tables mean (docs/concepts.md gives "
+            "more).</p>",
+            '<dl class="terms">' + "".join(
+                f"<dt>{html.escape(term)}</dt><dd>{html.escape(meaning)}</dd>"
+                for term, meaning in used) + "</dl>"]
+
 
 @own_decimal_context
 def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
@@ -2744,13 +2824,15 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
                 crosswalks: str | Sequence[str] = (), quote_cells: bool = True) -> str:
     """A self-contained HTML report of valued outcomes (no external files or network).
 
-    Sections: headline totals; caveats, including a warning when values labelled
-    illustrative were used; totals (with a Total row) and a chart by theme, by stage (when
-    there are several), by supplier (when ``supplier_id`` is present); targets vs delivered
-    per contract (when ``contract_id`` and ``stage`` are present); the table editions and
-    digests used; the assumptions the values were worked out with (from the ``attrs``
-    :func:`~socialvalue_tom.frame.value_frame` records). Issues in ``valued.attrs["issues"]``
-    are counted, and the first :data:`REPORT_ISSUES` listed under "Rows not valued".
+    Sections: headline totals; caveats, led by what the values are (estimates, not cash) and
+    a warning when values labelled illustrative were used; the method's terms the page uses,
+    each explained in plain words ("Terms used in this report"); totals (with a Total row)
+    and a chart by theme, by stage (when there are several), by supplier (when
+    ``supplier_id`` is present); targets vs delivered per contract (when ``contract_id`` and
+    ``stage`` are present); the table editions and digests used; the assumptions the values
+    were worked out with (from the ``attrs`` :func:`~socialvalue_tom.frame.value_frame`
+    records). Issues in ``valued.attrs["issues"]`` are counted, and the first
+    :data:`REPORT_ISSUES` listed under "Rows not valued".
     ``source`` names the input in the "Generated" line (the command line gives the file's
     name and sha256). ``crosswalks`` (``"ppn002"``, ``"ppn0620"``, ``"toms"``, or a list of
     them) adds totals by each crosswalk's outcome or codes, and by mission or theme for PPN
@@ -2824,6 +2906,7 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
         else:
             parts.append(f'<p class="headline">Net social value: <strong>{_minus(format_gbp(net))}'
                          f"</strong> from {outcomes:,} outcomes{split}{in_prices}.</p>")
+    caveats_at = len(parts) + 1  # the glossary follows the caveats, which use most terms
     parts.append('<h2>Caveats</h2><div class="caveats"><ul>' + "".join(
         f"<li>{c}</li>" for c in _caveats(frame, issues, tables, listed is not None))
         + "</ul></div>")
@@ -2892,6 +2975,7 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
                                                    row_headers=2)]
     parts += _assumptions_section(valued)
     parts += _issues_section(listed, quote_cells)
+    parts[caveats_at:caveats_at] = _glossary_section("\n".join(parts))
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'

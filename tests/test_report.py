@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import html as html_module
 import itertools
 import math
 import os
@@ -30,6 +31,7 @@ from socialvalue_tom.errors import RuleError
 from socialvalue_tom.frame import value_frame
 from socialvalue_tom.money import format_gbp, total
 from socialvalue_tom.report import (
+    _GLOSSARY,
     annotate,
     basis_notes,
     editions_used,
@@ -3116,3 +3118,51 @@ def test_year_labels_write_whole_years_as_financial_years_and_leave_the_rest() -
                      dtype=object)
     assert year_labels(keys) == ["2024/25", "2023/24", "2025/26", "True", "inf", "2024.5",
                                  "(none)", "Total"]
+
+
+def _glossary_terms(page: str) -> list[str]:
+    """The terms the page's "Terms used in this report" section lists, in order."""
+    if "<h2>Terms used in this report</h2>" not in page:
+        return []
+    section = page.split("<h2>Terms used in this report</h2>", 1)[1].split("<h2>", 1)[0]
+    return [html_module.unescape(t) for t in re.findall(r"<dt>(.*?)</dt>", section)]
+
+
+def test_report_glossary_explains_the_method_words_the_page_uses(
+        valued: pd.DataFrame, tiny: sv.ProxyTable) -> None:
+    """An audit committee's review: deadweight, edition, digest, claim_share and region_used
+    were used on the page and explained nowhere on it. A "Terms used in this report" section,
+    after the caveats that use most of them, explains in plain words each term the page uses,
+    and none it does not."""
+    page = report_html(value_frame(pd.read_csv(EXAMPLE)))
+    terms = _glossary_terms(page)
+    for term in ("Committed, delivered", "Proxy", "Illustrative", "Edition", "Digest (sha256)",
+                 "Deadweight", "Displacement", "Attribution", "Drop-off",
+                 "Double counting, claim_share", "region_used", "FTE"):
+        assert term in terms, term
+    assert terms == [t for t, _, _ in _GLOSSARY if t in terms]  # in the glossary's order
+    assert (page.index("<h2>Caveats</h2>") < page.index("<h2>Terms used in this report</h2>")
+            < page.index("<h2>By theme</h2>"))
+    # Each entry is found by its term on the rest of the page, not by the glossary itself.
+    rest = page.replace(page.split("<h2>Terms used in this report</h2>", 1)[1]
+                        .split("<h2>", 1)[0], "")
+    words = html_module.unescape(re.sub(r"<[^>]*>", " ", rest))
+    for term, pattern, _ in _GLOSSARY:
+        assert (term in terms) == bool(re.search(pattern, words)), term
+    # A page with no stages nor double counting leaves those terms out.
+    tiny_terms = _glossary_terms(report_html(valued, tables=tiny))
+    assert tiny_terms and "Committed, delivered" not in tiny_terms
+    assert "Double counting, claim_share" not in tiny_terms
+
+
+def test_report_caveats_lead_with_what_the_figures_are_and_are_not_for() -> None:
+    """An audit committee's review: "they are not cash" and "not for decisions" came last of
+    seven caveats, after the notes on regions, double counting and prices. They come first,
+    the notes on the totals' basis after them."""
+    page = report_html(value_frame(pd.read_csv(EXAMPLE)))
+    caveats = page.split('<div class="caveats"><ul>', 1)[1].split("</ul>", 1)[0]
+    items = re.findall(r"<li>(.*?)</li>", caveats)
+    assert items[0].startswith("Values are estimates of social value from open proxies")
+    assert items[0].endswith("they are not cash.")
+    assert "<strong>illustrative</strong>" in items[1] and "not for decisions" in items[1]
+    assert items[2].startswith("The total adds commitments")
