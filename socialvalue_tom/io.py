@@ -1291,6 +1291,32 @@ def _inexact_integer_columns(table: Any) -> frozenset[str]:
     return frozenset(found)
 
 
+def _file_inexact_integer_columns(pf: Any, batch_size: int) -> frozenset[str]:
+    """:func:`_inexact_integer_columns` of a whole Parquet file (``pq.ParquetFile``), read
+    ``batch_size`` rows at a time: a column is inexact where it has a null in some batch and
+    a number past 2**53 in some batch, as in the whole column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = list(dict.fromkeys(f.name for f in pf.schema_arrow
+                               if pa.types.is_integer(f.type) and f.name not in TEXT_COLUMNS))
+    if not names:
+        return frozenset()
+    nulls: set[str] = set()
+    big: set[str] = set()
+    for batch in pf.iter_batches(batch_size=batch_size, columns=names):
+        for field, column in zip(batch.schema, batch.columns, strict=True):
+            if column.null_count:
+                nulls.add(field.name)
+            if field.name in big or not pa.types.is_integer(field.type):
+                continue
+            bounds = pc.min_max(column)
+            low, high = bounds["min"].as_py(), bounds["max"].as_py()
+            if low is not None and (low < -_FLOAT_INTS or high > _FLOAT_INTS):
+                big.add(field.name)
+    return frozenset(nulls & big)
+
+
 def _exact_nullable_integers(table: Any, df: pd.DataFrame,
                              names: frozenset[str] | None = None) -> None:
     """The integer columns ``names`` (by default, :func:`_inexact_integer_columns` of
@@ -2210,11 +2236,12 @@ def _iter_parquet(p: Path, chunksize: int) -> Iterator[tuple[int, pd.DataFrame]]
     except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
         raise _fail(p, f"not a readable Parquet file ({exc})") from exc
     offset = 0
-    pa = _require("pyarrow")
     with pf:
-        # Decided for the whole file, as a whole-file read decides it (see _arrow_to_pandas).
-        ints = [f.name for f in pf.schema_arrow if pa.types.is_integer(f.type)]
-        exact = _inexact_integer_columns(pf.read(columns=ints)) if ints else frozenset()
+        # Decided for the whole file, as a whole-file read decides it (see _arrow_to_pandas),
+        # but scanned batch by batch: reading the integer columns whole held every row of
+        # them at once (a nightly file of 4 million rows and three such columns: 140 MB of
+        # Arrow memory for batches of 10,000 rows).
+        exact = _file_inexact_integer_columns(pf, _read_size(chunksize))
         for batch in pf.iter_batches(batch_size=_read_size(chunksize)):
             yield offset, _arrow_to_pandas(_arrow_text(p, batch), offset, p, exact)
             offset += batch.num_rows

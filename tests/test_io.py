@@ -270,6 +270,31 @@ def test_read_parquet_when_integers_with_nulls_pass_2_53_reads_them_exactly(
         2**53 + 1, None, 2**53]
 
 
+def test_iter_outcome_batches_parquet_reads_integer_columns_batch_by_batch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether an integer column with nulls needs Int64 is decided for the whole file, but
+    scanned in batches: reading the integer columns whole (``ParquetFile.read``) held every
+    row of them in memory, whatever the chunksize. A null in the first batch and an id past
+    2**53 in the last still make every batch Int64."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 6
+    table = pa.table({"measure": ["jobs-local-fte"] * n, "quantity": list(range(n)),
+                      "unit": ["FTE"] * n, "region": ["uk"] * n, "date": ["2024-05-01"] * n,
+                      "big": pa.array([None, 1, 2, 3, 4, 2**53 + 1], pa.int64())})
+    pq.write_table(table, tmp_path / "o.parquet", row_group_size=2)
+
+    def whole(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the whole file was read")
+
+    monkeypatch.setattr(pq.ParquetFile, "read", whole)
+    batches = [b for _, b in svio.iter_outcome_batches(tmp_path / "o.parquet", chunksize=2)]
+    assert [str(b["big"].dtype) for b in batches] == ["Int64"] * 3
+    assert [None if pd.isna(v) else int(v) for b in batches for v in b["big"]] == [
+        None, 1, 2, 3, 4, 2**53 + 1]
+
+
 def test_read_parquet_when_file_is_corrupt_raises_input_file_error(tmp_path: Path) -> None:
     """Bytes that are not Parquet raise InputFileError, not a pyarrow error."""
     path = _write(tmp_path / "o.parquet", "not parquet at all")
