@@ -1291,17 +1291,18 @@ def _inexact_integer_columns(table: Any) -> frozenset[str]:
     return frozenset(found)
 
 
-def _file_inexact_integer_columns(pf: Any, batch_size: int) -> frozenset[str]:
-    """:func:`_inexact_integer_columns` of a whole Parquet file (``pq.ParquetFile``), read
-    ``batch_size`` rows at a time: a column is inexact where it has a null in some batch and
-    a number past 2**53 in some batch, as in the whole column."""
+def _file_integer_nulls(pf: Any, batch_size: int) -> tuple[frozenset[str], frozenset[str]]:
+    """The integer columns (not the library's text columns) of a whole Parquet file
+    (``pq.ParquetFile``) with a null somewhere, and among them those
+    :func:`_inexact_integer_columns` makes Int64 (a number past 2**53 somewhere), read
+    ``batch_size`` rows at a time."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     names = list(dict.fromkeys(f.name for f in pf.schema_arrow
                                if pa.types.is_integer(f.type) and f.name not in TEXT_COLUMNS))
     if not names:
-        return frozenset()
+        return frozenset(), frozenset()
     nulls: set[str] = set()
     big: set[str] = set()
     for batch in pf.iter_batches(batch_size=batch_size, columns=names):
@@ -1314,7 +1315,7 @@ def _file_inexact_integer_columns(pf: Any, batch_size: int) -> frozenset[str]:
             low, high = bounds["min"].as_py(), bounds["max"].as_py()
             if low is not None and (low < -_FLOAT_INTS or high > _FLOAT_INTS):
                 big.add(field.name)
-    return frozenset(nulls & big)
+    return frozenset(nulls), frozenset(nulls & big)
 
 
 def _exact_nullable_integers(table: Any, df: pd.DataFrame,
@@ -2241,9 +2242,17 @@ def _iter_parquet(p: Path, chunksize: int) -> Iterator[tuple[int, pd.DataFrame]]
         # but scanned batch by batch: reading the integer columns whole held every row of
         # them at once (a nightly file of 4 million rows and three such columns: 140 MB of
         # Arrow memory for batches of 10,000 rows).
-        exact = _file_inexact_integer_columns(pf, _read_size(chunksize))
+        nulls, exact = _file_integer_nulls(pf, _read_size(chunksize))
+        # A column with a null anywhere is float64 in a whole-file read (to_pandas), so in
+        # every batch: a batch without its nulls was int64, and a CSV written batch by batch
+        # held 1.0 in some rows and 2 in others, unlike the file write_valuations writes.
+        floats = nulls - exact
         for batch in pf.iter_batches(batch_size=_read_size(chunksize)):
-            yield offset, _arrow_to_pandas(_arrow_text(p, batch), offset, p, exact)
+            df = _arrow_to_pandas(_arrow_text(p, batch), offset, p, exact)
+            for name in floats:
+                if list(df.columns).count(name) == 1 and df[name].dtype.kind in "iu":
+                    df[name] = df[name].astype(np.float64)
+            yield offset, df
             offset += batch.num_rows
         if offset == 0:  # no rows: one empty batch with the file's columns, as from a CSV
             yield 0, _arrow_to_pandas(_arrow_text(p, pf.schema_arrow.empty_table()), path=p)

@@ -295,6 +295,27 @@ def test_iter_outcome_batches_parquet_reads_integer_columns_batch_by_batch(
         None, 1, 2, 3, 4, 2**53 + 1]
 
 
+def test_iter_outcome_batches_parquet_when_nulls_in_one_batch_then_floats_in_every_batch(
+        tmp_path: Path) -> None:
+    """An integer column with a null in some batch is float64 in a whole-file read, so in
+    every batch: the batches without a null were int64 (2, not 2.0, in a CSV written from
+    them)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 6
+    table = pa.table({"measure": ["jobs-local-fte"] * n, "quantity": list(range(n)),
+                      "unit": ["FTE"] * n, "region": ["uk"] * n, "date": ["2024-05-01"] * n,
+                      "years": pa.array([None, 1, 2, 3, 4, 5], pa.int64()),
+                      "full": pa.array([1, 1, 2, 3, 4, 5], pa.uint8())})
+    pq.write_table(table, tmp_path / "o.parquet", row_group_size=2)
+    whole = svio.read_outcomes(tmp_path / "o.parquet")
+    batches = [b for _, b in svio.iter_outcome_batches(tmp_path / "o.parquet", chunksize=2)]
+    assert [str(b["years"].dtype) for b in batches] == [str(whole["years"].dtype)] * 3
+    assert [str(b["full"].dtype) for b in batches] == [str(whole["full"].dtype)] * 3
+    assert pd.concat(batches)["years"].tolist()[1:] == whole["years"].tolist()[1:]
+
+
 def test_read_parquet_when_file_is_corrupt_raises_input_file_error(tmp_path: Path) -> None:
     """Bytes that are not Parquet raise InputFileError, not a pyarrow error."""
     path = _write(tmp_path / "o.parquet", "not parquet at all")

@@ -880,3 +880,26 @@ def test_value_file_raise_holds_its_issues_as_columns_that_read_as_value_frames(
         "details"]["issues"]
     with pytest.raises(IndexError):
         issues[3]
+
+
+def test_value_file_csv_from_parquet_when_a_number_column_has_a_null_in_one_batch(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """A Parquet integer column with a null in the first batch only was written to CSV as
+    1.0 there and as 2 in later batches: the file depended on chunksize."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 4
+    pq.write_table(pa.table({
+        "measure": ["jobs-local"] * n, "quantity": [1] * n, "unit": ["FTE"] * n,
+        "region": ["uk"] * n, "date": ["2024-05-01"] * n,
+        "years": pa.array([None, 1, 2, 3], pa.int64())}), tmp_path / "o.parquet",
+        row_group_size=2)
+    texts = []
+    for size in (2, 100):
+        value_file(tmp_path / "o.parquet", tmp_path / f"v{size}.csv", tables=tiny,
+                   chunksize=size)
+        texts.append((tmp_path / f"v{size}.csv").read_text(encoding="utf-8"))
+    assert texts[0] == texts[1]
+    assert [line.split(",")[5] for line in texts[0].splitlines()[1:]] == ["", "1.0", "2.0",
+                                                                         "3.0"]
