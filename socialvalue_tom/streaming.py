@@ -40,6 +40,7 @@ import json
 import math
 import os
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -81,6 +82,8 @@ from socialvalue_tom.tables.stack import stack_of
 __all__ = ["ExactSum", "FileSummary", "exclusion_measures", "value_file"]
 
 _OUT_SUFFIXES = (".csv", ".parquet")
+# Held while the csv module's process-wide field size limit is raised (_Writer._rewrite_csv).
+_CSV_LIMIT_LOCK = threading.Lock()
 
 
 class ExactSum:
@@ -183,6 +186,7 @@ class _Writer:
         self._pq: Any = None
         self._schema: _ParquetSchema | None = None
         self._header = True
+        self._line_end = "\n"
 
     def _new_tmp(self) -> Path:
         if not self.out.parent.is_dir():
@@ -218,9 +222,39 @@ class _Writer:
     def _write_csv(self, df: pd.DataFrame) -> None:
         plain = df.copy(deep=False)
         plain.attrs = {}
+        # One line end for the whole file, as write_valuations gives it: "\r\n" from the first
+        # batch with a carriage return in a cell on, and the lines already written rewritten
+        # with it. Deciding per batch mixed "\n" and "\r\n" in one file (a loader that takes
+        # the first line's end for the file's, as PostgreSQL's COPY does, refuses it).
+        end = svio.csv_line_end(plain)
+        if end != self._line_end and end == "\r\n":
+            if not self._header:
+                self._rewrite_csv(end)
+            self._line_end = end
         plain.to_csv(self.tmp, mode="w" if self._header else "a", header=self._header,
-                     index=False, lineterminator=svio.csv_line_end(plain))
+                     index=False, lineterminator=self._line_end)
         self._header = False
+
+    def _rewrite_csv(self, end: str) -> None:
+        """Copy the rows written so far into a new file with line end ``end``, record by
+        record (a quoted cell may hold a line break), as pandas' csv writer writes them."""
+        import csv
+
+        old, self.tmp = self.tmp, self._new_tmp()
+        try:
+            # The csv reader refuses a cell past its limit (128 KB), which pandas wrote: a
+            # long evidence text. No cell is longer than the file; the limit is the
+            # process's, so it is raised under a lock and put back.
+            with _CSV_LIMIT_LOCK, open(old, newline="", encoding="utf-8") as src, \
+                    open(self.tmp, "w", newline="", encoding="utf-8") as dst:
+                limit = csv.field_size_limit()
+                csv.field_size_limit(max(limit, min(old.stat().st_size, sys.maxsize)))
+                try:
+                    csv.writer(dst, lineterminator=end).writerows(csv.reader(src))
+                finally:
+                    csv.field_size_limit(limit)
+        finally:
+            old.unlink(missing_ok=True)
 
     def _write_parquet(self, df: pd.DataFrame) -> None:
         import pyarrow.parquet as pq

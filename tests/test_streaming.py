@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import math
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -903,3 +904,31 @@ def test_value_file_csv_from_parquet_when_a_number_column_has_a_null_in_one_batc
     assert texts[0] == texts[1]
     assert [line.split(",")[5] for line in texts[0].splitlines()[1:]] == ["", "1.0", "2.0",
                                                                          "3.0"]
+
+
+def test_value_file_csv_when_a_later_batch_has_a_carriage_return_then_one_line_end(
+        tmp_path: Path, tiny: sv.ProxyTable) -> None:
+    """A cell with a carriage return in a later batch made that batch's lines end in \\r\\n
+    and the others' in \\n: the file now has one line end at every chunk size, and the bytes
+    write_valuations writes for the whole file."""
+    src = tmp_path / "o.csv"
+    src.write_bytes(b"measure,quantity,unit,region,date,contract_id,evidence\n"
+                    b"jobs-local,1,FTE,uk,2024-05-01,c1,\"two\nlines\"\n"
+                    b"jobs-local,2,FTE,uk,2024-05-01,c2," + b"x" * 200_000 + b"\n"
+                    b"jobs-local,3,FTE,uk,2024-05-01,c3,\"a\rb\"\n"
+                    b"jobs-local,4,FTE,uk,2024-05-01,c4,after\n")
+    frame = sv.value_frame(svio.read_outcomes(src), tiny)
+    frame = frame.assign(claim_share=1.0, exclusion=pd.Categorical(
+        [None] * len(frame), categories=["priority-within-local"]))
+    svio.write_valuations(frame, tmp_path / "whole.csv")
+    whole = (tmp_path / "whole.csv").read_bytes()
+    assert whole.count(b"\r\n") == 5  # the header and four rows
+    limit = csv.field_size_limit()
+    for size in (1, 2, 3, 100):
+        value_file(src, tmp_path / "v.csv", tables=tiny, chunksize=size)
+        assert (tmp_path / "v.csv").read_bytes() == whole, size
+    back = svio.read_outcomes(tmp_path / "v.csv")
+    # A cell past the csv reader's default limit (128 KB) is copied whole.
+    assert back["evidence"].tolist() == ["two\nlines", "x" * 200_000, "a\rb", "after"]
+    assert csv.field_size_limit() == limit
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".sv-")]
