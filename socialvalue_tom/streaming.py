@@ -380,6 +380,8 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
 
     Args:
         path: ``.csv``, ``.parquet`` or ``.xlsx`` outcome file (see :mod:`socialvalue_tom.io`).
+            It is read in several passes: a file written or replaced while it is read is
+            refused once they are done (:class:`InputFileError`), and no output is written.
         out: where to write the valued rows (``.csv`` or ``.parquet``), or None for totals only.
             The file appears only when the run succeeds (written to a temporary file, renamed);
             a run that fails leaves a file already at ``out`` as it was, an earlier run's
@@ -432,6 +434,8 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
                              "somewhere else", path=str(out))
     tset = table_set(tables)
     codes = exclusion_measures(tset)
+    # Taken before the file is hashed and read: checked once every pass is done.
+    identity = _file_identity(src)
     # Which file, exactly, as it was when the run began (recorded with the output).
     source = svio.file_source(src) if out is not None else None
     writer = _Writer(Path(out)) if out is not None else None
@@ -454,6 +458,7 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
             with illustrative_collected() as illustrative:
                 acc = _run(_with_progress(batches, src, progress), tset, writer, assumptions,
                            stop_writing_on_issue=errors == "raise", claims=claims, detail=detail)
+            _check_unchanged(src, identity)
             if acc.issue_count and errors == "raise":
                 raise BulkValidationError.from_issues(acc.row_issues())
             if writer is not None:
@@ -471,6 +476,31 @@ def value_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None 
                 writer.abort()
             raise
     return acc.summary(src, Path(out) if out is not None else None)
+
+
+def _file_identity(p: Path) -> tuple[int, ...] | None:
+    """What changes when a file is written or replaced: device, inode, size, and the times
+    of its last change (ctime cannot be set back, as mtime can). A rewrite of the same size
+    within one tick of a coarse file system clock goes unseen: this catches an upload or a
+    replacement landing mid-run, not every edit. None where it cannot be read: the readers
+    say why."""
+    try:
+        st = p.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _check_unchanged(src: Path, identity: tuple[int, ...] | None) -> None:
+    """Refuse a run whose input was written or replaced while it was read: the file is read
+    in several passes (column types, double-counting claims, values), and a supplier's
+    upload landing mid-run gave rows valued with the claims of the old contents (a share of
+    0 where the new file's claims leave one) and a record naming the old file's sha256."""
+    if identity is not None and _file_identity(src) != identity:
+        raise InputFileError(
+            f"{src}: the file changed while it was being valued (it is read in several "
+            "passes, and the rows valued would mix its old and new contents): nothing was "
+            "written; value it again once it is complete", path=str(src))
 
 
 def _provenance(acc: _Accumulator, tset: Any, assumptions: Assumptions,

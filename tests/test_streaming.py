@@ -932,3 +932,32 @@ def test_value_file_csv_when_a_later_batch_has_a_carriage_return_then_one_line_e
     assert back["evidence"].tolist() == ["two\nlines", "x" * 200_000, "a\rb", "after"]
     assert csv.field_size_limit() == limit
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".sv-")]
+
+
+@pytest.mark.parametrize("out", ["v.parquet", "v.csv", None])
+def test_value_file_when_the_input_changes_between_passes_then_refused_and_nothing_written(
+        tmp_path: Path, tiny: sv.ProxyTable, monkeypatch: pytest.MonkeyPatch,
+        out: str | None) -> None:
+    """A supplier's upload replacing the file after the claims pass was valued with the old
+    file's claims (the local FTE's share 0 where the new quantity leaves 14 FTE), committed,
+    and recorded with the old file's sha256: now an InputFileError, and no output."""
+    header = "contract_id,measure,quantity,unit,region,date\n"
+    src = tmp_path / "o.csv"
+    src.write_text(header + "A,jobs-priority,5,FTE,uk,2024-05-01\n"
+                   "A,jobs-local,5,FTE,uk,2024-05-01\n", encoding="utf-8")
+    passes = []
+    read = svio.iter_outcome_batches
+
+    def upload_lands(*args: Any, **kwargs: Any) -> Any:
+        passes.append(args)
+        if len(passes) == 2:  # the valuation pass, after the claims pass
+            src.write_text(header + "A,jobs-priority,5,FTE,uk,2024-05-01\n"
+                           "A,jobs-local,19,FTE,uk,2024-05-01\n", encoding="utf-8")
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(svio, "iter_outcome_batches", upload_lands)
+    target = tmp_path / out if out else None
+    with pytest.raises(svio.InputFileError, match="changed while it was being valued"):
+        value_file(src, target, tables=tiny, chunksize=1)
+    assert len(passes) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv"]
