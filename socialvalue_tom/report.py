@@ -2897,7 +2897,9 @@ def report_html(valued: pd.DataFrame, *, title: str = _TITLE,
             parts.append(
                 f'<p class="headline">Committed: <strong>{committed}'
                 f'</strong>; delivered: <strong>{delivered}</strong>'
-                f"{unstaged}</p><p>Net social value of {outcomes:,} outcomes{split}, "
+                # Rows, not outcomes: the commitments among them are targets (a plain-English
+                # review: the headline called them outcomes, the caveats targets).
+                f"{unstaged}</p><p>Net social value of {outcomes:,} rows{split}, "
                 f"commitments and deliveries apart{in_prices}. All rows together net "
                 f"{_minus(format_gbp(net))}, a sum that adds targets to what met them"
                 f"{' (and the rows with no stage)' if len(bare) else ''}: By stage shows "

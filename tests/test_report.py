@@ -2677,6 +2677,10 @@ def test_report_headline_keeps_commitments_and_deliveries_apart() -> None:
             f'delivered: <strong>{format_gbp(by_stage["delivered"])}</strong>') in text
     assert f"All rows together net {format_gbp(net)}, a sum that adds targets" in text
     assert "Net social value: <strong>" not in text
+    # Commitments are targets, not outcomes: the line under the figures counts rows.
+    rows = len(valued)
+    assert f"Net social value of {rows:,} rows, commitments and deliveries apart" in text
+    assert f"{rows:,} outcomes" not in text
     one_stage = report_html(value_frame(pd.read_csv(EXAMPLE).query("stage == 'delivered'")))
     assert "Net social value: <strong>" in one_stage and "Committed: <strong>" not in one_stage
     # Rows with no stage are in neither figure: the headline gives them too.
