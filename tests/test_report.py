@@ -2019,7 +2019,7 @@ def test_report_row_and_line_numbers_are_plain_and_a_crosswalk_may_be_named_alon
     text = report_html(valued, crosswalks="ppn002")
     section = text.split("<h2>Rows not valued</h2>", 1)[1]
     assert '<th scope="row">1499</th>' in section and "1,499" not in section
-    assert "of 1,499 outcomes" in text
+    assert "of 1,499 rows" in text
     assert "<h2>By PPN 002 outcome</h2>" in text
 
 
