@@ -3645,12 +3645,8 @@ def test_month_first_reads_us_dates_and_the_record_says_so(tmp_path: Path) -> No
     done = invoke("value", src, "--month-first", "-o", out, "--provenance", record)
     assert done.exit_code == 0, done.output
     assert pd.read_csv(out, dtype=str)["date"].tolist() == ["2024-06-30", "2024-07-01"]
-    iso = tmp_path / "iso.csv"
-    iso.write_text(src.read_text(encoding="utf-8").replace("06/30/2024", "2024-06-30")
-                   .replace("07/01/2024", "2024-07-01"), encoding="utf-8")
-    assert invoke("value", iso, "-o", tmp_path / "i.csv").exit_code == 0
-    assert pd.read_csv(tmp_path / "i.csv")["value_gbp"].tolist() == pd.read_csv(out)[
-        "value_gbp"].tolist()
+    _valued_as_the_file_written_iso(src, out, {"06/30/2024": "2024-06-30",
+                                               "07/01/2024": "2024-07-01"}, tmp_path)
     from socialvalue_tom import io as svio
 
     said = svio.read_provenance(record)
@@ -3667,6 +3663,20 @@ def test_month_first_reads_us_dates_and_the_record_says_so(tmp_path: Path) -> No
     both = invoke("value", src, "--month-first", "--day-first")
     assert both.exit_code == 2 and "give one" in both.stderr
     _each_command_reads_the_dates_with(src, "--month-first", tmp_path)
+
+
+def _valued_as_the_file_written_iso(src: Path, out: Path, iso_dates: dict[str, str],
+                                    tmp_path: Path) -> None:
+    """``out`` (``src`` valued with its dates read) holds the values of ``src`` with each
+    date written as ``iso_dates`` gives it."""
+    text = src.read_text(encoding="utf-8")
+    for given, iso in iso_dates.items():
+        text = text.replace(given, iso)
+    written = tmp_path / "iso.csv"
+    written.write_text(text, encoding="utf-8")
+    assert invoke("value", written, "-o", tmp_path / "i.csv").exit_code == 0
+    assert pd.read_csv(tmp_path / "i.csv")["value_gbp"].tolist() == pd.read_csv(out)[
+        "value_gbp"].tolist()
 
 
 def _each_command_reads_the_dates_with(src: Path, flag: str, tmp_path: Path) -> None:
@@ -3698,13 +3708,9 @@ def test_day_first_reads_uk_dates_and_the_record_says_so(tmp_path: Path) -> None
     assert done.exit_code == 0, done.output
     written = pd.read_csv(out, dtype=str)
     assert written["date"].tolist() == ["2025-04-01", "2025-06-30", "2025-04-03"]
-    iso = tmp_path / "iso.csv"
-    iso.write_text(src.read_text(encoding="utf-8").replace("01/04/2025", "2025-04-01")
-                   .replace("30/06/2025", "2025-06-30").replace("03.04.2025", "2025-04-03"),
-                   encoding="utf-8")
-    assert invoke("value", iso, "-o", tmp_path / "i.csv").exit_code == 0
-    assert pd.read_csv(tmp_path / "i.csv")["value_gbp"].tolist() == pd.read_csv(out)[
-        "value_gbp"].tolist()
+    _valued_as_the_file_written_iso(src, out, {"01/04/2025": "2025-04-01",
+                                               "30/06/2025": "2025-06-30",
+                                               "03.04.2025": "2025-04-03"}, tmp_path)
     from socialvalue_tom import io as svio
 
     said = svio.read_provenance(record)
